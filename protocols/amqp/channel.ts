@@ -1,0 +1,529 @@
+import { randomBytes } from "node:crypto";
+import {
+  BrokerError, type Consumer, type FieldTable, Message, type Queue, type QueueEntry, ReplyCode, Subscription,
+} from "../../src/core/index.js";
+import { integerValue } from "../../src/core/field-types.js";
+import type { AmqpMethod } from "./codec/methods.js";
+import { encodeMethodFrame } from "./codec/methods.js";
+import { encodeDelivery, encodeGetOk, encodeReturn } from "./codec/delivery.js";
+import { decodeContentHeader } from "./codec/frames.js";
+import { amqpPropertiesCodec, encodeProperties } from "./codec/properties.js";
+import { classOf, methodOf, type ConnectionContext } from "./connection.js";
+
+/** A delivery the client still has to settle, by channel delivery tag. */
+interface Unacked {
+  readonly tag: number;
+  readonly entry: QueueEntry;
+  readonly queue: Queue;
+  /** null for basic.get deliveries, which no consumer's prefetch counts. */
+  readonly consumer: ChannelConsumer | null;
+}
+
+interface PendingPublish {
+  exchange: string;
+  routingKey: string;
+  mandatory: boolean;
+  bodySize: number;
+  properties: Buffer | null;
+  body: Buffer | null;
+  received: number;
+}
+
+interface TxPublish {
+  exchange: string;
+  routingKey: string;
+  mandatory: boolean;
+  message: Message;
+}
+
+/** A basic.consume on this channel; the queue calls it while it has credit. */
+class ChannelConsumer implements Consumer {
+  subscription!: Subscription;
+  /** Per-consumer prefetch (basic.qos global=false at consume time); 0 = unlimited. */
+  constructor(
+    readonly channel: Channel,
+    readonly tag: string,
+    readonly noAck: boolean,
+    readonly prefetch: number,
+  ) {}
+
+  get client() {
+    return this.channel.ctx.client;
+  }
+
+  hasCredit(): boolean {
+    const ch = this.channel;
+    if (ch.ctx.writer.backedUp || ch.state !== "open") return false;
+    if (this.noAck) return true;
+    if (this.prefetch !== 0 && this.subscription.unacked >= this.prefetch) return false;
+    return ch.globalPrefetch === 0 || ch.unackedCount < ch.globalPrefetch;
+  }
+
+  deliver(entry: QueueEntry, sub: Subscription): void {
+    const ch = this.channel;
+    const tag = ++ch.deliveryTag;
+    if (!this.noAck) ch.trackUnacked(tag, entry, sub.queue, this);
+    else sub.queue.ack(entry);
+    const m = entry.message;
+    ch.ctx.writer.write(
+      encodeDelivery(ch.id, this.tag, tag, entry.redelivered, m.exchange, m.routingKey, propertiesBytes(m), m.body, ch.ctx.frameMax),
+    );
+  }
+
+  cancelledByBroker(): void {
+    this.channel.consumerCancelledByBroker(this);
+  }
+}
+
+/** The publisher's property bytes when they came from AMQP, else an encoding of the neutral form. */
+function propertiesBytes(m: Message): Buffer {
+  const enc = m.encoded;
+  if (enc !== null && enc.codec === amqpPropertiesCodec) return enc.bytes;
+  return encodeProperties(m.properties);
+}
+
+function randomTag(prefix: string): string {
+  return `${prefix}-${randomBytes(16).toString("base64url").slice(0, 22)}`;
+}
+
+/**
+ * One AMQP channel: a session with the core (AMQP 0-9-1 §2.2.5). Each method becomes one call
+ * into the vhost; failures become channel.close (soft errors) or connection.close (hard ones).
+ */
+export class Channel {
+  state: "open" | "closing" | "closed" = "open";
+  deliveryTag = 0;
+  private readonly unacked = new Map<number, Unacked>();
+  private readonly consumers = new Map<string, ChannelConsumer>();
+  /** basic.qos global=false: applies to consumers created afterwards. */
+  private consumerPrefetch = 0;
+  /** basic.qos global=true: one limit shared by the whole channel. */
+  globalPrefetch = 0;
+  private pending: PendingPublish | null = null;
+  private confirming = false;
+  private publishSeq = 0;
+  private confirmedUpTo = 0;
+  private confirmFlushScheduled = false;
+  private tx: { publishes: TxPublish[]; acks: (() => void)[] } | null = null;
+  private readonly flushConfirmsBound = () => this.flushConfirms();
+
+  constructor(
+    readonly id: number,
+    readonly ctx: ConnectionContext,
+  ) {}
+
+  get unackedCount(): number {
+    return this.unacked.size;
+  }
+
+  private send(m: AmqpMethod): void {
+    this.ctx.writer.write(encodeMethodFrame(this.id, m));
+  }
+
+  onMethod(m: AmqpMethod): void {
+    if (this.state === "closing") {
+      // §4.2.8 (channel.close): ignore everything until the peer's close-ok
+      if (m.kind === "channel.close-ok") this.finishClose();
+      else if (m.kind === "channel.close") {
+        this.send({ kind: "channel.close-ok" });
+        this.finishClose();
+      }
+      return;
+    }
+    if (this.pending !== null) {
+      return this.ctx.connectionError(
+        ReplyCode.UNEXPECTED_FRAME,
+        `UNEXPECTED_FRAME - expected content header for class 60, got non content header frame instead`,
+        classOf(m), methodOf(m),
+      );
+    }
+    const err = this.dispatch(m);
+    if (err instanceof BrokerError) this.fail(err, m);
+  }
+
+  /** Soft errors close the channel; hard ones close the connection (AMQP 0-9-1 §1.2). */
+  private fail(err: BrokerError, m: AmqpMethod): void {
+    if (err.isConnectionError) return this.ctx.connectionError(err.code, err.text, classOf(m), methodOf(m));
+    this.ctx.log.info({ channel: this.id, code: err.code, text: err.text }, "channel error");
+    this.release();
+    this.state = "closing";
+    this.send({ kind: "channel.close", replyCode: err.code, replyText: err.text, classId: classOf(m), methodId: methodOf(m) });
+  }
+
+  private dispatch(m: AmqpMethod): BrokerError | void {
+    const v = this.ctx.vhost;
+    const client = this.ctx.client;
+    switch (m.kind) {
+      case "channel.open":
+        if (this.state !== "open" || this.opened) return new BrokerError(ReplyCode.CHANNEL_ERROR, "second 'channel.open' seen");
+        this.opened = true;
+        return this.send({ kind: "channel.open-ok", reserved1: Buffer.alloc(0) });
+      case "channel.close":
+        this.release();
+        this.send({ kind: "channel.close-ok" });
+        return this.finishClose();
+      case "channel.close-ok":
+        return;
+      case "channel.flow":
+        if (!m.active) return new BrokerError(ReplyCode.NOT_IMPLEMENTED, "active=false");
+        return this.send({ kind: "channel.flow-ok", active: true });
+      case "channel.flow-ok":
+        return;
+
+      case "exchange.declare": {
+        const r = v.declareExchange(m.exchange, {
+          type: m.type, passive: m.passive, durable: m.durable, autoDelete: m.autoDelete, internal: m.internal, args: m.arguments,
+        });
+        if (r instanceof BrokerError) return r;
+        if (!m.nowait) this.send({ kind: "exchange.declare-ok" });
+        return;
+      }
+      case "exchange.delete": {
+        const r = v.deleteExchange(m.exchange, m.ifUnused);
+        // deleting a missing exchange is not an error in RabbitMQ 3.10
+        if (r instanceof BrokerError && r.code !== ReplyCode.NOT_FOUND) return r;
+        if (!m.nowait) this.send({ kind: "exchange.delete-ok" });
+        return;
+      }
+      case "exchange.bind": {
+        const r = v.bindExchange(m.destination, m.source, m.routingKey, m.arguments);
+        if (r) return r;
+        if (!m.nowait) this.send({ kind: "exchange.bind-ok" });
+        return;
+      }
+      case "exchange.unbind": {
+        const r = v.unbindExchange(m.destination, m.source, m.routingKey, m.arguments);
+        if (r) return r;
+        if (!m.nowait) this.send({ kind: "exchange.unbind-ok" });
+        return;
+      }
+
+      case "queue.declare": {
+        const r = v.declareQueue(m.queue, {
+          passive: m.passive, durable: m.durable, exclusive: m.exclusive, autoDelete: m.autoDelete, args: m.arguments,
+        }, client);
+        if (r instanceof BrokerError) return r;
+        this.lastQueue = r.queue;
+        if (!m.nowait) this.send({ kind: "queue.declare-ok", queue: r.queue, messageCount: r.messageCount, consumerCount: r.consumerCount });
+        return;
+      }
+      case "queue.bind": {
+        const r = v.bindQueue(this.queueName(m.queue), m.exchange, this.routingKeyOr(m.routingKey), m.arguments, client);
+        if (r) return r;
+        if (!m.nowait) this.send({ kind: "queue.bind-ok" });
+        return;
+      }
+      case "queue.unbind": {
+        const r = v.unbindQueue(this.queueName(m.queue), m.exchange, this.routingKeyOr(m.routingKey), m.arguments, client);
+        if (r) return r;
+        return this.send({ kind: "queue.unbind-ok" });
+      }
+      case "queue.purge": {
+        const r = v.purgeQueue(this.queueName(m.queue), client);
+        if (r instanceof BrokerError) return r;
+        if (!m.nowait) this.send({ kind: "queue.purge-ok", messageCount: r });
+        return;
+      }
+      case "queue.delete": {
+        const r = v.deleteQueue(this.queueName(m.queue), { ifUnused: m.ifUnused, ifEmpty: m.ifEmpty }, client);
+        if (r instanceof BrokerError) return r;
+        if (!m.nowait) this.send({ kind: "queue.delete-ok", messageCount: r });
+        return;
+      }
+
+      case "basic.qos":
+        if (m.prefetchSize !== 0) return new BrokerError(ReplyCode.NOT_IMPLEMENTED, `prefetch_size!=0 (${m.prefetchSize})`);
+        if (m.global) this.globalPrefetch = m.prefetchCount;
+        else this.consumerPrefetch = m.prefetchCount;
+        this.send({ kind: "basic.qos-ok" });
+        return this.resumeConsumers();
+      case "basic.consume":
+        return this.consume(m.queue, m.consumerTag, m.noAck, m.exclusive, m.nowait, m.arguments);
+      case "basic.cancel": {
+        const c = this.consumers.get(m.consumerTag);
+        if (c) {
+          this.consumers.delete(m.consumerTag);
+          c.subscription.cancel();
+        }
+        if (!m.nowait) this.send({ kind: "basic.cancel-ok", consumerTag: m.consumerTag });
+        return;
+      }
+      case "basic.publish":
+        if (m.immediate) return new BrokerError(ReplyCode.NOT_IMPLEMENTED, "immediate=true");
+        this.pending = {
+          exchange: m.exchange, routingKey: m.routingKey, mandatory: m.mandatory,
+          bodySize: -1, properties: null, body: null, received: 0,
+        };
+        return;
+      case "basic.get":
+        return this.get(m.queue, m.noAck);
+      case "basic.ack":
+        return this.settle(m.deliveryTag, m.multiple, "ack", false);
+      case "basic.nack":
+        return this.settle(m.deliveryTag, m.multiple, "nack", m.requeue);
+      case "basic.reject":
+        return this.settle(m.deliveryTag, false, "nack", m.requeue);
+      case "basic.recover":
+      case "basic.recover-async":
+        if (!m.requeue) return new BrokerError(ReplyCode.NOT_IMPLEMENTED, "requeue=false");
+        this.requeueAll();
+        if (m.kind === "basic.recover") this.send({ kind: "basic.recover-ok" });
+        return;
+
+      case "confirm.select":
+        if (this.tx) return new BrokerError(ReplyCode.PRECONDITION_FAILED, "cannot switch from tx to confirm mode");
+        this.confirming = true;
+        if (!m.nowait) this.send({ kind: "confirm.select-ok" });
+        return;
+      case "tx.select":
+        if (this.confirming) return new BrokerError(ReplyCode.PRECONDITION_FAILED, "cannot switch from confirm to tx mode");
+        this.tx ??= { publishes: [], acks: [] };
+        return this.send({ kind: "tx.select-ok" });
+      case "tx.commit":
+        if (!this.tx) return new BrokerError(ReplyCode.PRECONDITION_FAILED, "channel is not transactional");
+        return this.commit();
+      case "tx.rollback":
+        if (!this.tx) return new BrokerError(ReplyCode.PRECONDITION_FAILED, "channel is not transactional");
+        this.tx = { publishes: [], acks: [] };
+        return this.send({ kind: "tx.rollback-ok" });
+
+      default:
+        return new BrokerError(ReplyCode.COMMAND_INVALID, `unexpected method ${m.kind}`);
+    }
+  }
+
+  private opened = false;
+  /** The last queue declared on this channel: an empty queue name in later methods means it (§1.7.2.x). */
+  private lastQueue = "";
+
+  private queueName(name: string): string {
+    return name === "" ? this.lastQueue : name;
+  }
+  private routingKeyOr(rk: string): string {
+    return rk;
+  }
+
+  // ---- consuming -------------------------------------------------------------------------
+
+  private consume(queueName: string, requestedTag: string, noAck: boolean, exclusive: boolean, nowait: boolean, args: FieldTable): BrokerError | void {
+    const q = this.ctx.vhost.queue(this.queueName(queueName), this.ctx.client);
+    if (q instanceof BrokerError) return q;
+    const tag = requestedTag === "" ? randomTag("amq.ctag") : requestedTag;
+    if (this.consumers.has(tag)) return new BrokerError(ReplyCode.NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`);
+    const priorityArg = args["x-priority"];
+    const priority = priorityArg === undefined ? 0 : integerValue(priorityArg);
+    if (priority === undefined) {
+      return new BrokerError(ReplyCode.PRECONDITION_FAILED, `invalid arg 'x-priority' for queue '${q.name}' in vhost '${this.ctx.vhost.name}'`);
+    }
+    const consumer = new ChannelConsumer(this, tag, noAck, this.consumerPrefetch);
+    const sub = q.consume(consumer, { tag, noAck, exclusive, priority });
+    if (sub instanceof BrokerError) return sub;
+    consumer.subscription = sub;
+    this.consumers.set(tag, consumer);
+    if (!nowait) this.send({ kind: "basic.consume-ok", consumerTag: tag });
+    q.dispatch();
+  }
+
+  /** The queue was deleted under a consumer: basic.cancel if the client understands it. */
+  consumerCancelledByBroker(c: ChannelConsumer): void {
+    if (this.consumers.get(c.tag) !== c) return;
+    this.consumers.delete(c.tag);
+    if (this.ctx.capabilities["consumer_cancel_notify"] === true && this.state === "open") {
+      this.send({ kind: "basic.cancel", consumerTag: c.tag, nowait: true });
+    }
+  }
+
+  trackUnacked(tag: number, entry: QueueEntry, queue: Queue, consumer: ChannelConsumer | null): void {
+    this.unacked.set(tag, { tag, entry, queue, consumer });
+  }
+
+  private get(queueName: string, noAck: boolean): BrokerError | void {
+    const q = this.ctx.vhost.queue(this.queueName(queueName), this.ctx.client);
+    if (q instanceof BrokerError) return q;
+    const entry = q.get(noAck);
+    if (entry === null) return this.send({ kind: "basic.get-empty", reserved1: "" });
+    const tag = ++this.deliveryTag;
+    if (noAck) q.ack(entry);
+    else this.trackUnacked(tag, entry, q, null);
+    const m = entry.message;
+    this.ctx.writer.write(
+      encodeGetOk(this.id, tag, entry.redelivered, m.exchange, m.routingKey, q.messageCount, propertiesBytes(m), m.body, this.ctx.frameMax),
+    );
+  }
+
+  /** basic.ack / nack / reject, with RabbitMQ's reading of `multiple` and tag 0 (§1.8.3.13). */
+  private settle(tag: number, multiple: boolean, how: "ack" | "nack", requeue: boolean): BrokerError | void {
+    const picked = this.pickUnacked(tag, multiple);
+    if (picked instanceof BrokerError) return picked;
+    const apply = () => {
+      const touched = new Set<Queue>();
+      for (const u of picked) {
+        if (how === "ack") u.queue.ack(u.entry);
+        else if (requeue) {
+          u.queue.requeue(u.entry);
+          touched.add(u.queue);
+        } else u.queue.discard(u.entry);
+      }
+      for (const q of touched) q.dispatch();
+      this.resumeConsumers();
+    };
+    if (this.tx) this.tx.acks.push(apply);
+    else apply();
+  }
+
+  private pickUnacked(tag: number, multiple: boolean): Unacked[] | BrokerError {
+    if (multiple && tag === 0) {
+      const all = [...this.unacked.values()];
+      this.unacked.clear();
+      return all;
+    }
+    if (!multiple) {
+      const u = this.unacked.get(tag);
+      if (!u) return new BrokerError(ReplyCode.PRECONDITION_FAILED, `unknown delivery tag ${tag}`);
+      this.unacked.delete(tag);
+      return [u];
+    }
+    if (!this.unacked.has(tag)) return new BrokerError(ReplyCode.PRECONDITION_FAILED, `unknown delivery tag ${tag}`);
+    // Map iteration follows insertion, which is delivery-tag order
+    const out: Unacked[] = [];
+    for (const [t, u] of this.unacked) {
+      if (t > tag) break;
+      out.push(u);
+    }
+    for (const u of out) this.unacked.delete(u.tag);
+    return out;
+  }
+
+  private requeueAll(): void {
+    const all = [...this.unacked.values()];
+    this.unacked.clear();
+    const touched = new Set<Queue>();
+    // Reverse order keeps the cost of sorted re-insertion near the queue's head
+    for (let i = all.length - 1; i >= 0; i--) {
+      all[i]!.queue.requeue(all[i]!.entry);
+      touched.add(all[i]!.queue);
+    }
+    for (const q of touched) q.dispatch();
+  }
+
+  /** Credit may be back (ack, qos change, socket drained): let the queues deliver again. */
+  resumeConsumers(): void {
+    if (this.state !== "open") return;
+    for (const c of this.consumers.values()) c.subscription.resume();
+  }
+
+  // ---- publishing ------------------------------------------------------------------------
+
+  onHeader(payload: Buffer): void {
+    if (this.state === "closing") return;
+    const p = this.pending;
+    if (p === null || p.bodySize !== -1) {
+      return this.ctx.connectionError(ReplyCode.UNEXPECTED_FRAME, "UNEXPECTED_FRAME - expected method frame, got non method frame instead", 0, 0);
+    }
+    const h = decodeContentHeader(payload);
+    if (h.classId !== 60) {
+      return this.ctx.connectionError(ReplyCode.FRAME_ERROR, `FRAME_ERROR - content header for class ${h.classId} is not for basic`, 0, 0);
+    }
+    if (h.bodySize > this.ctx.maxMessageSize) {
+      this.pending = null;
+      return this.fail(
+        new BrokerError(ReplyCode.PRECONDITION_FAILED, `message size ${h.bodySize} is larger than configured max size ${this.ctx.maxMessageSize}`),
+        { kind: "basic.publish" } as AmqpMethod,
+      );
+    }
+    p.bodySize = h.bodySize;
+    // Keep our own copy: the payload is a view into a socket read buffer we don't own for long
+    p.properties = Buffer.from(h.properties);
+    if (h.bodySize === 0) this.completePublish(p, Buffer.alloc(0));
+  }
+
+  onBody(payload: Buffer): void {
+    if (this.state === "closing") return;
+    const p = this.pending;
+    if (p === null || p.bodySize === -1) {
+      return this.ctx.connectionError(ReplyCode.UNEXPECTED_FRAME, "UNEXPECTED_FRAME - expected method frame, got non method frame instead", 0, 0);
+    }
+    if (p.received + payload.length > p.bodySize) {
+      return this.ctx.connectionError(ReplyCode.FRAME_ERROR, "FRAME_ERROR - body larger than declared in the content header", 0, 0);
+    }
+    if (p.received === 0 && payload.length === p.bodySize) {
+      // Whole body in one frame: copy only when the view would pin a much larger read buffer
+      const body = payload.length * 2 >= payload.buffer.byteLength ? payload : Buffer.from(payload);
+      return this.completePublish(p, body);
+    }
+    p.body ??= Buffer.allocUnsafe(p.bodySize);
+    payload.copy(p.body, p.received);
+    p.received += payload.length;
+    if (p.received === p.bodySize) this.completePublish(p, p.body);
+  }
+
+  private completePublish(p: PendingPublish, body: Buffer): void {
+    this.pending = null;
+    const message = new Message(p.exchange, p.routingKey, body, null, { codec: amqpPropertiesCodec, bytes: p.properties! });
+    if (this.tx) {
+      // RabbitMQ checks the exchange at publish time even inside a transaction
+      const x = this.ctx.vhost.exchange(p.exchange);
+      if (x instanceof BrokerError) return this.fail(x, { kind: "basic.publish" } as AmqpMethod);
+      this.tx.publishes.push({ exchange: p.exchange, routingKey: p.routingKey, mandatory: p.mandatory, message });
+      return;
+    }
+    this.route(p.exchange, p.routingKey, p.mandatory, message);
+  }
+
+  private route(exchange: string, routingKey: string, mandatory: boolean, message: Message): void {
+    const seq = this.confirming ? ++this.publishSeq : 0;
+    const r = this.ctx.vhost.publish(exchange, routingKey, message);
+    if (r instanceof BrokerError) return this.fail(r, { kind: "basic.publish" } as AmqpMethod);
+    if (r.routed === 0 && r.refused === 0 && mandatory) {
+      this.ctx.writer.write(
+        encodeReturn(this.id, ReplyCode.NO_ROUTE, "NO_ROUTE", exchange, routingKey, propertiesBytes(message), message.body, this.ctx.frameMax),
+      );
+    }
+    if (seq === 0) return;
+    if (r.refused > 0 && r.routed === 0) {
+      // acks before a nack must go out first so `multiple` never covers the nacked one
+      this.flushConfirms(seq - 1);
+      this.send({ kind: "basic.nack", deliveryTag: seq, multiple: false, requeue: false });
+      this.confirmedUpTo = seq;
+      return;
+    }
+    if (!this.confirmFlushScheduled) {
+      this.confirmFlushScheduled = true;
+      process.nextTick(this.flushConfirmsBound);
+    }
+  }
+
+  /** One basic.ack with multiple=true for every publish confirmed since the last one. */
+  private flushConfirms(upTo = this.publishSeq): void {
+    this.confirmFlushScheduled = false;
+    if (this.state !== "open" || upTo <= this.confirmedUpTo) return;
+    const multiple = upTo - this.confirmedUpTo > 1;
+    this.send({ kind: "basic.ack", deliveryTag: upTo, multiple });
+    this.confirmedUpTo = upTo;
+  }
+
+  private commit(): void {
+    const tx = this.tx!;
+    this.tx = { publishes: [], acks: [] };
+    for (const p of tx.publishes) this.route(p.exchange, p.routingKey, p.mandatory, p.message);
+    for (const a of tx.acks) a();
+    this.send({ kind: "tx.commit-ok" });
+  }
+
+  // ---- closing ---------------------------------------------------------------------------
+
+  /** Requeues what the client held and cancels its consumers (channel or connection closing). */
+  release(): void {
+    if (this.state === "closed") return;
+    this.pending = null;
+    for (const c of this.consumers.values()) c.subscription.cancel();
+    this.consumers.clear();
+    this.requeueAll();
+    this.tx = null;
+  }
+
+  private finishClose(): void {
+    this.state = "closed";
+    this.ctx.channelClosed(this.id);
+  }
+}

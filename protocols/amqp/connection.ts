@@ -1,0 +1,408 @@
+import type { Socket } from "node:net";
+import {
+  type Broker, BrokerError, type ClientRef, type FieldTable, ReplyCode, type User, type VirtualHost,
+} from "../../src/core/index.js";
+import type { Logger } from "../../src/server/logger.js";
+import { CodecError } from "./codec/errors.js";
+import { decodeTable } from "./codec/field-table.js";
+import {
+  FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FrameReader, HEARTBEAT_FRAME, PROTOCOL_HEADER,
+  type Frame, checkProtocolHeader,
+} from "./codec/frames.js";
+import { type AmqpMethod, decodeMethod, encodeMethodFrame } from "./codec/methods.js";
+import { Channel } from "./channel.js";
+import { serverProperties } from "./server-properties.js";
+import { FrameWriter } from "./writer.js";
+
+export interface AmqpLimits {
+  channelMax: number;
+  frameMax: number;
+  /** Seconds; 0 disables. */
+  heartbeat: number;
+  maxMessageSize: number;
+}
+
+export const DEFAULT_LIMITS: AmqpLimits = {
+  channelMax: 2047,
+  frameMax: 131072,
+  heartbeat: 60,
+  maxMessageSize: 134217728, // RabbitMQ 3.10's max_message_size default, 128 MiB
+};
+
+/** AMQP 0-9-1 §4.2.3: no frame may be smaller than this, so frame-max below it is refused. */
+const FRAME_MIN_SIZE = 4096;
+
+type State = "header" | "start-ok" | "secure-ok" | "tune-ok" | "open" | "opened" | "closing" | "closed";
+
+/** What a connection hands its channels: the core, the writer, and its negotiated limits. */
+export interface ConnectionContext {
+  readonly vhost: VirtualHost;
+  readonly client: ClientRef;
+  readonly writer: FrameWriter;
+  readonly frameMax: number;
+  readonly maxMessageSize: number;
+  readonly capabilities: FieldTable;
+  readonly log: Logger;
+  readonly user: User;
+  connectionError(code: number, text: string, classId: number, methodId: number): void;
+  channelClosed(id: number): void;
+}
+
+/**
+ * One AMQP 0-9-1 connection: the handshake (§2.2.4), framing, heartbeats and the connection
+ * class; everything on a channel above zero goes to that Channel.
+ */
+export class AmqpConnection implements ConnectionContext {
+  private state: State = "header";
+  private readonly reader: FrameReader;
+  readonly writer: FrameWriter;
+  private readonly channels = new Map<number, Channel>();
+  private readonly limits: AmqpLimits;
+  private channelMax: number;
+  frameMax: number;
+  private heartbeat = 0;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private lastRead = Date.now();
+  private closeTimer: NodeJS.Timeout | null = null;
+  capabilities: FieldTable = {};
+  clientProperties: FieldTable = {};
+  user!: User;
+  vhost!: VirtualHost;
+  readonly client: ClientRef;
+  readonly log: Logger;
+  readonly connectedAt = Date.now();
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly broker: Broker,
+    limits: AmqpLimits,
+    log: Logger,
+    private readonly onClosed: (c: AmqpConnection) => void,
+  ) {
+    this.limits = limits;
+    this.channelMax = limits.channelMax;
+    this.frameMax = limits.frameMax;
+    this.client = broker.newClient();
+    this.log = log.child({ conn: this.client.id, peer: `${socket.remoteAddress}:${socket.remotePort}` });
+    this.reader = new FrameReader(limits.frameMax);
+    this.writer = new FrameWriter(socket, () => this.drained());
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", (err) => this.log.debug({ err: err.message }, "socket error"));
+    socket.on("close", () => this.teardown());
+  }
+
+  get maxMessageSize(): number {
+    return this.limits.maxMessageSize;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastRead = Date.now();
+    if (this.state === "closed") return;
+    try {
+      if (this.state === "header") {
+        chunk = this.readProtocolHeader(chunk);
+        if (chunk.length === 0) return;
+      }
+      this.reader.push(chunk);
+      let frame: Frame | null;
+      while ((frame = this.reader.next()) !== null) {
+        this.onFrame(frame);
+        if (this.state === "closed") return;
+      }
+    } catch (err) {
+      if (err instanceof CodecError) {
+        this.connectionError(err.replyCode, err.text, 0, 0);
+      } else {
+        this.log.error({ err }, "internal error handling a frame");
+        this.connectionError(ReplyCode.INTERNAL_ERROR, "INTERNAL_ERROR", 0, 0);
+      }
+    }
+  }
+
+  private headerBytes: Buffer = Buffer.alloc(0);
+
+  /** AMQP 0-9-1 §4.2.2: a bad header is answered with the header we speak, then the socket closes. */
+  private readProtocolHeader(chunk: Buffer): Buffer {
+    const data = this.headerBytes.length ? Buffer.concat([this.headerBytes, chunk]) : chunk;
+    if (data.length < 8) {
+      this.headerBytes = data;
+      return Buffer.alloc(0);
+    }
+    this.headerBytes = Buffer.alloc(0);
+    if (!checkProtocolHeader(data.subarray(0, 8))) {
+      this.log.info("bad protocol header; answering with AMQP 0-9-1's and closing");
+      this.state = "closed";
+      this.socket.end(PROTOCOL_HEADER);
+      return Buffer.alloc(0);
+    }
+    this.state = "start-ok";
+    this.send(0, {
+      kind: "connection.start",
+      versionMajor: 0,
+      versionMinor: 9,
+      serverProperties: serverProperties(`warren@${process.env.HOSTNAME ?? "localhost"}`),
+      mechanisms: Buffer.from("PLAIN AMQPLAIN"),
+      locales: Buffer.from("en_US"),
+    });
+    this.writer.flush();
+    return data.subarray(8);
+  }
+
+  private onFrame(frame: Frame): void {
+    if (this.state === "closing") {
+      // §2.2.4: after sending close, ignore everything but close / close-ok
+      if (frame.type === FRAME_METHOD && frame.channel === 0) {
+        const m = decodeMethod(frame.payload, 0, frame.payload.length);
+        if (m.kind === "connection.close-ok" || m.kind === "connection.close") {
+          if (m.kind === "connection.close") this.send(0, { kind: "connection.close-ok" });
+          this.finish();
+        }
+      }
+      return;
+    }
+    if (frame.type === FRAME_HEARTBEAT) {
+      if (frame.channel !== 0) {
+        this.connectionError(ReplyCode.COMMAND_INVALID, "COMMAND_INVALID - heartbeat frame on non-zero channel", 0, 0);
+      }
+      return;
+    }
+    if (frame.channel === 0) {
+      if (frame.type !== FRAME_METHOD) {
+        this.connectionError(ReplyCode.UNEXPECTED_FRAME, "UNEXPECTED_FRAME - content frame on channel 0", 0, 0);
+        return;
+      }
+      this.onConnectionMethod(decodeMethod(frame.payload, 0, frame.payload.length));
+      return;
+    }
+    if (this.state !== "opened") {
+      this.connectionError(ReplyCode.CHANNEL_ERROR, "CHANNEL_ERROR - connection not open", 0, 0);
+      return;
+    }
+    if (frame.channel > this.channelMax) {
+      this.connectionError(ReplyCode.CHANNEL_ERROR, `CHANNEL_ERROR - channel ${frame.channel} exceeds channel_max ${this.channelMax}`, 0, 0);
+      return;
+    }
+    let channel = this.channels.get(frame.channel);
+    if (frame.type === FRAME_METHOD) {
+      const m = decodeMethod(frame.payload, 0, frame.payload.length);
+      if (!channel) {
+        if (m.kind !== "channel.open") {
+          this.connectionError(ReplyCode.CHANNEL_ERROR, "CHANNEL_ERROR - expected 'channel.open'", classOf(m), methodOf(m));
+          return;
+        }
+        channel = new Channel(frame.channel, this);
+        this.channels.set(frame.channel, channel);
+      }
+      channel.onMethod(m);
+    } else if (frame.type === FRAME_HEADER || frame.type === FRAME_BODY) {
+      if (!channel) {
+        this.connectionError(ReplyCode.CHANNEL_ERROR, "CHANNEL_ERROR - expected 'channel.open'", 0, 0);
+        return;
+      }
+      if (frame.type === FRAME_HEADER) channel.onHeader(frame.payload);
+      else channel.onBody(frame.payload);
+    } else {
+      throw new CodecError(ReplyCode.FRAME_ERROR, `FRAME_ERROR - unknown frame type ${frame.type}`);
+    }
+  }
+
+  private onConnectionMethod(m: AmqpMethod): void {
+    switch (m.kind) {
+      case "connection.start-ok":
+        if (this.state !== "start-ok") return this.unexpected(m);
+        return this.onStartOk(m.clientProperties, m.mechanism, m.response);
+      case "connection.secure-ok":
+        return this.unexpected(m);
+      case "connection.tune-ok":
+        if (this.state !== "tune-ok") return this.unexpected(m);
+        return this.onTuneOk(m.channelMax, m.frameMax, m.heartbeat);
+      case "connection.open":
+        if (this.state !== "open") return this.unexpected(m);
+        return this.onOpen(m.virtualHost);
+      case "connection.close":
+        this.send(0, { kind: "connection.close-ok" });
+        this.finish();
+        return;
+      case "connection.close-ok":
+        this.finish();
+        return;
+      case "connection.blocked":
+      case "connection.unblocked":
+        return;
+      case "connection.update-secret":
+        this.send(0, { kind: "connection.update-secret-ok" });
+        return;
+      default:
+        return this.unexpected(m);
+    }
+  }
+
+  private unexpected(m: AmqpMethod): void {
+    this.connectionError(ReplyCode.COMMAND_INVALID, `COMMAND_INVALID - unexpected method ${m.kind} on channel 0`, classOf(m), methodOf(m));
+  }
+
+  private onStartOk(clientProperties: FieldTable, mechanism: string, response: Buffer): void {
+    this.clientProperties = clientProperties;
+    const caps = clientProperties["capabilities"];
+    this.capabilities = caps && typeof caps === "object" && !Array.isArray(caps) && !Buffer.isBuffer(caps) && !(caps instanceof Date)
+      ? (caps as FieldTable)
+      : {};
+    const creds = parseCredentials(mechanism, response);
+    if (creds instanceof BrokerError) {
+      return this.connectionError(creds.code, creds.text, 10, 11);
+    }
+    const user = this.broker.authenticate({ username: creds.username, password: creds.password, loopback: isLoopback(this.socket.remoteAddress) });
+    if (user instanceof BrokerError) {
+      this.log.warn({ user: creds.username }, "authentication failed");
+      if (this.capabilities["authentication_failure_close"] === true) {
+        return this.connectionError(user.code, user.text.replace("PLAIN", mechanism), 10, 11);
+      }
+      this.state = "closed";
+      this.socket.destroy();
+      return;
+    }
+    this.user = user;
+    this.state = "tune-ok";
+    this.send(0, {
+      kind: "connection.tune",
+      channelMax: this.limits.channelMax,
+      frameMax: this.limits.frameMax,
+      heartbeat: this.limits.heartbeat,
+    });
+  }
+
+  private onTuneOk(channelMax: number, frameMax: number, heartbeat: number): void {
+    // §4.2.3 / tune-ok: the client may lower the limits we proposed, 0 meaning "no limit" for the client
+    this.channelMax = channelMax === 0 ? this.limits.channelMax : Math.min(channelMax, this.limits.channelMax);
+    if (frameMax !== 0 && frameMax < FRAME_MIN_SIZE) {
+      return this.connectionError(ReplyCode.NOT_ALLOWED, `NOT_ALLOWED - frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`, 10, 31);
+    }
+    if (frameMax > this.limits.frameMax) {
+      return this.connectionError(ReplyCode.NOT_ALLOWED, `NOT_ALLOWED - frame_max=${frameMax} > ${this.limits.frameMax} max size`, 10, 31);
+    }
+    this.frameMax = frameMax === 0 ? this.limits.frameMax : frameMax;
+    this.reader.setMaxFrameSize(this.frameMax);
+    this.heartbeat = heartbeat;
+    this.state = "open";
+    this.startHeartbeats();
+  }
+
+  private onOpen(vhostName: string): void {
+    const v = this.broker.openVhost(this.user, vhostName);
+    if (v instanceof BrokerError) return this.connectionError(v.code, v.text, 10, 40);
+    this.vhost = v;
+    this.state = "opened";
+    this.send(0, { kind: "connection.open-ok", reserved1: "" });
+    this.log.debug({ vhost: vhostName, user: this.user.name }, "connection opened");
+  }
+
+  private startHeartbeats(): void {
+    if (this.heartbeat <= 0) return;
+    const ms = this.heartbeat * 1000;
+    // Check twice per interval: send when we've been quiet, give up after two silent intervals (§4.2.7)
+    this.heartbeatTimer = setInterval(() => {
+      const now = Date.now();
+      if (now - this.lastRead > 2 * ms) {
+        this.log.warn({ timeoutSec: this.heartbeat }, "missed heartbeats from client, closing connection");
+        this.socket.destroy();
+        return;
+      }
+      if (now - this.writer.lastWrite >= ms / 2) {
+        this.writer.write(HEARTBEAT_FRAME);
+      }
+    }, ms / 2);
+    this.heartbeatTimer.unref();
+  }
+
+  send(channel: number, m: AmqpMethod): void {
+    this.writer.write(encodeMethodFrame(channel, m));
+  }
+
+  /** Hard error (§1.2): tell the client with connection.close, then wait briefly for close-ok. */
+  connectionError(code: number, text: string, classId: number, methodId: number): void {
+    if (this.state === "closing" || this.state === "closed") return;
+    this.log.warn({ code, text }, "connection error");
+    for (const ch of this.channels.values()) ch.release();
+    this.channels.clear();
+    this.send(0, { kind: "connection.close", replyCode: code, replyText: text, classId, methodId });
+    this.writer.flush();
+    this.state = "closing";
+    this.closeTimer = setTimeout(() => this.finish(), 1000);
+    this.closeTimer.unref();
+  }
+
+  /** Server-initiated close (shutdown, management): 320 CONNECTION_FORCED as RabbitMQ. */
+  forceClose(reason = "broker forced connection closure with reason 'shutdown'"): void {
+    this.connectionError(ReplyCode.CONNECTION_FORCED, `CONNECTION_FORCED - ${reason}`, 0, 0);
+  }
+
+  channelClosed(id: number): void {
+    this.channels.delete(id);
+  }
+
+  private drained(): void {
+    for (const ch of this.channels.values()) ch.resumeConsumers();
+  }
+
+  private finish(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.writer.end();
+    this.teardown();
+  }
+
+  private tornDown = false;
+
+  private teardown(): void {
+    if (this.tornDown) return;
+    this.tornDown = true;
+    this.state = "closed";
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    for (const ch of this.channels.values()) ch.release();
+    this.channels.clear();
+    if (this.vhost) this.vhost.clientClosed(this.client);
+    this.writer.discard();
+    if (!this.socket.destroyed) this.socket.destroy();
+    this.onClosed(this);
+  }
+}
+
+export function classOf(m: AmqpMethod): number {
+  return METHOD_IDS[m.kind]?.[0] ?? 0;
+}
+export function methodOf(m: AmqpMethod): number {
+  return METHOD_IDS[m.kind]?.[1] ?? 0;
+}
+
+import { METHOD_IDS } from "./codec/methods.js";
+
+function isLoopback(addr: string | undefined): boolean {
+  if (!addr) return false;
+  return addr === "::1" || addr.startsWith("127.") || addr.startsWith("::ffff:127.");
+}
+
+function parseCredentials(mechanism: string, response: Buffer): { username: string; password: string } | BrokerError {
+  if (mechanism === "PLAIN") {
+    // RFC 4616: [authzid] NUL authcid NUL passwd
+    const parts = response.toString("utf8").split("\u0000");
+    if (parts.length !== 3) return new BrokerError(ReplyCode.ACCESS_REFUSED, "Login was refused using authentication mechanism PLAIN. For details see the broker logfile.");
+    return { username: parts[1]!, password: parts[2]! };
+  }
+  if (mechanism === "AMQPLAIN") {
+    // AMQPLAIN's response is a field table without its length prefix
+    const framed = Buffer.allocUnsafe(response.length + 4);
+    framed.writeUInt32BE(response.length, 0);
+    response.copy(framed, 4);
+    let table: FieldTable;
+    try {
+      table = decodeTable(framed, 0, framed.length).table;
+    } catch {
+      return new BrokerError(ReplyCode.ACCESS_REFUSED, "Login was refused using authentication mechanism AMQPLAIN. For details see the broker logfile.");
+    }
+    const str = (v: unknown) => (typeof v === "string" ? v : Buffer.isBuffer(v) ? v.toString() : "");
+    return { username: str(table["LOGIN"]), password: str(table["PASSWORD"]) };
+  }
+  return new BrokerError(ReplyCode.COMMAND_INVALID, `unknown authentication mechanism '${mechanism}'`);
+}

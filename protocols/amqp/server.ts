@@ -1,0 +1,63 @@
+import { createServer, type Server, type Socket } from "node:net";
+import type { Broker } from "../../src/core/index.js";
+import type { Logger } from "../../src/server/logger.js";
+import { AmqpConnection, type AmqpLimits, DEFAULT_LIMITS } from "./connection.js";
+
+export interface AmqpListenerOptions {
+  port: number;
+  host?: string;
+  limits?: Partial<AmqpLimits>;
+}
+
+/** Accepts AMQP 0-9-1 connections on a TCP port and hands each socket to an AmqpConnection. */
+export class AmqpServer {
+  private readonly server: Server;
+  private readonly connections = new Set<AmqpConnection>();
+  private readonly sockets = new Set<Socket>();
+  private readonly limits: AmqpLimits;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly log: Logger,
+    limits: Partial<AmqpLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.server = createServer((socket) => this.accept(socket));
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once("close", () => this.sockets.delete(socket));
+    const conn = new AmqpConnection(socket, this.broker, this.limits, this.log, (c) => this.connections.delete(c));
+    this.connections.add(conn);
+  }
+
+  /** Binds the port; resolves with the port actually bound (useful with port 0). */
+  listen(port: number, host?: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen({ port, host }, () => {
+        this.server.off("error", reject);
+        const addr = this.server.address();
+        resolve(typeof addr === "object" && addr ? addr.port : port);
+      });
+    });
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  listConnections(): readonly AmqpConnection[] {
+    return [...this.connections];
+  }
+
+  /** Stops accepting, tells clients with 320 CONNECTION_FORCED, then drops what is left. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const c of this.connections) c.forceClose();
+    await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from "commander";
+import { startBroker } from "../server/start.js";
+import type { LogLevel } from "../server/logger.js";
+
+const port = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port number 0-65535");
+  return n;
+};
+
+/** A port flag: a number, or "off" to disable that listener. */
+const portOrOff = (value: string): number | false => (value === "off" ? false : port(value));
+
+const program = new Command()
+  .name("warren")
+  .description("Warren: a message broker speaking AMQP 0-9-1 (MQTT and STOMP to come), RabbitMQ-compatible")
+  .option("--amqp-port <port>", "AMQP 0-9-1 port, or off", portOrOff, 5672)
+  .option("--host <address>", "address to listen on", "0.0.0.0")
+  .option("--data-dir <dir>", "where durable state is kept", "./data")
+  .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info")
+  .option("--heartbeat <seconds>", "heartbeat interval proposed to clients", (v) => Number(v))
+  .action(async (opts: { amqpPort: number | false; host: string; dataDir: string; logLevel: LogLevel; heartbeat?: number }) => {
+    const started = process.hrtime.bigint();
+    const broker = await startBroker({
+      dataDir: opts.dataDir,
+      host: opts.host,
+      amqp: opts.amqpPort === false ? false : { port: opts.amqpPort },
+      logLevel: opts.logLevel,
+      ...(opts.heartbeat !== undefined && { heartbeat: opts.heartbeat }),
+    });
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    broker.log.info({ ports: broker.ports, dataDir: broker.dataDir, startupMs: Math.round(ms) }, "Warren started");
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      broker.log.info({ signal }, "shutting down");
+      await broker.close();
+      process.exit(0);
+    };
+    process.on("SIGINT", () => void stop("SIGINT"));
+    process.on("SIGTERM", () => void stop("SIGTERM"));
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,83 @@
+import { BrokerError, errors, ReplyCode } from "./errors.js";
+import { type User, UserStore } from "./users.js";
+import { VirtualHost } from "./vhost.js";
+
+export interface BrokerCoreOptions {
+  defaultVhost?: string;
+  defaultUser?: string;
+  defaultPass?: string;
+  /** Users that may only log in from loopback (RabbitMQ's loopback_users; default ["guest"]). */
+  loopbackUsers?: string[];
+}
+
+export interface AuthRequest {
+  username: string;
+  password: string;
+  /** Whether the client connected from a loopback address. */
+  loopback: boolean;
+}
+
+/**
+ * The protocol-agnostic broker: vhosts and users. Front-ends authenticate here, then work on a
+ * VirtualHost; nothing in here knows a wire format.
+ */
+export class Broker {
+  readonly users = new UserStore();
+  private readonly vhosts = new Map<string, VirtualHost>();
+  private readonly loopbackUsers: Set<string>;
+  readonly defaultVhost: string;
+  private nextClientId = 1;
+
+  constructor(options: BrokerCoreOptions = {}) {
+    this.defaultVhost = options.defaultVhost ?? "/";
+    this.loopbackUsers = new Set(options.loopbackUsers ?? ["guest"]);
+    const user = options.defaultUser ?? "guest";
+    this.users.add(user, options.defaultPass ?? "guest", ["administrator"]);
+    this.addVhost(this.defaultVhost);
+    this.users.setPermission(user, this.defaultVhost, { configure: ".*", write: ".*", read: ".*" });
+  }
+
+  /** A fresh identity for a client connection (owner of exclusive queues and consumers). */
+  newClient(): { readonly id: number } {
+    return { id: this.nextClientId++ };
+  }
+
+  addVhost(name: string): VirtualHost {
+    let v = this.vhosts.get(name);
+    if (!v) this.vhosts.set(name, (v = new VirtualHost(name)));
+    return v;
+  }
+
+  deleteVhost(name: string): boolean {
+    this.users.clearVhost(name);
+    return this.vhosts.delete(name);
+  }
+
+  vhost(name: string): VirtualHost | BrokerError {
+    return this.vhosts.get(name) ?? errors.vhostNotFound(name);
+  }
+
+  listVhosts(): VirtualHost[] {
+    return [...this.vhosts.values()];
+  }
+
+  /** Checks credentials as RabbitMQ does: bad password and loopback-only users are refused alike. */
+  authenticate(req: AuthRequest): User | BrokerError {
+    const user = this.users.authenticate(req.username, req.password);
+    if (!user || (this.loopbackUsers.has(user.name) && !req.loopback)) {
+      return new BrokerError(
+        ReplyCode.ACCESS_REFUSED,
+        `Login was refused using authentication mechanism PLAIN. For details see the broker logfile.`,
+      );
+    }
+    return user;
+  }
+
+  /** The vhost a user may open, or 530 NOT_ALLOWED as RabbitMQ answers connection.open. */
+  openVhost(user: User, name: string): VirtualHost | BrokerError {
+    const v = this.vhosts.get(name);
+    if (!v) return errors.vhostNotFound(name);
+    if (!this.users.permission(user.name, name)) return errors.noAccessToVhost(user.name, name);
+    return v;
+  }
+}

@@ -1,0 +1,57 @@
+import type { QueueEntry } from "./queue-entry.js";
+import type { Queue } from "./queue.js";
+
+/** Who owns an exclusive queue or a consumer: one client connection, whatever its protocol. */
+export interface ClientRef {
+  readonly id: number;
+}
+
+/**
+ * Implemented by a front-end for each consumer it registers. The queue calls `deliver` only while
+ * `hasCredit()` holds (prefetch, in-flight window, socket not backed up), so a slow client never
+ * builds a backlog inside the broker's memory; the front-end calls `subscription.resume()` once
+ * credit returns.
+ */
+export interface Consumer {
+  readonly client: ClientRef;
+  hasCredit(): boolean;
+  deliver(entry: QueueEntry, subscription: Subscription): void;
+  /** The broker ended the subscription (queue deleted); the front-end tells its client. */
+  cancelledByBroker(subscription: Subscription): void;
+}
+
+export interface ConsumeOptions {
+  tag: string;
+  noAck: boolean;
+  exclusive: boolean;
+  /** Higher first (x-priority); equal priorities share round-robin. */
+  priority: number;
+}
+
+export class Subscription {
+  active = true;
+  /** Messages delivered to this consumer and not yet settled. */
+  unacked = 0;
+
+  constructor(
+    readonly queue: Queue,
+    readonly consumer: Consumer,
+    readonly options: ConsumeOptions,
+  ) {}
+
+  get tag(): string {
+    return this.options.tag;
+  }
+  get noAck(): boolean {
+    return this.options.noAck;
+  }
+
+  /** Call when the consumer may have credit again (ack, qos raised, socket drained). */
+  resume(): void {
+    if (this.active) this.queue.dispatch();
+  }
+
+  cancel(): void {
+    this.queue.cancel(this);
+  }
+}

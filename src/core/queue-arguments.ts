@@ -1,0 +1,114 @@
+import { BrokerError, errors } from "./errors.js";
+import type { FieldTable, FieldValue } from "./message.js";
+import { erlangTerm, integerValue, rabbitType, stringValue } from "./field-types.js";
+
+export type QueueType = "classic" | "quorum" | "stream";
+export type Overflow = "drop-head" | "reject-publish" | "reject-publish-dlx";
+
+/** The `x-` arguments RabbitMQ 3.10 understands, parsed once at declare time. */
+export interface QueueArguments {
+  messageTtl?: number;
+  expires?: number;
+  maxLength?: number;
+  maxLengthBytes?: number;
+  overflow?: Overflow;
+  deadLetterExchange?: string;
+  deadLetterRoutingKey?: string;
+  maxPriority?: number;
+  queueMode?: "default" | "lazy";
+  singleActiveConsumer?: boolean;
+  queueType?: QueueType;
+  deliveryLimit?: number;
+  maxAge?: string;
+}
+
+type Check = (v: FieldValue, out: QueueArguments) => string | null;
+
+const MAX_EXPIRY = 2 ** 32 * 1000; // RabbitMQ caps TTLs so timers fit its erlang:send_after
+
+const int = (v: FieldValue): number | string => {
+  const n = integerValue(v);
+  return n === undefined ? `{unacceptable_type,${rabbitType(v)}}` : n;
+};
+
+const nonNegative = (set: (out: QueueArguments, n: number) => void): Check => (v, out) => {
+  const n = int(v);
+  if (typeof n === "string") return n;
+  if (n < 0) return `{value_negative,${n}}`;
+  set(out, n);
+  return null;
+};
+
+const expiry = (set: (out: QueueArguments, n: number) => void, allowZero: boolean): Check => (v, out) => {
+  const n = int(v);
+  if (typeof n === "string") return n;
+  if (!allowZero && n === 0) return `{value_zero,0}`;
+  if (n < 0) return `{value_negative,${n}}`;
+  if (n > MAX_EXPIRY) return `{value_too_large,${n},${MAX_EXPIRY}}`;
+  set(out, n);
+  return null;
+};
+
+const oneOf = <T extends string>(allowed: readonly T[], errTag: string, set: (out: QueueArguments, s: T) => void): Check =>
+  (v, out) => {
+    const s = stringValue(v);
+    if (s === undefined) return `{unacceptable_type,${rabbitType(v)}}`;
+    if (!allowed.includes(s as T)) return `{${errTag},${erlangTerm(s)}}`;
+    set(out, s as T);
+    return null;
+  };
+
+const text = (set: (out: QueueArguments, s: string) => void): Check => (v, out) => {
+  const s = stringValue(v);
+  if (s === undefined) return `{unacceptable_type,${rabbitType(v)}}`;
+  set(out, s);
+  return null;
+};
+
+const CHECKS: Record<string, Check> = {
+  "x-expires": expiry((o, n) => (o.expires = n), false),
+  "x-message-ttl": expiry((o, n) => (o.messageTtl = n), true),
+  "x-dead-letter-exchange": text((o, s) => (o.deadLetterExchange = s)),
+  "x-dead-letter-routing-key": text((o, s) => (o.deadLetterRoutingKey = s)),
+  "x-max-length": nonNegative((o, n) => (o.maxLength = n)),
+  "x-max-length-bytes": nonNegative((o, n) => (o.maxLengthBytes = n)),
+  "x-max-in-memory-length": nonNegative(() => {}),
+  "x-max-in-memory-bytes": nonNegative(() => {}),
+  "x-delivery-limit": nonNegative((o, n) => (o.deliveryLimit = n)),
+  "x-max-priority": (v, out) => {
+    const n = int(v);
+    if (typeof n === "string") return n;
+    if (n < 0) return `{value_negative,${n}}`;
+    if (n > 255) return `{value_too_large,${n},255}`;
+    out.maxPriority = n;
+    return null;
+  },
+  "x-overflow": oneOf(["drop-head", "reject-publish", "reject-publish-dlx"] as const, "invalid_overflow", (o, s) => (o.overflow = s)),
+  "x-queue-mode": oneOf(["default", "lazy"] as const, "invalid_queue_mode", (o, s) => (o.queueMode = s)),
+  "x-queue-type": oneOf(["classic", "quorum", "stream"] as const, "unsupported_queue_type", (o, s) => (o.queueType = s)),
+  "x-single-active-consumer": (v, out) => {
+    if (typeof v !== "boolean") return `{unacceptable_type,${rabbitType(v)}}`;
+    out.singleActiveConsumer = v;
+    return null;
+  },
+  "x-max-age": text((o, s) => (o.maxAge = s)),
+};
+
+/** Validates declare arguments as RabbitMQ does: known `x-` args type-checked, unknown ones ignored. */
+export function parseQueueArguments(args: FieldTable, queue: string, vhost: string): QueueArguments | BrokerError {
+  const out: QueueArguments = {};
+  for (const key of Object.keys(args)) {
+    const check = CHECKS[key];
+    if (!check) continue;
+    const problem = check(args[key]!, out);
+    if (problem !== null) return errors.invalidArg(key, "queue", queue, vhost, problem);
+  }
+  return out;
+}
+
+/** Arguments compared on redeclare; RabbitMQ ignores differences in the others. */
+export const EQUIVALENCE_CHECKED_ARGS: readonly string[] = [
+  "x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-max-length",
+  "x-max-length-bytes", "x-max-priority", "x-overflow", "x-queue-mode", "x-single-active-consumer", "x-queue-type",
+  "x-delivery-limit", "x-max-age",
+];

@@ -1,0 +1,17 @@
+import type { Message } from "./message.js";
+import type { Subscription } from "./consumer.js";
+
+/** One message's place in one queue; the message (and its body) is shared with other queues. */
+export class QueueEntry {
+  redelivered = false;
+  /** Times handed to a consumer (quorum queues expose it as x-delivery-count). */
+  deliveryCount = 0;
+  /** The subscription holding it unacked, if any (null after basic.get). */
+  holder: Subscription | null = null;
+
+  constructor(
+    /** Position in the queue: requeued entries go back in this order. */
+    readonly seq: number,
+    readonly message: Message,
+  ) {}
+}

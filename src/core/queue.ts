@@ -1,0 +1,216 @@
+import { Deque } from "./deque.js";
+import type { Binding, Destination } from "./exchange.js";
+import type { FieldTable, Message } from "./message.js";
+import { QueueEntry } from "./queue-entry.js";
+import { type ClientRef, type Consumer, type ConsumeOptions, Subscription } from "./consumer.js";
+import { BrokerError, errors } from "./errors.js";
+import type { QueueArguments } from "./queue-arguments.js";
+
+export interface QueueOptions {
+  durable: boolean;
+  /** The connection that owns an exclusive queue; null for shared queues. */
+  owner: ClientRef | null;
+  autoDelete: boolean;
+  args: FieldTable;
+  parsedArgs: QueueArguments;
+}
+
+/** What a queue needs from the vhost that holds it. */
+export interface QueueHost {
+  readonly name: string;
+  queueUnused(queue: Queue): void;
+}
+
+/**
+ * A named FIFO with competing consumers (AMQP 0-9-1 §3.1.4). Entries keep their sequence number so
+ * a requeued message goes back to its original position, as RabbitMQ's classic queues do.
+ */
+export class Queue implements Destination {
+  readonly kind = "queue" as const;
+  routeEpoch = 0;
+  /** Bindings that point at this queue, so deleting it removes them. */
+  readonly boundBy = new Set<Binding>();
+  private readonly ready = new Deque<QueueEntry>();
+  private readonly consumers: Subscription[] = [];
+  private rr = 0;
+  private nextSeq = 1;
+  private unackedCount = 0;
+  private hadConsumer = false;
+  private dispatching = false;
+  private redispatch = false;
+  private mixedPriorities = false;
+  deleted = false;
+
+  constructor(
+    readonly name: string,
+    readonly host: QueueHost,
+    readonly options: QueueOptions,
+  ) {}
+
+  get durable(): boolean {
+    return this.options.durable;
+  }
+  get exclusive(): boolean {
+    return this.options.owner !== null;
+  }
+  get autoDelete(): boolean {
+    return this.options.autoDelete;
+  }
+  get messageCount(): number {
+    return this.ready.length;
+  }
+  get unackedMessageCount(): number {
+    return this.unackedCount;
+  }
+  get consumerCount(): number {
+    return this.consumers.length;
+  }
+  get subscriptions(): readonly Subscription[] {
+    return this.consumers;
+  }
+
+  /** Whether `client` may use this queue: exclusive queues belong to one connection. */
+  accessibleBy(client: ClientRef | null): boolean {
+    return this.options.owner === null || this.options.owner === client;
+  }
+
+  /** Takes a routed message. Returns false when the queue refuses it (overflow reject-publish). */
+  enqueue(message: Message): boolean {
+    const entry = new QueueEntry(this.nextSeq++, message);
+    this.ready.push(entry);
+    if (this.consumers.length > 0) this.dispatch();
+    return true;
+  }
+
+  consume(consumer: Consumer, options: ConsumeOptions): Subscription | BrokerError {
+    if (options.exclusive ? this.consumers.length > 0 : this.consumers.some((s) => s.options.exclusive)) {
+      return errors.exclusiveConsumer(this.name, this.host.name);
+    }
+    const sub = new Subscription(this, consumer, options);
+    this.consumers.push(sub);
+    this.mixedPriorities = this.consumers.some((s) => s.options.priority !== this.consumers[0]!.options.priority);
+    if (this.mixedPriorities) this.consumers.sort((a, b) => b.options.priority - a.options.priority);
+    this.hadConsumer = true;
+    return sub;
+  }
+
+  cancel(sub: Subscription): void {
+    if (!sub.active) return;
+    sub.active = false;
+    const i = this.consumers.indexOf(sub);
+    if (i >= 0) this.consumers.splice(i, 1);
+    if (this.rr > i) this.rr--;
+    if (this.consumers.length === 0 && this.autoDelete && this.hadConsumer && !this.deleted) {
+      this.host.queueUnused(this);
+    }
+  }
+
+  /** Hands ready messages to consumers with credit, round-robin (highest consumer priority first). */
+  dispatch(): void {
+    if (this.dispatching) {
+      this.redispatch = true;
+      return;
+    }
+    this.dispatching = true;
+    try {
+      do {
+        this.redispatch = false;
+        while (this.ready.length > 0) {
+          const sub = this.pickConsumer();
+          if (sub === null) break;
+          const entry = this.ready.shift()!;
+          this.handOut(entry, sub);
+        }
+      } while (this.redispatch);
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private handOut(entry: QueueEntry, sub: Subscription): void {
+    entry.deliveryCount++;
+    if (!sub.options.noAck) {
+      entry.holder = sub;
+      sub.unacked++;
+      this.unackedCount++;
+    }
+    sub.consumer.deliver(entry, sub);
+  }
+
+  private pickConsumer(): Subscription | null {
+    const subs = this.consumers;
+    const n = subs.length;
+    if (n === 0) return null;
+    let best: Subscription | null = null;
+    let bestIndex = 0;
+    for (let k = 0; k < n; k++) {
+      const i = (this.rr + k) % n;
+      const s = subs[i]!;
+      if (!s.consumer.hasCredit()) continue;
+      if (best === null || s.options.priority > best.options.priority) {
+        best = s;
+        bestIndex = i;
+        if (!this.mixedPriorities) break;
+      }
+    }
+    if (best !== null) this.rr = (bestIndex + 1) % n;
+    return best;
+  }
+
+  /** basic.get: the head entry, or null when the queue is empty. */
+  get(noAck: boolean): QueueEntry | null {
+    const entry = this.ready.shift();
+    if (!entry) return null;
+    entry.deliveryCount++;
+    if (!noAck) this.unackedCount++;
+    return entry;
+  }
+
+  /** Settles an entry a consumer or basic.get held. */
+  ack(entry: QueueEntry): void {
+    this.release(entry);
+  }
+
+  /** Puts entries back at their original positions, flagged redelivered. */
+  requeue(entry: QueueEntry): void {
+    this.release(entry);
+    entry.redelivered = true;
+    if (this.deleted) return;
+    const last = this.ready.at(this.ready.length - 1);
+    if (last === undefined || last.seq < entry.seq) this.ready.push(entry);
+    else this.ready.insertSorted(entry, (e) => e.seq > entry.seq);
+  }
+
+  /** Discards an entry a client rejected without requeue (dead-lettering hooks in here). */
+  discard(entry: QueueEntry): void {
+    this.release(entry);
+  }
+
+  private release(entry: QueueEntry): void {
+    const holder = entry.holder;
+    if (holder !== null) {
+      holder.unacked--;
+      entry.holder = null;
+    }
+    if (this.unackedCount > 0) this.unackedCount--;
+  }
+
+  purge(): number {
+    const n = this.ready.length;
+    this.ready.clear();
+    return n;
+  }
+
+  /** Called by the vhost on delete: consumers hear of it, nothing more is accepted. */
+  destroy(): number {
+    this.deleted = true;
+    const n = this.ready.length;
+    this.ready.clear();
+    const subs = this.consumers.splice(0);
+    for (const s of subs) {
+      s.active = false;
+      s.consumer.cancelledByBroker(s);
+    }
+    return n;
+  }
+}

@@ -1,0 +1,72 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+
+export interface Permission {
+  configure: string;
+  write: string;
+  read: string;
+}
+
+export interface User {
+  readonly name: string;
+  /** RabbitMQ's rabbit_password_hashing_sha256 format: base64(salt ‖ sha256(salt ‖ password)). */
+  passwordHash: string;
+  tags: string[];
+}
+
+function hashPassword(password: string, salt = randomBytes(4)): string {
+  const digest = createHash("sha256").update(Buffer.concat([salt, Buffer.from(password, "utf8")])).digest();
+  return Buffer.concat([salt, digest]).toString("base64");
+}
+
+function checkPassword(hash: string, password: string): boolean {
+  const raw = Buffer.from(hash, "base64");
+  if (raw.length !== 36) return false;
+  const expected = Buffer.from(hashPassword(password, raw.subarray(0, 4)), "base64");
+  return timingSafeEqual(raw, expected);
+}
+
+/** Users and their per-vhost permissions (regular expressions, as RabbitMQ's). */
+export class UserStore {
+  private readonly users = new Map<string, User>();
+  /** vhost → user → permission */
+  private readonly permissions = new Map<string, Map<string, Permission>>();
+
+  add(name: string, password: string, tags: string[] = []): User {
+    const u: User = { name, passwordHash: hashPassword(password), tags };
+    this.users.set(name, u);
+    return u;
+  }
+
+  get(name: string): User | undefined {
+    return this.users.get(name);
+  }
+
+  delete(name: string): boolean {
+    for (const perVhost of this.permissions.values()) perVhost.delete(name);
+    return this.users.delete(name);
+  }
+
+  list(): User[] {
+    return [...this.users.values()];
+  }
+
+  /** The user when the password matches, otherwise null. */
+  authenticate(name: string, password: string): User | null {
+    const u = this.users.get(name);
+    return u && checkPassword(u.passwordHash, password) ? u : null;
+  }
+
+  setPermission(user: string, vhost: string, p: Permission): void {
+    let perVhost = this.permissions.get(vhost);
+    if (!perVhost) this.permissions.set(vhost, (perVhost = new Map()));
+    perVhost.set(user, p);
+  }
+
+  permission(user: string, vhost: string): Permission | undefined {
+    return this.permissions.get(vhost)?.get(user);
+  }
+
+  clearVhost(vhost: string): void {
+    this.permissions.delete(vhost);
+  }
+}

@@ -1,0 +1,360 @@
+import { BrokerError, errors, ReplyCode } from "./errors.js";
+import {
+  bindingKey, type Binding, createExchange, type Destination, type Exchange, EXCHANGE_TYPES, type ExchangeType,
+} from "./exchange.js";
+import { rabbitType } from "./field-types.js";
+import type { ClientRef } from "./consumer.js";
+import type { FieldTable, FieldValue, Message } from "./message.js";
+import { Queue, type QueueHost } from "./queue.js";
+import { EQUIVALENCE_CHECKED_ARGS, parseQueueArguments } from "./queue-arguments.js";
+import { randomBytes } from "node:crypto";
+
+export interface ExchangeDeclare {
+  type: string;
+  passive?: boolean;
+  durable?: boolean;
+  autoDelete?: boolean;
+  internal?: boolean;
+  args?: FieldTable;
+}
+
+export interface QueueDeclare {
+  passive?: boolean;
+  durable?: boolean;
+  exclusive?: boolean;
+  autoDelete?: boolean;
+  args?: FieldTable;
+}
+
+export interface QueueDeclareOk {
+  queue: string;
+  messageCount: number;
+  consumerCount: number;
+}
+
+export interface PublishResult {
+  /** Queues that took the message; 0 means unroutable (mandatory publishes are returned). */
+  routed: number;
+  /** Queues that refused it (overflow reject-publish): confirms become nacks. */
+  refused: number;
+}
+
+/** Exchanges every vhost has from birth, as RabbitMQ declares them. */
+const PREDECLARED: readonly [string, ExchangeType][] = [
+  ["amq.direct", "direct"],
+  ["amq.fanout", "fanout"],
+  ["amq.topic", "topic"],
+  ["amq.headers", "headers"],
+  ["amq.match", "headers"],
+];
+
+const QUEUE_ARGS_CHECKED = new Set(EQUIVALENCE_CHECKED_ARGS);
+const EXCHANGE_ARGS_CHECKED = new Set(["alternate-exchange"]);
+
+/**
+ * A virtual host: its own exchanges, queues and bindings (AMQP 0-9-1 §3.1.1). Every method answers
+ * with a value or a BrokerError carrying RabbitMQ's reply code and text.
+ */
+export class VirtualHost implements QueueHost {
+  readonly exchanges = new Map<string, Exchange>();
+  readonly queues = new Map<string, Queue>();
+  private routeEpoch = 0;
+  private readonly routeScratch: Destination[] = [];
+  private readonly queueListeners = new Set<(event: "deleted", queue: Queue) => void>();
+
+  constructor(readonly name: string) {
+    this.exchanges.set("", createExchange("", "direct", { durable: true, autoDelete: false, internal: false, args: {} }));
+    for (const [n, t] of PREDECLARED) {
+      this.exchanges.set(n, createExchange(n, t, { durable: true, autoDelete: false, internal: false, args: {} }));
+    }
+  }
+
+  // ---- exchanges -------------------------------------------------------------------------
+
+  declareExchange(name: string, d: ExchangeDeclare): Exchange | BrokerError {
+    if (name === "") return errors.defaultExchange();
+    const existing = this.exchanges.get(name);
+    if (d.passive) return existing ?? errors.noExchange(name, this.name);
+    if (!EXCHANGE_TYPES.includes(d.type)) {
+      if (existing && existing.type === d.type) return existing;
+      return errors.unknownExchangeType(d.type);
+    }
+    const args = d.args ?? {};
+    if (existing) {
+      return this.exchangeEquivalent(existing, d.type, !!d.durable, !!d.autoDelete, !!d.internal, args) ?? existing;
+    }
+    if (name.startsWith("amq.")) return errors.reservedName("exchange", name);
+    const x = createExchange(name, d.type as ExchangeType, {
+      durable: !!d.durable, autoDelete: !!d.autoDelete, internal: !!d.internal, args,
+    });
+    this.exchanges.set(name, x);
+    return x;
+  }
+
+  private exchangeEquivalent(
+    x: Exchange, type: string, durable: boolean, autoDelete: boolean, internal: boolean, args: FieldTable,
+  ): BrokerError | null {
+    const fail = (arg: string, received: string, current: string) =>
+      errors.inequivalent(arg, "exchange", x.name, this.name, received, current);
+    if (x.type !== type) return fail("type", `'${type}'`, `'${x.type}'`);
+    if (x.durable !== durable) return fail("durable", `'${durable}'`, `'${x.durable}'`);
+    if (x.autoDelete !== autoDelete) return fail("auto_delete", `'${autoDelete}'`, `'${x.autoDelete}'`);
+    if (x.internal !== internal) return fail("internal", `'${internal}'`, `'${x.internal}'`);
+    return argsEquivalent(x.options.args, args, EXCHANGE_ARGS_CHECKED, fail);
+  }
+
+  exchange(name: string): Exchange | BrokerError {
+    return this.exchanges.get(name) ?? errors.noExchange(name, this.name);
+  }
+
+  deleteExchange(name: string, ifUnused: boolean): null | BrokerError {
+    if (name === "") return errors.defaultExchange();
+    const x = this.exchanges.get(name);
+    if (!x) return errors.noExchange(name, this.name);
+    if (name.startsWith("amq.")) {
+      return new BrokerError(ReplyCode.ACCESS_REFUSED, `deletion of system ${describeX(name, this.name)} not allowed`);
+    }
+    if (ifUnused && x.bindings.size > 0) return errors.inUse("exchange", name, this.name);
+    this.removeExchange(x);
+    return null;
+  }
+
+  private removeExchange(x: Exchange): void {
+    this.exchanges.delete(x.name);
+    for (const b of [...x.bindings.values()]) x.removeBinding(b.key);
+    // bindings where this exchange is the destination
+    for (const src of this.exchanges.values()) {
+      for (const b of [...src.bindings.values()]) if (b.destination === x) this.dropBinding(b);
+    }
+  }
+
+  // ---- queues ----------------------------------------------------------------------------
+
+  declareQueue(requested: string, d: QueueDeclare, client: ClientRef | null): QueueDeclareOk | BrokerError {
+    const name = requested === "" ? `amq.gen-${randomBytes(16).toString("base64url").slice(0, 22)}` : requested;
+    const existing = this.queues.get(name);
+    if (d.passive) {
+      if (!existing) return errors.noQueue(name, this.name);
+      if (!existing.accessibleBy(client)) return errors.exclusiveLocked(name, this.name);
+      return { queue: name, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
+    }
+    const args = d.args ?? {};
+    if (existing) {
+      if (!existing.accessibleBy(client) || existing.exclusive !== !!d.exclusive) {
+        return errors.exclusiveLocked(name, this.name);
+      }
+      const bad = this.queueEquivalent(existing, !!d.durable, !!d.autoDelete, args);
+      if (bad) return bad;
+      return { queue: name, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
+    }
+    if (name.startsWith("amq.") && requested !== "") return errors.reservedName("queue", name);
+    const parsed = parseQueueArguments(args, name, this.name);
+    if (parsed instanceof BrokerError) return parsed;
+    const q = new Queue(name, this, {
+      durable: !!d.durable,
+      owner: d.exclusive ? client : null,
+      autoDelete: !!d.autoDelete,
+      args,
+      parsedArgs: parsed,
+    });
+    this.queues.set(name, q);
+    // every queue is bound to the default exchange by its own name (AMQP 0-9-1 §3.1.3.1)
+    return { queue: name, messageCount: 0, consumerCount: 0 };
+  }
+
+  private queueEquivalent(q: Queue, durable: boolean, autoDelete: boolean, args: FieldTable): BrokerError | null {
+    const fail = (arg: string, received: string, current: string) =>
+      errors.inequivalent(arg, "queue", q.name, this.name, received, current);
+    if (q.durable !== durable) return fail("durable", `'${durable}'`, `'${q.durable}'`);
+    if (q.autoDelete !== autoDelete) return fail("auto_delete", `'${autoDelete}'`, `'${q.autoDelete}'`);
+    return argsEquivalent(q.options.args, args, QUEUE_ARGS_CHECKED, fail);
+  }
+
+  /** The queue a client may use, or the error RabbitMQ gives (404 missing, 405 someone else's exclusive queue). */
+  queue(name: string, client: ClientRef | null): Queue | BrokerError {
+    const q = this.queues.get(name);
+    if (!q) return errors.noQueue(name, this.name);
+    if (!q.accessibleBy(client)) return errors.exclusiveLocked(name, this.name);
+    return q;
+  }
+
+  deleteQueue(name: string, opts: { ifUnused?: boolean; ifEmpty?: boolean }, client: ClientRef | null): number | BrokerError {
+    const q = this.queues.get(name);
+    // RabbitMQ 3.10 answers delete-ok with a zero count for a queue that does not exist
+    if (!q) return 0;
+    if (!q.accessibleBy(client)) return errors.exclusiveLocked(name, this.name);
+    if (opts.ifUnused && q.consumerCount > 0) return errors.inUse("queue", name, this.name);
+    if (opts.ifEmpty && q.messageCount > 0) return errors.notEmpty(name, this.name);
+    return this.removeQueue(q);
+  }
+
+  purgeQueue(name: string, client: ClientRef | null): number | BrokerError {
+    const q = this.queue(name, client);
+    if (q instanceof BrokerError) return q;
+    return q.purge();
+  }
+
+  /** QueueHost: an auto-delete queue lost its last consumer. */
+  queueUnused(q: Queue): void {
+    this.removeQueue(q);
+  }
+
+  private removeQueue(q: Queue): number {
+    this.queues.delete(q.name);
+    for (const b of [...q.boundBy]) this.dropBinding(b);
+    const n = q.destroy();
+    for (const l of this.queueListeners) l("deleted", q);
+    return n;
+  }
+
+  onQueueEvent(listener: (event: "deleted", queue: Queue) => void): () => void {
+    this.queueListeners.add(listener);
+    return () => this.queueListeners.delete(listener);
+  }
+
+  /** A connection went away: its exclusive queues go with it (AMQP 0-9-1 §4.10). */
+  clientClosed(client: ClientRef): void {
+    for (const q of [...this.queues.values()]) if (q.options.owner === client) this.removeQueue(q);
+  }
+
+  // ---- bindings --------------------------------------------------------------------------
+
+  bindQueue(queue: string, exchange: string, routingKey: string, args: FieldTable, client: ClientRef | null): null | BrokerError {
+    if (exchange === "") return errors.defaultExchange();
+    const q = this.queue(queue, client);
+    if (q instanceof BrokerError) return q;
+    const x = this.exchange(exchange);
+    if (x instanceof BrokerError) return x;
+    this.addBinding(x, q, routingKey, args);
+    return null;
+  }
+
+  unbindQueue(queue: string, exchange: string, routingKey: string, args: FieldTable, client: ClientRef | null): null | BrokerError {
+    if (exchange === "") return errors.defaultExchange();
+    const q = this.queue(queue, client);
+    if (q instanceof BrokerError) return q;
+    const x = this.exchange(exchange);
+    if (x instanceof BrokerError) return x;
+    const b = x.bindings.get(bindingKey(q, routingKey, args));
+    if (b) this.dropBinding(b);
+    return null;
+  }
+
+  bindExchange(destination: string, source: string, routingKey: string, args: FieldTable): null | BrokerError {
+    if (destination === "" || source === "") return errors.defaultExchange();
+    const d = this.exchange(destination);
+    if (d instanceof BrokerError) return d;
+    const s = this.exchange(source);
+    if (s instanceof BrokerError) return s;
+    this.addBinding(s, d, routingKey, args);
+    return null;
+  }
+
+  unbindExchange(destination: string, source: string, routingKey: string, args: FieldTable): null | BrokerError {
+    if (destination === "" || source === "") return errors.defaultExchange();
+    const d = this.exchange(destination);
+    if (d instanceof BrokerError) return d;
+    const s = this.exchange(source);
+    if (s instanceof BrokerError) return s;
+    const b = s.bindings.get(bindingKey(d, routingKey, args));
+    if (b) this.dropBinding(b);
+    return null;
+  }
+
+  private addBinding(source: Exchange, destination: Queue | Exchange, routingKey: string, args: FieldTable): void {
+    const key = bindingKey(destination, routingKey, args);
+    const b: Binding = { source, destination, routingKey, args, key };
+    if (source.addBinding(b) && destination.kind === "queue") destination.boundBy.add(b);
+  }
+
+  private dropBinding(b: Binding): void {
+    b.source.removeBinding(b.key);
+    if (b.destination.kind === "queue") (b.destination as Queue).boundBy.delete(b);
+    // auto-delete exchanges go when their last binding does (AMQP 0-9-1 §3.1.3)
+    if (b.source.autoDelete && b.source.bindings.size === 0 && this.exchanges.get(b.source.name) === b.source) {
+      this.removeExchange(b.source);
+    }
+  }
+
+  /** Every binding in the vhost, including the implicit default-exchange ones, for listings. */
+  *allBindings(): Iterable<Binding> {
+    for (const x of this.exchanges.values()) yield* x.bindings.values();
+  }
+
+  // ---- publishing ------------------------------------------------------------------------
+
+  /**
+   * Routes a message and enqueues it on every matching queue, once per queue however many
+   * bindings match. Synchronous and allocation-light: this is the hot path. Not re-entrant:
+   * anything a queue publishes while taking a message (dead-letters) must be deferred until this returns.
+   */
+  publish(exchange: string, routingKey: string, message: Message): PublishResult | BrokerError {
+    let routed = 0;
+    let refused = 0;
+    if (exchange === "") {
+      const q = this.queues.get(routingKey);
+      if (q !== undefined) {
+        if (q.enqueue(message)) routed = 1;
+        else refused = 1;
+      }
+      return { routed, refused };
+    }
+    const x = this.exchanges.get(exchange);
+    if (x === undefined) return errors.noExchange(exchange, this.name);
+    if (x.internal) return errors.internalExchange(exchange, this.name);
+    const epoch = ++this.routeEpoch;
+    const found = this.routeScratch;
+    found.length = 0;
+    x.routeEpoch = epoch;
+    x.match(routingKey, message, found);
+    // found grows while exchange-to-exchange bindings are followed; each destination once per publish
+    for (let i = 0; i < found.length; i++) {
+      const d = found[i]!;
+      if (d.routeEpoch === epoch) continue;
+      d.routeEpoch = epoch;
+      if (d.kind === "exchange") {
+        (d as Exchange).match(routingKey, message, found);
+      } else if ((d as Queue).enqueue(message)) routed++;
+      else refused++;
+    }
+    found.length = 0;
+    return { routed, refused };
+  }
+}
+
+const describeX = (name: string, vhost: string) => `exchange '${name}' in vhost '${vhost}'`;
+
+/** RabbitMQ's `val/1` for equivalence errors: "the value '100' of type 'signedint'" or "none". */
+function describeArg(v: FieldValue | undefined): string {
+  if (v === undefined) return "none";
+  const shown = Buffer.isBuffer(v) ? v.toString() : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v);
+  return `the value '${shown}' of type '${rabbitType(v)}'`;
+}
+
+function argsEquivalent(
+  current: FieldTable,
+  requested: FieldTable,
+  checked: Set<string>,
+  fail: (arg: string, received: string, current: string) => BrokerError,
+): BrokerError | null {
+  for (const key of checked) {
+    const a = current[key];
+    const b = requested[key];
+    if (a === undefined && b === undefined) continue;
+    if (a !== undefined && b !== undefined && sameArg(a, b)) continue;
+    return fail(key, describeArg(b), describeArg(a));
+  }
+  return null;
+}
+
+function sameArg(a: FieldValue, b: FieldValue): boolean {
+  const ta = rabbitType(a);
+  const tb = rabbitType(b);
+  const cls = (t: string) => (["byte", "unsignedbyte", "short", "unsignedshort", "signedint", "unsignedint", "long"].includes(t) ? "int" : t);
+  if (cls(ta) !== cls(tb)) return false;
+  const va = typeof a === "object" && a !== null && "value" in a ? (a as { value: unknown }).value : a;
+  const vb = typeof b === "object" && b !== null && "value" in b ? (b as { value: unknown }).value : b;
+  if (Buffer.isBuffer(va) || Buffer.isBuffer(vb)) return String(va) === String(vb);
+  // eslint-disable-next-line eqeqeq
+  return va == vb || JSON.stringify(va) === JSON.stringify(vb);
+}

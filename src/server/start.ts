@@ -1,0 +1,71 @@
+import { mkdtemp, mkdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Broker } from "../core/index.js";
+import { AmqpServer } from "../../protocols/amqp/server.js";
+import { createLogger, type Logger } from "./logger.js";
+import { type BrokerOptions, DEFAULT_PORTS, parseOptions } from "./options.js";
+
+export interface BrokerPorts {
+  amqp?: number;
+}
+
+/** A running broker: the ports it bound, its core, and how to stop it. */
+export interface RunningBroker {
+  readonly ports: BrokerPorts;
+  readonly core: Broker;
+  readonly dataDir: string;
+  readonly log: Logger;
+  close(): Promise<void>;
+}
+
+/** Starts Warren in this process: the one call an embedding test needs. */
+export async function startBroker(input: BrokerOptions = {}): Promise<RunningBroker> {
+  const options = parseOptions(input);
+  const log = createLogger(options.logLevel ?? "warn");
+  const tempDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "warren-")));
+  await mkdir(dataDir, { recursive: true });
+
+  const core = new Broker({
+    defaultUser: options.defaultUser,
+    defaultPass: options.defaultPass,
+    defaultVhost: options.defaultVhost,
+    loopbackUsers: options.loopbackUsers,
+  });
+
+  const ports: BrokerPorts = {};
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    if (options.amqp !== false) {
+      const amqp = new AmqpServer(core, log, {
+        ...(options.heartbeat !== undefined && { heartbeat: options.heartbeat }),
+        ...(options.frameMax !== undefined && { frameMax: options.frameMax }),
+        ...(options.channelMax !== undefined && { channelMax: options.channelMax }),
+        ...(options.maxMessageSize !== undefined && { maxMessageSize: options.maxMessageSize }),
+      });
+      const l = options.amqp ?? { port: DEFAULT_PORTS.amqp };
+      ports.amqp = await amqp.listen(l.port, l.host ?? options.host);
+      closers.push(() => amqp.close());
+      log.info({ protocol: "amqp", port: ports.amqp }, `AMQP 0-9-1 listening on port ${ports.amqp}`);
+    }
+  } catch (err) {
+    await Promise.all(closers.map((c) => c()));
+    throw err;
+  }
+
+  let closed = false;
+  return {
+    ports,
+    core,
+    dataDir,
+    log,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all(closers.map((c) => c()));
+      if (tempDir) await rm(dataDir, { recursive: true, force: true });
+      log.flush?.();
+    },
+  };
+}
