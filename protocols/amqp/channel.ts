@@ -4,7 +4,7 @@ import {
 } from "../../src/core/index.js";
 import { integerValue } from "../../src/core/field-types.js";
 import type { AmqpMethod } from "./codec/methods.js";
-import { encodeMethodFrame } from "./codec/methods.js";
+import { encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
 import { encodeDelivery, encodeGetOk, encodeReturn } from "./codec/delivery.js";
 import { decodeContentHeader } from "./codec/frames.js";
 import { amqpPropertiesCodec, encodeProperties } from "./codec/properties.js";
@@ -27,6 +27,18 @@ interface PendingPublish {
   properties: Buffer | null;
   body: Buffer | null;
   received: number;
+}
+
+interface TxSettle {
+  picked: Unacked[];
+  how: "ack" | "nack";
+  requeue: boolean;
+}
+
+/** What a tx.select channel holds until commit (AMQP 0-9-1 §1.9). */
+interface Transaction {
+  publishes: TxPublish[];
+  settles: TxSettle[];
 }
 
 interface TxPublish {
@@ -82,6 +94,22 @@ function propertiesBytes(m: Message): Buffer {
   return encodeProperties(m.properties);
 }
 
+const BASIC_PUBLISH = METHOD_IDS["basic.publish"];
+
+/** Property flag bits (AMQP 0-9-1 §4.2.6.1: bit 15 is the first property, content-type). */
+const FLAG_EXPIRATION = 1 << 8;
+const FLAG_USER_ID = 1 << 4;
+
+/** Why an expiration string is not a TTL, in the words of RabbitMQ's Erlang parser, or null. */
+function expirationProblem(expiration: string): string | null {
+  const m = /^([+-]?\d+)(.*)$/s.exec(expiration);
+  if (!m) return "no_integer";
+  if (m[2] !== "") return `{leftover_string,"${m[2]}"}`;
+  const n = Number(m[1]);
+  if (n < 0) return `{value_negative,${n}}`;
+  return null;
+}
+
 function randomTag(prefix: string): string {
   return `${prefix}-${randomBytes(16).toString("base64url").slice(0, 22)}`;
 }
@@ -104,7 +132,7 @@ export class Channel {
   private publishSeq = 0;
   private confirmedUpTo = 0;
   private confirmFlushScheduled = false;
-  private tx: { publishes: TxPublish[]; acks: (() => void)[] } | null = null;
+  private tx: Transaction | null = null;
   private readonly flushConfirmsBound = () => this.flushConfirms();
 
   constructor(
@@ -134,7 +162,7 @@ export class Channel {
       return this.ctx.connectionError(
         ReplyCode.UNEXPECTED_FRAME,
         `UNEXPECTED_FRAME - expected content header for class 60, got non content header frame instead`,
-        classOf(m), methodOf(m),
+        BASIC_PUBLISH[0], BASIC_PUBLISH[1],
       );
     }
     const err = this.dispatch(m);
@@ -234,7 +262,11 @@ export class Channel {
       case "basic.qos":
         if (m.prefetchSize !== 0) return new BrokerError(ReplyCode.NOT_IMPLEMENTED, `prefetch_size!=0 (${m.prefetchSize})`);
         if (m.global) this.globalPrefetch = m.prefetchCount;
-        else this.consumerPrefetch = m.prefetchCount;
+        else {
+          // RabbitMQ 3.10 quirk, observed: a per-consumer qos also lifts the channel-wide limit
+          this.consumerPrefetch = m.prefetchCount;
+          this.globalPrefetch = 0;
+        }
         this.send({ kind: "basic.qos-ok" });
         return this.resumeConsumers();
       case "basic.consume":
@@ -277,14 +309,14 @@ export class Channel {
         return;
       case "tx.select":
         if (this.confirming) return new BrokerError(ReplyCode.PRECONDITION_FAILED, "cannot switch from confirm to tx mode");
-        this.tx ??= { publishes: [], acks: [] };
+        this.tx ??= { publishes: [], settles: [] };
         return this.send({ kind: "tx.select-ok" });
       case "tx.commit":
         if (!this.tx) return new BrokerError(ReplyCode.PRECONDITION_FAILED, "channel is not transactional");
         return this.commit();
       case "tx.rollback":
         if (!this.tx) return new BrokerError(ReplyCode.PRECONDITION_FAILED, "channel is not transactional");
-        this.tx = { publishes: [], acks: [] };
+        this.rollback();
         return this.send({ kind: "tx.rollback-ok" });
 
       default:
@@ -355,20 +387,36 @@ export class Channel {
   private settle(tag: number, multiple: boolean, how: "ack" | "nack", requeue: boolean): BrokerError | void {
     const picked = this.pickUnacked(tag, multiple);
     if (picked instanceof BrokerError) return picked;
-    const apply = () => {
+    if (this.tx) this.tx.settles.push({ picked, how, requeue });
+    else this.applySettle(picked, how, requeue);
+  }
+
+  private applySettle(picked: Unacked[], how: "ack" | "nack", requeue: boolean): void {
+    if (how === "ack") {
+      for (let i = 0; i < picked.length; i++) picked[i]!.queue.ack(picked[i]!.entry);
+    } else {
       const touched = new Set<Queue>();
       for (const u of picked) {
-        if (how === "ack") u.queue.ack(u.entry);
-        else if (requeue) {
+        if (requeue) {
           u.queue.requeue(u.entry);
           touched.add(u.queue);
         } else u.queue.discard(u.entry);
       }
       for (const q of touched) q.dispatch();
-      this.resumeConsumers();
-    };
-    if (this.tx) this.tx.acks.push(apply);
-    else apply();
+    }
+    this.resumeConsumers();
+  }
+
+  /** tx.rollback: settlements not committed go back to being unacked, in delivery-tag order. */
+  private rollback(): void {
+    const tx = this.tx!;
+    this.tx = { publishes: [], settles: [] };
+    if (tx.settles.length === 0) return;
+    const all = [...this.unacked.values()];
+    for (const s of tx.settles) all.push(...s.picked);
+    all.sort((a, b) => a.tag - b.tag);
+    this.unacked.clear();
+    for (const u of all) this.unacked.set(u.tag, u);
   }
 
   private pickUnacked(tag: number, multiple: boolean): Unacked[] | BrokerError {
@@ -422,7 +470,11 @@ export class Channel {
     }
     const h = decodeContentHeader(payload);
     if (h.classId !== 60) {
-      return this.ctx.connectionError(ReplyCode.FRAME_ERROR, `FRAME_ERROR - content header for class ${h.classId} is not for basic`, 0, 0);
+      return this.ctx.connectionError(
+        ReplyCode.UNEXPECTED_FRAME,
+        `UNEXPECTED_FRAME - expected content header for class 60, got one for class ${h.classId} instead`,
+        BASIC_PUBLISH[0], BASIC_PUBLISH[1],
+      );
     }
     if (h.bodySize > this.ctx.maxMessageSize) {
       this.pending = null;
@@ -460,6 +512,8 @@ export class Channel {
   private completePublish(p: PendingPublish, body: Buffer): void {
     this.pending = null;
     const message = new Message(p.exchange, p.routingKey, body, null, { codec: amqpPropertiesCodec, bytes: p.properties! });
+    const invalid = this.validateProperties(p.properties!, message);
+    if (invalid) return this.fail(invalid, { kind: "basic.publish" } as AmqpMethod);
     if (this.tx) {
       // RabbitMQ checks the exchange at publish time even inside a transaction
       const x = this.ctx.vhost.exchange(p.exchange);
@@ -468,6 +522,24 @@ export class Channel {
       return;
     }
     this.route(p.exchange, p.routingKey, p.mandatory, message);
+  }
+
+  /**
+   * RabbitMQ checks user-id against the login and that expiration is a non-negative integer.
+   * Both are read from the property flags first, so most publishes never decode their properties.
+   */
+  private validateProperties(props: Buffer, message: Message): BrokerError | null {
+    const flags = props.length >= 2 ? props.readUInt16BE(0) : 0;
+    if ((flags & (FLAG_USER_ID | FLAG_EXPIRATION)) === 0) return null;
+    const { userId, expiration } = message.properties;
+    if (userId !== undefined && userId !== this.ctx.user.name) {
+      return new BrokerError(ReplyCode.PRECONDITION_FAILED, `user_id property set to '${userId}' but authenticated user was '${this.ctx.user.name}'`);
+    }
+    if (expiration !== undefined) {
+      const problem = expirationProblem(expiration);
+      if (problem) return new BrokerError(ReplyCode.PRECONDITION_FAILED, `invalid expiration '${expiration}': ${problem}`);
+    }
+    return null;
   }
 
   private route(exchange: string, routingKey: string, mandatory: boolean, message: Message): void {
@@ -504,9 +576,9 @@ export class Channel {
 
   private commit(): void {
     const tx = this.tx!;
-    this.tx = { publishes: [], acks: [] };
+    this.tx = { publishes: [], settles: [] };
     for (const p of tx.publishes) this.route(p.exchange, p.routingKey, p.mandatory, p.message);
-    for (const a of tx.acks) a();
+    for (const s of tx.settles) this.applySettle(s.picked, s.how, s.requeue);
     this.send({ kind: "tx.commit-ok" });
   }
 

@@ -4,7 +4,7 @@ import {
 } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { CodecError } from "./codec/errors.js";
-import { decodeTable } from "./codec/field-table.js";
+import { decodeTableBody } from "./codec/field-table.js";
 import {
   FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FrameReader, HEARTBEAT_FRAME, PROTOCOL_HEADER,
   type Frame, checkProtocolHeader,
@@ -108,7 +108,7 @@ export class AmqpConnection implements ConnectionContext {
       let frame: Frame | null;
       while ((frame = this.reader.next()) !== null) {
         this.onFrame(frame);
-        if (this.state === "closed") return;
+        if ((this.state as State) === "closed") return;
       }
     } catch (err) {
       if (err instanceof CodecError) {
@@ -162,14 +162,12 @@ export class AmqpConnection implements ConnectionContext {
       return;
     }
     if (frame.type === FRAME_HEARTBEAT) {
-      if (frame.channel !== 0) {
-        this.connectionError(ReplyCode.COMMAND_INVALID, "COMMAND_INVALID - heartbeat frame on non-zero channel", 0, 0);
-      }
+      if (frame.channel !== 0) this.connectionError(ReplyCode.UNEXPECTED_FRAME, unexpectedFrameText(frame), 0, 0);
       return;
     }
     if (frame.channel === 0) {
       if (frame.type !== FRAME_METHOD) {
-        this.connectionError(ReplyCode.UNEXPECTED_FRAME, "UNEXPECTED_FRAME - content frame on channel 0", 0, 0);
+        this.connectionError(ReplyCode.UNEXPECTED_FRAME, unexpectedFrameText(frame), 0, 0);
         return;
       }
       this.onConnectionMethod(decodeMethod(frame.payload, 0, frame.payload.length));
@@ -238,8 +236,19 @@ export class AmqpConnection implements ConnectionContext {
     }
   }
 
+  /** RabbitMQ's answer to a connection method out of sequence, naming its own state. */
   private unexpected(m: AmqpMethod): void {
-    this.connectionError(ReplyCode.COMMAND_INVALID, `COMMAND_INVALID - unexpected method ${m.kind} on channel 0`, classOf(m), methodOf(m));
+    const state = { "start-ok": "starting", "secure-ok": "securing", "tune-ok": "tuning", open: "opening", opened: "running" }[
+      this.state as "start-ok" | "secure-ok" | "tune-ok" | "open" | "opened"
+    ] ?? this.state;
+    this.connectionError(ReplyCode.CHANNEL_ERROR, `CHANNEL_ERROR - unexpected method in connection state ${state}`, classOf(m), methodOf(m));
+  }
+
+  /** Handshake failures RabbitMQ answers by dropping the socket, with no connection.close. */
+  private dropHandshake(reason: string): void {
+    this.log.warn({ reason }, "closing connection during handshake");
+    this.state = "closed";
+    this.socket.destroy();
   }
 
   private onStartOk(clientProperties: FieldTable, mechanism: string, response: Buffer): void {
@@ -258,9 +267,7 @@ export class AmqpConnection implements ConnectionContext {
       if (this.capabilities["authentication_failure_close"] === true) {
         return this.connectionError(user.code, user.text.replace("PLAIN", mechanism), 10, 11);
       }
-      this.state = "closed";
-      this.socket.destroy();
-      return;
+      return this.dropHandshake("authentication failed");
     }
     this.user = user;
     this.state = "tune-ok";
@@ -274,12 +281,15 @@ export class AmqpConnection implements ConnectionContext {
 
   private onTuneOk(channelMax: number, frameMax: number, heartbeat: number): void {
     // §4.2.3 / tune-ok: the client may lower the limits we proposed, 0 meaning "no limit" for the client
-    this.channelMax = channelMax === 0 ? this.limits.channelMax : Math.min(channelMax, this.limits.channelMax);
+    if (channelMax > this.limits.channelMax) {
+      return this.dropHandshake(`channel_max=${channelMax} > ${this.limits.channelMax} max`);
+    }
+    this.channelMax = channelMax === 0 ? this.limits.channelMax : channelMax;
     if (frameMax !== 0 && frameMax < FRAME_MIN_SIZE) {
-      return this.connectionError(ReplyCode.NOT_ALLOWED, `NOT_ALLOWED - frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`, 10, 31);
+      return this.dropHandshake(`frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`);
     }
     if (frameMax > this.limits.frameMax) {
-      return this.connectionError(ReplyCode.NOT_ALLOWED, `NOT_ALLOWED - frame_max=${frameMax} > ${this.limits.frameMax} max size`, 10, 31);
+      return this.dropHandshake(`frame_max=${frameMax} > ${this.limits.frameMax} max size`);
     }
     this.frameMax = frameMax === 0 ? this.limits.frameMax : frameMax;
     this.reader.setMaxFrameSize(this.frameMax);
@@ -378,6 +388,16 @@ export function methodOf(m: AmqpMethod): number {
 
 import { METHOD_IDS } from "./codec/methods.js";
 
+/** RabbitMQ's wording for a frame that makes no sense where it arrived: its type and its bytes. */
+export function unexpectedFrameText(frame: Frame): string {
+  return `UNEXPECTED_FRAME - type ${frame.type}, all octets = ${erlangBinary(frame.payload)}`;
+}
+
+/** Erlang's printed form of a binary, as RabbitMQ's error texts show frame bytes. */
+export function erlangBinary(bytes: Buffer): string {
+  return `<<${Array.from(bytes.subarray(0, 256)).join(",")}${bytes.length > 256 ? ",..." : ""}>>`;
+}
+
 function isLoopback(addr: string | undefined): boolean {
   if (!addr) return false;
   return addr === "::1" || addr.startsWith("127.") || addr.startsWith("::ffff:127.");
@@ -392,12 +412,9 @@ function parseCredentials(mechanism: string, response: Buffer): { username: stri
   }
   if (mechanism === "AMQPLAIN") {
     // AMQPLAIN's response is a field table without its length prefix
-    const framed = Buffer.allocUnsafe(response.length + 4);
-    framed.writeUInt32BE(response.length, 0);
-    response.copy(framed, 4);
     let table: FieldTable;
     try {
-      table = decodeTable(framed, 0, framed.length).table;
+      table = decodeTableBody(response, 0, response.length);
     } catch {
       return new BrokerError(ReplyCode.ACCESS_REFUSED, "Login was refused using authentication mechanism AMQPLAIN. For details see the broker logfile.");
     }

@@ -20,13 +20,26 @@ const program = new Command()
   .option("--data-dir <dir>", "where durable state is kept", "./data")
   .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info")
   .option("--heartbeat <seconds>", "heartbeat interval proposed to clients", (v) => Number(v))
-  .action(async (opts: { amqpPort: number | false; host: string; dataDir: string; logLevel: LogLevel; heartbeat?: number }) => {
+  .option("--default-user <name>", "user created at first start", process.env.WARREN_DEFAULT_USER ?? "guest")
+  .option("--default-pass <password>", "that user's password", process.env.WARREN_DEFAULT_PASS ?? "guest")
+  .option(
+    "--loopback-users <names>",
+    'comma-separated users allowed only from localhost, or "none" (RabbitMQ\'s loopback_users)',
+    process.env.WARREN_LOOPBACK_USERS ?? "guest",
+  )
+  .action(async (opts: {
+    amqpPort: number | false; host: string; dataDir: string; logLevel: LogLevel; heartbeat?: number;
+    defaultUser: string; defaultPass: string; loopbackUsers: string;
+  }) => {
     const started = process.hrtime.bigint();
     const broker = await startBroker({
       dataDir: opts.dataDir,
       host: opts.host,
       amqp: opts.amqpPort === false ? false : { port: opts.amqpPort },
       logLevel: opts.logLevel,
+      defaultUser: opts.defaultUser,
+      defaultPass: opts.defaultPass,
+      loopbackUsers: opts.loopbackUsers === "none" ? [] : opts.loopbackUsers.split(",").filter(Boolean),
       ...(opts.heartbeat !== undefined && { heartbeat: opts.heartbeat }),
     });
     const ms = Number(process.hrtime.bigint() - started) / 1e6;

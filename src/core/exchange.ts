@@ -1,5 +1,5 @@
 import type { FieldTable, FieldValue, Message } from "./message.js";
-import { TopicTrie } from "./topic-trie.js";
+import { normalizePattern, TopicTrie } from "./topic-trie.js";
 import { TypedField } from "./message.js";
 
 export type ExchangeType = "direct" | "fanout" | "topic" | "headers";
@@ -137,7 +137,8 @@ export class TopicExchange extends Exchange {
   }
 }
 
-const refKey = (b: Binding) => `${b.destination.kind}\u0000${b.destination.name}\u0000${b.routingKey}`;
+// keyed by the pattern as the trie stores it: "#" and "#.#" share one trie entry
+const refKey = (b: Binding) => `${b.destination.kind}\u0000${b.destination.name}\u0000${normalizePattern(b.routingKey)}`;
 
 /**
  * Headers exchange (AMQP 0-9-1 §3.1.3.4) with RabbitMQ 3.10's `x-match` values: all, any,

@@ -40,12 +40,3 @@ export function stringValue(v: FieldValue): string | undefined {
   if (Buffer.isBuffer(v)) return v.toString("utf8");
   return undefined;
 }
-
-/** How Erlang's ~p prints a value inside an error tuple. */
-export function erlangTerm(v: FieldValue): string {
-  if (typeof v === "string") return `<<"${v}">>`;
-  if (typeof v === "number") return String(v);
-  if (typeof v === "boolean") return String(v);
-  if (v instanceof TypedField) return String(v.value);
-  return String(v);
-}

@@ -1,6 +1,8 @@
-import { BrokerError, errors } from "./errors.js";
+import { BrokerError, describe, errors, ReplyCode } from "./errors.js";
 import type { FieldTable, FieldValue } from "./message.js";
-import { erlangTerm, integerValue, rabbitType, stringValue } from "./field-types.js";
+import { integerValue, rabbitType, stringValue } from "./field-types.js";
+
+const TYPED_STRING_ARGS = ["x-dead-letter-exchange", "x-dead-letter-routing-key"] as const;
 
 export type QueueType = "classic" | "quorum" | "stream";
 export type Overflow = "drop-head" | "reject-publish" | "reject-publish-dlx";
@@ -24,11 +26,12 @@ export interface QueueArguments {
 
 type Check = (v: FieldValue, out: QueueArguments) => string | null;
 
-const MAX_EXPIRY = 2 ** 32 * 1000; // RabbitMQ caps TTLs so timers fit its erlang:send_after
+/** RabbitMQ's ?MAX_EXPIRY_TIMER: the largest TTL its timers take, in milliseconds. */
+const MAX_EXPIRY = 4294967295;
 
 const int = (v: FieldValue): number | string => {
   const n = integerValue(v);
-  return n === undefined ? `{unacceptable_type,${rabbitType(v)}}` : n;
+  return n === undefined ? `"expected integer, got ${rabbitType(v)}"` : n;
 };
 
 const nonNegative = (set: (out: QueueArguments, n: number) => void): Check => (v, out) => {
@@ -44,16 +47,17 @@ const expiry = (set: (out: QueueArguments, n: number) => void, allowZero: boolea
   if (typeof n === "string") return n;
   if (!allowZero && n === 0) return `{value_zero,0}`;
   if (n < 0) return `{value_negative,${n}}`;
-  if (n > MAX_EXPIRY) return `{value_too_large,${n},${MAX_EXPIRY}}`;
+  if (n > MAX_EXPIRY) return `{value_too_large,${n}}`;
   set(out, n);
   return null;
 };
 
-const oneOf = <T extends string>(allowed: readonly T[], errTag: string, set: (out: QueueArguments, s: T) => void): Check =>
+/** `invalid` renders RabbitMQ's complaint about a string outside the allowed set. */
+const oneOf = <T extends string>(allowed: readonly T[], invalid: (s: string) => string, set: (out: QueueArguments, s: T) => void): Check =>
   (v, out) => {
     const s = stringValue(v);
     if (s === undefined) return `{unacceptable_type,${rabbitType(v)}}`;
-    if (!allowed.includes(s as T)) return `{${errTag},${erlangTerm(s)}}`;
+    if (!allowed.includes(s as T)) return invalid(s);
     set(out, s as T);
     return null;
   };
@@ -69,7 +73,10 @@ const CHECKS: Record<string, Check> = {
   "x-expires": expiry((o, n) => (o.expires = n), false),
   "x-message-ttl": expiry((o, n) => (o.messageTtl = n), true),
   "x-dead-letter-exchange": text((o, s) => (o.deadLetterExchange = s)),
-  "x-dead-letter-routing-key": text((o, s) => (o.deadLetterRoutingKey = s)),
+  "x-dead-letter-routing-key": (v, out) => {
+    const problem = text((o, s) => (o.deadLetterRoutingKey = s))(v, out);
+    return problem ?? (out.deadLetterExchange === undefined ? "routing_key_but_no_dlx_defined" : null);
+  },
   "x-max-length": nonNegative((o, n) => (o.maxLength = n)),
   "x-max-length-bytes": nonNegative((o, n) => (o.maxLengthBytes = n)),
   "x-max-in-memory-length": nonNegative(() => {}),
@@ -79,13 +86,13 @@ const CHECKS: Record<string, Check> = {
     const n = int(v);
     if (typeof n === "string") return n;
     if (n < 0) return `{value_negative,${n}}`;
-    if (n > 255) return `{value_too_large,${n},255}`;
+    if (n > 255) return `{max_value_exceeded,${n}}`;
     out.maxPriority = n;
     return null;
   },
-  "x-overflow": oneOf(["drop-head", "reject-publish", "reject-publish-dlx"] as const, "invalid_overflow", (o, s) => (o.overflow = s)),
-  "x-queue-mode": oneOf(["default", "lazy"] as const, "invalid_queue_mode", (o, s) => (o.queueMode = s)),
-  "x-queue-type": oneOf(["classic", "quorum", "stream"] as const, "unsupported_queue_type", (o, s) => (o.queueType = s)),
+  "x-overflow": oneOf(["drop-head", "reject-publish", "reject-publish-dlx"] as const, () => "invalid_overflow", (o, s) => (o.overflow = s)),
+  "x-queue-mode": oneOf(["default", "lazy"] as const, (m) => `"unsupported queue mode '${m}'"`, (o, s) => (o.queueMode = s)),
+  "x-queue-type": oneOf(["classic", "quorum", "stream"] as const, (t) => `"unsupported queue type '${t}'"`, (o, s) => (o.queueType = s)),
   "x-single-active-consumer": (v, out) => {
     if (typeof v !== "boolean") return `{unacceptable_type,${rabbitType(v)}}`;
     out.singleActiveConsumer = v;
@@ -97,7 +104,16 @@ const CHECKS: Record<string, Check> = {
 /** Validates declare arguments as RabbitMQ does: known `x-` args type-checked, unknown ones ignored. */
 export function parseQueueArguments(args: FieldTable, queue: string, vhost: string): QueueArguments | BrokerError {
   const out: QueueArguments = {};
-  for (const key of Object.keys(args)) {
+  // RabbitMQ type-checks the dead-letter arguments first, with a differently worded error
+  for (const key of TYPED_STRING_ARGS) {
+    const v = args[key];
+    if (v !== undefined && stringValue(v) === undefined) {
+      return new BrokerError(ReplyCode.PRECONDITION_FAILED, `invalid type '${rabbitType(v)}' for arg '${key}' in ${describe("queue", queue, vhost)}`);
+    }
+  }
+  // the routing key check needs the exchange, whatever order the client put them in
+  const keys = Object.keys(args).sort((a, b) => (a === "x-dead-letter-routing-key" ? 1 : b === "x-dead-letter-routing-key" ? -1 : 0));
+  for (const key of keys) {
     const check = CHECKS[key];
     if (!check) continue;
     const problem = check(args[key]!, out);

@@ -20,9 +20,15 @@ const CACHE_LIMIT = 4096;
 /** `#.#` matches exactly what `#` matches; collapsing runs keeps matching polynomial. */
 function words(pattern: string): string[] {
   const out: string[] = [];
-  for (const w of pattern.split(".")) if (!(w === "#" && out[out.length - 1] === "#")) out.push(w);
+  for (const w of split(pattern)) if (!(w === "#" && out[out.length - 1] === "#")) out.push(w);
   return out;
 }
+
+/** As RabbitMQ's split_topic_key: the empty key has zero words (so `*` does not match it), "a." has two. */
+const split = (key: string): string[] => (key === "" ? [] : key.split("."));
+
+/** The pattern as the trie stores it: bindings whose patterns normalise alike share one entry. */
+export const normalizePattern = (pattern: string): string => words(pattern).join(".");
 
 export class TopicTrie<T> {
   private readonly root = new TrieNode<T>();
@@ -77,7 +83,7 @@ export class TopicTrie<T> {
     const hit = this.cache.get(routingKey);
     if (hit) return hit;
     const found = new Set<T>();
-    this.walk(this.root, routingKey.split("."), 0, found);
+    this.walk(this.root, split(routingKey), 0, found);
     const out = [...found];
     if (this.cache.size >= CACHE_LIMIT) this.cache = new Map();
     this.cache.set(routingKey, out);

@@ -2,9 +2,9 @@ import { BrokerError, errors, ReplyCode } from "./errors.js";
 import {
   bindingKey, type Binding, createExchange, type Destination, type Exchange, EXCHANGE_TYPES, type ExchangeType,
 } from "./exchange.js";
-import { rabbitType } from "./field-types.js";
+import { rabbitType, stringValue } from "./field-types.js";
 import type { ClientRef } from "./consumer.js";
-import type { FieldTable, FieldValue, Message } from "./message.js";
+import { type FieldTable, type FieldValue, type Message, TypedField } from "./message.js";
 import { Queue, type QueueHost } from "./queue.js";
 import { EQUIVALENCE_CHECKED_ARGS, parseQueueArguments } from "./queue-arguments.js";
 import { randomBytes } from "node:crypto";
@@ -109,11 +109,12 @@ export class VirtualHost implements QueueHost {
 
   deleteExchange(name: string, ifUnused: boolean): null | BrokerError {
     if (name === "") return errors.defaultExchange();
-    const x = this.exchanges.get(name);
-    if (!x) return errors.noExchange(name, this.name);
+    // RabbitMQ refuses system names before looking the exchange up
     if (name.startsWith("amq.")) {
       return new BrokerError(ReplyCode.ACCESS_REFUSED, `deletion of system ${describeX(name, this.name)} not allowed`);
     }
+    const x = this.exchanges.get(name);
+    if (!x) return errors.noExchange(name, this.name);
     if (ifUnused && x.bindings.size > 0) return errors.inUse("exchange", name, this.name);
     this.removeExchange(x);
     return null;
@@ -121,7 +122,10 @@ export class VirtualHost implements QueueHost {
 
   private removeExchange(x: Exchange): void {
     this.exchanges.delete(x.name);
-    for (const b of [...x.bindings.values()]) x.removeBinding(b.key);
+    for (const b of [...x.bindings.values()]) {
+      x.removeBinding(b.key);
+      if (b.destination.kind === "queue") (b.destination as Queue).boundBy.delete(b);
+    }
     // bindings where this exchange is the destination
     for (const src of this.exchanges.values()) {
       for (const b of [...src.bindings.values()]) if (b.destination === x) this.dropBinding(b);
@@ -138,20 +142,23 @@ export class VirtualHost implements QueueHost {
       if (!existing.accessibleBy(client)) return errors.exclusiveLocked(name, this.name);
       return { queue: name, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
     }
+    // RabbitMQ checks the name before the lookup, so even an existing amq.gen- queue can't be redeclared
+    if (name.startsWith("amq.") && requested !== "") return errors.reservedName("queue", name);
     const args = d.args ?? {};
+    // exclusive queues are never durable (RabbitMQ: Durable = DurableDeclare andalso not ExclusiveDeclare)
+    const durable = !!d.durable && !d.exclusive;
     if (existing) {
       if (!existing.accessibleBy(client) || existing.exclusive !== !!d.exclusive) {
         return errors.exclusiveLocked(name, this.name);
       }
-      const bad = this.queueEquivalent(existing, !!d.durable, !!d.autoDelete, args);
+      const bad = this.queueEquivalent(existing, durable, !!d.autoDelete, args);
       if (bad) return bad;
       return { queue: name, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
     }
-    if (name.startsWith("amq.") && requested !== "") return errors.reservedName("queue", name);
     const parsed = parseQueueArguments(args, name, this.name);
     if (parsed instanceof BrokerError) return parsed;
     const q = new Queue(name, this, {
-      durable: !!d.durable,
+      durable,
       owner: d.exclusive ? client : null,
       autoDelete: !!d.autoDelete,
       args,
@@ -327,8 +334,12 @@ const describeX = (name: string, vhost: string) => `exchange '${name}' in vhost 
 /** RabbitMQ's `val/1` for equivalence errors: "the value '100' of type 'signedint'" or "none". */
 function describeArg(v: FieldValue | undefined): string {
   if (v === undefined) return "none";
-  const shown = Buffer.isBuffer(v) ? v.toString() : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v);
-  return `the value '${shown}' of type '${rabbitType(v)}'`;
+  return `the value '${shownArg(v)}' of type '${rabbitType(v)}'`;
+}
+
+function shownArg(v: FieldValue): string {
+  if (v instanceof TypedField) return String(v.value);
+  return Buffer.isBuffer(v) ? v.toString() : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v);
 }
 
 function argsEquivalent(
@@ -341,7 +352,13 @@ function argsEquivalent(
     const a = current[key];
     const b = requested[key];
     if (a === undefined && b === undefined) continue;
-    if (a !== undefined && b !== undefined && sameArg(a, b)) continue;
+    // rabbitmq-common#341: a classic queue may or may not carry x-queue-type=classic
+    if (key === "x-queue-type" && stringValue(a ?? "classic") === "classic" && stringValue(b ?? "classic") === "classic") continue;
+    if (a !== undefined && b !== undefined) {
+      if (sameArg(a, b)) continue;
+      // both present: RabbitMQ prints the bare values ("received '2000' but current is '1000'")
+      return fail(key, `'${shownArg(b)}'`, `'${shownArg(a)}'`);
+    }
     return fail(key, describeArg(b), describeArg(a));
   }
   return null;
