@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
-  BrokerError, type Consumer, type FieldTable, Message, type Queue, type QueueEntry, ReplyCode, Subscription,
+  BrokerError, type Consumer, type FieldTable, Message, type Queue, type QueueEntry, ReplyCode, REPLY_TO, Subscription,
 } from "../../src/core/index.js";
 import { integerValue } from "../../src/core/field-types.js";
 import type { AmqpMethod } from "./codec/methods.js";
@@ -99,6 +99,7 @@ const BASIC_PUBLISH = METHOD_IDS["basic.publish"];
 /** Property flag bits (AMQP 0-9-1 §4.2.6.1: bit 15 is the first property, content-type). */
 const FLAG_EXPIRATION = 1 << 8;
 const FLAG_USER_ID = 1 << 4;
+const FLAG_REPLY_TO = 1 << 9;
 
 /** Why an expiration string is not a TTL, in the words of RabbitMQ's Erlang parser, or null. */
 function expirationProblem(expiration: string): string | null {
@@ -325,6 +326,8 @@ export class Channel {
   }
 
   private opened = false;
+  /** This channel's direct reply-to queue, once it consumes from amq.rabbitmq.reply-to. */
+  private replyQueue: Queue | null = null;
   /** The last queue declared on this channel: an empty queue name in later methods means it (§1.7.2.x). */
   private lastQueue = "";
 
@@ -338,7 +341,16 @@ export class Channel {
   // ---- consuming -------------------------------------------------------------------------
 
   private consume(queueName: string, requestedTag: string, noAck: boolean, exclusive: boolean, nowait: boolean, args: FieldTable): BrokerError | void {
-    const q = this.ctx.vhost.queue(this.queueName(queueName), this.ctx.client);
+    let q: Queue | BrokerError;
+    if (queueName === REPLY_TO) {
+      if (!noAck) return new BrokerError(ReplyCode.PRECONDITION_FAILED, "reply consumer cannot acknowledge");
+      if (this.replyQueue !== null && !this.replyQueue.deleted) {
+        return new BrokerError(ReplyCode.PRECONDITION_FAILED, "reply consumer already set");
+      }
+      q = this.replyQueue = this.ctx.vhost.declareReplyToQueue(this.ctx.client);
+    } else {
+      q = this.ctx.vhost.queue(this.queueName(queueName), this.ctx.client);
+    }
     if (q instanceof BrokerError) return q;
     const tag = requestedTag === "" ? randomTag("amq.ctag") : requestedTag;
     if (this.consumers.has(tag)) return new BrokerError(ReplyCode.NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`);
@@ -511,9 +523,13 @@ export class Channel {
 
   private completePublish(p: PendingPublish, body: Buffer): void {
     this.pending = null;
-    const message = new Message(p.exchange, p.routingKey, body, null, { codec: amqpPropertiesCodec, bytes: p.properties! });
+    let message = new Message(p.exchange, p.routingKey, body, null, { codec: amqpPropertiesCodec, bytes: p.properties! });
     const invalid = this.validateProperties(p.properties!, message);
     if (invalid) return this.fail(invalid, { kind: "basic.publish" } as AmqpMethod);
+    if (this.replyQueue !== null && message.properties.replyTo === REPLY_TO) {
+      // the responder answers to this channel's own reply queue
+      message = message.withProperties({ ...message.properties, replyTo: this.replyQueue.name });
+    }
     if (this.tx) {
       // RabbitMQ checks the exchange at publish time even inside a transaction
       const x = this.ctx.vhost.exchange(p.exchange);
@@ -530,8 +546,11 @@ export class Channel {
    */
   private validateProperties(props: Buffer, message: Message): BrokerError | null {
     const flags = props.length >= 2 ? props.readUInt16BE(0) : 0;
-    if ((flags & (FLAG_USER_ID | FLAG_EXPIRATION)) === 0) return null;
-    const { userId, expiration } = message.properties;
+    if ((flags & (FLAG_USER_ID | FLAG_EXPIRATION | FLAG_REPLY_TO)) === 0) return null;
+    const { userId, expiration, replyTo } = message.properties;
+    if (replyTo === REPLY_TO && (this.replyQueue === null || this.replyQueue.deleted)) {
+      return new BrokerError(ReplyCode.PRECONDITION_FAILED, "fast reply consumer does not exist");
+    }
     if (userId !== undefined && userId !== this.ctx.user.name) {
       return new BrokerError(ReplyCode.PRECONDITION_FAILED, `user_id property set to '${userId}' but authenticated user was '${this.ctx.user.name}'`);
     }

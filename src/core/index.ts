@@ -1,6 +1,6 @@
 /** The core's public interface: the only thing front-ends import. */
 export { Broker, type BrokerCoreOptions, type AuthRequest } from "./broker.js";
-export { VirtualHost, type ExchangeDeclare, type QueueDeclare, type QueueDeclareOk, type PublishResult } from "./vhost.js";
+export { VirtualHost, REPLY_TO, type ExchangeDeclare, type QueueDeclare, type QueueDeclareOk, type PublishResult } from "./vhost.js";
 export { Queue } from "./queue.js";
 export { QueueEntry } from "./queue-entry.js";
 export { Subscription, type Consumer, type ConsumeOptions, type ClientRef } from "./consumer.js";

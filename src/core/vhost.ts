@@ -6,7 +6,7 @@ import { rabbitType, stringValue } from "./field-types.js";
 import type { ClientRef } from "./consumer.js";
 import { type FieldTable, type FieldValue, type Message, TypedField } from "./message.js";
 import { Queue, type QueueHost } from "./queue.js";
-import { EQUIVALENCE_CHECKED_ARGS, parseQueueArguments } from "./queue-arguments.js";
+import { EQUIVALENCE_CHECKED_ARGS, parseQueueArguments, type QueueArguments } from "./queue-arguments.js";
 import { randomBytes } from "node:crypto";
 
 export interface ExchangeDeclare {
@@ -47,6 +47,9 @@ const PREDECLARED: readonly [string, ExchangeType][] = [
   ["amq.headers", "headers"],
   ["amq.match", "headers"],
 ];
+
+/** The pseudo-queue name clients consume from and put in reply_to for direct reply-to. */
+export const REPLY_TO = "amq.rabbitmq.reply-to";
 
 const QUEUE_ARGS_CHECKED = new Set(EQUIVALENCE_CHECKED_ARGS);
 const EXCHANGE_ARGS_CHECKED = new Set(["alternate-exchange"]);
@@ -175,6 +178,18 @@ export class VirtualHost implements QueueHost {
     if (q.durable !== durable) return fail("durable", `'${durable}'`, `'${q.durable}'`);
     if (q.autoDelete !== autoDelete) return fail("auto_delete", `'${autoDelete}'`, `'${q.autoDelete}'`);
     return argsEquivalent(q.options.args, args, QUEUE_ARGS_CHECKED, fail);
+  }
+
+  /**
+   * Direct reply-to (RabbitMQ's amq.rabbitmq.reply-to): a hidden exclusive queue per reply consumer,
+   * reached through the default exchange by its generated name, gone when the consumer goes.
+   */
+  declareReplyToQueue(client: ClientRef): Queue {
+    const name = `${REPLY_TO}.${randomBytes(18).toString("base64url")}`;
+    const parsed = parseQueueArguments({}, name, this.name) as QueueArguments;
+    const q = new Queue(name, this, { durable: false, owner: client, autoDelete: true, args: {}, parsedArgs: parsed });
+    this.queues.set(name, q);
+    return q;
   }
 
   /** The queue a client may use, or the error RabbitMQ gives (404 missing, 405 someone else's exclusive queue). */

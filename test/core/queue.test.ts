@@ -181,7 +181,7 @@ describe("queue arguments", () => {
 
   it("x-message-ttl must be an integer", () => {
     invalid({ "x-message-ttl": "1000" }, "x-message-ttl", "\"expected integer, got longstr\"");
-    invalid({ "x-message-ttl": 1.5 }, "x-message-ttl", "{unacceptable_type,double}");
+    invalid({ "x-message-ttl": 1.5 }, "x-message-ttl", "\"expected integer, got double\"");
   });
 
   it("x-message-ttl must not be negative", () => {

@@ -5,7 +5,7 @@
  *
  * a resumable frame reader, and the content header decoder.
  */
-import { CodecError, FRAME_ERROR, frameError } from "./errors.js";
+import { CodecError, FRAME_ERROR, describeFrame, frameError } from "./errors.js";
 import { EMPTY_PROPERTIES_PAYLOAD } from "./properties.js";
 
 export const FRAME_METHOD = 1;
@@ -69,6 +69,9 @@ export function checkProtocolHeader(buf: Buffer, offset = 0): boolean {
 
 // ---- frames ------------------------------------------------------------------------------------
 
+/** class-id, weight, body-size: what a content header holds before its property flags (§4.2.6.1). */
+const CONTENT_HEADER_FIXED = 12;
+
 /** One frame; its payload is bytes [start, end) of `buffer`. */
 export interface Frame {
   readonly type: number;
@@ -105,8 +108,11 @@ const NO_BYTES = Buffer.alloc(0);
  * a view of that chunk; only a frame that spans chunks is copied, once, into a buffer of exactly
  * its size. Nothing is concatenated per chunk, and no closure is made per frame.
  *
- * Errors are CodecError 501 (FRAME_ERROR): a size over the frame-max, a bad frame-end octet, an
- * unknown frame type. After one, the reader is unusable; the connection closes.
+ * Errors are CodecError 501 (FRAME_ERROR), checked in RabbitMQ's order and worded as it words them:
+ * a payload over frame-max as soon as the header arrives; then, once the frame is complete, a bad
+ * frame-end octet; then a frame no AMQP 0-9-1 frame can be (unknown type, a method payload without
+ * class and method ids, a content header without its fixed fields, a heartbeat with a payload).
+ * After an error the reader is unusable; the connection closes.
  */
 export class FrameReader {
   private maxFrameSize: number;
@@ -119,7 +125,11 @@ export class FrameReader {
   private readonly headerBytes = Buffer.alloc(FRAME_HEADER_SIZE);
   private headerFill = 0;
 
-  /** @param maxFrameSize the largest frame accepted, header and frame-end included (frame-max, §4.2.3) */
+  /**
+   * @param maxFrameSize frame-max (§4.2.3): the largest frame, header and frame-end included. Like
+   *   RabbitMQ, frames up to 8 bytes over it are let through, because many clients get the
+   *   overhead wrong ("off by 1 or 8"); their payload may be up to frame-max bytes.
+   */
   constructor(maxFrameSize: number) {
     this.maxFrameSize = FrameReader.checkLimit(maxFrameSize);
   }
@@ -185,7 +195,7 @@ export class FrameReader {
       if (available >= total) {
         // The common case: the whole frame is in this chunk, so the payload is a view of it
         const payloadEnd = p + FRAME_HEADER_SIZE + size;
-        if (chunk[payloadEnd] !== FRAME_END) throw badFrameEnd(chunk[payloadEnd]!);
+        checkFrame(chunk, p, payloadEnd);
         this.pos = p + total;
         return new ReadFrame(chunk[p]!, (chunk[p + 1]! << 8) | chunk[p + 2]!, chunk, p + FRAME_HEADER_SIZE, payloadEnd);
       }
@@ -216,7 +226,7 @@ export class FrameReader {
     }
     this.partial = null;
     const payloadEnd = partial.length - 1;
-    if (partial[payloadEnd] !== FRAME_END) throw badFrameEnd(partial[payloadEnd]!);
+    checkFrame(partial, 0, payloadEnd);
     return new ReadFrame(partial[0]!, (partial[1]! << 8) | partial[2]!, partial, FRAME_HEADER_SIZE, payloadEnd);
   }
 
@@ -228,25 +238,40 @@ export class FrameReader {
     }
   }
 
-  /** Validates the 7-byte frame header at `p` before anything is buffered for it; returns the payload size. */
+  /**
+   * The payload size from the 7-byte header at `p`, refused before anything is buffered for it
+   * when it is over the limit (rabbit_reader's frame_too_large, reported against frame-max - 8).
+   */
   private checkHeader(buf: Buffer, p: number): number {
-    const type = buf[p]!;
-    if (type !== FRAME_METHOD && type !== FRAME_HEADER && type !== FRAME_BODY && type !== FRAME_HEARTBEAT) {
-      throw new CodecError(FRAME_ERROR, `FRAME_ERROR - unknown frame type ${type}`);
-    }
     const size = buf.readUInt32BE(p + 3);
-    if (size > this.maxFrameSize - FRAME_OVERHEAD) {
+    if (size > this.maxFrameSize) {
       throw new CodecError(
         FRAME_ERROR,
-        `FRAME_ERROR - frame of ${size + FRAME_OVERHEAD} bytes (type ${type}) exceeds frame_max ${this.maxFrameSize}`,
+        `FRAME_ERROR - type ${buf[p]}, all octets = <<>>: {frame_too_large,${size},${this.maxFrameSize - FRAME_OVERHEAD}}`,
       );
     }
     return size;
   }
 }
 
-function badFrameEnd(octet: number): CodecError {
-  return new CodecError(FRAME_ERROR, `FRAME_ERROR - frame end octet 0x${octet.toString(16).padStart(2, "0")}, expected 0xce`);
+/** The complete frame at `p` whose payload ends at `payloadEnd`: frame-end octet, then type and shape. */
+function checkFrame(buf: Buffer, p: number, payloadEnd: number): void {
+  const type = buf[p]!;
+  const end = buf[payloadEnd]!;
+  if (end !== FRAME_END) {
+    throw new CodecError(FRAME_ERROR, `FRAME_ERROR - ${describeFrame(type, buf.subarray(p + FRAME_HEADER_SIZE, payloadEnd))}: {invalid_frame_end_marker,${end}}`);
+  }
+  const size = payloadEnd - p - FRAME_HEADER_SIZE;
+  // rabbit_command_assembler:analyze_frame's shapes: anything else is an "unknown_frame"
+  const known =
+    type === FRAME_METHOD ? size >= 4
+    : type === FRAME_BODY ? true
+    : type === FRAME_HEADER ? size >= CONTENT_HEADER_FIXED
+    : type === FRAME_HEARTBEAT ? size === 0
+    : false;
+  if (!known) {
+    throw new CodecError(FRAME_ERROR, `FRAME_ERROR - ${describeFrame(type, buf.subarray(p + FRAME_HEADER_SIZE, payloadEnd))}: unknown_frame`);
+  }
 }
 
 // ---- content header ----------------------------------------------------------------------------
@@ -261,17 +286,21 @@ export interface ContentHeader {
   readonly properties: Buffer;
 }
 
-/** Fixed part of a content header: class-id, weight, body-size, property flags. */
-const CONTENT_HEADER_MIN = 14;
-
-/** Decodes a content header payload, bytes [start, end). Throws CodecError 501 when it is too short. */
+/**
+ * Decodes a content header payload, bytes [start, end). Throws CodecError 501 when it is shorter
+ * than class-id, weight, body-size and the property flags. 12 bytes (no flags at all) is read as no
+ * properties.
+ */
 export function decodeContentHeader(payload: Buffer, start = 0, end = payload.length): ContentHeader {
-  if (end - start < CONTENT_HEADER_MIN) throw frameError(`content header of ${end - start} bytes, shorter than ${CONTENT_HEADER_MIN}`);
+  const length = end - start;
+  if (length < CONTENT_HEADER_FIXED || length === CONTENT_HEADER_FIXED + 1) {
+    throw frameError(`${describeFrame(FRAME_HEADER, payload.subarray(start, end))}: unknown_frame`);
+  }
   const hi = payload.readUInt32BE(start + 4);
   // Sizes past 2^53 are not real bodies and would lose precision as numbers
   if (hi > 0x1fffff) throw frameError("content body size over 2^53 bytes");
   const bodySize = hi * 4294967296 + payload.readUInt32BE(start + 8);
-  const noProperties = end - start === CONTENT_HEADER_MIN && payload[start + 12] === 0 && payload[start + 13] === 0;
+  const noProperties = length === CONTENT_HEADER_FIXED || (length === CONTENT_HEADER_FIXED + 2 && payload[start + 12] === 0 && payload[start + 13] === 0);
   return {
     classId: payload.readUInt16BE(start),
     weight: payload.readUInt16BE(start + 2),

@@ -6,7 +6,7 @@
 /* eslint-disable */
 
 import type { FieldTable, MessageProperties } from "../../../src/core/message.js";
-import { CodecError, NOT_IMPLEMENTED, frameError, syntaxError } from "./errors.js";
+import { CodecError, FRAME_ERROR, NOT_IMPLEMENTED, describeFrame, erlangBinary, frameError, syntaxError } from "./errors.js";
 import { decodeTableBody, encodeTable, tableSize } from "./field-table.js";
 import {
   readText, readUint64, shortStringLength, truncateUtf8, utf8Length, writeShortString, writeText, writeUint64,
@@ -823,10 +823,32 @@ function overlong(what: string, extra: number): CodecError {
 
 /**
  * Decodes a method frame's payload, bytes [start, end) of `payload`: class-id, method-id, fields.
- * Throws CodecError: 501 when truncated or too long, 502 for illegal values, 540 for unknown ids.
+ * Throws CodecError carrying the method's class and method ids: 501 when the fields are truncated
+ * or too long ("FRAME_ERROR - cannot decode <<...>>", as RabbitMQ says it), 502 for illegal
+ * values, 540 for ids AMQP 0-9-1 does not have.
  */
 export function decodeMethod(payload: Buffer, start: number, end: number): AmqpMethod {
-  if (start < 0 || end > payload.length || end - start < 4) throw frameError("method frame shorter than its class and method ids");
+  if (start < 0 || end > payload.length || end - start < 4) {
+    const octets = payload.subarray(Math.max(0, start), Math.max(0, Math.min(end, payload.length)));
+    throw frameError(`${describeFrame(1, octets)}: unknown_frame`);
+  }
+  try {
+    return decodeFields(payload, start, end);
+  } catch (err) {
+    throw inMethod(err, payload, start, end);
+  }
+}
+
+/** Adds the method's ids to a codec error from inside its fields, and RabbitMQ's text for undecodable ones. */
+function inMethod(err: unknown, payload: Buffer, start: number, end: number): unknown {
+  if (!(err instanceof CodecError) || err.classId !== 0) return err;
+  const classId = payload.readUInt16BE(start);
+  const methodId = payload.readUInt16BE(start + 2);
+  const text = err.replyCode === FRAME_ERROR ? `FRAME_ERROR - cannot decode ${erlangBinary(payload.subarray(start + 4, end), "w")}` : err.text;
+  return new CodecError(err.replyCode, text, classId, methodId);
+}
+
+function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
   let p = start + 4;
   switch (payload.readUInt32BE(start)) {
     case 0x003c000a: { // basic.qos (60/10)
@@ -1621,7 +1643,7 @@ export function decodeMethod(payload: Buffer, start: number, end: number): AmqpM
     default: {
       const classId = payload.readUInt16BE(start);
       const methodId = payload.readUInt16BE(start + 2);
-      throw new CodecError(NOT_IMPLEMENTED, `NOT_IMPLEMENTED - unknown method ${classId}/${methodId}`);
+      throw new CodecError(NOT_IMPLEMENTED, `NOT_IMPLEMENTED - unknown method class ${classId}, method ${methodId}`, classId, methodId);
     }
   }
 }
@@ -2427,7 +2449,9 @@ export function decodeBasicProperties(buf: Buffer, start: number, end: number): 
   }
   if ((flags & 0x0040) !== 0) {
     if (p + 8 > end) throw truncated("basic properties");
-    props.timestamp = readUint64(buf, p);
+    const t = readUint64(buf, p);
+    if (t > Number.MAX_SAFE_INTEGER) throw syntaxError("timestamp property beyond 2^53");
+    props.timestamp = t;
     p += 8;
   }
   if ((flags & 0x0020) !== 0) {

@@ -295,7 +295,14 @@ function propertiesDecoder() {
         lines.push("    if (p >= end) throw truncated(\"basic properties\");", `    props.${pr.prop} = buf[p];`, "    p += 1;");
         break;
       case "timestamp":
-        lines.push("    if (p + 8 > end) throw truncated(\"basic properties\");", `    props.${pr.prop} = readUint64(buf, p);`, "    p += 8;");
+        // Past 2^53 seconds a number cannot hold it exactly, so it could not be re-encoded as sent
+        lines.push(
+          "    if (p + 8 > end) throw truncated(\"basic properties\");",
+          `    const t = readUint64(buf, p);`,
+          `    if (t > Number.MAX_SAFE_INTEGER) throw syntaxError(${JSON.stringify(`${pr.name} property beyond 2^53`)});`,
+          `    props.${pr.prop} = t;`,
+          "    p += 8;",
+        );
         break;
       case "table":
         lines.push(
@@ -375,7 +382,7 @@ emit(
   "/* eslint-disable */",
   "",
   'import type { FieldTable, MessageProperties } from "../../../src/core/message.js";',
-  'import { CodecError, NOT_IMPLEMENTED, frameError, syntaxError } from "./errors.js";',
+  'import { CodecError, FRAME_ERROR, NOT_IMPLEMENTED, describeFrame, erlangBinary, frameError, syntaxError } from "./errors.js";',
   'import { decodeTableBody, encodeTable, tableSize } from "./field-table.js";',
   "import {",
   "  readText, readUint64, shortStringLength, truncateUtf8, utf8Length, writeShortString, writeText, writeUint64,",
@@ -497,10 +504,32 @@ emit(
   "",
   "/**",
   " * Decodes a method frame's payload, bytes [start, end) of `payload`: class-id, method-id, fields.",
-  " * Throws CodecError: 501 when truncated or too long, 502 for illegal values, 540 for unknown ids.",
+  " * Throws CodecError carrying the method's class and method ids: 501 when the fields are truncated",
+  " * or too long (\"FRAME_ERROR - cannot decode <<...>>\", as RabbitMQ says it), 502 for illegal",
+  " * values, 540 for ids AMQP 0-9-1 does not have.",
   " */",
   "export function decodeMethod(payload: Buffer, start: number, end: number): AmqpMethod {",
-  "  if (start < 0 || end > payload.length || end - start < 4) throw frameError(\"method frame shorter than its class and method ids\");",
+  "  if (start < 0 || end > payload.length || end - start < 4) {",
+  "    const octets = payload.subarray(Math.max(0, start), Math.max(0, Math.min(end, payload.length)));",
+  "    throw frameError(`${describeFrame(1, octets)}: unknown_frame`);",
+  "  }",
+  "  try {",
+  "    return decodeFields(payload, start, end);",
+  "  } catch (err) {",
+  "    throw inMethod(err, payload, start, end);",
+  "  }",
+  "}",
+  "",
+  "/** Adds the method's ids to a codec error from inside its fields, and RabbitMQ's text for undecodable ones. */",
+  "function inMethod(err: unknown, payload: Buffer, start: number, end: number): unknown {",
+  "  if (!(err instanceof CodecError) || err.classId !== 0) return err;",
+  "  const classId = payload.readUInt16BE(start);",
+  "  const methodId = payload.readUInt16BE(start + 2);",
+  "  const text = err.replyCode === FRAME_ERROR ? `FRAME_ERROR - cannot decode ${erlangBinary(payload.subarray(start + 4, end), \"w\")}` : err.text;",
+  "  return new CodecError(err.replyCode, text, classId, methodId);",
+  "}",
+  "",
+  "function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {",
   "  let p = start + 4;",
   "  switch (payload.readUInt32BE(start)) {",
 );
@@ -512,7 +541,7 @@ emit(
   "    default: {",
   "      const classId = payload.readUInt16BE(start);",
   "      const methodId = payload.readUInt16BE(start + 2);",
-  "      throw new CodecError(NOT_IMPLEMENTED, `NOT_IMPLEMENTED - unknown method ${classId}/${methodId}`);",
+  "      throw new CodecError(NOT_IMPLEMENTED, `NOT_IMPLEMENTED - unknown method class ${classId}, method ${methodId}`, classId, methodId);",
   "    }",
   "  }",
   "}",

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CodecError } from "../../../protocols/amqp/codec/errors.js";
+import { CodecError, describeFrame, erlangBinary } from "../../../protocols/amqp/codec/errors.js";
 import { encodeContent, encodeDelivery } from "../../../protocols/amqp/codec/delivery.js";
 import {
   FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_MIN_SIZE, type Frame, FrameReader, HEARTBEAT_FRAME,
@@ -138,8 +138,8 @@ describe("FrameReader", () => {
     expect(got).toEqual(expected);
   });
 
-  describe("errors (all 501 FRAME_ERROR)", () => {
-    const failure = (chunks: Buffer[], max = FRAME_MAX): { code: number; afterBytes: number } | null => {
+  describe("errors (all 501 FRAME_ERROR, in RabbitMQ's words)", () => {
+    const failure = (chunks: Buffer[], max = FRAME_MAX): { code: number; text: string; afterBytes: number } | null => {
       const reader = new FrameReader(max);
       let fed = 0;
       try {
@@ -150,18 +150,29 @@ describe("FrameReader", () => {
         }
       } catch (err) {
         if (!(err instanceof CodecError)) throw err;
-        return { code: err.replyCode, afterBytes: fed };
+        return { code: err.replyCode, text: err.text, afterBytes: fed };
       }
       return null;
     };
     const oneByOne = (b: Buffer) => [...b].map((x) => Buffer.from([x]));
 
-    it("refuses a frame larger than frame-max as soon as its header is read", () => {
-      const header = bytes(FRAME_BODY, u16(1), u32(FRAME_MAX - 7)); // FRAME_MAX + 1 bytes in all
-      expect(failure([header])).toEqual({ code: 501, afterBytes: 7 });
-      expect(failure(oneByOne(header))).toEqual({ code: 501, afterBytes: 7 });
+    it("refuses a payload larger than frame-max as soon as the header is read", () => {
+      const header = bytes(FRAME_BODY, u16(1), u32(FRAME_MAX + 1));
+      const expected = { code: 501, text: `FRAME_ERROR - type 3, all octets = <<>>: {frame_too_large,${FRAME_MAX + 1},${FRAME_MAX - 8}}`, afterBytes: 7 };
+      expect(failure([header])).toEqual(expected);
+      expect(failure(oneByOne(header))).toEqual(expected);
+    });
+
+    it("lets frames up to 8 bytes over frame-max through, as RabbitMQ does for clients that miscount", () => {
       const fits = bytes(FRAME_BODY, u16(1), u32(FRAME_MAX - 8), Buffer.alloc(FRAME_MAX - 8), FRAME_END);
       expect(failure([fits])).toBeNull();
+      const fudged = bytes(FRAME_BODY, u16(1), u32(FRAME_MAX), Buffer.alloc(FRAME_MAX), FRAME_END);
+      expect(failure([fudged])).toBeNull();
+    });
+
+    it("reports what RabbitMQ reports for the conformance suite's oversized frame", () => {
+      const header = bytes(FRAME_BODY, u16(1), u32(140000));
+      expect(failure([header], 131072)?.text).toBe("FRAME_ERROR - type 3, all octets = <<>>: {frame_too_large,140000,131064}");
     });
 
     it("applies a new frame-max from setMaxFrameSize", () => {
@@ -172,20 +183,37 @@ describe("FrameReader", () => {
       expect(() => new FrameReader(7)).toThrow(RangeError);
     });
 
-    it("refuses a bad frame-end octet", () => {
-      const bad = Buffer.from(encodeMethodFrame(1, { kind: "tx.select" }));
-      bad[bad.length - 1] = 0xcd;
-      expect(failure([bad])).toEqual({ code: 501, afterBytes: bad.length });
-      expect(failure(oneByOne(bad))).toEqual({ code: 501, afterBytes: bad.length });
+    it("refuses a bad frame-end octet once the frame is complete", () => {
+      const bad = bytes(FRAME_METHOD, u16(1), u32(11), u16(60), u16(10), u32(0), u16(1), 0, 0x00);
+      const expected = {
+        code: 501,
+        text: "FRAME_ERROR - type 1, all octets = <<0,60,0,10,0,0,0,0,0,1,0>>: {invalid_frame_end_marker,0}",
+        afterBytes: bad.length,
+      };
+      expect(failure([bad])).toEqual(expected);
+      expect(failure(oneByOne(bad))).toEqual(expected);
     });
 
-    it("refuses an unknown frame type", () => {
-      for (const type of [0, 4, 7, 9, 65, 206]) {
+    it("refuses an unknown frame type once the frame is complete", () => {
+      expect(failure([bytes(7, u16(0), u32(4), Buffer.alloc(4), FRAME_END)])).toEqual({
+        code: 501,
+        text: "FRAME_ERROR - type 7, all octets = <<0,0,0,0>>: unknown_frame",
+        afterBytes: 12,
+      });
+      for (const type of [0, 4, 9, 65, 206]) {
         expect(failure([bytes(type, u16(0), u32(0), FRAME_END)])?.code, `type ${type}`).toBe(501);
       }
       // RabbitMQ's frame types are the spec's: 1 method, 2 header, 3 body, 8 heartbeat
       expect(spec.frameTypes).toEqual({ method: FRAME_METHOD, header: FRAME_HEADER, body: FRAME_BODY, heartbeat: FRAME_HEARTBEAT });
       expect(spec.frameEnd).toBe(FRAME_END);
+    });
+
+    it("refuses frames no AMQP frame can be: short method or header payloads, heartbeats with a payload", () => {
+      expect(failure([bytes(FRAME_METHOD, u16(1), u32(3), 0, 60, 0, FRAME_END)])?.text).toBe("FRAME_ERROR - type 1, all octets = <<0,60,0>>: unknown_frame");
+      expect(failure([bytes(FRAME_HEADER, u16(1), u32(11), Buffer.alloc(11), FRAME_END)])?.code).toBe(501);
+      expect(failure([bytes(FRAME_HEARTBEAT, u16(0), u32(2), "hi", FRAME_END)])?.text).toBe('FRAME_ERROR - type 8, all octets = <<"hi">>: unknown_frame');
+      expect(failure([bytes(FRAME_HEADER, u16(1), u32(12), Buffer.alloc(12), FRAME_END)])).toBeNull();
+      expect(failure([bytes(FRAME_BODY, u16(1), u32(0), FRAME_END)])).toBeNull();
     });
 
     it("throws nothing but CodecError for random byte streams", () => {
@@ -253,5 +281,23 @@ describe("content header", () => {
   it("refuses a header shorter than its fixed part with 501", () => {
     const short = bytes(u16(60), u16(0), u32(0), u32(5), 0);
     expect(() => decodeContentHeader(short)).toThrow(expect.objectContaining({ replyCode: 501 }));
+    expect(() => decodeContentHeader(short.subarray(0, 11))).toThrow(expect.objectContaining({ replyCode: 501 }));
+    expect(decodeContentHeader(short.subarray(0, 12)).properties).toBe(EMPTY_PROPERTIES_PAYLOAD);
+  });
+});
+
+describe("error texts", () => {
+  it("quote bytes as Erlang prints binaries", () => {
+    expect(erlangBinary(Buffer.alloc(0))).toBe("<<>>");
+    expect(erlangBinary(Buffer.from([0, 60, 255]))).toBe("<<0,60,255>>");
+    expect(erlangBinary(Buffer.from('say "hi"\n'))).toBe('<<"say \\"hi\\"\\n">>');
+    expect(erlangBinary(Buffer.from("abc"), "w")).toBe("<<97,98,99>>");
+    expect(erlangBinary(Buffer.alloc(100), "w")).toBe(`<<${Array(48).fill(0).join(",")},...>>`);
+  });
+
+  it("describe a frame by its first 16 octets", () => {
+    expect(describeFrame(2, Buffer.alloc(3))).toBe("type 2, all octets = <<0,0,0>>");
+    expect(describeFrame(3, Buffer.alloc(17, 1))).toBe(`type 3, first 16 octets = <<${Array(16).fill(1).join(",")}>>`);
+    expect(describeFrame(8, Buffer.alloc(0))).toBe("type 8, all octets = <<>>");
   });
 });

@@ -230,6 +230,20 @@ describe("methods: malformed payloads", () => {
     expect(outcome(bytes(payloadOf({ kind: "tx.select" }), 0))).toBe(501);
   });
 
+  it("names the method and quotes its fields as RabbitMQ does when they cannot be decoded", () => {
+    const truncated = bytes(u16(60), u16(40), u16(0), 5, "ab");
+    let error: unknown;
+    try {
+      decodeMethod(truncated, 0, truncated.length);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(CodecError);
+    expect(error).toMatchObject({ replyCode: 501, text: "FRAME_ERROR - cannot decode <<0,0,5,97,98>>", classId: 60, methodId: 40 });
+    const badUtf8 = bytes(u16(20), u16(10), 2, 0xc3, 0x28);
+    expect(() => decodeMethod(badUtf8, 0, badUtf8.length)).toThrow(expect.objectContaining({ replyCode: 502, classId: 20, methodId: 10 }));
+  });
+
   it("answers unknown classes and methods with 540", () => {
     expect(outcome(bytes(u16(60), u16(99)))).toBe(540);
     expect(outcome(bytes(u16(77), u16(10)))).toBe(540);

@@ -185,3 +185,11 @@ describe("basic properties: interoperability", () => {
     );
   });
 });
+
+describe("basic properties: limits", () => {
+  it("refuses a timestamp a JS number cannot hold exactly, so whatever is accepted re-encodes as sent", () => {
+    const wire = bytes(0x00, 0x40, u32(0x200000), u32(0));
+    expect(() => decode(wire)).toThrow(expect.objectContaining({ replyCode: 502 }));
+    expect(decode(bytes(0x00, 0x40, u32(0x1fffff), u32(0xffffffff)))).toEqual({ timestamp: Number.MAX_SAFE_INTEGER });
+  });
+});

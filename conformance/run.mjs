@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// npm run conformance -- --amqp amqp://guest:guest@HOST:PORT [extra vitest args]
+//
+// Points every conformance scenario at the given broker (WARREN_CONFORMANCE_AMQP) and runs them
+// with vitest. Without --amqp (and without the variable set) each file starts an embedded Warren.
+// Exits with vitest's exit code.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const args = process.argv.slice(2);
+const rest = [];
+let amqp = process.env.WARREN_CONFORMANCE_AMQP;
+
+for (let i = 0; i < args.length; i++) {
+  const a = args[i];
+  if (a === "--amqp") {
+    amqp = args[++i];
+    if (!amqp) {
+      console.error("--amqp needs a URL, e.g. --amqp amqp://guest:guest@127.0.0.1:5672");
+      process.exit(2);
+    }
+  } else if (a.startsWith("--amqp=")) {
+    amqp = a.slice("--amqp=".length);
+  } else if (a === "-h" || a === "--help") {
+    console.log("usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [vitest args...]");
+    process.exit(0);
+  } else {
+    rest.push(a);
+  }
+}
+
+const env = { ...process.env };
+if (amqp) {
+  try {
+    const u = new URL(amqp);
+    if (u.protocol !== "amqp:") throw new Error(`unsupported scheme ${u.protocol}`);
+  } catch (e) {
+    console.error(`--amqp: not an amqp:// URL: ${amqp} (${e.message})`);
+    process.exit(2);
+  }
+  env.WARREN_CONFORMANCE_AMQP = amqp;
+  console.log(`conformance: running against ${amqp.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")}`);
+} else {
+  delete env.WARREN_CONFORMANCE_AMQP;
+  console.log("conformance: no --amqp given, each file starts an embedded Warren");
+}
+
+const child = spawn("npx", ["vitest", "run", "--config", "conformance/vitest.config.ts", ...rest], {
+  cwd: root,
+  env,
+  stdio: "inherit",
+});
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
+child.on("close", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
