@@ -16,6 +16,8 @@ export interface RunningBroker {
   readonly core: Broker;
   readonly dataDir: string;
   readonly log: Logger;
+  /** Client connections currently open, across protocols. */
+  connectionCount(): number;
   close(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
 
   const ports: BrokerPorts = {};
   const closers: (() => Promise<void>)[] = [];
+  const counters: (() => number)[] = [];
   try {
     if (options.amqp !== false) {
       const amqp = new AmqpServer(core, log, {
@@ -47,6 +50,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
       const l = options.amqp ?? { port: DEFAULT_PORTS.amqp };
       ports.amqp = await amqp.listen(l.port, l.host ?? options.host);
       closers.push(() => amqp.close());
+      counters.push(() => amqp.connectionCount);
       log.info({ protocol: "amqp", port: ports.amqp }, `AMQP 0-9-1 listening on port ${ports.amqp}`);
     }
   } catch (err) {
@@ -60,6 +64,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     core,
     dataDir,
     log,
+    connectionCount: () => counters.reduce((n, c) => n + c(), 0),
     async close() {
       if (closed) return;
       closed = true;
