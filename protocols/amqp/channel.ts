@@ -1,13 +1,14 @@
 import { randomBytes } from "node:crypto";
 import {
-  BrokerError, type Consumer, type FieldTable, Message, type Queue, type QueueEntry, ReplyCode, REPLY_TO, Subscription,
+  BrokerError, type Consumer, type FieldTable, Message, type MessageProperties, type Queue, type QueueEntry, ReplyCode, REPLY_TO, Subscription,
 } from "../../src/core/index.js";
 import { integerValue } from "../../src/core/field-types.js";
 import type { AmqpMethod } from "./codec/methods.js";
 import { encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
 import { encodeDelivery, encodeGetOk, encodeReturn } from "./codec/delivery.js";
 import { decodeContentHeader } from "./codec/frames.js";
-import { amqpPropertiesCodec, encodeProperties } from "./codec/properties.js";
+import { amqpPropertiesCodec, decodeProperties, encodeProperties } from "./codec/properties.js";
+import { CodecError } from "./codec/errors.js";
 import { classOf, methodOf, type ConnectionContext } from "./connection.js";
 
 /** A delivery the client still has to settle, by channel delivery tag. */
@@ -96,10 +97,6 @@ function propertiesBytes(m: Message): Buffer {
 
 const BASIC_PUBLISH = METHOD_IDS["basic.publish"];
 
-/** Property flag bits (AMQP 0-9-1 §4.2.6.1: bit 15 is the first property, content-type). */
-const FLAG_EXPIRATION = 1 << 8;
-const FLAG_USER_ID = 1 << 4;
-const FLAG_REPLY_TO = 1 << 9;
 
 /** Why an expiration string is not a TTL, in the words of RabbitMQ's Erlang parser, or null. */
 function expirationProblem(expiration: string): string | null {
@@ -523,12 +520,23 @@ export class Channel {
 
   private completePublish(p: PendingPublish, body: Buffer): void {
     this.pending = null;
-    let message = new Message(p.exchange, p.routingKey, body, null, { codec: amqpPropertiesCodec, bytes: p.properties! });
-    const invalid = this.validateProperties(p.properties!, message);
+    const bytes = p.properties!;
+    // Decoded once here, as RabbitMQ does: malformed properties are refused before any consumer sees them
+    let props: MessageProperties;
+    try {
+      props = decodeProperties(bytes, 0, bytes.length);
+    } catch (err) {
+      if (err instanceof CodecError) return this.ctx.connectionError(err.replyCode, err.text, BASIC_PUBLISH[0], BASIC_PUBLISH[1]);
+      throw err;
+    }
+    const invalid = this.validateProperties(props);
     if (invalid) return this.fail(invalid, { kind: "basic.publish" } as AmqpMethod);
-    if (this.replyQueue !== null && message.properties.replyTo === REPLY_TO) {
+    let message: Message;
+    if (this.replyQueue !== null && props.replyTo === REPLY_TO) {
       // the responder answers to this channel's own reply queue
-      message = message.withProperties({ ...message.properties, replyTo: this.replyQueue.name });
+      message = new Message(p.exchange, p.routingKey, body, { ...props, replyTo: this.replyQueue.name }, null);
+    } else {
+      message = new Message(p.exchange, p.routingKey, body, props, { codec: amqpPropertiesCodec, bytes });
     }
     if (this.tx) {
       // RabbitMQ checks the exchange at publish time even inside a transaction
@@ -540,14 +548,9 @@ export class Channel {
     this.route(p.exchange, p.routingKey, p.mandatory, message);
   }
 
-  /**
-   * RabbitMQ checks user-id against the login and that expiration is a non-negative integer.
-   * Both are read from the property flags first, so most publishes never decode their properties.
-   */
-  private validateProperties(props: Buffer, message: Message): BrokerError | null {
-    const flags = props.length >= 2 ? props.readUInt16BE(0) : 0;
-    if ((flags & (FLAG_USER_ID | FLAG_EXPIRATION | FLAG_REPLY_TO)) === 0) return null;
-    const { userId, expiration, replyTo } = message.properties;
+  /** RabbitMQ checks user-id against the login, that expiration is a non-negative integer, and direct reply-to. */
+  private validateProperties(props: MessageProperties): BrokerError | null {
+    const { userId, expiration, replyTo } = props;
     if (replyTo === REPLY_TO && (this.replyQueue === null || this.replyQueue.deleted)) {
       return new BrokerError(ReplyCode.PRECONDITION_FAILED, "fast reply consumer does not exist");
     }

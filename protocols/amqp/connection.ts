@@ -112,7 +112,7 @@ export class AmqpConnection implements ConnectionContext {
       }
     } catch (err) {
       if (err instanceof CodecError) {
-        this.connectionError(err.replyCode, err.text, 0, 0);
+        this.connectionError(err.replyCode, err.text, err.classId, err.methodId);
       } else {
         this.log.error({ err }, "internal error handling a frame");
         this.connectionError(ReplyCode.INTERNAL_ERROR, "INTERNAL_ERROR", 0, 0);

@@ -283,8 +283,9 @@ describe("field tables: interoperability", () => {
         fc.string({ unit: "grapheme", maxLength: 20 }),
         fc.integer(),
         fc.maxSafeInteger(),
-        // amqplib itself throws on doubles near ±2^63, which it tries to write as int64
-        fc.double({ noNaN: true, min: -(2 ** 62), max: 2 ** 62 }),
+        // amqplib writes every double of magnitude 2^50 or more as an int64, and throws on those
+        // with a fraction; keep to what it can encode
+        fc.double({ noNaN: true, min: -(2 ** 50), max: 2 ** 50 }),
         fc.boolean(),
         fc.constant(null),
         fc.uint8Array({ maxLength: 8 }).map((a) => Buffer.from(a)),

@@ -1,0 +1,529 @@
+#!/usr/bin/env node
+// Warren benchmark harness: measures AMQP brokers given by URL in one run and
+// prints one markdown table (scenarios as rows, one column per target, a ratio
+// column for two targets). See bench/README.md.
+//
+//   npm run bench -- --target warren=amqp://127.0.0.1:5679,cmd="node dist/cli/main.js --amqp-port 5679 --data-dir /tmp/x" \
+//                    --target rabbitmq=amqp://guest:guest@127.0.0.1:5672,pid=$(pgrep -f beam.smp)
+
+import os from "node:os";
+import { writeFileSync } from "node:fs";
+import { AmqpConnection } from "./lib/amqp-raw.mjs";
+import { CLK_TCK, cpuTicks, RssSampler, processAlive, machineBusyTicks } from "./lib/proc.mjs";
+import { WorkerHandle } from "./lib/workers.mjs";
+import { parseTarget, startTarget, stopTarget, killTargetNow } from "./lib/targets.mjs";
+import { median, fmtNum, fmtMiB, sleep, withTimeout } from "./lib/stats.mjs";
+
+// ------------------------------------------------------------------ scenarios
+
+const Q_PREFIX = "warren-bench";
+
+/** @type {Array<object>} in table order */
+const SCENARIOS = [
+  { id: "noack-16", kind: "throughput", title: "1→1, 16 B, no-ack", size: 16, mode: "noack" },
+  { id: "ack-16", kind: "throughput", title: "1→1, 16 B, ack each (prefetch 100)", size: 16, mode: "ack", prefetch: 100 },
+  { id: "multiack-16", kind: "throughput", title: "1→1, 16 B, multi-ack (prefetch 1000)", size: 16, mode: "multiack", prefetch: 1000 },
+  { id: "noack-1k", kind: "throughput", title: "1→1, 1 KiB, no-ack", size: 1024, mode: "noack" },
+  { id: "ack-1k", kind: "throughput", title: "1→1, 1 KiB, ack each (prefetch 100)", size: 1024, mode: "ack", prefetch: 100 },
+  { id: "multiack-1k", kind: "throughput", title: "1→1, 1 KiB, multi-ack (prefetch 1000)", size: 1024, mode: "multiack", prefetch: 1000 },
+  { id: "fanout", kind: "throughput", title: "fan-out ×10, 16 B, no-ack", size: 16, mode: "noack", fanout: true },
+  { id: "latency", kind: "latency", title: "latency, 16 B" },
+  { id: "startup", kind: "startup", title: "start-up" },
+];
+const ALIASES = {
+  all: SCENARIOS.map((s) => s.id),
+  "1to1": ["noack-16", "ack-16", "multiack-16", "noack-1k", "ack-1k", "multiack-1k"],
+  throughput: ["noack-16", "ack-16", "multiack-16", "noack-1k", "ack-1k", "multiack-1k", "fanout"],
+};
+
+// ------------------------------------------------------------------ options
+
+const USAGE = `usage: npm run bench -- --target NAME=amqp://user:pass@host:port[/vhost][,pid=N|,cmd="..."][,ports=P+P][,cwd=DIR] [...]
+
+  --target SPEC         a broker to measure (repeatable; columns in this order; ratio = 1st ÷ 2nd)
+                          pid=N     broker process for CPU/RSS; default (or pid=auto): the local process
+                                    listening on the URL's port
+                          cmd="..." start the broker; measures start-up and idle RSS, kills it at the end
+                          ports=A+B ports that must all accept before start-up is complete (default: the URL's)
+  --scenarios LIST      comma-separated ids or aliases (default all):
+                          ${SCENARIOS.map((s) => s.id).join(", ")}
+                          aliases: 1to1, throughput, all
+  --runs N              repetitions per scenario, median reported (default 3)
+  --quick               smoke run: 1 run, 0.5 s warm-up, 2 s window
+  --warmup MS           warm-up before each measured window (default 1000)
+  --duration MS         measured window (default 5000)
+  --publishers N        publisher processes per throughput scenario (default 1)
+  --fanout-queues N     queues bound to the fan-out exchange (default 10)
+  --fanout-consumer-procs N  processes sharing the fan-out consumers (default 2)
+  --multiack-every N    ack with multiple=true every N deliveries (default 100)
+  --publish-batch-bytes N  bytes of pre-encoded messages per publisher write() (default 65536; 1 = one message per write)
+  --max-backlog N       cap on published-but-not-delivered messages per queue, 0 = no cap (default 20000)
+  --latency-rate N      msg/s for the latency scenario (default 5000)
+  --startup-timeout MS  give up on a cmd= target's start-up after this long (default 30000)
+  --idle MS             idle time before reading idle RSS (default 2000)
+  --json FILE           also write every run's raw numbers as JSON
+  --help`;
+
+function parseArgs(argv) {
+  const o = {
+    targets: [], scenarios: ALIASES.all, runs: 3, warmupMs: 1000, durationMs: 5000, publishers: 1,
+    fanoutQueues: 10, fanoutConsumerProcs: 2, publishBatchBytes: 65536, multiackEvery: 100, maxBacklog: 20000, latencyRate: 5000,
+    startupTimeoutMs: 30000, idleMs: 2000, json: null, quick: false,
+  };
+  const explicit = new Set();
+  const num = (name, v, min = 0) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new Error(`${name} needs a number ≥ ${min}, got ${v}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i];
+    let v;
+    const eq = a.indexOf("=");
+    if (a.startsWith("--") && eq > 0) { v = a.slice(eq + 1); a = a.slice(0, eq); }
+    const val = () => {
+      if (v !== undefined) return v;
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    explicit.add(a);
+    switch (a) {
+      case "--target": o.targets.push(parseTarget(val())); break;
+      case "--scenarios": {
+        const ids = [];
+        for (const s of val().split(",").map((x) => x.trim()).filter(Boolean)) {
+          if (ALIASES[s]) ids.push(...ALIASES[s]);
+          else if (SCENARIOS.some((x) => x.id === s)) ids.push(s);
+          else throw new Error(`unknown scenario ${s}; known: ${SCENARIOS.map((x) => x.id).join(", ")}`);
+        }
+        o.scenarios = [...new Set(ids)];
+        break;
+      }
+      case "--runs": o.runs = num(a, val(), 1); break;
+      case "--quick": o.quick = true; break;
+      case "--warmup": o.warmupMs = num(a, val()); break;
+      case "--duration": o.durationMs = num(a, val(), 100); break;
+      case "--publishers": o.publishers = num(a, val(), 1); break;
+      case "--fanout-queues": o.fanoutQueues = num(a, val(), 1); break;
+      case "--fanout-consumer-procs": o.fanoutConsumerProcs = num(a, val(), 1); break;
+      case "--multiack-every": o.multiackEvery = num(a, val(), 1); break;
+      case "--publish-batch-bytes": o.publishBatchBytes = num(a, val(), 1); break;
+      case "--max-backlog": o.maxBacklog = num(a, val()); break;
+      case "--latency-rate": o.latencyRate = num(a, val(), 1); break;
+      case "--startup-timeout": o.startupTimeoutMs = num(a, val(), 100); break;
+      case "--idle": o.idleMs = num(a, val()); break;
+      case "--json": o.json = val(); break;
+      case "--help": case "-h": console.log(USAGE); process.exit(0); break;
+      default: throw new Error(`unknown option ${a}\n\n${USAGE}`);
+    }
+  }
+  if (o.quick) {
+    if (!explicit.has("--runs")) o.runs = 1;
+    if (!explicit.has("--warmup")) o.warmupMs = 500;
+    if (!explicit.has("--duration")) o.durationMs = 2000;
+    if (!explicit.has("--idle")) o.idleMs = 1000;
+  }
+  if (o.targets.length === 0) throw new Error(`give at least one --target\n\n${USAGE}`);
+  const names = o.targets.map((t) => t.name);
+  if (new Set(names).size !== names.length) throw new Error("target names must be unique");
+  if (o.multiackEvery >= 1000) throw new Error("--multiack-every must be below the multi-ack prefetch (1000)");
+  return o;
+}
+
+const log = (...a) => console.error(...a);
+
+// ------------------------------------------------------------------ runs
+
+/** Everything a run started, so a timeout can tear it all down at once. */
+class RunContext {
+  constructor() { this.workers = []; this.conns = []; this.aborted = false; }
+  worker(kind, cfg, label) { const w = new WorkerHandle(kind, cfg, label); this.workers.push(w); return w; }
+  abort() {
+    this.aborted = true;
+    for (const w of this.workers) w.kill();
+    for (const c of this.conns) c.destroy();
+  }
+}
+
+/** Counters of all workers at (nearly) one instant, with the broker's CPU ticks. */
+async function markAll(target, workers, extra) {
+  const ticks = target.pid ? cpuTicks(target.pid) : null;
+  const machine = machineBusyTicks();
+  const t = process.hrtime.bigint();
+  const replies = await Promise.all(workers.map((w) => w.mark(extra)));
+  if (target.pid && ticks === null) throw new Error(`broker process ${target.pid} is gone`);
+  return { t, ticks, machine, replies };
+}
+
+/**
+ * CPU used on the machine during the window by anything other than the broker
+ * and this run's clients (other tests, other brokers…), in % of one core. A
+ * high value means the numbers are disturbed; on a shared broker, other users'
+ * traffic also shows up in the broker's own CPU.
+ */
+function otherLoadPct(m0, m1, secs, clientCpu) {
+  if (m0.machine === null || m1.machine === null) return null;
+  const busy = (m1.machine - m0.machine) / CLK_TCK;
+  const broker = m0.ticks === null ? 0 : (m1.ticks - m0.ticks) / CLK_TCK;
+  const clients = clientCpu.reduce((a, c) => a + c.pct, 0) / 100 * secs;
+  return Math.max(0, ((busy - broker - clients) / secs) * 100);
+}
+
+async function openControl(ctx, target) {
+  const c = await AmqpConnection.open(target.url, { name: "warren-bench control" });
+  c.onError = () => {};
+  ctx.conns.push(c);
+  return c;
+}
+
+function queueNames(sc, o) {
+  if (sc.fanout) return Array.from({ length: o.fanoutQueues }, (_, i) => `${Q_PREFIX}-fanout-${i}`);
+  return [`${Q_PREFIX}-${sc.id}`];
+}
+
+/** Delete what a scenario declares; tolerant of "not there" (a fresh connection each call). */
+async function cleanup(target, sc, o) {
+  const c = await AmqpConnection.open(target.url, { name: "warren-bench cleanup", timeoutMs: 5000 });
+  try {
+    for (const q of queueNames(sc, o)) await c.queueDelete(q);
+    if (sc.fanout) await c.exchangeDelete(`${Q_PREFIX}-fanout`);
+  } finally {
+    await c.close(2000);
+  }
+}
+
+async function throughputRun(ctx, target, sc, o) {
+  const queues = queueNames(sc, o);
+  const exchange = sc.fanout ? `${Q_PREFIX}-fanout` : "";
+  await cleanup(target, sc, o); // leftovers of an interrupted earlier run
+  const ctl = await openControl(ctx, target);
+  if (sc.fanout) await ctl.exchangeDeclare(exchange, "fanout");
+  for (const q of queues) {
+    await ctl.queueDeclare(q);
+    if (sc.fanout) await ctl.queueBind(q, exchange, "");
+  }
+
+  // Consumers first, so nothing is published before someone is listening.
+  const nCons = Math.min(sc.fanout ? o.fanoutConsumerProcs : 1, queues.length);
+  const assigned = Array.from({ length: nCons }, () => []);
+  queues.forEach((q, i) => assigned[i % nCons].push(i));
+  const consumers = assigned.map((qIdx, k) =>
+    ctx.worker("consumer", {
+      url: target.url, queues: qIdx.map((i) => queues[i]), mode: sc.mode,
+      prefetch: sc.prefetch, ackEvery: o.multiackEvery,
+    }, `consumer ${k + 1}`));
+  await Promise.all(consumers.map((w) => w.ready()));
+
+  const P = o.publishers;
+  const capped = o.maxBacklog > 0;
+  const publishers = Array.from({ length: P }, (_, k) =>
+    ctx.worker("publisher", {
+      url: target.url, exchange, routingKey: sc.fanout ? "" : queues[0], bodySize: sc.size,
+      limit: capped ? Math.ceil(o.maxBacklog / P) : null, batchBytes: o.publishBatchBytes,
+    }, `publisher ${k + 1}`));
+  await Promise.all(publishers.map((w) => w.ready()));
+
+  // Backlog cap: each publisher may publish up to (slowest queue's deliveries + maxBacklog) / P.
+  const perQueue = new Array(queues.length).fill(0);
+  let lastMin = 0;
+  let lastMove = performance.now(); // when any consumer last reported a new delivery
+  consumers.forEach((w, k) => {
+    w.onProgress = (counts) => {
+      counts.forEach((c, j) => {
+        if (c !== perQueue[assigned[k][j]]) lastMove = performance.now();
+        perQueue[assigned[k][j]] = c;
+      });
+      if (!capped) return;
+      let min = Infinity;
+      for (const c of perQueue) if (c < min) min = c;
+      if (min > lastMin) {
+        lastMin = min;
+        const v = Math.ceil((min + o.maxBacklog) / P);
+        for (const p of publishers) p.send({ t: "limit", v });
+      }
+    };
+  });
+
+  const rss = new RssSampler(target.pid);
+  try {
+    for (const p of publishers) p.send({ t: "start" });
+    await sleep(o.warmupMs);
+    const all = [...consumers, ...publishers];
+    const m0 = await markAll(target, all);
+    await sleep(o.durationMs);
+    const m1 = await markAll(target, all);
+    const rssEnd = rss.sample();
+    rss.stop();
+    const stalledMs = performance.now() - lastMove;
+    if (stalledMs > 1000) throw new Error(`no deliveries for the last ${(stalledMs / 1000).toFixed(1)} s of the window (broker stalled?)`);
+
+    const secs = Number(m1.t - m0.t) / 1e9;
+    const sum = (m, ws, f) => ws.reduce((acc, w) => acc + f(m.replies[all.indexOf(w)]), 0);
+    const delivered = sum(m1, consumers, (r) => r.counts.reduce((a, b) => a + b, 0)) - sum(m0, consumers, (r) => r.counts.reduce((a, b) => a + b, 0));
+    const published = sum(m1, publishers, (r) => r.published) - sum(m0, publishers, (r) => r.published);
+    if (delivered <= 0) throw new Error("no messages delivered in the measured window");
+    const cpuUs = target.pid ? ((m1.ticks - m0.ticks) * 1e6) / CLK_TCK : null;
+    const clientCpu = all.map((w, i) => ({ label: w.label, pct: ((m1.replies[i].cpu - m0.replies[i].cpu) / 1e6 / secs) * 100 }));
+    return {
+      otherLoadPct: otherLoadPct(m0, m1, secs, clientCpu),
+      rate: delivered / secs,
+      publishRate: published / secs,
+      cpuPerMsg: cpuUs === null ? null : cpuUs / delivered,
+      brokerCpuPct: cpuUs === null ? null : (cpuUs / 1e6 / secs) * 100,
+      rssEnd, rssPeak: target.pid ? rss.peak : null,
+      clientCpu, clients: { publishers: P, consumers: nCons },
+    };
+  } finally {
+    rss.stop();
+    // Publishers first so queues stop growing, then consumers, then the queues.
+    await teardown(target, sc, o, async () => {
+      await Promise.all(publishers.map((w) => w.stop()));
+      await Promise.all(consumers.map((w) => w.stop()));
+      await ctl.close(2000);
+    });
+  }
+}
+
+/** Stop a run's clients and delete its queues; a failure here is logged, never masks the run's own result. */
+async function teardown(target, sc, o, stopClients) {
+  try {
+    await stopClients();
+    await cleanup(target, sc, o);
+  } catch (e) {
+    log(`[${target.name}] ${sc.id}: cleanup failed — ${e.message}`);
+  }
+}
+
+async function latencyRun(ctx, target, sc, o) {
+  await cleanup(target, sc, o);
+  const queue = queueNames(sc, o)[0];
+  const ctl = await openControl(ctx, target);
+  await ctl.queueDeclare(queue);
+  const w = ctx.worker("latency", { url: target.url, queue, rate: o.latencyRate, bodySize: 16 }, "latency pub+con");
+  await w.ready();
+  const rss = new RssSampler(target.pid);
+  try {
+    w.send({ t: "start" });
+    await sleep(o.warmupMs);
+    const m0 = await markAll(target, [w], { phase: "begin" });
+    await sleep(o.durationMs);
+    const m1 = await markAll(target, [w], { phase: "end" });
+    const rssEnd = rss.sample();
+    const secs = Number(m1.t - m0.t) / 1e9;
+    const L = m1.replies[0].latency;
+    if (!L.samples) throw new Error("no messages received in the measured window");
+    // Everything sent in the window should have arrived by its end, give or take the tail in flight.
+    const lost = L.sentInWindow - L.receivedInWindow;
+    if (lost > o.latencyRate * 0.5) throw new Error(`consumer fell behind: ${lost} of ${L.sentInWindow} messages not received in the window`);
+    const cpuUs = target.pid ? ((m1.ticks - m0.ticks) * 1e6) / CLK_TCK : null;
+    const clientCpu = [{ label: w.label, pct: ((m1.replies[0].cpu - m0.replies[0].cpu) / 1e6 / secs) * 100 }];
+    return {
+      otherLoadPct: otherLoadPct(m0, m1, secs, clientCpu),
+      rate: L.receivedInWindow / secs,
+      p50: L.p50 / 1000, p99: L.p99 / 1000, p999: L.p999 / 1000, max: L.max / 1000,
+      cpuPerMsg: cpuUs === null ? null : cpuUs / L.receivedInWindow,
+      brokerCpuPct: cpuUs === null ? null : (cpuUs / 1e6 / secs) * 100,
+      rssEnd, rssPeak: target.pid ? rss.peak : null,
+      clientCpu,
+      clients: { publishers: 0, consumers: 0, combined: 1 },
+    };
+  } finally {
+    rss.stop();
+    await teardown(target, sc, o, async () => {
+      await w.stop();
+      await ctl.close(2000);
+    });
+  }
+}
+
+/** One run of one scenario on one target, bounded in time; null on failure. */
+async function runOnce(target, sc, o, runNo) {
+  const tag = `[${target.name}] ${sc.id} run ${runNo}/${o.runs}`;
+  if (target.dead) { log(`${tag}: skipped, target is down (${target.dead})`); return null; }
+  if (target.pid && !processAlive(target.pid)) {
+    target.dead = `process ${target.pid} exited`;
+    log(`${tag}: fail — ${target.dead}`);
+    return null;
+  }
+  const ctx = new RunContext();
+  const budget = o.warmupMs + o.durationMs + 45000;
+  const fn = sc.kind === "latency" ? latencyRun : throughputRun;
+  try {
+    const r = await withTimeout(fn(ctx, target, sc, o), budget, tag, () => ctx.abort());
+    log(`${tag}: ${describe(sc, r)}`);
+    return r;
+  } catch (e) {
+    ctx.abort();
+    log(`${tag}: fail — ${e.message}`);
+    // best effort so a failed run leaves nothing behind on the broker
+    await withTimeout(cleanup(target, sc, o), 8000, "cleanup").catch(() => {});
+    return null;
+  } finally {
+    ctx.abort();
+    await sleep(300); // let the broker settle between runs
+  }
+}
+
+function describe(sc, r) {
+  const cpu = r.cpuPerMsg === null ? "" : `, ${fmtNum(r.cpuPerMsg)} µs CPU/msg (broker ${fmtNum(r.brokerCpuPct)}%)`;
+  const rss = r.rssEnd === null || r.rssEnd === undefined ? "" : `, RSS ${fmtMiB(r.rssEnd)}/${fmtMiB(r.rssPeak)} MiB`;
+  const clients = " | clients " + r.clientCpu.map((c) => `${c.label} ${c.pct.toFixed(0)}%`).join(", ") +
+    (r.otherLoadPct === null ? "" : ` | other load on the machine ${r.otherLoadPct.toFixed(0)}%`);
+  if (sc.kind === "latency") {
+    return `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, p99.9 ${r.p999.toFixed(2)} ms, max ${r.max.toFixed(2)} ms at ${fmtNum(r.rate)} msg/s${cpu}${rss}${clients}`;
+  }
+  return `${fmtNum(r.rate)} ${sc.fanout ? "deliveries" : "msg"}/s (published ${fmtNum(r.publishRate)} msg/s)${cpu}${rss}${clients}`;
+}
+
+// ------------------------------------------------------------------ table
+
+function rowsFor(sc, o) {
+  const t = sc.title;
+  if (sc.kind === "throughput") {
+    const unit = sc.fanout ? "deliveries/s" : "msg/s";
+    const per = sc.fanout ? "delivery" : "msg";
+    return [
+      { label: `${t} — ${unit} ↑`, get: (r) => r.rate, fmt: fmtNum },
+      { label: `${t} — broker CPU µs/${per} ↓`, get: (r) => r.cpuPerMsg, fmt: fmtNum },
+      { label: `${t} — broker RSS end / peak MiB ↓`, get: (r) => r.rssPeak, cell: (rs) => rssCell(rs) },
+    ];
+  }
+  if (sc.kind === "latency") {
+    return [
+      { label: `latency @ ${fmtNum(o.latencyRate)} msg/s, 16 B — p50 ms ↓`, get: (r) => r.p50, fmt: fmtNum },
+      { label: `latency @ ${fmtNum(o.latencyRate)} msg/s, 16 B — p99 ms ↓`, get: (r) => r.p99, fmt: fmtNum },
+      { label: `latency @ ${fmtNum(o.latencyRate)} msg/s — broker CPU µs/msg ↓`, get: (r) => r.cpuPerMsg, fmt: fmtNum },
+    ];
+  }
+  return [
+    { label: "start-up to all listeners accepting — ms ↓", get: (r) => r.startupMs, fmt: (v) => fmtNum(v) },
+    { label: "idle RSS after start-up — MiB ↓", get: (r) => r.idleRss, fmt: (v) => fmtMiB(v) },
+  ];
+}
+
+function rssCell(runs) {
+  const ok = runs.filter(Boolean);
+  const end = median(ok.map((r) => r.rssEnd));
+  const peak = median(ok.map((r) => r.rssPeak));
+  if (end === null && peak === null) return "n/a";
+  return `${fmtMiB(end)} / ${fmtMiB(peak)}`;
+}
+
+function clientsLabel(sc, o) {
+  if (sc.kind === "startup") return "–";
+  if (sc.kind === "latency") return "1 (pub+con)";
+  const nCons = Math.min(sc.fanout ? o.fanoutConsumerProcs : 1, sc.fanout ? o.fanoutQueues : 1);
+  return `${o.publishers} pub + ${nCons} con`;
+}
+
+function buildTable(o, results) {
+  const names = o.targets.map((t) => t.name);
+  const ratio = names.length === 2;
+  const header = ["scenario — metric", "clients", ...names, ...(ratio ? [`${names[0]} ÷ ${names[1]}`] : [])];
+  const lines = [`| ${header.join(" | ")} |`, `|${header.map((h, i) => (i >= 2 ? "---:" : "---")).join("|")}|`];
+  for (const sc of SCENARIOS.filter((s) => o.scenarios.includes(s.id))) {
+    for (const row of rowsFor(sc, o)) {
+      const values = [];
+      const cells = names.map((n) => {
+        const runs = results[sc.id]?.[n];
+        if (runs === undefined) { values.push(null); return "n/a"; }
+        if (runs === "n/a") { values.push(null); return "n/a"; }
+        const ok = runs.filter(Boolean);
+        if (ok.length === 0) { values.push(null); return "fail"; }
+        const v = median(ok.map(row.get));
+        values.push(v);
+        let cell = row.cell ? row.cell(runs) : v === null ? "n/a" : row.fmt(v);
+        if (ok.length < runs.length) cell += ` (${ok.length}/${runs.length} runs)`;
+        return cell;
+      });
+      const r = ratio && values[0] !== null && values[1] !== null && values[1] !== 0 ? `${(values[0] / values[1]).toFixed(2)}×` : "–";
+      lines.push(`| ${[row.label, clientsLabel(sc, o), ...cells, ...(ratio ? [r] : [])].join(" | ")} |`);
+    }
+  }
+  return lines.join("\n");
+}
+
+// ------------------------------------------------------------------ main
+
+async function main() {
+  let o;
+  try {
+    o = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(e.message);
+    process.exit(2);
+  }
+  for (const t of o.targets) if (t.pidNote) log(`[${t.name}] ${t.pidNote}`);
+  const started = o.targets.filter((t) => t.cmd);
+  const killAll = () => started.forEach(killTargetNow);
+  process.on("exit", killAll);
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => { killAll(); process.exit(130); });
+
+  const results = {};
+  const startedAt = new Date();
+
+  // Start-up first: targets with cmd= are started (runs times if measured), the last start stays up.
+  const measureStartup = o.scenarios.includes("startup");
+  if (measureStartup) results.startup = {};
+  for (const t of o.targets) {
+    if (!t.cmd) {
+      if (measureStartup) results.startup[t.name] = "n/a";
+      continue;
+    }
+    const runs = measureStartup ? o.runs : 1;
+    const rs = [];
+    for (let i = 1; i <= runs; i++) {
+      try {
+        const r = await startTarget(t, { timeoutMs: o.startupTimeoutMs, idleMs: measureStartup ? o.idleMs : 0, log });
+        if (measureStartup) log(`[${t.name}] startup run ${i}/${runs}: ${r.startupMs.toFixed(0)} ms to ${t.ports.join("+")}, idle RSS ${fmtMiB(r.idleRss)} MiB`);
+        rs.push(r);
+        if (i < runs) await stopTarget(t);
+      } catch (e) {
+        log(`[${t.name}] startup run ${i}/${runs}: fail — ${e.message}`);
+        rs.push(null);
+        await stopTarget(t);
+        if (i === runs) t.dead = "failed to start";
+      }
+    }
+    if (t.dead === "failed to start" && rs.some(Boolean)) {
+      // the last start failed but an earlier one worked: try once more to have a target to measure
+      try { await startTarget(t, { timeoutMs: o.startupTimeoutMs, idleMs: 0, log }); t.dead = null; } catch { await stopTarget(t); }
+    }
+    if (measureStartup) results.startup[t.name] = rs;
+  }
+
+  // Scenario → run → target, so slow drifts on the machine hit every target alike.
+  for (const sc of SCENARIOS.filter((s) => o.scenarios.includes(s.id) && s.kind !== "startup")) {
+    results[sc.id] = Object.fromEntries(o.targets.map((t) => [t.name, []]));
+    for (let run = 1; run <= o.runs; run++) {
+      for (const t of o.targets) {
+        results[sc.id][t.name].push(await runOnce(t, sc, o, run));
+      }
+    }
+  }
+
+  for (const t of started) await stopTarget(t);
+
+  const cpuModel = os.cpus()[0]?.model?.trim() ?? "unknown CPU";
+  const heading =
+    `Warren bench — ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC, ${os.cpus().length} cores (${cpuModel}), ` +
+    `Node ${process.version}; median of ${o.runs} run(s), ${o.warmupMs / 1000} s warm-up + ${o.durationMs / 1000} s window; ` +
+    `clients = client processes (raw-socket AMQP, bench/workers/)`;
+  console.log(`${heading}\n\n${buildTable(o, results)}\n`);
+  console.log("↑ higher is better, ↓ lower is better. Broker CPU = utime+stime of the target's pid over the window ÷ messages delivered.");
+  const loads = Object.values(results).flatMap((byTarget) => Object.values(byTarget)).filter(Array.isArray).flat().filter((r) => r && r.otherLoadPct != null).map((r) => r.otherLoadPct);
+  const busy = median(loads);
+  if (busy !== null) {
+    console.log(`Other load on the machine during the measured windows: median ${busy.toFixed(0)}%, max ${Math.max(...loads).toFixed(0)}% of one core` +
+      (busy > 20 ? " — numbers are disturbed by other processes; rerun on a quiet machine for final figures." : "."));
+  }
+  if (o.json) {
+    writeFileSync(o.json, JSON.stringify({ startedAt, options: { ...o, targets: o.targets.map(({ name, url, pid, cmd, ports }) => ({ name, url, pid, cmd, ports })) }, results }, null, 2));
+    log(`raw results written to ${o.json}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e.stack || e.message);
+  process.exit(1);
+});
