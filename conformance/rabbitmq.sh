@@ -4,6 +4,7 @@
 #   bash conformance/rabbitmq.sh start    # install if missing, start, wait until AMQP answers
 #   bash conformance/rabbitmq.sh stop     # stop the node and remove its directory
 #   bash conformance/rabbitmq.sh url      # print the node's AMQP URL
+#   bash conformance/rabbitmq.sh deps     # only install the packages (RabbitMQ, pika, Celery)
 #
 # The node has its own name, data and log directories under one temporary directory, no plugins
 # (so no management port), and side ports that clash with no default RabbitMQ port:
@@ -159,8 +160,9 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   url) url ;;
+  deps) ensure_packages ;;
   *)
-    echo "usage: $0 start|stop|url" >&2
+    echo "usage: $0 start|stop|url|deps" >&2
     exit 2
     ;;
 esac

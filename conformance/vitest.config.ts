@@ -13,6 +13,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: "forks",
+    globalSetup: ["conformance/python-deps.ts"],
     // Two cores: two files at a time keeps the broker under test, not the runner, the bottleneck.
     fileParallelism: true,
     maxWorkers: 2,

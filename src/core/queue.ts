@@ -39,6 +39,8 @@ export class Queue implements Destination {
   private dispatching = false;
   private redispatch = false;
   private mixedPriorities = false;
+  /** Body bytes of the ready messages, for x-max-length-bytes. */
+  private readyBytes = 0;
   deleted = false;
 
   constructor(
@@ -76,10 +78,30 @@ export class Queue implements Destination {
 
   /** Takes a routed message. Returns false when the queue refuses it (overflow reject-publish). */
   enqueue(message: Message): boolean {
+    const args = this.options.parsedArgs;
+    if (args.maxLength !== undefined || args.maxLengthBytes !== undefined) {
+      const room = this.makeRoom(message.bodySize, args.maxLength ?? Infinity, args.maxLengthBytes ?? Infinity, args.overflow);
+      if (room === "reject") return false;
+      if (room === "drop") return true;
+    }
     const entry = new QueueEntry(this.nextSeq++, message);
     this.ready.push(entry);
+    this.readyBytes += message.bodySize;
     if (this.consumers.length > 0) this.dispatch();
     return true;
+  }
+
+  /**
+   * Length limits count ready messages only, as RabbitMQ's do. drop-head (the default) discards the
+   * oldest to make room; reject-publish refuses the newcomer instead.
+   */
+  private makeRoom(size: number, maxLength: number, maxBytes: number, overflow: string | undefined): "fits" | "reject" | "drop" {
+    const fits = () => this.ready.length + 1 <= maxLength && this.readyBytes + size <= maxBytes;
+    if (fits()) return "fits";
+    if (overflow === "reject-publish" || overflow === "reject-publish-dlx") return "reject";
+    while (this.ready.length > 0 && !fits()) this.readyBytes -= this.ready.shift()!.message.bodySize;
+    // with x-max-length 0, or a body over the byte limit on its own, the newcomer is the head to drop
+    return fits() ? "fits" : "drop";
   }
 
   consume(consumer: Consumer, options: ConsumeOptions): Subscription | BrokerError {
@@ -119,6 +141,7 @@ export class Queue implements Destination {
           const sub = this.pickConsumer();
           if (sub === null) break;
           const entry = this.ready.shift()!;
+          this.readyBytes -= entry.message.bodySize;
           this.handOut(entry, sub);
         }
       } while (this.redispatch);
@@ -161,6 +184,7 @@ export class Queue implements Destination {
   get(noAck: boolean): QueueEntry | null {
     const entry = this.ready.shift();
     if (!entry) return null;
+    this.readyBytes -= entry.message.bodySize;
     entry.deliveryCount++;
     if (!noAck) this.unackedCount++;
     return entry;
@@ -176,6 +200,7 @@ export class Queue implements Destination {
     this.release(entry);
     entry.redelivered = true;
     if (this.deleted) return;
+    this.readyBytes += entry.message.bodySize;
     const last = this.ready.at(this.ready.length - 1);
     if (last === undefined || last.seq < entry.seq) this.ready.push(entry);
     else this.ready.insertSorted(entry, (e) => e.seq > entry.seq);
@@ -198,6 +223,7 @@ export class Queue implements Destination {
   purge(): number {
     const n = this.ready.length;
     this.ready.clear();
+    this.readyBytes = 0;
     return n;
   }
 

@@ -1,0 +1,22 @@
+// vitest globalSetup: the Python scenarios (pika, Celery) run under Debian's /usr/bin/python3. On a
+// fresh machine the tests install what they need themselves, as they do their ports and brokers.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+
+const PYTHON = "/usr/bin/python3";
+const PACKAGES: Record<string, string> = { pika: "python3-pika", celery: "python3-celery" };
+
+const canImport = (module: string) => spawnSync(PYTHON, ["-c", `import ${module}`], { stdio: "ignore" }).status === 0;
+
+export default function ensurePythonClients(): void {
+  const missing = Object.keys(PACKAGES).filter((m) => !existsSync(PYTHON) || !canImport(m));
+  if (missing.length === 0) return;
+  const packages = missing.map((m) => PACKAGES[m]!);
+  if (process.getuid?.() !== 0 || !existsSync("/usr/bin/apt-get")) {
+    throw new Error(`the Python conformance scenarios need ${packages.join(" ")} for ${PYTHON}: apt-get install -y ${packages.join(" ")}`);
+  }
+  console.error(`installing ${packages.join(" ")} for the Python conformance scenarios`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
+  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...packages, "python3"], { stdio: "inherit", env });
+}
