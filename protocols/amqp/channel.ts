@@ -1,15 +1,14 @@
 import { randomBytes } from "node:crypto";
 import {
-  BrokerError, type Consumer, type FieldTable, Message, type MessageProperties, type Queue, type QueueEntry, ReplyCode, REPLY_TO, Subscription,
+  BrokerError, type Consumer, type FieldTable, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, ReplyCode, REPLY_TO, Subscription,
 } from "../../src/core/index.js";
-import { integerValue } from "../../src/core/field-types.js";
 import type { AmqpMethod } from "./codec/methods.js";
 import { encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
 import { encodeDelivery, encodeGetOk, encodeReturn } from "./codec/delivery.js";
 import { decodeContentHeader } from "./codec/frames.js";
 import { amqpPropertiesCodec, decodeProperties, encodeProperties } from "./codec/properties.js";
 import { CodecError } from "./codec/errors.js";
-import { classOf, methodOf, type ConnectionContext } from "./connection.js";
+import type { ConnectionContext } from "./connection.js";
 
 /** A delivery the client still has to settle, by channel delivery tag. */
 interface Unacked {
@@ -164,16 +163,16 @@ export class Channel {
       );
     }
     const err = this.dispatch(m);
-    if (err instanceof BrokerError) this.fail(err, m);
+    if (err instanceof BrokerError) this.fail(err, METHOD_IDS[m.kind]);
   }
 
   /** Soft errors close the channel; hard ones close the connection (AMQP 0-9-1 §1.2). */
-  private fail(err: BrokerError, m: AmqpMethod): void {
-    if (err.isConnectionError) return this.ctx.connectionError(err.code, err.text, classOf(m), methodOf(m));
+  private fail(err: BrokerError, [classId, methodId]: readonly [number, number]): void {
+    if (err.isConnectionError) return this.ctx.connectionError(err.code, err.text, classId, methodId);
     this.ctx.log.info({ channel: this.id, code: err.code, text: err.text }, "channel error");
     this.release();
     this.state = "closing";
-    this.send({ kind: "channel.close", replyCode: err.code, replyText: err.text, classId: classOf(m), methodId: methodOf(m) });
+    this.send({ kind: "channel.close", replyCode: err.code, replyText: err.text, classId, methodId });
   }
 
   private dispatch(m: AmqpMethod): BrokerError | void {
@@ -234,13 +233,13 @@ export class Channel {
         return;
       }
       case "queue.bind": {
-        const r = v.bindQueue(this.queueName(m.queue), m.exchange, this.routingKeyOr(m.routingKey), m.arguments, client);
+        const r = v.bindQueue(this.queueName(m.queue), m.exchange, m.routingKey, m.arguments, client);
         if (r) return r;
         if (!m.nowait) this.send({ kind: "queue.bind-ok" });
         return;
       }
       case "queue.unbind": {
-        const r = v.unbindQueue(this.queueName(m.queue), m.exchange, this.routingKeyOr(m.routingKey), m.arguments, client);
+        const r = v.unbindQueue(this.queueName(m.queue), m.exchange, m.routingKey, m.arguments, client);
         if (r) return r;
         return this.send({ kind: "queue.unbind-ok" });
       }
@@ -330,9 +329,6 @@ export class Channel {
 
   private queueName(name: string): string {
     return name === "" ? this.lastQueue : name;
-  }
-  private routingKeyOr(rk: string): string {
-    return rk;
   }
 
   // ---- consuming -------------------------------------------------------------------------
@@ -489,7 +485,7 @@ export class Channel {
       this.pending = null;
       return this.fail(
         new BrokerError(ReplyCode.PRECONDITION_FAILED, `message size ${h.bodySize} is larger than configured max size ${this.ctx.maxMessageSize}`),
-        { kind: "basic.publish" } as AmqpMethod,
+        BASIC_PUBLISH,
       );
     }
     p.bodySize = h.bodySize;
@@ -530,7 +526,7 @@ export class Channel {
       throw err;
     }
     const invalid = this.validateProperties(props);
-    if (invalid) return this.fail(invalid, { kind: "basic.publish" } as AmqpMethod);
+    if (invalid) return this.fail(invalid, BASIC_PUBLISH);
     let message: Message;
     if (this.replyQueue !== null && props.replyTo === REPLY_TO) {
       // the responder answers to this channel's own reply queue
@@ -541,7 +537,7 @@ export class Channel {
     if (this.tx) {
       // RabbitMQ checks the exchange at publish time even inside a transaction
       const x = this.ctx.vhost.exchange(p.exchange);
-      if (x instanceof BrokerError) return this.fail(x, { kind: "basic.publish" } as AmqpMethod);
+      if (x instanceof BrokerError) return this.fail(x, BASIC_PUBLISH);
       this.tx.publishes.push({ exchange: p.exchange, routingKey: p.routingKey, mandatory: p.mandatory, message });
       return;
     }
@@ -567,7 +563,7 @@ export class Channel {
   private route(exchange: string, routingKey: string, mandatory: boolean, message: Message): void {
     const seq = this.confirming ? ++this.publishSeq : 0;
     const r = this.ctx.vhost.publish(exchange, routingKey, message);
-    if (r instanceof BrokerError) return this.fail(r, { kind: "basic.publish" } as AmqpMethod);
+    if (r instanceof BrokerError) return this.fail(r, BASIC_PUBLISH);
     if (r.routed === 0 && r.refused === 0 && mandatory) {
       this.ctx.writer.write(
         encodeReturn(this.id, ReplyCode.NO_ROUTE, "NO_ROUTE", exchange, routingKey, propertiesBytes(message), message.body, this.ctx.frameMax),

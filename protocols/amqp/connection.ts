@@ -9,7 +9,7 @@ import {
   FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FrameReader, HEARTBEAT_FRAME, PROTOCOL_HEADER,
   type Frame, checkProtocolHeader,
 } from "./codec/frames.js";
-import { type AmqpMethod, decodeMethod, encodeMethodFrame } from "./codec/methods.js";
+import { type AmqpMethod, decodeMethod, encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
 import { Channel } from "./channel.js";
 import { serverProperties } from "./server-properties.js";
 import { FrameWriter } from "./writer.js";
@@ -385,8 +385,6 @@ export function classOf(m: AmqpMethod): number {
 export function methodOf(m: AmqpMethod): number {
   return METHOD_IDS[m.kind]?.[1] ?? 0;
 }
-
-import { METHOD_IDS } from "./codec/methods.js";
 
 /** RabbitMQ's wording for a frame that makes no sense where it arrived: its type and its bytes. */
 export function unexpectedFrameText(frame: Frame): string {

@@ -12,3 +12,4 @@ export {
 } from "./message.js";
 export type { User, Permission } from "./users.js";
 export { Deque } from "./deque.js";
+export { integerValue, stringValue, rabbitType } from "./field-types.js";

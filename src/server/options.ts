@@ -1,23 +1,25 @@
-import { z } from "zod";
+// zod/mini rather than zod: the same validation, tree-shaken into the bundle, a fraction of the memory.
+import * as z from "zod/mini";
 
-const listener = z.union([z.literal(false), z.object({ port: z.number().int().min(0).max(65535), host: z.string().optional() })]);
+const port = z.number().check(z.int(), z.minimum(0), z.maximum(65535));
+const listener = z.union([z.literal(false), z.object({ port, host: z.optional(z.string()) })]);
 
 /** What startBroker and the CLI accept; validated at the edge so mistakes name the option. */
 export const brokerOptionsSchema = z.object({
   /** Where durable state lives; omitted: a fresh temporary directory removed on close. */
-  dataDir: z.string().optional(),
-  amqp: listener.optional(),
+  dataDir: z.optional(z.string()),
+  amqp: z.optional(listener),
   /** Address listeners bind to when one does not say; default all interfaces. */
-  host: z.string().optional(),
-  logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).optional(),
-  defaultUser: z.string().optional(),
-  defaultPass: z.string().optional(),
-  defaultVhost: z.string().optional(),
-  loopbackUsers: z.array(z.string()).optional(),
-  heartbeat: z.number().int().min(0).max(65535).optional(),
-  frameMax: z.number().int().min(4096).optional(),
-  channelMax: z.number().int().min(1).max(65535).optional(),
-  maxMessageSize: z.number().int().min(1).max(536870912).optional(),
+  host: z.optional(z.string()),
+  logLevel: z.optional(z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])),
+  defaultUser: z.optional(z.string()),
+  defaultPass: z.optional(z.string()),
+  defaultVhost: z.optional(z.string()),
+  loopbackUsers: z.optional(z.array(z.string())),
+  heartbeat: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(65535))),
+  frameMax: z.optional(z.number().check(z.int(), z.minimum(4096))),
+  channelMax: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(65535))),
+  maxMessageSize: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(536870912))),
 });
 
 export type BrokerOptions = z.input<typeof brokerOptionsSchema>;
