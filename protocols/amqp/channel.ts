@@ -8,7 +8,7 @@ import { encodeDelivery, encodeGetOk, encodeReturn } from "./codec/delivery.js";
 import { decodeContentHeader } from "./codec/frames.js";
 import { amqpPropertiesCodec, decodeProperties, encodeProperties } from "./codec/properties.js";
 import { CodecError } from "./codec/errors.js";
-import type { ConnectionContext } from "./connection.js";
+import { type ConnectionContext, DEFAULT_LIMITS } from "./connection.js";
 
 /** A delivery the client still has to settle, by channel delivery tag. */
 interface Unacked {
@@ -484,7 +484,11 @@ export class Channel {
     if (h.bodySize > this.ctx.maxMessageSize) {
       this.pending = null;
       return this.fail(
-        new BrokerError(ReplyCode.PRECONDITION_FAILED, `message size ${h.bodySize} is larger than configured max size ${this.ctx.maxMessageSize}`),
+        new BrokerError(
+          ReplyCode.PRECONDITION_FAILED,
+          // RabbitMQ words it differently when the limit is its built-in one
+          `message size ${h.bodySize} is larger than ${this.ctx.maxMessageSize === DEFAULT_LIMITS.maxMessageSize ? "" : "configured "}max size ${this.ctx.maxMessageSize}`,
+        ),
         BASIC_PUBLISH,
       );
     }
