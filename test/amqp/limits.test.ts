@@ -27,4 +27,3 @@ describe("configured AMQP limits", () => {
     await conn.close();
   });
 });
-});
