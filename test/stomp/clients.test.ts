@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import stompit from "stompit";
 import amqp from "amqplib";
 import { type RunningBroker, startBroker } from "warren";
-import { RawStomp } from "./raw-client.js";
+import { RawStomp } from "../../conformance/stomp/raw-client.js";
 
 let broker: RunningBroker;
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "warren";
-import { RawStomp } from "./raw-client.js";
+import { RawStomp } from "../../conformance/stomp/raw-client.js";
 
 let broker: RunningBroker;
 let port: number;

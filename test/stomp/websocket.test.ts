@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, type IMessage } from "@stomp/stompjs";
 import WebSocket from "ws";
 import { type RunningBroker, startBroker } from "warren";
-import { RawStomp } from "./raw-client.js";
+import { RawStomp } from "../../conformance/stomp/raw-client.js";
 
 let broker: RunningBroker;
 let url: string;

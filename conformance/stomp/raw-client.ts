@@ -27,16 +27,16 @@ export class RawStomp {
     });
   }
 
-  static open(port: number): Promise<RawStomp> {
+  static open(port: number, host = "127.0.0.1"): Promise<RawStomp> {
     return new Promise((resolve, reject) => {
-      const s = connect(port, "127.0.0.1", () => resolve(new RawStomp(s)));
+      const s = connect(port, host, () => resolve(new RawStomp(s)));
       s.once("error", reject);
     });
   }
 
   /** Opens and sends CONNECT, resolving with CONNECTED. */
-  static async connected(port: number, headers: Record<string, string> = {}): Promise<{ c: RawStomp; connected: StompFrame }> {
-    const c = await RawStomp.open(port);
+  static async connected(port: number, headers: Record<string, string> = {}, host?: string): Promise<{ c: RawStomp; connected: StompFrame }> {
+    const c = await RawStomp.open(port, host);
     c.send("CONNECT", { "accept-version": "1.2", host: "/", login: "guest", passcode: "guest", ...headers });
     const connected = await c.next();
     return { c, connected };
