@@ -40,7 +40,6 @@ describe("STOMP conformance", () => {
     expect(f.command).toBe("ERROR");
     expect(f.headers["message"]).toBe("Bad CONNECT");
     expect(f.body.toString()).toContain("Access refused for user 'guest'");
-    await c.waitClosed();
   });
 
   it("a /queue round trip with a receipt, MESSAGE headers as RabbitMQ sends them", async () => {
@@ -119,6 +118,48 @@ describe("STOMP conformance", () => {
     const rep = await caller.next();
     expect(rep.body.toString()).toBe("pong");
     expect(rep.headers["subscription"]).toBe("/temp-queue/replies");
+  });
+
+  it("ACK of a delivery tag the subscription never had: ERROR precondition_failed, then the server closes", async () => {
+    const { c } = await client();
+    c.send("SUBSCRIBE", { destination: `/queue/${unique("ack")}`, id: "s", ack: "client" });
+    c.send("ACK", { id: "T_s@@session-none@@999" });
+    const f = await c.next();
+    expect(f.headers["message"]).toBe("precondition_failed");
+    expect(f.body.toString()).toBe("PRECONDITION_FAILED - unknown delivery tag 999");
+    await c.waitClosed();
+  });
+
+  it("errors that end no channel leave the connection usable", async () => {
+    const { c } = await client();
+    c.send("FROB");
+    const f = await c.next();
+    expect(f.headers["message"]).toBe("Bad command");
+    expect(f.body.toString()).toBe('Could not interpret command "FROB"\n');
+    c.send("COMMIT", { transaction: "none" });
+    const t = await c.next();
+    expect(t.headers["message"]).toBe("Bad transaction");
+    expect(t.body.toString()).toBe('Invalid transaction identifier: "none"\n');
+    c.send("UNSUBSCRIBE", { id: "none", receipt: "u" });
+    const u = await c.next();
+    expect(u.headers["message"]).toBe("No subscription found");
+    expect(u.body.toString()).toBe('UNSUBSCRIBE must refer to an existing subscription.\nSubscription to "id=\'none\'" not found.\n');
+    c.send("DISCONNECT", { receipt: "still-here" });
+    expect((await c.next()).headers["receipt-id"]).toBe("still-here");
+  });
+
+  it("a missing exchange is not_found and ends the connection", async () => {
+    const { c } = await client();
+    c.send("SEND", { destination: `/exchange/${unique("nox")}/k` }, "x");
+    const f = await c.next();
+    expect(f.headers["message"]).toBe("not_found");
+    expect(f.body.toString()).toMatch(/^NOT_FOUND - no exchange 'conf-nox-[0-9a-f]+' in vhost '\/'$/);
+    await c.waitClosed();
+  });
+
+  it("heart-beat is answered mirrored: the server sends at the client's wanted rate", async () => {
+    const { connected } = await client({ "heart-beat": "5000,7000" });
+    expect(connected.headers["heart-beat"]).toBe("7000,5000");
   });
 
   it("an unknown destination type gets ERROR 'Unknown destination'", async () => {

@@ -20,6 +20,7 @@ export interface StompConnectionOptions {
 /** Highest first: the version negotiated is the highest the client accepts (STOMP 1.2 §"Protocol Negotiation"). */
 const SUPPORTED: readonly StompVersion[] = ["1.2", "1.1", "1.0"];
 const SERVER = "Warren/0.1.0";
+const VERSIONS_HEADER = "1.0,1.1,1.2";
 
 const EOL = Buffer.from("\n");
 
@@ -116,10 +117,8 @@ export class StompConnection implements SessionContext {
     const accepted = (h["accept-version"] ?? "1.0").split(",").map((v) => v.trim());
     const version = SUPPORTED.find((v) => accepted.includes(v));
     if (version === undefined) {
-      return this.error("Version mismatch", `Supported versions are ${[...SUPPORTED].reverse().join(",")}\n`, true);
+      return this.error("Version mismatch", `Supported versions are ${VERSIONS_HEADER}\n`, false);
     }
-    this.version = version;
-    this.parser.version = version;
     const trim = (s: string | undefined) => (version === "1.0" && s !== undefined ? s.trim() : s);
     const login = trim(h["login"]);
     const username = login ?? this.options.defaultUser;
@@ -129,13 +128,16 @@ export class StompConnection implements SessionContext {
     if (user instanceof BrokerError) {
       const known = this.broker.users.authenticate(username, password);
       this.log.warn({ user: username }, "STOMP login failed");
-      return this.error("Bad CONNECT", known ? "non-loopback access denied" : `Access refused for user '${username}'`, true);
+      // RabbitMQ 3.10 leaves the connection open after a refused CONNECT; the client may try again
+      return this.error("Bad CONNECT", known ? "non-loopback access denied" : `Access refused for user '${username}'\n`, false);
     }
     const vhostName = trim(h["host"]) ?? this.options.defaultVhost;
     const vhost = this.broker.openVhost(user, vhostName);
     if (vhost instanceof BrokerError) {
-      return this.error("Bad CONNECT", `Virtual host '${vhostName}' access denied`, true);
+      return this.error("Bad CONNECT", `Virtual host '${vhostName}' access denied`, false);
     }
+    this.version = version;
+    this.parser.version = version;
     this.user = user;
     this.vhost = vhost;
     this.clientId = h["client-id"];
@@ -179,7 +181,8 @@ export class StompConnection implements SessionContext {
     if (this.state === "closed") return;
     const headers: (readonly [string, string])[] = [["message", message], ...extra, ["content-type", "text/plain"]];
     if (receipt !== undefined) headers.push(["receipt-id", receipt]);
-    if (this.version !== "1.0") headers.push(["version", this.version]);
+    // RabbitMQ names every version it speaks on ERROR frames, whatever was negotiated
+    headers.push(["version", VERSIONS_HEADER]);
     this.send("ERROR", headers, Buffer.from(detail));
     if (close) this.close();
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
-  BrokerError, type Consumer, type Queue, type QueueEntry, type Subscription, Message, type FieldTable,
+  BrokerError, ReplyCode, type Consumer, type Queue, type QueueEntry, type Subscription, Message, type FieldTable,
 } from "../../src/core/index.js";
 import type { SessionContext } from "./connection.js";
 import {
@@ -47,11 +47,12 @@ class StompSubscription implements Consumer {
 /** RabbitMQ's message-id shape, `T_<subscription>@@<session>@@<delivery tag>`; the tag finds the delivery. */
 const messageIdFor = (subId: string, session: string, tag: number) => `T_${subId}@@${session}@@${tag}`;
 
-function tagOf(messageId: string): number | null {
-  const at = messageId.lastIndexOf("@@");
-  if (at === -1) return null;
-  const s = messageId.slice(at + 2);
-  return /^\d+$/.test(s) ? Number(s) : null;
+function parseMessageId(messageId: string): { subId: string; tag: number } | null {
+  const first = messageId.indexOf("@@");
+  const last = messageId.lastIndexOf("@@");
+  if (!messageId.startsWith("T_") || first === -1 || first === last) return null;
+  const t = messageId.slice(last + 2);
+  return /^\d+$/.test(t) ? { subId: messageId.slice(2, first), tag: Number(t) } : null;
 }
 
 /**
@@ -119,6 +120,7 @@ export class Session {
   // ---- SEND ----------------------------------------------------------------------------------
 
   private send(f: StompFrame): boolean {
+    if (f.headers["message-id"] !== undefined) return this.fail("Invalid header", "'message-id' is not allowed on 'SEND'.\n", f);
     const d = this.destination(f);
     if (d === null) return false;
     const target = this.publishTarget(d, f);
@@ -219,7 +221,7 @@ export class Session {
     }
     const id = h["id"] ?? h["destination"]!;
     if (this.subscriptions.has(id)) {
-      return this.fail("Duplicated subscription identifier", `A subscription identified by '${id}' already exists.`, f, true);
+      return this.fail("Duplicated subscription identifier", `A subscription identified by 'T_${id}' already exists.`, f, true);
     }
     const ackHeader = h["ack"];
     const ackMode: AckMode = ackHeader === "client" || ackHeader === "client-individual" ? ackHeader : "auto";
@@ -281,6 +283,7 @@ export class Session {
   private unsubscribe(f: StompFrame): boolean {
     const h = f.headers;
     const id = h["id"] ?? h["destination"];
+    const description = h["id"] !== undefined ? `id='${h["id"]}'` : `destination='${h["destination"]}'`;
     if (id === undefined) {
       return this.fail("Missing destination or id", "UNSUBSCRIBE must include a 'destination' or 'id' header", f);
     }
@@ -288,7 +291,7 @@ export class Session {
     if (s === undefined) {
       return this.fail(
         "No subscription found",
-        `UNSUBSCRIBE must refer to an existing subscription.\nSubscription to ${id} not found.\n`,
+        `UNSUBSCRIBE must refer to an existing subscription.\nSubscription to "${description}" not found.\n`,
         f,
       );
     }
@@ -356,12 +359,16 @@ export class Session {
     // STOMP 1.2 acks by the MESSAGE's `ack` header, sent back as `id`; earlier versions by `message-id`
     const header = this.ctx.version === "1.2" ? "id" : "message-id";
     const value = f.headers[header];
-    if (value === undefined) return this.fail("Missing header", `${command} must include the ${header} header\n`, f);
-    const tag = tagOf(value);
-    if (tag === null) return this.fail("Invalid header", `${command} must include a valid ${header} header\n`, f);
-    const s = this.byTag.get(tag);
-    if (s === undefined || !this.subscriptions.has(s.id)) {
-      return this.fail("Subscription not found", `Message with id ${value} has no subscription`, f);
+    if (value === undefined) return this.fail("Missing header", `"${command}" must include the "${header}" header\n`, f);
+    const parsed = parseMessageId(value);
+    if (parsed === null) return this.fail("Invalid header", `"${command}" must include a valid "${header}" header\n`, f);
+    const s = this.subscriptions.get(parsed.subId);
+    if (s === undefined) return this.fail("Subscription not found", `Message with id "${value}" has no subscription`, f);
+    const tag = parsed.tag;
+    // RabbitMQ turns this into basic.ack of an unknown tag: a channel error that ends the connection
+    if (!s.unacked.has(tag)) {
+      this.ctx.brokerError(new BrokerError(ReplyCode.PRECONDITION_FAILED, `unknown delivery tag ${tag}`), f.headers["receipt"]);
+      return false;
     }
     const requeue = how === "nack" && boolHeader(f.headers["requeue"], true);
     const q = s.subscription.queue;
@@ -397,7 +404,7 @@ export class Session {
     const tx = f.headers["transaction"];
     if (tx === undefined) return null;
     const frames = this.transactions.get(tx);
-    if (frames === undefined) return this.fail("Bad transaction", `Invalid transaction identifier: ${tx}\n`, f);
+    if (frames === undefined) return this.fail("Bad transaction", `Invalid transaction identifier: "${tx}"\n`, f);
     frames.push(f);
     return true;
   }
@@ -411,7 +418,7 @@ export class Session {
       this.transactions.set(tx, []);
       return true;
     }
-    if (frames === undefined) return this.fail("Bad transaction", `Invalid transaction identifier: ${tx}\n`, f);
+    if (frames === undefined) return this.fail("Bad transaction", `Invalid transaction identifier: "${tx}"\n`, f);
     this.transactions.delete(tx);
     if (f.command === "ABORT") return true;
     for (const t of frames) {

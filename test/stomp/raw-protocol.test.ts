@@ -31,13 +31,17 @@ describe("STOMP handshake", () => {
     c.close();
   });
 
-  it("refuses a version it does not speak with an ERROR and closes", async () => {
+  it("refuses a version it does not speak with an ERROR, leaving the connection open for another CONNECT as RabbitMQ does", async () => {
     const c = await RawStomp.open(port);
     c.send("CONNECT", { "accept-version": "2.0" });
     const f = await c.next();
     expect(f.command).toBe("ERROR");
     expect(f.headers["message"]).toBe("Version mismatch");
-    await c.waitClosed();
+    expect(f.headers["version"]).toBe("1.0,1.1,1.2");
+    expect(f.body.toString()).toBe("Supported versions are 1.0,1.1,1.2\n");
+    c.send("CONNECT", { "accept-version": "1.1", login: "guest", passcode: "guest" });
+    expect((await c.next()).headers["version"]).toBe("1.1");
+    c.close();
   });
 
   it("refuses bad credentials as RabbitMQ does", async () => {
@@ -45,8 +49,8 @@ describe("STOMP handshake", () => {
     c.send("CONNECT", { "accept-version": "1.2", login: "guest", passcode: "nope" });
     const f = await c.next();
     expect(f.headers["message"]).toBe("Bad CONNECT");
-    expect(f.body.toString()).toBe("Access refused for user 'guest'");
-    await c.waitClosed();
+    expect(f.body.toString()).toBe("Access refused for user 'guest'\n");
+    c.close();
   });
 
   it("logs anonymous clients in as the default user and selects the vhost from host", async () => {
@@ -59,7 +63,7 @@ describe("STOMP handshake", () => {
     const f = await bad.next();
     expect(f.headers["message"]).toBe("Bad CONNECT");
     expect(f.body.toString()).toBe("Virtual host 'nowhere' access denied");
-    await bad.waitClosed();
+    bad.close();
   });
 
   it("sends heart-beats at the interval the client asked for", async () => {
@@ -166,12 +170,27 @@ describe("STOMP bad input", () => {
     await c.waitClosed();
   });
 
-  it("answers an ACK of an unknown id", async () => {
+  it("answers an ACK of an unknown subscription, and closes on an unknown delivery of a known one", async () => {
     const { c } = await RawStomp.connected(port);
     c.send("ACK", { id: "T_x@@session-y@@42" });
-    await expectError(c, "Subscription not found");
+    const e = await expectError(c, "Subscription not found");
+    expect(e.body.toString()).toBe('Message with id "T_x@@session-y@@42" has no subscription');
     c.send("ACK", {});
     await expectError(c, "Missing header");
+    c.send("ACK", { id: "garbage" });
+    await expectError(c, "Invalid header");
+    c.send("SUBSCRIBE", { destination: "/queue/ack-unknown", id: "s", ack: "client" });
+    c.send("ACK", { id: "T_s@@session-y@@999" });
+    const p = await expectError(c, "precondition_failed");
+    expect(p.body.toString()).toBe("PRECONDITION_FAILED - unknown delivery tag 999");
+    await c.waitClosed();
+  });
+
+  it("refuses message-id on SEND as RabbitMQ does", async () => {
+    const { c } = await RawStomp.connected(port);
+    c.send("SEND", { destination: "/queue/x", "message-id": "m" }, "x");
+    const e = await expectError(c, "Invalid header");
+    expect(e.body.toString()).toBe("'message-id' is not allowed on 'SEND'.\n");
     c.close();
   });
 
