@@ -162,6 +162,43 @@ describe("STOMP conformance", () => {
     expect(connected.headers["heart-beat"]).toBe("7000,5000");
   });
 
+  it("a durable topic subscription (persistent, auto-delete:false) keeps messages while its subscriber is away", async () => {
+    const topic = `/topic/${unique("dur").replace(/-/g, "")}`;
+    const id = unique("id");
+    const sub = { destination: topic, id, persistent: "true", "auto-delete": "false", receipt: "r" };
+    const { c: a } = await client();
+    a.send("SUBSCRIBE", sub);
+    await a.next();
+    a.send("DISCONNECT", { receipt: "bye" });
+    await a.next();
+    const { c: pub } = await client();
+    pub.send("SEND", { destination: topic, receipt: "p" }, "while-away");
+    await pub.next();
+    const { c: b } = await client();
+    b.send("SUBSCRIBE", sub);
+    const frames = [await b.next(), await b.next()];
+    expect(frames.find((f) => f.command === "MESSAGE")?.body.toString()).toBe("while-away");
+    b.send("UNSUBSCRIBE", { id, persistent: "true", receipt: "u" });
+    expect((await b.next()).headers["receipt-id"]).toBe("u");
+  });
+
+  it("a session declares a /queue/ once: its own SENDs use the queue as its SUBSCRIBE declared it", async () => {
+    const q = unique("nd");
+    const { c } = await client();
+    c.send("SUBSCRIBE", { destination: `/queue/${q}`, id: "s", durable: "false", "auto-delete": "false", receipt: "r" });
+    expect((await c.next()).command).toBe("RECEIPT");
+    c.send("SEND", { destination: `/queue/${q}` }, "same-session");
+    expect((await c.next()).body.toString()).toBe("same-session");
+  });
+
+  it("a queue name with a slash is an invalid destination", async () => {
+    const { c } = await client();
+    c.send("SEND", { destination: "/queue/a/b" }, "x");
+    const f = await c.next();
+    expect(f.headers["message"]).toBe("Invalid destination");
+    expect(f.body.toString()).toBe("'/a/b' is not a valid queue destination\n");
+  });
+
   it("an unknown destination type gets ERROR 'Unknown destination'", async () => {
     const { c } = await client();
     c.send("SEND", { destination: "/bogus/x" }, "x");

@@ -35,7 +35,8 @@ export function parseDestination(d: string): Destination | DestinationError {
   });
   const single = (prefix: string, type: string): string | DestinationError => {
     const rest = d.slice(prefix.length);
-    if (rest === "" || rest.includes("/")) return invalid(type, rest);
+    // RabbitMQ quotes what follows the type word: "/queue/a/b" → "'/a/b' is not a valid queue destination"
+    if (rest === "" || rest.includes("/")) return invalid(type, d.slice(prefix.length - 1));
     return decode(rest);
   };
   let r: string | DestinationError;

@@ -68,6 +68,8 @@ export class Session {
   private readonly transactions = new Map<string, StompFrame[]>();
   /** /temp-queue/<name> → the private queue behind it. */
   private readonly tempQueues = new Map<string, string>();
+  /** /queue/ names this session has declared already. */
+  private readonly declared = new Set<string>();
 
   constructor(readonly ctx: SessionContext) {}
 
@@ -172,11 +174,17 @@ export class Session {
     return d;
   }
 
-  /** /queue/x: a shared durable queue, declared on first use (existing queues are used as they are). */
+  /**
+   * /queue/x: a shared queue declared durable on every use, as RabbitMQ does, so declaring it with
+   * other properties elsewhere earns the same precondition_failed.
+   */
   private ensureQueue(name: string, h: StompHeaders): Queue | BrokerError {
     const v = this.ctx.vhost;
-    const existing = v.queues.get(name);
-    if (existing !== undefined) return v.queue(name, this.ctx.client);
+    // like RabbitMQ's route state, a session declares a queue once and then just uses it
+    if (this.declared.has(name)) {
+      const q = v.queue(name, this.ctx.client);
+      if (!(q instanceof BrokerError)) return q;
+    }
     const ok = v.declareQueue(name, {
       durable: boolHeader(h["durable"], true),
       autoDelete: boolHeader(h["auto-delete"], false),
@@ -184,6 +192,7 @@ export class Session {
       args: queueArguments(h),
     }, this.ctx.client);
     if (ok instanceof BrokerError) return ok;
+    this.declared.add(name);
     return v.queue(ok.queue, this.ctx.client);
   }
 
@@ -247,7 +256,9 @@ export class Session {
         const q = this.ensureQueue(d.name, h);
         return q instanceof BrokerError ? (this.brokerFail(q, f), null) : q;
       }
-      case "amqqueue": {
+      // /reply-queue/x on SUBSCRIBE names an existing queue, as in RabbitMQ
+      case "amqqueue":
+      case "reply-queue": {
         const q = v.queue(d.name, client);
         return q instanceof BrokerError ? (this.brokerFail(q, f), null) : q;
       }
@@ -262,10 +273,13 @@ export class Session {
         let decl;
         if (durable) {
           if (name === "") name = durableQueueName(h, id, this.ctx.clientId);
-          decl = { durable: true, autoDelete: boolHeader(h["auto-delete"], false), exclusive: false, args };
+          // RabbitMQ 3.10 makes persistent:true queues auto-delete unless the client says
+          // auto-delete:false; ActiveMQ's named durable subscriptions outlive the connection
+          const activemq = h["activemq.subscriptionName"] !== undefined;
+          decl = { durable: true, autoDelete: boolHeader(h["auto-delete"], !activemq), exclusive: false, args };
         } else {
           if (name === "") name = `stomp-subscription-${randomBytes(16).toString("base64url").slice(0, 22)}`;
-          decl = { durable: false, autoDelete: true, exclusive: true, args };
+          decl = { durable: false, autoDelete: true, exclusive: false, args };
         }
         const ok = v.declareQueue(name, decl, client);
         if (ok instanceof BrokerError) return this.brokerFail(ok, f), null;
@@ -275,7 +289,6 @@ export class Session {
         return q instanceof BrokerError ? (this.brokerFail(q, f), null) : q;
       }
       case "temp-queue":
-      case "reply-queue":
         return this.fail("Invalid destination", `'${h["destination"]}' is not a valid destination for 'SUBSCRIBE'\n`, f), null;
     }
   }

@@ -245,7 +245,8 @@ describe("STOMP destinations", () => {
 
   it("durable topic subscriptions keep messages while the subscriber is away, until UNSUBSCRIBE persistent:true", async () => {
     const port = broker.ports.stomp!;
-    const sub = { destination: "/topic/durable.news", id: "news", persistent: "true", receipt: "r" };
+    // RabbitMQ 3.10 keeps a persistent subscription's queue only with auto-delete:false
+    const sub = { destination: "/topic/durable.news", id: "news", persistent: "true", "auto-delete": "false", receipt: "r" };
     const { c: a } = await RawStomp.connected(port);
     a.send("SUBSCRIBE", sub);
     await a.next();
@@ -261,6 +262,24 @@ describe("STOMP destinations", () => {
     await b.next();
     const v = broker.core.vhost("/") as { queues: Map<string, unknown> };
     expect(v.queues.has("stomp-subscription-news")).toBe(false);
+    pub.close();
+    b.close();
+  });
+
+  it("ActiveMQ durable subscriptions are named by client-id and activemq.subscriptionName and outlive the connection", async () => {
+    const port = broker.ports.stomp!;
+    const sub = { destination: "/topic/amq.style.>", "activemq.subscriptionName": "feed", receipt: "r" };
+    const { c: a } = await RawStomp.connected(port, { "client-id": "app1" });
+    a.send("SUBSCRIBE", sub);
+    await a.next();
+    a.close();
+    const { c: pub } = await RawStomp.connected(port);
+    pub.send("SEND", { destination: "/topic/amq.style.x.y", receipt: "p" }, "kept");
+    await pub.next();
+    const { c: b } = await RawStomp.connected(port, { "client-id": "app1" });
+    b.send("SUBSCRIBE", sub);
+    const frames = [await b.next(), await b.next()];
+    expect(frames.find((f) => f.command === "MESSAGE")!.body.toString()).toBe("kept");
     pub.close();
     b.close();
   });
