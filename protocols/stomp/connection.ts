@@ -109,6 +109,8 @@ export class StompConnection implements SessionContext {
     if (f.command === "CONNECT" || f.command === "STOMP") {
       return this.error("Illegal command", "You are already connected", false, f.headers["receipt"]);
     }
+    // STOMP 1.0 clients pad headers with spaces; RabbitMQ trims them (rabbit_stomp_util:trim_headers)
+    if (this.version === "1.0") for (const k in f.headers) f.headers[k] = f.headers[k]!.trim();
     this.session!.handle(f);
   }
 

@@ -135,6 +135,21 @@ describe("STOMP frames", () => {
   });
 });
 
+describe("STOMP 1.0", () => {
+  it("trims header values and acks by message-id", async () => {
+    const { c } = await RawStomp.connected(port, { "accept-version": "1.0" });
+    c.send("SUBSCRIBE", { destination: " /queue/v10 ", ack: "client", receipt: "r" }, null, "1.0");
+    expect((await c.next()).command).toBe("RECEIPT");
+    c.send("SEND", { destination: "/queue/v10" }, "old", "1.0");
+    const m = await c.next();
+    expect(m.headers["subscription"]).toBe("/queue/v10");
+    expect(m.headers["ack"]).toBeUndefined();
+    c.send("ACK", { "message-id": m.headers["message-id"]!, receipt: "a" }, null, "1.0");
+    expect((await c.next()).headers["receipt-id"]).toBe("a");
+    c.close();
+  });
+});
+
 describe("STOMP bad input", () => {
   const expectError = async (c: RawStomp, message: string) => {
     const f = await c.next();
