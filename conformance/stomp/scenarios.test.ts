@@ -162,6 +162,11 @@ describe("STOMP conformance", () => {
     expect(connected.headers["heart-beat"]).toBe("7000,5000");
   });
 
+  it("heart-beats are whole seconds, at least one", async () => {
+    const { connected } = await client({ "heart-beat": "100,1500" });
+    expect(connected.headers["heart-beat"]).toBe("1000,1000");
+  });
+
   it("a durable topic subscription (persistent, auto-delete:false) keeps messages while its subscriber is away", async () => {
     const topic = `/topic/${unique("dur").replace(/-/g, "")}`;
     const id = unique("id");

@@ -13,8 +13,6 @@ export interface StompConnectionOptions {
   defaultPass: string;
   /** Vhost when CONNECT has no `host` header. */
   defaultVhost: string;
-  /** Smallest heart-beat interval the server agrees to, in ms, so clients cannot make it spin. */
-  minHeartbeat: number;
 }
 
 /** Highest first: the version negotiated is the highest the client accepts (STOMP 1.2 §"Protocol Negotiation"). */
@@ -145,9 +143,8 @@ export class StompConnection implements SessionContext {
     this.clientId = h["client-id"];
     const [cx, cy] = parseHeartBeat(h["heart-beat"]);
     // cx: how often the client will send; cy: how often it wants to hear from us (STOMP 1.2 §"Heart-beating")
-    const min = this.options.minHeartbeat;
-    this.sendEvery = cy > 0 ? Math.max(cy, min) : 0;
-    this.expectEvery = cx > 0 ? Math.max(cx, min) : 0;
+    this.sendEvery = wholeSeconds(cy);
+    this.expectEvery = wholeSeconds(cx);
     this.state = "connected";
     this.session = new Session(this);
     this.send("CONNECTED", [
@@ -223,6 +220,11 @@ export class StompConnection implements SessionContext {
     this.transport.destroy();
     this.onClosed(this);
   }
+}
+
+/** RabbitMQ keeps heart-beats in whole seconds, at least one: 100 ms becomes 1000, 1500 becomes 1000. */
+function wholeSeconds(ms: number): number {
+  return ms === 0 ? 0 : Math.max(1, Math.floor(ms / 1000)) * 1000;
 }
 
 function parseHeartBeat(v: string | undefined): [number, number] {

@@ -15,7 +15,6 @@ export function defaultStompOptions(broker: Broker, o: Partial<StompServerOption
     defaultUser: o.defaultUser ?? "guest",
     defaultPass: o.defaultPass ?? "guest",
     defaultVhost: o.defaultVhost ?? broker.defaultVhost,
-    minHeartbeat: o.minHeartbeat ?? 0,
   };
 }
 
