@@ -81,6 +81,33 @@ describe("STOMP over WebSocket with @stomp/stompjs", () => {
     }
   });
 
+  it("answers a bad frame over WebSocket with ERROR and closes the WebSocket", async () => {
+    const ws = new WebSocket(url, ["v12.stomp"]);
+    await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+    const messages: string[] = [];
+    ws.on("message", (d: Buffer) => messages.push(d.toString()));
+    const closed = new Promise<number>((resolve) => ws.once("close", (code: number) => resolve(code)));
+    ws.send("CONNECT\naccept-version:1.2\nlogin:guest\npasscode:guest\n\n\0");
+    ws.send("SEND\ndestination:/queue/x\nbad:\\t\n\nbody\0");
+    expect(await closed).toBe(1000);
+    expect(messages[0]).toMatch(/^CONNECTED\n/);
+    expect(messages[1]).toMatch(/^ERROR\nmessage:Invalid frame\n/);
+  });
+
+  it("sends heart-beats over WebSocket", async () => {
+    const ws = new WebSocket(url, ["v12.stomp"]);
+    await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+    const beats = new Promise<void>((resolve) => {
+      let n = 0;
+      ws.on("message", (d: Buffer) => {
+        if (d.toString() === "\n" && ++n === 2) resolve();
+      });
+    });
+    ws.send("CONNECT\naccept-version:1.2\nlogin:guest\npasscode:guest\nheart-beat:0,1000\n\n\0");
+    await beats;
+    ws.close();
+  }, 10_000);
+
   it("negotiates STOMP 1.2 with stompjs", async () => {
     const { client, version } = await connectStompJs();
     expect(version).toBe("1.2");
