@@ -178,6 +178,7 @@ export class StompConnection implements SessionContext {
 
   error(message: string, detail: string, close: boolean, receipt?: string, extra: HeaderList = []): void {
     if (this.state === "closed") return;
+    this.log.info({ message, detail, close }, "STOMP error");
     const headers: (readonly [string, string])[] = [["message", message], ...extra, ["content-type", "text/plain"]];
     if (receipt !== undefined) headers.push(["receipt-id", receipt]);
     // RabbitMQ names every version it speaks on ERROR frames, whatever was negotiated
