@@ -1,10 +1,10 @@
-// vitest globalSetup: the Python scenarios (pika, Celery) run under Debian's /usr/bin/python3. On a
+// vitest globalSetup: the Python scenarios (pika, Celery, stomp.py) run under Debian's /usr/bin/python3. On a
 // fresh machine the tests install what they need themselves, as they do their ports and brokers.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
 const PYTHON = "/usr/bin/python3";
-const PACKAGES: Record<string, string> = { pika: "python3-pika", celery: "python3-celery" };
+const PACKAGES: Record<string, string> = { pika: "python3-pika", celery: "python3-celery", stomp: "python3-stomp" };
 
 const canImport = (module: string) => spawnSync(PYTHON, ["-c", `import ${module}`], { stdio: "ignore" }).status === 0;
 

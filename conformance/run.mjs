@@ -22,14 +22,17 @@ for (let i = 0; i < args.length; i++) {
     }
   } else if (a.startsWith("--amqp=")) {
     amqp = a.slice("--amqp=".length);
+  } else if (a === "--stomp") {
+    process.env.WARREN_CONFORMANCE_STOMP = args[++i] ?? "";
   } else if (a === "-h" || a === "--help") {
-    console.log("usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [vitest args...]");
+    console.log("usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--stomp host:port] [vitest args...]");
     process.exit(0);
   } else {
     rest.push(a);
   }
 }
 
+// read after the loop: --stomp host:port sets it for the STOMP scenarios
 const env = { ...process.env };
 if (amqp) {
   try {

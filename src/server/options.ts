@@ -9,6 +9,12 @@ export const brokerOptionsSchema = z.object({
   /** Where durable state lives; omitted: a fresh temporary directory removed on close. */
   dataDir: z.optional(z.string()),
   amqp: z.optional(listener),
+  stomp: z.optional(listener),
+  /** STOMP over WebSocket, path /ws. */
+  webStomp: z.optional(listener),
+  /** Who a STOMP CONNECT without `login` logs in as (RabbitMQ's stomp.default_user); default guest/guest. */
+  stompDefaultUser: z.optional(z.string()),
+  stompDefaultPass: z.optional(z.string()),
   /** Address listeners bind to when one does not say; default all interfaces. */
   host: z.optional(z.string()),
   logLevel: z.optional(z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])),
@@ -27,6 +33,8 @@ export type BrokerOptions = z.input<typeof brokerOptionsSchema>;
 /** RabbitMQ's default ports, which Warren keeps so clients need no change. */
 export const DEFAULT_PORTS = {
   amqp: 5672,
+  stomp: 61613,
+  webStomp: 15674,
 } as const;
 
 export function parseOptions(input: BrokerOptions): z.output<typeof brokerOptionsSchema> {

@@ -3,11 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Broker } from "../core/index.js";
 import { AmqpServer } from "../../protocols/amqp/server.js";
+import { defaultStompOptions, StompServer, WebStompServer } from "../../protocols/stomp/server.js";
 import { createLogger, type Logger } from "./logger.js";
 import { type BrokerOptions, DEFAULT_PORTS, parseOptions } from "./options.js";
 
 export interface BrokerPorts {
   amqp?: number;
+  stomp?: number;
+  webStomp?: number;
 }
 
 /** A running broker: the ports it bound, its core, and how to stop it. */
@@ -52,6 +55,26 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
       closers.push(() => amqp.close());
       counters.push(() => amqp.connectionCount);
       log.info({ protocol: "amqp", port: ports.amqp }, `AMQP 0-9-1 listening on port ${ports.amqp}`);
+    }
+    const stompOptions = defaultStompOptions(core, {
+      ...(options.stompDefaultUser !== undefined && { defaultUser: options.stompDefaultUser }),
+      ...(options.stompDefaultPass !== undefined && { defaultPass: options.stompDefaultPass }),
+    });
+    if (options.stomp !== false) {
+      const stomp = new StompServer(core, log, stompOptions);
+      const l = options.stomp ?? { port: DEFAULT_PORTS.stomp };
+      ports.stomp = await stomp.listen(l.port, l.host ?? options.host);
+      closers.push(() => stomp.close());
+      counters.push(() => stomp.connectionCount);
+      log.info({ protocol: "stomp", port: ports.stomp }, `STOMP listening on port ${ports.stomp}`);
+    }
+    if (options.webStomp !== false) {
+      const web = new WebStompServer(core, log, stompOptions);
+      const l = options.webStomp ?? { port: DEFAULT_PORTS.webStomp };
+      ports.webStomp = await web.listen(l.port, l.host ?? options.host);
+      closers.push(() => web.close());
+      counters.push(() => web.connectionCount);
+      log.info({ protocol: "web-stomp", port: ports.webStomp }, `STOMP over WebSocket listening on port ${ports.webStomp}, path /ws`);
     }
   } catch (err) {
     await Promise.all(closers.map((c) => c()));

@@ -1,0 +1,240 @@
+import { randomBytes } from "node:crypto";
+import { type Broker, BrokerError, type ClientRef, type User, type VirtualHost } from "../../src/core/index.js";
+import type { Logger } from "../../src/server/logger.js";
+import { encodeFrame, type HeaderList } from "./frame-encoder.js";
+import { FrameError, FrameParser, type ParserLimits, type StompFrame, type StompVersion } from "./frame-parser.js";
+import { Session } from "./session.js";
+import type { StompTransport } from "./transport.js";
+
+export interface StompConnectionOptions {
+  limits: ParserLimits;
+  /** Credentials used when CONNECT carries no `login` (RabbitMQ's stomp.default_user / default_pass). */
+  defaultUser: string;
+  defaultPass: string;
+  /** Vhost when CONNECT has no `host` header. */
+  defaultVhost: string;
+}
+
+/** Highest first: the version negotiated is the highest the client accepts (STOMP 1.2 §"Protocol Negotiation"). */
+const SUPPORTED: readonly StompVersion[] = ["1.2", "1.1", "1.0"];
+const SERVER = "Warren/0.1.0";
+const VERSIONS_HEADER = "1.0,1.1,1.2";
+
+const EOL = Buffer.from("\n");
+
+/** What a session needs from its connection. */
+export interface SessionContext {
+  readonly vhost: VirtualHost;
+  readonly client: ClientRef;
+  readonly user: User;
+  readonly sessionId: string;
+  readonly version: StompVersion;
+  readonly transport: StompTransport;
+  readonly clientId: string | undefined;
+  readonly log: Logger;
+  send(command: string, headers: HeaderList, body: Buffer | null): void;
+  /** ERROR with a `message` header; `close` ends the connection after it, as RabbitMQ does for that error. */
+  error(message: string, detail: string, close: boolean, receipt?: string, extra?: HeaderList): void;
+  brokerError(e: BrokerError, receipt?: string): void;
+  close(): void;
+}
+
+/**
+ * One STOMP connection over any transport: CONNECT/STOMP and version negotiation, login, heart-beats
+ * both ways, and fatal errors. Frames after CONNECT go to the Session.
+ */
+export class StompConnection implements SessionContext {
+  private readonly parser: FrameParser;
+  private state: "connecting" | "connected" | "closed" = "connecting";
+  private session: Session | null = null;
+  version: StompVersion = "1.0";
+  vhost!: VirtualHost;
+  user!: User;
+  readonly client: ClientRef;
+  readonly sessionId = `session-${randomBytes(16).toString("base64url").slice(0, 22)}`;
+  clientId: string | undefined;
+  readonly log: Logger;
+  private lastRead = Date.now();
+  private timer: NodeJS.Timeout | null = null;
+  private sendEvery = 0;
+  private expectEvery = 0;
+  private tornDown = false;
+
+  constructor(
+    readonly transport: StompTransport,
+    private readonly broker: Broker,
+    private readonly options: StompConnectionOptions,
+    log: Logger,
+    private readonly onClosed: (c: StompConnection) => void,
+  ) {
+    this.client = broker.newClient();
+    this.log = log.child({ conn: this.client.id, peer: `${transport.remoteAddress}:${transport.remotePort}` });
+    this.parser = new FrameParser(options.limits);
+    transport.start({
+      data: (chunk) => this.onData(chunk),
+      close: () => this.teardown(),
+      drain: () => this.session?.resume(),
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastRead = Date.now();
+    if (this.state === "closed") return;
+    try {
+      this.parser.push(chunk);
+      for (;;) {
+        const f = this.parser.next();
+        if (f === null) return;
+        if (f instanceof FrameError) {
+          this.error(f.message, f.detail, true);
+          return;
+        }
+        this.onFrame(f);
+        if ((this.state as string) === "closed") return;
+      }
+    } catch (err) {
+      this.log.error({ err }, "internal error handling a STOMP frame");
+      this.error("Processing error", "Processing error", true);
+    }
+  }
+
+  private onFrame(f: StompFrame): void {
+    if (this.state === "connecting") {
+      if (f.command === "CONNECT" || f.command === "STOMP") return this.connect(f);
+      if (f.command === "DISCONNECT") return this.close();
+      return this.error("Illegal command", "You must log in using CONNECT first", false);
+    }
+    if (f.command === "CONNECT" || f.command === "STOMP") {
+      return this.error("Illegal command", "You are already connected", false, f.headers["receipt"]);
+    }
+    // STOMP 1.0 clients pad headers with spaces; RabbitMQ trims them (rabbit_stomp_util:trim_headers)
+    if (this.version === "1.0") for (const k in f.headers) f.headers[k] = f.headers[k]!.trim();
+    this.session!.handle(f);
+  }
+
+  private connect(f: StompFrame): void {
+    const h = f.headers;
+    const accepted = (h["accept-version"] ?? "1.0").split(",").map((v) => v.trim());
+    const version = SUPPORTED.find((v) => accepted.includes(v));
+    if (version === undefined) {
+      return this.error("Version mismatch", `Supported versions are ${VERSIONS_HEADER}\n`, false);
+    }
+    const trim = (s: string | undefined) => (version === "1.0" && s !== undefined ? s.trim() : s);
+    const login = trim(h["login"]);
+    const username = login ?? this.options.defaultUser;
+    const password = login !== undefined ? (trim(h["passcode"]) ?? "") : this.options.defaultPass;
+    const loopback = isLoopback(this.transport.remoteAddress);
+    const user = this.broker.authenticate({ username, password, loopback });
+    if (user instanceof BrokerError) {
+      const known = this.broker.users.authenticate(username, password);
+      this.log.warn({ user: username }, "STOMP login failed");
+      // RabbitMQ 3.10 leaves the connection open after a refused CONNECT; the client may try again
+      return this.error("Bad CONNECT", known ? "non-loopback access denied" : `Access refused for user '${username}'\n`, false);
+    }
+    const vhostName = trim(h["host"]) ?? this.options.defaultVhost;
+    const vhost = this.broker.openVhost(user, vhostName);
+    if (vhost instanceof BrokerError) {
+      return this.error("Bad CONNECT", `Virtual host '${vhostName}' access denied`, false);
+    }
+    this.version = version;
+    this.parser.version = version;
+    this.user = user;
+    this.vhost = vhost;
+    this.clientId = h["client-id"];
+    const [cx, cy] = parseHeartBeat(h["heart-beat"]);
+    // cx: how often the client will send; cy: how often it wants to hear from us (STOMP 1.2 §"Heart-beating")
+    this.sendEvery = wholeSeconds(cy);
+    this.expectEvery = wholeSeconds(cx);
+    this.state = "connected";
+    this.session = new Session(this);
+    this.send("CONNECTED", [
+      ["server", SERVER],
+      ["session", this.sessionId],
+      ["heart-beat", `${this.sendEvery},${this.expectEvery}`],
+      ["version", version],
+    ], null);
+    this.startHeartbeats();
+  }
+
+  private startHeartbeats(): void {
+    if (this.sendEvery === 0 && this.expectEvery === 0) return;
+    const tick = Math.max(10, Math.min(...[this.sendEvery, this.expectEvery].filter((n) => n > 0)) / 2);
+    this.timer = setInterval(() => {
+      const now = Date.now();
+      if (this.sendEvery > 0 && now - this.transport.lastWrite >= this.sendEvery - tick) this.transport.write(EOL);
+      // twice the agreed interval of silence: the peer is gone (the margin STOMP 1.2 leaves to the receiver)
+      if (this.expectEvery > 0 && now - this.lastRead > this.expectEvery * 2) {
+        this.log.info("STOMP heart-beat timeout");
+        this.teardown();
+      }
+    }, tick);
+    this.timer.unref();
+  }
+
+  send(command: string, headers: HeaderList, body: Buffer | null): void {
+    if (this.state === "closed") return;
+    this.transport.write(encodeFrame(command, headers, body, this.version));
+  }
+
+  error(message: string, detail: string, close: boolean, receipt?: string, extra: HeaderList = []): void {
+    if (this.state === "closed") return;
+    this.log.info({ message, detail, close }, "STOMP error");
+    const headers: (readonly [string, string])[] = [["message", message], ...extra, ["content-type", "text/plain"]];
+    if (receipt !== undefined) headers.push(["receipt-id", receipt]);
+    // RabbitMQ names every version it speaks on ERROR frames, whatever was negotiated
+    headers.push(["version", VERSIONS_HEADER]);
+    this.send("ERROR", headers, Buffer.from(detail));
+    if (close) this.close();
+  }
+
+  /** RabbitMQ answers a channel or connection exception with ERROR `message: <reply name>` and closes. */
+  brokerError(e: BrokerError, receipt?: string): void {
+    const name = e.text.slice(0, e.text.indexOf(" - ")).toLowerCase();
+    this.error(name, e.text, true, receipt);
+  }
+
+  /** Flushes what was sent (a receipt, an ERROR) and closes. */
+  close(): void {
+    if (this.state === "closed") return;
+    this.releaseSession();
+    this.state = "closed";
+    this.transport.end();
+  }
+
+  forceClose(): void {
+    this.error("connection_forced", "CONNECTION_FORCED - broker shutting down", true);
+  }
+
+  private releaseSession(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.session) this.session.release();
+    this.session = null;
+    if (this.vhost) this.vhost.clientClosed(this.client);
+  }
+
+  private teardown(): void {
+    if (this.tornDown) return;
+    this.tornDown = true;
+    this.releaseSession();
+    this.state = "closed";
+    this.transport.destroy();
+    this.onClosed(this);
+  }
+}
+
+/** RabbitMQ keeps heart-beats in whole seconds, at least one: 100 ms becomes 1000, 1500 becomes 1000. */
+function wholeSeconds(ms: number): number {
+  return ms === 0 ? 0 : Math.max(1, Math.floor(ms / 1000)) * 1000;
+}
+
+function parseHeartBeat(v: string | undefined): [number, number] {
+  if (v === undefined) return [0, 0];
+  const m = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(v);
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+
+function isLoopback(addr: string | undefined): boolean {
+  if (addr === undefined) return false;
+  return addr === "::1" || addr.startsWith("127.") || addr.startsWith("::ffff:127.");
+}

@@ -1,0 +1,229 @@
+/**
+ * A resumable STOMP frame parser (STOMP 1.2 §"Augmented BNF"). Bytes may arrive split anywhere;
+ * a frame's body is a slice of the buffer it arrived in, and chunks are concatenated only when a
+ * frame spans reads. No I/O: the connection pushes chunks and pulls frames.
+ */
+
+export type StompVersion = "1.0" | "1.1" | "1.2";
+
+/** Headers as received, decoded per version; a repeated header keeps its first value (STOMP 1.2 §"Repeated Header Entries"). */
+export type StompHeaders = Record<string, string>;
+
+export interface StompFrame {
+  command: string;
+  headers: StompHeaders;
+  body: Buffer;
+}
+
+/** Why bytes are not a frame: `message` goes in the ERROR frame's header, `detail` in its body. */
+export class FrameError {
+  constructor(
+    readonly message: string,
+    readonly detail: string,
+  ) {}
+}
+
+export interface ParserLimits {
+  /** Longest command or header line, in bytes. */
+  maxLineLength: number;
+  maxHeaders: number;
+  maxBodyLength: number;
+}
+
+/** RabbitMQ's STOMP defaults: 100 KiB header lines, 1000 headers; bodies as AMQP's 128 MiB max_message_size. */
+export const DEFAULT_PARSER_LIMITS: ParserLimits = {
+  maxLineLength: 102_400,
+  maxHeaders: 1000,
+  maxBodyLength: 134_217_728,
+};
+
+const LF = 0x0a;
+const CR = 0x0d;
+const NUL = 0x00;
+const COLON = 0x3a;
+
+/** CONNECT and CONNECTED headers are never escaped (STOMP 1.2 §"Value Encoding"), nor STOMP. */
+const UNESCAPED_COMMANDS = new Set(["CONNECT", "STOMP", "CONNECTED"]);
+
+export class FrameParser {
+  /** Negotiated version: decides header unescaping. Set by the connection after CONNECT. */
+  version: StompVersion = "1.0";
+  private buf: Buffer = Buffer.alloc(0);
+  private readonly pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Bytes needed before parsing again is worth it. */
+  private need = 0;
+  /** While scanning for a body's NUL: where the body starts, so chunks without NUL can just queue up. */
+  private scanning = false;
+  private bodyStart = 0;
+  private failed: FrameError | null = null;
+
+  constructor(private readonly limits: ParserLimits = DEFAULT_PARSER_LIMITS) {}
+
+  push(chunk: Buffer): void {
+    if (this.failed !== null || chunk.length === 0) return;
+    if (this.buf.length === 0 && this.pendingBytes === 0) {
+      this.buf = chunk;
+      return;
+    }
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    // a body without content-length: nothing to do until a NUL arrives or the limit is passed
+    if (this.scanning && chunk.indexOf(NUL) === -1) {
+      this.need = this.buf.length + this.pendingBytes + 1;
+    }
+  }
+
+  /** Bytes held for a frame not yet complete. */
+  get buffered(): number {
+    return this.buf.length + this.pendingBytes;
+  }
+
+  /** The next complete frame, an error (after which the parser yields nothing more), or null for "need more bytes". */
+  next(): StompFrame | FrameError | null {
+    if (this.failed !== null) return null;
+    const total = this.buf.length + this.pendingBytes;
+    if (total < this.need) {
+      if (this.scanning && total - this.bodyStart > this.limits.maxBodyLength + 1) return this.fail(bodyTooLarge(this.limits));
+      return null;
+    }
+    if (this.pendingBytes > 0) {
+      this.buf = Buffer.concat([this.buf, ...this.pending], total);
+      this.pending.length = 0;
+      this.pendingBytes = 0;
+    }
+    const r = this.parse();
+    if (r instanceof FrameError) return this.fail(r);
+    return r;
+  }
+
+  private fail(e: FrameError): FrameError {
+    this.failed = e;
+    this.buf = Buffer.alloc(0);
+    this.pending.length = 0;
+    this.pendingBytes = 0;
+    return e;
+  }
+
+  private parse(): StompFrame | FrameError | null {
+    const b = this.buf;
+    const len = b.length;
+    let i = 0;
+    // heart-beats: EOLs between frames (STOMP 1.2 §"Heart-beating")
+    while (i < len && (b[i] === LF || b[i] === CR)) {
+      if (b[i] === CR) {
+        if (i + 1 >= len) break;
+        if (b[i + 1] !== LF) return new FrameError("Invalid frame", "Could not parse frame: bare carriage return between frames");
+      }
+      i++;
+    }
+    if (i > 0) {
+      this.buf = b.subarray(i);
+      return this.parse();
+    }
+    if (len === 0 || (len === 1 && b[0] === CR)) return this.needMore(len + 1);
+
+    const cmdEnd = b.indexOf(LF, 0);
+    if (cmdEnd === -1) return this.lineTooLong(len) ?? this.needMore(len + 1);
+    const command = b.toString("utf8", 0, stripCR(b, 0, cmdEnd));
+    if (cmdEnd > this.limits.maxLineLength) return this.lineTooLong(cmdEnd)!;
+    const escaped = this.version !== "1.0" && !UNESCAPED_COMMANDS.has(command);
+    const headers: StompHeaders = Object.create(null) as StompHeaders;
+    let count = 0;
+    let p = cmdEnd + 1;
+    for (;;) {
+      const eol = b.indexOf(LF, p);
+      if (eol === -1) return this.lineTooLong(len - p) ?? this.needMore(len + 1);
+      if (eol - p > this.limits.maxLineLength) return this.lineTooLong(eol - p)!;
+      const end = stripCR(b, p, eol);
+      if (end === p) {
+        p = eol + 1;
+        break;
+      }
+      if (++count > this.limits.maxHeaders) {
+        return new FrameError("Invalid frame", `Could not parse frame: more than ${this.limits.maxHeaders} headers`);
+      }
+      const colon = b.indexOf(COLON, p);
+      if (colon === -1 || colon >= end) {
+        return new FrameError("Invalid frame", "Could not parse frame: header line without a colon");
+      }
+      let name = b.toString("utf8", p, colon);
+      let value = b.toString("utf8", colon + 1, end);
+      if (escaped) {
+        const n = unescape(name, this.version);
+        const v = unescape(value, this.version);
+        if (n === null || v === null) return new FrameError("Invalid frame", "Could not parse frame: bad header escape sequence");
+        name = n;
+        value = v;
+      }
+      if (!(name in headers)) headers[name] = value;
+      p = eol + 1;
+    }
+
+    const cl = headers["content-length"];
+    if (cl !== undefined) {
+      const n = /^\s*\d+\s*$/.test(cl) ? Number(cl) : NaN;
+      if (!Number.isSafeInteger(n)) return new FrameError("Invalid frame", `Could not parse frame: invalid content-length '${cl}'`);
+      if (n > this.limits.maxBodyLength) return bodyTooLarge(this.limits);
+      if (len < p + n + 1) return this.needMore(p + n + 1);
+      if (b[p + n] !== NUL) return new FrameError("Invalid frame", "Could not parse frame: missing NUL after content-length body");
+      return this.take(command, headers, p, p + n);
+    }
+    const nul = b.indexOf(NUL, p);
+    if (nul === -1) {
+      if (len - p > this.limits.maxBodyLength) return bodyTooLarge(this.limits);
+      this.scanning = true;
+      this.bodyStart = p;
+      return this.needMore(len + 1);
+    }
+    if (nul - p > this.limits.maxBodyLength) return bodyTooLarge(this.limits);
+    return this.take(command, headers, p, nul);
+  }
+
+  private take(command: string, headers: StompHeaders, start: number, end: number): StompFrame {
+    const body = this.buf.subarray(start, end);
+    this.buf = this.buf.subarray(end + 1);
+    this.need = 0;
+    this.scanning = false;
+    return { command, headers, body };
+  }
+
+  private needMore(bytes: number): null {
+    this.need = bytes;
+    return null;
+  }
+
+  private lineTooLong(n: number): FrameError | null {
+    if (n <= this.limits.maxLineLength) return null;
+    return new FrameError("Invalid frame", `Could not parse frame: line longer than ${this.limits.maxLineLength} bytes`);
+  }
+}
+
+function bodyTooLarge(l: ParserLimits): FrameError {
+  return new FrameError("Invalid frame", `Could not parse frame: body larger than ${l.maxBodyLength} bytes`);
+}
+
+/** STOMP 1.2 allows CRLF line ends; earlier versions' clients send them too, so accept everywhere. */
+function stripCR(b: Buffer, start: number, eol: number): number {
+  return eol > start && b[eol - 1] === CR ? eol - 1 : eol;
+}
+
+/** STOMP 1.1 escapes \n \c \\; 1.2 adds \r. Any other escape is a fatal error (STOMP 1.2 §"Value Encoding"). */
+export function unescape(s: string, version: StompVersion): string | null {
+  if (s.indexOf("\\") === -1) return s;
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c !== "\\") {
+      out += c;
+      continue;
+    }
+    const e = s[++i];
+    if (e === "n") out += "\n";
+    else if (e === "c") out += ":";
+    else if (e === "\\") out += "\\";
+    else if (e === "r" && version === "1.2") out += "\r";
+    else return null;
+  }
+  return out;
+}

@@ -1,0 +1,104 @@
+/**
+ * STOMP headers ↔ the core's neutral MessageProperties, as RabbitMQ's STOMP plugin maps them
+ * (rabbit_stomp_util:message_properties / message_headers). AMQP's message-id travels as
+ * `amqp-message-id` because STOMP's own `message-id` names the delivery for ACK.
+ */
+import type { FieldTable, FieldValue, MessageProperties } from "../../src/core/index.js";
+import { TypedField } from "../../src/core/index.js";
+import type { HeaderList } from "./frame-encoder.js";
+import type { StompHeaders } from "./frame-parser.js";
+
+/** Headers that steer the frame itself and never become message headers. */
+const FRAME_HEADERS = new Set([
+  "destination", "receipt", "transaction", "content-length", "message-id", "subscription", "ack", "id",
+  "content-type", "content-encoding", "persistent", "priority", "correlation-id", "reply-to",
+  "expiration", "amqp-message-id", "timestamp", "type", "user-id", "app-id",
+]);
+
+function intHeader(v: string | undefined): number | undefined {
+  if (v === undefined || !/^\s*-?\d+\s*$/.test(v)) return undefined;
+  return Number(v);
+}
+
+/** The properties a SEND frame's headers stand for; unknown headers become the AMQP headers table. */
+export function propertiesFromSend(h: StompHeaders): MessageProperties {
+  const p: MessageProperties = {};
+  if (h["content-type"] !== undefined) p.contentType = h["content-type"];
+  if (h["content-encoding"] !== undefined) p.contentEncoding = h["content-encoding"];
+  if (h["persistent"] !== undefined && h["persistent"].toLowerCase() === "true") p.deliveryMode = 2;
+  const prio = intHeader(h["priority"]);
+  if (prio !== undefined) p.priority = prio;
+  if (h["correlation-id"] !== undefined) p.correlationId = h["correlation-id"];
+  if (h["reply-to"] !== undefined) p.replyTo = h["reply-to"];
+  if (h["expiration"] !== undefined) p.expiration = h["expiration"];
+  if (h["amqp-message-id"] !== undefined) p.messageId = h["amqp-message-id"];
+  const ts = intHeader(h["timestamp"]);
+  if (ts !== undefined) p.timestamp = ts;
+  if (h["type"] !== undefined) p.type = h["type"];
+  if (h["user-id"] !== undefined) p.userId = h["user-id"];
+  if (h["app-id"] !== undefined) p.appId = h["app-id"];
+  let table: FieldTable | undefined;
+  for (const k in h) {
+    if (FRAME_HEADERS.has(k)) continue;
+    (table ??= {})[k] = h[k]!;
+  }
+  if (table !== undefined) p.headers = table;
+  return p;
+}
+
+/** A header table value as text, or null for values STOMP cannot carry (tables, arrays, binary). */
+function headerText(v: FieldValue): string | null {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (v instanceof TypedField) {
+    const x = v.value;
+    if (typeof x === "number" || typeof x === "bigint") return String(x);
+    if (x instanceof Date) return String(Math.floor(x.getTime() / 1000));
+    return null;
+  }
+  if (Buffer.isBuffer(v)) return v.toString("utf8");
+  return null;
+}
+
+/** Appends the headers a MESSAGE carries for these properties. */
+export function headersFromProperties(p: MessageProperties, out: [string, string][]): void {
+  if (p.contentType !== undefined) out.push(["content-type", p.contentType]);
+  if (p.contentEncoding !== undefined) out.push(["content-encoding", p.contentEncoding]);
+  if (p.deliveryMode === 2) out.push(["persistent", "true"]);
+  if (p.priority !== undefined) out.push(["priority", String(p.priority)]);
+  if (p.correlationId !== undefined) out.push(["correlation-id", p.correlationId]);
+  if (p.replyTo !== undefined) out.push(["reply-to", p.replyTo]);
+  if (p.expiration !== undefined) out.push(["expiration", p.expiration]);
+  if (p.messageId !== undefined) out.push(["amqp-message-id", p.messageId]);
+  if (p.timestamp !== undefined) out.push(["timestamp", String(p.timestamp)]);
+  if (p.type !== undefined) out.push(["type", p.type]);
+  if (p.userId !== undefined) out.push(["user-id", p.userId]);
+  if (p.appId !== undefined) out.push(["app-id", p.appId]);
+  const t = p.headers;
+  if (t !== undefined) {
+    for (const k in t) {
+      if (FRAME_HEADERS.has(k)) continue;
+      const s = headerText(t[k]!);
+      if (s !== null) out.push([k, s]);
+    }
+  }
+}
+
+/** Queue arguments RabbitMQ reads as integers when they come in as STOMP header text. */
+const INTEGER_ARGS = new Set([
+  "x-message-ttl", "x-expires", "x-max-length", "x-max-length-bytes", "x-max-priority", "x-delivery-limit",
+]);
+
+/** `x-` headers on SUBSCRIBE become queue arguments (x-queue-name names the queue instead). */
+export function queueArguments(h: StompHeaders): FieldTable {
+  const args: FieldTable = {};
+  for (const k in h) {
+    if (!k.startsWith("x-") || k === "x-queue-name") continue;
+    const v = h[k]!;
+    const n = intHeader(v);
+    args[k] = INTEGER_ARGS.has(k) && n !== undefined ? n : v;
+  }
+  return args;
+}
+
+export type { HeaderList };

@@ -1,0 +1,115 @@
+import { createServer as createTcpServer, type Server, type Socket } from "node:net";
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { WebSocketServer } from "ws";
+import type { Broker } from "../../src/core/index.js";
+import type { Logger } from "../../src/server/logger.js";
+import { StompConnection, type StompConnectionOptions } from "./connection.js";
+import { DEFAULT_PARSER_LIMITS } from "./frame-parser.js";
+import { TcpTransport, type StompTransport, WebSocketTransport } from "./transport.js";
+
+export type StompServerOptions = StompConnectionOptions;
+
+export function defaultStompOptions(broker: Broker, o: Partial<StompServerOptions> = {}): StompServerOptions {
+  return {
+    limits: o.limits ?? DEFAULT_PARSER_LIMITS,
+    defaultUser: o.defaultUser ?? "guest",
+    defaultPass: o.defaultPass ?? "guest",
+    defaultVhost: o.defaultVhost ?? broker.defaultVhost,
+  };
+}
+
+/** Web-STOMP's subprotocols (RabbitMQ's web-stomp accepts these; a client offering none still gets in). */
+const SUBPROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp", "stomp"];
+
+/** Connections of one listener, TCP or WebSocket alike. */
+abstract class StompListener {
+  protected readonly connections = new Set<StompConnection>();
+
+  constructor(
+    protected readonly broker: Broker,
+    protected readonly log: Logger,
+    protected readonly options: StompServerOptions,
+  ) {}
+
+  protected accept(transport: StompTransport): void {
+    const conn = new StompConnection(transport, this.broker, this.options, this.log, (c) => this.connections.delete(c));
+    this.connections.add(conn);
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  protected bind(server: Server | HttpServer, port: number, host?: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ port, host }, () => {
+        server.off("error", reject);
+        const addr = server.address();
+        resolve(typeof addr === "object" && addr ? addr.port : port);
+      });
+    });
+  }
+}
+
+/** Accepts STOMP over TCP (RabbitMQ's port 61613). */
+export class StompServer extends StompListener {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(broker: Broker, log: Logger, options: StompServerOptions) {
+    super(broker, log, options);
+    this.server = createTcpServer((socket) => {
+      this.sockets.add(socket);
+      socket.once("close", () => this.sockets.delete(socket));
+      this.accept(new TcpTransport(socket));
+    });
+  }
+
+  listen(port: number, host?: string): Promise<number> {
+    return this.bind(this.server, port, host);
+  }
+
+  /** Stops accepting, tells clients with an ERROR, then drops what is left. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const c of this.connections) c.forceClose();
+    await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+}
+
+/** Accepts STOMP over WebSocket on path /ws (RabbitMQ's web-stomp, port 15674). */
+export class WebStompServer extends StompListener {
+  private readonly http: HttpServer;
+  private readonly wss: WebSocketServer;
+
+  constructor(broker: Broker, log: Logger, options: StompServerOptions, path = "/ws") {
+    super(broker, log, options);
+    this.http = createHttpServer((_req, res) => {
+      res.writeHead(404).end();
+    });
+    this.wss = new WebSocketServer({
+      server: this.http,
+      path,
+      handleProtocols: (offered) => SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
+    });
+    this.wss.on("connection", (ws, req) => {
+      this.accept(new WebSocketTransport(ws, req.socket.remoteAddress, req.socket.remotePort));
+    });
+  }
+
+  listen(port: number, host?: string): Promise<number> {
+    return this.bind(this.http, port, host);
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.connections) c.forceClose();
+    await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));
+    for (const ws of this.wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+}

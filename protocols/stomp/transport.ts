@@ -1,0 +1,152 @@
+import type { Socket } from "node:net";
+import { isUtf8 } from "node:buffer";
+import type { WebSocket } from "ws";
+
+/** Bytes buffered beyond which this connection's subscriptions lose credit until the peer drains. */
+const HIGH_WATER = 1 << 20;
+
+/**
+ * What a STOMP connection reads from and writes to: a TCP socket or a WebSocket, so both feed the
+ * same connection code. The transport alone touches the socket.
+ */
+export interface StompTransport {
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  /** Queues a frame; frames of one event-loop turn go out together where the transport can. */
+  write(frame: Buffer): void;
+  readonly backedUp: boolean;
+  /** Milliseconds since the epoch of the last write, for heart-beats. */
+  readonly lastWrite: number;
+  /** Flushes what is pending, then closes. */
+  end(): void;
+  destroy(): void;
+  start(handlers: TransportHandlers): void;
+}
+
+export interface TransportHandlers {
+  data(chunk: Buffer): void;
+  close(): void;
+  drain(): void;
+}
+
+/** TCP: frames of one turn are written in one syscall (nats-server's deferred flush). */
+export class TcpTransport implements StompTransport {
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+  private scheduled = false;
+  private closed = false;
+  lastWrite = Date.now();
+  private readonly flushBound = () => this.flush();
+
+  constructor(private readonly socket: Socket) {
+    socket.setNoDelay(true);
+  }
+
+  get remoteAddress() {
+    return this.socket.remoteAddress;
+  }
+  get remotePort() {
+    return this.socket.remotePort;
+  }
+
+  start(h: TransportHandlers): void {
+    this.socket.on("data", h.data);
+    this.socket.on("error", () => undefined);
+    this.socket.on("close", h.close);
+    this.socket.on("drain", () => {
+      if (!this.closed) h.drain();
+    });
+  }
+
+  write(frame: Buffer): void {
+    if (this.closed) return;
+    this.chunks.push(frame);
+    this.bytes += frame.length;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(this.flushBound);
+    }
+  }
+
+  get backedUp(): boolean {
+    return this.socket.writableLength + this.bytes > HIGH_WATER;
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.bytes === 0 || this.closed) return;
+    const out = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.bytes);
+    this.chunks = [];
+    this.bytes = 0;
+    this.lastWrite = Date.now();
+    this.socket.write(out);
+  }
+
+  end(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.socket.end();
+    // a peer that never reads must not keep the socket open
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  destroy(): void {
+    this.closed = true;
+    this.chunks = [];
+    this.bytes = 0;
+    if (!this.socket.destroyed) this.socket.destroy();
+  }
+}
+
+/**
+ * STOMP over WebSocket (RabbitMQ's web-stomp): one WebSocket message per frame, text when the
+ * frame is UTF-8 (as browsers' stomp clients expect), binary otherwise.
+ */
+export class WebSocketTransport implements StompTransport {
+  private closed = false;
+  lastWrite = Date.now();
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly remoteAddress: string | undefined,
+    readonly remotePort: number | undefined,
+  ) {}
+
+  start(h: TransportHandlers): void {
+    this.ws.on("message", (data: Buffer | ArrayBuffer | Buffer[]) => {
+      if (Buffer.isBuffer(data)) h.data(data);
+      else if (Array.isArray(data)) h.data(Buffer.concat(data));
+      else h.data(Buffer.from(data));
+    });
+    this.ws.on("error", () => undefined);
+    this.ws.on("close", h.close);
+    // ws has no drain event of its own: its socket's is the one that matters
+    const raw = (this.ws as unknown as { _socket?: Socket })._socket;
+    raw?.on("drain", () => {
+      if (!this.closed) h.drain();
+    });
+  }
+
+  write(frame: Buffer): void {
+    if (this.closed) return;
+    this.lastWrite = Date.now();
+    this.ws.send(frame, { binary: !isUtf8(frame) });
+  }
+
+  get backedUp(): boolean {
+    return this.ws.bufferedAmount > HIGH_WATER;
+  }
+
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ws.close(1000);
+    setTimeout(() => this.ws.terminate(), 1000).unref();
+  }
+
+  destroy(): void {
+    this.closed = true;
+    this.ws.terminate();
+  }
+}
