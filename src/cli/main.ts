@@ -14,8 +14,10 @@ const portOrOff = (value: string): number | false => (value === "off" ? false : 
 
 const program = new Command()
   .name("warren")
-  .description("Warren: a message broker speaking AMQP 0-9-1 (MQTT and STOMP to come), RabbitMQ-compatible")
+  .description("Warren: a message broker speaking AMQP 0-9-1 and MQTT (STOMP to come), RabbitMQ-compatible")
   .option("--amqp-port <port>", "AMQP 0-9-1 port, or off", portOrOff, 5672)
+  .option("--mqtt-port <port>", "MQTT port, or off", portOrOff, 1883)
+  .option("--web-mqtt-port <port>", "MQTT over WebSocket port (path /ws), or off", portOrOff, 15675)
   .option("--host <address>", "address to listen on", "0.0.0.0")
   .option("--data-dir <dir>", "where durable state is kept", "./data")
   .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info")
@@ -28,7 +30,7 @@ const program = new Command()
     process.env.WARREN_LOOPBACK_USERS ?? "guest",
   )
   .action(async (opts: {
-    amqpPort: number | false; host: string; dataDir: string; logLevel: LogLevel; heartbeat?: number;
+    amqpPort: number | false; mqttPort: number | false; webMqttPort: number | false; host: string; dataDir: string; logLevel: LogLevel; heartbeat?: number;
     defaultUser: string; defaultPass: string; loopbackUsers: string;
   }) => {
     const started = process.hrtime.bigint();
@@ -36,6 +38,8 @@ const program = new Command()
       dataDir: opts.dataDir,
       host: opts.host,
       amqp: opts.amqpPort === false ? false : { port: opts.amqpPort },
+      mqtt: opts.mqttPort === false ? false : { port: opts.mqttPort },
+      webMqtt: opts.webMqttPort === false ? false : { port: opts.webMqttPort },
       logLevel: opts.logLevel,
       defaultUser: opts.defaultUser,
       defaultPass: opts.defaultPass,

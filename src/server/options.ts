@@ -3,12 +3,30 @@ import * as z from "zod/mini";
 
 const port = z.number().check(z.int(), z.minimum(0), z.maximum(65535));
 const listener = z.union([z.literal(false), z.object({ port, host: z.optional(z.string()) })]);
+const mqttListener = z.union([
+  z.literal(false),
+  z.object({
+    port,
+    host: z.optional(z.string()),
+    /** Largest MQTT packet accepted, in bytes. */
+    maxPacketSize: z.optional(z.number().check(z.int(), z.minimum(64), z.maximum(268435455))),
+    /** Clients without a username log in as the MQTT default user (RabbitMQ's mqtt.allow_anonymous). */
+    allowAnonymous: z.optional(z.boolean()),
+    defaultUser: z.optional(z.string()),
+    defaultPass: z.optional(z.string()),
+    /** Vhost for MQTT usernames without a `vhost:` prefix. */
+    vhost: z.optional(z.string()),
+  }),
+]);
 
 /** What startBroker and the CLI accept; validated at the edge so mistakes name the option. */
 export const brokerOptionsSchema = z.object({
   /** Where durable state lives; omitted: a fresh temporary directory removed on close. */
   dataDir: z.optional(z.string()),
   amqp: z.optional(listener),
+  mqtt: z.optional(mqttListener),
+  /** MQTT over WebSocket on path /ws; shares the MQTT settings above. */
+  webMqtt: z.optional(listener),
   /** Address listeners bind to when one does not say; default all interfaces. */
   host: z.optional(z.string()),
   logLevel: z.optional(z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])),
@@ -27,6 +45,8 @@ export type BrokerOptions = z.input<typeof brokerOptionsSchema>;
 /** RabbitMQ's default ports, which Warren keeps so clients need no change. */
 export const DEFAULT_PORTS = {
   amqp: 5672,
+  mqtt: 1883,
+  webMqtt: 15675,
 } as const;
 
 export function parseOptions(input: BrokerOptions): z.output<typeof brokerOptionsSchema> {
