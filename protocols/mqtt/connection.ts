@@ -111,6 +111,12 @@ export class MqttConnection implements SessionLink {
 
   private onPacket(p: Packet): void {
     if (this.state === "closed") return;
+    // a packet that arrived whole in one read is only seen here; a partial one in onData
+    if ((p.length ?? 0) > this.server.options.maxPacketSize) {
+      this.log.info({ size: p.length }, "packet larger than the maximum packet size; closing");
+      this.disconnect(REASON.PACKET_TOO_LARGE);
+      return;
+    }
     if (this.state === "connect") {
       if (p.cmd !== "connect") {
         // [MQTT-3.1.0-1]: the first packet must be CONNECT
