@@ -1,6 +1,7 @@
 // MQTT 3.1.1 scenarios with mqtt.js that hold for RabbitMQ 3.10's MQTT plugin and for Warren.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
+import { connect as tcpConnect } from "node:net";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import amqp from "amqplib";
 import { type MqttBrokerUnderTest, useMqttBroker } from "./target.js";
@@ -111,6 +112,28 @@ describe("MQTT conformance", () => {
     expect(second.connected).toBe(true);
     await second.endAsync();
     first.end(true);
+  });
+});
+
+describe("MQTT raw protocol", () => {
+  /** Writes bytes on a fresh connection and collects everything the broker sends until it closes. */
+  const exchange = (bytes: string) =>
+    new Promise<string>((resolve, reject) => {
+      const u = new URL(target.mqttUrl);
+      const s = tcpConnect(Number(u.port || 1883), u.hostname, () => s.write(Buffer.from(bytes.replace(/\s+/g, ""), "hex")));
+      let got = Buffer.alloc(0);
+      s.on("data", (d: Buffer) => (got = Buffer.concat([got, d])));
+      s.once("close", () => resolve(got.toString("hex")));
+      s.once("error", reject);
+    });
+
+  it("refuses an empty client id with clean session 0 with CONNACK 0x02 [MQTT-3.1.3-8]", async () => {
+    // CONNECT "MQTT" level 4, flags 0, keep-alive 0, zero-length client id
+    expect(await exchange("10 0c 0004 4d515454 04 00 0000 0000")).toBe("20020002");
+  });
+
+  it("closes a connection whose first packet is not CONNECT without a reply [MQTT-3.1.0-1]", async () => {
+    expect(await exchange("30 05 0003 616263 78")).toBe("");
   });
 });
 
