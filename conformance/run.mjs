@@ -11,6 +11,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const args = process.argv.slice(2);
 const rest = [];
 let amqp = process.env.WARREN_CONFORMANCE_AMQP;
+let mqtt = process.env.WARREN_CONFORMANCE_MQTT;
 
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
@@ -22,8 +23,16 @@ for (let i = 0; i < args.length; i++) {
     }
   } else if (a.startsWith("--amqp=")) {
     amqp = a.slice("--amqp=".length);
+  } else if (a === "--mqtt") {
+    mqtt = args[++i];
+    if (!mqtt) {
+      console.error("--mqtt needs a URL, e.g. --mqtt mqtt://guest:guest@127.0.0.1:1883");
+      process.exit(2);
+    }
+  } else if (a.startsWith("--mqtt=")) {
+    mqtt = a.slice("--mqtt=".length);
   } else if (a === "-h" || a === "--help") {
-    console.log("usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [vitest args...]");
+    console.log("usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--mqtt mqtt://user:pass@host:port] [vitest args...]");
     process.exit(0);
   } else {
     rest.push(a);
@@ -44,6 +53,17 @@ if (amqp) {
 } else {
   delete env.WARREN_CONFORMANCE_AMQP;
   console.log("conformance: no --amqp given, each file starts an embedded Warren");
+}
+
+if (mqtt) {
+  if (!mqtt.startsWith("mqtt://")) {
+    console.error(`--mqtt: not an mqtt:// URL: ${mqtt}`);
+    process.exit(2);
+  }
+  env.WARREN_CONFORMANCE_MQTT = mqtt;
+  console.log(`conformance: MQTT scenarios against ${mqtt.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")}`);
+} else {
+  delete env.WARREN_CONFORMANCE_MQTT;
 }
 
 const child = spawn("npx", ["vitest", "run", "--config", "conformance/vitest.config.ts", ...rest], {
