@@ -44,6 +44,9 @@ export class MqttConnection implements SessionLink {
   receiveMaximum: number;
   /** The client's maximum packet size (v5): larger publishes to it are dropped [MQTT-3.1.2-25]. */
   private clientMaxPacket = Infinity;
+  /** Topic aliases towards the client (v5): at most its topic alias maximum, first come first served. */
+  private clientAliasMax = 0;
+  private readonly outboundAliases = new Map<string, number>();
   private keepAliveMs = 0;
   private keepAliveTimer: NodeJS.Timeout | null = null;
   private lastRead = Date.now();
@@ -241,6 +244,7 @@ export class MqttConnection implements SessionLink {
     if (version === 5) {
       if (props.receiveMaximum !== undefined) this.receiveMaximum = props.receiveMaximum;
       if (props.maximumPacketSize !== undefined) this.clientMaxPacket = props.maximumPacketSize;
+      if (props.topicAliasMaximum !== undefined) this.clientAliasMax = props.topicAliasMaximum;
       this.sessionExpiry = props.sessionExpiryInterval ?? 0;
     }
     const persistent = version === 5 ? this.sessionExpiry > 0 : !clean;
@@ -529,12 +533,31 @@ export class MqttConnection implements SessionLink {
   }
 
   sendPublish(packet: IPublishPacket): void {
+    if (this.clientAliasMax > 0) this.aliasTopic(packet);
     const bytes = mqttPacket.generate(packet, { protocolVersion: this.protocolVersion as 3 | 4 | 5 });
     if (bytes.length > this.clientMaxPacket) {
       this.log.debug({ size: bytes.length }, "publish larger than the client's maximum packet size; dropped");
       return;
     }
     this.writer.write(bytes);
+  }
+
+  /**
+   * MQTT 5 §3.3.2.3.4: the first publish on a topic carries the topic and a new alias, later ones
+   * only the alias. Aliases are never reassigned, so once the client's maximum is used up the
+   * remaining topics go out in full.
+   */
+  private aliasTopic(packet: IPublishPacket): void {
+    const known = this.outboundAliases.get(packet.topic);
+    if (known !== undefined) {
+      packet.properties = { ...packet.properties, topicAlias: known };
+      packet.topic = "";
+      return;
+    }
+    if (this.outboundAliases.size >= this.clientAliasMax) return;
+    const alias = this.outboundAliases.size + 1;
+    this.outboundAliases.set(packet.topic, alias);
+    packet.properties = { ...packet.properties, topicAlias: alias };
   }
 
   sendPubrel(packetId: number): void {
