@@ -20,6 +20,8 @@ import { PacketWriter } from "./writer.js";
 
 /** MQTT 3.1 limits client identifiers to 23 characters (3.1 §3.1); 3.1.1 and 5 lift it. */
 const V31_MAX_CLIENT_ID = 23;
+/** RabbitMQ's mqtt.max_packet_size_unauthenticated: a CONNECT is never bigger than this. */
+const MAX_PACKET_UNAUTHENTICATED = 65536;
 /** v5 session expiry 0xFFFFFFFF: never expires (MQTT 5 §3.1.2.11.2). */
 const NEVER = 0xffffffff;
 
@@ -87,14 +89,22 @@ export class MqttConnection implements SessionLink {
       this.parser.parse(chunk);
       // the remaining length is known as soon as the fixed header is in: refuse before buffering it
       const pending = (this.parser as unknown as { packet: { length: number } }).packet.length;
-      if ((this.state as State) !== "closed" && pending > this.server.options.maxPacketSize) {
-        this.log.info({ size: pending }, "packet larger than the maximum packet size; closing");
-        this.disconnect(REASON.PACKET_TOO_LARGE);
-      }
+      if ((this.state as State) !== "closed" && pending > this.packetLimit) this.tooLarge(pending);
     } catch (err) {
       this.log.error({ err }, "internal error handling an MQTT packet");
       this.disconnect(REASON.UNSPECIFIED);
     }
+  }
+
+  /** Until CONNECT is accepted only small packets are taken (RabbitMQ's max_packet_size_unauthenticated). */
+  private get packetLimit(): number {
+    const max = this.server.options.maxPacketSize;
+    return this.state === "connect" ? Math.min(max, MAX_PACKET_UNAUTHENTICATED) : max;
+  }
+
+  private tooLarge(size: number): void {
+    this.log.info({ size, limit: this.packetLimit }, "packet larger than the maximum packet size; closing");
+    this.disconnect(REASON.PACKET_TOO_LARGE);
   }
 
   private malformed(why: string): void {
@@ -115,11 +125,7 @@ export class MqttConnection implements SessionLink {
   private onPacket(p: Packet): void {
     if (this.state === "closed") return;
     // a packet that arrived whole in one read is only seen here; a partial one in onData
-    if ((p.length ?? 0) > this.server.options.maxPacketSize) {
-      this.log.info({ size: p.length }, "packet larger than the maximum packet size; closing");
-      this.disconnect(REASON.PACKET_TOO_LARGE);
-      return;
-    }
+    if ((p.length ?? 0) > this.packetLimit) return this.tooLarge(p.length ?? 0);
     if (this.state === "connect") {
       if (p.cmd !== "connect") {
         // [MQTT-3.1.0-1]: the first packet must be CONNECT
@@ -454,8 +460,9 @@ export class MqttConnection implements SessionLink {
   takenOver(): void {
     this.log.info("session taken over by a new connection");
     this.disconnect(REASON.SESSION_TAKEN_OVER);
-    // run the teardown now, so the new connection finds the session free
-    this.teardown();
+    // run the teardown now, so the new connection finds the session free; the stream is left to
+    // finish writing the DISCONNECT (close() destroys it later if the peer lingers)
+    this.teardown(false);
   }
 
   serverShutdown(): void {
@@ -479,12 +486,14 @@ export class MqttConnection implements SessionLink {
 
   private tornDown = false;
 
-  private teardown(): void {
+  private teardown(destroyStream = true): void {
     if (this.tornDown) return;
     this.tornDown = true;
     this.state = "closed";
-    this.writer.discard();
-    if (!this.stream.destroyed) this.stream.destroy();
+    if (destroyStream) {
+      this.writer.discard();
+      if (!this.stream.destroyed) this.stream.destroy();
+    }
     if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
     const session = this.session;
     if (session) {

@@ -100,6 +100,8 @@ export class MqttServer {
     const server = this.server;
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     for (const c of [...this.connections]) c.serverShutdown();
+    // a moment for the DISCONNECTs to leave before the sockets go
+    await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));
     for (const t of this.pendingWills.values()) clearTimeout(t);
     this.pendingWills.clear();
     for (const s of this.sessions.values()) if (s.expiryTimer) clearTimeout(s.expiryTimer);

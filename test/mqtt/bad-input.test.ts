@@ -9,6 +9,12 @@ beforeAll(async () => {
 });
 afterAll(() => broker.close());
 
+const queueCount = () => {
+  const v = broker.core.vhost("/");
+  if (!("queues" in v)) throw new Error("no vhost");
+  return v.queues.size;
+};
+
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
 
 /** CONNECT "MQTT" at the given level, clean session, keep-alive 0, client id "x". */
@@ -67,6 +73,14 @@ describe("MQTT bad input", () => {
     await c.closed;
   });
 
+  it("closes a connection whose CONNECT is larger than 64 KiB before reading it", async () => {
+    const c = await RawClient.open(broker.ports.mqtt!);
+    // CONNECT announcing 100000 bytes (varint a0 8d 06)
+    c.write(hex("10 a08d06 0004 4d515454 04 02"));
+    await c.closed;
+    expect(c.buffered).toHaveLength(0);
+  });
+
   it("disconnects a v5 client sending a malformed packet with 0x81", async () => {
     const [c] = await RawClient.connected(broker.ports.mqtt!, { protocolVersion: 5, clientId: "malformed" });
     // PUBREL must carry flags 0b0010 [MQTT-3.6.1-1]
@@ -85,6 +99,7 @@ describe("MQTT bad input", () => {
     const sub = await connectClient(broker, { clientId: "fuzz-witness" });
     await sub.subscribeAsync("fuzz/ok", { qos: 1 });
     const baseline = broker.connectionCount();
+    const queuesBefore = queueCount();
     let n = 0;
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 300 }), async (bytes) => {
@@ -95,6 +110,8 @@ describe("MQTT bad input", () => {
       { numRuns: 150 },
     );
     await vi.waitFor(() => expect(broker.connectionCount()).toBe(baseline), { timeout: 5000 });
+    // nothing left behind: fuzzed clean sessions took their queues with them
+    expect(queueCount()).toBe(queuesBefore);
     const got = nextMessages(sub, 1);
     const pub = await connectClient(broker, { clientId: "fuzz-pub" });
     await pub.publishAsync("fuzz/ok", "still here", { qos: 1 });
