@@ -73,14 +73,6 @@ describe("MQTT bad input", () => {
     await c.closed;
   });
 
-  it("closes a connection whose CONNECT is larger than 64 KiB before reading it", async () => {
-    const c = await RawClient.open(broker.ports.mqtt!);
-    // CONNECT announcing 100000 bytes (varint a0 8d 06)
-    c.write(hex("10 a08d06 0004 4d515454 04 02"));
-    await c.closed;
-    expect(c.buffered).toHaveLength(0);
-  });
-
   it("disconnects a v5 client sending a malformed packet with 0x81", async () => {
     const [c] = await RawClient.connected(broker.ports.mqtt!, { protocolVersion: 5, clientId: "malformed" });
     // PUBREL must carry flags 0b0010 [MQTT-3.6.1-1]

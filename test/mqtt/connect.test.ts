@@ -110,6 +110,14 @@ describe("MQTT CONNECT", () => {
     second.close();
   });
 
+  it("closes a connection whose CONNECT is larger than 64 KiB before reading it", async () => {
+    const c = await RawClient.open(broker.ports.mqtt!);
+    // CONNECT announcing 100000 bytes (varint a0 8d 06)
+    c.write(Buffer.from("10a08d0600044d5154540402", "hex"));
+    await c.closed;
+    expect(c.buffered).toHaveLength(0);
+  });
+
   it("refuses anonymous clients when anonymous login is off", async () => {
     const b = await startMqttBroker({ mqtt: { port: 0, allowAnonymous: false }, amqp: false, webMqtt: false });
     try {
