@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import mqtt from "mqtt";
 import type { IPublishPacket } from "mqtt-packet";
 import type { RunningBroker } from "warren";
 import { connectClient, nextMessages, RawClient, startMqttBroker } from "./helpers.js";
@@ -124,6 +125,20 @@ describe("MQTT session lifecycle", () => {
     await Promise.all([watcher.endAsync(), again.endAsync(), pub.endAsync()]);
     back.end(true);
     late.end(true);
+  });
+
+  it("does not deliver a queued message whose expiry interval passed while the client was away", async () => {
+    const first = await connectClient(broker, { ...v5, clientId: "exq", clean: false, properties: { sessionExpiryInterval: 60 } });
+    await first.subscribeAsync("exq/t", { qos: 1 });
+    await first.endAsync();
+    const pub = await connectClient(broker, { ...v5, clientId: "exq-pub" });
+    await pub.publishAsync("exq/t", "short-lived", { qos: 1, properties: { messageExpiryInterval: 1 } });
+    await pub.publishAsync("exq/t", "lasting", { qos: 1 });
+    await new Promise((r) => setTimeout(r, 1100)); // the subject here is time passing, not synchronisation
+    const again = mqtt.connect(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { ...v5, clientId: "exq", clean: false, reconnectPeriod: 0, properties: { sessionExpiryInterval: 0 } });
+    const got = nextMessages(again, 1);
+    expect((await got)[0]!.payload).toBe("lasting");
+    await Promise.all([again.endAsync(), pub.endAsync()]);
   });
 
   it("keeps retained messages per vhost", async () => {
