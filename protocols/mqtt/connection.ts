@@ -195,6 +195,10 @@ export class MqttConnection implements SessionLink {
       return this.refuse(CONNACK_V3.UNACCEPTABLE_PROTOCOL, REASON.UNSUPPORTED_PROTOCOL_VERSION, "protocol name does not match level");
     }
     const props = p.properties ?? {};
+    if (props.authenticationMethod !== undefined) {
+      // v5 enhanced authentication (AUTH exchanges, MQTT 5 §4.12) is not offered
+      return this.refuse(CONNACK_V3.NOT_AUTHORIZED, REASON.BAD_AUTHENTICATION_METHOD, "enhanced authentication not supported");
+    }
     const clean = p.clean !== false;
     let clientId = p.clientId;
     let assigned = false;
@@ -541,14 +545,17 @@ export class MqttConnection implements SessionLink {
     this.writer.write(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion as 3 | 4 | 5 }));
   }
 
-  sendPublish(packet: IPublishPacket): void {
-    if (this.clientAliasMax > 0) this.aliasTopic(packet);
+  sendPublish(packet: IPublishPacket): boolean {
+    const newAlias = this.clientAliasMax > 0 ? this.aliasTopic(packet) : null;
     const bytes = mqttPacket.generate(packet, { protocolVersion: this.protocolVersion as 3 | 4 | 5 });
     if (bytes.length > this.clientMaxPacket) {
       this.log.debug({ size: bytes.length }, "publish larger than the client's maximum packet size; dropped");
-      return;
+      // the client never saw that alias: take it back (it was the latest one handed out)
+      if (newAlias !== null) this.outboundAliases.delete(newAlias);
+      return false;
     }
     this.writer.write(bytes);
+    return true;
   }
 
   /**
@@ -556,17 +563,19 @@ export class MqttConnection implements SessionLink {
    * only the alias. Aliases are never reassigned, so once the client's maximum is used up the
    * remaining topics go out in full.
    */
-  private aliasTopic(packet: IPublishPacket): void {
-    const known = this.outboundAliases.get(packet.topic);
+  private aliasTopic(packet: IPublishPacket): string | null {
+    const topic = packet.topic;
+    const known = this.outboundAliases.get(topic);
     if (known !== undefined) {
       packet.properties = { ...packet.properties, topicAlias: known };
       packet.topic = "";
-      return;
+      return null;
     }
-    if (this.outboundAliases.size >= this.clientAliasMax) return;
+    if (this.outboundAliases.size >= this.clientAliasMax) return null;
     const alias = this.outboundAliases.size + 1;
-    this.outboundAliases.set(packet.topic, alias);
+    this.outboundAliases.set(topic, alias);
     packet.properties = { ...packet.properties, topicAlias: alias };
+    return topic;
   }
 
   sendPubrel(packetId: number): void {

@@ -32,7 +32,8 @@ export interface SessionLink {
   /** The client's receive maximum: QoS 1/2 publishes it will accept unacknowledged. */
   readonly receiveMaximum: number;
   readonly backedUp: boolean;
-  sendPublish(packet: IPublishPacket): void;
+  /** False when the packet was not sent (larger than the client's maximum packet size). */
+  sendPublish(packet: IPublishPacket): boolean;
   sendPubrel(packetId: number): void;
 }
 
@@ -323,8 +324,10 @@ export class MqttSession {
     packet.messageId = id;
     packet.dup = dup;
     this.outbound.set(id, { qos, entry, queue, released: false });
-    link.sendPublish(packet);
-    return true;
+    if (link.sendPublish(packet)) return true;
+    // dropped for the client's maximum packet size [MQTT-3.1.2-25]: settled as if acknowledged
+    this.outbound.delete(id);
+    return false;
   }
 
   private allocatePacketId(): number {

@@ -121,6 +121,27 @@ describe("MQTT 5 features", () => {
     await sub.endAsync();
   });
 
+  it("drops publishes larger than the client's maximum packet size", async () => {
+    const [raw] = await RawClient.connected(broker.ports.mqtt!, { ...v5, clientId: "small", properties: { maximumPacketSize: 100, receiveMaximum: 1, topicAliasMaximum: 4 } });
+    raw.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "small/t", qos: 1 }] });
+    expect((await raw.next()).cmd).toBe("suback");
+    const pub = await connectClient(broker, { ...v5, clientId: "small-pub" });
+    await pub.publishAsync("small/t", "x".repeat(500), { qos: 1 });
+    await pub.publishAsync("small/t", "fits", { qos: 1 });
+    // the dropped one neither holds the only in-flight slot nor spent a topic alias
+    const p = (await raw.next()) as IPublishPacket;
+    expect(p.payload.toString()).toBe("fits");
+    expect(p.topic).toBe("small/t");
+    raw.close();
+    await pub.endAsync();
+  });
+
+  it("refuses enhanced authentication with CONNACK 0x8C", async () => {
+    const [raw, ack] = await RawClient.connected(broker.ports.mqtt!, { ...v5, clientId: "scram", properties: { authenticationMethod: "SCRAM-SHA-1" } });
+    expect(ack.reasonCode).toBe(0x8c);
+    await raw.closed;
+  });
+
   it("answers UNSUBSCRIBE of an unknown filter with 0x11", async () => {
     const [raw] = await RawClient.connected(broker.ports.mqtt!, { ...v5, clientId: "unsub5" });
     raw.send({ cmd: "unsubscribe", messageId: 3, unsubscriptions: ["never/subscribed"] });
