@@ -83,6 +83,8 @@ export class MqttSession {
   /** QoS 2 packet ids received and routed, waiting for PUBREL: no duplicate delivery [MQTT-4.3.3-2]. */
   readonly inboundQos2 = new Set<number>();
   private nextPacketId = 1;
+  /** Retained messages for new subscriptions not yet sent (no room in the in-flight window). */
+  private pendingRetained: { m: Message; topic: string; qos: QoS; ids: number[] | undefined }[] = [];
   /** Whether some subscription needs per-message filter matching (v5 options). */
   private needsMatch = false;
   link: SessionLink | null = null;
@@ -129,6 +131,7 @@ export class MqttSession {
     }
     for (const c of this.sharedConsumers.values()) c.subscription.cancel();
     this.sharedConsumers.clear();
+    this.pendingRetained = [];
     this.link = null;
   }
 
@@ -260,6 +263,7 @@ export class MqttSession {
 
   /** Credit came back (an ack, a drained socket): let the queues dispatch again. */
   resume(): void {
+    if (this.pendingRetained.length > 0) this.drainRetained();
     for (let q = 0; q < 3; q++) this.consumers[q]?.subscription.resume();
     for (const c of this.sharedConsumers.values()) c.subscription.resume();
   }
@@ -297,8 +301,22 @@ export class MqttSession {
   sendRetained(filter: string, options: SubscriptionOptions): void {
     for (const [topic, m] of this.retained.matching(this.vhost.name, filter)) {
       const qos = Math.min(publishedQos(m, options.qos), options.qos) as QoS;
-      this.send(m, topic, qos, true, false, options.id !== undefined ? [options.id] : undefined, null, null);
+      this.pendingRetained.push({ m, topic, qos, ids: options.id !== undefined ? [options.id] : undefined });
     }
+    this.drainRetained();
+  }
+
+  /** Retained QoS 1/2 messages wait for room in the client's receive maximum like queued ones. */
+  private drainRetained(): void {
+    const pending = this.pendingRetained;
+    let i = 0;
+    while (i < pending.length && this.link !== null) {
+      const r = pending[i]!;
+      if (r.qos > 0 && !this.hasCredit(r.qos)) break;
+      this.send(r.m, r.topic, r.qos, true, false, r.ids, null, null);
+      i++;
+    }
+    if (i > 0) pending.splice(0, i);
   }
 
   /** Sends one PUBLISH; false when nothing is left to acknowledge (QoS 0, or expired). */

@@ -124,6 +124,25 @@ describe("MQTT publish and subscribe", () => {
     await pub.endAsync();
   });
 
+  it("sends retained QoS 1 messages within the receive maximum too", async () => {
+    const pub = await connectClient(broker, { clientId: "rw-pub" });
+    for (const t of ["rw/a", "rw/b", "rw/c"]) await pub.publishAsync(t, t, { qos: 1, retain: true });
+    const [raw] = await RawClient.connected(broker.ports.mqtt!, { protocolVersion: 5, clientId: "rw", properties: { receiveMaximum: 1 } });
+    raw.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "rw/#", qos: 1 }] });
+    expect((await raw.next()).cmd).toBe("suback");
+    const first = (await raw.next()) as IPublishPacket;
+    raw.send({ cmd: "pingreq" });
+    expect((await raw.next()).cmd).toBe("pingresp");
+    raw.send({ cmd: "puback", messageId: first.messageId! });
+    const second = (await raw.next()) as IPublishPacket;
+    raw.send({ cmd: "puback", messageId: second.messageId! });
+    const third = (await raw.next()) as IPublishPacket;
+    expect([first, second, third].map((p) => [p.topic, p.retain])).toEqual([["rw/a", true], ["rw/b", true], ["rw/c", true]]);
+    raw.close();
+    for (const t of ["rw/a", "rw/b", "rw/c"]) await pub.publishAsync(t, "", { qos: 1, retain: true });
+    await pub.endAsync();
+  });
+
   it("answers UNSUBSCRIBE and stops delivering", async () => {
     const sub = await connectClient(broker, { clientId: "unsub" });
     await sub.subscribeAsync(["u/a", "u/b"], { qos: 1 });
