@@ -16,6 +16,7 @@ import { CONNACK_V3, REASON } from "./reason-codes.js";
 import type { MqttServer, Peer } from "./server.js";
 import { MqttSession, type SessionLink, type SubscriptionOptions } from "./session.js";
 import { MQTT_EXCHANGE, parseSharedFilter, topicFilterProblem, topicNameProblem } from "./topics.js";
+import { InboundAliases, OutboundAliases } from "./topic-alias.js";
 import { PacketWriter } from "./writer.js";
 
 /** MQTT 3.1 limits client identifiers to 23 characters (3.1 §3.1); 3.1.1 and 5 lift it. */
@@ -46,9 +47,8 @@ export class MqttConnection implements SessionLink {
   receiveMaximum: number;
   /** The client's maximum packet size (v5): larger publishes to it are dropped [MQTT-3.1.2-25]. */
   private clientMaxPacket = Infinity;
-  /** Topic aliases towards the client (v5): at most its topic alias maximum, first come first served. */
-  private clientAliasMax = 0;
-  private readonly outboundAliases = new Map<string, number>();
+  /** Topic aliases towards the client (v5), when it allows them. */
+  private outboundAliases: OutboundAliases | null = null;
   private keepAliveMs = 0;
   private keepAliveTimer: NodeJS.Timeout | null = null;
   private lastRead = Date.now();
@@ -56,7 +56,7 @@ export class MqttConnection implements SessionLink {
   private sessionKey = "";
   private vhost: VirtualHost | null = null;
   private will: Will | null = null;
-  private readonly topicAliases = new Map<number, string>();
+  private readonly inboundAliases: InboundAliases;
   private sessionExpiry = 0;
 
   constructor(
@@ -67,6 +67,7 @@ export class MqttConnection implements SessionLink {
   ) {
     this.client = server.broker.newClient();
     this.receiveMaximum = server.options.receiveMaximum;
+    this.inboundAliases = new InboundAliases(server.options.topicAliasMaximum);
     this.log = server.log.child({ conn: this.client.id, protocol: "mqtt", peer: peer.address });
     this.writer = new PacketWriter(stream, () => this.session?.resume());
     this.parser.on("packet", (p: Packet) => this.onPacket(p));
@@ -254,7 +255,7 @@ export class MqttConnection implements SessionLink {
     if (version === 5) {
       if (props.receiveMaximum !== undefined) this.receiveMaximum = props.receiveMaximum;
       if (props.maximumPacketSize !== undefined) this.clientMaxPacket = props.maximumPacketSize;
-      if (props.topicAliasMaximum !== undefined) this.clientAliasMax = props.topicAliasMaximum;
+      if (props.topicAliasMaximum) this.outboundAliases = new OutboundAliases(props.topicAliasMaximum);
       this.sessionExpiry = props.sessionExpiryInterval ?? 0;
     }
     const persistent = version === 5 ? this.sessionExpiry > 0 : !clean;
@@ -333,22 +334,12 @@ export class MqttConnection implements SessionLink {
     let topic = p.topic;
     const props = p.properties;
     if (props?.topicAlias !== undefined) {
-      const alias = props.topicAlias;
-      // [MQTT-3.3.2-8, MQTT-3.3.2-9]
-      if (alias === 0 || alias > this.server.options.topicAliasMaximum) {
-        this.log.info({ alias }, "topic alias out of range; closing");
-        return this.disconnect(REASON.TOPIC_ALIAS_INVALID);
+      const resolved = this.inboundAliases.resolve(topic, props.topicAlias);
+      if (resolved === "invalid" || resolved === "unknown") {
+        this.log.info({ alias: props.topicAlias, resolved }, "bad topic alias; closing");
+        return this.disconnect(resolved === "invalid" ? REASON.TOPIC_ALIAS_INVALID : REASON.PROTOCOL_ERROR);
       }
-      if (topic === "") {
-        const known = this.topicAliases.get(alias);
-        if (known === undefined) {
-          this.log.info({ alias }, "unknown topic alias; closing");
-          return this.disconnect(REASON.PROTOCOL_ERROR);
-        }
-        topic = known;
-      } else {
-        this.topicAliases.set(alias, topic);
-      }
+      topic = resolved;
     }
     const problem = topicNameProblem(topic);
     if (problem) {
@@ -546,36 +537,16 @@ export class MqttConnection implements SessionLink {
   }
 
   sendPublish(packet: IPublishPacket): boolean {
-    const newAlias = this.clientAliasMax > 0 ? this.aliasTopic(packet) : null;
+    const newAlias = this.outboundAliases?.apply(packet) ?? null;
     const bytes = mqttPacket.generate(packet, { protocolVersion: this.protocolVersion as 3 | 4 | 5 });
     if (bytes.length > this.clientMaxPacket) {
       this.log.debug({ size: bytes.length }, "publish larger than the client's maximum packet size; dropped");
       // the client never saw that alias: take it back (it was the latest one handed out)
-      if (newAlias !== null) this.outboundAliases.delete(newAlias);
+      if (newAlias !== null) this.outboundAliases!.forget(newAlias);
       return false;
     }
     this.writer.write(bytes);
     return true;
-  }
-
-  /**
-   * MQTT 5 §3.3.2.3.4: the first publish on a topic carries the topic and a new alias, later ones
-   * only the alias. Aliases are never reassigned, so once the client's maximum is used up the
-   * remaining topics go out in full.
-   */
-  private aliasTopic(packet: IPublishPacket): string | null {
-    const topic = packet.topic;
-    const known = this.outboundAliases.get(topic);
-    if (known !== undefined) {
-      packet.properties = { ...packet.properties, topicAlias: known };
-      packet.topic = "";
-      return null;
-    }
-    if (this.outboundAliases.size >= this.clientAliasMax) return null;
-    const alias = this.outboundAliases.size + 1;
-    this.outboundAliases.set(topic, alias);
-    packet.properties = { ...packet.properties, topicAlias: alias };
-    return topic;
   }
 
   sendPubrel(packetId: number): void {
