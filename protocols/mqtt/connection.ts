@@ -17,6 +17,7 @@ import type { MqttServer, Peer } from "./server.js";
 import { MqttSession, type SessionLink, type SubscriptionOptions } from "./session.js";
 import { MQTT_EXCHANGE, parseSharedFilter, topicFilterProblem, topicNameProblem } from "./topics.js";
 import { InboundAliases, OutboundAliases } from "./topic-alias.js";
+import { type Will, willFromConnect } from "./will.js";
 import { PacketWriter } from "./writer.js";
 
 /** MQTT 3.1 limits client identifiers to 23 characters (3.1 §3.1); 3.1.1 and 5 lift it. */
@@ -25,15 +26,6 @@ const V31_MAX_CLIENT_ID = 23;
 const MAX_PACKET_UNAUTHENTICATED = 65536;
 /** v5 session expiry 0xFFFFFFFF: never expires (MQTT 5 §3.1.2.11.2). */
 const NEVER = 0xffffffff;
-
-interface Will {
-  topic: string;
-  payload: Buffer;
-  qos: QoS;
-  retain: boolean;
-  properties: IPublishPacket["properties"];
-  delay: number;
-}
 
 type State = "connect" | "open" | "closed";
 
@@ -240,17 +232,9 @@ export class MqttConnection implements SessionLink {
     this.vhost = vhost;
 
     if (p.will) {
-      const problem = topicNameProblem(p.will.topic);
-      if (problem) return this.refuse(CONNACK_V3.UNACCEPTABLE_PROTOCOL, REASON.TOPIC_NAME_INVALID, `will: ${problem}`);
-      const { willDelayInterval, ...willProps } = p.will.properties ?? {};
-      this.will = {
-        topic: p.will.topic,
-        payload: Buffer.isBuffer(p.will.payload) ? p.will.payload : Buffer.from(p.will.payload),
-        qos: (p.will.qos ?? 0) as QoS,
-        retain: !!p.will.retain,
-        properties: version === 5 ? (willProps as IPublishPacket["properties"]) : undefined,
-        delay: willDelayInterval ?? 0,
-      };
+      const will = willFromConnect(p.will, version);
+      if ("problem" in will) return this.refuse(CONNACK_V3.UNACCEPTABLE_PROTOCOL, REASON.TOPIC_NAME_INVALID, `will: ${will.problem}`);
+      this.will = will;
     }
     if (version === 5) {
       if (props.receiveMaximum !== undefined) this.receiveMaximum = props.receiveMaximum;
@@ -265,11 +249,7 @@ export class MqttConnection implements SessionLink {
     this.sessionKey = key;
     this.log = this.log.child({ clientId });
     this.server.live.get(key)?.takenOver();
-    const pendingWill = this.server.pendingWills.get(key);
-    if (pendingWill) {
-      clearTimeout(pendingWill);
-      this.server.pendingWills.delete(key);
-    }
+    this.server.pendingWills.cancel(key);
     let session = this.server.sessions.get(key);
     if (session && clean) {
       // [MQTT-3.1.2-6] / v5 clean start: discard the previous session
@@ -515,19 +495,17 @@ export class MqttConnection implements SessionLink {
   /** [MQTT-3.1.2-8]: the will goes out when the connection ends without DISCONNECT. */
   private publishWill(will: Will, key: string): void {
     const vhost = this.vhost!;
+    const client = this.client;
+    const retained = this.server.retained;
     const go = () => {
-      this.server.pendingWills.delete(key);
-      const m = fromPublish(will.topic, will.payload, will.qos, will.retain, will.properties, this.client, Date.now());
-      if (will.retain) this.server.retained.set(vhost.name, will.topic, m);
+      const m = fromPublish(will.topic, will.payload, will.qos, will.retain, will.properties, client, Date.now());
+      if (will.retain) retained.set(vhost.name, will.topic, m);
       vhost.publish(MQTT_EXCHANGE, m.routingKey, m);
     };
-    // v5 will delay: sent later unless the client reconnects first (MQTT 5 §3.1.3.2.2)
+    // v5 will delay: sent later unless the client reconnects first, at the latest when the session ends
     const delay = Math.min(will.delay, this.session?.persistent ? this.sessionExpiry : 0);
-    if (delay > 0) {
-      const t = setTimeout(go, delay * 1000);
-      t.unref();
-      this.server.pendingWills.set(key, t);
-    } else go();
+    if (delay > 0) this.server.pendingWills.schedule(key, delay, go);
+    else go();
   }
 
   // ---- writing --------------------------------------------------------------------------

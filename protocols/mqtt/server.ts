@@ -5,6 +5,7 @@ import type { Logger } from "../../src/server/logger.js";
 import { MqttConnection } from "./connection.js";
 import { RetainedStore } from "./retained.js";
 import type { MqttSession } from "./session.js";
+import { PendingWills } from "./will.js";
 
 export interface MqttOptions {
   /** Largest packet accepted from a client, in bytes (MQTT's own limit is 268435455). */
@@ -54,7 +55,7 @@ export class MqttServer {
   /** Live connections by session key, for takeover [MQTT-3.1.4-3]. */
   readonly live = new Map<string, MqttConnection>();
   /** v5 wills waiting for their delay interval, by session key. */
-  readonly pendingWills = new Map<string, NodeJS.Timeout>();
+  readonly pendingWills = new PendingWills();
   readonly retained = new RetainedStore();
   readonly options: MqttOptions;
 
@@ -102,7 +103,6 @@ export class MqttServer {
     for (const c of [...this.connections]) c.serverShutdown();
     // a moment for the DISCONNECTs to leave before the sockets go
     await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));
-    for (const t of this.pendingWills.values()) clearTimeout(t);
     this.pendingWills.clear();
     for (const s of this.sessions.values()) if (s.expiryTimer) clearTimeout(s.expiryTimer);
     for (const s of this.sockets) s.destroy();
