@@ -208,6 +208,11 @@ export class MqttConnection implements SessionLink {
       return this.refuse(CONNACK_V3.IDENTIFIER_REJECTED, REASON.CLIENT_ID_NOT_VALID, "client id is not valid UTF-8");
     }
 
+    if (version < 5 && p.password !== undefined && p.username === undefined) {
+      // [MQTT-3.1.2-22]: before MQTT 5 a password needs a user name
+      this.log.info("password without user name; closing");
+      return this.close();
+    }
     const opts = this.server.options;
     let username = p.username;
     let password = p.password?.toString("utf8") ?? "";

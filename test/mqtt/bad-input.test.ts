@@ -81,6 +81,14 @@ describe("MQTT bad input", () => {
     await c.closed;
   });
 
+  it("closes a 3.1.1 connection whose CONNECT has a password but no user name", async () => {
+    const c = await RawClient.open(broker.ports.mqtt!);
+    // CONNECT flags 0x42: password, clean session; client id "x", password "pp"
+    c.write(hex("10 11 0004 4d515454 04 42 0000 0001 78 0002 7070"));
+    await c.closed;
+    expect(c.buffered).toHaveLength(0);
+  });
+
   it("closes a connection that sends a second CONNECT", async () => {
     const [c] = await RawClient.connected(broker.ports.mqtt!, { clientId: "twice" });
     c.write(connectAtLevel(4));
