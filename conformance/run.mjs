@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// npm run conformance -- --amqp amqp://guest:guest@HOST:PORT [extra vitest args]
+// npm run conformance -- --amqp amqp://guest:guest@HOST:PORT [--mqtt mqtt://guest:guest@HOST:PORT] [extra vitest args]
 //
-// Points every conformance scenario at the given broker (WARREN_CONFORMANCE_AMQP) and runs them
-// with vitest. Without --amqp (and without the variable set) each file starts an embedded Warren.
+// Points every conformance scenario at the given broker (WARREN_CONFORMANCE_AMQP, and for the
+// MQTT scenarios WARREN_CONFORMANCE_MQTT) and runs them with vitest. Without a URL (and without
+// the variable set) each file starts an embedded Warren.
 // Exits with vitest's exit code.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";

@@ -31,6 +31,26 @@ describe("MQTT over WebSocket", () => {
     tcp.end(true);
   });
 
+  it("reassembles packets split across WebSocket frames, and closes on garbage", async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${broker.ports.webMqtt}/ws`, ["mqtt"]);
+    await new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    });
+    expect(ws.protocol).toBe("mqtt");
+    const received: Buffer[] = [];
+    ws.on("message", (d: Buffer) => received.push(d));
+    const gotConnack = new Promise<void>((resolve) => ws.once("message", () => resolve()));
+    // CONNECT for client "w", one byte per frame
+    const connect = Buffer.from("100d00044d5154540402000000017" + "7", "hex");
+    for (const b of connect) ws.send(Buffer.from([b]));
+    await gotConnack;
+    expect(received[0]!.toString("hex")).toBe("20020000");
+    const closed = new Promise<void>((resolve) => ws.once("close", () => resolve()));
+    ws.send(Buffer.from("f0ffffffff7f", "hex"));
+    await closed;
+  });
+
   it("refuses a WebSocket on another path", async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${broker.ports.webMqtt}/other`, ["mqtt"]);
     const outcome = await new Promise<string>((resolve) => {
