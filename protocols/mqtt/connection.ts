@@ -11,6 +11,7 @@ import type {
 import { randomBytes } from "node:crypto";
 import { BrokerError, type ClientRef, type User, type VirtualHost } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
+import { encodePublish } from "./encode.js";
 import { fromPublish, type QoS } from "./message.js";
 import { CONNACK_V3, REASON } from "./reason-codes.js";
 import type { MqttServer, Peer } from "./server.js";
@@ -521,7 +522,10 @@ export class MqttConnection implements SessionLink {
 
   sendPublish(packet: IPublishPacket): boolean {
     const newAlias = this.outboundAliases?.apply(packet) ?? null;
-    const bytes = mqttPacket.generate(packet, { protocolVersion: this.protocolVersion as 3 | 4 | 5 });
+    // most deliveries carry no v5 properties: those skip mqtt-packet's general encoder
+    const bytes = packet.properties === undefined
+      ? encodePublish(packet.topic, packet.payload as Buffer, packet.qos, packet.retain, packet.dup, packet.messageId ?? 0, this.protocolVersion === 5)
+      : mqttPacket.generate(packet, { protocolVersion: this.protocolVersion as 3 | 4 | 5 });
     if (bytes.length > this.clientMaxPacket) {
       this.log.debug({ size: bytes.length }, "publish larger than the client's maximum packet size; dropped");
       // the client never saw that alias: take it back (it was the latest one handed out)
