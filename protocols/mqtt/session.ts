@@ -14,7 +14,7 @@ import {
 } from "../../src/core/index.js";
 import { originOf, publishedQos, type QoS, topicOf, v5Properties } from "./message.js";
 import type { RetainedStore } from "./retained.js";
-import { filterToBindingKey, MQTT_EXCHANGE, parseSharedFilter, topicMatches } from "./topics.js";
+import { filterToBindingKey, MQTT_EXCHANGE, parseSharedFilter, routingKeyToTopic, topicMatches } from "./topics.js";
 
 export interface SubscriptionOptions {
   qos: QoS;
@@ -275,11 +275,13 @@ export class MqttSession {
     let ids: number[] | undefined;
     let retain = false;
     if (consumer.shared === null && (this.needsMatch || topic.charCodeAt(0) === 36 /* $ */)) {
-      // one queue carries every filter of this QoS: find which ones this message matched
+      // one queue carries every filter of this QoS: find which ones this message matched, on the
+      // routing key's levels as amq.topic saw them (an MQTT topic "a.b" was routed as a/b)
       const origin = originOf(m);
+      const routed = routingKeyToTopic(m.routingKey);
       let matched = false;
       for (const [filter, o] of this.subscriptions) {
-        if (o.qos !== consumer.qos || !topicMatches(filter, topic)) continue;
+        if (o.qos !== consumer.qos || !topicMatches(filter, routed)) continue;
         if (o.noLocal && origin !== undefined && origin.publisher === link.client) continue;
         matched = true;
         if (o.id !== undefined) (ids ??= []).push(o.id);

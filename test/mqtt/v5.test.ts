@@ -56,6 +56,20 @@ describe("MQTT 5 features", () => {
     await pub.endAsync();
   });
 
+  it("matches subscription options on the routed levels, so dotted topics behave as without them", async () => {
+    const [raw] = await RawClient.connected(broker.ports.mqtt!, { ...v5, clientId: "dots" });
+    // like RabbitMQ, "dot/a.b" is routed as dot.a.b and so reaches a subscriber of dot/a/b
+    raw.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "dot/a/b", qos: 0 }], properties: { subscriptionIdentifier: 7 } });
+    expect((await raw.next()).cmd).toBe("suback");
+    const pub = await connectClient(broker, { ...v5, clientId: "dots-pub" });
+    await pub.publishAsync("dot/a.b", "dotted", { qos: 0 });
+    const p = (await raw.next()) as IPublishPacket;
+    expect(p.topic).toBe("dot/a.b");
+    expect(p.properties?.subscriptionIdentifier).toBe(7);
+    raw.close();
+    await pub.endAsync();
+  });
+
   it("does not echo a client's own publishes on a no-local subscription", async () => {
     const c = await connectClient(broker, { ...v5, clientId: "nolocal" });
     await c.subscribeAsync("nl/t", { qos: 1, nl: true });
