@@ -60,17 +60,19 @@ export class RawClient {
     socket.on("error", () => undefined);
   }
 
-  static open(port: number, version: 3 | 4 | 5 = 4): Promise<RawClient> {
+  static open(port: number, version: 3 | 4 | 5 = 4, host = "127.0.0.1"): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const s = tcpConnect(port, "127.0.0.1", () => resolve(new RawClient(s, version)));
+      const s = tcpConnect(port, host, () => resolve(new RawClient(s, version)));
       s.once("error", reject);
     });
   }
 
   /** Opens and sends CONNECT; resolves after the CONNACK. */
-  static async connected(port: number, connect: Partial<mqttPacket.IConnectPacket> = {}): Promise<[RawClient, mqttPacket.IConnackPacket]> {
+  static async connected(
+    port: number, connect: Partial<mqttPacket.IConnectPacket> = {}, host = "127.0.0.1",
+  ): Promise<[RawClient, mqttPacket.IConnackPacket]> {
     const version = (connect.protocolVersion ?? 4) as 3 | 4 | 5;
-    const c = await RawClient.open(port, version);
+    const c = await RawClient.open(port, version, host);
     c.send({ cmd: "connect", clientId: "", protocolVersion: version, protocolId: version === 3 ? "MQIsdp" : "MQTT", clean: true, keepalive: 0, ...connect } as mqttPacket.IConnectPacket);
     const ack = await c.next();
     if (ack.cmd !== "connack") throw new Error(`expected connack, got ${ack.cmd}`);
