@@ -80,7 +80,7 @@ describe("MQTT CONNECT", () => {
   });
 
   it("keeps a client that pings within its keep-alive", async () => {
-    const [c] = await RawClient.connected(broker.ports.mqtt!, { clientId: "pinger", keepalive: 1 });
+    const [c] = await RawClient.connected(broker.ports.mqtt!, { clientId: "pinger", keepalive: 2 });
     for (let i = 0; i < 3; i++) {
       c.send({ cmd: "pingreq" });
       expect((await c.next()).cmd).toBe("pingresp");
