@@ -28,6 +28,8 @@ export class WebMqttServer {
         return false;
       },
     });
+    // ws re-emits the HTTP server's errors (EADDRINUSE on listen): listen() reports those
+    this.wss.on("error", () => undefined);
     this.wss.on("connection", (ws, req) => {
       const stream = createWebSocketStream(ws);
       stream.on("error", () => stream.destroy());

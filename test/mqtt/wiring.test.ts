@@ -40,6 +40,16 @@ describe("MQTT listeners in startBroker and the CLI", () => {
     await expect(startBroker({ amqp: false, mqtt: { port: 0, maxPacketSize: 1 }, webMqtt: false })).rejects.toThrow(/mqtt\.maxPacketSize/);
   });
 
+  it("fails clearly when the MQTT or Web MQTT port is taken, leaving nothing bound", async () => {
+    const a = await startBroker({ amqp: false, mqtt: { port: 0 }, webMqtt: { port: 0 }, logLevel: "silent" });
+    try {
+      await expect(startBroker({ amqp: false, mqtt: { port: a.ports.mqtt! }, webMqtt: false })).rejects.toThrow(/EADDRINUSE/);
+      await expect(startBroker({ amqp: false, mqtt: { port: 0 }, webMqtt: { port: a.ports.webMqtt! } })).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      await a.close();
+    }
+  });
+
   it("takes --mqtt-port and --web-mqtt-port off on the command line", async () => {
     const dir = await mkdtemp(join(tmpdir(), "warren-cli-mqtt-"));
     const child = spawn(process.execPath, ["dist/cli/main.js", "--amqp-port", "off", "--mqtt-port", "0", "--web-mqtt-port", "off", "--data-dir", dir], {
