@@ -15,7 +15,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 VOLUME /var/lib/warren
-# AMQP, STOMP, Web-STOMP; further protocols' ports are published here as their front-ends land
-EXPOSE 5672 61613 15674
+# AMQP, MQTT, MQTT over WebSocket, STOMP, STOMP over WebSocket
+EXPOSE 5672 1883 15675 61613 15674
 # guest may only log in from loopback, as in RabbitMQ: set WARREN_DEFAULT_USER/PASS for remote clients
 ENTRYPOINT ["node", "dist/cli/main.js", "--data-dir", "/var/lib/warren"]

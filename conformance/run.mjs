@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// npm run conformance -- --amqp amqp://guest:guest@HOST:PORT [extra vitest args]
+// npm run conformance -- --amqp amqp://guest:guest@HOST:PORT [--mqtt mqtt://guest:guest@HOST:PORT] [extra vitest args]
 //
-// Points every conformance scenario at the given broker (WARREN_CONFORMANCE_AMQP) and runs them
-// with vitest. Without --amqp (and without the variable set) each file starts an embedded Warren.
+// Points every conformance scenario at the given broker (WARREN_CONFORMANCE_AMQP, and for the
+// MQTT scenarios WARREN_CONFORMANCE_MQTT) and runs them with vitest. Without a URL (and without
+// the variable set) each file starts an embedded Warren.
 // Exits with vitest's exit code.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -11,6 +12,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const args = process.argv.slice(2);
 const rest = [];
 let amqp = process.env.WARREN_CONFORMANCE_AMQP;
+let mqtt = process.env.WARREN_CONFORMANCE_MQTT;
 
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
@@ -24,8 +26,16 @@ for (let i = 0; i < args.length; i++) {
     amqp = a.slice("--amqp=".length);
   } else if (a === "--stomp") {
     process.env.WARREN_CONFORMANCE_STOMP = args[++i] ?? "";
+  } else if (a === "--mqtt") {
+    mqtt = args[++i];
+    if (!mqtt) {
+      console.error("--mqtt needs a URL, e.g. --mqtt mqtt://guest:guest@127.0.0.1:1883");
+      process.exit(2);
+    }
+  } else if (a.startsWith("--mqtt=")) {
+    mqtt = a.slice("--mqtt=".length);
   } else if (a === "-h" || a === "--help") {
-    console.log("usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--stomp host:port] [vitest args...]");
+    console.log("usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--mqtt mqtt://user:pass@host:port] [--stomp host:port] [vitest args...]");
     process.exit(0);
   } else {
     rest.push(a);
@@ -47,6 +57,17 @@ if (amqp) {
 } else {
   delete env.WARREN_CONFORMANCE_AMQP;
   console.log("conformance: no --amqp given, each file starts an embedded Warren");
+}
+
+if (mqtt) {
+  if (!mqtt.startsWith("mqtt://")) {
+    console.error(`--mqtt: not an mqtt:// URL: ${mqtt}`);
+    process.exit(2);
+  }
+  env.WARREN_CONFORMANCE_MQTT = mqtt;
+  console.log(`conformance: MQTT scenarios against ${mqtt.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")}`);
+} else {
+  delete env.WARREN_CONFORMANCE_MQTT;
 }
 
 const child = spawn("npx", ["vitest", "run", "--config", "conformance/vitest.config.ts", ...rest], {

@@ -24,7 +24,7 @@ export async function useBroker(): Promise<BrokerUnderTest> {
   }
   // Imported lazily so that running against an external broker never loads Warren at all.
   const { startBroker } = await import("warren");
-  const broker = await startBroker({ amqp: { port: 0 }, stomp: false, webStomp: false });
+  const broker = await startBroker({ amqp: { port: 0 }, stomp: false, webStomp: false, mqtt: false, webMqtt: false });
   if (!broker.ports.amqp) {
     await broker.close();
     throw new Error("embedded Warren started without an AMQP listener");

@@ -14,8 +14,10 @@ const portOrOff = (value: string): number | false => (value === "off" ? false : 
 
 const program = new Command()
   .name("warren")
-  .description("Warren: a message broker speaking AMQP 0-9-1 and STOMP (MQTT to come), RabbitMQ-compatible")
+  .description("Warren: a RabbitMQ-compatible message broker speaking AMQP 0-9-1, MQTT and STOMP")
   .option("--amqp-port <port>", "AMQP 0-9-1 port, or off", portOrOff, 5672)
+  .option("--mqtt-port <port>", "MQTT port, or off", portOrOff, 1883)
+  .option("--web-mqtt-port <port>", "MQTT over WebSocket port (path /ws), or off", portOrOff, 15675)
   .option("--stomp-port <port>", "STOMP port, or off", portOrOff, 61613)
   .option("--web-stomp-port <port>", "STOMP over WebSocket port (path /ws), or off", portOrOff, 15674)
   .option("--host <address>", "address to listen on", "0.0.0.0")
@@ -30,7 +32,7 @@ const program = new Command()
     process.env.WARREN_LOOPBACK_USERS ?? "guest",
   )
   .action(async (opts: {
-    amqpPort: number | false; stompPort: number | false; webStompPort: number | false; host: string; dataDir: string; logLevel: LogLevel; heartbeat?: number;
+    amqpPort: number | false; stompPort: number | false; webStompPort: number | false; mqttPort: number | false; webMqttPort: number | false; host: string; dataDir: string; logLevel: LogLevel; heartbeat?: number;
     defaultUser: string; defaultPass: string; loopbackUsers: string;
   }) => {
     const started = process.hrtime.bigint();
@@ -38,6 +40,8 @@ const program = new Command()
       dataDir: opts.dataDir,
       host: opts.host,
       amqp: opts.amqpPort === false ? false : { port: opts.amqpPort },
+      mqtt: opts.mqttPort === false ? false : { port: opts.mqttPort },
+      webMqtt: opts.webMqttPort === false ? false : { port: opts.webMqttPort },
       stomp: opts.stompPort === false ? false : { port: opts.stompPort },
       webStomp: opts.webStompPort === false ? false : { port: opts.webStompPort },
       logLevel: opts.logLevel,

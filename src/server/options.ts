@@ -3,6 +3,21 @@ import * as z from "zod/mini";
 
 const port = z.number().check(z.int(), z.minimum(0), z.maximum(65535));
 const listener = z.union([z.literal(false), z.object({ port, host: z.optional(z.string()) })]);
+const mqttListener = z.union([
+  z.literal(false),
+  z.object({
+    port,
+    host: z.optional(z.string()),
+    /** Largest MQTT packet accepted, in bytes. */
+    maxPacketSize: z.optional(z.number().check(z.int(), z.minimum(64), z.maximum(268435455))),
+    /** Clients without a username log in as the MQTT default user (RabbitMQ's mqtt.allow_anonymous). */
+    allowAnonymous: z.optional(z.boolean()),
+    defaultUser: z.optional(z.string()),
+    defaultPass: z.optional(z.string()),
+    /** Vhost for MQTT usernames without a `vhost:` prefix. */
+    vhost: z.optional(z.string()),
+  }),
+]);
 
 /** What startBroker and the CLI accept; validated at the edge so mistakes name the option. */
 export const brokerOptionsSchema = z.object({
@@ -15,6 +30,9 @@ export const brokerOptionsSchema = z.object({
   /** Who a STOMP CONNECT without `login` logs in as (RabbitMQ's stomp.default_user); default guest/guest. */
   stompDefaultUser: z.optional(z.string()),
   stompDefaultPass: z.optional(z.string()),
+  mqtt: z.optional(mqttListener),
+  /** MQTT over WebSocket on path /ws; shares the MQTT settings above. */
+  webMqtt: z.optional(listener),
   /** Address listeners bind to when one does not say; default all interfaces. */
   host: z.optional(z.string()),
   logLevel: z.optional(z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])),
@@ -35,7 +53,25 @@ export const DEFAULT_PORTS = {
   amqp: 5672,
   stomp: 61613,
   webStomp: 15674,
+  mqtt: 1883,
+  webMqtt: 15675,
 } as const;
+
+const LISTENERS = ["amqp", "mqtt", "webMqtt", "stomp", "webStomp"] as const;
+
+/**
+ * Name no listener and every protocol listens on RabbitMQ's default port; name some and only
+ * those listen. An embedding test asking for `{ amqp: { port: 0 } }` so gets just AMQP on a free
+ * port, and parallel tests never compete for the default ports.
+ */
+function withListenerDefaults(o: z.output<typeof brokerOptionsSchema>): z.output<typeof brokerOptionsSchema> {
+  const named = LISTENERS.some((k) => o[k] !== undefined);
+  const out = { ...o };
+  for (const k of LISTENERS) {
+    if (out[k] === undefined) (out as Record<string, unknown>)[k] = named ? false : { port: DEFAULT_PORTS[k] };
+  }
+  return out;
+}
 
 export function parseOptions(input: BrokerOptions): z.output<typeof brokerOptionsSchema> {
   const r = brokerOptionsSchema.safeParse(input);
@@ -43,5 +79,5 @@ export function parseOptions(input: BrokerOptions): z.output<typeof brokerOption
     const msg = r.error.issues.map((i) => `${i.path.join(".") || "options"}: ${i.message}`).join("; ");
     throw new Error(`invalid broker options: ${msg}`);
   }
-  return r.data;
+  return withListenerDefaults(r.data);
 }

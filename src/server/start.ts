@@ -3,12 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Broker } from "../core/index.js";
 import { AmqpServer } from "../../protocols/amqp/server.js";
+import { MqttServer } from "../../protocols/mqtt/server.js";
+import { WebMqttServer } from "../../protocols/mqtt/websocket.js";
 import { defaultStompOptions, StompServer, WebStompServer } from "../../protocols/stomp/server.js";
 import { createLogger, type Logger } from "./logger.js";
 import { type BrokerOptions, DEFAULT_PORTS, parseOptions } from "./options.js";
 
 export interface BrokerPorts {
   amqp?: number;
+  mqtt?: number;
+  webMqtt?: number;
   stomp?: number;
   webStomp?: number;
 }
@@ -75,6 +79,31 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
       closers.push(() => web.close());
       counters.push(() => web.connectionCount);
       log.info({ protocol: "web-stomp", port: ports.webStomp }, `STOMP over WebSocket listening on port ${ports.webStomp}, path /ws`);
+    }
+    if (options.mqtt !== false || options.webMqtt !== false) {
+      const m = options.mqtt === false ? undefined : options.mqtt;
+      // anonymous MQTT clients log in as the broker's default user unless told otherwise
+      const mqtt = new MqttServer(core, log, {
+        ...(m?.maxPacketSize !== undefined && { maxPacketSize: m.maxPacketSize }),
+        ...(m?.allowAnonymous !== undefined && { allowAnonymous: m.allowAnonymous }),
+        defaultUser: m?.defaultUser ?? options.defaultUser ?? "guest",
+        defaultPass: m?.defaultPass ?? options.defaultPass ?? "guest",
+        vhost: m?.vhost ?? core.defaultVhost,
+      });
+      closers.push(() => mqtt.close());
+      counters.push(() => mqtt.connectionCount);
+      if (options.mqtt !== false) {
+        const l = options.mqtt ?? { port: DEFAULT_PORTS.mqtt };
+        ports.mqtt = await mqtt.listen(l.port, l.host ?? options.host);
+        log.info({ protocol: "mqtt", port: ports.mqtt }, `MQTT listening on port ${ports.mqtt}`);
+      }
+      if (options.webMqtt !== false) {
+        const web = new WebMqttServer(mqtt);
+        const l = options.webMqtt ?? { port: DEFAULT_PORTS.webMqtt };
+        closers.unshift(() => web.close());
+        ports.webMqtt = await web.listen(l.port, l.host ?? options.host);
+        log.info({ protocol: "web-mqtt", port: ports.webMqtt }, `MQTT over WebSocket listening on port ${ports.webMqtt}, path /ws`);
+      }
     }
   } catch (err) {
     await Promise.all(closers.map((c) => c()));

@@ -60,7 +60,7 @@ describe("AMQP front-end under malformed input", () => {
   let url: string;
 
   beforeAll(async () => {
-    broker = await startBroker({ amqp: { port: 0 }, stomp: false, webStomp: false, logLevel: "silent" });
+    broker = await startBroker({ amqp: { port: 0 }, stomp: false, webStomp: false, mqtt: false, webMqtt: false, logLevel: "silent" });
     url = `amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`;
   });
   afterAll(() => broker.close());

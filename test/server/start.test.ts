@@ -20,7 +20,7 @@ const canConnect = (port: number) =>
 
 describe("startBroker", () => {
   it("binds AMQP on a free port when asked for port 0 and accepts a client", async () => {
-    const broker = await startBroker({ amqp: { port: 0 }, stomp: false, webStomp: false });
+    const broker = await startBroker({ amqp: { port: 0 }, stomp: false, webStomp: false, mqtt: false, webMqtt: false });
     try {
       expect(broker.ports.amqp).toBeGreaterThan(0);
       const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
@@ -33,8 +33,17 @@ describe("startBroker", () => {
     }
   });
 
+  it("starts only the listeners it is given once any is named", async () => {
+    const broker = await startBroker({ amqp: { port: 0 } });
+    try {
+      expect(Object.keys(broker.ports)).toEqual(["amqp"]);
+    } finally {
+      await broker.close();
+    }
+  });
+
   it("releases its port and removes its temporary data dir on close", async () => {
-    const broker = await startBroker({ amqp: { port: 0 }, stomp: false, webStomp: false });
+    const broker = await startBroker({ amqp: { port: 0 }, stomp: false, webStomp: false, mqtt: false, webMqtt: false });
     const port = broker.ports.amqp!;
     expect(existsSync(broker.dataDir)).toBe(true);
     await broker.close();
@@ -44,14 +53,14 @@ describe("startBroker", () => {
 
   it("keeps a data dir it was given", async () => {
     const dir = await mkdtemp(join(tmpdir(), "warren-test-"));
-    const broker = await startBroker({ amqp: { port: 0 }, stomp: false, webStomp: false, dataDir: dir });
+    const broker = await startBroker({ amqp: { port: 0 }, stomp: false, webStomp: false, mqtt: false, webMqtt: false, dataDir: dir });
     await broker.close();
     expect(existsSync(dir)).toBe(true);
     await rm(dir, { recursive: true });
   });
 
   it("starts no AMQP listener when amqp is false", async () => {
-    const broker = await startBroker({ amqp: false, stomp: false, webStomp: false });
+    const broker = await startBroker({ amqp: false, stomp: false, webStomp: false, mqtt: false, webMqtt: false });
     expect(broker.ports.amqp).toBeUndefined();
     await broker.close();
   });
@@ -61,9 +70,9 @@ describe("startBroker", () => {
   });
 
   it("fails clearly when the port is taken", async () => {
-    const a = await startBroker({ amqp: { port: 0 }, stomp: false, webStomp: false });
+    const a = await startBroker({ amqp: { port: 0 }, stomp: false, webStomp: false, mqtt: false, webMqtt: false });
     try {
-      await expect(startBroker({ amqp: { port: a.ports.amqp! }, stomp: false, webStomp: false })).rejects.toThrow(/EADDRINUSE/);
+      await expect(startBroker({ amqp: { port: a.ports.amqp! }, stomp: false, webStomp: false, mqtt: false, webMqtt: false })).rejects.toThrow(/EADDRINUSE/);
     } finally {
       await a.close();
     }
@@ -73,7 +82,7 @@ describe("startBroker", () => {
 describe("the warren command", () => {
   it("logs where it listens and stops cleanly on SIGTERM", async () => {
     const dir = await mkdtemp(join(tmpdir(), "warren-cli-"));
-    const child = spawn(process.execPath, ["dist/cli/main.js", "--amqp-port", "0", "--stomp-port", "0", "--web-stomp-port", "0", "--data-dir", dir], {
+    const child = spawn(process.execPath, ["dist/cli/main.js", "--amqp-port", "0", "--stomp-port", "0", "--web-stomp-port", "0", "--mqtt-port", "0", "--web-mqtt-port", "0", "--data-dir", dir], {
       stdio: ["ignore", "ignore", "pipe"],
     });
     let log = "";

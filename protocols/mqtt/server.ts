@@ -1,0 +1,111 @@
+import { createServer, type Server, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import type { Broker } from "../../src/core/index.js";
+import type { Logger } from "../../src/server/logger.js";
+import { MqttConnection } from "./connection.js";
+import { RetainedStore } from "./retained.js";
+import type { MqttSession } from "./session.js";
+import { PendingWills } from "./will.js";
+
+export interface MqttOptions {
+  /** Largest packet accepted from a client, in bytes (MQTT's own limit is 268435455). */
+  maxPacketSize: number;
+  /** Whether clients without a username log in as `defaultUser` (RabbitMQ's mqtt.allow_anonymous). */
+  allowAnonymous: boolean;
+  defaultUser: string;
+  defaultPass: string;
+  /** Vhost for usernames without a `vhost:` prefix (RabbitMQ's mqtt.vhost). */
+  vhost: string;
+  /** QoS 1/2 deliveries in flight per client when it does not say (v5 receive maximum). */
+  receiveMaximum: number;
+  /** Topic aliases a v5 client may use towards the broker. */
+  topicAliasMaximum: number;
+}
+
+export const DEFAULT_MQTT_OPTIONS: MqttOptions = {
+  maxPacketSize: 16 * 1024 * 1024,
+  allowAnonymous: true,
+  defaultUser: "guest",
+  defaultPass: "guest",
+  vhost: "/",
+  // RabbitMQ's mqtt.prefetch default
+  receiveMaximum: 10,
+  topicAliasMaximum: 16,
+};
+
+/** Where a stream came from, for logs and loopback-only users. */
+export interface Peer {
+  address: string;
+  loopback: boolean;
+}
+
+export const isLoopback = (address: string | undefined): boolean =>
+  address !== undefined && (address.startsWith("127.") || address === "::1" || address.startsWith("::ffff:127."));
+
+/**
+ * The MQTT front-end's shared state — sessions by client id, retained messages, pending wills —
+ * and its TCP listener. WebSocket connections come in through `accept` too, so a client can take
+ * over its session from either transport.
+ */
+export class MqttServer {
+  private server: Server | null = null;
+  private readonly connections = new Set<MqttConnection>();
+  private readonly sockets = new Set<Duplex>();
+  readonly sessions = new Map<string, MqttSession>();
+  /** Live connections by session key, for takeover [MQTT-3.1.4-3]. */
+  readonly live = new Map<string, MqttConnection>();
+  /** v5 wills waiting for their delay interval, by session key. */
+  readonly pendingWills = new PendingWills();
+  readonly retained = new RetainedStore();
+  readonly options: MqttOptions;
+
+  constructor(
+    readonly broker: Broker,
+    readonly log: Logger,
+    options: Partial<MqttOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_MQTT_OPTIONS, ...options };
+  }
+
+  /** Takes a byte stream that speaks MQTT: a TCP socket or a WebSocket's stream. */
+  accept(stream: Duplex, peer: Peer): void {
+    this.sockets.add(stream);
+    stream.once("close", () => this.sockets.delete(stream));
+    const conn = new MqttConnection(stream, peer, this, (c) => this.connections.delete(c));
+    this.connections.add(conn);
+  }
+
+  /** Binds the TCP port; resolves with the port actually bound (useful with port 0). */
+  listen(port: number, host?: string): Promise<number> {
+    const server = createServer((socket: Socket) => {
+      socket.setNoDelay(true);
+      this.accept(socket, { address: `${socket.remoteAddress}:${socket.remotePort}`, loopback: isLoopback(socket.remoteAddress) });
+    });
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ port, host }, () => {
+        server.off("error", reject);
+        const addr = server.address();
+        resolve(typeof addr === "object" && addr ? addr.port : port);
+      });
+    });
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Stops accepting, tells v5 clients the server is shutting down, then drops what is left. */
+  async close(): Promise<void> {
+    const server = this.server;
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    for (const c of [...this.connections]) c.serverShutdown();
+    // a moment for the DISCONNECTs to leave before the sockets go
+    await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));
+    this.pendingWills.clear();
+    for (const s of this.sessions.values()) if (s.expiryTimer) clearTimeout(s.expiryTimer);
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+}

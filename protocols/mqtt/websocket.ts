@@ -1,0 +1,57 @@
+import { createServer, type Server } from "node:http";
+import { createWebSocketStream, WebSocketServer } from "ws";
+import { isLoopback, type MqttServer } from "./server.js";
+
+/** RabbitMQ Web MQTT's defaults: path /ws, subprotocol "mqtt" (MQTT 3.1.1 §6, MQTT 5 §6). */
+export const WEB_MQTT_PATH = "/ws";
+const SUBPROTOCOLS = ["mqtt", "mqttv3.1"];
+
+/**
+ * MQTT over WebSocket: each upgraded socket becomes a byte stream handed to the same MqttServer
+ * the TCP listener feeds, so sessions, retained messages and takeover span both transports.
+ */
+export class WebMqttServer {
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+
+  constructor(mqtt: MqttServer, path = WEB_MQTT_PATH) {
+    this.http = createServer((_req, res) => {
+      res.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n");
+    });
+    this.wss = new WebSocketServer({
+      server: this.http,
+      path,
+      // MQTT packets may span WebSocket frames and vice versa; the parser reassembles them
+      perMessageDeflate: false,
+      handleProtocols: (offered) => {
+        for (const p of SUBPROTOCOLS) if (offered.has(p)) return p;
+        return false;
+      },
+    });
+    // ws re-emits the HTTP server's errors (EADDRINUSE on listen): listen() reports those
+    this.wss.on("error", () => undefined);
+    this.wss.on("connection", (ws, req) => {
+      const stream = createWebSocketStream(ws);
+      stream.on("error", () => stream.destroy());
+      const s = req.socket;
+      mqtt.accept(stream, { address: `${s.remoteAddress}:${s.remotePort}`, loopback: isLoopback(s.remoteAddress) });
+    });
+  }
+
+  listen(port: number, host?: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.http.once("error", reject);
+      this.http.listen({ port, host }, () => {
+        this.http.off("error", reject);
+        const addr = this.http.address();
+        resolve(typeof addr === "object" && addr ? addr.port : port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.wss.clients) c.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+}

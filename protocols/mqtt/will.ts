@@ -1,0 +1,60 @@
+/** Will messages (MQTT 3.1.1 §3.1.2.5, MQTT 5 §3.1.3.2): what a connection leaves behind if it drops. */
+import type { IConnectPacket, IPublishPacket } from "mqtt-packet";
+import type { QoS } from "./message.js";
+import { topicNameProblem } from "./topics.js";
+
+export interface Will {
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  properties: IPublishPacket["properties"];
+  /** v5 will delay interval, seconds. */
+  delay: number;
+}
+
+/** The will a CONNECT carries, or why its topic is unacceptable. */
+export function willFromConnect(will: NonNullable<IConnectPacket["will"]>, version: number): Will | { problem: string } {
+  const problem = topicNameProblem(will.topic);
+  if (problem) return { problem };
+  const { willDelayInterval, ...properties } = will.properties ?? {};
+  return {
+    topic: will.topic,
+    payload: Buffer.isBuffer(will.payload) ? will.payload : Buffer.from(will.payload),
+    qos: (will.qos ?? 0) as QoS,
+    retain: !!will.retain,
+    properties: version === 5 ? (properties as IPublishPacket["properties"]) : undefined,
+    delay: willDelayInterval ?? 0,
+  };
+}
+
+/**
+ * Wills waiting out their v5 delay, by session key: a client that reconnects in time cancels its
+ * will (MQTT 5 §3.1.3.2.2).
+ */
+export class PendingWills {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  schedule(key: string, seconds: number, publish: () => void): void {
+    this.cancel(key);
+    const t = setTimeout(() => {
+      this.timers.delete(key);
+      publish();
+    }, seconds * 1000);
+    t.unref();
+    this.timers.set(key, t);
+  }
+
+  cancel(key: string): void {
+    const t = this.timers.get(key);
+    if (t) {
+      clearTimeout(t);
+      this.timers.delete(key);
+    }
+  }
+
+  clear(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+}
