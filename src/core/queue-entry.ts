@@ -8,6 +8,8 @@ export class QueueEntry {
   deliveryCount = 0;
   /** The subscription holding it unacked, if any (null after basic.get). */
   holder: Subscription | null = null;
+  /** Where a durable queue's store keeps it; -1 when not persisted. */
+  position = -1;
 
   constructor(
     /** Position in the queue: requeued entries go back in this order. */

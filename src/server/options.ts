@@ -19,6 +19,8 @@ export const brokerOptionsSchema = z.object({
   heartbeat: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(65535))),
   frameMax: z.optional(z.number().check(z.int(), z.minimum(4096))),
   channelMax: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(65535))),
+  /** Size of message store segment files in bytes (default 8 MiB); small values are for tests. */
+  segmentSize: z.optional(z.number().check(z.int(), z.minimum(4096))),
   maxMessageSize: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(536870912))),
 });
 

@@ -1,10 +1,12 @@
-import { mkdtemp, mkdir, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Broker } from "../core/index.js";
+import type { Broker } from "../core/index.js";
+import type { DiskPersistence } from "../store/persistence.js";
 import { AmqpServer } from "../../protocols/amqp/server.js";
 import { createLogger, type Logger } from "./logger.js";
 import { type BrokerOptions, DEFAULT_PORTS, parseOptions } from "./options.js";
+import { openStore } from "./store.js";
 
 export interface BrokerPorts {
   amqp?: number;
@@ -16,6 +18,8 @@ export interface RunningBroker {
   readonly core: Broker;
   readonly dataDir: string;
   readonly log: Logger;
+  /** The durable store: group commit statistics, dropped tails found at startup. */
+  readonly persistence: DiskPersistence;
   /** Client connections currently open, across protocols. */
   connectionCount(): number;
   close(): Promise<void>;
@@ -27,14 +31,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
   const log = createLogger(options.logLevel ?? "warn");
   const tempDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "warren-")));
-  await mkdir(dataDir, { recursive: true });
-
-  const core = new Broker({
-    defaultUser: options.defaultUser,
-    defaultPass: options.defaultPass,
-    defaultVhost: options.defaultVhost,
-    loopbackUsers: options.loopbackUsers,
-  });
+  const { core, persistence } = openStore(dataDir, options, log);
 
   const ports: BrokerPorts = {};
   const closers: (() => Promise<void>)[] = [];
@@ -55,6 +52,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     }
   } catch (err) {
     await Promise.all(closers.map((c) => c()));
+    await persistence.close();
     throw err;
   }
 
@@ -64,11 +62,13 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     core,
     dataDir,
     log,
+    persistence,
     connectionCount: () => counters.reduce((n, c) => n + c(), 0),
     async close() {
       if (closed) return;
       closed = true;
       await Promise.all(closers.map((c) => c()));
+      await persistence.close();
       if (tempDir) await rm(dataDir, { recursive: true, force: true });
       log.flush?.();
     },

@@ -124,12 +124,13 @@ export class DiskMessageStore implements MessageStore, Flushable {
       (position, payload) => records.push({ position, payload, delivered: delivered.has(position) }),
       (position) => acked.has(position),
     );
-    // compact: keep only what still matters (delivered marks of live records), atomically
+    // compact: acks of records whose segment is still on disk, delivered marks of live records
     const live = new Set(records.map((r) => r.position));
-    const keep: number[] = [];
-    for (const p of delivered) if (live.has(p) && !acked.has(p)) keep.push(p);
+    const keep: [number, number][] = [];
+    for (const p of acked) if (this.log.hasSegment(segmentOf(p))) keep.push([ACKED, p]);
+    for (const p of delivered) if (live.has(p)) keep.push([DELIVERED, p]);
     const buf = Buffer.alloc(keep.length * ENTRY);
-    keep.forEach((p, i) => encodeEntry(buf, i * ENTRY, DELIVERED, p));
+    keep.forEach(([t, p], i) => encodeEntry(buf, i * ENTRY, t, p));
     const tmp = `${ackPath}.tmp`;
     const tfd = fs.openSync(tmp, "w");
     fs.writeSync(tfd, buf);

@@ -77,6 +77,21 @@ for (const make of [memory, disk]) {
       await r.close();
     });
 
+    it("acks and delivered marks survive a second reopen", async () => {
+      h = make();
+      const s = h.open();
+      const ps = Array.from({ length: 5 }, (_, i) => s.append(body(i)));
+      s.ack(ps[0]!);
+      s.markDelivered(ps[1]!);
+      await s.close();
+      await h.open().close();
+      const r = h.open();
+      if (h.durable) {
+        expect(r.recovered().map((x) => [x.position, x.delivered])).toEqual([[ps[1], true], [ps[2], false], [ps[3], false], [ps[4], false]]);
+      } else expect(r.recovered()).toEqual([]);
+      await r.close();
+    });
+
     it("once every record is acked, recovers nothing and appends continue", async () => {
       h = make();
       const s = h.open();
