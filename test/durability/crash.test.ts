@@ -49,40 +49,52 @@ function kill9(c: Child): Promise<void> {
 }
 
 /** Publishes `p:n` persistent messages with confirms until the connection dies; records what was confirmed. */
-async function publishUntilKilled(port: number, p: number, next: { n: number }, confirmed: Set<number>): Promise<void> {
+async function publishUntilKilled(port: number, p: number, next: { n: number }, confirmed: Set<number>, ready: () => void): Promise<void> {
   const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`);
   conn.on("error", () => {});
   const ch = await conn.createConfirmChannel();
   ch.on("error", () => {});
   await ch.assertQueue("crash", { durable: true });
+  ready();
   let alive = true;
   const dead = new Promise<void>((resolve) => conn.once("close", () => {
     alive = false;
     resolve();
   }));
+  // a bounded window of unconfirmed messages, as a well-behaved publisher keeps
+  let outstanding = 0;
+  let wake: (() => void) | null = null;
   while (alive) {
     const n = next.n++;
-    const ok = ch.sendToQueue("crash", Buffer.from(`${p}:${n}`), { persistent: true }, (err) => {
+    outstanding++;
+    ch.sendToQueue("crash", Buffer.from(`${p}:${n}`), { persistent: true }, (err) => {
       if (err === null || err === undefined) confirmed.add(n);
+      outstanding--;
+      wake?.();
     });
-    if (!ok) await Promise.race([new Promise((r) => ch.once("drain", r)), dead]);
-    else if (n % 50 === 0) await new Promise((r) => setImmediate(r));
+    if (outstanding >= 200) {
+      await Promise.race([new Promise<void>((r) => (wake = r)), dead]);
+      wake = null;
+    }
   }
 }
 
 async function drainAll(port: number): Promise<string[]> {
   const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`);
+  conn.on("error", () => {});
   const ch = await conn.createChannel();
+  await ch.prefetch(500);
   const { messageCount } = await ch.checkQueue("crash");
   const got: string[] = [];
   await new Promise<void>((resolve) => {
     if (messageCount === 0) return resolve();
     void ch.consume("crash", (m) => {
       got.push(m!.content.toString());
+      if (got.length % 100 === 0 || got.length === messageCount) ch.ack(m!, true);
       if (got.length === messageCount) resolve();
-    }, { noAck: true });
+    });
   });
-  await conn.close();
+  // the connection goes when the test kills the broker
   return got;
 }
 
@@ -94,13 +106,19 @@ describe("crash safety", () => {
     const confirmed = Array.from({ length: publishers }, () => new Set<number>());
     for (let round = 0; round < 3; round++) {
       const b = await spawnBroker();
-      const running = next.map((nx, p) => publishUntilKilled(b.port, p, nx, confirmed[p]!));
+      let readyCount = 0;
+      const running = next.map((nx, p) => publishUntilKilled(b.port, p, nx, confirmed[p]!, () => readyCount++));
       // kill at a random moment once publishing is under way
       const before = confirmed.reduce((s, c) => s + c.size, 0);
-      await new Promise<void>((resolve) => {
+      await new Promise<void>((resolve, reject) => {
         const deadline = before + 200 + Math.floor(Math.random() * 2000);
         const check = setInterval(() => {
-          if (confirmed.reduce((s, c) => s + c.size, 0) >= deadline) {
+          if (b.proc.exitCode !== null) {
+            clearInterval(check);
+            reject(new Error(`broker died on its own: ${b.log()}`));
+          }
+          // every publisher connected (a kill mid-handshake would hang amqplib's connect)
+          if (readyCount === publishers && confirmed.reduce((s, c) => s + c.size, 0) >= deadline) {
             clearInterval(check);
             resolve();
           }
