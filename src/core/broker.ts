@@ -2,6 +2,7 @@ import { BrokerError, errors, ReplyCode } from "./errors.js";
 import { type User, UserStore } from "./users.js";
 import { VirtualHost } from "./vhost.js";
 import type { Persistence } from "./durability.js";
+import { ResourceAlarms } from "./alarms.js";
 
 export interface BrokerCoreOptions {
   defaultVhost?: string;
@@ -24,6 +25,8 @@ export interface AuthRequest {
  */
 export class Broker {
   readonly users = new UserStore();
+  /** Memory and disk alarms: front-ends stop reading publishers while one is on. */
+  readonly alarms = new ResourceAlarms();
   private readonly vhosts = new Map<string, VirtualHost>();
   private readonly loopbackUsers: Set<string>;
   readonly defaultVhost: string;

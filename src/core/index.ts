@@ -14,3 +14,4 @@ export {
 export type { User, Permission } from "./users.js";
 export { Deque } from "./deque.js";
 export { integerValue, stringValue, rabbitType } from "./field-types.js";
+export { ResourceAlarms, type AlarmResource, type AlarmListener } from "./alarms.js";

@@ -7,6 +7,7 @@ import { AmqpServer } from "../../protocols/amqp/server.js";
 import { createLogger, type Logger } from "./logger.js";
 import { type BrokerOptions, DEFAULT_PORTS, parseOptions } from "./options.js";
 import { openStore } from "./store.js";
+import { DEFAULT_LIMITS as DEFAULT_RESOURCE_LIMITS, ResourceMonitor } from "./alarms.js";
 
 export interface BrokerPorts {
   amqp?: number;
@@ -20,6 +21,8 @@ export interface RunningBroker {
   readonly log: Logger;
   /** The durable store: group commit statistics, dropped tails found at startup. */
   readonly persistence: DiskPersistence;
+  /** Samples memory and disk; tests change `limits` and call `check()`. */
+  readonly resources: ResourceMonitor;
   /** Client connections currently open, across protocols. */
   connectionCount(): number;
   close(): Promise<void>;
@@ -32,6 +35,14 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
   const tempDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "warren-")));
   const { core, persistence } = openStore(dataDir, options, log);
+  const monitor = new ResourceMonitor(core.alarms, dataDir, {
+    memoryHighWatermark: options.memoryHighWatermark ?? DEFAULT_RESOURCE_LIMITS.memoryHighWatermark,
+    ...(options.memoryHighWatermarkBytes !== undefined && { memoryHighWatermarkBytes: options.memoryHighWatermarkBytes }),
+    diskFreeLimit: options.diskFreeLimit ?? DEFAULT_RESOURCE_LIMITS.diskFreeLimit,
+    checkIntervalMs: options.resourceCheckInterval ?? DEFAULT_RESOURCE_LIMITS.checkIntervalMs,
+  }, log);
+  await monitor.check();
+  monitor.start();
 
   const ports: BrokerPorts = {};
   const closers: (() => Promise<void>)[] = [];
@@ -51,6 +62,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
       log.info({ protocol: "amqp", port: ports.amqp }, `AMQP 0-9-1 listening on port ${ports.amqp}`);
     }
   } catch (err) {
+    monitor.stop();
     await Promise.all(closers.map((c) => c()));
     await persistence.close();
     throw err;
@@ -63,10 +75,12 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     dataDir,
     log,
     persistence,
+    resources: monitor,
     connectionCount: () => counters.reduce((n, c) => n + c(), 0),
     async close() {
       if (closed) return;
       closed = true;
+      monitor.stop();
       await Promise.all(closers.map((c) => c()));
       await persistence.close();
       if (tempDir) await rm(dataDir, { recursive: true, force: true });
