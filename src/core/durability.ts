@@ -29,13 +29,25 @@ export interface QueueStore {
   ack(position: number): void;
   /** The queue was deleted: its storage goes too. */
   deleted(): void;
+  /** Reads a paged-out message back. */
+  load(position: number): Message;
+  /** Ready bytes past which a queue pages stored messages out of memory (keeps only positions). */
+  readonly pageOutBytes: number;
+}
+
+/** A message found in the store at startup; decoded only if the queue keeps it in memory. */
+export interface RecoveredMessage {
+  readonly position: number;
+  readonly redelivered: boolean;
+  readonly bodySize: number;
+  message(): Message;
 }
 
 /** What a Broker needs from durable storage. */
 export interface Persistence {
   readonly durability: Durability;
-  /** Opens a durable queue's store; messages it held before a restart are restored into `restore`. */
-  openQueue(vhost: string, queue: string, restore: (message: Message, position: number, redelivered: boolean) => void): QueueStore;
+  /** Opens a durable queue's store; messages it held before a restart are given to `restore` in order. */
+  openQueue(vhost: string, queue: string, restore: (recovered: RecoveredMessage, store: QueueStore) => void): QueueStore;
   /** Vhosts, users, permissions, durable exchanges, queues or bindings changed. */
   definitionsChanged(): void;
 }

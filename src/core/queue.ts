@@ -5,7 +5,7 @@ import { QueueEntry } from "./queue-entry.js";
 import { type ClientRef, type Consumer, type ConsumeOptions, Subscription } from "./consumer.js";
 import { BrokerError, errors } from "./errors.js";
 import type { QueueArguments } from "./queue-arguments.js";
-import type { QueueStore } from "./durability.js";
+import type { QueueStore, RecoveredMessage } from "./durability.js";
 
 /** What Queue.enqueue did with a message. */
 export const Enqueued = {
@@ -99,9 +99,12 @@ export class Queue implements Destination {
     const entry = new QueueEntry(this.nextSeq++, message);
     let result: Enqueued = Enqueued.Accepted;
     // delivery-mode 2 in a durable queue (AMQP 0-9-1 §4.2.6.1 basic.properties delivery-mode)
-    if (this.store !== null && message.properties.deliveryMode === 2) {
-      entry.position = this.store.persist(message);
+    const store = this.store;
+    if (store !== null && message.properties.deliveryMode === 2) {
+      entry.position = store.persist(message);
       result = Enqueued.Persisted;
+      // a deep backlog keeps positions, not bodies (delivered entries are read back on the way out)
+      if (this.readyBytes > store.pageOutBytes) entry.pageOut(store);
     }
     this.ready.push(entry);
     this.readyBytes += message.bodySize;
@@ -110,12 +113,22 @@ export class Queue implements Destination {
   }
 
   /** Puts back a message recovered from the store after a restart (not written again). */
-  restore(message: Message, position: number, redelivered: boolean): void {
-    const entry = new QueueEntry(this.nextSeq++, message);
-    entry.position = position;
-    entry.redelivered = redelivered;
+  restore(r: RecoveredMessage, store: QueueStore): void {
+    this.store = store;
+    const paged = this.readyBytes > store.pageOutBytes;
+    const entry = new QueueEntry(this.nextSeq++, paged ? null : r.message(), r.bodySize);
+    entry.position = r.position;
+    entry.redelivered = r.redelivered;
+    if (paged) entry.pageOut(store);
     this.ready.push(entry);
-    this.readyBytes += message.bodySize;
+    this.readyBytes += r.bodySize;
+  }
+
+  /** Ready entries whose message is only on disk. */
+  get pagedOutCount(): number {
+    let n = 0;
+    for (let i = 0; i < this.ready.length; i++) if (this.ready.at(i)!.pagedOut) n++;
+    return n;
   }
 
   /**
@@ -128,7 +141,7 @@ export class Queue implements Destination {
     if (overflow === "reject-publish" || overflow === "reject-publish-dlx") return "reject";
     while (this.ready.length > 0 && !fits()) {
       const dropped = this.ready.shift()!;
-      this.readyBytes -= dropped.message.bodySize;
+      this.readyBytes -= dropped.bodySize;
       this.forget(dropped);
     }
     // with x-max-length 0, or a body over the byte limit on its own, the newcomer is the head to drop
@@ -172,7 +185,7 @@ export class Queue implements Destination {
           const sub = this.pickConsumer();
           if (sub === null) break;
           const entry = this.ready.shift()!;
-          this.readyBytes -= entry.message.bodySize;
+          this.readyBytes -= entry.bodySize;
           this.handOut(entry, sub);
         }
       } while (this.redispatch);
@@ -216,7 +229,7 @@ export class Queue implements Destination {
   get(noAck: boolean): QueueEntry | null {
     const entry = this.ready.shift();
     if (!entry) return null;
-    this.readyBytes -= entry.message.bodySize;
+    this.readyBytes -= entry.bodySize;
     entry.deliveryCount++;
     if (!noAck) {
       this.unackedCount++;
@@ -244,7 +257,7 @@ export class Queue implements Destination {
     this.release(entry);
     entry.redelivered = true;
     if (this.deleted) return;
-    this.readyBytes += entry.message.bodySize;
+    this.readyBytes += entry.bodySize;
     const last = this.ready.at(this.ready.length - 1);
     if (last === undefined || last.seq < entry.seq) this.ready.push(entry);
     else this.ready.insertSorted(entry, (e) => e.seq > entry.seq);

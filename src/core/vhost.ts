@@ -188,7 +188,7 @@ export class VirtualHost implements QueueHost {
     });
     this.queues.set(name, q);
     if (durable && this.persistence !== null) {
-      q.store = this.persistence.openQueue(this.name, name, (m, position, redelivered) => q.restore(m, position, redelivered));
+      q.store = this.persistence.openQueue(this.name, name, (r, store) => q.restore(r, store));
       this.definitionsChanged();
     }
     // every queue is bound to the default exchange by its own name (AMQP 0-9-1 §3.1.3.1)

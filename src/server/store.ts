@@ -26,6 +26,7 @@ export function openStore(
     codec: recordCodec,
     log,
     ...(options.segmentSize !== undefined && { segmentSize: options.segmentSize }),
+    ...(options.pageOutBytes !== undefined && { pageOutBytes: options.pageOutBytes }),
   });
   const core = new Broker({
     defaultUser: options.defaultUser,

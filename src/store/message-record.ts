@@ -55,3 +55,12 @@ export function decodeMessageRecord(buf: Buffer, codec: RecordPropertiesCodec): 
   o += pl;
   return new Message(exchange, routingKey, buf.subarray(o), null, { codec: codec.properties, bytes });
 }
+
+/** The body size of a record without decoding it (paged-out entries need only that). */
+export function messageRecordBodySize(buf: Buffer): number {
+  let o = 1;
+  o += 4 + buf.readUInt32BE(o);
+  o += 4 + buf.readUInt32BE(o);
+  o += 4 + buf.readUInt32BE(o);
+  return buf.length - o;
+}

@@ -199,6 +199,11 @@ export class DiskMessageStore implements MessageStore, Flushable {
     return this.recoveredRecords;
   }
 
+  /** Forgets the records read at open (after the queue has taken them). */
+  releaseRecovered(): void {
+    this.recoveredRecords.length = 0;
+  }
+
   readFrom(position = 0): Iterable<{ position: number; payload: Buffer }> {
     return this.log.readFrom(position);
   }

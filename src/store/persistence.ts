@@ -11,11 +11,13 @@
 import * as fs from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import type { Broker, Durability, Message, Persistence, QueueStore } from "../core/index.js";
+import type { Broker, Durability, Message, Persistence, QueueStore, RecoveredMessage } from "../core/index.js";
 import { exportDefinitions, importDefinitions, readDefinitions, writeFileAtomic } from "./definitions.js";
 import { type Flushable, GroupCommit } from "./group-commit.js";
 import { DiskMessageStore } from "./message-store.js";
-import { decodeMessageRecord, encodeMessageRecord, type RecordPropertiesCodec } from "./message-record.js";
+import {
+  decodeMessageRecord, encodeMessageRecord, messageRecordBodySize, type RecordPropertiesCodec,
+} from "./message-record.js";
 import { type DroppedTail, IncompatibleStoreError, STORE_VERSION } from "./segment-log.js";
 
 export interface StoreLogger {
@@ -28,7 +30,11 @@ export interface DiskPersistenceOptions {
   codec: RecordPropertiesCodec;
   log: StoreLogger;
   segmentSize?: number;
+  /** Ready bytes per queue past which stored messages are paged out of memory (default 64 MiB). */
+  pageOutBytes?: number;
 }
+
+export const DEFAULT_PAGE_OUT_BYTES = 64 * 1024 * 1024;
 
 class DiskQueueStore implements QueueStore {
   constructor(
@@ -36,6 +42,16 @@ class DiskQueueStore implements QueueStore {
     private readonly owner: DiskPersistence,
     readonly dir: string,
   ) {}
+
+  get pageOutBytes(): number {
+    return this.owner.options.pageOutBytes ?? DEFAULT_PAGE_OUT_BYTES;
+  }
+
+  load(position: number): Message {
+    const payload = this.store.read(position);
+    if (payload === undefined) throw new Error(`message at position ${position} is missing from ${this.dir}`);
+    return decodeMessageRecord(payload, this.owner.codec);
+  }
 
   persist(message: Message): number {
     return this.store.append(encodeMessageRecord(message, this.owner.codec));
@@ -97,7 +113,7 @@ export class DiskPersistence implements Persistence, Flushable {
     return defs !== null;
   }
 
-  openQueue(vhost: string, queue: string, restore: (m: Message, position: number, redelivered: boolean) => void): QueueStore {
+  openQueue(vhost: string, queue: string, restore: (r: RecoveredMessage, store: QueueStore) => void): QueueStore {
     const id = createHash("sha256").update(vhost).update("\0").update(queue).digest("hex").slice(0, 32);
     const dir = join(this.options.dataDir, "queues", id);
     const store = new DiskMessageStore({
@@ -109,8 +125,18 @@ export class DiskPersistence implements Persistence, Flushable {
         this.options.log.warn({ ...d, vhost, queue }, `dropped a damaged tail of ${d.bytes} bytes from ${d.path} (${d.reason})`);
       },
     });
-    for (const r of store.recovered()) restore(decodeMessageRecord(r.payload, this.codec), r.position, r.delivered);
     const qs = new DiskQueueStore(store, this, dir);
+    const codec = this.codec;
+    for (const r of store.recovered()) {
+      restore({
+        position: r.position,
+        redelivered: r.delivered,
+        bodySize: messageRecordBodySize(r.payload),
+        message: () => decodeMessageRecord(r.payload, codec),
+      }, qs);
+    }
+    // paged-out entries keep only positions: let the segment buffers read at startup go
+    store.releaseRecovered();
     this.stores.add(qs);
     return qs;
   }
