@@ -180,6 +180,32 @@ describe("durability across a clean restart", () => {
   });
 });
 
+describe("confirms mean disk", () => {
+  it("a persistent message's confirm waits for its fsync while a transient one's does not", async () => {
+    dir = mkdtempSync(join(tmpdir(), "warren-dur-"));
+    const b = await start();
+    const conn = await amqp.connect(url());
+    const ch = await conn.createConfirmChannel();
+    const other = await conn.createConfirmChannel();
+    await ch.assertQueue("c", { durable: true });
+    // hold the disk: a commit in flight that finishes only when the test says so
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    b.persistence.commit.markDirty({ flush: () => gate });
+    await other.checkQueue("c"); // a round trip: the gated commit has started
+    let persistentConfirmed = false;
+    ch.sendToQueue("c", Buffer.from("p"), { persistent: true }, () => (persistentConfirmed = true));
+    // another publisher's transient message is confirmed meanwhile: nothing to wait for
+    await new Promise<void>((r) => other.sendToQueue("c", Buffer.from("t"), { persistent: false }, () => r()));
+    for (let i = 0; i < 5; i++) await other.checkQueue("c");
+    expect(persistentConfirmed).toBe(false);
+    release();
+    await ch.waitForConfirms();
+    expect(persistentConfirmed).toBe(true);
+    await conn.close();
+  });
+});
+
 describe("the data dir", () => {
   it("is created when missing", async () => {
     dir = mkdtempSync(join(tmpdir(), "warren-dur-"));
