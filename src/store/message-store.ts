@@ -75,7 +75,7 @@ export class MemoryMessageStore implements MessageStore {
 const write = promisify(fs.write);
 const fsync = promisify(fs.fsync);
 
-/** Ack log entries: type u8 | segment id u32 BE | offset u32 BE. */
+/** Ack file entries: type u8 | segment id u32 BE | offset u32 BE. */
 const ENTRY = 9;
 const DELIVERED = 1;
 const ACKED = 2;
@@ -87,28 +87,39 @@ export interface DiskMessageStoreOptions {
   onDropped?: (d: DroppedTail) => void;
 }
 
+/** One segment's ack file (`NNNNNNNNNN.acks`): deleted with its segment, so it never outgrows it. */
+class AckFile {
+  fd: number;
+  pend: Buffer | null = null;
+  pendLen = 0;
+  closed = false;
+  /** Writes under way: the fd is closed only after them (a reused fd number must never be written). */
+  inflight = 0;
+  constructor(readonly path: string) {
+    this.fd = fs.openSync(path, "a");
+  }
+}
+
 /**
- * A queue's directory: segment files (the records) and acks.log (what was delivered and acked).
- * Both are written through the shared group commit; the ack log is compacted on open.
+ * A queue's directory: segment files (the records) and, beside each, an ack file recording which
+ * of its records were delivered and acked. Both go through the shared group commit. An ack file
+ * lives exactly as long as its segment, so acks never pile up.
  */
 export class DiskMessageStore implements MessageStore, Flushable {
   private readonly log: SegmentLog;
   private readonly recoveredRecords: StoredRecord[] = [];
-  private ackFd: number;
-  private ackSize: number;
-  private pend: Buffer = Buffer.allocUnsafe(4096);
-  private pendLen = 0;
-  private dirty = false;
+  private readonly ackFiles = new Map<number, AckFile>();
+  private readonly dirtyAcks = new Set<AckFile>();
   private closed = false;
 
   constructor(private readonly options: DiskMessageStoreOptions) {
     const { dir } = options;
     fs.mkdirSync(dir, { recursive: true });
-    const ackPath = join(dir, "acks.log");
     const acked = new Set<number>();
     const delivered = new Set<number>();
-    if (fs.existsSync(ackPath)) {
-      const data = fs.readFileSync(ackPath);
+    const ackNames = fs.readdirSync(dir).filter((f) => /^\d{10}\.acks$/.test(f));
+    for (const name of ackNames) {
+      const data = fs.readFileSync(join(dir, name));
       // a torn last entry (crash mid-write) is ignored: that ack was never committed
       const whole = data.length - (data.length % ENTRY);
       for (let off = 0; off < whole; off += ENTRY) {
@@ -120,25 +131,30 @@ export class DiskMessageStore implements MessageStore, Flushable {
     }
     const records = this.recoveredRecords;
     this.log = SegmentLog.open(
-      { dir, commit: options.commit, ...(options.segmentSize !== undefined && { segmentSize: options.segmentSize }), ...(options.onDropped && { onDropped: options.onDropped }) },
-      (position, payload) => records.push({ position, payload, delivered: delivered.has(position) }),
+      {
+        dir, commit: options.commit,
+        ...(options.segmentSize !== undefined && { segmentSize: options.segmentSize }),
+        ...(options.onDropped && { onDropped: options.onDropped }),
+        onSegmentDeleted: (id) => this.segmentDeleted(id),
+      },
+      (position, payload) => records.push({ position, payload, delivered: delivered.has(position) && !acked.has(position) }),
       (position) => acked.has(position),
     );
-    // compact: acks of records whose segment is still on disk, delivered marks of live records
-    const live = new Set(records.map((r) => r.position));
-    const keep: [number, number][] = [];
-    for (const p of acked) if (this.log.hasSegment(segmentOf(p))) keep.push([ACKED, p]);
-    for (const p of delivered) if (live.has(p)) keep.push([DELIVERED, p]);
-    const buf = Buffer.alloc(keep.length * ENTRY);
-    keep.forEach(([t, p], i) => encodeEntry(buf, i * ENTRY, t, p));
-    const tmp = `${ackPath}.tmp`;
-    const tfd = fs.openSync(tmp, "w");
-    fs.writeSync(tfd, buf);
-    fs.fsyncSync(tfd);
-    fs.closeSync(tfd);
-    fs.renameSync(tmp, ackPath);
-    this.ackFd = fs.openSync(ackPath, "r+");
-    this.ackSize = buf.length;
+    // ack files whose segment is gone (deleted just before a crash) go too
+    for (const name of ackNames) {
+      if (!this.log.hasSegment(Number(name.slice(0, 10)))) fs.rmSync(join(dir, name), { force: true });
+    }
+  }
+
+  private segmentDeleted(id: number): void {
+    const f = this.ackFiles.get(id);
+    if (f !== undefined) {
+      this.ackFiles.delete(id);
+      this.dirtyAcks.delete(f);
+      f.closed = true;
+      if (f.inflight === 0) fs.closeSync(f.fd);
+    }
+    fs.rmSync(join(this.options.dir, `${String(id).padStart(10, "0")}.acks`), { force: true });
   }
 
   append(payload: Buffer): number {
@@ -160,39 +176,37 @@ export class DiskMessageStore implements MessageStore, Flushable {
 
   private entry(type: number, position: number): void {
     if (this.closed) return;
-    if (this.pendLen + ENTRY > this.pend.length) {
-      const grown = Buffer.allocUnsafe(this.pend.length * 2);
-      this.pend.copy(grown, 0, 0, this.pendLen);
-      this.pend = grown;
+    const seg = segmentOf(position);
+    if (!this.log.hasSegment(seg)) return;
+    let f = this.ackFiles.get(seg);
+    if (f === undefined) {
+      f = new AckFile(join(this.options.dir, `${String(seg).padStart(10, "0")}.acks`));
+      this.ackFiles.set(seg, f);
     }
-    encodeEntry(this.pend, this.pendLen, type, position);
-    this.pendLen += ENTRY;
-    if (!this.dirty) {
-      this.dirty = true;
-      this.options.commit.markDirty(this);
+    let p = f.pend;
+    if (p === null || f.pendLen + ENTRY > p.length) {
+      const grown = Buffer.allocUnsafe(Math.max(4096, f.pendLen * 2));
+      if (p !== null) p.copy(grown, 0, 0, f.pendLen);
+      f.pend = p = grown;
     }
+    encodeEntry(p, f.pendLen, type, position);
+    f.pendLen += ENTRY;
+    if (this.dirtyAcks.size === 0) this.options.commit.markDirty(this);
+    this.dirtyAcks.add(f);
   }
 
-  /** Flushable: the ack log's buffered entries, then the segments'. */
+  /** Flushable: the ack files' buffered entries and the segments'. */
   async flush(): Promise<void> {
     const jobs: Promise<void>[] = [this.log.flush()];
-    if (this.dirty) {
-      this.dirty = false;
-      const buf = this.pend.subarray(0, this.pendLen);
-      this.pend = Buffer.allocUnsafe(Math.max(4096, this.pend.length));
-      this.pendLen = 0;
-      const at = this.ackSize;
-      this.ackSize += buf.length;
-      jobs.push(this.writeAcks(buf, at));
+    for (const f of this.dirtyAcks) {
+      if (f.pendLen === 0) continue;
+      const buf = f.pend!.subarray(0, f.pendLen);
+      f.pend = null;
+      f.pendLen = 0;
+      jobs.push(writeAppend(f, buf));
     }
+    this.dirtyAcks.clear();
     await Promise.all(jobs);
-  }
-
-  private async writeAcks(buf: Buffer, at: number): Promise<void> {
-    if (this.closed) return;
-    let done = 0;
-    while (done < buf.length) done += (await write(this.ackFd, buf, done, buf.length - done, at + done)).bytesWritten;
-    await fsync(this.ackFd);
   }
 
   recovered(): readonly StoredRecord[] {
@@ -221,12 +235,27 @@ export class DiskMessageStore implements MessageStore, Flushable {
     await this.options.commit.drain();
     this.closed = true;
     this.log.close();
-    fs.closeSync(this.ackFd);
+    for (const f of this.ackFiles.values()) {
+      f.closed = true;
+      if (f.inflight === 0) fs.closeSync(f.fd);
+    }
+    this.ackFiles.clear();
   }
 
   async destroy(): Promise<void> {
     await this.close();
     fs.rmSync(this.options.dir, { recursive: true, force: true });
+  }
+}
+
+async function writeAppend(f: AckFile, buf: Buffer): Promise<void> {
+  f.inflight++;
+  try {
+    let done = 0;
+    while (done < buf.length && !f.closed) done += (await write(f.fd, buf, done, buf.length - done, null)).bytesWritten;
+    if (!f.closed) await fsync(f.fd);
+  } finally {
+    if (--f.inflight === 0 && f.closed) fs.closeSync(f.fd);
   }
 }
 

@@ -3,7 +3,7 @@
  *
  *   <dataDir>/warren-store.json      {"storeVersion": 1}: refuses data dirs of other versions
  *   <dataDir>/definitions.json       RabbitMQ definitions format, rewritten atomically on change
- *   <dataDir>/queues/<id>/           one per durable queue: NNNNNNNNNN.seg segments + acks.log
+ *   <dataDir>/queues/<id>/           one per durable queue: NNNNNNNNNN.seg segments, each with its NNNNNNNNNN.acks
  *
  * Every write goes through one GroupCommit, so one event-loop turn's messages, acks and
  * definitions changes share one round of fsyncs.

@@ -46,6 +46,8 @@ export interface SegmentLogOptions {
   segmentSize?: number;
   /** Told about every torn or corrupt tail truncated during open. */
   onDropped?: (d: DroppedTail) => void;
+  /** Told when a segment file is deleted (its companion files can go too). */
+  onSegmentDeleted?: (id: number) => void;
 }
 
 export const segmentOf = (position: number): number => Math.floor(position / SEG_SPAN);
@@ -330,6 +332,7 @@ export class SegmentLog implements Flushable {
     this.dirty.delete(seg);
     fs.closeSync(seg.fd);
     fs.rmSync(seg.path, { force: true });
+    this.options.onSegmentDeleted?.(seg.id);
   }
 
   /** Segment files currently on disk. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GroupCommit } from "../../src/store/group-commit.js";
@@ -28,6 +28,35 @@ function disk(): Harness {
 }
 
 const body = (i: number) => Buffer.from(`message ${i} `.repeat((i % 7) + 1));
+
+describe("DiskMessageStore files", () => {
+  it("an ack file goes with its segment, so acks never outgrow the data they describe", async () => {
+    const h = disk();
+    try {
+      const s = h.open(1024) as DiskMessageStore;
+      const ps = Array.from({ length: 60 }, () => s.append(Buffer.alloc(100)));
+      await s.sync();
+      for (const p of ps.slice(0, 40)) {
+        s.markDelivered(p);
+        s.ack(p);
+      }
+      await s.sync();
+      const dir = (s as unknown as { options: { dir: string } }).options.dir;
+      const files = readdirSync(dir);
+      const segs = files.filter((f) => f.endsWith(".seg")).map((f) => f.slice(0, 10));
+      const acks = files.filter((f) => f.endsWith(".acks")).map((f) => f.slice(0, 10));
+      expect(segs.length).toBeLessThan(4);
+      expect(acks.length).toBeGreaterThan(0);
+      for (const a of acks) expect(segs).toContain(a);
+      await s.close();
+      const r = h.open(1024);
+      expect(r.recovered().length).toBe(20);
+      await r.close();
+    } finally {
+      h.cleanup();
+    }
+  });
+});
 
 for (const make of [memory, disk]) {
   describe(`MessageStore contract: ${make().name}`, () => {
