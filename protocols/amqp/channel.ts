@@ -151,6 +151,8 @@ export class Channel {
   private publishSeq = 0;
   private confirmedUpTo = 0;
   private confirmFlushScheduled = false;
+  /** Set by route() when a publish went to disk (tx.commit-ok then waits for the commit). */
+  private routedPersistent = false;
   /** Confirms held back until the disk has what they confirm, in sequence order. */
   private readonly pendingConfirms: PendingConfirm[] = [];
   private tx: Transaction | null = null;
@@ -593,6 +595,7 @@ export class Channel {
         encodeReturn(this.id, ReplyCode.NO_ROUTE, "NO_ROUTE", exchange, routingKey, propertiesBytes(message), message.body, this.ctx.frameMax),
       );
     }
+    if (r.persisted > 0) this.routedPersistent = true;
     if (seq === 0) return;
     const waiting = this.pendingConfirms;
     if (r.refused > 0 && r.routed === 0) {
@@ -659,8 +662,19 @@ export class Channel {
   private commit(): void {
     const tx = this.tx!;
     this.tx = { publishes: [], settles: [] };
+    this.routedPersistent = false;
     for (const p of tx.publishes) this.route(p.exchange, p.routingKey, p.mandatory, p.message);
     for (const s of tx.settles) this.applySettle(s.picked, s.how, s.requeue);
+    const durability = this.ctx.vhost.durability;
+    if (this.routedPersistent && durability !== null) {
+      // a committed transaction's persistent messages are on disk before commit-ok (as RabbitMQ)
+      durability.afterCommit({
+        committed: () => {
+          if (this.state === "open") this.send({ kind: "tx.commit-ok" });
+        },
+      });
+      return;
+    }
     this.send({ kind: "tx.commit-ok" });
   }
 

@@ -206,6 +206,33 @@ describe("confirms mean disk", () => {
   });
 });
 
+describe("transactions", () => {
+  it("tx.commit-ok for persistent messages comes after their fsync, and they survive a restart", async () => {
+    dir = mkdtempSync(join(tmpdir(), "warren-dur-"));
+    const b = await start();
+    const conn = await amqp.connect(url());
+    const ch = await conn.createChannel();
+    await ch.assertQueue("txq", { durable: true });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    b.persistence.commit.markDirty({ flush: () => gate });
+    // amqplib has no promise for tx.select/commit on a plain channel: use the raw RPC
+    const rpc = (ch as unknown as { rpc: (m: number, f: object, e: number) => Promise<unknown> }).rpc.bind(ch);
+    await rpc(90 << 16 | 10, {}, 90 << 16 | 11); // tx.select
+    ch.sendToQueue("txq", Buffer.from("in-tx"), { persistent: true });
+    let committed = false;
+    const commit = rpc(90 << 16 | 20, {}, 90 << 16 | 21).then(() => (committed = true)); // tx.commit
+    const other = await conn.createChannel();
+    for (let i = 0; i < 5; i++) await other.checkQueue("txq");
+    expect(committed).toBe(false);
+    release();
+    await commit;
+    await conn.close();
+    await restart();
+    expect((await drain("txq")).map((m) => m.body)).toEqual(["in-tx"]);
+  });
+});
+
 describe("the data dir", () => {
   it("is created when missing", async () => {
     dir = mkdtempSync(join(tmpdir(), "warren-dur-"));
