@@ -36,6 +36,11 @@ export class QueueEntry {
     return m;
   }
 
+  /** Reads a paged-out message back into memory. */
+  pageIn(): void {
+    void this.message;
+  }
+
   get pagedOut(): boolean {
     return this.msg === null;
   }

@@ -195,6 +195,8 @@ export class Queue implements Destination {
   }
 
   private handOut(entry: QueueEntry, sub: Subscription): void {
+    // read a paged-out message back now: a no-ack delivery settles (and may free) its record first
+    if (entry.pagedOut) entry.pageIn();
     entry.deliveryCount++;
     if (!sub.options.noAck) {
       if (entry.position >= 0 && this.store !== null) this.store.delivered(entry.position);
@@ -229,6 +231,7 @@ export class Queue implements Destination {
   get(noAck: boolean): QueueEntry | null {
     const entry = this.ready.shift();
     if (!entry) return null;
+    if (entry.pagedOut) entry.pageIn();
     this.readyBytes -= entry.bodySize;
     entry.deliveryCount++;
     if (!noAck) {
