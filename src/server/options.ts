@@ -27,7 +27,7 @@ export const brokerOptionsSchema = z.object({
   diskFreeLimit: z.optional(z.number().check(z.int(), z.minimum(0))),
   /** How often memory and disk are sampled, in ms (default 1000). */
   resourceCheckInterval: z.optional(z.number().check(z.int(), z.minimum(10))),
-  /** Ready bytes per durable queue past which persistent messages are paged out of memory (default 64 MiB). */
+  /** Ready bytes per durable queue past which persistent messages are paged out of memory (default 4 MiB). */
   pageOutBytes: z.optional(z.number().check(z.int(), z.minimum(0))),
   /** Size of message store segment files in bytes (default 8 MiB); small values are for tests. */
   segmentSize: z.optional(z.number().check(z.int(), z.minimum(4096))),

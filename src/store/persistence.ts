@@ -30,11 +30,11 @@ export interface DiskPersistenceOptions {
   codec: RecordPropertiesCodec;
   log: StoreLogger;
   segmentSize?: number;
-  /** Ready bytes per queue past which stored messages are paged out of memory (default 64 MiB). */
+  /** Ready bytes per queue past which stored messages are paged out of memory (default 4 MiB). */
   pageOutBytes?: number;
 }
 
-export const DEFAULT_PAGE_OUT_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_PAGE_OUT_BYTES = 4 * 1024 * 1024;
 
 class DiskQueueStore implements QueueStore {
   constructor(
