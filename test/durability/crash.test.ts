@@ -146,6 +146,37 @@ describe("crash safety", () => {
     await kill9(b);
   }, 20_000);
 
+  it("acks committed before a kill -9 stay acked; delivered-but-unacked messages come back redelivered", async () => {
+    dir = mkdtempSync(join(tmpdir(), "warren-acks-"));
+    const b = await spawnBroker();
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${b.port}`);
+    conn.on("error", () => {});
+    const ch = await conn.createConfirmChannel();
+    ch.on("error", () => {});
+    await ch.assertQueue("crash", { durable: true });
+    for (let i = 0; i < 10; i++) ch.sendToQueue("crash", Buffer.from(`0:${i}`), { persistent: true });
+    await ch.waitForConfirms();
+    const got: amqp.GetMessage[] = [];
+    for (let i = 0; i < 6; i++) got.push((await ch.get("crash")) as amqp.GetMessage);
+    for (const m of got.slice(0, 4)) ch.ack(m); // 0..3 acked, 4 and 5 held unacked
+    // a confirm after the acks: its commit carries the acks (same socket, processed in order)
+    ch.sendToQueue("crash", Buffer.from("0:10"), { persistent: true });
+    await ch.waitForConfirms();
+    await kill9(b);
+    const again = await spawnBroker();
+    const c2 = await amqp.connect(`amqp://guest:guest@127.0.0.1:${again.port}`);
+    c2.on("error", () => {});
+    const ch2 = await c2.createChannel();
+    const back: [string, boolean][] = [];
+    for (let m = await ch2.get("crash", { noAck: true }); m !== false; m = await ch2.get("crash", { noAck: true })) {
+      back.push([m.content.toString(), m.fields.redelivered]);
+    }
+    expect(back).toEqual([
+      ["0:4", true], ["0:5", true], ["0:6", false], ["0:7", false], ["0:8", false], ["0:9", false], ["0:10", false],
+    ]);
+    await kill9(again);
+  });
+
   it("a torn and corrupt segment tail: the broker starts, drops only the damaged record and logs it", async () => {
     dir = mkdtempSync(join(tmpdir(), "warren-torn-"));
     const b = await spawnBroker();
