@@ -35,7 +35,14 @@ export function openStore(
     loopbackUsers: options.loopbackUsers,
     seedDefaults: false,
   });
-  if (!persistence.restore(core)) {
+  let restored: boolean;
+  try {
+    restored = persistence.restore(core);
+  } catch (err) {
+    persistence.releaseLock();
+    throw err;
+  }
+  if (!restored) {
     // first start on this data dir: the default vhost and user, as RabbitMQ creates them
     const user = options.defaultUser ?? "guest";
     core.users.add(user, options.defaultPass ?? "guest", ["administrator"]);

@@ -94,7 +94,10 @@ export class DiskPersistence implements Persistence, Flushable {
     this.commit = new GroupCommit((err) => options.log.error({ err }, "store commit failed; confirms are nacked"));
     this.definitionsPath = join(options.dataDir, "definitions.json");
     checkStoreVersion(options.dataDir);
+    this.lockPath = acquireLock(options.dataDir);
   }
+
+  private readonly lockPath: string;
 
   get durability(): Durability {
     return this.commit;
@@ -175,6 +178,45 @@ export class DiskPersistence implements Persistence, Flushable {
     await this.commit.drain();
     await Promise.all([...this.stores].map((s) => s.store.close()));
     this.stores.clear();
+    this.releaseLock();
+  }
+
+  /** Gives up the data dir (close does it; also for a start that failed half-way). */
+  releaseLock(): void {
+    fs.rmSync(this.lockPath, { force: true });
+  }
+}
+
+/**
+ * One broker per data dir: `warren.lock` holds the owner's pid. A lock left by a process that is
+ * gone (kill -9) is taken over; a live owner is a startup error naming the path and the pid.
+ */
+function acquireLock(dataDir: string): string {
+  const path = join(dataDir, "warren.lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = fs.openSync(path, "wx");
+      fs.writeSync(fd, `${process.pid}\n`);
+      fs.closeSync(fd);
+      return path;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    const pid = Number(fs.readFileSync(path, "utf8").trim());
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+      throw new Error(`data dir ${dataDir} is in use by another Warren (pid ${pid}, ${path})`);
+    }
+    fs.rmSync(path, { force: true });
+  }
+  throw new Error(`data dir ${dataDir}: could not take ${path}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

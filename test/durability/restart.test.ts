@@ -248,6 +248,14 @@ describe("the data dir", () => {
     await expect(startBroker({ amqp: false, dataDir: file, logLevel: "silent" })).rejects.toThrow(`data dir ${file} is not a directory`);
   });
 
+  it("in use by a running broker gives a startup error naming the path", async () => {
+    dir = mkdtempSync(join(tmpdir(), "warren-dur-"));
+    await start();
+    await expect(startBroker({ amqp: false, dataDir: dir, logLevel: "silent" })).rejects.toThrow(
+      `data dir ${dir} is in use by another Warren (pid ${process.pid}`,
+    );
+  });
+
   it("written by an incompatible store version gives a clear error naming the path and versions", async () => {
     dir = mkdtempSync(join(tmpdir(), "warren-dur-"));
     writeFileSync(join(dir, "warren-store.json"), JSON.stringify({ storeVersion: 7 }));
