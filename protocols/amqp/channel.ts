@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
-  BrokerError, type Consumer, type FieldTable, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, ReplyCode, REPLY_TO, Subscription,
+  BrokerError, type CommitWaiter, type Consumer, type FieldTable, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, ReplyCode, REPLY_TO, Subscription,
 } from "../../src/core/index.js";
 import type { AmqpMethod } from "./codec/methods.js";
 import { encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
@@ -46,6 +46,28 @@ interface TxPublish {
   routingKey: string;
   mandatory: boolean;
   message: Message;
+}
+
+/**
+ * Confirms for publishes [first, last] that wait on one group commit (one per channel per batch).
+ * A refused publish waiting behind durable ones is a `nack` item with first = last = its seq.
+ */
+class PendingConfirm implements CommitWaiter {
+  done = false;
+  ok = true;
+  constructor(
+    readonly channel: Channel,
+    readonly batch: number,
+    readonly first: number,
+    public last: number,
+    readonly nack = false,
+  ) {}
+
+  committed(ok: boolean): void {
+    this.done = true;
+    this.ok = ok;
+    this.channel.flushConfirms();
+  }
 }
 
 /** A basic.consume on this channel; the queue calls it while it has credit. */
@@ -129,6 +151,10 @@ export class Channel {
   private publishSeq = 0;
   private confirmedUpTo = 0;
   private confirmFlushScheduled = false;
+  /** Set by route() when a publish went to disk (tx.commit-ok then waits for the commit). */
+  private routedPersistent = false;
+  /** Confirms held back until the disk has what they confirm, in sequence order. */
+  private readonly pendingConfirms: PendingConfirm[] = [];
   private tx: Transaction | null = null;
   private readonly flushConfirmsBound = () => this.flushConfirms();
 
@@ -573,12 +599,31 @@ export class Channel {
         encodeReturn(this.id, ReplyCode.NO_ROUTE, "NO_ROUTE", exchange, routingKey, propertiesBytes(message), message.body, this.ctx.frameMax),
       );
     }
+    if (r.persisted > 0) this.routedPersistent = true;
     if (seq === 0) return;
+    const waiting = this.pendingConfirms;
     if (r.refused > 0 && r.routed === 0) {
+      if (waiting.length > 0) {
+        // behind confirms still waiting for the disk: the nack takes its turn
+        waiting.push(new PendingConfirm(this, 0, seq, seq, true));
+        return;
+      }
       // acks before a nack must go out first so `multiple` never covers the nacked one
       this.flushConfirms(seq - 1);
       this.send({ kind: "basic.nack", deliveryTag: seq, multiple: false, requeue: false });
       this.confirmedUpTo = seq;
+      return;
+    }
+    if (r.persisted > 0) {
+      // confirms mean disk: this seq is acked only after the group commit it joined
+      const durability = this.ctx.vhost.durability!;
+      const last = waiting.length > 0 ? waiting[waiting.length - 1]! : null;
+      if (last !== null && !last.nack && !last.done && last.batch === durability.batch) last.last = seq;
+      else {
+        const p = new PendingConfirm(this, durability.batch, seq, seq);
+        waiting.push(p);
+        durability.afterCommit(p);
+      }
       return;
     }
     if (!this.confirmFlushScheduled) {
@@ -587,10 +632,32 @@ export class Channel {
     }
   }
 
-  /** One basic.ack with multiple=true for every publish confirmed since the last one. */
-  private flushConfirms(upTo = this.publishSeq): void {
+  /**
+   * One basic.ack with multiple=true for every publish confirmed since the last one, stopping
+   * before the first publish still waiting for the disk; nacks in between go out in order.
+   */
+  flushConfirms(upTo = this.publishSeq): void {
     this.confirmFlushScheduled = false;
-    if (this.state !== "open" || upTo <= this.confirmedUpTo) return;
+    if (this.state !== "open") return;
+    const waiting = this.pendingConfirms;
+    while (waiting.length > 0) {
+      const head = waiting[0]!;
+      if (!head.nack && !head.done) {
+        upTo = Math.min(upTo, head.first - 1);
+        break;
+      }
+      waiting.shift();
+      if (head.nack || !head.ok) {
+        this.ackUpTo(head.first - 1);
+        this.send({ kind: "basic.nack", deliveryTag: head.last, multiple: head.last > head.first, requeue: false });
+        this.confirmedUpTo = head.last;
+      }
+    }
+    this.ackUpTo(upTo);
+  }
+
+  private ackUpTo(upTo: number): void {
+    if (upTo <= this.confirmedUpTo) return;
     const multiple = upTo - this.confirmedUpTo > 1;
     this.send({ kind: "basic.ack", deliveryTag: upTo, multiple });
     this.confirmedUpTo = upTo;
@@ -599,8 +666,19 @@ export class Channel {
   private commit(): void {
     const tx = this.tx!;
     this.tx = { publishes: [], settles: [] };
+    this.routedPersistent = false;
     for (const p of tx.publishes) this.route(p.exchange, p.routingKey, p.mandatory, p.message);
     for (const s of tx.settles) this.applySettle(s.picked, s.how, s.requeue);
+    const durability = this.ctx.vhost.durability;
+    if (this.routedPersistent && durability !== null) {
+      // a committed transaction's persistent messages are on disk before commit-ok (as RabbitMQ)
+      durability.afterCommit({
+        committed: () => {
+          if (this.state === "open") this.send({ kind: "tx.commit-ok" });
+        },
+      });
+      return;
+    }
     this.send({ kind: "tx.commit-ok" });
   }
 

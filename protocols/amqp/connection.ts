@@ -71,6 +71,10 @@ export class AmqpConnection implements ConnectionContext {
   readonly client: ClientRef;
   readonly log: Logger;
   readonly connectedAt = Date.now();
+  /** Sent content (published) at least once: blocked by resource alarms, as RabbitMQ blocks publishers. */
+  private publisher = false;
+  private paused = false;
+  private unsubscribeAlarms: (() => void) | null = null;
 
   constructor(
     private readonly socket: Socket,
@@ -109,6 +113,11 @@ export class AmqpConnection implements ConnectionContext {
       while ((frame = this.reader.next()) !== null) {
         this.onFrame(frame);
         if ((this.state as State) === "closed") return;
+      }
+      // a publisher under a resource alarm is not read from until it clears (consumers still are)
+      if (this.publisher && this.broker.alarms.blocked && !this.paused) {
+        this.paused = true;
+        this.socket.pause();
       }
     } catch (err) {
       if (err instanceof CodecError) {
@@ -198,7 +207,10 @@ export class AmqpConnection implements ConnectionContext {
         this.connectionError(ReplyCode.CHANNEL_ERROR, "CHANNEL_ERROR - expected 'channel.open'", 0, 0);
         return;
       }
-      if (frame.type === FRAME_HEADER) channel.onHeader(frame.payload);
+      if (frame.type === FRAME_HEADER) {
+        this.publisher = true;
+        channel.onHeader(frame.payload);
+      }
       else channel.onBody(frame.payload);
     } else {
       throw new CodecError(ReplyCode.FRAME_ERROR, `FRAME_ERROR - unknown frame type ${frame.type}`);
@@ -304,7 +316,24 @@ export class AmqpConnection implements ConnectionContext {
     this.vhost = v;
     this.state = "opened";
     this.send(0, { kind: "connection.open-ok", reserved1: "" });
+    this.unsubscribeAlarms = this.broker.alarms.subscribe((blocked, reason) => this.alarmChanged(blocked, reason));
+    if (this.broker.alarms.blocked) this.alarmChanged(true, this.broker.alarms.reason);
     this.log.debug({ vhost: vhostName, user: this.user.name }, "connection opened");
+  }
+
+  /** RabbitMQ's connection.blocked extension, for clients that announced the capability. */
+  private alarmChanged(blocked: boolean, reason: string): void {
+    if (this.state !== "opened") return;
+    const told = this.capabilities["connection.blocked"] === true;
+    if (blocked) {
+      if (told) this.send(0, { kind: "connection.blocked", reason });
+      return;
+    }
+    if (told) this.send(0, { kind: "connection.unblocked" });
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
   }
 
   private startHeartbeats(): void {
@@ -368,6 +397,7 @@ export class AmqpConnection implements ConnectionContext {
     if (this.tornDown) return;
     this.tornDown = true;
     this.state = "closed";
+    this.unsubscribeAlarms?.();
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.closeTimer) clearTimeout(this.closeTimer);
     for (const ch of this.channels.values()) ch.release();

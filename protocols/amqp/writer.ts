@@ -46,11 +46,18 @@ export class FrameWriter {
     this.scheduled = false;
     if (this.bytes === 0 || this.closed) return;
     const out = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.bytes);
+    // consumers may have lost credit to the bytes gathered this turn, not to the socket
+    const wasBackedUp = this.backedUp;
     this.chunks = [];
     this.bytes = 0;
     this.lastWrite = Date.now();
-    this.socket.write(out);
+    // a write the socket takes at once emits no 'drain': give the credit back ourselves
+    if (this.socket.write(out) && wasBackedUp) process.nextTick(this.drainedBound);
   }
+
+  private readonly drainedBound = () => {
+    if (!this.closed) this.onDrain();
+  };
 
   /** Flushes what is pending, then half-closes. */
   end(): void {

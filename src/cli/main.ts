@@ -22,6 +22,8 @@ const program = new Command()
   .option("--web-stomp-port <port>", "STOMP over WebSocket port (path /ws), or off", portOrOff, 15674)
   .option("--host <address>", "address to listen on", "0.0.0.0")
   .option("--data-dir <dir>", "where durable state is kept", "./data")
+  .option("--disk-free-limit <bytes>", "block publishers when the data dir's filesystem has less free (default 50000000)", (v) => Number(v))
+  .option("--memory-high-watermark <fraction>", "block publishers past this fraction of RAM (default 0.4)", (v) => Number(v))
   .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info")
   .option("--heartbeat <seconds>", "heartbeat interval proposed to clients", (v) => Number(v))
   .option("--default-user <name>", "user created at first start", process.env.WARREN_DEFAULT_USER ?? "guest")
@@ -34,6 +36,7 @@ const program = new Command()
   .action(async (opts: {
     amqpPort: number | false; stompPort: number | false; webStompPort: number | false; mqttPort: number | false; webMqttPort: number | false; host: string; dataDir: string; logLevel: LogLevel; heartbeat?: number;
     defaultUser: string; defaultPass: string; loopbackUsers: string;
+    diskFreeLimit?: number; memoryHighWatermark?: number;
   }) => {
     const started = process.hrtime.bigint();
     const broker = await startBroker({
@@ -49,6 +52,8 @@ const program = new Command()
       defaultPass: opts.defaultPass,
       loopbackUsers: opts.loopbackUsers === "none" ? [] : opts.loopbackUsers.split(",").filter(Boolean),
       ...(opts.heartbeat !== undefined && { heartbeat: opts.heartbeat }),
+      ...(opts.diskFreeLimit !== undefined && { diskFreeLimit: opts.diskFreeLimit }),
+      ...(opts.memoryHighWatermark !== undefined && { memoryHighWatermark: opts.memoryHighWatermark }),
     });
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     broker.log.info({ ports: broker.ports, dataDir: broker.dataDir, startupMs: Math.round(ms) }, "Warren started");

@@ -1,6 +1,8 @@
 import { BrokerError, errors, ReplyCode } from "./errors.js";
 import { type User, UserStore } from "./users.js";
 import { VirtualHost } from "./vhost.js";
+import type { Persistence } from "./durability.js";
+import { ResourceAlarms } from "./alarms.js";
 
 export interface BrokerCoreOptions {
   defaultVhost?: string;
@@ -23,18 +25,33 @@ export interface AuthRequest {
  */
 export class Broker {
   readonly users = new UserStore();
+  /** Memory and disk alarms: front-ends stop reading publishers while one is on. */
+  readonly alarms = new ResourceAlarms();
   private readonly vhosts = new Map<string, VirtualHost>();
   private readonly loopbackUsers: Set<string>;
   readonly defaultVhost: string;
   private nextClientId = 1;
+  private persistence: Persistence | null = null;
 
-  constructor(options: BrokerCoreOptions = {}) {
+  /**
+   * With `seedDefaults: false` the broker starts empty (no vhost, no user): its definitions come
+   * from a store. Otherwise the default vhost and user are created, as on RabbitMQ's first start.
+   */
+  constructor(options: BrokerCoreOptions & { seedDefaults?: boolean } = {}) {
     this.defaultVhost = options.defaultVhost ?? "/";
     this.loopbackUsers = new Set(options.loopbackUsers ?? ["guest"]);
+    if (options.seedDefaults === false) return;
     const user = options.defaultUser ?? "guest";
     this.users.add(user, options.defaultPass ?? "guest", ["administrator"]);
     this.addVhost(this.defaultVhost);
     this.users.setPermission(user, this.defaultVhost, { configure: ".*", write: ".*", read: ".*" });
+  }
+
+  /** Makes durable queues persist and definitions changes reach the store from now on. */
+  attachPersistence(p: Persistence): void {
+    this.persistence = p;
+    for (const v of this.vhosts.values()) v.persistence = p;
+    this.users.onChange = () => p.definitionsChanged();
   }
 
   /** A fresh identity for a client connection (owner of exclusive queues and consumers). */
@@ -44,13 +61,19 @@ export class Broker {
 
   addVhost(name: string): VirtualHost {
     let v = this.vhosts.get(name);
-    if (!v) this.vhosts.set(name, (v = new VirtualHost(name)));
+    if (!v) {
+      this.vhosts.set(name, (v = new VirtualHost(name)));
+      v.persistence = this.persistence;
+      this.persistence?.definitionsChanged();
+    }
     return v;
   }
 
   deleteVhost(name: string): boolean {
     this.users.clearVhost(name);
-    return this.vhosts.delete(name);
+    const had = this.vhosts.delete(name);
+    this.persistence?.definitionsChanged();
+    return had;
   }
 
   vhost(name: string): VirtualHost | BrokerError {

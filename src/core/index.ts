@@ -1,7 +1,8 @@
 /** The core's public interface: the only thing front-ends import. */
 export { Broker, type BrokerCoreOptions, type AuthRequest } from "./broker.js";
 export { VirtualHost, REPLY_TO, type ExchangeDeclare, type QueueDeclare, type QueueDeclareOk, type PublishResult } from "./vhost.js";
-export { Queue } from "./queue.js";
+export { Queue, Enqueued } from "./queue.js";
+export type { CommitWaiter, Durability, Persistence, QueueStore, RecoveredMessage } from "./durability.js";
 export { QueueEntry } from "./queue-entry.js";
 export { Subscription, type Consumer, type ConsumeOptions, type ClientRef } from "./consumer.js";
 export { Exchange, type ExchangeType, type Binding } from "./exchange.js";
@@ -13,3 +14,4 @@ export {
 export type { User, Permission } from "./users.js";
 export { Deque } from "./deque.js";
 export { integerValue, stringValue, rabbitType } from "./field-types.js";
+export { ResourceAlarms, type AlarmResource, type AlarmListener } from "./alarms.js";

@@ -5,6 +5,16 @@ import { QueueEntry } from "./queue-entry.js";
 import { type ClientRef, type Consumer, type ConsumeOptions, Subscription } from "./consumer.js";
 import { BrokerError, errors } from "./errors.js";
 import type { QueueArguments } from "./queue-arguments.js";
+import type { QueueStore, RecoveredMessage } from "./durability.js";
+
+/** What Queue.enqueue did with a message. */
+export const Enqueued = {
+  Refused: 0,
+  Accepted: 1,
+  /** Accepted and written to the queue's store: durable after the next group commit. */
+  Persisted: 2,
+} as const;
+export type Enqueued = (typeof Enqueued)[keyof typeof Enqueued];
 
 export interface QueueOptions {
   durable: boolean;
@@ -42,6 +52,8 @@ export class Queue implements Destination {
   /** Body bytes of the ready messages, for x-max-length-bytes. */
   private readyBytes = 0;
   deleted = false;
+  /** Durable queues' storage (persistent messages only); null for transient queues. */
+  store: QueueStore | null = null;
 
   constructor(
     readonly name: string,
@@ -76,19 +88,47 @@ export class Queue implements Destination {
     return this.options.owner === null || this.options.owner === client;
   }
 
-  /** Takes a routed message. Returns false when the queue refuses it (overflow reject-publish). */
-  enqueue(message: Message): boolean {
+  /** Takes a routed message; Refused when the queue refuses it (overflow reject-publish). */
+  enqueue(message: Message): Enqueued {
     const args = this.options.parsedArgs;
     if (args.maxLength !== undefined || args.maxLengthBytes !== undefined) {
       const room = this.makeRoom(message.bodySize, args.maxLength ?? Infinity, args.maxLengthBytes ?? Infinity, args.overflow);
-      if (room === "reject") return false;
-      if (room === "drop") return true;
+      if (room === "reject") return Enqueued.Refused;
+      if (room === "drop") return Enqueued.Accepted;
     }
     const entry = new QueueEntry(this.nextSeq++, message);
+    let result: Enqueued = Enqueued.Accepted;
+    // delivery-mode 2 in a durable queue (AMQP 0-9-1 §4.2.6.1 basic.properties delivery-mode)
+    const store = this.store;
+    if (store !== null && message.properties.deliveryMode === 2) {
+      entry.position = store.persist(message);
+      result = Enqueued.Persisted;
+      // a deep backlog keeps positions, not bodies (delivered entries are read back on the way out)
+      if (this.readyBytes > store.pageOutBytes) entry.pageOut(store);
+    }
     this.ready.push(entry);
     this.readyBytes += message.bodySize;
     if (this.consumers.length > 0) this.dispatch();
-    return true;
+    return result;
+  }
+
+  /** Puts back a message recovered from the store after a restart (not written again). */
+  restore(r: RecoveredMessage, store: QueueStore): void {
+    this.store = store;
+    const paged = this.readyBytes > store.pageOutBytes;
+    const entry = new QueueEntry(this.nextSeq++, paged ? null : r.message(), r.bodySize);
+    entry.position = r.position;
+    entry.redelivered = r.redelivered;
+    if (paged) entry.pageOut(store);
+    this.ready.push(entry);
+    this.readyBytes += r.bodySize;
+  }
+
+  /** Ready entries whose message is only on disk. */
+  get pagedOutCount(): number {
+    let n = 0;
+    for (let i = 0; i < this.ready.length; i++) if (this.ready.at(i)!.pagedOut) n++;
+    return n;
   }
 
   /**
@@ -99,7 +139,11 @@ export class Queue implements Destination {
     const fits = () => this.ready.length + 1 <= maxLength && this.readyBytes + size <= maxBytes;
     if (fits()) return "fits";
     if (overflow === "reject-publish" || overflow === "reject-publish-dlx") return "reject";
-    while (this.ready.length > 0 && !fits()) this.readyBytes -= this.ready.shift()!.message.bodySize;
+    while (this.ready.length > 0 && !fits()) {
+      const dropped = this.ready.shift()!;
+      this.readyBytes -= dropped.bodySize;
+      this.forget(dropped);
+    }
     // with x-max-length 0, or a body over the byte limit on its own, the newcomer is the head to drop
     return fits() ? "fits" : "drop";
   }
@@ -141,7 +185,7 @@ export class Queue implements Destination {
           const sub = this.pickConsumer();
           if (sub === null) break;
           const entry = this.ready.shift()!;
-          this.readyBytes -= entry.message.bodySize;
+          this.readyBytes -= entry.bodySize;
           this.handOut(entry, sub);
         }
       } while (this.redispatch);
@@ -151,8 +195,11 @@ export class Queue implements Destination {
   }
 
   private handOut(entry: QueueEntry, sub: Subscription): void {
+    // read a paged-out message back now: a no-ack delivery settles (and may free) its record first
+    if (entry.pagedOut) entry.pageIn();
     entry.deliveryCount++;
     if (!sub.options.noAck) {
+      if (entry.position >= 0 && this.store !== null) this.store.delivered(entry.position);
       entry.holder = sub;
       sub.unacked++;
       this.unackedCount++;
@@ -184,15 +231,28 @@ export class Queue implements Destination {
   get(noAck: boolean): QueueEntry | null {
     const entry = this.ready.shift();
     if (!entry) return null;
-    this.readyBytes -= entry.message.bodySize;
+    if (entry.pagedOut) entry.pageIn();
+    this.readyBytes -= entry.bodySize;
     entry.deliveryCount++;
-    if (!noAck) this.unackedCount++;
+    if (!noAck) {
+      this.unackedCount++;
+      if (entry.position >= 0 && this.store !== null) this.store.delivered(entry.position);
+    }
     return entry;
   }
 
   /** Settles an entry a consumer or basic.get held. */
   ack(entry: QueueEntry): void {
     this.release(entry);
+    this.forget(entry);
+  }
+
+  /** The entry is settled for good: its stored copy must not come back after a restart. */
+  private forget(entry: QueueEntry): void {
+    if (entry.position >= 0) {
+      this.store?.ack(entry.position);
+      entry.position = -1;
+    }
   }
 
   /** Puts entries back at their original positions, flagged redelivered. */
@@ -200,7 +260,7 @@ export class Queue implements Destination {
     this.release(entry);
     entry.redelivered = true;
     if (this.deleted) return;
-    this.readyBytes += entry.message.bodySize;
+    this.readyBytes += entry.bodySize;
     const last = this.ready.at(this.ready.length - 1);
     if (last === undefined || last.seq < entry.seq) this.ready.push(entry);
     else this.ready.insertSorted(entry, (e) => e.seq > entry.seq);
@@ -209,6 +269,7 @@ export class Queue implements Destination {
   /** Discards an entry a client rejected without requeue (dead-lettering hooks in here). */
   discard(entry: QueueEntry): void {
     this.release(entry);
+    this.forget(entry);
   }
 
   private release(entry: QueueEntry): void {
@@ -222,6 +283,7 @@ export class Queue implements Destination {
 
   purge(): number {
     const n = this.ready.length;
+    if (this.store !== null) for (let e = this.ready.shift(); e !== undefined; e = this.ready.shift()) this.forget(e);
     this.ready.clear();
     this.readyBytes = 0;
     return n;
@@ -230,6 +292,8 @@ export class Queue implements Destination {
   /** Called by the vhost on delete: consumers hear of it, nothing more is accepted. */
   destroy(): number {
     this.deleted = true;
+    this.store?.deleted();
+    this.store = null;
     const n = this.ready.length;
     this.ready.clear();
     const subs = this.consumers.splice(0);

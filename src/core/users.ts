@@ -30,11 +30,24 @@ export class UserStore {
   private readonly users = new Map<string, User>();
   /** vhost → user → permission */
   private readonly permissions = new Map<string, Map<string, Permission>>();
+  /** Called after every change, so a store can persist the definitions. */
+  onChange: () => void = () => {};
 
   add(name: string, password: string, tags: string[] = []): User {
-    const u: User = { name, passwordHash: hashPassword(password), tags };
+    return this.addHashed(name, hashPassword(password), tags);
+  }
+
+  /** Adds a user whose password is already hashed (definitions import). */
+  addHashed(name: string, passwordHash: string, tags: string[] = []): User {
+    const u: User = { name, passwordHash, tags };
     this.users.set(name, u);
+    this.onChange();
     return u;
+  }
+
+  /** Every permission, as [vhost, user, permission]. */
+  *allPermissions(): Iterable<[string, string, Permission]> {
+    for (const [vhost, perUser] of this.permissions) for (const [user, p] of perUser) yield [vhost, user, p];
   }
 
   get(name: string): User | undefined {
@@ -43,7 +56,9 @@ export class UserStore {
 
   delete(name: string): boolean {
     for (const perVhost of this.permissions.values()) perVhost.delete(name);
-    return this.users.delete(name);
+    const had = this.users.delete(name);
+    this.onChange();
+    return had;
   }
 
   list(): User[] {
@@ -60,6 +75,7 @@ export class UserStore {
     let perVhost = this.permissions.get(vhost);
     if (!perVhost) this.permissions.set(vhost, (perVhost = new Map()));
     perVhost.set(user, p);
+    this.onChange();
   }
 
   permission(user: string, vhost: string): Permission | undefined {
@@ -68,5 +84,6 @@ export class UserStore {
 
   clearVhost(vhost: string): void {
     this.permissions.delete(vhost);
+    this.onChange();
   }
 }

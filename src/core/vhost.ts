@@ -5,7 +5,8 @@ import {
 import { rabbitType, stringValue } from "./field-types.js";
 import type { ClientRef } from "./consumer.js";
 import { type FieldTable, type FieldValue, type Message, TypedField } from "./message.js";
-import { Queue, type QueueHost } from "./queue.js";
+import { Enqueued, Queue, type QueueHost } from "./queue.js";
+import type { Durability, Persistence } from "./durability.js";
 import { EQUIVALENCE_CHECKED_ARGS, parseQueueArguments, type QueueArguments } from "./queue-arguments.js";
 import { randomBytes } from "node:crypto";
 
@@ -37,6 +38,11 @@ export interface PublishResult {
   routed: number;
   /** Queues that refused it (overflow reject-publish): confirms become nacks. */
   refused: number;
+  /**
+   * Durable queues that wrote it to their store: the publisher's confirm waits for
+   * `vhost.durability` to report the current batch committed.
+   */
+  persisted: number;
 }
 
 /** Exchanges every vhost has from birth, as RabbitMQ declares them. */
@@ -64,12 +70,23 @@ export class VirtualHost implements QueueHost {
   private routeEpoch = 0;
   private readonly routeScratch: Destination[] = [];
   private readonly queueListeners = new Set<(event: "deleted", queue: Queue) => void>();
+  /** Set by the Broker when a store is attached; null keeps everything in memory. */
+  persistence: Persistence | null = null;
 
   constructor(readonly name: string) {
     this.exchanges.set("", createExchange("", "direct", { durable: true, autoDelete: false, internal: false, args: {} }));
     for (const [n, t] of PREDECLARED) {
       this.exchanges.set(n, createExchange(n, t, { durable: true, autoDelete: false, internal: false, args: {} }));
     }
+  }
+
+  /** Group commit, for front-ends whose acknowledgements must wait for the disk. */
+  get durability(): Durability | null {
+    return this.persistence?.durability ?? null;
+  }
+
+  private definitionsChanged(): void {
+    this.persistence?.definitionsChanged();
   }
 
   // ---- exchanges -------------------------------------------------------------------------
@@ -91,6 +108,7 @@ export class VirtualHost implements QueueHost {
       durable: !!d.durable, autoDelete: !!d.autoDelete, internal: !!d.internal, args,
     });
     this.exchanges.set(name, x);
+    if (x.durable) this.definitionsChanged();
     return x;
   }
 
@@ -125,6 +143,7 @@ export class VirtualHost implements QueueHost {
 
   private removeExchange(x: Exchange): void {
     this.exchanges.delete(x.name);
+    if (x.durable) this.definitionsChanged();
     for (const b of [...x.bindings.values()]) {
       x.removeBinding(b.key);
       if (b.destination.kind === "queue") (b.destination as Queue).boundBy.delete(b);
@@ -168,8 +187,12 @@ export class VirtualHost implements QueueHost {
       parsedArgs: parsed,
     });
     this.queues.set(name, q);
+    if (durable && this.persistence !== null) {
+      q.store = this.persistence.openQueue(this.name, name, (r, store) => q.restore(r, store));
+      this.definitionsChanged();
+    }
     // every queue is bound to the default exchange by its own name (AMQP 0-9-1 §3.1.3.1)
-    return { queue: name, messageCount: 0, consumerCount: 0 };
+    return { queue: name, messageCount: q.messageCount, consumerCount: 0 };
   }
 
   private queueEquivalent(q: Queue, durable: boolean, autoDelete: boolean, args: FieldTable): BrokerError | null {
@@ -225,6 +248,7 @@ export class VirtualHost implements QueueHost {
     this.queues.delete(q.name);
     for (const b of [...q.boundBy]) this.dropBinding(b);
     const n = q.destroy();
+    if (q.durable) this.definitionsChanged();
     for (const l of this.queueListeners) l("deleted", q);
     return n;
   }
@@ -286,11 +310,15 @@ export class VirtualHost implements QueueHost {
   private addBinding(source: Exchange, destination: Queue | Exchange, routingKey: string, args: FieldTable): void {
     const key = bindingKey(destination, routingKey, args);
     const b: Binding = { source, destination, routingKey, args, key };
-    if (source.addBinding(b) && destination.kind === "queue") destination.boundBy.add(b);
+    if (source.addBinding(b)) {
+      if (destination.kind === "queue") destination.boundBy.add(b);
+      if (source.durable && destination.durable) this.definitionsChanged();
+    }
   }
 
   private dropBinding(b: Binding): void {
     b.source.removeBinding(b.key);
+    if (b.source.durable && (b.destination as Queue | Exchange).durable) this.definitionsChanged();
     if (b.destination.kind === "queue") (b.destination as Queue).boundBy.delete(b);
     // auto-delete exchanges go when their last binding does (AMQP 0-9-1 §3.1.3)
     if (b.source.autoDelete && b.source.bindings.size === 0 && this.exchanges.get(b.source.name) === b.source) {
@@ -313,13 +341,18 @@ export class VirtualHost implements QueueHost {
   publish(exchange: string, routingKey: string, message: Message): PublishResult | BrokerError {
     let routed = 0;
     let refused = 0;
+    let persisted = 0;
     if (exchange === "") {
       const q = this.queues.get(routingKey);
       if (q !== undefined) {
-        if (q.enqueue(message)) routed = 1;
-        else refused = 1;
+        const r = q.enqueue(message);
+        if (r === Enqueued.Refused) refused = 1;
+        else {
+          routed = 1;
+          if (r === Enqueued.Persisted) persisted = 1;
+        }
       }
-      return { routed, refused };
+      return { routed, refused, persisted };
     }
     const x = this.exchanges.get(exchange);
     if (x === undefined) return errors.noExchange(exchange, this.name);
@@ -336,11 +369,17 @@ export class VirtualHost implements QueueHost {
       d.routeEpoch = epoch;
       if (d.kind === "exchange") {
         (d as Exchange).match(routingKey, message, found);
-      } else if ((d as Queue).enqueue(message)) routed++;
-      else refused++;
+      } else {
+        const r = (d as Queue).enqueue(message);
+        if (r === Enqueued.Refused) refused++;
+        else {
+          routed++;
+          if (r === Enqueued.Persisted) persisted++;
+        }
+      }
     }
     found.length = 0;
-    return { routed, refused };
+    return { routed, refused, persisted };
   }
 }
 

@@ -43,6 +43,18 @@ export const brokerOptionsSchema = z.object({
   heartbeat: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(65535))),
   frameMax: z.optional(z.number().check(z.int(), z.minimum(4096))),
   channelMax: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(65535))),
+  /** Memory alarm: fraction of total RAM (default 0.4, RabbitMQ's vm_memory_high_watermark). */
+  memoryHighWatermark: z.optional(z.number().check(z.gt(0), z.maximum(1))),
+  /** Memory alarm as an absolute RSS in bytes; wins over the fraction. */
+  memoryHighWatermarkBytes: z.optional(z.number().check(z.int(), z.minimum(1))),
+  /** Disk alarm: free bytes the data dir's filesystem must keep (default 50 MB, RabbitMQ's disk_free_limit). */
+  diskFreeLimit: z.optional(z.number().check(z.int(), z.minimum(0))),
+  /** How often memory and disk are sampled, in ms (default 1000). */
+  resourceCheckInterval: z.optional(z.number().check(z.int(), z.minimum(10))),
+  /** Ready bytes per durable queue past which persistent messages are paged out of memory (default 4 MiB). */
+  pageOutBytes: z.optional(z.number().check(z.int(), z.minimum(0))),
+  /** Size of message store segment files in bytes (default 8 MiB); small values are for tests. */
+  segmentSize: z.optional(z.number().check(z.int(), z.minimum(4096))),
   maxMessageSize: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(536870912))),
 });
 

@@ -1,13 +1,16 @@
-import { mkdtemp, mkdir, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Broker } from "../core/index.js";
+import type { Broker } from "../core/index.js";
+import type { DiskPersistence } from "../store/persistence.js";
 import { AmqpServer } from "../../protocols/amqp/server.js";
 import { MqttServer } from "../../protocols/mqtt/server.js";
 import { WebMqttServer } from "../../protocols/mqtt/websocket.js";
 import { defaultStompOptions, StompServer, WebStompServer } from "../../protocols/stomp/server.js";
 import { createLogger, type Logger } from "./logger.js";
 import { type BrokerOptions, DEFAULT_PORTS, parseOptions } from "./options.js";
+import { openStore } from "./store.js";
+import { DEFAULT_LIMITS as DEFAULT_RESOURCE_LIMITS, ResourceMonitor } from "./alarms.js";
 
 export interface BrokerPorts {
   amqp?: number;
@@ -23,6 +26,10 @@ export interface RunningBroker {
   readonly core: Broker;
   readonly dataDir: string;
   readonly log: Logger;
+  /** The durable store: group commit statistics, dropped tails found at startup. */
+  readonly persistence: DiskPersistence;
+  /** Samples memory and disk; tests change `limits` and call `check()`. */
+  readonly resources: ResourceMonitor;
   /** Client connections currently open, across protocols. */
   connectionCount(): number;
   close(): Promise<void>;
@@ -34,14 +41,15 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
   const log = createLogger(options.logLevel ?? "warn");
   const tempDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "warren-")));
-  await mkdir(dataDir, { recursive: true });
-
-  const core = new Broker({
-    defaultUser: options.defaultUser,
-    defaultPass: options.defaultPass,
-    defaultVhost: options.defaultVhost,
-    loopbackUsers: options.loopbackUsers,
-  });
+  const { core, persistence } = openStore(dataDir, options, log);
+  const monitor = new ResourceMonitor(core.alarms, dataDir, {
+    memoryHighWatermark: options.memoryHighWatermark ?? DEFAULT_RESOURCE_LIMITS.memoryHighWatermark,
+    ...(options.memoryHighWatermarkBytes !== undefined && { memoryHighWatermarkBytes: options.memoryHighWatermarkBytes }),
+    diskFreeLimit: options.diskFreeLimit ?? DEFAULT_RESOURCE_LIMITS.diskFreeLimit,
+    checkIntervalMs: options.resourceCheckInterval ?? DEFAULT_RESOURCE_LIMITS.checkIntervalMs,
+  }, log);
+  await monitor.check();
+  monitor.start();
 
   const ports: BrokerPorts = {};
   const closers: (() => Promise<void>)[] = [];
@@ -106,7 +114,9 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
       }
     }
   } catch (err) {
+    monitor.stop();
     await Promise.all(closers.map((c) => c()));
+    await persistence.close();
     throw err;
   }
 
@@ -116,11 +126,15 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     core,
     dataDir,
     log,
+    persistence,
+    resources: monitor,
     connectionCount: () => counters.reduce((n, c) => n + c(), 0),
     async close() {
       if (closed) return;
       closed = true;
+      monitor.stop();
       await Promise.all(closers.map((c) => c()));
+      await persistence.close();
       if (tempDir) await rm(dataDir, { recursive: true, force: true });
       log.flush?.();
     },

@@ -1,0 +1,53 @@
+/**
+ * The seam between the core and a message store, in the core's own terms: no files, no formats.
+ * A durable queue holds a QueueStore and writes persistent messages and their settlements to it;
+ * front-ends learn through Durability when what they published is on disk, so a publisher confirm,
+ * an MQTT PUBACK or a STOMP receipt is sent only after the fsync.
+ */
+import type { Message } from "./message.js";
+
+/** Told once the batch it was registered in is durable (ok) or could not be made so. */
+export interface CommitWaiter {
+  committed(ok: boolean): void;
+}
+
+/** Group commit as front-ends see it. */
+export interface Durability {
+  /** The batch now accumulating; everything written since it began becomes durable together. */
+  readonly batch: number;
+  /** Calls waiter.committed once the batch now accumulating is on disk: one waiter per batch, not per message. */
+  afterCommit(waiter: CommitWaiter): void;
+}
+
+/** One durable queue's storage: positions are opaque numbers, ordered by append. */
+export interface QueueStore {
+  /** Writes a message (buffered; durable at the next commit) and returns its position. */
+  persist(message: Message): number;
+  /** The message went to a consumer that has not acked it yet (a restart flags it redelivered). */
+  delivered(position: number): void;
+  /** The message is settled and must not come back. */
+  ack(position: number): void;
+  /** The queue was deleted: its storage goes too. */
+  deleted(): void;
+  /** Reads a paged-out message back. */
+  load(position: number): Message;
+  /** Ready bytes past which a queue pages stored messages out of memory (keeps only positions). */
+  readonly pageOutBytes: number;
+}
+
+/** A message found in the store at startup; decoded only if the queue keeps it in memory. */
+export interface RecoveredMessage {
+  readonly position: number;
+  readonly redelivered: boolean;
+  readonly bodySize: number;
+  message(): Message;
+}
+
+/** What a Broker needs from durable storage. */
+export interface Persistence {
+  readonly durability: Durability;
+  /** Opens a durable queue's store; messages it held before a restart are given to `restore` in order. */
+  openQueue(vhost: string, queue: string, restore: (recovered: RecoveredMessage, store: QueueStore) => void): QueueStore;
+  /** Vhosts, users, permissions, durable exchanges, queues or bindings changed. */
+  definitionsChanged(): void;
+}

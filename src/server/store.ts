@@ -1,0 +1,75 @@
+import * as fs from "node:fs";
+import { join } from "node:path";
+import { Broker } from "../core/index.js";
+import { amqpPropertiesCodec, encodeProperties } from "../../protocols/amqp/codec/properties.js";
+import { DiskPersistence } from "../store/persistence.js";
+import type { RecordPropertiesCodec } from "../store/message-record.js";
+import type { Logger } from "./logger.js";
+import type { parseOptions } from "./options.js";
+
+/** Records keep AMQP 0-9-1 property bytes: AMQP publishers' own bytes go to disk untouched. */
+const recordCodec: RecordPropertiesCodec = { properties: amqpPropertiesCodec, encode: encodeProperties };
+
+/**
+ * Checks the data dir (created when missing; must be a writable directory), then opens the store
+ * and restores definitions and durable messages into a new core. Never runs without durability:
+ * any problem is an error naming the path.
+ */
+export function openStore(
+  dataDir: string,
+  options: ReturnType<typeof parseOptions>,
+  log: Logger,
+): { core: Broker; persistence: DiskPersistence } {
+  prepareDataDir(dataDir);
+  const persistence = new DiskPersistence({
+    dataDir,
+    codec: recordCodec,
+    log,
+    ...(options.segmentSize !== undefined && { segmentSize: options.segmentSize }),
+    ...(options.pageOutBytes !== undefined && { pageOutBytes: options.pageOutBytes }),
+  });
+  const core = new Broker({
+    defaultUser: options.defaultUser,
+    defaultPass: options.defaultPass,
+    defaultVhost: options.defaultVhost,
+    loopbackUsers: options.loopbackUsers,
+    seedDefaults: false,
+  });
+  let restored: boolean;
+  try {
+    restored = persistence.restore(core);
+  } catch (err) {
+    persistence.releaseLock();
+    throw err;
+  }
+  if (!restored) {
+    // first start on this data dir: the default vhost and user, as RabbitMQ creates them
+    const user = options.defaultUser ?? "guest";
+    core.users.add(user, options.defaultPass ?? "guest", ["administrator"]);
+    core.addVhost(core.defaultVhost);
+    core.users.setPermission(user, core.defaultVhost, { configure: ".*", write: ".*", read: ".*" });
+    void persistence.flush(); // written now (synchronously), so the data dir is complete from the start
+  }
+  return { core, persistence };
+}
+
+function prepareDataDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === "EEXIST" || e.code === "ENOTDIR") throw new Error(`data dir ${dir} is not a directory`);
+    throw new Error(`data dir ${dir} cannot be created: ${e.message}`);
+  }
+  if (!fs.statSync(dir).isDirectory()) throw new Error(`data dir ${dir} is not a directory`);
+  const probe = join(dir, `.write-probe-${process.pid}`);
+  try {
+    const fd = fs.openSync(probe, "w");
+    fs.writeSync(fd, Buffer.from("warren"));
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.rmSync(probe);
+  } catch (err) {
+    throw new Error(`data dir ${dir} is not writable: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Definitions in RabbitMQ's definitions JSON format (what `rabbitmqctl export_definitions` writes):
+ * users with their sha256 password hashes, vhosts, permissions, and the durable exchanges, queues
+ * and bindings. Transient and exclusive things are not definitions and are not written.
+ */
+import * as fs from "node:fs";
+import { dirname } from "node:path";
+import {
+  BrokerError, type Broker, type Exchange, type FieldTable, type FieldValue, type Queue, TypedField,
+} from "../core/index.js";
+
+export interface Definitions {
+  rabbit_version: string;
+  warren_version?: string;
+  users: { name: string; password_hash: string; hashing_algorithm: string; tags: string[] | string }[];
+  vhosts: { name: string }[];
+  permissions: { user: string; vhost: string; configure: string; write: string; read: string }[];
+  queues: { name: string; vhost: string; durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> }[];
+  exchanges: {
+    name: string; vhost: string; type: string; durable: boolean; auto_delete: boolean; internal: boolean;
+    arguments: Record<string, unknown>;
+  }[];
+  bindings: {
+    source: string; vhost: string; destination: string; destination_type: "queue" | "exchange";
+    routing_key: string; arguments: Record<string, unknown>;
+  }[];
+}
+
+/** The RabbitMQ release whose definitions format this follows. */
+const RABBIT_VERSION = "3.10.0";
+
+function jsonValue(v: FieldValue): unknown {
+  if (v instanceof TypedField) {
+    const x = v.value;
+    return typeof x === "bigint" ? Number(x) : x instanceof Date ? Math.floor(x.getTime() / 1000) : typeof x === "object" ? x.digits / 10 ** x.scale : x;
+  }
+  if (Buffer.isBuffer(v)) return v.toString("utf8");
+  if (v instanceof Date) return Math.floor(v.getTime() / 1000);
+  if (Array.isArray(v)) return v.map(jsonValue);
+  if (v !== null && typeof v === "object") return jsonTable(v as FieldTable);
+  return v;
+}
+
+function jsonTable(t: FieldTable): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(t)) out[k] = jsonValue(v);
+  return out;
+}
+
+/** Snapshot of what must survive a restart. */
+export function exportDefinitions(broker: Broker): Definitions {
+  const d: Definitions = {
+    rabbit_version: RABBIT_VERSION, users: [], vhosts: [], permissions: [], queues: [], exchanges: [], bindings: [],
+  };
+  for (const u of broker.users.list()) {
+    d.users.push({ name: u.name, password_hash: u.passwordHash, hashing_algorithm: "rabbit_password_hashing_sha256", tags: u.tags });
+  }
+  for (const [vhost, user, p] of broker.users.allPermissions()) d.permissions.push({ user, vhost, ...p });
+  for (const v of broker.listVhosts()) {
+    d.vhosts.push({ name: v.name });
+    for (const x of v.exchanges.values()) {
+      if (!x.durable || x.name === "" || x.name.startsWith("amq.")) continue;
+      d.exchanges.push({
+        name: x.name, vhost: v.name, type: x.type, durable: true, auto_delete: x.autoDelete, internal: x.internal,
+        arguments: jsonTable(x.options.args),
+      });
+    }
+    for (const q of v.queues.values()) {
+      if (!q.durable) continue;
+      d.queues.push({ name: q.name, vhost: v.name, durable: true, auto_delete: q.autoDelete, arguments: jsonTable(q.options.args) });
+    }
+    for (const b of v.allBindings()) {
+      const dest = b.destination as Queue | Exchange;
+      if (!b.source.durable || !dest.durable || b.source.name === "") continue;
+      d.bindings.push({
+        source: b.source.name, vhost: v.name, destination: dest.name, destination_type: dest.kind,
+        routing_key: b.routingKey, arguments: jsonTable(b.args),
+      });
+    }
+  }
+  return d;
+}
+
+/** Recreates definitions in a broker (queues restore their messages as they are declared). */
+export function importDefinitions(broker: Broker, d: Definitions, path: string): void {
+  const fail = (what: string, e: BrokerError) => new Error(`${path}: cannot restore ${what}: ${e.text}`);
+  for (const u of d.users ?? []) {
+    const tags = Array.isArray(u.tags) ? u.tags : String(u.tags ?? "").split(",").filter(Boolean);
+    broker.users.addHashed(u.name, u.password_hash, tags);
+  }
+  for (const v of d.vhosts ?? []) broker.addVhost(v.name);
+  for (const p of d.permissions ?? []) broker.users.setPermission(p.user, p.vhost, { configure: p.configure, write: p.write, read: p.read });
+  for (const x of d.exchanges ?? []) {
+    const v = broker.addVhost(x.vhost);
+    const r = v.declareExchange(x.name, {
+      type: x.type, durable: x.durable, autoDelete: x.auto_delete, internal: x.internal, args: x.arguments as FieldTable,
+    });
+    if (r instanceof BrokerError) throw fail(`exchange '${x.name}'`, r);
+  }
+  for (const q of d.queues ?? []) {
+    const v = broker.addVhost(q.vhost);
+    const r = v.declareQueue(q.name, { durable: q.durable, autoDelete: q.auto_delete, args: q.arguments as FieldTable }, null);
+    if (r instanceof BrokerError) throw fail(`queue '${q.name}'`, r);
+  }
+  for (const b of d.bindings ?? []) {
+    const v = broker.addVhost(b.vhost);
+    const r = b.destination_type === "queue"
+      ? v.bindQueue(b.destination, b.source, b.routing_key, b.arguments as FieldTable, null)
+      : v.bindExchange(b.destination, b.source, b.routing_key, b.arguments as FieldTable);
+    if (r instanceof BrokerError) throw fail(`binding ${b.source} → ${b.destination}`, r);
+  }
+}
+
+/** Reads a definitions file; null when there is none yet (first start). */
+export function readDefinitions(path: string): Definitions | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+  try {
+    return JSON.parse(text) as Definitions;
+  } catch (err) {
+    throw new Error(`${path} is not valid definitions JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Replaces the file atomically: write a temp file, fsync it, rename over, fsync the directory. */
+export function writeFileAtomic(path: string, data: string | Buffer): void {
+  const tmp = `${path}.tmp`;
+  const fd = fs.openSync(tmp, "w");
+  try {
+    fs.writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, path);
+  const dfd = fs.openSync(dirname(path), "r");
+  try {
+    fs.fsyncSync(dfd);
+  } finally {
+    fs.closeSync(dfd);
+  }
+}

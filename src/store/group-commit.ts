@@ -1,0 +1,109 @@
+/**
+ * Group commit: every write made during one event-loop turn goes to disk together and is fsynced
+ * once; then everyone who asked to hear about that batch is told. One batch is in flight at a time;
+ * writes made meanwhile form the next batch, so batches grow with load instead of fsyncs.
+ */
+
+/** Something holding buffered writes: flush() takes them synchronously, writes and fsyncs. */
+export interface Flushable {
+  flush(): Promise<void>;
+}
+
+/** Told once the batch it was registered in is on disk (ok) or failed to get there. */
+export interface CommitWaiter {
+  committed(ok: boolean): void;
+}
+
+export interface CommitStats {
+  commits: number;
+  /** Largest number of files fsynced by one commit. */
+  maxFiles: number;
+  /** Waiters told per commit, summed (divide by commits for the mean batch of confirm waiters). */
+  waiters: number;
+}
+
+export class GroupCommit {
+  private dirty = new Set<Flushable>();
+  private waiters: CommitWaiter[] = [];
+  private inFlight = false;
+  private scheduled = false;
+  private idle: (() => void)[] = [];
+  /** The batch now accumulating; a waiter registered now hears when this batch commits. */
+  batch = 1;
+  readonly stats: CommitStats = { commits: 0, maxFiles: 0, waiters: 0 };
+
+  constructor(
+    private readonly onError: (err: unknown) => void = () => {},
+    /** Runs first in every commit (the definitions file is written before the messages it names). */
+    private readonly beforeCommit: () => void = () => {},
+  ) {}
+
+  /** Called by a file on its first buffered write of a batch. */
+  markDirty(f: Flushable): void {
+    this.dirty.add(f);
+    this.schedule();
+  }
+
+  /** Registers a waiter for the batch now accumulating: one per publisher per batch, not per message. */
+  afterCommit(w: CommitWaiter): void {
+    this.waiters.push(w);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight) return;
+    this.scheduled = true;
+    setImmediate(this.run);
+  }
+
+  private readonly run = (): void => {
+    this.scheduled = false;
+    if (this.inFlight) return;
+    if (this.dirty.size === 0 && this.waiters.length === 0) return this.becameIdle();
+    this.inFlight = true;
+    const files = [...this.dirty];
+    this.dirty.clear();
+    const waiters = this.waiters;
+    this.waiters = [];
+    this.batch++;
+    let pending: Promise<unknown>;
+    try {
+      this.beforeCommit();
+      pending = Promise.all(files.map((f) => f.flush()));
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then(
+      () => this.done(waiters, files.length, true),
+      (err: unknown) => {
+        this.onError(err);
+        this.done(waiters, files.length, false);
+      },
+    );
+  };
+
+  private done(waiters: CommitWaiter[], files: number, ok: boolean): void {
+    this.inFlight = false;
+    this.stats.commits++;
+    this.stats.waiters += waiters.length;
+    if (files > this.stats.maxFiles) this.stats.maxFiles = files;
+    for (const w of waiters) w.committed(ok);
+    if (this.dirty.size > 0 || this.waiters.length > 0) this.schedule();
+    else this.becameIdle();
+  }
+
+  private becameIdle(): void {
+    const idle = this.idle;
+    this.idle = [];
+    for (const f of idle) f();
+  }
+
+  /** Resolves once everything written so far is on disk. */
+  drain(): Promise<void> {
+    if (!this.inFlight && !this.scheduled && this.dirty.size === 0 && this.waiters.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.idle.push(resolve);
+      this.schedule();
+    });
+  }
+}

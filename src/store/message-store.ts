@@ -1,0 +1,266 @@
+/**
+ * MessageStore: what a durable queue needs from storage — append, read by position, mark
+ * delivered, ack, recover, and a non-destructive read from an offset. Two implementations pass one
+ * contract suite (test/store/message-store.contract.test.ts): MemoryMessageStore (recovers
+ * nothing) and DiskMessageStore (a SegmentLog plus an ack log).
+ */
+import * as fs from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type { Flushable, GroupCommit } from "./group-commit.js";
+import { type DroppedTail, SegmentLog, segmentOf } from "./segment-log.js";
+
+export interface StoredRecord {
+  readonly position: number;
+  readonly payload: Buffer;
+  /** Handed to a consumer before the restart and never acked: comes back redelivered. */
+  readonly delivered: boolean;
+}
+
+export interface MessageStore {
+  /** Buffers a record and returns its position; durable after the next group commit. */
+  append(payload: Buffer): number;
+  read(position: number): Buffer | undefined;
+  /** Notes that the record went to a consumer (so a restart flags it redelivered). */
+  markDelivered(position: number): void;
+  /** The record is settled: it will not be recovered, and its segment may go. */
+  ack(position: number): void;
+  /** The records that survived the last shutdown or crash, unacked, in append order. */
+  recovered(): readonly StoredRecord[];
+  /** Every record kept, acked or not, from `position` on (what streams read). */
+  readFrom(position?: number): Iterable<{ position: number; payload: Buffer }>;
+  /** Resolves once everything appended or acked so far is durable. */
+  sync(): Promise<void>;
+  /** Closes files; the data stays. */
+  close(): Promise<void>;
+  /** Closes and removes everything (the queue was deleted). */
+  destroy(): Promise<void>;
+}
+
+/** Keeps records in memory; a new instance recovers nothing. */
+export class MemoryMessageStore implements MessageStore {
+  private readonly records = new Map<number, Buffer>();
+  private next = 1;
+
+  append(payload: Buffer): number {
+    const p = this.next++;
+    this.records.set(p, Buffer.from(payload));
+    return p;
+  }
+  read(position: number): Buffer | undefined {
+    return this.records.get(position);
+  }
+  markDelivered(): void {}
+  ack(position: number): void {
+    this.records.delete(position);
+  }
+  recovered(): readonly StoredRecord[] {
+    return [];
+  }
+  *readFrom(position = 0): Iterable<{ position: number; payload: Buffer }> {
+    for (const [p, payload] of this.records) if (p >= position) yield { position: p, payload };
+  }
+  sync(): Promise<void> {
+    return Promise.resolve();
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+  destroy(): Promise<void> {
+    this.records.clear();
+    return Promise.resolve();
+  }
+}
+
+const write = promisify(fs.write);
+const fsync = promisify(fs.fsync);
+
+/** Ack file entries: type u8 | segment id u32 BE | offset u32 BE. */
+const ENTRY = 9;
+const DELIVERED = 1;
+const ACKED = 2;
+
+export interface DiskMessageStoreOptions {
+  dir: string;
+  commit: GroupCommit;
+  segmentSize?: number;
+  onDropped?: (d: DroppedTail) => void;
+}
+
+/** One segment's ack file (`NNNNNNNNNN.acks`): deleted with its segment, so it never outgrows it. */
+class AckFile {
+  fd: number;
+  pend: Buffer | null = null;
+  pendLen = 0;
+  closed = false;
+  /** Writes under way: the fd is closed only after them (a reused fd number must never be written). */
+  inflight = 0;
+  constructor(readonly path: string) {
+    this.fd = fs.openSync(path, "a");
+  }
+}
+
+/**
+ * A queue's directory: segment files (the records) and, beside each, an ack file recording which
+ * of its records were delivered and acked. Both go through the shared group commit. An ack file
+ * lives exactly as long as its segment, so acks never pile up.
+ */
+export class DiskMessageStore implements MessageStore, Flushable {
+  private readonly log: SegmentLog;
+  private readonly recoveredRecords: StoredRecord[] = [];
+  private readonly ackFiles = new Map<number, AckFile>();
+  private readonly dirtyAcks = new Set<AckFile>();
+  private closed = false;
+
+  constructor(private readonly options: DiskMessageStoreOptions) {
+    const { dir } = options;
+    fs.mkdirSync(dir, { recursive: true });
+    const acked = new Set<number>();
+    const delivered = new Set<number>();
+    const ackNames = fs.readdirSync(dir).filter((f) => /^\d{10}\.acks$/.test(f));
+    for (const name of ackNames) {
+      const data = fs.readFileSync(join(dir, name));
+      // a torn last entry (crash mid-write) is ignored: that ack was never committed
+      const whole = data.length - (data.length % ENTRY);
+      for (let off = 0; off < whole; off += ENTRY) {
+        const pos = data.readUInt32BE(off + 1) * 2 ** 32 + data.readUInt32BE(off + 5);
+        const t = data[off];
+        if (t === ACKED) acked.add(pos);
+        else if (t === DELIVERED) delivered.add(pos);
+      }
+    }
+    const records = this.recoveredRecords;
+    this.log = SegmentLog.open(
+      {
+        dir, commit: options.commit,
+        ...(options.segmentSize !== undefined && { segmentSize: options.segmentSize }),
+        ...(options.onDropped && { onDropped: options.onDropped }),
+        onSegmentDeleted: (id) => this.segmentDeleted(id),
+      },
+      (position, payload) => records.push({ position, payload, delivered: delivered.has(position) && !acked.has(position) }),
+      (position) => acked.has(position),
+    );
+    // ack files whose segment is gone (deleted just before a crash) go too
+    for (const name of ackNames) {
+      if (!this.log.hasSegment(Number(name.slice(0, 10)))) fs.rmSync(join(dir, name), { force: true });
+    }
+  }
+
+  private segmentDeleted(id: number): void {
+    const f = this.ackFiles.get(id);
+    if (f !== undefined) {
+      this.ackFiles.delete(id);
+      this.dirtyAcks.delete(f);
+      f.closed = true;
+      if (f.inflight === 0) fs.closeSync(f.fd);
+    }
+    fs.rmSync(join(this.options.dir, `${String(id).padStart(10, "0")}.acks`), { force: true });
+  }
+
+  append(payload: Buffer): number {
+    return this.log.append(payload);
+  }
+
+  read(position: number): Buffer | undefined {
+    return this.log.read(position);
+  }
+
+  markDelivered(position: number): void {
+    this.entry(DELIVERED, position);
+  }
+
+  ack(position: number): void {
+    this.entry(ACKED, position);
+    this.log.release(position);
+  }
+
+  private entry(type: number, position: number): void {
+    if (this.closed) return;
+    const seg = segmentOf(position);
+    if (!this.log.hasSegment(seg)) return;
+    let f = this.ackFiles.get(seg);
+    if (f === undefined) {
+      f = new AckFile(join(this.options.dir, `${String(seg).padStart(10, "0")}.acks`));
+      this.ackFiles.set(seg, f);
+    }
+    let p = f.pend;
+    if (p === null || f.pendLen + ENTRY > p.length) {
+      const grown = Buffer.allocUnsafe(Math.max(4096, f.pendLen * 2));
+      if (p !== null) p.copy(grown, 0, 0, f.pendLen);
+      f.pend = p = grown;
+    }
+    encodeEntry(p, f.pendLen, type, position);
+    f.pendLen += ENTRY;
+    if (this.dirtyAcks.size === 0) this.options.commit.markDirty(this);
+    this.dirtyAcks.add(f);
+  }
+
+  /** Flushable: the ack files' buffered entries and the segments'. */
+  async flush(): Promise<void> {
+    const jobs: Promise<void>[] = [this.log.flush()];
+    for (const f of this.dirtyAcks) {
+      if (f.pendLen === 0) continue;
+      const buf = f.pend!.subarray(0, f.pendLen);
+      f.pend = null;
+      f.pendLen = 0;
+      jobs.push(writeAppend(f, buf));
+    }
+    this.dirtyAcks.clear();
+    await Promise.all(jobs);
+  }
+
+  recovered(): readonly StoredRecord[] {
+    return this.recoveredRecords;
+  }
+
+  /** Forgets the records read at open (after the queue has taken them). */
+  releaseRecovered(): void {
+    this.recoveredRecords.length = 0;
+  }
+
+  readFrom(position = 0): Iterable<{ position: number; payload: Buffer }> {
+    return this.log.readFrom(position);
+  }
+
+  async sync(): Promise<void> {
+    await this.options.commit.drain();
+  }
+
+  get segmentCount(): number {
+    return this.log.segmentCount;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.options.commit.drain();
+    this.closed = true;
+    this.log.close();
+    for (const f of this.ackFiles.values()) {
+      f.closed = true;
+      if (f.inflight === 0) fs.closeSync(f.fd);
+    }
+    this.ackFiles.clear();
+  }
+
+  async destroy(): Promise<void> {
+    await this.close();
+    fs.rmSync(this.options.dir, { recursive: true, force: true });
+  }
+}
+
+async function writeAppend(f: AckFile, buf: Buffer): Promise<void> {
+  f.inflight++;
+  try {
+    let done = 0;
+    while (done < buf.length && !f.closed) done += (await write(f.fd, buf, done, buf.length - done, null)).bytesWritten;
+    if (!f.closed) await fsync(f.fd);
+  } finally {
+    if (--f.inflight === 0 && f.closed) fs.closeSync(f.fd);
+  }
+}
+
+function encodeEntry(buf: Buffer, at: number, type: number, position: number): void {
+  buf[at] = type;
+  buf.writeUInt32BE(segmentOf(position), at + 1);
+  buf.writeUInt32BE(position % 2 ** 32, at + 5);
+}

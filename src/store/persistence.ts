@@ -1,0 +1,235 @@
+/**
+ * DiskPersistence: the core's Persistence over files in the data dir.
+ *
+ *   <dataDir>/warren-store.json      {"storeVersion": 1}: refuses data dirs of other versions
+ *   <dataDir>/definitions.json       RabbitMQ definitions format, rewritten atomically on change
+ *   <dataDir>/queues/<id>/           one per durable queue: NNNNNNNNNN.seg segments, each with its NNNNNNNNNN.acks
+ *
+ * Every write goes through one GroupCommit, so one event-loop turn's messages, acks and
+ * definitions changes share one round of fsyncs.
+ */
+import * as fs from "node:fs";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import type { Broker, Durability, Message, Persistence, QueueStore, RecoveredMessage } from "../core/index.js";
+import { exportDefinitions, importDefinitions, readDefinitions, writeFileAtomic } from "./definitions.js";
+import { type Flushable, GroupCommit } from "./group-commit.js";
+import { DiskMessageStore } from "./message-store.js";
+import {
+  decodeMessageRecord, encodeMessageRecord, messageRecordBodySize, type RecordPropertiesCodec,
+} from "./message-record.js";
+import { type DroppedTail, IncompatibleStoreError, STORE_VERSION } from "./segment-log.js";
+
+export interface StoreLogger {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface DiskPersistenceOptions {
+  dataDir: string;
+  codec: RecordPropertiesCodec;
+  log: StoreLogger;
+  segmentSize?: number;
+  /** Ready bytes per queue past which stored messages are paged out of memory (default 4 MiB). */
+  pageOutBytes?: number;
+}
+
+export const DEFAULT_PAGE_OUT_BYTES = 4 * 1024 * 1024;
+
+class DiskQueueStore implements QueueStore {
+  constructor(
+    readonly store: DiskMessageStore,
+    private readonly owner: DiskPersistence,
+    readonly dir: string,
+  ) {}
+
+  get pageOutBytes(): number {
+    return this.owner.options.pageOutBytes ?? DEFAULT_PAGE_OUT_BYTES;
+  }
+
+  load(position: number): Message {
+    const payload = this.store.read(position);
+    if (payload === undefined) throw new Error(`message at position ${position} is missing from ${this.dir}`);
+    return decodeMessageRecord(payload, this.owner.codec);
+  }
+
+  persist(message: Message): number {
+    return this.store.append(encodeMessageRecord(message, this.owner.codec));
+  }
+  delivered(position: number): void {
+    this.store.markDelivered(position);
+  }
+  ack(position: number): void {
+    this.store.ack(position);
+  }
+  deleted(): void {
+    this.owner.queueDeleted(this);
+    // renamed away at once so a queue declared again with the same name starts empty
+    const trash = `${this.dir}.deleted-${process.pid}-${Date.now()}`;
+    try {
+      fs.renameSync(this.dir, trash);
+    } catch (err) {
+      this.owner.options.log.error({ err, dir: this.dir }, "could not remove a deleted queue's store");
+      return;
+    }
+    this.store.close().then(
+      () => fs.rmSync(trash, { recursive: true, force: true }),
+      (err: unknown) => this.owner.options.log.error({ err, dir: trash }, "could not remove a deleted queue's store"),
+    );
+  }
+}
+
+export class DiskPersistence implements Persistence, Flushable {
+  readonly commit: GroupCommit;
+  readonly codec: RecordPropertiesCodec;
+  private broker: Broker | null = null;
+  private definitionsDirty = false;
+  private readonly stores = new Set<DiskQueueStore>();
+  private readonly definitionsPath: string;
+  /** Torn or corrupt segment tails dropped while opening queues. */
+  readonly dropped: DroppedTail[] = [];
+
+  constructor(readonly options: DiskPersistenceOptions) {
+    this.codec = options.codec;
+    this.commit = new GroupCommit((err) => options.log.error({ err }, "store commit failed; confirms are nacked"));
+    this.definitionsPath = join(options.dataDir, "definitions.json");
+    checkStoreVersion(options.dataDir);
+    this.lockPath = acquireLock(options.dataDir);
+  }
+
+  private readonly lockPath: string;
+
+  get durability(): Durability {
+    return this.commit;
+  }
+
+  /**
+   * Attaches to a broker and restores what the data dir holds. Returns false on a first start
+   * (no definitions yet), when the caller seeds the default user and vhost.
+   */
+  restore(broker: Broker): boolean {
+    this.broker = broker;
+    broker.attachPersistence(this);
+    const defs = readDefinitions(this.definitionsPath);
+    if (defs !== null) importDefinitions(broker, defs, this.definitionsPath);
+    this.removeOrphans();
+    return defs !== null;
+  }
+
+  openQueue(vhost: string, queue: string, restore: (r: RecoveredMessage, store: QueueStore) => void): QueueStore {
+    const id = createHash("sha256").update(vhost).update("\0").update(queue).digest("hex").slice(0, 32);
+    const dir = join(this.options.dataDir, "queues", id);
+    const store = new DiskMessageStore({
+      dir,
+      commit: this.commit,
+      ...(this.options.segmentSize !== undefined && { segmentSize: this.options.segmentSize }),
+      onDropped: (d) => {
+        this.dropped.push(d);
+        this.options.log.warn({ ...d, vhost, queue }, `dropped a damaged tail of ${d.bytes} bytes from ${d.path} (${d.reason})`);
+      },
+    });
+    const qs = new DiskQueueStore(store, this, dir);
+    const codec = this.codec;
+    for (const r of store.recovered()) {
+      restore({
+        position: r.position,
+        redelivered: r.delivered,
+        bodySize: messageRecordBodySize(r.payload),
+        message: () => decodeMessageRecord(r.payload, codec),
+      }, qs);
+    }
+    // paged-out entries keep only positions: let the segment buffers read at startup go
+    store.releaseRecovered();
+    this.stores.add(qs);
+    return qs;
+  }
+
+  queueDeleted(qs: DiskQueueStore): void {
+    this.stores.delete(qs);
+  }
+
+  /** Queue directories no definition names (deleted, or declared after the last definitions write). */
+  private removeOrphans(): void {
+    const root = join(this.options.dataDir, "queues");
+    if (!fs.existsSync(root)) return;
+    const live = new Set([...this.stores].map((s) => s.dir));
+    for (const name of fs.readdirSync(root)) {
+      const dir = join(root, name);
+      if (!live.has(dir)) fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  definitionsChanged(): void {
+    if (this.broker === null) return;
+    this.definitionsDirty = true;
+    this.commit.markDirty(this);
+  }
+
+  /** Flushable: the definitions file, rewritten in the same commit as the messages it names. */
+  flush(): Promise<void> {
+    if (this.definitionsDirty && this.broker !== null) {
+      this.definitionsDirty = false;
+      writeFileAtomic(this.definitionsPath, JSON.stringify(exportDefinitions(this.broker), null, 2));
+    }
+    return Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    await this.commit.drain();
+    await Promise.all([...this.stores].map((s) => s.store.close()));
+    this.stores.clear();
+    this.releaseLock();
+  }
+
+  /** Gives up the data dir (close does it; also for a start that failed half-way). */
+  releaseLock(): void {
+    fs.rmSync(this.lockPath, { force: true });
+  }
+}
+
+/**
+ * One broker per data dir: `warren.lock` holds the owner's pid. A lock left by a process that is
+ * gone (kill -9) is taken over; a live owner is a startup error naming the path and the pid.
+ */
+function acquireLock(dataDir: string): string {
+  const path = join(dataDir, "warren.lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = fs.openSync(path, "wx");
+      fs.writeSync(fd, `${process.pid}\n`);
+      fs.closeSync(fd);
+      return path;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    const pid = Number(fs.readFileSync(path, "utf8").trim());
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+      throw new Error(`data dir ${dataDir} is in use by another Warren (pid ${pid}, ${path})`);
+    }
+    fs.rmSync(path, { force: true });
+  }
+  throw new Error(`data dir ${dataDir}: could not take ${path}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Writes the store version marker on first use; refuses a data dir written by another version. */
+function checkStoreVersion(dataDir: string): void {
+  const path = join(dataDir, "warren-store.json");
+  let found: number | undefined;
+  try {
+    const parsed = JSON.parse(fs.readFileSync(path, "utf8")) as { storeVersion?: unknown };
+    found = typeof parsed.storeVersion === "number" ? parsed.storeVersion : -1;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`${path} is unreadable or not JSON: ${(err as Error).message}`);
+  }
+  if (found === undefined) writeFileAtomic(path, JSON.stringify({ storeVersion: STORE_VERSION }) + "\n");
+  else if (found !== STORE_VERSION) throw new IncompatibleStoreError(dataDir, found);
+}

@@ -1,0 +1,354 @@
+/**
+ * An append-only log of fixed-size segment files. It knows segments and positions, nothing about
+ * messages or queues (LavinMQ's message store is the model).
+ *
+ * Segment file `<id as 10 digits>.seg`:
+ *   header (16 bytes): magic "WRNSEG\r\n" | store version u32 BE | segment id u32 BE
+ *   records:           length u32 BE | CRC-32C(payload) u32 BE | payload
+ * A position is segmentId * 2^32 + byte offset of the record in its segment: ordered, and a number.
+ */
+import * as fs from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { crc32c } from "./crc32c.js";
+import type { Flushable, GroupCommit } from "./group-commit.js";
+
+export const STORE_VERSION = 1;
+export const SEGMENT_MAGIC = Buffer.from("WRNSEG\r\n", "latin1");
+export const SEGMENT_HEADER = 16;
+export const RECORD_HEADER = 8;
+export const DEFAULT_SEGMENT_SIZE = 8 * 1024 * 1024;
+const SEG_SPAN = 2 ** 32;
+
+const write = promisify(fs.write);
+const fsync = promisify(fs.fsync);
+
+/** A data dir written by a store version this build does not read. */
+export class IncompatibleStoreError extends Error {
+  constructor(
+    readonly path: string,
+    readonly found: number,
+  ) {
+    super(`${path} was written by Warren store version ${found}; this Warren reads store version ${STORE_VERSION}. Use a matching Warren, or move the data dir aside.`);
+  }
+}
+
+export interface DroppedTail {
+  path: string;
+  offset: number;
+  bytes: number;
+  reason: string;
+}
+
+export interface SegmentLogOptions {
+  dir: string;
+  commit: GroupCommit;
+  segmentSize?: number;
+  /** Told about every torn or corrupt tail truncated during open. */
+  onDropped?: (d: DroppedTail) => void;
+  /** Told when a segment file is deleted (its companion files can go too). */
+  onSegmentDeleted?: (id: number) => void;
+}
+
+export const segmentOf = (position: number): number => Math.floor(position / SEG_SPAN);
+export const offsetOf = (position: number): number => position % SEG_SPAN;
+
+class Segment {
+  fd: number;
+  /** Bytes in the file plus bytes buffered for it. */
+  size: number;
+  /** File offset where `pend` starts. */
+  pendBase: number;
+  pend: Buffer | null = null;
+  pendLen = 0;
+  /** The buffer being written right now and where it goes. */
+  flying: Buffer | null = null;
+  flyingBase = 0;
+  /** Records not yet acked. */
+  live = 0;
+  deleted = false;
+
+  constructor(
+    readonly id: number,
+    readonly path: string,
+    fd: number,
+    size: number,
+  ) {
+    this.fd = fd;
+    this.size = size;
+    this.pendBase = size;
+  }
+
+  reserve(n: number): number {
+    let p = this.pend;
+    if (p === null || this.pendLen + n > p.length) {
+      const grown = Buffer.allocUnsafe(Math.max(65536, (this.pendLen + n) * 2));
+      if (p !== null) p.copy(grown, 0, 0, this.pendLen);
+      this.pend = p = grown;
+    }
+    const at = this.pendLen;
+    this.pendLen += n;
+    this.size += n;
+    return at;
+  }
+}
+
+export class SegmentLog implements Flushable {
+  private readonly segments = new Map<number, Segment>();
+  private current!: Segment;
+  private readonly dirty = new Set<Segment>();
+  private readonly segmentSize: number;
+  private closed = false;
+
+  private constructor(
+    private readonly options: SegmentLogOptions,
+  ) {
+    this.segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+  }
+
+  /**
+   * Opens (creating if need be) the log in `dir`, calling `onRecord` for every intact record in
+   * order. A torn or corrupt tail is truncated at the first bad record and reported.
+   * `isAcked` says which positions no longer count towards keeping a segment.
+   */
+  static open(
+    options: SegmentLogOptions,
+    onRecord: (position: number, payload: Buffer) => void = () => {},
+    isAcked: (position: number) => boolean = () => false,
+  ): SegmentLog {
+    const log = new SegmentLog(options);
+    fs.mkdirSync(options.dir, { recursive: true });
+    const ids = fs.readdirSync(options.dir)
+      .filter((f) => /^\d{10}\.seg$/.test(f))
+      .map((f) => Number(f.slice(0, 10)))
+      .sort((a, b) => a - b);
+    for (const id of ids) log.recoverSegment(id, onRecord, isAcked);
+    const last = ids.length > 0 ? log.segments.get(ids[ids.length - 1]!)! : log.createSegment(1);
+    log.current = last;
+    // segments other than the one being written go as soon as nothing in them is live
+    for (const s of [...log.segments.values()]) if (s !== log.current && s.live === 0) log.deleteSegment(s);
+    return log;
+  }
+
+  private segPath(id: number): string {
+    return join(this.options.dir, `${String(id).padStart(10, "0")}.seg`);
+  }
+
+  private recoverSegment(id: number, onRecord: (position: number, payload: Buffer) => void, isAcked: (p: number) => boolean): void {
+    const path = this.segPath(id);
+    const data = fs.readFileSync(path);
+    let end = data.length;
+    if (data.length >= 12 && data.subarray(0, 8).equals(SEGMENT_MAGIC)) {
+      const version = data.readUInt32BE(8);
+      if (version !== STORE_VERSION) throw new IncompatibleStoreError(path, version);
+    } else if (data.length >= 8 || !SEGMENT_MAGIC.subarray(0, data.length).equals(data)) {
+      throw new Error(`${path} is not a Warren segment file (bad magic); move it out of the data dir`);
+    }
+    const fd = fs.openSync(path, "r+");
+    const seg = new Segment(id, path, fd, 0);
+    this.segments.set(id, seg);
+    if (data.length < SEGMENT_HEADER) {
+      // torn while the header was being written: start the segment afresh
+      this.report({ path, offset: 0, bytes: data.length, reason: "incomplete segment header" });
+      fs.ftruncateSync(fd, 0);
+      seg.size = seg.pendBase = 0;
+      this.writeHeader(seg);
+      return;
+    }
+    let off = SEGMENT_HEADER;
+    const base = id * SEG_SPAN;
+    while (off < end) {
+      if (off + RECORD_HEADER > end) {
+        this.report({ path, offset: off, bytes: end - off, reason: "incomplete record header" });
+        end = off;
+        break;
+      }
+      const len = data.readUInt32BE(off);
+      const crc = data.readUInt32BE(off + 4);
+      const start = off + RECORD_HEADER;
+      if (start + len > end) {
+        this.report({ path, offset: off, bytes: end - off, reason: `record of ${len} bytes cut short` });
+        end = off;
+        break;
+      }
+      if (crc32c(data, start, start + len) !== crc) {
+        this.report({ path, offset: off, bytes: end - off, reason: "checksum mismatch" });
+        end = off;
+        break;
+      }
+      const position = base + off;
+      if (!isAcked(position)) {
+        seg.live++;
+        onRecord(position, data.subarray(start, start + len));
+      }
+      off = start + len;
+    }
+    if (end < data.length) {
+      fs.ftruncateSync(fd, end);
+      fs.fsyncSync(fd);
+    }
+    seg.size = seg.pendBase = end;
+  }
+
+  private report(d: DroppedTail): void {
+    this.options.onDropped?.(d);
+  }
+
+  private createSegment(id: number): Segment {
+    const path = this.segPath(id);
+    const fd = fs.openSync(path, "w+");
+    const seg = new Segment(id, path, fd, 0);
+    this.segments.set(id, seg);
+    this.writeHeader(seg);
+    // the new file's directory entry must survive a crash as well as its bytes
+    const dfd = fs.openSync(this.options.dir, "r");
+    try {
+      fs.fsyncSync(dfd);
+    } finally {
+      fs.closeSync(dfd);
+    }
+    return seg;
+  }
+
+  private writeHeader(seg: Segment): void {
+    const at = seg.reserve(SEGMENT_HEADER);
+    const p = seg.pend!;
+    SEGMENT_MAGIC.copy(p, at);
+    p.writeUInt32BE(STORE_VERSION, at + 8);
+    p.writeUInt32BE(seg.id, at + 12);
+    this.markDirty(seg);
+  }
+
+  private markDirty(seg: Segment): void {
+    if (this.dirty.size === 0) this.options.commit.markDirty(this);
+    this.dirty.add(seg);
+  }
+
+  /** Buffers a record; it is durable once the group commit it joined completes. */
+  append(payload: Buffer): number {
+    if (this.closed) throw new Error("segment log is closed");
+    const n = RECORD_HEADER + payload.length;
+    let seg = this.current;
+    if (seg.size + n > this.segmentSize && seg.size > SEGMENT_HEADER) {
+      const old = seg;
+      seg = this.current = this.createSegment(seg.id + 1);
+      if (old.live <= 0 && old.flying === null && old.pendLen === 0) this.deleteSegment(old);
+    }
+    const at = seg.reserve(n);
+    const p = seg.pend!;
+    p.writeUInt32BE(payload.length, at);
+    p.writeUInt32BE(crc32c(payload), at + 4);
+    payload.copy(p, at + RECORD_HEADER);
+    seg.live++;
+    this.markDirty(seg);
+    return seg.id * SEG_SPAN + seg.pendBase + at;
+  }
+
+  /** Writes and fsyncs what was buffered (Flushable; the group commit calls it). */
+  async flush(): Promise<void> {
+    const segs = [...this.dirty];
+    this.dirty.clear();
+    const jobs: Promise<void>[] = [];
+    for (const seg of segs) {
+      if (seg.pendLen === 0 || seg.deleted) continue;
+      const buf = seg.pend!.subarray(0, seg.pendLen);
+      seg.flying = buf;
+      seg.flyingBase = seg.pendBase;
+      seg.pend = null;
+      seg.pendBase += seg.pendLen;
+      seg.pendLen = 0;
+      jobs.push(this.writeOut(seg, buf, seg.flyingBase));
+    }
+    await Promise.all(jobs);
+  }
+
+  private async writeOut(seg: Segment, buf: Buffer, at: number): Promise<void> {
+    let done = 0;
+    while (done < buf.length) {
+      const { bytesWritten } = await write(seg.fd, buf, done, buf.length - done, at + done);
+      done += bytesWritten;
+    }
+    await fsync(seg.fd);
+    if (seg.flying === buf) seg.flying = null;
+    if (seg !== this.current && seg.live === 0) this.deleteSegment(seg);
+  }
+
+  /** The payload at `position`, or undefined if there is none (acked segments may be gone). */
+  read(position: number): Buffer | undefined {
+    const seg = this.segments.get(segmentOf(position));
+    if (seg === undefined || seg.deleted) return undefined;
+    const off = offsetOf(position);
+    if (off < SEGMENT_HEADER || off + RECORD_HEADER > seg.size) return undefined;
+    const head = this.bytes(seg, off, RECORD_HEADER);
+    const len = head.readUInt32BE(0);
+    if (off + RECORD_HEADER + len > seg.size) return undefined;
+    return this.bytes(seg, off + RECORD_HEADER, len);
+  }
+
+  private bytes(seg: Segment, off: number, len: number): Buffer {
+    if (off >= seg.pendBase) return Buffer.from(seg.pend!.subarray(off - seg.pendBase, off - seg.pendBase + len));
+    const f = seg.flying;
+    if (f !== null && off >= seg.flyingBase) return Buffer.from(f.subarray(off - seg.flyingBase, off - seg.flyingBase + len));
+    const out = Buffer.allocUnsafe(len);
+    let got = 0;
+    while (got < len) {
+      const n = fs.readSync(seg.fd, out, got, len - got, off + got);
+      if (n === 0) throw new Error(`${seg.path}: unexpected end of file at ${off + got}`);
+      got += n;
+    }
+    return out;
+  }
+
+  /**
+   * Non-destructive sequential read from `position` (0 = the oldest record kept), acked or not:
+   * what streams consume. Yields records as they are now, including those not yet fsynced.
+   */
+  *readFrom(position = 0): Generator<{ position: number; payload: Buffer }> {
+    const ids = [...this.segments.keys()].sort((a, b) => a - b);
+    for (const id of ids) {
+      if (id < segmentOf(position)) continue;
+      const seg = this.segments.get(id);
+      if (seg === undefined || seg.deleted) continue;
+      let off = id === segmentOf(position) ? Math.max(offsetOf(position), SEGMENT_HEADER) : SEGMENT_HEADER;
+      while (off + RECORD_HEADER <= seg.size) {
+        const len = this.bytes(seg, off, RECORD_HEADER).readUInt32BE(0);
+        yield { position: id * SEG_SPAN + off, payload: this.bytes(seg, off + RECORD_HEADER, len) };
+        off += RECORD_HEADER + len;
+      }
+    }
+  }
+
+  /** One record of a segment is settled; a segment with none left (and not being written) is deleted. */
+  release(position: number): void {
+    const seg = this.segments.get(segmentOf(position));
+    if (seg === undefined || seg.deleted) return;
+    seg.live--;
+    if (seg.live <= 0 && seg !== this.current && seg.flying === null && seg.pendLen === 0) this.deleteSegment(seg);
+  }
+
+  private deleteSegment(seg: Segment): void {
+    seg.deleted = true;
+    this.segments.delete(seg.id);
+    this.dirty.delete(seg);
+    fs.closeSync(seg.fd);
+    fs.rmSync(seg.path, { force: true });
+    this.options.onSegmentDeleted?.(seg.id);
+  }
+
+  /** Segment files currently on disk. */
+  get segmentCount(): number {
+    return this.segments.size;
+  }
+
+  /** Which segment ids exist (ack logs drop entries for the others when compacted). */
+  hasSegment(id: number): boolean {
+    return this.segments.has(id);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.segments.values()) fs.closeSync(s.fd);
+    this.segments.clear();
+  }
+}
