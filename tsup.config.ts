@@ -9,5 +9,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   splitting: true,
-  noExternal: ["zod"],
+  noExternal: ["zod", "ws", "mqtt-packet", "pino", "commander"],
+  banner: { js: 'import { createRequire as __warrenCreateRequire } from "node:module"; const require = __warrenCreateRequire(import.meta.url);' },
 });
