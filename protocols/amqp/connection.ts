@@ -12,7 +12,7 @@ import {
 import { type AmqpMethod, decodeMethod, encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
 import { Channel } from "./channel.js";
 import { serverProperties } from "./server-properties.js";
-import { FrameWriter } from "./writer.js";
+import { BatchedWriter } from "../../src/server/batched-writer.js";
 
 export interface AmqpLimits {
   channelMax: number;
@@ -38,7 +38,7 @@ type State = "header" | "start-ok" | "secure-ok" | "tune-ok" | "open" | "opened"
 export interface ConnectionContext {
   readonly vhost: VirtualHost;
   readonly client: ClientRef;
-  readonly writer: FrameWriter;
+  readonly writer: BatchedWriter;
   readonly frameMax: number;
   readonly maxMessageSize: number;
   readonly capabilities: FieldTable;
@@ -55,7 +55,7 @@ export interface ConnectionContext {
 export class AmqpConnection implements ConnectionContext {
   private state: State = "header";
   private readonly reader: FrameReader;
-  readonly writer: FrameWriter;
+  readonly writer: BatchedWriter;
   private readonly channels = new Map<number, Channel>();
   private readonly limits: AmqpLimits;
   private channelMax: number;
@@ -89,7 +89,7 @@ export class AmqpConnection implements ConnectionContext {
     this.client = broker.newClient();
     this.log = log.child({ conn: this.client.id, peer: `${socket.remoteAddress}:${socket.remotePort}` });
     this.reader = new FrameReader(limits.frameMax);
-    this.writer = new FrameWriter(socket, () => this.drained());
+    this.writer = new BatchedWriter(socket, () => this.drained());
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", (err) => this.log.debug({ err: err.message }, "socket error"));

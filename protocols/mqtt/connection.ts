@@ -19,7 +19,7 @@ import { MqttSession, type SessionLink, type SubscriptionOptions } from "./sessi
 import { MQTT_EXCHANGE, parseSharedFilter, topicFilterProblem, topicNameProblem } from "./topics.js";
 import { InboundAliases, OutboundAliases } from "./topic-alias.js";
 import { type Will, willFromConnect } from "./will.js";
-import { PacketWriter } from "./writer.js";
+import { BatchedWriter } from "../../src/server/batched-writer.js";
 
 /** MQTT 3.1 limits client identifiers to 23 characters (3.1 §3.1); 3.1.1 and 5 lift it. */
 const V31_MAX_CLIENT_ID = 23;
@@ -33,7 +33,7 @@ type State = "connect" | "open" | "closed";
 export class MqttConnection implements SessionLink {
   private state: State = "connect";
   private readonly parser = mqttPacket.parser({});
-  private readonly writer: PacketWriter;
+  private readonly writer: BatchedWriter;
   readonly client: ClientRef;
   private log: Logger;
   protocolVersion = 4;
@@ -62,7 +62,7 @@ export class MqttConnection implements SessionLink {
     this.receiveMaximum = server.options.receiveMaximum;
     this.inboundAliases = new InboundAliases(server.options.topicAliasMaximum);
     this.log = server.log.child({ conn: this.client.id, protocol: "mqtt", peer: peer.address });
-    this.writer = new PacketWriter(stream, () => this.session?.resume());
+    this.writer = new BatchedWriter(stream, () => this.session?.resume());
     this.parser.on("packet", (p: Packet) => this.onPacket(p));
     this.parser.on("error", (err: Error) => this.malformed(err.message));
     stream.on("data", (chunk: Buffer) => this.onData(chunk));

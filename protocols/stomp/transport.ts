@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import { isUtf8 } from "node:buffer";
 import type { WebSocket } from "ws";
+import { BatchedWriter } from "../../src/server/batched-writer.js";
 
 /** Bytes buffered beyond which this connection's subscriptions lose credit until the peer drains. */
 const HIGH_WATER = 1 << 20;
@@ -29,17 +30,14 @@ export interface TransportHandlers {
   drain(): void;
 }
 
-/** TCP: frames of one turn are written in one syscall (nats-server's deferred flush). */
+/** TCP: frames of one turn are written in one syscall (the shared BatchedWriter). */
 export class TcpTransport implements StompTransport {
-  private chunks: Buffer[] = [];
-  private bytes = 0;
-  private scheduled = false;
-  private closed = false;
-  lastWrite = Date.now();
-  private readonly flushBound = () => this.flush();
+  private handlers: TransportHandlers | null = null;
+  private readonly writer: BatchedWriter;
 
   constructor(private readonly socket: Socket) {
     socket.setNoDelay(true);
+    this.writer = new BatchedWriter(socket, () => this.handlers?.drain());
   }
 
   get remoteAddress() {
@@ -48,53 +46,37 @@ export class TcpTransport implements StompTransport {
   get remotePort() {
     return this.socket.remotePort;
   }
+  get lastWrite(): number {
+    return this.writer.lastWrite;
+  }
 
   start(h: TransportHandlers): void {
+    this.handlers = h;
     this.socket.on("data", h.data);
     this.socket.on("error", () => undefined);
     this.socket.on("close", h.close);
-    this.socket.on("drain", () => {
-      if (!this.closed) h.drain();
-    });
   }
 
   write(frame: Buffer): void {
-    if (this.closed) return;
-    this.chunks.push(frame);
-    this.bytes += frame.length;
-    if (!this.scheduled) {
-      this.scheduled = true;
-      process.nextTick(this.flushBound);
-    }
+    this.writer.write(frame);
   }
 
   get backedUp(): boolean {
-    return this.socket.writableLength + this.bytes > HIGH_WATER;
+    return this.writer.backedUp;
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    if (this.bytes === 0 || this.closed) return;
-    const out = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.bytes);
-    this.chunks = [];
-    this.bytes = 0;
-    this.lastWrite = Date.now();
-    this.socket.write(out);
-  }
+  private ended = false;
 
   end(): void {
-    if (this.closed) return;
-    this.flush();
-    this.closed = true;
-    this.socket.end();
+    if (this.ended) return;
+    this.ended = true;
+    this.writer.end();
     // a peer that never reads must not keep the socket open
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
   destroy(): void {
-    this.closed = true;
-    this.chunks = [];
-    this.bytes = 0;
+    this.writer.discard();
     if (!this.socket.destroyed) this.socket.destroy();
   }
 }
