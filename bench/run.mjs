@@ -430,9 +430,16 @@ async function latencyRun(ctx, target, sc, o) {
  * Idle MQTT connections: broker RSS before, open N connections (CONNECT +
  * CONNACK, keep-alive 0, nothing else) from one client process, wait
  * --idle ms (at least 2 s) for the broker to settle, RSS again; reports the
- * growth per connection. The broker's CPU while opening them is on stderr.
+ * growth per connection and the broker's CPU per connection while opening.
+ * A cmd= target is restarted first, so every run starts from a fresh process.
  */
 async function idleRun(ctx, target, sc, o) {
+  if (target.cmd) {
+    // A fresh process for every run: memory freed by an earlier run's (or scenario's) connections
+    // would otherwise be reused and hide most of the growth.
+    await stopTarget(target);
+    await startTarget(target, { timeoutMs: o.startupTimeoutMs, idleMs: 0, log });
+  }
   if (!target.pid) throw new Error("needs the broker's pid for RSS");
   const N = o.idleConnections;
   const w = ctx.worker("mqtt-idle", { url: target.url, count: N, parallel: 50 }, "idle conns");
