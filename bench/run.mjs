@@ -88,6 +88,8 @@ const USAGE = `usage: npm run bench -- --target NAME=amqp://user:pass@host:port[
   --startup-timeout MS  give up on a cmd= target's start-up after this long (default 30000)
   --idle MS             idle time before reading idle RSS (default 2000)
   --json FILE           also write every run's raw numbers as JSON
+  --table-from A.json[,B.json…]  only print the table from earlier --json files (same targets;
+                        a later file's scenarios replace an earlier one's)
   --help`;
 
 function parseArgs(argv) {
@@ -537,8 +539,10 @@ function rowsFor(sc, o) {
   }
   if (sc.kind === "idle") {
     return [
-      { label: `${fmtNum(o.idleConnections)} idle MQTT connections — broker RSS growth KiB/connection ↓`, get: (r) => r.kibPerConn, fmt: fmtNum },
-      { label: `${fmtNum(o.idleConnections)} idle MQTT connections — broker RSS before → after MiB ↓`, get: (r) => r.rssAfter, cell: (rs) => idleRssCell(rs) },
+      // the largest run, not the median: a process that is not restarted (pid=) reuses memory an
+      // earlier run freed, so later runs can only under-report
+      { label: `${fmtNum(o.idleConnections)} idle MQTT connections — broker RSS growth KiB/connection (max of runs) ↓`, get: (r) => r.kibPerConn, fmt: fmtNum, agg: "max" },
+      { label: `${fmtNum(o.idleConnections)} idle MQTT connections — broker RSS before → after MiB (that run) ↓`, get: (r) => r.rssAfter, cell: (rs) => idleRssCell(rs) },
       { label: `opening them — broker CPU µs/connection ↓`, get: (r) => r.cpuPerConnUs, fmt: fmtNum },
     ];
   }
@@ -548,9 +552,10 @@ function rowsFor(sc, o) {
   ];
 }
 
+/** Before → after of the run with the largest growth (the one the KiB/connection row reports). */
 function idleRssCell(runs) {
-  const ok = runs.filter(Boolean);
-  return `${fmtMiB(median(ok.map((r) => r.rssBefore)))} → ${fmtMiB(median(ok.map((r) => r.rssAfter)))}`;
+  const r = runs.filter(Boolean).reduce((a, b) => (b.kibPerConn > a.kibPerConn ? b : a));
+  return `${fmtMiB(r.rssBefore)} → ${fmtMiB(r.rssAfter)}`;
 }
 
 function rssCell(runs) {
@@ -584,7 +589,7 @@ function buildTable(o, results) {
         if (runs === "n/a") { values.push(null); return "n/a"; }
         const ok = runs.filter(Boolean);
         if (ok.length === 0) { values.push(null); return "fail"; }
-        const v = median(ok.map(row.get));
+        const v = row.agg === "max" ? Math.max(...ok.map(row.get)) : median(ok.map(row.get));
         values.push(v);
         let cell = row.cell ? row.cell(runs) : v === null ? "n/a" : row.fmt(v);
         if (ok.length < runs.length) cell += ` (${ok.length}/${runs.length} runs)`;
@@ -595,6 +600,47 @@ function buildTable(o, results) {
     }
   }
   return lines.join("\n");
+}
+
+// ------------------------------------------------------------------ report
+
+function printReport(o, results, startedAts) {
+  const cpuModel = os.cpus()[0]?.model?.trim() ?? "unknown CPU";
+  const when = startedAts.map((d) => new Date(d).toISOString().slice(0, 16).replace("T", " ")).join(" and ");
+  const heading =
+    `Warren bench — ${when} UTC, ${os.cpus().length} cores (${cpuModel}), ` +
+    `Node ${process.version}; median of ${o.runs} run(s), ${o.warmupMs / 1000} s warm-up + ${o.durationMs / 1000} s window; ` +
+    `clients = client processes (raw-socket ${o.protocol.toUpperCase()}, bench/workers/)`;
+  console.log(`${heading}\n\n${buildTable(o, results)}\n`);
+  console.log("↑ higher is better, ↓ lower is better. Broker CPU = utime+stime of the target's pid over the window ÷ messages delivered.");
+  const loadsOf = (byTarget) => Object.values(byTarget).filter(Array.isArray).flat().filter((r) => r && r.otherLoadPct != null).map((r) => r.otherLoadPct);
+  const loads = Object.values(results).flatMap(loadsOf);
+  const busy = median(loads);
+  if (busy !== null) {
+    console.log(`Other load on the machine during the measured windows: median ${busy.toFixed(0)}%, max ${Math.max(...loads).toFixed(0)}% of one core` +
+      (busy > 20 ? " — numbers are disturbed by other processes; rerun on a quiet machine for final figures." : "."));
+    const per = SCENARIOS.filter((sc) => results[sc.id] && loadsOf(results[sc.id]).length > 0)
+      .map((sc) => { const l = loadsOf(results[sc.id]); return `${sc.id} ${median(l).toFixed(0)}% (max ${Math.max(...l).toFixed(0)}%)`; });
+    console.log(`By scenario (median, max): ${per.join(", ")}.`);
+  }
+}
+
+/**
+ * --table-from a.json[,b.json…]: print the table again from --json files of earlier runs with
+ * the same targets; for a scenario present in several files the later file's runs are used
+ * (e.g. latency scenarios re-run on a quiet machine).
+ */
+function tableFrom(files) {
+  const docs = files.map((f) => JSON.parse(readFileSync(f, "utf8")));
+  const o = { ...docs[0].options };
+  const results = {};
+  for (const d of docs) {
+    const names = d.options.targets.map((t) => t.name).join(",");
+    if (names !== o.targets.map((t) => t.name).join(",")) throw new Error(`${files[docs.indexOf(d)]}: other targets (${names})`);
+    Object.assign(results, d.results);
+  }
+  o.scenarios = SCENARIOS.map((sc) => sc.id).filter((id) => results[id]);
+  printReport(o, results, docs.map((d) => d.startedAt));
 }
 
 // ------------------------------------------------------------------ main
@@ -637,6 +683,11 @@ function ensureFdLimit(o) {
 }
 
 async function main() {
+  const tf = process.argv.indexOf("--table-from");
+  if (tf >= 0) {
+    tableFrom(process.argv[tf + 1].split(","));
+    return;
+  }
   let o;
   try {
     o = parseArgs(process.argv.slice(2));
@@ -696,19 +747,7 @@ async function main() {
 
   for (const t of started) await stopTarget(t);
 
-  const cpuModel = os.cpus()[0]?.model?.trim() ?? "unknown CPU";
-  const heading =
-    `Warren bench — ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC, ${os.cpus().length} cores (${cpuModel}), ` +
-    `Node ${process.version}; median of ${o.runs} run(s), ${o.warmupMs / 1000} s warm-up + ${o.durationMs / 1000} s window; ` +
-    `clients = client processes (raw-socket ${o.protocol.toUpperCase()}, bench/workers/)`;
-  console.log(`${heading}\n\n${buildTable(o, results)}\n`);
-  console.log("↑ higher is better, ↓ lower is better. Broker CPU = utime+stime of the target's pid over the window ÷ messages delivered.");
-  const loads = Object.values(results).flatMap((byTarget) => Object.values(byTarget)).filter(Array.isArray).flat().filter((r) => r && r.otherLoadPct != null).map((r) => r.otherLoadPct);
-  const busy = median(loads);
-  if (busy !== null) {
-    console.log(`Other load on the machine during the measured windows: median ${busy.toFixed(0)}%, max ${Math.max(...loads).toFixed(0)}% of one core` +
-      (busy > 20 ? " — numbers are disturbed by other processes; rerun on a quiet machine for final figures." : "."));
-  }
+  printReport(o, results, [startedAt]);
   if (o.json) {
     writeFileSync(o.json, JSON.stringify({ startedAt, options: { ...o, targets: o.targets.map(({ name, url, pid, cmd, ports }) => ({ name, url, pid, cmd, ports })) }, results }, null, 2));
     log(`raw results written to ${o.json}`);
