@@ -469,8 +469,28 @@ async function idleRun(ctx, target, sc, o) {
     };
   } finally {
     await w.stop(10000);
-    await sleep(2000); // let the broker tear the connections down before the next run
+    await settle(target);
   }
+}
+
+/**
+ * Wait until the broker is (nearly) idle again — below 20 % of a core over half a second, at most
+ * 60 s: RabbitMQ takes tens of seconds to tear down 10,000 connections, and the next run's
+ * CONNECTs would otherwise time out.
+ */
+async function settle(target) {
+  await sleep(1000);
+  if (!target.pid) return;
+  const t0 = performance.now();
+  let prev = cpuTicks(target.pid);
+  while (prev !== null && performance.now() - t0 < 60000) {
+    await sleep(500);
+    const now = cpuTicks(target.pid);
+    if (now === null || (now - prev) / CLK_TCK < 0.1) break;
+    prev = now;
+  }
+  const waited = performance.now() - t0;
+  if (waited > 3000) log(`[${target.name}] waited ${(waited / 1000).toFixed(0)} s for the broker to settle after the idle connections`);
 }
 
 /** One run of one scenario on one target, bounded in time; null on failure. */
