@@ -61,7 +61,7 @@ const USAGE = `usage: npm run bench -- --target NAME=amqp://user:pass@host:port[
        npm run bench -- --protocol mqtt --target NAME=mqtt://[user:pass@]host:port[,…] [...]
        npm run bench -- --protocol stomp --target NAME=stomp://[user:pass@]host:port[,amqp=URL][,…] [...]
 
-  --target SPEC         a broker to measure (repeatable; columns in this order; ratio = 1st ÷ 2nd)
+  --target SPEC         a broker to measure (repeatable; columns in this order; ratios = 1st ÷ each other)
                           pid=N     broker process for CPU/RSS; default (or pid=auto): the local process
                                     listening on the URL's port
                           cmd="..." start the broker; measures start-up and idle RSS, kills it at the end
