@@ -7,9 +7,10 @@
 //                    --target rabbitmq=amqp://guest:guest@127.0.0.1:5672,pid=$(pgrep -f beam.smp)
 
 import os from "node:os";
-import { writeFileSync } from "node:fs";
+import { writeFileSync, readFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
 import { AmqpConnection } from "./lib/amqp-raw.mjs";
-import { CLK_TCK, cpuTicks, RssSampler, processAlive, machineBusyTicks } from "./lib/proc.mjs";
+import { CLK_TCK, cpuTicks, rssBytes, RssSampler, processAlive, machineBusyTicks } from "./lib/proc.mjs";
 import { WorkerHandle } from "./lib/workers.mjs";
 import { parseTarget, startTarget, stopTarget, killTargetNow } from "./lib/targets.mjs";
 import { median, fmtNum, fmtMiB, sleep, withTimeout } from "./lib/stats.mjs";
@@ -18,36 +19,59 @@ import { median, fmtNum, fmtMiB, sleep, withTimeout } from "./lib/stats.mjs";
 
 const Q_PREFIX = "warren-bench";
 
-/** @type {Array<object>} in table order */
+/** @type {Array<object>} in table order; `protocol` is the URL scheme of the targets they run against */
 const SCENARIOS = [
-  { id: "noack-16", kind: "throughput", title: "1→1, 16 B, no-ack", size: 16, mode: "noack" },
-  { id: "ack-16", kind: "throughput", title: "1→1, 16 B, ack each (prefetch 100)", size: 16, mode: "ack", prefetch: 100 },
-  { id: "multiack-16", kind: "throughput", title: "1→1, 16 B, multi-ack (prefetch 1000)", size: 16, mode: "multiack", prefetch: 1000 },
-  { id: "noack-1k", kind: "throughput", title: "1→1, 1 KiB, no-ack", size: 1024, mode: "noack" },
-  { id: "ack-1k", kind: "throughput", title: "1→1, 1 KiB, ack each (prefetch 100)", size: 1024, mode: "ack", prefetch: 100 },
-  { id: "multiack-1k", kind: "throughput", title: "1→1, 1 KiB, multi-ack (prefetch 1000)", size: 1024, mode: "multiack", prefetch: 1000 },
-  { id: "fanout", kind: "throughput", title: "fan-out ×10, 16 B, no-ack", size: 16, mode: "noack", fanout: true },
-  { id: "latency", kind: "latency", title: "latency, 16 B" },
-  { id: "startup", kind: "startup", title: "start-up" },
+  { id: "noack-16", protocol: "amqp", kind: "throughput", title: "1→1, 16 B, no-ack", size: 16, mode: "noack" },
+  { id: "ack-16", protocol: "amqp", kind: "throughput", title: "1→1, 16 B, ack each (prefetch 100)", size: 16, mode: "ack", prefetch: 100 },
+  { id: "multiack-16", protocol: "amqp", kind: "throughput", title: "1→1, 16 B, multi-ack (prefetch 1000)", size: 16, mode: "multiack", prefetch: 1000 },
+  { id: "noack-1k", protocol: "amqp", kind: "throughput", title: "1→1, 1 KiB, no-ack", size: 1024, mode: "noack" },
+  { id: "ack-1k", protocol: "amqp", kind: "throughput", title: "1→1, 1 KiB, ack each (prefetch 100)", size: 1024, mode: "ack", prefetch: 100 },
+  { id: "multiack-1k", protocol: "amqp", kind: "throughput", title: "1→1, 1 KiB, multi-ack (prefetch 1000)", size: 1024, mode: "multiack", prefetch: 1000 },
+  { id: "fanout", protocol: "amqp", kind: "throughput", title: "fan-out ×10, 16 B, no-ack", size: 16, mode: "noack", fanout: true },
+  { id: "latency", protocol: "amqp", kind: "latency", title: "latency", size: 16 },
+
+  // first, so that in a default run it meets a broker whose heap earlier scenarios haven't grown (see README)
+  { id: "mqtt-idle", protocol: "mqtt", kind: "idle", title: "MQTT idle connections" },
+  { id: "mqtt-qos0", protocol: "mqtt", kind: "throughput", title: "MQTT 1→1, 64 B, QoS 0", size: 64, qos: 0 },
+  { id: "mqtt-qos1", protocol: "mqtt", kind: "throughput", title: "MQTT 1→1, 64 B, QoS 1 (PUBACK both ways)", size: 64, qos: 1 },
+  { id: "mqtt-fanout", protocol: "mqtt", kind: "throughput", title: "MQTT fan-out 1→10 subscribers, 64 B, QoS 0", size: 64, qos: 0, fanout: true },
+  { id: "mqtt-latency-qos0", protocol: "mqtt", kind: "latency", title: "MQTT QoS 0 latency", size: 64, qos: 0 },
+  { id: "mqtt-latency-qos1", protocol: "mqtt", kind: "latency", title: "MQTT QoS 1 latency", size: 64, qos: 1 },
+
+  { id: "stomp-auto-16", protocol: "stomp", kind: "throughput", title: "STOMP SEND→SUBSCRIBE /queue, 16 B, ack auto", size: 16, ack: "auto" },
+  { id: "stomp-ci-16", protocol: "stomp", kind: "throughput", title: "STOMP SEND→SUBSCRIBE /queue, 16 B, client-individual (prefetch 100)", size: 16, ack: "client-individual", prefetch: 100 },
+  { id: "stomp-auto-1k", protocol: "stomp", kind: "throughput", title: "STOMP SEND→SUBSCRIBE /queue, 1 KiB, ack auto", size: 1024, ack: "auto" },
+  { id: "stomp-ci-1k", protocol: "stomp", kind: "throughput", title: "STOMP SEND→SUBSCRIBE /queue, 1 KiB, client-individual (prefetch 100)", size: 1024, ack: "client-individual", prefetch: 100 },
+  { id: "stomp-latency", protocol: "stomp", kind: "latency", title: "STOMP latency (ack auto)", size: 16 },
+
+  { id: "startup", protocol: "any", kind: "startup", title: "start-up" },
 ];
+const PROTOCOLS = ["amqp", "mqtt", "stomp"];
 const ALIASES = {
-  all: SCENARIOS.map((s) => s.id),
-  "1to1": ["noack-16", "ack-16", "multiack-16", "noack-1k", "ack-1k", "multiack-1k"],
-  throughput: ["noack-16", "ack-16", "multiack-16", "noack-1k", "ack-1k", "multiack-1k", "fanout"],
+  // `all` is every scenario of the run's protocol (start-up only for AMQP; name it to add it to the others)
+  all: (p) => SCENARIOS.filter((s) => s.protocol === p || (p === "amqp" && s.protocol === "any")).map((s) => s.id),
+  "1to1": () => ["noack-16", "ack-16", "multiack-16", "noack-1k", "ack-1k", "multiack-1k"],
+  throughput: (p) => SCENARIOS.filter((s) => s.protocol === p && s.kind === "throughput").map((s) => s.id),
+  latency: (p) => SCENARIOS.filter((s) => s.protocol === p && s.kind === "latency").map((s) => s.id),
 };
 
 // ------------------------------------------------------------------ options
 
 const USAGE = `usage: npm run bench -- --target NAME=amqp://user:pass@host:port[/vhost][,pid=N|,cmd="..."][,ports=P+P][,cwd=DIR] [...]
+       npm run bench -- --protocol mqtt --target NAME=mqtt://[user:pass@]host:port[,…] [...]
+       npm run bench -- --protocol stomp --target NAME=stomp://[user:pass@]host:port[,amqp=URL][,…] [...]
 
-  --target SPEC         a broker to measure (repeatable; columns in this order; ratio = 1st ÷ 2nd)
+  --target SPEC         a broker to measure (repeatable; columns in this order; ratios = 1st ÷ each other)
                           pid=N     broker process for CPU/RSS; default (or pid=auto): the local process
                                     listening on the URL's port
                           cmd="..." start the broker; measures start-up and idle RSS, kills it at the end
                           ports=A+B ports that must all accept before start-up is complete (default: the URL's)
-  --scenarios LIST      comma-separated ids or aliases (default all):
+                          amqp=URL  (stomp targets) the broker's AMQP URL, to delete the scenarios' queues
+  --protocol P          amqp, mqtt or stomp: which scenarios run (default: the first target's URL scheme);
+                        every target's URL must use that scheme
+  --scenarios LIST      comma-separated ids or aliases (default all of the protocol):
                           ${SCENARIOS.map((s) => s.id).join(", ")}
-                          aliases: 1to1, throughput, all
+                          aliases: 1to1, throughput, latency, all
   --runs N              repetitions per scenario, median reported (default 3)
   --quick               smoke run: 1 run, 0.5 s warm-up, 2 s window
   --warmup MS           warm-up before each measured window (default 1000)
@@ -58,17 +82,21 @@ const USAGE = `usage: npm run bench -- --target NAME=amqp://user:pass@host:port[
   --multiack-every N    ack with multiple=true every N deliveries (default 100)
   --publish-batch-bytes N  bytes of pre-encoded messages per publisher write() (default 65536; 1 = one message per write)
   --max-backlog N       cap on published-but-not-delivered messages per queue, 0 = no cap (default 20000)
-  --latency-rate N      msg/s for the latency scenario (default 5000)
+  --latency-rate N      msg/s for the latency scenarios (default 5000)
+  --mqtt-window N       MQTT QoS 1 publisher: PUBLISHes in flight without PUBACK (default 1000)
+  --idle-connections N  mqtt-idle: idle MQTT connections to open (default 10000; ulimit -n is raised if it can be)
   --startup-timeout MS  give up on a cmd= target's start-up after this long (default 30000)
   --idle MS             idle time before reading idle RSS (default 2000)
   --json FILE           also write every run's raw numbers as JSON
+  --table-from A.json[,B.json…]  only print the table from earlier --json files (same targets;
+                        a later file's scenarios replace an earlier one's)
   --help`;
 
 function parseArgs(argv) {
   const o = {
-    targets: [], scenarios: ALIASES.all, runs: 3, warmupMs: 1000, durationMs: 5000, publishers: 1,
+    targets: [], protocol: null, scenarioSpec: "all", runs: 3, warmupMs: 1000, durationMs: 5000, publishers: 1,
     fanoutQueues: 10, fanoutConsumerProcs: 2, publishBatchBytes: 65536, multiackEvery: 100, maxBacklog: 20000, latencyRate: 5000,
-    startupTimeoutMs: 30000, idleMs: 2000, json: null, quick: false,
+    startupTimeoutMs: 30000, idleMs: 2000, json: null, quick: false, mqttWindow: 1000, idleConnections: 10000,
   };
   const explicit = new Set();
   const num = (name, v, min = 0) => {
@@ -89,16 +117,10 @@ function parseArgs(argv) {
     explicit.add(a);
     switch (a) {
       case "--target": o.targets.push(parseTarget(val())); break;
-      case "--scenarios": {
-        const ids = [];
-        for (const s of val().split(",").map((x) => x.trim()).filter(Boolean)) {
-          if (ALIASES[s]) ids.push(...ALIASES[s]);
-          else if (SCENARIOS.some((x) => x.id === s)) ids.push(s);
-          else throw new Error(`unknown scenario ${s}; known: ${SCENARIOS.map((x) => x.id).join(", ")}`);
-        }
-        o.scenarios = [...new Set(ids)];
-        break;
-      }
+      case "--scenarios": o.scenarioSpec = val(); break;
+      case "--protocol": o.protocol = val(); break;
+      case "--mqtt-window": o.mqttWindow = num(a, val(), 1); break;
+      case "--idle-connections": o.idleConnections = num(a, val(), 1); break;
       case "--runs": o.runs = num(a, val(), 1); break;
       case "--quick": o.quick = true; break;
       case "--warmup": o.warmupMs = num(a, val()); break;
@@ -124,6 +146,24 @@ function parseArgs(argv) {
     if (!explicit.has("--idle")) o.idleMs = 1000;
   }
   if (o.targets.length === 0) throw new Error(`give at least one --target\n\n${USAGE}`);
+  if (o.protocol === null) {
+    // the first target's scheme, unless every named scenario says otherwise (e.g. --scenarios mqtt-qos0)
+    const named = o.scenarioSpec.split(",").map((x) => SCENARIOS.find((sc) => sc.id === x.trim())?.protocol).filter((p) => p && p !== "any");
+    o.protocol = named.length > 0 && named.every((p) => p === named[0]) ? named[0] : o.targets[0].protocol;
+  }
+  if (!PROTOCOLS.includes(o.protocol)) throw new Error(`--protocol must be one of ${PROTOCOLS.join(", ")}`);
+  for (const t of o.targets) {
+    if (t.protocol !== o.protocol) throw new Error(`target ${t.name}: a ${o.protocol} run needs ${o.protocol}:// URLs, got ${t.url}`);
+  }
+  const ids = [];
+  for (const x of o.scenarioSpec.split(",").map((y) => y.trim()).filter(Boolean)) {
+    const sc = SCENARIOS.find((y) => y.id === x);
+    if (ALIASES[x]) ids.push(...ALIASES[x](o.protocol));
+    else if (sc && (sc.protocol === o.protocol || sc.protocol === "any")) ids.push(x);
+    else if (sc) throw new Error(`scenario ${x} is for ${sc.protocol} targets, this run is ${o.protocol}`);
+    else throw new Error(`unknown scenario ${x}; known: ${SCENARIOS.map((y) => y.id).join(", ")}`);
+  }
+  o.scenarios = [...new Set(ids)];
   const names = o.targets.map((t) => t.name);
   if (new Set(names).size !== names.length) throw new Error("target names must be unique");
   if (o.multiackEvery >= 1000) throw new Error("--multiack-every must be below the multi-ack prefetch (1000)");
@@ -176,55 +216,99 @@ async function openControl(ctx, target) {
   return c;
 }
 
+/** AMQP: the scenario's queues. STOMP: the queue behind the /queue/ destination. MQTT: none (clean sessions). */
 function queueNames(sc, o) {
+  if (sc.protocol === "stomp") return [stompQueue(sc)];
+  if (sc.protocol !== "amqp") return [];
   if (sc.fanout) return Array.from({ length: o.fanoutQueues }, (_, i) => `${Q_PREFIX}-fanout-${i}`);
   return [`${Q_PREFIX}-${sc.id}`];
 }
+const stompQueue = (sc) => `bench-${sc.id}`;
+const mqttTopic = (sc) => `${Q_PREFIX}/${sc.id}`;
 
-/** Delete what a scenario declares; tolerant of "not there" (a fresh connection each call). */
+/**
+ * Delete what a scenario declares; tolerant of "not there" (a fresh connection each call).
+ * STOMP targets are cleaned up through their amqp= URL when one is given (otherwise the
+ * consumers drain the queue on stop and the empty queue stays).
+ */
 async function cleanup(target, sc, o) {
-  const c = await AmqpConnection.open(target.url, { name: "warren-bench cleanup", timeoutMs: 5000 });
+  const url = target.protocol === "amqp" ? target.url : target.amqpUrl;
+  const queues = queueNames(sc, o);
+  if (!url || queues.length === 0) return;
+  const c = await AmqpConnection.open(url, { name: "warren-bench cleanup", timeoutMs: 5000 });
   try {
-    for (const q of queueNames(sc, o)) await c.queueDelete(q);
-    if (sc.fanout) await c.exchangeDelete(`${Q_PREFIX}-fanout`);
+    for (const q of queues) await c.queueDelete(q);
+    if (sc.fanout && sc.protocol === "amqp") await c.exchangeDelete(`${Q_PREFIX}-fanout`);
   } finally {
     await c.close(2000);
   }
 }
 
-async function throughputRun(ctx, target, sc, o) {
+/**
+ * The protocol-specific part of a throughput run: how many delivery streams
+ * (queues / subscribers / destinations) there are, and the worker kinds and
+ * configs of consumers (given the stream indexes they serve) and publishers.
+ */
+async function throughputSetup(ctx, target, sc, o, perPublisherLimit) {
+  const pubCommon = { url: target.url, bodySize: sc.size, limit: perPublisherLimit, batchBytes: o.publishBatchBytes };
+  if (sc.protocol === "mqtt") {
+    const topic = mqttTopic(sc);
+    return {
+      streams: sc.fanout ? o.fanoutQueues : 1,
+      consumerKind: "mqtt-consumer",
+      consumerCfg: (idx) => ({ url: target.url, subscribers: idx, topic, qos: sc.qos }),
+      publisherKind: "mqtt-publisher",
+      publisherCfg: { ...pubCommon, topic, qos: sc.qos, window: o.mqttWindow },
+      close: async () => {},
+    };
+  }
+  if (sc.protocol === "stomp") {
+    const destination = `/queue/${stompQueue(sc)}`;
+    return {
+      streams: 1,
+      consumerKind: "stomp-consumer",
+      consumerCfg: () => ({ url: target.url, destinations: [destination], ack: sc.ack, prefetch: sc.prefetch ?? null }),
+      publisherKind: "stomp-publisher",
+      publisherCfg: { ...pubCommon, destination },
+      close: async () => {},
+    };
+  }
   const queues = queueNames(sc, o);
   const exchange = sc.fanout ? `${Q_PREFIX}-fanout` : "";
-  await cleanup(target, sc, o); // leftovers of an interrupted earlier run
   const ctl = await openControl(ctx, target);
   if (sc.fanout) await ctl.exchangeDeclare(exchange, "fanout");
   for (const q of queues) {
     await ctl.queueDeclare(q);
     if (sc.fanout) await ctl.queueBind(q, exchange, "");
   }
+  return {
+    streams: queues.length,
+    consumerKind: "consumer",
+    consumerCfg: (idx) => ({ url: target.url, queues: idx.map((i) => queues[i]), mode: sc.mode, prefetch: sc.prefetch, ackEvery: o.multiackEvery }),
+    publisherKind: "publisher",
+    publisherCfg: { ...pubCommon, exchange, routingKey: sc.fanout ? "" : queues[0] },
+    close: () => ctl.close(2000),
+  };
+}
 
-  // Consumers first, so nothing is published before someone is listening.
-  const nCons = Math.min(sc.fanout ? o.fanoutConsumerProcs : 1, queues.length);
-  const assigned = Array.from({ length: nCons }, () => []);
-  queues.forEach((q, i) => assigned[i % nCons].push(i));
-  const consumers = assigned.map((qIdx, k) =>
-    ctx.worker("consumer", {
-      url: target.url, queues: qIdx.map((i) => queues[i]), mode: sc.mode,
-      prefetch: sc.prefetch, ackEvery: o.multiackEvery,
-    }, `consumer ${k + 1}`));
-  await Promise.all(consumers.map((w) => w.ready()));
-
+async function throughputRun(ctx, target, sc, o) {
+  await cleanup(target, sc, o); // leftovers of an interrupted earlier run
   const P = o.publishers;
   const capped = o.maxBacklog > 0;
-  const publishers = Array.from({ length: P }, (_, k) =>
-    ctx.worker("publisher", {
-      url: target.url, exchange, routingKey: sc.fanout ? "" : queues[0], bodySize: sc.size,
-      limit: capped ? Math.ceil(o.maxBacklog / P) : null, batchBytes: o.publishBatchBytes,
-    }, `publisher ${k + 1}`));
+  const setup = await throughputSetup(ctx, target, sc, o, capped ? Math.ceil(o.maxBacklog / P) : null);
+
+  // Consumers first, so nothing is published before someone is listening.
+  const nCons = Math.min(sc.fanout ? o.fanoutConsumerProcs : 1, setup.streams);
+  const assigned = Array.from({ length: nCons }, () => []);
+  for (let i = 0; i < setup.streams; i++) assigned[i % nCons].push(i);
+  const consumers = assigned.map((idx, k) => ctx.worker(setup.consumerKind, setup.consumerCfg(idx), `consumer ${k + 1}`));
+  await Promise.all(consumers.map((w) => w.ready()));
+
+  const publishers = Array.from({ length: P }, (_, k) => ctx.worker(setup.publisherKind, setup.publisherCfg, `publisher ${k + 1}`));
   await Promise.all(publishers.map((w) => w.ready()));
 
-  // Backlog cap: each publisher may publish up to (slowest queue's deliveries + maxBacklog) / P.
-  const perQueue = new Array(queues.length).fill(0);
+  // Backlog cap: each publisher may publish up to (slowest stream's deliveries + maxBacklog) / P.
+  const perQueue = new Array(setup.streams).fill(0);
   let lastMin = 0;
   let lastMove = performance.now(); // when any consumer last reported a new delivery
   consumers.forEach((w, k) => {
@@ -278,8 +362,8 @@ async function throughputRun(ctx, target, sc, o) {
     // Publishers first so queues stop growing, then consumers, then the queues.
     await teardown(target, sc, o, async () => {
       await Promise.all(publishers.map((w) => w.stop()));
-      await Promise.all(consumers.map((w) => w.stop()));
-      await ctl.close(2000);
+      await Promise.all(consumers.map((w) => w.stop(8000)));
+      await setup.close();
     });
   }
 }
@@ -296,10 +380,18 @@ async function teardown(target, sc, o, stopClients) {
 
 async function latencyRun(ctx, target, sc, o) {
   await cleanup(target, sc, o);
-  const queue = queueNames(sc, o)[0];
-  const ctl = await openControl(ctx, target);
-  await ctl.queueDeclare(queue);
-  const w = ctx.worker("latency", { url: target.url, queue, rate: o.latencyRate, bodySize: 16 }, "latency pub+con");
+  let w;
+  let ctl = null;
+  if (sc.protocol === "mqtt") {
+    w = ctx.worker("mqtt-latency", { url: target.url, topic: mqttTopic(sc), qos: sc.qos, rate: o.latencyRate, bodySize: sc.size }, "latency pub+sub");
+  } else if (sc.protocol === "stomp") {
+    w = ctx.worker("stomp-latency", { url: target.url, destination: `/queue/${stompQueue(sc)}`, rate: o.latencyRate, bodySize: sc.size }, "latency pub+con");
+  } else {
+    const queue = queueNames(sc, o)[0];
+    ctl = await openControl(ctx, target);
+    await ctl.queueDeclare(queue);
+    w = ctx.worker("latency", { url: target.url, queue, rate: o.latencyRate, bodySize: sc.size }, "latency pub+con");
+  }
   await w.ready();
   const rss = new RssSampler(target.pid);
   try {
@@ -331,9 +423,74 @@ async function latencyRun(ctx, target, sc, o) {
     rss.stop();
     await teardown(target, sc, o, async () => {
       await w.stop();
-      await ctl.close(2000);
+      if (ctl) await ctl.close(2000);
     });
   }
+}
+
+/**
+ * Idle MQTT connections: broker RSS before, open N connections (CONNECT +
+ * CONNACK, keep-alive 0, nothing else) from one client process, wait
+ * --idle ms (at least 2 s) for the broker to settle, RSS again; reports the
+ * growth per connection and the broker's CPU per connection while opening.
+ * A cmd= target is restarted first, so every run starts from a fresh process.
+ */
+async function idleRun(ctx, target, sc, o) {
+  if (target.cmd) {
+    // A fresh process for every run: memory freed by an earlier run's (or scenario's) connections
+    // would otherwise be reused and hide most of the growth.
+    await stopTarget(target);
+    await startTarget(target, { timeoutMs: o.startupTimeoutMs, idleMs: 0, log });
+  }
+  if (!target.pid) throw new Error("needs the broker's pid for RSS");
+  const N = o.idleConnections;
+  const w = ctx.worker("mqtt-idle", { url: target.url, count: N, parallel: 50 }, "idle conns");
+  await w.ready();
+  try {
+    await sleep(1000);
+    const before = rssBytes(target.pid);
+    const t0 = cpuTicks(target.pid);
+    const opened = await w.request("open", "opened", {}, 150000);
+    const t1 = cpuTicks(target.pid);
+    await sleep(Math.max(2000, o.idleMs));
+    const m = await w.mark();
+    const after = rssBytes(target.pid);
+    if (before === null || after === null) throw new Error(`broker process ${target.pid} is gone`);
+    if (m.open < N) throw new Error(`only ${m.open} of ${N} connections still open (${m.failed} closed by the broker)`);
+    return {
+      otherLoadPct: null,
+      connections: N,
+      rssBefore: before, rssAfter: after,
+      kibPerConn: (after - before) / 1024 / N,
+      openMs: opened.ms,
+      cpuPerConnUs: ((t1 - t0) * 1e6) / CLK_TCK / N,
+      clientCpu: [],
+      clients: { combined: 1 },
+    };
+  } finally {
+    await w.stop(10000);
+    await settle(target);
+  }
+}
+
+/**
+ * Wait until the broker is (nearly) idle again — below 20 % of a core over half a second, at most
+ * 60 s: RabbitMQ takes tens of seconds to tear down 10,000 connections, and the next run's
+ * CONNECTs would otherwise time out.
+ */
+async function settle(target) {
+  await sleep(1000);
+  if (!target.pid) return;
+  const t0 = performance.now();
+  let prev = cpuTicks(target.pid);
+  while (prev !== null && performance.now() - t0 < 60000) {
+    await sleep(500);
+    const now = cpuTicks(target.pid);
+    if (now === null || (now - prev) / CLK_TCK < 0.1) break;
+    prev = now;
+  }
+  const waited = performance.now() - t0;
+  if (waited > 3000) log(`[${target.name}] waited ${(waited / 1000).toFixed(0)} s for the broker to settle after the idle connections`);
 }
 
 /** One run of one scenario on one target, bounded in time; null on failure. */
@@ -346,8 +503,8 @@ async function runOnce(target, sc, o, runNo) {
     return null;
   }
   const ctx = new RunContext();
-  const budget = o.warmupMs + o.durationMs + 45000;
-  const fn = sc.kind === "latency" ? latencyRun : throughputRun;
+  const budget = sc.kind === "idle" ? 240000 : o.warmupMs + o.durationMs + 45000;
+  const fn = sc.kind === "latency" ? latencyRun : sc.kind === "idle" ? idleRun : throughputRun;
   try {
     const r = await withTimeout(fn(ctx, target, sc, o), budget, tag, () => ctx.abort());
     log(`${tag}: ${describe(sc, r)}`);
@@ -365,6 +522,10 @@ async function runOnce(target, sc, o, runNo) {
 }
 
 function describe(sc, r) {
+  if (sc.kind === "idle") {
+    return `${fmtNum(r.connections)} connections opened in ${fmtNum(r.openMs)} ms (broker CPU ${fmtNum(r.cpuPerConnUs)} µs/connection), ` +
+      `RSS ${fmtMiB(r.rssBefore)} → ${fmtMiB(r.rssAfter)} MiB = ${r.kibPerConn.toFixed(2)} KiB/connection`;
+  }
   const cpu = r.cpuPerMsg === null ? "" : `, ${fmtNum(r.cpuPerMsg)} µs CPU/msg (broker ${fmtNum(r.brokerCpuPct)}%)`;
   const rss = r.rssEnd === null || r.rssEnd === undefined ? "" : `, RSS ${fmtMiB(r.rssEnd)}/${fmtMiB(r.rssPeak)} MiB`;
   const clients = " | clients " + r.clientCpu.map((c) => `${c.label} ${c.pct.toFixed(0)}%`).join(", ") +
@@ -389,16 +550,32 @@ function rowsFor(sc, o) {
     ];
   }
   if (sc.kind === "latency") {
+    const at = `${t} @ ${fmtNum(o.latencyRate)} msg/s`;
     return [
-      { label: `latency @ ${fmtNum(o.latencyRate)} msg/s, 16 B — p50 ms ↓`, get: (r) => r.p50, fmt: fmtNum },
-      { label: `latency @ ${fmtNum(o.latencyRate)} msg/s, 16 B — p99 ms ↓`, get: (r) => r.p99, fmt: fmtNum },
-      { label: `latency @ ${fmtNum(o.latencyRate)} msg/s — broker CPU µs/msg ↓`, get: (r) => r.cpuPerMsg, fmt: fmtNum },
+      { label: `${at}, ${sc.size} B — p50 ms ↓`, get: (r) => r.p50, fmt: fmtNum },
+      { label: `${at}, ${sc.size} B — p99 ms ↓`, get: (r) => r.p99, fmt: fmtNum },
+      { label: `${at} — broker CPU µs/msg ↓`, get: (r) => r.cpuPerMsg, fmt: fmtNum },
+    ];
+  }
+  if (sc.kind === "idle") {
+    return [
+      // the largest run, not the median: a process that is not restarted (pid=) reuses memory an
+      // earlier run freed, so later runs can only under-report
+      { label: `${fmtNum(o.idleConnections)} idle MQTT connections — broker RSS growth KiB/connection (max of runs) ↓`, get: (r) => r.kibPerConn, fmt: fmtNum, agg: "max" },
+      { label: `${fmtNum(o.idleConnections)} idle MQTT connections — broker RSS before → after MiB (that run) ↓`, get: (r) => r.rssAfter, cell: (rs) => idleRssCell(rs) },
+      { label: `opening them — broker CPU µs/connection ↓`, get: (r) => r.cpuPerConnUs, fmt: fmtNum },
     ];
   }
   return [
     { label: "start-up to all listeners accepting — ms ↓", get: (r) => r.startupMs, fmt: (v) => fmtNum(v) },
     { label: "idle RSS after start-up — MiB ↓", get: (r) => r.idleRss, fmt: (v) => fmtMiB(v) },
   ];
+}
+
+/** Before → after of the run with the largest growth (the one the KiB/connection row reports). */
+function idleRssCell(runs) {
+  const r = runs.filter(Boolean).reduce((a, b) => (b.kibPerConn > a.kibPerConn ? b : a));
+  return `${fmtMiB(r.rssBefore)} → ${fmtMiB(r.rssAfter)}`;
 }
 
 function rssCell(runs) {
@@ -412,14 +589,16 @@ function rssCell(runs) {
 function clientsLabel(sc, o) {
   if (sc.kind === "startup") return "–";
   if (sc.kind === "latency") return "1 (pub+con)";
+  if (sc.kind === "idle") return "1";
   const nCons = Math.min(sc.fanout ? o.fanoutConsumerProcs : 1, sc.fanout ? o.fanoutQueues : 1);
   return `${o.publishers} pub + ${nCons} con`;
 }
 
 function buildTable(o, results) {
   const names = o.targets.map((t) => t.name);
-  const ratio = names.length === 2;
-  const header = ["scenario — metric", "clients", ...names, ...(ratio ? [`${names[0]} ÷ ${names[1]}`] : [])];
+  // ratio columns: the first target ÷ each of the others
+  const others = names.slice(1);
+  const header = ["scenario — metric", "clients", ...names, ...others.map((n) => `${names[0]} ÷ ${n}`)];
   const lines = [`| ${header.join(" | ")} |`, `|${header.map((h, i) => (i >= 2 ? "---:" : "---")).join("|")}|`];
   for (const sc of SCENARIOS.filter((s) => o.scenarios.includes(s.id))) {
     for (const row of rowsFor(sc, o)) {
@@ -430,22 +609,105 @@ function buildTable(o, results) {
         if (runs === "n/a") { values.push(null); return "n/a"; }
         const ok = runs.filter(Boolean);
         if (ok.length === 0) { values.push(null); return "fail"; }
-        const v = median(ok.map(row.get));
+        const v = row.agg === "max" ? Math.max(...ok.map(row.get)) : median(ok.map(row.get));
         values.push(v);
         let cell = row.cell ? row.cell(runs) : v === null ? "n/a" : row.fmt(v);
         if (ok.length < runs.length) cell += ` (${ok.length}/${runs.length} runs)`;
         return cell;
       });
-      const r = ratio && values[0] !== null && values[1] !== null && values[1] !== 0 ? `${(values[0] / values[1]).toFixed(2)}×` : "–";
-      lines.push(`| ${[row.label, clientsLabel(sc, o), ...cells, ...(ratio ? [r] : [])].join(" | ")} |`);
+      const ratios = values.slice(1).map((v) => (values[0] !== null && v !== null && v !== 0 ? `${(values[0] / v).toFixed(2)}×` : "–"));
+      lines.push(`| ${[row.label, clientsLabel(sc, o), ...cells, ...ratios].join(" | ")} |`);
     }
   }
   return lines.join("\n");
 }
 
+// ------------------------------------------------------------------ report
+
+function printReport(o, results, startedAts) {
+  const cpuModel = os.cpus()[0]?.model?.trim() ?? "unknown CPU";
+  const when = startedAts.map((d) => new Date(d).toISOString().slice(0, 16).replace("T", " ")).join(" and ");
+  const heading =
+    `Warren bench — ${when} UTC, ${os.cpus().length} cores (${cpuModel}), ` +
+    `Node ${process.version}; median of ${o.runs} run(s), ${o.warmupMs / 1000} s warm-up + ${o.durationMs / 1000} s window; ` +
+    `clients = client processes (raw-socket ${o.protocol.toUpperCase()}, bench/workers/)`;
+  console.log(`${heading}\n\n${buildTable(o, results)}\n`);
+  console.log("↑ higher is better, ↓ lower is better. Broker CPU = utime+stime of the target's pid over the window ÷ messages delivered.");
+  const loadsOf = (byTarget) => Object.values(byTarget).filter(Array.isArray).flat().filter((r) => r && r.otherLoadPct != null).map((r) => r.otherLoadPct);
+  const loads = Object.values(results).flatMap(loadsOf);
+  const busy = median(loads);
+  if (busy !== null) {
+    console.log(`Other load on the machine during the measured windows: median ${busy.toFixed(0)}%, max ${Math.max(...loads).toFixed(0)}% of one core` +
+      (busy > 20 ? " — numbers are disturbed by other processes; rerun on a quiet machine for final figures." : "."));
+    const per = SCENARIOS.filter((sc) => results[sc.id] && loadsOf(results[sc.id]).length > 0)
+      .map((sc) => { const l = loadsOf(results[sc.id]); return `${sc.id} ${median(l).toFixed(0)}% (max ${Math.max(...l).toFixed(0)}%)`; });
+    console.log(`By scenario (median, max): ${per.join(", ")}.`);
+  }
+}
+
+/**
+ * --table-from a.json[,b.json…]: print the table again from --json files of earlier runs with
+ * the same targets; for a scenario present in several files the later file's runs are used
+ * (e.g. latency scenarios re-run on a quiet machine).
+ */
+function tableFrom(files) {
+  const docs = files.map((f) => JSON.parse(readFileSync(f, "utf8")));
+  const o = { ...docs[0].options };
+  const results = {};
+  for (const d of docs) {
+    const names = d.options.targets.map((t) => t.name).join(",");
+    if (names !== o.targets.map((t) => t.name).join(",")) throw new Error(`${files[docs.indexOf(d)]}: other targets (${names})`);
+    Object.assign(results, d.results);
+  }
+  o.scenarios = SCENARIOS.map((sc) => sc.id).filter((id) => results[id]);
+  printReport(o, results, docs.map((d) => d.startedAt));
+}
+
 // ------------------------------------------------------------------ main
 
+/**
+ * mqtt-idle needs one descriptor per connection in the client process (and in
+ * a broker started with cmd=, which inherits the limit). If the soft
+ * RLIMIT_NOFILE is too low, re-run this process under `ulimit -S -n` (up to
+ * the hard limit); if even the hard limit is too low, open fewer connections.
+ * Brokers given by pid keep their own limit: warn when it is too low.
+ */
+function ensureFdLimit(o) {
+  const need = o.idleConnections + 1024;
+  const limit = (flag) => {
+    const v = execFileSync("/bin/sh", ["-c", `ulimit ${flag} -n`], { encoding: "utf8" }).trim();
+    return v === "unlimited" ? Infinity : Number(v);
+  };
+  const soft = limit("-S");
+  if (soft < need) {
+    const hard = limit("-H");
+    if (hard >= need && !process.env.WARREN_BENCH_FD_RAISED) {
+      log(`ulimit -n is ${soft}; re-running the harness with ulimit -S -n ${need} for ${o.idleConnections} idle connections`);
+      const r = spawnSync("/bin/sh", ["-c", `ulimit -S -n ${need} && exec "$0" "$@"`, process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+        { stdio: "inherit", env: { ...process.env, WARREN_BENCH_FD_RAISED: "1" } });
+      process.exit(r.status ?? 1);
+    }
+    const n = Math.max(1, Math.min(hard, soft) - 1024);
+    log(`ulimit -n allows ${Math.min(hard, soft)} descriptors (hard limit ${hard}): opening ${n} idle connections instead of ${o.idleConnections}`);
+    o.idleConnections = n;
+  }
+  for (const t of o.targets) {
+    if (t.cmd || !t.pid) continue;
+    try {
+      const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync(`/proc/${t.pid}/limits`, "utf8"));
+      if (m && m[1] !== "unlimited" && Number(m[1]) < o.idleConnections + 100) {
+        log(`[${t.name}] warning: the broker's own open-files limit is ${m[1]}, below ${o.idleConnections} connections`);
+      }
+    } catch { /* not readable */ }
+  }
+}
+
 async function main() {
+  const tf = process.argv.indexOf("--table-from");
+  if (tf >= 0) {
+    tableFrom(process.argv[tf + 1].split(","));
+    return;
+  }
   let o;
   try {
     o = parseArgs(process.argv.slice(2));
@@ -453,6 +715,7 @@ async function main() {
     console.error(e.message);
     process.exit(2);
   }
+  if (o.scenarios.includes("mqtt-idle")) ensureFdLimit(o);
   for (const t of o.targets) if (t.pidNote) log(`[${t.name}] ${t.pidNote}`);
   const started = o.targets.filter((t) => t.cmd);
   const killAll = () => started.forEach(killTargetNow);
@@ -504,19 +767,7 @@ async function main() {
 
   for (const t of started) await stopTarget(t);
 
-  const cpuModel = os.cpus()[0]?.model?.trim() ?? "unknown CPU";
-  const heading =
-    `Warren bench — ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC, ${os.cpus().length} cores (${cpuModel}), ` +
-    `Node ${process.version}; median of ${o.runs} run(s), ${o.warmupMs / 1000} s warm-up + ${o.durationMs / 1000} s window; ` +
-    `clients = client processes (raw-socket AMQP, bench/workers/)`;
-  console.log(`${heading}\n\n${buildTable(o, results)}\n`);
-  console.log("↑ higher is better, ↓ lower is better. Broker CPU = utime+stime of the target's pid over the window ÷ messages delivered.");
-  const loads = Object.values(results).flatMap((byTarget) => Object.values(byTarget)).filter(Array.isArray).flat().filter((r) => r && r.otherLoadPct != null).map((r) => r.otherLoadPct);
-  const busy = median(loads);
-  if (busy !== null) {
-    console.log(`Other load on the machine during the measured windows: median ${busy.toFixed(0)}%, max ${Math.max(...loads).toFixed(0)}% of one core` +
-      (busy > 20 ? " — numbers are disturbed by other processes; rerun on a quiet machine for final figures." : "."));
-  }
+  printReport(o, results, [startedAt]);
   if (o.json) {
     writeFileSync(o.json, JSON.stringify({ startedAt, options: { ...o, targets: o.targets.map(({ name, url, pid, cmd, ports }) => ({ name, url, pid, cmd, ports })) }, results }, null, 2));
     log(`raw results written to ${o.json}`);

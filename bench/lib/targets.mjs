@@ -8,23 +8,28 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { parseAmqpUrl } from "./amqp-raw.mjs";
+import { parseMqttUrl } from "./mqtt-raw.mjs";
+import { parseStompUrl } from "./stomp-raw.mjs";
 import { rssBytes, processAlive, pidListeningOn } from "./proc.mjs";
 import { sleep } from "./stats.mjs";
 
-const KEYS = ["pid", "cmd", "ports", "cwd"];
+const KEYS = ["pid", "cmd", "ports", "cwd", "amqp"];
+const URL_PARSERS = { amqp: parseAmqpUrl, mqtt: parseMqttUrl, stomp: parseStompUrl };
 
 /**
- * "name=amqp://host:port[,pid=N][,cmd=...][,ports=5679+1884][,cwd=dir]".
+ * "name=amqp://host:port[,pid=N][,cmd=...][,ports=5679+1884][,cwd=dir]", or an
+ * mqtt:// or stomp:// URL (then `amqp=URL` optionally names the same broker's
+ * AMQP listener, used to delete the STOMP scenarios' queues).
  * Options are split at ",key=" for the known keys only, so cmd may contain
  * commas and spaces; surrounding quotes on a value are removed.
  */
 export function parseTarget(spec) {
   const eq = spec.indexOf("=");
-  if (eq <= 0) throw new Error(`--target must look like name=amqp://host:port[,pid=N][,cmd=...]: ${spec}`);
+  if (eq <= 0) throw new Error(`--target must look like name=amqp|mqtt|stomp://host:port[,pid=N][,cmd=...]: ${spec}`);
   const name = spec.slice(0, eq);
   const parts = spec.slice(eq + 1).split(new RegExp(`,(?=(?:${KEYS.join("|")})=)`));
   const url = unquote(parts.shift());
-  const t = { name, url, pid: null, cmd: null, ports: null, cwd: process.cwd(), child: null, logFile: null, dead: null };
+  const t = { name, url, pid: null, cmd: null, ports: null, cwd: process.cwd(), amqpUrl: null, child: null, logFile: null, dead: null };
   for (const p of parts) {
     const i = p.indexOf("=");
     const key = p.slice(0, i);
@@ -36,18 +41,23 @@ export function parseTarget(spec) {
     } else if (key === "cmd") t.cmd = value;
     else if (key === "ports") t.ports = value.split(/[+ ]/).filter(Boolean).map(Number);
     else if (key === "cwd") t.cwd = value;
+    else if (key === "amqp") t.amqpUrl = value;
   }
-  const s = parseAmqpUrl(url); // validates the URL
+  const scheme = /^([a-z]+):\/\//.exec(url)?.[1];
+  if (!URL_PARSERS[scheme]) throw new Error(`target ${name}: URL must start with amqp://, mqtt:// or stomp://, got ${url}`);
+  t.protocol = scheme;
+  const s = URL_PARSERS[scheme](url); // validates the URL
+  if (t.amqpUrl) parseAmqpUrl(t.amqpUrl);
   t.host = s.host;
-  t.amqpPort = s.port;
+  t.port = s.port;
   if (!t.ports) t.ports = [s.port];
   if (t.ports.some((p) => !Number.isInteger(p) || p <= 0 || p > 65535)) throw new Error(`target ${name}: bad ports`);
   if (t.pid && t.cmd) throw new Error(`target ${name}: give pid= or cmd=, not both`);
   if (!t.cmd && (t.pid === null || t.pid === "auto")) {
     // The process listening on the AMQP port, when the broker is on this machine.
     const explicit = t.pid === "auto";
-    t.pid = pidListeningOn(t.amqpPort);
-    t.pidNote = t.pid ? `pid ${t.pid} found listening on port ${t.amqpPort}` : `no local process found listening on port ${t.amqpPort}: broker CPU and RSS will be n/a`;
+    t.pid = pidListeningOn(t.port);
+    t.pidNote = t.pid ? `pid ${t.pid} found listening on port ${t.port}` : `no local process found listening on port ${t.port}: broker CPU and RSS will be n/a`;
     if (explicit && !t.pid) throw new Error(`target ${name}: pid=auto but ${t.pidNote}`);
   }
   if (t.pid && !processAlive(t.pid)) throw new Error(`target ${name}: no process with pid ${t.pid}`);

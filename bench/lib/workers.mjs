@@ -12,6 +12,13 @@ export const WORKER_SCRIPTS = {
   publisher: path.join(here, "..", "workers", "publisher.mjs"),
   consumer: path.join(here, "..", "workers", "consumer.mjs"),
   latency: path.join(here, "..", "workers", "latency.mjs"),
+  "mqtt-publisher": path.join(here, "..", "workers", "mqtt-publisher.mjs"),
+  "mqtt-consumer": path.join(here, "..", "workers", "mqtt-consumer.mjs"),
+  "mqtt-latency": path.join(here, "..", "workers", "mqtt-latency.mjs"),
+  "mqtt-idle": path.join(here, "..", "workers", "mqtt-idle.mjs"),
+  "stomp-publisher": path.join(here, "..", "workers", "stomp-publisher.mjs"),
+  "stomp-consumer": path.join(here, "..", "workers", "stomp-consumer.mjs"),
+  "stomp-latency": path.join(here, "..", "workers", "stomp-latency.mjs"),
 };
 
 let nextId = 1;
@@ -97,6 +104,14 @@ export class WorkerHandle {
     const id = nextId++;
     const p = this._wait((m) => m.t === "mark" && m.id === id, timeoutMs, "mark");
     this.send({ t: "mark", id, ...extra });
+    return p;
+  }
+
+  /** Send command `t` and wait for the worker's `reply` message to it (matched by id). */
+  request(t, reply, extra = {}, timeoutMs = 5000) {
+    const id = nextId++;
+    const p = this._wait((m) => m.t === reply && m.id === id, timeoutMs, reply);
+    this.send({ t, id, ...extra });
     return p;
   }
 
