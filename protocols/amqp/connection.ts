@@ -3,6 +3,7 @@ import {
   type Broker, BrokerError, type ClientRef, type FieldTable, ReplyCode, type User, type VirtualHost,
 } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
+import { isLoopback } from "../../src/server/net.js";
 import { CodecError } from "./codec/errors.js";
 import { decodeTableBody } from "./codec/field-table.js";
 import {
@@ -426,10 +427,6 @@ export function erlangBinary(bytes: Buffer): string {
   return `<<${Array.from(bytes.subarray(0, 256)).join(",")}${bytes.length > 256 ? ",..." : ""}>>`;
 }
 
-function isLoopback(addr: string | undefined): boolean {
-  if (!addr) return false;
-  return addr === "::1" || addr.startsWith("127.") || addr.startsWith("::ffff:127.");
-}
 
 function parseCredentials(mechanism: string, response: Buffer): { username: string; password: string } | BrokerError {
   if (mechanism === "PLAIN") {

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import type { Broker } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
+import { listenOn } from "../../src/server/net.js";
 import { AmqpConnection, type AmqpLimits, DEFAULT_LIMITS } from "./connection.js";
 
 export interface AmqpListenerOptions {
@@ -34,14 +35,7 @@ export class AmqpServer {
 
   /** Binds the port; resolves with the port actually bound (useful with port 0). */
   listen(port: number, host?: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen({ port, host }, () => {
-        this.server.off("error", reject);
-        const addr = this.server.address();
-        resolve(typeof addr === "object" && addr ? addr.port : port);
-      });
-    });
+    return listenOn(this.server, port, host);
   }
 
   get connectionCount(): number {

@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Broker } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
+import { isLoopback, listenOn } from "../../src/server/net.js";
 import { MqttConnection } from "./connection.js";
 import { RetainedStore } from "./retained.js";
 import type { MqttSession } from "./session.js";
@@ -39,8 +40,6 @@ export interface Peer {
   loopback: boolean;
 }
 
-export const isLoopback = (address: string | undefined): boolean =>
-  address !== undefined && (address.startsWith("127.") || address === "::1" || address.startsWith("::ffff:127."));
 
 /**
  * The MQTT front-end's shared state — sessions by client id, retained messages, pending wills —
@@ -82,14 +81,7 @@ export class MqttServer {
       this.accept(socket, { address: `${socket.remoteAddress}:${socket.remotePort}`, loopback: isLoopback(socket.remoteAddress) });
     });
     this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen({ port, host }, () => {
-        server.off("error", reject);
-        const addr = server.address();
-        resolve(typeof addr === "object" && addr ? addr.port : port);
-      });
-    });
+    return listenOn(server, port, host);
   }
 
   get connectionCount(): number {

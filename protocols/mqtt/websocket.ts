@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { createWebSocketStream, WebSocketServer } from "ws";
-import { isLoopback, type MqttServer } from "./server.js";
+import { isLoopback, listenOn } from "../../src/server/net.js";
+import type { MqttServer } from "./server.js";
 
 /** RabbitMQ Web MQTT's defaults: path /ws, subprotocol "mqtt" (MQTT 3.1.1 §6, MQTT 5 §6). */
 export const WEB_MQTT_PATH = "/ws";
@@ -39,14 +40,7 @@ export class WebMqttServer {
   }
 
   listen(port: number, host?: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.http.once("error", reject);
-      this.http.listen({ port, host }, () => {
-        this.http.off("error", reject);
-        const addr = this.http.address();
-        resolve(typeof addr === "object" && addr ? addr.port : port);
-      });
-    });
+    return listenOn(this.http, port, host);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { type Broker, BrokerError, type ClientRef, type User, type VirtualHost } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
+import { isLoopback } from "../../src/server/net.js";
 import { encodeFrame, type HeaderList } from "./frame-encoder.js";
 import { FrameError, FrameParser, type ParserLimits, type StompFrame, type StompVersion } from "./frame-parser.js";
 import { Session } from "./session.js";
@@ -234,7 +235,3 @@ function parseHeartBeat(v: string | undefined): [number, number] {
   return m ? [Number(m[1]), Number(m[2])] : [0, 0];
 }
 
-function isLoopback(addr: string | undefined): boolean {
-  if (addr === undefined) return false;
-  return addr === "::1" || addr.startsWith("127.") || addr.startsWith("::ffff:127.");
-}

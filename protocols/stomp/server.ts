@@ -3,6 +3,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from "nod
 import { WebSocketServer } from "ws";
 import type { Broker } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
+import { listenOn } from "../../src/server/net.js";
 import { StompConnection, type StompConnectionOptions } from "./connection.js";
 import { DEFAULT_PARSER_LIMITS } from "./frame-parser.js";
 import { TcpTransport, type StompTransport, WebSocketTransport } from "./transport.js";
@@ -40,16 +41,6 @@ abstract class StompListener {
     return this.connections.size;
   }
 
-  protected bind(server: Server | HttpServer, port: number, host?: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen({ port, host }, () => {
-        server.off("error", reject);
-        const addr = server.address();
-        resolve(typeof addr === "object" && addr ? addr.port : port);
-      });
-    });
-  }
 }
 
 /** Accepts STOMP over TCP (RabbitMQ's port 61613). */
@@ -67,7 +58,7 @@ export class StompServer extends StompListener {
   }
 
   listen(port: number, host?: string): Promise<number> {
-    return this.bind(this.server, port, host);
+    return listenOn(this.server, port, host);
   }
 
   /** Stops accepting, tells clients with an ERROR, then drops what is left. */
@@ -101,7 +92,7 @@ export class WebStompServer extends StompListener {
   }
 
   listen(port: number, host?: string): Promise<number> {
-    return this.bind(this.http, port, host);
+    return listenOn(this.http, port, host);
   }
 
   async close(): Promise<void> {
