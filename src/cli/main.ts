@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from "commander";
 import { startBroker } from "../server/start.js";
+import { ctlCommand } from "./ctl.js";
 import type { LogLevel } from "../server/logger.js";
 
 const port = (value: string): number => {
@@ -68,6 +69,8 @@ const program = new Command()
     process.on("SIGINT", () => void stop("SIGINT"));
     process.on("SIGTERM", () => void stop("SIGTERM"));
   });
+
+program.addCommand(ctlCommand());
 
 program.parseAsync().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);
