@@ -563,6 +563,8 @@ export class Channel {
       message = new Message(p.exchange, p.routingKey, body, { ...props, replyTo: this.replyQueue.name }, null);
     } else {
       message = new Message(p.exchange, p.routingKey, body, props, { codec: amqpPropertiesCodec, bytes });
+      // what queues look at (TTL, priority, CC/BCC), worked out once here
+      message.noteProperties(props);
     }
     if (this.tx) {
       // RabbitMQ checks the exchange at publish time even inside a transaction

@@ -3,6 +3,7 @@ import { type User, UserStore } from "./users.js";
 import { VirtualHost } from "./vhost.js";
 import type { Persistence } from "./durability.js";
 import { ResourceAlarms } from "./alarms.js";
+import { type Clock, systemClock } from "./clock.js";
 
 export interface BrokerCoreOptions {
   defaultVhost?: string;
@@ -10,6 +11,8 @@ export interface BrokerCoreOptions {
   defaultPass?: string;
   /** Users that may only log in from loopback (RabbitMQ's loopback_users; default ["guest"]). */
   loopbackUsers?: string[];
+  /** Time for TTLs and queue expiry; tests pass a ManualClock. */
+  clock?: Clock;
 }
 
 export interface AuthRequest {
@@ -32,6 +35,7 @@ export class Broker {
   readonly defaultVhost: string;
   private nextClientId = 1;
   private persistence: Persistence | null = null;
+  readonly clock: Clock;
 
   /**
    * With `seedDefaults: false` the broker starts empty (no vhost, no user): its definitions come
@@ -39,6 +43,7 @@ export class Broker {
    */
   constructor(options: BrokerCoreOptions & { seedDefaults?: boolean } = {}) {
     this.defaultVhost = options.defaultVhost ?? "/";
+    this.clock = options.clock ?? systemClock;
     this.loopbackUsers = new Set(options.loopbackUsers ?? ["guest"]);
     if (options.seedDefaults === false) return;
     const user = options.defaultUser ?? "guest";
@@ -62,7 +67,7 @@ export class Broker {
   addVhost(name: string): VirtualHost {
     let v = this.vhosts.get(name);
     if (!v) {
-      this.vhosts.set(name, (v = new VirtualHost(name)));
+      this.vhosts.set(name, (v = new VirtualHost(name, this.clock)));
       v.persistence = this.persistence;
       this.persistence?.definitionsChanged();
     }

@@ -34,12 +34,22 @@ export abstract class Exchange implements Destination {
   routeEpoch = 0;
   /** Bindings with this exchange as the source, by binding key. */
   readonly bindings = new Map<string, Binding>();
+  /**
+   * Where messages this exchange cannot route go (RabbitMQ's alternate exchanges), by name; it
+   * need not exist. Set from the `alternate-exchange` argument at declare time; the policy layer
+   * assigns it when an `alternate-exchange` policy applies (the argument wins, as in RabbitMQ).
+   */
+  alternateExchange: string | null = null;
 
   constructor(
     readonly name: string,
     readonly type: ExchangeType,
     readonly options: ExchangeOptions,
-  ) {}
+  ) {
+    const ae = options.args["alternate-exchange"];
+    if (typeof ae === "string") this.alternateExchange = ae;
+    else if (Buffer.isBuffer(ae)) this.alternateExchange = ae.toString("utf8");
+  }
 
   get durable(): boolean {
     return this.options.durable;

@@ -1,7 +1,11 @@
 /** The core's public interface: the only thing front-ends import. */
 export { Broker, type BrokerCoreOptions, type AuthRequest } from "./broker.js";
 export { VirtualHost, REPLY_TO, type ExchangeDeclare, type QueueDeclare, type QueueDeclareOk, type PublishResult } from "./vhost.js";
-export { Queue, Enqueued } from "./queue.js";
+export { Queue, Enqueued, type DeadLetterReason } from "./queue.js";
+export { type Clock, type ClockTimer, ManualClock, systemClock } from "./clock.js";
+export {
+  parseQueueArguments, settingsFromArguments, type QueueSettings, type QueueArguments, type Overflow, type QueueType,
+} from "./queue-arguments.js";
 export type { CommitWaiter, Durability, Persistence, QueueStore, RecoveredMessage } from "./durability.js";
 export { QueueEntry } from "./queue-entry.js";
 export { Subscription, type Consumer, type ConsumeOptions, type ClientRef } from "./consumer.js";

@@ -79,8 +79,25 @@ export interface PropertiesCodec {
 
 const EMPTY_PROPERTIES: MessageProperties = Object.freeze({}) as MessageProperties;
 
+import { routingHeaderKeys } from "./dead-letter.js";
+
+/** A per-message `expiration` as milliseconds, or -1 when absent or not a valid TTL. */
+export function expirationMs(expiration: string | undefined): number {
+  if (expiration === undefined) return -1;
+  if (!/^\+?\d+$/.test(expiration)) return -1;
+  return Number(expiration);
+}
+
+/** Not looked at yet: `expirationMs` and `priority` read the properties on first use. */
+const UNKNOWN = -2;
+
 export class Message {
   private decoded: MessageProperties | null;
+  private ttl = UNKNOWN;
+  private prio = UNKNOWN;
+  /** CC/BCC routing keys: undefined until looked at, null when there are none. */
+  private ccKeys: string[] | null | undefined = undefined;
+  private bcc = false;
 
   constructor(
     readonly exchange: string,
@@ -91,6 +108,13 @@ export class Message {
     readonly encoded: EncodedProperties | null = null,
   ) {
     this.decoded = properties ?? (encoded ? null : EMPTY_PROPERTIES);
+    if (this.decoded === null) {
+      // routing never decodes a front-end's bytes: a front-end passing only encoded properties
+      // calls noteProperties when the message may carry an expiration, a priority or CC/BCC
+      this.ttl = -1;
+      this.prio = 0;
+      this.ccKeys = null;
+    }
   }
 
   /** Decoded lazily: most AMQP-to-AMQP traffic never needs it. */
@@ -101,6 +125,57 @@ export class Message {
       this.decoded = p;
     }
     return p;
+  }
+
+  /**
+   * A front-end that decoded the properties anyway records what queues look at, so a queue with a
+   * TTL or priorities never decodes the publisher's property bytes a second time.
+   */
+  noteProperties(p: MessageProperties): void {
+    this.ttl = expirationMs(p.expiration);
+    this.prio = p.priority ?? 0;
+    this.noteHeaders(p.headers);
+  }
+
+  private noteHeaders(h: FieldTable | undefined): void {
+    this.ccKeys = routingHeaderKeys(h);
+    this.bcc = this.ccKeys !== null && h!["BCC"] !== undefined;
+  }
+
+  /** Extra routing keys from the CC and BCC headers (sender-selected distribution), or null. */
+  get routingHeaderKeys(): string[] | null {
+    if (this.ccKeys === undefined) this.noteHeaders(this.properties.headers);
+    return this.ccKeys!;
+  }
+
+  /** Whether a BCC header must be removed before delivery. */
+  get hasBcc(): boolean {
+    if (this.ccKeys === undefined) this.noteHeaders(this.properties.headers);
+    return this.bcc;
+  }
+
+  /** Routing keys the broker chose (dead-lettering), whatever the headers say. */
+  setRoutingHeaderKeys(keys: string[] | null): void {
+    this.ccKeys = keys;
+    this.bcc = false;
+  }
+
+  /** The per-message TTL (`expiration` property) in ms, or -1. */
+  get expirationMs(): number {
+    if (this.ttl === UNKNOWN) this.ttl = expirationMs(this.properties.expiration);
+    return this.ttl;
+  }
+
+  /** The `priority` property, 0 when absent. */
+  get priority(): number {
+    if (this.prio === UNKNOWN) this.prio = this.properties.priority ?? 0;
+    return this.prio;
+  }
+
+  /** A copy with one header set (typed as a long, as RabbitMQ adds its own counters). */
+  withHeader(name: string, value: number): Message {
+    const p = this.properties;
+    return this.withProperties({ ...p, headers: { ...(p.headers ?? {}), [name]: new TypedField("l", value) } });
   }
 
   get bodySize(): number {

@@ -128,3 +128,44 @@ export const EQUIVALENCE_CHECKED_ARGS: readonly string[] = [
   "x-max-length-bytes", "x-max-priority", "x-overflow", "x-queue-mode", "x-single-active-consumer", "x-queue-type",
   "x-delivery-limit", "x-max-age",
 ];
+
+/**
+ * A queue's effective settings: what it enforces right now. Declare-time `x-` arguments give the
+ * first value (`settingsFromArguments`); the policy layer (policies and operator policies) computes
+ * a new one when policies change and hands it to `Queue.applySettings`, which applies it live.
+ * Absent fields mean "not set" (no TTL, no limit, no dead-lettering…).
+ */
+export interface QueueSettings {
+  /** Per-queue message TTL in ms (x-message-ttl / policy message-ttl); 0 = deliver now or expire. */
+  readonly messageTtl?: number;
+  /** Queue TTL in ms (x-expires / policy expires): an unused queue is deleted after it. */
+  readonly expires?: number;
+  readonly maxLength?: number;
+  readonly maxLengthBytes?: number;
+  /** What happens at a length limit; drop-head when absent. */
+  readonly overflow?: Overflow;
+  readonly deadLetterExchange?: string;
+  readonly deadLetterRoutingKey?: string;
+  /** Priority levels 0..maxPriority (x-max-priority); absent = a plain FIFO. */
+  readonly maxPriority?: number;
+  /** Quorum queues: deliveries after which a message is dead-lettered (reason delivery_limit). */
+  readonly deliveryLimit?: number;
+  readonly queueMode?: "default" | "lazy";
+}
+
+/** The settings a queue's declare-time `x-` arguments give it. */
+export function settingsFromArguments(a: QueueArguments): QueueSettings {
+  const s: { -readonly [K in keyof QueueSettings]: QueueSettings[K] } = {};
+  if (a.messageTtl !== undefined) s.messageTtl = a.messageTtl;
+  if (a.expires !== undefined) s.expires = a.expires;
+  if (a.maxLength !== undefined) s.maxLength = a.maxLength;
+  if (a.maxLengthBytes !== undefined) s.maxLengthBytes = a.maxLengthBytes;
+  if (a.overflow !== undefined) s.overflow = a.overflow;
+  if (a.deadLetterExchange !== undefined) s.deadLetterExchange = a.deadLetterExchange;
+  if (a.deadLetterRoutingKey !== undefined) s.deadLetterRoutingKey = a.deadLetterRoutingKey;
+  if (a.maxPriority !== undefined) s.maxPriority = a.maxPriority;
+  // RabbitMQ honours x-delivery-limit on quorum queues only
+  if (a.deliveryLimit !== undefined && a.queueType === "quorum") s.deliveryLimit = a.deliveryLimit;
+  if (a.queueMode !== undefined) s.queueMode = a.queueMode;
+  return s;
+}

@@ -9,6 +9,12 @@ export class QueueEntry {
   deliveryCount = 0;
   /** The subscription holding it unacked, if any (null after basic.get). */
   holder: Subscription | null = null;
+  /** When it expires (clock ms); Infinity for no TTL. */
+  expiresAt = Infinity;
+  /** Its priority level in a priority queue (0 in a plain one). */
+  level = 0;
+  /** Quorum queues: times it was returned to the queue (the x-delivery-count header). */
+  returns = 0;
   /** Where a durable queue's store keeps it; -1 when not persisted. */
   position = -1;
   /** Set while the message is paged out: only the position is in memory, the store has the rest. */
@@ -34,6 +40,12 @@ export class QueueEntry {
       this.pager = null;
     }
     return m;
+  }
+
+  /** The broker rewrote the message (x-delivery-count): later deliveries carry the new one. */
+  replaceMessage(m: Message): void {
+    this.msg = m;
+    this.pager = null;
   }
 
   /** Reads a paged-out message back into memory. */

@@ -4,8 +4,9 @@ import type { FieldTable, Message } from "./message.js";
 import { QueueEntry } from "./queue-entry.js";
 import { type ClientRef, type Consumer, type ConsumeOptions, Subscription } from "./consumer.js";
 import { BrokerError, errors } from "./errors.js";
-import type { QueueArguments } from "./queue-arguments.js";
+import { type QueueArguments, type QueueSettings, settingsFromArguments } from "./queue-arguments.js";
 import type { QueueStore, RecoveredMessage } from "./durability.js";
+import type { Clock, ClockTimer } from "./clock.js";
 
 /** What Queue.enqueue did with a message. */
 export const Enqueued = {
@@ -15,6 +16,9 @@ export const Enqueued = {
   Persisted: 2,
 } as const;
 export type Enqueued = (typeof Enqueued)[keyof typeof Enqueued];
+
+/** Why a message left a queue for its dead-letter exchange (the x-death `reason`). */
+export type DeadLetterReason = "rejected" | "expired" | "maxlen" | "delivery_limit";
 
 export interface QueueOptions {
   durable: boolean;
@@ -28,19 +32,30 @@ export interface QueueOptions {
 /** What a queue needs from the vhost that holds it. */
 export interface QueueHost {
   readonly name: string;
+  readonly clock: Clock;
   queueUnused(queue: Queue): void;
+  /** x-expires ran out: the queue was unused for its whole TTL. */
+  queueExpired(queue: Queue): void;
+  /** Re-publishes `message` to the queue's dead-letter exchange (the queue has one set). */
+  deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void;
 }
 
 /**
  * A named FIFO with competing consumers (AMQP 0-9-1 §3.1.4). Entries keep their sequence number so
  * a requeued message goes back to its original position, as RabbitMQ's classic queues do.
+ *
+ * Queue features follow RabbitMQ 3.10's classic queue process: messages expire only at the head
+ * (one sweep timer per queue armed for the head's expiry), length limits count ready messages,
+ * priority queues keep one FIFO per priority level.
  */
 export class Queue implements Destination {
   readonly kind = "queue" as const;
   routeEpoch = 0;
   /** Bindings that point at this queue, so deleting it removes them. */
   readonly boundBy = new Set<Binding>();
-  private readonly ready = new Deque<QueueEntry>();
+  /** Ready entries, one FIFO per priority level (a single level unless x-max-priority is set). */
+  private levels: Deque<QueueEntry>[] = [new Deque<QueueEntry>()];
+  private readyCount = 0;
   private readonly consumers: Subscription[] = [];
   private rr = 0;
   private nextSeq = 1;
@@ -55,11 +70,28 @@ export class Queue implements Destination {
   /** Durable queues' storage (persistent messages only); null for transient queues. */
   store: QueueStore | null = null;
 
+  private current: QueueSettings;
+  /** Some entry was given an expiry: deliveries check the head's time. */
+  private expiring = false;
+  private sweepTimer: ClockTimer | null = null;
+  private sweepAt = Infinity;
+  private readonly sweepBound = (): void => this.sweep();
+  private idleTimer: ClockTimer | null = null;
+  private readonly idleBound = (): void => this.idleExpired();
+  private lastUsed = 0;
+  private readonly singleActive: boolean;
+  private readonly quorum: boolean;
+
   constructor(
     readonly name: string,
     readonly host: QueueHost,
     readonly options: QueueOptions,
-  ) {}
+  ) {
+    this.singleActive = options.parsedArgs.singleActiveConsumer === true;
+    this.quorum = options.parsedArgs.queueType === "quorum";
+    this.current = {};
+    this.applySettings(settingsFromArguments(options.parsedArgs));
+  }
 
   get durable(): boolean {
     return this.options.durable;
@@ -71,7 +103,10 @@ export class Queue implements Destination {
     return this.options.autoDelete;
   }
   get messageCount(): number {
-    return this.ready.length;
+    return this.readyCount;
+  }
+  get messageBytes(): number {
+    return this.readyBytes;
   }
   get unackedMessageCount(): number {
     return this.unackedCount;
@@ -82,21 +117,107 @@ export class Queue implements Destination {
   get subscriptions(): readonly Subscription[] {
     return this.consumers;
   }
+  /** The consumer a single-active-consumer queue delivers to (null when it has none or is not one). */
+  get activeConsumer(): Subscription | null {
+    return this.singleActive ? (this.consumers[0] ?? null) : null;
+  }
+  get isSingleActiveConsumer(): boolean {
+    return this.singleActive;
+  }
+
+  /** The settings in force (x-arguments, or what the policy layer last applied). */
+  get settings(): QueueSettings {
+    return this.current;
+  }
+
+  /**
+   * Applies new effective settings live; the policy layer calls this whenever the policies
+   * matching this queue change. A lower length limit trims at once (drop-head dead-letters the
+   * dropped messages), a new queue TTL restarts the unused timer, a new priority range re-sorts
+   * the ready messages. Messages already queued keep the expiry they were given on arrival, as in
+   * RabbitMQ.
+   */
+  applySettings(settings: QueueSettings): void {
+    const before = this.current;
+    this.current = settings;
+    const levels = settings.maxPriority === undefined ? 1 : settings.maxPriority + 1;
+    if (levels !== this.levels.length) {
+      const all: QueueEntry[] = [];
+      for (const l of this.levels) all.push(...l.toArray());
+      all.sort((a, b) => a.seq - b.seq);
+      this.levels = [];
+      for (let i = 0; i < levels; i++) this.levels.push(new Deque<QueueEntry>());
+      for (const e of all) {
+        e.level = Math.min(e.message.properties.priority ?? 0, levels - 1);
+        this.levels[e.level]!.push(e);
+      }
+    }
+    if (before.expires !== settings.expires) this.touch();
+    if (settings.messageTtl !== undefined) this.expiring = true;
+    if (this.readyCount > 0) {
+      this.trim();
+      this.sweep();
+    }
+  }
 
   /** Whether `client` may use this queue: exclusive queues belong to one connection. */
   accessibleBy(client: ClientRef | null): boolean {
     return this.options.owner === null || this.options.owner === client;
   }
 
+  // ---- ready list ------------------------------------------------------------------------
+
+  private pushReady(entry: QueueEntry): void {
+    this.levels[entry.level]!.push(entry);
+    this.readyCount++;
+    this.readyBytes += entry.bodySize;
+  }
+
+  /** The next entry to deliver: oldest of the highest priority level that has one. */
+  private peekReady(): QueueEntry | undefined {
+    const ls = this.levels;
+    for (let i = ls.length - 1; i >= 0; i--) {
+      const e = ls[i]!.peek();
+      if (e !== undefined) return e;
+    }
+    return undefined;
+  }
+
+  private shiftReady(): QueueEntry | undefined {
+    const ls = this.levels;
+    for (let i = ls.length - 1; i >= 0; i--) {
+      const e = ls[i]!.shift();
+      if (e !== undefined) {
+        this.readyCount--;
+        this.readyBytes -= e.bodySize;
+        return e;
+      }
+    }
+    return undefined;
+  }
+
+  // ---- publishing ------------------------------------------------------------------------
+
   /** Takes a routed message; Refused when the queue refuses it (overflow reject-publish). */
   enqueue(message: Message): Enqueued {
-    const args = this.options.parsedArgs;
-    if (args.maxLength !== undefined || args.maxLengthBytes !== undefined) {
-      const room = this.makeRoom(message.bodySize, args.maxLength ?? Infinity, args.maxLengthBytes ?? Infinity, args.overflow);
-      if (room === "reject") return Enqueued.Refused;
-      if (room === "drop") return Enqueued.Accepted;
+    const s = this.current;
+    const limited = s.maxLength !== undefined || s.maxLengthBytes !== undefined;
+    if (limited && s.overflow !== undefined && s.overflow !== "drop-head" && this.wouldOverflow(message.bodySize)) {
+      // RabbitMQ checks reject-publish before trying any consumer (will_overflow)
+      if (s.overflow === "reject-publish-dlx" && s.deadLetterExchange !== undefined) this.host.deadLetter(this, message, "maxlen");
+      return Enqueued.Refused;
     }
     const entry = new QueueEntry(this.nextSeq++, message);
+    if (this.levels.length > 1) entry.level = Math.min(message.priority, this.levels.length - 1);
+    // per-queue TTL and per-message expiration: the smaller wins (RabbitMQ's ttl.html)
+    const ttl = s.messageTtl;
+    const perMessage = message.expirationMs;
+    let now = 0;
+    if (ttl !== undefined || perMessage >= 0) {
+      now = this.host.clock.now();
+      entry.expiresAt = now + (perMessage >= 0 && (ttl === undefined || perMessage < ttl) ? perMessage : ttl!);
+      this.expiring = true;
+    }
     let result: Enqueued = Enqueued.Accepted;
     // delivery-mode 2 in a durable queue (AMQP 0-9-1 §4.2.6.1 basic.properties delivery-mode)
     const store = this.store;
@@ -106,11 +227,104 @@ export class Queue implements Destination {
       // a deep backlog keeps positions, not bodies (delivered entries are read back on the way out)
       if (this.readyBytes > store.pageOutBytes) entry.pageOut(store);
     }
-    this.ready.push(entry);
-    this.readyBytes += message.bodySize;
+    this.pushReady(entry);
     if (this.consumers.length > 0) this.dispatch();
+    // drop-head: the oldest go (dead-lettered as maxlen) once a consumer had its chance at the newcomer
+    if (limited && (s.overflow === undefined || s.overflow === "drop-head")) this.trim();
+    if (entry.expiresAt !== Infinity) {
+      if (entry.expiresAt <= now) this.sweep();
+      else if (entry.expiresAt < this.sweepAt) this.armSweep(entry.expiresAt, now);
+    }
     return result;
   }
+
+  private wouldOverflow(size: number): boolean {
+    const s = this.current;
+    return this.readyCount + 1 > (s.maxLength ?? Infinity) || this.readyBytes + size > (s.maxLengthBytes ?? Infinity);
+  }
+
+  /** drop-head: discards the oldest ready messages until the queue is within its limits. */
+  private trim(): void {
+    const s = this.current;
+    if (s.overflow !== undefined && s.overflow !== "drop-head") return;
+    const maxLength = s.maxLength ?? Infinity;
+    const maxBytes = s.maxLengthBytes ?? Infinity;
+    while (this.readyCount > 0 && (this.readyCount > maxLength || this.readyBytes > maxBytes)) {
+      this.drop(this.shiftReady()!, "maxlen");
+    }
+  }
+
+  /** A ready entry leaves the queue without delivery: dead-lettered if the queue has a DLX. */
+  private drop(entry: QueueEntry, reason: DeadLetterReason): void {
+    if (this.current.deadLetterExchange !== undefined) this.host.deadLetter(this, entry.message, reason);
+    this.forget(entry);
+  }
+
+  // ---- expiry ----------------------------------------------------------------------------
+
+  private armSweep(at: number, now: number): void {
+    this.sweepTimer?.cancel();
+    this.sweepAt = at;
+    this.sweepTimer = this.host.clock.schedule(this.sweepBound, at - now);
+  }
+
+  /**
+   * Drops expired messages from the head (RabbitMQ expires only at the head, so a message with a
+   * long TTL shields shorter-lived ones behind it) and arms the one timer for the next head.
+   */
+  private sweep(): void {
+    this.sweepTimer = null;
+    this.sweepAt = Infinity;
+    if (!this.expiring || this.deleted) return;
+    const now = this.host.clock.now();
+    this.dropExpired(now);
+    let next = Infinity;
+    const ls = this.levels;
+    for (let i = 0; i < ls.length; i++) {
+      const head = ls[i]!.peek();
+      if (head !== undefined && head.expiresAt < next) next = head.expiresAt;
+    }
+    if (next !== Infinity) this.armSweep(next, now);
+  }
+
+  private dropExpired(now: number): void {
+    const ls = this.levels;
+    for (let i = ls.length - 1; i >= 0; i--) {
+      const l = ls[i]!;
+      for (let head = l.peek(); head !== undefined && head.expiresAt <= now; head = l.peek()) {
+        l.shift();
+        this.readyCount--;
+        this.readyBytes -= head.bodySize;
+        this.drop(head, "expired");
+      }
+    }
+  }
+
+  // ---- queue TTL (x-expires) -------------------------------------------------------------
+
+  /** The queue was used (declared, consumed from, basic.get): its x-expires countdown restarts. */
+  touch(): void {
+    this.idleTimer?.cancel();
+    this.idleTimer = null;
+    const expires = this.current.expires;
+    if (expires === undefined || this.deleted || this.consumers.length > 0) return;
+    this.lastUsed = this.host.clock.now();
+    this.idleTimer = this.host.clock.schedule(this.idleBound, expires);
+  }
+
+  private idleExpired(): void {
+    this.idleTimer = null;
+    const expires = this.current.expires;
+    if (this.deleted || expires === undefined || this.consumers.length > 0) return;
+    const left = this.lastUsed + expires - this.host.clock.now();
+    if (left > 0) {
+      this.idleTimer = this.host.clock.schedule(this.idleBound, left);
+      return;
+    }
+    this.host.queueExpired(this);
+  }
+
+  // ---- recovery --------------------------------------------------------------------------
 
   /** Puts back a message recovered from the store after a restart (not written again). */
   restore(r: RecoveredMessage, store: QueueStore): void {
@@ -120,33 +334,22 @@ export class Queue implements Destination {
     entry.position = r.position;
     entry.redelivered = r.redelivered;
     if (paged) entry.pageOut(store);
-    this.ready.push(entry);
-    this.readyBytes += r.bodySize;
+    else if (this.levels.length > 1) {
+      const m = entry.message;
+      m.noteProperties(m.properties);
+      entry.level = Math.min(m.priority, this.levels.length - 1);
+    }
+    this.pushReady(entry);
   }
 
   /** Ready entries whose message is only on disk. */
   get pagedOutCount(): number {
     let n = 0;
-    for (let i = 0; i < this.ready.length; i++) if (this.ready.at(i)!.pagedOut) n++;
+    for (const l of this.levels) for (let i = 0; i < l.length; i++) if (l.at(i)!.pagedOut) n++;
     return n;
   }
 
-  /**
-   * Length limits count ready messages only, as RabbitMQ's do. drop-head (the default) discards the
-   * oldest to make room; reject-publish refuses the newcomer instead.
-   */
-  private makeRoom(size: number, maxLength: number, maxBytes: number, overflow: string | undefined): "fits" | "reject" | "drop" {
-    const fits = () => this.ready.length + 1 <= maxLength && this.readyBytes + size <= maxBytes;
-    if (fits()) return "fits";
-    if (overflow === "reject-publish" || overflow === "reject-publish-dlx") return "reject";
-    while (this.ready.length > 0 && !fits()) {
-      const dropped = this.ready.shift()!;
-      this.readyBytes -= dropped.bodySize;
-      this.forget(dropped);
-    }
-    // with x-max-length 0, or a body over the byte limit on its own, the newcomer is the head to drop
-    return fits() ? "fits" : "drop";
-  }
+  // ---- consumers -------------------------------------------------------------------------
 
   consume(consumer: Consumer, options: ConsumeOptions): Subscription | BrokerError {
     if (options.exclusive ? this.consumers.length > 0 : this.consumers.some((s) => s.options.exclusive)) {
@@ -154,9 +357,14 @@ export class Queue implements Destination {
     }
     const sub = new Subscription(this, consumer, options);
     this.consumers.push(sub);
-    this.mixedPriorities = this.consumers.some((s) => s.options.priority !== this.consumers[0]!.options.priority);
-    if (this.mixedPriorities) this.consumers.sort((a, b) => b.options.priority - a.options.priority);
+    // a single-active-consumer queue keeps registration order: the next one takes over (3.10 ignores x-priority there)
+    if (!this.singleActive) {
+      this.mixedPriorities = this.consumers.some((s) => s.options.priority !== this.consumers[0]!.options.priority);
+      if (this.mixedPriorities) this.consumers.sort((a, b) => b.options.priority - a.options.priority);
+    }
     this.hadConsumer = true;
+    this.idleTimer?.cancel();
+    this.idleTimer = null;
     return sub;
   }
 
@@ -168,7 +376,11 @@ export class Queue implements Destination {
     if (this.rr > i) this.rr--;
     if (this.consumers.length === 0 && this.autoDelete && this.hadConsumer && !this.deleted) {
       this.host.queueUnused(this);
+      return;
     }
+    if (this.consumers.length === 0) this.touch();
+    // failover: the next single active consumer takes what is ready
+    else if (this.singleActive && i === 0) this.dispatch();
   }
 
   /** Hands ready messages to consumers with credit, round-robin (highest consumer priority first). */
@@ -181,11 +393,15 @@ export class Queue implements Destination {
     try {
       do {
         this.redispatch = false;
-        while (this.ready.length > 0) {
+        const now = this.expiring ? this.host.clock.now() : 0;
+        while (this.readyCount > 0) {
           const sub = this.pickConsumer();
           if (sub === null) break;
-          const entry = this.ready.shift()!;
-          this.readyBytes -= entry.bodySize;
+          const entry = this.shiftReady()!;
+          if (entry.expiresAt <= now) {
+            this.drop(entry, "expired");
+            continue;
+          }
           this.handOut(entry, sub);
         }
       } while (this.redispatch);
@@ -211,6 +427,10 @@ export class Queue implements Destination {
     const subs = this.consumers;
     const n = subs.length;
     if (n === 0) return null;
+    if (this.singleActive) {
+      const active = subs[0]!;
+      return active.consumer.hasCredit() ? active : null;
+    }
     let best: Subscription | null = null;
     let bestIndex = 0;
     for (let k = 0; k < n; k++) {
@@ -229,10 +449,11 @@ export class Queue implements Destination {
 
   /** basic.get: the head entry, or null when the queue is empty. */
   get(noAck: boolean): QueueEntry | null {
-    const entry = this.ready.shift();
+    this.touch();
+    if (this.expiring) this.dropExpired(this.host.clock.now());
+    const entry = this.shiftReady();
     if (!entry) return null;
     if (entry.pagedOut) entry.pageIn();
-    this.readyBytes -= entry.bodySize;
     entry.deliveryCount++;
     if (!noAck) {
       this.unackedCount++;
@@ -240,6 +461,8 @@ export class Queue implements Destination {
     }
     return entry;
   }
+
+  // ---- settling --------------------------------------------------------------------------
 
   /** Settles an entry a consumer or basic.get held. */
   ack(entry: QueueEntry): void {
@@ -255,21 +478,37 @@ export class Queue implements Destination {
     }
   }
 
-  /** Puts entries back at their original positions, flagged redelivered. */
+  /**
+   * Puts an entry back at its original position, flagged redelivered. Quorum queues count the
+   * return (x-delivery-count on the next delivery) and dead-letter it past x-delivery-limit.
+   */
   requeue(entry: QueueEntry): void {
     this.release(entry);
     entry.redelivered = true;
     if (this.deleted) return;
+    if (this.quorum) {
+      entry.returns++;
+      const limit = this.current.deliveryLimit;
+      if (limit !== undefined && entry.returns > limit) {
+        this.drop(entry, "delivery_limit");
+        return;
+      }
+      entry.replaceMessage(entry.message.withHeader("x-delivery-count", entry.returns));
+    }
+    const level = this.levels[entry.level]!;
+    const last = level.at(level.length - 1);
+    if (last === undefined || last.seq < entry.seq) level.push(entry);
+    else level.insertSorted(entry, (e) => e.seq > entry.seq);
+    this.readyCount++;
     this.readyBytes += entry.bodySize;
-    const last = this.ready.at(this.ready.length - 1);
-    if (last === undefined || last.seq < entry.seq) this.ready.push(entry);
-    else this.ready.insertSorted(entry, (e) => e.seq > entry.seq);
+    // an entry whose time ran out while a consumer held it goes when it is at the head again
+    if (entry.expiresAt !== Infinity && entry.expiresAt < this.sweepAt) this.armSweep(entry.expiresAt, this.host.clock.now());
   }
 
-  /** Discards an entry a client rejected without requeue (dead-lettering hooks in here). */
+  /** A client rejected the entry without requeue: dead-lettered (reason rejected) if the queue has a DLX. */
   discard(entry: QueueEntry): void {
     this.release(entry);
-    this.forget(entry);
+    this.drop(entry, "rejected");
   }
 
   private release(entry: QueueEntry): void {
@@ -282,9 +521,8 @@ export class Queue implements Destination {
   }
 
   purge(): number {
-    const n = this.ready.length;
-    if (this.store !== null) for (let e = this.ready.shift(); e !== undefined; e = this.ready.shift()) this.forget(e);
-    this.ready.clear();
+    const n = this.readyCount;
+    for (let e = this.shiftReady(); e !== undefined; e = this.shiftReady()) this.forget(e);
     this.readyBytes = 0;
     return n;
   }
@@ -292,10 +530,16 @@ export class Queue implements Destination {
   /** Called by the vhost on delete: consumers hear of it, nothing more is accepted. */
   destroy(): number {
     this.deleted = true;
+    this.sweepTimer?.cancel();
+    this.sweepTimer = null;
+    this.idleTimer?.cancel();
+    this.idleTimer = null;
     this.store?.deleted();
     this.store = null;
-    const n = this.ready.length;
-    this.ready.clear();
+    const n = this.readyCount;
+    for (const l of this.levels) l.clear();
+    this.readyCount = 0;
+    this.readyBytes = 0;
     const subs = this.consumers.splice(0);
     for (const s of subs) {
       s.active = false;

@@ -5,7 +5,9 @@ import {
 import { rabbitType, stringValue } from "./field-types.js";
 import type { ClientRef } from "./consumer.js";
 import { type FieldTable, type FieldValue, type Message, TypedField } from "./message.js";
-import { Enqueued, Queue, type QueueHost } from "./queue.js";
+import { type DeadLetterReason, Enqueued, Queue, type QueueHost } from "./queue.js";
+import { type Clock, systemClock } from "./clock.js";
+import { buildDeadLetter, isDeadLetterCycle, routingHeaderKeys, withoutHeader } from "./dead-letter.js";
 import type { Durability, Persistence } from "./durability.js";
 import { EQUIVALENCE_CHECKED_ARGS, parseQueueArguments, type QueueArguments } from "./queue-arguments.js";
 import { randomBytes } from "node:crypto";
@@ -72,8 +74,12 @@ export class VirtualHost implements QueueHost {
   private readonly queueListeners = new Set<(event: "deleted", queue: Queue) => void>();
   /** Set by the Broker when a store is attached; null keeps everything in memory. */
   persistence: Persistence | null = null;
+  /** Dead-letters produced while a publish is routing; published once it returns (publish is not re-entrant). */
+  private readonly pendingDeadLetters: Message[] = [];
+  private readonly pendingDeadLetterDeaths: FieldValue[][] = [];
+  private publishing = false;
 
-  constructor(readonly name: string) {
+  constructor(readonly name: string, readonly clock: Clock = systemClock) {
     this.exchanges.set("", createExchange("", "direct", { durable: true, autoDelete: false, internal: false, args: {} }));
     for (const [n, t] of PREDECLARED) {
       this.exchanges.set(n, createExchange(n, t, { durable: true, autoDelete: false, internal: false, args: {} }));
@@ -162,6 +168,7 @@ export class VirtualHost implements QueueHost {
     if (d.passive) {
       if (!existing) return errors.noQueue(name, this.name);
       if (!existing.accessibleBy(client)) return errors.exclusiveLocked(name, this.name);
+      existing.touch();
       return { queue: name, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
     }
     // RabbitMQ checks the name before the lookup, so even an existing amq.gen- queue can't be redeclared
@@ -175,6 +182,8 @@ export class VirtualHost implements QueueHost {
       }
       const bad = this.queueEquivalent(existing, durable, !!d.autoDelete, args);
       if (bad) return bad;
+      // redeclaring renews an x-expires lease
+      existing.touch();
       return { queue: name, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
     }
     const parsed = parseQueueArguments(args, name, this.name);
@@ -242,6 +251,40 @@ export class VirtualHost implements QueueHost {
   /** QueueHost: an auto-delete queue lost its last consumer. */
   queueUnused(q: Queue): void {
     this.removeQueue(q);
+  }
+
+  /** QueueHost: the queue's x-expires ran out. */
+  queueExpired(q: Queue): void {
+    if (this.queues.get(q.name) === q) this.removeQueue(q);
+  }
+
+  /**
+   * QueueHost: re-publishes a message leaving `q` to its dead-letter exchange with the x-death
+   * header RabbitMQ builds (rabbit_dead_letter:make_msg). It goes through the normal publish path,
+   * so durable queues store it as a new publish. Queues it would reach through a fully automatic
+   * cycle (no `rejected` in it) are skipped, as RabbitMQ does.
+   */
+  deadLetter(q: Queue, message: Message, reason: DeadLetterReason): void {
+    const s = q.settings;
+    if (s.deadLetterExchange === undefined) return;
+    const dl = buildDeadLetter(message, reason, q.name, s.deadLetterExchange, s.deadLetterRoutingKey, this.clock.now());
+    this.pendingDeadLetters.push(dl.message);
+    this.pendingDeadLetterDeaths.push(reason === "rejected" ? [] : dl.deaths);
+    if (!this.publishing) this.publishDeadLetters();
+  }
+
+  private publishDeadLetters(): void {
+    const pending = this.pendingDeadLetters;
+    const deaths = this.pendingDeadLetterDeaths;
+    // dead-letters may cause more (a DLX queue over its limit): the loop takes them as they come
+    for (let i = 0; i < pending.length; i++) {
+      const m = pending[i]!;
+      const x = this.exchanges.get(m.exchange);
+      // a missing DLX drops the message, as in RabbitMQ
+      if (x !== undefined) this.routeAndEnqueue(x, m.exchange, m.routingKey, m, deaths[i]!.length > 0 ? deaths[i]! : null);
+    }
+    pending.length = 0;
+    deaths.length = 0;
   }
 
   private removeQueue(q: Queue): number {
@@ -339,10 +382,35 @@ export class VirtualHost implements QueueHost {
    * anything a queue publishes while taking a message (dead-letters) must be deferred until this returns.
    */
   publish(exchange: string, routingKey: string, message: Message): PublishResult | BrokerError {
+    let x: Exchange | undefined;
+    if (exchange !== "") {
+      x = this.exchanges.get(exchange);
+      if (x === undefined) return errors.noExchange(exchange, this.name);
+      if (x.internal) return errors.internalExchange(exchange, this.name);
+    } else x = this.exchanges.get("")!;
+    const r = this.routeAndEnqueue(x, exchange, routingKey, message, null);
+    if (this.pendingDeadLetters.length > 0) this.publishDeadLetters();
+    return r;
+  }
+
+  /**
+   * Routes with the publish's routing key and its CC/BCC keys, following exchange-to-exchange
+   * bindings and alternate exchanges, and enqueues on each queue found once. `deaths` is the
+   * x-death array of a dead-letter, for RabbitMQ's cycle check.
+   */
+  private routeAndEnqueue(x: Exchange, exchange: string, routingKey: string, message: Message, deaths: FieldValue[] | null): PublishResult {
     let routed = 0;
     let refused = 0;
     let persisted = 0;
-    if (exchange === "") {
+    const extra = message.routingHeaderKeys;
+    if (extra !== null && message.hasBcc) {
+      // BCC keys route the message but the header never reaches a consumer
+      message = withoutHeader(message, "BCC");
+    }
+    const wasPublishing = this.publishing;
+    this.publishing = true;
+    if (exchange === "" && extra === null && deaths === null) {
+      // the default exchange: one queue by name, no bindings to walk
       const q = this.queues.get(routingKey);
       if (q !== undefined) {
         const r = q.enqueue(message);
@@ -352,25 +420,25 @@ export class VirtualHost implements QueueHost {
           if (r === Enqueued.Persisted) persisted = 1;
         }
       }
+      this.publishing = wasPublishing;
       return { routed, refused, persisted };
     }
-    const x = this.exchanges.get(exchange);
-    if (x === undefined) return errors.noExchange(exchange, this.name);
-    if (x.internal) return errors.internalExchange(exchange, this.name);
     const epoch = ++this.routeEpoch;
-    const found = this.routeScratch;
+    const found = wasPublishing ? [] : this.routeScratch;
     found.length = 0;
     x.routeEpoch = epoch;
-    x.match(routingKey, message, found);
+    this.matchAll(x, routingKey, extra, message, found);
     // found grows while exchange-to-exchange bindings are followed; each destination once per publish
     for (let i = 0; i < found.length; i++) {
       const d = found[i]!;
       if (d.routeEpoch === epoch) continue;
       d.routeEpoch = epoch;
       if (d.kind === "exchange") {
-        (d as Exchange).match(routingKey, message, found);
+        this.matchAll(d as Exchange, routingKey, extra, message, found);
       } else {
-        const r = (d as Queue).enqueue(message);
+        const q = d as Queue;
+        if (deaths !== null && isDeadLetterCycle(q.name, deaths)) continue;
+        const r = q.enqueue(message);
         if (r === Enqueued.Refused) refused++;
         else {
           routed++;
@@ -379,7 +447,25 @@ export class VirtualHost implements QueueHost {
       }
     }
     found.length = 0;
+    this.publishing = wasPublishing;
     return { routed, refused, persisted };
+  }
+
+  /** One exchange's matches for every routing key; its alternate exchange when nothing matched. */
+  private matchAll(x: Exchange, routingKey: string, extra: string[] | null, message: Message, found: Destination[]): void {
+    const before = found.length;
+    if (x.name === "") {
+      const q = this.queues.get(routingKey);
+      if (q !== undefined) found.push(q);
+      if (extra !== null) for (const k of extra) { const e = this.queues.get(k); if (e !== undefined) found.push(e); }
+      return;
+    }
+    x.match(routingKey, message, found);
+    if (extra !== null) for (let i = 0; i < extra.length; i++) x.match(extra[i]!, message, found);
+    if (found.length === before && x.alternateExchange !== null) {
+      const ae = this.exchanges.get(x.alternateExchange);
+      if (ae !== undefined) found.push(ae);
+    }
   }
 }
 

@@ -1,0 +1,138 @@
+/**
+ * Dead-lettering as RabbitMQ 3.10 does it (rabbit_dead_letter.erl): the x-death header, the
+ * x-first-death-* headers, the routing keys a dead-letter is published with, and cycle detection.
+ * Also the CC/BCC sender-selected distribution headers (rabbit_basic:header_routes).
+ */
+import { type FieldTable, type FieldValue, Message, type MessageProperties, TypedField } from "./message.js";
+import type { DeadLetterReason } from "./queue.js";
+
+/** The routing keys in a CC or BCC header: an array of strings; anything else routes nowhere. */
+function headerRoutes(v: FieldValue | undefined, out: string[]): void {
+  if (!Array.isArray(v)) return;
+  for (const k of v) {
+    if (typeof k === "string") out.push(k);
+    else if (Buffer.isBuffer(k)) out.push(k.toString("utf8"));
+  }
+}
+
+/** The extra routing keys of a publish (CC then BCC), or null when it has none. */
+export function routingHeaderKeys(headers: FieldTable | undefined): string[] | null {
+  if (headers === undefined || (headers["CC"] === undefined && headers["BCC"] === undefined)) return null;
+  const out: string[] = [];
+  headerRoutes(headers["CC"], out);
+  headerRoutes(headers["BCC"], out);
+  return out.length === 0 ? null : out;
+}
+
+/** A copy of the message without one header (BCC is removed before delivery). */
+export function withoutHeader(m: Message, name: string): Message {
+  const p = m.properties;
+  if (p.headers === undefined || !(name in p.headers)) return m;
+  const headers: FieldTable = { ...p.headers };
+  delete headers[name];
+  return m.withProperties({ ...p, headers });
+}
+
+/** Erlang's rabbit_misc:sort_field_table: keys in byte order. */
+function sortTable(t: FieldTable): FieldTable {
+  const out: FieldTable = {};
+  for (const k of Object.keys(t).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))) out[k] = t[k]!;
+  return out;
+}
+
+function str(v: FieldValue | undefined): string | undefined {
+  if (typeof v === "string") return v;
+  if (Buffer.isBuffer(v)) return v.toString("utf8");
+  return undefined;
+}
+
+function isTable(v: FieldValue | undefined): v is FieldTable {
+  return v !== null && v !== undefined && typeof v === "object" && !Array.isArray(v) && !Buffer.isBuffer(v) && !(v instanceof Date) && !(v instanceof TypedField);
+}
+
+function countOf(v: FieldValue | undefined): number {
+  if (typeof v === "number") return v;
+  if (v instanceof TypedField && (typeof v.value === "number" || typeof v.value === "bigint")) return Number(v.value);
+  return 0;
+}
+
+export interface DeadLetter {
+  message: Message;
+  /** The new x-death array, most recent death first, for the cycle check. */
+  deaths: FieldValue[];
+}
+
+/**
+ * make_msg: the message as it leaves `queue` for `dlx`. The x-death entry for (queue, reason) is
+ * created with count 1 or has its count raised and moves to the front; the first death also sets
+ * x-first-death-reason/queue/exchange. `expiration` moves into x-death's original-expiration so the
+ * dead-letter does not expire again. With a dead-letter routing key, that key replaces the
+ * original ones and the CC header goes.
+ */
+export function buildDeadLetter(
+  m: Message, reason: DeadLetterReason, queue: string, dlx: string, dlrk: string | undefined, now: number,
+): DeadLetter {
+  const p = m.properties;
+  const old = p.headers ?? {};
+  const originalKeys = [m.routingKey];
+  headerRoutes(old["CC"], originalKeys);
+  headerRoutes(old["BCC"], originalKeys);
+  const info: FieldTable = {
+    reason,
+    queue,
+    // AMQP timestamps are whole seconds
+    time: new Date(Math.floor(now / 1000) * 1000),
+    exchange: m.exchange,
+    "routing-keys": originalKeys,
+  };
+  if (p.expiration !== undefined) info["original-expiration"] = p.expiration;
+  const headers: FieldTable = { ...old };
+  const existing = old["x-death"];
+  let deaths: FieldValue[];
+  if (!Array.isArray(existing)) {
+    headers["x-first-death-reason"] = reason;
+    headers["x-first-death-queue"] = queue;
+    headers["x-first-death-exchange"] = m.exchange;
+    deaths = [{ count: new TypedField("l", 1), ...info }];
+  } else {
+    let match: FieldTable | null = null;
+    const others: FieldValue[] = [];
+    for (const d of existing) {
+      if (match === null && isTable(d) && str(d["queue"]) === queue && str(d["reason"]) === reason) match = d;
+      else others.push(d);
+    }
+    const entry = match === null
+      ? { count: new TypedField("l", 1), ...info }
+      : { ...match, count: new TypedField("l", countOf(match["count"]) + 1) };
+    deaths = [sortTable(entry), ...others];
+  }
+  headers["x-death"] = deaths;
+  if (dlrk !== undefined) delete headers["CC"];
+  const props: MessageProperties = { ...p, headers: sortTable(headers) };
+  delete props.expiration;
+  const keys = dlrk !== undefined ? [dlrk] : originalKeys;
+  const out = new Message(dlx, keys[0]!, m.body, props, null);
+  if (dlrk === undefined && keys.length > 1) out.setRoutingHeaderKeys(keys.slice(1));
+  else if (dlrk !== undefined) out.setRoutingHeaderKeys(null);
+  return { message: out, deaths };
+}
+
+/**
+ * is_cycle: `queue` already dead-lettered this message, and every death since (including that one)
+ * was automatic (not `rejected`), so delivering it there would loop forever.
+ */
+export function isDeadLetterCycle(queue: string, deaths: FieldValue[]): boolean {
+  let i = 0;
+  while (i < deaths.length) {
+    const d = deaths[i]!;
+    if (isTable(d) && str(d["queue"]) === queue) break;
+    i++;
+  }
+  if (i === deaths.length) return false;
+  for (let k = 0; k <= i; k++) {
+    const d = deaths[k]!;
+    // something a client put there: not fully automatic
+    if (!isTable(d) || str(d["reason"]) === "rejected") return false;
+  }
+  return true;
+}
