@@ -398,7 +398,8 @@ export class Queue implements Destination {
           const sub = this.pickConsumer();
           if (sub === null) break;
           const entry = this.shiftReady()!;
-          if (entry.expiresAt <= now) {
+          // strictly past: a TTL-0 message may still go to a consumer in the instant it arrives
+          if (entry.expiresAt < now) {
             this.drop(entry, "expired");
             continue;
           }
@@ -454,6 +455,8 @@ export class Queue implements Destination {
     const entry = this.shiftReady();
     if (!entry) return null;
     if (entry.pagedOut) entry.pageIn();
+    // RabbitMQ 3.10's quorum queues put x-delivery-count on every basic.get, 0 the first time
+    if (this.quorum && entry.returns === 0) entry.replaceMessage(entry.message.withHeader("x-delivery-count", 0));
     entry.deliveryCount++;
     if (!noAck) {
       this.unackedCount++;
