@@ -1,0 +1,259 @@
+// RabbitMQ's queue features over AMQP: message and queue TTLs, length limits and overflow modes,
+// dead-lettering with x-death, priority queues, single active consumer, quorum delivery limits,
+// alternate exchanges and CC/BCC. Header field types are checked on the wire with a raw consumer.
+
+import { describe, expect, it } from "vitest";
+import type { Channel } from "amqplib";
+import { bodies, conformanceSuite, consumeInto, eventually, expectQueueGone, runPython } from "./helpers.js";
+import { consumeOneRaw } from "./raw/connection.js";
+
+const suite = conformanceSuite();
+
+async function getOne(ch: Channel, queue: string) {
+  return eventually(async () => {
+    const m = await ch.get(queue, { noAck: true });
+    if (m === false) throw new Error(`nothing in ${queue} yet`);
+    return m;
+  });
+}
+
+async function drainNow(ch: Channel, queue: string): Promise<string[]> {
+  const out: string[] = [];
+  for (let m = await ch.get(queue, { noAck: true }); m !== false; m = await ch.get(queue, { noAck: true })) out.push(m.content.toString());
+  return out;
+}
+
+/** A fanout DLX with one bound queue; returns both names. */
+async function deadLetterTarget(ch: Channel): Promise<{ dlx: string; dlq: string }> {
+  const dlx = suite.exchangeName("dlx");
+  const dlq = suite.queueName("dlq");
+  await ch.assertExchange(dlx, "fanout", { durable: false, autoDelete: false });
+  await ch.assertQueue(dlq, { durable: false });
+  await ch.bindQueue(dlq, dlx, "");
+  return { dlx, dlq };
+}
+
+describe("dead-lettering", () => {
+  it("x-death carries count (long), reason, queue, time (timestamp), exchange, routing-keys (array) and original-expiration on the wire", async () => {
+    const { ch } = await suite.channel();
+    const { dlx, dlq } = await deadLetterTarget(ch);
+    const q = suite.queueName("dl-src");
+    await ch.assertQueue(q, { durable: false, arguments: { "x-dead-letter-exchange": dlx } });
+    ch.sendToQueue(q, Buffer.from("m"), { expiration: "60000", headers: { CC: ["nowhere"] } });
+    const m = await eventually(async () => {
+      const g = await ch.get(q);
+      if (g === false) throw new Error("not yet");
+      return g;
+    });
+    ch.nack(m, false, false);
+    const raw = await suite.raw();
+    await raw.openChannel(1);
+    const d = await consumeOneRaw(raw, 1, dlq);
+    expect(d.exchange).toBe(dlx);
+    expect(d.routingKey).toBe(q);
+    expect(d.properties.expiration).toBeUndefined();
+    const h = d.properties.headers!;
+    expect(Object.keys(h)).toEqual(["CC", "x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason"]);
+    const deaths = h["x-death"]!;
+    expect(deaths.type).toBe("A");
+    const entry = (deaths.value as { type: string; value: Record<string, { type: string; value: unknown }> }[])[0]!;
+    expect(entry.type).toBe("F");
+    const t = entry.value;
+    expect(Object.keys(t)).toEqual(["count", "reason", "queue", "time", "exchange", "routing-keys", "original-expiration"]);
+    expect(t["count"]).toEqual({ type: "l", value: 1n });
+    expect(t["reason"]).toEqual({ type: "S", value: "rejected" });
+    expect(t["queue"]).toEqual({ type: "S", value: q });
+    expect(t["time"]!.type).toBe("T");
+    expect(Math.abs(Number(t["time"]!.value) - Date.now() / 1000)).toBeLessThan(60);
+    expect(t["exchange"]).toEqual({ type: "S", value: "" });
+    expect(t["routing-keys"]).toEqual({ type: "A", value: [{ type: "S", value: q }, { type: "S", value: "nowhere" }] });
+    expect(t["original-expiration"]).toEqual({ type: "S", value: "60000" });
+    expect(h["x-first-death-reason"]).toEqual({ type: "S", value: "rejected" });
+    expect(h["x-first-death-queue"]).toEqual({ type: "S", value: q });
+    expect(h["x-first-death-exchange"]).toEqual({ type: "S", value: "" });
+  });
+
+  it("expired messages (x-message-ttl) are dead-lettered with reason expired, per-message expiration too", async () => {
+    const { ch } = await suite.channel();
+    const { dlx, dlq } = await deadLetterTarget(ch);
+    const q = suite.queueName("ttl");
+    await ch.assertQueue(q, { durable: false, arguments: { "x-message-ttl": 100, "x-dead-letter-exchange": dlx } });
+    ch.sendToQueue(q, Buffer.from("queue-ttl"));
+    const m = await getOne(ch, dlq);
+    expect(m.content.toString()).toBe("queue-ttl");
+    expect(m.properties.headers!["x-first-death-reason"]).toBe("expired");
+    const q2 = suite.queueName("ttl-msg");
+    await ch.assertQueue(q2, { durable: false, arguments: { "x-dead-letter-exchange": dlx } });
+    ch.sendToQueue(q2, Buffer.from("msg-ttl"), { expiration: "50" });
+    const m2 = await getOne(ch, dlq);
+    expect(m2.content.toString()).toBe("msg-ttl");
+    expect(m2.properties.headers!["x-death"][0]["original-expiration"]).toBe("50");
+  });
+
+  it("x-message-ttl 0 reaches a consumer that can take it now and expires otherwise", async () => {
+    const { ch } = await suite.channel();
+    const { dlx, dlq } = await deadLetterTarget(ch);
+    const q = suite.queueName("ttl0");
+    await ch.assertQueue(q, { durable: false, arguments: { "x-message-ttl": 0, "x-dead-letter-exchange": dlx } });
+    ch.sendToQueue(q, Buffer.from("nobody"));
+    expect((await getOne(ch, dlq)).content.toString()).toBe("nobody");
+    const { ch: cch } = await suite.channel();
+    const { inbox } = await consumeInto(cch, q, { noAck: true });
+    ch.sendToQueue(q, Buffer.from("taken"));
+    expect((await inbox.next()).content.toString()).toBe("taken");
+  });
+
+  it("x-dead-letter-routing-key routes the dead-letter with that key", async () => {
+    const { ch } = await suite.channel();
+    const dlq = suite.queueName("dlrk-target");
+    const q = suite.queueName("dlrk");
+    await ch.assertQueue(dlq, { durable: false });
+    await ch.assertQueue(q, { durable: false, arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": dlq } });
+    ch.sendToQueue(q, Buffer.from("m"));
+    const got = await eventually(async () => {
+      const g = await ch.get(q);
+      if (g === false) throw new Error("not yet");
+      return g;
+    });
+    ch.reject(got, false);
+    const m = await getOne(ch, dlq);
+    expect(m.fields.routingKey).toBe(dlq);
+    expect(m.properties.headers!["x-death"][0]["routing-keys"]).toEqual([q]);
+  });
+
+  it("pika sees the same x-death (count, reason, queue, timestamp time, routing-keys, original-expiration)", async () => {
+    const q = suite.queueName("pika-dl");
+    const dlq = suite.queueName("pika-dlq");
+    const r = await runPython<Record<string, unknown>>(suite, "queue_features.py", ["dlx", q, dlq]);
+    expect(r).toEqual({
+      body: "dead", routing_key: dlq, expiration: null, count: 1, reason: "rejected", queue: q, time_type: "datetime",
+      routing_keys: [q], original_expiration: "60000", first_reason: "rejected",
+    });
+  });
+});
+
+describe("length limits", () => {
+  it("drop-head keeps the newest x-max-length messages and dead-letters the rest as maxlen", async () => {
+    const { conn, ch } = await suite.confirmChannel();
+    const { dlx, dlq } = await deadLetterTarget(ch);
+    const q = suite.queueName("maxlen");
+    await ch.assertQueue(q, { durable: false, arguments: { "x-max-length": 2, "x-dead-letter-exchange": dlx } });
+    for (const b of ["1", "2", "3", "4"]) ch.sendToQueue(q, Buffer.from(b));
+    await ch.waitForConfirms();
+    void conn;
+    expect(await drainNow(ch, q)).toEqual(["3", "4"]);
+    const first = await getOne(ch, dlq);
+    expect(first.content.toString()).toBe("1");
+    expect(first.properties.headers!["x-first-death-reason"]).toBe("maxlen");
+  });
+
+  it("reject-publish nacks the publish that does not fit; reject-publish-dlx also dead-letters it", async () => {
+    const { ch } = await suite.confirmChannel();
+    const { dlx, dlq } = await deadLetterTarget(ch);
+    for (const overflow of ["reject-publish", "reject-publish-dlx"]) {
+      const q = suite.queueName(overflow);
+      await ch.assertQueue(q, { durable: false, arguments: { "x-max-length": 1, "x-overflow": overflow, "x-dead-letter-exchange": dlx } });
+      const results: string[] = [];
+      for (const b of ["1", "2"]) {
+        await new Promise<void>((resolve) => ch.sendToQueue(q, Buffer.from(b), {}, (err) => { results.push(err ? "nack" : "ack"); resolve(); }));
+      }
+      expect(results).toEqual(["ack", "nack"]);
+      expect(await drainNow(ch, q)).toEqual(["1"]);
+    }
+    expect((await getOne(ch, dlq)).content.toString()).toBe("2");
+    expect(await drainNow(ch, dlq)).toEqual([]);
+  });
+});
+
+describe("queue TTL", () => {
+  it("x-expires deletes a queue nobody uses", async () => {
+    const { conn, ch } = await suite.channel();
+    const q = suite.queueName("expires");
+    await ch.assertQueue(q, { durable: false, arguments: { "x-expires": 200 } });
+    await expectQueueGone(conn, q);
+  });
+});
+
+describe("priorities and consumers", () => {
+  it("x-max-priority delivers higher priorities first, capped at the maximum", async () => {
+    const { ch } = await suite.confirmChannel();
+    const q = suite.queueName("prio");
+    await ch.assertQueue(q, { durable: false, arguments: { "x-max-priority": 5 } });
+    for (const p of [0, 9, 3, 5, 1]) ch.sendToQueue(q, Buffer.from(String(p)), { priority: p });
+    await ch.waitForConfirms();
+    expect(await drainNow(ch, q)).toEqual(["9", "5", "3", "1", "0"]);
+  });
+
+  it("pika: a priority queue with x-max-priority 5 treats 5..9 alike (FIFO) and orders the rest", async () => {
+    const q = suite.queueName("pika-prio");
+    expect(await runPython(suite, "queue_features.py", ["priority", q])).toEqual({ order: ["5", "6", "7", "8", "9", "4", "3", "2", "1", "0"] });
+  });
+
+  it("single active consumer: only the first consumer gets messages; when it cancels the next takes over", async () => {
+    const { ch } = await suite.confirmChannel();
+    const q = suite.queueName("sac");
+    await ch.assertQueue(q, { durable: false, arguments: { "x-single-active-consumer": true } });
+    const { ch: c1 } = await suite.channel();
+    const { ch: c2 } = await suite.channel();
+    const a = await consumeInto(c1, q, { noAck: true });
+    const b = await consumeInto(c2, q, { noAck: true, priority: 10 });
+    ch.sendToQueue(q, Buffer.from("1"));
+    expect((await a.inbox.next()).content.toString()).toBe("1");
+    await c1.cancel(a.consumerTag);
+    ch.sendToQueue(q, Buffer.from("2"));
+    expect((await b.inbox.next()).content.toString()).toBe("2");
+  });
+
+  it("quorum queues: x-delivery-count on redelivery, dead-lettered with reason delivery_limit past x-delivery-limit", async () => {
+    const { ch } = await suite.channel();
+    const { dlx, dlq } = await deadLetterTarget(ch);
+    const q = suite.queueName("qq");
+    await ch.assertQueue(q, { durable: true, arguments: { "x-queue-type": "quorum", "x-delivery-limit": 1, "x-dead-letter-exchange": dlx } });
+    ch.sendToQueue(q, Buffer.from("m"));
+    const counts: unknown[] = [];
+    for (let i = 0; i < 2; i++) {
+      const m = await eventually(async () => {
+        const g = await ch.get(q);
+        if (g === false) throw new Error("not yet");
+        return g;
+      });
+      counts.push(m.properties.headers!["x-delivery-count"]);
+      ch.nack(m, false, true);
+    }
+    expect(counts).toEqual([0, 1]);
+    const dead = await getOne(ch, dlq);
+    expect(dead.properties.headers!["x-first-death-reason"]).toBe("delivery_limit");
+  });
+});
+
+describe("routing extras", () => {
+  it("an alternate exchange takes what the exchange cannot route (and mandatory is satisfied)", async () => {
+    const { ch } = await suite.confirmChannel();
+    const ae = suite.exchangeName("ae");
+    const x = suite.exchangeName("main");
+    const q = suite.queueName("ae-q");
+    await ch.assertExchange(ae, "fanout", { durable: false });
+    await ch.assertExchange(x, "direct", { durable: false, arguments: { "alternate-exchange": ae } });
+    await ch.assertQueue(q, { durable: false });
+    await ch.bindQueue(q, ae, "");
+    let returned = false;
+    ch.on("return", () => (returned = true));
+    ch.publish(x, "no-binding", Buffer.from("m"), { mandatory: true });
+    await ch.waitForConfirms();
+    expect(bodies([await getOne(ch, q)])).toEqual(["m"]);
+    expect(returned).toBe(false);
+  });
+
+  it("CC and BCC headers route to more queues; BCC never reaches a consumer", async () => {
+    const { ch } = await suite.confirmChannel();
+    const [a, b, c] = [suite.queueName("cc-a"), suite.queueName("cc-b"), suite.queueName("cc-c")];
+    for (const n of [a, b, c]) await ch.assertQueue(n, { durable: false });
+    ch.sendToQueue(a, Buffer.from("m"), { headers: { CC: [b], BCC: [c] } });
+    await ch.waitForConfirms();
+    for (const n of [a, b, c]) {
+      const m = await getOne(ch, n);
+      expect(m.properties.headers!["CC"]).toEqual([b]);
+      expect(m.properties.headers!["BCC"]).toBeUndefined();
+    }
+  });
+});
