@@ -9,9 +9,12 @@ import type {
   IConnectPacket, IDisconnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket, Packet,
 } from "mqtt-packet";
 import { randomBytes } from "node:crypto";
-import { BrokerError, type ClientRef, type User, type VirtualHost } from "../../src/core/index.js";
+import {
+  BrokerError, type ClientRef, type Durability, type PublishResult, type User, type VirtualHost,
+} from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { PacketFramer, type PacketSink } from "./decode.js";
+import { HeldAcks } from "./held-acks.js";
 import {
   encodePublish, packetSize, PUBACK, PUBCOMP, publishRemaining, PUBREC, PUBREL, queueAck, topicByteLength, writePublish,
 } from "./encode.js";
@@ -60,6 +63,8 @@ export class MqttConnection implements SessionLink, PacketSink {
   private vhost: VirtualHost | null = null;
   private will: Will | null = null;
   private readonly inboundAliases: InboundAliases;
+  /** Acks waiting for the disk (made when a publish first reaches a durable queue). */
+  private heldAcks: HeldAcks | null = null;
   private sessionExpiry = 0;
 
   constructor(
@@ -410,26 +415,35 @@ export class MqttConnection implements SessionLink, PacketSink {
     }
     if (qos === 2 && this.session!.inboundQos2.has(id)) {
       // a resent QoS 2 publish before PUBREL: acknowledge, never route twice [MQTT-4.3.3-2]
-      queueAck(this.writer, PUBREC, id);
-      return;
+      return this.ackPublish(PUBREC, id, 0, null);
     }
     let outProps = props;
     if (props?.topicAlias !== undefined || props?.subscriptionIdentifier !== undefined) {
       const { topicAlias: _a, subscriptionIdentifier: _s, ...rest } = props;
       outProps = rest;
     }
-    const routed = this.publish(topic, payload, qos, retain, outProps);
-    if (routed === null || qos === 0) return;
-    const reason = this.protocolVersion === 5 && routed === 0 ? REASON.NO_MATCHING_SUBSCRIBERS : 0;
-    if (qos === 1) queueAck(this.writer, PUBACK, id, reason);
-    else {
-      this.session!.inboundQos2.add(id);
-      queueAck(this.writer, PUBREC, id, reason);
-    }
+    const r = this.publish(topic, payload, qos, retain, outProps);
+    if (r === null || qos === 0) return;
+    const reason = this.protocolVersion === 5 && r.routed === 0 ? REASON.NO_MATCHING_SUBSCRIBERS : 0;
+    // on disk before acknowledged: the client may drop its copy on PUBACK / PUBREC
+    const durability = r.persisted > 0 ? this.vhost!.durability : null;
+    if (qos === 2) this.session!.inboundQos2.add(id);
+    this.ackPublish(qos === 1 ? PUBACK : PUBREC, id, reason, durability);
   }
 
-  /** Routes one message through amq.topic; the number of queues it reached, or null on failure. */
-  private publish(topic: string, payload: Buffer, qos: QoS, retain: boolean, props: IPublishPacket["properties"]): number | null {
+  private ackPublish(firstByte: number, id: number, reason: number, durability: Durability | null): void {
+    const held = this.heldAcks;
+    if (held === null && durability === null) return queueAck(this.writer, firstByte, id, reason);
+    (this.heldAcks ??= new HeldAcks(this.writer, () => this.commitFailed())).ack(firstByte, id, reason, durability);
+  }
+
+  private commitFailed(): void {
+    this.log.error("could not write published messages to disk; closing so the client publishes them again");
+    this.disconnect(REASON.UNSPECIFIED);
+  }
+
+  /** Routes one message through amq.topic; where it went, or null on failure. */
+  private publish(topic: string, payload: Buffer, qos: QoS, retain: boolean, props: IPublishPacket["properties"]): PublishResult | null {
     const vhost = this.vhost!;
     // a retained message may stay for days: it must not pin the whole socket read it came in
     if (retain) payload = Buffer.from(payload);
@@ -441,7 +455,7 @@ export class MqttConnection implements SessionLink, PacketSink {
       this.disconnect(REASON.UNSPECIFIED);
       return null;
     }
-    return r.routed;
+    return r;
   }
 
   // ---- SUBSCRIBE / UNSUBSCRIBE ----------------------------------------------------------
@@ -551,6 +565,7 @@ export class MqttConnection implements SessionLink, PacketSink {
       if (!this.stream.destroyed) this.stream.destroy();
     }
     if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
+    this.heldAcks?.clear();
     const session = this.session;
     if (session) {
       const key = this.sessionKey;
