@@ -62,7 +62,8 @@ export class MqttConnection implements SessionLink, PacketSink {
   private sessionKey = "";
   private vhost: VirtualHost | null = null;
   private will: Will | null = null;
-  private readonly inboundAliases: InboundAliases;
+  /** Made when a v5 client first uses a topic alias. */
+  private inboundAliases: InboundAliases | null = null;
   /** Acks waiting for the disk (made when a publish first reaches a durable queue). */
   private heldAcks: HeldAcks | null = null;
   private sessionExpiry = 0;
@@ -75,13 +76,13 @@ export class MqttConnection implements SessionLink, PacketSink {
   ) {
     this.client = server.broker.newClient();
     this.receiveMaximum = server.options.receiveMaximum;
-    this.inboundAliases = new InboundAliases(server.options.topicAliasMaximum);
     this.writer = new BatchedWriter(stream, () => this.session?.resume());
     stream.on("data", (chunk: Buffer) => this.onData(chunk));
     stream.on("error", (err) => this.log.debug({ err: err.message }, "stream error"));
     // a WebSocket stream ends without closing until both sides are done: either means gone
-    stream.on("end", () => this.teardown());
-    stream.on("close", () => this.teardown());
+    const gone = () => this.teardown();
+    stream.on("end", gone);
+    stream.on("close", gone);
   }
 
   private get log(): Logger {
@@ -401,7 +402,7 @@ export class MqttConnection implements SessionLink, PacketSink {
     topic: string, payload: Buffer, qos: QoS, retain: boolean, id: number, props: IPublishPacket["properties"],
   ): void {
     if (props?.topicAlias !== undefined) {
-      const resolved = this.inboundAliases.resolve(topic, props.topicAlias);
+      const resolved = (this.inboundAliases ??= new InboundAliases(this.server.options.topicAliasMaximum)).resolve(topic, props.topicAlias);
       if (resolved === "invalid" || resolved === "unknown") {
         this.log.info({ alias: props.topicAlias, resolved }, "bad topic alias; closing");
         return this.disconnect(resolved === "invalid" ? REASON.TOPIC_ALIAS_INVALID : REASON.PROTOCOL_ERROR);
