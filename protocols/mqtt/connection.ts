@@ -20,7 +20,7 @@ import {
 } from "./encode.js";
 import { fromPublish, type QoS } from "./message.js";
 import { CONNACK_V3, REASON } from "./reason-codes.js";
-import type { MqttServer, Peer } from "./server.js";
+import { type MqttServer, NEVER, type Peer } from "./server.js";
 import { MqttSession, type SessionLink, type SubscriptionOptions } from "./session.js";
 import { MQTT_EXCHANGE, parseSharedFilter, topicFilterProblem, topicNameProblem } from "./topics.js";
 import { InboundAliases, OutboundAliases } from "./topic-alias.js";
@@ -31,8 +31,6 @@ import { BatchedWriter } from "../../src/server/batched-writer.js";
 const V31_MAX_CLIENT_ID = 23;
 /** RabbitMQ's mqtt.max_packet_size_unauthenticated: a CONNECT is never bigger than this. */
 const MAX_PACKET_UNAUTHENTICATED = 65536;
-/** v5 session expiry 0xFFFFFFFF: never expires (MQTT 5 §3.1.2.11.2). */
-const NEVER = 0xffffffff;
 
 type State = "connect" | "open" | "closed";
 
@@ -67,6 +65,8 @@ export class MqttConnection implements SessionLink, PacketSink {
   /** Acks waiting for the disk (made when a publish first reaches a durable queue). */
   private heldAcks: HeldAcks | null = null;
   private sessionExpiry = 0;
+  /** The session was persistent at some point of this connection: the state file must hear of its end. */
+  private sessionWasPersistent = false;
 
   constructor(
     private readonly stream: Duplex,
@@ -346,6 +346,9 @@ export class MqttConnection implements SessionLink, PacketSink {
       this.server.sessions.set(key, session);
     }
     session.persistent = persistent;
+    session.expiry = !persistent ? 0 : version === 5 ? this.sessionExpiry : NEVER;
+    this.sessionWasPersistent = persistent || sessionPresent;
+    if (this.sessionWasPersistent) this.server.changed();
     this.session = session;
     this.server.live.set(key, this);
 
@@ -499,12 +502,14 @@ export class MqttConnection implements SessionLink, PacketSink {
       }
     }
     this.send({ cmd: "suback", messageId: p.messageId!, granted });
+    if (session.persistent) this.server.changed();
     for (const [filter, options] of retained) session.sendRetained(filter, options);
   }
 
   private onUnsubscribe(p: IUnsubscribePacket): void {
     const session = this.session!;
     const codes = p.unsubscriptions.map((f) => (session.unsubscribe(f) ? REASON.SUCCESS : REASON.NO_SUBSCRIPTION_EXISTED));
+    if (session.persistent) this.server.changed();
     if (this.protocolVersion === 5) this.send({ cmd: "unsuback", messageId: p.messageId!, granted: codes });
     else this.send({ cmd: "unsuback", messageId: p.messageId!, granted: [] });
   }
@@ -577,14 +582,11 @@ export class MqttConnection implements SessionLink, PacketSink {
       if (!session.persistent) {
         session.end();
         if (this.server.sessions.get(key) === session) this.server.sessions.delete(key);
-      } else if (this.protocolVersion === 5 && this.sessionExpiry !== NEVER) {
-        session.expiryTimer = setTimeout(() => {
-          if (session.link !== null || this.server.sessions.get(key) !== session) return;
-          session.end();
-          this.server.sessions.delete(key);
-        }, this.sessionExpiry * 1000);
-        session.expiryTimer.unref();
+      } else {
+        session.expiry = this.protocolVersion === 5 ? this.sessionExpiry : NEVER;
+        this.server.scheduleExpiry(key, session);
       }
+      if (session.persistent || this.sessionWasPersistent) this.server.changed();
     }
     this.onClosed(this);
   }

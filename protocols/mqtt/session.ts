@@ -94,6 +94,10 @@ export class MqttSession {
   private needsMatch = false;
   link: SessionLink | null = null;
   expiryTimer: NodeJS.Timeout | null = null;
+  /** Session expiry in seconds while persistent (0xFFFFFFFF: never, as 3.1.1 sessions). */
+  expiry = 0;
+  /** When the connection went (ms since the epoch); null while attached. */
+  disconnectedAt: number | null = null;
 
   constructor(
     readonly vhost: VirtualHost,
@@ -128,10 +132,20 @@ export class MqttSession {
     return `mqtt-subscription-${this.clientId}qos${qos}`;
   }
 
+  /** A session saved by an earlier run: its subscriptions, over queues the store kept. */
+  restore(subscriptions: [string, SubscriptionOptions][]): void {
+    for (const [filter, o] of subscriptions) {
+      this.subscriptions.set(filter, o);
+      if (!parseSharedFilter(filter) && this.vhost.queues.has(this.queueName(o.qos))) this.queueLevels.add(o.qos);
+    }
+    this.recomputeNeedsMatch();
+  }
+
   // ---- connection lifecycle -------------------------------------------------------------
 
   attach(link: SessionLink): void {
     this.link = link;
+    this.disconnectedAt = null;
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     this.expiryTimer = null;
     // [MQTT-4.4.0-1]: unacknowledged PUBRELs are sent again on reconnect
@@ -161,6 +175,7 @@ export class MqttSession {
     }
     this.pendingRetained = NONE_PENDING;
     this.link = null;
+    this.disconnectedAt = Date.now();
   }
 
   /** The session ends for good: its queues go. */
