@@ -363,6 +363,10 @@ export class MqttConnection implements SessionLink, PacketSink {
         properties: {
           ...(assigned && { assignedClientIdentifier: clientId }),
           topicAliasMaximum: opts.topicAliasMaximum,
+          receiveMaximum: opts.inboundReceiveMaximum,
+          // request/response (MQTT 5 §4.10): a topic prefix this client may use for responses
+          ...(props.requestResponseInformation === true || (props.requestResponseInformation as unknown) === 1
+            ? { responseInformation: `response/${clientId}/` } : {}),
           maximumPacketSize: opts.maxPacketSize,
           retainAvailable: true,
           wildcardSubscriptionAvailable: true,
@@ -421,6 +425,11 @@ export class MqttConnection implements SessionLink, PacketSink {
       // a resent QoS 2 publish before PUBREL: acknowledge, never route twice [MQTT-4.3.3-2]
       return this.ackPublish(PUBREC, id, 0, null);
     }
+    if (qos > 0 && this.protocolVersion === 5 && this.inboundInFlight() >= this.server.options.inboundReceiveMaximum) {
+      // [MQTT-3.3.4-9]: more unacknowledged QoS 1/2 publishes than the CONNACK's receive maximum
+      this.log.info({ limit: this.server.options.inboundReceiveMaximum }, "client exceeded the receive maximum; closing");
+      return this.disconnect(REASON.RECEIVE_MAXIMUM_EXCEEDED);
+    }
     let outProps = props;
     if (props?.topicAlias !== undefined || props?.subscriptionIdentifier !== undefined) {
       const { topicAlias: _a, subscriptionIdentifier: _s, ...rest } = props;
@@ -433,6 +442,11 @@ export class MqttConnection implements SessionLink, PacketSink {
     const durability = r.persisted > 0 ? this.vhost!.durability : null;
     if (qos === 2) this.session!.inboundQos2.add(id);
     this.ackPublish(qos === 1 ? PUBACK : PUBREC, id, reason, durability);
+  }
+
+  /** QoS 1 publishes whose PUBACK waits for the disk, and QoS 2 ones until PUBREL. */
+  private inboundInFlight(): number {
+    return (this.heldAcks?.heldPubacks ?? 0) + (this.session!.inboundQos2Count);
   }
 
   private ackPublish(firstByte: number, id: number, reason: number, durability: Durability | null): void {

@@ -23,6 +23,11 @@ export interface MqttOptions {
   receiveMaximum: number;
   /** Topic aliases a v5 client may use towards the broker. */
   topicAliasMaximum: number;
+  /**
+   * QoS 1/2 publishes a v5 client may have unacknowledged towards the broker (CONNACK receive
+   * maximum); more is DISCONNECT 0x93 [MQTT-3.3.4-9]. PUBACKs leave at once unless the disk holds them.
+   */
+  inboundReceiveMaximum: number;
   /** Where retained messages and persistent sessions are saved (the data dir's mqtt/); none: in memory only. */
   stateDir?: string;
 }
@@ -39,6 +44,7 @@ export const DEFAULT_MQTT_OPTIONS: MqttOptions = {
   // RabbitMQ's mqtt.prefetch default
   receiveMaximum: 10,
   topicAliasMaximum: 16,
+  inboundReceiveMaximum: 1024,
 };
 
 /** Where a stream came from, for logs and loopback-only users. */

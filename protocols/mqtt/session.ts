@@ -128,6 +128,10 @@ export class MqttSession {
     return (this.qos2 ??= new Set());
   }
 
+  get inboundQos2Count(): number {
+    return this.qos2?.size ?? 0;
+  }
+
   queueName(qos: QoS): string {
     return `mqtt-subscription-${this.clientId}qos${qos}`;
   }
