@@ -295,6 +295,7 @@ export class Session {
 
   private unsubscribe(f: StompFrame): boolean {
     const h = f.headers;
+    if (h["activemq.subscriptionName"] !== undefined) return this.removeDurable(f);
     const id = h["id"] ?? h["destination"];
     const description = h["id"] !== undefined ? `id='${h["id"]}'` : `destination='${h["destination"]}'`;
     if (id === undefined) {
@@ -317,6 +318,25 @@ export class Session {
       this.ctx.vhost.deleteQueue(q.name, {}, this.ctx.client);
     }
     return true;
+  }
+
+  /**
+   * ActiveMQ's UNSUBSCRIBE with activemq.subscriptionName removes the durable subscription
+   * client-id + name, whatever the id says, and only while nobody consumes from it: an app first
+   * UNSUBSCRIBEs its id (deactivating), then removes. ActiveMQ's refusals are ERRORs that leave
+   * the connection open; their texts are ActiveMQ 5.17's.
+   */
+  private removeDurable(f: StompFrame): boolean {
+    const name = durableQueueName(f.headers, "", this.ctx.clientId);
+    const v = this.ctx.vhost;
+    const q = v.queue(name, this.ctx.client);
+    if (q instanceof BrokerError) {
+      const detail = `No durable subscription exists for clientID: ${this.ctx.clientId ?? ""} and subscriptionName: ${f.headers["activemq.subscriptionName"]}`;
+      return this.fail(detail, `${detail}\n`, f);
+    }
+    if (q.consumerCount > 0) return this.fail("Durable consumer is in use", "Durable consumer is in use\n", f);
+    const r = v.deleteQueue(name, {}, this.ctx.client);
+    return r instanceof BrokerError ? this.brokerFail(r, f) : true;
   }
 
   /** Forgets a subscription; its unacked messages go back to the queue. */
