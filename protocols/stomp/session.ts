@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import {
-  BrokerError, ReplyCode, type Consumer, type Queue, type QueueEntry, type Subscription, Message, type FieldTable,
+  BrokerError, ReplyCode, type CommitWaiter, type Consumer, type Queue, type QueueEntry, type Subscription, Message,
+  type FieldTable,
 } from "../../src/core/index.js";
 import type { SessionContext } from "./connection.js";
 import {
@@ -44,6 +45,30 @@ class StompSubscription implements Consumer {
   }
 }
 
+/**
+ * RECEIPTs held until the group commit their frames' persistent messages joined is on disk: one
+ * waiter per batch, holding every receipt of that batch. Receipts with nothing to wait for that
+ * come after still-waiting ones get an entry with batch 0, already done, so receipts keep order.
+ */
+class PendingReceipts implements CommitWaiter {
+  readonly receipts: string[] = [];
+  done = false;
+  ok = true;
+  /** A DISCONNECT waiting for the receipts before it: close once they are out. */
+  disconnect = false;
+
+  constructor(
+    readonly session: Session,
+    readonly batch: number,
+  ) {}
+
+  committed(ok: boolean): void {
+    this.done = true;
+    this.ok = ok;
+    this.session.flushReceipts();
+  }
+}
+
 /** RabbitMQ's message-id shape, `T_<subscription>@@<session>@@<delivery tag>`; the tag finds the delivery. */
 const messageIdFor = (subId: string, session: string, tag: number) => `T_${subId}@@${session}@@${tag}`;
 
@@ -71,14 +96,65 @@ export class Session {
   /** /queue/ names this session has declared already. */
   private readonly declared = new Set<string>();
 
+  /** Receipts waiting for the disk (or behind ones that do), oldest first; a few entries at most. */
+  private readonly pendingReceipts: PendingReceipts[] = [];
+  /** Set by a SEND whose message a durable queue wrote to the store, during the frame at hand. */
+  private persisted = false;
+
   constructor(readonly ctx: SessionContext) {}
 
   handle(f: StompFrame): void {
     const receipt = f.headers["receipt"];
+    this.persisted = false;
     const ok = this.dispatch(f);
     // a failed frame got its ERROR (carrying receipt-id) instead of a RECEIPT
     if (ok && receipt !== undefined && f.command !== "DISCONNECT") {
-      this.ctx.send("RECEIPT", [["receipt-id", receipt]], null);
+      // a receipt for a SEND (or COMMIT) of persistent messages means they are on disk, as
+      // RabbitMQ's STOMP receipts ride on publisher confirms; later SEND receipts queue behind
+      const waits = this.persisted || (this.pendingReceipts.length > 0 && (f.command === "SEND" || f.command === "COMMIT"));
+      if (waits) this.receiptAfterCommit(receipt, this.persisted);
+      else this.ctx.send("RECEIPT", [["receipt-id", receipt]], null);
+    }
+  }
+
+  private receiptAfterCommit(receipt: string, persisted: boolean): void {
+    const waiting = this.pendingReceipts;
+    const last = waiting.length > 0 ? waiting[waiting.length - 1]! : null;
+    const durability = this.ctx.vhost.durability;
+    if (persisted && durability !== null) {
+      if (last !== null && !last.done && last.batch === durability.batch) last.receipts.push(receipt);
+      else {
+        const p = new PendingReceipts(this, durability.batch);
+        p.receipts.push(receipt);
+        waiting.push(p);
+        durability.afterCommit(p);
+      }
+      return;
+    }
+    if (last !== null && last.batch === 0 && !last.disconnect) last.receipts.push(receipt);
+    else {
+      const p = new PendingReceipts(this, 0);
+      p.done = true;
+      p.receipts.push(receipt);
+      waiting.push(p);
+    }
+  }
+
+  /** Sends the receipts whose batches are on disk, in order, stopping at the first still waiting. */
+  flushReceipts(): void {
+    const waiting = this.pendingReceipts;
+    while (waiting.length > 0 && waiting[0]!.done) {
+      const p = waiting.shift()!;
+      if (this.closed) continue;
+      for (const r of p.receipts) {
+        if (p.ok) this.ctx.send("RECEIPT", [["receipt-id", r]], null);
+        // the store failed the write: the client must not believe the message is safe
+        else this.ctx.error("Message not persisted", "The broker could not write the message to disk\n", false, r);
+      }
+      if (p.disconnect) {
+        this.ctx.close();
+        return;
+      }
     }
   }
 
@@ -100,6 +176,15 @@ export class Session {
         return this.transaction(f);
       case "DISCONNECT": {
         const receipt = f.headers["receipt"];
+        if (this.pendingReceipts.length > 0) {
+          // the DISCONNECT receipt says every frame before it is done: it waits for their disk too
+          const p = new PendingReceipts(this, 0);
+          p.done = true;
+          p.disconnect = true;
+          if (receipt !== undefined) p.receipts.push(receipt);
+          this.pendingReceipts.push(p);
+          return false;
+        }
         if (receipt !== undefined) this.ctx.send("RECEIPT", [["receipt-id", receipt]], null);
         this.ctx.close();
         return false;
@@ -140,6 +225,7 @@ export class Session {
     const m = new Message(target[0], target[1], f.body, props);
     const r = this.ctx.vhost.publish(target[0], target[1], m);
     if (r instanceof BrokerError) return this.brokerFail(r, f);
+    if (r.persisted > 0) this.persisted = true;
     return true;
   }
 
