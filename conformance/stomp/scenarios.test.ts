@@ -56,6 +56,8 @@ describe("STOMP conformance", () => {
     expect(m.headers["subscription"]).toBe("s1");
     expect(m.headers["content-type"]).toBe("text/plain");
     expect(m.headers["x-custom"]).toBe("v");
+    // RabbitMQ keeps the SEND's receipt header on the message
+    expect(m.headers["receipt"]).toBe("sent");
     expect(m.headers["redelivered"]).toBe("false");
     expect(m.headers["ack"]).toBe(m.headers["message-id"]);
     c.send("ACK", { id: m.headers["ack"]!, receipt: "acked" });
