@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
-  BrokerError, type CommitWaiter, type Consumer, type FieldTable, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, ReplyCode, REPLY_TO, Subscription,
+  BrokerError, type CommitWaiter, type Consumer, type FieldTable, expirationProblem, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, ReplyCode, REPLY_TO, Subscription,
 } from "../../src/core/index.js";
 import type { AmqpMethod } from "./codec/methods.js";
 import { encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
@@ -118,16 +118,6 @@ function propertiesBytes(m: Message): Buffer {
 
 const BASIC_PUBLISH = METHOD_IDS["basic.publish"];
 
-
-/** Why an expiration string is not a TTL, in the words of RabbitMQ's Erlang parser, or null. */
-function expirationProblem(expiration: string): string | null {
-  const m = /^([+-]?\d+)(.*)$/s.exec(expiration);
-  if (!m) return "no_integer";
-  if (m[2] !== "") return `{leftover_string,"${m[2]}"}`;
-  const n = Number(m[1]);
-  if (n < 0) return `{value_negative,${n}}`;
-  return null;
-}
 
 function randomTag(prefix: string): string {
   return `${prefix}-${randomBytes(16).toString("base64url").slice(0, 22)}`;

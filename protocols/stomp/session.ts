@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
-  BrokerError, ReplyCode, type CommitWaiter, type Consumer, type Queue, type QueueEntry, type Subscription, Message,
+  BrokerError, ReplyCode, type CommitWaiter, type Consumer, expirationProblem, type Queue, type QueueEntry, type Subscription, Message,
   type FieldTable,
 } from "../../src/core/index.js";
 import type { SessionContext } from "./connection.js";
@@ -213,6 +213,17 @@ export class Session {
     const target = this.publishTarget(d, f);
     if (target === null) return false;
     const props = propertiesFromSend(f.headers);
+    // RabbitMQ's STOMP publishes through an AMQP channel, which checks these two properties
+    if (props.userId !== undefined && props.userId !== this.ctx.user.name) {
+      return this.brokerFail(
+        new BrokerError(ReplyCode.PRECONDITION_FAILED, `user_id property set to '${props.userId}' but authenticated user was '${this.ctx.user.name}'`),
+        f,
+      );
+    }
+    if (props.expiration !== undefined) {
+      const problem = expirationProblem(props.expiration);
+      if (problem !== null) return this.brokerFail(new BrokerError(ReplyCode.PRECONDITION_FAILED, `invalid expiration '${props.expiration}': ${problem}`), f);
+    }
     const replyTo = props.replyTo;
     if (replyTo !== undefined && replyTo.startsWith("/temp-queue/")) {
       const rd = parseDestination(replyTo);
@@ -254,7 +265,7 @@ export class Session {
 
   private destination(f: StompFrame): Destination | null {
     const h = f.headers["destination"];
-    if (h === undefined) return this.fail("Missing destination", `${f.command} must include a 'destination' header\n`, f), null;
+    if (h === undefined) return this.fail("Missing destination", `"${f.command}" must include a 'destination' header\n`, f), null;
     const d = parseDestination(h);
     if (isDestinationError(d)) return this.fail(d.message, d.detail, f), null;
     return d;
@@ -530,7 +541,7 @@ export class Session {
 
   private transaction(f: StompFrame): boolean {
     const tx = f.headers["transaction"];
-    if (tx === undefined) return this.fail("Missing transaction", `${f.command} must include a 'transaction' header\n`, f);
+    if (tx === undefined) return this.fail("Missing transaction", `"${f.command}" must include a 'transaction' header\n`, f);
     const frames = this.transactions.get(tx);
     if (f.command === "BEGIN") {
       if (frames !== undefined) return this.fail("Bad transaction", `Transaction ${tx} already active\n`, f);

@@ -8,7 +8,7 @@ export { Subscription, type Consumer, type ConsumeOptions, type ClientRef } from
 export { Exchange, type ExchangeType, type Binding } from "./exchange.js";
 export { BrokerError, ReplyCode, errors, isBrokerError, type ReplyCodeValue } from "./errors.js";
 export {
-  Message, TypedField, type FieldTable, type FieldValue, type FieldTypeTag, type MessageProperties,
+  Message, TypedField, expirationProblem, type FieldTable, type FieldValue, type FieldTypeTag, type MessageProperties,
   type PropertiesCodec, type EncodedProperties, type Decimal,
 } from "./message.js";
 export type { User, Permission } from "./users.js";

@@ -44,6 +44,19 @@ export interface FieldTable {
   [key: string]: FieldValue;
 }
 
+/**
+ * Why an expiration string is not a TTL, in the words of RabbitMQ's Erlang parser, or null. Every
+ * front-end publishing with an expiration checks it (RabbitMQ's STOMP goes through the same path).
+ */
+export function expirationProblem(expiration: string): string | null {
+  const m = /^([+-]?\d+)(.*)$/s.exec(expiration);
+  if (!m) return "no_integer";
+  if (m[2] !== "") return `{leftover_string,"${m[2]}"}`;
+  const n = Number(m[1]);
+  if (n < 0) return `{value_negative,${n}}`;
+  return null;
+}
+
 /** The fourteen basic-class properties, named as RabbitMQ's clients name them. */
 export interface MessageProperties {
   contentType?: string;
