@@ -287,6 +287,32 @@ describe("STOMP conformance: properties checked, headers required, escapes, flow
     expect(f.body.toString()).toBe(`"ACK" must include the "message-id" header\n`);
   });
 
+  it("a vhost the user cannot open is 'Bad CONNECT'", async () => {
+    const c = await RawStomp.open(target.port, target.host);
+    open.push(c);
+    c.send("CONNECT", { "accept-version": "1.2", host: unique("novhost"), login: "guest", passcode: "guest" });
+    const f = await c.next();
+    expect(f.command).toBe("ERROR");
+    expect(f.headers["message"]).toBe("Bad CONNECT");
+    expect(f.body.toString()).toMatch(/^Virtual host 'conf-novhost-[0-9a-f]+' access denied$/);
+  });
+
+  it("UNSUBSCRIBE without id or destination, SUBSCRIBE to a /temp-queue/ and NACK of a malformed id get RabbitMQ's ERRORs", async () => {
+    const { c } = await client();
+    c.send("UNSUBSCRIBE", {});
+    let f = await c.next();
+    expect(f.headers["message"]).toBe("Missing destination or id");
+    expect(f.body.toString()).toBe("UNSUBSCRIBE must include a 'destination' or 'id' header");
+    c.send("SUBSCRIBE", { destination: "/temp-queue/x", id: "t" });
+    f = await c.next();
+    expect(f.headers["message"]).toBe("Invalid destination");
+    expect(f.body.toString()).toBe("'/temp-queue/x' is not a valid destination for 'SUBSCRIBE'\n");
+    c.send("NACK", { id: "bogus" });
+    f = await c.next();
+    expect(f.headers["message"]).toBe("Invalid header");
+    expect(f.body.toString()).toBe(`"NACK" must include a valid "id" header\n`);
+  });
+
   it("escaped header names and values round-trip: \\c \\n \\\\ in 1.1, \\r too in 1.2", async () => {
     for (const version of ["1.1", "1.2"] as const) {
       const q = unique(`esc${version.replace(".", "")}`);

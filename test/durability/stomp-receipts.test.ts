@@ -111,6 +111,35 @@ describe("STOMP receipts and the disk", () => {
     expect((await d.next()).body.toString()).toBe("in-tx");
   });
 
+  it("durable topic subscriptions, RabbitMQ's and ActiveMQ's, keep their persistent messages across a restart", async () => {
+    dir = mkdtempSync(join(tmpdir(), "warren-stomp-dur-"));
+    await start();
+    const rabbit = { destination: "/topic/news.eu", id: "news", persistent: "true", "auto-delete": "false", receipt: "r1" };
+    const amq = { destination: "/topic/news.>", id: "feed", "activemq.subscriptionName": "feed", receipt: "r2" };
+    const a = await client();
+    a.send("SUBSCRIBE", rabbit);
+    expect((await a.next()).headers["receipt-id"]).toBe("r1");
+    a.close();
+    const { c: b } = await RawStomp.connected(broker!.ports.stomp!, { "client-id": "app1" });
+    clients.push(b);
+    b.send("SUBSCRIBE", amq);
+    expect((await b.next()).headers["receipt-id"]).toBe("r2");
+    b.close();
+    const p = await client();
+    p.send("SEND", { destination: "/topic/news.eu", persistent: "true", receipt: "p" }, "kept");
+    expect((await p.next()).headers["receipt-id"]).toBe("p");
+    p.close();
+    await broker!.close();
+    await start();
+    const a2 = await client();
+    a2.send("SUBSCRIBE", rabbit);
+    expect((await a2.take((f) => f.command === "MESSAGE")).body.toString()).toBe("kept");
+    const { c: b2 } = await RawStomp.connected(broker!.ports.stomp!, { "client-id": "app1" });
+    clients.push(b2);
+    b2.send("SUBSCRIBE", amq);
+    expect((await b2.take((f) => f.command === "MESSAGE")).body.toString()).toBe("kept");
+  });
+
   it("without a data directory receipts go out at once", async () => {
     dir = mkdtempSync(join(tmpdir(), "warren-stomp-dur-"));
     broker = await startBroker({ amqp: false, stomp: { port: 0 }, webStomp: false, mqtt: false, webMqtt: false, logLevel: "silent" });
