@@ -4,7 +4,7 @@ import type { FieldTable, Message } from "./message.js";
 import { QueueEntry } from "./queue-entry.js";
 import { type ClientRef, type Consumer, type ConsumeOptions, Subscription } from "./consumer.js";
 import { BrokerError, errors } from "./errors.js";
-import type { QueueArguments } from "./queue-arguments.js";
+import type { QueueArguments, QueueType } from "./queue-arguments.js";
 import type { QueueStore, RecoveredMessage } from "./durability.js";
 
 /** What Queue.enqueue did with a message. */
@@ -41,11 +41,11 @@ export class Queue implements Destination {
   /** Bindings that point at this queue, so deleting it removes them. */
   readonly boundBy = new Set<Binding>();
   private readonly ready = new Deque<QueueEntry>();
-  private readonly consumers: Subscription[] = [];
+  protected readonly consumers: Subscription[] = [];
   private rr = 0;
   private nextSeq = 1;
   private unackedCount = 0;
-  private hadConsumer = false;
+  protected hadConsumer = false;
   private dispatching = false;
   private redispatch = false;
   private mixedPriorities = false;
@@ -60,6 +60,11 @@ export class Queue implements Destination {
     readonly host: QueueHost,
     readonly options: QueueOptions,
   ) {}
+
+  /** x-queue-type: classic, quorum or stream. */
+  get type(): QueueType {
+    return this.options.parsedArgs.queueType ?? "classic";
+  }
 
   get durable(): boolean {
     return this.options.durable;

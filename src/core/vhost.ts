@@ -9,6 +9,8 @@ import { Enqueued, Queue, type QueueHost } from "./queue.js";
 import type { Durability, Persistence } from "./durability.js";
 import { EQUIVALENCE_CHECKED_ARGS, parseQueueArguments, type QueueArguments } from "./queue-arguments.js";
 import { randomBytes } from "node:crypto";
+import { checkQueueType, checkServerNamed } from "./queue-types.js";
+import { StreamQueue, streamUnsupported } from "./stream.js";
 
 export interface ExchangeDeclare {
   type: string;
@@ -70,6 +72,8 @@ export class VirtualHost implements QueueHost {
   private routeEpoch = 0;
   private readonly routeScratch: Destination[] = [];
   private readonly queueListeners = new Set<(event: "deleted", queue: Queue) => void>();
+  /** Milliseconds since the epoch, for streams' timestamps and retention by age; tests replace it. */
+  clock: () => number = Date.now;
   /** Set by the Broker when a store is attached; null keeps everything in memory. */
   persistence: Persistence | null = null;
 
@@ -167,6 +171,11 @@ export class VirtualHost implements QueueHost {
     // RabbitMQ checks the name before the lookup, so even an existing amq.gen- queue can't be redeclared
     if (name.startsWith("amq.") && requested !== "") return errors.reservedName("queue", name);
     const args = d.args ?? {};
+    if (requested === "") {
+      const t = args["x-queue-type"];
+      const refused = t !== undefined && checkServerNamed(stringValue(t));
+      if (refused) return refused;
+    }
     // exclusive queues are never durable (RabbitMQ: Durable = DurableDeclare andalso not ExclusiveDeclare)
     const durable = !!d.durable && !d.exclusive;
     if (existing) {
@@ -179,15 +188,19 @@ export class VirtualHost implements QueueHost {
     }
     const parsed = parseQueueArguments(args, name, this.name);
     if (parsed instanceof BrokerError) return parsed;
-    const q = new Queue(name, this, {
-      durable,
-      owner: d.exclusive ? client : null,
-      autoDelete: !!d.autoDelete,
-      args,
-      parsedArgs: parsed,
-    });
+    const type = parsed.queueType ?? "classic";
+    const typeProblem = checkQueueType(type, args, {
+      durable: !!d.durable, exclusive: !!d.exclusive, autoDelete: !!d.autoDelete, serverNamed: requested === "",
+    }, name, this.name);
+    if (typeProblem) return typeProblem;
+    const options = { durable, owner: d.exclusive ? client : null, autoDelete: !!d.autoDelete, args, parsedArgs: parsed };
+    const q = type === "stream" ? new StreamQueue(name, this, options, () => this.clock()) : new Queue(name, this, options);
     this.queues.set(name, q);
-    if (durable && this.persistence !== null) {
+    if (q instanceof StreamQueue) {
+      const p = this.persistence;
+      if (p?.openStream) q.streamStore = p.openStream(this.name, name, (r) => q.restoreRecord(r));
+      this.definitionsChanged();
+    } else if (durable && this.persistence !== null) {
       q.store = this.persistence.openQueue(this.name, name, (r, store) => q.restore(r, store));
       this.definitionsChanged();
     }
@@ -236,6 +249,7 @@ export class VirtualHost implements QueueHost {
   purgeQueue(name: string, client: ClientRef | null): number | BrokerError {
     const q = this.queue(name, client);
     if (q instanceof BrokerError) return q;
+    if (q.type === "stream") return streamUnsupported("queue.purge", name, this.name);
     return q.purge();
   }
 
