@@ -21,7 +21,7 @@ class Reader implements Consumer {
   get bodies(): string[] {
     return this.got.map((e) => e.message.body.toString());
   }
-  get offsets(): FieldValue[] {
+  get offsets(): unknown[] {
     return this.got.map((e) => (e.message.properties.headers!["x-stream-offset"] as TypedField).value);
   }
 }
