@@ -76,6 +76,11 @@ export class Broker {
     return had;
   }
 
+  /** Stops every vhost's timers (delayed messages), before the store closes. */
+  stopTimers(): void {
+    for (const v of this.vhosts.values()) v.stopTimers();
+  }
+
   vhost(name: string): VirtualHost | BrokerError {
     return this.vhosts.get(name) ?? errors.vhostNotFound(name);
   }

@@ -47,6 +47,8 @@ export interface RecoveredMessage {
 export interface StreamStore {
   /** Writes a record (buffered; durable at the next commit) and returns its position. */
   append(offset: number, timestamp: number, message: Message): number;
+  /** One record is done with (a released delayed message): it will not be recovered. */
+  ack(position: number): void;
   /** Retention dropped every record before `position`: whole files before it may go. */
   truncateBefore(position: number): void;
   /** The stream was deleted: its storage goes too. */

@@ -4,6 +4,8 @@ import { TypedField } from "./message.js";
 
 export type ExchangeType = "direct" | "fanout" | "topic" | "headers";
 export const EXCHANGE_TYPES: readonly string[] = ["direct", "fanout", "topic", "headers"];
+/** An exchange's declared type: a built-in one, or the delayed message exchange's (delayed-exchange.ts). */
+export type ExchangeKind = ExchangeType | "x-delayed-message";
 
 /** Something a binding can point at: a queue or (exchange-to-exchange bindings) an exchange. */
 export interface Destination {
@@ -37,7 +39,7 @@ export abstract class Exchange implements Destination {
 
   constructor(
     readonly name: string,
-    readonly type: ExchangeType,
+    readonly type: ExchangeKind,
     readonly options: ExchangeOptions,
   ) {}
 

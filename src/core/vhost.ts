@@ -11,6 +11,7 @@ import { EQUIVALENCE_CHECKED_ARGS, parseQueueArguments, type QueueArguments } fr
 import { randomBytes } from "node:crypto";
 import { checkQueueType, checkServerNamed } from "./queue-types.js";
 import { StreamQueue, streamUnsupported } from "./stream.js";
+import { checkDelayedType, DELAYED_TYPE, DelayedExchange, type DelayedHost } from "./delayed-exchange.js";
 
 export interface ExchangeDeclare {
   type: string;
@@ -66,7 +67,7 @@ const EXCHANGE_ARGS_CHECKED = new Set(["alternate-exchange"]);
  * A virtual host: its own exchanges, queues and bindings (AMQP 0-9-1 §3.1.1). Every method answers
  * with a value or a BrokerError carrying RabbitMQ's reply code and text.
  */
-export class VirtualHost implements QueueHost {
+export class VirtualHost implements QueueHost, DelayedHost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
   private routeEpoch = 0;
@@ -99,7 +100,7 @@ export class VirtualHost implements QueueHost {
     if (name === "") return errors.defaultExchange();
     const existing = this.exchanges.get(name);
     if (d.passive) return existing ?? errors.noExchange(name, this.name);
-    if (!EXCHANGE_TYPES.includes(d.type)) {
+    if (!EXCHANGE_TYPES.includes(d.type) && d.type !== DELAYED_TYPE) {
       if (existing && existing.type === d.type) return existing;
       return errors.unknownExchangeType(d.type);
     }
@@ -108,9 +109,19 @@ export class VirtualHost implements QueueHost {
       return this.exchangeEquivalent(existing, d.type, !!d.durable, !!d.autoDelete, !!d.internal, args) ?? existing;
     }
     if (name.startsWith("amq.")) return errors.reservedName("exchange", name);
-    const x = createExchange(name, d.type as ExchangeType, {
-      durable: !!d.durable, autoDelete: !!d.autoDelete, internal: !!d.internal, args,
-    });
+    const options = { durable: !!d.durable, autoDelete: !!d.autoDelete, internal: !!d.internal, args };
+    let x: Exchange;
+    if (d.type === DELAYED_TYPE) {
+      const delayedType = checkDelayedType(args);
+      if (delayedType instanceof BrokerError) return delayedType;
+      const dx = new DelayedExchange(name, delayedType, options, this);
+      const p = this.persistence;
+      // held messages live in a log beside the queues' ("\0" keeps the name apart from any queue's)
+      if (dx.durable && p?.openStream) dx.store = p.openStream(this.name, `\0delayed\0${name}`, (r) => dx.restoreHeld(r));
+      x = dx;
+    } else {
+      x = createExchange(name, d.type as ExchangeType, options);
+    }
     this.exchanges.set(name, x);
     if (x.durable) this.definitionsChanged();
     return x;
@@ -147,6 +158,7 @@ export class VirtualHost implements QueueHost {
 
   private removeExchange(x: Exchange): void {
     this.exchanges.delete(x.name);
+    if (x instanceof DelayedExchange) x.destroy();
     if (x.durable) this.definitionsChanged();
     for (const b of [...x.bindings.values()]) {
       x.removeBinding(b.key);
@@ -156,6 +168,22 @@ export class VirtualHost implements QueueHost {
     for (const src of this.exchanges.values()) {
       for (const b of [...src.bindings.values()]) if (b.destination === x) this.dropBinding(b);
     }
+  }
+
+  /** DelayedHost: the vhost's clock. */
+  now(): number {
+    return this.clock();
+  }
+
+  /** DelayedHost: a delayed message is due; it is routed as its exchange's delayed type routes. */
+  releaseDelayed(x: DelayedExchange, routingKey: string, message: Message): void {
+    if (this.exchanges.get(x.name) !== x) return;
+    this.publish(x.name, routingKey, message);
+  }
+
+  /** Stops the vhost's timers (the broker is closing); what they guard stays stored. */
+  stopTimers(): void {
+    for (const x of this.exchanges.values()) if (x instanceof DelayedExchange) x.stop();
   }
 
   // ---- queues ----------------------------------------------------------------------------

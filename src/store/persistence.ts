@@ -93,6 +93,10 @@ class DiskStreamStore implements StreamStore {
     this.store.truncateBefore(position);
   }
 
+  ack(position: number): void {
+    this.store.ack(position);
+  }
+
   deleted(): void {
     this.owner.queueDeleted(this);
     removeStoreDir(this.store, this.dir, this.owner.options.log);
