@@ -1,6 +1,7 @@
 import type { FieldTable, FieldValue, Message } from "./message.js";
 import { normalizePattern, TopicTrie } from "./topic-trie.js";
 import { TypedField } from "./message.js";
+import type { Policy } from "./policies.js";
 
 export type ExchangeType = "direct" | "fanout" | "topic" | "headers";
 export const EXCHANGE_TYPES: readonly string[] = ["direct", "fanout", "topic", "headers"];
@@ -36,6 +37,8 @@ export abstract class Exchange implements Destination {
   routeEpoch = 0;
   /** Bindings with this exchange as the source, by binding key. */
   readonly bindings = new Map<string, Binding>();
+  /** The policy applying to this exchange now (its alternate-exchange counts where no argument names one). */
+  policy: Policy | null = null;
 
   constructor(
     readonly name: string,

@@ -18,3 +18,8 @@ export type { User, Permission } from "./users.js";
 export { Deque } from "./deque.js";
 export { integerValue, stringValue, rabbitType } from "./field-types.js";
 export { ResourceAlarms, type AlarmResource, type AlarmListener } from "./alarms.js";
+export {
+  PolicyError, PolicySet, validatePolicy, effectiveQueueArguments, effectiveAlternateExchange, policyValue,
+  type Policy, type PolicyInput, type PolicyKind, type PolicyApplyTo, type PolicyDefinition, type PolicyValue,
+} from "./policies.js";
+export { DelayedExchange, DELAYED_TYPE } from "./delayed-exchange.js";

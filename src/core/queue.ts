@@ -6,6 +6,7 @@ import { type ClientRef, type Consumer, type ConsumeOptions, Subscription } from
 import { BrokerError, errors } from "./errors.js";
 import type { QueueArguments, QueueType } from "./queue-arguments.js";
 import type { QueueStore, RecoveredMessage } from "./durability.js";
+import type { Policy } from "./policies.js";
 
 /** What Queue.enqueue did with a message. */
 export const Enqueued = {
@@ -52,6 +53,9 @@ export class Queue implements Destination {
   /** Body bytes of the ready messages, for x-max-length-bytes. */
   private readyBytes = 0;
   deleted = false;
+  /** The user policy and operator policy applying to this queue now (the vhost sets them). */
+  policy: Policy | null = null;
+  operatorPolicy: Policy | null = null;
   /** Durable queues' storage (persistent messages only); null for transient queues. */
   store: QueueStore | null = null;
 
@@ -151,6 +155,19 @@ export class Queue implements Destination {
     }
     // with x-max-length 0, or a body over the byte limit on its own, the newcomer is the head to drop
     return fits() ? "fits" : "drop";
+  }
+
+  /** Limits changed (a policy came or went): a drop-head queue over its new limits drops its oldest now, as RabbitMQ's does. */
+  limitsChanged(): void {
+    const args = this.options.parsedArgs;
+    if (args.overflow !== undefined && args.overflow !== "drop-head") return;
+    const maxLength = args.maxLength ?? Infinity;
+    const maxBytes = args.maxLengthBytes ?? Infinity;
+    while (this.ready.length > 0 && (this.ready.length > maxLength || this.readyBytes > maxBytes)) {
+      const dropped = this.ready.shift()!;
+      this.readyBytes -= dropped.bodySize;
+      this.forget(dropped);
+    }
   }
 
   consume(consumer: Consumer, options: ConsumeOptions): Subscription | BrokerError {

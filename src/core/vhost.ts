@@ -11,6 +11,9 @@ import { EQUIVALENCE_CHECKED_ARGS, parseQueueArguments, type QueueArguments } fr
 import { randomBytes } from "node:crypto";
 import { checkQueueType, checkServerNamed } from "./queue-types.js";
 import { StreamQueue, streamUnsupported } from "./stream.js";
+import {
+  effectiveQueueArguments, type Policy, PolicyError, type PolicyInput, type PolicyKind, PolicySet, validatePolicy,
+} from "./policies.js";
 import { checkDelayedType, DELAYED_TYPE, DelayedExchange, type DelayedHost } from "./delayed-exchange.js";
 
 export interface ExchangeDeclare {
@@ -73,6 +76,9 @@ export class VirtualHost implements QueueHost, DelayedHost {
   private routeEpoch = 0;
   private readonly routeScratch: Destination[] = [];
   private readonly queueListeners = new Set<(event: "deleted", queue: Queue) => void>();
+  /** User policies (`rabbitmqctl set_policy`) and operator policies (`set_operator_policy`). */
+  readonly policies = new PolicySet();
+  readonly operatorPolicies = new PolicySet();
   /** Milliseconds since the epoch, for streams' timestamps and retention by age; tests replace it. */
   clock: () => number = Date.now;
   /** Set by the Broker when a store is attached; null keeps everything in memory. */
@@ -123,6 +129,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
       x = createExchange(name, d.type as ExchangeType, options);
     }
     this.exchanges.set(name, x);
+    if (this.policies.size > 0) this.applyExchangePolicy(x);
     if (x.durable) this.definitionsChanged();
     return x;
   }
@@ -168,6 +175,52 @@ export class VirtualHost implements QueueHost, DelayedHost {
     for (const src of this.exchanges.values()) {
       for (const b of [...src.bindings.values()]) if (b.destination === x) this.dropBinding(b);
     }
+  }
+
+  // ---- policies --------------------------------------------------------------------------
+
+  /** Adds or replaces a policy (`kind` "operator" for an operator policy) and applies it to what matches now. */
+  setPolicy(input: PolicyInput, kind: PolicyKind = "policy"): Policy | PolicyError {
+    const p = validatePolicy(input, kind);
+    if (p instanceof PolicyError) return p;
+    (kind === "operator" ? this.operatorPolicies : this.policies).set(p);
+    this.policiesChanged();
+    return p;
+  }
+
+  /** Removes a policy; queues and exchanges it applied to fall back to the next match, or none. */
+  clearPolicy(name: string, kind: PolicyKind = "policy"): null | PolicyError {
+    if (!(kind === "operator" ? this.operatorPolicies : this.policies).clear(name)) return new PolicyError(`Parameter does not exist`);
+    this.policiesChanged();
+    return null;
+  }
+
+  listPolicies(kind: PolicyKind = "policy"): Policy[] {
+    return (kind === "operator" ? this.operatorPolicies : this.policies).list();
+  }
+
+  private policiesChanged(): void {
+    for (const q of this.queues.values()) this.applyQueuePolicies(q);
+    for (const x of this.exchanges.values()) this.applyExchangePolicy(x);
+    this.definitionsChanged();
+  }
+
+  /** Recomputes what a queue behaves by from its declared arguments and the policies matching it now. */
+  private applyQueuePolicies(q: Queue): void {
+    const policy = this.policies.match(q.name, "queue");
+    const operator = this.operatorPolicies.match(q.name, "queue");
+    q.policy = policy;
+    q.operatorPolicy = operator;
+    const effective = effectiveQueueArguments(q.options.args, policy, operator);
+    const parsed = parseQueueArguments(effective, q.name, this.name);
+    // a policy can only add what its validation allowed; if the mix is still refused, keep the declared behaviour
+    q.options.parsedArgs = parsed instanceof BrokerError ? (parseQueueArguments(q.options.args, q.name, this.name) as QueueArguments) : parsed;
+    q.limitsChanged();
+  }
+
+  private applyExchangePolicy(x: Exchange): void {
+    if (x.name === "" || x.name.startsWith("amq.")) return;
+    x.policy = this.policies.match(x.name, "exchange");
   }
 
   /** DelayedHost: the vhost's clock. */
@@ -224,6 +277,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
     const options = { durable, owner: d.exclusive ? client : null, autoDelete: !!d.autoDelete, args, parsedArgs: parsed };
     const q = type === "stream" ? new StreamQueue(name, this, options, () => this.clock()) : new Queue(name, this, options);
     this.queues.set(name, q);
+    if (this.policies.size > 0 || this.operatorPolicies.size > 0) this.applyQueuePolicies(q);
     if (q instanceof StreamQueue) {
       const p = this.persistence;
       if (p?.openStream) q.streamStore = p.openStream(this.name, name, (r) => q.restoreRecord(r));

@@ -92,3 +92,24 @@ describe("stream queues over AMQP, across restarts", () => {
     expect((await read("capped", 399, 1))[0]!.offset).toBe(399);
   });
 });
+
+describe("policies across restarts", () => {
+  it("policies and operator policies are written to definitions.json and apply again after a restart", async () => {
+    dir = mkdtempSync(join(tmpdir(), "warren-policy-"));
+    const b = await start();
+    expect(b.core.setPolicy("/", { name: "cap", pattern: "^capped\\.", applyTo: "queues", priority: 3, definition: { "max-length": 2 } })).toMatchObject({ name: "cap" });
+    expect(b.core.setPolicy("/", { name: "op", pattern: ".*", definition: { "message-ttl": 60000 } }, "operator")).toMatchObject({ name: "op" });
+    await b.close();
+    const defs = JSON.parse((await import("node:fs")).readFileSync(join(dir, "definitions.json"), "utf8")) as { policies: unknown[] };
+    expect(defs.policies).toEqual([{ vhost: "/", name: "cap", pattern: "^capped\\.", "apply-to": "queues", definition: { "max-length": 2 }, priority: 3 }]);
+    await start();
+    expect(broker!.core.listPolicies("operator")).toMatchObject([{ name: "op", definition: { "message-ttl": 60000 } }]);
+    const conn = await amqp.connect(url());
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue("capped.q", { durable: true });
+    for (let i = 0; i < 5; i++) ch.sendToQueue("capped.q", Buffer.from(`m${i}`));
+    await ch.waitForConfirms();
+    expect((await ch.checkQueue("capped.q")).messageCount).toBe(2);
+    await conn.close();
+  });
+});
