@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { Channel, ConsumeMessage } from "amqplib";
-import { conformanceSuite, expectFailure, failureOf, Inbox, nextError, withTimeout } from "./helpers.js";
+import { conformanceSuite, expectFailure, failureOf, Inbox, nextError, runPython, withTimeout } from "./helpers.js";
 
 const suite = conformanceSuite();
 
@@ -117,5 +117,15 @@ describe("stream queues", () => {
     const kept = inbox.all.length;
     expect(kept).toBeLessThan(200);
     expect(kept * 500).toBeLessThan(20_000 + 2 * 5_000);
+  });
+});
+
+describe("stream queues with pika", () => {
+  it("pika declares a stream and a quorum queue, reads from an offset with manual acks, and is refused auto-ack", async () => {
+    const q = suite.queueName("pika-stream");
+    suite.cleanupQueue(`${q}.q`);
+    const r = await runPython<{ got: { body: string; offset: number }[]; refused: [number, string] }>(suite, "stream.py", [q, "8", "5"]);
+    expect(r.got).toEqual([5, 6, 7].map((n) => ({ body: `m${n}`, offset: n })));
+    expect(r.refused).toEqual([540, `NOT_IMPLEMENTED - automatic acknowledgement not supported by stream queues queue '${q}' in vhost '/'`]);
   });
 });
