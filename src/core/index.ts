@@ -15,3 +15,6 @@ export type { User, Permission } from "./users.js";
 export { Deque } from "./deque.js";
 export { integerValue, stringValue, rabbitType } from "./field-types.js";
 export { ResourceAlarms, type AlarmResource, type AlarmListener } from "./alarms.js";
+export { MessageCounters, QueueCounters } from "./stats.js";
+export { ConnectionRegistry, type ConnectionDetails, type ChannelInfo, type RegisteredConnection } from "./connections.js";
+export { fieldTableJson, fieldValueJson, jsonFieldTable, jsonFieldValue } from "./field-json.js";

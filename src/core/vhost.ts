@@ -9,6 +9,7 @@ import { Enqueued, Queue, type QueueHost } from "./queue.js";
 import type { Durability, Persistence } from "./durability.js";
 import { EQUIVALENCE_CHECKED_ARGS, parseQueueArguments, type QueueArguments } from "./queue-arguments.js";
 import { randomBytes } from "node:crypto";
+import { MessageCounters } from "./stats.js";
 
 export interface ExchangeDeclare {
   type: string;
@@ -73,7 +74,14 @@ export class VirtualHost implements QueueHost {
   /** Set by the Broker when a store is attached; null keeps everything in memory. */
   persistence: Persistence | null = null;
 
-  constructor(readonly name: string) {
+  /**
+   * `counters` are the broker-wide message counters (shared by every vhost of a broker); queues
+   * count their deliveries and acks into them as well as into their own.
+   */
+  constructor(
+    readonly name: string,
+    readonly counters: MessageCounters = new MessageCounters(),
+  ) {
     this.exchanges.set("", createExchange("", "direct", { durable: true, autoDelete: false, internal: false, args: {} }));
     for (const [n, t] of PREDECLARED) {
       this.exchanges.set(n, createExchange(n, t, { durable: true, autoDelete: false, internal: false, args: {} }));
@@ -342,7 +350,9 @@ export class VirtualHost implements QueueHost {
     let routed = 0;
     let refused = 0;
     let persisted = 0;
+    const counters = this.counters;
     if (exchange === "") {
+      counters.publish++;
       const q = this.queues.get(routingKey);
       if (q !== undefined) {
         const r = q.enqueue(message);
@@ -352,11 +362,14 @@ export class VirtualHost implements QueueHost {
           if (r === Enqueued.Persisted) persisted = 1;
         }
       }
+      if (routed === 0) counters.unroutable++;
+      else counters.routed++;
       return { routed, refused, persisted };
     }
     const x = this.exchanges.get(exchange);
     if (x === undefined) return errors.noExchange(exchange, this.name);
     if (x.internal) return errors.internalExchange(exchange, this.name);
+    counters.publish++;
     const epoch = ++this.routeEpoch;
     const found = this.routeScratch;
     found.length = 0;
@@ -379,6 +392,8 @@ export class VirtualHost implements QueueHost {
       }
     }
     found.length = 0;
+    if (routed === 0) counters.unroutable++;
+    else counters.routed++;
     return { routed, refused, persisted };
   }
 }

@@ -5,9 +5,8 @@
  */
 import * as fs from "node:fs";
 import { dirname } from "node:path";
-import {
-  BrokerError, type Broker, type Exchange, type FieldTable, type FieldValue, type Queue, TypedField,
-} from "../core/index.js";
+import { BrokerError, type Broker, type Exchange, type FieldTable, type Queue } from "../core/index.js";
+import { fieldTableJson } from "../core/field-json.js";
 
 export interface Definitions {
   rabbit_version: string;
@@ -29,23 +28,7 @@ export interface Definitions {
 /** The RabbitMQ release whose definitions format this follows. */
 const RABBIT_VERSION = "3.10.0";
 
-function jsonValue(v: FieldValue): unknown {
-  if (v instanceof TypedField) {
-    const x = v.value;
-    return typeof x === "bigint" ? Number(x) : x instanceof Date ? Math.floor(x.getTime() / 1000) : typeof x === "object" ? x.digits / 10 ** x.scale : x;
-  }
-  if (Buffer.isBuffer(v)) return v.toString("utf8");
-  if (v instanceof Date) return Math.floor(v.getTime() / 1000);
-  if (Array.isArray(v)) return v.map(jsonValue);
-  if (v !== null && typeof v === "object") return jsonTable(v as FieldTable);
-  return v;
-}
-
-function jsonTable(t: FieldTable): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(t)) out[k] = jsonValue(v);
-  return out;
-}
+const jsonTable = fieldTableJson;
 
 /** Snapshot of what must survive a restart. */
 export function exportDefinitions(broker: Broker): Definitions {
