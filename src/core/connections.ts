@@ -69,8 +69,10 @@ export class ConnectionRegistry {
    * Registers a connection once it has logged in. Named as RabbitMQ names them
    * ("peer:port -> host:port"), with a suffix if that name is somehow taken.
    */
-  register(client: ClientRef, details: ConnectionDetails, now = Date.now()): RegisteredConnection {
+  register(client: ClientRef, given: ConnectionDetails, now = Date.now()): RegisteredConnection {
     this.unregister(client);
+    // IPv4 peers of a dual-stack listener show as ::ffff:a.b.c.d; RabbitMQ shows a.b.c.d
+    const details: ConnectionDetails = { ...given, peerHost: plainAddress(given.peerHost), host: plainAddress(given.host) };
     let name = `${details.peerHost}:${details.peerPort} -> ${details.host}:${details.port}`;
     for (let i = 2; this.byName.has(name); i++) name = `${details.peerHost}:${details.peerPort} -> ${details.host}:${details.port} (${i})`;
     const entry: RegisteredConnection = { name, client, connectedAt: now, details };
@@ -112,4 +114,9 @@ export class ConnectionRegistry {
     entry.details.close(reason);
     return true;
   }
+}
+
+/** An IPv4-mapped IPv6 address as its IPv4 form. */
+export function plainAddress(address: string): string {
+  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }

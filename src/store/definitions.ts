@@ -30,8 +30,12 @@ const RABBIT_VERSION = "3.10.0";
 
 const jsonTable = fieldTableJson;
 
-/** Snapshot of what must survive a restart. */
-export function exportDefinitions(broker: Broker): Definitions {
+/**
+ * Snapshot of what must survive a restart. With `includeTransient` (the management API's export,
+ * as RabbitMQ's) non-durable exchanges, queues and bindings are listed too; exclusive queues never are.
+ */
+export function exportDefinitions(broker: Broker, opts: { includeTransient?: boolean } = {}): Definitions {
+  const all = opts.includeTransient === true;
   const d: Definitions = {
     rabbit_version: RABBIT_VERSION, users: [], vhosts: [], permissions: [], queues: [], exchanges: [], bindings: [],
   };
@@ -42,19 +46,20 @@ export function exportDefinitions(broker: Broker): Definitions {
   for (const v of broker.listVhosts()) {
     d.vhosts.push({ name: v.name });
     for (const x of v.exchanges.values()) {
-      if (!x.durable || x.name === "" || x.name.startsWith("amq.")) continue;
+      if ((!x.durable && !all) || x.name === "" || x.name.startsWith("amq.")) continue;
       d.exchanges.push({
-        name: x.name, vhost: v.name, type: x.type, durable: true, auto_delete: x.autoDelete, internal: x.internal,
+        name: x.name, vhost: v.name, type: x.type, durable: x.durable, auto_delete: x.autoDelete, internal: x.internal,
         arguments: jsonTable(x.options.args),
       });
     }
     for (const q of v.queues.values()) {
-      if (!q.durable) continue;
-      d.queues.push({ name: q.name, vhost: v.name, durable: true, auto_delete: q.autoDelete, arguments: jsonTable(q.options.args) });
+      if ((!q.durable && !all) || q.exclusive) continue;
+      d.queues.push({ name: q.name, vhost: v.name, durable: q.durable, auto_delete: q.autoDelete, arguments: jsonTable(q.options.args) });
     }
     for (const b of v.allBindings()) {
       const dest = b.destination as Queue | Exchange;
-      if (!b.source.durable || !dest.durable || b.source.name === "") continue;
+      if (b.source.name === "" || (dest.kind === "queue" && (dest as Queue).exclusive)) continue;
+      if (!all && (!b.source.durable || !dest.durable)) continue;
       d.bindings.push({
         source: b.source.name, vhost: v.name, destination: dest.name, destination_type: dest.kind,
         routing_key: b.routingKey, arguments: jsonTable(b.args),
