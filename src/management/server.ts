@@ -75,7 +75,9 @@ export function createManagementServer(ctx: ManagementContext, options: Manageme
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof ApiError) {
-      void reply.code(err.status).headers(err.headers);
+      // the web UI asks without the challenge, so the browser shows the UI's login form, not its own prompt
+      const headers = req.headers["x-requested-with"] === "XMLHttpRequest" ? {} : err.headers;
+      void reply.code(err.status).headers(headers);
       // a request without credentials gets RabbitMQ's bare 401
       if (err.error === "") return reply.send();
       return reply.send({ error: err.error, reason: err.reason });
