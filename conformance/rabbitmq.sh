@@ -181,7 +181,7 @@ stomp_addr() {
 }
 
 management_url() {
-  echo "http://127.0.0.1:$MANAGEMENT_PORT"
+  echo "http://guest:guest@127.0.0.1:$MANAGEMENT_PORT"
 }
 
 case "${1:-}" in

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npm run conformance -- --amqp amqp://guest:guest@HOST:PORT [--mqtt mqtt://guest:guest@HOST:PORT] [extra vitest args]
+// npm run conformance -- --amqp amqp://guest:guest@HOST:PORT [--mqtt mqtt://guest:guest@HOST:PORT]
+//                        [--stomp HOST:PORT] [--management http://guest:guest@HOST:PORT] [extra vitest args]
 //
 // Points every conformance scenario at the given broker (WARREN_CONFORMANCE_AMQP, and for the
 // MQTT scenarios WARREN_CONFORMANCE_MQTT) and runs them with vitest. Without a URL (and without
@@ -24,6 +25,18 @@ for (let i = 0; i < args.length; i++) {
     }
   } else if (a.startsWith("--amqp=")) {
     amqp = a.slice("--amqp=".length);
+  } else if (a === "--management" || a.startsWith("--management=")) {
+    // the management scenarios (rabbitmqadmin, warren ctl) against this API, user and password in the URL
+    const url = a === "--management" ? args[++i] : a.slice("--management=".length);
+    try {
+      const u = new URL(url ?? "");
+      if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error(`unsupported scheme ${u.protocol}`);
+    } catch (e) {
+      console.error(`--management needs an http:// URL, e.g. --management http://guest:guest@127.0.0.1:15672 (${e.message})`);
+      process.exit(2);
+    }
+    process.env.WARREN_CONFORMANCE_MANAGEMENT = url;
+    console.log(`conformance: management scenarios against ${url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")}`);
   } else if (a === "--stomp") {
     process.env.WARREN_CONFORMANCE_STOMP = args[++i] ?? "";
   } else if (a === "--mqtt") {
@@ -35,7 +48,7 @@ for (let i = 0; i < args.length; i++) {
   } else if (a.startsWith("--mqtt=")) {
     mqtt = a.slice("--mqtt=".length);
   } else if (a === "-h" || a === "--help") {
-    console.log("usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--mqtt mqtt://user:pass@host:port] [--stomp host:port] [vitest args...]");
+    console.log("usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--mqtt mqtt://user:pass@host:port] [--stomp host:port] [--management http://user:pass@host:port] [vitest args...]");
     process.exit(0);
   } else {
     rest.push(a);

@@ -705,7 +705,8 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     vhostOf(req.params.vhost!, p);
     const body = req.body ?? {};
     const definition = body.definition && typeof body.definition === "object" ? (body.definition as Record<string, unknown>) : {};
-    const unknown = Object.entries(definition).map(([k, v]) => `{<<"${k}">>,${JSON.stringify(v)}}`);
+    // RabbitMQ prints the Erlang terms HTML-escaped in this reason: {&lt;&lt;"key"&gt;&gt;,value}
+    const unknown = Object.entries(definition).map(([k, v]) => `{&lt;&lt;"${k}"&gt;&gt;,${JSON.stringify(v)}}`);
     throw badRequest(`Validation failed\n\n[${unknown.join(",")}] are not recognised policy settings\n`);
   });
   app.delete("/api/policies/:vhost/:name", async (req: Req) => {

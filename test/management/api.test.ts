@@ -239,7 +239,7 @@ describe("definitions, policies and health", () => {
     expect((await api(broker, "GET", "/api/policies")).json).toEqual([]);
     const r = await api(broker, "PUT", "/api/policies/%2F/p1", { pattern: "^q", definition: { "max-length": 3 }, "apply-to": "queues" });
     expect(r.status).toBe(400);
-    expect(r.json.reason).toBe('Validation failed\n\n[{<<"max-length">>,3}] are not recognised policy settings\n');
+    expect(r.json.reason).toBe('Validation failed\n\n[{&lt;&lt;"max-length"&gt;&gt;,3}] are not recognised policy settings\n');
     expect((await api(broker, "DELETE", "/api/policies/%2F/p1")).status).toBe(404);
   });
 
