@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { ChannelInfo } from "../../src/core/index.js";
 import {
   BrokerError, streamUnsupported, type CommitWaiter, type Consumer, type FieldTable, expirationProblem, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, ReplyCode, REPLY_TO, Subscription,
 } from "../../src/core/index.js";
@@ -84,6 +85,13 @@ class ChannelConsumer implements Consumer {
   get client() {
     return this.channel.ctx.client;
   }
+  /** For the management API's consumer listing. */
+  get channelNumber(): number {
+    return this.channel.id;
+  }
+  get prefetchCount(): number {
+    return this.prefetch;
+  }
 
   hasCredit(): boolean {
     const ch = this.channel;
@@ -145,6 +153,9 @@ export class Channel {
   private readonly pendingConfirms: PendingConfirm[] = [];
   private tx: Transaction | null = null;
   private readonly flushConfirmsBound = () => this.flushConfirms();
+  /** Messages published on this channel and confirms sent, for the management API. */
+  private publishCount = 0;
+  private confirmCount = 0;
 
   constructor(
     readonly id: number,
@@ -583,7 +594,9 @@ export class Channel {
     const seq = this.confirming ? ++this.publishSeq : 0;
     const r = this.ctx.vhost.publish(exchange, routingKey, message);
     if (r instanceof BrokerError) return this.fail(r, BASIC_PUBLISH);
+    this.publishCount++;
     if (r.routed === 0 && r.refused === 0 && mandatory) {
+      this.ctx.vhost.counters.returnUnroutable++;
       this.ctx.writer.write(
         encodeReturn(this.id, ReplyCode.NO_ROUTE, "NO_ROUTE", exchange, routingKey, propertiesBytes(message), message.body, this.ctx.frameMax),
       );
@@ -648,6 +661,8 @@ export class Channel {
   private ackUpTo(upTo: number): void {
     if (upTo <= this.confirmedUpTo) return;
     const multiple = upTo - this.confirmedUpTo > 1;
+    this.confirmCount += upTo - this.confirmedUpTo;
+    this.ctx.vhost.counters.confirm += upTo - this.confirmedUpTo;
     this.send({ kind: "basic.ack", deliveryTag: upTo, multiple });
     this.confirmedUpTo = upTo;
   }
@@ -669,6 +684,21 @@ export class Channel {
       return;
     }
     this.send({ kind: "tx.commit-ok" });
+  }
+
+  /** What the management API shows for this channel. */
+  info(): ChannelInfo {
+    return {
+      number: this.id,
+      consumerCount: this.consumers.size,
+      unacked: this.unacked.size,
+      prefetchCount: this.consumerPrefetch,
+      globalPrefetchCount: this.globalPrefetch,
+      confirm: this.confirming,
+      transactional: this.tx !== null,
+      publish: this.publishCount,
+      confirmed: this.confirmCount,
+    };
   }
 
   // ---- closing ---------------------------------------------------------------------------

@@ -371,6 +371,40 @@ export class MqttConnection implements SessionLink, PacketSink {
       this.send({ cmd: "connack", returnCode: CONNACK_V3.ACCEPTED, sessionPresent: version === 4 && sessionPresent });
     }
     session.attach(this);
+    this.register(user as User, vhost, clientId, session);
+  }
+
+  /** Lists this connection in the broker's registry (management API), closable by name. */
+  private register(user: User, vhost: VirtualHost, clientId: string, session: MqttSession): void {
+    const peer = this.peer;
+    const version = ({ 3: "3.1.0", 4: "3.1.1", 5: "5.0" } as Record<number, string>)[this.protocolVersion] ?? String(this.protocolVersion);
+    this.server.broker.connections.register(this.client, {
+      protocol: `${peer.webSocket ? "Web MQTT" : "MQTT"} ${version}`,
+      peerHost: peer.host ?? peer.address,
+      peerPort: peer.port ?? 0,
+      host: peer.localHost ?? "",
+      port: peer.localPort ?? 0,
+      user: user.name,
+      vhost: vhost.name,
+      clientProperties: { client_id: clientId },
+      authMechanism: "none",
+      tls: false,
+      frameMax: 0,
+      channelMax: 1,
+      timeout: this.keepAliveMs / 1000,
+      // RabbitMQ 3.10 shows an MQTT connection with the one channel its session runs on
+      channels: () => {
+        const s = session.stats();
+        return [{
+          number: 1, consumerCount: s.consumers, unacked: s.unacked, prefetchCount: this.receiveMaximum,
+          globalPrefetchCount: 0, confirm: false, transactional: false, publish: 0, confirmed: 0,
+        }];
+      },
+      close: () => {
+        this.log.info("closed by an operator");
+        this.disconnect(REASON.ADMINISTRATIVE_ACTION);
+      },
+    });
   }
 
   /** [MQTT-3.1.2-24]: no packet within 1.5 × keep-alive closes the connection. */
@@ -566,6 +600,7 @@ export class MqttConnection implements SessionLink, PacketSink {
     }
     if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
     this.heldAcks?.clear();
+    this.server.broker.connections.unregister(this.client);
     const session = this.session;
     if (session) {
       const key = this.sessionKey;

@@ -563,6 +563,11 @@ export class Session {
   // ---- teardown --------------------------------------------------------------------------------
 
   /** The connection is going: unacked messages go back to their queues, consumers are cancelled. */
+  /** Subscriptions and unacknowledged messages, for the management API's channel listing. */
+  stats(): { consumers: number; unacked: number } {
+    return { consumers: this.subscriptions.size, unacked: this.byTag.size };
+  }
+
   release(): void {
     if (this.closed) return;
     this.closed = true;

@@ -21,6 +21,8 @@ const program = new Command()
   .option("--web-mqtt-port <port>", "MQTT over WebSocket port (path /ws), or off", portOrOff, 15675)
   .option("--stomp-port <port>", "STOMP port, or off", portOrOff, 61613)
   .option("--web-stomp-port <port>", "STOMP over WebSocket port (path /ws), or off", portOrOff, 15674)
+  .option("--management-port <port>", "management HTTP API and web UI port, or off", portOrOff, 15672)
+  .option("--prometheus-port <port>", "Prometheus metrics port (path /metrics), or off", portOrOff, 15692)
   .option("--host <address>", "address to listen on", "0.0.0.0")
   .option("--data-dir <dir>", "where durable state is kept", "./data")
   .option("--disk-free-limit <bytes>", "block publishers when the data dir's filesystem has less free (default 50000000)", (v) => Number(v))
@@ -35,7 +37,7 @@ const program = new Command()
     process.env.WARREN_LOOPBACK_USERS ?? "guest",
   )
   .action(async (opts: {
-    amqpPort: number | false; stompPort: number | false; webStompPort: number | false; mqttPort: number | false; webMqttPort: number | false; host: string; dataDir: string; logLevel: LogLevel; heartbeat?: number;
+    amqpPort: number | false; managementPort: number | false; prometheusPort: number | false; stompPort: number | false; webStompPort: number | false; mqttPort: number | false; webMqttPort: number | false; host: string; dataDir: string; logLevel: LogLevel; heartbeat?: number;
     defaultUser: string; defaultPass: string; loopbackUsers: string;
     diskFreeLimit?: number; memoryHighWatermark?: number;
   }) => {
@@ -48,6 +50,8 @@ const program = new Command()
       webMqtt: opts.webMqttPort === false ? false : { port: opts.webMqttPort },
       stomp: opts.stompPort === false ? false : { port: opts.stompPort },
       webStomp: opts.webStompPort === false ? false : { port: opts.webStompPort },
+      management: opts.managementPort === false ? false : { port: opts.managementPort },
+      prometheus: opts.prometheusPort === false ? false : { port: opts.prometheusPort },
       logLevel: opts.logLevel,
       defaultUser: opts.defaultUser,
       defaultPass: opts.defaultPass,

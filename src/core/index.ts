@@ -23,3 +23,6 @@ export {
   type Policy, type PolicyInput, type PolicyKind, type PolicyApplyTo, type PolicyDefinition, type PolicyValue,
 } from "./policies.js";
 export { DelayedExchange, DELAYED_TYPE } from "./delayed-exchange.js";
+export { MessageCounters, QueueCounters } from "./stats.js";
+export { ConnectionRegistry, type ConnectionDetails, type ChannelInfo, type RegisteredConnection } from "./connections.js";
+export { fieldTableJson, fieldValueJson, jsonFieldTable, jsonFieldValue } from "./field-json.js";

@@ -82,6 +82,13 @@ export class UserStore {
     return this.permissions.get(vhost)?.get(user);
   }
 
+  /** Removes one user's permissions in a vhost; false when there were none. */
+  clearPermission(user: string, vhost: string): boolean {
+    const had = this.permissions.get(vhost)?.delete(user) ?? false;
+    if (had) this.onChange();
+    return had;
+  }
+
   clearVhost(vhost: string): void {
     this.permissions.delete(vhost);
     this.onChange();
