@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Broker } from "../core/index.js";
 import { amqpPropertiesCodec, encodeProperties } from "../../protocols/amqp/codec/properties.js";
 import { DiskPersistence } from "../store/persistence.js";
+import { importDefinitions, readDefinitions } from "../store/definitions.js";
 import type { RecordPropertiesCodec } from "../store/message-record.js";
 import type { Logger } from "./logger.js";
 import type { parseOptions } from "./options.js";
@@ -42,8 +43,24 @@ export function openStore(
     persistence.releaseLock();
     throw err;
   }
-  if (!restored) {
+  if (options.loadDefinitions !== undefined) {
+    // RabbitMQ's load_definitions: imported at every start, over what the data dir restored
+    const d = readDefinitions(options.loadDefinitions);
+    if (d === null) {
+      persistence.releaseLock();
+      throw new Error(`load_definitions: ${options.loadDefinitions} does not exist`);
+    }
+    try {
+      importDefinitions(core, d, options.loadDefinitions);
+    } catch (err) {
+      persistence.releaseLock();
+      throw err;
+    }
+    log.info({ file: options.loadDefinitions }, "definitions loaded");
+    void persistence.flush();
+  } else if (!restored) {
     // first start on this data dir: the default vhost and user, as RabbitMQ creates them
+    // (RabbitMQ skips them when definitions are loaded at boot, and so does Warren)
     const user = options.defaultUser ?? "guest";
     core.users.add(user, options.defaultPass ?? "guest", ["administrator"]);
     core.addVhost(core.defaultVhost);
