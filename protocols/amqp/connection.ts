@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import {
-  type Broker, BrokerError, type ClientRef, type FieldTable, ReplyCode, type User, type VirtualHost,
+  AccessControl, type Broker, BrokerError, type ClientRef, type FieldTable, ReplyCode, type User, type VirtualHost,
 } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/server/net.js";
@@ -45,6 +45,8 @@ export interface ConnectionContext {
   readonly capabilities: FieldTable;
   readonly log: Logger;
   readonly user: User;
+  /** The user's permissions in this vhost; every channel method asks it first. */
+  readonly access: AccessControl;
   connectionError(code: number, text: string, classId: number, methodId: number): void;
   channelClosed(id: number): void;
 }
@@ -69,6 +71,7 @@ export class AmqpConnection implements ConnectionContext {
   clientProperties: FieldTable = {};
   user!: User;
   vhost!: VirtualHost;
+  access!: AccessControl;
   readonly client: ClientRef;
   readonly log: Logger;
   readonly connectedAt = Date.now();
@@ -315,6 +318,7 @@ export class AmqpConnection implements ConnectionContext {
     const v = this.broker.openVhost(this.user, vhostName);
     if (v instanceof BrokerError) return this.connectionError(v.code, v.text, 10, 40);
     this.vhost = v;
+    this.access = new AccessControl(this.broker.users, this.user, v.name);
     this.state = "opened";
     this.send(0, { kind: "connection.open-ok", reserved1: "" });
     this.unsubscribeAlarms = this.broker.alarms.subscribe((blocked, reason) => this.alarmChanged(blocked, reason));

@@ -137,10 +137,21 @@ export class Session {
       if (q instanceof BrokerError) return this.brokerFail(q, f);
       props.replyTo = `/reply-queue/${q}`;
     }
+    const denied = this.publishDenied(target[0], target[1]);
+    if (denied) return this.brokerFail(denied, f);
     const m = new Message(target[0], target[1], f.body, props);
     const r = this.ctx.vhost.publish(target[0], target[1], m);
     if (r instanceof BrokerError) return this.brokerFail(r, f);
     return true;
+  }
+
+  /** Write on the exchange, then the topic permission on the routing key. */
+  private publishDenied(exchange: string, key: string): BrokerError | null {
+    const access = this.ctx.access;
+    const denied = access.check("exchange", exchange, "write");
+    if (denied || exchange === "") return denied;
+    const x = this.ctx.vhost.exchange(exchange);
+    return x instanceof BrokerError ? null : access.checkTopic(exchange, x.type, key, "write");
   }
 
   /** The exchange and routing key a SEND goes to, declaring what RabbitMQ declares on the way. */
@@ -185,6 +196,8 @@ export class Session {
       const q = v.queue(name, this.ctx.client);
       if (!(q instanceof BrokerError)) return q;
     }
+    const denied = this.ctx.access.check("queue", name, "configure");
+    if (denied) return denied;
     const ok = v.declareQueue(name, {
       durable: boolHeader(h["durable"], true),
       autoDelete: boolHeader(h["auto-delete"], false),
@@ -237,6 +250,8 @@ export class Session {
     const prefetch = Number(h["prefetch-count"] ?? "0");
     const q = this.sourceQueue(d, f, id, durable);
     if (q === null) return false;
+    const denied = this.ctx.access.check("queue", q.name, "read");
+    if (denied) return this.brokerFail(denied, f);
     const s = new StompSubscription(this, id, h["destination"]!, ackMode, Number.isSafeInteger(prefetch) && prefetch > 0 ? prefetch : 0);
     const sub = q.consume(s, { tag: `T_${id}`, noAck: ackMode === "auto", exclusive: false, priority: 0 });
     if (sub instanceof BrokerError) return this.brokerFail(sub, f);
@@ -281,6 +296,10 @@ export class Session {
           if (name === "") name = `stomp-subscription-${randomBytes(16).toString("base64url").slice(0, 22)}`;
           decl = { durable: false, autoDelete: true, exclusive: false, args };
         }
+        const access = this.ctx.access;
+        const denied = access.check("queue", name, "configure") ?? access.check("queue", name, "write")
+          ?? access.check("exchange", exchange, "read") ?? access.checkTopic(exchange, x.type, key, "read");
+        if (denied) return this.brokerFail(denied, f), null;
         const ok = v.declareQueue(name, decl, client);
         if (ok instanceof BrokerError) return this.brokerFail(ok, f), null;
         const b = v.bindQueue(ok.queue, exchange, key, {}, client);

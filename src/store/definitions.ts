@@ -15,6 +15,7 @@ export interface Definitions {
   users: { name: string; password_hash: string; hashing_algorithm: string; tags: string[] | string }[];
   vhosts: { name: string }[];
   permissions: { user: string; vhost: string; configure: string; write: string; read: string }[];
+  topic_permissions?: { user: string; vhost: string; exchange: string; write: string; read: string }[];
   queues: { name: string; vhost: string; durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> }[];
   exchanges: {
     name: string; vhost: string; type: string; durable: boolean; auto_delete: boolean; internal: boolean;
@@ -50,12 +51,13 @@ function jsonTable(t: FieldTable): Record<string, unknown> {
 /** Snapshot of what must survive a restart. */
 export function exportDefinitions(broker: Broker): Definitions {
   const d: Definitions = {
-    rabbit_version: RABBIT_VERSION, users: [], vhosts: [], permissions: [], queues: [], exchanges: [], bindings: [],
+    rabbit_version: RABBIT_VERSION, users: [], vhosts: [], permissions: [], topic_permissions: [], queues: [], exchanges: [], bindings: [],
   };
   for (const u of broker.users.list()) {
     d.users.push({ name: u.name, password_hash: u.passwordHash, hashing_algorithm: "rabbit_password_hashing_sha256", tags: u.tags });
   }
   for (const [vhost, user, p] of broker.users.allPermissions()) d.permissions.push({ user, vhost, ...p });
+  for (const [vhost, user, p] of broker.users.allTopicPermissions()) d.topic_permissions!.push({ user, vhost, ...p });
   for (const v of broker.listVhosts()) {
     d.vhosts.push({ name: v.name });
     for (const x of v.exchanges.values()) {
@@ -90,6 +92,7 @@ export function importDefinitions(broker: Broker, d: Definitions, path: string):
   }
   for (const v of d.vhosts ?? []) broker.addVhost(v.name);
   for (const p of d.permissions ?? []) broker.users.setPermission(p.user, p.vhost, { configure: p.configure, write: p.write, read: p.read });
+  for (const p of d.topic_permissions ?? []) broker.users.setTopicPermission(p.user, p.vhost, { exchange: p.exchange, write: p.write, read: p.read });
   for (const x of d.exchanges ?? []) {
     const v = broker.addVhost(x.vhost);
     const r = v.declareExchange(x.name, {
