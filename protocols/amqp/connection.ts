@@ -91,7 +91,7 @@ export class AmqpConnection implements ConnectionContext {
     this.channelMax = limits.channelMax;
     this.frameMax = limits.frameMax;
     this.client = broker.newClient();
-    this.log = log.child({ conn: this.client.id, peer: `${socket.remoteAddress}:${socket.remotePort}` });
+    this.log = log.child({ conn: this.client.id, protocol: "amqp", peer: `${socket.remoteAddress}:${socket.remotePort}` });
     this.reader = new FrameReader(limits.frameMax);
     this.writer = new BatchedWriter(socket, () => this.drained());
     socket.setNoDelay(true);
@@ -323,7 +323,7 @@ export class AmqpConnection implements ConnectionContext {
     this.send(0, { kind: "connection.open-ok", reserved1: "" });
     this.unsubscribeAlarms = this.broker.alarms.subscribe((blocked, reason) => this.alarmChanged(blocked, reason));
     if (this.broker.alarms.blocked) this.alarmChanged(true, this.broker.alarms.reason);
-    this.log.debug({ vhost: vhostName, user: this.user.name }, "connection opened");
+    this.log.info({ vhost: vhostName, user: this.user.name }, "connection opened");
   }
 
   /** RabbitMQ's connection.blocked extension, for clients that announced the capability. */
@@ -407,7 +407,10 @@ export class AmqpConnection implements ConnectionContext {
     if (this.closeTimer) clearTimeout(this.closeTimer);
     for (const ch of this.channels.values()) ch.release();
     this.channels.clear();
-    if (this.vhost) this.vhost.clientClosed(this.client);
+    if (this.vhost) {
+      this.vhost.clientClosed(this.client);
+      this.log.info({ user: this.user.name, vhost: this.vhost.name }, "connection closed");
+    }
     this.writer.discard();
     if (!this.socket.destroyed) this.socket.destroy();
     this.onClosed(this);

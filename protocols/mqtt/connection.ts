@@ -278,6 +278,7 @@ export class MqttConnection implements SessionLink {
     this.keepAliveMs = (p.keepalive ?? 0) * 1000;
     this.armKeepAlive();
     this.state = "open";
+    this.log.info({ user: user.name, vhost: vhost.name, version }, "connection opened");
     if (version === 5) {
       this.send({
         cmd: "connack",
@@ -523,6 +524,7 @@ export class MqttConnection implements SessionLink {
       if (this.server.live.get(key) === this) this.server.live.delete(key);
       session.detach();
       this.vhost!.clientClosed(this.client);
+      this.log.info({ user: this.access?.user.name, vhost: this.vhost!.name }, "connection closed");
       if (this.will) this.publishWill(this.will, key);
       if (!session.persistent) {
         session.end();

@@ -72,7 +72,7 @@ export class StompConnection implements SessionContext {
     private readonly onClosed: (c: StompConnection) => void,
   ) {
     this.client = broker.newClient();
-    this.log = log.child({ conn: this.client.id, peer: `${transport.remoteAddress}:${transport.remotePort}` });
+    this.log = log.child({ conn: this.client.id, protocol: "stomp", peer: `${transport.remoteAddress}:${transport.remotePort}` });
     this.parser = new FrameParser(options.limits);
     transport.start({
       data: (chunk) => this.onData(chunk),
@@ -152,6 +152,7 @@ export class StompConnection implements SessionContext {
     this.expectEvery = wholeSeconds(cx);
     this.state = "connected";
     this.session = new Session(this);
+    this.log.info({ user: user.name, vhost: vhost.name, version }, "connection opened");
     this.send("CONNECTED", [
       ["server", SERVER],
       ["session", this.sessionId],
@@ -213,7 +214,10 @@ export class StompConnection implements SessionContext {
   private releaseSession(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    if (this.session) this.session.release();
+    if (this.session) {
+      this.session.release();
+      this.log.info({ user: this.user.name, vhost: this.vhost.name }, "connection closed");
+    }
     this.session = null;
     if (this.vhost) this.vhost.clientClosed(this.client);
   }

@@ -62,6 +62,10 @@ export const brokerOptionsSchema = z.object({
   /** Address listeners bind to when one does not say; default all interfaces. */
   host: z.optional(z.string()),
   logLevel: z.optional(z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])),
+  /** Where log lines go (one JSON object per line); default stderr. Tests pass a stream to read them. */
+  logDestination: z.optional(
+    z.custom<{ write(line: string): unknown }>((v) => typeof v === "object" && v !== null && typeof (v as { write?: unknown }).write === "function", "expected a stream with write()"),
+  ),
   defaultUser: z.optional(z.string()),
   defaultPass: z.optional(z.string()),
   defaultVhost: z.optional(z.string()),

@@ -37,11 +37,25 @@ export function openStore(
     seedDefaults: false,
   });
   let restored: boolean;
+  const started = Date.now();
   try {
     restored = persistence.restore(core);
   } catch (err) {
     persistence.releaseLock();
+    log.error({ err, dataDir }, "store recovery failed");
     throw err;
+  }
+  if (restored) {
+    let queues = 0;
+    let messages = 0;
+    for (const v of core.listVhosts()) {
+      for (const q of v.queues.values()) {
+        if (!q.durable) continue;
+        queues++;
+        messages += q.messageCount;
+      }
+    }
+    log.info({ dataDir, vhosts: core.listVhosts().length, queues, messages, ms: Date.now() - started }, "store recovered");
   }
   if (options.loadDefinitions !== undefined) {
     // RabbitMQ's load_definitions: imported at every start, over what the data dir restored
