@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import {
-  type Broker, BrokerError, type ClientRef, type FieldTable, ReplyCode, type User, type VirtualHost,
+  AccessControl, type Broker, BrokerError, type ClientRef, type FieldTable, ReplyCode, type User, type VirtualHost,
 } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/server/net.js";
@@ -46,6 +46,8 @@ export interface ConnectionContext {
   readonly capabilities: FieldTable;
   readonly log: Logger;
   readonly user: User;
+  /** The user's permissions in this vhost; every channel method asks it first. */
+  readonly access: AccessControl;
   connectionError(code: number, text: string, classId: number, methodId: number): void;
   channelClosed(id: number): void;
 }
@@ -71,6 +73,7 @@ export class AmqpConnection implements ConnectionContext {
   clientProperties: FieldTable = {};
   user!: User;
   vhost!: VirtualHost;
+  access!: AccessControl;
   readonly client: ClientRef;
   readonly log: Logger;
   readonly connectedAt = Date.now();
@@ -90,7 +93,7 @@ export class AmqpConnection implements ConnectionContext {
     this.channelMax = limits.channelMax;
     this.frameMax = limits.frameMax;
     this.client = broker.newClient();
-    this.log = log.child({ conn: this.client.id, peer: `${socket.remoteAddress}:${socket.remotePort}` });
+    this.log = log.child({ conn: this.client.id, protocol: "amqp", peer: `${socket.remoteAddress}:${socket.remotePort}` });
     this.reader = new FrameReader(limits.frameMax);
     this.writer = new BatchedWriter(socket, () => this.drained());
     socket.setNoDelay(true);
@@ -318,12 +321,13 @@ export class AmqpConnection implements ConnectionContext {
     const v = this.broker.openVhost(this.user, vhostName);
     if (v instanceof BrokerError) return this.connectionError(v.code, v.text, 10, 40);
     this.vhost = v;
+    this.access = new AccessControl(this.broker.users, this.user, v.name);
     this.state = "opened";
     this.send(0, { kind: "connection.open-ok", reserved1: "" });
     this.register();
     this.unsubscribeAlarms = this.broker.alarms.subscribe((blocked, reason) => this.alarmChanged(blocked, reason));
     if (this.broker.alarms.blocked) this.alarmChanged(true, this.broker.alarms.reason);
-    this.log.debug({ vhost: vhostName, user: this.user.name }, "connection opened");
+    this.log.info({ vhost: vhostName, user: this.user.name }, "connection opened");
   }
 
   /** Lists this connection in the broker's registry (management API), closable by name. */
@@ -434,7 +438,10 @@ export class AmqpConnection implements ConnectionContext {
     if (this.closeTimer) clearTimeout(this.closeTimer);
     for (const ch of this.channels.values()) ch.release();
     this.channels.clear();
-    if (this.vhost) this.vhost.clientClosed(this.client);
+    if (this.vhost) {
+      this.vhost.clientClosed(this.client);
+      this.log.info({ user: this.user.name, vhost: this.vhost.name }, "connection closed");
+    }
     this.writer.discard();
     if (!this.socket.destroyed) this.socket.destroy();
     this.onClosed(this);

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { type Broker, BrokerError, type ClientRef, type User, type VirtualHost } from "../../src/core/index.js";
+import { AccessControl, type Broker, BrokerError, type ClientRef, type User, type VirtualHost } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/server/net.js";
 import { encodeFrame, type HeaderList } from "./frame-encoder.js";
@@ -28,6 +28,8 @@ export interface SessionContext {
   readonly vhost: VirtualHost;
   readonly client: ClientRef;
   readonly user: User;
+  /** The user's permissions in the vhost; SEND and SUBSCRIBE ask it first. */
+  readonly access: AccessControl;
   readonly sessionId: string;
   readonly version: StompVersion;
   readonly transport: StompTransport;
@@ -51,6 +53,7 @@ export class StompConnection implements SessionContext {
   version: StompVersion = "1.0";
   vhost!: VirtualHost;
   user!: User;
+  access!: AccessControl;
   readonly client: ClientRef;
   readonly sessionId = `session-${randomBytes(16).toString("base64url").slice(0, 22)}`;
   clientId: string | undefined;
@@ -69,7 +72,7 @@ export class StompConnection implements SessionContext {
     private readonly onClosed: (c: StompConnection) => void,
   ) {
     this.client = broker.newClient();
-    this.log = log.child({ conn: this.client.id, peer: `${transport.remoteAddress}:${transport.remotePort}` });
+    this.log = log.child({ conn: this.client.id, protocol: "stomp", peer: `${transport.remoteAddress}:${transport.remotePort}` });
     this.parser = new FrameParser(options.limits);
     transport.start({
       data: (chunk) => this.onData(chunk),
@@ -141,6 +144,7 @@ export class StompConnection implements SessionContext {
     this.parser.version = version;
     this.user = user;
     this.vhost = vhost;
+    this.access = new AccessControl(this.broker.users, user, vhost.name);
     this.clientId = h["client-id"];
     const [cx, cy] = parseHeartBeat(h["heart-beat"]);
     // cx: how often the client will send; cy: how often it wants to hear from us (STOMP 1.2 §"Heart-beating")
@@ -149,6 +153,7 @@ export class StompConnection implements SessionContext {
     this.state = "connected";
     this.session = new Session(this);
     this.register();
+    this.log.info({ user: user.name, vhost: vhost.name, version }, "connection opened");
     this.send("CONNECTED", [
       ["server", SERVER],
       ["session", this.sessionId],
@@ -240,7 +245,10 @@ export class StompConnection implements SessionContext {
   private releaseSession(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    if (this.session) this.session.release();
+    if (this.session) {
+      this.session.release();
+      this.log.info({ user: this.user.name, vhost: this.vhost.name }, "connection closed");
+    }
     this.session = null;
     if (this.vhost) this.vhost.clientClosed(this.client);
     this.broker.connections.unregister(this.client);

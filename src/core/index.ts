@@ -14,7 +14,8 @@ export {
   Message, TypedField, expirationProblem, type FieldTable, type FieldValue, type FieldTypeTag, type MessageProperties,
   type PropertiesCodec, type EncodedProperties, type Decimal,
 } from "./message.js";
-export type { User, Permission } from "./users.js";
+export type { User, Permission, TopicPermission } from "./users.js";
+export { AccessControl, permits, exchangeResourceName, type Access, type ResourceKind, type TopicVariables } from "./permissions.js";
 export { Deque } from "./deque.js";
 export { integerValue, stringValue, rabbitType } from "./field-types.js";
 export { ResourceAlarms, type AlarmResource, type AlarmListener } from "./alarms.js";

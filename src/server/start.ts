@@ -41,7 +41,7 @@ export interface RunningBroker {
 /** Starts Warren in this process: the one call an embedding test needs. */
 export async function startBroker(input: BrokerOptions = {}): Promise<RunningBroker> {
   const options = parseOptions(input);
-  const log = createLogger(options.logLevel ?? "warn");
+  const log = createLogger(options.logLevel ?? "warn", options.logDestination);
   const tempDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "warren-")));
   const { core, persistence } = openStore(dataDir, options, log);

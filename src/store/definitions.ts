@@ -17,6 +17,7 @@ export interface Definitions {
   users: { name: string; password_hash: string; hashing_algorithm: string; tags: string[] | string }[];
   vhosts: { name: string }[];
   permissions: { user: string; vhost: string; configure: string; write: string; read: string }[];
+  topic_permissions?: { user: string; vhost: string; exchange: string; write: string; read: string }[];
   queues: { name: string; vhost: string; durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> }[];
   exchanges: {
     name: string; vhost: string; type: string; durable: boolean; auto_delete: boolean; internal: boolean;
@@ -47,13 +48,14 @@ const jsonTable = fieldTableJson;
 export function exportDefinitions(broker: Broker, opts: { includeTransient?: boolean } = {}): Definitions {
   const all = opts.includeTransient === true;
   const d: Definitions = {
-    rabbit_version: RABBIT_VERSION, users: [], vhosts: [], permissions: [], queues: [], exchanges: [], bindings: [],
+    rabbit_version: RABBIT_VERSION, users: [], vhosts: [], permissions: [], topic_permissions: [], queues: [], exchanges: [], bindings: [],
     policies: [], operator_policies: [],
   };
   for (const u of broker.users.list()) {
     d.users.push({ name: u.name, password_hash: u.passwordHash, hashing_algorithm: "rabbit_password_hashing_sha256", tags: u.tags });
   }
   for (const [vhost, user, p] of broker.users.allPermissions()) d.permissions.push({ user, vhost, ...p });
+  for (const [vhost, user, p] of broker.users.allTopicPermissions()) d.topic_permissions!.push({ user, vhost, ...p });
   for (const v of broker.listVhosts()) {
     d.vhosts.push({ name: v.name });
     for (const [kind, list] of [["policy", d.policies!], ["operator", d.operator_policies!]] as const) {
@@ -102,6 +104,7 @@ export function importDefinitions(broker: Broker, d: Definitions, path: string):
       if (r instanceof PolicyError) throw new Error(`${path}: cannot restore policy '${p.name}': ${r.reason}`);
     }
   }
+  for (const p of d.topic_permissions ?? []) broker.users.setTopicPermission(p.user, p.vhost, { exchange: p.exchange, write: p.write, read: p.read });
   for (const x of d.exchanges ?? []) {
     const v = broker.addVhost(x.vhost);
     const r = v.declareExchange(x.name, {
