@@ -132,6 +132,13 @@ export class MqttSession {
     return this.qos2?.size ?? 0;
   }
 
+  /** Consumers and unacknowledged deliveries, for the management API's channel listing. */
+  stats(): { consumers: number; unacked: number } {
+    let consumers = this.shared?.size ?? 0;
+    for (const c of this.consumers) if (c !== null) consumers++;
+    return { consumers, unacked: this.inFlightCount };
+  }
+
   queueName(qos: QoS): string {
     return `mqtt-subscription-${this.clientId}qos${qos}`;
   }
