@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
-  BrokerError, type CommitWaiter, type Consumer, type FieldTable, expirationProblem, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, ReplyCode, REPLY_TO, Subscription,
+  BrokerError, streamUnsupported, type CommitWaiter, type Consumer, type FieldTable, expirationProblem, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, ReplyCode, REPLY_TO, Subscription,
 } from "../../src/core/index.js";
 import type { AmqpMethod } from "./codec/methods.js";
 import { encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
@@ -111,9 +111,7 @@ class ChannelConsumer implements Consumer {
 
 /** The publisher's property bytes when they came from AMQP, else an encoding of the neutral form. */
 function propertiesBytes(m: Message): Buffer {
-  const enc = m.encoded;
-  if (enc !== null && enc.codec === amqpPropertiesCodec) return enc.bytes;
-  return encodeProperties(m.properties);
+  return m.encodedWith(amqpPropertiesCodec, encodeProperties);
 }
 
 const BASIC_PUBLISH = METHOD_IDS["basic.publish"];
@@ -369,7 +367,7 @@ export class Channel {
       return new BrokerError(ReplyCode.PRECONDITION_FAILED, `invalid arg 'x-priority' for queue '${q.name}' in vhost '${this.ctx.vhost.name}'`);
     }
     const consumer = new ChannelConsumer(this, tag, noAck, this.consumerPrefetch);
-    const sub = q.consume(consumer, { tag, noAck, exclusive, priority });
+    const sub = q.consume(consumer, { tag, noAck, exclusive, priority, prefetch: this.consumerPrefetch, args });
     if (sub instanceof BrokerError) return sub;
     consumer.subscription = sub;
     this.consumers.set(tag, consumer);
@@ -393,6 +391,7 @@ export class Channel {
   private get(queueName: string, noAck: boolean): BrokerError | void {
     const q = this.ctx.vhost.queue(this.queueName(queueName), this.ctx.client);
     if (q instanceof BrokerError) return q;
+    if (q.type === "stream") return streamUnsupported("basic.get", q.name, this.ctx.vhost.name);
     const entry = q.get(noAck);
     if (entry === null) return this.send({ kind: "basic.get-empty", reserved1: "" });
     const tag = ++this.deliveryTag;

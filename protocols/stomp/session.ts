@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import {
   BrokerError, ReplyCode, type CommitWaiter, type Consumer, expirationProblem, type Queue, type QueueEntry, type Subscription, Message,
-  type FieldTable,
+  type FieldTable, TypedField,
 } from "../../src/core/index.js";
 import type { SessionContext } from "./connection.js";
 import {
@@ -335,7 +335,9 @@ export class Session {
     const q = this.sourceQueue(d, f, id, durable);
     if (q === null) return false;
     const s = new StompSubscription(this, id, h["destination"]!, ackMode, Number.isSafeInteger(prefetch) && prefetch > 0 ? prefetch : 0);
-    const sub = q.consume(s, { tag: `T_${id}`, noAck: ackMode === "auto", exclusive: false, priority: 0 });
+    const consumeArgs = streamOffsetArgument(h["x-stream-offset"]);
+    if (consumeArgs === null) return this.fail("Processing error", "Processing error", f);
+    const sub = q.consume(s, { tag: `T_${id}`, noAck: ackMode === "auto", exclusive: false, priority: 0, prefetch: s.prefetch, args: consumeArgs });
     if (sub instanceof BrokerError) return this.brokerFail(sub, f);
     s.subscription = sub;
     this.subscriptions.set(id, s);
@@ -592,4 +594,18 @@ function durableQueueName(h: StompHeaders, id: string, clientId: string | undefi
   const amq = h["activemq.subscriptionName"];
   if (amq !== undefined) return `stomp-subscription-${clientId ?? ""}-${amq}`;
   return `stomp-subscription-${id}`;
+}
+
+/**
+ * The x-stream-offset SUBSCRIBE header as RabbitMQ's STOMP plugin reads it: first, last, next,
+ * offset=<n> or timestamp=<seconds>; other values are ignored (the consumer starts at next).
+ * null for a malformed offset=/timestamp= number, which RabbitMQ answers with "Processing error".
+ */
+function streamOffsetArgument(h: string | undefined): FieldTable | null {
+  if (h === undefined) return {};
+  if (h === "first" || h === "last" || h === "next") return { "x-stream-offset": h };
+  const m = /^(offset|timestamp)=(.*)$/.exec(h);
+  if (m === null) return {};
+  if (!/^-?\d+$/.test(m[2]!)) return null;
+  return { "x-stream-offset": new TypedField(m[1] === "offset" ? "l" : "T", Number(m[2])) };
 }

@@ -2,7 +2,10 @@
 export { Broker, type BrokerCoreOptions, type AuthRequest } from "./broker.js";
 export { VirtualHost, REPLY_TO, type ExchangeDeclare, type QueueDeclare, type QueueDeclareOk, type PublishResult } from "./vhost.js";
 export { Queue, Enqueued } from "./queue.js";
-export type { CommitWaiter, Durability, Persistence, QueueStore, RecoveredMessage } from "./durability.js";
+export { StreamQueue, streamUnsupported, parseStreamOffset, type StreamStart } from "./stream.js";
+export type {
+  CommitWaiter, Durability, Persistence, QueueStore, RecoveredMessage, RecoveredStreamRecord, StreamStore,
+} from "./durability.js";
 export { QueueEntry } from "./queue-entry.js";
 export { Subscription, type Consumer, type ConsumeOptions, type ClientRef } from "./consumer.js";
 export { Exchange, type ExchangeType, type Binding } from "./exchange.js";
@@ -15,3 +18,8 @@ export type { User, Permission } from "./users.js";
 export { Deque } from "./deque.js";
 export { integerValue, stringValue, rabbitType } from "./field-types.js";
 export { ResourceAlarms, type AlarmResource, type AlarmListener } from "./alarms.js";
+export {
+  PolicyError, PolicySet, validatePolicy, effectiveQueueArguments, effectiveAlternateExchange, policyValue,
+  type Policy, type PolicyInput, type PolicyKind, type PolicyApplyTo, type PolicyDefinition, type PolicyValue,
+} from "./policies.js";
+export { DelayedExchange, DELAYED_TYPE } from "./delayed-exchange.js";

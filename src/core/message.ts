@@ -120,6 +120,22 @@ export class Message {
     return this.body.length;
   }
 
+  private reencoded: EncodedProperties | null = null;
+
+  /**
+   * The properties in `codec`'s encoding: the publisher's bytes when it used that codec, else
+   * encoded once and kept, since one message may go to many consumers (streams, fanouts).
+   */
+  encodedWith(codec: PropertiesCodec, encode: (p: MessageProperties) => Buffer): Buffer {
+    const enc = this.encoded;
+    if (enc !== null && enc.codec === codec) return enc.bytes;
+    const cached = this.reencoded;
+    if (cached !== null && cached.codec === codec) return cached.bytes;
+    const bytes = encode(this.properties);
+    this.reencoded = { codec, bytes };
+    return bytes;
+  }
+
   /** A copy with other properties (the body stays shared); used when the broker rewrites headers. */
   withProperties(properties: MessageProperties, exchange = this.exchange, routingKey = this.routingKey): Message {
     return new Message(exchange, routingKey, this.body, properties, null);

@@ -4,8 +4,9 @@ import type { FieldTable, Message } from "./message.js";
 import { QueueEntry } from "./queue-entry.js";
 import { type ClientRef, type Consumer, type ConsumeOptions, Subscription } from "./consumer.js";
 import { BrokerError, errors } from "./errors.js";
-import type { QueueArguments } from "./queue-arguments.js";
+import type { QueueArguments, QueueType } from "./queue-arguments.js";
 import type { QueueStore, RecoveredMessage } from "./durability.js";
+import type { Policy } from "./policies.js";
 
 /** What Queue.enqueue did with a message. */
 export const Enqueued = {
@@ -41,17 +42,20 @@ export class Queue implements Destination {
   /** Bindings that point at this queue, so deleting it removes them. */
   readonly boundBy = new Set<Binding>();
   private readonly ready = new Deque<QueueEntry>();
-  private readonly consumers: Subscription[] = [];
+  protected readonly consumers: Subscription[] = [];
   private rr = 0;
   private nextSeq = 1;
   private unackedCount = 0;
-  private hadConsumer = false;
+  protected hadConsumer = false;
   private dispatching = false;
   private redispatch = false;
   private mixedPriorities = false;
   /** Body bytes of the ready messages, for x-max-length-bytes. */
   private readyBytes = 0;
   deleted = false;
+  /** The user policy and operator policy applying to this queue now (the vhost sets them). */
+  policy: Policy | null = null;
+  operatorPolicy: Policy | null = null;
   /** Durable queues' storage (persistent messages only); null for transient queues. */
   store: QueueStore | null = null;
 
@@ -60,6 +64,11 @@ export class Queue implements Destination {
     readonly host: QueueHost,
     readonly options: QueueOptions,
   ) {}
+
+  /** x-queue-type: classic, quorum or stream. */
+  get type(): QueueType {
+    return this.options.parsedArgs.queueType ?? "classic";
+  }
 
   get durable(): boolean {
     return this.options.durable;
@@ -146,6 +155,19 @@ export class Queue implements Destination {
     }
     // with x-max-length 0, or a body over the byte limit on its own, the newcomer is the head to drop
     return fits() ? "fits" : "drop";
+  }
+
+  /** Limits changed (a policy came or went): a drop-head queue over its new limits drops its oldest now, as RabbitMQ's does. */
+  limitsChanged(): void {
+    const args = this.options.parsedArgs;
+    if (args.overflow !== undefined && args.overflow !== "drop-head") return;
+    const maxLength = args.maxLength ?? Infinity;
+    const maxBytes = args.maxLengthBytes ?? Infinity;
+    while (this.ready.length > 0 && (this.ready.length > maxLength || this.readyBytes > maxBytes)) {
+      const dropped = this.ready.shift()!;
+      this.readyBytes -= dropped.bodySize;
+      this.forget(dropped);
+    }
   }
 
   consume(consumer: Consumer, options: ConsumeOptions): Subscription | BrokerError {

@@ -133,6 +133,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
       if (closed) return;
       closed = true;
       monitor.stop();
+      core.stopTimers();
       await Promise.all(closers.map((c) => c()));
       await persistence.close();
       if (tempDir) await rm(dataDir, { recursive: true, force: true });

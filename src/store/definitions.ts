@@ -6,7 +6,8 @@
 import * as fs from "node:fs";
 import { dirname } from "node:path";
 import {
-  BrokerError, type Broker, type Exchange, type FieldTable, type FieldValue, type Queue, TypedField,
+  BrokerError, type Broker, type Exchange, type FieldTable, type FieldValue, type PolicyDefinition, type PolicyKind,
+  PolicyError, type Queue, TypedField,
 } from "../core/index.js";
 
 export interface Definitions {
@@ -24,6 +25,13 @@ export interface Definitions {
     source: string; vhost: string; destination: string; destination_type: "queue" | "exchange";
     routing_key: string; arguments: Record<string, unknown>;
   }[];
+  policies?: PolicyJson[];
+  /** Not in RabbitMQ's export (it keeps operator policies apart); same shape as `policies`. */
+  operator_policies?: PolicyJson[];
+}
+
+interface PolicyJson {
+  vhost: string; name: string; pattern: string; "apply-to": string; definition: PolicyDefinition; priority: number;
 }
 
 /** The RabbitMQ release whose definitions format this follows. */
@@ -51,6 +59,7 @@ function jsonTable(t: FieldTable): Record<string, unknown> {
 export function exportDefinitions(broker: Broker): Definitions {
   const d: Definitions = {
     rabbit_version: RABBIT_VERSION, users: [], vhosts: [], permissions: [], queues: [], exchanges: [], bindings: [],
+    policies: [], operator_policies: [],
   };
   for (const u of broker.users.list()) {
     d.users.push({ name: u.name, password_hash: u.passwordHash, hashing_algorithm: "rabbit_password_hashing_sha256", tags: u.tags });
@@ -58,6 +67,11 @@ export function exportDefinitions(broker: Broker): Definitions {
   for (const [vhost, user, p] of broker.users.allPermissions()) d.permissions.push({ user, vhost, ...p });
   for (const v of broker.listVhosts()) {
     d.vhosts.push({ name: v.name });
+    for (const [kind, list] of [["policy", d.policies!], ["operator", d.operator_policies!]] as const) {
+      for (const p of v.listPolicies(kind)) {
+        list.push({ vhost: v.name, name: p.name, pattern: p.pattern, "apply-to": p.applyTo, definition: p.definition, priority: p.priority });
+      }
+    }
     for (const x of v.exchanges.values()) {
       if (!x.durable || x.name === "" || x.name.startsWith("amq.")) continue;
       d.exchanges.push({
@@ -90,6 +104,14 @@ export function importDefinitions(broker: Broker, d: Definitions, path: string):
   }
   for (const v of d.vhosts ?? []) broker.addVhost(v.name);
   for (const p of d.permissions ?? []) broker.users.setPermission(p.user, p.vhost, { configure: p.configure, write: p.write, read: p.read });
+  for (const [kind, list] of [["policy", d.policies], ["operator", d.operator_policies]] as [PolicyKind, PolicyJson[] | undefined][]) {
+    for (const p of list ?? []) {
+      const r = broker.addVhost(p.vhost).setPolicy({
+        name: p.name, pattern: p.pattern, applyTo: p["apply-to"], priority: p.priority, definition: p.definition,
+      }, kind);
+      if (r instanceof PolicyError) throw new Error(`${path}: cannot restore policy '${p.name}': ${r.reason}`);
+    }
+  }
   for (const x of d.exchanges ?? []) {
     const v = broker.addVhost(x.vhost);
     const r = v.declareExchange(x.name, {
