@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run conformance -- --amqp amqp://guest:guest@HOST:PORT [--mqtt mqtt://guest:guest@HOST:PORT]
-//   [--stomp HOST:PORT] [--stomp-activemq HOST:PORT] [extra vitest args]
+//   [--stomp HOST:PORT] [--stomp-activemq HOST:PORT]
+//   [--management http://guest:guest@HOST:PORT] [extra vitest args]
 //
 // --stomp is a broker with RabbitMQ's STOMP conventions (RabbitMQ's rabbitmq_stomp), --stomp-activemq
 // one with ActiveMQ's (ActiveMQ 5.17): each STOMP scenario file runs against the broker of its own
@@ -37,6 +38,18 @@ for (let i = 0; i < args.length; i++) {
     }
   } else if (a.startsWith("--amqp=")) {
     amqp = a.slice("--amqp=".length);
+  } else if (a === "--management" || a.startsWith("--management=")) {
+    // the management scenarios (rabbitmqadmin, warren ctl) against this API, user and password in the URL
+    const url = a === "--management" ? args[++i] : a.slice("--management=".length);
+    try {
+      const u = new URL(url ?? "");
+      if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error(`unsupported scheme ${u.protocol}`);
+    } catch (e) {
+      console.error(`--management needs an http:// URL, e.g. --management http://guest:guest@127.0.0.1:15672 (${e.message})`);
+      process.exit(2);
+    }
+    process.env.WARREN_CONFORMANCE_MANAGEMENT = url;
+    console.log(`conformance: management scenarios against ${url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")}`);
   } else if (a === "--stomp") {
     process.env.WARREN_CONFORMANCE_STOMP = hostPort(a, args[++i]);
   } else if (a === "--stomp-activemq") {
@@ -50,7 +63,7 @@ for (let i = 0; i < args.length; i++) {
   } else if (a.startsWith("--mqtt=")) {
     mqtt = a.slice("--mqtt=".length);
   } else if (a === "-h" || a === "--help") {
-    console.log("usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--mqtt mqtt://user:pass@host:port] [--stomp host:port] [--stomp-activemq host:port] [vitest args...]");
+    console.log("usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--mqtt mqtt://user:pass@host:port] [--stomp host:port] [--stomp-activemq host:port] [--management http://user:pass@host:port] [vitest args...]");
     process.exit(0);
   } else {
     rest.push(a);

@@ -10,7 +10,7 @@ import type {
 } from "mqtt-packet";
 import { randomBytes } from "node:crypto";
 import {
-  BrokerError, type ClientRef, type Durability, type PublishResult, type User, type VirtualHost,
+  AccessControl, BrokerError, type ClientRef, type Durability, type PublishResult, type User, type VirtualHost,
 } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { PacketFramer, type PacketSink } from "./decode.js";
@@ -22,7 +22,7 @@ import { fromPublish, type QoS } from "./message.js";
 import { CONNACK_V3, REASON } from "./reason-codes.js";
 import type { MqttServer, Peer } from "./server.js";
 import { MqttSession, type SessionLink, type SubscriptionOptions } from "./session.js";
-import { MQTT_EXCHANGE, parseSharedFilter, topicFilterProblem, topicNameProblem } from "./topics.js";
+import { filterToBindingKey, MQTT_EXCHANGE, parseSharedFilter, topicFilterProblem, topicNameProblem } from "./topics.js";
 import { InboundAliases, OutboundAliases } from "./topic-alias.js";
 import { type Will, willFromConnect } from "./will.js";
 import { BatchedWriter } from "../../src/server/batched-writer.js";
@@ -61,6 +61,8 @@ export class MqttConnection implements SessionLink, PacketSink {
   private session: MqttSession | null = null;
   private sessionKey = "";
   private vhost: VirtualHost | null = null;
+  /** The user's permissions in the vhost, with {client_id} for topic permission patterns. */
+  private access: AccessControl | null = null;
   private will: Will | null = null;
   private readonly inboundAliases: InboundAliases;
   /** Acks waiting for the disk (made when a publish first reaches a durable queue). */
@@ -311,6 +313,7 @@ export class MqttConnection implements SessionLink, PacketSink {
     const vhost = this.server.broker.openVhost(user as User, vhostName);
     if (vhost instanceof BrokerError) return this.refuse(CONNACK_V3.NOT_AUTHORIZED, REASON.NOT_AUTHORIZED, vhost.text);
     this.vhost = vhost;
+    this.access = new AccessControl(this.server.broker.users, user as User, vhost.name, { clientId });
 
     if (p.will) {
       const will = willFromConnect(p.will, version);
@@ -351,6 +354,7 @@ export class MqttConnection implements SessionLink, PacketSink {
     this.keepAliveMs = (p.keepalive ?? 0) * 1000;
     this.armKeepAlive();
     this.state = "open";
+    this.log.info({ user: user.name, vhost: vhost.name, version }, "connection opened");
     if (version === 5) {
       this.send({
         cmd: "connack",
@@ -371,6 +375,40 @@ export class MqttConnection implements SessionLink, PacketSink {
       this.send({ cmd: "connack", returnCode: CONNACK_V3.ACCEPTED, sessionPresent: version === 4 && sessionPresent });
     }
     session.attach(this);
+    this.register(user as User, vhost, clientId, session);
+  }
+
+  /** Lists this connection in the broker's registry (management API), closable by name. */
+  private register(user: User, vhost: VirtualHost, clientId: string, session: MqttSession): void {
+    const peer = this.peer;
+    const version = ({ 3: "3.1.0", 4: "3.1.1", 5: "5.0" } as Record<number, string>)[this.protocolVersion] ?? String(this.protocolVersion);
+    this.server.broker.connections.register(this.client, {
+      protocol: `${peer.webSocket ? "Web MQTT" : "MQTT"} ${version}`,
+      peerHost: peer.host ?? peer.address,
+      peerPort: peer.port ?? 0,
+      host: peer.localHost ?? "",
+      port: peer.localPort ?? 0,
+      user: user.name,
+      vhost: vhost.name,
+      clientProperties: { client_id: clientId },
+      authMechanism: "none",
+      tls: false,
+      frameMax: 0,
+      channelMax: 1,
+      timeout: this.keepAliveMs / 1000,
+      // RabbitMQ 3.10 shows an MQTT connection with the one channel its session runs on
+      channels: () => {
+        const s = session.stats();
+        return [{
+          number: 1, consumerCount: s.consumers, unacked: s.unacked, prefetchCount: this.receiveMaximum,
+          globalPrefetchCount: 0, confirm: false, transactional: false, publish: 0, confirmed: 0,
+        }];
+      },
+      close: () => {
+        this.log.info("closed by an operator");
+        this.disconnect(REASON.ADMINISTRATIVE_ACTION);
+      },
+    });
   }
 
   /** [MQTT-3.1.2-24]: no packet within 1.5 × keep-alive closes the connection. */
@@ -422,6 +460,13 @@ export class MqttConnection implements SessionLink, PacketSink {
       const { topicAlias: _a, subscriptionIdentifier: _s, ...rest } = props;
       outProps = rest;
     }
+    const denied = this.publishDenied(topic);
+    if (denied) {
+      // RabbitMQ 3.10 closes a 3.1/3.1.1 connection; v5 can say why in the acknowledgement
+      this.log.warn({ topic, err: denied.text }, "publish refused");
+      if (this.protocolVersion !== 5 || qos === 0) return this.disconnect(REASON.NOT_AUTHORIZED);
+      return this.ackPublish(qos === 1 ? PUBACK : PUBREC, id, REASON.NOT_AUTHORIZED, null);
+    }
     const r = this.publish(topic, payload, qos, retain, outProps);
     if (r === null || qos === 0) return;
     const reason = this.protocolVersion === 5 && r.routed === 0 ? REASON.NO_MATCHING_SUBSCRIBERS : 0;
@@ -440,6 +485,29 @@ export class MqttConnection implements SessionLink, PacketSink {
   private commitFailed(): void {
     this.log.error("could not write published messages to disk; closing so the client publishes them again");
     this.disconnect(REASON.UNSPECIFIED);
+  }
+
+  /** Write on amq.topic, then the topic permission on the routing key (RabbitMQ's MQTT checks). */
+  private publishDenied(topic: string): BrokerError | null {
+    const access = this.access!;
+    const x = this.vhost!.exchange(MQTT_EXCHANGE);
+    return access.check("exchange", MQTT_EXCHANGE, "write")
+      ?? (x instanceof BrokerError ? null : access.checkTopic(MQTT_EXCHANGE, x.type, filterToBindingKey(topic), "write"));
+  }
+
+  /**
+   * A subscription needs what RabbitMQ's MQTT plugin needs for its queue and binding: configure
+   * and write on the subscription queue, read on amq.topic and the topic read permission.
+   */
+  private subscribeDenied(filter: string, qos: QoS): BrokerError | null {
+    const access = this.access!;
+    const shared = parseSharedFilter(filter);
+    const key = filterToBindingKey(shared ? shared.filter : filter);
+    const queue = shared ? null : this.session!.queueName(qos);
+    const x = this.vhost!.exchange(MQTT_EXCHANGE);
+    return (queue === null ? null : access.check("queue", queue, "configure") ?? access.check("queue", queue, "write"))
+      ?? access.check("exchange", MQTT_EXCHANGE, "read")
+      ?? (x instanceof BrokerError ? null : access.checkTopic(MQTT_EXCHANGE, x.type, key, "read"));
   }
 
   /** Routes one message through amq.topic; where it went, or null on failure. */
@@ -485,6 +553,14 @@ export class MqttConnection implements SessionLink, PacketSink {
         retainHandling: (this.protocolVersion === 5 ? s.rh ?? 0 : 0) as 0 | 1 | 2,
         id,
       };
+      const denied = this.subscribeDenied(s.topic, options.qos);
+      if (denied) {
+        this.log.warn({ filter: s.topic, err: denied.text }, "subscribe refused");
+        // RabbitMQ 3.10 closes a 3.1/3.1.1 connection on a refused subscription; v5 answers per filter
+        if (this.protocolVersion !== 5) return this.disconnect(REASON.NOT_AUTHORIZED);
+        granted.push(REASON.NOT_AUTHORIZED);
+        continue;
+      }
       const r = session.subscribe(s.topic, options);
       if (r instanceof BrokerError) {
         this.log.warn({ filter: s.topic, err: r.text }, "subscribe failed");
@@ -566,12 +642,14 @@ export class MqttConnection implements SessionLink, PacketSink {
     }
     if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
     this.heldAcks?.clear();
+    this.server.broker.connections.unregister(this.client);
     const session = this.session;
     if (session) {
       const key = this.sessionKey;
       if (this.server.live.get(key) === this) this.server.live.delete(key);
       session.detach();
       this.vhost!.clientClosed(this.client);
+      this.log.info({ user: this.access?.user.name, vhost: this.vhost!.name }, "connection closed");
       if (this.will) this.publishWill(this.will, key);
       if (!session.persistent) {
         session.end();

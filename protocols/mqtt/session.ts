@@ -100,6 +100,13 @@ export class MqttSession {
     private readonly retained: RetainedStore,
   ) {}
 
+  /** Consumers and unacknowledged deliveries, for the management API's channel listing. */
+  stats(): { consumers: number; unacked: number } {
+    let consumers = this.sharedConsumers.size;
+    for (const c of this.consumers) if (c !== null) consumers++;
+    return { consumers, unacked: this.outbound.size };
+  }
+
   queueName(qos: QoS): string {
     return `mqtt-subscription-${this.clientId}qos${qos}`;
   }

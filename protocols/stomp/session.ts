@@ -233,11 +233,22 @@ export class Session {
       if (q instanceof BrokerError) return this.brokerFail(q, f);
       props.replyTo = `/reply-queue/${q}`;
     }
+    const denied = this.publishDenied(target[0], target[1]);
+    if (denied) return this.brokerFail(denied, f);
     const m = new Message(target[0], target[1], f.body, props);
     const r = this.ctx.vhost.publish(target[0], target[1], m);
     if (r instanceof BrokerError) return this.brokerFail(r, f);
     if (r.persisted > 0) this.persisted = true;
     return true;
+  }
+
+  /** Write on the exchange, then the topic permission on the routing key. */
+  private publishDenied(exchange: string, key: string): BrokerError | null {
+    const access = this.ctx.access;
+    const denied = access.check("exchange", exchange, "write");
+    if (denied || exchange === "") return denied;
+    const x = this.ctx.vhost.exchange(exchange);
+    return x instanceof BrokerError ? null : access.checkTopic(exchange, x.type, key, "write");
   }
 
   /** The exchange and routing key a SEND goes to, declaring what RabbitMQ declares on the way. */
@@ -282,6 +293,8 @@ export class Session {
       const q = v.queue(name, this.ctx.client);
       if (!(q instanceof BrokerError)) return q;
     }
+    const denied = this.ctx.access.check("queue", name, "configure");
+    if (denied) return denied;
     const ok = v.declareQueue(name, {
       durable: boolHeader(h["durable"], true),
       autoDelete: boolHeader(h["auto-delete"], false),
@@ -334,6 +347,8 @@ export class Session {
     const prefetch = Number(h["prefetch-count"] ?? "0");
     const q = this.sourceQueue(d, f, id, durable);
     if (q === null) return false;
+    const denied = this.ctx.access.check("queue", q.name, "read");
+    if (denied) return this.brokerFail(denied, f);
     const s = new StompSubscription(this, id, h["destination"]!, ackMode, Number.isSafeInteger(prefetch) && prefetch > 0 ? prefetch : 0);
     const consumeArgs = streamOffsetArgument(h["x-stream-offset"]);
     if (consumeArgs === null) return this.fail("Processing error", "Processing error", f);
@@ -380,6 +395,10 @@ export class Session {
           if (name === "") name = `stomp-subscription-${randomBytes(16).toString("base64url").slice(0, 22)}`;
           decl = { durable: false, autoDelete: true, exclusive: false, args };
         }
+        const access = this.ctx.access;
+        const denied = access.check("queue", name, "configure") ?? access.check("queue", name, "write")
+          ?? access.check("exchange", exchange, "read") ?? access.checkTopic(exchange, x.type, key, "read");
+        if (denied) return this.brokerFail(denied, f), null;
         const ok = v.declareQueue(name, decl, client);
         if (ok instanceof BrokerError) return this.brokerFail(ok, f), null;
         const b = v.bindQueue(ok.queue, exchange, key, {}, client);
@@ -563,6 +582,11 @@ export class Session {
   // ---- teardown --------------------------------------------------------------------------------
 
   /** The connection is going: unacked messages go back to their queues, consumers are cancelled. */
+  /** Subscriptions and unacknowledged messages, for the management API's channel listing. */
+  stats(): { consumers: number; unacked: number } {
+    return { consumers: this.subscriptions.size, unacked: this.byTag.size };
+  }
+
   release(): void {
     if (this.closed) return;
     this.closed = true;

@@ -4,6 +4,8 @@ import { VirtualHost } from "./vhost.js";
 import type { Policy, PolicyError, PolicyInput, PolicyKind } from "./policies.js";
 import type { Persistence } from "./durability.js";
 import { ResourceAlarms } from "./alarms.js";
+import { MessageCounters } from "./stats.js";
+import { ConnectionRegistry } from "./connections.js";
 
 export interface BrokerCoreOptions {
   defaultVhost?: string;
@@ -28,6 +30,12 @@ export class Broker {
   readonly users = new UserStore();
   /** Memory and disk alarms: front-ends stop reading publishers while one is on. */
   readonly alarms = new ResourceAlarms();
+  /** Broker-wide message counters, shared by every vhost (management and Prometheus read them). */
+  readonly counters = new MessageCounters();
+  /** Open client connections of every protocol, for listing and closing them. */
+  readonly connections = new ConnectionRegistry();
+  /** When this broker started (ms since the epoch), for uptime. */
+  readonly startedAt = Date.now();
   private readonly vhosts = new Map<string, VirtualHost>();
   private readonly loopbackUsers: Set<string>;
   readonly defaultVhost: string;
@@ -63,7 +71,7 @@ export class Broker {
   addVhost(name: string): VirtualHost {
     let v = this.vhosts.get(name);
     if (!v) {
-      this.vhosts.set(name, (v = new VirtualHost(name)));
+      this.vhosts.set(name, (v = new VirtualHost(name, this.counters)));
       v.persistence = this.persistence;
       this.persistence?.definitionsChanged();
     }

@@ -19,6 +19,10 @@ export interface Consumer {
   deliver(entry: QueueEntry, subscription: Subscription): void;
   /** The broker ended the subscription (queue deleted); the front-end tells its client. */
   cancelledByBroker(subscription: Subscription): void;
+  /** The channel this consumer lives on (AMQP), for listings; absent means 1. */
+  readonly channelNumber?: number;
+  /** Its prefetch limit for listings; absent means 0 (none). */
+  readonly prefetchCount?: number;
 }
 
 export interface ConsumeOptions {

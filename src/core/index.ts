@@ -14,7 +14,8 @@ export {
   Message, TypedField, expirationProblem, type FieldTable, type FieldValue, type FieldTypeTag, type MessageProperties,
   type PropertiesCodec, type EncodedProperties, type Decimal,
 } from "./message.js";
-export type { User, Permission } from "./users.js";
+export type { User, Permission, TopicPermission } from "./users.js";
+export { AccessControl, permits, exchangeResourceName, type Access, type ResourceKind, type TopicVariables } from "./permissions.js";
 export { Deque } from "./deque.js";
 export { integerValue, stringValue, rabbitType } from "./field-types.js";
 export { ResourceAlarms, type AlarmResource, type AlarmListener } from "./alarms.js";
@@ -23,3 +24,6 @@ export {
   type Policy, type PolicyInput, type PolicyKind, type PolicyApplyTo, type PolicyDefinition, type PolicyValue,
 } from "./policies.js";
 export { DelayedExchange, DELAYED_TYPE } from "./delayed-exchange.js";
+export { MessageCounters, QueueCounters } from "./stats.js";
+export { ConnectionRegistry, type ConnectionDetails, type ChannelInfo, type RegisteredConnection } from "./connections.js";
+export { fieldTableJson, fieldValueJson, jsonFieldTable, jsonFieldValue } from "./field-json.js";

@@ -15,6 +15,7 @@ import {
   effectiveQueueArguments, type Policy, PolicyError, type PolicyInput, type PolicyKind, PolicySet, validatePolicy,
 } from "./policies.js";
 import { checkDelayedType, DELAYED_TYPE, DelayedExchange, type DelayedHost } from "./delayed-exchange.js";
+import { MessageCounters } from "./stats.js";
 
 export interface ExchangeDeclare {
   type: string;
@@ -84,7 +85,14 @@ export class VirtualHost implements QueueHost, DelayedHost {
   /** Set by the Broker when a store is attached; null keeps everything in memory. */
   persistence: Persistence | null = null;
 
-  constructor(readonly name: string) {
+  /**
+   * `counters` are the broker-wide message counters (shared by every vhost of a broker); queues
+   * count their deliveries and acks into them as well as into their own.
+   */
+  constructor(
+    readonly name: string,
+    readonly counters: MessageCounters = new MessageCounters(),
+  ) {
     this.exchanges.set("", createExchange("", "direct", { durable: true, autoDelete: false, internal: false, args: {} }));
     for (const [n, t] of PREDECLARED) {
       this.exchanges.set(n, createExchange(n, t, { durable: true, autoDelete: false, internal: false, args: {} }));
@@ -438,7 +446,9 @@ export class VirtualHost implements QueueHost, DelayedHost {
     let routed = 0;
     let refused = 0;
     let persisted = 0;
+    const counters = this.counters;
     if (exchange === "") {
+      counters.publish++;
       const q = this.queues.get(routingKey);
       if (q !== undefined) {
         const r = q.enqueue(message);
@@ -448,11 +458,14 @@ export class VirtualHost implements QueueHost, DelayedHost {
           if (r === Enqueued.Persisted) persisted = 1;
         }
       }
+      if (routed === 0) counters.unroutable++;
+      else counters.routed++;
       return { routed, refused, persisted };
     }
     const x = this.exchanges.get(exchange);
     if (x === undefined) return errors.noExchange(exchange, this.name);
     if (x.internal) return errors.internalExchange(exchange, this.name);
+    counters.publish++;
     const epoch = ++this.routeEpoch;
     const found = this.routeScratch;
     found.length = 0;
@@ -475,6 +488,8 @@ export class VirtualHost implements QueueHost, DelayedHost {
       }
     }
     found.length = 0;
+    if (routed === 0) counters.unroutable++;
+    else counters.routed++;
     return { routed, refused, persisted };
   }
 }
