@@ -7,6 +7,9 @@ import { BrokerError, errors } from "./errors.js";
 import { type QueueArguments, type QueueSettings, settingsFromArguments } from "./queue-arguments.js";
 import type { QueueStore, RecoveredMessage } from "./durability.js";
 import type { Clock, ClockTimer } from "./clock.js";
+import type { QueueType } from "./queue-arguments.js";
+import type { Policy } from "./policies.js";
+import { type MessageCounters, QueueCounters } from "./stats.js";
 
 /** What Queue.enqueue did with a message. */
 export const Enqueued = {
@@ -32,7 +35,10 @@ export interface QueueOptions {
 /** What a queue needs from the vhost that holds it. */
 export interface QueueHost {
   readonly name: string;
-  readonly clock: Clock;
+  /** The injected clock: TTL sweeps and queue expiry run on it. */
+  readonly timers: Clock;
+  /** The broker-wide counters this queue's deliveries and acks also count in. */
+  readonly counters: MessageCounters;
   queueUnused(queue: Queue): void;
   /** x-expires ran out: the queue was unused for its whole TTL. */
   queueExpired(queue: Queue): void;
@@ -56,19 +62,25 @@ export class Queue implements Destination {
   /** Ready entries, one FIFO per priority level (a single level unless x-max-priority is set). */
   private levels: Deque<QueueEntry>[] = [new Deque<QueueEntry>()];
   private readyCount = 0;
-  private readonly consumers: Subscription[] = [];
+  protected readonly consumers: Subscription[] = [];
   private rr = 0;
   private nextSeq = 1;
   private unackedCount = 0;
-  private hadConsumer = false;
+  protected hadConsumer = false;
   private dispatching = false;
   private redispatch = false;
   private mixedPriorities = false;
   /** Body bytes of the ready messages, for x-max-length-bytes. */
   private readyBytes = 0;
   deleted = false;
+  /** The user policy and operator policy applying to this queue now (the vhost sets them). */
+  policy: Policy | null = null;
+  operatorPolicy: Policy | null = null;
   /** Durable queues' storage (persistent messages only); null for transient queues. */
   store: QueueStore | null = null;
+  /** This queue's own message counters (management rates). */
+  readonly counters = new QueueCounters();
+  private readonly global: MessageCounters;
 
   private current: QueueSettings;
   /** Some entry was given an expiry: deliveries check the head's time. */
@@ -87,10 +99,16 @@ export class Queue implements Destination {
     readonly host: QueueHost,
     readonly options: QueueOptions,
   ) {
+    this.global = host.counters;
     this.singleActive = options.parsedArgs.singleActiveConsumer === true;
     this.quorum = options.parsedArgs.queueType === "quorum";
     this.current = {};
     this.applySettings(settingsFromArguments(options.parsedArgs));
+  }
+
+  /** x-queue-type: classic, quorum or stream. */
+  get type(): QueueType {
+    return this.options.parsedArgs.queueType ?? "classic";
   }
 
   get durable(): boolean {
@@ -208,13 +226,14 @@ export class Queue implements Destination {
       return Enqueued.Refused;
     }
     const entry = new QueueEntry(this.nextSeq++, message);
+    this.counters.publish++;
     if (this.levels.length > 1) entry.level = Math.min(message.priority, this.levels.length - 1);
     // per-queue TTL and per-message expiration: the smaller wins (RabbitMQ's ttl.html)
     const ttl = s.messageTtl;
     const perMessage = message.expirationMs;
     let now = 0;
     if (ttl !== undefined || perMessage >= 0) {
-      now = this.host.clock.now();
+      now = this.host.timers.now();
       entry.expiresAt = now + (perMessage >= 0 && (ttl === undefined || perMessage < ttl) ? perMessage : ttl!);
       this.expiring = true;
     }
@@ -260,12 +279,20 @@ export class Queue implements Destination {
     this.forget(entry);
   }
 
+  /**
+   * The policy layer recomputed `options.parsedArgs` (a policy came or went): the queue takes the
+   * settings they give, trimming to new limits at once as RabbitMQ's does.
+   */
+  limitsChanged(): void {
+    this.applySettings(settingsFromArguments(this.options.parsedArgs));
+  }
+
   // ---- expiry ----------------------------------------------------------------------------
 
   private armSweep(at: number, now: number): void {
     this.sweepTimer?.cancel();
     this.sweepAt = at;
-    this.sweepTimer = this.host.clock.schedule(this.sweepBound, at - now);
+    this.sweepTimer = this.host.timers.schedule(this.sweepBound, at - now);
   }
 
   /**
@@ -276,7 +303,7 @@ export class Queue implements Destination {
     this.sweepTimer = null;
     this.sweepAt = Infinity;
     if (!this.expiring || this.deleted) return;
-    const now = this.host.clock.now();
+    const now = this.host.timers.now();
     this.dropExpired(now);
     let next = Infinity;
     const ls = this.levels;
@@ -308,17 +335,17 @@ export class Queue implements Destination {
     this.idleTimer = null;
     const expires = this.current.expires;
     if (expires === undefined || this.deleted || this.consumers.length > 0) return;
-    this.lastUsed = this.host.clock.now();
-    this.idleTimer = this.host.clock.schedule(this.idleBound, expires);
+    this.lastUsed = this.host.timers.now();
+    this.idleTimer = this.host.timers.schedule(this.idleBound, expires);
   }
 
   private idleExpired(): void {
     this.idleTimer = null;
     const expires = this.current.expires;
     if (this.deleted || expires === undefined || this.consumers.length > 0) return;
-    const left = this.lastUsed + expires - this.host.clock.now();
+    const left = this.lastUsed + expires - this.host.timers.now();
     if (left > 0) {
-      this.idleTimer = this.host.clock.schedule(this.idleBound, left);
+      this.idleTimer = this.host.timers.schedule(this.idleBound, left);
       return;
     }
     this.host.queueExpired(this);
@@ -393,7 +420,7 @@ export class Queue implements Destination {
     try {
       do {
         this.redispatch = false;
-        const now = this.expiring ? this.host.clock.now() : 0;
+        const now = this.expiring ? this.host.timers.now() : 0;
         while (this.readyCount > 0) {
           const sub = this.pickConsumer();
           if (sub === null) break;
@@ -415,11 +442,21 @@ export class Queue implements Destination {
     // read a paged-out message back now: a no-ack delivery settles (and may free) its record first
     if (entry.pagedOut) entry.pageIn();
     entry.deliveryCount++;
+    if (entry.redelivered) {
+      this.counters.redeliver++;
+      this.global.redeliver++;
+    }
     if (!sub.options.noAck) {
       if (entry.position >= 0 && this.store !== null) this.store.delivered(entry.position);
       entry.holder = sub;
+      entry.awaitingAck = true;
       sub.unacked++;
       this.unackedCount++;
+      this.counters.deliver++;
+      this.global.deliver++;
+    } else {
+      this.counters.deliverNoAck++;
+      this.global.deliverNoAck++;
     }
     sub.consumer.deliver(entry, sub);
   }
@@ -451,16 +488,29 @@ export class Queue implements Destination {
   /** basic.get: the head entry, or null when the queue is empty. */
   get(noAck: boolean): QueueEntry | null {
     this.touch();
-    if (this.expiring) this.dropExpired(this.host.clock.now());
+    if (this.expiring) this.dropExpired(this.host.timers.now());
     const entry = this.shiftReady();
-    if (!entry) return null;
+    if (!entry) {
+      this.global.getEmpty++;
+      return null;
+    }
     if (entry.pagedOut) entry.pageIn();
     // RabbitMQ 3.10's quorum queues put x-delivery-count on every basic.get, 0 the first time
     if (this.quorum && entry.returns === 0) entry.replaceMessage(entry.message.withHeader("x-delivery-count", 0));
     entry.deliveryCount++;
+    if (entry.redelivered) {
+      this.counters.redeliver++;
+      this.global.redeliver++;
+    }
     if (!noAck) {
       this.unackedCount++;
+      entry.awaitingAck = true;
       if (entry.position >= 0 && this.store !== null) this.store.delivered(entry.position);
+      this.counters.get++;
+      this.global.get++;
+    } else {
+      this.counters.getNoAck++;
+      this.global.getNoAck++;
     }
     return entry;
   }
@@ -469,6 +519,10 @@ export class Queue implements Destination {
 
   /** Settles an entry a consumer or basic.get held. */
   ack(entry: QueueEntry): void {
+    if (entry.awaitingAck) {
+      this.counters.ack++;
+      this.global.ack++;
+    }
     this.release(entry);
     this.forget(entry);
   }
@@ -505,7 +559,7 @@ export class Queue implements Destination {
     this.readyCount++;
     this.readyBytes += entry.bodySize;
     // an entry whose time ran out while a consumer held it goes when it is at the head again
-    if (entry.expiresAt !== Infinity && entry.expiresAt < this.sweepAt) this.armSweep(entry.expiresAt, this.host.clock.now());
+    if (entry.expiresAt !== Infinity && entry.expiresAt < this.sweepAt) this.armSweep(entry.expiresAt, this.host.timers.now());
   }
 
   /** A client rejected the entry without requeue: dead-lettered (reason rejected) if the queue has a DLX. */
@@ -520,7 +574,11 @@ export class Queue implements Destination {
       holder.unacked--;
       entry.holder = null;
     }
-    if (this.unackedCount > 0) this.unackedCount--;
+    // no-ack deliveries are settled through here too, but never counted as unacked
+    if (entry.awaitingAck) {
+      entry.awaitingAck = false;
+      if (this.unackedCount > 0) this.unackedCount--;
+    }
   }
 
   purge(): number {

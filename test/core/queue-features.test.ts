@@ -33,7 +33,7 @@ const msg = (body: string, props: MessageProperties = {}, rk = "q") => new Messa
 
 function world(args: FieldTable = {}) {
   const clock = new ManualClock();
-  const v = new VirtualHost("/", clock);
+  const v = new VirtualHost("/", undefined, clock);
   ok(v.declareExchange("dlx", { type: "fanout" }));
   ok(v.declareQueue("dead", {}, null));
   ok(v.bindQueue("dead", "dlx", "", {}, null));
