@@ -47,8 +47,11 @@ export interface RecoveredMessage {
 export interface StreamStore {
   /** Writes a record (buffered; durable at the next commit) and returns its position. */
   append(offset: number, timestamp: number, message: Message): number;
-  /** Reads a record's message back (streams keep only positions of what they paged out). */
-  load(position: number): Message | undefined;
+  /**
+   * Reads records back from `position` on (streams keep only positions of what they paged out):
+   * at least that record, and those after it that one block read brings.
+   */
+  loadFrom(position: number): { offset: number; message: Message }[];
   /** Resident bytes past which a stream pages its oldest records out of memory. */
   readonly pageOutBytes: number;
   /** One record is done with (a released delayed message): it will not be recovered. */

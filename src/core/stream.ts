@@ -80,6 +80,8 @@ export function parseStreamOffset(v: FieldValue | undefined, now: number): Strea
 class StreamSubscription extends Subscription {
   /** The next offset this consumer gets. */
   next = 0;
+  /** Paged-out records read back ahead of this consumer: offsets first, first + 1, … */
+  ahead: { first: number; messages: Message[] } | null = null;
 }
 
 export class StreamQueue extends Queue {
@@ -145,8 +147,10 @@ export class StreamQueue extends Queue {
   override enqueue(message: Message): Enqueued {
     const ts = Math.max(this.now(), this.lastTimestamp);
     const offset = this.nextOffset;
-    const position = this.streamStore !== null ? this.streamStore.append(offset, ts, message) : -1;
-    this.append(offset, ts, withOffsetHeader(message, offset), position, message.bodySize, true);
+    // stored with its header, so a record read back is delivered as it was stored
+    const m = withOffsetHeader(message, offset);
+    const position = this.streamStore !== null ? this.streamStore.append(offset, ts, m) : -1;
+    this.append(offset, ts, m, position, message.bodySize, true);
     if (this.consumers.length > 0) this.dispatch();
     return position >= 0 ? Enqueued.Persisted : Enqueued.Accepted;
   }
@@ -195,10 +199,26 @@ export class StreamQueue extends Queue {
     }
   }
 
-  /** A paged-out record's message, read back from the store (not kept: memory stays bounded). */
-  private load(r: StreamRecord): Message | null {
-    const m = this.streamStore?.load(r.position);
-    return m === undefined ? null : withOffsetHeader(m, r.offset);
+  /**
+   * A paged-out record's message, read back from the store a block at a time into the consumer's
+   * own read-ahead (consumers at different offsets would evict one another from a shared cache).
+   * The records themselves stay paged out, so memory stays bounded: one block per consumer.
+   */
+  private load(r: StreamRecord, sub: StreamSubscription): Message | null {
+    const ahead = sub.ahead;
+    if (ahead !== null) {
+      const k = r.offset - ahead.first;
+      if (k >= 0 && k < ahead.messages.length) return ahead.messages[k]!;
+    }
+    const store = this.streamStore;
+    if (store === null) return null;
+    const loaded = store.loadFrom(r.position);
+    if (loaded.length === 0 || loaded[0]!.offset !== r.offset) {
+      sub.ahead = null;
+      return null;
+    }
+    sub.ahead = { first: r.offset, messages: loaded.map((x) => x.message) };
+    return loaded[0]!.message;
   }
 
   /** Drops the oldest whole segments past x-max-length-bytes or x-max-age; the newest always stays. */
@@ -304,7 +324,7 @@ export class StreamQueue extends Queue {
       if (!sub.consumer.hasCredit()) return;
       const r = records.at(sub.next - first)!;
       sub.next++;
-      const message = r.message ?? this.load(r);
+      const message = r.message ?? this.load(r, sub);
       // a record whose store file retention removed meanwhile is skipped
       if (message === null) continue;
       const entry = new QueueEntry(r.offset, message);

@@ -222,6 +222,11 @@ export class DiskMessageStore implements MessageStore, Flushable {
     return this.log.readFrom(position);
   }
 
+  /** Consecutive records from `position`, read from disk in one block of at most `maxBytes`. */
+  readBlock(position: number, maxBytes: number): { position: number; payload: Buffer }[] {
+    return this.log.readBlock(position, maxBytes);
+  }
+
   /** Deletes the segment files wholly before `position` (stream retention). */
   truncateBefore(position: number): void {
     this.log.dropBefore(position);

@@ -72,6 +72,10 @@ class DiskQueueStore implements QueueStore {
 
 /** Stream records: offset f64 BE | timestamp (ms) f64 BE | message record. */
 const STREAM_PREFIX = 16;
+/** Bytes a paged-out stream reads from disk at once for a consumer reading on. */
+const STREAM_READ_BLOCK = 256 * 1024;
+/** A stream's in-memory window, as a multiple of a queue's pageOutBytes (64 MiB by default). */
+const STREAM_PAGE_OUT_FACTOR = 16;
 
 class DiskStreamStore implements StreamStore {
   constructor(
@@ -93,13 +97,23 @@ class DiskStreamStore implements StreamStore {
     this.store.truncateBefore(position);
   }
 
+  /**
+   * Streams keep STREAM_PAGE_OUT_FACTOR × a queue's pageOutBytes in memory: many consumers replay
+   * a stream's recent records, and records read back from disk cost a decode per consumer.
+   */
   get pageOutBytes(): number {
-    return this.owner.options.pageOutBytes ?? DEFAULT_PAGE_OUT_BYTES;
+    return STREAM_PAGE_OUT_FACTOR * (this.owner.options.pageOutBytes ?? DEFAULT_PAGE_OUT_BYTES);
   }
 
-  load(position: number): Message | undefined {
-    const payload = this.store.read(position);
-    return payload === undefined ? undefined : decodeMessageRecord(payload.subarray(STREAM_PREFIX), this.owner.codec);
+  loadFrom(position: number): { offset: number; message: Message }[] {
+    const codec = this.owner.codec;
+    const block = this.store.readBlock(position, STREAM_READ_BLOCK);
+    const out = new Array<{ offset: number; message: Message }>(block.length);
+    for (let i = 0; i < block.length; i++) {
+      const p = block[i]!.payload;
+      out[i] = { offset: p.readDoubleBE(0), message: decodeMessageRecord(p.subarray(STREAM_PREFIX), codec) };
+    }
+    return out;
   }
 
   ack(position: number): void {

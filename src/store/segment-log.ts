@@ -302,6 +302,37 @@ export class SegmentLog implements Flushable {
   }
 
   /**
+   * The records from `position` on that one read of at most `maxBytes` from the segment's file
+   * holds (at least the first, however large): sequential readers (paged-out streams) pay one
+   * read per block, not two per record. Records still buffered in memory come one at a time.
+   */
+  readBlock(position: number, maxBytes: number): { position: number; payload: Buffer }[] {
+    const seg = this.segments.get(segmentOf(position));
+    if (seg === undefined || seg.deleted) return [];
+    const off = offsetOf(position);
+    const onDisk = seg.flying !== null ? seg.flyingBase : seg.pendBase;
+    const end = Math.min(onDisk, off + maxBytes);
+    if (off < SEGMENT_HEADER || off + RECORD_HEADER > end) {
+      const one = this.read(position);
+      return one === undefined ? [] : [{ position, payload: one }];
+    }
+    const block = this.bytes(seg, off, end - off);
+    const out: { position: number; payload: Buffer }[] = [];
+    let at = 0;
+    while (at + RECORD_HEADER <= block.length) {
+      const len = block.readUInt32BE(at);
+      if (at + RECORD_HEADER + len > block.length) break;
+      out.push({ position: position + at, payload: block.subarray(at + RECORD_HEADER, at + RECORD_HEADER + len) });
+      at += RECORD_HEADER + len;
+    }
+    if (out.length === 0) {
+      const one = this.read(position);
+      if (one !== undefined) out.push({ position, payload: one });
+    }
+    return out;
+  }
+
+  /**
    * Non-destructive sequential read from `position` (0 = the oldest record kept), acked or not:
    * what streams consume. Yields records as they are now, including those not yet fsynced.
    */

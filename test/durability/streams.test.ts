@@ -115,9 +115,9 @@ describe("policies across restarts", () => {
 });
 
 describe("stream paging", () => {
-  it("a stream keeps only recent messages in memory past pageOutBytes, and reads the rest back from the store", async () => {
+  it("a stream keeps only recent messages in memory past 16 × pageOutBytes, and reads the rest back from the store", async () => {
     dir = mkdtempSync(join(tmpdir(), "warren-stream-page-"));
-    broker = await startBroker({ amqp: { port: 0 }, dataDir: dir, logLevel: "silent", pageOutBytes: 64 * 1024 });
+    broker = await startBroker({ amqp: { port: 0 }, dataDir: dir, logLevel: "silent", pageOutBytes: 4096 });
     const conn = await amqp.connect(url());
     await (await conn.createChannel()).assertQueue("paged", { durable: true, arguments: { "x-queue-type": "stream" } });
     await conn.close();
@@ -125,7 +125,7 @@ describe("stream paging", () => {
     await publish("paged", bodies);
     const q = (broker.core.vhost("/") as VirtualHost).queues.get("paged") as StreamQueue;
     expect(q.length).toBe(1000);
-    expect(q.residentMessageBytes).toBeLessThanOrEqual(64 * 1024);
+    expect(q.residentMessageBytes).toBeLessThanOrEqual(16 * 4096);
     const got = await read("paged", "first", 1000);
     expect(got.map((m) => m.body)).toEqual(bodies);
     expect(got.map((m) => m.offset)).toEqual(bodies.map((_, i) => i));
