@@ -113,6 +113,21 @@ describe("warren ctl", { timeout: 120_000 }, () => {
     expect(unreachable.stderr).toContain("cannot reach the management API at http://127.0.0.1:1");
   });
 
+  it("set_policy applies a policy that list_policies shows and clear_policy removes", async () => {
+    const vhost = unique("ctl-pol");
+    const name = unique("limit");
+    await ok("add_vhost", vhost);
+    await ok("-p", vhost, "set_permissions", broker.user, ".*", ".*", ".*");
+    const set = await ok("-p", vhost, "set_policy", "--priority", "2", "--apply-to", "queues", name, "^orders$", '{"max-length":5}');
+    expect(set.stderr).toBe(`Setting policy "${name}" for pattern "^orders$" to "{"max-length":5}" with priority "2" for vhost "${vhost}" ...\n`);
+    expect(rows((await ok("-p", vhost, "--no-table-headers", "list_policies")).stdout)).toEqual([
+      [vhost, name, "^orders$", "queues", '{"max-length":5}', "2"],
+    ]);
+    expect((await ok("-p", vhost, "clear_policy", name)).stderr).toBe(`Clearing policy "${name}" on vhost "${vhost}" ...\n`);
+    expect((await ok("-p", vhost, "list_policies")).stdout).toBe("vhost\tname\tpattern\tapply-to\tdefinition\tpriority\n");
+    await ok("delete_vhost", vhost);
+  });
+
   it("set_policy with a setting the broker does not recognise is refused alike; clear_policy of an unknown policy fails", async () => {
     const name = unique("ctl-policy");
     const r = await ctl(["set_policy", name, "^nothing$", '{"no-such-setting":1}']);
