@@ -84,6 +84,20 @@ describe("management web UI", () => {
       await page.click('nav a[data-tab="queues"]');
       await expect.poll(() => row.locator(".ready").textContent(), { timeout: 10_000 }).toBe("11");
 
+      // a policy set from the policies tab applies to the queue: its row shows the new limit's effect
+      await page.click('nav a[data-tab="policies"]');
+      await page.fill('#policy-form input[name="name"]', "cap-orders");
+      await page.fill('#policy-form input[name="pattern"]', "^orders$");
+      await page.fill('#policy-form textarea[name="definition"]', '{"max-length": 5}');
+      await page.click('#policy-form button[type="submit"]');
+      await expect.poll(() => page.textContent("#policy-result")).toBe("Policy cap-orders set.");
+      await expect.poll(() => page.textContent("#policies-table")).toContain("^orders$");
+      await page.click('nav a[data-tab="queues"]');
+      await expect.poll(() => row.locator(".ready").textContent(), { timeout: 10_000 }).toBe("5");
+      await page.click('nav a[data-tab="policies"]');
+      await page.click('button[data-delete-policy="/|cap-orders"]');
+      await expect.poll(() => page.textContent("#policies-table")).toContain("No policies");
+
       await page.click('nav a[data-tab="connections"]');
       await expect.poll(() => page.textContent("#connections-table")).toContain("ui-test");
 
