@@ -42,7 +42,8 @@ async function ok(...args: string[]): Promise<string> {
   return r.stdout;
 }
 
-describe("rabbitmqadmin", () => {
+// each step is a Python process: generous on a busy machine
+describe("rabbitmqadmin", { timeout: 120_000 }, () => {
   it("declares a queue, exchange and binding, publishes, lists, gets and deletes", async () => {
     const q = unique("admin-q");
     const x = unique("admin-x");

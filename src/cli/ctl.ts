@@ -41,7 +41,25 @@ const cell = (v: Json | undefined): string => {
 /** Exit codes as rabbitmqctl uses them (sysexits.h). */
 const exitCodeFor = (err: ManagementError): number => (err.status === 0 ? 69 : err.status === 401 ? 77 : 70);
 
-export function ctlCommand(): Command {
+/** Where `warren ctl` writes and how it reports its exit code: the process, or a test's buffers. */
+export interface CtlIo {
+  out(text: string): void;
+  err(text: string): void;
+  exitCode(code: number): void;
+  /** Whether err is a terminal (the import progress line redraws itself there). */
+  readonly errIsTTY: boolean;
+}
+
+const processIo: CtlIo = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  exitCode: (code) => void (process.exitCode = code),
+  get errIsTTY() {
+    return process.stderr.isTTY === true;
+  },
+};
+
+export function ctlCommand(io: CtlIo = processIo): Command {
   const ctl = new Command("ctl")
     .description("operate a running broker like rabbitmqctl, through its management API")
     .option("--url <url>", "management API base URL", process.env.WARREN_MANAGEMENT_URL ?? "http://localhost:15672")
@@ -54,7 +72,7 @@ export function ctlCommand(): Command {
   const globals = (): GlobalOptions => ctl.opts<GlobalOptions>();
   const client = (): ManagementClient => new ManagementClient(globals());
   const info = (text: string): void => {
-    if (!globals().quiet) process.stderr.write(text + "\n");
+    if (!globals().quiet) io.err(text + "\n");
   };
   const table = (rows: Row[], columns: string[], aliases: Record<string, string>): void => {
     const out: string[] = [];
@@ -62,7 +80,7 @@ export function ctlCommand(): Command {
     const value = (row: Row, c: string): Json | undefined =>
       columnAliases[c] ? columnAliases[c](row) : row[aliases[c] ?? c];
     for (const row of rows) out.push(columns.map((c) => cell(value(row, c))).join("\t"));
-    if (out.length > 0) process.stdout.write(out.join("\n") + "\n");
+    if (out.length > 0) io.out(out.join("\n") + "\n");
   };
   /** Runs one command, turning API errors into rabbitmqctl-style messages and exit codes. */
   const run =
@@ -72,8 +90,8 @@ export function ctlCommand(): Command {
         await body(...args);
       } catch (err) {
         if (!(err instanceof ManagementError)) throw err;
-        process.stderr.write(`Error: ${err.message}\n`);
-        process.exitCode = exitCodeFor(err);
+        io.err(`Error: ${err.message}\n`);
+        io.exitCode(exitCodeFor(err));
       }
     };
 
@@ -140,7 +158,7 @@ export function ctlCommand(): Command {
             .filter(isRow)
             .map((l) => `  ${cell(l.protocol)} on ${cell(l.ip_address)}:${cell(l.port)}`),
         ];
-        process.stdout.write(lines.join("\n") + "\n");
+        io.out(lines.join("\n") + "\n");
       }),
     );
 
@@ -298,7 +316,7 @@ export function ctlCommand(): Command {
         const definitions = await client().get(apiPath("definitions"));
         const text = JSON.stringify(definitions, null, 2) + "\n";
         if (path === "-") {
-          process.stdout.write(text);
+          io.out(text);
         } else {
           info(`Exporting definitions in JSON to a file at "${path}" ...`);
           await writeFile(path, text);
@@ -313,7 +331,7 @@ export function ctlCommand(): Command {
       run(async (path: string, opts: { batchSize: number }) => {
         const file = JSON.parse(await readFile(path, "utf8")) as Row;
         info(`Importing definitions in JSON from a file at "${path}" ...`);
-        await importInBatches(client(), file, opts.batchSize);
+        await importInBatches(client(), file, opts.batchSize, io);
       }),
     );
 
@@ -336,16 +354,16 @@ const batchedKeys = ["exchanges", "queues", "bindings"] as const;
  * queues and bindings in batches, so a large import shows progress and no request is huge.
  * Every batch is itself a valid definitions document, which RabbitMQ's API accepts too.
  */
-async function importInBatches(client: ManagementClient, file: Row, batchSize: number): Promise<void> {
+async function importInBatches(client: ManagementClient, file: Row, batchSize: number, io: CtlIo): Promise<void> {
   const head: Row = {};
   for (const [key, value] of Object.entries(file)) {
     if (!(batchedKeys as readonly string[]).includes(key)) head[key] = value;
   }
   const total = batchedKeys.reduce((n, k) => n + (Array.isArray(file[k]) ? file[k].length : 0), 0);
-  const tty = process.stderr.isTTY === true;
+  const tty = io.errIsTTY;
   let done = 0;
   const progress = (final: boolean): void => {
-    if (tty || final) process.stderr.write(`${tty ? "\r" : ""}imported ${done}/${total} exchanges, queues and bindings${final ? "\n" : ""}`);
+    if (tty || final) io.err(`${tty ? "\r" : ""}imported ${done}/${total} exchanges, queues and bindings${final ? "\n" : ""}`);
   };
   await client.post(apiPath("definitions"), head);
   for (const key of batchedKeys) {

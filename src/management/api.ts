@@ -8,6 +8,7 @@ import {
   type Broker, BrokerError, fieldTableJson, jsonFieldTable, Message, type MessageProperties, type Queue, ReplyCode, type VirtualHost,
 } from "../core/index.js";
 import { exportDefinitions, importDefinitions, type Definitions } from "../store/definitions.js";
+import { type Policy, type PolicyDefinition, PolicyError } from "../core/policies.js";
 import { authenticate, type Principal } from "./auth.js";
 import { ApiError, badRequest, notAuthorised, notFound } from "./errors.js";
 import type { RateSampler } from "./rates.js";
@@ -489,10 +490,12 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     return exchangeJson(x, v.name);
   });
   app.put("/api/exchanges/:vhost/:name", async (req: Req, reply) => {
-    const v = vhostOf(req.params.vhost!, who(req));
+    const p = who(req);
+    const v = vhostOf(req.params.vhost!, p);
     const name = exchangeName(req.params.name!);
     const body = req.body ?? {};
     if (name === "" || name.startsWith("amq.")) throw notAuthorised("Access refused.");
+    p.requireAccess(v.name, "exchange", name, "configure");
     const existed = v.exchanges.has(name);
     check(v.declareExchange(name, {
       type: str(body.type),
@@ -504,15 +507,18 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     return reply.code(existed ? 204 : 201).send();
   });
   app.delete("/api/exchanges/:vhost/:name", async (req: Req, reply) => {
-    const v = vhostOf(req.params.vhost!, who(req));
+    const p = who(req);
+    const v = vhostOf(req.params.vhost!, p);
     const name = exchangeName(req.params.name!);
     if (name === "" || name.startsWith("amq.")) throw notAuthorised("Access refused.");
+    p.requireAccess(v.name, "exchange", name, "configure");
     if (!v.exchanges.has(name)) throw notFound();
     check(v.deleteExchange(name, req.query["if-unused"] === "true"));
     return reply.code(204).send();
   });
   app.post("/api/exchanges/:vhost/:name/publish", async (req: Req) => {
-    const v = vhostOf(req.params.vhost!, who(req));
+    const p = who(req);
+    const v = vhostOf(req.params.vhost!, p);
     const body = req.body ?? {};
     const missing = ["properties", "routing_key", "payload", "payload_encoding"].filter((k) => body[k] === undefined);
     if (missing.length > 0) throw badRequest(`[${missing.map((k) => `{key_missing,${k}}`).join(",")}]`);
@@ -521,6 +527,8 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     const payload = encoding === "base64" ? Buffer.from(str(body.payload), "base64") : Buffer.from(str(body.payload), "utf8");
     const name = exchangeName(req.params.name!);
     const routingKey = str(body.routing_key);
+    const refused = p.check(v.name, "exchange", name, "write");
+    if (refused !== null) throw badRequest(refused.toString());
     const props = messageProperties(body.properties);
     const r = v.publish(name, routingKey, new Message(name, routingKey, payload, props, null));
     if (r instanceof BrokerError) throw badRequest(r.toString());
@@ -551,10 +559,12 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     return queueJson(q, v.name, node, rates, consumersOf(q, v.name));
   });
   app.put("/api/queues/:vhost/:name", async (req: Req, reply) => {
-    const v = vhostOf(req.params.vhost!, who(req));
+    const p = who(req);
+    const v = vhostOf(req.params.vhost!, p);
     const name = req.params.name!;
     const body = req.body ?? {};
     if (name.startsWith("amq.")) throw notAuthorised("Access refused.");
+    p.requireAccess(v.name, "queue", name, "configure");
     const existed = v.queues.has(name);
     check(v.declareQueue(name, {
       durable: bool(body.durable, false),
@@ -564,20 +574,28 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     return reply.code(existed ? 204 : 201).send();
   });
   app.delete("/api/queues/:vhost/:name", async (req: Req, reply) => {
-    const v = vhostOf(req.params.vhost!, who(req));
+    const p = who(req);
+    const v = vhostOf(req.params.vhost!, p);
     const q = queueOf(v, req.params.name!);
+    p.requireAccess(v.name, "queue", q.name, "configure");
     check(v.deleteQueue(q.name, { ifEmpty: req.query["if-empty"] === "true", ifUnused: req.query["if-unused"] === "true" }, q.options.owner));
     return reply.code(204).send();
   });
   app.delete("/api/queues/:vhost/:name/contents", async (req: Req, reply) => {
-    const v = vhostOf(req.params.vhost!, who(req));
+    const p = who(req);
+    const v = vhostOf(req.params.vhost!, p);
     const q = queueOf(v, req.params.name!);
+    p.requireAccess(v.name, "queue", q.name, "read");
     q.purge();
     return reply.code(204).send();
   });
   app.post("/api/queues/:vhost/:name/get", async (req: Req) => {
-    const v = vhostOf(req.params.vhost!, who(req));
+    const p = who(req);
+    const v = vhostOf(req.params.vhost!, p);
     const q = queueOf(v, req.params.name!);
+    // RabbitMQ's get runs on an AMQP channel: the refusal carries the channel's reply text
+    const refused = p.check(v.name, "queue", q.name, "read");
+    if (refused !== null) throw notAuthorised(refused.text);
     const body = req.body ?? {};
     const ackmode = str(body.ackmode, "ack_requeue_true");
     if (!["ack_requeue_true", "ack_requeue_false", "reject_requeue_true", "reject_requeue_false"].includes(ackmode)) {
@@ -646,9 +664,13 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
       return between(v, req).map((b) => bindingJson(b, v.name));
     });
     app.post(base, async (req: Req, reply) => {
-      const v = vhostOf(req.params.vhost!, who(req));
+      const p = who(req);
+      const v = vhostOf(req.params.vhost!, p);
       const source = exchangeName(req.params.source!);
       const dest = req.params.dest!;
+      // binding: write on the destination, read on the source (AMQP 0-9-1 as RabbitMQ checks it)
+      p.requireAccess(v.name, kind, dest, "write");
+      p.requireAccess(v.name, "exchange", source, "read");
       const body = req.body ?? {};
       const key = str(body.routing_key);
       const args = jsonFieldTable(body.arguments as Record<string, unknown>);
@@ -670,7 +692,10 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
       return bindingJson(b, v.name);
     });
     app.delete(`${base}/:props`, async (req: Req, reply) => {
-      const v = vhostOf(req.params.vhost!, who(req));
+      const p = who(req);
+      const v = vhostOf(req.params.vhost!, p);
+      p.requireAccess(v.name, kind, req.params.dest!, "write");
+      p.requireAccess(v.name, "exchange", exchangeName(req.params.source!), "read");
       const b = between(v, req).find((x) => samePropertiesKey(x, req.params.props!));
       if (!b || b.binding === null) throw notFound();
       const core = b.binding;
@@ -685,36 +710,61 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
   }
 
   // ---- policies --------------------------------------------------------------------------
-  // Warren's core has no policies yet: listings are empty and every setting is unrecognised,
-  // which is RabbitMQ's own answer for settings it does not know.
 
-  const policies = async (req: Req) => {
-    const p = who(req);
-    vhostsFor(req, p);
-    return [];
-  };
-  app.get("/api/policies", policies);
-  app.get("/api/policies/:vhost", policies);
-  app.get("/api/policies/:vhost/:name", async (req: Req) => {
-    vhostOf(req.params.vhost!, who(req));
-    throw notFound();
+  const policyJson = (p: Policy & { vhost: string }): JsonObject => ({
+    vhost: p.vhost,
+    name: p.name,
+    pattern: p.pattern,
+    "apply-to": p.applyTo,
+    definition: p.definition as JsonObject,
+    priority: p.priority,
   });
-  app.put("/api/policies/:vhost/:name", async (req: Req) => {
-    const p = who(req);
-    p.require("policymaker");
-    vhostOf(req.params.vhost!, p);
-    const body = req.body ?? {};
-    const definition = body.definition && typeof body.definition === "object" ? (body.definition as Record<string, unknown>) : {};
-    // RabbitMQ prints the Erlang terms HTML-escaped in this reason: {&lt;&lt;"key"&gt;&gt;,value}
-    const unknown = Object.entries(definition).map(([k, v]) => `{&lt;&lt;"${k}"&gt;&gt;,${JSON.stringify(v)}}`);
-    throw badRequest(`Validation failed\n\n[${unknown.join(",")}] are not recognised policy settings\n`);
-  });
-  app.delete("/api/policies/:vhost/:name", async (req: Req) => {
-    const p = who(req);
-    p.require("policymaker");
-    vhostOf(req.params.vhost!, p);
-    throw notFound();
-  });
+
+  for (const [path, kind] of [["policies", "policy"], ["operator-policies", "operator"]] as const) {
+    // operator policies are administrators' business in RabbitMQ; policies are policymakers'
+    const writer = kind === "operator" ? "administrator" : "policymaker";
+    const list = async (req: Req) => {
+      const p = who(req);
+      return vhostsFor(req, p).flatMap((v) => v.listPolicies(kind).map((x) => policyJson({ ...x, vhost: v.name })));
+    };
+    app.get(`/api/${path}`, list);
+    app.get(`/api/${path}/:vhost`, list);
+    app.get(`/api/${path}/:vhost/:name`, async (req: Req) => {
+      const v = vhostOf(req.params.vhost!, who(req));
+      const found = v.listPolicies(kind).find((x) => x.name === req.params.name);
+      if (!found) throw notFound();
+      return policyJson({ ...found, vhost: v.name });
+    });
+    app.put(`/api/${path}/:vhost/:name`, async (req: Req, reply) => {
+      const p = who(req);
+      p.require(writer);
+      const v = vhostOf(req.params.vhost!, p);
+      const body = req.body ?? {};
+      const name = req.params.name!;
+      const existed = v.listPolicies(kind).some((x) => x.name === name);
+      const definition = body.definition !== null && typeof body.definition === "object" && !Array.isArray(body.definition)
+        ? (body.definition as PolicyDefinition)
+        : {};
+      const priority = body.priority === undefined || body.priority === null || body.priority === "" ? 0 : Number(body.priority);
+      const r = v.setPolicy({
+        name,
+        pattern: str(body.pattern),
+        definition,
+        ...(body["apply-to"] !== undefined && body["apply-to"] !== null && { applyTo: str(body["apply-to"]) }),
+        priority,
+      }, kind);
+      // RabbitMQ's validation answer, with the Erlang terms in it HTML-escaped as its API sends them
+      if (r instanceof PolicyError) throw badRequest(`Validation failed\n\n${r.reason.replace(/</g, "&lt;").replace(/>/g, "&gt;")}\n`);
+      return reply.code(existed ? 204 : 201).send();
+    });
+    app.delete(`/api/${path}/:vhost/:name`, async (req: Req, reply) => {
+      const p = who(req);
+      p.require(writer);
+      const v = vhostOf(req.params.vhost!, p);
+      if (v.clearPolicy(req.params.name!, kind) instanceof PolicyError) throw notFound();
+      return reply.code(204).send();
+    });
+  }
 
   // ---- definitions -----------------------------------------------------------------------
 
@@ -728,10 +778,10 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
       users: d.users as unknown as Json[],
       vhosts: d.vhosts as unknown as Json[],
       permissions: d.permissions as unknown as Json[],
-      topic_permissions: [],
+      topic_permissions: (d.topic_permissions ?? []) as unknown as Json[],
       parameters: [],
       global_parameters: [],
-      policies: [],
+      policies: (d.policies ?? []) as unknown as Json[],
       queues: d.queues as unknown as Json[],
       exchanges: d.exchanges as unknown as Json[],
       bindings: d.bindings as unknown as Json[],
@@ -749,7 +799,7 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
       product_name: "Warren",
       product_version: ctx.productVersion,
       parameters: [],
-      policies: [],
+      policies: (out.policies as Json[]).filter(mine).map(strip),
       queues: (out.queues as Json[]).filter(mine).map(strip),
       exchanges: (out.exchanges as Json[]).filter(mine).map(strip),
       bindings: (out.bindings as Json[]).filter(mine).map(strip),
@@ -776,7 +826,10 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     if (vhost === undefined) return d;
     // objects of a vhost's file name no vhost: they go into the one in the path
     const withVhost = <T>(xs: T[] | undefined) => (xs ?? []).map((x) => ({ ...x, vhost }));
-    return { ...d, users: [], vhosts: [], permissions: [], queues: withVhost(d.queues), exchanges: withVhost(d.exchanges), bindings: withVhost(d.bindings) };
+    return {
+      ...d, users: [], vhosts: [], permissions: [], topic_permissions: [], operator_policies: [],
+      policies: withVhost(d.policies), queues: withVhost(d.queues), exchanges: withVhost(d.exchanges), bindings: withVhost(d.bindings),
+    };
   };
   const doImport = (d: Definitions) => {
     try {

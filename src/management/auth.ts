@@ -1,4 +1,5 @@
-import type { Broker, User } from "../core/index.js";
+import type { Broker, BrokerError, User } from "../core/index.js";
+import { type Access, AccessControl, type ResourceKind } from "../core/permissions.js";
 import { isLoopback } from "../server/net.js";
 import { ApiError, loginFailed, notAuthorised, vhostRefused } from "./errors.js";
 
@@ -45,6 +46,16 @@ export class Principal {
   /** Vhosts whose objects appear in this user's listings. */
   visibleVhost(vhost: string): boolean {
     return this.isMonitor || this.canAccess(vhost);
+  }
+
+  /** The user's configure/write/read permission on a resource, as the AMQP front-end checks it. */
+  check(vhost: string, kind: ResourceKind, name: string, access: Access): BrokerError | null {
+    return new AccessControl(this.broker.users, this.user, vhost).check(kind, name, access);
+  }
+
+  /** RabbitMQ's management answer to a refused configure/write/read: 401 "Access refused.". */
+  requireAccess(vhost: string, kind: ResourceKind, name: string, access: Access): void {
+    if (this.check(vhost, kind, name, access) !== null) throw notAuthorised("Access refused.");
   }
 
   /** Connections and channels: management users see only their own. */

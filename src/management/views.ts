@@ -9,6 +9,7 @@ import {
   type QueueCounters, type RegisteredConnection, type Subscription, type VirtualHost,
 } from "../core/index.js";
 import type { RateSampler } from "./rates.js";
+import { policyValue } from "../core/policies.js";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -86,14 +87,25 @@ export function queueJson(q: Queue, vhost: string, node: string, rates: RateSamp
     messages_paged_out: q.pagedOutCount,
     name: q.name,
     node,
-    policy: null,
-    operator_policy: null,
-    effective_policy_definition: {},
+    policy: q.policy?.name ?? null,
+    operator_policy: q.operatorPolicy?.name ?? null,
+    effective_policy_definition: effectivePolicy(q),
     state: "running",
     type: queueType(q),
     vhost,
   };
   if (consumers !== undefined) out.consumer_details = consumers;
+  return out;
+}
+
+/** What the queue's policy and operator policy together say, key by key, as RabbitMQ resolves them. */
+function effectivePolicy(q: Queue): JsonObject {
+  const out: JsonObject = {};
+  const keys = new Set([...Object.keys(q.policy?.definition ?? {}), ...Object.keys(q.operatorPolicy?.definition ?? {})]);
+  for (const k of keys) {
+    const v = policyValue(k, q.policy, q.operatorPolicy);
+    if (v !== undefined) out[k] = v as Json;
+  }
   return out;
 }
 

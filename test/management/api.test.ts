@@ -48,6 +48,26 @@ describe("authentication and user tags", () => {
   });
 });
 
+describe("permissions", () => {
+  it("checks configure, write and read permissions on API actions as RabbitMQ's API does", async () => {
+    await api(broker, "PUT", "/api/users/limited", { password: "pw", tags: "management" });
+    await api(broker, "PUT", "/api/permissions/%2F/limited", { configure: "^ok", write: "^ok", read: "^ok" });
+    await api(broker, "PUT", "/api/queues/%2F/theirs", {});
+    const as = "limited:pw";
+    expect((await api(broker, "PUT", "/api/queues/%2F/nope-q", {}, as)).json).toEqual({ error: "not_authorised", reason: "Access refused." });
+    expect((await api(broker, "PUT", "/api/queues/%2F/ok-q", {}, as)).status).toBe(201);
+    expect((await api(broker, "DELETE", "/api/queues/%2F/theirs", undefined, as)).json).toEqual({ error: "not_authorised", reason: "Access refused." });
+    expect((await api(broker, "DELETE", "/api/queues/%2F/theirs/contents", undefined, as)).status).toBe(401);
+    expect((await api(broker, "POST", "/api/queues/%2F/theirs/get", { count: 1, ackmode: "ack_requeue_true", encoding: "auto" }, as)).json)
+      .toEqual({ error: "not_authorised", reason: "ACCESS_REFUSED - access to queue 'theirs' in vhost '/' refused for user 'limited'" });
+    expect((await api(broker, "POST", "/api/exchanges/%2F/amq.default/publish", { routing_key: "x", payload: "x", payload_encoding: "string", properties: {} }, as)).json)
+      .toEqual({ error: "bad_request", reason: "403 ACCESS_REFUSED - access to exchange 'amq.default' in vhost '/' refused for user 'limited'" });
+    expect((await api(broker, "POST", "/api/bindings/%2F/e/amq.topic/q/ok-q", { routing_key: "a" }, as)).json).toEqual({ error: "not_authorised", reason: "Access refused." });
+    expect((await api(broker, "PUT", "/api/exchanges/%2F/nope-x", { type: "direct" }, as)).status).toBe(401);
+    expect((await api(broker, "DELETE", "/api/queues/%2F/ok-q", undefined, as)).status).toBe(204);
+  });
+});
+
 describe("queues", () => {
   it("lists a queue declared over AMQP with its depth, and answers 404 in RabbitMQ's shape for a missing one", async () => {
     const conn = await amqp.connect(amqpUrl);
@@ -235,12 +255,31 @@ describe("definitions, policies and health", () => {
     expect((await api(broker, "POST", "/api/definitions", "not json")).json).toEqual({ error: "bad_request", reason: "failed_to_parse_json" });
   });
 
-  it("has no policies, and refuses policy settings as RabbitMQ refuses ones it does not recognise", async () => {
-    expect((await api(broker, "GET", "/api/policies")).json).toEqual([]);
-    const r = await api(broker, "PUT", "/api/policies/%2F/p1", { pattern: "^q", definition: { "max-length": 3 }, "apply-to": "queues" });
-    expect(r.status).toBe(400);
-    expect(r.json.reason).toBe('Validation failed\n\n[{&lt;&lt;"max-length"&gt;&gt;,3}] are not recognised policy settings\n');
-    expect((await api(broker, "DELETE", "/api/policies/%2F/p1")).status).toBe(404);
+  it("sets, lists, applies and clears policies, refusing settings as RabbitMQ does", async () => {
+    await api(broker, "PUT", "/api/queues/%2F/pol-q", {});
+    const put = await api(broker, "PUT", "/api/policies/%2F/limit", { pattern: "^pol-", definition: { "max-length": 3 }, "apply-to": "queues", priority: 1 });
+    expect(put.status).toBe(201);
+    expect((await api(broker, "PUT", "/api/policies/%2F/limit", { pattern: "^pol-", definition: { "max-length": 2 }, "apply-to": "queues", priority: "1" })).status).toBe(204);
+    expect((await api(broker, "GET", "/api/policies/%2F")).json).toEqual([
+      { vhost: "/", name: "limit", pattern: "^pol-", "apply-to": "queues", definition: { "max-length": 2 }, priority: 1 },
+    ]);
+    expect((await api(broker, "GET", "/api/policies/%2F/limit")).json.definition).toEqual({ "max-length": 2 });
+    const q = (await api(broker, "GET", "/api/queues/%2F/pol-q")).json;
+    expect(q.policy).toBe("limit");
+    expect(q.effective_policy_definition).toEqual({ "max-length": 2 });
+    for (let i = 0; i < 5; i++) {
+      await api(broker, "POST", "/api/exchanges/%2F/amq.default/publish", { routing_key: "pol-q", payload: `${i}`, payload_encoding: "string", properties: {} });
+    }
+    expect((await api(broker, "GET", "/api/queues/%2F/pol-q")).json.messages).toBe(2);
+
+    const bad = await api(broker, "PUT", "/api/policies/%2F/p1", { pattern: "^q", definition: { bogus: 3 } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.reason).toBe('Validation failed\n\n[{&lt;&lt;"bogus"&gt;&gt;,3}] are not recognised policy settings\n');
+    expect((await api(broker, "PUT", "/api/policies/%2F/p1", { pattern: "^q", definition: { "max-length": 1 } }, "mgr:pw")).json)
+      .toEqual({ error: "not_authorised", reason: "Not policymaker user" });
+    expect((await api(broker, "DELETE", "/api/policies/%2F/limit")).status).toBe(204);
+    expect((await api(broker, "DELETE", "/api/policies/%2F/limit")).status).toBe(404);
+    expect((await api(broker, "GET", "/api/queues/%2F/pol-q")).json.policy).toBeNull();
   });
 
   it("answers the aliveness test and the alarms health check, 503 while an alarm is on", async () => {

@@ -1,7 +1,9 @@
 // Drives the management web UI in headless Chromium (Debian's /usr/bin/chromium through
 // playwright-core). Chromium is a test dependency like RabbitMQ is for the conformance suite:
 // conformance/rabbitmq.sh deps installs it, and without it this test fails rather than skips.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import amqp from "amqplib";
@@ -10,7 +12,11 @@ import type { RunningBroker } from "warren";
 import { startWithManagement } from "./helpers.js";
 
 const CHROMIUM = process.env.WARREN_CHROMIUM ?? "/usr/bin/chromium";
-const SCREENSHOT = fileURLToPath(new URL("../../docs/management-ui.png", import.meta.url));
+// WARREN_UPDATE_SCREENSHOT=1 refreshes the one in docs/; otherwise it goes to a temporary file,
+// so a test run leaves the working tree as it was
+const SCREENSHOT = process.env.WARREN_UPDATE_SCREENSHOT === "1"
+  ? fileURLToPath(new URL("../../docs/management-ui.png", import.meta.url))
+  : join(tmpdir(), `warren-management-ui-${process.pid}.png`);
 
 let broker: RunningBroker;
 let browser: Browser;
@@ -78,6 +84,20 @@ describe("management web UI", () => {
       await page.click('nav a[data-tab="queues"]');
       await expect.poll(() => row.locator(".ready").textContent(), { timeout: 10_000 }).toBe("11");
 
+      // a policy set from the policies tab applies to the queue: its row shows the new limit's effect
+      await page.click('nav a[data-tab="policies"]');
+      await page.fill('#policy-form input[name="name"]', "cap-orders");
+      await page.fill('#policy-form input[name="pattern"]', "^orders$");
+      await page.fill('#policy-form textarea[name="definition"]', '{"max-length": 5}');
+      await page.click('#policy-form button[type="submit"]');
+      await expect.poll(() => page.textContent("#policy-result")).toBe("Policy cap-orders set.");
+      await expect.poll(() => page.textContent("#policies-table")).toContain("^orders$");
+      await page.click('nav a[data-tab="queues"]');
+      await expect.poll(() => row.locator(".ready").textContent(), { timeout: 10_000 }).toBe("5");
+      await page.click('nav a[data-tab="policies"]');
+      await page.click('button[data-delete-policy="/|cap-orders"]');
+      await expect.poll(() => page.textContent("#policies-table")).toContain("No policies");
+
       await page.click('nav a[data-tab="connections"]');
       await expect.poll(() => page.textContent("#connections-table")).toContain("ui-test");
 
@@ -90,6 +110,8 @@ describe("management web UI", () => {
         await expect.poll(() => page.textContent("#rates-legend"), { timeout: 15_000 }).not.toContain("Publish: 0.0/s");
         await page.waitForTimeout(1500); // a few more points on the chart for the screenshot (not synchronisation)
         await page.screenshot({ path: SCREENSHOT, fullPage: true });
+        expect(readFileSync(SCREENSHOT).subarray(1, 4).toString()).toBe("PNG");
+        if (process.env.WARREN_UPDATE_SCREENSHOT !== "1") rmSync(SCREENSHOT);
       } finally {
         clearInterval(traffic);
       }

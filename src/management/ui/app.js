@@ -164,6 +164,7 @@ const renderers = {
       { title: "Apply to", value: (p) => p["apply-to"] },
       { title: "Definition", value: (p) => JSON.stringify(p.definition) },
       { title: "Priority", num: true, value: (p) => p.priority },
+      { title: "", html: (p) => `<button class="small danger" data-delete-policy="${esc(p.vhost)}|${esc(p.name)}">Delete</button>` },
     ], rows, "No policies");
   },
 };
@@ -301,6 +302,9 @@ document.addEventListener("click", async (e) => {
       const [vhost, name] = b.dataset.deleteQueue.split("|");
       if (!confirm(`Delete queue ${name}?`)) return;
       await api("DELETE", `queues/${seg(vhost)}/${seg(name)}`);
+    } else if (b.dataset.deletePolicy !== undefined) {
+      const [vhost, name] = b.dataset.deletePolicy.split("|");
+      await api("DELETE", `policies/${seg(vhost)}/${seg(name)}`);
     } else return;
     void refresh();
   } catch (err) {
@@ -354,6 +358,26 @@ $("#get-form").addEventListener("submit", async (e) => {
     void refresh();
   } catch (err) {
     out.innerHTML = `<p class="error">${esc(err.message)}</p>`;
+  }
+});
+
+$("#policy-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const f = new FormData(e.target);
+  try {
+    let definition;
+    try {
+      definition = JSON.parse(f.get("definition"));
+    } catch {
+      throw new Error("The definition is not JSON");
+    }
+    await api("PUT", `policies/${seg(f.get("vhost"))}/${seg(f.get("name"))}`, {
+      pattern: f.get("pattern"), "apply-to": f.get("apply-to"), priority: Number(f.get("priority")), definition,
+    });
+    say($("#policy-result"), `Policy ${f.get("name")} set.`, true);
+    void refresh();
+  } catch (err) {
+    say($("#policy-result"), err.message, false);
   }
 });
 
