@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
+import type { ChannelInfo } from "../../src/core/index.js";
 import {
-  BrokerError, type CommitWaiter, type Consumer, type FieldTable, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, ReplyCode, REPLY_TO, Subscription,
+  BrokerError, streamUnsupported, type CommitWaiter, type Consumer, type FieldTable, expirationProblem, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, ReplyCode, REPLY_TO, Subscription,
 } from "../../src/core/index.js";
 import type { AmqpMethod } from "./codec/methods.js";
 import { encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
@@ -84,6 +85,13 @@ class ChannelConsumer implements Consumer {
   get client() {
     return this.channel.ctx.client;
   }
+  /** For the management API's consumer listing. */
+  get channelNumber(): number {
+    return this.channel.id;
+  }
+  get prefetchCount(): number {
+    return this.prefetch;
+  }
 
   hasCredit(): boolean {
     const ch = this.channel;
@@ -111,23 +119,11 @@ class ChannelConsumer implements Consumer {
 
 /** The publisher's property bytes when they came from AMQP, else an encoding of the neutral form. */
 function propertiesBytes(m: Message): Buffer {
-  const enc = m.encoded;
-  if (enc !== null && enc.codec === amqpPropertiesCodec) return enc.bytes;
-  return encodeProperties(m.properties);
+  return m.encodedWith(amqpPropertiesCodec, encodeProperties);
 }
 
 const BASIC_PUBLISH = METHOD_IDS["basic.publish"];
 
-
-/** Why an expiration string is not a TTL, in the words of RabbitMQ's Erlang parser, or null. */
-function expirationProblem(expiration: string): string | null {
-  const m = /^([+-]?\d+)(.*)$/s.exec(expiration);
-  if (!m) return "no_integer";
-  if (m[2] !== "") return `{leftover_string,"${m[2]}"}`;
-  const n = Number(m[1]);
-  if (n < 0) return `{value_negative,${n}}`;
-  return null;
-}
 
 function randomTag(prefix: string): string {
   return `${prefix}-${randomBytes(16).toString("base64url").slice(0, 22)}`;
@@ -157,6 +153,9 @@ export class Channel {
   private readonly pendingConfirms: PendingConfirm[] = [];
   private tx: Transaction | null = null;
   private readonly flushConfirmsBound = () => this.flushConfirms();
+  /** Messages published on this channel and confirms sent, for the management API. */
+  private publishCount = 0;
+  private confirmCount = 0;
 
   constructor(
     readonly id: number,
@@ -422,7 +421,7 @@ export class Channel {
       return new BrokerError(ReplyCode.PRECONDITION_FAILED, `invalid arg 'x-priority' for queue '${q.name}' in vhost '${this.ctx.vhost.name}'`);
     }
     const consumer = new ChannelConsumer(this, tag, noAck, this.consumerPrefetch);
-    const sub = q.consume(consumer, { tag, noAck, exclusive, priority });
+    const sub = q.consume(consumer, { tag, noAck, exclusive, priority, prefetch: this.consumerPrefetch, args });
     if (sub instanceof BrokerError) return sub;
     consumer.subscription = sub;
     this.consumers.set(tag, consumer);
@@ -448,6 +447,7 @@ export class Channel {
     if (denied) return denied;
     const q = this.ctx.vhost.queue(this.queueName(queueName), this.ctx.client);
     if (q instanceof BrokerError) return q;
+    if (q.type === "stream") return streamUnsupported("basic.get", q.name, this.ctx.vhost.name);
     const entry = q.get(noAck);
     if (entry === null) return this.send({ kind: "basic.get-empty", reserved1: "" });
     const tag = ++this.deliveryTag;
@@ -639,7 +639,9 @@ export class Channel {
     const seq = this.confirming ? ++this.publishSeq : 0;
     const r = this.ctx.vhost.publish(exchange, routingKey, message);
     if (r instanceof BrokerError) return this.fail(r, BASIC_PUBLISH);
+    this.publishCount++;
     if (r.routed === 0 && r.refused === 0 && mandatory) {
+      this.ctx.vhost.counters.returnUnroutable++;
       this.ctx.writer.write(
         encodeReturn(this.id, ReplyCode.NO_ROUTE, "NO_ROUTE", exchange, routingKey, propertiesBytes(message), message.body, this.ctx.frameMax),
       );
@@ -704,6 +706,8 @@ export class Channel {
   private ackUpTo(upTo: number): void {
     if (upTo <= this.confirmedUpTo) return;
     const multiple = upTo - this.confirmedUpTo > 1;
+    this.confirmCount += upTo - this.confirmedUpTo;
+    this.ctx.vhost.counters.confirm += upTo - this.confirmedUpTo;
     this.send({ kind: "basic.ack", deliveryTag: upTo, multiple });
     this.confirmedUpTo = upTo;
   }
@@ -725,6 +729,21 @@ export class Channel {
       return;
     }
     this.send({ kind: "tx.commit-ok" });
+  }
+
+  /** What the management API shows for this channel. */
+  info(): ChannelInfo {
+    return {
+      number: this.id,
+      consumerCount: this.consumers.size,
+      unacked: this.unacked.size,
+      prefetchCount: this.consumerPrefetch,
+      globalPrefetchCount: this.globalPrefetch,
+      confirm: this.confirming,
+      transactional: this.tx !== null,
+      publish: this.publishCount,
+      confirmed: this.confirmCount,
+    };
   }
 
   // ---- closing ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import { type AmqpMethod, decodeMethod, encodeMethodFrame, METHOD_IDS } from "./
 import { Channel } from "./channel.js";
 import { serverProperties } from "./server-properties.js";
 import { BatchedWriter } from "../../src/server/batched-writer.js";
+import { fieldTableJson } from "../../src/core/field-json.js";
 
 export interface AmqpLimits {
   channelMax: number;
@@ -68,6 +69,7 @@ export class AmqpConnection implements ConnectionContext {
   private lastRead = Date.now();
   private closeTimer: NodeJS.Timeout | null = null;
   capabilities: FieldTable = {};
+  private authMechanism = "PLAIN";
   clientProperties: FieldTable = {};
   user!: User;
   vhost!: VirtualHost;
@@ -273,6 +275,7 @@ export class AmqpConnection implements ConnectionContext {
     this.capabilities = caps && typeof caps === "object" && !Array.isArray(caps) && !Buffer.isBuffer(caps) && !(caps instanceof Date)
       ? (caps as FieldTable)
       : {};
+    this.authMechanism = mechanism;
     const creds = parseCredentials(mechanism, response);
     if (creds instanceof BrokerError) {
       return this.connectionError(creds.code, creds.text, 10, 11);
@@ -321,9 +324,33 @@ export class AmqpConnection implements ConnectionContext {
     this.access = new AccessControl(this.broker.users, this.user, v.name);
     this.state = "opened";
     this.send(0, { kind: "connection.open-ok", reserved1: "" });
+    this.register();
     this.unsubscribeAlarms = this.broker.alarms.subscribe((blocked, reason) => this.alarmChanged(blocked, reason));
     if (this.broker.alarms.blocked) this.alarmChanged(true, this.broker.alarms.reason);
     this.log.info({ vhost: vhostName, user: this.user.name }, "connection opened");
+  }
+
+  /** Lists this connection in the broker's registry (management API), closable by name. */
+  private register(): void {
+    const socket = this.socket;
+    this.broker.connections.register(this.client, {
+      protocol: "AMQP 0-9-1",
+      peerHost: socket.remoteAddress ?? "",
+      peerPort: socket.remotePort ?? 0,
+      host: socket.localAddress ?? "",
+      port: socket.localPort ?? 0,
+      user: this.user.name,
+      vhost: this.vhost.name,
+      clientProperties: fieldTableJson(this.clientProperties),
+      authMechanism: this.authMechanism,
+      tls: false,
+      frameMax: this.frameMax,
+      channelMax: this.channelMax,
+      timeout: this.heartbeat,
+      channels: () => [...this.channels.values()].map((c) => c.info()),
+      close: (reason) => this.forceClose(reason),
+      bytes: () => ({ recv: socket.bytesRead, send: socket.bytesWritten }),
+    }, this.connectedAt);
   }
 
   /** RabbitMQ's connection.blocked extension, for clients that announced the capability. */
@@ -376,7 +403,10 @@ export class AmqpConnection implements ConnectionContext {
     this.closeTimer.unref();
   }
 
-  /** Server-initiated close (shutdown, management): 320 CONNECTION_FORCED as RabbitMQ. */
+  /**
+   * Server-initiated close (shutdown, management): 320 CONNECTION_FORCED as RabbitMQ, whose text for
+   * an operator's close is "CONNECTION_FORCED - <reason>".
+   */
   forceClose(reason = "broker forced connection closure with reason 'shutdown'"): void {
     this.connectionError(ReplyCode.CONNECTION_FORCED, `CONNECTION_FORCED - ${reason}`, 0, 0);
   }
@@ -403,6 +433,7 @@ export class AmqpConnection implements ConnectionContext {
     this.tornDown = true;
     this.state = "closed";
     this.unsubscribeAlarms?.();
+    this.broker.connections.unregister(this.client);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.closeTimer) clearTimeout(this.closeTimer);
     for (const ch of this.channels.values()) ch.release();

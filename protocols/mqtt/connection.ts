@@ -9,9 +9,15 @@ import type {
   IConnectPacket, IDisconnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket, Packet,
 } from "mqtt-packet";
 import { randomBytes } from "node:crypto";
-import { AccessControl, BrokerError, type ClientRef, type User, type VirtualHost } from "../../src/core/index.js";
+import {
+  AccessControl, BrokerError, type ClientRef, type Durability, type PublishResult, type User, type VirtualHost,
+} from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
-import { encodePublish } from "./encode.js";
+import { PacketFramer, type PacketSink } from "./decode.js";
+import { HeldAcks } from "./held-acks.js";
+import {
+  encodePublish, packetSize, PUBACK, PUBCOMP, publishRemaining, PUBREC, PUBREL, queueAck, topicByteLength, writePublish,
+} from "./encode.js";
 import { fromPublish, type QoS } from "./message.js";
 import { CONNACK_V3, REASON } from "./reason-codes.js";
 import type { MqttServer, Peer } from "./server.js";
@@ -30,12 +36,19 @@ const NEVER = 0xffffffff;
 
 type State = "connect" | "open" | "closed";
 
-export class MqttConnection implements SessionLink {
+/** PINGRESP (MQTT 3.1.1 §3.13), the same two bytes every time. */
+const PINGRESP = Buffer.from([0xd0, 0x00]);
+
+export class MqttConnection implements SessionLink, PacketSink {
   private state: State = "connect";
-  private readonly parser = mqttPacket.parser({});
+  private readonly framer = new PacketFramer(this);
+  /** mqtt-packet's parser, made for a packet the fast path does not take and dropped after it. */
+  private parser: ReturnType<typeof mqttPacket.parser> | null = null;
   private readonly writer: BatchedWriter;
   readonly client: ClientRef;
-  private log: Logger;
+  /** Made on first use: most connections log nothing, and a pino child costs about a KiB. */
+  private logger: Logger | null = null;
+  private logClientId: string | null = null;
   protocolVersion = 4;
   receiveMaximum: number;
   /** The client's maximum packet size (v5): larger publishes to it are dropped [MQTT-3.1.2-25]. */
@@ -52,6 +65,8 @@ export class MqttConnection implements SessionLink {
   private access: AccessControl | null = null;
   private will: Will | null = null;
   private readonly inboundAliases: InboundAliases;
+  /** Acks waiting for the disk (made when a publish first reaches a durable queue). */
+  private heldAcks: HeldAcks | null = null;
   private sessionExpiry = 0;
 
   constructor(
@@ -63,10 +78,7 @@ export class MqttConnection implements SessionLink {
     this.client = server.broker.newClient();
     this.receiveMaximum = server.options.receiveMaximum;
     this.inboundAliases = new InboundAliases(server.options.topicAliasMaximum);
-    this.log = server.log.child({ conn: this.client.id, protocol: "mqtt", peer: peer.address });
     this.writer = new BatchedWriter(stream, () => this.session?.resume());
-    this.parser.on("packet", (p: Packet) => this.onPacket(p));
-    this.parser.on("error", (err: Error) => this.malformed(err.message));
     stream.on("data", (chunk: Buffer) => this.onData(chunk));
     stream.on("error", (err) => this.log.debug({ err: err.message }, "stream error"));
     // a WebSocket stream ends without closing until both sides are done: either means gone
@@ -74,26 +86,86 @@ export class MqttConnection implements SessionLink {
     stream.on("close", () => this.teardown());
   }
 
+  private get log(): Logger {
+    return (this.logger ??= this.server.log.child({
+      conn: this.client.id, protocol: "mqtt", peer: this.peer.address,
+      ...(this.logClientId !== null && { clientId: this.logClientId }),
+    }));
+  }
+
   get backedUp(): boolean {
     return this.writer.backedUp;
+  }
+
+  get closed(): boolean {
+    return this.state === "closed";
+  }
+
+  get fastPath(): boolean {
+    return this.state === "open";
   }
 
   private onData(chunk: Buffer): void {
     if (this.state === "closed") return;
     this.lastRead = Date.now();
     try {
-      this.parser.parse(chunk);
-      // the remaining length is known as soon as the fixed header is in: refuse before buffering it
-      const pending = (this.parser as unknown as { packet: { length: number } }).packet.length;
-      if ((this.state as State) !== "closed" && pending > this.packetLimit) this.tooLarge(pending);
+      this.framer.push(chunk);
     } catch (err) {
       this.log.error({ err }, "internal error handling an MQTT packet");
       this.disconnect(REASON.UNSPECIFIED);
     }
   }
 
+  onFastPublish(topic: string, payload: Buffer, qos: QoS, retain: boolean, packetId: number): void {
+    this.handlePublish(topic, payload, qos, retain, packetId, undefined);
+  }
+
+  onFastAck(type: number, packetId: number): void {
+    switch (type) {
+      case 4:
+        this.session!.puback(packetId);
+        return;
+      case 5:
+        return this.onPubrec(packetId);
+      case 6:
+        return this.onPubrel(packetId);
+      default:
+        this.session!.pubcomp(packetId);
+    }
+  }
+
+  onPingreq(): void {
+    this.writer.write(PINGRESP);
+  }
+
+  /** Everything but the hot path's packets: mqtt-packet decodes and validates it. */
+  onOtherPacket(packet: Buffer): void {
+    const parser = (this.parser ??= this.makeParser());
+    parser.parse(packet);
+    // keep nothing between packets: an idle connection holds no parser
+    if (this.parser === parser) this.parser = null;
+  }
+
+  private makeParser(): ReturnType<typeof mqttPacket.parser> {
+    const parser = mqttPacket.parser({ protocolVersion: this.protocolVersion as 3 | 4 | 5 });
+    parser.on("packet", (p: Packet) => this.onPacket(p));
+    parser.on("error", (err: Error) => {
+      this.parser = null;
+      this.malformed(err.message);
+    });
+    return parser;
+  }
+
+  onTooLarge(size: number): void {
+    this.tooLarge(size);
+  }
+
+  onMalformed(why: string): void {
+    this.malformed(why);
+  }
+
   /** Until CONNECT is accepted only small packets are taken (RabbitMQ's max_packet_size_unauthenticated). */
-  private get packetLimit(): number {
+  get packetLimit(): number {
     const max = this.server.options.maxPacketSize;
     return this.state === "connect" ? Math.min(max, MAX_PACKET_UNAUTHENTICATED) : max;
   }
@@ -139,14 +211,9 @@ export class MqttConnection implements SessionLink {
         this.session!.puback(p.messageId!);
         return;
       case "pubrec":
-        if (this.session!.pubrec(p.messageId!)) this.sendPubrel(p.messageId!);
-        else this.send({ cmd: "pubrel", messageId: p.messageId!, ...(this.protocolVersion === 5 && { reasonCode: REASON.PACKET_ID_NOT_FOUND }) });
-        return;
-      case "pubrel": {
-        const known = this.session!.inboundQos2.delete(p.messageId!);
-        this.send({ cmd: "pubcomp", messageId: p.messageId!, ...(this.protocolVersion === 5 && !known && { reasonCode: REASON.PACKET_ID_NOT_FOUND }) });
-        return;
-      }
+        return this.onPubrec(p.messageId!);
+      case "pubrel":
+        return this.onPubrel(p.messageId!);
       case "pubcomp":
         this.session!.pubcomp(p.messageId!);
         return;
@@ -155,8 +222,7 @@ export class MqttConnection implements SessionLink {
       case "unsubscribe":
         return this.onUnsubscribe(p);
       case "pingreq":
-        this.send({ cmd: "pingresp" });
-        return;
+        return this.onPingreq();
       case "disconnect":
         return this.onDisconnect(p);
       case "connect":
@@ -168,6 +234,16 @@ export class MqttConnection implements SessionLink {
         this.log.info({ cmd: p.cmd }, "unexpected packet from a client; closing");
         this.disconnect(REASON.PROTOCOL_ERROR);
     }
+  }
+
+  private onPubrec(id: number): void {
+    if (this.session!.pubrec(id)) this.sendPubrel(id);
+    else queueAck(this.writer, PUBREL, id, this.protocolVersion === 5 ? REASON.PACKET_ID_NOT_FOUND : 0);
+  }
+
+  private onPubrel(id: number): void {
+    const known = this.session!.inboundQos2.delete(id);
+    queueAck(this.writer, PUBCOMP, id, this.protocolVersion === 5 && !known ? REASON.PACKET_ID_NOT_FOUND : 0);
   }
 
   // ---- CONNECT --------------------------------------------------------------------------
@@ -185,7 +261,6 @@ export class MqttConnection implements SessionLink {
   private onConnect(p: IConnectPacket): void {
     const version = p.protocolVersion ?? 4;
     this.protocolVersion = version;
-    (this.parser as unknown as { settings: { protocolVersion: number } }).settings.protocolVersion = version;
     // [MQTT-3.1.2-1]: 3.1 says MQIsdp, 3.1.1 and 5 say MQTT
     if ((version === 3) !== (p.protocolId === "MQIsdp")) {
       return this.refuse(CONNACK_V3.UNACCEPTABLE_PROTOCOL, REASON.UNSUPPORTED_PROTOCOL_VERSION, "protocol name does not match level");
@@ -256,7 +331,8 @@ export class MqttConnection implements SessionLink {
     // session takeover [MQTT-3.1.4-3]: the same client id closes the existing connection
     const key = `${vhost.name}\u0000${clientId}`;
     this.sessionKey = key;
-    this.log = this.log.child({ clientId });
+    this.logClientId = clientId;
+    this.logger = null;
     this.server.live.get(key)?.takenOver();
     this.server.pendingWills.cancel(key);
     let session = this.server.sessions.get(key);
@@ -299,6 +375,40 @@ export class MqttConnection implements SessionLink {
       this.send({ cmd: "connack", returnCode: CONNACK_V3.ACCEPTED, sessionPresent: version === 4 && sessionPresent });
     }
     session.attach(this);
+    this.register(user as User, vhost, clientId, session);
+  }
+
+  /** Lists this connection in the broker's registry (management API), closable by name. */
+  private register(user: User, vhost: VirtualHost, clientId: string, session: MqttSession): void {
+    const peer = this.peer;
+    const version = ({ 3: "3.1.0", 4: "3.1.1", 5: "5.0" } as Record<number, string>)[this.protocolVersion] ?? String(this.protocolVersion);
+    this.server.broker.connections.register(this.client, {
+      protocol: `${peer.webSocket ? "Web MQTT" : "MQTT"} ${version}`,
+      peerHost: peer.host ?? peer.address,
+      peerPort: peer.port ?? 0,
+      host: peer.localHost ?? "",
+      port: peer.localPort ?? 0,
+      user: user.name,
+      vhost: vhost.name,
+      clientProperties: { client_id: clientId },
+      authMechanism: "none",
+      tls: false,
+      frameMax: 0,
+      channelMax: 1,
+      timeout: this.keepAliveMs / 1000,
+      // RabbitMQ 3.10 shows an MQTT connection with the one channel its session runs on
+      channels: () => {
+        const s = session.stats();
+        return [{
+          number: 1, consumerCount: s.consumers, unacked: s.unacked, prefetchCount: this.receiveMaximum,
+          globalPrefetchCount: 0, confirm: false, transactional: false, publish: 0, confirmed: 0,
+        }];
+      },
+      close: () => {
+        this.log.info("closed by an operator");
+        this.disconnect(REASON.ADMINISTRATIVE_ACTION);
+      },
+    });
   }
 
   /** [MQTT-3.1.2-24]: no packet within 1.5 × keep-alive closes the connection. */
@@ -321,8 +431,13 @@ export class MqttConnection implements SessionLink {
   // ---- PUBLISH --------------------------------------------------------------------------
 
   private onPublish(p: IPublishPacket): void {
-    let topic = p.topic;
-    const props = p.properties;
+    const payload = typeof p.payload === "string" ? Buffer.from(p.payload) : p.payload;
+    this.handlePublish(p.topic, payload, p.qos, p.retain, p.messageId ?? 0, p.properties);
+  }
+
+  private handlePublish(
+    topic: string, payload: Buffer, qos: QoS, retain: boolean, id: number, props: IPublishPacket["properties"],
+  ): void {
     if (props?.topicAlias !== undefined) {
       const resolved = this.inboundAliases.resolve(topic, props.topicAlias);
       if (resolved === "invalid" || resolved === "unknown") {
@@ -336,12 +451,9 @@ export class MqttConnection implements SessionLink {
       this.log.info({ topic, problem }, "invalid PUBLISH topic; closing");
       return this.disconnect(REASON.TOPIC_NAME_INVALID);
     }
-    const qos = p.qos;
-    const id = p.messageId!;
     if (qos === 2 && this.session!.inboundQos2.has(id)) {
       // a resent QoS 2 publish before PUBREL: acknowledge, never route twice [MQTT-4.3.3-2]
-      this.send({ cmd: "pubrec", messageId: id });
-      return;
+      return this.ackPublish(PUBREC, id, 0, null);
     }
     let outProps = props;
     if (props?.topicAlias !== undefined || props?.subscriptionIdentifier !== undefined) {
@@ -353,17 +465,26 @@ export class MqttConnection implements SessionLink {
       // RabbitMQ 3.10 closes a 3.1/3.1.1 connection; v5 can say why in the acknowledgement
       this.log.warn({ topic, err: denied.text }, "publish refused");
       if (this.protocolVersion !== 5 || qos === 0) return this.disconnect(REASON.NOT_AUTHORIZED);
-      return this.send(qos === 1 ? { cmd: "puback", messageId: id, reasonCode: REASON.NOT_AUTHORIZED } : { cmd: "pubrec", messageId: id, reasonCode: REASON.NOT_AUTHORIZED });
+      return this.ackPublish(qos === 1 ? PUBACK : PUBREC, id, REASON.NOT_AUTHORIZED, null);
     }
-    const payload = typeof p.payload === "string" ? Buffer.from(p.payload) : p.payload;
-    const routed = this.publish(topic, payload, qos, p.retain, outProps);
-    if (routed === null) return;
-    const noMatch = this.protocolVersion === 5 && routed === 0;
-    if (qos === 1) this.send({ cmd: "puback", messageId: id, ...(noMatch && { reasonCode: REASON.NO_MATCHING_SUBSCRIBERS }) });
-    else if (qos === 2) {
-      this.session!.inboundQos2.add(id);
-      this.send({ cmd: "pubrec", messageId: id, ...(noMatch && { reasonCode: REASON.NO_MATCHING_SUBSCRIBERS }) });
-    }
+    const r = this.publish(topic, payload, qos, retain, outProps);
+    if (r === null || qos === 0) return;
+    const reason = this.protocolVersion === 5 && r.routed === 0 ? REASON.NO_MATCHING_SUBSCRIBERS : 0;
+    // on disk before acknowledged: the client may drop its copy on PUBACK / PUBREC
+    const durability = r.persisted > 0 ? this.vhost!.durability : null;
+    if (qos === 2) this.session!.inboundQos2.add(id);
+    this.ackPublish(qos === 1 ? PUBACK : PUBREC, id, reason, durability);
+  }
+
+  private ackPublish(firstByte: number, id: number, reason: number, durability: Durability | null): void {
+    const held = this.heldAcks;
+    if (held === null && durability === null) return queueAck(this.writer, firstByte, id, reason);
+    (this.heldAcks ??= new HeldAcks(this.writer, () => this.commitFailed())).ack(firstByte, id, reason, durability);
+  }
+
+  private commitFailed(): void {
+    this.log.error("could not write published messages to disk; closing so the client publishes them again");
+    this.disconnect(REASON.UNSPECIFIED);
   }
 
   /** Write on amq.topic, then the topic permission on the routing key (RabbitMQ's MQTT checks). */
@@ -389,9 +510,11 @@ export class MqttConnection implements SessionLink {
       ?? (x instanceof BrokerError ? null : access.checkTopic(MQTT_EXCHANGE, x.type, key, "read"));
   }
 
-  /** Routes one message through amq.topic; the number of queues it reached, or null on failure. */
-  private publish(topic: string, payload: Buffer, qos: QoS, retain: boolean, props: IPublishPacket["properties"]): number | null {
+  /** Routes one message through amq.topic; where it went, or null on failure. */
+  private publish(topic: string, payload: Buffer, qos: QoS, retain: boolean, props: IPublishPacket["properties"]): PublishResult | null {
     const vhost = this.vhost!;
+    // a retained message may stay for days: it must not pin the whole socket read it came in
+    if (retain) payload = Buffer.from(payload);
     const message = fromPublish(topic, payload, qos, retain, props, this.client, Date.now());
     if (retain) this.server.retained.set(vhost.name, topic, message);
     const r = vhost.publish(MQTT_EXCHANGE, message.routingKey, message);
@@ -400,7 +523,7 @@ export class MqttConnection implements SessionLink {
       this.disconnect(REASON.UNSPECIFIED);
       return null;
     }
-    return r.routed;
+    return r;
   }
 
   // ---- SUBSCRIBE / UNSUBSCRIBE ----------------------------------------------------------
@@ -518,6 +641,8 @@ export class MqttConnection implements SessionLink {
       if (!this.stream.destroyed) this.stream.destroy();
     }
     if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
+    this.heldAcks?.clear();
+    this.server.broker.connections.unregister(this.client);
     const session = this.session;
     if (session) {
       const key = this.sessionKey;
@@ -563,9 +688,30 @@ export class MqttConnection implements SessionLink {
     this.writer.write(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion as 3 | 4 | 5 }));
   }
 
+  /** The hot path's delivery: no v5 properties, so no packet object and no Buffer of its own. */
+  sendPlainPublish(topic: string, payload: Buffer, qos: QoS, retain: boolean, dup: boolean, packetId: number): boolean {
+    if (this.outboundAliases !== null) {
+      const packet: IPublishPacket = { cmd: "publish", topic, payload, qos, retain, dup };
+      if (qos > 0) packet.messageId = packetId;
+      return this.sendPublish(packet);
+    }
+    const v5 = this.protocolVersion === 5;
+    const topicLength = topicByteLength(topic);
+    const remaining = publishRemaining(topicLength, payload.length, qos, v5);
+    const size = packetSize(remaining);
+    if (size > this.clientMaxPacket) {
+      this.log.debug({ size }, "publish larger than the client's maximum packet size; dropped");
+      return false;
+    }
+    const w = this.writer;
+    const o = w.reserve(size);
+    writePublish(w.slab, o, remaining, topic, topicLength, payload, qos, retain, dup, packetId, v5);
+    return true;
+  }
+
   sendPublish(packet: IPublishPacket): boolean {
     const newAlias = this.outboundAliases?.apply(packet) ?? null;
-    // most deliveries carry no v5 properties: those skip mqtt-packet's general encoder
+    // a delivery whose alias took away its properties' need skips mqtt-packet's general encoder
     const bytes = packet.properties === undefined
       ? encodePublish(packet.topic, packet.payload as Buffer, packet.qos, packet.retain, packet.dup, packet.messageId ?? 0, this.protocolVersion === 5)
       : mqttPacket.generate(packet, { protocolVersion: this.protocolVersion as 3 | 4 | 5 });
@@ -580,6 +726,6 @@ export class MqttConnection implements SessionLink {
   }
 
   sendPubrel(packetId: number): void {
-    this.send({ cmd: "pubrel", messageId: packetId });
+    queueAck(this.writer, PUBREL, packetId);
   }
 }

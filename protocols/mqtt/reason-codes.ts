@@ -23,6 +23,8 @@ export const REASON = {
   NOT_AUTHORIZED: 0x87,
   BAD_AUTHENTICATION_METHOD: 0x8c,
   SERVER_SHUTTING_DOWN: 0x8b,
+  /** An operator closed the connection (management API / warren ctl close_connection). */
+  ADMINISTRATIVE_ACTION: 0x98,
   KEEP_ALIVE_TIMEOUT: 0x8d,
   SESSION_TAKEN_OVER: 0x8e,
   TOPIC_FILTER_INVALID: 0x8f,

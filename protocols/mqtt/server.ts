@@ -38,6 +38,25 @@ export const DEFAULT_MQTT_OPTIONS: MqttOptions = {
 export interface Peer {
   address: string;
   loopback: boolean;
+  /** The socket's two ends and transport, for the management API's connection listing. */
+  host?: string;
+  port?: number;
+  localHost?: string;
+  localPort?: number;
+  webSocket?: boolean;
+}
+
+/** A Peer for a socket (TCP, or the one under a WebSocket). */
+export function peerOf(socket: Socket, webSocket = false): Peer {
+  return {
+    address: `${socket.remoteAddress}:${socket.remotePort}`,
+    loopback: isLoopback(socket.remoteAddress),
+    host: socket.remoteAddress ?? "",
+    port: socket.remotePort ?? 0,
+    localHost: socket.localAddress ?? "",
+    localPort: socket.localPort ?? 0,
+    webSocket,
+  };
 }
 
 
@@ -78,7 +97,7 @@ export class MqttServer {
   listen(port: number, host?: string): Promise<number> {
     const server = createServer((socket: Socket) => {
       socket.setNoDelay(true);
-      this.accept(socket, { address: `${socket.remoteAddress}:${socket.remotePort}`, loopback: isLoopback(socket.remoteAddress) });
+      this.accept(socket, peerOf(socket));
     });
     this.server = server;
     return listenOn(server, port, host);

@@ -34,6 +34,8 @@ export interface SessionLink {
   readonly backedUp: boolean;
   /** False when the packet was not sent (larger than the client's maximum packet size). */
   sendPublish(packet: IPublishPacket): boolean;
+  /** `sendPublish` for a PUBLISH without v5 properties, the common case, with no packet object. */
+  sendPlainPublish(topic: string, payload: Buffer, qos: QoS, retain: boolean, dup: boolean, packetId: number): boolean;
   sendPubrel(packetId: number): void;
 }
 
@@ -97,6 +99,13 @@ export class MqttSession {
     public persistent: boolean,
     private readonly retained: RetainedStore,
   ) {}
+
+  /** Consumers and unacknowledged deliveries, for the management API's channel listing. */
+  stats(): { consumers: number; unacked: number } {
+    let consumers = this.sharedConsumers.size;
+    for (const c of this.consumers) if (c !== null) consumers++;
+    return { consumers, unacked: this.outbound.size };
+  }
 
   queueName(qos: QoS): string {
     return `mqtt-subscription-${this.clientId}qos${qos}`;
@@ -334,17 +343,17 @@ export class MqttSession {
       properties = p;
       if (ids !== undefined) (properties ??= {}).subscriptionIdentifier = ids.length === 1 ? ids[0]! : ids;
     }
-    const packet: IPublishPacket = { cmd: "publish", topic, payload: m.body, qos, retain, dup: false };
-    if (properties !== undefined) packet.properties = properties;
     if (qos === 0) {
-      link.sendPublish(packet);
+      if (properties === undefined) link.sendPlainPublish(topic, m.body, 0, retain, false, 0);
+      else link.sendPublish({ cmd: "publish", topic, payload: m.body, qos, retain, dup: false, properties });
       return false;
     }
     const id = this.allocatePacketId();
-    packet.messageId = id;
-    packet.dup = dup;
     this.outbound.set(id, { qos, entry, queue, released: false });
-    if (link.sendPublish(packet)) return true;
+    const sent = properties === undefined
+      ? link.sendPlainPublish(topic, m.body, qos, retain, dup, id)
+      : link.sendPublish({ cmd: "publish", topic, payload: m.body, qos, retain, dup, messageId: id, properties });
+    if (sent) return true;
     // dropped for the client's maximum packet size [MQTT-3.1.2-25]: settled as if acknowledged
     this.outbound.delete(id);
     return false;

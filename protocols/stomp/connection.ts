@@ -152,6 +152,7 @@ export class StompConnection implements SessionContext {
     this.expectEvery = wholeSeconds(cx);
     this.state = "connected";
     this.session = new Session(this);
+    this.register();
     this.log.info({ user: user.name, vhost: vhost.name, version }, "connection opened");
     this.send("CONNECTED", [
       ["server", SERVER],
@@ -160,6 +161,36 @@ export class StompConnection implements SessionContext {
       ["version", version],
     ], null);
     this.startHeartbeats();
+  }
+
+  /** Lists this connection in the broker's registry (management API), closable by name. */
+  private register(): void {
+    const t = this.transport;
+    const session = this.session!;
+    this.broker.connections.register(this.client, {
+      protocol: `${t.webSocket ? "Web STOMP" : "STOMP"} ${this.version}`,
+      peerHost: t.remoteAddress ?? "",
+      peerPort: t.remotePort ?? 0,
+      host: t.localAddress ?? "",
+      port: t.localPort ?? 0,
+      user: this.user.name,
+      vhost: this.vhost.name,
+      clientProperties: this.clientId !== undefined ? { "client-id": this.clientId } : {},
+      authMechanism: "PLAIN",
+      tls: false,
+      frameMax: 0,
+      channelMax: 1,
+      timeout: Math.round(this.expectEvery / 1000),
+      // RabbitMQ 3.10 shows a STOMP connection with the one channel its session runs on
+      channels: () => {
+        const s = session.stats();
+        return [{
+          number: 1, consumerCount: s.consumers, unacked: s.unacked, prefetchCount: 0,
+          globalPrefetchCount: 0, confirm: false, transactional: false, publish: 0, confirmed: 0,
+        }];
+      },
+      close: (reason) => this.error("connection_forced", `CONNECTION_FORCED - ${reason}`, true),
+    });
   }
 
   private startHeartbeats(): void {
@@ -220,6 +251,7 @@ export class StompConnection implements SessionContext {
     }
     this.session = null;
     if (this.vhost) this.vhost.clientClosed(this.client);
+    this.broker.connections.unregister(this.client);
   }
 
   private teardown(): void {

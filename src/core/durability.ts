@@ -43,11 +43,35 @@ export interface RecoveredMessage {
   message(): Message;
 }
 
+/** A stream's storage: an append-only log read back in order at startup. */
+export interface StreamStore {
+  /** Writes a record (buffered; durable at the next commit) and returns its position. */
+  append(offset: number, timestamp: number, message: Message): number;
+  /** One record is done with (a released delayed message): it will not be recovered. */
+  ack(position: number): void;
+  /** Retention dropped every record before `position`: whole files before it may go. */
+  truncateBefore(position: number): void;
+  /** The stream was deleted: its storage goes too. */
+  deleted(): void;
+}
+
+/** A stream record found at startup. */
+export interface RecoveredStreamRecord {
+  readonly position: number;
+  readonly offset: number;
+  /** Milliseconds since the epoch when the stream took it. */
+  readonly timestamp: number;
+  readonly bodySize: number;
+  message(): Message;
+}
+
 /** What a Broker needs from durable storage. */
 export interface Persistence {
   readonly durability: Durability;
   /** Opens a durable queue's store; messages it held before a restart are given to `restore` in order. */
   openQueue(vhost: string, queue: string, restore: (recovered: RecoveredMessage, store: QueueStore) => void): QueueStore;
+  /** Opens a stream's log; the records it held before a restart are given to `restore` in order. */
+  openStream?(vhost: string, queue: string, restore: (recovered: RecoveredStreamRecord) => void): StreamStore;
   /** Vhosts, users, permissions, durable exchanges, queues or bindings changed. */
   definitionsChanged(): void;
 }

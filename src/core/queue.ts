@@ -4,8 +4,10 @@ import type { FieldTable, Message } from "./message.js";
 import { QueueEntry } from "./queue-entry.js";
 import { type ClientRef, type Consumer, type ConsumeOptions, Subscription } from "./consumer.js";
 import { BrokerError, errors } from "./errors.js";
-import type { QueueArguments } from "./queue-arguments.js";
+import type { QueueArguments, QueueType } from "./queue-arguments.js";
 import type { QueueStore, RecoveredMessage } from "./durability.js";
+import type { Policy } from "./policies.js";
+import { type MessageCounters, QueueCounters } from "./stats.js";
 
 /** What Queue.enqueue did with a message. */
 export const Enqueued = {
@@ -28,6 +30,8 @@ export interface QueueOptions {
 /** What a queue needs from the vhost that holds it. */
 export interface QueueHost {
   readonly name: string;
+  /** The broker-wide counters this queue's deliveries and acks also count in. */
+  readonly counters: MessageCounters;
   queueUnused(queue: Queue): void;
 }
 
@@ -41,25 +45,38 @@ export class Queue implements Destination {
   /** Bindings that point at this queue, so deleting it removes them. */
   readonly boundBy = new Set<Binding>();
   private readonly ready = new Deque<QueueEntry>();
-  private readonly consumers: Subscription[] = [];
+  protected readonly consumers: Subscription[] = [];
   private rr = 0;
   private nextSeq = 1;
   private unackedCount = 0;
-  private hadConsumer = false;
+  protected hadConsumer = false;
   private dispatching = false;
   private redispatch = false;
   private mixedPriorities = false;
   /** Body bytes of the ready messages, for x-max-length-bytes. */
   private readyBytes = 0;
   deleted = false;
+  /** The user policy and operator policy applying to this queue now (the vhost sets them). */
+  policy: Policy | null = null;
+  operatorPolicy: Policy | null = null;
   /** Durable queues' storage (persistent messages only); null for transient queues. */
   store: QueueStore | null = null;
+  /** This queue's own message counters (management rates). */
+  readonly counters = new QueueCounters();
+  private readonly global: MessageCounters;
 
   constructor(
     readonly name: string,
     readonly host: QueueHost,
     readonly options: QueueOptions,
-  ) {}
+  ) {
+    this.global = host.counters;
+  }
+
+  /** x-queue-type: classic, quorum or stream. */
+  get type(): QueueType {
+    return this.options.parsedArgs.queueType ?? "classic";
+  }
 
   get durable(): boolean {
     return this.options.durable;
@@ -97,6 +114,7 @@ export class Queue implements Destination {
       if (room === "drop") return Enqueued.Accepted;
     }
     const entry = new QueueEntry(this.nextSeq++, message);
+    this.counters.publish++;
     let result: Enqueued = Enqueued.Accepted;
     // delivery-mode 2 in a durable queue (AMQP 0-9-1 §4.2.6.1 basic.properties delivery-mode)
     const store = this.store;
@@ -146,6 +164,19 @@ export class Queue implements Destination {
     }
     // with x-max-length 0, or a body over the byte limit on its own, the newcomer is the head to drop
     return fits() ? "fits" : "drop";
+  }
+
+  /** Limits changed (a policy came or went): a drop-head queue over its new limits drops its oldest now, as RabbitMQ's does. */
+  limitsChanged(): void {
+    const args = this.options.parsedArgs;
+    if (args.overflow !== undefined && args.overflow !== "drop-head") return;
+    const maxLength = args.maxLength ?? Infinity;
+    const maxBytes = args.maxLengthBytes ?? Infinity;
+    while (this.ready.length > 0 && (this.ready.length > maxLength || this.readyBytes > maxBytes)) {
+      const dropped = this.ready.shift()!;
+      this.readyBytes -= dropped.bodySize;
+      this.forget(dropped);
+    }
   }
 
   consume(consumer: Consumer, options: ConsumeOptions): Subscription | BrokerError {
@@ -198,11 +229,21 @@ export class Queue implements Destination {
     // read a paged-out message back now: a no-ack delivery settles (and may free) its record first
     if (entry.pagedOut) entry.pageIn();
     entry.deliveryCount++;
+    if (entry.redelivered) {
+      this.counters.redeliver++;
+      this.global.redeliver++;
+    }
     if (!sub.options.noAck) {
       if (entry.position >= 0 && this.store !== null) this.store.delivered(entry.position);
       entry.holder = sub;
+      entry.awaitingAck = true;
       sub.unacked++;
       this.unackedCount++;
+      this.counters.deliver++;
+      this.global.deliver++;
+    } else {
+      this.counters.deliverNoAck++;
+      this.global.deliverNoAck++;
     }
     sub.consumer.deliver(entry, sub);
   }
@@ -230,19 +271,36 @@ export class Queue implements Destination {
   /** basic.get: the head entry, or null when the queue is empty. */
   get(noAck: boolean): QueueEntry | null {
     const entry = this.ready.shift();
-    if (!entry) return null;
+    if (!entry) {
+      this.global.getEmpty++;
+      return null;
+    }
     if (entry.pagedOut) entry.pageIn();
     this.readyBytes -= entry.bodySize;
     entry.deliveryCount++;
+    if (entry.redelivered) {
+      this.counters.redeliver++;
+      this.global.redeliver++;
+    }
     if (!noAck) {
       this.unackedCount++;
+      entry.awaitingAck = true;
       if (entry.position >= 0 && this.store !== null) this.store.delivered(entry.position);
+      this.counters.get++;
+      this.global.get++;
+    } else {
+      this.counters.getNoAck++;
+      this.global.getNoAck++;
     }
     return entry;
   }
 
   /** Settles an entry a consumer or basic.get held. */
   ack(entry: QueueEntry): void {
+    if (entry.awaitingAck) {
+      this.counters.ack++;
+      this.global.ack++;
+    }
     this.release(entry);
     this.forget(entry);
   }
@@ -278,7 +336,11 @@ export class Queue implements Destination {
       holder.unacked--;
       entry.holder = null;
     }
-    if (this.unackedCount > 0) this.unackedCount--;
+    // no-ack deliveries are settled through here too, but never counted as unacked
+    if (entry.awaitingAck) {
+      entry.awaitingAck = false;
+      if (this.unackedCount > 0) this.unackedCount--;
+    }
   }
 
   purge(): number {

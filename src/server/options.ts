@@ -59,6 +59,18 @@ export const brokerOptionsSchema = z.object({
   mqtt: z.optional(mqttListener),
   /** MQTT over WebSocket on path /ws; shares the MQTT settings above. */
   webMqtt: z.optional(listener),
+  /** Management HTTP API and web UI (RabbitMQ's 15672). */
+  management: z.optional(z.union([
+    z.literal(false),
+    z.object({
+      port,
+      host: z.optional(z.string()),
+      /** How often message rates are sampled, in ms (RabbitMQ's collect_statistics_interval, 5000). */
+      sampleInterval: z.optional(z.number().check(z.int(), z.minimum(10))),
+    }),
+  ])),
+  /** Prometheus metrics on /metrics (RabbitMQ's 15692). */
+  prometheus: z.optional(listener),
   /** Address listeners bind to when one does not say; default all interfaces. */
   host: z.optional(z.string()),
   logLevel: z.optional(z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])),
@@ -105,6 +117,8 @@ export const DEFAULT_PORTS = {
   webStomp: 15674,
   mqtt: 1883,
   webMqtt: 15675,
+  management: 15672,
+  prometheus: 15692,
 } as const;
 
 /** RabbitMQ's default TLS ports; TLS listeners only start when configured. */
@@ -115,7 +129,7 @@ export const DEFAULT_TLS_PORTS = {
   managementTls: 15671,
 } as const;
 
-const LISTENERS = ["amqp", "mqtt", "webMqtt", "stomp", "webStomp"] as const;
+const LISTENERS = ["amqp", "mqtt", "webMqtt", "stomp", "webStomp", "management", "prometheus"] as const;
 
 /**
  * Name no listener and every protocol listens on RabbitMQ's default port; name some and only

@@ -11,6 +11,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { type BrokerOptions, DEFAULT_PORTS, parseOptions } from "./options.js";
 import { openStore } from "./store.js";
 import { DEFAULT_LIMITS as DEFAULT_RESOURCE_LIMITS, ResourceMonitor } from "./alarms.js";
+import { PRODUCT_VERSION } from "../../protocols/amqp/server-properties.js";
 
 export interface BrokerPorts {
   amqp?: number;
@@ -18,6 +19,8 @@ export interface BrokerPorts {
   webMqtt?: number;
   stomp?: number;
   webStomp?: number;
+  management?: number;
+  prometheus?: number;
 }
 
 /** A running broker: the ports it bound, its core, and how to stop it. */
@@ -113,6 +116,18 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
         log.info({ protocol: "web-mqtt", port: ports.webMqtt }, `MQTT over WebSocket listening on port ${ports.webMqtt}, path /ws`);
       }
     }
+    if (options.management !== false || options.prometheus !== false) {
+      // management API, web UI and Prometheus: loaded only when one of them is on
+      const { startOperatorListeners } = await import("../management/listeners.js");
+      const m = options.management;
+      const ops = await startOperatorListeners({ core, log, dataDir, resources: monitor, productVersion: PRODUCT_VERSION, ports }, {
+        management: m === false || m === undefined ? false : { port: m.port, host: m.host ?? options.host, ...(m.sampleInterval !== undefined && { sampleIntervalMs: m.sampleInterval }) },
+        prometheus: options.prometheus === false || options.prometheus === undefined ? false : { port: options.prometheus.port, host: options.prometheus.host ?? options.host },
+      });
+      closers.unshift(() => ops.close());
+      if (ops.management !== undefined) ports.management = ops.management;
+      if (ops.prometheus !== undefined) ports.prometheus = ops.prometheus;
+    }
   } catch (err) {
     monitor.stop();
     await Promise.all(closers.map((c) => c()));
@@ -133,6 +148,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
       if (closed) return;
       closed = true;
       monitor.stop();
+      core.stopTimers();
       await Promise.all(closers.map((c) => c()));
       await persistence.close();
       if (tempDir) await rm(dataDir, { recursive: true, force: true });
