@@ -86,3 +86,32 @@ describe("graceful shutdown of the warren command", () => {
     }
   });
 });
+
+describe("warren --help", () => {
+  it("lists the config file, data dir, every listener's port flag and the log level", async () => {
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ["dist/cli/main.js", "--help"], { stdio: ["ignore", "pipe", "pipe"] });
+      let text = "";
+      child.stdout.on("data", (d: Buffer) => (text += d.toString()));
+      child.once("exit", (code) => (code === 0 ? resolve(text) : reject(new Error(`exit ${code}`))));
+    });
+    for (const flag of [
+      "--config", "--data-dir", "--host", "--amqp-port", "--amqps-port", "--mqtt-port", "--mqtts-port", "--stomp-port",
+      "--stomps-port", "--web-mqtt-port", "--web-stomp-port", "--management-port", "--prometheus-port", "--log-level",
+      "--heartbeat", "--default-user", "--default-pass", "--default-vhost", "--loopback-users", "--disk-free-limit",
+      "--memory-high-watermark", "--load-definitions",
+    ]) expect(out).toContain(flag);
+    expect(out).toContain("ctl");
+  });
+
+  it("a bad flag value stops startup with the key, the flag and the expectation, exit 1", async () => {
+    const { code, err } = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = spawn(process.execPath, ["dist/cli/main.js", "--amqp-port", "nope"], { stdio: ["ignore", "ignore", "pipe"] });
+      let err = "";
+      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+      child.once("exit", (c) => resolve({ code: c, err }));
+    });
+    expect(code).toBe(1);
+    expect(err).toContain('listeners.tcp.default = "nope" (--amqp-port): expected a port');
+  });
+});
