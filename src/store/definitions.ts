@@ -96,7 +96,6 @@ export function importDefinitions(broker: Broker, d: Definitions, path: string):
   }
   for (const v of d.vhosts ?? []) broker.addVhost(v.name);
   for (const p of d.permissions ?? []) broker.users.setPermission(p.user, p.vhost, { configure: p.configure, write: p.write, read: p.read });
-  for (const p of d.topic_permissions ?? []) broker.users.setTopicPermission(p.user, p.vhost, { exchange: p.exchange, write: p.write, read: p.read });
   for (const [kind, list] of [["policy", d.policies], ["operator", d.operator_policies]] as [PolicyKind, PolicyJson[] | undefined][]) {
     for (const p of list ?? []) {
       const r = broker.addVhost(p.vhost).setPolicy({
@@ -105,6 +104,7 @@ export function importDefinitions(broker: Broker, d: Definitions, path: string):
       if (r instanceof PolicyError) throw new Error(`${path}: cannot restore policy '${p.name}': ${r.reason}`);
     }
   }
+  for (const p of d.topic_permissions ?? []) broker.users.setTopicPermission(p.user, p.vhost, { exchange: p.exchange, write: p.write, read: p.read });
   for (const x of d.exchanges ?? []) {
     const v = broker.addVhost(x.vhost);
     const r = v.declareExchange(x.name, {
