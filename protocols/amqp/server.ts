@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { Broker } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { listenOn } from "../../src/server/net.js";
+import { createTlsServer, type TlsServerOptions } from "../../src/server/tls.js";
 import { AmqpConnection, type AmqpLimits, DEFAULT_LIMITS } from "./connection.js";
 
 export interface AmqpListenerOptions {
@@ -21,9 +22,11 @@ export class AmqpServer {
     private readonly broker: Broker,
     private readonly log: Logger,
     limits: Partial<AmqpLimits> = {},
+    /** With TLS options this is an amqps listener (RabbitMQ's 5671). */
+    tls?: TlsServerOptions,
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
-    this.server = createServer((socket) => this.accept(socket));
+    this.server = tls ? createTlsServer(tls, (socket) => this.accept(socket)) : createServer((socket) => this.accept(socket));
   }
 
   private accept(socket: Socket): void {

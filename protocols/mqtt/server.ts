@@ -3,6 +3,7 @@ import type { Duplex } from "node:stream";
 import { BrokerError, type Broker, type ClientRef } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback, listenOn } from "../../src/server/net.js";
+import { createTlsServer, type TlsServerOptions } from "../../src/server/tls.js";
 import { MqttConnection } from "./connection.js";
 import { RetainedStore } from "./retained.js";
 import { fromPublish, originOf } from "./message.js";
@@ -185,14 +186,26 @@ export class MqttServer {
     return listenOn(server, port, host);
   }
 
+  /** MQTT over TLS (RabbitMQ's 8883), sharing sessions and retained messages with the plain listener. */
+  listenTls(port: number, host: string | undefined, tls: TlsServerOptions): Promise<number> {
+    const server = createTlsServer(tls, (socket) => {
+      socket.setNoDelay(true);
+      this.accept(socket, peerOf(socket));
+    });
+    this.tlsServer = server;
+    return listenOn(server, port, host);
+  }
+
+  private tlsServer: Server | null = null;
+
   get connectionCount(): number {
     return this.connections.size;
   }
 
   /** Stops accepting, tells v5 clients the server is shutting down, then drops what is left. */
   async close(): Promise<void> {
-    const server = this.server;
-    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    const closed = Promise.all([this.server, this.tlsServer].map((server) =>
+      server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve()));
     for (const c of [...this.connections]) c.serverShutdown();
     // a moment for the DISCONNECTs to leave before the sockets go
     await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));

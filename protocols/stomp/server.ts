@@ -4,6 +4,7 @@ import { WebSocketServer } from "ws";
 import type { Broker } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { listenOn } from "../../src/server/net.js";
+import { createTlsServer, type TlsServerOptions } from "../../src/server/tls.js";
 import { StompConnection, type StompConnectionOptions } from "./connection.js";
 import { DEFAULT_PARSER_LIMITS } from "./frame-parser.js";
 import { TcpTransport, type StompTransport, WebSocketTransport } from "./transport.js";
@@ -48,13 +49,15 @@ export class StompServer extends StompListener {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
 
-  constructor(broker: Broker, log: Logger, options: StompServerOptions) {
+  /** With TLS options this is a STOMP-over-TLS listener (RabbitMQ's 61614). */
+  constructor(broker: Broker, log: Logger, options: StompServerOptions, tls?: TlsServerOptions) {
     super(broker, log, options);
-    this.server = createTcpServer((socket) => {
+    const onSocket = (socket: Socket) => {
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
       this.accept(new TcpTransport(socket));
-    });
+    };
+    this.server = tls ? createTlsServer(tls, onSocket) : createTcpServer(onSocket);
   }
 
   listen(port: number, host?: string): Promise<number> {

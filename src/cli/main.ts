@@ -45,10 +45,20 @@ const program = new Command()
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     broker.log.info({ ports: broker.ports, dataDir: broker.dataDir, configFile, startupMs: Math.round(ms) }, "Warren started");
     let stopping = false;
+    // Graceful: listeners stop accepting, clients are told (AMQP 320 CONNECTION_FORCED, MQTT 5
+    // DISCONNECT 0x8B, STOMP ERROR), the store is flushed, exit 0. A second signal, or a close that
+    // hangs, exits at once with 1.
     const stop = async (signal: string) => {
-      if (stopping) return;
+      if (stopping) {
+        broker.log.warn({ signal }, "second signal during shutdown; exiting now");
+        process.exit(1);
+      }
       stopping = true;
       broker.log.info({ signal }, "shutting down");
+      setTimeout(() => {
+        broker.log.error("shutdown did not finish within 30 s; exiting");
+        process.exit(1);
+      }, 30_000).unref();
       await broker.close();
       process.exit(0);
     };

@@ -99,6 +99,7 @@ export class UserStore {
     return this.permissions.get(vhost)?.get(user);
   }
 
+  /** Removes one user's permissions in a vhost; false when there were none. */
   clearPermission(user: string, vhost: string): boolean {
     const had = this.permissions.get(vhost)?.delete(user) ?? false;
     if (had) this.changed();

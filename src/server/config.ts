@@ -391,6 +391,8 @@ export const CLI_DEFAULTS: Settings = new Map(
     ["stomp.listeners.tcp.1", "61613"],
     ["web_mqtt.tcp.port", "15675"],
     ["web_stomp.tcp.port", "15674"],
+    ["management.tcp.port", "15672"],
+    ["prometheus.tcp.port", "15692"],
     ["log.console.level", "info"],
   ] as const).map(([k, v]) => [k, { value: v, source: "default" }]),
 );

@@ -104,6 +104,8 @@ export const brokerOptionsSchema = z.object({
   amqpTls: z.optional(tlsListener),
   mqttTls: z.optional(tlsListener),
   stompTls: z.optional(tlsListener),
+  /** HTTPS management API and UI (RabbitMQ's management.ssl.port, 15671), with management.ssl.* as its `tls`. */
+  managementTls: z.optional(tlsListener),
   /** A definitions file (RabbitMQ's format) imported at every start (RabbitMQ's load_definitions). */
   loadDefinitions: z.optional(z.string()),
 });
@@ -130,6 +132,7 @@ export const DEFAULT_TLS_PORTS = {
 } as const;
 
 const LISTENERS = ["amqp", "mqtt", "webMqtt", "stomp", "webStomp", "management", "prometheus"] as const;
+const TLS_LISTENERS = ["amqpTls", "mqttTls", "stompTls", "managementTls"] as const;
 
 /**
  * Name no listener and every protocol listens on RabbitMQ's default port; name some and only
@@ -137,7 +140,8 @@ const LISTENERS = ["amqp", "mqtt", "webMqtt", "stomp", "webStomp", "management",
  * port, and parallel tests never compete for the default ports.
  */
 function withListenerDefaults(o: z.output<typeof brokerOptionsSchema>): z.output<typeof brokerOptionsSchema> {
-  const named = LISTENERS.some((k) => o[k] !== undefined);
+  // a TLS listener counts: an embedder asking for just amqps gets just amqps
+  const named = [...LISTENERS, ...TLS_LISTENERS].some((k) => o[k] !== undefined);
   const out = { ...o };
   for (const k of LISTENERS) {
     if (out[k] === undefined) (out as Record<string, unknown>)[k] = named ? false : { port: DEFAULT_PORTS[k] };

@@ -8,7 +8,8 @@ import { MqttServer } from "../../protocols/mqtt/server.js";
 import { WebMqttServer } from "../../protocols/mqtt/websocket.js";
 import { defaultStompOptions, StompServer, WebStompServer } from "../../protocols/stomp/server.js";
 import { createLogger, type Logger } from "./logger.js";
-import { type BrokerOptions, DEFAULT_PORTS, parseOptions } from "./options.js";
+import { type BrokerOptions, DEFAULT_PORTS, parseOptions, type TlsOptions } from "./options.js";
+import { type TlsServerOptions, tlsServerOptions } from "./tls.js";
 import { openStore } from "./store.js";
 import { DEFAULT_LIMITS as DEFAULT_RESOURCE_LIMITS, ResourceMonitor } from "./alarms.js";
 import { PRODUCT_VERSION } from "../../protocols/amqp/server-properties.js";
@@ -21,6 +22,11 @@ export interface BrokerPorts {
   webStomp?: number;
   management?: number;
   prometheus?: number;
+  /** TLS listeners (RabbitMQ's 5671, 8883, 61614, 15671), when configured. */
+  amqpTls?: number;
+  mqttTls?: number;
+  stompTls?: number;
+  managementTls?: number;
 }
 
 /** A running broker: the ports it bound, its core, and how to stop it. */
@@ -55,16 +61,25 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
   monitor.start();
 
   const ports: BrokerPorts = {};
+  /** A listener's TLS settings: its own over the broker-wide ssl_options. */
+  const tlsFor = (own: TlsOptions | undefined, listener: string): TlsServerOptions => {
+    const merged = { ...options.tls, ...own };
+    if (merged.certfile === undefined && merged.cert === undefined) {
+      throw new Error(`${listener} is set but no certificate is: set ssl_options.certfile and ssl_options.keyfile`);
+    }
+    return tlsServerOptions(merged);
+  };
   const closers: (() => Promise<void>)[] = [];
   const counters: (() => number)[] = [];
   try {
+    const amqpLimits = {
+      ...(options.heartbeat !== undefined && { heartbeat: options.heartbeat }),
+      ...(options.frameMax !== undefined && { frameMax: options.frameMax }),
+      ...(options.channelMax !== undefined && { channelMax: options.channelMax }),
+      ...(options.maxMessageSize !== undefined && { maxMessageSize: options.maxMessageSize }),
+    };
     if (options.amqp !== false) {
-      const amqp = new AmqpServer(core, log, {
-        ...(options.heartbeat !== undefined && { heartbeat: options.heartbeat }),
-        ...(options.frameMax !== undefined && { frameMax: options.frameMax }),
-        ...(options.channelMax !== undefined && { channelMax: options.channelMax }),
-        ...(options.maxMessageSize !== undefined && { maxMessageSize: options.maxMessageSize }),
-      });
+      const amqp = new AmqpServer(core, log, amqpLimits);
       const l = options.amqp ?? { port: DEFAULT_PORTS.amqp };
       ports.amqp = await amqp.listen(l.port, l.host ?? options.host);
       closers.push(() => amqp.close());
@@ -91,7 +106,8 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
       counters.push(() => web.connectionCount);
       log.info({ protocol: "web-stomp", port: ports.webStomp }, `STOMP over WebSocket listening on port ${ports.webStomp}, path /ws`);
     }
-    if (options.mqtt !== false || options.webMqtt !== false) {
+    const mqttTls = options.mqttTls ?? false;
+    if (options.mqtt !== false || options.webMqtt !== false || mqttTls !== false) {
       const m = options.mqtt === false ? undefined : options.mqtt;
       // anonymous MQTT clients log in as the broker's default user unless told otherwise
       const mqtt = new MqttServer(core, log, {
@@ -117,6 +133,27 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
         ports.webMqtt = await web.listen(l.port, l.host ?? options.host);
         log.info({ protocol: "web-mqtt", port: ports.webMqtt }, `MQTT over WebSocket listening on port ${ports.webMqtt}, path /ws`);
       }
+      if (mqttTls !== false) {
+        ports.mqttTls = await mqtt.listenTls(mqttTls.port, mqttTls.host ?? options.host, tlsFor(mqttTls.tls, "mqtt.listeners.ssl.default"));
+        log.info({ protocol: "mqtt/ssl", port: ports.mqttTls }, `MQTT over TLS listening on port ${ports.mqttTls}`);
+      }
+    }
+    // TLS listeners: off unless configured, each with ssl_options (or its own tls)
+    const amqpTls = options.amqpTls ?? false;
+    if (amqpTls !== false) {
+      const amqps = new AmqpServer(core, log, amqpLimits, tlsFor(amqpTls.tls, "listeners.ssl.default"));
+      ports.amqpTls = await amqps.listen(amqpTls.port, amqpTls.host ?? options.host);
+      closers.push(() => amqps.close());
+      counters.push(() => amqps.connectionCount);
+      log.info({ protocol: "amqp/ssl", port: ports.amqpTls }, `AMQP 0-9-1 over TLS listening on port ${ports.amqpTls}`);
+    }
+    const stompTls = options.stompTls ?? false;
+    if (stompTls !== false) {
+      const stomps = new StompServer(core, log, stompOptions, tlsFor(stompTls.tls, "stomp.listeners.ssl.1"));
+      ports.stompTls = await stomps.listen(stompTls.port, stompTls.host ?? options.host);
+      closers.push(() => stomps.close());
+      counters.push(() => stomps.connectionCount);
+      log.info({ protocol: "stomp/ssl", port: ports.stompTls }, `STOMP over TLS listening on port ${ports.stompTls}`);
     }
     if (options.management !== false || options.prometheus !== false) {
       // management API, web UI and Prometheus: loaded only when one of them is on
@@ -129,6 +166,17 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
       closers.unshift(() => ops.close());
       if (ops.management !== undefined) ports.management = ops.management;
       if (ops.prometheus !== undefined) ports.prometheus = ops.prometheus;
+    }
+    const managementTls = options.managementTls ?? false;
+    if (managementTls !== false) {
+      // HTTPS management beside (or instead of) HTTP, as RabbitMQ's management.ssl.*
+      const { startOperatorListeners } = await import("../management/listeners.js");
+      const https = await startOperatorListeners({ core, log, dataDir, resources: monitor, productVersion: PRODUCT_VERSION, ports }, {
+        management: { port: managementTls.port, host: managementTls.host ?? options.host, tls: tlsFor(managementTls.tls, "management.ssl.port") },
+        prometheus: false,
+      });
+      closers.unshift(() => https.close());
+      ports.managementTls = https.management;
     }
   } catch (err) {
     monitor.stop();

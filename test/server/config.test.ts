@@ -154,7 +154,7 @@ describe("precedence: flags > environment > file > defaults", () => {
     const dir = await mkdtemp(join(tmpdir(), "warren-conf-"));
     try {
       const file = join(dir, "rabbitmq.conf");
-      await writeFile(file, "listeners.tcp.default = 127.0.0.1:0\nmqtt.listeners.tcp.default = none\nstomp.listeners.tcp.1 = none\nweb_mqtt.tcp.port = off\nweb_stomp.tcp.port = off\ndefault_user = admin\ndefault_pass = s3cret\ndefault_vhost = prod\nlog.console.level = none\n");
+      await writeFile(file, "listeners.tcp.default = 127.0.0.1:0\nmqtt.listeners.tcp.default = none\nstomp.listeners.tcp.1 = none\nweb_mqtt.tcp.port = off\nweb_stomp.tcp.port = off\nmanagement.tcp.port = off\nprometheus.tcp.port = off\ndefault_user = admin\ndefault_pass = s3cret\ndefault_vhost = prod\nlog.console.level = none\n");
       const { options } = resolveStartOptions({ config: file, dataDir: join(dir, "data") }, {});
       const broker = await startBroker(options);
       try {

@@ -82,7 +82,7 @@ describe("startBroker", () => {
 describe("the warren command", () => {
   it("logs where it listens and stops cleanly on SIGTERM", async () => {
     const dir = await mkdtemp(join(tmpdir(), "warren-cli-"));
-    const child = spawn(process.execPath, ["dist/cli/main.js", "--amqp-port", "0", "--stomp-port", "0", "--web-stomp-port", "0", "--mqtt-port", "0", "--web-mqtt-port", "0", "--data-dir", dir], {
+    const child = spawn(process.execPath, ["dist/cli/main.js", "--amqp-port", "0", "--stomp-port", "0", "--web-stomp-port", "0", "--mqtt-port", "0", "--web-mqtt-port", "0", "--management-port", "off", "--prometheus-port", "off", "--data-dir", dir], {
       stdio: ["ignore", "ignore", "pipe"],
     });
     let log = "";

@@ -45,7 +45,7 @@ describe("startBroker with STOMP listeners", () => {
     const dir = await mkdtemp(join(tmpdir(), "warren-cli-stomp-"));
     const child = spawn(
       process.execPath,
-      ["dist/cli/main.js", "--amqp-port", "off", "--stomp-port", "0", "--web-stomp-port", "off", "--data-dir", dir],
+      ["dist/cli/main.js", "--amqp-port", "off", "--stomp-port", "0", "--web-stomp-port", "off", "--mqtt-port", "off", "--web-mqtt-port", "off", "--management-port", "off", "--prometheus-port", "off", "--data-dir", dir],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     let log = "";

@@ -1,0 +1,63 @@
+/**
+ * TLS for every listener, configured as RabbitMQ's ssl_options: PEM files (or PEM text), and peer
+ * verification — `verify_peer` asks clients for a certificate and checks it against the CA;
+ * `fail_if_no_peer_cert` refuses clients that send none. The management listener takes the same
+ * options (tlsServerOptions gives node's SecureContextOptions for fastify's `https`).
+ */
+import { readFileSync } from "node:fs";
+import { createServer, type SecureContextOptions, type Server, type TLSSocket } from "node:tls";
+import type { TlsOptions } from "./options.js";
+
+export type { TlsOptions };
+
+/** node's TLS server options for one listener. */
+export interface TlsServerOptions extends SecureContextOptions {
+  /** Ask the client for a certificate (verify_peer). */
+  requestCert: boolean;
+  /** Refuse the handshake without a valid client certificate (verify_peer + fail_if_no_peer_cert). */
+  rejectUnauthorized: boolean;
+}
+
+function pem(file: string | undefined, inline: string | undefined, what: string, key: string): string | undefined {
+  if (inline !== undefined) return inline;
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    throw new Error(`ssl_options.${key}: cannot read ${what} ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** Reads the PEM files once at startup; errors name the ssl_options key and the file. */
+export function tlsServerOptions(o: TlsOptions): TlsServerOptions {
+  const cert = pem(o.certfile, o.cert, "the certificate", "certfile");
+  const key = pem(o.keyfile, o.key, "the private key", "keyfile");
+  const ca = pem(o.cacertfile, o.ca, "the CA certificates", "cacertfile");
+  if (cert === undefined || key === undefined) {
+    throw new Error("a TLS listener needs ssl_options.certfile and ssl_options.keyfile (or tls.cert and tls.key)");
+  }
+  const verify = o.verify === "verify_peer";
+  return {
+    cert,
+    key,
+    ...(ca !== undefined && { ca }),
+    ...(o.password !== undefined && { passphrase: o.password }),
+    requestCert: verify,
+    rejectUnauthorized: verify && o.failIfNoPeerCert === true,
+  };
+}
+
+/**
+ * A TLS server handing each established connection to `onConnection`. With verify_peer but not
+ * fail_if_no_peer_cert a client may come without a certificate, but one it presents must verify
+ * (RabbitMQ's verify_peer), so an unverifiable certificate is dropped here.
+ */
+export function createTlsServer(options: TlsServerOptions, onConnection: (socket: TLSSocket) => void): Server {
+  return createServer(options, (socket) => {
+    if (options.requestCert && !socket.authorized && Object.keys(socket.getPeerCertificate()).length > 0) {
+      socket.destroy();
+      return;
+    }
+    onConnection(socket);
+  });
+}

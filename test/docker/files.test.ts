@@ -1,0 +1,72 @@
+// No Docker engine runs in the test environment, so the image files are checked by reading them:
+// every listener's default port is exposed and published, the data volume is where the CLI keeps
+// data, the image runs as a non-root user, and the compose healthcheck script really works against
+// a running Warren's management API.
+import { describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { promisify } from "node:util";
+import { startBroker } from "warren";
+import { DEFAULT_PORTS, DEFAULT_TLS_PORTS } from "../../src/server/options.js";
+
+const dockerfile = readFileSync(new URL("../../Dockerfile", import.meta.url), "utf8");
+const compose = readFileSync(new URL("../../docker-compose.yml", import.meta.url), "utf8");
+const everyPort = [...Object.values(DEFAULT_PORTS), ...Object.values(DEFAULT_TLS_PORTS)].sort((a, b) => a - b);
+
+describe("Dockerfile", () => {
+  const lines = dockerfile.split("\n").filter((l) => !l.trimStart().startsWith("#"));
+
+  it("exposes exactly the default port of every listener, TLS ones included", () => {
+    const exposed = lines.filter((l) => l.startsWith("EXPOSE ")).flatMap((l) => l.slice(7).trim().split(/\s+/)).map(Number);
+    expect(exposed.sort((a, b) => a - b)).toEqual(everyPort);
+    expect(everyPort).toEqual(expect.arrayContaining([5671, 5672, 1883, 8883, 61613, 61614, 15672, 15674, 15675, 15692]));
+  });
+
+  it("builds in one node:20-slim stage with npm ci and runs in another as a non-root user with the data volume", () => {
+    const froms = lines.filter((l) => l.startsWith("FROM "));
+    expect(froms).toEqual(["FROM node:20-slim AS build", "FROM node:20-slim"]);
+    expect(lines).toContain("RUN npm ci");
+    expect(lines.some((l) => l.startsWith("RUN npm run build"))).toBe(true);
+    const final = lines.slice(lines.indexOf("FROM node:20-slim"));
+    expect(final).toContain("USER node");
+    expect(final).toContain("VOLUME /var/lib/warren");
+    expect(final.join("\n")).toContain("WARREN_DATA_DIR=/var/lib/warren");
+    expect(final).toContain('ENTRYPOINT ["node", "dist/cli/main.js"]');
+    // COPY sources must exist in the repository (src, protocols, the build config)
+    for (const l of lines.filter((x) => x.startsWith("COPY ") && !x.includes("--from"))) {
+      for (const src of l.slice(5).trim().split(/\s+/).slice(0, -1)) expect(() => readFileSync(new URL(`../../${src}`, import.meta.url))).not.toThrow(/ENOENT/);
+    }
+  });
+});
+
+describe("docker-compose.yml", () => {
+  it("publishes every exposed port on the same host port", () => {
+    const published = [...compose.matchAll(/^\s+- "(\d+):(\d+)"/gm)].map((m) => [Number(m[1]), Number(m[2])] as const);
+    expect(published.every(([h, c]) => h === c)).toBe(true);
+    expect(published.map(([, c]) => c).sort((a, b) => a - b)).toEqual(everyPort);
+  });
+
+  it("keeps data in a named volume mounted at the image's data dir", () => {
+    expect(compose).toMatch(/^\s+- warren-data:\/var\/lib\/warren$/m);
+    expect(compose).toMatch(/^volumes:\n\s+warren-data:/m);
+    expect(compose).toMatch(/^\s+build: \.$/m);
+  });
+
+  it("has a healthcheck whose script passes against a running Warren and fails when the API is down", async () => {
+    const m = /healthcheck:[\s\S]*?- -e\n\s+- >-\n((?:\s{10}.*\n)+)/.exec(compose);
+    expect(m).not.toBeNull();
+    // YAML's folded scalar joins the lines with spaces
+    const script = m![1]!.split("\n").map((l) => l.trim()).filter(Boolean).join(" ");
+    expect(script).toContain("http://127.0.0.1:15672/api/health/checks/alarms");
+    const broker = await startBroker({ management: { port: 0 } });
+    const run = promisify(execFile);
+    try {
+      const local = script.replace("15672", String(broker.ports.management));
+      await expect(run(process.execPath, ["-e", local], { env: { ...process.env, WARREN_DEFAULT_USER: "", WARREN_DEFAULT_PASS: "" } })).resolves.toBeDefined();
+      await expect(run(process.execPath, ["-e", local], { env: { ...process.env, WARREN_DEFAULT_PASS: "wrong" } })).rejects.toMatchObject({ code: 1 });
+    } finally {
+      await broker.close();
+    }
+    await expect(run(process.execPath, ["-e", script.replace("15672", "1")])).rejects.toMatchObject({ code: 1 });
+  });
+});

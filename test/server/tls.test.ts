@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
+import { request } from "node:https";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import amqplib from "amqplib";
+import mqtt from "mqtt";
+import { generate } from "selfsigned";
+import { startBroker, type RunningBroker } from "warren";
+
+interface Pems { cert: string; key: string }
+
+/** A throwaway CA, a server certificate for localhost/127.0.0.1 and client certificates, made per run. */
+async function makePki() {
+  const ca = await generate([{ name: "commonName", value: "Warren Test CA" }], {
+    algorithm: "sha256", keySize: 2048,
+    extensions: [{ name: "basicConstraints", cA: true, critical: true }, { name: "keyUsage", keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true }],
+  });
+  const leaf = async (cn: string, signer: { private: string; cert: string }, usage: "server" | "client"): Promise<Pems> => {
+    const r = await generate([{ name: "commonName", value: cn }], {
+      algorithm: "sha256", keySize: 2048, ca: { key: signer.private, cert: signer.cert },
+      extensions: [
+        { name: "basicConstraints", cA: false },
+        { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
+        { name: "extKeyUsage", serverAuth: usage === "server", clientAuth: usage === "client" },
+        { name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }] },
+      ],
+    });
+    return { cert: r.cert, key: r.private };
+  };
+  const rogueCa = await generate([{ name: "commonName", value: "Rogue CA" }], {
+    algorithm: "sha256", keySize: 2048,
+    extensions: [{ name: "basicConstraints", cA: true, critical: true }, { name: "keyUsage", keyCertSign: true, digitalSignature: true }],
+  });
+  return {
+    ca: ca.cert,
+    server: await leaf("localhost", ca, "server"),
+    client: await leaf("app-client", ca, "client"),
+    rogue: await leaf("intruder", rogueCa, "client"),
+  };
+}
+
+let pki: Awaited<ReturnType<typeof makePki>>;
+let dir: string;
+beforeAll(async () => {
+  pki = await makePki();
+  dir = await mkdtemp(join(tmpdir(), "warren-tls-"));
+  await writeFile(join(dir, "ca.pem"), pki.ca);
+  await writeFile(join(dir, "server.pem"), pki.server.cert);
+  await writeFile(join(dir, "server.key"), pki.server.key);
+}, 60_000);
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** ssl_options as rabbitmq.conf gives them: file paths. */
+const sslOptions = (extra: object = {}) => ({
+  cacertfile: join(dir, "ca.pem"), certfile: join(dir, "server.pem"), keyfile: join(dir, "server.key"), ...extra,
+});
+
+function stompOverTls(port: number, extra: ConnectionOptions = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ port, host: "127.0.0.1", ca: pki.ca, servername: "localhost", ...extra }, () => {
+      s.write("CONNECT\naccept-version:1.2\nhost:/\nlogin:guest\npasscode:guest\n\n\0");
+    });
+    let text = "";
+    s.on("data", (d) => {
+      text += d.toString();
+      if (text.includes("\0")) {
+        s.destroy();
+        resolve(text);
+      }
+    });
+    s.on("error", reject);
+    s.on("close", () => resolve(text));
+  });
+}
+
+function httpsGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, ca: pki.ca, servername: "localhost", auth: "guest:guest" }, (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("TLS listeners", () => {
+  let broker: RunningBroker;
+  beforeAll(async () => {
+    broker = await startBroker({
+      tls: sslOptions(),
+      amqpTls: { port: 0 }, mqttTls: { port: 0 }, stompTls: { port: 0 }, managementTls: { port: 0 },
+    });
+  });
+  afterAll(() => broker.close());
+
+  it("binds only the TLS listeners asked for", () => {
+    expect(Object.keys(broker.ports).sort()).toEqual(["amqpTls", "managementTls", "mqttTls", "stompTls"]);
+  });
+
+  it("amqplib talks AMQP over amqps://, messages flow", async () => {
+    const conn = await amqplib.connect(`amqps://guest:guest@localhost:${broker.ports.amqpTls}`, { ca: [pki.ca] });
+    const ch = await conn.createChannel();
+    const q = await ch.assertQueue("", { exclusive: true });
+    ch.sendToQueue(q.queue, Buffer.from("over tls"));
+    await ch.checkQueue(q.queue);
+    const m = await ch.get(q.queue, { noAck: true });
+    expect(m && m.content.toString()).toBe("over tls");
+    await conn.close();
+  });
+
+  it("mqtt.js connects over mqtts:// and gets its own publish back", async () => {
+    const c = await mqtt.connectAsync(`mqtts://localhost:${broker.ports.mqttTls}`, { ca: pki.ca, username: "guest", password: "guest" });
+    await c.subscribeAsync("tls/t", { qos: 1 });
+    const got = new Promise<string>((resolve) => c.on("message", (_t, p) => resolve(p.toString())));
+    await c.publishAsync("tls/t", "secure", { qos: 1 });
+    expect(await got).toBe("secure");
+    await c.endAsync();
+  });
+
+  it("STOMP over a TLS socket gets CONNECTED", async () => {
+    expect(await stompOverTls(broker.ports.stompTls!)).toMatch(/^CONNECTED\n/);
+  });
+
+  it("the management API answers over HTTPS", async () => {
+    const r = await httpsGet(broker.ports.managementTls!, "/api/health/checks/alarms");
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body)).toEqual({ status: "ok" });
+  });
+
+  it("a client that does not trust the CA is refused by its own TLS check", async () => {
+    await expect(amqplib.connect(`amqps://guest:guest@localhost:${broker.ports.amqpTls}`)).rejects.toThrow(/self.signed|unable to verify|certificate/i);
+  });
+});
+
+describe("client certificate verification", () => {
+  it("verify_peer + fail_if_no_peer_cert: a client needs a certificate signed by the CA", async () => {
+    const broker = await startBroker({ tls: sslOptions({ verify: "verify_peer", failIfNoPeerCert: true }), amqpTls: { port: 0 }, stompTls: { port: 0 }, mqttTls: { port: 0 } });
+    try {
+      const url = `amqps://guest:guest@localhost:${broker.ports.amqpTls}`;
+      await expect(amqplib.connect(url, { ca: [pki.ca] })).rejects.toThrow();
+      await expect(amqplib.connect(url, { ca: [pki.ca], cert: pki.rogue.cert, key: pki.rogue.key })).rejects.toThrow();
+      const ok = await amqplib.connect(url, { ca: [pki.ca], cert: pki.client.cert, key: pki.client.key });
+      await ok.close();
+      await expect(stompOverTls(broker.ports.stompTls!)).rejects.toThrow(/certificate required/);
+      expect(await stompOverTls(broker.ports.stompTls!, { cert: pki.client.cert, key: pki.client.key })).toMatch(/^CONNECTED\n/);
+      const m = await mqtt.connectAsync(`mqtts://localhost:${broker.ports.mqttTls}`, { ca: pki.ca, cert: pki.client.cert, key: pki.client.key, username: "guest", password: "guest" });
+      await m.endAsync();
+      await expect(mqtt.connectAsync(`mqtts://localhost:${broker.ports.mqttTls}`, { ca: pki.ca, username: "guest", password: "guest", reconnectPeriod: 0, connectTimeout: 3000 })).rejects.toThrow();
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it("verify_peer alone: no certificate is fine, an unverifiable one is not", async () => {
+    const broker = await startBroker({ tls: sslOptions({ verify: "verify_peer" }), amqpTls: { port: 0 } });
+    try {
+      const url = `amqps://guest:guest@localhost:${broker.ports.amqpTls}`;
+      await (await amqplib.connect(url, { ca: [pki.ca] })).close();
+      await (await amqplib.connect(url, { ca: [pki.ca], cert: pki.client.cert, key: pki.client.key })).close();
+      await expect(amqplib.connect(url, { ca: [pki.ca], cert: pki.rogue.cert, key: pki.rogue.key })).rejects.toThrow();
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it("a TLS listener without a certificate is a startup error naming what is missing", async () => {
+    await expect(startBroker({ amqpTls: { port: 0 } })).rejects.toThrow("listeners.ssl.default is set but no certificate is: set ssl_options.certfile and ssl_options.keyfile");
+    await expect(startBroker({ tls: { certfile: join(dir, "nope.pem"), keyfile: join(dir, "server.key") }, amqpTls: { port: 0 } })).rejects.toThrow(/ssl_options.certfile: cannot read the certificate .*nope.pem/);
+  });
+});
