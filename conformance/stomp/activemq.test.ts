@@ -3,6 +3,9 @@
 // never against RabbitMQ, which knows neither `>` nor activemq.subscriptionName.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
+import { execFile } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { RawStomp } from "./raw-client.js";
 import type { StompFrame } from "../../protocols/stomp/frame-parser.js";
 import { type StompBrokerUnderTest, useStompBroker } from "./target.js";
@@ -225,5 +228,25 @@ describe("STOMP conformance, ActiveMQ conventions", () => {
     await subscribe(d, { destination: q, id: "s2" });
     await send(d, q, "three");
     expect((await d.next()).body.toString()).toBe("three");
+  });
+});
+
+describe("stomp.py, ActiveMQ conventions", () => {
+  it("a Python script's durable wildcard subscription by client-id collects messages while away, then is removed", async () => {
+    const script = join(dirname(fileURLToPath(import.meta.url)), "python", "activemq.py");
+    const suffix = randomBytes(3).toString("hex");
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile("/usr/bin/python3", ["-u", script, target.host, String(target.port), suffix],
+        { timeout: 30_000, env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" } },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+    });
+    expect(JSON.parse(out.trim())).toEqual({
+      subscribed: true,
+      published: true,
+      received: true,
+      bodies: [["away-1", `/topic/pyamq.${suffix}.eu.fr`], ["away-2", `/topic/pyamq.${suffix}.us`]],
+      removed: true,
+      errors: [],
+    });
   });
 });
