@@ -22,7 +22,9 @@ import { fromPublish, type QoS } from "./message.js";
 import { CONNACK_V3, REASON } from "./reason-codes.js";
 import { type MqttServer, NEVER, type Peer } from "./server.js";
 import { MqttSession, type SessionLink, type SubscriptionOptions } from "./session.js";
-import { filterToBindingKey, MQTT_EXCHANGE, parseSharedFilter, topicFilterProblem, topicNameProblem } from "./topics.js";
+import {
+  filterToBindingKey, MQTT_EXCHANGE, parseSharedFilter, topicFilterProblem, topicNameProblem, topicToRoutingKey,
+} from "./topics.js";
 import { InboundAliases, OutboundAliases } from "./topic-alias.js";
 import { type Will, willFromConnect } from "./will.js";
 import { BatchedWriter } from "../../src/server/batched-writer.js";
@@ -67,6 +69,9 @@ export class MqttConnection implements SessionLink, PacketSink {
   /** Acks waiting for the disk (made when a publish first reaches a durable queue). */
   private heldAcks: HeldAcks | null = null;
   private sessionExpiry = 0;
+  /** The last valid PUBLISH topic and its routing key. */
+  private lastTopic = "";
+  private lastRoutingKey = "";
   /** The session was persistent at some point of this connection: the state file must hear of its end. */
   private sessionWasPersistent = false;
 
@@ -454,10 +459,15 @@ export class MqttConnection implements SessionLink, PacketSink {
       }
       topic = resolved;
     }
-    const problem = topicNameProblem(topic);
-    if (problem) {
-      this.log.info({ topic, problem }, "invalid PUBLISH topic; closing");
-      return this.disconnect(REASON.TOPIC_NAME_INVALID);
+    if (topic !== this.lastTopic) {
+      // publishers mostly repeat their topic: checked and converted once, not per message
+      const problem = topicNameProblem(topic);
+      if (problem) {
+        this.log.info({ topic, problem }, "invalid PUBLISH topic; closing");
+        return this.disconnect(REASON.TOPIC_NAME_INVALID);
+      }
+      this.lastTopic = topic;
+      this.lastRoutingKey = topicToRoutingKey(topic);
     }
     if (qos === 2 && this.session!.inboundQos2.has(id)) {
       // a resent QoS 2 publish before PUBREL: acknowledge, never route twice [MQTT-4.3.3-2]
@@ -533,7 +543,7 @@ export class MqttConnection implements SessionLink, PacketSink {
     const vhost = this.vhost!;
     // a retained message may stay for days: it must not pin the whole socket read it came in
     if (retain) payload = Buffer.from(payload);
-    const message = fromPublish(topic, payload, qos, retain, props, this.client, Date.now());
+    const message = fromPublish(topic, payload, qos, retain, props, this.client, Date.now(), this.lastRoutingKey);
     if (retain) this.server.retained.set(vhost.name, topic, message);
     const r = vhost.publish(MQTT_EXCHANGE, message.routingKey, message);
     if (r instanceof BrokerError) {

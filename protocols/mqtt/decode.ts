@@ -90,7 +90,7 @@ export class PacketFramer {
       const rest = buf.subarray(o);
       this.pending = [rest];
       this.pendingBytes = rest.length;
-      if (this.need === 0 || this.need <= rest.length) this.need = 0;
+      // `need` was set above if the fixed header was complete; else it is 0 and the next read joins
     } else this.need = 0;
   }
 

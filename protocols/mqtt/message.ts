@@ -72,10 +72,10 @@ export function originOf(m: Message): MqttOrigin | undefined {
 /** The core message for an MQTT publish. */
 export function fromPublish(
   topic: string, payload: Buffer, qos: QoS, retain: boolean, properties: PublishProperties | undefined,
-  publisher: ClientRef, now: number,
+  publisher: ClientRef, now: number, routingKey = topicToRoutingKey(topic),
 ): Message {
   const origin = new MqttOrigin(topic, qos, retain, properties, publisher, now);
-  return new Message(MQTT_EXCHANGE, topicToRoutingKey(topic), payload, null, origin);
+  return new Message(MQTT_EXCHANGE, routingKey, payload, null, origin);
 }
 
 /** The QoS a message was published with: MQTT's own, or the queue's for other protocols' messages. */
