@@ -19,6 +19,8 @@ const args = process.argv.slice(2);
 const rest = [];
 let amqp = process.env.WARREN_CONFORMANCE_AMQP;
 let mqtt = process.env.WARREN_CONFORMANCE_MQTT;
+let mqttOnly = false;
+let mqttV5 = false;
 
 function hostPort(flag, v) {
   if (!v || !/^[^:]+:\d+$/.test(v)) {
@@ -60,10 +62,16 @@ for (let i = 0; i < args.length; i++) {
       console.error("--mqtt needs a URL, e.g. --mqtt mqtt://guest:guest@127.0.0.1:1883");
       process.exit(2);
     }
+  } else if (a === "--mqtt-only-broker") {
+    // the MQTT target speaks no AMQP (mosquitto): MQTT ↔ AMQP scenarios do not apply
+    mqttOnly = true;
+  } else if (a === "--mqtt-v5") {
+    // the MQTT target speaks MQTT 5 (mosquitto 2, Warren; not RabbitMQ 3.10)
+    mqttV5 = true;
   } else if (a.startsWith("--mqtt=")) {
     mqtt = a.slice("--mqtt=".length);
   } else if (a === "-h" || a === "--help") {
-    console.log("usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--mqtt mqtt://user:pass@host:port] [--stomp host:port] [--stomp-activemq host:port] [--management http://user:pass@host:port] [vitest args...]");
+    console.log("usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--mqtt mqtt://user:pass@host:port [--mqtt-v5] [--mqtt-only-broker]] [--stomp host:port] [--stomp-activemq host:port] [--management http://user:pass@host:port] [vitest args...]");
     process.exit(0);
   } else {
     rest.push(a);
@@ -93,6 +101,8 @@ if (mqtt) {
     process.exit(2);
   }
   env.WARREN_CONFORMANCE_MQTT = mqtt;
+  env.WARREN_CONFORMANCE_MQTT_ONLY = mqttOnly ? "1" : "0";
+  env.WARREN_CONFORMANCE_MQTT_V5 = mqttV5 ? "1" : "0";
   console.log(`conformance: MQTT scenarios against ${mqtt.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")}`);
 } else {
   delete env.WARREN_CONFORMANCE_MQTT;

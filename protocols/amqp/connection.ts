@@ -31,6 +31,9 @@ export const DEFAULT_LIMITS: AmqpLimits = {
   maxMessageSize: 134217728, // RabbitMQ 3.10's max_message_size default, 128 MiB
 };
 
+
+/** How long a socket ended gracefully may take to deliver what is buffered before it is destroyed. */
+const CLOSE_GRACE_MS = 5000;
 /** AMQP 0-9-1 §4.2.3: no frame may be smaller than this, so frame-max below it is refused. */
 const FRAME_MIN_SIZE = 4096;
 
@@ -443,7 +446,17 @@ export class AmqpConnection implements ConnectionContext {
       this.log.info({ user: this.user.name, vhost: this.vhost.name }, "connection closed");
     }
     this.writer.discard();
-    if (!this.socket.destroyed) this.socket.destroy();
+    const socket = this.socket;
+    if (!socket.destroyed) {
+      if (socket.writableEnded && socket.writableLength > 0) {
+        // a graceful close: close-ok sits behind deliveries still buffered for a slow socket, and
+        // destroy() would drop it (the client would wait for it forever). Let the buffer drain;
+        // the socket closes once the client closes its side, or after a grace period.
+        const t = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+        t.unref();
+        socket.once("close", () => clearTimeout(t));
+      } else socket.destroy();
+    }
     this.onClosed(this);
   }
 }

@@ -20,7 +20,7 @@ import {
 } from "./encode.js";
 import { fromPublish, type QoS } from "./message.js";
 import { CONNACK_V3, REASON } from "./reason-codes.js";
-import type { MqttServer, Peer } from "./server.js";
+import { type MqttServer, NEVER, type Peer } from "./server.js";
 import { MqttSession, type SessionLink, type SubscriptionOptions } from "./session.js";
 import { filterToBindingKey, MQTT_EXCHANGE, parseSharedFilter, topicFilterProblem, topicNameProblem } from "./topics.js";
 import { InboundAliases, OutboundAliases } from "./topic-alias.js";
@@ -31,8 +31,6 @@ import { BatchedWriter } from "../../src/server/batched-writer.js";
 const V31_MAX_CLIENT_ID = 23;
 /** RabbitMQ's mqtt.max_packet_size_unauthenticated: a CONNECT is never bigger than this. */
 const MAX_PACKET_UNAUTHENTICATED = 65536;
-/** v5 session expiry 0xFFFFFFFF: never expires (MQTT 5 §3.1.2.11.2). */
-const NEVER = 0xffffffff;
 
 type State = "connect" | "open" | "closed";
 
@@ -64,10 +62,13 @@ export class MqttConnection implements SessionLink, PacketSink {
   /** The user's permissions in the vhost, with {client_id} for topic permission patterns. */
   private access: AccessControl | null = null;
   private will: Will | null = null;
-  private readonly inboundAliases: InboundAliases;
+  /** Made when a v5 client first uses a topic alias. */
+  private inboundAliases: InboundAliases | null = null;
   /** Acks waiting for the disk (made when a publish first reaches a durable queue). */
   private heldAcks: HeldAcks | null = null;
   private sessionExpiry = 0;
+  /** The session was persistent at some point of this connection: the state file must hear of its end. */
+  private sessionWasPersistent = false;
 
   constructor(
     private readonly stream: Duplex,
@@ -77,13 +78,13 @@ export class MqttConnection implements SessionLink, PacketSink {
   ) {
     this.client = server.broker.newClient();
     this.receiveMaximum = server.options.receiveMaximum;
-    this.inboundAliases = new InboundAliases(server.options.topicAliasMaximum);
     this.writer = new BatchedWriter(stream, () => this.session?.resume());
     stream.on("data", (chunk: Buffer) => this.onData(chunk));
     stream.on("error", (err) => this.log.debug({ err: err.message }, "stream error"));
     // a WebSocket stream ends without closing until both sides are done: either means gone
-    stream.on("end", () => this.teardown());
-    stream.on("close", () => this.teardown());
+    const gone = () => this.teardown();
+    stream.on("end", gone);
+    stream.on("close", gone);
   }
 
   private get log(): Logger {
@@ -348,6 +349,9 @@ export class MqttConnection implements SessionLink, PacketSink {
       this.server.sessions.set(key, session);
     }
     session.persistent = persistent;
+    session.expiry = !persistent ? 0 : version === 5 ? this.sessionExpiry : NEVER;
+    this.sessionWasPersistent = persistent || sessionPresent;
+    if (this.sessionWasPersistent) this.server.changed();
     this.session = session;
     this.server.live.set(key, this);
 
@@ -363,6 +367,10 @@ export class MqttConnection implements SessionLink, PacketSink {
         properties: {
           ...(assigned && { assignedClientIdentifier: clientId }),
           topicAliasMaximum: opts.topicAliasMaximum,
+          receiveMaximum: opts.inboundReceiveMaximum,
+          // request/response (MQTT 5 §4.10): a topic prefix this client may use for responses
+          ...(props.requestResponseInformation === true || (props.requestResponseInformation as unknown) === 1
+            ? { responseInformation: `response/${clientId}/` } : {}),
           maximumPacketSize: opts.maxPacketSize,
           retainAvailable: true,
           wildcardSubscriptionAvailable: true,
@@ -439,7 +447,7 @@ export class MqttConnection implements SessionLink, PacketSink {
     topic: string, payload: Buffer, qos: QoS, retain: boolean, id: number, props: IPublishPacket["properties"],
   ): void {
     if (props?.topicAlias !== undefined) {
-      const resolved = this.inboundAliases.resolve(topic, props.topicAlias);
+      const resolved = (this.inboundAliases ??= new InboundAliases(this.server.options.topicAliasMaximum)).resolve(topic, props.topicAlias);
       if (resolved === "invalid" || resolved === "unknown") {
         this.log.info({ alias: props.topicAlias, resolved }, "bad topic alias; closing");
         return this.disconnect(resolved === "invalid" ? REASON.TOPIC_ALIAS_INVALID : REASON.PROTOCOL_ERROR);
@@ -454,6 +462,11 @@ export class MqttConnection implements SessionLink, PacketSink {
     if (qos === 2 && this.session!.inboundQos2.has(id)) {
       // a resent QoS 2 publish before PUBREL: acknowledge, never route twice [MQTT-4.3.3-2]
       return this.ackPublish(PUBREC, id, 0, null);
+    }
+    if (qos > 0 && this.protocolVersion === 5 && this.inboundInFlight() >= this.server.options.inboundReceiveMaximum) {
+      // [MQTT-3.3.4-9]: more unacknowledged QoS 1/2 publishes than the CONNACK's receive maximum
+      this.log.info({ limit: this.server.options.inboundReceiveMaximum }, "client exceeded the receive maximum; closing");
+      return this.disconnect(REASON.RECEIVE_MAXIMUM_EXCEEDED);
     }
     let outProps = props;
     if (props?.topicAlias !== undefined || props?.subscriptionIdentifier !== undefined) {
@@ -474,6 +487,11 @@ export class MqttConnection implements SessionLink, PacketSink {
     const durability = r.persisted > 0 ? this.vhost!.durability : null;
     if (qos === 2) this.session!.inboundQos2.add(id);
     this.ackPublish(qos === 1 ? PUBACK : PUBREC, id, reason, durability);
+  }
+
+  /** QoS 1 publishes whose PUBACK waits for the disk, and QoS 2 ones until PUBREL. */
+  private inboundInFlight(): number {
+    return (this.heldAcks?.heldPubacks ?? 0) + (this.session!.inboundQos2Count);
   }
 
   private ackPublish(firstByte: number, id: number, reason: number, durability: Durability | null): void {
@@ -574,12 +592,14 @@ export class MqttConnection implements SessionLink, PacketSink {
       }
     }
     this.send({ cmd: "suback", messageId: p.messageId!, granted });
+    if (session.persistent) this.server.changed();
     for (const [filter, options] of retained) session.sendRetained(filter, options);
   }
 
   private onUnsubscribe(p: IUnsubscribePacket): void {
     const session = this.session!;
     const codes = p.unsubscriptions.map((f) => (session.unsubscribe(f) ? REASON.SUCCESS : REASON.NO_SUBSCRIPTION_EXISTED));
+    if (session.persistent) this.server.changed();
     if (this.protocolVersion === 5) this.send({ cmd: "unsuback", messageId: p.messageId!, granted: codes });
     else this.send({ cmd: "unsuback", messageId: p.messageId!, granted: [] });
   }
@@ -654,14 +674,11 @@ export class MqttConnection implements SessionLink, PacketSink {
       if (!session.persistent) {
         session.end();
         if (this.server.sessions.get(key) === session) this.server.sessions.delete(key);
-      } else if (this.protocolVersion === 5 && this.sessionExpiry !== NEVER) {
-        session.expiryTimer = setTimeout(() => {
-          if (session.link !== null || this.server.sessions.get(key) !== session) return;
-          session.end();
-          this.server.sessions.delete(key);
-        }, this.sessionExpiry * 1000);
-        session.expiryTimer.unref();
+      } else {
+        session.expiry = this.protocolVersion === 5 ? this.sessionExpiry : NEVER;
+        this.server.scheduleExpiry(key, session);
       }
+      if (session.persistent || this.sessionWasPersistent) this.server.changed();
     }
     this.onClosed(this);
   }

@@ -8,7 +8,7 @@
  */
 import type { CommitWaiter, Durability } from "../../src/core/index.js";
 import type { BatchedWriter } from "../../src/server/batched-writer.js";
-import { queueAck } from "./encode.js";
+import { PUBACK, queueAck } from "./encode.js";
 
 /** The acks of one connection that joined one commit batch, up to `end` in the held list. */
 class Batch implements CommitWaiter {
@@ -27,6 +27,8 @@ export class HeldAcks {
   /** firstByte * 2^24 + reasonCode * 2^16 + packetId, in the order the publishes came. */
   private held: number[] = [];
   private batches: Batch[] = [];
+  /** Held PUBACKs: QoS 1 publishes still in flight from the client's point of view. */
+  heldPubacks = 0;
 
   constructor(
     private readonly writer: BatchedWriter,
@@ -41,6 +43,7 @@ export class HeldAcks {
       return;
     }
     const held = this.held;
+    if (firstByte === PUBACK) this.heldPubacks++;
     held.push(firstByte * 0x1000000 + reasonCode * 0x10000 + packetId);
     const batches = this.batches;
     const last = batches.length > 0 ? batches[batches.length - 1]! : null;
@@ -63,14 +66,15 @@ export class HeldAcks {
       const b = batches[i]!;
       if (!b.done) break;
       if (!b.ok) {
-        this.held = [];
-        this.batches = [];
+        this.clear();
         this.onCommitFailed();
         return;
       }
       for (; sent < b.end; sent++) {
         const v = this.held[sent]!;
-        queueAck(this.writer, Math.floor(v / 0x1000000), v & 0xffff, (v >>> 16) & 0xff);
+        const firstByte = Math.floor(v / 0x1000000);
+        if (firstByte === PUBACK) this.heldPubacks--;
+        queueAck(this.writer, firstByte, v & 0xffff, (v >>> 16) & 0xff);
       }
     }
     if (i === 0) return;
@@ -83,5 +87,6 @@ export class HeldAcks {
   clear(): void {
     this.held = [];
     this.batches = [];
+    this.heldPubacks = 0;
   }
 }

@@ -47,6 +47,10 @@ export interface RecoveredMessage {
 export interface StreamStore {
   /** Writes a record (buffered; durable at the next commit) and returns its position. */
   append(offset: number, timestamp: number, message: Message): number;
+  /** Reads a record's message back (streams keep only positions of what they paged out). */
+  load(position: number): Message | undefined;
+  /** Resident bytes past which a stream pages its oldest records out of memory. */
+  readonly pageOutBytes: number;
   /** One record is done with (a released delayed message): it will not be recovered. */
   ack(position: number): void;
   /** Retention dropped every record before `position`: whole files before it may go. */

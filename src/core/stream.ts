@@ -27,9 +27,13 @@ interface StreamRecord {
   readonly offset: number;
   /** Milliseconds since the epoch when the stream took it. */
   readonly timestamp: number;
-  /** The message with its x-stream-offset header, shared by every consumer. */
-  readonly message: Message;
+  /**
+   * The message with its x-stream-offset header, shared by every consumer; null once paged out
+   * (only the store has it then, read back for each delivery).
+   */
+  message: Message | null;
   readonly position: number;
+  readonly bodySize: number;
 }
 
 /** A run of records retention drops together. */
@@ -85,6 +89,9 @@ export class StreamQueue extends Queue {
   private lastTimestamp = 0;
   private totalBytes = 0;
   private readonly segmentBytes: number;
+  /** Bytes of messages held in memory, and the offset from which records still hold theirs. */
+  private residentBytes = 0;
+  private residentFrom = 0;
   private streamDispatching = false;
   private streamRedispatch = false;
   /** The stream's log on disk, when the broker has a store. */
@@ -119,6 +126,11 @@ export class StreamQueue extends Queue {
     return this.nextOffset;
   }
 
+  /** Bytes of messages held in memory (the rest is read back from the store on delivery). */
+  get residentMessageBytes(): number {
+    return this.residentBytes;
+  }
+
   /** Segments held now (retention drops whole ones). */
   get segmentCount(): number {
     return this.segments.length;
@@ -139,13 +151,14 @@ export class StreamQueue extends Queue {
     return position >= 0 ? Enqueued.Persisted : Enqueued.Accepted;
   }
 
-  /** Takes back a record the store recovered at startup. */
+  /** Takes back a record the store recovered at startup: paged out, read back when delivered. */
   restoreRecord(r: RecoveredStreamRecord): void {
     if (r.offset < this.nextOffset) return;
-    this.append(r.offset, r.timestamp, withOffsetHeader(r.message(), r.offset), r.position, r.bodySize, false);
+    this.append(r.offset, r.timestamp, null, r.position, r.bodySize, false);
+    this.residentFrom = this.nextOffset;
   }
 
-  private append(offset: number, ts: number, message: Message, position: number, bodySize: number, retain: boolean): void {
+  private append(offset: number, ts: number, message: Message | null, position: number, bodySize: number, retain: boolean): void {
     const size = bodySize + STREAM_RECORD_OVERHEAD;
     let seg = this.segments.at(this.segments.length - 1);
     if (seg === undefined || (seg.bytes + size > this.segmentBytes && seg.count > 0)) {
@@ -158,9 +171,34 @@ export class StreamQueue extends Queue {
     seg.bytes += size;
     seg.lastTimestamp = ts;
     this.totalBytes += size;
-    this.records.push({ offset, timestamp: ts, message, position });
+    this.records.push({ offset, timestamp: ts, message, position, bodySize });
     this.nextOffset = offset + 1;
     this.lastTimestamp = ts;
+    if (message !== null) {
+      this.residentBytes += size;
+      const store = this.streamStore;
+      if (store !== null && this.residentBytes > store.pageOutBytes) this.pageOut(store.pageOutBytes / 2);
+    }
+  }
+
+  /** Keeps only positions for the oldest records until `target` bytes of messages stay in memory. */
+  private pageOut(target: number): void {
+    const first = this.firstOffset;
+    while (this.residentBytes > target && this.residentFrom < this.nextOffset - 1) {
+      if (this.residentFrom < first) this.residentFrom = first;
+      const r = this.records.at(this.residentFrom - first)!;
+      if (r.message !== null && r.position >= 0) {
+        r.message = null;
+        this.residentBytes -= r.bodySize + STREAM_RECORD_OVERHEAD;
+      }
+      this.residentFrom++;
+    }
+  }
+
+  /** A paged-out record's message, read back from the store (not kept: memory stays bounded). */
+  private load(r: StreamRecord): Message | null {
+    const m = this.streamStore?.load(r.position);
+    return m === undefined ? null : withOffsetHeader(m, r.offset);
   }
 
   /** Drops the oldest whole segments past x-max-length-bytes or x-max-age; the newest always stays. */
@@ -177,7 +215,10 @@ export class StreamQueue extends Queue {
       if (!tooBig && !tooOld) break;
       this.segments.shift();
       this.totalBytes -= oldest.bytes;
-      for (let i = 0; i < oldest.count; i++) this.records.shift();
+      for (let i = 0; i < oldest.count; i++) {
+        const r = this.records.shift()!;
+        if (r.message !== null) this.residentBytes -= r.bodySize + STREAM_RECORD_OVERHEAD;
+      }
       dropped = true;
     }
     if (dropped && this.streamStore !== null && this.records.length > 0) {
@@ -263,7 +304,10 @@ export class StreamQueue extends Queue {
       if (!sub.consumer.hasCredit()) return;
       const r = records.at(sub.next - first)!;
       sub.next++;
-      const entry = new QueueEntry(r.offset, r.message);
+      const message = r.message ?? this.load(r);
+      // a record whose store file retention removed meanwhile is skipped
+      if (message === null) continue;
+      const entry = new QueueEntry(r.offset, message);
       entry.deliveryCount = 1;
       entry.holder = sub;
       sub.unacked++;
@@ -303,6 +347,7 @@ export class StreamQueue extends Queue {
     this.streamStore = null;
     this.records.clear();
     this.segments.clear();
+    this.residentBytes = 0;
     const subs = this.consumers.splice(0);
     for (const s of subs) {
       s.active = false;

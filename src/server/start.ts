@@ -100,6 +100,8 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
         defaultUser: m?.defaultUser ?? options.defaultUser ?? "guest",
         defaultPass: m?.defaultPass ?? options.defaultPass ?? "guest",
         vhost: m?.vhost ?? core.defaultVhost,
+        // retained messages and persistent sessions outlive a restart on the same data dir
+        stateDir: join(dataDir, "mqtt"),
       });
       closers.push(() => mqtt.close());
       counters.push(() => mqtt.connectionCount);

@@ -93,6 +93,15 @@ class DiskStreamStore implements StreamStore {
     this.store.truncateBefore(position);
   }
 
+  get pageOutBytes(): number {
+    return this.owner.options.pageOutBytes ?? DEFAULT_PAGE_OUT_BYTES;
+  }
+
+  load(position: number): Message | undefined {
+    const payload = this.store.read(position);
+    return payload === undefined ? undefined : decodeMessageRecord(payload.subarray(STREAM_PREFIX), this.owner.codec);
+  }
+
   ack(position: number): void {
     this.store.ack(position);
   }

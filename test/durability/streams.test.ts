@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import amqp from "amqplib";
-import { startBroker, type RunningBroker } from "warren";
+import { startBroker, type RunningBroker, type StreamQueue, type VirtualHost } from "warren";
 
 let dir: string;
 let broker: RunningBroker | null = null;
@@ -111,5 +111,23 @@ describe("policies across restarts", () => {
     await ch.waitForConfirms();
     expect((await ch.checkQueue("capped.q")).messageCount).toBe(2);
     await conn.close();
+  });
+});
+
+describe("stream paging", () => {
+  it("a stream keeps only recent messages in memory past pageOutBytes, and reads the rest back from the store", async () => {
+    dir = mkdtempSync(join(tmpdir(), "warren-stream-page-"));
+    broker = await startBroker({ amqp: { port: 0 }, dataDir: dir, logLevel: "silent", pageOutBytes: 64 * 1024 });
+    const conn = await amqp.connect(url());
+    await (await conn.createChannel()).assertQueue("paged", { durable: true, arguments: { "x-queue-type": "stream" } });
+    await conn.close();
+    const bodies = Array.from({ length: 1000 }, (_, i) => `${i}:${"x".repeat(1000)}`);
+    await publish("paged", bodies);
+    const q = (broker.core.vhost("/") as VirtualHost).queues.get("paged") as StreamQueue;
+    expect(q.length).toBe(1000);
+    expect(q.residentMessageBytes).toBeLessThanOrEqual(64 * 1024);
+    const got = await read("paged", "first", 1000);
+    expect(got.map((m) => m.body)).toEqual(bodies);
+    expect(got.map((m) => m.offset)).toEqual(bodies.map((_, i) => i));
   });
 });
