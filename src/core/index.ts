@@ -2,7 +2,7 @@
 export { Broker, type BrokerCoreOptions, type AuthRequest } from "./broker.js";
 export { VirtualHost, REPLY_TO, type ExchangeDeclare, type QueueDeclare, type QueueDeclareOk, type PublishResult } from "./vhost.js";
 export { Queue, Enqueued } from "./queue.js";
-export type { CommitWaiter, Durability, Persistence, QueueStore, RecoveredMessage } from "./durability.js";
+export type { CommitWaiter, Durability, PageFile, PagingLimits, Persistence, QueueStore, RecoveredMessage } from "./durability.js";
 export { QueueEntry } from "./queue-entry.js";
 export { Subscription, type Consumer, type ConsumeOptions, type ClientRef } from "./consumer.js";
 export { Exchange, type ExchangeType, type Binding } from "./exchange.js";

@@ -1,11 +1,11 @@
-import { Deque } from "./deque.js";
 import type { Binding, Destination } from "./exchange.js";
 import type { FieldTable, Message } from "./message.js";
 import { QueueEntry } from "./queue-entry.js";
 import { type ClientRef, type Consumer, type ConsumeOptions, Subscription } from "./consumer.js";
 import { BrokerError, errors } from "./errors.js";
 import type { QueueArguments } from "./queue-arguments.js";
-import type { QueueStore, RecoveredMessage } from "./durability.js";
+import type { PageFile, PagingLimits, Persistence, QueueStore, RecoveredMessage } from "./durability.js";
+import { ReadyMessages, type ReadyOwner } from "./ready-messages.js";
 
 /** What Queue.enqueue did with a message. */
 export const Enqueued = {
@@ -28,6 +28,8 @@ export interface QueueOptions {
 /** What a queue needs from the vhost that holds it. */
 export interface QueueHost {
   readonly name: string;
+  /** The broker's store; null keeps every message in memory. */
+  readonly persistence: Persistence | null;
   queueUnused(queue: Queue): void;
 }
 
@@ -35,12 +37,13 @@ export interface QueueHost {
  * A named FIFO with competing consumers (AMQP 0-9-1 §3.1.4). Entries keep their sequence number so
  * a requeued message goes back to its original position, as RabbitMQ's classic queues do.
  */
-export class Queue implements Destination {
+export class Queue implements Destination, ReadyOwner {
   readonly kind = "queue" as const;
   routeEpoch = 0;
   /** Bindings that point at this queue, so deleting it removes them. */
   readonly boundBy = new Set<Binding>();
-  private readonly ready = new Deque<QueueEntry>();
+  /** The ready messages, paged to disk when the backlog is deep (see ready-messages.ts). */
+  private readonly ready = new ReadyMessages(this);
   private readonly consumers: Subscription[] = [];
   private rr = 0;
   private nextSeq = 1;
@@ -49,8 +52,6 @@ export class Queue implements Destination {
   private dispatching = false;
   private redispatch = false;
   private mixedPriorities = false;
-  /** Body bytes of the ready messages, for x-max-length-bytes. */
-  private readyBytes = 0;
   deleted = false;
   /** Durable queues' storage (persistent messages only); null for transient queues. */
   store: QueueStore | null = null;
@@ -60,6 +61,16 @@ export class Queue implements Destination {
     readonly host: QueueHost,
     readonly options: QueueOptions,
   ) {}
+
+  /** ReadyOwner: when to page (from the broker's store). */
+  get paging(): PagingLimits | null {
+    return this.host.persistence?.paging ?? null;
+  }
+
+  /** ReadyOwner: a page file for messages the queue's store does not keep. */
+  openPageFile(): PageFile {
+    return this.host.persistence!.openPageFile(this.host.name, this.name);
+  }
 
   get durable(): boolean {
     return this.options.durable;
@@ -103,11 +114,8 @@ export class Queue implements Destination {
     if (store !== null && message.properties.deliveryMode === 2) {
       entry.position = store.persist(message);
       result = Enqueued.Persisted;
-      // a deep backlog keeps positions, not bodies (delivered entries are read back on the way out)
-      if (this.readyBytes > store.pageOutBytes) entry.pageOut(store);
     }
     this.ready.push(entry);
-    this.readyBytes += message.bodySize;
     if (this.consumers.length > 0) this.dispatch();
     return result;
   }
@@ -115,20 +123,12 @@ export class Queue implements Destination {
   /** Puts back a message recovered from the store after a restart (not written again). */
   restore(r: RecoveredMessage, store: QueueStore): void {
     this.store = store;
-    const paged = this.readyBytes > store.pageOutBytes;
-    const entry = new QueueEntry(this.nextSeq++, paged ? null : r.message(), r.bodySize);
-    entry.position = r.position;
-    entry.redelivered = r.redelivered;
-    if (paged) entry.pageOut(store);
-    this.ready.push(entry);
-    this.readyBytes += r.bodySize;
+    this.ready.pushRecovered(this.nextSeq++, r.position, r.bodySize, r.redelivered, () => r.message());
   }
 
-  /** Ready entries whose message is only on disk. */
+  /** Ready messages that are on disk only. */
   get pagedOutCount(): number {
-    let n = 0;
-    for (let i = 0; i < this.ready.length; i++) if (this.ready.at(i)!.pagedOut) n++;
-    return n;
+    return this.ready.pagedCount;
   }
 
   /**
@@ -136,13 +136,11 @@ export class Queue implements Destination {
    * oldest to make room; reject-publish refuses the newcomer instead.
    */
   private makeRoom(size: number, maxLength: number, maxBytes: number, overflow: string | undefined): "fits" | "reject" | "drop" {
-    const fits = () => this.ready.length + 1 <= maxLength && this.readyBytes + size <= maxBytes;
+    const fits = () => this.ready.length + 1 <= maxLength && this.ready.bytes + size <= maxBytes;
     if (fits()) return "fits";
     if (overflow === "reject-publish" || overflow === "reject-publish-dlx") return "reject";
     while (this.ready.length > 0 && !fits()) {
-      const dropped = this.ready.shift()!;
-      this.readyBytes -= dropped.bodySize;
-      this.forget(dropped);
+      this.forget(this.ready.shift()!);
     }
     // with x-max-length 0, or a body over the byte limit on its own, the newcomer is the head to drop
     return fits() ? "fits" : "drop";
@@ -184,9 +182,7 @@ export class Queue implements Destination {
         while (this.ready.length > 0) {
           const sub = this.pickConsumer();
           if (sub === null) break;
-          const entry = this.ready.shift()!;
-          this.readyBytes -= entry.bodySize;
-          this.handOut(entry, sub);
+          this.handOut(this.ready.shift()!, sub);
         }
       } while (this.redispatch);
     } finally {
@@ -195,8 +191,6 @@ export class Queue implements Destination {
   }
 
   private handOut(entry: QueueEntry, sub: Subscription): void {
-    // read a paged-out message back now: a no-ack delivery settles (and may free) its record first
-    if (entry.pagedOut) entry.pageIn();
     entry.deliveryCount++;
     if (!sub.options.noAck) {
       if (entry.position >= 0 && this.store !== null) this.store.delivered(entry.position);
@@ -231,8 +225,6 @@ export class Queue implements Destination {
   get(noAck: boolean): QueueEntry | null {
     const entry = this.ready.shift();
     if (!entry) return null;
-    if (entry.pagedOut) entry.pageIn();
-    this.readyBytes -= entry.bodySize;
     entry.deliveryCount++;
     if (!noAck) {
       this.unackedCount++;
@@ -260,10 +252,7 @@ export class Queue implements Destination {
     this.release(entry);
     entry.redelivered = true;
     if (this.deleted) return;
-    this.readyBytes += entry.bodySize;
-    const last = this.ready.at(this.ready.length - 1);
-    if (last === undefined || last.seq < entry.seq) this.ready.push(entry);
-    else this.ready.insertSorted(entry, (e) => e.seq > entry.seq);
+    this.ready.requeue(entry);
   }
 
   /** Discards an entry a client rejected without requeue (dead-lettering hooks in here). */
@@ -282,11 +271,7 @@ export class Queue implements Destination {
   }
 
   purge(): number {
-    const n = this.ready.length;
-    if (this.store !== null) for (let e = this.ready.shift(); e !== undefined; e = this.ready.shift()) this.forget(e);
-    this.ready.clear();
-    this.readyBytes = 0;
-    return n;
+    return this.ready.clear((e) => this.forget(e));
   }
 
   /** Called by the vhost on delete: consumers hear of it, nothing more is accepted. */
@@ -295,7 +280,7 @@ export class Queue implements Destination {
     this.store?.deleted();
     this.store = null;
     const n = this.ready.length;
-    this.ready.clear();
+    this.ready.destroy();
     const subs = this.consumers.splice(0);
     for (const s of subs) {
       s.active = false;
