@@ -4,6 +4,8 @@
  *   <dataDir>/warren-store.json      {"storeVersion": 1}: refuses data dirs of other versions
  *   <dataDir>/definitions.json       RabbitMQ definitions format, rewritten atomically on change
  *   <dataDir>/queues/<id>/           one per durable queue: NNNNNNNNNN.seg segments, each with its NNNNNNNNNN.acks
+ *   <dataDir>/clean-shutdown         present only while no broker runs after a clean close: the next start
+ *                                    verifies checksums of the last segments only (all after a crash)
  *   <dataDir>/paging/<id>/           page files of deep queues (messages no restart keeps); emptied on start
  *
  * Every write goes through one GroupCommit, so one event-loop turn's messages, acks and
@@ -37,6 +39,7 @@ export interface DiskPersistenceOptions {
   pageOutBytes?: number;
 }
 
+const CLEAN_SHUTDOWN = "clean-shutdown";
 export const DEFAULT_PAGE_OUT_BYTES = 4 * 1024 * 1024;
 /** Other messages stay in memory longer: paging them costs a write (16 × the persistent limit). */
 const TRANSIENT_PAGE_OUT_FACTOR = 16;
@@ -145,6 +148,10 @@ export class DiskPersistence implements Persistence, Flushable {
       transientBytes: persistentBytes * TRANSIENT_PAGE_OUT_FACTOR,
       maxEntries: MAX_IN_MEMORY_ENTRIES,
     };
+    // taken away while running: a crash leaves no marker, and the next start verifies every record
+    const marker = join(options.dataDir, CLEAN_SHUTDOWN);
+    this.cleanShutdown = fs.existsSync(marker);
+    fs.rmSync(marker, { force: true });
     // page files hold nothing a restart keeps
     fs.rmSync(join(options.dataDir, "paging"), { recursive: true, force: true });
   }
@@ -167,6 +174,7 @@ export class DiskPersistence implements Persistence, Flushable {
   private readonly pageCommit = new GroupCommit((err) => this.options.log.error({ err }, "page file write failed"));
   private readonly pageFiles = new Set<DiskPageFile>();
   private pageFileSeq = 0;
+  private readonly cleanShutdown: boolean;
 
   get durability(): Durability {
     return this.commit;
@@ -190,6 +198,7 @@ export class DiskPersistence implements Persistence, Flushable {
     const store = new DiskMessageStore({
       dir,
       commit: this.commit,
+      cleanShutdown: this.cleanShutdown,
       ...(this.options.segmentSize !== undefined && { segmentSize: this.options.segmentSize }),
       onDropped: (d) => {
         this.dropped.push(d);
@@ -248,6 +257,8 @@ export class DiskPersistence implements Persistence, Flushable {
     for (const pf of [...this.pageFiles]) pf.close();
     await Promise.all([...this.stores].map((s) => s.store.close()));
     this.stores.clear();
+    await this.commit.drain(); // the definitions too
+    writeFileAtomic(join(this.options.dataDir, CLEAN_SHUTDOWN), `${new Date().toISOString()}\n`);
     this.releaseLock();
   }
 
