@@ -1,3 +1,4 @@
+import { cpSync } from "node:fs";
 import { defineConfig } from "tsup";
 
 export default defineConfig({
@@ -10,5 +11,9 @@ export default defineConfig({
   clean: true,
   splitting: true,
   noExternal: ["zod", "ws", "mqtt-packet", "pino", "commander"],
+  // the management web UI is plain files: served from dist/ui next to the bundle
+  onSuccess: async () => {
+    cpSync("src/management/ui", "dist/ui", { recursive: true });
+  },
   banner: { js: 'import { createRequire as __warrenCreateRequire } from "node:module"; const require = __warrenCreateRequire(import.meta.url);' },
 });

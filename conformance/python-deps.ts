@@ -1,17 +1,21 @@
-// vitest globalSetup: the Python scenarios (pika, Celery, stomp.py) run under Debian's /usr/bin/python3. On a
+// vitest globalSetup: the Python scenarios (pika, Celery, stomp.py, paho-mqtt) and mosquitto-clients run under Debian's /usr/bin/python3. On a
 // fresh machine the tests install what they need themselves, as they do their ports and brokers.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
 const PYTHON = "/usr/bin/python3";
-const PACKAGES: Record<string, string> = { pika: "python3-pika", celery: "python3-celery", stomp: "python3-stomp" };
+const PACKAGES: Record<string, string> = {
+  pika: "python3-pika", celery: "python3-celery", stomp: "python3-stomp", "paho.mqtt.client": "python3-paho-mqtt",
+};
 
 const canImport = (module: string) => spawnSync(PYTHON, ["-c", `import ${module}`], { stdio: "ignore" }).status === 0;
 
 export default function ensurePythonClients(): void {
   const missing = Object.keys(PACKAGES).filter((m) => !existsSync(PYTHON) || !canImport(m));
-  if (missing.length === 0) return;
   const packages = missing.map((m) => PACKAGES[m]!);
+  // the MQTT scenarios also drive mosquitto_pub / mosquitto_sub
+  if (!existsSync("/usr/bin/mosquitto_pub")) packages.push("mosquitto-clients");
+  if (packages.length === 0) return;
   if (process.getuid?.() !== 0 || !existsSync("/usr/bin/apt-get")) {
     throw new Error(`the Python conformance scenarios need ${packages.join(" ")} for ${PYTHON}: apt-get install -y ${packages.join(" ")}`);
   }

@@ -6,14 +6,16 @@
 #   bash conformance/rabbitmq.sh url      # print the node's AMQP URL
 #   bash conformance/rabbitmq.sh mqtt-url # print the node's MQTT URL (rabbitmq_mqtt plugin)
 #   bash conformance/rabbitmq.sh stomp-addr # print the node's STOMP host:port (rabbitmq_stomp plugin)
+#   bash conformance/rabbitmq.sh management-url # print the node's management API URL (rabbitmq_management plugin)
 #   bash conformance/rabbitmq.sh deps     # only install the packages (RabbitMQ, pika, Celery)
 #
-# The node has its own name, data and log directories under one temporary directory, only the
-# MQTT and STOMP plugins (so no management port), and side ports that clash with no default RabbitMQ port:
+# The node has its own name, data and log directories under one temporary directory, the MQTT,
+# STOMP and management plugins, and side ports that clash with no default RabbitMQ port:
 #   AMQP          $WARREN_RABBITMQ_PORT       (default 25699; default RabbitMQ: 5672)
 #   MQTT          $WARREN_RABBITMQ_MQTT_PORT  (default 25883; default RabbitMQ: 1883)
 #   STOMP         $WARREN_RABBITMQ_STOMP_PORT (default 25613; default RabbitMQ: 61613)
 #   distribution  $WARREN_RABBITMQ_DIST_PORT  (default 25698; default RabbitMQ: 25672)
+#   management    $WARREN_RABBITMQ_MANAGEMENT_PORT (default 25615; default RabbitMQ: 15672)
 # It runs as the invoking user with its own HOME (hence its own Erlang cookie), and is driven by
 # the CLI tools in /usr/lib/rabbitmq/bin directly, not the /usr/sbin wrappers that switch to the
 # rabbitmq user and its cookie.
@@ -27,6 +29,7 @@ PORT="${WARREN_RABBITMQ_PORT:-25699}"
 STOMP_PORT="${WARREN_RABBITMQ_STOMP_PORT:-25613}"
 DIST_PORT="${WARREN_RABBITMQ_DIST_PORT:-25698}"
 MQTT_PORT="${WARREN_RABBITMQ_MQTT_PORT:-25883}"
+MANAGEMENT_PORT="${WARREN_RABBITMQ_MANAGEMENT_PORT:-25615}"
 BASE="${WARREN_RABBITMQ_DIR:-${TMPDIR:-/tmp}/warren-conf-rabbitmq}"
 BIN=/usr/lib/rabbitmq/bin
 START_TIMEOUT="${WARREN_RABBITMQ_START_TIMEOUT:-120}"
@@ -40,6 +43,8 @@ ensure_packages() {
   /usr/bin/python3 -c 'import pika' 2>/dev/null || missing+=(python3-pika)
   /usr/bin/python3 -c 'import celery' 2>/dev/null || missing+=(python3-celery)
   /usr/bin/python3 -c 'import stomp' 2>/dev/null || missing+=(python3-stomp)
+  # the management UI test drives Debian's chromium with playwright-core
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -99,7 +104,7 @@ start() {
   rm -rf "$BASE"
   mkdir -p "$BASE/home" "$BASE/mnesia" "$BASE/log"
   chmod 700 "$BASE/home"
-  echo '[rabbitmq_mqtt,rabbitmq_stomp].' >"$BASE/enabled_plugins"
+  echo '[rabbitmq_mqtt,rabbitmq_stomp,rabbitmq_management].' >"$BASE/enabled_plugins"
   : >"$BASE/rabbitmq-env.conf"
   echo '[].' >"$BASE/advanced.config"
   cat >"$BASE/rabbitmq.conf" <<EOF
@@ -107,6 +112,8 @@ listeners.tcp.default = 127.0.0.1:$PORT
 loopback_users.guest = true
 mqtt.listeners.tcp.default = 127.0.0.1:$MQTT_PORT
 stomp.listeners.tcp.1 = 127.0.0.1:$STOMP_PORT
+management.tcp.port = $MANAGEMENT_PORT
+management.tcp.ip = 127.0.0.1
 EOF
   (
     node_env
@@ -173,15 +180,20 @@ stomp_addr() {
   echo "127.0.0.1:$STOMP_PORT"
 }
 
+management_url() {
+  echo "http://guest:guest@127.0.0.1:$MANAGEMENT_PORT"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
   url) url ;;
   mqtt-url) mqtt_url ;;
   stomp-addr) stomp_addr ;;
+  management-url) management_url ;;
   deps) ensure_packages ;;
   *)
-    echo "usage: $0 start|stop|url|mqtt-url|stomp-addr|deps" >&2
+    echo "usage: $0 start|stop|url|mqtt-url|stomp-addr|management-url|deps" >&2
     exit 2
     ;;
 esac

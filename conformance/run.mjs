@@ -1,5 +1,11 @@
 #!/usr/bin/env node
-// npm run conformance -- --amqp amqp://guest:guest@HOST:PORT [--mqtt mqtt://guest:guest@HOST:PORT] [extra vitest args]
+// npm run conformance -- --amqp amqp://guest:guest@HOST:PORT [--mqtt mqtt://guest:guest@HOST:PORT]
+//   [--stomp HOST:PORT] [--stomp-activemq HOST:PORT]
+//   [--management http://guest:guest@HOST:PORT] [extra vitest args]
+//
+// --stomp is a broker with RabbitMQ's STOMP conventions (RabbitMQ's rabbitmq_stomp), --stomp-activemq
+// one with ActiveMQ's (ActiveMQ 5.17): each STOMP scenario file runs against the broker of its own
+// convention (conformance/stomp/target.ts), or an embedded Warren when that one is not given.
 //
 // Points every conformance scenario at the given broker (WARREN_CONFORMANCE_AMQP, and for the
 // MQTT scenarios WARREN_CONFORMANCE_MQTT) and runs them with vitest. Without a URL (and without
@@ -13,6 +19,16 @@ const args = process.argv.slice(2);
 const rest = [];
 let amqp = process.env.WARREN_CONFORMANCE_AMQP;
 let mqtt = process.env.WARREN_CONFORMANCE_MQTT;
+let mqttOnly = false;
+let mqttV5 = false;
+
+function hostPort(flag, v) {
+  if (!v || !/^[^:]+:\d+$/.test(v)) {
+    console.error(`${flag} needs host:port, e.g. ${flag} 127.0.0.1:61613`);
+    process.exit(2);
+  }
+  return v;
+}
 
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
@@ -24,18 +40,38 @@ for (let i = 0; i < args.length; i++) {
     }
   } else if (a.startsWith("--amqp=")) {
     amqp = a.slice("--amqp=".length);
+  } else if (a === "--management" || a.startsWith("--management=")) {
+    // the management scenarios (rabbitmqadmin, warren ctl) against this API, user and password in the URL
+    const url = a === "--management" ? args[++i] : a.slice("--management=".length);
+    try {
+      const u = new URL(url ?? "");
+      if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error(`unsupported scheme ${u.protocol}`);
+    } catch (e) {
+      console.error(`--management needs an http:// URL, e.g. --management http://guest:guest@127.0.0.1:15672 (${e.message})`);
+      process.exit(2);
+    }
+    process.env.WARREN_CONFORMANCE_MANAGEMENT = url;
+    console.log(`conformance: management scenarios against ${url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")}`);
   } else if (a === "--stomp") {
-    process.env.WARREN_CONFORMANCE_STOMP = args[++i] ?? "";
+    process.env.WARREN_CONFORMANCE_STOMP = hostPort(a, args[++i]);
+  } else if (a === "--stomp-activemq") {
+    process.env.WARREN_CONFORMANCE_STOMP_ACTIVEMQ = hostPort(a, args[++i]);
   } else if (a === "--mqtt") {
     mqtt = args[++i];
     if (!mqtt) {
       console.error("--mqtt needs a URL, e.g. --mqtt mqtt://guest:guest@127.0.0.1:1883");
       process.exit(2);
     }
+  } else if (a === "--mqtt-only-broker") {
+    // the MQTT target speaks no AMQP (mosquitto): MQTT ↔ AMQP scenarios do not apply
+    mqttOnly = true;
+  } else if (a === "--mqtt-v5") {
+    // the MQTT target speaks MQTT 5 (mosquitto 2, Warren; not RabbitMQ 3.10)
+    mqttV5 = true;
   } else if (a.startsWith("--mqtt=")) {
     mqtt = a.slice("--mqtt=".length);
   } else if (a === "-h" || a === "--help") {
-    console.log("usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--mqtt mqtt://user:pass@host:port] [--stomp host:port] [vitest args...]");
+    console.log("usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--mqtt mqtt://user:pass@host:port [--mqtt-v5] [--mqtt-only-broker]] [--stomp host:port] [--stomp-activemq host:port] [--management http://user:pass@host:port] [vitest args...]");
     process.exit(0);
   } else {
     rest.push(a);
@@ -65,9 +101,15 @@ if (mqtt) {
     process.exit(2);
   }
   env.WARREN_CONFORMANCE_MQTT = mqtt;
+  env.WARREN_CONFORMANCE_MQTT_ONLY = mqttOnly ? "1" : "0";
+  env.WARREN_CONFORMANCE_MQTT_V5 = mqttV5 ? "1" : "0";
   console.log(`conformance: MQTT scenarios against ${mqtt.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")}`);
 } else {
   delete env.WARREN_CONFORMANCE_MQTT;
+}
+
+for (const [name, what] of [["WARREN_CONFORMANCE_STOMP", "RabbitMQ"], ["WARREN_CONFORMANCE_STOMP_ACTIVEMQ", "ActiveMQ"]]) {
+  if (process.env[name]) console.log(`conformance: ${what}-convention STOMP scenarios against ${process.env[name]}`);
 }
 
 const child = spawn("npx", ["vitest", "run", "--config", "conformance/vitest.config.ts", ...rest], {

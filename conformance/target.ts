@@ -12,6 +12,8 @@ export interface BrokerUnderTest {
   external: boolean;
   /** Stops an embedded broker; a no-op for an external one. */
   close(): Promise<void>;
+  /** The embedded Warren's core (policies are set through it); undefined for an external broker. */
+  core?: import("warren").RunningBroker["core"];
 }
 
 export const TARGET_ENV = "WARREN_CONFORMANCE_AMQP";
@@ -32,6 +34,7 @@ export async function useBroker(): Promise<BrokerUnderTest> {
   return {
     url: `amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`,
     external: false,
+    core: broker.core,
     close: () => broker.close(),
   };
 }

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { connect as tcpConnect } from "node:net";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import amqp from "amqplib";
-import { type MqttBrokerUnderTest, useMqttBroker } from "./target.js";
+import { type MqttBrokerUnderTest, mqttCapabilities, useMqttBroker } from "./target.js";
 
 let target: MqttBrokerUnderTest;
 beforeAll(async () => {
@@ -124,7 +124,8 @@ describe("MQTT raw protocol", () => {
       let got = Buffer.alloc(0);
       s.on("data", (d: Buffer) => (got = Buffer.concat([got, d])));
       s.once("close", () => resolve(got.toString("hex")));
-      s.once("error", reject);
+      // mosquitto closes with unread bytes left, so the kernel answers RST: closed all the same
+      s.once("error", (e: NodeJS.ErrnoException) => (e.code === "ECONNRESET" ? resolve(got.toString("hex")) : reject(e)));
     });
 
   it("refuses an empty client id with clean session 0 with CONNACK 0x02 [MQTT-3.1.3-8]", async () => {
@@ -137,7 +138,8 @@ describe("MQTT raw protocol", () => {
   });
 });
 
-describe("MQTT and AMQP on one broker", () => {
+// mosquitto has no AMQP side: a capability of the target (see target.ts), not a skipped test
+describe.runIf(mqttCapabilities().crossProtocol)("MQTT and AMQP on one broker", () => {
   const amqpUrl = () => {
     if (!target.amqpUrl) throw new Error("set WARREN_CONFORMANCE_AMQP to the same broker's AMQP URL");
     return target.amqpUrl;

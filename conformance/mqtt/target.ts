@@ -17,6 +17,25 @@ export interface MqttBrokerUnderTest {
 
 export const MQTT_TARGET_ENV = "WARREN_CONFORMANCE_MQTT";
 
+/**
+ * What the MQTT broker under test can do, declared by whoever points the scenarios at it (run.mjs
+ * flags), so a scenario that needs more is not run rather than failed:
+ * - `v5`: speaks MQTT 5 (mosquitto 2 and Warren; RabbitMQ 3.10's plugin has 3.1/3.1.1 only).
+ *   WARREN_CONFORMANCE_MQTT_V5=1, run.mjs `--mqtt-v5`.
+ * - `crossProtocol`: also speaks AMQP, so MQTT ↔ AMQP scenarios apply (RabbitMQ and Warren, not
+ *   mosquitto). WARREN_CONFORMANCE_MQTT_ONLY=1, run.mjs `--mqtt-only-broker`, turns it off.
+ * The embedded Warren can do both.
+ */
+export interface MqttCapabilities {
+  v5: boolean;
+  crossProtocol: boolean;
+}
+
+export function mqttCapabilities(): MqttCapabilities {
+  if (!process.env[MQTT_TARGET_ENV]?.trim()) return { v5: true, crossProtocol: true };
+  return { v5: process.env.WARREN_CONFORMANCE_MQTT_V5 === "1", crossProtocol: process.env.WARREN_CONFORMANCE_MQTT_ONLY !== "1" };
+}
+
 export async function useMqttBroker(): Promise<MqttBrokerUnderTest> {
   const external = process.env[MQTT_TARGET_ENV]?.trim();
   if (external) {

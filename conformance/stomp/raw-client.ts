@@ -77,6 +77,14 @@ export class RawStomp {
     return f;
   }
 
+  /** The first frame `pick` accepts, leaving the frames before and after it queued in order. */
+  async take(pick: (f: StompFrame) => boolean, what = "a matching frame", ms?: number): Promise<StompFrame> {
+    let at = -1;
+    await this.until(() => (at = this.frames.findIndex(pick)) >= 0 || this.closed, what, ms);
+    if (at < 0) throw new Error(`connection closed before ${what} arrived`);
+    return this.frames.splice(at, 1)[0]!;
+  }
+
   /** Waits until the server has closed the connection. */
   waitClosed(ms?: number): Promise<void> {
     return this.until(() => this.closed, "the server to close", ms);

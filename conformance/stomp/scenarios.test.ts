@@ -56,6 +56,8 @@ describe("STOMP conformance", () => {
     expect(m.headers["subscription"]).toBe("s1");
     expect(m.headers["content-type"]).toBe("text/plain");
     expect(m.headers["x-custom"]).toBe("v");
+    // RabbitMQ keeps the SEND's receipt header on the message
+    expect(m.headers["receipt"]).toBe("sent");
     expect(m.headers["redelivered"]).toBe("false");
     expect(m.headers["ack"]).toBe(m.headers["message-id"]);
     c.send("ACK", { id: m.headers["ack"]!, receipt: "acked" });
@@ -235,5 +237,128 @@ describe("STOMP conformance", () => {
     c.send("DISCONNECT", { receipt: "bye" });
     expect((await c.next()).headers["receipt-id"]).toBe("bye");
     await c.waitClosed();
+  });
+});
+
+describe("STOMP conformance: properties checked, headers required, escapes, flow", () => {
+  it("user-id must be the logged-in user: a match passes through, another name is precondition_failed and closes", async () => {
+    const q = unique("uid");
+    const { c } = await client();
+    c.send("SUBSCRIBE", { destination: `/queue/${q}`, id: "s", receipt: "r" });
+    await c.next();
+    c.send("SEND", { destination: `/queue/${q}`, "user-id": "guest" }, "mine");
+    expect((await c.next()).headers["user-id"]).toBe("guest");
+    c.send("SEND", { destination: `/queue/${q}`, "user-id": "bob" }, "forged");
+    const f = await c.next();
+    expect(f.command).toBe("ERROR");
+    expect(f.headers["message"]).toBe("precondition_failed");
+    expect(f.body.toString()).toBe("PRECONDITION_FAILED - user_id property set to 'bob' but authenticated user was 'guest'");
+    await c.waitClosed();
+  });
+
+  it("an expiration that is not a non-negative integer is precondition_failed and closes", async () => {
+    const { c } = await client();
+    c.send("SEND", { destination: `/queue/${unique("exp")}`, expiration: "soon" }, "x");
+    const f = await c.next();
+    expect(f.headers["message"]).toBe("precondition_failed");
+    expect(f.body.toString()).toBe("PRECONDITION_FAILED - invalid expiration 'soon': no_integer");
+    await c.waitClosed();
+  });
+
+  it("frames missing a required header get ERRORs in RabbitMQ's words", async () => {
+    const { c } = await client();
+    c.send("SUBSCRIBE", { id: "s" });
+    let f = await c.next();
+    expect(f.headers["message"]).toBe("Missing destination");
+    expect(f.body.toString()).toBe(`"SUBSCRIBE" must include a 'destination' header\n`);
+    c.send("BEGIN", {});
+    f = await c.next();
+    expect(f.headers["message"]).toBe("Missing transaction");
+    expect(f.body.toString()).toBe(`"BEGIN" must include a 'transaction' header\n`);
+    c.send("ACK", {});
+    f = await c.next();
+    expect(f.headers["message"]).toBe("Missing header");
+    expect(f.body.toString()).toBe(`"ACK" must include the "id" header\n`);
+    // a 1.1 session names the ACK header of its version
+    const { c: old } = await client({ "accept-version": "1.1" });
+    old.send("ACK", {});
+    f = await old.next();
+    expect(f.headers["message"]).toBe("Missing header");
+    expect(f.body.toString()).toBe(`"ACK" must include the "message-id" header\n`);
+  });
+
+  it("a vhost the user cannot open is 'Bad CONNECT'", async () => {
+    const c = await RawStomp.open(target.port, target.host);
+    open.push(c);
+    c.send("CONNECT", { "accept-version": "1.2", host: unique("novhost"), login: "guest", passcode: "guest" });
+    const f = await c.next();
+    expect(f.command).toBe("ERROR");
+    expect(f.headers["message"]).toBe("Bad CONNECT");
+    expect(f.body.toString()).toMatch(/^Virtual host 'conf-novhost-[0-9a-f]+' access denied$/);
+  });
+
+  it("UNSUBSCRIBE without id or destination, SUBSCRIBE to a /temp-queue/ and NACK of a malformed id get RabbitMQ's ERRORs", async () => {
+    const { c } = await client();
+    c.send("UNSUBSCRIBE", {});
+    let f = await c.next();
+    expect(f.headers["message"]).toBe("Missing destination or id");
+    expect(f.body.toString()).toBe("UNSUBSCRIBE must include a 'destination' or 'id' header");
+    c.send("SUBSCRIBE", { destination: "/temp-queue/x", id: "t" });
+    f = await c.next();
+    expect(f.headers["message"]).toBe("Invalid destination");
+    expect(f.body.toString()).toBe("'/temp-queue/x' is not a valid destination for 'SUBSCRIBE'\n");
+    c.send("NACK", { id: "bogus" });
+    f = await c.next();
+    expect(f.headers["message"]).toBe("Invalid header");
+    expect(f.body.toString()).toBe(`"NACK" must include a valid "id" header\n`);
+  });
+
+  it("escaped header names and values round-trip: \\c \\n \\\\ in 1.1, \\r too in 1.2", async () => {
+    for (const version of ["1.1", "1.2"] as const) {
+      const q = unique(`esc${version.replace(".", "")}`);
+      const { c } = await client({ "accept-version": version });
+      c.send("SUBSCRIBE", { destination: `/queue/${q}`, id: "s", receipt: "r" }, null, version);
+      await c.next();
+      const value = version === "1.2" ? "a:b\nc\\d\re" : "a:b\nc\\d";
+      c.send("SEND", { destination: `/queue/${q}`, "x-k:y": value }, "x", version);
+      const m = await c.next();
+      expect(m.headers["x-k:y"]).toBe(value);
+    }
+  });
+
+  it("prefetch-count bounds unacked deliveries: the second message waits for the first one's ACK", async () => {
+    const q = unique("pf");
+    const { c } = await client();
+    c.send("SUBSCRIBE", { destination: `/queue/${q}`, id: "s", ack: "client-individual", "prefetch-count": "1", receipt: "r" });
+    await c.next();
+    c.send("SEND", { destination: `/queue/${q}` }, "1");
+    c.send("SEND", { destination: `/queue/${q}` }, "2");
+    c.send("SEND", { destination: `/queue/${unique("pf-other")}`, receipt: "after" }, "x");
+    const first = await c.next();
+    expect(first.body.toString()).toBe("1");
+    // the broker has handled both SENDs (the receipt after them), yet holds "2" back
+    expect((await c.next()).headers["receipt-id"]).toBe("after");
+    c.send("ACK", { id: first.headers["ack"]! });
+    expect((await c.next()).body.toString()).toBe("2");
+  });
+
+  it("transactions cover NACK: an aborted NACK leaves the message unacked, a committed one requeues it", async () => {
+    const q = unique("ntx");
+    const { c } = await client();
+    c.send("SUBSCRIBE", { destination: `/queue/${q}`, id: "s", ack: "client-individual", receipt: "r" });
+    await c.next();
+    c.send("SEND", { destination: `/queue/${q}` }, "m");
+    const m = await c.next();
+    c.send("BEGIN", { transaction: "a" });
+    c.send("NACK", { id: m.headers["ack"]!, transaction: "a" });
+    c.send("ABORT", { transaction: "a", receipt: "aborted" });
+    // nothing came back: the next frame is the ABORT's receipt
+    expect((await c.next()).headers["receipt-id"]).toBe("aborted");
+    c.send("BEGIN", { transaction: "b" });
+    c.send("NACK", { id: m.headers["ack"]!, transaction: "b" });
+    c.send("COMMIT", { transaction: "b" });
+    const again = await c.take((f) => f.command === "MESSAGE");
+    expect(again.body.toString()).toBe("m");
+    expect(again.headers["redelivered"]).toBe("true");
   });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
+import type { ChannelInfo } from "../../src/core/index.js";
 import {
-  BrokerError, type CommitWaiter, type Consumer, type FieldTable, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, ReplyCode, REPLY_TO, Subscription,
+  BrokerError, streamUnsupported, type CommitWaiter, type Consumer, type FieldTable, expirationProblem, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, ReplyCode, REPLY_TO, Subscription,
 } from "../../src/core/index.js";
 import type { AmqpMethod } from "./codec/methods.js";
 import { encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
@@ -84,6 +85,13 @@ class ChannelConsumer implements Consumer {
   get client() {
     return this.channel.ctx.client;
   }
+  /** For the management API's consumer listing. */
+  get channelNumber(): number {
+    return this.channel.id;
+  }
+  get prefetchCount(): number {
+    return this.prefetch;
+  }
 
   hasCredit(): boolean {
     const ch = this.channel;
@@ -111,23 +119,11 @@ class ChannelConsumer implements Consumer {
 
 /** The publisher's property bytes when they came from AMQP, else an encoding of the neutral form. */
 function propertiesBytes(m: Message): Buffer {
-  const enc = m.encoded;
-  if (enc !== null && enc.codec === amqpPropertiesCodec) return enc.bytes;
-  return encodeProperties(m.properties);
+  return m.encodedWith(amqpPropertiesCodec, encodeProperties);
 }
 
 const BASIC_PUBLISH = METHOD_IDS["basic.publish"];
 
-
-/** Why an expiration string is not a TTL, in the words of RabbitMQ's Erlang parser, or null. */
-function expirationProblem(expiration: string): string | null {
-  const m = /^([+-]?\d+)(.*)$/s.exec(expiration);
-  if (!m) return "no_integer";
-  if (m[2] !== "") return `{leftover_string,"${m[2]}"}`;
-  const n = Number(m[1]);
-  if (n < 0) return `{value_negative,${n}}`;
-  return null;
-}
 
 function randomTag(prefix: string): string {
   return `${prefix}-${randomBytes(16).toString("base64url").slice(0, 22)}`;
@@ -157,6 +153,9 @@ export class Channel {
   private readonly pendingConfirms: PendingConfirm[] = [];
   private tx: Transaction | null = null;
   private readonly flushConfirmsBound = () => this.flushConfirms();
+  /** Messages published on this channel and confirms sent, for the management API. */
+  private publishCount = 0;
+  private confirmCount = 0;
 
   constructor(
     readonly id: number,
@@ -204,6 +203,7 @@ export class Channel {
   private dispatch(m: AmqpMethod): BrokerError | void {
     const v = this.ctx.vhost;
     const client = this.ctx.client;
+    const access = this.ctx.access;
     switch (m.kind) {
       case "channel.open":
         if (this.state !== "open" || this.opened) return new BrokerError(ReplyCode.CHANNEL_ERROR, "second 'channel.open' seen");
@@ -222,6 +222,8 @@ export class Channel {
         return;
 
       case "exchange.declare": {
+        const denied = m.passive || m.exchange === "" ? null : access.check("exchange", m.exchange, "configure");
+        if (denied) return denied;
         const r = v.declareExchange(m.exchange, {
           type: m.type, passive: m.passive, durable: m.durable, autoDelete: m.autoDelete, internal: m.internal, args: m.arguments,
         });
@@ -230,6 +232,8 @@ export class Channel {
         return;
       }
       case "exchange.delete": {
+        const denied = m.exchange === "" ? null : access.check("exchange", m.exchange, "configure");
+        if (denied) return denied;
         const r = v.deleteExchange(m.exchange, m.ifUnused);
         // deleting a missing exchange is not an error in RabbitMQ 3.10
         if (r instanceof BrokerError && r.code !== ReplyCode.NOT_FOUND) return r;
@@ -237,12 +241,16 @@ export class Channel {
         return;
       }
       case "exchange.bind": {
+        const denied = this.bindDenied("exchange", m.destination, m.source, m.routingKey);
+        if (denied) return denied;
         const r = v.bindExchange(m.destination, m.source, m.routingKey, m.arguments);
         if (r) return r;
         if (!m.nowait) this.send({ kind: "exchange.bind-ok" });
         return;
       }
       case "exchange.unbind": {
+        const denied = this.bindDenied("exchange", m.destination, m.source, m.routingKey);
+        if (denied) return denied;
         const r = v.unbindExchange(m.destination, m.source, m.routingKey, m.arguments);
         if (r) return r;
         if (!m.nowait) this.send({ kind: "exchange.unbind-ok" });
@@ -250,6 +258,9 @@ export class Channel {
       }
 
       case "queue.declare": {
+        // a server-named queue is checked under a name like the one it would get, as RabbitMQ does
+        const denied = m.passive ? null : access.check("queue", m.queue === "" ? randomTag("amq.gen") : m.queue, "configure");
+        if (denied) return denied;
         const r = v.declareQueue(m.queue, {
           passive: m.passive, durable: m.durable, exclusive: m.exclusive, autoDelete: m.autoDelete, args: m.arguments,
         }, client);
@@ -259,23 +270,31 @@ export class Channel {
         return;
       }
       case "queue.bind": {
+        const denied = this.bindDenied("queue", this.queueName(m.queue), m.exchange, m.routingKey);
+        if (denied) return denied;
         const r = v.bindQueue(this.queueName(m.queue), m.exchange, m.routingKey, m.arguments, client);
         if (r) return r;
         if (!m.nowait) this.send({ kind: "queue.bind-ok" });
         return;
       }
       case "queue.unbind": {
+        const denied = this.bindDenied("queue", this.queueName(m.queue), m.exchange, m.routingKey);
+        if (denied) return denied;
         const r = v.unbindQueue(this.queueName(m.queue), m.exchange, m.routingKey, m.arguments, client);
         if (r) return r;
         return this.send({ kind: "queue.unbind-ok" });
       }
       case "queue.purge": {
+        const denied = access.check("queue", this.queueName(m.queue), "read");
+        if (denied) return denied;
         const r = v.purgeQueue(this.queueName(m.queue), client);
         if (r instanceof BrokerError) return r;
         if (!m.nowait) this.send({ kind: "queue.purge-ok", messageCount: r });
         return;
       }
       case "queue.delete": {
+        const denied = access.check("queue", this.queueName(m.queue), "configure");
+        if (denied) return denied;
         const r = v.deleteQueue(this.queueName(m.queue), { ifUnused: m.ifUnused, ifEmpty: m.ifEmpty }, client);
         if (r instanceof BrokerError) return r;
         if (!m.nowait) this.send({ kind: "queue.delete-ok", messageCount: r });
@@ -303,13 +322,17 @@ export class Channel {
         if (!m.nowait) this.send({ kind: "basic.cancel-ok", consumerTag: m.consumerTag });
         return;
       }
-      case "basic.publish":
+      case "basic.publish": {
         if (m.immediate) return new BrokerError(ReplyCode.NOT_IMPLEMENTED, "immediate=true");
+        // refused at the method: the channel closes and the content frames that follow are dropped
+        const denied = access.check("exchange", m.exchange, "write") ?? this.topicDenied(m.exchange, m.routingKey, "write");
+        if (denied) return denied;
         this.pending = {
           exchange: m.exchange, routingKey: m.routingKey, mandatory: m.mandatory,
           bodySize: -1, properties: null, body: null, received: 0,
         };
         return;
+      }
       case "basic.get":
         return this.get(m.queue, m.noAck);
       case "basic.ack":
@@ -353,6 +376,23 @@ export class Channel {
   /** The last queue declared on this channel: an empty queue name in later methods means it (§1.7.2.x). */
   private lastQueue = "";
 
+  /**
+   * RabbitMQ's binding checks, in its order: write on the destination, read on the source, then
+   * the topic read permission on the binding key when the source is a topic exchange.
+   */
+  private bindDenied(kind: "queue" | "exchange", destination: string, source: string, routingKey: string): BrokerError | null {
+    const access = this.ctx.access;
+    return access.check(kind, destination, "write")
+      ?? (source === "" ? null : access.check("exchange", source, "read"))
+      ?? this.topicDenied(source, routingKey, "read");
+  }
+
+  private topicDenied(exchange: string, routingKey: string, access: "write" | "read"): BrokerError | null {
+    if (exchange === "") return null;
+    const x = this.ctx.vhost.exchange(exchange);
+    return x instanceof BrokerError ? null : this.ctx.access.checkTopic(exchange, x.type, routingKey, access);
+  }
+
   private queueName(name: string): string {
     return name === "" ? this.lastQueue : name;
   }
@@ -368,6 +408,8 @@ export class Channel {
       }
       q = this.replyQueue = this.ctx.vhost.declareReplyToQueue(this.ctx.client);
     } else {
+      const denied = this.ctx.access.check("queue", this.queueName(queueName), "read");
+      if (denied) return denied;
       q = this.ctx.vhost.queue(this.queueName(queueName), this.ctx.client);
     }
     if (q instanceof BrokerError) return q;
@@ -379,7 +421,7 @@ export class Channel {
       return new BrokerError(ReplyCode.PRECONDITION_FAILED, `invalid arg 'x-priority' for queue '${q.name}' in vhost '${this.ctx.vhost.name}'`);
     }
     const consumer = new ChannelConsumer(this, tag, noAck, this.consumerPrefetch);
-    const sub = q.consume(consumer, { tag, noAck, exclusive, priority });
+    const sub = q.consume(consumer, { tag, noAck, exclusive, priority, prefetch: this.consumerPrefetch, args });
     if (sub instanceof BrokerError) return sub;
     consumer.subscription = sub;
     this.consumers.set(tag, consumer);
@@ -401,8 +443,11 @@ export class Channel {
   }
 
   private get(queueName: string, noAck: boolean): BrokerError | void {
+    const denied = this.ctx.access.check("queue", this.queueName(queueName), "read");
+    if (denied) return denied;
     const q = this.ctx.vhost.queue(this.queueName(queueName), this.ctx.client);
     if (q instanceof BrokerError) return q;
+    if (q.type === "stream") return streamUnsupported("basic.get", q.name, this.ctx.vhost.name);
     const entry = q.get(noAck);
     if (entry === null) return this.send({ kind: "basic.get-empty", reserved1: "" });
     const tag = ++this.deliveryTag;
@@ -594,7 +639,9 @@ export class Channel {
     const seq = this.confirming ? ++this.publishSeq : 0;
     const r = this.ctx.vhost.publish(exchange, routingKey, message);
     if (r instanceof BrokerError) return this.fail(r, BASIC_PUBLISH);
+    this.publishCount++;
     if (r.routed === 0 && r.refused === 0 && mandatory) {
+      this.ctx.vhost.counters.returnUnroutable++;
       this.ctx.writer.write(
         encodeReturn(this.id, ReplyCode.NO_ROUTE, "NO_ROUTE", exchange, routingKey, propertiesBytes(message), message.body, this.ctx.frameMax),
       );
@@ -659,6 +706,8 @@ export class Channel {
   private ackUpTo(upTo: number): void {
     if (upTo <= this.confirmedUpTo) return;
     const multiple = upTo - this.confirmedUpTo > 1;
+    this.confirmCount += upTo - this.confirmedUpTo;
+    this.ctx.vhost.counters.confirm += upTo - this.confirmedUpTo;
     this.send({ kind: "basic.ack", deliveryTag: upTo, multiple });
     this.confirmedUpTo = upTo;
   }
@@ -680,6 +729,21 @@ export class Channel {
       return;
     }
     this.send({ kind: "tx.commit-ok" });
+  }
+
+  /** What the management API shows for this channel. */
+  info(): ChannelInfo {
+    return {
+      number: this.id,
+      consumerCount: this.consumers.size,
+      unacked: this.unacked.size,
+      prefetchCount: this.consumerPrefetch,
+      globalPrefetchCount: this.globalPrefetch,
+      confirm: this.confirming,
+      transactional: this.tx !== null,
+      publish: this.publishCount,
+      confirmed: this.confirmCount,
+    };
   }
 
   // ---- closing ---------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import {
-  type Broker, BrokerError, type ClientRef, type FieldTable, ReplyCode, type User, type VirtualHost,
+  AccessControl, type Broker, BrokerError, type ClientRef, type FieldTable, ReplyCode, type User, type VirtualHost,
 } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/server/net.js";
@@ -14,6 +14,7 @@ import { type AmqpMethod, decodeMethod, encodeMethodFrame, METHOD_IDS } from "./
 import { Channel } from "./channel.js";
 import { serverProperties } from "./server-properties.js";
 import { BatchedWriter } from "../../src/server/batched-writer.js";
+import { fieldTableJson } from "../../src/core/field-json.js";
 
 export interface AmqpLimits {
   channelMax: number;
@@ -30,6 +31,9 @@ export const DEFAULT_LIMITS: AmqpLimits = {
   maxMessageSize: 134217728, // RabbitMQ 3.10's max_message_size default, 128 MiB
 };
 
+
+/** How long a socket ended gracefully may take to deliver what is buffered before it is destroyed. */
+const CLOSE_GRACE_MS = 5000;
 /** AMQP 0-9-1 §4.2.3: no frame may be smaller than this, so frame-max below it is refused. */
 const FRAME_MIN_SIZE = 4096;
 
@@ -45,6 +49,8 @@ export interface ConnectionContext {
   readonly capabilities: FieldTable;
   readonly log: Logger;
   readonly user: User;
+  /** The user's permissions in this vhost; every channel method asks it first. */
+  readonly access: AccessControl;
   connectionError(code: number, text: string, classId: number, methodId: number): void;
   channelClosed(id: number): void;
 }
@@ -66,9 +72,11 @@ export class AmqpConnection implements ConnectionContext {
   private lastRead = Date.now();
   private closeTimer: NodeJS.Timeout | null = null;
   capabilities: FieldTable = {};
+  private authMechanism = "PLAIN";
   clientProperties: FieldTable = {};
   user!: User;
   vhost!: VirtualHost;
+  access!: AccessControl;
   readonly client: ClientRef;
   readonly log: Logger;
   readonly connectedAt = Date.now();
@@ -88,7 +96,7 @@ export class AmqpConnection implements ConnectionContext {
     this.channelMax = limits.channelMax;
     this.frameMax = limits.frameMax;
     this.client = broker.newClient();
-    this.log = log.child({ conn: this.client.id, peer: `${socket.remoteAddress}:${socket.remotePort}` });
+    this.log = log.child({ conn: this.client.id, protocol: "amqp", peer: `${socket.remoteAddress}:${socket.remotePort}` });
     this.reader = new FrameReader(limits.frameMax);
     this.writer = new BatchedWriter(socket, () => this.drained());
     socket.setNoDelay(true);
@@ -270,6 +278,7 @@ export class AmqpConnection implements ConnectionContext {
     this.capabilities = caps && typeof caps === "object" && !Array.isArray(caps) && !Buffer.isBuffer(caps) && !(caps instanceof Date)
       ? (caps as FieldTable)
       : {};
+    this.authMechanism = mechanism;
     const creds = parseCredentials(mechanism, response);
     if (creds instanceof BrokerError) {
       return this.connectionError(creds.code, creds.text, 10, 11);
@@ -315,11 +324,36 @@ export class AmqpConnection implements ConnectionContext {
     const v = this.broker.openVhost(this.user, vhostName);
     if (v instanceof BrokerError) return this.connectionError(v.code, v.text, 10, 40);
     this.vhost = v;
+    this.access = new AccessControl(this.broker.users, this.user, v.name);
     this.state = "opened";
     this.send(0, { kind: "connection.open-ok", reserved1: "" });
+    this.register();
     this.unsubscribeAlarms = this.broker.alarms.subscribe((blocked, reason) => this.alarmChanged(blocked, reason));
     if (this.broker.alarms.blocked) this.alarmChanged(true, this.broker.alarms.reason);
-    this.log.debug({ vhost: vhostName, user: this.user.name }, "connection opened");
+    this.log.info({ vhost: vhostName, user: this.user.name }, "connection opened");
+  }
+
+  /** Lists this connection in the broker's registry (management API), closable by name. */
+  private register(): void {
+    const socket = this.socket;
+    this.broker.connections.register(this.client, {
+      protocol: "AMQP 0-9-1",
+      peerHost: socket.remoteAddress ?? "",
+      peerPort: socket.remotePort ?? 0,
+      host: socket.localAddress ?? "",
+      port: socket.localPort ?? 0,
+      user: this.user.name,
+      vhost: this.vhost.name,
+      clientProperties: fieldTableJson(this.clientProperties),
+      authMechanism: this.authMechanism,
+      tls: false,
+      frameMax: this.frameMax,
+      channelMax: this.channelMax,
+      timeout: this.heartbeat,
+      channels: () => [...this.channels.values()].map((c) => c.info()),
+      close: (reason) => this.forceClose(reason),
+      bytes: () => ({ recv: socket.bytesRead, send: socket.bytesWritten }),
+    }, this.connectedAt);
   }
 
   /** RabbitMQ's connection.blocked extension, for clients that announced the capability. */
@@ -372,7 +406,10 @@ export class AmqpConnection implements ConnectionContext {
     this.closeTimer.unref();
   }
 
-  /** Server-initiated close (shutdown, management): 320 CONNECTION_FORCED as RabbitMQ. */
+  /**
+   * Server-initiated close (shutdown, management): 320 CONNECTION_FORCED as RabbitMQ, whose text for
+   * an operator's close is "CONNECTION_FORCED - <reason>".
+   */
   forceClose(reason = "broker forced connection closure with reason 'shutdown'"): void {
     this.connectionError(ReplyCode.CONNECTION_FORCED, `CONNECTION_FORCED - ${reason}`, 0, 0);
   }
@@ -399,13 +436,27 @@ export class AmqpConnection implements ConnectionContext {
     this.tornDown = true;
     this.state = "closed";
     this.unsubscribeAlarms?.();
+    this.broker.connections.unregister(this.client);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.closeTimer) clearTimeout(this.closeTimer);
     for (const ch of this.channels.values()) ch.release();
     this.channels.clear();
-    if (this.vhost) this.vhost.clientClosed(this.client);
+    if (this.vhost) {
+      this.vhost.clientClosed(this.client);
+      this.log.info({ user: this.user.name, vhost: this.vhost.name }, "connection closed");
+    }
     this.writer.discard();
-    if (!this.socket.destroyed) this.socket.destroy();
+    const socket = this.socket;
+    if (!socket.destroyed) {
+      if (socket.writableEnded && socket.writableLength > 0) {
+        // a graceful close: close-ok sits behind deliveries still buffered for a slow socket, and
+        // destroy() would drop it (the client would wait for it forever). Let the buffer drain;
+        // the socket closes once the client closes its side, or after a grace period.
+        const t = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+        t.unref();
+        socket.once("close", () => clearTimeout(t));
+      } else socket.destroy();
+    }
     this.onClosed(this);
   }
 }

@@ -9,14 +9,20 @@ import type {
   IConnectPacket, IDisconnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket, Packet,
 } from "mqtt-packet";
 import { randomBytes } from "node:crypto";
-import { BrokerError, type ClientRef, type User, type VirtualHost } from "../../src/core/index.js";
+import {
+  AccessControl, BrokerError, type ClientRef, type Durability, type PublishResult, type User, type VirtualHost,
+} from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
-import { encodePublish } from "./encode.js";
+import { PacketFramer, type PacketSink } from "./decode.js";
+import { HeldAcks } from "./held-acks.js";
+import {
+  encodePublish, packetSize, PUBACK, PUBCOMP, publishRemaining, PUBREC, PUBREL, queueAck, topicByteLength, writePublish,
+} from "./encode.js";
 import { fromPublish, type QoS } from "./message.js";
 import { CONNACK_V3, REASON } from "./reason-codes.js";
-import type { MqttServer, Peer } from "./server.js";
+import { type MqttServer, NEVER, type Peer } from "./server.js";
 import { MqttSession, type SessionLink, type SubscriptionOptions } from "./session.js";
-import { MQTT_EXCHANGE, parseSharedFilter, topicFilterProblem, topicNameProblem } from "./topics.js";
+import { filterToBindingKey, MQTT_EXCHANGE, parseSharedFilter, topicFilterProblem, topicNameProblem } from "./topics.js";
 import { InboundAliases, OutboundAliases } from "./topic-alias.js";
 import { type Will, willFromConnect } from "./will.js";
 import { BatchedWriter } from "../../src/server/batched-writer.js";
@@ -25,17 +31,22 @@ import { BatchedWriter } from "../../src/server/batched-writer.js";
 const V31_MAX_CLIENT_ID = 23;
 /** RabbitMQ's mqtt.max_packet_size_unauthenticated: a CONNECT is never bigger than this. */
 const MAX_PACKET_UNAUTHENTICATED = 65536;
-/** v5 session expiry 0xFFFFFFFF: never expires (MQTT 5 §3.1.2.11.2). */
-const NEVER = 0xffffffff;
 
 type State = "connect" | "open" | "closed";
 
-export class MqttConnection implements SessionLink {
+/** PINGRESP (MQTT 3.1.1 §3.13), the same two bytes every time. */
+const PINGRESP = Buffer.from([0xd0, 0x00]);
+
+export class MqttConnection implements SessionLink, PacketSink {
   private state: State = "connect";
-  private readonly parser = mqttPacket.parser({});
+  private readonly framer = new PacketFramer(this);
+  /** mqtt-packet's parser, made for a packet the fast path does not take and dropped after it. */
+  private parser: ReturnType<typeof mqttPacket.parser> | null = null;
   private readonly writer: BatchedWriter;
   readonly client: ClientRef;
-  private log: Logger;
+  /** Made on first use: most connections log nothing, and a pino child costs about a KiB. */
+  private logger: Logger | null = null;
+  private logClientId: string | null = null;
   protocolVersion = 4;
   receiveMaximum: number;
   /** The client's maximum packet size (v5): larger publishes to it are dropped [MQTT-3.1.2-25]. */
@@ -48,9 +59,16 @@ export class MqttConnection implements SessionLink {
   private session: MqttSession | null = null;
   private sessionKey = "";
   private vhost: VirtualHost | null = null;
+  /** The user's permissions in the vhost, with {client_id} for topic permission patterns. */
+  private access: AccessControl | null = null;
   private will: Will | null = null;
-  private readonly inboundAliases: InboundAliases;
+  /** Made when a v5 client first uses a topic alias. */
+  private inboundAliases: InboundAliases | null = null;
+  /** Acks waiting for the disk (made when a publish first reaches a durable queue). */
+  private heldAcks: HeldAcks | null = null;
   private sessionExpiry = 0;
+  /** The session was persistent at some point of this connection: the state file must hear of its end. */
+  private sessionWasPersistent = false;
 
   constructor(
     private readonly stream: Duplex,
@@ -60,38 +78,95 @@ export class MqttConnection implements SessionLink {
   ) {
     this.client = server.broker.newClient();
     this.receiveMaximum = server.options.receiveMaximum;
-    this.inboundAliases = new InboundAliases(server.options.topicAliasMaximum);
-    this.log = server.log.child({ conn: this.client.id, protocol: "mqtt", peer: peer.address });
     this.writer = new BatchedWriter(stream, () => this.session?.resume());
-    this.parser.on("packet", (p: Packet) => this.onPacket(p));
-    this.parser.on("error", (err: Error) => this.malformed(err.message));
     stream.on("data", (chunk: Buffer) => this.onData(chunk));
     stream.on("error", (err) => this.log.debug({ err: err.message }, "stream error"));
     // a WebSocket stream ends without closing until both sides are done: either means gone
-    stream.on("end", () => this.teardown());
-    stream.on("close", () => this.teardown());
+    const gone = () => this.teardown();
+    stream.on("end", gone);
+    stream.on("close", gone);
+  }
+
+  private get log(): Logger {
+    return (this.logger ??= this.server.log.child({
+      conn: this.client.id, protocol: "mqtt", peer: this.peer.address,
+      ...(this.logClientId !== null && { clientId: this.logClientId }),
+    }));
   }
 
   get backedUp(): boolean {
     return this.writer.backedUp;
   }
 
+  get closed(): boolean {
+    return this.state === "closed";
+  }
+
+  get fastPath(): boolean {
+    return this.state === "open";
+  }
+
   private onData(chunk: Buffer): void {
     if (this.state === "closed") return;
     this.lastRead = Date.now();
     try {
-      this.parser.parse(chunk);
-      // the remaining length is known as soon as the fixed header is in: refuse before buffering it
-      const pending = (this.parser as unknown as { packet: { length: number } }).packet.length;
-      if ((this.state as State) !== "closed" && pending > this.packetLimit) this.tooLarge(pending);
+      this.framer.push(chunk);
     } catch (err) {
       this.log.error({ err }, "internal error handling an MQTT packet");
       this.disconnect(REASON.UNSPECIFIED);
     }
   }
 
+  onFastPublish(topic: string, payload: Buffer, qos: QoS, retain: boolean, packetId: number): void {
+    this.handlePublish(topic, payload, qos, retain, packetId, undefined);
+  }
+
+  onFastAck(type: number, packetId: number): void {
+    switch (type) {
+      case 4:
+        this.session!.puback(packetId);
+        return;
+      case 5:
+        return this.onPubrec(packetId);
+      case 6:
+        return this.onPubrel(packetId);
+      default:
+        this.session!.pubcomp(packetId);
+    }
+  }
+
+  onPingreq(): void {
+    this.writer.write(PINGRESP);
+  }
+
+  /** Everything but the hot path's packets: mqtt-packet decodes and validates it. */
+  onOtherPacket(packet: Buffer): void {
+    const parser = (this.parser ??= this.makeParser());
+    parser.parse(packet);
+    // keep nothing between packets: an idle connection holds no parser
+    if (this.parser === parser) this.parser = null;
+  }
+
+  private makeParser(): ReturnType<typeof mqttPacket.parser> {
+    const parser = mqttPacket.parser({ protocolVersion: this.protocolVersion as 3 | 4 | 5 });
+    parser.on("packet", (p: Packet) => this.onPacket(p));
+    parser.on("error", (err: Error) => {
+      this.parser = null;
+      this.malformed(err.message);
+    });
+    return parser;
+  }
+
+  onTooLarge(size: number): void {
+    this.tooLarge(size);
+  }
+
+  onMalformed(why: string): void {
+    this.malformed(why);
+  }
+
   /** Until CONNECT is accepted only small packets are taken (RabbitMQ's max_packet_size_unauthenticated). */
-  private get packetLimit(): number {
+  get packetLimit(): number {
     const max = this.server.options.maxPacketSize;
     return this.state === "connect" ? Math.min(max, MAX_PACKET_UNAUTHENTICATED) : max;
   }
@@ -137,14 +212,9 @@ export class MqttConnection implements SessionLink {
         this.session!.puback(p.messageId!);
         return;
       case "pubrec":
-        if (this.session!.pubrec(p.messageId!)) this.sendPubrel(p.messageId!);
-        else this.send({ cmd: "pubrel", messageId: p.messageId!, ...(this.protocolVersion === 5 && { reasonCode: REASON.PACKET_ID_NOT_FOUND }) });
-        return;
-      case "pubrel": {
-        const known = this.session!.inboundQos2.delete(p.messageId!);
-        this.send({ cmd: "pubcomp", messageId: p.messageId!, ...(this.protocolVersion === 5 && !known && { reasonCode: REASON.PACKET_ID_NOT_FOUND }) });
-        return;
-      }
+        return this.onPubrec(p.messageId!);
+      case "pubrel":
+        return this.onPubrel(p.messageId!);
       case "pubcomp":
         this.session!.pubcomp(p.messageId!);
         return;
@@ -153,8 +223,7 @@ export class MqttConnection implements SessionLink {
       case "unsubscribe":
         return this.onUnsubscribe(p);
       case "pingreq":
-        this.send({ cmd: "pingresp" });
-        return;
+        return this.onPingreq();
       case "disconnect":
         return this.onDisconnect(p);
       case "connect":
@@ -166,6 +235,16 @@ export class MqttConnection implements SessionLink {
         this.log.info({ cmd: p.cmd }, "unexpected packet from a client; closing");
         this.disconnect(REASON.PROTOCOL_ERROR);
     }
+  }
+
+  private onPubrec(id: number): void {
+    if (this.session!.pubrec(id)) this.sendPubrel(id);
+    else queueAck(this.writer, PUBREL, id, this.protocolVersion === 5 ? REASON.PACKET_ID_NOT_FOUND : 0);
+  }
+
+  private onPubrel(id: number): void {
+    const known = this.session!.inboundQos2.delete(id);
+    queueAck(this.writer, PUBCOMP, id, this.protocolVersion === 5 && !known ? REASON.PACKET_ID_NOT_FOUND : 0);
   }
 
   // ---- CONNECT --------------------------------------------------------------------------
@@ -183,7 +262,6 @@ export class MqttConnection implements SessionLink {
   private onConnect(p: IConnectPacket): void {
     const version = p.protocolVersion ?? 4;
     this.protocolVersion = version;
-    (this.parser as unknown as { settings: { protocolVersion: number } }).settings.protocolVersion = version;
     // [MQTT-3.1.2-1]: 3.1 says MQIsdp, 3.1.1 and 5 say MQTT
     if ((version === 3) !== (p.protocolId === "MQIsdp")) {
       return this.refuse(CONNACK_V3.UNACCEPTABLE_PROTOCOL, REASON.UNSUPPORTED_PROTOCOL_VERSION, "protocol name does not match level");
@@ -236,6 +314,7 @@ export class MqttConnection implements SessionLink {
     const vhost = this.server.broker.openVhost(user as User, vhostName);
     if (vhost instanceof BrokerError) return this.refuse(CONNACK_V3.NOT_AUTHORIZED, REASON.NOT_AUTHORIZED, vhost.text);
     this.vhost = vhost;
+    this.access = new AccessControl(this.server.broker.users, user as User, vhost.name, { clientId });
 
     if (p.will) {
       const will = willFromConnect(p.will, version);
@@ -253,7 +332,8 @@ export class MqttConnection implements SessionLink {
     // session takeover [MQTT-3.1.4-3]: the same client id closes the existing connection
     const key = `${vhost.name}\u0000${clientId}`;
     this.sessionKey = key;
-    this.log = this.log.child({ clientId });
+    this.logClientId = clientId;
+    this.logger = null;
     this.server.live.get(key)?.takenOver();
     this.server.pendingWills.cancel(key);
     let session = this.server.sessions.get(key);
@@ -269,12 +349,16 @@ export class MqttConnection implements SessionLink {
       this.server.sessions.set(key, session);
     }
     session.persistent = persistent;
+    session.expiry = !persistent ? 0 : version === 5 ? this.sessionExpiry : NEVER;
+    this.sessionWasPersistent = persistent || sessionPresent;
+    if (this.sessionWasPersistent) this.server.changed();
     this.session = session;
     this.server.live.set(key, this);
 
     this.keepAliveMs = (p.keepalive ?? 0) * 1000;
     this.armKeepAlive();
     this.state = "open";
+    this.log.info({ user: user.name, vhost: vhost.name, version }, "connection opened");
     if (version === 5) {
       this.send({
         cmd: "connack",
@@ -283,6 +367,10 @@ export class MqttConnection implements SessionLink {
         properties: {
           ...(assigned && { assignedClientIdentifier: clientId }),
           topicAliasMaximum: opts.topicAliasMaximum,
+          receiveMaximum: opts.inboundReceiveMaximum,
+          // request/response (MQTT 5 §4.10): a topic prefix this client may use for responses
+          ...(props.requestResponseInformation === true || (props.requestResponseInformation as unknown) === 1
+            ? { responseInformation: `response/${clientId}/` } : {}),
           maximumPacketSize: opts.maxPacketSize,
           retainAvailable: true,
           wildcardSubscriptionAvailable: true,
@@ -295,6 +383,40 @@ export class MqttConnection implements SessionLink {
       this.send({ cmd: "connack", returnCode: CONNACK_V3.ACCEPTED, sessionPresent: version === 4 && sessionPresent });
     }
     session.attach(this);
+    this.register(user as User, vhost, clientId, session);
+  }
+
+  /** Lists this connection in the broker's registry (management API), closable by name. */
+  private register(user: User, vhost: VirtualHost, clientId: string, session: MqttSession): void {
+    const peer = this.peer;
+    const version = ({ 3: "3.1.0", 4: "3.1.1", 5: "5.0" } as Record<number, string>)[this.protocolVersion] ?? String(this.protocolVersion);
+    this.server.broker.connections.register(this.client, {
+      protocol: `${peer.webSocket ? "Web MQTT" : "MQTT"} ${version}`,
+      peerHost: peer.host ?? peer.address,
+      peerPort: peer.port ?? 0,
+      host: peer.localHost ?? "",
+      port: peer.localPort ?? 0,
+      user: user.name,
+      vhost: vhost.name,
+      clientProperties: { client_id: clientId },
+      authMechanism: "none",
+      tls: false,
+      frameMax: 0,
+      channelMax: 1,
+      timeout: this.keepAliveMs / 1000,
+      // RabbitMQ 3.10 shows an MQTT connection with the one channel its session runs on
+      channels: () => {
+        const s = session.stats();
+        return [{
+          number: 1, consumerCount: s.consumers, unacked: s.unacked, prefetchCount: this.receiveMaximum,
+          globalPrefetchCount: 0, confirm: false, transactional: false, publish: 0, confirmed: 0,
+        }];
+      },
+      close: () => {
+        this.log.info("closed by an operator");
+        this.disconnect(REASON.ADMINISTRATIVE_ACTION);
+      },
+    });
   }
 
   /** [MQTT-3.1.2-24]: no packet within 1.5 × keep-alive closes the connection. */
@@ -317,10 +439,15 @@ export class MqttConnection implements SessionLink {
   // ---- PUBLISH --------------------------------------------------------------------------
 
   private onPublish(p: IPublishPacket): void {
-    let topic = p.topic;
-    const props = p.properties;
+    const payload = typeof p.payload === "string" ? Buffer.from(p.payload) : p.payload;
+    this.handlePublish(p.topic, payload, p.qos, p.retain, p.messageId ?? 0, p.properties);
+  }
+
+  private handlePublish(
+    topic: string, payload: Buffer, qos: QoS, retain: boolean, id: number, props: IPublishPacket["properties"],
+  ): void {
     if (props?.topicAlias !== undefined) {
-      const resolved = this.inboundAliases.resolve(topic, props.topicAlias);
+      const resolved = (this.inboundAliases ??= new InboundAliases(this.server.options.topicAliasMaximum)).resolve(topic, props.topicAlias);
       if (resolved === "invalid" || resolved === "unknown") {
         this.log.info({ alias: props.topicAlias, resolved }, "bad topic alias; closing");
         return this.disconnect(resolved === "invalid" ? REASON.TOPIC_ALIAS_INVALID : REASON.PROTOCOL_ERROR);
@@ -332,32 +459,80 @@ export class MqttConnection implements SessionLink {
       this.log.info({ topic, problem }, "invalid PUBLISH topic; closing");
       return this.disconnect(REASON.TOPIC_NAME_INVALID);
     }
-    const qos = p.qos;
-    const id = p.messageId!;
     if (qos === 2 && this.session!.inboundQos2.has(id)) {
       // a resent QoS 2 publish before PUBREL: acknowledge, never route twice [MQTT-4.3.3-2]
-      this.send({ cmd: "pubrec", messageId: id });
-      return;
+      return this.ackPublish(PUBREC, id, 0, null);
+    }
+    if (qos > 0 && this.protocolVersion === 5 && this.inboundInFlight() >= this.server.options.inboundReceiveMaximum) {
+      // [MQTT-3.3.4-9]: more unacknowledged QoS 1/2 publishes than the CONNACK's receive maximum
+      this.log.info({ limit: this.server.options.inboundReceiveMaximum }, "client exceeded the receive maximum; closing");
+      return this.disconnect(REASON.RECEIVE_MAXIMUM_EXCEEDED);
     }
     let outProps = props;
     if (props?.topicAlias !== undefined || props?.subscriptionIdentifier !== undefined) {
       const { topicAlias: _a, subscriptionIdentifier: _s, ...rest } = props;
       outProps = rest;
     }
-    const payload = typeof p.payload === "string" ? Buffer.from(p.payload) : p.payload;
-    const routed = this.publish(topic, payload, qos, p.retain, outProps);
-    if (routed === null) return;
-    const noMatch = this.protocolVersion === 5 && routed === 0;
-    if (qos === 1) this.send({ cmd: "puback", messageId: id, ...(noMatch && { reasonCode: REASON.NO_MATCHING_SUBSCRIBERS }) });
-    else if (qos === 2) {
-      this.session!.inboundQos2.add(id);
-      this.send({ cmd: "pubrec", messageId: id, ...(noMatch && { reasonCode: REASON.NO_MATCHING_SUBSCRIBERS }) });
+    const denied = this.publishDenied(topic);
+    if (denied) {
+      // RabbitMQ 3.10 closes a 3.1/3.1.1 connection; v5 can say why in the acknowledgement
+      this.log.warn({ topic, err: denied.text }, "publish refused");
+      if (this.protocolVersion !== 5 || qos === 0) return this.disconnect(REASON.NOT_AUTHORIZED);
+      return this.ackPublish(qos === 1 ? PUBACK : PUBREC, id, REASON.NOT_AUTHORIZED, null);
     }
+    const r = this.publish(topic, payload, qos, retain, outProps);
+    if (r === null || qos === 0) return;
+    const reason = this.protocolVersion === 5 && r.routed === 0 ? REASON.NO_MATCHING_SUBSCRIBERS : 0;
+    // on disk before acknowledged: the client may drop its copy on PUBACK / PUBREC
+    const durability = r.persisted > 0 ? this.vhost!.durability : null;
+    if (qos === 2) this.session!.inboundQos2.add(id);
+    this.ackPublish(qos === 1 ? PUBACK : PUBREC, id, reason, durability);
   }
 
-  /** Routes one message through amq.topic; the number of queues it reached, or null on failure. */
-  private publish(topic: string, payload: Buffer, qos: QoS, retain: boolean, props: IPublishPacket["properties"]): number | null {
+  /** QoS 1 publishes whose PUBACK waits for the disk, and QoS 2 ones until PUBREL. */
+  private inboundInFlight(): number {
+    return (this.heldAcks?.heldPubacks ?? 0) + (this.session!.inboundQos2Count);
+  }
+
+  private ackPublish(firstByte: number, id: number, reason: number, durability: Durability | null): void {
+    const held = this.heldAcks;
+    if (held === null && durability === null) return queueAck(this.writer, firstByte, id, reason);
+    (this.heldAcks ??= new HeldAcks(this.writer, () => this.commitFailed())).ack(firstByte, id, reason, durability);
+  }
+
+  private commitFailed(): void {
+    this.log.error("could not write published messages to disk; closing so the client publishes them again");
+    this.disconnect(REASON.UNSPECIFIED);
+  }
+
+  /** Write on amq.topic, then the topic permission on the routing key (RabbitMQ's MQTT checks). */
+  private publishDenied(topic: string): BrokerError | null {
+    const access = this.access!;
+    const x = this.vhost!.exchange(MQTT_EXCHANGE);
+    return access.check("exchange", MQTT_EXCHANGE, "write")
+      ?? (x instanceof BrokerError ? null : access.checkTopic(MQTT_EXCHANGE, x.type, filterToBindingKey(topic), "write"));
+  }
+
+  /**
+   * A subscription needs what RabbitMQ's MQTT plugin needs for its queue and binding: configure
+   * and write on the subscription queue, read on amq.topic and the topic read permission.
+   */
+  private subscribeDenied(filter: string, qos: QoS): BrokerError | null {
+    const access = this.access!;
+    const shared = parseSharedFilter(filter);
+    const key = filterToBindingKey(shared ? shared.filter : filter);
+    const queue = shared ? null : this.session!.queueName(qos);
+    const x = this.vhost!.exchange(MQTT_EXCHANGE);
+    return (queue === null ? null : access.check("queue", queue, "configure") ?? access.check("queue", queue, "write"))
+      ?? access.check("exchange", MQTT_EXCHANGE, "read")
+      ?? (x instanceof BrokerError ? null : access.checkTopic(MQTT_EXCHANGE, x.type, key, "read"));
+  }
+
+  /** Routes one message through amq.topic; where it went, or null on failure. */
+  private publish(topic: string, payload: Buffer, qos: QoS, retain: boolean, props: IPublishPacket["properties"]): PublishResult | null {
     const vhost = this.vhost!;
+    // a retained message may stay for days: it must not pin the whole socket read it came in
+    if (retain) payload = Buffer.from(payload);
     const message = fromPublish(topic, payload, qos, retain, props, this.client, Date.now());
     if (retain) this.server.retained.set(vhost.name, topic, message);
     const r = vhost.publish(MQTT_EXCHANGE, message.routingKey, message);
@@ -366,7 +541,7 @@ export class MqttConnection implements SessionLink {
       this.disconnect(REASON.UNSPECIFIED);
       return null;
     }
-    return r.routed;
+    return r;
   }
 
   // ---- SUBSCRIBE / UNSUBSCRIBE ----------------------------------------------------------
@@ -396,6 +571,14 @@ export class MqttConnection implements SessionLink {
         retainHandling: (this.protocolVersion === 5 ? s.rh ?? 0 : 0) as 0 | 1 | 2,
         id,
       };
+      const denied = this.subscribeDenied(s.topic, options.qos);
+      if (denied) {
+        this.log.warn({ filter: s.topic, err: denied.text }, "subscribe refused");
+        // RabbitMQ 3.10 closes a 3.1/3.1.1 connection on a refused subscription; v5 answers per filter
+        if (this.protocolVersion !== 5) return this.disconnect(REASON.NOT_AUTHORIZED);
+        granted.push(REASON.NOT_AUTHORIZED);
+        continue;
+      }
       const r = session.subscribe(s.topic, options);
       if (r instanceof BrokerError) {
         this.log.warn({ filter: s.topic, err: r.text }, "subscribe failed");
@@ -409,12 +592,14 @@ export class MqttConnection implements SessionLink {
       }
     }
     this.send({ cmd: "suback", messageId: p.messageId!, granted });
+    if (session.persistent) this.server.changed();
     for (const [filter, options] of retained) session.sendRetained(filter, options);
   }
 
   private onUnsubscribe(p: IUnsubscribePacket): void {
     const session = this.session!;
     const codes = p.unsubscriptions.map((f) => (session.unsubscribe(f) ? REASON.SUCCESS : REASON.NO_SUBSCRIPTION_EXISTED));
+    if (session.persistent) this.server.changed();
     if (this.protocolVersion === 5) this.send({ cmd: "unsuback", messageId: p.messageId!, granted: codes });
     else this.send({ cmd: "unsuback", messageId: p.messageId!, granted: [] });
   }
@@ -476,24 +661,24 @@ export class MqttConnection implements SessionLink {
       if (!this.stream.destroyed) this.stream.destroy();
     }
     if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
+    this.heldAcks?.clear();
+    this.server.broker.connections.unregister(this.client);
     const session = this.session;
     if (session) {
       const key = this.sessionKey;
       if (this.server.live.get(key) === this) this.server.live.delete(key);
       session.detach();
       this.vhost!.clientClosed(this.client);
+      this.log.info({ user: this.access?.user.name, vhost: this.vhost!.name }, "connection closed");
       if (this.will) this.publishWill(this.will, key);
       if (!session.persistent) {
         session.end();
         if (this.server.sessions.get(key) === session) this.server.sessions.delete(key);
-      } else if (this.protocolVersion === 5 && this.sessionExpiry !== NEVER) {
-        session.expiryTimer = setTimeout(() => {
-          if (session.link !== null || this.server.sessions.get(key) !== session) return;
-          session.end();
-          this.server.sessions.delete(key);
-        }, this.sessionExpiry * 1000);
-        session.expiryTimer.unref();
+      } else {
+        session.expiry = this.protocolVersion === 5 ? this.sessionExpiry : NEVER;
+        this.server.scheduleExpiry(key, session);
       }
+      if (session.persistent || this.sessionWasPersistent) this.server.changed();
     }
     this.onClosed(this);
   }
@@ -520,9 +705,30 @@ export class MqttConnection implements SessionLink {
     this.writer.write(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion as 3 | 4 | 5 }));
   }
 
+  /** The hot path's delivery: no v5 properties, so no packet object and no Buffer of its own. */
+  sendPlainPublish(topic: string, payload: Buffer, qos: QoS, retain: boolean, dup: boolean, packetId: number): boolean {
+    if (this.outboundAliases !== null) {
+      const packet: IPublishPacket = { cmd: "publish", topic, payload, qos, retain, dup };
+      if (qos > 0) packet.messageId = packetId;
+      return this.sendPublish(packet);
+    }
+    const v5 = this.protocolVersion === 5;
+    const topicLength = topicByteLength(topic);
+    const remaining = publishRemaining(topicLength, payload.length, qos, v5);
+    const size = packetSize(remaining);
+    if (size > this.clientMaxPacket) {
+      this.log.debug({ size }, "publish larger than the client's maximum packet size; dropped");
+      return false;
+    }
+    const w = this.writer;
+    const o = w.reserve(size);
+    writePublish(w.slab, o, remaining, topic, topicLength, payload, qos, retain, dup, packetId, v5);
+    return true;
+  }
+
   sendPublish(packet: IPublishPacket): boolean {
     const newAlias = this.outboundAliases?.apply(packet) ?? null;
-    // most deliveries carry no v5 properties: those skip mqtt-packet's general encoder
+    // a delivery whose alias took away its properties' need skips mqtt-packet's general encoder
     const bytes = packet.properties === undefined
       ? encodePublish(packet.topic, packet.payload as Buffer, packet.qos, packet.retain, packet.dup, packet.messageId ?? 0, this.protocolVersion === 5)
       : mqttPacket.generate(packet, { protocolVersion: this.protocolVersion as 3 | 4 | 5 });
@@ -537,6 +743,6 @@ export class MqttConnection implements SessionLink {
   }
 
   sendPubrel(packetId: number): void {
-    this.send({ cmd: "pubrel", messageId: packetId });
+    queueAck(this.writer, PUBREL, packetId);
   }
 }

@@ -1,34 +1,72 @@
 /**
  * MQTT PUBLISH ↔ the core's neutral Message. MQTT-published messages keep what the publisher sent
- * (topic, QoS, v5 properties) in a side table, so MQTT subscribers get it back unchanged, while
+ * (topic, QoS, v5 properties) as the message's publisher encoding, so MQTT subscribers get it back unchanged, while
  * AMQP and STOMP consumers see the neutral properties (RabbitMQ's mapping: QoS ≥ 1 is persistent,
  * `x-mqtt-publish-qos` / `x-mqtt-dup` headers, v5 user properties as headers, content type,
  * correlation data, response topic as reply-to, message expiry as expiration).
  */
 import type { IPublishPacket } from "mqtt-packet";
-import { type ClientRef, type FieldTable, Message, type MessageProperties } from "../../src/core/index.js";
+import {
+  type ClientRef, type EncodedProperties, type FieldTable, Message, type MessageProperties, type PropertiesCodec,
+} from "../../src/core/index.js";
 import { MQTT_EXCHANGE, routingKeyToTopic, topicToRoutingKey } from "./topics.js";
 
 export type QoS = 0 | 1 | 2;
 export type PublishProperties = NonNullable<IPublishPacket["properties"]>;
 
-/** What an MQTT publisher sent, kept beside the core message for MQTT subscribers. */
-export interface MqttOrigin {
-  readonly topic: string;
-  readonly qos: QoS;
-  /** The publish carried the retain flag (v5 retain-as-published). */
-  readonly retain: boolean;
-  readonly properties: PublishProperties | undefined;
-  readonly publisher: ClientRef;
-  /** ms since the epoch, for the remaining message expiry interval [MQTT-3.3.2-6]. */
-  readonly publishedAt: number;
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * What an MQTT publisher sent, carried as the core message's publisher encoding (like an AMQP
+ * publisher's raw properties): MQTT subscribers get it back unchanged, and the neutral
+ * properties are built only if someone asks for them (an AMQP or STOMP consumer, a durable
+ * queue, a headers exchange). One object per publish, and nothing else.
+ */
+export class MqttOrigin implements EncodedProperties, PropertiesCodec {
+  readonly format = "mqtt";
+  readonly bytes = NO_BYTES;
+
+  constructor(
+    readonly topic: string,
+    readonly qos: QoS,
+    /** The publish carried the retain flag (v5 retain-as-published). */
+    readonly retain: boolean,
+    readonly properties: PublishProperties | undefined,
+    readonly publisher: ClientRef,
+    /** ms since the epoch, for the remaining message expiry interval [MQTT-3.3.2-6]. */
+    readonly publishedAt: number,
+  ) {}
+
+  get codec(): PropertiesCodec {
+    return this;
+  }
+
+  /** RabbitMQ's mapping of an MQTT publish onto AMQP properties. */
+  decode(): MessageProperties {
+    const headers: FieldTable = { "x-mqtt-publish-qos": this.qos, "x-mqtt-dup": false };
+    const p: MessageProperties = { deliveryMode: this.qos > 0 ? 2 : 1, headers };
+    const properties = this.properties;
+    if (properties !== undefined) {
+      const up = properties.userProperties;
+      if (up) for (const k of Object.keys(up)) headers[k] = up[k] as string | string[];
+      if (properties.contentType !== undefined) p.contentType = properties.contentType;
+      if (properties.correlationData !== undefined) {
+        const cd = properties.correlationData;
+        const text = cd.toString("utf8");
+        // AMQP's correlation-id is a shortstr; anything that is not short UTF-8 rides in a header
+        if (cd.length <= 255 && Buffer.from(text, "utf8").equals(cd)) p.correlationId = text;
+        else headers["x-correlation-id"] = cd;
+      }
+      if (properties.responseTopic !== undefined) p.replyTo = topicToRoutingKey(properties.responseTopic);
+      if (properties.messageExpiryInterval !== undefined) p.expiration = String(properties.messageExpiryInterval * 1000);
+    }
+    return p;
+  }
 }
 
-// A WeakMap keeps the core's Message free of MQTT fields and goes away with the message.
-const origins = new WeakMap<Message, MqttOrigin>();
-
 export function originOf(m: Message): MqttOrigin | undefined {
-  return origins.get(m);
+  const e = m.encoded;
+  return e instanceof MqttOrigin ? e : undefined;
 }
 
 /** The core message for an MQTT publish. */
@@ -36,30 +74,13 @@ export function fromPublish(
   topic: string, payload: Buffer, qos: QoS, retain: boolean, properties: PublishProperties | undefined,
   publisher: ClientRef, now: number,
 ): Message {
-  const headers: FieldTable = { "x-mqtt-publish-qos": qos, "x-mqtt-dup": false };
-  const p: MessageProperties = { deliveryMode: qos > 0 ? 2 : 1, headers };
-  if (properties !== undefined) {
-    const up = properties.userProperties;
-    if (up) for (const k of Object.keys(up)) headers[k] = up[k] as string | string[];
-    if (properties.contentType !== undefined) p.contentType = properties.contentType;
-    if (properties.correlationData !== undefined) {
-      const cd = properties.correlationData;
-      const text = cd.toString("utf8");
-      // AMQP's correlation-id is a shortstr; anything that is not short UTF-8 rides in a header
-      if (cd.length <= 255 && Buffer.from(text, "utf8").equals(cd)) p.correlationId = text;
-      else headers["x-correlation-id"] = cd;
-    }
-    if (properties.responseTopic !== undefined) p.replyTo = topicToRoutingKey(properties.responseTopic);
-    if (properties.messageExpiryInterval !== undefined) p.expiration = String(properties.messageExpiryInterval * 1000);
-  }
-  const m = new Message(MQTT_EXCHANGE, topicToRoutingKey(topic), payload, p);
-  origins.set(m, { topic, qos, retain, properties, publisher, publishedAt: now });
-  return m;
+  const origin = new MqttOrigin(topic, qos, retain, properties, publisher, now);
+  return new Message(MQTT_EXCHANGE, topicToRoutingKey(topic), payload, null, origin);
 }
 
 /** The QoS a message was published with: MQTT's own, or the queue's for other protocols' messages. */
 export function publishedQos(m: Message, fallback: QoS): QoS {
-  const o = origins.get(m);
+  const o = originOf(m);
   if (o !== undefined) return o.qos;
   const h = m.properties.headers?.["x-mqtt-publish-qos"];
   return h === 0 || h === 1 || h === 2 ? h : fallback;
@@ -67,7 +88,7 @@ export function publishedQos(m: Message, fallback: QoS): QoS {
 
 /** The topic an MQTT subscriber sees. */
 export function topicOf(m: Message): string {
-  return origins.get(m)?.topic ?? routingKeyToTopic(m.routingKey);
+  return originOf(m)?.topic ?? routingKeyToTopic(m.routingKey);
 }
 
 /**
@@ -75,7 +96,7 @@ export function topicOf(m: Message): string {
  * interval has passed: it must not be delivered [MQTT-3.3.2-5].
  */
 export function v5Properties(m: Message, now: number): PublishProperties | undefined | null {
-  const o = origins.get(m);
+  const o = originOf(m);
   if (o !== undefined) {
     const src = o.properties;
     if (src === undefined) return undefined;

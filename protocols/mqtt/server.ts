@@ -1,11 +1,13 @@
 import { createServer, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import type { Broker } from "../../src/core/index.js";
+import { BrokerError, type Broker, type ClientRef } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback, listenOn } from "../../src/server/net.js";
 import { MqttConnection } from "./connection.js";
 import { RetainedStore } from "./retained.js";
-import type { MqttSession } from "./session.js";
+import { fromPublish, originOf } from "./message.js";
+import { MqttSession } from "./session.js";
+import { type MqttState, MqttStateFile } from "./state-file.js";
 import { PendingWills } from "./will.js";
 
 export interface MqttOptions {
@@ -21,7 +23,17 @@ export interface MqttOptions {
   receiveMaximum: number;
   /** Topic aliases a v5 client may use towards the broker. */
   topicAliasMaximum: number;
+  /**
+   * QoS 1/2 publishes a v5 client may have unacknowledged towards the broker (CONNACK receive
+   * maximum); more is DISCONNECT 0x93 [MQTT-3.3.4-9]. PUBACKs leave at once unless the disk holds them.
+   */
+  inboundReceiveMaximum: number;
+  /** Where retained messages and persistent sessions are saved (the data dir's mqtt/); none: in memory only. */
+  stateDir?: string;
 }
+
+/** v5 session expiry 0xFFFFFFFF: never expires (MQTT 5 §3.1.2.11.2); 3.1.1 persistent sessions too. */
+export const NEVER = 0xffffffff;
 
 export const DEFAULT_MQTT_OPTIONS: MqttOptions = {
   maxPacketSize: 16 * 1024 * 1024,
@@ -32,12 +44,32 @@ export const DEFAULT_MQTT_OPTIONS: MqttOptions = {
   // RabbitMQ's mqtt.prefetch default
   receiveMaximum: 10,
   topicAliasMaximum: 16,
+  inboundReceiveMaximum: 1024,
 };
 
 /** Where a stream came from, for logs and loopback-only users. */
 export interface Peer {
   address: string;
   loopback: boolean;
+  /** The socket's two ends and transport, for the management API's connection listing. */
+  host?: string;
+  port?: number;
+  localHost?: string;
+  localPort?: number;
+  webSocket?: boolean;
+}
+
+/** A Peer for a socket (TCP, or the one under a WebSocket). */
+export function peerOf(socket: Socket, webSocket = false): Peer {
+  return {
+    address: `${socket.remoteAddress}:${socket.remotePort}`,
+    loopback: isLoopback(socket.remoteAddress),
+    host: socket.remoteAddress ?? "",
+    port: socket.remotePort ?? 0,
+    localHost: socket.localAddress ?? "",
+    localPort: socket.localPort ?? 0,
+    webSocket,
+  };
 }
 
 
@@ -57,6 +89,9 @@ export class MqttServer {
   readonly pendingWills = new PendingWills();
   readonly retained = new RetainedStore();
   readonly options: MqttOptions;
+  private readonly stateFile: MqttStateFile | null = null;
+  /** The publisher of messages recovered from the state file. */
+  private readonly restoredPublisher: ClientRef;
 
   constructor(
     readonly broker: Broker,
@@ -64,6 +99,72 @@ export class MqttServer {
     options: Partial<MqttOptions> = {},
   ) {
     this.options = { ...DEFAULT_MQTT_OPTIONS, ...options };
+    this.restoredPublisher = broker.newClient();
+    if (this.options.stateDir !== undefined) {
+      const file = new MqttStateFile(this.options.stateDir, () => this.snapshot(), log);
+      this.restore(file.load());
+      this.stateFile = file;
+      this.retained.onChange = () => file.changed();
+    }
+  }
+
+  /** Retained messages and persistent sessions changed: the state file is written soon. */
+  changed(): void {
+    this.stateFile?.changed();
+  }
+
+  private snapshot(): MqttState {
+    const state: MqttState = { retained: [], sessions: [] };
+    for (const [vhost, topic, m] of this.retained.entries()) {
+      const o = originOf(m);
+      state.retained.push({
+        vhost, topic, qos: o?.qos ?? 0, payload: m.body, properties: o?.properties, publishedAt: o?.publishedAt ?? Date.now(),
+      });
+    }
+    for (const s of this.sessions.values()) {
+      if (!s.persistent) continue;
+      state.sessions.push({
+        vhost: s.vhost.name, clientId: s.clientId, expiry: s.expiry, disconnectedAt: s.disconnectedAt,
+        subscriptions: [...s.subscriptions],
+      });
+    }
+    return state;
+  }
+
+  /** What an earlier run saved: retained messages back in place, sessions waiting for their clients. */
+  private restore(state: MqttState): void {
+    for (const r of state.retained) {
+      const vhost = this.broker.vhost(r.vhost);
+      if (vhost instanceof BrokerError) continue;
+      this.retained.set(r.vhost, r.topic, fromPublish(r.topic, r.payload, r.qos, true, r.properties, this.restoredPublisher, r.publishedAt));
+    }
+    const now = Date.now();
+    for (const saved of state.sessions) {
+      const vhost = this.broker.vhost(saved.vhost);
+      if (vhost instanceof BrokerError) continue;
+      const session = new MqttSession(vhost, saved.clientId, true, this.retained);
+      session.expiry = saved.expiry;
+      session.restore(saved.subscriptions);
+      const key = `${saved.vhost}\u0000${saved.clientId}`;
+      // the restart counts as the disconnect for a session that was connected
+      session.disconnectedAt = saved.disconnectedAt ?? now;
+      this.sessions.set(key, session);
+      this.scheduleExpiry(key, session);
+    }
+  }
+
+  /** A persistent session without a connection ends after its expiry interval (v5). */
+  scheduleExpiry(key: string, session: MqttSession): void {
+    if (session.expiry === NEVER || session.link !== null) return;
+    const left = session.expiry * 1000 - (Date.now() - (session.disconnectedAt ?? Date.now()));
+    if (session.expiryTimer) clearTimeout(session.expiryTimer);
+    session.expiryTimer = setTimeout(() => {
+      if (session.link !== null || this.sessions.get(key) !== session) return;
+      session.end();
+      this.sessions.delete(key);
+      this.changed();
+    }, Math.max(0, left));
+    session.expiryTimer.unref();
   }
 
   /** Takes a byte stream that speaks MQTT: a TCP socket or a WebSocket's stream. */
@@ -78,7 +179,7 @@ export class MqttServer {
   listen(port: number, host?: string): Promise<number> {
     const server = createServer((socket: Socket) => {
       socket.setNoDelay(true);
-      this.accept(socket, { address: `${socket.remoteAddress}:${socket.remotePort}`, loopback: isLoopback(socket.remoteAddress) });
+      this.accept(socket, peerOf(socket));
     });
     this.server = server;
     return listenOn(server, port, host);
@@ -97,6 +198,7 @@ export class MqttServer {
     await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));
     this.pendingWills.clear();
     for (const s of this.sessions.values()) if (s.expiryTimer) clearTimeout(s.expiryTimer);
+    this.stateFile?.save();
     for (const s of this.sockets) s.destroy();
     await closed;
   }

@@ -34,6 +34,8 @@ export interface SessionLink {
   readonly backedUp: boolean;
   /** False when the packet was not sent (larger than the client's maximum packet size). */
   sendPublish(packet: IPublishPacket): boolean;
+  /** `sendPublish` for a PUBLISH without v5 properties, the common case, with no packet object. */
+  sendPlainPublish(topic: string, payload: Buffer, qos: QoS, retain: boolean, dup: boolean, packetId: number): boolean;
   sendPubrel(packetId: number): void;
 }
 
@@ -71,24 +73,31 @@ class QueueConsumer implements Consumer {
 }
 
 const MAX_PACKET_ID = 65535;
+/** Shared empty list: never pushed to (sendRetained makes a list of its own first). */
+const NONE_PENDING: never[] = [];
 
 export class MqttSession {
-  readonly subscriptions = new Map<string, SubscriptionOptions>();
+  // The collections are made on first use: most of 10,000 idle connections never need them, and
+  // an empty Map or Set costs a couple of hundred bytes.
+  private subs: Map<string, SubscriptionOptions> | null = null;
   /** Consumers on the per-QoS queues, index = QoS. */
   private readonly consumers: (QueueConsumer | null)[] = [null, null, null];
-  private readonly sharedConsumers = new Map<string, QueueConsumer>();
+  private shared: Map<string, QueueConsumer> | null = null;
   /** QoS levels whose queue this session declared. */
-  private readonly queueLevels = new Set<QoS>();
-  private readonly outbound = new Map<number, InFlight>();
-  /** QoS 2 packet ids received and routed, waiting for PUBREL: no duplicate delivery [MQTT-4.3.3-2]. */
-  readonly inboundQos2 = new Set<number>();
+  private levels: Set<QoS> | null = null;
+  private inFlight: Map<number, InFlight> | null = null;
+  private qos2: Set<number> | null = null;
   private nextPacketId = 1;
   /** Retained messages for new subscriptions not yet sent (no room in the in-flight window). */
-  private pendingRetained: { m: Message; topic: string; qos: QoS; ids: number[] | undefined }[] = [];
+  private pendingRetained: { m: Message; topic: string; qos: QoS; ids: number[] | undefined }[] = NONE_PENDING;
   /** Whether some subscription needs per-message filter matching (v5 options). */
   private needsMatch = false;
   link: SessionLink | null = null;
   expiryTimer: NodeJS.Timeout | null = null;
+  /** Session expiry in seconds while persistent (0xFFFFFFFF: never, as 3.1.1 sessions). */
+  expiry = 0;
+  /** When the connection went (ms since the epoch); null while attached. */
+  disconnectedAt: number | null = null;
 
   constructor(
     readonly vhost: VirtualHost,
@@ -98,20 +107,62 @@ export class MqttSession {
     private readonly retained: RetainedStore,
   ) {}
 
+  get subscriptions(): Map<string, SubscriptionOptions> {
+    return (this.subs ??= new Map());
+  }
+
+  private get sharedConsumers(): Map<string, QueueConsumer> {
+    return (this.shared ??= new Map());
+  }
+
+  private get queueLevels(): Set<QoS> {
+    return (this.levels ??= new Set());
+  }
+
+  private get outbound(): Map<number, InFlight> {
+    return (this.inFlight ??= new Map());
+  }
+
+  /** QoS 2 packet ids received and routed, waiting for PUBREL: no duplicate delivery [MQTT-4.3.3-2]. */
+  get inboundQos2(): Set<number> {
+    return (this.qos2 ??= new Set());
+  }
+
+  get inboundQos2Count(): number {
+    return this.qos2?.size ?? 0;
+  }
+
+  /** Consumers and unacknowledged deliveries, for the management API's channel listing. */
+  stats(): { consumers: number; unacked: number } {
+    let consumers = this.shared?.size ?? 0;
+    for (const c of this.consumers) if (c !== null) consumers++;
+    return { consumers, unacked: this.inFlightCount };
+  }
+
   queueName(qos: QoS): string {
     return `mqtt-subscription-${this.clientId}qos${qos}`;
+  }
+
+  /** A session saved by an earlier run: its subscriptions, over queues the store kept. */
+  restore(subscriptions: [string, SubscriptionOptions][]): void {
+    for (const [filter, o] of subscriptions) {
+      this.subscriptions.set(filter, o);
+      if (!parseSharedFilter(filter) && this.vhost.queues.has(this.queueName(o.qos))) this.queueLevels.add(o.qos);
+    }
+    this.recomputeNeedsMatch();
   }
 
   // ---- connection lifecycle -------------------------------------------------------------
 
   attach(link: SessionLink): void {
     this.link = link;
+    this.disconnectedAt = null;
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     this.expiryTimer = null;
     // [MQTT-4.4.0-1]: unacknowledged PUBRELs are sent again on reconnect
-    for (const [id, f] of this.outbound) if (f.released) link.sendPubrel(id);
-    for (const qos of this.queueLevels) this.startConsumer(qos);
-    for (const [filter, o] of this.subscriptions) {
+    if (this.inFlight !== null) for (const [id, f] of this.inFlight) if (f.released) link.sendPubrel(id);
+    if (this.levels !== null) for (const qos of this.levels) this.startConsumer(qos);
+    if (this.subs !== null) for (const [filter, o] of this.subs) {
       const shared = parseSharedFilter(filter);
       if (shared) this.startSharedConsumer(filter, shared.group, shared.filter, o.qos);
     }
@@ -119,7 +170,7 @@ export class MqttSession {
 
   /** The connection went: unacknowledged deliveries go back to their queues, flagged redelivered. */
   detach(): void {
-    for (const [id, f] of this.outbound) {
+    if (this.inFlight !== null) for (const [id, f] of this.inFlight) {
       if (f.released && this.persistent) continue;
       if (f.entry !== null && f.queue !== null && !f.queue.deleted) f.queue.requeue(f.entry);
       this.outbound.delete(id);
@@ -129,20 +180,23 @@ export class MqttSession {
       this.consumers[q] = null;
       c?.subscription.cancel();
     }
-    for (const c of this.sharedConsumers.values()) c.subscription.cancel();
-    this.sharedConsumers.clear();
-    this.pendingRetained = [];
+    if (this.shared !== null) {
+      for (const c of this.shared.values()) c.subscription.cancel();
+      this.shared.clear();
+    }
+    this.pendingRetained = NONE_PENDING;
     this.link = null;
+    this.disconnectedAt = Date.now();
   }
 
   /** The session ends for good: its queues go. */
   end(): void {
     if (this.link) this.detach();
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
-    for (const qos of this.queueLevels) this.vhost.deleteQueue(this.queueName(qos), {}, null);
-    this.queueLevels.clear();
-    this.subscriptions.clear();
-    this.outbound.clear();
+    if (this.levels !== null) for (const qos of this.levels) this.vhost.deleteQueue(this.queueName(qos), {}, null);
+    this.levels = null;
+    this.subs = null;
+    this.inFlight = null;
   }
 
   // ---- subscriptions --------------------------------------------------------------------
@@ -258,14 +312,14 @@ export class MqttSession {
   hasCredit(qos: QoS): boolean {
     const link = this.link;
     if (link === null || link.backedUp) return false;
-    return qos === 0 || this.outbound.size < link.receiveMaximum;
+    return qos === 0 || this.inFlightCount < link.receiveMaximum;
   }
 
   /** Credit came back (an ack, a drained socket): let the queues dispatch again. */
   resume(): void {
     if (this.pendingRetained.length > 0) this.drainRetained();
     for (let q = 0; q < 3; q++) this.consumers[q]?.subscription.resume();
-    for (const c of this.sharedConsumers.values()) c.subscription.resume();
+    if (this.shared !== null) for (const c of this.shared.values()) c.subscription.resume();
   }
 
   deliver(entry: QueueEntry, sub: Subscription, consumer: QueueConsumer): void {
@@ -303,6 +357,7 @@ export class MqttSession {
   sendRetained(filter: string, options: SubscriptionOptions): void {
     for (const [topic, m] of this.retained.matching(this.vhost.name, filter)) {
       const qos = Math.min(publishedQos(m, options.qos), options.qos) as QoS;
+      if (this.pendingRetained === NONE_PENDING) this.pendingRetained = [];
       this.pendingRetained.push({ m, topic, qos, ids: options.id !== undefined ? [options.id] : undefined });
     }
     this.drainRetained();
@@ -334,17 +389,17 @@ export class MqttSession {
       properties = p;
       if (ids !== undefined) (properties ??= {}).subscriptionIdentifier = ids.length === 1 ? ids[0]! : ids;
     }
-    const packet: IPublishPacket = { cmd: "publish", topic, payload: m.body, qos, retain, dup: false };
-    if (properties !== undefined) packet.properties = properties;
     if (qos === 0) {
-      link.sendPublish(packet);
+      if (properties === undefined) link.sendPlainPublish(topic, m.body, 0, retain, false, 0);
+      else link.sendPublish({ cmd: "publish", topic, payload: m.body, qos, retain, dup: false, properties });
       return false;
     }
     const id = this.allocatePacketId();
-    packet.messageId = id;
-    packet.dup = dup;
     this.outbound.set(id, { qos, entry, queue, released: false });
-    if (link.sendPublish(packet)) return true;
+    const sent = properties === undefined
+      ? link.sendPlainPublish(topic, m.body, qos, retain, dup, id)
+      : link.sendPublish({ cmd: "publish", topic, payload: m.body, qos, retain, dup, messageId: id, properties });
+    if (sent) return true;
     // dropped for the client's maximum packet size [MQTT-3.1.2-25]: settled as if acknowledged
     this.outbound.delete(id);
     return false;
@@ -388,7 +443,7 @@ export class MqttSession {
     return true;
   }
 
-  get inFlight(): number {
-    return this.outbound.size;
+  get inFlightCount(): number {
+    return this.inFlight?.size ?? 0;
   }
 }

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { createWebSocketStream, WebSocketServer } from "ws";
-import { isLoopback, listenOn } from "../../src/server/net.js";
-import type { MqttServer } from "./server.js";
+import { listenOn } from "../../src/server/net.js";
+import { type MqttServer, peerOf } from "./server.js";
 
 /** RabbitMQ Web MQTT's defaults: path /ws, subprotocol "mqtt" (MQTT 3.1.1 §6, MQTT 5 §6). */
 export const WEB_MQTT_PATH = "/ws";
@@ -35,7 +35,7 @@ export class WebMqttServer {
       const stream = createWebSocketStream(ws);
       stream.on("error", () => stream.destroy());
       const s = req.socket;
-      mqtt.accept(stream, { address: `${s.remoteAddress}:${s.remotePort}`, loopback: isLoopback(s.remoteAddress) });
+      mqtt.accept(stream, peerOf(s, true));
     });
   }
 

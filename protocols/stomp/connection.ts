@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { type Broker, BrokerError, type ClientRef, type User, type VirtualHost } from "../../src/core/index.js";
+import { AccessControl, type Broker, BrokerError, type ClientRef, type User, type VirtualHost } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/server/net.js";
 import { encodeFrame, type HeaderList } from "./frame-encoder.js";
@@ -28,6 +28,8 @@ export interface SessionContext {
   readonly vhost: VirtualHost;
   readonly client: ClientRef;
   readonly user: User;
+  /** The user's permissions in the vhost; SEND and SUBSCRIBE ask it first. */
+  readonly access: AccessControl;
   readonly sessionId: string;
   readonly version: StompVersion;
   readonly transport: StompTransport;
@@ -51,6 +53,7 @@ export class StompConnection implements SessionContext {
   version: StompVersion = "1.0";
   vhost!: VirtualHost;
   user!: User;
+  access!: AccessControl;
   readonly client: ClientRef;
   readonly sessionId = `session-${randomBytes(16).toString("base64url").slice(0, 22)}`;
   clientId: string | undefined;
@@ -69,7 +72,7 @@ export class StompConnection implements SessionContext {
     private readonly onClosed: (c: StompConnection) => void,
   ) {
     this.client = broker.newClient();
-    this.log = log.child({ conn: this.client.id, peer: `${transport.remoteAddress}:${transport.remotePort}` });
+    this.log = log.child({ conn: this.client.id, protocol: "stomp", peer: `${transport.remoteAddress}:${transport.remotePort}` });
     this.parser = new FrameParser(options.limits);
     transport.start({
       data: (chunk) => this.onData(chunk),
@@ -141,6 +144,7 @@ export class StompConnection implements SessionContext {
     this.parser.version = version;
     this.user = user;
     this.vhost = vhost;
+    this.access = new AccessControl(this.broker.users, user, vhost.name);
     this.clientId = h["client-id"];
     const [cx, cy] = parseHeartBeat(h["heart-beat"]);
     // cx: how often the client will send; cy: how often it wants to hear from us (STOMP 1.2 §"Heart-beating")
@@ -148,6 +152,8 @@ export class StompConnection implements SessionContext {
     this.expectEvery = wholeSeconds(cx);
     this.state = "connected";
     this.session = new Session(this);
+    this.register();
+    this.log.info({ user: user.name, vhost: vhost.name, version }, "connection opened");
     this.send("CONNECTED", [
       ["server", SERVER],
       ["session", this.sessionId],
@@ -155,6 +161,36 @@ export class StompConnection implements SessionContext {
       ["version", version],
     ], null);
     this.startHeartbeats();
+  }
+
+  /** Lists this connection in the broker's registry (management API), closable by name. */
+  private register(): void {
+    const t = this.transport;
+    const session = this.session!;
+    this.broker.connections.register(this.client, {
+      protocol: `${t.webSocket ? "Web STOMP" : "STOMP"} ${this.version}`,
+      peerHost: t.remoteAddress ?? "",
+      peerPort: t.remotePort ?? 0,
+      host: t.localAddress ?? "",
+      port: t.localPort ?? 0,
+      user: this.user.name,
+      vhost: this.vhost.name,
+      clientProperties: this.clientId !== undefined ? { "client-id": this.clientId } : {},
+      authMechanism: "PLAIN",
+      tls: false,
+      frameMax: 0,
+      channelMax: 1,
+      timeout: Math.round(this.expectEvery / 1000),
+      // RabbitMQ 3.10 shows a STOMP connection with the one channel its session runs on
+      channels: () => {
+        const s = session.stats();
+        return [{
+          number: 1, consumerCount: s.consumers, unacked: s.unacked, prefetchCount: 0,
+          globalPrefetchCount: 0, confirm: false, transactional: false, publish: 0, confirmed: 0,
+        }];
+      },
+      close: (reason) => this.error("connection_forced", `CONNECTION_FORCED - ${reason}`, true),
+    });
   }
 
   private startHeartbeats(): void {
@@ -209,9 +245,13 @@ export class StompConnection implements SessionContext {
   private releaseSession(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    if (this.session) this.session.release();
+    if (this.session) {
+      this.session.release();
+      this.log.info({ user: this.user.name, vhost: this.vhost.name }, "connection closed");
+    }
     this.session = null;
     if (this.vhost) this.vhost.clientClosed(this.client);
+    this.broker.connections.unregister(this.client);
   }
 
   private teardown(): void {

@@ -8,9 +8,14 @@ import { TypedField } from "../../src/core/index.js";
 import type { HeaderList } from "./frame-encoder.js";
 import type { StompHeaders } from "./frame-parser.js";
 
-/** Headers that steer the frame itself and never become message headers. */
+/**
+ * Headers that never become entries of the headers table: the frame's own destination and length,
+ * and those that map to AMQP properties. Others that steer a SEND (receipt, transaction, id, ack,
+ * subscription) do travel in the table, as RabbitMQ 3.10 keeps them (checked on a node: a MESSAGE
+ * carries the SEND's `receipt`, after its own headers so its own win).
+ */
 const FRAME_HEADERS = new Set([
-  "destination", "receipt", "transaction", "content-length", "message-id", "subscription", "ack", "id",
+  "destination", "content-length", "message-id",
   "content-type", "content-encoding", "persistent", "priority", "correlation-id", "reply-to",
   "expiration", "amqp-message-id", "timestamp", "type", "user-id", "app-id",
 ]);

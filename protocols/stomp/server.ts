@@ -87,7 +87,7 @@ export class WebStompServer extends StompListener {
       handleProtocols: (offered) => SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
     });
     this.wss.on("connection", (ws, req) => {
-      this.accept(new WebSocketTransport(ws, req.socket.remoteAddress, req.socket.remotePort));
+      this.accept(new WebSocketTransport(ws, req.socket.remoteAddress, req.socket.remotePort, req.socket.localAddress, req.socket.localPort));
     });
   }
 

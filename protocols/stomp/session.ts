@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import {
-  BrokerError, ReplyCode, type Consumer, type Queue, type QueueEntry, type Subscription, Message, type FieldTable,
+  BrokerError, ReplyCode, type CommitWaiter, type Consumer, expirationProblem, type Queue, type QueueEntry, type Subscription, Message,
+  type FieldTable, TypedField,
 } from "../../src/core/index.js";
 import type { SessionContext } from "./connection.js";
 import {
@@ -44,6 +45,30 @@ class StompSubscription implements Consumer {
   }
 }
 
+/**
+ * RECEIPTs held until the group commit their frames' persistent messages joined is on disk: one
+ * waiter per batch, holding every receipt of that batch. Receipts with nothing to wait for that
+ * come after still-waiting ones get an entry with batch 0, already done, so receipts keep order.
+ */
+class PendingReceipts implements CommitWaiter {
+  readonly receipts: string[] = [];
+  done = false;
+  ok = true;
+  /** A DISCONNECT waiting for the receipts before it: close once they are out. */
+  disconnect = false;
+
+  constructor(
+    readonly session: Session,
+    readonly batch: number,
+  ) {}
+
+  committed(ok: boolean): void {
+    this.done = true;
+    this.ok = ok;
+    this.session.flushReceipts();
+  }
+}
+
 /** RabbitMQ's message-id shape, `T_<subscription>@@<session>@@<delivery tag>`; the tag finds the delivery. */
 const messageIdFor = (subId: string, session: string, tag: number) => `T_${subId}@@${session}@@${tag}`;
 
@@ -71,14 +96,65 @@ export class Session {
   /** /queue/ names this session has declared already. */
   private readonly declared = new Set<string>();
 
+  /** Receipts waiting for the disk (or behind ones that do), oldest first; a few entries at most. */
+  private readonly pendingReceipts: PendingReceipts[] = [];
+  /** Set by a SEND whose message a durable queue wrote to the store, during the frame at hand. */
+  private persisted = false;
+
   constructor(readonly ctx: SessionContext) {}
 
   handle(f: StompFrame): void {
     const receipt = f.headers["receipt"];
+    this.persisted = false;
     const ok = this.dispatch(f);
     // a failed frame got its ERROR (carrying receipt-id) instead of a RECEIPT
     if (ok && receipt !== undefined && f.command !== "DISCONNECT") {
-      this.ctx.send("RECEIPT", [["receipt-id", receipt]], null);
+      // a receipt for a SEND (or COMMIT) of persistent messages means they are on disk, as
+      // RabbitMQ's STOMP receipts ride on publisher confirms; later SEND receipts queue behind
+      const waits = this.persisted || (this.pendingReceipts.length > 0 && (f.command === "SEND" || f.command === "COMMIT"));
+      if (waits) this.receiptAfterCommit(receipt, this.persisted);
+      else this.ctx.send("RECEIPT", [["receipt-id", receipt]], null);
+    }
+  }
+
+  private receiptAfterCommit(receipt: string, persisted: boolean): void {
+    const waiting = this.pendingReceipts;
+    const last = waiting.length > 0 ? waiting[waiting.length - 1]! : null;
+    const durability = this.ctx.vhost.durability;
+    if (persisted && durability !== null) {
+      if (last !== null && !last.done && last.batch === durability.batch) last.receipts.push(receipt);
+      else {
+        const p = new PendingReceipts(this, durability.batch);
+        p.receipts.push(receipt);
+        waiting.push(p);
+        durability.afterCommit(p);
+      }
+      return;
+    }
+    if (last !== null && last.batch === 0 && !last.disconnect) last.receipts.push(receipt);
+    else {
+      const p = new PendingReceipts(this, 0);
+      p.done = true;
+      p.receipts.push(receipt);
+      waiting.push(p);
+    }
+  }
+
+  /** Sends the receipts whose batches are on disk, in order, stopping at the first still waiting. */
+  flushReceipts(): void {
+    const waiting = this.pendingReceipts;
+    while (waiting.length > 0 && waiting[0]!.done) {
+      const p = waiting.shift()!;
+      if (this.closed) continue;
+      for (const r of p.receipts) {
+        if (p.ok) this.ctx.send("RECEIPT", [["receipt-id", r]], null);
+        // the store failed the write: the client must not believe the message is safe
+        else this.ctx.error("Message not persisted", "The broker could not write the message to disk\n", false, r);
+      }
+      if (p.disconnect) {
+        this.ctx.close();
+        return;
+      }
     }
   }
 
@@ -100,6 +176,15 @@ export class Session {
         return this.transaction(f);
       case "DISCONNECT": {
         const receipt = f.headers["receipt"];
+        if (this.pendingReceipts.length > 0) {
+          // the DISCONNECT receipt says every frame before it is done: it waits for their disk too
+          const p = new PendingReceipts(this, 0);
+          p.done = true;
+          p.disconnect = true;
+          if (receipt !== undefined) p.receipts.push(receipt);
+          this.pendingReceipts.push(p);
+          return false;
+        }
         if (receipt !== undefined) this.ctx.send("RECEIPT", [["receipt-id", receipt]], null);
         this.ctx.close();
         return false;
@@ -128,6 +213,17 @@ export class Session {
     const target = this.publishTarget(d, f);
     if (target === null) return false;
     const props = propertiesFromSend(f.headers);
+    // RabbitMQ's STOMP publishes through an AMQP channel, which checks these two properties
+    if (props.userId !== undefined && props.userId !== this.ctx.user.name) {
+      return this.brokerFail(
+        new BrokerError(ReplyCode.PRECONDITION_FAILED, `user_id property set to '${props.userId}' but authenticated user was '${this.ctx.user.name}'`),
+        f,
+      );
+    }
+    if (props.expiration !== undefined) {
+      const problem = expirationProblem(props.expiration);
+      if (problem !== null) return this.brokerFail(new BrokerError(ReplyCode.PRECONDITION_FAILED, `invalid expiration '${props.expiration}': ${problem}`), f);
+    }
     const replyTo = props.replyTo;
     if (replyTo !== undefined && replyTo.startsWith("/temp-queue/")) {
       const rd = parseDestination(replyTo);
@@ -137,10 +233,22 @@ export class Session {
       if (q instanceof BrokerError) return this.brokerFail(q, f);
       props.replyTo = `/reply-queue/${q}`;
     }
+    const denied = this.publishDenied(target[0], target[1]);
+    if (denied) return this.brokerFail(denied, f);
     const m = new Message(target[0], target[1], f.body, props);
     const r = this.ctx.vhost.publish(target[0], target[1], m);
     if (r instanceof BrokerError) return this.brokerFail(r, f);
+    if (r.persisted > 0) this.persisted = true;
     return true;
+  }
+
+  /** Write on the exchange, then the topic permission on the routing key. */
+  private publishDenied(exchange: string, key: string): BrokerError | null {
+    const access = this.ctx.access;
+    const denied = access.check("exchange", exchange, "write");
+    if (denied || exchange === "") return denied;
+    const x = this.ctx.vhost.exchange(exchange);
+    return x instanceof BrokerError ? null : access.checkTopic(exchange, x.type, key, "write");
   }
 
   /** The exchange and routing key a SEND goes to, declaring what RabbitMQ declares on the way. */
@@ -168,7 +276,7 @@ export class Session {
 
   private destination(f: StompFrame): Destination | null {
     const h = f.headers["destination"];
-    if (h === undefined) return this.fail("Missing destination", `${f.command} must include a 'destination' header\n`, f), null;
+    if (h === undefined) return this.fail("Missing destination", `"${f.command}" must include a 'destination' header\n`, f), null;
     const d = parseDestination(h);
     if (isDestinationError(d)) return this.fail(d.message, d.detail, f), null;
     return d;
@@ -185,6 +293,8 @@ export class Session {
       const q = v.queue(name, this.ctx.client);
       if (!(q instanceof BrokerError)) return q;
     }
+    const denied = this.ctx.access.check("queue", name, "configure");
+    if (denied) return denied;
     const ok = v.declareQueue(name, {
       durable: boolHeader(h["durable"], true),
       autoDelete: boolHeader(h["auto-delete"], false),
@@ -237,8 +347,12 @@ export class Session {
     const prefetch = Number(h["prefetch-count"] ?? "0");
     const q = this.sourceQueue(d, f, id, durable);
     if (q === null) return false;
+    const denied = this.ctx.access.check("queue", q.name, "read");
+    if (denied) return this.brokerFail(denied, f);
     const s = new StompSubscription(this, id, h["destination"]!, ackMode, Number.isSafeInteger(prefetch) && prefetch > 0 ? prefetch : 0);
-    const sub = q.consume(s, { tag: `T_${id}`, noAck: ackMode === "auto", exclusive: false, priority: 0 });
+    const consumeArgs = streamOffsetArgument(h["x-stream-offset"]);
+    if (consumeArgs === null) return this.fail("Processing error", "Processing error", f);
+    const sub = q.consume(s, { tag: `T_${id}`, noAck: ackMode === "auto", exclusive: false, priority: 0, prefetch: s.prefetch, args: consumeArgs });
     if (sub instanceof BrokerError) return this.brokerFail(sub, f);
     s.subscription = sub;
     this.subscriptions.set(id, s);
@@ -281,6 +395,10 @@ export class Session {
           if (name === "") name = `stomp-subscription-${randomBytes(16).toString("base64url").slice(0, 22)}`;
           decl = { durable: false, autoDelete: true, exclusive: false, args };
         }
+        const access = this.ctx.access;
+        const denied = access.check("queue", name, "configure") ?? access.check("queue", name, "write")
+          ?? access.check("exchange", exchange, "read") ?? access.checkTopic(exchange, x.type, key, "read");
+        if (denied) return this.brokerFail(denied, f), null;
         const ok = v.declareQueue(name, decl, client);
         if (ok instanceof BrokerError) return this.brokerFail(ok, f), null;
         const b = v.bindQueue(ok.queue, exchange, key, {}, client);
@@ -295,6 +413,7 @@ export class Session {
 
   private unsubscribe(f: StompFrame): boolean {
     const h = f.headers;
+    if (h["activemq.subscriptionName"] !== undefined) return this.removeDurable(f);
     const id = h["id"] ?? h["destination"];
     const description = h["id"] !== undefined ? `id='${h["id"]}'` : `destination='${h["destination"]}'`;
     if (id === undefined) {
@@ -317,6 +436,25 @@ export class Session {
       this.ctx.vhost.deleteQueue(q.name, {}, this.ctx.client);
     }
     return true;
+  }
+
+  /**
+   * ActiveMQ's UNSUBSCRIBE with activemq.subscriptionName removes the durable subscription
+   * client-id + name, whatever the id says, and only while nobody consumes from it: an app first
+   * UNSUBSCRIBEs its id (deactivating), then removes. ActiveMQ's refusals are ERRORs that leave
+   * the connection open; their texts are ActiveMQ 5.17's.
+   */
+  private removeDurable(f: StompFrame): boolean {
+    const name = durableQueueName(f.headers, "", this.ctx.clientId);
+    const v = this.ctx.vhost;
+    const q = v.queue(name, this.ctx.client);
+    if (q instanceof BrokerError) {
+      const detail = `No durable subscription exists for clientID: ${this.ctx.clientId ?? ""} and subscriptionName: ${f.headers["activemq.subscriptionName"]}`;
+      return this.fail(detail, `${detail}\n`, f);
+    }
+    if (q.consumerCount > 0) return this.fail("Durable consumer is in use", "Durable consumer is in use\n", f);
+    const r = v.deleteQueue(name, {}, this.ctx.client);
+    return r instanceof BrokerError ? this.brokerFail(r, f) : true;
   }
 
   /** Forgets a subscription; its unacked messages go back to the queue. */
@@ -424,7 +562,7 @@ export class Session {
 
   private transaction(f: StompFrame): boolean {
     const tx = f.headers["transaction"];
-    if (tx === undefined) return this.fail("Missing transaction", `${f.command} must include a 'transaction' header\n`, f);
+    if (tx === undefined) return this.fail("Missing transaction", `"${f.command}" must include a 'transaction' header\n`, f);
     const frames = this.transactions.get(tx);
     if (f.command === "BEGIN") {
       if (frames !== undefined) return this.fail("Bad transaction", `Transaction ${tx} already active\n`, f);
@@ -444,6 +582,11 @@ export class Session {
   // ---- teardown --------------------------------------------------------------------------------
 
   /** The connection is going: unacked messages go back to their queues, consumers are cancelled. */
+  /** Subscriptions and unacknowledged messages, for the management API's channel listing. */
+  stats(): { consumers: number; unacked: number } {
+    return { consumers: this.subscriptions.size, unacked: this.byTag.size };
+  }
+
   release(): void {
     if (this.closed) return;
     this.closed = true;
@@ -475,4 +618,18 @@ function durableQueueName(h: StompHeaders, id: string, clientId: string | undefi
   const amq = h["activemq.subscriptionName"];
   if (amq !== undefined) return `stomp-subscription-${clientId ?? ""}-${amq}`;
   return `stomp-subscription-${id}`;
+}
+
+/**
+ * The x-stream-offset SUBSCRIBE header as RabbitMQ's STOMP plugin reads it: first, last, next,
+ * offset=<n> or timestamp=<seconds>; other values are ignored (the consumer starts at next).
+ * null for a malformed offset=/timestamp= number, which RabbitMQ answers with "Processing error".
+ */
+function streamOffsetArgument(h: string | undefined): FieldTable | null {
+  if (h === undefined) return {};
+  if (h === "first" || h === "last" || h === "next") return { "x-stream-offset": h };
+  const m = /^(offset|timestamp)=(.*)$/.exec(h);
+  if (m === null) return {};
+  if (!/^-?\d+$/.test(m[2]!)) return null;
+  return { "x-stream-offset": new TypedField(m[1] === "offset" ? "l" : "T", Number(m[2])) };
 }

@@ -13,6 +13,10 @@ const HIGH_WATER = 1 << 20;
 export interface StompTransport {
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
+  /** The listener's end, for the management API's connection listing. */
+  readonly localAddress?: string | undefined;
+  readonly localPort?: number | undefined;
+  readonly webSocket?: boolean;
   /** Queues a frame; frames of one event-loop turn go out together where the transport can. */
   write(frame: Buffer): void;
   readonly backedUp: boolean;
@@ -45,6 +49,12 @@ export class TcpTransport implements StompTransport {
   }
   get remotePort() {
     return this.socket.remotePort;
+  }
+  get localAddress() {
+    return this.socket.localAddress;
+  }
+  get localPort() {
+    return this.socket.localPort;
   }
   get lastWrite(): number {
     return this.writer.lastWrite;
@@ -93,7 +103,11 @@ export class WebSocketTransport implements StompTransport {
     private readonly ws: WebSocket,
     readonly remoteAddress: string | undefined,
     readonly remotePort: number | undefined,
+    readonly localAddress?: string | undefined,
+    readonly localPort?: number | undefined,
   ) {}
+
+  readonly webSocket = true;
 
   start(h: TransportHandlers): void {
     this.ws.on("message", (data: Buffer | ArrayBuffer | Buffer[]) => {

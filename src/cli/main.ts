@@ -1,63 +1,49 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { startBroker } from "../server/start.js";
 import { ctlCommand } from "./ctl.js";
-import type { LogLevel } from "../server/logger.js";
-
-const port = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port number 0-65535");
-  return n;
-};
-
-/** A port flag: a number, or "off" to disable that listener. */
-const portOrOff = (value: string): number | false => (value === "off" ? false : port(value));
+import { resolveStartOptions, type StartFlags } from "../server/config.js";
 
 const program = new Command()
   .name("warren")
-  .description("Warren: a RabbitMQ-compatible message broker speaking AMQP 0-9-1, MQTT and STOMP")
-  .option("--amqp-port <port>", "AMQP 0-9-1 port, or off", portOrOff, 5672)
-  .option("--mqtt-port <port>", "MQTT port, or off", portOrOff, 1883)
-  .option("--web-mqtt-port <port>", "MQTT over WebSocket port (path /ws), or off", portOrOff, 15675)
-  .option("--stomp-port <port>", "STOMP port, or off", portOrOff, 61613)
-  .option("--web-stomp-port <port>", "STOMP over WebSocket port (path /ws), or off", portOrOff, 15674)
-  .option("--host <address>", "address to listen on", "0.0.0.0")
-  .option("--data-dir <dir>", "where durable state is kept", "./data")
-  .option("--disk-free-limit <bytes>", "block publishers when the data dir's filesystem has less free (default 50000000)", (v) => Number(v))
-  .option("--memory-high-watermark <fraction>", "block publishers past this fraction of RAM (default 0.4)", (v) => Number(v))
-  .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info")
-  .option("--heartbeat <seconds>", "heartbeat interval proposed to clients", (v) => Number(v))
-  .option("--default-user <name>", "user created at first start", process.env.WARREN_DEFAULT_USER ?? "guest")
-  .option("--default-pass <password>", "that user's password", process.env.WARREN_DEFAULT_PASS ?? "guest")
-  .option(
-    "--loopback-users <names>",
-    'comma-separated users allowed only from localhost, or "none" (RabbitMQ\'s loopback_users)',
-    process.env.WARREN_LOOPBACK_USERS ?? "guest",
+  .description(
+    "Warren: a RabbitMQ-compatible message broker speaking AMQP 0-9-1, MQTT and STOMP. " +
+      "Settings come from flags, then the environment (WARREN_*, RABBITMQ_*), then a rabbitmq.conf-style " +
+      "config file, then RabbitMQ's defaults; docs/configuration.md lists every key and variable.",
   )
-  .action(async (opts: {
-    amqpPort: number | false; stompPort: number | false; webStompPort: number | false; mqttPort: number | false; webMqttPort: number | false; host: string; dataDir: string; logLevel: LogLevel; heartbeat?: number;
-    defaultUser: string; defaultPass: string; loopbackUsers: string;
-    diskFreeLimit?: number; memoryHighWatermark?: number;
-  }) => {
+  .option("-c, --config <file>", "rabbitmq.conf-style config file (env WARREN_CONFIG_FILE or RABBITMQ_CONFIG_FILE)")
+  .option("--data-dir <dir>", "where durable state is kept (env WARREN_DATA_DIR; default ./data)")
+  .option("--host <address>", "address listeners bind to (env WARREN_HOST or RABBITMQ_NODE_IP_ADDRESS; default all interfaces)")
+  .option("--amqp-port <port>", "AMQP 0-9-1 port or host:port, or off (default 5672)")
+  .option("--amqps-port <port>", "AMQP 0-9-1 over TLS port, needs ssl_options in the config file (off unless set; RabbitMQ uses 5671)")
+  .option("--mqtt-port <port>", "MQTT port or host:port, or off (default 1883)")
+  .option("--mqtts-port <port>", "MQTT over TLS port (off unless set; RabbitMQ uses 8883)")
+  .option("--stomp-port <port>", "STOMP port or host:port, or off (default 61613)")
+  .option("--stomps-port <port>", "STOMP over TLS port (off unless set; RabbitMQ uses 61614)")
+  .option("--web-mqtt-port <port>", "MQTT over WebSocket port (path /ws), or off (default 15675)")
+  .option("--web-stomp-port <port>", "STOMP over WebSocket port (path /ws), or off (default 15674)")
+  .option("--management-port <port>", "management HTTP API and UI port, or off (default 15672)")
+  .option("--prometheus-port <port>", "Prometheus /metrics port, or off (default 15692)")
+  .option("--log-level <level>", "debug, info, warning, error, critical or none (default info)")
+  .option("--heartbeat <seconds>", "heartbeat interval proposed to AMQP clients (default 60)")
+  .option("--default-user <name>", "user created at first start (default guest)")
+  .option("--default-pass <password>", "that user's password (default guest)")
+  .option("--default-vhost <vhost>", "vhost created at first start (default /)")
+  .option("--loopback-users <names>", 'comma-separated users allowed only from localhost, or "none" (default guest)')
+  .option("--disk-free-limit <size>", "block publishers when the data dir's filesystem has less free: bytes or 50MB, 1GB (default 50MB)")
+  .option("--memory-high-watermark <fraction>", "block publishers past this fraction of RAM (default 0.4)")
+  .option("--load-definitions <file>", "definitions JSON (RabbitMQ's format) imported at every start")
+  .addHelpText(
+    "after",
+    "\nExamples:\n  warren --config /etc/rabbitmq/rabbitmq.conf --data-dir /var/lib/warren\n  warren --amqp-port 5673 --mqtt-port off --log-level debug\n  warren ctl list_queues",
+  )
+  .action(async (flags: StartFlags) => {
     const started = process.hrtime.bigint();
-    const broker = await startBroker({
-      dataDir: opts.dataDir,
-      host: opts.host,
-      amqp: opts.amqpPort === false ? false : { port: opts.amqpPort },
-      mqtt: opts.mqttPort === false ? false : { port: opts.mqttPort },
-      webMqtt: opts.webMqttPort === false ? false : { port: opts.webMqttPort },
-      stomp: opts.stompPort === false ? false : { port: opts.stompPort },
-      webStomp: opts.webStompPort === false ? false : { port: opts.webStompPort },
-      logLevel: opts.logLevel,
-      defaultUser: opts.defaultUser,
-      defaultPass: opts.defaultPass,
-      loopbackUsers: opts.loopbackUsers === "none" ? [] : opts.loopbackUsers.split(",").filter(Boolean),
-      ...(opts.heartbeat !== undefined && { heartbeat: opts.heartbeat }),
-      ...(opts.diskFreeLimit !== undefined && { diskFreeLimit: opts.diskFreeLimit }),
-      ...(opts.memoryHighWatermark !== undefined && { memoryHighWatermark: opts.memoryHighWatermark }),
-    });
+    const { options, warnings, configFile } = resolveStartOptions(flags, process.env);
+    const broker = await startBroker(options);
+    for (const w of warnings) broker.log.warn(w);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    broker.log.info({ ports: broker.ports, dataDir: broker.dataDir, startupMs: Math.round(ms) }, "Warren started");
+    broker.log.info({ ports: broker.ports, dataDir: broker.dataDir, configFile, startupMs: Math.round(ms) }, "Warren started");
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;

@@ -1,8 +1,11 @@
 import { BrokerError, errors, ReplyCode } from "./errors.js";
 import { type User, UserStore } from "./users.js";
 import { VirtualHost } from "./vhost.js";
+import type { Policy, PolicyError, PolicyInput, PolicyKind } from "./policies.js";
 import type { Persistence } from "./durability.js";
 import { ResourceAlarms } from "./alarms.js";
+import { MessageCounters } from "./stats.js";
+import { ConnectionRegistry } from "./connections.js";
 
 export interface BrokerCoreOptions {
   defaultVhost?: string;
@@ -27,6 +30,12 @@ export class Broker {
   readonly users = new UserStore();
   /** Memory and disk alarms: front-ends stop reading publishers while one is on. */
   readonly alarms = new ResourceAlarms();
+  /** Broker-wide message counters, shared by every vhost (management and Prometheus read them). */
+  readonly counters = new MessageCounters();
+  /** Open client connections of every protocol, for listing and closing them. */
+  readonly connections = new ConnectionRegistry();
+  /** When this broker started (ms since the epoch), for uptime. */
+  readonly startedAt = Date.now();
   private readonly vhosts = new Map<string, VirtualHost>();
   private readonly loopbackUsers: Set<string>;
   readonly defaultVhost: string;
@@ -62,7 +71,7 @@ export class Broker {
   addVhost(name: string): VirtualHost {
     let v = this.vhosts.get(name);
     if (!v) {
-      this.vhosts.set(name, (v = new VirtualHost(name)));
+      this.vhosts.set(name, (v = new VirtualHost(name, this.counters)));
       v.persistence = this.persistence;
       this.persistence?.definitionsChanged();
     }
@@ -77,6 +86,33 @@ export class Broker {
     v?.destroy();
     this.persistence?.definitionsChanged();
     return had;
+  }
+
+  /** Sets a policy or operator policy in a vhost (what `rabbitmqctl set_policy -p <vhost>` does). */
+  setPolicy(vhost: string, input: PolicyInput, kind: PolicyKind = "policy"): Policy | PolicyError | BrokerError {
+    const v = this.vhost(vhost);
+    return v instanceof BrokerError ? v : v.setPolicy(input, kind);
+  }
+
+  clearPolicy(vhost: string, name: string, kind: PolicyKind = "policy"): null | PolicyError | BrokerError {
+    const v = this.vhost(vhost);
+    return v instanceof BrokerError ? v : v.clearPolicy(name, kind);
+  }
+
+  /** Policies of one kind, in one vhost or (no vhost given) in all, each with its vhost's name. */
+  listPolicies(kind: PolicyKind = "policy", vhost?: string): (Policy & { vhost: string })[] | BrokerError {
+    const vs = vhost === undefined ? this.listVhosts() : [this.vhost(vhost)];
+    const out: (Policy & { vhost: string })[] = [];
+    for (const v of vs) {
+      if (v instanceof BrokerError) return v;
+      for (const p of v.listPolicies(kind)) out.push({ ...p, vhost: v.name });
+    }
+    return out;
+  }
+
+  /** Stops every vhost's timers (delayed messages), before the store closes. */
+  stopTimers(): void {
+    for (const v of this.vhosts.values()) v.stopTimers();
   }
 
   vhost(name: string): VirtualHost | BrokerError {

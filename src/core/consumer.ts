@@ -1,5 +1,6 @@
 import type { QueueEntry } from "./queue-entry.js";
 import type { Queue } from "./queue.js";
+import type { FieldTable } from "./message.js";
 
 /** Who owns an exclusive queue or a consumer: one client connection, whatever its protocol. */
 export interface ClientRef {
@@ -18,6 +19,10 @@ export interface Consumer {
   deliver(entry: QueueEntry, subscription: Subscription): void;
   /** The broker ended the subscription (queue deleted); the front-end tells its client. */
   cancelledByBroker(subscription: Subscription): void;
+  /** The channel this consumer lives on (AMQP), for listings; absent means 1. */
+  readonly channelNumber?: number;
+  /** Its prefetch limit for listings; absent means 0 (none). */
+  readonly prefetchCount?: number;
 }
 
 export interface ConsumeOptions {
@@ -26,6 +31,10 @@ export interface ConsumeOptions {
   exclusive: boolean;
   /** Higher first (x-priority); equal priorities share round-robin. */
   priority: number;
+  /** The consumer's own prefetch limit (0 = none); stream queues insist on one. */
+  prefetch?: number;
+  /** basic.consume arguments (x-stream-offset for streams), checked by the queue. */
+  args?: FieldTable;
 }
 
 export class Subscription {

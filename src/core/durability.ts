@@ -66,6 +66,32 @@ export interface RecoveredMessage {
   message(): Message;
 }
 
+/** A stream's storage: an append-only log read back in order at startup. */
+export interface StreamStore {
+  /** Writes a record (buffered; durable at the next commit) and returns its position. */
+  append(offset: number, timestamp: number, message: Message): number;
+  /** Reads a record's message back (streams keep only positions of what they paged out). */
+  load(position: number): Message | undefined;
+  /** Resident bytes past which a stream pages its oldest records out of memory. */
+  readonly pageOutBytes: number;
+  /** One record is done with (a released delayed message): it will not be recovered. */
+  ack(position: number): void;
+  /** Retention dropped every record before `position`: whole files before it may go. */
+  truncateBefore(position: number): void;
+  /** The stream was deleted: its storage goes too. */
+  deleted(): void;
+}
+
+/** A stream record found at startup. */
+export interface RecoveredStreamRecord {
+  readonly position: number;
+  readonly offset: number;
+  /** Milliseconds since the epoch when the stream took it. */
+  readonly timestamp: number;
+  readonly bodySize: number;
+  message(): Message;
+}
+
 /** What a Broker needs from durable storage. */
 export interface Persistence {
   readonly durability: Durability;
@@ -74,6 +100,8 @@ export interface Persistence {
   /** Opens a queue's page file (created empty; lazily, when the queue first pages out). */
   openPageFile(vhost: string, queue: string): PageFile;
   readonly paging: PagingLimits;
+  /** Opens a stream's log; the records it held before a restart are given to `restore` in order. */
+  openStream?(vhost: string, queue: string, restore: (recovered: RecoveredStreamRecord) => void): StreamStore;
   /** Vhosts, users, permissions, durable exchanges, queues or bindings changed. */
   definitionsChanged(): void;
 }

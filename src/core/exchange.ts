@@ -1,9 +1,12 @@
 import type { FieldTable, FieldValue, Message } from "./message.js";
 import { normalizePattern, TopicTrie } from "./topic-trie.js";
 import { TypedField } from "./message.js";
+import type { Policy } from "./policies.js";
 
 export type ExchangeType = "direct" | "fanout" | "topic" | "headers";
 export const EXCHANGE_TYPES: readonly string[] = ["direct", "fanout", "topic", "headers"];
+/** An exchange's declared type: a built-in one, or the delayed message exchange's (delayed-exchange.ts). */
+export type ExchangeKind = ExchangeType | "x-delayed-message";
 
 /** Something a binding can point at: a queue or (exchange-to-exchange bindings) an exchange. */
 export interface Destination {
@@ -34,10 +37,12 @@ export abstract class Exchange implements Destination {
   routeEpoch = 0;
   /** Bindings with this exchange as the source, by binding key. */
   readonly bindings = new Map<string, Binding>();
+  /** The policy applying to this exchange now (its alternate-exchange counts where no argument names one). */
+  policy: Policy | null = null;
 
   constructor(
     readonly name: string,
-    readonly type: ExchangeType,
+    readonly type: ExchangeKind,
     readonly options: ExchangeOptions,
   ) {}
 

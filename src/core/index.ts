@@ -2,16 +2,29 @@
 export { Broker, type BrokerCoreOptions, type AuthRequest } from "./broker.js";
 export { VirtualHost, REPLY_TO, type ExchangeDeclare, type QueueDeclare, type QueueDeclareOk, type PublishResult } from "./vhost.js";
 export { Queue, Enqueued } from "./queue.js";
-export type { CommitWaiter, Durability, PageFile, PagingLimits, Persistence, QueueStore, RecoveredMessage } from "./durability.js";
+export { StreamQueue, streamUnsupported, parseStreamOffset, type StreamStart } from "./stream.js";
+export type {
+  CommitWaiter, Durability, PageFile, PagingLimits, Persistence, QueueStore, RecoveredMessage, RecoveredStreamRecord,
+  StreamStore,
+} from "./durability.js";
 export { QueueEntry } from "./queue-entry.js";
 export { Subscription, type Consumer, type ConsumeOptions, type ClientRef } from "./consumer.js";
 export { Exchange, type ExchangeType, type Binding } from "./exchange.js";
 export { BrokerError, ReplyCode, errors, isBrokerError, type ReplyCodeValue } from "./errors.js";
 export {
-  Message, TypedField, type FieldTable, type FieldValue, type FieldTypeTag, type MessageProperties,
+  Message, TypedField, expirationProblem, type FieldTable, type FieldValue, type FieldTypeTag, type MessageProperties,
   type PropertiesCodec, type EncodedProperties, type Decimal,
 } from "./message.js";
-export type { User, Permission } from "./users.js";
+export type { User, Permission, TopicPermission } from "./users.js";
+export { AccessControl, permits, exchangeResourceName, type Access, type ResourceKind, type TopicVariables } from "./permissions.js";
 export { Deque } from "./deque.js";
 export { integerValue, stringValue, rabbitType } from "./field-types.js";
 export { ResourceAlarms, type AlarmResource, type AlarmListener } from "./alarms.js";
+export {
+  PolicyError, PolicySet, validatePolicy, effectiveQueueArguments, effectiveAlternateExchange, policyValue,
+  type Policy, type PolicyInput, type PolicyKind, type PolicyApplyTo, type PolicyDefinition, type PolicyValue,
+} from "./policies.js";
+export { DelayedExchange, DELAYED_TYPE } from "./delayed-exchange.js";
+export { MessageCounters, QueueCounters } from "./stats.js";
+export { ConnectionRegistry, type ConnectionDetails, type ChannelInfo, type RegisteredConnection } from "./connections.js";
+export { fieldTableJson, fieldValueJson, jsonFieldTable, jsonFieldValue } from "./field-json.js";

@@ -44,6 +44,19 @@ export interface FieldTable {
   [key: string]: FieldValue;
 }
 
+/**
+ * Why an expiration string is not a TTL, in the words of RabbitMQ's Erlang parser, or null. Every
+ * front-end publishing with an expiration checks it (RabbitMQ's STOMP goes through the same path).
+ */
+export function expirationProblem(expiration: string): string | null {
+  const m = /^([+-]?\d+)(.*)$/s.exec(expiration);
+  if (!m) return "no_integer";
+  if (m[2] !== "") return `{leftover_string,"${m[2]}"}`;
+  const n = Number(m[1]);
+  if (n < 0) return `{value_negative,${n}}`;
+  return null;
+}
+
 /** The fourteen basic-class properties, named as RabbitMQ's clients name them. */
 export interface MessageProperties {
   contentType?: string;
@@ -105,6 +118,22 @@ export class Message {
 
   get bodySize(): number {
     return this.body.length;
+  }
+
+  private reencoded: EncodedProperties | null = null;
+
+  /**
+   * The properties in `codec`'s encoding: the publisher's bytes when it used that codec, else
+   * encoded once and kept, since one message may go to many consumers (streams, fanouts).
+   */
+  encodedWith(codec: PropertiesCodec, encode: (p: MessageProperties) => Buffer): Buffer {
+    const enc = this.encoded;
+    if (enc !== null && enc.codec === codec) return enc.bytes;
+    const cached = this.reencoded;
+    if (cached !== null && cached.codec === codec) return cached.bytes;
+    const bytes = encode(this.properties);
+    this.reencoded = { codec, bytes };
+    return bytes;
   }
 
   /** A copy with other properties (the body stays shared); used when the broker rewrites headers. */

@@ -22,6 +22,23 @@ export interface QueueArguments {
   queueType?: QueueType;
   deliveryLimit?: number;
   maxAge?: string;
+  /** x-max-age in milliseconds (streams). */
+  maxAgeMs?: number;
+  /** x-stream-max-segment-size-bytes: how much a stream segment holds before the next one starts. */
+  streamMaxSegmentSizeBytes?: number;
+}
+
+/** x-max-age units (rabbit_amqqueue:check_max_age/1): Y, M, D, h, m, s, with RabbitMQ's month and year lengths. */
+const AGE_UNITS: Record<string, number> = {
+  Y: 365 * 24 * 3600_000, M: 30 * 24 * 3600_000, D: 24 * 3600_000, h: 3600_000, m: 60_000, s: 1000,
+};
+
+/** Milliseconds an interval string like "7D" or "1h" stands for, or undefined when it is not one (or is zero). */
+export function parseMaxAge(s: string): number | undefined {
+  const m = /^(\d+)([YMDhms])$/.exec(s);
+  if (m === null) return undefined;
+  const ms = Number(m[1]) * AGE_UNITS[m[2]!]!;
+  return ms > 0 ? ms : undefined;
 }
 
 type Check = (v: FieldValue, out: QueueArguments) => string | null;
@@ -98,7 +115,20 @@ const CHECKS: Record<string, Check> = {
     out.singleActiveConsumer = v;
     return null;
   },
-  "x-max-age": text((o, s) => (o.maxAge = s)),
+  "x-max-age": (v, out) => {
+    const s = stringValue(v);
+    if (s === undefined) return `{unacceptable_type,${rabbitType(v)}}`;
+    // RabbitMQ 3.10 crashes the connection (541) on a string that is not an interval; Warren says why
+    const ms = parseMaxAge(s);
+    if (ms === undefined) return "invalid_max_age";
+    out.maxAge = s;
+    out.maxAgeMs = ms;
+    return null;
+  },
+  "x-stream-max-segment-size-bytes": nonNegative((o, n) => (o.streamMaxSegmentSizeBytes = n)),
+  "x-initial-cluster-size": (v) => { const n = int(v); return typeof n === "string" ? n : null; },
+  "x-quorum-initial-group-size": (v) => { const n = int(v); return typeof n === "string" ? n : null; },
+  "x-dead-letter-strategy": oneOf(["at-most-once", "at-least-once"] as const, () => "invalid_dlx_strategy", () => {}),
 };
 
 /** Validates declare arguments as RabbitMQ does: known `x-` args type-checked, unknown ones ignored. */

@@ -6,6 +6,8 @@ export class QueueEntry {
   redelivered = false;
   /** Times handed to a consumer (quorum queues expose it as x-delivery-count). */
   deliveryCount = 0;
+  /** Handed out in a mode that needs an ack, and not settled yet. */
+  awaitingAck = false;
   /** The subscription holding it unacked, if any (null after basic.get). */
   holder: Subscription | null = null;
   /** Where a durable queue's store keeps it; -1 when not persisted. */

@@ -3,9 +3,11 @@ import type { FieldTable, Message } from "./message.js";
 import { QueueEntry } from "./queue-entry.js";
 import { type ClientRef, type Consumer, type ConsumeOptions, Subscription } from "./consumer.js";
 import { BrokerError, errors } from "./errors.js";
-import type { QueueArguments } from "./queue-arguments.js";
+import type { QueueArguments, QueueType } from "./queue-arguments.js";
 import type { PageFile, PagingLimits, Persistence, QueueStore, RecoveredMessage } from "./durability.js";
 import { ReadyMessages, type ReadyOwner } from "./ready-messages.js";
+import type { Policy } from "./policies.js";
+import { type MessageCounters, QueueCounters } from "./stats.js";
 
 /** What Queue.enqueue did with a message. */
 export const Enqueued = {
@@ -30,6 +32,8 @@ export interface QueueHost {
   readonly name: string;
   /** The broker's store; null keeps every message in memory. */
   readonly persistence: Persistence | null;
+  /** The broker-wide counters this queue's deliveries and acks also count in. */
+  readonly counters: MessageCounters;
   queueUnused(queue: Queue): void;
 }
 
@@ -44,23 +48,36 @@ export class Queue implements Destination, ReadyOwner {
   readonly boundBy = new Set<Binding>();
   /** The ready messages, paged to disk when the backlog is deep (see ready-messages.ts). */
   private readonly ready = new ReadyMessages(this);
-  private readonly consumers: Subscription[] = [];
+  protected readonly consumers: Subscription[] = [];
   private rr = 0;
   private nextSeq = 1;
   private unackedCount = 0;
-  private hadConsumer = false;
+  protected hadConsumer = false;
   private dispatching = false;
   private redispatch = false;
   private mixedPriorities = false;
   deleted = false;
+  /** The user policy and operator policy applying to this queue now (the vhost sets them). */
+  policy: Policy | null = null;
+  operatorPolicy: Policy | null = null;
   /** Durable queues' storage (persistent messages only); null for transient queues. */
   store: QueueStore | null = null;
+  /** This queue's own message counters (management rates). */
+  readonly counters = new QueueCounters();
+  private readonly global: MessageCounters;
 
   constructor(
     readonly name: string,
     readonly host: QueueHost,
     readonly options: QueueOptions,
-  ) {}
+  ) {
+    this.global = host.counters;
+  }
+
+  /** x-queue-type: classic, quorum or stream. */
+  get type(): QueueType {
+    return this.options.parsedArgs.queueType ?? "classic";
+  }
 
   /** ReadyOwner: when to page (from the broker's store). */
   get paging(): PagingLimits | null {
@@ -108,6 +125,7 @@ export class Queue implements Destination, ReadyOwner {
       if (room === "drop") return Enqueued.Accepted;
     }
     const entry = new QueueEntry(this.nextSeq++, message);
+    this.counters.publish++;
     let result: Enqueued = Enqueued.Accepted;
     // delivery-mode 2 in a durable queue (AMQP 0-9-1 §4.2.6.1 basic.properties delivery-mode)
     const store = this.store;
@@ -144,6 +162,17 @@ export class Queue implements Destination, ReadyOwner {
     }
     // with x-max-length 0, or a body over the byte limit on its own, the newcomer is the head to drop
     return fits() ? "fits" : "drop";
+  }
+
+  /** Limits changed (a policy came or went): a drop-head queue over its new limits drops its oldest now, as RabbitMQ's does. */
+  limitsChanged(): void {
+    const args = this.options.parsedArgs;
+    if (args.overflow !== undefined && args.overflow !== "drop-head") return;
+    const maxLength = args.maxLength ?? Infinity;
+    const maxBytes = args.maxLengthBytes ?? Infinity;
+    while (this.ready.length > 0 && (this.ready.length > maxLength || this.ready.bytes > maxBytes)) {
+      this.forget(this.ready.shift()!);
+    }
   }
 
   consume(consumer: Consumer, options: ConsumeOptions): Subscription | BrokerError {
@@ -192,11 +221,21 @@ export class Queue implements Destination, ReadyOwner {
 
   private handOut(entry: QueueEntry, sub: Subscription): void {
     entry.deliveryCount++;
+    if (entry.redelivered) {
+      this.counters.redeliver++;
+      this.global.redeliver++;
+    }
     if (!sub.options.noAck) {
       if (entry.position >= 0 && this.store !== null) this.store.delivered(entry.position);
       entry.holder = sub;
+      entry.awaitingAck = true;
       sub.unacked++;
       this.unackedCount++;
+      this.counters.deliver++;
+      this.global.deliver++;
+    } else {
+      this.counters.deliverNoAck++;
+      this.global.deliverNoAck++;
     }
     sub.consumer.deliver(entry, sub);
   }
@@ -224,17 +263,34 @@ export class Queue implements Destination, ReadyOwner {
   /** basic.get: the head entry, or null when the queue is empty. */
   get(noAck: boolean): QueueEntry | null {
     const entry = this.ready.shift();
-    if (!entry) return null;
+    if (!entry) {
+      this.global.getEmpty++;
+      return null;
+    }
     entry.deliveryCount++;
+    if (entry.redelivered) {
+      this.counters.redeliver++;
+      this.global.redeliver++;
+    }
     if (!noAck) {
       this.unackedCount++;
+      entry.awaitingAck = true;
       if (entry.position >= 0 && this.store !== null) this.store.delivered(entry.position);
+      this.counters.get++;
+      this.global.get++;
+    } else {
+      this.counters.getNoAck++;
+      this.global.getNoAck++;
     }
     return entry;
   }
 
   /** Settles an entry a consumer or basic.get held. */
   ack(entry: QueueEntry): void {
+    if (entry.awaitingAck) {
+      this.counters.ack++;
+      this.global.ack++;
+    }
     this.release(entry);
     this.forget(entry);
   }
@@ -267,7 +323,11 @@ export class Queue implements Destination, ReadyOwner {
       holder.unacked--;
       entry.holder = null;
     }
-    if (this.unackedCount > 0) this.unackedCount--;
+    // no-ack deliveries are settled through here too, but never counted as unacked
+    if (entry.awaitingAck) {
+      entry.awaitingAck = false;
+      if (this.unackedCount > 0) this.unackedCount--;
+    }
   }
 
   purge(): number {

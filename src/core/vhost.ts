@@ -9,6 +9,13 @@ import { Enqueued, Queue, type QueueHost } from "./queue.js";
 import type { Durability, Persistence } from "./durability.js";
 import { EQUIVALENCE_CHECKED_ARGS, parseQueueArguments, type QueueArguments } from "./queue-arguments.js";
 import { randomBytes } from "node:crypto";
+import { checkQueueType, checkServerNamed } from "./queue-types.js";
+import { StreamQueue, streamUnsupported } from "./stream.js";
+import {
+  effectiveQueueArguments, type Policy, PolicyError, type PolicyInput, type PolicyKind, PolicySet, validatePolicy,
+} from "./policies.js";
+import { checkDelayedType, DELAYED_TYPE, DelayedExchange, type DelayedHost } from "./delayed-exchange.js";
+import { MessageCounters } from "./stats.js";
 
 export interface ExchangeDeclare {
   type: string;
@@ -64,16 +71,28 @@ const EXCHANGE_ARGS_CHECKED = new Set(["alternate-exchange"]);
  * A virtual host: its own exchanges, queues and bindings (AMQP 0-9-1 §3.1.1). Every method answers
  * with a value or a BrokerError carrying RabbitMQ's reply code and text.
  */
-export class VirtualHost implements QueueHost {
+export class VirtualHost implements QueueHost, DelayedHost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
   private routeEpoch = 0;
   private readonly routeScratch: Destination[] = [];
   private readonly queueListeners = new Set<(event: "deleted", queue: Queue) => void>();
+  /** User policies (`rabbitmqctl set_policy`) and operator policies (`set_operator_policy`). */
+  readonly policies = new PolicySet();
+  readonly operatorPolicies = new PolicySet();
+  /** Milliseconds since the epoch, for streams' timestamps and retention by age; tests replace it. */
+  clock: () => number = Date.now;
   /** Set by the Broker when a store is attached; null keeps everything in memory. */
   persistence: Persistence | null = null;
 
-  constructor(readonly name: string) {
+  /**
+   * `counters` are the broker-wide message counters (shared by every vhost of a broker); queues
+   * count their deliveries and acks into them as well as into their own.
+   */
+  constructor(
+    readonly name: string,
+    readonly counters: MessageCounters = new MessageCounters(),
+  ) {
     this.exchanges.set("", createExchange("", "direct", { durable: true, autoDelete: false, internal: false, args: {} }));
     for (const [n, t] of PREDECLARED) {
       this.exchanges.set(n, createExchange(n, t, { durable: true, autoDelete: false, internal: false, args: {} }));
@@ -95,7 +114,7 @@ export class VirtualHost implements QueueHost {
     if (name === "") return errors.defaultExchange();
     const existing = this.exchanges.get(name);
     if (d.passive) return existing ?? errors.noExchange(name, this.name);
-    if (!EXCHANGE_TYPES.includes(d.type)) {
+    if (!EXCHANGE_TYPES.includes(d.type) && d.type !== DELAYED_TYPE) {
       if (existing && existing.type === d.type) return existing;
       return errors.unknownExchangeType(d.type);
     }
@@ -104,10 +123,21 @@ export class VirtualHost implements QueueHost {
       return this.exchangeEquivalent(existing, d.type, !!d.durable, !!d.autoDelete, !!d.internal, args) ?? existing;
     }
     if (name.startsWith("amq.")) return errors.reservedName("exchange", name);
-    const x = createExchange(name, d.type as ExchangeType, {
-      durable: !!d.durable, autoDelete: !!d.autoDelete, internal: !!d.internal, args,
-    });
+    const options = { durable: !!d.durable, autoDelete: !!d.autoDelete, internal: !!d.internal, args };
+    let x: Exchange;
+    if (d.type === DELAYED_TYPE) {
+      const delayedType = checkDelayedType(args);
+      if (delayedType instanceof BrokerError) return delayedType;
+      const dx = new DelayedExchange(name, delayedType, options, this);
+      const p = this.persistence;
+      // held messages live in a log beside the queues' ("\0" keeps the name apart from any queue's)
+      if (dx.durable && p?.openStream) dx.store = p.openStream(this.name, `\0delayed\0${name}`, (r) => dx.restoreHeld(r));
+      x = dx;
+    } else {
+      x = createExchange(name, d.type as ExchangeType, options);
+    }
     this.exchanges.set(name, x);
+    if (this.policies.size > 0) this.applyExchangePolicy(x);
     if (x.durable) this.definitionsChanged();
     return x;
   }
@@ -143,6 +173,7 @@ export class VirtualHost implements QueueHost {
 
   private removeExchange(x: Exchange): void {
     this.exchanges.delete(x.name);
+    if (x instanceof DelayedExchange) x.destroy();
     if (x.durable) this.definitionsChanged();
     for (const b of [...x.bindings.values()]) {
       x.removeBinding(b.key);
@@ -152,6 +183,68 @@ export class VirtualHost implements QueueHost {
     for (const src of this.exchanges.values()) {
       for (const b of [...src.bindings.values()]) if (b.destination === x) this.dropBinding(b);
     }
+  }
+
+  // ---- policies --------------------------------------------------------------------------
+
+  /** Adds or replaces a policy (`kind` "operator" for an operator policy) and applies it to what matches now. */
+  setPolicy(input: PolicyInput, kind: PolicyKind = "policy"): Policy | PolicyError {
+    const p = validatePolicy(input, kind);
+    if (p instanceof PolicyError) return p;
+    (kind === "operator" ? this.operatorPolicies : this.policies).set(p);
+    this.policiesChanged();
+    return p;
+  }
+
+  /** Removes a policy; queues and exchanges it applied to fall back to the next match, or none. */
+  clearPolicy(name: string, kind: PolicyKind = "policy"): null | PolicyError {
+    if (!(kind === "operator" ? this.operatorPolicies : this.policies).clear(name)) return new PolicyError(`Parameter does not exist`);
+    this.policiesChanged();
+    return null;
+  }
+
+  listPolicies(kind: PolicyKind = "policy"): Policy[] {
+    return (kind === "operator" ? this.operatorPolicies : this.policies).list();
+  }
+
+  private policiesChanged(): void {
+    for (const q of this.queues.values()) this.applyQueuePolicies(q);
+    for (const x of this.exchanges.values()) this.applyExchangePolicy(x);
+    this.definitionsChanged();
+  }
+
+  /** Recomputes what a queue behaves by from its declared arguments and the policies matching it now. */
+  private applyQueuePolicies(q: Queue): void {
+    const policy = this.policies.match(q.name, "queue");
+    const operator = this.operatorPolicies.match(q.name, "queue");
+    q.policy = policy;
+    q.operatorPolicy = operator;
+    const effective = effectiveQueueArguments(q.options.args, policy, operator);
+    const parsed = parseQueueArguments(effective, q.name, this.name);
+    // a policy can only add what its validation allowed; if the mix is still refused, keep the declared behaviour
+    q.options.parsedArgs = parsed instanceof BrokerError ? (parseQueueArguments(q.options.args, q.name, this.name) as QueueArguments) : parsed;
+    q.limitsChanged();
+  }
+
+  private applyExchangePolicy(x: Exchange): void {
+    if (x.name === "" || x.name.startsWith("amq.")) return;
+    x.policy = this.policies.match(x.name, "exchange");
+  }
+
+  /** DelayedHost: the vhost's clock. */
+  now(): number {
+    return this.clock();
+  }
+
+  /** DelayedHost: a delayed message is due; it is routed as its exchange's delayed type routes. */
+  releaseDelayed(x: DelayedExchange, routingKey: string, message: Message): void {
+    if (this.exchanges.get(x.name) !== x) return;
+    this.publish(x.name, routingKey, message);
+  }
+
+  /** Stops the vhost's timers (the broker is closing); what they guard stays stored. */
+  stopTimers(): void {
+    for (const x of this.exchanges.values()) if (x instanceof DelayedExchange) x.stop();
   }
 
   // ---- queues ----------------------------------------------------------------------------
@@ -167,6 +260,11 @@ export class VirtualHost implements QueueHost {
     // RabbitMQ checks the name before the lookup, so even an existing amq.gen- queue can't be redeclared
     if (name.startsWith("amq.") && requested !== "") return errors.reservedName("queue", name);
     const args = d.args ?? {};
+    if (requested === "") {
+      const t = args["x-queue-type"];
+      const refused = t !== undefined && checkServerNamed(stringValue(t));
+      if (refused) return refused;
+    }
     // exclusive queues are never durable (RabbitMQ: Durable = DurableDeclare andalso not ExclusiveDeclare)
     const durable = !!d.durable && !d.exclusive;
     if (existing) {
@@ -179,15 +277,20 @@ export class VirtualHost implements QueueHost {
     }
     const parsed = parseQueueArguments(args, name, this.name);
     if (parsed instanceof BrokerError) return parsed;
-    const q = new Queue(name, this, {
-      durable,
-      owner: d.exclusive ? client : null,
-      autoDelete: !!d.autoDelete,
-      args,
-      parsedArgs: parsed,
-    });
+    const type = parsed.queueType ?? "classic";
+    const typeProblem = checkQueueType(type, args, {
+      durable: !!d.durable, exclusive: !!d.exclusive, autoDelete: !!d.autoDelete, serverNamed: requested === "",
+    }, name, this.name);
+    if (typeProblem) return typeProblem;
+    const options = { durable, owner: d.exclusive ? client : null, autoDelete: !!d.autoDelete, args, parsedArgs: parsed };
+    const q = type === "stream" ? new StreamQueue(name, this, options, () => this.clock()) : new Queue(name, this, options);
     this.queues.set(name, q);
-    if (durable && this.persistence !== null) {
+    if (this.policies.size > 0 || this.operatorPolicies.size > 0) this.applyQueuePolicies(q);
+    if (q instanceof StreamQueue) {
+      const p = this.persistence;
+      if (p?.openStream) q.streamStore = p.openStream(this.name, name, (r) => q.restoreRecord(r));
+      this.definitionsChanged();
+    } else if (durable && this.persistence !== null) {
       q.store = this.persistence.openQueue(this.name, name, (r, store) => q.restore(r, store));
       this.definitionsChanged();
     }
@@ -236,6 +339,7 @@ export class VirtualHost implements QueueHost {
   purgeQueue(name: string, client: ClientRef | null): number | BrokerError {
     const q = this.queue(name, client);
     if (q instanceof BrokerError) return q;
+    if (q.type === "stream") return streamUnsupported("queue.purge", name, this.name);
     return q.purge();
   }
 
@@ -347,7 +451,9 @@ export class VirtualHost implements QueueHost {
     let routed = 0;
     let refused = 0;
     let persisted = 0;
+    const counters = this.counters;
     if (exchange === "") {
+      counters.publish++;
       const q = this.queues.get(routingKey);
       if (q !== undefined) {
         const r = q.enqueue(message);
@@ -357,11 +463,14 @@ export class VirtualHost implements QueueHost {
           if (r === Enqueued.Persisted) persisted = 1;
         }
       }
+      if (routed === 0) counters.unroutable++;
+      else counters.routed++;
       return { routed, refused, persisted };
     }
     const x = this.exchanges.get(exchange);
     if (x === undefined) return errors.noExchange(exchange, this.name);
     if (x.internal) return errors.internalExchange(exchange, this.name);
+    counters.publish++;
     const epoch = ++this.routeEpoch;
     const found = this.routeScratch;
     found.length = 0;
@@ -384,6 +493,8 @@ export class VirtualHost implements QueueHost {
       }
     }
     found.length = 0;
+    if (routed === 0) counters.unroutable++;
+    else counters.routed++;
     return { routed, refused, persisted };
   }
 }

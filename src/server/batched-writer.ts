@@ -1,5 +1,8 @@
 /** Bytes buffered beyond which a connection's consumers lose credit until the stream drains. */
 const HIGH_WATER = 1 << 20;
+/** Size of the slabs small packets are encoded into (see `reserve`). */
+const SLAB_SIZE = 16 * 1024;
+const NO_SLAB = Buffer.alloc(0);
 
 /** The part of a socket or stream a BatchedWriter needs. */
 export interface WritableStream {
@@ -18,6 +21,14 @@ export interface WritableStream {
 export class BatchedWriter {
   private chunks: Buffer[] = [];
   private bytes = 0;
+  /**
+   * Packets encoded in place by `reserve` go into this slab from `slabStart`; the part already
+   * handed to the stream is never written again, and a full slab is replaced, not reused.
+   * Allocated on first use, so an idle connection holds none.
+   */
+  slab: Buffer = NO_SLAB;
+  private slabStart = 0;
+  private slabPos = 0;
   private scheduled = false;
   private closed = false;
   /** Milliseconds since the epoch of the last write, for heartbeat scheduling. */
@@ -37,12 +48,40 @@ export class BatchedWriter {
 
   write(chunk: Buffer): void {
     if (this.closed) return;
+    if (this.slabPos > this.slabStart) this.sealSlab();
     this.chunks.push(chunk);
     this.bytes += chunk.length;
     if (!this.scheduled) {
       this.scheduled = true;
       process.nextTick(this.flushBound);
     }
+  }
+
+  /**
+   * Room for `size` bytes of one packet, encoded by the caller straight into `this.slab` from the
+   * returned offset: no Buffer per packet on the hot path (acks, small deliveries).
+   */
+  reserve(size: number): number {
+    if (this.slabPos + size > this.slab.length) {
+      if (this.slabPos > this.slabStart) this.sealSlab();
+      this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_SIZE, size));
+      this.slabStart = 0;
+      this.slabPos = 0;
+    }
+    const at = this.slabPos;
+    this.slabPos += size;
+    this.bytes += size;
+    if (!this.scheduled && !this.closed) {
+      this.scheduled = true;
+      process.nextTick(this.flushBound);
+    }
+    return at;
+  }
+
+  /** The slab's bytes encoded since the last seal become one chunk, in order with `write`'s. */
+  private sealSlab(): void {
+    this.chunks.push(this.slab.subarray(this.slabStart, this.slabPos));
+    this.slabStart = this.slabPos;
   }
 
   /** Whether the peer reads slower than we write: deliveries should pause. */
@@ -52,12 +91,18 @@ export class BatchedWriter {
 
   flush(): void {
     this.scheduled = false;
+    if (this.slabPos > this.slabStart) this.sealSlab();
     if (this.bytes === 0 || this.closed || this.stream.destroyed) return;
     const out = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.bytes);
     // consumers may have lost credit to the bytes gathered this turn, not to the stream
     const wasBackedUp = this.backedUp;
     this.chunks = [];
     this.bytes = 0;
+    // a nearly full slab is let go now rather than kept for a connection that may stay idle
+    if (this.slab.length - this.slabPos < 256) {
+      this.slab = NO_SLAB;
+      this.slabStart = this.slabPos = 0;
+    }
     this.lastWrite = Date.now();
     // a write the stream takes at once emits no 'drain': give the credit back ourselves
     if (this.stream.write(out) && wasBackedUp) process.nextTick(this.drainedBound);
@@ -75,5 +120,7 @@ export class BatchedWriter {
     this.closed = true;
     this.chunks = [];
     this.bytes = 0;
+    this.slab = NO_SLAB;
+    this.slabStart = this.slabPos = 0;
   }
 }

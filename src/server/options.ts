@@ -19,6 +19,32 @@ const mqttListener = z.union([
   }),
 ]);
 
+/**
+ * TLS material and peer verification, RabbitMQ's ssl_options: file paths (as rabbitmq.conf gives
+ * them) or PEM text (handier when embedding). `verify_peer` asks clients for a certificate;
+ * with `failIfNoPeerCert` a client without a valid one is refused during the handshake.
+ */
+export const tlsOptionsSchema = z.object({
+  cacertfile: z.optional(z.string()),
+  certfile: z.optional(z.string()),
+  keyfile: z.optional(z.string()),
+  /** PEM text instead of files. */
+  ca: z.optional(z.string()),
+  cert: z.optional(z.string()),
+  key: z.optional(z.string()),
+  /** Passphrase of an encrypted key. */
+  password: z.optional(z.string()),
+  verify: z.optional(z.enum(["verify_peer", "verify_none"])),
+  failIfNoPeerCert: z.optional(z.boolean()),
+});
+export type TlsOptions = z.infer<typeof tlsOptionsSchema>;
+
+/** A TLS listener; its own TLS settings (management.ssl.*) override the broker-wide `tls`. */
+const tlsListener = z.union([
+  z.literal(false),
+  z.object({ port, host: z.optional(z.string()), tls: z.optional(tlsOptionsSchema) }),
+]);
+
 /** What startBroker and the CLI accept; validated at the edge so mistakes name the option. */
 export const brokerOptionsSchema = z.object({
   /** Where durable state lives; omitted: a fresh temporary directory removed on close. */
@@ -33,9 +59,25 @@ export const brokerOptionsSchema = z.object({
   mqtt: z.optional(mqttListener),
   /** MQTT over WebSocket on path /ws; shares the MQTT settings above. */
   webMqtt: z.optional(listener),
+  /** Management HTTP API and web UI (RabbitMQ's 15672). */
+  management: z.optional(z.union([
+    z.literal(false),
+    z.object({
+      port,
+      host: z.optional(z.string()),
+      /** How often message rates are sampled, in ms (RabbitMQ's collect_statistics_interval, 5000). */
+      sampleInterval: z.optional(z.number().check(z.int(), z.minimum(10))),
+    }),
+  ])),
+  /** Prometheus metrics on /metrics (RabbitMQ's 15692). */
+  prometheus: z.optional(listener),
   /** Address listeners bind to when one does not say; default all interfaces. */
   host: z.optional(z.string()),
   logLevel: z.optional(z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])),
+  /** Where log lines go (one JSON object per line); default stderr. Tests pass a stream to read them. */
+  logDestination: z.optional(
+    z.custom<{ write(line: string): unknown }>((v) => typeof v === "object" && v !== null && typeof (v as { write?: unknown }).write === "function", "expected a stream with write()"),
+  ),
   defaultUser: z.optional(z.string()),
   defaultPass: z.optional(z.string()),
   defaultVhost: z.optional(z.string()),
@@ -56,6 +98,14 @@ export const brokerOptionsSchema = z.object({
   /** Size of message store segment files in bytes (default 8 MiB); small values are for tests. */
   segmentSize: z.optional(z.number().check(z.int(), z.minimum(4096))),
   maxMessageSize: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(536870912))),
+  /** TLS settings shared by the TLS listeners (RabbitMQ's ssl_options.*). */
+  tls: z.optional(tlsOptionsSchema),
+  /** TLS listeners, off unless named (RabbitMQ's listeners.ssl.default, mqtt.listeners.ssl.default, stomp.listeners.ssl.1). */
+  amqpTls: z.optional(tlsListener),
+  mqttTls: z.optional(tlsListener),
+  stompTls: z.optional(tlsListener),
+  /** A definitions file (RabbitMQ's format) imported at every start (RabbitMQ's load_definitions). */
+  loadDefinitions: z.optional(z.string()),
 });
 
 export type BrokerOptions = z.input<typeof brokerOptionsSchema>;
@@ -67,9 +117,19 @@ export const DEFAULT_PORTS = {
   webStomp: 15674,
   mqtt: 1883,
   webMqtt: 15675,
+  management: 15672,
+  prometheus: 15692,
 } as const;
 
-const LISTENERS = ["amqp", "mqtt", "webMqtt", "stomp", "webStomp"] as const;
+/** RabbitMQ's default TLS ports; TLS listeners only start when configured. */
+export const DEFAULT_TLS_PORTS = {
+  amqpTls: 5671,
+  mqttTls: 8883,
+  stompTls: 61614,
+  managementTls: 15671,
+} as const;
+
+const LISTENERS = ["amqp", "mqtt", "webMqtt", "stomp", "webStomp", "management", "prometheus"] as const;
 
 /**
  * Name no listener and every protocol listens on RabbitMQ's default port; name some and only

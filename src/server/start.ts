@@ -11,6 +11,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { type BrokerOptions, DEFAULT_PORTS, parseOptions } from "./options.js";
 import { openStore } from "./store.js";
 import { DEFAULT_LIMITS as DEFAULT_RESOURCE_LIMITS, ResourceMonitor } from "./alarms.js";
+import { PRODUCT_VERSION } from "../../protocols/amqp/server-properties.js";
 
 export interface BrokerPorts {
   amqp?: number;
@@ -18,6 +19,8 @@ export interface BrokerPorts {
   webMqtt?: number;
   stomp?: number;
   webStomp?: number;
+  management?: number;
+  prometheus?: number;
 }
 
 /** A running broker: the ports it bound, its core, and how to stop it. */
@@ -38,7 +41,7 @@ export interface RunningBroker {
 /** Starts Warren in this process: the one call an embedding test needs. */
 export async function startBroker(input: BrokerOptions = {}): Promise<RunningBroker> {
   const options = parseOptions(input);
-  const log = createLogger(options.logLevel ?? "warn");
+  const log = createLogger(options.logLevel ?? "warn", options.logDestination);
   const tempDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "warren-")));
   const { core, persistence } = openStore(dataDir, options, log);
@@ -97,6 +100,8 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
         defaultUser: m?.defaultUser ?? options.defaultUser ?? "guest",
         defaultPass: m?.defaultPass ?? options.defaultPass ?? "guest",
         vhost: m?.vhost ?? core.defaultVhost,
+        // retained messages and persistent sessions outlive a restart on the same data dir
+        stateDir: join(dataDir, "mqtt"),
       });
       closers.push(() => mqtt.close());
       counters.push(() => mqtt.connectionCount);
@@ -112,6 +117,18 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
         ports.webMqtt = await web.listen(l.port, l.host ?? options.host);
         log.info({ protocol: "web-mqtt", port: ports.webMqtt }, `MQTT over WebSocket listening on port ${ports.webMqtt}, path /ws`);
       }
+    }
+    if (options.management !== false || options.prometheus !== false) {
+      // management API, web UI and Prometheus: loaded only when one of them is on
+      const { startOperatorListeners } = await import("../management/listeners.js");
+      const m = options.management;
+      const ops = await startOperatorListeners({ core, log, dataDir, resources: monitor, productVersion: PRODUCT_VERSION, ports }, {
+        management: m === false || m === undefined ? false : { port: m.port, host: m.host ?? options.host, ...(m.sampleInterval !== undefined && { sampleIntervalMs: m.sampleInterval }) },
+        prometheus: options.prometheus === false || options.prometheus === undefined ? false : { port: options.prometheus.port, host: options.prometheus.host ?? options.host },
+      });
+      closers.unshift(() => ops.close());
+      if (ops.management !== undefined) ports.management = ops.management;
+      if (ops.prometheus !== undefined) ports.prometheus = ops.prometheus;
     }
   } catch (err) {
     monitor.stop();
@@ -133,6 +150,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
       if (closed) return;
       closed = true;
       monitor.stop();
+      core.stopTimers();
       await Promise.all(closers.map((c) => c()));
       await persistence.close();
       if (tempDir) await rm(dataDir, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Broker } from "../core/index.js";
 import { amqpPropertiesCodec, encodeProperties } from "../../protocols/amqp/codec/properties.js";
 import { DiskPersistence } from "../store/persistence.js";
+import { importDefinitions, readDefinitions } from "../store/definitions.js";
 import type { RecordPropertiesCodec } from "../store/message-record.js";
 import type { Logger } from "./logger.js";
 import type { parseOptions } from "./options.js";
@@ -36,14 +37,44 @@ export function openStore(
     seedDefaults: false,
   });
   let restored: boolean;
+  const started = Date.now();
   try {
     restored = persistence.restore(core);
   } catch (err) {
     persistence.releaseLock();
+    log.error({ err, dataDir }, "store recovery failed");
     throw err;
   }
-  if (!restored) {
+  if (restored) {
+    let queues = 0;
+    let messages = 0;
+    for (const v of core.listVhosts()) {
+      for (const q of v.queues.values()) {
+        if (!q.durable) continue;
+        queues++;
+        messages += q.messageCount;
+      }
+    }
+    log.info({ dataDir, vhosts: core.listVhosts().length, queues, messages, ms: Date.now() - started }, "store recovered");
+  }
+  if (options.loadDefinitions !== undefined) {
+    // RabbitMQ's load_definitions: imported at every start, over what the data dir restored
+    const d = readDefinitions(options.loadDefinitions);
+    if (d === null) {
+      persistence.releaseLock();
+      throw new Error(`load_definitions: ${options.loadDefinitions} does not exist`);
+    }
+    try {
+      importDefinitions(core, d, options.loadDefinitions);
+    } catch (err) {
+      persistence.releaseLock();
+      throw err;
+    }
+    log.info({ file: options.loadDefinitions }, "definitions loaded");
+    void persistence.flush();
+  } else if (!restored) {
     // first start on this data dir: the default vhost and user, as RabbitMQ creates them
+    // (RabbitMQ skips them when definitions are loaded at boot, and so does Warren)
     const user = options.defaultUser ?? "guest";
     core.users.add(user, options.defaultPass ?? "guest", ["administrator"]);
     core.addVhost(core.defaultVhost);

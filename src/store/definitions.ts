@@ -6,8 +6,10 @@
 import * as fs from "node:fs";
 import { dirname } from "node:path";
 import {
-  BrokerError, type Broker, type Exchange, type FieldTable, type FieldValue, type Queue, TypedField,
+  BrokerError, type Broker, type Exchange, type FieldTable, type PolicyDefinition, type PolicyKind,
+  PolicyError, type Queue,
 } from "../core/index.js";
+import { fieldTableJson } from "../core/field-json.js";
 
 export interface Definitions {
   rabbit_version: string;
@@ -15,6 +17,7 @@ export interface Definitions {
   users: { name: string; password_hash: string; hashing_algorithm: string; tags: string[] | string }[];
   vhosts: { name: string }[];
   permissions: { user: string; vhost: string; configure: string; write: string; read: string }[];
+  topic_permissions?: { user: string; vhost: string; exchange: string; write: string; read: string }[];
   queues: { name: string; vhost: string; durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> }[];
   exchanges: {
     name: string; vhost: string; type: string; durable: boolean; auto_delete: boolean; internal: boolean;
@@ -24,54 +27,57 @@ export interface Definitions {
     source: string; vhost: string; destination: string; destination_type: "queue" | "exchange";
     routing_key: string; arguments: Record<string, unknown>;
   }[];
+  policies?: PolicyJson[];
+  /** Not in RabbitMQ's export (it keeps operator policies apart); same shape as `policies`. */
+  operator_policies?: PolicyJson[];
+}
+
+interface PolicyJson {
+  vhost: string; name: string; pattern: string; "apply-to": string; definition: PolicyDefinition; priority: number;
 }
 
 /** The RabbitMQ release whose definitions format this follows. */
 const RABBIT_VERSION = "3.10.0";
 
-function jsonValue(v: FieldValue): unknown {
-  if (v instanceof TypedField) {
-    const x = v.value;
-    return typeof x === "bigint" ? Number(x) : x instanceof Date ? Math.floor(x.getTime() / 1000) : typeof x === "object" ? x.digits / 10 ** x.scale : x;
-  }
-  if (Buffer.isBuffer(v)) return v.toString("utf8");
-  if (v instanceof Date) return Math.floor(v.getTime() / 1000);
-  if (Array.isArray(v)) return v.map(jsonValue);
-  if (v !== null && typeof v === "object") return jsonTable(v as FieldTable);
-  return v;
-}
+const jsonTable = fieldTableJson;
 
-function jsonTable(t: FieldTable): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(t)) out[k] = jsonValue(v);
-  return out;
-}
-
-/** Snapshot of what must survive a restart. */
-export function exportDefinitions(broker: Broker): Definitions {
+/**
+ * Snapshot of what must survive a restart. With `includeTransient` (the management API's export,
+ * as RabbitMQ's) non-durable exchanges, queues and bindings are listed too; exclusive queues never are.
+ */
+export function exportDefinitions(broker: Broker, opts: { includeTransient?: boolean } = {}): Definitions {
+  const all = opts.includeTransient === true;
   const d: Definitions = {
-    rabbit_version: RABBIT_VERSION, users: [], vhosts: [], permissions: [], queues: [], exchanges: [], bindings: [],
+    rabbit_version: RABBIT_VERSION, users: [], vhosts: [], permissions: [], topic_permissions: [], queues: [], exchanges: [], bindings: [],
+    policies: [], operator_policies: [],
   };
   for (const u of broker.users.list()) {
     d.users.push({ name: u.name, password_hash: u.passwordHash, hashing_algorithm: "rabbit_password_hashing_sha256", tags: u.tags });
   }
   for (const [vhost, user, p] of broker.users.allPermissions()) d.permissions.push({ user, vhost, ...p });
+  for (const [vhost, user, p] of broker.users.allTopicPermissions()) d.topic_permissions!.push({ user, vhost, ...p });
   for (const v of broker.listVhosts()) {
     d.vhosts.push({ name: v.name });
+    for (const [kind, list] of [["policy", d.policies!], ["operator", d.operator_policies!]] as const) {
+      for (const p of v.listPolicies(kind)) {
+        list.push({ vhost: v.name, name: p.name, pattern: p.pattern, "apply-to": p.applyTo, definition: p.definition, priority: p.priority });
+      }
+    }
     for (const x of v.exchanges.values()) {
-      if (!x.durable || x.name === "" || x.name.startsWith("amq.")) continue;
+      if ((!x.durable && !all) || x.name === "" || x.name.startsWith("amq.")) continue;
       d.exchanges.push({
-        name: x.name, vhost: v.name, type: x.type, durable: true, auto_delete: x.autoDelete, internal: x.internal,
+        name: x.name, vhost: v.name, type: x.type, durable: x.durable, auto_delete: x.autoDelete, internal: x.internal,
         arguments: jsonTable(x.options.args),
       });
     }
     for (const q of v.queues.values()) {
-      if (!q.durable) continue;
-      d.queues.push({ name: q.name, vhost: v.name, durable: true, auto_delete: q.autoDelete, arguments: jsonTable(q.options.args) });
+      if ((!q.durable && !all) || q.exclusive) continue;
+      d.queues.push({ name: q.name, vhost: v.name, durable: q.durable, auto_delete: q.autoDelete, arguments: jsonTable(q.options.args) });
     }
     for (const b of v.allBindings()) {
       const dest = b.destination as Queue | Exchange;
-      if (!b.source.durable || !dest.durable || b.source.name === "") continue;
+      if (b.source.name === "" || (dest.kind === "queue" && (dest as Queue).exclusive)) continue;
+      if (!all && (!b.source.durable || !dest.durable)) continue;
       d.bindings.push({
         source: b.source.name, vhost: v.name, destination: dest.name, destination_type: dest.kind,
         routing_key: b.routingKey, arguments: jsonTable(b.args),
@@ -90,6 +96,15 @@ export function importDefinitions(broker: Broker, d: Definitions, path: string):
   }
   for (const v of d.vhosts ?? []) broker.addVhost(v.name);
   for (const p of d.permissions ?? []) broker.users.setPermission(p.user, p.vhost, { configure: p.configure, write: p.write, read: p.read });
+  for (const [kind, list] of [["policy", d.policies], ["operator", d.operator_policies]] as [PolicyKind, PolicyJson[] | undefined][]) {
+    for (const p of list ?? []) {
+      const r = broker.addVhost(p.vhost).setPolicy({
+        name: p.name, pattern: p.pattern, applyTo: p["apply-to"], priority: p.priority, definition: p.definition,
+      }, kind);
+      if (r instanceof PolicyError) throw new Error(`${path}: cannot restore policy '${p.name}': ${r.reason}`);
+    }
+  }
+  for (const p of d.topic_permissions ?? []) broker.users.setTopicPermission(p.user, p.vhost, { exchange: p.exchange, write: p.write, read: p.read });
   for (const x of d.exchanges ?? []) {
     const v = broker.addVhost(x.vhost);
     const r = v.declareExchange(x.name, {

@@ -225,6 +225,11 @@ export class DiskMessageStore implements MessageStore, Flushable {
     return this.log.readFrom(position);
   }
 
+  /** Deletes the segment files wholly before `position` (stream retention). */
+  truncateBefore(position: number): void {
+    this.log.dropBefore(position);
+  }
+
   async sync(): Promise<void> {
     await this.options.commit.drain();
   }

@@ -16,6 +16,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type {
   Broker, Durability, Message, PageFile, PagingLimits, Persistence, QueueStore, RecoveredMessage,
+  RecoveredStreamRecord, StreamStore,
 } from "../core/index.js";
 import { exportDefinitions, importDefinitions, readDefinitions, writeFileAtomic } from "./definitions.js";
 import { type Flushable, GroupCommit } from "./group-commit.js";
@@ -70,18 +71,7 @@ class DiskQueueStore implements QueueStore {
   }
   deleted(): void {
     this.owner.queueDeleted(this);
-    // renamed away at once so a queue declared again with the same name starts empty
-    const trash = `${this.dir}.deleted-${process.pid}-${Date.now()}`;
-    try {
-      fs.renameSync(this.dir, trash);
-    } catch (err) {
-      this.owner.options.log.error({ err, dir: this.dir }, "could not remove a deleted queue's store");
-      return;
-    }
-    this.store.close().then(
-      () => fs.rmSync(trash, { recursive: true, force: true }),
-      (err: unknown) => this.owner.options.log.error({ err, dir: trash }, "could not remove a deleted queue's store"),
-    );
+    removeStoreDir(this.store, this.dir, this.owner.options.log);
   }
 }
 
@@ -126,12 +116,69 @@ class DiskPageFile implements PageFile {
   }
 }
 
+/** Stream records: offset f64 BE | timestamp (ms) f64 BE | message record. */
+const STREAM_PREFIX = 16;
+
+class DiskStreamStore implements StreamStore {
+  constructor(
+    readonly store: DiskMessageStore,
+    private readonly owner: DiskPersistence,
+    readonly dir: string,
+  ) {}
+
+  append(offset: number, timestamp: number, message: Message): number {
+    const record = encodeMessageRecord(message, this.owner.codec);
+    const payload = Buffer.allocUnsafe(STREAM_PREFIX + record.length);
+    payload.writeDoubleBE(offset, 0);
+    payload.writeDoubleBE(timestamp, 8);
+    record.copy(payload, STREAM_PREFIX);
+    return this.store.append(payload);
+  }
+
+  truncateBefore(position: number): void {
+    this.store.truncateBefore(position);
+  }
+
+  get pageOutBytes(): number {
+    return this.owner.options.pageOutBytes ?? DEFAULT_PAGE_OUT_BYTES;
+  }
+
+  load(position: number): Message | undefined {
+    const payload = this.store.read(position);
+    return payload === undefined ? undefined : decodeMessageRecord(payload.subarray(STREAM_PREFIX), this.owner.codec);
+  }
+
+  ack(position: number): void {
+    this.store.ack(position);
+  }
+
+  deleted(): void {
+    this.owner.queueDeleted(this);
+    removeStoreDir(this.store, this.dir, this.owner.options.log);
+  }
+}
+
+/** Renames a deleted queue's directory away at once (a queue declared again starts empty), then removes it. */
+function removeStoreDir(store: DiskMessageStore, dir: string, log: StoreLogger): void {
+  const trash = `${dir}.deleted-${process.pid}-${Date.now()}`;
+  try {
+    fs.renameSync(dir, trash);
+  } catch (err) {
+    log.error({ err, dir }, "could not remove a deleted queue's store");
+    return;
+  }
+  store.close().then(
+    () => fs.rmSync(trash, { recursive: true, force: true }),
+    (err: unknown) => log.error({ err, dir: trash }, "could not remove a deleted queue's store"),
+  );
+}
+
 export class DiskPersistence implements Persistence, Flushable {
   readonly commit: GroupCommit;
   readonly codec: RecordPropertiesCodec;
   private broker: Broker | null = null;
   private definitionsDirty = false;
-  private readonly stores = new Set<DiskQueueStore>();
+  private readonly stores = new Set<DiskQueueStore | DiskStreamStore>();
   private readonly definitionsPath: string;
   /** Torn or corrupt segment tails dropped while opening queues. */
   readonly dropped: DroppedTail[] = [];
@@ -193,18 +240,28 @@ export class DiskPersistence implements Persistence, Flushable {
     return defs !== null;
   }
 
+  openStream(vhost: string, queue: string, restore: (r: RecoveredStreamRecord) => void): StreamStore {
+    const { dir, store } = this.openDir(vhost, queue);
+    const ss = new DiskStreamStore(store, this, dir);
+    const codec = this.codec;
+    for (const r of store.recovered()) {
+      const p = r.payload;
+      const record = p.subarray(STREAM_PREFIX);
+      restore({
+        position: r.position,
+        offset: p.readDoubleBE(0),
+        timestamp: p.readDoubleBE(8),
+        bodySize: messageRecordBodySize(record),
+        message: () => decodeMessageRecord(record, codec),
+      });
+    }
+    store.releaseRecovered();
+    this.stores.add(ss);
+    return ss;
+  }
+
   openQueue(vhost: string, queue: string, restore: (r: RecoveredMessage, store: QueueStore) => void): QueueStore {
-    const dir = join(this.options.dataDir, "queues", queueId(vhost, queue));
-    const store = new DiskMessageStore({
-      dir,
-      commit: this.commit,
-      cleanShutdown: this.cleanShutdown,
-      ...(this.options.segmentSize !== undefined && { segmentSize: this.options.segmentSize }),
-      onDropped: (d) => {
-        this.dropped.push(d);
-        this.options.log.warn({ ...d, vhost, queue }, `dropped a damaged tail of ${d.bytes} bytes from ${d.path} (${d.reason})`);
-      },
-    });
+    const { dir, store } = this.openDir(vhost, queue);
     const qs = new DiskQueueStore(store, this, dir);
     const codec = this.codec;
     for (const r of store.recovered()) {
@@ -221,7 +278,22 @@ export class DiskPersistence implements Persistence, Flushable {
     return qs;
   }
 
-  queueDeleted(qs: DiskQueueStore): void {
+  private openDir(vhost: string, queue: string): { dir: string; store: DiskMessageStore } {
+    const dir = join(this.options.dataDir, "queues", queueId(vhost, queue));
+    const store = new DiskMessageStore({
+      dir,
+      commit: this.commit,
+      cleanShutdown: this.cleanShutdown,
+      ...(this.options.segmentSize !== undefined && { segmentSize: this.options.segmentSize }),
+      onDropped: (d) => {
+        this.dropped.push(d);
+        this.options.log.warn({ ...d, vhost, queue }, `dropped a damaged tail of ${d.bytes} bytes from ${d.path} (${d.reason})`);
+      },
+    });
+    return { dir, store };
+  }
+
+  queueDeleted(qs: DiskQueueStore | DiskStreamStore): void {
     this.stores.delete(qs);
   }
 

@@ -123,6 +123,8 @@ export class SegmentLog implements Flushable {
   private raSeg: Segment | null = null;
   private raBase = 0;
   private raBuf: Buffer | null = null;
+  /** Segments with a lower id are past a stream's retention (dropBefore). */
+  private dropLimit = 0;
 
   private constructor(
     private readonly options: SegmentLogOptions,
@@ -308,7 +310,7 @@ export class SegmentLog implements Flushable {
     }
     if (seg.closing) return;
     if (seg.flying === buf) seg.flying = null;
-    if (seg !== this.current && seg.live === 0) this.deleteSegment(seg);
+    if (seg !== this.current && !seg.deleted && (seg.live === 0 || seg.id < this.dropLimit)) this.deleteSegment(seg);
   }
 
   /** The payload at `position`, or undefined if there is none (acked segments may be gone). */
@@ -374,6 +376,19 @@ export class SegmentLog implements Flushable {
     if (seg === undefined || seg.deleted) return;
     seg.live--;
     if (seg.live <= 0 && seg !== this.current && seg.flying === null && seg.pendLen === 0) this.deleteSegment(seg);
+  }
+
+  /**
+   * Deletes every segment file wholly before `position`, whatever its acks (stream retention:
+   * records are never acked, a stream drops its oldest files instead). The current segment stays.
+   */
+  dropBefore(position: number): void {
+    const limit = segmentOf(position);
+    // segments still being written go when their write completes (writeOut)
+    if (limit > this.dropLimit) this.dropLimit = limit;
+    for (const seg of [...this.segments.values()]) {
+      if (seg.id < limit && seg !== this.current && seg.flying === null) this.deleteSegment(seg);
+    }
   }
 
   private deleteSegment(seg: Segment): void {

@@ -150,6 +150,30 @@ describe("MQTT 5 features", () => {
     await pub.endAsync();
   });
 
+  it("announces its receive maximum and disconnects a client that goes over it with 0x93", async () => {
+    const [raw, ack] = await RawClient.connected(broker.ports.mqtt!, { ...v5, clientId: "flood" });
+    const max = ack.properties!.receiveMaximum!;
+    expect(max).toBe(1024);
+    // QoS 2 publishes stay in flight until PUBREL: the one past the maximum is refused
+    for (let id = 1; id <= max + 1; id++) {
+      raw.send({ cmd: "publish", topic: "flood/t", payload: Buffer.from("x"), qos: 2, messageId: id, retain: false, dup: false });
+    }
+    let last = await raw.next();
+    while (last.cmd === "pubrec") last = await raw.next();
+    expect(last.cmd).toBe("disconnect");
+    expect((last as { reasonCode?: number }).reasonCode).toBe(0x93);
+    await raw.closed;
+  });
+
+  it("answers a request for response information with a topic prefix for the client", async () => {
+    const [raw, ack] = await RawClient.connected(broker.ports.mqtt!, { ...v5, clientId: "asker", properties: { requestResponseInformation: true } });
+    expect(ack.properties?.responseInformation).toBe("response/asker/");
+    raw.close();
+    const [plain, ack2] = await RawClient.connected(broker.ports.mqtt!, { ...v5, clientId: "not-asking" });
+    expect(ack2.properties?.responseInformation).toBeUndefined();
+    plain.close();
+  });
+
   it("refuses enhanced authentication with CONNACK 0x8C", async () => {
     const [raw, ack] = await RawClient.connected(broker.ports.mqtt!, { ...v5, clientId: "scram", properties: { authenticationMethod: "SCRAM-SHA-1" } });
     expect(ack.reasonCode).toBe(0x8c);

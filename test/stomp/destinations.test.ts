@@ -42,10 +42,11 @@ describe("STOMP header mapping", () => {
   it("maps SEND headers to AMQP properties, the rest to the headers table", () => {
     const h = Object.assign(Object.create(null) as Record<string, string>, {
       destination: "/queue/q", receipt: "r", "content-type": "text/plain", persistent: "true", priority: "3",
-      "amqp-message-id": "m", timestamp: "12", custom: "v",
+      "amqp-message-id": "m", timestamp: "12", custom: "v", transaction: "t", "content-length": "5",
     });
     expect(propertiesFromSend(h)).toEqual({
-      contentType: "text/plain", deliveryMode: 2, priority: 3, messageId: "m", timestamp: 12, headers: { custom: "v" },
+      contentType: "text/plain", deliveryMode: 2, priority: 3, messageId: "m", timestamp: 12,
+      headers: { custom: "v", receipt: "r", transaction: "t" },
     });
   });
 

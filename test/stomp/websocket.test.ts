@@ -3,6 +3,7 @@ import { Client, type IMessage } from "@stomp/stompjs";
 import WebSocket from "ws";
 import { type RunningBroker, startBroker } from "warren";
 import { RawStomp } from "../../conformance/stomp/raw-client.js";
+import { stompJsScenarios, TcpStompSocket } from "../../conformance/stomp/stompjs.js";
 
 let broker: RunningBroker;
 let url: string;
@@ -157,3 +158,7 @@ describe("STOMP over WebSocket with @stomp/stompjs", () => {
     await countReaches(0);
   });
 });
+
+// The stompjs conformance scenarios, over both transports a Warren serves them on.
+stompJsScenarios("WebSocket", () => () => new WebSocket(url, ["v12.stomp", "v11.stomp", "v10.stomp"]));
+stompJsScenarios("TCP (embedded Warren)", () => () => new TcpStompSocket("127.0.0.1", broker.ports.stomp!));

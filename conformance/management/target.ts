@@ -1,0 +1,65 @@
+// Which broker the management conformance scenarios talk to.
+//
+// WARREN_CONFORMANCE_MANAGEMENT=http://user:pass@host:port points them at an external broker's
+// management API (RabbitMQ with rabbitmq_management, or a Warren started elsewhere); scenarios that
+// need a client connection use WARREN_CONFORMANCE_AMQP for the same broker. Without it, each file
+// starts its own embedded Warren with AMQP and management listeners.
+
+export interface ManagementBrokerUnderTest {
+  /** Base URL without credentials, e.g. http://127.0.0.1:15672 */
+  url: string;
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** amqp:// URL of the same broker, or null when only a management URL was given. */
+  amqpUrl: string | null;
+  external: boolean;
+  close(): Promise<void>;
+}
+
+export const MANAGEMENT_TARGET_ENV = "WARREN_CONFORMANCE_MANAGEMENT";
+
+export async function useManagementBroker(): Promise<ManagementBrokerUnderTest> {
+  const external = process.env[MANAGEMENT_TARGET_ENV]?.trim();
+  if (external) {
+    const u = new URL(external);
+    const amqp = process.env.WARREN_CONFORMANCE_AMQP?.trim();
+    return {
+      url: `${u.protocol}//${u.host}`,
+      host: u.hostname,
+      port: Number(u.port || 15672),
+      user: decodeURIComponent(u.username || "guest"),
+      password: decodeURIComponent(u.password || "guest"),
+      amqpUrl: amqp || null,
+      external: true,
+      close: async () => undefined,
+    };
+  }
+  const { startBroker } = await import("warren");
+  const broker = await startBroker({ amqp: { port: 0 }, management: { port: 0 }, logLevel: "silent" });
+  return {
+    url: `http://127.0.0.1:${broker.ports.management}`,
+    host: "127.0.0.1",
+    port: broker.ports.management!,
+    user: "guest",
+    password: "guest",
+    amqpUrl: `amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`,
+    external: false,
+    close: () => broker.close(),
+  };
+}
+
+/** A name unique to this run, so scenarios can share an external broker with other users. */
+export const unique = (base: string): string => `${base}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+
+/** Polls until `check` holds (RabbitMQ's management lists connections only after its stats interval). */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, ms = 20_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== null && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * RabbitMQ's authorisation model: per user and vhost, three regular expressions naming the queues
+ * and exchanges the user may configure (declare, delete), write (publish to, bind to) and read
+ * (consume, get, purge, bind from); and per topic exchange, write/read regexes on routing keys.
+ * Every front-end asks an AccessControl before acting, and sends the refusal it returns in its
+ * own protocol's way.
+ */
+import { BrokerError, ReplyCode } from "./errors.js";
+import type { User, UserStore } from "./users.js";
+
+export type Access = "configure" | "write" | "read";
+export type ResourceKind = "queue" | "exchange";
+
+/** Compiled patterns, shared by every connection (patterns are few, names many). */
+const patterns = new Map<string, RegExp | null>();
+
+/**
+ * Whether a permission pattern allows a name. As RabbitMQ: the regex is unanchored, and the empty
+ * string matches nothing (it is how "no access" is written). An invalid regex allows nothing.
+ */
+export function permits(pattern: string, name: string): boolean {
+  if (pattern === "") return false;
+  let re = patterns.get(pattern);
+  if (re === undefined) {
+    try {
+      re = new RegExp(pattern);
+    } catch {
+      re = null;
+    }
+    if (patterns.size > 1000) patterns.clear();
+    patterns.set(pattern, re);
+  }
+  return re !== null && re.test(name);
+}
+
+/** The name permission checks and error texts use for an exchange: the default exchange is 'amq.default'. */
+export const exchangeResourceName = (name: string): string => (name === "" ? "amq.default" : name);
+
+/** Variables RabbitMQ expands in topic permission patterns. */
+export interface TopicVariables {
+  /** MQTT client id ({client_id}); other protocols have none. */
+  clientId?: string;
+}
+
+/**
+ * One connection's view of its user's permissions in its vhost. Answers are cached until any user
+ * or permission changes (UserStore.generation), so a publish costs one Map lookup.
+ */
+export class AccessControl {
+  private readonly cache = new Map<string, boolean>();
+  private generation = -1;
+
+  constructor(
+    private readonly users: UserStore,
+    readonly user: User,
+    readonly vhost: string,
+    private readonly vars: TopicVariables = {},
+  ) {}
+
+  /** null when allowed; otherwise 403 ACCESS_REFUSED with RabbitMQ's text. */
+  check(kind: ResourceKind, name: string, access: Access): BrokerError | null {
+    const resource = kind === "exchange" ? exchangeResourceName(name) : name;
+    if (this.generation !== this.users.generation) {
+      this.cache.clear();
+      this.generation = this.users.generation;
+    }
+    const key = `${access[0]}${kind[0]}${resource}`;
+    let ok = this.cache.get(key);
+    if (ok === undefined) {
+      const p = this.users.permission(this.user.name, this.vhost);
+      ok = p !== undefined && permits(p[access], resource);
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(key, ok);
+    }
+    if (ok) return null;
+    return new BrokerError(
+      ReplyCode.ACCESS_REFUSED,
+      `access to ${kind} '${resource}' in vhost '${this.vhost}' refused for user '${this.user.name}'`,
+    );
+  }
+
+  /**
+   * Topic permissions (RabbitMQ 3.7+): only for topic exchanges, only when one is set for this
+   * user on that exchange; {username}, {vhost} and {client_id} in the pattern are expanded.
+   */
+  checkTopic(exchange: string, exchangeType: string, routingKey: string, access: "write" | "read"): BrokerError | null {
+    if (exchangeType !== "topic") return null;
+    const p = this.users.topicPermission(this.user.name, this.vhost, exchange);
+    if (p === undefined) return null;
+    const pattern = p[access]
+      .replaceAll("{username}", this.user.name)
+      .replaceAll("{vhost}", this.vhost)
+      .replaceAll("{client_id}", this.vars.clientId ?? "");
+    if (permits(pattern, routingKey)) return null;
+    return new BrokerError(
+      ReplyCode.ACCESS_REFUSED,
+      `access to topic '${routingKey}' in exchange '${exchange}' in vhost '${this.vhost}' refused for user '${this.user.name}'`,
+    );
+  }
+}

@@ -1,0 +1,879 @@
+/**
+ * RabbitMQ 3.10's management HTTP API over Warren's core: the paths, verbs, status codes and
+ * JSON shapes rabbitmqadmin, `warren ctl`, the web UI and operators' scripts use.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { statfs } from "node:fs/promises";
+import {
+  type Broker, BrokerError, fieldTableJson, jsonFieldTable, Message, type MessageProperties, type Queue, ReplyCode, type VirtualHost,
+} from "../core/index.js";
+import { exportDefinitions, importDefinitions, type Definitions } from "../store/definitions.js";
+import { authenticate, type Principal } from "./auth.js";
+import { ApiError, badRequest, notAuthorised, notFound } from "./errors.js";
+import type { RateSampler } from "./rates.js";
+import {
+  bindingJson, channelJson, connectionJson, consumerJson, exchangeJson, globalMessageStats, type Json, type JsonObject,
+  propertiesKey, queueJson, vhostBindings, vhostConsumers,
+} from "./views.js";
+
+/** What the management API needs from the running broker besides its core. */
+export interface ManagementContext {
+  readonly core: Broker;
+  /** RabbitMQ's node name, e.g. warren@host. */
+  readonly nodeName: string;
+  readonly productVersion: string;
+  readonly dataDir: string;
+  /** The listeners, as RabbitMQ's overview lists them. */
+  listeners(): { protocol: string; port: number; ip_address: string }[];
+  /** Memory high watermark and disk free limit, in bytes. */
+  limits(): { memLimit: number; diskFreeLimit: number };
+}
+
+/** RabbitMQ's management API version this API follows. */
+export const MANAGEMENT_VERSION = "3.10.8";
+
+const EXCHANGE_TYPES = [
+  { name: "direct", description: "AMQP direct exchange, as per the AMQP specification", enabled: true },
+  { name: "fanout", description: "AMQP fanout exchange, as per the AMQP specification", enabled: true },
+  { name: "headers", description: "AMQP headers exchange, as per the AMQP specification", enabled: true },
+  { name: "topic", description: "AMQP topic exchange, as per the AMQP specification", enabled: true },
+];
+
+type Params = Record<string, string>;
+type Body = Record<string, unknown>;
+type Req = FastifyRequest<{ Params: Params; Body: Body; Querystring: Record<string, string> }>;
+
+/** rabbitmqadmin sends every value as a string: "true", "1". */
+const bool = (v: unknown, dflt: boolean): boolean => (v === undefined || v === null ? dflt : v === true || v === "true");
+const str = (v: unknown, dflt = ""): string => (v === undefined || v === null ? dflt : String(v));
+
+/** The default exchange's name in URLs. */
+const exchangeName = (name: string): string => (name === "amq.default" ? "" : name);
+
+/** A core refusal as RabbitMQ's API answers it. */
+function fromBrokerError(e: BrokerError): ApiError {
+  const detail = e.text.slice(e.text.indexOf(" - ") + 3);
+  if (e.code === ReplyCode.ACCESS_REFUSED) return notAuthorised("Access refused.");
+  if (e.code === ReplyCode.NOT_FOUND) return new ApiError(404, "not_found", e.text);
+  return badRequest(detail);
+}
+
+function check<T>(r: T | BrokerError): T {
+  if (r instanceof BrokerError) throw fromBrokerError(r);
+  return r;
+}
+
+/** Picks `columns=a,b.c` out of each row, as RabbitMQ does server-side. */
+function pickColumns(payload: unknown, columns: string): unknown {
+  const cols = columns.split(",").map((c) => c.trim()).filter(Boolean);
+  const pick = (row: unknown): unknown => {
+    if (row === null || typeof row !== "object" || Array.isArray(row)) return row;
+    const out: Record<string, unknown> = {};
+    for (const c of cols) {
+      const path = c.split(".");
+      let v: unknown = row;
+      for (const p of path) v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[p] : undefined;
+      if (v === undefined) continue;
+      let o = out;
+      for (let i = 0; i < path.length - 1; i++) o = (o[path[i]!] ??= {}) as Record<string, unknown>;
+      o[path[path.length - 1]!] = v;
+    }
+    return out;
+  };
+  return Array.isArray(payload) ? payload.map(pick) : pick(payload);
+}
+
+function sortRows(rows: unknown[], key: string, reverse: boolean): unknown[] {
+  const get = (r: unknown): unknown => key.split(".").reduce<unknown>((v, p) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[p] : undefined), r);
+  const sorted = [...rows].sort((a, b) => {
+    const x = get(a);
+    const y = get(b);
+    if (typeof x === "number" && typeof y === "number") return x - y;
+    return String(x ?? "").localeCompare(String(y ?? ""));
+  });
+  return reverse ? sorted.reverse() : sorted;
+}
+
+/** Registers every /api route on the server. */
+export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates: RateSampler): void {
+  const broker = ctx.core;
+  const node = ctx.nodeName;
+
+  const who = (req: FastifyRequest): Principal => authenticate(broker, req.headers.authorization, req.socket.remoteAddress);
+
+  const vhostOf = (name: string, p: Principal): VirtualHost => {
+    const v = broker.vhost(name);
+    if (v instanceof BrokerError) throw notFound();
+    p.requireVhost(name);
+    return v;
+  };
+  const visibleVhosts = (p: Principal): VirtualHost[] => broker.listVhosts().filter((v) => p.visibleVhost(v.name));
+  /** A vhost path segment or, without one, every vhost the user may see. */
+  const vhostsFor = (req: Req, p: Principal): VirtualHost[] =>
+    req.params.vhost !== undefined ? [vhostOf(req.params.vhost, p)] : visibleVhosts(p);
+
+  const queueOf = (v: VirtualHost, name: string): Queue => {
+    const q = v.queues.get(name);
+    if (q === undefined) throw notFound();
+    return q;
+  };
+
+  const consumersOf = (q: Queue, vhost: string): Json[] =>
+    q.subscriptions.map((s) => consumerJson(s, vhost, broker.connections.of(s.consumer.client), node));
+
+  // RabbitMQ filters and sorts listings server-side: ?columns=name,messages&sort=name&sort_reverse=true
+  app.addHook("preSerialization", async (req: FastifyRequest<{ Querystring: Record<string, string> }>, _reply, payload) => {
+    const q = req.query ?? {};
+    let out: unknown = payload;
+    if (Array.isArray(out) && q.sort) out = sortRows(out, q.sort, q.sort_reverse === "true");
+    if (q.columns) out = pickColumns(out, q.columns);
+    return out;
+  });
+
+  // ---- overview, nodes, whoami, health ---------------------------------------------------
+
+  const objectTotals = (p: Principal) => {
+    let queues = 0, exchanges = 0, consumers = 0;
+    for (const v of visibleVhosts(p)) {
+      queues += v.queues.size;
+      exchanges += v.exchanges.size;
+      for (const q of v.queues.values()) consumers += q.consumerCount;
+    }
+    const conns = broker.connections.list().filter((c) => p.seesConnectionsOf(c.details.user));
+    const channels = conns.reduce((n, c) => n + c.details.channels().length, 0);
+    return { channels, connections: conns.length, consumers, exchanges, queues };
+  };
+
+  app.get("/api/overview", async (req) => {
+    const p = who(req);
+    let ready = 0, unacked = 0;
+    for (const v of visibleVhosts(p)) {
+      for (const q of v.queues.values()) {
+        ready += q.messageCount;
+        unacked += q.unackedMessageCount;
+      }
+    }
+    return {
+      management_version: MANAGEMENT_VERSION,
+      rates_mode: "basic",
+      exchange_types: EXCHANGE_TYPES,
+      product_version: ctx.productVersion,
+      product_name: "Warren",
+      rabbitmq_version: MANAGEMENT_VERSION,
+      cluster_name: node,
+      node_version: process.version,
+      disable_stats: false,
+      enable_queue_totals: false,
+      message_stats: globalMessageStats(broker.counters, rates),
+      churn_rates: {
+        connection_created: broker.connections.created,
+        connection_closed: broker.connections.closed,
+      },
+      queue_totals: {
+        messages: ready + unacked,
+        messages_details: { rate: 0 },
+        messages_ready: ready,
+        messages_ready_details: { rate: 0 },
+        messages_unacknowledged: unacked,
+        messages_unacknowledged_details: { rate: 0 },
+      },
+      object_totals: objectTotals(p),
+      statistics_db_event_queue: 0,
+      node,
+      listeners: ctx.listeners().map((l) => ({ node, ...l, socket_opts: {} })),
+      contexts: [],
+    };
+  });
+
+  const nodeJson = async (): Promise<JsonObject> => {
+    const mem = process.memoryUsage.rss();
+    const limits = ctx.limits();
+    let diskFree = 0;
+    try {
+      const s = await statfs(ctx.dataDir);
+      diskFree = s.bavail * s.bsize;
+    } catch {
+      // a data dir that vanished reports no free space rather than failing the listing
+    }
+    return {
+      name: node,
+      type: "disc",
+      running: true,
+      os_pid: String(process.pid),
+      uptime: Date.now() - broker.startedAt,
+      mem_used: mem,
+      mem_limit: Math.round(limits.memLimit),
+      mem_alarm: broker.alarms.isSet("memory"),
+      mem_calculation_strategy: "rss",
+      disk_free: diskFree,
+      disk_free_limit: limits.diskFreeLimit,
+      disk_free_alarm: broker.alarms.isSet("disk"),
+      fd_used: await openFds(),
+      fd_total: 1048576,
+      sockets_used: broker.connections.size,
+      proc_used: 1,
+      processors: (await import("node:os")).availableParallelism(),
+      run_queue: 0,
+      rates_mode: "basic",
+      db_dir: ctx.dataDir,
+      exchange_types: EXCHANGE_TYPES,
+      auth_mechanisms: [
+        { name: "PLAIN", description: "SASL PLAIN authentication mechanism", enabled: true },
+        { name: "AMQPLAIN", description: "QPid AMQPLAIN mechanism", enabled: true },
+      ],
+      partitions: [],
+      applications: [],
+      contexts: [],
+      enabled_plugins: ["rabbitmq_management", "rabbitmq_mqtt", "rabbitmq_stomp", "rabbitmq_web_mqtt", "rabbitmq_web_stomp", "rabbitmq_prometheus"],
+      connection_created: broker.connections.created,
+      connection_closed: broker.connections.closed,
+    };
+  };
+
+  app.get("/api/nodes", async (req) => {
+    who(req).require("monitoring");
+    return [await nodeJson()];
+  });
+  app.get("/api/nodes/:node", async (req: Req) => {
+    who(req).require("monitoring");
+    if (req.params.node !== node) throw notFound();
+    return nodeJson();
+  });
+
+  app.get("/api/whoami", async (req) => {
+    const p = who(req);
+    return { name: p.user.name, tags: p.user.tags };
+  });
+
+  const alarmsCheck = async (_req: FastifyRequest, reply: FastifyReply) => {
+    const p = who(_req);
+    void p;
+    const alarms: JsonObject[] = [];
+    if (broker.alarms.isSet("memory")) alarms.push({ node, resource: "memory" });
+    if (broker.alarms.isSet("disk")) alarms.push({ node, resource: "disk" });
+    if (alarms.length === 0) return { status: "ok" };
+    return reply.code(503).send({ status: "failed", reason: "resource alarm(s) in effect in the cluster", alarms });
+  };
+  app.get("/api/health/checks/alarms", alarmsCheck);
+  app.get("/api/health/checks/local-alarms", alarmsCheck);
+
+  app.get("/api/aliveness-test/:vhost", async (req: Req) => {
+    const p = who(req);
+    const v = vhostOf(req.params.vhost!, p);
+    // as RabbitMQ: declare a queue, publish to it, get the message back
+    check(v.declareQueue("aliveness-test", {}, null));
+    check(v.publish("", "aliveness-test", new Message("", "aliveness-test", Buffer.from("test_message"), {}, null)));
+    const q = check(v.queue("aliveness-test", null));
+    const e = q.get(true);
+    if (e === null) return { status: "failed", reason: "no message" };
+    return { status: "ok" };
+  });
+
+  app.get("/api/extensions", async (req) => {
+    who(req);
+    return [];
+  });
+
+  // ---- vhosts ----------------------------------------------------------------------------
+
+  const vhostJson = (v: VirtualHost): JsonObject => {
+    let ready = 0, unacked = 0;
+    for (const q of v.queues.values()) {
+      ready += q.messageCount;
+      unacked += q.unackedMessageCount;
+    }
+    return {
+      name: v.name,
+      description: v.name === broker.defaultVhost ? "Default virtual host" : "",
+      tags: [],
+      metadata: { description: v.name === broker.defaultVhost ? "Default virtual host" : "", tags: [] },
+      default_queue_type: "undefined",
+      tracing: false,
+      cluster_state: { [node]: "running" },
+      messages: ready + unacked,
+      messages_ready: ready,
+      messages_unacknowledged: unacked,
+    };
+  };
+
+  app.get("/api/vhosts", async (req) => {
+    const p = who(req);
+    return visibleVhosts(p).map(vhostJson);
+  });
+  app.get("/api/vhosts/:vhost", async (req: Req) => {
+    const p = who(req);
+    return vhostJson(vhostOf(req.params.vhost!, p));
+  });
+  app.put("/api/vhosts/:vhost", async (req: Req, reply) => {
+    who(req).require("administrator");
+    const name = req.params.vhost!;
+    const existed = !(broker.vhost(name) instanceof BrokerError);
+    broker.addVhost(name);
+    return reply.code(existed ? 204 : 201).send();
+  });
+  app.delete("/api/vhosts/:vhost", async (req: Req, reply) => {
+    who(req).require("administrator");
+    const name = req.params.vhost!;
+    const v = broker.vhost(name);
+    if (v instanceof BrokerError) throw notFound();
+    // RabbitMQ closes the vhost's connections and deletes everything in it
+    for (const c of broker.connections.list()) if (c.details.vhost === name) c.details.close(`vhost '${name}' is deleted`);
+    for (const q of [...v.queues.values()]) v.deleteQueue(q.name, {}, q.options.owner);
+    broker.deleteVhost(name);
+    return reply.code(204).send();
+  });
+  app.get("/api/vhosts/:vhost/permissions", async (req: Req) => {
+    const p = who(req);
+    p.require("administrator");
+    vhostOf(req.params.vhost!, p);
+    return permissionsList().filter((x) => x.vhost === req.params.vhost);
+  });
+  app.get("/api/vhosts/:vhost/connections", async (req: Req) => {
+    const p = who(req);
+    vhostOf(req.params.vhost!, p);
+    return broker.connections.list()
+      .filter((c) => c.details.vhost === req.params.vhost && p.seesConnectionsOf(c.details.user))
+      .map((c) => connectionJson(c, node));
+  });
+
+  // ---- users and permissions -------------------------------------------------------------
+
+  const userJson = (u: { name: string; passwordHash: string; tags: string[] }): JsonObject => ({
+    name: u.name,
+    password_hash: u.passwordHash,
+    hashing_algorithm: "rabbit_password_hashing_sha256",
+    tags: u.tags,
+    limits: {},
+  });
+  const permissionsList = (): JsonObject[] =>
+    [...broker.users.allPermissions()].map(([vhost, user, perm]) => ({ user, vhost, ...perm }));
+
+  app.get("/api/users", async (req) => {
+    who(req).require("administrator");
+    return broker.users.list().map(userJson);
+  });
+  app.get("/api/users/:user", async (req: Req) => {
+    who(req).require("administrator");
+    const u = broker.users.get(req.params.user!);
+    if (!u) throw notFound();
+    return userJson(u);
+  });
+  app.put("/api/users/:user", async (req: Req, reply) => {
+    who(req).require("administrator");
+    const body = req.body ?? {};
+    const name = req.params.user!;
+    if (body.tags === undefined) throw badRequest("tags_not_present");
+    const tags = Array.isArray(body.tags) ? body.tags.map(String) : str(body.tags).split(",").map((t) => t.trim()).filter(Boolean);
+    const existing = broker.users.get(name);
+    if (typeof body.password === "string") broker.users.add(name, body.password, tags);
+    else if (typeof body.password_hash === "string") {
+      if (body.password_hash !== "" && Buffer.from(body.password_hash, "base64").length !== 36) {
+        throw badRequest("password_hash is not a rabbit_password_hashing_sha256 hash");
+      }
+      broker.users.addHashed(name, body.password_hash, tags);
+    } else if (existing) {
+      broker.users.addHashed(name, existing.passwordHash, tags);
+    } else {
+      // RabbitMQ creates a user without a password: it can only log in by other means (none in Warren)
+      broker.users.addHashed(name, "", tags);
+    }
+    return reply.code(existing ? 204 : 201).send();
+  });
+  app.delete("/api/users/:user", async (req: Req, reply) => {
+    who(req).require("administrator");
+    const name = req.params.user!;
+    if (!broker.users.get(name)) throw notFound();
+    broker.users.delete(name);
+    for (const c of broker.connections.list()) if (c.details.user === name) c.details.close(`user '${name}' was deleted`);
+    return reply.code(204).send();
+  });
+  app.get("/api/users/:user/permissions", async (req: Req) => {
+    who(req).require("administrator");
+    if (!broker.users.get(req.params.user!)) throw notFound();
+    return permissionsList().filter((x) => x.user === req.params.user);
+  });
+
+  app.get("/api/permissions", async (req) => {
+    who(req).require("administrator");
+    return permissionsList();
+  });
+  app.get("/api/permissions/:vhost/:user", async (req: Req) => {
+    who(req).require("administrator");
+    const perm = broker.users.permission(req.params.user!, req.params.vhost!);
+    if (!perm) throw notFound();
+    return { user: req.params.user!, vhost: req.params.vhost!, ...perm };
+  });
+  app.put("/api/permissions/:vhost/:user", async (req: Req, reply) => {
+    who(req).require("administrator");
+    const { vhost, user } = req.params as { vhost: string; user: string };
+    if (broker.vhost(vhost) instanceof BrokerError || !broker.users.get(user)) throw badRequest("vhost_or_user_not_found");
+    const body = req.body ?? {};
+    const perm = { configure: str(body.configure), write: str(body.write), read: str(body.read) };
+    for (const re of Object.values(perm)) {
+      try {
+        new RegExp(re);
+      } catch {
+        throw badRequest(`invalid_regexp: ${re}`);
+      }
+    }
+    const existed = broker.users.permission(user, vhost) !== undefined;
+    broker.users.setPermission(user, vhost, perm);
+    return reply.code(existed ? 204 : 201).send();
+  });
+  app.delete("/api/permissions/:vhost/:user", async (req: Req, reply) => {
+    who(req).require("administrator");
+    const { vhost, user } = req.params as { vhost: string; user: string };
+    if (!broker.users.clearPermission(user, vhost)) throw notFound();
+    return reply.code(204).send();
+  });
+
+  // ---- connections, channels, consumers --------------------------------------------------
+
+  const visibleConnections = (p: Principal) => broker.connections.list().filter((c) => p.seesConnectionsOf(c.details.user));
+
+  app.get("/api/connections", async (req) => visibleConnections(who(req)).map((c) => connectionJson(c, node)));
+  app.get("/api/connections/:name", async (req: Req) => {
+    const p = who(req);
+    const c = broker.connections.named(req.params.name!);
+    if (!c || !p.seesConnectionsOf(c.details.user)) throw notFound();
+    return connectionJson(c, node);
+  });
+  app.get("/api/connections/:name/channels", async (req: Req) => {
+    const p = who(req);
+    const c = broker.connections.named(req.params.name!);
+    if (!c || !p.seesConnectionsOf(c.details.user)) throw notFound();
+    return c.details.channels().map((ch) => channelJson(c, ch, node));
+  });
+  app.delete("/api/connections/:name", async (req: Req, reply) => {
+    const p = who(req);
+    const c = broker.connections.named(req.params.name!);
+    if (!c || !p.seesConnectionsOf(c.details.user)) throw notFound();
+    // RabbitMQ's default reason, or the operator's from the X-Reason header
+    const header = req.headers["x-reason"];
+    const reason = typeof header === "string" && header !== "" ? header : "Closed via management plugin";
+    c.details.close(reason);
+    return reply.code(204).send();
+  });
+
+  app.get("/api/channels", async (req) => {
+    const p = who(req);
+    return visibleConnections(p).flatMap((c) => c.details.channels().map((ch) => channelJson(c, ch, node)));
+  });
+  app.get("/api/vhosts/:vhost/channels", async (req: Req) => {
+    const p = who(req);
+    vhostOf(req.params.vhost!, p);
+    return visibleConnections(p)
+      .filter((c) => c.details.vhost === req.params.vhost)
+      .flatMap((c) => c.details.channels().map((ch) => channelJson(c, ch, node)));
+  });
+
+  const consumers = async (req: Req) => {
+    const p = who(req);
+    return vhostsFor(req, p).flatMap((v) => vhostConsumers(broker, v, node));
+  };
+  app.get("/api/consumers", consumers);
+  app.get("/api/consumers/:vhost", consumers);
+
+  // ---- exchanges -------------------------------------------------------------------------
+
+  const exchanges = async (req: Req) => {
+    const p = who(req);
+    return vhostsFor(req, p).flatMap((v) => [...v.exchanges.values()].map((x) => exchangeJson(x, v.name)));
+  };
+  app.get("/api/exchanges", exchanges);
+  app.get("/api/exchanges/:vhost", exchanges);
+  app.get("/api/exchanges/:vhost/:name", async (req: Req) => {
+    const v = vhostOf(req.params.vhost!, who(req));
+    const x = v.exchanges.get(exchangeName(req.params.name!));
+    if (!x) throw notFound();
+    return exchangeJson(x, v.name);
+  });
+  app.put("/api/exchanges/:vhost/:name", async (req: Req, reply) => {
+    const v = vhostOf(req.params.vhost!, who(req));
+    const name = exchangeName(req.params.name!);
+    const body = req.body ?? {};
+    if (name === "" || name.startsWith("amq.")) throw notAuthorised("Access refused.");
+    const existed = v.exchanges.has(name);
+    check(v.declareExchange(name, {
+      type: str(body.type),
+      durable: bool(body.durable, false),
+      autoDelete: bool(body.auto_delete, false),
+      internal: bool(body.internal, false),
+      args: jsonFieldTable(body.arguments as Record<string, unknown>),
+    }));
+    return reply.code(existed ? 204 : 201).send();
+  });
+  app.delete("/api/exchanges/:vhost/:name", async (req: Req, reply) => {
+    const v = vhostOf(req.params.vhost!, who(req));
+    const name = exchangeName(req.params.name!);
+    if (name === "" || name.startsWith("amq.")) throw notAuthorised("Access refused.");
+    if (!v.exchanges.has(name)) throw notFound();
+    check(v.deleteExchange(name, req.query["if-unused"] === "true"));
+    return reply.code(204).send();
+  });
+  app.post("/api/exchanges/:vhost/:name/publish", async (req: Req) => {
+    const v = vhostOf(req.params.vhost!, who(req));
+    const body = req.body ?? {};
+    const missing = ["properties", "routing_key", "payload", "payload_encoding"].filter((k) => body[k] === undefined);
+    if (missing.length > 0) throw badRequest(`[${missing.map((k) => `{key_missing,${k}}`).join(",")}]`);
+    const encoding = str(body.payload_encoding);
+    if (encoding !== "string" && encoding !== "base64") throw badRequest(`{bad_payload_encoding,${encoding}}`);
+    const payload = encoding === "base64" ? Buffer.from(str(body.payload), "base64") : Buffer.from(str(body.payload), "utf8");
+    const name = exchangeName(req.params.name!);
+    const routingKey = str(body.routing_key);
+    const props = messageProperties(body.properties);
+    const r = v.publish(name, routingKey, new Message(name, routingKey, payload, props, null));
+    if (r instanceof BrokerError) throw badRequest(r.toString());
+    return { routed: r.routed > 0 };
+  });
+  const exchangeBindings = (side: "source" | "destination") => async (req: Req) => {
+    const v = vhostOf(req.params.vhost!, who(req));
+    const name = exchangeName(req.params.name!);
+    if (!v.exchanges.has(name)) throw notFound();
+    return vhostBindings(v)
+      .filter((b) => (side === "source" ? b.source === name : b.destinationType === "exchange" && b.destination === name))
+      .map((b) => bindingJson(b, v.name));
+  };
+  app.get("/api/exchanges/:vhost/:name/bindings/source", exchangeBindings("source"));
+  app.get("/api/exchanges/:vhost/:name/bindings/destination", exchangeBindings("destination"));
+
+  // ---- queues ----------------------------------------------------------------------------
+
+  const queues = async (req: Req) => {
+    const p = who(req);
+    return vhostsFor(req, p).flatMap((v) => [...v.queues.values()].map((q) => queueJson(q, v.name, node, rates)));
+  };
+  app.get("/api/queues", queues);
+  app.get("/api/queues/:vhost", queues);
+  app.get("/api/queues/:vhost/:name", async (req: Req) => {
+    const v = vhostOf(req.params.vhost!, who(req));
+    const q = queueOf(v, req.params.name!);
+    return queueJson(q, v.name, node, rates, consumersOf(q, v.name));
+  });
+  app.put("/api/queues/:vhost/:name", async (req: Req, reply) => {
+    const v = vhostOf(req.params.vhost!, who(req));
+    const name = req.params.name!;
+    const body = req.body ?? {};
+    if (name.startsWith("amq.")) throw notAuthorised("Access refused.");
+    const existed = v.queues.has(name);
+    check(v.declareQueue(name, {
+      durable: bool(body.durable, false),
+      autoDelete: bool(body.auto_delete, false),
+      args: jsonFieldTable(body.arguments as Record<string, unknown>),
+    }, existed ? (v.queues.get(name)!.options.owner) : null));
+    return reply.code(existed ? 204 : 201).send();
+  });
+  app.delete("/api/queues/:vhost/:name", async (req: Req, reply) => {
+    const v = vhostOf(req.params.vhost!, who(req));
+    const q = queueOf(v, req.params.name!);
+    check(v.deleteQueue(q.name, { ifEmpty: req.query["if-empty"] === "true", ifUnused: req.query["if-unused"] === "true" }, q.options.owner));
+    return reply.code(204).send();
+  });
+  app.delete("/api/queues/:vhost/:name/contents", async (req: Req, reply) => {
+    const v = vhostOf(req.params.vhost!, who(req));
+    const q = queueOf(v, req.params.name!);
+    q.purge();
+    return reply.code(204).send();
+  });
+  app.post("/api/queues/:vhost/:name/get", async (req: Req) => {
+    const v = vhostOf(req.params.vhost!, who(req));
+    const q = queueOf(v, req.params.name!);
+    const body = req.body ?? {};
+    const ackmode = str(body.ackmode, "ack_requeue_true");
+    if (!["ack_requeue_true", "ack_requeue_false", "reject_requeue_true", "reject_requeue_false"].includes(ackmode)) {
+      throw badRequest(`Unknown ackmode: ${ackmode}`);
+    }
+    const encoding = str(body.encoding, "auto");
+    if (encoding !== "auto" && encoding !== "base64") throw badRequest(`Unsupported encoding: ${encoding}`);
+    const count = Number(str(body.count, "1"));
+    if (!Number.isInteger(count) || count < 1) throw badRequest("count must be a positive integer");
+    const truncate = body.truncate === undefined || body.truncate === null || body.truncate === "" ? Infinity : Number(body.truncate);
+    const requeue = ackmode.endsWith("requeue_true");
+    // take them all first (as RabbitMQ's get on one channel), then settle: requeued ones come back redelivered
+    const taken = [];
+    const out: JsonObject[] = [];
+    for (let i = 0; i < count; i++) {
+      const e = q.get(false);
+      if (e === null) break;
+      taken.push(e);
+      const m = e.message;
+      const body = Number.isFinite(truncate) ? m.body.subarray(0, truncate) : m.body;
+      const asText = encoding === "auto" && isUtf8(body);
+      out.push({
+        payload_bytes: m.bodySize,
+        redelivered: e.redelivered,
+        exchange: m.exchange,
+        routing_key: m.routingKey,
+        message_count: q.messageCount,
+        properties: propertiesJson(m.properties),
+        payload: asText ? body.toString("utf8") : body.toString("base64"),
+        payload_encoding: asText ? "string" : "base64",
+      });
+    }
+    for (const e of taken) {
+      if (requeue) q.requeue(e);
+      else if (ackmode.startsWith("ack")) q.ack(e);
+      else q.discard(e);
+    }
+    return out;
+  });
+  app.get("/api/queues/:vhost/:name/bindings", async (req: Req) => {
+    const v = vhostOf(req.params.vhost!, who(req));
+    const q = queueOf(v, req.params.name!);
+    return vhostBindings(v).filter((b) => b.destinationType === "queue" && b.destination === q.name).map((b) => bindingJson(b, v.name));
+  });
+
+  // ---- bindings --------------------------------------------------------------------------
+
+  const bindings = async (req: Req) => {
+    const p = who(req);
+    return vhostsFor(req, p).flatMap((v) => vhostBindings(v).map((b) => bindingJson(b, v.name)));
+  };
+  app.get("/api/bindings", bindings);
+  app.get("/api/bindings/:vhost", bindings);
+
+  for (const [letter, kind] of [["q", "queue"], ["e", "exchange"]] as const) {
+    const between = (v: VirtualHost, req: Req) => {
+      const source = exchangeName(req.params.source!);
+      const dest = req.params.dest!;
+      if (!v.exchanges.has(source)) throw notFound();
+      if (kind === "queue" ? !v.queues.has(dest) : !v.exchanges.has(dest)) throw notFound();
+      return vhostBindings(v).filter((b) => b.source === source && b.destinationType === kind && b.destination === dest);
+    };
+    const base = `/api/bindings/:vhost/e/:source/${letter}/:dest`;
+    app.get(base, async (req: Req) => {
+      const v = vhostOf(req.params.vhost!, who(req));
+      return between(v, req).map((b) => bindingJson(b, v.name));
+    });
+    app.post(base, async (req: Req, reply) => {
+      const v = vhostOf(req.params.vhost!, who(req));
+      const source = exchangeName(req.params.source!);
+      const dest = req.params.dest!;
+      const body = req.body ?? {};
+      const key = str(body.routing_key);
+      const args = jsonFieldTable(body.arguments as Record<string, unknown>);
+      if (source === "") throw notAuthorised("Access refused.");
+      if (kind === "queue") {
+        const q = v.queues.get(dest);
+        if (!q) throw notFound();
+        check(v.bindQueue(dest, source, key, args, q.options.owner));
+      } else {
+        check(v.bindExchange(dest, source, key, args));
+      }
+      const pk = propertiesKey(key, body.arguments && typeof body.arguments === "object" ? (body.arguments as Record<string, unknown>) : {});
+      return reply.code(201).header("location", `${encodeURIComponent(dest)}/${pk}`).send();
+    });
+    app.get(`${base}/:props`, async (req: Req) => {
+      const v = vhostOf(req.params.vhost!, who(req));
+      const b = between(v, req).find((x) => samePropertiesKey(x, req.params.props!));
+      if (!b) throw notFound();
+      return bindingJson(b, v.name);
+    });
+    app.delete(`${base}/:props`, async (req: Req, reply) => {
+      const v = vhostOf(req.params.vhost!, who(req));
+      const b = between(v, req).find((x) => samePropertiesKey(x, req.params.props!));
+      if (!b || b.binding === null) throw notFound();
+      const core = b.binding;
+      if (kind === "queue") {
+        const q = v.queues.get(b.destination)!;
+        check(v.unbindQueue(b.destination, b.source, b.routingKey, core.args, q.options.owner));
+      } else {
+        check(v.unbindExchange(b.destination, b.source, b.routingKey, core.args));
+      }
+      return reply.code(204).send();
+    });
+  }
+
+  // ---- policies --------------------------------------------------------------------------
+  // Warren's core has no policies yet: listings are empty and every setting is unrecognised,
+  // which is RabbitMQ's own answer for settings it does not know.
+
+  const policies = async (req: Req) => {
+    const p = who(req);
+    vhostsFor(req, p);
+    return [];
+  };
+  app.get("/api/policies", policies);
+  app.get("/api/policies/:vhost", policies);
+  app.get("/api/policies/:vhost/:name", async (req: Req) => {
+    vhostOf(req.params.vhost!, who(req));
+    throw notFound();
+  });
+  app.put("/api/policies/:vhost/:name", async (req: Req) => {
+    const p = who(req);
+    p.require("policymaker");
+    vhostOf(req.params.vhost!, p);
+    const body = req.body ?? {};
+    const definition = body.definition && typeof body.definition === "object" ? (body.definition as Record<string, unknown>) : {};
+    // RabbitMQ prints the Erlang terms HTML-escaped in this reason: {&lt;&lt;"key"&gt;&gt;,value}
+    const unknown = Object.entries(definition).map(([k, v]) => `{&lt;&lt;"${k}"&gt;&gt;,${JSON.stringify(v)}}`);
+    throw badRequest(`Validation failed\n\n[${unknown.join(",")}] are not recognised policy settings\n`);
+  });
+  app.delete("/api/policies/:vhost/:name", async (req: Req) => {
+    const p = who(req);
+    p.require("policymaker");
+    vhostOf(req.params.vhost!, p);
+    throw notFound();
+  });
+
+  // ---- definitions -----------------------------------------------------------------------
+
+  const definitions = (vhost?: string): JsonObject => {
+    const d = exportDefinitions(broker, { includeTransient: true });
+    const out: JsonObject = {
+      rabbit_version: MANAGEMENT_VERSION,
+      rabbitmq_version: MANAGEMENT_VERSION,
+      product_name: "Warren",
+      product_version: ctx.productVersion,
+      users: d.users as unknown as Json[],
+      vhosts: d.vhosts as unknown as Json[],
+      permissions: d.permissions as unknown as Json[],
+      topic_permissions: [],
+      parameters: [],
+      global_parameters: [],
+      policies: [],
+      queues: d.queues as unknown as Json[],
+      exchanges: d.exchanges as unknown as Json[],
+      bindings: d.bindings as unknown as Json[],
+    };
+    if (vhost === undefined) return out;
+    const mine = (x: Json) => (x as JsonObject).vhost === vhost;
+    // a vhost's export carries only its own objects, without the vhost field on each
+    const strip = (x: Json) => {
+      const { vhost: _v, ...rest } = x as JsonObject;
+      return rest;
+    };
+    return {
+      rabbit_version: MANAGEMENT_VERSION,
+      rabbitmq_version: MANAGEMENT_VERSION,
+      product_name: "Warren",
+      product_version: ctx.productVersion,
+      parameters: [],
+      policies: [],
+      queues: (out.queues as Json[]).filter(mine).map(strip),
+      exchanges: (out.exchanges as Json[]).filter(mine).map(strip),
+      bindings: (out.bindings as Json[]).filter(mine).map(strip),
+    };
+  };
+
+  app.get("/api/definitions", async (req, reply) => {
+    who(req).require("administrator");
+    if ((req.query as Record<string, string>).download) {
+      reply.header("content-disposition", `attachment; filename="${(req.query as Record<string, string>).download}"`);
+    }
+    return definitions();
+  });
+  app.get("/api/definitions/:vhost", async (req: Req) => {
+    const p = who(req);
+    p.require("administrator");
+    vhostOf(req.params.vhost!, p);
+    return definitions(req.params.vhost);
+  });
+  const importBody = (req: Req, vhost?: string): Definitions => {
+    const body = req.body;
+    if (body === null || typeof body !== "object" || Array.isArray(body)) throw badRequest("failed_to_parse_json");
+    const d = body as unknown as Definitions;
+    if (vhost === undefined) return d;
+    // objects of a vhost's file name no vhost: they go into the one in the path
+    const withVhost = <T>(xs: T[] | undefined) => (xs ?? []).map((x) => ({ ...x, vhost }));
+    return { ...d, users: [], vhosts: [], permissions: [], queues: withVhost(d.queues), exchanges: withVhost(d.exchanges), bindings: withVhost(d.bindings) };
+  };
+  const doImport = (d: Definitions) => {
+    try {
+      importDefinitions(broker, d, "the uploaded definitions");
+    } catch (err) {
+      throw badRequest((err as Error).message);
+    }
+  };
+  app.post("/api/definitions", async (req: Req, reply) => {
+    who(req).require("administrator");
+    doImport(importBody(req));
+    return reply.code(204).send();
+  });
+  app.post("/api/definitions/:vhost", async (req: Req, reply) => {
+    const p = who(req);
+    p.require("administrator");
+    vhostOf(req.params.vhost!, p);
+    doImport(importBody(req, req.params.vhost));
+    return reply.code(204).send();
+  });
+}
+
+/** The router hands path parameters over decoded: compare with the decoded properties_key. */
+function samePropertiesKey(b: { routingKey: string; args: Record<string, unknown> }, given: string): boolean {
+  const key = propertiesKey(b.routingKey, b.args);
+  if (key === given) return true;
+  try {
+    return decodeURIComponent(key) === given;
+  } catch {
+    return false;
+  }
+}
+
+/** Open file descriptors of this process (Linux /proc); 0 where that is not available. */
+export async function openFds(): Promise<number> {
+  try {
+    const { readdir } = await import("node:fs/promises");
+    return (await readdir("/proc/self/fd")).length;
+  } catch {
+    return 0;
+  }
+}
+
+function isUtf8(b: Buffer): boolean {
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(b);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The properties JSON of a publish request, as the core's neutral properties. */
+function messageProperties(raw: unknown): MessageProperties {
+  const p = raw !== null && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
+  const out: MessageProperties = {};
+  const s = (k: string) => (p[k] === undefined || p[k] === null ? undefined : String(p[k]));
+  const n = (k: string) => (p[k] === undefined || p[k] === null || p[k] === "" ? undefined : Number(p[k]));
+  const set = <K extends keyof MessageProperties>(k: K, v: MessageProperties[K] | undefined) => {
+    if (v !== undefined && !(typeof v === "number" && Number.isNaN(v))) out[k] = v;
+  };
+  set("contentType", s("content_type"));
+  set("contentEncoding", s("content_encoding"));
+  if (p.headers && typeof p.headers === "object") out.headers = jsonFieldTable(p.headers as Record<string, unknown>);
+  set("deliveryMode", n("delivery_mode"));
+  set("priority", n("priority"));
+  set("correlationId", s("correlation_id"));
+  set("replyTo", s("reply_to"));
+  set("expiration", s("expiration"));
+  set("messageId", s("message_id"));
+  set("timestamp", n("timestamp"));
+  set("type", s("type"));
+  set("userId", s("user_id"));
+  set("appId", s("app_id"));
+  set("clusterId", s("cluster_id"));
+  return out;
+}
+
+/** A message's properties as RabbitMQ's get answer shows them: only those that are set. */
+function propertiesJson(p: MessageProperties): JsonObject {
+  const out: JsonObject = {};
+  const put = (k: string, v: unknown) => {
+    if (v !== undefined) out[k] = v as Json;
+  };
+  put("content_type", p.contentType);
+  put("content_encoding", p.contentEncoding);
+  put("delivery_mode", p.deliveryMode);
+  put("priority", p.priority);
+  put("correlation_id", p.correlationId);
+  put("reply_to", p.replyTo);
+  put("expiration", p.expiration);
+  put("message_id", p.messageId);
+  put("timestamp", p.timestamp);
+  put("type", p.type);
+  put("user_id", p.userId);
+  put("app_id", p.appId);
+  put("cluster_id", p.clusterId);
+  if (p.headers !== undefined) out.headers = fieldTableJson(p.headers) as JsonObject;
+  return out;
+}

@@ -1,0 +1,79 @@
+import type { Broker, User } from "../core/index.js";
+import { isLoopback } from "../server/net.js";
+import { ApiError, loginFailed, notAuthorised, vhostRefused } from "./errors.js";
+
+/** RabbitMQ's management tags, weakest first; each includes what the ones before it allow. */
+export type Tag = "management" | "policymaker" | "monitoring" | "administrator";
+
+/** Who is asking, and what their tags let them do. */
+export class Principal {
+  constructor(
+    readonly user: User,
+    private readonly broker: Broker,
+  ) {}
+
+  private has(tag: string): boolean {
+    return this.user.tags.includes(tag);
+  }
+  get isAdmin(): boolean {
+    return this.has("administrator");
+  }
+  /** monitoring and administrator users see every vhost's objects and every connection. */
+  get isMonitor(): boolean {
+    return this.isAdmin || this.has("monitoring");
+  }
+  get isPolicymaker(): boolean {
+    return this.isAdmin || this.has("policymaker");
+  }
+
+  /** Throws RabbitMQ's refusal unless the user has the tag (or one above it). */
+  require(tag: Tag): void {
+    if (tag === "administrator" && !this.isAdmin) throw notAuthorised("Not administrator user");
+    if (tag === "monitoring" && !this.isMonitor) throw notAuthorised("Not monitor user");
+    if (tag === "policymaker" && !this.isPolicymaker) throw notAuthorised("Not policymaker user");
+  }
+
+  /** Whether the user has permissions in the vhost (what RabbitMQ checks on a vhost's paths). */
+  canAccess(vhost: string): boolean {
+    return this.broker.users.permission(this.user.name, vhost) !== undefined;
+  }
+
+  requireVhost(vhost: string): void {
+    if (!this.canAccess(vhost)) throw vhostRefused();
+  }
+
+  /** Vhosts whose objects appear in this user's listings. */
+  visibleVhost(vhost: string): boolean {
+    return this.isMonitor || this.canAccess(vhost);
+  }
+
+  /** Connections and channels: management users see only their own. */
+  seesConnectionsOf(user: string): boolean {
+    return this.isMonitor || user === this.user.name;
+  }
+}
+
+const MANAGEMENT_TAGS = ["management", "policymaker", "monitoring", "administrator"];
+
+/**
+ * HTTP basic auth as RabbitMQ's management plugin does it: no credentials → 401 with an empty body,
+ * wrong ones → "Login failed", loopback-only users from elsewhere refused, users without a
+ * management tag → "Not management user".
+ */
+export function authenticate(broker: Broker, header: string | undefined, remoteAddress: string | undefined): Principal {
+  if (header === undefined || !header.toLowerCase().startsWith("basic ")) {
+    throw new ApiError(401, "", "", { "www-authenticate": 'Basic realm="RabbitMQ Management"' });
+  }
+  const decoded = Buffer.from(header.slice(6).trim(), "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon < 0) throw loginFailed();
+  const username = decoded.slice(0, colon);
+  const password = decoded.slice(colon + 1);
+  const user = broker.authenticate({ username, password, loopback: isLoopback(remoteAddress) });
+  if (!("name" in user)) {
+    if (broker.users.authenticate(username, password) !== null) throw notAuthorised("User can only log in via localhost");
+    throw loginFailed();
+  }
+  if (!user.tags.some((t) => MANAGEMENT_TAGS.includes(t))) throw notAuthorised("Not management user");
+  return new Principal(user, broker);
+}

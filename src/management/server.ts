@@ -1,0 +1,144 @@
+/**
+ * The management listener (RabbitMQ's 15672): the HTTP API under /api and the web UI beside it,
+ * served by one fastify instance. `createManagementServer` is the one place the server is built,
+ * so TLS (HTTPS management) is a matter of passing `tls`.
+ */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import type { SecureContextOptions } from "node:tls";
+import { dirname, extname, join, normalize, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { Logger } from "../server/logger.js";
+import { listenOn } from "../server/net.js";
+import { type ManagementContext, registerApi } from "./api.js";
+import { ApiError } from "./errors.js";
+import { DEFAULT_SAMPLE_INTERVAL_MS, RateSampler } from "./rates.js";
+
+export type { ManagementContext } from "./api.js";
+
+/** HTTPS for the management listener: Node's TLS options (key, cert, ca, requestCert, …). */
+export type ManagementTlsOptions = SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean };
+
+export interface ManagementServerOptions {
+  /** Serve HTTPS instead of HTTP. */
+  tls?: ManagementTlsOptions;
+  /** How often rates are sampled (RabbitMQ's collect_statistics_interval, 5000 ms). */
+  sampleIntervalMs?: number;
+  log?: Logger;
+}
+
+/** Definitions uploads can be large: RabbitMQ accepts files of tens of megabytes. */
+const BODY_LIMIT = 64 * 1024 * 1024;
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".png": "image/png",
+  ".svg": "image/svg+xml",
+};
+
+/**
+ * Where the UI's files are: beside this module in the source tree (src/management/ui), or copied
+ * next to the bundle (dist/ui) by the build.
+ */
+export function uiDirectory(): string | null {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, "ui"), join(here, "..", "ui"), join(here, "management", "ui"), join(here, "..", "src", "management", "ui")];
+  for (const c of candidates) if (existsSync(join(c, "index.html"))) return c;
+  return null;
+}
+
+/** Builds the management server (API, UI, rate sampler) without binding it. */
+export function createManagementServer(ctx: ManagementContext, options: ManagementServerOptions = {}): {
+  app: FastifyInstance;
+  rates: RateSampler;
+} {
+  const app = (options.tls
+    ? Fastify({ logger: false, bodyLimit: BODY_LIMIT, https: options.tls })
+    : Fastify({ logger: false, bodyLimit: BODY_LIMIT })) as unknown as FastifyInstance;
+  const rates = new RateSampler(ctx.core, options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS);
+  const log = options.log;
+
+  // RabbitMQ takes an empty body as "no fields" (PUT /api/vhosts/v) and any content type as JSON
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => {
+    const text = (body as string).trim();
+    if (text === "") return done(null, {});
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new ApiError(400, "bad_request", "failed_to_parse_json"), undefined);
+    }
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof ApiError) {
+      // the web UI asks without the challenge, so the browser shows the UI's login form, not its own prompt
+      const headers = req.headers["x-requested-with"] === "XMLHttpRequest" ? {} : err.headers;
+      void reply.code(err.status).headers(headers);
+      // a request without credentials gets RabbitMQ's bare 401
+      if (err.error === "") return reply.send();
+      return reply.send({ error: err.error, reason: err.reason });
+    }
+    const e = err as { statusCode?: number; message?: string; code?: string };
+    if (e.statusCode !== undefined && e.statusCode < 500) {
+      return reply.code(e.statusCode).send({ error: "bad_request", reason: e.message ?? "bad request" });
+    }
+    log?.error({ err, url: req.url }, "management API request failed");
+    return reply.code(500).send({ error: "internal_server_error", reason: String(e.message ?? err) });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    if (req.method === "GET" && !req.url.startsWith("/api/")) return serveUi(req.url, reply);
+    return reply.code(404).send({ error: "Object Not Found", reason: "Not Found" });
+  });
+
+  registerApi(app, ctx, rates);
+
+  const uiDir = uiDirectory();
+  const serveUi = async (url: string, reply: import("fastify").FastifyReply) => {
+    const path = decodeURIComponent(url.split("?")[0]!);
+    const file = path === "/" || path === "" ? "index.html" : normalize(path).replace(/^[/\\]+/, "");
+    if (uiDir === null || file.split(sep).includes("..")) return reply.code(404).send({ error: "Object Not Found", reason: "Not Found" });
+    try {
+      const data = await readFile(join(uiDir, file));
+      return reply.type(CONTENT_TYPES[extname(file)] ?? "application/octet-stream").send(data);
+    } catch {
+      return reply.code(404).send({ error: "Object Not Found", reason: "Not Found" });
+    }
+  };
+
+  app.addHook("onClose", async () => rates.stop());
+  return { app, rates };
+}
+
+export interface RunningManagement {
+  readonly port: number;
+  readonly app: FastifyInstance;
+  readonly rates: RateSampler;
+  close(): Promise<void>;
+}
+
+/** Starts the management listener on a port (0 = any free one). */
+export async function startManagement(
+  ctx: ManagementContext,
+  listen: { port: number; host?: string | undefined },
+  options: ManagementServerOptions = {},
+): Promise<RunningManagement> {
+  const { app, rates } = createManagementServer(ctx, options);
+  await app.ready();
+  // bound like every other listener (all interfaces unless a host is given), not fastify's localhost default
+  const port = await listenOn(app.server, listen.port, listen.host);
+  rates.start();
+  return {
+    port,
+    app,
+    rates,
+    close: async () => {
+      app.server.closeAllConnections();
+      await app.close();
+    },
+  };
+}

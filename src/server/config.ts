@@ -1,0 +1,433 @@
+/**
+ * rabbitmq.conf for Warren: the `key = value` file migrated users already have, environment
+ * overrides, and the mapping of both onto BrokerOptions. Flags, environment and file all become
+ * settings (conf key → value, with where the value came from), merged by precedence
+ * (flags > env > file > defaults), then translated and validated in one place, so every error names
+ * the conf key, where it was set and what was expected.
+ */
+import { readFileSync } from "node:fs";
+import { totalmem } from "node:os";
+import * as z from "zod/mini";
+import type { BrokerOptions, TlsOptions } from "./options.js";
+import type { LogLevel } from "./logger.js";
+
+/** One setting: its raw text and where it came from ("rabbitmq.conf:12", "env WARREN_AMQP_PORT", "--amqp-port"). */
+export interface Setting {
+  value: string;
+  source: string;
+}
+
+/** conf key → setting. */
+export type Settings = Map<string, Setting>;
+
+export class ConfigError extends Error {}
+
+/**
+ * Parses rabbitmq.conf (the sysctl-like "new style" format): one `key = value` per line, `#`
+ * comments (whole line or after the value), blank lines ignored, a later key overrides an earlier.
+ */
+export function parseConf(text: string, file: string): Settings {
+  const out: Settings = new Map();
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = stripComment(lines[i]!).trim();
+    if (line === "") continue;
+    const eq = line.indexOf("=");
+    if (eq <= 0) throw new ConfigError(`${file}:${i + 1}: expected "key = value", got "${line}"`);
+    const key = line.slice(0, eq).trim();
+    let value = line.slice(eq + 1).trim();
+    if (!/^[A-Za-z0-9_.$-]+$/.test(key)) throw new ConfigError(`${file}:${i + 1}: "${key}" is not a valid key`);
+    // cuttlefish lets values be quoted when they contain spaces or '#'
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    out.set(key, { value, source: `${file}:${i + 1}` });
+  }
+  return out;
+}
+
+/** `#` starts a comment unless it is inside a double-quoted value. */
+function stripComment(line: string): string {
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === '"') quoted = !quoted;
+    else if (c === "#" && !quoted) return line.slice(0, i);
+  }
+  return line;
+}
+
+export function readConfFile(path: string): Settings {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ConfigError(`config file ${path} cannot be read: ${(err as Error).message}`);
+  }
+  return parseConf(text, path);
+}
+
+/**
+ * Environment variables and the conf key each sets. WARREN_* are Warren's own; RABBITMQ_* are the
+ * ones RabbitMQ (and its Docker image) reads, honoured so a migrated deployment's environment keeps
+ * working. When both are set, WARREN_* wins.
+ */
+export const ENV_KEYS: readonly (readonly [env: string, key: string])[] = [
+  ["RABBITMQ_NODE_PORT", "listeners.tcp.default"],
+  ["RABBITMQ_DEFAULT_USER", "default_user"],
+  ["RABBITMQ_DEFAULT_PASS", "default_pass"],
+  ["RABBITMQ_DEFAULT_VHOST", "default_vhost"],
+  ["WARREN_AMQP_PORT", "listeners.tcp.default"],
+  ["WARREN_AMQPS_PORT", "listeners.ssl.default"],
+  ["WARREN_MQTT_PORT", "mqtt.listeners.tcp.default"],
+  ["WARREN_MQTTS_PORT", "mqtt.listeners.ssl.default"],
+  ["WARREN_STOMP_PORT", "stomp.listeners.tcp.1"],
+  ["WARREN_STOMPS_PORT", "stomp.listeners.ssl.1"],
+  ["WARREN_WEB_MQTT_PORT", "web_mqtt.tcp.port"],
+  ["WARREN_WEB_STOMP_PORT", "web_stomp.tcp.port"],
+  ["WARREN_MANAGEMENT_PORT", "management.tcp.port"],
+  ["WARREN_PROMETHEUS_PORT", "prometheus.tcp.port"],
+  ["WARREN_DEFAULT_USER", "default_user"],
+  ["WARREN_DEFAULT_PASS", "default_pass"],
+  ["WARREN_DEFAULT_VHOST", "default_vhost"],
+  ["WARREN_LOOPBACK_USERS", "loopback_users"],
+  ["WARREN_LOG_LEVEL", "log.console.level"],
+  ["WARREN_LOAD_DEFINITIONS", "load_definitions"],
+];
+
+/** Environment variables that are not conf keys: where the file and the data live, the bind address. */
+export const ENV_CONFIG_FILE = ["WARREN_CONFIG_FILE", "RABBITMQ_CONFIG_FILE"] as const;
+export const ENV_DATA_DIR = "WARREN_DATA_DIR";
+export const ENV_HOST = ["WARREN_HOST", "RABBITMQ_NODE_IP_ADDRESS"] as const;
+
+/** The settings the environment gives (later entries of ENV_KEYS win, so WARREN_* over RABBITMQ_*). */
+export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
+  const out: Settings = new Map();
+  for (const [name, key] of ENV_KEYS) {
+    const v = env[name];
+    if (v !== undefined && v !== "") out.set(key, { value: v, source: `env ${name}` });
+  }
+  return out;
+}
+
+/** Merges settings, later layers winning: `mergeSettings(defaults, file, env, flags)`. */
+export function mergeSettings(...layers: Settings[]): Settings {
+  const out: Settings = new Map();
+  for (const l of layers) for (const [k, v] of l) out.set(k, v);
+  return out;
+}
+
+// ---- value types: each a zod schema from the conf text, with the expectation as its message ----
+
+const port = z.pipe(
+  z.string().check(z.refine((s) => /^\d{1,5}$/.test(s) && Number(s) <= 65535, "expected a port number 0-65535")),
+  z.transform(Number),
+);
+
+/** A listener: `5672`, `127.0.0.1:5672`, `::1:5672` or `[::1]:5672`; `none`/`off` turns it off. */
+const listenerValue = z.pipe(
+  z.string().check(z.refine((s) => parseListener(s) !== null, 'expected a port (5672), "host:port" (127.0.0.1:5672) or "none"')),
+  z.transform((s) => parseListener(s)!),
+);
+
+function parseListener(s: string): { port: number; host?: string } | false | null {
+  if (s === "none" || s === "off" || s === "false") return false;
+  const m = /^(?:\[?(.+?)\]?:)?(\d{1,5})$/.exec(s);
+  if (!m || Number(m[2]) > 65535) return null;
+  return m[1] !== undefined ? { port: Number(m[2]), host: m[1] } : { port: Number(m[2]) };
+}
+
+const int = (min: number, max: number) =>
+  z.pipe(
+    z.string().check(z.refine((s) => /^\d+$/.test(s) && Number(s) >= min && Number(s) <= max, `expected an integer ${min}-${max}`)),
+    z.transform(Number),
+  );
+
+const bool = z.pipe(
+  z.string().check(z.refine((s) => s === "true" || s === "false", "expected true or false")),
+  z.transform((s) => s === "true"),
+);
+
+const text = z.string().check(z.minLength(1, "expected a non-empty value"));
+
+const fraction = z.pipe(
+  z.string().check(z.refine((s) => /^\d*\.?\d+$/.test(s) && Number(s) > 0 && Number(s) <= 1, "expected a fraction of RAM between 0 and 1, e.g. 0.4")),
+  z.transform(Number),
+);
+
+/**
+ * Information units as RabbitMQ's rabbit_resource_monitor_misc reads them: k/kiB, M/MiB, G/GiB
+ * are powers of 1024; kB/KB, MB, GB are powers of 1000; a bare number is bytes.
+ */
+const UNITS: Record<string, number> = {
+  "": 1, k: 1024, kiB: 1024, K: 1024, KiB: 1024, M: 1024 ** 2, MiB: 1024 ** 2, G: 1024 ** 3, GiB: 1024 ** 3,
+  kB: 1000, KB: 1000, MB: 1000 ** 2, GB: 1000 ** 3, T: 1024 ** 4, TiB: 1024 ** 4, TB: 1000 ** 4,
+};
+export function parseBytes(s: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*([A-Za-z]*)$/.exec(s.trim());
+  if (!m) return null;
+  const unit = UNITS[m[2]!];
+  return unit === undefined ? null : Math.round(Number(m[1]) * unit);
+}
+const bytes = z.pipe(
+  z.string().check(z.refine((s) => parseBytes(s) !== null, "expected a size in bytes, optionally with a unit: 50000000, 50MB, 1GB, 512MiB")),
+  z.transform((s) => parseBytes(s)!),
+);
+
+/** RabbitMQ's log levels, and Warren's (pino's) names for them. */
+const LOG_LEVELS: Record<string, LogLevel> = {
+  debug: "debug", info: "info", notice: "info", warning: "warn", warn: "warn", error: "error",
+  critical: "fatal", alert: "fatal", emergency: "fatal", none: "silent", trace: "trace", fatal: "fatal", silent: "silent",
+};
+const logLevel = z.pipe(
+  z.string().check(z.refine((s) => s in LOG_LEVELS, "expected debug, info, warning, error, critical or none")),
+  z.transform((s) => LOG_LEVELS[s]!),
+);
+
+const verify = z.enum(["verify_peer", "verify_none"], "expected verify_peer or verify_none");
+
+/** Options being assembled from settings; listener/TLS objects are filled in piece by piece. */
+type Draft = Record<string, unknown> & {
+  tls?: TlsOptions;
+  mqtt?: Record<string, unknown> | false;
+};
+
+type Apply<T> = (o: Draft, v: T) => void;
+interface KeySpec<T> {
+  schema: z.ZodMiniType<T, string>;
+  apply: Apply<T>;
+}
+const key = <T>(schema: z.ZodMiniType<T, string>, apply: Apply<T>): KeySpec<unknown> => ({ schema, apply: apply as Apply<unknown> });
+
+/** Sets a listener option, keeping protocol-specific settings (mqtt.*) already on it. */
+const listen = (name: string) => (o: Draft, l: { port: number; host?: string } | false) => {
+  const prev = o[name];
+  o[name] = l === false ? false : { ...(typeof prev === "object" && prev ? prev : {}), ...l };
+};
+const listenPort = (name: string) => (o: Draft, p: number) => listen(name)(o, { port: p });
+const listenIp = (name: string) => (o: Draft, host: string) => {
+  const prev = o[name];
+  if (prev !== false) o[name] = { ...(typeof prev === "object" && prev ? prev : {}), host };
+};
+const mqttSetting = (field: string) => (o: Draft, v: unknown) => {
+  if (o.mqtt === false) return; // the listener is off; MQTT settings have nothing to apply to
+  o.mqtt = { ...(o.mqtt ?? {}), [field]: v };
+};
+const tlsSetting = (field: keyof TlsOptions, on: "tls" | "managementTls") => (o: Draft, v: unknown) => {
+  if (on === "tls") o.tls = { ...(o.tls ?? {}), [field]: v };
+  else {
+    const prev = o.managementTls;
+    if (prev === false) return;
+    const l = (typeof prev === "object" && prev ? prev : {}) as { tls?: TlsOptions };
+    o.managementTls = { ...l, tls: { ...(l.tls ?? {}), [field]: v } };
+  }
+};
+
+/** Every conf key Warren reads. docs/configuration.md documents each. */
+export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
+  "listeners.tcp.default": key(listenerValue, listen("amqp")),
+  "listeners.ssl.default": key(listenerValue, listen("amqpTls")),
+  "mqtt.listeners.tcp.default": key(listenerValue, listen("mqtt")),
+  "mqtt.listeners.ssl.default": key(listenerValue, listen("mqttTls")),
+  "stomp.listeners.tcp.1": key(listenerValue, listen("stomp")),
+  "stomp.listeners.ssl.1": key(listenerValue, listen("stompTls")),
+  "web_mqtt.tcp.port": key(port, listenPort("webMqtt")),
+  "web_mqtt.tcp.ip": key(text, listenIp("webMqtt")),
+  "web_stomp.tcp.port": key(port, listenPort("webStomp")),
+  "web_stomp.tcp.ip": key(text, listenIp("webStomp")),
+  "management.tcp.port": key(port, listenPort("management")),
+  "management.tcp.ip": key(text, listenIp("management")),
+  "management.ssl.port": key(port, listenPort("managementTls")),
+  "management.ssl.ip": key(text, listenIp("managementTls")),
+  "management.ssl.cacertfile": key(text, tlsSetting("cacertfile", "managementTls")),
+  "management.ssl.certfile": key(text, tlsSetting("certfile", "managementTls")),
+  "management.ssl.keyfile": key(text, tlsSetting("keyfile", "managementTls")),
+  "management.ssl.password": key(text, tlsSetting("password", "managementTls")),
+  "management.ssl.verify": key(verify, tlsSetting("verify", "managementTls")),
+  "management.ssl.fail_if_no_peer_cert": key(bool, tlsSetting("failIfNoPeerCert", "managementTls")),
+  "prometheus.tcp.port": key(port, listenPort("prometheus")),
+  "prometheus.tcp.ip": key(text, listenIp("prometheus")),
+  "ssl_options.cacertfile": key(text, tlsSetting("cacertfile", "tls")),
+  "ssl_options.certfile": key(text, tlsSetting("certfile", "tls")),
+  "ssl_options.keyfile": key(text, tlsSetting("keyfile", "tls")),
+  "ssl_options.password": key(text, tlsSetting("password", "tls")),
+  "ssl_options.verify": key(verify, tlsSetting("verify", "tls")),
+  "ssl_options.fail_if_no_peer_cert": key(bool, tlsSetting("failIfNoPeerCert", "tls")),
+  default_user: key(text, (o, v) => (o.defaultUser = v)),
+  default_pass: key(text, (o, v) => (o.defaultPass = v)),
+  default_vhost: key(text, (o, v) => (o.defaultVhost = v)),
+  "mqtt.default_user": key(text, mqttSetting("defaultUser")),
+  "mqtt.default_pass": key(text, mqttSetting("defaultPass")),
+  "mqtt.allow_anonymous": key(bool, mqttSetting("allowAnonymous")),
+  "mqtt.vhost": key(text, mqttSetting("vhost")),
+  "mqtt.max_packet_size": key(int(64, 268435455), mqttSetting("maxPacketSize")),
+  "stomp.default_user": key(text, (o, v) => (o.stompDefaultUser = v)),
+  "stomp.default_pass": key(text, (o, v) => (o.stompDefaultPass = v)),
+  "vm_memory_high_watermark.relative": key(fraction, (o, v) => (o.memoryHighWatermark = v)),
+  "vm_memory_high_watermark.absolute": key(bytes, (o, v) => (o.memoryHighWatermarkBytes = v)),
+  "disk_free_limit.absolute": key(bytes, (o, v) => (o.diskFreeLimit = v)),
+  "disk_free_limit.relative": key(
+    z.pipe(
+      z.string().check(z.refine((s) => /^\d*\.?\d+$/.test(s), "expected a multiple of total RAM, e.g. 1.0")),
+      z.transform(Number),
+    ),
+    (o, v) => (o.diskFreeLimit = Math.round(v * totalmem())),
+  ),
+  max_message_size: key(int(1, 536870912), (o, v) => (o.maxMessageSize = v)),
+  heartbeat: key(int(0, 65535), (o, v) => (o.heartbeat = v)),
+  frame_max: key(int(4096, 2 ** 32 - 1), (o, v) => (o.frameMax = v)),
+  channel_max: key(int(1, 65535), (o, v) => (o.channelMax = v)),
+  load_definitions: key(text, (o, v) => (o.loadDefinitions = v)),
+  "log.console.level": key(logLevel, (o, v) => (o.logLevel = v)),
+  // `log.console = false` silences the console, Warren's only log destination
+  "log.console": key(bool, (o, v) => {
+    if (!v) o.logLevel = "silent";
+  }),
+  // `loopback_users = none` (the documented way to let guest in from anywhere); a list is Warren's
+  // extension, as `--loopback-users guest,admin`
+  loopback_users: key(
+    z.pipe(
+      z.string().check(z.refine((s) => /^[^\s]+$/.test(s), 'expected "none" or comma-separated user names')),
+      z.transform((s) => (s === "none" ? [] : s.split(",").filter(Boolean))),
+    ),
+    (o, v) => (o.loopbackUsers = v),
+  ),
+};
+
+/** Keys RabbitMQ has that Warren accepts but has no use for: no warning for these. */
+const IGNORED_KEYS = new Set(["listeners.tcp", "log.file", "log.file.level", "cluster_formation.peer_discovery_backend"]);
+
+/**
+ * Translates merged settings into BrokerOptions. A value that does not fit its key is an error
+ * naming key, source and expectation; an unknown key is reported to `warn` once.
+ */
+export function settingsToOptions(settings: Settings, warn: (message: string) => void = () => {}): BrokerOptions {
+  const o: Draft = {};
+  const problems: string[] = [];
+  // `listeners.tcp = none` turns AMQP off, as in RabbitMQ; applied first so listeners.tcp.default still wins
+  const tcp = settings.get("listeners.tcp");
+  if (tcp && tcp.value === "none" && !settings.has("listeners.tcp.default")) o.amqp = false;
+  const loopback: { add: string[]; remove: string[] } = { add: [], remove: [] };
+  for (const [k, s] of settings) {
+    const lb = /^loopback_users\.(.+)$/.exec(k);
+    if (lb) {
+      const r = bool.safeParse(s.value);
+      if (!r.success) problems.push(`${k} = "${s.value}" (${s.source}): expected true or false`);
+      else (r.data ? loopback.add : loopback.remove).push(lb[1]!);
+      continue;
+    }
+    const spec = CONF_KEYS[k];
+    if (!spec) {
+      if (!IGNORED_KEYS.has(k)) warn(`unknown configuration key "${k}" (${s.source}) ignored`);
+      continue;
+    }
+    const r = spec.schema.safeParse(s.value);
+    if (!r.success) {
+      problems.push(`${k} = "${s.value}" (${s.source}): ${r.error.issues[0]?.message ?? "invalid value"}`);
+      continue;
+    }
+    spec.apply(o, r.data);
+  }
+  if (loopback.add.length > 0 || loopback.remove.length > 0) {
+    const base = (o.loopbackUsers as string[] | undefined) ?? ["guest"];
+    o.loopbackUsers = [...new Set([...base, ...loopback.add])].filter((u) => !loopback.remove.includes(u));
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
+  return o as BrokerOptions;
+}
+
+/** What `warren` was given on the command line (commander's parsed flags; all optional strings). */
+export interface StartFlags {
+  config?: string;
+  dataDir?: string;
+  host?: string;
+  amqpPort?: string;
+  amqpsPort?: string;
+  mqttPort?: string;
+  mqttsPort?: string;
+  stompPort?: string;
+  stompsPort?: string;
+  webMqttPort?: string;
+  webStompPort?: string;
+  managementPort?: string;
+  prometheusPort?: string;
+  logLevel?: string;
+  heartbeat?: string;
+  defaultUser?: string;
+  defaultPass?: string;
+  defaultVhost?: string;
+  loopbackUsers?: string;
+  diskFreeLimit?: string;
+  memoryHighWatermark?: string;
+  loadDefinitions?: string;
+}
+
+/** Each flag and the conf key it sets (so flags are validated and documented like the file's keys). */
+export const FLAG_KEYS: readonly (readonly [flag: keyof StartFlags, option: string, key: string])[] = [
+  ["amqpPort", "--amqp-port", "listeners.tcp.default"],
+  ["amqpsPort", "--amqps-port", "listeners.ssl.default"],
+  ["mqttPort", "--mqtt-port", "mqtt.listeners.tcp.default"],
+  ["mqttsPort", "--mqtts-port", "mqtt.listeners.ssl.default"],
+  ["stompPort", "--stomp-port", "stomp.listeners.tcp.1"],
+  ["stompsPort", "--stomps-port", "stomp.listeners.ssl.1"],
+  ["webMqttPort", "--web-mqtt-port", "web_mqtt.tcp.port"],
+  ["webStompPort", "--web-stomp-port", "web_stomp.tcp.port"],
+  ["managementPort", "--management-port", "management.tcp.port"],
+  ["prometheusPort", "--prometheus-port", "prometheus.tcp.port"],
+  ["logLevel", "--log-level", "log.console.level"],
+  ["heartbeat", "--heartbeat", "heartbeat"],
+  ["defaultUser", "--default-user", "default_user"],
+  ["defaultPass", "--default-pass", "default_pass"],
+  ["defaultVhost", "--default-vhost", "default_vhost"],
+  ["loopbackUsers", "--loopback-users", "loopback_users"],
+  ["diskFreeLimit", "--disk-free-limit", "disk_free_limit.absolute"],
+  ["memoryHighWatermark", "--memory-high-watermark", "vm_memory_high_watermark.relative"],
+  ["loadDefinitions", "--load-definitions", "load_definitions"],
+];
+
+/** What `warren` runs with when nothing says otherwise: every plain listener on RabbitMQ's port. */
+export const CLI_DEFAULTS: Settings = new Map(
+  ([
+    ["listeners.tcp.default", "5672"],
+    ["mqtt.listeners.tcp.default", "1883"],
+    ["stomp.listeners.tcp.1", "61613"],
+    ["web_mqtt.tcp.port", "15675"],
+    ["web_stomp.tcp.port", "15674"],
+    ["log.console.level", "info"],
+  ] as const).map(([k, v]) => [k, { value: v, source: "default" }]),
+);
+
+/** A listener flag of "off" turns the listener off (web_* keys take only a port, so map them here). */
+const OFF = new Set(["off", "none", "false"]);
+
+/**
+ * Resolves `warren`'s options: flags > environment > config file > defaults. Returns the options
+ * for startBroker and the warnings to log once the logger exists.
+ */
+export function resolveStartOptions(flags: StartFlags, env: NodeJS.ProcessEnv): { options: BrokerOptions; warnings: string[]; configFile?: string } {
+  const configFile = flags.config ?? ENV_CONFIG_FILE.map((n) => env[n]).find((v) => v !== undefined && v !== "");
+  const file = configFile !== undefined ? readConfFile(configFile) : new Map<string, Setting>();
+  const fromFlags: Settings = new Map();
+  for (const [flag, option, k] of FLAG_KEYS) {
+    const v = flags[flag];
+    if (v !== undefined) fromFlags.set(k, { value: v, source: option });
+  }
+  const merged = mergeSettings(CLI_DEFAULTS, file, settingsFromEnv(env), fromFlags);
+  // port-only keys switched off: the listener is off
+  const off: string[] = [];
+  for (const [k, s] of merged) {
+    if (OFF.has(s.value) && /(^|\.)tcp\.port$|ssl\.port$/.test(k)) {
+      off.push(k);
+      merged.delete(k);
+    }
+  }
+  const warnings: string[] = [];
+  const options = settingsToOptions(merged, (m) => warnings.push(m)) as Record<string, unknown>;
+  for (const k of off) {
+    const name = k.startsWith("web_mqtt") ? "webMqtt" : k.startsWith("web_stomp") ? "webStomp" : k.startsWith("prometheus") ? "prometheus" : k.startsWith("management.ssl") ? "managementTls" : "management";
+    options[name] = false;
+  }
+  // The CLI names every plain listener, so those not configured stay at RabbitMQ's defaults.
+  options.dataDir = flags.dataDir ?? env[ENV_DATA_DIR] ?? "./data";
+  const host = flags.host ?? ENV_HOST.map((n) => env[n]).find((v) => v !== undefined && v !== "");
+  if (host !== undefined) options.host = host;
+  return { options: options as BrokerOptions, warnings, ...(configFile !== undefined && { configFile }) };
+}

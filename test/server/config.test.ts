@@ -1,0 +1,202 @@
+import { describe, expect, it } from "vitest";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import amqp from "amqplib";
+import { startBroker } from "warren";
+import { ConfigError, parseBytes, parseConf, resolveStartOptions, settingsFromEnv, settingsToOptions } from "../../src/server/config.js";
+
+const conf = (text: string) => settingsToOptions(parseConf(text, "rabbitmq.conf"));
+
+describe("rabbitmq.conf parsing", () => {
+  it("reads key = value lines, skipping comments and blank lines, trimming whitespace", () => {
+    const s = parseConf("# a comment\n\n  listeners.tcp.default   =  5673  # trailing\ndefault_user=admin\n\tdefault_pass = \"p#ss word\"\n", "f.conf");
+    expect(s.get("listeners.tcp.default")).toEqual({ value: "5673", source: "f.conf:3" });
+    expect(s.get("default_user")?.value).toBe("admin");
+    expect(s.get("default_pass")?.value).toBe("p#ss word");
+  });
+
+  it("names the file and line of a line that is not key = value", () => {
+    expect(() => parseConf("heartbeat = 10\nthis is wrong\n", "/etc/w.conf")).toThrow('/etc/w.conf:2: expected "key = value"');
+  });
+
+  it("maps the keys migrated users have onto broker options", () => {
+    const o = conf(`
+listeners.tcp.default = 5673
+mqtt.listeners.tcp.default = 127.0.0.1:1884
+stomp.listeners.tcp.1 = 61615
+web_mqtt.tcp.port = 15676
+web_stomp.tcp.port = 15677
+management.tcp.port = 15673
+default_user = admin
+default_pass = secret
+default_vhost = prod
+loopback_users.guest = false
+vm_memory_high_watermark.relative = 0.6
+disk_free_limit.absolute = 1GB
+max_message_size = 1048576
+heartbeat = 30
+frame_max = 8192
+channel_max = 100
+listeners.ssl.default = 5671
+mqtt.listeners.ssl.default = 8883
+stomp.listeners.ssl.1 = 61614
+ssl_options.cacertfile = /certs/ca.pem
+ssl_options.certfile = /certs/server.pem
+ssl_options.keyfile = /certs/server.key
+ssl_options.verify = verify_peer
+ssl_options.fail_if_no_peer_cert = true
+management.ssl.port = 15671
+management.ssl.certfile = /certs/mgmt.pem
+load_definitions = /etc/warren/definitions.json
+log.console.level = warning
+`);
+    expect(o).toMatchObject({
+      amqp: { port: 5673 },
+      mqtt: { port: 1884, host: "127.0.0.1" },
+      stomp: { port: 61615 },
+      webMqtt: { port: 15676 },
+      webStomp: { port: 15677 },
+      defaultUser: "admin",
+      defaultPass: "secret",
+      defaultVhost: "prod",
+      loopbackUsers: [],
+      memoryHighWatermark: 0.6,
+      diskFreeLimit: 1_000_000_000,
+      maxMessageSize: 1048576,
+      heartbeat: 30,
+      frameMax: 8192,
+      channelMax: 100,
+      amqpTls: { port: 5671 },
+      mqttTls: { port: 8883 },
+      stompTls: { port: 61614 },
+      tls: { cacertfile: "/certs/ca.pem", certfile: "/certs/server.pem", keyfile: "/certs/server.key", verify: "verify_peer", failIfNoPeerCert: true },
+      managementTls: { port: 15671, tls: { certfile: "/certs/mgmt.pem" } },
+      loadDefinitions: "/etc/warren/definitions.json",
+      logLevel: "warn",
+    });
+    expect((o as Record<string, unknown>).management).toEqual({ port: 15673 });
+  });
+
+  it("reads sizes with RabbitMQ's units", () => {
+    expect(parseBytes("50MB")).toBe(50_000_000);
+    expect(parseBytes("1GB")).toBe(1_000_000_000);
+    expect(parseBytes("512MiB")).toBe(512 * 1024 * 1024);
+    expect(parseBytes("2G")).toBe(2 * 1024 ** 3);
+    expect(parseBytes("1000")).toBe(1000);
+    expect(parseBytes("12 parsecs")).toBeNull();
+    expect(conf("vm_memory_high_watermark.absolute = 2GB")).toMatchObject({ memoryHighWatermarkBytes: 2_000_000_000 });
+  });
+
+  it("accepts both forms of lifting guest's loopback restriction", () => {
+    expect(conf("loopback_users = none").loopbackUsers).toEqual([]);
+    expect(conf("loopback_users.guest = false").loopbackUsers).toEqual([]);
+    expect(conf("loopback_users.admin = true").loopbackUsers).toEqual(["guest", "admin"]);
+  });
+
+  it("turns AMQP off with listeners.tcp = none", () => {
+    expect(conf("listeners.tcp = none").amqp).toBe(false);
+    expect(conf("listeners.tcp.default = none").amqp).toBe(false);
+  });
+
+  it("rejects bad values naming the key, where it was set and what was expected", () => {
+    const bad = () => conf("heartbeat = often\nlisteners.tcp.default = 99999\ndisk_free_limit.absolute = lots\nssl_options.verify = maybe\nlog.console.level = loud\n");
+    expect(bad).toThrow(ConfigError);
+    expect(bad).toThrow('heartbeat = "often" (rabbitmq.conf:1): expected an integer 0-65535');
+    expect(bad).toThrow('listeners.tcp.default = "99999" (rabbitmq.conf:2): expected a port (5672), "host:port" (127.0.0.1:5672) or "none"');
+    expect(bad).toThrow("disk_free_limit.absolute = \"lots\" (rabbitmq.conf:3): expected a size in bytes");
+    expect(bad).toThrow('ssl_options.verify = "maybe" (rabbitmq.conf:4): expected verify_peer or verify_none');
+    expect(bad).toThrow('log.console.level = "loud" (rabbitmq.conf:5): expected debug, info, warning, error, critical or none');
+  });
+
+  it("warns once about each unknown key and carries on", () => {
+    const warnings: string[] = [];
+    const o = settingsToOptions(parseConf("heartbeat = 5\ncluster_name = x\nfancy.thing = 1\ncluster_name = y\n", "r.conf"), (m) => warnings.push(m));
+    expect(o.heartbeat).toBe(5);
+    expect(warnings).toEqual([
+      'unknown configuration key "cluster_name" (r.conf:4) ignored',
+      'unknown configuration key "fancy.thing" (r.conf:3) ignored',
+    ]);
+  });
+});
+
+describe("precedence: flags > environment > file > defaults", () => {
+  it("layers the sources and names the source of a bad value", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "warren-conf-"));
+    try {
+      const file = join(dir, "rabbitmq.conf");
+      await writeFile(file, "listeners.tcp.default = 6000\nmqtt.listeners.tcp.default = 6001\nstomp.listeners.tcp.1 = 6002\ndefault_user = fromfile\n");
+      const env = { WARREN_MQTT_PORT: "7001", RABBITMQ_NODE_PORT: "7000", WARREN_AMQP_PORT: "7100", RABBITMQ_DEFAULT_USER: "fromenv" };
+      const { options } = resolveStartOptions({ config: file, amqpPort: "8000", dataDir: dir }, env);
+      expect(options.amqp).toEqual({ port: 8000 }); // flag over env over file
+      expect(options.mqtt).toEqual({ port: 7001 }); // env over file
+      expect(options.stomp).toEqual({ port: 6002 }); // file over default
+      expect(options.webStomp).toEqual({ port: 15674 }); // default
+      expect(options.defaultUser).toBe("fromenv");
+      expect(options.logLevel).toBe("info");
+      expect(resolveStartOptions({ config: file }, { WARREN_CONFIG_FILE: "/nope" }).options.amqp).toEqual({ port: 6000 });
+      expect(resolveStartOptions({}, { RABBITMQ_CONFIG_FILE: file }).options.amqp).toEqual({ port: 6000 });
+      expect(() => resolveStartOptions({ config: file }, { WARREN_STOMP_PORT: "x" })).toThrow('stomp.listeners.tcp.1 = "x" (env WARREN_STOMP_PORT)');
+      expect(() => resolveStartOptions({ heartbeat: "-1" }, {})).toThrow('heartbeat = "-1" (--heartbeat): expected an integer 0-65535');
+      expect(() => resolveStartOptions({ config: join(dir, "missing.conf") }, {})).toThrow("cannot be read");
+      // "off" for a port-only key turns that listener off
+      expect(resolveStartOptions({ webMqttPort: "off", amqpPort: "off" }, {}).options).toMatchObject({ webMqtt: false, amqp: false });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("WARREN_* wins over RABBITMQ_* in the environment", () => {
+    expect(settingsFromEnv({ RABBITMQ_NODE_PORT: "1", WARREN_AMQP_PORT: "2" }).get("listeners.tcp.default")?.value).toBe("2");
+  });
+
+  it("a broker started from a config file listens and logs in as it says", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "warren-conf-"));
+    try {
+      const file = join(dir, "rabbitmq.conf");
+      await writeFile(file, "listeners.tcp.default = 127.0.0.1:0\nmqtt.listeners.tcp.default = none\nstomp.listeners.tcp.1 = none\nweb_mqtt.tcp.port = off\nweb_stomp.tcp.port = off\ndefault_user = admin\ndefault_pass = s3cret\ndefault_vhost = prod\nlog.console.level = none\n");
+      const { options } = resolveStartOptions({ config: file, dataDir: join(dir, "data") }, {});
+      const broker = await startBroker(options);
+      try {
+        expect(Object.keys(broker.ports)).toEqual(["amqp"]);
+        const c = await amqp.connect(`amqp://admin:s3cret@127.0.0.1:${broker.ports.amqp}/prod`);
+        await c.close();
+        await expect(amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}/prod`)).rejects.toThrow(/ACCESS_REFUSED/);
+      } finally {
+        await broker.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("load_definitions imports a definitions file at start instead of seeding guest", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "warren-conf-"));
+    try {
+      const defs = join(dir, "defs.json");
+      // the hash is RabbitMQ's sha256 scheme for password "pw" with salt 00000000
+      const { createHash } = await import("node:crypto");
+      const salt = Buffer.alloc(4);
+      const hash = Buffer.concat([salt, createHash("sha256").update(Buffer.concat([salt, Buffer.from("pw")])).digest()]).toString("base64");
+      await writeFile(defs, JSON.stringify({
+        users: [{ name: "app", password_hash: hash, hashing_algorithm: "rabbit_password_hashing_sha256", tags: "" }],
+        vhosts: [{ name: "v1" }],
+        permissions: [{ user: "app", vhost: "v1", configure: ".*", write: ".*", read: ".*" }],
+        queues: [{ name: "orders", vhost: "v1", durable: true, auto_delete: false, arguments: {} }],
+        exchanges: [], bindings: [],
+      }));
+      const broker = await startBroker({ amqp: { port: 0 }, dataDir: join(dir, "data"), loadDefinitions: defs });
+      try {
+        const c = await amqp.connect(`amqp://app:pw@127.0.0.1:${broker.ports.amqp}/v1`);
+        const ch = await c.createChannel();
+        expect((await ch.checkQueue("orders")).queue).toBe("orders");
+        await c.close();
+        expect(broker.core.users.get("guest")).toBeUndefined();
+      } finally {
+        await broker.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

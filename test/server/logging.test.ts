@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { mkdtemp, rm } from "node:fs/promises";
+import { connect as tcpConnect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import amqplib from "amqplib";
+import mqtt from "mqtt";
+import { startBroker } from "warren";
+
+interface Line { level: number; msg: string; [k: string]: unknown }
+
+/** A pino destination that keeps every line, parsed. */
+function capture(): { write(s: string): void; lines: Line[]; find(msg: string, fields?: Record<string, unknown>): Line[] } {
+  const lines: Line[] = [];
+  return {
+    write: (s: string) => void lines.push(JSON.parse(s) as Line),
+    lines,
+    find: (msg, fields = {}) => lines.filter((l) => l.msg === msg && Object.entries(fields).every(([k, v]) => l[k] === v)),
+  };
+}
+
+async function waitFor(cond: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe("log lines for operational events", () => {
+  it("connection opened/closed with peer and user, auth failures and channel errors, on every protocol; none per message", async () => {
+    const log = capture();
+    const broker = await startBroker({ amqp: { port: 0 }, mqtt: { port: 0 }, stomp: { port: 0 }, logLevel: "info", logDestination: log });
+    try {
+      const conn = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+      const opened = log.find("connection opened", { protocol: "amqp", user: "guest", vhost: "/" });
+      expect(opened).toHaveLength(1);
+      expect(opened[0]!.peer).toMatch(/127\.0\.0\.1:\d+$/);
+      const ch = await conn.createChannel();
+      await ch.assertQueue("logq");
+      const before = log.lines.length;
+      for (let i = 0; i < 200; i++) ch.sendToQueue("logq", Buffer.from(`m${i}`));
+      await ch.checkQueue("logq");
+      expect(log.lines.length).toBe(before); // no line per message
+      ch.on("error", () => undefined);
+      await ch.checkQueue("missing").catch(() => undefined);
+      await waitFor(() => log.find("channel error", { code: 404 }).length === 1, "channel error line");
+      await conn.close();
+      await waitFor(() => log.find("connection closed", { protocol: "amqp", user: "guest" }).length === 1, "AMQP close line");
+
+      await expect(amqplib.connect(`amqp://guest:wrong@127.0.0.1:${broker.ports.amqp}`)).rejects.toThrow();
+      expect(log.find("authentication failed", { user: "guest", protocol: "amqp" })).toHaveLength(1);
+
+      const m = await mqtt.connectAsync({ host: "127.0.0.1", port: broker.ports.mqtt!, username: "guest", password: "guest", clientId: "logger" });
+      await waitFor(() => log.find("connection opened", { protocol: "mqtt", user: "guest" }).length === 1, "MQTT open line");
+      await m.endAsync();
+      await waitFor(() => log.find("connection closed", { protocol: "mqtt", user: "guest" }).length === 1, "MQTT close line");
+      const bad = await mqtt.connectAsync({ host: "127.0.0.1", port: broker.ports.mqtt!, username: "guest", password: "nope", reconnectPeriod: 0 }).catch((e: Error) => e);
+      expect(bad).toBeInstanceOf(Error);
+      expect(log.find("MQTT connection refused", { protocol: "mqtt" }).length).toBeGreaterThan(0);
+
+      const s = tcpConnect(broker.ports.stomp!, "127.0.0.1");
+      await new Promise((r) => s.once("connect", r));
+      s.write("CONNECT\naccept-version:1.2\nhost:/\nlogin:guest\npasscode:guest\n\n\0");
+      await waitFor(() => log.find("connection opened", { protocol: "stomp", user: "guest" }).length === 1, "STOMP open line");
+      s.write("DISCONNECT\nreceipt:bye\n\n\0");
+      await waitFor(() => log.find("connection closed", { protocol: "stomp", user: "guest" }).length === 1, "STOMP close line");
+      s.destroy();
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it("alarms and store recovery are logged", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "warren-log-"));
+    try {
+      const log = capture();
+      const b1 = await startBroker({ amqp: { port: 0 }, dataDir: dir, logLevel: "info", logDestination: log });
+      const c = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${b1.ports.amqp}`);
+      const ch = await c.createConfirmChannel();
+      await ch.assertQueue("durable-log", { durable: true });
+      ch.sendToQueue("durable-log", Buffer.from("keep"), { persistent: true });
+      await ch.waitForConfirms();
+      await c.close();
+      b1.resources.limits = { ...b1.resources.limits, diskFreeLimit: Number.MAX_SAFE_INTEGER };
+      await b1.resources.check();
+      expect(log.find("disk alarm set: publishers are blocked")).toHaveLength(1);
+      await b1.close();
+
+      const log2 = capture();
+      const b2 = await startBroker({ amqp: { port: 0 }, dataDir: dir, logLevel: "info", logDestination: log2 });
+      const recovered = log2.find("store recovered");
+      expect(recovered).toHaveLength(1);
+      expect(recovered[0]).toMatchObject({ queues: 1, messages: 1, dataDir: dir });
+      await b2.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
