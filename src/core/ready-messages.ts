@@ -75,11 +75,21 @@ export class ReadyMessages {
     const limits = this.owner.paging;
     if (limits !== null && (this.tailCount > 0 || this.overLimit(limits, entry.position >= 0))) {
       const flags = entry.redelivered ? REDELIVERED : 0;
-      if (entry.position >= 0) this.pushTail(entry.seq, entry.position, entry.bodySize, flags);
-      else {
-        const pf = (this.pageFile ??= this.owner.openPageFile());
-        this.pushTail(entry.seq, pf.write(entry.message), entry.bodySize, flags | IN_PAGE_FILE);
+      if (entry.position >= 0) {
+        this.pushTail(entry.seq, entry.position, entry.bodySize, flags);
+        return;
       }
+      let position: number;
+      try {
+        position = (this.pageFile ??= this.owner.openPageFile()).write(entry.message);
+      } catch (err) {
+        // the page file cannot be written (disk full…): keep the message in memory while order allows
+        if (this.tailCount > 0) throw err;
+        this.head.push(entry);
+        this.headBytes += entry.bodySize;
+        return;
+      }
+      this.pushTail(entry.seq, position, entry.bodySize, flags | IN_PAGE_FILE);
       return;
     }
     this.head.push(entry);
