@@ -23,7 +23,11 @@ afterEach(() => {
 });
 
 async function spawnBroker(): Promise<Child> {
-  const proc = spawn(process.execPath, ["dist/cli/main.js", "--amqp-port", "0", "--data-dir", dir, "--log-level", "info"], {
+  const proc = spawn(process.execPath, [
+    // only AMQP: the other listeners' default ports may be taken by another broker on the machine
+    "dist/cli/main.js", "--amqp-port", "0", "--mqtt-port", "off", "--web-mqtt-port", "off", "--stomp-port", "off",
+    "--web-stomp-port", "off", "--data-dir", dir, "--log-level", "info",
+  ], {
     stdio: ["ignore", "ignore", "pipe"],
   });
   let log = "";
