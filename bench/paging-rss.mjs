@@ -10,14 +10,18 @@ import { readFileSync } from "node:fs";
 const [N = 2_000_000, SIZE = 1024] = process.argv.slice(2).map(Number);
 const dir = mkdtempSync(join(tmpdir(), "warren-paging-"));
 // the broker runs as its own process so its RSS is measured alone
-const child = spawn(process.execPath, ["dist/cli/main.js", "--amqp-port", "0", "--data-dir", dir, "--log-level", "info"], { stdio: ["ignore", "ignore", "pipe"] });
-const port = await new Promise((resolve) => {
+const child = spawn(process.execPath, [
+  "dist/cli/main.js", "--amqp-port", "0", "--mqtt-port", "off", "--web-mqtt-port", "off", "--stomp-port", "off",
+  "--web-stomp-port", "off", "--data-dir", dir, "--log-level", "info",
+], { stdio: ["ignore", "ignore", "pipe"] });
+const port = await new Promise((resolve, reject) => {
   let log = "";
   child.stderr.on("data", (d) => {
     log += d;
-    const line = log.split("\n").find((l) => l.includes("Warren started"));
-    if (line) resolve(JSON.parse(line).ports.amqp);
+    const m = /AMQP 0-9-1 listening on port (\d+)/.exec(log);
+    if (m) resolve(Number(m[1]));
   });
+  child.once("exit", (code) => reject(new Error(`broker exited ${code}: ${log}`)));
 });
 const url = `amqp://guest:guest@127.0.0.1:${port}`;
 const conn = await amqp.connect(url);

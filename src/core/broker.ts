@@ -85,7 +85,10 @@ export class Broker {
 
   deleteVhost(name: string): boolean {
     this.users.clearVhost(name);
+    const v = this.vhosts.get(name);
     const had = this.vhosts.delete(name);
+    // its queues go now, stores and page files included, not at the next start
+    v?.destroy();
     this.persistence?.definitionsChanged();
     return had;
   }

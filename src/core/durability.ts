@@ -29,10 +29,33 @@ export interface QueueStore {
   ack(position: number): void;
   /** The queue was deleted: its storage goes too. */
   deleted(): void;
-  /** Reads a paged-out message back. */
+  /** Reads a paged-out message back (sequential loads are served from one read-ahead). */
   load(position: number): Message;
-  /** Ready bytes past which a queue pages stored messages out of memory (keeps only positions). */
-  readonly pageOutBytes: number;
+}
+
+/**
+ * A queue's paging file for messages that need not survive a restart (transient messages, or any
+ * message of a transient queue): written without fsync, emptied on every start.
+ */
+export interface PageFile {
+  /** Moves a message out of memory; returns its position in the file. */
+  write(message: Message): number;
+  /** Reads a message back (the caller then releases it). */
+  read(position: number): Message;
+  /** The message is back in memory or gone: its space may be reclaimed. */
+  release(position: number): void;
+  /** The queue is gone: the file goes too. */
+  close(): void;
+}
+
+/** When a queue's message container pages out (see src/core/ready-messages.ts). */
+export interface PagingLimits {
+  /** Ready bytes in memory past which persistent messages of durable queues stay on disk only. */
+  readonly persistentBytes: number;
+  /** Ready bytes in memory past which other messages go to the queue's page file. */
+  readonly transientBytes: number;
+  /** Ready messages in memory past which every message is paged out, whatever its size. */
+  readonly maxEntries: number;
 }
 
 /** A message found in the store at startup; decoded only if the queue keeps it in memory. */
@@ -77,6 +100,9 @@ export interface Persistence {
   readonly durability: Durability;
   /** Opens a durable queue's store; messages it held before a restart are given to `restore` in order. */
   openQueue(vhost: string, queue: string, restore: (recovered: RecoveredMessage, store: QueueStore) => void): QueueStore;
+  /** Opens a queue's page file (created empty; lazily, when the queue first pages out). */
+  openPageFile(vhost: string, queue: string): PageFile;
+  readonly paging: PagingLimits;
   /** Opens a stream's log; the records it held before a restart are given to `restore` in order. */
   openStream?(vhost: string, queue: string, restore: (recovered: RecoveredStreamRecord) => void): StreamStore;
   /** Vhosts, users, permissions, durable exchanges, queues or bindings changed. */

@@ -8,7 +8,8 @@ export {
 } from "./queue-arguments.js";
 export { StreamQueue, streamUnsupported, parseStreamOffset, type StreamStart } from "./stream.js";
 export type {
-  CommitWaiter, Durability, Persistence, QueueStore, RecoveredMessage, RecoveredStreamRecord, StreamStore,
+  CommitWaiter, Durability, PageFile, PagingLimits, Persistence, QueueStore, RecoveredMessage, RecoveredStreamRecord,
+  StreamStore,
 } from "./durability.js";
 export { QueueEntry } from "./queue-entry.js";
 export { Subscription, type Consumer, type ConsumeOptions, type ClientRef } from "./consumer.js";

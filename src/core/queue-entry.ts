@@ -1,8 +1,11 @@
 import type { Message } from "./message.js";
 import type { Subscription } from "./consumer.js";
-import type { QueueStore } from "./durability.js";
 
-/** One message's place in one queue; the message (and its body) is shared with other queues. */
+/**
+ * One message's place in one queue; the message (and its body) is shared with other queues.
+ * An entry always holds its message: paged-out messages are not entries at all but compact
+ * records in the queue's ReadyMessages tail (see ready-messages.ts), made entries again on page-in.
+ */
 export class QueueEntry {
   redelivered = false;
   /** Times handed to a consumer (quorum queues expose it as x-delivery-count). */
@@ -19,50 +22,29 @@ export class QueueEntry {
   returns = 0;
   /** Where a durable queue's store keeps it; -1 when not persisted. */
   position = -1;
-  /** Set while the message is paged out: only the position is in memory, the store has the rest. */
-  private pager: QueueStore | null = null;
-  private msg: Message | null;
+  private msg: Message;
   readonly bodySize: number;
 
   constructor(
     /** Position in the queue: requeued entries go back in this order. */
     readonly seq: number,
-    message: Message | null,
-    bodySize = message!.bodySize,
+    message: Message,
+    bodySize = message.bodySize,
   ) {
     this.msg = message;
     this.bodySize = bodySize;
   }
 
-  /** The message, read back from the store if it was paged out. */
   get message(): Message {
-    let m = this.msg;
-    if (m === null) {
-      m = this.msg = this.pager!.load(this.position);
-      this.pager = null;
-    }
-    return m;
+    return this.msg;
   }
 
-  /** The broker rewrote the message (x-delivery-count): later deliveries carry the new one. */
+  /**
+   * The broker rewrote the message (quorum queues' x-delivery-count): later deliveries carry the
+   * new one. Only requeued entries are rewritten, and those stay in memory (the ReadyMessages
+   * head), so a paged copy never goes stale.
+   */
   replaceMessage(m: Message): void {
     this.msg = m;
-    this.pager = null;
-  }
-
-  /** Reads a paged-out message back into memory. */
-  pageIn(): void {
-    void this.message;
-  }
-
-  get pagedOut(): boolean {
-    return this.msg === null;
-  }
-
-  /** Drops the in-memory message of a stored entry; `message` reads it back on delivery. */
-  pageOut(store: QueueStore): void {
-    if (this.position < 0) return;
-    this.msg = null;
-    this.pager = store;
   }
 }

@@ -1,11 +1,11 @@
-import { Deque } from "./deque.js";
 import type { Binding, Destination } from "./exchange.js";
 import type { FieldTable, Message } from "./message.js";
 import { QueueEntry } from "./queue-entry.js";
 import { type ClientRef, type Consumer, type ConsumeOptions, Subscription } from "./consumer.js";
 import { BrokerError, errors } from "./errors.js";
 import { type QueueArguments, type QueueSettings, settingsFromArguments } from "./queue-arguments.js";
-import type { QueueStore, RecoveredMessage } from "./durability.js";
+import type { PageFile, PagingLimits, Persistence, QueueStore, RecoveredMessage } from "./durability.js";
+import { ReadyMessages, type ReadyOwner } from "./ready-messages.js";
 import type { Clock, ClockTimer } from "./clock.js";
 import type { QueueType } from "./queue-arguments.js";
 import type { Policy } from "./policies.js";
@@ -35,6 +35,8 @@ export interface QueueOptions {
 /** What a queue needs from the vhost that holds it. */
 export interface QueueHost {
   readonly name: string;
+  /** The broker's store; null keeps every message in memory. */
+  readonly persistence: Persistence | null;
   /** The injected clock: TTL sweeps and queue expiry run on it. */
   readonly timers: Clock;
   /** The broker-wide counters this queue's deliveries and acks also count in. */
@@ -52,15 +54,16 @@ export interface QueueHost {
  *
  * Queue features follow RabbitMQ 3.10's classic queue process: messages expire only at the head
  * (one sweep timer per queue armed for the head's expiry), length limits count ready messages,
- * priority queues keep one FIFO per priority level.
+ * priority queues keep one FIFO per priority level. Each FIFO is a ReadyMessages container, which
+ * pages a deep backlog out to disk (see ready-messages.ts and docs/architecture.md).
  */
-export class Queue implements Destination {
+export class Queue implements Destination, ReadyOwner {
   readonly kind = "queue" as const;
   routeEpoch = 0;
   /** Bindings that point at this queue, so deleting it removes them. */
   readonly boundBy = new Set<Binding>();
-  /** Ready entries, one FIFO per priority level (a single level unless x-max-priority is set). */
-  private levels: Deque<QueueEntry>[] = [new Deque<QueueEntry>()];
+  /** Ready messages, one container per priority level (a single level unless x-max-priority is set). */
+  private levels: ReadyMessages[] = [new ReadyMessages(this)];
   private readyCount = 0;
   protected readonly consumers: Subscription[] = [];
   private rr = 0;
@@ -104,6 +107,16 @@ export class Queue implements Destination {
     this.quorum = options.parsedArgs.queueType === "quorum";
     this.current = {};
     this.applySettings(settingsFromArguments(options.parsedArgs));
+  }
+
+  /** ReadyOwner: when to page (from the broker's store). */
+  get paging(): PagingLimits | null {
+    return this.host.persistence?.paging ?? null;
+  }
+
+  /** ReadyOwner: a page file for messages the queue's store does not keep (one per level that pages). */
+  openPageFile(): PageFile {
+    return this.host.persistence!.openPageFile(this.host.name, this.name);
   }
 
   /** x-queue-type: classic, quorum or stream. */
@@ -160,11 +173,15 @@ export class Queue implements Destination {
     this.current = settings;
     const levels = settings.maxPriority === undefined ? 1 : settings.maxPriority + 1;
     if (levels !== this.levels.length) {
+      // rare (a policy changed the priority range): every message is read back and re-sorted
       const all: QueueEntry[] = [];
-      for (const l of this.levels) all.push(...l.toArray());
+      for (const l of this.levels) {
+        for (let e = l.shift(); e !== undefined; e = l.shift()) all.push(e);
+        l.destroy();
+      }
       all.sort((a, b) => a.seq - b.seq);
       this.levels = [];
-      for (let i = 0; i < levels; i++) this.levels.push(new Deque<QueueEntry>());
+      for (let i = 0; i < levels; i++) this.levels.push(new ReadyMessages(this, { level: i, explicitSeq: levels > 1 }));
       for (const e of all) {
         e.level = Math.min(e.message.properties.priority ?? 0, levels - 1);
         this.levels[e.level]!.push(e);
@@ -243,8 +260,6 @@ export class Queue implements Destination {
     if (store !== null && message.properties.deliveryMode === 2) {
       entry.position = store.persist(message);
       result = Enqueued.Persisted;
-      // a deep backlog keeps positions, not bodies (delivered entries are read back on the way out)
-      if (this.readyBytes > store.pageOutBytes) entry.pageOut(store);
     }
     this.pushReady(entry);
     if (this.consumers.length > 0) this.dispatch();
@@ -318,6 +333,7 @@ export class Queue implements Destination {
     const ls = this.levels;
     for (let i = ls.length - 1; i >= 0; i--) {
       const l = ls[i]!;
+      // peek reads a batch back from disk when the in-memory head is empty (expiry is at the head only)
       for (let head = l.peek(); head !== undefined && head.expiresAt <= now; head = l.peek()) {
         l.shift();
         this.readyCount--;
@@ -356,23 +372,24 @@ export class Queue implements Destination {
   /** Puts back a message recovered from the store after a restart (not written again). */
   restore(r: RecoveredMessage, store: QueueStore): void {
     this.store = store;
-    const paged = this.readyBytes > store.pageOutBytes;
-    const entry = new QueueEntry(this.nextSeq++, paged ? null : r.message(), r.bodySize);
-    entry.position = r.position;
-    entry.redelivered = r.redelivered;
-    if (paged) entry.pageOut(store);
-    else if (this.levels.length > 1) {
-      const m = entry.message;
+    let level = 0;
+    let decode = (): Message => r.message();
+    if (this.levels.length > 1) {
+      // the level needs the priority: decode now (kept only if the level's head is not paging)
+      const m = r.message();
       m.noteProperties(m.properties);
-      entry.level = Math.min(m.priority, this.levels.length - 1);
+      level = Math.min(m.priority, this.levels.length - 1);
+      decode = () => m;
     }
-    this.pushReady(entry);
+    this.levels[level]!.pushRecovered(this.nextSeq++, r.position, r.bodySize, r.redelivered, decode);
+    this.readyCount++;
+    this.readyBytes += r.bodySize;
   }
 
-  /** Ready entries whose message is only on disk. */
+  /** Ready messages that are on disk only. */
   get pagedOutCount(): number {
     let n = 0;
-    for (const l of this.levels) for (let i = 0; i < l.length; i++) if (l.at(i)!.pagedOut) n++;
+    for (const l of this.levels) n += l.pagedCount;
     return n;
   }
 
@@ -439,8 +456,6 @@ export class Queue implements Destination {
   }
 
   private handOut(entry: QueueEntry, sub: Subscription): void {
-    // read a paged-out message back now: a no-ack delivery settles (and may free) its record first
-    if (entry.pagedOut) entry.pageIn();
     entry.deliveryCount++;
     if (entry.redelivered) {
       this.counters.redeliver++;
@@ -494,7 +509,6 @@ export class Queue implements Destination {
       this.global.getEmpty++;
       return null;
     }
-    if (entry.pagedOut) entry.pageIn();
     // RabbitMQ 3.10's quorum queues put x-delivery-count on every basic.get, 0 the first time
     if (this.quorum && entry.returns === 0) entry.replaceMessage(entry.message.withHeader("x-delivery-count", 0));
     entry.deliveryCount++;
@@ -552,10 +566,7 @@ export class Queue implements Destination {
       }
       entry.replaceMessage(entry.message.withHeader("x-delivery-count", entry.returns));
     }
-    const level = this.levels[entry.level]!;
-    const last = level.at(level.length - 1);
-    if (last === undefined || last.seq < entry.seq) level.push(entry);
-    else level.insertSorted(entry, (e) => e.seq > entry.seq);
+    this.levels[entry.level]!.requeue(entry);
     this.readyCount++;
     this.readyBytes += entry.bodySize;
     // an entry whose time ran out while a consumer held it goes when it is at the head again
@@ -583,7 +594,9 @@ export class Queue implements Destination {
 
   purge(): number {
     const n = this.readyCount;
-    for (let e = this.shiftReady(); e !== undefined; e = this.shiftReady()) this.forget(e);
+    // paged-out messages are settled without being read back
+    for (const l of this.levels) l.clear((e) => this.forget(e));
+    this.readyCount = 0;
     this.readyBytes = 0;
     return n;
   }
@@ -598,7 +611,7 @@ export class Queue implements Destination {
     this.store?.deleted();
     this.store = null;
     const n = this.readyCount;
-    for (const l of this.levels) l.clear();
+    for (const l of this.levels) l.destroy();
     this.readyCount = 0;
     this.readyBytes = 0;
     const subs = this.consumers.splice(0);

@@ -404,6 +404,11 @@ export class VirtualHost implements QueueHost, DelayedHost {
     return n;
   }
 
+  /** The vhost was deleted: every queue goes (consumers are told; stores and page files are removed). */
+  destroy(): void {
+    for (const q of [...this.queues.values()]) this.removeQueue(q);
+  }
+
   onQueueEvent(listener: (event: "deleted", queue: Queue) => void): () => void {
     this.queueListeners.add(listener);
     return () => this.queueListeners.delete(listener);

@@ -85,6 +85,8 @@ export interface DiskMessageStoreOptions {
   commit: GroupCommit;
   segmentSize?: number;
   onDropped?: (d: DroppedTail) => void;
+  /** The last shutdown was clean: older segments' checksums need not be verified again. */
+  cleanShutdown?: boolean;
 }
 
 /** One segment's ack file (`NNNNNNNNNN.acks`): deleted with its segment, so it never outgrows it. */
@@ -135,6 +137,7 @@ export class DiskMessageStore implements MessageStore, Flushable {
         dir, commit: options.commit,
         ...(options.segmentSize !== undefined && { segmentSize: options.segmentSize }),
         ...(options.onDropped && { onDropped: options.onDropped }),
+        ...(options.cleanShutdown !== undefined && { cleanShutdown: options.cleanShutdown }),
         onSegmentDeleted: (id) => this.segmentDeleted(id),
       },
       (position, payload) => records.push({ position, payload, delivered: delivered.has(position) && !acked.has(position) }),

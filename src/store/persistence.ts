@@ -4,6 +4,9 @@
  *   <dataDir>/warren-store.json      {"storeVersion": 1}: refuses data dirs of other versions
  *   <dataDir>/definitions.json       RabbitMQ definitions format, rewritten atomically on change
  *   <dataDir>/queues/<id>/           one per durable queue: NNNNNNNNNN.seg segments, each with its NNNNNNNNNN.acks
+ *   <dataDir>/clean-shutdown         present only while no broker runs after a clean close: the next start
+ *                                    verifies checksums of the last segments only (all after a crash)
+ *   <dataDir>/paging/<id>/           page files of deep queues (messages no restart keeps); emptied on start
  *
  * Every write goes through one GroupCommit, so one event-loop turn's messages, acks and
  * definitions changes share one round of fsyncs.
@@ -12,7 +15,8 @@ import * as fs from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type {
-  Broker, Durability, Message, Persistence, QueueStore, RecoveredMessage, RecoveredStreamRecord, StreamStore,
+  Broker, Durability, Message, PageFile, PagingLimits, Persistence, QueueStore, RecoveredMessage,
+  RecoveredStreamRecord, StreamStore,
 } from "../core/index.js";
 import { exportDefinitions, importDefinitions, readDefinitions, writeFileAtomic } from "./definitions.js";
 import { type Flushable, GroupCommit } from "./group-commit.js";
@@ -20,7 +24,7 @@ import { DiskMessageStore } from "./message-store.js";
 import {
   decodeMessageRecord, encodeMessageRecord, messageRecordBodySize, type RecordPropertiesCodec,
 } from "./message-record.js";
-import { type DroppedTail, IncompatibleStoreError, STORE_VERSION } from "./segment-log.js";
+import { type DroppedTail, IncompatibleStoreError, SegmentLog, STORE_VERSION } from "./segment-log.js";
 
 export interface StoreLogger {
   warn(obj: object, msg: string): void;
@@ -36,7 +40,12 @@ export interface DiskPersistenceOptions {
   pageOutBytes?: number;
 }
 
+const CLEAN_SHUTDOWN = "clean-shutdown";
 export const DEFAULT_PAGE_OUT_BYTES = 4 * 1024 * 1024;
+/** Other messages stay in memory longer: paging them costs a write (16 × the persistent limit). */
+const TRANSIENT_PAGE_OUT_FACTOR = 16;
+/** Ready messages per queue kept in memory at most, however small (each costs ~200 bytes of objects). */
+const MAX_IN_MEMORY_ENTRIES = 65536;
 
 class DiskQueueStore implements QueueStore {
   constructor(
@@ -44,10 +53,6 @@ class DiskQueueStore implements QueueStore {
     private readonly owner: DiskPersistence,
     readonly dir: string,
   ) {}
-
-  get pageOutBytes(): number {
-    return this.owner.options.pageOutBytes ?? DEFAULT_PAGE_OUT_BYTES;
-  }
 
   load(position: number): Message {
     const payload = this.store.read(position);
@@ -67,6 +72,47 @@ class DiskQueueStore implements QueueStore {
   deleted(): void {
     this.owner.queueDeleted(this);
     removeStoreDir(this.store, this.dir, this.owner.options.log);
+  }
+}
+
+/**
+ * A queue's page file: a segment log under <dataDir>/paging that is never fsynced (what it holds
+ * does not survive a restart anyway) and is written by its own group commit, so paging never
+ * delays a confirm. Segments go once every message in them has been read back.
+ */
+class DiskPageFile implements PageFile {
+  private readonly log: SegmentLog;
+
+  constructor(
+    private readonly owner: DiskPersistence,
+    readonly dir: string,
+    commit: GroupCommit,
+  ) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    this.log = SegmentLog.open({
+      dir, commit, fsync: false,
+      ...(owner.options.segmentSize !== undefined && { segmentSize: owner.options.segmentSize }),
+    });
+  }
+
+  write(message: Message): number {
+    return this.log.append(encodeMessageRecord(message, this.owner.codec));
+  }
+
+  read(position: number): Message {
+    const payload = this.log.read(position);
+    if (payload === undefined) throw new Error(`paged message at position ${position} is missing from ${this.dir}`);
+    return decodeMessageRecord(payload, this.owner.codec);
+  }
+
+  release(position: number): void {
+    this.log.release(position);
+  }
+
+  close(): void {
+    this.owner.pageFileClosed(this);
+    this.log.close();
+    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -157,9 +203,39 @@ export class DiskPersistence implements Persistence, Flushable {
     this.definitionsPath = join(options.dataDir, "definitions.json");
     checkStoreVersion(options.dataDir);
     this.lockPath = acquireLock(options.dataDir);
+    const persistentBytes = options.pageOutBytes ?? DEFAULT_PAGE_OUT_BYTES;
+    this.paging = {
+      persistentBytes,
+      transientBytes: persistentBytes * TRANSIENT_PAGE_OUT_FACTOR,
+      maxEntries: MAX_IN_MEMORY_ENTRIES,
+    };
+    // taken away while running: a crash leaves no marker, and the next start verifies every record
+    const marker = join(options.dataDir, CLEAN_SHUTDOWN);
+    this.cleanShutdown = fs.existsSync(marker);
+    fs.rmSync(marker, { force: true });
+    // page files hold nothing a restart keeps
+    fs.rmSync(join(options.dataDir, "paging"), { recursive: true, force: true });
+  }
+
+  openPageFile(vhost: string, queue: string): PageFile {
+    // a fresh directory per opening: a queue deleted and declared again never meets its old file
+    const id = `${queueId(vhost, queue)}-${++this.pageFileSeq}`;
+    const pf = new DiskPageFile(this, join(this.options.dataDir, "paging", id), this.pageCommit);
+    this.pageFiles.add(pf);
+    return pf;
+  }
+
+  pageFileClosed(pf: DiskPageFile): void {
+    this.pageFiles.delete(pf);
   }
 
   private readonly lockPath: string;
+  readonly paging: PagingLimits;
+  /** Page files are written by their own commit: no fsync, and confirms never wait for them. */
+  private readonly pageCommit = new GroupCommit((err) => this.options.log.error({ err }, "page file write failed"));
+  private readonly pageFiles = new Set<DiskPageFile>();
+  private pageFileSeq = 0;
+  private readonly cleanShutdown: boolean;
 
   get durability(): Durability {
     return this.commit;
@@ -217,11 +293,11 @@ export class DiskPersistence implements Persistence, Flushable {
   }
 
   private openDir(vhost: string, queue: string): { dir: string; store: DiskMessageStore } {
-    const id = createHash("sha256").update(vhost).update("\0").update(queue).digest("hex").slice(0, 32);
-    const dir = join(this.options.dataDir, "queues", id);
+    const dir = join(this.options.dataDir, "queues", queueId(vhost, queue));
     const store = new DiskMessageStore({
       dir,
       commit: this.commit,
+      cleanShutdown: this.cleanShutdown,
       ...(this.options.segmentSize !== undefined && { segmentSize: this.options.segmentSize }),
       onDropped: (d) => {
         this.dropped.push(d);
@@ -263,8 +339,12 @@ export class DiskPersistence implements Persistence, Flushable {
 
   async close(): Promise<void> {
     await this.commit.drain();
+    await this.pageCommit.drain();
+    for (const pf of [...this.pageFiles]) pf.close();
     await Promise.all([...this.stores].map((s) => s.store.close()));
     this.stores.clear();
+    await this.commit.drain(); // the definitions too
+    writeFileAtomic(join(this.options.dataDir, CLEAN_SHUTDOWN), `${new Date().toISOString()}\n`);
     this.releaseLock();
   }
 
@@ -272,6 +352,11 @@ export class DiskPersistence implements Persistence, Flushable {
   releaseLock(): void {
     fs.rmSync(this.lockPath, { force: true });
   }
+}
+
+/** A queue's directory name: vhost and queue names may hold any character, hashes do not. */
+function queueId(vhost: string, queue: string): string {
+  return createHash("sha256").update(vhost).update("\0").update(queue).digest("hex").slice(0, 32);
 }
 
 /**

@@ -48,7 +48,17 @@ export interface SegmentLogOptions {
   onDropped?: (d: DroppedTail) => void;
   /** Told when a segment file is deleted (its companion files can go too). */
   onSegmentDeleted?: (id: number) => void;
+  /**
+   * After a clean shutdown only the last two segments (the only ones a crash can have torn) have
+   * their records' checksums verified at open; the default, false, verifies every record.
+   */
+  cleanShutdown?: boolean;
+  /** false for page files, whose contents need not survive a crash: written, never fsynced. */
+  fsync?: boolean;
 }
+
+/** Bytes read at once when a read misses the read-ahead (paged-out queues are read back in order). */
+const READ_AHEAD = 256 * 1024;
 
 export const segmentOf = (position: number): number => Math.floor(position / SEG_SPAN);
 export const offsetOf = (position: number): number => position % SEG_SPAN;
@@ -67,6 +77,16 @@ class Segment {
   /** Records not yet acked. */
   live = 0;
   deleted = false;
+  /** Writes under way: the fd is closed only after them (a reused fd number must never be written). */
+  inflight = 0;
+  closing = false;
+
+  /** Closes the fd now, or after the writes under way. */
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.inflight === 0) fs.closeSync(this.fd);
+  }
 
   constructor(
     readonly id: number,
@@ -99,6 +119,10 @@ export class SegmentLog implements Flushable {
   private readonly dirty = new Set<Segment>();
   private readonly segmentSize: number;
   private closed = false;
+  /** The last read-ahead: bytes [raBase, raBase + raBuf.length) of segment raSeg's file. */
+  private raSeg: Segment | null = null;
+  private raBase = 0;
+  private raBuf: Buffer | null = null;
   /** Segments with a lower id are past a stream's retention (dropBefore). */
   private dropLimit = 0;
 
@@ -124,7 +148,8 @@ export class SegmentLog implements Flushable {
       .filter((f) => /^\d{10}\.seg$/.test(f))
       .map((f) => Number(f.slice(0, 10)))
       .sort((a, b) => a - b);
-    for (const id of ids) log.recoverSegment(id, onRecord, isAcked);
+    const verifyFrom = options.cleanShutdown ? (ids[ids.length - 2] ?? 0) : 0;
+    for (const id of ids) log.recoverSegment(id, onRecord, isAcked, id >= verifyFrom);
     const last = ids.length > 0 ? log.segments.get(ids[ids.length - 1]!)! : log.createSegment(1);
     log.current = last;
     // segments other than the one being written go as soon as nothing in them is live
@@ -136,7 +161,9 @@ export class SegmentLog implements Flushable {
     return join(this.options.dir, `${String(id).padStart(10, "0")}.seg`);
   }
 
-  private recoverSegment(id: number, onRecord: (position: number, payload: Buffer) => void, isAcked: (p: number) => boolean): void {
+  private recoverSegment(
+    id: number, onRecord: (position: number, payload: Buffer) => void, isAcked: (p: number) => boolean, verify: boolean,
+  ): void {
     const path = this.segPath(id);
     const data = fs.readFileSync(path);
     let end = data.length;
@@ -173,7 +200,7 @@ export class SegmentLog implements Flushable {
         end = off;
         break;
       }
-      if (crc32c(data, start, start + len) !== crc) {
+      if (verify && crc32c(data, start, start + len) !== crc) {
         this.report({ path, offset: off, bytes: end - off, reason: "checksum mismatch" });
         end = off;
         break;
@@ -202,6 +229,7 @@ export class SegmentLog implements Flushable {
     const seg = new Segment(id, path, fd, 0);
     this.segments.set(id, seg);
     this.writeHeader(seg);
+    if (this.options.fsync === false) return seg;
     // the new file's directory entry must survive a crash as well as its bytes
     const dfd = fs.openSync(this.options.dir, "r");
     try {
@@ -265,12 +293,22 @@ export class SegmentLog implements Flushable {
   }
 
   private async writeOut(seg: Segment, buf: Buffer, at: number): Promise<void> {
-    let done = 0;
-    while (done < buf.length) {
-      const { bytesWritten } = await write(seg.fd, buf, done, buf.length - done, at + done);
-      done += bytesWritten;
+    seg.inflight++;
+    try {
+      let done = 0;
+      while (done < buf.length && !seg.closing) {
+        const { bytesWritten } = await write(seg.fd, buf, done, buf.length - done, at + done);
+        done += bytesWritten;
+      }
+      if (this.options.fsync !== false && !seg.closing) await fsync(seg.fd);
+    } catch (err) {
+      // fd-based errors name no file: say which (ENOSPC, EIO…), keeping the code
+      const e = err as NodeJS.ErrnoException;
+      throw Object.assign(new Error(`${seg.path}: ${e.message}`), { code: e.code, path: seg.path });
+    } finally {
+      if (--seg.inflight === 0 && seg.closing) fs.closeSync(seg.fd);
     }
-    await fsync(seg.fd);
+    if (seg.closing) return;
     if (seg.flying === buf) seg.flying = null;
     if (seg !== this.current && !seg.deleted && (seg.live === 0 || seg.id < this.dropLimit)) this.deleteSegment(seg);
   }
@@ -291,14 +329,26 @@ export class SegmentLog implements Flushable {
     if (off >= seg.pendBase) return Buffer.from(seg.pend!.subarray(off - seg.pendBase, off - seg.pendBase + len));
     const f = seg.flying;
     if (f !== null && off >= seg.flyingBase) return Buffer.from(f.subarray(off - seg.flyingBase, off - seg.flyingBase + len));
-    const out = Buffer.allocUnsafe(len);
+    // the file part: served from the read-ahead, which is refilled from `off` on a miss
+    const ra = this.raBuf;
+    if (ra !== null && this.raSeg === seg && off >= this.raBase && off + len <= this.raBase + ra.length) {
+      return ra.subarray(off - this.raBase, off - this.raBase + len);
+    }
+    const fileEnd = f !== null ? seg.flyingBase : seg.pendBase;
+    const want = Math.max(len, Math.min(READ_AHEAD, fileEnd - off));
+    const out = Buffer.allocUnsafe(want);
     let got = 0;
-    while (got < len) {
-      const n = fs.readSync(seg.fd, out, got, len - got, off + got);
-      if (n === 0) throw new Error(`${seg.path}: unexpected end of file at ${off + got}`);
+    while (got < want) {
+      const n = fs.readSync(seg.fd, out, got, want - got, off + got);
+      if (n === 0) break;
       got += n;
     }
-    return out;
+    if (got < len) throw new Error(`${seg.path}: unexpected end of file at ${off + got}`);
+    // a fresh buffer each time: records handed out keep slices of it, so it is never overwritten
+    this.raSeg = seg;
+    this.raBase = off;
+    this.raBuf = out.subarray(0, got);
+    return out.subarray(0, len);
   }
 
   /**
@@ -374,9 +424,13 @@ export class SegmentLog implements Flushable {
 
   private deleteSegment(seg: Segment): void {
     seg.deleted = true;
+    if (this.raSeg === seg) {
+      this.raSeg = null;
+      this.raBuf = null;
+    }
     this.segments.delete(seg.id);
     this.dirty.delete(seg);
-    fs.closeSync(seg.fd);
+    seg.close();
     fs.rmSync(seg.path, { force: true });
     this.options.onSegmentDeleted?.(seg.id);
   }
@@ -394,7 +448,7 @@ export class SegmentLog implements Flushable {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const s of this.segments.values()) fs.closeSync(s.fd);
+    for (const s of this.segments.values()) s.close();
     this.segments.clear();
   }
 }

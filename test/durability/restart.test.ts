@@ -263,4 +263,39 @@ describe("the data dir", () => {
       `${dir} was written by Warren store version 7; this Warren reads store version 1`,
     );
   });
+
+  it("that is read-only gives a startup error naming the path", async () => {
+    dir = mkdtempSync(join(tmpdir(), "warren-dur-"));
+    // sysfs refuses new files even to root, unlike a chmod-ed directory
+    await expect(startBroker({ amqp: false, dataDir: "/sys/kernel", logLevel: "silent" })).rejects.toThrow("data dir /sys/kernel is not writable");
+  });
+
+  it("whose parent cannot be created gives a startup error naming the path", async () => {
+    dir = mkdtempSync(join(tmpdir(), "warren-dur-"));
+    await expect(startBroker({ amqp: false, dataDir: "/sys/kernel/warren/data", logLevel: "silent" })).rejects.toThrow(
+      "data dir /sys/kernel/warren/data cannot be created",
+    );
+  });
+
+  it("that fills up (ENOSPC on a commit) nacks the confirms of that commit instead of confirming", async () => {
+    dir = mkdtempSync(join(tmpdir(), "warren-dur-"));
+    const b = await start();
+    const conn = await amqp.connect(url());
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue("full", { durable: true });
+    // the next commit fails as a full disk makes it fail
+    b.persistence.commit.markDirty({
+      flush: () => Promise.reject(Object.assign(new Error(`${dir}/queues/x/0000000001.seg: ENOSPC: no space left on device, write`), { code: "ENOSPC" })),
+    });
+    const outcome = await new Promise<string>((resolve) =>
+      ch.sendToQueue("full", Buffer.from("m"), { persistent: true }, (err) => resolve(err ? "nack" : "ack")),
+    );
+    expect(outcome).toBe("nack");
+    // the next commit works again: confirms resume
+    await new Promise<void>((resolve, reject) =>
+      ch.sendToQueue("full", Buffer.from("n"), { persistent: true }, (err) => (err ? reject(new Error("nacked")) : resolve())),
+    );
+    await conn.close();
+  });
 });
+

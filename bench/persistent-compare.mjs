@@ -1,0 +1,95 @@
+// Persistent messages with confirms, 1 publisher → 1 consumer (ack each), against Warren (spawned here,
+// its own process) and any AMQP URLs given with their broker pid: throughput, broker CPU per message,
+// and confirm latency p50/p99 at a fixed rate. Median of RUNS runs per size.
+// usage: node bench/persistent-compare.mjs [seconds=8] [runs=3] [name=url@pid ...]
+// Every confirm is an amqplib publisher confirm, which Warren sends only after the group commit's fsync.
+import amqp from "amqplib";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const [SECONDS = 8, RUNS = 3] = process.argv.slice(2, 4).map(Number);
+const others = process.argv.slice(4).map((a) => { const [name, rest] = a.split("="); const at = rest.lastIndexOf("@"); return { name, url: rest.slice(0, at), pid: Number(rest.slice(at + 1)) }; });
+const cpuMs = (pid) => { const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" "); return (Number(f[11]) + Number(f[12])) * 10; };
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const WINDOW = 2000; // confirms outstanding at most
+
+async function throughput(url, pid, size) {
+  const q = `pc-${process.pid}-${Date.now()}`;
+  const pc = await amqp.connect(url);
+  const pch = await pc.createConfirmChannel();
+  await pch.assertQueue(q, { durable: true });
+  const cc = await amqp.connect(url);
+  const cch = await cc.createChannel();
+  await cch.prefetch(100);
+  let consumed = 0;
+  await cch.consume(q, (m) => { consumed++; cch.ack(m); });
+  const body = Buffer.alloc(size, 97);
+  let outstanding = 0;
+  let wake = null;
+  const t0 = Date.now();
+  const c0 = cpuMs(pid);
+  const c0consumed = consumed;
+  const deadline = t0 + SECONDS * 1000;
+  while (Date.now() < deadline) {
+    if (outstanding >= WINDOW) { await new Promise((r) => (wake = r)); continue; }
+    outstanding++;
+    const ok = pch.sendToQueue(q, body, { persistent: true }, () => { outstanding--; if (wake && outstanding < WINDOW / 2) { const w = wake; wake = null; w(); } });
+    if (!ok) await new Promise((r) => pch.once("drain", r));
+  }
+  const elapsed = (Date.now() - t0) / 1000;
+  const n = consumed - c0consumed;
+  const cpu = cpuMs(pid) - c0;
+  await pch.waitForConfirms();
+  await cch.close(); await cc.close();
+  await pch.deleteQueue(q); await pc.close();
+  return { msgPerSec: Math.round(n / elapsed), cpuUsPerMsg: +((cpu * 1000) / n).toFixed(1) };
+}
+
+async function latency(url, rate = 2000, size = 16) {
+  const q = `pcl-${process.pid}-${Date.now()}`;
+  const pc = await amqp.connect(url);
+  const pch = await pc.createConfirmChannel();
+  await pch.assertQueue(q, { durable: true, autoDelete: false });
+  const lat = [];
+  const body = Buffer.alloc(size, 97);
+  const total = rate * Math.min(SECONDS, 5);
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < total; i++) {
+    const due = t0 + BigInt(Math.round((i * 1e9) / rate));
+    while (process.hrtime.bigint() < due) await new Promise((r) => setImmediate(r));
+    const sent = process.hrtime.bigint();
+    pch.sendToQueue(q, body, { persistent: true }, () => lat.push(Number(process.hrtime.bigint() - sent) / 1e6));
+  }
+  await pch.waitForConfirms();
+  await pch.deleteQueue(q); await pc.close();
+  lat.sort((a, b) => a - b);
+  return { p50: +lat[Math.floor(lat.length * 0.5)].toFixed(3), p99: +lat[Math.floor(lat.length * 0.99)].toFixed(3) };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "warren-pc-"));
+const child = spawn(process.execPath, ["dist/cli/main.js", "--amqp-port", "0", "--mqtt-port", "off", "--web-mqtt-port", "off",
+  "--stomp-port", "off", "--web-stomp-port", "off", "--data-dir", dir, "--log-level", "info"], { stdio: ["ignore", "ignore", "pipe"] });
+const port = await new Promise((resolve) => {
+  let log = "";
+  const on = (d) => { log += d; const m = /AMQP 0-9-1 listening on port (\d+)/.exec(log); if (m) resolve(Number(m[1])); };
+  child.stderr.on("data", on);
+});
+const targets = [{ name: "warren", url: `amqp://guest:guest@127.0.0.1:${port}`, pid: child.pid }, ...others];
+const out = {};
+for (const t of targets) {
+  out[t.name] = {};
+  for (const size of [16, 1024]) {
+    const runs = [];
+    for (let r = 0; r < RUNS; r++) runs.push(await throughput(t.url, t.pid, size));
+    out[t.name][`${size}B`] = { msgPerSec: median(runs.map((x) => x.msgPerSec)), cpuUsPerMsg: median(runs.map((x) => x.cpuUsPerMsg)), runs };
+  }
+  const lats = [];
+  for (let r = 0; r < RUNS; r++) lats.push(await latency(t.url));
+  out[t.name].confirmLatency2000 = { p50: median(lats.map((x) => x.p50)), p99: median(lats.map((x) => x.p99)), runs: lats };
+}
+console.log(JSON.stringify(out, null, 1));
+child.kill("SIGTERM");
+await new Promise((r) => child.once("exit", r));
+rmSync(dir, { recursive: true, force: true });
