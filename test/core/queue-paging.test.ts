@@ -29,19 +29,23 @@ class FakeConsumer implements Consumer {
 
 /** Page files kept in maps (what was written and is not released yet), tiny paging limits. */
 function world(args: FieldTable = {}, maxEntries = 4) {
+  // every opening is a file of its own (as Persistence.openPageFile's are); `pages` counts them all
   const pages = new Map<number, Message>();
   let next = 0;
-  const pageFile: PageFile = {
-    write: (m) => { pages.set(next, m); return next++; },
-    read: (p) => pages.get(p)!,
-    release: (p) => { pages.delete(p); },
-    close: () => pages.clear(),
+  const openPageFile = (): PageFile => {
+    const mine = new Set<number>();
+    return {
+      write: (m) => { pages.set(next, m); mine.add(next); return next++; },
+      read: (p) => pages.get(p)!,
+      release: (p) => { pages.delete(p); mine.delete(p); },
+      close: () => { for (const p of mine) pages.delete(p); mine.clear(); },
+    };
   };
   const persistence: Persistence = {
     durability: { wait: () => {} } as unknown as Persistence["durability"],
     // durable queues (quorum): persistent messages would go here; these tests publish transient ones
     openQueue: () => ({ persist: () => next++, delivered: () => {}, ack: () => {}, deleted: () => {}, load: () => { throw new Error("nothing persisted"); } }),
-    openPageFile: () => pageFile,
+    openPageFile,
     paging: { persistentBytes: 1 << 20, transientBytes: 1 << 20, maxEntries },
     definitionsChanged: () => {},
   };
@@ -130,6 +134,17 @@ describe("queue features on a paged-out queue", () => {
     const expected = [2, 1, 0].flatMap((p) => range(10, (k) => `${p}:${k * 3 + p}`));
     expect(out).toEqual(expected);
     expect(pages.size).toBe(0);
+  });
+
+  it("a priority queue's paged levels keep true sequence numbers: collapsing the levels restores publish order", () => {
+    const { v, q } = world({ "x-max-priority": 5 });
+    for (let i = 0; i < 30; i++) ok(v.publish("", "q", msg(String(i), { priority: i % 3 })));
+    expect(q.pagedOutCount).toBe(18);
+    // a settings change to a single level re-sorts every message by its place in the queue
+    q.applySettings({ ...q.settings, maxPriority: undefined });
+    const out: string[] = [];
+    for (let e = q.get(true); e !== null; e = q.get(true)) out.push(e.message.body.toString());
+    expect(out).toEqual(range(30));
   });
 
   it("quorum: basic.get of paged-out messages carries x-delivery-count, and the delivery limit dead-letters", () => {
