@@ -74,6 +74,45 @@ describe("paging", () => {
     await drainInOrder(1500, true); // no-ack: each record is settled as it is delivered
   });
 
+  it("a deep durable priority queue pages each level, comes back after a restart, and delivers highest priority first", async () => {
+    dir = mkdtempSync(join(tmpdir(), "warren-page-"));
+    await start();
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker!.ports.amqp}`);
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue("deep", { durable: true, arguments: { "x-max-priority": 2 } });
+    for (let i = 0; i < 1500; i++) ch.sendToQueue("deep", body(i), { persistent: true, priority: i % 3 });
+    await ch.waitForConfirms();
+    await conn.close();
+    expect(queue().pagedOutCount).toBeGreaterThan(1200);
+    await broker!.close();
+    await start();
+    expect(queue().messageCount).toBe(1500);
+    expect(queue().pagedOutCount).toBeGreaterThan(1200);
+    const conn2 = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker!.ports.amqp}`);
+    const ch2 = await conn2.createChannel();
+    const got: number[] = [];
+    for (let m = await ch2.get("deep", { noAck: true }); m !== false; m = await ch2.get("deep", { noAck: true })) {
+      got.push(Number(m.content.subarray(0, m.content.indexOf(58)).toString()));
+    }
+    const expected = [2, 1, 0].flatMap((p) => Array.from({ length: 500 }, (_, k) => k * 3 + p));
+    expect(got).toEqual(expected);
+    await conn2.close();
+  });
+
+  it("x-message-ttl expires a deep paged-out transient queue from the head", async () => {
+    dir = mkdtempSync(join(tmpdir(), "warren-page-"));
+    await start();
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker!.ports.amqp}`);
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue("deep", { durable: false, arguments: { "x-message-ttl": 300 } });
+    for (let i = 0; i < 3000; i++) ch.sendToQueue("deep", body(i));
+    await ch.waitForConfirms();
+    expect(queue().pagedOutCount).toBeGreaterThan(1000);
+    await until(() => queue().messageCount === 0, "every message to expire");
+    expect(queue().pagedOutCount).toBe(0);
+    await conn.close();
+  });
+
   it("a deep transient queue pages to a page file under the data dir and drains in order", async () => {
     dir = mkdtempSync(join(tmpdir(), "warren-page-"));
     await start(); // transient limit: 16 × 64 KiB = 1 MiB in memory
