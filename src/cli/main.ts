@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import { Command } from "commander";
-import { startBroker } from "../server/start.js";
 import { ctlCommand } from "./ctl.js";
-import { resolveStartOptions, type StartFlags } from "../server/config.js";
+import type { StartFlags } from "../server/config.js";
 
 const program = new Command()
   .name("warren")
@@ -39,6 +38,8 @@ const program = new Command()
   )
   .action(async (flags: StartFlags) => {
     const started = process.hrtime.bigint();
+    // loaded here, not at the top: `warren ctl` never needs the broker, and starts faster without it
+    const [{ startBroker }, { resolveStartOptions }] = await Promise.all([import("../server/start.js"), import("../server/config.js")]);
     const { options, warnings, configFile } = resolveStartOptions(flags, process.env);
     const broker = await startBroker(options);
     for (const w of warnings) broker.log.warn(w);
