@@ -440,14 +440,19 @@ export async function eventually<T>(check: () => Promise<T>, ms = 5_000, interva
   }
 }
 
-/** Passive-declares `queue` on fresh channels until the broker answers 404, and checks the text. */
-export async function expectQueueGone(conn: ChannelModel, queue: string): Promise<void> {
+/**
+ * Probes `queue` on fresh channels until the broker answers 404, and checks the text. The probe is a
+ * passive declare, or with `probe: "bind"` a queue.bind to amq.fanout: a passive declare renews an
+ * x-expires lease on RabbitMQ, a binding does not.
+ */
+export async function expectQueueGone(conn: ChannelModel, queue: string, probe: "declare" | "bind" = "declare"): Promise<void> {
   const f = await eventually(async () => {
     const ch = await conn.createChannel();
     ch.on("error", () => undefined);
     let failure: AmqpFailure | undefined;
     try {
-      await ch.checkQueue(queue);
+      if (probe === "bind") await ch.bindQueue(queue, "amq.fanout", "");
+      else await ch.checkQueue(queue);
     } catch (e) {
       failure = failureOf(e);
     }

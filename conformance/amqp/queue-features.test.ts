@@ -170,7 +170,20 @@ describe("queue TTL", () => {
     const { conn, ch } = await suite.channel();
     const q = suite.queueName("expires");
     await ch.assertQueue(q, { durable: false, arguments: { "x-expires": 200 } });
-    await expectQueueGone(conn, q);
+    await expectQueueGone(conn, q, "bind");
+  });
+
+  it("a passive declare renews the x-expires lease", async () => {
+    const { conn, ch } = await suite.channel();
+    const q = suite.queueName("expires-renewed");
+    await ch.assertQueue(q, { durable: false, arguments: { "x-expires": 1000 } });
+    const declaredAt = Date.now();
+    // passive declares every 50 ms for two and a half leases: the queue outlives them, then expires
+    while (Date.now() - declaredAt < 2500) {
+      expect((await ch.checkQueue(q)).queue).toBe(q);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await expectQueueGone(conn, q, "bind");
   });
 });
 

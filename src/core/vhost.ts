@@ -265,6 +265,8 @@ export class VirtualHost implements QueueHost, DelayedHost {
     if (d.passive) {
       if (!existing) return errors.noQueue(name, this.name);
       if (!existing.accessibleBy(client)) return errors.exclusiveLocked(name, this.name);
+      // a passive declare renews an x-expires lease too (RabbitMQ 3.10's queue.declare stat does)
+      existing.touch();
       return { queue: name, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
     }
     // RabbitMQ checks the name before the lookup, so even an existing amq.gen- queue can't be redeclared
@@ -283,7 +285,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
       }
       const bad = this.queueEquivalent(existing, durable, !!d.autoDelete, args);
       if (bad) return bad;
-      // redeclaring renews an x-expires lease (a passive declare does not: checked on RabbitMQ 3.10)
+      // redeclaring renews an x-expires lease
       existing.touch();
       return { queue: name, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
     }

@@ -126,6 +126,18 @@ describe("queue TTL (x-expires)", () => {
     clock.advance(1);
     expect(v.queues.has("q")).toBe(false);
   });
+
+  it("a passive declare renews the lease as RabbitMQ's does; binding and publishing do not", () => {
+    const { clock, v } = world({ "x-expires": 1000 });
+    clock.advance(900);
+    ok(v.declareQueue("q", { passive: true }, null));
+    clock.advance(900);
+    expect(v.queues.has("q")).toBe(true);
+    ok(v.bindQueue("q", "amq.fanout", "", {}, null));
+    ok(v.publish("", "q", msg("x")));
+    clock.advance(100);
+    expect(v.queues.has("q")).toBe(false);
+  });
 });
 
 describe("length limits", () => {
