@@ -363,7 +363,10 @@ export class MqttConnection implements SessionLink, PacketSink {
     this.keepAliveMs = (p.keepalive ?? 0) * 1000;
     this.armKeepAlive();
     this.state = "open";
-    this.log.info({ user: user.name, vhost: vhost.name, version }, "connection opened");
+    // asked first: the child logger would otherwise be made (~1 KiB) for every idle connection
+    if (this.server.log.isLevelEnabled("info")) {
+      this.log.info({ user: user.name, vhost: vhost.name, version }, "connection opened");
+    }
     if (version === 5) {
       this.send({
         cmd: "connack",
