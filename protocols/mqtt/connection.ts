@@ -699,6 +699,12 @@ export class MqttConnection implements SessionLink, PacketSink {
     const client = this.client;
     const retained = this.server.retained;
     const go = () => {
+      // checked when it goes out, as RabbitMQ does: a refused will is logged and dropped
+      const denied = this.publishDenied(will.topic);
+      if (denied) {
+        this.log.warn({ topic: will.topic, reason: denied.text }, "could not send last will");
+        return;
+      }
       const m = fromPublish(will.topic, will.payload, will.qos, will.retain, will.properties, client, Date.now());
       if (will.retain) retained.set(vhost.name, will.topic, m);
       vhost.publish(MQTT_EXCHANGE, m.routingKey, m);
