@@ -36,6 +36,12 @@ export const tlsOptionsSchema = z.object({
   password: z.optional(z.string()),
   verify: z.optional(z.enum(["verify_peer", "verify_none"])),
   failIfNoPeerCert: z.optional(z.boolean()),
+  /** Protocol versions offered (ssl_options.versions.N); the lowest and highest bound the handshake. */
+  versions: z.optional(z.array(z.enum(["tlsv1", "tlsv1.1", "tlsv1.2", "tlsv1.3"]))),
+  /** Cipher suites offered, OpenSSL names (ssl_options.ciphers.N). */
+  ciphers: z.optional(z.array(z.string())),
+  /** Prefer the server's cipher order (ssl_options.honor_cipher_order). */
+  honorCipherOrder: z.optional(z.boolean()),
 });
 export type TlsOptions = z.infer<typeof tlsOptionsSchema>;
 
