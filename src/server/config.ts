@@ -90,6 +90,7 @@ export const ENV_KEYS: readonly (readonly [env: string, key: string])[] = [
   ["WARREN_DEFAULT_VHOST", "default_vhost"],
   ["WARREN_LOOPBACK_USERS", "loopback_users"],
   ["WARREN_LOG_LEVEL", "log.console.level"],
+  ["WARREN_LOG_FILE", "log.file"],
   ["WARREN_LOAD_DEFINITIONS", "load_definitions"],
 ];
 
@@ -288,6 +289,12 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   channel_max: key(int(1, 65535), (o, v) => (o.channelMax = v)),
   load_definitions: key(text, (o, v) => (o.loadDefinitions = v)),
   "log.console.level": key(logLevel, (o, v) => (o.logLevel = v)),
+  // `log.file = false` turns the file off (RabbitMQ's way); a path turns it on
+  "log.file": key(text, (o, v) => {
+    if (v === "false") delete o.logFile;
+    else o.logFile = v;
+  }),
+  "log.file.level": key(logLevel, (o, v) => (o.logFileLevel = v)),
   // `log.console = false` silences the console, Warren's only log destination
   "log.console": key(bool, (o, v) => {
     if (!v) o.logLevel = "silent";
@@ -304,7 +311,7 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
 };
 
 /** Keys RabbitMQ has that Warren accepts but has no use for: no warning for these. */
-const IGNORED_KEYS = new Set(["listeners.tcp", "log.file", "log.file.level", "cluster_formation.peer_discovery_backend"]);
+const IGNORED_KEYS = new Set(["listeners.tcp", "cluster_formation.peer_discovery_backend"]);
 
 /**
  * Translates merged settings into BrokerOptions. A value that does not fit its key is an error

@@ -80,6 +80,9 @@ export const brokerOptionsSchema = z.object({
   /** Address listeners bind to when one does not say; default all interfaces. */
   host: z.optional(z.string()),
   logLevel: z.optional(z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])),
+  /** Also log to this file (appended; rabbitmq.conf's log.file), at logFileLevel (default info). */
+  logFile: z.optional(z.string()),
+  logFileLevel: z.optional(z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])),
   /** Where log lines go (one JSON object per line); default stderr. Tests pass a stream to read them. */
   logDestination: z.optional(
     z.custom<{ write(line: string): unknown }>((v) => typeof v === "object" && v !== null && typeof (v as { write?: unknown }).write === "function", "expected a stream with write()"),

@@ -87,6 +87,11 @@ log.console.level = warning
     expect((o as Record<string, unknown>).management).toEqual({ port: 15673 });
   });
 
+  it("log.file and log.file.level add a log file; log.file = false turns it off", () => {
+    expect(conf("log.file = /var/log/warren/warren.log\nlog.file.level = debug")).toMatchObject({ logFile: "/var/log/warren/warren.log", logFileLevel: "debug" });
+    expect(conf("log.file = /var/log/warren/warren.log\nlog.file = false")).not.toHaveProperty("logFile");
+  });
+
   it("reads sizes with RabbitMQ's units", () => {
     expect(parseBytes("50MB")).toBe(50_000_000);
     expect(parseBytes("1GB")).toBe(1_000_000_000);
