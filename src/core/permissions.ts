@@ -57,13 +57,21 @@ export class AccessControl {
     private readonly vars: TopicVariables = {},
   ) {}
 
+  /** The last allowed check: a publisher asks the same question for every message. */
+  private lastKind: ResourceKind | null = null;
+  private lastName = "";
+  private lastAccess: Access | null = null;
+
   /** null when allowed; otherwise 403 ACCESS_REFUSED with RabbitMQ's text. */
   check(kind: ResourceKind, name: string, access: Access): BrokerError | null {
-    const resource = kind === "exchange" ? exchangeResourceName(name) : name;
     if (this.generation !== this.users.generation) {
       this.cache.clear();
+      this.lastKind = null;
       this.generation = this.users.generation;
+    } else if (name === this.lastName && kind === this.lastKind && access === this.lastAccess) {
+      return null;
     }
+    const resource = kind === "exchange" ? exchangeResourceName(name) : name;
     const key = `${access[0]}${kind[0]}${resource}`;
     let ok = this.cache.get(key);
     if (ok === undefined) {
@@ -72,7 +80,12 @@ export class AccessControl {
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(key, ok);
     }
-    if (ok) return null;
+    if (ok) {
+      this.lastKind = kind;
+      this.lastName = name;
+      this.lastAccess = access;
+      return null;
+    }
     return new BrokerError(
       ReplyCode.ACCESS_REFUSED,
       `access to ${kind} '${resource}' in vhost '${this.vhost}' refused for user '${this.user.name}'`,
