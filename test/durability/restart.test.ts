@@ -283,14 +283,21 @@ describe("the data dir", () => {
     const conn = await amqp.connect(url());
     const ch = await conn.createConfirmChannel();
     await ch.assertQueue("full", { durable: true });
-    // the next commit fails as a full disk makes it fail
-    b.persistence.commit.markDirty({
-      flush: () => Promise.reject(Object.assign(new Error(`${dir}/queues/x/0000000001.seg: ENOSPC: no space left on device, write`), { code: "ENOSPC" })),
-    });
+    // every commit fails, as a full disk makes it fail, until the disk has room again
+    let full = true;
+    const disk = {
+      flush: () => {
+        if (!full) return Promise.resolve();
+        b.persistence.commit.markDirty(disk);
+        return Promise.reject(Object.assign(new Error(`${dir}/queues/x/0000000001.seg: ENOSPC: no space left on device, write`), { code: "ENOSPC" }));
+      },
+    };
+    b.persistence.commit.markDirty(disk);
     const outcome = await new Promise<string>((resolve) =>
       ch.sendToQueue("full", Buffer.from("m"), { persistent: true }, (err) => resolve(err ? "nack" : "ack")),
     );
     expect(outcome).toBe("nack");
+    full = false;
     // the next commit works again: confirms resume
     await new Promise<void>((resolve, reject) =>
       ch.sendToQueue("full", Buffer.from("n"), { persistent: true }, (err) => (err ? reject(new Error("nacked")) : resolve())),
