@@ -7,6 +7,7 @@
  *   | properties length u32 | properties (AMQP basic flags + list) | body (the rest)
  */
 import { Message, type MessageProperties, type PropertiesCodec } from "../core/index.js";
+import type { RecordWriter } from "./segment-log.js";
 
 const KIND_MESSAGE = 1;
 
@@ -17,24 +18,46 @@ export interface RecordPropertiesCodec {
   encode(p: MessageProperties): Buffer;
 }
 
+/**
+ * Writes message records where the store wants them (a segment's write buffer): the size first,
+ * then the bytes. One per store; the properties worked out for size() are reused by write().
+ */
+export class MessageRecordWriter implements RecordWriter<Message> {
+  private props: Buffer = EMPTY;
+
+  constructor(private readonly codec: RecordPropertiesCodec) {}
+
+  size(m: Message): number {
+    const enc = m.encoded;
+    this.props = enc !== null && enc.codec === this.codec.properties ? enc.bytes : this.codec.encode(m.properties);
+    return 1 + 4 + Buffer.byteLength(m.exchange) + 4 + Buffer.byteLength(m.routingKey) + 4 + this.props.length + m.body.length;
+  }
+
+  write(m: Message, buf: Buffer, at: number): void {
+    const props = this.props;
+    this.props = EMPTY;
+    let o = at;
+    buf[o++] = KIND_MESSAGE;
+    const ex = buf.write(m.exchange, o + 4);
+    buf.writeUInt32BE(ex, o);
+    o += 4 + ex;
+    const rk = buf.write(m.routingKey, o + 4);
+    buf.writeUInt32BE(rk, o);
+    o += 4 + rk;
+    buf.writeUInt32BE(props.length, o);
+    o += 4;
+    o += props.copy(buf, o);
+    m.body.copy(buf, o);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A message record in a buffer of its own (streams prefix it; the hot path uses MessageRecordWriter). */
 export function encodeMessageRecord(m: Message, codec: RecordPropertiesCodec): Buffer {
-  const enc = m.encoded;
-  const props = enc !== null && enc.codec === codec.properties ? enc.bytes : codec.encode(m.properties);
-  const ex = Buffer.byteLength(m.exchange);
-  const rk = Buffer.byteLength(m.routingKey);
-  const buf = Buffer.allocUnsafe(1 + 4 + ex + 4 + rk + 4 + props.length + m.body.length);
-  let o = 0;
-  buf[o++] = KIND_MESSAGE;
-  buf.writeUInt32BE(ex, o);
-  o += 4;
-  o += buf.write(m.exchange, o);
-  buf.writeUInt32BE(rk, o);
-  o += 4;
-  o += buf.write(m.routingKey, o);
-  buf.writeUInt32BE(props.length, o);
-  o += 4;
-  o += props.copy(buf, o);
-  m.body.copy(buf, o);
+  const w = new MessageRecordWriter(codec);
+  const buf = Buffer.allocUnsafe(w.size(m));
+  w.write(m, buf, 0);
   return buf;
 }
 

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Flushable, GroupCommit } from "./group-commit.js";
-import { type DroppedTail, SegmentLog, segmentOf } from "./segment-log.js";
+import { type DroppedTail, type RecordWriter, SegmentLog, segmentOf } from "./segment-log.js";
 
 export interface StoredRecord {
   readonly position: number;
@@ -20,6 +20,8 @@ export interface StoredRecord {
 export interface MessageStore {
   /** Buffers a record and returns its position; durable after the next group commit. */
   append(payload: Buffer): number;
+  /** As append, with the record encoded by `writer` where the store keeps it (no buffer of its own). */
+  appendWith<T>(writer: RecordWriter<T>, item: T): number;
   read(position: number): Buffer | undefined;
   /** Notes that the record went to a consumer (so a restart flags it redelivered). */
   markDelivered(position: number): void;
@@ -45,6 +47,13 @@ export class MemoryMessageStore implements MessageStore {
   append(payload: Buffer): number {
     const p = this.next++;
     this.records.set(p, Buffer.from(payload));
+    return p;
+  }
+  appendWith<T>(writer: RecordWriter<T>, item: T): number {
+    const buf = Buffer.allocUnsafe(writer.size(item));
+    writer.write(item, buf, 0);
+    const p = this.next++;
+    this.records.set(p, buf);
     return p;
   }
   read(position: number): Buffer | undefined {
@@ -162,6 +171,10 @@ export class DiskMessageStore implements MessageStore, Flushable {
 
   append(payload: Buffer): number {
     return this.log.append(payload);
+  }
+
+  appendWith<T>(writer: RecordWriter<T>, item: T): number {
+    return this.log.appendWith(writer, item);
   }
 
   read(position: number): Buffer | undefined {

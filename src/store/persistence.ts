@@ -22,7 +22,7 @@ import { exportDefinitions, importDefinitions, readDefinitions, writeFileAtomic 
 import { type Flushable, GroupCommit } from "./group-commit.js";
 import { DiskMessageStore } from "./message-store.js";
 import {
-  decodeMessageRecord, encodeMessageRecord, messageRecordBodySize, type RecordPropertiesCodec,
+  decodeMessageRecord, encodeMessageRecord, MessageRecordWriter, messageRecordBodySize, type RecordPropertiesCodec,
 } from "./message-record.js";
 import { type DroppedTail, IncompatibleStoreError, SegmentLog, STORE_VERSION } from "./segment-log.js";
 
@@ -61,7 +61,7 @@ class DiskQueueStore implements QueueStore {
   }
 
   persist(message: Message): number {
-    return this.store.append(encodeMessageRecord(message, this.owner.codec));
+    return this.store.appendWith(this.owner.recordWriter, message);
   }
   delivered(position: number): void {
     this.store.markDelivered(position);
@@ -96,7 +96,7 @@ class DiskPageFile implements PageFile {
   }
 
   write(message: Message): number {
-    return this.log.append(encodeMessageRecord(message, this.owner.codec));
+    return this.log.appendWith(this.owner.recordWriter, message);
   }
 
   read(position: number): Message {
@@ -190,6 +190,8 @@ function removeStoreDir(store: DiskMessageStore, dir: string, log: StoreLogger):
 export class DiskPersistence implements Persistence, Flushable {
   readonly commit: GroupCommit;
   readonly codec: RecordPropertiesCodec;
+  /** Encodes messages straight into the segments' write buffers (one per store: it is stateful for a call). */
+  readonly recordWriter: MessageRecordWriter;
   private broker: Broker | null = null;
   private definitionsDirty = false;
   private readonly stores = new Set<DiskQueueStore | DiskStreamStore>();
@@ -199,6 +201,7 @@ export class DiskPersistence implements Persistence, Flushable {
 
   constructor(readonly options: DiskPersistenceOptions) {
     this.codec = options.codec;
+    this.recordWriter = new MessageRecordWriter(options.codec);
     this.commit = new GroupCommit((err) => options.log.error({ err }, "store commit failed; confirms are nacked"));
     this.definitionsPath = join(options.dataDir, "definitions.json");
     checkStoreVersion(options.dataDir);

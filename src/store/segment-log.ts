@@ -61,6 +61,18 @@ export interface SegmentLogOptions {
 /** Bytes read at once when a read misses the read-ahead (paged-out queues are read back in order). */
 const READ_AHEAD = 256 * 1024;
 
+/** Encodes one kind of record: its size first, then its bytes at a given place (no buffer of its own). */
+export interface RecordWriter<T> {
+  size(item: T): number;
+  /** Writes exactly size(item) bytes; called right after size(item), for the same item. */
+  write(item: T, into: Buffer, at: number): void;
+}
+
+const BUFFER_WRITER: RecordWriter<Buffer> = {
+  size: (b) => b.length,
+  write: (b, into, at) => void b.copy(into, at),
+};
+
 export const segmentOf = (position: number): number => Math.floor(position / SEG_SPAN);
 export const offsetOf = (position: number): number => position % SEG_SPAN;
 
@@ -265,8 +277,17 @@ export class SegmentLog implements Flushable {
 
   /** Buffers a record; it is durable once the group commit it joined completes. */
   append(payload: Buffer): number {
+    return this.appendWith(BUFFER_WRITER, payload);
+  }
+
+  /**
+   * Buffers a record that `writer` encodes straight into the segment's write buffer, so a message
+   * body is copied once, from the client's frame to the buffer the disk write takes.
+   */
+  appendWith<T>(writer: RecordWriter<T>, item: T): number {
     if (this.closed) throw new Error("segment log is closed");
-    const n = RECORD_HEADER + payload.length;
+    const length = writer.size(item);
+    const n = RECORD_HEADER + length;
     let seg = this.current;
     if (seg.size + n > this.segmentSize && seg.size > SEGMENT_HEADER) {
       const old = seg;
@@ -275,9 +296,10 @@ export class SegmentLog implements Flushable {
     }
     const at = seg.reserve(n);
     const p = seg.pend!;
-    p.writeUInt32BE(payload.length, at);
-    p.writeUInt32BE(crc32c(payload), at + 4);
-    payload.copy(p, at + RECORD_HEADER);
+    const start = at + RECORD_HEADER;
+    p.writeUInt32BE(length, at);
+    writer.write(item, p, start);
+    p.writeUInt32BE(crc32c(p, start, start + length), at + 4);
     seg.live++;
     this.markDirty(seg);
     return seg.id * SEG_SPAN + seg.pendBase + at;
