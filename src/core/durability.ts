@@ -21,8 +21,11 @@ export interface Durability {
 
 /** One durable queue's storage: positions are opaque numbers, ordered by append. */
 export interface QueueStore {
-  /** Writes a message (buffered; durable at the next commit) and returns its position. */
-  persist(message: Message): number;
+  /**
+   * Writes a message (buffered; durable at the next commit) and returns its position. `expiresAt`
+   * (ms since the epoch; Infinity: never) is kept with it, so its TTL still runs after a restart.
+   */
+  persist(message: Message, expiresAt: number): number;
   /** The message went to a consumer that has not acked it yet (a restart flags it redelivered). */
   delivered(position: number): void;
   /** The message is settled and must not come back. */
@@ -63,6 +66,8 @@ export interface RecoveredMessage {
   readonly position: number;
   readonly redelivered: boolean;
   readonly bodySize: number;
+  /** When it expires, as persisted (ms since the epoch; Infinity: never). */
+  readonly expiresAt: number;
   message(): Message;
 }
 

@@ -258,7 +258,7 @@ export class Queue implements Destination, ReadyOwner {
     // delivery-mode 2 in a durable queue (AMQP 0-9-1 §4.2.6.1 basic.properties delivery-mode)
     const store = this.store;
     if (store !== null && message.properties.deliveryMode === 2) {
-      entry.position = store.persist(message);
+      entry.position = store.persist(message, entry.expiresAt);
       result = Enqueued.Persisted;
     }
     this.pushReady(entry);
@@ -303,6 +303,18 @@ export class Queue implements Destination, ReadyOwner {
   }
 
   // ---- expiry ----------------------------------------------------------------------------
+
+  /**
+   * The broker is closing: no sweep or x-expires timer may fire into a closed store. What they
+   * guard stays stored, and a restart arms them again from the persisted expiries.
+   */
+  stopTimers(): void {
+    this.sweepTimer?.cancel();
+    this.sweepTimer = null;
+    this.sweepAt = Infinity;
+    this.idleTimer?.cancel();
+    this.idleTimer = null;
+  }
 
   private armSweep(at: number, now: number): void {
     this.sweepTimer?.cancel();
@@ -381,9 +393,15 @@ export class Queue implements Destination, ReadyOwner {
       level = Math.min(m.priority, this.levels.length - 1);
       decode = () => m;
     }
-    this.levels[level]!.pushRecovered(this.nextSeq++, r.position, r.bodySize, r.redelivered, decode);
+    this.levels[level]!.pushRecovered(this.nextSeq++, r.position, r.bodySize, r.redelivered, r.expiresAt, decode);
     this.readyCount++;
     this.readyBytes += r.bodySize;
+    // a TTL keeps running across a restart, as RabbitMQ's does: messages due while the broker was
+    // down go at the first sweep (if they are at the head)
+    if (r.expiresAt !== Infinity) {
+      this.expiring = true;
+      if (r.expiresAt < this.sweepAt) this.armSweep(r.expiresAt, this.host.timers.now());
+    }
   }
 
   /** Ready messages that are on disk only. */

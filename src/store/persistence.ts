@@ -22,7 +22,7 @@ import { exportDefinitions, importDefinitions, readDefinitions, writeFileAtomic 
 import { type Flushable, GroupCommit } from "./group-commit.js";
 import { DiskMessageStore } from "./message-store.js";
 import {
-  decodeMessageRecord, encodeMessageRecord, MessageRecordWriter, messageRecordBodySize, type RecordPropertiesCodec,
+  decodeMessageRecord, encodeMessageRecord, MessageRecordWriter, messageRecordBodySize, messageRecordExpiry, type RecordPropertiesCodec,
 } from "./message-record.js";
 import { type DroppedTail, IncompatibleStoreError, SegmentLog, STORE_VERSION } from "./segment-log.js";
 
@@ -60,8 +60,10 @@ class DiskQueueStore implements QueueStore {
     return decodeMessageRecord(payload, this.owner.codec);
   }
 
-  persist(message: Message): number {
-    return this.store.appendWith(this.owner.recordWriter, message);
+  persist(message: Message, expiresAt: number): number {
+    const writer = this.owner.recordWriter;
+    writer.expiresAt = expiresAt;
+    return this.store.appendWith(writer, message);
   }
   delivered(position: number): void {
     this.store.markDelivered(position);
@@ -286,6 +288,7 @@ export class DiskPersistence implements Persistence, Flushable {
         position: r.position,
         redelivered: r.delivered,
         bodySize: messageRecordBodySize(r.payload),
+        expiresAt: messageRecordExpiry(r.payload),
         message: () => decodeMessageRecord(r.payload, codec),
       }, qs);
     }
