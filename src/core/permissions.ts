@@ -47,7 +47,8 @@ export interface TopicVariables {
  * or permission changes (UserStore.generation), so a publish costs one Map lookup.
  */
 export class AccessControl {
-  private readonly cache = new Map<string, boolean>();
+  /** Made on the first check, so an idle connection holds none. */
+  private cache: Map<string, boolean> | null = null;
   private generation = -1;
 
   constructor(
@@ -65,7 +66,7 @@ export class AccessControl {
   /** null when allowed; otherwise 403 ACCESS_REFUSED with RabbitMQ's text. */
   check(kind: ResourceKind, name: string, access: Access): BrokerError | null {
     if (this.generation !== this.users.generation) {
-      this.cache.clear();
+      this.cache?.clear();
       this.lastKind = null;
       this.generation = this.users.generation;
     } else if (name === this.lastName && kind === this.lastKind && access === this.lastAccess) {
@@ -73,12 +74,13 @@ export class AccessControl {
     }
     const resource = kind === "exchange" ? exchangeResourceName(name) : name;
     const key = `${access[0]}${kind[0]}${resource}`;
-    let ok = this.cache.get(key);
+    const cache = (this.cache ??= new Map());
+    let ok = cache.get(key);
     if (ok === undefined) {
       const p = this.users.permission(this.user.name, this.vhost);
       ok = p !== undefined && permits(p[access], resource);
-      if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(key, ok);
+      if (cache.size > 10_000) cache.clear();
+      cache.set(key, ok);
     }
     if (ok) {
       this.lastKind = kind;
