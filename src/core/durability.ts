@@ -61,14 +61,17 @@ export interface PagingLimits {
   readonly maxEntries: number;
 }
 
-/** A message found in the store at startup; decoded only if the queue keeps it in memory. */
+/**
+ * A message found in the store at startup: where it is and what the queue needs to know without
+ * reading it (the queue loads the ones it keeps in memory through its QueueStore). Valid only
+ * during the restore call: the store reuses one object for every record.
+ */
 export interface RecoveredMessage {
   readonly position: number;
   readonly redelivered: boolean;
   readonly bodySize: number;
   /** When it expires, as persisted (ms since the epoch; Infinity: never). */
   readonly expiresAt: number;
-  message(): Message;
 }
 
 /** A stream's storage: an append-only log read back in order at startup. */

@@ -385,15 +385,14 @@ export class Queue implements Destination, ReadyOwner {
   restore(r: RecoveredMessage, store: QueueStore): void {
     this.store = store;
     let level = 0;
-    let decode = (): Message => r.message();
+    let m: Message | null = null;
     if (this.levels.length > 1) {
       // the level needs the priority: decode now (kept only if the level's head is not paging)
-      const m = r.message();
+      m = store.load(r.position);
       m.noteProperties(m.properties);
       level = Math.min(m.priority, this.levels.length - 1);
-      decode = () => m;
     }
-    this.levels[level]!.pushRecovered(this.nextSeq++, r.position, r.bodySize, r.redelivered, r.expiresAt, decode);
+    this.levels[level]!.pushRecovered(this.nextSeq++, r.position, r.bodySize, r.redelivered, r.expiresAt, m);
     this.readyCount++;
     this.readyBytes += r.bodySize;
     // a TTL keeps running across a restart, as RabbitMQ's does: messages due while the broker was

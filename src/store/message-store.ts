@@ -96,6 +96,11 @@ export interface DiskMessageStoreOptions {
   onDropped?: (d: DroppedTail) => void;
   /** The last shutdown was clean: older segments' checksums need not be verified again. */
   cleanShutdown?: boolean;
+  /**
+   * Told about each record that survived, in order, while the store opens; its payload is valid
+   * only during the call. Given this, the store keeps no recovered records (recovered() is empty).
+   */
+  onRecovered?: (position: number, payload: Buffer, delivered: boolean) => void;
 }
 
 /** One segment's ack file (`NNNNNNNNNN.acks`): deleted with its segment, so it never outgrows it. */
@@ -148,8 +153,11 @@ export class DiskMessageStore implements MessageStore, Flushable {
         ...(options.onDropped && { onDropped: options.onDropped }),
         ...(options.cleanShutdown !== undefined && { cleanShutdown: options.cleanShutdown }),
         onSegmentDeleted: (id) => this.segmentDeleted(id),
+        transientPayloads: options.onRecovered !== undefined,
       },
-      (position, payload) => records.push({ position, payload, delivered: delivered.has(position) && !acked.has(position) }),
+      options.onRecovered
+        ? (position, payload) => options.onRecovered!(position, payload, delivered.has(position))
+        : (position, payload) => records.push({ position, payload, delivered: delivered.has(position) && !acked.has(position) }),
       (position) => acked.has(position),
     );
     // ack files whose segment is gone (deleted just before a crash) go too

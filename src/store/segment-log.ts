@@ -56,6 +56,12 @@ export interface SegmentLogOptions {
   cleanShutdown?: boolean;
   /** false for page files, whose contents need not survive a crash: written, never fsynced. */
   fsync?: boolean;
+  /**
+   * The payloads given to `onRecord` at open are valid only during the call: every segment is read
+   * into one reused buffer instead of a buffer of its own (a deep queue's gigabyte of segments is
+   * then never all in memory, and costs no fresh pages).
+   */
+  transientPayloads?: boolean;
 }
 
 /** Bytes read at once when a read misses the read-ahead (paged-out queues are read back in order). */
@@ -163,6 +169,7 @@ export class SegmentLog implements Flushable {
       .sort((a, b) => a - b);
     const verifyFrom = options.cleanShutdown ? (ids[ids.length - 2] ?? 0) : 0;
     for (const id of ids) log.recoverSegment(id, onRecord, isAcked, id >= verifyFrom);
+    log.scratch = null;
     const last = ids.length > 0 ? log.segments.get(ids[ids.length - 1]!)! : log.createSegment(1);
     log.current = last;
     // segments other than the one being written go as soon as nothing in them is live
@@ -186,7 +193,7 @@ export class SegmentLog implements Flushable {
     id: number, onRecord: (position: number, payload: Buffer) => void, isAcked: (p: number) => boolean, verify: boolean,
   ): void {
     const path = this.segPath(id);
-    const data = fs.readFileSync(path);
+    const data = this.options.transientPayloads ? this.readIntoScratch(path) : fs.readFileSync(path);
     let end = data.length;
     if (data.length >= 12 && data.subarray(0, 8).equals(SEGMENT_MAGIC)) {
       const version = data.readUInt32BE(8);
@@ -238,6 +245,26 @@ export class SegmentLog implements Flushable {
       fs.fsyncSync(fd);
     }
     seg.size = seg.pendBase = end;
+  }
+
+  /** Recovery's reused read buffer (transientPayloads), dropped once the log is open. */
+  private scratch: Buffer | null = null;
+
+  private readIntoScratch(path: string): Buffer {
+    const fd = fs.openSync(path, "r");
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (this.scratch === null || this.scratch.length < size) this.scratch = Buffer.allocUnsafeSlow(Math.max(size, this.segmentSize));
+      let done = 0;
+      while (done < size) {
+        const n = fs.readSync(fd, this.scratch, done, size - done, done);
+        if (n === 0) break;
+        done += n;
+      }
+      return this.scratch.subarray(0, done);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   private report(d: DroppedTail): void {

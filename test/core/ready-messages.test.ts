@@ -70,9 +70,11 @@ describe("ReadyMessages (a queue's message container)", () => {
     const { o, store } = owner();
     const r = new ReadyMessages(o);
     let decoded = 0;
+    const load = store.load;
+    store.load = (p) => { decoded++; return load(p); };
     for (let i = 0; i < 40; i++) {
       const p = store.persist(msg(i), Infinity);
-      r.pushRecovered(i + 1, p, 10, i === 30, Infinity, () => { decoded++; return store.load(p); });
+      r.pushRecovered(i + 1, p, 10, i === 30, Infinity, null);
     }
     expect(decoded).toBeLessThan(15);
     const got = [];
