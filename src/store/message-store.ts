@@ -82,6 +82,8 @@ export class MemoryMessageStore implements MessageStore {
 }
 
 const write = promisify(fs.write);
+/** Ack files are fsynced at most this often (and at close); see flush. */
+const ACK_SYNC_INTERVAL_MS = 1000;
 const fsync = promisify(fs.fsync);
 
 /** Ack file entries: type u8 | segment id u32 BE | offset u32 BE. */
@@ -111,6 +113,8 @@ class AckFile {
   closed = false;
   /** Writes under way: the fd is closed only after them (a reused fd number must never be written). */
   inflight = 0;
+  /** Written since its last fsync. */
+  unsynced = false;
   constructor(readonly path: string) {
     this.fd = fs.openSync(path, "a");
   }
@@ -126,6 +130,7 @@ export class DiskMessageStore implements MessageStore, Flushable {
   private readonly recoveredRecords: StoredRecord[] = [];
   private readonly ackFiles = new Map<number, AckFile>();
   private readonly dirtyAcks = new Set<AckFile>();
+  private lastAckSync = 0;
   private closed = false;
 
   constructor(private readonly options: DiskMessageStoreOptions) {
@@ -219,17 +224,27 @@ export class DiskMessageStore implements MessageStore, Flushable {
     this.dirtyAcks.add(f);
   }
 
-  /** Flushable: the ack files' buffered entries and the segments'. */
+  /**
+   * Flushable: the ack files' buffered entries and the segments'. Ack entries are written in every
+   * commit (a killed process loses none of them: they are in the page cache) but fsynced at most
+   * once a second and at close: no client waits for an ack to be durable, and one that an OS crash
+   * loses only brings its message back, flagged redelivered — at-least-once, as RabbitMQ's queue
+   * index journal does. Segment records, which confirms wait for, are durable in every commit.
+   */
   async flush(): Promise<void> {
     const jobs: Promise<void>[] = [this.log.flush()];
+    const now = Date.now();
+    const sync = now - this.lastAckSync >= ACK_SYNC_INTERVAL_MS;
+    if (sync) this.lastAckSync = now;
     for (const f of this.dirtyAcks) {
       if (f.pendLen === 0) continue;
       const buf = f.pend!.subarray(0, f.pendLen);
       f.pend = null;
       f.pendLen = 0;
-      jobs.push(writeAppend(f, buf));
+      jobs.push(writeAppend(f, buf, sync));
     }
     this.dirtyAcks.clear();
+    if (sync) for (const f of this.ackFiles.values()) if (f.unsynced && f.inflight === 0) jobs.push(syncAckFile(f));
     await Promise.all(jobs);
   }
 
@@ -270,6 +285,8 @@ export class DiskMessageStore implements MessageStore, Flushable {
     this.closed = true;
     this.log.close();
     for (const f of this.ackFiles.values()) {
+      // a clean shutdown leaves every ack on disk: no acked message comes back after it
+      if (f.unsynced && f.inflight === 0) fs.fsyncSync(f.fd);
       f.closed = true;
       if (f.inflight === 0) fs.closeSync(f.fd);
     }
@@ -282,12 +299,26 @@ export class DiskMessageStore implements MessageStore, Flushable {
   }
 }
 
-async function writeAppend(f: AckFile, buf: Buffer): Promise<void> {
+async function writeAppend(f: AckFile, buf: Buffer, sync: boolean): Promise<void> {
   f.inflight++;
   try {
     let done = 0;
     while (done < buf.length && !f.closed) done += (await write(f.fd, buf, done, buf.length - done, null)).bytesWritten;
+    if (f.closed) return;
+    if (sync) {
+      await fsync(f.fd);
+      f.unsynced = false;
+    } else f.unsynced = true;
+  } finally {
+    if (--f.inflight === 0 && f.closed) fs.closeSync(f.fd);
+  }
+}
+
+async function syncAckFile(f: AckFile): Promise<void> {
+  f.inflight++;
+  try {
     if (!f.closed) await fsync(f.fd);
+    f.unsynced = false;
   } finally {
     if (--f.inflight === 0 && f.closed) fs.closeSync(f.fd);
   }
