@@ -262,7 +262,8 @@ export class Queue implements Destination, ReadyOwner {
       result = Enqueued.Persisted;
     }
     this.pushReady(entry);
-    if (this.consumers.length > 0) this.dispatch();
+    // the clock read for the TTL above serves the dispatch too: one read per message, not two
+    if (this.consumers.length > 0) this.dispatch(now);
     // drop-head: the oldest go (dead-lettered as maxlen) once a consumer had its chance at the newcomer
     if (limited && (s.overflow === undefined || s.overflow === "drop-head")) this.trim();
     if (entry.expiresAt !== Infinity) {
@@ -444,8 +445,11 @@ export class Queue implements Destination, ReadyOwner {
     else if (this.singleActive && i === 0) this.dispatch();
   }
 
-  /** Hands ready messages to consumers with credit, round-robin (highest consumer priority first). */
-  dispatch(): void {
+  /**
+   * Hands ready messages to consumers with credit, round-robin (highest consumer priority first).
+   * `knownNow`: the clock as the caller just read it in this same call (0: not read).
+   */
+  dispatch(knownNow = 0): void {
     if (this.dispatching) {
       this.redispatch = true;
       return;
@@ -454,7 +458,7 @@ export class Queue implements Destination, ReadyOwner {
     try {
       do {
         this.redispatch = false;
-        const now = this.expiring ? this.host.timers.now() : 0;
+        const now = this.expiring ? (knownNow > 0 ? knownNow : this.host.timers.now()) : 0;
         while (this.readyCount > 0) {
           const sub = this.pickConsumer();
           if (sub === null) break;
