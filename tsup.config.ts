@@ -10,7 +10,7 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   splitting: true,
-  noExternal: ["zod", "ws", "mqtt-packet", "pino", "commander"],
+  noExternal: ["zod", "ws", "mqtt-packet", "pino", "commander", "fastify", "prom-client"],
   // the management web UI is plain files: served from dist/ui next to the bundle
   onSuccess: async () => {
     cpSync("src/management/ui", "dist/ui", { recursive: true });

@@ -82,6 +82,8 @@ const USAGE = `usage: npm run bench -- --target NAME=amqp://user:pass@host:port[
   --multiack-every N    ack with multiple=true every N deliveries (default 100)
   --publish-batch-bytes N  bytes of pre-encoded messages per publisher write() (default 65536; 1 = one message per write)
   --max-backlog N       cap on published-but-not-delivered messages per queue, 0 = no cap (default 20000)
+  --queue-args JSON     AMQP: arguments the scenarios' queues are declared with, e.g. '{"x-max-priority":10}' or '{"x-message-ttl":60000}'
+                        (strings, integers and booleans), to compare a queue feature's cost with a plain queue
   --latency-rate N      msg/s for the latency scenarios (default 5000)
   --mqtt-window N       MQTT QoS 1 publisher: PUBLISHes in flight without PUBACK (default 1000)
   --idle-connections N  mqtt-idle: idle MQTT connections to open (default 10000; ulimit -n is raised if it can be)
@@ -131,6 +133,7 @@ function parseArgs(argv) {
       case "--multiack-every": o.multiackEvery = num(a, val(), 1); break;
       case "--publish-batch-bytes": o.publishBatchBytes = num(a, val(), 1); break;
       case "--max-backlog": o.maxBacklog = num(a, val()); break;
+      case "--queue-args": o.queueArgs = JSON.parse(val()); break;
       case "--latency-rate": o.latencyRate = num(a, val(), 1); break;
       case "--startup-timeout": o.startupTimeoutMs = num(a, val(), 100); break;
       case "--idle": o.idleMs = num(a, val()); break;
@@ -278,7 +281,7 @@ async function throughputSetup(ctx, target, sc, o, perPublisherLimit) {
   const ctl = await openControl(ctx, target);
   if (sc.fanout) await ctl.exchangeDeclare(exchange, "fanout");
   for (const q of queues) {
-    await ctl.queueDeclare(q);
+    await ctl.queueDeclare(q, { args: o.queueArgs ?? {} });
     if (sc.fanout) await ctl.queueBind(q, exchange, "");
   }
   return {
@@ -389,7 +392,7 @@ async function latencyRun(ctx, target, sc, o) {
   } else {
     const queue = queueNames(sc, o)[0];
     ctl = await openControl(ctx, target);
-    await ctl.queueDeclare(queue);
+    await ctl.queueDeclare(queue, { args: o.queueArgs ?? {} });
     w = ctx.worker("latency", { url: target.url, queue, rate: o.latencyRate, bodySize: sc.size }, "latency pub+con");
   }
   await w.ready();

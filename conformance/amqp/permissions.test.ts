@@ -58,6 +58,7 @@ async function admin(): Promise<Admin> {
 const tag = randomBytes(4).toString("hex");
 const u = `conf-perm-${tag}`;
 const t = `conf-topic-${tag}`;
+const d = `conf-dlx-${tag}`;
 // names: c-* configurable, w-* writable, r-* readable, x-* nothing
 const n = (prefix: string, name: string) => `${prefix}-${tag}-${name}`;
 
@@ -69,6 +70,7 @@ beforeAll(async () => {
   a = await admin();
   a.addUser(u, "pw", { configure: "^c-", write: "^w-", read: "^r-" });
   a.addUser(t, "pw", { configure: ".*", write: ".*", read: ".*" }, { exchange: "amq.topic", write: "^w\\.{username}\\.", read: "^r\\.{username}\\." });
+  a.addUser(d, "pw", { configure: ".*", write: "^w-", read: ".*" });
   guest = await amqplib.connect(a.url("guest", "guest"));
   g = await guest.createChannel();
   for (const p of ["c", "w", "r", "x"]) {
@@ -85,6 +87,7 @@ afterAll(async () => {
   await guest.close();
   a.deleteUser(u);
   a.deleteUser(t);
+  a.deleteUser(d);
   await a.close();
 });
 
@@ -119,6 +122,15 @@ describe("AMQP permissions", () => {
     expect(await outcome(u, (ch) => ch.assertQueue(n("x", "q"), { autoDelete: false, durable: false }))).toBe(refused("queue", n("x", "q")));
     expect(await outcome(u, (ch) => ch.checkQueue(n("x", "q")))).toBe("OK");
     expect(await outcome(u, (ch) => ch.assertQueue(n("c", "q"), { autoDelete: false, durable: false }))).toBe("OK");
+  });
+
+  it("a new queue with a dead-letter exchange also needs read on the queue and write on the exchange", async () => {
+    const declare = (queue: string, dlx: string) => (ch: Channel) =>
+      ch.assertQueue(queue, { exclusive: true, arguments: { "x-dead-letter-exchange": dlx } });
+    expect(await outcome(u, declare(n("c", "dl"), n("w", "x")))).toBe(refused("queue", n("c", "dl")));
+    expect(await outcome(d, declare(n("c", "dl"), n("x", "x")))).toBe(refused("exchange", n("x", "x"), d));
+    expect(await outcome(d, declare(n("c", "dl"), ""))).toBe(refused("exchange", "amq.default", d));
+    expect(await outcome(d, declare(n("c", "dl"), n("w", "x")))).toBe("OK");
   });
 
   it("a server-named queue is refused under its generated amq.gen- name", async () => {

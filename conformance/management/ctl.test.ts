@@ -142,6 +142,24 @@ describe("warren ctl", { timeout: 60_000 }, () => {
     expect(cleared.stderr).toContain("HTTP 404");
   });
 
+  it("set_topic_permissions, list_topic_permissions and clear_topic_permissions (all, or one exchange)", async () => {
+    const user = unique("ctl-tp");
+    await ok("add_user", user, "pw");
+    try {
+      const set = await ok("set_topic_permissions", user, "amq.topic", "^a", "^b");
+      expect(set.stderr).toBe(`Setting topic permissions on "amq.topic" for user "${user}" in vhost "/" ...\n`);
+      await ok("set_topic_permissions", user, "amq.direct", "x", "y");
+      const mine = async () => rows((await ok("list_topic_permissions")).stdout).filter((r) => r[0] === user).sort();
+      expect(await mine()).toEqual([[user, "amq.direct", "x", "y"], [user, "amq.topic", "^a", "^b"]]);
+      await ok("clear_topic_permissions", user, "amq.direct");
+      expect(await mine()).toEqual([[user, "amq.topic", "^a", "^b"]]);
+      await ok("clear_topic_permissions", user);
+      expect(await mine()).toEqual([]);
+    } finally {
+      await ok("delete_user", user);
+    }
+  });
+
   it("exports definitions and imports them back in batches with a progress line", async () => {
     const vhost = unique("ctl-defs");
     await ok("add_vhost", vhost);

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { ChannelInfo } from "../../src/core/index.js";
 import {
-  BrokerError, streamUnsupported, type CommitWaiter, type Consumer, type FieldTable, expirationProblem, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, ReplyCode, REPLY_TO, Subscription,
+  BrokerError, streamUnsupported, type CommitWaiter, type Consumer, type FieldTable, expirationProblem, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, ReplyCode, REPLY_TO, stringValue, Subscription,
 } from "../../src/core/index.js";
 import type { AmqpMethod } from "./codec/methods.js";
 import { encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
@@ -258,9 +258,12 @@ export class Channel {
       }
 
       case "queue.declare": {
-        // a server-named queue is checked under a name like the one it would get, as RabbitMQ does
-        const denied = m.passive ? null : access.check("queue", m.queue === "" ? randomTag("amq.gen") : m.queue, "configure");
-        if (denied) return denied;
+        if (!m.passive) {
+          // a server-named queue is checked under a name like the one it would get, as RabbitMQ does
+          const checked = m.queue === "" ? randomTag("amq.gen") : m.queue;
+          const denied = access.check("queue", checked, "configure") ?? this.deadLetterDenied(checked, m.arguments);
+          if (denied) return denied;
+        }
         const r = v.declareQueue(m.queue, {
           passive: m.passive, durable: m.durable, exclusive: m.exclusive, autoDelete: m.autoDelete, args: m.arguments,
         }, client);
@@ -375,6 +378,17 @@ export class Channel {
   private replyQueue: Queue | null = null;
   /** The last queue declared on this channel: an empty queue name in later methods means it (§1.7.2.x). */
   private lastQueue = "";
+
+  /**
+   * A new queue with a dead-letter exchange: RabbitMQ also wants read on the queue and write on the
+   * exchange, since the queue will publish there on the declarer's behalf. Redeclares are not checked.
+   */
+  private deadLetterDenied(queue: string, args: FieldTable): BrokerError | null {
+    const value = args["x-dead-letter-exchange"];
+    const dlx = value === undefined ? undefined : stringValue(value);
+    if (dlx === undefined || this.ctx.vhost.queues.has(queue)) return null;
+    return this.ctx.access.check("queue", queue, "read") ?? this.ctx.access.check("exchange", dlx, "write");
+  }
 
   /**
    * RabbitMQ's binding checks, in its order: write on the destination, read on the source, then

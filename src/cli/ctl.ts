@@ -129,6 +129,7 @@ export function ctlCommand(io: CtlIo = processIo): Command {
   list("list_vhosts", "vhosts", () => apiPath("vhosts"), ["name"], false);
   list("list_policies", "policies", (v) => apiPath("policies", v), ["vhost", "name", "pattern", "apply-to", "definition", "priority"]);
   list("list_permissions", "permissions", (v) => apiPath("vhosts", v, "permissions"), ["user", "configure", "write", "read"]);
+  list("list_topic_permissions", "topic permissions", (v) => apiPath("vhosts", v, "topic-permissions"), ["user", "exchange", "write", "read"]);
 
   ctl
     .command("status")
@@ -220,6 +221,36 @@ export function ctlCommand(io: CtlIo = processIo): Command {
         const vhost = globals().vhost;
         info(`Clearing permissions for user "${username}" in vhost "${vhost}" ...`);
         await client().delete(apiPath("permissions", vhost, username));
+      }),
+    );
+  ctl
+    .command("set_topic_permissions <username> <exchange> <write> <read>")
+    .description("set a user's write and read routing-key patterns on a topic exchange in the vhost (-p)")
+    .action(
+      run(async (username: string, exchange: string, write: string, read: string) => {
+        const vhost = globals().vhost;
+        info(`Setting topic permissions on "${exchange}" for user "${username}" in vhost "${vhost}" ...`);
+        await client().put(apiPath("topic-permissions", vhost, username), { exchange, write, read });
+      }),
+    );
+  ctl
+    .command("clear_topic_permissions <username> [exchange]")
+    .description("remove a user's topic permissions in the vhost (-p), on every exchange or on one")
+    .action(
+      run(async (username: string, exchange: string | undefined) => {
+        const vhost = globals().vhost;
+        const c = client();
+        const path = apiPath("topic-permissions", vhost, username);
+        if (exchange === undefined) {
+          info(`Clearing topic permissions for user "${username}" in vhost "${vhost}" ...`);
+          await c.delete(path);
+          return;
+        }
+        info(`Clearing topic permissions on "${exchange}" for user "${username}" in vhost "${vhost}" ...`);
+        // the API deletes a user's topic permissions in a vhost all at once: put back the others
+        const kept = (await c.get<Row[]>(path)).filter((p) => p.exchange !== exchange);
+        await c.delete(path);
+        for (const p of kept) await c.put(path, { exchange: p.exchange, write: p.write, read: p.read });
       }),
     );
   ctl

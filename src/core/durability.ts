@@ -21,8 +21,11 @@ export interface Durability {
 
 /** One durable queue's storage: positions are opaque numbers, ordered by append. */
 export interface QueueStore {
-  /** Writes a message (buffered; durable at the next commit) and returns its position. */
-  persist(message: Message): number;
+  /**
+   * Writes a message (buffered; durable at the next commit) and returns its position. `expiresAt`
+   * (ms since the epoch; Infinity: never) is kept with it, so its TTL still runs after a restart.
+   */
+  persist(message: Message, expiresAt: number): number;
   /** The message went to a consumer that has not acked it yet (a restart flags it redelivered). */
   delivered(position: number): void;
   /** The message is settled and must not come back. */
@@ -58,12 +61,17 @@ export interface PagingLimits {
   readonly maxEntries: number;
 }
 
-/** A message found in the store at startup; decoded only if the queue keeps it in memory. */
+/**
+ * A message found in the store at startup: where it is and what the queue needs to know without
+ * reading it (the queue loads the ones it keeps in memory through its QueueStore). Valid only
+ * during the restore call: the store reuses one object for every record.
+ */
 export interface RecoveredMessage {
   readonly position: number;
   readonly redelivered: boolean;
   readonly bodySize: number;
-  message(): Message;
+  /** When it expires, as persisted (ms since the epoch; Infinity: never). */
+  readonly expiresAt: number;
 }
 
 /** A stream's storage: an append-only log read back in order at startup. */

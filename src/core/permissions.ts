@@ -47,7 +47,8 @@ export interface TopicVariables {
  * or permission changes (UserStore.generation), so a publish costs one Map lookup.
  */
 export class AccessControl {
-  private readonly cache = new Map<string, boolean>();
+  /** Made on the first check, so an idle connection holds none. */
+  private cache: Map<string, boolean> | null = null;
   private generation = -1;
 
   constructor(
@@ -57,22 +58,36 @@ export class AccessControl {
     private readonly vars: TopicVariables = {},
   ) {}
 
+  /** The last allowed check: a publisher asks the same question for every message. */
+  private lastKind: ResourceKind | null = null;
+  private lastName = "";
+  private lastAccess: Access | null = null;
+
   /** null when allowed; otherwise 403 ACCESS_REFUSED with RabbitMQ's text. */
   check(kind: ResourceKind, name: string, access: Access): BrokerError | null {
-    const resource = kind === "exchange" ? exchangeResourceName(name) : name;
     if (this.generation !== this.users.generation) {
-      this.cache.clear();
+      this.cache?.clear();
+      this.lastKind = null;
       this.generation = this.users.generation;
+    } else if (name === this.lastName && kind === this.lastKind && access === this.lastAccess) {
+      return null;
     }
+    const resource = kind === "exchange" ? exchangeResourceName(name) : name;
     const key = `${access[0]}${kind[0]}${resource}`;
-    let ok = this.cache.get(key);
+    const cache = (this.cache ??= new Map());
+    let ok = cache.get(key);
     if (ok === undefined) {
       const p = this.users.permission(this.user.name, this.vhost);
       ok = p !== undefined && permits(p[access], resource);
-      if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(key, ok);
+      if (cache.size > 10_000) cache.clear();
+      cache.set(key, ok);
     }
-    if (ok) return null;
+    if (ok) {
+      this.lastKind = kind;
+      this.lastName = name;
+      this.lastAccess = access;
+      return null;
+    }
     return new BrokerError(
       ReplyCode.ACCESS_REFUSED,
       `access to ${kind} '${resource}' in vhost '${this.vhost}' refused for user '${this.user.name}'`,

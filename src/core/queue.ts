@@ -258,11 +258,12 @@ export class Queue implements Destination, ReadyOwner {
     // delivery-mode 2 in a durable queue (AMQP 0-9-1 §4.2.6.1 basic.properties delivery-mode)
     const store = this.store;
     if (store !== null && message.properties.deliveryMode === 2) {
-      entry.position = store.persist(message);
+      entry.position = store.persist(message, entry.expiresAt);
       result = Enqueued.Persisted;
     }
     this.pushReady(entry);
-    if (this.consumers.length > 0) this.dispatch();
+    // the clock read for the TTL above serves the dispatch too: one read per message, not two
+    if (this.consumers.length > 0) this.dispatch(now);
     // drop-head: the oldest go (dead-lettered as maxlen) once a consumer had its chance at the newcomer
     if (limited && (s.overflow === undefined || s.overflow === "drop-head")) this.trim();
     if (entry.expiresAt !== Infinity) {
@@ -303,6 +304,18 @@ export class Queue implements Destination, ReadyOwner {
   }
 
   // ---- expiry ----------------------------------------------------------------------------
+
+  /**
+   * The broker is closing: no sweep or x-expires timer may fire into a closed store. What they
+   * guard stays stored, and a restart arms them again from the persisted expiries.
+   */
+  stopTimers(): void {
+    this.sweepTimer?.cancel();
+    this.sweepTimer = null;
+    this.sweepAt = Infinity;
+    this.idleTimer?.cancel();
+    this.idleTimer = null;
+  }
 
   private armSweep(at: number, now: number): void {
     this.sweepTimer?.cancel();
@@ -373,17 +386,22 @@ export class Queue implements Destination, ReadyOwner {
   restore(r: RecoveredMessage, store: QueueStore): void {
     this.store = store;
     let level = 0;
-    let decode = (): Message => r.message();
+    let m: Message | null = null;
     if (this.levels.length > 1) {
       // the level needs the priority: decode now (kept only if the level's head is not paging)
-      const m = r.message();
+      m = store.load(r.position);
       m.noteProperties(m.properties);
       level = Math.min(m.priority, this.levels.length - 1);
-      decode = () => m;
     }
-    this.levels[level]!.pushRecovered(this.nextSeq++, r.position, r.bodySize, r.redelivered, decode);
+    this.levels[level]!.pushRecovered(this.nextSeq++, r.position, r.bodySize, r.redelivered, r.expiresAt, m);
     this.readyCount++;
     this.readyBytes += r.bodySize;
+    // a TTL keeps running across a restart, as RabbitMQ's does: messages due while the broker was
+    // down go at the first sweep (if they are at the head)
+    if (r.expiresAt !== Infinity) {
+      this.expiring = true;
+      if (r.expiresAt < this.sweepAt) this.armSweep(r.expiresAt, this.host.timers.now());
+    }
   }
 
   /** Ready messages that are on disk only. */
@@ -427,8 +445,11 @@ export class Queue implements Destination, ReadyOwner {
     else if (this.singleActive && i === 0) this.dispatch();
   }
 
-  /** Hands ready messages to consumers with credit, round-robin (highest consumer priority first). */
-  dispatch(): void {
+  /**
+   * Hands ready messages to consumers with credit, round-robin (highest consumer priority first).
+   * `knownNow`: the clock as the caller just read it in this same call (0: not read).
+   */
+  dispatch(knownNow = 0): void {
     if (this.dispatching) {
       this.redispatch = true;
       return;
@@ -437,7 +458,7 @@ export class Queue implements Destination, ReadyOwner {
     try {
       do {
         this.redispatch = false;
-        const now = this.expiring ? this.host.timers.now() : 0;
+        const now = this.expiring ? (knownNow > 0 ? knownNow : this.host.timers.now()) : 0;
         while (this.readyCount > 0) {
           const sub = this.pickConsumer();
           if (sub === null) break;

@@ -125,16 +125,18 @@ export class ReadyMessages {
   }
 
   /** Appends a message recovered from the queue's store; decoded only if it stays in memory. */
-  pushRecovered(seq: number, position: number, bodySize: number, redelivered: boolean, decode: () => Message): void {
+  pushRecovered(seq: number, position: number, bodySize: number, redelivered: boolean, expiresAt: number, message: Message | null): void {
     const limits = this.owner.paging;
     if (limits !== null && (this.tailCount > 0 || this.overLimit(limits, true))) {
-      this.pushTail(seq, position, bodySize, redelivered ? REDELIVERED : 0, Infinity);
+      this.pushTail(seq, position, bodySize, redelivered ? REDELIVERED : 0, expiresAt);
       return;
     }
-    const entry = new QueueEntry(seq, decode(), bodySize);
+    // kept in memory: read back now (sequential reads share the store's read-ahead)
+    const entry = new QueueEntry(seq, message ?? this.owner.store!.load(position), bodySize);
     entry.level = this.level;
     entry.position = position;
     entry.redelivered = redelivered;
+    entry.expiresAt = expiresAt;
     this.head.push(entry);
     this.headBytes += bodySize;
   }

@@ -255,6 +255,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
   /** Stops the vhost's timers (the broker is closing); what they guard stays stored. */
   stopTimers(): void {
     for (const x of this.exchanges.values()) if (x instanceof DelayedExchange) x.stop();
+    for (const q of this.queues.values()) q.stopTimers();
   }
 
   // ---- queues ----------------------------------------------------------------------------

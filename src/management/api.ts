@@ -428,6 +428,63 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     return reply.code(204).send();
   });
 
+  // ---- topic permissions (per exchange, on routing keys) ---------------------------------
+
+  const topicPermissionsList = (): JsonObject[] =>
+    [...broker.users.allTopicPermissions()].map(([vhost, user, p]) => ({ user, vhost, exchange: p.exchange, write: p.write, read: p.read }));
+  const topicPermissionsOf = (user: string, vhost: string): JsonObject[] =>
+    topicPermissionsList().filter((x) => x.user === user && x.vhost === vhost);
+
+  app.get("/api/topic-permissions", async (req) => {
+    who(req).require("administrator");
+    return topicPermissionsList();
+  });
+  app.get("/api/users/:user/topic-permissions", async (req: Req) => {
+    who(req).require("administrator");
+    if (!broker.users.get(req.params.user!)) throw notFound();
+    return topicPermissionsList().filter((x) => x.user === req.params.user);
+  });
+  app.get("/api/vhosts/:vhost/topic-permissions", async (req: Req) => {
+    const p = who(req);
+    p.require("administrator");
+    vhostOf(req.params.vhost!, p);
+    return topicPermissionsList().filter((x) => x.vhost === req.params.vhost);
+  });
+  app.get("/api/topic-permissions/:vhost/:user", async (req: Req) => {
+    who(req).require("administrator");
+    const list = topicPermissionsOf(req.params.user!, req.params.vhost!);
+    if (list.length === 0) throw notFound();
+    return list;
+  });
+  app.put("/api/topic-permissions/:vhost/:user", async (req: Req, reply) => {
+    who(req).require("administrator");
+    const { vhost, user } = req.params as { vhost: string; user: string };
+    const body = req.body ?? {};
+    for (const key of ["exchange", "write", "read"]) {
+      if (body[key] === undefined) throw badRequest(`[{key_missing,${key}}]`);
+    }
+    if (broker.vhost(vhost) instanceof BrokerError || !broker.users.get(user)) throw badRequest("vhost_or_user_not_found");
+    const perm = { exchange: str(body.exchange), write: str(body.write), read: str(body.read) };
+    for (const re of [perm.write, perm.read]) {
+      try {
+        new RegExp(re);
+      } catch {
+        throw badRequest(`invalid_regexp: ${re}`);
+      }
+    }
+    // RabbitMQ answers 201 for a user's first topic permission in the vhost, 204 after that
+    const existed = topicPermissionsOf(user, vhost).length > 0;
+    broker.users.setTopicPermission(user, vhost, perm);
+    return reply.code(existed ? 204 : 201).send();
+  });
+  app.delete("/api/topic-permissions/:vhost/:user", async (req: Req, reply) => {
+    who(req).require("administrator");
+    const { vhost, user } = req.params as { vhost: string; user: string };
+    if (topicPermissionsOf(user, vhost).length === 0) throw notFound();
+    broker.users.clearTopicPermission(user, vhost);
+    return reply.code(204).send();
+  });
+
   // ---- connections, channels, consumers --------------------------------------------------
 
   const visibleConnections = (p: Principal) => broker.connections.list().filter((c) => p.seesConnectionsOf(c.details.user));

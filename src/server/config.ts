@@ -90,6 +90,7 @@ export const ENV_KEYS: readonly (readonly [env: string, key: string])[] = [
   ["WARREN_DEFAULT_VHOST", "default_vhost"],
   ["WARREN_LOOPBACK_USERS", "loopback_users"],
   ["WARREN_LOG_LEVEL", "log.console.level"],
+  ["WARREN_LOG_FILE", "log.file"],
   ["WARREN_LOAD_DEFINITIONS", "load_definitions"],
 ];
 
@@ -221,6 +222,15 @@ const tlsSetting = (field: keyof TlsOptions, on: "tls" | "managementTls") => (o:
   }
 };
 
+const tlsVersion = z.enum(["tlsv1", "tlsv1.1", "tlsv1.2", "tlsv1.3"], "expected tlsv1.3, tlsv1.2, tlsv1.1 or tlsv1");
+
+/** ssl_options.versions.N and .ciphers.N (and management.ssl.*) each add one entry to a list. */
+function appendTlsSetting(o: Draft, on: "tls" | "managementTls", field: "versions" | "ciphers", v: string): void {
+  const current = on === "tls" ? o.tls : (typeof o.managementTls === "object" && o.managementTls ? (o.managementTls as { tls?: TlsOptions }).tls : undefined);
+  const list = [...((current?.[field] as string[] | undefined) ?? []), v];
+  tlsSetting(field, on)(o, list);
+}
+
 /** Every conf key Warren reads. docs/configuration.md documents each. */
 export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   "listeners.tcp.default": key(listenerValue, listen("amqp")),
@@ -251,6 +261,8 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   "ssl_options.password": key(text, tlsSetting("password", "tls")),
   "ssl_options.verify": key(verify, tlsSetting("verify", "tls")),
   "ssl_options.fail_if_no_peer_cert": key(bool, tlsSetting("failIfNoPeerCert", "tls")),
+  "ssl_options.honor_cipher_order": key(bool, tlsSetting("honorCipherOrder", "tls")),
+  "management.ssl.honor_cipher_order": key(bool, tlsSetting("honorCipherOrder", "managementTls")),
   default_user: key(text, (o, v) => (o.defaultUser = v)),
   default_pass: key(text, (o, v) => (o.defaultPass = v)),
   default_vhost: key(text, (o, v) => (o.defaultVhost = v)),
@@ -277,6 +289,12 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   channel_max: key(int(1, 65535), (o, v) => (o.channelMax = v)),
   load_definitions: key(text, (o, v) => (o.loadDefinitions = v)),
   "log.console.level": key(logLevel, (o, v) => (o.logLevel = v)),
+  // `log.file = false` turns the file off (RabbitMQ's way); a path turns it on
+  "log.file": key(text, (o, v) => {
+    if (v === "false") delete o.logFile;
+    else o.logFile = v;
+  }),
+  "log.file.level": key(logLevel, (o, v) => (o.logFileLevel = v)),
   // `log.console = false` silences the console, Warren's only log destination
   "log.console": key(bool, (o, v) => {
     if (!v) o.logLevel = "silent";
@@ -293,7 +311,7 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
 };
 
 /** Keys RabbitMQ has that Warren accepts but has no use for: no warning for these. */
-const IGNORED_KEYS = new Set(["listeners.tcp", "log.file", "log.file.level", "cluster_formation.peer_discovery_backend"]);
+const IGNORED_KEYS = new Set(["listeners.tcp", "cluster_formation.peer_discovery_backend"]);
 
 /**
  * Translates merged settings into BrokerOptions. A value that does not fit its key is an error
@@ -312,6 +330,16 @@ export function settingsToOptions(settings: Settings, warn: (message: string) =>
       const r = bool.safeParse(s.value);
       if (!r.success) problems.push(`${k} = "${s.value}" (${s.source}): expected true or false`);
       else (r.data ? loopback.add : loopback.remove).push(lb[1]!);
+      continue;
+    }
+    const list = /^(ssl_options|management\.ssl)\.(versions|ciphers)\.[^.]+$/.exec(k);
+    if (list) {
+      const on = list[1] === "ssl_options" ? "tls" : "managementTls";
+      if (list[2] === "versions") {
+        const r = tlsVersion.safeParse(s.value);
+        if (!r.success) problems.push(`${k} = "${s.value}" (${s.source}): ${r.error.issues[0]?.message ?? "invalid value"}`);
+        else appendTlsSetting(o, on, "versions", r.data);
+      } else appendTlsSetting(o, on, "ciphers", s.value);
       continue;
     }
     const spec = CONF_KEYS[k];

@@ -36,6 +36,12 @@ export const tlsOptionsSchema = z.object({
   password: z.optional(z.string()),
   verify: z.optional(z.enum(["verify_peer", "verify_none"])),
   failIfNoPeerCert: z.optional(z.boolean()),
+  /** Protocol versions offered (ssl_options.versions.N); the lowest and highest bound the handshake. */
+  versions: z.optional(z.array(z.enum(["tlsv1", "tlsv1.1", "tlsv1.2", "tlsv1.3"]))),
+  /** Cipher suites offered, OpenSSL names (ssl_options.ciphers.N). */
+  ciphers: z.optional(z.array(z.string())),
+  /** Prefer the server's cipher order (ssl_options.honor_cipher_order). */
+  honorCipherOrder: z.optional(z.boolean()),
 });
 export type TlsOptions = z.infer<typeof tlsOptionsSchema>;
 
@@ -74,6 +80,9 @@ export const brokerOptionsSchema = z.object({
   /** Address listeners bind to when one does not say; default all interfaces. */
   host: z.optional(z.string()),
   logLevel: z.optional(z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])),
+  /** Also log to this file (appended; rabbitmq.conf's log.file), at logFileLevel (default info). */
+  logFile: z.optional(z.string()),
+  logFileLevel: z.optional(z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])),
   /** Where log lines go (one JSON object per line); default stderr. Tests pass a stream to read them. */
   logDestination: z.optional(
     z.custom<{ write(line: string): unknown }>((v) => typeof v === "object" && v !== null && typeof (v as { write?: unknown }).write === "function", "expected a stream with write()"),

@@ -1,3 +1,4 @@
+import { closeSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +8,7 @@ import { AmqpServer } from "../../protocols/amqp/server.js";
 import { MqttServer } from "../../protocols/mqtt/server.js";
 import { WebMqttServer } from "../../protocols/mqtt/websocket.js";
 import { defaultStompOptions, StompServer, WebStompServer } from "../../protocols/stomp/server.js";
-import { createLogger, type Logger } from "./logger.js";
+import { createLogger, type Logger, openLogFile } from "./logger.js";
 import { type BrokerOptions, DEFAULT_PORTS, parseOptions, type TlsOptions } from "./options.js";
 import { type TlsServerOptions, tlsServerOptions } from "./tls.js";
 import { openStore } from "./store.js";
@@ -47,7 +48,13 @@ export interface RunningBroker {
 /** Starts Warren in this process: the one call an embedding test needs. */
 export async function startBroker(input: BrokerOptions = {}): Promise<RunningBroker> {
   const options = parseOptions(input);
-  const log = createLogger(options.logLevel ?? "warn", options.logDestination);
+  const logFd = options.logFile === undefined ? undefined : openLogFile(options.logFile);
+  const log = createLogger(
+    options.logLevel ?? "warn", options.logDestination, logFd === undefined ? undefined : { fd: logFd, level: options.logFileLevel ?? "info" },
+  );
+  const closeLogFile = () => {
+    if (logFd !== undefined) closeSync(logFd);
+  };
   const tempDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "warren-")));
   const { core, persistence } = openStore(dataDir, options, log);
@@ -182,6 +189,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     monitor.stop();
     await Promise.all(closers.map((c) => c()));
     await persistence.close();
+    closeLogFile();
     throw err;
   }
 
@@ -203,6 +211,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
       await persistence.close();
       if (tempDir) await rm(dataDir, { recursive: true, force: true });
       log.flush?.();
+      closeLogFile();
     },
   };
 }

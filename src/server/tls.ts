@@ -28,6 +28,9 @@ function pem(file: string | undefined, inline: string | undefined, what: string,
   }
 }
 
+/** RabbitMQ's version atoms as node names them (these sort in version order). */
+const NODE_TLS_VERSIONS = { "tlsv1": "TLSv1", "tlsv1.1": "TLSv1.1", "tlsv1.2": "TLSv1.2", "tlsv1.3": "TLSv1.3" } as const;
+
 /** Reads the PEM files once at startup; errors name the ssl_options key and the file. */
 export function tlsServerOptions(o: TlsOptions): TlsServerOptions {
   const cert = pem(o.certfile, o.cert, "the certificate", "certfile");
@@ -37,11 +40,15 @@ export function tlsServerOptions(o: TlsOptions): TlsServerOptions {
     throw new Error("a TLS listener needs ssl_options.certfile and ssl_options.keyfile (or tls.cert and tls.key)");
   }
   const verify = o.verify === "verify_peer";
+  const versions = o.versions?.map((v) => NODE_TLS_VERSIONS[v]).sort();
   return {
     cert,
     key,
     ...(ca !== undefined && { ca }),
     ...(o.password !== undefined && { passphrase: o.password }),
+    ...(versions !== undefined && versions.length > 0 && { minVersion: versions[0], maxVersion: versions[versions.length - 1] }),
+    ...(o.ciphers !== undefined && o.ciphers.length > 0 && { ciphers: o.ciphers.join(":") }),
+    ...(o.honorCipherOrder !== undefined && { honorCipherOrder: o.honorCipherOrder }),
     requestCert: verify,
     rejectUnauthorized: verify && o.failIfNoPeerCert === true,
   };

@@ -1,14 +1,26 @@
 /**
  * How a queue's store holds a message: the routing it arrived with, its properties in the AMQP
  * 0-9-1 encoding (the publisher's own bytes when it was an AMQP publisher, so nothing is
- * re-encoded), and the body.
+ * re-encoded), and the body; a message with a TTL also its expiry, so the TTL runs on after a
+ * restart.
  *
  *   kind u8 (1) | exchange length u32 | exchange | routing key length u32 | routing key
  *   | properties length u32 | properties (AMQP basic flags + list) | body (the rest)
+ *   kind u8 (2) | expires at f64 (ms since the epoch) | then as kind 1
  */
 import { Message, type MessageProperties, type PropertiesCodec } from "../core/index.js";
+import type { RecordWriter } from "./segment-log.js";
 
 const KIND_MESSAGE = 1;
+const KIND_EXPIRING_MESSAGE = 2;
+const EXPIRY_BYTES = 8;
+
+/** Bytes before the exchange length: the kind, and the expiry of an expiring message. */
+const headerBytes = (buf: Buffer): number => {
+  if (buf[0] === KIND_MESSAGE) return 1;
+  if (buf[0] === KIND_EXPIRING_MESSAGE) return 1 + EXPIRY_BYTES;
+  throw new Error(`unknown record kind ${buf[0]}`);
+};
 
 /** The property encoding records use: AMQP 0-9-1 basic properties, injected to keep protocols out of the store. */
 export interface RecordPropertiesCodec {
@@ -17,30 +29,60 @@ export interface RecordPropertiesCodec {
   encode(p: MessageProperties): Buffer;
 }
 
+/**
+ * Writes message records where the store wants them (a segment's write buffer): the size first,
+ * then the bytes. One per store; the properties worked out for size() are reused by write().
+ */
+export class MessageRecordWriter implements RecordWriter<Message> {
+  private props: Buffer = EMPTY;
+  /** The next record's expiry (ms since the epoch); set just before appending, reset after. */
+  expiresAt = Infinity;
+
+  constructor(private readonly codec: RecordPropertiesCodec) {}
+
+  size(m: Message): number {
+    const enc = m.encoded;
+    this.props = enc !== null && enc.codec === this.codec.properties ? enc.bytes : this.codec.encode(m.properties);
+    const expiry = this.expiresAt === Infinity ? 0 : EXPIRY_BYTES;
+    return 1 + expiry + 4 + Buffer.byteLength(m.exchange) + 4 + Buffer.byteLength(m.routingKey) + 4 + this.props.length + m.body.length;
+  }
+
+  write(m: Message, buf: Buffer, at: number): void {
+    const props = this.props;
+    this.props = EMPTY;
+    let o = at;
+    if (this.expiresAt === Infinity) buf[o++] = KIND_MESSAGE;
+    else {
+      buf[o++] = KIND_EXPIRING_MESSAGE;
+      buf.writeDoubleBE(this.expiresAt, o);
+      o += EXPIRY_BYTES;
+      this.expiresAt = Infinity;
+    }
+    const ex = buf.write(m.exchange, o + 4);
+    buf.writeUInt32BE(ex, o);
+    o += 4 + ex;
+    const rk = buf.write(m.routingKey, o + 4);
+    buf.writeUInt32BE(rk, o);
+    o += 4 + rk;
+    buf.writeUInt32BE(props.length, o);
+    o += 4;
+    o += props.copy(buf, o);
+    m.body.copy(buf, o);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A message record in a buffer of its own (streams prefix it; the hot path uses MessageRecordWriter). */
 export function encodeMessageRecord(m: Message, codec: RecordPropertiesCodec): Buffer {
-  const enc = m.encoded;
-  const props = enc !== null && enc.codec === codec.properties ? enc.bytes : codec.encode(m.properties);
-  const ex = Buffer.byteLength(m.exchange);
-  const rk = Buffer.byteLength(m.routingKey);
-  const buf = Buffer.allocUnsafe(1 + 4 + ex + 4 + rk + 4 + props.length + m.body.length);
-  let o = 0;
-  buf[o++] = KIND_MESSAGE;
-  buf.writeUInt32BE(ex, o);
-  o += 4;
-  o += buf.write(m.exchange, o);
-  buf.writeUInt32BE(rk, o);
-  o += 4;
-  o += buf.write(m.routingKey, o);
-  buf.writeUInt32BE(props.length, o);
-  o += 4;
-  o += props.copy(buf, o);
-  m.body.copy(buf, o);
+  const w = new MessageRecordWriter(codec);
+  const buf = Buffer.allocUnsafe(w.size(m));
+  w.write(m, buf, 0);
   return buf;
 }
 
 export function decodeMessageRecord(buf: Buffer, codec: RecordPropertiesCodec): Message {
-  if (buf[0] !== KIND_MESSAGE) throw new Error(`unknown record kind ${buf[0]}`);
-  let o = 1;
+  let o = headerBytes(buf);
   const ex = buf.readUInt32BE(o);
   o += 4;
   const exchange = buf.toString("utf8", o, o + ex);
@@ -58,9 +100,14 @@ export function decodeMessageRecord(buf: Buffer, codec: RecordPropertiesCodec): 
 
 /** The body size of a record without decoding it (paged-out entries need only that). */
 export function messageRecordBodySize(buf: Buffer): number {
-  let o = 1;
+  let o = headerBytes(buf);
   o += 4 + buf.readUInt32BE(o);
   o += 4 + buf.readUInt32BE(o);
   o += 4 + buf.readUInt32BE(o);
   return buf.length - o;
+}
+
+/** When the recorded message expires (ms since the epoch), without decoding it; Infinity: never. */
+export function messageRecordExpiry(buf: Buffer): number {
+  return buf[0] === KIND_EXPIRING_MESSAGE ? buf.readDoubleBE(1) : Infinity;
 }

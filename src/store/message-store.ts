@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Flushable, GroupCommit } from "./group-commit.js";
-import { type DroppedTail, SegmentLog, segmentOf } from "./segment-log.js";
+import { type DroppedTail, type RecordWriter, SegmentLog, segmentOf } from "./segment-log.js";
 
 export interface StoredRecord {
   readonly position: number;
@@ -20,6 +20,8 @@ export interface StoredRecord {
 export interface MessageStore {
   /** Buffers a record and returns its position; durable after the next group commit. */
   append(payload: Buffer): number;
+  /** As append, with the record encoded by `writer` where the store keeps it (no buffer of its own). */
+  appendWith<T>(writer: RecordWriter<T>, item: T): number;
   read(position: number): Buffer | undefined;
   /** Notes that the record went to a consumer (so a restart flags it redelivered). */
   markDelivered(position: number): void;
@@ -45,6 +47,13 @@ export class MemoryMessageStore implements MessageStore {
   append(payload: Buffer): number {
     const p = this.next++;
     this.records.set(p, Buffer.from(payload));
+    return p;
+  }
+  appendWith<T>(writer: RecordWriter<T>, item: T): number {
+    const buf = Buffer.allocUnsafe(writer.size(item));
+    writer.write(item, buf, 0);
+    const p = this.next++;
+    this.records.set(p, buf);
     return p;
   }
   read(position: number): Buffer | undefined {
@@ -73,6 +82,8 @@ export class MemoryMessageStore implements MessageStore {
 }
 
 const write = promisify(fs.write);
+/** Ack files are fsynced at most this often (and at close); see flush. */
+const ACK_SYNC_INTERVAL_MS = 1000;
 const fsync = promisify(fs.fsync);
 
 /** Ack file entries: type u8 | segment id u32 BE | offset u32 BE. */
@@ -87,6 +98,11 @@ export interface DiskMessageStoreOptions {
   onDropped?: (d: DroppedTail) => void;
   /** The last shutdown was clean: older segments' checksums need not be verified again. */
   cleanShutdown?: boolean;
+  /**
+   * Told about each record that survived, in order, while the store opens; its payload is valid
+   * only during the call. Given this, the store keeps no recovered records (recovered() is empty).
+   */
+  onRecovered?: (position: number, payload: Buffer, delivered: boolean) => void;
 }
 
 /** One segment's ack file (`NNNNNNNNNN.acks`): deleted with its segment, so it never outgrows it. */
@@ -97,6 +113,8 @@ class AckFile {
   closed = false;
   /** Writes under way: the fd is closed only after them (a reused fd number must never be written). */
   inflight = 0;
+  /** Written since its last fsync. */
+  unsynced = false;
   constructor(readonly path: string) {
     this.fd = fs.openSync(path, "a");
   }
@@ -112,6 +130,7 @@ export class DiskMessageStore implements MessageStore, Flushable {
   private readonly recoveredRecords: StoredRecord[] = [];
   private readonly ackFiles = new Map<number, AckFile>();
   private readonly dirtyAcks = new Set<AckFile>();
+  private lastAckSync = 0;
   private closed = false;
 
   constructor(private readonly options: DiskMessageStoreOptions) {
@@ -139,8 +158,11 @@ export class DiskMessageStore implements MessageStore, Flushable {
         ...(options.onDropped && { onDropped: options.onDropped }),
         ...(options.cleanShutdown !== undefined && { cleanShutdown: options.cleanShutdown }),
         onSegmentDeleted: (id) => this.segmentDeleted(id),
+        transientPayloads: options.onRecovered !== undefined,
       },
-      (position, payload) => records.push({ position, payload, delivered: delivered.has(position) && !acked.has(position) }),
+      options.onRecovered
+        ? (position, payload) => options.onRecovered!(position, payload, delivered.has(position))
+        : (position, payload) => records.push({ position, payload, delivered: delivered.has(position) && !acked.has(position) }),
       (position) => acked.has(position),
     );
     // ack files whose segment is gone (deleted just before a crash) go too
@@ -162,6 +184,10 @@ export class DiskMessageStore implements MessageStore, Flushable {
 
   append(payload: Buffer): number {
     return this.log.append(payload);
+  }
+
+  appendWith<T>(writer: RecordWriter<T>, item: T): number {
+    return this.log.appendWith(writer, item);
   }
 
   read(position: number): Buffer | undefined {
@@ -198,17 +224,27 @@ export class DiskMessageStore implements MessageStore, Flushable {
     this.dirtyAcks.add(f);
   }
 
-  /** Flushable: the ack files' buffered entries and the segments'. */
+  /**
+   * Flushable: the ack files' buffered entries and the segments'. Ack entries are written in every
+   * commit (a killed process loses none of them: they are in the page cache) but fsynced at most
+   * once a second and at close: no client waits for an ack to be durable, and one that an OS crash
+   * loses only brings its message back, flagged redelivered — at-least-once, as RabbitMQ's queue
+   * index journal does. Segment records, which confirms wait for, are durable in every commit.
+   */
   async flush(): Promise<void> {
     const jobs: Promise<void>[] = [this.log.flush()];
+    const now = Date.now();
+    const sync = now - this.lastAckSync >= ACK_SYNC_INTERVAL_MS;
+    if (sync) this.lastAckSync = now;
     for (const f of this.dirtyAcks) {
       if (f.pendLen === 0) continue;
       const buf = f.pend!.subarray(0, f.pendLen);
       f.pend = null;
       f.pendLen = 0;
-      jobs.push(writeAppend(f, buf));
+      jobs.push(writeAppend(f, buf, sync));
     }
     this.dirtyAcks.clear();
+    if (sync) for (const f of this.ackFiles.values()) if (f.unsynced && f.inflight === 0) jobs.push(syncAckFile(f));
     await Promise.all(jobs);
   }
 
@@ -249,6 +285,8 @@ export class DiskMessageStore implements MessageStore, Flushable {
     this.closed = true;
     this.log.close();
     for (const f of this.ackFiles.values()) {
+      // a clean shutdown leaves every ack on disk: no acked message comes back after it
+      if (f.unsynced && f.inflight === 0) fs.fsyncSync(f.fd);
       f.closed = true;
       if (f.inflight === 0) fs.closeSync(f.fd);
     }
@@ -261,12 +299,26 @@ export class DiskMessageStore implements MessageStore, Flushable {
   }
 }
 
-async function writeAppend(f: AckFile, buf: Buffer): Promise<void> {
+async function writeAppend(f: AckFile, buf: Buffer, sync: boolean): Promise<void> {
   f.inflight++;
   try {
     let done = 0;
     while (done < buf.length && !f.closed) done += (await write(f.fd, buf, done, buf.length - done, null)).bytesWritten;
+    if (f.closed) return;
+    if (sync) {
+      await fsync(f.fd);
+      f.unsynced = false;
+    } else f.unsynced = true;
+  } finally {
+    if (--f.inflight === 0 && f.closed) fs.closeSync(f.fd);
+  }
+}
+
+async function syncAckFile(f: AckFile): Promise<void> {
+  f.inflight++;
+  try {
     if (!f.closed) await fsync(f.fd);
+    f.unsynced = false;
   } finally {
     if (--f.inflight === 0 && f.closed) fs.closeSync(f.fd);
   }

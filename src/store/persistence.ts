@@ -22,7 +22,7 @@ import { exportDefinitions, importDefinitions, readDefinitions, writeFileAtomic 
 import { type Flushable, GroupCommit } from "./group-commit.js";
 import { DiskMessageStore } from "./message-store.js";
 import {
-  decodeMessageRecord, encodeMessageRecord, messageRecordBodySize, type RecordPropertiesCodec,
+  decodeMessageRecord, encodeMessageRecord, MessageRecordWriter, messageRecordBodySize, messageRecordExpiry, type RecordPropertiesCodec,
 } from "./message-record.js";
 import { type DroppedTail, IncompatibleStoreError, SegmentLog, STORE_VERSION } from "./segment-log.js";
 
@@ -60,8 +60,10 @@ class DiskQueueStore implements QueueStore {
     return decodeMessageRecord(payload, this.owner.codec);
   }
 
-  persist(message: Message): number {
-    return this.store.append(encodeMessageRecord(message, this.owner.codec));
+  persist(message: Message, expiresAt: number): number {
+    const writer = this.owner.recordWriter;
+    writer.expiresAt = expiresAt;
+    return this.store.appendWith(writer, message);
   }
   delivered(position: number): void {
     this.store.markDelivered(position);
@@ -96,7 +98,7 @@ class DiskPageFile implements PageFile {
   }
 
   write(message: Message): number {
-    return this.log.append(encodeMessageRecord(message, this.owner.codec));
+    return this.log.appendWith(this.owner.recordWriter, message);
   }
 
   read(position: number): Message {
@@ -172,6 +174,33 @@ class DiskStreamStore implements StreamStore {
   }
 }
 
+/** What recovery found of a queue's records, in flat arrays (no object or buffer per record). */
+class RecoveredSummaries {
+  private readonly positions: number[] = [];
+  private readonly sizes: number[] = [];
+  private readonly expiries: number[] = [];
+  private readonly delivered: boolean[] = [];
+
+  add(position: number, delivered: boolean, bodySize: number, expiresAt: number): void {
+    this.positions.push(position);
+    this.delivered.push(delivered);
+    this.sizes.push(bodySize);
+    this.expiries.push(expiresAt);
+  }
+
+  /** Hands out one reused RecoveredMessage per record, in order. */
+  each(visit: (r: RecoveredMessage) => void): void {
+    const r = { position: 0, redelivered: false, bodySize: 0, expiresAt: Infinity };
+    for (let i = 0; i < this.positions.length; i++) {
+      r.position = this.positions[i]!;
+      r.redelivered = this.delivered[i]!;
+      r.bodySize = this.sizes[i]!;
+      r.expiresAt = this.expiries[i]!;
+      visit(r);
+    }
+  }
+}
+
 /** Renames a deleted queue's directory away at once (a queue declared again starts empty), then removes it. */
 function removeStoreDir(store: DiskMessageStore, dir: string, log: StoreLogger): void {
   const trash = `${dir}.deleted-${process.pid}-${Date.now()}`;
@@ -190,6 +219,8 @@ function removeStoreDir(store: DiskMessageStore, dir: string, log: StoreLogger):
 export class DiskPersistence implements Persistence, Flushable {
   readonly commit: GroupCommit;
   readonly codec: RecordPropertiesCodec;
+  /** Encodes messages straight into the segments' write buffers (one per store: it is stateful for a call). */
+  readonly recordWriter: MessageRecordWriter;
   private broker: Broker | null = null;
   private definitionsDirty = false;
   private readonly stores = new Set<DiskQueueStore | DiskStreamStore>();
@@ -199,6 +230,7 @@ export class DiskPersistence implements Persistence, Flushable {
 
   constructor(readonly options: DiskPersistenceOptions) {
     this.codec = options.codec;
+    this.recordWriter = new MessageRecordWriter(options.codec);
     this.commit = new GroupCommit((err) => options.log.error({ err }, "store commit failed; confirms are nacked"));
     this.definitionsPath = join(options.dataDir, "definitions.json");
     checkStoreVersion(options.dataDir);
@@ -275,28 +307,25 @@ export class DiskPersistence implements Persistence, Flushable {
   }
 
   openQueue(vhost: string, queue: string, restore: (r: RecoveredMessage, store: QueueStore) => void): QueueStore {
-    const { dir, store } = this.openDir(vhost, queue);
+    // the scan keeps what the queue needs of each record in flat arrays, not the records: the
+    // messages it keeps in memory are read back through the store's read-ahead
+    const found = new RecoveredSummaries();
+    const { dir, store } = this.openDir(vhost, queue, (position, payload, delivered) =>
+      found.add(position, delivered, messageRecordBodySize(payload), messageRecordExpiry(payload)));
     const qs = new DiskQueueStore(store, this, dir);
-    const codec = this.codec;
-    for (const r of store.recovered()) {
-      restore({
-        position: r.position,
-        redelivered: r.delivered,
-        bodySize: messageRecordBodySize(r.payload),
-        message: () => decodeMessageRecord(r.payload, codec),
-      }, qs);
-    }
-    // paged-out entries keep only positions: let the segment buffers read at startup go
-    store.releaseRecovered();
+    found.each((r) => restore(r, qs));
     this.stores.add(qs);
     return qs;
   }
 
-  private openDir(vhost: string, queue: string): { dir: string; store: DiskMessageStore } {
+  private openDir(
+    vhost: string, queue: string, onRecovered?: (position: number, payload: Buffer, delivered: boolean) => void,
+  ): { dir: string; store: DiskMessageStore } {
     const dir = join(this.options.dataDir, "queues", queueId(vhost, queue));
     const store = new DiskMessageStore({
       dir,
       commit: this.commit,
+      ...(onRecovered !== undefined && { onRecovered }),
       cleanShutdown: this.cleanShutdown,
       ...(this.options.segmentSize !== undefined && { segmentSize: this.options.segmentSize }),
       onDropped: (d) => {

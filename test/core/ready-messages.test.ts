@@ -34,7 +34,7 @@ describe("ReadyMessages (a queue's message container)", () => {
     const r = new ReadyMessages(o);
     for (let i = 0; i < 100; i++) {
       const e = new QueueEntry(i + 1, msg(i));
-      if (i % 2 === 0) e.position = store.persist(e.message);
+      if (i % 2 === 0) e.position = store.persist(e.message, Infinity);
       r.push(e);
     }
     expect(r.length).toBe(100);
@@ -56,7 +56,7 @@ describe("ReadyMessages (a queue's message container)", () => {
     const r = new ReadyMessages(o);
     for (let i = 0; i < 50; i++) {
       const e = new QueueEntry(i + 1, msg(i));
-      e.position = store.persist(e.message);
+      e.position = store.persist(e.message, Infinity);
       r.push(e);
     }
     const a = r.shift()!;
@@ -70,9 +70,11 @@ describe("ReadyMessages (a queue's message container)", () => {
     const { o, store } = owner();
     const r = new ReadyMessages(o);
     let decoded = 0;
+    const load = store.load;
+    store.load = (p) => { decoded++; return load(p); };
     for (let i = 0; i < 40; i++) {
-      const p = store.persist(msg(i));
-      r.pushRecovered(i + 1, p, 10, i === 30, () => { decoded++; return store.load(p); });
+      const p = store.persist(msg(i), Infinity);
+      r.pushRecovered(i + 1, p, 10, i === 30, Infinity, null);
     }
     expect(decoded).toBeLessThan(15);
     const got = [];
@@ -87,7 +89,7 @@ describe("ReadyMessages (a queue's message container)", () => {
     const r = new ReadyMessages(o);
     for (let i = 0; i < 60; i++) {
       const e = new QueueEntry(i + 1, msg(i));
-      if (i % 3 !== 0) e.position = store.persist(e.message);
+      if (i % 3 !== 0) e.position = store.persist(e.message, Infinity);
       r.push(e);
     }
     const inMemory: QueueEntry[] = [];

@@ -180,6 +180,43 @@ describe("durability across a clean restart", () => {
   });
 });
 
+describe("message TTL across a restart", () => {
+  it("a restored message keeps its expiry: one due while the broker was down goes at start, a later one when due", async () => {
+    dir = mkdtempSync(join(tmpdir(), "warren-dur-"));
+    await start();
+    const conn = await amqp.connect(url());
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue("ttl-dead", { durable: true });
+    await ch.assertQueue("ttl", { durable: true, arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "ttl-dead" } });
+    const publishedAt = Date.now();
+    ch.sendToQueue("ttl", Buffer.from("short"), { persistent: true, expiration: "300" });
+    ch.sendToQueue("ttl", Buffer.from("long"), { persistent: true, expiration: "4000" });
+    await ch.waitForConfirms();
+    await conn.close();
+    await broker!.close();
+    // the short one's TTL runs out while the broker is down
+    while (Date.now() < publishedAt + 400) await new Promise((r) => setTimeout(r, 400 - (Date.now() - publishedAt)));
+    await start();
+    const c2 = await amqp.connect(url());
+    const ch2 = await c2.createChannel();
+    const dead: { body: string; reason: unknown }[] = [];
+    await ch2.consume("ttl-dead", (m) => {
+      if (m) dead.push({ body: m.content.toString(), reason: (m.properties.headers?.["x-death"] as { reason: string }[])[0]!.reason });
+    }, { noAck: true });
+    const until = async (n: number) => {
+      const deadline = Date.now() + 10_000;
+      while (dead.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    };
+    await until(1);
+    expect(dead).toEqual([{ body: "short", reason: "expired" }]);
+    if (Date.now() < publishedAt + 4000) expect((await ch2.checkQueue("ttl")).messageCount).toBe(1);
+    await until(2);
+    expect(dead).toEqual([{ body: "short", reason: "expired" }, { body: "long", reason: "expired" }]);
+    expect(Date.now()).toBeGreaterThanOrEqual(publishedAt + 4000);
+    await c2.close();
+  });
+});
+
 describe("confirms mean disk", () => {
   it("a persistent message's confirm waits for its fsync while a transient one's does not", async () => {
     dir = mkdtempSync(join(tmpdir(), "warren-dur-"));
@@ -283,14 +320,21 @@ describe("the data dir", () => {
     const conn = await amqp.connect(url());
     const ch = await conn.createConfirmChannel();
     await ch.assertQueue("full", { durable: true });
-    // the next commit fails as a full disk makes it fail
-    b.persistence.commit.markDirty({
-      flush: () => Promise.reject(Object.assign(new Error(`${dir}/queues/x/0000000001.seg: ENOSPC: no space left on device, write`), { code: "ENOSPC" })),
-    });
+    // every commit fails, as a full disk makes it fail, until the disk has room again
+    let full = true;
+    const disk = {
+      flush: () => {
+        if (!full) return Promise.resolve();
+        b.persistence.commit.markDirty(disk);
+        return Promise.reject(Object.assign(new Error(`${dir}/queues/x/0000000001.seg: ENOSPC: no space left on device, write`), { code: "ENOSPC" }));
+      },
+    };
+    b.persistence.commit.markDirty(disk);
     const outcome = await new Promise<string>((resolve) =>
       ch.sendToQueue("full", Buffer.from("m"), { persistent: true }, (err) => resolve(err ? "nack" : "ack")),
     );
     expect(outcome).toBe("nack");
+    full = false;
     // the next commit works again: confirms resume
     await new Promise<void>((resolve, reject) =>
       ch.sendToQueue("full", Buffer.from("n"), { persistent: true }, (err) => (err ? reject(new Error("nacked")) : resolve())),

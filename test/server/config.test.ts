@@ -46,8 +46,14 @@ ssl_options.certfile = /certs/server.pem
 ssl_options.keyfile = /certs/server.key
 ssl_options.verify = verify_peer
 ssl_options.fail_if_no_peer_cert = true
+ssl_options.versions.1 = tlsv1.3
+ssl_options.versions.2 = tlsv1.2
+ssl_options.ciphers.1 = TLS_AES_256_GCM_SHA384
+ssl_options.ciphers.2 = ECDHE-RSA-AES256-GCM-SHA384
+ssl_options.honor_cipher_order = true
 management.ssl.port = 15671
 management.ssl.certfile = /certs/mgmt.pem
+management.ssl.versions.1 = tlsv1.2
 load_definitions = /etc/warren/definitions.json
 log.console.level = warning
 `);
@@ -70,12 +76,20 @@ log.console.level = warning
       amqpTls: { port: 5671 },
       mqttTls: { port: 8883 },
       stompTls: { port: 61614 },
-      tls: { cacertfile: "/certs/ca.pem", certfile: "/certs/server.pem", keyfile: "/certs/server.key", verify: "verify_peer", failIfNoPeerCert: true },
-      managementTls: { port: 15671, tls: { certfile: "/certs/mgmt.pem" } },
+      tls: {
+        cacertfile: "/certs/ca.pem", certfile: "/certs/server.pem", keyfile: "/certs/server.key", verify: "verify_peer", failIfNoPeerCert: true,
+        versions: ["tlsv1.3", "tlsv1.2"], ciphers: ["TLS_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384"], honorCipherOrder: true,
+      },
+      managementTls: { port: 15671, tls: { certfile: "/certs/mgmt.pem", versions: ["tlsv1.2"] } },
       loadDefinitions: "/etc/warren/definitions.json",
       logLevel: "warn",
     });
     expect((o as Record<string, unknown>).management).toEqual({ port: 15673 });
+  });
+
+  it("log.file and log.file.level add a log file; log.file = false turns it off", () => {
+    expect(conf("log.file = /var/log/warren/warren.log\nlog.file.level = debug")).toMatchObject({ logFile: "/var/log/warren/warren.log", logFileLevel: "debug" });
+    expect(conf("log.file = /var/log/warren/warren.log\nlog.file = false")).not.toHaveProperty("logFile");
   });
 
   it("reads sizes with RabbitMQ's units", () => {
@@ -100,12 +114,13 @@ log.console.level = warning
   });
 
   it("rejects bad values naming the key, where it was set and what was expected", () => {
-    const bad = () => conf("heartbeat = often\nlisteners.tcp.default = 99999\ndisk_free_limit.absolute = lots\nssl_options.verify = maybe\nlog.console.level = loud\n");
+    const bad = () => conf("heartbeat = often\nlisteners.tcp.default = 99999\ndisk_free_limit.absolute = lots\nssl_options.verify = maybe\nlog.console.level = loud\nssl_options.versions.1 = sslv3\n");
     expect(bad).toThrow(ConfigError);
     expect(bad).toThrow('heartbeat = "often" (rabbitmq.conf:1): expected an integer 0-65535');
     expect(bad).toThrow('listeners.tcp.default = "99999" (rabbitmq.conf:2): expected a port (5672), "host:port" (127.0.0.1:5672) or "none"');
     expect(bad).toThrow("disk_free_limit.absolute = \"lots\" (rabbitmq.conf:3): expected a size in bytes");
     expect(bad).toThrow('ssl_options.verify = "maybe" (rabbitmq.conf:4): expected verify_peer or verify_none');
+    expect(bad).toThrow('ssl_options.versions.1 = "sslv3" (rabbitmq.conf:6): expected tlsv1.3, tlsv1.2, tlsv1.1 or tlsv1');
     expect(bad).toThrow('log.console.level = "loud" (rabbitmq.conf:5): expected debug, info, warning, error, critical or none');
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +26,27 @@ async function waitFor(cond: () => boolean, what: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe("log file (log.file)", () => {
+  it("gets the events at its own level, whatever the console's; an unwritable path is a startup error naming it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "warren-logfile-"));
+    const console = capture();
+    const file = join(dir, "logs", "warren.log");
+    const broker = await startBroker({ amqp: { port: 0 }, logLevel: "error", logDestination: console, logFile: file, logFileLevel: "info" });
+    try {
+      const conn = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+      await conn.close();
+      await broker.close();
+      const lines = (await readFile(file, "utf8")).trimEnd().split("\n").map((l) => JSON.parse(l) as Line);
+      expect(lines.filter((l) => l.msg === "connection opened" && l.user === "guest")).toHaveLength(1);
+      expect(console.find("connection opened")).toEqual([]);
+      await expect(startBroker({ amqp: { port: 0 }, logFile: join(file, "not-a-dir", "x.log") })).rejects.toThrow(`log.file: cannot open ${join(file, "not-a-dir", "x.log")}`);
+    } finally {
+      await broker.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe("log lines for operational events", () => {
   it("connection opened/closed with peer and user, auth failures and channel errors, on every protocol; none per message", async () => {

@@ -79,6 +79,30 @@ describe("MQTT permissions", () => {
     v3.end(true);
   });
 
+  it("a will is checked against topic permissions when it goes out: a refused one is dropped", async () => {
+    const amqp = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+    const ch = await amqp.createChannel();
+    const { queue } = await ch.assertQueue("", { exclusive: true });
+    await ch.bindQueue(queue, "amq.topic", "dev.#");
+    const got: string[] = [];
+    await ch.consume(queue, (m) => m && got.push(`${m.fields.routingKey} ${m.content.toString()}`), { noAck: true });
+    const will = (clientId: string, topic: string) =>
+      mqttConnect({ username: "topical", password: "pw", clientId, protocolVersion: 4, will: { topic, payload: Buffer.from("gone"), qos: 0, retain: false } });
+    const before = broker.connectionCount();
+    const { client: refused } = await will("dev5", "dev/dev6/status");
+    const { client: allowed } = await will("dev7", "dev/dev7/status");
+    // abnormal ends (no DISCONNECT), one after the other: the refused will would arrive first
+    refused.stream.destroy();
+    await waitFor(() => broker.connectionCount() === before + 1, "the first MQTT connection to close");
+    allowed.stream.destroy();
+    await waitFor(() => got.length > 0, "the allowed will");
+    await ch.checkQueue(queue); // a round trip after the delivery
+    expect(got).toEqual(["dev.dev7.status gone"]);
+    refused.end(true);
+    allowed.end(true);
+    await amqp.close();
+  });
+
   it("without read on amq.topic a subscription is refused; without write a publish is", async () => {
     const { client } = await mqttConnect({ username: "limited", password: "pw", clientId: "l1", protocolVersion: 5 });
     // mqtt.js rejects when every filter is refused; the SUBACK rides on the error

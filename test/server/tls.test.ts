@@ -167,6 +167,23 @@ describe("client certificate verification", () => {
     }
   });
 
+  it("ssl_options versions and ciphers bound the handshake", async () => {
+    const broker = await startBroker({ tls: sslOptions({ versions: ["tlsv1.3"] }), stompTls: { port: 0 } });
+    try {
+      expect(await stompOverTls(broker.ports.stompTls!)).toMatch(/^CONNECTED\n/);
+      await expect(stompOverTls(broker.ports.stompTls!, { maxVersion: "TLSv1.2" })).rejects.toThrow(/protocol version|alert/i);
+    } finally {
+      await broker.close();
+    }
+    const tls12 = await startBroker({ tls: sslOptions({ versions: ["tlsv1.2"], ciphers: ["ECDHE-RSA-AES128-GCM-SHA256"] }), stompTls: { port: 0 } });
+    try {
+      expect(await stompOverTls(tls12.ports.stompTls!, { ciphers: "ECDHE-RSA-AES128-GCM-SHA256" })).toMatch(/^CONNECTED\n/);
+      await expect(stompOverTls(tls12.ports.stompTls!, { ciphers: "ECDHE-RSA-AES256-GCM-SHA384" })).rejects.toThrow(/handshake failure|alert/i);
+    } finally {
+      await tls12.close();
+    }
+  });
+
   it("a TLS listener without a certificate is a startup error naming what is missing", async () => {
     await expect(startBroker({ amqpTls: { port: 0 } })).rejects.toThrow("listeners.ssl.default is set but no certificate is: set ssl_options.certfile and ssl_options.keyfile");
     await expect(startBroker({ tls: { certfile: join(dir, "nope.pem"), keyfile: join(dir, "server.key") }, amqpTls: { port: 0 } })).rejects.toThrow(/ssl_options.certfile: cannot read the certificate .*nope.pem/);

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GroupCommit } from "../../src/store/group-commit.js";
 import { DiskMessageStore, MemoryMessageStore, type MessageStore } from "../../src/store/message-store.js";
+import type { RecordWriter } from "../../src/store/segment-log.js";
 
 interface Harness {
   name: string;
@@ -72,6 +73,32 @@ for (const make of [memory, disk]) {
       await s.sync();
       ps.forEach((p, i) => expect(s.read(p)).toEqual(body(i)));
       await s.close();
+    });
+
+    it("appendWith writes a record in place that reads back (and recovers) as append's would", async () => {
+      h = make();
+      const s = h.open();
+      // a writer that frames a string with its length, across segment boundaries (4 KiB segments)
+      const framed: RecordWriter<string> = {
+        size: (t) => 2 + Buffer.byteLength(t),
+        write: (t, into, at) => void into.writeUInt16BE(into.write(t, at + 2), at),
+      };
+      const texts = Array.from({ length: 300 }, (_, i) => `record ${i} `.repeat(1 + (i % 7)));
+      const ps = texts.map((t, i) => (i % 2 === 0 ? s.appendWith(framed, t) : s.append(Buffer.from(t))));
+      const expected = (i: number) => (i % 2 === 0 ? Buffer.concat([Buffer.from([0, 0]), Buffer.from(texts[i]!)]) : Buffer.from(texts[i]!));
+      const check = (got: Buffer | undefined, i: number) => {
+        const want = expected(i);
+        if (i % 2 === 0) want.writeUInt16BE(Buffer.byteLength(texts[i]!), 0);
+        expect(got).toEqual(want);
+      };
+      ps.forEach((p, i) => check(s.read(p), i));
+      await s.sync();
+      await s.close();
+      const reopened = h.open();
+      const recovered = reopened.recovered();
+      expect(recovered.length).toBe(h.durable ? texts.length : 0);
+      recovered.forEach((r, i) => check(r.payload, i));
+      await reopened.close();
     });
 
     it("reads non-destructively from an offset, acked records included while their segment lives", async () => {

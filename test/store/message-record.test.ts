@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { Message } from "../../src/core/index.js";
+import {
+  decodeMessageRecord, encodeMessageRecord, MessageRecordWriter, messageRecordBodySize, messageRecordExpiry, type RecordPropertiesCodec,
+} from "../../src/store/message-record.js";
+import { amqpPropertiesCodec, encodeProperties } from "../../protocols/amqp/codec/properties.js";
+
+const codec: RecordPropertiesCodec = { properties: amqpPropertiesCodec, encode: encodeProperties };
+const message = () => new Message("amq.topic", "a.b", Buffer.from("hello"), { deliveryMode: 2, headers: { n: 1 } });
+
+function written(writer: MessageRecordWriter, m: Message): Buffer {
+  const buf = Buffer.alloc(writer.size(m) + 4, 0xee);
+  writer.write(m, buf, 2);
+  return buf.subarray(2, buf.length - 2);
+}
+
+describe("message records", () => {
+  it("round-trip routing, properties and body; a plain record has no expiry", () => {
+    const record = encodeMessageRecord(message(), codec);
+    const back = decodeMessageRecord(record, codec);
+    expect([back.exchange, back.routingKey, back.body.toString()]).toEqual(["amq.topic", "a.b", "hello"]);
+    expect(back.properties).toMatchObject({ deliveryMode: 2, headers: { n: 1 } });
+    expect(messageRecordBodySize(record)).toBe(5);
+    expect(messageRecordExpiry(record)).toBe(Infinity);
+  });
+
+  it("a record written with an expiry keeps it, decodes alike, and the writer forgets it for the next record", () => {
+    const writer = new MessageRecordWriter(codec);
+    writer.expiresAt = 1_800_000_000_123;
+    const expiring = written(writer, message());
+    expect(messageRecordExpiry(expiring)).toBe(1_800_000_000_123);
+    expect(messageRecordBodySize(expiring)).toBe(5);
+    const back = decodeMessageRecord(expiring, codec);
+    expect([back.exchange, back.routingKey, back.body.toString()]).toEqual(["amq.topic", "a.b", "hello"]);
+    expect(back.properties).toMatchObject({ deliveryMode: 2, headers: { n: 1 } });
+    const next = written(writer, message());
+    expect(messageRecordExpiry(next)).toBe(Infinity);
+    expect(next).toEqual(encodeMessageRecord(message(), codec));
+  });
+});
