@@ -48,6 +48,17 @@ type Req = FastifyRequest<{ Params: Params; Body: Body; Querystring: Record<stri
 const bool = (v: unknown, dflt: boolean): boolean => (v === undefined || v === null ? dflt : v === true || v === "true");
 const str = (v: unknown, dflt = ""): string => (v === undefined || v === null ? dflt : String(v));
 
+/** Permission patterns must compile: 400 `invalid_regexp` naming the first that does not. */
+function requireRegexps(...patterns: string[]): void {
+  for (const re of patterns) {
+    try {
+      new RegExp(re);
+    } catch {
+      throw badRequest(`invalid_regexp: ${re}`);
+    }
+  }
+}
+
 /** The default exchange's name in URLs. */
 const exchangeName = (name: string): string => (name === "amq.default" ? "" : name);
 
@@ -410,13 +421,7 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     if (broker.vhost(vhost) instanceof BrokerError || !broker.users.get(user)) throw badRequest("vhost_or_user_not_found");
     const body = req.body ?? {};
     const perm = { configure: str(body.configure), write: str(body.write), read: str(body.read) };
-    for (const re of Object.values(perm)) {
-      try {
-        new RegExp(re);
-      } catch {
-        throw badRequest(`invalid_regexp: ${re}`);
-      }
-    }
+    requireRegexps(perm.configure, perm.write, perm.read);
     const existed = broker.users.permission(user, vhost) !== undefined;
     broker.users.setPermission(user, vhost, perm);
     return reply.code(existed ? 204 : 201).send();
@@ -465,13 +470,7 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     }
     if (broker.vhost(vhost) instanceof BrokerError || !broker.users.get(user)) throw badRequest("vhost_or_user_not_found");
     const perm = { exchange: str(body.exchange), write: str(body.write), read: str(body.read) };
-    for (const re of [perm.write, perm.read]) {
-      try {
-        new RegExp(re);
-      } catch {
-        throw badRequest(`invalid_regexp: ${re}`);
-      }
-    }
+    requireRegexps(perm.write, perm.read);
     // RabbitMQ answers 201 for a user's first topic permission in the vhost, 204 after that
     const existed = topicPermissionsOf(user, vhost).length > 0;
     broker.users.setTopicPermission(user, vhost, perm);

@@ -212,13 +212,17 @@ const mqttSetting = (field: string) => (o: Draft, v: unknown) => {
   if (o.mqtt === false) return; // the listener is off; MQTT settings have nothing to apply to
   o.mqtt = { ...(o.mqtt ?? {}), [field]: v };
 };
+/** The TLS settings assembled so far for the broker (`tls`) or the HTTPS listener (`managementTls.tls`). */
+const currentTls = (o: Draft, on: "tls" | "managementTls"): TlsOptions | undefined =>
+  on === "tls" ? o.tls : typeof o.managementTls === "object" && o.managementTls ? (o.managementTls as { tls?: TlsOptions }).tls : undefined;
+
 const tlsSetting = (field: keyof TlsOptions, on: "tls" | "managementTls") => (o: Draft, v: unknown) => {
   if (on === "tls") o.tls = { ...(o.tls ?? {}), [field]: v };
   else {
     const prev = o.managementTls;
     if (prev === false) return;
     const l = (typeof prev === "object" && prev ? prev : {}) as { tls?: TlsOptions };
-    o.managementTls = { ...l, tls: { ...(l.tls ?? {}), [field]: v } };
+    o.managementTls = { ...l, tls: { ...currentTls(o, on), [field]: v } };
   }
 };
 
@@ -226,9 +230,21 @@ const tlsVersion = z.enum(["tlsv1", "tlsv1.1", "tlsv1.2", "tlsv1.3"], "expected 
 
 /** ssl_options.versions.N and .ciphers.N (and management.ssl.*) each add one entry to a list. */
 function appendTlsSetting(o: Draft, on: "tls" | "managementTls", field: "versions" | "ciphers", v: string): void {
-  const current = on === "tls" ? o.tls : (typeof o.managementTls === "object" && o.managementTls ? (o.managementTls as { tls?: TlsOptions }).tls : undefined);
-  const list = [...((current?.[field] as string[] | undefined) ?? []), v];
+  const list = [...((currentTls(o, on)?.[field] as string[] | undefined) ?? []), v];
   tlsSetting(field, on)(o, list);
+}
+
+/** ssl_options.* and management.ssl.* take the same TLS settings, for the broker-wide or the HTTPS listener's. */
+function tlsKeys(prefix: string, on: "tls" | "managementTls"): Record<string, KeySpec<unknown>> {
+  return {
+    [`${prefix}.cacertfile`]: key(text, tlsSetting("cacertfile", on)),
+    [`${prefix}.certfile`]: key(text, tlsSetting("certfile", on)),
+    [`${prefix}.keyfile`]: key(text, tlsSetting("keyfile", on)),
+    [`${prefix}.password`]: key(text, tlsSetting("password", on)),
+    [`${prefix}.verify`]: key(verify, tlsSetting("verify", on)),
+    [`${prefix}.fail_if_no_peer_cert`]: key(bool, tlsSetting("failIfNoPeerCert", on)),
+    [`${prefix}.honor_cipher_order`]: key(bool, tlsSetting("honorCipherOrder", on)),
+  };
 }
 
 /** Every conf key Warren reads. docs/configuration.md documents each. */
@@ -247,22 +263,10 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   "management.tcp.ip": key(text, listenIp("management")),
   "management.ssl.port": key(port, listenPort("managementTls")),
   "management.ssl.ip": key(text, listenIp("managementTls")),
-  "management.ssl.cacertfile": key(text, tlsSetting("cacertfile", "managementTls")),
-  "management.ssl.certfile": key(text, tlsSetting("certfile", "managementTls")),
-  "management.ssl.keyfile": key(text, tlsSetting("keyfile", "managementTls")),
-  "management.ssl.password": key(text, tlsSetting("password", "managementTls")),
-  "management.ssl.verify": key(verify, tlsSetting("verify", "managementTls")),
-  "management.ssl.fail_if_no_peer_cert": key(bool, tlsSetting("failIfNoPeerCert", "managementTls")),
   "prometheus.tcp.port": key(port, listenPort("prometheus")),
   "prometheus.tcp.ip": key(text, listenIp("prometheus")),
-  "ssl_options.cacertfile": key(text, tlsSetting("cacertfile", "tls")),
-  "ssl_options.certfile": key(text, tlsSetting("certfile", "tls")),
-  "ssl_options.keyfile": key(text, tlsSetting("keyfile", "tls")),
-  "ssl_options.password": key(text, tlsSetting("password", "tls")),
-  "ssl_options.verify": key(verify, tlsSetting("verify", "tls")),
-  "ssl_options.fail_if_no_peer_cert": key(bool, tlsSetting("failIfNoPeerCert", "tls")),
-  "ssl_options.honor_cipher_order": key(bool, tlsSetting("honorCipherOrder", "tls")),
-  "management.ssl.honor_cipher_order": key(bool, tlsSetting("honorCipherOrder", "managementTls")),
+  ...tlsKeys("ssl_options", "tls"),
+  ...tlsKeys("management.ssl", "managementTls"),
   default_user: key(text, (o, v) => (o.defaultUser = v)),
   default_pass: key(text, (o, v) => (o.defaultPass = v)),
   default_vhost: key(text, (o, v) => (o.defaultVhost = v)),

@@ -73,7 +73,7 @@ export class MessageRecordWriter implements RecordWriter<Message> {
 
 const EMPTY = Buffer.alloc(0);
 
-/** A message record in a buffer of its own (streams prefix it; the hot path uses MessageRecordWriter). */
+/** A message record in a buffer of its own (for callers outside a segment log; stores use MessageRecordWriter). */
 export function encodeMessageRecord(m: Message, codec: RecordPropertiesCodec): Buffer {
   const w = new MessageRecordWriter(codec);
   const buf = Buffer.allocUnsafe(w.size(m));

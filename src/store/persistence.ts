@@ -22,9 +22,9 @@ import { exportDefinitions, importDefinitions, readDefinitions, writeFileAtomic 
 import { type Flushable, GroupCommit } from "./group-commit.js";
 import { DiskMessageStore } from "./message-store.js";
 import {
-  decodeMessageRecord, encodeMessageRecord, MessageRecordWriter, messageRecordBodySize, messageRecordExpiry, type RecordPropertiesCodec,
+  decodeMessageRecord, MessageRecordWriter, messageRecordBodySize, messageRecordExpiry, type RecordPropertiesCodec,
 } from "./message-record.js";
-import { type DroppedTail, IncompatibleStoreError, SegmentLog, STORE_VERSION } from "./segment-log.js";
+import { type DroppedTail, IncompatibleStoreError, type RecordWriter, SegmentLog, STORE_VERSION } from "./segment-log.js";
 
 export interface StoreLogger {
   warn(obj: object, msg: string): void;
@@ -133,12 +133,10 @@ class DiskStreamStore implements StreamStore {
   ) {}
 
   append(offset: number, timestamp: number, message: Message): number {
-    const record = encodeMessageRecord(message, this.owner.codec);
-    const payload = Buffer.allocUnsafe(STREAM_PREFIX + record.length);
-    payload.writeDoubleBE(offset, 0);
-    payload.writeDoubleBE(timestamp, 8);
-    record.copy(payload, STREAM_PREFIX);
-    return this.store.append(payload);
+    const writer = this.owner.streamWriter;
+    writer.offset = offset;
+    writer.timestamp = timestamp;
+    return this.store.appendWith(writer, message);
   }
 
   truncateBefore(position: number): void {
@@ -171,6 +169,27 @@ class DiskStreamStore implements StreamStore {
   deleted(): void {
     this.owner.queueDeleted(this);
     removeStoreDir(this.store, this.dir, this.owner.options.log);
+  }
+}
+
+/**
+ * Writes stream records (offset f64 | timestamp f64 | message record) straight into the segment's
+ * write buffer, as MessageRecordWriter does for queues; offset and timestamp are set per append.
+ */
+class StreamRecordWriter implements RecordWriter<Message> {
+  offset = 0;
+  timestamp = 0;
+
+  constructor(private readonly records: MessageRecordWriter) {}
+
+  size(m: Message): number {
+    return STREAM_PREFIX + this.records.size(m);
+  }
+
+  write(m: Message, into: Buffer, at: number): void {
+    into.writeDoubleBE(this.offset, at);
+    into.writeDoubleBE(this.timestamp, at + 8);
+    this.records.write(m, into, at + STREAM_PREFIX);
   }
 }
 
@@ -221,6 +240,8 @@ export class DiskPersistence implements Persistence, Flushable {
   readonly codec: RecordPropertiesCodec;
   /** Encodes messages straight into the segments' write buffers (one per store: it is stateful for a call). */
   readonly recordWriter: MessageRecordWriter;
+  /** The same for stream records (their own, so a stream append never sees a queue's pending expiry). */
+  readonly streamWriter: StreamRecordWriter;
   private broker: Broker | null = null;
   private definitionsDirty = false;
   private readonly stores = new Set<DiskQueueStore | DiskStreamStore>();
@@ -231,6 +252,7 @@ export class DiskPersistence implements Persistence, Flushable {
   constructor(readonly options: DiskPersistenceOptions) {
     this.codec = options.codec;
     this.recordWriter = new MessageRecordWriter(options.codec);
+    this.streamWriter = new StreamRecordWriter(new MessageRecordWriter(options.codec));
     this.commit = new GroupCommit((err) => options.log.error({ err }, "store commit failed; confirms are nacked"));
     this.definitionsPath = join(options.dataDir, "definitions.json");
     checkStoreVersion(options.dataDir);
