@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import {
-  AccessControl, type Broker, BrokerError, type ClientRef, type FieldTable, ReplyCode, type User, type VirtualHost,
+  AccessControl, type Broker, BrokerError, type ClientRef, type ConnectionDetails, type ConnectionSource, type FieldTable, ReplyCode, type User, type VirtualHost,
 } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/server/net.js";
@@ -13,7 +13,7 @@ import {
 import { type AmqpMethod, decodeMethod, encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
 import { Channel } from "./channel.js";
 import { serverProperties } from "./server-properties.js";
-import { BatchedWriter } from "../../src/server/batched-writer.js";
+import { BatchedWriter, type DrainListener } from "../../src/server/batched-writer.js";
 import { fieldTableJson } from "../../src/core/field-json.js";
 
 export interface AmqpLimits {
@@ -59,7 +59,7 @@ export interface ConnectionContext {
  * One AMQP 0-9-1 connection: the handshake (§2.2.4), framing, heartbeats and the connection
  * class; everything on a channel above zero goes to that Channel.
  */
-export class AmqpConnection implements ConnectionContext {
+export class AmqpConnection implements ConnectionContext, ConnectionSource, DrainListener {
   private state: State = "header";
   private readonly reader: FrameReader;
   readonly writer: BatchedWriter;
@@ -98,7 +98,7 @@ export class AmqpConnection implements ConnectionContext {
     this.client = broker.newClient();
     this.log = log.child({ conn: this.client.id, protocol: "amqp", peer: `${socket.remoteAddress}:${socket.remotePort}` });
     this.reader = new FrameReader(limits.frameMax);
-    this.writer = new BatchedWriter(socket, () => this.drained());
+    this.writer = new BatchedWriter(socket, this);
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", (err) => this.log.debug({ err: err.message }, "socket error"));
@@ -335,8 +335,13 @@ export class AmqpConnection implements ConnectionContext {
 
   /** Lists this connection in the broker's registry (management API), closable by name. */
   private register(): void {
+    this.broker.connections.register(this);
+  }
+
+  /** What the management API shows of this connection (ConnectionSource). */
+  connectionDetails(): ConnectionDetails {
     const socket = this.socket;
-    this.broker.connections.register(this.client, {
+    return {
       protocol: "AMQP 0-9-1",
       peerHost: socket.remoteAddress ?? "",
       peerPort: socket.remotePort ?? 0,
@@ -353,7 +358,7 @@ export class AmqpConnection implements ConnectionContext {
       channels: () => [...this.channels.values()].map((c) => c.info()),
       close: (reason) => this.forceClose(reason),
       bytes: () => ({ recv: socket.bytesRead, send: socket.bytesWritten }),
-    }, this.connectedAt);
+    };
   }
 
   /** RabbitMQ's connection.blocked extension, for clients that announced the capability. */
@@ -418,7 +423,8 @@ export class AmqpConnection implements ConnectionContext {
     this.channels.delete(id);
   }
 
-  private drained(): void {
+  /** The socket caught up (DrainListener). */
+  streamDrained(): void {
     for (const ch of this.channels.values()) ch.resumeConsumers();
   }
 

@@ -3,6 +3,7 @@
  * authentication, keep-alive, packet dispatch, wills and takeover. Subscriptions and QoS flows
  * live in the session, which may outlive this connection.
  */
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import mqttPacket from "mqtt-packet";
 import type {
@@ -15,24 +16,27 @@ import { randomBytes } from "node:crypto";
 // encodes control packets here (the hot path has its own encoder), so numbers are made as needed.
 mqttPacket.writeToStream.cacheNumbers = false;
 import {
-  AccessControl, BrokerError, type ClientRef, type Durability, type PublishResult, type User, type VirtualHost,
+  AccessControl, BrokerError, type ClientRef, type ConnectionDetails, type ConnectionSource, type Durability,
+  type PublishResult, type User, type VirtualHost,
 } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
+import { isLoopback } from "../../src/server/net.js";
 import { PacketFramer, type PacketSink } from "./decode.js";
 import { HeldAcks } from "./held-acks.js";
+import type { KeepAliveWatched } from "./keep-alive.js";
 import {
   encodePublish, packetSize, PUBACK, PUBCOMP, publishRemaining, PUBREC, PUBREL, queueAck, topicByteLength, writePublish,
 } from "./encode.js";
 import { fromPublish, type QoS } from "./message.js";
 import { CONNACK_V3, REASON } from "./reason-codes.js";
-import { type MqttServer, NEVER, type Peer } from "./server.js";
+import { type MqttServer, NEVER } from "./server.js";
 import { MqttSession, type SessionLink, type SubscriptionOptions } from "./session.js";
 import {
   filterToBindingKey, MQTT_EXCHANGE, parseSharedFilter, topicFilterProblem, topicNameProblem, topicToRoutingKey,
 } from "./topics.js";
 import { InboundAliases, OutboundAliases } from "./topic-alias.js";
 import { type Will, willFromConnect } from "./will.js";
-import { BatchedWriter } from "../../src/server/batched-writer.js";
+import { BatchedWriter, type DrainListener } from "../../src/server/batched-writer.js";
 
 /** MQTT 3.1 limits client identifiers to 23 characters (3.1 §3.1); 3.1.1 and 5 lift it. */
 const V31_MAX_CLIENT_ID = 23;
@@ -41,10 +45,15 @@ const MAX_PACKET_UNAUTHENTICATED = 65536;
 
 type State = "connect" | "open" | "closed";
 
+/** Protocol levels as RabbitMQ's management API names them. */
+const PROTOCOL_NAMES: Record<number, string> = { 3: "3.1.0", 4: "3.1.1", 5: "5.0" };
+
+function ignoreStreamError(): void {}
+
 /** PINGRESP (MQTT 3.1.1 §3.13), the same two bytes every time. */
 const PINGRESP = Buffer.from([0xd0, 0x00]);
 
-export class MqttConnection implements SessionLink, PacketSink {
+export class MqttConnection implements SessionLink, PacketSink, ConnectionSource, DrainListener, KeepAliveWatched {
   private state: State = "connect";
   private readonly framer = new PacketFramer(this);
   /** mqtt-packet's parser, made for a packet the fast path does not take and dropped after it. */
@@ -60,13 +69,15 @@ export class MqttConnection implements SessionLink, PacketSink {
   /** Topic aliases towards the client (v5), when it allows them. */
   private outboundAliases: OutboundAliases | null = null;
   private keepAliveMs = 0;
-  private keepAliveTimer: NodeJS.Timeout | null = null;
-  private lastRead = Date.now();
+  /** 1.5 × keep-alive once the server's sweeper watches this connection; 0 = no keep-alive. */
+  keepAliveLimitMs = 0;
+  lastRead = Date.now();
   private session: MqttSession | null = null;
   private sessionKey = "";
   private vhost: VirtualHost | null = null;
-  /** The user's permissions in the vhost, with {client_id} for topic permission patterns. */
-  private access: AccessControl | null = null;
+  private user: User | null = null;
+  /** The user's permissions in the vhost, with {client_id} for topic permission patterns; made on first use. */
+  private accessControl: AccessControl | null = null;
   private will: Will | null = null;
   /** Made when a v5 client first uses a topic alias. */
   private inboundAliases: InboundAliases | null = null;
@@ -79,21 +90,41 @@ export class MqttConnection implements SessionLink, PacketSink {
   /** The session was persistent at some point of this connection: the state file must hear of its end. */
   private sessionWasPersistent = false;
 
+  readonly connectedAt = Date.now();
+
+  // An idle connection should cost little more than its socket: no copies of the peer's addresses
+  // (read from `socket` when asked), two listener closures, everything else made on first use.
   constructor(
     private readonly stream: Duplex,
-    private readonly peer: Peer,
+    /** The TCP socket: `stream` itself, or the one under a WebSocket. */
+    private readonly socket: Socket,
+    private readonly webSocket: boolean,
     private readonly server: MqttServer,
-    private readonly onClosed: (c: MqttConnection) => void,
   ) {
     this.client = server.broker.newClient();
     this.receiveMaximum = server.options.receiveMaximum;
-    this.writer = new BatchedWriter(stream, () => this.session?.resume());
+    this.writer = new BatchedWriter(stream, this);
     stream.on("data", (chunk: Buffer) => this.onData(chunk));
-    stream.on("error", (err) => this.log.debug({ err: err.message }, "stream error"));
-    // a WebSocket stream ends without closing until both sides are done: either means gone
+    // what an error means for the connection, 'close' says; the error itself is noise (resets)
+    stream.on("error", ignoreStreamError);
+    // the peer's FIN ends the session at once, as RabbitMQ does; a WebSocket stream may also end
+    // without closing until both sides are done
     const gone = () => this.teardown();
     stream.on("end", gone);
     stream.on("close", gone);
+  }
+
+  /** The socket caught up: deliveries held back for it may go (DrainListener). */
+  streamDrained(): void {
+    this.session?.resume();
+  }
+
+  private get access(): AccessControl {
+    return (this.accessControl ??= new AccessControl(this.server.broker.users, this.user!, this.vhost!.name, { clientId: this.session!.clientId }));
+  }
+
+  private get peerAddress(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
   }
 
   /**
@@ -103,7 +134,7 @@ export class MqttConnection implements SessionLink, PacketSink {
    */
   private get log(): Logger {
     return this.server.log.child({
-      conn: this.client.id, protocol: "mqtt", peer: this.peer.address,
+      conn: this.client.id, protocol: "mqtt", peer: this.peerAddress,
       ...(this.logClientId !== null && { clientId: this.logClientId }),
     });
   }
@@ -321,14 +352,14 @@ export class MqttConnection implements SessionLink, PacketSink {
       vhostName = username.slice(0, colon);
       username = username.slice(colon + 1);
     }
-    const user = this.server.broker.authenticate({ username, password, loopback: this.peer.loopback });
+    const user = this.server.broker.authenticate({ username, password, loopback: isLoopback(this.socket.remoteAddress) });
     if (user instanceof BrokerError) {
       return this.refuse(CONNACK_V3.BAD_CREDENTIALS, REASON.BAD_CREDENTIALS, `login refused for '${username}'`);
     }
     const vhost = this.server.broker.openVhost(user as User, vhostName);
     if (vhost instanceof BrokerError) return this.refuse(CONNACK_V3.NOT_AUTHORIZED, REASON.NOT_AUTHORIZED, vhost.text);
     this.vhost = vhost;
-    this.access = new AccessControl(this.server.broker.users, user as User, vhost.name, { clientId });
+    this.user = user as User;
 
     if (p.will) {
       const will = willFromConnect(p.will, version);
@@ -347,7 +378,7 @@ export class MqttConnection implements SessionLink, PacketSink {
     const key = `${vhost.name}\u0000${clientId}`;
     this.sessionKey = key;
     this.logClientId = clientId;
-    this.server.live.get(key)?.takenOver();
+    this.server.sessions.get(key)?.link?.takenOver();
     this.server.pendingWills.cancel(key);
     let session = this.server.sessions.get(key);
     if (session && clean) {
@@ -366,7 +397,6 @@ export class MqttConnection implements SessionLink, PacketSink {
     this.sessionWasPersistent = persistent || sessionPresent;
     if (this.sessionWasPersistent) this.server.changed();
     this.session = session;
-    this.server.live.set(key, this);
 
     this.keepAliveMs = (p.keepalive ?? 0) * 1000;
     this.armKeepAlive();
@@ -399,22 +429,22 @@ export class MqttConnection implements SessionLink, PacketSink {
       this.send({ cmd: "connack", returnCode: CONNACK_V3.ACCEPTED, sessionPresent: version === 4 && sessionPresent });
     }
     session.attach(this);
-    this.register(user as User, vhost, clientId, session);
+    this.server.broker.connections.register(this);
   }
 
-  /** Lists this connection in the broker's registry (management API), closable by name. */
-  private register(user: User, vhost: VirtualHost, clientId: string, session: MqttSession): void {
-    const peer = this.peer;
-    const version = ({ 3: "3.1.0", 4: "3.1.1", 5: "5.0" } as Record<number, string>)[this.protocolVersion] ?? String(this.protocolVersion);
-    this.server.broker.connections.register(this.client, {
-      protocol: `${peer.webSocket ? "Web MQTT" : "MQTT"} ${version}`,
-      peerHost: peer.host ?? peer.address,
-      peerPort: peer.port ?? 0,
-      host: peer.localHost ?? "",
-      port: peer.localPort ?? 0,
-      user: user.name,
-      vhost: vhost.name,
-      clientProperties: { client_id: clientId },
+  /** What the management API shows of this connection (ConnectionSource). */
+  connectionDetails(): ConnectionDetails {
+    const socket = this.socket;
+    const session = this.session;
+    return {
+      protocol: `${this.webSocket ? "Web MQTT" : "MQTT"} ${PROTOCOL_NAMES[this.protocolVersion] ?? this.protocolVersion}`,
+      peerHost: socket.remoteAddress ?? "",
+      peerPort: socket.remotePort ?? 0,
+      host: socket.localAddress ?? "",
+      port: socket.localPort ?? 0,
+      user: this.user?.name ?? "",
+      vhost: this.vhost?.name ?? "",
+      clientProperties: { client_id: session?.clientId ?? "" },
       authMechanism: "none",
       tls: false,
       frameMax: 0,
@@ -422,7 +452,7 @@ export class MqttConnection implements SessionLink, PacketSink {
       timeout: this.keepAliveMs / 1000,
       // RabbitMQ 3.10 shows an MQTT connection with the one channel its session runs on
       channels: () => {
-        const s = session.stats();
+        const s = session?.stats() ?? { consumers: 0, unacked: 0 };
         return [{
           number: 1, consumerCount: s.consumers, unacked: s.unacked, prefetchCount: this.receiveMaximum,
           globalPrefetchCount: 0, confirm: false, transactional: false, publish: 0, confirmed: 0,
@@ -432,24 +462,20 @@ export class MqttConnection implements SessionLink, PacketSink {
         this.log.info("closed by an operator");
         this.disconnect(REASON.ADMINISTRATIVE_ACTION);
       },
-    });
+    };
   }
 
   /** [MQTT-3.1.2-24]: no packet within 1.5 × keep-alive closes the connection. */
   private armKeepAlive(): void {
     if (this.keepAliveMs === 0) return;
-    const limit = this.keepAliveMs * 1.5;
-    const check = () => {
-      if (this.state === "closed") return;
-      const idle = Date.now() - this.lastRead;
-      if (idle >= limit) {
-        this.log.info({ keepAliveMs: this.keepAliveMs }, "keep-alive timeout; closing");
-        this.disconnect(REASON.KEEP_ALIVE_TIMEOUT);
-        return;
-      }
-      this.keepAliveTimer = setTimeout(check, limit - idle);
-    };
-    this.keepAliveTimer = setTimeout(check, limit);
+    this.keepAliveLimitMs = this.keepAliveMs * 1.5;
+    this.server.keepAlive.watch(this);
+  }
+
+  keepAliveExpired(): void {
+    if (this.state === "closed") return;
+    this.log.info({ keepAliveMs: this.keepAliveMs }, "keep-alive timeout; closing");
+    this.disconnect(REASON.KEEP_ALIVE_TIMEOUT);
   }
 
   // ---- PUBLISH --------------------------------------------------------------------------
@@ -528,7 +554,7 @@ export class MqttConnection implements SessionLink, PacketSink {
 
   /** Write on amq.topic, then the topic permission on the routing key (RabbitMQ's MQTT checks). */
   private publishDenied(topic: string): BrokerError | null {
-    const access = this.access!;
+    const access = this.access;
     const x = this.vhost!.exchange(MQTT_EXCHANGE);
     return access.check("exchange", MQTT_EXCHANGE, "write")
       ?? (x instanceof BrokerError ? null : access.checkTopic(MQTT_EXCHANGE, x.type, filterToBindingKey(topic), "write"));
@@ -539,7 +565,7 @@ export class MqttConnection implements SessionLink, PacketSink {
    * and write on the subscription queue, read on amq.topic and the topic read permission.
    */
   private subscribeDenied(filter: string, qos: QoS): BrokerError | null {
-    const access = this.access!;
+    const access = this.access;
     const shared = parseSharedFilter(filter);
     const key = filterToBindingKey(shared ? shared.filter : filter);
     const queue = shared ? null : this.session!.queueName(qos);
@@ -663,6 +689,11 @@ export class MqttConnection implements SessionLink, PacketSink {
     this.close();
   }
 
+  /** Drops the connection without a word (broker shutdown, after the DISCONNECTs had their moment). */
+  destroy(): void {
+    this.stream.destroy();
+  }
+
   private close(): void {
     if (this.state === "closed") return;
     this.state = "closed";
@@ -681,16 +712,15 @@ export class MqttConnection implements SessionLink, PacketSink {
       this.writer.discard();
       if (!this.stream.destroyed) this.stream.destroy();
     }
-    if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
+    if (this.keepAliveLimitMs > 0) this.server.keepAlive.unwatch(this);
     this.heldAcks?.clear();
     this.server.broker.connections.unregister(this.client);
     const session = this.session;
     if (session) {
       const key = this.sessionKey;
-      if (this.server.live.get(key) === this) this.server.live.delete(key);
       session.detach();
       this.vhost!.clientClosed(this.client);
-      this.log.info({ user: this.access?.user.name, vhost: this.vhost!.name }, "connection closed");
+      this.log.info({ user: this.user?.name, vhost: this.vhost!.name }, "connection closed");
       if (this.will) this.publishWill(this.will, key);
       if (!session.persistent) {
         session.end();
@@ -701,7 +731,7 @@ export class MqttConnection implements SessionLink, PacketSink {
       }
       if (session.persistent || this.sessionWasPersistent) this.server.changed();
     }
-    this.onClosed(this);
+    this.server.connectionClosed(this);
   }
 
   /** [MQTT-3.1.2-8]: the will goes out when the connection ends without DISCONNECT. */

@@ -2,9 +2,10 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { BrokerError, type Broker, type ClientRef } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
-import { isLoopback, listenOn } from "../../src/server/net.js";
+import { listenOn } from "../../src/server/net.js";
 import { createTlsServer, type TlsServerOptions } from "../../src/server/tls.js";
 import { MqttConnection } from "./connection.js";
+import { KeepAliveSweeper } from "./keep-alive.js";
 import { RetainedStore } from "./retained.js";
 import { fromPublish, originOf } from "./message.js";
 import { MqttSession } from "./session.js";
@@ -48,32 +49,6 @@ export const DEFAULT_MQTT_OPTIONS: MqttOptions = {
   inboundReceiveMaximum: 1024,
 };
 
-/** Where a stream came from, for logs and loopback-only users. */
-export interface Peer {
-  address: string;
-  loopback: boolean;
-  /** The socket's two ends and transport, for the management API's connection listing. */
-  host?: string;
-  port?: number;
-  localHost?: string;
-  localPort?: number;
-  webSocket?: boolean;
-}
-
-/** A Peer for a socket (TCP, or the one under a WebSocket). */
-export function peerOf(socket: Socket, webSocket = false): Peer {
-  return {
-    address: `${socket.remoteAddress}:${socket.remotePort}`,
-    loopback: isLoopback(socket.remoteAddress),
-    host: socket.remoteAddress ?? "",
-    port: socket.remotePort ?? 0,
-    localHost: socket.localAddress ?? "",
-    localPort: socket.localPort ?? 0,
-    webSocket,
-  };
-}
-
-
 /**
  * The MQTT front-end's shared state — sessions by client id, retained messages, pending wills —
  * and its TCP listener. WebSocket connections come in through `accept` too, so a client can take
@@ -82,13 +57,13 @@ export function peerOf(socket: Socket, webSocket = false): Peer {
 export class MqttServer {
   private server: Server | null = null;
   private readonly connections = new Set<MqttConnection>();
-  private readonly sockets = new Set<Duplex>();
+  /** Sessions by `vhost\0clientId`; a live connection is its session's link (takeover [MQTT-3.1.4-3]). */
   readonly sessions = new Map<string, MqttSession>();
-  /** Live connections by session key, for takeover [MQTT-3.1.4-3]. */
-  readonly live = new Map<string, MqttConnection>();
   /** v5 wills waiting for their delay interval, by session key. */
   readonly pendingWills = new PendingWills();
   readonly retained = new RetainedStore();
+  /** Every connection's keep-alive, on one timer. */
+  readonly keepAlive = new KeepAliveSweeper();
   readonly options: MqttOptions;
   private readonly stateFile: MqttStateFile | null = null;
   /** The publisher of messages recovered from the state file. */
@@ -168,19 +143,23 @@ export class MqttServer {
     session.expiryTimer.unref();
   }
 
-  /** Takes a byte stream that speaks MQTT: a TCP socket or a WebSocket's stream. */
-  accept(stream: Duplex, peer: Peer): void {
-    this.sockets.add(stream);
-    stream.once("close", () => this.sockets.delete(stream));
-    const conn = new MqttConnection(stream, peer, this, (c) => this.connections.delete(c));
-    this.connections.add(conn);
+  /**
+   * Takes a byte stream that speaks MQTT: a TCP socket, or a WebSocket's stream with the TCP
+   * socket under it (its addresses are the peer's).
+   */
+  accept(stream: Duplex, socket: Socket, webSocket = false): void {
+    this.connections.add(new MqttConnection(stream, socket, webSocket, this));
+  }
+
+  connectionClosed(conn: MqttConnection): void {
+    this.connections.delete(conn);
   }
 
   /** Binds the TCP port; resolves with the port actually bound (useful with port 0). */
   listen(port: number, host?: string): Promise<number> {
     const server = createServer((socket: Socket) => {
       socket.setNoDelay(true);
-      this.accept(socket, peerOf(socket));
+      this.accept(socket, socket);
     });
     this.server = server;
     return listenOn(server, port, host);
@@ -190,7 +169,7 @@ export class MqttServer {
   listenTls(port: number, host: string | undefined, tls: TlsServerOptions): Promise<number> {
     const server = createTlsServer(tls, (socket) => {
       socket.setNoDelay(true);
-      this.accept(socket, peerOf(socket));
+      this.accept(socket, socket);
     });
     this.tlsServer = server;
     return listenOn(server, port, host);
@@ -210,9 +189,10 @@ export class MqttServer {
     // a moment for the DISCONNECTs to leave before the sockets go
     await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));
     this.pendingWills.clear();
+    this.keepAlive.stop();
     for (const s of this.sessions.values()) if (s.expiryTimer) clearTimeout(s.expiryTimer);
     this.stateFile?.save();
-    for (const s of this.sockets) s.destroy();
+    for (const c of [...this.connections]) c.destroy();
     await closed;
   }
 }

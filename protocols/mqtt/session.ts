@@ -37,6 +37,8 @@ export interface SessionLink {
   /** `sendPublish` for a PUBLISH without v5 properties, the common case, with no packet object. */
   sendPlainPublish(topic: string, payload: Buffer, qos: QoS, retain: boolean, dup: boolean, packetId: number): boolean;
   sendPubrel(packetId: number): void;
+  /** A new connection with the same client id arrived: this one must go [MQTT-3.1.4-3]. */
+  takenOver(): void;
 }
 
 interface InFlight {

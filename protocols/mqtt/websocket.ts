@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { createWebSocketStream, WebSocketServer } from "ws";
 import { listenOn } from "../../src/server/net.js";
-import { type MqttServer, peerOf } from "./server.js";
+import type { MqttServer } from "./server.js";
 
 /** RabbitMQ Web MQTT's defaults: path /ws, subprotocol "mqtt" (MQTT 3.1.1 §6, MQTT 5 §6). */
 export const WEB_MQTT_PATH = "/ws";
@@ -34,8 +34,7 @@ export class WebMqttServer {
     this.wss.on("connection", (ws, req) => {
       const stream = createWebSocketStream(ws);
       stream.on("error", () => stream.destroy());
-      const s = req.socket;
-      mqtt.accept(stream, peerOf(s, true));
+      mqtt.accept(stream, req.socket, true);
     });
   }
 

@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { AccessControl, type Broker, BrokerError, type ClientRef, type User, type VirtualHost } from "../../src/core/index.js";
+import {
+  AccessControl, type Broker, BrokerError, type ClientRef, type ConnectionDetails, type ConnectionSource, type User, type VirtualHost,
+} from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/server/net.js";
 import { encodeFrame, type HeaderList } from "./frame-encoder.js";
@@ -46,7 +48,7 @@ export interface SessionContext {
  * One STOMP connection over any transport: CONNECT/STOMP and version negotiation, login, heart-beats
  * both ways, and fatal errors. Frames after CONNECT go to the Session.
  */
-export class StompConnection implements SessionContext {
+export class StompConnection implements SessionContext, ConnectionSource {
   private readonly parser: FrameParser;
   private state: "connecting" | "connected" | "closed" = "connecting";
   private session: Session | null = null;
@@ -63,6 +65,7 @@ export class StompConnection implements SessionContext {
   private sendEvery = 0;
   private expectEvery = 0;
   private tornDown = false;
+  readonly connectedAt = Date.now();
 
   constructor(
     readonly transport: StompTransport,
@@ -165,9 +168,14 @@ export class StompConnection implements SessionContext {
 
   /** Lists this connection in the broker's registry (management API), closable by name. */
   private register(): void {
+    this.broker.connections.register(this);
+  }
+
+  /** What the management API shows of this connection (ConnectionSource). */
+  connectionDetails(): ConnectionDetails {
     const t = this.transport;
-    const session = this.session!;
-    this.broker.connections.register(this.client, {
+    const session = this.session;
+    return {
       protocol: `${t.webSocket ? "Web STOMP" : "STOMP"} ${this.version}`,
       peerHost: t.remoteAddress ?? "",
       peerPort: t.remotePort ?? 0,
@@ -183,14 +191,14 @@ export class StompConnection implements SessionContext {
       timeout: Math.round(this.expectEvery / 1000),
       // RabbitMQ 3.10 shows a STOMP connection with the one channel its session runs on
       channels: () => {
-        const s = session.stats();
+        const s = session?.stats() ?? { consumers: 0, unacked: 0 };
         return [{
           number: 1, consumerCount: s.consumers, unacked: s.unacked, prefetchCount: 0,
           globalPrefetchCount: 0, confirm: false, transactional: false, publish: 0, confirmed: 0,
         }];
       },
       close: (reason) => this.error("connection_forced", `CONNECTION_FORCED - ${reason}`, true),
-    });
+    };
   }
 
   private startHeartbeats(): void {

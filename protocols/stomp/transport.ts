@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import { isUtf8 } from "node:buffer";
 import type { WebSocket } from "ws";
-import { BatchedWriter } from "../../src/server/batched-writer.js";
+import { BatchedWriter, type DrainListener } from "../../src/server/batched-writer.js";
 
 /** Bytes buffered beyond which this connection's subscriptions lose credit until the peer drains. */
 const HIGH_WATER = 1 << 20;
@@ -35,13 +35,17 @@ export interface TransportHandlers {
 }
 
 /** TCP: frames of one turn are written in one syscall (the shared BatchedWriter). */
-export class TcpTransport implements StompTransport {
+export class TcpTransport implements StompTransport, DrainListener {
   private handlers: TransportHandlers | null = null;
   private readonly writer: BatchedWriter;
 
   constructor(private readonly socket: Socket) {
     socket.setNoDelay(true);
-    this.writer = new BatchedWriter(socket, () => this.handlers?.drain());
+    this.writer = new BatchedWriter(socket, this);
+  }
+
+  streamDrained(): void {
+    this.handlers?.drain();
   }
 
   get remoteAddress() {

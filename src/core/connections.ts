@@ -46,7 +46,19 @@ export interface ConnectionDetails {
   bytes?(): { recv: number; send: number };
 }
 
-/** A registered connection: the front-end's details plus the name and time the registry gave it. */
+/**
+ * A front-end's connection as the registry holds it. Described on demand — listings are rare and
+ * idle connections many, so no copy of the details is kept per connection.
+ */
+export interface ConnectionSource {
+  readonly client: ClientRef;
+  /** When the connection was accepted, ms since the epoch. */
+  readonly connectedAt: number;
+  /** Its details as of now; called for listings and operator actions only, never on the hot path. */
+  connectionDetails(): ConnectionDetails;
+}
+
+/** A registered connection as a listing sees it: the front-end's details and the name RabbitMQ would give it. */
 export interface RegisteredConnection {
   readonly name: string;
   readonly client: ClientRef;
@@ -59,36 +71,21 @@ export interface RegisteredConnection {
  * registry knows no wire format: closing goes through the callback the front-end supplied.
  */
 export class ConnectionRegistry {
-  private readonly byClient = new Map<number, RegisteredConnection>();
-  private readonly byName = new Map<string, RegisteredConnection>();
+  private readonly byClient = new Map<number, ConnectionSource>();
   /** Connections ever opened and closed, for RabbitMQ's churn counters. */
   created = 0;
   closed = 0;
 
-  /**
-   * Registers a connection once it has logged in. Named as RabbitMQ names them
-   * ("peer:port -> host:port"), with a suffix if that name is somehow taken.
-   */
-  register(client: ClientRef, given: ConnectionDetails, now = Date.now()): RegisteredConnection {
-    this.unregister(client);
-    // IPv4 peers of a dual-stack listener show as ::ffff:a.b.c.d; RabbitMQ shows a.b.c.d
-    const details: ConnectionDetails = { ...given, peerHost: plainAddress(given.peerHost), host: plainAddress(given.host) };
-    let name = `${details.peerHost}:${details.peerPort} -> ${details.host}:${details.port}`;
-    for (let i = 2; this.byName.has(name); i++) name = `${details.peerHost}:${details.peerPort} -> ${details.host}:${details.port} (${i})`;
-    const entry: RegisteredConnection = { name, client, connectedAt: now, details };
-    this.byClient.set(client.id, entry);
-    this.byName.set(name, entry);
+  /** Registers a connection once it has logged in. */
+  register(source: ConnectionSource): void {
+    this.unregister(source.client);
+    this.byClient.set(source.client.id, source);
     this.created++;
-    return entry;
   }
 
   /** The connection went away; a no-op for one that never registered. */
   unregister(client: ClientRef): void {
-    const entry = this.byClient.get(client.id);
-    if (entry === undefined) return;
-    this.byClient.delete(client.id);
-    this.byName.delete(entry.name);
-    this.closed++;
+    if (this.byClient.delete(client.id)) this.closed++;
   }
 
   get size(): number {
@@ -96,24 +93,45 @@ export class ConnectionRegistry {
   }
 
   list(): RegisteredConnection[] {
-    return [...this.byClient.values()];
+    const out: RegisteredConnection[] = [];
+    for (const source of this.byClient.values()) out.push(describe(source));
+    return out;
   }
 
+  /** By RabbitMQ's name ("peer:port -> host:port"): a scan, as only operators ask. */
   named(name: string): RegisteredConnection | undefined {
-    return this.byName.get(name);
+    for (const source of this.byClient.values()) {
+      const c = describe(source);
+      if (c.name === name) return c;
+    }
+    return undefined;
   }
 
   of(client: ClientRef): RegisteredConnection | undefined {
-    return this.byClient.get(client.id);
+    const source = this.byClient.get(client.id);
+    return source === undefined ? undefined : describe(source);
   }
 
   /** Closes a connection by name; false when there is none. */
   close(name: string, reason: string): boolean {
-    const entry = this.byName.get(name);
-    if (entry === undefined) return false;
-    entry.details.close(reason);
+    const c = this.named(name);
+    if (c === undefined) return false;
+    c.details.close(reason);
     return true;
   }
+}
+
+/** A source's details now, named as RabbitMQ names connections. */
+function describe(source: ConnectionSource): RegisteredConnection {
+  const given = source.connectionDetails();
+  // IPv4 peers of a dual-stack listener show as ::ffff:a.b.c.d; RabbitMQ shows a.b.c.d
+  const details: ConnectionDetails = { ...given, peerHost: plainAddress(given.peerHost), host: plainAddress(given.host) };
+  return {
+    name: `${details.peerHost}:${details.peerPort} -> ${details.host}:${details.port}`,
+    client: source.client,
+    connectedAt: source.connectedAt,
+    details,
+  };
 }
 
 /** An IPv4-mapped IPv6 address as its IPv4 form. */

@@ -30,5 +30,5 @@ export {
 } from "./policies.js";
 export { DelayedExchange, DELAYED_TYPE } from "./delayed-exchange.js";
 export { MessageCounters, QueueCounters } from "./stats.js";
-export { ConnectionRegistry, type ConnectionDetails, type ChannelInfo, type RegisteredConnection } from "./connections.js";
+export { ConnectionRegistry, type ConnectionDetails, type ConnectionSource, type ChannelInfo, type RegisteredConnection } from "./connections.js";
 export { fieldTableJson, fieldValueJson, jsonFieldTable, jsonFieldValue } from "./field-json.js";

@@ -13,6 +13,20 @@ export interface WritableStream {
   on(event: "drain", listener: () => void): unknown;
 }
 
+/** Who hears that the peer has caught up, so consumers may get credit back. */
+export interface DrainListener {
+  streamDrained(): void;
+}
+
+// Module-level callbacks with the writer as argument: a bound closure per writer would cost every
+// connection, idle ones included, for what only a busy one uses.
+function flushWriter(w: BatchedWriter): void {
+  w.flush();
+}
+function drainWriter(w: BatchedWriter): void {
+  w.drained();
+}
+
 /**
  * The only thing that writes to a connection's stream, for every protocol. What one turn of the
  * event loop produces is gathered and written once (nats-server's deferred flush), so a burst of
@@ -33,17 +47,17 @@ export class BatchedWriter {
   private closed = false;
   /** Milliseconds since the epoch of the last write, for heartbeat scheduling. */
   lastWrite = Date.now();
-  private readonly flushBound = () => this.flush();
-  private readonly drainedBound = () => {
-    if (!this.closed) this.onDrain();
-  };
+  /** The stream's 'drain' is listened to from the first write it could not take at once. */
+  private watchingDrain = false;
 
   constructor(
     private readonly stream: WritableStream,
-    /** Called when the peer has caught up, so consumers may get credit back. */
-    private readonly onDrain: () => void,
-  ) {
-    stream.on("drain", this.drainedBound);
+    private readonly listener: DrainListener,
+  ) {}
+
+  /** The peer has caught up. */
+  drained(): void {
+    if (!this.closed) this.listener.streamDrained();
   }
 
   write(chunk: Buffer): void {
@@ -53,7 +67,7 @@ export class BatchedWriter {
     this.bytes += chunk.length;
     if (!this.scheduled) {
       this.scheduled = true;
-      process.nextTick(this.flushBound);
+      process.nextTick(flushWriter, this);
     }
   }
 
@@ -73,7 +87,7 @@ export class BatchedWriter {
     this.bytes += size;
     if (!this.scheduled && !this.closed) {
       this.scheduled = true;
-      process.nextTick(this.flushBound);
+      process.nextTick(flushWriter, this);
     }
     return at;
   }
@@ -104,8 +118,13 @@ export class BatchedWriter {
       this.slabStart = this.slabPos = 0;
     }
     this.lastWrite = Date.now();
-    // a write the stream takes at once emits no 'drain': give the credit back ourselves
-    if (this.stream.write(out) && wasBackedUp) process.nextTick(this.drainedBound);
+    if (this.stream.write(out)) {
+      // a write the stream takes at once emits no 'drain': give the credit back ourselves
+      if (wasBackedUp) process.nextTick(drainWriter, this);
+    } else if (!this.watchingDrain) {
+      this.watchingDrain = true;
+      this.stream.on("drain", () => this.drained());
+    }
   }
 
   /** Flushes what is pending, then ends the stream. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Broker, BrokerError, type ClientRef, type Consumer, Message, type QueueEntry, type Subscription } from "../../src/core/index.js";
-import { ConnectionRegistry, type ConnectionDetails } from "../../src/core/connections.js";
+import { ConnectionRegistry, type ConnectionSource } from "../../src/core/connections.js";
 
 const msg = (body = "x") => new Message("", "q", Buffer.from(body), {}, null);
 
@@ -65,23 +65,45 @@ describe("message counters", () => {
 });
 
 describe("connection registry", () => {
-  const details = (closed: string[]): ConnectionDetails => ({
-    protocol: "AMQP 0-9-1", peerHost: "127.0.0.1", peerPort: 5000, host: "127.0.0.1", port: 5672, user: "guest", vhost: "/",
-    clientProperties: {}, authMechanism: "PLAIN", tls: false, frameMax: 131072, channelMax: 2047, timeout: 60,
-    channels: () => [], close: (reason) => closed.push(reason),
+  const source = (id: number, closed: string[], asked: { n: number } = { n: 0 }): ConnectionSource => ({
+    client: { id },
+    connectedAt: 1000,
+    connectionDetails: () => {
+      asked.n++;
+      return {
+        protocol: "AMQP 0-9-1", peerHost: "::ffff:127.0.0.1", peerPort: 5000 + id, host: "127.0.0.1", port: 5672, user: "guest", vhost: "/",
+        clientProperties: {}, authMechanism: "PLAIN", tls: false, frameMax: 131072, channelMax: 2047, timeout: 60,
+        channels: () => [], close: (reason) => closed.push(reason),
+      };
+    },
   });
 
   it("names connections as RabbitMQ does and closes them by name through the front-end's callback", () => {
     const r = new ConnectionRegistry();
     const closed: string[] = [];
-    const a = r.register({ id: 1 }, details(closed));
-    expect(a.name).toBe("127.0.0.1:5000 -> 127.0.0.1:5672");
+    r.register(source(1, closed));
+    r.register(source(2, closed));
+    const a = r.of({ id: 1 })!;
+    expect(a.name).toBe("127.0.0.1:5001 -> 127.0.0.1:5672");
+    expect(a.details.peerHost).toBe("127.0.0.1");
+    expect(a.connectedAt).toBe(1000);
+    expect(r.named("127.0.0.1:5002 -> 127.0.0.1:5672")?.client.id).toBe(2);
     expect(r.close(a.name, "bye")).toBe(true);
     expect(closed).toEqual(["bye"]);
     expect(r.close("nope", "bye")).toBe(false);
     r.unregister({ id: 1 });
-    expect(r.size).toBe(0);
+    r.unregister({ id: 1 });
+    expect(r.size).toBe(1);
     expect(r.named(a.name)).toBeUndefined();
-    expect([r.created, r.closed]).toEqual([1, 1]);
+    expect([r.created, r.closed]).toEqual([2, 1]);
+  });
+
+  it("asks the front-end for details only when listing, never keeping a copy", () => {
+    const r = new ConnectionRegistry();
+    const asked = { n: 0 };
+    r.register(source(1, [], asked));
+    expect(asked.n).toBe(0);
+    expect(r.list().map((c) => c.details.port)).toEqual([5672]);
+    expect(asked.n).toBe(1);
   });
 });

@@ -90,6 +90,15 @@ describe("MQTT CONNECT", () => {
     c.close();
   });
 
+  it("watches every client's keep-alive on one timer, not a timer per connection", async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
+    const clients = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      RawClient.connected(broker.ports.mqtt!, { clientId: `kept-${i}`, keepalive: 60 }).then(([c]) => c)));
+    expect(timers() - before).toBeLessThanOrEqual(1);
+    for (const c of clients) c.close();
+  });
+
   it("takes a session over: a second connection with the same client id closes the first", async () => {
     const first = await connectClient(broker, { clientId: "twin" });
     const firstClosed = new Promise<void>((r) => first.once("close", () => r()));
