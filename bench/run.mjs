@@ -89,6 +89,10 @@ const USAGE = `usage: npm run bench -- --target NAME=amqp://user:pass@host:port[
   --idle-connections N  mqtt-idle: idle MQTT connections to open (default 10000; ulimit -n is raised if it can be)
   --startup-timeout MS  give up on a cmd= target's start-up after this long (default 30000)
   --idle MS             idle time before reading idle RSS (default 2000)
+  --idle-settle S       mqtt-idle: keep holding the connections this many seconds more and read RSS
+                        again (default 90): V8 gives back the young generation the connection storm
+                        grew only once its memory reducer sees the process idle, tens of seconds later
+  --idle-keepalive S    mqtt-idle: the clients' keep-alive; they PINGREQ every S/2 s (default 0: silent)
   --json FILE           also write every run's raw numbers as JSON
   --table-from A.json[,B.json…]  only print the table from earlier --json files (same targets;
                         a later file's scenarios replace an earlier one's)
@@ -98,7 +102,7 @@ function parseArgs(argv) {
   const o = {
     targets: [], protocol: null, scenarioSpec: "all", runs: 3, warmupMs: 1000, durationMs: 5000, publishers: 1,
     fanoutQueues: 10, fanoutConsumerProcs: 2, publishBatchBytes: 65536, multiackEvery: 100, maxBacklog: 20000, latencyRate: 5000,
-    startupTimeoutMs: 30000, idleMs: 2000, json: null, quick: false, mqttWindow: 1000, idleConnections: 10000,
+    startupTimeoutMs: 30000, idleMs: 2000, json: null, quick: false, mqttWindow: 1000, idleConnections: 10000, idleSettleS: 90, idleKeepalive: 0,
   };
   const explicit = new Set();
   const num = (name, v, min = 0) => {
@@ -137,6 +141,8 @@ function parseArgs(argv) {
       case "--latency-rate": o.latencyRate = num(a, val(), 1); break;
       case "--startup-timeout": o.startupTimeoutMs = num(a, val(), 100); break;
       case "--idle": o.idleMs = num(a, val()); break;
+      case "--idle-settle": o.idleSettleS = num(a, val()); break;
+      case "--idle-keepalive": o.idleKeepalive = num(a, val()); break;
       case "--json": o.json = val(); break;
       case "--help": case "-h": console.log(USAGE); process.exit(0); break;
       default: throw new Error(`unknown option ${a}\n\n${USAGE}`);
@@ -447,7 +453,7 @@ async function idleRun(ctx, target, sc, o) {
   }
   if (!target.pid) throw new Error("needs the broker's pid for RSS");
   const N = o.idleConnections;
-  const w = ctx.worker("mqtt-idle", { url: target.url, count: N, parallel: 50 }, "idle conns");
+  const w = ctx.worker("mqtt-idle", { url: target.url, count: N, parallel: 50, keepalive: o.idleKeepalive }, "idle conns");
   await w.ready();
   try {
     await sleep(1000);
@@ -456,15 +462,20 @@ async function idleRun(ctx, target, sc, o) {
     const opened = await w.request("open", "opened", {}, 150000);
     const t1 = cpuTicks(target.pid);
     await sleep(Math.max(2000, o.idleMs));
-    const m = await w.mark();
     const after = rssBytes(target.pid);
-    if (before === null || after === null) throw new Error(`broker process ${target.pid} is gone`);
+    // held longer: the figure a broker keeps while its clients idle, once the runtime has settled
+    await sleep(o.idleSettleS * 1000);
+    const settled = rssBytes(target.pid);
+    const m = await w.mark();
+    if (before === null || after === null || settled === null) throw new Error(`broker process ${target.pid} is gone`);
     if (m.open < N) throw new Error(`only ${m.open} of ${N} connections still open (${m.failed} closed by the broker)`);
     return {
       otherLoadPct: null,
       connections: N,
-      rssBefore: before, rssAfter: after,
+      keepalive: o.idleKeepalive,
+      rssBefore: before, rssAfter: after, rssSettled: settled, settleS: o.idleSettleS,
       kibPerConn: (after - before) / 1024 / N,
+      kibPerConnSettled: (settled - before) / 1024 / N,
       openMs: opened.ms,
       cpuPerConnUs: ((t1 - t0) * 1e6) / CLK_TCK / N,
       clientCpu: [],
@@ -506,7 +517,7 @@ async function runOnce(target, sc, o, runNo) {
     return null;
   }
   const ctx = new RunContext();
-  const budget = sc.kind === "idle" ? 240000 : o.warmupMs + o.durationMs + 45000;
+  const budget = sc.kind === "idle" ? 240000 + o.idleSettleS * 1000 : o.warmupMs + o.durationMs + 45000;
   const fn = sc.kind === "latency" ? latencyRun : sc.kind === "idle" ? idleRun : throughputRun;
   try {
     const r = await withTimeout(fn(ctx, target, sc, o), budget, tag, () => ctx.abort());
@@ -527,7 +538,8 @@ async function runOnce(target, sc, o, runNo) {
 function describe(sc, r) {
   if (sc.kind === "idle") {
     return `${fmtNum(r.connections)} connections opened in ${fmtNum(r.openMs)} ms (broker CPU ${fmtNum(r.cpuPerConnUs)} µs/connection), ` +
-      `RSS ${fmtMiB(r.rssBefore)} → ${fmtMiB(r.rssAfter)} MiB = ${r.kibPerConn.toFixed(2)} KiB/connection`;
+      `RSS ${fmtMiB(r.rssBefore)} → ${fmtMiB(r.rssAfter)} MiB = ${r.kibPerConn.toFixed(2)} KiB/connection, ` +
+      `${r.settleS} s later ${fmtMiB(r.rssSettled)} MiB = ${r.kibPerConnSettled.toFixed(2)} KiB/connection`;
   }
   const cpu = r.cpuPerMsg === null ? "" : `, ${fmtNum(r.cpuPerMsg)} µs CPU/msg (broker ${fmtNum(r.brokerCpuPct)}%)`;
   const rss = r.rssEnd === null || r.rssEnd === undefined ? "" : `, RSS ${fmtMiB(r.rssEnd)}/${fmtMiB(r.rssPeak)} MiB`;
@@ -564,7 +576,8 @@ function rowsFor(sc, o) {
     return [
       // the largest run, not the median: a process that is not restarted (pid=) reuses memory an
       // earlier run freed, so later runs can only under-report
-      { label: `${fmtNum(o.idleConnections)} idle MQTT connections — broker RSS growth KiB/connection (max of runs) ↓`, get: (r) => r.kibPerConn, fmt: fmtNum, agg: "max" },
+      { label: `${fmtNum(o.idleConnections)} idle MQTT connections — broker RSS growth KiB/connection ${Math.max(2, o.idleMs / 1000)} s after opening (max of runs) ↓`, get: (r) => r.kibPerConn, fmt: fmtNum, agg: "max" },
+      { label: `… held ${o.idleSettleS} s more (max of runs) ↓`, get: (r) => r.kibPerConnSettled, fmt: fmtNum, agg: "max" },
       { label: `${fmtNum(o.idleConnections)} idle MQTT connections — broker RSS before → after MiB (that run) ↓`, get: (r) => r.rssAfter, cell: (rs) => idleRssCell(rs) },
       { label: `opening them — broker CPU µs/connection ↓`, get: (r) => r.cpuPerConnUs, fmt: fmtNum },
     ];
