@@ -45,10 +45,17 @@ const MAX_PACKET_UNAUTHENTICATED = 65536;
 
 type State = "connect" | "open" | "closed";
 
+/** The largest packet MQTT can frame: remaining length 268,435,455 plus a five-byte fixed header. */
+const MQTT_MAX_PACKET = 268_435_455 + 5;
+
 /** Protocol levels as RabbitMQ's management API names them. */
 const PROTOCOL_NAMES: Record<number, string> = { 3: "3.1.0", 4: "3.1.1", 5: "5.0" };
 
 function ignoreStreamError(): void {}
+
+/** The stream's own connection, for the shared listeners. */
+const CONNECTION = Symbol("warren.mqttConnection");
+type ConnectionStream = Duplex & { [CONNECTION]: MqttConnection };
 
 /** PINGRESP (MQTT 3.1.1 §3.13), the same two bytes every time. */
 const PINGRESP = Buffer.from([0xd0, 0x00]);
@@ -65,7 +72,9 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
   protocolVersion = 4;
   receiveMaximum: number;
   /** The client's maximum packet size (v5): larger publishes to it are dropped [MQTT-3.1.2-25]. */
-  private clientMaxPacket = Infinity;
+  // No limit is the largest packet MQTT can frame, not Infinity: a small integer is stored in the
+  // object, a double in a box of its own.
+  private clientMaxPacket = MQTT_MAX_PACKET;
   /** Topic aliases towards the client (v5), when it allows them. */
   private outboundAliases: OutboundAliases | null = null;
   private keepAliveMs = 0;
@@ -104,14 +113,24 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
     this.client = server.broker.newClient();
     this.receiveMaximum = server.options.receiveMaximum;
     this.writer = new BatchedWriter(stream, this);
-    stream.on("data", (chunk: Buffer) => this.onData(chunk));
+    // the listeners are shared by every connection, which they find on the stream: two closures
+    // and their context per connection would be a tenth of an idle connection's heap
+    (stream as ConnectionStream)[CONNECTION] = this;
+    stream.on("data", MqttConnection.onStreamData);
     // what an error means for the connection, 'close' says; the error itself is noise (resets)
     stream.on("error", ignoreStreamError);
     // the peer's FIN ends the session at once, as RabbitMQ does; a WebSocket stream may also end
     // without closing until both sides are done
-    const gone = () => this.teardown();
-    stream.on("end", gone);
-    stream.on("close", gone);
+    stream.on("end", MqttConnection.onStreamGone);
+    stream.on("close", MqttConnection.onStreamGone);
+  }
+
+  private static onStreamData(this: ConnectionStream, chunk: Buffer): void {
+    this[CONNECTION].onData(chunk);
+  }
+
+  private static onStreamGone(this: ConnectionStream): void {
+    this[CONNECTION].teardown();
   }
 
   /** The socket caught up: deliveries held back for it may go (DrainListener). */
