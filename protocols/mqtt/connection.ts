@@ -200,7 +200,7 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
   }
 
   onPingreq(): void {
-    this.writer.write(PINGRESP);
+    this.writer.writeAlone(PINGRESP);
   }
 
   /** Everything but the hot path's packets: mqtt-packet decodes and validates it. */

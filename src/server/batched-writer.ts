@@ -117,6 +117,22 @@ export class BatchedWriter {
       this.slab = NO_SLAB;
       this.slabStart = this.slabPos = 0;
     }
+    this.send(out, wasBackedUp);
+  }
+
+  /**
+   * For a packet that usually travels alone (an MQTT PINGRESP): written at once when nothing is
+   * gathered this turn, so an idle client's keep-alive costs no scheduled flush; otherwise in turn.
+   */
+  writeAlone(chunk: Buffer): void {
+    if (this.scheduled || this.bytes > 0 || this.closed || this.stream.destroyed) {
+      this.write(chunk);
+      return;
+    }
+    this.send(chunk, false);
+  }
+
+  private send(out: Buffer, wasBackedUp: boolean): void {
     this.lastWrite = Date.now();
     if (this.stream.write(out)) {
       // a write the stream takes at once emits no 'drain': give the credit back ourselves
