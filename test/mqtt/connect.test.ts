@@ -95,7 +95,8 @@ describe("MQTT CONNECT", () => {
     const before = timers();
     const clients = await Promise.all(Array.from({ length: 20 }, (_, i) =>
       RawClient.connected(broker.ports.mqtt!, { clientId: `kept-${i}`, keepalive: 60 }).then(([c]) => c)));
-    expect(timers() - before).toBeLessThanOrEqual(1);
+    // the sweeper is one unref'd timer; a timer per connection would show 20 (a little slack for other tests' timers)
+    expect(timers() - before).toBeLessThan(5);
     for (const c of clients) c.close();
   });
 
