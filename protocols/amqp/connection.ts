@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import {
-  AccessControl, type Broker, BrokerError, type ClientRef, type ConnectionDetails, type ConnectionSource, type FieldTable, ReplyCode, type User, type VirtualHost,
+  AccessControl, type Broker, BrokerError, type ClientRef, type ConnectionDetails, type ConnectionSource, type FieldTable,
+  ReplyCode, type User, type VirtualHost,
 } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/server/net.js";
@@ -327,15 +328,11 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     this.access = new AccessControl(this.broker.users, this.user, v.name);
     this.state = "opened";
     this.send(0, { kind: "connection.open-ok", reserved1: "" });
-    this.register();
+    // listed by the management API from now on, closable by name
+    this.broker.connections.register(this);
     this.unsubscribeAlarms = this.broker.alarms.subscribe((blocked, reason) => this.alarmChanged(blocked, reason));
     if (this.broker.alarms.blocked) this.alarmChanged(true, this.broker.alarms.reason);
     this.log.info({ vhost: vhostName, user: this.user.name }, "connection opened");
-  }
-
-  /** Lists this connection in the broker's registry (management API), closable by name. */
-  private register(): void {
-    this.broker.connections.register(this);
   }
 
   /** What the management API shows of this connection (ConnectionSource). */

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import {
-  AccessControl, type Broker, BrokerError, type ClientRef, type ConnectionDetails, type ConnectionSource, type User, type VirtualHost,
+  AccessControl, type Broker, BrokerError, type ClientRef, type ConnectionDetails, type ConnectionSource, type User,
+  type VirtualHost,
 } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/server/net.js";
@@ -155,7 +156,8 @@ export class StompConnection implements SessionContext, ConnectionSource {
     this.expectEvery = wholeSeconds(cx);
     this.state = "connected";
     this.session = new Session(this);
-    this.register();
+    // listed by the management API from now on, closable by name
+    this.broker.connections.register(this);
     this.log.info({ user: user.name, vhost: vhost.name, version }, "connection opened");
     this.send("CONNECTED", [
       ["server", SERVER],
@@ -164,11 +166,6 @@ export class StompConnection implements SessionContext, ConnectionSource {
       ["version", version],
     ], null);
     this.startHeartbeats();
-  }
-
-  /** Lists this connection in the broker's registry (management API), closable by name. */
-  private register(): void {
-    this.broker.connections.register(this);
   }
 
   /** What the management API shows of this connection (ConnectionSource). */
