@@ -7,7 +7,7 @@
 #   bash conformance/rabbitmq.sh mqtt-url # print the node's MQTT URL (rabbitmq_mqtt plugin)
 #   bash conformance/rabbitmq.sh stomp-addr # print the node's STOMP host:port (rabbitmq_stomp plugin)
 #   bash conformance/rabbitmq.sh management-url # print the node's management API URL (rabbitmq_management plugin)
-#   bash conformance/rabbitmq.sh deps     # only install the packages (RabbitMQ, pika, Celery)
+#   bash conformance/rabbitmq.sh deps     # only install the packages (RabbitMQ, pika, Celery, Go and amqp091-go)
 #
 # The node has its own name, data and log directories under one temporary directory, the MQTT,
 # STOMP and management plugins, and side ports that clash with no default RabbitMQ port:
@@ -45,6 +45,9 @@ ensure_packages() {
   /usr/bin/python3 -c 'import stomp' 2>/dev/null || missing+=(python3-stomp)
   # the management UI test drives Debian's chromium with playwright-core
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  # the Go client scenarios (conformance/go) build against Debian's Go and amqp091-go, offline
+  [ -x /usr/bin/go ] || missing+=(golang-go)
+  [ -d /usr/share/gocode/src/github.com/rabbitmq/amqp091-go ] || missing+=(golang-github-rabbitmq-amqp091-go-dev)
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

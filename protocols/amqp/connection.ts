@@ -33,11 +33,21 @@ export const DEFAULT_LIMITS: AmqpLimits = {
 };
 
 
-/** How long a socket ended gracefully may take to deliver what is buffered before it is destroyed. */
-const CLOSE_GRACE_MS = 5000;
+/**
+ * RabbitMQ's rabbit_reader: once a connection is closed (close-ok sent, or close sent and
+ * close-ok awaited) the socket is kept and what arrives is discarded until the client closes its
+ * side, for at most the heartbeat timeout, capped at 30 s (?CLOSING_TIMEOUT); before tune-ok the
+ * handshake timeout (10 s) stands in for the heartbeat.
+ */
+const CLOSING_TIMEOUT_SEC = 30;
+const HANDSHAKE_TIMEOUT_SEC = 10;
 /** AMQP 0-9-1 §4.2.3: no frame may be smaller than this, so frame-max below it is refused. */
 const FRAME_MIN_SIZE = 4096;
 
+/**
+ * "closing": Warren sent connection.close and waits for close-ok; "closed": close-ok went either
+ * way (or the socket is gone) and incoming bytes are discarded until the socket closes.
+ */
 type State = "header" | "start-ok" | "secure-ok" | "tune-ok" | "open" | "opened" | "closing" | "closed";
 
 /** What a connection hands its channels: the core, the writer, and its negotiated limits. */
@@ -69,6 +79,8 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
   private channelMax: number;
   frameMax: number;
   private heartbeat = 0;
+  /** rabbit_reader's timeout_sec: the handshake timeout until tune-ok, then the heartbeat. */
+  private timeoutSec = HANDSHAKE_TIMEOUT_SEC;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private lastRead = Date.now();
   private closeTimer: NodeJS.Timeout | null = null;
@@ -112,7 +124,7 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
 
   private onData(chunk: Buffer): void {
     this.lastRead = Date.now();
-    if (this.state === "closed") return;
+    if (this.ignoreInput) return;
     try {
       if (this.state === "header") {
         chunk = this.readProtocolHeader(chunk);
@@ -122,7 +134,7 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
       let frame: Frame | null;
       while ((frame = this.reader.next()) !== null) {
         this.onFrame(frame);
-        if ((this.state as State) === "closed") return;
+        if (this.ignoreInput) return;
       }
       // a publisher under a resource alarm is not read from until it clears (consumers still are)
       if (this.publisher && this.broker.alarms.blocked && !this.paused) {
@@ -130,6 +142,11 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
         this.socket.pause();
       }
     } catch (err) {
+      if (this.state === "closing" || this.state === "closed") {
+        // nothing of what follows a bad frame can be read: the socket only waits to close now
+        this.ignoreInput = true;
+        return;
+      }
       if (err instanceof CodecError) {
         this.connectionError(err.replyCode, err.text, err.classId, err.methodId);
       } else {
@@ -152,6 +169,7 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     if (!checkProtocolHeader(data.subarray(0, 8))) {
       this.log.info("bad protocol header; answering with AMQP 0-9-1's and closing");
       this.state = "closed";
+      this.ignoreInput = true;
       this.socket.end(PROTOCOL_HEADER);
       return Buffer.alloc(0);
     }
@@ -169,14 +187,13 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
   }
 
   private onFrame(frame: Frame): void {
-    if (this.state === "closing") {
-      // §2.2.4: after sending close, ignore everything but close / close-ok
+    if (this.state === "closing" || this.state === "closed") {
+      // §2.2.4: after sending close (or close-ok), ignore everything but close / close-ok. As
+      // RabbitMQ, a close (crossed, or a second one) is answered with close-ok and the socket kept.
       if (frame.type === FRAME_METHOD && frame.channel === 0) {
         const m = decodeMethod(frame.payload, 0, frame.payload.length);
-        if (m.kind === "connection.close-ok" || m.kind === "connection.close") {
-          if (m.kind === "connection.close") this.send(0, { kind: "connection.close-ok" });
-          this.finish();
-        }
+        if (m.kind === "connection.close") this.send(0, { kind: "connection.close-ok" });
+        else if (m.kind === "connection.close-ok") this.closeOkReceived();
       }
       return;
     }
@@ -241,11 +258,10 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
         if (this.state !== "open") return this.unexpected(m);
         return this.onOpen(m.virtualHost);
       case "connection.close":
-        this.send(0, { kind: "connection.close-ok" });
-        this.finish();
+        this.closedByClient();
         return;
       case "connection.close-ok":
-        this.finish();
+        // close-ok for a close we never sent: RabbitMQ ignores it while running
         return;
       case "connection.blocked":
       case "connection.unblocked":
@@ -270,6 +286,7 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
   private dropHandshake(reason: string): void {
     this.log.warn({ reason }, "closing connection during handshake");
     this.state = "closed";
+    this.ignoreInput = true;
     this.socket.destroy();
   }
 
@@ -317,6 +334,7 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     this.frameMax = frameMax === 0 ? this.limits.frameMax : frameMax;
     this.reader.setMaxFrameSize(this.frameMax);
     this.heartbeat = heartbeat;
+    this.timeoutSec = heartbeat;
     this.state = "open";
     this.startHeartbeats();
   }
@@ -395,17 +413,19 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     this.writer.write(encodeMethodFrame(channel, m));
   }
 
-  /** Hard error (§1.2): tell the client with connection.close, then wait briefly for close-ok. */
+  /**
+   * Hard error (§1.2): tell the client with connection.close and wait for close-ok, discarding
+   * everything else (§2.2.4), for at most the closing timeout. The connection's channels,
+   * exclusive queues and registration go at once, as rabbit_reader's close_connection does.
+   */
   connectionError(code: number, text: string, classId: number, methodId: number): void {
     if (this.state === "closing" || this.state === "closed") return;
     this.log.warn({ code, text }, "connection error");
-    for (const ch of this.channels.values()) ch.release();
-    this.channels.clear();
+    this.release();
     this.send(0, { kind: "connection.close", replyCode: code, replyText: text, classId, methodId });
     this.writer.flush();
     this.state = "closing";
-    this.closeTimer = setTimeout(() => this.finish(), 1000);
-    this.closeTimer.unref();
+    this.armClosingTimer();
   }
 
   /**
@@ -425,43 +445,74 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     for (const ch of this.channels.values()) ch.resumeConsumers();
   }
 
-  private finish(): void {
-    if (this.state === "closed") return;
+  /**
+   * The client's connection.close: close-ok, then the socket stays open and what the client still
+   * sends (publishes its library had buffered, a second close) is discarded until it closes its
+   * side. Closing the socket at once would reset it under a client still writing (ECONNRESET in
+   * amqplib) or hand a reader an EOF it takes for an error (the Go client's 501 "EOF").
+   */
+  private closedByClient(): void {
+    this.release();
+    this.send(0, { kind: "connection.close-ok" });
+    // close-ok may sit behind deliveries for a slow socket: it is written, never dropped
+    this.writer.flush();
     this.state = "closed";
-    this.writer.end();
-    this.teardown();
+    this.armClosingTimer();
   }
 
-  private tornDown = false;
-
-  private teardown(): void {
-    if (this.tornDown) return;
-    this.tornDown = true;
+  /** close-ok for our connection.close: the client is done with the socket; end our side too. */
+  private closeOkReceived(): void {
     this.state = "closed";
+    this.ignoreInput = true;
+    this.writer.end();
+    // the client closes its side on close-ok; the closing timer covers one that does not
+  }
+
+  private armClosingTimer(): void {
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    const sec = this.timeoutSec > 0 && this.timeoutSec < CLOSING_TIMEOUT_SEC ? this.timeoutSec : CLOSING_TIMEOUT_SEC;
+    this.closeTimer = setTimeout(() => this.socket.destroy(), sec * 1000);
+    this.closeTimer.unref();
+  }
+
+  private released = false;
+
+  /** Lets go of everything the connection holds in the broker; the socket is handled apart. */
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
     this.unsubscribeAlarms?.();
     this.broker.connections.unregister(this.client);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    if (this.closeTimer) clearTimeout(this.closeTimer);
     for (const ch of this.channels.values()) ch.release();
     this.channels.clear();
     if (this.vhost) {
       this.vhost.clientClosed(this.client);
       this.log.info({ user: this.user.name, vhost: this.vhost.name }, "connection closed");
     }
-    this.writer.discard();
-    const socket = this.socket;
-    if (!socket.destroyed) {
-      if (socket.writableEnded && socket.writableLength > 0) {
-        // a graceful close: close-ok sits behind deliveries still buffered for a slow socket, and
-        // destroy() would drop it (the client would wait for it forever). Let the buffer drain;
-        // the socket closes once the client closes its side, or after a grace period.
-        const t = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
-        t.unref();
-        socket.once("close", () => clearTimeout(t));
-      } else socket.destroy();
+    // a publisher paused by an alarm is read again, so that its close reaches us
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
     }
+  }
+
+  /** The socket closed (the client closed it, it failed, or a timer destroyed it). */
+  private teardown(): void {
+    if (this.tornDown) return;
+    this.tornDown = true;
+    this.ignoreInput = true;
+    this.state = "closed";
+    this.release();
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    this.writer.discard();
+    if (!this.socket.destroyed) this.socket.destroy();
     this.onClosed(this);
   }
+
+  private tornDown = false;
+  /** Nothing more is read: the socket is on its way out. */
+  private ignoreInput = false;
 }
 
 export function classOf(m: AmqpMethod): number {
