@@ -172,12 +172,10 @@ export class Channel {
 
   onMethod(m: AmqpMethod): void {
     if (this.state === "closing") {
-      // §4.2.8 (channel.close): ignore everything until the peer's close-ok
+      // §4.2.8 (channel.close): ignore everything until the peer's close-ok. A crossed close is
+      // answered and the close-ok to ours still awaited, as RabbitMQ's reader does.
       if (m.kind === "channel.close-ok") this.finishClose();
-      else if (m.kind === "channel.close") {
-        this.send({ kind: "channel.close-ok" });
-        this.finishClose();
-      }
+      else if (m.kind === "channel.close") this.send({ kind: "channel.close-ok" });
       return;
     }
     if (this.pending !== null) {

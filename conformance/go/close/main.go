@@ -1,7 +1,9 @@
 // Closing connections with the Go client (rabbitmq/amqp091-go), as its own TestConcurrentClose
 // does: many goroutines call Close() at once, and a publisher closes right after a burst. Each
 // Close() must return nil, ErrClosed or a net error; an *amqp.Error (e.g. 501 "EOF", the broker
-// dropping the socket right after close-ok) is a failure. Prints one JSON line with the outcome.
+// dropping the socket right after close-ok) is a failure. A third round closes a channel while the
+// broker's channel.close for an error crosses it: the connection must stay usable. Prints one JSON
+// line with the outcome.
 //
 // usage: close AMQP_URL
 package main
@@ -79,6 +81,30 @@ func closeAfterBurst(url string) ([]string, error) {
 	return nil, nil
 }
 
+// closeAcrossChannelError publishes to a missing exchange and closes the channel at once, so the
+// client's channel.close crosses the broker's 404 channel.close; the connection must carry on.
+func closeAcrossChannelError(url string) ([]string, error) {
+	conn, err := amqp.Dial(url)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		return nil, err
+	}
+	_ = ch.Publish("warren-go-missing-exchange", "k", false, false, amqp.Publishing{Body: []byte("x")})
+	_ = ch.Close()
+	ch2, err := conn.Channel()
+	if err != nil {
+		return []string{fmt.Sprintf("channel after a crossed channel.close: %v", err)}, nil
+	}
+	if _, err := ch2.QueueDeclare("", false, true, true, false, nil); err != nil {
+		return []string{fmt.Sprintf("queue.declare after a crossed channel.close: %v", err)}, nil
+	}
+	return nil, nil
+}
+
 func main() {
 	if len(os.Args) != 2 {
 		fmt.Fprintln(os.Stderr, "usage: close AMQP_URL")
@@ -87,7 +113,7 @@ func main() {
 	url := os.Args[1]
 	res := result{Failures: []string{}}
 	for i := 0; i < 20; i++ {
-		for _, round := range []func(string) ([]string, error){closeConcurrently, closeAfterBurst} {
+		for _, round := range []func(string) ([]string, error){closeConcurrently, closeAfterBurst, closeAcrossChannelError} {
 			failures, err := round(url)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "setup failed:", err)
