@@ -13,7 +13,6 @@ import {
 } from "./codec/frames.js";
 import { type AmqpMethod, decodeMethod, encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
 import { Channel } from "./channel.js";
-import { serverProperties } from "./server-properties.js";
 import { BatchedWriter, type DrainListener } from "../../src/server/batched-writer.js";
 import { fieldTableJson } from "../../src/core/field-json.js";
 
@@ -102,6 +101,7 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     private readonly socket: Socket,
     private readonly broker: Broker,
     limits: AmqpLimits,
+    private readonly serverProperties: FieldTable,
     log: Logger,
     private readonly onClosed: (c: AmqpConnection) => void,
   ) {
@@ -178,7 +178,7 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
       kind: "connection.start",
       versionMajor: 0,
       versionMinor: 9,
-      serverProperties: serverProperties(`warren@${process.env.HOSTNAME ?? "localhost"}`),
+      serverProperties: this.serverProperties,
       mechanisms: Buffer.from("PLAIN AMQPLAIN"),
       locales: Buffer.from("en_US"),
     });

@@ -1,9 +1,10 @@
 import { createServer, type Server, type Socket } from "node:net";
-import type { Broker } from "../../src/core/index.js";
+import type { Broker, FieldTable } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { listenOn } from "../../src/server/net.js";
 import { createTlsServer, type TlsServerOptions } from "../../src/server/tls.js";
 import { AmqpConnection, type AmqpLimits, DEFAULT_LIMITS } from "./connection.js";
+import { DEFAULT_IDENTITY, type ServerIdentity, serverProperties } from "./server-properties.js";
 
 export interface AmqpListenerOptions {
   port: number;
@@ -17,6 +18,8 @@ export class AmqpServer {
   private readonly connections = new Set<AmqpConnection>();
   private readonly sockets = new Set<Socket>();
   private readonly limits: AmqpLimits;
+  /** connection.start's server-properties, the same for every connection of this listener. */
+  private readonly serverProperties: FieldTable;
 
   constructor(
     private readonly broker: Broker,
@@ -24,15 +27,17 @@ export class AmqpServer {
     limits: Partial<AmqpLimits> = {},
     /** With TLS options this is an amqps listener (RabbitMQ's 5671). */
     tls?: TlsServerOptions,
+    identity: ServerIdentity = DEFAULT_IDENTITY,
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.serverProperties = serverProperties(`warren@${process.env.HOSTNAME ?? "localhost"}`, identity);
     this.server = tls ? createTlsServer(tls, (socket) => this.accept(socket)) : createServer((socket) => this.accept(socket));
   }
 
   private accept(socket: Socket): void {
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
-    const conn = new AmqpConnection(socket, this.broker, this.limits, this.log, (c) => this.connections.delete(c));
+    const conn = new AmqpConnection(socket, this.broker, this.limits, this.serverProperties, this.log, (c) => this.connections.delete(c));
     this.connections.add(conn);
   }
 

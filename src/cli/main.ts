@@ -32,6 +32,8 @@ const program = new Command()
   .option("--disk-free-limit <size>", "block publishers when the data dir's filesystem has less free: bytes or 50MB, 1GB (default 50MB)")
   .option("--memory-high-watermark <fraction>", "block publishers past this fraction of RAM (default 0.4)")
   .option("--load-definitions <file>", "definitions JSON (RabbitMQ's format) imported at every start")
+  .option("--server-product <name>", "product AMQP clients are told in connection.start (default RabbitMQ)")
+  .option("--server-version <version>", "version AMQP clients are told in connection.start (default 3.10.8, the RabbitMQ release Warren implements)")
   .addHelpText(
     "after",
     "\nExamples:\n  warren --config /etc/rabbitmq/rabbitmq.conf --data-dir /var/lib/warren\n  warren --amqp-port 5673 --mqtt-port off --log-level debug\n  warren ctl list_queues",

@@ -189,6 +189,7 @@ const verify = z.enum(["verify_peer", "verify_none"], "expected verify_peer or v
 type Draft = Record<string, unknown> & {
   tls?: TlsOptions;
   mqtt?: Record<string, unknown> | false;
+  serverProperties?: { product?: string; version?: string };
 };
 
 type Apply<T> = (o: Draft, v: T) => void;
@@ -292,6 +293,9 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   frame_max: key(int(4096, 2 ** 32 - 1), (o, v) => (o.frameMax = v)),
   channel_max: key(int(1, 65535), (o, v) => (o.channelMax = v)),
   load_definitions: key(text, (o, v) => (o.loadDefinitions = v)),
+  // RabbitMQ's rabbit.server_properties (advanced.config) as conf keys: what connection.start advertises
+  "server_properties.product": key(text, (o, v) => (o.serverProperties = { ...o.serverProperties, product: v })),
+  "server_properties.version": key(text, (o, v) => (o.serverProperties = { ...o.serverProperties, version: v })),
   "log.console.level": key(logLevel, (o, v) => (o.logLevel = v)),
   // `log.file = false` turns the file off (RabbitMQ's way); a path turns it on
   "log.file": key(text, (o, v) => {
@@ -390,6 +394,8 @@ export interface StartFlags {
   diskFreeLimit?: string;
   memoryHighWatermark?: string;
   loadDefinitions?: string;
+  serverProduct?: string;
+  serverVersion?: string;
 }
 
 /** Each flag and the conf key it sets (so flags are validated and documented like the file's keys). */
@@ -413,6 +419,8 @@ export const FLAG_KEYS: readonly (readonly [flag: keyof StartFlags, option: stri
   ["diskFreeLimit", "--disk-free-limit", "disk_free_limit.absolute"],
   ["memoryHighWatermark", "--memory-high-watermark", "vm_memory_high_watermark.relative"],
   ["loadDefinitions", "--load-definitions", "load_definitions"],
+  ["serverProduct", "--server-product", "server_properties.product"],
+  ["serverVersion", "--server-version", "server_properties.version"],
 ];
 
 /** What `warren` runs with when nothing says otherwise: every plain listener on RabbitMQ's port. */

@@ -107,6 +107,15 @@ export const brokerOptionsSchema = z.object({
   /** Size of message store segment files in bytes (default 8 MiB); small values are for tests. */
   segmentSize: z.optional(z.number().check(z.int(), z.minimum(4096))),
   maxMessageSize: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(536870912))),
+  /**
+   * What AMQP's connection.start advertises as server-properties product and version (conf
+   * server_properties.product / .version). Default "RabbitMQ" and the RabbitMQ release Warren
+   * implements, because clients gate behaviour on them (docs/compatibility.md).
+   */
+  serverProperties: z.optional(z.object({
+    product: z.optional(z.string().check(z.minLength(1))),
+    version: z.optional(z.string().check(z.minLength(1))),
+  })),
   /** TLS settings shared by the TLS listeners (RabbitMQ's ssl_options.*). */
   tls: z.optional(tlsOptionsSchema),
   /** TLS listeners, off unless named (RabbitMQ's listeners.ssl.default, mqtt.listeners.ssl.default, stomp.listeners.ssl.1). */

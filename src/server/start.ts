@@ -13,7 +13,7 @@ import { type BrokerOptions, DEFAULT_PORTS, parseOptions, type TlsOptions } from
 import { type TlsServerOptions, tlsServerOptions } from "./tls.js";
 import { openStore } from "./store.js";
 import { DEFAULT_LIMITS as DEFAULT_RESOURCE_LIMITS, ResourceMonitor } from "./alarms.js";
-import { PRODUCT_VERSION } from "../../protocols/amqp/server-properties.js";
+import { DEFAULT_IDENTITY, PRODUCT_VERSION } from "../../protocols/amqp/server-properties.js";
 
 export interface BrokerPorts {
   amqp?: number;
@@ -85,8 +85,9 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
       ...(options.channelMax !== undefined && { channelMax: options.channelMax }),
       ...(options.maxMessageSize !== undefined && { maxMessageSize: options.maxMessageSize }),
     };
+    const identity = { ...DEFAULT_IDENTITY, ...options.serverProperties };
     if (options.amqp !== false) {
-      const amqp = new AmqpServer(core, log, amqpLimits);
+      const amqp = new AmqpServer(core, log, amqpLimits, undefined, identity);
       const l = options.amqp ?? { port: DEFAULT_PORTS.amqp };
       ports.amqp = await amqp.listen(l.port, l.host ?? options.host);
       closers.push(() => amqp.close());
@@ -148,7 +149,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     // TLS listeners: off unless configured, each with ssl_options (or its own tls)
     const amqpTls = options.amqpTls ?? false;
     if (amqpTls !== false) {
-      const amqps = new AmqpServer(core, log, amqpLimits, tlsFor(amqpTls.tls, "listeners.ssl.default"));
+      const amqps = new AmqpServer(core, log, amqpLimits, tlsFor(amqpTls.tls, "listeners.ssl.default"), identity);
       ports.amqpTls = await amqps.listen(amqpTls.port, amqpTls.host ?? options.host);
       closers.push(() => amqps.close());
       counters.push(() => amqps.connectionCount);
