@@ -7,7 +7,7 @@
  */
 import type { IPublishPacket } from "mqtt-packet";
 import {
-  type ClientRef, type EncodedProperties, type FieldTable, Message, type MessageProperties, type PropertiesCodec,
+  type ClientRef, type EncodedProperties, type FieldTable, Message, type MessageProperties, type PropertiesCodec, TypedField,
 } from "../../src/core/index.js";
 import { MQTT_EXCHANGE, routingKeyToTopic, topicToRoutingKey } from "./topics.js";
 
@@ -128,6 +128,10 @@ export function v5Properties(m: Message, now: number): PublishProperties | undef
       if (k.startsWith("x-mqtt-")) continue;
       if (typeof v === "string") ((out ??= {}).userProperties ??= {})[k] = v;
       else if (typeof v === "number" || typeof v === "boolean") ((out ??= {}).userProperties ??= {})[k] = String(v);
+      // typed integers (AMQP's b/B/s/u/i and 64-bit l/T, bigints past 2^53) as their exact digits
+      else if (v instanceof TypedField && (typeof v.value === "number" || typeof v.value === "bigint")) {
+        ((out ??= {}).userProperties ??= {})[k] = String(v.value);
+      }
     }
   }
   return out;

@@ -25,6 +25,18 @@ function intHeader(v: string | undefined): number | undefined {
   return Number(v);
 }
 
+/**
+ * The timestamp header as AMQP's unsigned 64-bit timestamp property: exact, a bigint past 2^53;
+ * undefined for anything that is not one.
+ */
+function timestampHeader(v: string | undefined): number | bigint | undefined {
+  if (v === undefined || !/^\s*\d+\s*$/.test(v)) return undefined;
+  const n = Number(v);
+  if (Number.isSafeInteger(n)) return n;
+  const b = BigInt(v.trim());
+  return b < 2n ** 64n ? b : undefined;
+}
+
 /** The properties a SEND frame's headers stand for; unknown headers become the AMQP headers table. */
 export function propertiesFromSend(h: StompHeaders): MessageProperties {
   const p: MessageProperties = {};
@@ -37,7 +49,7 @@ export function propertiesFromSend(h: StompHeaders): MessageProperties {
   if (h["reply-to"] !== undefined) p.replyTo = h["reply-to"];
   if (h["expiration"] !== undefined) p.expiration = h["expiration"];
   if (h["amqp-message-id"] !== undefined) p.messageId = h["amqp-message-id"];
-  const ts = intHeader(h["timestamp"]);
+  const ts = timestampHeader(h["timestamp"]);
   if (ts !== undefined) p.timestamp = ts;
   if (h["type"] !== undefined) p.type = h["type"];
   if (h["user-id"] !== undefined) p.userId = h["user-id"];

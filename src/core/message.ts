@@ -68,8 +68,11 @@ export interface MessageProperties {
   replyTo?: string;
   expiration?: string;
   messageId?: string;
-  /** Seconds since the epoch, as AMQP carries it. */
-  timestamp?: number;
+  /**
+   * Seconds since the epoch, as AMQP carries it: any unsigned 64-bit value, a bigint past 2^53
+   * (RabbitMQ accepts and re-sends those exactly).
+   */
+  timestamp?: number | bigint;
   type?: string;
   userId?: string;
   appId?: string;

@@ -978,7 +978,8 @@ function propertiesJson(p: MessageProperties): JsonObject {
   put("reply_to", p.replyTo);
   put("expiration", p.expiration);
   put("message_id", p.messageId);
-  put("timestamp", p.timestamp);
+  // JSON has no bigint: a timestamp past 2^53 becomes the nearest number
+  put("timestamp", typeof p.timestamp === "bigint" ? Number(p.timestamp) : p.timestamp);
   put("type", p.type);
   put("user_id", p.userId);
   put("app_id", p.appId);

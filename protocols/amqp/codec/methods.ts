@@ -9,7 +9,8 @@ import type { FieldTable, MessageProperties } from "../../../src/core/message.js
 import { CodecError, FRAME_ERROR, NOT_IMPLEMENTED, describeFrame, erlangBinary, frameError, syntaxError } from "./errors.js";
 import { decodeTableBody, encodeTable, tableSize } from "./field-table.js";
 import {
-  readText, readUint64, shortStringLength, truncateUtf8, utf8Length, writeShortString, writeText, writeUint64,
+  readText, readUint64, readUint64Exact, shortStringLength, truncateUtf8, utf8Length, writeShortString, writeText, writeUint64,
+  writeUint64Exact,
 } from "./primitives.js";
 
 /** §4.2.3: every frame ends with this octet. */
@@ -2449,9 +2450,7 @@ export function decodeBasicProperties(buf: Buffer, start: number, end: number): 
   }
   if ((flags & 0x0040) !== 0) {
     if (p + 8 > end) throw truncated("basic properties");
-    const t = readUint64(buf, p);
-    if (t > Number.MAX_SAFE_INTEGER) throw syntaxError("timestamp property beyond 2^53");
-    props.timestamp = t;
+    props.timestamp = readUint64Exact(buf, p);
     p += 8;
   }
   if ((flags & 0x0020) !== 0) {
@@ -2569,7 +2568,7 @@ export function encodeBasicProperties(props: MessageProperties): Buffer {
   }
   if (v9 != null) {
     flags |= 0x0040;
-    p = writeUint64(buf, p, v9);
+    p = writeUint64Exact(buf, p, v9);
   }
   if (n10 >= 0) {
     flags |= 0x0020;

@@ -118,6 +118,20 @@ export function writeUint64(buf: Buffer, offset: number, value: number): number 
 }
 
 /**
+ * A uint64 exactly: a number up to 2^53 (the common case costs what readUint64 does), a bigint
+ * beyond (a timestamp property may hold any 64-bit value, and must be re-sent as it came).
+ */
+export function readUint64Exact(buf: Buffer, offset: number): number | bigint {
+  const v = readUint64(buf, offset);
+  return v <= Number.MAX_SAFE_INTEGER ? v : buf.readBigUInt64BE(offset);
+}
+
+/** Writes what readUint64Exact read: a safe integer, or a bigint in 0..2^64-1 (RangeError otherwise). */
+export function writeUint64Exact(buf: Buffer, offset: number, value: number | bigint): number {
+  return typeof value === "bigint" ? buf.writeBigUInt64BE(value, offset) : writeUint64(buf, offset, value);
+}
+
+/**
  * Big-endian uint32 without Buffer#writeUInt32BE's argument checks (~4x faster, which counts on
  * the delivery path). Only for values the caller knows are in range.
  */

@@ -295,12 +295,10 @@ function propertiesDecoder() {
         lines.push("    if (p >= end) throw truncated(\"basic properties\");", `    props.${pr.prop} = buf[p];`, "    p += 1;");
         break;
       case "timestamp":
-        // Past 2^53 seconds a number cannot hold it exactly, so it could not be re-encoded as sent
+        // Any 64-bit value, as RabbitMQ: a number up to 2^53, a bigint past it (re-encoded exactly)
         lines.push(
           "    if (p + 8 > end) throw truncated(\"basic properties\");",
-          `    const t = readUint64(buf, p);`,
-          `    if (t > Number.MAX_SAFE_INTEGER) throw syntaxError(${JSON.stringify(`${pr.name} property beyond 2^53`)});`,
-          `    props.${pr.prop} = t;`,
+          `    props.${pr.prop} = readUint64Exact(buf, p);`,
           "    p += 8;",
         );
         break;
@@ -347,7 +345,7 @@ function propertiesEncoder() {
         break;
       case "timestamp":
         size.push(`  if (${v} != null) size += 8;`);
-        writes.push(`  if (${v} != null) {`, `    flags |= ${bit};`, `    p = writeUint64(buf, p, ${v});`, "  }");
+        writes.push(`  if (${v} != null) {`, `    flags |= ${bit};`, `    p = writeUint64Exact(buf, p, ${v});`, "  }");
         break;
       case "table":
         size.push(`  const n${i} = ${v} == null ? -1 : tableSize(${v});`, `  if (n${i} >= 0) size += n${i};`);
@@ -385,7 +383,8 @@ emit(
   'import { CodecError, FRAME_ERROR, NOT_IMPLEMENTED, describeFrame, erlangBinary, frameError, syntaxError } from "./errors.js";',
   'import { decodeTableBody, encodeTable, tableSize } from "./field-table.js";',
   "import {",
-  "  readText, readUint64, shortStringLength, truncateUtf8, utf8Length, writeShortString, writeText, writeUint64,",
+  "  readText, readUint64, readUint64Exact, shortStringLength, truncateUtf8, utf8Length, writeShortString, writeText, writeUint64,",
+  "  writeUint64Exact,",
   '} from "./primitives.js";',
   "",
   "/** §4.2.3: every frame ends with this octet. */",
