@@ -34,7 +34,8 @@ export async function buildGoProgram(program: string): Promise<string> {
   }
   const dir = mkdtempSync(join(tmpdir(), "warren-go-"));
   const out = join(dir, program);
-  await run(go, ["build", "-o", out, `./${program}`], { cwd: HERE, env: goEnv(join(dir, "cache")), timeout: 240_000 });
+  // one build cache for every run (Go's cache is safe to share): later builds take a second
+  await run(go, ["build", "-o", out, `./${program}`], { cwd: HERE, env: goEnv(join(tmpdir(), "warren-go-cache")), timeout: 240_000 });
   return out;
 }
 
