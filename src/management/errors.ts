@@ -22,3 +22,5 @@ export const badRequest = (reason: string): ApiError => new ApiError(400, "bad_r
 export const loginFailed = (reason = "Login failed"): ApiError => new ApiError(401, "not_authorized", reason, REALM);
 export const notAuthorised = (reason: string): ApiError => new ApiError(401, "not_authorised", reason, REALM);
 export const vhostRefused = (): ApiError => notAuthorised("User not authorised to access virtual host");
+/** RabbitMQ's refusal of an object the user's tags do not reach (another user's connection, a policy). */
+export const objectRefused = (): ApiError => notAuthorised("User not authorised to access object");
