@@ -31,6 +31,14 @@ export interface ManagementServerOptions {
 /** Definitions uploads can be large: RabbitMQ accepts files of tens of megabytes. */
 const BODY_LIMIT = 64 * 1024 * 1024;
 
+/**
+ * Path segments as long as a request line can carry (Node's 16 KiB header limit answers before the
+ * router does). fastify's default of 100 characters answered 414 for names AMQP allows (255 bytes,
+ * up to 765 characters percent-encoded) and for MQTT subscription queues of long client ids, which
+ * RabbitMQ serves up to a request line of about 8.7 KB.
+ */
+const MAX_PARAM_LENGTH = 16 * 1024;
+
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
@@ -56,8 +64,8 @@ export function createManagementServer(ctx: ManagementContext, options: Manageme
   rates: RateSampler;
 } {
   const app = (options.tls
-    ? Fastify({ logger: false, bodyLimit: BODY_LIMIT, https: options.tls })
-    : Fastify({ logger: false, bodyLimit: BODY_LIMIT })) as unknown as FastifyInstance;
+    ? Fastify({ logger: false, bodyLimit: BODY_LIMIT, maxParamLength: MAX_PARAM_LENGTH, https: options.tls })
+    : Fastify({ logger: false, bodyLimit: BODY_LIMIT, maxParamLength: MAX_PARAM_LENGTH })) as unknown as FastifyInstance;
   const rates = new RateSampler(ctx.core, options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS);
   const log = options.log;
 
