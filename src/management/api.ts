@@ -11,6 +11,7 @@ import { exportDefinitions, importDefinitions, type Definitions } from "../store
 import { type Policy, type PolicyDefinition, PolicyError } from "../core/policies.js";
 import { authenticate, type Principal } from "./auth.js";
 import { ApiError, badRequest, notAuthorised, notFound } from "./errors.js";
+import { htmlEscape } from "./schemas.js";
 import type { RateSampler } from "./rates.js";
 import {
   bindingJson, channelJson, connectionJson, consumerJson, exchangeJson, globalMessageStats, type Json, type JsonObject,
@@ -570,7 +571,8 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     p.requireAccess(v.name, "exchange", name, "configure");
     const existed = v.exchanges.has(name);
     check(v.declareExchange(name, {
-      type: str(body.type),
+      // RabbitMQ declares a direct exchange when the body names no type
+      type: str(body.type, "direct"),
       durable: bool(body.durable, false),
       autoDelete: bool(body.auto_delete, false),
       internal: bool(body.internal, false),
@@ -635,6 +637,9 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     const v = vhostOf(req.params.vhost!, p);
     const name = req.params.name!;
     const body = req.body ?? {};
+    // an AMQP short string: RabbitMQ's API refuses longer names in its own words (exchanges it lets through)
+    const bytes = Buffer.byteLength(name);
+    if (bytes > 255) throw badRequest(`queue should be less than 255 bytes, actually was ${bytes}\n`);
     if (name.startsWith("amq.")) throw notAuthorised("Access refused.");
     p.requireAccess(v.name, "queue", name, "configure");
     const existed = v.queues.has(name);
@@ -675,8 +680,8 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     }
     const encoding = str(body.encoding, "auto");
     if (encoding !== "auto" && encoding !== "base64") throw badRequest(`Unsupported encoding: ${encoding}`);
-    const count = Number(str(body.count, "1"));
-    if (!Number.isInteger(count) || count < 1) throw badRequest("count must be a positive integer");
+    // a number or a string of digits (the body schema); RabbitMQ takes 1.5 as 1 and 0 as none
+    const count = Math.trunc(Number(str(body.count, "1")));
     const truncate = body.truncate === undefined || body.truncate === null || body.truncate === "" ? Infinity : Number(body.truncate);
     const requeue = ackmode.endsWith("requeue_true");
     // take them all first (as RabbitMQ's get on one channel), then settle: requeued ones come back redelivered
@@ -827,8 +832,9 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
         ...(body["apply-to"] !== undefined && body["apply-to"] !== null && { applyTo: str(body["apply-to"]) }),
         priority,
       }, kind);
-      // RabbitMQ's validation answer, with the Erlang terms in it HTML-escaped as its API sends them
-      if (r instanceof PolicyError) throw badRequest(`Validation failed\n\n${r.reason.replace(/</g, "&lt;").replace(/>/g, "&gt;")}\n`);
+      // RabbitMQ's validation answer, with the Erlang terms in it HTML-escaped as its API sends them for
+      // policies (not for operator policies)
+      if (r instanceof PolicyError) throw badRequest(`Validation failed\n\n${kind === "policy" ? htmlEscape(r.reason) : r.reason}\n`);
       return reply.code(existed ? 204 : 201).send();
     });
     app.delete(`/api/${path}/:vhost/:name`, async (req: Req, reply) => {

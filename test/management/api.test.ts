@@ -259,7 +259,7 @@ describe("definitions, policies and health", () => {
     await api(broker, "PUT", "/api/queues/%2F/pol-q", {});
     const put = await api(broker, "PUT", "/api/policies/%2F/limit", { pattern: "^pol-", definition: { "max-length": 3 }, "apply-to": "queues", priority: 1 });
     expect(put.status).toBe(201);
-    expect((await api(broker, "PUT", "/api/policies/%2F/limit", { pattern: "^pol-", definition: { "max-length": 2 }, "apply-to": "queues", priority: "1" })).status).toBe(204);
+    expect((await api(broker, "PUT", "/api/policies/%2F/limit", { pattern: "^pol-", definition: { "max-length": 2 }, "apply-to": "queues", priority: 1 })).status).toBe(204);
     expect((await api(broker, "GET", "/api/policies/%2F")).json).toEqual([
       { vhost: "/", name: "limit", pattern: "^pol-", "apply-to": "queues", definition: { "max-length": 2 }, priority: 1 },
     ]);
