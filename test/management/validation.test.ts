@@ -6,6 +6,7 @@ import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningBroker } from "warren";
 import { VALIDATION_CASES } from "../../conformance/management/validation-table.js";
+import { ManagementClient, ManagementError } from "../../src/cli/management-client.js";
 import { type ManagementContext, registerApi } from "../../src/management/api.js";
 import type { RateSampler } from "../../src/management/rates.js";
 import { attachSchemas, BODY_SCHEMAS, UNVALIDATED_BODIES } from "../../src/management/schemas.js";
@@ -49,6 +50,15 @@ describe("request bodies RabbitMQ fails on or stores wrongly", () => {
     expect((await api(broker, "GET", "/api/exchanges/val/untyped")).json.type).toBe("direct");
     const got = await api(broker, "POST", "/api/queues/val/q/get", { count: "2", ackmode: "ack_requeue_true", encoding: "auto", truncate: "10" });
     expect(got.status).toBe(200);
+  });
+});
+
+describe("warren ctl's client", () => {
+  it("shows a reason that is an Erlang tuple as its JSON", async () => {
+    const client = new ManagementClient({ url: `http://127.0.0.1:${broker.ports.management}`, user: "guest", password: "guest" });
+    const err = await client.put("/api/queues/val/q-client", { durable: "maybe" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ManagementError);
+    expect((err as ManagementError).reason).toBe('["not_boolean","maybe"]');
   });
 });
 
