@@ -14,6 +14,8 @@ export interface ManagementBrokerUnderTest {
   password: string;
   /** amqp:// URL of the same broker, or null when only a management URL was given. */
   amqpUrl: string | null;
+  /** mqtt:// URL of the same broker (WARREN_CONFORMANCE_MQTT when external), or null. */
+  mqttUrl: string | null;
   external: boolean;
   close(): Promise<void>;
 }
@@ -25,6 +27,7 @@ export async function useManagementBroker(): Promise<ManagementBrokerUnderTest> 
   if (external) {
     const u = new URL(external);
     const amqp = process.env.WARREN_CONFORMANCE_AMQP?.trim();
+    const mqtt = process.env.WARREN_CONFORMANCE_MQTT?.trim();
     return {
       url: `${u.protocol}//${u.host}`,
       host: u.hostname,
@@ -32,12 +35,13 @@ export async function useManagementBroker(): Promise<ManagementBrokerUnderTest> 
       user: decodeURIComponent(u.username || "guest"),
       password: decodeURIComponent(u.password || "guest"),
       amqpUrl: amqp || null,
+      mqttUrl: mqtt || null,
       external: true,
       close: async () => undefined,
     };
   }
   const { startBroker } = await import("warren");
-  const broker = await startBroker({ amqp: { port: 0 }, management: { port: 0 }, logLevel: "silent" });
+  const broker = await startBroker({ amqp: { port: 0 }, mqtt: { port: 0 }, management: { port: 0 }, logLevel: "silent" });
   return {
     url: `http://127.0.0.1:${broker.ports.management}`,
     host: "127.0.0.1",
@@ -45,6 +49,7 @@ export async function useManagementBroker(): Promise<ManagementBrokerUnderTest> 
     user: "guest",
     password: "guest",
     amqpUrl: `amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`,
+    mqttUrl: `mqtt://guest:guest@127.0.0.1:${broker.ports.mqtt}`,
     external: false,
     close: () => broker.close(),
   };

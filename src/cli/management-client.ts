@@ -75,8 +75,8 @@ export class ManagementClient {
     }
     if (!res.ok) {
       const reason =
-        parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) && typeof parsed.reason === "string"
-          ? parsed.reason
+        parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) && parsed.reason !== undefined
+          ? (typeof parsed.reason === "string" ? parsed.reason : JSON.stringify(parsed.reason))
           : res.statusText;
       throw new ManagementError(res.status, reason, path);
     }

@@ -11,6 +11,7 @@ import { exportDefinitions, importDefinitions, type Definitions } from "../store
 import { type Policy, type PolicyDefinition, PolicyError } from "../core/policies.js";
 import { authenticate, type Principal } from "./auth.js";
 import { ApiError, badRequest, notAuthorised, notFound } from "./errors.js";
+import { htmlEscape } from "./schemas.js";
 import type { RateSampler } from "./rates.js";
 import {
   bindingJson, channelJson, connectionJson, consumerJson, exchangeJson, globalMessageStats, type Json, type JsonObject,
@@ -120,9 +121,9 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     return v;
   };
   const visibleVhosts = (p: Principal): VirtualHost[] => broker.listVhosts().filter((v) => p.visibleVhost(v.name));
-  /** A vhost path segment or, without one, every vhost the user may see. */
+  /** A vhost path segment or, without one, every vhost whose objects the user's listings show. */
   const vhostsFor = (req: Req, p: Principal): VirtualHost[] =>
-    req.params.vhost !== undefined ? [vhostOf(req.params.vhost, p)] : visibleVhosts(p);
+    req.params.vhost !== undefined ? [vhostOf(req.params.vhost, p)] : broker.listVhosts().filter((v) => p.listsVhost(v.name));
 
   const queueOf = (v: VirtualHost, name: string): Queue => {
     const q = v.queues.get(name);
@@ -153,7 +154,8 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     }
     const conns = broker.connections.list().filter((c) => p.seesConnectionsOf(c.details.user));
     const channels = conns.reduce((n, c) => n + c.details.channels().length, 0);
-    return { channels, connections: conns.length, consumers, exchanges, queues };
+    // as RabbitMQ: only users who see every connection get the consumer total
+    return p.isMonitor ? { channels, connections: conns.length, consumers, exchanges, queues } : { channels, connections: conns.length, exchanges, queues };
   };
 
   app.get("/api/overview", async (req) => {
@@ -272,6 +274,8 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
   app.get("/api/aliveness-test/:vhost", async (req: Req) => {
     const p = who(req);
     const v = vhostOf(req.params.vhost!, p);
+    // RabbitMQ runs it over a connection as the user: an administrator without permissions is refused
+    for (const access of ["configure", "write", "read"] as const) p.requireAccess(v.name, "queue", "aliveness-test", access);
     // as RabbitMQ: declare a queue, publish to it, get the message back
     check(v.declareQueue("aliveness-test", {}, null));
     check(v.publish("", "aliveness-test", new Message("", "aliveness-test", Buffer.from("test_message"), {}, null)));
@@ -314,6 +318,7 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
   });
   app.get("/api/vhosts/:vhost", async (req: Req) => {
     const p = who(req);
+    p.require("administrator");
     return vhostJson(vhostOf(req.params.vhost!, p));
   });
   app.put("/api/vhosts/:vhost", async (req: Req, reply) => {
@@ -492,19 +497,23 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
   app.get("/api/connections/:name", async (req: Req) => {
     const p = who(req);
     const c = broker.connections.named(req.params.name!);
-    if (!c || !p.seesConnectionsOf(c.details.user)) throw notFound();
+    if (!c) throw notFound();
+    p.requireSeesConnectionOf(c.details.user);
     return connectionJson(c, node);
   });
   app.get("/api/connections/:name/channels", async (req: Req) => {
     const p = who(req);
     const c = broker.connections.named(req.params.name!);
-    if (!c || !p.seesConnectionsOf(c.details.user)) throw notFound();
+    if (!c) throw notFound();
+    p.requireSeesConnectionOf(c.details.user);
     return c.details.channels().map((ch) => channelJson(c, ch, node));
   });
   app.delete("/api/connections/:name", async (req: Req, reply) => {
     const p = who(req);
     const c = broker.connections.named(req.params.name!);
-    if (!c || !p.seesConnectionsOf(c.details.user)) throw notFound();
+    if (!c) throw notFound();
+    // administrators close anyone's connection, everyone else only their own (monitoring users too)
+    p.requireClosesConnectionOf(c.details.user);
     // RabbitMQ's default reason, or the operator's from the X-Reason header
     const header = req.headers["x-reason"];
     const reason = typeof header === "string" && header !== "" ? header : "Closed via management plugin";
@@ -524,9 +533,17 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
       .flatMap((c) => c.details.channels().map((ch) => channelJson(c, ch, node)));
   });
 
+  // RabbitMQ checks no vhost access here: the listing shows the consumers on connections the user sees
   const consumers = async (req: Req) => {
     const p = who(req);
-    return vhostsFor(req, p).flatMap((v) => vhostConsumers(broker, v, node));
+    let vhosts = broker.listVhosts();
+    if (req.params.vhost !== undefined) {
+      const v = broker.vhost(req.params.vhost);
+      if (v instanceof BrokerError) throw notFound();
+      vhosts = [v];
+    }
+    return vhosts.flatMap((v) => vhostConsumers(broker, v, node))
+      .filter((c) => p.seesConnectionsOf(String((c.channel_details as JsonObject).user ?? "")));
   };
   app.get("/api/consumers", consumers);
   app.get("/api/consumers/:vhost", consumers);
@@ -554,7 +571,8 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     p.requireAccess(v.name, "exchange", name, "configure");
     const existed = v.exchanges.has(name);
     check(v.declareExchange(name, {
-      type: str(body.type),
+      // RabbitMQ declares a direct exchange when the body names no type
+      type: str(body.type, "direct"),
       durable: bool(body.durable, false),
       autoDelete: bool(body.auto_delete, false),
       internal: bool(body.internal, false),
@@ -619,6 +637,9 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     const v = vhostOf(req.params.vhost!, p);
     const name = req.params.name!;
     const body = req.body ?? {};
+    // an AMQP short string: RabbitMQ's API refuses longer names in its own words (exchanges it lets through)
+    const bytes = Buffer.byteLength(name);
+    if (bytes > 255) throw badRequest(`queue should be less than 255 bytes, actually was ${bytes}\n`);
     if (name.startsWith("amq.")) throw notAuthorised("Access refused.");
     p.requireAccess(v.name, "queue", name, "configure");
     const existed = v.queues.has(name);
@@ -659,8 +680,8 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     }
     const encoding = str(body.encoding, "auto");
     if (encoding !== "auto" && encoding !== "base64") throw badRequest(`Unsupported encoding: ${encoding}`);
-    const count = Number(str(body.count, "1"));
-    if (!Number.isInteger(count) || count < 1) throw badRequest("count must be a positive integer");
+    // a number or a string of digits (the body schema); RabbitMQ takes 1.5 as 1 and 0 as none
+    const count = Math.trunc(Number(str(body.count, "1")));
     const truncate = body.truncate === undefined || body.truncate === null || body.truncate === "" ? Infinity : Number(body.truncate);
     const requeue = ackmode.endsWith("requeue_true");
     // take them all first (as RabbitMQ's get on one channel), then settle: requeued ones come back redelivered
@@ -777,23 +798,25 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
   });
 
   for (const [path, kind] of [["policies", "policy"], ["operator-policies", "operator"]] as const) {
-    // operator policies are administrators' business in RabbitMQ; policies are policymakers'
-    const writer = kind === "operator" ? "administrator" : "policymaker";
     const list = async (req: Req) => {
       const p = who(req);
       return vhostsFor(req, p).flatMap((v) => v.listPolicies(kind).map((x) => policyJson({ ...x, vhost: v.name })));
     };
     app.get(`/api/${path}`, list);
     app.get(`/api/${path}/:vhost`, list);
+    // one policy, to read or write: RabbitMQ's policymakers (in their vhosts); operator policies: administrators
+    const requireWriter = (p: Principal, vhost: string) => (kind === "operator" ? p.require("administrator") : p.requirePolicyWriter(vhost));
     app.get(`/api/${path}/:vhost/:name`, async (req: Req) => {
-      const v = vhostOf(req.params.vhost!, who(req));
+      const p = who(req);
+      requireWriter(p, req.params.vhost!);
+      const v = vhostOf(req.params.vhost!, p);
       const found = v.listPolicies(kind).find((x) => x.name === req.params.name);
       if (!found) throw notFound();
       return policyJson({ ...found, vhost: v.name });
     });
     app.put(`/api/${path}/:vhost/:name`, async (req: Req, reply) => {
       const p = who(req);
-      p.require(writer);
+      requireWriter(p, req.params.vhost!);
       const v = vhostOf(req.params.vhost!, p);
       const body = req.body ?? {};
       const name = req.params.name!;
@@ -809,13 +832,14 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
         ...(body["apply-to"] !== undefined && body["apply-to"] !== null && { applyTo: str(body["apply-to"]) }),
         priority,
       }, kind);
-      // RabbitMQ's validation answer, with the Erlang terms in it HTML-escaped as its API sends them
-      if (r instanceof PolicyError) throw badRequest(`Validation failed\n\n${r.reason.replace(/</g, "&lt;").replace(/>/g, "&gt;")}\n`);
+      // RabbitMQ's validation answer, with the Erlang terms in it HTML-escaped as its API sends them for
+      // policies (not for operator policies)
+      if (r instanceof PolicyError) throw badRequest(`Validation failed\n\n${kind === "policy" ? htmlEscape(r.reason) : r.reason}\n`);
       return reply.code(existed ? 204 : 201).send();
     });
     app.delete(`/api/${path}/:vhost/:name`, async (req: Req, reply) => {
       const p = who(req);
-      p.require(writer);
+      requireWriter(p, req.params.vhost!);
       const v = vhostOf(req.params.vhost!, p);
       if (v.clearPolicy(req.params.name!, kind) instanceof PolicyError) throw notFound();
       return reply.code(204).send();

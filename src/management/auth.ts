@@ -1,7 +1,7 @@
 import type { Broker, BrokerError, User } from "../core/index.js";
 import { type Access, AccessControl, type ResourceKind } from "../core/permissions.js";
 import { isLoopback } from "../server/net.js";
-import { ApiError, loginFailed, notAuthorised, vhostRefused } from "./errors.js";
+import { ApiError, loginFailed, notAuthorised, objectRefused, vhostRefused } from "./errors.js";
 
 /** RabbitMQ's management tags, weakest first; each includes what the ones before it allow. */
 export type Tag = "management" | "policymaker" | "monitoring" | "administrator";
@@ -39,13 +39,22 @@ export class Principal {
     return this.broker.users.permission(this.user.name, vhost) !== undefined;
   }
 
+  /**
+   * A vhost in the path: administrators may use any vhost (what they do in it is still checked
+   * against their permissions), everyone else only those they have permissions in.
+   */
   requireVhost(vhost: string): void {
-    if (!this.canAccess(vhost)) throw vhostRefused();
+    if (!this.isAdmin && !this.canAccess(vhost)) throw vhostRefused();
   }
 
-  /** Vhosts whose objects appear in this user's listings. */
+  /** Vhosts in the vhost listing and the overview's totals: monitoring users see every one. */
   visibleVhost(vhost: string): boolean {
     return this.isMonitor || this.canAccess(vhost);
+  }
+
+  /** Vhosts whose queues, exchanges, bindings and policies are listed: all for administrators only. */
+  listsVhost(vhost: string): boolean {
+    return this.isAdmin || this.canAccess(vhost);
   }
 
   /** The user's configure/write/read permission on a resource, as the AMQP front-end checks it. */
@@ -58,9 +67,24 @@ export class Principal {
     if (this.check(vhost, kind, name, access) !== null) throw notAuthorised("Access refused.");
   }
 
-  /** Connections and channels: management users see only their own. */
+  /** Connections, channels and consumers: management and policymaker users see only their own. */
   seesConnectionsOf(user: string): boolean {
     return this.isMonitor || user === this.user.name;
+  }
+
+  /** Reading one connection: monitoring users or its own user; others are refused, not told it is missing. */
+  requireSeesConnectionOf(user: string): void {
+    if (!this.seesConnectionsOf(user)) throw objectRefused();
+  }
+
+  /** Closing a connection: administrators or its own user (not monitoring users). */
+  requireClosesConnectionOf(user: string): void {
+    if (!this.isAdmin && user !== this.user.name) throw objectRefused();
+  }
+
+  /** Reading or writing one (user) policy: administrators, or policymakers in a vhost they have permissions in. */
+  requirePolicyWriter(vhost: string): void {
+    if (!this.isAdmin && !(this.has("policymaker") && this.canAccess(vhost))) throw objectRefused();
   }
 }
 

@@ -440,6 +440,25 @@ export const CLI_DEFAULTS: Settings = new Map(
 /** A listener flag of "off" turns the listener off (web_* keys take only a port, so map them here). */
 const OFF = new Set(["off", "none", "false"]);
 
+/** rabbitmq.conf keys that take only a port, with the address in a sibling `.ip` key. */
+const PORT_ONLY_KEY = /(^|\.)tcp\.port$|ssl\.port$/;
+
+/**
+ * Every listener flag (and its environment variable) takes `host:port`, as the README promises;
+ * for the port-only keys (web_mqtt.tcp.port, management.tcp.port, …) that is the port and the
+ * key's `.ip` sibling, both from the same source.
+ */
+function splitHostPort(settings: Settings): Settings {
+  for (const [k, s] of [...settings]) {
+    if (!PORT_ONLY_KEY.test(k)) continue;
+    const l = parseListener(s.value);
+    if (l === false || l === null || l.host === undefined) continue;
+    settings.set(k, { value: String(l.port), source: s.source });
+    settings.set(k.replace(/port$/, "ip"), { value: l.host, source: s.source });
+  }
+  return settings;
+}
+
 /**
  * Resolves `warren`'s options: flags > environment > config file > defaults. Returns the options
  * for startBroker and the warnings to log once the logger exists.
@@ -452,11 +471,11 @@ export function resolveStartOptions(flags: StartFlags, env: NodeJS.ProcessEnv): 
     const v = flags[flag];
     if (v !== undefined) fromFlags.set(k, { value: v, source: option });
   }
-  const merged = mergeSettings(CLI_DEFAULTS, file, settingsFromEnv(env), fromFlags);
+  const merged = mergeSettings(CLI_DEFAULTS, file, splitHostPort(settingsFromEnv(env)), splitHostPort(fromFlags));
   // port-only keys switched off: the listener is off
   const off: string[] = [];
   for (const [k, s] of merged) {
-    if (OFF.has(s.value) && /(^|\.)tcp\.port$|ssl\.port$/.test(k)) {
+    if (OFF.has(s.value) && PORT_ONLY_KEY.test(k)) {
       off.push(k);
       merged.delete(k);
     }

@@ -259,7 +259,7 @@ describe("definitions, policies and health", () => {
     await api(broker, "PUT", "/api/queues/%2F/pol-q", {});
     const put = await api(broker, "PUT", "/api/policies/%2F/limit", { pattern: "^pol-", definition: { "max-length": 3 }, "apply-to": "queues", priority: 1 });
     expect(put.status).toBe(201);
-    expect((await api(broker, "PUT", "/api/policies/%2F/limit", { pattern: "^pol-", definition: { "max-length": 2 }, "apply-to": "queues", priority: "1" })).status).toBe(204);
+    expect((await api(broker, "PUT", "/api/policies/%2F/limit", { pattern: "^pol-", definition: { "max-length": 2 }, "apply-to": "queues", priority: 1 })).status).toBe(204);
     expect((await api(broker, "GET", "/api/policies/%2F")).json).toEqual([
       { vhost: "/", name: "limit", pattern: "^pol-", "apply-to": "queues", definition: { "max-length": 2 }, priority: 1 },
     ]);
@@ -276,7 +276,7 @@ describe("definitions, policies and health", () => {
     expect(bad.status).toBe(400);
     expect(bad.json.reason).toBe('Validation failed\n\n[{&lt;&lt;"bogus"&gt;&gt;,3}] are not recognised policy settings\n');
     expect((await api(broker, "PUT", "/api/policies/%2F/p1", { pattern: "^q", definition: { "max-length": 1 } }, "mgr:pw")).json)
-      .toEqual({ error: "not_authorised", reason: "Not policymaker user" });
+      .toEqual({ error: "not_authorised", reason: "User not authorised to access object" });
     expect((await api(broker, "DELETE", "/api/policies/%2F/limit")).status).toBe(204);
     expect((await api(broker, "DELETE", "/api/policies/%2F/limit")).status).toBe(404);
     expect((await api(broker, "GET", "/api/queues/%2F/pol-q")).json.policy).toBeNull();

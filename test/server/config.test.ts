@@ -161,6 +161,24 @@ describe("precedence: flags > environment > file > defaults", () => {
     }
   });
 
+  it("every listener flag takes host:port, the port-only ones (web, management, Prometheus) included", () => {
+    const { options } = resolveStartOptions({
+      webMqttPort: "127.0.0.1:15676", webStompPort: "[::1]:15677", managementPort: "0.0.0.0:15673", prometheusPort: "localhost:15693",
+    }, {});
+    expect(options).toMatchObject({
+      webMqtt: { port: 15676, host: "127.0.0.1" },
+      webStomp: { port: 15677, host: "::1" },
+      management: { port: 15673, host: "0.0.0.0" },
+      prometheus: { port: 15693, host: "localhost" },
+    });
+    // the environment too; a flag's address wins over the file's and the environment's
+    expect(resolveStartOptions({}, { WARREN_MANAGEMENT_PORT: "127.0.0.2:15680" }).options.management).toEqual({ port: 15680, host: "127.0.0.2" });
+    expect(resolveStartOptions({ managementPort: "127.0.0.3:15681" }, { WARREN_MANAGEMENT_PORT: "127.0.0.2:15680" }).options.management)
+      .toEqual({ port: 15681, host: "127.0.0.3" });
+    expect(resolveStartOptions({ managementPort: "15682" }, {}).options.management).toEqual({ port: 15682 });
+    expect(() => resolveStartOptions({ prometheusPort: "host:99999" }, {})).toThrow('prometheus.tcp.port = "host:99999" (--prometheus-port)');
+  });
+
   it("WARREN_* wins over RABBITMQ_* in the environment", () => {
     expect(settingsFromEnv({ RABBITMQ_NODE_PORT: "1", WARREN_AMQP_PORT: "2" }).get("listeners.tcp.default")?.value).toBe("2");
   });
