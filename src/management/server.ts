@@ -95,7 +95,7 @@ export function createManagementServer(ctx: ManagementContext, options: Manageme
     return reply.code(404).send({ error: "Object Not Found", reason: "Not Found" });
   });
 
-  registerApi(app, ctx, rates);
+  registerApi(app, ctx, rates, log);
 
   const uiDir = uiDirectory();
   const serveUi = async (url: string, reply: import("fastify").FastifyReply) => {
