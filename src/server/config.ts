@@ -91,6 +91,7 @@ export const ENV_KEYS: readonly (readonly [env: string, key: string])[] = [
   ["WARREN_LOOPBACK_USERS", "loopback_users"],
   ["WARREN_LOG_LEVEL", "log.console.level"],
   ["WARREN_LOG_FILE", "log.file"],
+  ["WARREN_LOG_FORMAT", "log.console.formatter"],
   ["WARREN_LOAD_DEFINITIONS", "load_definitions"],
 ];
 
@@ -184,6 +185,8 @@ const logLevel = z.pipe(
   z.string().check(z.refine((s) => s in LOG_LEVELS, "expected debug, info, warning, error, critical or none")),
   z.transform((s) => LOG_LEVELS[s]!),
 );
+
+const logFormat = z.enum(["plaintext", "json"], "expected plaintext or json");
 
 const verify = z.enum(["verify_peer", "verify_none"], "expected verify_peer or verify_none");
 
@@ -309,6 +312,9 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
     else o.logFile = v;
   }),
   "log.file.level": key(logLevel, (o, v) => (o.logFileLevel = v)),
+  // RabbitMQ's formatter keys: plaintext (human lines) or json
+  "log.console.formatter": key(logFormat, (o, v) => (o.logFormat = v)),
+  "log.file.formatter": key(logFormat, (o, v) => (o.logFileFormat = v)),
   // `log.console = false` silences the console, Warren's only log destination
   "log.console": key(bool, (o, v) => {
     if (!v) o.logLevel = "silent";
@@ -489,6 +495,7 @@ export interface StartFlags {
   managementPort?: string;
   prometheusPort?: string;
   logLevel?: string;
+  logFormat?: string;
   heartbeat?: string;
   defaultUser?: string;
   defaultPass?: string;
@@ -513,6 +520,7 @@ export const FLAG_KEYS: readonly (readonly [flag: Exclude<keyof StartFlags, "len
   ["managementPort", "--management-port", "management.tcp.port"],
   ["prometheusPort", "--prometheus-port", "prometheus.tcp.port"],
   ["logLevel", "--log-level", "log.console.level"],
+  ["logFormat", "--log-format", "log.console.formatter"],
   ["heartbeat", "--heartbeat", "heartbeat"],
   ["defaultUser", "--default-user", "default_user"],
   ["defaultPass", "--default-pass", "default_pass"],
