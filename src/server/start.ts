@@ -49,7 +49,8 @@ export interface RunningBroker {
 export class ListenerBindError extends Error {
   override readonly name = "ListenerBindError";
   constructor(readonly listener: string, readonly port: number, readonly key: string, readonly code: string, address: string | undefined) {
-    const why = code === "EADDRINUSE" ? "is already in use" : code === "EACCES" ? "needs privileges this process does not have" : `cannot be bound (${code})`;
+    const why = code === "EADDRINUSE" ? "is already in use (EADDRINUSE)"
+      : code === "EACCES" ? "needs privileges this process does not have (EACCES)" : `cannot be bound (${code})`;
     super(`${listener} listener: port ${port}${address !== undefined ? ` on ${address}` : ""} ${why}; choose another with ${key}`);
   }
 }

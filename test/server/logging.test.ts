@@ -192,10 +192,10 @@ describe("a listener whose port is taken", () => {
     const port = (blocker.address() as { port: number }).port;
     try {
       await expect(startBroker({ amqp: { port: 0 }, mqtt: { port, host: "127.0.0.1" }, logLevel: "silent" })).rejects.toThrow(
-        `MQTT listener: port ${port} on 127.0.0.1 is already in use; choose another with mqtt.listeners.tcp.default`,
+        `MQTT listener: port ${port} on 127.0.0.1 is already in use (EADDRINUSE); choose another with mqtt.listeners.tcp.default`,
       );
       await expect(startBroker({ amqp: { port: 0 }, management: { port, host: "127.0.0.1" }, logLevel: "silent" })).rejects.toThrow(
-        `management listener: port ${port} on 127.0.0.1 is already in use; choose another with management.tcp.port`,
+        `management listener: port ${port} on 127.0.0.1 is already in use (EADDRINUSE); choose another with management.tcp.port`,
       );
     } finally {
       blocker.close();
