@@ -324,7 +324,16 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     who(req).require("administrator");
     const name = req.params.vhost!;
     const existed = !(broker.vhost(name) instanceof BrokerError);
-    broker.addVhost(name);
+    const v = broker.addVhost(name);
+    // rabbitmqctl add_vhost --description --tags --default-queue-type, over HTTP
+    const body = req.body ?? {};
+    if (body.description !== undefined || body.tags !== undefined || body.default_queue_type !== undefined) {
+      const m = v.metadata;
+      const tags = body.tags === undefined ? m.tags : Array.isArray(body.tags) ? body.tags.map(String) : str(body.tags).split(",").map((t) => t.trim()).filter(Boolean);
+      const description = body.description === undefined ? m.description : str(body.description);
+      const dqt = body.default_queue_type === undefined ? m.defaultQueueType : str(body.default_queue_type);
+      broker.setVhostMetadata(v, { tags, ...(description !== undefined && { description }), ...(dqt !== undefined && { defaultQueueType: dqt }) });
+    }
     return reply.code(existed ? 204 : 201).send();
   });
   app.delete("/api/vhosts/:vhost", async (req: Req, reply) => {

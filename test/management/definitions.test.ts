@@ -84,6 +84,19 @@ describe("importing RabbitMQ's definitions", () => {
     }
   });
 
+  it("PUT /api/vhosts takes description, tags and default_queue_type, shown and exported", async () => {
+    const broker = await startWithManagement();
+    try {
+      expect((await api(broker, "PUT", "/api/vhosts/putv", { description: "d1", tags: "a,b", default_queue_type: "quorum" })).status).toBe(201);
+      // RabbitMQ 3.10.8 keeps description and tags but drops default_queue_type here (shows "undefined"); Warren keeps it
+      const v = (await api(broker, "GET", "/api/vhosts")).json.find((x: { name: string }) => x.name === "putv");
+      expect(v).toMatchObject({ name: "putv", description: "d1", tags: ["a", "b"], default_queue_type: "quorum", metadata: { description: "d1", tags: ["a", "b"], default_queue_type: "quorum" } });
+      expect((await api(broker, "GET", "/api/definitions")).json.vhosts).toContainEqual({ name: "putv", metadata: { description: "d1", tags: ["a", "b"], default_queue_type: "quorum" } });
+    } finally {
+      await broker.close();
+    }
+  });
+
   it("federation upstreams and shovels are kept and exported with a warning that Warren does not act on them", async () => {
     const broker = await startWithManagement();
     try {
