@@ -202,6 +202,19 @@ describe("definitions on disk and at start", () => {
       } finally {
         await b.close();
       }
+      // a directory: every .json file in name order (as RabbitMQ's load_definitions takes one)
+      const defsDir = join(dir, "defs.d");
+      await (await import("node:fs/promises")).mkdir(defsDir);
+      await writeFile(join(defsDir, "1-vhosts.json"), JSON.stringify({ vhosts: [{ name: "dv" }] }));
+      await writeFile(join(defsDir, "2-queues.json"), JSON.stringify({ queues: [{ name: "dq", vhost: "dv", durable: true, auto_delete: false, arguments: {} }] }));
+      await writeFile(join(defsDir, "README.txt"), "not definitions");
+      const bd = await startBroker({ amqp: { port: 0 }, dataDir: join(dir, "d3"), loadDefinitions: defsDir, logLevel: "silent" });
+      try {
+        const dv = bd.core.vhost("dv");
+        expect("queues" in dv && dv.queues.has("dq")).toBe(true);
+      } finally {
+        await bd.close();
+      }
       const bad = join(dir, "bad.json");
       await writeFile(bad, JSON.stringify({ users: [{ name: "x", password_hash: "", hashing_algorithm: "rabbit_password_hashing_scrypt", tags: [] }] }));
       await expect(startBroker({ amqp: { port: 0 }, dataDir: join(dir, "d2"), loadDefinitions: bad, logLevel: "silent" })).rejects.toThrow(

@@ -48,6 +48,25 @@ describe("log file (log.file)", () => {
   });
 });
 
+describe("log.file.formatter", () => {
+  it("plaintext writes human lines to the file while the console stays JSON", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "warren-logfile-"));
+    const console = capture();
+    const file = join(dir, "warren.log");
+    const broker = await startBroker({ amqp: { port: 0 }, logLevel: "info", logDestination: console, logFile: file, logFileLevel: "info", logFileFormat: "plaintext" });
+    try {
+      await broker.close();
+      const text = await readFile(file, "utf8");
+      expect(text).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d \[info\] AMQP 0-9-1 listening on port \d+ protocol=amqp port=\d+$/m);
+      expect(text).not.toContain('{"level"');
+      expect(console.find(`AMQP 0-9-1 listening on port ${broker.ports.amqp}`)).toHaveLength(1);
+    } finally {
+      await broker.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("log lines for operational events", () => {
   it("connection opened/closed with peer and user, auth failures and channel errors, on every protocol; none per message", async () => {
     const log = capture();
