@@ -450,7 +450,8 @@ export function settingsToOptions(settings: Settings, warn: (message: string) =>
       if (SPECIAL.some((r) => r.test(k))) continue;
       // a key matched only by a wildcard but a letter or two from a real one is a typo (listeners.tcp.defualt)
       const near = nearestKey(k);
-      const typo = near !== null && near in CONF_KEYS && editDistance(k, near, 3) <= 2 && !IGNORED_KEYS.includes(k);
+      // (a numbered sibling such as stomp.listeners.tcp.2 is RabbitMQ's second listener, not a typo)
+      const typo = near !== null && near in CONF_KEYS && editDistance(k, near, 3) <= 2 && !IGNORED_KEYS.includes(k) && !/\.\d+$/.test(k);
       if (!typo && IGNORED.some((r) => r.test(k))) {
         warn(`configuration key "${k}" (${s.source}) is RabbitMQ's; Warren does not use it, ignored`);
         continue;

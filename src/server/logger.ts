@@ -49,7 +49,9 @@ export function createLogger(
   level: LogLevel = "info", destination?: { write(line: string): unknown }, file?: LogFile, consoleFormat?: LogFormat,
 ): Logger {
   const format = consoleFormat ?? defaultConsoleFormat(destination !== undefined);
-  const raw = destination ?? pino.destination({ fd: 2, sync: false });
+  // human lines go to a terminal: written synchronously (they are per event), so the last ones
+  // before an exit are never lost in a buffer
+  const raw = destination ?? pino.destination({ fd: 2, sync: format === "plaintext" });
   const console = format === "plaintext" ? plaintextDestination(raw) : raw;
   if (file === undefined || file.level === "silent") return pino({ level, base: { app: "warren" } }, console);
   const fileStream = pino.destination({ fd: file.fd, sync: true });

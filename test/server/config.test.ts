@@ -126,12 +126,13 @@ log.console.level = warning
 
   it("accepts RabbitMQ keys Warren does not use with a one-line warning each", () => {
     const warnings: string[] = [];
-    const o = settingsToOptions(parseConf("heartbeat = 5\ncluster_name = x\ncluster_formation.peer_discovery_backend = classic_config\nlisteners.tcp.other = 5674\n", "r.conf"), (m) => warnings.push(m));
+    const o = settingsToOptions(parseConf("heartbeat = 5\ncluster_name = x\ncluster_formation.peer_discovery_backend = classic_config\nlisteners.tcp.other = 5674\nstomp.listeners.tcp.2 = 61614\n", "r.conf"), (m) => warnings.push(m));
     expect(o.heartbeat).toBe(5);
     expect(warnings).toEqual([
       'configuration key "cluster_name" (r.conf:2) is RabbitMQ\'s; Warren does not use it, ignored',
       'configuration key "cluster_formation.peer_discovery_backend" (r.conf:3) is RabbitMQ\'s; Warren does not use it, ignored',
       'configuration key "listeners.tcp.other" (r.conf:4) is RabbitMQ\'s; Warren does not use it, ignored',
+      'configuration key "stomp.listeners.tcp.2" (r.conf:5) is RabbitMQ\'s; Warren does not use it, ignored',
     ]);
   });
 
