@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import {
-  AccessControl, type Broker, BrokerError, type ClientRef, type ConnectionDetails, type ConnectionSource, type FieldTable,
+  AccessControl, type Broker, BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type FieldTable,
   ReplyCode, type User, type VirtualHost,
 } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
@@ -302,8 +302,9 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
       return this.connectionError(creds.code, creds.text, 10, 11);
     }
     const user = this.broker.authenticate({ username: creds.username, password: creds.password, loopback: isLoopback(this.socket.remoteAddress) });
-    if (user instanceof BrokerError) {
-      this.log.warn({ user: creds.username }, "authentication failed");
+    if (user instanceof LoginRefused) {
+      // RabbitMQ's log line: "PLAIN login refused: user 'bob' - invalid credentials"
+      this.log.warn({ user: creds.username, mechanism, reason: user.reason }, `${mechanism} login refused: ${user.reason}`);
       if (this.capabilities["authentication_failure_close"] === true) {
         return this.connectionError(user.code, user.text.replace("PLAIN", mechanism), 10, 11);
       }
@@ -341,7 +342,11 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
 
   private onOpen(vhostName: string): void {
     const v = this.broker.openVhost(this.user, vhostName);
-    if (v instanceof BrokerError) return this.connectionError(v.code, v.text, 10, 40);
+    if (v instanceof BrokerError) {
+      const reason = v.text.slice(v.text.indexOf(" - ") + 3);
+      this.log.warn({ user: this.user.name, vhost: vhostName, reason }, `login refused: ${reason}`);
+      return this.connectionError(v.code, v.text, 10, 40);
+    }
     this.vhost = v;
     this.access = new AccessControl(this.broker.users, this.user, v.name);
     this.state = "opened";

@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 // encodes control packets here (the hot path has its own encoder), so numbers are made as needed.
 mqttPacket.writeToStream.cacheNumbers = false;
 import {
-  AccessControl, BrokerError, type ClientRef, type ConnectionDetails, type ConnectionSource, type Durability,
+  AccessControl, BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type Durability,
   type PublishResult, type User, type VirtualHost,
 } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
@@ -372,11 +372,17 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
       username = username.slice(colon + 1);
     }
     const user = this.server.broker.authenticate({ username, password, loopback: isLoopback(this.socket.remoteAddress) });
-    if (user instanceof BrokerError) {
+    if (user instanceof LoginRefused) {
+      // RabbitMQ: "MQTT login failed for user 'bob', authentication failed: Refused"; Warren says why
+      this.log.warn({ user: username, reason: user.reason }, `MQTT login refused: ${user.reason}`);
       return this.refuse(CONNACK_V3.BAD_CREDENTIALS, REASON.BAD_CREDENTIALS, `login refused for '${username}'`);
     }
     const vhost = this.server.broker.openVhost(user as User, vhostName);
-    if (vhost instanceof BrokerError) return this.refuse(CONNACK_V3.NOT_AUTHORIZED, REASON.NOT_AUTHORIZED, vhost.text);
+    if (vhost instanceof BrokerError) {
+      const reason = vhost.text.slice(vhost.text.indexOf(" - ") + 3);
+      this.log.warn({ user: username, vhost: vhostName, reason }, `MQTT login refused: ${reason}`);
+      return this.refuse(CONNACK_V3.NOT_AUTHORIZED, REASON.NOT_AUTHORIZED, vhost.text);
+    }
     this.vhost = vhost;
     this.user = user as User;
 

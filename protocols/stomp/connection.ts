@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
-  AccessControl, type Broker, BrokerError, type ClientRef, type ConnectionDetails, type ConnectionSource, type User,
+  AccessControl, type Broker, BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type User,
   type VirtualHost,
 } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
@@ -133,15 +133,17 @@ export class StompConnection implements SessionContext, ConnectionSource {
     const password = login !== undefined ? (trim(h["passcode"]) ?? "") : this.options.defaultPass;
     const loopback = isLoopback(this.transport.remoteAddress);
     const user = this.broker.authenticate({ username, password, loopback });
-    if (user instanceof BrokerError) {
+    if (user instanceof LoginRefused) {
       const known = this.broker.users.authenticate(username, password);
-      this.log.warn({ user: username }, "STOMP login failed");
+      this.log.warn({ user: username, reason: user.reason }, `STOMP login refused: ${user.reason}`);
       // RabbitMQ 3.10 leaves the connection open after a refused CONNECT; the client may try again
       return this.error("Bad CONNECT", known ? "non-loopback access denied" : `Access refused for user '${username}'\n`, false);
     }
     const vhostName = trim(h["host"]) ?? this.options.defaultVhost;
     const vhost = this.broker.openVhost(user, vhostName);
     if (vhost instanceof BrokerError) {
+      const reason = vhost.text.slice(vhost.text.indexOf(" - ") + 3);
+      this.log.warn({ user: username, vhost: vhostName, reason }, `STOMP login refused: ${reason}`);
       return this.error("Bad CONNECT", `Virtual host '${vhostName}' access denied`, false);
     }
     this.version = version;

@@ -396,13 +396,18 @@ async function importInBatches(client: ManagementClient, file: Row, batchSize: n
   const progress = (final: boolean): void => {
     if (tty || final) io.err(`${tty ? "\r" : ""}imported ${done}/${total} exchanges, queues and bindings${final ? "\n" : ""}`);
   };
-  await client.post(apiPath("definitions"), head);
+  // Warren's answer says what it kept without acting on (RabbitMQ's is empty): pass that on
+  const warn = (answer: Json) => {
+    const w = answer !== null && typeof answer === "object" && !Array.isArray(answer) ? answer.warnings : undefined;
+    if (Array.isArray(w)) for (const line of w) io.err(`warning: ${cell(line)}\n`);
+  };
+  warn(await client.post(apiPath("definitions"), head));
   for (const key of batchedKeys) {
     const items = file[key];
     if (!Array.isArray(items)) continue;
     for (let i = 0; i < items.length; i += batchSize) {
       const batch = items.slice(i, i + batchSize);
-      await client.post(apiPath("definitions"), { [key]: batch });
+      warn(await client.post(apiPath("definitions"), { [key]: batch }));
       done += batch.length;
       progress(false);
     }

@@ -1,10 +1,21 @@
 #!/usr/bin/env node
+import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { ctlCommand } from "./ctl.js";
 import type { StartFlags } from "../server/config.js";
 
+/** package.json sits two levels up from both src/cli/main.ts and the bundle's dist/cli/main.js. */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
+
 const program = new Command()
   .name("warren")
+  .version(packageVersion(), "-V, --version", "print Warren's version and exit")
   .description(
     "Warren: a RabbitMQ-compatible message broker speaking AMQP 0-9-1, MQTT and STOMP. " +
       "Settings come from flags, then the environment (WARREN_*, RABBITMQ_*), then a rabbitmq.conf-style " +
@@ -24,6 +35,8 @@ const program = new Command()
   .option("--management-port <port>", "management HTTP API and UI port or host:port, or off (default 15672)")
   .option("--prometheus-port <port>", "Prometheus /metrics port or host:port, or off (default 15692)")
   .option("--log-level <level>", "debug, info, warning, error, critical or none (default info)")
+  .option("--log-format <format>", "plaintext or json (env WARREN_LOG_FORMAT; default plaintext on a terminal, json otherwise)")
+  .option("--lenient-config", "warn about unknown config file keys instead of refusing to start (env WARREN_CONFIG_LENIENT=true)")
   .option("--heartbeat <seconds>", "heartbeat interval proposed to AMQP clients (default 60)")
   .option("--default-user <name>", "user created at first start (default guest)")
   .option("--default-pass <password>", "that user's password (default guest)")

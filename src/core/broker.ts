@@ -1,12 +1,13 @@
 import { BrokerError, errors, ReplyCode } from "./errors.js";
 import { type User, UserStore } from "./users.js";
-import { VirtualHost } from "./vhost.js";
+import { VirtualHost, type VhostMetadata } from "./vhost.js";
 import type { Policy, PolicyError, PolicyInput, PolicyKind } from "./policies.js";
 import type { Persistence } from "./durability.js";
 import { ResourceAlarms } from "./alarms.js";
 import { type Clock, systemClock } from "./clock.js";
 import { MessageCounters } from "./stats.js";
 import { ConnectionRegistry } from "./connections.js";
+import { RuntimeParameters } from "./parameters.js";
 
 export interface BrokerCoreOptions {
   defaultVhost?: string;
@@ -26,6 +27,16 @@ export interface AuthRequest {
 }
 
 /**
+ * A refused login: the client gets `text` (RabbitMQ tells it no more), the log gets `reason`,
+ * RabbitMQ's own words for why ("user 'bob' - invalid credentials (no such user)").
+ */
+export class LoginRefused extends BrokerError {
+  constructor(readonly username: string, readonly reason: string) {
+    super(ReplyCode.ACCESS_REFUSED, `Login was refused using authentication mechanism PLAIN. For details see the broker logfile.`);
+  }
+}
+
+/**
  * The protocol-agnostic broker: vhosts and users. Front-ends authenticate here, then work on a
  * VirtualHost; nothing in here knows a wire format.
  */
@@ -37,6 +48,8 @@ export class Broker {
   readonly counters = new MessageCounters();
   /** Open client connections of every protocol, for listing and closing them. */
   readonly connections = new ConnectionRegistry();
+  /** Runtime and global parameters (definitions' `parameters`, `global_parameters`). */
+  readonly parameters = new RuntimeParameters();
   /** When this broker started (ms since the epoch), for uptime. */
   readonly startedAt = Date.now();
   private readonly vhosts = new Map<string, VirtualHost>();
@@ -66,6 +79,7 @@ export class Broker {
     this.persistence = p;
     for (const v of this.vhosts.values()) v.persistence = p;
     this.users.onChange = () => p.definitionsChanged();
+    this.parameters.onChange = () => p.definitionsChanged();
   }
 
   /** A fresh identity for a client connection (owner of exclusive queues and consumers). */
@@ -85,12 +99,19 @@ export class Broker {
 
   deleteVhost(name: string): boolean {
     this.users.clearVhost(name);
+    this.parameters.clearVhost(name);
     const v = this.vhosts.get(name);
     const had = this.vhosts.delete(name);
     // its queues go now, stores and page files included, not at the next start
     v?.destroy();
     this.persistence?.definitionsChanged();
     return had;
+  }
+
+  /** Sets a vhost's description, tags and default queue type (kept, exported, shown by the API). */
+  setVhostMetadata(v: VirtualHost, metadata: VhostMetadata): void {
+    v.metadata = metadata;
+    this.persistence?.definitionsChanged();
   }
 
   /** Sets a policy or operator policy in a vhost (what `rabbitmqctl set_policy -p <vhost>` does). */
@@ -128,14 +149,17 @@ export class Broker {
     return [...this.vhosts.values()];
   }
 
-  /** Checks credentials as RabbitMQ does: bad password and loopback-only users are refused alike. */
-  authenticate(req: AuthRequest): User | BrokerError {
-    const user = this.users.authenticate(req.username, req.password);
-    if (!user || (this.loopbackUsers.has(user.name) && !req.loopback)) {
-      return new BrokerError(
-        ReplyCode.ACCESS_REFUSED,
-        `Login was refused using authentication mechanism PLAIN. For details see the broker logfile.`,
-      );
+  /**
+   * Checks credentials as RabbitMQ does: the client is told the same for a bad password and a
+   * loopback-only user; the refusal's `reason` says which, for the log.
+   */
+  authenticate(req: AuthRequest): User | LoginRefused {
+    const user = this.users.check(req.username, req.password);
+    if (typeof user === "string") {
+      return new LoginRefused(req.username, `user '${req.username}' - invalid credentials (${user})`);
+    }
+    if (this.loopbackUsers.has(user.name) && !req.loopback) {
+      return new LoginRefused(req.username, `user '${req.username}' can only connect via localhost`);
     }
     return user;
   }

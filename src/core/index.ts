@@ -1,6 +1,7 @@
 /** The core's public interface: the only thing front-ends import. */
-export { Broker, type BrokerCoreOptions, type AuthRequest } from "./broker.js";
-export { VirtualHost, REPLY_TO, type ExchangeDeclare, type QueueDeclare, type QueueDeclareOk, type PublishResult } from "./vhost.js";
+export { Broker, LoginRefused, type BrokerCoreOptions, type AuthRequest } from "./broker.js";
+export { RuntimeParameters, type RuntimeParameter, type ParameterValue } from "./parameters.js";
+export { VirtualHost, type VhostMetadata, REPLY_TO, type ExchangeDeclare, type QueueDeclare, type QueueDeclareOk, type PublishResult } from "./vhost.js";
 export { Queue, Enqueued, type DeadLetterReason } from "./queue.js";
 export { type Clock, type ClockTimer, ManualClock, systemClock } from "./clock.js";
 export {
@@ -19,7 +20,8 @@ export {
   Message, TypedField, expirationProblem, type FieldTable, type FieldValue, type FieldTypeTag, type MessageProperties,
   type PropertiesCodec, type EncodedProperties, type Decimal,
 } from "./message.js";
-export type { User, Permission, TopicPermission } from "./users.js";
+export type { User, Permission, TopicPermission, HashingAlgorithm, LoginRefusal } from "./users.js";
+export { HASHING_ALGORITHMS, DEFAULT_HASHING, isHashingAlgorithm, hashProblem } from "./users.js";
 export { AccessControl, permits, exchangeResourceName, type Access, type ResourceKind, type TopicVariables } from "./permissions.js";
 export { Deque } from "./deque.js";
 export { integerValue, stringValue, rabbitType } from "./field-types.js";

@@ -13,24 +13,59 @@ export interface TopicPermission {
   read: string;
 }
 
-export interface User {
-  readonly name: string;
-  /** RabbitMQ's rabbit_password_hashing_sha256 format: base64(salt ‖ sha256(salt ‖ password)). */
-  passwordHash: string;
-  tags: string[];
+/**
+ * RabbitMQ's three password hashing modules. Each stores base64(salt ‖ hash(salt ‖ password))
+ * with a 4-byte salt; a migrated user keeps the algorithm it was hashed with.
+ */
+export const HASHING_ALGORITHMS = {
+  rabbit_password_hashing_sha256: { digest: "sha256", bytes: 32 },
+  rabbit_password_hashing_sha512: { digest: "sha512", bytes: 64 },
+  rabbit_password_hashing_md5: { digest: "md5", bytes: 16 },
+} as const;
+export type HashingAlgorithm = keyof typeof HASHING_ALGORITHMS;
+/** What new passwords are hashed with, as RabbitMQ's default password_hashing_module. */
+export const DEFAULT_HASHING: HashingAlgorithm = "rabbit_password_hashing_sha256";
+
+export function isHashingAlgorithm(s: unknown): s is HashingAlgorithm {
+  return typeof s === "string" && Object.hasOwn(HASHING_ALGORITHMS, s);
 }
 
-function hashPassword(password: string, salt = randomBytes(4)): string {
-  const digest = createHash("sha256").update(Buffer.concat([salt, Buffer.from(password, "utf8")])).digest();
+/**
+ * Why a stored hash cannot be used with an algorithm, or null when it can. An empty hash is a
+ * user without a password (it cannot log in with one), as RabbitMQ allows.
+ */
+export function hashProblem(hash: string, algorithm: HashingAlgorithm): string | null {
+  if (hash === "") return null;
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(hash) || hash.length % 4 !== 0) return "password_hash is not base64";
+  const want = 4 + HASHING_ALGORITHMS[algorithm].bytes;
+  const got = Buffer.from(hash, "base64").length;
+  return got === want ? null : `password_hash is ${got} bytes, a ${algorithm} hash is ${want} (4-byte salt and the digest)`;
+}
+
+export interface User {
+  readonly name: string;
+  /** base64(salt ‖ digest(salt ‖ password)), digest per `hashingAlgorithm`; "" = no password. */
+  passwordHash: string;
+  hashingAlgorithm: HashingAlgorithm;
+  tags: string[];
+  /** RabbitMQ's per-user limits (max-connections, max-channels): kept and exported, not enforced. */
+  limits?: Record<string, unknown>;
+}
+
+function hashPassword(password: string, algorithm: HashingAlgorithm = DEFAULT_HASHING, salt = randomBytes(4)): string {
+  const digest = createHash(HASHING_ALGORITHMS[algorithm].digest).update(Buffer.concat([salt, Buffer.from(password, "utf8")])).digest();
   return Buffer.concat([salt, digest]).toString("base64");
 }
 
-function checkPassword(hash: string, password: string): boolean {
+function checkPassword(hash: string, algorithm: HashingAlgorithm, password: string): boolean {
   const raw = Buffer.from(hash, "base64");
-  if (raw.length !== 36) return false;
-  const expected = Buffer.from(hashPassword(password, raw.subarray(0, 4)), "base64");
+  if (raw.length !== 4 + HASHING_ALGORITHMS[algorithm].bytes) return false;
+  const expected = Buffer.from(hashPassword(password, algorithm, raw.subarray(0, 4)), "base64");
   return timingSafeEqual(raw, expected);
 }
+
+/** Why a login was refused, for the log line (the client is told less, as RabbitMQ tells it). */
+export type LoginRefusal = "unknown user" | "wrong password";
 
 /** Users and their per-vhost permissions (regular expressions, as RabbitMQ's). */
 export class UserStore {
@@ -53,9 +88,9 @@ export class UserStore {
     return this.addHashed(name, hashPassword(password), tags);
   }
 
-  /** Adds a user whose password is already hashed (definitions import). */
-  addHashed(name: string, passwordHash: string, tags: string[] = []): User {
-    const u: User = { name, passwordHash, tags };
+  /** Adds a user whose password is already hashed (definitions import, PUT /api/users with a hash). */
+  addHashed(name: string, passwordHash: string, tags: string[] = [], hashingAlgorithm: HashingAlgorithm = DEFAULT_HASHING, limits?: Record<string, unknown>): User {
+    const u: User = { name, passwordHash, hashingAlgorithm, tags, ...(limits !== undefined && Object.keys(limits).length > 0 && { limits }) };
     this.users.set(name, u);
     this.changed();
     return u;
@@ -84,8 +119,15 @@ export class UserStore {
 
   /** The user when the password matches, otherwise null. */
   authenticate(name: string, password: string): User | null {
+    const u = this.check(name, password);
+    return typeof u === "string" ? null : u;
+  }
+
+  /** The user when the password matches, otherwise why not. */
+  check(name: string, password: string): User | LoginRefusal {
     const u = this.users.get(name);
-    return u && checkPassword(u.passwordHash, password) ? u : null;
+    if (u === undefined) return "unknown user";
+    return checkPassword(u.passwordHash, u.hashingAlgorithm, password) ? u : "wrong password";
   }
 
   setPermission(user: string, vhost: string, p: Permission): void {

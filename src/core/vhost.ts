@@ -73,6 +73,16 @@ const EXCHANGE_ARGS_CHECKED = new Set(["alternate-exchange"]);
  * A virtual host: its own exchanges, queues and bindings (AMQP 0-9-1 §3.1.1). Every method answers
  * with a value or a BrokerError carrying RabbitMQ's reply code and text.
  */
+/**
+ * What `rabbitmqctl add_vhost --description --tags --default-queue-type` records. Kept and
+ * exported; `defaultQueueType` is not applied to declarations (they stay classic).
+ */
+export interface VhostMetadata {
+  description?: string;
+  tags: string[];
+  defaultQueueType?: string;
+}
+
 export class VirtualHost implements QueueHost, DelayedHost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
@@ -86,6 +96,8 @@ export class VirtualHost implements QueueHost, DelayedHost {
   clock: () => number;
   /** Set by the Broker when a store is attached; null keeps everything in memory. */
   persistence: Persistence | null = null;
+  /** RabbitMQ's vhost metadata; set through `Broker.setVhostMetadata`, which persists it. */
+  metadata: VhostMetadata = { tags: [] };
   /** Dead-letters produced while a publish is routing; published once it returns (publish is not re-entrant). */
   private readonly pendingDeadLetters: Message[] = [];
   private readonly pendingDeadLetterDeaths: FieldValue[][] = [];

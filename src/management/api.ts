@@ -5,14 +5,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { statfs } from "node:fs/promises";
 import {
-  type Broker, BrokerError, fieldTableJson, jsonFieldTable, Message, type MessageProperties, type Queue, ReplyCode, type VirtualHost,
+  type Broker, BrokerError, DEFAULT_HASHING, fieldTableJson, HASHING_ALGORITHMS, hashProblem, isHashingAlgorithm, type User, jsonFieldTable, Message, type MessageProperties, type Queue, ReplyCode, type VirtualHost,
 } from "../core/index.js";
-import { exportDefinitions, importDefinitions, type Definitions } from "../store/definitions.js";
+import { DefinitionsRefused, describeImport, exportDefinitions, importDefinitions } from "../store/definitions.js";
 import { type Policy, type PolicyDefinition, PolicyError } from "../core/policies.js";
 import { authenticate, type Principal } from "./auth.js";
 import { ApiError, badRequest, notAuthorised, notFound } from "./errors.js";
 import { htmlEscape } from "./schemas.js";
 import type { RateSampler } from "./rates.js";
+import type { Logger } from "../server/logger.js";
 import {
   bindingJson, channelJson, connectionJson, consumerJson, exchangeJson, globalMessageStats, type Json, type JsonObject,
   propertiesKey, queueJson, vhostBindings, vhostConsumers,
@@ -108,11 +109,11 @@ function sortRows(rows: unknown[], key: string, reverse: boolean): unknown[] {
 }
 
 /** Registers every /api route on the server. */
-export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates: RateSampler): void {
+export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates: RateSampler, log?: Logger): void {
   const broker = ctx.core;
   const node = ctx.nodeName;
 
-  const who = (req: FastifyRequest): Principal => authenticate(broker, req.headers.authorization, req.socket.remoteAddress);
+  const who = (req: FastifyRequest): Principal => authenticate(broker, req.headers.authorization, req.socket.remoteAddress, log);
 
   const vhostOf = (name: string, p: Principal): VirtualHost => {
     const v = broker.vhost(name);
@@ -174,7 +175,8 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
       product_version: ctx.productVersion,
       product_name: "Warren",
       rabbitmq_version: MANAGEMENT_VERSION,
-      cluster_name: node,
+      // set by an imported global parameter, as `rabbitmqctl set_cluster_name`
+      cluster_name: typeof broker.parameters.global("cluster_name") === "string" ? (broker.parameters.global("cluster_name") as string) : node,
       node_version: process.version,
       disable_stats: false,
       enable_queue_totals: false,
@@ -298,12 +300,14 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
       ready += q.messageCount;
       unacked += q.unackedMessageCount;
     }
+    const m = v.metadata;
+    const description = m.description ?? (v.name === broker.defaultVhost ? "Default virtual host" : "");
     return {
       name: v.name,
-      description: v.name === broker.defaultVhost ? "Default virtual host" : "",
-      tags: [],
-      metadata: { description: v.name === broker.defaultVhost ? "Default virtual host" : "", tags: [] },
-      default_queue_type: "undefined",
+      description,
+      tags: m.tags,
+      metadata: { description, tags: m.tags, ...(m.defaultQueueType !== undefined && { default_queue_type: m.defaultQueueType }) },
+      default_queue_type: m.defaultQueueType ?? "undefined",
       tracing: false,
       cluster_state: { [node]: "running" },
       messages: ready + unacked,
@@ -325,7 +329,16 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     who(req).require("administrator");
     const name = req.params.vhost!;
     const existed = !(broker.vhost(name) instanceof BrokerError);
-    broker.addVhost(name);
+    const v = broker.addVhost(name);
+    // rabbitmqctl add_vhost --description --tags --default-queue-type, over HTTP
+    const body = req.body ?? {};
+    if (body.description !== undefined || body.tags !== undefined || body.default_queue_type !== undefined) {
+      const m = v.metadata;
+      const tags = body.tags === undefined ? m.tags : Array.isArray(body.tags) ? body.tags.map(String) : str(body.tags).split(",").map((t) => t.trim()).filter(Boolean);
+      const description = body.description === undefined ? m.description : str(body.description);
+      const dqt = body.default_queue_type === undefined ? m.defaultQueueType : str(body.default_queue_type);
+      broker.setVhostMetadata(v, { tags, ...(description !== undefined && { description }), ...(dqt !== undefined && { defaultQueueType: dqt }) });
+    }
     return reply.code(existed ? 204 : 201).send();
   });
   app.delete("/api/vhosts/:vhost", async (req: Req, reply) => {
@@ -355,12 +368,12 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
 
   // ---- users and permissions -------------------------------------------------------------
 
-  const userJson = (u: { name: string; passwordHash: string; tags: string[] }): JsonObject => ({
+  const userJson = (u: User): JsonObject => ({
     name: u.name,
     password_hash: u.passwordHash,
-    hashing_algorithm: "rabbit_password_hashing_sha256",
+    hashing_algorithm: u.hashingAlgorithm,
     tags: u.tags,
-    limits: {},
+    limits: (u.limits ?? {}) as JsonObject,
   });
   const permissionsList = (): JsonObject[] =>
     [...broker.users.allPermissions()].map(([vhost, user, perm]) => ({ user, vhost, ...perm }));
@@ -384,12 +397,15 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     const existing = broker.users.get(name);
     if (typeof body.password === "string") broker.users.add(name, body.password, tags);
     else if (typeof body.password_hash === "string") {
-      if (body.password_hash !== "" && Buffer.from(body.password_hash, "base64").length !== 36) {
-        throw badRequest("password_hash is not a rabbit_password_hashing_sha256 hash");
+      const algorithm = body.hashing_algorithm ?? DEFAULT_HASHING;
+      if (!isHashingAlgorithm(algorithm)) {
+        throw badRequest(`unsupported hashing_algorithm ${JSON.stringify(algorithm)}: expected one of ${Object.keys(HASHING_ALGORITHMS).join(", ")}`);
       }
-      broker.users.addHashed(name, body.password_hash, tags);
+      const problem = hashProblem(body.password_hash, algorithm);
+      if (problem !== null) throw badRequest(`${problem}`);
+      broker.users.addHashed(name, body.password_hash, tags, algorithm);
     } else if (existing) {
-      broker.users.addHashed(name, existing.passwordHash, tags);
+      broker.users.addHashed(name, existing.passwordHash, tags, existing.hashingAlgorithm, existing.limits);
     } else {
       // RabbitMQ creates a user without a password: it can only log in by other means (none in Warren)
       broker.users.addHashed(name, "", tags);
@@ -859,8 +875,8 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
       vhosts: d.vhosts as unknown as Json[],
       permissions: d.permissions as unknown as Json[],
       topic_permissions: (d.topic_permissions ?? []) as unknown as Json[],
-      parameters: [],
-      global_parameters: [],
+      parameters: (d.parameters ?? []) as unknown as Json[],
+      global_parameters: (d.global_parameters ?? []) as unknown as Json[],
       policies: (d.policies ?? []) as unknown as Json[],
       queues: d.queues as unknown as Json[],
       exchanges: d.exchanges as unknown as Json[],
@@ -878,7 +894,7 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
       rabbitmq_version: MANAGEMENT_VERSION,
       product_name: "Warren",
       product_version: ctx.productVersion,
-      parameters: [],
+      parameters: (out.parameters as Json[]).filter(mine).map(strip),
       policies: (out.policies as Json[]).filter(mine).map(strip),
       queues: (out.queues as Json[]).filter(mine).map(strip),
       exchanges: (out.exchanges as Json[]).filter(mine).map(strip),
@@ -899,36 +915,43 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     vhostOf(req.params.vhost!, p);
     return definitions(req.params.vhost);
   });
-  const importBody = (req: Req, vhost?: string): Definitions => {
+  const importBody = (req: Req, vhost?: string): unknown => {
     const body = req.body;
     if (body === null || typeof body !== "object" || Array.isArray(body)) throw badRequest("failed_to_parse_json");
-    const d = body as unknown as Definitions;
-    if (vhost === undefined) return d;
+    if (vhost === undefined) return body;
     // objects of a vhost's file name no vhost: they go into the one in the path
-    const withVhost = <T>(xs: T[] | undefined) => (xs ?? []).map((x) => ({ ...x, vhost }));
+    const withVhost = (xs: unknown) => (Array.isArray(xs) ? xs.map((x: unknown) => ({ ...(x as object), vhost })) : xs);
+    const { users: _u, vhosts: _v, permissions: _p, topic_permissions: _t, global_parameters: _g, operator_policies: _o, ...rest } = body;
     return {
-      ...d, users: [], vhosts: [], permissions: [], topic_permissions: [], operator_policies: [],
-      policies: withVhost(d.policies), queues: withVhost(d.queues), exchanges: withVhost(d.exchanges), bindings: withVhost(d.bindings),
+      ...rest, parameters: withVhost(body.parameters),
+      policies: withVhost(body.policies), queues: withVhost(body.queues), exchanges: withVhost(body.exchanges), bindings: withVhost(body.bindings),
     };
   };
-  const doImport = (d: Definitions) => {
+  /**
+   * RabbitMQ answers 204 with no body; Warren answers 200 with what it imported, kept without
+   * acting on, and refused (rabbitmqadmin and other clients take any 2xx). A refusal is RabbitMQ's
+   * 400 {error, reason} with the same report beside it.
+   */
+  const doImport = (req: Req, reply: FastifyReply, d: unknown) => {
     try {
-      importDefinitions(broker, d, "the uploaded definitions");
+      const report = importDefinitions(broker, d, "the uploaded definitions");
+      log?.info({ ...report }, `definitions imported: ${describeImport(report)}`);
+      return reply.code(200).send(report);
     } catch (err) {
-      throw badRequest((err as Error).message);
+      if (!(err instanceof DefinitionsRefused)) throw err;
+      log?.warn({ ...err.report }, `definitions refused: ${describeImport(err.report)}`);
+      return reply.code(400).send({ error: "bad_request", reason: err.report.refused.join("\n"), ...err.report });
     }
   };
   app.post("/api/definitions", async (req: Req, reply) => {
     who(req).require("administrator");
-    doImport(importBody(req));
-    return reply.code(204).send();
+    return doImport(req, reply, importBody(req));
   });
   app.post("/api/definitions/:vhost", async (req: Req, reply) => {
     const p = who(req);
     p.require("administrator");
     vhostOf(req.params.vhost!, p);
-    doImport(importBody(req, req.params.vhost));
-    return reply.code(204).send();
+    return doImport(req, reply, importBody(req, req.params.vhost));
   });
 }
 

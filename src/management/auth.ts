@@ -1,4 +1,5 @@
-import type { Broker, BrokerError, User } from "../core/index.js";
+import { type Broker, type BrokerError, LoginRefused, type User } from "../core/index.js";
+import type { Logger } from "../server/logger.js";
 import { type Access, AccessControl, type ResourceKind } from "../core/permissions.js";
 import { isLoopback } from "../server/net.js";
 import { ApiError, loginFailed, notAuthorised, objectRefused, vhostRefused } from "./errors.js";
@@ -95,20 +96,30 @@ const MANAGEMENT_TAGS = ["management", "policymaker", "monitoring", "administrat
  * wrong ones → "Login failed", loopback-only users from elsewhere refused, users without a
  * management tag → "Not management user".
  */
-export function authenticate(broker: Broker, header: string | undefined, remoteAddress: string | undefined): Principal {
+export function authenticate(broker: Broker, header: string | undefined, remoteAddress: string | undefined, log?: Logger): Principal {
   if (header === undefined || !header.toLowerCase().startsWith("basic ")) {
     throw new ApiError(401, "", "", { "www-authenticate": 'Basic realm="RabbitMQ Management"' });
   }
   const decoded = Buffer.from(header.slice(6).trim(), "base64").toString("utf8");
   const colon = decoded.indexOf(":");
-  if (colon < 0) throw loginFailed();
+  // RabbitMQ's log line for every refusal: "HTTP access denied: user 'bob' - invalid credentials"
+  const denied = (username: string, reason: string) =>
+    log?.warn({ protocol: "http", user: username, peer: remoteAddress, reason }, `HTTP access denied: ${reason}`);
+  if (colon < 0) {
+    denied("", "malformed basic credentials");
+    throw loginFailed();
+  }
   const username = decoded.slice(0, colon);
   const password = decoded.slice(colon + 1);
   const user = broker.authenticate({ username, password, loopback: isLoopback(remoteAddress) });
-  if (!("name" in user)) {
+  if (user instanceof LoginRefused) {
+    denied(username, user.reason);
     if (broker.users.authenticate(username, password) !== null) throw notAuthorised("User can only log in via localhost");
     throw loginFailed();
   }
-  if (!user.tags.some((t) => MANAGEMENT_TAGS.includes(t))) throw notAuthorised("Not management user");
+  if (!user.tags.some((t) => MANAGEMENT_TAGS.includes(t))) {
+    denied(username, `user '${username}' - Not management user`);
+    throw notAuthorised("Not management user");
+  }
   return new Principal(user, broker);
 }

@@ -122,7 +122,7 @@ export function createManagementServer(ctx: ManagementContext, options: Manageme
     if (req.body === undefined || req.body === null) req.body = {};
   });
   attachSchemas(app);
-  registerApi(app, ctx, rates);
+  registerApi(app, ctx, rates, log);
 
   const uiDir = uiDirectory();
   const serveUi = async (url: string, reply: import("fastify").FastifyReply) => {

@@ -91,6 +91,7 @@ export const ENV_KEYS: readonly (readonly [env: string, key: string])[] = [
   ["WARREN_LOOPBACK_USERS", "loopback_users"],
   ["WARREN_LOG_LEVEL", "log.console.level"],
   ["WARREN_LOG_FILE", "log.file"],
+  ["WARREN_LOG_FORMAT", "log.console.formatter"],
   ["WARREN_LOAD_DEFINITIONS", "load_definitions"],
 ];
 
@@ -98,6 +99,8 @@ export const ENV_KEYS: readonly (readonly [env: string, key: string])[] = [
 export const ENV_CONFIG_FILE = ["WARREN_CONFIG_FILE", "RABBITMQ_CONFIG_FILE"] as const;
 export const ENV_DATA_DIR = "WARREN_DATA_DIR";
 export const ENV_HOST = ["WARREN_HOST", "RABBITMQ_NODE_IP_ADDRESS"] as const;
+/** `true` makes unknown rabbitmq.conf keys a warning instead of a start-up error (as --lenient-config). */
+export const ENV_LENIENT = "WARREN_CONFIG_LENIENT";
 
 /** The settings the environment gives (later entries of ENV_KEYS win, so WARREN_* over RABBITMQ_*). */
 export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
@@ -182,6 +185,8 @@ const logLevel = z.pipe(
   z.string().check(z.refine((s) => s in LOG_LEVELS, "expected debug, info, warning, error, critical or none")),
   z.transform((s) => LOG_LEVELS[s]!),
 );
+
+const logFormat = z.enum(["plaintext", "json"], "expected plaintext or json");
 
 const verify = z.enum(["verify_peer", "verify_none"], "expected verify_peer or verify_none");
 
@@ -296,6 +301,14 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   // RabbitMQ's rabbit.server_properties (advanced.config) as conf keys: what connection.start advertises
   "server_properties.product": key(text, (o, v) => (o.serverProperties = { ...o.serverProperties, product: v })),
   "server_properties.version": key(text, (o, v) => (o.serverProperties = { ...o.serverProperties, version: v })),
+  // the management plugin's older key and 3.10's definitions.* keys name the same file (or directory)
+  "management.load_definitions": key(text, (o, v) => (o.loadDefinitions = v)),
+  "definitions.local.path": key(text, (o, v) => (o.loadDefinitions = v)),
+  "definitions.import_backend": key(
+    z.string().check(z.refine((s) => s === "local_filesystem" || s === "rabbit_definitions_import_local_filesystem", "expected local_filesystem (Warren cannot import definitions over HTTPS)")),
+    () => {},
+  ),
+  "definitions.skip_if_unchanged": key(bool, () => {}),
   "log.console.level": key(logLevel, (o, v) => (o.logLevel = v)),
   // `log.file = false` turns the file off (RabbitMQ's way); a path turns it on
   "log.file": key(text, (o, v) => {
@@ -303,6 +316,9 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
     else o.logFile = v;
   }),
   "log.file.level": key(logLevel, (o, v) => (o.logFileLevel = v)),
+  // RabbitMQ's formatter keys: plaintext (human lines) or json
+  "log.console.formatter": key(logFormat, (o, v) => (o.logFormat = v)),
+  "log.file.formatter": key(logFormat, (o, v) => (o.logFileFormat = v)),
   // `log.console = false` silences the console, Warren's only log destination
   "log.console": key(bool, (o, v) => {
     if (!v) o.logLevel = "silent";
@@ -318,14 +334,97 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   ),
 };
 
-/** Keys RabbitMQ has that Warren accepts but has no use for: no warning for these. */
-const IGNORED_KEYS = new Set(["listeners.tcp", "cluster_formation.peer_discovery_backend"]);
+/** Keys read by settingsToOptions itself rather than through CONF_KEYS. */
+const SPECIAL_KEYS = ["listeners.tcp", "loopback_users.*", "ssl_options.versions.*", "ssl_options.ciphers.*", "management.ssl.versions.*", "management.ssl.ciphers.*"];
+
+/**
+ * rabbitmq.conf keys RabbitMQ 3.10 has that Warren deliberately does not act on: accepted with a
+ * one-line warning, so a migrated file starts. `*` is one dotted segment, a trailing `**` any
+ * number. Anything neither here nor in CONF_KEYS is a mistake and stops start-up (unless lenient).
+ */
+export const IGNORED_KEYS: readonly string[] = [
+  // clustering, partitions, distribution: Warren is one node
+  "cluster_formation.**", "cluster_name", "cluster_partition_handling", "cluster_keepalive_interval", "distribution.**",
+  "mnesia_table_loading_retry_timeout", "mnesia_table_loading_retry_limit", "raft.**", "queue_master_locator",
+  "mirroring_sync_batch_size", "queue_index_embed_msgs_below", "queue_index_max_journal_entries",
+  // listeners beyond the one Warren binds per protocol, and socket tuning
+  "listeners.tcp.*", "listeners.ssl.*", "num_acceptors.*", "handshake_timeout", "ssl_handshake_timeout", "reverse_dns_lookups",
+  "proxy_protocol", "tcp_listen_options.**", "hipe_compile", "channel_operation_timeout", "consumer_timeout",
+  "ssl_options.depth", "ssl_options.secure_renegotiate", "ssl_options.reuse_sessions", "ssl_options.client_renegotiation",
+  "ssl_cert_login_from",
+  // authentication back-ends and defaults Warren does not have
+  "auth_backends.*", "auth_mechanisms.*", "password_hashing_module", "credential_validator.**",
+  "default_permissions.*", "default_user_tags.*", "anonymous_login_user", "anonymous_login_pass",
+  // memory and statistics tuning
+  "vm_memory_calculation_strategy", "vm_memory_high_watermark_paging_ratio", "total_memory_available_override_value",
+  "memory_monitor_interval", "background_gc_enabled", "background_gc_target_interval", "collect_statistics_interval",
+  "collect_statistics",
+  // logging destinations and categories Warren does not have
+  "log.file.rotation.**", "log.exchange", "log.exchange.**", "log.syslog", "log.syslog.**", "log.console.stdio",
+  "log.connection.level", "log.channel.level", "log.queue.level", "log.mirroring.level", "log.federation.level", "log.upgrade.level",
+  "log.default.level", "log.ra.level", "log.prelaunch.level",
+  "log.journald", "log.journald.**", "log.console.formatter.**", "log.file.formatter.**",
+  // plugins' tuning
+  "management.rates_mode", "management.path_prefix", "management.cors.**", "management.csp.**", "management.hsts.**",
+  "management.http_log_dir", "management.disable_stats", "management.enable_queue_totals", "management.sample_retention_policies.**",
+  "management.tcp.compress", "management.tcp.idle_timeout", "management.tcp.inactivity_timeout", "management.tcp.request_timeout",
+  "management_agent.**", "prometheus.return_per_object_metrics", "prometheus.path",
+  "mqtt.subscription_ttl", "mqtt.prefetch", "mqtt.exchange", "mqtt.retained_message_store", "mqtt.retained_message_store_dets_sync_interval",
+  "mqtt.tcp_listen_options.**", "mqtt.proxy_protocol", "mqtt.num_acceptors.*", "mqtt.ssl_cert_login", "mqtt.listeners.tcp.*",
+  "mqtt.listeners.ssl.*", "stomp.implicit_connect", "stomp.hide_server_info", "stomp.tcp_listen_options.**", "stomp.num_acceptors.*",
+  "stomp.proxy_protocol", "stomp.ssl_cert_login", "stomp.listeners.tcp.*", "stomp.listeners.ssl.*",
+  "web_mqtt.ws_path", "web_stomp.ws_path", "web_mqtt.ssl.**", "web_stomp.ssl.**", "web_mqtt.cowboy_opts.**", "web_stomp.cowboy_opts.**",
+  "web_mqtt.ws_opts.**", "web_stomp.ws_opts.**", "web_stomp.use_http_auth", "web_mqtt.proxy_protocol", "web_stomp.proxy_protocol",
+  "stream.**",
+];
+
+const globRegex = (glob: string): RegExp =>
+  new RegExp(`^${glob.split(".").map((seg) => (seg === "**" ? "[^]+" : seg === "*" ? "[^.]+" : seg.replace(/[$^+?()[\]{}|\\]/g, "\\$&"))).join("\\.")}$`);
+const IGNORED = IGNORED_KEYS.map(globRegex);
+const SPECIAL = SPECIAL_KEYS.map(globRegex);
+
+/** The known key nearest to a misspelt one (edit distance, at most a third of its length), or null. */
+export function nearestKey(key: string): string | null {
+  const candidates = [...Object.keys(CONF_KEYS), ...SPECIAL_KEYS.filter((k) => !k.includes("*")), "loopback_users.guest",
+    ...IGNORED_KEYS.filter((k) => !k.includes("*"))];
+  let best: string | null = null;
+  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = editDistance(key, c, bestDistance);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance, giving up (returning `limit`) once it cannot be below `limit`. */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) >= limit) return limit;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      rowMin = Math.min(rowMin, cur[j]!);
+    }
+    if (rowMin >= limit) return limit;
+    prev = cur;
+  }
+  return Math.min(prev[b.length]!, limit);
+}
+
+/** How settingsToOptions treats keys it does not know. */
+export interface ConfStrictness {
+  /** Unknown keys are warned about instead of stopping start-up (WARREN_CONFIG_LENIENT, --lenient-config). */
+  lenient?: boolean;
+}
 
 /**
  * Translates merged settings into BrokerOptions. A value that does not fit its key is an error
- * naming key, source and expectation; an unknown key is reported to `warn` once.
+ * naming key, source and expectation; so is an unknown key (with the nearest known one), unless
+ * `lenient`, when it is reported to `warn` once. Keys in IGNORED_KEYS are reported to `warn`.
  */
-export function settingsToOptions(settings: Settings, warn: (message: string) => void = () => {}): BrokerOptions {
+export function settingsToOptions(settings: Settings, warn: (message: string) => void = () => {}, strictness: ConfStrictness = {}): BrokerOptions {
   const o: Draft = {};
   const problems: string[] = [];
   // `listeners.tcp = none` turns AMQP off, as in RabbitMQ; applied first so listeners.tcp.default still wins
@@ -352,7 +451,18 @@ export function settingsToOptions(settings: Settings, warn: (message: string) =>
     }
     const spec = CONF_KEYS[k];
     if (!spec) {
-      if (!IGNORED_KEYS.has(k)) warn(`unknown configuration key "${k}" (${s.source}) ignored`);
+      if (SPECIAL.some((r) => r.test(k))) continue;
+      // a key matched only by a wildcard but a letter or two from a real one is a typo (listeners.tcp.defualt)
+      const near = nearestKey(k);
+      // (a numbered sibling such as stomp.listeners.tcp.2 is RabbitMQ's second listener, not a typo)
+      const typo = near !== null && near in CONF_KEYS && editDistance(k, near, 3) <= 2 && !IGNORED_KEYS.includes(k) && !/\.\d+$/.test(k);
+      if (!typo && IGNORED.some((r) => r.test(k))) {
+        warn(`configuration key "${k}" (${s.source}) is RabbitMQ's; Warren does not use it, ignored`);
+        continue;
+      }
+      const hint = near === null ? "" : ` (did you mean "${near}"?)`;
+      if (strictness.lenient === true) warn(`unknown configuration key "${k}" (${s.source}) ignored${hint}`);
+      else problems.push(`${s.source}: unknown configuration key "${k}"${hint}`);
       continue;
     }
     const r = spec.schema.safeParse(s.value);
@@ -366,7 +476,11 @@ export function settingsToOptions(settings: Settings, warn: (message: string) =>
     const base = (o.loopbackUsers as string[] | undefined) ?? ["guest"];
     o.loopbackUsers = [...new Set([...base, ...loopback.add])].filter((u) => !loopback.remove.includes(u));
   }
-  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
+  if (problems.length > 0) {
+    const unknown = problems.some((p) => p.includes("unknown configuration key"));
+    const advice = unknown ? `\n(set ${ENV_LENIENT}=true or pass --lenient-config to warn about unknown keys instead)` : "";
+    throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}${advice}`);
+  }
   return o as BrokerOptions;
 }
 
@@ -386,6 +500,7 @@ export interface StartFlags {
   managementPort?: string;
   prometheusPort?: string;
   logLevel?: string;
+  logFormat?: string;
   heartbeat?: string;
   defaultUser?: string;
   defaultPass?: string;
@@ -396,10 +511,11 @@ export interface StartFlags {
   loadDefinitions?: string;
   serverProduct?: string;
   serverVersion?: string;
+  lenientConfig?: boolean;
 }
 
 /** Each flag and the conf key it sets (so flags are validated and documented like the file's keys). */
-export const FLAG_KEYS: readonly (readonly [flag: keyof StartFlags, option: string, key: string])[] = [
+export const FLAG_KEYS: readonly (readonly [flag: Exclude<keyof StartFlags, "lenientConfig">, option: string, key: string])[] = [
   ["amqpPort", "--amqp-port", "listeners.tcp.default"],
   ["amqpsPort", "--amqps-port", "listeners.ssl.default"],
   ["mqttPort", "--mqtt-port", "mqtt.listeners.tcp.default"],
@@ -411,6 +527,7 @@ export const FLAG_KEYS: readonly (readonly [flag: keyof StartFlags, option: stri
   ["managementPort", "--management-port", "management.tcp.port"],
   ["prometheusPort", "--prometheus-port", "prometheus.tcp.port"],
   ["logLevel", "--log-level", "log.console.level"],
+  ["logFormat", "--log-format", "log.console.formatter"],
   ["heartbeat", "--heartbeat", "heartbeat"],
   ["defaultUser", "--default-user", "default_user"],
   ["defaultPass", "--default-pass", "default_pass"],
@@ -481,7 +598,8 @@ export function resolveStartOptions(flags: StartFlags, env: NodeJS.ProcessEnv): 
     }
   }
   const warnings: string[] = [];
-  const options = settingsToOptions(merged, (m) => warnings.push(m)) as Record<string, unknown>;
+  const lenient = flags.lenientConfig === true || /^(true|1|yes)$/i.test(env[ENV_LENIENT] ?? "");
+  const options = settingsToOptions(merged, (m) => warnings.push(m), { lenient }) as Record<string, unknown>;
   for (const k of off) {
     const name = k.startsWith("web_mqtt") ? "webMqtt" : k.startsWith("web_stomp") ? "webStomp" : k.startsWith("prometheus") ? "prometheus" : k.startsWith("management.ssl") ? "managementTls" : "management";
     options[name] = false;

@@ -83,6 +83,13 @@ export const brokerOptionsSchema = z.object({
   /** Also log to this file (appended; rabbitmq.conf's log.file), at logFileLevel (default info). */
   logFile: z.optional(z.string()),
   logFileLevel: z.optional(z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])),
+  /**
+   * Console lines: "plaintext" (time, level word, message, fields) or "json" (pino's). Default:
+   * plaintext when stderr is a terminal, json otherwise and for a logDestination (log.console.formatter).
+   */
+  logFormat: z.optional(z.enum(["plaintext", "json"])),
+  /** The log file's lines, default json (log.file.formatter). */
+  logFileFormat: z.optional(z.enum(["plaintext", "json"])),
   /** Where log lines go (one JSON object per line); default stderr. Tests pass a stream to read them. */
   logDestination: z.optional(
     z.custom<{ write(line: string): unknown }>((v) => typeof v === "object" && v !== null && typeof (v as { write?: unknown }).write === "function", "expected a stream with write()"),

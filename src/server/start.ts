@@ -45,12 +45,40 @@ export interface RunningBroker {
   close(): Promise<void>;
 }
 
+/** A listener that could not bind: which listener, which port, and the setting that moves it. */
+export class ListenerBindError extends Error {
+  override readonly name = "ListenerBindError";
+  constructor(readonly listener: string, readonly port: number, readonly key: string, readonly code: string, address: string | undefined) {
+    const why = code === "EADDRINUSE" ? "is already in use (EADDRINUSE)"
+      : code === "EACCES" ? "needs privileges this process does not have (EACCES)" : `cannot be bound (${code})`;
+    super(`${listener} listener: port ${port}${address !== undefined ? ` on ${address}` : ""} ${why}; choose another with ${key}`);
+  }
+}
+
+type Named = string | ((port: number | undefined) => string);
+
+/** Runs a listen call, turning a bind failure into a ListenerBindError naming the listener and port. */
+async function bind<T>(listener: Named, key: Named, port: number | undefined, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
+    if (e.syscall !== "listen" || e.code === undefined) throw err;
+    const p = e.port ?? port ?? 0;
+    const name = (n: Named) => (typeof n === "string" ? n : n(e.port));
+    throw new ListenerBindError(name(listener), p, name(key), e.code, e.address);
+  }
+}
+
 /** Starts Warren in this process: the one call an embedding test needs. */
 export async function startBroker(input: BrokerOptions = {}): Promise<RunningBroker> {
   const options = parseOptions(input);
   const logFd = options.logFile === undefined ? undefined : openLogFile(options.logFile);
   const log = createLogger(
-    options.logLevel ?? "warn", options.logDestination, logFd === undefined ? undefined : { fd: logFd, level: options.logFileLevel ?? "info" },
+    options.logLevel ?? "warn",
+    options.logDestination,
+    logFd === undefined ? undefined : { fd: logFd, level: options.logFileLevel ?? "info", ...(options.logFileFormat !== undefined && { format: options.logFileFormat }) },
+    options.logFormat,
   );
   const closeLogFile = () => {
     if (logFd !== undefined) closeSync(logFd);
@@ -89,7 +117,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     if (options.amqp !== false) {
       const amqp = new AmqpServer(core, log, amqpLimits, undefined, identity);
       const l = options.amqp ?? { port: DEFAULT_PORTS.amqp };
-      ports.amqp = await amqp.listen(l.port, l.host ?? options.host);
+      ports.amqp = await bind("AMQP 0-9-1", "listeners.tcp.default", l.port, () => amqp.listen(l.port, l.host ?? options.host));
       closers.push(() => amqp.close());
       counters.push(() => amqp.connectionCount);
       log.info({ protocol: "amqp", port: ports.amqp }, `AMQP 0-9-1 listening on port ${ports.amqp}`);
@@ -101,7 +129,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     if (options.stomp !== false) {
       const stomp = new StompServer(core, log, stompOptions);
       const l = options.stomp ?? { port: DEFAULT_PORTS.stomp };
-      ports.stomp = await stomp.listen(l.port, l.host ?? options.host);
+      ports.stomp = await bind("STOMP", "stomp.listeners.tcp.1", l.port, () => stomp.listen(l.port, l.host ?? options.host));
       closers.push(() => stomp.close());
       counters.push(() => stomp.connectionCount);
       log.info({ protocol: "stomp", port: ports.stomp }, `STOMP listening on port ${ports.stomp}`);
@@ -109,7 +137,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     if (options.webStomp !== false) {
       const web = new WebStompServer(core, log, stompOptions);
       const l = options.webStomp ?? { port: DEFAULT_PORTS.webStomp };
-      ports.webStomp = await web.listen(l.port, l.host ?? options.host);
+      ports.webStomp = await bind("STOMP over WebSocket", "web_stomp.tcp.port", l.port, () => web.listen(l.port, l.host ?? options.host));
       closers.push(() => web.close());
       counters.push(() => web.connectionCount);
       log.info({ protocol: "web-stomp", port: ports.webStomp }, `STOMP over WebSocket listening on port ${ports.webStomp}, path /ws`);
@@ -131,18 +159,18 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
       counters.push(() => mqtt.connectionCount);
       if (options.mqtt !== false) {
         const l = options.mqtt ?? { port: DEFAULT_PORTS.mqtt };
-        ports.mqtt = await mqtt.listen(l.port, l.host ?? options.host);
+        ports.mqtt = await bind("MQTT", "mqtt.listeners.tcp.default", l.port, () => mqtt.listen(l.port, l.host ?? options.host));
         log.info({ protocol: "mqtt", port: ports.mqtt }, `MQTT listening on port ${ports.mqtt}`);
       }
       if (options.webMqtt !== false) {
         const web = new WebMqttServer(mqtt);
         const l = options.webMqtt ?? { port: DEFAULT_PORTS.webMqtt };
         closers.unshift(() => web.close());
-        ports.webMqtt = await web.listen(l.port, l.host ?? options.host);
+        ports.webMqtt = await bind("MQTT over WebSocket", "web_mqtt.tcp.port", l.port, () => web.listen(l.port, l.host ?? options.host));
         log.info({ protocol: "web-mqtt", port: ports.webMqtt }, `MQTT over WebSocket listening on port ${ports.webMqtt}, path /ws`);
       }
       if (mqttTls !== false) {
-        ports.mqttTls = await mqtt.listenTls(mqttTls.port, mqttTls.host ?? options.host, tlsFor(mqttTls.tls, "mqtt.listeners.ssl.default"));
+        ports.mqttTls = await bind("MQTT over TLS", "mqtt.listeners.ssl.default", mqttTls.port, () => mqtt.listenTls(mqttTls.port, mqttTls.host ?? options.host, tlsFor(mqttTls.tls, "mqtt.listeners.ssl.default")));
         log.info({ protocol: "mqtt/ssl", port: ports.mqttTls }, `MQTT over TLS listening on port ${ports.mqttTls}`);
       }
     }
@@ -150,7 +178,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     const amqpTls = options.amqpTls ?? false;
     if (amqpTls !== false) {
       const amqps = new AmqpServer(core, log, amqpLimits, tlsFor(amqpTls.tls, "listeners.ssl.default"), identity);
-      ports.amqpTls = await amqps.listen(amqpTls.port, amqpTls.host ?? options.host);
+      ports.amqpTls = await bind("AMQP 0-9-1 over TLS", "listeners.ssl.default", amqpTls.port, () => amqps.listen(amqpTls.port, amqpTls.host ?? options.host));
       closers.push(() => amqps.close());
       counters.push(() => amqps.connectionCount);
       log.info({ protocol: "amqp/ssl", port: ports.amqpTls }, `AMQP 0-9-1 over TLS listening on port ${ports.amqpTls}`);
@@ -158,7 +186,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     const stompTls = options.stompTls ?? false;
     if (stompTls !== false) {
       const stomps = new StompServer(core, log, stompOptions, tlsFor(stompTls.tls, "stomp.listeners.ssl.1"));
-      ports.stompTls = await stomps.listen(stompTls.port, stompTls.host ?? options.host);
+      ports.stompTls = await bind("STOMP over TLS", "stomp.listeners.ssl.1", stompTls.port, () => stomps.listen(stompTls.port, stompTls.host ?? options.host));
       closers.push(() => stomps.close());
       counters.push(() => stomps.connectionCount);
       log.info({ protocol: "stomp/ssl", port: ports.stompTls }, `STOMP over TLS listening on port ${ports.stompTls}`);
@@ -167,10 +195,15 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
       // management API, web UI and Prometheus: loaded only when one of them is on
       const { startOperatorListeners } = await import("../management/listeners.js");
       const m = options.management;
-      const ops = await startOperatorListeners({ core, log, dataDir, resources: monitor, productVersion: PRODUCT_VERSION, ports }, {
+      const mgmtPort = m === false || m === undefined ? undefined : m.port;
+      const ops = await bind(
+        (port) => (port !== undefined && port === mgmtPort ? "management" : "Prometheus"),
+        (port) => (port !== undefined && port === mgmtPort ? "management.tcp.port" : "prometheus.tcp.port"),
+        undefined,
+        () => startOperatorListeners({ core, log, dataDir, resources: monitor, productVersion: PRODUCT_VERSION, ports }, {
         management: m === false || m === undefined ? false : { port: m.port, host: m.host ?? options.host, ...(m.sampleInterval !== undefined && { sampleIntervalMs: m.sampleInterval }) },
         prometheus: options.prometheus === false || options.prometheus === undefined ? false : { port: options.prometheus.port, host: options.prometheus.host ?? options.host },
-      });
+      }));
       closers.unshift(() => ops.close());
       if (ops.management !== undefined) ports.management = ops.management;
       if (ops.prometheus !== undefined) ports.prometheus = ops.prometheus;
@@ -179,10 +212,10 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     if (managementTls !== false) {
       // HTTPS management beside (or instead of) HTTP, as RabbitMQ's management.ssl.*
       const { startOperatorListeners } = await import("../management/listeners.js");
-      const https = await startOperatorListeners({ core, log, dataDir, resources: monitor, productVersion: PRODUCT_VERSION, ports }, {
+      const https = await bind("management over TLS", "management.ssl.port", managementTls.port, () => startOperatorListeners({ core, log, dataDir, resources: monitor, productVersion: PRODUCT_VERSION, ports }, {
         management: { port: managementTls.port, host: managementTls.host ?? options.host, tls: tlsFor(managementTls.tls, "management.ssl.port") },
         prometheus: false,
-      });
+      }));
       closers.unshift(() => https.close());
       ports.managementTls = https.management;
     }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Broker } from "../core/index.js";
 import { amqpPropertiesCodec, encodeProperties } from "../../protocols/amqp/codec/properties.js";
 import { DiskPersistence } from "../store/persistence.js";
-import { importDefinitions, readDefinitions } from "../store/definitions.js";
+import { DefinitionsRefused, describeImport, importDefinitions, readDefinitions } from "../store/definitions.js";
 import type { RecordPropertiesCodec } from "../store/message-record.js";
 import type { Logger } from "./logger.js";
 import type { parseOptions } from "./options.js";
@@ -58,19 +58,23 @@ export function openStore(
     log.info({ dataDir, vhosts: core.listVhosts().length, queues, messages, ms: Date.now() - started }, "store recovered");
   }
   if (options.loadDefinitions !== undefined) {
-    // RabbitMQ's load_definitions: imported at every start, over what the data dir restored
-    const d = readDefinitions(options.loadDefinitions);
-    if (d === null) {
-      persistence.releaseLock();
-      throw new Error(`load_definitions: ${options.loadDefinitions} does not exist`);
-    }
+    // RabbitMQ's load_definitions: imported at every start, over what the data dir restored; a
+    // file with anything refused stops the start, naming what and why
     try {
-      importDefinitions(core, d, options.loadDefinitions);
+      for (const file of definitionsFiles(options.loadDefinitions)) {
+        const d = readDefinitions(file);
+        if (d === null) throw new Error(`load_definitions: ${file} does not exist`);
+        const report = importDefinitions(core, d, file);
+        log.info({ file, ...report }, `definitions loaded from ${file}: ${describeImport(report)}`);
+      }
     } catch (err) {
       persistence.releaseLock();
+      if (err instanceof DefinitionsRefused) {
+        log.error({ file: err.source, ...err.report }, `definitions refused: ${describeImport(err.report)}`);
+        throw new Error(`load_definitions: ${err.message}`);
+      }
       throw err;
     }
-    log.info({ file: options.loadDefinitions }, "definitions loaded");
     void persistence.flush();
   } else if (!restored) {
     // first start on this data dir: the default vhost and user, as RabbitMQ creates them
@@ -82,6 +86,18 @@ export function openStore(
     void persistence.flush(); // written now (synchronously), so the data dir is complete from the start
   }
   return { core, persistence };
+}
+
+/** A definitions file, or every .json file of a directory in name order (as RabbitMQ reads one). */
+function definitionsFiles(path: string): string[] {
+  let isDir = false;
+  try {
+    isDir = fs.statSync(path).isDirectory();
+  } catch {
+    return [path]; // readDefinitions names it
+  }
+  if (!isDir) return [path];
+  return fs.readdirSync(path).filter((f) => f.endsWith(".json")).sort().map((f) => join(path, f));
 }
 
 function prepareDataDir(dir: string): void {

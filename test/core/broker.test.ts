@@ -5,9 +5,9 @@ import { BrokerError, ReplyCode } from "../../src/core/errors.js";
 import { UserStore } from "../../src/core/users.js";
 import { VirtualHost } from "../../src/core/vhost.js";
 
-function ok<T>(r: T | BrokerError): T {
+function ok<T>(r: T): Exclude<T, BrokerError> {
   if (r instanceof BrokerError) throw new Error(`unexpected ${r.toString()}`);
-  return r;
+  return r as Exclude<T, BrokerError>;
 }
 
 const LOGIN_REFUSED = "ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN. For details see the broker logfile.";

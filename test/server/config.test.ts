@@ -124,14 +124,52 @@ log.console.level = warning
     expect(bad).toThrow('log.console.level = "loud" (rabbitmq.conf:5): expected debug, info, warning, error, critical or none');
   });
 
-  it("warns once about each unknown key and carries on", () => {
+  it("accepts RabbitMQ keys Warren does not use with a one-line warning each", () => {
     const warnings: string[] = [];
-    const o = settingsToOptions(parseConf("heartbeat = 5\ncluster_name = x\nfancy.thing = 1\ncluster_name = y\n", "r.conf"), (m) => warnings.push(m));
+    const o = settingsToOptions(parseConf("heartbeat = 5\ncluster_name = x\ncluster_formation.peer_discovery_backend = classic_config\nlisteners.tcp.other = 5674\nstomp.listeners.tcp.2 = 61614\n", "r.conf"), (m) => warnings.push(m));
     expect(o.heartbeat).toBe(5);
     expect(warnings).toEqual([
-      'unknown configuration key "cluster_name" (r.conf:4) ignored',
-      'unknown configuration key "fancy.thing" (r.conf:3) ignored',
+      'configuration key "cluster_name" (r.conf:2) is RabbitMQ\'s; Warren does not use it, ignored',
+      'configuration key "cluster_formation.peer_discovery_backend" (r.conf:3) is RabbitMQ\'s; Warren does not use it, ignored',
+      'configuration key "listeners.tcp.other" (r.conf:4) is RabbitMQ\'s; Warren does not use it, ignored',
+      'configuration key "stomp.listeners.tcp.2" (r.conf:5) is RabbitMQ\'s; Warren does not use it, ignored',
     ]);
+  });
+
+  it("an unknown or misspelt key stops start-up naming file, line and the nearest known key", () => {
+    const text = "heartbeat = 5\nlistners.tcp.default = 5673\nlisteners.tcp.defualt = 5674\nfancy.thing = 1\n";
+    const bad = () => settingsToOptions(parseConf(text, "/etc/rabbitmq/rabbitmq.conf"));
+    expect(bad).toThrow(ConfigError);
+    expect(bad).toThrow('/etc/rabbitmq/rabbitmq.conf:2: unknown configuration key "listners.tcp.default" (did you mean "listeners.tcp.default"?)');
+    // a wildcard RabbitMQ key (listeners.tcp.<name>) a letter or two from a real one is a typo too
+    expect(bad).toThrow('/etc/rabbitmq/rabbitmq.conf:3: unknown configuration key "listeners.tcp.defualt" (did you mean "listeners.tcp.default"?)');
+    expect(bad).toThrow('/etc/rabbitmq/rabbitmq.conf:4: unknown configuration key "fancy.thing"\n');
+    expect(bad).toThrow("set WARREN_CONFIG_LENIENT=true or pass --lenient-config");
+  });
+
+  it("lenient: unknown keys are warned about once each, and start-up carries on", async () => {
+    const warnings: string[] = [];
+    const o = settingsToOptions(parseConf("heartbeat = 5\nlistners.tcp.default = 1\n", "r.conf"), (m) => warnings.push(m), { lenient: true });
+    expect(o.heartbeat).toBe(5);
+    expect(warnings).toEqual(['unknown configuration key "listners.tcp.default" (r.conf:2) ignored (did you mean "listeners.tcp.default"?)']);
+    const dir = await mkdtemp(join(tmpdir(), "warren-conf-"));
+    try {
+      const file = join(dir, "rabbitmq.conf");
+      await writeFile(file, "hearbeat = 10\n");
+      expect(() => resolveStartOptions({ config: file }, {})).toThrow(`${file}:1: unknown configuration key "hearbeat" (did you mean "heartbeat"?)`);
+      expect(resolveStartOptions({ config: file }, { WARREN_CONFIG_LENIENT: "true" }).warnings).toEqual([
+        `unknown configuration key "hearbeat" (${file}:1) ignored (did you mean "heartbeat"?)`,
+      ]);
+      expect(resolveStartOptions({ config: file, lenientConfig: true }, {}).warnings).toHaveLength(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("management.load_definitions and definitions.local.path name the definitions to load, as load_definitions", () => {
+    expect(conf("management.load_definitions = /etc/rabbitmq/defs.json\n").loadDefinitions).toBe("/etc/rabbitmq/defs.json");
+    expect(conf("definitions.import_backend = local_filesystem\ndefinitions.local.path = /defs\n").loadDefinitions).toBe("/defs");
+    expect(() => conf("definitions.import_backend = https\n")).toThrow("expected local_filesystem");
   });
 });
 

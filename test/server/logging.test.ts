@@ -48,6 +48,25 @@ describe("log file (log.file)", () => {
   });
 });
 
+describe("log.file.formatter", () => {
+  it("plaintext writes human lines to the file while the console stays JSON", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "warren-logfile-"));
+    const console = capture();
+    const file = join(dir, "warren.log");
+    const broker = await startBroker({ amqp: { port: 0 }, logLevel: "info", logDestination: console, logFile: file, logFileLevel: "info", logFileFormat: "plaintext" });
+    try {
+      await broker.close();
+      const text = await readFile(file, "utf8");
+      expect(text).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d \[info\] AMQP 0-9-1 listening on port \d+ protocol=amqp port=\d+$/m);
+      expect(text).not.toContain('{"level"');
+      expect(console.find(`AMQP 0-9-1 listening on port ${broker.ports.amqp}`)).toHaveLength(1);
+    } finally {
+      await broker.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("log lines for operational events", () => {
   it("connection opened/closed with peer and user, auth failures and channel errors, on every protocol; none per message", async () => {
     const log = capture();
@@ -70,7 +89,7 @@ describe("log lines for operational events", () => {
       await waitFor(() => log.find("connection closed", { protocol: "amqp", user: "guest" }).length === 1, "AMQP close line");
 
       await expect(amqplib.connect(`amqp://guest:wrong@127.0.0.1:${broker.ports.amqp}`)).rejects.toThrow();
-      expect(log.find("authentication failed", { user: "guest", protocol: "amqp" })).toHaveLength(1);
+      expect(log.find("PLAIN login refused: user 'guest' - invalid credentials (wrong password)", { user: "guest", protocol: "amqp" })).toHaveLength(1);
 
       const m = await mqtt.connectAsync({ host: "127.0.0.1", port: broker.ports.mqtt!, username: "guest", password: "guest", clientId: "logger" });
       await waitFor(() => log.find("connection opened", { protocol: "mqtt", user: "guest" }).length === 1, "MQTT open line");
@@ -116,6 +135,89 @@ describe("log lines for operational events", () => {
       await b2.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("refused logins say why, on every protocol", () => {
+  it("unknown user, wrong password and no access to the vhost, over AMQP, MQTT, STOMP and management HTTP", async () => {
+    const log = capture();
+    const broker = await startBroker({
+      amqp: { port: 0 }, mqtt: { port: 0 }, stomp: { port: 0 }, management: { port: 0 }, prometheus: false, logLevel: "info", logDestination: log,
+    });
+    try {
+      broker.core.users.add("nov", "novpw", ["management"]); // no permissions anywhere
+      const reasons = {
+        unknown: "user 'nobody' - invalid credentials (unknown user)",
+        wrong: "user 'guest' - invalid credentials (wrong password)",
+        vhost: "access to vhost '/' refused for user 'nov'",
+      };
+      const refusedLines = (protocol: string) => log.lines.filter((l) => l.protocol === protocol && typeof l.reason === "string").map((l) => l.msg);
+
+      // AMQP (RabbitMQ: "PLAIN login refused: user 'nobody' - invalid credentials")
+      for (const [u, p] of [["nobody", "x"], ["guest", "nope"], ["nov", "novpw"]]) {
+        await expect(amqplib.connect(`amqp://${u}:${p}@127.0.0.1:${broker.ports.amqp}`)).rejects.toThrow();
+      }
+      await waitFor(() => refusedLines("amqp").length === 3, "AMQP refusal lines");
+      expect(refusedLines("amqp")).toEqual([`PLAIN login refused: ${reasons.unknown}`, `PLAIN login refused: ${reasons.wrong}`, `login refused: ${reasons.vhost}`]);
+
+      // MQTT (RabbitMQ: "MQTT login failed for user 'nov': virtual host access not allowed")
+      for (const [u, p] of [["nobody", "x"], ["guest", "nope"], ["nov", "novpw"]]) {
+        const e = await mqtt.connectAsync({ host: "127.0.0.1", port: broker.ports.mqtt!, username: u, password: p, reconnectPeriod: 0 }).catch((err: Error) => err);
+        expect(e).toBeInstanceOf(Error);
+      }
+      await waitFor(() => refusedLines("mqtt").length === 3, "MQTT refusal lines");
+      expect(refusedLines("mqtt")).toEqual([reasons.unknown, reasons.wrong, reasons.vhost].map((r) => `MQTT login refused: ${r}`));
+
+      // STOMP (RabbitMQ: "STOMP login failed for user 'nobody': authentication failed")
+      for (const [u, p] of [["nobody", "x"], ["guest", "nope"], ["nov", "novpw"]]) {
+        const s = tcpConnect(broker.ports.stomp!, "127.0.0.1");
+        let text = "";
+        s.on("data", (d) => (text += d.toString()));
+        await new Promise((r) => s.once("connect", r));
+        s.write(`CONNECT\naccept-version:1.2\nhost:/\nlogin:${u}\npasscode:${p}\n\n\0`);
+        await waitFor(() => text.includes("ERROR"), "STOMP ERROR frame");
+        s.destroy();
+      }
+      expect(refusedLines("stomp")).toEqual([reasons.unknown, reasons.wrong, reasons.vhost].map((r) => `STOMP login refused: ${r}`));
+
+      // management HTTP (RabbitMQ: "HTTP access denied: user 'nobody' - invalid credentials")
+      const get = (creds: string) => fetch(`http://127.0.0.1:${broker.ports.management}/api/whoami`, { headers: { authorization: `Basic ${Buffer.from(creds).toString("base64")}` } });
+      expect((await get("nobody:x")).status).toBe(401);
+      expect((await get("guest:nope")).status).toBe(401);
+      broker.core.users.add("plain", "pw"); // no management tag
+      expect((await get("plain:pw")).status).toBe(401);
+      expect(refusedLines("http")).toEqual([
+        `HTTP access denied: ${reasons.unknown}`, `HTTP access denied: ${reasons.wrong}`, "HTTP access denied: user 'plain' - Not management user",
+      ]);
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it("a loopback-only user from a remote address is refused with that reason (RabbitMQ's words)", async () => {
+    const { Broker, LoginRefused } = await import("../../src/core/index.js");
+    const r = new Broker().authenticate({ username: "guest", password: "guest", loopback: false });
+    expect(r).toBeInstanceOf(LoginRefused);
+    expect((r as InstanceType<typeof LoginRefused>).reason).toBe("user 'guest' can only connect via localhost");
+  });
+});
+
+describe("a listener whose port is taken", () => {
+  it("fails the start naming the listener, the port and the setting that moves it", async () => {
+    const { createServer } = await import("node:net");
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      await expect(startBroker({ amqp: { port: 0 }, mqtt: { port, host: "127.0.0.1" }, logLevel: "silent" })).rejects.toThrow(
+        `MQTT listener: port ${port} on 127.0.0.1 is already in use (EADDRINUSE); choose another with mqtt.listeners.tcp.default`,
+      );
+      await expect(startBroker({ amqp: { port: 0 }, management: { port, host: "127.0.0.1" }, logLevel: "silent" })).rejects.toThrow(
+        `management listener: port ${port} on 127.0.0.1 is already in use (EADDRINUSE); choose another with management.tcp.port`,
+      );
+    } finally {
+      blocker.close();
     }
   });
 });
