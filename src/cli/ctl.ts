@@ -401,13 +401,15 @@ async function importInBatches(client: ManagementClient, file: Row, batchSize: n
     const w = answer !== null && typeof answer === "object" && !Array.isArray(answer) ? answer.warnings : undefined;
     if (Array.isArray(w)) for (const line of w) io.err(`warning: ${cell(line)}\n`);
   };
-  warn(await client.post(apiPath("definitions"), head));
+  // ?report=true: Warren then answers with the report; RabbitMQ ignores it and answers 204
+  const importPath = `${apiPath("definitions")}?report=true`;
+  warn(await client.post(importPath, head));
   for (const key of batchedKeys) {
     const items = file[key];
     if (!Array.isArray(items)) continue;
     for (let i = 0; i < items.length; i += batchSize) {
       const batch = items.slice(i, i + batchSize);
-      warn(await client.post(apiPath("definitions"), { [key]: batch }));
+      warn(await client.post(importPath, { [key]: batch }));
       done += batch.length;
       progress(false);
     }

@@ -928,15 +928,17 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
     };
   };
   /**
-   * RabbitMQ answers 204 with no body; Warren answers 200 with what it imported, kept without
-   * acting on, and refused (rabbitmqadmin and other clients take any 2xx). A refusal is RabbitMQ's
-   * 400 {error, reason} with the same report beside it.
+   * RabbitMQ answers 204 with no body, and tools that migrate may check for exactly that, so Warren
+   * does too; `?report=true` (which RabbitMQ ignores) asks for 200 with what was imported, kept
+   * without acting on, and refused — `warren ctl` and the UI ask. The log line says it either way.
+   * A refusal is RabbitMQ's 400 {error, reason} with the same report beside it.
    */
   const doImport = (req: Req, reply: FastifyReply, d: unknown) => {
     try {
       const report = importDefinitions(broker, d, "the uploaded definitions");
       log?.info({ ...report }, `definitions imported: ${describeImport(report)}`);
-      return reply.code(200).send(report);
+      const query = req.query as Record<string, unknown> | undefined;
+      return query?.["report"] === "true" ? reply.code(200).send(report) : reply.code(204).send();
     } catch (err) {
       if (!(err instanceof DefinitionsRefused)) throw err;
       log?.warn({ ...err.report }, `definitions refused: ${describeImport(err.report)}`);

@@ -38,7 +38,7 @@ describe("importing RabbitMQ's definitions", () => {
     const log = capture();
     const broker = await startWithManagement({ logLevel: "info", logDestination: log });
     try {
-      const r = await api(broker, "POST", "/api/definitions", d);
+      const r = await api(broker, "POST", "/api/definitions?report=true", d);
       expect(r.status).toBe(200);
       expect(r.json.refused).toEqual([]);
       expect(r.json.imported).toMatchObject({ users: 7, vhosts: 4, permissions: 8, topic_permissions: 1, parameters: 2, global_parameters: 4, policies: 1, queues: 1, exchanges: 1, bindings: 1 });
@@ -71,7 +71,7 @@ describe("importing RabbitMQ's definitions", () => {
     const d = await fixture("rabbitmq-3.10-ctl-export.json");
     const broker = await startWithManagement();
     try {
-      const r = await api(broker, "POST", "/api/definitions", d);
+      const r = await api(broker, "POST", "/api/definitions?report=true", d);
       expect(r.status).toBe(200);
       expect(r.json.warnings).toContain("vhost 'meta': default_queue_type quorum is kept and exported, but queues declared there without x-queue-type are classic");
       const meta = (await api(broker, "GET", "/api/vhosts")).json.find((v: { name: string }) => v.name === "meta");
@@ -104,7 +104,7 @@ describe("importing RabbitMQ's definitions", () => {
         { vhost: "/", component: "federation-upstream", name: "up1", value: { uri: "amqp://remote", expires: 3600000 } },
         { vhost: "/", component: "shovel", name: "sh1", value: { "src-uri": "amqp://a", "src-queue": "q", "dest-uri": "amqp://b", "dest-queue": "q" } },
       ];
-      const r = await api(broker, "POST", "/api/definitions", { parameters });
+      const r = await api(broker, "POST", "/api/definitions?report=true", { parameters });
       expect(r.status).toBe(200);
       expect(r.json.imported.parameters).toBe(2);
       expect(r.json.warnings).toEqual([
@@ -122,7 +122,7 @@ describe("importing RabbitMQ's definitions", () => {
     const log = capture();
     const broker = await startWithManagement({ logLevel: "info", logDestination: log });
     try {
-      const r = await api(broker, "POST", "/api/definitions", {
+      const r = await api(broker, "POST", "/api/definitions?report=true", {
         users: [
           { name: "ok-user", password_hash: rabbitHash("sha256", "pw"), hashing_algorithm: "rabbit_password_hashing_sha256", tags: [] },
           { name: "bcrypt-user", password_hash: rabbitHash("sha256", "pw"), hashing_algorithm: "rabbit_password_hashing_bcrypt", tags: [] },
@@ -171,7 +171,7 @@ describe("definitions on disk and at start", () => {
     const dir = await mkdtemp(join(tmpdir(), "warren-defs-"));
     try {
       const b1 = await startWithManagement({ dataDir: dir });
-      expect((await api(b1, "POST", "/api/definitions", await fixture("rabbitmq-3.10-ctl-export.json"))).status).toBe(200);
+      expect((await api(b1, "POST", "/api/definitions", await fixture("rabbitmq-3.10-ctl-export.json"))).status).toBe(204);
       await b1.close();
       const b2 = await startWithManagement({ dataDir: dir });
       try {
