@@ -103,6 +103,30 @@ describe("dead-lettering", () => {
     expect((await inbox.next()).content.toString()).toBe("taken");
   });
 
+  it("a TTL-0 message (x-message-ttl 0 or expiration 0) that is requeued expires instead of coming back", async () => {
+    const { ch } = await suite.channel();
+    const { dlx, dlq } = await deadLetterTarget(ch);
+    for (const perMessage of [false, true]) {
+      const q = suite.queueName(perMessage ? "ttl0-msg-requeue" : "ttl0-requeue");
+      await ch.assertQueue(q, { durable: false, arguments: { "x-dead-letter-exchange": dlx, ...(perMessage ? {} : { "x-message-ttl": 0 }) } });
+      const { ch: cch } = await suite.channel();
+      const { inbox } = await consumeInto(cch, q);
+      ch.sendToQueue(q, Buffer.from(`nacked-${perMessage}`), perMessage ? { expiration: "0" } : {});
+      cch.nack(await inbox.next(), false, true);
+      const dead = await getOne(ch, dlq);
+      expect(dead.content.toString()).toBe(`nacked-${perMessage}`);
+      expect(dead.properties.headers!["x-death"]![0].reason).toBe("expired");
+      // the dead-letter is the fence: the requeue has been handled, and it delivered nothing more
+      expect(inbox.pending).toBe(0);
+      // the same when the channel holding it closes
+      ch.sendToQueue(q, Buffer.from(`closed-${perMessage}`), perMessage ? { expiration: "0" } : {});
+      await inbox.next();
+      await cch.close();
+      expect((await getOne(ch, dlq)).content.toString()).toBe(`closed-${perMessage}`);
+      expect((await ch.checkQueue(q)).messageCount).toBe(0);
+    }
+  });
+
   it("x-dead-letter-routing-key routes the dead-letter with that key", async () => {
     const { ch } = await suite.channel();
     const dlq = suite.queueName("dlrk-target");

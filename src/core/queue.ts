@@ -463,8 +463,9 @@ export class Queue implements Destination, ReadyOwner {
           const sub = this.pickConsumer();
           if (sub === null) break;
           const entry = this.shiftReady()!;
-          // strictly past: a TTL-0 message may still go to a consumer in the instant it arrives
-          if (entry.expiresAt < now) {
+          // strictly past: a TTL-0 message may still go to a consumer in the instant it arrives,
+          // but only then — once handed out and returned it is expired (RabbitMQ drops it on requeue)
+          if (entry.expiresAt <= now && (entry.expiresAt < now || entry.redelivered)) {
             this.drop(entry, "expired");
             continue;
           }
