@@ -96,8 +96,9 @@ class ChannelConsumer implements Consumer {
   hasCredit(): boolean {
     const ch = this.channel;
     if (ch.ctx.writer.backedUp || ch.state !== "open") return false;
-    if (this.noAck) return true;
-    if (this.prefetch !== 0 && this.subscription.unacked >= this.prefetch) return false;
+    // per-consumer prefetch ignores no-ack consumers, but the channel-wide limit holds them back
+    // too while it is used up (RabbitMQ's limiter: they wait, without counting towards it)
+    if (!this.noAck && this.prefetch !== 0 && this.subscription.unacked >= this.prefetch) return false;
     return ch.globalPrefetch === 0 || ch.unackedCount < ch.globalPrefetch;
   }
 
@@ -138,6 +139,9 @@ export class Channel {
   deliveryTag = 0;
   private readonly unacked = new Map<number, Unacked>();
   private readonly consumers = new Map<string, ChannelConsumer>();
+  /** The consumers as an array for resumeConsumers' rotation; null after the set changed. */
+  private resumeOrder: ChannelConsumer[] | null = null;
+  private resumeFrom = 0;
   /** basic.qos global=false: applies to consumers created afterwards. */
   private consumerPrefetch = 0;
   /** basic.qos global=true: one limit shared by the whole channel. */
@@ -320,6 +324,7 @@ export class Channel {
         const c = this.consumers.get(m.consumerTag);
         if (c) {
           this.consumers.delete(m.consumerTag);
+          this.resumeOrder = null;
           c.subscription.cancel();
         }
         if (!m.nowait) this.send({ kind: "basic.cancel-ok", consumerTag: m.consumerTag });
@@ -439,6 +444,7 @@ export class Channel {
     if (sub instanceof BrokerError) return sub;
     consumer.subscription = sub;
     this.consumers.set(tag, consumer);
+    this.resumeOrder = null;
     if (!nowait) this.send({ kind: "basic.consume-ok", consumerTag: tag });
     q.dispatch();
   }
@@ -447,6 +453,7 @@ export class Channel {
   consumerCancelledByBroker(c: ChannelConsumer): void {
     if (this.consumers.get(c.tag) !== c) return;
     this.consumers.delete(c.tag);
+    this.resumeOrder = null;
     if (this.ctx.capabilities["consumer_cancel_notify"] === true && this.state === "open") {
       this.send({ kind: "basic.cancel", consumerTag: c.tag, nowait: true });
     }
@@ -546,8 +553,14 @@ export class Channel {
 
   /** Credit may be back (ack, qos change, socket drained): let the queues deliver again. */
   resumeConsumers(): void {
-    if (this.state !== "open") return;
-    for (const c of this.consumers.values()) c.subscription.resume();
+    if (this.state !== "open" || this.consumers.size === 0) return;
+    const order = (this.resumeOrder ??= [...this.consumers.values()]);
+    const n = order.length;
+    // A channel-wide prefetch freed by one ack goes to whichever queue dispatches first: starting
+    // one consumer further each time lets every queue have its turn (RabbitMQ's fairness).
+    const start = this.resumeFrom % n;
+    this.resumeFrom = start + 1;
+    for (let i = 0; i < n; i++) order[(start + i) % n]!.subscription.resume();
   }
 
   // ---- publishing ------------------------------------------------------------------------
@@ -770,6 +783,7 @@ export class Channel {
     this.pending = null;
     for (const c of this.consumers.values()) c.subscription.cancel();
     this.consumers.clear();
+    this.resumeOrder = null;
     this.requeueAll();
     this.tx = null;
   }
