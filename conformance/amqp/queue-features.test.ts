@@ -9,9 +9,9 @@ import { consumeOneRaw } from "./raw/connection.js";
 
 const suite = conformanceSuite();
 
-async function getOne(ch: Channel, queue: string) {
+async function getOne(ch: Channel, queue: string, noAck = true) {
   return eventually(async () => {
-    const m = await ch.get(queue, { noAck: true });
+    const m = await ch.get(queue, { noAck });
     if (m === false) throw new Error(`nothing in ${queue} yet`);
     return m;
   });
@@ -185,6 +185,49 @@ describe("length limits", () => {
       expect(await drainNow(ch, q)).toEqual(["1"]);
     }
     expect((await getOne(ch, dlq)).content.toString()).toBe("2");
+    expect(await drainNow(ch, dlq)).toEqual([]);
+  });
+});
+
+describe("length limits and requeue", () => {
+  for (const how of ["nack", "recover", "channel close"] as const) {
+    it(`messages returned by ${how} past x-max-length are dropped from the head (dead-lettered as maxlen)`, async () => {
+      const { ch } = await suite.confirmChannel();
+      const { dlx, dlq } = await deadLetterTarget(ch);
+      const q = suite.queueName("maxlen-requeue");
+      await ch.assertQueue(q, { durable: false, arguments: { "x-max-length": 2, "x-dead-letter-exchange": dlx } });
+      const { ch: held } = await suite.channel();
+      for (const b of ["1", "2"]) ch.sendToQueue(q, Buffer.from(b));
+      await ch.waitForConfirms();
+      await getOne(held, q, false);
+      await getOne(held, q, false);
+      for (const b of ["3", "4"]) ch.sendToQueue(q, Buffer.from(b));
+      await ch.waitForConfirms();
+      if (how === "nack") held.nackAll(true);
+      else if (how === "recover") await held.recover();
+      else await held.close();
+      const dead = [(await getOne(ch, dlq)).content.toString(), (await getOne(ch, dlq)).content.toString()];
+      expect(dead).toEqual(["1", "2"]);
+      expect(await drainNow(ch, q)).toEqual(["3", "4"]);
+    });
+  }
+
+  it("reject-publish and reject-publish-dlx queues take requeued messages back even past the limit", async () => {
+    const { ch } = await suite.confirmChannel();
+    const { dlx, dlq } = await deadLetterTarget(ch);
+    for (const overflow of ["reject-publish", "reject-publish-dlx"]) {
+      const q = suite.queueName(overflow);
+      await ch.assertQueue(q, { durable: false, arguments: { "x-max-length": 1, "x-overflow": overflow, "x-dead-letter-exchange": dlx } });
+      const { ch: held } = await suite.channel();
+      ch.sendToQueue(q, Buffer.from("1"));
+      await ch.waitForConfirms();
+      await getOne(held, q, false);
+      ch.sendToQueue(q, Buffer.from("2"));
+      await ch.waitForConfirms();
+      await held.close();
+      await eventually(async () => expect((await ch.checkQueue(q)).messageCount).toBe(2));
+      expect(await drainNow(ch, q)).toEqual(["1", "2"]);
+    }
     expect(await drainNow(ch, dlq)).toEqual([]);
   });
 });
