@@ -784,6 +784,8 @@ export class Channel {
     for (const c of this.consumers.values()) c.subscription.cancel();
     this.consumers.clear();
     this.resumeOrder = null;
+    // acks and rejects of a transaction never committed did not happen: they go back with the rest
+    if (this.tx !== null) this.rollback();
     this.requeueAll();
     this.tx = null;
   }
