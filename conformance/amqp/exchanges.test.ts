@@ -527,6 +527,38 @@ describe("exchange declare, delete and refusals", () => {
     const q = unique("missingq");
     await expectFailure(ch.bindQueue(q, "amq.direct", "k"), 404, `NOT_FOUND - no queue '${q}' in vhost '/'`);
   });
+
+  it("unbinding a missing queue, from a missing exchange, or a binding that does not exist answers unbind-ok", async () => {
+    const { ch } = await suite.channel();
+    const q = await exclusiveQueue(ch);
+    const x = suite.exchangeName("unbind");
+    await ch.assertExchange(x, "direct", { durable: false, autoDelete: false });
+    await ch.unbindQueue(unique("missingq"), x, "k");
+    await ch.unbindQueue(q, unique("missingx"), "k");
+    await ch.unbindQueue(unique("missingq"), unique("missingx"), "k");
+    await ch.unbindQueue(q, x, "never-bound");
+    await ch.unbindExchange(unique("missingx"), x, "k");
+    await ch.unbindExchange(x, unique("missingx"), "k");
+    await ch.unbindExchange("amq.fanout", x, "never-bound");
+    // the channel is still open: a binding made now routes
+    await ch.bindQueue(q, x, "k");
+    ch.publish(x, "k", Buffer.from("routed"));
+    await ch.checkQueue(q);
+    expect(await drain(ch, q)).toEqual(["routed"]);
+  });
+
+  it("another connection's exclusive queue: unbinding an existing binding gets 405, a missing one unbind-ok", async () => {
+    const { ch: owner } = await suite.channel();
+    const q = await exclusiveQueue(owner);
+    await owner.bindQueue(q, "amq.direct", "k");
+    const { ch } = await suite.channel();
+    await ch.unbindQueue(q, "amq.direct", "never-bound");
+    await expectFailure(
+      ch.unbindQueue(q, "amq.direct", "k"),
+      405,
+      `RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '${q}' in vhost '/'. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`,
+    );
+  });
 });
 
 describe("publishing", () => {
