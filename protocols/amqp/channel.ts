@@ -277,32 +277,42 @@ export class Channel {
         return;
       }
       case "queue.bind": {
-        const denied = this.bindDenied("queue", this.queueName(m.queue), m.exchange, m.routingKey);
+        const queue = this.queueName(m.queue);
+        if (queue instanceof BrokerError) return queue;
+        const key = this.bindingKeyFor(m.queue, m.routingKey);
+        const denied = this.bindDenied("queue", queue, m.exchange, key);
         if (denied) return denied;
-        const r = v.bindQueue(this.queueName(m.queue), m.exchange, m.routingKey, m.arguments, client);
+        const r = v.bindQueue(queue, m.exchange, key, m.arguments, client);
         if (r) return r;
         if (!m.nowait) this.send({ kind: "queue.bind-ok" });
         return;
       }
       case "queue.unbind": {
-        const denied = this.bindDenied("queue", this.queueName(m.queue), m.exchange, m.routingKey);
+        const queue = this.queueName(m.queue);
+        if (queue instanceof BrokerError) return queue;
+        const key = this.bindingKeyFor(m.queue, m.routingKey);
+        const denied = this.bindDenied("queue", queue, m.exchange, key);
         if (denied) return denied;
-        const r = v.unbindQueue(this.queueName(m.queue), m.exchange, m.routingKey, m.arguments, client);
+        const r = v.unbindQueue(queue, m.exchange, key, m.arguments, client);
         if (r) return r;
         return this.send({ kind: "queue.unbind-ok" });
       }
       case "queue.purge": {
-        const denied = access.check("queue", this.queueName(m.queue), "read");
+        const queue = this.queueName(m.queue);
+        if (queue instanceof BrokerError) return queue;
+        const denied = access.check("queue", queue, "read");
         if (denied) return denied;
-        const r = v.purgeQueue(this.queueName(m.queue), client);
+        const r = v.purgeQueue(queue, client);
         if (r instanceof BrokerError) return r;
         if (!m.nowait) this.send({ kind: "queue.purge-ok", messageCount: r });
         return;
       }
       case "queue.delete": {
-        const denied = access.check("queue", this.queueName(m.queue), "configure");
+        const queue = this.queueName(m.queue);
+        if (queue instanceof BrokerError) return queue;
+        const denied = access.check("queue", queue, "configure");
         if (denied) return denied;
-        const r = v.deleteQueue(this.queueName(m.queue), { ifUnused: m.ifUnused, ifEmpty: m.ifEmpty }, client);
+        const r = v.deleteQueue(queue, { ifUnused: m.ifUnused, ifEmpty: m.ifEmpty }, client);
         if (r instanceof BrokerError) return r;
         if (!m.nowait) this.send({ kind: "queue.delete-ok", messageCount: r });
         return;
@@ -381,7 +391,7 @@ export class Channel {
   private opened = false;
   /** This channel's direct reply-to queue, once it consumes from amq.rabbitmq.reply-to. */
   private replyQueue: Queue | null = null;
-  /** The last queue declared on this channel: an empty queue name in later methods means it (§1.7.2.x). */
+  /** The last queue declared on this channel: an empty queue name in later methods means it (AMQP 0-9-1 domain queue-name). */
   private lastQueue = "";
 
   /**
@@ -412,8 +422,15 @@ export class Channel {
     return x instanceof BrokerError ? null : this.ctx.access.checkTopic(exchange, x.type, routingKey, access);
   }
 
-  private queueName(name: string): string {
-    return name === "" ? this.lastQueue : name;
+  /** An empty queue name means the channel's last declared queue; 404 when it declared none (RabbitMQ 3.10). */
+  private queueName(name: string): string | BrokerError {
+    if (name !== "") return name;
+    return this.lastQueue !== "" ? this.lastQueue : new BrokerError(ReplyCode.NOT_FOUND, "no previously declared queue");
+  }
+
+  /** queue.bind/unbind with an empty queue name and an empty key: the key is that queue's name (RabbitMQ's shortcut). */
+  private bindingKeyFor(queue: string, routingKey: string): string {
+    return queue === "" && routingKey === "" ? this.lastQueue : routingKey;
   }
 
   // ---- consuming -------------------------------------------------------------------------
@@ -427,9 +444,11 @@ export class Channel {
       }
       q = this.replyQueue = this.ctx.vhost.declareReplyToQueue(this.ctx.client);
     } else {
-      const denied = this.ctx.access.check("queue", this.queueName(queueName), "read");
+      const name = this.queueName(queueName);
+      if (name instanceof BrokerError) return name;
+      const denied = this.ctx.access.check("queue", name, "read");
       if (denied) return denied;
-      q = this.ctx.vhost.queue(this.queueName(queueName), this.ctx.client);
+      q = this.ctx.vhost.queue(name, this.ctx.client);
     }
     if (q instanceof BrokerError) return q;
     const tag = requestedTag === "" ? randomTag("amq.ctag") : requestedTag;
@@ -464,9 +483,11 @@ export class Channel {
   }
 
   private get(queueName: string, noAck: boolean): BrokerError | void {
-    const denied = this.ctx.access.check("queue", this.queueName(queueName), "read");
+    const name = this.queueName(queueName);
+    if (name instanceof BrokerError) return name;
+    const denied = this.ctx.access.check("queue", name, "read");
     if (denied) return denied;
-    const q = this.ctx.vhost.queue(this.queueName(queueName), this.ctx.client);
+    const q = this.ctx.vhost.queue(name, this.ctx.client);
     if (q instanceof BrokerError) return q;
     if (q.type === "stream") return streamUnsupported("basic.get", q.name, this.ctx.vhost.name);
     const entry = q.get(noAck);

@@ -264,7 +264,8 @@ export class VirtualHost implements QueueHost, DelayedHost {
     const name = requested === "" ? `amq.gen-${randomBytes(16).toString("base64url").slice(0, 22)}` : requested;
     const existing = this.queues.get(name);
     if (d.passive) {
-      if (!existing) return errors.noQueue(name, this.name);
+      // a passive declare with an empty name looks for '' (RabbitMQ names no queue for it)
+      if (!existing) return errors.noQueue(requested, this.name);
       if (!existing.accessibleBy(client)) return errors.exclusiveLocked(name, this.name);
       // a passive declare renews an x-expires lease too (RabbitMQ 3.10's queue.declare stat does)
       existing.touch();
