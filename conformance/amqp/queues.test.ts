@@ -381,3 +381,24 @@ describe("the empty queue name (the channel's last declared queue)", () => {
     await expectFailure(ch.checkQueue(""), 404, "NOT_FOUND - no queue '' in vhost '/'");
   });
 });
+
+describe("names with line breaks", () => {
+  it("declare, bind and delete strip \\n and \\r from exchange and queue names; publish, get and purge do not", async () => {
+    const { ch } = await suite.confirmChannel();
+    const x = suite.exchangeName("crlf-x");
+    const q = suite.queueName("crlf-q");
+    await ch.assertExchange(`${x}\n`, "direct", { durable: false, autoDelete: false });
+    await ch.checkExchange(x);
+    expect((await ch.assertQueue(`${q}\r\n`, { durable: false })).queue).toBe(q);
+    expect((await ch.checkQueue(`${q}\n`)).queue).toBe(q);
+    await ch.bindQueue(`${q}\n`, `${x}\r`, "k");
+    ch.publish(x, "k", Buffer.from("routed"));
+    await ch.waitForConfirms();
+    expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 1 });
+    const { ch: other } = await suite.channel();
+    await expectFailure(other.purgeQueue(`${q}\n`), 404, `NOT_FOUND - no queue '${q}\n' in vhost '/'`);
+    expect((await ch.deleteQueue(`${q}\r`)).messageCount).toBe(1);
+    await ch.deleteExchange(`${x}\n`);
+    await expectFailure(ch.checkExchange(x), 404, `NOT_FOUND - no exchange '${x}' in vhost '/'`);
+  });
+});

@@ -126,6 +126,33 @@ function propertiesBytes(m: Message): Buffer {
 const BASIC_PUBLISH = METHOD_IDS["basic.publish"];
 
 
+const hasCrLf = (name: string): boolean => name.includes("\n") || name.includes("\r");
+const stripCrLf = (name: string): string => (hasCrLf(name) ? name.replace(/[\r\n]/g, "") : name);
+
+/**
+ * RabbitMQ 3.10 strips CR and LF from exchange and queue names in the declare, delete and bind
+ * methods (rabbit_channel's strip_cr_lf), so `x\n` declares `x`; basic.publish, basic.get,
+ * basic.consume and queue.purge take names as they are. Copies the method only when it has one.
+ */
+function withNamesStripped(m: AmqpMethod): AmqpMethod {
+  switch (m.kind) {
+    case "exchange.declare":
+    case "exchange.delete":
+      return hasCrLf(m.exchange) ? { ...m, exchange: stripCrLf(m.exchange) } : m;
+    case "exchange.bind":
+    case "exchange.unbind":
+      return hasCrLf(m.source) || hasCrLf(m.destination) ? { ...m, source: stripCrLf(m.source), destination: stripCrLf(m.destination) } : m;
+    case "queue.declare":
+    case "queue.delete":
+      return hasCrLf(m.queue) ? { ...m, queue: stripCrLf(m.queue) } : m;
+    case "queue.bind":
+    case "queue.unbind":
+      return hasCrLf(m.queue) || hasCrLf(m.exchange) ? { ...m, queue: stripCrLf(m.queue), exchange: stripCrLf(m.exchange) } : m;
+    default:
+      return m;
+  }
+}
+
 function randomTag(prefix: string): string {
   return `${prefix}-${randomBytes(16).toString("base64url").slice(0, 22)}`;
 }
@@ -204,7 +231,8 @@ export class Channel {
     this.send({ kind: "channel.close", replyCode: err.code, replyText: err.text, classId, methodId });
   }
 
-  private dispatch(m: AmqpMethod): BrokerError | void {
+  private dispatch(method: AmqpMethod): BrokerError | void {
+    const m = withNamesStripped(method);
     const v = this.ctx.vhost;
     const client = this.ctx.client;
     const access = this.ctx.access;
