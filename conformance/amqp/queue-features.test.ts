@@ -127,6 +127,42 @@ describe("dead-lettering", () => {
     }
   });
 
+  it("an x-death that came with the message is merged by queue and reason (RabbitMQ 3.10's grouping), the match's count raised", async () => {
+    const { ch } = await suite.channel();
+    const dlq = suite.queueName("xdeath-merge-dlq");
+    const q = suite.queueName("xdeath-merge");
+    await ch.assertQueue(dlq, { durable: false });
+    await ch.assertQueue(q, { durable: false, arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": dlq } });
+    const deadLetterOnce = async (xDeath: unknown) => {
+      ch.sendToQueue(q, Buffer.from("m"), { headers: { "x-death": xDeath, "x-first-death-queue": "elsewhere" } });
+      ch.reject(await getOne(ch, q, false), false);
+      const h = (await getOne(ch, dlq)).properties.headers!;
+      return { deaths: h["x-death"] as Record<string, unknown>[], firstQueue: h["x-first-death-queue"], firstReason: h["x-first-death-reason"] };
+    };
+    // entries from an older format: repeated (queue, reason) pairs, some without a count
+    const merged = await deadLetterOnce([
+      { count: 2, reason: "expired", queue: "a", exchange: "", "routing-keys": ["a"] },
+      { reason: "rejected", queue: q, exchange: "" },
+      { count: 5, reason: "expired", queue: "a", exchange: "zzz" },
+      { reason: "rejected", queue: "b" },
+      { reason: "rejected", queue: "b", count: 7 },
+      { reason: "rejected", queue: q, count: 3, exchange: "second" },
+    ]);
+    expect(merged.deaths).toEqual([
+      // this death: the first (q, rejected) entry, counted as its group of 2, plus one
+      { count: 3, exchange: "", queue: q, reason: "rejected" },
+      // the other groups in reverse order of first appearance; a group's first entry keeps its count
+      { count: 2, reason: "rejected", queue: "b" },
+      { count: 2, reason: "expired", queue: "a", exchange: "", "routing-keys": ["a"] },
+    ]);
+    expect([merged.firstQueue, merged.firstReason]).toEqual(["elsewhere", undefined]);
+    // an x-death that is not an array is replaced; x-first-death-* are left alone
+    const reset = await deadLetterOnce("not an array");
+    expect(reset.deaths).toHaveLength(1);
+    expect(reset.deaths[0]).toMatchObject({ count: 1, reason: "rejected", queue: q, exchange: "", "routing-keys": [q] });
+    expect([reset.firstQueue, reset.firstReason]).toEqual(["elsewhere", undefined]);
+  });
+
   it("x-dead-letter-routing-key routes the dead-letter with that key", async () => {
     const { ch } = await suite.channel();
     const dlq = suite.queueName("dlrk-target");
