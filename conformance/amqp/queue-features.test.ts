@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { Channel } from "amqplib";
-import { conformanceSuite, consumeInto, eventually, expectQueueGone, runPython } from "./helpers.js";
+import { conformanceSuite, consumeInto, eventually, expectFailure, expectQueueGone, runPython } from "./helpers.js";
 import { consumeOneRaw } from "./raw/connection.js";
 
 const suite = conformanceSuite();
@@ -137,7 +137,7 @@ describe("dead-lettering", () => {
       ch.sendToQueue(q, Buffer.from("m"), { headers: { "x-death": xDeath, "x-first-death-queue": "elsewhere" } });
       ch.reject(await getOne(ch, q, false), false);
       const h = (await getOne(ch, dlq)).properties.headers!;
-      return { deaths: h["x-death"] as Record<string, unknown>[], firstQueue: h["x-first-death-queue"], firstReason: h["x-first-death-reason"] };
+      return { deaths: h["x-death"] as unknown as Record<string, unknown>[], firstQueue: h["x-first-death-queue"], firstReason: h["x-first-death-reason"] };
     };
     // entries from an older format: repeated (queue, reason) pairs, some without a count
     const merged = await deadLetterOnce([
@@ -371,5 +371,31 @@ describe("routing extras", () => {
       expect(m.properties.headers!["CC"]).toEqual([b]);
       expect(m.properties.headers!["BCC"]).toBeUndefined();
     }
+  });
+
+  it("a CC or BCC header that is not an array closes the channel with 406 naming the header and its type", async () => {
+    const conn = await suite.connect();
+    const q = suite.queueName("cc-type");
+    const cases: [Record<string, unknown>, string][] = [
+      [{ CC: 5 }, '"CC",byte'],
+      [{ CC: "q" }, '"CC",longstr'],
+      [{ CC: { a: 1 } }, '"CC",table'],
+      [{ CC: null }, '"CC",void'],
+      [{ CC: [], BCC: true }, '"BCC",bool'],
+      [{ BCC: 5, CC: "q" }, '"CC",longstr'],
+    ];
+    for (const [headers, detail] of cases) {
+      const ch = await conn.createConfirmChannel();
+      ch.on("error", () => undefined);
+      await ch.assertQueue(q, { durable: false });
+      const closed = new Promise<unknown>((_, reject) => ch.once("error", reject));
+      ch.sendToQueue(q, Buffer.from("m"), { headers });
+      await expectFailure(closed, 406, `PRECONDITION_FAILED - invalid message: {unacceptable_type_in_header,${detail}}`);
+    }
+    // arrays are fine whatever they hold: an empty one, or one with a number in it, is delivered
+    const { ch } = await suite.confirmChannel();
+    ch.sendToQueue(q, Buffer.from("ok"), { headers: { CC: [], BCC: [1] } });
+    await ch.waitForConfirms();
+    expect((await drainNow(ch, q))).toEqual(["ok"]);
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { ChannelInfo } from "../../src/core/index.js";
 import {
-  BrokerError, streamUnsupported, type CommitWaiter, type Consumer, type FieldTable, expirationProblem, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, ReplyCode, REPLY_TO, stringValue, Subscription,
+  BrokerError, streamUnsupported, type CommitWaiter, type Consumer, type FieldTable, expirationProblem, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, rabbitType, ReplyCode, REPLY_TO, stringValue, Subscription,
 } from "../../src/core/index.js";
 import type { AmqpMethod } from "./codec/methods.js";
 import { encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
@@ -124,6 +124,7 @@ function propertiesBytes(m: Message): Buffer {
 }
 
 const BASIC_PUBLISH = METHOD_IDS["basic.publish"];
+const ROUTING_HEADERS = ["CC", "BCC"] as const;
 
 
 const hasCrLf = (name: string): boolean => name.includes("\n") || name.includes("\r");
@@ -709,6 +710,16 @@ export class Channel {
     if (expiration !== undefined) {
       const problem = expirationProblem(expiration);
       if (problem) return new BrokerError(ReplyCode.PRECONDITION_FAILED, `invalid expiration '${expiration}': ${problem}`);
+    }
+    // sender-selected distribution (rabbit_basic:header_routes): CC and BCC must be arrays
+    const headers = props.headers;
+    if (headers !== undefined) {
+      for (const name of ROUTING_HEADERS) {
+        const v = headers[name];
+        if (v !== undefined && !Array.isArray(v)) {
+          return new BrokerError(ReplyCode.PRECONDITION_FAILED, `invalid message: {unacceptable_type_in_header,"${name}",${rabbitType(v)}}`);
+        }
+      }
     }
     return null;
   }
