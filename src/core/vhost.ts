@@ -430,6 +430,8 @@ export class VirtualHost implements QueueHost, DelayedHost {
     if (q instanceof BrokerError) return q;
     const x = this.exchange(exchange);
     if (x instanceof BrokerError) return x;
+    const invalid = x.validateBinding(args);
+    if (invalid) return invalid;
     this.addBinding(x, q, routingKey, args);
     return null;
   }
@@ -453,6 +455,8 @@ export class VirtualHost implements QueueHost, DelayedHost {
     if (d instanceof BrokerError) return d;
     const s = this.exchange(source);
     if (s instanceof BrokerError) return s;
+    const invalid = s.validateBinding(args);
+    if (invalid) return invalid;
     this.addBinding(s, d, routingKey, args);
     return null;
   }
