@@ -99,14 +99,16 @@ class ChannelConsumer implements Consumer {
     // per-consumer prefetch ignores no-ack consumers, but the channel-wide limit holds them back
     // too while it is used up (RabbitMQ's limiter: they wait, without counting towards it)
     if (!this.noAck && this.prefetch !== 0 && this.subscription.unacked >= this.prefetch) return false;
-    return ch.globalPrefetch === 0 || ch.unackedCount < ch.globalPrefetch;
+    return ch.globalPrefetch === 0 || ch.limiterVolume < ch.globalPrefetch;
   }
 
   deliver(entry: QueueEntry, sub: Subscription): void {
     const ch = this.channel;
     const tag = ++ch.deliveryTag;
-    if (!this.noAck) ch.trackUnacked(tag, entry, sub.queue, this);
-    else sub.queue.ack(entry);
+    if (!this.noAck) {
+      ch.trackUnacked(tag, entry, sub.queue, this);
+      if (ch.globalPrefetch !== 0) ch.limiterVolume++;
+    } else sub.queue.ack(entry);
     const m = entry.message;
     ch.ctx.writer.write(
       encodeDelivery(ch.id, this.tag, tag, entry.redelivered, m.exchange, m.routingKey, propertiesBytes(m), m.body, ch.ctx.frameMax),
@@ -174,6 +176,12 @@ export class Channel {
   private consumerPrefetch = 0;
   /** basic.qos global=true: one limit shared by the whole channel. */
   globalPrefetch = 0;
+  /**
+   * What the channel-wide prefetch counts, as RabbitMQ's limiter does: consumer deliveries that
+   * need an ack, made while the limit is set, less the consumer deliveries settled since. basic.get
+   * deliveries do not count (though the unacked ones at the time the limit is set do).
+   */
+  limiterVolume = 0;
   private pending: PendingPublish | null = null;
   private confirming = false;
   private publishSeq = 0;
@@ -349,11 +357,15 @@ export class Channel {
 
       case "basic.qos":
         if (m.prefetchSize !== 0) return new BrokerError(ReplyCode.NOT_IMPLEMENTED, `prefetch_size!=0 (${m.prefetchSize})`);
-        if (m.global) this.globalPrefetch = m.prefetchCount;
-        else {
+        if (m.global && m.prefetchCount !== 0) {
+          // rabbit_limiter:limit_prefetch: the count starts from what is unacked when the limit starts
+          if (this.globalPrefetch === 0) this.limiterVolume = this.unacked.size;
+          this.globalPrefetch = m.prefetchCount;
+        } else {
           // RabbitMQ 3.10 quirk, observed: a per-consumer qos also lifts the channel-wide limit
-          this.consumerPrefetch = m.prefetchCount;
+          if (!m.global) this.consumerPrefetch = m.prefetchCount;
           this.globalPrefetch = 0;
+          this.limiterVolume = 0;
         }
         this.send({ kind: "basic.qos-ok" });
         return this.resumeConsumers();
@@ -539,6 +551,7 @@ export class Channel {
   }
 
   private applySettle(picked: Unacked[], how: "ack" | "nack", requeue: boolean): void {
+    this.limiterSettled(picked);
     if (how === "ack") {
       for (let i = 0; i < picked.length; i++) picked[i]!.queue.ack(picked[i]!.entry);
     } else {
@@ -589,9 +602,19 @@ export class Channel {
     return out;
   }
 
+  /** Consumer deliveries were settled (ack, nack, reject, recover): the channel-wide limit frees up. */
+  private limiterSettled(settled: readonly Unacked[]): void {
+    if (this.globalPrefetch === 0 || this.limiterVolume === 0) return;
+    let n = 0;
+    for (let i = 0; i < settled.length; i++) if (settled[i]!.consumer !== null) n++;
+    // rabbit_limiter's ack: subtracted as is (never below zero only when it was zero)
+    this.limiterVolume -= n;
+  }
+
   private requeueAll(): void {
     const all = [...this.unacked.values()];
     this.unacked.clear();
+    this.limiterSettled(all);
     const touched = new Set<Queue>();
     // Reverse order keeps the cost of sorted re-insertion near the queue's head
     for (let i = all.length - 1; i >= 0; i--) {
