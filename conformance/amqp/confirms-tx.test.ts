@@ -162,6 +162,30 @@ describe("transactions", () => {
     expect(m && [m.content.toString(), m.fields.redelivered]).toEqual(["b", true]);
   });
 
+  it("acks and rejects not committed are undone when the channel closes: every message goes back", async () => {
+    const { ch: probe } = await suite.confirmChannel();
+    const shared = suite.queueName("txclose");
+    await probe.assertQueue(shared, { durable: false });
+    for (const b of ["a", "b", "c"]) probe.sendToQueue(shared, Buffer.from(b));
+    await probe.waitForConfirms();
+
+    const conn = await suite.amqpClient();
+    const tx = await conn.channel();
+    await tx.txSelect();
+    const got = [];
+    for (let i = 0; i < 3; i++) got.push(await tx.basicGet(shared, { noAck: false }));
+    expect(got.map((m) => m?.bodyToString())).toEqual(["a", "b", "c"]);
+    await tx.basicAck(got[0]!.deliveryTag);
+    await tx.basicReject(got[2]!.deliveryTag, false);
+    await tx.close();
+    await eventually(async () => expect(await probe.checkQueue(shared)).toMatchObject({ messageCount: 3 }));
+    const back = [];
+    for (let m = await probe.get(shared, { noAck: true }); m !== false; m = await probe.get(shared, { noAck: true })) {
+      back.push([m.content.toString(), m.fields.redelivered]);
+    }
+    expect(back).toEqual([["a", true], ["b", true], ["c", true]]);
+  });
+
   it("tx.commit without tx.select is refused with 406", async () => {
     const conn = await suite.amqpClient();
     const ch = await conn.channel();

@@ -155,6 +155,27 @@ describe("connection.tune and negotiation", () => {
 });
 
 describe("authentication and vhosts", () => {
+  it("before tune-ok frames are limited to 4096 bytes of payload: a larger start-ok gets the socket closed, no close frame", async () => {
+    // the client properties are padded so that start-ok's frame payload is exactly `payload` bytes
+    const startOkPayload = (padding: number) =>
+      new Writer()
+        .table({ product: { type: "S", value: "warren-conformance-raw" }, capabilities: { type: "F", value: { authentication_failure_close: { type: "t", value: true }, consumer_cancel_notify: { type: "t", value: true } } }, padding: { type: "S", value: "x".repeat(padding) } })
+        .shortstr("PLAIN")
+        .longstr(`\u0000${parseAmqpUrl(suite.url).user}\u0000${parseAmqpUrl(suite.url).pass}`)
+        .shortstr("en_US")
+        .done().length + 4;
+    const paddingFor = (payload: number) => payload - startOkPayload(0);
+    expect(startOkPayload(paddingFor(4096))).toBe(4096);
+    const attempt = async (payload: number) => {
+      const raw = suite.track(await RawConnection.open(suite.url));
+      return raw.handshake({ clientProperties: { padding: { type: "S", value: "x".repeat(paddingFor(payload)) } } }).then(
+        () => "opened",
+        (e: unknown) => (e instanceof ServerClosedError ? `connection.close ${e.reason.replyCode}` : "socket closed"),
+      );
+    };
+    expect(await Promise.all([attempt(4096), attempt(4097), attempt(20_000)])).toEqual(["opened", "socket closed", "socket closed"]);
+  });
+
   it("a wrong password is refused with 403 ACCESS_REFUSED (authentication_failure_close)", async () => {
     await expectFailure(amqplib.connect(urlWith({ pass: "wrong-password" })), 403, LOGIN_REFUSED);
   });

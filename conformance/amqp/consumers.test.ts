@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { ConsumeMessage } from "amqplib";
-import { bodies, conformanceSuite, consumeInto, drain, expectFailure, failureOf, Inbox, nextError, settle } from "./helpers.js";
+import { bodies, conformanceSuite, consumeInto, drain, eventually, expectFailure, failureOf, Inbox, nextError, settle } from "./helpers.js";
 
 const suite = conformanceSuite();
 
@@ -250,6 +250,112 @@ describe("basic.qos", () => {
     await fill(q, 4);
     await unlimited.inbox.take(4);
     expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 0 });
+  });
+
+  it("a channel-wide prefetch of 1 over consumers of several queues, acked one at a time, takes from every queue", async () => {
+    const { ch } = await suite.channel();
+    const queues: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const q = (await ch.assertQueue("", { exclusive: true })).queue;
+      await fill(q, 20, `q${i}-`);
+      queues.push(q);
+    }
+    await ch.prefetch(1, true);
+    const all = new Inbox<ConsumeMessage>();
+    for (const q of queues) await ch.consume(q, (m) => all.push(m!));
+    for (let i = 0; i < 30; i++) ch.ack(await all.next());
+    for (const q of queues) expect((await ch.checkQueue(q)).messageCount).toBeLessThan(20);
+  });
+
+  it("a channel-wide prefetch used up by a manual-ack consumer holds back a no-ack consumer on the same channel", async () => {
+    const { ch } = await suite.channel();
+    const acked = (await ch.assertQueue("", { exclusive: true })).queue;
+    const auto = (await ch.assertQueue("", { exclusive: true })).queue;
+    await ch.prefetch(1, true);
+    const a = await consumeInto(ch, acked);
+    await fill(acked, 2, "a");
+    const first = await a.inbox.next();
+    const b = await consumeInto(ch, auto, { noAck: true });
+    await fill(auto, 2, "b");
+    expect(await ch.checkQueue(auto)).toMatchObject({ messageCount: 2 });
+    await settle();
+    expect(b.inbox.pending).toBe(0);
+    ch.ack(first);
+    // the freed slot goes to the manual-ack consumer or to the no-ack one (which never takes it up)
+    const second = await a.inbox.next();
+    expect(second.content.toString()).toBe("a1");
+    ch.ack(second);
+    expect(bodies(await b.inbox.take(2))).toEqual(["b0", "b1"]);
+  });
+
+  it("a channel-wide prefetch counts consumer deliveries, not basic.get ones (RabbitMQ's limiter)", async () => {
+    const { ch } = await suite.channel();
+    const q = (await ch.assertQueue("", { exclusive: true })).queue;
+    await fill(q, 5);
+    await ch.prefetch(1, true);
+    const got = await ch.get(q);
+    if (got === false) throw new Error("basic.get found the queue empty");
+    // the unacked basic.get does not use the limit up: the consumer gets one
+    const { inbox } = await consumeInto(ch, q);
+    const first = await inbox.next();
+    // acking the basic.get frees nothing (it never counted); acking the delivery does
+    ch.ack(got);
+    expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 3 });
+    await settle();
+    expect(inbox.pending).toBe(0);
+    ch.ack(first);
+    expect((await inbox.next()).content.toString()).toBe("2");
+  });
+
+  it("a channel-wide prefetch set while basic.get deliveries are unacked starts out counting them", async () => {
+    const { ch } = await suite.channel();
+    const q = (await ch.assertQueue("", { exclusive: true })).queue;
+    await fill(q, 5);
+    const got = await ch.get(q);
+    if (got === false) throw new Error("basic.get found the queue empty");
+    await ch.prefetch(1, true);
+    const { inbox } = await consumeInto(ch, q);
+    expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 4 });
+    // and acking that basic.get does not give the slot back (RabbitMQ 3.10: the channel is stuck
+    // until basic.qos changes)
+    ch.ack(got);
+    expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 4 });
+    await settle();
+    expect(inbox.pending).toBe(0);
+    await ch.prefetch(2, false);
+    expect(bodies(await inbox.take(4))).toEqual(["1", "2", "3", "4"]);
+  });
+
+  it("prefetch 2 per consumer or per channel, set before or after basic.consume, with and without no-ack", async () => {
+    // [global, qos after consume, no-ack, messages published before the consume] → deliveries before any ack
+    const cases: [boolean, boolean, boolean, boolean, number][] = [
+      [false, false, false, false, 2], [false, false, false, true, 2], [false, false, true, false, 5],
+      [false, true, false, false, 5], [false, true, true, true, 5],
+      [true, false, false, false, 2], [true, false, false, true, 2], [true, false, true, false, 5],
+      // a channel-wide prefetch set after consume applies to that consumer from then on
+      [true, true, false, false, 2], [true, true, false, true, 5], [true, true, true, false, 5],
+    ];
+    const seen: number[] = [];
+    for (const [global, after, noAck, publishFirst] of cases) {
+      const { ch } = await suite.channel();
+      const q = (await ch.assertQueue("", { exclusive: true })).queue;
+      if (publishFirst) await fill(q, 5);
+      if (!after) await ch.prefetch(2, global);
+      const { inbox } = await consumeInto(ch, q, { noAck });
+      if (after) await ch.prefetch(2, global);
+      if (!publishFirst) await fill(q, 5);
+      const { messageCount } = await eventually(async () => {
+        const r = await ch.checkQueue(q);
+        if (inbox.pending + r.messageCount !== 5) throw new Error("deliveries still on the way");
+        return r;
+      });
+      seen.push(5 - messageCount);
+      if (!noAck && inbox.pending < 5) {
+        ch.ack((await inbox.next())!);
+        await inbox.take(5 - messageCount);
+      }
+    }
+    expect(seen).toEqual(cases.map((c) => c[4]));
   });
 
   it("prefetch is ignored for no-ack consumers", async () => {

@@ -264,6 +264,46 @@ describe("headers exchange", () => {
   });
 });
 
+describe("headers exchange binding validation", () => {
+  it("x-match must be all, any, all-with-x or any-with-x: another string or another type is refused with 406", async () => {
+    const conn = await suite.connect();
+    const setup = await conn.createChannel();
+    const q = await exclusiveQueue(setup);
+    const wordText = (printed: string) =>
+      `PRECONDITION_FAILED - Invalid x-match field value ${printed}; expected all, any, all-with-x, or any-with-x`;
+    const typeText = (type: string, printed: string) => `PRECONDITION_FAILED - Invalid x-match field type ${type} (value ${printed}); expected longstr`;
+    const cases: [unknown, string][] = [
+      ["foo", wordText('<<"foo">>')],
+      ["ALL", wordText('<<"ALL">>')],
+      ["", wordText("<<>>")],
+      [1, typeText("byte", "1")],
+      [-3, typeText("byte", "-3")],
+      [1.5, typeText("double", "1.5")],
+      [true, typeText("bool", "true")],
+      [null, typeText("void", "undefined")],
+      [Buffer.from("all"), typeText("binary", '<<"all">>')],
+      [Buffer.from([1, 2, 250]), typeText("binary", "<<1,2,250>>")],
+      [["a", 1], typeText("array", '[{longstr,<<"a">>},{byte,1}]')],
+    ];
+    for (const [value, text] of cases) {
+      const ch = await conn.createChannel();
+      ch.on("error", () => undefined);
+      await expectFailure(ch.bindQueue(q, "amq.headers", "", { "x-match": value, h: "1" }), 406, text);
+    }
+    // the same for an exchange-to-exchange binding from a headers exchange, and for amq.match
+    const ch = await conn.createChannel();
+    ch.on("error", () => undefined);
+    await expectFailure(ch.bindExchange("amq.fanout", "amq.headers", "", { "x-match": "foo" }), 406, wordText('<<"foo">>'));
+    const ch2 = await conn.createChannel();
+    ch2.on("error", () => undefined);
+    await expectFailure(ch2.bindQueue(q, "amq.match", "", { "x-match": 5 }), 406, typeText("byte", "5"));
+    // the four words bind; other exchange types do not look at x-match
+    const ok = await conn.createChannel();
+    for (const word of ["all", "any", "all-with-x", "any-with-x"]) await ok.bindQueue(q, "amq.headers", "", { "x-match": word, h: "1" });
+    await ok.bindQueue(q, "amq.direct", "k", { "x-match": "foo" });
+  });
+});
+
 describe("exchange-to-exchange bindings", () => {
   it("messages flow from a source exchange through bound destination exchanges", async () => {
     const ch = await confirmChannel();
@@ -526,6 +566,38 @@ describe("exchange declare, delete and refusals", () => {
     const { ch } = await suite.channel();
     const q = unique("missingq");
     await expectFailure(ch.bindQueue(q, "amq.direct", "k"), 404, `NOT_FOUND - no queue '${q}' in vhost '/'`);
+  });
+
+  it("unbinding a missing queue, from a missing exchange, or a binding that does not exist answers unbind-ok", async () => {
+    const { ch } = await suite.channel();
+    const q = await exclusiveQueue(ch);
+    const x = suite.exchangeName("unbind");
+    await ch.assertExchange(x, "direct", { durable: false, autoDelete: false });
+    await ch.unbindQueue(unique("missingq"), x, "k");
+    await ch.unbindQueue(q, unique("missingx"), "k");
+    await ch.unbindQueue(unique("missingq"), unique("missingx"), "k");
+    await ch.unbindQueue(q, x, "never-bound");
+    await ch.unbindExchange(unique("missingx"), x, "k");
+    await ch.unbindExchange(x, unique("missingx"), "k");
+    await ch.unbindExchange("amq.fanout", x, "never-bound");
+    // the channel is still open: a binding made now routes
+    await ch.bindQueue(q, x, "k");
+    ch.publish(x, "k", Buffer.from("routed"));
+    await ch.checkQueue(q);
+    expect(await drain(ch, q)).toEqual(["routed"]);
+  });
+
+  it("another connection's exclusive queue: unbinding an existing binding gets 405, a missing one unbind-ok", async () => {
+    const { ch: owner } = await suite.channel();
+    const q = await exclusiveQueue(owner);
+    await owner.bindQueue(q, "amq.direct", "k");
+    const { ch } = await suite.channel();
+    await ch.unbindQueue(q, "amq.direct", "never-bound");
+    await expectFailure(
+      ch.unbindQueue(q, "amq.direct", "k"),
+      405,
+      `RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '${q}' in vhost '/'. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`,
+    );
   });
 });
 

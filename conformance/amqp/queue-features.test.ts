@@ -4,14 +4,14 @@
 
 import { describe, expect, it } from "vitest";
 import type { Channel } from "amqplib";
-import { conformanceSuite, consumeInto, eventually, expectQueueGone, runPython } from "./helpers.js";
+import { conformanceSuite, consumeInto, eventually, expectFailure, expectQueueGone, runPython } from "./helpers.js";
 import { consumeOneRaw } from "./raw/connection.js";
 
 const suite = conformanceSuite();
 
-async function getOne(ch: Channel, queue: string) {
+async function getOne(ch: Channel, queue: string, noAck = true) {
   return eventually(async () => {
-    const m = await ch.get(queue, { noAck: true });
+    const m = await ch.get(queue, { noAck });
     if (m === false) throw new Error(`nothing in ${queue} yet`);
     return m;
   });
@@ -103,6 +103,66 @@ describe("dead-lettering", () => {
     expect((await inbox.next()).content.toString()).toBe("taken");
   });
 
+  it("a TTL-0 message (x-message-ttl 0 or expiration 0) that is requeued expires instead of coming back", async () => {
+    const { ch } = await suite.channel();
+    const { dlx, dlq } = await deadLetterTarget(ch);
+    for (const perMessage of [false, true]) {
+      const q = suite.queueName(perMessage ? "ttl0-msg-requeue" : "ttl0-requeue");
+      await ch.assertQueue(q, { durable: false, arguments: { "x-dead-letter-exchange": dlx, ...(perMessage ? {} : { "x-message-ttl": 0 }) } });
+      const { ch: cch } = await suite.channel();
+      const { inbox } = await consumeInto(cch, q);
+      ch.sendToQueue(q, Buffer.from(`nacked-${perMessage}`), perMessage ? { expiration: "0" } : {});
+      cch.nack(await inbox.next(), false, true);
+      const dead = await getOne(ch, dlq);
+      expect(dead.content.toString()).toBe(`nacked-${perMessage}`);
+      expect(dead.properties.headers!["x-death"]![0].reason).toBe("expired");
+      // the dead-letter is the fence: the requeue has been handled, and it delivered nothing more
+      expect(inbox.pending).toBe(0);
+      // the same when the channel holding it closes
+      ch.sendToQueue(q, Buffer.from(`closed-${perMessage}`), perMessage ? { expiration: "0" } : {});
+      await inbox.next();
+      await cch.close();
+      expect((await getOne(ch, dlq)).content.toString()).toBe(`closed-${perMessage}`);
+      expect((await ch.checkQueue(q)).messageCount).toBe(0);
+    }
+  });
+
+  it("an x-death that came with the message is merged by queue and reason (RabbitMQ 3.10's grouping), the match's count raised", async () => {
+    const { ch } = await suite.channel();
+    const dlq = suite.queueName("xdeath-merge-dlq");
+    const q = suite.queueName("xdeath-merge");
+    await ch.assertQueue(dlq, { durable: false });
+    await ch.assertQueue(q, { durable: false, arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": dlq } });
+    const deadLetterOnce = async (xDeath: unknown) => {
+      ch.sendToQueue(q, Buffer.from("m"), { headers: { "x-death": xDeath, "x-first-death-queue": "elsewhere" } });
+      ch.reject(await getOne(ch, q, false), false);
+      const h = (await getOne(ch, dlq)).properties.headers!;
+      return { deaths: h["x-death"] as unknown as Record<string, unknown>[], firstQueue: h["x-first-death-queue"], firstReason: h["x-first-death-reason"] };
+    };
+    // entries from an older format: repeated (queue, reason) pairs, some without a count
+    const merged = await deadLetterOnce([
+      { count: 2, reason: "expired", queue: "a", exchange: "", "routing-keys": ["a"] },
+      { reason: "rejected", queue: q, exchange: "" },
+      { count: 5, reason: "expired", queue: "a", exchange: "zzz" },
+      { reason: "rejected", queue: "b" },
+      { reason: "rejected", queue: "b", count: 7 },
+      { reason: "rejected", queue: q, count: 3, exchange: "second" },
+    ]);
+    expect(merged.deaths).toEqual([
+      // this death: the first (q, rejected) entry, counted as its group of 2, plus one
+      { count: 3, exchange: "", queue: q, reason: "rejected" },
+      // the other groups in reverse order of first appearance; a group's first entry keeps its count
+      { count: 2, reason: "rejected", queue: "b" },
+      { count: 2, reason: "expired", queue: "a", exchange: "", "routing-keys": ["a"] },
+    ]);
+    expect([merged.firstQueue, merged.firstReason]).toEqual(["elsewhere", undefined]);
+    // an x-death that is not an array is replaced; x-first-death-* are left alone
+    const reset = await deadLetterOnce("not an array");
+    expect(reset.deaths).toHaveLength(1);
+    expect(reset.deaths[0]).toMatchObject({ count: 1, reason: "rejected", queue: q, exchange: "", "routing-keys": [q] });
+    expect([reset.firstQueue, reset.firstReason]).toEqual(["elsewhere", undefined]);
+  });
+
   it("x-dead-letter-routing-key routes the dead-letter with that key", async () => {
     const { ch } = await suite.channel();
     const dlq = suite.queueName("dlrk-target");
@@ -161,6 +221,49 @@ describe("length limits", () => {
       expect(await drainNow(ch, q)).toEqual(["1"]);
     }
     expect((await getOne(ch, dlq)).content.toString()).toBe("2");
+    expect(await drainNow(ch, dlq)).toEqual([]);
+  });
+});
+
+describe("length limits and requeue", () => {
+  for (const how of ["nack", "recover", "channel close"] as const) {
+    it(`messages returned by ${how} past x-max-length are dropped from the head (dead-lettered as maxlen)`, async () => {
+      const { ch } = await suite.confirmChannel();
+      const { dlx, dlq } = await deadLetterTarget(ch);
+      const q = suite.queueName("maxlen-requeue");
+      await ch.assertQueue(q, { durable: false, arguments: { "x-max-length": 2, "x-dead-letter-exchange": dlx } });
+      const { ch: held } = await suite.channel();
+      for (const b of ["1", "2"]) ch.sendToQueue(q, Buffer.from(b));
+      await ch.waitForConfirms();
+      await getOne(held, q, false);
+      await getOne(held, q, false);
+      for (const b of ["3", "4"]) ch.sendToQueue(q, Buffer.from(b));
+      await ch.waitForConfirms();
+      if (how === "nack") held.nackAll(true);
+      else if (how === "recover") await held.recover();
+      else await held.close();
+      const dead = [(await getOne(ch, dlq)).content.toString(), (await getOne(ch, dlq)).content.toString()];
+      expect(dead).toEqual(["1", "2"]);
+      expect(await drainNow(ch, q)).toEqual(["3", "4"]);
+    });
+  }
+
+  it("reject-publish and reject-publish-dlx queues take requeued messages back even past the limit", async () => {
+    const { ch } = await suite.confirmChannel();
+    const { dlx, dlq } = await deadLetterTarget(ch);
+    for (const overflow of ["reject-publish", "reject-publish-dlx"]) {
+      const q = suite.queueName(overflow);
+      await ch.assertQueue(q, { durable: false, arguments: { "x-max-length": 1, "x-overflow": overflow, "x-dead-letter-exchange": dlx } });
+      const { ch: held } = await suite.channel();
+      ch.sendToQueue(q, Buffer.from("1"));
+      await ch.waitForConfirms();
+      await getOne(held, q, false);
+      ch.sendToQueue(q, Buffer.from("2"));
+      await ch.waitForConfirms();
+      await held.close();
+      await eventually(async () => expect((await ch.checkQueue(q)).messageCount).toBe(2));
+      expect(await drainNow(ch, q)).toEqual(["1", "2"]);
+    }
     expect(await drainNow(ch, dlq)).toEqual([]);
   });
 });
@@ -268,5 +371,31 @@ describe("routing extras", () => {
       expect(m.properties.headers!["CC"]).toEqual([b]);
       expect(m.properties.headers!["BCC"]).toBeUndefined();
     }
+  });
+
+  it("a CC or BCC header that is not an array closes the channel with 406 naming the header and its type", async () => {
+    const conn = await suite.connect();
+    const q = suite.queueName("cc-type");
+    const cases: [Record<string, unknown>, string][] = [
+      [{ CC: 5 }, '"CC",byte'],
+      [{ CC: "q" }, '"CC",longstr'],
+      [{ CC: { a: 1 } }, '"CC",table'],
+      [{ CC: null }, '"CC",void'],
+      [{ CC: [], BCC: true }, '"BCC",bool'],
+      [{ BCC: 5, CC: "q" }, '"CC",longstr'],
+    ];
+    for (const [headers, detail] of cases) {
+      const ch = await conn.createConfirmChannel();
+      ch.on("error", () => undefined);
+      await ch.assertQueue(q, { durable: false });
+      const closed = new Promise<unknown>((_, reject) => ch.once("error", reject));
+      ch.sendToQueue(q, Buffer.from("m"), { headers });
+      await expectFailure(closed, 406, `PRECONDITION_FAILED - invalid message: {unacceptable_type_in_header,${detail}}`);
+    }
+    // arrays are fine whatever they hold: an empty one, or one with a number in it, is delivered
+    const { ch } = await suite.confirmChannel();
+    ch.sendToQueue(q, Buffer.from("ok"), { headers: { CC: [], BCC: [1] } });
+    await ch.waitForConfirms();
+    expect((await drainNow(ch, q))).toEqual(["ok"]);
   });
 });

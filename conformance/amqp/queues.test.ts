@@ -340,3 +340,65 @@ describe("purge and delete", () => {
     expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 1 });
   });
 });
+
+describe("the empty queue name (the channel's last declared queue)", () => {
+  it("queue.bind with an empty queue name binds the last declared queue, and an empty key means its name", async () => {
+    const { ch } = await suite.confirmChannel();
+    const q = (await ch.assertQueue("", { exclusive: true })).queue;
+    await ch.bindQueue("", "amq.direct", "");
+    ch.publish("amq.direct", q, Buffer.from("by-name"));
+    ch.publish("amq.direct", "", Buffer.from("by-empty-key"));
+    await ch.bindQueue("", "amq.direct", "explicit");
+    ch.publish("amq.direct", "explicit", Buffer.from("by-explicit-key"));
+    await ch.waitForConfirms();
+    const got = [];
+    for (let m = await ch.get(q, { noAck: true }); m !== false; m = await ch.get(q, { noAck: true })) got.push(m.content.toString());
+    expect(got).toEqual(["by-name", "by-explicit-key"]);
+    // queue.unbind takes the same shortcut: the binding keyed by the queue's name goes
+    await ch.unbindQueue("", "amq.direct", "");
+    ch.publish("amq.direct", q, Buffer.from("unbound"));
+    await ch.waitForConfirms();
+    expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 0 });
+  });
+
+  it("without a previously declared queue, an empty name is refused with 404 (a passive declare looks for '')", async () => {
+    const conn = await suite.connect();
+    const cases: [string, (ch: import("amqplib").Channel) => Promise<unknown>][] = [
+      ["queue.bind", (ch) => ch.bindQueue("", "amq.direct", "")],
+      ["queue.unbind", (ch) => ch.unbindQueue("", "amq.direct", "")],
+      ["queue.purge", (ch) => ch.purgeQueue("")],
+      ["queue.delete", (ch) => ch.deleteQueue("")],
+      ["basic.get", (ch) => ch.get("")],
+      ["basic.consume", (ch) => ch.consume("", () => undefined)],
+    ];
+    for (const [, op] of cases) {
+      const ch = await conn.createChannel();
+      ch.on("error", () => undefined);
+      await expectFailure(op(ch), 404, "NOT_FOUND - no previously declared queue");
+    }
+    const ch = await conn.createChannel();
+    ch.on("error", () => undefined);
+    await expectFailure(ch.checkQueue(""), 404, "NOT_FOUND - no queue '' in vhost '/'");
+  });
+});
+
+describe("names with line breaks", () => {
+  it("declare, bind and delete strip \\n and \\r from exchange and queue names; publish, get and purge do not", async () => {
+    const { ch } = await suite.confirmChannel();
+    const x = suite.exchangeName("crlf-x");
+    const q = suite.queueName("crlf-q");
+    await ch.assertExchange(`${x}\n`, "direct", { durable: false, autoDelete: false });
+    await ch.checkExchange(x);
+    expect((await ch.assertQueue(`${q}\r\n`, { durable: false })).queue).toBe(q);
+    expect((await ch.checkQueue(`${q}\n`)).queue).toBe(q);
+    await ch.bindQueue(`${q}\n`, `${x}\r`, "k");
+    ch.publish(x, "k", Buffer.from("routed"));
+    await ch.waitForConfirms();
+    expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 1 });
+    const { ch: other } = await suite.channel();
+    await expectFailure(other.purgeQueue(`${q}\n`), 404, `NOT_FOUND - no queue '${q}\n' in vhost '/'`);
+    expect((await ch.deleteQueue(`${q}\r`)).messageCount).toBe(1);
+    await ch.deleteExchange(`${x}\n`);
+    await expectFailure(ch.checkExchange(x), 404, `NOT_FOUND - no exchange '${x}' in vhost '/'`);
+  });
+});

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { ChannelInfo } from "../../src/core/index.js";
 import {
-  BrokerError, streamUnsupported, type CommitWaiter, type Consumer, type FieldTable, expirationProblem, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, ReplyCode, REPLY_TO, stringValue, Subscription,
+  BrokerError, streamUnsupported, type CommitWaiter, type Consumer, type FieldTable, expirationProblem, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, rabbitType, ReplyCode, REPLY_TO, stringValue, Subscription,
 } from "../../src/core/index.js";
 import type { AmqpMethod } from "./codec/methods.js";
 import { encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
@@ -96,16 +96,19 @@ class ChannelConsumer implements Consumer {
   hasCredit(): boolean {
     const ch = this.channel;
     if (ch.ctx.writer.backedUp || ch.state !== "open") return false;
-    if (this.noAck) return true;
-    if (this.prefetch !== 0 && this.subscription.unacked >= this.prefetch) return false;
-    return ch.globalPrefetch === 0 || ch.unackedCount < ch.globalPrefetch;
+    // per-consumer prefetch ignores no-ack consumers, but the channel-wide limit holds them back
+    // too while it is used up (RabbitMQ's limiter: they wait, without counting towards it)
+    if (!this.noAck && this.prefetch !== 0 && this.subscription.unacked >= this.prefetch) return false;
+    return ch.globalPrefetch === 0 || ch.limiterVolume < ch.globalPrefetch;
   }
 
   deliver(entry: QueueEntry, sub: Subscription): void {
     const ch = this.channel;
     const tag = ++ch.deliveryTag;
-    if (!this.noAck) ch.trackUnacked(tag, entry, sub.queue, this);
-    else sub.queue.ack(entry);
+    if (!this.noAck) {
+      ch.trackUnacked(tag, entry, sub.queue, this);
+      if (ch.globalPrefetch !== 0) ch.limiterVolume++;
+    } else sub.queue.ack(entry);
     const m = entry.message;
     ch.ctx.writer.write(
       encodeDelivery(ch.id, this.tag, tag, entry.redelivered, m.exchange, m.routingKey, propertiesBytes(m), m.body, ch.ctx.frameMax),
@@ -123,7 +126,35 @@ function propertiesBytes(m: Message): Buffer {
 }
 
 const BASIC_PUBLISH = METHOD_IDS["basic.publish"];
+const ROUTING_HEADERS = ["CC", "BCC"] as const;
 
+
+const hasCrLf = (name: string): boolean => name.includes("\n") || name.includes("\r");
+const stripCrLf = (name: string): string => (hasCrLf(name) ? name.replace(/[\r\n]/g, "") : name);
+
+/**
+ * RabbitMQ 3.10 strips CR and LF from exchange and queue names in the declare, delete and bind
+ * methods (rabbit_channel's strip_cr_lf), so `x\n` declares `x`; basic.publish, basic.get,
+ * basic.consume and queue.purge take names as they are. Copies the method only when it has one.
+ */
+function withNamesStripped(m: AmqpMethod): AmqpMethod {
+  switch (m.kind) {
+    case "exchange.declare":
+    case "exchange.delete":
+      return hasCrLf(m.exchange) ? { ...m, exchange: stripCrLf(m.exchange) } : m;
+    case "exchange.bind":
+    case "exchange.unbind":
+      return hasCrLf(m.source) || hasCrLf(m.destination) ? { ...m, source: stripCrLf(m.source), destination: stripCrLf(m.destination) } : m;
+    case "queue.declare":
+    case "queue.delete":
+      return hasCrLf(m.queue) ? { ...m, queue: stripCrLf(m.queue) } : m;
+    case "queue.bind":
+    case "queue.unbind":
+      return hasCrLf(m.queue) || hasCrLf(m.exchange) ? { ...m, queue: stripCrLf(m.queue), exchange: stripCrLf(m.exchange) } : m;
+    default:
+      return m;
+  }
+}
 
 function randomTag(prefix: string): string {
   return `${prefix}-${randomBytes(16).toString("base64url").slice(0, 22)}`;
@@ -138,10 +169,19 @@ export class Channel {
   deliveryTag = 0;
   private readonly unacked = new Map<number, Unacked>();
   private readonly consumers = new Map<string, ChannelConsumer>();
+  /** The consumers as an array for resumeConsumers' rotation; null after the set changed. */
+  private resumeOrder: ChannelConsumer[] | null = null;
+  private resumeFrom = 0;
   /** basic.qos global=false: applies to consumers created afterwards. */
   private consumerPrefetch = 0;
   /** basic.qos global=true: one limit shared by the whole channel. */
   globalPrefetch = 0;
+  /**
+   * What the channel-wide prefetch counts, as RabbitMQ's limiter does: consumer deliveries that
+   * need an ack, made while the limit is set, less the consumer deliveries settled since. basic.get
+   * deliveries do not count (though the unacked ones at the time the limit is set do).
+   */
+  limiterVolume = 0;
   private pending: PendingPublish | null = null;
   private confirming = false;
   private publishSeq = 0;
@@ -198,7 +238,8 @@ export class Channel {
     this.send({ kind: "channel.close", replyCode: err.code, replyText: err.text, classId, methodId });
   }
 
-  private dispatch(m: AmqpMethod): BrokerError | void {
+  private dispatch(method: AmqpMethod): BrokerError | void {
+    const m = withNamesStripped(method);
     const v = this.ctx.vhost;
     const client = this.ctx.client;
     const access = this.ctx.access;
@@ -271,32 +312,42 @@ export class Channel {
         return;
       }
       case "queue.bind": {
-        const denied = this.bindDenied("queue", this.queueName(m.queue), m.exchange, m.routingKey);
+        const queue = this.queueName(m.queue);
+        if (queue instanceof BrokerError) return queue;
+        const key = this.bindingKeyFor(m.queue, m.routingKey);
+        const denied = this.bindDenied("queue", queue, m.exchange, key);
         if (denied) return denied;
-        const r = v.bindQueue(this.queueName(m.queue), m.exchange, m.routingKey, m.arguments, client);
+        const r = v.bindQueue(queue, m.exchange, key, m.arguments, client);
         if (r) return r;
         if (!m.nowait) this.send({ kind: "queue.bind-ok" });
         return;
       }
       case "queue.unbind": {
-        const denied = this.bindDenied("queue", this.queueName(m.queue), m.exchange, m.routingKey);
+        const queue = this.queueName(m.queue);
+        if (queue instanceof BrokerError) return queue;
+        const key = this.bindingKeyFor(m.queue, m.routingKey);
+        const denied = this.bindDenied("queue", queue, m.exchange, key);
         if (denied) return denied;
-        const r = v.unbindQueue(this.queueName(m.queue), m.exchange, m.routingKey, m.arguments, client);
+        const r = v.unbindQueue(queue, m.exchange, key, m.arguments, client);
         if (r) return r;
         return this.send({ kind: "queue.unbind-ok" });
       }
       case "queue.purge": {
-        const denied = access.check("queue", this.queueName(m.queue), "read");
+        const queue = this.queueName(m.queue);
+        if (queue instanceof BrokerError) return queue;
+        const denied = access.check("queue", queue, "read");
         if (denied) return denied;
-        const r = v.purgeQueue(this.queueName(m.queue), client);
+        const r = v.purgeQueue(queue, client);
         if (r instanceof BrokerError) return r;
         if (!m.nowait) this.send({ kind: "queue.purge-ok", messageCount: r });
         return;
       }
       case "queue.delete": {
-        const denied = access.check("queue", this.queueName(m.queue), "configure");
+        const queue = this.queueName(m.queue);
+        if (queue instanceof BrokerError) return queue;
+        const denied = access.check("queue", queue, "configure");
         if (denied) return denied;
-        const r = v.deleteQueue(this.queueName(m.queue), { ifUnused: m.ifUnused, ifEmpty: m.ifEmpty }, client);
+        const r = v.deleteQueue(queue, { ifUnused: m.ifUnused, ifEmpty: m.ifEmpty }, client);
         if (r instanceof BrokerError) return r;
         if (!m.nowait) this.send({ kind: "queue.delete-ok", messageCount: r });
         return;
@@ -304,11 +355,15 @@ export class Channel {
 
       case "basic.qos":
         if (m.prefetchSize !== 0) return new BrokerError(ReplyCode.NOT_IMPLEMENTED, `prefetch_size!=0 (${m.prefetchSize})`);
-        if (m.global) this.globalPrefetch = m.prefetchCount;
-        else {
+        if (m.global && m.prefetchCount !== 0) {
+          // rabbit_limiter:limit_prefetch: the count starts from what is unacked when the limit starts
+          if (this.globalPrefetch === 0) this.limiterVolume = this.unacked.size;
+          this.globalPrefetch = m.prefetchCount;
+        } else {
           // RabbitMQ 3.10 quirk, observed: a per-consumer qos also lifts the channel-wide limit
-          this.consumerPrefetch = m.prefetchCount;
+          if (!m.global) this.consumerPrefetch = m.prefetchCount;
           this.globalPrefetch = 0;
+          this.limiterVolume = 0;
         }
         this.send({ kind: "basic.qos-ok" });
         return this.resumeConsumers();
@@ -318,6 +373,7 @@ export class Channel {
         const c = this.consumers.get(m.consumerTag);
         if (c) {
           this.consumers.delete(m.consumerTag);
+          this.resumeOrder = null;
           c.subscription.cancel();
         }
         if (!m.nowait) this.send({ kind: "basic.cancel-ok", consumerTag: m.consumerTag });
@@ -374,7 +430,7 @@ export class Channel {
   private opened = false;
   /** This channel's direct reply-to queue, once it consumes from amq.rabbitmq.reply-to. */
   private replyQueue: Queue | null = null;
-  /** The last queue declared on this channel: an empty queue name in later methods means it (§1.7.2.x). */
+  /** The last queue declared on this channel: an empty queue name in later methods means it (AMQP 0-9-1 domain queue-name). */
   private lastQueue = "";
 
   /**
@@ -405,8 +461,15 @@ export class Channel {
     return x instanceof BrokerError ? null : this.ctx.access.checkTopic(exchange, x.type, routingKey, access);
   }
 
-  private queueName(name: string): string {
-    return name === "" ? this.lastQueue : name;
+  /** An empty queue name means the channel's last declared queue; 404 when it declared none (RabbitMQ 3.10). */
+  private queueName(name: string): string | BrokerError {
+    if (name !== "") return name;
+    return this.lastQueue !== "" ? this.lastQueue : new BrokerError(ReplyCode.NOT_FOUND, "no previously declared queue");
+  }
+
+  /** queue.bind/unbind with an empty queue name and an empty key: the key is that queue's name (RabbitMQ's shortcut). */
+  private bindingKeyFor(queue: string, routingKey: string): string {
+    return queue === "" && routingKey === "" ? this.lastQueue : routingKey;
   }
 
   // ---- consuming -------------------------------------------------------------------------
@@ -420,9 +483,11 @@ export class Channel {
       }
       q = this.replyQueue = this.ctx.vhost.declareReplyToQueue(this.ctx.client);
     } else {
-      const denied = this.ctx.access.check("queue", this.queueName(queueName), "read");
+      const name = this.queueName(queueName);
+      if (name instanceof BrokerError) return name;
+      const denied = this.ctx.access.check("queue", name, "read");
       if (denied) return denied;
-      q = this.ctx.vhost.queue(this.queueName(queueName), this.ctx.client);
+      q = this.ctx.vhost.queue(name, this.ctx.client);
     }
     if (q instanceof BrokerError) return q;
     const tag = requestedTag === "" ? randomTag("amq.ctag") : requestedTag;
@@ -437,6 +502,7 @@ export class Channel {
     if (sub instanceof BrokerError) return sub;
     consumer.subscription = sub;
     this.consumers.set(tag, consumer);
+    this.resumeOrder = null;
     if (!nowait) this.send({ kind: "basic.consume-ok", consumerTag: tag });
     q.dispatch();
   }
@@ -445,6 +511,7 @@ export class Channel {
   consumerCancelledByBroker(c: ChannelConsumer): void {
     if (this.consumers.get(c.tag) !== c) return;
     this.consumers.delete(c.tag);
+    this.resumeOrder = null;
     if (this.ctx.capabilities["consumer_cancel_notify"] === true && this.state === "open") {
       this.send({ kind: "basic.cancel", consumerTag: c.tag, nowait: true });
     }
@@ -455,9 +522,11 @@ export class Channel {
   }
 
   private get(queueName: string, noAck: boolean): BrokerError | void {
-    const denied = this.ctx.access.check("queue", this.queueName(queueName), "read");
+    const name = this.queueName(queueName);
+    if (name instanceof BrokerError) return name;
+    const denied = this.ctx.access.check("queue", name, "read");
     if (denied) return denied;
-    const q = this.ctx.vhost.queue(this.queueName(queueName), this.ctx.client);
+    const q = this.ctx.vhost.queue(name, this.ctx.client);
     if (q instanceof BrokerError) return q;
     if (q.type === "stream") return streamUnsupported("basic.get", q.name, this.ctx.vhost.name);
     const entry = q.get(noAck);
@@ -480,6 +549,7 @@ export class Channel {
   }
 
   private applySettle(picked: Unacked[], how: "ack" | "nack", requeue: boolean): void {
+    this.limiterSettled(picked);
     if (how === "ack") {
       for (let i = 0; i < picked.length; i++) picked[i]!.queue.ack(picked[i]!.entry);
     } else {
@@ -530,9 +600,19 @@ export class Channel {
     return out;
   }
 
+  /** Consumer deliveries were settled (ack, nack, reject, recover): the channel-wide limit frees up. */
+  private limiterSettled(settled: readonly Unacked[]): void {
+    if (this.globalPrefetch === 0 || this.limiterVolume === 0) return;
+    let n = 0;
+    for (let i = 0; i < settled.length; i++) if (settled[i]!.consumer !== null) n++;
+    // rabbit_limiter's ack: subtracted as is (never below zero only when it was zero)
+    this.limiterVolume -= n;
+  }
+
   private requeueAll(): void {
     const all = [...this.unacked.values()];
     this.unacked.clear();
+    this.limiterSettled(all);
     const touched = new Set<Queue>();
     // Reverse order keeps the cost of sorted re-insertion near the queue's head
     for (let i = all.length - 1; i >= 0; i--) {
@@ -544,8 +624,14 @@ export class Channel {
 
   /** Credit may be back (ack, qos change, socket drained): let the queues deliver again. */
   resumeConsumers(): void {
-    if (this.state !== "open") return;
-    for (const c of this.consumers.values()) c.subscription.resume();
+    if (this.state !== "open" || this.consumers.size === 0) return;
+    const order = (this.resumeOrder ??= [...this.consumers.values()]);
+    const n = order.length;
+    // A channel-wide prefetch freed by one ack goes to whichever queue dispatches first: starting
+    // one consumer further each time lets every queue have its turn (RabbitMQ's fairness).
+    const start = this.resumeFrom % n;
+    this.resumeFrom = start + 1;
+    for (let i = 0; i < n; i++) order[(start + i) % n]!.subscription.resume();
   }
 
   // ---- publishing ------------------------------------------------------------------------
@@ -645,6 +731,16 @@ export class Channel {
     if (expiration !== undefined) {
       const problem = expirationProblem(expiration);
       if (problem) return new BrokerError(ReplyCode.PRECONDITION_FAILED, `invalid expiration '${expiration}': ${problem}`);
+    }
+    // sender-selected distribution (rabbit_basic:header_routes): CC and BCC must be arrays
+    const headers = props.headers;
+    if (headers !== undefined) {
+      for (const name of ROUTING_HEADERS) {
+        const v = headers[name];
+        if (v !== undefined && !Array.isArray(v)) {
+          return new BrokerError(ReplyCode.PRECONDITION_FAILED, `invalid message: {unacceptable_type_in_header,"${name}",${rabbitType(v)}}`);
+        }
+      }
     }
     return null;
   }
@@ -768,6 +864,9 @@ export class Channel {
     this.pending = null;
     for (const c of this.consumers.values()) c.subscription.cancel();
     this.consumers.clear();
+    this.resumeOrder = null;
+    // acks and rejects of a transaction never committed did not happen: they go back with the rest
+    if (this.tx !== null) this.rollback();
     this.requeueAll();
     this.tx = null;
   }

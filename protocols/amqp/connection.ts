@@ -110,7 +110,8 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     this.frameMax = limits.frameMax;
     this.client = broker.newClient();
     this.log = log.child({ conn: this.client.id, protocol: "amqp", peer: `${socket.remoteAddress}:${socket.remotePort}` });
-    this.reader = new FrameReader(limits.frameMax);
+    // until tune-ok settles frame-max, RabbitMQ reads frames of up to its minimum frame size only
+    this.reader = new FrameReader(FRAME_MIN_SIZE);
     this.writer = new BatchedWriter(socket, this);
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -148,6 +149,8 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
         return;
       }
       if (err instanceof CodecError) {
+        // before tune-ok RabbitMQ answers a bad frame (one over 4096 bytes…) by closing the socket
+        if (this.state === "start-ok" || this.state === "secure-ok" || this.state === "tune-ok") return this.dropHandshake(err.text);
         this.connectionError(err.replyCode, err.text, err.classId, err.methodId);
       } else {
         this.log.error({ err }, "internal error handling a frame");

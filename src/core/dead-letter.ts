@@ -56,6 +56,28 @@ function countOf(v: FieldValue | undefined): number {
   return 0;
 }
 
+/**
+ * RabbitMQ 3.10's group_by_queue_and_reason, for x-death headers written before deaths were merged
+ * (or by another broker): one entry per (queue, reason), the first of each group, given a count of
+ * the group's size when it has none (one that has a count keeps it). As in RabbitMQ, the groups
+ * come out in reverse order of their first appearance. Entries that are not tables are dropped.
+ */
+function groupByQueueAndReason(deaths: FieldValue[]): FieldTable[] {
+  const groups = new Map<string, { first: FieldTable; size: number }>();
+  for (const d of deaths) {
+    if (!isTable(d)) continue;
+    const key = `${str(d["queue"]) ?? "\u0000none"}\u0000${str(d["reason"]) ?? "\u0000none"}`;
+    const g = groups.get(key);
+    if (g === undefined) groups.set(key, { first: d, size: 1 });
+    else g.size++;
+  }
+  const out: FieldTable[] = [];
+  for (const { first, size } of groups.values()) {
+    out.push(first["count"] === undefined ? { count: new TypedField("l", size), ...first } : first);
+  }
+  return out.reverse();
+}
+
 export interface DeadLetter {
   message: Message;
   /** The new x-death array, most recent death first, for the cycle check. */
@@ -89,15 +111,19 @@ export function buildDeadLetter(
   const headers: FieldTable = { ...old };
   const existing = old["x-death"];
   let deaths: FieldValue[];
-  if (!Array.isArray(existing)) {
+  if (existing === undefined) {
     headers["x-first-death-reason"] = reason;
     headers["x-first-death-queue"] = queue;
     headers["x-first-death-exchange"] = m.exchange;
     deaths = [{ count: new TypedField("l", 1), ...info }];
+  } else if (!Array.isArray(existing)) {
+    // not an array (a client re-published it with string values…): RabbitMQ resets it, and
+    // leaves the x-first-death-* headers as they are
+    deaths = [{ count: new TypedField("l", 1), ...info }];
   } else {
     let match: FieldTable | null = null;
     const others: FieldValue[] = [];
-    for (const d of existing) {
+    for (const d of existing.length > 1 ? groupByQueueAndReason(existing) : existing) {
       if (match === null && isTable(d) && str(d["queue"]) === queue && str(d["reason"]) === reason) match = d;
       else others.push(d);
     }

@@ -82,6 +82,10 @@ export class DelayedExchange extends Exchange {
     this.inner = createExchange(name, delayedType, options);
   }
 
+  override validateBinding(args: FieldTable): BrokerError | null {
+    return this.inner.validateBinding(args);
+  }
+
   /** Messages held for later. */
   get delayedCount(): number {
     return this.heap.length;

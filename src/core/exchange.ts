@@ -2,6 +2,8 @@ import type { FieldTable, FieldValue, Message } from "./message.js";
 import { normalizePattern, TopicTrie } from "./topic-trie.js";
 import { TypedField } from "./message.js";
 import type { Policy } from "./policies.js";
+import { BrokerError, ReplyCode } from "./errors.js";
+import { erlangTerm, rabbitType } from "./field-types.js";
 
 export type ExchangeType = "direct" | "fanout" | "topic" | "headers";
 export const EXCHANGE_TYPES: readonly string[] = ["direct", "fanout", "topic", "headers"];
@@ -83,6 +85,11 @@ export abstract class Exchange implements Destination {
 
   /** Pushes every destination whose binding matches; may push one twice (the vhost dedupes). */
   abstract match(routingKey: string, message: Message, out: Destination[]): void;
+
+  /** Refuses a binding whose arguments this type does not accept (RabbitMQ's validate_binding). */
+  validateBinding(_args: FieldTable): BrokerError | null {
+    return null;
+  }
   protected abstract indexBinding(b: Binding): void;
   protected abstract unindexBinding(b: Binding): void;
 }
@@ -160,6 +167,9 @@ const refKey = (b: Binding) => `${b.destination.kind}\u0000${b.destination.name}
  * all-with-x and any-with-x (the last two also compare `x-` prefixed headers).
  */
 export class HeadersExchange extends Exchange {
+  override validateBinding(args: FieldTable): BrokerError | null {
+    return headersBindingProblem(args);
+  }
   match(_routingKey: string, message: Message, out: Destination[]): void {
     if (this.bindings.size === 0) return;
     const headers = message.properties.headers ?? {};
@@ -167,6 +177,22 @@ export class HeadersExchange extends Exchange {
   }
   protected indexBinding(): void {}
   protected unindexBinding(): void {}
+}
+
+const X_MATCH_MODES = new Set(["all", "any", "all-with-x", "any-with-x"]);
+
+/** RabbitMQ 3.10's validate_binding for headers exchanges: `x-match`, if given, is one of its four words. */
+export function headersBindingProblem(args: FieldTable): BrokerError | null {
+  const v = args["x-match"];
+  if (v === undefined) return null;
+  if (typeof v === "string") {
+    if (X_MATCH_MODES.has(v)) return null;
+    return new BrokerError(
+      ReplyCode.PRECONDITION_FAILED,
+      `Invalid x-match field value ${erlangTerm(v)}; expected all, any, all-with-x, or any-with-x`,
+    );
+  }
+  return new BrokerError(ReplyCode.PRECONDITION_FAILED, `Invalid x-match field type ${rabbitType(v)} (value ${erlangTerm(v)}); expected longstr`);
 }
 
 export function headersMatch(args: FieldTable, headers: FieldTable): boolean {

@@ -40,3 +40,50 @@ export function stringValue(v: FieldValue): string | undefined {
   if (Buffer.isBuffer(v)) return v.toString("utf8");
   return undefined;
 }
+
+/** Bytes Erlang's ~p prints as text inside <<"…">> (printable Latin-1 and the usual escapes). */
+const ERLANG_ESCAPES: Record<number, string> = { 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r", 27: "\\e", 34: '\\"', 92: "\\\\" };
+const erlangPrintable = (b: number): boolean => (b >= 32 && b <= 126) || b >= 160 || ERLANG_ESCAPES[b] !== undefined;
+
+/** A binary as Erlang's ~p prints it: <<"text">> when every byte is printable, else <<1,2,3>>. */
+export function erlangBinaryTerm(bytes: Buffer): string {
+  if (bytes.length > 0 && bytes.every(erlangPrintable)) {
+    let s = "";
+    for (const b of bytes) s += ERLANG_ESCAPES[b] ?? String.fromCharCode(b);
+    return `<<"${s}">>`;
+  }
+  return `<<${Array.from(bytes).join(",")}>>`;
+}
+
+/** A float as Erlang prints it: always with a fraction (1.0), exponents as 1.0e21. */
+function erlangFloat(n: number): string {
+  const s = String(n);
+  if (/e/.test(s)) {
+    const [m, e] = s.split("e");
+    return `${m!.includes(".") ? m : `${m}.0`}e${e!.replace("+", "")}`;
+  }
+  return s.includes(".") ? s : `${s}.0`;
+}
+
+/**
+ * A field value as RabbitMQ's error texts print it with ~p (the value as rabbit_binary_parser
+ * decodes it): integers and timestamps as numbers, strings as binaries, void as `undefined`,
+ * arrays and tables as lists of typed tuples.
+ */
+export function erlangTerm(v: FieldValue): string {
+  if (v === null) return "undefined";
+  if (typeof v === "boolean") return String(v);
+  if (typeof v === "string") return erlangBinaryTerm(Buffer.from(v, "utf8"));
+  if (Buffer.isBuffer(v)) return erlangBinaryTerm(v);
+  if (typeof v === "number") return Number.isInteger(v) && Math.abs(v) <= 2147483648 ? String(v) : erlangFloat(v);
+  if (v instanceof Date) return String(Math.floor(v.getTime() / 1000));
+  if (v instanceof TypedField) {
+    const x = v.value;
+    if (typeof x === "bigint") return x.toString();
+    if (typeof x === "number") return v.type === "f" || v.type === "d" ? erlangFloat(x) : String(x);
+    if (x instanceof Date) return String(Math.floor(x.getTime() / 1000));
+    return `{${x.scale},${x.digits}}`;
+  }
+  if (Array.isArray(v)) return `[${v.map((e) => `{${rabbitType(e)},${erlangTerm(e)}}`).join(",")}]`;
+  return `[${Object.entries(v).map(([k, e]) => `{${erlangBinaryTerm(Buffer.from(k, "utf8"))},${rabbitType(e)},${erlangTerm(e)}}`).join(",")}]`;
+}

@@ -73,6 +73,8 @@ export class Queue implements Destination, ReadyOwner {
   private dispatching = false;
   private redispatch = false;
   private mixedPriorities = false;
+  /** Requeues took a length-limited queue over its limit: the next dispatch trims first. */
+  private trimPending = false;
   /** Body bytes of the ready messages, for x-max-length-bytes. */
   private readyBytes = 0;
   deleted = false;
@@ -456,6 +458,11 @@ export class Queue implements Destination, ReadyOwner {
     }
     this.dispatching = true;
     try {
+      if (this.trimPending) {
+        // RabbitMQ's requeue_and_run: drop from the head down to the limit, then deliver
+        this.trimPending = false;
+        this.trim();
+      }
       do {
         this.redispatch = false;
         const now = this.expiring ? (knownNow > 0 ? knownNow : this.host.timers.now()) : 0;
@@ -463,8 +470,9 @@ export class Queue implements Destination, ReadyOwner {
           const sub = this.pickConsumer();
           if (sub === null) break;
           const entry = this.shiftReady()!;
-          // strictly past: a TTL-0 message may still go to a consumer in the instant it arrives
-          if (entry.expiresAt < now) {
+          // strictly past: a TTL-0 message may still go to a consumer in the instant it arrives,
+          // but only then — once handed out and returned it is expired (RabbitMQ drops it on requeue)
+          if (entry.expiresAt <= now && (entry.expiresAt < now || entry.redelivered)) {
             this.drop(entry, "expired");
             continue;
           }
@@ -573,6 +581,7 @@ export class Queue implements Destination, ReadyOwner {
   /**
    * Puts an entry back at its original position, flagged redelivered. Quorum queues count the
    * return (x-delivery-count on the next delivery) and dead-letter it past x-delivery-limit.
+   * Callers call `dispatch()` once their requeues are done: that also trims a length limit.
    */
   requeue(entry: QueueEntry): void {
     this.release(entry);
@@ -590,6 +599,11 @@ export class Queue implements Destination, ReadyOwner {
     this.levels[entry.level]!.requeue(entry);
     this.readyCount++;
     this.readyBytes += entry.bodySize;
+    // over x-max-length: trimmed (drop-head) at the dispatch that follows the requeues, once they
+    // are all back, so the oldest go first whatever order they were requeued in
+    if (this.readyCount > (this.current.maxLength ?? Infinity) || this.readyBytes > (this.current.maxLengthBytes ?? Infinity)) {
+      this.trimPending = true;
+    }
     // an entry whose time ran out while a consumer held it goes when it is at the head again
     if (entry.expiresAt !== Infinity && entry.expiresAt < this.sweepAt) this.armSweep(entry.expiresAt, this.host.timers.now());
   }

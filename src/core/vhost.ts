@@ -276,7 +276,8 @@ export class VirtualHost implements QueueHost, DelayedHost {
     const name = requested === "" ? `amq.gen-${randomBytes(16).toString("base64url").slice(0, 22)}` : requested;
     const existing = this.queues.get(name);
     if (d.passive) {
-      if (!existing) return errors.noQueue(name, this.name);
+      // a passive declare with an empty name looks for '' (RabbitMQ names no queue for it)
+      if (!existing) return errors.noQueue(requested, this.name);
       if (!existing.accessibleBy(client)) return errors.exclusiveLocked(name, this.name);
       // a passive declare renews an x-expires lease too (RabbitMQ 3.10's queue.declare stat does)
       existing.touch();
@@ -441,18 +442,22 @@ export class VirtualHost implements QueueHost, DelayedHost {
     if (q instanceof BrokerError) return q;
     const x = this.exchange(exchange);
     if (x instanceof BrokerError) return x;
+    const invalid = x.validateBinding(args);
+    if (invalid) return invalid;
     this.addBinding(x, q, routingKey, args);
     return null;
   }
 
   unbindQueue(queue: string, exchange: string, routingKey: string, args: FieldTable, client: ClientRef | null): null | BrokerError {
     if (exchange === "") return errors.defaultExchange();
-    const q = this.queue(queue, client);
-    if (q instanceof BrokerError) return q;
-    const x = this.exchange(exchange);
-    if (x instanceof BrokerError) return x;
-    const b = x.bindings.get(bindingKey(q, routingKey, args));
-    if (b) this.dropBinding(b);
+    // RabbitMQ 3.10 answers unbind-ok when the queue, the exchange or the binding does not exist;
+    // only an existing binding to another connection's exclusive queue is refused (405)
+    const q = this.queues.get(queue);
+    const x = this.exchanges.get(exchange);
+    const b = q === undefined || x === undefined ? undefined : x.bindings.get(bindingKey(q, routingKey, args));
+    if (b === undefined) return null;
+    if (!q!.accessibleBy(client)) return errors.exclusiveLocked(queue, this.name);
+    this.dropBinding(b);
     return null;
   }
 
@@ -462,18 +467,19 @@ export class VirtualHost implements QueueHost, DelayedHost {
     if (d instanceof BrokerError) return d;
     const s = this.exchange(source);
     if (s instanceof BrokerError) return s;
+    const invalid = s.validateBinding(args);
+    if (invalid) return invalid;
     this.addBinding(s, d, routingKey, args);
     return null;
   }
 
   unbindExchange(destination: string, source: string, routingKey: string, args: FieldTable): null | BrokerError {
     if (destination === "" || source === "") return errors.defaultExchange();
-    const d = this.exchange(destination);
-    if (d instanceof BrokerError) return d;
-    const s = this.exchange(source);
-    if (s instanceof BrokerError) return s;
-    const b = s.bindings.get(bindingKey(d, routingKey, args));
-    if (b) this.dropBinding(b);
+    // as queue.unbind: a missing source, destination or binding is not an error in RabbitMQ 3.10
+    const d = this.exchanges.get(destination);
+    const s = this.exchanges.get(source);
+    const b = d === undefined || s === undefined ? undefined : s.bindings.get(bindingKey(d, routingKey, args));
+    if (b !== undefined) this.dropBinding(b);
     return null;
   }
 

@@ -726,6 +726,7 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
       else if (ackmode.startsWith("ack")) q.ack(e);
       else q.discard(e);
     }
+    if (requeue && !q.deleted) q.dispatch();
     return out;
   });
   app.get("/api/queues/:vhost/:name/bindings", async (req: Req) => {

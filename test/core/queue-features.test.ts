@@ -89,6 +89,24 @@ describe("message TTL", () => {
     expect(drain("dead").map((m) => m.body.toString())).toEqual(["nobody", "no credit"]);
   });
 
+  it("a TTL-0 message requeued in the same instant expires instead of being delivered again", () => {
+    for (const [args, props] of [[{ "x-message-ttl": 0 }, {}], [{}, { expiration: "0" }]] as const) {
+      const { v, q, drain } = world({ ...args, "x-dead-letter-exchange": "dlx" });
+      const c = new FakeConsumer(client);
+      ok(q.consume(c, { tag: "c", noAck: false, exclusive: false, priority: 0 }));
+      ok(v.publish("", "q", msg("once", props)));
+      expect(c.bodies).toEqual(["once"]);
+      // the clock has not moved: the message is not past its expiry, but it was ready only once
+      q.requeue(c.delivered[0]!);
+      q.dispatch();
+      expect(c.bodies).toEqual(["once"]);
+      expect(q.messageCount).toBe(0);
+      const dead = drain("dead");
+      expect(dead.map((m) => m.body.toString())).toEqual(["once"]);
+      expect((dead[0]!.properties.headers!["x-death"] as FieldTable[])[0]!["reason"]).toBe("expired");
+    }
+  });
+
   it("a per-message expiration shorter than the queue's wins; expiry happens only at the head", () => {
     const { clock, v, q } = world({ "x-message-ttl": 10_000 });
     ok(v.publish("", "q", msg("long")));

@@ -50,6 +50,8 @@ export interface HandshakeOptions {
   frameMax?: number;
   heartbeat?: number;
   capabilities?: TypedTable;
+  /** More client properties for start-ok (to make it as large as a test needs). */
+  clientProperties?: TypedTable;
   /** SASL mechanism for start-ok; PLAIN by default. */
   mechanism?: "PLAIN" | "AMQPLAIN";
   /** Stop after tune-ok (no connection.open). */
@@ -249,6 +251,7 @@ export class RawConnection {
             consumer_cancel_notify: { type: "t", value: true },
           },
         },
+        ...opts.clientProperties,
       })
       .shortstr(opts.mechanism ?? "PLAIN")
       .longstr(
