@@ -7,9 +7,10 @@
  *
  * A handle is pinned while a read or write uses its descriptor (the async writes of a commit pin it
  * until they complete: a closed and reused fd number must never be written). Unpinned open handles
- * sit in an LRU list; opening one more past the cap closes the least recently used. Pinned handles
- * may take the pool past its cap for the length of a write; they are closed as they are unpinned
- * until it is back under.
+ * sit in an LRU list; opening one more past the cap closes the least recently used. Writes (the
+ * commits') wait for a descriptor when every one is pinned (`pinForWrite`), so a burst over
+ * thousands of segments never holds more than the cap; a synchronous read may take the pool one
+ * past it for the length of the read (its descriptor is closed as it is unpinned).
  */
 import * as fs from "node:fs";
 
@@ -61,6 +62,8 @@ export class FilePool {
   private head: FileHandle | null = null; // least recently used
   private tail: FileHandle | null = null;
   readonly stats: FilePoolStats = { open: 0, opens: 0, evictions: 0 };
+  /** Writes waiting for a descriptor to be given back (woken one per unpin). */
+  private waiters: (() => void)[] = [];
 
   constructor(readonly cap: number) {
     if (!(cap >= 1)) throw new RangeError(`file pool cap must be at least 1, got ${cap}`);
@@ -91,6 +94,19 @@ export class FilePool {
     if (--h.pins > 0) return;
     if (h.closed || this.stats.open > this.cap) this.closeFd(h);
     else this.append(h);
+    // a descriptor was closed or became evictable: one waiting write may go
+    if (this.waiters.length > 0) this.waiters.shift()!();
+  }
+
+  /**
+   * pin() for the commits' asynchronous writes: when the cap is reached and every descriptor is
+   * pinned, waits until one is given back instead of opening past the cap. -1 if the handle was
+   * closed meanwhile (its file was deleted: nothing to write).
+   */
+  pinForWrite(h: FileHandle): number | Promise<number> {
+    if (h.closed) return -1;
+    if (h.fd >= 0 || this.stats.open < this.cap || this.head !== null) return this.pin(h);
+    return new Promise<void>((resolve) => this.waiters.push(resolve)).then(() => this.pinForWrite(h));
   }
 
   close(h: FileHandle): void {

@@ -378,7 +378,9 @@ export class DiskMessageStore implements MessageStore, Flushable, DeliveryMark {
 }
 
 async function writeAppend(f: AckFile, buf: Buffer, sync: boolean): Promise<void> {
-  const fd = f.file.pin();
+  const got = f.file.pool.pinForWrite(f.file);
+  const fd = typeof got === "number" ? got : await got;
+  if (fd < 0) return; // its segment went meanwhile
   f.inflight++;
   try {
     let done = 0;
@@ -395,7 +397,9 @@ async function writeAppend(f: AckFile, buf: Buffer, sync: boolean): Promise<void
 }
 
 async function syncAckFile(f: AckFile): Promise<void> {
-  const fd = f.file.pin();
+  const got = f.file.pool.pinForWrite(f.file);
+  const fd = typeof got === "number" ? got : await got;
+  if (fd < 0) return;
   f.inflight++;
   try {
     if (!f.closed) await fsync(fd);

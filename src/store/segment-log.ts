@@ -376,7 +376,9 @@ export class SegmentLog implements Flushable {
     let pinned = false;
     try {
       // pinned until the writes are done: the descriptor is neither evicted nor closed under them
-      const fd = file.pin();
+      const got = file.pool.pinForWrite(file);
+      const fd = typeof got === "number" ? got : await got;
+      if (fd < 0) return; // deleted while waiting for a descriptor
       pinned = true;
       if (seg.created) {
         seg.created = false;

@@ -96,6 +96,46 @@ describe("file descriptors", () => {
     await c2.close();
   }, 30_000);
 
+  it("a transient backlog paged to hundreds of page-file segments holds a few descriptors too", async () => {
+    dir = mkdtempSync(join(tmpdir(), "warren-fds-"));
+    const cap = 16;
+    broker = await startBroker({
+      amqp: { port: 0 }, dataDir: dir, logLevel: "silent", segmentSize: 4096, pageOutBytes: 4096, maxOpenFiles: cap,
+    });
+    const base = openFds();
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+    const ch = await conn.createConfirmChannel();
+    const n = 3000;
+    for (let q = 0; q < 2; q++) {
+      await ch.assertQueue(`paged-${q}`, { durable: false });
+      for (let i = 0; i < n; i++) ch.sendToQueue(`paged-${q}`, body(q, i));
+      await ch.waitForConfirms();
+    }
+    // page files are written behind the confirms: watch the descriptors while they are
+    const pages = () => readdirSync(join(dir, "paging")).reduce((k, d) => k + readdirSync(join(dir, "paging", d)).length, 0);
+    let most = 0;
+    for (const until = Date.now() + 15_000; pages() < 1500 && Date.now() < until;) {
+      most = Math.max(most, openFds() - base);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(pages()).toBeGreaterThanOrEqual(1500);
+    expect(most).toBeLessThanOrEqual(cap + 4);
+    await ch.prefetch(200);
+    for (let q = 0; q < 2; q++) {
+      const got: Buffer[] = [];
+      await new Promise<void>((resolve) => {
+        void ch.consume(`paged-${q}`, (m) => {
+          got.push(m!.content);
+          ch.ack(m!);
+          if (got.length === n) resolve();
+        });
+      });
+      expect(got.every((m, i) => m.equals(body(q, i)))).toBe(true);
+    }
+    expect(openFds() - base).toBeLessThanOrEqual(cap + 4);
+    await conn.close();
+  });
+
   it("a durable queue whose store cannot be opened is refused with INTERNAL_ERROR, not left without a reply", async () => {
     dir = mkdtempSync(join(tmpdir(), "warren-fds-"));
     broker = await startBroker({ amqp: { port: 0 }, dataDir: dir, logLevel: "silent" });
