@@ -371,6 +371,21 @@ export class DiskMessageStore implements MessageStore, Flushable, DeliveryMark {
     this.ackFiles.clear();
   }
 
+  /**
+   * The queue was deleted: its files are closed at once and nothing still buffered for them is
+   * written. (A file whose descriptor was evicted is opened again by path: after its directory was
+   * renamed away, a late write could otherwise land in a new queue's file of the same name.)
+   */
+  abandon(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.log.close();
+    this.markFile.close();
+    for (const f of this.ackFiles.values()) f.file.close();
+    this.ackFiles.clear();
+    this.dirtyAcks.clear();
+  }
+
   async destroy(): Promise<void> {
     await this.close();
     fs.rmSync(this.options.dir, { recursive: true, force: true });

@@ -229,6 +229,7 @@ class RecoveredSummaries {
 
 /** Renames a deleted queue's directory away at once (a queue declared again starts empty), then removes it. */
 function removeStoreDir(store: DiskMessageStore, dir: string, log: StoreLogger): void {
+  store.abandon();
   const trash = `${dir}.deleted-${process.pid}-${Date.now()}`;
   try {
     fs.renameSync(dir, trash);

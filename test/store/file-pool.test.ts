@@ -3,7 +3,7 @@
  * open descriptors), so thousands of segments cost at most the pool's cap.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultFileCap, FilePool, processFdLimit } from "../../src/store/file-pool.js";
@@ -125,5 +125,28 @@ describe("DiskMessageStore descriptors", () => {
     }
     for (const s of stores) await s.close();
     expect(openFds()).toBe(before);
+  });
+
+  it("a deleted queue's late writes never reopen a file of a queue declared again in its place", async () => {
+    dir = mkdtempSync(join(tmpdir(), "warren-fds-"));
+    const commit = new GroupCommit();
+    const files = new FilePool(1);
+    const qdir = join(dir, "q");
+    const old = new DiskMessageStore({ dir: qdir, commit, segmentSize: 4096, files });
+    for (let i = 0; i < 12; i++) old.append(Buffer.alloc(1000, "o"));
+    await commit.drain();
+    // buffered writes to several segments whose descriptors the cap of 1 has closed
+    for (let i = 0; i < 12; i++) old.append(Buffer.alloc(1000, "o"));
+    // deleted (its directory renamed away, as removeStoreDir does) and declared again at once
+    old.abandon();
+    renameSync(qdir, `${qdir}.deleted`);
+    const fresh = new DiskMessageStore({ dir: qdir, commit, segmentSize: 4096, files });
+    fresh.append(Buffer.from("new"));
+    await commit.drain();
+    await fresh.close();
+    expect(readdirSync(qdir).filter((f) => f.endsWith(".seg"))).toEqual(["0000000001.seg"]);
+    const back = new DiskMessageStore({ dir: qdir, commit, files });
+    expect(back.recovered().map((r) => r.payload.toString())).toEqual(["new"]);
+    await back.close();
   });
 });
