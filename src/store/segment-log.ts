@@ -140,6 +140,8 @@ export class SegmentLog implements Flushable {
   private readonly segments = new Map<number, Segment>();
   private current!: Segment;
   private readonly dirty = new Set<Segment>();
+  /** Registered with the group commit for its next batch. */
+  private registered = false;
   private readonly segmentSize: number;
   private closed = false;
   /** The last read-ahead: bytes [raBase, raBase + raBuf.length) of segment raSeg's file. */
@@ -319,7 +321,10 @@ export class SegmentLog implements Flushable {
   }
 
   private markDirty(seg: Segment): void {
-    if (this.dirty.size === 0) this.options.commit.markDirty(this);
+    if (!this.registered) {
+      this.registered = true;
+      this.options.commit.markDirty(this);
+    }
     this.dirty.add(seg);
   }
 
@@ -357,6 +362,7 @@ export class SegmentLog implements Flushable {
   async flush(): Promise<void> {
     const segs = [...this.dirty];
     this.dirty.clear();
+    this.registered = false;
     const jobs: Promise<void>[] = [];
     for (const seg of segs) {
       if (seg.pendLen === 0 || seg.deleted) continue;
@@ -392,6 +398,9 @@ export class SegmentLog implements Flushable {
       // O_DSYNC made each write durable as it returned: no fsync round trip through the thread pool
       if (this.options.fsync !== false && !DSYNC && !file.closed) await fsync(fd);
     } catch (err) {
+      // no descriptor to be had (EMFILE): nothing was written, so the bytes go back in front of
+      // what was buffered since, for the segment's next flush (this commit's confirms are nacked)
+      if (!pinned && seg.flying === buf && !file.closed) this.unflush(seg, buf, at);
       // fd-based errors name no file: say which (ENOSPC, EIO, EMFILE…), keeping the code
       const e = err as NodeJS.ErrnoException;
       throw Object.assign(new Error(`${seg.path}: ${e.message}`), { code: e.code, path: seg.path });
@@ -401,6 +410,19 @@ export class SegmentLog implements Flushable {
     if (file.closed) return;
     if (seg.flying === buf) seg.flying = null;
     if (seg !== this.current && !seg.deleted && (seg.live === 0 || seg.id < this.dropLimit)) this.deleteSegment(seg);
+  }
+
+  private unflush(seg: Segment, buf: Buffer, at: number): void {
+    const rest = seg.pendLen;
+    const merged = Buffer.allocUnsafe(Math.max(65536, (buf.length + rest) * 2));
+    buf.copy(merged, 0);
+    if (rest > 0) seg.pend!.copy(merged, buf.length, 0, rest);
+    seg.pend = merged;
+    seg.pendLen = buf.length + rest;
+    seg.pendBase = at;
+    seg.flying = null;
+    // written with the log's next flush (not scheduled now: a commit retried at once would fail again)
+    this.dirty.add(seg);
   }
 
   /** The payload at `position`, or undefined if there is none (acked segments may be gone). */

@@ -149,4 +149,30 @@ describe("DiskMessageStore descriptors", () => {
     expect(back.recovered().map((r) => r.payload.toString())).toEqual(["new"]);
     await back.close();
   });
+
+  it("a commit that gets no descriptor fails (nack) and loses nothing: the next one writes it all", async () => {
+    dir = mkdtempSync(join(tmpdir(), "warren-fds-"));
+    class Exhausted extends FilePool {
+      fail = false;
+      override retrying<T>(fn: () => T): T {
+        if (this.fail) throw Object.assign(new Error("EMFILE: too many open files"), { code: "EMFILE" });
+        return super.retrying(fn);
+      }
+    }
+    const files = new Exhausted(4);
+    const commit = new GroupCommit();
+    const s = new DiskMessageStore({ dir, commit, files });
+    files.fail = true;
+    s.append(Buffer.from("first")); // the segment's file does not exist yet: its header is in this write
+    const outcome = new Promise<boolean>((resolve) => commit.afterCommit({ committed: resolve }));
+    expect(await outcome).toBe(false);
+    files.fail = false;
+    s.append(Buffer.from("second"));
+    const again = new Promise<boolean>((resolve) => commit.afterCommit({ committed: resolve }));
+    expect(await again).toBe(true);
+    await s.close();
+    const back = new DiskMessageStore({ dir, commit: new GroupCommit() });
+    expect(back.recovered().map((r) => r.payload.toString())).toEqual(["first", "second"]);
+    await back.close();
+  });
 });
