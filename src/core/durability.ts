@@ -19,6 +19,39 @@ export interface Durability {
   afterCommit(waiter: CommitWaiter): void;
 }
 
+/**
+ * Writes that must reach the OS before any delivery leaves the process (a queue's "delivered up to
+ * here" mark, so that a kill -9 cannot lose the fact that a message went out). A store registers
+ * once per event-loop turn; every socket write (BatchedWriter) calls `settleDeliveryMarks()` first,
+ * and a tick does it anyway for deliveries that leave by other ways (the management API's get).
+ */
+export interface DeliveryMark {
+  settleMark(): void;
+}
+
+const pendingMarks: DeliveryMark[] = [];
+let marksScheduled = false;
+
+export function deferDeliveryMark(m: DeliveryMark): void {
+  pendingMarks.push(m);
+  if (!marksScheduled) {
+    marksScheduled = true;
+    process.nextTick(settleScheduledMarks);
+  }
+}
+
+function settleScheduledMarks(): void {
+  marksScheduled = false;
+  settleDeliveryMarks();
+}
+
+/** Writes every pending delivery mark: called before bytes that may carry a delivery leave. */
+export function settleDeliveryMarks(): void {
+  if (pendingMarks.length === 0) return;
+  for (let i = 0; i < pendingMarks.length; i++) pendingMarks[i]!.settleMark();
+  pendingMarks.length = 0;
+}
+
 /** One durable queue's storage: positions are opaque numbers, ordered by append. */
 export interface QueueStore {
   /**
@@ -26,8 +59,11 @@ export interface QueueStore {
    * (ms since the epoch; Infinity: never) is kept with it, so its TTL still runs after a restart.
    */
   persist(message: Message, expiresAt: number): number;
-  /** The message went to a consumer that has not acked it yet (a restart flags it redelivered). */
-  delivered(position: number): void;
+  /**
+   * The message is going to a consumer: a restart, even after kill -9, flags it redelivered if it
+   * comes back. `settled`: a no-ack delivery, acked at once (no unacked state to record).
+   */
+  delivered(position: number, settled?: boolean): void;
   /** The message is settled and must not come back. */
   ack(position: number): void;
   /** The queue was deleted: its storage goes too. */

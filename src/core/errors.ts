@@ -99,4 +99,7 @@ export const errors = {
   vhostNotFound: (vhost: string) => new BrokerError(ReplyCode.NOT_ALLOWED, `vhost ${vhost} not found`),
   noAccessToVhost: (user: string, vhost: string) =>
     new BrokerError(ReplyCode.NOT_ALLOWED, `access to vhost '${vhost}' refused for user '${user}'`),
+  /** The queue's storage could not be opened (out of file descriptors, disk error): RabbitMQ's internal_error. */
+  cannotDeclareQueue: (name: string, vhost: string, reason: string) =>
+    new BrokerError(ReplyCode.INTERNAL_ERROR, `Cannot declare a queue '${describe("queue", name, vhost)}': ${reason}`),
 };

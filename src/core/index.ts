@@ -12,6 +12,7 @@ export type {
   CommitWaiter, Durability, PageFile, PagingLimits, Persistence, QueueStore, RecoveredMessage, RecoveredStreamRecord,
   StreamStore,
 } from "./durability.js";
+export { type DeliveryMark, deferDeliveryMark, settleDeliveryMarks } from "./durability.js";
 export { QueueEntry } from "./queue-entry.js";
 export { Subscription, type Consumer, type ConsumeOptions, type ClientRef } from "./consumer.js";
 export { Exchange, type ExchangeType, type Binding } from "./exchange.js";

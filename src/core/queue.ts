@@ -499,6 +499,7 @@ export class Queue implements Destination, ReadyOwner {
       this.counters.deliver++;
       this.global.deliver++;
     } else {
+      if (entry.position >= 0 && this.store !== null) this.store.delivered(entry.position, true);
       this.counters.deliverNoAck++;
       this.global.deliverNoAck++;
     }
@@ -552,6 +553,7 @@ export class Queue implements Destination, ReadyOwner {
       this.counters.get++;
       this.global.get++;
     } else {
+      if (entry.position >= 0 && this.store !== null) this.store.delivered(entry.position, true);
       this.counters.getNoAck++;
       this.global.getNoAck++;
     }

@@ -314,13 +314,20 @@ export class VirtualHost implements QueueHost, DelayedHost {
     const q = type === "stream" ? new StreamQueue(name, this, options, () => this.clock()) : new Queue(name, this, options);
     this.queues.set(name, q);
     if (this.policies.size > 0 || this.operatorPolicies.size > 0) this.applyQueuePolicies(q);
-    if (q instanceof StreamQueue) {
-      const p = this.persistence;
-      if (p?.openStream) q.streamStore = p.openStream(this.name, name, (r) => q.restoreRecord(r));
-      this.definitionsChanged();
-    } else if (durable && this.persistence !== null) {
-      q.store = this.persistence.openQueue(this.name, name, (r, store) => q.restore(r, store));
-      this.definitionsChanged();
+    try {
+      if (q instanceof StreamQueue) {
+        const p = this.persistence;
+        if (p?.openStream) q.streamStore = p.openStream(this.name, name, (r) => q.restoreRecord(r));
+        this.definitionsChanged();
+      } else if (durable && this.persistence !== null) {
+        q.store = this.persistence.openQueue(this.name, name, (r, store) => q.restore(r, store));
+        this.definitionsChanged();
+      }
+    } catch (err) {
+      // no half-made queue stays behind, and the client gets an error rather than no reply
+      this.queues.delete(name);
+      q.destroy();
+      return errors.cannotDeclareQueue(name, this.name, err instanceof Error ? err.message : String(err));
     }
     // every queue is bound to the default exchange by its own name (AMQP 0-9-1 §3.1.3.1)
     return { queue: name, messageCount: q.messageCount, consumerCount: 0 };

@@ -8,6 +8,7 @@ import {
   type Broker, BrokerError, DEFAULT_HASHING, fieldTableJson, HASHING_ALGORITHMS, hashProblem, isHashingAlgorithm, type User, jsonFieldTable, Message, type MessageProperties, type Queue, ReplyCode, type VirtualHost,
 } from "../core/index.js";
 import { DefinitionsRefused, describeImport, exportDefinitions, importDefinitions } from "../store/definitions.js";
+import { processFdLimit } from "../store/file-pool.js";
 import { type Policy, type PolicyDefinition, PolicyError } from "../core/policies.js";
 import { authenticate, type Principal } from "./auth.js";
 import { ApiError, badRequest, notAuthorised, notFound } from "./errors.js";
@@ -225,7 +226,7 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
       disk_free_limit: limits.diskFreeLimit,
       disk_free_alarm: broker.alarms.isSet("disk"),
       fd_used: await openFds(),
-      fd_total: 1048576,
+      fd_total: maxFds(),
       sockets_used: broker.connections.size,
       proc_used: 1,
       processors: (await import("node:os")).availableParallelism(),
@@ -973,10 +974,16 @@ function samePropertiesKey(b: { routingKey: string; args: Record<string, unknown
 export async function openFds(): Promise<number> {
   try {
     const { readdir } = await import("node:fs/promises");
-    return (await readdir("/proc/self/fd")).length;
+    // less the descriptor the listing itself holds open
+    return Math.max(0, (await readdir("/proc/self/fd")).length - 1);
   } catch {
     return 0;
   }
+}
+
+/** The process's soft limit on open files, as RabbitMQ reports it (fd_total, rabbitmq_process_max_fds). */
+export function maxFds(): number {
+  return processFdLimit() ?? 0;
 }
 
 function isUtf8(b: Buffer): boolean {

@@ -8,7 +8,7 @@ import { statfs } from "node:fs/promises";
 import { Counter, Gauge, Registry } from "prom-client";
 import type { Broker, MessageCounters } from "../core/index.js";
 import { listenOn } from "../server/net.js";
-import { openFds } from "./api.js";
+import { maxFds, openFds } from "./api.js";
 
 export interface PrometheusContext {
   readonly core: Broker;
@@ -95,6 +95,7 @@ export function createRegistry(ctx: PrometheusContext): Registry {
 
   gauge("rabbitmq_process_resident_memory_bytes", "Memory used in bytes", () => process.memoryUsage.rss());
   gauge("rabbitmq_process_open_fds", "Open file descriptors", openFds);
+  gauge("rabbitmq_process_max_fds", "Open file descriptors limit", maxFds);
   gauge("rabbitmq_resident_memory_limit_bytes", "Memory high watermark in bytes", () => Math.round(ctx.limits().memLimit));
   gauge("rabbitmq_disk_space_available_limit_bytes", "Free disk space low watermark in bytes", () => ctx.limits().diskFreeLimit);
   gauge("rabbitmq_disk_space_available_bytes", "Disk space available in bytes", async () => {

@@ -1,3 +1,5 @@
+import { settleDeliveryMarks } from "../core/index.js";
+
 /** Bytes buffered beyond which a connection's consumers lose credit until the stream drains. */
 const HIGH_WATER = 1 << 20;
 /** Size of the slabs small packets are encoded into (see `reserve`). */
@@ -133,6 +135,8 @@ export class BatchedWriter {
   }
 
   private send(out: Buffer, wasBackedUp: boolean): void {
+    // a queue's "delivered up to here" mark reaches the OS before the deliveries it covers (kill -9)
+    settleDeliveryMarks();
     this.lastWrite = Date.now();
     if (this.stream.write(out)) {
       // a write the stream takes at once emits no 'drain': give the credit back ourselves

@@ -113,6 +113,8 @@ export const brokerOptionsSchema = z.object({
   pageOutBytes: z.optional(z.number().check(z.int(), z.minimum(0))),
   /** Size of message store segment files in bytes (default 8 MiB); small values are for tests. */
   segmentSize: z.optional(z.number().check(z.int(), z.minimum(4096))),
+  /** Files the store keeps open at most (default: a quarter of the process's soft fd limit, 8 to 4096). */
+  maxOpenFiles: z.optional(z.number().check(z.int(), z.minimum(1))),
   maxMessageSize: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(536870912))),
   /**
    * What AMQP's connection.start advertises as server-properties product and version (conf

@@ -28,6 +28,7 @@ export function openStore(
     log,
     ...(options.segmentSize !== undefined && { segmentSize: options.segmentSize }),
     ...(options.pageOutBytes !== undefined && { pageOutBytes: options.pageOutBytes }),
+    ...(options.maxOpenFiles !== undefined && { maxOpenFiles: options.maxOpenFiles }),
   });
   const core = new Broker({
     defaultUser: options.defaultUser,

@@ -7,6 +7,8 @@
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { deferDeliveryMark, type DeliveryMark } from "../core/durability.js";
+import { defaultFileCap, type FileHandle, FilePool } from "./file-pool.js";
 import type { Flushable, GroupCommit } from "./group-commit.js";
 import { type DroppedTail, type RecordWriter, SegmentLog, segmentOf } from "./segment-log.js";
 
@@ -23,8 +25,11 @@ export interface MessageStore {
   /** As append, with the record encoded by `writer` where the store keeps it (no buffer of its own). */
   appendWith<T>(writer: RecordWriter<T>, item: T): number;
   read(position: number): Buffer | undefined;
-  /** Notes that the record went to a consumer (so a restart flags it redelivered). */
-  markDelivered(position: number): void;
+  /**
+   * Notes that the record is going to a consumer, so that a restart flags it redelivered should it
+   * come back, even after kill -9. `settled`: a no-ack delivery (no unacked state to keep).
+   */
+  markDelivered(position: number, settled?: boolean): void;
   /** The record is settled: it will not be recovered, and its segment may go. */
   ack(position: number): void;
   /** The records that survived the last shutdown or crash, unacked, in append order. */
@@ -90,6 +95,15 @@ const fsync = promisify(fs.fsync);
 const ENTRY = 9;
 const DELIVERED = 1;
 const ACKED = 2;
+/**
+ * `delivered.mark`: segment u32 BE | offset u32 BE of a position past every record ever handed to a
+ * consumer. Ack-file entries reach the file only at the next commit, after the delivery may have
+ * left; this mark is written (to the page cache, one pwrite) before the socket write that carries
+ * the deliveries, once per turn at most, so after kill -9 every record before it that comes back
+ * is flagged redelivered. Deliveries go in queue order, so the mark flags (nearly) only messages
+ * that did go out; after a clean shutdown the ack files are complete and it is not needed.
+ */
+const MARK_FILE = "delivered.mark";
 
 export interface DiskMessageStoreOptions {
   dir: string;
@@ -103,20 +117,30 @@ export interface DiskMessageStoreOptions {
    * only during the call. Given this, the store keeps no recovered records (recovered() is empty).
    */
   onRecovered?: (position: number, payload: Buffer, delivered: boolean) => void;
+  /** The descriptor cache shared by every file of the store (default: one of its own). */
+  files?: FilePool;
 }
 
-/** One segment's ack file (`NNNNNNNNNN.acks`): deleted with its segment, so it never outgrows it. */
+const APPEND = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND;
+
+/**
+ * One segment's ack file (`NNNNNNNNNN.acks`): deleted with its segment, so it never outgrows it.
+ * Opened through the store's FilePool when written (the async writes pin it), so it holds no
+ * descriptor while idle.
+ */
 class AckFile {
-  fd: number;
+  readonly file: FileHandle;
   pend: Buffer | null = null;
   pendLen = 0;
-  closed = false;
-  /** Writes under way: the fd is closed only after them (a reused fd number must never be written). */
+  /** Writes under way (the fd is pinned meanwhile); an fsync waits for none of them. */
   inflight = 0;
   /** Written since its last fsync. */
   unsynced = false;
-  constructor(readonly path: string) {
-    this.fd = fs.openSync(path, "a");
+  constructor(files: FilePool, readonly path: string) {
+    this.file = files.handle(path, APPEND);
+  }
+  get closed(): boolean {
+    return this.file.closed;
   }
 }
 
@@ -125,22 +149,36 @@ class AckFile {
  * of its records were delivered and acked. Both go through the shared group commit. An ack file
  * lives exactly as long as its segment, so acks never pile up.
  */
-export class DiskMessageStore implements MessageStore, Flushable {
+export class DiskMessageStore implements MessageStore, Flushable, DeliveryMark {
   private readonly log: SegmentLog;
   private readonly recoveredRecords: StoredRecord[] = [];
   private readonly ackFiles = new Map<number, AckFile>();
   private readonly dirtyAcks = new Set<AckFile>();
   private lastAckSync = 0;
   private closed = false;
+  private readonly files: FilePool;
+  private readonly markFile: FileHandle;
+  /** The mark in the file: every record before it may have been delivered. */
+  private markWritten: number;
+  /** The mark the deliveries of this turn need (> markWritten while a write is pending). */
+  private markWanted: number;
+  private readonly markBuf = Buffer.alloc(8);
 
   constructor(private readonly options: DiskMessageStoreOptions) {
     const { dir } = options;
+    this.files = options.files ?? new FilePool(defaultFileCap());
     fs.mkdirSync(dir, { recursive: true });
+    const markPath = join(dir, MARK_FILE);
+    this.markFile = this.files.handle(markPath, fs.constants.O_RDWR | fs.constants.O_CREAT);
+    this.markWritten = this.markWanted = this.files.retrying(() => readMark(markPath));
+    // after a crash, a record before the mark may have gone out without its ack-file entry
+    const crashMark = options.cleanShutdown === true ? 0 : this.markWritten;
+    const flaggedByMark: number[] = [];
     const acked = new Set<number>();
     const delivered = new Set<number>();
-    const ackNames = fs.readdirSync(dir).filter((f) => /^\d{10}\.acks$/.test(f));
+    const ackNames = this.files.retrying(() => fs.readdirSync(dir)).filter((f) => /^\d{10}\.acks$/.test(f));
     for (const name of ackNames) {
-      const data = fs.readFileSync(join(dir, name));
+      const data = this.files.retrying(() => fs.readFileSync(join(dir, name)));
       // a torn last entry (crash mid-write) is ignored: that ack was never committed
       const whole = data.length - (data.length % ENTRY);
       for (let off = 0; off < whole; off += ENTRY) {
@@ -151,6 +189,12 @@ export class DiskMessageStore implements MessageStore, Flushable {
       }
     }
     const records = this.recoveredRecords;
+    const wasDelivered = (position: number): boolean => {
+      if (delivered.has(position)) return true;
+      if (position >= crashMark) return false;
+      flaggedByMark.push(position);
+      return true;
+    };
     this.log = SegmentLog.open(
       {
         dir, commit: options.commit,
@@ -158,17 +202,20 @@ export class DiskMessageStore implements MessageStore, Flushable {
         ...(options.onDropped && { onDropped: options.onDropped }),
         ...(options.cleanShutdown !== undefined && { cleanShutdown: options.cleanShutdown }),
         onSegmentDeleted: (id) => this.segmentDeleted(id),
+        files: this.files,
         transientPayloads: options.onRecovered !== undefined,
       },
       options.onRecovered
-        ? (position, payload) => options.onRecovered!(position, payload, delivered.has(position))
-        : (position, payload) => records.push({ position, payload, delivered: delivered.has(position) && !acked.has(position) }),
+        ? (position, payload) => options.onRecovered!(position, payload, wasDelivered(position))
+        : (position, payload) => records.push({ position, payload, delivered: wasDelivered(position) }),
       (position) => acked.has(position),
     );
     // ack files whose segment is gone (deleted just before a crash) go too
     for (const name of ackNames) {
       if (!this.log.hasSegment(Number(name.slice(0, 10)))) fs.rmSync(join(dir, name), { force: true });
     }
+    // recorded in the ack files, so the flag outlives a later clean shutdown
+    for (const position of flaggedByMark) this.entry(DELIVERED, position);
   }
 
   private segmentDeleted(id: number): void {
@@ -176,8 +223,7 @@ export class DiskMessageStore implements MessageStore, Flushable {
     if (f !== undefined) {
       this.ackFiles.delete(id);
       this.dirtyAcks.delete(f);
-      f.closed = true;
-      if (f.inflight === 0) fs.closeSync(f.fd);
+      f.file.close();
     }
     fs.rmSync(join(this.options.dir, `${String(id).padStart(10, "0")}.acks`), { force: true });
   }
@@ -194,8 +240,33 @@ export class DiskMessageStore implements MessageStore, Flushable {
     return this.log.read(position);
   }
 
-  markDelivered(position: number): void {
-    this.entry(DELIVERED, position);
+  markDelivered(position: number, settled = false): void {
+    if (!settled) this.entry(DELIVERED, position);
+    if (position < this.markWanted) return;
+    if (this.markWanted === this.markWritten) deferDeliveryMark(this);
+    this.markWanted = position + 1;
+  }
+
+  /** DeliveryMark: writes the mark before the deliveries it covers leave (one pwrite, no fsync). */
+  settleMark(): void {
+    const mark = this.markWanted;
+    if (mark <= this.markWritten || this.closed) return;
+    const b = this.markBuf;
+    b.writeUInt32BE(segmentOf(mark), 0);
+    b.writeUInt32BE(mark % 2 ** 32, 4);
+    try {
+      const fd = this.markFile.pin();
+      try {
+        fs.writeSync(fd, b, 0, 8, 0);
+      } finally {
+        this.markFile.unpin();
+      }
+      this.markWritten = mark;
+    } catch {
+      // not written (out of descriptors, EIO): the next delivery tries again; the ack-file
+      // entries written at the next commit still flag these messages
+      this.markWanted = this.markWritten;
+    }
   }
 
   ack(position: number): void {
@@ -209,7 +280,7 @@ export class DiskMessageStore implements MessageStore, Flushable {
     if (!this.log.hasSegment(seg)) return;
     let f = this.ackFiles.get(seg);
     if (f === undefined) {
-      f = new AckFile(join(this.options.dir, `${String(seg).padStart(10, "0")}.acks`));
+      f = new AckFile(this.files, join(this.options.dir, `${String(seg).padStart(10, "0")}.acks`));
       this.ackFiles.set(seg, f);
     }
     let p = f.pend;
@@ -284,13 +355,35 @@ export class DiskMessageStore implements MessageStore, Flushable {
     await this.options.commit.drain();
     this.closed = true;
     this.log.close();
+    this.markFile.close();
     for (const f of this.ackFiles.values()) {
       // a clean shutdown leaves every ack on disk: no acked message comes back after it
-      if (f.unsynced && f.inflight === 0) fs.fsyncSync(f.fd);
-      f.closed = true;
-      if (f.inflight === 0) fs.closeSync(f.fd);
+      if (f.unsynced && f.inflight === 0) {
+        const fd = f.file.pin();
+        try {
+          fs.fsyncSync(fd);
+        } finally {
+          f.file.unpin();
+        }
+      }
+      f.file.close();
     }
     this.ackFiles.clear();
+  }
+
+  /**
+   * The queue was deleted: its files are closed at once and nothing still buffered for them is
+   * written. (A file whose descriptor was evicted is opened again by path: after its directory was
+   * renamed away, a late write could otherwise land in a new queue's file of the same name.)
+   */
+  abandon(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.log.close();
+    this.markFile.close();
+    for (const f of this.ackFiles.values()) f.file.close();
+    this.ackFiles.clear();
+    this.dirtyAcks.clear();
   }
 
   async destroy(): Promise<void> {
@@ -300,28 +393,50 @@ export class DiskMessageStore implements MessageStore, Flushable {
 }
 
 async function writeAppend(f: AckFile, buf: Buffer, sync: boolean): Promise<void> {
+  const got = f.file.pool.pinForWrite(f.file);
+  const fd = typeof got === "number" ? got : await got;
+  if (fd < 0) return; // its segment went meanwhile
   f.inflight++;
   try {
     let done = 0;
-    while (done < buf.length && !f.closed) done += (await write(f.fd, buf, done, buf.length - done, null)).bytesWritten;
+    while (done < buf.length && !f.closed) done += (await write(fd, buf, done, buf.length - done, null)).bytesWritten;
     if (f.closed) return;
     if (sync) {
-      await fsync(f.fd);
+      await fsync(fd);
       f.unsynced = false;
     } else f.unsynced = true;
   } finally {
-    if (--f.inflight === 0 && f.closed) fs.closeSync(f.fd);
+    f.inflight--;
+    f.file.unpin();
   }
 }
 
 async function syncAckFile(f: AckFile): Promise<void> {
+  const got = f.file.pool.pinForWrite(f.file);
+  const fd = typeof got === "number" ? got : await got;
+  if (fd < 0) return;
   f.inflight++;
   try {
-    if (!f.closed) await fsync(f.fd);
+    if (!f.closed) await fsync(fd);
     f.unsynced = false;
   } finally {
-    if (--f.inflight === 0 && f.closed) fs.closeSync(f.fd);
+    f.inflight--;
+    f.file.unpin();
   }
+}
+
+/** The delivery mark a queue directory holds (0: none, nothing was delivered). */
+function readMark(path: string): number {
+  let data: Buffer;
+  try {
+    data = fs.readFileSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw err;
+  }
+  // anything but 8 bytes is not a mark this store wrote: assume everything may have gone out
+  if (data.length !== 8) return data.length === 0 ? 0 : Infinity;
+  return data.readUInt32BE(0) * 2 ** 32 + data.readUInt32BE(4);
 }
 
 function encodeEntry(buf: Buffer, at: number, type: number, position: number): void {

@@ -19,6 +19,7 @@ import type {
   RecoveredStreamRecord, StreamStore,
 } from "../core/index.js";
 import { exportDefinitions, importDefinitions, readDefinitions, writeFileAtomic } from "./definitions.js";
+import { defaultFileCap, FilePool } from "./file-pool.js";
 import { type Flushable, GroupCommit } from "./group-commit.js";
 import { DiskMessageStore } from "./message-store.js";
 import {
@@ -38,6 +39,12 @@ export interface DiskPersistenceOptions {
   segmentSize?: number;
   /** Ready bytes per queue past which stored messages are paged out of memory (default 4 MiB). */
   pageOutBytes?: number;
+  /**
+   * Descriptors the store keeps open at most, for every queue's segments, ack files and page files
+   * together (least recently used ones are closed past it). Default: a quarter of the process's
+   * soft limit on open files (/proc/self/limits), between 8 and 4096; the rest is for sockets.
+   */
+  maxOpenFiles?: number;
 }
 
 const CLEAN_SHUTDOWN = "clean-shutdown";
@@ -65,8 +72,8 @@ class DiskQueueStore implements QueueStore {
     writer.expiresAt = expiresAt;
     return this.store.appendWith(writer, message);
   }
-  delivered(position: number): void {
-    this.store.markDelivered(position);
+  delivered(position: number, settled?: boolean): void {
+    this.store.markDelivered(position, settled);
   }
   ack(position: number): void {
     this.store.ack(position);
@@ -92,7 +99,7 @@ class DiskPageFile implements PageFile {
   ) {
     fs.rmSync(dir, { recursive: true, force: true });
     this.log = SegmentLog.open({
-      dir, commit, fsync: false,
+      dir, commit, fsync: false, files: owner.files,
       ...(owner.options.segmentSize !== undefined && { segmentSize: owner.options.segmentSize }),
     });
   }
@@ -222,6 +229,7 @@ class RecoveredSummaries {
 
 /** Renames a deleted queue's directory away at once (a queue declared again starts empty), then removes it. */
 function removeStoreDir(store: DiskMessageStore, dir: string, log: StoreLogger): void {
+  store.abandon();
   const trash = `${dir}.deleted-${process.pid}-${Date.now()}`;
   try {
     fs.renameSync(dir, trash);
@@ -248,8 +256,11 @@ export class DiskPersistence implements Persistence, Flushable {
   private readonly definitionsPath: string;
   /** Torn or corrupt segment tails dropped while opening queues. */
   readonly dropped: DroppedTail[] = [];
+  /** Every file of the store is opened through this bounded descriptor cache. */
+  readonly files: FilePool;
 
   constructor(readonly options: DiskPersistenceOptions) {
+    this.files = new FilePool(options.maxOpenFiles ?? defaultFileCap());
     this.codec = options.codec;
     this.recordWriter = new MessageRecordWriter(options.codec);
     this.streamWriter = new StreamRecordWriter(new MessageRecordWriter(options.codec));
@@ -347,6 +358,7 @@ export class DiskPersistence implements Persistence, Flushable {
     const store = new DiskMessageStore({
       dir,
       commit: this.commit,
+      files: this.files,
       ...(onRecovered !== undefined && { onRecovered }),
       cleanShutdown: this.cleanShutdown,
       ...(this.options.segmentSize !== undefined && { segmentSize: this.options.segmentSize }),
@@ -383,7 +395,8 @@ export class DiskPersistence implements Persistence, Flushable {
   flush(): Promise<void> {
     if (this.definitionsDirty && this.broker !== null) {
       this.definitionsDirty = false;
-      writeFileAtomic(this.definitionsPath, JSON.stringify(exportDefinitions(this.broker), null, 2));
+      const json = JSON.stringify(exportDefinitions(this.broker), null, 2);
+      this.files.retrying(() => writeFileAtomic(this.definitionsPath, json));
     }
     return Promise.resolve();
   }

@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { crc32c } from "./crc32c.js";
+import { defaultFileCap, type FileHandle, FilePool } from "./file-pool.js";
 import type { Flushable, GroupCommit } from "./group-commit.js";
 
 export const STORE_VERSION = 1;
@@ -62,6 +63,11 @@ export interface SegmentLogOptions {
    * then never all in memory, and costs no fresh pages).
    */
   transientPayloads?: boolean;
+  /**
+   * The descriptor cache segment files are opened through (shared by every log of a store, so
+   * descriptors stay bounded however many segments exist); a log of its own by default.
+   */
+  files?: FilePool;
 }
 
 /** Bytes read at once when a read misses the read-ahead (paged-out queues are read back in order). */
@@ -83,7 +89,10 @@ export const segmentOf = (position: number): number => Math.floor(position / SEG
 export const offsetOf = (position: number): number => position % SEG_SPAN;
 
 class Segment {
-  fd: number;
+  /** Opened on demand through the store's FilePool: a segment holds no descriptor while idle. */
+  readonly file: FileHandle;
+  /** Created since the log opened: its directory entry is fsynced with its first write. */
+  created = false;
   /** Bytes in the file plus bytes buffered for it. */
   size: number;
   /** File offset where `pend` starts. */
@@ -96,24 +105,19 @@ class Segment {
   /** Records not yet acked. */
   live = 0;
   deleted = false;
-  /** Writes under way: the fd is closed only after them (a reused fd number must never be written). */
-  inflight = 0;
-  closing = false;
 
-  /** Closes the fd now, or after the writes under way. */
+  /** Closes the file for good: its descriptor goes now, or after the writes under way (they pin it). */
   close(): void {
-    if (this.closing) return;
-    this.closing = true;
-    if (this.inflight === 0) fs.closeSync(this.fd);
+    this.file.close();
   }
 
   constructor(
     readonly id: number,
     readonly path: string,
-    fd: number,
+    file: FileHandle,
     size: number,
   ) {
-    this.fd = fd;
+    this.file = file;
     this.size = size;
     this.pendBase = size;
   }
@@ -136,6 +140,8 @@ export class SegmentLog implements Flushable {
   private readonly segments = new Map<number, Segment>();
   private current!: Segment;
   private readonly dirty = new Set<Segment>();
+  /** Registered with the group commit for its next batch. */
+  private registered = false;
   private readonly segmentSize: number;
   private closed = false;
   /** The last read-ahead: bytes [raBase, raBase + raBuf.length) of segment raSeg's file. */
@@ -144,11 +150,13 @@ export class SegmentLog implements Flushable {
   private raBuf: Buffer | null = null;
   /** Segments with a lower id are past a stream's retention (dropBefore). */
   private dropLimit = 0;
+  private readonly files: FilePool;
 
   private constructor(
     private readonly options: SegmentLogOptions,
   ) {
     this.segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+    this.files = options.files ?? new FilePool(defaultFileCap());
   }
 
   /**
@@ -163,7 +171,7 @@ export class SegmentLog implements Flushable {
   ): SegmentLog {
     const log = new SegmentLog(options);
     fs.mkdirSync(options.dir, { recursive: true });
-    const ids = fs.readdirSync(options.dir)
+    const ids = log.files.retrying(() => fs.readdirSync(options.dir))
       .filter((f) => /^\d{10}\.seg$/.test(f))
       .map((f) => Number(f.slice(0, 10)))
       .sort((a, b) => a - b);
@@ -193,7 +201,7 @@ export class SegmentLog implements Flushable {
     id: number, onRecord: (position: number, payload: Buffer) => void, isAcked: (p: number) => boolean, verify: boolean,
   ): void {
     const path = this.segPath(id);
-    const data = this.options.transientPayloads ? this.readIntoScratch(path) : fs.readFileSync(path);
+    const data = this.options.transientPayloads ? this.readIntoScratch(path) : this.files.retrying(() => fs.readFileSync(path));
     let end = data.length;
     if (data.length >= 12 && data.subarray(0, 8).equals(SEGMENT_MAGIC)) {
       const version = data.readUInt32BE(8);
@@ -201,13 +209,13 @@ export class SegmentLog implements Flushable {
     } else if (data.length >= 8 || !SEGMENT_MAGIC.subarray(0, data.length).equals(data)) {
       throw new Error(`${path} is not a Warren segment file (bad magic); move it out of the data dir`);
     }
-    const fd = fs.openSync(path, this.openFlags(fs.constants.O_RDWR));
-    const seg = new Segment(id, path, fd, 0);
+    // no descriptor is kept: a recovered segment is opened again when it is next read or written
+    const seg = new Segment(id, path, this.files.handle(path, this.openFlags(fs.constants.O_RDWR)), 0);
     this.segments.set(id, seg);
     if (data.length < SEGMENT_HEADER) {
       // torn while the header was being written: start the segment afresh
       this.report({ path, offset: 0, bytes: data.length, reason: "incomplete segment header" });
-      fs.ftruncateSync(fd, 0);
+      this.truncate(seg, 0);
       seg.size = seg.pendBase = 0;
       this.writeHeader(seg);
       return;
@@ -240,18 +248,25 @@ export class SegmentLog implements Flushable {
       }
       off = start + len;
     }
-    if (end < data.length) {
-      fs.ftruncateSync(fd, end);
-      fs.fsyncSync(fd);
-    }
+    if (end < data.length) this.truncate(seg, end);
     seg.size = seg.pendBase = end;
+  }
+
+  private truncate(seg: Segment, length: number): void {
+    const fd = seg.file.pin();
+    try {
+      fs.ftruncateSync(fd, length);
+      fs.fsyncSync(fd);
+    } finally {
+      seg.file.unpin();
+    }
   }
 
   /** Recovery's reused read buffer (transientPayloads), dropped once the log is open. */
   private scratch: Buffer | null = null;
 
   private readIntoScratch(path: string): Buffer {
-    const fd = fs.openSync(path, "r");
+    const fd = this.files.retrying(() => fs.openSync(path, "r"));
     try {
       const size = fs.fstatSync(fd).size;
       if (this.scratch === null || this.scratch.length < size) this.scratch = Buffer.allocUnsafeSlow(Math.max(size, this.segmentSize));
@@ -271,21 +286,29 @@ export class SegmentLog implements Flushable {
     this.options.onDropped?.(d);
   }
 
+  /**
+   * A new segment exists in memory only until the commit writes its header and first records: the
+   * file is created then, so a publish never fails for want of a descriptor (a commit that cannot
+   * open it fails, and its confirms become nacks).
+   */
   private createSegment(id: number): Segment {
     const path = this.segPath(id);
-    const fd = fs.openSync(path, this.openFlags(fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC));
-    const seg = new Segment(id, path, fd, 0);
+    const flags = this.openFlags(fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC);
+    const seg = new Segment(id, path, this.files.handle(path, flags), 0);
+    seg.created = true;
     this.segments.set(id, seg);
     this.writeHeader(seg);
-    if (this.options.fsync === false) return seg;
-    // the new file's directory entry must survive a crash as well as its bytes
-    const dfd = fs.openSync(this.options.dir, "r");
+    return seg;
+  }
+
+  /** A new file's directory entry must survive a crash as well as its bytes. */
+  private syncDir(): void {
+    const dfd = this.files.retrying(() => fs.openSync(this.options.dir, "r"));
     try {
       fs.fsyncSync(dfd);
     } finally {
       fs.closeSync(dfd);
     }
-    return seg;
   }
 
   private writeHeader(seg: Segment): void {
@@ -298,7 +321,10 @@ export class SegmentLog implements Flushable {
   }
 
   private markDirty(seg: Segment): void {
-    if (this.dirty.size === 0) this.options.commit.markDirty(this);
+    if (!this.registered) {
+      this.registered = true;
+      this.options.commit.markDirty(this);
+    }
     this.dirty.add(seg);
   }
 
@@ -336,6 +362,7 @@ export class SegmentLog implements Flushable {
   async flush(): Promise<void> {
     const segs = [...this.dirty];
     this.dirty.clear();
+    this.registered = false;
     const jobs: Promise<void>[] = [];
     for (const seg of segs) {
       if (seg.pendLen === 0 || seg.deleted) continue;
@@ -351,25 +378,51 @@ export class SegmentLog implements Flushable {
   }
 
   private async writeOut(seg: Segment, buf: Buffer, at: number): Promise<void> {
-    seg.inflight++;
+    const file = seg.file;
+    let pinned = false;
     try {
+      // pinned until the writes are done: the descriptor is neither evicted nor closed under them
+      const got = file.pool.pinForWrite(file);
+      const fd = typeof got === "number" ? got : await got;
+      if (fd < 0) return; // deleted while waiting for a descriptor
+      pinned = true;
+      if (seg.created) {
+        seg.created = false;
+        if (this.options.fsync !== false) this.syncDir();
+      }
       let done = 0;
-      while (done < buf.length && !seg.closing) {
-        const { bytesWritten } = await write(seg.fd, buf, done, buf.length - done, at + done);
+      while (done < buf.length && !file.closed) {
+        const { bytesWritten } = await write(fd, buf, done, buf.length - done, at + done);
         done += bytesWritten;
       }
       // O_DSYNC made each write durable as it returned: no fsync round trip through the thread pool
-      if (this.options.fsync !== false && !DSYNC && !seg.closing) await fsync(seg.fd);
+      if (this.options.fsync !== false && !DSYNC && !file.closed) await fsync(fd);
     } catch (err) {
-      // fd-based errors name no file: say which (ENOSPC, EIO…), keeping the code
+      // no descriptor to be had (EMFILE): nothing was written, so the bytes go back in front of
+      // what was buffered since, for the segment's next flush (this commit's confirms are nacked)
+      if (!pinned && seg.flying === buf && !file.closed) this.unflush(seg, buf, at);
+      // fd-based errors name no file: say which (ENOSPC, EIO, EMFILE…), keeping the code
       const e = err as NodeJS.ErrnoException;
       throw Object.assign(new Error(`${seg.path}: ${e.message}`), { code: e.code, path: seg.path });
     } finally {
-      if (--seg.inflight === 0 && seg.closing) fs.closeSync(seg.fd);
+      if (pinned) file.unpin();
     }
-    if (seg.closing) return;
+    if (file.closed) return;
     if (seg.flying === buf) seg.flying = null;
     if (seg !== this.current && !seg.deleted && (seg.live === 0 || seg.id < this.dropLimit)) this.deleteSegment(seg);
+  }
+
+  private unflush(seg: Segment, buf: Buffer, at: number): void {
+    const rest = seg.pendLen;
+    const merged = Buffer.allocUnsafe(Math.max(65536, (buf.length + rest) * 2));
+    buf.copy(merged, 0);
+    if (rest > 0) seg.pend!.copy(merged, buf.length, 0, rest);
+    seg.pend = merged;
+    seg.pendLen = buf.length + rest;
+    seg.pendBase = at;
+    seg.flying = null;
+    // written with the log's next flush (not scheduled now: a commit retried at once would fail again)
+    this.dirty.add(seg);
   }
 
   /** The payload at `position`, or undefined if there is none (acked segments may be gone). */
@@ -397,10 +450,15 @@ export class SegmentLog implements Flushable {
     const want = Math.max(len, Math.min(READ_AHEAD, fileEnd - off));
     const out = Buffer.allocUnsafe(want);
     let got = 0;
-    while (got < want) {
-      const n = fs.readSync(seg.fd, out, got, want - got, off + got);
-      if (n === 0) break;
-      got += n;
+    const fd = seg.file.pin();
+    try {
+      while (got < want) {
+        const n = fs.readSync(fd, out, got, want - got, off + got);
+        if (n === 0) break;
+        got += n;
+      }
+    } finally {
+      seg.file.unpin();
     }
     if (got < len) throw new Error(`${seg.path}: unexpected end of file at ${off + got}`);
     // a fresh buffer each time: records handed out keep slices of it, so it is never overwritten

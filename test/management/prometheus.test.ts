@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import amqp from "amqplib";
 import type { RunningBroker } from "warren";
@@ -47,6 +48,9 @@ describe("Prometheus /metrics", () => {
     expect(m.get('rabbitmq_global_messages_delivered_get_manual_ack_total{protocol="amqp091",queue_type="rabbit_classic_queue"}')).toBe(1);
     expect(m.get("rabbitmq_process_resident_memory_bytes")).toBeGreaterThan(1_000_000);
     expect(m.get("rabbitmq_process_open_fds")).toBeGreaterThan(0);
+    // the process's soft limit, as RabbitMQ reports it (not a made-up constant)
+    const soft = Number(/^Max open files\s+(\d+)/m.exec(readFileSync("/proc/self/limits", "latin1"))![1]);
+    expect(m.get("rabbitmq_process_max_fds")).toBe(soft);
     expect(m.get("rabbitmq_connections_opened_total")).toBe(1);
     await conn.close();
     const after = await scrape();
