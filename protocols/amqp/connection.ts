@@ -84,6 +84,9 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
   /** Sent content (published) at least once: blocked by resource alarms, as RabbitMQ blocks publishers. */
   private publisher = false;
   private paused = false;
+  /** The content header of a publish waiting for a resource alarm to clear. */
+  private held: Frame | null = null;
+  private toldBlocked = false;
   private unsubscribeAlarms: (() => void) | null = null;
 
   constructor(
@@ -119,23 +122,46 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
         if (chunk.length === 0) return;
       }
       this.reader.push(chunk);
-      let frame: Frame | null;
-      while ((frame = this.reader.next()) !== null) {
-        this.onFrame(frame);
-        if ((this.state as State) === "closed") return;
-      }
-      // a publisher under a resource alarm is not read from until it clears (consumers still are)
-      if (this.publisher && this.broker.alarms.blocked && !this.paused) {
-        this.paused = true;
-        this.socket.pause();
-      }
+      this.readFrames();
     } catch (err) {
-      if (err instanceof CodecError) {
-        this.connectionError(err.replyCode, err.text, err.classId, err.methodId);
-      } else {
-        this.log.error({ err }, "internal error handling a frame");
-        this.connectionError(ReplyCode.INTERNAL_ERROR, "INTERNAL_ERROR", 0, 0);
+      this.frameFailed(err);
+    }
+  }
+
+  /** Handles the frames read so far, stopping at a publish held by a resource alarm. */
+  private readFrames(): void {
+    let frame: Frame | null;
+    while ((frame = this.reader.next()) !== null) {
+      if (frame.type === FRAME_HEADER && this.state === "opened" && this.broker.alarms.blocked) {
+        this.hold(frame);
+        return;
       }
+      this.onFrame(frame);
+      if ((this.state as State) === "closed") return;
+    }
+  }
+
+  /**
+   * A publish's content header while an alarm is on: as RabbitMQ's reader, the publish waits (not
+   * routed, not confirmed), the client hears connection.blocked if it asked to, and the socket is
+   * not read until the alarm clears. Consumers on other connections keep draining.
+   */
+  private hold(frame: Frame): void {
+    this.held = frame;
+    this.publisher = true;
+    if (!this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    this.tellBlocked(this.broker.alarms.reason);
+  }
+
+  private frameFailed(err: unknown): void {
+    if (err instanceof CodecError) {
+      this.connectionError(err.replyCode, err.text, err.classId, err.methodId);
+    } else {
+      this.log.error({ err }, "internal error handling a frame");
+      this.connectionError(ReplyCode.INTERNAL_ERROR, "INTERNAL_ERROR", 0, 0);
     }
   }
 
@@ -330,8 +356,8 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     this.send(0, { kind: "connection.open-ok", reserved1: "" });
     // listed by the management API from now on, closable by name
     this.broker.connections.register(this);
+    // like RabbitMQ, a connection opened under an alarm hears connection.blocked when it first publishes
     this.unsubscribeAlarms = this.broker.alarms.subscribe((blocked, reason) => this.alarmChanged(blocked, reason));
-    if (this.broker.alarms.blocked) this.alarmChanged(true, this.broker.alarms.reason);
     this.log.info({ vhost: vhostName, user: this.user.name }, "connection opened");
   }
 
@@ -358,19 +384,47 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     };
   }
 
-  /** RabbitMQ's connection.blocked extension, for clients that announced the capability. */
+  /**
+   * An alarm changed. A connection that has published is blocked at once (connection.blocked, the
+   * socket no longer read); others only when they publish (hold). On clearing, the held publish
+   * goes on and, as RabbitMQ resets should_block, the connection counts as a publisher only again
+   * once it publishes.
+   */
   private alarmChanged(blocked: boolean, reason: string): void {
     if (this.state !== "opened") return;
-    const told = this.capabilities["connection.blocked"] === true;
     if (blocked) {
-      if (told) this.send(0, { kind: "connection.blocked", reason });
+      if (!this.publisher) return;
+      this.tellBlocked(reason);
+      if (!this.paused) {
+        this.paused = true;
+        this.socket.pause();
+      }
       return;
     }
-    if (told) this.send(0, { kind: "connection.unblocked" });
-    if (this.paused) {
-      this.paused = false;
-      this.socket.resume();
+    if (this.toldBlocked) {
+      this.toldBlocked = false;
+      this.send(0, { kind: "connection.unblocked" });
     }
+    this.publisher = false;
+    if (!this.paused) return;
+    this.paused = false;
+    const held = this.held;
+    this.held = null;
+    try {
+      if (held !== null) this.onFrame(held);
+      if ((this.state as State) === "opened") this.readFrames();
+    } catch (err) {
+      this.frameFailed(err);
+    }
+    if (this.paused || (this.state as State) === "closed") return;
+    this.socket.resume();
+  }
+
+  /** connection.blocked once per blocking, for clients that announced the capability (RabbitMQ's extension). */
+  private tellBlocked(reason: string): void {
+    if (this.toldBlocked || this.capabilities["connection.blocked"] !== true) return;
+    this.toldBlocked = true;
+    this.send(0, { kind: "connection.blocked", reason });
   }
 
   private startHeartbeats(): void {
@@ -379,7 +433,9 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     // Check twice per interval: send when we've been quiet, give up after two silent intervals (§4.2.7)
     this.heartbeatTimer = setInterval(() => {
       const now = Date.now();
-      if (now - this.lastRead > 2 * ms) {
+      // a blocked connection is not read, so its silence is ours (RabbitMQ pauses its heartbeat monitor)
+      if (this.paused) this.lastRead = now;
+      else if (now - this.lastRead > 2 * ms) {
         this.log.warn({ timeoutSec: this.heartbeat }, "missed heartbeats from client, closing connection");
         this.socket.destroy();
         return;
