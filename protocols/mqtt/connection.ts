@@ -98,6 +98,8 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
   private lastRoutingKey = "";
   /** The session was persistent at some point of this connection: the state file must hear of its end. */
   private sessionWasPersistent = false;
+  /** While a resource alarm holds a PUBLISH: ends the alarm subscription. */
+  private unblock: (() => void) | null = null;
 
   readonly connectedAt = Date.now();
 
@@ -223,6 +225,41 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
 
   onTooLarge(size: number): void {
     this.tooLarge(size);
+  }
+
+  /**
+   * A PUBLISH while a resource alarm is on waits unread (no PUBACK), and so does everything after
+   * it: the stream is paused until the alarm clears. RabbitMQ 3.10 stops reading every MQTT socket
+   * under an alarm, CONNECTs and subscribers' acks too; holding only publishers keeps consumers
+   * draining, as RabbitMQ's AMQP reader does.
+   */
+  holdPublish(): boolean {
+    if (this.state !== "open") return false;
+    const alarms = this.server.broker.alarms;
+    if (!alarms.blocked) return false;
+    if (this.unblock === null) {
+      this.stream.pause();
+      this.unblock = alarms.subscribe((blocked) => {
+        if (!blocked) this.alarmCleared();
+      });
+    }
+    return true;
+  }
+
+  private alarmCleared(): void {
+    this.unblock?.();
+    this.unblock = null;
+    if (this.state === "closed") return;
+    // the client's pings were not read while blocked: its silence was ours
+    this.lastRead = Date.now();
+    try {
+      this.framer.resume();
+    } catch (err) {
+      this.log.error({ err }, "internal error handling an MQTT packet");
+      this.disconnect(REASON.UNSPECIFIED);
+      return;
+    }
+    if (this.unblock === null && (this.state as State) !== "closed") this.stream.resume();
   }
 
   onMalformed(why: string): void {
@@ -493,6 +530,12 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
 
   keepAliveExpired(): void {
     if (this.state === "closed") return;
+    if (this.unblock !== null) {
+      // not read while an alarm holds its publish (RabbitMQ pauses the keep-alive monitor)
+      this.lastRead = Date.now();
+      this.server.keepAlive.watch(this);
+      return;
+    }
     this.log.info({ keepAliveMs: this.keepAliveMs }, "keep-alive timeout; closing");
     this.disconnect(REASON.KEEP_ALIVE_TIMEOUT);
   }
@@ -732,6 +775,8 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
       if (!this.stream.destroyed) this.stream.destroy();
     }
     if (this.keepAliveLimitMs > 0) this.server.keepAlive.unwatch(this);
+    this.unblock?.();
+    this.unblock = null;
     this.heldAcks?.clear();
     this.server.broker.connections.unregister(this.client);
     const session = this.session;

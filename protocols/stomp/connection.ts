@@ -66,6 +66,8 @@ export class StompConnection implements SessionContext, ConnectionSource {
   private sendEvery = 0;
   private expectEvery = 0;
   private tornDown = false;
+  /** While a resource alarm stops reading: ends the alarm subscription. */
+  private unblock: (() => void) | null = null;
   readonly connectedAt = Date.now();
 
   constructor(
@@ -90,20 +92,40 @@ export class StompConnection implements SessionContext, ConnectionSource {
     if (this.state === "closed") return;
     try {
       this.parser.push(chunk);
+      let sent = false;
       for (;;) {
         const f = this.parser.next();
-        if (f === null) return;
+        if (f === null) break;
         if (f instanceof FrameError) {
           this.error(f.message, f.detail, true);
           return;
         }
+        if (f.command === "SEND") sent = true;
         this.onFrame(f);
         if ((this.state as string) === "closed") return;
       }
+      if (sent && this.broker.alarms.blocked) this.block();
     } catch (err) {
       this.log.error({ err }, "internal error handling a STOMP frame");
       this.error("Processing error", "Processing error", true);
     }
+  }
+
+  /**
+   * A SEND under a resource alarm: as RabbitMQ's STOMP reader, the frames already read are
+   * handled (that SEND included) and the socket is not read again until the alarm clears, so
+   * later SENDs get no RECEIPT. Heart-beats from the client are not expected meanwhile.
+   */
+  private block(): void {
+    if (this.unblock !== null || this.state !== "connected") return;
+    this.transport.pause();
+    this.unblock = this.broker.alarms.subscribe((blocked) => {
+      if (blocked) return;
+      this.unblock?.();
+      this.unblock = null;
+      this.lastRead = Date.now();
+      if (this.state !== "closed") this.transport.resume();
+    });
   }
 
   private onFrame(f: StompFrame): void {
@@ -205,7 +227,8 @@ export class StompConnection implements SessionContext, ConnectionSource {
       const now = Date.now();
       if (this.sendEvery > 0 && now - this.transport.lastWrite >= this.sendEvery - tick) this.transport.write(EOL);
       // twice the agreed interval of silence: the peer is gone (the margin STOMP 1.2 leaves to the receiver)
-      if (this.expectEvery > 0 && now - this.lastRead > this.expectEvery * 2) {
+      if (this.unblock !== null) this.lastRead = now;
+      else if (this.expectEvery > 0 && now - this.lastRead > this.expectEvery * 2) {
         this.log.info("STOMP heart-beat timeout");
         this.teardown();
       }
@@ -250,6 +273,8 @@ export class StompConnection implements SessionContext, ConnectionSource {
   private releaseSession(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.unblock?.();
+    this.unblock = null;
     if (this.session) {
       this.session.release();
       this.log.info({ user: this.user.name, vhost: this.vhost.name }, "connection closed");

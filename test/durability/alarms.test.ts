@@ -2,6 +2,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { once } from "node:events";
 import amqp from "amqplib";
 import { startBroker, type RunningBroker } from "warren";
+import { BrokerError, type VirtualHost } from "../../src/core/index.js";
+import { RawClient } from "../mqtt/helpers.js";
+import { RawStomp } from "../../conformance/stomp/raw-client.js";
 
 let broker: RunningBroker | null = null;
 afterEach(async () => {
@@ -111,5 +114,67 @@ describe("alarms on from start-up hold every publisher whenever it connects", ()
     expect(events).toEqual(["blocked low on disk", "unblocked"]);
     await pub.close();
     await con.close();
+  });
+});
+
+describe("alarms on from start-up, MQTT and STOMP", () => {
+  const alarmed = () => startBroker({
+    mqtt: { port: 0 }, stomp: { port: 0 }, logLevel: "silent", resourceCheckInterval: 3_600_000, diskFreeLimit: Number.MAX_SAFE_INTEGER,
+  });
+  const clear = async () => {
+    broker!.resources.limits.diskFreeLimit = 0;
+    await broker!.resources.check();
+  };
+
+  it("MQTT: a QoS 1 PUBLISH gets no PUBACK until the alarm clears; subscribers connect and subscribe meanwhile", async () => {
+    broker = await alarmed();
+    const port = broker.ports.mqtt!;
+    const [sub] = await RawClient.connected(port, { clientId: "sub" });
+    sub.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "t/x", qos: 1 }] });
+    expect((await sub.next()).cmd).toBe("suback");
+    const [pub] = await RawClient.connected(port, { clientId: "pub" });
+    pub.send({ cmd: "publish", topic: "t/x", payload: Buffer.from("held"), qos: 1, messageId: 7, retain: false, dup: false });
+    pub.send({ cmd: "pingreq" });
+    // other connections are read and answered, round trip after round trip; the publisher is not
+    for (let i = 0; i < 5; i++) {
+      sub.send({ cmd: "pingreq" });
+      expect((await sub.next()).cmd).toBe("pingresp");
+    }
+    expect(pub.buffered).toEqual([]);
+    expect(sub.buffered).toEqual([]);
+
+    await clear();
+    const ack = await pub.next();
+    expect(ack).toMatchObject({ cmd: "puback", messageId: 7 });
+    expect((await pub.next()).cmd).toBe("pingresp");
+    const delivered = await sub.next();
+    expect(delivered).toMatchObject({ cmd: "publish", topic: "t/x" });
+    pub.close();
+    sub.close();
+  });
+
+  it("STOMP: as RabbitMQ, the SEND that meets the alarm is taken, then the socket is not read (no RECEIPT) until it clears", async () => {
+    broker = await alarmed();
+    const port = broker.ports.stomp!;
+    const { c: other } = await RawStomp.connected(port);
+    const { c } = await RawStomp.connected(port);
+    c.send("SEND", { destination: "/queue/alarmed", receipt: "r1" }, "first");
+    expect(await c.next()).toMatchObject({ command: "RECEIPT", headers: { "receipt-id": "r1" } });
+    c.send("SEND", { destination: "/queue/alarmed", receipt: "r2" }, "second");
+    for (let i = 0; i < 5; i++) {
+      other.send("SUBSCRIBE", { id: `${i}`, destination: "/queue/other", receipt: `s${i}` });
+      expect((await other.next()).command).toBe("RECEIPT");
+    }
+    const count = () => {
+      const q = (broker!.core.vhost("/") as VirtualHost).queue("alarmed", null);
+      return q instanceof BrokerError ? -1 : q.messageCount;
+    };
+    expect(count()).toBe(1);
+
+    await clear();
+    expect(await c.next()).toMatchObject({ command: "RECEIPT", headers: { "receipt-id": "r2" } });
+    expect(count()).toBe(2);
+    c.socket.destroy();
+    other.socket.destroy();
   });
 });
