@@ -27,7 +27,7 @@ export interface ManagementContext {
   /** The listeners, as RabbitMQ's overview lists them. */
   listeners(): { protocol: string; port: number; ip_address: string }[];
   /** Memory high watermark and disk free limit, in bytes. */
-  limits(): { memLimit: number; diskFreeLimit: number };
+  limits(): { memLimit: number; memUsed: number; diskFreeLimit: number };
 }
 
 /** RabbitMQ's management API version this API follows. */
@@ -198,7 +198,6 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
   });
 
   const nodeJson = async (): Promise<JsonObject> => {
-    const mem = process.memoryUsage.rss();
     const limits = ctx.limits();
     let diskFree = 0;
     try {
@@ -213,10 +212,11 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
       running: true,
       os_pid: String(process.pid),
       uptime: Date.now() - broker.startedAt,
-      mem_used: mem,
+      // what the memory alarm compares, as RabbitMQ's mem_used (see src/server/alarms.ts)
+      mem_used: limits.memUsed,
       mem_limit: Math.round(limits.memLimit),
       mem_alarm: broker.alarms.isSet("memory"),
-      mem_calculation_strategy: "rss",
+      mem_calculation_strategy: "allocated",
       disk_free: diskFree,
       disk_free_limit: limits.diskFreeLimit,
       disk_free_alarm: broker.alarms.isSet("disk"),

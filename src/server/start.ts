@@ -63,6 +63,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     ...(options.memoryHighWatermarkBytes !== undefined && { memoryHighWatermarkBytes: options.memoryHighWatermarkBytes }),
     diskFreeLimit: options.diskFreeLimit ?? DEFAULT_RESOURCE_LIMITS.diskFreeLimit,
     checkIntervalMs: options.resourceCheckInterval ?? DEFAULT_RESOURCE_LIMITS.checkIntervalMs,
+    collectIntervalMs: DEFAULT_RESOURCE_LIMITS.collectIntervalMs,
   }, log);
   await monitor.check();
   monitor.start();

@@ -178,3 +178,45 @@ describe("alarms on from start-up, MQTT and STOMP", () => {
     other.socket.destroy();
   });
 });
+
+describe("the memory alarm clears once the broker is drained", () => {
+  it("publish until blocked, drain every message, and the publisher gets connection.unblocked", async () => {
+    broker = await startBroker({ amqp: { port: 0 }, logLevel: "silent", resourceCheckInterval: 3_600_000 });
+    const resources = broker.resources;
+    resources.limits.collectIntervalMs = 0;
+    resources.limits.memoryHighWatermarkBytes = Number.MAX_SAFE_INTEGER;
+    await resources.check();
+    // 24 MB above what the broker (and this test process) uses now
+    resources.limits.memoryHighWatermarkBytes = resources.memoryUsed + 24_000_000;
+    const url = `amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`;
+    const pub = await amqp.connect(url);
+    const con = await amqp.connect(url);
+    const pch = await pub.createChannel();
+    const cch = await con.createChannel();
+    await cch.assertQueue("big");
+    const blocked = once(pub, "blocked");
+    const body = Buffer.alloc(64 * 1024, 7);
+    let published = 0;
+    while (!broker.core.alarms.isSet("memory")) {
+      expect(published).toBeLessThan(2000);
+      for (let i = 0; i < 16; i++) pch.sendToQueue("big", body);
+      published += 16;
+      await pch.checkQueue("big");
+      await resources.check();
+    }
+    expect((await blocked)[0]).toBe("low on memory");
+
+    let drained = 0;
+    await new Promise<void>((resolve) => {
+      void cch.consume("big", () => {
+        if (++drained === published) resolve();
+      }, { noAck: true });
+    });
+    const unblocked = once(pub, "unblocked");
+    for (let i = 0; i < 10 && broker.core.alarms.isSet("memory"); i++) await resources.check();
+    expect(broker.core.alarms.isSet("memory")).toBe(false);
+    await unblocked;
+    await pub.close();
+    await con.close();
+  });
+});
