@@ -3,6 +3,7 @@ import {
   AccessControl, type Broker, BrokerError, type ClientRef, type ConnectionDetails, type ConnectionSource, type FieldTable,
   ReplyCode, type User, type VirtualHost,
 } from "../../src/core/index.js";
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type HandshakeDeadlines } from "../../src/server/handshake-deadlines.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/server/net.js";
 import { CodecError } from "./codec/errors.js";
@@ -23,6 +24,8 @@ export interface AmqpLimits {
   /** Seconds; 0 disables. */
   heartbeat: number;
   maxMessageSize: number;
+  /** ms from accept to connection.open before the socket is closed (RabbitMQ's handshake_timeout); 0: none. */
+  handshakeTimeout: number;
 }
 
 export const DEFAULT_LIMITS: AmqpLimits = {
@@ -30,6 +33,7 @@ export const DEFAULT_LIMITS: AmqpLimits = {
   frameMax: 131072,
   heartbeat: 60,
   maxMessageSize: 134217728, // RabbitMQ 3.10's max_message_size default, 128 MiB
+  handshakeTimeout: DEFAULT_HANDSHAKE_TIMEOUT_MS,
 };
 
 
@@ -95,7 +99,10 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     limits: AmqpLimits,
     log: Logger,
     private readonly onClosed: (c: AmqpConnection) => void,
+    /** Closes the socket if connection.open does not come in time. */
+    private readonly handshake?: HandshakeDeadlines,
   ) {
+    handshake?.track(socket);
     this.limits = limits;
     this.channelMax = limits.channelMax;
     this.frameMax = limits.frameMax;
@@ -354,6 +361,7 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     this.access = new AccessControl(this.broker.users, this.user, v.name);
     this.state = "opened";
     this.send(0, { kind: "connection.open-ok", reserved1: "" });
+    this.handshake?.settle(this.socket);
     // listed by the management API from now on, closable by name
     this.broker.connections.register(this);
     // like RabbitMQ, a connection opened under an alarm hears connection.blocked when it first publishes
@@ -495,6 +503,7 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     this.tornDown = true;
     this.state = "closed";
     this.unsubscribeAlarms?.();
+    this.handshake?.settle(this.socket);
     this.broker.connections.unregister(this.client);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.closeTimer) clearTimeout(this.closeTimer);

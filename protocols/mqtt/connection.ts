@@ -19,6 +19,7 @@ import {
   AccessControl, BrokerError, type ClientRef, type ConnectionDetails, type ConnectionSource, type Durability,
   type PublishResult, type User, type VirtualHost,
 } from "../../src/core/index.js";
+import type { HandshakeDeadlines } from "../../src/server/handshake-deadlines.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/server/net.js";
 import { PacketFramer, type PacketSink } from "./decode.js";
@@ -111,6 +112,8 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
     private readonly socket: Socket,
     private readonly webSocket: boolean,
     private readonly server: MqttServer,
+    /** The listener's login deadlines, which `socket` is tracked by until CONNACK. */
+    private readonly handshake: HandshakeDeadlines | null = null,
   ) {
     this.client = server.broker.newClient();
     this.receiveMaximum = server.options.receiveMaximum;
@@ -457,6 +460,7 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
     this.keepAliveMs = (p.keepalive ?? 0) * 1000;
     this.armKeepAlive();
     this.state = "open";
+    this.handshake?.settle(this.socket);
     // asked first: `this.log` makes a pino child per call, wasted when the level drops the line
     if (this.server.log.isLevelEnabled("info")) {
       this.log.info({ user: user.name, vhost: vhost.name, version }, "connection opened");
@@ -775,6 +779,7 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
       if (!this.stream.destroyed) this.stream.destroy();
     }
     if (this.keepAliveLimitMs > 0) this.server.keepAlive.unwatch(this);
+    this.handshake?.settle(this.socket);
     this.unblock?.();
     this.unblock = null;
     this.heldAcks?.clear();

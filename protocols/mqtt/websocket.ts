@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import type { Socket } from "node:net";
 import { createWebSocketStream, WebSocketServer } from "ws";
 import { listenOn } from "../../src/server/net.js";
 import type { MqttServer } from "./server.js";
@@ -31,10 +32,13 @@ export class WebMqttServer {
     });
     // ws re-emits the HTTP server's errors (EADDRINUSE on listen): listen() reports those
     this.wss.on("error", () => undefined);
+    // the login deadline runs from the TCP accept: a socket that never upgrades is closed too
+    const handshake = mqtt.handshakeDeadlines("web-mqtt");
+    this.http.on("connection", (socket: Socket) => handshake.track(socket));
     this.wss.on("connection", (ws, req) => {
       const stream = createWebSocketStream(ws);
       stream.on("error", () => stream.destroy());
-      mqtt.accept(stream, req.socket, true);
+      mqtt.accept(stream, req.socket, true, handshake);
     });
   }
 

@@ -3,6 +3,8 @@ import {
   AccessControl, type Broker, BrokerError, type ClientRef, type ConnectionDetails, type ConnectionSource, type User,
   type VirtualHost,
 } from "../../src/core/index.js";
+import type { Socket } from "node:net";
+import type { HandshakeDeadlines } from "../../src/server/handshake-deadlines.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/server/net.js";
 import { encodeFrame, type HeaderList } from "./frame-encoder.js";
@@ -17,6 +19,14 @@ export interface StompConnectionOptions {
   defaultPass: string;
   /** Vhost when CONNECT has no `host` header. */
   defaultVhost: string;
+  /** ms from accept to CONNECTED before the socket is closed (RabbitMQ's stomp.login_timeout); 0: none. */
+  loginTimeout: number;
+}
+
+/** The listener's login deadlines and the TCP socket they track for this connection. */
+export interface LoginDeadline {
+  readonly deadlines: HandshakeDeadlines;
+  readonly socket: Socket;
 }
 
 /** Highest first: the version negotiated is the highest the client accepts (STOMP 1.2 §"Protocol Negotiation"). */
@@ -76,6 +86,7 @@ export class StompConnection implements SessionContext, ConnectionSource {
     private readonly options: StompConnectionOptions,
     log: Logger,
     private readonly onClosed: (c: StompConnection) => void,
+    private readonly login: LoginDeadline | null = null,
   ) {
     this.client = broker.newClient();
     this.log = log.child({ conn: this.client.id, protocol: "stomp", peer: `${transport.remoteAddress}:${transport.remotePort}` });
@@ -177,6 +188,7 @@ export class StompConnection implements SessionContext, ConnectionSource {
     this.sendEvery = wholeSeconds(cy);
     this.expectEvery = wholeSeconds(cx);
     this.state = "connected";
+    this.login?.deadlines.settle(this.login.socket);
     this.session = new Session(this);
     // listed by the management API from now on, closable by name
     this.broker.connections.register(this);
@@ -287,6 +299,7 @@ export class StompConnection implements SessionContext, ConnectionSource {
   private teardown(): void {
     if (this.tornDown) return;
     this.tornDown = true;
+    this.login?.deadlines.settle(this.login.socket);
     this.releaseSession();
     this.state = "closed";
     this.transport.destroy();

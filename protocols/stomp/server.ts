@@ -4,6 +4,7 @@ import { WebSocketServer } from "ws";
 import type { Broker } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { listenOn } from "../../src/server/net.js";
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HandshakeDeadlines } from "../../src/server/handshake-deadlines.js";
 import { createTlsServer, type TlsServerOptions } from "../../src/server/tls.js";
 import { StompConnection, type StompConnectionOptions } from "./connection.js";
 import { DEFAULT_PARSER_LIMITS } from "./frame-parser.js";
@@ -17,6 +18,7 @@ export function defaultStompOptions(broker: Broker, o: Partial<StompServerOption
     defaultUser: o.defaultUser ?? "guest",
     defaultPass: o.defaultPass ?? "guest",
     defaultVhost: o.defaultVhost ?? broker.defaultVhost,
+    loginTimeout: o.loginTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
   };
 }
 
@@ -26,15 +28,22 @@ const SUBPROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp", "stomp"];
 /** Connections of one listener, TCP or WebSocket alike. */
 abstract class StompListener {
   protected readonly connections = new Set<StompConnection>();
+  /** Sockets that have not logged in yet, closed after stomp.login_timeout. */
+  protected readonly handshake: HandshakeDeadlines;
 
   constructor(
     protected readonly broker: Broker,
     protected readonly log: Logger,
     protected readonly options: StompServerOptions,
-  ) {}
+    protected readonly protocol: string,
+  ) {
+    this.handshake = new HandshakeDeadlines(options.loginTimeout, protocol, broker.connections, log);
+  }
 
-  protected accept(transport: StompTransport): void {
-    const conn = new StompConnection(transport, this.broker, this.options, this.log, (c) => this.connections.delete(c));
+  /** `socket` is the TCP socket under the transport, tracked from its accept until CONNECTED. */
+  protected accept(transport: StompTransport, socket: Socket): void {
+    const login = { deadlines: this.handshake, socket };
+    const conn = new StompConnection(transport, this.broker, this.options, this.log, (c) => this.connections.delete(c), login);
     this.connections.add(conn);
   }
 
@@ -51,13 +60,16 @@ export class StompServer extends StompListener {
 
   /** With TLS options this is a STOMP-over-TLS listener (RabbitMQ's 61614). */
   constructor(broker: Broker, log: Logger, options: StompServerOptions, tls?: TlsServerOptions) {
-    super(broker, log, options);
+    super(broker, log, options, tls ? "stomp/ssl" : "stomp");
     const onSocket = (socket: Socket) => {
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
-      this.accept(new TcpTransport(socket));
+      this.handshake.track(socket);
+      this.accept(new TcpTransport(socket), socket);
     };
-    this.server = tls ? createTlsServer(tls, onSocket) : createTcpServer(onSocket);
+    this.server = tls
+      ? createTlsServer(tls, onSocket, () => broker.connections.handshakeTimedOut(this.protocol))
+      : createTcpServer(onSocket);
   }
 
   listen(port: number, host?: string): Promise<number> {
@@ -67,6 +79,7 @@ export class StompServer extends StompListener {
   /** Stops accepting, tells clients with an ERROR, then drops what is left. */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.handshake.stop();
     for (const c of this.connections) c.forceClose();
     await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));
     for (const s of this.sockets) s.destroy();
@@ -80,17 +93,21 @@ export class WebStompServer extends StompListener {
   private readonly wss: WebSocketServer;
 
   constructor(broker: Broker, log: Logger, options: StompServerOptions, path = "/ws") {
-    super(broker, log, options);
+    super(broker, log, options, "web-stomp");
     this.http = createHttpServer((_req, res) => {
       res.writeHead(404).end();
     });
+    // the login deadline runs from the TCP accept: a socket that never upgrades is closed too
+    this.http.on("connection", (socket: Socket) => this.handshake.track(socket));
     this.wss = new WebSocketServer({
       server: this.http,
       path,
       handleProtocols: (offered) => SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
     });
     this.wss.on("connection", (ws, req) => {
-      this.accept(new WebSocketTransport(ws, req.socket.remoteAddress, req.socket.remotePort, req.socket.localAddress, req.socket.localPort));
+      this.accept(
+        new WebSocketTransport(ws, req.socket.remoteAddress, req.socket.remotePort, req.socket.localAddress, req.socket.localPort), req.socket,
+      );
     });
   }
 
@@ -99,6 +116,7 @@ export class WebStompServer extends StompListener {
   }
 
   async close(): Promise<void> {
+    this.handshake.stop();
     for (const c of this.connections) c.forceClose();
     await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));
     for (const ws of this.wss.clients) ws.terminate();

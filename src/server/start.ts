@@ -75,7 +75,8 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     if (merged.certfile === undefined && merged.cert === undefined) {
       throw new Error(`${listener} is set but no certificate is: set ssl_options.certfile and ssl_options.keyfile`);
     }
-    return tlsServerOptions(merged);
+    const tls = tlsServerOptions(merged);
+    return options.sslHandshakeTimeout === undefined ? tls : { ...tls, handshakeTimeout: options.sslHandshakeTimeout };
   };
   const closers: (() => Promise<void>)[] = [];
   const counters: (() => number)[] = [];
@@ -85,6 +86,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
       ...(options.frameMax !== undefined && { frameMax: options.frameMax }),
       ...(options.channelMax !== undefined && { channelMax: options.channelMax }),
       ...(options.maxMessageSize !== undefined && { maxMessageSize: options.maxMessageSize }),
+      ...(options.handshakeTimeout !== undefined && { handshakeTimeout: options.handshakeTimeout }),
     };
     if (options.amqp !== false) {
       const amqp = new AmqpServer(core, log, amqpLimits);
@@ -97,6 +99,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     const stompOptions = defaultStompOptions(core, {
       ...(options.stompDefaultUser !== undefined && { defaultUser: options.stompDefaultUser }),
       ...(options.stompDefaultPass !== undefined && { defaultPass: options.stompDefaultPass }),
+      ...(options.stompLoginTimeout !== undefined && { loginTimeout: options.stompLoginTimeout }),
     });
     if (options.stomp !== false) {
       const stomp = new StompServer(core, log, stompOptions);
@@ -124,6 +127,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
         defaultUser: m?.defaultUser ?? options.defaultUser ?? "guest",
         defaultPass: m?.defaultPass ?? options.defaultPass ?? "guest",
         vhost: m?.vhost ?? core.defaultVhost,
+        ...(options.mqttLoginTimeout !== undefined && { loginTimeout: options.mqttLoginTimeout }),
         // retained messages and persistent sessions outlive a restart on the same data dir
         stateDir: join(dataDir, "mqtt"),
       });
