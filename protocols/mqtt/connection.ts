@@ -42,7 +42,7 @@ import { BatchedWriter, type DrainListener } from "../../src/server/batched-writ
 /** MQTT 3.1 limits client identifiers to 23 characters (3.1 §3.1); 3.1.1 and 5 lift it. */
 const V31_MAX_CLIENT_ID = 23;
 /** RabbitMQ's mqtt.max_packet_size_unauthenticated: a CONNECT is never bigger than this. */
-const MAX_PACKET_UNAUTHENTICATED = 65536;
+export const MAX_PACKET_UNAUTHENTICATED = 65536;
 
 type State = "connect" | "open" | "closed";
 

@@ -156,8 +156,8 @@ export class MqttServer {
   }
 
   /** Login deadlines of one listener ("mqtt", "mqtt/ssl", "web-mqtt"). */
-  handshakeDeadlines(protocol: string): HandshakeDeadlines {
-    const d = new HandshakeDeadlines(this.options.loginTimeout, protocol, this.broker.connections, this.log);
+  handshakeDeadlines(protocol: string, settled?: (socket: Socket) => void): HandshakeDeadlines {
+    const d = new HandshakeDeadlines(this.options.loginTimeout, protocol, this.broker.connections, this.log, settled);
     this.deadlines.push(d);
     return d;
   }

@@ -36,6 +36,14 @@ const VERSIONS_HEADER = "1.0,1.1,1.2";
 
 const EOL = Buffer.from("\n");
 
+/**
+ * Before CONNECTED a client may make the broker hold at most this much of a frame (RabbitMQ 3.10's
+ * STOMP reader buffers a frame of any size; its MQTT sets the same 64 KiB for unauthenticated
+ * packets, mqtt.max_packet_size_unauthenticated). CONNECT frames are small; this leaves room for
+ * long passcodes such as OAuth 2 tokens.
+ */
+export const MAX_FRAME_UNAUTHENTICATED = 65536;
+
 /** What a session needs from its connection. */
 export interface SessionContext {
   readonly vhost: VirtualHost;
@@ -116,6 +124,10 @@ export class StompConnection implements SessionContext, ConnectionSource {
         if ((this.state as string) === "closed") return;
       }
       if (sent && this.broker.alarms.blocked) this.block();
+      if (this.state === "connecting" && this.parser.buffered > MAX_FRAME_UNAUTHENTICATED) {
+        this.log.info({ buffered: this.parser.buffered }, "frame before CONNECT larger than the unauthenticated limit; closing");
+        this.error("Invalid frame", `Could not parse frame: frame larger than ${MAX_FRAME_UNAUTHENTICATED} bytes before login`, true);
+      }
     } catch (err) {
       this.log.error({ err }, "internal error handling a STOMP frame");
       this.error("Processing error", "Processing error", true);

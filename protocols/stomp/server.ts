@@ -1,12 +1,13 @@
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
-import { WebSocketServer } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
+import { setMaxPayload, WS_MAX_PAYLOAD } from "../../src/server/ws-payload.js";
 import type { Broker } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { listenOn } from "../../src/server/net.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HandshakeDeadlines } from "../../src/server/handshake-deadlines.js";
 import { createTlsServer, type TlsServerOptions } from "../../src/server/tls.js";
-import { StompConnection, type StompConnectionOptions } from "./connection.js";
+import { MAX_FRAME_UNAUTHENTICATED, StompConnection, type StompConnectionOptions } from "./connection.js";
 import { DEFAULT_PARSER_LIMITS } from "./frame-parser.js";
 import { TcpTransport, type StompTransport, WebSocketTransport } from "./transport.js";
 
@@ -37,8 +38,11 @@ abstract class StompListener {
     protected readonly options: StompServerOptions,
     protected readonly protocol: string,
   ) {
-    this.handshake = new HandshakeDeadlines(options.loginTimeout, protocol, broker.connections, log);
+    this.handshake = new HandshakeDeadlines(options.loginTimeout, protocol, broker.connections, log, (s) => this.loggedIn(s));
   }
+
+  /** A socket's handshake is over (logged in, or closed first). */
+  protected loggedIn(_socket: Socket): void {}
 
   /** `socket` is the TCP socket under the transport, tracked from its accept until CONNECTED. */
   protected accept(transport: StompTransport, socket: Socket): void {
@@ -91,6 +95,13 @@ export class StompServer extends StompListener {
 export class WebStompServer extends StompListener {
   private readonly http: HttpServer;
   private readonly wss: WebSocketServer;
+  private readonly sockets = new WeakMap<Socket, WebSocket>();
+
+  /** Logged in: the client's WebSocket messages may be as large as ws allows. */
+  protected override loggedIn(socket: Socket): void {
+    const ws = this.sockets.get(socket);
+    if (ws !== undefined) setMaxPayload(ws, WS_MAX_PAYLOAD);
+  }
 
   constructor(broker: Broker, log: Logger, options: StompServerOptions, path = "/ws") {
     super(broker, log, options, "web-stomp");
@@ -105,6 +116,9 @@ export class WebStompServer extends StompListener {
       handleProtocols: (offered) => SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
     });
     this.wss.on("connection", (ws, req) => {
+      // before CONNECT a WebSocket message is at most the largest unauthenticated frame
+      this.sockets.set(req.socket, ws);
+      setMaxPayload(ws, MAX_FRAME_UNAUTHENTICATED);
       this.accept(
         new WebSocketTransport(ws, req.socket.remoteAddress, req.socket.remotePort, req.socket.localAddress, req.socket.localPort), req.socket,
       );

@@ -33,11 +33,20 @@ export class HandshakeDeadlines {
     readonly protocol: string,
     private readonly registry: Pick<ConnectionRegistry, "handshakeTimedOut">,
     private readonly log: Logger,
+    /** Told when a socket's handshake finished (or it closed first): WebSocket listeners lift the pre-login limit. */
+    private readonly settled?: (socket: Socket) => void,
   ) {}
 
   /** A socket was accepted: it has `timeoutMs` to finish its handshake. */
   track(socket: Socket): void {
-    if (this.timeoutMs <= 0) return;
+    if (this.timeoutMs <= 0) {
+      // no timeout, but a WebSocket listener still wants to hear of the login (a rare setting: the
+      // closure per socket is acceptable here)
+      if (this.settled === undefined) return;
+      this.pending.set(socket, Infinity);
+      socket.once("close", () => this.pending.delete(socket));
+      return;
+    }
     this.pending.set(socket, Date.now() + this.timeoutMs);
     if (this.timer === null) {
       this.timer = setInterval(() => this.sweep(Date.now()), sweepInterval(this.timeoutMs));
@@ -47,7 +56,9 @@ export class HandshakeDeadlines {
 
   /** The handshake finished (or the socket closed): no deadline any more. */
   settle(socket: Socket): void {
-    if (this.pending.delete(socket) && this.pending.size === 0) this.stop();
+    if (!this.pending.delete(socket)) return;
+    if (this.pending.size === 0) this.stop();
+    this.settled?.(socket);
   }
 
   get size(): number {
