@@ -9,6 +9,7 @@ import {
 } from "../core/index.js";
 import { exportDefinitions, importDefinitions, type Definitions } from "../store/definitions.js";
 import { type Policy, type PolicyDefinition, PolicyError } from "../core/policies.js";
+import { compilePattern, PatternError } from "../core/patterns.js";
 import { authenticate, type Principal } from "./auth.js";
 import { ApiError, badRequest, notAuthorised, notFound } from "./errors.js";
 import type { RateSampler } from "./rates.js";
@@ -50,13 +51,8 @@ const str = (v: unknown, dflt = ""): string => (v === undefined || v === null ? 
 
 /** Permission patterns must compile: 400 `invalid_regexp` naming the first that does not. */
 function requireRegexps(...patterns: string[]): void {
-  for (const re of patterns) {
-    try {
-      new RegExp(re);
-    } catch {
-      throw badRequest(`invalid_regexp: ${re}`);
-    }
-  }
+  // the engine that will match them (linear-time RE2 syntax) decides what compiles
+  for (const re of patterns) if (compilePattern(re) instanceof PatternError) throw badRequest(`invalid_regexp: ${re}`);
 }
 
 /** The default exchange's name in URLs. */
