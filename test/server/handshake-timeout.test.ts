@@ -19,7 +19,7 @@ beforeAll(async () => {
   const pems = await generate([{ name: "commonName", value: "localhost" }], { algorithm: "sha256", keySize: 2048 });
   const tls = { tls: { cert: pems.cert, key: pems.private } };
   broker = await startBroker({
-    amqp: { port: 0 }, mqtt: { port: 0 }, stomp: { port: 0 }, webMqtt: { port: 0 }, webStomp: { port: 0 },
+    amqp: { port: 0 }, mqtt: { port: 0 }, stomp: { port: 0 }, webMqtt: { port: 0 }, webStomp: { port: 0 }, prometheus: { port: 0 },
     amqpTls: { port: 0, ...tls }, stompTls: { port: 0, ...tls }, mqttTls: { port: 0, ...tls },
     handshakeTimeout: TIMEOUT, mqttLoginTimeout: TIMEOUT, stompLoginTimeout: TIMEOUT, sslHandshakeTimeout: TLS_TIMEOUT,
     logLevel: "silent",
@@ -92,6 +92,14 @@ describe("handshake timeouts (handshake_timeout, mqtt.login_timeout, stomp.login
     await new Promise<void>((resolve, reject) => tls.once("secureConnect", resolve).once("error", reject));
     expect(await closedAfter(tls as unknown as Socket, since)).toBeGreaterThanOrEqual(TIMEOUT - 20);
     expect(timeouts(protocol)).toBe(before + 2);
+  });
+
+  it("Prometheus shows the count per listener", async () => {
+    const s = await open(broker.ports.mqtt!);
+    await closedAfter(s);
+    const text = await (await fetch(`http://127.0.0.1:${broker.ports.prometheus}/metrics`)).text();
+    expect(text).toContain(`warren_connections_handshake_timeout_total{protocol="mqtt"} ${timeouts("mqtt")}`);
+    expect(text).toMatch(/warren_connections_handshake_timeout_total\{protocol="amqp\/ssl"\} \d+/);
   });
 
   it("connections that logged in are not closed, on every protocol", async () => {
