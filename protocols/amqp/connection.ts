@@ -3,6 +3,7 @@ import {
   AccessControl, type Broker, BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type FieldTable,
   ReplyCode, type User, type VirtualHost,
 } from "../../src/core/index.js";
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type HandshakeDeadlines } from "../../src/server/handshake-deadlines.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/server/net.js";
 import { CodecError } from "./codec/errors.js";
@@ -22,6 +23,8 @@ export interface AmqpLimits {
   /** Seconds; 0 disables. */
   heartbeat: number;
   maxMessageSize: number;
+  /** ms from accept to connection.open before the socket is closed (RabbitMQ's handshake_timeout); 0: none. */
+  handshakeTimeout: number;
 }
 
 export const DEFAULT_LIMITS: AmqpLimits = {
@@ -29,6 +32,7 @@ export const DEFAULT_LIMITS: AmqpLimits = {
   frameMax: 131072,
   heartbeat: 60,
   maxMessageSize: 134217728, // RabbitMQ 3.10's max_message_size default, 128 MiB
+  handshakeTimeout: DEFAULT_HANDSHAKE_TIMEOUT_MS,
 };
 
 
@@ -95,6 +99,9 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
   /** Sent content (published) at least once: blocked by resource alarms, as RabbitMQ blocks publishers. */
   private publisher = false;
   private paused = false;
+  /** The content header of a publish waiting for a resource alarm to clear. */
+  private held: Frame | null = null;
+  private toldBlocked = false;
   private unsubscribeAlarms: (() => void) | null = null;
 
   constructor(
@@ -104,7 +111,10 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     private readonly serverProperties: FieldTable,
     log: Logger,
     private readonly onClosed: (c: AmqpConnection) => void,
+    /** Closes the socket if connection.open does not come in time. */
+    private readonly handshake?: HandshakeDeadlines,
   ) {
+    handshake?.track(socket);
     this.limits = limits;
     this.channelMax = limits.channelMax;
     this.frameMax = limits.frameMax;
@@ -132,30 +142,53 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
         if (chunk.length === 0) return;
       }
       this.reader.push(chunk);
-      let frame: Frame | null;
-      while ((frame = this.reader.next()) !== null) {
-        this.onFrame(frame);
-        if (this.ignoreInput) return;
-      }
-      // a publisher under a resource alarm is not read from until it clears (consumers still are)
-      if (this.publisher && this.broker.alarms.blocked && !this.paused) {
-        this.paused = true;
-        this.socket.pause();
-      }
+      this.readFrames();
     } catch (err) {
-      if (this.state === "closing" || this.state === "closed") {
-        // nothing of what follows a bad frame can be read: the socket only waits to close now
-        this.ignoreInput = true;
+      this.frameFailed(err);
+    }
+  }
+
+  /** Handles the frames read so far, stopping at a publish held by a resource alarm. */
+  private readFrames(): void {
+    let frame: Frame | null;
+    while ((frame = this.reader.next()) !== null) {
+      if (frame.type === FRAME_HEADER && this.state === "opened" && this.broker.alarms.blocked) {
+        this.hold(frame);
         return;
       }
-      if (err instanceof CodecError) {
-        // before tune-ok RabbitMQ answers a bad frame (one over 4096 bytes…) by closing the socket
-        if (this.state === "start-ok" || this.state === "secure-ok" || this.state === "tune-ok") return this.dropHandshake(err.text);
-        this.connectionError(err.replyCode, err.text, err.classId, err.methodId);
-      } else {
-        this.log.error({ err }, "internal error handling a frame");
-        this.connectionError(ReplyCode.INTERNAL_ERROR, "INTERNAL_ERROR", 0, 0);
-      }
+      this.onFrame(frame);
+      if (this.ignoreInput) return;
+    }
+  }
+
+  /**
+   * A publish's content header while an alarm is on: as RabbitMQ's reader, the publish waits (not
+   * routed, not confirmed), the client hears connection.blocked if it asked to, and the socket is
+   * not read until the alarm clears. Consumers on other connections keep draining.
+   */
+  private hold(frame: Frame): void {
+    this.held = frame;
+    this.publisher = true;
+    if (!this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    this.tellBlocked(this.broker.alarms.reason);
+  }
+
+  private frameFailed(err: unknown): void {
+    if (this.state === "closing" || this.state === "closed") {
+      // nothing of what follows a bad frame can be read: the socket only waits to close now
+      this.ignoreInput = true;
+      return;
+    }
+    if (err instanceof CodecError) {
+      // before tune-ok RabbitMQ answers a bad frame (one over 4096 bytes…) by closing the socket
+      if (this.state === "start-ok" || this.state === "secure-ok" || this.state === "tune-ok") return this.dropHandshake(err.text);
+      this.connectionError(err.replyCode, err.text, err.classId, err.methodId);
+    } else {
+      this.log.error({ err }, "internal error handling a frame");
+      this.connectionError(ReplyCode.INTERNAL_ERROR, "INTERNAL_ERROR", 0, 0);
     }
   }
 
@@ -354,10 +387,11 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     this.access = new AccessControl(this.broker.users, this.user, v.name);
     this.state = "opened";
     this.send(0, { kind: "connection.open-ok", reserved1: "" });
+    this.handshake?.settle(this.socket);
     // listed by the management API from now on, closable by name
     this.broker.connections.register(this);
+    // like RabbitMQ, a connection opened under an alarm hears connection.blocked when it first publishes
     this.unsubscribeAlarms = this.broker.alarms.subscribe((blocked, reason) => this.alarmChanged(blocked, reason));
-    if (this.broker.alarms.blocked) this.alarmChanged(true, this.broker.alarms.reason);
     this.log.info({ vhost: vhostName, user: this.user.name }, "connection opened");
   }
 
@@ -384,19 +418,47 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     };
   }
 
-  /** RabbitMQ's connection.blocked extension, for clients that announced the capability. */
+  /**
+   * An alarm changed. A connection that has published is blocked at once (connection.blocked, the
+   * socket no longer read); others only when they publish (hold). On clearing, the held publish
+   * goes on and, as RabbitMQ resets should_block, the connection counts as a publisher only again
+   * once it publishes.
+   */
   private alarmChanged(blocked: boolean, reason: string): void {
     if (this.state !== "opened") return;
-    const told = this.capabilities["connection.blocked"] === true;
     if (blocked) {
-      if (told) this.send(0, { kind: "connection.blocked", reason });
+      if (!this.publisher) return;
+      this.tellBlocked(reason);
+      if (!this.paused) {
+        this.paused = true;
+        this.socket.pause();
+      }
       return;
     }
-    if (told) this.send(0, { kind: "connection.unblocked" });
-    if (this.paused) {
-      this.paused = false;
-      this.socket.resume();
+    if (this.toldBlocked) {
+      this.toldBlocked = false;
+      this.send(0, { kind: "connection.unblocked" });
     }
+    this.publisher = false;
+    if (!this.paused) return;
+    this.paused = false;
+    const held = this.held;
+    this.held = null;
+    try {
+      if (held !== null) this.onFrame(held);
+      if ((this.state as State) === "opened") this.readFrames();
+    } catch (err) {
+      this.frameFailed(err);
+    }
+    if (this.paused || (this.state as State) === "closed") return;
+    this.socket.resume();
+  }
+
+  /** connection.blocked once per blocking, for clients that announced the capability (RabbitMQ's extension). */
+  private tellBlocked(reason: string): void {
+    if (this.toldBlocked || this.capabilities["connection.blocked"] !== true) return;
+    this.toldBlocked = true;
+    this.send(0, { kind: "connection.blocked", reason });
   }
 
   private startHeartbeats(): void {
@@ -405,7 +467,9 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     // Check twice per interval: send when we've been quiet, give up after two silent intervals (§4.2.7)
     this.heartbeatTimer = setInterval(() => {
       const now = Date.now();
-      if (now - this.lastRead > 2 * ms) {
+      // a blocked connection is not read, so its silence is ours (RabbitMQ pauses its heartbeat monitor)
+      if (this.paused) this.lastRead = now;
+      else if (now - this.lastRead > 2 * ms) {
         this.log.warn({ timeoutSec: this.heartbeat }, "missed heartbeats from client, closing connection");
         this.socket.destroy();
         return;
@@ -490,6 +554,7 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     if (this.released) return;
     this.released = true;
     this.unsubscribeAlarms?.();
+    this.handshake?.settle(this.socket);
     this.broker.connections.unregister(this.client);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     for (const ch of this.channels.values()) ch.release();

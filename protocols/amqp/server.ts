@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { Broker, FieldTable } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { listenOn } from "../../src/server/net.js";
+import { HandshakeDeadlines } from "../../src/server/handshake-deadlines.js";
 import { createTlsServer, type TlsServerOptions } from "../../src/server/tls.js";
 import { AmqpConnection, type AmqpLimits, DEFAULT_LIMITS } from "./connection.js";
 import { DEFAULT_IDENTITY, type ServerIdentity, serverProperties } from "./server-properties.js";
@@ -20,6 +21,7 @@ export class AmqpServer {
   private readonly limits: AmqpLimits;
   /** connection.start's server-properties, the same for every connection of this listener. */
   private readonly serverProperties: FieldTable;
+  private readonly handshake: HandshakeDeadlines;
 
   constructor(
     private readonly broker: Broker,
@@ -31,13 +33,17 @@ export class AmqpServer {
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.serverProperties = serverProperties(`warren@${process.env.HOSTNAME ?? "localhost"}`, identity);
-    this.server = tls ? createTlsServer(tls, (socket) => this.accept(socket)) : createServer((socket) => this.accept(socket));
+    const protocol = tls ? "amqp/ssl" : "amqp";
+    this.handshake = new HandshakeDeadlines(this.limits.handshakeTimeout, protocol, broker.connections, log);
+    this.server = tls
+      ? createTlsServer(tls, (socket) => this.accept(socket), () => broker.connections.handshakeTimedOut(protocol))
+      : createServer((socket) => this.accept(socket));
   }
 
   private accept(socket: Socket): void {
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
-    const conn = new AmqpConnection(socket, this.broker, this.limits, this.serverProperties, this.log, (c) => this.connections.delete(c));
+    const conn = new AmqpConnection(socket, this.broker, this.limits, this.serverProperties, this.log, (c) => this.connections.delete(c), this.handshake);
     this.connections.add(conn);
   }
 
@@ -57,6 +63,7 @@ export class AmqpServer {
   /** Stops accepting, tells clients with 320 CONNECTION_FORCED, then drops what is left. */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.handshake.stop();
     for (const c of this.connections) c.forceClose();
     await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));
     for (const s of this.sockets) s.destroy();

@@ -19,6 +19,7 @@ import {
   AccessControl, BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type Durability,
   type PublishResult, type User, type VirtualHost,
 } from "../../src/core/index.js";
+import type { HandshakeDeadlines } from "../../src/server/handshake-deadlines.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/server/net.js";
 import { PacketFramer, type PacketSink } from "./decode.js";
@@ -41,7 +42,7 @@ import { BatchedWriter, type DrainListener } from "../../src/server/batched-writ
 /** MQTT 3.1 limits client identifiers to 23 characters (3.1 §3.1); 3.1.1 and 5 lift it. */
 const V31_MAX_CLIENT_ID = 23;
 /** RabbitMQ's mqtt.max_packet_size_unauthenticated: a CONNECT is never bigger than this. */
-const MAX_PACKET_UNAUTHENTICATED = 65536;
+export const MAX_PACKET_UNAUTHENTICATED = 65536;
 
 type State = "connect" | "open" | "closed";
 
@@ -98,6 +99,8 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
   private lastRoutingKey = "";
   /** The session was persistent at some point of this connection: the state file must hear of its end. */
   private sessionWasPersistent = false;
+  /** While a resource alarm holds a PUBLISH: ends the alarm subscription. */
+  private unblock: (() => void) | null = null;
 
   readonly connectedAt = Date.now();
 
@@ -109,6 +112,8 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
     private readonly socket: Socket,
     private readonly webSocket: boolean,
     private readonly server: MqttServer,
+    /** The listener's login deadlines, which `socket` is tracked by until CONNACK. */
+    private readonly handshake: HandshakeDeadlines | null = null,
   ) {
     this.client = server.broker.newClient();
     this.receiveMaximum = server.options.receiveMaximum;
@@ -223,6 +228,41 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
 
   onTooLarge(size: number): void {
     this.tooLarge(size);
+  }
+
+  /**
+   * A PUBLISH while a resource alarm is on waits unread (no PUBACK), and so does everything after
+   * it: the stream is paused until the alarm clears. RabbitMQ 3.10 stops reading every MQTT socket
+   * under an alarm, CONNECTs and subscribers' acks too; holding only publishers keeps consumers
+   * draining, as RabbitMQ's AMQP reader does.
+   */
+  holdPublish(): boolean {
+    if (this.state !== "open") return false;
+    const alarms = this.server.broker.alarms;
+    if (!alarms.blocked) return false;
+    if (this.unblock === null) {
+      this.stream.pause();
+      this.unblock = alarms.subscribe((blocked) => {
+        if (!blocked) this.alarmCleared();
+      });
+    }
+    return true;
+  }
+
+  private alarmCleared(): void {
+    this.unblock?.();
+    this.unblock = null;
+    if (this.state === "closed") return;
+    // the client's pings were not read while blocked: its silence was ours
+    this.lastRead = Date.now();
+    try {
+      this.framer.resume();
+    } catch (err) {
+      this.log.error({ err }, "internal error handling an MQTT packet");
+      this.disconnect(REASON.UNSPECIFIED);
+      return;
+    }
+    if (this.unblock === null && (this.state as State) !== "closed") this.stream.resume();
   }
 
   onMalformed(why: string): void {
@@ -426,6 +466,7 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
     this.keepAliveMs = (p.keepalive ?? 0) * 1000;
     this.armKeepAlive();
     this.state = "open";
+    this.handshake?.settle(this.socket);
     // asked first: `this.log` makes a pino child per call, wasted when the level drops the line
     if (this.server.log.isLevelEnabled("info")) {
       this.log.info({ user: user.name, vhost: vhost.name, version }, "connection opened");
@@ -499,6 +540,12 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
 
   keepAliveExpired(): void {
     if (this.state === "closed") return;
+    if (this.unblock !== null) {
+      // not read while an alarm holds its publish (RabbitMQ pauses the keep-alive monitor)
+      this.lastRead = Date.now();
+      this.server.keepAlive.watch(this);
+      return;
+    }
     this.log.info({ keepAliveMs: this.keepAliveMs }, "keep-alive timeout; closing");
     this.disconnect(REASON.KEEP_ALIVE_TIMEOUT);
   }
@@ -738,6 +785,9 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
       if (!this.stream.destroyed) this.stream.destroy();
     }
     if (this.keepAliveLimitMs > 0) this.server.keepAlive.unwatch(this);
+    this.handshake?.settle(this.socket);
+    this.unblock?.();
+    this.unblock = null;
     this.heldAcks?.clear();
     this.server.broker.connections.unregister(this.client);
     const session = this.session;

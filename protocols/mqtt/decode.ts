@@ -26,6 +26,11 @@ export interface PacketSink {
   onOtherPacket(packet: Buffer): void;
   onTooLarge(size: number): void;
   onMalformed(why: string): void;
+  /**
+   * Asked before each PUBLISH: true holds it and everything after it unread (a resource alarm),
+   * until `PacketFramer.resume()`.
+   */
+  holdPublish(): boolean;
 }
 
 const EMPTY: Buffer[] = [];
@@ -55,6 +60,10 @@ export class PacketFramer {
     const end = buf.length;
     let o = 0;
     while (o < end && !sink.closed) {
+      if (buf[o]! >> 4 === 3 && sink.holdPublish()) {
+        this.need = 0;
+        break;
+      }
       // remaining length: a variable byte integer of at most four bytes [MQTT-1.5.5]
       let remaining = 0;
       let multiplier = 1;
@@ -92,6 +101,16 @@ export class PacketFramer {
       this.pendingBytes = rest.length;
       // `need` was set above if the fixed header was complete; else it is 0 and the next read joins
     } else this.need = 0;
+  }
+
+  /** Frames what a held PUBLISH kept back, now that it may go. */
+  resume(): void {
+    if (this.pendingBytes === 0) return;
+    const rest = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = EMPTY;
+    this.pendingBytes = 0;
+    this.need = 0;
+    this.push(rest);
   }
 
   /** One complete packet: `first` is its fixed header, the variable part is [start, stop). */

@@ -3,6 +3,7 @@ import type { Duplex } from "node:stream";
 import { BrokerError, type Broker, type ClientRef } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { listenOn } from "../../src/server/net.js";
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HandshakeDeadlines } from "../../src/server/handshake-deadlines.js";
 import { createTlsServer, type TlsServerOptions } from "../../src/server/tls.js";
 import { MqttConnection } from "./connection.js";
 import { KeepAliveSweeper } from "./keep-alive.js";
@@ -30,6 +31,8 @@ export interface MqttOptions {
    * maximum); more is DISCONNECT 0x93 [MQTT-3.3.4-9]. PUBACKs leave at once unless the disk holds them.
    */
   inboundReceiveMaximum: number;
+  /** ms from accept to CONNACK before the socket is closed (RabbitMQ's mqtt.login_timeout); 0: none. */
+  loginTimeout: number;
   /** Where retained messages and persistent sessions are saved (the data dir's mqtt/); none: in memory only. */
   stateDir?: string;
 }
@@ -47,6 +50,7 @@ export const DEFAULT_MQTT_OPTIONS: MqttOptions = {
   receiveMaximum: 10,
   topicAliasMaximum: 16,
   inboundReceiveMaximum: 1024,
+  loginTimeout: DEFAULT_HANDSHAKE_TIMEOUT_MS,
 };
 
 /**
@@ -147,9 +151,18 @@ export class MqttServer {
    * Takes a byte stream that speaks MQTT: a TCP socket, or a WebSocket's stream with the TCP
    * socket under it (its addresses are the peer's).
    */
-  accept(stream: Duplex, socket: Socket, webSocket = false): void {
-    this.connections.add(new MqttConnection(stream, socket, webSocket, this));
+  accept(stream: Duplex, socket: Socket, webSocket = false, handshake: HandshakeDeadlines | null = null): void {
+    this.connections.add(new MqttConnection(stream, socket, webSocket, this, handshake));
   }
+
+  /** Login deadlines of one listener ("mqtt", "mqtt/ssl", "web-mqtt"). */
+  handshakeDeadlines(protocol: string, settled?: (socket: Socket) => void): HandshakeDeadlines {
+    const d = new HandshakeDeadlines(this.options.loginTimeout, protocol, this.broker.connections, this.log, settled);
+    this.deadlines.push(d);
+    return d;
+  }
+
+  private readonly deadlines: HandshakeDeadlines[] = [];
 
   connectionClosed(conn: MqttConnection): void {
     this.connections.delete(conn);
@@ -157,9 +170,11 @@ export class MqttServer {
 
   /** Binds the TCP port; resolves with the port actually bound (useful with port 0). */
   listen(port: number, host?: string): Promise<number> {
+    const handshake = this.handshakeDeadlines("mqtt");
     const server = createServer((socket: Socket) => {
       socket.setNoDelay(true);
-      this.accept(socket, socket);
+      handshake.track(socket);
+      this.accept(socket, socket, false, handshake);
     });
     this.server = server;
     return listenOn(server, port, host);
@@ -167,10 +182,12 @@ export class MqttServer {
 
   /** MQTT over TLS (RabbitMQ's 8883), sharing sessions and retained messages with the plain listener. */
   listenTls(port: number, host: string | undefined, tls: TlsServerOptions): Promise<number> {
+    const handshake = this.handshakeDeadlines("mqtt/ssl");
     const server = createTlsServer(tls, (socket) => {
       socket.setNoDelay(true);
-      this.accept(socket, socket);
-    });
+      handshake.track(socket);
+      this.accept(socket, socket, false, handshake);
+    }, () => this.broker.connections.handshakeTimedOut("mqtt/ssl"));
     this.tlsServer = server;
     return listenOn(server, port, host);
   }
@@ -190,6 +207,7 @@ export class MqttServer {
     await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));
     this.pendingWills.clear();
     this.keepAlive.stop();
+    for (const d of this.deadlines) d.stop();
     for (const s of this.sessions.values()) if (s.expiryTimer) clearTimeout(s.expiryTimer);
     this.stateFile?.save();
     for (const c of [...this.connections]) c.destroy();

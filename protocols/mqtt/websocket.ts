@@ -1,11 +1,16 @@
 import { createServer, type Server } from "node:http";
-import { createWebSocketStream, WebSocketServer } from "ws";
+import type { Socket } from "node:net";
+import { createWebSocketStream, type WebSocket, WebSocketServer } from "ws";
+import { setMaxPayload, WS_MAX_PAYLOAD } from "../../src/server/ws-payload.js";
+import { MAX_PACKET_UNAUTHENTICATED } from "./connection.js";
 import { listenOn } from "../../src/server/net.js";
 import type { MqttServer } from "./server.js";
 
 /** RabbitMQ Web MQTT's defaults: path /ws, subprotocol "mqtt" (MQTT 3.1.1 §6, MQTT 5 §6). */
 export const WEB_MQTT_PATH = "/ws";
 const SUBPROTOCOLS = ["mqtt", "mqttv3.1"];
+/** A fixed header: one byte and a remaining length of up to four. */
+const PACKET_HEADER_MAX = 5;
 
 /**
  * MQTT over WebSocket: each upgraded socket becomes a byte stream handed to the same MqttServer
@@ -31,10 +36,21 @@ export class WebMqttServer {
     });
     // ws re-emits the HTTP server's errors (EADDRINUSE on listen): listen() reports those
     this.wss.on("error", () => undefined);
+    // the login deadline runs from the TCP accept: a socket that never upgrades is closed too;
+    // logged in, a client's WebSocket messages may be as large as ws allows
+    const sockets = new WeakMap<Socket, WebSocket>();
+    const handshake = mqtt.handshakeDeadlines("web-mqtt", (socket) => {
+      const ws = sockets.get(socket);
+      if (ws !== undefined) setMaxPayload(ws, WS_MAX_PAYLOAD);
+    });
+    this.http.on("connection", (socket: Socket) => handshake.track(socket));
     this.wss.on("connection", (ws, req) => {
+      // before CONNECT a WebSocket message is at most the largest unauthenticated packet
+      sockets.set(req.socket, ws);
+      setMaxPayload(ws, MAX_PACKET_UNAUTHENTICATED + PACKET_HEADER_MAX);
       const stream = createWebSocketStream(ws);
       stream.on("error", () => stream.destroy());
-      mqtt.accept(stream, req.socket, true);
+      mqtt.accept(stream, req.socket, true, handshake);
     });
   }
 

@@ -3,6 +3,8 @@ import {
   AccessControl, type Broker, BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type User,
   type VirtualHost,
 } from "../../src/core/index.js";
+import type { Socket } from "node:net";
+import type { HandshakeDeadlines } from "../../src/server/handshake-deadlines.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/server/net.js";
 import { encodeFrame, type HeaderList } from "./frame-encoder.js";
@@ -17,6 +19,14 @@ export interface StompConnectionOptions {
   defaultPass: string;
   /** Vhost when CONNECT has no `host` header. */
   defaultVhost: string;
+  /** ms from accept to CONNECTED before the socket is closed (RabbitMQ's stomp.login_timeout); 0: none. */
+  loginTimeout: number;
+}
+
+/** The listener's login deadlines and the TCP socket they track for this connection. */
+export interface LoginDeadline {
+  readonly deadlines: HandshakeDeadlines;
+  readonly socket: Socket;
 }
 
 /** Highest first: the version negotiated is the highest the client accepts (STOMP 1.2 §"Protocol Negotiation"). */
@@ -25,6 +35,14 @@ const SERVER = "Warren/0.1.0";
 const VERSIONS_HEADER = "1.0,1.1,1.2";
 
 const EOL = Buffer.from("\n");
+
+/**
+ * Before CONNECTED a client may make the broker hold at most this much of a frame (RabbitMQ 3.10's
+ * STOMP reader buffers a frame of any size; its MQTT sets the same 64 KiB for unauthenticated
+ * packets, mqtt.max_packet_size_unauthenticated). CONNECT frames are small; this leaves room for
+ * long passcodes such as OAuth 2 tokens.
+ */
+export const MAX_FRAME_UNAUTHENTICATED = 65536;
 
 /** What a session needs from its connection. */
 export interface SessionContext {
@@ -66,6 +84,8 @@ export class StompConnection implements SessionContext, ConnectionSource {
   private sendEvery = 0;
   private expectEvery = 0;
   private tornDown = false;
+  /** While a resource alarm stops reading: ends the alarm subscription. */
+  private unblock: (() => void) | null = null;
   readonly connectedAt = Date.now();
 
   constructor(
@@ -74,6 +94,7 @@ export class StompConnection implements SessionContext, ConnectionSource {
     private readonly options: StompConnectionOptions,
     log: Logger,
     private readonly onClosed: (c: StompConnection) => void,
+    private readonly login: LoginDeadline | null = null,
   ) {
     this.client = broker.newClient();
     this.log = log.child({ conn: this.client.id, protocol: "stomp", peer: `${transport.remoteAddress}:${transport.remotePort}` });
@@ -90,20 +111,44 @@ export class StompConnection implements SessionContext, ConnectionSource {
     if (this.state === "closed") return;
     try {
       this.parser.push(chunk);
+      let sent = false;
       for (;;) {
         const f = this.parser.next();
-        if (f === null) return;
+        if (f === null) break;
         if (f instanceof FrameError) {
           this.error(f.message, f.detail, true);
           return;
         }
+        if (f.command === "SEND") sent = true;
         this.onFrame(f);
         if ((this.state as string) === "closed") return;
+      }
+      if (sent && this.broker.alarms.blocked) this.block();
+      if (this.state === "connecting" && this.parser.buffered > MAX_FRAME_UNAUTHENTICATED) {
+        this.log.info({ buffered: this.parser.buffered }, "frame before CONNECT larger than the unauthenticated limit; closing");
+        this.error("Invalid frame", `Could not parse frame: frame larger than ${MAX_FRAME_UNAUTHENTICATED} bytes before login`, true);
       }
     } catch (err) {
       this.log.error({ err }, "internal error handling a STOMP frame");
       this.error("Processing error", "Processing error", true);
     }
+  }
+
+  /**
+   * A SEND under a resource alarm: as RabbitMQ's STOMP reader, the frames already read are
+   * handled (that SEND included) and the socket is not read again until the alarm clears, so
+   * later SENDs get no RECEIPT. Heart-beats from the client are not expected meanwhile.
+   */
+  private block(): void {
+    if (this.unblock !== null || this.state !== "connected") return;
+    this.transport.pause();
+    this.unblock = this.broker.alarms.subscribe((blocked) => {
+      if (blocked) return;
+      this.unblock?.();
+      this.unblock = null;
+      this.lastRead = Date.now();
+      if (this.state !== "closed") this.transport.resume();
+    });
   }
 
   private onFrame(f: StompFrame): void {
@@ -157,6 +202,7 @@ export class StompConnection implements SessionContext, ConnectionSource {
     this.sendEvery = wholeSeconds(cy);
     this.expectEvery = wholeSeconds(cx);
     this.state = "connected";
+    this.login?.deadlines.settle(this.login.socket);
     this.session = new Session(this);
     // listed by the management API from now on, closable by name
     this.broker.connections.register(this);
@@ -207,7 +253,8 @@ export class StompConnection implements SessionContext, ConnectionSource {
       const now = Date.now();
       if (this.sendEvery > 0 && now - this.transport.lastWrite >= this.sendEvery - tick) this.transport.write(EOL);
       // twice the agreed interval of silence: the peer is gone (the margin STOMP 1.2 leaves to the receiver)
-      if (this.expectEvery > 0 && now - this.lastRead > this.expectEvery * 2) {
+      if (this.unblock !== null) this.lastRead = now;
+      else if (this.expectEvery > 0 && now - this.lastRead > this.expectEvery * 2) {
         this.log.info("STOMP heart-beat timeout");
         this.teardown();
       }
@@ -252,6 +299,8 @@ export class StompConnection implements SessionContext, ConnectionSource {
   private releaseSession(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.unblock?.();
+    this.unblock = null;
     if (this.session) {
       this.session.release();
       this.log.info({ user: this.user.name, vhost: this.vhost.name }, "connection closed");
@@ -264,6 +313,7 @@ export class StompConnection implements SessionContext, ConnectionSource {
   private teardown(): void {
     if (this.tornDown) return;
     this.tornDown = true;
+    this.login?.deadlines.settle(this.login.socket);
     this.releaseSession();
     this.state = "closed";
     this.transport.destroy();

@@ -1,11 +1,13 @@
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
-import { WebSocketServer } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
+import { setMaxPayload, WS_MAX_PAYLOAD } from "../../src/server/ws-payload.js";
 import type { Broker } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { listenOn } from "../../src/server/net.js";
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HandshakeDeadlines } from "../../src/server/handshake-deadlines.js";
 import { createTlsServer, type TlsServerOptions } from "../../src/server/tls.js";
-import { StompConnection, type StompConnectionOptions } from "./connection.js";
+import { MAX_FRAME_UNAUTHENTICATED, StompConnection, type StompConnectionOptions } from "./connection.js";
 import { DEFAULT_PARSER_LIMITS } from "./frame-parser.js";
 import { TcpTransport, type StompTransport, WebSocketTransport } from "./transport.js";
 
@@ -17,6 +19,7 @@ export function defaultStompOptions(broker: Broker, o: Partial<StompServerOption
     defaultUser: o.defaultUser ?? "guest",
     defaultPass: o.defaultPass ?? "guest",
     defaultVhost: o.defaultVhost ?? broker.defaultVhost,
+    loginTimeout: o.loginTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
   };
 }
 
@@ -26,15 +29,25 @@ const SUBPROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp", "stomp"];
 /** Connections of one listener, TCP or WebSocket alike. */
 abstract class StompListener {
   protected readonly connections = new Set<StompConnection>();
+  /** Sockets that have not logged in yet, closed after stomp.login_timeout. */
+  protected readonly handshake: HandshakeDeadlines;
 
   constructor(
     protected readonly broker: Broker,
     protected readonly log: Logger,
     protected readonly options: StompServerOptions,
-  ) {}
+    protected readonly protocol: string,
+  ) {
+    this.handshake = new HandshakeDeadlines(options.loginTimeout, protocol, broker.connections, log, (s) => this.loggedIn(s));
+  }
 
-  protected accept(transport: StompTransport): void {
-    const conn = new StompConnection(transport, this.broker, this.options, this.log, (c) => this.connections.delete(c));
+  /** A socket's handshake is over (logged in, or closed first). */
+  protected loggedIn(_socket: Socket): void {}
+
+  /** `socket` is the TCP socket under the transport, tracked from its accept until CONNECTED. */
+  protected accept(transport: StompTransport, socket: Socket): void {
+    const login = { deadlines: this.handshake, socket };
+    const conn = new StompConnection(transport, this.broker, this.options, this.log, (c) => this.connections.delete(c), login);
     this.connections.add(conn);
   }
 
@@ -51,13 +64,16 @@ export class StompServer extends StompListener {
 
   /** With TLS options this is a STOMP-over-TLS listener (RabbitMQ's 61614). */
   constructor(broker: Broker, log: Logger, options: StompServerOptions, tls?: TlsServerOptions) {
-    super(broker, log, options);
+    super(broker, log, options, tls ? "stomp/ssl" : "stomp");
     const onSocket = (socket: Socket) => {
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
-      this.accept(new TcpTransport(socket));
+      this.handshake.track(socket);
+      this.accept(new TcpTransport(socket), socket);
     };
-    this.server = tls ? createTlsServer(tls, onSocket) : createTcpServer(onSocket);
+    this.server = tls
+      ? createTlsServer(tls, onSocket, () => broker.connections.handshakeTimedOut(this.protocol))
+      : createTcpServer(onSocket);
   }
 
   listen(port: number, host?: string): Promise<number> {
@@ -67,6 +83,7 @@ export class StompServer extends StompListener {
   /** Stops accepting, tells clients with an ERROR, then drops what is left. */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.handshake.stop();
     for (const c of this.connections) c.forceClose();
     await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));
     for (const s of this.sockets) s.destroy();
@@ -78,19 +95,33 @@ export class StompServer extends StompListener {
 export class WebStompServer extends StompListener {
   private readonly http: HttpServer;
   private readonly wss: WebSocketServer;
+  private readonly sockets = new WeakMap<Socket, WebSocket>();
+
+  /** Logged in: the client's WebSocket messages may be as large as ws allows. */
+  protected override loggedIn(socket: Socket): void {
+    const ws = this.sockets.get(socket);
+    if (ws !== undefined) setMaxPayload(ws, WS_MAX_PAYLOAD);
+  }
 
   constructor(broker: Broker, log: Logger, options: StompServerOptions, path = "/ws") {
-    super(broker, log, options);
+    super(broker, log, options, "web-stomp");
     this.http = createHttpServer((_req, res) => {
       res.writeHead(404).end();
     });
+    // the login deadline runs from the TCP accept: a socket that never upgrades is closed too
+    this.http.on("connection", (socket: Socket) => this.handshake.track(socket));
     this.wss = new WebSocketServer({
       server: this.http,
       path,
       handleProtocols: (offered) => SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
     });
     this.wss.on("connection", (ws, req) => {
-      this.accept(new WebSocketTransport(ws, req.socket.remoteAddress, req.socket.remotePort, req.socket.localAddress, req.socket.localPort));
+      // before CONNECT a WebSocket message is at most the largest unauthenticated frame
+      this.sockets.set(req.socket, ws);
+      setMaxPayload(ws, MAX_FRAME_UNAUTHENTICATED);
+      this.accept(
+        new WebSocketTransport(ws, req.socket.remoteAddress, req.socket.remotePort, req.socket.localAddress, req.socket.localPort), req.socket,
+      );
     });
   }
 
@@ -99,6 +130,7 @@ export class WebStompServer extends StompListener {
   }
 
   async close(): Promise<void> {
+    this.handshake.stop();
     for (const c of this.connections) c.forceClose();
     await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));
     for (const ws of this.wss.clients) ws.terminate();

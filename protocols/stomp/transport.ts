@@ -26,6 +26,9 @@ export interface StompTransport {
   end(): void;
   destroy(): void;
   start(handlers: TransportHandlers): void;
+  /** Stops reading (a resource alarm) until resume(). */
+  pause(): void;
+  resume(): void;
 }
 
 export interface TransportHandlers {
@@ -93,6 +96,14 @@ export class TcpTransport implements StompTransport, DrainListener {
     this.writer.discard();
     if (!this.socket.destroyed) this.socket.destroy();
   }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
 }
 
 /**
@@ -148,5 +159,13 @@ export class WebSocketTransport implements StompTransport {
   destroy(): void {
     this.closed = true;
     this.ws.terminate();
+  }
+
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    if (!this.closed) this.ws.resume();
   }
 }

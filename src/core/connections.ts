@@ -75,6 +75,12 @@ export class ConnectionRegistry {
   /** Connections ever opened and closed, for RabbitMQ's churn counters. */
   created = 0;
   closed = 0;
+  /** Sockets closed for not finishing their handshake in time, by protocol (the front-ends' names). */
+  readonly handshakeTimeouts = new Map<string, number>();
+
+  handshakeTimedOut(protocol: string): void {
+    this.handshakeTimeouts.set(protocol, (this.handshakeTimeouts.get(protocol) ?? 0) + 1);
+  }
 
   /** Registers a connection once it has logged in. */
   register(source: ConnectionSource): void {

@@ -5,6 +5,7 @@
  * Every front-end asks an AccessControl before acting, and sends the refusal it returns in its
  * own protocol's way.
  */
+import { compilePattern, type NamePattern, PatternError } from "./patterns.js";
 import { BrokerError, ReplyCode } from "./errors.js";
 import type { User, UserStore } from "./users.js";
 
@@ -12,7 +13,7 @@ export type Access = "configure" | "write" | "read";
 export type ResourceKind = "queue" | "exchange";
 
 /** Compiled patterns, shared by every connection (patterns are few, names many). */
-const patterns = new Map<string, RegExp | null>();
+const patterns = new Map<string, NamePattern | null>();
 
 /**
  * Whether a permission pattern allows a name. As RabbitMQ: the regex is unanchored, and the empty
@@ -22,11 +23,8 @@ export function permits(pattern: string, name: string): boolean {
   if (pattern === "") return false;
   let re = patterns.get(pattern);
   if (re === undefined) {
-    try {
-      re = new RegExp(pattern);
-    } catch {
-      re = null;
-    }
+    const compiled = compilePattern(pattern);
+    re = compiled instanceof PatternError ? null : compiled;
     if (patterns.size > 1000) patterns.clear();
     patterns.set(pattern, re);
   }

@@ -7,6 +7,7 @@
  * resolve them (the lower value for limits and TTLs, the argument for everything else).
  * Definitions are validated with RabbitMQ's messages (checked on a 3.10.5 node).
  */
+import { compilePattern, type NamePattern, PatternError } from "./patterns.js";
 import type { FieldTable, FieldValue } from "./message.js";
 import { integerValue, stringValue } from "./field-types.js";
 import { parseMaxAge } from "./queue-arguments.js";
@@ -96,10 +97,9 @@ export function validatePolicy(p: PolicyInput, kind: PolicyKind): Policy | Polic
   if (applyTo !== "queues" && applyTo !== "exchanges" && applyTo !== "all") {
     return new PolicyError(`apply-to '${applyTo}' unrecognised; should be 'queues', 'exchanges' or 'all'`);
   }
-  try {
-    new RegExp(p.pattern);
-  } catch (err) {
-    return new PolicyError(`pattern should be regular expression but is invalid: ${(err as Error).message}`);
+  const compiled = compilePattern(p.pattern);
+  if (compiled instanceof PatternError) {
+    return new PolicyError(`pattern should be regular expression but is invalid: ${compiled.message}`);
   }
   const priority = p.priority ?? 0;
   if (!Number.isInteger(priority)) return new PolicyError(`priority must be an integer, got ${String(priority)}`);
@@ -117,9 +117,11 @@ export function validatePolicy(p: PolicyInput, kind: PolicyKind): Policy | Polic
   return { name: p.name, pattern: p.pattern, applyTo, priority, definition: { ...def } };
 }
 
+const NOTHING: NamePattern = { test: () => false };
+
 interface Compiled {
   readonly policy: Policy;
-  readonly regex: RegExp;
+  readonly regex: NamePattern;
 }
 
 /** One vhost's policies of one kind. */
@@ -127,7 +129,9 @@ export class PolicySet {
   private readonly byName = new Map<string, Compiled>();
 
   set(p: Policy): void {
-    this.byName.set(p.name, { policy: p, regex: new RegExp(p.pattern) });
+    const regex = compilePattern(p.pattern);
+    // validatePolicy refused patterns that do not compile; one that still fails matches nothing
+    this.byName.set(p.name, { policy: p, regex: regex instanceof PatternError ? NOTHING : regex });
   }
 
   clear(name: string): boolean {

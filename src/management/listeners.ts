@@ -3,7 +3,7 @@
  * protocol listeners. Loaded only when one of them is on, so an embedded broker without them
  * never loads fastify or prom-client.
  */
-import { hostname, totalmem } from "node:os";
+import { hostname } from "node:os";
 import type { Broker } from "../core/index.js";
 import type { Logger } from "../server/logger.js";
 import type { ResourceMonitor } from "../server/alarms.js";
@@ -37,7 +37,8 @@ export async function startOperatorListeners(
 ): Promise<{ management?: number; prometheus?: number; close(): Promise<void> }> {
   const nodeName = `warren@${process.env.HOSTNAME ?? hostname()}`;
   const limits = () => ({
-    memLimit: ctx.resources.limits.memoryHighWatermarkBytes ?? ctx.resources.limits.memoryHighWatermark * totalmem(),
+    memLimit: ctx.resources.memoryLimit,
+    memUsed: ctx.resources.memoryUsed,
     diskFreeLimit: ctx.resources.limits.diskFreeLimit,
   });
   const closers: (() => Promise<void>)[] = [];

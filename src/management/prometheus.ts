@@ -69,6 +69,17 @@ export function createRegistry(ctx: PrometheusContext): Registry {
     },
   });
 
+  // no RabbitMQ metric counts these (its log says "handshake_timeout"): Warren's own name
+  new Counter({
+    name: "warren_connections_handshake_timeout_total",
+    help: "Connections closed because they did not finish their handshake (login) within the timeout",
+    labelNames: ["protocol"], registers: [registry],
+    collect() {
+      this.reset();
+      for (const [protocol, n] of broker.connections.handshakeTimeouts) this.inc({ protocol }, n);
+    },
+  });
+
   counter("rabbitmq_global_messages_received_total", "Total number of messages received from publishers", PROTOCOL, (c) => c.publish);
   counter("rabbitmq_global_messages_routed_total", "Total number of messages routed to queues or streams", PROTOCOL, (c) => c.routed);
   counter("rabbitmq_global_messages_unroutable_dropped_total",

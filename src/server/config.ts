@@ -297,6 +297,10 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   heartbeat: key(int(0, 65535), (o, v) => (o.heartbeat = v)),
   frame_max: key(int(4096, 2 ** 32 - 1), (o, v) => (o.frameMax = v)),
   channel_max: key(int(1, 65535), (o, v) => (o.channelMax = v)),
+  handshake_timeout: key(int(0, 2 ** 31 - 1), (o, v) => (o.handshakeTimeout = v)),
+  "mqtt.login_timeout": key(int(0, 2 ** 31 - 1), (o, v) => (o.mqttLoginTimeout = v)),
+  "stomp.login_timeout": key(int(0, 2 ** 31 - 1), (o, v) => (o.stompLoginTimeout = v)),
+  ssl_handshake_timeout: key(int(1, 2 ** 31 - 1), (o, v) => (o.sslHandshakeTimeout = v)),
   load_definitions: key(text, (o, v) => (o.loadDefinitions = v)),
   // RabbitMQ's rabbit.server_properties (advanced.config) as conf keys: what connection.start advertises
   "server_properties.product": key(text, (o, v) => (o.serverProperties = { ...o.serverProperties, product: v })),

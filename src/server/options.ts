@@ -107,6 +107,16 @@ export const brokerOptionsSchema = z.object({
   memoryHighWatermarkBytes: z.optional(z.number().check(z.int(), z.minimum(1))),
   /** Disk alarm: free bytes the data dir's filesystem must keep (default 50 MB, RabbitMQ's disk_free_limit). */
   diskFreeLimit: z.optional(z.number().check(z.int(), z.minimum(0))),
+  /**
+   * ms a client has to finish its handshake before the socket is closed (0: no limit): AMQP up to
+   * connection.open (RabbitMQ's handshake_timeout), MQTT to CONNACK (mqtt.login_timeout), STOMP
+   * to CONNECTED (stomp.login_timeout), each also over WebSocket and TLS. Default 10000.
+   */
+  handshakeTimeout: z.optional(z.number().check(z.int(), z.minimum(0))),
+  mqttLoginTimeout: z.optional(z.number().check(z.int(), z.minimum(0))),
+  stompLoginTimeout: z.optional(z.number().check(z.int(), z.minimum(0))),
+  /** ms a TLS handshake may take (RabbitMQ's ssl_handshake_timeout, default 5000). */
+  sslHandshakeTimeout: z.optional(z.number().check(z.int(), z.minimum(1))),
   /** How often memory and disk are sampled, in ms (default 1000). */
   resourceCheckInterval: z.optional(z.number().check(z.int(), z.minimum(10))),
   /** Ready bytes per durable queue past which persistent messages are paged out of memory (default 4 MiB). */

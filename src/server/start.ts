@@ -91,6 +91,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     ...(options.memoryHighWatermarkBytes !== undefined && { memoryHighWatermarkBytes: options.memoryHighWatermarkBytes }),
     diskFreeLimit: options.diskFreeLimit ?? DEFAULT_RESOURCE_LIMITS.diskFreeLimit,
     checkIntervalMs: options.resourceCheckInterval ?? DEFAULT_RESOURCE_LIMITS.checkIntervalMs,
+    collectIntervalMs: DEFAULT_RESOURCE_LIMITS.collectIntervalMs,
   }, log);
   await monitor.check();
   monitor.start();
@@ -102,7 +103,8 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     if (merged.certfile === undefined && merged.cert === undefined) {
       throw new Error(`${listener} is set but no certificate is: set ssl_options.certfile and ssl_options.keyfile`);
     }
-    return tlsServerOptions(merged);
+    const tls = tlsServerOptions(merged);
+    return options.sslHandshakeTimeout === undefined ? tls : { ...tls, handshakeTimeout: options.sslHandshakeTimeout };
   };
   const closers: (() => Promise<void>)[] = [];
   const counters: (() => number)[] = [];
@@ -112,6 +114,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
       ...(options.frameMax !== undefined && { frameMax: options.frameMax }),
       ...(options.channelMax !== undefined && { channelMax: options.channelMax }),
       ...(options.maxMessageSize !== undefined && { maxMessageSize: options.maxMessageSize }),
+      ...(options.handshakeTimeout !== undefined && { handshakeTimeout: options.handshakeTimeout }),
     };
     const identity = { ...DEFAULT_IDENTITY, ...options.serverProperties };
     if (options.amqp !== false) {
@@ -125,6 +128,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     const stompOptions = defaultStompOptions(core, {
       ...(options.stompDefaultUser !== undefined && { defaultUser: options.stompDefaultUser }),
       ...(options.stompDefaultPass !== undefined && { defaultPass: options.stompDefaultPass }),
+      ...(options.stompLoginTimeout !== undefined && { loginTimeout: options.stompLoginTimeout }),
     });
     if (options.stomp !== false) {
       const stomp = new StompServer(core, log, stompOptions);
@@ -152,6 +156,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
         defaultUser: m?.defaultUser ?? options.defaultUser ?? "guest",
         defaultPass: m?.defaultPass ?? options.defaultPass ?? "guest",
         vhost: m?.vhost ?? core.defaultVhost,
+        ...(options.mqttLoginTimeout !== undefined && { loginTimeout: options.mqttLoginTimeout }),
         // retained messages and persistent sessions outlive a restart on the same data dir
         stateDir: join(dataDir, "mqtt"),
       });

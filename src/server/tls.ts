@@ -4,6 +4,7 @@
  * `fail_if_no_peer_cert` refuses clients that send none. The management listener takes the same
  * options (tlsServerOptions gives node's SecureContextOptions for fastify's `https`).
  */
+import { DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from "./handshake-deadlines.js";
 import { readFileSync } from "node:fs";
 import { createServer, type SecureContextOptions, type Server, type TLSSocket } from "node:tls";
 import type { TlsOptions } from "./options.js";
@@ -16,6 +17,8 @@ export interface TlsServerOptions extends SecureContextOptions {
   requestCert: boolean;
   /** Refuse the handshake without a valid client certificate (verify_peer + fail_if_no_peer_cert). */
   rejectUnauthorized: boolean;
+  /** ms a TLS handshake may take (RabbitMQ's ssl_handshake_timeout, default 5000). */
+  handshakeTimeout?: number;
 }
 
 function pem(file: string | undefined, inline: string | undefined, what: string, key: string): string | undefined {
@@ -59,12 +62,23 @@ export function tlsServerOptions(o: TlsOptions): TlsServerOptions {
  * fail_if_no_peer_cert a client may come without a certificate, but one it presents must verify
  * (RabbitMQ's verify_peer), so an unverifiable certificate is dropped here.
  */
-export function createTlsServer(options: TlsServerOptions, onConnection: (socket: TLSSocket) => void): Server {
-  return createServer(options, (socket) => {
+export function createTlsServer(
+  options: TlsServerOptions, onConnection: (socket: TLSSocket) => void, onHandshakeTimeout?: () => void,
+): Server {
+  // RabbitMQ's ssl_handshake_timeout (5 s) rather than node's 120 s; the protocol's own handshake
+  // timeout starts once TLS is up
+  const server = createServer({ handshakeTimeout: DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, ...options }, (socket) => {
     if (options.requestCert && !socket.authorized && Object.keys(socket.getPeerCertificate()).length > 0) {
       socket.destroy();
       return;
     }
     onConnection(socket);
   });
+  // node reports a handshake error here but leaves the socket open: a client that never sends a
+  // ClientHello would keep its descriptor for ever
+  server.on("tlsClientError", (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+    if (err.code === "ERR_TLS_HANDSHAKE_TIMEOUT") onHandshakeTimeout?.();
+    socket.destroy();
+  });
+  return server;
 }

@@ -39,6 +39,11 @@ class Recorder implements PacketSink {
     this.seen.push({ malformed: why });
     this.closed = true;
   }
+  /** Set: PUBLISH packets are held (a resource alarm). */
+  holding = false;
+  holdPublish(): boolean {
+    return this.holding;
+  }
 }
 
 /** The fields the fast path decodes, from mqtt-packet's object. */
@@ -105,6 +110,30 @@ describe("PacketFramer (the MQTT hot path's decoder)", () => {
       );
     });
   }
+
+  it("holds a PUBLISH and everything after it until resumed, in any split", () => {
+    fc.assert(
+      fc.property(fc.array(packetArb(4), { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 6 }), (packets, cuts) => {
+        const bytes = Buffer.concat(packets.map((p) => mqttPacket.generate(p)));
+        const all = reference(bytes, 4);
+        const firstPublish = all.findIndex((p) => p["cmd"] === "publish");
+        const sink = new Recorder(4);
+        sink.holding = true;
+        const framer = new PacketFramer(sink);
+        const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+        let last = 0;
+        for (const c of [...at, bytes.length]) {
+          framer.push(bytes.subarray(last, c));
+          last = c;
+        }
+        expect(sink.seen).toEqual(firstPublish === -1 ? all : all.slice(0, firstPublish));
+        sink.holding = false;
+        framer.resume();
+        expect(sink.seen).toEqual(all);
+      }),
+      { numRuns: 300 },
+    );
+  });
 
   it("takes PUBLISH and acks on the fast path, byte by byte too", () => {
     const packets: Packet[] = [

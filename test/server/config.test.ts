@@ -92,6 +92,13 @@ log.console.level = warning
     expect(conf("log.file = /var/log/warren/warren.log\nlog.file = false")).not.toHaveProperty("logFile");
   });
 
+  it("reads the handshake timeouts in ms (handshake_timeout, mqtt/stomp.login_timeout, ssl_handshake_timeout)", () => {
+    expect(conf("handshake_timeout = 2000\nmqtt.login_timeout = 3000\nstomp.login_timeout = 0\nssl_handshake_timeout = 4000")).toMatchObject({
+      handshakeTimeout: 2000, mqttLoginTimeout: 3000, stompLoginTimeout: 0, sslHandshakeTimeout: 4000,
+    });
+    expect(() => conf("handshake_timeout = soon")).toThrow(/handshake_timeout/);
+  });
+
   it("reads sizes with RabbitMQ's units", () => {
     expect(parseBytes("50MB")).toBe(50_000_000);
     expect(parseBytes("1GB")).toBe(1_000_000_000);
