@@ -2,7 +2,7 @@
 export { Broker, type BrokerCoreOptions, type AuthRequest } from "./broker.js";
 export { VirtualHost, REPLY_TO, type ExchangeDeclare, type QueueDeclare, type QueueDeclareOk, type PublishResult } from "./vhost.js";
 export { Queue, Enqueued, type DeadLetterReason } from "./queue.js";
-export { type Clock, type ClockTimer, ManualClock, systemClock } from "./clock.js";
+export { type Clock, type ClockTimer, ManualClock, MAX_TIMER_MS, systemClock } from "./clock.js";
 export {
   parseQueueArguments, settingsFromArguments, type QueueSettings, type QueueArguments, type Overflow, type QueueType,
 } from "./queue-arguments.js";
