@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Broker } from "../core/index.js";
 import { amqpPropertiesCodec, encodeProperties } from "../../protocols/amqp/codec/properties.js";
 import { DiskPersistence } from "../store/persistence.js";
+import type { DataDirLock } from "../store/lock.js";
 import { importDefinitions, readDefinitions } from "../store/definitions.js";
 import type { RecordPropertiesCodec } from "../store/message-record.js";
 import type { Logger } from "./logger.js";
@@ -12,23 +13,30 @@ import type { parseOptions } from "./options.js";
 const recordCodec: RecordPropertiesCodec = { properties: amqpPropertiesCodec, encode: encodeProperties };
 
 /**
- * Checks the data dir (created when missing; must be a writable directory), then opens the store
+ * Opens the store in a data dir that `prepareDataDir` checked and whose lock the caller holds,
  * and restores definitions and durable messages into a new core. Never runs without durability:
- * any problem is an error naming the path.
+ * any problem is an error naming the path (and the lock is given back).
  */
 export function openStore(
   dataDir: string,
   options: ReturnType<typeof parseOptions>,
   log: Logger,
+  lock: DataDirLock,
 ): { core: Broker; persistence: DiskPersistence } {
-  prepareDataDir(dataDir);
-  const persistence = new DiskPersistence({
-    dataDir,
-    codec: recordCodec,
-    log,
-    ...(options.segmentSize !== undefined && { segmentSize: options.segmentSize }),
-    ...(options.pageOutBytes !== undefined && { pageOutBytes: options.pageOutBytes }),
-  });
+  let persistence: DiskPersistence;
+  try {
+    persistence = new DiskPersistence({
+      dataDir,
+      codec: recordCodec,
+      log,
+      lock,
+      ...(options.segmentSize !== undefined && { segmentSize: options.segmentSize }),
+      ...(options.pageOutBytes !== undefined && { pageOutBytes: options.pageOutBytes }),
+    });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   const core = new Broker({
     defaultUser: options.defaultUser,
     defaultPass: options.defaultPass,
@@ -84,7 +92,8 @@ export function openStore(
   return { core, persistence };
 }
 
-function prepareDataDir(dir: string): void {
+/** The data dir exists (created when missing) and is a writable directory, or an error names the path. */
+export function prepareDataDir(dir: string): void {
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (err) {
