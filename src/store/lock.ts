@@ -42,6 +42,8 @@ export async function acquireDataDirLock(dataDir: string): Promise<DataDirLock> 
     if ((held as NodeJS.ErrnoException).code !== "EADDRINUSE") throw new Error(`data dir ${dataDir}: could not take ${path}: ${held.message}`);
     const owner = await ownerOf(dataDir, path);
     if (owner !== null) throw new DataDirInUseError(dataDir, owner, path);
+    // not atomic: two brokers starting in the same moment on a dead owner's dir could both find it
+    // stale here (the pid file had the same window); one broker starting after another is refused
     fs.rmSync(path, { force: true });
   }
   throw new Error(`data dir ${dataDir}: could not take ${path}`);
@@ -107,7 +109,9 @@ async function ownerOf(dataDir: string, path: string): Promise<string | null> {
       c.setEncoding("utf8");
       c.on("data", (d: string) => (answer += d));
       c.on("end", () => done(answer.trim() || "unknown"));
-      c.on("error", () => done(null));
+      // refused (or gone): nobody listens, the owner died. Anything else (EACCES: another user's
+      // socket) cannot tell, and a data dir is not taken on a guess
+      c.on("error", (err: NodeJS.ErrnoException) => done(err.code === "ECONNREFUSED" || err.code === "ENOENT" ? null : "unknown"));
     });
   } finally {
     at.done();
