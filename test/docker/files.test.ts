@@ -50,6 +50,12 @@ describe("docker-compose.yml", () => {
     expect(published.map(([, c]) => c).sort((a, b) => a - b)).toEqual(everyPort);
   });
 
+  it("restarts after a crash and gives a graceful stop more time than Warren's own 30 s limit", () => {
+    expect(compose).toMatch(/^\s+restart: unless-stopped$/m);
+    const grace = /^\s+stop_grace_period: (\d+)s$/m.exec(compose);
+    expect(Number(grace?.[1])).toBeGreaterThan(30);
+  });
+
   it("keeps data in a named volume mounted at the image's data dir", () => {
     expect(compose).toMatch(/^\s+- warren-data:\/var\/lib\/warren$/m);
     expect(compose).toMatch(/^volumes:\n\s+warren-data:/m);
