@@ -3,17 +3,20 @@
 #   docker run -p 5672:5672 -p 15672:15672 -v warren-data:/var/lib/warren warren
 # docker-compose.yml publishes every listener; README.md ("Docker") shows both.
 
-FROM node:20-slim AS build
+# Node 24: the active LTS (a runtime dependency, cookie via fastify, needs Node 22 or later)
+FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci
+# --ignore-scripts: the package's `prepare` builds dist/, and the sources are not here yet (this
+# layer is cached until the lock file changes); the build runs below, once they are
+RUN npm ci --ignore-scripts
 COPY tsconfig.json tsup.config.ts ./
 COPY src ./src
 COPY protocols ./protocols
 # the bundle (dist/) and the management UI (dist/ui); then only runtime dependencies stay
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-slim
+FROM node:24-slim
 WORKDIR /app
 ENV NODE_ENV=production \
     WARREN_DATA_DIR=/var/lib/warren

@@ -7,8 +7,10 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts", "conformance/**/*.test.ts"],
-    // the Go client scenarios need Go: run by `npm run conformance -- conformance/go` (see conformance/go/go.ts)
-    exclude: [...configDefaults.exclude, "conformance/go/**"],
+    // not in `npm test`, each with its own command that .ci/run runs: conformance/go needs Go
+    // (npm run conformance -- conformance/go), test/browser a Chromium (npm run test:browser),
+    // test/root root and unshare (npm run test:root)
+    exclude: [...configDefaults.exclude, "conformance/go/**", "test/browser/**", "test/root/**"],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: "forks",

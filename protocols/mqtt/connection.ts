@@ -652,7 +652,7 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
     const vhost = this.vhost!;
     // a retained message may stay for days: it must not pin the whole socket read it came in
     if (retain) payload = Buffer.from(payload);
-    const message = fromPublish(topic, payload, qos, retain, props, this.client, Date.now(), this.lastRoutingKey);
+    const message = fromPublish(topic, payload, qos, retain, props, this.client, vhost.timers.now(), this.lastRoutingKey);
     if (retain) this.server.retained.set(vhost.name, topic, message);
     const r = vhost.publish(MQTT_EXCHANGE, message.routingKey, message);
     if (r instanceof BrokerError) {
@@ -821,7 +821,7 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
         this.log.warn({ topic: will.topic, reason: denied.text }, "could not send last will");
         return;
       }
-      const m = fromPublish(will.topic, will.payload, will.qos, will.retain, will.properties, client, Date.now());
+      const m = fromPublish(will.topic, will.payload, will.qos, will.retain, will.properties, client, vhost.timers.now());
       if (will.retain) retained.set(vhost.name, will.topic, m);
       vhost.publish(MQTT_EXCHANGE, m.routingKey, m);
     };

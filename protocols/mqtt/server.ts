@@ -64,7 +64,7 @@ export class MqttServer {
   /** Sessions by `vhost\0clientId`; a live connection is its session's link (takeover [MQTT-3.1.4-3]). */
   readonly sessions = new Map<string, MqttSession>();
   /** v5 wills waiting for their delay interval, by session key. */
-  readonly pendingWills = new PendingWills();
+  readonly pendingWills: PendingWills;
   readonly retained = new RetainedStore();
   /** Every connection's keep-alive, on one timer. */
   readonly keepAlive = new KeepAliveSweeper();
@@ -79,6 +79,7 @@ export class MqttServer {
     options: Partial<MqttOptions> = {},
   ) {
     this.options = { ...DEFAULT_MQTT_OPTIONS, ...options };
+    this.pendingWills = new PendingWills(broker.clock);
     this.restoredPublisher = broker.newClient();
     if (this.options.stateDir !== undefined) {
       const file = new MqttStateFile(this.options.stateDir, () => this.snapshot(), log);
@@ -98,7 +99,7 @@ export class MqttServer {
     for (const [vhost, topic, m] of this.retained.entries()) {
       const o = originOf(m);
       state.retained.push({
-        vhost, topic, qos: o?.qos ?? 0, payload: m.body, properties: o?.properties, publishedAt: o?.publishedAt ?? Date.now(),
+        vhost, topic, qos: o?.qos ?? 0, payload: m.body, properties: o?.properties, publishedAt: o?.publishedAt ?? this.broker.clock.now(),
       });
     }
     for (const s of this.sessions.values()) {
@@ -118,7 +119,7 @@ export class MqttServer {
       if (vhost instanceof BrokerError) continue;
       this.retained.set(r.vhost, r.topic, fromPublish(r.topic, r.payload, r.qos, true, r.properties, this.restoredPublisher, r.publishedAt));
     }
-    const now = Date.now();
+    const now = this.broker.clock.now();
     for (const saved of state.sessions) {
       const vhost = this.broker.vhost(saved.vhost);
       if (vhost instanceof BrokerError) continue;
@@ -133,18 +134,22 @@ export class MqttServer {
     }
   }
 
-  /** A persistent session without a connection ends after its expiry interval (v5). */
+  /**
+   * A persistent session without a connection ends after its expiry interval (v5): up to 2^32-2 s,
+   * so it runs on the broker's clock, which waits past setTimeout's 24.8-day limit.
+   */
   scheduleExpiry(key: string, session: MqttSession): void {
     if (session.expiry === NEVER || session.link !== null) return;
-    const left = session.expiry * 1000 - (Date.now() - (session.disconnectedAt ?? Date.now()));
-    if (session.expiryTimer) clearTimeout(session.expiryTimer);
-    session.expiryTimer = setTimeout(() => {
+    const clock = this.broker.clock;
+    const now = clock.now();
+    const left = session.expiry * 1000 - (now - (session.disconnectedAt ?? now));
+    session.expiryTimer?.cancel();
+    session.expiryTimer = clock.schedule(() => {
       if (session.link !== null || this.sessions.get(key) !== session) return;
       session.end();
       this.sessions.delete(key);
       this.changed();
-    }, Math.max(0, left));
-    session.expiryTimer.unref();
+    }, left);
   }
 
   /**
@@ -208,7 +213,7 @@ export class MqttServer {
     this.pendingWills.clear();
     this.keepAlive.stop();
     for (const d of this.deadlines) d.stop();
-    for (const s of this.sessions.values()) if (s.expiryTimer) clearTimeout(s.expiryTimer);
+    for (const s of this.sessions.values()) s.expiryTimer?.cancel();
     this.stateFile?.save();
     for (const c of [...this.connections]) c.destroy();
     await closed;

@@ -10,7 +10,7 @@
 import type { IPublishPacket } from "mqtt-packet";
 import {
   BrokerError, type ClientRef, type Consumer, type Message, type Queue, type QueueEntry, type Subscription,
-  type VirtualHost,
+  type ClockTimer, type VirtualHost,
 } from "../../src/core/index.js";
 import { originOf, publishedQos, type QoS, topicOf, v5Properties } from "./message.js";
 import type { RetainedStore } from "./retained.js";
@@ -95,7 +95,7 @@ export class MqttSession {
   /** Whether some subscription needs per-message filter matching (v5 options). */
   private needsMatch = false;
   link: SessionLink | null = null;
-  expiryTimer: NodeJS.Timeout | null = null;
+  expiryTimer: ClockTimer | null = null;
   /** Session expiry in seconds while persistent (0xFFFFFFFF: never, as 3.1.1 sessions). */
   expiry = 0;
   /** When the connection went (ms since the epoch); null while attached. */
@@ -159,7 +159,7 @@ export class MqttSession {
   attach(link: SessionLink): void {
     this.link = link;
     this.disconnectedAt = null;
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer?.cancel();
     this.expiryTimer = null;
     // [MQTT-4.4.0-1]: unacknowledged PUBRELs are sent again on reconnect
     if (this.inFlight !== null) for (const [id, f] of this.inFlight) if (f.released) link.sendPubrel(id);
@@ -188,13 +188,13 @@ export class MqttSession {
     }
     this.pendingRetained = NONE_PENDING;
     this.link = null;
-    this.disconnectedAt = Date.now();
+    this.disconnectedAt = this.vhost.timers.now();
   }
 
   /** The session ends for good: its queues go. */
   end(): void {
     if (this.link) this.detach();
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer?.cancel();
     if (this.levels !== null) for (const qos of this.levels) this.vhost.deleteQueue(this.queueName(qos), {}, null);
     this.levels = null;
     this.subs = null;
@@ -386,7 +386,7 @@ export class MqttSession {
     const link = this.link!;
     let properties: IPublishPacket["properties"];
     if (link.protocolVersion === 5) {
-      const p = v5Properties(m, Date.now());
+      const p = v5Properties(m, this.vhost.timers.now());
       if (p === null) return false; // expired [MQTT-3.3.2-5]
       properties = p;
       if (ids !== undefined) (properties ??= {}).subscriptionIdentifier = ids.length === 1 ? ids[0]! : ids;

@@ -1,5 +1,6 @@
 /** Will messages (MQTT 3.1.1 §3.1.2.5, MQTT 5 §3.1.3.2): what a connection leaves behind if it drops. */
 import type { IConnectPacket, IPublishPacket } from "mqtt-packet";
+import type { Clock, ClockTimer } from "../../src/core/index.js";
 import type { QoS } from "./message.js";
 import { topicNameProblem } from "./topics.js";
 
@@ -30,31 +31,33 @@ export function willFromConnect(will: NonNullable<IConnectPacket["will"]>, versi
 
 /**
  * Wills waiting out their v5 delay, by session key: a client that reconnects in time cancels its
- * will (MQTT 5 §3.1.3.2.2).
+ * will (MQTT 5 §3.1.3.2.2). The delay is up to 2^32-1 s, so the wait runs on the broker's clock,
+ * which handles delays past setTimeout's 24.8 days (and lets tests drive it).
  */
 export class PendingWills {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, ClockTimer>();
+
+  constructor(private readonly clock: Clock) {}
 
   schedule(key: string, seconds: number, publish: () => void): void {
     this.cancel(key);
-    const t = setTimeout(() => {
+    const t = this.clock.schedule(() => {
       this.timers.delete(key);
       publish();
     }, seconds * 1000);
-    t.unref();
     this.timers.set(key, t);
   }
 
   cancel(key: string): void {
     const t = this.timers.get(key);
     if (t) {
-      clearTimeout(t);
+      t.cancel();
       this.timers.delete(key);
     }
   }
 
   clear(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import {
   AccessControl, type Broker, BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type User,
-  type VirtualHost,
+  MAX_TIMER_MS, type VirtualHost,
 } from "../../src/core/index.js";
 import type { Socket } from "node:net";
 import type { HandshakeDeadlines } from "../../src/server/handshake-deadlines.js";
@@ -248,7 +248,9 @@ export class StompConnection implements SessionContext, ConnectionSource {
 
   private startHeartbeats(): void {
     if (this.sendEvery === 0 && this.expectEvery === 0) return;
-    const tick = Math.max(10, Math.min(...[this.sendEvery, this.expectEvery].filter((n) => n > 0)) / 2);
+    // a client may ask for any interval (heart-beat: 0,5000000000); the check still runs at least
+    // every 24.8 days, as setInterval cannot wait longer (it would fire every 1 ms instead)
+    const tick = Math.min(MAX_TIMER_MS, Math.max(10, Math.min(...[this.sendEvery, this.expectEvery].filter((n) => n > 0)) / 2));
     this.timer = setInterval(() => {
       const now = Date.now();
       if (this.sendEvery > 0 && now - this.transport.lastWrite >= this.sendEvery - tick) this.transport.write(EOL);

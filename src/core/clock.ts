@@ -14,12 +14,48 @@ export interface ClockTimer {
   cancel(): void;
 }
 
+/**
+ * The longest delay setTimeout takes (2^31-1 ms, 24.8 days). Node turns anything longer into 1 ms
+ * and prints a TimeoutOverflowWarning, so a user-supplied duration (an MQTT session expiry of
+ * 999,999,999 s, an x-delay of 30 days) must never reach setTimeout unchecked.
+ */
+export const MAX_TIMER_MS = 2147483647;
+
+/**
+ * A wait longer than setTimeout's limit: armed in steps of at most MAX_TIMER_MS, each step
+ * re-reading the clock, so the callback runs once the due time has really passed.
+ */
+class LongTimer implements ClockTimer {
+  private handle: NodeJS.Timeout;
+  private readonly step = (): void => this.arm();
+
+  constructor(private readonly callback: () => void, private readonly due: number) {
+    this.handle = this.armFor(due - Date.now());
+  }
+
+  private arm(): void {
+    const left = this.due - Date.now();
+    if (left <= 0) this.callback();
+    else this.handle = this.armFor(left);
+  }
+
+  private armFor(left: number): NodeJS.Timeout {
+    const t = left > MAX_TIMER_MS ? setTimeout(this.step, MAX_TIMER_MS) : setTimeout(this.step, Math.max(0, left));
+    t.unref();
+    return t;
+  }
+
+  cancel(): void {
+    clearTimeout(this.handle);
+  }
+}
+
 /** The real clock: Date.now and unref'd timers (an idle broker's queues never keep a process alive). */
 export const systemClock: Clock = {
   now: () => Date.now(),
   schedule(callback, delayMs) {
-    // setTimeout's limit is 2^31-1 ms; a longer wait just re-checks when it fires
-    const t = setTimeout(callback, Math.min(Math.max(0, delayMs), 2147483647));
+    if (delayMs > MAX_TIMER_MS) return new LongTimer(callback, Date.now() + delayMs);
+    const t = setTimeout(callback, Math.max(0, delayMs));
     t.unref();
     return { cancel: () => clearTimeout(t) };
   },

@@ -12,15 +12,20 @@ import { type Binding, createExchange, type Destination, EXCHANGE_TYPES, Exchang
 import { integerValue, stringValue } from "./field-types.js";
 import type { FieldTable, Message } from "./message.js";
 import type { RecoveredStreamRecord, StreamStore } from "./durability.js";
+import type { Clock, ClockTimer } from "./clock.js";
 
 export const DELAYED_TYPE = "x-delayed-message";
 
 /** The longest delay the plugin honours (its timers take 32 bits of milliseconds). */
 const MAX_DELAY = 4294967295;
 
-/** What a delayed exchange needs from its vhost: the time, and a way to route a released message. */
+/**
+ * What a delayed exchange needs from its vhost: the injected clock (tests drive 30-day delays on a
+ * ManualClock; the system clock re-arms past setTimeout's 24.8-day limit), and a way to route a
+ * released message.
+ */
 export interface DelayedHost {
-  now(): number;
+  readonly timers: Clock;
   releaseDelayed(exchange: DelayedExchange, routingKey: string, message: Message): void;
 }
 
@@ -66,7 +71,8 @@ export class DelayedExchange extends Exchange {
   readonly inner: Exchange;
   private readonly heap: Held[] = [];
   private seq = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: ClockTimer | null = null;
+  private readonly releaseBound = (): void => this.release();
   private timerDue = Infinity;
   private releasing = false;
   /** Where a durable exchange keeps its held messages (offset = sequence, timestamp = due time). */
@@ -95,7 +101,7 @@ export class DelayedExchange extends Exchange {
     if (!this.releasing) {
       const delay = delayOf(message);
       if (delay > 0) {
-        this.hold(this.host.now() + delay, routingKey, message, -1);
+        this.hold(this.host.timers.now() + delay, routingKey, message, -1);
         return;
       }
     }
@@ -130,16 +136,15 @@ export class DelayedExchange extends Exchange {
     const head = this.heap[0];
     if (head === undefined) return this.stop();
     if (this.timer !== null && this.timerDue <= head.due) return;
-    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timerDue = head.due;
-    this.timer = setTimeout(() => this.release(), Math.max(0, head.due - this.host.now()));
-    this.timer.unref();
+    this.timer = this.host.timers.schedule(this.releaseBound, head.due - this.host.timers.now());
   }
 
   private release(): void {
     this.timer = null;
     this.timerDue = Infinity;
-    const now = this.host.now();
+    const now = this.host.timers.now();
     while (this.heap.length > 0 && this.heap[0]!.due <= now) {
       const h = this.pop();
       const p = h.message.properties;
@@ -157,7 +162,7 @@ export class DelayedExchange extends Exchange {
 
   /** Stops the timer (the exchange was deleted or the broker is closing); held messages stay stored. */
   stop(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     this.timerDue = Infinity;
   }

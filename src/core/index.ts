@@ -3,7 +3,7 @@ export { Broker, LoginRefused, type BrokerCoreOptions, type AuthRequest } from "
 export { RuntimeParameters, type RuntimeParameter, type ParameterValue } from "./parameters.js";
 export { VirtualHost, type VhostMetadata, REPLY_TO, type ExchangeDeclare, type QueueDeclare, type QueueDeclareOk, type PublishResult } from "./vhost.js";
 export { Queue, Enqueued, type DeadLetterReason } from "./queue.js";
-export { type Clock, type ClockTimer, ManualClock, systemClock } from "./clock.js";
+export { type Clock, type ClockTimer, ManualClock, MAX_TIMER_MS, systemClock } from "./clock.js";
 export {
   parseQueueArguments, settingsFromArguments, type QueueSettings, type QueueArguments, type Overflow, type QueueType,
 } from "./queue-arguments.js";

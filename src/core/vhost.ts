@@ -253,11 +253,6 @@ export class VirtualHost implements QueueHost, DelayedHost {
     x.alternateExchange = effectiveAlternateExchange(x.options.args, x.policy) ?? null;
   }
 
-  /** DelayedHost: the vhost's clock. */
-  now(): number {
-    return this.clock();
-  }
-
   /** DelayedHost: a delayed message is due; it is routed as its exchange's delayed type routes. */
   releaseDelayed(x: DelayedExchange, routingKey: string, message: Message): void {
     if (this.exchanges.get(x.name) !== x) return;

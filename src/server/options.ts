@@ -1,5 +1,6 @@
 // zod/mini rather than zod: the same validation, tree-shaken into the bundle, a fraction of the memory.
 import * as z from "zod/mini";
+import { MAX_TIMER_MS } from "../core/clock.js";
 
 const port = z.number().check(z.int(), z.minimum(0), z.maximum(65535));
 const listener = z.union([z.literal(false), z.object({ port, host: z.optional(z.string()) })]);
@@ -71,8 +72,8 @@ export const brokerOptionsSchema = z.object({
     z.object({
       port,
       host: z.optional(z.string()),
-      /** How often message rates are sampled, in ms (RabbitMQ's collect_statistics_interval, 5000). */
-      sampleInterval: z.optional(z.number().check(z.int(), z.minimum(10))),
+      /** How often message rates are sampled, in ms (RabbitMQ's collect_statistics_interval, 5000; at most 2^31-1). */
+      sampleInterval: z.optional(z.number().check(z.int(), z.minimum(10), z.maximum(MAX_TIMER_MS))),
     }),
   ])),
   /** Prometheus metrics on /metrics (RabbitMQ's 15692). */
@@ -117,8 +118,8 @@ export const brokerOptionsSchema = z.object({
   stompLoginTimeout: z.optional(z.number().check(z.int(), z.minimum(0))),
   /** ms a TLS handshake may take (RabbitMQ's ssl_handshake_timeout, default 5000). */
   sslHandshakeTimeout: z.optional(z.number().check(z.int(), z.minimum(1))),
-  /** How often memory and disk are sampled, in ms (default 1000). */
-  resourceCheckInterval: z.optional(z.number().check(z.int(), z.minimum(10))),
+  /** How often memory and disk are sampled, in ms (default 1000; at most 2^31-1, setInterval's limit). */
+  resourceCheckInterval: z.optional(z.number().check(z.int(), z.minimum(10), z.maximum(MAX_TIMER_MS))),
   /** Ready bytes per durable queue past which persistent messages are paged out of memory (default 4 MiB). */
   pageOutBytes: z.optional(z.number().check(z.int(), z.minimum(0))),
   /** Size of message store segment files in bytes (default 8 MiB); small values are for tests. */

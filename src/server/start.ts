@@ -11,7 +11,8 @@ import { defaultStompOptions, StompServer, WebStompServer } from "../../protocol
 import { createLogger, type Logger, openLogFile } from "./logger.js";
 import { type BrokerOptions, DEFAULT_PORTS, parseOptions, type TlsOptions } from "./options.js";
 import { type TlsServerOptions, tlsServerOptions } from "./tls.js";
-import { openStore } from "./store.js";
+import { openStore, prepareDataDir } from "./store.js";
+import { acquireDataDirLock, type DataDirLock } from "../store/lock.js";
 import { DEFAULT_LIMITS as DEFAULT_RESOURCE_LIMITS, ResourceMonitor } from "./alarms.js";
 import { DEFAULT_IDENTITY, PRODUCT_VERSION } from "../../protocols/amqp/server-properties.js";
 
@@ -85,7 +86,15 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
   };
   const tempDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "warren-")));
-  const { core, persistence } = openStore(dataDir, options, log);
+  let lock: DataDirLock;
+  try {
+    prepareDataDir(dataDir);
+    lock = await acquireDataDirLock(dataDir);
+  } catch (err) {
+    closeLogFile();
+    throw err;
+  }
+  const { core, persistence } = openStore(dataDir, options, log, lock);
   const monitor = new ResourceMonitor(core.alarms, dataDir, {
     memoryHighWatermark: options.memoryHighWatermark ?? DEFAULT_RESOURCE_LIMITS.memoryHighWatermark,
     ...(options.memoryHighWatermarkBytes !== undefined && { memoryHighWatermarkBytes: options.memoryHighWatermarkBytes }),

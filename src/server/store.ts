@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Broker } from "../core/index.js";
 import { amqpPropertiesCodec, encodeProperties } from "../../protocols/amqp/codec/properties.js";
 import { DiskPersistence } from "../store/persistence.js";
+import type { DataDirLock } from "../store/lock.js";
 import { DefinitionsRefused, describeImport, importDefinitions, readDefinitions } from "../store/definitions.js";
 import type { RecordPropertiesCodec } from "../store/message-record.js";
 import type { Logger } from "./logger.js";
@@ -12,24 +13,30 @@ import type { parseOptions } from "./options.js";
 const recordCodec: RecordPropertiesCodec = { properties: amqpPropertiesCodec, encode: encodeProperties };
 
 /**
- * Checks the data dir (created when missing; must be a writable directory), then opens the store
+ * Opens the store in a data dir that `prepareDataDir` checked and whose lock the caller holds,
  * and restores definitions and durable messages into a new core. Never runs without durability:
- * any problem is an error naming the path.
+ * any problem is an error naming the path (and the lock is given back).
  */
 export function openStore(
   dataDir: string,
   options: ReturnType<typeof parseOptions>,
   log: Logger,
+  lock: DataDirLock,
 ): { core: Broker; persistence: DiskPersistence } {
-  prepareDataDir(dataDir);
-  const persistence = new DiskPersistence({
-    dataDir,
-    codec: recordCodec,
-    log,
-    ...(options.segmentSize !== undefined && { segmentSize: options.segmentSize }),
-    ...(options.pageOutBytes !== undefined && { pageOutBytes: options.pageOutBytes }),
-    ...(options.maxOpenFiles !== undefined && { maxOpenFiles: options.maxOpenFiles }),
-  });
+  let persistence: DiskPersistence;
+  try {
+    persistence = new DiskPersistence({
+      dataDir,
+      codec: recordCodec,
+      log,
+      lock,
+      ...(options.segmentSize !== undefined && { segmentSize: options.segmentSize }),
+      ...(options.pageOutBytes !== undefined && { pageOutBytes: options.pageOutBytes }),
+    });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   const core = new Broker({
     defaultUser: options.defaultUser,
     defaultPass: options.defaultPass,
@@ -101,7 +108,8 @@ function definitionsFiles(path: string): string[] {
   return fs.readdirSync(path).filter((f) => f.endsWith(".json")).sort().map((f) => join(path, f));
 }
 
-function prepareDataDir(dir: string): void {
+/** The data dir exists (created when missing) and is a writable directory, or an error names the path. */
+export function prepareDataDir(dir: string): void {
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (err) {

@@ -21,6 +21,7 @@ import type {
 import { exportDefinitions, importDefinitions, readDefinitions, writeFileAtomic } from "./definitions.js";
 import { defaultFileCap, FilePool } from "./file-pool.js";
 import { type Flushable, GroupCommit } from "./group-commit.js";
+import type { DataDirLock } from "./lock.js";
 import { DiskMessageStore } from "./message-store.js";
 import {
   decodeMessageRecord, MessageRecordWriter, messageRecordBodySize, messageRecordExpiry, type RecordPropertiesCodec,
@@ -45,6 +46,8 @@ export interface DiskPersistenceOptions {
    * soft limit on open files (/proc/self/limits), between 8 and 4096; the rest is for sockets.
    */
   maxOpenFiles?: number;
+  /** The data dir's lock (lock.ts), taken before the store opens; released when it closes. */
+  lock: DataDirLock;
 }
 
 const CLEAN_SHUTDOWN = "clean-shutdown";
@@ -267,7 +270,6 @@ export class DiskPersistence implements Persistence, Flushable {
     this.commit = new GroupCommit((err) => options.log.error({ err }, "store commit failed; confirms are nacked"));
     this.definitionsPath = join(options.dataDir, "definitions.json");
     checkStoreVersion(options.dataDir);
-    this.lockPath = acquireLock(options.dataDir);
     const persistentBytes = options.pageOutBytes ?? DEFAULT_PAGE_OUT_BYTES;
     this.paging = {
       persistentBytes,
@@ -294,7 +296,6 @@ export class DiskPersistence implements Persistence, Flushable {
     this.pageFiles.delete(pf);
   }
 
-  private readonly lockPath: string;
   readonly paging: PagingLimits;
   /** Page files are written by their own commit: no fsync, and confirms never wait for them. */
   private readonly pageCommit = new GroupCommit((err) => this.options.log.error({ err }, "page file write failed"));
@@ -414,46 +415,13 @@ export class DiskPersistence implements Persistence, Flushable {
 
   /** Gives up the data dir (close does it; also for a start that failed half-way). */
   releaseLock(): void {
-    fs.rmSync(this.lockPath, { force: true });
+    this.options.lock.release();
   }
 }
 
 /** A queue's directory name: vhost and queue names may hold any character, hashes do not. */
 function queueId(vhost: string, queue: string): string {
   return createHash("sha256").update(vhost).update("\0").update(queue).digest("hex").slice(0, 32);
-}
-
-/**
- * One broker per data dir: `warren.lock` holds the owner's pid. A lock left by a process that is
- * gone (kill -9) is taken over; a live owner is a startup error naming the path and the pid.
- */
-function acquireLock(dataDir: string): string {
-  const path = join(dataDir, "warren.lock");
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = fs.openSync(path, "wx");
-      fs.writeSync(fd, `${process.pid}\n`);
-      fs.closeSync(fd);
-      return path;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
-    const pid = Number(fs.readFileSync(path, "utf8").trim());
-    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-      throw new Error(`data dir ${dataDir} is in use by another Warren (pid ${pid}, ${path})`);
-    }
-    fs.rmSync(path, { force: true });
-  }
-  throw new Error(`data dir ${dataDir}: could not take ${path}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Writes the store version marker on first use; refuses a data dir written by another version. */

@@ -22,12 +22,16 @@ describe("Dockerfile", () => {
     expect(everyPort).toEqual(expect.arrayContaining([5671, 5672, 1883, 8883, 61613, 61614, 15672, 15674, 15675, 15692]));
   });
 
-  it("builds in one node:20-slim stage with npm ci and runs in another as a non-root user with the data volume", () => {
+  it("builds in one node:24-slim (LTS) stage with npm ci and runs in another as a non-root user with the data volume", () => {
     const froms = lines.filter((l) => l.startsWith("FROM "));
-    expect(froms).toEqual(["FROM node:20-slim AS build", "FROM node:20-slim"]);
-    expect(lines).toContain("RUN npm ci");
-    expect(lines.some((l) => l.startsWith("RUN npm run build"))).toBe(true);
-    const final = lines.slice(lines.indexOf("FROM node:20-slim"));
+    expect(froms).toEqual(["FROM node:24-slim AS build", "FROM node:24-slim"]);
+    // package.json's prepare builds dist/: npm ci runs before the sources are copied, so it skips
+    // scripts, and the build comes after the COPY of the sources
+    expect(lines).toContain("RUN npm ci --ignore-scripts");
+    const build = lines.findIndex((l) => l.startsWith("RUN npm run build"));
+    expect(build).toBeGreaterThan(lines.indexOf("COPY src ./src"));
+    expect(build).toBeGreaterThan(lines.indexOf("COPY protocols ./protocols"));
+    const final = lines.slice(lines.indexOf("FROM node:24-slim"));
     expect(final).toContain("USER node");
     expect(final).toContain("VOLUME /var/lib/warren");
     expect(final.join("\n")).toContain("WARREN_DATA_DIR=/var/lib/warren");
@@ -44,6 +48,12 @@ describe("docker-compose.yml", () => {
     const published = [...compose.matchAll(/^\s+- "(\d+):(\d+)"/gm)].map((m) => [Number(m[1]), Number(m[2])] as const);
     expect(published.every(([h, c]) => h === c)).toBe(true);
     expect(published.map(([, c]) => c).sort((a, b) => a - b)).toEqual(everyPort);
+  });
+
+  it("restarts after a crash and gives a graceful stop more time than Warren's own 30 s limit", () => {
+    expect(compose).toMatch(/^\s+restart: unless-stopped$/m);
+    const grace = /^\s+stop_grace_period: (\d+)s$/m.exec(compose);
+    expect(Number(grace?.[1])).toBeGreaterThan(30);
   });
 
   it("keeps data in a named volume mounted at the image's data dir", () => {

@@ -69,6 +69,11 @@ describe("startBroker", () => {
     await expect(startBroker({ amqp: { port: 70000 } })).rejects.toThrow(/amqp\.port/);
   });
 
+  it("refuses sampling intervals setInterval cannot wait (past 2^31-1 ms it would fire every 1 ms)", async () => {
+    await expect(startBroker({ amqp: { port: 0 }, resourceCheckInterval: 2 ** 31 })).rejects.toThrow(/resourceCheckInterval/);
+    await expect(startBroker({ amqp: false, management: { port: 0, sampleInterval: 2 ** 31 } })).rejects.toThrow(/sampleInterval/);
+  });
+
   it("fails clearly when the port is taken", async () => {
     const a = await startBroker({ amqp: { port: 0 }, stomp: false, webStomp: false, mqtt: false, webMqtt: false });
     try {

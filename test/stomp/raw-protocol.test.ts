@@ -91,6 +91,26 @@ describe("STOMP handshake", () => {
     c.close();
   }, 10_000);
 
+  it("takes heart-beat intervals past 2^31-1 ms without a timer overflow", async () => {
+    const overflows: string[] = [];
+    const onWarning = (w: Error) => {
+      if (w.name === "TimeoutOverflowWarning") overflows.push(w.message);
+    };
+    process.on("warning", onWarning);
+    try {
+      const { c, connected } = await RawStomp.connected(port, { "heart-beat": "5000000000,5000000000" });
+      expect(connected.headers["heart-beat"]).toBe("5000000000,5000000000");
+      // an overflowed interval would fire every 1 ms; a receipt is a turn later, the warning's tick before it
+      c.send("DISCONNECT", { receipt: "long" });
+      expect((await c.next()).headers["receipt-id"]).toBe("long");
+      await new Promise((r) => setImmediate(r));
+      expect(overflows).toEqual([]);
+      c.close();
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("refuses frames before CONNECT", async () => {
     const c = await RawStomp.open(port);
     c.send("SEND", { destination: "/queue/x" }, "hi");

@@ -1,6 +1,7 @@
 // Drives the management web UI in headless Chromium (Debian's /usr/bin/chromium through
 // playwright-core). Chromium is a test dependency like RabbitMQ is for the conformance suite:
-// conformance/rabbitmq.sh deps installs it, and without it this test fails rather than skips.
+// conformance/rabbitmq.sh deps installs it, and without it this test fails rather than skips. It runs
+// under `npm run test:browser` (vitest.browser.config.ts), which .ci/run runs; `npm test` leaves it out.
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import amqp from "amqplib";
 import { type Browser, chromium } from "playwright-core";
 import type { RunningBroker } from "warren";
-import { startWithManagement } from "./helpers.js";
+import { startWithManagement } from "../management/helpers.js";
 
 const CHROMIUM = process.env.WARREN_CHROMIUM ?? "/usr/bin/chromium";
 // WARREN_UPDATE_SCREENSHOT=1 refreshes the one in docs/; otherwise it goes to a temporary file,
