@@ -32,6 +32,7 @@ export function openStore(
       lock,
       ...(options.segmentSize !== undefined && { segmentSize: options.segmentSize }),
       ...(options.pageOutBytes !== undefined && { pageOutBytes: options.pageOutBytes }),
+      ...(options.maxOpenFiles !== undefined && { maxOpenFiles: options.maxOpenFiles }),
     });
   } catch (err) {
     lock.release();
