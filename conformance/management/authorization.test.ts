@@ -6,7 +6,7 @@
 import amqp from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Admin, AUTHZ_CASES, type Fixture, TAGS, type TagKey } from "./authorization-table.js";
-import { eventually, type ManagementBrokerUnderTest, unique, useManagementBroker } from "./target.js";
+import { apiCall, eventually, type ManagementBrokerUnderTest, unique, useManagementBroker } from "./target.js";
 
 let broker: ManagementBrokerUnderTest;
 const prefix = unique("authz");
@@ -17,24 +17,8 @@ const userOf = (t: TagKey) => `${prefix}-${t}`;
 const connections: amqp.ChannelModel[] = [];
 let fixture: Fixture;
 
-async function call(method: string, path: string, body?: unknown, user = broker.user, password = broker.password) {
-  const res = await fetch(`${broker.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`,
-      ...(body !== undefined && { "content-type": "application/json" }),
-    },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = text === "" ? null : JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json };
-}
+const call = (method: string, path: string, body?: unknown, user?: string, password?: string) =>
+  apiCall(broker, method, path, body, user, password);
 const admin: Admin = { call: (m, p, b) => call(m, p, b) };
 
 async function must(method: string, path: string, body?: unknown): Promise<void> {

@@ -9,25 +9,15 @@ import { Command } from "commander";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ctlCommand } from "../../src/cli/ctl.js";
-import { eventually, type ManagementBrokerUnderTest, unique, useManagementBroker } from "./target.js";
+import { apiCall, eventually, type ManagementBrokerUnderTest, unique, useManagementBroker } from "./target.js";
 
 let broker: ManagementBrokerUnderTest;
 let conn: amqp.ChannelModel;
 const vhost = unique("long-names");
 const e = encodeURIComponent;
 
-async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${broker.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Basic ${Buffer.from(`${broker.user}:${broker.password}`).toString("base64")}`,
-      ...(body !== undefined && { "content-type": "application/json" }),
-    },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text === "" ? null : (JSON.parse(text) as Record<string, unknown>) };
-}
+const call = (method: string, path: string, body?: unknown) =>
+  apiCall<Record<string, unknown> | null>(broker, method, path, body);
 
 /** `warren ctl` in this process, as the target's admin. */
 async function ctl(...args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {

@@ -68,3 +68,30 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * One management API request as `user` (the broker's own by default): the status and the body
+ * parsed as JSON (null when empty, the text itself when it is not JSON). A string body is sent
+ * as it is, to try bodies that are not JSON.
+ */
+export async function apiCall<T = unknown>(
+  broker: ManagementBrokerUnderTest, method: string, path: string, body?: unknown,
+  user = broker.user, password = broker.password,
+): Promise<{ status: number; json: T }> {
+  const res = await fetch(`${broker.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`,
+      ...(body !== undefined && { "content-type": "application/json" }),
+    },
+    ...(body !== undefined && { body: typeof body === "string" ? body : JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = text === "" ? null : JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, json: json as T };
+}

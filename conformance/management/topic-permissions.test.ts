@@ -1,23 +1,12 @@
 // /api/topic-permissions as RabbitMQ 3.10's management API answers it (status codes, list shapes,
 // errors), driven over plain HTTP; the same scenario runs against RabbitMQ and Warren.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ManagementBrokerUnderTest, unique, useManagementBroker } from "./target.js";
+import { apiCall, type ManagementBrokerUnderTest, unique, useManagementBroker } from "./target.js";
 
 let broker: ManagementBrokerUnderTest;
 const user = unique("conf-tp");
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(`${broker.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Basic ${Buffer.from(`${broker.user}:${broker.password}`).toString("base64")}`,
-      ...(body !== undefined && { "content-type": "application/json" }),
-    },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text === "" ? null : JSON.parse(text) };
-}
+const call = (method: string, path: string, body?: unknown) => apiCall(broker, method, path, body);
 
 const sorted = (list: unknown) => (list as { exchange: string }[]).slice().sort((a, b) => a.exchange.localeCompare(b.exchange));
 

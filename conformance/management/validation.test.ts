@@ -3,25 +3,14 @@
 // created by them; the scenario checks that too.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VALIDATION_CASES } from "./validation-table.js";
-import { type ManagementBrokerUnderTest, unique, useManagementBroker } from "./target.js";
+import { apiCall, type ManagementBrokerUnderTest, unique, useManagementBroker } from "./target.js";
 
 let broker: ManagementBrokerUnderTest;
 const vhost = unique("validation");
 const user = unique("validation-user");
 const e = encodeURIComponent;
 
-async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${broker.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Basic ${Buffer.from(`${broker.user}:${broker.password}`).toString("base64")}`,
-      ...(body !== undefined && { "content-type": "application/json" }),
-    },
-    ...(body !== undefined && { body: typeof body === "string" ? body : JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text === "" ? null : (JSON.parse(text) as unknown) };
-}
+const call = (method: string, path: string, body?: unknown) => apiCall(broker, method, path, body);
 
 beforeAll(async () => {
   broker = await useManagementBroker();
