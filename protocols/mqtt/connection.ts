@@ -39,8 +39,6 @@ import { InboundAliases, OutboundAliases } from "./topic-alias.js";
 import { type Will, willFromConnect } from "./will.js";
 import { BatchedWriter, type DrainListener } from "../../src/server/batched-writer.js";
 
-/** MQTT 3.1 limits client identifiers to 23 characters (3.1 §3.1); 3.1.1 and 5 lift it. */
-const V31_MAX_CLIENT_ID = 23;
 /** RabbitMQ's mqtt.max_packet_size_unauthenticated: a CONNECT is never bigger than this. */
 export const MAX_PACKET_UNAUTHENTICATED = 65536;
 
@@ -385,8 +383,8 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
       }
       clientId = `warren-${randomBytes(12).toString("base64url")}`;
       assigned = true;
-    } else if (version === 3 && clientId.length > V31_MAX_CLIENT_ID) {
-      return this.refuse(CONNACK_V3.IDENTIFIER_REJECTED, REASON.CLIENT_ID_NOT_VALID, "client id longer than 23 characters");
+      // MQTT 3.1 says 23 characters at most, but RabbitMQ 3.10 takes longer ids on every level
+      // (CONNACK 0 up to 65,535), and clients written against it send them
     } else if (/[\u0000\uFFFD]/.test(clientId)) {
       return this.refuse(CONNACK_V3.IDENTIFIER_REJECTED, REASON.CLIENT_ID_NOT_VALID, "client id is not valid UTF-8");
     }
