@@ -30,7 +30,7 @@ const body = (properties: Record<string, Schema>, required: string[] = []): Sche
 
 const tags: Schema = {
   description: "tags must be a string or a list of strings",
-  anyOf: [{ type: "string" }, { type: "array", items: { type: ["string", "number"] } }],
+  anyOf: [{ type: "string" }, { type: "array", items: { anyOf: [{ type: "string" }, { type: "number" }] } }],
 };
 const permission = (...names: string[]): Record<string, Schema> => Object.fromEntries(names.map((n) => [n, text(n)]));
 
