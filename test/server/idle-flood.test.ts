@@ -129,7 +129,8 @@ function stompRoundTrip(port: number): Promise<string> {
         });
       });
       const frame = client.send({ destination: "/queue/after-flood" });
-      frame.end("stomp after the flood");
+      frame.write("stomp after the flood");
+      frame.end();
     });
   });
 }
