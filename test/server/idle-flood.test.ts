@@ -52,7 +52,8 @@ async function spawnLimited(): Promise<{ ports: Ports; pid: number; log: () => L
   const proc = spawn("bash", ["-c", `ulimit -n ${FD_LIMIT} && exec ${quoted}`], { stdio: ["ignore", "ignore", "pipe"] });
   child = proc;
   let text = "";
-  const log = () => text.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as LogLine);
+  // complete JSON lines only: a pipe read may end mid-line
+  const log = () => text.slice(0, text.lastIndexOf("\n")).split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as LogLine);
   const ports = await new Promise<Ports>((resolve, reject) => {
     proc.stderr.on("data", (d: Buffer) => {
       text += d.toString();
