@@ -36,7 +36,7 @@ afterEach(() => {
 });
 
 interface Ports { amqp: number; mqtt: number; stomp: number }
-interface LogLine { level: number; msg: string; err?: { message?: string } }
+interface LogLine { level: number; msg: string; port?: number; err?: { message?: string } }
 
 /** The CLI under `ulimit -n FD_LIMIT`, AMQP, MQTT and STOMP on free ports, every login timeout LOGIN_MS. */
 async function spawnLimited(): Promise<{ ports: Ports; pid: number; log: () => LogLine[] }> {
@@ -166,8 +166,9 @@ describe("idle-socket flood under a low fd limit", () => {
     const lines = log();
     expect(lines.filter((l) => l.level >= 50)).toEqual([]);
     expect(lines.filter((l) => l.msg === "closing connection: handshake not finished within the timeout").length).toBe(byTimeout.length);
-    const fdWarnings = lines.filter((l) => l.level === 40 && /EMFILE/.test(JSON.stringify(l)));
-    expect(fdWarnings.length).toBeLessThanOrEqual(1);
+    // (a failed resource check; a failed accept, if libuv could not drop the connection itself)
+    const fdWarnings = lines.filter((l) => l.level === 40 && /EMFILE/.test(JSON.stringify(l))).map((l) => `${l.msg} ${l.port ?? ""}`);
+    expect(fdWarnings).toEqual([...new Set(fdWarnings)]);
     expect(child!.exitCode).toBeNull();
   }, 60_000);
 });
