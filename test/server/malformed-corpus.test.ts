@@ -213,11 +213,13 @@ const corpus: Case[] = [
     },
   },
   {
-    listener: "amqp", name: "a frame announcing 2 GiB before login: closed with 501 FRAME_ERROR or without a word",
+    // as RabbitMQ 3.10: connection.start, then the socket closes without a connection.close
+    listener: "amqp", name: "a frame announcing 2 GiB before login: closed without a close method",
     run: async () => {
       const a = await exchange(ports.amqp, [AMQP_HEADER, amqpFrame(1, 0, Buffer.alloc(4), 0xce, 0x7fffffff)]);
       expect(a.closed).toBe(true);
-      expect(amqpCloses(a.bytes).connection.every((c) => c === 501)).toBe(true);
+      expect(a.bytes.subarray(0, 11)).toEqual(Buffer.concat([Buffer.from([1, 0, 0]), a.bytes.subarray(3, 7), u16(10), u16(10)]));
+      expect(amqpCloses(a.bytes).connection).toEqual([]);
     },
   },
   {
@@ -294,11 +296,10 @@ const corpus: Case[] = [
     },
   },
   {
-    listener: "mqtt", name: "a CONNECT whose protocol name is unknown: closed (CONNACK 0x01 at most)",
+    // RabbitMQ 3.10 closes without a CONNACK (docs/compatibility.md: differs, as [MQTT-3.1.2-2] asks)
+    listener: "mqtt", name: "a CONNECT whose protocol name is unknown: CONNACK 0x01, then close",
     run: async () => {
-      const a = await exchange(ports.mqtt, [hex("10 0d 0004 58585858 04 02 0000 0001 78")]);
-      expect(a.closed).toBe(true);
-      expect([Buffer.alloc(0), hex("20 02 00 01")]).toContainEqual(a.bytes);
+      expect(await exchange(ports.mqtt, [hex("10 0d 0004 58585858 04 02 0000 0001 78")])).toEqual({ bytes: hex("20 02 00 01"), closed: true });
     },
   },
   {
