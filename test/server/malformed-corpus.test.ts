@@ -268,7 +268,14 @@ const corpus: Case[] = [
       expect(await exchange(ports.mqtt, [hex("82 06 0001 0001 61 00")])).toEqual({ bytes: Buffer.alloc(0), closed: true });
     },
   },
-  // RabbitMQ 3.10 keeps this socket, and the next two, open without an answer; the spec says close
+  // RabbitMQ 3.10 keeps this socket open without an answer; Warren refuses past its pre-login limit
+  {
+    listener: "mqtt", name: "a CONNECT announcing 256 MiB: closed without an answer, before the body",
+    run: async () => {
+      expect(await exchange(ports.mqtt, [hex("10 ff ff ff 7f 00")])).toEqual({ bytes: Buffer.alloc(0), closed: true });
+    },
+  },
+  // RabbitMQ 3.10 neither answers nor closes this one (nor the reserved flag and packet type 0 below); the spec says close
   {
     listener: "mqtt", name: "a remaining length of five varint bytes: closed without an answer",
     run: async () => {
@@ -347,6 +354,24 @@ const corpus: Case[] = [
       expect(stompFrames(a.bytes)).toEqual([{ command: "ERROR", headers: expect.objectContaining({ message: "Illegal command" }) }]);
     },
   },
+  {
+    listener: "stomp", name: "a header name that is not UTF-8: taken, RECEIPT (as RabbitMQ 3.10)",
+    run: async () => {
+      const a = await exchange(ports.stomp, [STOMP_CONNECT, stomp("SEND\ndestination:/queue/corpus-utf8\nreceipt:r1\n"), Buffer.from([0xff, 0xfe]), stomp(":v\n\nhi\0")], {
+        enough: (b) => stompFrames(b).some((f) => f.command === "RECEIPT" || f.command === "ERROR"),
+      });
+      expect(stompFrames(a.bytes)).toEqual([expect.objectContaining({ command: "CONNECTED" }), { command: "RECEIPT", headers: { "receipt-id": "r1" } }]);
+    },
+  },
+  // RabbitMQ 3.10 neither answers nor closes; Warren refuses from the header, before the body
+  {
+    listener: "stomp", name: "a content-length of 99,999,999,999: ERROR, then close",
+    run: async () => {
+      const a = await exchange(ports.stomp, [STOMP_CONNECT, stomp("SEND\ndestination:/queue/x\ncontent-length:99999999999\n\nhi\0")]);
+      expect(a.closed).toBe(true);
+      expect(stompFrames(a.bytes).map((f) => f.command)).toEqual(["CONNECTED", "ERROR"]);
+    },
+  },
   // RabbitMQ 3.10 closes these three without an ERROR frame; Warren tells the client why
   {
     listener: "stomp", name: "a header line without a colon: ERROR, then close",
@@ -411,6 +436,16 @@ const corpus: Case[] = [
       const a = await exchange(ports.webMqtt, [upgrade("/ws", "mqtt"), wsFrame(2, MQTT_CONNECT, false)]);
       expect(httpStatus(a.bytes)).toBe(101);
       expect(wsCloseCode(a.bytes)).toBe(1002);
+      expect(a.closed).toBe(true);
+    },
+  },
+  {
+    listener: "webMqtt", name: "a WebSocket frame announcing 1 MiB before CONNECT: WebSocket close 1009",
+    run: async () => {
+      const head = Buffer.from([0x82, 0xff, 0, 0, 0, 0, 0, 0x10, 0, 0, 1, 2, 3, 4]);
+      const a = await exchange(ports.webMqtt, [upgrade("/ws", "mqtt"), head]);
+      expect(httpStatus(a.bytes)).toBe(101);
+      expect(wsCloseCode(a.bytes)).toBe(1009);
       expect(a.closed).toBe(true);
     },
   },
