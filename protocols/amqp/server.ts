@@ -49,7 +49,7 @@ export class AmqpServer {
 
   /** Binds the port; resolves with the port actually bound (useful with port 0). */
   listen(port: number, host?: string): Promise<number> {
-    return listenOn(this.server, port, host);
+    return listenOn(this.server, port, host, this.log);
   }
 
   get connectionCount(): number {

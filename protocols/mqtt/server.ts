@@ -182,7 +182,7 @@ export class MqttServer {
       this.accept(socket, socket, false, handshake);
     });
     this.server = server;
-    return listenOn(server, port, host);
+    return listenOn(server, port, host, this.log);
   }
 
   /** MQTT over TLS (RabbitMQ's 8883), sharing sessions and retained messages with the plain listener. */
@@ -194,7 +194,7 @@ export class MqttServer {
       this.accept(socket, socket, false, handshake);
     }, () => this.broker.connections.handshakeTimedOut("mqtt/ssl"));
     this.tlsServer = server;
-    return listenOn(server, port, host);
+    return listenOn(server, port, host, this.log);
   }
 
   private tlsServer: Server | null = null;

@@ -20,7 +20,7 @@ export class WebMqttServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
 
-  constructor(mqtt: MqttServer, path = WEB_MQTT_PATH) {
+  constructor(private readonly mqtt: MqttServer, path = WEB_MQTT_PATH) {
     this.http = createServer((_req, res) => {
       res.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n");
     });
@@ -55,7 +55,7 @@ export class WebMqttServer {
   }
 
   listen(port: number, host?: string): Promise<number> {
-    return listenOn(this.http, port, host);
+    return listenOn(this.http, port, host, this.mqtt.log);
   }
 
   async close(): Promise<void> {

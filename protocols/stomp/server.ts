@@ -77,7 +77,7 @@ export class StompServer extends StompListener {
   }
 
   listen(port: number, host?: string): Promise<number> {
-    return listenOn(this.server, port, host);
+    return listenOn(this.server, port, host, this.log);
   }
 
   /** Stops accepting, tells clients with an ERROR, then drops what is left. */
@@ -126,7 +126,7 @@ export class WebStompServer extends StompListener {
   }
 
   listen(port: number, host?: string): Promise<number> {
-    return listenOn(this.http, port, host);
+    return listenOn(this.http, port, host, this.log);
   }
 
   async close(): Promise<void> {

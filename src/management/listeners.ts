@@ -63,7 +63,7 @@ export async function startOperatorListeners(
     }
     if (options.prometheus !== false) {
       const p = options.prometheus;
-      const prom = await startPrometheus({ core: ctx.core, nodeName, productVersion: ctx.productVersion, dataDir: ctx.dataDir, limits }, p);
+      const prom = await startPrometheus({ core: ctx.core, nodeName, productVersion: ctx.productVersion, dataDir: ctx.dataDir, limits }, p, ctx.log);
       closers.push(() => prom.close());
       out.prometheus = prom.port;
       ctx.log.info({ protocol: "prometheus", port: prom.port }, `Prometheus metrics listening on port ${prom.port}, path /metrics`);

@@ -8,6 +8,7 @@ import { statfs } from "node:fs/promises";
 import { Counter, Gauge, Registry } from "prom-client";
 import type { Broker, MessageCounters } from "../core/index.js";
 import { listenOn } from "../server/net.js";
+import { createLogger, type Logger } from "../server/logger.js";
 import { maxFds, openFds } from "./api.js";
 
 export interface PrometheusContext {
@@ -140,7 +141,9 @@ export interface RunningPrometheus {
 }
 
 /** Serves `/metrics` (and `/metrics/` as RabbitMQ does) on its own port (0 = any free one). */
-export async function startPrometheus(ctx: PrometheusContext, listen: { port: number; host?: string | undefined }): Promise<RunningPrometheus> {
+export async function startPrometheus(
+  ctx: PrometheusContext, listen: { port: number; host?: string | undefined }, log: Logger = createLogger("silent"),
+): Promise<RunningPrometheus> {
   const registry = createRegistry(ctx);
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -153,7 +156,7 @@ export async function startPrometheus(ctx: PrometheusContext, listen: { port: nu
       (err: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(String(err)),
     );
   });
-  const port = await listenOn(server, listen.port, listen.host);
+  const port = await listenOn(server, listen.port, listen.host, log);
   return {
     port,
     close: () =>

@@ -9,7 +9,7 @@ import type { SecureContextOptions } from "node:tls";
 import { dirname, extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import Fastify, { type FastifyInstance } from "fastify";
-import type { Logger } from "../server/logger.js";
+import { createLogger, type Logger } from "../server/logger.js";
 import { listenOn } from "../server/net.js";
 import { type ManagementContext, registerApi } from "./api.js";
 import { ApiError } from "./errors.js";
@@ -157,7 +157,7 @@ export async function startManagement(
   const { app, rates } = createManagementServer(ctx, options);
   await app.ready();
   // bound like every other listener (all interfaces unless a host is given), not fastify's localhost default
-  const port = await listenOn(app.server, listen.port, listen.host);
+  const port = await listenOn(app.server, listen.port, listen.host, options.log ?? createLogger("silent"));
   rates.start();
   return {
     port,

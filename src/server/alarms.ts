@@ -69,6 +69,8 @@ export class ResourceMonitor {
   private timer: NodeJS.Timeout | null = null;
   private checking = false;
   private lastCollect = -Infinity;
+  /** Checks failed in a row: the first failure is logged, then nothing until one works again. */
+  private failures = 0;
   /** What `check()` last measured, for the management API's mem_used. */
   memoryUsed = 0;
 
@@ -109,8 +111,12 @@ export class ResourceMonitor {
       const fsInfo = await statfs(this.dataDir);
       const free = fsInfo.bavail * fsInfo.bsize;
       this.update("disk", free < this.limits.diskFreeLimit, { free, limit: this.limits.diskFreeLimit, dataDir: this.dataDir });
+      if (this.failures > 0) this.log.info({ failedChecks: this.failures }, "resource checks work again");
+      this.failures = 0;
     } catch (err) {
-      this.log.warn({ err }, "resource check failed");
+      // with every descriptor taken (an idle-socket flood) process.memoryUsage() fails with EMFILE
+      // once a second: say so once, not once a check
+      if (this.failures++ === 0) this.log.warn({ err }, "resource check failed; alarms keep their state until a check works again");
     } finally {
       this.checking = false;
     }

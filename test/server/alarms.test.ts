@@ -77,3 +77,29 @@ describe("the memory alarm", () => {
     expect(PROCESS_MEMORY.used() - before).toBeLessThan(8 << 20);
   });
 });
+
+describe("a resource check that fails", () => {
+  it("is logged once while it keeps failing (EMFILE under an fd flood), and its recovery once", async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const logger = createLogger("info", { write: (l: string) => lines.push(JSON.parse(l) as { level: number; msg: string }) }, undefined, "json");
+    let failing = true;
+    const memory: MemoryReader = {
+      used: () => {
+        // what process.memoryUsage() throws when every descriptor is taken
+        if (failing) throw Object.assign(new Error("EMFILE: too many open files, uv_resident_set_memory"), { code: "EMFILE" });
+        return 10;
+      },
+      collect: () => undefined,
+    };
+    const m = new ResourceMonitor(new ResourceAlarms(), tmpdir(), { ...DEFAULT_LIMITS, memoryHighWatermarkBytes: 100, diskFreeLimit: 0 }, logger, memory);
+    for (let i = 0; i < 5; i++) await m.check();
+    expect(lines.map((l) => l.msg)).toEqual(["resource check failed; alarms keep their state until a check works again"]);
+    failing = false;
+    await m.check();
+    await m.check();
+    expect(lines.map((l) => l.msg).slice(1)).toEqual(["resource checks work again"]);
+    failing = true;
+    await m.check();
+    expect(lines).toHaveLength(3);
+  });
+});
