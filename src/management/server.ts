@@ -43,7 +43,7 @@ const MAX_PARAM_LENGTH = 16 * 1024;
 const FASTIFY_OPTIONS = {
   logger: false,
   bodyLimit: BODY_LIMIT,
-  maxParamLength: MAX_PARAM_LENGTH,
+  routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
   // bodies are checked as sent (no coercion: RabbitMQ refuses 1 for a boolean), with the failing
   // value in the report for RabbitMQ's reasons (schemas.ts)
   ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false, verbose: true } },
