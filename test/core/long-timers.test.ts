@@ -1,12 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ManualClock, systemClock } from "../../src/core/clock.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ManualClock, MAX_TIMER_MS, systemClock } from "../../src/core/clock.js";
 import { BrokerError } from "../../src/core/errors.js";
 import { Message, type MessageProperties } from "../../src/core/message.js";
 import { VirtualHost } from "../../src/core/vhost.js";
+import { watchTimerOverflows } from "../helpers/timer-overflows.js";
 
 // Durations past setTimeout's 2^31-1 ms (24.8 days): Node fires those after 1 ms and prints a
 // TimeoutOverflowWarning, so each must wait its full length and warn nothing.
-const MAX_TIMER_MS = 2147483647;
 const LONG = 3_000_000_000; // 34.7 days
 const DAY = 86_400_000;
 
@@ -17,17 +17,8 @@ function ok<T>(r: T | BrokerError): T {
 
 const msg = (body: string, props: MessageProperties = {}) => new Message("", "q", Buffer.from(body), props);
 
-/** Collects the TimeoutOverflowWarnings emitted while a test runs (they are emitted on the next tick). */
-let overflows: string[] = [];
-const onWarning = (w: Error) => {
-  if (w.name === "TimeoutOverflowWarning") overflows.push(w.message);
-};
-beforeEach(() => {
-  overflows = [];
-  process.on("warning", onWarning);
-});
+const overflows = watchTimerOverflows();
 afterEach(() => {
-  process.off("warning", onWarning);
   vi.useRealTimers();
 });
 const nextTurn = () => new Promise((r) => setImmediate(r));
@@ -61,7 +52,7 @@ describe("the system clock with delays past 2^31-1 ms", () => {
     const t = systemClock.schedule(() => undefined, 0xffffffff * 1000);
     await nextTurn();
     t.cancel();
-    expect(overflows).toEqual([]);
+    expect(overflows()).toEqual([]);
   });
 });
 
@@ -129,6 +120,6 @@ describe("the delayed-message exchange past 2^31-1 ms", () => {
     ok(v.publish("later", "k", new Message("later", "k", Buffer.from("x"), { headers: { "x-delay": 40 * DAY } })));
     await nextTurn();
     v.stopTimers();
-    expect(overflows).toEqual([]);
+    expect(overflows()).toEqual([]);
   });
 });

@@ -1,9 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { Broker, ManualClock, MAX_TIMER_MS, systemClock } from "../../src/core/index.js";
 import { createLogger } from "../../src/server/logger.js";
 import { MqttServer } from "../../protocols/mqtt/server.js";
 import { nextMessages } from "./helpers.js";
+import { watchTimerOverflows } from "../helpers/timer-overflows.js";
 
 // MQTT 5 intervals are 32-bit seconds: anything from 2,147,484 s (24.9 days) up is past setTimeout's
 // limit. On the broker's injected clock they must wait their full length; on the real clock they
@@ -11,17 +12,7 @@ import { nextMessages } from "./helpers.js";
 const v5 = { protocolVersion: 5 as const };
 const FOREVER_ISH = 999_999_999; // s, a common "keep it" session expiry
 
-let overflows: string[] = [];
-const onWarning = (w: Error) => {
-  if (w.name === "TimeoutOverflowWarning") overflows.push(w.message);
-};
-beforeEach(() => {
-  overflows = [];
-  process.on("warning", onWarning);
-});
-afterEach(() => {
-  process.off("warning", onWarning);
-});
+const overflows = watchTimerOverflows();
 
 function startOn(clock: ManualClock | typeof systemClock) {
   const broker = new Broker({ clock });
@@ -132,7 +123,7 @@ describe("MQTT 5 intervals past 2^31-1 ms on the system clock", () => {
       c.stream.destroy();
       await vi.waitFor(() => expect(real.server.sessions.get("/\u0000real-long")?.link).toBeNull(), { timeout: 4000, interval: 5 });
       await new Promise((r) => setImmediate(r));
-      expect(overflows).toEqual([]);
+      expect(overflows()).toEqual([]);
       expect(real.server.sessions.has("/\u0000real-long")).toBe(true);
     } finally {
       await real.server.close();
