@@ -3,9 +3,9 @@ import {
   AccessControl, type Broker, BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type FieldTable,
   ReplyCode, type User, type VirtualHost,
 } from "../../src/core/index.js";
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type HandshakeDeadlines } from "../../src/server/handshake-deadlines.js";
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import type { Logger } from "../../src/server/logger.js";
-import { isLoopback } from "../../src/server/net.js";
+import { isLoopback } from "../../src/transport/listen.js";
 import { CodecError } from "./codec/errors.js";
 import { decodeTableBody } from "./codec/field-table.js";
 import {
@@ -14,7 +14,7 @@ import {
 } from "./codec/frames.js";
 import { type AmqpMethod, decodeMethod, encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
 import { Channel } from "./channel.js";
-import { BatchedWriter, type DrainListener } from "../../src/server/batched-writer.js";
+import { BatchedWriter, type DrainListener } from "../../src/transport/batched-writer.js";
 import { fieldTableJson } from "../../src/core/field-json.js";
 
 export interface AmqpLimits {

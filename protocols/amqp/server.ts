@@ -1,9 +1,9 @@
 import { createServer, type Server, type Socket } from "node:net";
 import type { Broker, FieldTable } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
-import { listenOn } from "../../src/server/net.js";
-import { HandshakeDeadlines } from "../../src/server/handshake-deadlines.js";
-import { createTlsServer, type TlsServerOptions } from "../../src/server/tls.js";
+import { listenOn } from "../../src/transport/listen.js";
+import { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
+import { createTlsServer, type TlsServerOptions } from "../../src/transport/tls.js";
 import { AmqpConnection, type AmqpLimits, DEFAULT_LIMITS } from "./connection.js";
 import { DEFAULT_IDENTITY, type ServerIdentity, serverProperties } from "./server-properties.js";
 

@@ -19,12 +19,12 @@ import {
   AccessControl, BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type Durability,
   type PublishResult, type User, type VirtualHost,
 } from "../../src/core/index.js";
-import type { HandshakeDeadlines } from "../../src/server/handshake-deadlines.js";
+import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import type { Logger } from "../../src/server/logger.js";
-import { isLoopback } from "../../src/server/net.js";
+import { isLoopback } from "../../src/transport/listen.js";
 import { PacketFramer, type PacketSink } from "./decode.js";
 import { HeldAcks } from "./held-acks.js";
-import type { KeepAliveWatched } from "./keep-alive.js";
+import type { KeepAliveWatched } from "../../src/transport/keep-alive.js";
 import {
   encodePublish, packetSize, PUBACK, PUBCOMP, publishRemaining, PUBREC, PUBREL, queueAck, topicByteLength, writePublish,
 } from "./encode.js";
@@ -37,7 +37,7 @@ import {
 } from "./topics.js";
 import { InboundAliases, OutboundAliases } from "./topic-alias.js";
 import { type Will, willFromConnect } from "./will.js";
-import { BatchedWriter, type DrainListener } from "../../src/server/batched-writer.js";
+import { BatchedWriter, type DrainListener } from "../../src/transport/batched-writer.js";
 
 /** RabbitMQ's mqtt.max_packet_size_unauthenticated: a CONNECT is never bigger than this. */
 export const MAX_PACKET_UNAUTHENTICATED = 65536;

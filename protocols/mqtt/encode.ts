@@ -3,7 +3,7 @@
  * sized first and written straight into the connection's BatchedWriter slab (no Buffer per
  * packet). Everything else goes through mqtt-packet's generate.
  */
-import type { BatchedWriter } from "../../src/server/batched-writer.js";
+import type { BatchedWriter } from "../../src/transport/batched-writer.js";
 import type { QoS } from "./message.js";
 
 /** MQTT's variable byte integer (MQTT 5 §1.5.5): remaining lengths up to 268435455. */

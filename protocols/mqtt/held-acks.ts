@@ -7,7 +7,7 @@
  * One waiter per connection per commit batch, not per message; acks wait as packed numbers.
  */
 import type { CommitWaiter, Durability } from "../../src/core/index.js";
-import type { BatchedWriter } from "../../src/server/batched-writer.js";
+import type { BatchedWriter } from "../../src/transport/batched-writer.js";
 import { PUBACK, queueAck } from "./encode.js";
 
 /** The acks of one connection that joined one commit batch, up to `end` in the held list. */

@@ -1,9 +1,9 @@
 import { createServer, type Server } from "node:http";
 import type { Socket } from "node:net";
 import { createWebSocketStream, type WebSocket, WebSocketServer } from "ws";
-import { setMaxPayload, WS_MAX_PAYLOAD } from "../../src/server/ws-payload.js";
+import { setMaxPayload, WS_MAX_PAYLOAD } from "../../src/transport/ws-payload.js";
 import { MAX_PACKET_UNAUTHENTICATED } from "./connection.js";
-import { listenOn } from "../../src/server/net.js";
+import { listenOn } from "../../src/transport/listen.js";
 import type { MqttServer } from "./server.js";
 
 /** RabbitMQ Web MQTT's defaults: path /ws, subprotocol "mqtt" (MQTT 3.1.1 §6, MQTT 5 §6). */

@@ -4,9 +4,9 @@ import {
   MAX_TIMER_MS, type VirtualHost,
 } from "../../src/core/index.js";
 import type { Socket } from "node:net";
-import type { HandshakeDeadlines } from "../../src/server/handshake-deadlines.js";
+import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import type { Logger } from "../../src/server/logger.js";
-import { isLoopback } from "../../src/server/net.js";
+import { isLoopback } from "../../src/transport/listen.js";
 import { encodeFrame, type HeaderList } from "./frame-encoder.js";
 import { FrameError, FrameParser, type ParserLimits, type StompFrame, type StompVersion } from "./frame-parser.js";
 import { Session } from "./session.js";

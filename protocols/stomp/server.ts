@@ -1,12 +1,12 @@
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { type WebSocket, WebSocketServer } from "ws";
-import { setMaxPayload, WS_MAX_PAYLOAD } from "../../src/server/ws-payload.js";
+import { setMaxPayload, WS_MAX_PAYLOAD } from "../../src/transport/ws-payload.js";
 import type { Broker } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
-import { listenOn } from "../../src/server/net.js";
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HandshakeDeadlines } from "../../src/server/handshake-deadlines.js";
-import { createTlsServer, type TlsServerOptions } from "../../src/server/tls.js";
+import { listenOn } from "../../src/transport/listen.js";
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
+import { createTlsServer, type TlsServerOptions } from "../../src/transport/tls.js";
 import { MAX_FRAME_UNAUTHENTICATED, StompConnection, type StompConnectionOptions } from "./connection.js";
 import { DEFAULT_PARSER_LIMITS } from "./frame-parser.js";
 import { TcpTransport, type StompTransport, WebSocketTransport } from "./transport.js";

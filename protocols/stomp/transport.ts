@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import { isUtf8 } from "node:buffer";
 import type { WebSocket } from "ws";
-import { BatchedWriter, type DrainListener } from "../../src/server/batched-writer.js";
+import { BatchedWriter, type DrainListener } from "../../src/transport/batched-writer.js";
 
 /** Bytes buffered beyond which this connection's subscriptions lose credit until the peer drains. */
 const HIGH_WATER = 1 << 20;

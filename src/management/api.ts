@@ -213,7 +213,7 @@ export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates:
       running: true,
       os_pid: String(process.pid),
       uptime: Date.now() - broker.startedAt,
-      // what the memory alarm compares, as RabbitMQ's mem_used (see src/server/alarms.ts)
+      // what the memory alarm compares, as RabbitMQ's mem_used (see src/server/resource-monitor.ts)
       mem_used: limits.memUsed,
       mem_limit: Math.round(limits.memLimit),
       mem_alarm: broker.alarms.isSet("memory"),

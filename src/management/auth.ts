@@ -1,7 +1,7 @@
 import { type Broker, type BrokerError, LoginRefused, type User } from "../core/index.js";
 import type { Logger } from "../server/logger.js";
 import { type Access, AccessControl, type ResourceKind } from "../core/permissions.js";
-import { isLoopback } from "../server/net.js";
+import { isLoopback } from "../transport/listen.js";
 import { ApiError, loginFailed, notAuthorised, objectRefused, vhostRefused } from "./errors.js";
 
 /** RabbitMQ's management tags, weakest first; each includes what the ones before it allow. */

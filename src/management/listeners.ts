@@ -6,7 +6,7 @@
 import { hostname } from "node:os";
 import type { Broker } from "../core/index.js";
 import type { Logger } from "../server/logger.js";
-import type { ResourceMonitor } from "../server/alarms.js";
+import type { ResourceMonitor } from "../server/resource-monitor.js";
 import { startManagement, type ManagementTlsOptions } from "./server.js";
 import { startPrometheus } from "./prometheus.js";
 

@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:http";
 import { statfs } from "node:fs/promises";
 import { Counter, Gauge, Registry } from "prom-client";
 import type { Broker, MessageCounters } from "../core/index.js";
-import { listenOn } from "../server/net.js";
+import { listenOn } from "../transport/listen.js";
 import { createLogger, type Logger } from "../server/logger.js";
 import { maxFds, openFds } from "./api.js";
 

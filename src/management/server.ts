@@ -10,7 +10,7 @@ import { dirname, extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import Fastify, { type FastifyInstance } from "fastify";
 import { createLogger, type Logger } from "../server/logger.js";
-import { listenOn } from "../server/net.js";
+import { listenOn } from "../transport/listen.js";
 import { type ManagementContext, registerApi } from "./api.js";
 import { ApiError } from "./errors.js";
 import { attachSchemas, type ValidationFailure, validationReason } from "./schemas.js";

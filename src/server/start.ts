@@ -10,10 +10,10 @@ import { WebMqttServer } from "../../protocols/mqtt/websocket.js";
 import { defaultStompOptions, StompServer, WebStompServer } from "../../protocols/stomp/server.js";
 import { createLogger, type Logger, openLogFile } from "./logger.js";
 import { type BrokerOptions, DEFAULT_PORTS, parseOptions, type TlsOptions } from "./options.js";
-import { type TlsServerOptions, tlsServerOptions } from "./tls.js";
-import { openStore, prepareDataDir } from "./store.js";
+import { type TlsServerOptions, tlsServerOptions } from "../transport/tls.js";
+import { openStore, prepareDataDir } from "./open-store.js";
 import { acquireDataDirLock, type DataDirLock } from "../store/lock.js";
-import { DEFAULT_LIMITS as DEFAULT_RESOURCE_LIMITS, ResourceMonitor } from "./alarms.js";
+import { DEFAULT_LIMITS as DEFAULT_RESOURCE_LIMITS, ResourceMonitor } from "./resource-monitor.js";
 import { DEFAULT_IDENTITY, PRODUCT_VERSION } from "../../protocols/amqp/server-properties.js";
 
 export interface BrokerPorts {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { networkInterfaces } from "node:os";
 import type { RunningBroker } from "warren";
-import { isLoopback } from "../../src/server/net.js";
+import { isLoopback } from "../../src/transport/listen.js";
 import { RawClient, startMqttBroker } from "./helpers.js";
 
 let broker: RunningBroker;

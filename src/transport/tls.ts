@@ -7,7 +7,7 @@
 import { DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from "./handshake-deadlines.js";
 import { readFileSync } from "node:fs";
 import { createServer, type SecureContextOptions, type Server, type TLSSocket } from "node:tls";
-import type { TlsOptions } from "./options.js";
+import type { TlsOptions } from "../server/options.js";
 
 export type { TlsOptions };
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
-import { BatchedWriter } from "../../src/server/batched-writer.js";
+import { BatchedWriter } from "../../src/transport/batched-writer.js";
 
 /** A stream that records what it was given and takes or refuses writes as told. */
 class RecordingStream extends EventEmitter {

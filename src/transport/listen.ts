@@ -1,7 +1,7 @@
 import type { Server as HttpServer } from "node:http";
 import type { Server } from "node:net";
 import { logAcceptErrors } from "./accept-errors.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../server/logger.js";
 
 /**
  * Binds a listener; resolves with the port actually bound (the point of port 0) or rejects with the

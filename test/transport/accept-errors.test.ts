@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { connect, createServer, type Server } from "node:net";
 import { constants } from "node:os";
 import { createLogger } from "../../src/server/logger.js";
-import { listenOn } from "../../src/server/net.js";
+import { listenOn } from "../../src/transport/listen.js";
 
 let server: Server | null = null;
 afterEach(async () => {

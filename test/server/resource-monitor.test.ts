@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { tmpdir } from "node:os";
 import { ResourceAlarms } from "../../src/core/index.js";
 import { createLogger } from "../../src/server/logger.js";
-import { DEFAULT_LIMITS, type MemoryReader, PROCESS_MEMORY, ResourceMonitor } from "../../src/server/alarms.js";
+import { DEFAULT_LIMITS, type MemoryReader, PROCESS_MEMORY, ResourceMonitor } from "../../src/server/resource-monitor.js";
 
 /** A memory reader the test drives: `live` is what a collection leaves, `garbage` what it frees. */
 class FakeMemory implements MemoryReader {

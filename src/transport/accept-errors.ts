@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from "node:http";
 import type { Server } from "node:net";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../server/logger.js";
 
 /**
  * Keeps a bound listener alive through failed accepts and says so once per streak.

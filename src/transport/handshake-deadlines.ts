@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import type { ConnectionRegistry } from "../core/index.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../server/logger.js";
 
 /** RabbitMQ's handshake_timeout, mqtt.login_timeout and stomp.login_timeout: 10 s. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
