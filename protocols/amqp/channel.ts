@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { ChannelInfo } from "../../src/core/index.js";
 import {
-  BrokerError, streamUnsupported, type CommitWaiter, type Consumer, type FieldTable, expirationProblem, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, rabbitType, ReplyCode, REPLY_TO, stringValue, Subscription,
+  BrokerError, streamUnsupported, type Consumer, OrderedCommits, type FieldTable, expirationProblem, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, rabbitType, ReplyCode, REPLY_TO, stringValue, Subscription,
 } from "../../src/core/index.js";
 import type { AmqpMethod } from "./codec/methods.js";
 import { encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
@@ -47,28 +47,6 @@ interface TxPublish {
   routingKey: string;
   mandatory: boolean;
   message: Message;
-}
-
-/**
- * Confirms for publishes [first, last] that wait on one group commit (one per channel per batch).
- * A refused publish waiting behind durable ones is a `nack` item with first = last = its seq.
- */
-class PendingConfirm implements CommitWaiter {
-  done = false;
-  ok = true;
-  constructor(
-    readonly channel: Channel,
-    readonly batch: number,
-    readonly first: number,
-    public last: number,
-    readonly nack = false,
-  ) {}
-
-  committed(ok: boolean): void {
-    this.done = true;
-    this.ok = ok;
-    this.channel.flushConfirms();
-  }
 }
 
 /** A basic.consume on this channel; the queue calls it while it has credit. */
@@ -189,8 +167,14 @@ export class Channel {
   private confirmFlushScheduled = false;
   /** Set by route() when a publish went to disk (tx.commit-ok then waits for the commit). */
   private routedPersistent = false;
-  /** Confirms held back until the disk has what they confirm, in sequence order. */
-  private readonly pendingConfirms: PendingConfirm[] = [];
+  /**
+   * Confirms held back until the disk has what they confirm, in sequence order: a persisted
+   * publish's seq, or -seq for a refused one whose nack waits its turn behind them.
+   */
+  private readonly confirms = new OrderedCommits<number>({
+    release: (seq, ok) => this.confirmReleased(seq, ok),
+    released: () => this.flushConfirms(),
+  });
   private tx: Transaction | null = null;
   private readonly flushConfirmsBound = () => this.flushConfirms();
   /** Messages published on this channel and confirms sent, for the management API. */
@@ -758,13 +742,9 @@ export class Channel {
     }
     if (r.persisted > 0) this.routedPersistent = true;
     if (seq === 0) return;
-    const waiting = this.pendingConfirms;
     if (r.refused > 0 && r.routed === 0) {
-      if (waiting.length > 0) {
-        // behind confirms still waiting for the disk: the nack takes its turn
-        waiting.push(new PendingConfirm(this, 0, seq, seq, true));
-        return;
-      }
+      // behind confirms still waiting for the disk: the nack takes its turn
+      if (this.confirms.holdBehind(-seq)) return;
       // acks before a nack must go out first so `multiple` never covers the nacked one
       this.flushConfirms(seq - 1);
       this.send({ kind: "basic.nack", deliveryTag: seq, multiple: false, requeue: false });
@@ -773,14 +753,7 @@ export class Channel {
     }
     if (r.persisted > 0) {
       // confirms mean disk: this seq is acked only after the group commit it joined
-      const durability = this.ctx.vhost.durability!;
-      const last = waiting.length > 0 ? waiting[waiting.length - 1]! : null;
-      if (last !== null && !last.nack && !last.done && last.batch === durability.batch) last.last = seq;
-      else {
-        const p = new PendingConfirm(this, durability.batch, seq, seq);
-        waiting.push(p);
-        durability.afterCommit(p);
-      }
+      this.confirms.hold(seq, this.ctx.vhost.durability!);
       return;
     }
     if (!this.confirmFlushScheduled) {
@@ -791,26 +764,22 @@ export class Channel {
 
   /**
    * One basic.ack with multiple=true for every publish confirmed since the last one, stopping
-   * before the first publish still waiting for the disk; nacks in between go out in order.
+   * before the first publish still waiting for the disk.
    */
   flushConfirms(upTo = this.publishSeq): void {
     this.confirmFlushScheduled = false;
     if (this.state !== "open") return;
-    const waiting = this.pendingConfirms;
-    while (waiting.length > 0) {
-      const head = waiting[0]!;
-      if (!head.nack && !head.done) {
-        upTo = Math.min(upTo, head.first - 1);
-        break;
-      }
-      waiting.shift();
-      if (head.nack || !head.ok) {
-        this.ackUpTo(head.first - 1);
-        this.send({ kind: "basic.nack", deliveryTag: head.last, multiple: head.last > head.first, requeue: false });
-        this.confirmedUpTo = head.last;
-      }
-    }
-    this.ackUpTo(upTo);
+    const first = this.confirms.first;
+    this.ackUpTo(first === undefined ? upTo : Math.min(upTo, first - 1));
+  }
+
+  /** A held confirm may go: acks wait for flushConfirms' one `multiple`; a nack goes now, in order. */
+  private confirmReleased(seq: number, ok: boolean): void {
+    if (this.state !== "open" || (seq > 0 && ok)) return;
+    const tag = seq < 0 ? -seq : seq;
+    this.ackUpTo(tag - 1);
+    this.send({ kind: "basic.nack", deliveryTag: tag, multiple: false, requeue: false });
+    this.confirmedUpTo = tag;
   }
 
   private ackUpTo(upTo: number): void {

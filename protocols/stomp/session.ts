@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
-  BrokerError, ReplyCode, type CommitWaiter, type Consumer, expirationProblem, type Queue, type QueueEntry, type Subscription, Message,
+  BrokerError, ReplyCode, OrderedCommits, type Consumer, expirationProblem, type Queue, type QueueEntry, type Subscription, Message,
   type FieldTable, TypedField,
 } from "../../src/core/index.js";
 import type { SessionContext } from "./connection.js";
@@ -45,29 +45,9 @@ class StompSubscription implements Consumer {
   }
 }
 
-/**
- * RECEIPTs held until the group commit their frames' persistent messages joined is on disk: one
- * waiter per batch, holding every receipt of that batch. Receipts with nothing to wait for that
- * come after still-waiting ones get an entry with batch 0, already done, so receipts keep order.
- */
-class PendingReceipts implements CommitWaiter {
-  readonly receipts: string[] = [];
-  done = false;
-  ok = true;
-  /** A DISCONNECT waiting for the receipts before it: close once they are out. */
-  disconnect = false;
-
-  constructor(
-    readonly session: Session,
-    readonly batch: number,
-  ) {}
-
-  committed(ok: boolean): void {
-    this.done = true;
-    this.ok = ok;
-    this.session.flushReceipts();
-  }
-}
+/** Held behind receipts still waiting: a DISCONNECT closes once every receipt before it is out. */
+const DISCONNECT = Symbol("DISCONNECT");
+type HeldReceipt = string | typeof DISCONNECT;
 
 /** RabbitMQ's message-id shape, `T_<subscription>@@<session>@@<delivery tag>`; the tag finds the delivery. */
 const messageIdFor = (subId: string, session: string, tag: number) => `T_${subId}@@${session}@@${tag}`;
@@ -96,8 +76,8 @@ export class Session {
   /** /queue/ names this session has declared already. */
   private readonly declared = new Set<string>();
 
-  /** Receipts waiting for the disk (or behind ones that do), oldest first; a few entries at most. */
-  private readonly pendingReceipts: PendingReceipts[] = [];
+  /** RECEIPTs held until the disk has their frames' persistent messages, in frame order. */
+  private readonly receipts = new OrderedCommits<HeldReceipt>({ release: (item, ok) => this.releaseReceipt(item, ok) });
   /** Set by a SEND whose message a durable queue wrote to the store, during the frame at hand. */
   private persisted = false;
 
@@ -111,51 +91,24 @@ export class Session {
     if (ok && receipt !== undefined && f.command !== "DISCONNECT") {
       // a receipt for a SEND (or COMMIT) of persistent messages means they are on disk, as
       // RabbitMQ's STOMP receipts ride on publisher confirms; later SEND receipts queue behind
-      const waits = this.persisted || (this.pendingReceipts.length > 0 && (f.command === "SEND" || f.command === "COMMIT"));
-      if (waits) this.receiptAfterCommit(receipt, this.persisted);
-      else this.ctx.send("RECEIPT", [["receipt-id", receipt]], null);
+      const durability = this.ctx.vhost.durability;
+      if (this.persisted && durability !== null) this.receipts.hold(receipt, durability);
+      // later SEND receipts queue behind waiting ones, in a batch of their own: they do not fail with it
+      else if ((f.command !== "SEND" && f.command !== "COMMIT") || !this.receipts.holdBehind(receipt)) {
+        this.ctx.send("RECEIPT", [["receipt-id", receipt]], null);
+      }
     }
   }
 
-  private receiptAfterCommit(receipt: string, persisted: boolean): void {
-    const waiting = this.pendingReceipts;
-    const last = waiting.length > 0 ? waiting[waiting.length - 1]! : null;
-    const durability = this.ctx.vhost.durability;
-    if (persisted && durability !== null) {
-      if (last !== null && !last.done && last.batch === durability.batch) last.receipts.push(receipt);
-      else {
-        const p = new PendingReceipts(this, durability.batch);
-        p.receipts.push(receipt);
-        waiting.push(p);
-        durability.afterCommit(p);
-      }
-      return;
-    }
-    if (last !== null && last.batch === 0 && !last.disconnect) last.receipts.push(receipt);
-    else {
-      const p = new PendingReceipts(this, 0);
-      p.done = true;
-      p.receipts.push(receipt);
-      waiting.push(p);
-    }
-  }
-
-  /** Sends the receipts whose batches are on disk, in order, stopping at the first still waiting. */
-  flushReceipts(): void {
-    const waiting = this.pendingReceipts;
-    while (waiting.length > 0 && waiting[0]!.done) {
-      const p = waiting.shift()!;
-      if (this.closed) continue;
-      for (const r of p.receipts) {
-        if (p.ok) this.ctx.send("RECEIPT", [["receipt-id", r]], null);
-        // the store failed the write: the client must not believe the message is safe
-        else this.ctx.error("Message not persisted", "The broker could not write the message to disk\n", false, r);
-      }
-      if (p.disconnect) {
-        this.ctx.close();
-        return;
-      }
-    }
+  /** A held receipt may go: RECEIPT, or an ERROR when the store failed its batch. */
+  private releaseReceipt(item: HeldReceipt, ok: boolean): void {
+    if (this.closed) return;
+    if (item === DISCONNECT) {
+      this.receipts.clear();
+      this.ctx.close();
+    } else if (ok) this.ctx.send("RECEIPT", [["receipt-id", item]], null);
+    // the store failed the write: the client must not believe the message is safe
+    else this.ctx.error("Message not persisted", "The broker could not write the message to disk\n", false, item);
   }
 
   private dispatch(f: StompFrame): boolean {
@@ -176,13 +129,10 @@ export class Session {
         return this.transaction(f);
       case "DISCONNECT": {
         const receipt = f.headers["receipt"];
-        if (this.pendingReceipts.length > 0) {
+        if (this.receipts.waiting) {
           // the DISCONNECT receipt says every frame before it is done: it waits for their disk too
-          const p = new PendingReceipts(this, 0);
-          p.done = true;
-          p.disconnect = true;
-          if (receipt !== undefined) p.receipts.push(receipt);
-          this.pendingReceipts.push(p);
+          if (receipt !== undefined) this.receipts.holdBehind(receipt);
+          this.receipts.holdBehind(DISCONNECT);
           return false;
         }
         if (receipt !== undefined) this.ctx.send("RECEIPT", [["receipt-id", receipt]], null);
@@ -581,12 +531,12 @@ export class Session {
 
   // ---- teardown --------------------------------------------------------------------------------
 
-  /** The connection is going: unacked messages go back to their queues, consumers are cancelled. */
   /** Subscriptions and unacknowledged messages, for the management API's channel listing. */
   stats(): { consumers: number; unacked: number } {
     return { consumers: this.subscriptions.size, unacked: this.byTag.size };
   }
 
+  /** The connection is going: unacked messages go back to their queues, consumers are cancelled. */
   release(): void {
     if (this.closed) return;
     this.closed = true;

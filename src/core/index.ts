@@ -13,6 +13,7 @@ export type {
   StreamStore,
 } from "./durability.js";
 export { type DeliveryMark, deferDeliveryMark, settleDeliveryMarks } from "./durability.js";
+export { OrderedCommits, type OrderedReleaser } from "./ordered-commits.js";
 export { QueueEntry } from "./queue-entry.js";
 export { Subscription, type Consumer, type ConsumeOptions, type ClientRef } from "./consumer.js";
 export { Exchange, type ExchangeType, type Binding } from "./exchange.js";
