@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { ChannelInfo } from "../../src/core/index.js";
 import {
-  BrokerError, streamUnsupported, type Consumer, OrderedCommits, type FieldTable, expirationProblem, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, rabbitType, ReplyCode, REPLY_TO, stringValue, Subscription,
+  BrokerError, streamUnsupported, type Consumer, OrderedCommits, type FieldTable, publishPropertiesProblem, integerValue, Message, type MessageProperties, type Queue, type QueueEntry, rabbitType, ReplyCode, REPLY_TO, stringValue, Subscription,
 } from "../../src/core/index.js";
 import type { AmqpMethod } from "./codec/methods.js";
 import { encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
@@ -264,7 +264,7 @@ export class Channel {
         return;
       }
       case "exchange.bind": {
-        const denied = this.bindDenied("exchange", m.destination, m.source, m.routingKey);
+        const denied = access.checkBind("exchange", m.destination, m.source, m.routingKey);
         if (denied) return denied;
         const r = v.bindExchange(m.destination, m.source, m.routingKey, m.arguments);
         if (r) return r;
@@ -272,7 +272,7 @@ export class Channel {
         return;
       }
       case "exchange.unbind": {
-        const denied = this.bindDenied("exchange", m.destination, m.source, m.routingKey);
+        const denied = access.checkBind("exchange", m.destination, m.source, m.routingKey);
         if (denied) return denied;
         const r = v.unbindExchange(m.destination, m.source, m.routingKey, m.arguments);
         if (r) return r;
@@ -299,7 +299,7 @@ export class Channel {
         const queue = this.queueName(m.queue);
         if (queue instanceof BrokerError) return queue;
         const key = this.bindingKeyFor(m.queue, m.routingKey);
-        const denied = this.bindDenied("queue", queue, m.exchange, key);
+        const denied = access.checkBind("queue", queue, m.exchange, key);
         if (denied) return denied;
         const r = v.bindQueue(queue, m.exchange, key, m.arguments, client);
         if (r) return r;
@@ -310,7 +310,7 @@ export class Channel {
         const queue = this.queueName(m.queue);
         if (queue instanceof BrokerError) return queue;
         const key = this.bindingKeyFor(m.queue, m.routingKey);
-        const denied = this.bindDenied("queue", queue, m.exchange, key);
+        const denied = access.checkBind("queue", queue, m.exchange, key);
         if (denied) return denied;
         const r = v.unbindQueue(queue, m.exchange, key, m.arguments, client);
         if (r) return r;
@@ -366,7 +366,7 @@ export class Channel {
       case "basic.publish": {
         if (m.immediate) return new BrokerError(ReplyCode.NOT_IMPLEMENTED, "immediate=true");
         // refused at the method: the channel closes and the content frames that follow are dropped
-        const denied = access.check("exchange", m.exchange, "write") ?? this.topicDenied(m.exchange, m.routingKey, "write");
+        const denied = access.checkPublish(m.exchange, m.routingKey);
         if (denied) return denied;
         this.pending = {
           exchange: m.exchange, routingKey: m.routingKey, mandatory: m.mandatory,
@@ -426,23 +426,6 @@ export class Channel {
     const dlx = value === undefined ? undefined : stringValue(value);
     if (dlx === undefined || this.ctx.vhost.queues.has(queue)) return null;
     return this.ctx.access.check("queue", queue, "read") ?? this.ctx.access.check("exchange", dlx, "write");
-  }
-
-  /**
-   * RabbitMQ's binding checks, in its order: write on the destination, read on the source, then
-   * the topic read permission on the binding key when the source is a topic exchange.
-   */
-  private bindDenied(kind: "queue" | "exchange", destination: string, source: string, routingKey: string): BrokerError | null {
-    const access = this.ctx.access;
-    return access.check(kind, destination, "write")
-      ?? (source === "" ? null : access.check("exchange", source, "read"))
-      ?? this.topicDenied(source, routingKey, "read");
-  }
-
-  private topicDenied(exchange: string, routingKey: string, access: "write" | "read"): BrokerError | null {
-    if (exchange === "") return null;
-    const x = this.ctx.vhost.exchange(exchange);
-    return x instanceof BrokerError ? null : this.ctx.access.checkTopic(exchange, x.type, routingKey, access);
   }
 
   /** An empty queue name means the channel's last declared queue; 404 when it declared none (RabbitMQ 3.10). */
@@ -705,17 +688,11 @@ export class Channel {
 
   /** RabbitMQ checks user-id against the login, that expiration is a non-negative integer, and direct reply-to. */
   private validateProperties(props: MessageProperties): BrokerError | null {
-    const { userId, expiration, replyTo } = props;
-    if (replyTo === REPLY_TO && (this.replyQueue === null || this.replyQueue.deleted)) {
+    if (props.replyTo === REPLY_TO && (this.replyQueue === null || this.replyQueue.deleted)) {
       return new BrokerError(ReplyCode.PRECONDITION_FAILED, "fast reply consumer does not exist");
     }
-    if (userId !== undefined && userId !== this.ctx.user.name) {
-      return new BrokerError(ReplyCode.PRECONDITION_FAILED, `user_id property set to '${userId}' but authenticated user was '${this.ctx.user.name}'`);
-    }
-    if (expiration !== undefined) {
-      const problem = expirationProblem(expiration);
-      if (problem) return new BrokerError(ReplyCode.PRECONDITION_FAILED, `invalid expiration '${expiration}': ${problem}`);
-    }
+    const invalid = publishPropertiesProblem(props, this.ctx.user.name);
+    if (invalid !== null) return invalid;
     // sender-selected distribution (rabbit_basic:header_routes): CC and BCC must be arrays
     const headers = props.headers;
     if (headers !== undefined) {

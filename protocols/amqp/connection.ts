@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import {
-  AccessControl, type Broker, BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type FieldTable,
+  type AccessControl, type Broker, BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type FieldTable,
   ReplyCode, type User, type VirtualHost,
 } from "../../src/core/index.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
@@ -377,14 +377,13 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
   }
 
   private onOpen(vhostName: string): void {
-    const v = this.broker.openVhost(this.user, vhostName);
-    if (v instanceof BrokerError) {
-      const reason = v.text.slice(v.text.indexOf(" - ") + 3);
-      this.log.warn({ user: this.user.name, vhost: vhostName, reason }, `login refused: ${reason}`);
-      return this.connectionError(v.code, v.text, 10, 40);
+    const granted = this.broker.enterVhost(this.user, vhostName);
+    if (granted instanceof LoginRefused) {
+      this.log.warn({ user: this.user.name, vhost: vhostName, reason: granted.reason }, `login refused: ${granted.reason}`);
+      return this.connectionError(granted.code, granted.text, 10, 40);
     }
-    this.vhost = v;
-    this.access = new AccessControl(this.broker.users, this.user, v.name);
+    this.vhost = granted.vhost;
+    this.access = granted.access;
     this.state = "opened";
     this.send(0, { kind: "connection.open-ok", reserved1: "" });
     this.handshake?.settle(this.socket);

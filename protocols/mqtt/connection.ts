@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 // encodes control packets here (the hot path has its own encoder), so numbers are made as needed.
 mqttPacket.writeToStream.cacheNumbers = false;
 import {
-  AccessControl, BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type Durability,
+  type AccessControl, BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type Durability,
   type PublishResult, type User, type VirtualHost,
 } from "../../src/core/index.js";
 import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
@@ -85,7 +85,8 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
   private vhost: VirtualHost | null = null;
   private user: User | null = null;
   /** The user's permissions in the vhost, with {client_id} for topic permission patterns; made on first use. */
-  private accessControl: AccessControl | null = null;
+  /** Set at login, with the rest of what CONNECT establishes. */
+  private access!: AccessControl;
   private will: Will | null = null;
   /** Made when a v5 client first uses a topic alias. */
   private inboundAliases: InboundAliases | null = null;
@@ -139,10 +140,6 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
   /** The socket caught up: deliveries held back for it may go (DrainListener). */
   streamDrained(): void {
     this.session?.resume();
-  }
-
-  private get access(): AccessControl {
-    return (this.accessControl ??= new AccessControl(this.server.broker.users, this.user!, this.vhost!.name, { clientId: this.session!.clientId }));
   }
 
   private get peerAddress(): string {
@@ -409,20 +406,18 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
       vhostName = username.slice(0, colon);
       username = username.slice(colon + 1);
     }
-    const user = this.server.broker.authenticate({ username, password, loopback: isLoopback(this.socket.remoteAddress) });
-    if (user instanceof LoginRefused) {
+    const granted = this.server.broker.login({ username, password, loopback: isLoopback(this.socket.remoteAddress), vhost: vhostName, clientId });
+    if (granted instanceof LoginRefused) {
       // RabbitMQ: "MQTT login failed for user 'bob', authentication failed: Refused"; Warren says why
-      this.log.warn({ user: username, reason: user.reason }, `MQTT login refused: ${user.reason}`);
-      return this.refuse(CONNACK_V3.BAD_CREDENTIALS, REASON.BAD_CREDENTIALS, `login refused for '${username}'`);
+      this.log.warn({ user: username, vhost: vhostName, reason: granted.reason }, `MQTT login refused: ${granted.reason}`);
+      return granted.stage === "vhost"
+        ? this.refuse(CONNACK_V3.NOT_AUTHORIZED, REASON.NOT_AUTHORIZED, granted.text)
+        : this.refuse(CONNACK_V3.BAD_CREDENTIALS, REASON.BAD_CREDENTIALS, `login refused for '${username}'`);
     }
-    const vhost = this.server.broker.openVhost(user as User, vhostName);
-    if (vhost instanceof BrokerError) {
-      const reason = vhost.text.slice(vhost.text.indexOf(" - ") + 3);
-      this.log.warn({ user: username, vhost: vhostName, reason }, `MQTT login refused: ${reason}`);
-      return this.refuse(CONNACK_V3.NOT_AUTHORIZED, REASON.NOT_AUTHORIZED, vhost.text);
-    }
+    const { user, vhost } = granted;
     this.vhost = vhost;
-    this.user = user as User;
+    this.user = user;
+    this.access = granted.access;
 
     if (p.will) {
       const will = willFromConnect(p.will, version);
@@ -590,7 +585,7 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
       const { topicAlias: _a, subscriptionIdentifier: _s, ...rest } = props;
       outProps = rest;
     }
-    const denied = this.publishDenied(topic);
+    const denied = this.access.checkPublish(MQTT_EXCHANGE, filterToBindingKey(topic));
     if (denied) {
       // RabbitMQ 3.10 closes a 3.1/3.1.1 connection; v5 can say why in the acknowledgement
       this.log.warn({ topic, err: denied.text }, "publish refused");
@@ -622,27 +617,14 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
     this.disconnect(REASON.UNSPECIFIED);
   }
 
-  /** Write on amq.topic, then the topic permission on the routing key (RabbitMQ's MQTT checks). */
-  private publishDenied(topic: string): BrokerError | null {
-    const access = this.access;
-    const x = this.vhost!.exchange(MQTT_EXCHANGE);
-    return access.check("exchange", MQTT_EXCHANGE, "write")
-      ?? (x instanceof BrokerError ? null : access.checkTopic(MQTT_EXCHANGE, x.type, filterToBindingKey(topic), "write"));
-  }
-
   /**
    * A subscription needs what RabbitMQ's MQTT plugin needs for its queue and binding: configure
    * and write on the subscription queue, read on amq.topic and the topic read permission.
    */
   private subscribeDenied(filter: string, qos: QoS): BrokerError | null {
-    const access = this.access;
     const shared = parseSharedFilter(filter);
     const key = filterToBindingKey(shared ? shared.filter : filter);
-    const queue = shared ? null : this.session!.queueName(qos);
-    const x = this.vhost!.exchange(MQTT_EXCHANGE);
-    return (queue === null ? null : access.check("queue", queue, "configure") ?? access.check("queue", queue, "write"))
-      ?? access.check("exchange", MQTT_EXCHANGE, "read")
-      ?? (x instanceof BrokerError ? null : access.checkTopic(MQTT_EXCHANGE, x.type, key, "read"));
+    return this.access.checkSubscribe(shared ? null : this.session!.queueName(qos), MQTT_EXCHANGE, key);
   }
 
   /** Routes one message through amq.topic; where it went, or null on failure. */
@@ -814,7 +796,7 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
     const retained = this.server.retained;
     const go = () => {
       // checked when it goes out, as RabbitMQ does: a refused will is logged and dropped
-      const denied = this.publishDenied(will.topic);
+      const denied = this.access.checkPublish(MQTT_EXCHANGE, filterToBindingKey(will.topic));
       if (denied) {
         this.log.warn({ topic: will.topic, reason: denied.text }, "could not send last will");
         return;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
-  AccessControl, type Broker, BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type User,
+  type AccessControl, type Broker, type BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type User,
   MAX_TIMER_MS, type VirtualHost,
 } from "../../src/core/index.js";
 import type { Socket } from "node:net";
@@ -177,25 +177,21 @@ export class StompConnection implements SessionContext, ConnectionSource {
     const username = login ?? this.options.defaultUser;
     const password = login !== undefined ? (trim(h["passcode"]) ?? "") : this.options.defaultPass;
     const loopback = isLoopback(this.transport.remoteAddress);
-    const user = this.broker.authenticate({ username, password, loopback });
-    if (user instanceof LoginRefused) {
-      const known = this.broker.users.authenticate(username, password);
-      this.log.warn({ user: username, reason: user.reason }, `STOMP login refused: ${user.reason}`);
-      // RabbitMQ 3.10 leaves the connection open after a refused CONNECT; the client may try again
-      return this.error("Bad CONNECT", known ? "non-loopback access denied" : `Access refused for user '${username}'\n`, false);
-    }
     const vhostName = trim(h["host"]) ?? this.options.defaultVhost;
-    const vhost = this.broker.openVhost(user, vhostName);
-    if (vhost instanceof BrokerError) {
-      const reason = vhost.text.slice(vhost.text.indexOf(" - ") + 3);
-      this.log.warn({ user: username, vhost: vhostName, reason }, `STOMP login refused: ${reason}`);
-      return this.error("Bad CONNECT", `Virtual host '${vhostName}' access denied`, false);
+    const granted = this.broker.login({ username, password, loopback, vhost: vhostName });
+    if (granted instanceof LoginRefused) {
+      this.log.warn({ user: username, vhost: vhostName, reason: granted.reason }, `STOMP login refused: ${granted.reason}`);
+      // RabbitMQ 3.10 leaves the connection open after a refused CONNECT; the client may try again
+      const detail = granted.stage === "vhost" ? `Virtual host '${vhostName}' access denied`
+        : granted.stage === "loopback" ? "non-loopback access denied" : `Access refused for user '${username}'\n`;
+      return this.error("Bad CONNECT", detail, false);
     }
+    const { user, vhost } = granted;
     this.version = version;
     this.parser.version = version;
     this.user = user;
     this.vhost = vhost;
-    this.access = new AccessControl(this.broker.users, user, vhost.name);
+    this.access = granted.access;
     this.clientId = h["client-id"];
     const [cx, cy] = parseHeartBeat(h["heart-beat"]);
     // cx: how often the client will send; cy: how often it wants to hear from us (STOMP 1.2 §"Heart-beating")

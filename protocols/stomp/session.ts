@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
-  BrokerError, ReplyCode, OrderedCommits, type Consumer, expirationProblem, type Queue, type QueueEntry, type Subscription, Message,
+  BrokerError, ReplyCode, OrderedCommits, type Consumer, publishPropertiesProblem, type Queue, type QueueEntry, type Subscription, Message,
   type FieldTable, TypedField,
 } from "../../src/core/index.js";
 import type { SessionContext } from "./connection.js";
@@ -163,17 +163,9 @@ export class Session {
     const target = this.publishTarget(d, f);
     if (target === null) return false;
     const props = propertiesFromSend(f.headers);
-    // RabbitMQ's STOMP publishes through an AMQP channel, which checks these two properties
-    if (props.userId !== undefined && props.userId !== this.ctx.user.name) {
-      return this.brokerFail(
-        new BrokerError(ReplyCode.PRECONDITION_FAILED, `user_id property set to '${props.userId}' but authenticated user was '${this.ctx.user.name}'`),
-        f,
-      );
-    }
-    if (props.expiration !== undefined) {
-      const problem = expirationProblem(props.expiration);
-      if (problem !== null) return this.brokerFail(new BrokerError(ReplyCode.PRECONDITION_FAILED, `invalid expiration '${props.expiration}': ${problem}`), f);
-    }
+    // RabbitMQ's STOMP publishes through an AMQP channel, which checks user-id and expiration
+    const invalid = publishPropertiesProblem(props, this.ctx.user.name);
+    if (invalid !== null) return this.brokerFail(invalid, f);
     const replyTo = props.replyTo;
     if (replyTo !== undefined && replyTo.startsWith("/temp-queue/")) {
       const rd = parseDestination(replyTo);
@@ -183,22 +175,13 @@ export class Session {
       if (q instanceof BrokerError) return this.brokerFail(q, f);
       props.replyTo = `/reply-queue/${q}`;
     }
-    const denied = this.publishDenied(target[0], target[1]);
+    const denied = this.ctx.access.checkPublish(target[0], target[1]);
     if (denied) return this.brokerFail(denied, f);
     const m = new Message(target[0], target[1], f.body, props);
     const r = this.ctx.vhost.publish(target[0], target[1], m);
     if (r instanceof BrokerError) return this.brokerFail(r, f);
     if (r.persisted > 0) this.persisted = true;
     return true;
-  }
-
-  /** Write on the exchange, then the topic permission on the routing key. */
-  private publishDenied(exchange: string, key: string): BrokerError | null {
-    const access = this.ctx.access;
-    const denied = access.check("exchange", exchange, "write");
-    if (denied || exchange === "") return denied;
-    const x = this.ctx.vhost.exchange(exchange);
-    return x instanceof BrokerError ? null : access.checkTopic(exchange, x.type, key, "write");
   }
 
   /** The exchange and routing key a SEND goes to, declaring what RabbitMQ declares on the way. */
@@ -345,9 +328,7 @@ export class Session {
           if (name === "") name = `stomp-subscription-${randomBytes(16).toString("base64url").slice(0, 22)}`;
           decl = { durable: false, autoDelete: true, exclusive: false, args };
         }
-        const access = this.ctx.access;
-        const denied = access.check("queue", name, "configure") ?? access.check("queue", name, "write")
-          ?? access.check("exchange", exchange, "read") ?? access.checkTopic(exchange, x.type, key, "read");
+        const denied = this.ctx.access.checkSubscribe(name, exchange, key);
         if (denied) return this.brokerFail(denied, f), null;
         const ok = v.declareQueue(name, decl, client);
         if (ok instanceof BrokerError) return this.brokerFail(ok, f), null;

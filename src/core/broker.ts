@@ -8,6 +8,7 @@ import { type Clock, systemClock } from "./clock.js";
 import { MessageCounters } from "./stats.js";
 import { ConnectionRegistry } from "./connections.js";
 import { RuntimeParameters } from "./parameters.js";
+import { AccessControl } from "./permissions.js";
 
 export interface BrokerCoreOptions {
   defaultVhost?: string;
@@ -26,13 +27,40 @@ export interface AuthRequest {
   loopback: boolean;
 }
 
+/** A reply text without its "NAME - " prefix: RabbitMQ's log words for the refusal. */
+const detailOf = (e: BrokerError): string => e.text.slice(e.text.indexOf(" - ") + 3);
+
+/** A login as every front-end makes it: credentials, where from, and the vhost asked for. */
+export interface LoginRequest extends AuthRequest {
+  vhost: string;
+  /** Expanded as {client_id} in topic permissions (MQTT). */
+  clientId?: string;
+}
+
+/** A login that succeeded: who, where, and the permission checks for that user in that vhost. */
+export interface LoginGranted {
+  readonly user: User;
+  readonly vhost: VirtualHost;
+  readonly access: AccessControl;
+}
+
 /**
- * A refused login: the client gets `text` (RabbitMQ tells it no more), the log gets `reason`,
- * RabbitMQ's own words for why ("user 'bob' - invalid credentials (no such user)").
+ * A refused login: the client gets `code` and `text` (RabbitMQ tells it no more), the log gets
+ * `reason`, RabbitMQ's own words for why ("user 'bob' - invalid credentials (no such user)").
+ * `stage` says what was refused: the credentials or a loopback-only user from afar (403), or the
+ * vhost (530, connection.open's code).
  */
 export class LoginRefused extends BrokerError {
-  constructor(readonly username: string, readonly reason: string) {
-    super(ReplyCode.ACCESS_REFUSED, `Login was refused using authentication mechanism PLAIN. For details see the broker logfile.`);
+  constructor(
+    readonly username: string,
+    readonly reason: string,
+    readonly stage: "credentials" | "loopback" | "vhost" = "credentials",
+    refusal: BrokerError | null = null,
+  ) {
+    super(
+      refusal?.code ?? ReplyCode.ACCESS_REFUSED,
+      refusal !== null ? detailOf(refusal) : "Login was refused using authentication mechanism PLAIN. For details see the broker logfile.",
+    );
   }
 }
 
@@ -159,9 +187,26 @@ export class Broker {
       return new LoginRefused(req.username, `user '${req.username}' - invalid credentials (${user})`);
     }
     if (this.loopbackUsers.has(user.name) && !req.loopback) {
-      return new LoginRefused(req.username, `user '${req.username}' can only connect via localhost`);
+      return new LoginRefused(req.username, `user '${req.username}' can only connect via localhost`, "loopback");
     }
     return user;
+  }
+
+  /** Credentials, then the vhost: the whole login of a protocol that asks for both at once (MQTT, STOMP). */
+  login(req: LoginRequest): LoginGranted | LoginRefused {
+    const user = this.authenticate(req);
+    if (user instanceof LoginRefused) return user;
+    return this.enterVhost(user, req.vhost, req.clientId);
+  }
+
+  /** An authenticated user opens a vhost (AMQP's connection.open); refused with openVhost's 530. */
+  enterVhost(user: User, vhostName: string, clientId?: string): LoginGranted | LoginRefused {
+    const vhost = this.openVhost(user, vhostName);
+    if (vhost instanceof BrokerError) {
+      return new LoginRefused(user.name, detailOf(vhost), "vhost", vhost);
+    }
+    const access = new AccessControl(this.users, user, vhost.name, clientId === undefined ? {} : { clientId }, vhost);
+    return { user, vhost, access };
   }
 
   /** The vhost a user may open, or 530 NOT_ALLOWED as RabbitMQ answers connection.open. */

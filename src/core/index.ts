@@ -1,5 +1,5 @@
 /** The core's public interface: the only thing front-ends import. */
-export { Broker, LoginRefused, type BrokerCoreOptions, type AuthRequest } from "./broker.js";
+export { Broker, LoginRefused, type BrokerCoreOptions, type AuthRequest, type LoginRequest, type LoginGranted } from "./broker.js";
 export { RuntimeParameters, type RuntimeParameter, type ParameterValue } from "./parameters.js";
 export { VirtualHost, type VhostMetadata, REPLY_TO, type ExchangeDeclare, type QueueDeclare, type QueueDeclareOk, type PublishResult } from "./vhost.js";
 export { Queue, Enqueued, type DeadLetterReason } from "./queue.js";
@@ -19,12 +19,12 @@ export { Subscription, type Consumer, type ConsumeOptions, type ClientRef } from
 export { Exchange, type ExchangeType, type Binding } from "./exchange.js";
 export { BrokerError, ReplyCode, errors, isBrokerError, type ReplyCodeValue } from "./errors.js";
 export {
-  Message, TypedField, expirationProblem, type FieldTable, type FieldValue, type FieldTypeTag, type MessageProperties,
+  Message, TypedField, expirationProblem, publishPropertiesProblem, type FieldTable, type FieldValue, type FieldTypeTag, type MessageProperties,
   type PropertiesCodec, type EncodedProperties, type Decimal,
 } from "./message.js";
 export type { User, Permission, TopicPermission, HashingAlgorithm, LoginRefusal } from "./users.js";
 export { HASHING_ALGORITHMS, DEFAULT_HASHING, isHashingAlgorithm, hashProblem } from "./users.js";
-export { AccessControl, permits, exchangeResourceName, type Access, type ResourceKind, type TopicVariables } from "./permissions.js";
+export { AccessControl, permits, exchangeResourceName, type Access, type ResourceKind, type TopicVariables, type ExchangeTypes } from "./permissions.js";
 export { Deque } from "./deque.js";
 export { integerValue, stringValue, rabbitType } from "./field-types.js";
 export { ResourceAlarms, type AlarmResource, type AlarmListener } from "./alarms.js";

@@ -2,6 +2,7 @@
  * The neutral message every front-end publishes into and consumes from the core.
  * The body is one Buffer shared by every queue the message reaches; it is never copied per queue.
  */
+import { BrokerError, ReplyCode } from "./errors.js";
 
 /** AMQP field-value type tags (AMQP 0-9-1 §4.2.5.5 as RabbitMQ implements it). */
 export type FieldTypeTag =
@@ -54,6 +55,22 @@ export function expirationProblem(expiration: string): string | null {
   if (m[2] !== "") return `{leftover_string,"${m[2]}"}`;
   const n = Number(m[1]);
   if (n < 0) return `{value_negative,${n}}`;
+  return null;
+}
+
+/**
+ * The checks RabbitMQ makes on every publish's properties, whatever the protocol: `user_id` must
+ * be the logged-in user's name, `expiration` a non-negative integer. 406 with RabbitMQ's texts.
+ */
+export function publishPropertiesProblem(props: MessageProperties, userName: string): BrokerError | null {
+  const { userId, expiration } = props;
+  if (userId !== undefined && userId !== userName) {
+    return new BrokerError(ReplyCode.PRECONDITION_FAILED, `user_id property set to '${userId}' but authenticated user was '${userName}'`);
+  }
+  if (expiration !== undefined) {
+    const problem = expirationProblem(expiration);
+    if (problem !== null) return new BrokerError(ReplyCode.PRECONDITION_FAILED, `invalid expiration '${expiration}': ${problem}`);
+  }
   return null;
 }
 

@@ -34,6 +34,11 @@ export function permits(pattern: string, name: string): boolean {
 /** The name permission checks and error texts use for an exchange: the default exchange is 'amq.default'. */
 export const exchangeResourceName = (name: string): string => (name === "" ? "amq.default" : name);
 
+/** What the checks need of a vhost: an exchange's type (topic permissions apply to topic exchanges only). */
+export interface ExchangeTypes {
+  exchange(name: string): { readonly type: string } | BrokerError;
+}
+
 /** Variables RabbitMQ expands in topic permission patterns. */
 export interface TopicVariables {
   /** MQTT client id ({client_id}); other protocols have none. */
@@ -54,6 +59,8 @@ export class AccessControl {
     readonly user: User,
     readonly vhost: string,
     private readonly vars: TopicVariables = {},
+    /** The vhost's exchanges, for the topic checks of publish, bind and subscribe. */
+    private readonly exchanges: ExchangeTypes | null = null,
   ) {}
 
   /** The last allowed check: a publisher asks the same question for every message. */
@@ -109,5 +116,36 @@ export class AccessControl {
       ReplyCode.ACCESS_REFUSED,
       `access to topic '${routingKey}' in exchange '${exchange}' in vhost '${this.vhost}' refused for user '${this.user.name}'`,
     );
+  }
+
+  /** A publish, as RabbitMQ checks it: write on the exchange, then the topic write permission on the routing key. */
+  checkPublish(exchange: string, routingKey: string): BrokerError | null {
+    return this.check("exchange", exchange, "write") ?? this.topicDenied(exchange, routingKey, "write");
+  }
+
+  /**
+   * A binding, in RabbitMQ's order: write on the destination, read on the source (none for the
+   * default exchange), then the topic read permission on the binding key.
+   */
+  checkBind(kind: ResourceKind, destination: string, source: string, bindingKey: string): BrokerError | null {
+    return this.check(kind, destination, "write")
+      ?? (source === "" ? null : this.check("exchange", source, "read"))
+      ?? this.topicDenied(source, bindingKey, "read");
+  }
+
+  /**
+   * A subscription that declares its own queue and binds it (MQTT, STOMP topics): configure on the
+   * queue, then the binding's checks. `queue` null: a queue the client does not name (MQTT $share
+   * groups), so only the exchange's side is checked.
+   */
+  checkSubscribe(queue: string | null, exchange: string, bindingKey: string): BrokerError | null {
+    if (queue === null) return this.check("exchange", exchange, "read") ?? this.topicDenied(exchange, bindingKey, "read");
+    return this.check("queue", queue, "configure") ?? this.checkBind("queue", queue, exchange, bindingKey);
+  }
+
+  private topicDenied(exchange: string, routingKey: string, access: "write" | "read"): BrokerError | null {
+    if (exchange === "" || this.exchanges === null) return null;
+    const x = this.exchanges.exchange(exchange);
+    return x instanceof BrokerError ? null : this.checkTopic(exchange, x.type, routingKey, access);
   }
 }
