@@ -470,8 +470,8 @@ export class Channel {
     consumer.subscription = sub;
     this.consumers.set(tag, consumer);
     this.resumeOrder = null;
+    // the queue delivers once this turn is done: consume-ok goes first
     if (!nowait) this.send({ kind: "basic.consume-ok", consumerTag: tag });
-    q.dispatch();
   }
 
   /** The queue was deleted under a consumer: basic.cancel if the client understands it. */
@@ -520,14 +520,11 @@ export class Channel {
     if (how === "ack") {
       for (let i = 0; i < picked.length; i++) picked[i]!.queue.ack(picked[i]!.entry);
     } else {
-      const touched = new Set<Queue>();
+      // a requeue makes its queue dispatch once this turn's requeues are all back
       for (const u of picked) {
-        if (requeue) {
-          u.queue.requeue(u.entry);
-          touched.add(u.queue);
-        } else u.queue.discard(u.entry);
+        if (requeue) u.queue.requeue(u.entry);
+        else u.queue.discard(u.entry);
       }
-      for (const q of touched) q.dispatch();
     }
     this.resumeConsumers();
   }
@@ -580,13 +577,8 @@ export class Channel {
     const all = [...this.unacked.values()];
     this.unacked.clear();
     this.limiterSettled(all);
-    const touched = new Set<Queue>();
     // Reverse order keeps the cost of sorted re-insertion near the queue's head
-    for (let i = all.length - 1; i >= 0; i--) {
-      all[i]!.queue.requeue(all[i]!.entry);
-      touched.add(all[i]!.queue);
-    }
-    for (const q of touched) q.dispatch();
+    for (let i = all.length - 1; i >= 0; i--) all[i]!.queue.requeue(all[i]!.entry);
   }
 
   /** Credit may be back (ack, qos change, socket drained): let the queues deliver again. */

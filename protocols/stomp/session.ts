@@ -288,8 +288,8 @@ export class Session {
     const sub = q.consume(s, { tag: `T_${id}`, noAck: ackMode === "auto", exclusive: false, priority: 0, prefetch: s.prefetch, args: consumeArgs });
     if (sub instanceof BrokerError) return this.brokerFail(sub, f);
     s.subscription = sub;
+    // the queue delivers once this frame is done: a RECEIPT for the SUBSCRIBE goes first
     this.subscriptions.set(id, s);
-    q.dispatch();
     return true;
   }
 
@@ -397,7 +397,6 @@ export class Session {
       q.requeue(entry);
     }
     s.unacked.clear();
-    if (!q.deleted) q.dispatch();
   }
 
   cancelledByBroker(s: StompSubscription): void {
@@ -469,7 +468,6 @@ export class Session {
       else if (requeue) q.requeue(entry);
       else q.discard(entry);
     }
-    if (requeue) q.dispatch();
     s.subscription.resume();
     return true;
   }
@@ -531,8 +529,8 @@ export class Session {
       s.unacked.clear();
     }
     this.byTag.clear();
+    // each queue dispatches to its other consumers once the requeues are all back
     for (const s of subs) s.subscription.cancel();
-    for (const s of subs) if (!s.subscription.queue.deleted) s.subscription.queue.dispatch();
   }
 }
 

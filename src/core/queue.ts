@@ -57,6 +57,11 @@ export interface QueueHost {
  * priority queues keep one FIFO per priority level. Each FIFO is a ReadyMessages container, which
  * pages a deep backlog out to disk (see ready-messages.ts and docs/architecture.md).
  */
+/** The tick after a queue asked for it: one module function, not a closure per call. */
+function runScheduledDispatch(q: Queue): void {
+  q.scheduledDispatch();
+}
+
 export class Queue implements Destination, ReadyOwner {
   readonly kind = "queue" as const;
   routeEpoch = 0;
@@ -72,6 +77,7 @@ export class Queue implements Destination, ReadyOwner {
   protected hadConsumer = false;
   private dispatching = false;
   private redispatch = false;
+  private dispatchScheduled = false;
   private mixedPriorities = false;
   /** Requeues took a length-limited queue over its limit: the next dispatch trims first. */
   private trimPending = false;
@@ -429,6 +435,7 @@ export class Queue implements Destination, ReadyOwner {
     this.hadConsumer = true;
     this.idleTimer?.cancel();
     this.idleTimer = null;
+    this.dispatchSoon();
     return sub;
   }
 
@@ -445,6 +452,24 @@ export class Queue implements Destination, ReadyOwner {
     if (this.consumers.length === 0) this.touch();
     // failover: the next single active consumer takes what is ready
     else if (this.singleActive && i === 0) this.dispatch();
+    else if (this.readyCount > 0) this.dispatchSoon();
+  }
+
+  /**
+   * Lets the queue deliver once the caller's synchronous work is done, so a front-end never has to:
+   * after a batch of requeues (all back before a length limit trims the oldest), after a consume
+   * (its consume-ok goes first), after a consumer left (the others take what it had).
+   */
+  protected dispatchSoon(): void {
+    if (this.dispatchScheduled) return;
+    this.dispatchScheduled = true;
+    process.nextTick(runScheduledDispatch, this);
+  }
+
+  /** @internal the dispatch dispatchSoon() asked for. */
+  scheduledDispatch(): void {
+    this.dispatchScheduled = false;
+    if (!this.deleted) this.dispatch();
   }
 
   /**
@@ -583,7 +608,8 @@ export class Queue implements Destination, ReadyOwner {
   /**
    * Puts an entry back at its original position, flagged redelivered. Quorum queues count the
    * return (x-delivery-count on the next delivery) and dead-letter it past x-delivery-limit.
-   * Callers call `dispatch()` once their requeues are done: that also trims a length limit.
+   * The queue dispatches once the caller's requeues are all done (dispatchSoon), which also trims
+   * a length limit.
    */
   requeue(entry: QueueEntry): void {
     this.release(entry);
@@ -608,6 +634,7 @@ export class Queue implements Destination, ReadyOwner {
     }
     // an entry whose time ran out while a consumer held it goes when it is at the head again
     if (entry.expiresAt !== Infinity && entry.expiresAt < this.sweepAt) this.armSweep(entry.expiresAt, this.host.timers.now());
+    this.dispatchSoon();
   }
 
   /** A client rejected the entry without requeue: dead-lettered (reason rejected) if the queue has a DLX. */

@@ -261,6 +261,7 @@ export class StreamQueue extends Queue {
     sub.next = this.startOffset(start);
     this.consumers.push(sub);
     this.hadConsumer = true;
+    this.dispatchSoon();
     return sub;
   }
 

@@ -105,6 +105,31 @@ describe("MQTT 5 features", () => {
     await Promise.all([a.endAsync(), b.endAsync(), pub.endAsync()]);
   });
 
+  it("hands a leaving $share member's unacknowledged messages to the rest of the group at once", async () => {
+    // the raw member takes a message and never acknowledges it
+    const [raw] = await RawClient.connected(broker.ports.mqtt!, { ...v5, clientId: "share-leaver" });
+    raw.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "$share/leave/lv/t", qos: 1 }] });
+    expect((await raw.next()).cmd).toBe("suback");
+    const stayer = await connectClient(broker, { ...v5, clientId: "share-stayer" });
+    await stayer.subscribeAsync("$share/leave/lv/t", { qos: 1 });
+    const pub = await connectClient(broker, { ...v5, clientId: "share-leave-pub" });
+    const got: string[] = [];
+    const both = new Promise<void>((resolve) => stayer.on("message", (_t, p: Buffer) => {
+      got.push(p.toString());
+      if (got.length === 2) resolve();
+    }));
+    // round-robin: of two messages, one goes to each member
+    await pub.publishAsync("lv/t", "m1", { qos: 1 });
+    await pub.publishAsync("lv/t", "m2", { qos: 1 });
+    const held = ((await raw.next()) as IPublishPacket).payload.toString();
+    // nothing else is published: only the leaver's requeue can bring its message to the stayer
+    raw.close();
+    await both;
+    expect(got.sort()).toEqual(["m1", "m2"]);
+    expect(got).toContain(held);
+    await Promise.all([stayer.endAsync(), pub.endAsync()]);
+  });
+
   it("keeps the retain flag with retain-as-published and skips retained messages with retain handling 2", async () => {
     const pub = await connectClient(broker, { ...v5, clientId: "rap-pub" });
     await pub.publishAsync("rap/t", "stored", { qos: 1, retain: true });
