@@ -16,6 +16,8 @@ interface GlobalOptions {
 }
 
 type Row = { [key: string]: Json };
+/** A row of GET /api/topic-permissions/<vhost>/<user>, as RabbitMQ and Warren give it. */
+type TopicPermissionRow = { user: string; vhost: string; exchange: string; write: string; read: string };
 
 /** rabbitmqctl column names that the API spells differently. */
 const columnAliases: Record<string, (row: Row) => Json> = {
@@ -248,7 +250,7 @@ export function ctlCommand(io: CtlIo = processIo): Command {
         }
         info(`Clearing topic permissions on "${exchange}" for user "${username}" in vhost "${vhost}" ...`);
         // the API deletes a user's topic permissions in a vhost all at once: put back the others
-        const kept = (await c.get<Row[]>(path)).filter((p) => p.exchange !== exchange);
+        const kept = (await c.get<TopicPermissionRow[]>(path)).filter((p) => p.exchange !== exchange);
         await c.delete(path);
         for (const p of kept) await c.put(path, { exchange: p.exchange, write: p.write, read: p.read });
       }),

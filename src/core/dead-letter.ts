@@ -1,37 +1,10 @@
 /**
  * Dead-lettering as RabbitMQ 3.10 does it (rabbit_dead_letter.erl): the x-death header, the
  * x-first-death-* headers, the routing keys a dead-letter is published with, and cycle detection.
- * Also the CC/BCC sender-selected distribution headers (rabbit_basic:header_routes).
  */
+import { headerRoutes } from "./header-routes.js";
 import { type FieldTable, type FieldValue, Message, type MessageProperties, TypedField } from "./message.js";
 import type { DeadLetterReason } from "./queue.js";
-
-/** The routing keys in a CC or BCC header: an array of strings; anything else routes nowhere. */
-function headerRoutes(v: FieldValue | undefined, out: string[]): void {
-  if (!Array.isArray(v)) return;
-  for (const k of v) {
-    if (typeof k === "string") out.push(k);
-    else if (Buffer.isBuffer(k)) out.push(k.toString("utf8"));
-  }
-}
-
-/** The extra routing keys of a publish (CC then BCC), or null when it has none. */
-export function routingHeaderKeys(headers: FieldTable | undefined): string[] | null {
-  if (headers === undefined || (headers["CC"] === undefined && headers["BCC"] === undefined)) return null;
-  const out: string[] = [];
-  headerRoutes(headers["CC"], out);
-  headerRoutes(headers["BCC"], out);
-  return out.length === 0 ? null : out;
-}
-
-/** A copy of the message without one header (BCC is removed before delivery). */
-export function withoutHeader(m: Message, name: string): Message {
-  const p = m.properties;
-  if (p.headers === undefined || !(name in p.headers)) return m;
-  const headers: FieldTable = { ...p.headers };
-  delete headers[name];
-  return m.withProperties({ ...p, headers });
-}
 
 /** Erlang's rabbit_misc:sort_field_table: keys in byte order. */
 function sortTable(t: FieldTable): FieldTable {

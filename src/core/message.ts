@@ -112,7 +112,7 @@ export interface PropertiesCodec {
 
 const EMPTY_PROPERTIES: MessageProperties = Object.freeze({}) as MessageProperties;
 
-import { routingHeaderKeys } from "./dead-letter.js";
+import { routingHeaderKeys } from "./header-routes.js";
 
 /** A per-message `expiration` as milliseconds, or -1 when absent or not a valid TTL. */
 export function expirationMs(expiration: string | undefined): number {

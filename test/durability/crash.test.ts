@@ -260,7 +260,7 @@ describe("crash safety", () => {
     const qdir = join(dir, "queues", readdirSync(join(dir, "queues"))[0]!);
     const seg = join(qdir, readdirSync(qdir).filter((f) => f.endsWith(".seg")).sort().at(-1)!);
     const data = readFileSync(seg);
-    data[data.length - 1] ^= 0x55; // the last record's payload no longer matches its CRC
+    data.writeUInt8(data.readUInt8(data.length - 1) ^ 0x55, data.length - 1); // the last record's payload no longer matches its CRC
     writeFileSync(seg, Buffer.concat([data, Buffer.from([0, 0, 0, 9, 1, 2])])); // plus half a record
     const size = statSync(seg).size;
     const again = await spawnBroker();

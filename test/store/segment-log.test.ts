@@ -69,7 +69,7 @@ describe("SegmentLog", () => {
     log.close();
     const path = join(dir, segFiles()[0]!);
     const data = readFileSync(path);
-    data[data.length - 3] ^= 0xff; // corrupt the last record's payload
+    data.writeUInt8(data.readUInt8(data.length - 3) ^ 0xff, data.length - 3); // corrupt the last record's payload
     writeFileSync(path, data);
     appendFileSync(path, Buffer.from([0, 0, 1])); // and a torn header after it
     const dropped: DroppedTail[] = [];
