@@ -9,7 +9,8 @@ import { encodeDelivery, encodeGetOk, encodeReturn } from "./codec/delivery.js";
 import { decodeContentHeader } from "./codec/frames.js";
 import { amqpPropertiesCodec, decodeProperties, encodeProperties } from "./codec/properties.js";
 import { CodecError } from "./codec/errors.js";
-import { type ConnectionContext, DEFAULT_LIMITS } from "./connection.js";
+import type { ConnectionContext } from "./connection.js";
+import { DEFAULT_LIMITS } from "./limits.js";
 
 /** A delivery the client still has to settle, by channel delivery tag. */
 interface Unacked {

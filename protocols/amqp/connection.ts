@@ -15,25 +15,11 @@ import {
 import { type AmqpMethod, decodeMethod, encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
 import { Channel } from "./channel.js";
 import { BatchedWriter, type DrainListener } from "../../src/transport/batched-writer.js";
-import { fieldTableJson } from "../../src/core/field-json.js";
+import { fieldTableJson } from "../../src/core/index.js";
+import { type AmqpLimits, DEFAULT_LIMITS } from "./limits.js";
 
-export interface AmqpLimits {
-  channelMax: number;
-  frameMax: number;
-  /** Seconds; 0 disables. */
-  heartbeat: number;
-  maxMessageSize: number;
-  /** ms from accept to connection.open before the socket is closed (RabbitMQ's handshake_timeout); 0: none. */
-  handshakeTimeout: number;
-}
+export { type AmqpLimits, DEFAULT_LIMITS } from "./limits.js";
 
-export const DEFAULT_LIMITS: AmqpLimits = {
-  channelMax: 2047,
-  frameMax: 131072,
-  heartbeat: 60,
-  maxMessageSize: 134217728, // RabbitMQ 3.10's max_message_size default, 128 MiB
-  handshakeTimeout: DEFAULT_HANDSHAKE_TIMEOUT_MS,
-};
 
 
 /**

@@ -30,8 +30,8 @@ import {
 } from "./encode.js";
 import { fromPublish, type QoS } from "./message.js";
 import { CONNACK_V3, REASON } from "./reason-codes.js";
-import { type MqttServer, NEVER } from "./server.js";
-import { MqttSession, type SessionLink, type SubscriptionOptions } from "./session.js";
+import type { MqttServer } from "./server.js";
+import { MqttSession, NEVER, type SessionLink, type SubscriptionOptions } from "./session.js";
 import {
   filterToBindingKey, MQTT_EXCHANGE, parseSharedFilter, topicFilterProblem, topicNameProblem, topicToRoutingKey,
 } from "./topics.js";

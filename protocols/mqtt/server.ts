@@ -37,8 +37,9 @@ export interface MqttOptions {
   stateDir?: string;
 }
 
-/** v5 session expiry 0xFFFFFFFF: never expires (MQTT 5 §3.1.2.11.2); 3.1.1 persistent sessions too. */
-export const NEVER = 0xffffffff;
+import { NEVER } from "./session.js";
+
+export { NEVER };
 
 export const DEFAULT_MQTT_OPTIONS: MqttOptions = {
   maxPacketSize: 16 * 1024 * 1024,

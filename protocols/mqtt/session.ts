@@ -16,6 +16,9 @@ import { originOf, publishedQos, type QoS, topicOf, v5Properties } from "./messa
 import type { RetainedStore } from "./retained.js";
 import { filterToBindingKey, MQTT_EXCHANGE, parseSharedFilter, routingKeyToTopic, topicMatches } from "./topics.js";
 
+/** v5 session expiry 0xFFFFFFFF: never expires (MQTT 5 §3.1.2.11.2); 3.1.1 persistent sessions too. */
+export const NEVER = 0xffffffff;
+
 export interface SubscriptionOptions {
   qos: QoS;
   noLocal: boolean;

@@ -11,7 +11,7 @@
  * The decoder only accepts input for which that holds; it rejects with 502 the few byte sequences
  * a JS value cannot carry back: booleans other than 0/1, non-canonical NaNs, duplicate keys.
  */
-import { type Decimal, type FieldTable, type FieldValue, TypedField } from "../../../src/core/message.js";
+import { type Decimal, type FieldTable, type FieldValue, TypedField } from "../../../src/core/index.js";
 import { frameError, syntaxError } from "./errors.js";
 import { readText, readUint64, utf8Length, writeText } from "./primitives.js";
 

@@ -5,7 +5,7 @@
 // packed low bit first into octets, §4.2.5.2) and the basic-class properties (§4.2.6.1).
 /* eslint-disable */
 
-import type { FieldTable, MessageProperties } from "../../../src/core/message.js";
+import type { FieldTable, MessageProperties } from "../../../src/core/index.js";
 import { CodecError, FRAME_ERROR, NOT_IMPLEMENTED, describeFrame, erlangBinary, frameError, syntaxError } from "./errors.js";
 import { decodeTableBody, encodeTable, tableSize } from "./field-table.js";
 import {

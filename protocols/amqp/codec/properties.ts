@@ -7,7 +7,7 @@
  * AMQP consumers; decoding happens only when something needs the values (headers exchange, TTL,
  * another protocol), through amqpPropertiesCodec.
  */
-import type { MessageProperties, PropertiesCodec } from "../../../src/core/message.js";
+import type { MessageProperties, PropertiesCodec } from "../../../src/core/index.js";
 import { decodeBasicProperties, encodeBasicProperties } from "./methods.js";
 
 export { BASIC_PROPERTY_FLAGS } from "./methods.js";
