@@ -16,7 +16,8 @@ export { type DeliveryMark, deferDeliveryMark, settleDeliveryMarks } from "./dur
 export { QueueEntry } from "./queue-entry.js";
 export { Subscription, type Consumer, type ConsumeOptions, type ClientRef } from "./consumer.js";
 export { Exchange, type ExchangeType, type Binding } from "./exchange.js";
-export { BrokerError, ReplyCode, errors, isBrokerError, type ReplyCodeValue } from "./errors.js";
+export { BrokerError, ReplyCode, errors, isBrokerError, type ReplyCodeName, type ReplyCodeValue } from "./errors.js";
+export { REPLY_TEXT_MAX, erlangBinary, replyTextBytes } from "./reply-text.js";
 export {
   Message, TypedField, expirationProblem, type FieldTable, type FieldValue, type FieldTypeTag, type MessageProperties,
   type PropertiesCodec, type EncodedProperties, type Decimal,
