@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import { tlsInfo } from "../../src/transport/tls.js";
 import {
   AccessControl, type Broker, BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type FieldTable,
   ReplyCode, type User, type VirtualHost,
@@ -408,7 +409,7 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
       vhost: this.vhost.name,
       clientProperties: fieldTableJson(this.clientProperties),
       authMechanism: this.authMechanism,
-      tls: false,
+      tls: tlsInfo(socket),
       frameMax: this.frameMax,
       channelMax: this.channelMax,
       timeout: this.heartbeat,

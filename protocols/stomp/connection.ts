@@ -231,7 +231,7 @@ export class StompConnection implements SessionContext, ConnectionSource {
       vhost: this.vhost.name,
       clientProperties: this.clientId !== undefined ? { "client-id": this.clientId } : {},
       authMechanism: "PLAIN",
-      tls: false,
+      tls: t.tls(),
       frameMax: 0,
       channelMax: 1,
       timeout: Math.round(this.expectEvery / 1000),

@@ -34,6 +34,6 @@ export {
 } from "./policies.js";
 export { DelayedExchange, DELAYED_TYPE } from "./delayed-exchange.js";
 export { MessageCounters, QueueCounters } from "./stats.js";
-export { ConnectionRegistry, type ConnectionDetails, type ConnectionSource, type ChannelInfo, type RegisteredConnection } from "./connections.js";
+export { ConnectionRegistry, type ConnectionDetails, type ConnectionSource, type ChannelInfo, type RegisteredConnection, type TlsInfo } from "./connections.js";
 export { fieldTableJson, fieldValueJson, jsonFieldTable, jsonFieldValue } from "./field-json.js";
 export { compilePattern, type NamePattern, PatternError } from "./patterns.js";
