@@ -159,6 +159,18 @@ describe("STOMP conformance", () => {
     await c.waitClosed();
   });
 
+  it("an error text over 255 bytes is cut as AMQP cuts it: 252 bytes, even mid-character, and \"...\"", async () => {
+    const { c } = await client();
+    // "NOT_FOUND - no queue '" is 22 bytes; 181 more ASCII bytes put byte 252 inside an "é"
+    const name = `${"a".repeat(181)}${"é".repeat(30)}`;
+    c.send("SUBSCRIBE", { id: "1", destination: `/amq/queue/${name}` });
+    const f = await c.next();
+    expect(f.headers["message"]).toBe("not_found");
+    const full = Buffer.from(`NOT_FOUND - no queue '${name}' in vhost '/'`);
+    expect(f.body).toEqual(Buffer.concat([full.subarray(0, 252), Buffer.from("...")]));
+    await c.waitClosed();
+  });
+
   it("heart-beat is answered mirrored: the server sends at the client's wanted rate", async () => {
     const { connected } = await client({ "heart-beat": "5000,7000" });
     expect(connected.headers["heart-beat"]).toBe("7000,5000");

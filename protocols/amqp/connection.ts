@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import { tlsInfo } from "../../src/transport/tls.js";
 import {
   type AccessControl, type Broker, BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type FieldTable,
   ReplyCode, type User, type VirtualHost,
@@ -6,7 +7,7 @@ import {
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/transport/listen.js";
-import { CodecError } from "./codec/errors.js";
+import { CodecError, describeFrame } from "./codec/errors.js";
 import { decodeTableBody } from "./codec/field-table.js";
 import {
   FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FrameReader, HEARTBEAT_FRAME, PROTOCOL_HEADER,
@@ -393,7 +394,7 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
       vhost: this.vhost.name,
       clientProperties: fieldTableJson(this.clientProperties),
       authMechanism: this.authMechanism,
-      tls: false,
+      tls: tlsInfo(socket),
       frameMax: this.frameMax,
       channelMax: this.channelMax,
       timeout: this.heartbeat,
@@ -580,14 +581,12 @@ export function methodOf(m: AmqpMethod): number {
   return METHOD_IDS[m.kind]?.[1] ?? 0;
 }
 
-/** RabbitMQ's wording for a frame that makes no sense where it arrived: its type and its bytes. */
+/**
+ * RabbitMQ's wording for a frame that makes no sense where it arrived (rabbit_reader's
+ * payload_snippet: its type and at most its first 16 octets, printed with ~p).
+ */
 export function unexpectedFrameText(frame: Frame): string {
-  return `UNEXPECTED_FRAME - type ${frame.type}, all octets = ${erlangBinary(frame.payload)}`;
-}
-
-/** Erlang's printed form of a binary, as RabbitMQ's error texts show frame bytes. */
-export function erlangBinary(bytes: Buffer): string {
-  return `<<${Array.from(bytes.subarray(0, 256)).join(",")}${bytes.length > 256 ? ",..." : ""}>>`;
+  return `UNEXPECTED_FRAME - ${describeFrame(frame.type, frame.payload)}`;
 }
 
 

@@ -3,6 +3,7 @@
  * authentication, keep-alive, packet dispatch, wills and takeover. Subscriptions and QoS flows
  * live in the session, which may outlive this connection.
  */
+import { tlsInfo } from "../../src/transport/tls.js";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import mqttPacket from "mqtt-packet";
@@ -505,7 +506,7 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
       vhost: this.vhost?.name ?? "",
       clientProperties: { client_id: session?.clientId ?? "" },
       authMechanism: "none",
-      tls: false,
+      tls: tlsInfo(socket),
       frameMax: 0,
       channelMax: 1,
       timeout: this.keepAliveMs / 1000,

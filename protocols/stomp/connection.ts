@@ -3,6 +3,7 @@ import {
   type AccessControl, type Broker, type BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type User,
   MAX_TIMER_MS, type VirtualHost,
 } from "../../src/core/index.js";
+import { replyTextBytes } from "../../src/core/reply-text.js";
 import type { Socket } from "node:net";
 import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import type { Logger } from "../../src/server/logger.js";
@@ -58,7 +59,7 @@ export interface SessionContext {
   readonly log: Logger;
   send(command: string, headers: HeaderList, body: Buffer | null): void;
   /** ERROR with a `message` header; `close` ends the connection after it, as RabbitMQ does for that error. */
-  error(message: string, detail: string, close: boolean, receipt?: string, extra?: HeaderList): void;
+  error(message: string, detail: string | Buffer, close: boolean, receipt?: string, extra?: HeaderList): void;
   brokerError(e: BrokerError, receipt?: string): void;
   close(): void;
 }
@@ -226,7 +227,7 @@ export class StompConnection implements SessionContext, ConnectionSource {
       vhost: this.vhost.name,
       clientProperties: this.clientId !== undefined ? { "client-id": this.clientId } : {},
       authMechanism: "PLAIN",
-      tls: false,
+      tls: t.tls(),
       frameMax: 0,
       channelMax: 1,
       timeout: Math.round(this.expectEvery / 1000),
@@ -265,21 +266,23 @@ export class StompConnection implements SessionContext, ConnectionSource {
     this.transport.write(encodeFrame(command, headers, body, this.version));
   }
 
-  error(message: string, detail: string, close: boolean, receipt?: string, extra: HeaderList = []): void {
+  error(message: string, detail: string | Buffer, close: boolean, receipt?: string, extra: HeaderList = []): void {
     if (this.state === "closed") return;
-    this.log.info({ message, detail, close }, "STOMP error");
+    this.log.info({ message, detail: String(detail), close }, "STOMP error");
     const headers: (readonly [string, string])[] = [["message", message], ...extra, ["content-type", "text/plain"]];
     if (receipt !== undefined) headers.push(["receipt-id", receipt]);
     // RabbitMQ names every version it speaks on ERROR frames, whatever was negotiated
     headers.push(["version", VERSIONS_HEADER]);
-    this.send("ERROR", headers, Buffer.from(detail));
+    this.send("ERROR", headers, typeof detail === "string" ? Buffer.from(detail) : detail);
     if (close) this.close();
   }
 
-  /** RabbitMQ answers a channel or connection exception with ERROR `message: <reply name>` and closes. */
+  /**
+   * The one mapping of a BrokerError to STOMP: RabbitMQ answers a channel or connection exception
+   * with ERROR `message: <reply name>` and closes; the body is the reply text cut as AMQP cuts it.
+   */
   brokerError(e: BrokerError, receipt?: string): void {
-    const name = e.text.slice(0, e.text.indexOf(" - ")).toLowerCase();
-    this.error(name, e.text, true, receipt);
+    this.error(e.name.toLowerCase(), replyTextBytes(e.text), true, receipt);
   }
 
   /** Flushes what was sent (a receipt, an ERROR) and closes. */

@@ -2,6 +2,8 @@ import type { Socket } from "node:net";
 import { isUtf8 } from "node:buffer";
 import type { WebSocket } from "ws";
 import { BatchedWriter, type DrainListener } from "../../src/transport/batched-writer.js";
+import type { TlsInfo } from "../../src/core/index.js";
+import { tlsInfo } from "../../src/transport/tls.js";
 
 /** Bytes buffered beyond which this connection's subscriptions lose credit until the peer drains. */
 const HIGH_WATER = 1 << 20;
@@ -17,6 +19,8 @@ export interface StompTransport {
   readonly localAddress?: string | undefined;
   readonly localPort?: number | undefined;
   readonly webSocket?: boolean;
+  /** The TLS session under the transport, for the connection listing; null on plain TCP. */
+  tls(): TlsInfo | null;
   /** Queues a frame; frames of one event-loop turn go out together where the transport can. */
   write(frame: Buffer): void;
   readonly backedUp: boolean;
@@ -65,6 +69,9 @@ export class TcpTransport implements StompTransport, DrainListener {
   }
   get lastWrite(): number {
     return this.writer.lastWrite;
+  }
+  tls(): TlsInfo | null {
+    return tlsInfo(this.socket);
   }
 
   start(h: TransportHandlers): void {
@@ -123,6 +130,10 @@ export class WebSocketTransport implements StompTransport {
   ) {}
 
   readonly webSocket = true;
+
+  tls(): TlsInfo | null {
+    return tlsInfo((this.ws as unknown as { _socket?: Socket })._socket);
+  }
 
   start(h: TransportHandlers): void {
     this.ws.on("message", (data: Buffer | ArrayBuffer | Buffer[]) => {

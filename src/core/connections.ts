@@ -17,6 +17,21 @@ export interface ChannelInfo {
 }
 
 /** Plain values describing a client connection, for listings; supplied by the front-end at login. */
+/** A TLS connection's session and peer certificate, in RabbitMQ's words (src/transport/tls.ts tlsInfo). */
+export interface TlsInfo {
+  /** "tlsv1.3", "tlsv1.2". */
+  readonly protocol: string;
+  /** "aes_256_gcm", "aes_128_cbc", "chacha20_poly1305". */
+  readonly cipher: string;
+  /** "ecdhe_rsa", "any" (TLS 1.3). */
+  readonly keyExchange: string;
+  /** "aead", "sha256", "sha". */
+  readonly hash: string;
+  readonly peerCertSubject: string | null;
+  readonly peerCertIssuer: string | null;
+  readonly peerCertValidity: string | null;
+}
+
 export interface ConnectionDetails {
   /** "AMQP 0-9-1", "MQTT 3.1.1", "STOMP 1.2", … as RabbitMQ's management API shows it. */
   readonly protocol: string;
@@ -30,7 +45,8 @@ export interface ConnectionDetails {
   /** AMQP client properties, MQTT client id, … already in plain JSON form. */
   readonly clientProperties: Record<string, unknown>;
   readonly authMechanism: string;
-  readonly tls: boolean;
+  /** The TLS session when the connection came through a TLS listener, else null. */
+  readonly tls: TlsInfo | null;
   readonly frameMax: number;
   readonly channelMax: number;
   /** Heartbeat / keep-alive in seconds. */

@@ -3,35 +3,11 @@
  * every front-end maps from) and the text RabbitMQ uses, so clients see the same words.
  */
 
-export const ReplyCode = {
-  CONTENT_TOO_LARGE: 311,
-  NO_ROUTE: 312,
-  NO_CONSUMERS: 313,
-  CONNECTION_FORCED: 320,
-  INVALID_PATH: 402,
-  ACCESS_REFUSED: 403,
-  NOT_FOUND: 404,
-  RESOURCE_LOCKED: 405,
-  PRECONDITION_FAILED: 406,
-  FRAME_ERROR: 501,
-  SYNTAX_ERROR: 502,
-  COMMAND_INVALID: 503,
-  CHANNEL_ERROR: 504,
-  UNEXPECTED_FRAME: 505,
-  RESOURCE_ERROR: 506,
-  NOT_ALLOWED: 530,
-  NOT_IMPLEMENTED: 540,
-  INTERNAL_ERROR: 541,
-} as const;
+import { REPLY_CODE_INFO, ReplyCode, type ReplyCodeName, type ReplyCodeValue, isHardError } from "./reply-codes.generated.js";
 
-export type ReplyCodeValue = (typeof ReplyCode)[keyof typeof ReplyCode];
-
-const NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(ReplyCode).map(([name, code]) => [code, name]),
-);
-
-/** AMQP 0-9-1 §1.2: these codes close the whole connection; the rest close only a channel. */
-const HARD_ERRORS = new Set<number>([320, 402, 501, 502, 503, 504, 505, 506, 530, 540, 541]);
+// The codes and their hard/soft class are generated from the AMQP spec table (one table for the
+// core and the codec): protocols/amqp/spec/amqp-0-9-1.json → generate.mjs → reply-codes.generated.ts
+export { ReplyCode, type ReplyCodeName, type ReplyCodeValue };
 
 export class BrokerError {
   /** Full reply text as RabbitMQ sends it, e.g. "NOT_FOUND - no queue 'q' in vhost '/'". */
@@ -41,12 +17,17 @@ export class BrokerError {
     readonly code: ReplyCodeValue,
     detail: string,
   ) {
-    this.text = `${NAMES[code]} - ${detail}`;
+    this.text = `${REPLY_CODE_INFO[code]!.name} - ${detail}`;
+  }
+
+  /** The reply code's name, stable for logs and tests: "NOT_FOUND", "PRECONDITION_FAILED", … */
+  get name(): ReplyCodeName {
+    return REPLY_CODE_INFO[this.code]!.name as ReplyCodeName;
   }
 
   /** Whether the spec classes this as a connection error rather than a channel error. */
   get isConnectionError(): boolean {
-    return HARD_ERRORS.has(this.code);
+    return isHardError(this.code);
   }
 
   toString(): string {

@@ -1,4 +1,5 @@
 import { type FieldValue, TypedField } from "./message.js";
+import { erlangBinary } from "./reply-text.js";
 
 /** RabbitMQ's names for field types, as its error texts print them ({unacceptable_type,longstr}). */
 export type RabbitFieldType =
@@ -41,19 +42,8 @@ export function stringValue(v: FieldValue): string | undefined {
   return undefined;
 }
 
-/** Bytes Erlang's ~p prints as text inside <<"…">> (printable Latin-1 and the usual escapes). */
-const ERLANG_ESCAPES: Record<number, string> = { 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r", 27: "\\e", 34: '\\"', 92: "\\\\" };
-const erlangPrintable = (b: number): boolean => (b >= 32 && b <= 126) || b >= 160 || ERLANG_ESCAPES[b] !== undefined;
-
-/** A binary as Erlang's ~p prints it: <<"text">> when every byte is printable, else <<1,2,3>>. */
-export function erlangBinaryTerm(bytes: Buffer): string {
-  if (bytes.length > 0 && bytes.every(erlangPrintable)) {
-    let s = "";
-    for (const b of bytes) s += ERLANG_ESCAPES[b] ?? String.fromCharCode(b);
-    return `<<"${s}">>`;
-  }
-  return `<<${Array.from(bytes).join(",")}>>`;
-}
+/** A binary as Erlang's ~p prints it (the one formatter, src/core/reply-text.ts). */
+export const erlangBinaryTerm = (bytes: Buffer): string => erlangBinary(bytes, "p");
 
 /** A float as Erlang prints it: always with a fraction (1.0), exponents as 1.0e21. */
 function erlangFloat(n: number): string {

@@ -17,7 +17,8 @@ export { OrderedCommits, type OrderedReleaser } from "./ordered-commits.js";
 export { QueueEntry } from "./queue-entry.js";
 export { Subscription, type Consumer, type ConsumeOptions, type ClientRef } from "./consumer.js";
 export { Exchange, type ExchangeType, type Binding } from "./exchange.js";
-export { BrokerError, ReplyCode, errors, isBrokerError, type ReplyCodeValue } from "./errors.js";
+export { BrokerError, ReplyCode, errors, isBrokerError, type ReplyCodeName, type ReplyCodeValue } from "./errors.js";
+export { REPLY_TEXT_MAX, erlangBinary, replyTextBytes } from "./reply-text.js";
 export {
   Message, TypedField, expirationProblem, publishPropertiesProblem, type FieldTable, type FieldValue, type FieldTypeTag, type MessageProperties,
   type PropertiesCodec, type EncodedProperties, type Decimal,
@@ -34,6 +35,6 @@ export {
 } from "./policies.js";
 export { DelayedExchange, DELAYED_TYPE } from "./delayed-exchange.js";
 export { MessageCounters, QueueCounters } from "./stats.js";
-export { ConnectionRegistry, type ConnectionDetails, type ConnectionSource, type ChannelInfo, type RegisteredConnection } from "./connections.js";
+export { ConnectionRegistry, type ConnectionDetails, type ConnectionSource, type ChannelInfo, type RegisteredConnection, type TlsInfo } from "./connections.js";
 export { fieldTableJson, fieldValueJson, jsonFieldTable, jsonFieldValue } from "./field-json.js";
 export { compilePattern, type NamePattern, PatternError } from "./patterns.js";

@@ -6,7 +6,9 @@
  */
 import { DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from "./handshake-deadlines.js";
 import { readFileSync } from "node:fs";
-import { createServer, type SecureContextOptions, type Server, type TLSSocket } from "node:tls";
+import type { Socket } from "node:net";
+import { createServer, type SecureContextOptions, type Server, TLSSocket } from "node:tls";
+import type { TlsInfo } from "../core/connections.js";
 import type { TlsOptions } from "../server/options.js";
 
 export type { TlsOptions };
@@ -81,4 +83,49 @@ export function createTlsServer(
     socket.destroy();
   });
   return server;
+}
+
+/**
+ * What RabbitMQ's /api/connections shows of a TLS connection (rabbit_net's ssl_info and the peer
+ * certificate), as 3.10.8 words it: protocol "tlsv1.3", cipher "aes_256_gcm", key exchange
+ * "ecdhe_rsa" ("any" under TLS 1.3), hash "aead" for AEAD ciphers, and the peer certificate's
+ * subject and issuer in RFC 4514 order ("O=Warren,CN=client") and validity
+ * ("2026-12-06T18:26:59Z - 2026-12-08T18:26:59Z"). Null for a plain TCP socket. Computed when a
+ * listing asks, never kept per connection.
+ */
+export function tlsInfo(socket: Socket | undefined): TlsInfo | null {
+  if (!(socket instanceof TLSSocket)) return null;
+  const suite = cipherSuite(socket.getCipher()?.standardName ?? "");
+  const cert = socket.getPeerCertificate();
+  const hasCert = cert !== null && Object.keys(cert).length > 0;
+  return {
+    protocol: (socket.getProtocol() ?? "").toLowerCase(),
+    ...suite,
+    peerCertSubject: hasCert ? distinguishedName(cert.subject) : null,
+    peerCertIssuer: hasCert ? distinguishedName(cert.issuer) : null,
+    peerCertValidity: hasCert ? `${certTime(cert.valid_from)} - ${certTime(cert.valid_to)}` : null,
+  };
+}
+
+/** An IANA suite name ("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", "TLS_AES_256_GCM_SHA384") as Erlang's ssl names its parts. */
+function cipherSuite(name: string): { cipher: string; keyExchange: string; hash: string } {
+  const m = /^TLS_(?:(.+)_WITH_)?(.+)_(SHA\d*|MD5)$/.exec(name);
+  if (m === null) return { cipher: name.toLowerCase(), keyExchange: "any", hash: "aead" };
+  const cipher = m[2]!.toLowerCase();
+  const aead = /_(gcm|ccm|ccm_8)$|chacha20_poly1305$/.test(cipher);
+  return { cipher, keyExchange: m[1]?.toLowerCase() ?? "any", hash: aead ? "aead" : m[3]!.toLowerCase() };
+}
+
+/** RFC 4514: the certificate's RDNs last to first, "O=Warren,CN=client". */
+function distinguishedName(dn: Readonly<Record<string, string | string[] | undefined>> | undefined): string | null {
+  if (dn === undefined) return null;
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(dn)) if (v !== undefined) for (const one of Array.isArray(v) ? v : [v]) parts.push(`${k}=${one}`);
+  return parts.reverse().join(",");
+}
+
+/** node's "Dec  6 18:26:59 2026 GMT" as "2026-12-06T18:26:59Z". */
+function certTime(t: string): string {
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? t : d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }

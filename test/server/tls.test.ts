@@ -189,3 +189,62 @@ describe("client certificate verification", () => {
     await expect(startBroker({ tls: { certfile: join(dir, "nope.pem"), keyfile: join(dir, "server.key") }, amqpTls: { port: 0 } })).rejects.toThrow(/ssl_options.certfile: cannot read the certificate .*nope.pem/);
   });
 });
+
+describe("TLS connections in the management API", () => {
+  /** A STOMP session over TLS kept open (with a client certificate when given). */
+  function openStomp(port: number, extra: ConnectionOptions = {}): Promise<{ end(): void }> {
+    return new Promise((resolve, reject) => {
+      const s = tlsConnect({ port, host: "127.0.0.1", ca: pki.ca, servername: "localhost", ...extra }, () => {
+        s.write("CONNECT\naccept-version:1.2\nhost:/\nlogin:guest\npasscode:guest\n\n\0");
+      });
+      s.once("data", (d) => (d.toString().startsWith("CONNECTED") ? resolve({ end: () => s.destroy() }) : reject(new Error(d.toString()))));
+      s.on("error", reject);
+    });
+  }
+
+  it("/api/connections shows ssl, protocol, cipher and the peer certificate as RabbitMQ 3.10 does; plain TCP shows ssl false", async () => {
+    const broker = await startBroker({
+      tls: sslOptions({ verify: "verify_peer" }),
+      amqp: { port: 0 }, amqpTls: { port: 0 }, mqttTls: { port: 0 }, stompTls: { port: 0 }, management: { port: 0 },
+    });
+    const closers: (() => Promise<unknown> | void)[] = [];
+    try {
+      const withCert = await amqplib.connect(`amqps://guest:guest@localhost:${broker.ports.amqpTls}`, { ca: [pki.ca], cert: pki.client.cert, key: pki.client.key });
+      closers.push(() => withCert.close());
+      const plain = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+      closers.push(() => plain.close());
+      const m = await mqtt.connectAsync(`mqtts://localhost:${broker.ports.mqttTls}`, { ca: pki.ca, username: "guest", password: "guest" });
+      closers.push(() => m.endAsync());
+      const st = await openStomp(broker.ports.stompTls!, { cert: pki.client.cert, key: pki.client.key, maxVersion: "TLSv1.2", ciphers: "ECDHE-RSA-AES128-SHA256" });
+      closers.push(() => st.end());
+
+      type Listed = Record<string, unknown> & { port: number };
+      let list: Listed[] = [];
+      for (const deadline = Date.now() + 5000; list.length < 4 && Date.now() < deadline;) {
+        const res = await fetch(`http://127.0.0.1:${broker.ports.management}/api/connections`, { headers: { authorization: "Basic " + Buffer.from("guest:guest").toString("base64") } });
+        list = (await res.json()) as Listed[];
+      }
+      const byPort = (port: number | undefined) => list.find((c) => c.port === port)!;
+      const tls13 = { ssl: true, ssl_protocol: "tlsv1.3", ssl_cipher: "aes_256_gcm", ssl_hash: "aead", ssl_key_exchange: "any" };
+      const validity = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ - \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+      expect(byPort(broker.ports.amqpTls)).toMatchObject({
+        protocol: "AMQP 0-9-1", ...tls13,
+        peer_cert_subject: "CN=app-client", peer_cert_issuer: "CN=Warren Test CA", peer_cert_validity: expect.stringMatching(validity),
+      });
+      expect(byPort(broker.ports.mqttTls)).toMatchObject({
+        protocol: "MQTT 3.1.1", ...tls13, peer_cert_subject: null, peer_cert_issuer: null, peer_cert_validity: null,
+      });
+      // TLS 1.2 with a CBC suite: the key exchange and the MAC hash are named (3.10.8: ecdhe_rsa, aes_128_cbc, sha256)
+      expect(byPort(broker.ports.stompTls)).toMatchObject({
+        protocol: "STOMP 1.2", ssl: true, ssl_protocol: "tlsv1.2", ssl_cipher: "aes_128_cbc", ssl_hash: "sha256",
+        ssl_key_exchange: "ecdhe_rsa", peer_cert_subject: "CN=app-client",
+      });
+      expect(byPort(broker.ports.amqp)).toMatchObject({
+        ssl: false, ssl_protocol: null, ssl_cipher: null, ssl_hash: null, ssl_key_exchange: null, peer_cert_subject: null,
+      });
+    } finally {
+      for (const close of closers) await close();
+      await broker.close();
+    }
+  });
+});

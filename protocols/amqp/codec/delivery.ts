@@ -10,7 +10,7 @@
 import { FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEADER_SIZE, FRAME_METHOD, FRAME_OVERHEAD } from "./frames.js";
 import { METHOD_IDS } from "./methods.js";
 import {
-  shortStringLength, truncateUtf8, writeShortString, writeUint16, writeUint32, writeUint64,
+  replyTextLength, shortStringLength, writeReplyText, writeShortString, writeUint16, writeUint32, writeUint64,
 } from "./primitives.js";
 
 const ids = (kind: "basic.deliver" | "basic.get-ok" | "basic.return"): number => {
@@ -154,8 +154,7 @@ export function encodeReturn(
   body: Buffer,
   frameMax: number,
 ): Buffer {
-  const text = truncateUtf8(replyText, 255);
-  const textLength = shortStringLength(text, "reply text");
+  const textLength = replyTextLength(replyText);
   const exchangeLength = shortStringLength(exchange, "exchange name");
   const keyLength = shortStringLength(routingKey, "routing key");
   const maxBody = maxBodyPayload(frameMax);
@@ -164,7 +163,7 @@ export function encodeReturn(
   const buf = Buffer.allocUnsafe(FRAME_OVERHEAD + methodPayload + contentSize(propertiesPayload.length, body.length, maxBody));
   let p = startMethod(buf, channel, methodPayload, BASIC_RETURN);
   p = buf.writeUInt16BE(replyCode, p);
-  p = writeShortString(buf, p, text, textLength);
+  p = writeReplyText(buf, p, replyText, textLength);
   p = writeShortString(buf, p, exchange, exchangeLength);
   p = writeShortString(buf, p, routingKey, keyLength);
   buf[p++] = FRAME_END;

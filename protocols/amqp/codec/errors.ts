@@ -7,12 +7,15 @@
  * conformance suite see what RabbitMQ would say.
  */
 
+import { ReplyCode } from "../../../src/core/reply-codes.generated.js";
+import { erlangBinary } from "../../../src/core/reply-text.js";
+
 /** 501: "The sender sent a malformed frame that the recipient could not decode" — bad framing, truncated or over-long payloads. */
-export const FRAME_ERROR = 501;
+export const FRAME_ERROR = ReplyCode.FRAME_ERROR;
 /** 502: "The sender sent a frame that contained illegal values for one or more fields" — bad UTF-8, unknown field type, … */
-export const SYNTAX_ERROR = 502;
+export const SYNTAX_ERROR = ReplyCode.SYNTAX_ERROR;
 /** 540: a class/method id this broker does not know. */
-export const NOT_IMPLEMENTED = 540;
+export const NOT_IMPLEMENTED = ReplyCode.NOT_IMPLEMENTED;
 
 export class CodecError extends Error {
   override readonly name = "CodecError";
@@ -43,37 +46,8 @@ export function syntaxError(detail: string): CodecError {
   return new CodecError(SYNTAX_ERROR, `SYNTAX_ERROR - ${detail}`);
 }
 
-/** Bytes quoted in an error text beyond this many are cut ("...") — reply texts hold 255 bytes. */
-const QUOTE_LIMIT = 48;
-
-/**
- * A binary as Erlang prints it, which is how RabbitMQ quotes bytes in error texts: `<<1,2,3>>`,
- * or with `~p` (style "p") `<<"text">>` when every byte is printable. Erlang's line wrapping of
- * long terms is not reproduced.
- */
-export function erlangBinary(bytes: Uint8Array, style: "p" | "w" = "p"): string {
-  const n = Math.min(bytes.length, QUOTE_LIMIT);
-  const more = bytes.length > n ? ",..." : "";
-  if (style === "p" && n > 0 && more === "" && isPrintable(bytes, n)) {
-    let s = "";
-    for (let i = 0; i < n; i++) s += ESCAPES[bytes[i]!] ?? String.fromCharCode(bytes[i]!);
-    return `<<"${s}">>`;
-  }
-  const parts: string[] = [];
-  for (let i = 0; i < n; i++) parts.push(String(bytes[i]));
-  return `<<${parts.join(",")}${more}>>`;
-}
-
-const ESCAPES: Record<number, string> = { 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r", 27: "\\e", 34: '\\"', 92: "\\\\" };
-
-/** io_lib:printable_latin1_list, for the bytes Erlang would print as a string. */
-function isPrintable(bytes: Uint8Array, n: number): boolean {
-  for (let i = 0; i < n; i++) {
-    const b = bytes[i]!;
-    if (!((b >= 32 && b <= 126) || b >= 160 || (b >= 8 && b <= 13) || b === 27)) return false;
-  }
-  return true;
-}
+/** The one quoting of bytes in error texts (src/core/reply-text.ts), re-exported for the codec. */
+export { erlangBinary };
 
 /**
  * RabbitMQ's description of a frame in FRAME_ERROR / UNEXPECTED_FRAME texts:

@@ -9,68 +9,14 @@ import type { FieldTable, MessageProperties } from "../../../src/core/index.js";
 import { CodecError, FRAME_ERROR, NOT_IMPLEMENTED, describeFrame, erlangBinary, frameError, syntaxError } from "./errors.js";
 import { decodeTableBody, encodeTable, tableSize } from "./field-table.js";
 import {
-  readText, readUint64, readUint64Exact, shortStringLength, truncateUtf8, utf8Length, writeShortString, writeText, writeUint64,
-  writeUint64Exact,
+  readText, readUint64, readUint64Exact, replyTextLength, shortStringLength, utf8Length, writeReplyText, writeShortString, writeText,
+  writeUint64, writeUint64Exact,
 } from "./primitives.js";
 
 /** §4.2.3: every frame ends with this octet. */
 const FRAME_END = 206;
 
-/** Reply codes (§1.2 / the spec's constants), by RabbitMQ's names. */
-export const REPLY_CODE = {
-  REPLY_SUCCESS: 200,
-  CONTENT_TOO_LARGE: 311,
-  NO_ROUTE: 312,
-  NO_CONSUMERS: 313,
-  CONNECTION_FORCED: 320,
-  INVALID_PATH: 402,
-  ACCESS_REFUSED: 403,
-  NOT_FOUND: 404,
-  RESOURCE_LOCKED: 405,
-  PRECONDITION_FAILED: 406,
-  FRAME_ERROR: 501,
-  SYNTAX_ERROR: 502,
-  COMMAND_INVALID: 503,
-  CHANNEL_ERROR: 504,
-  UNEXPECTED_FRAME: 505,
-  RESOURCE_ERROR: 506,
-  NOT_ALLOWED: 530,
-  NOT_IMPLEMENTED: 540,
-  INTERNAL_ERROR: 541,
-} as const;
-
-export interface ReplyCodeInfo {
-  readonly name: string;
-  /** hard: connection.close; soft: channel.close; success: 200 only. */
-  readonly kind: "hard" | "soft" | "success";
-}
-
-export const REPLY_CODE_INFO: Readonly<Record<number, ReplyCodeInfo>> = {
-  200: { name: "REPLY_SUCCESS", kind: "success" },
-  311: { name: "CONTENT_TOO_LARGE", kind: "soft" },
-  312: { name: "NO_ROUTE", kind: "soft" },
-  313: { name: "NO_CONSUMERS", kind: "soft" },
-  320: { name: "CONNECTION_FORCED", kind: "hard" },
-  402: { name: "INVALID_PATH", kind: "hard" },
-  403: { name: "ACCESS_REFUSED", kind: "soft" },
-  404: { name: "NOT_FOUND", kind: "soft" },
-  405: { name: "RESOURCE_LOCKED", kind: "soft" },
-  406: { name: "PRECONDITION_FAILED", kind: "soft" },
-  501: { name: "FRAME_ERROR", kind: "hard" },
-  502: { name: "SYNTAX_ERROR", kind: "hard" },
-  503: { name: "COMMAND_INVALID", kind: "hard" },
-  504: { name: "CHANNEL_ERROR", kind: "hard" },
-  505: { name: "UNEXPECTED_FRAME", kind: "hard" },
-  506: { name: "RESOURCE_ERROR", kind: "hard" },
-  530: { name: "NOT_ALLOWED", kind: "hard" },
-  540: { name: "NOT_IMPLEMENTED", kind: "hard" },
-  541: { name: "INTERNAL_ERROR", kind: "hard" },
-};
-
-/** Whether a reply code closes the whole connection (§1.2); unknown codes count as hard. */
-export function isHardError(replyCode: number): boolean {
-  return REPLY_CODE_INFO[replyCode]?.kind !== "soft";
-}
+export { REPLY_CODE, REPLY_CODE_INFO, type ReplyCodeInfo, isHardError } from "../../../src/core/reply-codes.generated.js";
 
 export const CLASS_ID = {
   connection: 10,
@@ -1678,138 +1624,121 @@ export function encodeMethodFrame(channel: number, m: AmqpMethod): Buffer {
       return buf;
     }
     case "basic.consume": {
-      const s1 = m.queue;
-      const n1 = shortStringLength(s1, "basic.consume queue");
-      const s2 = m.consumerTag;
-      const n2 = shortStringLength(s2, "basic.consume consumer-tag");
+      const n1 = shortStringLength(m.queue, "basic.consume queue");
+      const n2 = shortStringLength(m.consumerTag, "basic.consume consumer-tag");
       const n7 = tableSize(m.arguments);
       const buf = methodFrame(channel, 7 + 1 + n1 + 1 + n2 + n7);
       buf.writeUInt32BE(0x003c0014, 7);
       let p = 11;
       p = buf.writeUInt16BE(m.reserved1, p);
-      p = writeShortString(buf, p, s1, n1);
-      p = writeShortString(buf, p, s2, n2);
+      p = writeShortString(buf, p, m.queue, n1);
+      p = writeShortString(buf, p, m.consumerTag, n2);
       buf[p++] = (m.noLocal ? 1 : 0) | (m.noAck ? 2 : 0) | (m.exclusive ? 4 : 0) | (m.nowait ? 8 : 0);
       p = encodeTable(buf, p, m.arguments);
       buf[p] = FRAME_END;
       return buf;
     }
     case "basic.consume-ok": {
-      const s0 = m.consumerTag;
-      const n0 = shortStringLength(s0, "basic.consume-ok consumer-tag");
+      const n0 = shortStringLength(m.consumerTag, "basic.consume-ok consumer-tag");
       const buf = methodFrame(channel, 4 + 1 + n0);
       buf.writeUInt32BE(0x003c0015, 7);
       let p = 11;
-      p = writeShortString(buf, p, s0, n0);
+      p = writeShortString(buf, p, m.consumerTag, n0);
       buf[p] = FRAME_END;
       return buf;
     }
     case "basic.cancel": {
-      const s0 = m.consumerTag;
-      const n0 = shortStringLength(s0, "basic.cancel consumer-tag");
+      const n0 = shortStringLength(m.consumerTag, "basic.cancel consumer-tag");
       const buf = methodFrame(channel, 5 + 1 + n0);
       buf.writeUInt32BE(0x003c001e, 7);
       let p = 11;
-      p = writeShortString(buf, p, s0, n0);
+      p = writeShortString(buf, p, m.consumerTag, n0);
       buf[p++] = (m.nowait ? 1 : 0);
       buf[p] = FRAME_END;
       return buf;
     }
     case "basic.cancel-ok": {
-      const s0 = m.consumerTag;
-      const n0 = shortStringLength(s0, "basic.cancel-ok consumer-tag");
+      const n0 = shortStringLength(m.consumerTag, "basic.cancel-ok consumer-tag");
       const buf = methodFrame(channel, 4 + 1 + n0);
       buf.writeUInt32BE(0x003c001f, 7);
       let p = 11;
-      p = writeShortString(buf, p, s0, n0);
+      p = writeShortString(buf, p, m.consumerTag, n0);
       buf[p] = FRAME_END;
       return buf;
     }
     case "basic.publish": {
-      const s1 = m.exchange;
-      const n1 = shortStringLength(s1, "basic.publish exchange");
-      const s2 = m.routingKey;
-      const n2 = shortStringLength(s2, "basic.publish routing-key");
+      const n1 = shortStringLength(m.exchange, "basic.publish exchange");
+      const n2 = shortStringLength(m.routingKey, "basic.publish routing-key");
       const buf = methodFrame(channel, 7 + 1 + n1 + 1 + n2);
       buf.writeUInt32BE(0x003c0028, 7);
       let p = 11;
       p = buf.writeUInt16BE(m.reserved1, p);
-      p = writeShortString(buf, p, s1, n1);
-      p = writeShortString(buf, p, s2, n2);
+      p = writeShortString(buf, p, m.exchange, n1);
+      p = writeShortString(buf, p, m.routingKey, n2);
       buf[p++] = (m.mandatory ? 1 : 0) | (m.immediate ? 2 : 0);
       buf[p] = FRAME_END;
       return buf;
     }
     case "basic.return": {
-      const s1 = truncateUtf8(m.replyText, 255);
-      const n1 = shortStringLength(s1, "basic.return reply-text");
-      const s2 = m.exchange;
-      const n2 = shortStringLength(s2, "basic.return exchange");
-      const s3 = m.routingKey;
-      const n3 = shortStringLength(s3, "basic.return routing-key");
+      const n1 = replyTextLength(m.replyText);
+      const n2 = shortStringLength(m.exchange, "basic.return exchange");
+      const n3 = shortStringLength(m.routingKey, "basic.return routing-key");
       const buf = methodFrame(channel, 6 + 1 + n1 + 1 + n2 + 1 + n3);
       buf.writeUInt32BE(0x003c0032, 7);
       let p = 11;
       p = buf.writeUInt16BE(m.replyCode, p);
-      p = writeShortString(buf, p, s1, n1);
-      p = writeShortString(buf, p, s2, n2);
-      p = writeShortString(buf, p, s3, n3);
+      p = writeReplyText(buf, p, m.replyText, n1);
+      p = writeShortString(buf, p, m.exchange, n2);
+      p = writeShortString(buf, p, m.routingKey, n3);
       buf[p] = FRAME_END;
       return buf;
     }
     case "basic.deliver": {
-      const s0 = m.consumerTag;
-      const n0 = shortStringLength(s0, "basic.deliver consumer-tag");
-      const s3 = m.exchange;
-      const n3 = shortStringLength(s3, "basic.deliver exchange");
-      const s4 = m.routingKey;
-      const n4 = shortStringLength(s4, "basic.deliver routing-key");
+      const n0 = shortStringLength(m.consumerTag, "basic.deliver consumer-tag");
+      const n3 = shortStringLength(m.exchange, "basic.deliver exchange");
+      const n4 = shortStringLength(m.routingKey, "basic.deliver routing-key");
       const buf = methodFrame(channel, 13 + 1 + n0 + 1 + n3 + 1 + n4);
       buf.writeUInt32BE(0x003c003c, 7);
       let p = 11;
-      p = writeShortString(buf, p, s0, n0);
+      p = writeShortString(buf, p, m.consumerTag, n0);
       p = writeUint64(buf, p, m.deliveryTag);
       buf[p++] = (m.redelivered ? 1 : 0);
-      p = writeShortString(buf, p, s3, n3);
-      p = writeShortString(buf, p, s4, n4);
+      p = writeShortString(buf, p, m.exchange, n3);
+      p = writeShortString(buf, p, m.routingKey, n4);
       buf[p] = FRAME_END;
       return buf;
     }
     case "basic.get": {
-      const s1 = m.queue;
-      const n1 = shortStringLength(s1, "basic.get queue");
+      const n1 = shortStringLength(m.queue, "basic.get queue");
       const buf = methodFrame(channel, 7 + 1 + n1);
       buf.writeUInt32BE(0x003c0046, 7);
       let p = 11;
       p = buf.writeUInt16BE(m.reserved1, p);
-      p = writeShortString(buf, p, s1, n1);
+      p = writeShortString(buf, p, m.queue, n1);
       buf[p++] = (m.noAck ? 1 : 0);
       buf[p] = FRAME_END;
       return buf;
     }
     case "basic.get-ok": {
-      const s2 = m.exchange;
-      const n2 = shortStringLength(s2, "basic.get-ok exchange");
-      const s3 = m.routingKey;
-      const n3 = shortStringLength(s3, "basic.get-ok routing-key");
+      const n2 = shortStringLength(m.exchange, "basic.get-ok exchange");
+      const n3 = shortStringLength(m.routingKey, "basic.get-ok routing-key");
       const buf = methodFrame(channel, 17 + 1 + n2 + 1 + n3);
       buf.writeUInt32BE(0x003c0047, 7);
       let p = 11;
       p = writeUint64(buf, p, m.deliveryTag);
       buf[p++] = (m.redelivered ? 1 : 0);
-      p = writeShortString(buf, p, s2, n2);
-      p = writeShortString(buf, p, s3, n3);
+      p = writeShortString(buf, p, m.exchange, n2);
+      p = writeShortString(buf, p, m.routingKey, n3);
       p = buf.writeUInt32BE(m.messageCount, p);
       buf[p] = FRAME_END;
       return buf;
     }
     case "basic.get-empty": {
-      const s0 = m.reserved1;
-      const n0 = shortStringLength(s0, "basic.get-empty reserved-1");
+      const n0 = shortStringLength(m.reserved1, "basic.get-empty reserved-1");
       const buf = methodFrame(channel, 4 + 1 + n0);
       buf.writeUInt32BE(0x003c0048, 7);
       let p = 11;
-      p = writeShortString(buf, p, s0, n0);
+      p = writeShortString(buf, p, m.reserved1, n0);
       buf[p] = FRAME_END;
       return buf;
     }
@@ -1883,20 +1812,18 @@ export function encodeMethodFrame(channel: number, m: AmqpMethod): Buffer {
     }
     case "connection.start-ok": {
       const n0 = tableSize(m.clientProperties);
-      const s1 = m.mechanism;
-      const n1 = shortStringLength(s1, "connection.start-ok mechanism");
+      const n1 = shortStringLength(m.mechanism, "connection.start-ok mechanism");
       const n2 = m.response.length;
-      const s3 = m.locale;
-      const n3 = shortStringLength(s3, "connection.start-ok locale");
+      const n3 = shortStringLength(m.locale, "connection.start-ok locale");
       const buf = methodFrame(channel, 4 + n0 + 1 + n1 + 4 + n2 + 1 + n3);
       buf.writeUInt32BE(0x000a000b, 7);
       let p = 11;
       p = encodeTable(buf, p, m.clientProperties);
-      p = writeShortString(buf, p, s1, n1);
+      p = writeShortString(buf, p, m.mechanism, n1);
       buf.writeUInt32BE(n2, p);
       buf.set(m.response, p + 4);
       p += 4 + n2;
-      p = writeShortString(buf, p, s3, n3);
+      p = writeShortString(buf, p, m.locale, n3);
       buf[p] = FRAME_END;
       return buf;
     }
@@ -1943,37 +1870,33 @@ export function encodeMethodFrame(channel: number, m: AmqpMethod): Buffer {
       return buf;
     }
     case "connection.open": {
-      const s0 = m.virtualHost;
-      const n0 = shortStringLength(s0, "connection.open virtual-host");
-      const s1 = m.reserved1;
-      const n1 = shortStringLength(s1, "connection.open reserved-1");
+      const n0 = shortStringLength(m.virtualHost, "connection.open virtual-host");
+      const n1 = shortStringLength(m.reserved1, "connection.open reserved-1");
       const buf = methodFrame(channel, 5 + 1 + n0 + 1 + n1);
       buf.writeUInt32BE(0x000a0028, 7);
       let p = 11;
-      p = writeShortString(buf, p, s0, n0);
-      p = writeShortString(buf, p, s1, n1);
+      p = writeShortString(buf, p, m.virtualHost, n0);
+      p = writeShortString(buf, p, m.reserved1, n1);
       buf[p++] = (m.reserved2 ? 1 : 0);
       buf[p] = FRAME_END;
       return buf;
     }
     case "connection.open-ok": {
-      const s0 = m.reserved1;
-      const n0 = shortStringLength(s0, "connection.open-ok reserved-1");
+      const n0 = shortStringLength(m.reserved1, "connection.open-ok reserved-1");
       const buf = methodFrame(channel, 4 + 1 + n0);
       buf.writeUInt32BE(0x000a0029, 7);
       let p = 11;
-      p = writeShortString(buf, p, s0, n0);
+      p = writeShortString(buf, p, m.reserved1, n0);
       buf[p] = FRAME_END;
       return buf;
     }
     case "connection.close": {
-      const s1 = truncateUtf8(m.replyText, 255);
-      const n1 = shortStringLength(s1, "connection.close reply-text");
+      const n1 = replyTextLength(m.replyText);
       const buf = methodFrame(channel, 10 + 1 + n1);
       buf.writeUInt32BE(0x000a0032, 7);
       let p = 11;
       p = buf.writeUInt16BE(m.replyCode, p);
-      p = writeShortString(buf, p, s1, n1);
+      p = writeReplyText(buf, p, m.replyText, n1);
       p = buf.writeUInt16BE(m.classId, p);
       p = buf.writeUInt16BE(m.methodId, p);
       buf[p] = FRAME_END;
@@ -1986,12 +1909,11 @@ export function encodeMethodFrame(channel: number, m: AmqpMethod): Buffer {
       return buf;
     }
     case "connection.blocked": {
-      const s0 = m.reason;
-      const n0 = shortStringLength(s0, "connection.blocked reason");
+      const n0 = shortStringLength(m.reason, "connection.blocked reason");
       const buf = methodFrame(channel, 4 + 1 + n0);
       buf.writeUInt32BE(0x000a003c, 7);
       let p = 11;
-      p = writeShortString(buf, p, s0, n0);
+      p = writeShortString(buf, p, m.reason, n0);
       buf[p] = FRAME_END;
       return buf;
     }
@@ -2003,15 +1925,14 @@ export function encodeMethodFrame(channel: number, m: AmqpMethod): Buffer {
     }
     case "connection.update-secret": {
       const n0 = m.newSecret.length;
-      const s1 = m.reason;
-      const n1 = shortStringLength(s1, "connection.update-secret reason");
+      const n1 = shortStringLength(m.reason, "connection.update-secret reason");
       const buf = methodFrame(channel, 4 + 4 + n0 + 1 + n1);
       buf.writeUInt32BE(0x000a0046, 7);
       let p = 11;
       buf.writeUInt32BE(n0, p);
       buf.set(m.newSecret, p + 4);
       p += 4 + n0;
-      p = writeShortString(buf, p, s1, n1);
+      p = writeShortString(buf, p, m.reason, n1);
       buf[p] = FRAME_END;
       return buf;
     }
@@ -2022,12 +1943,11 @@ export function encodeMethodFrame(channel: number, m: AmqpMethod): Buffer {
       return buf;
     }
     case "channel.open": {
-      const s0 = m.reserved1;
-      const n0 = shortStringLength(s0, "channel.open reserved-1");
+      const n0 = shortStringLength(m.reserved1, "channel.open reserved-1");
       const buf = methodFrame(channel, 4 + 1 + n0);
       buf.writeUInt32BE(0x0014000a, 7);
       let p = 11;
-      p = writeShortString(buf, p, s0, n0);
+      p = writeShortString(buf, p, m.reserved1, n0);
       buf[p] = FRAME_END;
       return buf;
     }
@@ -2059,13 +1979,12 @@ export function encodeMethodFrame(channel: number, m: AmqpMethod): Buffer {
       return buf;
     }
     case "channel.close": {
-      const s1 = truncateUtf8(m.replyText, 255);
-      const n1 = shortStringLength(s1, "channel.close reply-text");
+      const n1 = replyTextLength(m.replyText);
       const buf = methodFrame(channel, 10 + 1 + n1);
       buf.writeUInt32BE(0x00140028, 7);
       let p = 11;
       p = buf.writeUInt16BE(m.replyCode, p);
-      p = writeShortString(buf, p, s1, n1);
+      p = writeReplyText(buf, p, m.replyText, n1);
       p = buf.writeUInt16BE(m.classId, p);
       p = buf.writeUInt16BE(m.methodId, p);
       buf[p] = FRAME_END;
@@ -2078,12 +1997,11 @@ export function encodeMethodFrame(channel: number, m: AmqpMethod): Buffer {
       return buf;
     }
     case "access.request": {
-      const s0 = m.realm;
-      const n0 = shortStringLength(s0, "access.request realm");
+      const n0 = shortStringLength(m.realm, "access.request realm");
       const buf = methodFrame(channel, 5 + 1 + n0);
       buf.writeUInt32BE(0x001e000a, 7);
       let p = 11;
-      p = writeShortString(buf, p, s0, n0);
+      p = writeShortString(buf, p, m.realm, n0);
       buf[p++] = (m.exclusive ? 1 : 0) | (m.passive ? 2 : 0) | (m.active ? 4 : 0) | (m.write ? 8 : 0) | (m.read ? 16 : 0);
       buf[p] = FRAME_END;
       return buf;
@@ -2097,17 +2015,15 @@ export function encodeMethodFrame(channel: number, m: AmqpMethod): Buffer {
       return buf;
     }
     case "exchange.declare": {
-      const s1 = m.exchange;
-      const n1 = shortStringLength(s1, "exchange.declare exchange");
-      const s2 = m.type;
-      const n2 = shortStringLength(s2, "exchange.declare type");
+      const n1 = shortStringLength(m.exchange, "exchange.declare exchange");
+      const n2 = shortStringLength(m.type, "exchange.declare type");
       const n8 = tableSize(m.arguments);
       const buf = methodFrame(channel, 7 + 1 + n1 + 1 + n2 + n8);
       buf.writeUInt32BE(0x0028000a, 7);
       let p = 11;
       p = buf.writeUInt16BE(m.reserved1, p);
-      p = writeShortString(buf, p, s1, n1);
-      p = writeShortString(buf, p, s2, n2);
+      p = writeShortString(buf, p, m.exchange, n1);
+      p = writeShortString(buf, p, m.type, n2);
       buf[p++] = (m.passive ? 1 : 0) | (m.durable ? 2 : 0) | (m.autoDelete ? 4 : 0) | (m.internal ? 8 : 0) | (m.nowait ? 16 : 0);
       p = encodeTable(buf, p, m.arguments);
       buf[p] = FRAME_END;
@@ -2120,13 +2036,12 @@ export function encodeMethodFrame(channel: number, m: AmqpMethod): Buffer {
       return buf;
     }
     case "exchange.delete": {
-      const s1 = m.exchange;
-      const n1 = shortStringLength(s1, "exchange.delete exchange");
+      const n1 = shortStringLength(m.exchange, "exchange.delete exchange");
       const buf = methodFrame(channel, 7 + 1 + n1);
       buf.writeUInt32BE(0x00280014, 7);
       let p = 11;
       p = buf.writeUInt16BE(m.reserved1, p);
-      p = writeShortString(buf, p, s1, n1);
+      p = writeShortString(buf, p, m.exchange, n1);
       buf[p++] = (m.ifUnused ? 1 : 0) | (m.nowait ? 2 : 0);
       buf[p] = FRAME_END;
       return buf;
@@ -2138,20 +2053,17 @@ export function encodeMethodFrame(channel: number, m: AmqpMethod): Buffer {
       return buf;
     }
     case "exchange.bind": {
-      const s1 = m.destination;
-      const n1 = shortStringLength(s1, "exchange.bind destination");
-      const s2 = m.source;
-      const n2 = shortStringLength(s2, "exchange.bind source");
-      const s3 = m.routingKey;
-      const n3 = shortStringLength(s3, "exchange.bind routing-key");
+      const n1 = shortStringLength(m.destination, "exchange.bind destination");
+      const n2 = shortStringLength(m.source, "exchange.bind source");
+      const n3 = shortStringLength(m.routingKey, "exchange.bind routing-key");
       const n5 = tableSize(m.arguments);
       const buf = methodFrame(channel, 7 + 1 + n1 + 1 + n2 + 1 + n3 + n5);
       buf.writeUInt32BE(0x0028001e, 7);
       let p = 11;
       p = buf.writeUInt16BE(m.reserved1, p);
-      p = writeShortString(buf, p, s1, n1);
-      p = writeShortString(buf, p, s2, n2);
-      p = writeShortString(buf, p, s3, n3);
+      p = writeShortString(buf, p, m.destination, n1);
+      p = writeShortString(buf, p, m.source, n2);
+      p = writeShortString(buf, p, m.routingKey, n3);
       buf[p++] = (m.nowait ? 1 : 0);
       p = encodeTable(buf, p, m.arguments);
       buf[p] = FRAME_END;
@@ -2164,20 +2076,17 @@ export function encodeMethodFrame(channel: number, m: AmqpMethod): Buffer {
       return buf;
     }
     case "exchange.unbind": {
-      const s1 = m.destination;
-      const n1 = shortStringLength(s1, "exchange.unbind destination");
-      const s2 = m.source;
-      const n2 = shortStringLength(s2, "exchange.unbind source");
-      const s3 = m.routingKey;
-      const n3 = shortStringLength(s3, "exchange.unbind routing-key");
+      const n1 = shortStringLength(m.destination, "exchange.unbind destination");
+      const n2 = shortStringLength(m.source, "exchange.unbind source");
+      const n3 = shortStringLength(m.routingKey, "exchange.unbind routing-key");
       const n5 = tableSize(m.arguments);
       const buf = methodFrame(channel, 7 + 1 + n1 + 1 + n2 + 1 + n3 + n5);
       buf.writeUInt32BE(0x00280028, 7);
       let p = 11;
       p = buf.writeUInt16BE(m.reserved1, p);
-      p = writeShortString(buf, p, s1, n1);
-      p = writeShortString(buf, p, s2, n2);
-      p = writeShortString(buf, p, s3, n3);
+      p = writeShortString(buf, p, m.destination, n1);
+      p = writeShortString(buf, p, m.source, n2);
+      p = writeShortString(buf, p, m.routingKey, n3);
       buf[p++] = (m.nowait ? 1 : 0);
       p = encodeTable(buf, p, m.arguments);
       buf[p] = FRAME_END;
@@ -2190,46 +2099,41 @@ export function encodeMethodFrame(channel: number, m: AmqpMethod): Buffer {
       return buf;
     }
     case "queue.declare": {
-      const s1 = m.queue;
-      const n1 = shortStringLength(s1, "queue.declare queue");
+      const n1 = shortStringLength(m.queue, "queue.declare queue");
       const n7 = tableSize(m.arguments);
       const buf = methodFrame(channel, 7 + 1 + n1 + n7);
       buf.writeUInt32BE(0x0032000a, 7);
       let p = 11;
       p = buf.writeUInt16BE(m.reserved1, p);
-      p = writeShortString(buf, p, s1, n1);
+      p = writeShortString(buf, p, m.queue, n1);
       buf[p++] = (m.passive ? 1 : 0) | (m.durable ? 2 : 0) | (m.exclusive ? 4 : 0) | (m.autoDelete ? 8 : 0) | (m.nowait ? 16 : 0);
       p = encodeTable(buf, p, m.arguments);
       buf[p] = FRAME_END;
       return buf;
     }
     case "queue.declare-ok": {
-      const s0 = m.queue;
-      const n0 = shortStringLength(s0, "queue.declare-ok queue");
+      const n0 = shortStringLength(m.queue, "queue.declare-ok queue");
       const buf = methodFrame(channel, 12 + 1 + n0);
       buf.writeUInt32BE(0x0032000b, 7);
       let p = 11;
-      p = writeShortString(buf, p, s0, n0);
+      p = writeShortString(buf, p, m.queue, n0);
       p = buf.writeUInt32BE(m.messageCount, p);
       p = buf.writeUInt32BE(m.consumerCount, p);
       buf[p] = FRAME_END;
       return buf;
     }
     case "queue.bind": {
-      const s1 = m.queue;
-      const n1 = shortStringLength(s1, "queue.bind queue");
-      const s2 = m.exchange;
-      const n2 = shortStringLength(s2, "queue.bind exchange");
-      const s3 = m.routingKey;
-      const n3 = shortStringLength(s3, "queue.bind routing-key");
+      const n1 = shortStringLength(m.queue, "queue.bind queue");
+      const n2 = shortStringLength(m.exchange, "queue.bind exchange");
+      const n3 = shortStringLength(m.routingKey, "queue.bind routing-key");
       const n5 = tableSize(m.arguments);
       const buf = methodFrame(channel, 7 + 1 + n1 + 1 + n2 + 1 + n3 + n5);
       buf.writeUInt32BE(0x00320014, 7);
       let p = 11;
       p = buf.writeUInt16BE(m.reserved1, p);
-      p = writeShortString(buf, p, s1, n1);
-      p = writeShortString(buf, p, s2, n2);
-      p = writeShortString(buf, p, s3, n3);
+      p = writeShortString(buf, p, m.queue, n1);
+      p = writeShortString(buf, p, m.exchange, n2);
+      p = writeShortString(buf, p, m.routingKey, n3);
       buf[p++] = (m.nowait ? 1 : 0);
       p = encodeTable(buf, p, m.arguments);
       buf[p] = FRAME_END;
@@ -2242,13 +2146,12 @@ export function encodeMethodFrame(channel: number, m: AmqpMethod): Buffer {
       return buf;
     }
     case "queue.purge": {
-      const s1 = m.queue;
-      const n1 = shortStringLength(s1, "queue.purge queue");
+      const n1 = shortStringLength(m.queue, "queue.purge queue");
       const buf = methodFrame(channel, 7 + 1 + n1);
       buf.writeUInt32BE(0x0032001e, 7);
       let p = 11;
       p = buf.writeUInt16BE(m.reserved1, p);
-      p = writeShortString(buf, p, s1, n1);
+      p = writeShortString(buf, p, m.queue, n1);
       buf[p++] = (m.nowait ? 1 : 0);
       buf[p] = FRAME_END;
       return buf;
@@ -2262,13 +2165,12 @@ export function encodeMethodFrame(channel: number, m: AmqpMethod): Buffer {
       return buf;
     }
     case "queue.delete": {
-      const s1 = m.queue;
-      const n1 = shortStringLength(s1, "queue.delete queue");
+      const n1 = shortStringLength(m.queue, "queue.delete queue");
       const buf = methodFrame(channel, 7 + 1 + n1);
       buf.writeUInt32BE(0x00320028, 7);
       let p = 11;
       p = buf.writeUInt16BE(m.reserved1, p);
-      p = writeShortString(buf, p, s1, n1);
+      p = writeShortString(buf, p, m.queue, n1);
       buf[p++] = (m.ifUnused ? 1 : 0) | (m.ifEmpty ? 2 : 0) | (m.nowait ? 4 : 0);
       buf[p] = FRAME_END;
       return buf;
@@ -2282,20 +2184,17 @@ export function encodeMethodFrame(channel: number, m: AmqpMethod): Buffer {
       return buf;
     }
     case "queue.unbind": {
-      const s1 = m.queue;
-      const n1 = shortStringLength(s1, "queue.unbind queue");
-      const s2 = m.exchange;
-      const n2 = shortStringLength(s2, "queue.unbind exchange");
-      const s3 = m.routingKey;
-      const n3 = shortStringLength(s3, "queue.unbind routing-key");
+      const n1 = shortStringLength(m.queue, "queue.unbind queue");
+      const n2 = shortStringLength(m.exchange, "queue.unbind exchange");
+      const n3 = shortStringLength(m.routingKey, "queue.unbind routing-key");
       const n4 = tableSize(m.arguments);
       const buf = methodFrame(channel, 6 + 1 + n1 + 1 + n2 + 1 + n3 + n4);
       buf.writeUInt32BE(0x00320032, 7);
       let p = 11;
       p = buf.writeUInt16BE(m.reserved1, p);
-      p = writeShortString(buf, p, s1, n1);
-      p = writeShortString(buf, p, s2, n2);
-      p = writeShortString(buf, p, s3, n3);
+      p = writeShortString(buf, p, m.queue, n1);
+      p = writeShortString(buf, p, m.exchange, n2);
+      p = writeShortString(buf, p, m.routingKey, n3);
       p = encodeTable(buf, p, m.arguments);
       buf[p] = FRAME_END;
       return buf;

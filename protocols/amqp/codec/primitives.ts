@@ -3,6 +3,7 @@
  * strings and 64-bit integers. Everything here works on (buffer, offset) pairs; the callers check
  * bounds, so these never read outside what the caller already validated.
  */
+import { REPLY_TEXT_MAX, replyTextBytes } from "../../../src/core/reply-text.js";
 import { isUtf8 } from "node:buffer";
 import { syntaxError } from "./errors.js";
 
@@ -92,6 +93,24 @@ export function shortStringLength(s: string, what: string): number {
   return n;
 }
 
+/** A reply text's shortstr length: its UTF-8 length, or 255 when RabbitMQ's cut applies (replyTextBytes). */
+export function replyTextLength(s: string): number {
+  const n = utf8Length(s);
+  return n > REPLY_TEXT_MAX ? REPLY_TEXT_MAX : n;
+}
+
+/**
+ * Writes a reply text as a shortstr of `byteLength` (from replyTextLength). A text over 255 bytes
+ * is written as RabbitMQ cuts it (252 bytes and "...", src/core/reply-text.ts); only that rare
+ * case allocates.
+ */
+export function writeReplyText(buf: Buffer, offset: number, s: string, byteLength: number): number {
+  if (byteLength < REPLY_TEXT_MAX || utf8Length(s) === REPLY_TEXT_MAX) return writeShortString(buf, offset, s, byteLength);
+  buf[offset] = REPLY_TEXT_MAX;
+  replyTextBytes(s).copy(buf, offset + 1);
+  return offset + 1 + REPLY_TEXT_MAX;
+}
+
 /** Writes a shortstr whose byte length came from shortStringLength. */
 export function writeShortString(buf: Buffer, offset: number, s: string, byteLength: number): number {
   buf[offset] = byteLength;
@@ -148,12 +167,3 @@ export function writeUint16(buf: Buffer, offset: number, value: number): void {
   buf[offset + 1] = value;
 }
 
-/** Truncates text to at most `maxBytes` of UTF-8 without splitting a character. */
-export function truncateUtf8(s: string, maxBytes: number): string {
-  if (utf8Length(s) <= maxBytes) return s;
-  const bytes = Buffer.from(s, "utf8");
-  let end = maxBytes;
-  // Back up over continuation bytes (10xxxxxx) so the cut lands on a character boundary
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return bytes.toString("utf8", 0, end);
-}

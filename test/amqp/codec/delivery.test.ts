@@ -139,9 +139,9 @@ describe("encodeGetOk and encodeReturn", () => {
     expect(buf.equals(expected)).toBe(true);
   });
 
-  it("cuts a reply text over 255 bytes", () => {
+  it("cuts a reply text over 255 bytes as RabbitMQ does: 252 bytes and \"...\"", () => {
     const d = readDelivery(encodeReturn(1, 312, "x".repeat(300), "", "", EMPTY_PROPERTIES_PAYLOAD, Buffer.alloc(0), 4096), 4096);
-    expect((d.method as { replyText: string }).replyText).toBe("x".repeat(255));
+    expect((d.method as { replyText: string }).replyText).toBe(`${"x".repeat(252)}...`);
   });
 
   it("encodeContent writes just the header and body frames", () => {

@@ -292,7 +292,11 @@ describe("error texts", () => {
     expect(erlangBinary(Buffer.from([0, 60, 255]))).toBe("<<0,60,255>>");
     expect(erlangBinary(Buffer.from('say "hi"\n'))).toBe('<<"say \\"hi\\"\\n">>');
     expect(erlangBinary(Buffer.from("abc"), "w")).toBe("<<97,98,99>>");
-    expect(erlangBinary(Buffer.alloc(100), "w")).toBe(`<<${Array(48).fill(0).join(",")},...>>`);
+    // every byte up to what a 255-byte reply text can show, then nothing more (RabbitMQ prints all)
+    expect(erlangBinary(Buffer.alloc(100), "w")).toBe(`<<${Array(100).fill(0).join(",")}>>`);
+    expect(erlangBinary(Buffer.alloc(300), "w")).toBe(`<<${Array(255).fill(0).join(",")},...>>`);
+    // printable as a whole decides the form, also past the quoting limit
+    expect(erlangBinary(Buffer.alloc(300, 0x61))).toBe(`<<"${"a".repeat(255)}...">>`);
   });
 
   it("describe a frame by its first 16 octets", () => {
