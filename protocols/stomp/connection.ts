@@ -3,7 +3,7 @@ import {
   type AccessControl, type Broker, type BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type User,
   MAX_TIMER_MS, type VirtualHost,
 } from "../../src/core/index.js";
-import { replyTextBytes } from "../../src/core/reply-text.js";
+import { replyTextBytes } from "../../src/core/index.js";
 import type { Socket } from "node:net";
 import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import type { Logger } from "../../src/server/logger.js";

@@ -19,6 +19,7 @@ export { Subscription, type Consumer, type ConsumeOptions, type ClientRef } from
 export { Exchange, type ExchangeType, type Binding } from "./exchange.js";
 export { BrokerError, ReplyCode, errors, isBrokerError, type ReplyCodeName, type ReplyCodeValue } from "./errors.js";
 export { REPLY_TEXT_MAX, erlangBinary, replyTextBytes } from "./reply-text.js";
+export { REPLY_CODE, REPLY_CODE_INFO, type ReplyCodeInfo, isHardError } from "./reply-codes.generated.js";
 export {
   Message, TypedField, expirationProblem, publishPropertiesProblem, type FieldTable, type FieldValue, type FieldTypeTag, type MessageProperties,
   type PropertiesCodec, type EncodedProperties, type Decimal,

@@ -7,8 +7,8 @@
  * conformance suite see what RabbitMQ would say.
  */
 
-import { ReplyCode } from "../../../src/core/reply-codes.generated.js";
-import { erlangBinary } from "../../../src/core/reply-text.js";
+import { ReplyCode } from "../../../src/core/index.js";
+import { erlangBinary } from "../../../src/core/index.js";
 
 /** 501: "The sender sent a malformed frame that the recipient could not decode" — bad framing, truncated or over-long payloads. */
 export const FRAME_ERROR = ReplyCode.FRAME_ERROR;

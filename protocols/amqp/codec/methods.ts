@@ -16,7 +16,7 @@ import {
 /** §4.2.3: every frame ends with this octet. */
 const FRAME_END = 206;
 
-export { REPLY_CODE, REPLY_CODE_INFO, type ReplyCodeInfo, isHardError } from "../../../src/core/reply-codes.generated.js";
+export { REPLY_CODE, REPLY_CODE_INFO, type ReplyCodeInfo, isHardError } from "../../../src/core/index.js";
 
 export const CLASS_ID = {
   connection: 10,

@@ -3,7 +3,7 @@
  * strings and 64-bit integers. Everything here works on (buffer, offset) pairs; the callers check
  * bounds, so these never read outside what the caller already validated.
  */
-import { REPLY_TEXT_MAX, replyTextBytes } from "../../../src/core/reply-text.js";
+import { REPLY_TEXT_MAX, replyTextBytes } from "../../../src/core/index.js";
 import { isUtf8 } from "node:buffer";
 import { syntaxError } from "./errors.js";
 

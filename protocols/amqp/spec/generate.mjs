@@ -398,7 +398,7 @@ emit(
 
 // Reply codes: the table lives in the core (see replyCodesFile below); the codec re-exports it
 emit(
-  "export { REPLY_CODE, REPLY_CODE_INFO, type ReplyCodeInfo, isHardError } from \"../../../src/core/reply-codes.generated.js\";",
+  "export { REPLY_CODE, REPLY_CODE_INFO, type ReplyCodeInfo, isHardError } from \"../../../src/core/index.js\";",
   "",
 );
 
