@@ -1,0 +1,55 @@
+/** Exchanges: GET /api/exchanges[/:vhost], and GET, PUT, DELETE /api/exchanges/:vhost/:name. */
+import type { FastifyRequest } from "fastify";
+import { jsonFieldTable } from "../../core/index.js";
+import { notAuthorised, notFound } from "../errors.js";
+import { args, body, bool as boolSchema, flag, routeSchema, text } from "../schemas.js";
+import { exchangeJson } from "../views.js";
+import { bool, check, exchangeName, type Listing, type Route, type RoutePlugin, str } from "./context.js";
+
+const EXCHANGE_BODY = body({ type: text("type"), durable: boolSchema, auto_delete: boolSchema, internal: boolSchema, arguments: args });
+
+export const exchangesRoutes: RoutePlugin = async (app, { api }) => {
+  const list = async (req: FastifyRequest<Listing>) => {
+    const p = api.who(req);
+    return api.vhostsFor(req.params.vhost, p).flatMap((v) => [...v.exchanges.values()].map((x) => exchangeJson(x, v.name)));
+  };
+  app.get<Listing>("/api/exchanges", { schema: routeSchema({}) }, list);
+  app.get<Listing>("/api/exchanges/:vhost", { schema: routeSchema({ params: ["vhost"] }) }, list);
+
+  app.get<Route<"vhost" | "name">>("/api/exchanges/:vhost/:name", { schema: routeSchema({ params: ["vhost", "name"] }) }, async (req) => {
+    const v = api.vhostOf(req.params.vhost, api.who(req));
+    const x = v.exchanges.get(exchangeName(req.params.name));
+    if (!x) throw notFound();
+    return exchangeJson(x, v.name);
+  });
+  app.put<Route<"vhost" | "name">>("/api/exchanges/:vhost/:name", { schema: routeSchema({ params: ["vhost", "name"], body: EXCHANGE_BODY }) }, async (req, reply) => {
+    const p = api.who(req);
+    const v = api.vhostOf(req.params.vhost, p);
+    const name = exchangeName(req.params.name);
+    const body = req.body ?? {};
+    if (name === "" || name.startsWith("amq.")) throw notAuthorised("Access refused.");
+    p.requireAccess(v.name, "exchange", name, "configure");
+    const existed = v.exchanges.has(name);
+    check(v.declareExchange(name, {
+      // RabbitMQ declares a direct exchange when the body names no type
+      type: str(body.type, "direct"),
+      durable: bool(body.durable, false),
+      autoDelete: bool(body.auto_delete, false),
+      internal: bool(body.internal, false),
+      args: jsonFieldTable(body.arguments as Record<string, unknown>),
+    }));
+    return reply.code(existed ? 204 : 201).send();
+  });
+  app.delete<Route<"vhost" | "name", { "if-unused"?: string }>>("/api/exchanges/:vhost/:name", {
+    schema: routeSchema({ params: ["vhost", "name"], query: { "if-unused": flag } }),
+  }, async (req, reply) => {
+    const p = api.who(req);
+    const v = api.vhostOf(req.params.vhost, p);
+    const name = exchangeName(req.params.name);
+    if (name === "" || name.startsWith("amq.")) throw notAuthorised("Access refused.");
+    p.requireAccess(v.name, "exchange", name, "configure");
+    if (!v.exchanges.has(name)) throw notFound();
+    check(v.deleteExchange(name, req.query["if-unused"] === "true"));
+    return reply.code(204).send();
+  });
+};
