@@ -41,6 +41,12 @@ export const ROUTE_PLUGINS: readonly RoutePlugin[] = [
 /** Registers every /api route on the server. */
 export function registerApi(app: FastifyInstance, ctx: ManagementContext, rates: RateSampler, log?: Logger): void {
   const api = new RouteContext(ctx, rates, log);
+  // RabbitMQ reads the first of a repeated query parameter (?sort=a&sort=b sorts by a)
+  app.addHook("onRequest", async (req) => {
+    const q = req.query as Record<string, unknown> | undefined;
+    if (q === undefined) return;
+    for (const k of Object.keys(q)) if (Array.isArray(q[k])) q[k] = (q[k] as unknown[])[0];
+  });
   // RabbitMQ filters and sorts answers server-side: ?columns=name,messages&sort=name&sort_reverse=true
   app.addHook("preSerialization", shapeListing);
   for (const plugin of ROUTE_PLUGINS) void app.register(plugin, { api });

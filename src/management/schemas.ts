@@ -50,10 +50,11 @@ const queryText: Schema = { type: "string" };
 
 /**
  * The query string: the parameters every route reads (columns, sort and sort_reverse, listing.ts)
- * and a route's own. Values are the text as sent: RabbitMQ reads a flag as true only when it is
- * "true" and anything else as false, so none is refused. A repeated parameter counts once, its
- * first value, as in RabbitMQ (api.ts). Parameters Warren does not act on (lengths_age,
- * msg_rates_age, …) are let through, as RabbitMQ lets through those it does not know.
+ * and a route's own. Values are the text as sent: RabbitMQ reads a flag (if-empty, if-unused) as
+ * true only when it is "true" and anything else as false, so none is refused; sort_reverse other
+ * than true or false fails there with a 500, and Warren reads it as false too. A repeated
+ * parameter counts once, its first value, as in RabbitMQ (api.ts). Parameters Warren does not act
+ * on (lengths_age, msg_rates_age, …) are let through, as RabbitMQ lets through those it does not know.
  */
 export const query = (own: Record<string, Schema> = {}): Schema => ({
   type: "object",
