@@ -44,8 +44,16 @@ export function sortRows(rows: unknown[], key: string, reverse: boolean): unknow
   return reverse ? sorted.reverse() : sorted;
 }
 
+/** Answers a route shaped itself (a page of a paginated listing, pagination.ts). */
+const shaped = new WeakSet<object>();
+export function alreadyShaped<T extends object>(answer: T): T {
+  shaped.add(answer);
+  return answer;
+}
+
 /** The preSerialization hook: sorts a listing, then picks its columns. */
 export async function shapeListing(req: FastifyRequest, _reply: unknown, payload: unknown): Promise<unknown> {
+  if (typeof payload === "object" && payload !== null && shaped.has(payload)) return payload;
   const q = (req.query ?? {}) as ListingQuery;
   let out: unknown = payload;
   if (Array.isArray(out) && q.sort) out = sortRows(out, q.sort, q.sort_reverse === "true");

@@ -4,6 +4,7 @@ import type { Principal } from "../auth.js";
 import { notFound } from "../errors.js";
 import { routeSchema } from "../schemas.js";
 import { channelJson, type JsonObject } from "../views.js";
+import { type PageQuery, PAGE_QUERY, paginate } from "../pagination.js";
 import type { Route, RoutePlugin } from "./context.js";
 
 export const channelsRoutes: RoutePlugin = async (app, { api }) => {
@@ -11,9 +12,9 @@ export const channelsRoutes: RoutePlugin = async (app, { api }) => {
   const visibleConnections = (p: Principal) => broker.connections.list().filter((c) => p.seesConnectionsOf(c.details.user));
   const channelsOf = (c: RegisteredConnection): JsonObject[] => c.details.channels().map((ch) => channelJson(c, ch, node));
 
-  app.get("/api/channels", { schema: routeSchema({}) }, async (req) => {
+  app.get<Route<never, PageQuery>>("/api/channels", { schema: routeSchema({ query: PAGE_QUERY }) }, async (req) => {
     const p = api.who(req);
-    return visibleConnections(p).flatMap(channelsOf);
+    return paginate(visibleConnections(p).flatMap(channelsOf), req.query);
   });
   app.get<Route<"vhost">>("/api/vhosts/:vhost/channels", { schema: routeSchema({ params: ["vhost"] }) }, async (req) => {
     const p = api.who(req);

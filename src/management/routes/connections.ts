@@ -5,14 +5,15 @@
 import { notFound } from "../errors.js";
 import { routeSchema } from "../schemas.js";
 import { connectionJson } from "../views.js";
+import { type PageQuery, PAGE_QUERY, paginate } from "../pagination.js";
 import type { Route, RoutePlugin } from "./context.js";
 
 export const connectionsRoutes: RoutePlugin = async (app, { api }) => {
   const { broker, node } = api;
 
-  app.get("/api/connections", { schema: routeSchema({}) }, async (req) => {
+  app.get<Route<never, PageQuery>>("/api/connections", { schema: routeSchema({ query: PAGE_QUERY }) }, async (req) => {
     const p = api.who(req);
-    return broker.connections.list().filter((c) => p.seesConnectionsOf(c.details.user)).map((c) => connectionJson(c, node));
+    return paginate(broker.connections.list().filter((c) => p.seesConnectionsOf(c.details.user)).map((c) => connectionJson(c, node)), req.query);
   });
   app.get<Route<"vhost">>("/api/vhosts/:vhost/connections", { schema: routeSchema({ params: ["vhost"] }) }, async (req) => {
     const p = api.who(req);

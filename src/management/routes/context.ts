@@ -124,8 +124,8 @@ export interface Route<P extends string = never, Q extends object = object> {
 }
 
 /** A listing of every vhost's objects or, under a `:vhost` segment, of one vhost's. */
-export interface Listing {
+export interface Listing<Q extends object = object> {
   Params: { vhost?: string };
-  Querystring: ListingQuery;
+  Querystring: ListingQuery & Q;
   Body: Body;
 }

@@ -4,17 +4,18 @@ import { jsonFieldTable } from "../../core/index.js";
 import { notAuthorised, notFound } from "../errors.js";
 import { args, body, bool as boolSchema, flag, routeSchema, text } from "../schemas.js";
 import { exchangeJson } from "../views.js";
+import { type PageQuery, PAGE_QUERY, paginate } from "../pagination.js";
 import { bool, check, exchangeName, type Listing, type Route, type RoutePlugin, str } from "./context.js";
 
 const EXCHANGE_BODY = body({ type: text("type"), durable: boolSchema, auto_delete: boolSchema, internal: boolSchema, arguments: args });
 
 export const exchangesRoutes: RoutePlugin = async (app, { api }) => {
-  const list = async (req: FastifyRequest<Listing>) => {
+  const list = async (req: FastifyRequest<Listing<PageQuery>>) => {
     const p = api.who(req);
-    return api.vhostsFor(req.params.vhost, p).flatMap((v) => [...v.exchanges.values()].map((x) => exchangeJson(x, v.name)));
+    return paginate(api.vhostsFor(req.params.vhost, p).flatMap((v) => [...v.exchanges.values()].map((x) => exchangeJson(x, v.name))), req.query);
   };
-  app.get<Listing>("/api/exchanges", { schema: routeSchema({}) }, list);
-  app.get<Listing>("/api/exchanges/:vhost", { schema: routeSchema({ params: ["vhost"] }) }, list);
+  app.get<Listing<PageQuery>>("/api/exchanges", { schema: routeSchema({ query: PAGE_QUERY }) }, list);
+  app.get<Listing<PageQuery>>("/api/exchanges/:vhost", { schema: routeSchema({ params: ["vhost"], query: PAGE_QUERY }) }, list);
 
   app.get<Route<"vhost" | "name">>("/api/exchanges/:vhost/:name", { schema: routeSchema({ params: ["vhost", "name"] }) }, async (req) => {
     const v = api.vhostOf(req.params.vhost, api.who(req));

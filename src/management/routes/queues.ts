@@ -7,6 +7,7 @@ import { jsonFieldTable, type Queue } from "../../core/index.js";
 import { badRequest, notAuthorised } from "../errors.js";
 import { args, body, bool as boolSchema, flag, routeSchema, text } from "../schemas.js";
 import { consumerJson, type Json, queueJson } from "../views.js";
+import { type PageQuery, PAGE_QUERY, paginate } from "../pagination.js";
 import { bool, check, type Listing, type Route, type RoutePlugin } from "./context.js";
 
 const QUEUE_BODY = body({ durable: boolSchema, auto_delete: boolSchema, arguments: args, node: text("node") });
@@ -17,12 +18,12 @@ export const queuesRoutes: RoutePlugin = async (app, { api }) => {
   const consumersOf = (q: Queue, vhost: string): Json[] =>
     q.subscriptions.map((s) => consumerJson(s, vhost, broker.connections.of(s.consumer.client), node));
 
-  const list = async (req: FastifyRequest<Listing>) => {
+  const list = async (req: FastifyRequest<Listing<PageQuery>>) => {
     const p = api.who(req);
-    return api.vhostsFor(req.params.vhost, p).flatMap((v) => [...v.queues.values()].map((q) => queueJson(q, v.name, node, rates)));
+    return paginate(api.vhostsFor(req.params.vhost, p).flatMap((v) => [...v.queues.values()].map((q) => queueJson(q, v.name, node, rates))), req.query);
   };
-  app.get<Listing>("/api/queues", { schema: routeSchema({}) }, list);
-  app.get<Listing>("/api/queues/:vhost", { schema: routeSchema({ params: ["vhost"] }) }, list);
+  app.get<Listing<PageQuery>>("/api/queues", { schema: routeSchema({ query: PAGE_QUERY }) }, list);
+  app.get<Listing<PageQuery>>("/api/queues/:vhost", { schema: routeSchema({ params: ["vhost"], query: PAGE_QUERY }) }, list);
 
   app.get<Route<"vhost" | "name">>("/api/queues/:vhost/:name", { schema: routeSchema({ params: ["vhost", "name"] }) }, async (req) => {
     const v = api.vhostOf(req.params.vhost, api.who(req));

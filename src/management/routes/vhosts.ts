@@ -3,6 +3,7 @@ import { BrokerError, type VirtualHost } from "../../core/index.js";
 import { notFound } from "../errors.js";
 import { body, bool, routeSchema, tags, text } from "../schemas.js";
 import type { JsonObject } from "../views.js";
+import { type PageQuery, PAGE_QUERY, paginate } from "../pagination.js";
 import { type Route, type RoutePlugin, str, tagList } from "./context.js";
 
 const VHOST_BODY = body({ description: text("description"), tags, tracing: bool, default_queue_type: text("default_queue_type") });
@@ -32,9 +33,9 @@ export const vhostsRoutes: RoutePlugin = async (app, { api }) => {
     };
   };
 
-  app.get("/api/vhosts", { schema: routeSchema({}) }, async (req) => {
+  app.get<Route<never, PageQuery>>("/api/vhosts", { schema: routeSchema({ query: PAGE_QUERY }) }, async (req) => {
     const p = api.who(req);
-    return api.visibleVhosts(p).map(vhostJson);
+    return paginate(api.visibleVhosts(p).map(vhostJson), req.query);
   });
   app.get<Route<"vhost">>("/api/vhosts/:vhost", { schema: routeSchema({ params: ["vhost"] }) }, async (req) => {
     const p = api.who(req);
