@@ -34,6 +34,14 @@ describe("query strings", () => {
     expect(await call("GET", `${queues}/a?columns=name,vhost`)).toEqual({ status: 200, json: { name: "a", vhost } });
   });
 
+  it("leaves an error answer whole", async () => {
+    const notFound = { status: 404, json: { error: "Object Not Found", reason: "Not Found" } };
+    expect(await call("GET", `${queues}/missing?columns=name`)).toEqual(notFound);
+    expect(await call("GET", `/api/no-such-thing?columns=error`)).toEqual(notFound);
+    expect(await call("PUT", `${queues}/refused?columns=name`, { durable: "maybe" }))
+      .toEqual({ status: 400, json: { error: "bad_request", reason: ["not_boolean", "maybe"] } });
+  });
+
   it("reads a repeated parameter once, by its first value", async () => {
     expect(await call("GET", `${queues}?sort=name&sort=vhost&columns=name&columns=vhost`)).toEqual({
       status: 200, json: [{ name: "a" }, { name: "b" }, { name: "c" }],

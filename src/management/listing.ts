@@ -3,7 +3,7 @@
  * `?sort=name&sort_reverse=true` orders a listing, `?columns=name,messages.x` keeps only those
  * fields (of each row, or of a single object). Applied by one preSerialization hook for every route.
  */
-import type { FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 
 /** The query parameters this module reads (schemas.ts declares them for every route). */
 export interface ListingQuery {
@@ -52,8 +52,10 @@ export function alreadyShaped<T extends object>(answer: T): T {
 }
 
 /** The preSerialization hook: sorts a listing, then picks its columns. */
-export async function shapeListing(req: FastifyRequest, _reply: unknown, payload: unknown): Promise<unknown> {
+export async function shapeListing(req: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
   if (typeof payload === "object" && payload !== null && shaped.has(payload)) return payload;
+  // an error answer is RabbitMQ's {error, reason} whatever columns were asked for
+  if (reply.statusCode >= 400) return payload;
   const q = (req.query ?? {}) as ListingQuery;
   let out: unknown = payload;
   if (Array.isArray(out) && q.sort) out = sortRows(out, q.sort, q.sort_reverse === "true");
