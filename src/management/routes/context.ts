@@ -96,8 +96,9 @@ export function check<T>(r: T | BrokerError): T {
   return r;
 }
 
-/** rabbitmqadmin sends every value as a string: "true", "1". */
-export const bool = (v: unknown, dflt: boolean): boolean => (v === undefined || v === null ? dflt : v === true || v === "true");
+/** RabbitMQ's parse_bool of a field the body schema let through: rabbitmqadmin sends "true". */
+export const parseBool = (v: unknown, dflt: boolean): boolean => (v === undefined || v === null ? dflt : v === true || v === "true");
+/** A field as text, or the default when it is absent. */
 export const str = (v: unknown, dflt = ""): string => (v === undefined || v === null ? dflt : String(v));
 
 /** A `tags` field, a list or a comma-separated text, as a list. */

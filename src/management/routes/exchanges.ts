@@ -2,12 +2,12 @@
 import type { FastifyRequest } from "fastify";
 import { jsonFieldTable } from "../../core/index.js";
 import { notAuthorised, notFound } from "../errors.js";
-import { args, body, bool as boolSchema, flag, routeSchema, text } from "../schemas.js";
+import { args, body, bool, flag, routeSchema, text } from "../schemas.js";
 import { exchangeJson } from "../views.js";
 import { type PageQuery, PAGE_QUERY, paginate } from "../pagination.js";
-import { bool, check, exchangeName, type Listing, type Route, type RoutePlugin, str } from "./context.js";
+import { check, exchangeName, type Listing, parseBool, type Route, type RoutePlugin, str } from "./context.js";
 
-const EXCHANGE_BODY = body({ type: text("type"), durable: boolSchema, auto_delete: boolSchema, internal: boolSchema, arguments: args });
+const EXCHANGE_BODY = body({ type: text("type"), durable: bool, auto_delete: bool, internal: bool, arguments: args });
 
 export const exchangesRoutes: RoutePlugin = async (app, { api }) => {
   const list = async (req: FastifyRequest<Listing<PageQuery>>) => {
@@ -34,9 +34,9 @@ export const exchangesRoutes: RoutePlugin = async (app, { api }) => {
     check(v.declareExchange(name, {
       // RabbitMQ declares a direct exchange when the body names no type
       type: str(body.type, "direct"),
-      durable: bool(body.durable, false),
-      autoDelete: bool(body.auto_delete, false),
-      internal: bool(body.internal, false),
+      durable: parseBool(body.durable, false),
+      autoDelete: parseBool(body.auto_delete, false),
+      internal: parseBool(body.internal, false),
       args: jsonFieldTable(body.arguments as Record<string, unknown>),
     }));
     return reply.code(existed ? 204 : 201).send();

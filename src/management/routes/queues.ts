@@ -5,12 +5,12 @@
 import type { FastifyRequest } from "fastify";
 import { jsonFieldTable, type Queue } from "../../core/index.js";
 import { badRequest, notAuthorised } from "../errors.js";
-import { args, body, bool as boolSchema, flag, routeSchema, text } from "../schemas.js";
+import { args, body, bool, flag, routeSchema, text } from "../schemas.js";
 import { consumerJson, type Json, queueJson } from "../views.js";
 import { type PageQuery, PAGE_QUERY, paginate } from "../pagination.js";
-import { bool, check, type Listing, type Route, type RoutePlugin } from "./context.js";
+import { check, type Listing, parseBool, type Route, type RoutePlugin } from "./context.js";
 
-const QUEUE_BODY = body({ durable: boolSchema, auto_delete: boolSchema, arguments: args, node: text("node") });
+const QUEUE_BODY = body({ durable: bool, auto_delete: bool, arguments: args, node: text("node") });
 
 export const queuesRoutes: RoutePlugin = async (app, { api }) => {
   const { broker, node, rates } = api;
@@ -42,8 +42,8 @@ export const queuesRoutes: RoutePlugin = async (app, { api }) => {
     p.requireAccess(v.name, "queue", name, "configure");
     const existed = v.queues.has(name);
     check(v.declareQueue(name, {
-      durable: bool(body.durable, false),
-      autoDelete: bool(body.auto_delete, false),
+      durable: parseBool(body.durable, false),
+      autoDelete: parseBool(body.auto_delete, false),
       args: jsonFieldTable(body.arguments as Record<string, unknown>),
     }, existed ? (v.queues.get(name)!.options.owner) : null));
     return reply.code(existed ? 204 : 201).send();
