@@ -54,11 +54,12 @@ const queryText: Schema = { type: "string" };
  * true only when it is "true" and anything else as false, so none is refused; sort_reverse other
  * than true or false fails there with a 500, and Warren reads it as false too. A repeated
  * parameter counts once, its first value, as in RabbitMQ (api.ts). Parameters Warren does not act
- * on (lengths_age, msg_rates_age, …) are let through, as RabbitMQ lets through those it does not know.
+ * on (lengths_age, msg_rates_age, …) are let through, as RabbitMQ lets through those it does not
+ * know; so is `page` on a listing RabbitMQ does not paginate (it fails there with a 500 on a bad one).
  */
 export const query = (own: Record<string, Schema> = {}): Schema => ({
   type: "object",
-  properties: { columns: queryText, sort: queryText, sort_reverse: queryText, ...Object.fromEntries(Object.keys(own).map((k) => [k, own[k]!])) },
+  properties: { columns: queryText, sort: queryText, sort_reverse: queryText, ...own },
   additionalProperties: true,
 });
 /** A query parameter read as a flag ("true" or not) or a text: never refused. */
