@@ -35,15 +35,15 @@ export const bindingsRoutes: RoutePlugin = async (app, { api }) => {
       const v = api.vhostOf(req.params.vhost, api.who(req));
       return between(v, req.params).map((b) => bindingJson(b, v.name));
     });
-    app.post<Between>(base, { schema: routeSchema({ params: baseParams, body: BINDING_BODY }) }, async (req, reply) => {
+    app.post<Between>(base, { schema: routeSchema({ params: baseParams, body: BINDING_BODY }), attachValidation: true }, async (req, reply) => {
       const p = api.who(req);
       const v = api.vhostOf(req.params.vhost, p);
+      const body = api.body(req);
       const source = exchangeName(req.params.source);
       const dest = req.params.dest;
       // binding: write on the destination, read on the source (AMQP 0-9-1 as RabbitMQ checks it)
       p.requireAccess(v.name, kind, dest, "write");
       p.requireAccess(v.name, "exchange", source, "read");
-      const body = req.body ?? {};
       const key = str(body.routing_key);
       const args = jsonFieldTable(body.arguments as Record<string, unknown>);
       if (source === "") throw notAuthorised("Access refused.");

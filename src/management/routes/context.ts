@@ -67,6 +67,17 @@ export class RouteContext {
     return vhost !== undefined ? [this.vhostOf(vhost, p)] : this.broker.listVhosts().filter((v) => p.listsVhost(v.name));
   }
 
+  /**
+   * The request body, or the 400 its schema's check gave. Routes with a body are registered with
+   * `attachValidation`, so the check's answer waits until the handler asks here: after the
+   * credentials, the user's tags and the vhost (what RabbitMQ's is_authorized and resource_exists
+   * answer before the body is read), before the action's own checks.
+   */
+  body(req: FastifyRequest): Body {
+    if (req.validationError !== undefined) throw req.validationError;
+    return (req.body ?? {}) as Body;
+  }
+
   queueOf(v: VirtualHost, name: string): Queue {
     const q = v.queues.get(name);
     if (q === undefined) throw notFound();

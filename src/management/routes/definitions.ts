@@ -101,16 +101,18 @@ export const definitionsRoutes: RoutePlugin = async (app, { api }) => {
   type Import<P extends string> = Route<P, { report?: string }>;
   app.post<Import<never>>("/api/definitions", {
     schema: routeSchema({ query: { report: flag }, body: DEFINITIONS_BODY }),
+    attachValidation: true,
   }, async (req, reply) => {
     api.who(req).require("administrator");
-    return doImport(req.query.report, reply, importBody(req.body));
+    return doImport(req.query.report, reply, importBody(api.body(req)));
   });
   app.post<Import<"vhost">>("/api/definitions/:vhost", {
     schema: routeSchema({ params: ["vhost"], query: { report: flag }, body: DEFINITIONS_BODY }),
+    attachValidation: true,
   }, async (req, reply) => {
     const p = api.who(req);
     p.require("administrator");
     api.vhostOf(req.params.vhost, p);
-    return doImport(req.query.report, reply, importBody(req.body, req.params.vhost));
+    return doImport(req.query.report, reply, importBody(api.body(req), req.params.vhost));
   });
 };

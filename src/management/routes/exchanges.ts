@@ -23,11 +23,11 @@ export const exchangesRoutes: RoutePlugin = async (app, { api }) => {
     if (!x) throw notFound();
     return exchangeJson(x, v.name);
   });
-  app.put<Route<"vhost" | "name">>("/api/exchanges/:vhost/:name", { schema: routeSchema({ params: ["vhost", "name"], body: EXCHANGE_BODY }) }, async (req, reply) => {
+  app.put<Route<"vhost" | "name">>("/api/exchanges/:vhost/:name", { schema: routeSchema({ params: ["vhost", "name"], body: EXCHANGE_BODY }), attachValidation: true }, async (req, reply) => {
     const p = api.who(req);
     const v = api.vhostOf(req.params.vhost, p);
+    const body = api.body(req);
     const name = exchangeName(req.params.name);
-    const body = req.body ?? {};
     if (name === "" || name.startsWith("amq.")) throw notAuthorised("Access refused.");
     p.requireAccess(v.name, "exchange", name, "configure");
     const existed = v.exchanges.has(name);

@@ -37,10 +37,11 @@ const GET_BODY = body({
 }, ["count", "ackmode", "encoding"]);
 
 export const messagesRoutes: RoutePlugin = async (app, { api }) => {
-  app.post<Route<"vhost" | "name">>("/api/exchanges/:vhost/:name/publish", { schema: routeSchema({ params: ["vhost", "name"], body: PUBLISH_BODY }) }, async (req) => {
+  app.post<Route<"vhost" | "name">>("/api/exchanges/:vhost/:name/publish", { schema: routeSchema({ params: ["vhost", "name"], body: PUBLISH_BODY }), attachValidation: true }, async (req) => {
     const p = api.who(req);
     const v = api.vhostOf(req.params.vhost, p);
-    const body = req.body ?? {};
+    // RabbitMQ reads the body before it looks for the exchange
+    const body = api.body(req);
     const missing = ["properties", "routing_key", "payload", "payload_encoding"].filter((k) => body[k] === undefined);
     if (missing.length > 0) throw badRequest(`[${missing.map((k) => `{key_missing,${k}}`).join(",")}]`);
     const encoding = str(body.payload_encoding);
@@ -56,14 +57,15 @@ export const messagesRoutes: RoutePlugin = async (app, { api }) => {
     return { routed: r.routed > 0 };
   });
 
-  app.post<Route<"vhost" | "name">>("/api/queues/:vhost/:name/get", { schema: routeSchema({ params: ["vhost", "name"], body: GET_BODY }) }, async (req) => {
+  app.post<Route<"vhost" | "name">>("/api/queues/:vhost/:name/get", { schema: routeSchema({ params: ["vhost", "name"], body: GET_BODY }), attachValidation: true }, async (req) => {
     const p = api.who(req);
     const v = api.vhostOf(req.params.vhost, p);
+    // RabbitMQ reads the body before it looks for the queue
+    const body = api.body(req);
     const q = api.queueOf(v, req.params.name);
     // RabbitMQ's get runs on an AMQP channel: the refusal carries the channel's reply text
     const refused = p.check(v.name, "queue", q.name, "read");
     if (refused !== null) throw notAuthorised(refused.text);
-    const body = req.body ?? {};
     const ackmode = str(body.ackmode, "ack_requeue_true");
     if (!ACK_MODES.includes(ackmode)) throw badRequest(`Unknown ackmode: ${ackmode}`);
     const encoding = str(body.encoding, "auto");

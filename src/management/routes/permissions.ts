@@ -37,11 +37,12 @@ export const permissionsRoutes: RoutePlugin = async (app, { api }) => {
     if (!perm) throw notFound();
     return { user: req.params.user, vhost: req.params.vhost, ...perm };
   });
-  app.put<Route<"vhost" | "user">>("/api/permissions/:vhost/:user", { schema: routeSchema({ params: ["vhost", "user"], body: PERMISSION_BODY }) }, async (req, reply) => {
+  app.put<Route<"vhost" | "user">>("/api/permissions/:vhost/:user", { schema: routeSchema({ params: ["vhost", "user"], body: PERMISSION_BODY }), attachValidation: true }, async (req, reply) => {
     api.who(req).require("administrator");
     const { vhost, user } = req.params;
     if (broker.vhost(vhost) instanceof BrokerError || !broker.users.get(user)) throw badRequest("vhost_or_user_not_found");
-    const body = req.body ?? {};
+    // RabbitMQ looks for the vhost and the user before it reads the body
+    const body = api.body(req);
     const perm = { configure: str(body.configure), write: str(body.write), read: str(body.read) };
     requireRegexps(perm.configure, perm.write, perm.read);
     const existed = broker.users.permission(user, vhost) !== undefined;

@@ -49,11 +49,12 @@ export const policiesRoutes: RoutePlugin = async (app, { api }) => {
     });
     app.put<One>(`/api/${path}/:vhost/:name`, {
       schema: routeSchema({ params: ["vhost", "name"], body: policyBody(kind === "policy" ? "policy" : "operator-policy") }),
+      attachValidation: true,
     }, async (req, reply) => {
       const p = api.who(req);
       requireWriter(p, req.params.vhost);
       const v = api.vhostOf(req.params.vhost, p);
-      const body = req.body ?? {};
+      const body = api.body(req);
       const name = req.params.name;
       const existed = v.listPolicies(kind).some((x) => x.name === name);
       const definition = body.definition !== null && typeof body.definition === "object" && !Array.isArray(body.definition)

@@ -30,11 +30,11 @@ export const queuesRoutes: RoutePlugin = async (app, { api }) => {
     const q = api.queueOf(v, req.params.name);
     return queueJson(q, v.name, node, rates, consumersOf(q, v.name));
   });
-  app.put<Route<"vhost" | "name">>("/api/queues/:vhost/:name", { schema: routeSchema({ params: ["vhost", "name"], body: QUEUE_BODY }) }, async (req, reply) => {
+  app.put<Route<"vhost" | "name">>("/api/queues/:vhost/:name", { schema: routeSchema({ params: ["vhost", "name"], body: QUEUE_BODY }), attachValidation: true }, async (req, reply) => {
     const p = api.who(req);
     const v = api.vhostOf(req.params.vhost, p);
+    const body = api.body(req);
     const name = req.params.name;
-    const body = req.body ?? {};
     // an AMQP short string: RabbitMQ's API refuses longer names in its own words (exchanges it lets through)
     const bytes = Buffer.byteLength(name);
     if (bytes > 255) throw badRequest(`queue should be less than 255 bytes, actually was ${bytes}\n`);

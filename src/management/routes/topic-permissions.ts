@@ -39,14 +39,15 @@ export const topicPermissionsRoutes: RoutePlugin = async (app, { api }) => {
     if (list.length === 0) throw notFound();
     return list;
   });
-  app.put<Route<"vhost" | "user">>("/api/topic-permissions/:vhost/:user", { schema: routeSchema({ params: ["vhost", "user"], body: TOPIC_PERMISSION_BODY }) }, async (req, reply) => {
+  app.put<Route<"vhost" | "user">>("/api/topic-permissions/:vhost/:user", { schema: routeSchema({ params: ["vhost", "user"], body: TOPIC_PERMISSION_BODY }), attachValidation: true }, async (req, reply) => {
     api.who(req).require("administrator");
     const { vhost, user } = req.params;
-    const body = req.body ?? {};
+    // RabbitMQ looks for the vhost and the user before it reads the body
+    if (broker.vhost(vhost) instanceof BrokerError || !broker.users.get(user)) throw badRequest("vhost_or_user_not_found");
+    const body = api.body(req);
     for (const key of ["exchange", "write", "read"]) {
       if (body[key] === undefined) throw badRequest(`[{key_missing,${key}}]`);
     }
-    if (broker.vhost(vhost) instanceof BrokerError || !broker.users.get(user)) throw badRequest("vhost_or_user_not_found");
     const perm = { exchange: str(body.exchange), write: str(body.write), read: str(body.read) };
     requireRegexps(perm.write, perm.read);
     // RabbitMQ answers 201 for a user's first topic permission in the vhost, 204 after that

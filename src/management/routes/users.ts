@@ -33,9 +33,9 @@ export const usersRoutes: RoutePlugin = async (app, { api }) => {
     if (!u) throw notFound();
     return userJson(u);
   });
-  app.put<Route<"user">>("/api/users/:user", { schema: routeSchema({ params: ["user"], body: USER_BODY }) }, async (req, reply) => {
+  app.put<Route<"user">>("/api/users/:user", { schema: routeSchema({ params: ["user"], body: USER_BODY }), attachValidation: true }, async (req, reply) => {
     api.who(req).require("administrator");
-    const body = req.body ?? {};
+    const body = api.body(req);
     const name = req.params.user;
     if (body.tags === undefined) throw badRequest("tags_not_present");
     const tags = tagList(body.tags);

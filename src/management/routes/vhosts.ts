@@ -42,13 +42,13 @@ export const vhostsRoutes: RoutePlugin = async (app, { api }) => {
     p.require("administrator");
     return vhostJson(api.vhostOf(req.params.vhost, p));
   });
-  app.put<Route<"vhost">>("/api/vhosts/:vhost", { schema: routeSchema({ params: ["vhost"], body: VHOST_BODY }) }, async (req, reply) => {
+  app.put<Route<"vhost">>("/api/vhosts/:vhost", { schema: routeSchema({ params: ["vhost"], body: VHOST_BODY }), attachValidation: true }, async (req, reply) => {
     api.who(req).require("administrator");
+    const body = api.body(req);
     const name = req.params.vhost;
     const existed = !(broker.vhost(name) instanceof BrokerError);
     const v = broker.addVhost(name);
     // rabbitmqctl add_vhost --description --tags --default-queue-type, over HTTP
-    const body = req.body ?? {};
     if (body.description !== undefined || body.tags !== undefined || body.default_queue_type !== undefined) {
       const m = v.metadata;
       const tags = body.tags === undefined ? m.tags : tagList(body.tags);
