@@ -9,7 +9,7 @@ import { Counter, Gauge, Registry } from "prom-client";
 import type { Broker, MessageCounters } from "../core/index.js";
 import { listenOn } from "../transport/listen.js";
 import { createLogger, type Logger } from "../server/logger.js";
-import { maxFds, openFds } from "./api.js";
+import { maxFds, openFds } from "./process-stats.js";
 
 export interface PrometheusContext {
   readonly core: Broker;

@@ -1,6 +1,6 @@
 /**
- * JSON schemas of the management API's request bodies, attached to the routes by `attachSchemas`
- * (an onRoute hook, so api.ts's handlers stay as they are), and the translation of a failed
+ * The building blocks of the management API's JSON schemas (each route declares its own params,
+ * querystring and body with them, in routes/<resource>.ts), and the translation of a failed
  * validation into RabbitMQ's 400 answer: `{"error":"bad_request","reason":…}` with RabbitMQ 3.10's
  * reasons where it has one (`["not_boolean","maybe"]`, `[{key_missing,read}]`, `not_json`, …) and
  * a plain sentence where RabbitMQ itself fails with a 500 or stores the wrong type.
@@ -8,100 +8,68 @@
  * A schema's `description` names the reason its failure gives (see `REASONS`); the validator runs
  * with `verbose` so the failing value is at hand.
  */
-import type { FastifyInstance, RouteOptions } from "fastify";
-
-type Schema = Record<string, unknown>;
+export type Schema = Record<string, unknown>;
 /** A reason as RabbitMQ's API gives it: a text, or an Erlang tuple as a JSON array. */
 export type Reason = string | (string | number | boolean | null | object)[];
 
 // ---- building blocks ---------------------------------------------------------------------------
 
 /** RabbitMQ's parse_bool: true/false, also as strings (rabbitmqadmin sends "true"). */
-const bool: Schema = { description: "not_boolean", anyOf: [{ type: "boolean" }, { type: "string", enum: ["true", "false"] }] };
+export const bool: Schema = { description: "not_boolean", anyOf: [{ type: "boolean" }, { type: "string", enum: ["true", "false"] }] };
 /** RabbitMQ's parse_int: a number or a string of digits. */
-const int: Schema = { description: "not_integer", anyOf: [{ type: "number" }, { type: "string", pattern: "^-?[0-9]+$" }] };
-const text = (field: string): Schema => ({ type: "string", description: `${field} must be a string` });
-const object = (field: string): Schema => ({ type: "object", description: `${field} must be a JSON object` });
+export const int: Schema = { description: "not_integer", anyOf: [{ type: "number" }, { type: "string", pattern: "^-?[0-9]+$" }] };
+export const text = (field: string): Schema => ({ type: "string", description: `${field} must be a string` });
+export const object = (field: string): Schema => ({ type: "object", description: `${field} must be a JSON object` });
 /** x-arguments and binding arguments: a JSON object (RabbitMQ fails on a list with a 500 or a crash report). */
-const args = object("arguments");
+export const args = object("arguments");
 /** A body: an object (a list or a number is RabbitMQ's `not_json`), unknown fields ignored. */
-const body = (properties: Record<string, Schema>, required: string[] = []): Schema =>
+export const body = (properties: Record<string, Schema>, required: string[] = []): Schema =>
   ({ type: "object", description: "body", properties, ...(required.length > 0 && { required }) });
 
-const tags: Schema = {
+export const tags: Schema = {
   description: "tags must be a string or a list of strings",
   anyOf: [{ type: "string" }, { type: "array", items: { anyOf: [{ type: "string" }, { type: "number" }] } }],
 };
-const permission = (...names: string[]): Record<string, Schema> => Object.fromEntries(names.map((n) => [n, text(n)]));
+export const permission = (...names: string[]): Record<string, Schema> => Object.fromEntries(names.map((n) => [n, text(n)]));
 
-/** AMQP message properties of a publish: RabbitMQ's `["not_int",key]` / `["not_string",key]`. */
-const INT_PROPERTIES = ["delivery_mode", "priority", "timestamp"];
-const STRING_PROPERTIES = ["content_type", "content_encoding", "correlation_id", "reply_to", "expiration", "message_id", "type", "user_id", "app_id", "cluster_id"];
-const messageProperties: Schema = {
+// ---- params and querystring --------------------------------------------------------------------
+
+/**
+ * Path parameters, each one whole segment the router has percent-decoded (`%2F` is `/`, spaces and
+ * unicode as sent), up to the router's maxParamLength (server.ts). RabbitMQ takes any name here and
+ * answers 404 for what does not exist, so the schema only says which segments a route has.
+ */
+export const params = (...names: readonly string[]): Schema => ({
   type: "object",
-  description: "properties must be a JSON object",
-  properties: {
-    ...Object.fromEntries(INT_PROPERTIES.map((k) => [k, { type: "integer", description: `not_int ${k}` }])),
-    ...Object.fromEntries(STRING_PROPERTIES.map((k) => [k, { type: "string", description: `not_string ${k}` }])),
-    headers: object("headers"),
-  },
-};
+  properties: Object.fromEntries(names.map((n) => [n, { type: "string" }])),
+  ...(names.length > 0 && { required: names }),
+  additionalProperties: false,
+});
 
-/** RabbitMQ HTML-escapes the Erlang terms in policies' validation texts, not in operator policies'. */
-const policy = (kind: "policy" | "operator-policy"): Schema => body({
-  pattern: { type: "string", description: `${kind} pattern` },
-  definition: object("definition"),
-  priority: { type: "number", description: `${kind} priority` },
-  "apply-to": text("apply-to"),
-}, ["pattern", "definition"]);
+const queryText: Schema = { type: "string" };
 
-const binding = body({ routing_key: text("routing_key"), arguments: args });
+/**
+ * The query string: the parameters every route reads (columns, sort and sort_reverse, listing.ts)
+ * and a route's own. Values are the text as sent: RabbitMQ reads a flag (if-empty, if-unused) as
+ * true only when it is "true" and anything else as false, so none is refused; sort_reverse other
+ * than true or false fails there with a 500, and Warren reads it as false too. A repeated
+ * parameter counts once, its first value, as in RabbitMQ (api.ts). Parameters Warren does not act
+ * on (lengths_age, msg_rates_age, …) are let through, as RabbitMQ lets through those it does not
+ * know; so is `page` on a listing RabbitMQ does not paginate (it fails there with a 500 on a bad one).
+ */
+export const query = (own: Record<string, Schema> = {}): Schema => ({
+  type: "object",
+  properties: { columns: queryText, sort: queryText, sort_reverse: queryText, ...own },
+  additionalProperties: true,
+});
+/** A query parameter read as a flag ("true" or not) or a text: never refused. */
+export const flag: Schema = queryText;
 
-/** Body schemas by route, as registered ("METHOD /api/…/:param"). */
-export const BODY_SCHEMAS: Readonly<Record<string, Schema>> = {
-  "PUT /api/vhosts/:vhost": body({ description: text("description"), tags, tracing: bool, default_queue_type: text("default_queue_type") }),
-  "PUT /api/users/:user": body({
-    password: text("password"),
-    password_hash: { type: "string", description: "not_base64" },
-    hashing_algorithm: text("hashing_algorithm"),
-    tags,
-  }),
-  "PUT /api/permissions/:vhost/:user": body(permission("configure", "write", "read"), ["configure", "write", "read"]),
-  "PUT /api/topic-permissions/:vhost/:user": body(permission("exchange", "write", "read"), ["exchange", "write", "read"]),
-  "PUT /api/exchanges/:vhost/:name": body({ type: text("type"), durable: bool, auto_delete: bool, internal: bool, arguments: args }),
-  "POST /api/exchanges/:vhost/:name/publish": body({
-    properties: messageProperties,
-    routing_key: text("routing_key"),
-    payload: { type: "string", description: "payload_not_string" },
-    payload_encoding: { enum: ["string", "base64"], description: "unsupported_encoding" },
-  }, ["properties", "routing_key", "payload", "payload_encoding"]),
-  "PUT /api/queues/:vhost/:name": body({ durable: bool, auto_delete: bool, arguments: args, node: text("node") }),
-  "POST /api/queues/:vhost/:name/get": body({
-    count: int,
-    ackmode: { enum: ["ack_requeue_true", "ack_requeue_false", "reject_requeue_true", "reject_requeue_false"], description: "ackmode" },
-    encoding: { enum: ["auto", "base64"], description: "Unsupported encoding. Please use auto or base64." },
-    truncate: int,
-  }, ["count", "ackmode", "encoding"]),
-  "POST /api/bindings/:vhost/e/:source/q/:dest": binding,
-  "POST /api/bindings/:vhost/e/:source/e/:dest": binding,
-  "PUT /api/policies/:vhost/:name": policy("policy"),
-  "PUT /api/operator-policies/:vhost/:name": policy("operator-policy"),
-};
-
-/** Routes with a body but no schema here, and why. */
-export const UNVALIDATED_BODIES: Readonly<Record<string, string>> = {
-  "POST /api/definitions": "a definitions file: the importer validates it object by object",
-  "POST /api/definitions/:vhost": "a definitions file: the importer validates it object by object",
-};
-
-/** Gives each route its body schema as fastify registers it. */
-export function attachSchemas(app: FastifyInstance): void {
-  app.addHook("onRoute", (route: RouteOptions) => {
-    for (const method of [route.method].flat()) {
-      const schema = BODY_SCHEMAS[`${method} ${route.url}`];
-      if (schema !== undefined) route.schema = { ...route.schema, body: schema };
-    }
-  });
+/** A route's schema: its params, query string and (PUT, POST) body, all declared. */
+export function routeSchema(s: { params?: readonly string[]; query?: Record<string, Schema>; body?: Schema }): {
+  params: Schema; querystring: Schema; body?: Schema;
+} {
+  return { params: params(...(s.params ?? [])), querystring: query(s.query), ...(s.body !== undefined && { body: s.body }) };
 }
 
 // ---- failed validation → RabbitMQ's reason --------------------------------------------------

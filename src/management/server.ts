@@ -13,7 +13,7 @@ import { createLogger, type Logger } from "../server/logger.js";
 import { listenOn } from "../transport/listen.js";
 import { type ManagementContext, registerApi } from "./api.js";
 import { ApiError } from "./errors.js";
-import { attachSchemas, type ValidationFailure, validationReason } from "./schemas.js";
+import { type ValidationFailure, validationReason } from "./schemas.js";
 import { DEFAULT_SAMPLE_INTERVAL_MS, RateSampler } from "./rates.js";
 
 export type { ManagementContext } from "./api.js";
@@ -121,7 +121,6 @@ export function createManagementServer(ctx: ManagementContext, options: Manageme
   app.addHook("preValidation", async (req) => {
     if (req.body === undefined || req.body === null) req.body = {};
   });
-  attachSchemas(app);
   registerApi(app, ctx, rates, log);
 
   const uiDir = uiDirectory();

@@ -14,6 +14,14 @@ import { policyValue } from "../core/policies.js";
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
+/** The exchange types the overview and the node list name. */
+export const EXCHANGE_TYPES = [
+  { name: "direct", description: "AMQP direct exchange, as per the AMQP specification", enabled: true },
+  { name: "fanout", description: "AMQP fanout exchange, as per the AMQP specification", enabled: true },
+  { name: "headers", description: "AMQP headers exchange, as per the AMQP specification", enabled: true },
+  { name: "topic", description: "AMQP topic exchange, as per the AMQP specification", enabled: true },
+];
+
 const rate = (r: number): JsonObject => ({ rate: r });
 
 /** `{publish: n, publish_details: {rate}}` for each counter, as RabbitMQ's message_stats. */
