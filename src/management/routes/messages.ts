@@ -95,12 +95,12 @@ export const messagesRoutes: RoutePlugin = async (app, { api }) => {
         payload_encoding: asText ? "string" : "base64",
       });
     }
+    // requeued messages go to the queue's consumers once they are all back (the queue dispatches)
     for (const e of taken) {
       if (requeue) q.requeue(e);
       else if (ackmode.startsWith("ack")) q.ack(e);
       else q.discard(e);
     }
-    if (requeue && !q.deleted) q.dispatch();
     return out;
   });
 };
