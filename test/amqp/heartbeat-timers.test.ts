@@ -1,35 +1,17 @@
-import { createHook } from "node:async_hooks";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startBroker, type RunningBroker } from "warren";
 import { RawConnection } from "../../conformance/amqp/raw/connection.js";
+import { liveTimeouts } from "../helpers/live-timeouts.js";
 import { bodyFrame, FrameType, headerFrame, M, Writer } from "../../conformance/amqp/raw/codec.js";
 
 let broker: RunningBroker;
 beforeAll(async () => {
-  broker = await startBroker({ amqp: { port: 0 } });
+  broker = await startBroker({ amqp: { port: 0 }, logLevel: "silent" });
 });
 afterAll(async () => {
   await broker.close();
 });
-
-/**
- * Timeout objects alive now, unref'd ones included: process.getActiveResourcesInfo() lists only
- * ref'd timers, and the broker's are all unref'd, so it would not see a timer per connection.
- */
-function liveTimeouts(): { count(): number; stop(): void } {
-  const live = new Set<number>();
-  const hook = createHook({
-    init(id, type) {
-      if (type === "Timeout") live.add(id);
-    },
-    destroy(id) {
-      live.delete(id);
-    },
-  });
-  hook.enable();
-  return { count: () => live.size, stop: () => hook.disable() };
-}
 
 it("holds no timer per connection: 1,000 idle AMQP connections with heartbeats share one", async () => {
   const url = `amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`;
