@@ -5,6 +5,7 @@ import {
   ReplyCode, type User, type VirtualHost,
 } from "../../src/core/index.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
+import { heartbeats } from "../../src/transport/heartbeats.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/transport/listen.js";
 import { CodecError, describeFrame } from "./codec/errors.js";
@@ -71,8 +72,11 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
   private heartbeat = 0;
   /** rabbit_reader's timeout_sec: the handshake timeout until tune-ok, then the heartbeat. */
   private timeoutSec = HANDSHAKE_TIMEOUT_SEC;
-  private heartbeatTimer: NodeJS.Timeout | null = null;
-  private lastRead = Date.now();
+  /** Half the negotiated heartbeat: we send one after this long quiet (0 until tune-ok, or none). */
+  heartbeatSendMs = 0;
+  /** Two heartbeat intervals: a client silent this long is gone (§4.2.7). */
+  heartbeatTimeoutMs = 0;
+  lastRead = Date.now();
   private closeTimer: NodeJS.Timeout | null = null;
   capabilities: FieldTable = {};
   private authMechanism = "PLAIN";
@@ -428,6 +432,8 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     this.publisher = false;
     if (!this.paused) return;
     this.paused = false;
+    // the client's heartbeats were not read while blocked: its silence so far was ours
+    this.lastRead = Date.now();
     const held = this.held;
     this.held = null;
     try {
@@ -447,24 +453,36 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     this.send(0, { kind: "connection.blocked", reason });
   }
 
+  /**
+   * On the process's one heartbeat sweeper (no timer of our own): a heartbeat frame when we have
+   * been quiet for half the interval, as RabbitMQ's sender does; the socket closed after two
+   * silent intervals (§4.2.7).
+   */
   private startHeartbeats(): void {
     if (this.heartbeat <= 0) return;
     const ms = this.heartbeat * 1000;
-    // Check twice per interval: send when we've been quiet, give up after two silent intervals (§4.2.7)
-    this.heartbeatTimer = setInterval(() => {
-      const now = Date.now();
+    this.heartbeatSendMs = ms / 2;
+    this.heartbeatTimeoutMs = 2 * ms;
+    heartbeats.watch(this);
+  }
+
+  get lastWrite(): number {
+    return this.writer.lastWrite;
+  }
+
+  sendHeartbeat(): void {
+    this.writer.write(HEARTBEAT_FRAME);
+  }
+
+  heartbeatTimedOut(): void {
+    if (this.paused) {
       // a blocked connection is not read, so its silence is ours (RabbitMQ pauses its heartbeat monitor)
-      if (this.paused) this.lastRead = now;
-      else if (now - this.lastRead > 2 * ms) {
-        this.log.warn({ timeoutSec: this.heartbeat }, "missed heartbeats from client, closing connection");
-        this.socket.destroy();
-        return;
-      }
-      if (now - this.writer.lastWrite >= ms / 2) {
-        this.writer.write(HEARTBEAT_FRAME);
-      }
-    }, ms / 2);
-    this.heartbeatTimer.unref();
+      this.lastRead = Date.now();
+      heartbeats.watch(this);
+      return;
+    }
+    this.log.warn({ timeoutSec: this.heartbeat }, "missed heartbeats from client, closing connection");
+    this.socket.destroy();
   }
 
   send(channel: number, m: AmqpMethod): void {
@@ -542,7 +560,7 @@ export class AmqpConnection implements ConnectionContext, ConnectionSource, Drai
     this.unsubscribeAlarms?.();
     this.handshake?.settle(this.socket);
     this.broker.connections.unregister(this.client);
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    heartbeats.unwatch(this);
     for (const ch of this.channels.values()) ch.release();
     this.channels.clear();
     if (this.vhost) {

@@ -25,7 +25,7 @@ import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/transport/listen.js";
 import { PacketFramer, type PacketSink } from "./decode.js";
 import { HeldAcks } from "./held-acks.js";
-import type { KeepAliveWatched } from "../../src/transport/keep-alive.js";
+import { heartbeats, type HeartbeatWatched } from "../../src/transport/heartbeats.js";
 import {
   encodePublish, packetSize, PUBACK, PUBCOMP, publishRemaining, PUBREC, PUBREL, queueAck, topicByteLength, writePublish,
 } from "./encode.js";
@@ -60,7 +60,7 @@ type ConnectionStream = Duplex & { [CONNECTION]: MqttConnection };
 /** PINGRESP (MQTT 3.1.1 §3.13), the same two bytes every time. */
 const PINGRESP = Buffer.from([0xd0, 0x00]);
 
-export class MqttConnection implements SessionLink, PacketSink, ConnectionSource, DrainListener, KeepAliveWatched {
+export class MqttConnection implements SessionLink, PacketSink, ConnectionSource, DrainListener, HeartbeatWatched {
   private state: State = "connect";
   private readonly framer = new PacketFramer(this);
   /** mqtt-packet's parser, made for a packet the fast path does not take and dropped after it. */
@@ -78,8 +78,8 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
   /** Topic aliases towards the client (v5), when it allows them. */
   private outboundAliases: OutboundAliases | null = null;
   private keepAliveMs = 0;
-  /** 1.5 × keep-alive once the server's sweeper watches this connection; 0 = no keep-alive. */
-  keepAliveLimitMs = 0;
+  /** 1.5 × keep-alive once the heartbeat sweeper watches this connection; 0 = no keep-alive. */
+  heartbeatTimeoutMs = 0;
   lastRead = Date.now();
   private session: MqttSession | null = null;
   private sessionKey = "";
@@ -528,16 +528,16 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
   /** [MQTT-3.1.2-24]: no packet within 1.5 × keep-alive closes the connection. */
   private armKeepAlive(): void {
     if (this.keepAliveMs === 0) return;
-    this.keepAliveLimitMs = this.keepAliveMs * 1.5;
-    this.server.keepAlive.watch(this);
+    this.heartbeatTimeoutMs = this.keepAliveMs * 1.5;
+    heartbeats.watch(this);
   }
 
-  keepAliveExpired(): void {
+  heartbeatTimedOut(): void {
     if (this.state === "closed") return;
     if (this.unblock !== null) {
       // not read while an alarm holds its publish (RabbitMQ pauses the keep-alive monitor)
       this.lastRead = Date.now();
-      this.server.keepAlive.watch(this);
+      heartbeats.watch(this);
       return;
     }
     this.log.info({ keepAliveMs: this.keepAliveMs }, "keep-alive timeout; closing");
@@ -765,7 +765,7 @@ export class MqttConnection implements SessionLink, PacketSink, ConnectionSource
       this.writer.discard();
       if (!this.stream.destroyed) this.stream.destroy();
     }
-    if (this.keepAliveLimitMs > 0) this.server.keepAlive.unwatch(this);
+    if (this.heartbeatTimeoutMs > 0) heartbeats.unwatch(this);
     this.handshake?.settle(this.socket);
     this.unblock?.();
     this.unblock = null;

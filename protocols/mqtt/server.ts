@@ -6,7 +6,6 @@ import { listenOn } from "../../src/transport/listen.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import { createTlsServer, type TlsServerOptions } from "../../src/transport/tls.js";
 import { MqttConnection } from "./connection.js";
-import { KeepAliveSweeper } from "../../src/transport/keep-alive.js";
 import { RetainedStore } from "./retained.js";
 import { fromPublish, originOf } from "./message.js";
 import { MqttSession } from "./session.js";
@@ -67,8 +66,6 @@ export class MqttServer {
   /** v5 wills waiting for their delay interval, by session key. */
   readonly pendingWills: PendingWills;
   readonly retained = new RetainedStore();
-  /** Every connection's keep-alive, on one timer. */
-  readonly keepAlive = new KeepAliveSweeper();
   readonly options: MqttOptions;
   private readonly stateFile: MqttStateFile | null = null;
   /** The publisher of messages recovered from the state file. */
@@ -212,7 +209,6 @@ export class MqttServer {
     // a moment for the DISCONNECTs to leave before the sockets go
     await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));
     this.pendingWills.clear();
-    this.keepAlive.stop();
     for (const d of this.deadlines) d.stop();
     for (const s of this.sessions.values()) s.expiryTimer?.cancel();
     this.stateFile?.save();

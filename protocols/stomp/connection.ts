@@ -6,6 +6,7 @@ import {
 import { replyTextBytes } from "../../src/core/index.js";
 import type { Socket } from "node:net";
 import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
+import { heartbeats } from "../../src/transport/heartbeats.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/transport/listen.js";
 import { encodeFrame, type HeaderList } from "./frame-encoder.js";
@@ -80,8 +81,7 @@ export class StompConnection implements SessionContext, ConnectionSource {
   readonly sessionId = `session-${randomBytes(16).toString("base64url").slice(0, 22)}`;
   clientId: string | undefined;
   readonly log: Logger;
-  private lastRead = Date.now();
-  private timer: NodeJS.Timeout | null = null;
+  lastRead = Date.now();
   private sendEvery = 0;
   private expectEvery = 0;
   private tornDown = false;
@@ -243,22 +243,39 @@ export class StompConnection implements SessionContext, ConnectionSource {
     };
   }
 
+  /** EOL after this long quiet (ms), so the client hears from us within its sendEvery; 0: none. */
+  heartbeatSendMs = 0;
+  /** Twice the agreed interval of silence: the peer is gone (the margin STOMP 1.2 leaves to the receiver). */
+  heartbeatTimeoutMs = 0;
+
+  /** On the process's one heartbeat sweeper (no timer of our own); any interval a client asks for, even past 2^31 ms. */
   private startHeartbeats(): void {
     if (this.sendEvery === 0 && this.expectEvery === 0) return;
-    // a client may ask for any interval (heart-beat: 0,5000000000); the check still runs at least
-    // every 24.8 days, as setInterval cannot wait longer (it would fire every 1 ms instead)
-    const tick = Math.min(MAX_TIMER_MS, Math.max(10, Math.min(...[this.sendEvery, this.expectEvery].filter((n) => n > 0)) / 2));
-    this.timer = setInterval(() => {
-      const now = Date.now();
-      if (this.sendEvery > 0 && now - this.transport.lastWrite >= this.sendEvery - tick) this.transport.write(EOL);
-      // twice the agreed interval of silence: the peer is gone (the margin STOMP 1.2 leaves to the receiver)
-      if (this.unblock !== null) this.lastRead = now;
-      else if (this.expectEvery > 0 && now - this.lastRead > this.expectEvery * 2) {
-        this.log.info("STOMP heart-beat timeout");
-        this.teardown();
-      }
-    }, tick);
-    this.timer.unref();
+    // the EOL goes out half the smaller interval before the client's deadline, as when each
+    // connection had its own timer ticking at that half (at most MAX_TIMER_MS)
+    const margin = Math.min(MAX_TIMER_MS, Math.max(10, Math.min(...[this.sendEvery, this.expectEvery].filter((n) => n > 0)) / 2));
+    this.heartbeatSendMs = this.sendEvery > 0 ? this.sendEvery - margin : 0;
+    this.heartbeatTimeoutMs = this.expectEvery * 2;
+    heartbeats.watch(this);
+  }
+
+  get lastWrite(): number {
+    return this.transport.lastWrite;
+  }
+
+  sendHeartbeat(): void {
+    this.transport.write(EOL);
+  }
+
+  heartbeatTimedOut(): void {
+    if (this.unblock !== null) {
+      // not read while an alarm holds its SEND: its silence is ours
+      this.lastRead = Date.now();
+      heartbeats.watch(this);
+      return;
+    }
+    this.log.info("STOMP heart-beat timeout");
+    this.teardown();
   }
 
   send(command: string, headers: HeaderList, body: Buffer | null): void {
@@ -298,8 +315,7 @@ export class StompConnection implements SessionContext, ConnectionSource {
   }
 
   private releaseSession(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    heartbeats.unwatch(this);
     this.unblock?.();
     this.unblock = null;
     if (this.session) {
