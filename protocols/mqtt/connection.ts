@@ -366,7 +366,7 @@ export class MqttConnection implements ConnectionContext, PacketSink, DrainListe
     this.disconnect(REASON.UNSPECIFIED);
   }
 
-  // ---- DISCONNECT and closing -----------------------------------------------------------
+  // ---- takeover and closing --------------------------------------------------------------
 
   /** Another connection took this client id over [MQTT-3.1.4-3]; v5 hears 0x8E. */
   takenOver(): void {
