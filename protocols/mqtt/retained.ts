@@ -1,5 +1,16 @@
-import type { Message } from "../../src/core/index.js";
+import type { ClientRef, Message } from "../../src/core/index.js";
+import { fromPublish, originOf, type PublishProperties, type QoS } from "./message.js";
 import { topicMatches } from "./topics.js";
+
+/** A retained message as the state file keeps it. */
+export interface SavedRetained {
+  vhost: string;
+  topic: string;
+  qos: QoS;
+  payload: Buffer;
+  properties: PublishProperties | undefined;
+  publishedAt: number;
+}
 
 /**
  * Retained messages, one per topic per vhost (MQTT 3.1.1 §3.3.1.3). In memory, saved to the
@@ -44,5 +55,23 @@ export class RetainedStore {
     let n = 0;
     for (const t of this.byVhost.values()) n += t.size;
     return n;
+  }
+
+  /** Every retained message as the state file keeps it; `now` for one without an origin. */
+  saved(now: number): SavedRetained[] {
+    const saved: SavedRetained[] = [];
+    for (const [vhost, topic, m] of this.entries()) {
+      const o = originOf(m);
+      saved.push({ vhost, topic, qos: o?.qos ?? 0, payload: m.body, properties: o?.properties, publishedAt: o?.publishedAt ?? now });
+    }
+    return saved;
+  }
+
+  /** What an earlier run saved, for the vhosts that still exist, published by `publisher`. */
+  restore(saved: SavedRetained[], vhostExists: (name: string) => boolean, publisher: ClientRef): void {
+    for (const r of saved) {
+      if (!vhostExists(r.vhost)) continue;
+      this.set(r.vhost, r.topic, fromPublish(r.topic, r.payload, r.qos, true, r.properties, publisher, r.publishedAt));
+    }
   }
 }

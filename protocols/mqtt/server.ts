@@ -1,73 +1,35 @@
+/**
+ * The MQTT front-end's listeners (TCP, TLS; websocket.ts adds WebSocket) and the wiring of what
+ * their connections share: the session registry, retained messages, the keep-alive sweeper, the
+ * state file. It is the connections' `MqttContext`; the packet handlers never see more of it.
+ */
 import { createServer, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { BrokerError, type Broker, type ClientRef } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { listenOn } from "../../src/transport/listen.js";
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
+import { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import { createTlsServer, type TlsServerOptions } from "../../src/transport/tls.js";
 import { MqttConnection } from "./connection.js";
+import type { MqttContext, ServerConnection } from "./context.js";
+import { DEFAULT_MQTT_OPTIONS, type MqttOptions } from "./options.js";
 import { RetainedStore } from "./retained.js";
-import { fromPublish, originOf } from "./message.js";
-import { MqttSession } from "./session.js";
+import { SessionRegistry } from "./session-registry.js";
 import { type MqttState, MqttStateFile } from "./state-file.js";
-import { PendingWills } from "./will.js";
 
-export interface MqttOptions {
-  /** Largest packet accepted from a client, in bytes (MQTT's own limit is 268435455). */
-  maxPacketSize: number;
-  /** Whether clients without a username log in as `defaultUser` (RabbitMQ's mqtt.allow_anonymous). */
-  allowAnonymous: boolean;
-  defaultUser: string;
-  defaultPass: string;
-  /** Vhost for usernames without a `vhost:` prefix (RabbitMQ's mqtt.vhost). */
-  vhost: string;
-  /** QoS 1/2 deliveries in flight per client when it does not say (v5 receive maximum). */
-  receiveMaximum: number;
-  /** Topic aliases a v5 client may use towards the broker. */
-  topicAliasMaximum: number;
-  /**
-   * QoS 1/2 publishes a v5 client may have unacknowledged towards the broker (CONNACK receive
-   * maximum); more is DISCONNECT 0x93 [MQTT-3.3.4-9]. PUBACKs leave at once unless the disk holds them.
-   */
-  inboundReceiveMaximum: number;
-  /** ms from accept to CONNACK before the socket is closed (RabbitMQ's mqtt.login_timeout); 0: none. */
-  loginTimeout: number;
-  /** Where retained messages and persistent sessions are saved (the data dir's mqtt/); none: in memory only. */
-  stateDir?: string;
-}
+export { DEFAULT_MQTT_OPTIONS, type MqttOptions } from "./options.js";
+export { NEVER } from "./session.js";
 
-import { NEVER } from "./session.js";
-
-export { NEVER };
-
-export const DEFAULT_MQTT_OPTIONS: MqttOptions = {
-  maxPacketSize: 16 * 1024 * 1024,
-  allowAnonymous: true,
-  defaultUser: "guest",
-  defaultPass: "guest",
-  vhost: "/",
-  // RabbitMQ's mqtt.prefetch default
-  receiveMaximum: 10,
-  topicAliasMaximum: 16,
-  inboundReceiveMaximum: 1024,
-  loginTimeout: DEFAULT_HANDSHAKE_TIMEOUT_MS,
-};
-
-/**
- * The MQTT front-end's shared state — sessions by client id, retained messages, pending wills —
- * and its TCP listener. WebSocket connections come in through `accept` too, so a client can take
- * over its session from either transport.
- */
-export class MqttServer {
+export class MqttServer implements MqttContext {
   private server: Server | null = null;
-  private readonly connections = new Set<MqttConnection>();
-  /** Sessions by `vhost\0clientId`; a live connection is its session's link (takeover [MQTT-3.1.4-3]). */
-  readonly sessions = new Map<string, MqttSession>();
-  /** v5 wills waiting for their delay interval, by session key. */
-  readonly pendingWills: PendingWills;
+  private tlsServer: Server | null = null;
+  private readonly connections = new Set<ServerConnection>();
+  /** Sessions by vhost and client id, takeover, pending wills, session expiry. */
+  readonly sessions: SessionRegistry;
   readonly retained = new RetainedStore();
   readonly options: MqttOptions;
   private readonly stateFile: MqttStateFile | null = null;
+  private readonly deadlines: HandshakeDeadlines[] = [];
   /** The publisher of messages recovered from the state file. */
   private readonly restoredPublisher: ClientRef;
 
@@ -77,7 +39,7 @@ export class MqttServer {
     options: Partial<MqttOptions> = {},
   ) {
     this.options = { ...DEFAULT_MQTT_OPTIONS, ...options };
-    this.pendingWills = new PendingWills(broker.clock);
+    this.sessions = new SessionRegistry(broker.clock, this.retained, () => this.changed());
     this.restoredPublisher = broker.newClient();
     if (this.options.stateDir !== undefined) {
       const file = new MqttStateFile(this.options.stateDir, () => this.snapshot(), log);
@@ -93,61 +55,14 @@ export class MqttServer {
   }
 
   private snapshot(): MqttState {
-    const state: MqttState = { retained: [], sessions: [] };
-    for (const [vhost, topic, m] of this.retained.entries()) {
-      const o = originOf(m);
-      state.retained.push({
-        vhost, topic, qos: o?.qos ?? 0, payload: m.body, properties: o?.properties, publishedAt: o?.publishedAt ?? this.broker.clock.now(),
-      });
-    }
-    for (const s of this.sessions.values()) {
-      if (!s.persistent) continue;
-      state.sessions.push({
-        vhost: s.vhost.name, clientId: s.clientId, expiry: s.expiry, disconnectedAt: s.disconnectedAt,
-        subscriptions: [...s.subscriptions],
-      });
-    }
-    return state;
+    return { retained: this.retained.saved(this.broker.clock.now()), sessions: this.sessions.saved() };
   }
 
   /** What an earlier run saved: retained messages back in place, sessions waiting for their clients. */
   private restore(state: MqttState): void {
-    for (const r of state.retained) {
-      const vhost = this.broker.vhost(r.vhost);
-      if (vhost instanceof BrokerError) continue;
-      this.retained.set(r.vhost, r.topic, fromPublish(r.topic, r.payload, r.qos, true, r.properties, this.restoredPublisher, r.publishedAt));
-    }
-    const now = this.broker.clock.now();
-    for (const saved of state.sessions) {
-      const vhost = this.broker.vhost(saved.vhost);
-      if (vhost instanceof BrokerError) continue;
-      const session = new MqttSession(vhost, saved.clientId, true, this.retained);
-      session.expiry = saved.expiry;
-      session.restore(saved.subscriptions);
-      const key = `${saved.vhost}\u0000${saved.clientId}`;
-      // the restart counts as the disconnect for a session that was connected
-      session.disconnectedAt = saved.disconnectedAt ?? now;
-      this.sessions.set(key, session);
-      this.scheduleExpiry(key, session);
-    }
-  }
-
-  /**
-   * A persistent session without a connection ends after its expiry interval (v5): up to 2^32-2 s,
-   * so it runs on the broker's clock, which waits past setTimeout's 24.8-day limit.
-   */
-  scheduleExpiry(key: string, session: MqttSession): void {
-    if (session.expiry === NEVER || session.link !== null) return;
-    const clock = this.broker.clock;
-    const now = clock.now();
-    const left = session.expiry * 1000 - (now - (session.disconnectedAt ?? now));
-    session.expiryTimer?.cancel();
-    session.expiryTimer = clock.schedule(() => {
-      if (session.link !== null || this.sessions.get(key) !== session) return;
-      session.end();
-      this.sessions.delete(key);
-      this.changed();
-    }, left);
+    const vhostExists = (name: string): boolean => !(this.broker.vhost(name) instanceof BrokerError);
+    this.retained.restore(state.retained, vhostExists, this.restoredPublisher);
+    this.sessions.restore(state.sessions, this.broker);
   }
 
   /**
@@ -165,9 +80,7 @@ export class MqttServer {
     return d;
   }
 
-  private readonly deadlines: HandshakeDeadlines[] = [];
-
-  connectionClosed(conn: MqttConnection): void {
+  connectionClosed(conn: ServerConnection): void {
     this.connections.delete(conn);
   }
 
@@ -195,8 +108,6 @@ export class MqttServer {
     return listenOn(server, port, host, this.log);
   }
 
-  private tlsServer: Server | null = null;
-
   get connectionCount(): number {
     return this.connections.size;
   }
@@ -208,9 +119,8 @@ export class MqttServer {
     for (const c of [...this.connections]) c.serverShutdown();
     // a moment for the DISCONNECTs to leave before the sockets go
     await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));
-    this.pendingWills.clear();
     for (const d of this.deadlines) d.stop();
-    for (const s of this.sessions.values()) s.expiryTimer?.cancel();
+    this.sessions.close();
     this.stateFile?.save();
     for (const c of [...this.connections]) c.destroy();
     await closed;

@@ -9,17 +9,9 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../../src/server/logger.js";
-import type { PublishProperties, QoS } from "./message.js";
+import type { PublishProperties } from "./message.js";
+import type { SavedRetained } from "./retained.js";
 import type { SubscriptionOptions } from "./session.js";
-
-export interface SavedRetained {
-  vhost: string;
-  topic: string;
-  qos: QoS;
-  payload: Buffer;
-  properties: PublishProperties | undefined;
-  publishedAt: number;
-}
 
 export interface SavedSession {
   vhost: string;

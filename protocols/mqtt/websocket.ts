@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { Socket } from "node:net";
 import { createWebSocketStream, type WebSocket, WebSocketServer } from "ws";
 import { setMaxPayload, WS_MAX_PAYLOAD } from "../../src/transport/ws-payload.js";
-import { MAX_PACKET_UNAUTHENTICATED } from "./connection.js";
+import { MAX_PACKET_UNAUTHENTICATED } from "./options.js";
 import { listenOn } from "../../src/transport/listen.js";
 import type { MqttServer } from "./server.js";
 

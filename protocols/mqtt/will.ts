@@ -1,8 +1,9 @@
 /** Will messages (MQTT 3.1.1 §3.1.2.5, MQTT 5 §3.1.3.2): what a connection leaves behind if it drops. */
 import type { IConnectPacket, IPublishPacket } from "mqtt-packet";
-import type { Clock, ClockTimer } from "../../src/core/index.js";
-import type { QoS } from "./message.js";
-import { topicNameProblem } from "./topics.js";
+import type { AccessControl, BrokerError, ClientRef, Clock, ClockTimer, VirtualHost } from "../../src/core/index.js";
+import { fromPublish, type QoS } from "./message.js";
+import type { RetainedStore } from "./retained.js";
+import { filterToBindingKey, MQTT_EXCHANGE, topicNameProblem } from "./topics.js";
 
 export interface Will {
   topic: string;
@@ -27,6 +28,22 @@ export function willFromConnect(will: NonNullable<IConnectPacket["will"]>, versi
     properties: version === 5 ? (properties as IPublishPacket["properties"]) : undefined,
     delay: willDelayInterval ?? 0,
   };
+}
+
+/**
+ * [MQTT-3.1.2-8]: publishes a will through amq.topic (and the retained store when it says retain).
+ * The publish permission is checked when it goes out, as RabbitMQ does: a refused will is
+ * dropped, and the refusal returned for the log.
+ */
+export function publishWill(
+  will: Will, vhost: VirtualHost, access: AccessControl, client: ClientRef, retained: RetainedStore,
+): BrokerError | null {
+  const denied = access.checkPublish(MQTT_EXCHANGE, filterToBindingKey(will.topic));
+  if (denied) return denied;
+  const m = fromPublish(will.topic, will.payload, will.qos, will.retain, will.properties, client, vhost.timers.now());
+  if (will.retain) retained.set(vhost.name, will.topic, m);
+  vhost.publish(MQTT_EXCHANGE, m.routingKey, m);
+  return null;
 }
 
 /**
