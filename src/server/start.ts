@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Broker } from "../core/index.js";
 import type { DiskPersistence } from "../store/persistence.js";
+import type { GroupCommit } from "../store/group-commit.js";
+import type { StoreTap } from "../store/tap.js";
 import { AmqpServer } from "../../protocols/amqp/server.js";
 import { MqttServer } from "../../protocols/mqtt/server.js";
 import { WebMqttServer } from "../../protocols/mqtt/websocket.js";
@@ -71,8 +73,19 @@ async function bind<T>(listener: Named, key: Named, port: number | undefined, li
   }
 }
 
+/**
+ * What a cluster node hands the broker it starts as leader (src/cluster/leader.ts): the store's
+ * tap, and the commit hook it takes over once the store is open. Not an option: a single node
+ * never has one.
+ */
+export interface LeaderReplication extends StoreTap {
+  start(commit: GroupCommit): void;
+  /** Stops replicating (batches waiting fail); the store's last writes stay local. */
+  close(): void;
+}
+
 /** Starts Warren in this process: the one call an embedding test needs. */
-export async function startBroker(input: BrokerOptions = {}): Promise<RunningBroker> {
+export async function startBroker(input: BrokerOptions = {}, replication?: LeaderReplication): Promise<RunningBroker> {
   const options = parseOptions(input);
   const logFd = options.logFile === undefined ? undefined : openLogFile(options.logFile);
   const log = createLogger(
@@ -94,7 +107,8 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
     closeLogFile();
     throw err;
   }
-  const { core, persistence } = openStore(dataDir, options, log, lock);
+  const { core, persistence } = openStore(dataDir, options, log, lock, replication);
+  replication?.start(persistence.commit);
   const monitor = new ResourceMonitor(core.alarms, dataDir, {
     memoryHighWatermark: options.memoryHighWatermark ?? DEFAULT_RESOURCE_LIMITS.memoryHighWatermark,
     ...(options.memoryHighWatermarkBytes !== undefined && { memoryHighWatermarkBytes: options.memoryHighWatermarkBytes }),
@@ -236,6 +250,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
   } catch (err) {
     monitor.stop();
     await Promise.all(closers.map((c) => c()));
+    replication?.close();
     await persistence.close();
     closeLogFile();
     throw err;
@@ -256,6 +271,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
       monitor.stop();
       core.stopTimers();
       await Promise.all(closers.map((c) => c()));
+      replication?.close();
       await persistence.close();
       if (tempDir) await rm(dataDir, { recursive: true, force: true });
       log.flush?.();

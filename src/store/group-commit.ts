@@ -14,6 +14,8 @@ export interface CommitWaiter {
   committed(ok: boolean): void;
 }
 
+import type { CommitReplication } from "./tap.js";
+
 export interface CommitStats {
   commits: number;
   /** Largest number of files fsynced by one commit. */
@@ -31,6 +33,11 @@ export class GroupCommit {
   /** The batch now accumulating; a waiter registered now hears when this batch commits. */
   batch = 1;
   readonly stats: CommitStats = { commits: 0, maxFiles: 0, waiters: 0 };
+  /** Set on a cluster's leader: a batch is committed once replicated too (null on a single node). */
+  replication: CommitReplication | null = null;
+  /** A commit's own writes are under way (the batch may still wait for replication after them). */
+  private writing = false;
+  private quiet: (() => void)[] = [];
 
   constructor(
     private readonly onError: (err: unknown) => void = () => {},
@@ -66,11 +73,19 @@ export class GroupCommit {
     const waiters = this.waiters;
     this.waiters = [];
     this.batch++;
+    const replication = this.replication;
     let pending: Promise<unknown>;
     try {
       this.beforeCommit();
+      this.writing = true;
       pending = Promise.all(files.map((f) => f.flush()));
+      if (replication !== null) {
+        pending = pending.finally(this.wroteBatch);
+        // every flush has taken its buffers (and told the tap) synchronously: the batch is complete
+        pending = Promise.all([pending, replicated(replication)]);
+      } else this.writing = false;
     } catch (err) {
+      this.writing = false;
       pending = Promise.reject(err);
     }
     pending.then(
@@ -81,6 +96,23 @@ export class GroupCommit {
       },
     );
   };
+
+  private readonly wroteBatch = (): void => {
+    this.writing = false;
+    const q = this.quiet;
+    this.quiet = [];
+    for (const f of q) f();
+  };
+
+  /**
+   * Calls `f` (now, or when the commit's writes under way complete) at a moment when no write of
+   * the store is in flight: the files on disk then hold exactly what was told to the tap so far,
+   * a consistent point to copy the store from. (Only a leader's commits are tracked.)
+   */
+  whenQuiet(f: () => void): void {
+    if (this.writing) this.quiet.push(f);
+    else f();
+  }
 
   private done(waiters: CommitWaiter[], files: number, ok: boolean): void {
     this.inFlight = false;
@@ -98,7 +130,7 @@ export class GroupCommit {
     for (const f of idle) f();
   }
 
-  /** Resolves once everything written so far is on disk. */
+  /** Resolves once everything written so far is on disk (and replicated, on a leader). */
   drain(): Promise<void> {
     if (!this.inFlight && !this.scheduled && this.dirty.size === 0 && this.waiters.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
@@ -106,4 +138,11 @@ export class GroupCommit {
       this.schedule();
     });
   }
+}
+
+/** One promise per batch: resolves once the batch is replicated, rejects if it cannot be. */
+function replicated(r: CommitReplication): Promise<void> {
+  return new Promise((resolve, reject) => {
+    r.seal((ok) => (ok ? resolve() : reject(new Error("the batch was not replicated to a majority of the cluster"))));
+  });
 }
