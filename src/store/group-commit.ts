@@ -38,6 +38,9 @@ export class GroupCommit {
   /** A commit's own writes are under way (the batch may still wait for replication after them). */
   private writing = false;
   private quiet: (() => void)[] = [];
+  /** Batches written here and waiting for replication; their waiters hear in batch order. */
+  private unreplicated = 0;
+  private tail: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly onError: (err: unknown) => void = () => {},
@@ -74,20 +77,15 @@ export class GroupCommit {
     this.waiters = [];
     this.batch++;
     const replication = this.replication;
+    this.writing = replication !== null;
     let pending: Promise<unknown>;
     try {
       this.beforeCommit();
-      this.writing = true;
       pending = Promise.all(files.map((f) => f.flush()));
-      if (replication !== null) {
-        pending = pending.finally(this.wroteBatch);
-        // every flush has taken its buffers (and told the tap) synchronously: the batch is complete
-        pending = Promise.all([pending, replicated(replication)]);
-      } else this.writing = false;
     } catch (err) {
-      this.writing = false;
       pending = Promise.reject(err);
     }
+    if (replication !== null) return this.replicate(replication, pending, waiters, files.length);
     pending.then(
       () => this.done(waiters, files.length, true),
       (err: unknown) => {
@@ -96,6 +94,35 @@ export class GroupCommit {
       },
     );
   };
+
+  /**
+   * A leader's batch: the next batch may write as soon as this one's own writes are done (a
+   * follower being down must not stop the leader's disk), but its waiters hear only once it is
+   * replicated too, and batches are settled in order.
+   */
+  private replicate(r: CommitReplication, local: Promise<unknown>, waiters: CommitWaiter[], files: number): void {
+    // every flush has taken its buffers (and told the tap) synchronously: the batch is complete
+    const replicatedOk = replicated(r).then(() => true, (err: unknown) => {
+      this.onError(err);
+      return false;
+    });
+    const localOk = local.then(() => true, (err: unknown) => {
+      this.onError(err);
+      return false;
+    });
+    this.unreplicated++;
+    void localOk.then(() => {
+      this.wroteBatch();
+      this.done([], files, true);
+    });
+    const outcome = Promise.all([localOk, replicatedOk]);
+    this.tail = this.tail.then(() => outcome).then(([a, b]) => {
+      this.unreplicated--;
+      this.stats.waiters += waiters.length;
+      for (const w of waiters) w.committed(a && b);
+      if (!this.inFlight && !this.scheduled && this.dirty.size === 0 && this.waiters.length === 0) this.becameIdle();
+    });
+  }
 
   private readonly wroteBatch = (): void => {
     this.writing = false;
@@ -125,6 +152,7 @@ export class GroupCommit {
   }
 
   private becameIdle(): void {
+    if (this.unreplicated > 0) return; // told when the last batch is replicated
     const idle = this.idle;
     this.idle = [];
     for (const f of idle) f();
@@ -132,7 +160,7 @@ export class GroupCommit {
 
   /** Resolves once everything written so far is on disk (and replicated, on a leader). */
   drain(): Promise<void> {
-    if (!this.inFlight && !this.scheduled && this.dirty.size === 0 && this.waiters.length === 0) return Promise.resolve();
+    if (!this.inFlight && !this.scheduled && this.dirty.size === 0 && this.waiters.length === 0 && this.unreplicated === 0) return Promise.resolve();
     return new Promise((resolve) => {
       this.idle.push(resolve);
       this.schedule();
