@@ -37,7 +37,10 @@ export interface ReplicationLeaderOptions {
   readonly epoch: number;
   /** The other members (followers), each dialled on its replication address. */
   readonly followers: readonly Member[];
-  /** Members of the cluster, this leader included: a majority of it must hold a batch. */
+  /**
+   * Members of the cluster, this leader included: a majority of it must hold a batch (at least
+   * the leader and its followers; members added later count from then on).
+   */
   readonly clusterSize: number;
   readonly log: LeaderLogger;
   readonly inSync: InSyncStore;
@@ -83,12 +86,12 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
   private inSyncNodes: Set<string>;
   private inSyncWrite: Promise<void> = Promise.resolve();
   private closed = false;
-  private readonly majority: number;
+  private clusterSize: number;
   private commit: GroupCommit | null = null;
 
   constructor(private readonly options: ReplicationLeaderOptions) {
     this.links = options.followers.map((m) => new FollowerLink(m));
-    this.majority = Math.floor(options.clusterSize / 2) + 1;
+    this.clusterSize = Math.max(options.clusterSize, this.links.length + 1);
     this.inSyncNodes = new Set(options.initialInSync ?? [options.nodeName]);
     this.inSyncNodes.add(options.nodeName);
     for (const n of this.inSyncNodes) if (n !== options.nodeName) this.required.add(n);
@@ -103,6 +106,15 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
     commit.replication = this;
     void this.persistInSync();
     for (const l of this.links) this.dial(l);
+  }
+
+  /** A member that joined the cluster while this node leads: it is dialled and counts from now on. */
+  addFollower(m: Member): void {
+    if (m.name === this.options.nodeName || this.links.some((l) => l.member.name === m.name)) return;
+    const l = new FollowerLink(m);
+    this.links.push(l);
+    this.clusterSize = Math.max(this.clusterSize, this.links.length + 1);
+    if (this.commit !== null && !this.closed) this.dial(l);
   }
 
   /** Per follower: state, last acknowledged batch; and the batches sealed so far. */
@@ -196,7 +208,7 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
         if (l.ackedBatch >= head.batch) acks++;
         else if (this.required.has(l.member.name)) missing = true;
       }
-      if (acks < this.majority || missing) return;
+      if (acks < Math.floor(this.clusterSize / 2) + 1 || missing) return;
       this.pending.shift();
       head.done(true);
     }

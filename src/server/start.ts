@@ -84,9 +84,20 @@ export interface LeaderReplication extends StoreTap {
   close(): void;
 }
 
+/** What a cluster node hands startBroker when it becomes leader (src/cluster/node.ts). */
+export interface LeaderInternals {
+  readonly replication: LeaderReplication;
+  /** The data dir's lock, held by the node since it started as a follower. */
+  readonly lock?: DataDirLock;
+}
+
 /** Starts Warren in this process: the one call an embedding test needs. */
-export async function startBroker(input: BrokerOptions = {}, replication?: LeaderReplication): Promise<RunningBroker> {
+export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInternals): Promise<RunningBroker> {
   const options = parseOptions(input);
+  if (options.cluster !== undefined && leader === undefined) {
+    throw new Error("cluster options are for startClusterNode (a node leads only once etcd elects it)");
+  }
+  const replication = leader?.replication;
   const logFd = options.logFile === undefined ? undefined : openLogFile(options.logFile);
   const log = createLogger(
     options.logLevel ?? "warn",
@@ -102,7 +113,7 @@ export async function startBroker(input: BrokerOptions = {}, replication?: Leade
   let lock: DataDirLock;
   try {
     prepareDataDir(dataDir);
-    lock = await acquireDataDirLock(dataDir);
+    lock = leader?.lock ?? (await acquireDataDirLock(dataDir));
   } catch (err) {
     closeLogFile();
     throw err;

@@ -39,7 +39,7 @@ describe("confirms wait for a majority", () => {
       followers: [{ name: "n2", host: "127.0.0.1", port: p2 }, { name: "n3", host: "127.0.0.1", port: p3 }],
       inSync: { write: async () => {} },
     });
-    const b: RunningBroker = await startBroker({ amqp: { port: 0 }, dataDir: ldir, logLevel: "silent" }, leader);
+    const b: RunningBroker = await startBroker({ amqp: { port: 0 }, dataDir: ldir, logLevel: "silent" }, { replication: leader });
     cleanup.push(() => b.close());
     const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${b.ports.amqp}`);
     cleanup.push(() => conn.close().catch(() => {}));
@@ -85,7 +85,7 @@ describe("confirms wait for a majority", () => {
     const f2 = await ReplicationFollower.listen({ dataDir: fdir2, nodeName: "n2", clusterId: "c1", port: p2, host: "127.0.0.1", log: quiet });
     const f3 = await ReplicationFollower.listen({ dataDir: fdir3, nodeName: "n3", clusterId: "c1", port: p3, host: "127.0.0.1", log: quiet });
     cleanup.push(() => f2.close(), () => f3.close());
-    const b = await startBroker({ amqp: { port: 0 }, dataDir: ldir, logLevel: "silent" }, leader);
+    const b = await startBroker({ amqp: { port: 0 }, dataDir: ldir, logLevel: "silent" }, { replication: leader });
     cleanup.push(() => b.close());
     await eventually(() => leader.status().inSync.length === 3, "both followers in sync");
     const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${b.ports.amqp}`);

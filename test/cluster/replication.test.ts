@@ -37,7 +37,7 @@ function leaderFor(dataDir: string, f: ReplicationFollower, clusterSize: number,
 }
 
 async function start(dataDir: string, replication?: ReplicationLeader): Promise<RunningBroker> {
-  const b = await startBroker({ amqp: { port: 0 }, dataDir, logLevel: "silent" }, replication);
+  const b = await startBroker({ amqp: { port: 0 }, dataDir, logLevel: "silent" }, replication && { replication });
   cleanup.push(() => b.close());
   return b;
 }

@@ -1,0 +1,162 @@
+/**
+ * Failover of a three-node cluster (the built CLI, dist/): kill -9 the leader while a publisher
+ * with confirms runs; a client with a host list reconnects to the new leader, and every message
+ * that was confirmed is there. Needs `npm run build` (npm test does it) and etcd (Debian's).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as net from "node:net";
+import { join } from "node:path";
+import amqp from "amqplib";
+import { Etcd3 } from "etcd3";
+import { type EtcdProcess, eventually, startEtcd } from "./etcd.js";
+
+const CLI = join(import.meta.dirname, "../../dist/cli/main.js");
+let etcd: EtcdProcess;
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  etcd = await startEtcd(26402, 26403);
+}, 30_000);
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  await etcd?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", () => resolve()));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+interface NodeProc {
+  name: string;
+  amqpPort: number;
+  child: ChildProcess;
+  log: () => string;
+}
+
+function startNode(name: string, amqpPort: number, replicationPort: number, conf: string): NodeProc {
+  const dir = mkdtempSync(`/tmp/cluster-${name}-`);
+  dirs.push(dir);
+  const child = spawn(process.execPath, [
+    CLI, "-c", conf, "--data-dir", dir, "--host", "127.0.0.1",
+    "--cluster-etcd", etcd.url, "--node-name", name, "--replication-port", String(replicationPort),
+    "--amqp-port", String(amqpPort), "--mqtt-port", "off", "--stomp-port", "off", "--web-mqtt-port", "off",
+    "--web-stomp-port", "off", "--management-port", "off", "--prometheus-port", "off",
+    "--log-level", "info", "--log-format", "plaintext",
+  ], { stdio: ["ignore", "ignore", "pipe"] });
+  let out = "";
+  child.stderr!.on("data", (d: Buffer) => { out += d.toString(); });
+  children.push(child);
+  return { name, amqpPort, child, log: () => out };
+}
+
+/** Connects to the first host of the list that accepts, as a client with a broker list does. */
+async function connectAny(ports: number[]): Promise<{ conn: amqp.ChannelModel; port: number }> {
+  let last: unknown;
+  for (const port of ports) {
+    try {
+      return { conn: await amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`), port };
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw last;
+}
+
+async function inSync(client: Etcd3): Promise<string[]> {
+  const v = await client.get("/warren/in-sync").string();
+  return v === null ? [] : (JSON.parse(v) as { nodes: string[] }).nodes.sort();
+}
+
+describe("failover", () => {
+  it("kill -9 of the leader: a client with a host list reconnects to the new leader and every confirmed message is there", async () => {
+    const conf = join(mkdtempSync("/tmp/cluster-conf-"), "warren.conf");
+    dirs.push(join(conf, ".."));
+    writeFileSync(conf, "cluster.lease_ttl = 2\nloopback_users = none\n");
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const n1 = startNode("n1", ports[0]!, 26414, conf);
+    // n1 first, so it leads; then the followers
+    await eventually(async () => (await connectAny([ports[0]!])).conn.close().then(() => true), "n1 leading", 20_000)
+      .catch((err: Error) => { throw new Error(`${err.message}\n${n1.log()}`); });
+    const n2 = startNode("n2", ports[1]!, 26415, conf);
+    const n3 = startNode("n3", ports[2]!, 26416, conf);
+    const client = new Etcd3({ hosts: etcd.url });
+    try {
+      await eventually(async () => (await inSync(client)).join() === "n1,n2,n3", "every node in sync", 20_000)
+        .catch((err: Error) => { throw new Error(`${err.message}\n${n1.log()}\n${n2.log()}\n${n3.log()}`); });
+      // a follower refuses clients: its port is closed
+      await expect(amqp.connect(`amqp://guest:guest@127.0.0.1:${ports[1]}`)).rejects.toThrow(/ECONNREFUSED/);
+
+      const confirmed = new Set<string>();
+      let next = 0;
+      let { conn } = await connectAny(ports);
+      conn.on("error", () => {}); // the kill is expected; each window notices it
+      let ch = await conn.createConfirmChannel();
+      await ch.assertQueue("orders", { durable: true });
+      /** Publishes a window of messages and waits for their confirms; false if the connection went. */
+      const window = async (size: number): Promise<boolean> => {
+        const bodies = Array.from({ length: size }, () => `m-${next++}`);
+        const c = conn;
+        let onError: (err: unknown) => void = () => {};
+        let onClose: () => void = () => {};
+        try {
+          await new Promise<void>((resolve, reject) => {
+            onError = reject;
+            onClose = () => reject(new Error("closed"));
+            c.on("error", onError);
+            c.on("close", onClose);
+            for (const b of bodies) ch.sendToQueue("orders", Buffer.from(b), { persistent: true });
+            ch.waitForConfirms().then(() => resolve(), reject);
+          });
+          for (const b of bodies) confirmed.add(b);
+          return true;
+        } catch {
+          return false;
+        } finally {
+          c.off("error", onError);
+          c.off("close", onClose);
+        }
+      };
+      while (confirmed.size < 200) expect(await window(20)).toBe(true);
+
+      const killedAt = Date.now();
+      n1.child.kill("SIGKILL");
+      // the publisher sees its connection drop, and reconnects through the host list
+      let failoverMs = -1;
+      for (;;) {
+        if (await window(20)) break;
+        const reconnected = await eventually(async () => connectAny(ports), "a new leader accepting connections", 30_000)
+          .catch((err: Error) => { throw new Error(`${err.message}\n${n2.log()}\n${n3.log()}`); });
+        if (failoverMs < 0) failoverMs = Date.now() - killedAt;
+        conn = reconnected.conn;
+        conn.on("error", () => {});
+        ch = await conn.createConfirmChannel();
+      }
+      while (confirmed.size < 400) expect(await window(20)).toBe(true);
+      console.log(`failover (kill -9 → new leader accepting AMQP connections): ${failoverMs} ms`);
+      expect(failoverMs).toBeGreaterThan(0);
+      expect(failoverMs).toBeLessThan(20_000);
+
+      // every confirmed message is on the new leader (some unconfirmed ones may be there too)
+      const got = new Set<string>();
+      const reader = await conn.createChannel();
+      for (;;) {
+        const m = await reader.get("orders", { noAck: true });
+        if (m === false) break;
+        got.add(m.content.toString());
+      }
+      const lost = [...confirmed].filter((b) => !got.has(b));
+      expect(lost).toEqual([]);
+      await conn.close();
+    } finally {
+      client.close();
+    }
+  }, 120_000);
+});
