@@ -93,6 +93,7 @@ class Node implements ClusterNode {
   private broker: RunningBroker | null = null;
   private current: Term | null = null;
   private membersWatch: Watcher | null = null;
+  private replication: ReplicationLeader | null = null;
   private closed = false;
   readonly leading: Promise<RunningBroker>;
   readonly steppedDown: Promise<string>;
@@ -221,6 +222,7 @@ class Node implements ClusterNode {
       leading: () => c.leading,
     });
     for (const m of joined.splice(0)) replication.addFollower(m);
+    this.replication = replication;
     c.onLost((e) => void this.stepDown(e.reason));
     const { cluster: _cluster, ...single } = this.input;
     const leaderSide = replication;
@@ -245,8 +247,11 @@ class Node implements ClusterNode {
   private async stepDown(reason: string): Promise<void> {
     if (this.state === "stopped") return;
     this.state = "stopped";
+    // first: batches still waiting are nacked now, before anything else can happen
+    this.replication?.failPending();
     this.log.error({ node: this.name, reason }, `no longer leader: ${reason}; stopping`);
-    await this.membersWatch?.cancel().catch(() => {});
+    // not awaited: etcd may be what is unreachable
+    void this.membersWatch?.cancel().catch(() => {});
     await this.broker?.close().catch(() => {});
     this.resolveStepped(reason);
   }

@@ -10,6 +10,7 @@ import * as net from "node:net";
 import { join } from "node:path";
 import amqp from "amqplib";
 import { Etcd3 } from "etcd3";
+import { startClusterNode } from "../../src/cluster/node.js";
 import { type EtcdProcess, eventually, startEtcd } from "./etcd.js";
 
 const CLI = join(import.meta.dirname, "../../dist/cli/main.js");
@@ -157,6 +158,50 @@ describe("failover", () => {
       await conn.close();
     } finally {
       client.close();
+      for (const n of [n2, n3]) n.child.kill("SIGKILL");
     }
   }, 120_000);
+});
+
+describe("a leader cut off from etcd", () => {
+  it("stops confirming once its lease may have expired: the waiting confirm becomes a nack, then it stops and says why", async () => {
+    const client = new Etcd3({ hosts: etcd.url });
+    await client.delete().prefix("/warren/");
+    // a second member that never answers: confirms need it (a majority of two)
+    await client.put("/warren/members/n2").value(JSON.stringify({ replication: { host: "127.0.0.1", port: 26417 } }));
+    client.close();
+    const dir = mkdtempSync("/tmp/cluster-alone-");
+    dirs.push(dir);
+    const lines: string[] = [];
+    const node = await startClusterNode({
+      dataDir: dir, amqp: { port: 0 }, host: "127.0.0.1", logLevel: "info", logFormat: "json",
+      logDestination: { write: (l: string) => lines.push(l) },
+      cluster: { etcd: [etcd.url], nodeName: "n1", replicationPort: 26418, leaseTtl: 2 },
+    });
+    try {
+      const broker = await node.leading;
+      const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+      conn.on("error", () => {});
+      const ch = await conn.createConfirmChannel();
+      ch.on("error", () => {});
+      await ch.assertQueue("orders", { durable: true });
+      const outcome = new Promise<string>((resolve) => {
+        ch.sendToQueue("orders", Buffer.from("waits"), { persistent: true }, (err) => resolve(err === null ? "ack" : "nack"));
+      });
+      const paused = Date.now();
+      etcd.pause();
+      const reason = await node.steppedDown;
+      const after = Date.now() - paused;
+      expect(reason).toMatch(/not renewed/);
+      expect(await outcome).toBe("nack");
+      expect(after).toBeLessThanOrEqual(2_000 + 500);
+      expect(node.role()).toBe("stopped");
+      expect(lines.some((l) => l.includes("no longer leader"))).toBe(true);
+      // its client port is closed: clients move on to the next host
+      await expect(amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`)).rejects.toThrow(/ECONNREFUSED/);
+    } finally {
+      etcd.resume();
+      await node.close();
+    }
+  }, 30_000);
 });

@@ -138,24 +138,27 @@ describe("replicating the store", () => {
   it("a follower that joins late gets the whole store, then the writes made meanwhile", async () => {
     const ldir = tmp("leader");
     const fdir = tmp("follower");
-    // a cluster of one: confirms do not wait for the follower that is not there yet
+    // n3 is there from the start, so confirms have their majority while n2 is away
+    const n3 = await ReplicationFollower.listen({ dataDir: tmp("follower3"), nodeName: "n3", clusterId: "c1", port: 0, host: "127.0.0.1", log: quiet });
+    cleanup.push(() => n3.close());
     const inSync: string[][] = [];
-    const port = await freePort();
+    const port = 26419; // known before n2 listens (a port from 0 could be taken meanwhile)
     const leader = new ReplicationLeader({
-      dataDir: ldir, clusterId: "c1", nodeName: "n1", epoch: 7, clusterSize: 1, log: quiet, retryMs: 50,
-      followers: [{ name: "n2", host: "127.0.0.1", port }],
+      dataDir: ldir, clusterId: "c1", nodeName: "n1", epoch: 7, clusterSize: 3, log: quiet, retryMs: 50,
+      followers: [{ name: "n2", host: "127.0.0.1", port }, { name: "n3", host: "127.0.0.1", port: n3.port }],
       inSync: { write: async (nodes) => void inSync.push([...nodes]) },
     });
     const b = await start(ldir, leader);
     await workload(b, "before");
+    expect(leader.status().inSync).toEqual(["n1", "n3"]);
     const f = await ReplicationFollower.listen({ dataDir: fdir, nodeName: "n2", clusterId: "c1", port, host: "127.0.0.1", log: quiet });
     cleanup.push(() => f.close());
-    await eventually(() => leader.status().inSync.includes("n2"), "the follower in sync", 15_000);
-    expect(inSync.at(-1)).toEqual(["n1", "n2"]);
+    await eventually(() => leader.status().inSync.includes("n2"), "n2 in sync", 15_000);
+    expect(inSync.at(-1)).toEqual(["n1", "n3", "n2"]);
     await workload(b, "after");
     await b.persistence.commit.drain();
     const sealed = leader.status().sealed;
-    await eventually(() => f.stats.ackedBatch >= sealed, "the follower acknowledging every batch");
+    await eventually(() => f.stats.ackedBatch >= sealed, "n2 acknowledging every batch");
     await f.close();
     const queues = durableQueues(b);
     const replica = await start(fdir);
@@ -250,12 +253,4 @@ function str(s: string): Buffer {
   out.writeUInt16BE(b.length, 0);
   b.copy(out, 2);
   return out;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", () => resolve()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
