@@ -35,6 +35,8 @@ export interface MqttOptions {
   loginTimeout: number;
   /** Where retained messages and persistent sessions are saved (the data dir's mqtt/); none: in memory only. */
   stateDir?: string;
+  /** Told each time the state file was rewritten (a cluster leader replicates it). */
+  onStateWritten?: (path: string, bytes: Buffer) => void;
 }
 
 /** v5 session expiry 0xFFFFFFFF: never expires (MQTT 5 §3.1.2.11.2); 3.1.1 persistent sessions too. */
@@ -82,7 +84,7 @@ export class MqttServer {
     this.pendingWills = new PendingWills(broker.clock);
     this.restoredPublisher = broker.newClient();
     if (this.options.stateDir !== undefined) {
-      const file = new MqttStateFile(this.options.stateDir, () => this.snapshot(), log);
+      const file = new MqttStateFile(this.options.stateDir, () => this.snapshot(), log, this.options.onStateWritten);
       this.restore(file.load());
       this.stateFile = file;
       this.retained.onChange = () => file.changed();

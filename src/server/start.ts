@@ -193,6 +193,7 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
         ...(options.mqttLoginTimeout !== undefined && { loginTimeout: options.mqttLoginTimeout }),
         // retained messages and persistent sessions outlive a restart on the same data dir
         stateDir: join(dataDir, "mqtt"),
+        ...(replication !== undefined && { onStateWritten: (path: string, bytes: Buffer) => replication.replace(path, bytes) }),
       });
       closers.push(() => mqtt.close());
       counters.push(() => mqtt.connectionCount);

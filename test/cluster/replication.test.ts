@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import * as net from "node:net";
 import { join } from "node:path";
 import amqp from "amqplib";
+import mqtt from "mqtt";
 import { startBroker, type RunningBroker } from "warren";
 import { ReplicationFollower } from "../../src/cluster/follower.js";
 import { ReplicationLeader } from "../../src/cluster/leader.js";
@@ -167,6 +168,37 @@ describe("replicating the store", () => {
     const onLeader = await contents(await start(ldir), queues);
     expect(onReplica).toEqual(onLeader);
     expect(onReplica["keep"]!.length).toBe(400);
+  });
+});
+
+describe("replicating MQTT state", () => {
+  it("retained messages reach the follower: its data dir serves them as a single node", async () => {
+    const ldir = tmp("leader");
+    const fdir = tmp("follower");
+    const f = await follower(fdir);
+    const leader = leaderFor(ldir, f, 2);
+    const b = await startBroker({ mqtt: { port: 0 }, dataDir: ldir, logLevel: "silent" }, { replication: leader });
+    cleanup.push(() => b.close());
+    await eventually(() => leader.status().followers[0]!.state === "live", "the follower streaming");
+    const pub = await mqtt.connectAsync(`mqtt://127.0.0.1:${b.ports.mqtt}`, { clientId: "pub" });
+    await pub.publishAsync("sensors/1", "21.5", { qos: 1, retain: true });
+    await pub.endAsync();
+    await eventually(() => {
+      try {
+        return readFileSync(join(fdir, "mqtt/state.json"), "utf8").includes("sensors");
+      } catch {
+        return false;
+      }
+    }, "the state file on the follower");
+    await b.close();
+    await f.close();
+    const replica = await startBroker({ mqtt: { port: 0 }, dataDir: fdir, logLevel: "silent" });
+    cleanup.push(() => replica.close());
+    const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${replica.ports.mqtt}`, { clientId: "sub" });
+    const got = new Promise<string>((resolve) => sub.on("message", (topic, payload) => resolve(`${topic}=${payload.toString()}`)));
+    await sub.subscribeAsync("sensors/#", { qos: 1 });
+    expect(await got).toBe("sensors/1=21.5");
+    await sub.endAsync();
   });
 });
 
