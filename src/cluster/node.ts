@@ -160,7 +160,15 @@ class Node implements ClusterNode {
           await c.resign();
           continue;
         }
-        await this.lead(c, term);
+        try {
+          await this.lead(c, term);
+        } catch (err) {
+          // it stopped following to take over: a node that cannot lead now stops (and is restarted
+          // by its supervisor as a follower) rather than stay a follower that replicates nothing
+          this.log.error({ err, node: this.name }, "could not take over as leader");
+          await c.resign();
+          await this.stepDown(`could not take over: ${(err as Error).message}`);
+        }
         return;
       } catch (err) {
         if (this.closed) return;
@@ -232,7 +240,6 @@ class Node implements ClusterNode {
     } catch (err) {
       leaderSide.close();
       this.rejectLeading(err as Error);
-      await c.resign();
       throw err;
     }
     this.broker = broker;
@@ -262,10 +269,11 @@ class Node implements ClusterNode {
     const wasLeader = this.state === "leader";
     this.state = "stopped";
     await this.membersWatch?.cancel().catch(() => {});
-    if (wasLeader) await this.broker?.close();
-    else this.lock.release();
     await this.followerSide?.close();
     await this.observer?.stop();
+    // a leader's broker gives the data dir's lock back when its store closes
+    if (wasLeader) await this.broker?.close();
+    else this.lock.release();
     // revoking the lease hands leadership over now rather than after the TTL
     await this.candidate?.resign();
     this.client.close();
