@@ -228,3 +228,72 @@ describe("a leader cut off from etcd", () => {
     }
   }, 30_000);
 });
+
+describe("fencing", () => {
+  it("a leader paused past its lease confirms nothing it is sent after a new leader took over, and stops when it resumes", async () => {
+    const client = new Etcd3({ hosts: etcd.url });
+    await client.delete().prefix("/warren/");
+    const conf = join(mkdtempSync("/tmp/cluster-conf-"), "warren.conf");
+    dirs.push(join(conf, ".."));
+    writeFileSync(conf, "cluster.lease_ttl = 2\nloopback_users = none\n");
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const n1 = startNode("n1", ports[0]!, 26414, conf);
+    const nodes = [n1];
+    const logs = () => nodes.map((n) => `--- ${n.name}\n${n.log()}`).join("\n");
+    try {
+      await eventually(async () => (await connectAny([ports[0]!])).conn.close().then(() => true), "n1 leading", 20_000);
+      nodes.push(startNode("n2", ports[1]!, 26415, conf), startNode("n3", ports[2]!, 26416, conf));
+      await eventually(async () => (await inSync(client)).join() === "n1,n2,n3", "every node in sync", 20_000)
+        .catch((err: Error) => { throw new Error(`${err.message}\n${logs()}`); });
+
+      const old = await amqp.connect(`amqp://guest:guest@127.0.0.1:${ports[0]}`);
+      old.on("error", () => {});
+      const oldCh = await old.createConfirmChannel();
+      oldCh.on("error", () => {});
+      await oldCh.assertQueue("fenced", { durable: true });
+      for (let i = 0; i < 50; i++) oldCh.sendToQueue("fenced", Buffer.from(`before-${i}`), { persistent: true });
+      await oldCh.waitForConfirms();
+
+      n1.child.kill("SIGSTOP");
+      // sent to the paused leader: the bytes wait in its socket
+      const outcomes: Promise<string>[] = [];
+      for (let i = 0; i < 10; i++) {
+        outcomes.push(new Promise((resolve) => {
+          oldCh.sendToQueue("fenced", Buffer.from(`during-${i}`), { persistent: true }, (err) => resolve(err === null ? "ack" : "nack"));
+          old.once("close", () => resolve("closed"));
+        }));
+      }
+      const { conn, port } = await eventually(async () => connectAny([ports[1]!, ports[2]!]), "a new leader", 30_000)
+        .catch((err: Error) => { throw new Error(`${err.message}\n${logs()}`); });
+      const ch = await conn.createConfirmChannel();
+      for (let i = 0; i < 20; i++) ch.sendToQueue("fenced", Buffer.from(`after-${i}`), { persistent: true });
+      await ch.waitForConfirms();
+
+      n1.child.kill("SIGCONT");
+      // it finds its lease past, nacks what it holds and stops (exit 75, for its supervisor)
+      await eventually(() => n1.child.exitCode !== null, "the old leader stopping", 30_000)
+        .catch((err: Error) => { throw new Error(`${err.message}\n${logs()}`); });
+      expect(n1.child.exitCode).toBe(75);
+      expect(n1.log()).toMatch(/no longer leader: lease not renewed/);
+      const got = await Promise.all(outcomes);
+      expect(got).not.toContain("ack");
+
+      const bodies = new Set<string>();
+      const reader = await conn.createChannel();
+      for (;;) {
+        const m = await reader.get("fenced", { noAck: true });
+        if (m === false) break;
+        bodies.add(m.content.toString());
+      }
+      for (let i = 0; i < 50; i++) expect(bodies.has(`before-${i}`)).toBe(true);
+      for (let i = 0; i < 20; i++) expect(bodies.has(`after-${i}`)).toBe(true);
+      expect([...bodies].filter((b) => b.startsWith("during-"))).toEqual([]);
+      expect(port).not.toBe(ports[0]);
+      await conn.close();
+    } finally {
+      n1.child.kill("SIGCONT");
+      for (const n of nodes) n.child.kill("SIGKILL");
+      client.close();
+    }
+  }, 120_000);
+});
