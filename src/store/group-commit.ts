@@ -3,6 +3,7 @@
  * once; then everyone who asked to hear about that batch is told. One batch is in flight at a time;
  * writes made meanwhile form the next batch, so batches grow with load instead of fsyncs.
  */
+import type { CommitReplication } from "./tap.js";
 
 /** Something holding buffered writes: flush() takes them synchronously, writes and fsyncs. */
 export interface Flushable {
@@ -13,8 +14,6 @@ export interface Flushable {
 export interface CommitWaiter {
   committed(ok: boolean): void;
 }
-
-import type { CommitReplication } from "./tap.js";
 
 export interface CommitStats {
   commits: number;
