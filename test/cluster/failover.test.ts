@@ -297,3 +297,56 @@ describe("fencing", () => {
     }
   }, 120_000);
 });
+
+describe("planned stop", () => {
+  it("SIGTERM to the leader hands over at once (its lease is revoked), not after the lease TTL", async () => {
+    const client = new Etcd3({ hosts: etcd.url });
+    await client.delete().prefix("/warren/");
+    const conf = join(mkdtempSync("/tmp/cluster-conf-"), "warren.conf");
+    dirs.push(join(conf, ".."));
+    // a long lease: a handover that waited for it would take 10 s
+    writeFileSync(conf, "cluster.lease_ttl = 10\nloopback_users = none\n");
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const n1 = startNode("n1", ports[0]!, 26414, conf);
+    const nodes = [n1];
+    const logs = () => nodes.map((n) => `--- ${n.name}\n${n.log()}`).join("\n");
+    try {
+      await eventually(async () => (await connectAny([ports[0]!])).conn.close().then(() => true), "n1 leading", 20_000);
+      nodes.push(startNode("n2", ports[1]!, 26415, conf), startNode("n3", ports[2]!, 26416, conf));
+      await eventually(async () => (await inSync(client)).join() === "n1,n2,n3", "every node in sync", 20_000)
+        .catch((err: Error) => { throw new Error(`${err.message}\n${logs()}`); });
+      const before = await amqp.connect(`amqp://guest:guest@127.0.0.1:${ports[0]}`);
+      const closed = new Promise<string>((resolve) => before.on("close", (err: Error | undefined) => resolve(String(err?.message))));
+      before.on("error", () => {});
+      const ch = await before.createConfirmChannel();
+      await ch.assertQueue("planned", { durable: true });
+      for (let i = 0; i < 30; i++) ch.sendToQueue("planned", Buffer.from(`p-${i}`), { persistent: true });
+      await ch.waitForConfirms();
+
+      const stoppedAt = Date.now();
+      n1.child.kill("SIGTERM");
+      // clients are told as at any shutdown: 320 CONNECTION_FORCED
+      expect(await closed).toMatch(/320/);
+      const { conn } = await eventually(async () => connectAny([ports[1]!, ports[2]!]), "a new leader", 30_000);
+      const handoverMs = Date.now() - stoppedAt;
+      console.log(`planned handover (SIGTERM → new leader accepting AMQP connections, lease TTL 10 s): ${handoverMs} ms`);
+      // without the revoke etcd would keep the old key until its lease ran out: at least 10 s after
+      // the last keep-alive, which went at most 10/3 s before the stop
+      expect(handoverMs).toBeLessThan(5_000);
+      await eventually(() => n1.child.exitCode !== null, "the old leader exiting");
+      expect(n1.child.exitCode).toBe(0);
+      const reader = await conn.createChannel();
+      const got: string[] = [];
+      for (;;) {
+        const m = await reader.get("planned", { noAck: true });
+        if (m === false) break;
+        got.push(m.content.toString());
+      }
+      expect(got).toEqual(Array.from({ length: 30 }, (_, i) => `p-${i}`));
+      await conn.close();
+    } finally {
+      for (const n of nodes) n.child.kill("SIGKILL");
+      client.close();
+    }
+  }, 120_000);
+});
