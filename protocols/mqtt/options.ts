@@ -23,6 +23,8 @@ export interface MqttOptions {
   loginTimeout: number;
   /** Where retained messages and persistent sessions are saved (the data dir's mqtt/); none: in memory only. */
   stateDir?: string;
+  /** Told each time the state file was rewritten (a cluster leader replicates it). */
+  onStateWritten?: (path: string, bytes: Buffer) => void;
 }
 
 export const DEFAULT_MQTT_OPTIONS: MqttOptions = {

@@ -42,7 +42,7 @@ export class MqttServer implements MqttContext {
     this.sessions = new SessionRegistry(broker.clock, this.retained, () => this.changed());
     this.restoredPublisher = broker.newClient();
     if (this.options.stateDir !== undefined) {
-      const file = new MqttStateFile(this.options.stateDir, () => this.snapshot(), log);
+      const file = new MqttStateFile(this.options.stateDir, () => this.snapshot(), log, this.options.onStateWritten);
       this.restore(file.load());
       this.stateFile = file;
       this.retained.onChange = () => file.changed();

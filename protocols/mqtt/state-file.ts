@@ -54,6 +54,7 @@ export class MqttStateFile {
     private readonly dir: string,
     private readonly snapshot: () => MqttState,
     private readonly log: Logger,
+    private readonly written?: (path: string, bytes: Buffer) => void,
   ) {
     this.path = join(dir, "state.json");
   }
@@ -99,13 +100,15 @@ export class MqttStateFile {
       mkdirSync(this.dir, { recursive: true });
       const tmp = `${this.path}.tmp`;
       const fd = openSync(tmp, "w");
+      const bytes = Buffer.from(text);
       try {
-        writeSync(fd, text);
+        writeSync(fd, bytes);
         fsyncSync(fd);
       } finally {
         closeSync(fd);
       }
       renameSync(tmp, this.path);
+      this.written?.(this.path, bytes);
     } catch (err) {
       this.log.error({ path: this.path, err: (err as Error).message }, "could not write the MQTT state file");
     }

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { ctlCommand } from "./ctl.js";
 import type { StartFlags } from "../server/config.js";
+import type { BrokerOptions } from "../server/options.js";
 
 /** package.json sits two levels up from both src/cli/main.ts and the bundle's dist/cli/main.js. */
 function packageVersion(): string {
@@ -47,6 +48,9 @@ const program = new Command()
   .option("--load-definitions <file>", "definitions JSON (RabbitMQ's format) imported at every start")
   .option("--server-product <name>", "product AMQP clients are told in connection.start (default RabbitMQ)")
   .option("--server-version <version>", "version AMQP clients are told in connection.start (default 3.10.8, the RabbitMQ release Warren implements)")
+  .option("--cluster-etcd <urls>", "run as a cluster node: comma-separated etcd client URLs (docs/clustering.md)")
+  .option("--node-name <name>", "this node's name in the cluster (default the host name)")
+  .option("--replication-port <port>", "where this node takes the leader's replication connection (default 25700)")
   .addHelpText(
     "after",
     "\nExamples:\n  warren --config /etc/rabbitmq/rabbitmq.conf --data-dir /var/lib/warren\n  warren --amqp-port 5673 --mqtt-port off --log-level debug\n  warren ctl list_queues",
@@ -56,6 +60,7 @@ const program = new Command()
     // loaded here, not at the top: `warren ctl` never needs the broker, and starts faster without it
     const [{ startBroker }, { resolveStartOptions }] = await Promise.all([import("../server/start.js"), import("../server/config.js")]);
     const { options, warnings, configFile } = resolveStartOptions(flags, process.env);
+    if (options.cluster !== undefined) return runClusterNode(options, warnings, started);
     const broker = await startBroker(options);
     for (const w of warnings) broker.log.warn(w);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -81,6 +86,31 @@ const program = new Command()
     process.on("SIGINT", () => void stop("SIGINT"));
     process.on("SIGTERM", () => void stop("SIGTERM"));
   });
+
+/**
+ * A cluster node: a follower until etcd elects it, then a broker. A leader that loses its lease
+ * exits with 75 (EX_TEMPFAIL) once its clients are disconnected, so its supervisor restarts it as
+ * a follower; SIGTERM/SIGINT leave the cluster (a leader hands over at once) and exit 0.
+ */
+async function runClusterNode(options: BrokerOptions, warnings: string[], started: bigint): Promise<void> {
+  const { startClusterNode } = await import("../cluster/node.js");
+  const node = await startClusterNode(options);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    setTimeout(() => process.exit(1), 30_000).unref();
+    await node.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop());
+  process.on("SIGTERM", () => void stop());
+  void node.steppedDown.then(() => process.exit(75));
+  const broker = await node.leading;
+  for (const w of warnings) broker.log.warn(w);
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  broker.log.info({ ports: broker.ports, dataDir: broker.dataDir, node: node.name, epoch: node.term()?.epoch, startupMs: Math.round(ms) }, "Warren started (cluster leader)");
+}
 
 program.addCommand(ctlCommand());
 

@@ -6,7 +6,7 @@
  * the conf key, where it was set and what was expected.
  */
 import { readFileSync } from "node:fs";
-import { totalmem } from "node:os";
+import { hostname, totalmem } from "node:os";
 import * as z from "zod/mini";
 import type { BrokerOptions, TlsOptions } from "./options.js";
 import type { LogLevel } from "./logger.js";
@@ -195,7 +195,18 @@ type Draft = Record<string, unknown> & {
   tls?: TlsOptions;
   mqtt?: Record<string, unknown> | false;
   serverProperties?: { product?: string; version?: string };
+  cluster?: ClusterDraft;
 };
+
+interface ClusterDraft {
+  etcd?: string[];
+  nodeName?: string;
+  replicationPort?: number;
+  leaseTtl?: number;
+}
+const clusterOf = (o: Draft): ClusterDraft => o.cluster ?? {};
+/** cluster.replication_port when only cluster.etcd is set. */
+export const DEFAULT_REPLICATION_PORT = 25700;
 
 type Apply<T> = (o: Draft, v: T) => void;
 interface KeySpec<T> {
@@ -302,6 +313,17 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   "stomp.login_timeout": key(int(0, 2 ** 31 - 1), (o, v) => (o.stompLoginTimeout = v)),
   ssl_handshake_timeout: key(int(1, 2 ** 31 - 1), (o, v) => (o.sslHandshakeTimeout = v)),
   load_definitions: key(text, (o, v) => (o.loadDefinitions = v)),
+  // Warren's cluster (docs/clustering.md): etcd's client URLs, this node's name, its replication port
+  "cluster.etcd": key(
+    z.pipe(
+      z.string().check(z.refine((s) => s.split(",").every((u) => /^https?:\/\/[^\s,]+$/.test(u)), "expected comma-separated etcd URLs, e.g. http://h1:2379,http://h2:2379")),
+      z.transform((s) => s.split(",")),
+    ),
+    (o, v) => (o.cluster = { ...clusterOf(o), etcd: v }),
+  ),
+  "cluster.node_name": key(text, (o, v) => (o.cluster = { ...clusterOf(o), nodeName: v })),
+  "cluster.replication_port": key(port, (o, v) => (o.cluster = { ...clusterOf(o), replicationPort: v })),
+  "cluster.lease_ttl": key(int(1, 3600), (o, v) => (o.cluster = { ...clusterOf(o), leaseTtl: v })),
   // RabbitMQ's rabbit.server_properties (advanced.config) as conf keys: what connection.start advertises
   "server_properties.product": key(text, (o, v) => (o.serverProperties = { ...o.serverProperties, product: v })),
   "server_properties.version": key(text, (o, v) => (o.serverProperties = { ...o.serverProperties, version: v })),
@@ -480,6 +502,11 @@ export function settingsToOptions(settings: Settings, warn: (message: string) =>
     const base = (o.loopbackUsers as string[] | undefined) ?? ["guest"];
     o.loopbackUsers = [...new Set([...base, ...loopback.add])].filter((u) => !loopback.remove.includes(u));
   }
+  if (o.cluster !== undefined) {
+    // cluster mode needs etcd; the node name defaults to the host name, the port to 25700
+    if (o.cluster.etcd === undefined) problems.push("cluster.node_name, cluster.replication_port and cluster.lease_ttl need cluster.etcd (the etcd client URLs)");
+    else o.cluster = { nodeName: hostname(), replicationPort: DEFAULT_REPLICATION_PORT, ...o.cluster };
+  }
   if (problems.length > 0) {
     const unknown = problems.some((p) => p.includes("unknown configuration key"));
     const advice = unknown ? `\n(set ${ENV_LENIENT}=true or pass --lenient-config to warn about unknown keys instead)` : "";
@@ -515,6 +542,9 @@ export interface StartFlags {
   loadDefinitions?: string;
   serverProduct?: string;
   serverVersion?: string;
+  clusterEtcd?: string;
+  nodeName?: string;
+  replicationPort?: string;
   lenientConfig?: boolean;
 }
 
@@ -542,6 +572,9 @@ export const FLAG_KEYS: readonly (readonly [flag: Exclude<keyof StartFlags, "len
   ["loadDefinitions", "--load-definitions", "load_definitions"],
   ["serverProduct", "--server-product", "server_properties.product"],
   ["serverVersion", "--server-version", "server_properties.version"],
+  ["clusterEtcd", "--cluster-etcd", "cluster.etcd"],
+  ["nodeName", "--node-name", "cluster.node_name"],
+  ["replicationPort", "--replication-port", "cluster.replication_port"],
 ];
 
 /** What `warren` runs with when nothing says otherwise: every plain listener on RabbitMQ's port. */

@@ -4,6 +4,7 @@ import { Broker } from "../core/index.js";
 import { amqpPropertiesCodec, encodeProperties } from "../../protocols/amqp/codec/properties.js";
 import { DiskPersistence } from "../store/persistence.js";
 import type { DataDirLock } from "../store/lock.js";
+import type { StoreTap } from "../store/tap.js";
 import { DefinitionsRefused, describeImport, importDefinitions, readDefinitions } from "../store/definitions.js";
 import type { RecordPropertiesCodec } from "../store/message-record.js";
 import type { Logger } from "./logger.js";
@@ -22,6 +23,8 @@ export function openStore(
   options: ReturnType<typeof parseOptions>,
   log: Logger,
   lock: DataDirLock,
+  /** A cluster leader's replication: told every durable write (none on a single node). */
+  tap?: StoreTap,
 ): { core: Broker; persistence: DiskPersistence } {
   let persistence: DiskPersistence;
   try {
@@ -30,6 +33,7 @@ export function openStore(
       codec: recordCodec,
       log,
       lock,
+      ...(tap !== undefined && { tap }),
       ...(options.segmentSize !== undefined && { segmentSize: options.segmentSize }),
       ...(options.pageOutBytes !== undefined && { pageOutBytes: options.pageOutBytes }),
       ...(options.maxOpenFiles !== undefined && { maxOpenFiles: options.maxOpenFiles }),

@@ -146,6 +146,17 @@ export const brokerOptionsSchema = z.object({
   managementTls: z.optional(tlsListener),
   /** A definitions file (RabbitMQ's format) imported at every start (RabbitMQ's load_definitions). */
   loadDefinitions: z.optional(z.string()),
+  /**
+   * Cluster mode (docs/clustering.md): leader election through etcd, the store replicated to the
+   * other members. Absent: a single node, exactly as without it. Run by `startClusterNode`.
+   */
+  cluster: z.optional(z.object({
+    etcd: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+    nodeName: z.string().check(z.minLength(1), z.maxLength(200)),
+    replicationPort: port,
+    /** Lease TTL in seconds: how long a dead leader goes unnoticed (etcd raises values below ~2). */
+    leaseTtl: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(3600))),
+  })),
 });
 
 export type BrokerOptions = z.input<typeof brokerOptionsSchema>;

@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Broker } from "../core/index.js";
 import type { DiskPersistence } from "../store/persistence.js";
+import type { GroupCommit } from "../store/group-commit.js";
+import type { StoreTap } from "../store/tap.js";
 import { AmqpServer } from "../../protocols/amqp/server.js";
 import { MqttServer } from "../../protocols/mqtt/server.js";
 import { WebMqttServer } from "../../protocols/mqtt/websocket.js";
@@ -71,9 +73,31 @@ async function bind<T>(listener: Named, key: Named, port: number | undefined, li
   }
 }
 
+/**
+ * What a cluster node hands the broker it starts as leader (src/cluster/leader.ts): the store's
+ * tap, and the commit hook it takes over once the store is open. Not an option: a single node
+ * never has one.
+ */
+export interface LeaderReplication extends StoreTap {
+  start(commit: GroupCommit): void;
+  /** Stops replicating (batches waiting fail); the store's last writes stay local. */
+  close(): void;
+}
+
+/** What a cluster node hands startBroker when it becomes leader (src/cluster/node.ts). */
+export interface LeaderInternals {
+  readonly replication: LeaderReplication;
+  /** The data dir's lock, held by the node since it started as a follower. */
+  readonly lock?: DataDirLock;
+}
+
 /** Starts Warren in this process: the one call an embedding test needs. */
-export async function startBroker(input: BrokerOptions = {}): Promise<RunningBroker> {
+export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInternals): Promise<RunningBroker> {
   const options = parseOptions(input);
+  if (options.cluster !== undefined && leader === undefined) {
+    throw new Error("cluster options are for startClusterNode (a node leads only once etcd elects it)");
+  }
+  const replication = leader?.replication;
   const logFd = options.logFile === undefined ? undefined : openLogFile(options.logFile);
   const log = createLogger(
     options.logLevel ?? "warn",
@@ -89,12 +113,13 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
   let lock: DataDirLock;
   try {
     prepareDataDir(dataDir);
-    lock = await acquireDataDirLock(dataDir);
+    lock = leader?.lock ?? (await acquireDataDirLock(dataDir));
   } catch (err) {
     closeLogFile();
     throw err;
   }
-  const { core, persistence } = openStore(dataDir, options, log, lock);
+  const { core, persistence } = openStore(dataDir, options, log, lock, replication);
+  replication?.start(persistence.commit);
   const monitor = new ResourceMonitor(core.alarms, dataDir, {
     memoryHighWatermark: options.memoryHighWatermark ?? DEFAULT_RESOURCE_LIMITS.memoryHighWatermark,
     ...(options.memoryHighWatermarkBytes !== undefined && { memoryHighWatermarkBytes: options.memoryHighWatermarkBytes }),
@@ -168,6 +193,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
         ...(options.mqttLoginTimeout !== undefined && { loginTimeout: options.mqttLoginTimeout }),
         // retained messages and persistent sessions outlive a restart on the same data dir
         stateDir: join(dataDir, "mqtt"),
+        ...(replication !== undefined && { onStateWritten: (path: string, bytes: Buffer) => replication.replace(path, bytes) }),
       });
       closers.push(() => mqtt.close());
       counters.push(() => mqtt.connectionCount);
@@ -236,6 +262,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
   } catch (err) {
     monitor.stop();
     await Promise.all(closers.map((c) => c()));
+    replication?.close();
     await persistence.close();
     closeLogFile();
     throw err;
@@ -256,6 +283,7 @@ export async function startBroker(input: BrokerOptions = {}): Promise<RunningBro
       monitor.stop();
       core.stopTimers();
       await Promise.all(closers.map((c) => c()));
+      replication?.close();
       await persistence.close();
       if (tempDir) await rm(dataDir, { recursive: true, force: true });
       log.flush?.();

@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { deferDeliveryMark, type DeliveryMark } from "../core/durability.js";
 import { defaultFileCap, type FileHandle, FilePool } from "./file-pool.js";
 import type { Flushable, GroupCommit } from "./group-commit.js";
+import type { StoreTap } from "./tap.js";
 import { type DroppedTail, type RecordWriter, SegmentLog, segmentOf } from "./segment-log.js";
 
 export interface StoredRecord {
@@ -119,6 +120,8 @@ export interface DiskMessageStoreOptions {
   onRecovered?: (position: number, payload: Buffer, delivered: boolean) => void;
   /** The descriptor cache shared by every file of the store (default: one of its own). */
   files?: FilePool;
+  /** Told every durable write (segments, ack files, the delivery mark), for replication. */
+  tap?: StoreTap;
 }
 
 const APPEND = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND;
@@ -136,7 +139,7 @@ class AckFile {
   inflight = 0;
   /** Written since its last fsync. */
   unsynced = false;
-  constructor(files: FilePool, readonly path: string) {
+  constructor(files: FilePool, readonly path: string, public size: number) {
     this.file = files.handle(path, APPEND);
   }
   get closed(): boolean {
@@ -163,6 +166,8 @@ export class DiskMessageStore implements MessageStore, Flushable, DeliveryMark {
   /** The mark the deliveries of this turn need (> markWritten while a write is pending). */
   private markWanted: number;
   private readonly markBuf = Buffer.alloc(8);
+  /** Sizes of the ack files found at open: appends are told to the tap at their offset. */
+  private readonly ackSizes = new Map<number, number>();
 
   constructor(private readonly options: DiskMessageStoreOptions) {
     const { dir } = options;
@@ -179,6 +184,7 @@ export class DiskMessageStore implements MessageStore, Flushable, DeliveryMark {
     const ackNames = this.files.retrying(() => fs.readdirSync(dir)).filter((f) => /^\d{10}\.acks$/.test(f));
     for (const name of ackNames) {
       const data = this.files.retrying(() => fs.readFileSync(join(dir, name)));
+      this.ackSizes.set(Number(name.slice(0, 10)), data.length);
       // a torn last entry (crash mid-write) is ignored: that ack was never committed
       const whole = data.length - (data.length % ENTRY);
       for (let off = 0; off < whole; off += ENTRY) {
@@ -201,6 +207,7 @@ export class DiskMessageStore implements MessageStore, Flushable, DeliveryMark {
         ...(options.segmentSize !== undefined && { segmentSize: options.segmentSize }),
         ...(options.onDropped && { onDropped: options.onDropped }),
         ...(options.cleanShutdown !== undefined && { cleanShutdown: options.cleanShutdown }),
+        ...(options.tap !== undefined && { tap: options.tap }),
         onSegmentDeleted: (id) => this.segmentDeleted(id),
         files: this.files,
         transientPayloads: options.onRecovered !== undefined,
@@ -212,7 +219,7 @@ export class DiskMessageStore implements MessageStore, Flushable, DeliveryMark {
     );
     // ack files whose segment is gone (deleted just before a crash) go too
     for (const name of ackNames) {
-      if (!this.log.hasSegment(Number(name.slice(0, 10)))) fs.rmSync(join(dir, name), { force: true });
+      if (!this.log.hasSegment(Number(name.slice(0, 10)))) this.removeAckFile(join(dir, name));
     }
     // recorded in the ack files, so the flag outlives a later clean shutdown
     for (const position of flaggedByMark) this.entry(DELIVERED, position);
@@ -225,7 +232,12 @@ export class DiskMessageStore implements MessageStore, Flushable, DeliveryMark {
       this.dirtyAcks.delete(f);
       f.file.close();
     }
-    fs.rmSync(join(this.options.dir, `${String(id).padStart(10, "0")}.acks`), { force: true });
+    this.removeAckFile(join(this.options.dir, `${String(id).padStart(10, "0")}.acks`));
+  }
+
+  private removeAckFile(path: string): void {
+    fs.rmSync(path, { force: true });
+    this.options.tap?.remove(path);
   }
 
   append(payload: Buffer): number {
@@ -262,6 +274,7 @@ export class DiskMessageStore implements MessageStore, Flushable, DeliveryMark {
         this.markFile.unpin();
       }
       this.markWritten = mark;
+      this.options.tap?.write(this.markFile.path, 0, Buffer.from(b));
     } catch {
       // not written (out of descriptors, EIO): the next delivery tries again; the ack-file
       // entries written at the next commit still flag these messages
@@ -280,7 +293,7 @@ export class DiskMessageStore implements MessageStore, Flushable, DeliveryMark {
     if (!this.log.hasSegment(seg)) return;
     let f = this.ackFiles.get(seg);
     if (f === undefined) {
-      f = new AckFile(this.files, join(this.options.dir, `${String(seg).padStart(10, "0")}.acks`));
+      f = new AckFile(this.files, join(this.options.dir, `${String(seg).padStart(10, "0")}.acks`), this.ackSizes.get(seg) ?? 0);
       this.ackFiles.set(seg, f);
     }
     let p = f.pend;
@@ -312,6 +325,9 @@ export class DiskMessageStore implements MessageStore, Flushable, DeliveryMark {
       const buf = f.pend!.subarray(0, f.pendLen);
       f.pend = null;
       f.pendLen = 0;
+      // O_APPEND: the bytes land at the file's end, which is the size this store has tracked
+      this.options.tap?.write(f.path, f.size, buf);
+      f.size += buf.length;
       jobs.push(writeAppend(f, buf, sync));
     }
     this.dirtyAcks.clear();

@@ -27,6 +27,7 @@ import {
   decodeMessageRecord, MessageRecordWriter, messageRecordBodySize, messageRecordExpiry, type RecordPropertiesCodec,
 } from "./message-record.js";
 import { type DroppedTail, IncompatibleStoreError, type RecordWriter, SegmentLog, STORE_VERSION } from "./segment-log.js";
+import type { StoreTap } from "./tap.js";
 
 export interface StoreLogger {
   warn(obj: object, msg: string): void;
@@ -48,6 +49,11 @@ export interface DiskPersistenceOptions {
   maxOpenFiles?: number;
   /** The data dir's lock (lock.ts), taken before the store opens; released when it closes. */
   lock: DataDirLock;
+  /**
+   * Told every durable write (a cluster's leader ships them to its followers: src/cluster).
+   * Page files, the lock and the clean-shutdown marker are not durable state and are not told.
+   */
+  tap?: StoreTap;
 }
 
 const CLEAN_SHUTDOWN = "clean-shutdown";
@@ -83,7 +89,7 @@ class DiskQueueStore implements QueueStore {
   }
   deleted(): void {
     this.owner.queueDeleted(this);
-    removeStoreDir(this.store, this.dir, this.owner.options.log);
+    removeStoreDir(this.store, this.dir, this.owner.options);
   }
 }
 
@@ -178,7 +184,7 @@ class DiskStreamStore implements StreamStore {
 
   deleted(): void {
     this.owner.queueDeleted(this);
-    removeStoreDir(this.store, this.dir, this.owner.options.log);
+    removeStoreDir(this.store, this.dir, this.owner.options);
   }
 }
 
@@ -231,7 +237,7 @@ class RecoveredSummaries {
 }
 
 /** Renames a deleted queue's directory away at once (a queue declared again starts empty), then removes it. */
-function removeStoreDir(store: DiskMessageStore, dir: string, log: StoreLogger): void {
+function removeStoreDir(store: DiskMessageStore, dir: string, { log, tap }: DiskPersistenceOptions): void {
   store.abandon();
   const trash = `${dir}.deleted-${process.pid}-${Date.now()}`;
   try {
@@ -240,6 +246,7 @@ function removeStoreDir(store: DiskMessageStore, dir: string, log: StoreLogger):
     log.error({ err, dir }, "could not remove a deleted queue's store");
     return;
   }
+  tap?.remove(dir);
   store.close().then(
     () => fs.rmSync(trash, { recursive: true, force: true }),
     (err: unknown) => log.error({ err, dir: trash }, "could not remove a deleted queue's store"),
@@ -269,7 +276,7 @@ export class DiskPersistence implements Persistence, Flushable {
     this.streamWriter = new StreamRecordWriter(new MessageRecordWriter(options.codec));
     this.commit = new GroupCommit((err) => options.log.error({ err }, "store commit failed; confirms are nacked"));
     this.definitionsPath = join(options.dataDir, "definitions.json");
-    checkStoreVersion(options.dataDir);
+    checkStoreVersion(options.dataDir, options.tap);
     const persistentBytes = options.pageOutBytes ?? DEFAULT_PAGE_OUT_BYTES;
     this.paging = {
       persistentBytes,
@@ -362,6 +369,7 @@ export class DiskPersistence implements Persistence, Flushable {
       files: this.files,
       ...(onRecovered !== undefined && { onRecovered }),
       cleanShutdown: this.cleanShutdown,
+      ...(this.options.tap !== undefined && { tap: this.options.tap }),
       ...(this.options.segmentSize !== undefined && { segmentSize: this.options.segmentSize }),
       onDropped: (d) => {
         this.dropped.push(d);
@@ -382,7 +390,9 @@ export class DiskPersistence implements Persistence, Flushable {
     const live = new Set([...this.stores].map((s) => s.dir));
     for (const name of fs.readdirSync(root)) {
       const dir = join(root, name);
-      if (!live.has(dir)) fs.rmSync(dir, { recursive: true, force: true });
+      if (live.has(dir)) continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+      this.options.tap?.remove(dir);
     }
   }
 
@@ -398,6 +408,7 @@ export class DiskPersistence implements Persistence, Flushable {
       this.definitionsDirty = false;
       const json = JSON.stringify(exportDefinitions(this.broker), null, 2);
       this.files.retrying(() => writeFileAtomic(this.definitionsPath, json));
+      this.options.tap?.replace(this.definitionsPath, Buffer.from(json));
     }
     return Promise.resolve();
   }
@@ -425,7 +436,7 @@ function queueId(vhost: string, queue: string): string {
 }
 
 /** Writes the store version marker on first use; refuses a data dir written by another version. */
-function checkStoreVersion(dataDir: string): void {
+function checkStoreVersion(dataDir: string, tap: StoreTap | undefined): void {
   const path = join(dataDir, "warren-store.json");
   let found: number | undefined;
   try {
@@ -434,6 +445,10 @@ function checkStoreVersion(dataDir: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`${path} is unreadable or not JSON: ${(err as Error).message}`);
   }
-  if (found === undefined) writeFileAtomic(path, JSON.stringify({ storeVersion: STORE_VERSION }) + "\n");
+  if (found === undefined) {
+    const text = JSON.stringify({ storeVersion: STORE_VERSION }) + "\n";
+    writeFileAtomic(path, text);
+    tap?.replace(path, Buffer.from(text));
+  }
   else if (found !== STORE_VERSION) throw new IncompatibleStoreError(dataDir, found);
 }

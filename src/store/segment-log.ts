@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 import { crc32c } from "./crc32c.js";
 import { defaultFileCap, type FileHandle, FilePool } from "./file-pool.js";
 import type { Flushable, GroupCommit } from "./group-commit.js";
+import type { StoreTap } from "./tap.js";
 
 export const STORE_VERSION = 1;
 export const SEGMENT_MAGIC = Buffer.from("WRNSEG\r\n", "latin1");
@@ -68,6 +69,8 @@ export interface SegmentLogOptions {
    * descriptors stay bounded however many segments exist); a log of its own by default.
    */
   files?: FilePool;
+  /** Told every write, truncation and deletion of a segment file (replication; durable logs only). */
+  tap?: StoreTap;
 }
 
 /** Bytes read at once when a read misses the read-ahead (paged-out queues are read back in order). */
@@ -260,6 +263,7 @@ export class SegmentLog implements Flushable {
     } finally {
       seg.file.unpin();
     }
+    this.options.tap?.truncate(seg.path, length);
   }
 
   /** Recovery's reused read buffer (transientPayloads), dropped once the log is open. */
@@ -372,6 +376,7 @@ export class SegmentLog implements Flushable {
       seg.pend = null;
       seg.pendBase += seg.pendLen;
       seg.pendLen = 0;
+      this.options.tap?.write(seg.path, seg.flyingBase, buf);
       jobs.push(this.writeOut(seg, buf, seg.flyingBase));
     }
     await Promise.all(jobs);
@@ -549,6 +554,7 @@ export class SegmentLog implements Flushable {
     this.dirty.delete(seg);
     seg.close();
     fs.rmSync(seg.path, { force: true });
+    this.options.tap?.remove(seg.path);
     this.options.onSegmentDeleted?.(seg.id);
   }
 

@@ -278,3 +278,30 @@ describe("precedence: flags > environment > file > defaults", () => {
     }
   });
 });
+
+describe("cluster settings", () => {
+  it("cluster.* keys and the --cluster-etcd, --node-name, --replication-port flags set the cluster options", () => {
+    expect(conf("cluster.etcd = http://h1:2379,http://h2:2379\ncluster.node_name = n1\ncluster.replication_port = 25800\ncluster.lease_ttl = 3\n").cluster).toEqual({
+      etcd: ["http://h1:2379", "http://h2:2379"], nodeName: "n1", replicationPort: 25800, leaseTtl: 3,
+    });
+    const { options } = resolveStartOptions({ clusterEtcd: "http://127.0.0.1:2379", nodeName: "n2", replicationPort: "25701" }, {});
+    expect(options.cluster).toEqual({ etcd: ["http://127.0.0.1:2379"], nodeName: "n2", replicationPort: 25701 });
+  });
+
+  it("only etcd is required: the node name defaults to the host name, the port to 25700; no key, no cluster", async () => {
+    const { hostname } = await import("node:os");
+    expect(conf("cluster.etcd = http://e:2379\n").cluster).toEqual({ etcd: ["http://e:2379"], nodeName: hostname(), replicationPort: 25700 });
+    expect(conf("heartbeat = 5\n").cluster).toBeUndefined();
+  });
+
+  it("refuses what is not a cluster setting, naming key, source and expectation", () => {
+    expect(() => conf("cluster.etcd = h1:2379\n")).toThrow('cluster.etcd = "h1:2379" (rabbitmq.conf:1): expected comma-separated etcd URLs, e.g. http://h1:2379,http://h2:2379');
+    expect(() => resolveStartOptions({ clusterEtcd: "http://e:2379", replicationPort: "x" }, {})).toThrow('cluster.replication_port = "x" (--replication-port): expected a port number 0-65535');
+    expect(() => conf("cluster.node_name = n1\n")).toThrow("cluster.node_name, cluster.replication_port and cluster.lease_ttl need cluster.etcd");
+  });
+
+  it("startBroker refuses cluster options: a node leads only once etcd elects it", async () => {
+    await expect(startBroker({ amqp: false, logLevel: "silent", cluster: { etcd: ["http://e:2379"], nodeName: "n1", replicationPort: 0 } }))
+      .rejects.toThrow("cluster options are for startClusterNode");
+  });
+});

@@ -1,0 +1,299 @@
+/**
+ * A follower's side of replication: listens on the replication port, accepts the leader's
+ * connection and applies the store's file operations to its own data dir, so that the data dir is
+ * always a valid single-node store (docs/clustering.md). Everything in a frame is checked before
+ * any of it is applied (protocol.ts); a frame that fails, a stranger's cluster id or an epoch below
+ * the highest seen is refused, logged once and the connection closed.
+ *
+ * Writes are synchronous and in arrival order: a follower serves no clients, and order is what
+ * keeps its files equal to the leader's. Each COMMIT fsyncs what was written since the last one
+ * before it is acknowledged.
+ */
+import * as fs from "node:fs";
+import * as net from "node:net";
+import { dirname, join } from "node:path";
+import { writeFileAtomic } from "../store/definitions.js";
+import { type Frame, FrameDecoder, frames, FrameType, ProtocolError } from "./protocol.js";
+
+export interface FollowerLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface FollowerOptions {
+  readonly dataDir: string;
+  readonly nodeName: string;
+  readonly clusterId: string;
+  readonly port: number;
+  readonly host?: string;
+  readonly log: FollowerLogger;
+  /** The highest epoch known so far (from etcd): older leaders are refused. */
+  readonly epoch?: number;
+}
+
+/** Files the follower never touches: the data dir's lock is the running node's. */
+const KEEP_ON_RESET = new Set(["warren.lock"]);
+
+class LeaderConnection {
+  readonly decoder = new FrameDecoder(true);
+  epoch = -1;
+  leader = "";
+  closed = false;
+  constructor(readonly socket: net.Socket) {}
+}
+
+export class ReplicationFollower {
+  private readonly server: net.Server;
+  private highestEpoch: number;
+  private active: LeaderConnection | null = null;
+  private readonly conns = new Set<LeaderConnection>();
+  /** Files written since the last COMMIT, open until it fsyncs them. */
+  private readonly open = new Map<string, number>();
+  private readonly dirsToSync = new Set<string>();
+  /** Batches acknowledged, refusals made: what tests and /api/nodes look at. */
+  readonly stats = { ackedBatch: 0, refused: 0, resets: 0, frames: 0 };
+  /** The last refusal's reason. */
+  lastRefusal = "";
+
+  private constructor(private readonly options: FollowerOptions) {
+    this.highestEpoch = options.epoch ?? 0;
+    this.server = net.createServer((s) => this.accept(s));
+  }
+
+  static async listen(options: FollowerOptions): Promise<ReplicationFollower> {
+    const f = new ReplicationFollower(options);
+    await new Promise<void>((resolve, reject) => {
+      f.server.once("error", reject);
+      f.server.listen(options.port, options.host, () => {
+        f.server.off("error", reject);
+        resolve();
+      });
+    });
+    return f;
+  }
+
+  get port(): number {
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** The leader's epoch now (etcd): connections of older terms are closed and refused from now on. */
+  raiseEpoch(epoch: number): void {
+    if (epoch <= this.highestEpoch) return;
+    this.highestEpoch = epoch;
+    for (const c of this.conns) if (c.epoch >= 0 && c.epoch < epoch) this.refuse(c, `epoch ${c.epoch} is older than the current ${epoch}`);
+  }
+
+  get epoch(): number {
+    return this.highestEpoch;
+  }
+
+  /** The leader streaming to this follower now, if any. */
+  get leader(): { name: string; epoch: number } | null {
+    return this.active === null ? null : { name: this.active.leader, epoch: this.active.epoch };
+  }
+
+  private accept(socket: net.Socket): void {
+    const c = new LeaderConnection(socket);
+    this.conns.add(c);
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.received(c, chunk));
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      c.closed = true;
+      this.conns.delete(c);
+      if (this.active === c) this.active = null;
+    });
+  }
+
+  private received(c: LeaderConnection, chunk: Buffer): void {
+    if (c.closed) return;
+    const got = c.decoder.push(chunk);
+    if (got instanceof ProtocolError) return this.refuse(c, got.reason);
+    for (const f of got) {
+      if (c.closed) return;
+      this.stats.frames++;
+      const problem = this.check(c, f);
+      if (problem !== null) return this.refuse(c, problem);
+      try {
+        this.apply(c, f);
+      } catch (err) {
+        this.options.log.error({ err, frame: f.type }, "replication: applying a write failed");
+        return this.refuse(c, `apply failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Why a frame is not acceptable on this connection now, or null. */
+  private check(c: LeaderConnection, f: Frame): string | null {
+    if (c.epoch < 0) {
+      if (f.type !== FrameType.Hello) return `expected HELLO, got frame type ${f.type}`;
+      if (f.clusterId !== this.options.clusterId) return `cluster id ${JSON.stringify(f.clusterId)} is not this cluster's`;
+      if (f.epoch < this.highestEpoch) return `epoch ${f.epoch} is older than the current ${this.highestEpoch}`;
+      return null;
+    }
+    if (f.epoch !== c.epoch) return `frame epoch ${f.epoch} differs from the connection's ${c.epoch}`;
+    if (f.epoch < this.highestEpoch) return `epoch ${f.epoch} is older than the current ${this.highestEpoch}`;
+    if (f.type === FrameType.Hello || f.type === FrameType.Welcome || f.type === FrameType.Ack) return `unexpected frame type ${f.type}`;
+    if (this.active !== c) return "not the active leader connection";
+    return null;
+  }
+
+  private apply(c: LeaderConnection, f: Frame): void {
+    switch (f.type) {
+      case FrameType.Hello: {
+        this.highestEpoch = f.epoch;
+        c.epoch = f.epoch;
+        c.leader = f.leader;
+        // one leader at a time: the newest hello wins, older connections go
+        for (const o of this.conns) if (o !== c && !o.closed) this.refuse(o, `replaced by ${f.leader}'s connection (epoch ${f.epoch})`, false);
+        this.closeFiles();
+        this.active = c;
+        this.options.log.info({ leader: f.leader, epoch: f.epoch }, `replicating from ${f.leader} (epoch ${f.epoch})`);
+        this.send(c, frames.welcome(f.epoch, this.options.nodeName));
+        return;
+      }
+      case FrameType.Refuse:
+        this.options.log.warn({ leader: c.leader, reason: f.reason }, `replication: the leader ended the connection: ${f.reason}`);
+        return this.drop(c);
+      case FrameType.Reset: return this.reset();
+      case FrameType.Write: return this.write(f.path, f.offset, f.bytes);
+      case FrameType.Replace: {
+        const abs = this.abs(f.path);
+        fs.mkdirSync(dirname(abs), { recursive: true });
+        this.closeFile(abs);
+        writeFileAtomic(abs, f.bytes);
+        return;
+      }
+      case FrameType.Remove: {
+        const abs = this.abs(f.path);
+        for (const p of [...this.open.keys()]) if (p === abs || p.startsWith(`${abs}/`)) this.closeFile(p);
+        fs.rmSync(abs, { recursive: true, force: true });
+        this.dirsToSync.add(dirname(abs));
+        return;
+      }
+      case FrameType.Truncate: {
+        const fd = this.fileFor(this.abs(f.path));
+        fs.ftruncateSync(fd, f.length);
+        return;
+      }
+      case FrameType.Commit: {
+        this.sync();
+        this.stats.ackedBatch = f.batch;
+        this.send(c, frames.ack(c.epoch, f.batch));
+        return;
+      }
+      default:
+        throw new ProtocolError(`unexpected frame type ${f.type}`);
+    }
+  }
+
+  private abs(path: string): string {
+    // protocol.ts admitted only the store's own relative file names
+    return join(this.options.dataDir, path);
+  }
+
+  private fileFor(abs: string): number {
+    let fd = this.open.get(abs);
+    if (fd === undefined) {
+      const existed = fs.existsSync(abs);
+      if (!existed) {
+        fs.mkdirSync(dirname(abs), { recursive: true });
+        this.dirsToSync.add(dirname(abs));
+        this.dirsToSync.add(dirname(dirname(abs)));
+      }
+      fd = fs.openSync(abs, fs.constants.O_WRONLY | fs.constants.O_CREAT);
+      this.open.set(abs, fd);
+    }
+    return fd;
+  }
+
+  private write(path: string, offset: number, bytes: Buffer): void {
+    const fd = this.fileFor(this.abs(path));
+    // every file the store writes is written from offset 0 when it is created
+    if (offset === 0) fs.ftruncateSync(fd, 0);
+    let done = 0;
+    while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done, offset + done);
+  }
+
+  /** RESET: the leader is about to send the whole store; nothing of the old contents stays. */
+  private reset(): void {
+    this.closeFiles();
+    this.stats.resets++;
+    for (const name of fs.readdirSync(this.options.dataDir)) {
+      if (KEEP_ON_RESET.has(name)) continue;
+      fs.rmSync(join(this.options.dataDir, name), { recursive: true, force: true });
+    }
+    this.dirsToSync.add(this.options.dataDir);
+  }
+
+  /** Makes everything applied so far durable: file data, then the directory entries. */
+  private sync(): void {
+    for (const fd of this.open.values()) fs.fdatasyncSync(fd);
+    this.closeFiles();
+    for (const dir of this.dirsToSync) {
+      let dfd: number;
+      try {
+        dfd = fs.openSync(dir, "r");
+      } catch {
+        continue; // removed since
+      }
+      try {
+        fs.fsyncSync(dfd);
+      } finally {
+        fs.closeSync(dfd);
+      }
+    }
+    this.dirsToSync.clear();
+  }
+
+  private closeFile(abs: string): void {
+    const fd = this.open.get(abs);
+    if (fd === undefined) return;
+    this.open.delete(abs);
+    fs.closeSync(fd);
+  }
+
+  private closeFiles(): void {
+    for (const fd of this.open.values()) fs.closeSync(fd);
+    this.open.clear();
+  }
+
+  private send(c: LeaderConnection, bufs: Buffer[]): void {
+    for (const b of bufs) c.socket.write(b);
+  }
+
+  private refuse(c: LeaderConnection, reason: string, log = true): void {
+    if (c.closed) return;
+    this.stats.refused++;
+    this.lastRefusal = reason;
+    if (log) {
+      const peer = `${c.socket.remoteAddress ?? "?"}:${c.socket.remotePort ?? "?"}`;
+      this.options.log.warn({ peer, reason }, `replication connection from ${peer} refused: ${reason}`);
+    }
+    this.send(c, frames.refuse(Math.max(c.epoch, 0), reason));
+    this.drop(c);
+  }
+
+  private drop(c: LeaderConnection): void {
+    c.closed = true;
+    if (this.active === c) {
+      this.active = null;
+      // what was written without a COMMIT stays (the store's recovery drops a torn tail)
+      this.closeFiles();
+    }
+    c.socket.end();
+    c.socket.destroySoon();
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.conns) {
+      c.closed = true;
+      c.socket.destroy();
+    }
+    this.conns.clear();
+    this.active = null;
+    this.closeFiles();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

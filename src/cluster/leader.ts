@@ -1,0 +1,421 @@
+/**
+ * The leader's side of replication (docs/clustering.md): the store's tap and its group commit's
+ * replication hook. Every durable write becomes a frame sent to each follower over one TCP
+ * connection the leader opens; each commit batch ends with a COMMIT, and the batch counts as
+ * committed (confirms go out) only once followers' ACKs make a majority with the leader and every
+ * member of the in-sync set has it. A follower that connects gets the whole store first (RESET,
+ * a copy of every file from a consistent point, then the writes made meanwhile).
+ */
+import * as fs from "node:fs";
+import { open as openFile } from "node:fs/promises";
+import * as net from "node:net";
+import { join, relative } from "node:path";
+import type { GroupCommit } from "../store/group-commit.js";
+import type { CommitReplication, StoreTap } from "../store/tap.js";
+import { FrameDecoder, frames, FrameType, isStorePath, MAX_CHUNK, PROTOCOL_HEADER, ProtocolError } from "./protocol.js";
+
+export interface Member {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Where the in-sync set is kept (etcd, written only while this leader's term holds). */
+export interface InSyncStore {
+  write(nodes: readonly string[]): Promise<void>;
+}
+
+export interface LeaderLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface ReplicationLeaderOptions {
+  readonly dataDir: string;
+  readonly clusterId: string;
+  readonly nodeName: string;
+  readonly epoch: number;
+  /** The other members (followers), each dialled on its replication address. */
+  readonly followers: readonly Member[];
+  /**
+   * Members of the cluster, this leader included: a majority of it must hold a batch (at least
+   * the leader and its followers; members added later count from then on).
+   */
+  readonly clusterSize: number;
+  readonly log: LeaderLogger;
+  readonly inSync: InSyncStore;
+  /** The nodes etcd lists as in sync when this term begins (this leader included). */
+  readonly initialInSync?: readonly string[];
+  /** False once the lease may have expired: nothing is confirmed from then on. */
+  readonly leading?: () => boolean;
+  /** Delay before dialling a follower again (grows to 8 × this). */
+  readonly retryMs?: number;
+}
+
+type LinkState = "connecting" | "handshake" | "waiting-copy" | "copying" | "live" | "down";
+
+/** A follower whose socket holds this much unsent is dropped (it catches up by a copy later). */
+const MAX_BACKLOG = 256 * 1024 * 1024;
+const COPY_CHUNK = 1024 * 1024;
+
+class FollowerLink {
+  state: LinkState = "down";
+  socket: net.Socket | null = null;
+  decoder = new FrameDecoder(false);
+  /** Writes made while the store is being copied, sent after it. */
+  queue: Buffer[] = [];
+  ackedBatch = 0;
+  /** Acknowledging this batch makes the follower caught up. */
+  caughtUpBatch = Infinity;
+  retries = 0;
+  timer: NodeJS.Timeout | null = null;
+  constructor(readonly member: Member) {}
+}
+
+interface PendingBatch {
+  readonly batch: number;
+  readonly done: (ok: boolean) => void;
+}
+
+export class ReplicationLeader implements StoreTap, CommitReplication {
+  private readonly links: FollowerLink[];
+  private sealed = 0;
+  private readonly pending: PendingBatch[] = [];
+  /** Followers every batch must reach: the in-sync set as etcd has it (or more). */
+  private readonly required = new Set<string>();
+  private inSyncNodes: Set<string>;
+  private inSyncWrite: Promise<void> = Promise.resolve();
+  private closed = false;
+  private clusterSize: number;
+  private commit: GroupCommit | null = null;
+
+  constructor(private readonly options: ReplicationLeaderOptions) {
+    this.links = options.followers.map((m) => new FollowerLink(m));
+    this.clusterSize = Math.max(options.clusterSize, this.links.length + 1);
+    this.inSyncNodes = new Set(options.initialInSync ?? [options.nodeName]);
+    this.inSyncNodes.add(options.nodeName);
+    for (const n of this.inSyncNodes) if (n !== options.nodeName) this.required.add(n);
+  }
+
+  /**
+   * Takes over the store's commit and starts dialling the followers. The store (opened with this
+   * as its tap) has restored by now: what it wrote meanwhile reaches followers by their copy.
+   */
+  start(commit: GroupCommit): void {
+    this.commit = commit;
+    commit.replication = this;
+    void this.persistInSync();
+    for (const l of this.links) this.dial(l);
+  }
+
+  /** A member that joined the cluster while this node leads: it is dialled and counts from now on. */
+  addFollower(m: Member): void {
+    if (m.name === this.options.nodeName || this.links.some((l) => l.member.name === m.name)) return;
+    const l = new FollowerLink(m);
+    this.links.push(l);
+    this.clusterSize = Math.max(this.clusterSize, this.links.length + 1);
+    if (this.commit !== null && !this.closed) this.dial(l);
+  }
+
+  /** Per follower: state, last acknowledged batch; and the batches sealed so far. */
+  status(): { sealed: number; inSync: string[]; followers: { name: string; state: LinkState; ackedBatch: number }[] } {
+    return {
+      sealed: this.sealed,
+      inSync: [...this.inSyncNodes],
+      followers: this.links.map((l) => ({ name: l.member.name, state: l.state, ackedBatch: l.ackedBatch })),
+    };
+  }
+
+  // ---- StoreTap: the store's writes, as frames ----
+
+  private rel(path: string): string | null {
+    const r = relative(this.options.dataDir, path);
+    return isStorePath(r) ? r : null;
+  }
+
+  write(path: string, offset: number, bytes: Buffer): void {
+    const r = this.rel(path);
+    if (r === null) return;
+    const epoch = this.options.epoch;
+    if (bytes.length <= MAX_CHUNK) return this.emit(frames.write(epoch, r, offset, bytes));
+    for (let at = 0; at < bytes.length; at += MAX_CHUNK) {
+      this.emit(frames.write(epoch, r, offset + at, bytes.subarray(at, Math.min(bytes.length, at + MAX_CHUNK))));
+    }
+  }
+
+  replace(path: string, bytes: Buffer): void {
+    const r = this.rel(path);
+    if (r !== null) this.emit(frames.replace(this.options.epoch, r, bytes));
+  }
+
+  remove(path: string): void {
+    const r = this.rel(path);
+    if (r !== null) this.emit(frames.remove(this.options.epoch, r));
+  }
+
+  truncate(path: string, length: number): void {
+    const r = this.rel(path);
+    if (r !== null) this.emit(frames.truncate(this.options.epoch, r, length));
+  }
+
+  private emit(bufs: Buffer[]): void {
+    for (const l of this.links) {
+      if (l.state === "live") this.send(l, bufs);
+      else if (l.state === "copying") for (const b of bufs) l.queue.push(b);
+      // other states get the whole store once connected
+    }
+  }
+
+  private send(l: FollowerLink, bufs: Buffer[]): void {
+    const s = l.socket;
+    if (s === null) return;
+    for (const b of bufs) s.write(b);
+    if (s.writableLength > MAX_BACKLOG) {
+      this.options.log.warn({ follower: l.member.name }, `follower ${l.member.name} is too far behind; it will catch up again`);
+      s.destroy();
+    }
+  }
+
+  // ---- CommitReplication ----
+
+  /** No write is in flight: a follower waiting for a copy gets one from this point. */
+  private startCopy(l: FollowerLink): void {
+    if (l.state !== "waiting-copy" || l.socket === null) return;
+    const files = this.listFiles();
+    l.state = "copying";
+    l.queue = [];
+    this.send(l, frames.reset(this.options.epoch));
+    void this.copy(l, l.socket, files);
+  }
+
+  seal(done: (ok: boolean) => void): void {
+    const batch = ++this.sealed;
+    this.emit(frames.commit(this.options.epoch, batch));
+    if (this.closed) return done(false);
+    this.pending.push({ batch, done });
+    this.evaluate();
+  }
+
+  /** Confirms every batch, in order, that the rule allows now. */
+  private evaluate(): void {
+    const leading = this.options.leading;
+    while (this.pending.length > 0) {
+      if (leading !== undefined && !leading()) return this.failPending();
+      const head = this.pending[0]!;
+      let acks = 1;
+      let missing = false;
+      for (const l of this.links) {
+        if (l.ackedBatch >= head.batch) acks++;
+        else if (this.required.has(l.member.name)) missing = true;
+      }
+      if (acks < Math.floor(this.clusterSize / 2) + 1 || missing) return;
+      this.pending.shift();
+      head.done(true);
+    }
+  }
+
+  /** Every batch waiting is failed (its confirms become nacks): the term is over. */
+  failPending(): void {
+    const p = this.pending.splice(0);
+    for (const b of p) b.done(false);
+  }
+
+  // ---- the in-sync set ----
+
+  private persistInSync(): Promise<void> {
+    const nodes = [...this.inSyncNodes];
+    this.inSyncWrite = this.inSyncWrite.then(() => this.options.inSync.write(nodes));
+    return this.inSyncWrite;
+  }
+
+  private addInSync(name: string): void {
+    if (this.inSyncNodes.has(name)) return;
+    this.inSyncNodes.add(name);
+    this.required.add(name); // required at once: stricter never hurts
+    this.persistInSync().then(
+      () => this.options.log.info({ follower: name }, `follower ${name} is in sync`),
+      (err: unknown) => this.options.log.warn({ err, follower: name }, "could not record the in-sync set"),
+    );
+  }
+
+  /** A follower fell behind: batches stop waiting for it only once etcd no longer lists it. */
+  private dropInSync(name: string): void {
+    if (!this.inSyncNodes.has(name)) return;
+    this.inSyncNodes.delete(name);
+    const attempt = (): void => {
+      this.persistInSync().then(
+        () => {
+          if (this.inSyncNodes.has(name)) return;
+          this.required.delete(name);
+          this.options.log.warn({ follower: name }, `follower ${name} is out of sync`);
+          this.evaluate();
+        },
+        (err: unknown) => {
+          this.options.log.warn({ err, follower: name }, "could not record the in-sync set; confirms wait");
+          this.inSyncWrite = Promise.resolve();
+          if (!this.closed) setTimeout(attempt, 500).unref();
+        },
+      );
+    };
+    attempt();
+  }
+
+  // ---- links ----
+
+  private dial(l: FollowerLink): void {
+    if (this.closed) return;
+    l.state = "connecting";
+    l.decoder = new FrameDecoder(false);
+    l.ackedBatch = 0;
+    l.caughtUpBatch = Infinity;
+    const s = net.connect(l.member.port, l.member.host);
+    l.socket = s;
+    s.setNoDelay(true);
+    s.on("connect", () => {
+      l.state = "handshake";
+      s.write(PROTOCOL_HEADER);
+      for (const b of frames.hello(this.options.epoch, this.options.clusterId, this.options.nodeName)) s.write(b);
+    });
+    s.on("data", (chunk: Buffer) => this.received(l, s, chunk));
+    s.on("error", () => {});
+    s.on("close", () => this.linkDown(l, s));
+  }
+
+  private received(l: FollowerLink, s: net.Socket, chunk: Buffer): void {
+    if (l.socket !== s) return;
+    const got = l.decoder.push(chunk);
+    if (got instanceof ProtocolError) {
+      this.options.log.warn({ follower: l.member.name, reason: got.reason }, `follower ${l.member.name} sent bad input: ${got.reason}`);
+      s.destroy();
+      return;
+    }
+    for (const f of got) {
+      if (f.type === FrameType.Refuse) {
+        this.options.log.warn({ follower: l.member.name, reason: f.reason }, `follower ${l.member.name} refused replication: ${f.reason}`);
+        s.destroy();
+        return;
+      }
+      if (f.epoch !== this.options.epoch) {
+        s.destroy();
+        return;
+      }
+      if (f.type === FrameType.Welcome && l.state === "handshake") {
+        l.state = "waiting-copy";
+        l.retries = 0;
+        // the copy starts when no write is in flight (now, or when the commit's writes are done)
+        this.commit?.whenQuiet(() => this.startCopy(l));
+      } else if (f.type === FrameType.Ack && l.state === "live") {
+        l.ackedBatch = f.batch;
+        if (f.batch >= l.caughtUpBatch) this.addInSync(l.member.name);
+        this.evaluate();
+      } else if (f.type !== FrameType.Ack) {
+        this.options.log.warn({ follower: l.member.name, type: f.type }, `follower ${l.member.name} sent an unexpected frame`);
+        s.destroy();
+        return;
+      }
+    }
+  }
+
+  private linkDown(l: FollowerLink, s: net.Socket): void {
+    if (l.socket !== s) return;
+    l.socket = null;
+    l.state = "down";
+    l.queue = [];
+    l.ackedBatch = 0;
+    this.dropInSync(l.member.name);
+    if (this.closed) return;
+    const delay = (this.options.retryMs ?? 200) * Math.min(8, 2 ** l.retries++);
+    l.timer = setTimeout(() => {
+      l.timer = null;
+      this.dial(l);
+    }, delay);
+    l.timer.unref();
+  }
+
+  /** The store's durable files now (every write told so far has completed). */
+  private listFiles(): string[] {
+    const root = this.options.dataDir;
+    const out: string[] = [];
+    for (const name of ["warren-store.json", "definitions.json", "mqtt/state.json"]) {
+      if (fs.existsSync(join(root, name))) out.push(name);
+    }
+    const queues = join(root, "queues");
+    if (fs.existsSync(queues)) {
+      for (const q of fs.readdirSync(queues)) {
+        const rq = `queues/${q}`;
+        if (!isStorePath(rq)) continue;
+        let names: string[];
+        try {
+          names = fs.readdirSync(join(root, rq));
+        } catch {
+          continue;
+        }
+        for (const n of names.sort()) if (isStorePath(`${rq}/${n}`)) out.push(`${rq}/${n}`);
+      }
+    }
+    return out;
+  }
+
+  /** Sends every listed file, then what was written meanwhile; then the follower is live. */
+  private async copy(l: FollowerLink, s: net.Socket, files: string[]): Promise<void> {
+    const epoch = this.options.epoch;
+    try {
+      for (const rel of files) {
+        let fh;
+        try {
+          fh = await openFile(join(this.options.dataDir, rel), "r");
+        } catch {
+          continue; // removed since the listing: its REMOVE is in the queue
+        }
+        try {
+          let offset = 0;
+          for (;;) {
+            const buf = Buffer.allocUnsafe(COPY_CHUNK);
+            const { bytesRead } = await fh.read(buf, 0, COPY_CHUNK, offset);
+            if (l.socket !== s) return;
+            if (bytesRead === 0 && offset > 0) break;
+            const ok = this.writeAll(s, frames.write(epoch, rel, offset, buf.subarray(0, bytesRead)));
+            offset += bytesRead;
+            if (!ok) await new Promise((resolve) => s.once("drain", resolve));
+            if (bytesRead < COPY_CHUNK) break;
+          }
+        } finally {
+          await fh.close();
+        }
+      }
+    } catch (err) {
+      this.options.log.warn({ err, follower: l.member.name }, `copying the store to ${l.member.name} failed`);
+      s.destroy();
+      return;
+    }
+    if (l.socket !== s || l.state !== "copying") return;
+    const queued = l.queue;
+    l.queue = [];
+    l.state = "live";
+    l.caughtUpBatch = this.sealed;
+    this.send(l, queued);
+    // the copy and the queue hold every batch sealed so far (a batch sealed before the copy
+    // began, still waiting for its acknowledgements, had its COMMIT sent to no one here)
+    this.send(l, frames.commit(epoch, this.sealed));
+    this.options.log.info({ follower: l.member.name, files: files.length }, `store copied to ${l.member.name}; streaming`);
+  }
+
+  private writeAll(s: net.Socket, bufs: Buffer[]): boolean {
+    let ok = true;
+    for (const b of bufs) ok = s.write(b) && ok;
+    return ok;
+  }
+
+  /** Stops replicating: links close, batches waiting are failed. */
+  close(): void {
+    this.closed = true;
+    if (this.commit?.replication === this) this.commit.replication = null;
+    this.failPending();
+    for (const l of this.links) {
+      if (l.timer !== null) clearTimeout(l.timer);
+      l.socket?.destroy();
+      l.socket = null;
+      l.state = "down";
+    }
+  }
+}

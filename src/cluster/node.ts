@@ -1,0 +1,282 @@
+/**
+ * A Warren cluster node (docs/clustering.md): it registers with etcd, replicates the leader's
+ * store into its data dir as a follower (no client listener: clients are refused by the closed
+ * ports), campaigns while it is eligible, and when etcd elects it, opens its data dir as a store
+ * and starts the broker with replication to the others. A leader that loses its lease stops at
+ * once: its pending confirms fail and its listeners close (`steppedDown`; the CLI then exits so a
+ * supervisor restarts it as a follower).
+ */
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import type { Etcd3, Watcher } from "etcd3";
+import { acquireDataDirLock, type DataDirLock } from "../store/lock.js";
+import { createLogger, type Logger } from "../server/logger.js";
+import { type BrokerOptions, parseOptions } from "../server/options.js";
+import { prepareDataDir } from "../server/open-store.js";
+import { type RunningBroker, startBroker } from "../server/start.js";
+import { Candidate, LeaderObserver, type Term } from "./election.js";
+import { ReplicationFollower } from "./follower.js";
+import { type Member, ReplicationLeader } from "./leader.js";
+
+export const CLUSTER_PREFIX = "/warren/";
+export const DEFAULT_LEASE_TTL_S = 5;
+const IN_SYNC_KEY = `${CLUSTER_PREFIX}in-sync`;
+const MEMBERS = `${CLUSTER_PREFIX}members/`;
+
+export type NodeRole = "follower" | "leader" | "stopped";
+
+export interface ClusterNode {
+  readonly name: string;
+  readonly clusterId: string;
+  role(): NodeRole;
+  /** The replicating side while this node follows (null once it leads). */
+  follower(): ReplicationFollower | null;
+  /** Resolves with the running broker once this node leads. */
+  readonly leading: Promise<RunningBroker>;
+  /** Resolves with the reason once this node, having led, stopped (its lease lost). */
+  readonly steppedDown: Promise<string>;
+  /** The term it leads, once it does. */
+  term(): Term | null;
+  /** Leaves the cluster: as leader, hands over at once (the lease is revoked). */
+  close(): Promise<void>;
+}
+
+interface InSync {
+  epoch: number;
+  nodes: string[];
+}
+
+/** Starts a cluster node from options with `cluster` set. */
+export async function startClusterNode(input: BrokerOptions): Promise<ClusterNode> {
+  const options = parseOptions(input);
+  const cluster = options.cluster;
+  if (cluster === undefined) throw new Error("startClusterNode needs the cluster options (cluster.etcd)");
+  const { nodeName, replicationPort } = cluster;
+  const ttl = cluster.leaseTtl ?? DEFAULT_LEASE_TTL_S;
+  const log: Logger = createLogger(options.logLevel ?? "warn", options.logDestination, undefined, options.logFormat);
+  const dataDir = options.dataDir;
+  if (dataDir === undefined) throw new Error("a cluster node needs a data dir of its own (dataDir)");
+  // etcd3 (and gRPC) load only in cluster mode
+  const { Etcd3 } = await import("etcd3");
+  const client: Etcd3 = new Etcd3({ hosts: cluster.etcd, dialTimeout: 2000 });
+  let lock: DataDirLock | null = null;
+  let follower: ReplicationFollower | null = null;
+  let observer: LeaderObserver | null = null;
+  try {
+    const idKey = `${CLUSTER_PREFIX}cluster-id`;
+    await client.if(idKey, "Create", "==", 0).then(client.put(idKey).value(randomUUID())).commit();
+    const clusterId = (await client.get(idKey).string())!;
+    prepareDataDir(dataDir);
+    lock = await acquireDataDirLock(dataDir);
+    const bind = options.host;
+    const advertise = bind !== undefined && bind !== "0.0.0.0" && bind !== "::" ? bind : hostname();
+    await client.put(`${MEMBERS}${nodeName}`).value(JSON.stringify({ replication: { host: advertise, port: replicationPort } }));
+    follower = await ReplicationFollower.listen({ dataDir, nodeName, clusterId, port: replicationPort, ...(bind !== undefined && { host: bind }), log });
+    const f = follower;
+    observer = await LeaderObserver.start(client, CLUSTER_PREFIX, (t) => {
+      if (t !== null) f.raiseEpoch(t.epoch);
+    });
+    log.info({ node: nodeName, clusterId, replicationPort }, `cluster node ${nodeName} started as a follower`);
+    return new Node(input, client, log, nodeName, clusterId, ttl, lock, follower, observer);
+  } catch (err) {
+    await follower?.close();
+    await observer?.stop();
+    lock?.release();
+    client.close();
+    throw err;
+  }
+}
+
+class Node implements ClusterNode {
+  private state: NodeRole = "follower";
+  private candidate: Candidate | null = null;
+  private broker: RunningBroker | null = null;
+  private current: Term | null = null;
+  private membersWatch: Watcher | null = null;
+  private replication: ReplicationLeader | null = null;
+  private closed = false;
+  readonly leading: Promise<RunningBroker>;
+  readonly steppedDown: Promise<string>;
+  private resolveLeading!: (b: RunningBroker) => void;
+  private rejectLeading!: (e: Error) => void;
+  private resolveStepped!: (reason: string) => void;
+
+  constructor(
+    private readonly input: BrokerOptions,
+    private readonly client: Etcd3,
+    private readonly log: Logger,
+    readonly name: string,
+    readonly clusterId: string,
+    private readonly ttl: number,
+    private readonly lock: DataDirLock,
+    private followerSide: ReplicationFollower | null,
+    private observer: LeaderObserver | null,
+  ) {
+    this.leading = new Promise((resolve, reject) => {
+      this.resolveLeading = resolve;
+      this.rejectLeading = reject;
+    });
+    this.leading.catch(() => {});
+    this.steppedDown = new Promise((resolve) => (this.resolveStepped = resolve));
+    void this.run();
+  }
+
+  role(): NodeRole {
+    return this.state;
+  }
+
+  follower(): ReplicationFollower | null {
+    return this.followerSide;
+  }
+
+  term(): Term | null {
+    return this.current;
+  }
+
+  /** The in-sync set as etcd has it (null: a new cluster, where every node is eligible). */
+  private async inSync(): Promise<InSync | null> {
+    const v = await this.client.get(IN_SYNC_KEY).string();
+    return v === null ? null : (JSON.parse(v) as InSync);
+  }
+
+  private async eligible(): Promise<boolean> {
+    const s = await this.inSync();
+    return s === null || s.nodes.includes(this.name);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.closed) {
+      try {
+        // only a node holding every confirmed message may lead: one in the in-sync set
+        while (!this.closed && !(await this.eligible())) await this.pause(250);
+        if (this.closed) return;
+        const c = new Candidate({ client: this.client, prefix: CLUSTER_PREFIX, name: this.name, ttlSeconds: this.ttl, log: this.log });
+        this.candidate = c;
+        const term = await c.campaign();
+        if (this.closed) return;
+        if (!(await this.eligible())) {
+          // dropped from the set while queued in the election: give the place up
+          this.log.warn({ node: this.name }, "elected but no longer in sync; resigning");
+          await c.resign();
+          continue;
+        }
+        try {
+          await this.lead(c, term);
+        } catch (err) {
+          // it stopped following to take over: a node that cannot lead now stops (and is restarted
+          // by its supervisor as a follower) rather than stay a follower that replicates nothing
+          this.log.error({ err, node: this.name }, "could not take over as leader");
+          await c.resign();
+          await this.stepDown(`could not take over: ${(err as Error).message}`);
+        }
+        return;
+      } catch (err) {
+        if (this.closed) return;
+        this.log.warn({ err, node: this.name }, "campaign failed; trying again");
+        await this.candidate?.resign();
+        this.candidate = null;
+        await this.pause(500);
+      }
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  }
+
+  /** Writes the in-sync set, only while this term's election key exists (a fenced write). */
+  private async writeInSync(c: Candidate, epoch: number, nodes: readonly string[]): Promise<void> {
+    const value = JSON.stringify({ epoch, nodes: [...nodes] } satisfies InSync);
+    const res = await this.client.if(c.electionKey, "Create", "==", epoch).then(this.client.put(IN_SYNC_KEY).value(value)).commit();
+    if (!res.succeeded) throw new Error(`the in-sync set was not written: term ${epoch} is over`);
+  }
+
+  private async lead(c: Candidate, term: Term): Promise<void> {
+    const started = Date.now();
+    // the data dir is this node's alone from here on: no more replication into it
+    await this.followerSide?.close();
+    this.followerSide = null;
+    await this.observer?.stop();
+    this.observer = null;
+    await this.writeInSync(c, term.epoch, [this.name]);
+    // members that register later (a node added, or started after this one won) are dialled too;
+    // watched before the members are read, so none falls between
+    let replication: ReplicationLeader | null = null;
+    const joined: Member[] = [];
+    const membersWatch = await this.client.watch().prefix(MEMBERS).create();
+    this.membersWatch = membersWatch;
+    membersWatch.on("put", (kv) => {
+      const name = kv.key.toString().slice(MEMBERS.length);
+      try {
+        const m = JSON.parse(kv.value.toString()) as { replication: { host: string; port: number } };
+        const member = { name, host: m.replication.host, port: m.replication.port };
+        if (replication === null) joined.push(member);
+        else replication.addFollower(member);
+      } catch (err) {
+        this.log.warn({ err, member: name }, "ignoring a member whose registration is not JSON");
+      }
+    });
+    const members = await this.client.getAll().prefix(MEMBERS).json() as Record<string, { replication: { host: string; port: number } }>;
+    const followers: Member[] = [];
+    for (const [key, m] of Object.entries(members)) {
+      const name = key.slice(MEMBERS.length);
+      if (name !== this.name) followers.push({ name, host: m.replication.host, port: m.replication.port });
+    }
+    replication = new ReplicationLeader({
+      dataDir: this.input.dataDir!, clusterId: this.clusterId, nodeName: this.name, epoch: term.epoch,
+      followers, clusterSize: followers.length + 1, log: this.log,
+      inSync: { write: (nodes) => this.writeInSync(c, term.epoch, nodes) },
+      initialInSync: [this.name],
+      leading: () => c.leading,
+    });
+    for (const m of joined.splice(0)) replication.addFollower(m);
+    this.replication = replication;
+    c.onLost((e) => void this.stepDown(e.reason));
+    const { cluster: _cluster, ...single } = this.input;
+    const leaderSide = replication;
+    let broker: RunningBroker;
+    try {
+      broker = await startBroker(single, { replication: leaderSide, lock: this.lock });
+    } catch (err) {
+      leaderSide.close();
+      this.rejectLeading(err as Error);
+      throw err;
+    }
+    this.broker = broker;
+    this.current = term;
+    this.state = "leader";
+    this.log.info({ node: this.name, epoch: term.epoch, ms: Date.now() - started, followers: followers.map((f) => f.name) }, `leading the cluster (epoch ${term.epoch})`);
+    this.resolveLeading(broker);
+    if (!c.leading) void this.stepDown("lease lost while starting");
+  }
+
+  /** The lease is gone (or may be): nothing more is confirmed, clients are disconnected. */
+  private async stepDown(reason: string): Promise<void> {
+    if (this.state === "stopped") return;
+    this.state = "stopped";
+    // first: batches still waiting are nacked now, before anything else can happen
+    this.replication?.failPending();
+    this.log.error({ node: this.name, reason }, `no longer leader: ${reason}; stopping`);
+    // not awaited: etcd may be what is unreachable
+    void this.membersWatch?.cancel().catch(() => {});
+    await this.broker?.close().catch(() => {});
+    this.resolveStepped(reason);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const wasLeader = this.state === "leader";
+    this.state = "stopped";
+    await this.membersWatch?.cancel().catch(() => {});
+    await this.followerSide?.close();
+    await this.observer?.stop();
+    // a leader's broker gives the data dir's lock back when its store closes
+    if (wasLeader) await this.broker?.close();
+    else this.lock.release();
+    // revoking the lease hands leadership over now rather than after the TTL
+    await this.candidate?.resign();
+    this.client.close();
+    this.rejectLeading(new Error("the node was closed before it led"));
+  }
+}
