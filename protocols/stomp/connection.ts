@@ -11,6 +11,7 @@ import { isLoopback } from "../../src/transport/listen.js";
 import { encodeFrame, type HeaderList } from "./frame-encoder.js";
 import { FrameError, FrameParser, type ParserLimits, type StompFrame, type StompVersion } from "./frame-parser.js";
 import { Session } from "./session.js";
+import type { SessionContext } from "./session-context.js";
 import type { StompTransport } from "./transport.js";
 
 export interface StompConnectionOptions {
@@ -44,25 +45,6 @@ const EOL = Buffer.from("\n");
  * long passcodes such as OAuth 2 tokens.
  */
 export const MAX_FRAME_UNAUTHENTICATED = 65536;
-
-/** What a session needs from its connection. */
-export interface SessionContext {
-  readonly vhost: VirtualHost;
-  readonly client: ClientRef;
-  readonly user: User;
-  /** The user's permissions in the vhost; SEND and SUBSCRIBE ask it first. */
-  readonly access: AccessControl;
-  readonly sessionId: string;
-  readonly version: StompVersion;
-  readonly transport: StompTransport;
-  readonly clientId: string | undefined;
-  readonly log: Logger;
-  send(command: string, headers: HeaderList, body: Buffer | null): void;
-  /** ERROR with a `message` header; `close` ends the connection after it, as RabbitMQ does for that error. */
-  error(message: string, detail: string | Buffer, close: boolean, receipt?: string, extra?: HeaderList): void;
-  brokerError(e: BrokerError, receipt?: string): void;
-  close(): void;
-}
 
 /**
  * One STOMP connection over any transport: CONNECT/STOMP and version negotiation, login, heart-beats

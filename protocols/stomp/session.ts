@@ -3,7 +3,7 @@ import {
   BrokerError, ReplyCode, OrderedCommits, type Consumer, publishPropertiesProblem, type Queue, type QueueEntry, type Subscription, Message,
   type FieldTable, TypedField,
 } from "../../src/core/index.js";
-import type { SessionContext } from "./connection.js";
+import type { SessionContext } from "./session-context.js";
 import {
   type Destination, destinationFor, isDestinationError, parseDestination, topicBindingKey,
 } from "./destinations.js";
