@@ -9,6 +9,7 @@ import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/transport/listen.js";
 import { encodeFrame, type HeaderList } from "./frame-encoder.js";
+import { readConnect, VERSIONS_HEADER } from "./connect-request.js";
 import { FrameError, FrameParser, type ParserLimits, type StompFrame, type StompVersion } from "./frame-parser.js";
 import { Session } from "./session.js";
 import type { SessionContext } from "./session-context.js";
@@ -31,10 +32,7 @@ export interface LoginDeadline {
   readonly socket: Socket;
 }
 
-/** Highest first: the version negotiated is the highest the client accepts (STOMP 1.2 §"Protocol Negotiation"). */
-const SUPPORTED: readonly StompVersion[] = ["1.2", "1.1", "1.0"];
 const SERVER = "Warren/0.1.0";
-const VERSIONS_HEADER = "1.0,1.1,1.2";
 
 const EOL = Buffer.from("\n");
 
@@ -150,17 +148,12 @@ export class StompConnection implements SessionContext, ConnectionSource {
 
   private connect(f: StompFrame): void {
     const h = f.headers;
-    const accepted = (h["accept-version"] ?? "1.0").split(",").map((v) => v.trim());
-    const version = SUPPORTED.find((v) => accepted.includes(v));
-    if (version === undefined) {
+    const request = readConnect(h, this.options);
+    if (request === null) {
       return this.error("Version mismatch", `Supported versions are ${VERSIONS_HEADER}\n`, false);
     }
-    const trim = (s: string | undefined) => (version === "1.0" && s !== undefined ? s.trim() : s);
-    const login = trim(h["login"]);
-    const username = login ?? this.options.defaultUser;
-    const password = login !== undefined ? (trim(h["passcode"]) ?? "") : this.options.defaultPass;
+    const { version, username, password, vhost: vhostName } = request;
     const loopback = isLoopback(this.transport.remoteAddress);
-    const vhostName = trim(h["host"]) ?? this.options.defaultVhost;
     const granted = this.broker.login({ username, password, loopback, vhost: vhostName });
     if (granted instanceof LoginRefused) {
       this.log.warn({ user: username, vhost: vhostName, reason: granted.reason }, `STOMP login refused: ${granted.reason}`);
