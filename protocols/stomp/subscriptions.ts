@@ -59,8 +59,6 @@ export class Subscriptions {
   closed = false;
   private deliveryTag = 0;
   private readonly byId = new Map<string, StompSubscription>();
-  /** Delivery tag → the subscription holding it unacked. */
-  private readonly byTag = new Map<number, StompSubscription>();
 
   constructor(readonly ctx: SessionContext) {}
 
@@ -80,10 +78,7 @@ export class Subscriptions {
   deliver(s: StompSubscription, entry: QueueEntry, queue: Queue): void {
     const tag = ++this.deliveryTag;
     if (s.ackMode === "auto") queue.ack(entry);
-    else {
-      s.unacked.set(tag, entry);
-      this.byTag.set(tag, s);
-    }
+    else s.unacked.set(tag, entry);
     const ctx = this.ctx;
     const m = entry.message;
     const messageId = messageIdFor(s.id, ctx.sessionId, tag);
@@ -117,7 +112,6 @@ export class Subscriptions {
     }
     for (const [t, entry] of picked) {
       s.unacked.delete(t);
-      this.byTag.delete(t);
       if (how === "ack") q.ack(entry);
       else if (requeue) q.requeue(entry);
       else q.discard(entry);
@@ -130,17 +124,13 @@ export class Subscriptions {
     s.subscription.cancel();
     this.byId.delete(s.id);
     const q = s.subscription.queue;
-    for (const [tag, entry] of s.unacked) {
-      this.byTag.delete(tag);
-      q.requeue(entry);
-    }
+    for (const entry of s.unacked.values()) q.requeue(entry);
     s.unacked.clear();
   }
 
   /** The queue went (deleted, or its stream ended): tell the client, as RabbitMQ does. */
   cancelledByBroker(s: StompSubscription): void {
     this.byId.delete(s.id);
-    for (const tag of s.unacked.keys()) this.byTag.delete(tag);
     s.unacked.clear();
     this.ctx.error(
       "Server cancelled subscription",
@@ -158,7 +148,10 @@ export class Subscriptions {
 
   /** Subscriptions and unacknowledged messages, for the management API's channel listing. */
   stats(): { consumers: number; unacked: number } {
-    return { consumers: this.byId.size, unacked: this.byTag.size };
+    // counted when asked, so a delivery and its ack keep no session-wide index
+    let unacked = 0;
+    for (const s of this.byId.values()) unacked += s.unacked.size;
+    return { consumers: this.byId.size, unacked };
   }
 
   /** The session is going: unacked messages go back to their queues, consumers are cancelled. */
@@ -172,7 +165,6 @@ export class Subscriptions {
       for (const entry of s.unacked.values()) q.requeue(entry);
       s.unacked.clear();
     }
-    this.byTag.clear();
     // each queue dispatches to its other consumers once the requeues are all back
     for (const s of subs) s.subscription.cancel();
   }
