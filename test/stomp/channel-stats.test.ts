@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningBroker } from "warren";
+import type { StompFrame } from "../../protocols/stomp/frame-parser.js";
 import { RawStomp } from "../../conformance/stomp/raw-client.js";
 import { api, startWithManagement, until } from "../management/helpers.js";
 
@@ -32,7 +33,8 @@ describe("a STOMP session's channel in the management API", () => {
     await c.take((f) => f.command === "RECEIPT" && f.headers["receipt-id"] === "subscribed");
     for (let i = 0; i < 3; i++) c.send("SEND", { destination: "/queue/chstats-a" }, `a${i}`);
     for (let i = 0; i < 2; i++) c.send("SEND", { destination: "/queue/chstats-b" }, `b${i}`);
-    const a = [], b = [];
+    const a: StompFrame[] = [];
+    const b: StompFrame[] = [];
     for (let i = 0; i < 5; i++) {
       const m = await c.take((f) => f.command === "MESSAGE");
       (m.headers["subscription"] === "s1" ? a : b).push(m);
