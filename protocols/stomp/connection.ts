@@ -10,8 +10,10 @@ import { heartbeats } from "../../src/transport/heartbeats.js";
 import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/transport/listen.js";
 import { encodeFrame, type HeaderList } from "./frame-encoder.js";
+import { readConnect, VERSIONS_HEADER } from "./connect-request.js";
 import { FrameError, FrameParser, type ParserLimits, type StompFrame, type StompVersion } from "./frame-parser.js";
 import { Session } from "./session.js";
+import type { SessionContext } from "./session-context.js";
 import type { StompTransport } from "./transport.js";
 
 export interface StompConnectionOptions {
@@ -31,10 +33,7 @@ export interface LoginDeadline {
   readonly socket: Socket;
 }
 
-/** Highest first: the version negotiated is the highest the client accepts (STOMP 1.2 §"Protocol Negotiation"). */
-const SUPPORTED: readonly StompVersion[] = ["1.2", "1.1", "1.0"];
 const SERVER = "Warren/0.1.0";
-const VERSIONS_HEADER = "1.0,1.1,1.2";
 
 const EOL = Buffer.from("\n");
 
@@ -45,25 +44,6 @@ const EOL = Buffer.from("\n");
  * long passcodes such as OAuth 2 tokens.
  */
 export const MAX_FRAME_UNAUTHENTICATED = 65536;
-
-/** What a session needs from its connection. */
-export interface SessionContext {
-  readonly vhost: VirtualHost;
-  readonly client: ClientRef;
-  readonly user: User;
-  /** The user's permissions in the vhost; SEND and SUBSCRIBE ask it first. */
-  readonly access: AccessControl;
-  readonly sessionId: string;
-  readonly version: StompVersion;
-  readonly transport: StompTransport;
-  readonly clientId: string | undefined;
-  readonly log: Logger;
-  send(command: string, headers: HeaderList, body: Buffer | null): void;
-  /** ERROR with a `message` header; `close` ends the connection after it, as RabbitMQ does for that error. */
-  error(message: string, detail: string | Buffer, close: boolean, receipt?: string, extra?: HeaderList): void;
-  brokerError(e: BrokerError, receipt?: string): void;
-  close(): void;
-}
 
 /**
  * One STOMP connection over any transport: CONNECT/STOMP and version negotiation, login, heart-beats
@@ -168,17 +148,12 @@ export class StompConnection implements SessionContext, ConnectionSource {
 
   private connect(f: StompFrame): void {
     const h = f.headers;
-    const accepted = (h["accept-version"] ?? "1.0").split(",").map((v) => v.trim());
-    const version = SUPPORTED.find((v) => accepted.includes(v));
-    if (version === undefined) {
+    const request = readConnect(h, this.options);
+    if (request === null) {
       return this.error("Version mismatch", `Supported versions are ${VERSIONS_HEADER}\n`, false);
     }
-    const trim = (s: string | undefined) => (version === "1.0" && s !== undefined ? s.trim() : s);
-    const login = trim(h["login"]);
-    const username = login ?? this.options.defaultUser;
-    const password = login !== undefined ? (trim(h["passcode"]) ?? "") : this.options.defaultPass;
+    const { version, username, password, vhost: vhostName } = request;
     const loopback = isLoopback(this.transport.remoteAddress);
-    const vhostName = trim(h["host"]) ?? this.options.defaultVhost;
     const granted = this.broker.login({ username, password, loopback, vhost: vhostName });
     if (granted instanceof LoginRefused) {
       this.log.warn({ user: username, vhost: vhostName, reason: granted.reason }, `STOMP login refused: ${granted.reason}`);

@@ -119,3 +119,9 @@ export function queueArguments(h: StompHeaders): FieldTable {
 }
 
 export type { HeaderList };
+
+/** A true/false header (durable, auto-delete, persistent, requeue…): "true" in any case is true. */
+export function boolHeader(v: string | undefined, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  return v.toLowerCase() === "true";
+}

@@ -1,0 +1,61 @@
+import { BrokerError, Message, publishPropertiesProblem } from "../../../src/core/index.js";
+import { type Destination, isDestinationError, parseDestination } from "../destinations.js";
+import type { StompFrame } from "../frame-parser.js";
+import { propertiesFromSend } from "../message-headers.js";
+import { brokerFail, fail, type Outcome } from "../refusals.js";
+import type { SessionState } from "../session-state.js";
+import { destinationOf } from "./destination.js";
+
+type SendState = Pick<SessionState, "ctx" | "queues" | "tempQueues">;
+
+/** SEND: the destination's exchange and routing key, the headers as properties, one publish. */
+export function send(s: SendState, f: StompFrame): Outcome {
+  const ctx = s.ctx;
+  if (f.headers["message-id"] !== undefined) return fail(ctx, "Invalid header", "'message-id' is not allowed on 'SEND'.\n", f);
+  const d = destinationOf(ctx, f);
+  if (d === null) return "failed";
+  const target = publishTarget(s, d, f);
+  if (target === null) return "failed";
+  const props = propertiesFromSend(f.headers);
+  // RabbitMQ's STOMP publishes through an AMQP channel, which checks user-id and expiration
+  const invalid = publishPropertiesProblem(props, ctx.user.name);
+  if (invalid !== null) return brokerFail(ctx, invalid, f);
+  const replyTo = props.replyTo;
+  if (replyTo !== undefined && replyTo.startsWith("/temp-queue/")) {
+    const rd = parseDestination(replyTo);
+    if (isDestinationError(rd)) return fail(ctx, rd.message, rd.detail, f);
+    if (rd.kind !== "temp-queue") return fail(ctx, "Invalid destination", `'${replyTo}' is not a valid temp-queue destination\n`, f);
+    const q = s.tempQueues.queueFor(rd.name, replyTo);
+    if (q instanceof BrokerError) return brokerFail(ctx, q, f);
+    props.replyTo = `/reply-queue/${q}`;
+  }
+  const denied = ctx.access.checkPublish(target[0], target[1]);
+  if (denied) return brokerFail(ctx, denied, f);
+  const m = new Message(target[0], target[1], f.body, props);
+  const r = ctx.vhost.publish(target[0], target[1], m);
+  if (r instanceof BrokerError) return brokerFail(ctx, r, f);
+  return r.persisted > 0 ? "persisted" : "done";
+}
+
+/** The exchange and routing key a SEND goes to, declaring what RabbitMQ declares on the way. */
+function publishTarget(s: SendState, d: Destination, f: StompFrame): [string, string] | null {
+  switch (d.kind) {
+    case "queue": {
+      const e = s.queues.ensure(d.name, f.headers);
+      if (e instanceof BrokerError) return brokerFail(s.ctx, e, f), null;
+      return ["", d.name];
+    }
+    case "topic":
+      return ["amq.topic", d.name];
+    case "exchange":
+      return [d.exchange, d.key];
+    case "amqqueue":
+    case "reply-queue":
+      return ["", d.name];
+    case "temp-queue": {
+      const q = s.tempQueues.queueFor(d.name, `/temp-queue/${d.name}`);
+      if (q instanceof BrokerError) return brokerFail(s.ctx, q, f), null;
+      return ["", q];
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import { BrokerError, type FieldTable, type Queue, TypedField } from "../../../src/core/index.js";
+import { type Destination, topicBindingKey } from "../destinations.js";
+import { isDurable, subscriptionQueue } from "../durable-subscriptions.js";
+import type { StompFrame } from "../frame-parser.js";
+import { queueArguments } from "../message-headers.js";
+import { brokerFail, fail, type Outcome } from "../refusals.js";
+import type { SessionState } from "../session-state.js";
+import { type AckMode, StompSubscription } from "../subscriptions.js";
+import { destinationOf } from "./destination.js";
+
+type SubscribeState = Pick<SessionState, "ctx" | "queues" | "subscriptions">;
+
+/** SUBSCRIBE: the destination's queue (declared and bound as RabbitMQ does), then a consumer on it. */
+export function subscribe(s: SubscribeState, f: StompFrame): Outcome {
+  const ctx = s.ctx;
+  const h = f.headers;
+  const d = destinationOf(ctx, f);
+  if (d === null) return "failed";
+  const durable = isDurable(h);
+  if (durable && h["id"] === undefined && h["activemq.subscriptionName"] === undefined) {
+    return fail(ctx, "Missing Header", "Header 'id' is required for durable subscriptions", f);
+  }
+  const id = h["id"] ?? h["destination"]!;
+  if (s.subscriptions.has(id)) {
+    return fail(ctx, "Duplicated subscription identifier", `A subscription identified by 'T_${id}' already exists.`, f, true);
+  }
+  const ackHeader = h["ack"];
+  const ackMode: AckMode = ackHeader === "client" || ackHeader === "client-individual" ? ackHeader : "auto";
+  const prefetch = Number(h["prefetch-count"] ?? "0");
+  const q = sourceQueue(s, d, f, id, durable);
+  if (q === null) return "failed";
+  const denied = ctx.access.check("queue", q.name, "read");
+  if (denied) return brokerFail(ctx, denied, f);
+  const sub = new StompSubscription(s.subscriptions, id, h["destination"]!, ackMode, Number.isSafeInteger(prefetch) && prefetch > 0 ? prefetch : 0);
+  const consumeArgs = streamOffsetArgument(h["x-stream-offset"]);
+  if (consumeArgs === null) return fail(ctx, "Processing error", "Processing error", f);
+  const consumer = q.consume(sub, { tag: `T_${id}`, noAck: ackMode === "auto", exclusive: false, priority: 0, prefetch: sub.prefetch, args: consumeArgs });
+  if (consumer instanceof BrokerError) return brokerFail(ctx, consumer, f);
+  sub.subscription = consumer;
+  // the queue delivers once this frame is done: a RECEIPT for the SUBSCRIBE goes first
+  s.subscriptions.add(sub);
+  return "done";
+}
+
+/** The queue a SUBSCRIBE consumes from, declared and bound as RabbitMQ does for each destination kind. */
+function sourceQueue(s: SubscribeState, d: Destination, f: StompFrame, id: string, durable: boolean): Queue | null {
+  const ctx = s.ctx;
+  const v = ctx.vhost;
+  const h = f.headers;
+  const client = ctx.client;
+  switch (d.kind) {
+    case "queue": {
+      const q = s.queues.ensure(d.name, h);
+      return q instanceof BrokerError ? (brokerFail(ctx, q, f), null) : q;
+    }
+    // /reply-queue/x on SUBSCRIBE names an existing queue, as in RabbitMQ
+    case "amqqueue":
+    case "reply-queue": {
+      const q = v.queue(d.name, client);
+      return q instanceof BrokerError ? (brokerFail(ctx, q, f), null) : q;
+    }
+    case "topic":
+    case "exchange": {
+      const exchange = d.kind === "topic" ? "amq.topic" : d.exchange;
+      const key = d.kind === "topic" ? topicBindingKey(d.name) : d.key;
+      const x = v.exchange(exchange);
+      if (x instanceof BrokerError) return brokerFail(ctx, x, f), null;
+      const { name, declare } = subscriptionQueue(h, id, ctx.clientId, durable, queueArguments(h));
+      const denied = ctx.access.checkSubscribe(name, exchange, key);
+      if (denied) return brokerFail(ctx, denied, f), null;
+      const ok = v.declareQueue(name, declare, client);
+      if (ok instanceof BrokerError) return brokerFail(ctx, ok, f), null;
+      const b = v.bindQueue(ok.queue, exchange, key, {}, client);
+      if (b instanceof BrokerError) return brokerFail(ctx, b, f), null;
+      const q = v.queue(ok.queue, client);
+      return q instanceof BrokerError ? (brokerFail(ctx, q, f), null) : q;
+    }
+    case "temp-queue":
+      return fail(ctx, "Invalid destination", `'${h["destination"]}' is not a valid destination for 'SUBSCRIBE'\n`, f), null;
+  }
+}
+
+/**
+ * The x-stream-offset SUBSCRIBE header as RabbitMQ's STOMP plugin reads it: first, last, next,
+ * offset=<n> or timestamp=<seconds>; other values are ignored (the consumer starts at next).
+ * null for a malformed offset=/timestamp= number, which RabbitMQ answers with "Processing error".
+ */
+function streamOffsetArgument(h: string | undefined): FieldTable | null {
+  if (h === undefined) return {};
+  if (h === "first" || h === "last" || h === "next") return { "x-stream-offset": h };
+  const m = /^(offset|timestamp)=(.*)$/.exec(h);
+  if (m === null) return {};
+  if (!/^-?\d+$/.test(m[2]!)) return null;
+  return { "x-stream-offset": new TypedField(m[1] === "offset" ? "l" : "T", Number(m[2])) };
+}

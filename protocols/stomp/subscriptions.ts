@@ -1,0 +1,171 @@
+import type { Consumer, Queue, QueueEntry, Subscription } from "../../src/core/index.js";
+import { destinationFor } from "./destinations.js";
+import { headersFromProperties } from "./message-headers.js";
+import type { SessionContext } from "./session-context.js";
+
+export type AckMode = "auto" | "client" | "client-individual";
+
+/** One SUBSCRIBE: a consumer on one queue; the queue calls it while it has credit. */
+export class StompSubscription implements Consumer {
+  subscription!: Subscription;
+  /** Delivered and not yet acked, by delivery tag; Map order is delivery order. */
+  readonly unacked = new Map<number, QueueEntry>();
+
+  constructor(
+    readonly subscriptions: Subscriptions,
+    /** The `id` header (or the destination, for STOMP 1.0 clients that send none). */
+    readonly id: string,
+    readonly destinationHeader: string,
+    readonly ackMode: AckMode,
+    readonly prefetch: number,
+  ) {}
+
+  get client() {
+    return this.subscriptions.ctx.client;
+  }
+
+  hasCredit(): boolean {
+    if (this.subscriptions.closed || this.subscriptions.ctx.transport.backedUp) return false;
+    return this.ackMode === "auto" || this.prefetch === 0 || this.unacked.size < this.prefetch;
+  }
+
+  deliver(entry: QueueEntry, sub: Subscription): void {
+    this.subscriptions.deliver(this, entry, sub.queue);
+  }
+
+  cancelledByBroker(): void {
+    this.subscriptions.cancelledByBroker(this);
+  }
+}
+
+/** RabbitMQ's message-id shape, `T_<subscription>@@<session>@@<delivery tag>`; the tag finds the delivery. */
+const messageIdFor = (subId: string, session: string, tag: number) => `T_${subId}@@${session}@@${tag}`;
+
+/** The subscription id and delivery tag an ACK/NACK names; null when it is not a message-id of ours. */
+export function parseMessageId(messageId: string): { subId: string; tag: number } | null {
+  const first = messageId.indexOf("@@");
+  const last = messageId.lastIndexOf("@@");
+  if (!messageId.startsWith("T_") || first === -1 || first === last) return null;
+  const t = messageId.slice(last + 2);
+  return /^\d+$/.test(t) ? { subId: messageId.slice(2, first), tag: Number(t) } : null;
+}
+
+/**
+ * A session's subscriptions by id, and their deliveries: one delivery-tag sequence for the
+ * session, MESSAGE frames, and what is delivered but not yet acked.
+ */
+export class Subscriptions {
+  /** The session ended: no subscription has credit any more. */
+  closed = false;
+  private deliveryTag = 0;
+  private readonly byId = new Map<string, StompSubscription>();
+
+  constructor(readonly ctx: SessionContext) {}
+
+  get(id: string): StompSubscription | undefined {
+    return this.byId.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  /** `s` consumes now: the queue may deliver to it. */
+  add(s: StompSubscription): void {
+    this.byId.set(s.id, s);
+  }
+
+  deliver(s: StompSubscription, entry: QueueEntry, queue: Queue): void {
+    const tag = ++this.deliveryTag;
+    if (s.ackMode === "auto") queue.ack(entry);
+    else s.unacked.set(tag, entry);
+    const ctx = this.ctx;
+    const m = entry.message;
+    const messageId = messageIdFor(s.id, ctx.sessionId, tag);
+    const headers: [string, string][] = [
+      ["subscription", s.id],
+      ["destination", destinationFor(m.exchange, m.routingKey)],
+      ["message-id", messageId],
+      ["redelivered", entry.redelivered ? "true" : "false"],
+    ];
+    // STOMP 1.2 names the delivery to ACK in its own header (§"MESSAGE")
+    if (s.ackMode !== "auto" && ctx.version === "1.2") headers.push(["ack", messageId]);
+    headersFromProperties(m.properties, headers);
+    ctx.send("MESSAGE", headers, m.body);
+  }
+
+  /**
+   * ACK/NACK of delivery `tag`, which `s` holds unacked: client mode settles everything up to it
+   * (cumulative), client-individual just it.
+   */
+  settle(s: StompSubscription, tag: number, how: "ack" | "nack", requeue: boolean): void {
+    const q = s.subscription.queue;
+    const picked: [number, QueueEntry][] = [];
+    if (s.ackMode === "client") {
+      for (const e of s.unacked) {
+        if (e[0] > tag) break;
+        picked.push(e);
+      }
+    } else {
+      const entry = s.unacked.get(tag);
+      if (entry !== undefined) picked.push([tag, entry]);
+    }
+    for (const [t, entry] of picked) {
+      s.unacked.delete(t);
+      if (how === "ack") q.ack(entry);
+      else if (requeue) q.requeue(entry);
+      else q.discard(entry);
+    }
+    s.subscription.resume();
+  }
+
+  /** UNSUBSCRIBE: the consumer is cancelled and its unacked messages go back to the queue. */
+  cancel(s: StompSubscription): void {
+    s.subscription.cancel();
+    this.byId.delete(s.id);
+    const q = s.subscription.queue;
+    for (const entry of s.unacked.values()) q.requeue(entry);
+    s.unacked.clear();
+  }
+
+  /** The queue went (deleted, or its stream ended): tell the client, as RabbitMQ does. */
+  cancelledByBroker(s: StompSubscription): void {
+    this.byId.delete(s.id);
+    s.unacked.clear();
+    this.ctx.error(
+      "Server cancelled subscription",
+      `The server has canceled a subscription.\nNo more messages will be delivered for ${s.destinationHeader}.\n`,
+      false,
+      undefined,
+      [["subscription", s.id]],
+    );
+  }
+
+  /** Credit may be back (socket drained): let the queues deliver again. */
+  resume(): void {
+    for (const s of this.byId.values()) s.subscription.resume();
+  }
+
+  /** Subscriptions and unacknowledged messages, for the management API's channel listing. */
+  stats(): { consumers: number; unacked: number } {
+    // counted when asked, so a delivery and its ack keep no session-wide index
+    let unacked = 0;
+    for (const s of this.byId.values()) unacked += s.unacked.size;
+    return { consumers: this.byId.size, unacked };
+  }
+
+  /** The session is going: unacked messages go back to their queues, consumers are cancelled. */
+  release(): void {
+    this.closed = true;
+    const subs = [...this.byId.values()];
+    this.byId.clear();
+    // requeue in delivery order so messages keep their places
+    for (const s of subs) {
+      const q = s.subscription.queue;
+      for (const entry of s.unacked.values()) q.requeue(entry);
+      s.unacked.clear();
+    }
+    // each queue dispatches to its other consumers once the requeues are all back
+    for (const s of subs) s.subscription.cancel();
+  }
+}
