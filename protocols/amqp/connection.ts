@@ -15,6 +15,7 @@ import {
 } from "./codec/frames.js";
 import { type AmqpMethod, decodeMethod, encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
 import { Channel } from "./channel.js";
+import type { ConnectionContext } from "./connection-context.js";
 import { BatchedWriter, type DrainListener } from "../../src/transport/batched-writer.js";
 import { fieldTableJson } from "../../src/core/index.js";
 import { type AmqpLimits, DEFAULT_LIMITS } from "./limits.js";
@@ -39,22 +40,6 @@ const FRAME_MIN_SIZE = 4096;
  * way (or the socket is gone) and incoming bytes are discarded until the socket closes.
  */
 type State = "header" | "start-ok" | "secure-ok" | "tune-ok" | "open" | "opened" | "closing" | "closed";
-
-/** What a connection hands its channels: the core, the writer, and its negotiated limits. */
-export interface ConnectionContext {
-  readonly vhost: VirtualHost;
-  readonly client: ClientRef;
-  readonly writer: BatchedWriter;
-  readonly frameMax: number;
-  readonly maxMessageSize: number;
-  readonly capabilities: FieldTable;
-  readonly log: Logger;
-  readonly user: User;
-  /** The user's permissions in this vhost; every channel method asks it first. */
-  readonly access: AccessControl;
-  connectionError(code: number, text: string, classId: number, methodId: number): void;
-  channelClosed(id: number): void;
-}
 
 /**
  * One AMQP 0-9-1 connection: the handshake (§2.2.4), framing, heartbeats and the connection
