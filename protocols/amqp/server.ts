@@ -4,7 +4,8 @@ import type { Logger } from "../../src/server/logger.js";
 import { listenOn } from "../../src/transport/listen.js";
 import { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import { createTlsServer, type TlsServerOptions } from "../../src/transport/tls.js";
-import { AmqpConnection, type AmqpLimits, DEFAULT_LIMITS } from "./connection.js";
+import { AmqpConnection } from "./connection.js";
+import { type AmqpLimits, DEFAULT_LIMITS } from "./limits.js";
 import { DEFAULT_IDENTITY, type ServerIdentity, serverProperties } from "./server-properties.js";
 
 export interface AmqpListenerOptions {

@@ -802,9 +802,9 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
       if (p + 7 > end) throw truncated("basic.qos");
       const f0 = payload.readUInt32BE(p);
       p += 4;
-      const f1 = (payload[p] << 8) | payload[p + 1];
+      const f1 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
-      const b2 = payload[p];
+      const b2 = payload[p]!;
       p += 1;
       if (p !== end) throw overlong("basic.qos", end - p);
       return { kind: "basic.qos", prefetchSize: f0, prefetchCount: f1, global: (b2 & 1) !== 0 };
@@ -816,19 +816,19 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x003c0014: { // basic.consume (60/20)
       let n: number;
       if (p + 3 > end) throw truncated("basic.consume");
-      const f0 = (payload[p] << 8) | payload[p + 1];
+      const f0 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("basic.consume");
       const f1 = readText(payload, p, p + n, "basic.consume queue");
       p += n;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 5 > end) throw truncated("basic.consume");
       const f2 = readText(payload, p, p + n, "basic.consume consumer-tag");
       p += n;
-      const b3 = payload[p];
+      const b3 = payload[p]!;
       p += 1;
       n = payload.readUInt32BE(p);
       p += 4;
@@ -841,7 +841,7 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x003c0015: { // basic.consume-ok (60/21)
       let n: number;
       if (p + 1 > end) throw truncated("basic.consume-ok");
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n > end) throw truncated("basic.consume-ok");
       const f0 = readText(payload, p, p + n, "basic.consume-ok consumer-tag");
@@ -852,12 +852,12 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x003c001e: { // basic.cancel (60/30)
       let n: number;
       if (p + 1 > end) throw truncated("basic.cancel");
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("basic.cancel");
       const f0 = readText(payload, p, p + n, "basic.cancel consumer-tag");
       p += n;
-      const b1 = payload[p];
+      const b1 = payload[p]!;
       p += 1;
       if (p !== end) throw overlong("basic.cancel", end - p);
       return { kind: "basic.cancel", consumerTag: f0, nowait: (b1 & 1) !== 0 };
@@ -865,7 +865,7 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x003c001f: { // basic.cancel-ok (60/31)
       let n: number;
       if (p + 1 > end) throw truncated("basic.cancel-ok");
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n > end) throw truncated("basic.cancel-ok");
       const f0 = readText(payload, p, p + n, "basic.cancel-ok consumer-tag");
@@ -876,19 +876,19 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x003c0028: { // basic.publish (60/40)
       let n: number;
       if (p + 3 > end) throw truncated("basic.publish");
-      const f0 = (payload[p] << 8) | payload[p + 1];
+      const f0 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("basic.publish");
       const f1 = readText(payload, p, p + n, "basic.publish exchange");
       p += n;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("basic.publish");
       const f2 = readText(payload, p, p + n, "basic.publish routing-key");
       p += n;
-      const b3 = payload[p];
+      const b3 = payload[p]!;
       p += 1;
       if (p !== end) throw overlong("basic.publish", end - p);
       return { kind: "basic.publish", reserved1: f0, exchange: f1, routingKey: f2, mandatory: (b3 & 1) !== 0, immediate: (b3 & 2) !== 0 };
@@ -896,19 +896,19 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x003c0032: { // basic.return (60/50)
       let n: number;
       if (p + 3 > end) throw truncated("basic.return");
-      const f0 = (payload[p] << 8) | payload[p + 1];
+      const f0 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("basic.return");
       const f1 = readText(payload, p, p + n, "basic.return reply-text");
       p += n;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("basic.return");
       const f2 = readText(payload, p, p + n, "basic.return exchange");
       p += n;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n > end) throw truncated("basic.return");
       const f3 = readText(payload, p, p + n, "basic.return routing-key");
@@ -919,21 +919,21 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x003c003c: { // basic.deliver (60/60)
       let n: number;
       if (p + 1 > end) throw truncated("basic.deliver");
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 10 > end) throw truncated("basic.deliver");
       const f0 = readText(payload, p, p + n, "basic.deliver consumer-tag");
       p += n;
       const f1 = readUint64(payload, p);
       p += 8;
-      const b2 = payload[p];
+      const b2 = payload[p]!;
       p += 1;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("basic.deliver");
       const f3 = readText(payload, p, p + n, "basic.deliver exchange");
       p += n;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n > end) throw truncated("basic.deliver");
       const f4 = readText(payload, p, p + n, "basic.deliver routing-key");
@@ -944,14 +944,14 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x003c0046: { // basic.get (60/70)
       let n: number;
       if (p + 3 > end) throw truncated("basic.get");
-      const f0 = (payload[p] << 8) | payload[p + 1];
+      const f0 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("basic.get");
       const f1 = readText(payload, p, p + n, "basic.get queue");
       p += n;
-      const b2 = payload[p];
+      const b2 = payload[p]!;
       p += 1;
       if (p !== end) throw overlong("basic.get", end - p);
       return { kind: "basic.get", reserved1: f0, queue: f1, noAck: (b2 & 1) !== 0 };
@@ -961,14 +961,14 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
       if (p + 10 > end) throw truncated("basic.get-ok");
       const f0 = readUint64(payload, p);
       p += 8;
-      const b1 = payload[p];
+      const b1 = payload[p]!;
       p += 1;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("basic.get-ok");
       const f2 = readText(payload, p, p + n, "basic.get-ok exchange");
       p += n;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 4 > end) throw truncated("basic.get-ok");
       const f3 = readText(payload, p, p + n, "basic.get-ok routing-key");
@@ -981,7 +981,7 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x003c0048: { // basic.get-empty (60/72)
       let n: number;
       if (p + 1 > end) throw truncated("basic.get-empty");
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n > end) throw truncated("basic.get-empty");
       const f0 = readText(payload, p, p + n, "basic.get-empty reserved-1");
@@ -993,7 +993,7 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
       if (p + 9 > end) throw truncated("basic.ack");
       const f0 = readUint64(payload, p);
       p += 8;
-      const b1 = payload[p];
+      const b1 = payload[p]!;
       p += 1;
       if (p !== end) throw overlong("basic.ack", end - p);
       return { kind: "basic.ack", deliveryTag: f0, multiple: (b1 & 1) !== 0 };
@@ -1002,21 +1002,21 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
       if (p + 9 > end) throw truncated("basic.reject");
       const f0 = readUint64(payload, p);
       p += 8;
-      const b1 = payload[p];
+      const b1 = payload[p]!;
       p += 1;
       if (p !== end) throw overlong("basic.reject", end - p);
       return { kind: "basic.reject", deliveryTag: f0, requeue: (b1 & 1) !== 0 };
     }
     case 0x003c0064: { // basic.recover-async (60/100)
       if (p + 1 > end) throw truncated("basic.recover-async");
-      const b0 = payload[p];
+      const b0 = payload[p]!;
       p += 1;
       if (p !== end) throw overlong("basic.recover-async", end - p);
       return { kind: "basic.recover-async", requeue: (b0 & 1) !== 0 };
     }
     case 0x003c006e: { // basic.recover (60/110)
       if (p + 1 > end) throw truncated("basic.recover");
-      const b0 = payload[p];
+      const b0 = payload[p]!;
       p += 1;
       if (p !== end) throw overlong("basic.recover", end - p);
       return { kind: "basic.recover", requeue: (b0 & 1) !== 0 };
@@ -1029,7 +1029,7 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
       if (p + 9 > end) throw truncated("basic.nack");
       const f0 = readUint64(payload, p);
       p += 8;
-      const b1 = payload[p];
+      const b1 = payload[p]!;
       p += 1;
       if (p !== end) throw overlong("basic.nack", end - p);
       return { kind: "basic.nack", deliveryTag: f0, multiple: (b1 & 1) !== 0, requeue: (b1 & 2) !== 0 };
@@ -1037,9 +1037,9 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x000a000a: { // connection.start (10/10)
       let n: number;
       if (p + 6 > end) throw truncated("connection.start");
-      const f0 = payload[p];
+      const f0 = payload[p]!;
       p += 1;
-      const f1 = payload[p];
+      const f1 = payload[p]!;
       p += 1;
       n = payload.readUInt32BE(p);
       p += 4;
@@ -1067,7 +1067,7 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
       if (p + n + 1 > end) throw truncated("connection.start-ok");
       const f0 = decodeTableBody(payload, p, p + n);
       p += n;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 4 > end) throw truncated("connection.start-ok");
       const f1 = readText(payload, p, p + n, "connection.start-ok mechanism");
@@ -1077,7 +1077,7 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
       if (p + n + 1 > end) throw truncated("connection.start-ok");
       const f2 = Buffer.from(payload.subarray(p, p + n));
       p += n;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n > end) throw truncated("connection.start-ok");
       const f3 = readText(payload, p, p + n, "connection.start-ok locale");
@@ -1109,22 +1109,22 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     }
     case 0x000a001e: { // connection.tune (10/30)
       if (p + 8 > end) throw truncated("connection.tune");
-      const f0 = (payload[p] << 8) | payload[p + 1];
+      const f0 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
       const f1 = payload.readUInt32BE(p);
       p += 4;
-      const f2 = (payload[p] << 8) | payload[p + 1];
+      const f2 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
       if (p !== end) throw overlong("connection.tune", end - p);
       return { kind: "connection.tune", channelMax: f0, frameMax: f1, heartbeat: f2 };
     }
     case 0x000a001f: { // connection.tune-ok (10/31)
       if (p + 8 > end) throw truncated("connection.tune-ok");
-      const f0 = (payload[p] << 8) | payload[p + 1];
+      const f0 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
       const f1 = payload.readUInt32BE(p);
       p += 4;
-      const f2 = (payload[p] << 8) | payload[p + 1];
+      const f2 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
       if (p !== end) throw overlong("connection.tune-ok", end - p);
       return { kind: "connection.tune-ok", channelMax: f0, frameMax: f1, heartbeat: f2 };
@@ -1132,17 +1132,17 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x000a0028: { // connection.open (10/40)
       let n: number;
       if (p + 1 > end) throw truncated("connection.open");
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("connection.open");
       const f0 = readText(payload, p, p + n, "connection.open virtual-host");
       p += n;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("connection.open");
       const f1 = readText(payload, p, p + n, "connection.open reserved-1");
       p += n;
-      const b2 = payload[p];
+      const b2 = payload[p]!;
       p += 1;
       if (p !== end) throw overlong("connection.open", end - p);
       return { kind: "connection.open", virtualHost: f0, reserved1: f1, reserved2: (b2 & 1) !== 0 };
@@ -1150,7 +1150,7 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x000a0029: { // connection.open-ok (10/41)
       let n: number;
       if (p + 1 > end) throw truncated("connection.open-ok");
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n > end) throw truncated("connection.open-ok");
       const f0 = readText(payload, p, p + n, "connection.open-ok reserved-1");
@@ -1161,16 +1161,16 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x000a0032: { // connection.close (10/50)
       let n: number;
       if (p + 3 > end) throw truncated("connection.close");
-      const f0 = (payload[p] << 8) | payload[p + 1];
+      const f0 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 4 > end) throw truncated("connection.close");
       const f1 = readText(payload, p, p + n, "connection.close reply-text");
       p += n;
-      const f2 = (payload[p] << 8) | payload[p + 1];
+      const f2 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
-      const f3 = (payload[p] << 8) | payload[p + 1];
+      const f3 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
       if (p !== end) throw overlong("connection.close", end - p);
       return { kind: "connection.close", replyCode: f0, replyText: f1, classId: f2, methodId: f3 };
@@ -1182,7 +1182,7 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x000a003c: { // connection.blocked (10/60)
       let n: number;
       if (p + 1 > end) throw truncated("connection.blocked");
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n > end) throw truncated("connection.blocked");
       const f0 = readText(payload, p, p + n, "connection.blocked reason");
@@ -1202,7 +1202,7 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
       if (p + n + 1 > end) throw truncated("connection.update-secret");
       const f0 = Buffer.from(payload.subarray(p, p + n));
       p += n;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n > end) throw truncated("connection.update-secret");
       const f1 = readText(payload, p, p + n, "connection.update-secret reason");
@@ -1217,7 +1217,7 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x0014000a: { // channel.open (20/10)
       let n: number;
       if (p + 1 > end) throw truncated("channel.open");
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n > end) throw truncated("channel.open");
       const f0 = readText(payload, p, p + n, "channel.open reserved-1");
@@ -1238,14 +1238,14 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     }
     case 0x00140014: { // channel.flow (20/20)
       if (p + 1 > end) throw truncated("channel.flow");
-      const b0 = payload[p];
+      const b0 = payload[p]!;
       p += 1;
       if (p !== end) throw overlong("channel.flow", end - p);
       return { kind: "channel.flow", active: (b0 & 1) !== 0 };
     }
     case 0x00140015: { // channel.flow-ok (20/21)
       if (p + 1 > end) throw truncated("channel.flow-ok");
-      const b0 = payload[p];
+      const b0 = payload[p]!;
       p += 1;
       if (p !== end) throw overlong("channel.flow-ok", end - p);
       return { kind: "channel.flow-ok", active: (b0 & 1) !== 0 };
@@ -1253,16 +1253,16 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x00140028: { // channel.close (20/40)
       let n: number;
       if (p + 3 > end) throw truncated("channel.close");
-      const f0 = (payload[p] << 8) | payload[p + 1];
+      const f0 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 4 > end) throw truncated("channel.close");
       const f1 = readText(payload, p, p + n, "channel.close reply-text");
       p += n;
-      const f2 = (payload[p] << 8) | payload[p + 1];
+      const f2 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
-      const f3 = (payload[p] << 8) | payload[p + 1];
+      const f3 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
       if (p !== end) throw overlong("channel.close", end - p);
       return { kind: "channel.close", replyCode: f0, replyText: f1, classId: f2, methodId: f3 };
@@ -1274,19 +1274,19 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x001e000a: { // access.request (30/10)
       let n: number;
       if (p + 1 > end) throw truncated("access.request");
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("access.request");
       const f0 = readText(payload, p, p + n, "access.request realm");
       p += n;
-      const b1 = payload[p];
+      const b1 = payload[p]!;
       p += 1;
       if (p !== end) throw overlong("access.request", end - p);
       return { kind: "access.request", realm: f0, exclusive: (b1 & 1) !== 0, passive: (b1 & 2) !== 0, active: (b1 & 4) !== 0, write: (b1 & 8) !== 0, read: (b1 & 16) !== 0 };
     }
     case 0x001e000b: { // access.request-ok (30/11)
       if (p + 2 > end) throw truncated("access.request-ok");
-      const f0 = (payload[p] << 8) | payload[p + 1];
+      const f0 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
       if (p !== end) throw overlong("access.request-ok", end - p);
       return { kind: "access.request-ok", ticket: f0 };
@@ -1294,19 +1294,19 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x0028000a: { // exchange.declare (40/10)
       let n: number;
       if (p + 3 > end) throw truncated("exchange.declare");
-      const f0 = (payload[p] << 8) | payload[p + 1];
+      const f0 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("exchange.declare");
       const f1 = readText(payload, p, p + n, "exchange.declare exchange");
       p += n;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 5 > end) throw truncated("exchange.declare");
       const f2 = readText(payload, p, p + n, "exchange.declare type");
       p += n;
-      const b3 = payload[p];
+      const b3 = payload[p]!;
       p += 1;
       n = payload.readUInt32BE(p);
       p += 4;
@@ -1323,14 +1323,14 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x00280014: { // exchange.delete (40/20)
       let n: number;
       if (p + 3 > end) throw truncated("exchange.delete");
-      const f0 = (payload[p] << 8) | payload[p + 1];
+      const f0 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("exchange.delete");
       const f1 = readText(payload, p, p + n, "exchange.delete exchange");
       p += n;
-      const b2 = payload[p];
+      const b2 = payload[p]!;
       p += 1;
       if (p !== end) throw overlong("exchange.delete", end - p);
       return { kind: "exchange.delete", reserved1: f0, exchange: f1, ifUnused: (b2 & 1) !== 0, nowait: (b2 & 2) !== 0 };
@@ -1342,24 +1342,24 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x0028001e: { // exchange.bind (40/30)
       let n: number;
       if (p + 3 > end) throw truncated("exchange.bind");
-      const f0 = (payload[p] << 8) | payload[p + 1];
+      const f0 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("exchange.bind");
       const f1 = readText(payload, p, p + n, "exchange.bind destination");
       p += n;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("exchange.bind");
       const f2 = readText(payload, p, p + n, "exchange.bind source");
       p += n;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 5 > end) throw truncated("exchange.bind");
       const f3 = readText(payload, p, p + n, "exchange.bind routing-key");
       p += n;
-      const b4 = payload[p];
+      const b4 = payload[p]!;
       p += 1;
       n = payload.readUInt32BE(p);
       p += 4;
@@ -1376,24 +1376,24 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x00280028: { // exchange.unbind (40/40)
       let n: number;
       if (p + 3 > end) throw truncated("exchange.unbind");
-      const f0 = (payload[p] << 8) | payload[p + 1];
+      const f0 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("exchange.unbind");
       const f1 = readText(payload, p, p + n, "exchange.unbind destination");
       p += n;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("exchange.unbind");
       const f2 = readText(payload, p, p + n, "exchange.unbind source");
       p += n;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 5 > end) throw truncated("exchange.unbind");
       const f3 = readText(payload, p, p + n, "exchange.unbind routing-key");
       p += n;
-      const b4 = payload[p];
+      const b4 = payload[p]!;
       p += 1;
       n = payload.readUInt32BE(p);
       p += 4;
@@ -1410,14 +1410,14 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x0032000a: { // queue.declare (50/10)
       let n: number;
       if (p + 3 > end) throw truncated("queue.declare");
-      const f0 = (payload[p] << 8) | payload[p + 1];
+      const f0 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 5 > end) throw truncated("queue.declare");
       const f1 = readText(payload, p, p + n, "queue.declare queue");
       p += n;
-      const b2 = payload[p];
+      const b2 = payload[p]!;
       p += 1;
       n = payload.readUInt32BE(p);
       p += 4;
@@ -1430,7 +1430,7 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x0032000b: { // queue.declare-ok (50/11)
       let n: number;
       if (p + 1 > end) throw truncated("queue.declare-ok");
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 8 > end) throw truncated("queue.declare-ok");
       const f0 = readText(payload, p, p + n, "queue.declare-ok queue");
@@ -1445,24 +1445,24 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x00320014: { // queue.bind (50/20)
       let n: number;
       if (p + 3 > end) throw truncated("queue.bind");
-      const f0 = (payload[p] << 8) | payload[p + 1];
+      const f0 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("queue.bind");
       const f1 = readText(payload, p, p + n, "queue.bind queue");
       p += n;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("queue.bind");
       const f2 = readText(payload, p, p + n, "queue.bind exchange");
       p += n;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 5 > end) throw truncated("queue.bind");
       const f3 = readText(payload, p, p + n, "queue.bind routing-key");
       p += n;
-      const b4 = payload[p];
+      const b4 = payload[p]!;
       p += 1;
       n = payload.readUInt32BE(p);
       p += 4;
@@ -1479,14 +1479,14 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x0032001e: { // queue.purge (50/30)
       let n: number;
       if (p + 3 > end) throw truncated("queue.purge");
-      const f0 = (payload[p] << 8) | payload[p + 1];
+      const f0 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("queue.purge");
       const f1 = readText(payload, p, p + n, "queue.purge queue");
       p += n;
-      const b2 = payload[p];
+      const b2 = payload[p]!;
       p += 1;
       if (p !== end) throw overlong("queue.purge", end - p);
       return { kind: "queue.purge", reserved1: f0, queue: f1, nowait: (b2 & 1) !== 0 };
@@ -1501,14 +1501,14 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x00320028: { // queue.delete (50/40)
       let n: number;
       if (p + 3 > end) throw truncated("queue.delete");
-      const f0 = (payload[p] << 8) | payload[p + 1];
+      const f0 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("queue.delete");
       const f1 = readText(payload, p, p + n, "queue.delete queue");
       p += n;
-      const b2 = payload[p];
+      const b2 = payload[p]!;
       p += 1;
       if (p !== end) throw overlong("queue.delete", end - p);
       return { kind: "queue.delete", reserved1: f0, queue: f1, ifUnused: (b2 & 1) !== 0, ifEmpty: (b2 & 2) !== 0, nowait: (b2 & 4) !== 0 };
@@ -1523,19 +1523,19 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     case 0x00320032: { // queue.unbind (50/50)
       let n: number;
       if (p + 3 > end) throw truncated("queue.unbind");
-      const f0 = (payload[p] << 8) | payload[p + 1];
+      const f0 = (payload[p]! << 8) | payload[p + 1]!;
       p += 2;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("queue.unbind");
       const f1 = readText(payload, p, p + n, "queue.unbind queue");
       p += n;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 1 > end) throw truncated("queue.unbind");
       const f2 = readText(payload, p, p + n, "queue.unbind exchange");
       p += n;
-      n = payload[p];
+      n = payload[p]!;
       p += 1;
       if (p + n + 4 > end) throw truncated("queue.unbind");
       const f3 = readText(payload, p, p + n, "queue.unbind routing-key");
@@ -1554,7 +1554,7 @@ function decodeFields(payload: Buffer, start: number, end: number): AmqpMethod {
     }
     case 0x0055000a: { // confirm.select (85/10)
       if (p + 1 > end) throw truncated("confirm.select");
-      const b0 = payload[p];
+      const b0 = payload[p]!;
       p += 1;
       if (p !== end) throw overlong("confirm.select", end - p);
       return { kind: "confirm.select", nowait: (b0 & 1) !== 0 };
@@ -2283,21 +2283,22 @@ export const BASIC_PROPERTY_FLAGS = {
 /** Decodes a content header's property flags and list, bytes [start, end). */
 export function decodeBasicProperties(buf: Buffer, start: number, end: number): MessageProperties {
   if (start + 2 > end) throw frameError("content header properties shorter than their flags");
-  const flags = (buf[start] << 8) | buf[start + 1];
+  if (end > buf.length) throw truncated("basic properties");
+  const flags = (buf[start]! << 8) | buf[start + 1]!;
   if ((flags & 0x0003) !== 0) throw syntaxError(`unknown basic property flags 0x${flags.toString(16)}`);
   const props: MessageProperties = {};
   let p = start + 2;
   let n: number;
   if ((flags & 0x8000) !== 0) {
     if (p >= end) throw truncated("basic properties");
-    n = buf[p];
+    n = buf[p]!;
     if (p + 1 + n > end) throw truncated("basic properties");
     props.contentType = readText(buf, p + 1, p + 1 + n, "content-type property");
     p += 1 + n;
   }
   if ((flags & 0x4000) !== 0) {
     if (p >= end) throw truncated("basic properties");
-    n = buf[p];
+    n = buf[p]!;
     if (p + 1 + n > end) throw truncated("basic properties");
     props.contentEncoding = readText(buf, p + 1, p + 1 + n, "content-encoding property");
     p += 1 + n;
@@ -2311,38 +2312,38 @@ export function decodeBasicProperties(buf: Buffer, start: number, end: number): 
   }
   if ((flags & 0x1000) !== 0) {
     if (p >= end) throw truncated("basic properties");
-    props.deliveryMode = buf[p];
+    props.deliveryMode = buf[p]!;
     p += 1;
   }
   if ((flags & 0x0800) !== 0) {
     if (p >= end) throw truncated("basic properties");
-    props.priority = buf[p];
+    props.priority = buf[p]!;
     p += 1;
   }
   if ((flags & 0x0400) !== 0) {
     if (p >= end) throw truncated("basic properties");
-    n = buf[p];
+    n = buf[p]!;
     if (p + 1 + n > end) throw truncated("basic properties");
     props.correlationId = readText(buf, p + 1, p + 1 + n, "correlation-id property");
     p += 1 + n;
   }
   if ((flags & 0x0200) !== 0) {
     if (p >= end) throw truncated("basic properties");
-    n = buf[p];
+    n = buf[p]!;
     if (p + 1 + n > end) throw truncated("basic properties");
     props.replyTo = readText(buf, p + 1, p + 1 + n, "reply-to property");
     p += 1 + n;
   }
   if ((flags & 0x0100) !== 0) {
     if (p >= end) throw truncated("basic properties");
-    n = buf[p];
+    n = buf[p]!;
     if (p + 1 + n > end) throw truncated("basic properties");
     props.expiration = readText(buf, p + 1, p + 1 + n, "expiration property");
     p += 1 + n;
   }
   if ((flags & 0x0080) !== 0) {
     if (p >= end) throw truncated("basic properties");
-    n = buf[p];
+    n = buf[p]!;
     if (p + 1 + n > end) throw truncated("basic properties");
     props.messageId = readText(buf, p + 1, p + 1 + n, "message-id property");
     p += 1 + n;
@@ -2354,28 +2355,28 @@ export function decodeBasicProperties(buf: Buffer, start: number, end: number): 
   }
   if ((flags & 0x0020) !== 0) {
     if (p >= end) throw truncated("basic properties");
-    n = buf[p];
+    n = buf[p]!;
     if (p + 1 + n > end) throw truncated("basic properties");
     props.type = readText(buf, p + 1, p + 1 + n, "type property");
     p += 1 + n;
   }
   if ((flags & 0x0010) !== 0) {
     if (p >= end) throw truncated("basic properties");
-    n = buf[p];
+    n = buf[p]!;
     if (p + 1 + n > end) throw truncated("basic properties");
     props.userId = readText(buf, p + 1, p + 1 + n, "user-id property");
     p += 1 + n;
   }
   if ((flags & 0x0008) !== 0) {
     if (p >= end) throw truncated("basic properties");
-    n = buf[p];
+    n = buf[p]!;
     if (p + 1 + n > end) throw truncated("basic properties");
     props.appId = readText(buf, p + 1, p + 1 + n, "app-id property");
     p += 1 + n;
   }
   if ((flags & 0x0004) !== 0) {
     if (p >= end) throw truncated("basic properties");
-    n = buf[p];
+    n = buf[p]!;
     if (p + 1 + n > end) throw truncated("basic properties");
     props.clusterId = readText(buf, p + 1, p + 1 + n, "cluster-id property");
     p += 1 + n;

@@ -7,7 +7,7 @@
  * AMQP consumers; decoding happens only when something needs the values (headers exchange, TTL,
  * another protocol), through amqpPropertiesCodec.
  */
-import type { MessageProperties, PropertiesCodec } from "../../../src/core/index.js";
+import type { Message, MessageProperties, PropertiesCodec } from "../../../src/core/index.js";
 import { decodeBasicProperties, encodeBasicProperties } from "./methods.js";
 
 export { BASIC_PROPERTY_FLAGS } from "./methods.js";
@@ -35,3 +35,8 @@ export const amqpPropertiesCodec: PropertiesCodec = Object.freeze({
     return decodeBasicProperties(bytes, 0, bytes.length);
   },
 });
+
+/** A message's properties for an AMQP client: the publisher's bytes when it was AMQP, else the neutral form encoded. */
+export function propertiesBytes(m: Message): Buffer {
+  return m.encodedWith(amqpPropertiesCodec, encodeProperties);
+}

@@ -91,7 +91,9 @@ const LENGTH_PREFIX = { shortstr: 1, longstr: 4, table: 4 };
 /**
  * A method's fields as read operations: fixed-size reads (a bit group is one octet, §4.2.5.2) and
  * variable bodies whose length the preceding fixed read put in `n`. Consecutive fixed reads, and a
- * body plus the fixed reads after it, share one bounds check.
+ * body plus the fixed reads after it, share one bounds check. Octets are read by index with `!`:
+ * the shared check before them (and decodeMethod's `end <= payload.length`) means the byte is
+ * there, so the assertion costs nothing at run time where `readUInt8` would check again.
  */
 function readOps(m) {
   const ops = [];
@@ -101,7 +103,7 @@ function readOps(m) {
     if (f.type === "bit") {
       if (bitGroup === null || bitGroup.bits.length === 8) {
         bitGroup = { kind: "fixed", size: 1, bits: [], byteVar: `b${i}` };
-        bitGroup.code = [`const ${bitGroup.byteVar} = payload[p];`, "p += 1;"];
+        bitGroup.code = [`const ${bitGroup.byteVar} = payload[p]!;`, "p += 1;"];
         ops.push(bitGroup);
       }
       bitGroup.bits.push(f);
@@ -112,10 +114,10 @@ function readOps(m) {
     f.valueExpr = v;
     switch (f.type) {
       case "octet":
-        ops.push({ kind: "fixed", size: 1, code: [`const ${v} = payload[p];`, "p += 1;"] });
+        ops.push({ kind: "fixed", size: 1, code: [`const ${v} = payload[p]!;`, "p += 1;"] });
         break;
       case "short":
-        ops.push({ kind: "fixed", size: 2, code: [`const ${v} = (payload[p] << 8) | payload[p + 1];`, "p += 2;"] });
+        ops.push({ kind: "fixed", size: 2, code: [`const ${v} = (payload[p]! << 8) | payload[p + 1]!;`, "p += 2;"] });
         break;
       case "long":
         ops.push({ kind: "fixed", size: 4, code: [`const ${v} = payload.readUInt32BE(p);`, "p += 4;"] });
@@ -125,7 +127,7 @@ function readOps(m) {
         ops.push({ kind: "fixed", size: 8, code: [`const ${v} = readUint64(payload, p);`, "p += 8;"] });
         break;
       case "shortstr":
-        ops.push({ kind: "fixed", size: 1, code: ["n = payload[p];", "p += 1;"] });
+        ops.push({ kind: "fixed", size: 1, code: ["n = payload[p]!;", "p += 1;"] });
         ops.push({ kind: "body", code: [`const ${v} = readText(payload, p, p + n, ${JSON.stringify(`${m.kind} ${f.name}`)});`, "p += n;"] });
         break;
       case "longstr":
@@ -275,7 +277,9 @@ function propertiesDecoder() {
   const lines = [
     "export function decodeBasicProperties(buf: Buffer, start: number, end: number): MessageProperties {",
     "  if (start + 2 > end) throw frameError(\"content header properties shorter than their flags\");",
-    "  const flags = (buf[start] << 8) | buf[start + 1];",
+    // every octet read below by index (with `!`) is behind a check against `end`, so `end` must be inside buf
+    "  if (end > buf.length) throw truncated(\"basic properties\");",
+    "  const flags = (buf[start]! << 8) | buf[start + 1]!;",
     `  if ((flags & ${hex(unusedFlagBits(), 4)}) !== 0) throw syntaxError(\`unknown basic property flags 0x\${flags.toString(16)}\`);`,
     "  const props: MessageProperties = {};",
     "  let p = start + 2;",
@@ -289,14 +293,14 @@ function propertiesDecoder() {
       case "shortstr":
         lines.push(
           "    if (p >= end) throw truncated(\"basic properties\");",
-          "    n = buf[p];",
+          "    n = buf[p]!;",
           "    if (p + 1 + n > end) throw truncated(\"basic properties\");",
           `    props.${pr.prop} = readText(buf, p + 1, p + 1 + n, ${label});`,
           "    p += 1 + n;",
         );
         break;
       case "octet":
-        lines.push("    if (p >= end) throw truncated(\"basic properties\");", `    props.${pr.prop} = buf[p];`, "    p += 1;");
+        lines.push("    if (p >= end) throw truncated(\"basic properties\");", `    props.${pr.prop} = buf[p]!;`, "    p += 1;");
         break;
       case "timestamp":
         // Any 64-bit value, as RabbitMQ: a number up to 2^53, a bigint past it (re-encoded exactly)

@@ -100,6 +100,11 @@ describe("basic properties", () => {
     expect(() => decode(Buffer.from([0x00, 0x02]))).toThrow(CodecError);
   });
 
+  it("refuses a range that ends past the buffer instead of reading absent octets", () => {
+    const flagsOnly = Buffer.from([0x80, 0x00]); // content-type flagged, its octets absent
+    expect(() => decodeProperties(flagsOnly, 0, 8)).toThrow(CodecError);
+  });
+
   it("throws nothing but CodecError for random bytes", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 48 }), (raw) => {
