@@ -10,10 +10,27 @@ import { readFileSync } from "node:fs";
 const [N = 2_000_000, SIZE = 1024] = process.argv.slice(2).map(Number);
 const dir = mkdtempSync(join(tmpdir(), "warren-paging-"));
 // the broker runs as its own process so its RSS is measured alone
-const child = spawn(process.execPath, [
-  "dist/cli/main.js", "--amqp-port", "0", "--mqtt-port", "off", "--web-mqtt-port", "off", "--stomp-port", "off",
-  "--web-stomp-port", "off", "--data-dir", dir, "--log-level", "info",
-], { stdio: ["ignore", "ignore", "pipe"] });
+const child = spawn(
+  process.execPath,
+  [
+    "dist/cli/main.js",
+    "--amqp-port",
+    "0",
+    "--mqtt-port",
+    "off",
+    "--web-mqtt-port",
+    "off",
+    "--stomp-port",
+    "off",
+    "--web-stomp-port",
+    "off",
+    "--data-dir",
+    dir,
+    "--log-level",
+    "info",
+  ],
+  { stdio: ["ignore", "ignore", "pipe"] },
+);
 const port = await new Promise((resolve, reject) => {
   let log = "";
   child.stderr.on("data", (d) => {
@@ -34,7 +51,10 @@ let peak = 0;
 for (let i = 0; i < N; i++) {
   body.writeUInt32BE(i, 0);
   if (!ch.sendToQueue("deep", body, { persistent: true })) await new Promise((r) => ch.once("drain", r));
-  if (i % 10000 === 0) { await ch.waitForConfirms(); peak = Math.max(peak, mb()); }
+  if (i % 10000 === 0) {
+    await ch.waitForConfirms();
+    peak = Math.max(peak, mb());
+  }
 }
 await ch.waitForConfirms();
 const pubS = Number(process.hrtime.bigint() - t) / 1e9;
@@ -52,10 +72,17 @@ await new Promise((resolve, reject) => {
   });
 });
 const drainS = Number(process.hrtime.bigint() - t) / 1e9;
-console.log(JSON.stringify({
-  messages: N, bodyBytes: SIZE, publishMsgPerSec: Math.round(N / pubS), rssAfterPublishMB: afterPublish,
-  peakRssMB: Math.max(peak, mb()), drainMsgPerSec: Math.round(N / drainS), note: "broker RSS, measured in its own process",
-}));
+console.log(
+  JSON.stringify({
+    messages: N,
+    bodyBytes: SIZE,
+    publishMsgPerSec: Math.round(N / pubS),
+    rssAfterPublishMB: afterPublish,
+    peakRssMB: Math.max(peak, mb()),
+    drainMsgPerSec: Math.round(N / drainS),
+    note: "broker RSS, measured in its own process",
+  }),
+);
 await ch.close();
 await conn.close();
 child.kill("SIGTERM");

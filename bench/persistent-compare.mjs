@@ -14,14 +14,23 @@ import { join } from "node:path";
 const [SECONDS = 8, RUNS = 3] = process.argv.slice(2, 4).map(Number);
 // messages per throughput run: about SECONDS of RabbitMQ's persistent rate on this machine
 const COUNT = Number(process.env.PC_COUNT ?? SECONDS * 15_000);
-const others = process.argv.slice(4).map((a) => { const [name, rest] = a.split("="); const at = rest.lastIndexOf("@"); return { name, url: rest.slice(0, at), pid: Number(rest.slice(at + 1)) }; });
-const cpuMs = (pid) => { const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" "); return (Number(f[11]) + Number(f[12])) * 10; };
+const others = process.argv.slice(4).map((a) => {
+  const [name, rest] = a.split("=");
+  const at = rest.lastIndexOf("@");
+  return { name, url: rest.slice(0, at), pid: Number(rest.slice(at + 1)) };
+});
+const cpuMs = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10;
+};
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const WINDOW = 2000; // confirms outstanding at most
 
 /** Starts a worker (bench/workers/amqplib-persistent.mjs) and resolves once it says "ready". */
 function worker(args) {
-  const child = spawn(process.execPath, [new URL("./workers/amqplib-persistent.mjs", import.meta.url).pathname, ...args], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [new URL("./workers/amqplib-persistent.mjs", import.meta.url).pathname, ...args], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   let out = "";
   const lines = [];
   let onLine = null;
@@ -32,13 +41,25 @@ function worker(args) {
       onLine?.();
     }
   });
-  const waitFor = (pred) => new Promise((resolve) => {
-    const check = () => { const l = lines.find(pred); if (l !== undefined) { onLine = null; resolve(l); } };
-    onLine = check;
-    check();
-  });
+  const waitFor = (pred) =>
+    new Promise((resolve) => {
+      const check = () => {
+        const l = lines.find(pred);
+        if (l !== undefined) {
+          onLine = null;
+          resolve(l);
+        }
+      };
+      onLine = check;
+      check();
+    });
   const exited = new Promise((resolve) => child.once("exit", resolve));
-  return { ready: waitFor((l) => l === "ready"), go: () => child.stdin.end("go\n"), done: () => waitFor((l) => l.includes('"done":true')), exited };
+  return {
+    ready: waitFor((l) => l === "ready"),
+    go: () => child.stdin.end("go\n"),
+    done: () => waitFor((l) => l.includes('"done":true')),
+    exited,
+  };
 }
 
 /**
@@ -83,7 +104,8 @@ async function latency(url, rate = 2000, size = 16) {
     pch.sendToQueue(q, body, { persistent: true }, () => lat.push(Number(process.hrtime.bigint() - sent) / 1e6));
   }
   await pch.waitForConfirms();
-  await pch.deleteQueue(q); await pc.close();
+  await pch.deleteQueue(q);
+  await pc.close();
   lat.sort((a, b) => a - b);
   return { p50: +lat[Math.floor(lat.length * 0.5)].toFixed(3), p99: +lat[Math.floor(lat.length * 0.99)].toFixed(3) };
 }
@@ -91,11 +113,35 @@ async function latency(url, rate = 2000, size = 16) {
 const dir = mkdtempSync(join(tmpdir(), "warren-pc-"));
 // WARREN_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to Warren's node, to profile it
 const nodeArgs = (process.env.WARREN_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
-const child = spawn(process.execPath, [...nodeArgs, "dist/cli/main.js", "--amqp-port", "0", "--mqtt-port", "off", "--web-mqtt-port", "off",
-  "--stomp-port", "off", "--web-stomp-port", "off", "--data-dir", dir, "--log-level", "info"], { stdio: ["ignore", "ignore", "pipe"] });
+const child = spawn(
+  process.execPath,
+  [
+    ...nodeArgs,
+    "dist/cli/main.js",
+    "--amqp-port",
+    "0",
+    "--mqtt-port",
+    "off",
+    "--web-mqtt-port",
+    "off",
+    "--stomp-port",
+    "off",
+    "--web-stomp-port",
+    "off",
+    "--data-dir",
+    dir,
+    "--log-level",
+    "info",
+  ],
+  { stdio: ["ignore", "ignore", "pipe"] },
+);
 const port = await new Promise((resolve) => {
   let log = "";
-  const on = (d) => { log += d; const m = /AMQP 0-9-1 listening on port (\d+)/.exec(log); if (m) resolve(Number(m[1])); };
+  const on = (d) => {
+    log += d;
+    const m = /AMQP 0-9-1 listening on port (\d+)/.exec(log);
+    if (m) resolve(Number(m[1]));
+  };
   child.stderr.on("data", on);
 });
 const targets = [{ name: "warren", url: `amqp://guest:guest@127.0.0.1:${port}`, pid: child.pid }, ...others];
@@ -105,11 +151,19 @@ for (const t of targets) {
   for (const size of [16, 1024]) {
     const runs = [];
     for (let r = 0; r < RUNS; r++) runs.push(await throughput(t.url, t.pid, size));
-    out[t.name][`${size}B`] = { msgPerSec: median(runs.map((x) => x.msgPerSec)), cpuUsPerMsg: median(runs.map((x) => x.cpuUsPerMsg)), runs };
+    out[t.name][`${size}B`] = {
+      msgPerSec: median(runs.map((x) => x.msgPerSec)),
+      cpuUsPerMsg: median(runs.map((x) => x.cpuUsPerMsg)),
+      runs,
+    };
     // the same flow with transient messages, for the issue's "at least half of the transient throughput"
     const transient = [];
     for (let r = 0; r < RUNS; r++) transient.push(await throughput(t.url, t.pid, size, false));
-    out[t.name][`${size}B transient`] = { msgPerSec: median(transient.map((x) => x.msgPerSec)), cpuUsPerMsg: median(transient.map((x) => x.cpuUsPerMsg)), runs: transient };
+    out[t.name][`${size}B transient`] = {
+      msgPerSec: median(transient.map((x) => x.msgPerSec)),
+      cpuUsPerMsg: median(transient.map((x) => x.cpuUsPerMsg)),
+      runs: transient,
+    };
   }
   const lats = [];
   for (let r = 0; r < RUNS; r++) lats.push(await latency(t.url));

@@ -10,7 +10,10 @@ import { SourceMap } from "node:module";
 import path from "node:path";
 
 const [file, nArg] = process.argv.slice(2);
-if (!file) { console.error("usage: node bench/profile-top.mjs FILE.cpuprofile [N]"); process.exit(2); }
+if (!file) {
+  console.error("usage: node bench/profile-top.mjs FILE.cpuprofile [N]");
+  process.exit(2);
+}
 const N = Number(nArg ?? 25);
 const maps = new Map(); // bundle file → SourceMap | null
 const prof = JSON.parse(readFileSync(file, "utf8"));
@@ -37,9 +40,17 @@ const busy = total - ["(idle)"].reduce((a, k) => a + (fn.get(k) ?? 0), 0);
 const pct = (us) => `${((us / busy) * 100).toFixed(1).padStart(5)}%`;
 console.log(`${file}: ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s not idle; % of the non-idle time`);
 console.log("\ntop functions by self time:");
-for (const [k, us] of [...fn].filter(([k]) => k !== "(idle)").sort((a, b) => b[1] - a[1]).slice(0, N)) console.log(`${pct(us)}  ${k}`);
+for (const [k, us] of [...fn]
+  .filter(([k]) => k !== "(idle)")
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, N))
+  console.log(`${pct(us)}  ${k}`);
 console.log("\nby file:");
-for (const [k, us] of [...files].filter(([k]) => k !== "(idle)").sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`${pct(us)}  ${k}`);
+for (const [k, us] of [...files]
+  .filter(([k]) => k !== "(idle)")
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, 15))
+  console.log(`${pct(us)}  ${k}`);
 void idle;
 
 /** "src/file.ts:line" for a frame in a bundle with a source map, else null. */
@@ -48,7 +59,11 @@ function original(cf) {
   const file = cf.url.replace(/^file:\/\//, "");
   if (!maps.has(file)) {
     let sm = null;
-    try { if (existsSync(`${file}.map`)) sm = new SourceMap(JSON.parse(readFileSync(`${file}.map`, "utf8"))); } catch { /* no map */ }
+    try {
+      if (existsSync(`${file}.map`)) sm = new SourceMap(JSON.parse(readFileSync(`${file}.map`, "utf8")));
+    } catch {
+      /* no map */
+    }
     maps.set(file, sm);
   }
   const sm = maps.get(file);

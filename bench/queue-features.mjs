@@ -16,9 +16,17 @@ const KINDS = {
 };
 
 class Sink {
-  constructor() { this.client = { id: 1 }; this.count = 0; }
-  hasCredit() { return true; }
-  deliver(entry, sub) { this.count++; sub.queue.ack(entry); }
+  constructor() {
+    this.client = { id: 1 };
+    this.count = 0;
+  }
+  hasCredit() {
+    return true;
+  }
+  deliver(entry, sub) {
+    this.count++;
+    sub.queue.ack(entry);
+  }
   cancelledByBroker() {}
 }
 

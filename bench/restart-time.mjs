@@ -28,20 +28,46 @@ const logged = [];
 const cpu = [];
 for (let r = 0; r < RUNS; r++) {
   const t0 = process.hrtime.bigint();
-  const child = spawn(process.execPath, [
-    "dist/cli/main.js", "--amqp-port", "0", "--mqtt-port", "off", "--web-mqtt-port", "off", "--stomp-port", "off",
-    "--web-stomp-port", "off", "--data-dir", dir, "--log-level", "info",
-  ], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    [
+      "dist/cli/main.js",
+      "--amqp-port",
+      "0",
+      "--mqtt-port",
+      "off",
+      "--web-mqtt-port",
+      "off",
+      "--stomp-port",
+      "off",
+      "--web-stomp-port",
+      "off",
+      "--data-dir",
+      dir,
+      "--log-level",
+      "info",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
   const { port, startupMs } = await new Promise((resolve, reject) => {
     let log = "";
     child.stderr.on("data", (d) => {
       log += d;
       const line = log.split("\n").find((l) => l.includes("Warren started"));
-      if (line) { const j = JSON.parse(line); resolve({ port: j.ports.amqp, startupMs: j.startupMs }); }
+      if (line) {
+        const j = JSON.parse(line);
+        resolve({ port: j.ports.amqp, startupMs: j.startupMs });
+      }
     });
     child.once("exit", (code) => reject(new Error(`broker exited ${code}: ${log}`)));
   });
-  await new Promise((resolve, reject) => { const s = connect(port, "127.0.0.1", () => { s.destroy(); resolve(); }); s.once("error", reject); });
+  await new Promise((resolve, reject) => {
+    const s = connect(port, "127.0.0.1", () => {
+      s.destroy();
+      resolve();
+    });
+    s.once("error", reject);
+  });
   wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
   // the broker's own CPU time for the start (utime + stime, in clock ticks of 10 ms)
   const f = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1].split(" ");
@@ -50,8 +76,16 @@ for (let r = 0; r < RUNS; r++) {
   child.kill("SIGTERM");
   await new Promise((r) => child.once("exit", r));
 }
-console.log(JSON.stringify({
-  messages: N, bodyBytes: SIZE, runs: RUNS, medianMsUntilAmqpAccepts: Math.round(median(wall)), runsMs: wall.map(Math.round),
-  medianStartupMsLogged: median(logged), medianBrokerCpuMs: median(cpu), cpuMs: cpu,
-}));
+console.log(
+  JSON.stringify({
+    messages: N,
+    bodyBytes: SIZE,
+    runs: RUNS,
+    medianMsUntilAmqpAccepts: Math.round(median(wall)),
+    runsMs: wall.map(Math.round),
+    medianStartupMsLogged: median(logged),
+    medianBrokerCpuMs: median(cpu),
+    cpuMs: cpu,
+  }),
+);
 rmSync(dir, { recursive: true, force: true });

@@ -23,10 +23,34 @@ const Q_PREFIX = "warren-bench";
 const SCENARIOS = [
   { id: "noack-16", protocol: "amqp", kind: "throughput", title: "1→1, 16 B, no-ack", size: 16, mode: "noack" },
   { id: "ack-16", protocol: "amqp", kind: "throughput", title: "1→1, 16 B, ack each (prefetch 100)", size: 16, mode: "ack", prefetch: 100 },
-  { id: "multiack-16", protocol: "amqp", kind: "throughput", title: "1→1, 16 B, multi-ack (prefetch 1000)", size: 16, mode: "multiack", prefetch: 1000 },
+  {
+    id: "multiack-16",
+    protocol: "amqp",
+    kind: "throughput",
+    title: "1→1, 16 B, multi-ack (prefetch 1000)",
+    size: 16,
+    mode: "multiack",
+    prefetch: 1000,
+  },
   { id: "noack-1k", protocol: "amqp", kind: "throughput", title: "1→1, 1 KiB, no-ack", size: 1024, mode: "noack" },
-  { id: "ack-1k", protocol: "amqp", kind: "throughput", title: "1→1, 1 KiB, ack each (prefetch 100)", size: 1024, mode: "ack", prefetch: 100 },
-  { id: "multiack-1k", protocol: "amqp", kind: "throughput", title: "1→1, 1 KiB, multi-ack (prefetch 1000)", size: 1024, mode: "multiack", prefetch: 1000 },
+  {
+    id: "ack-1k",
+    protocol: "amqp",
+    kind: "throughput",
+    title: "1→1, 1 KiB, ack each (prefetch 100)",
+    size: 1024,
+    mode: "ack",
+    prefetch: 100,
+  },
+  {
+    id: "multiack-1k",
+    protocol: "amqp",
+    kind: "throughput",
+    title: "1→1, 1 KiB, multi-ack (prefetch 1000)",
+    size: 1024,
+    mode: "multiack",
+    prefetch: 1000,
+  },
   { id: "fanout", protocol: "amqp", kind: "throughput", title: "fan-out ×10, 16 B, no-ack", size: 16, mode: "noack", fanout: true },
   { id: "latency", protocol: "amqp", kind: "latency", title: "latency", size: 16 },
 
@@ -34,14 +58,52 @@ const SCENARIOS = [
   { id: "mqtt-idle", protocol: "mqtt", kind: "idle", title: "MQTT idle connections" },
   { id: "mqtt-qos0", protocol: "mqtt", kind: "throughput", title: "MQTT 1→1, 64 B, QoS 0", size: 64, qos: 0 },
   { id: "mqtt-qos1", protocol: "mqtt", kind: "throughput", title: "MQTT 1→1, 64 B, QoS 1 (PUBACK both ways)", size: 64, qos: 1 },
-  { id: "mqtt-fanout", protocol: "mqtt", kind: "throughput", title: "MQTT fan-out 1→10 subscribers, 64 B, QoS 0", size: 64, qos: 0, fanout: true },
+  {
+    id: "mqtt-fanout",
+    protocol: "mqtt",
+    kind: "throughput",
+    title: "MQTT fan-out 1→10 subscribers, 64 B, QoS 0",
+    size: 64,
+    qos: 0,
+    fanout: true,
+  },
   { id: "mqtt-latency-qos0", protocol: "mqtt", kind: "latency", title: "MQTT QoS 0 latency", size: 64, qos: 0 },
   { id: "mqtt-latency-qos1", protocol: "mqtt", kind: "latency", title: "MQTT QoS 1 latency", size: 64, qos: 1 },
 
-  { id: "stomp-auto-16", protocol: "stomp", kind: "throughput", title: "STOMP SEND→SUBSCRIBE /queue, 16 B, ack auto", size: 16, ack: "auto" },
-  { id: "stomp-ci-16", protocol: "stomp", kind: "throughput", title: "STOMP SEND→SUBSCRIBE /queue, 16 B, client-individual (prefetch 100)", size: 16, ack: "client-individual", prefetch: 100 },
-  { id: "stomp-auto-1k", protocol: "stomp", kind: "throughput", title: "STOMP SEND→SUBSCRIBE /queue, 1 KiB, ack auto", size: 1024, ack: "auto" },
-  { id: "stomp-ci-1k", protocol: "stomp", kind: "throughput", title: "STOMP SEND→SUBSCRIBE /queue, 1 KiB, client-individual (prefetch 100)", size: 1024, ack: "client-individual", prefetch: 100 },
+  {
+    id: "stomp-auto-16",
+    protocol: "stomp",
+    kind: "throughput",
+    title: "STOMP SEND→SUBSCRIBE /queue, 16 B, ack auto",
+    size: 16,
+    ack: "auto",
+  },
+  {
+    id: "stomp-ci-16",
+    protocol: "stomp",
+    kind: "throughput",
+    title: "STOMP SEND→SUBSCRIBE /queue, 16 B, client-individual (prefetch 100)",
+    size: 16,
+    ack: "client-individual",
+    prefetch: 100,
+  },
+  {
+    id: "stomp-auto-1k",
+    protocol: "stomp",
+    kind: "throughput",
+    title: "STOMP SEND→SUBSCRIBE /queue, 1 KiB, ack auto",
+    size: 1024,
+    ack: "auto",
+  },
+  {
+    id: "stomp-ci-1k",
+    protocol: "stomp",
+    kind: "throughput",
+    title: "STOMP SEND→SUBSCRIBE /queue, 1 KiB, client-individual (prefetch 100)",
+    size: 1024,
+    ack: "client-individual",
+    prefetch: 100,
+  },
   { id: "stomp-latency", protocol: "stomp", kind: "latency", title: "STOMP latency (ack auto)", size: 16 },
 
   { id: "startup", protocol: "any", kind: "startup", title: "start-up" },
@@ -100,9 +162,27 @@ const USAGE = `usage: npm run bench -- --target NAME=amqp://user:pass@host:port[
 
 function parseArgs(argv) {
   const o = {
-    targets: [], protocol: null, scenarioSpec: "all", runs: 3, warmupMs: 1000, durationMs: 5000, publishers: 1,
-    fanoutQueues: 10, fanoutConsumerProcs: 2, publishBatchBytes: 65536, multiackEvery: 100, maxBacklog: 20000, latencyRate: 5000,
-    startupTimeoutMs: 30000, idleMs: 2000, json: null, quick: false, mqttWindow: 1000, idleConnections: 10000, idleSettleS: 90, idleKeepalive: 0,
+    targets: [],
+    protocol: null,
+    scenarioSpec: "all",
+    runs: 3,
+    warmupMs: 1000,
+    durationMs: 5000,
+    publishers: 1,
+    fanoutQueues: 10,
+    fanoutConsumerProcs: 2,
+    publishBatchBytes: 65536,
+    multiackEvery: 100,
+    maxBacklog: 20000,
+    latencyRate: 5000,
+    startupTimeoutMs: 30000,
+    idleMs: 2000,
+    json: null,
+    quick: false,
+    mqttWindow: 1000,
+    idleConnections: 10000,
+    idleSettleS: 90,
+    idleKeepalive: 0,
   };
   const explicit = new Set();
   const num = (name, v, min = 0) => {
@@ -114,7 +194,10 @@ function parseArgs(argv) {
     let a = argv[i];
     let v;
     const eq = a.indexOf("=");
-    if (a.startsWith("--") && eq > 0) { v = a.slice(eq + 1); a = a.slice(0, eq); }
+    if (a.startsWith("--") && eq > 0) {
+      v = a.slice(eq + 1);
+      a = a.slice(0, eq);
+    }
     const val = () => {
       if (v !== undefined) return v;
       if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
@@ -122,30 +205,79 @@ function parseArgs(argv) {
     };
     explicit.add(a);
     switch (a) {
-      case "--target": o.targets.push(parseTarget(val())); break;
-      case "--scenarios": o.scenarioSpec = val(); break;
-      case "--protocol": o.protocol = val(); break;
-      case "--mqtt-window": o.mqttWindow = num(a, val(), 1); break;
-      case "--idle-connections": o.idleConnections = num(a, val(), 1); break;
-      case "--runs": o.runs = num(a, val(), 1); break;
-      case "--quick": o.quick = true; break;
-      case "--warmup": o.warmupMs = num(a, val()); break;
-      case "--duration": o.durationMs = num(a, val(), 100); break;
-      case "--publishers": o.publishers = num(a, val(), 1); break;
-      case "--fanout-queues": o.fanoutQueues = num(a, val(), 1); break;
-      case "--fanout-consumer-procs": o.fanoutConsumerProcs = num(a, val(), 1); break;
-      case "--multiack-every": o.multiackEvery = num(a, val(), 1); break;
-      case "--publish-batch-bytes": o.publishBatchBytes = num(a, val(), 1); break;
-      case "--max-backlog": o.maxBacklog = num(a, val()); break;
-      case "--queue-args": o.queueArgs = JSON.parse(val()); break;
-      case "--latency-rate": o.latencyRate = num(a, val(), 1); break;
-      case "--startup-timeout": o.startupTimeoutMs = num(a, val(), 100); break;
-      case "--idle": o.idleMs = num(a, val()); break;
-      case "--idle-settle": o.idleSettleS = num(a, val()); break;
-      case "--idle-keepalive": o.idleKeepalive = num(a, val()); break;
-      case "--json": o.json = val(); break;
-      case "--help": case "-h": console.log(USAGE); process.exit(0); break;
-      default: throw new Error(`unknown option ${a}\n\n${USAGE}`);
+      case "--target":
+        o.targets.push(parseTarget(val()));
+        break;
+      case "--scenarios":
+        o.scenarioSpec = val();
+        break;
+      case "--protocol":
+        o.protocol = val();
+        break;
+      case "--mqtt-window":
+        o.mqttWindow = num(a, val(), 1);
+        break;
+      case "--idle-connections":
+        o.idleConnections = num(a, val(), 1);
+        break;
+      case "--runs":
+        o.runs = num(a, val(), 1);
+        break;
+      case "--quick":
+        o.quick = true;
+        break;
+      case "--warmup":
+        o.warmupMs = num(a, val());
+        break;
+      case "--duration":
+        o.durationMs = num(a, val(), 100);
+        break;
+      case "--publishers":
+        o.publishers = num(a, val(), 1);
+        break;
+      case "--fanout-queues":
+        o.fanoutQueues = num(a, val(), 1);
+        break;
+      case "--fanout-consumer-procs":
+        o.fanoutConsumerProcs = num(a, val(), 1);
+        break;
+      case "--multiack-every":
+        o.multiackEvery = num(a, val(), 1);
+        break;
+      case "--publish-batch-bytes":
+        o.publishBatchBytes = num(a, val(), 1);
+        break;
+      case "--max-backlog":
+        o.maxBacklog = num(a, val());
+        break;
+      case "--queue-args":
+        o.queueArgs = JSON.parse(val());
+        break;
+      case "--latency-rate":
+        o.latencyRate = num(a, val(), 1);
+        break;
+      case "--startup-timeout":
+        o.startupTimeoutMs = num(a, val(), 100);
+        break;
+      case "--idle":
+        o.idleMs = num(a, val());
+        break;
+      case "--idle-settle":
+        o.idleSettleS = num(a, val());
+        break;
+      case "--idle-keepalive":
+        o.idleKeepalive = num(a, val());
+        break;
+      case "--json":
+        o.json = val();
+        break;
+      case "--help":
+      case "-h":
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown option ${a}\n\n${USAGE}`);
     }
   }
   if (o.quick) {
@@ -157,7 +289,10 @@ function parseArgs(argv) {
   if (o.targets.length === 0) throw new Error(`give at least one --target\n\n${USAGE}`);
   if (o.protocol === null) {
     // the first target's scheme, unless every named scenario says otherwise (e.g. --scenarios mqtt-qos0)
-    const named = o.scenarioSpec.split(",").map((x) => SCENARIOS.find((sc) => sc.id === x.trim())?.protocol).filter((p) => p && p !== "any");
+    const named = o.scenarioSpec
+      .split(",")
+      .map((x) => SCENARIOS.find((sc) => sc.id === x.trim())?.protocol)
+      .filter((p) => p && p !== "any");
     o.protocol = named.length > 0 && named.every((p) => p === named[0]) ? named[0] : o.targets[0].protocol;
   }
   if (!PROTOCOLS.includes(o.protocol)) throw new Error(`--protocol must be one of ${PROTOCOLS.join(", ")}`);
@@ -165,7 +300,10 @@ function parseArgs(argv) {
     if (t.protocol !== o.protocol) throw new Error(`target ${t.name}: a ${o.protocol} run needs ${o.protocol}:// URLs, got ${t.url}`);
   }
   const ids = [];
-  for (const x of o.scenarioSpec.split(",").map((y) => y.trim()).filter(Boolean)) {
+  for (const x of o.scenarioSpec
+    .split(",")
+    .map((y) => y.trim())
+    .filter(Boolean)) {
     const sc = SCENARIOS.find((y) => y.id === x);
     if (ALIASES[x]) ids.push(...ALIASES[x](o.protocol));
     else if (sc && (sc.protocol === o.protocol || sc.protocol === "any")) ids.push(x);
@@ -185,8 +323,16 @@ const log = (...a) => console.error(...a);
 
 /** Everything a run started, so a timeout can tear it all down at once. */
 class RunContext {
-  constructor() { this.workers = []; this.conns = []; this.aborted = false; }
-  worker(kind, cfg, label) { const w = new WorkerHandle(kind, cfg, label); this.workers.push(w); return w; }
+  constructor() {
+    this.workers = [];
+    this.conns = [];
+    this.aborted = false;
+  }
+  worker(kind, cfg, label) {
+    const w = new WorkerHandle(kind, cfg, label);
+    this.workers.push(w);
+    return w;
+  }
   abort() {
     this.aborted = true;
     for (const w of this.workers) w.kill();
@@ -214,7 +360,7 @@ function otherLoadPct(m0, m1, secs, clientCpu) {
   if (m0.machine === null || m1.machine === null) return null;
   const busy = (m1.machine - m0.machine) / CLK_TCK;
   const broker = m0.ticks === null ? 0 : (m1.ticks - m0.ticks) / CLK_TCK;
-  const clients = clientCpu.reduce((a, c) => a + c.pct, 0) / 100 * secs;
+  const clients = (clientCpu.reduce((a, c) => a + c.pct, 0) / 100) * secs;
   return Math.max(0, ((busy - broker - clients) / secs) * 100);
 }
 
@@ -293,7 +439,13 @@ async function throughputSetup(ctx, target, sc, o, perPublisherLimit) {
   return {
     streams: queues.length,
     consumerKind: "consumer",
-    consumerCfg: (idx) => ({ url: target.url, queues: idx.map((i) => queues[i]), mode: sc.mode, prefetch: sc.prefetch, ackEvery: o.multiackEvery }),
+    consumerCfg: (idx) => ({
+      url: target.url,
+      queues: idx.map((i) => queues[i]),
+      mode: sc.mode,
+      prefetch: sc.prefetch,
+      ackEvery: o.multiackEvery,
+    }),
     publisherKind: "publisher",
     publisherCfg: { ...pubCommon, exchange, routingKey: sc.fanout ? "" : queues[0] },
     close: () => ctl.close(2000),
@@ -352,7 +504,8 @@ async function throughputRun(ctx, target, sc, o) {
 
     const secs = Number(m1.t - m0.t) / 1e9;
     const sum = (m, ws, f) => ws.reduce((acc, w) => acc + f(m.replies[all.indexOf(w)]), 0);
-    const delivered = sum(m1, consumers, (r) => r.counts.reduce((a, b) => a + b, 0)) - sum(m0, consumers, (r) => r.counts.reduce((a, b) => a + b, 0));
+    const delivered =
+      sum(m1, consumers, (r) => r.counts.reduce((a, b) => a + b, 0)) - sum(m0, consumers, (r) => r.counts.reduce((a, b) => a + b, 0));
     const published = sum(m1, publishers, (r) => r.published) - sum(m0, publishers, (r) => r.published);
     if (delivered <= 0) throw new Error("no messages delivered in the measured window");
     const cpuUs = target.pid ? ((m1.ticks - m0.ticks) * 1e6) / CLK_TCK : null;
@@ -363,8 +516,10 @@ async function throughputRun(ctx, target, sc, o) {
       publishRate: published / secs,
       cpuPerMsg: cpuUs === null ? null : cpuUs / delivered,
       brokerCpuPct: cpuUs === null ? null : (cpuUs / 1e6 / secs) * 100,
-      rssEnd, rssPeak: target.pid ? rss.peak : null,
-      clientCpu, clients: { publishers: P, consumers: nCons },
+      rssEnd,
+      rssPeak: target.pid ? rss.peak : null,
+      clientCpu,
+      clients: { publishers: P, consumers: nCons },
     };
   } finally {
     rss.stop();
@@ -392,9 +547,17 @@ async function latencyRun(ctx, target, sc, o) {
   let w;
   let ctl = null;
   if (sc.protocol === "mqtt") {
-    w = ctx.worker("mqtt-latency", { url: target.url, topic: mqttTopic(sc), qos: sc.qos, rate: o.latencyRate, bodySize: sc.size }, "latency pub+sub");
+    w = ctx.worker(
+      "mqtt-latency",
+      { url: target.url, topic: mqttTopic(sc), qos: sc.qos, rate: o.latencyRate, bodySize: sc.size },
+      "latency pub+sub",
+    );
   } else if (sc.protocol === "stomp") {
-    w = ctx.worker("stomp-latency", { url: target.url, destination: `/queue/${stompQueue(sc)}`, rate: o.latencyRate, bodySize: sc.size }, "latency pub+con");
+    w = ctx.worker(
+      "stomp-latency",
+      { url: target.url, destination: `/queue/${stompQueue(sc)}`, rate: o.latencyRate, bodySize: sc.size },
+      "latency pub+con",
+    );
   } else {
     const queue = queueNames(sc, o)[0];
     ctl = await openControl(ctx, target);
@@ -415,16 +578,21 @@ async function latencyRun(ctx, target, sc, o) {
     if (!L.samples) throw new Error("no messages received in the measured window");
     // Everything sent in the window should have arrived by its end, give or take the tail in flight.
     const lost = L.sentInWindow - L.receivedInWindow;
-    if (lost > o.latencyRate * 0.5) throw new Error(`consumer fell behind: ${lost} of ${L.sentInWindow} messages not received in the window`);
+    if (lost > o.latencyRate * 0.5)
+      throw new Error(`consumer fell behind: ${lost} of ${L.sentInWindow} messages not received in the window`);
     const cpuUs = target.pid ? ((m1.ticks - m0.ticks) * 1e6) / CLK_TCK : null;
     const clientCpu = [{ label: w.label, pct: ((m1.replies[0].cpu - m0.replies[0].cpu) / 1e6 / secs) * 100 }];
     return {
       otherLoadPct: otherLoadPct(m0, m1, secs, clientCpu),
       rate: L.receivedInWindow / secs,
-      p50: L.p50 / 1000, p99: L.p99 / 1000, p999: L.p999 / 1000, max: L.max / 1000,
+      p50: L.p50 / 1000,
+      p99: L.p99 / 1000,
+      p999: L.p999 / 1000,
+      max: L.max / 1000,
       cpuPerMsg: cpuUs === null ? null : cpuUs / L.receivedInWindow,
       brokerCpuPct: cpuUs === null ? null : (cpuUs / 1e6 / secs) * 100,
-      rssEnd, rssPeak: target.pid ? rss.peak : null,
+      rssEnd,
+      rssPeak: target.pid ? rss.peak : null,
       clientCpu,
       clients: { publishers: 0, consumers: 0, combined: 1 },
     };
@@ -473,7 +641,10 @@ async function idleRun(ctx, target, sc, o) {
       otherLoadPct: null,
       connections: N,
       keepalive: o.idleKeepalive,
-      rssBefore: before, rssAfter: after, rssSettled: settled, settleS: o.idleSettleS,
+      rssBefore: before,
+      rssAfter: after,
+      rssSettled: settled,
+      settleS: o.idleSettleS,
       kibPerConn: (after - before) / 1024 / N,
       kibPerConnSettled: (settled - before) / 1024 / N,
       openMs: opened.ms,
@@ -510,7 +681,10 @@ async function settle(target) {
 /** One run of one scenario on one target, bounded in time; null on failure. */
 async function runOnce(target, sc, o, runNo) {
   const tag = `[${target.name}] ${sc.id} run ${runNo}/${o.runs}`;
-  if (target.dead) { log(`${tag}: skipped, target is down (${target.dead})`); return null; }
+  if (target.dead) {
+    log(`${tag}: skipped, target is down (${target.dead})`);
+    return null;
+  }
   if (target.pid && !processAlive(target.pid)) {
     target.dead = `process ${target.pid} exited`;
     log(`${tag}: fail — ${target.dead}`);
@@ -537,13 +711,17 @@ async function runOnce(target, sc, o, runNo) {
 
 function describe(sc, r) {
   if (sc.kind === "idle") {
-    return `${fmtNum(r.connections)} connections opened in ${fmtNum(r.openMs)} ms (broker CPU ${fmtNum(r.cpuPerConnUs)} µs/connection), ` +
+    return (
+      `${fmtNum(r.connections)} connections opened in ${fmtNum(r.openMs)} ms (broker CPU ${fmtNum(r.cpuPerConnUs)} µs/connection), ` +
       `RSS ${fmtMiB(r.rssBefore)} → ${fmtMiB(r.rssAfter)} MiB = ${r.kibPerConn.toFixed(2)} KiB/connection, ` +
-      `${r.settleS} s later ${fmtMiB(r.rssSettled)} MiB = ${r.kibPerConnSettled.toFixed(2)} KiB/connection`;
+      `${r.settleS} s later ${fmtMiB(r.rssSettled)} MiB = ${r.kibPerConnSettled.toFixed(2)} KiB/connection`
+    );
   }
   const cpu = r.cpuPerMsg === null ? "" : `, ${fmtNum(r.cpuPerMsg)} µs CPU/msg (broker ${fmtNum(r.brokerCpuPct)}%)`;
   const rss = r.rssEnd === null || r.rssEnd === undefined ? "" : `, RSS ${fmtMiB(r.rssEnd)}/${fmtMiB(r.rssPeak)} MiB`;
-  const clients = " | clients " + r.clientCpu.map((c) => `${c.label} ${c.pct.toFixed(0)}%`).join(", ") +
+  const clients =
+    " | clients " +
+    r.clientCpu.map((c) => `${c.label} ${c.pct.toFixed(0)}%`).join(", ") +
     (r.otherLoadPct === null ? "" : ` | other load on the machine ${r.otherLoadPct.toFixed(0)}%`);
   if (sc.kind === "latency") {
     return `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, p99.9 ${r.p999.toFixed(2)} ms, max ${r.max.toFixed(2)} ms at ${fmtNum(r.rate)} msg/s${cpu}${rss}${clients}`;
@@ -576,9 +754,18 @@ function rowsFor(sc, o) {
     return [
       // the largest run, not the median: a process that is not restarted (pid=) reuses memory an
       // earlier run freed, so later runs can only under-report
-      { label: `${fmtNum(o.idleConnections)} idle MQTT connections — broker RSS growth KiB/connection ${Math.max(2, o.idleMs / 1000)} s after opening (max of runs) ↓`, get: (r) => r.kibPerConn, fmt: fmtNum, agg: "max" },
+      {
+        label: `${fmtNum(o.idleConnections)} idle MQTT connections — broker RSS growth KiB/connection ${Math.max(2, o.idleMs / 1000)} s after opening (max of runs) ↓`,
+        get: (r) => r.kibPerConn,
+        fmt: fmtNum,
+        agg: "max",
+      },
       { label: `… held ${o.idleSettleS} s more (max of runs) ↓`, get: (r) => r.kibPerConnSettled, fmt: fmtNum, agg: "max" },
-      { label: `${fmtNum(o.idleConnections)} idle MQTT connections — broker RSS before → after MiB (that run) ↓`, get: (r) => r.rssAfter, cell: (rs) => idleRssCell(rs) },
+      {
+        label: `${fmtNum(o.idleConnections)} idle MQTT connections — broker RSS before → after MiB (that run) ↓`,
+        get: (r) => r.rssAfter,
+        cell: (rs) => idleRssCell(rs),
+      },
       { label: `opening them — broker CPU µs/connection ↓`, get: (r) => r.cpuPerConnUs, fmt: fmtNum },
     ];
   }
@@ -621,10 +808,19 @@ function buildTable(o, results) {
       const values = [];
       const cells = names.map((n) => {
         const runs = results[sc.id]?.[n];
-        if (runs === undefined) { values.push(null); return "n/a"; }
-        if (runs === "n/a") { values.push(null); return "n/a"; }
+        if (runs === undefined) {
+          values.push(null);
+          return "n/a";
+        }
+        if (runs === "n/a") {
+          values.push(null);
+          return "n/a";
+        }
         const ok = runs.filter(Boolean);
-        if (ok.length === 0) { values.push(null); return "fail"; }
+        if (ok.length === 0) {
+          values.push(null);
+          return "fail";
+        }
         const v = row.agg === "max" ? Math.max(...ok.map(row.get)) : median(ok.map(row.get));
         values.push(v);
         let cell = row.cell ? row.cell(runs) : v === null ? "n/a" : row.fmt(v);
@@ -649,14 +845,23 @@ function printReport(o, results, startedAts) {
     `clients = client processes (raw-socket ${o.protocol.toUpperCase()}, bench/workers/)`;
   console.log(`${heading}\n\n${buildTable(o, results)}\n`);
   console.log("↑ higher is better, ↓ lower is better. Broker CPU = utime+stime of the target's pid over the window ÷ messages delivered.");
-  const loadsOf = (byTarget) => Object.values(byTarget).filter(Array.isArray).flat().filter((r) => r && r.otherLoadPct != null).map((r) => r.otherLoadPct);
+  const loadsOf = (byTarget) =>
+    Object.values(byTarget)
+      .filter(Array.isArray)
+      .flat()
+      .filter((r) => r && r.otherLoadPct != null)
+      .map((r) => r.otherLoadPct);
   const loads = Object.values(results).flatMap(loadsOf);
   const busy = median(loads);
   if (busy !== null) {
-    console.log(`Other load on the machine during the measured windows: median ${busy.toFixed(0)}%, max ${Math.max(...loads).toFixed(0)}% of one core` +
-      (busy > 20 ? " — numbers are disturbed by other processes; rerun on a quiet machine for final figures." : "."));
-    const per = SCENARIOS.filter((sc) => results[sc.id] && loadsOf(results[sc.id]).length > 0)
-      .map((sc) => { const l = loadsOf(results[sc.id]); return `${sc.id} ${median(l).toFixed(0)}% (max ${Math.max(...l).toFixed(0)}%)`; });
+    console.log(
+      `Other load on the machine during the measured windows: median ${busy.toFixed(0)}%, max ${Math.max(...loads).toFixed(0)}% of one core` +
+        (busy > 20 ? " — numbers are disturbed by other processes; rerun on a quiet machine for final figures." : "."),
+    );
+    const per = SCENARIOS.filter((sc) => results[sc.id] && loadsOf(results[sc.id]).length > 0).map((sc) => {
+      const l = loadsOf(results[sc.id]);
+      return `${sc.id} ${median(l).toFixed(0)}% (max ${Math.max(...l).toFixed(0)}%)`;
+    });
     console.log(`By scenario (median, max): ${per.join(", ")}.`);
   }
 }
@@ -676,7 +881,11 @@ function tableFrom(files) {
     Object.assign(results, d.results);
   }
   o.scenarios = SCENARIOS.map((sc) => sc.id).filter((id) => results[id]);
-  printReport(o, results, docs.map((d) => d.startedAt));
+  printReport(
+    o,
+    results,
+    docs.map((d) => d.startedAt),
+  );
 }
 
 // ------------------------------------------------------------------ main
@@ -699,12 +908,17 @@ function ensureFdLimit(o) {
     const hard = limit("-H");
     if (hard >= need && !process.env.WARREN_BENCH_FD_RAISED) {
       log(`ulimit -n is ${soft}; re-running the harness with ulimit -S -n ${need} for ${o.idleConnections} idle connections`);
-      const r = spawnSync("/bin/sh", ["-c", `ulimit -S -n ${need} && exec "$0" "$@"`, process.execPath, ...process.execArgv, ...process.argv.slice(1)],
-        { stdio: "inherit", env: { ...process.env, WARREN_BENCH_FD_RAISED: "1" } });
+      const r = spawnSync(
+        "/bin/sh",
+        ["-c", `ulimit -S -n ${need} && exec "$0" "$@"`, process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+        { stdio: "inherit", env: { ...process.env, WARREN_BENCH_FD_RAISED: "1" } },
+      );
       process.exit(r.status ?? 1);
     }
     const n = Math.max(1, Math.min(hard, soft) - 1024);
-    log(`ulimit -n allows ${Math.min(hard, soft)} descriptors (hard limit ${hard}): opening ${n} idle connections instead of ${o.idleConnections}`);
+    log(
+      `ulimit -n allows ${Math.min(hard, soft)} descriptors (hard limit ${hard}): opening ${n} idle connections instead of ${o.idleConnections}`,
+    );
     o.idleConnections = n;
   }
   for (const t of o.targets) {
@@ -714,7 +928,9 @@ function ensureFdLimit(o) {
       if (m && m[1] !== "unlimited" && Number(m[1]) < o.idleConnections + 100) {
         log(`[${t.name}] warning: the broker's own open-files limit is ${m[1]}, below ${o.idleConnections} connections`);
       }
-    } catch { /* not readable */ }
+    } catch {
+      /* not readable */
+    }
   }
 }
 
@@ -736,7 +952,11 @@ async function main() {
   const started = o.targets.filter((t) => t.cmd);
   const killAll = () => started.forEach(killTargetNow);
   process.on("exit", killAll);
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => { killAll(); process.exit(130); });
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"])
+    process.on(sig, () => {
+      killAll();
+      process.exit(130);
+    });
 
   const results = {};
   const startedAt = new Date();
@@ -754,7 +974,10 @@ async function main() {
     for (let i = 1; i <= runs; i++) {
       try {
         const r = await startTarget(t, { timeoutMs: o.startupTimeoutMs, idleMs: measureStartup ? o.idleMs : 0, log });
-        if (measureStartup) log(`[${t.name}] startup run ${i}/${runs}: ${r.startupMs.toFixed(0)} ms to ${t.ports.join("+")}, idle RSS ${fmtMiB(r.idleRss)} MiB`);
+        if (measureStartup)
+          log(
+            `[${t.name}] startup run ${i}/${runs}: ${r.startupMs.toFixed(0)} ms to ${t.ports.join("+")}, idle RSS ${fmtMiB(r.idleRss)} MiB`,
+          );
         rs.push(r);
         if (i < runs) await stopTarget(t);
       } catch (e) {
@@ -766,7 +989,12 @@ async function main() {
     }
     if (t.dead === "failed to start" && rs.some(Boolean)) {
       // the last start failed but an earlier one worked: try once more to have a target to measure
-      try { await startTarget(t, { timeoutMs: o.startupTimeoutMs, idleMs: 0, log }); t.dead = null; } catch { await stopTarget(t); }
+      try {
+        await startTarget(t, { timeoutMs: o.startupTimeoutMs, idleMs: 0, log });
+        t.dead = null;
+      } catch {
+        await stopTarget(t);
+      }
     }
     if (measureStartup) results.startup[t.name] = rs;
   }
@@ -785,7 +1013,18 @@ async function main() {
 
   printReport(o, results, [startedAt]);
   if (o.json) {
-    writeFileSync(o.json, JSON.stringify({ startedAt, options: { ...o, targets: o.targets.map(({ name, url, pid, cmd, ports }) => ({ name, url, pid, cmd, ports })) }, results }, null, 2));
+    writeFileSync(
+      o.json,
+      JSON.stringify(
+        {
+          startedAt,
+          options: { ...o, targets: o.targets.map(({ name, url, pid, cmd, ports }) => ({ name, url, pid, cmd, ports })) },
+          results,
+        },
+        null,
+        2,
+      ),
+    );
     log(`raw results written to ${o.json}`);
   }
 }

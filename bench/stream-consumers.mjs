@@ -69,14 +69,18 @@ async function consume(url, stream, offset, count) {
   conn.on("close", () => got < count && process.stderr.write(`conn closed at ${got}\n`));
   const done = new Promise((resolve, reject) => {
     ch.on("error", reject);
-    tagged = ch.consume(stream, (m) => {
-      // deliveries past the count (in flight when it was reached) are left unacked: the connection closes
-      if (m === null || got >= count) return;
-      if (got === 0) t0 = process.hrtime.bigint();
-      got++;
-      if (got % 100 === 0 || got === count) ch.ack(m, true);
-      if (got === count) resolve(Number(process.hrtime.bigint() - t0) / 1e9);
-    }, { arguments: { "x-stream-offset": offset } });
+    tagged = ch.consume(
+      stream,
+      (m) => {
+        // deliveries past the count (in flight when it was reached) are left unacked: the connection closes
+        if (m === null || got >= count) return;
+        if (got === 0) t0 = process.hrtime.bigint();
+        got++;
+        if (got % 100 === 0 || got === count) ch.ack(m, true);
+        if (got === count) resolve(Number(process.hrtime.bigint() - t0) / 1e9);
+      },
+      { arguments: { "x-stream-offset": offset } },
+    );
   });
   const seconds = await done;
   // cancel first: a close while deliveries are still arriving can leave amqplib's close() unresolved
@@ -102,7 +106,9 @@ for (const t of targets) {
   const runs = [];
   for (let r = 0; r < RUNS; r++) {
     const x = await run(t);
-    process.stderr.write(`${t.name} run ${r + 1}: median ${Math.round(x.median)} msg/s per consumer, slowest ${Math.round(x.slowest)}, sum ${Math.round(x.total)}\n`);
+    process.stderr.write(
+      `${t.name} run ${r + 1}: median ${Math.round(x.median)} msg/s per consumer, slowest ${Math.round(x.slowest)}, sum ${Math.round(x.total)}\n`,
+    );
     runs.push(x);
   }
   results.push({
@@ -113,7 +119,9 @@ for (const t of targets) {
   });
 }
 
-console.log(`stream, ${C} consumers at ${C} offsets, ${N} × ${SIZE} B records, each reads ${Math.floor(N / 2)} (medians of ${RUNS} runs)\n`);
+console.log(
+  `stream, ${C} consumers at ${C} offsets, ${N} × ${SIZE} B records, each reads ${Math.floor(N / 2)} (medians of ${RUNS} runs)\n`,
+);
 console.log(`| target | per consumer msg/s (median) | slowest consumer msg/s | all consumers msg/s |`);
 console.log(`|---|---:|---:|---:|`);
 for (const r of results) console.log(`| ${r.target} | ${r.perConsumerMedian} | ${r.slowestConsumer} | ${r.allConsumers} |`);

@@ -5,7 +5,10 @@ import { existsSync } from "node:fs";
 
 const PYTHON = "/usr/bin/python3";
 const PACKAGES: Record<string, string> = {
-  pika: "python3-pika", celery: "python3-celery", stomp: "python3-stomp", "paho.mqtt.client": "python3-paho-mqtt",
+  pika: "python3-pika",
+  celery: "python3-celery",
+  stomp: "python3-stomp",
+  "paho.mqtt.client": "python3-paho-mqtt",
 };
 
 const canImport = (module: string) => spawnSync(PYTHON, ["-c", `import ${module}`], { stdio: "ignore" }).status === 0;

@@ -71,7 +71,9 @@ for (let i = 0; i < args.length; i++) {
   } else if (a.startsWith("--mqtt=")) {
     mqtt = a.slice("--mqtt=".length);
   } else if (a === "-h" || a === "--help") {
-    console.log("usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--mqtt mqtt://user:pass@host:port [--mqtt-v5] [--mqtt-only-broker]] [--stomp host:port] [--stomp-activemq host:port] [--management http://user:pass@host:port] [vitest args...]");
+    console.log(
+      "usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--mqtt mqtt://user:pass@host:port [--mqtt-v5] [--mqtt-only-broker]] [--stomp host:port] [--stomp-activemq host:port] [--management http://user:pass@host:port] [vitest args...]",
+    );
     process.exit(0);
   } else {
     rest.push(a);
@@ -108,7 +110,10 @@ if (mqtt) {
   delete env.WARREN_CONFORMANCE_MQTT;
 }
 
-for (const [name, what] of [["WARREN_CONFORMANCE_STOMP", "RabbitMQ"], ["WARREN_CONFORMANCE_STOMP_ACTIVEMQ", "ActiveMQ"]]) {
+for (const [name, what] of [
+  ["WARREN_CONFORMANCE_STOMP", "RabbitMQ"],
+  ["WARREN_CONFORMANCE_STOMP_ACTIVEMQ", "ActiveMQ"],
+]) {
   if (process.env[name]) console.log(`conformance: ${what}-convention STOMP scenarios against ${process.env[name]}`);
 }
 

@@ -26,7 +26,12 @@ const { name } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 function npm(args, env) {
   const cli = process.env.npm_execpath;
   const [cmd, argv] = cli && cli.endsWith(".js") ? [process.execPath, [cli, ...args]] : ["npm", args];
-  const res = spawnSync(cmd, argv, { cwd: root, env, stdio: ["ignore", "inherit", "inherit"], shell: !cli && process.platform === "win32" });
+  const res = spawnSync(cmd, argv, {
+    cwd: root,
+    env,
+    stdio: ["ignore", "inherit", "inherit"],
+    shell: !cli && process.platform === "win32",
+  });
   if (res.error) throw res.error;
   if (res.status !== 0) process.exit(res.status ?? 1);
 }
@@ -60,9 +65,31 @@ function hasTsup() {
 // the nested install must be a local one into this folder, whatever the outer npm was asked
 function localEnv() {
   const env = { ...process.env };
-  const drop = ["global", "location", "prefix", "global_prefix", "local_prefix", "omit", "include", "production",
-    "only", "also", "dry_run", "package_lock_only", "workspace", "workspaces", "include_workspace_root", "force",
-    "install_strategy", "global_style", "legacy_bundling", "ignore_scripts", "save", "save_dev", "save_prod"];
+  const drop = [
+    "global",
+    "location",
+    "prefix",
+    "global_prefix",
+    "local_prefix",
+    "omit",
+    "include",
+    "production",
+    "only",
+    "also",
+    "dry_run",
+    "package_lock_only",
+    "workspace",
+    "workspaces",
+    "include_workspace_root",
+    "force",
+    "install_strategy",
+    "global_style",
+    "legacy_bundling",
+    "ignore_scripts",
+    "save",
+    "save_dev",
+    "save_prod",
+  ];
   for (const key of Object.keys(env)) {
     const m = /^npm_config_(.*)$/i.exec(key);
     if (m && drop.includes(m[1].toLowerCase())) delete env[key];

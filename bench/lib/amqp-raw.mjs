@@ -51,19 +51,44 @@ class Writer {
     this.buf.copy(next, 0, 0, this.off);
     this.buf = next;
   }
-  u8(v) { this.ensure(1); this.buf[this.off++] = v; return this; }
-  u16(v) { this.ensure(2); this.buf.writeUInt16BE(v, this.off); this.off += 2; return this; }
-  u32(v) { this.ensure(4); this.buf.writeUInt32BE(v, this.off); this.off += 4; return this; }
-  u64(v) { this.ensure(8); this.buf.writeBigUInt64BE(BigInt(v), this.off); this.off += 8; return this; }
+  u8(v) {
+    this.ensure(1);
+    this.buf[this.off++] = v;
+    return this;
+  }
+  u16(v) {
+    this.ensure(2);
+    this.buf.writeUInt16BE(v, this.off);
+    this.off += 2;
+    return this;
+  }
+  u32(v) {
+    this.ensure(4);
+    this.buf.writeUInt32BE(v, this.off);
+    this.off += 4;
+    return this;
+  }
+  u64(v) {
+    this.ensure(8);
+    this.buf.writeBigUInt64BE(BigInt(v), this.off);
+    this.off += 8;
+    return this;
+  }
   shortstr(s) {
     const b = Buffer.from(s, "utf8");
     if (b.length > 255) throw new Error(`shortstr too long: ${s}`);
-    this.u8(b.length); this.ensure(b.length); b.copy(this.buf, this.off); this.off += b.length;
+    this.u8(b.length);
+    this.ensure(b.length);
+    b.copy(this.buf, this.off);
+    this.off += b.length;
     return this;
   }
   longstr(s) {
     const b = Buffer.isBuffer(s) ? s : Buffer.from(s, "utf8");
-    this.u32(b.length); this.ensure(b.length); b.copy(this.buf, this.off); this.off += b.length;
+    this.u32(b.length);
+    this.ensure(b.length);
+    b.copy(this.buf, this.off);
+    this.off += b.length;
     return this;
   }
   /** Field table with string, integer and boolean values only. */
@@ -73,20 +98,36 @@ class Writer {
       inner.shortstr(k);
       if (typeof v === "string") inner.u8(0x53 /* S */).longstr(v);
       else if (typeof v === "boolean") inner.u8(0x74 /* t */).u8(v ? 1 : 0);
-      else if (Number.isInteger(v)) { inner.u8(0x6c /* l */); inner.ensure(8); inner.buf.writeBigInt64BE(BigInt(v), inner.off); inner.off += 8; }
-      else if (v && typeof v === "object") { inner.u8(0x46 /* F */); const t = new Writer(64).table(v).done(); inner.ensure(t.length); t.copy(inner.buf, inner.off); inner.off += t.length; }
-      else throw new Error(`unsupported table value for ${k}`);
+      else if (Number.isInteger(v)) {
+        inner.u8(0x6c /* l */);
+        inner.ensure(8);
+        inner.buf.writeBigInt64BE(BigInt(v), inner.off);
+        inner.off += 8;
+      } else if (v && typeof v === "object") {
+        inner.u8(0x46 /* F */);
+        const t = new Writer(64).table(v).done();
+        inner.ensure(t.length);
+        t.copy(inner.buf, inner.off);
+        inner.off += t.length;
+      } else throw new Error(`unsupported table value for ${k}`);
     }
     const body = inner.done();
-    this.u32(body.length); this.ensure(body.length); body.copy(this.buf, this.off); this.off += body.length;
+    this.u32(body.length);
+    this.ensure(body.length);
+    body.copy(this.buf, this.off);
+    this.off += body.length;
     return this;
   }
   bits(...flags) {
     let v = 0;
-    flags.forEach((f, i) => { if (f) v |= 1 << i; });
+    flags.forEach((f, i) => {
+      if (f) v |= 1 << i;
+    });
     return this.u8(v);
   }
-  done() { return this.buf.subarray(0, this.off); }
+  done() {
+    return this.buf.subarray(0, this.off);
+  }
 }
 
 /** One method frame: type 1, channel, class, method, pre-encoded arguments. */
@@ -202,9 +243,19 @@ export class AmqpConnection {
     const s = parseAmqpUrl(url);
     const socket = await new Promise((resolve, reject) => {
       const sock = net.connect({ host: s.host, port: s.port });
-      const t = setTimeout(() => { sock.destroy(); reject(new Error(`connect timeout to ${s.host}:${s.port}`)); }, timeoutMs);
-      sock.once("connect", () => { clearTimeout(t); sock.removeAllListeners("error"); resolve(sock); });
-      sock.once("error", (e) => { clearTimeout(t); reject(e); });
+      const t = setTimeout(() => {
+        sock.destroy();
+        reject(new Error(`connect timeout to ${s.host}:${s.port}`));
+      }, timeoutMs);
+      sock.once("connect", () => {
+        clearTimeout(t);
+        sock.removeAllListeners("error");
+        resolve(sock);
+      });
+      sock.once("error", (e) => {
+        clearTimeout(t);
+        reject(e);
+      });
     });
     socket.setNoDelay(true);
     const conn = new AmqpConnection(socket, s);
@@ -365,14 +416,22 @@ export class AmqpConnection {
     if (classId === 10 && methodId === 50) {
       const code = buf.readUInt16BE(start + 4);
       const text = buf.toString("utf8", start + 7, start + 7 + buf[start + 6]);
-      try { this.socket.write(methodFrame(0, 10, 51)); } catch { /* ignore */ }
+      try {
+        this.socket.write(methodFrame(0, 10, 51));
+      } catch {
+        /* ignore */
+      }
       this._fail(new Error(`broker closed connection: ${code} ${text}`));
       return;
     }
     if (classId === 20 && methodId === 40) {
       const code = buf.readUInt16BE(start + 4);
       const text = buf.toString("utf8", start + 7, start + 7 + buf[start + 6]);
-      try { this.socket.write(methodFrame(channel, 20, 41)); } catch { /* ignore */ }
+      try {
+        this.socket.write(methodFrame(channel, 20, 41));
+      } catch {
+        /* ignore */
+      }
       this._fail(new Error(`broker closed channel ${channel}: ${code} ${text}`));
       return;
     }
@@ -396,7 +455,10 @@ export class AmqpConnection {
 
   _rejectAll(err) {
     for (const list of this.waiters.values()) {
-      for (const w of list) { clearTimeout(w.timer); w.reject(err); }
+      for (const w of list) {
+        clearTimeout(w.timer);
+        w.reject(err);
+      }
     }
     this.waiters.clear();
   }

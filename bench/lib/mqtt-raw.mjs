@@ -89,15 +89,33 @@ export class MqttConnection {
   }
 
   /** Connect and wait for a successful CONNACK. */
-  static async open(url, { clientId = `warren-bench-${process.pid}-${Math.random().toString(36).slice(2, 10)}`, keepalive = 0, clean = true, timeoutMs = 10000, noDelay = true } = {}) {
+  static async open(
+    url,
+    {
+      clientId = `warren-bench-${process.pid}-${Math.random().toString(36).slice(2, 10)}`,
+      keepalive = 0,
+      clean = true,
+      timeoutMs = 10000,
+      noDelay = true,
+    } = {},
+  ) {
     const s = parseMqttUrl(url);
     const socket = net.connect({ host: s.host, port: s.port });
     socket.setNoDelay(noDelay);
     const conn = new MqttConnection(socket);
     await new Promise((resolve, reject) => {
-      const t = setTimeout(() => { socket.destroy(); reject(new Error(`connect to ${s.host}:${s.port}: timeout`)); }, timeoutMs);
-      socket.once("connect", () => { clearTimeout(t); resolve(); });
-      socket.once("error", (e) => { clearTimeout(t); reject(e); });
+      const t = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`connect to ${s.host}:${s.port}: timeout`));
+      }, timeoutMs);
+      socket.once("connect", () => {
+        clearTimeout(t);
+        resolve();
+      });
+      socket.once("error", (e) => {
+        clearTimeout(t);
+        reject(e);
+      });
     });
     const connect = { cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean, clientId, keepalive };
     if (s.user !== null) connect.username = s.user;
@@ -114,7 +132,10 @@ export class MqttConnection {
   _request(packet, type, timeoutMs, what) {
     if (this.error) return Promise.reject(this.error);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { this.waiter = null; reject(new Error(`timeout waiting for ${what}`)); }, timeoutMs);
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        reject(new Error(`timeout waiting for ${what}`));
+      }, timeoutMs);
       this.waiter = { type, resolve, reject, timer };
       this.socket.write(packet);
     });
@@ -123,7 +144,12 @@ export class MqttConnection {
   /** SUBSCRIBE to one topic filter; resolves with the granted QoS. */
   async subscribe(topic, qos = 0, timeoutMs = 10000) {
     const messageId = this.nextId++;
-    const r = await this._request(generate({ cmd: "subscribe", messageId, subscriptions: [{ topic, qos }] }), SUBACK, timeoutMs, `SUBACK for ${topic}`);
+    const r = await this._request(
+      generate({ cmd: "subscribe", messageId, subscriptions: [{ topic, qos }] }),
+      SUBACK,
+      timeoutMs,
+      `SUBACK for ${topic}`,
+    );
     const granted = r.buf[r.start + 2];
     if (granted === 0x80) throw new Error(`subscription to ${topic} refused (SUBACK 0x80)`);
     return granted;
@@ -139,11 +165,21 @@ export class MqttConnection {
   async close(timeoutMs = 2000) {
     if (this.closed) return;
     this.closing = true;
-    try { this.socket.write(generate({ cmd: "disconnect" })); } catch { /* ignore */ }
+    try {
+      this.socket.write(generate({ cmd: "disconnect" }));
+    } catch {
+      /* ignore */
+    }
     this.socket.end();
     await new Promise((resolve) => {
-      const t = setTimeout(() => { this.socket.destroy(); resolve(); }, timeoutMs);
-      this.socket.once("close", () => { clearTimeout(t); resolve(); });
+      const t = setTimeout(() => {
+        this.socket.destroy();
+        resolve();
+      }, timeoutMs);
+      this.socket.once("close", () => {
+        clearTimeout(t);
+        resolve();
+      });
     });
     this.closed = true;
   }
@@ -172,7 +208,10 @@ export class MqttConnection {
       let mul = 1;
       let b;
       do {
-        if (p >= len) { rl = -1; break; }
+        if (p >= len) {
+          rl = -1;
+          break;
+        }
         b = buf[p++];
         rl += (b & 0x7f) * mul;
         mul *= 128;
@@ -188,7 +227,10 @@ export class MqttConnection {
           const topicLen = (buf[p] << 8) | buf[p + 1];
           let id = 0;
           let payloadStart = p + 2 + topicLen;
-          if (qos > 0) { id = (buf[payloadStart] << 8) | buf[payloadStart + 1]; payloadStart += 2; }
+          if (qos > 0) {
+            id = (buf[payloadStart] << 8) | buf[payloadStart + 1];
+            payloadStart += 2;
+          }
           this.onPublish(buf, p, end, qos, id, payloadStart);
         }
       } else if (type === PUBACK) {

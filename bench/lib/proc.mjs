@@ -93,7 +93,11 @@ export function pidListeningOn(port) {
   const inodes = new Set();
   for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text;
-    try { text = readFileSync(file, "utf8"); } catch { continue; }
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
     for (const line of text.split("\n").slice(1)) {
       const f = line.trim().split(/\s+/);
       if (f.length < 10 || f[3] !== "0A") continue; // 0A = LISTEN
@@ -102,13 +106,25 @@ export function pidListeningOn(port) {
   }
   if (inodes.size === 0) return null;
   let pids;
-  try { pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d)); } catch { return null; }
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
   for (const pid of pids) {
     let fds;
-    try { fds = readdirSync(`/proc/${pid}/fd`); } catch { continue; }
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
     for (const fd of fds) {
       let link;
-      try { link = readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { continue; }
+      try {
+        link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
       const m = /^socket:\[(\d+)\]$/.exec(link);
       if (m && inodes.has(m[1])) return Number(pid);
     }

@@ -36,7 +36,11 @@ export function withTimeout(p, ms, what, onTimeout) {
     p.finally(() => clearTimeout(timer)),
     new Promise((_, reject) => {
       timer = setTimeout(() => {
-        try { onTimeout && onTimeout(); } catch { /* ignore */ }
+        try {
+          onTimeout && onTimeout();
+        } catch {
+          /* ignore */
+        }
         reject(new Error(`${what}: timed out after ${ms} ms`));
       }, ms);
     }),

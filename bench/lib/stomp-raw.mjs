@@ -60,9 +60,12 @@ export const ACK_OVERHEAD = ACK_PREFIX.length + ACK_SUFFIX.length;
 
 /** Write ACK id:<buf[s..e)> into out at off; returns the new offset (out must have room). */
 export function writeAck(out, off, src, s, e) {
-  ACK_PREFIX.copy(out, off); off += ACK_PREFIX.length;
-  src.copy(out, off, s, e); off += e - s;
-  ACK_SUFFIX.copy(out, off); return off + ACK_SUFFIX.length;
+  ACK_PREFIX.copy(out, off);
+  off += ACK_PREFIX.length;
+  src.copy(out, off, s, e);
+  off += e - s;
+  ACK_SUFFIX.copy(out, off);
+  return off + ACK_SUFFIX.length;
 }
 
 function startsWithAt(buf, at, prefix) {
@@ -100,12 +103,24 @@ export class StompConnection {
     socket.setNoDelay(noDelay);
     const conn = new StompConnection(socket);
     await new Promise((resolve, reject) => {
-      const t = setTimeout(() => { socket.destroy(); reject(new Error(`connect to ${s.host}:${s.port}: timeout`)); }, timeoutMs);
-      socket.once("connect", () => { clearTimeout(t); resolve(); });
-      socket.once("error", (e) => { clearTimeout(t); reject(e); });
+      const t = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`connect to ${s.host}:${s.port}: timeout`));
+      }, timeoutMs);
+      socket.once("connect", () => {
+        clearTimeout(t);
+        resolve();
+      });
+      socket.once("error", (e) => {
+        clearTimeout(t);
+        reject(e);
+      });
     });
     const headers = { "accept-version": "1.2", host: s.vhost, "heart-beat": "0,0" };
-    if (s.user !== null) { headers.login = s.user; headers.passcode = s.pass ?? ""; }
+    if (s.user !== null) {
+      headers.login = s.user;
+      headers.passcode = s.pass ?? "";
+    }
     await conn._request(encodeFrame("CONNECT", headers), "CONNECTED", timeoutMs);
     return conn;
   }
@@ -113,7 +128,10 @@ export class StompConnection {
   _request(frame, command, timeoutMs) {
     if (this.error) return Promise.reject(this.error);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { this.waiter = null; reject(new Error(`timeout waiting for ${command}`)); }, timeoutMs);
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        reject(new Error(`timeout waiting for ${command}`));
+      }, timeoutMs);
       this.waiter = { command, resolve, reject, timer };
       this.socket.write(frame);
     });
@@ -138,12 +156,20 @@ export class StompConnection {
     this.closing = true;
     try {
       await this._request(encodeFrame("DISCONNECT", { receipt: "bye" }), "RECEIPT", timeoutMs);
-    } catch { /* closing anyway */ }
+    } catch {
+      /* closing anyway */
+    }
     this.socket.end();
     await new Promise((resolve) => {
       if (this.socket.destroyed) return resolve();
-      const t = setTimeout(() => { this.socket.destroy(); resolve(); }, timeoutMs);
-      this.socket.once("close", () => { clearTimeout(t); resolve(); });
+      const t = setTimeout(() => {
+        this.socket.destroy();
+        resolve();
+      }, timeoutMs);
+      this.socket.once("close", () => {
+        clearTimeout(t);
+        resolve();
+      });
     });
     this.closed = true;
   }
@@ -167,7 +193,10 @@ export class StompConnection {
     let off = 0;
     while (off < len) {
       // heart-beats / EOLs between frames
-      if (buf[off] === LF || buf[off] === 13) { off++; continue; }
+      if (buf[off] === LF || buf[off] === 13) {
+        off++;
+        continue;
+      }
       const hdrEnd = buf.indexOf(LFLF, off);
       if (hdrEnd < 0) break;
       const cmdEnd = buf.indexOf(LF, off);
@@ -193,7 +222,10 @@ export class StompConnection {
       if (contentLength >= 0) {
         bodyEnd = bodyStart + contentLength;
         if (bodyEnd >= len) break;
-        if (buf[bodyEnd] !== NUL) { this._fail(new Error(`no NUL after a ${contentLength}-byte body`)); return; }
+        if (buf[bodyEnd] !== NUL) {
+          this._fail(new Error(`no NUL after a ${contentLength}-byte body`));
+          return;
+        }
       } else {
         bodyEnd = buf.indexOf(NUL, bodyStart);
         if (bodyEnd < 0) break;

@@ -35,7 +35,10 @@ export function parseTarget(spec) {
     const key = p.slice(0, i);
     const value = unquote(p.slice(i + 1));
     if (key === "pid") {
-      if (value === "auto") { t.pid = "auto"; continue; }
+      if (value === "auto") {
+        t.pid = "auto";
+        continue;
+      }
       t.pid = Number(value);
       if (!Number.isInteger(t.pid) || t.pid <= 0) throw new Error(`target ${name}: bad pid ${value}`);
     } else if (key === "cmd") t.cmd = value;
@@ -57,7 +60,9 @@ export function parseTarget(spec) {
     // The process listening on the AMQP port, when the broker is on this machine.
     const explicit = t.pid === "auto";
     t.pid = pidListeningOn(t.port);
-    t.pidNote = t.pid ? `pid ${t.pid} found listening on port ${t.port}` : `no local process found listening on port ${t.port}: broker CPU and RSS will be n/a`;
+    t.pidNote = t.pid
+      ? `pid ${t.pid} found listening on port ${t.port}`
+      : `no local process found listening on port ${t.port}: broker CPU and RSS will be n/a`;
     if (explicit && !t.pid) throw new Error(`target ${name}: pid=auto but ${t.pidNote}`);
   }
   if (t.pid && !processAlive(t.pid)) throw new Error(`target ${name}: no process with pid ${t.pid}`);
@@ -72,7 +77,11 @@ function unquote(v) {
 function tryConnect(host, port, timeoutMs) {
   return new Promise((resolve) => {
     const sock = net.connect({ host, port });
-    const done = (ok) => { clearTimeout(t); sock.destroy(); resolve(ok); };
+    const done = (ok) => {
+      clearTimeout(t);
+      sock.destroy();
+      resolve(ok);
+    };
     const t = setTimeout(() => done(false), timeoutMs);
     sock.once("connect", () => done(true));
     sock.once("error", () => done(false));
@@ -86,7 +95,8 @@ function tryConnect(host, port, timeoutMs) {
 export async function startTarget(t, { timeoutMs = 30000, idleMs = 2000, log = () => {} } = {}) {
   if (t.child) throw new Error(`target ${t.name} already started`);
   for (const port of t.ports) {
-    if (await tryConnect(t.host, port, 300)) throw new Error(`target ${t.name}: port ${port} already accepts connections before start (another broker running?)`);
+    if (await tryConnect(t.host, port, 300))
+      throw new Error(`target ${t.name}: port ${port} already accepts connections before start (another broker running?)`);
   }
   t.logFile = path.join(os.tmpdir(), `warren-bench-${t.name}-${process.pid}.log`);
   const fd = openSync(t.logFile, "a");
@@ -98,22 +108,33 @@ export async function startTarget(t, { timeoutMs = 30000, idleMs = 2000, log = (
   t.child = child;
   t.pid = child.pid;
   let exited = null;
-  t.exitPromise = new Promise((resolve) => child.on("exit", (code, signal) => { exited = { code, signal }; resolve(); }));
-  child.on("error", (e) => { exited = { error: e }; });
+  t.exitPromise = new Promise((resolve) =>
+    child.on("exit", (code, signal) => {
+      exited = { code, signal };
+      resolve();
+    }),
+  );
+  child.on("error", (e) => {
+    exited = { error: e };
+  });
 
   const pending = new Set(t.ports);
   const deadline = t0 + timeoutMs;
   await Promise.all(
     t.ports.map(async (port) => {
       while (pending.size > 0 && !exited && performance.now() < deadline) {
-        if (await tryConnect(t.host, port, 250)) { pending.delete(port); return; }
+        if (await tryConnect(t.host, port, 250)) {
+          pending.delete(port);
+          return;
+        }
         await sleep(10);
       }
     }),
   );
   const startupMs = performance.now() - t0;
   if (exited) throw new Error(`target ${t.name} exited during start-up (${JSON.stringify(exited)}); log: ${t.logFile}\n${tail(t.logFile)}`);
-  if (pending.size > 0) throw new Error(`target ${t.name}: ports ${[...pending].join(",")} not accepting after ${timeoutMs} ms; log: ${t.logFile}`);
+  if (pending.size > 0)
+    throw new Error(`target ${t.name}: ports ${[...pending].join(",")} not accepting after ${timeoutMs} ms; log: ${t.logFile}`);
   log(`[${t.name}] all of ${t.ports.join(",")} accept after ${startupMs.toFixed(0)} ms (pid ${t.pid}, log ${t.logFile})`);
   await sleep(idleMs);
   if (exited) throw new Error(`target ${t.name} exited while idle; log: ${t.logFile}\n${tail(t.logFile)}`);
@@ -121,7 +142,11 @@ export async function startTarget(t, { timeoutMs = 30000, idleMs = 2000, log = (
 }
 
 function tail(file) {
-  try { return readFileSync(file, "utf8").split("\n").slice(-15).join("\n"); } catch { return ""; }
+  try {
+    return readFileSync(file, "utf8").split("\n").slice(-15).join("\n");
+  } catch {
+    return "";
+  }
 }
 
 /** SIGTERM the target's process group, SIGKILL after graceMs. */
@@ -130,18 +155,36 @@ export async function stopTarget(t, graceMs = 5000) {
   if (!child) return;
   t.child = null;
   if (child.exitCode === null && child.signalCode === null) {
-    try { process.kill(-child.pid, "SIGTERM"); } catch { /* gone */ }
-    const timer = setTimeout(() => { try { process.kill(-child.pid, "SIGKILL"); } catch { /* gone */ } }, graceMs);
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      /* gone */
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }, graceMs);
     await t.exitPromise;
     clearTimeout(timer);
   }
   // whatever it left in its group
-  try { process.kill(-child.pid, "SIGKILL"); } catch { /* none */ }
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {
+    /* none */
+  }
 }
 
 /** Synchronous last resort on orchestrator exit. */
 export function killTargetNow(t) {
   if (t.child) {
-    try { process.kill(-t.child.pid, "SIGKILL"); } catch { /* gone */ }
+    try {
+      process.kill(-t.child.pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
   }
 }

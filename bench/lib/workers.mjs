@@ -74,7 +74,10 @@ export class WorkerHandle {
     if (!this.error) this.error = err;
     const ws = this.waiters;
     this.waiters = [];
-    for (const w of ws) { clearTimeout(w.timer); w.reject(this.error); }
+    for (const w of ws) {
+      clearTimeout(w.timer);
+      w.reject(this.error);
+    }
   }
 
   _wait(match, timeoutMs, what) {
@@ -91,7 +94,11 @@ export class WorkerHandle {
 
   send(msg) {
     if (!this.exited && this.child.connected) {
-      try { this.child.send(msg); } catch { /* exiting */ }
+      try {
+        this.child.send(msg);
+      } catch {
+        /* exiting */
+      }
     }
   }
 
@@ -128,7 +135,11 @@ export class WorkerHandle {
   kill() {
     this.stopping = true;
     if (!this.exited) {
-      try { this.child.kill("SIGKILL"); } catch { /* already gone */ }
+      try {
+        this.child.kill("SIGKILL");
+      } catch {
+        /* already gone */
+      }
     }
   }
 }

@@ -21,13 +21,19 @@ async function init(cfg) {
     if (!noAck) await conn.basicQos(prefetch);
 
     if (mode === "noack") {
-      conn.onDeliver = () => { counts[qi]++; };
+      conn.onDeliver = () => {
+        counts[qi]++;
+      };
     } else if (mode === "ack") {
       let tags = new Float64Array(4096);
       let n = 0;
       conn.onDeliver = (ch, buf, start) => {
         counts[qi]++;
-        if (n === tags.length) { const t = new Float64Array(n * 2); t.set(tags); tags = t; }
+        if (n === tags.length) {
+          const t = new Float64Array(n * 2);
+          t.set(tags);
+          tags = t;
+        }
         tags[n++] = deliveryTagOf(buf, start);
       };
       conn.afterData = () => {
@@ -43,7 +49,10 @@ async function init(cfg) {
       let ackTag = -1;
       conn.onDeliver = (ch, buf, start) => {
         counts[qi]++;
-        if (++sinceAck >= ackEvery) { sinceAck = 0; ackTag = deliveryTagOf(buf, start); }
+        if (++sinceAck >= ackEvery) {
+          sinceAck = 0;
+          ackTag = deliveryTagOf(buf, start);
+        }
       };
       conn.afterData = () => {
         if (ackTag < 0) return;

@@ -77,7 +77,11 @@ export function runLatencyWorker(setup) {
       recording = false;
       const sorted = Float64Array.from(lat).sort();
       send({
-        t: "mark", id: msg.id, counts: [received], published: sent, cpu: cpuMicros(),
+        t: "mark",
+        id: msg.id,
+        counts: [received],
+        published: sent,
+        cpu: cpuMicros(),
         latency: {
           samples: sorted.length,
           sentInWindow: sent - sentAtBegin,

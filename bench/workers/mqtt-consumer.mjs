@@ -18,14 +18,20 @@ async function init(cfg) {
     conns.push(conn);
     counts.push(0);
     if (qos === 0) {
-      conn.onPublish = () => { counts[si]++; };
+      conn.onPublish = () => {
+        counts[si]++;
+      };
     } else {
       let ids = new Uint16Array(4096);
       let n = 0;
       conn.onPublish = (buf, start, end, q, id) => {
         counts[si]++;
         if (q === 0) return;
-        if (n === ids.length) { const t = new Uint16Array(n * 2); t.set(ids); ids = t; }
+        if (n === ids.length) {
+          const t = new Uint16Array(n * 2);
+          t.set(ids);
+          ids = t;
+        }
         ids[n++] = id;
       };
       conn.afterData = () => {

@@ -14,7 +14,9 @@ let cfg;
 let failed = 0;
 
 runWorker({
-  init(c) { cfg = c; },
+  init(c) {
+    cfg = c;
+  },
   async open(msg) {
     const { url, count, parallel = 50, keepalive = 0 } = cfg;
     const t0 = performance.now();
@@ -23,7 +25,9 @@ runWorker({
       while (next < count) {
         const i = next++;
         const conn = await MqttConnection.open(url, { clientId: `wb-idle-${process.pid}-${i}`, keepalive, timeoutMs: 20000 });
-        conn.onError = () => { failed++; };
+        conn.onError = () => {
+          failed++;
+        };
         conns.push(conn);
       }
     };
@@ -46,7 +50,10 @@ runWorker({
     send({ t: "mark", id: msg.id, open: conns.length - failed, failed, cpu: cpuMicros() });
   },
   stop() {
-    for (const c of conns) { c.closing = true; c.socket.destroy(); }
+    for (const c of conns) {
+      c.closing = true;
+      c.socket.destroy();
+    }
     process.exit(0);
   },
 });

@@ -34,11 +34,14 @@ runLatencyWorker(async (cfg, received) => {
   return {
     template: one.buf,
     stampOffset: one.payloadOffset,
-    patch: qos > 0 ? (buf, at) => {
-      buf[at + one.idOffset] = nextId >> 8;
-      buf[at + one.idOffset + 1] = nextId & 0xff;
-      nextId = nextId === 65535 ? 1 : nextId + 1;
-    } : null,
+    patch:
+      qos > 0
+        ? (buf, at) => {
+            buf[at + one.idOffset] = nextId >> 8;
+            buf[at + one.idOffset + 1] = nextId & 0xff;
+            nextId = nextId === 65535 ? 1 : nextId + 1;
+          }
+        : null,
     write: (buf) => pub.send(buf),
     close: () => Promise.all([pub.close(2000), sub.close(2000)]),
   };

@@ -53,9 +53,16 @@ async function init(cfg) {
   if (qos > 0 && window > 65000) throw new Error("QoS 1 window must stay below 65,535 packet ids");
   conn = await MqttConnection.open(url, { clientId: `warren-bench-pub-${process.pid}` });
   conn.onError = die;
-  conn.onPuback = () => { acked++; };
-  conn.afterData = () => { if (qos > 0) pump(); };
-  conn.socket.on("drain", () => { waitingDrain = false; pump(); });
+  conn.onPuback = () => {
+    acked++;
+  };
+  conn.afterData = () => {
+    if (qos > 0) pump();
+  };
+  conn.socket.on("drain", () => {
+    waitingDrain = false;
+    pump();
+  });
   const one = encodePublish(topic, Buffer.alloc(bodySize, 0x61), qos);
   msgLen = one.buf.length;
   idOffset = one.idOffset;
@@ -68,9 +75,15 @@ async function init(cfg) {
 
 runWorker({
   init,
-  start() { running = true; pump(); },
+  start() {
+    running = true;
+    pump();
+  },
   limit(msg) {
-    if (msg.v > limit) { limit = msg.v; pump(); }
+    if (msg.v > limit) {
+      limit = msg.v;
+      pump();
+    }
   },
   mark(msg) {
     send({ t: "mark", id: msg.id, published, acked, cpu: cpuMicros() });

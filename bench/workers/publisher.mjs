@@ -34,8 +34,13 @@ async function init(cfg) {
   const { url, exchange, routingKey, bodySize, batchBytes = 65536, limit: initialLimit = null } = cfg;
   conn = await AmqpConnection.open(url, { name: `warren-bench publisher ${process.pid}` });
   conn.onError = die;
-  conn.onBlocked = (blocked) => { if (!blocked) pump(); };
-  conn.socket.on("drain", () => { waitingDrain = false; pump(); });
+  conn.onBlocked = (blocked) => {
+    if (!blocked) pump();
+  };
+  conn.socket.on("drain", () => {
+    waitingDrain = false;
+    pump();
+  });
   const body = Buffer.alloc(bodySize, 0x61);
   const one = encodePublish(1, exchange, routingKey, body, conn.frameMax);
   msgLen = one.length;
@@ -47,9 +52,15 @@ async function init(cfg) {
 
 runWorker({
   init,
-  start() { running = true; pump(); },
+  start() {
+    running = true;
+    pump();
+  },
   limit(msg) {
-    if (msg.v > limit) { limit = msg.v; pump(); }
+    if (msg.v > limit) {
+      limit = msg.v;
+      pump();
+    }
   },
   mark(msg) {
     send({ t: "mark", id: msg.id, published, cpu: cpuMicros() });

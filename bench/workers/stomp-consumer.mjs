@@ -22,14 +22,20 @@ async function init(cfg) {
     conns.push(conn);
     counts.push(0);
     if (ack === "auto") {
-      conn.onMessage = () => { counts[di]++; lastMessageAt = performance.now(); };
+      conn.onMessage = () => {
+        counts[di]++;
+        lastMessageAt = performance.now();
+      };
     } else {
       let out = Buffer.allocUnsafe(65536);
       let off = 0;
       conn.onMessage = (buf, bs, be, as, ae) => {
         counts[di]++;
         lastMessageAt = performance.now();
-        if (as < 0) { die(new Error("MESSAGE without an ack header in client-individual mode")); return; }
+        if (as < 0) {
+          die(new Error("MESSAGE without an ack header in client-individual mode"));
+          return;
+        }
         const need = ACK_OVERHEAD + (ae - as);
         if (off + need > out.length) {
           const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, off + need));

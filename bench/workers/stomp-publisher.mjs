@@ -31,7 +31,10 @@ async function init(cfg) {
   const { url, destination, bodySize, batchBytes = 65536, limit: initialLimit = null } = cfg;
   conn = await StompConnection.open(url);
   conn.onError = die;
-  conn.socket.on("drain", () => { waitingDrain = false; pump(); });
+  conn.socket.on("drain", () => {
+    waitingDrain = false;
+    pump();
+  });
   const one = encodeSend(destination, Buffer.alloc(bodySize, 0x61)).buf;
   msgLen = one.length;
   batchMsgs = Math.max(1, Math.floor(batchBytes / msgLen));
@@ -42,9 +45,15 @@ async function init(cfg) {
 
 runWorker({
   init,
-  start() { running = true; pump(); },
+  start() {
+    running = true;
+    pump();
+  },
   limit(msg) {
-    if (msg.v > limit) { limit = msg.v; pump(); }
+    if (msg.v > limit) {
+      limit = msg.v;
+      pump();
+    }
   },
   mark(msg) {
     send({ t: "mark", id: msg.id, published, cpu: cpuMicros() });

@@ -223,7 +223,12 @@ describe("basic.recover", () => {
     const raw = await suite.raw();
     await raw.openChannel(1);
     raw.sendMethod(1, [60, 110], new Writer().bits(false).done());
-    expect(await raw.expectConnectionClose()).toEqual({ replyCode: 540, replyText: "NOT_IMPLEMENTED - requeue=false", classId: 60, methodId: 110 });
+    expect(await raw.expectConnectionClose()).toEqual({
+      replyCode: 540,
+      replyText: "NOT_IMPLEMENTED - requeue=false",
+      classId: 60,
+      methodId: 110,
+    });
   });
 });
 

@@ -17,21 +17,36 @@ describe("celery", () => {
       new PythonProcess(
         spawn(
           PYTHON,
-          ["-m", "celery", "-A", "celery_app", "worker", "--pool=solo", "-c", "1", "--without-gossip", "--without-mingle", "--without-heartbeat", "-Q", queue, "--loglevel=WARNING"],
+          [
+            "-m",
+            "celery",
+            "-A",
+            "celery_app",
+            "worker",
+            "--pool=solo",
+            "-c",
+            "1",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-Q",
+            queue,
+            "--loglevel=WARNING",
+          ],
           { cwd: PYTHON_DIR, env, stdio: ["ignore", "pipe", "pipe"] },
         ),
         "celery worker",
       ),
     );
     const client = spawn(PYTHON, ["-u", "celery_client.py"], { cwd: PYTHON_DIR, env, stdio: ["ignore", "pipe", "pipe"] });
-    const result = await new PythonProcess(client, "celery_client.py").result<{ result: number; state: string }>(45_000).catch((e: Error) => {
-      throw new Error(`${e.message}\nworker stderr: ${worker.stderrText}`);
-    });
+    const result = await new PythonProcess(client, "celery_client.py")
+      .result<{ result: number; state: string }>(45_000)
+      .catch((e: Error) => {
+        throw new Error(`${e.message}\nworker stderr: ${worker.stderrText}`);
+      });
     expect(result).toMatchObject({ result: 5, state: "SUCCESS" });
     worker.kill("SIGTERM");
     const code = await withTimeout(worker.exited, 15_000, "the celery worker to shut down");
     expect(code).toBe(0);
   }, 60_000);
 });
-
-

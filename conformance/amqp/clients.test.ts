@@ -55,7 +55,9 @@ describe("pika", () => {
     const { ch } = await suite.channel();
     const callback = (await ch.assertQueue("", { exclusive: true })).queue;
     const replies = new Inbox<{ corr: string; body: string }>();
-    await ch.consume(callback, (m) => m && replies.push({ corr: m.properties.correlationId as string, body: m.content.toString() }), { noAck: true });
+    await ch.consume(callback, (m) => m && replies.push({ corr: m.properties.correlationId as string, body: m.content.toString() }), {
+      noAck: true,
+    });
     const calls = new Map<string, number>([10, 20, 30].map((n) => [randomUUID(), n]));
     for (const [corr, n] of calls) ch.sendToQueue(queue, Buffer.from(String(n)), { replyTo: callback, correlationId: corr });
     const got = await replies.take(3);
@@ -72,10 +74,17 @@ describe("pika", () => {
     const fib = (n: number): number => (n < 2 ? n : fib(n - 1) + fib(n - 2));
     await ch.consume(queue, (m) => {
       if (!m) return;
-      ch.sendToQueue(m.properties.replyTo as string, Buffer.from(String(fib(Number(m.content.toString())))), { correlationId: m.properties.correlationId as string });
+      ch.sendToQueue(m.properties.replyTo as string, Buffer.from(String(fib(Number(m.content.toString())))), {
+        correlationId: m.properties.correlationId as string,
+      });
       ch.ack(m);
     });
-    const r = await runPython<{ results: Record<string, number>; callback_queue: string }>(suite, "rpc_client.py", [queue, "5", "12", "25"]);
+    const r = await runPython<{ results: Record<string, number>; callback_queue: string }>(suite, "rpc_client.py", [
+      queue,
+      "5",
+      "12",
+      "25",
+    ]);
     expect(r.results).toEqual({ 5: 5, 12: 144, 25: 75025 });
     expect(r.callback_queue).toMatch(/^amq\.gen-/);
   });
@@ -146,7 +155,9 @@ describe("@cloudamqp/amqp-client", () => {
     const conn = await suite.amqpClient();
     const ch = await conn.channel();
     const missing = `conf.missing.${randomUUID()}`;
-    await expect(ch.queueDeclare(missing, { passive: true })).rejects.toThrow(`channel ${ch.id} closed: NOT_FOUND - no queue '${missing}' in vhost '/' (404)`);
+    await expect(ch.queueDeclare(missing, { passive: true })).rejects.toThrow(
+      `channel ${ch.id} closed: NOT_FOUND - no queue '${missing}' in vhost '/' (404)`,
+    );
     const ch2 = await conn.channel();
     await expect(ch2.queueDeclare("", { exclusive: true })).resolves.toHaveProperty("name");
   });
@@ -168,11 +179,16 @@ describe("amqplib callback API", () => {
         if (err) return reject(err);
         ch.assertQueue(queue, { durable: false }, (err2) => {
           if (err2) return reject(err2);
-          ch.consume(queue, (m) => m && received.resolve(m.content.toString()), { noAck: true }, (err3) => {
-            if (err3) return reject(err3);
-            ch.sendToQueue(queue, Buffer.from("Hello World!"));
-            resolve();
-          });
+          ch.consume(
+            queue,
+            (m) => m && received.resolve(m.content.toString()),
+            { noAck: true },
+            (err3) => {
+              if (err3) return reject(err3);
+              ch.sendToQueue(queue, Buffer.from("Hello World!"));
+              resolve();
+            },
+          );
         });
       }),
     );
@@ -215,5 +231,3 @@ describe("amqplib callback API", () => {
     expect((await done.take(tasks.length)).sort()).toEqual([...tasks].sort());
   });
 });
-
-

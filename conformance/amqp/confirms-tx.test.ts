@@ -31,7 +31,8 @@ describe("publisher confirms", () => {
     while (outstanding.size > 0) {
       const f = await raw.nextNonHeartbeat();
       const m = asMethod(f);
-      if (!m || m.classId !== 60 || m.methodId !== 80) throw new Error(`expected basic.ack, got ${m ? `${m.classId}.${m.methodId}` : f.type}`);
+      if (!m || m.classId !== 60 || m.methodId !== 80)
+        throw new Error(`expected basic.ack, got ${m ? `${m.classId}.${m.methodId}` : f.type}`);
       const tag = Number(m.args.longlong());
       const [multiple] = m.args.bits(1);
       const covered = multiple ? [...outstanding].filter((t) => t <= tag) : [tag];
@@ -49,7 +50,10 @@ describe("publisher confirms", () => {
     const { ch } = await suite.confirmChannel();
     const q = (await ch.assertQueue("", { exclusive: true })).queue;
     const results = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => new Promise<unknown>((resolve) => ch.sendToQueue(q, Buffer.from(String(i)), {}, (err) => resolve(err)))),
+      Array.from(
+        { length: 200 },
+        (_, i) => new Promise<unknown>((resolve) => ch.sendToQueue(q, Buffer.from(String(i)), {}, (err) => resolve(err))),
+      ),
     );
     expect(results.every((r) => r === null || r === undefined)).toBe(true);
     expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 200 });
@@ -66,7 +70,9 @@ describe("publisher confirms", () => {
 
   it("an unroutable publish is acked (not nacked)", async () => {
     const { ch } = await suite.confirmChannel();
-    const err = await new Promise<unknown>((resolve) => ch.publish("amq.direct", "conf.nobody.listens", Buffer.from("x"), {}, (e) => resolve(e)));
+    const err = await new Promise<unknown>((resolve) =>
+      ch.publish("amq.direct", "conf.nobody.listens", Buffer.from("x"), {}, (e) => resolve(e)),
+    );
     expect(err ?? null).toBeNull();
   });
 
@@ -183,7 +189,11 @@ describe("transactions", () => {
     for (let m = await probe.get(shared, { noAck: true }); m !== false; m = await probe.get(shared, { noAck: true })) {
       back.push([m.content.toString(), m.fields.redelivered]);
     }
-    expect(back).toEqual([["a", true], ["b", true], ["c", true]]);
+    expect(back).toEqual([
+      ["a", true],
+      ["b", true],
+      ["c", true],
+    ]);
   });
 
   it("tx.commit without tx.select is refused with 406", async () => {
@@ -258,7 +268,10 @@ describe("message properties validated on publish", () => {
     const { ch } = await suite.channel();
     const err = nextError(ch);
     ch.publish("amq.direct", "conf.nobody", Buffer.from("x"), { userId: "bob" });
-    expect(failureOf(await err)).toEqual({ code: 406, text: "PRECONDITION_FAILED - user_id property set to 'bob' but authenticated user was 'guest'" });
+    expect(failureOf(await err)).toEqual({
+      code: 406,
+      text: "PRECONDITION_FAILED - user_id property set to 'bob' but authenticated user was 'guest'",
+    });
   });
 
   it("a user_id equal to the authenticated user is accepted and delivered", async () => {
@@ -273,7 +286,7 @@ describe("message properties validated on publish", () => {
   it.each([
     ["abc", "PRECONDITION_FAILED - invalid expiration 'abc': no_integer"],
     ["-1", "PRECONDITION_FAILED - invalid expiration '-1': {value_negative,-1}"],
-    ["1.5", 'PRECONDITION_FAILED - invalid expiration \'1.5\': {leftover_string,".5"}'],
+    ["1.5", "PRECONDITION_FAILED - invalid expiration '1.5': {leftover_string,\".5\"}"],
   ])("an invalid expiration %j closes the channel with 406", async (expiration, text) => {
     const { ch } = await suite.channel();
     const err = nextError(ch);

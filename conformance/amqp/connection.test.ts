@@ -159,7 +159,14 @@ describe("authentication and vhosts", () => {
     // the client properties are padded so that start-ok's frame payload is exactly `payload` bytes
     const startOkPayload = (padding: number) =>
       new Writer()
-        .table({ product: { type: "S", value: "warren-conformance-raw" }, capabilities: { type: "F", value: { authentication_failure_close: { type: "t", value: true }, consumer_cancel_notify: { type: "t", value: true } } }, padding: { type: "S", value: "x".repeat(padding) } })
+        .table({
+          product: { type: "S", value: "warren-conformance-raw" },
+          capabilities: {
+            type: "F",
+            value: { authentication_failure_close: { type: "t", value: true }, consumer_cancel_notify: { type: "t", value: true } },
+          },
+          padding: { type: "S", value: "x".repeat(padding) },
+        })
         .shortstr("PLAIN")
         .longstr(`\u0000${parseAmqpUrl(suite.url).user}\u0000${parseAmqpUrl(suite.url).pass}`)
         .shortstr("en_US")
@@ -197,7 +204,12 @@ describe("authentication and vhosts", () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(ServerClosedError);
-    expect((err as ServerClosedError).reason).toEqual({ replyCode: 530, replyText: "NOT_ALLOWED - vhost xyz not found", classId: 10, methodId: 40 });
+    expect((err as ServerClosedError).reason).toEqual({
+      replyCode: 530,
+      replyText: "NOT_ALLOWED - vhost xyz not found",
+      classId: 10,
+      methodId: 40,
+    });
   });
 
   it("amqp-client sees the same 530 for an unknown vhost", async () => {

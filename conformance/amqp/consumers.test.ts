@@ -54,7 +54,11 @@ describe("consumer tags", () => {
 
   it("consuming from a missing queue is refused with 404", async () => {
     const { ch } = await suite.channel();
-    await expectFailure(ch.consume("conf.no-such-queue.x1", () => undefined), 404, "NOT_FOUND - no queue 'conf.no-such-queue.x1' in vhost '/'");
+    await expectFailure(
+      ch.consume("conf.no-such-queue.x1", () => undefined),
+      404,
+      "NOT_FOUND - no queue 'conf.no-such-queue.x1' in vhost '/'",
+    );
   });
 });
 
@@ -65,7 +69,11 @@ describe("exclusive consumers", () => {
     await ch.consume(q, () => undefined);
     const ch2 = await conn.createChannel();
     ch2.on("error", () => undefined);
-    await expectFailure(ch2.consume(q, () => undefined, { exclusive: true }), 403, `ACCESS_REFUSED - queue '${q}' in vhost '/' in exclusive use`);
+    await expectFailure(
+      ch2.consume(q, () => undefined, { exclusive: true }),
+      403,
+      `ACCESS_REFUSED - queue '${q}' in vhost '/' in exclusive use`,
+    );
   });
 
   it("a consume on a queue with an exclusive consumer is refused with 403", async () => {
@@ -74,7 +82,11 @@ describe("exclusive consumers", () => {
     await ch.consume(q, () => undefined, { exclusive: true });
     const ch2 = await conn.createChannel();
     ch2.on("error", () => undefined);
-    await expectFailure(ch2.consume(q, () => undefined), 403, `ACCESS_REFUSED - queue '${q}' in vhost '/' in exclusive use`);
+    await expectFailure(
+      ch2.consume(q, () => undefined),
+      403,
+      `ACCESS_REFUSED - queue '${q}' in vhost '/' in exclusive use`,
+    );
   });
 
   it("after the exclusive consumer cancels, others may consume", async () => {
@@ -137,8 +149,22 @@ describe("delivery to several consumers", () => {
     const q = (await ch1.assertQueue("", { exclusive: true })).queue;
     const order: string[] = [];
     const all = new Inbox<string>();
-    await ch1.consume(q, (m) => { order.push("a"); all.push(m!.content.toString()); }, { noAck: true });
-    await ch2.consume(q, (m) => { order.push("b"); all.push(m!.content.toString()); }, { noAck: true });
+    await ch1.consume(
+      q,
+      (m) => {
+        order.push("a");
+        all.push(m!.content.toString());
+      },
+      { noAck: true },
+    );
+    await ch2.consume(
+      q,
+      (m) => {
+        order.push("b");
+        all.push(m!.content.toString());
+      },
+      { noAck: true },
+    );
     await fill(q, 10);
     await all.take(10);
     expect(order.filter((c) => c === "a")).toHaveLength(5);
@@ -329,11 +355,18 @@ describe("basic.qos", () => {
   it("prefetch 2 per consumer or per channel, set before or after basic.consume, with and without no-ack", async () => {
     // [global, qos after consume, no-ack, messages published before the consume] → deliveries before any ack
     const cases: [boolean, boolean, boolean, boolean, number][] = [
-      [false, false, false, false, 2], [false, false, false, true, 2], [false, false, true, false, 5],
-      [false, true, false, false, 5], [false, true, true, true, 5],
-      [true, false, false, false, 2], [true, false, false, true, 2], [true, false, true, false, 5],
+      [false, false, false, false, 2],
+      [false, false, false, true, 2],
+      [false, false, true, false, 5],
+      [false, true, false, false, 5],
+      [false, true, true, true, 5],
+      [true, false, false, false, 2],
+      [true, false, false, true, 2],
+      [true, false, true, false, 5],
       // a channel-wide prefetch set after consume applies to that consumer from then on
-      [true, true, false, false, 2], [true, true, false, true, 5], [true, true, true, false, 5],
+      [true, true, false, false, 2],
+      [true, true, false, true, 5],
+      [true, true, true, false, 5],
     ];
     const seen: number[] = [];
     for (const [global, after, noAck, publishFirst] of cases) {

@@ -33,7 +33,7 @@ const declare = (name: string, { passive = false, durable = false, autoDelete = 
   new Writer().short(0).shortstr(name).bits(passive, durable, false, autoDelete, false).table({}).done();
 
 describe("reply texts over 255 bytes", () => {
-  it("an inequivalent redeclare of a queue with a 255-byte name: 252 bytes of the text and \"...\"", async () => {
+  it('an inequivalent redeclare of a queue with a 255-byte name: 252 bytes of the text and "..."', async () => {
     const raw = await suite.raw();
     const name = `long-${Date.now()}-`.padEnd(255, "q");
     await raw.openChannel(1);
@@ -65,7 +65,7 @@ describe("reply texts over 255 bytes", () => {
     await raw.close();
   });
 
-  it("the cut counts bytes, so it can split a multi-byte character: the lead byte stays, then \"...\"", async () => {
+  it('the cut counts bytes, so it can split a multi-byte character: the lead byte stays, then "..."', async () => {
     const raw = await suite.raw();
     // "NOT_FOUND - no queue '" is 22 bytes; 181 more ASCII bytes put byte 252 inside an "é"
     const name = `${"a".repeat(181)}${"é".repeat(30)}`;

@@ -79,13 +79,21 @@ describe("predeclared exchanges", () => {
 
   it("deleting a predeclared exchange is refused with 403", async () => {
     const { ch } = await suite.channel();
-    await expectFailure(ch.deleteExchange("amq.direct"), 403, "ACCESS_REFUSED - deletion of system exchange 'amq.direct' in vhost '/' not allowed");
+    await expectFailure(
+      ch.deleteExchange("amq.direct"),
+      403,
+      "ACCESS_REFUSED - deletion of system exchange 'amq.direct' in vhost '/' not allowed",
+    );
   });
 
   it("declaring an exchange named amq.* is refused with 403", async () => {
     const { ch } = await suite.channel();
     const name = `amq.${unique("x")}`;
-    await expectFailure(ch.assertExchange(name, "direct"), 403, `ACCESS_REFUSED - exchange name '${name}' contains reserved prefix 'amq.*'`);
+    await expectFailure(
+      ch.assertExchange(name, "direct"),
+      403,
+      `ACCESS_REFUSED - exchange name '${name}' contains reserved prefix 'amq.*'`,
+    );
   });
 });
 
@@ -271,7 +279,8 @@ describe("headers exchange binding validation", () => {
     const q = await exclusiveQueue(setup);
     const wordText = (printed: string) =>
       `PRECONDITION_FAILED - Invalid x-match field value ${printed}; expected all, any, all-with-x, or any-with-x`;
-    const typeText = (type: string, printed: string) => `PRECONDITION_FAILED - Invalid x-match field type ${type} (value ${printed}); expected longstr`;
+    const typeText = (type: string, printed: string) =>
+      `PRECONDITION_FAILED - Invalid x-match field type ${type} (value ${printed}); expected longstr`;
     const cases: [unknown, string][] = [
       ["foo", wordText('<<"foo">>')],
       ["ALL", wordText('<<"ALL">>')],
@@ -614,7 +623,14 @@ describe("publishing", () => {
     const ch = await confirmChannel();
     const x = suite.exchangeName("mand");
     await ch.assertExchange(x, "direct", { durable: false });
-    const returns = new Inbox<{ replyCode: number; replyText: string; exchange: string; routingKey: string; body: string; seenBeforeConfirm: boolean }>();
+    const returns = new Inbox<{
+      replyCode: number;
+      replyText: string;
+      exchange: string;
+      routingKey: string;
+      body: string;
+      seenBeforeConfirm: boolean;
+    }>();
     let confirmed = false;
     ch.on("return", (m: { fields: { replyCode: number; replyText: string; exchange: string; routingKey: string }; content: Buffer }) =>
       returns.push({

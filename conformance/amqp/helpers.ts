@@ -215,7 +215,15 @@ export function conformanceSuite(): Suite {
   afterEach(async () => {
     const toClose = tracked;
     tracked = [];
-    await Promise.all(toClose.map((c) => withTimeout(Promise.resolve().then(() => c.close()), 3_000, "close").catch(() => undefined)));
+    await Promise.all(
+      toClose.map((c) =>
+        withTimeout(
+          Promise.resolve().then(() => c.close()),
+          3_000,
+          "close",
+        ).catch(() => undefined),
+      ),
+    );
     if (!broker || (queues.size === 0 && exchanges.size === 0)) return;
     const conn = await amqplib.connect(broker.url);
     conn.on("error", () => undefined);
@@ -338,7 +346,10 @@ export class PythonProcess {
   private stderr = "";
   readonly exited: Promise<number | null>;
 
-  constructor(readonly child: ChildProcess, readonly name: string) {
+  constructor(
+    readonly child: ChildProcess,
+    readonly name: string,
+  ) {
     let partial = "";
     child.stdout!.setEncoding("utf8");
     child.stdout!.on("data", (s: string) => {

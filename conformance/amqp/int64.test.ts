@@ -34,7 +34,13 @@ describe("64-bit integers", () => {
         min: { type: "l", value: -(2n ** 63n) },
         big: { type: "l", value: BIG },
         when: { type: "T", value: BIG },
-        list: { type: "A", value: [{ type: "l", value: BIG }, { type: "T", value: 2n ** 64n - 1n }] },
+        list: {
+          type: "A",
+          value: [
+            { type: "l", value: BIG },
+            { type: "T", value: 2n ** 64n - 1n },
+          ],
+        },
       },
     };
     const { flags, bytes } = writeBasicProperties(props);

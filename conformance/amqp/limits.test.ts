@@ -7,7 +7,11 @@ import { conformanceSuite, drain } from "./helpers.js";
 const suite = conformanceSuite();
 
 /** Publishes each body and reports, per publish, whether the broker acked (true) or nacked it. */
-async function publishConfirmed(ch: Awaited<ReturnType<typeof suite.confirmChannel>>["ch"], queue: string, bodies: string[]): Promise<boolean[]> {
+async function publishConfirmed(
+  ch: Awaited<ReturnType<typeof suite.confirmChannel>>["ch"],
+  queue: string,
+  bodies: string[],
+): Promise<boolean[]> {
   return Promise.all(
     bodies.map((b) => new Promise<boolean>((resolve) => ch.sendToQueue(queue, Buffer.from(b), {}, (err) => resolve(err == null)))),
   );

@@ -12,7 +12,11 @@ import amqplib, { type Channel, type ChannelModel } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TARGET_ENV } from "../target.js";
 
-interface Perms { configure: string; write: string; read: string }
+interface Perms {
+  configure: string;
+  write: string;
+  read: string;
+}
 interface Admin {
   url(user: string, pass: string): string;
   addUser(user: string, pass: string, p: Perms, topic?: { exchange: string; write: string; read: string }): void;
@@ -23,7 +27,10 @@ interface Admin {
 function rabbitmqctl(...args: string[]): void {
   const node = process.env.WARREN_RABBITMQ_NODE ?? "warren-conf@localhost";
   const base = process.env.WARREN_RABBITMQ_DIR ?? join(process.env.TMPDIR ?? tmpdir(), "warren-conf-rabbitmq");
-  execFileSync("/usr/lib/rabbitmq/bin/rabbitmqctl", ["-n", node, ...args], { env: { ...process.env, HOME: join(base, "home") }, stdio: "pipe" });
+  execFileSync("/usr/lib/rabbitmq/bin/rabbitmqctl", ["-n", node, ...args], {
+    env: { ...process.env, HOME: join(base, "home") },
+    stdio: "pipe",
+  });
 }
 
 async function admin(): Promise<Admin> {
@@ -69,7 +76,12 @@ let g: Channel;
 beforeAll(async () => {
   a = await admin();
   a.addUser(u, "pw", { configure: "^c-", write: "^w-", read: "^r-" });
-  a.addUser(t, "pw", { configure: ".*", write: ".*", read: ".*" }, { exchange: "amq.topic", write: "^w\\.{username}\\.", read: "^r\\.{username}\\." });
+  a.addUser(
+    t,
+    "pw",
+    { configure: ".*", write: ".*", read: ".*" },
+    { exchange: "amq.topic", write: "^w\\.{username}\\.", read: "^r\\.{username}\\." },
+  );
   a.addUser(d, "pw", { configure: ".*", write: "^w-", read: ".*" });
   guest = await amqplib.connect(a.url("guest", "guest"));
   g = await guest.createChannel();
@@ -104,7 +116,11 @@ async function outcome(user: string, f: (ch: Channel) => Promise<unknown>): Prom
     ch.on("error", () => undefined);
     const done = f(ch).then(
       // a round trip after the operation proves a refusal would have arrived by now
-      () => ch.checkQueue(n("c", "q")).then(() => "OK", () => "pending"),
+      () =>
+        ch.checkQueue(n("c", "q")).then(
+          () => "OK",
+          () => "pending",
+        ),
       () => "failed",
     );
     const first = await Promise.race([closed, done]);
@@ -119,7 +135,9 @@ const refused = (kind: string, name: string, user = u) =>
 
 describe("AMQP permissions", () => {
   it("queue.declare needs configure on the queue; passive declare needs nothing", async () => {
-    expect(await outcome(u, (ch) => ch.assertQueue(n("x", "q"), { autoDelete: false, durable: false }))).toBe(refused("queue", n("x", "q")));
+    expect(await outcome(u, (ch) => ch.assertQueue(n("x", "q"), { autoDelete: false, durable: false }))).toBe(
+      refused("queue", n("x", "q")),
+    );
     expect(await outcome(u, (ch) => ch.checkQueue(n("x", "q")))).toBe("OK");
     expect(await outcome(u, (ch) => ch.assertQueue(n("c", "q"), { autoDelete: false, durable: false }))).toBe("OK");
   });
@@ -140,7 +158,9 @@ describe("AMQP permissions", () => {
   });
 
   it("exchange.declare and exchange.delete need configure", async () => {
-    expect(await outcome(u, (ch) => ch.assertExchange(n("x", "x"), "direct", { autoDelete: false, durable: false }))).toBe(refused("exchange", n("x", "x")));
+    expect(await outcome(u, (ch) => ch.assertExchange(n("x", "x"), "direct", { autoDelete: false, durable: false }))).toBe(
+      refused("exchange", n("x", "x")),
+    );
     expect(await outcome(u, (ch) => ch.checkExchange(n("x", "x")))).toBe("OK");
     expect(await outcome(u, (ch) => ch.deleteExchange(n("x", "x")))).toBe(refused("exchange", n("x", "x")));
   });

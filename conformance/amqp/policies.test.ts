@@ -17,7 +17,13 @@ afterEach(async () => {
 });
 
 /** A policy on queues named like `prefix`, cleared after the test. */
-async function policy(kind: PolicyKind, prefix: string, definition: Record<string, unknown>, priority = 0, applyTo: "queues" | "exchanges" | "all" = "queues") {
+async function policy(
+  kind: PolicyKind,
+  prefix: string,
+  definition: Record<string, unknown>,
+  priority = 0,
+  applyTo: "queues" | "exchanges" | "all" = "queues",
+) {
   const name = `conf-${kind}-${randomBytes(4).toString("hex")}`;
   set.push([kind, name]);
   await policyAdmin(suite.broker).set(kind, name, `^${prefix.replace(/\./g, "\\.")}`, definition, { priority, applyTo });

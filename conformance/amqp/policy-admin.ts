@@ -29,9 +29,17 @@ export function policyAdmin(broker: BrokerUnderTest): PolicyAdmin {
   if (core !== undefined) {
     return {
       async set(kind, name, pattern, definition, o = {}) {
-        const r = core.setPolicy("/", {
-          name, pattern, definition: definition as never, ...(o.applyTo && { applyTo: o.applyTo }), ...(o.priority !== undefined && { priority: o.priority }),
-        }, kind);
+        const r = core.setPolicy(
+          "/",
+          {
+            name,
+            pattern,
+            definition: definition as never,
+            ...(o.applyTo && { applyTo: o.applyTo }),
+            ...(o.priority !== undefined && { priority: o.priority }),
+          },
+          kind,
+        );
         if (!(r !== null && typeof r === "object" && "pattern" in r)) throw new Error(`setPolicy ${name}: ${String(r)}`);
       },
       async clear(kind, name) {
@@ -44,7 +52,9 @@ export function policyAdmin(broker: BrokerUnderTest): PolicyAdmin {
   if (management) return managementPolicyAdmin(new URL(management));
   const ctl = process.env[CTL_ENV]?.trim();
   if (ctl) return ctlPolicyAdmin(ctl);
-  throw new Error(`policy scenarios against an external broker need its management API (${MANAGEMENT_ENV}, set by --management) or ${CTL_ENV} (a rabbitmqctl command line)`);
+  throw new Error(
+    `policy scenarios against an external broker need its management API (${MANAGEMENT_ENV}, set by --management) or ${CTL_ENV} (a rabbitmqctl command line)`,
+  );
 }
 
 /** Policies through the management HTTP API, the same on RabbitMQ and Warren. */
@@ -74,8 +84,14 @@ function ctlPolicyAdmin(ctl: string): PolicyAdmin {
   return {
     async set(kind, name, pattern, definition, o = {}) {
       await exec([
-        kind === "operator" ? "set_operator_policy" : "set_policy", name, pattern, JSON.stringify(definition),
-        "--apply-to", o.applyTo ?? "all", "--priority", String(o.priority ?? 0),
+        kind === "operator" ? "set_operator_policy" : "set_policy",
+        name,
+        pattern,
+        JSON.stringify(definition),
+        "--apply-to",
+        o.applyTo ?? "all",
+        "--priority",
+        String(o.priority ?? 0),
       ]);
     },
     async clear(kind, name) {

@@ -66,7 +66,13 @@ describe("dead-lettering", () => {
     expect(t["time"]!.type).toBe("T");
     expect(Math.abs(Number(t["time"]!.value) - Date.now() / 1000)).toBeLessThan(60);
     expect(t["exchange"]).toEqual({ type: "S", value: "" });
-    expect(t["routing-keys"]).toEqual({ type: "A", value: [{ type: "S", value: q }, { type: "S", value: "nowhere" }] });
+    expect(t["routing-keys"]).toEqual({
+      type: "A",
+      value: [
+        { type: "S", value: q },
+        { type: "S", value: "nowhere" },
+      ],
+    });
     expect(t["original-expiration"]).toEqual({ type: "S", value: "60000" });
     expect(h["x-first-death-reason"]).toEqual({ type: "S", value: "rejected" });
     expect(h["x-first-death-queue"]).toEqual({ type: "S", value: q });
@@ -108,7 +114,10 @@ describe("dead-lettering", () => {
     const { dlx, dlq } = await deadLetterTarget(ch);
     for (const perMessage of [false, true]) {
       const q = suite.queueName(perMessage ? "ttl0-msg-requeue" : "ttl0-requeue");
-      await ch.assertQueue(q, { durable: false, arguments: { "x-dead-letter-exchange": dlx, ...(perMessage ? {} : { "x-message-ttl": 0 }) } });
+      await ch.assertQueue(q, {
+        durable: false,
+        arguments: { "x-dead-letter-exchange": dlx, ...(perMessage ? {} : { "x-message-ttl": 0 }) },
+      });
       const { ch: cch } = await suite.channel();
       const { inbox } = await consumeInto(cch, q);
       ch.sendToQueue(q, Buffer.from(`nacked-${perMessage}`), perMessage ? { expiration: "0" } : {});
@@ -137,7 +146,11 @@ describe("dead-lettering", () => {
       ch.sendToQueue(q, Buffer.from("m"), { headers: { "x-death": xDeath, "x-first-death-queue": "elsewhere" } });
       ch.reject(await getOne(ch, q, false), false);
       const h = (await getOne(ch, dlq)).properties.headers!;
-      return { deaths: h["x-death"] as unknown as Record<string, unknown>[], firstQueue: h["x-first-death-queue"], firstReason: h["x-first-death-reason"] };
+      return {
+        deaths: h["x-death"] as unknown as Record<string, unknown>[],
+        firstQueue: h["x-first-death-queue"],
+        firstReason: h["x-first-death-reason"],
+      };
     };
     // entries from an older format: repeated (queue, reason) pairs, some without a count
     const merged = await deadLetterOnce([
@@ -186,8 +199,16 @@ describe("dead-lettering", () => {
     const dlq = suite.queueName("pika-dlq");
     const r = await runPython<Record<string, unknown>>(suite, "queue_features.py", ["dlx", q, dlq]);
     expect(r).toEqual({
-      body: "dead", routing_key: dlq, expiration: null, count: 1, reason: "rejected", queue: q, time_type: "datetime",
-      routing_keys: [q], original_expiration: "60000", first_reason: "rejected",
+      body: "dead",
+      routing_key: dlq,
+      expiration: null,
+      count: 1,
+      reason: "rejected",
+      queue: q,
+      time_type: "datetime",
+      routing_keys: [q],
+      original_expiration: "60000",
+      first_reason: "rejected",
     });
   });
 });
@@ -215,7 +236,12 @@ describe("length limits", () => {
       await ch.assertQueue(q, { durable: false, arguments: { "x-max-length": 1, "x-overflow": overflow, "x-dead-letter-exchange": dlx } });
       const results: string[] = [];
       for (const b of ["1", "2"]) {
-        await new Promise<void>((resolve) => ch.sendToQueue(q, Buffer.from(b), {}, (err) => { results.push(err ? "nack" : "ack"); resolve(); }));
+        await new Promise<void>((resolve) =>
+          ch.sendToQueue(q, Buffer.from(b), {}, (err) => {
+            results.push(err ? "nack" : "ack");
+            resolve();
+          }),
+        );
       }
       expect(results).toEqual(["ack", "nack"]);
       expect(await drainNow(ch, q)).toEqual(["1"]);
@@ -302,7 +328,9 @@ describe("priorities and consumers", () => {
 
   it("pika: a priority queue with x-max-priority 5 treats 5..9 alike (FIFO) and orders the rest", async () => {
     const q = suite.queueName("pika-prio");
-    expect(await runPython(suite, "queue_features.py", ["priority", q])).toEqual({ order: ["5", "6", "7", "8", "9", "4", "3", "2", "1", "0"] });
+    expect(await runPython(suite, "queue_features.py", ["priority", q])).toEqual({
+      order: ["5", "6", "7", "8", "9", "4", "3", "2", "1", "0"],
+    });
   });
 
   it("single active consumer: only the first consumer gets messages; when it cancels the next takes over", async () => {
@@ -324,7 +352,10 @@ describe("priorities and consumers", () => {
     const { ch } = await suite.channel();
     const { dlx, dlq } = await deadLetterTarget(ch);
     const q = suite.queueName("qq");
-    await ch.assertQueue(q, { durable: true, arguments: { "x-queue-type": "quorum", "x-delivery-limit": 1, "x-dead-letter-exchange": dlx } });
+    await ch.assertQueue(q, {
+      durable: true,
+      arguments: { "x-queue-type": "quorum", "x-delivery-limit": 1, "x-dead-letter-exchange": dlx },
+    });
     ch.sendToQueue(q, Buffer.from("m"));
     const counts: unknown[] = [];
     for (let i = 0; i < 2; i++) {
@@ -396,6 +427,6 @@ describe("routing extras", () => {
     const { ch } = await suite.confirmChannel();
     ch.sendToQueue(q, Buffer.from("ok"), { headers: { CC: [], BCC: [1] } });
     await ch.waitForConfirms();
-    expect((await drainNow(ch, q))).toEqual(["ok"]);
+    expect(await drainNow(ch, q)).toEqual(["ok"]);
   });
 });

@@ -189,7 +189,11 @@ describe("exclusive queues", () => {
     const text = lockedText(q);
     await expectFailure((await fresh()).assertQueue(q, { exclusive: true }), 405, text);
     await expectFailure((await fresh()).checkQueue(q), 405, text);
-    await expectFailure((await fresh()).consume(q, () => undefined), 405, text);
+    await expectFailure(
+      (await fresh()).consume(q, () => undefined),
+      405,
+      text,
+    );
     await expectFailure((await fresh()).get(q), 405, text);
     await expectFailure((await fresh()).bindQueue(q, "amq.direct", q), 405, text);
     await expectFailure((await fresh()).purgeQueue(q), 405, text);

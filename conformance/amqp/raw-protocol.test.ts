@@ -37,20 +37,35 @@ describe("channels", () => {
   it("a method on a channel that was never opened closes the connection with 504", async () => {
     const raw = await suite.raw();
     raw.sendMethod(5, M.queueDeclare, new Writer().short(0).shortstr("").bits(false, false, true, true, false).table({}).done());
-    expect(await raw.expectConnectionClose()).toEqual({ replyCode: 504, replyText: "CHANNEL_ERROR - expected 'channel.open'", classId: 50, methodId: 10 });
+    expect(await raw.expectConnectionClose()).toEqual({
+      replyCode: 504,
+      replyText: "CHANNEL_ERROR - expected 'channel.open'",
+      classId: 50,
+      methodId: 10,
+    });
   });
 
   it("opening an already open channel closes the connection with 504", async () => {
     const raw = await suite.raw();
     await raw.openChannel(1);
     raw.sendMethod(1, M.channelOpen, new Writer().shortstr("").done());
-    expect(await raw.expectConnectionClose()).toEqual({ replyCode: 504, replyText: "CHANNEL_ERROR - second 'channel.open' seen", classId: 20, methodId: 10 });
+    expect(await raw.expectConnectionClose()).toEqual({
+      replyCode: 504,
+      replyText: "CHANNEL_ERROR - second 'channel.open' seen",
+      classId: 20,
+      methodId: 10,
+    });
   });
 
   it("channel.close on a channel that was never opened closes the connection with 504", async () => {
     const raw = await suite.raw();
     raw.sendMethod(4, M.channelClose, new Writer().short(200).shortstr("").short(0).short(0).done());
-    expect(await raw.expectConnectionClose()).toEqual({ replyCode: 504, replyText: "CHANNEL_ERROR - expected 'channel.open'", classId: 20, methodId: 40 });
+    expect(await raw.expectConnectionClose()).toEqual({
+      replyCode: 504,
+      replyText: "CHANNEL_ERROR - expected 'channel.open'",
+      classId: 20,
+      methodId: 40,
+    });
   });
 
   it("a method on a channel after its close-ok closes the connection with 504", async () => {
@@ -59,7 +74,12 @@ describe("channels", () => {
     raw.sendMethod(1, M.channelClose, new Writer().short(200).shortstr("").short(0).short(0).done());
     await raw.expectMethod(M.channelCloseOk);
     raw.sendMethod(1, M.basicQos, qosArgs());
-    expect(await raw.expectConnectionClose()).toEqual({ replyCode: 504, replyText: "CHANNEL_ERROR - expected 'channel.open'", classId: 60, methodId: 10 });
+    expect(await raw.expectConnectionClose()).toEqual({
+      replyCode: 504,
+      replyText: "CHANNEL_ERROR - expected 'channel.open'",
+      classId: 60,
+      methodId: 10,
+    });
   });
 
   it("a closed channel number can be opened again", async () => {
@@ -99,7 +119,12 @@ describe("channels", () => {
     await raw.openChannel(1);
     await raw.openChannel(2);
     raw.sendMethod(1, [90, 20]); // tx.commit without tx.select
-    expect(await raw.expectChannelClose(1)).toEqual({ replyCode: 406, replyText: "PRECONDITION_FAILED - channel is not transactional", classId: 90, methodId: 20 });
+    expect(await raw.expectChannelClose(1)).toEqual({
+      replyCode: 406,
+      replyText: "PRECONDITION_FAILED - channel is not transactional",
+      classId: 90,
+      methodId: 20,
+    });
     raw.sendMethod(2, M.basicQos, qosArgs());
     await raw.expectMethod(M.basicQosOk);
     await raw.openChannel(1);

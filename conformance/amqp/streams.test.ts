@@ -27,11 +27,15 @@ async function reader(q: string, offset?: unknown, ch?: Channel): Promise<Inbox<
   const channel = ch ?? (await suite.channel()).ch;
   await channel.prefetch(10);
   const inbox = new Inbox<ConsumeMessage>();
-  await channel.consume(q, (m) => {
-    if (!m) return;
-    inbox.push(m);
-    channel.ack(m);
-  }, { arguments: offset === undefined ? {} : { "x-stream-offset": offset } });
+  await channel.consume(
+    q,
+    (m) => {
+      if (!m) return;
+      inbox.push(m);
+      channel.ack(m);
+    },
+    { arguments: offset === undefined ? {} : { "x-stream-offset": offset } },
+  );
   return inbox;
 }
 
@@ -97,8 +101,11 @@ describe("stream queues", () => {
       await ch.consume(q, () => undefined, { noAck: true, arguments: { "x-stream-offset": "first" } });
     }, `NOT_IMPLEMENTED - automatic acknowledgement not supported by stream queues ${qq}`);
     const { ch } = await suite.channel();
-    await expectFailure(ch.consume(q, () => undefined, { arguments: { "x-stream-offset": "first" } }), 406,
-      `PRECONDITION_FAILED - consumer prefetch count is not set for '${qq}'`);
+    await expectFailure(
+      ch.consume(q, () => undefined, { arguments: { "x-stream-offset": "first" } }),
+      406,
+      `PRECONDITION_FAILED - consumer prefetch count is not set for '${qq}'`,
+    );
     await connectionClosedWith((c) => c.get(q), `NOT_IMPLEMENTED - basic.get not supported by stream queues ${qq}`);
     await connectionClosedWith((c) => c.purgeQueue(q), `NOT_IMPLEMENTED - queue.purge not supported by stream queues ${qq}`);
   });
@@ -126,6 +133,9 @@ describe("stream queues with pika", () => {
     suite.cleanupQueue(`${q}.q`);
     const r = await runPython<{ got: { body: string; offset: number }[]; refused: [number, string] }>(suite, "stream.py", [q, "8", "5"]);
     expect(r.got).toEqual([5, 6, 7].map((n) => ({ body: `m${n}`, offset: n })));
-    expect(r.refused).toEqual([540, `NOT_IMPLEMENTED - automatic acknowledgement not supported by stream queues queue '${q}' in vhost '/'`]);
+    expect(r.refused).toEqual([
+      540,
+      `NOT_IMPLEMENTED - automatic acknowledgement not supported by stream queues queue '${q}' in vhost '/'`,
+    ]);
   });
 });

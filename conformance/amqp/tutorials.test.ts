@@ -124,7 +124,13 @@ describe("tutorial 4: routing", () => {
     const everything = await subscribe(["info", "warning", "error"]);
     const { ch: pub } = await suite.confirmChannel();
     await pub.assertExchange(exchange, "direct", { durable: false });
-    for (const [sev, msg] of [["info", "i"], ["warning", "w"], ["error", "e"], ["debug", "d"]] as const) pub.publish(exchange, sev, Buffer.from(msg));
+    for (const [sev, msg] of [
+      ["info", "i"],
+      ["warning", "w"],
+      ["error", "e"],
+      ["debug", "d"],
+    ] as const)
+      pub.publish(exchange, sev, Buffer.from(msg));
     await pub.waitForConfirms();
     expect((await everything.inbox.take(3)).map((m) => [m.fields.routingKey, m.content.toString()])).toEqual([
       ["info", "i"],
@@ -167,7 +173,13 @@ describe("tutorial 5: topics", () => {
       return out;
     };
     expect(await drainKeys(q1)).toEqual(["quick.orange.rabbit", "lazy.orange.elephant", "quick.orange.fox"]);
-    expect(await drainKeys(q2)).toEqual(["quick.orange.rabbit", "lazy.orange.elephant", "lazy.brown.fox", "lazy.pink.rabbit", "lazy.orange.new.rabbit"]);
+    expect(await drainKeys(q2)).toEqual([
+      "quick.orange.rabbit",
+      "lazy.orange.elephant",
+      "lazy.brown.fox",
+      "lazy.pink.rabbit",
+      "lazy.orange.new.rabbit",
+    ]);
   });
 });
 

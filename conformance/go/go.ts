@@ -30,7 +30,9 @@ export async function buildGoProgram(program: string): Promise<string> {
   if (!go) missing.push("golang-go");
   if (!existsSync(CLIENT)) missing.push("golang-github-rabbitmq-amqp091-go-dev");
   if (missing.length > 0 || !go) {
-    throw new Error(`the Go client scenarios need ${missing.join(" ")}: apt-get install -y ${missing.join(" ")} (or bash conformance/rabbitmq.sh deps)`);
+    throw new Error(
+      `the Go client scenarios need ${missing.join(" ")}: apt-get install -y ${missing.join(" ")} (or bash conformance/rabbitmq.sh deps)`,
+    );
   }
   const dir = mkdtempSync(join(tmpdir(), "warren-go-"));
   const out = join(dir, program);

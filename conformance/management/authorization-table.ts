@@ -45,11 +45,13 @@ export interface AuthzCase {
 }
 
 const e = encodeURIComponent;
-const names = (json: unknown, key = "name"): string[] => (Array.isArray(json) ? json.map((x) => String((x as Record<string, unknown>)[key])) : []);
+const names = (json: unknown, key = "name"): string[] =>
+  Array.isArray(json) ? json.map((x) => String((x as Record<string, unknown>)[key])) : [];
 /** Whether a listing shows the objects of the vhost the caller has no permissions in. */
-const hasVhost = (json: unknown, f: Fixture) => (Array.isArray(json) && json.some((x) => (x as { vhost?: string }).vhost === f.W) ? "all" : "own");
+const hasVhost = (json: unknown, f: Fixture) =>
+  Array.isArray(json) && json.some((x) => (x as { vhost?: string }).vhost === f.W) ? "all" : "own";
 const hasConsumerIn = (json: unknown, f: Fixture) =>
-  (Array.isArray(json) && json.some((x) => (x as { queue?: { vhost?: string } }).queue?.vhost === f.W) ? "all" : "own");
+  Array.isArray(json) && json.some((x) => (x as { queue?: { vhost?: string } }).queue?.vhost === f.W) ? "all" : "own";
 /** Whether a listing of connections or channels shows the admin's. */
 const hasAdmins = (json: unknown) => (names(json, "user").includes("guest") ? "all" : "own");
 
@@ -58,23 +60,55 @@ const NOT_MGMT = "401 Not management user";
 const NOT_ADMIN = "401 Not administrator user";
 const NOT_MONITOR = "401 Not monitor user";
 const NO_VHOST = "401 User not authorised to access virtual host";
-const all = (ok: string): Record<TagKey, string> => ({ administrator: ok, monitoring: ok, policymaker: ok, management: ok, none: NOT_MGMT });
-const adminOnly = (ok: string, refused = NOT_ADMIN): Record<TagKey, string> =>
-  ({ administrator: ok, monitoring: refused, policymaker: refused, management: refused, none: NOT_MGMT });
-const monitorOnly = (ok: string, refused = NOT_MONITOR): Record<TagKey, string> =>
-  ({ administrator: ok, monitoring: ok, policymaker: refused, management: refused, none: NOT_MGMT });
+const all = (ok: string): Record<TagKey, string> => ({
+  administrator: ok,
+  monitoring: ok,
+  policymaker: ok,
+  management: ok,
+  none: NOT_MGMT,
+});
+const adminOnly = (ok: string, refused = NOT_ADMIN): Record<TagKey, string> => ({
+  administrator: ok,
+  monitoring: refused,
+  policymaker: refused,
+  management: refused,
+  none: NOT_MGMT,
+});
+const monitorOnly = (ok: string, refused = NOT_MONITOR): Record<TagKey, string> => ({
+  administrator: ok,
+  monitoring: ok,
+  policymaker: refused,
+  management: refused,
+  none: NOT_MGMT,
+});
 /** Listings: what administrators see, what monitoring users see, what the others see. */
-const listing = (admin: string, monitoring: string, others: string): Record<TagKey, string> =>
-  ({ administrator: `200 ${admin}`, monitoring: `200 ${monitoring}`, policymaker: `200 ${others}`, management: `200 ${others}`, none: NOT_MGMT });
+const listing = (admin: string, monitoring: string, others: string): Record<TagKey, string> => ({
+  administrator: `200 ${admin}`,
+  monitoring: `200 ${monitoring}`,
+  policymaker: `200 ${others}`,
+  management: `200 ${others}`,
+  none: NOT_MGMT,
+});
 const NOT_OBJECT = "401 User not authorised to access object";
 /** Policies: policymakers in vhosts they have permissions in, administrators everywhere. */
-const policyMakers = (ok: string, policymaker = ok): Record<TagKey, string> =>
-  ({ administrator: ok, monitoring: NOT_OBJECT, policymaker, management: NOT_OBJECT, none: NOT_MGMT });
+const policyMakers = (ok: string, policymaker = ok): Record<TagKey, string> => ({
+  administrator: ok,
+  monitoring: NOT_OBJECT,
+  policymaker,
+  management: NOT_OBJECT,
+  none: NOT_MGMT,
+});
 /**
  * A path in the vhost the callers have no permissions in: administrators may use the vhost (but
  * still need permissions for what AMQP would check: "Access refused."), the others may not.
  */
-const noVhost = (admin: string): Record<TagKey, string> => ({ administrator: admin, monitoring: NO_VHOST, policymaker: NO_VHOST, management: NO_VHOST, none: NOT_MGMT });
+const noVhost = (admin: string): Record<TagKey, string> => ({
+  administrator: admin,
+  monitoring: NO_VHOST,
+  policymaker: NO_VHOST,
+  management: NO_VHOST,
+  none: NOT_MGMT,
+});
 
 export const AUTHZ_CASES: AuthzCase[] = [];
 const add = (c: AuthzCase) => void AUTHZ_CASES.push(c);
@@ -87,149 +121,286 @@ add({ route: "GET /api/whoami", path: () => "/api/whoami", expect: all("200") })
 add({ route: "GET /api/health/checks/alarms", path: () => "/api/health/checks/alarms", expect: all("200") });
 add({ route: "GET /api/health/checks/local-alarms", path: () => "/api/health/checks/local-alarms", expect: all("200") });
 add({ route: "GET /api/aliveness-test/:vhost", path: (f) => `/api/aliveness-test/${e(f.V)}`, expect: all("200") });
-add({ note: "vhost without permissions", route: "GET /api/aliveness-test/:vhost", path: (f) => `/api/aliveness-test/${e(f.W)}`, expect: noVhost("401 Access refused.") });
+add({
+  note: "vhost without permissions",
+  route: "GET /api/aliveness-test/:vhost",
+  path: (f) => `/api/aliveness-test/${e(f.W)}`,
+  expect: noVhost("401 Access refused."),
+});
 add({ route: "GET /api/extensions", path: () => "/api/extensions", expect: all("200") });
 
 // ---- vhosts ----------------------------------------------------------------------------------
 add({
-  route: "GET /api/vhosts", path: () => "/api/vhosts",
-  seen: (j, f) => (names(j).includes(f.W) ? "all" : "own"), expect: listing("all", "all", "own"),
+  route: "GET /api/vhosts",
+  path: () => "/api/vhosts",
+  seen: (j, f) => (names(j).includes(f.W) ? "all" : "own"),
+  expect: listing("all", "all", "own"),
 });
 add({ route: "GET /api/vhosts/:vhost", path: (f) => `/api/vhosts/${e(f.V)}`, expect: adminOnly("200") });
 add({ note: "vhost without permissions", route: "GET /api/vhosts/:vhost", path: (f) => `/api/vhosts/${e(f.W)}`, expect: adminOnly("200") });
 add({ route: "PUT /api/vhosts/:vhost", path: (f, t) => `/api/vhosts/${e(`${f.V}-n-${t}`)}`, expect: adminOnly("201") });
 add({
-  route: "DELETE /api/vhosts/:vhost", path: (f, t) => `/api/vhosts/${e(`${f.V}-d-${t}`)}`,
+  route: "DELETE /api/vhosts/:vhost",
+  path: (f, t) => `/api/vhosts/${e(`${f.V}-d-${t}`)}`,
   setup: async (a, f, t) => void (await a.call("PUT", `/api/vhosts/${e(`${f.V}-d-${t}`)}`)),
   expect: adminOnly("204"),
 });
 add({ route: "GET /api/vhosts/:vhost/permissions", path: (f) => `/api/vhosts/${e(f.V)}/permissions`, expect: adminOnly("200") });
-add({ route: "GET /api/vhosts/:vhost/topic-permissions", path: (f) => `/api/vhosts/${e(f.V)}/topic-permissions`, expect: adminOnly("200") });
-add({ route: "GET /api/vhosts/:vhost/connections", path: (f) => `/api/vhosts/${e(f.V)}/connections`, seen: hasAdmins, expect: listing("all", "all", "own") });
-add({ note: "vhost without permissions", route: "GET /api/vhosts/:vhost/connections", path: (f) => `/api/vhosts/${e(f.W)}/connections`, expect: noVhost("200") });
-add({ route: "GET /api/vhosts/:vhost/channels", path: (f) => `/api/vhosts/${e(f.V)}/channels`, seen: hasAdmins, expect: listing("all", "all", "own") });
-add({ note: "vhost without permissions", route: "GET /api/vhosts/:vhost/channels", path: (f) => `/api/vhosts/${e(f.W)}/channels`, expect: noVhost("200") });
+add({
+  route: "GET /api/vhosts/:vhost/topic-permissions",
+  path: (f) => `/api/vhosts/${e(f.V)}/topic-permissions`,
+  expect: adminOnly("200"),
+});
+add({
+  route: "GET /api/vhosts/:vhost/connections",
+  path: (f) => `/api/vhosts/${e(f.V)}/connections`,
+  seen: hasAdmins,
+  expect: listing("all", "all", "own"),
+});
+add({
+  note: "vhost without permissions",
+  route: "GET /api/vhosts/:vhost/connections",
+  path: (f) => `/api/vhosts/${e(f.W)}/connections`,
+  expect: noVhost("200"),
+});
+add({
+  route: "GET /api/vhosts/:vhost/channels",
+  path: (f) => `/api/vhosts/${e(f.V)}/channels`,
+  seen: hasAdmins,
+  expect: listing("all", "all", "own"),
+});
+add({
+  note: "vhost without permissions",
+  route: "GET /api/vhosts/:vhost/channels",
+  path: (f) => `/api/vhosts/${e(f.W)}/channels`,
+  expect: noVhost("200"),
+});
 
 // ---- users and permissions ---------------------------------------------------------------------
 add({ route: "GET /api/users", path: () => "/api/users", expect: adminOnly("200") });
 add({ route: "GET /api/users/:user", path: (f) => `/api/users/${e(f.target)}`, expect: adminOnly("200") });
 add({
-  route: "PUT /api/users/:user", path: (f, t) => `/api/users/${e(`${f.prefix}-n-${t}`)}`,
-  body: () => ({ password: "pw", tags: "" }), expect: adminOnly("201"),
+  route: "PUT /api/users/:user",
+  path: (f, t) => `/api/users/${e(`${f.prefix}-n-${t}`)}`,
+  body: () => ({ password: "pw", tags: "" }),
+  expect: adminOnly("201"),
 });
 add({
-  route: "DELETE /api/users/:user", path: (f, t) => `/api/users/${e(`${f.prefix}-d-${t}`)}`,
+  route: "DELETE /api/users/:user",
+  path: (f, t) => `/api/users/${e(`${f.prefix}-d-${t}`)}`,
   setup: async (a, f, t) => void (await a.call("PUT", `/api/users/${e(`${f.prefix}-d-${t}`)}`, { password: "pw", tags: "" })),
   expect: adminOnly("204"),
 });
 add({ route: "GET /api/users/:user/permissions", path: (f) => `/api/users/${e(f.target)}/permissions`, expect: adminOnly("200") });
-add({ route: "GET /api/users/:user/topic-permissions", path: (f) => `/api/users/${e(f.target)}/topic-permissions`, expect: adminOnly("200") });
+add({
+  route: "GET /api/users/:user/topic-permissions",
+  path: (f) => `/api/users/${e(f.target)}/topic-permissions`,
+  expect: adminOnly("200"),
+});
 add({ route: "GET /api/permissions", path: () => "/api/permissions", expect: adminOnly("200") });
 add({ route: "GET /api/permissions/:vhost/:user", path: (f, t) => `/api/permissions/${e(f.V)}/${e(f.user(t))}`, expect: adminOnly("200") });
 add({
-  route: "PUT /api/permissions/:vhost/:user", path: (f) => `/api/permissions/${e(f.W)}/${e(f.target)}`,
+  route: "PUT /api/permissions/:vhost/:user",
+  path: (f) => `/api/permissions/${e(f.W)}/${e(f.target)}`,
   setup: async (a, f) => void (await a.call("DELETE", `/api/permissions/${e(f.W)}/${e(f.target)}`)),
-  body: () => ({ configure: "", write: "", read: ".*" }), expect: adminOnly("201"),
+  body: () => ({ configure: "", write: "", read: ".*" }),
+  expect: adminOnly("201"),
 });
 add({
-  route: "DELETE /api/permissions/:vhost/:user", path: (f) => `/api/permissions/${e(f.W)}/${e(f.target)}`,
+  route: "DELETE /api/permissions/:vhost/:user",
+  path: (f) => `/api/permissions/${e(f.W)}/${e(f.target)}`,
   setup: async (a, f) => void (await a.call("PUT", `/api/permissions/${e(f.W)}/${e(f.target)}`, { configure: "", write: "", read: ".*" })),
   expect: adminOnly("204"),
 });
 add({ route: "GET /api/topic-permissions", path: () => "/api/topic-permissions", expect: adminOnly("200") });
-add({ route: "GET /api/topic-permissions/:vhost/:user", path: (f) => `/api/topic-permissions/${e(f.V)}/${e(f.target)}`, expect: adminOnly("200") });
 add({
-  route: "PUT /api/topic-permissions/:vhost/:user", path: (f) => `/api/topic-permissions/${e(f.W)}/${e(f.target)}`,
-  setup: async (a, f) => void (await a.call("DELETE", `/api/topic-permissions/${e(f.W)}/${e(f.target)}`)),
-  body: () => ({ exchange: "amq.topic", write: ".*", read: ".*" }), expect: adminOnly("201"),
+  route: "GET /api/topic-permissions/:vhost/:user",
+  path: (f) => `/api/topic-permissions/${e(f.V)}/${e(f.target)}`,
+  expect: adminOnly("200"),
 });
 add({
-  route: "DELETE /api/topic-permissions/:vhost/:user", path: (f) => `/api/topic-permissions/${e(f.W)}/${e(f.target)}`,
-  setup: async (a, f) => void (await a.call("PUT", `/api/topic-permissions/${e(f.W)}/${e(f.target)}`, { exchange: "amq.topic", write: ".*", read: ".*" })),
+  route: "PUT /api/topic-permissions/:vhost/:user",
+  path: (f) => `/api/topic-permissions/${e(f.W)}/${e(f.target)}`,
+  setup: async (a, f) => void (await a.call("DELETE", `/api/topic-permissions/${e(f.W)}/${e(f.target)}`)),
+  body: () => ({ exchange: "amq.topic", write: ".*", read: ".*" }),
+  expect: adminOnly("201"),
+});
+add({
+  route: "DELETE /api/topic-permissions/:vhost/:user",
+  path: (f) => `/api/topic-permissions/${e(f.W)}/${e(f.target)}`,
+  setup: async (a, f) =>
+    void (await a.call("PUT", `/api/topic-permissions/${e(f.W)}/${e(f.target)}`, { exchange: "amq.topic", write: ".*", read: ".*" })),
   expect: adminOnly("204"),
 });
 
 // ---- connections, channels, consumers ----------------------------------------------------------
 add({
-  route: "GET /api/connections", path: () => "/api/connections",
-  seen: hasAdmins, expect: listing("all", "all", "own"),
+  route: "GET /api/connections",
+  path: () => "/api/connections",
+  seen: hasAdmins,
+  expect: listing("all", "all", "own"),
 });
 add({ note: "own connection", route: "GET /api/connections/:name", path: (f, t) => `/api/connections/${e(f.own(t))}`, expect: all("200") });
-add({ note: "the admin's connection", route: "GET /api/connections/:name", path: (f, t) => `/api/connections/${e(f.other(t))}`, expect: monitorOnly("200", NOT_OBJECT) });
-add({ note: "own connection", route: "GET /api/connections/:name/channels", path: (f, t) => `/api/connections/${e(f.own(t))}/channels`, expect: all("200") });
-add({ note: "the admin's connection", route: "GET /api/connections/:name/channels", path: (f, t) => `/api/connections/${e(f.other(t))}/channels`, expect: monitorOnly("200", NOT_OBJECT) });
-add({ note: "own connection", route: "DELETE /api/connections/:name", path: (f, t) => `/api/connections/${e(f.own(t))}`, expect: all("204") });
-add({ note: "the admin's connection", route: "DELETE /api/connections/:name", path: (f, t) => `/api/connections/${e(f.other(t))}`, expect: adminOnly("204", NOT_OBJECT) });
+add({
+  note: "the admin's connection",
+  route: "GET /api/connections/:name",
+  path: (f, t) => `/api/connections/${e(f.other(t))}`,
+  expect: monitorOnly("200", NOT_OBJECT),
+});
+add({
+  note: "own connection",
+  route: "GET /api/connections/:name/channels",
+  path: (f, t) => `/api/connections/${e(f.own(t))}/channels`,
+  expect: all("200"),
+});
+add({
+  note: "the admin's connection",
+  route: "GET /api/connections/:name/channels",
+  path: (f, t) => `/api/connections/${e(f.other(t))}/channels`,
+  expect: monitorOnly("200", NOT_OBJECT),
+});
+add({
+  note: "own connection",
+  route: "DELETE /api/connections/:name",
+  path: (f, t) => `/api/connections/${e(f.own(t))}`,
+  expect: all("204"),
+});
+add({
+  note: "the admin's connection",
+  route: "DELETE /api/connections/:name",
+  path: (f, t) => `/api/connections/${e(f.other(t))}`,
+  expect: adminOnly("204", NOT_OBJECT),
+});
 add({ route: "GET /api/channels", path: () => "/api/channels", seen: hasAdmins, expect: listing("all", "all", "own") });
 add({ route: "GET /api/consumers", path: () => "/api/consumers", seen: hasConsumerIn, expect: listing("all", "all", "own") });
 add({ route: "GET /api/consumers/:vhost", path: (f) => `/api/consumers/${e(f.V)}`, expect: all("200") });
-add({ note: "vhost without permissions", route: "GET /api/consumers/:vhost", path: (f) => `/api/consumers/${e(f.W)}`, seen: hasConsumerIn, expect: listing("all", "all", "own") });
+add({
+  note: "vhost without permissions",
+  route: "GET /api/consumers/:vhost",
+  path: (f) => `/api/consumers/${e(f.W)}`,
+  seen: hasConsumerIn,
+  expect: listing("all", "all", "own"),
+});
 
 // ---- exchanges -----------------------------------------------------------------------------------
 add({ route: "GET /api/exchanges", path: () => "/api/exchanges", seen: hasVhost, expect: listing("all", "own", "own") });
 add({ route: "GET /api/exchanges/:vhost", path: (f) => `/api/exchanges/${e(f.V)}`, expect: all("200") });
-add({ note: "vhost without permissions", route: "GET /api/exchanges/:vhost", path: (f) => `/api/exchanges/${e(f.W)}`, expect: noVhost("200") });
-add({ route: "GET /api/exchanges/:vhost/:name", path: (f) => `/api/exchanges/${e(f.V)}/x`, expect: all("200") });
-add({ note: "vhost without permissions", route: "GET /api/exchanges/:vhost/:name", path: (f) => `/api/exchanges/${e(f.W)}/x`, expect: noVhost("200") });
 add({
-  route: "PUT /api/exchanges/:vhost/:name", path: (f, t) => `/api/exchanges/${e(f.V)}/x-n-${t}`,
-  body: () => ({ type: "direct" }), expect: all("201"),
+  note: "vhost without permissions",
+  route: "GET /api/exchanges/:vhost",
+  path: (f) => `/api/exchanges/${e(f.W)}`,
+  expect: noVhost("200"),
+});
+add({ route: "GET /api/exchanges/:vhost/:name", path: (f) => `/api/exchanges/${e(f.V)}/x`, expect: all("200") });
+add({
+  note: "vhost without permissions",
+  route: "GET /api/exchanges/:vhost/:name",
+  path: (f) => `/api/exchanges/${e(f.W)}/x`,
+  expect: noVhost("200"),
+});
+add({
+  route: "PUT /api/exchanges/:vhost/:name",
+  path: (f, t) => `/api/exchanges/${e(f.V)}/x-n-${t}`,
+  body: () => ({ type: "direct" }),
+  expect: all("201"),
 });
 add({
   note: "vhost without permissions",
-  route: "PUT /api/exchanges/:vhost/:name", path: (f, t) => `/api/exchanges/${e(f.W)}/x-n-${t}`,
-  body: () => ({ type: "direct" }), expect: noVhost("401 Access refused."),
+  route: "PUT /api/exchanges/:vhost/:name",
+  path: (f, t) => `/api/exchanges/${e(f.W)}/x-n-${t}`,
+  body: () => ({ type: "direct" }),
+  expect: noVhost("401 Access refused."),
 });
 add({
-  route: "DELETE /api/exchanges/:vhost/:name", path: (f, t) => `/api/exchanges/${e(f.V)}/x-d-${t}`,
+  route: "DELETE /api/exchanges/:vhost/:name",
+  path: (f, t) => `/api/exchanges/${e(f.V)}/x-d-${t}`,
   setup: async (a, f, t) => void (await a.call("PUT", `/api/exchanges/${e(f.V)}/x-d-${t}`, { type: "direct" })),
   expect: all("204"),
 });
 add({
-  route: "POST /api/exchanges/:vhost/:name/publish", path: (f) => `/api/exchanges/${e(f.V)}/x/publish`,
-  body: () => ({ properties: {}, routing_key: "nowhere", payload: "hi", payload_encoding: "string" }), expect: all("200"),
+  route: "POST /api/exchanges/:vhost/:name/publish",
+  path: (f) => `/api/exchanges/${e(f.V)}/x/publish`,
+  body: () => ({ properties: {}, routing_key: "nowhere", payload: "hi", payload_encoding: "string" }),
+  expect: all("200"),
 });
-add({ route: "GET /api/exchanges/:vhost/:name/bindings/source", path: (f) => `/api/exchanges/${e(f.V)}/x/bindings/source`, expect: all("200") });
-add({ route: "GET /api/exchanges/:vhost/:name/bindings/destination", path: (f) => `/api/exchanges/${e(f.V)}/x2/bindings/destination`, expect: all("200") });
+add({
+  route: "GET /api/exchanges/:vhost/:name/bindings/source",
+  path: (f) => `/api/exchanges/${e(f.V)}/x/bindings/source`,
+  expect: all("200"),
+});
+add({
+  route: "GET /api/exchanges/:vhost/:name/bindings/destination",
+  path: (f) => `/api/exchanges/${e(f.V)}/x2/bindings/destination`,
+  expect: all("200"),
+});
 
 // ---- queues --------------------------------------------------------------------------------------
 add({ route: "GET /api/queues", path: () => "/api/queues", seen: hasVhost, expect: listing("all", "own", "own") });
 add({ route: "GET /api/queues/:vhost", path: (f) => `/api/queues/${e(f.V)}`, expect: all("200") });
 add({ note: "vhost without permissions", route: "GET /api/queues/:vhost", path: (f) => `/api/queues/${e(f.W)}`, expect: noVhost("200") });
 add({ route: "GET /api/queues/:vhost/:name", path: (f) => `/api/queues/${e(f.V)}/q`, expect: all("200") });
-add({ note: "vhost without permissions", route: "GET /api/queues/:vhost/:name", path: (f) => `/api/queues/${e(f.W)}/q`, expect: noVhost("200") });
-add({ route: "PUT /api/queues/:vhost/:name", path: (f, t) => `/api/queues/${e(f.V)}/q-n-${t}`, body: () => ({ durable: false }), expect: all("201") });
-add({ note: "vhost without permissions", route: "PUT /api/queues/:vhost/:name", path: (f, t) => `/api/queues/${e(f.W)}/q-n-${t}`, body: () => ({ durable: false }), expect: noVhost("401 Access refused.") });
 add({
-  route: "DELETE /api/queues/:vhost/:name", path: (f, t) => `/api/queues/${e(f.V)}/q-d-${t}`,
+  note: "vhost without permissions",
+  route: "GET /api/queues/:vhost/:name",
+  path: (f) => `/api/queues/${e(f.W)}/q`,
+  expect: noVhost("200"),
+});
+add({
+  route: "PUT /api/queues/:vhost/:name",
+  path: (f, t) => `/api/queues/${e(f.V)}/q-n-${t}`,
+  body: () => ({ durable: false }),
+  expect: all("201"),
+});
+add({
+  note: "vhost without permissions",
+  route: "PUT /api/queues/:vhost/:name",
+  path: (f, t) => `/api/queues/${e(f.W)}/q-n-${t}`,
+  body: () => ({ durable: false }),
+  expect: noVhost("401 Access refused."),
+});
+add({
+  route: "DELETE /api/queues/:vhost/:name",
+  path: (f, t) => `/api/queues/${e(f.V)}/q-d-${t}`,
   setup: async (a, f, t) => void (await a.call("PUT", `/api/queues/${e(f.V)}/q-d-${t}`, { durable: false })),
   expect: all("204"),
 });
 add({
   note: "vhost without permissions",
-  route: "DELETE /api/queues/:vhost/:name", path: (f, t) => `/api/queues/${e(f.W)}/q-d-${t}`,
+  route: "DELETE /api/queues/:vhost/:name",
+  path: (f, t) => `/api/queues/${e(f.W)}/q-d-${t}`,
   setup: async (a, f, t) => void (await a.call("PUT", `/api/queues/${e(f.W)}/q-d-${t}`, { durable: false })),
   expect: noVhost("401 Access refused."),
 });
 add({ route: "DELETE /api/queues/:vhost/:name/contents", path: (f) => `/api/queues/${e(f.V)}/q/contents`, expect: all("204") });
 add({
-  route: "POST /api/queues/:vhost/:name/get", path: (f) => `/api/queues/${e(f.V)}/q/get`,
-  body: () => ({ count: 1, ackmode: "ack_requeue_true", encoding: "auto" }), expect: all("200"),
+  route: "POST /api/queues/:vhost/:name/get",
+  path: (f) => `/api/queues/${e(f.V)}/q/get`,
+  body: () => ({ count: 1, ackmode: "ack_requeue_true", encoding: "auto" }),
+  expect: all("200"),
 });
 add({ route: "GET /api/queues/:vhost/:name/bindings", path: (f) => `/api/queues/${e(f.V)}/q/bindings`, expect: all("200") });
 
 // ---- bindings ------------------------------------------------------------------------------------
 add({ route: "GET /api/bindings", path: () => "/api/bindings", seen: hasVhost, expect: listing("all", "own", "own") });
 add({ route: "GET /api/bindings/:vhost", path: (f) => `/api/bindings/${e(f.V)}`, expect: all("200") });
-add({ note: "vhost without permissions", route: "GET /api/bindings/:vhost", path: (f) => `/api/bindings/${e(f.W)}`, expect: noVhost("200") });
-for (const [letter, dest] of [["q", "q"], ["e", "x2"]] as const) {
+add({
+  note: "vhost without permissions",
+  route: "GET /api/bindings/:vhost",
+  path: (f) => `/api/bindings/${e(f.W)}`,
+  expect: noVhost("200"),
+});
+for (const [letter, dest] of [
+  ["q", "q"],
+  ["e", "x2"],
+] as const) {
   const base = `/api/bindings/:vhost/e/:source/${letter}/:dest`;
   const at = (f: Fixture) => `/api/bindings/${e(f.V)}/e/x/${letter}/${dest}`;
   add({ route: `GET ${base}`, path: at, expect: all("200") });
   add({ route: `POST ${base}`, path: at, body: (_f, t) => ({ routing_key: `k-n-${t}` }), expect: all("201") });
   add({ route: `GET ${base}/:props`, path: (f) => `${at(f)}/k`, expect: all("200") });
   add({
-    route: `DELETE ${base}/:props`, path: (f, t) => `${at(f)}/k-d-${t}`,
+    route: `DELETE ${base}/:props`,
+    path: (f, t) => `${at(f)}/k-d-${t}`,
     setup: async (a, f, t) => void (await a.call("POST", at(f), { routing_key: `k-d-${t}` })),
     expect: all("204"),
   });
@@ -241,21 +412,31 @@ for (const path of ["policies", "operator-policies"] as const) {
   const writers = path === "policies" ? policyMakers : adminOnly;
   add({ route: `GET /api/${path}`, path: () => `/api/${path}`, seen: hasVhost, expect: listing("all", "own", "own") });
   add({ route: `GET /api/${path}/:vhost`, path: (f) => `/api/${path}/${e(f.V)}`, expect: all("200") });
-  add({ note: "vhost without permissions", route: `GET /api/${path}/:vhost`, path: (f) => `/api/${path}/${e(f.W)}`, expect: noVhost("200") });
+  add({
+    note: "vhost without permissions",
+    route: `GET /api/${path}/:vhost`,
+    path: (f) => `/api/${path}/${e(f.W)}`,
+    expect: noVhost("200"),
+  });
   add({ route: `GET /api/${path}/:vhost/:name`, path: (f) => `/api/${path}/${e(f.V)}/p`, expect: writers("200") });
   add({
-    route: `PUT /api/${path}/:vhost/:name`, path: (f, t) => `/api/${path}/${e(f.V)}/p-n-${t}`,
-    body: () => ({ pattern: "^nothing$", definition: { "max-length": 1 } }), expect: writers("201"),
+    route: `PUT /api/${path}/:vhost/:name`,
+    path: (f, t) => `/api/${path}/${e(f.V)}/p-n-${t}`,
+    body: () => ({ pattern: "^nothing$", definition: { "max-length": 1 } }),
+    expect: writers("201"),
   });
   add({
     note: "vhost without permissions",
-    route: `PUT /api/${path}/:vhost/:name`, path: (f, t) => `/api/${path}/${e(f.W)}/p-n-${t}`,
+    route: `PUT /api/${path}/:vhost/:name`,
+    path: (f, t) => `/api/${path}/${e(f.W)}/p-n-${t}`,
     body: () => ({ pattern: "^nothing$", definition: { "max-length": 1 } }),
     expect: path === "policies" ? policyMakers("201", NOT_OBJECT) : adminOnly("201"),
   });
   add({
-    route: `DELETE /api/${path}/:vhost/:name`, path: (f, t) => `/api/${path}/${e(f.V)}/p-d-${t}`,
-    setup: async (a, f, t) => void (await a.call("PUT", `/api/${path}/${e(f.V)}/p-d-${t}`, { pattern: "^nothing$", definition: { "max-length": 1 } })),
+    route: `DELETE /api/${path}/:vhost/:name`,
+    path: (f, t) => `/api/${path}/${e(f.V)}/p-d-${t}`,
+    setup: async (a, f, t) =>
+      void (await a.call("PUT", `/api/${path}/${e(f.V)}/p-d-${t}`, { pattern: "^nothing$", definition: { "max-length": 1 } })),
     expect: writers("204"),
   });
 }
@@ -264,4 +445,9 @@ for (const path of ["policies", "operator-policies"] as const) {
 add({ route: "GET /api/definitions", path: () => "/api/definitions", expect: adminOnly("200") });
 add({ route: "GET /api/definitions/:vhost", path: (f) => `/api/definitions/${e(f.V)}`, expect: adminOnly("200") });
 add({ route: "POST /api/definitions", path: () => "/api/definitions", body: () => ({ queues: [] }), expect: adminOnly("204") });
-add({ route: "POST /api/definitions/:vhost", path: (f) => `/api/definitions/${e(f.V)}`, body: () => ({ queues: [] }), expect: adminOnly("204") });
+add({
+  route: "POST /api/definitions/:vhost",
+  path: (f) => `/api/definitions/${e(f.V)}`,
+  body: () => ({ queues: [] }),
+  expect: adminOnly("204"),
+});

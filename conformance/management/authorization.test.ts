@@ -74,14 +74,21 @@ beforeAll(async () => {
     ports.set(`other ${t}`, (await connect(broker.user, broker.password, V)).port);
   }
   // RabbitMQ lists connections only once its statistics have been emitted
-  const byPort = await eventually(async () => {
-    const r = await call("GET", "/api/connections");
-    const list = (r.json as { name: string; peer_port: number }[]).filter((c) => [...ports.values()].includes(c.peer_port));
-    return list.length === ports.size ? new Map(list.map((c) => [c.peer_port, c.name])) : null;
-  }, 30_000, "the connections to be listed");
+  const byPort = await eventually(
+    async () => {
+      const r = await call("GET", "/api/connections");
+      const list = (r.json as { name: string; peer_port: number }[]).filter((c) => [...ports.values()].includes(c.peer_port));
+      return list.length === ports.size ? new Map(list.map((c) => [c.peer_port, c.name])) : null;
+    },
+    30_000,
+    "the connections to be listed",
+  );
   const overview = await call("GET", "/api/overview");
   fixture = {
-    V, W, prefix, target,
+    V,
+    W,
+    prefix,
+    target,
     node: (overview.json as { node: string }).node,
     user: userOf,
     own: (t) => byPort.get(ports.get(`own ${t}`)!)!,
@@ -113,9 +120,10 @@ describe("management endpoints by user tag", () => {
         await c.setup?.(admin, fixture, t);
         const r = await call(c.route.split(" ")[0]!, c.path(fixture, t), c.body?.(fixture, t), userOf(t), "pw");
         const reason = (r.json as { reason?: string } | null)?.reason;
-        got[t] = r.status < 300
-          ? `${r.status}${c.seen ? ` ${c.seen(r.json, fixture)}` : ""}`
-          : `${r.status}${reason !== undefined ? ` ${reason}` : ""}`;
+        got[t] =
+          r.status < 300
+            ? `${r.status}${c.seen ? ` ${c.seen(r.json, fixture)}` : ""}`
+            : `${r.status}${reason !== undefined ? ` ${reason}` : ""}`;
       }
       expect(got).toEqual(c.expect);
     });

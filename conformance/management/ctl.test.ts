@@ -42,9 +42,19 @@ async function ctl(args: string[], options: { user?: string; password?: string; 
   });
   const program = new Command("warren").exitOverride().addCommand(command);
   command.exitOverride().configureOutput({ writeOut: (t) => void (run.stdout += t), writeErr: (t) => void (run.stderr += t) });
-  await program.parseAsync([
-    "ctl", "--url", options.url ?? broker.url, "--user", options.user ?? broker.user, "--password", options.password ?? broker.password, ...args,
-  ], { from: "user" });
+  await program.parseAsync(
+    [
+      "ctl",
+      "--url",
+      options.url ?? broker.url,
+      "--user",
+      options.user ?? broker.user,
+      "--password",
+      options.password ?? broker.password,
+      ...args,
+    ],
+    { from: "user" },
+  );
   return run;
 }
 
@@ -54,7 +64,12 @@ async function ok(...args: string[]): Promise<Run> {
   return r;
 }
 
-const rows = (stdout: string): string[][] => stdout.trimEnd().split("\n").filter(Boolean).map((l) => l.split("\t"));
+const rows = (stdout: string): string[][] =>
+  stdout
+    .trimEnd()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.split("\t"));
 
 // RabbitMQ's listings lag by its statistics interval: the scenarios that poll them need more than the default
 describe("warren ctl", { timeout: 60_000 }, () => {
@@ -75,25 +90,40 @@ describe("warren ctl", { timeout: 60_000 }, () => {
     // the new user can use the new vhost through the API
     const base = `${broker.url}/api/queues/${encodeURIComponent(vhost)}/${encodeURIComponent(q)}`;
     const auth = "Basic " + Buffer.from(`${user}:s3cret`).toString("base64");
-    expect((await fetch(base, { method: "PUT", headers: { authorization: auth, "content-type": "application/json" }, body: "{}" })).status).toBe(201);
+    expect(
+      (await fetch(base, { method: "PUT", headers: { authorization: auth, "content-type": "application/json" }, body: "{}" })).status,
+    ).toBe(201);
     for (let i = 0; i < 3; i++) {
       await fetch(`${broker.url}/api/exchanges/${encodeURIComponent(vhost)}/amq.default/publish`, {
-        method: "POST", headers: { authorization: auth, "content-type": "application/json" },
+        method: "POST",
+        headers: { authorization: auth, "content-type": "application/json" },
         body: JSON.stringify({ routing_key: q, payload: "m", payload_encoding: "string", properties: {} }),
       });
     }
     // RabbitMQ's message counts follow its statistics interval: poll until the depth shows
-    const listed = await eventually(async () => {
-      const r = await ok("-p", vhost, "list_queues");
-      return rows(r.stdout)[1]?.[1] === "3" ? r : undefined;
-    }, 20_000, "depth 3 in list_queues");
+    const listed = await eventually(
+      async () => {
+        const r = await ok("-p", vhost, "list_queues");
+        return rows(r.stdout)[1]?.[1] === "3" ? r : undefined;
+      },
+      20_000,
+      "depth 3 in list_queues",
+    );
     expect(listed.stderr).toBe(`Listing queues for vhost ${vhost} ...\n`);
-    expect(rows(listed.stdout)).toEqual([["name", "messages"], [q, "3"]]);
-    expect(rows((await ok("-p", vhost, "--no-table-headers", "list_queues", "name", "durable", "auto_delete")).stdout)).toEqual([[q, "false", "false"]]);
+    expect(rows(listed.stdout)).toEqual([
+      ["name", "messages"],
+      [q, "3"],
+    ]);
+    expect(rows((await ok("-p", vhost, "--no-table-headers", "list_queues", "name", "durable", "auto_delete")).stdout)).toEqual([
+      [q, "false", "false"],
+    ]);
 
     expect((await ok("-p", vhost, "purge_queue", q)).stderr).toBe(`Purging queue '${q}' in vhost '${vhost}' ...\n`);
-    await eventually(async () => (rows((await ok("-p", vhost, "--no-table-headers", "list_queues")).stdout)[0]?.[1] === "0" ? true : undefined),
-      20_000, "depth 0 after the purge");
+    await eventually(
+      async () => (rows((await ok("-p", vhost, "--no-table-headers", "list_queues")).stdout)[0]?.[1] === "0" ? true : undefined),
+      20_000,
+      "depth 0 after the purge",
+    );
     await ok("-p", vhost, "delete_queue", q);
     expect((await ok("-p", vhost, "list_queues")).stdout).toBe("name\tmessages\n");
 
@@ -122,7 +152,9 @@ describe("warren ctl", { timeout: 60_000 }, () => {
     await ok("add_vhost", vhost);
     await ok("-p", vhost, "set_permissions", broker.user, ".*", ".*", ".*");
     const set = await ok("-p", vhost, "set_policy", "--priority", "2", "--apply-to", "queues", name, "^orders$", '{"max-length":5}');
-    expect(set.stderr).toBe(`Setting policy "${name}" for pattern "^orders$" to "{"max-length":5}" with priority "2" for vhost "${vhost}" ...\n`);
+    expect(set.stderr).toBe(
+      `Setting policy "${name}" for pattern "^orders$" to "{"max-length":5}" with priority "2" for vhost "${vhost}" ...\n`,
+    );
     expect(rows((await ok("-p", vhost, "--no-table-headers", "list_policies")).stdout)).toEqual([
       [vhost, name, "^orders$", "queues", '{"max-length":5}', "2"],
     ]);
@@ -136,7 +168,9 @@ describe("warren ctl", { timeout: 60_000 }, () => {
     const r = await ctl(["set_policy", name, "^nothing$", '{"no-such-setting":1}']);
     expect(r.code).toBe(70);
     // RabbitMQ HTML-escapes the Erlang term in this reason; Warren sends the same text
-    expect(r.stderr).toContain('Error: Validation failed\n\n[{&lt;&lt;"no-such-setting"&gt;&gt;,1}] are not recognised policy settings\n (HTTP 400');
+    expect(r.stderr).toContain(
+      'Error: Validation failed\n\n[{&lt;&lt;"no-such-setting"&gt;&gt;,1}] are not recognised policy settings\n (HTTP 400',
+    );
     const cleared = await ctl(["clear_policy", name]);
     expect(cleared.code).toBe(70);
     expect(cleared.stderr).toContain("HTTP 404");
@@ -149,8 +183,14 @@ describe("warren ctl", { timeout: 60_000 }, () => {
       const set = await ok("set_topic_permissions", user, "amq.topic", "^a", "^b");
       expect(set.stderr).toBe(`Setting topic permissions on "amq.topic" for user "${user}" in vhost "/" ...\n`);
       await ok("set_topic_permissions", user, "amq.direct", "x", "y");
-      const mine = async () => rows((await ok("list_topic_permissions")).stdout).filter((r) => r[0] === user).sort();
-      expect(await mine()).toEqual([[user, "amq.direct", "x", "y"], [user, "amq.topic", "^a", "^b"]]);
+      const mine = async () =>
+        rows((await ok("list_topic_permissions")).stdout)
+          .filter((r) => r[0] === user)
+          .sort();
+      expect(await mine()).toEqual([
+        [user, "amq.direct", "x", "y"],
+        [user, "amq.topic", "^a", "^b"],
+      ]);
       await ok("clear_topic_permissions", user, "amq.direct");
       expect(await mine()).toEqual([[user, "amq.topic", "^a", "^b"]]);
       await ok("clear_topic_permissions", user);
@@ -170,13 +210,30 @@ describe("warren ctl", { timeout: 60_000 }, () => {
     expect(defs.vhosts.map((v) => v.name)).toContain(vhost);
     expect(defs.users.map((u) => u.name)).toContain(broker.user);
 
-    const queues = Array.from({ length: 5 }, (_, i) => ({ name: `imported-${i}`, vhost, durable: true, auto_delete: false, arguments: {} }));
-    const bindings = queues.map((q) => ({ source: "amq.direct", vhost, destination: q.name, destination_type: "queue", routing_key: q.name, arguments: {} }));
+    const queues = Array.from({ length: 5 }, (_, i) => ({
+      name: `imported-${i}`,
+      vhost,
+      durable: true,
+      auto_delete: false,
+      arguments: {},
+    }));
+    const bindings = queues.map((q) => ({
+      source: "amq.direct",
+      vhost,
+      destination: q.name,
+      destination_type: "queue",
+      routing_key: q.name,
+      arguments: {},
+    }));
     const file = join(dir, "import.json");
     writeFileSync(file, JSON.stringify({ vhosts: [{ name: vhost }], queues, exchanges: [], bindings }));
     const imported = await ok("import_definitions", "--batch-size", "2", file);
-    expect(imported.stderr).toBe(`Importing definitions in JSON from a file at "${file}" ...\nimported 10/10 exchanges, queues and bindings\n`);
-    const listed = rows((await ok("-p", vhost, "--no-table-headers", "list_queues", "name")).stdout).map((r) => r[0]).sort();
+    expect(imported.stderr).toBe(
+      `Importing definitions in JSON from a file at "${file}" ...\nimported 10/10 exchanges, queues and bindings\n`,
+    );
+    const listed = rows((await ok("-p", vhost, "--no-table-headers", "list_queues", "name")).stdout)
+      .map((r) => r[0])
+      .sort();
     expect(listed).toEqual(queues.map((q) => q.name));
     const bound = rows((await ok("-p", vhost, "--no-table-headers", "list_bindings", "source_name", "destination_name")).stdout);
     expect(bound).toContainEqual(["amq.direct", "imported-3"]);
@@ -190,10 +247,14 @@ describe("warren ctl", { timeout: 60_000 }, () => {
     const closed = new Promise<Error | undefined>((resolve) => conn.on("close", resolve));
     conn.on("error", () => undefined);
     // RabbitMQ lists a new connection once its statistics are emitted (every few seconds)
-    const name = await eventually(async () => {
-      const r = await ok("--no-table-headers", "list_connections", "name", "user_provided_name");
-      return rows(r.stdout).find((row) => row[1] === tag)?.[0];
-    }, 20_000, "the connection in list_connections");
+    const name = await eventually(
+      async () => {
+        const r = await ok("--no-table-headers", "list_connections", "name", "user_provided_name");
+        return rows(r.stdout).find((row) => row[1] === tag)?.[0];
+      },
+      20_000,
+      "the connection in list_connections",
+    );
     const r = await ok("close_connection", name, "go away");
     expect(r.stderr).toBe(`Closing connection ${name}, reason: go away...\n`);
     const err = await closed;

@@ -16,14 +16,16 @@ let conn: amqp.ChannelModel;
 const vhost = unique("long-names");
 const e = encodeURIComponent;
 
-const call = (method: string, path: string, body?: unknown) =>
-  apiCall<Record<string, unknown> | null>(broker, method, path, body);
+const call = (method: string, path: string, body?: unknown) => apiCall<Record<string, unknown> | null>(broker, method, path, body);
 
 /** `warren ctl` in this process, as the target's admin. */
 async function ctl(...args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
   const run = { code: 0 as number | null, stdout: "", stderr: "" };
   const command = ctlCommand({
-    out: (t) => void (run.stdout += t), err: (t) => void (run.stderr += t), exitCode: (c) => void (run.code = c), errIsTTY: false,
+    out: (t) => void (run.stdout += t),
+    err: (t) => void (run.stderr += t),
+    exitCode: (c) => void (run.code = c),
+    errIsTTY: false,
   });
   const program = new Command("warren").exitOverride().addCommand(command);
   command.exitOverride().configureOutput({ writeOut: (t) => void (run.stdout += t), writeErr: (t) => void (run.stderr += t) });
@@ -36,7 +38,9 @@ beforeAll(async () => {
   if (broker.amqpUrl === null) throw new Error("this scenario needs --amqp for the same broker");
   expect((await call("PUT", `/api/vhosts/${e(vhost)}`)).status).toBe(201);
   // RabbitMQ already gave the vhost's creator permissions (204), Warren does not (201)
-  expect((await call("PUT", `/api/permissions/${e(vhost)}/${e(broker.user)}`, { configure: ".*", write: ".*", read: ".*" })).status).toBeLessThan(300);
+  expect(
+    (await call("PUT", `/api/permissions/${e(vhost)}/${e(broker.user)}`, { configure: ".*", write: ".*", read: ".*" })).status,
+  ).toBeLessThan(300);
   const url = new URL(broker.amqpUrl);
   url.pathname = `/${e(vhost)}`;
   conn = await amqp.connect(url.toString());
@@ -99,10 +103,14 @@ describe("names longer than 100 characters", () => {
     }
     const queue = `mqtt-subscription-${clientId}qos1`;
     const path = `/api/queues/%2F/${e(queue)}`;
-    const got = await eventually(async () => {
-      const r = await call("GET", path);
-      return r.status === 200 ? r : undefined;
-    }, 10_000, "the subscription queue");
+    const got = await eventually(
+      async () => {
+        const r = await call("GET", path);
+        return r.status === 200 ? r : undefined;
+      },
+      10_000,
+      "the subscription queue",
+    );
     expect(got.json?.name).toBe(queue);
     expect((await call("DELETE", path)).status).toBe(204);
     expect((await call("GET", path)).status).toBe(404);

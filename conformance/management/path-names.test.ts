@@ -13,7 +13,9 @@ beforeAll(async () => {
   broker = await useManagementBroker();
   expect((await call("PUT", `/api/vhosts/${e(vhost)}`)).status).toBe(201);
   // RabbitMQ already gave the vhost's creator permissions (204), Warren does not (201)
-  expect((await call("PUT", `/api/permissions/${e(vhost)}/${e(broker.user)}`, { configure: ".*", write: ".*", read: ".*" })).status).toBeLessThan(300);
+  expect(
+    (await call("PUT", `/api/permissions/${e(vhost)}/${e(broker.user)}`, { configure: ".*", write: ".*", read: ".*" })).status,
+  ).toBeLessThan(300);
 });
 afterAll(async () => {
   if (broker === undefined) return;
@@ -39,7 +41,11 @@ describe("names in the path", () => {
       expect((await call("POST", bind, { routing_key: name })).status).toBe(201);
       const listed = (await call("GET", bind)).json as unknown as { properties_key: string; routing_key: string }[];
       expect(listed.map((b) => b.routing_key)).toEqual([name]);
-      expect((await call("GET", `${bind}/${e(listed[0]!.properties_key)}`)).json).toMatchObject({ source: name, destination: name, routing_key: name });
+      expect((await call("GET", `${bind}/${e(listed[0]!.properties_key)}`)).json).toMatchObject({
+        source: name,
+        destination: name,
+        routing_key: name,
+      });
       expect((await call("DELETE", `${bind}/${e(listed[0]!.properties_key)}`)).status).toBe(204);
       expect((await call("GET", bind)).json).toEqual([]);
       expect((await call("DELETE", exchange)).status).toBe(204);

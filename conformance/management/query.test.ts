@@ -15,7 +15,9 @@ beforeAll(async () => {
   broker = await useManagementBroker();
   expect((await call("PUT", `/api/vhosts/${e(vhost)}`)).status).toBe(201);
   // RabbitMQ already gave the vhost's creator permissions (204), Warren does not (201)
-  expect((await call("PUT", `/api/permissions/${e(vhost)}/${e(broker.user)}`, { configure: ".*", write: ".*", read: ".*" })).status).toBeLessThan(300);
+  expect(
+    (await call("PUT", `/api/permissions/${e(vhost)}/${e(broker.user)}`, { configure: ".*", write: ".*", read: ".*" })).status,
+  ).toBeLessThan(300);
   for (const name of ["b", "a", "c"]) expect((await call("PUT", `${queues}/${name}`, { durable: false })).status).toBe(201);
 });
 afterAll(async () => {
@@ -26,8 +28,15 @@ afterAll(async () => {
 
 describe("query strings", () => {
   it("sorts a listing and keeps only the columns asked for", async () => {
-    expect(await call("GET", `${queues}?sort=name&columns=name`)).toEqual({ status: 200, json: [{ name: "a" }, { name: "b" }, { name: "c" }] });
-    expect((await call("GET", `${queues}?sort=name&sort_reverse=true&columns=name`)).json).toEqual([{ name: "c" }, { name: "b" }, { name: "a" }]);
+    expect(await call("GET", `${queues}?sort=name&columns=name`)).toEqual({
+      status: 200,
+      json: [{ name: "a" }, { name: "b" }, { name: "c" }],
+    });
+    expect((await call("GET", `${queues}?sort=name&sort_reverse=true&columns=name`)).json).toEqual([
+      { name: "c" },
+      { name: "b" },
+      { name: "a" },
+    ]);
   });
 
   it("keeps the columns of a single object too", async () => {
@@ -38,25 +47,39 @@ describe("query strings", () => {
     const notFound = { status: 404, json: { error: "Object Not Found", reason: "Not Found" } };
     expect(await call("GET", `${queues}/missing?columns=name`)).toEqual(notFound);
     expect(await call("GET", `/api/no-such-thing?columns=error`)).toEqual(notFound);
-    expect(await call("PUT", `${queues}/refused?columns=name`, { durable: "maybe" }))
-      .toEqual({ status: 400, json: { error: "bad_request", reason: ["not_boolean", "maybe"] } });
+    expect(await call("PUT", `${queues}/refused?columns=name`, { durable: "maybe" })).toEqual({
+      status: 400,
+      json: { error: "bad_request", reason: ["not_boolean", "maybe"] },
+    });
   });
 
   it("reads a repeated parameter once, by its first value", async () => {
     expect(await call("GET", `${queues}?sort=name&sort=vhost&columns=name&columns=vhost`)).toEqual({
-      status: 200, json: [{ name: "a" }, { name: "b" }, { name: "c" }],
+      status: 200,
+      json: [{ name: "a" }, { name: "b" }, { name: "c" }],
     });
-    expect((await call("GET", `${queues}?sort=name&sort_reverse=true&sort_reverse=false&columns=name`)).json).toEqual([{ name: "c" }, { name: "b" }, { name: "a" }]);
-    expect((await call("GET", `${queues}?sort=name&sort_reverse=false&sort_reverse=true&columns=name`)).json).toEqual([{ name: "a" }, { name: "b" }, { name: "c" }]);
+    expect((await call("GET", `${queues}?sort=name&sort_reverse=true&sort_reverse=false&columns=name`)).json).toEqual([
+      { name: "c" },
+      { name: "b" },
+      { name: "a" },
+    ]);
+    expect((await call("GET", `${queues}?sort=name&sort_reverse=false&sort_reverse=true&columns=name`)).json).toEqual([
+      { name: "a" },
+      { name: "b" },
+      { name: "c" },
+    ]);
   });
 
   // (RabbitMQ fails with a 500 on a sort_reverse other than true or false; Warren reads it as false)
-  it("takes a delete flag that is not \"true\" as false, without refusing it", async () => {
+  it('takes a delete flag that is not "true" as false, without refusing it', async () => {
     expect((await call("DELETE", `${queues}/c?if-empty=maybe&if-unused=1`)).status).toBe(204);
     expect((await call("GET", `${queues}/c`)).status).toBe(404);
   });
 
   it("lets through parameters it does not act on", async () => {
-    expect((await call("GET", `${queues}?lengths_age=60&msg_rates_age=60&columns=name&sort=name`)).json).toEqual([{ name: "a" }, { name: "b" }]);
+    expect((await call("GET", `${queues}?lengths_age=60&msg_rates_age=60&columns=name&sort=name`)).json).toEqual([
+      { name: "a" },
+      { name: "b" },
+    ]);
   });
 });

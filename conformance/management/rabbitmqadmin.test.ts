@@ -26,7 +26,18 @@ interface Run {
 
 function admin(...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const p = spawn(PYTHON, [RABBITMQADMIN, "-H", broker.host, "-P", String(broker.port), "-u", broker.user, "-p", broker.password, ...args]);
+    const p = spawn(PYTHON, [
+      RABBITMQADMIN,
+      "-H",
+      broker.host,
+      "-P",
+      String(broker.port),
+      "-u",
+      broker.user,
+      "-p",
+      broker.password,
+      ...args,
+    ]);
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -53,7 +64,9 @@ describe("rabbitmqadmin", { timeout: 120_000 }, () => {
 
     expect(await ok("publish", "exchange=amq.default", `routing_key=${q}`, "payload=first")).toBe("Message published\n");
     expect(await ok("publish", `exchange=${x}`, "routing_key=anything", "payload=second")).toBe("Message published\n");
-    expect(await ok("publish", "exchange=amq.default", `routing_key=${unique("nowhere")}`, "payload=lost")).toBe("Message published but NOT routed\n");
+    expect(await ok("publish", "exchange=amq.default", `routing_key=${unique("nowhere")}`, "payload=lost")).toBe(
+      "Message published but NOT routed\n",
+    );
 
     const queues = JSON.parse(await ok("-f", "raw_json", "list", "queues", "name", "messages")) as { name: string; messages?: number }[];
     expect(queues.map((r) => r.name)).toContain(q);
@@ -64,7 +77,11 @@ describe("rabbitmqadmin", { timeout: 120_000 }, () => {
     expect(bindings).toContainEqual({ source: "", destination: q, routing_key: q });
 
     const got = JSON.parse(await ok("-f", "raw_json", "get", `queue=${q}`, "count=2", "ackmode=ack_requeue_false")) as {
-      payload: string; routing_key: string; exchange: string; redelivered: boolean; payload_encoding: string;
+      payload: string;
+      routing_key: string;
+      exchange: string;
+      redelivered: boolean;
+      payload_encoding: string;
     }[];
     expect(got.map((m) => [m.payload, m.exchange, m.routing_key, m.redelivered, m.payload_encoding])).toEqual([
       ["first", "", q, false, "string"],
@@ -76,7 +93,9 @@ describe("rabbitmqadmin", { timeout: 120_000 }, () => {
     const table = await ok("list", "queues", "name");
     expect(table).toMatch(new RegExp(`\\| ${q} +\\|`));
 
-    expect(await ok("delete", "binding", `source=${x}`, "destination_type=queue", `destination=${q}`, "properties_key=k")).toBe("binding deleted\n");
+    expect(await ok("delete", "binding", `source=${x}`, "destination_type=queue", `destination=${q}`, "properties_key=k")).toBe(
+      "binding deleted\n",
+    );
     expect(await ok("delete", "exchange", `name=${x}`)).toBe("exchange deleted\n");
     expect(await ok("purge", "queue", `name=${q}`)).toBe("queue purged\n");
     expect(await ok("delete", "queue", `name=${q}`)).toBe("queue deleted\n");
@@ -91,12 +110,24 @@ describe("rabbitmqadmin", { timeout: 120_000 }, () => {
     expect(notFound.stderr + notFound.stdout).toContain(`Not found: /api/queues/%2F/${missing}`);
 
     const q = unique("admin-args");
-    const bad = await admin("declare", "queue", `name=${q}`, "arguments={\"x-max-length\":\"ten\"}");
+    const bad = await admin("declare", "queue", `name=${q}`, 'arguments={"x-max-length":"ten"}');
     expect(bad.code).not.toBe(0);
     expect(bad.stderr + bad.stdout).toContain(`invalid arg 'x-max-length' for queue '${q}' in vhost '/'`);
 
     const refused = await new Promise<Run>((resolve) => {
-      const p = spawn(PYTHON, [RABBITMQADMIN, "-H", broker.host, "-P", String(broker.port), "-u", broker.user, "-p", "wrong-password", "list", "queues"]);
+      const p = spawn(PYTHON, [
+        RABBITMQADMIN,
+        "-H",
+        broker.host,
+        "-P",
+        String(broker.port),
+        "-u",
+        broker.user,
+        "-p",
+        "wrong-password",
+        "list",
+        "queues",
+      ]);
       let out = "";
       p.stdout.on("data", (d: Buffer) => (out += d.toString()));
       p.stderr.on("data", (d: Buffer) => (out += d.toString()));

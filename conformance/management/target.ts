@@ -75,8 +75,12 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
  * as it is, to try bodies that are not JSON.
  */
 export async function apiCall<T = unknown>(
-  broker: ManagementBrokerUnderTest, method: string, path: string, body?: unknown,
-  user = broker.user, password = broker.password,
+  broker: ManagementBrokerUnderTest,
+  method: string,
+  path: string,
+  body?: unknown,
+  user = broker.user,
+  password = broker.password,
 ): Promise<{ status: number; json: T }> {
   const res = await fetch(`${broker.url}${path}`, {
     method,

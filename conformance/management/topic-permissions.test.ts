@@ -45,9 +45,13 @@ describe("topic permissions over the management API", () => {
   });
 
   it("refuses a body without exchange, and an unknown user, with 400 and RabbitMQ's reasons", async () => {
-    expect(await call("PUT", `/api/topic-permissions/%2F/${user}`, { write: ".*", read: ".*" }))
-      .toEqual({ status: 400, json: { error: "bad_request", reason: "[{key_missing,exchange}]" } });
-    expect(await call("PUT", `/api/topic-permissions/%2F/${user}-nobody`, { exchange: "amq.topic", write: ".*", read: ".*" }))
-      .toEqual({ status: 400, json: { error: "bad_request", reason: "vhost_or_user_not_found" } });
+    expect(await call("PUT", `/api/topic-permissions/%2F/${user}`, { write: ".*", read: ".*" })).toEqual({
+      status: 400,
+      json: { error: "bad_request", reason: "[{key_missing,exchange}]" },
+    });
+    expect(await call("PUT", `/api/topic-permissions/%2F/${user}-nobody`, { exchange: "amq.topic", write: ".*", read: ".*" })).toEqual({
+      status: 400,
+      json: { error: "bad_request", reason: "vhost_or_user_not_found" },
+    });
   });
 });

@@ -19,7 +19,9 @@ const refused = (reason: string) => ({ status: 401, json: { error: "not_authoris
 beforeAll(async () => {
   broker = await useManagementBroker();
   expect((await call("PUT", `/api/vhosts/${e(vhost)}`)).status).toBe(201);
-  expect((await call("PUT", `/api/permissions/${e(vhost)}/${e(broker.user)}`, { configure: ".*", write: ".*", read: ".*" })).status).toBeLessThan(300);
+  expect(
+    (await call("PUT", `/api/permissions/${e(vhost)}/${e(broker.user)}`, { configure: ".*", write: ".*", read: ".*" })).status,
+  ).toBeLessThan(300);
   // a management user without permissions in the vhost
   expect((await call("PUT", `/api/users/${e(user)}`, { password: "pw", tags: "management" })).status).toBe(201);
 });
@@ -32,22 +34,34 @@ afterAll(async () => {
 
 describe("a malformed body from a caller who is refused", () => {
   it("without credentials: 401", async () => {
-    const res = await fetch(`${broker.url}/api/queues/${e(vhost)}/q`, { method: "PUT", headers: { "content-type": "application/json" }, body: '{"durable":"maybe"}' });
+    const res = await fetch(`${broker.url}/api/queues/${e(vhost)}/q`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: '{"durable":"maybe"}',
+    });
     expect(res.status).toBe(401);
   });
 
   it("without the tag the route needs: 401 with the tag's refusal", async () => {
     expect(await call("PUT", `/api/users/${e(`${user}-new`)}`, [1], managementUser)).toEqual(refused("Not administrator user"));
-    expect(await call("PUT", `/api/vhosts/${e(`${vhost}-new`)}`, { tracing: "x" }, managementUser)).toEqual(refused("Not administrator user"));
-    expect(await call("PUT", `/api/operator-policies/${e(vhost)}/p`, { pattern: 1 }, managementUser)).toEqual(refused("Not administrator user"));
-    expect(await call("PUT", `/api/policies/${e(vhost)}/p`, { pattern: 1 }, managementUser)).toEqual(refused("User not authorised to access object"));
+    expect(await call("PUT", `/api/vhosts/${e(`${vhost}-new`)}`, { tracing: "x" }, managementUser)).toEqual(
+      refused("Not administrator user"),
+    );
+    expect(await call("PUT", `/api/operator-policies/${e(vhost)}/p`, { pattern: 1 }, managementUser)).toEqual(
+      refused("Not administrator user"),
+    );
+    expect(await call("PUT", `/api/policies/${e(vhost)}/p`, { pattern: 1 }, managementUser)).toEqual(
+      refused("User not authorised to access object"),
+    );
   });
 
   it("in a vhost the user may not use: 401", async () => {
     const noVhost = refused("User not authorised to access virtual host");
     expect(await call("PUT", `/api/queues/${e(vhost)}/q`, { durable: "maybe" }, managementUser)).toEqual(noVhost);
     expect(await call("PUT", `/api/exchanges/${e(vhost)}/x`, { durable: "maybe" }, managementUser)).toEqual(noVhost);
-    expect(await call("POST", `/api/queues/${e(vhost)}/q/get`, { count: "x", ackmode: "ack_requeue_true", encoding: "auto" }, managementUser)).toEqual(noVhost);
+    expect(
+      await call("POST", `/api/queues/${e(vhost)}/q/get`, { count: "x", ackmode: "ack_requeue_true", encoding: "auto" }, managementUser),
+    ).toEqual(noVhost);
     expect(await call("POST", `/api/exchanges/${e(vhost)}/amq.direct/publish`, { payload: 5 }, managementUser)).toEqual(noVhost);
     expect(await call("POST", `/api/bindings/${e(vhost)}/e/amq.direct/q/q`, { routing_key: 5 }, managementUser)).toEqual(noVhost);
   });
@@ -66,10 +80,18 @@ describe("a malformed body from a caller who is refused", () => {
 
 describe("a malformed body is answered before the action's own checks", () => {
   it("a get from a queue that does not exist, a publish to an exchange that does not, an amq. name", async () => {
-    expect(await call("POST", `/api/queues/${e(vhost)}/none/get`, { count: "x", ackmode: "ack_requeue_true", encoding: "auto" }))
-      .toEqual({ status: 400, json: { error: "bad_request", reason: ["not_integer", "x"] } });
-    expect(await call("POST", `/api/exchanges/${e(vhost)}/none/publish`, { properties: {}, routing_key: "k", payload: 5, payload_encoding: "string" }))
-      .toEqual({ status: 400, json: { error: "bad_request", reason: "payload_not_string" } });
+    expect(await call("POST", `/api/queues/${e(vhost)}/none/get`, { count: "x", ackmode: "ack_requeue_true", encoding: "auto" })).toEqual({
+      status: 400,
+      json: { error: "bad_request", reason: ["not_integer", "x"] },
+    });
+    expect(
+      await call("POST", `/api/exchanges/${e(vhost)}/none/publish`, {
+        properties: {},
+        routing_key: "k",
+        payload: 5,
+        payload_encoding: "string",
+      }),
+    ).toEqual({ status: 400, json: { error: "bad_request", reason: "payload_not_string" } });
     expect(await call("PUT", `/api/queues/${e(vhost)}/amq.q`, { durable: "maybe" })).toEqual(notBoolean);
     expect(await call("PUT", `/api/exchanges/${e(vhost)}/amq.x`, { durable: "maybe" })).toEqual(notBoolean);
   });

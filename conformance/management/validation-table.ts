@@ -15,8 +15,13 @@ export interface ValidationCase {
 
 const e = encodeURIComponent;
 export const VALIDATION_CASES: ValidationCase[] = [];
-const add = (route: string, path: ValidationCase["path"], body: unknown, reason: ValidationCase["reason"], rabbitmq: ValidationCase["rabbitmq"] = "same") =>
-  void VALIDATION_CASES.push({ route, path, body, reason, rabbitmq });
+const add = (
+  route: string,
+  path: ValidationCase["path"],
+  body: unknown,
+  reason: ValidationCase["reason"],
+  rabbitmq: ValidationCase["rabbitmq"] = "same",
+) => void VALIDATION_CASES.push({ route, path, body, reason, rabbitmq });
 
 // vhosts
 const vhostPath = (v: string) => `/api/vhosts/${e(`${v}-new`)}`;
@@ -53,15 +58,32 @@ add("PUT /api/exchanges/:vhost/:name", exchangePath, { type: 5 }, "type must be 
 add("PUT /api/exchanges/:vhost/:name", exchangePath, { type: "direct", arguments: [1] }, "arguments must be a JSON object", "accepts");
 const publishPath = (v: string) => `/api/exchanges/${e(v)}/amq.direct/publish`;
 const message = { properties: {}, routing_key: "k", payload: "p", payload_encoding: "string" };
-add("POST /api/exchanges/:vhost/:name/publish", publishPath, { ...message, payload_encoding: undefined }, "[{key_missing,payload_encoding}]");
+add(
+  "POST /api/exchanges/:vhost/:name/publish",
+  publishPath,
+  { ...message, payload_encoding: undefined },
+  "[{key_missing,payload_encoding}]",
+);
 add("POST /api/exchanges/:vhost/:name/publish", publishPath, { ...message, payload: 5 }, "payload_not_string");
 add("POST /api/exchanges/:vhost/:name/publish", publishPath, { ...message, payload_encoding: "bogus" }, ["unsupported_encoding", "bogus"]);
-add("POST /api/exchanges/:vhost/:name/publish", publishPath, { ...message, properties: { delivery_mode: "2" } }, ["not_int", "delivery_mode"]);
+add("POST /api/exchanges/:vhost/:name/publish", publishPath, { ...message, properties: { delivery_mode: "2" } }, [
+  "not_int",
+  "delivery_mode",
+]);
 add("POST /api/exchanges/:vhost/:name/publish", publishPath, { ...message, properties: { priority: "x" } }, ["not_int", "priority"]);
-add("POST /api/exchanges/:vhost/:name/publish", publishPath, { ...message, properties: { content_type: 5 } }, ["not_string", "content_type"]);
+add("POST /api/exchanges/:vhost/:name/publish", publishPath, { ...message, properties: { content_type: 5 } }, [
+  "not_string",
+  "content_type",
+]);
 add("POST /api/exchanges/:vhost/:name/publish", publishPath, [1], "not_json");
 add("POST /api/exchanges/:vhost/:name/publish", publishPath, { ...message, properties: "x" }, "properties must be a JSON object", "500");
-add("POST /api/exchanges/:vhost/:name/publish", publishPath, { ...message, properties: { headers: 5 } }, "headers must be a JSON object", "500");
+add(
+  "POST /api/exchanges/:vhost/:name/publish",
+  publishPath,
+  { ...message, properties: { headers: 5 } },
+  "headers must be a JSON object",
+  "500",
+);
 add("POST /api/exchanges/:vhost/:name/publish", publishPath, { ...message, routing_key: 5 }, "routing_key must be a string", "accepts");
 
 // queues
@@ -71,8 +93,18 @@ add("PUT /api/queues/:vhost/:name", queuePath, { durable: 1 }, ["not_boolean", 1
 add("PUT /api/queues/:vhost/:name", queuePath, { durable: null }, ["not_boolean", null]);
 add("PUT /api/queues/:vhost/:name", queuePath, { auto_delete: "yes" }, ["not_boolean", "yes"]);
 add("PUT /api/queues/:vhost/:name", queuePath, [1, 2], "not_json");
-add("PUT /api/queues/:vhost/:name", queuePath, "\"str\"", "invalid payload: the request body JSON-decoded to a string. Is the input doubly-JSON-encoded?");
-add("PUT /api/queues/:vhost/:name", (v) => `/api/queues/${e(v)}/${"q".repeat(256)}`, {}, "queue should be less than 255 bytes, actually was 256\n");
+add(
+  "PUT /api/queues/:vhost/:name",
+  queuePath,
+  '"str"',
+  "invalid payload: the request body JSON-decoded to a string. Is the input doubly-JSON-encoded?",
+);
+add(
+  "PUT /api/queues/:vhost/:name",
+  (v) => `/api/queues/${e(v)}/${"q".repeat(256)}`,
+  {},
+  "queue should be less than 255 bytes, actually was 256\n",
+);
 add("PUT /api/queues/:vhost/:name", queuePath, { arguments: [1, 2] }, "arguments must be a JSON object", "crash report");
 add("PUT /api/queues/:vhost/:name", queuePath, { arguments: "x" }, "arguments must be a JSON object", "500");
 const getPath = (v: string) => `/api/queues/${e(v)}/q/get`;
@@ -85,7 +117,10 @@ add("POST /api/queues/:vhost/:name/get", getPath, [1], "not_json");
 add("POST /api/queues/:vhost/:name/get", getPath, { ...get, ackmode: 5 }, "Unknown ackmode: 5", "500");
 
 // bindings
-for (const [letter, dest] of [["q", "q"], ["e", "amq.fanout"]] as const) {
+for (const [letter, dest] of [
+  ["q", "q"],
+  ["e", "amq.fanout"],
+] as const) {
   const bindPath = (v: string) => `/api/bindings/${e(v)}/e/amq.direct/${letter}/${dest}`;
   add(`POST /api/bindings/:vhost/e/:source/${letter}/:dest`, bindPath, [1], "not_json", "500");
   add(`POST /api/bindings/:vhost/e/:source/${letter}/:dest`, bindPath, { routing_key: 5 }, "routing_key must be a string", "accepts");
@@ -102,9 +137,19 @@ for (const kind of ["policies", "operator-policies"]) {
   add(route, policyPath, { pattern: 1, definition }, "Validation failed\n\npattern should be a binary but was 1\n");
   add(route, policyPath, { pattern: true, definition }, "Validation failed\n\npattern should be a binary but was true\n");
   // policies' texts have the Erlang terms HTML-escaped, operator policies' not
-  const term = kind === "policies" ? "&lt;&lt;\"3\"&gt;&gt;" : "<<\"3\">>";
-  add(route, policyPath, { pattern: "x", definition, priority: "3" }, `Validation failed\n\npriority should be a number, actually was ${term}\n`);
-  add(route, policyPath, { pattern: "x", definition: { bogus: 3 } }, `Validation failed\n\n[{${kind === "policies" ? "&lt;&lt;\"bogus\"&gt;&gt;" : "<<\"bogus\">>"},3}] are not recognised policy settings\n`);
+  const term = kind === "policies" ? '&lt;&lt;"3"&gt;&gt;' : '<<"3">>';
+  add(
+    route,
+    policyPath,
+    { pattern: "x", definition, priority: "3" },
+    `Validation failed\n\npriority should be a number, actually was ${term}\n`,
+  );
+  add(
+    route,
+    policyPath,
+    { pattern: "x", definition: { bogus: 3 } },
+    `Validation failed\n\n[{${kind === "policies" ? '&lt;&lt;"bogus"&gt;&gt;' : '<<"bogus">>'},3}] are not recognised policy settings\n`,
+  );
   add(route, policyPath, [1], "not_json");
   add(route, policyPath, { pattern: "x", definition: "x" }, "definition must be a JSON object", "500");
   add(route, policyPath, { pattern: "x", definition, "apply-to": 5 }, "apply-to must be a string", "500");

@@ -88,7 +88,8 @@ describe("MQTT 3.1.1 with paho and the mosquitto clients", () => {
     const sub = await connect(id("js-sub"));
     await sub.subscribeAsync(topic("p2j"), { qos: 1 });
     const got = next(sub, 1);
-    await paho(`
+    await paho(
+      `
 import sys
 import paho.mqtt.client as mqtt
 c = mqtt.Client(client_id="paho-p-" + sys.argv[5], protocol=mqtt.MQTTv311)
@@ -97,7 +98,10 @@ c.connect(sys.argv[1], int(sys.argv[2]))
 c.loop_start()
 c.publish(sys.argv[6], b"\\x00\\x01binary", qos=1).wait_for_publish()
 c.disconnect(); c.loop_stop()
-`, tag, topic("p2j"));
+`,
+      tag,
+      topic("p2j"),
+    );
     const m = (await got)[0]!;
     expect(m.topic).toBe(topic("p2j"));
     expect(m.packet.payload).toEqual(Buffer.from("\x00\x01binary", "latin1"));
@@ -139,8 +143,10 @@ describe.runIf(mqttCapabilities().v5)("MQTT 5", () => {
     await pub.publishAsync(topic("props"), "request", {
       qos: 1,
       properties: {
-        userProperties: { app: "conformance" }, contentType: "text/plain",
-        responseTopic: topic("reply"), correlationData: Buffer.from("corr-1"),
+        userProperties: { app: "conformance" },
+        contentType: "text/plain",
+        responseTopic: topic("reply"),
+        correlationData: Buffer.from("corr-1"),
       },
     });
     const p = (await got)[0]!.packet.properties!;
@@ -202,7 +208,10 @@ describe.runIf(mqttCapabilities().v5)("MQTT 5", () => {
     const pub = await connect(id("v5-alias-pub"), v5);
     await pub.publishAsync(topic("alias"), "first", { qos: 1, properties: { topicAlias: 1 } });
     await pub.publishAsync("", "second", { qos: 1, properties: { topicAlias: 1 } });
-    expect((await got).map((m) => [m.topic, m.payload])).toEqual([[topic("alias"), "first"], [topic("alias"), "second"]]);
+    expect((await got).map((m) => [m.topic, m.payload])).toEqual([
+      [topic("alias"), "first"],
+      [topic("alias"), "second"],
+    ]);
     await sub.endAsync();
     await pub.endAsync();
   });
@@ -211,8 +220,17 @@ describe.runIf(mqttCapabilities().v5)("MQTT 5", () => {
     const kept = await connect(id("v5-kept"), { ...v5, clean: false, properties: { sessionExpiryInterval: 60 } });
     await kept.subscribeAsync(topic("kept"), { qos: 1 });
     await kept.endAsync();
-    const again = mqtt.connect(target.mqttUrl, { clientId: id("v5-kept"), reconnectPeriod: 0, ...v5, clean: true, properties: { sessionExpiryInterval: 0 } });
-    const ack = await new Promise<{ sessionPresent: boolean }>((r, j) => { again.once("connect", r); again.once("error", j); });
+    const again = mqtt.connect(target.mqttUrl, {
+      clientId: id("v5-kept"),
+      reconnectPeriod: 0,
+      ...v5,
+      clean: true,
+      properties: { sessionExpiryInterval: 0 },
+    });
+    const ack = await new Promise<{ sessionPresent: boolean }>((r, j) => {
+      again.once("connect", r);
+      again.once("error", j);
+    });
     // clean start discards it
     expect(ack.sessionPresent).toBe(false);
     await again.endAsync();
@@ -222,7 +240,8 @@ describe.runIf(mqttCapabilities().v5)("MQTT 5", () => {
     const sub = await connect(id("v5-paho-sub"), v5);
     await sub.subscribeAsync(topic("paho5"), { qos: 1 });
     const got = next(sub, 1);
-    await paho(`
+    await paho(
+      `
 import sys
 import paho.mqtt.client as mqtt
 from paho.mqtt.properties import Properties
@@ -236,7 +255,10 @@ p.UserProperty = ("origin", "paho")
 p.ContentType = "application/json"
 c.publish(sys.argv[6], b"{}", qos=1, properties=p).wait_for_publish()
 c.disconnect(); c.loop_stop()
-`, tag, topic("paho5"));
+`,
+      tag,
+      topic("paho5"),
+    );
     const m = (await got)[0]!;
     expect(m.packet.properties?.userProperties).toEqual({ origin: "paho" });
     expect(m.packet.properties?.contentType).toBe("application/json");

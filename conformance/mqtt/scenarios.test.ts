@@ -46,7 +46,10 @@ describe("MQTT conformance", () => {
     await pub.publishAsync(`${topic("w")}/a/y`, "skipped", { qos: 1 });
     await pub.publishAsync(`${topic("h")}/a/b`, "two", { qos: 0 });
     const ms = await got;
-    expect(ms.map((m) => [m.payload, m.qos])).toEqual([["one", 1], ["two", 0]]);
+    expect(ms.map((m) => [m.payload, m.qos])).toEqual([
+      ["one", 1],
+      ["two", 0],
+    ]);
     await Promise.all([sub.endAsync(), pub.endAsync()]);
   });
 
@@ -71,9 +74,13 @@ describe("MQTT conformance", () => {
     const watcher = await connect(id("watch"));
     await watcher.subscribeAsync(`${topic("will")}/+`, { qos: 1 });
     const got = next(watcher, 2);
-    const polite = await connect(id("polite"), { will: { topic: `${topic("will")}/polite`, payload: Buffer.from("no"), qos: 1, retain: false } });
+    const polite = await connect(id("polite"), {
+      will: { topic: `${topic("will")}/polite`, payload: Buffer.from("no"), qos: 1, retain: false },
+    });
     await polite.endAsync();
-    const rude = await connect(id("rude"), { will: { topic: `${topic("will")}/rude`, payload: Buffer.from("yes"), qos: 1, retain: false } });
+    const rude = await connect(id("rude"), {
+      will: { topic: `${topic("will")}/rude`, payload: Buffer.from("yes"), qos: 1, retain: false },
+    });
     rude.stream.destroy();
     const pub = await connect(id("wpub"));
     // the will may race the marker; what matters is that the polite will never comes

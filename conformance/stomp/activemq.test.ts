@@ -236,15 +236,21 @@ describe("stomp.py, ActiveMQ conventions", () => {
     const script = join(dirname(fileURLToPath(import.meta.url)), "python", "activemq.py");
     const suffix = randomBytes(3).toString("hex");
     const out = await new Promise<string>((resolve, reject) => {
-      execFile("/usr/bin/python3", ["-u", script, target.host, String(target.port), suffix],
+      execFile(
+        "/usr/bin/python3",
+        ["-u", script, target.host, String(target.port), suffix],
         { timeout: 30_000, env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" } },
-        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+      );
     });
     expect(JSON.parse(out.trim())).toEqual({
       subscribed: true,
       published: true,
       received: true,
-      bodies: [["away-1", `/topic/pyamq.${suffix}.eu.fr`], ["away-2", `/topic/pyamq.${suffix}.us`]],
+      bodies: [
+        ["away-1", `/topic/pyamq.${suffix}.eu.fr`],
+        ["away-2", `/topic/pyamq.${suffix}.us`],
+      ],
       removed: true,
       errors: [],
     });

@@ -30,7 +30,14 @@ beforeAll(async () => {
     return;
   }
   const { startBroker } = await import("warren");
-  const broker = await startBroker({ amqp: false, stomp: { port: 0 }, webStomp: false, mqtt: { port: 0 }, webMqtt: false, logLevel: "silent" });
+  const broker = await startBroker({
+    amqp: false,
+    stomp: { port: 0 },
+    webStomp: false,
+    mqtt: { port: 0 },
+    webMqtt: false,
+    logLevel: "silent",
+  });
   target = {
     stompHost: "127.0.0.1",
     stompPort: broker.ports.stomp!,
@@ -105,7 +112,10 @@ describe("STOMP /topic/ ↔ MQTT", () => {
     const p = await mqttClient("pub");
     await p.publishAsync(`m2s/${run}/x`, "from-mqtt-qos1", { qos: 1 });
     await p.publishAsync(`m2s/${run}/x`, "from-mqtt-qos0", { qos: 0 });
-    for (const [c, id] of [[exact, "e"], [star, "w"]] as const) {
+    for (const [c, id] of [
+      [exact, "e"],
+      [star, "w"],
+    ] as const) {
       const bodies: string[] = [];
       for (let i = 0; i < 2; i++) {
         const m = await c.next();

@@ -19,10 +19,17 @@ describe("stomp.py", () => {
   it("sends and receives on /queue and a wildcard /topic with STOMP 1.2, 1.1 and 1.0", async () => {
     const suffix = randomBytes(3).toString("hex");
     const out = await new Promise<string>((resolve, reject) => {
-      execFile(PYTHON, ["-u", SCRIPT, target.host, String(target.port), suffix], { timeout: 30_000, env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" } },
-        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+      execFile(
+        PYTHON,
+        ["-u", SCRIPT, target.host, String(target.port), suffix],
+        { timeout: 30_000, env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" } },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+      );
     });
-    const lines = out.trim().split("\n").map((l) => JSON.parse(l) as { version: string; ok: boolean; bodies: string[][]; errors: string[] });
+    const lines = out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { version: string; ok: boolean; bodies: string[][]; errors: string[] });
     expect(lines.map((l) => l.version)).toEqual(["1.2", "1.1", "1.0"]);
     for (const l of lines) {
       const v = l.version.replace(".", "");

@@ -35,7 +35,11 @@ export class RawStomp {
   }
 
   /** Opens and sends CONNECT, resolving with CONNECTED. */
-  static async connected(port: number, headers: Record<string, string> = {}, host?: string): Promise<{ c: RawStomp; connected: StompFrame }> {
+  static async connected(
+    port: number,
+    headers: Record<string, string> = {},
+    host?: string,
+  ): Promise<{ c: RawStomp; connected: StompFrame }> {
     const c = await RawStomp.open(port, host);
     c.send("CONNECT", { "accept-version": "1.2", host: "/", login: "guest", passcode: "guest", ...headers });
     const connected = await c.next();

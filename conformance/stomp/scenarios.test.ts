@@ -145,7 +145,7 @@ describe("STOMP conformance", () => {
     c.send("UNSUBSCRIBE", { id: "none", receipt: "u" });
     const u = await c.next();
     expect(u.headers["message"]).toBe("No subscription found");
-    expect(u.body.toString()).toBe('UNSUBSCRIBE must refer to an existing subscription.\nSubscription to "id=\'none\'" not found.\n');
+    expect(u.body.toString()).toBe("UNSUBSCRIBE must refer to an existing subscription.\nSubscription to \"id='none'\" not found.\n");
     c.send("DISCONNECT", { receipt: "still-here" });
     expect((await c.next()).headers["receipt-id"]).toBe("still-here");
   });
@@ -159,7 +159,7 @@ describe("STOMP conformance", () => {
     await c.waitClosed();
   });
 
-  it("an error text over 255 bytes is cut as AMQP cuts it: 252 bytes, even mid-character, and \"...\"", async () => {
+  it('an error text over 255 bytes is cut as AMQP cuts it: 252 bytes, even mid-character, and "..."', async () => {
     const { c } = await client();
     // "NOT_FOUND - no queue '" is 22 bytes; 181 more ASCII bytes put byte 252 inside an "é"
     const name = `${"a".repeat(181)}${"é".repeat(30)}`;

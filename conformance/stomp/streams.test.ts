@@ -40,7 +40,13 @@ describe("STOMP and stream queues", () => {
     const name = unique("stream");
     const a = await client();
     a.send("SUBSCRIBE", {
-      destination: `/queue/${name}`, id: "a", ack: "client", "prefetch-count": "10", "x-queue-type": "stream", "x-stream-offset": "first", receipt: "sub",
+      destination: `/queue/${name}`,
+      id: "a",
+      ack: "client",
+      "prefetch-count": "10",
+      "x-queue-type": "stream",
+      "x-stream-offset": "first",
+      receipt: "sub",
     });
     expect((await a.next()).command).toBe("RECEIPT");
     const p = await client();
@@ -51,8 +57,17 @@ describe("STOMP and stream queues", () => {
     }
     expect(await messages(a, 5)).toEqual([0, 1, 2, 3, 4].map((n) => ({ body: `m${n}`, offset: String(n) })));
     const b = await client();
-    b.send("SUBSCRIBE", { destination: `/amq/queue/${name}`, id: "b", ack: "client", "prefetch-count": "10", "x-stream-offset": "offset=3" });
-    expect(await messages(b, 2)).toEqual([{ body: "m3", offset: "3" }, { body: "m4", offset: "4" }]);
+    b.send("SUBSCRIBE", {
+      destination: `/amq/queue/${name}`,
+      id: "b",
+      ack: "client",
+      "prefetch-count": "10",
+      "x-stream-offset": "offset=3",
+    });
+    expect(await messages(b, 2)).toEqual([
+      { body: "m3", offset: "3" },
+      { body: "m4", offset: "4" },
+    ]);
     const c = await client();
     c.send("SUBSCRIBE", { destination: `/amq/queue/${name}`, id: "c", ack: "client", "prefetch-count": "10", "x-stream-offset": "last" });
     expect(await messages(c, 1)).toEqual([{ body: "m4", offset: "4" }]);
@@ -61,7 +76,14 @@ describe("STOMP and stream queues", () => {
   it("a subscription to a stream without prefetch-count is refused", async () => {
     const name = unique("stream-noprefetch");
     const a = await client();
-    a.send("SUBSCRIBE", { destination: `/queue/${name}`, id: "a", ack: "client", "prefetch-count": "10", "x-queue-type": "stream", receipt: "sub" });
+    a.send("SUBSCRIBE", {
+      destination: `/queue/${name}`,
+      id: "a",
+      ack: "client",
+      "prefetch-count": "10",
+      "x-queue-type": "stream",
+      receipt: "sub",
+    });
     expect((await a.next()).command).toBe("RECEIPT");
     const b = await client();
     b.send("SUBSCRIBE", { destination: `/amq/queue/${name}`, id: "b", ack: "client", "x-stream-offset": "first" });

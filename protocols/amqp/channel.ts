@@ -6,9 +6,7 @@ import { PublisherConfirms } from "./confirms.js";
 import type { ConnectionContext } from "./connection-context.js";
 import { ChannelConsumers, type ChannelConsumer } from "./consumers.js";
 import { ContentAssembler, type ContentHost } from "./content-assembler.js";
-import {
-  basicCancel, basicConsume, basicGet, basicPublish, basicQos, basicRecover, cancelledByBroker, settle,
-} from "./handlers/basic.js";
+import { basicCancel, basicConsume, basicGet, basicPublish, basicQos, basicRecover, cancelledByBroker, settle } from "./handlers/basic.js";
 import { channelClose, channelFlow, channelOpen } from "./handlers/channel.js";
 import { confirmSelect } from "./handlers/confirm.js";
 import { exchangeBind, exchangeDeclare, exchangeDelete, exchangeUnbind } from "./handlers/exchange.js";
@@ -64,7 +62,8 @@ export class Channel implements ChannelScope, ContentHost {
       return this.ctx.connectionError(
         ReplyCode.UNEXPECTED_FRAME,
         `UNEXPECTED_FRAME - expected content header for class 60, got non content header frame instead`,
-        BASIC_PUBLISH[0], BASIC_PUBLISH[1],
+        BASIC_PUBLISH[0],
+        BASIC_PUBLISH[1],
       );
     }
     const err = this.dispatch(m);
@@ -83,38 +82,65 @@ export class Channel implements ChannelScope, ContentHost {
   /** The method to its handler: one switch, one direct call (basic.publish and basic.ack are hot). */
   private dispatch(m: AmqpMethod): BrokerError | void {
     switch (m.kind) {
-      case "channel.open": return channelOpen(this);
-      case "channel.close": return channelClose(this);
-      case "channel.close-ok": return;
-      case "channel.flow": return channelFlow(this, m);
-      case "channel.flow-ok": return;
+      case "channel.open":
+        return channelOpen(this);
+      case "channel.close":
+        return channelClose(this);
+      case "channel.close-ok":
+        return;
+      case "channel.flow":
+        return channelFlow(this, m);
+      case "channel.flow-ok":
+        return;
 
-      case "exchange.declare": return exchangeDeclare(this, m);
-      case "exchange.delete": return exchangeDelete(this, m);
-      case "exchange.bind": return exchangeBind(this, m);
-      case "exchange.unbind": return exchangeUnbind(this, m);
+      case "exchange.declare":
+        return exchangeDeclare(this, m);
+      case "exchange.delete":
+        return exchangeDelete(this, m);
+      case "exchange.bind":
+        return exchangeBind(this, m);
+      case "exchange.unbind":
+        return exchangeUnbind(this, m);
 
-      case "queue.declare": return queueDeclare(this, m);
-      case "queue.bind": return queueBind(this, m);
-      case "queue.unbind": return queueUnbind(this, m);
-      case "queue.purge": return queuePurge(this, m);
-      case "queue.delete": return queueDelete(this, m);
+      case "queue.declare":
+        return queueDeclare(this, m);
+      case "queue.bind":
+        return queueBind(this, m);
+      case "queue.unbind":
+        return queueUnbind(this, m);
+      case "queue.purge":
+        return queuePurge(this, m);
+      case "queue.delete":
+        return queueDelete(this, m);
 
-      case "basic.qos": return basicQos(this, m);
-      case "basic.consume": return basicConsume(this, m);
-      case "basic.cancel": return basicCancel(this, m);
-      case "basic.publish": return basicPublish(this, m);
-      case "basic.get": return basicGet(this, m);
-      case "basic.ack": return settle(this, m.deliveryTag, m.multiple, "ack", false);
-      case "basic.nack": return settle(this, m.deliveryTag, m.multiple, "nack", m.requeue);
-      case "basic.reject": return settle(this, m.deliveryTag, false, "nack", m.requeue);
+      case "basic.qos":
+        return basicQos(this, m);
+      case "basic.consume":
+        return basicConsume(this, m);
+      case "basic.cancel":
+        return basicCancel(this, m);
+      case "basic.publish":
+        return basicPublish(this, m);
+      case "basic.get":
+        return basicGet(this, m);
+      case "basic.ack":
+        return settle(this, m.deliveryTag, m.multiple, "ack", false);
+      case "basic.nack":
+        return settle(this, m.deliveryTag, m.multiple, "nack", m.requeue);
+      case "basic.reject":
+        return settle(this, m.deliveryTag, false, "nack", m.requeue);
       case "basic.recover":
-      case "basic.recover-async": return basicRecover(this, m);
+      case "basic.recover-async":
+        return basicRecover(this, m);
 
-      case "confirm.select": return confirmSelect(this, m);
-      case "tx.select": return txSelect(this);
-      case "tx.commit": return txCommit(this);
-      case "tx.rollback": return txRollback(this);
+      case "confirm.select":
+        return confirmSelect(this, m);
+      case "tx.select":
+        return txSelect(this);
+      case "tx.commit":
+        return txCommit(this);
+      case "tx.rollback":
+        return txRollback(this);
 
       default:
         return new BrokerError(ReplyCode.COMMAND_INVALID, `unexpected method ${m.kind}`);

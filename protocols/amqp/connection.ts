@@ -1,7 +1,15 @@
 import type { Socket } from "node:net";
 import {
-  type AccessControl, type Broker, type ChannelInfo, type ClientRef, type ConnectionDetails, type ConnectionSource, type FieldTable,
-  ReplyCode, type User, type VirtualHost,
+  type AccessControl,
+  type Broker,
+  type ChannelInfo,
+  type ClientRef,
+  type ConnectionDetails,
+  type ConnectionSource,
+  type FieldTable,
+  ReplyCode,
+  type User,
+  type VirtualHost,
 } from "../../src/core/index.js";
 import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import { heartbeats } from "../../src/transport/heartbeats.js";
@@ -9,7 +17,13 @@ import type { Logger } from "../../src/server/logger.js";
 import { isLoopback } from "../../src/transport/listen.js";
 import { CodecError, describeFrame } from "./codec/errors.js";
 import {
-  FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FrameReader, HEARTBEAT_FRAME, PROTOCOL_HEADER,
+  FRAME_BODY,
+  FRAME_HEADER,
+  FRAME_HEARTBEAT,
+  FRAME_METHOD,
+  FrameReader,
+  HEARTBEAT_FRAME,
+  PROTOCOL_HEADER,
   type Frame,
 } from "./codec/frames.js";
 import { type AmqpMethod, decodeMethod, encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
@@ -30,7 +44,9 @@ import { BatchedWriter, type DrainListener } from "../../src/transport/batched-w
  * their Channel — and owns what lives as long as the socket: heartbeats, the close handshake on
  * our side, resource-alarm blocking (blocking.ts).
  */
-export class AmqpConnection implements ConnectionContext, ConnectionScope, ConnectionSource, DescribedConnection, DrainListener, BlockableConnection {
+export class AmqpConnection
+  implements ConnectionContext, ConnectionScope, ConnectionSource, DescribedConnection, DrainListener, BlockableConnection
+{
   state: ConnectionState = "header";
   private readonly reader: FrameReader;
   private readonly header = new ProtocolHeaderReader();
@@ -193,7 +209,12 @@ export class AmqpConnection implements ConnectionContext, ConnectionScope, Conne
       return;
     }
     if (frame.channel > this.channelMax) {
-      this.connectionError(ReplyCode.CHANNEL_ERROR, `CHANNEL_ERROR - channel ${frame.channel} exceeds channel_max ${this.channelMax}`, 0, 0);
+      this.connectionError(
+        ReplyCode.CHANNEL_ERROR,
+        `CHANNEL_ERROR - channel ${frame.channel} exceeds channel_max ${this.channelMax}`,
+        0,
+        0,
+      );
       return;
     }
     let channel = this.channels.get(frame.channel);
@@ -217,8 +238,7 @@ export class AmqpConnection implements ConnectionContext, ConnectionScope, Conne
       if (frame.type === FRAME_HEADER) {
         this.blocking.publisher = true;
         channel.onHeader(frame.payload);
-      }
-      else channel.onBody(frame.payload);
+      } else channel.onBody(frame.payload);
     } else {
       throw new CodecError(ReplyCode.FRAME_ERROR, `FRAME_ERROR - unknown frame type ${frame.type}`);
     }

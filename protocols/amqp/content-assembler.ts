@@ -60,7 +60,8 @@ export class ContentAssembler {
       ctx.connectionError(
         ReplyCode.UNEXPECTED_FRAME,
         `UNEXPECTED_FRAME - expected content header for class 60, got one for class ${h.classId} instead`,
-        BASIC_PUBLISH[0], BASIC_PUBLISH[1],
+        BASIC_PUBLISH[0],
+        BASIC_PUBLISH[1],
       );
       return null;
     }
@@ -86,7 +87,12 @@ export class ContentAssembler {
   body(payload: Buffer): AssembledPublish | null {
     const p = this.pending;
     if (p === null || p.bodySize === -1) {
-      this.host.ctx.connectionError(ReplyCode.UNEXPECTED_FRAME, "UNEXPECTED_FRAME - expected method frame, got non method frame instead", 0, 0);
+      this.host.ctx.connectionError(
+        ReplyCode.UNEXPECTED_FRAME,
+        "UNEXPECTED_FRAME - expected method frame, got non method frame instead",
+        0,
+        0,
+      );
       return null;
     }
     if (p.received + payload.length > p.bodySize) {

@@ -1,5 +1,11 @@
 import {
-  BrokerError, Message, type MessageProperties, publishPropertiesProblem, rabbitType, REPLY_TO, ReplyCode,
+  BrokerError,
+  Message,
+  type MessageProperties,
+  publishPropertiesProblem,
+  rabbitType,
+  REPLY_TO,
+  ReplyCode,
 } from "../../src/core/index.js";
 import { encodeReturn } from "./codec/delivery.js";
 import { CodecError } from "./codec/errors.js";

@@ -14,7 +14,11 @@ export function parseCredentials(mechanism: string, response: Buffer): Credentia
   if (mechanism === "PLAIN") {
     // RFC 4616: [authzid] NUL authcid NUL passwd
     const parts = response.toString("utf8").split("\u0000");
-    if (parts.length !== 3) return new BrokerError(ReplyCode.ACCESS_REFUSED, "Login was refused using authentication mechanism PLAIN. For details see the broker logfile.");
+    if (parts.length !== 3)
+      return new BrokerError(
+        ReplyCode.ACCESS_REFUSED,
+        "Login was refused using authentication mechanism PLAIN. For details see the broker logfile.",
+      );
     return { username: parts[1]!, password: parts[2]! };
   }
   if (mechanism === "AMQPLAIN") {
@@ -23,7 +27,10 @@ export function parseCredentials(mechanism: string, response: Buffer): Credentia
     try {
       table = decodeTableBody(response, 0, response.length);
     } catch {
-      return new BrokerError(ReplyCode.ACCESS_REFUSED, "Login was refused using authentication mechanism AMQPLAIN. For details see the broker logfile.");
+      return new BrokerError(
+        ReplyCode.ACCESS_REFUSED,
+        "Login was refused using authentication mechanism AMQPLAIN. For details see the broker logfile.",
+      );
     }
     const str = (v: unknown) => (typeof v === "string" ? v : Buffer.isBuffer(v) ? v.toString() : "");
     return { username: str(table["LOGIN"]), password: str(table["PASSWORD"]) };

@@ -37,14 +37,26 @@ export class AmqpServer {
     const protocol = tls ? "amqp/ssl" : "amqp";
     this.handshake = new HandshakeDeadlines(this.limits.handshakeTimeout, protocol, broker.connections, log);
     this.server = tls
-      ? createTlsServer(tls, (socket) => this.accept(socket), () => broker.connections.handshakeTimedOut(protocol))
+      ? createTlsServer(
+          tls,
+          (socket) => this.accept(socket),
+          () => broker.connections.handshakeTimedOut(protocol),
+        )
       : createServer((socket) => this.accept(socket));
   }
 
   private accept(socket: Socket): void {
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
-    const conn = new AmqpConnection(socket, this.broker, this.limits, this.serverProperties, this.log, (c) => this.connections.delete(c), this.handshake);
+    const conn = new AmqpConnection(
+      socket,
+      this.broker,
+      this.limits,
+      this.serverProperties,
+      this.log,
+      (c) => this.connections.delete(c),
+      this.handshake,
+    );
     this.connections.add(conn);
   }
 

@@ -15,17 +15,13 @@ import type { IPublishPacket, Packet } from "mqtt-packet";
 // every GC walks from then on, and 10–20 ms scavenges while it is young (p99 spikes). It only
 // encodes control packets here (the hot path has its own encoder), so numbers are made as needed.
 mqttPacket.writeToStream.cacheNumbers = false;
-import type {
-  AccessControl, ClientRef, ConnectionDetails, User, VirtualHost,
-} from "../../src/core/index.js";
+import type { AccessControl, ClientRef, ConnectionDetails, User, VirtualHost } from "../../src/core/index.js";
 import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import type { Logger } from "../../src/server/logger.js";
 import { PacketFramer, type PacketSink } from "./decode.js";
 import type { HeldAcks } from "./held-acks.js";
 import { heartbeats, type HeartbeatWatched } from "../../src/transport/heartbeats.js";
-import {
-  encodePublish, packetSize, publishRemaining, PUBREL, queueAck, topicByteLength, writePublish,
-} from "./encode.js";
+import { encodePublish, packetSize, publishRemaining, PUBREL, queueAck, topicByteLength, writePublish } from "./encode.js";
 import type { ConnectionContext, Established, MqttContext, ServerConnection } from "./context.js";
 import { handleAck, handleConnect, handlePacket, handlePingreq, handlePublish } from "./handlers/index.js";
 import type { QoS } from "./message.js";
@@ -145,7 +141,9 @@ export class MqttConnection implements ConnectionContext, PacketSink, DrainListe
    */
   get log(): Logger {
     return this.ctx.log.child({
-      conn: this.client.id, protocol: "mqtt", peer: this.peerAddress,
+      conn: this.client.id,
+      protocol: "mqtt",
+      peer: this.peerAddress,
       ...(this.logClientId !== null && { clientId: this.logClientId }),
     });
   }
@@ -330,10 +328,19 @@ export class MqttConnection implements ConnectionContext, PacketSink, DrainListe
       // RabbitMQ 3.10 shows an MQTT connection with the one channel its session runs on
       channels: () => {
         const s = session?.stats() ?? { consumers: 0, unacked: 0 };
-        return [{
-          number: 1, consumerCount: s.consumers, unacked: s.unacked, prefetchCount: this.receiveMaximum,
-          globalPrefetchCount: 0, confirm: false, transactional: false, publish: 0, confirmed: 0,
-        }];
+        return [
+          {
+            number: 1,
+            consumerCount: s.consumers,
+            unacked: s.unacked,
+            prefetchCount: this.receiveMaximum,
+            globalPrefetchCount: 0,
+            confirm: false,
+            transactional: false,
+            publish: 0,
+            confirmed: 0,
+          },
+        ];
       },
       close: () => {
         this.log.info("closed by an operator");
@@ -477,9 +484,18 @@ export class MqttConnection implements ConnectionContext, PacketSink, DrainListe
   sendPublish(packet: IPublishPacket): boolean {
     const newAlias = this.outboundAliases?.apply(packet) ?? null;
     // a delivery whose alias took away its properties' need skips mqtt-packet's general encoder
-    const bytes = packet.properties === undefined
-      ? encodePublish(packet.topic, packet.payload as Buffer, packet.qos, packet.retain, packet.dup, packet.messageId ?? 0, this.protocolVersion === 5)
-      : mqttPacket.generate(packet, { protocolVersion: this.protocolVersion as 3 | 4 | 5 });
+    const bytes =
+      packet.properties === undefined
+        ? encodePublish(
+            packet.topic,
+            packet.payload as Buffer,
+            packet.qos,
+            packet.retain,
+            packet.dup,
+            packet.messageId ?? 0,
+            this.protocolVersion === 5,
+          )
+        : mqttPacket.generate(packet, { protocolVersion: this.protocolVersion as 3 | 4 | 5 });
     if (bytes.length > this.clientMaxPacket) {
       this.log.debug({ size: bytes.length }, "publish larger than the client's maximum packet size; dropped");
       // the client never saw that alias: take it back (it was the latest one handed out)

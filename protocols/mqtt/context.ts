@@ -5,9 +5,7 @@
  * own, and nothing reaches through the server to its internals.
  */
 import type { Packet } from "mqtt-packet";
-import type {
-  AccessControl, Broker, ConnectionSource, User, VirtualHost,
-} from "../../src/core/index.js";
+import type { AccessControl, Broker, ConnectionSource, User, VirtualHost } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import type { BatchedWriter } from "../../src/transport/batched-writer.js";
 import type { HeldAcks } from "./held-acks.js";

@@ -47,8 +47,17 @@ export function packetSize(remaining: number): number {
  * byte every MQTT 5 PUBLISH carries. `packetId` is ignored at QoS 0.
  */
 export function writePublish(
-  out: Buffer, o: number, remaining: number, topic: string, topicLength: number,
-  payload: Buffer, qos: QoS, retain: boolean, dup: boolean, packetId: number, v5: boolean,
+  out: Buffer,
+  o: number,
+  remaining: number,
+  topic: string,
+  topicLength: number,
+  payload: Buffer,
+  qos: QoS,
+  retain: boolean,
+  dup: boolean,
+  packetId: number,
+  v5: boolean,
 ): void {
   out[o++] = 0x30 | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0);
   o = writeVarint(out, o, remaining);
@@ -68,7 +77,13 @@ export function writePublish(
 
 /** PUBLISH as its own Buffer. */
 export function encodePublish(
-  topic: string, payload: Buffer, qos: QoS, retain: boolean, dup: boolean, packetId: number, v5: boolean,
+  topic: string,
+  payload: Buffer,
+  qos: QoS,
+  retain: boolean,
+  dup: boolean,
+  packetId: number,
+  v5: boolean,
 ): Buffer {
   const topicLength = topicByteLength(topic);
   const remaining = publishRemaining(topicLength, payload.length, qos, v5);

@@ -7,7 +7,13 @@
  */
 import type { IPublishPacket } from "mqtt-packet";
 import {
-  type ClientRef, type EncodedProperties, type FieldTable, Message, type MessageProperties, type PropertiesCodec, TypedField,
+  type ClientRef,
+  type EncodedProperties,
+  type FieldTable,
+  Message,
+  type MessageProperties,
+  type PropertiesCodec,
+  TypedField,
 } from "../../src/core/index.js";
 import { MQTT_EXCHANGE, routingKeyToTopic, topicToRoutingKey } from "./topics.js";
 
@@ -71,8 +77,14 @@ export function originOf(m: Message): MqttOrigin | undefined {
 
 /** The core message for an MQTT publish. */
 export function fromPublish(
-  topic: string, payload: Buffer, qos: QoS, retain: boolean, properties: PublishProperties | undefined,
-  publisher: ClientRef, now: number, routingKey = topicToRoutingKey(topic),
+  topic: string,
+  payload: Buffer,
+  qos: QoS,
+  retain: boolean,
+  properties: PublishProperties | undefined,
+  publisher: ClientRef,
+  now: number,
+  routingKey = topicToRoutingKey(topic),
 ): Message {
   const origin = new MqttOrigin(topic, qos, retain, properties, publisher, now);
   return new Message(MQTT_EXCHANGE, routingKey, payload, null, origin);

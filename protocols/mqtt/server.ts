@@ -99,11 +99,15 @@ export class MqttServer implements MqttContext {
   /** MQTT over TLS (RabbitMQ's 8883), sharing sessions and retained messages with the plain listener. */
   listenTls(port: number, host: string | undefined, tls: TlsServerOptions): Promise<number> {
     const handshake = this.handshakeDeadlines("mqtt/ssl");
-    const server = createTlsServer(tls, (socket) => {
-      socket.setNoDelay(true);
-      handshake.track(socket);
-      this.accept(socket, socket, false, handshake);
-    }, () => this.broker.connections.handshakeTimedOut("mqtt/ssl"));
+    const server = createTlsServer(
+      tls,
+      (socket) => {
+        socket.setNoDelay(true);
+        handshake.track(socket);
+        this.accept(socket, socket, false, handshake);
+      },
+      () => this.broker.connections.handshakeTimedOut("mqtt/ssl"),
+    );
     this.tlsServer = server;
     return listenOn(server, port, host, this.log);
   }
@@ -114,8 +118,11 @@ export class MqttServer implements MqttContext {
 
   /** Stops accepting, tells v5 clients the server is shutting down, then drops what is left. */
   async close(): Promise<void> {
-    const closed = Promise.all([this.server, this.tlsServer].map((server) =>
-      server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve()));
+    const closed = Promise.all(
+      [this.server, this.tlsServer].map((server) =>
+        server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve(),
+      ),
+    );
     for (const c of [...this.connections]) c.serverShutdown();
     // a moment for the DISCONNECTs to leave before the sockets go
     await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));

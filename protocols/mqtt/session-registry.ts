@@ -112,7 +112,10 @@ export class SessionRegistry {
     for (const s of this.sessions.values()) {
       if (!s.persistent) continue;
       saved.push({
-        vhost: s.vhost.name, clientId: s.clientId, expiry: s.expiry, disconnectedAt: s.disconnectedAt,
+        vhost: s.vhost.name,
+        clientId: s.clientId,
+        expiry: s.expiry,
+        disconnectedAt: s.disconnectedAt,
         subscriptions: [...s.subscriptions],
       });
     }

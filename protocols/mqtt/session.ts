@@ -9,8 +9,15 @@
  */
 import type { IPublishPacket } from "mqtt-packet";
 import {
-  BrokerError, type ClientRef, type Consumer, type Message, type Queue, type QueueEntry, type Subscription,
-  type ClockTimer, type VirtualHost,
+  BrokerError,
+  type ClientRef,
+  type Consumer,
+  type Message,
+  type Queue,
+  type QueueEntry,
+  type Subscription,
+  type ClockTimer,
+  type VirtualHost,
 } from "../../src/core/index.js";
 import { originOf, publishedQos, type QoS, topicOf, v5Properties } from "./message.js";
 import type { RetainedStore } from "./retained.js";
@@ -167,19 +174,21 @@ export class MqttSession {
     // [MQTT-4.4.0-1]: unacknowledged PUBRELs are sent again on reconnect
     if (this.inFlight !== null) for (const [id, f] of this.inFlight) if (f.released) link.sendPubrel(id);
     if (this.levels !== null) for (const qos of this.levels) this.startConsumer(qos);
-    if (this.subs !== null) for (const [filter, o] of this.subs) {
-      const shared = parseSharedFilter(filter);
-      if (shared) this.startSharedConsumer(filter, shared.group, shared.filter, o.qos);
-    }
+    if (this.subs !== null)
+      for (const [filter, o] of this.subs) {
+        const shared = parseSharedFilter(filter);
+        if (shared) this.startSharedConsumer(filter, shared.group, shared.filter, o.qos);
+      }
   }
 
   /** The connection went: unacknowledged deliveries go back to their queues, flagged redelivered. */
   detach(): void {
-    if (this.inFlight !== null) for (const [id, f] of this.inFlight) {
-      if (f.released && this.persistent) continue;
-      if (f.entry !== null && f.queue !== null && !f.queue.deleted) f.queue.requeue(f.entry);
-      this.outbound.delete(id);
-    }
+    if (this.inFlight !== null)
+      for (const [id, f] of this.inFlight) {
+        if (f.released && this.persistent) continue;
+        if (f.entry !== null && f.queue !== null && !f.queue.deleted) f.queue.requeue(f.entry);
+        this.outbound.delete(id);
+      }
     for (let q = 0; q < 3; q++) {
       const c = this.consumers[q];
       this.consumers[q] = null;
@@ -259,9 +268,7 @@ export class MqttSession {
     const client = this.link!.client;
     const ok = this.vhost.declareQueue(
       this.queueName(qos),
-      this.persistent
-        ? { durable: true, exclusive: false, autoDelete: false }
-        : { durable: false, exclusive: true, autoDelete: true },
+      this.persistent ? { durable: true, exclusive: false, autoDelete: false } : { durable: false, exclusive: true, autoDelete: true },
       client,
     );
     if (ok instanceof BrokerError) return ok;
@@ -333,7 +340,7 @@ export class MqttSession {
     const topic = topicOf(m);
     let ids: number[] | undefined;
     let retain = false;
-    if (consumer.shared === null && (this.needsMatch || topic.charCodeAt(0) === 36 /* $ */)) {
+    if (consumer.shared === null && (this.needsMatch || topic.charCodeAt(0) === 36) /* $ */) {
       // one queue carries every filter of this QoS: find which ones this message matched, on the
       // routing key's levels as amq.topic saw them (an MQTT topic "a.b" was routed as a/b)
       const origin = originOf(m);
@@ -383,8 +390,14 @@ export class MqttSession {
 
   /** Sends one PUBLISH; false when nothing is left to acknowledge (QoS 0, or expired). */
   private send(
-    m: Message, topic: string, qos: QoS, retain: boolean, dup: boolean, ids: number[] | undefined,
-    entry: QueueEntry | null, queue: Queue | null,
+    m: Message,
+    topic: string,
+    qos: QoS,
+    retain: boolean,
+    dup: boolean,
+    ids: number[] | undefined,
+    entry: QueueEntry | null,
+    queue: Queue | null,
   ): boolean {
     const link = this.link!;
     let properties: IPublishPacket["properties"];
@@ -401,9 +414,10 @@ export class MqttSession {
     }
     const id = this.allocatePacketId();
     this.outbound.set(id, { qos, entry, queue, released: false });
-    const sent = properties === undefined
-      ? link.sendPlainPublish(topic, m.body, qos, retain, dup, id)
-      : link.sendPublish({ cmd: "publish", topic, payload: m.body, qos, retain, dup, messageId: id, properties });
+    const sent =
+      properties === undefined
+        ? link.sendPlainPublish(topic, m.body, qos, retain, dup, id)
+        : link.sendPublish({ cmd: "publish", topic, payload: m.body, qos, retain, dup, messageId: id, properties });
     if (sent) return true;
     // dropped for the client's maximum packet size [MQTT-3.1.2-25]: settled as if acknowledged
     this.outbound.delete(id);

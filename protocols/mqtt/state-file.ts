@@ -68,14 +68,21 @@ export class MqttStateFile {
       return { retained: [], sessions: [] };
     }
     try {
-      const raw = JSON.parse(text) as { version: number; retained: (Omit<SavedRetained, "payload" | "properties"> & { payload: string; properties?: unknown })[]; sessions: SavedSession[] };
+      const raw = JSON.parse(text) as {
+        version: number;
+        retained: (Omit<SavedRetained, "payload" | "properties"> & { payload: string; properties?: unknown })[];
+        sessions: SavedSession[];
+      };
       if (raw.version !== VERSION) throw new Error(`unknown version ${raw.version}`);
       return {
         retained: raw.retained.map((r) => ({ ...r, payload: Buffer.from(r.payload, "base64"), properties: propsFromJson(r.properties) })),
         sessions: raw.sessions,
       };
     } catch (err) {
-      this.log.error({ path: this.path, err: (err as Error).message }, "MQTT state file unreadable; starting without retained messages and sessions");
+      this.log.error(
+        { path: this.path, err: (err as Error).message },
+        "MQTT state file unreadable; starting without retained messages and sessions",
+      );
       return { retained: [], sessions: [] };
     }
   }

@@ -20,7 +20,10 @@ export class WebMqttServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
 
-  constructor(private readonly mqtt: MqttServer, path = WEB_MQTT_PATH) {
+  constructor(
+    private readonly mqtt: MqttServer,
+    path = WEB_MQTT_PATH,
+  ) {
     this.http = createServer((_req, res) => {
       res.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n");
     });

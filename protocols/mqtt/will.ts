@@ -36,7 +36,11 @@ export function willFromConnect(will: NonNullable<IConnectPacket["will"]>, versi
  * dropped, and the refusal returned for the log.
  */
 export function publishWill(
-  will: Will, vhost: VirtualHost, access: AccessControl, client: ClientRef, retained: RetainedStore,
+  will: Will,
+  vhost: VirtualHost,
+  access: AccessControl,
+  client: ClientRef,
+  retained: RetainedStore,
 ): BrokerError | null {
   const denied = access.checkPublish(MQTT_EXCHANGE, filterToBindingKey(will.topic));
   if (denied) return denied;

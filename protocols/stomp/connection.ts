@@ -1,7 +1,15 @@
 import { randomBytes } from "node:crypto";
 import {
-  type AccessControl, type Broker, type BrokerError, LoginRefused, type ClientRef, type ConnectionDetails, type ConnectionSource, type User,
-  MAX_TIMER_MS, type VirtualHost,
+  type AccessControl,
+  type Broker,
+  type BrokerError,
+  LoginRefused,
+  type ClientRef,
+  type ConnectionDetails,
+  type ConnectionSource,
+  type User,
+  MAX_TIMER_MS,
+  type VirtualHost,
 } from "../../src/core/index.js";
 import { replyTextBytes } from "../../src/core/index.js";
 import type { Socket } from "node:net";
@@ -158,8 +166,12 @@ export class StompConnection implements SessionContext, ConnectionSource {
     if (granted instanceof LoginRefused) {
       this.log.warn({ user: username, vhost: vhostName, reason: granted.reason }, `STOMP login refused: ${granted.reason}`);
       // RabbitMQ 3.10 leaves the connection open after a refused CONNECT; the client may try again
-      const detail = granted.stage === "vhost" ? `Virtual host '${vhostName}' access denied`
-        : granted.stage === "loopback" ? "non-loopback access denied" : `Access refused for user '${username}'\n`;
+      const detail =
+        granted.stage === "vhost"
+          ? `Virtual host '${vhostName}' access denied`
+          : granted.stage === "loopback"
+            ? "non-loopback access denied"
+            : `Access refused for user '${username}'\n`;
       return this.error("Bad CONNECT", detail, false);
     }
     const { user, vhost } = granted;
@@ -179,12 +191,16 @@ export class StompConnection implements SessionContext, ConnectionSource {
     // listed by the management API from now on, closable by name
     this.broker.connections.register(this);
     this.log.info({ user: user.name, vhost: vhost.name, version }, "connection opened");
-    this.send("CONNECTED", [
-      ["server", SERVER],
-      ["session", this.sessionId],
-      ["heart-beat", `${this.sendEvery},${this.expectEvery}`],
-      ["version", version],
-    ], null);
+    this.send(
+      "CONNECTED",
+      [
+        ["server", SERVER],
+        ["session", this.sessionId],
+        ["heart-beat", `${this.sendEvery},${this.expectEvery}`],
+        ["version", version],
+      ],
+      null,
+    );
     this.startHeartbeats();
   }
 
@@ -209,10 +225,19 @@ export class StompConnection implements SessionContext, ConnectionSource {
       // RabbitMQ 3.10 shows a STOMP connection with the one channel its session runs on
       channels: () => {
         const s = session?.stats() ?? { consumers: 0, unacked: 0 };
-        return [{
-          number: 1, consumerCount: s.consumers, unacked: s.unacked, prefetchCount: 0,
-          globalPrefetchCount: 0, confirm: false, transactional: false, publish: 0, confirmed: 0,
-        }];
+        return [
+          {
+            number: 1,
+            consumerCount: s.consumers,
+            unacked: s.unacked,
+            prefetchCount: 0,
+            globalPrefetchCount: 0,
+            confirm: false,
+            transactional: false,
+            publish: 0,
+            confirmed: 0,
+          },
+        ];
       },
       close: (reason) => this.error("connection_forced", `CONNECTION_FORCED - ${reason}`, true),
     };
@@ -323,4 +348,3 @@ function parseHeartBeat(v: string | undefined): [number, number] {
   const m = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(v);
   return m ? [Number(m[1]), Number(m[2])] : [0, 0];
 }
-

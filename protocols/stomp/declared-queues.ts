@@ -23,12 +23,16 @@ export class DeclaredQueues {
     }
     const denied = this.ctx.access.check("queue", name, "configure");
     if (denied) return denied;
-    const ok = v.declareQueue(name, {
-      durable: boolHeader(h["durable"], true),
-      autoDelete: boolHeader(h["auto-delete"], false),
-      exclusive: boolHeader(h["exclusive"], false),
-      args: queueArguments(h),
-    }, client);
+    const ok = v.declareQueue(
+      name,
+      {
+        durable: boolHeader(h["durable"], true),
+        autoDelete: boolHeader(h["auto-delete"], false),
+        exclusive: boolHeader(h["exclusive"], false),
+        args: queueArguments(h),
+      },
+      client,
+    );
     if (ok instanceof BrokerError) return ok;
     this.declared.add(name);
     return v.queue(ok.queue, client);

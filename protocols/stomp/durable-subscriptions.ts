@@ -30,7 +30,11 @@ function durableQueueName(h: StompHeaders, id: string, clientId: string | undefi
  * stable name for a durable subscription or a random one for the others.
  */
 export function subscriptionQueue(
-  h: StompHeaders, id: string, clientId: string | undefined, durable: boolean, args: FieldTable,
+  h: StompHeaders,
+  id: string,
+  clientId: string | undefined,
+  durable: boolean,
+  args: FieldTable,
 ): { name: string; declare: QueueDeclare } {
   let name = h["x-queue-name"] ?? "";
   if (durable) {

@@ -15,9 +15,21 @@ import type { StompHeaders } from "./frame-parser.js";
  * carries the SEND's `receipt`, after its own headers so its own win).
  */
 const FRAME_HEADERS = new Set([
-  "destination", "content-length", "message-id",
-  "content-type", "content-encoding", "persistent", "priority", "correlation-id", "reply-to",
-  "expiration", "amqp-message-id", "timestamp", "type", "user-id", "app-id",
+  "destination",
+  "content-length",
+  "message-id",
+  "content-type",
+  "content-encoding",
+  "persistent",
+  "priority",
+  "correlation-id",
+  "reply-to",
+  "expiration",
+  "amqp-message-id",
+  "timestamp",
+  "type",
+  "user-id",
+  "app-id",
 ]);
 
 function intHeader(v: string | undefined): number | undefined {
@@ -102,9 +114,7 @@ export function headersFromProperties(p: MessageProperties, out: [string, string
 }
 
 /** Queue arguments RabbitMQ reads as integers when they come in as STOMP header text. */
-const INTEGER_ARGS = new Set([
-  "x-message-ttl", "x-expires", "x-max-length", "x-max-length-bytes", "x-max-priority", "x-delivery-limit",
-]);
+const INTEGER_ARGS = new Set(["x-message-ttl", "x-expires", "x-max-length", "x-max-length-bytes", "x-max-priority", "x-delivery-limit"]);
 
 /** `x-` headers on SUBSCRIBE become queue arguments (x-queue-name names the queue instead). */
 export function queueArguments(h: StompHeaders): FieldTable {

@@ -54,7 +54,6 @@ abstract class StompListener {
   get connectionCount(): number {
     return this.connections.size;
   }
-
 }
 
 /** Accepts STOMP over TCP (RabbitMQ's port 61613). */
@@ -120,7 +119,8 @@ export class WebStompServer extends StompListener {
       this.sockets.set(req.socket, ws);
       setMaxPayload(ws, MAX_FRAME_UNAUTHENTICATED);
       this.accept(
-        new WebSocketTransport(ws, req.socket.remoteAddress, req.socket.remotePort, req.socket.localAddress, req.socket.localPort), req.socket,
+        new WebSocketTransport(ws, req.socket.remoteAddress, req.socket.remotePort, req.socket.localAddress, req.socket.localPort),
+        req.socket,
       );
     });
   }

@@ -79,8 +79,7 @@ export function ctlCommand(io: CtlIo = processIo): Command {
   const table = (rows: Row[], columns: string[], aliases: Record<string, string>): void => {
     const out: string[] = [];
     if (globals().tableHeaders) out.push(columns.join("\t"));
-    const value = (row: Row, c: string): Json | undefined =>
-      columnAliases[c] ? columnAliases[c](row) : row[aliases[c] ?? c];
+    const value = (row: Row, c: string): Json | undefined => (columnAliases[c] ? columnAliases[c](row) : row[aliases[c] ?? c]);
     for (const row of rows) out.push(columns.map((c) => cell(value(row, c))).join("\t"));
     if (out.length > 0) io.out(out.join("\n") + "\n");
   };
@@ -121,17 +120,33 @@ export function ctlCommand(io: CtlIo = processIo): Command {
   list("list_queues", "queues", (v) => apiPath("queues", v), ["name", "messages"]);
   list("list_exchanges", "exchanges", (v) => apiPath("exchanges", v), ["name", "type"]);
   list("list_bindings", "bindings", (v) => apiPath("bindings", v), [
-    "source_name", "source_kind", "destination_name", "destination_kind", "routing_key", "arguments",
+    "source_name",
+    "source_kind",
+    "destination_name",
+    "destination_kind",
+    "routing_key",
+    "arguments",
   ]);
   list("list_connections", "connections", () => apiPath("connections"), ["user", "peer_host", "peer_port", "state"], false);
   list("list_consumers", "consumers", (v) => apiPath("consumers", v), [
-    "queue_name", "channel_pid", "consumer_tag", "ack_required", "prefetch_count", "active", "arguments",
+    "queue_name",
+    "channel_pid",
+    "consumer_tag",
+    "ack_required",
+    "prefetch_count",
+    "active",
+    "arguments",
   ]);
   list("list_users", "users", () => apiPath("users"), ["user", "tags"], false, { user: "name" });
   list("list_vhosts", "vhosts", () => apiPath("vhosts"), ["name"], false);
   list("list_policies", "policies", (v) => apiPath("policies", v), ["vhost", "name", "pattern", "apply-to", "definition", "priority"]);
   list("list_permissions", "permissions", (v) => apiPath("vhosts", v, "permissions"), ["user", "configure", "write", "read"]);
-  list("list_topic_permissions", "topic permissions", (v) => apiPath("vhosts", v, "topic-permissions"), ["user", "exchange", "write", "read"]);
+  list("list_topic_permissions", "topic permissions", (v) => apiPath("vhosts", v, "topic-permissions"), [
+    "user",
+    "exchange",
+    "write",
+    "read",
+  ]);
 
   ctl
     .command("status")
@@ -313,7 +328,9 @@ export function ctlCommand(io: CtlIo = processIo): Command {
         } catch {
           throw new InvalidArgumentError(`the policy definition is not JSON: ${definition}`);
         }
-        info(`Setting policy "${name}" for pattern "${pattern}" to "${definition}" with priority "${opts.priority}" for vhost "${vhost}" ...`);
+        info(
+          `Setting policy "${name}" for pattern "${pattern}" to "${definition}" with priority "${opts.priority}" for vhost "${vhost}" ...`,
+        );
         await client().put(apiPath("policies", vhost, name), {
           pattern,
           definition: parsed,

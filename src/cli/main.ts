@@ -47,7 +47,10 @@ const program = new Command()
   .option("--memory-high-watermark <fraction>", "block publishers past this fraction of RAM (default 0.4)")
   .option("--load-definitions <file>", "definitions JSON (RabbitMQ's format) imported at every start")
   .option("--server-product <name>", "product AMQP clients are told in connection.start (default RabbitMQ)")
-  .option("--server-version <version>", "version AMQP clients are told in connection.start (default 3.10.8, the RabbitMQ release Warren implements)")
+  .option(
+    "--server-version <version>",
+    "version AMQP clients are told in connection.start (default 3.10.8, the RabbitMQ release Warren implements)",
+  )
   .option("--cluster-etcd <urls>", "run as a cluster node: comma-separated etcd client URLs (docs/clustering.md)")
   .option("--node-name <name>", "this node's name in the cluster (default the host name)")
   .option("--replication-port <port>", "where this node takes the leader's replication connection (default 25700)")
@@ -109,7 +112,10 @@ async function runClusterNode(options: BrokerOptions, warnings: string[], starte
   const broker = await node.leading;
   for (const w of warnings) broker.log.warn(w);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  broker.log.info({ ports: broker.ports, dataDir: broker.dataDir, node: node.name, epoch: node.term()?.epoch, startupMs: Math.round(ms) }, "Warren started (cluster leader)");
+  broker.log.info(
+    { ports: broker.ports, dataDir: broker.dataDir, node: node.name, epoch: node.term()?.epoch, startupMs: Math.round(ms) },
+    "Warren started (cluster leader)",
+  );
 }
 
 program.addCommand(ctlCommand());

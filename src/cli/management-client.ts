@@ -76,7 +76,9 @@ export class ManagementClient {
     if (!res.ok) {
       const reason =
         parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) && parsed.reason !== undefined
-          ? (typeof parsed.reason === "string" ? parsed.reason : JSON.stringify(parsed.reason))
+          ? typeof parsed.reason === "string"
+            ? parsed.reason
+            : JSON.stringify(parsed.reason)
           : res.statusText;
       throw new ManagementError(res.status, reason, path);
     }

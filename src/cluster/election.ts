@@ -70,7 +70,9 @@ export class Candidate {
     this.lease = lease;
     const asked = Date.now();
     // an answer is counted from the oldest keep-alive still unanswered: never later than etcd's view
-    lease.on("keepaliveFired", () => { if (this.firedAt === 0) this.firedAt = Date.now(); });
+    lease.on("keepaliveFired", () => {
+      if (this.firedAt === 0) this.firedAt = Date.now();
+    });
     lease.on("keepaliveSucceeded", (res) => {
       const ttl = Number(res.TTL);
       if (ttl <= 0) return this.lose("etcd reports the lease expired");
@@ -82,7 +84,8 @@ export class Candidate {
     const id = await lease.grant();
     this.renewed(asked + ttlSeconds * 1000);
     this.key = `${electionPrefix(this.options.prefix)}${id}`;
-    const res = await client.if(this.key, "Create", "==", 0)
+    const res = await client
+      .if(this.key, "Create", "==", 0)
       .then(client.put(this.key).value(name).lease(id))
       .else(client.get(this.key))
       .commit();
@@ -128,7 +131,10 @@ export class Candidate {
     if (this.lostReason !== null || this.closed) return;
     this.validUntil = until;
     if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
-    this.expiryTimer = setTimeout(() => this.lose("lease not renewed before its TTL ran out (etcd unreachable?)"), Math.max(0, until - Date.now()));
+    this.expiryTimer = setTimeout(
+      () => this.lose("lease not renewed before its TTL ran out (etcd unreachable?)"),
+      Math.max(0, until - Date.now()),
+    );
     this.expiryTimer.unref();
   }
 

@@ -146,7 +146,8 @@ export class ReplicationFollower {
         c.epoch = f.epoch;
         c.leader = f.leader;
         // one leader at a time: the newest hello wins, older connections go
-        for (const o of this.conns) if (o !== c && !o.closed) this.refuse(o, `replaced by ${f.leader}'s connection (epoch ${f.epoch})`, false);
+        for (const o of this.conns)
+          if (o !== c && !o.closed) this.refuse(o, `replaced by ${f.leader}'s connection (epoch ${f.epoch})`, false);
         this.closeFiles();
         this.active = c;
         this.options.log.info({ leader: f.leader, epoch: f.epoch }, `replicating from ${f.leader} (epoch ${f.epoch})`);
@@ -156,8 +157,10 @@ export class ReplicationFollower {
       case FrameType.Refuse:
         this.options.log.warn({ leader: c.leader, reason: f.reason }, `replication: the leader ended the connection: ${f.reason}`);
         return this.drop(c);
-      case FrameType.Reset: return this.reset();
-      case FrameType.Write: return this.write(f.path, f.offset, f.bytes);
+      case FrameType.Reset:
+        return this.reset();
+      case FrameType.Write:
+        return this.write(f.path, f.offset, f.bytes);
       case FrameType.Replace: {
         const abs = this.abs(f.path);
         fs.mkdirSync(dirname(abs), { recursive: true });

@@ -71,7 +71,14 @@ export async function startClusterNode(input: BrokerOptions): Promise<ClusterNod
     const bind = options.host;
     const advertise = bind !== undefined && bind !== "0.0.0.0" && bind !== "::" ? bind : hostname();
     await client.put(`${MEMBERS}${nodeName}`).value(JSON.stringify({ replication: { host: advertise, port: replicationPort } }));
-    follower = await ReplicationFollower.listen({ dataDir, nodeName, clusterId, port: replicationPort, ...(bind !== undefined && { host: bind }), log });
+    follower = await ReplicationFollower.listen({
+      dataDir,
+      nodeName,
+      clusterId,
+      port: replicationPort,
+      ...(bind !== undefined && { host: bind }),
+      log,
+    });
     const f = follower;
     observer = await LeaderObserver.start(client, CLUSTER_PREFIX, (t) => {
       if (t !== null) f.raiseEpoch(t.epoch);
@@ -216,15 +223,20 @@ class Node implements ClusterNode {
         this.log.warn({ err, member: name }, "ignoring a member whose registration is not JSON");
       }
     });
-    const members = await this.client.getAll().prefix(MEMBERS).json() as Record<string, { replication: { host: string; port: number } }>;
+    const members = (await this.client.getAll().prefix(MEMBERS).json()) as Record<string, { replication: { host: string; port: number } }>;
     const followers: Member[] = [];
     for (const [key, m] of Object.entries(members)) {
       const name = key.slice(MEMBERS.length);
       if (name !== this.name) followers.push({ name, host: m.replication.host, port: m.replication.port });
     }
     replication = new ReplicationLeader({
-      dataDir: this.input.dataDir!, clusterId: this.clusterId, nodeName: this.name, epoch: term.epoch,
-      followers, clusterSize: followers.length + 1, log: this.log,
+      dataDir: this.input.dataDir!,
+      clusterId: this.clusterId,
+      nodeName: this.name,
+      epoch: term.epoch,
+      followers,
+      clusterSize: followers.length + 1,
+      log: this.log,
       inSync: { write: (nodes) => this.writeInSync(c, term.epoch, nodes) },
       initialInSync: [this.name],
       leading: () => c.leading,
@@ -245,7 +257,10 @@ class Node implements ClusterNode {
     this.broker = broker;
     this.current = term;
     this.state = "leader";
-    this.log.info({ node: this.name, epoch: term.epoch, ms: Date.now() - started, followers: followers.map((f) => f.name) }, `leading the cluster (epoch ${term.epoch})`);
+    this.log.info(
+      { node: this.name, epoch: term.epoch, ms: Date.now() - started, followers: followers.map((f) => f.name) },
+      `leading the cluster (epoch ${term.epoch})`,
+    );
     this.resolveLeading(broker);
     if (!c.leading) void this.stepDown("lease lost while starting");
   }

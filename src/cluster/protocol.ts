@@ -55,7 +55,8 @@ export class ProtocolError extends Error {
  * Paths a store writes, relative to its data dir: nothing else is ever applied (no `..`, no
  * absolute path, no file the store would not write itself).
  */
-const STORE_PATH = /^(?:warren-store\.json|definitions\.json|mqtt\/state\.json|queues\/[0-9a-f]{32}(?:\/(?:\d{10}\.(?:seg|acks)|delivered\.mark))?)$/;
+const STORE_PATH =
+  /^(?:warren-store\.json|definitions\.json|mqtt\/state\.json|queues\/[0-9a-f]{32}(?:\/(?:\d{10}\.(?:seg|acks)|delivered\.mark))?)$/;
 
 export function isStorePath(path: string): boolean {
   return STORE_PATH.test(path);
@@ -99,14 +100,17 @@ function num(v: number): Buffer {
 }
 
 export const frames = {
-  hello: (epoch: number, clusterId: string, leader: string) => encodeFrame(FrameType.Hello, epoch, Buffer.concat([str(clusterId), str(leader)])),
+  hello: (epoch: number, clusterId: string, leader: string) =>
+    encodeFrame(FrameType.Hello, epoch, Buffer.concat([str(clusterId), str(leader)])),
   welcome: (epoch: number, node: string) => encodeFrame(FrameType.Welcome, epoch, str(node)),
   refuse: (epoch: number, reason: string) => encodeFrame(FrameType.Refuse, epoch, str(reason.slice(0, 1000))),
   reset: (epoch: number) => encodeFrame(FrameType.Reset, epoch, Buffer.alloc(0)),
-  write: (epoch: number, path: string, offset: number, bytes: Buffer) => encodeFrame(FrameType.Write, epoch, Buffer.concat([str(path), num(offset)]), bytes),
+  write: (epoch: number, path: string, offset: number, bytes: Buffer) =>
+    encodeFrame(FrameType.Write, epoch, Buffer.concat([str(path), num(offset)]), bytes),
   replace: (epoch: number, path: string, bytes: Buffer) => encodeFrame(FrameType.Replace, epoch, str(path), bytes),
   remove: (epoch: number, path: string) => encodeFrame(FrameType.Remove, epoch, str(path)),
-  truncate: (epoch: number, path: string, length: number) => encodeFrame(FrameType.Truncate, epoch, Buffer.concat([str(path), num(length)])),
+  truncate: (epoch: number, path: string, length: number) =>
+    encodeFrame(FrameType.Truncate, epoch, Buffer.concat([str(path), num(length)])),
   commit: (epoch: number, batch: number) => encodeFrame(FrameType.Commit, epoch, num(batch)),
   ack: (epoch: number, batch: number) => encodeFrame(FrameType.Ack, epoch, num(batch)),
 };
@@ -149,17 +153,38 @@ function decodeBody(type: number, epoch: number, body: Buffer): Frame {
   const r = new BodyReader(body);
   let f: Frame;
   switch (type) {
-    case FrameType.Hello: f = { type, epoch, clusterId: r.string("cluster id"), leader: r.string("leader") }; break;
-    case FrameType.Welcome: f = { type, epoch, node: r.string("node") }; break;
-    case FrameType.Refuse: f = { type, epoch, reason: r.string("reason") }; break;
-    case FrameType.Reset: f = { type, epoch }; break;
-    case FrameType.Write: f = { type, epoch, path: r.path(), offset: r.u64("offset"), bytes: r.rest() }; break;
-    case FrameType.Replace: f = { type, epoch, path: r.path(), bytes: r.rest() }; break;
-    case FrameType.Remove: f = { type, epoch, path: r.path() }; break;
-    case FrameType.Truncate: f = { type, epoch, path: r.path(), length: r.u64("length") }; break;
-    case FrameType.Commit: f = { type, epoch, batch: r.u64("batch") }; break;
-    case FrameType.Ack: f = { type, epoch, batch: r.u64("batch") }; break;
-    default: throw new ProtocolError(`unknown frame type ${type}`);
+    case FrameType.Hello:
+      f = { type, epoch, clusterId: r.string("cluster id"), leader: r.string("leader") };
+      break;
+    case FrameType.Welcome:
+      f = { type, epoch, node: r.string("node") };
+      break;
+    case FrameType.Refuse:
+      f = { type, epoch, reason: r.string("reason") };
+      break;
+    case FrameType.Reset:
+      f = { type, epoch };
+      break;
+    case FrameType.Write:
+      f = { type, epoch, path: r.path(), offset: r.u64("offset"), bytes: r.rest() };
+      break;
+    case FrameType.Replace:
+      f = { type, epoch, path: r.path(), bytes: r.rest() };
+      break;
+    case FrameType.Remove:
+      f = { type, epoch, path: r.path() };
+      break;
+    case FrameType.Truncate:
+      f = { type, epoch, path: r.path(), length: r.u64("length") };
+      break;
+    case FrameType.Commit:
+      f = { type, epoch, batch: r.u64("batch") };
+      break;
+    case FrameType.Ack:
+      f = { type, epoch, batch: r.u64("batch") };
+      break;
+    default:
+      throw new ProtocolError(`unknown frame type ${type}`);
   }
   r.end(`frame type ${type}`);
   return f;
@@ -187,7 +212,8 @@ export class FrameDecoder {
     try {
       if (!this.headerSeen) {
         const n = Math.min(this.buf.length, PROTOCOL_HEADER.length);
-        if (!this.buf.subarray(0, n).equals(PROTOCOL_HEADER.subarray(0, n))) throw new ProtocolError("not the Warren replication protocol (bad header)");
+        if (!this.buf.subarray(0, n).equals(PROTOCOL_HEADER.subarray(0, n)))
+          throw new ProtocolError("not the Warren replication protocol (bad header)");
         if (this.buf.length < PROTOCOL_HEADER.length) return out;
         this.buf = this.buf.subarray(PROTOCOL_HEADER.length);
         this.headerSeen = true;

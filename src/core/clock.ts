@@ -29,7 +29,10 @@ class LongTimer implements ClockTimer {
   private handle: NodeJS.Timeout;
   private readonly step = (): void => this.arm();
 
-  constructor(private readonly callback: () => void, private readonly due: number) {
+  constructor(
+    private readonly callback: () => void,
+    private readonly due: number,
+  ) {
     this.handle = this.armFor(due - Date.now());
   }
 
@@ -79,8 +82,12 @@ export class ManualClock implements Clock {
 
   schedule(callback: () => void, delayMs: number): ClockTimer {
     const t: ManualTimer = {
-      at: this.current + Math.max(0, delayMs), callback, cancelled: false,
-      cancel: () => { t.cancelled = true; },
+      at: this.current + Math.max(0, delayMs),
+      callback,
+      cancelled: false,
+      cancel: () => {
+        t.cancelled = true;
+      },
     };
     this.timers.push(t);
     return t;

@@ -20,7 +20,15 @@ function str(v: FieldValue | undefined): string | undefined {
 }
 
 function isTable(v: FieldValue | undefined): v is FieldTable {
-  return v !== null && v !== undefined && typeof v === "object" && !Array.isArray(v) && !Buffer.isBuffer(v) && !(v instanceof Date) && !(v instanceof TypedField);
+  return (
+    v !== null &&
+    v !== undefined &&
+    typeof v === "object" &&
+    !Array.isArray(v) &&
+    !Buffer.isBuffer(v) &&
+    !(v instanceof Date) &&
+    !(v instanceof TypedField)
+  );
 }
 
 function countOf(v: FieldValue | undefined): number {
@@ -65,7 +73,12 @@ export interface DeadLetter {
  * original ones and the CC header goes.
  */
 export function buildDeadLetter(
-  m: Message, reason: DeadLetterReason, queue: string, dlx: string, dlrk: string | undefined, now: number,
+  m: Message,
+  reason: DeadLetterReason,
+  queue: string,
+  dlx: string,
+  dlrk: string | undefined,
+  now: number,
 ): DeadLetter {
   const p = m.properties;
   const old = p.headers ?? {};
@@ -100,9 +113,8 @@ export function buildDeadLetter(
       if (match === null && isTable(d) && str(d["queue"]) === queue && str(d["reason"]) === reason) match = d;
       else others.push(d);
     }
-    const entry = match === null
-      ? { count: new TypedField("l", 1), ...info }
-      : { ...match, count: new TypedField("l", countOf(match["count"]) + 1) };
+    const entry =
+      match === null ? { count: new TypedField("l", 1), ...info } : { ...match, count: new TypedField("l", countOf(match["count"]) + 1) };
     deaths = [sortTable(entry), ...others];
   }
   headers["x-death"] = deaths;

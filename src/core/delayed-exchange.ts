@@ -8,7 +8,15 @@
  * tell a message was delayed; Warren does the same.
  */
 import { BrokerError, ReplyCode } from "./errors.js";
-import { type Binding, createExchange, type Destination, EXCHANGE_TYPES, Exchange, type ExchangeOptions, type ExchangeType } from "./exchange.js";
+import {
+  type Binding,
+  createExchange,
+  type Destination,
+  EXCHANGE_TYPES,
+  Exchange,
+  type ExchangeOptions,
+  type ExchangeType,
+} from "./exchange.js";
 import { integerValue, stringValue } from "./field-types.js";
 import type { FieldTable, Message } from "./message.js";
 import type { RecoveredStreamRecord, StreamStore } from "./durability.js";

@@ -38,18 +38,14 @@ export class BrokerError {
 export const isBrokerError = (v: unknown): v is BrokerError => v instanceof BrokerError;
 
 /** RabbitMQ's resource naming in error texts: "queue 'q' in vhost '/'". */
-export const describe = (kind: "queue" | "exchange", name: string, vhost: string): string =>
-  `${kind} '${name}' in vhost '${vhost}'`;
+export const describe = (kind: "queue" | "exchange", name: string, vhost: string): string => `${kind} '${name}' in vhost '${vhost}'`;
 
 export const errors = {
-  noExchange: (name: string, vhost: string) =>
-    new BrokerError(ReplyCode.NOT_FOUND, `no ${describe("exchange", name, vhost)}`),
-  noQueue: (name: string, vhost: string) =>
-    new BrokerError(ReplyCode.NOT_FOUND, `no ${describe("queue", name, vhost)}`),
+  noExchange: (name: string, vhost: string) => new BrokerError(ReplyCode.NOT_FOUND, `no ${describe("exchange", name, vhost)}`),
+  noQueue: (name: string, vhost: string) => new BrokerError(ReplyCode.NOT_FOUND, `no ${describe("queue", name, vhost)}`),
   reservedName: (kind: "queue" | "exchange", name: string) =>
     new BrokerError(ReplyCode.ACCESS_REFUSED, `${kind} name '${name}' contains reserved prefix 'amq.*'`),
-  defaultExchange: () =>
-    new BrokerError(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange"),
+  defaultExchange: () => new BrokerError(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange"),
   internalExchange: (name: string, vhost: string) =>
     new BrokerError(ReplyCode.ACCESS_REFUSED, `cannot publish to internal ${describe("exchange", name, vhost)}`),
   exclusiveLocked: (name: string, vhost: string) =>
@@ -64,17 +60,12 @@ export const errors = {
       ReplyCode.PRECONDITION_FAILED,
       `inequivalent arg '${arg}' for ${describe(kind, name, vhost)}: received ${received} but current is ${current}`,
     ),
-  unknownExchangeType: (type: string) =>
-    new BrokerError(ReplyCode.COMMAND_INVALID, `unknown exchange type '${type}'`),
+  unknownExchangeType: (type: string) => new BrokerError(ReplyCode.COMMAND_INVALID, `unknown exchange type '${type}'`),
   inUse: (kind: "queue" | "exchange", name: string, vhost: string) =>
     new BrokerError(ReplyCode.PRECONDITION_FAILED, `${describe(kind, name, vhost)} in use`),
-  notEmpty: (name: string, vhost: string) =>
-    new BrokerError(ReplyCode.PRECONDITION_FAILED, `${describe("queue", name, vhost)} not empty`),
+  notEmpty: (name: string, vhost: string) => new BrokerError(ReplyCode.PRECONDITION_FAILED, `${describe("queue", name, vhost)} not empty`),
   exclusiveConsumer: (name: string, vhost: string) =>
-    new BrokerError(
-      ReplyCode.ACCESS_REFUSED,
-      `queue '${name}' in vhost '${vhost}' in exclusive use`,
-    ),
+    new BrokerError(ReplyCode.ACCESS_REFUSED, `queue '${name}' in vhost '${vhost}' in exclusive use`),
   invalidArg: (arg: string, kind: "queue" | "exchange", name: string, vhost: string, why: string) =>
     new BrokerError(ReplyCode.PRECONDITION_FAILED, `invalid arg '${arg}' for ${describe(kind, name, vhost)}: ${why}`),
   vhostNotFound: (vhost: string) => new BrokerError(ReplyCode.NOT_ALLOWED, `vhost ${vhost} not found`),

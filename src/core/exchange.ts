@@ -192,7 +192,10 @@ export function headersBindingProblem(args: FieldTable): BrokerError | null {
       `Invalid x-match field value ${erlangTerm(v)}; expected all, any, all-with-x, or any-with-x`,
     );
   }
-  return new BrokerError(ReplyCode.PRECONDITION_FAILED, `Invalid x-match field type ${rabbitType(v)} (value ${erlangTerm(v)}); expected longstr`);
+  return new BrokerError(
+    ReplyCode.PRECONDITION_FAILED,
+    `Invalid x-match field type ${rabbitType(v)} (value ${erlangTerm(v)}); expected longstr`,
+  );
 }
 
 export function headersMatch(args: FieldTable, headers: FieldTable): boolean {
@@ -261,7 +264,10 @@ function canonical(v: FieldValue): string {
   if (v instanceof TypedField) return `${v.type}${JSON.stringify(v.value, (_k, x) => (typeof x === "bigint" ? x.toString() : x))}`;
   if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
   if (typeof v === "object") {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as FieldTable)[k]!)}`).join(",")}}`;
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as FieldTable)[k]!)}`)
+      .join(",")}}`;
   }
   return `${typeof v}:${String(v)}`;
 }

@@ -7,7 +7,13 @@ import { type FieldTable, type FieldValue, TypedField } from "./message.js";
 export function fieldValueJson(v: FieldValue): unknown {
   if (v instanceof TypedField) {
     const x = v.value;
-    return typeof x === "bigint" ? Number(x) : x instanceof Date ? Math.floor(x.getTime() / 1000) : typeof x === "object" ? x.digits / 10 ** x.scale : x;
+    return typeof x === "bigint"
+      ? Number(x)
+      : x instanceof Date
+        ? Math.floor(x.getTime() / 1000)
+        : typeof x === "object"
+          ? x.digits / 10 ** x.scale
+          : x;
   }
   if (Buffer.isBuffer(v)) return v.toString("utf8");
   if (v instanceof Date) return Math.floor(v.getTime() / 1000);

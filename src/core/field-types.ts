@@ -3,19 +3,44 @@ import { erlangBinary } from "./reply-text.js";
 
 /** RabbitMQ's names for field types, as its error texts print them ({unacceptable_type,longstr}). */
 export type RabbitFieldType =
-  | "longstr" | "signedint" | "double" | "bool" | "binary" | "timestamp" | "void" | "array" | "table"
-  | "byte" | "unsignedbyte" | "short" | "unsignedshort" | "unsignedint" | "long" | "float" | "decimal";
+  | "longstr"
+  | "signedint"
+  | "double"
+  | "bool"
+  | "binary"
+  | "timestamp"
+  | "void"
+  | "array"
+  | "table"
+  | "byte"
+  | "unsignedbyte"
+  | "short"
+  | "unsignedshort"
+  | "unsignedint"
+  | "long"
+  | "float"
+  | "decimal";
 
 const TAG_NAMES: Record<string, RabbitFieldType> = {
-  b: "byte", B: "unsignedbyte", s: "short", u: "unsignedshort", I: "signedint", i: "unsignedint",
-  l: "long", f: "float", d: "double", D: "decimal", T: "timestamp",
+  b: "byte",
+  B: "unsignedbyte",
+  s: "short",
+  u: "unsignedshort",
+  I: "signedint",
+  i: "unsignedint",
+  l: "long",
+  f: "float",
+  d: "double",
+  D: "decimal",
+  T: "timestamp",
 };
 
 export function rabbitType(v: FieldValue): RabbitFieldType {
   if (v === null) return "void";
   if (typeof v === "string") return "longstr";
   if (typeof v === "boolean") return "bool";
-  if (typeof v === "number") return Number.isInteger(v) && v >= -2147483648 && v <= 2147483647 ? "signedint" : Number.isInteger(v) ? "long" : "double";
+  if (typeof v === "number")
+    return Number.isInteger(v) && v >= -2147483648 && v <= 2147483647 ? "signedint" : Number.isInteger(v) ? "long" : "double";
   if (Buffer.isBuffer(v)) return "binary";
   if (v instanceof Date) return "timestamp";
   if (v instanceof TypedField) return TAG_NAMES[v.type] ?? "long";
@@ -75,5 +100,7 @@ export function erlangTerm(v: FieldValue): string {
     return `{${x.scale},${x.digits}}`;
   }
   if (Array.isArray(v)) return `[${v.map((e) => `{${rabbitType(e)},${erlangTerm(e)}}`).join(",")}]`;
-  return `[${Object.entries(v).map(([k, e]) => `{${erlangBinaryTerm(Buffer.from(k, "utf8"))},${rabbitType(e)},${erlangTerm(e)}}`).join(",")}]`;
+  return `[${Object.entries(v)
+    .map(([k, e]) => `{${erlangBinaryTerm(Buffer.from(k, "utf8"))},${rabbitType(e)},${erlangTerm(e)}}`)
+    .join(",")}]`;
 }

@@ -1,15 +1,35 @@
 /** The core's public interface: the only thing front-ends import. */
 export { Broker, LoginRefused, type BrokerCoreOptions, type AuthRequest, type LoginRequest, type LoginGranted } from "./broker.js";
 export { RuntimeParameters, type RuntimeParameter, type ParameterValue } from "./parameters.js";
-export { VirtualHost, type VhostMetadata, REPLY_TO, type ExchangeDeclare, type QueueDeclare, type QueueDeclareOk, type PublishResult } from "./vhost.js";
+export {
+  VirtualHost,
+  type VhostMetadata,
+  REPLY_TO,
+  type ExchangeDeclare,
+  type QueueDeclare,
+  type QueueDeclareOk,
+  type PublishResult,
+} from "./vhost.js";
 export { Queue, Enqueued, type DeadLetterReason } from "./queue.js";
 export { type Clock, type ClockTimer, ManualClock, MAX_TIMER_MS, systemClock } from "./clock.js";
 export {
-  parseQueueArguments, settingsFromArguments, type QueueSettings, type QueueArguments, type Overflow, type QueueType,
+  parseQueueArguments,
+  settingsFromArguments,
+  type QueueSettings,
+  type QueueArguments,
+  type Overflow,
+  type QueueType,
 } from "./queue-arguments.js";
 export { StreamQueue, streamUnsupported, parseStreamOffset, type StreamStart } from "./stream.js";
 export type {
-  CommitWaiter, Durability, PageFile, PagingLimits, Persistence, QueueStore, RecoveredMessage, RecoveredStreamRecord,
+  CommitWaiter,
+  Durability,
+  PageFile,
+  PagingLimits,
+  Persistence,
+  QueueStore,
+  RecoveredMessage,
+  RecoveredStreamRecord,
   StreamStore,
 } from "./durability.js";
 export { type DeliveryMark, deferDeliveryMark, settleDeliveryMarks } from "./durability.js";
@@ -21,21 +41,55 @@ export { BrokerError, ReplyCode, errors, isBrokerError, type ReplyCodeName, type
 export { REPLY_TEXT_MAX, erlangBinary, replyTextBytes } from "./reply-text.js";
 export { REPLY_CODE, REPLY_CODE_INFO, type ReplyCodeInfo, isHardError } from "./reply-codes.generated.js";
 export {
-  Message, TypedField, expirationProblem, publishPropertiesProblem, type FieldTable, type FieldValue, type FieldTypeTag, type MessageProperties,
-  type PropertiesCodec, type EncodedProperties, type Decimal,
+  Message,
+  TypedField,
+  expirationProblem,
+  publishPropertiesProblem,
+  type FieldTable,
+  type FieldValue,
+  type FieldTypeTag,
+  type MessageProperties,
+  type PropertiesCodec,
+  type EncodedProperties,
+  type Decimal,
 } from "./message.js";
 export type { User, Permission, TopicPermission, HashingAlgorithm, LoginRefusal } from "./users.js";
 export { HASHING_ALGORITHMS, DEFAULT_HASHING, isHashingAlgorithm, hashProblem } from "./users.js";
-export { AccessControl, permits, exchangeResourceName, type Access, type ResourceKind, type TopicVariables, type ExchangeTypes } from "./permissions.js";
+export {
+  AccessControl,
+  permits,
+  exchangeResourceName,
+  type Access,
+  type ResourceKind,
+  type TopicVariables,
+  type ExchangeTypes,
+} from "./permissions.js";
 export { Deque } from "./deque.js";
 export { integerValue, stringValue, rabbitType } from "./field-types.js";
 export { ResourceAlarms, type AlarmResource, type AlarmListener } from "./alarms.js";
 export {
-  PolicyError, PolicySet, validatePolicy, effectiveQueueArguments, effectiveAlternateExchange, policyValue,
-  type Policy, type PolicyInput, type PolicyKind, type PolicyApplyTo, type PolicyDefinition, type PolicyValue,
+  PolicyError,
+  PolicySet,
+  validatePolicy,
+  effectiveQueueArguments,
+  effectiveAlternateExchange,
+  policyValue,
+  type Policy,
+  type PolicyInput,
+  type PolicyKind,
+  type PolicyApplyTo,
+  type PolicyDefinition,
+  type PolicyValue,
 } from "./policies.js";
 export { DelayedExchange, DELAYED_TYPE } from "./delayed-exchange.js";
 export { MessageCounters, QueueCounters } from "./stats.js";
-export { ConnectionRegistry, type ConnectionDetails, type ConnectionSource, type ChannelInfo, type RegisteredConnection, type TlsInfo } from "./connections.js";
+export {
+  ConnectionRegistry,
+  type ConnectionDetails,
+  type ConnectionSource,
+  type ChannelInfo,
+  type RegisteredConnection,
+  type TlsInfo,
+} from "./connections.js";
 export { fieldTableJson, fieldValueJson, jsonFieldTable, jsonFieldValue } from "./field-json.js";
 export { compilePattern, type NamePattern, PatternError } from "./patterns.js";

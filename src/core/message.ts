@@ -5,8 +5,7 @@
 import { BrokerError, ReplyCode } from "./errors.js";
 
 /** AMQP field-value type tags (AMQP 0-9-1 §4.2.5.5 as RabbitMQ implements it). */
-export type FieldTypeTag =
-  | "t" | "b" | "B" | "s" | "u" | "I" | "i" | "l" | "f" | "d" | "D" | "S" | "x" | "A" | "T" | "F" | "V";
+export type FieldTypeTag = "t" | "b" | "B" | "s" | "u" | "I" | "i" | "l" | "f" | "d" | "D" | "S" | "x" | "A" | "T" | "F" | "V";
 
 /** AMQP decimal: value = digits / 10^scale. */
 export interface Decimal {
@@ -30,16 +29,7 @@ export class TypedField {
  * string → S, integer in int32 range → I, other number → d, boolean → t, Buffer → x,
  * Date → T, null → V, array → A, plain object → F. Anything else is a TypedField.
  */
-export type FieldValue =
-  | string
-  | number
-  | boolean
-  | null
-  | Buffer
-  | Date
-  | TypedField
-  | FieldValue[]
-  | FieldTable;
+export type FieldValue = string | number | boolean | null | Buffer | Date | TypedField | FieldValue[] | FieldTable;
 
 export interface FieldTable {
   [key: string]: FieldValue;

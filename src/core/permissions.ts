@@ -128,9 +128,11 @@ export class AccessControl {
    * default exchange), then the topic read permission on the binding key.
    */
   checkBind(kind: ResourceKind, destination: string, source: string, bindingKey: string): BrokerError | null {
-    return this.check(kind, destination, "write")
-      ?? (source === "" ? null : this.check("exchange", source, "read"))
-      ?? this.topicDenied(source, bindingKey, "read");
+    return (
+      this.check(kind, destination, "write") ??
+      (source === "" ? null : this.check("exchange", source, "read")) ??
+      this.topicDenied(source, bindingKey, "read")
+    );
   }
 
   /**

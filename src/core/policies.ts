@@ -51,10 +51,22 @@ function erl(v: PolicyValue): string {
 
 type Validator = (v: PolicyValue) => string | null;
 
-const nonNegInt = (what: string): Validator => (v) => (Number.isInteger(v) && (v as number) >= 0 ? null : `${erl(v)} is not a valid ${what}`);
-const positiveInt = (what: string): Validator => (v) => (Number.isInteger(v) && (v as number) >= 1 ? null : `${erl(v)} is not a valid ${what}`);
-const binary = (what: string): Validator => (v) => (typeof v === "string" ? null : `${erl(v)} is not a valid ${what}`);
-const oneOf = (allowed: string[], what: string): Validator => (v) => (typeof v === "string" && allowed.includes(v) ? null : `${erl(v)} is not a valid ${what}`);
+const nonNegInt =
+  (what: string): Validator =>
+  (v) =>
+    Number.isInteger(v) && (v as number) >= 0 ? null : `${erl(v)} is not a valid ${what}`;
+const positiveInt =
+  (what: string): Validator =>
+  (v) =>
+    Number.isInteger(v) && (v as number) >= 1 ? null : `${erl(v)} is not a valid ${what}`;
+const binary =
+  (what: string): Validator =>
+  (v) =>
+    typeof v === "string" ? null : `${erl(v)} is not a valid ${what}`;
+const oneOf =
+  (allowed: string[], what: string): Validator =>
+  (v) =>
+    typeof v === "string" && allowed.includes(v) ? null : `${erl(v)} is not a valid ${what}`;
 const anything: Validator = () => null;
 
 /** rabbit_policies' keys for user policies (plus the HA and federation keys RabbitMQ knows, accepted as-is). */
@@ -88,7 +100,13 @@ const POLICY_KEYS: Record<string, Validator> = {
 
 /** Operator policies take only limits (rabbit_policies' operator_policy_validator keys). */
 const OPERATOR_KEYS = new Set([
-  "expires", "message-ttl", "max-length", "max-length-bytes", "max-in-memory-length", "max-in-memory-bytes", "delivery-limit",
+  "expires",
+  "message-ttl",
+  "max-length",
+  "max-length-bytes",
+  "max-in-memory-length",
+  "max-in-memory-bytes",
+  "delivery-limit",
 ]);
 
 /** Validates a policy as `rabbitmqctl set_policy` / `set_operator_policy` would. */
@@ -164,13 +182,30 @@ export class PolicySet {
 
 /** Keys where the lower of policy and argument applies (rabbit_amqqueue_process's res_min); for the rest the argument wins. */
 const LOWER_WINS = new Set([
-  "expires", "message-ttl", "max-length", "max-length-bytes", "max-in-memory-length", "max-in-memory-bytes", "delivery-limit",
+  "expires",
+  "message-ttl",
+  "max-length",
+  "max-length-bytes",
+  "max-in-memory-length",
+  "max-in-memory-bytes",
+  "delivery-limit",
 ]);
 
 /** The policy keys that stand for queue x-arguments. */
 const QUEUE_KEYS = [
-  "message-ttl", "expires", "max-length", "max-length-bytes", "overflow", "dead-letter-exchange", "dead-letter-routing-key",
-  "dead-letter-strategy", "queue-mode", "delivery-limit", "max-age", "stream-max-segment-size-bytes", "max-in-memory-length",
+  "message-ttl",
+  "expires",
+  "max-length",
+  "max-length-bytes",
+  "overflow",
+  "dead-letter-exchange",
+  "dead-letter-routing-key",
+  "dead-letter-strategy",
+  "queue-mode",
+  "delivery-limit",
+  "max-age",
+  "stream-max-segment-size-bytes",
+  "max-in-memory-length",
   "max-in-memory-bytes",
 ];
 

@@ -30,7 +30,12 @@ export interface QueueArguments {
 
 /** x-max-age units (rabbit_amqqueue:check_max_age/1): Y, M, D, h, m, s, with RabbitMQ's month and year lengths. */
 const AGE_UNITS: Record<string, number> = {
-  Y: 365 * 24 * 3600_000, M: 30 * 24 * 3600_000, D: 24 * 3600_000, h: 3600_000, m: 60_000, s: 1000,
+  Y: 365 * 24 * 3600_000,
+  M: 30 * 24 * 3600_000,
+  D: 24 * 3600_000,
+  h: 3600_000,
+  m: 60_000,
+  s: 1000,
 };
 
 /** Milliseconds an interval string like "7D" or "1h" stands for, or undefined when it is not one (or is zero). */
@@ -51,26 +56,31 @@ const int = (v: FieldValue): number | string => {
   return n === undefined ? `"expected integer, got ${rabbitType(v)}"` : n;
 };
 
-const nonNegative = (set: (out: QueueArguments, n: number) => void): Check => (v, out) => {
-  const n = int(v);
-  if (typeof n === "string") return n;
-  if (n < 0) return `{value_negative,${n}}`;
-  set(out, n);
-  return null;
-};
+const nonNegative =
+  (set: (out: QueueArguments, n: number) => void): Check =>
+  (v, out) => {
+    const n = int(v);
+    if (typeof n === "string") return n;
+    if (n < 0) return `{value_negative,${n}}`;
+    set(out, n);
+    return null;
+  };
 
-const expiry = (set: (out: QueueArguments, n: number) => void, allowZero: boolean): Check => (v, out) => {
-  const n = int(v);
-  if (typeof n === "string") return n;
-  if (!allowZero && n === 0) return `{value_zero,0}`;
-  if (n < 0) return `{value_negative,${n}}`;
-  if (n > MAX_EXPIRY) return `{value_too_large,${n}}`;
-  set(out, n);
-  return null;
-};
+const expiry =
+  (set: (out: QueueArguments, n: number) => void, allowZero: boolean): Check =>
+  (v, out) => {
+    const n = int(v);
+    if (typeof n === "string") return n;
+    if (!allowZero && n === 0) return `{value_zero,0}`;
+    if (n < 0) return `{value_negative,${n}}`;
+    if (n > MAX_EXPIRY) return `{value_too_large,${n}}`;
+    set(out, n);
+    return null;
+  };
 
 /** `invalid` renders RabbitMQ's complaint about a string outside the allowed set. */
-const oneOf = <T extends string>(allowed: readonly T[], invalid: (s: string) => string, set: (out: QueueArguments, s: T) => void): Check =>
+const oneOf =
+  <T extends string>(allowed: readonly T[], invalid: (s: string) => string, set: (out: QueueArguments, s: T) => void): Check =>
   (v, out) => {
     const s = stringValue(v);
     if (s === undefined) return `{unacceptable_type,${rabbitType(v)}}`;
@@ -79,12 +89,14 @@ const oneOf = <T extends string>(allowed: readonly T[], invalid: (s: string) => 
     return null;
   };
 
-const text = (set: (out: QueueArguments, s: string) => void): Check => (v, out) => {
-  const s = stringValue(v);
-  if (s === undefined) return `{unacceptable_type,${rabbitType(v)}}`;
-  set(out, s);
-  return null;
-};
+const text =
+  (set: (out: QueueArguments, s: string) => void): Check =>
+  (v, out) => {
+    const s = stringValue(v);
+    if (s === undefined) return `{unacceptable_type,${rabbitType(v)}}`;
+    set(out, s);
+    return null;
+  };
 
 const CHECKS: Record<string, Check> = {
   "x-expires": expiry((o, n) => (o.expires = n), false),
@@ -107,9 +119,21 @@ const CHECKS: Record<string, Check> = {
     out.maxPriority = n;
     return null;
   },
-  "x-overflow": oneOf(["drop-head", "reject-publish", "reject-publish-dlx"] as const, () => "invalid_overflow", (o, s) => (o.overflow = s)),
-  "x-queue-mode": oneOf(["default", "lazy"] as const, (m) => `"unsupported queue mode '${m}'"`, (o, s) => (o.queueMode = s)),
-  "x-queue-type": oneOf(["classic", "quorum", "stream"] as const, (t) => `"unsupported queue type '${t}'"`, (o, s) => (o.queueType = s)),
+  "x-overflow": oneOf(
+    ["drop-head", "reject-publish", "reject-publish-dlx"] as const,
+    () => "invalid_overflow",
+    (o, s) => (o.overflow = s),
+  ),
+  "x-queue-mode": oneOf(
+    ["default", "lazy"] as const,
+    (m) => `"unsupported queue mode '${m}'"`,
+    (o, s) => (o.queueMode = s),
+  ),
+  "x-queue-type": oneOf(
+    ["classic", "quorum", "stream"] as const,
+    (t) => `"unsupported queue type '${t}'"`,
+    (o, s) => (o.queueType = s),
+  ),
   "x-single-active-consumer": (v, out) => {
     if (typeof v !== "boolean") return `{unacceptable_type,${rabbitType(v)}}`;
     out.singleActiveConsumer = v;
@@ -126,9 +150,19 @@ const CHECKS: Record<string, Check> = {
     return null;
   },
   "x-stream-max-segment-size-bytes": nonNegative((o, n) => (o.streamMaxSegmentSizeBytes = n)),
-  "x-initial-cluster-size": (v) => { const n = int(v); return typeof n === "string" ? n : null; },
-  "x-quorum-initial-group-size": (v) => { const n = int(v); return typeof n === "string" ? n : null; },
-  "x-dead-letter-strategy": oneOf(["at-most-once", "at-least-once"] as const, () => "invalid_dlx_strategy", () => {}),
+  "x-initial-cluster-size": (v) => {
+    const n = int(v);
+    return typeof n === "string" ? n : null;
+  },
+  "x-quorum-initial-group-size": (v) => {
+    const n = int(v);
+    return typeof n === "string" ? n : null;
+  },
+  "x-dead-letter-strategy": oneOf(
+    ["at-most-once", "at-least-once"] as const,
+    () => "invalid_dlx_strategy",
+    () => {},
+  ),
 };
 
 /** Validates declare arguments as RabbitMQ does: known `x-` args type-checked, unknown ones ignored. */
@@ -138,7 +172,10 @@ export function parseQueueArguments(args: FieldTable, queue: string, vhost: stri
   for (const key of TYPED_STRING_ARGS) {
     const v = args[key];
     if (v !== undefined && stringValue(v) === undefined) {
-      return new BrokerError(ReplyCode.PRECONDITION_FAILED, `invalid type '${rabbitType(v)}' for arg '${key}' in ${describe("queue", queue, vhost)}`);
+      return new BrokerError(
+        ReplyCode.PRECONDITION_FAILED,
+        `invalid type '${rabbitType(v)}' for arg '${key}' in ${describe("queue", queue, vhost)}`,
+      );
     }
   }
   // the routing key check needs the exchange, whatever order the client put them in
@@ -154,9 +191,19 @@ export function parseQueueArguments(args: FieldTable, queue: string, vhost: stri
 
 /** Arguments compared on redeclare; RabbitMQ ignores differences in the others. */
 export const EQUIVALENCE_CHECKED_ARGS: readonly string[] = [
-  "x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-max-length",
-  "x-max-length-bytes", "x-max-priority", "x-overflow", "x-queue-mode", "x-single-active-consumer", "x-queue-type",
-  "x-delivery-limit", "x-max-age",
+  "x-expires",
+  "x-message-ttl",
+  "x-dead-letter-exchange",
+  "x-dead-letter-routing-key",
+  "x-max-length",
+  "x-max-length-bytes",
+  "x-max-priority",
+  "x-overflow",
+  "x-queue-mode",
+  "x-single-active-consumer",
+  "x-queue-type",
+  "x-delivery-limit",
+  "x-max-age",
 ];
 
 /**

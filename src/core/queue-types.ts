@@ -12,19 +12,43 @@ import type { QueueType } from "./queue-arguments.js";
 /** rabbit_queue_type:arguments(queue_arguments, Type) for each type. */
 const SUPPORTED: Record<QueueType, ReadonlySet<string>> = {
   classic: new Set([
-    "x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-max-length",
-    "x-max-length-bytes", "x-max-priority", "x-overflow", "x-queue-mode", "x-single-active-consumer",
-    "x-queue-type", "x-queue-master-locator",
+    "x-expires",
+    "x-message-ttl",
+    "x-dead-letter-exchange",
+    "x-dead-letter-routing-key",
+    "x-max-length",
+    "x-max-length-bytes",
+    "x-max-priority",
+    "x-overflow",
+    "x-queue-mode",
+    "x-single-active-consumer",
+    "x-queue-type",
+    "x-queue-master-locator",
   ]),
   quorum: new Set([
-    "x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-max-length",
-    "x-max-length-bytes", "x-max-in-memory-length", "x-max-in-memory-bytes", "x-overflow",
-    "x-single-active-consumer", "x-queue-type", "x-quorum-initial-group-size", "x-delivery-limit",
-    "x-dead-letter-strategy", "x-queue-leader-locator",
+    "x-expires",
+    "x-message-ttl",
+    "x-dead-letter-exchange",
+    "x-dead-letter-routing-key",
+    "x-max-length",
+    "x-max-length-bytes",
+    "x-max-in-memory-length",
+    "x-max-in-memory-bytes",
+    "x-overflow",
+    "x-single-active-consumer",
+    "x-queue-type",
+    "x-quorum-initial-group-size",
+    "x-delivery-limit",
+    "x-dead-letter-strategy",
+    "x-queue-leader-locator",
   ]),
   stream: new Set([
-    "x-queue-type", "x-max-length-bytes", "x-max-age", "x-stream-max-segment-size-bytes",
-    "x-initial-cluster-size", "x-queue-leader-locator",
+    "x-queue-type",
+    "x-max-length-bytes",
+    "x-max-age",
+    "x-stream-max-segment-size-bytes",
+    "x-initial-cluster-size",
+    "x-queue-leader-locator",
   ]),
 };
 
@@ -57,7 +81,10 @@ export function checkQueueType(type: QueueType, args: FieldTable, d: TypedQueueD
   const supported = SUPPORTED[type];
   for (const key of Object.keys(args)) {
     if (KNOWN.has(key) && !supported.has(key)) {
-      return new BrokerError(ReplyCode.PRECONDITION_FAILED, `invalid arg '${key}' for ${describe("queue", queue, vhost)} of queue type ${MODULE[type]}`);
+      return new BrokerError(
+        ReplyCode.PRECONDITION_FAILED,
+        `invalid arg '${key}' for ${describe("queue", queue, vhost)} of queue type ${MODULE[type]}`,
+      );
     }
   }
   if (type === "classic") return null;

@@ -79,7 +79,10 @@ export class ReadyMessages {
   private readonly level: number;
   private readonly explicitSeq: boolean;
 
-  constructor(private readonly owner: ReadyOwner, options: ReadyOptions = {}) {
+  constructor(
+    private readonly owner: ReadyOwner,
+    options: ReadyOptions = {},
+  ) {
     this.level = options.level ?? 0;
     this.explicitSeq = options.explicitSeq ?? false;
   }
@@ -142,8 +145,7 @@ export class ReadyMessages {
   }
 
   private overLimit(limits: PagingLimits, stored: boolean): boolean {
-    return this.head.length >= limits.maxEntries ||
-      this.headBytes > (stored ? limits.persistentBytes : limits.transientBytes);
+    return this.head.length >= limits.maxEntries || this.headBytes > (stored ? limits.persistentBytes : limits.transientBytes);
   }
 
   private pushTail(seq: number, position: number, size: number, flags: number, expiresAt: number): void {

@@ -29,7 +29,17 @@ export function replyTextBytes(text: string): Buffer {
  */
 const QUOTE_LIMIT = REPLY_TEXT_MAX;
 
-const ESCAPES: Record<number, string> = { 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r", 27: "\\e", 34: '\\"', 92: "\\\\" };
+const ESCAPES: Record<number, string> = {
+  8: "\\b",
+  9: "\\t",
+  10: "\\n",
+  11: "\\v",
+  12: "\\f",
+  13: "\\r",
+  27: "\\e",
+  34: '\\"',
+  92: "\\\\",
+};
 
 /** io_lib:printable_latin1_list: the bytes Erlang's ~p prints as a string. */
 const printable = (b: number): boolean => (b >= 32 && b <= 126) || b >= 160 || ESCAPES[b] !== undefined;

@@ -53,7 +53,9 @@ export interface User {
 }
 
 function hashPassword(password: string, algorithm: HashingAlgorithm = DEFAULT_HASHING, salt = randomBytes(4)): string {
-  const digest = createHash(HASHING_ALGORITHMS[algorithm].digest).update(Buffer.concat([salt, Buffer.from(password, "utf8")])).digest();
+  const digest = createHash(HASHING_ALGORITHMS[algorithm].digest)
+    .update(Buffer.concat([salt, Buffer.from(password, "utf8")]))
+    .digest();
   return Buffer.concat([salt, digest]).toString("base64");
 }
 
@@ -89,8 +91,20 @@ export class UserStore {
   }
 
   /** Adds a user whose password is already hashed (definitions import, PUT /api/users with a hash). */
-  addHashed(name: string, passwordHash: string, tags: string[] = [], hashingAlgorithm: HashingAlgorithm = DEFAULT_HASHING, limits?: Record<string, unknown>): User {
-    const u: User = { name, passwordHash, hashingAlgorithm, tags, ...(limits !== undefined && Object.keys(limits).length > 0 && { limits }) };
+  addHashed(
+    name: string,
+    passwordHash: string,
+    tags: string[] = [],
+    hashingAlgorithm: HashingAlgorithm = DEFAULT_HASHING,
+    limits?: Record<string, unknown>,
+  ): User {
+    const u: User = {
+      name,
+      passwordHash,
+      hashingAlgorithm,
+      tags,
+      ...(limits !== undefined && Object.keys(limits).length > 0 && { limits }),
+    };
     this.users.set(name, u);
     this.changed();
     return u;

@@ -1,6 +1,12 @@
 import { BrokerError, errors, ReplyCode } from "./errors.js";
 import {
-  bindingKey, type Binding, createExchange, type Destination, type Exchange, EXCHANGE_TYPES, type ExchangeType,
+  bindingKey,
+  type Binding,
+  createExchange,
+  type Destination,
+  type Exchange,
+  EXCHANGE_TYPES,
+  type ExchangeType,
 } from "./exchange.js";
 import { rabbitType, stringValue } from "./field-types.js";
 import type { ClientRef } from "./consumer.js";
@@ -15,7 +21,14 @@ import { randomBytes } from "node:crypto";
 import { checkQueueType, checkServerNamed } from "./queue-types.js";
 import { StreamQueue, streamUnsupported } from "./stream.js";
 import {
-  effectiveAlternateExchange, effectiveQueueArguments, type Policy, PolicyError, type PolicyInput, type PolicyKind, PolicySet, validatePolicy,
+  effectiveAlternateExchange,
+  effectiveQueueArguments,
+  type Policy,
+  PolicyError,
+  type PolicyInput,
+  type PolicyKind,
+  PolicySet,
+  validatePolicy,
 } from "./policies.js";
 import { checkDelayedType, DELAYED_TYPE, DelayedExchange, type DelayedHost } from "./delayed-exchange.js";
 import { MessageCounters } from "./stats.js";
@@ -165,7 +178,12 @@ export class VirtualHost implements QueueHost, DelayedHost {
   }
 
   private exchangeEquivalent(
-    x: Exchange, type: string, durable: boolean, autoDelete: boolean, internal: boolean, args: FieldTable,
+    x: Exchange,
+    type: string,
+    durable: boolean,
+    autoDelete: boolean,
+    internal: boolean,
+    args: FieldTable,
   ): BrokerError | null {
     const fail = (arg: string, received: string, current: string) =>
       errors.inequivalent(arg, "exchange", x.name, this.name, received, current);
@@ -244,7 +262,8 @@ export class VirtualHost implements QueueHost, DelayedHost {
     const effective = effectiveQueueArguments(q.options.args, policy, operator);
     const parsed = parseQueueArguments(effective, q.name, this.name);
     // a policy can only add what its validation allowed; if the mix is still refused, keep the declared behaviour
-    q.options.parsedArgs = parsed instanceof BrokerError ? (parseQueueArguments(q.options.args, q.name, this.name) as QueueArguments) : parsed;
+    q.options.parsedArgs =
+      parsed instanceof BrokerError ? (parseQueueArguments(q.options.args, q.name, this.name) as QueueArguments) : parsed;
     q.limitsChanged();
   }
 
@@ -302,9 +321,18 @@ export class VirtualHost implements QueueHost, DelayedHost {
     const parsed = parseQueueArguments(args, name, this.name);
     if (parsed instanceof BrokerError) return parsed;
     const type = parsed.queueType ?? "classic";
-    const typeProblem = checkQueueType(type, args, {
-      durable: !!d.durable, exclusive: !!d.exclusive, autoDelete: !!d.autoDelete, serverNamed: requested === "",
-    }, name, this.name);
+    const typeProblem = checkQueueType(
+      type,
+      args,
+      {
+        durable: !!d.durable,
+        exclusive: !!d.exclusive,
+        autoDelete: !!d.autoDelete,
+        serverNamed: requested === "",
+      },
+      name,
+      this.name,
+    );
     if (typeProblem) return typeProblem;
     const options = { durable, owner: d.exclusive ? client : null, autoDelete: !!d.autoDelete, args, parsedArgs: parsed };
     const q = type === "stream" ? new StreamQueue(name, this, options, () => this.clock()) : new Queue(name, this, options);
@@ -597,7 +625,11 @@ export class VirtualHost implements QueueHost, DelayedHost {
     if (x.name === "") {
       const q = this.queues.get(routingKey);
       if (q !== undefined) found.push(q);
-      if (extra !== null) for (const k of extra) { const e = this.queues.get(k); if (e !== undefined) found.push(e); }
+      if (extra !== null)
+        for (const k of extra) {
+          const e = this.queues.get(k);
+          if (e !== undefined) found.push(e);
+        }
       return;
     }
     x.match(routingKey, message, found);
@@ -647,7 +679,8 @@ function argsEquivalent(
 function sameArg(a: FieldValue, b: FieldValue): boolean {
   const ta = rabbitType(a);
   const tb = rabbitType(b);
-  const cls = (t: string) => (["byte", "unsignedbyte", "short", "unsignedshort", "signedint", "unsignedint", "long"].includes(t) ? "int" : t);
+  const cls = (t: string) =>
+    ["byte", "unsignedbyte", "short", "unsignedshort", "signedint", "unsignedint", "long"].includes(t) ? "int" : t;
   if (cls(ta) !== cls(tb)) return false;
   const va = typeof a === "object" && a !== null && "value" in a ? (a as { value: unknown }).value : a;
   const vb = typeof b === "object" && b !== null && "value" in b ? (b as { value: unknown }).value : b;

@@ -31,11 +31,23 @@ export { type ManagementContext, MANAGEMENT_VERSION } from "./routes/context.js"
 
 /** Every resource's routes, as RabbitMQ's management plugin groups them. */
 export const ROUTE_PLUGINS: readonly RoutePlugin[] = [
-  overviewRoutes, nodesRoutes, whoamiRoutes, healthRoutes,
-  vhostsRoutes, usersRoutes, permissionsRoutes, topicPermissionsRoutes,
-  connectionsRoutes, channelsRoutes, consumersRoutes,
-  exchangesRoutes, queuesRoutes, messagesRoutes, bindingsRoutes,
-  policiesRoutes, definitionsRoutes,
+  overviewRoutes,
+  nodesRoutes,
+  whoamiRoutes,
+  healthRoutes,
+  vhostsRoutes,
+  usersRoutes,
+  permissionsRoutes,
+  topicPermissionsRoutes,
+  connectionsRoutes,
+  channelsRoutes,
+  consumersRoutes,
+  exchangesRoutes,
+  queuesRoutes,
+  messagesRoutes,
+  bindingsRoutes,
+  policiesRoutes,
+  definitionsRoutes,
 ];
 
 /** Registers every /api route on the server. */

@@ -26,8 +26,13 @@ export interface OperatorListenerContext {
 }
 
 const PROTOCOL_NAMES: Record<string, string> = {
-  amqp: "amqp", mqtt: "mqtt", stomp: "stomp", webMqtt: "http/web-mqtt", webStomp: "http/web-stomp",
-  management: "http", prometheus: "http/prometheus",
+  amqp: "amqp",
+  mqtt: "mqtt",
+  stomp: "stomp",
+  webMqtt: "http/web-mqtt",
+  webStomp: "http/web-stomp",
+  management: "http",
+  prometheus: "http/prometheus",
 };
 
 /** Starts what is enabled; returns the bound ports and one close for both. */
@@ -48,7 +53,11 @@ export async function startOperatorListeners(
       const m = options.management;
       const mgmt = await startManagement(
         {
-          core: ctx.core, nodeName, productVersion: ctx.productVersion, dataDir: ctx.dataDir, limits,
+          core: ctx.core,
+          nodeName,
+          productVersion: ctx.productVersion,
+          dataDir: ctx.dataDir,
+          limits,
           listeners: () =>
             Object.entries(ctx.ports as Record<string, number | undefined>)
               .filter((e): e is [string, number] => e[1] !== undefined)
@@ -63,7 +72,11 @@ export async function startOperatorListeners(
     }
     if (options.prometheus !== false) {
       const p = options.prometheus;
-      const prom = await startPrometheus({ core: ctx.core, nodeName, productVersion: ctx.productVersion, dataDir: ctx.dataDir, limits }, p, ctx.log);
+      const prom = await startPrometheus(
+        { core: ctx.core, nodeName, productVersion: ctx.productVersion, dataDir: ctx.dataDir, limits },
+        p,
+        ctx.log,
+      );
       closers.push(() => prom.close());
       out.prometheus = prom.port;
       ctx.log.info({ protocol: "prometheus", port: prom.port }, `Prometheus metrics listening on port ${prom.port}, path /metrics`);

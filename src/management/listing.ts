@@ -14,7 +14,10 @@ export interface ListingQuery {
 
 /** Picks `columns=a,b.c` out of each row, as RabbitMQ does server-side. */
 export function pickColumns(payload: unknown, columns: string): unknown {
-  const cols = columns.split(",").map((c) => c.trim()).filter(Boolean);
+  const cols = columns
+    .split(",")
+    .map((c) => c.trim())
+    .filter(Boolean);
   const pick = (row: unknown): unknown => {
     if (row === null || typeof row !== "object" || Array.isArray(row)) return row;
     const out: Record<string, unknown> = {};
@@ -34,7 +37,8 @@ export function pickColumns(payload: unknown, columns: string): unknown {
 
 /** Orders rows by a dotted key: numbers by value, anything else by its text. */
 export function sortRows(rows: unknown[], key: string, reverse: boolean): unknown[] {
-  const get = (r: unknown): unknown => key.split(".").reduce<unknown>((v, p) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[p] : undefined), r);
+  const get = (r: unknown): unknown =>
+    key.split(".").reduce<unknown>((v, p) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[p] : undefined), r);
   const sorted = [...rows].sort((a, b) => {
     const x = get(a);
     const y = get(b);

@@ -26,7 +26,7 @@ export const PAGE_QUERY: Record<keyof PageQuery, Schema> = {
   page: { type: "string", description: "a page number from 1, checked by paginate()" },
   page_size: { type: "string", description: "1 to 500 rows, checked by paginate()" },
   name: { type: "string", description: "a part of the names shown (any case), or a regular expression" },
-  use_regex: { type: "string", description: "\"true\": name is a regular expression" },
+  use_regex: { type: "string", description: '"true": name is a regular expression' },
 };
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -51,14 +51,19 @@ export function paginate(rows: unknown[], q: ListingQuery & PageQuery): unknown 
   const regex = name !== "" && q.use_regex === "true" ? compilePattern(`(?i)${name}`) : null;
   if (regex instanceof PatternError) throw invalid();
   if (page < 1 || (size !== undefined && (size < 1 || size > MAX_PAGE_SIZE))) {
-    throw new ApiError(400, "invalid_pagination_parameters", `Invalid pagination parameters: page number ${page}, page size ${size ?? "undefined"}`);
+    throw new ApiError(
+      400,
+      "invalid_pagination_parameters",
+      `Invalid pagination parameters: page number ${page}, page size ${size ?? "undefined"}`,
+    );
   }
   const pageSize = size ?? DEFAULT_PAGE_SIZE;
   const sorted = q.sort ? sortRows(rows, q.sort, q.sort_reverse === "true") : rows;
   const nameOf = (row: unknown) => String((row as { name?: unknown } | null)?.name ?? "");
-  const filtered = name === ""
-    ? sorted
-    : sorted.filter(regex !== null ? (r) => regex.test(nameOf(r)) : (r) => nameOf(r).toLowerCase().includes(name.toLowerCase()));
+  const filtered =
+    name === ""
+      ? sorted
+      : sorted.filter(regex !== null ? (r) => regex.test(nameOf(r)) : (r) => nameOf(r).toLowerCase().includes(name.toLowerCase()));
   const pageCount = Math.ceil(filtered.length / pageSize);
   // RabbitMQ's lists:sublist fails only when the page starts past one after the last row: the page
   // just after the last is an empty one, the one after that an error

@@ -32,14 +32,19 @@ export function createRegistry(ctx: PrometheusContext): Registry {
   const broker = ctx.core;
   const gauge = (name: string, help: string, value: () => number | Promise<number>) =>
     new Gauge({
-      name, help, registers: [registry],
+      name,
+      help,
+      registers: [registry],
       async collect() {
         this.set(await value());
       },
     });
   const counter = (name: string, help: string, labels: Record<string, string>, value: (c: MessageCounters) => number) =>
     new Counter({
-      name, help, labelNames: Object.keys(labels), registers: [registry],
+      name,
+      help,
+      labelNames: Object.keys(labels),
+      registers: [registry],
       collect() {
         this.reset();
         this.inc(labels, value(broker.counters));
@@ -52,18 +57,25 @@ export function createRegistry(ctx: PrometheusContext): Registry {
   gauge("rabbitmq_channels", "Channels currently open", channels);
   gauge("rabbitmq_consumers", "Consumers currently connected", () => queues().reduce((n, q) => n + q.consumerCount, 0));
   gauge("rabbitmq_queues", "Queues available", () => queues().length);
-  gauge("rabbitmq_queue_messages_ready", "Messages ready to be delivered to consumers", () => queues().reduce((n, q) => n + q.messageCount, 0));
+  gauge("rabbitmq_queue_messages_ready", "Messages ready to be delivered to consumers", () =>
+    queues().reduce((n, q) => n + q.messageCount, 0),
+  );
   gauge("rabbitmq_queue_messages_unacked", "Messages delivered to consumers but not yet acknowledged", () =>
-    queues().reduce((n, q) => n + q.unackedMessageCount, 0));
+    queues().reduce((n, q) => n + q.unackedMessageCount, 0),
+  );
   new Counter({
-    name: "rabbitmq_connections_opened_total", help: "Total number of connections opened", registers: [registry],
+    name: "rabbitmq_connections_opened_total",
+    help: "Total number of connections opened",
+    registers: [registry],
     collect() {
       this.reset();
       this.inc(broker.connections.created);
     },
   });
   new Counter({
-    name: "rabbitmq_connections_closed_total", help: "Total number of connections closed or terminated", registers: [registry],
+    name: "rabbitmq_connections_closed_total",
+    help: "Total number of connections closed or terminated",
+    registers: [registry],
     collect() {
       this.reset();
       this.inc(broker.connections.closed);
@@ -74,7 +86,8 @@ export function createRegistry(ctx: PrometheusContext): Registry {
   new Counter({
     name: "warren_connections_handshake_timeout_total",
     help: "Connections closed because they did not finish their handshake (login) within the timeout",
-    labelNames: ["protocol"], registers: [registry],
+    labelNames: ["protocol"],
+    registers: [registry],
     collect() {
       this.reset();
       for (const [protocol, n] of broker.connections.handshakeTimeouts) this.inc({ protocol }, n);
@@ -83,25 +96,55 @@ export function createRegistry(ctx: PrometheusContext): Registry {
 
   counter("rabbitmq_global_messages_received_total", "Total number of messages received from publishers", PROTOCOL, (c) => c.publish);
   counter("rabbitmq_global_messages_routed_total", "Total number of messages routed to queues or streams", PROTOCOL, (c) => c.routed);
-  counter("rabbitmq_global_messages_unroutable_dropped_total",
-    "Total number of messages published as non-mandatory into an exchange and dropped as unroutable", PROTOCOL,
-    (c) => c.unroutable - c.returnUnroutable);
-  counter("rabbitmq_global_messages_unroutable_returned_total",
-    "Total number of messages published as mandatory into an exchange and returned to the publisher as unroutable", PROTOCOL,
-    (c) => c.returnUnroutable);
+  counter(
+    "rabbitmq_global_messages_unroutable_dropped_total",
+    "Total number of messages published as non-mandatory into an exchange and dropped as unroutable",
+    PROTOCOL,
+    (c) => c.unroutable - c.returnUnroutable,
+  );
+  counter(
+    "rabbitmq_global_messages_unroutable_returned_total",
+    "Total number of messages published as mandatory into an exchange and returned to the publisher as unroutable",
+    PROTOCOL,
+    (c) => c.returnUnroutable,
+  );
   counter("rabbitmq_global_messages_confirmed_total", "Total number of messages confirmed to publishers", PROTOCOL, (c) => c.confirm);
-  counter("rabbitmq_global_messages_delivered_total", "Total number of messages delivered to consumers", PROTOCOL,
-    (c) => c.deliver + c.deliverNoAck + c.get + c.getNoAck);
-  counter("rabbitmq_global_messages_delivered_consume_manual_ack_total",
-    "Total number of messages delivered to consumers using basic.consume with manual acknowledgment", CLASSIC, (c) => c.deliver);
-  counter("rabbitmq_global_messages_delivered_consume_auto_ack_total",
-    "Total number of messages delivered to consumers using basic.consume with automatic acknowledgment", CLASSIC, (c) => c.deliverNoAck);
-  counter("rabbitmq_global_messages_delivered_get_manual_ack_total",
-    "Total number of messages delivered to consumers using basic.get with manual acknowledgment", CLASSIC, (c) => c.get);
-  counter("rabbitmq_global_messages_delivered_get_auto_ack_total",
-    "Total number of messages delivered to consumers using basic.get with automatic acknowledgment", CLASSIC, (c) => c.getNoAck);
-  counter("rabbitmq_global_messages_get_empty_total", "Total number of times basic.get operations fetched no message", CLASSIC,
-    (c) => c.getEmpty);
+  counter(
+    "rabbitmq_global_messages_delivered_total",
+    "Total number of messages delivered to consumers",
+    PROTOCOL,
+    (c) => c.deliver + c.deliverNoAck + c.get + c.getNoAck,
+  );
+  counter(
+    "rabbitmq_global_messages_delivered_consume_manual_ack_total",
+    "Total number of messages delivered to consumers using basic.consume with manual acknowledgment",
+    CLASSIC,
+    (c) => c.deliver,
+  );
+  counter(
+    "rabbitmq_global_messages_delivered_consume_auto_ack_total",
+    "Total number of messages delivered to consumers using basic.consume with automatic acknowledgment",
+    CLASSIC,
+    (c) => c.deliverNoAck,
+  );
+  counter(
+    "rabbitmq_global_messages_delivered_get_manual_ack_total",
+    "Total number of messages delivered to consumers using basic.get with manual acknowledgment",
+    CLASSIC,
+    (c) => c.get,
+  );
+  counter(
+    "rabbitmq_global_messages_delivered_get_auto_ack_total",
+    "Total number of messages delivered to consumers using basic.get with automatic acknowledgment",
+    CLASSIC,
+    (c) => c.getNoAck,
+  );
+  counter(
+    "rabbitmq_global_messages_get_empty_total",
+    "Total number of times basic.get operations fetched no message",
+    CLASSIC,
+    (c) => c.getEmpty,
+  );
   counter("rabbitmq_global_messages_redelivered_total", "Total number of messages redelivered to consumers", CLASSIC, (c) => c.redeliver);
   counter("rabbitmq_global_messages_acknowledged_total", "Total number of messages acknowledged by consumers", CLASSIC, (c) => c.ack);
 
@@ -119,14 +162,18 @@ export function createRegistry(ctx: PrometheusContext): Registry {
     }
   });
   new Gauge({
-    name: "rabbitmq_identity_info", help: "RabbitMQ node & cluster identity info", labelNames: ["rabbitmq_node", "rabbitmq_cluster"],
+    name: "rabbitmq_identity_info",
+    help: "RabbitMQ node & cluster identity info",
+    labelNames: ["rabbitmq_node", "rabbitmq_cluster"],
     registers: [registry],
     collect() {
       this.set({ rabbitmq_node: ctx.nodeName, rabbitmq_cluster: ctx.nodeName }, 1);
     },
   });
   new Gauge({
-    name: "rabbitmq_build_info", help: "RabbitMQ & Erlang/OTP version info", labelNames: ["rabbitmq_version", "product_version", "node_version"],
+    name: "rabbitmq_build_info",
+    help: "RabbitMQ & Erlang/OTP version info",
+    labelNames: ["rabbitmq_version", "product_version", "node_version"],
     registers: [registry],
     collect() {
       this.set({ rabbitmq_version: "3.10.8", product_version: ctx.productVersion, node_version: process.version }, 1);
@@ -142,7 +189,9 @@ export interface RunningPrometheus {
 
 /** Serves `/metrics` (and `/metrics/` as RabbitMQ does) on its own port (0 = any free one). */
 export async function startPrometheus(
-  ctx: PrometheusContext, listen: { port: number; host?: string | undefined }, log: Logger = createLogger("silent"),
+  ctx: PrometheusContext,
+  listen: { port: number; host?: string | undefined },
+  log: Logger = createLogger("silent"),
 ): Promise<RunningPrometheus> {
   const registry = createRegistry(ctx);
   const server: Server = createServer((req, res) => {

@@ -59,7 +59,11 @@ export class RateSampler {
     const lastQueues = new WeakMap<Queue, QueueSample>();
     for (const v of this.broker.listVhosts()) {
       for (const q of v.queues.values()) {
-        lastQueues.set(q, { counters: copyCounters(q.counters, new QueueCounters()), ready: q.messageCount, unacked: q.unackedMessageCount });
+        lastQueues.set(q, {
+          counters: copyCounters(q.counters, new QueueCounters()),
+          ready: q.messageCount,
+          unacked: q.unackedMessageCount,
+        });
       }
     }
     this.prevQueues = prevQueues;

@@ -23,8 +23,12 @@ export const object = (field: string): Schema => ({ type: "object", description:
 /** x-arguments and binding arguments: a JSON object (RabbitMQ fails on a list with a 500 or a crash report). */
 export const args = object("arguments");
 /** A body: an object (a list or a number is RabbitMQ's `not_json`), unknown fields ignored. */
-export const body = (properties: Record<string, Schema>, required: string[] = []): Schema =>
-  ({ type: "object", description: "body", properties, ...(required.length > 0 && { required }) });
+export const body = (properties: Record<string, Schema>, required: string[] = []): Schema => ({
+  type: "object",
+  description: "body",
+  properties,
+  ...(required.length > 0 && { required }),
+});
 
 export const tags: Schema = {
   description: "tags must be a string or a list of strings",
@@ -67,7 +71,9 @@ export const flag: Schema = queryText;
 
 /** A route's schema: its params, query string and (PUT, POST) body, all declared. */
 export function routeSchema(s: { params?: readonly string[]; query?: Record<string, Schema>; body?: Schema }): {
-  params: Schema; querystring: Schema; body?: Schema;
+  params: Schema;
+  querystring: Schema;
+  body?: Schema;
 } {
   return { params: params(...(s.params ?? [])), querystring: query(s.query), ...(s.body !== undefined && { body: s.body }) };
 }
@@ -102,9 +108,8 @@ const REASONS: Record<string, (data: unknown) => Reason> = {
   "policy priority": (d) => `Validation failed\n\npriority should be a number, actually was ${htmlEscape(erlangTerm(d))}\n`,
   "operator-policy pattern": (d) => `Validation failed\n\npattern should be a binary but was ${erlangTerm(d)}\n`,
   "operator-policy priority": (d) => `Validation failed\n\npriority should be a number, actually was ${erlangTerm(d)}\n`,
-  body: (d) => (typeof d === "string"
-    ? "invalid payload: the request body JSON-decoded to a string. Is the input doubly-JSON-encoded?"
-    : "not_json"),
+  body: (d) =>
+    typeof d === "string" ? "invalid payload: the request body JSON-decoded to a string. Is the input doubly-JSON-encoded?" : "not_json",
 };
 
 export function validationReason(failures: readonly ValidationFailure[]): Reason {

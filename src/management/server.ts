@@ -63,19 +63,25 @@ const CONTENT_TYPES: Record<string, string> = {
  */
 export function uiDirectory(): string | null {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, "ui"), join(here, "..", "ui"), join(here, "management", "ui"), join(here, "..", "src", "management", "ui")];
+  const candidates = [
+    join(here, "ui"),
+    join(here, "..", "ui"),
+    join(here, "management", "ui"),
+    join(here, "..", "src", "management", "ui"),
+  ];
   for (const c of candidates) if (existsSync(join(c, "index.html"))) return c;
   return null;
 }
 
 /** Builds the management server (API, UI, rate sampler) without binding it. */
-export function createManagementServer(ctx: ManagementContext, options: ManagementServerOptions = {}): {
+export function createManagementServer(
+  ctx: ManagementContext,
+  options: ManagementServerOptions = {},
+): {
   app: FastifyInstance;
   rates: RateSampler;
 } {
-  const app = (options.tls
-    ? Fastify({ ...FASTIFY_OPTIONS, https: options.tls })
-    : Fastify(FASTIFY_OPTIONS)) as unknown as FastifyInstance;
+  const app = (options.tls ? Fastify({ ...FASTIFY_OPTIONS, https: options.tls }) : Fastify(FASTIFY_OPTIONS)) as unknown as FastifyInstance;
   const rates = new RateSampler(ctx.core, options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS);
   const log = options.log;
 

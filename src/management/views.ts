@@ -5,8 +5,17 @@
  */
 import { createHash } from "node:crypto";
 import {
-  type Binding, type Broker, type ChannelInfo, type Exchange, fieldTableJson, type MessageCounters, type Queue,
-  type QueueCounters, type RegisteredConnection, type Subscription, type VirtualHost,
+  type Binding,
+  type Broker,
+  type ChannelInfo,
+  type Exchange,
+  fieldTableJson,
+  type MessageCounters,
+  type Queue,
+  type QueueCounters,
+  type RegisteredConnection,
+  type Subscription,
+  type VirtualHost,
 } from "../core/index.js";
 import type { RateSampler } from "./rates.js";
 import { policyValue } from "../core/policies.js";

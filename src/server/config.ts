@@ -153,7 +153,11 @@ const bool = z.pipe(
 const text = z.string().check(z.minLength(1, "expected a non-empty value"));
 
 const fraction = z.pipe(
-  z.string().check(z.refine((s) => /^\d*\.?\d+$/.test(s) && Number(s) > 0 && Number(s) <= 1, "expected a fraction of RAM between 0 and 1, e.g. 0.4")),
+  z
+    .string()
+    .check(
+      z.refine((s) => /^\d*\.?\d+$/.test(s) && Number(s) > 0 && Number(s) <= 1, "expected a fraction of RAM between 0 and 1, e.g. 0.4"),
+    ),
   z.transform(Number),
 );
 
@@ -162,8 +166,22 @@ const fraction = z.pipe(
  * are powers of 1024; kB/KB, MB, GB are powers of 1000; a bare number is bytes.
  */
 const UNITS: Record<string, number> = {
-  "": 1, k: 1024, kiB: 1024, K: 1024, KiB: 1024, M: 1024 ** 2, MiB: 1024 ** 2, G: 1024 ** 3, GiB: 1024 ** 3,
-  kB: 1000, KB: 1000, MB: 1000 ** 2, GB: 1000 ** 3, T: 1024 ** 4, TiB: 1024 ** 4, TB: 1000 ** 4,
+  "": 1,
+  k: 1024,
+  kiB: 1024,
+  K: 1024,
+  KiB: 1024,
+  M: 1024 ** 2,
+  MiB: 1024 ** 2,
+  G: 1024 ** 3,
+  GiB: 1024 ** 3,
+  kB: 1000,
+  KB: 1000,
+  MB: 1000 ** 2,
+  GB: 1000 ** 3,
+  T: 1024 ** 4,
+  TiB: 1024 ** 4,
+  TB: 1000 ** 4,
 };
 export function parseBytes(s: string): number | null {
   const m = /^(\d+(?:\.\d+)?)\s*([A-Za-z]*)$/.exec(s.trim());
@@ -172,14 +190,27 @@ export function parseBytes(s: string): number | null {
   return unit === undefined ? null : Math.round(Number(m[1]) * unit);
 }
 const bytes = z.pipe(
-  z.string().check(z.refine((s) => parseBytes(s) !== null, "expected a size in bytes, optionally with a unit: 50000000, 50MB, 1GB, 512MiB")),
+  z
+    .string()
+    .check(z.refine((s) => parseBytes(s) !== null, "expected a size in bytes, optionally with a unit: 50000000, 50MB, 1GB, 512MiB")),
   z.transform((s) => parseBytes(s)!),
 );
 
 /** RabbitMQ's log levels, and Warren's (pino's) names for them. */
 const LOG_LEVELS: Record<string, LogLevel> = {
-  debug: "debug", info: "info", notice: "info", warning: "warn", warn: "warn", error: "error",
-  critical: "fatal", alert: "fatal", emergency: "fatal", none: "silent", trace: "trace", fatal: "fatal", silent: "silent",
+  debug: "debug",
+  info: "info",
+  notice: "info",
+  warning: "warn",
+  warn: "warn",
+  error: "error",
+  critical: "fatal",
+  alert: "fatal",
+  emergency: "fatal",
+  none: "silent",
+  trace: "trace",
+  fatal: "fatal",
+  silent: "silent",
 };
 const logLevel = z.pipe(
   z.string().check(z.refine((s) => s in LOG_LEVELS, "expected debug, info, warning, error, critical or none")),
@@ -298,10 +329,7 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   "vm_memory_high_watermark.absolute": key(bytes, (o, v) => (o.memoryHighWatermarkBytes = v)),
   "disk_free_limit.absolute": key(bytes, (o, v) => (o.diskFreeLimit = v)),
   "disk_free_limit.relative": key(
-    z.pipe(
-      z.string().check(z.refine((s) => /^\d*\.?\d+$/.test(s), "expected a multiple of total RAM, e.g. 1.0")),
-      z.transform(Number),
-    ),
+    z.pipe(z.string().check(z.refine((s) => /^\d*\.?\d+$/.test(s), "expected a multiple of total RAM, e.g. 1.0")), z.transform(Number)),
     (o, v) => (o.diskFreeLimit = Math.round(v * totalmem())),
   ),
   max_message_size: key(int(1, 536870912), (o, v) => (o.maxMessageSize = v)),
@@ -316,7 +344,14 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   // Warren's cluster (docs/clustering.md): etcd's client URLs, this node's name, its replication port
   "cluster.etcd": key(
     z.pipe(
-      z.string().check(z.refine((s) => s.split(",").every((u) => /^https?:\/\/[^\s,]+$/.test(u)), "expected comma-separated etcd URLs, e.g. http://h1:2379,http://h2:2379")),
+      z
+        .string()
+        .check(
+          z.refine(
+            (s) => s.split(",").every((u) => /^https?:\/\/[^\s,]+$/.test(u)),
+            "expected comma-separated etcd URLs, e.g. http://h1:2379,http://h2:2379",
+          ),
+        ),
       z.transform((s) => s.split(",")),
     ),
     (o, v) => (o.cluster = { ...clusterOf(o), etcd: v }),
@@ -331,7 +366,14 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   "management.load_definitions": key(text, (o, v) => (o.loadDefinitions = v)),
   "definitions.local.path": key(text, (o, v) => (o.loadDefinitions = v)),
   "definitions.import_backend": key(
-    z.string().check(z.refine((s) => s === "local_filesystem" || s === "rabbit_definitions_import_local_filesystem", "expected local_filesystem (Warren cannot import definitions over HTTPS)")),
+    z
+      .string()
+      .check(
+        z.refine(
+          (s) => s === "local_filesystem" || s === "rabbit_definitions_import_local_filesystem",
+          "expected local_filesystem (Warren cannot import definitions over HTTPS)",
+        ),
+      ),
     () => {},
   ),
   "definitions.skip_if_unchanged": key(bool, () => {}),
@@ -361,7 +403,14 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
 };
 
 /** Keys read by settingsToOptions itself rather than through CONF_KEYS. */
-const SPECIAL_KEYS = ["listeners.tcp", "loopback_users.*", "ssl_options.versions.*", "ssl_options.ciphers.*", "management.ssl.versions.*", "management.ssl.ciphers.*"];
+const SPECIAL_KEYS = [
+  "listeners.tcp",
+  "loopback_users.*",
+  "ssl_options.versions.*",
+  "ssl_options.ciphers.*",
+  "management.ssl.versions.*",
+  "management.ssl.ciphers.*",
+];
 
 /**
  * rabbitmq.conf keys RabbitMQ 3.10 has that Warren deliberately does not act on: accepted with a
@@ -370,49 +419,141 @@ const SPECIAL_KEYS = ["listeners.tcp", "loopback_users.*", "ssl_options.versions
  */
 export const IGNORED_KEYS: readonly string[] = [
   // clustering, partitions, distribution: Warren is one node
-  "cluster_formation.**", "cluster_name", "cluster_partition_handling", "cluster_keepalive_interval", "distribution.**",
-  "mnesia_table_loading_retry_timeout", "mnesia_table_loading_retry_limit", "raft.**", "queue_master_locator",
-  "mirroring_sync_batch_size", "queue_index_embed_msgs_below", "queue_index_max_journal_entries",
+  "cluster_formation.**",
+  "cluster_name",
+  "cluster_partition_handling",
+  "cluster_keepalive_interval",
+  "distribution.**",
+  "mnesia_table_loading_retry_timeout",
+  "mnesia_table_loading_retry_limit",
+  "raft.**",
+  "queue_master_locator",
+  "mirroring_sync_batch_size",
+  "queue_index_embed_msgs_below",
+  "queue_index_max_journal_entries",
   // listeners beyond the one Warren binds per protocol, and socket tuning
-  "listeners.tcp.*", "listeners.ssl.*", "num_acceptors.*", "handshake_timeout", "ssl_handshake_timeout", "reverse_dns_lookups",
-  "proxy_protocol", "tcp_listen_options.**", "hipe_compile", "channel_operation_timeout", "consumer_timeout",
-  "ssl_options.depth", "ssl_options.secure_renegotiate", "ssl_options.reuse_sessions", "ssl_options.client_renegotiation",
+  "listeners.tcp.*",
+  "listeners.ssl.*",
+  "num_acceptors.*",
+  "handshake_timeout",
+  "ssl_handshake_timeout",
+  "reverse_dns_lookups",
+  "proxy_protocol",
+  "tcp_listen_options.**",
+  "hipe_compile",
+  "channel_operation_timeout",
+  "consumer_timeout",
+  "ssl_options.depth",
+  "ssl_options.secure_renegotiate",
+  "ssl_options.reuse_sessions",
+  "ssl_options.client_renegotiation",
   "ssl_cert_login_from",
   // authentication back-ends and defaults Warren does not have
-  "auth_backends.*", "auth_mechanisms.*", "password_hashing_module", "credential_validator.**",
-  "default_permissions.*", "default_user_tags.*", "anonymous_login_user", "anonymous_login_pass",
+  "auth_backends.*",
+  "auth_mechanisms.*",
+  "password_hashing_module",
+  "credential_validator.**",
+  "default_permissions.*",
+  "default_user_tags.*",
+  "anonymous_login_user",
+  "anonymous_login_pass",
   // memory and statistics tuning
-  "vm_memory_calculation_strategy", "vm_memory_high_watermark_paging_ratio", "total_memory_available_override_value",
-  "memory_monitor_interval", "background_gc_enabled", "background_gc_target_interval", "collect_statistics_interval",
+  "vm_memory_calculation_strategy",
+  "vm_memory_high_watermark_paging_ratio",
+  "total_memory_available_override_value",
+  "memory_monitor_interval",
+  "background_gc_enabled",
+  "background_gc_target_interval",
+  "collect_statistics_interval",
   "collect_statistics",
   // logging destinations and categories Warren does not have
-  "log.file.rotation.**", "log.exchange", "log.exchange.**", "log.syslog", "log.syslog.**", "log.console.stdio",
-  "log.connection.level", "log.channel.level", "log.queue.level", "log.mirroring.level", "log.federation.level", "log.upgrade.level",
-  "log.default.level", "log.ra.level", "log.prelaunch.level",
-  "log.journald", "log.journald.**", "log.console.formatter.**", "log.file.formatter.**",
+  "log.file.rotation.**",
+  "log.exchange",
+  "log.exchange.**",
+  "log.syslog",
+  "log.syslog.**",
+  "log.console.stdio",
+  "log.connection.level",
+  "log.channel.level",
+  "log.queue.level",
+  "log.mirroring.level",
+  "log.federation.level",
+  "log.upgrade.level",
+  "log.default.level",
+  "log.ra.level",
+  "log.prelaunch.level",
+  "log.journald",
+  "log.journald.**",
+  "log.console.formatter.**",
+  "log.file.formatter.**",
   // plugins' tuning
-  "management.rates_mode", "management.path_prefix", "management.cors.**", "management.csp.**", "management.hsts.**",
-  "management.http_log_dir", "management.disable_stats", "management.enable_queue_totals", "management.sample_retention_policies.**",
-  "management.tcp.compress", "management.tcp.idle_timeout", "management.tcp.inactivity_timeout", "management.tcp.request_timeout",
-  "management_agent.**", "prometheus.return_per_object_metrics", "prometheus.path",
-  "mqtt.subscription_ttl", "mqtt.prefetch", "mqtt.exchange", "mqtt.retained_message_store", "mqtt.retained_message_store_dets_sync_interval",
-  "mqtt.tcp_listen_options.**", "mqtt.proxy_protocol", "mqtt.num_acceptors.*", "mqtt.ssl_cert_login", "mqtt.listeners.tcp.*",
-  "mqtt.listeners.ssl.*", "stomp.implicit_connect", "stomp.hide_server_info", "stomp.tcp_listen_options.**", "stomp.num_acceptors.*",
-  "stomp.proxy_protocol", "stomp.ssl_cert_login", "stomp.listeners.tcp.*", "stomp.listeners.ssl.*",
-  "web_mqtt.ws_path", "web_stomp.ws_path", "web_mqtt.ssl.**", "web_stomp.ssl.**", "web_mqtt.cowboy_opts.**", "web_stomp.cowboy_opts.**",
-  "web_mqtt.ws_opts.**", "web_stomp.ws_opts.**", "web_stomp.use_http_auth", "web_mqtt.proxy_protocol", "web_stomp.proxy_protocol",
+  "management.rates_mode",
+  "management.path_prefix",
+  "management.cors.**",
+  "management.csp.**",
+  "management.hsts.**",
+  "management.http_log_dir",
+  "management.disable_stats",
+  "management.enable_queue_totals",
+  "management.sample_retention_policies.**",
+  "management.tcp.compress",
+  "management.tcp.idle_timeout",
+  "management.tcp.inactivity_timeout",
+  "management.tcp.request_timeout",
+  "management_agent.**",
+  "prometheus.return_per_object_metrics",
+  "prometheus.path",
+  "mqtt.subscription_ttl",
+  "mqtt.prefetch",
+  "mqtt.exchange",
+  "mqtt.retained_message_store",
+  "mqtt.retained_message_store_dets_sync_interval",
+  "mqtt.tcp_listen_options.**",
+  "mqtt.proxy_protocol",
+  "mqtt.num_acceptors.*",
+  "mqtt.ssl_cert_login",
+  "mqtt.listeners.tcp.*",
+  "mqtt.listeners.ssl.*",
+  "stomp.implicit_connect",
+  "stomp.hide_server_info",
+  "stomp.tcp_listen_options.**",
+  "stomp.num_acceptors.*",
+  "stomp.proxy_protocol",
+  "stomp.ssl_cert_login",
+  "stomp.listeners.tcp.*",
+  "stomp.listeners.ssl.*",
+  "web_mqtt.ws_path",
+  "web_stomp.ws_path",
+  "web_mqtt.ssl.**",
+  "web_stomp.ssl.**",
+  "web_mqtt.cowboy_opts.**",
+  "web_stomp.cowboy_opts.**",
+  "web_mqtt.ws_opts.**",
+  "web_stomp.ws_opts.**",
+  "web_stomp.use_http_auth",
+  "web_mqtt.proxy_protocol",
+  "web_stomp.proxy_protocol",
   "stream.**",
 ];
 
 const globRegex = (glob: string): RegExp =>
-  new RegExp(`^${glob.split(".").map((seg) => (seg === "**" ? "[^]+" : seg === "*" ? "[^.]+" : seg.replace(/[$^+?()[\]{}|\\]/g, "\\$&"))).join("\\.")}$`);
+  new RegExp(
+    `^${glob
+      .split(".")
+      .map((seg) => (seg === "**" ? "[^]+" : seg === "*" ? "[^.]+" : seg.replace(/[$^+?()[\]{}|\\]/g, "\\$&")))
+      .join("\\.")}$`,
+  );
 const IGNORED = IGNORED_KEYS.map(globRegex);
 const SPECIAL = SPECIAL_KEYS.map(globRegex);
 
 /** The known key nearest to a misspelt one (edit distance, at most a third of its length), or null. */
 export function nearestKey(key: string): string | null {
-  const candidates = [...Object.keys(CONF_KEYS), ...SPECIAL_KEYS.filter((k) => !k.includes("*")), "loopback_users.guest",
-    ...IGNORED_KEYS.filter((k) => !k.includes("*"))];
+  const candidates = [
+    ...Object.keys(CONF_KEYS),
+    ...SPECIAL_KEYS.filter((k) => !k.includes("*")),
+    "loopback_users.guest",
+    ...IGNORED_KEYS.filter((k) => !k.includes("*")),
+  ];
   let best: string | null = null;
   let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
   for (const c of candidates) {
@@ -450,7 +591,11 @@ export interface ConfStrictness {
  * naming key, source and expectation; so is an unknown key (with the nearest known one), unless
  * `lenient`, when it is reported to `warn` once. Keys in IGNORED_KEYS are reported to `warn`.
  */
-export function settingsToOptions(settings: Settings, warn: (message: string) => void = () => {}, strictness: ConfStrictness = {}): BrokerOptions {
+export function settingsToOptions(
+  settings: Settings,
+  warn: (message: string) => void = () => {},
+  strictness: ConfStrictness = {},
+): BrokerOptions {
   const o: Draft = {};
   const problems: string[] = [];
   // `listeners.tcp = none` turns AMQP off, as in RabbitMQ; applied first so listeners.tcp.default still wins
@@ -504,7 +649,8 @@ export function settingsToOptions(settings: Settings, warn: (message: string) =>
   }
   if (o.cluster !== undefined) {
     // cluster mode needs etcd; the node name defaults to the host name, the port to 25700
-    if (o.cluster.etcd === undefined) problems.push("cluster.node_name, cluster.replication_port and cluster.lease_ttl need cluster.etcd (the etcd client URLs)");
+    if (o.cluster.etcd === undefined)
+      problems.push("cluster.node_name, cluster.replication_port and cluster.lease_ttl need cluster.etcd (the etcd client URLs)");
     else o.cluster = { nodeName: hostname(), replicationPort: DEFAULT_REPLICATION_PORT, ...o.cluster };
   }
   if (problems.length > 0) {
@@ -579,16 +725,18 @@ export const FLAG_KEYS: readonly (readonly [flag: Exclude<keyof StartFlags, "len
 
 /** What `warren` runs with when nothing says otherwise: every plain listener on RabbitMQ's port. */
 export const CLI_DEFAULTS: Settings = new Map(
-  ([
-    ["listeners.tcp.default", "5672"],
-    ["mqtt.listeners.tcp.default", "1883"],
-    ["stomp.listeners.tcp.1", "61613"],
-    ["web_mqtt.tcp.port", "15675"],
-    ["web_stomp.tcp.port", "15674"],
-    ["management.tcp.port", "15672"],
-    ["prometheus.tcp.port", "15692"],
-    ["log.console.level", "info"],
-  ] as const).map(([k, v]) => [k, { value: v, source: "default" }]),
+  (
+    [
+      ["listeners.tcp.default", "5672"],
+      ["mqtt.listeners.tcp.default", "1883"],
+      ["stomp.listeners.tcp.1", "61613"],
+      ["web_mqtt.tcp.port", "15675"],
+      ["web_stomp.tcp.port", "15674"],
+      ["management.tcp.port", "15672"],
+      ["prometheus.tcp.port", "15692"],
+      ["log.console.level", "info"],
+    ] as const
+  ).map(([k, v]) => [k, { value: v, source: "default" }]),
 );
 
 /** A listener flag of "off" turns the listener off (web_* keys take only a port, so map them here). */
@@ -617,7 +765,10 @@ function splitHostPort(settings: Settings): Settings {
  * Resolves `warren`'s options: flags > environment > config file > defaults. Returns the options
  * for startBroker and the warnings to log once the logger exists.
  */
-export function resolveStartOptions(flags: StartFlags, env: NodeJS.ProcessEnv): { options: BrokerOptions; warnings: string[]; configFile?: string } {
+export function resolveStartOptions(
+  flags: StartFlags,
+  env: NodeJS.ProcessEnv,
+): { options: BrokerOptions; warnings: string[]; configFile?: string } {
   const configFile = flags.config ?? ENV_CONFIG_FILE.map((n) => env[n]).find((v) => v !== undefined && v !== "");
   const file = configFile !== undefined ? readConfFile(configFile) : new Map<string, Setting>();
   const fromFlags: Settings = new Map();
@@ -638,7 +789,15 @@ export function resolveStartOptions(flags: StartFlags, env: NodeJS.ProcessEnv): 
   const lenient = flags.lenientConfig === true || /^(true|1|yes)$/i.test(env[ENV_LENIENT] ?? "");
   const options = settingsToOptions(merged, (m) => warnings.push(m), { lenient }) as Record<string, unknown>;
   for (const k of off) {
-    const name = k.startsWith("web_mqtt") ? "webMqtt" : k.startsWith("web_stomp") ? "webStomp" : k.startsWith("prometheus") ? "prometheus" : k.startsWith("management.ssl") ? "managementTls" : "management";
+    const name = k.startsWith("web_mqtt")
+      ? "webMqtt"
+      : k.startsWith("web_stomp")
+        ? "webStomp"
+        : k.startsWith("prometheus")
+          ? "prometheus"
+          : k.startsWith("management.ssl")
+            ? "managementTls"
+            : "management";
     options[name] = false;
   }
   // The CLI names every plain listener, so those not configured stay at RabbitMQ's defaults.

@@ -11,7 +11,12 @@
 
 /** pino's numeric levels as RabbitMQ's level words. */
 const LEVEL_WORDS: Record<number, string> = {
-  10: "trace", 20: "debug", 30: "info", 40: "warning", 50: "error", 60: "critical",
+  10: "trace",
+  20: "debug",
+  30: "info",
+  40: "warning",
+  50: "error",
+  60: "critical",
 };
 
 /** Fields every line carries that a person does not need to read. */
@@ -23,8 +28,10 @@ export function formatTime(ms: number): string {
   const p = (n: number, w = 2) => String(n).padStart(w, "0");
   const off = -d.getTimezoneOffset();
   const sign = off >= 0 ? "+" : "-";
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}` +
-    `${sign}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`;
+  return (
+    `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}` +
+    `${sign}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`
+  );
 }
 
 /** A field's value: bare when it is a plain word, quoted when it has spaces, JSON when structured. */

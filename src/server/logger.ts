@@ -46,7 +46,10 @@ export function defaultConsoleFormat(embedded: boolean): LogFormat {
  * message) and none is lost when the process exits.
  */
 export function createLogger(
-  level: LogLevel = "info", destination?: { write(line: string): unknown }, file?: LogFile, consoleFormat?: LogFormat,
+  level: LogLevel = "info",
+  destination?: { write(line: string): unknown },
+  file?: LogFile,
+  consoleFormat?: LogFormat,
 ): Logger {
   const format = consoleFormat ?? defaultConsoleFormat(destination !== undefined);
   // human lines go to a terminal: written synchronously (they are per event), so the last ones
@@ -55,7 +58,9 @@ export function createLogger(
   const console = format === "plaintext" ? plaintextDestination(raw) : raw;
   if (file === undefined || file.level === "silent") return pino({ level, base: { app: "warren" } }, console);
   const fileStream = pino.destination({ fd: file.fd, sync: true });
-  const streams: pino.StreamEntry[] = [{ level: file.level as pino.Level, stream: file.format === "plaintext" ? plaintextDestination(fileStream) : fileStream }];
+  const streams: pino.StreamEntry[] = [
+    { level: file.level as pino.Level, stream: file.format === "plaintext" ? plaintextDestination(fileStream) : fileStream },
+  ];
   if (level !== "silent") streams.push({ level: level as pino.Level, stream: console });
   const lowest = LEVEL_ORDER[Math.min(LEVEL_ORDER.indexOf(level), LEVEL_ORDER.indexOf(file.level))]!;
   return pino({ level: lowest, base: { app: "warren" } }, pino.multistream(streams));

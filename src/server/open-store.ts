@@ -110,7 +110,11 @@ function definitionsFiles(path: string): string[] {
     return [path]; // readDefinitions names it
   }
   if (!isDir) return [path];
-  return fs.readdirSync(path).filter((f) => f.endsWith(".json")).sort().map((f) => join(path, f));
+  return fs
+    .readdirSync(path)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) => join(path, f));
 }
 
 /** The data dir exists (created when missing) and is a writable directory, or an error names the path. */

@@ -47,10 +47,7 @@ export const tlsOptionsSchema = z.object({
 export type TlsOptions = z.infer<typeof tlsOptionsSchema>;
 
 /** A TLS listener; its own TLS settings (management.ssl.*) override the broker-wide `tls`. */
-const tlsListener = z.union([
-  z.literal(false),
-  z.object({ port, host: z.optional(z.string()), tls: z.optional(tlsOptionsSchema) }),
-]);
+const tlsListener = z.union([z.literal(false), z.object({ port, host: z.optional(z.string()), tls: z.optional(tlsOptionsSchema) })]);
 
 /** What startBroker and the CLI accept; validated at the edge so mistakes name the option. */
 export const brokerOptionsSchema = z.object({
@@ -67,15 +64,17 @@ export const brokerOptionsSchema = z.object({
   /** MQTT over WebSocket on path /ws; shares the MQTT settings above. */
   webMqtt: z.optional(listener),
   /** Management HTTP API and web UI (RabbitMQ's 15672). */
-  management: z.optional(z.union([
-    z.literal(false),
-    z.object({
-      port,
-      host: z.optional(z.string()),
-      /** How often message rates are sampled, in ms (RabbitMQ's collect_statistics_interval, 5000; at most 2^31-1). */
-      sampleInterval: z.optional(z.number().check(z.int(), z.minimum(10), z.maximum(MAX_TIMER_MS))),
-    }),
-  ])),
+  management: z.optional(
+    z.union([
+      z.literal(false),
+      z.object({
+        port,
+        host: z.optional(z.string()),
+        /** How often message rates are sampled, in ms (RabbitMQ's collect_statistics_interval, 5000; at most 2^31-1). */
+        sampleInterval: z.optional(z.number().check(z.int(), z.minimum(10), z.maximum(MAX_TIMER_MS))),
+      }),
+    ]),
+  ),
   /** Prometheus metrics on /metrics (RabbitMQ's 15692). */
   prometheus: z.optional(listener),
   /** Address listeners bind to when one does not say; default all interfaces. */
@@ -93,7 +92,10 @@ export const brokerOptionsSchema = z.object({
   logFileFormat: z.optional(z.enum(["plaintext", "json"])),
   /** Where log lines go (one JSON object per line); default stderr. Tests pass a stream to read them. */
   logDestination: z.optional(
-    z.custom<{ write(line: string): unknown }>((v) => typeof v === "object" && v !== null && typeof (v as { write?: unknown }).write === "function", "expected a stream with write()"),
+    z.custom<{ write(line: string): unknown }>(
+      (v) => typeof v === "object" && v !== null && typeof (v as { write?: unknown }).write === "function",
+      "expected a stream with write()",
+    ),
   ),
   defaultUser: z.optional(z.string()),
   defaultPass: z.optional(z.string()),
@@ -132,10 +134,12 @@ export const brokerOptionsSchema = z.object({
    * server_properties.product / .version). Default "RabbitMQ" and the RabbitMQ release Warren
    * implements, because clients gate behaviour on them (docs/compatibility.md).
    */
-  serverProperties: z.optional(z.object({
-    product: z.optional(z.string().check(z.minLength(1))),
-    version: z.optional(z.string().check(z.minLength(1))),
-  })),
+  serverProperties: z.optional(
+    z.object({
+      product: z.optional(z.string().check(z.minLength(1))),
+      version: z.optional(z.string().check(z.minLength(1))),
+    }),
+  ),
   /** TLS settings shared by the TLS listeners (RabbitMQ's ssl_options.*). */
   tls: z.optional(tlsOptionsSchema),
   /** TLS listeners, off unless named (RabbitMQ's listeners.ssl.default, mqtt.listeners.ssl.default, stomp.listeners.ssl.1). */
@@ -150,13 +154,15 @@ export const brokerOptionsSchema = z.object({
    * Cluster mode (docs/clustering.md): leader election through etcd, the store replicated to the
    * other members. Absent: a single node, exactly as without it. Run by `startClusterNode`.
    */
-  cluster: z.optional(z.object({
-    etcd: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
-    nodeName: z.string().check(z.minLength(1), z.maxLength(200)),
-    replicationPort: port,
-    /** Lease TTL in seconds: how long a dead leader goes unnoticed (etcd raises values below ~2). */
-    leaseTtl: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(3600))),
-  })),
+  cluster: z.optional(
+    z.object({
+      etcd: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+      nodeName: z.string().check(z.minLength(1), z.maxLength(200)),
+      replicationPort: port,
+      /** Lease TTL in seconds: how long a dead leader goes unnoticed (etcd raises values below ~2). */
+      leaseTtl: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(3600))),
+    }),
+  ),
 });
 
 export type BrokerOptions = z.input<typeof brokerOptionsSchema>;

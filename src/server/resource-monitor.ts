@@ -21,7 +21,12 @@ export interface ResourceLimits {
   collectIntervalMs: number;
 }
 
-export const DEFAULT_LIMITS: ResourceLimits = { memoryHighWatermark: 0.4, diskFreeLimit: 50_000_000, checkIntervalMs: 1000, collectIntervalMs: 5000 };
+export const DEFAULT_LIMITS: ResourceLimits = {
+  memoryHighWatermark: 0.4,
+  diskFreeLimit: 50_000_000,
+  checkIntervalMs: 1000,
+  collectIntervalMs: 5000,
+};
 
 /** How the memory alarm measures: what is in use, and a full collection to make that exact. */
 export interface MemoryReader {

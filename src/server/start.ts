@@ -51,9 +51,19 @@ export interface RunningBroker {
 /** A listener that could not bind: which listener, which port, and the setting that moves it. */
 export class ListenerBindError extends Error {
   override readonly name = "ListenerBindError";
-  constructor(readonly listener: string, readonly port: number, readonly key: string, readonly code: string, address: string | undefined) {
-    const why = code === "EADDRINUSE" ? "is already in use (EADDRINUSE)"
-      : code === "EACCES" ? "needs privileges this process does not have (EACCES)" : `cannot be bound (${code})`;
+  constructor(
+    readonly listener: string,
+    readonly port: number,
+    readonly key: string,
+    readonly code: string,
+    address: string | undefined,
+  ) {
+    const why =
+      code === "EADDRINUSE"
+        ? "is already in use (EADDRINUSE)"
+        : code === "EACCES"
+          ? "needs privileges this process does not have (EACCES)"
+          : `cannot be bound (${code})`;
     super(`${listener} listener: port ${port}${address !== undefined ? ` on ${address}` : ""} ${why}; choose another with ${key}`);
   }
 }
@@ -102,7 +112,9 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
   const log = createLogger(
     options.logLevel ?? "warn",
     options.logDestination,
-    logFd === undefined ? undefined : { fd: logFd, level: options.logFileLevel ?? "info", ...(options.logFileFormat !== undefined && { format: options.logFileFormat }) },
+    logFd === undefined
+      ? undefined
+      : { fd: logFd, level: options.logFileLevel ?? "info", ...(options.logFileFormat !== undefined && { format: options.logFileFormat }) },
     options.logFormat,
   );
   const closeLogFile = () => {
@@ -120,13 +132,18 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
   }
   const { core, persistence } = openStore(dataDir, options, log, lock, replication);
   replication?.start(persistence.commit);
-  const monitor = new ResourceMonitor(core.alarms, dataDir, {
-    memoryHighWatermark: options.memoryHighWatermark ?? DEFAULT_RESOURCE_LIMITS.memoryHighWatermark,
-    ...(options.memoryHighWatermarkBytes !== undefined && { memoryHighWatermarkBytes: options.memoryHighWatermarkBytes }),
-    diskFreeLimit: options.diskFreeLimit ?? DEFAULT_RESOURCE_LIMITS.diskFreeLimit,
-    checkIntervalMs: options.resourceCheckInterval ?? DEFAULT_RESOURCE_LIMITS.checkIntervalMs,
-    collectIntervalMs: DEFAULT_RESOURCE_LIMITS.collectIntervalMs,
-  }, log);
+  const monitor = new ResourceMonitor(
+    core.alarms,
+    dataDir,
+    {
+      memoryHighWatermark: options.memoryHighWatermark ?? DEFAULT_RESOURCE_LIMITS.memoryHighWatermark,
+      ...(options.memoryHighWatermarkBytes !== undefined && { memoryHighWatermarkBytes: options.memoryHighWatermarkBytes }),
+      diskFreeLimit: options.diskFreeLimit ?? DEFAULT_RESOURCE_LIMITS.diskFreeLimit,
+      checkIntervalMs: options.resourceCheckInterval ?? DEFAULT_RESOURCE_LIMITS.checkIntervalMs,
+      collectIntervalMs: DEFAULT_RESOURCE_LIMITS.collectIntervalMs,
+    },
+    log,
+  );
   await monitor.check();
   monitor.start();
 
@@ -210,7 +227,9 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
         log.info({ protocol: "web-mqtt", port: ports.webMqtt }, `MQTT over WebSocket listening on port ${ports.webMqtt}, path /ws`);
       }
       if (mqttTls !== false) {
-        ports.mqttTls = await bind("MQTT over TLS", "mqtt.listeners.ssl.default", mqttTls.port, () => mqtt.listenTls(mqttTls.port, mqttTls.host ?? options.host, tlsFor(mqttTls.tls, "mqtt.listeners.ssl.default")));
+        ports.mqttTls = await bind("MQTT over TLS", "mqtt.listeners.ssl.default", mqttTls.port, () =>
+          mqtt.listenTls(mqttTls.port, mqttTls.host ?? options.host, tlsFor(mqttTls.tls, "mqtt.listeners.ssl.default")),
+        );
         log.info({ protocol: "mqtt/ssl", port: ports.mqttTls }, `MQTT over TLS listening on port ${ports.mqttTls}`);
       }
     }
@@ -218,7 +237,9 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
     const amqpTls = options.amqpTls ?? false;
     if (amqpTls !== false) {
       const amqps = new AmqpServer(core, log, amqpLimits, tlsFor(amqpTls.tls, "listeners.ssl.default"), identity);
-      ports.amqpTls = await bind("AMQP 0-9-1 over TLS", "listeners.ssl.default", amqpTls.port, () => amqps.listen(amqpTls.port, amqpTls.host ?? options.host));
+      ports.amqpTls = await bind("AMQP 0-9-1 over TLS", "listeners.ssl.default", amqpTls.port, () =>
+        amqps.listen(amqpTls.port, amqpTls.host ?? options.host),
+      );
       closers.push(() => amqps.close());
       counters.push(() => amqps.connectionCount);
       log.info({ protocol: "amqp/ssl", port: ports.amqpTls }, `AMQP 0-9-1 over TLS listening on port ${ports.amqpTls}`);
@@ -226,7 +247,9 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
     const stompTls = options.stompTls ?? false;
     if (stompTls !== false) {
       const stomps = new StompServer(core, log, stompOptions, tlsFor(stompTls.tls, "stomp.listeners.ssl.1"));
-      ports.stompTls = await bind("STOMP over TLS", "stomp.listeners.ssl.1", stompTls.port, () => stomps.listen(stompTls.port, stompTls.host ?? options.host));
+      ports.stompTls = await bind("STOMP over TLS", "stomp.listeners.ssl.1", stompTls.port, () =>
+        stomps.listen(stompTls.port, stompTls.host ?? options.host),
+      );
       closers.push(() => stomps.close());
       counters.push(() => stomps.connectionCount);
       log.info({ protocol: "stomp/ssl", port: ports.stompTls }, `STOMP over TLS listening on port ${ports.stompTls}`);
@@ -240,10 +263,25 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
         (port) => (port !== undefined && port === mgmtPort ? "management" : "Prometheus"),
         (port) => (port !== undefined && port === mgmtPort ? "management.tcp.port" : "prometheus.tcp.port"),
         undefined,
-        () => startOperatorListeners({ core, log, dataDir, resources: monitor, productVersion: PRODUCT_VERSION, ports }, {
-        management: m === false || m === undefined ? false : { port: m.port, host: m.host ?? options.host, ...(m.sampleInterval !== undefined && { sampleIntervalMs: m.sampleInterval }) },
-        prometheus: options.prometheus === false || options.prometheus === undefined ? false : { port: options.prometheus.port, host: options.prometheus.host ?? options.host },
-      }));
+        () =>
+          startOperatorListeners(
+            { core, log, dataDir, resources: monitor, productVersion: PRODUCT_VERSION, ports },
+            {
+              management:
+                m === false || m === undefined
+                  ? false
+                  : {
+                      port: m.port,
+                      host: m.host ?? options.host,
+                      ...(m.sampleInterval !== undefined && { sampleIntervalMs: m.sampleInterval }),
+                    },
+              prometheus:
+                options.prometheus === false || options.prometheus === undefined
+                  ? false
+                  : { port: options.prometheus.port, host: options.prometheus.host ?? options.host },
+            },
+          ),
+      );
       closers.unshift(() => ops.close());
       if (ops.management !== undefined) ports.management = ops.management;
       if (ops.prometheus !== undefined) ports.prometheus = ops.prometheus;
@@ -252,10 +290,19 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
     if (managementTls !== false) {
       // HTTPS management beside (or instead of) HTTP, as RabbitMQ's management.ssl.*
       const { startOperatorListeners } = await import("../management/listeners.js");
-      const https = await bind("management over TLS", "management.ssl.port", managementTls.port, () => startOperatorListeners({ core, log, dataDir, resources: monitor, productVersion: PRODUCT_VERSION, ports }, {
-        management: { port: managementTls.port, host: managementTls.host ?? options.host, tls: tlsFor(managementTls.tls, "management.ssl.port") },
-        prometheus: false,
-      }));
+      const https = await bind("management over TLS", "management.ssl.port", managementTls.port, () =>
+        startOperatorListeners(
+          { core, log, dataDir, resources: monitor, productVersion: PRODUCT_VERSION, ports },
+          {
+            management: {
+              port: managementTls.port,
+              host: managementTls.host ?? options.host,
+              tls: tlsFor(managementTls.tls, "management.ssl.port"),
+            },
+            prometheus: false,
+          },
+        ),
+      );
       closers.unshift(() => https.close());
       ports.managementTls = https.management;
     }

@@ -27,8 +27,14 @@ export function crc32c(buf: Uint8Array, start = 0, end = buf.length, crc = 0): n
     const a = (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24)) ^ c;
     const b = buf[i + 4]! | (buf[i + 5]! << 8) | (buf[i + 6]! << 16) | (buf[i + 7]! << 24);
     c =
-      T[1792 + (a & 0xff)]! ^ T[1536 + ((a >>> 8) & 0xff)]! ^ T[1280 + ((a >>> 16) & 0xff)]! ^ T[1024 + (a >>> 24)]! ^
-      T[768 + (b & 0xff)]! ^ T[512 + ((b >>> 8) & 0xff)]! ^ T[256 + ((b >>> 16) & 0xff)]! ^ T[b >>> 24]!;
+      T[1792 + (a & 0xff)]! ^
+      T[1536 + ((a >>> 8) & 0xff)]! ^
+      T[1280 + ((a >>> 16) & 0xff)]! ^
+      T[1024 + (a >>> 24)]! ^
+      T[768 + (b & 0xff)]! ^
+      T[512 + ((b >>> 8) & 0xff)]! ^
+      T[256 + ((b >>> 16) & 0xff)]! ^
+      T[b >>> 24]!;
     i += 8;
   }
   while (i < end) c = T[(c ^ buf[i++]!) & 0xff]! ^ (c >>> 8);

@@ -12,8 +12,20 @@
 import * as fs from "node:fs";
 import { dirname } from "node:path";
 import {
-  BrokerError, type Broker, type Exchange, type FieldTable, type ParameterValue, type PolicyDefinition, type PolicyKind,
-  PolicyError, type Queue, DEFAULT_HASHING, HASHING_ALGORITHMS, hashProblem, isHashingAlgorithm, type HashingAlgorithm,
+  BrokerError,
+  type Broker,
+  type Exchange,
+  type FieldTable,
+  type ParameterValue,
+  type PolicyDefinition,
+  type PolicyKind,
+  PolicyError,
+  type Queue,
+  DEFAULT_HASHING,
+  HASHING_ALGORITHMS,
+  hashProblem,
+  isHashingAlgorithm,
+  type HashingAlgorithm,
   type VhostMetadata,
 } from "../core/index.js";
 import { validatePolicy } from "../core/policies.js";
@@ -34,7 +46,11 @@ export interface Definitions {
   rabbit_version: string;
   warren_version?: string;
   users: {
-    name: string; password_hash: string; hashing_algorithm: string; tags: string[] | string; limits?: Record<string, unknown>;
+    name: string;
+    password_hash: string;
+    hashing_algorithm: string;
+    tags: string[] | string;
+    limits?: Record<string, unknown>;
   }[];
   vhosts: VhostJson[];
   permissions: { user: string; vhost: string; configure: string; write: string; read: string }[];
@@ -43,12 +59,21 @@ export interface Definitions {
   global_parameters?: { name: string; value: ParameterValue }[];
   queues: { name: string; vhost: string; durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> }[];
   exchanges: {
-    name: string; vhost: string; type: string; durable: boolean; auto_delete: boolean; internal: boolean;
+    name: string;
+    vhost: string;
+    type: string;
+    durable: boolean;
+    auto_delete: boolean;
+    internal: boolean;
     arguments: Record<string, unknown>;
   }[];
   bindings: {
-    source: string; vhost: string; destination: string; destination_type: "queue" | "exchange";
-    routing_key: string; arguments: Record<string, unknown>;
+    source: string;
+    vhost: string;
+    destination: string;
+    destination_type: "queue" | "exchange";
+    routing_key: string;
+    arguments: Record<string, unknown>;
   }[];
   policies?: PolicyJson[];
   /** Not in RabbitMQ's export (it keeps operator policies apart); same shape as `policies`. */
@@ -56,7 +81,12 @@ export interface Definitions {
 }
 
 interface PolicyJson {
-  vhost: string; name: string; pattern: string; "apply-to": string; definition: PolicyDefinition; priority: number;
+  vhost: string;
+  name: string;
+  pattern: string;
+  "apply-to": string;
+  definition: PolicyDefinition;
+  priority: number;
 }
 
 /** The RabbitMQ release whose definitions format this follows. */
@@ -81,11 +111,27 @@ function metadataJson(m: VhostMetadata): VhostJson["metadata"] | undefined {
 export function exportDefinitions(broker: Broker, opts: { includeTransient?: boolean } = {}): Definitions {
   const all = opts.includeTransient === true;
   const d: Definitions = {
-    rabbit_version: RABBIT_VERSION, users: [], vhosts: [], permissions: [], topic_permissions: [], parameters: [], global_parameters: [],
-    queues: [], exchanges: [], bindings: [], policies: [], operator_policies: [],
+    rabbit_version: RABBIT_VERSION,
+    users: [],
+    vhosts: [],
+    permissions: [],
+    topic_permissions: [],
+    parameters: [],
+    global_parameters: [],
+    queues: [],
+    exchanges: [],
+    bindings: [],
+    policies: [],
+    operator_policies: [],
   };
   for (const u of broker.users.list()) {
-    d.users.push({ name: u.name, password_hash: u.passwordHash, hashing_algorithm: u.hashingAlgorithm, tags: u.tags, limits: u.limits ?? {} });
+    d.users.push({
+      name: u.name,
+      password_hash: u.passwordHash,
+      hashing_algorithm: u.hashingAlgorithm,
+      tags: u.tags,
+      limits: u.limits ?? {},
+    });
   }
   for (const [vhost, user, p] of broker.users.allPermissions()) d.permissions.push({ user, vhost, ...p });
   for (const [vhost, user, p] of broker.users.allTopicPermissions()) d.topic_permissions!.push({ user, vhost, ...p });
@@ -94,15 +140,30 @@ export function exportDefinitions(broker: Broker, opts: { includeTransient?: boo
   for (const v of broker.listVhosts()) {
     const metadata = metadataJson(v.metadata);
     d.vhosts.push({ name: v.name, ...(metadata !== undefined && { metadata }) });
-    for (const [kind, list] of [["policy", d.policies!], ["operator", d.operator_policies!]] as const) {
+    for (const [kind, list] of [
+      ["policy", d.policies!],
+      ["operator", d.operator_policies!],
+    ] as const) {
       for (const p of v.listPolicies(kind)) {
-        list.push({ vhost: v.name, name: p.name, pattern: p.pattern, "apply-to": p.applyTo, definition: p.definition, priority: p.priority });
+        list.push({
+          vhost: v.name,
+          name: p.name,
+          pattern: p.pattern,
+          "apply-to": p.applyTo,
+          definition: p.definition,
+          priority: p.priority,
+        });
       }
     }
     for (const x of v.exchanges.values()) {
       if ((!x.durable && !all) || x.name === "" || x.name.startsWith("amq.")) continue;
       d.exchanges.push({
-        name: x.name, vhost: v.name, type: x.type, durable: x.durable, auto_delete: x.autoDelete, internal: x.internal,
+        name: x.name,
+        vhost: v.name,
+        type: x.type,
+        durable: x.durable,
+        auto_delete: x.autoDelete,
+        internal: x.internal,
         arguments: jsonTable(x.options.args),
       });
     }
@@ -115,8 +176,12 @@ export function exportDefinitions(broker: Broker, opts: { includeTransient?: boo
       if (b.source.name === "" || (dest.kind === "queue" && (dest as Queue).exclusive)) continue;
       if (!all && (!b.source.durable || !dest.durable)) continue;
       d.bindings.push({
-        source: b.source.name, vhost: v.name, destination: dest.name, destination_type: dest.kind,
-        routing_key: b.routingKey, arguments: jsonTable(b.args),
+        source: b.source.name,
+        vhost: v.name,
+        destination: dest.name,
+        destination_type: dest.kind,
+        routing_key: b.routingKey,
+        arguments: jsonTable(b.args),
       });
     }
   }
@@ -125,8 +190,17 @@ export function exportDefinitions(broker: Broker, opts: { includeTransient?: boo
 
 /** The parts of a definitions file, in the order they are imported. */
 export const SECTIONS = [
-  "users", "vhosts", "permissions", "topic_permissions", "parameters", "global_parameters", "policies", "operator_policies",
-  "exchanges", "queues", "bindings",
+  "users",
+  "vhosts",
+  "permissions",
+  "topic_permissions",
+  "parameters",
+  "global_parameters",
+  "policies",
+  "operator_policies",
+  "exchanges",
+  "queues",
+  "bindings",
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 
@@ -145,7 +219,10 @@ export interface ImportReport {
 /** An import that refused something: the report says what was imported before and what was refused. */
 export class DefinitionsRefused extends Error {
   override readonly name = "DefinitionsRefused";
-  constructor(readonly source: string, readonly report: ImportReport) {
+  constructor(
+    readonly source: string,
+    readonly report: ImportReport,
+  ) {
     super(`${source}: definitions refused: ${report.refused.join("; ")}`);
   }
 }
@@ -173,7 +250,12 @@ const KNOWN_GLOBALS = new Set(["cluster_name", "internal_cluster_id"]);
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 const tagList = (t: unknown): string[] =>
-  Array.isArray(t) ? t.map(String) : String(t ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  Array.isArray(t)
+    ? t.map(String)
+    : String(t ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
 
 /**
  * Recreates definitions in a broker (queues restore their messages as they are declared) and says
@@ -246,7 +328,9 @@ export function importDefinitions(broker: Broker, input: unknown, source: string
     const what = `user '${name}'`;
     const algorithm = u.hashing_algorithm ?? DEFAULT_HASHING;
     if (!isHashingAlgorithm(algorithm)) {
-      refuse(`${what}: unsupported hashing_algorithm ${JSON.stringify(algorithm)} (Warren supports ${Object.keys(HASHING_ALGORITHMS).join(", ")})`);
+      refuse(
+        `${what}: unsupported hashing_algorithm ${JSON.stringify(algorithm)} (Warren supports ${Object.keys(HASHING_ALGORITHMS).join(", ")})`,
+      );
       continue;
     }
     const hash = u.password_hash ?? "";
@@ -277,13 +361,15 @@ export function importDefinitions(broker: Broker, input: unknown, source: string
     const given = description !== undefined || tags !== undefined || dqt !== undefined;
     const metadata: VhostMetadata | null = given
       ? {
-        ...(description !== undefined && { description: String(description) }),
-        tags: tagList(tags),
-        ...(dqt !== undefined && dqt !== null && dqt !== "undefined" && { defaultQueueType: String(dqt) }),
-      }
+          ...(description !== undefined && { description: String(description) }),
+          tags: tagList(tags),
+          ...(dqt !== undefined && dqt !== null && dqt !== "undefined" && { defaultQueueType: String(dqt) }),
+        }
       : null;
     if (metadata?.defaultQueueType !== undefined && metadata.defaultQueueType !== "classic") {
-      warn(`${what}: default_queue_type ${metadata.defaultQueueType} is kept and exported, but queues declared there without x-queue-type are classic`);
+      warn(
+        `${what}: default_queue_type ${metadata.defaultQueueType} is kept and exported, but queues declared there without x-queue-type are classic`,
+      );
     }
     if (v.tracing === true) warn(`${what}: tracing is not implemented; left off`);
     let limits: Obj | null = null;
@@ -319,7 +405,10 @@ export function importDefinitions(broker: Broker, input: unknown, source: string
     if (name !== null && !KNOWN_GLOBALS.has(name)) warn(`global parameter '${name}' is kept and exported, Warren does not act on it`);
   }
 
-  for (const [kind, ps] of [["policy", policies], ["operator", operatorPolicies]] as [PolicyKind, Obj[]][]) {
+  for (const [kind, ps] of [
+    ["policy", policies],
+    ["operator", operatorPolicies],
+  ] as [PolicyKind, Obj[]][]) {
     for (const p of ps) {
       const what = `${kind === "policy" ? "policy" : "operator policy"} '${String(p.name)}' in vhost '${String(p.vhost)}'`;
       if (!inVhost(p, what) || str(p, "name", what) === null) continue;
@@ -340,7 +429,8 @@ export function importDefinitions(broker: Broker, input: unknown, source: string
     if (!inVhost(b, what)) continue;
     str(b, "source", what);
     str(b, "destination", what);
-    if (b.destination_type !== "queue" && b.destination_type !== "exchange") refuse(`${what}: destination_type must be "queue" or "exchange"`);
+    if (b.destination_type !== "queue" && b.destination_type !== "exchange")
+      refuse(`${what}: destination_type must be "queue" or "exchange"`);
   }
   if (report.refused.length > 0) throw new DefinitionsRefused(source, report);
 
@@ -359,22 +449,38 @@ export function importDefinitions(broker: Broker, input: unknown, source: string
     report.imported.vhosts++;
   }
   for (const p of permissions) {
-    broker.users.setPermission(p.user as string, p.vhost as string, { configure: p.configure as string, write: p.write as string, read: p.read as string });
+    broker.users.setPermission(p.user as string, p.vhost as string, {
+      configure: p.configure as string,
+      write: p.write as string,
+      read: p.read as string,
+    });
     report.imported.permissions++;
   }
   for (const p of topicPermissions) {
-    broker.users.setTopicPermission(p.user as string, p.vhost as string, { exchange: p.exchange as string, write: p.write as string, read: p.read as string });
+    broker.users.setTopicPermission(p.user as string, p.vhost as string, {
+      exchange: p.exchange as string,
+      write: p.write as string,
+      read: p.read as string,
+    });
     report.imported.topic_permissions++;
   }
   for (const p of parameters) {
-    broker.parameters.set({ vhost: p.vhost as string, component: p.component as string, name: p.name as string, value: (p.value ?? null) as ParameterValue });
+    broker.parameters.set({
+      vhost: p.vhost as string,
+      component: p.component as string,
+      name: p.name as string,
+      value: (p.value ?? null) as ParameterValue,
+    });
     report.imported.parameters++;
   }
   for (const g of globals) {
     broker.parameters.setGlobal(g.name as string, (g.value ?? null) as ParameterValue);
     report.imported.global_parameters++;
   }
-  for (const [kind, ps, section] of [["policy", policies, "policies"], ["operator", operatorPolicies, "operator_policies"]] as [PolicyKind, Obj[], Section][]) {
+  for (const [kind, ps, section] of [
+    ["policy", policies, "policies"],
+    ["operator", operatorPolicies, "operator_policies"],
+  ] as [PolicyKind, Obj[], Section][]) {
     for (const p of ps) {
       const r = broker.addVhost(p.vhost as string).setPolicy(policyInput(p), kind);
       if (r instanceof PolicyError) failed(`policy '${String(p.name)}'`, r);
@@ -383,16 +489,25 @@ export function importDefinitions(broker: Broker, input: unknown, source: string
   }
   for (const x of exchanges) {
     const r = broker.addVhost(x.vhost as string).declareExchange(x.name as string, {
-      type: String(x.type ?? "direct"), durable: x.durable !== false, autoDelete: x.auto_delete === true, internal: x.internal === true,
+      type: String(x.type ?? "direct"),
+      durable: x.durable !== false,
+      autoDelete: x.auto_delete === true,
+      internal: x.internal === true,
       args: (x.arguments ?? {}) as FieldTable,
     });
     if (r instanceof BrokerError) failed(`exchange '${String(x.name)}' in vhost '${String(x.vhost)}'`, r);
     else report.imported.exchanges++;
   }
   for (const q of queues) {
-    const r = broker.addVhost(q.vhost as string).declareQueue(q.name as string, {
-      durable: q.durable !== false, autoDelete: q.auto_delete === true, args: (q.arguments ?? {}) as FieldTable,
-    }, null);
+    const r = broker.addVhost(q.vhost as string).declareQueue(
+      q.name as string,
+      {
+        durable: q.durable !== false,
+        autoDelete: q.auto_delete === true,
+        args: (q.arguments ?? {}) as FieldTable,
+      },
+      null,
+    );
     if (r instanceof BrokerError) failed(`queue '${String(q.name)}' in vhost '${String(q.vhost)}'`, r);
     else report.imported.queues++;
   }
@@ -400,9 +515,10 @@ export function importDefinitions(broker: Broker, input: unknown, source: string
     const v = broker.addVhost(b.vhost as string);
     const args = (b.arguments ?? {}) as FieldTable;
     const key = String(b.routing_key ?? "");
-    const r = b.destination_type === "queue"
-      ? v.bindQueue(b.destination as string, b.source as string, key, args, null)
-      : v.bindExchange(b.destination as string, b.source as string, key, args);
+    const r =
+      b.destination_type === "queue"
+        ? v.bindQueue(b.destination as string, b.source as string, key, args, null)
+        : v.bindExchange(b.destination as string, b.source as string, key, args);
     if (r instanceof BrokerError) failed(`binding ${String(b.source)} → ${String(b.destination)} in vhost '${String(b.vhost)}'`, r);
     else report.imported.bindings++;
   }

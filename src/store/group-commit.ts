@@ -101,26 +101,34 @@ export class GroupCommit {
    */
   private replicate(r: CommitReplication, local: Promise<unknown>, waiters: CommitWaiter[], files: number): void {
     // every flush has taken its buffers (and told the tap) synchronously: the batch is complete
-    const replicatedOk = replicated(r).then(() => true, (err: unknown) => {
-      this.onError(err);
-      return false;
-    });
-    const localOk = local.then(() => true, (err: unknown) => {
-      this.onError(err);
-      return false;
-    });
+    const replicatedOk = replicated(r).then(
+      () => true,
+      (err: unknown) => {
+        this.onError(err);
+        return false;
+      },
+    );
+    const localOk = local.then(
+      () => true,
+      (err: unknown) => {
+        this.onError(err);
+        return false;
+      },
+    );
     this.unreplicated++;
     void localOk.then(() => {
       this.wroteBatch();
       this.done([], files, true);
     });
     const outcome = Promise.all([localOk, replicatedOk]);
-    this.tail = this.tail.then(() => outcome).then(([a, b]) => {
-      this.unreplicated--;
-      this.stats.waiters += waiters.length;
-      for (const w of waiters) w.committed(a && b);
-      if (!this.inFlight && !this.scheduled && this.dirty.size === 0 && this.waiters.length === 0) this.becameIdle();
-    });
+    this.tail = this.tail
+      .then(() => outcome)
+      .then(([a, b]) => {
+        this.unreplicated--;
+        this.stats.waiters += waiters.length;
+        for (const w of waiters) w.committed(a && b);
+        if (!this.inFlight && !this.scheduled && this.dirty.size === 0 && this.waiters.length === 0) this.becameIdle();
+      });
   }
 
   private readonly wroteBatch = (): void => {
@@ -159,7 +167,8 @@ export class GroupCommit {
 
   /** Resolves once everything written so far is on disk (and replicated, on a leader). */
   drain(): Promise<void> {
-    if (!this.inFlight && !this.scheduled && this.dirty.size === 0 && this.waiters.length === 0 && this.unreplicated === 0) return Promise.resolve();
+    if (!this.inFlight && !this.scheduled && this.dirty.size === 0 && this.waiters.length === 0 && this.unreplicated === 0)
+      return Promise.resolve();
     return new Promise((resolve) => {
       this.idle.push(resolve);
       this.schedule();

@@ -20,7 +20,11 @@ const PROBE_TIMEOUT_MS = 5000;
 export class DataDirInUseError extends Error {
   override readonly name = "DataDirInUseError";
   readonly code = "EWARRENLOCKED";
-  constructor(readonly dataDir: string, readonly ownerPid: string, readonly lockPath: string) {
+  constructor(
+    readonly dataDir: string,
+    readonly ownerPid: string,
+    readonly lockPath: string,
+  ) {
     super(`data dir ${dataDir} is in use by another Warren (pid ${ownerPid}, ${lockPath})`);
   }
 }
@@ -39,7 +43,8 @@ export async function acquireDataDirLock(dataDir: string): Promise<DataDirLock> 
     const held = await listen(at.path);
     if (!(held instanceof Error)) return lockOf(held, path, at);
     at.done();
-    if ((held as NodeJS.ErrnoException).code !== "EADDRINUSE") throw new Error(`data dir ${dataDir}: could not take ${path}: ${held.message}`);
+    if ((held as NodeJS.ErrnoException).code !== "EADDRINUSE")
+      throw new Error(`data dir ${dataDir}: could not take ${path}: ${held.message}`);
     const owner = await ownerOf(dataDir, path);
     if (owner !== null) throw new DataDirInUseError(dataDir, owner, path);
     // not atomic: two brokers starting in the same moment on a dead owner's dir could both find it

@@ -139,7 +139,11 @@ class AckFile {
   inflight = 0;
   /** Written since its last fsync. */
   unsynced = false;
-  constructor(files: FilePool, readonly path: string, public size: number) {
+  constructor(
+    files: FilePool,
+    readonly path: string,
+    public size: number,
+  ) {
     this.file = files.handle(path, APPEND);
   }
   get closed(): boolean {
@@ -203,7 +207,8 @@ export class DiskMessageStore implements MessageStore, Flushable, DeliveryMark {
     };
     this.log = SegmentLog.open(
       {
-        dir, commit: options.commit,
+        dir,
+        commit: options.commit,
         ...(options.segmentSize !== undefined && { segmentSize: options.segmentSize }),
         ...(options.onDropped && { onDropped: options.onDropped }),
         ...(options.cleanShutdown !== undefined && { cleanShutdown: options.cleanShutdown }),

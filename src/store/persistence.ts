@@ -15,8 +15,16 @@ import * as fs from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type {
-  Broker, Durability, Message, PageFile, PagingLimits, Persistence, QueueStore, RecoveredMessage,
-  RecoveredStreamRecord, StreamStore,
+  Broker,
+  Durability,
+  Message,
+  PageFile,
+  PagingLimits,
+  Persistence,
+  QueueStore,
+  RecoveredMessage,
+  RecoveredStreamRecord,
+  StreamStore,
 } from "../core/index.js";
 import { exportDefinitions, importDefinitions, readDefinitions, writeFileAtomic } from "./definitions.js";
 import { defaultFileCap, FilePool } from "./file-pool.js";
@@ -24,7 +32,11 @@ import { type Flushable, GroupCommit } from "./group-commit.js";
 import type { DataDirLock } from "./lock.js";
 import { DiskMessageStore } from "./message-store.js";
 import {
-  decodeMessageRecord, MessageRecordWriter, messageRecordBodySize, messageRecordExpiry, type RecordPropertiesCodec,
+  decodeMessageRecord,
+  MessageRecordWriter,
+  messageRecordBodySize,
+  messageRecordExpiry,
+  type RecordPropertiesCodec,
 } from "./message-record.js";
 import { type DroppedTail, IncompatibleStoreError, type RecordWriter, SegmentLog, STORE_VERSION } from "./segment-log.js";
 import type { StoreTap } from "./tap.js";
@@ -108,7 +120,10 @@ class DiskPageFile implements PageFile {
   ) {
     fs.rmSync(dir, { recursive: true, force: true });
     this.log = SegmentLog.open({
-      dir, commit, fsync: false, files: owner.files,
+      dir,
+      commit,
+      fsync: false,
+      files: owner.files,
       ...(owner.options.segmentSize !== undefined && { segmentSize: owner.options.segmentSize }),
     });
   }
@@ -352,7 +367,8 @@ export class DiskPersistence implements Persistence, Flushable {
     // messages it keeps in memory are read back through the store's read-ahead
     const found = new RecoveredSummaries();
     const { dir, store } = this.openDir(vhost, queue, (position, payload, delivered) =>
-      found.add(position, delivered, messageRecordBodySize(payload), messageRecordExpiry(payload)));
+      found.add(position, delivered, messageRecordBodySize(payload), messageRecordExpiry(payload)),
+    );
     const qs = new DiskQueueStore(store, this, dir);
     found.each((r) => restore(r, qs));
     this.stores.add(qs);
@@ -360,7 +376,9 @@ export class DiskPersistence implements Persistence, Flushable {
   }
 
   private openDir(
-    vhost: string, queue: string, onRecovered?: (position: number, payload: Buffer, delivered: boolean) => void,
+    vhost: string,
+    queue: string,
+    onRecovered?: (position: number, payload: Buffer, delivered: boolean) => void,
   ): { dir: string; store: DiskMessageStore } {
     const dir = join(this.options.dataDir, "queues", queueId(vhost, queue));
     const store = new DiskMessageStore({
@@ -449,6 +467,5 @@ function checkStoreVersion(dataDir: string, tap: StoreTap | undefined): void {
     const text = JSON.stringify({ storeVersion: STORE_VERSION }) + "\n";
     writeFileAtomic(path, text);
     tap?.replace(path, Buffer.from(text));
-  }
-  else if (found !== STORE_VERSION) throw new IncompatibleStoreError(dataDir, found);
+  } else if (found !== STORE_VERSION) throw new IncompatibleStoreError(dataDir, found);
 }

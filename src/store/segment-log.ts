@@ -32,7 +32,9 @@ export class IncompatibleStoreError extends Error {
     readonly path: string,
     readonly found: number,
   ) {
-    super(`${path} was written by Warren store version ${found}; this Warren reads store version ${STORE_VERSION}. Use a matching Warren, or move the data dir aside.`);
+    super(
+      `${path} was written by Warren store version ${found}; this Warren reads store version ${STORE_VERSION}. Use a matching Warren, or move the data dir aside.`,
+    );
   }
 }
 
@@ -155,9 +157,7 @@ export class SegmentLog implements Flushable {
   private dropLimit = 0;
   private readonly files: FilePool;
 
-  private constructor(
-    private readonly options: SegmentLogOptions,
-  ) {
+  private constructor(private readonly options: SegmentLogOptions) {
     this.segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
     this.files = options.files ?? new FilePool(defaultFileCap());
   }
@@ -174,7 +174,8 @@ export class SegmentLog implements Flushable {
   ): SegmentLog {
     const log = new SegmentLog(options);
     fs.mkdirSync(options.dir, { recursive: true });
-    const ids = log.files.retrying(() => fs.readdirSync(options.dir))
+    const ids = log.files
+      .retrying(() => fs.readdirSync(options.dir))
       .filter((f) => /^\d{10}\.seg$/.test(f))
       .map((f) => Number(f.slice(0, 10)))
       .sort((a, b) => a - b);
@@ -201,7 +202,10 @@ export class SegmentLog implements Flushable {
   }
 
   private recoverSegment(
-    id: number, onRecord: (position: number, payload: Buffer) => void, isAcked: (p: number) => boolean, verify: boolean,
+    id: number,
+    onRecord: (position: number, payload: Buffer) => void,
+    isAcked: (p: number) => boolean,
+    verify: boolean,
   ): void {
     const path = this.segPath(id);
     const data = this.options.transientPayloads ? this.readIntoScratch(path) : this.files.retrying(() => fs.readFileSync(path));

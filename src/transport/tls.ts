@@ -34,7 +34,7 @@ function pem(file: string | undefined, inline: string | undefined, what: string,
 }
 
 /** RabbitMQ's version atoms as node names them (these sort in version order). */
-const NODE_TLS_VERSIONS = { "tlsv1": "TLSv1", "tlsv1.1": "TLSv1.1", "tlsv1.2": "TLSv1.2", "tlsv1.3": "TLSv1.3" } as const;
+const NODE_TLS_VERSIONS = { tlsv1: "TLSv1", "tlsv1.1": "TLSv1.1", "tlsv1.2": "TLSv1.2", "tlsv1.3": "TLSv1.3" } as const;
 
 /** Reads the PEM files once at startup; errors name the ssl_options key and the file. */
 export function tlsServerOptions(o: TlsOptions): TlsServerOptions {
@@ -65,7 +65,9 @@ export function tlsServerOptions(o: TlsOptions): TlsServerOptions {
  * (RabbitMQ's verify_peer), so an unverifiable certificate is dropped here.
  */
 export function createTlsServer(
-  options: TlsServerOptions, onConnection: (socket: TLSSocket) => void, onHandshakeTimeout?: () => void,
+  options: TlsServerOptions,
+  onConnection: (socket: TLSSocket) => void,
+  onHandshakeTimeout?: () => void,
 ): Server {
   // RabbitMQ's ssl_handshake_timeout (5 s) rather than node's 120 s; the protocol's own handshake
   // timeout starts once TLS is up

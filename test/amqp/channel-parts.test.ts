@@ -58,7 +58,10 @@ describe("PrefetchLimiter", () => {
     const l = new PrefetchLimiter();
     l.qos(10, true, 0);
     l.volume = 3;
-    l.settled([{ tag: 1, entry, queue, consumer: null }, { tag: 2, entry, queue, consumer: {} as never }]);
+    l.settled([
+      { tag: 1, entry, queue, consumer: null },
+      { tag: 2, entry, queue, consumer: {} as never },
+    ]);
     expect(l.volume).toBe(2);
   });
 });
@@ -86,6 +89,8 @@ describe("parseCredentials", () => {
 
   it("refuses a malformed response and an unknown mechanism as RabbitMQ words it", () => {
     expect((parseCredentials("PLAIN", Buffer.from("bob")) as BrokerError).code).toBe(403);
-    expect((parseCredentials("CRAM", Buffer.alloc(0)) as BrokerError).text).toBe("COMMAND_INVALID - unknown authentication mechanism 'CRAM'");
+    expect((parseCredentials("CRAM", Buffer.alloc(0)) as BrokerError).text).toBe(
+      "COMMAND_INVALID - unknown authentication mechanism 'CRAM'",
+    );
   });
 });

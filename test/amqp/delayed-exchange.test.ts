@@ -69,7 +69,11 @@ describe("x-delayed-message exchange (rabbitmq-delayed-message-exchange plugin)"
     (await start()).close();
     const cases: [Record<string, unknown>, number, string][] = [
       [{}, 406, "PRECONDITION_FAILED - Invalid argument, 'x-delayed-type' must be an existing exchange type"],
-      [{ "x-delayed-type": "x-delayed-message" }, 406, "PRECONDITION_FAILED - Invalid argument, 'x-delayed-message' can't be used for 'x-delayed-type'"],
+      [
+        { "x-delayed-type": "x-delayed-message" },
+        406,
+        "PRECONDITION_FAILED - Invalid argument, 'x-delayed-message' can't be used for 'x-delayed-type'",
+      ],
       [{ "x-delayed-type": "nope" }, 503, "COMMAND_INVALID - unknown exchange type 'nope'"],
     ];
     for (const [args, code, text] of cases) {
@@ -78,7 +82,10 @@ describe("x-delayed-message exchange (rabbitmq-delayed-message-exchange plugin)"
       conn.on("error", (e: { code: number; message: string }) => (closedWith = e));
       const ch = await conn.createChannel();
       ch.on("error", () => undefined);
-      const err = (await ch.assertExchange("bad", "x-delayed-message", { arguments: args }).catch((e: unknown) => e)) as { code: number; message: string };
+      const err = (await ch.assertExchange("bad", "x-delayed-message", { arguments: args }).catch((e: unknown) => e)) as {
+        code: number;
+        message: string;
+      };
       // 503 is a connection error: amqplib reports it on the connection
       const seen = code === 503 ? closedWith! : err;
       expect(seen.code).toBe(code);

@@ -24,7 +24,26 @@ const frameArb = fc
     channel: fc.oneof(fc.constantFrom(0, 1, 2), fc.integer({ min: 0, max: 65535 })),
     payload: fc.oneof(
       // plausible method payloads: a real class/method id followed by random arguments
-      fc.tuple(fc.constantFrom([10, 50], [20, 10], [20, 40], [40, 10], [50, 10], [50, 20], [60, 10], [60, 20], [60, 40], [60, 70], [60, 80], [85, 10], [90, 10], [90, 20]), fc.uint8Array({ maxLength: 64 }))
+      fc
+        .tuple(
+          fc.constantFrom(
+            [10, 50],
+            [20, 10],
+            [20, 40],
+            [40, 10],
+            [50, 10],
+            [50, 20],
+            [60, 10],
+            [60, 20],
+            [60, 40],
+            [60, 70],
+            [60, 80],
+            [85, 10],
+            [90, 10],
+            [90, 20],
+          ),
+          fc.uint8Array({ maxLength: 64 }),
+        )
         .map(([[c, m], rest]) => Buffer.concat([u16(c), u16(m), Buffer.from(rest)])),
       fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
     ),

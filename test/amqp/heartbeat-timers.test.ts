@@ -20,7 +20,7 @@ it("holds no timer per connection: 1,000 idle AMQP connections with heartbeats s
   try {
     const before = timers.count();
     for (let i = 0; i < 1000; i += 100) {
-      conns.push(...await Promise.all(Array.from({ length: 100 }, () => RawConnection.connect(url, { heartbeat: 2 }))));
+      conns.push(...(await Promise.all(Array.from({ length: 100 }, () => RawConnection.connect(url, { heartbeat: 2 })))));
     }
     // destroy hooks run a turn after a timer is cleared
     await new Promise((r) => setImmediate(r));
@@ -40,7 +40,10 @@ const CONNECTION_UNBLOCKED = [10, 61] as const;
 
 it("does not close a connection blocked by an alarm for silence; once unblocked it has two full intervals again", async () => {
   const alarmed = await startBroker({
-    amqp: { port: 0 }, logLevel: "silent", resourceCheckInterval: 3_600_000, diskFreeLimit: Number.MAX_SAFE_INTEGER,
+    amqp: { port: 0 },
+    logLevel: "silent",
+    resourceCheckInterval: 3_600_000,
+    diskFreeLimit: Number.MAX_SAFE_INTEGER,
   });
   try {
     const url = `amqp://guest:guest@127.0.0.1:${alarmed.ports.amqp}`;

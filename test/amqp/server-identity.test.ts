@@ -24,14 +24,19 @@ describe("advertised product and version (server-properties)", () => {
   });
 
   it("the serverProperties option sets either or both", async () => {
-    expect(await advertised({ serverProperties: { product: "Warren", version: "0.1.0" } })).toMatchObject({ product: "Warren", version: "0.1.0" });
+    expect(await advertised({ serverProperties: { product: "Warren", version: "0.1.0" } })).toMatchObject({
+      product: "Warren",
+      version: "0.1.0",
+    });
     expect(await advertised({ serverProperties: { product: "Warren" } })).toMatchObject({ product: "Warren", version: "3.10.8" });
   });
 
   it("rabbitmq.conf keys server_properties.product / .version and the --server-product / --server-version flags", () => {
     const o = settingsToOptions(parseConf("server_properties.product = Warren\nserver_properties.version = 0.1.0\n", "rabbitmq.conf"));
     expect(o.serverProperties).toEqual({ product: "Warren", version: "0.1.0" });
-    expect(() => settingsToOptions(parseConf('server_properties.product = ""\n', "rabbitmq.conf"))).toThrow(/server_properties\.product.*expected a non-empty value/);
+    expect(() => settingsToOptions(parseConf('server_properties.product = ""\n', "rabbitmq.conf"))).toThrow(
+      /server_properties\.product.*expected a non-empty value/,
+    );
     const { options } = resolveStartOptions({ serverProduct: "Acme MQ", serverVersion: "9.9.9" }, {});
     expect(options.serverProperties).toEqual({ product: "Acme MQ", version: "9.9.9" });
   });

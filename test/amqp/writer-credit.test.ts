@@ -13,9 +13,13 @@ it("a no-ack consumer gets a backlog larger than the writer's high-water mark in
     await ch.waitForConfirms();
     let n = 0;
     await new Promise<void>((resolve) => {
-      void ch.consume("backlog", () => {
-        if (++n === 3000) resolve();
-      }, { noAck: true });
+      void ch.consume(
+        "backlog",
+        () => {
+          if (++n === 3000) resolve();
+        },
+        { noAck: true },
+      );
     });
     expect(n).toBe(3000);
     await conn.close();

@@ -15,9 +15,10 @@ import { startWithManagement } from "../management/helpers.js";
 const CHROMIUM = process.env.WARREN_CHROMIUM ?? "/usr/bin/chromium";
 // WARREN_UPDATE_SCREENSHOT=1 refreshes the one in docs/; otherwise it goes to a temporary file,
 // so a test run leaves the working tree as it was
-const SCREENSHOT = process.env.WARREN_UPDATE_SCREENSHOT === "1"
-  ? fileURLToPath(new URL("../../docs/management-ui.png", import.meta.url))
-  : join(tmpdir(), `warren-management-ui-${process.pid}.png`);
+const SCREENSHOT =
+  process.env.WARREN_UPDATE_SCREENSHOT === "1"
+    ? fileURLToPath(new URL("../../docs/management-ui.png", import.meta.url))
+    : join(tmpdir(), `warren-management-ui-${process.pid}.png`);
 
 let broker: RunningBroker;
 let browser: Browser;
@@ -28,9 +29,19 @@ beforeAll(async () => {
     throw new Error(`${CHROMIUM} not found: install Debian's chromium (bash conformance/rabbitmq.sh deps) or set WARREN_CHROMIUM`);
   }
   // rates sampled every second, so a steady publisher shows on the chart between two refreshes
-  broker = await startWithManagement({ logLevel: "silent", mqtt: false, stomp: false, prometheus: false, management: { port: 0, sampleInterval: 1000 } });
+  broker = await startWithManagement({
+    logLevel: "silent",
+    mqtt: false,
+    stomp: false,
+    prometheus: false,
+    management: { port: 0, sampleInterval: 1000 },
+  });
   base = `http://127.0.0.1:${broker.ports.management}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -40,7 +51,9 @@ afterAll(async () => {
 
 describe("management web UI", () => {
   it("logs in, shows a queue declared over AMQP with its depth, publishes and gets messages", async () => {
-    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`, { clientProperties: { connection_name: "ui-test" } });
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`, {
+      clientProperties: { connection_name: "ui-test" },
+    });
     const ch = await conn.createConfirmChannel();
     await ch.assertQueue("orders", { durable: true });
     for (let i = 0; i < 7; i++) ch.sendToQueue("orders", Buffer.from(`order ${i}`), { persistent: true });

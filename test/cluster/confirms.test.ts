@@ -35,8 +35,17 @@ describe("confirms wait for a majority", () => {
     const ldir = tmp("leader");
     const [p2, p3] = [26410, 26411];
     const leader = new ReplicationLeader({
-      dataDir: ldir, clusterId: "c1", nodeName: "n1", epoch: 3, clusterSize: 3, log: quiet, retryMs: 50,
-      followers: [{ name: "n2", host: "127.0.0.1", port: p2 }, { name: "n3", host: "127.0.0.1", port: p3 }],
+      dataDir: ldir,
+      clusterId: "c1",
+      nodeName: "n1",
+      epoch: 3,
+      clusterSize: 3,
+      log: quiet,
+      retryMs: 50,
+      followers: [
+        { name: "n2", host: "127.0.0.1", port: p2 },
+        { name: "n3", host: "127.0.0.1", port: p3 },
+      ],
       inSync: { write: async () => {} },
     });
     const b: RunningBroker = await startBroker({ amqp: { port: 0 }, dataDir: ldir, logLevel: "silent" }, { replication: leader });
@@ -46,7 +55,9 @@ describe("confirms wait for a majority", () => {
     const ch = await conn.createConfirmChannel();
     await ch.assertQueue("orders", { durable: true });
     let confirmed: Error | null | undefined;
-    ch.sendToQueue("orders", Buffer.from("order-1-payload"), { persistent: true }, (err) => { confirmed = err; });
+    ch.sendToQueue("orders", Buffer.from("order-1-payload"), { persistent: true }, (err) => {
+      confirmed = err;
+    });
     // the leader's own write is done, and the broker has answered a round trip since: a single
     // node would have confirmed by now
     await eventually(() => onLeaderDisk(ldir, "order-1-payload"), "the message in the leader's segment");
@@ -77,14 +88,45 @@ describe("confirms wait for a majority", () => {
     let gate: Promise<void> | null = null;
     const writes: string[][] = [];
     const leader = new ReplicationLeader({
-      dataDir: ldir, clusterId: "c1", nodeName: "n1", epoch: 3, clusterSize: 3, log: quiet, retryMs: 50,
-      followers: [{ name: "n2", host: "127.0.0.1", port: p2 }, { name: "n3", host: "127.0.0.1", port: p3 }],
+      dataDir: ldir,
+      clusterId: "c1",
+      nodeName: "n1",
+      epoch: 3,
+      clusterSize: 3,
+      log: quiet,
+      retryMs: 50,
+      followers: [
+        { name: "n2", host: "127.0.0.1", port: p2 },
+        { name: "n3", host: "127.0.0.1", port: p3 },
+      ],
       // etcd as the leader sees it: writes can be held to show that confirms wait for them
-      inSync: { write: async (nodes) => { if (gate !== null) await gate; writes.push([...nodes]); } },
+      inSync: {
+        write: async (nodes) => {
+          if (gate !== null) await gate;
+          writes.push([...nodes]);
+        },
+      },
     });
-    const f2 = await ReplicationFollower.listen({ dataDir: fdir2, nodeName: "n2", clusterId: "c1", port: p2, host: "127.0.0.1", log: quiet });
-    const f3 = await ReplicationFollower.listen({ dataDir: fdir3, nodeName: "n3", clusterId: "c1", port: p3, host: "127.0.0.1", log: quiet });
-    cleanup.push(() => f2.close(), () => f3.close());
+    const f2 = await ReplicationFollower.listen({
+      dataDir: fdir2,
+      nodeName: "n2",
+      clusterId: "c1",
+      port: p2,
+      host: "127.0.0.1",
+      log: quiet,
+    });
+    const f3 = await ReplicationFollower.listen({
+      dataDir: fdir3,
+      nodeName: "n3",
+      clusterId: "c1",
+      port: p3,
+      host: "127.0.0.1",
+      log: quiet,
+    });
+    cleanup.push(
+      () => f2.close(),
+      () => f3.close(),
+    );
     const b = await startBroker({ amqp: { port: 0 }, dataDir: ldir, logLevel: "silent" }, { replication: leader });
     cleanup.push(() => b.close());
     await eventually(() => leader.status().inSync.length === 3, "both followers in sync");
@@ -94,12 +136,19 @@ describe("confirms wait for a majority", () => {
     await ch.assertQueue("orders", { durable: true });
     await ch.waitForConfirms();
 
-    gate = new Promise<void>((resolve) => { release = resolve; });
+    gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     await f3.close(); // n3 goes; n2 alone is a majority with the leader, but n3 is still listed in sync
     await eventually(() => leader.status().followers[1]!.state !== "live", "the leader noticing n3 gone");
     let confirmed: Error | null | undefined;
-    ch.sendToQueue("orders", Buffer.from("after-n3-went"), { persistent: true }, (err) => { confirmed = err; });
-    await eventually(() => f2.stats.ackedBatch >= leader.status().sealed && onLeaderDisk(ldir, "after-n3-went"), "n2 acknowledging the batch");
+    ch.sendToQueue("orders", Buffer.from("after-n3-went"), { persistent: true }, (err) => {
+      confirmed = err;
+    });
+    await eventually(
+      () => f2.stats.ackedBatch >= leader.status().sealed && onLeaderDisk(ldir, "after-n3-went"),
+      "n2 acknowledging the batch",
+    );
     await ch.checkQueue("orders");
     expect(confirmed).toBeUndefined();
     release();

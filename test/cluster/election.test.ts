@@ -45,7 +45,10 @@ describe("leader election through etcd", () => {
       expect(a.leading).toBe(true);
       const b = candidate(prefix, "n2");
       let bElected: Term | null = null;
-      const bCampaign = b.campaign().then((t) => { bElected = t; return t; });
+      const bCampaign = b.campaign().then((t) => {
+        bElected = t;
+        return t;
+      });
       // n2 is queued behind n1: it does not lead while n1 does
       await eventually(async () => (await client().getAll().prefix(`${prefix}election/`).keys()).length === 2, "n2's key");
       expect(bElected).toBeNull();

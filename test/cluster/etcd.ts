@@ -19,14 +19,32 @@ export async function startEtcd(clientPort: number, peerPort: number): Promise<E
   const dir = mkdtempSync(`/tmp/cluster-etcd-${clientPort}-`);
   const url = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
-  const child = spawn("etcd", [
-    "--name", "t", "--data-dir", dir,
-    "--listen-client-urls", url, "--advertise-client-urls", url,
-    "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-    "--initial-cluster", `t=${peer}`, "--log-level", "error",
-  ], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(
+    "etcd",
+    [
+      "--name",
+      "t",
+      "--data-dir",
+      dir,
+      "--listen-client-urls",
+      url,
+      "--advertise-client-urls",
+      url,
+      "--listen-peer-urls",
+      peer,
+      "--initial-advertise-peer-urls",
+      peer,
+      "--initial-cluster",
+      `t=${peer}`,
+      "--log-level",
+      "error",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
   let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => { stderr += d.toString(); });
+  child.stderr!.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -56,7 +74,9 @@ export async function startEtcd(clientPort: number, peerPort: number): Promise<E
     client.close();
   }
   return {
-    url, child, stop,
+    url,
+    child,
+    stop,
     pause: () => void child.kill("SIGSTOP"),
     resume: () => void child.kill("SIGCONT"),
   };

@@ -50,15 +50,47 @@ function startNode(name: string, amqpPort: number, replicationPort: number, conf
     dir = mkdtempSync(`/tmp/cluster-${name}-`);
     dirs.push(dir);
   }
-  const child = spawn(process.execPath, [
-    CLI, "-c", conf, "--data-dir", dir, "--host", "127.0.0.1",
-    "--cluster-etcd", etcd.url, "--node-name", name, "--replication-port", String(replicationPort),
-    "--amqp-port", String(amqpPort), "--mqtt-port", "off", "--stomp-port", "off", "--web-mqtt-port", "off",
-    "--web-stomp-port", "off", "--management-port", "off", "--prometheus-port", "off",
-    "--log-level", "info", "--log-format", "plaintext",
-  ], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      "-c",
+      conf,
+      "--data-dir",
+      dir,
+      "--host",
+      "127.0.0.1",
+      "--cluster-etcd",
+      etcd.url,
+      "--node-name",
+      name,
+      "--replication-port",
+      String(replicationPort),
+      "--amqp-port",
+      String(amqpPort),
+      "--mqtt-port",
+      "off",
+      "--stomp-port",
+      "off",
+      "--web-mqtt-port",
+      "off",
+      "--web-stomp-port",
+      "off",
+      "--management-port",
+      "off",
+      "--prometheus-port",
+      "off",
+      "--log-level",
+      "info",
+      "--log-format",
+      "plaintext",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
   let out = "";
-  child.stderr!.on("data", (d: Buffer) => { out += d.toString(); });
+  child.stderr!.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
   children.push(child);
   return { name, amqpPort, replicationPort, dir, child, log: () => out };
 }
@@ -92,14 +124,18 @@ describe("failover", () => {
     nodes.set(ports[0]!, n1);
     const logs = () => [...nodes.values()].map((n) => `--- ${n.name}\n${n.log()}`).join("\n");
     // n1 first, so it leads; then the followers
-    await eventually(async () => (await connectAny([ports[0]!])).conn.close().then(() => true), "n1 leading", 20_000)
-      .catch((err: Error) => { throw new Error(`${err.message}\n${logs()}`); });
+    await eventually(async () => (await connectAny([ports[0]!])).conn.close().then(() => true), "n1 leading", 20_000).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}\n${logs()}`);
+      },
+    );
     nodes.set(ports[1]!, startNode("n2", ports[1]!, 26415, conf));
     nodes.set(ports[2]!, startNode("n3", ports[2]!, 26416, conf));
     const client = new Etcd3({ hosts: etcd.url });
     try {
-      await eventually(async () => (await inSync(client)).join() === "n1,n2,n3", "every node in sync", 20_000)
-        .catch((err: Error) => { throw new Error(`${err.message}\n${logs()}`); });
+      await eventually(async () => (await inSync(client)).join() === "n1,n2,n3", "every node in sync", 20_000).catch((err: Error) => {
+        throw new Error(`${err.message}\n${logs()}`);
+      });
       // a follower refuses clients: its port is closed
       await expect(amqp.connect(`amqp://guest:guest@127.0.0.1:${ports[1]}`)).rejects.toThrow(/ECONNREFUSED/);
 
@@ -144,8 +180,11 @@ describe("failover", () => {
         let failoverMs = -1;
         for (;;) {
           if (await window(25)) break;
-          const reconnected = await eventually(async () => connectAny(ports), "a new leader accepting connections", 30_000)
-            .catch((err: Error) => { throw new Error(`${err.message}\n${logs()}`); });
+          const reconnected = await eventually(async () => connectAny(ports), "a new leader accepting connections", 30_000).catch(
+            (err: Error) => {
+              throw new Error(`${err.message}\n${logs()}`);
+            },
+          );
           if (failoverMs < 0) failoverMs = Date.now() - killedAt;
           conn = reconnected.conn;
           leaderPort = reconnected.port;
@@ -157,8 +196,11 @@ describe("failover", () => {
         // the killed node comes back on its data dir, as a follower, and catches up
         const back = startNode(victim.name, victim.amqpPort, victim.replicationPort, conf, victim.dir);
         nodes.set(victim.amqpPort, back);
-        await eventually(async () => (await inSync(client)).join() === "n1,n2,n3", `${victim.name} back in sync`, 30_000)
-          .catch((err: Error) => { throw new Error(`${err.message}\n${logs()}`); });
+        await eventually(async () => (await inSync(client)).join() === "n1,n2,n3", `${victim.name} back in sync`, 30_000).catch(
+          (err: Error) => {
+            throw new Error(`${err.message}\n${logs()}`);
+          },
+        );
       }
       while (confirmed.size < 600) expect(await window(25)).toBe(true);
       console.log(`failover times (kill -9 → new leader accepting AMQP connections, lease TTL 2 s): ${failovers.join(", ")} ms`);
@@ -197,7 +239,11 @@ describe("a leader cut off from etcd", () => {
     dirs.push(dir);
     const lines: string[] = [];
     const node = await startClusterNode({
-      dataDir: dir, amqp: { port: 0 }, host: "127.0.0.1", logLevel: "info", logFormat: "json",
+      dataDir: dir,
+      amqp: { port: 0 },
+      host: "127.0.0.1",
+      logLevel: "info",
+      logFormat: "json",
       logDestination: { write: (l: string) => lines.push(l) },
       cluster: { etcd: [etcd.url], nodeName: "n1", replicationPort: 26418, leaseTtl: 2 },
     });
@@ -243,8 +289,9 @@ describe("fencing", () => {
     try {
       await eventually(async () => (await connectAny([ports[0]!])).conn.close().then(() => true), "n1 leading", 20_000);
       nodes.push(startNode("n2", ports[1]!, 26415, conf), startNode("n3", ports[2]!, 26416, conf));
-      await eventually(async () => (await inSync(client)).join() === "n1,n2,n3", "every node in sync", 20_000)
-        .catch((err: Error) => { throw new Error(`${err.message}\n${logs()}`); });
+      await eventually(async () => (await inSync(client)).join() === "n1,n2,n3", "every node in sync", 20_000).catch((err: Error) => {
+        throw new Error(`${err.message}\n${logs()}`);
+      });
 
       const old = await amqp.connect(`amqp://guest:guest@127.0.0.1:${ports[0]}`);
       old.on("error", () => {});
@@ -258,21 +305,27 @@ describe("fencing", () => {
       // sent to the paused leader: the bytes wait in its socket
       const outcomes: Promise<string>[] = [];
       for (let i = 0; i < 10; i++) {
-        outcomes.push(new Promise((resolve) => {
-          oldCh.sendToQueue("fenced", Buffer.from(`during-${i}`), { persistent: true }, (err) => resolve(err === null ? "ack" : "nack"));
-          old.once("close", () => resolve("closed"));
-        }));
+        outcomes.push(
+          new Promise((resolve) => {
+            oldCh.sendToQueue("fenced", Buffer.from(`during-${i}`), { persistent: true }, (err) => resolve(err === null ? "ack" : "nack"));
+            old.once("close", () => resolve("closed"));
+          }),
+        );
       }
-      const { conn, port } = await eventually(async () => connectAny([ports[1]!, ports[2]!]), "a new leader", 30_000)
-        .catch((err: Error) => { throw new Error(`${err.message}\n${logs()}`); });
+      const { conn, port } = await eventually(async () => connectAny([ports[1]!, ports[2]!]), "a new leader", 30_000).catch(
+        (err: Error) => {
+          throw new Error(`${err.message}\n${logs()}`);
+        },
+      );
       const ch = await conn.createConfirmChannel();
       for (let i = 0; i < 20; i++) ch.sendToQueue("fenced", Buffer.from(`after-${i}`), { persistent: true });
       await ch.waitForConfirms();
 
       n1.child.kill("SIGCONT");
       // it finds its lease past, nacks what it holds and stops (exit 75, for its supervisor)
-      await eventually(() => n1.child.exitCode !== null, "the old leader stopping", 30_000)
-        .catch((err: Error) => { throw new Error(`${err.message}\n${logs()}`); });
+      await eventually(() => n1.child.exitCode !== null, "the old leader stopping", 30_000).catch((err: Error) => {
+        throw new Error(`${err.message}\n${logs()}`);
+      });
       expect(n1.child.exitCode).toBe(75);
       expect(n1.log()).toMatch(/no longer leader: lease not renewed/);
       const got = await Promise.all(outcomes);
@@ -313,8 +366,9 @@ describe("planned stop", () => {
     try {
       await eventually(async () => (await connectAny([ports[0]!])).conn.close().then(() => true), "n1 leading", 20_000);
       nodes.push(startNode("n2", ports[1]!, 26415, conf), startNode("n3", ports[2]!, 26416, conf));
-      await eventually(async () => (await inSync(client)).join() === "n1,n2,n3", "every node in sync", 20_000)
-        .catch((err: Error) => { throw new Error(`${err.message}\n${logs()}`); });
+      await eventually(async () => (await inSync(client)).join() === "n1,n2,n3", "every node in sync", 20_000).catch((err: Error) => {
+        throw new Error(`${err.message}\n${logs()}`);
+      });
       const before = await amqp.connect(`amqp://guest:guest@127.0.0.1:${ports[0]}`);
       const closed = new Promise<string>((resolve) => before.on("close", (err: Error | undefined) => resolve(String(err?.message))));
       before.on("error", () => {});

@@ -24,14 +24,28 @@ function tmp(name: string): string {
 }
 
 async function follower(dataDir: string, extra: { epoch?: number; clusterId?: string } = {}): Promise<ReplicationFollower> {
-  const f = await ReplicationFollower.listen({ dataDir, nodeName: "n2", clusterId: extra.clusterId ?? "c1", port: 0, host: "127.0.0.1", log: quiet, ...(extra.epoch !== undefined && { epoch: extra.epoch }) });
+  const f = await ReplicationFollower.listen({
+    dataDir,
+    nodeName: "n2",
+    clusterId: extra.clusterId ?? "c1",
+    port: 0,
+    host: "127.0.0.1",
+    log: quiet,
+    ...(extra.epoch !== undefined && { epoch: extra.epoch }),
+  });
   cleanup.push(() => f.close());
   return f;
 }
 
 function leaderFor(dataDir: string, f: ReplicationFollower, clusterSize: number, inSync: string[][] = []): ReplicationLeader {
   return new ReplicationLeader({
-    dataDir, clusterId: "c1", nodeName: "n1", epoch: 7, clusterSize, log: quiet, retryMs: 50,
+    dataDir,
+    clusterId: "c1",
+    nodeName: "n1",
+    epoch: 7,
+    clusterSize,
+    log: quiet,
+    retryMs: 50,
     followers: [{ name: "n2", host: "127.0.0.1", port: f.port }],
     inSync: { write: async (nodes) => void inSync.push([...nodes]) },
   });
@@ -67,7 +81,10 @@ function vhost(b: RunningBroker) {
 }
 
 function durableQueues(b: RunningBroker): string[] {
-  return [...vhost(b).queues.values()].filter((q) => q.durable).map((q) => q.name).sort();
+  return [...vhost(b).queues.values()]
+    .filter((q) => q.durable)
+    .map((q) => q.name)
+    .sort();
 }
 
 /** Publishes, acks, declares and deletes through AMQP: the writes a follower must end up with. */
@@ -140,13 +157,29 @@ describe("replicating the store", () => {
     const ldir = tmp("leader");
     const fdir = tmp("follower");
     // n3 is there from the start, so confirms have their majority while n2 is away
-    const n3 = await ReplicationFollower.listen({ dataDir: tmp("follower3"), nodeName: "n3", clusterId: "c1", port: 0, host: "127.0.0.1", log: quiet });
+    const n3 = await ReplicationFollower.listen({
+      dataDir: tmp("follower3"),
+      nodeName: "n3",
+      clusterId: "c1",
+      port: 0,
+      host: "127.0.0.1",
+      log: quiet,
+    });
     cleanup.push(() => n3.close());
     const inSync: string[][] = [];
     const port = 26419; // known before n2 listens (a port from 0 could be taken meanwhile)
     const leader = new ReplicationLeader({
-      dataDir: ldir, clusterId: "c1", nodeName: "n1", epoch: 7, clusterSize: 3, log: quiet, retryMs: 50,
-      followers: [{ name: "n2", host: "127.0.0.1", port }, { name: "n3", host: "127.0.0.1", port: n3.port }],
+      dataDir: ldir,
+      clusterId: "c1",
+      nodeName: "n1",
+      epoch: 7,
+      clusterSize: 3,
+      log: quiet,
+      retryMs: 50,
+      followers: [
+        { name: "n2", host: "127.0.0.1", port },
+        { name: "n3", host: "127.0.0.1", port: n3.port },
+      ],
       inSync: { write: async (nodes) => void inSync.push([...nodes]) },
     });
     const b = await start(ldir, leader);
@@ -207,7 +240,9 @@ describe("bad input on the replication port", () => {
   async function refusal(port: number, bytes: Buffer[]): Promise<string> {
     const s = net.connect(port, "127.0.0.1");
     let got = Buffer.alloc(0);
-    s.on("data", (d: Buffer) => { got = Buffer.concat([got, d]); });
+    s.on("data", (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+    });
     await new Promise<void>((resolve) => s.on("connect", () => resolve()));
     for (const b of bytes) s.write(b);
     await new Promise<void>((resolve) => s.on("close", () => resolve()));
@@ -259,9 +294,16 @@ describe("bad input on the replication port", () => {
 
     const hello = (epoch: number, cluster = "c1") => frames.hello(epoch, cluster, "intruder");
     expect(await refusal(f.port, [Buffer.from("GET / HTTP/1.1\r\n\r\n")])).toMatch(/bad header/);
-    expect(await refusal(f.port, [PROTOCOL_HEADER, Buffer.from([0, 0, 0, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20])])).toMatch(/checksum/);
+    expect(
+      await refusal(f.port, [
+        PROTOCOL_HEADER,
+        Buffer.from([0, 0, 0, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]),
+      ]),
+    ).toMatch(/checksum/);
     expect(await refusal(f.port, [PROTOCOL_HEADER, Buffer.from([0xff, 0xff, 0xff, 0xff])])).toMatch(/out of bounds/);
-    expect(await refusal(f.port, [PROTOCOL_HEADER, ...hello(9, "someone-else")])).toMatch(/cluster id "someone-else" is not this cluster's/);
+    expect(await refusal(f.port, [PROTOCOL_HEADER, ...hello(9, "someone-else")])).toMatch(
+      /cluster id "someone-else" is not this cluster's/,
+    );
     expect(await refusal(f.port, [PROTOCOL_HEADER, ...hello(3)])).toMatch(/epoch 3 is older than the current 7/);
     // a well-formed frame naming a file outside the store
     const evil = encodeFrame(FrameType.Write, 9, Buffer.concat([str("../../etc/evil"), Buffer.alloc(8)]), Buffer.from("x"));

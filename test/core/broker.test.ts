@@ -93,7 +93,12 @@ describe("vhosts", () => {
     const v = b.addVhost("v1");
     expect(b.addVhost("v1")).toBe(v);
     expect(b.vhost("v1")).toBe(v);
-    expect(b.listVhosts().map((x) => x.name).sort()).toEqual(["/", "v1"]);
+    expect(
+      b
+        .listVhosts()
+        .map((x) => x.name)
+        .sort(),
+    ).toEqual(["/", "v1"]);
     expect((b.vhost("v2") as BrokerError).text).toBe("NOT_ALLOWED - vhost v2 not found");
   });
 
@@ -130,7 +135,9 @@ describe("password hashes", () => {
     const raw = Buffer.from(users.add("u", "pässword").passwordHash, "base64");
     expect(raw.length).toBe(36);
     const salt = raw.subarray(0, 4);
-    const digest = createHash("sha256").update(Buffer.concat([salt, Buffer.from("pässword", "utf8")])).digest();
+    const digest = createHash("sha256")
+      .update(Buffer.concat([salt, Buffer.from("pässword", "utf8")]))
+      .digest();
     expect(raw.subarray(4).equals(digest)).toBe(true);
   });
 

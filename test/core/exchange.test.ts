@@ -16,8 +16,7 @@ function refused(r: unknown, code: number, text?: string): BrokerError {
   return e;
 }
 
-const msg = (headers?: FieldTable) =>
-  new Message("", "", Buffer.from("body"), headers === undefined ? null : { headers });
+const msg = (headers?: FieldTable) => new Message("", "", Buffer.from("body"), headers === undefined ? null : { headers });
 
 /** A vhost with the named (non-durable) queues declared. */
 function vhostWith(...queues: string[]): VirtualHost {
@@ -55,7 +54,11 @@ describe("predeclared exchanges", () => {
   it("every vhost has amq.direct, amq.fanout, amq.topic, amq.headers and amq.match, durable", () => {
     const v = new VirtualHost("/");
     const want: Record<string, string> = {
-      "amq.direct": "direct", "amq.fanout": "fanout", "amq.topic": "topic", "amq.headers": "headers", "amq.match": "headers",
+      "amq.direct": "direct",
+      "amq.fanout": "fanout",
+      "amq.topic": "topic",
+      "amq.headers": "headers",
+      "amq.match": "headers",
     };
     for (const [name, type] of Object.entries(want)) {
       const x = ok(v.declareExchange(name, { type: "ignored", passive: true }));
@@ -133,11 +136,7 @@ describe("exchange declare and delete", () => {
 
   it("passive declare of a missing exchange is 404 with RabbitMQ's text", () => {
     const v = new VirtualHost("/");
-    refused(
-      v.declareExchange("x", { type: "direct", passive: true }),
-      ReplyCode.NOT_FOUND,
-      "NOT_FOUND - no exchange 'x' in vhost '/'",
-    );
+    refused(v.declareExchange("x", { type: "direct", passive: true }), ReplyCode.NOT_FOUND, "NOT_FOUND - no exchange 'x' in vhost '/'");
     expect(v.exchanges.has("x")).toBe(false);
   });
 

@@ -41,7 +41,9 @@ describe("Broker.login", () => {
 describe("AccessControl's publish, bind and subscribe checks", () => {
   it("publish: write on the exchange, then topic write on the routing key", () => {
     const { access } = granted(brokerWithBob().login({ username: "bob", password: "secret", loopback: true, vhost: "/" }));
-    expect(access.checkPublish("amq.topic", "x")?.text).toBe("ACCESS_REFUSED - access to exchange 'amq.topic' in vhost '/' refused for user 'bob'");
+    expect(access.checkPublish("amq.topic", "x")?.text).toBe(
+      "ACCESS_REFUSED - access to exchange 'amq.topic' in vhost '/' refused for user 'bob'",
+    );
     const b = brokerWithBob();
     b.users.setPermission("bob", "/", { configure: ".*", write: ".*", read: ".*" });
     const a = granted(b.login({ username: "bob", password: "secret", loopback: true, vhost: "/" })).access;
@@ -55,7 +57,9 @@ describe("AccessControl's publish, bind and subscribe checks", () => {
 
   it("bind: write on the destination, read on the source, then topic read", () => {
     const { access } = granted(brokerWithBob().login({ username: "bob", password: "secret", loopback: true, vhost: "/", clientId: "c1" }));
-    expect(access.checkBind("queue", "inbox", "amq.topic", "news.c1")?.text).toBe("ACCESS_REFUSED - access to queue 'inbox' in vhost '/' refused for user 'bob'");
+    expect(access.checkBind("queue", "inbox", "amq.topic", "news.c1")?.text).toBe(
+      "ACCESS_REFUSED - access to queue 'inbox' in vhost '/' refused for user 'bob'",
+    );
     expect(access.checkBind("queue", "out-1", "amq.topic", "news.c1")).toBeNull();
     // {client_id} is expanded from the login
     expect(access.checkBind("queue", "out-1", "amq.topic", "news.c2")?.text).toContain("access to topic 'news.c2'");
@@ -66,7 +70,9 @@ describe("AccessControl's publish, bind and subscribe checks", () => {
     const b = brokerWithBob();
     b.users.setPermission("bob", "/", { configure: "^mine", write: ".*", read: ".*" });
     const { access } = granted(b.login({ username: "bob", password: "secret", loopback: true, vhost: "/", clientId: "c1" }));
-    expect(access.checkSubscribe("theirs", "amq.topic", "news.c1")?.text).toBe("ACCESS_REFUSED - access to queue 'theirs' in vhost '/' refused for user 'bob'");
+    expect(access.checkSubscribe("theirs", "amq.topic", "news.c1")?.text).toBe(
+      "ACCESS_REFUSED - access to queue 'theirs' in vhost '/' refused for user 'bob'",
+    );
     expect(access.checkSubscribe("mine", "amq.topic", "news.c1")).toBeNull();
     expect(access.checkSubscribe(null, "amq.topic", "news.other")?.text).toContain("access to topic 'news.other'");
   });
@@ -78,7 +84,9 @@ describe("publishPropertiesProblem", () => {
     expect(publishPropertiesProblem({ userId: "eve" }, "bob")?.text).toBe(
       "PRECONDITION_FAILED - user_id property set to 'eve' but authenticated user was 'bob'",
     );
-    expect(publishPropertiesProblem({ expiration: "-1" }, "bob")?.text).toBe("PRECONDITION_FAILED - invalid expiration '-1': {value_negative,-1}");
+    expect(publishPropertiesProblem({ expiration: "-1" }, "bob")?.text).toBe(
+      "PRECONDITION_FAILED - invalid expiration '-1': {value_negative,-1}",
+    );
     expect(publishPropertiesProblem({ expiration: "60000" }, "bob")).toBeNull();
   });
 });

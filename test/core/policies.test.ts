@@ -22,29 +22,58 @@ const policy = (o: Partial<PolicyInput> & { definition: PolicyInput["definition"
 describe("policy validation (rabbitmqctl set_policy's messages, RabbitMQ 3.10)", () => {
   const v = new VirtualHost("/");
   it("refuses keys it does not know, max-priority among them", () => {
-    expect(reason(v.setPolicy(policy({ definition: { "max-priority": 5 } })))).toBe(`[{<<"max-priority">>,5}] are not recognised policy settings`);
-    expect(reason(v.setPolicy(policy({ definition: { foo: 1, "max-length": 1 } })))).toBe(`[{<<"foo">>,1}] are not recognised policy settings`);
+    expect(reason(v.setPolicy(policy({ definition: { "max-priority": 5 } })))).toBe(
+      `[{<<"max-priority">>,5}] are not recognised policy settings`,
+    );
+    expect(reason(v.setPolicy(policy({ definition: { foo: 1, "max-length": 1 } })))).toBe(
+      `[{<<"foo">>,1}] are not recognised policy settings`,
+    );
   });
   it("checks values", () => {
     expect(reason(v.setPolicy(policy({ definition: { "max-length": "x" } })))).toBe(`<<"x">> is not a valid maximum length`);
     expect(reason(v.setPolicy(policy({ definition: { "max-length": -1 } })))).toBe("-1 is not a valid maximum length");
     expect(reason(v.setPolicy(policy({ definition: { overflow: "foo" } })))).toBe(`<<"foo">> is not a valid overflow value`);
     expect(reason(v.setPolicy(policy({ definition: {} })))).toBe("no policy provided");
-    expect(reason(v.setPolicy(policy({ applyTo: "foo", definition: { "max-length": 1 } })))).toBe("apply-to 'foo' unrecognised; should be 'queues', 'exchanges' or 'all'");
-    expect(reason(v.setPolicy(policy({ pattern: "[", definition: { "max-length": 1 } })))).toMatch(/^pattern should be regular expression but is invalid/);
+    expect(reason(v.setPolicy(policy({ applyTo: "foo", definition: { "max-length": 1 } })))).toBe(
+      "apply-to 'foo' unrecognised; should be 'queues', 'exchanges' or 'all'",
+    );
+    expect(reason(v.setPolicy(policy({ pattern: "[", definition: { "max-length": 1 } })))).toMatch(
+      /^pattern should be regular expression but is invalid/,
+    );
   });
   it("operator policies take only limits", () => {
-    expect(reason(v.setPolicy(policy({ definition: { overflow: "reject-publish" } }), "operator"))).toBe(`[{<<"overflow">>,<<"reject-publish">>}] are not recognised policy settings`);
-    expect(reason(v.setPolicy(policy({ definition: { "queue-mode": "lazy" } }), "operator"))).toBe(`[{<<"queue-mode">>,<<"lazy">>}] are not recognised policy settings`);
-    expect(v.setPolicy(policy({ definition: { "max-length": 3, "message-ttl": 1000, expires: 1000, "max-length-bytes": 10, "delivery-limit": 5 } }), "operator")).not.toBeInstanceOf(PolicyError);
+    expect(reason(v.setPolicy(policy({ definition: { overflow: "reject-publish" } }), "operator"))).toBe(
+      `[{<<"overflow">>,<<"reject-publish">>}] are not recognised policy settings`,
+    );
+    expect(reason(v.setPolicy(policy({ definition: { "queue-mode": "lazy" } }), "operator"))).toBe(
+      `[{<<"queue-mode">>,<<"lazy">>}] are not recognised policy settings`,
+    );
+    expect(
+      v.setPolicy(
+        policy({ definition: { "max-length": 3, "message-ttl": 1000, expires: 1000, "max-length-bytes": 10, "delivery-limit": 5 } }),
+        "operator",
+      ),
+    ).not.toBeInstanceOf(PolicyError);
   });
   it("accepts every key RabbitMQ 3.10 takes", () => {
-    expect(v.setPolicy(policy({
-      definition: {
-        "queue-mode": "lazy", "dead-letter-exchange": "d", "dead-letter-routing-key": "k", "alternate-exchange": "ae", expires: 1000,
-        "message-ttl": 0, "max-length-bytes": 10, "delivery-limit": 2, "max-age": "1h", overflow: "reject-publish-dlx",
-      },
-    }))).not.toBeInstanceOf(PolicyError);
+    expect(
+      v.setPolicy(
+        policy({
+          definition: {
+            "queue-mode": "lazy",
+            "dead-letter-exchange": "d",
+            "dead-letter-routing-key": "k",
+            "alternate-exchange": "ae",
+            expires: 1000,
+            "message-ttl": 0,
+            "max-length-bytes": 10,
+            "delivery-limit": 2,
+            "max-age": "1h",
+            overflow: "reject-publish-dlx",
+          },
+        }),
+      ),
+    ).not.toBeInstanceOf(PolicyError);
     expect(v.listPolicies().map((p) => p.name)).toEqual(["p"]);
   });
 });
@@ -181,7 +210,9 @@ describe("patterns that would backtrack catastrophically are matched in linear t
 
   it("backreferences and lookaround, which no linear engine matches, are refused as invalid", () => {
     const { v } = vhostWith();
-    expect(reason(v.setPolicy(policy({ pattern: "(a)\\1", definition: { "max-length": 1 } })))).toMatch(/^pattern should be regular expression but is invalid/);
+    expect(reason(v.setPolicy(policy({ pattern: "(a)\\1", definition: { "max-length": 1 } })))).toMatch(
+      /^pattern should be regular expression but is invalid/,
+    );
     expect(permits("^(?!amq\\.).*", "x")).toBe(false);
   });
 });

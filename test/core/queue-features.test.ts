@@ -14,7 +14,10 @@ function ok<T>(r: T | BrokerError): T {
 
 class FakeConsumer implements Consumer {
   readonly delivered: QueueEntry[] = [];
-  constructor(readonly client: ClientRef, public credit = Infinity) {}
+  constructor(
+    readonly client: ClientRef,
+    public credit = Infinity,
+  ) {}
   hasCredit(): boolean {
     return this.credit > 0;
   }
@@ -90,7 +93,10 @@ describe("message TTL", () => {
   });
 
   it("a TTL-0 message requeued in the same instant expires instead of being delivered again", () => {
-    for (const [args, props] of [[{ "x-message-ttl": 0 }, {}], [{}, { expiration: "0" }]] as const) {
+    for (const [args, props] of [
+      [{ "x-message-ttl": 0 }, {}],
+      [{}, { expiration: "0" }],
+    ] as const) {
       const { v, q, drain } = world({ ...args, "x-dead-letter-exchange": "dlx" });
       const c = new FakeConsumer(client);
       ok(q.consume(c, { tag: "c", noAck: false, exclusive: false, priority: 0 }));
@@ -232,7 +238,10 @@ describe("dead-lettering", () => {
     q2.discard(q2.get(false)!);
     q.discard(q.get(false)!);
     const deaths = q2.get(true)!.message.properties.headers!["x-death"] as FieldTable[];
-    expect(deaths.map((d) => [d["queue"], d["count"]])).toEqual([["q", new TypedField("l", 2)], ["q2", new TypedField("l", 1)]]);
+    expect(deaths.map((d) => [d["queue"], d["count"]])).toEqual([
+      ["q", new TypedField("l", 2)],
+      ["q2", new TypedField("l", 1)],
+    ]);
     // entries after the first death are sorted by key, as RabbitMQ's sort_field_table leaves them
     expect(Object.keys(deaths[0]!)).toEqual(["count", "exchange", "queue", "reason", "routing-keys", "time"]);
   });
@@ -244,7 +253,12 @@ describe("dead-lettering", () => {
     clock.advance(10);
     expect(q.messageCount).toBe(0);
     expect(isDeadLetterCycle("q", [{ queue: "q", reason: "expired" }])).toBe(true);
-    expect(isDeadLetterCycle("q", [{ queue: "q2", reason: "rejected" }, { queue: "q", reason: "expired" }])).toBe(false);
+    expect(
+      isDeadLetterCycle("q", [
+        { queue: "q2", reason: "rejected" },
+        { queue: "q", reason: "expired" },
+      ]),
+    ).toBe(false);
     expect(isDeadLetterCycle("q", [{ queue: "q2", reason: "expired" }])).toBe(false);
   });
 });
@@ -281,7 +295,13 @@ describe("single active consumer", () => {
 describe("quorum delivery limit", () => {
   it("counts returns in x-delivery-count and dead-letters past x-delivery-limit as delivery_limit", () => {
     const { v, q, drain } = world({});
-    ok(v.declareQueue("qq", { durable: true, args: { "x-queue-type": "quorum", "x-delivery-limit": 1, "x-dead-letter-exchange": "dlx" } }, null));
+    ok(
+      v.declareQueue(
+        "qq",
+        { durable: true, args: { "x-queue-type": "quorum", "x-delivery-limit": 1, "x-dead-letter-exchange": "dlx" } },
+        null,
+      ),
+    );
     const qq = v.queues.get("qq")!;
     void q;
     ok(v.publish("", "qq", msg("m", {}, "qq")));

@@ -16,7 +16,10 @@ function ok<T>(r: T | BrokerError): T {
 
 class FakeConsumer implements Consumer {
   readonly delivered: QueueEntry[] = [];
-  constructor(readonly client: ClientRef, public credit = Infinity) {}
+  constructor(
+    readonly client: ClientRef,
+    public credit = Infinity,
+  ) {}
   hasCredit(): boolean {
     return this.credit > 0;
   }
@@ -35,16 +38,34 @@ function world(args: FieldTable = {}, maxEntries = 4) {
   const openPageFile = (): PageFile => {
     const mine = new Set<number>();
     return {
-      write: (m) => { pages.set(next, m); mine.add(next); return next++; },
+      write: (m) => {
+        pages.set(next, m);
+        mine.add(next);
+        return next++;
+      },
       read: (p) => pages.get(p)!,
-      release: (p) => { pages.delete(p); mine.delete(p); },
-      close: () => { for (const p of mine) pages.delete(p); mine.clear(); },
+      release: (p) => {
+        pages.delete(p);
+        mine.delete(p);
+      },
+      close: () => {
+        for (const p of mine) pages.delete(p);
+        mine.clear();
+      },
     };
   };
   const persistence: Persistence = {
     durability: { wait: () => {} } as unknown as Persistence["durability"],
     // durable queues (quorum): persistent messages would go here; these tests publish transient ones
-    openQueue: () => ({ persist: () => next++, delivered: () => {}, ack: () => {}, deleted: () => {}, load: () => { throw new Error("nothing persisted"); } }),
+    openQueue: () => ({
+      persist: () => next++,
+      delivered: () => {},
+      ack: () => {},
+      deleted: () => {},
+      load: () => {
+        throw new Error("nothing persisted");
+      },
+    }),
     openPageFile,
     paging: { persistentBytes: 1 << 20, transientBytes: 1 << 20, maxEntries },
     definitionsChanged: () => {},

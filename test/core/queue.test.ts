@@ -180,8 +180,8 @@ describe("queue arguments", () => {
   };
 
   it("x-message-ttl must be an integer", () => {
-    invalid({ "x-message-ttl": "1000" }, "x-message-ttl", "\"expected integer, got longstr\"");
-    invalid({ "x-message-ttl": 1.5 }, "x-message-ttl", "\"expected integer, got double\"");
+    invalid({ "x-message-ttl": "1000" }, "x-message-ttl", '"expected integer, got longstr"');
+    invalid({ "x-message-ttl": 1.5 }, "x-message-ttl", '"expected integer, got double"');
   });
 
   it("x-message-ttl must not be negative", () => {
@@ -408,7 +408,11 @@ describe("consumers", () => {
     consume(q, b, { tag: "b" });
     consume(q, c, { tag: "c" });
     publish(1, 2, 3, 4, 5, 6, 7);
-    expect([a.bodies, b.bodies, c.bodies]).toEqual([["1", "4", "7"], ["2", "5"], ["3", "6"]]);
+    expect([a.bodies, b.bodies, c.bodies]).toEqual([
+      ["1", "4", "7"],
+      ["2", "5"],
+      ["3", "6"],
+    ]);
   });
 
   it("a consumer gets the backlog when it subscribes", () => {

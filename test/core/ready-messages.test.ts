@@ -11,16 +11,26 @@ function owner(limits = { persistentBytes: 100, transientBytes: 300, maxEntries:
   const acked: number[] = [];
   let next = 1;
   const store: QueueStore = {
-    persist: (m) => { stored.set(next, m); return next++; },
+    persist: (m) => {
+      stored.set(next, m);
+      return next++;
+    },
     delivered: () => {},
-    ack: (p) => { acked.push(p); },
+    ack: (p) => {
+      acked.push(p);
+    },
     deleted: () => {},
     load: (p) => stored.get(p)!,
   };
   const pageFile: PageFile = {
-    write: (m) => { paged.set(next, m); return next++; },
+    write: (m) => {
+      paged.set(next, m);
+      return next++;
+    },
     read: (p) => paged.get(p)!,
-    release: (p) => { paged.delete(p); },
+    release: (p) => {
+      paged.delete(p);
+    },
     close: () => paged.clear(),
   };
   const o: ReadyOwner = { store, paging: limits, openPageFile: () => pageFile };
@@ -71,7 +81,10 @@ describe("ReadyMessages (a queue's message container)", () => {
     const r = new ReadyMessages(o);
     let decoded = 0;
     const load = store.load;
-    store.load = (p) => { decoded++; return load(p); };
+    store.load = (p) => {
+      decoded++;
+      return load(p);
+    };
     for (let i = 0; i < 40; i++) {
       const p = store.persist(msg(i), Infinity);
       r.pushRecovered(i + 1, p, 10, i === 30, Infinity, null);
@@ -101,7 +114,13 @@ describe("ReadyMessages (a queue's message container)", () => {
   });
 
   it("without a store (no data dir) nothing is paged", () => {
-    const r = new ReadyMessages({ store: null, paging: null, openPageFile: () => { throw new Error("no"); } });
+    const r = new ReadyMessages({
+      store: null,
+      paging: null,
+      openPageFile: () => {
+        throw new Error("no");
+      },
+    });
     for (let i = 0; i < 5000; i++) r.push(new QueueEntry(i + 1, msg(i % 256)));
     expect(r.pagedCount).toBe(0);
     expect(r.length).toBe(5000);

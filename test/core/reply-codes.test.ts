@@ -44,7 +44,11 @@ describe("docs/errors.md", () => {
   it("lists every reply code of the generated table once, with its name and class, and no other", () => {
     const documented = rows.map((r) => r.code);
     expect(new Set(documented).size).toBe(documented.length);
-    expect(documented.sort((a, b) => a - b)).toEqual(Object.keys(REPLY_CODE_INFO).map(Number).sort((a, b) => a - b));
+    expect(documented.sort((a, b) => a - b)).toEqual(
+      Object.keys(REPLY_CODE_INFO)
+        .map(Number)
+        .sort((a, b) => a - b),
+    );
     for (const r of rows) {
       expect({ code: r.code, name: r.name, kind: r.kind }).toEqual({ code: r.code, ...REPLY_CODE_INFO[r.code] });
       expect(r.when.length).toBeGreaterThan(0);
@@ -57,7 +61,7 @@ describe("reply texts", () => {
     expect(replyTextBytes("x".repeat(255)).toString()).toBe("x".repeat(255));
   });
 
-  it("over 255 bytes keep their first 252 bytes, even mid-character, and \"...\" (RabbitMQ 3.10.8)", () => {
+  it('over 255 bytes keep their first 252 bytes, even mid-character, and "..." (RabbitMQ 3.10.8)', () => {
     const text = `NOT_FOUND - no queue '${"a".repeat(181)}${"é".repeat(30)}' in vhost '/'`;
     const bytes = replyTextBytes(text);
     expect(bytes.length).toBe(255);

@@ -71,9 +71,21 @@ describe("connection registry", () => {
     connectionDetails: () => {
       asked.n++;
       return {
-        protocol: "AMQP 0-9-1", peerHost: "::ffff:127.0.0.1", peerPort: 5000 + id, host: "127.0.0.1", port: 5672, user: "guest", vhost: "/",
-        clientProperties: {}, authMechanism: "PLAIN", tls: null, frameMax: 131072, channelMax: 2047, timeout: 60,
-        channels: () => [], close: (reason) => closed.push(reason),
+        protocol: "AMQP 0-9-1",
+        peerHost: "::ffff:127.0.0.1",
+        peerPort: 5000 + id,
+        host: "127.0.0.1",
+        port: 5672,
+        user: "guest",
+        vhost: "/",
+        clientProperties: {},
+        authMechanism: "PLAIN",
+        tls: null,
+        frameMax: 131072,
+        channelMax: 2047,
+        timeout: 60,
+        channels: () => [],
+        close: (reason) => closed.push(reason),
       };
     },
   });

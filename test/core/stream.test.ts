@@ -38,7 +38,14 @@ function stream(args: FieldTable = {}) {
   };
   const read = (offset: FieldValue | undefined, credit = Infinity, prefetch = 100) => {
     const c = new Reader(credit);
-    const sub = q.consume(c, { tag: "t", noAck: false, exclusive: false, priority: 0, prefetch, args: offset === undefined ? {} : { "x-stream-offset": offset } });
+    const sub = q.consume(c, {
+      tag: "t",
+      noAck: false,
+      exclusive: false,
+      priority: 0,
+      prefetch,
+      args: offset === undefined ? {} : { "x-stream-offset": offset },
+    });
     if (sub instanceof BrokerError) throw new Error(sub.text);
     q.dispatch();
     return { c, sub: sub as Subscription };

@@ -167,7 +167,8 @@ describe("TopicTrie", () => {
 
   it("agrees with a reference model under any sequence of adds and removes", () => {
     // patterns without repeated # so that each string names one distinct entry
-    const simple = fc.array(fc.constantFrom("a", "b", "", "*", "#"), { maxLength: 4 })
+    const simple = fc
+      .array(fc.constantFrom("a", "b", "", "*", "#"), { maxLength: 4 })
       .filter((ws) => ws.every((w, i) => !(w === "#" && ws[i - 1] === "#")))
       .map((ws) => ws.join("."));
     const op = fc.record({

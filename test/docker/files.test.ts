@@ -17,7 +17,10 @@ describe("Dockerfile", () => {
   const lines = dockerfile.split("\n").filter((l) => !l.trimStart().startsWith("#"));
 
   it("exposes exactly the default port of every listener, TLS ones included", () => {
-    const exposed = lines.filter((l) => l.startsWith("EXPOSE ")).flatMap((l) => l.slice(7).trim().split(/\s+/)).map(Number);
+    const exposed = lines
+      .filter((l) => l.startsWith("EXPOSE "))
+      .flatMap((l) => l.slice(7).trim().split(/\s+/))
+      .map(Number);
     expect(exposed.sort((a, b) => a - b)).toEqual(everyPort);
     expect(everyPort).toEqual(expect.arrayContaining([5671, 5672, 1883, 8883, 61613, 61614, 15672, 15674, 15675, 15692]));
   });
@@ -38,7 +41,8 @@ describe("Dockerfile", () => {
     expect(final).toContain('ENTRYPOINT ["node", "dist/cli/main.js"]');
     // COPY sources must exist in the repository (src, protocols, the build config)
     for (const l of lines.filter((x) => x.startsWith("COPY ") && !x.includes("--from"))) {
-      for (const src of l.slice(5).trim().split(/\s+/).slice(0, -1)) expect(() => readFileSync(new URL(`../../${src}`, import.meta.url))).not.toThrow(/ENOENT/);
+      for (const src of l.slice(5).trim().split(/\s+/).slice(0, -1))
+        expect(() => readFileSync(new URL(`../../${src}`, import.meta.url))).not.toThrow(/ENOENT/);
     }
   });
 });
@@ -67,15 +71,23 @@ describe("docker-compose.yml", () => {
     const m = /healthcheck:[\s\S]*?- -e\n\s+- >-\n((?:\s{10}.*\n)+)/.exec(compose);
     expect(m).not.toBeNull();
     // YAML's folded scalar joins the lines with spaces
-    const script = m![1]!.split("\n").map((l) => l.trim()).filter(Boolean).join(" ");
+    const script = m![1]!
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join(" ");
     expect(script).toContain("http://127.0.0.1:15672/api/health/checks/alarms");
     const broker = await startBroker({ management: { port: 0 } });
     const run = promisify(execFile);
     try {
       const local = script.replace("15672", String(broker.ports.management));
       await Promise.all([
-        expect(run(process.execPath, ["-e", local], { env: { ...process.env, WARREN_DEFAULT_USER: "", WARREN_DEFAULT_PASS: "" } })).resolves.toBeDefined(),
-        expect(run(process.execPath, ["-e", local], { env: { ...process.env, WARREN_DEFAULT_PASS: "wrong" } })).rejects.toMatchObject({ code: 1 }),
+        expect(
+          run(process.execPath, ["-e", local], { env: { ...process.env, WARREN_DEFAULT_USER: "", WARREN_DEFAULT_PASS: "" } }),
+        ).resolves.toBeDefined(),
+        expect(run(process.execPath, ["-e", local], { env: { ...process.env, WARREN_DEFAULT_PASS: "wrong" } })).rejects.toMatchObject({
+          code: 1,
+        }),
         expect(run(process.execPath, ["-e", script.replace("15672", "1")])).rejects.toMatchObject({ code: 1 }),
       ]);
     } finally {

@@ -30,10 +30,14 @@ describe("resource alarms", () => {
     pch.sendToQueue("alarmed", Buffer.from("before"));
     const got: string[] = [];
     let arrived: (() => void) | null = null;
-    await cch.consume("alarmed", (m) => {
-      got.push(m!.content.toString());
-      arrived?.();
-    }, { noAck: true });
+    await cch.consume(
+      "alarmed",
+      (m) => {
+        got.push(m!.content.toString());
+        arrived?.();
+      },
+      { noAck: true },
+    );
 
     const blocked = once(pub, "blocked");
     broker!.resources.limits.diskFreeLimit = Number.MAX_SAFE_INTEGER;
@@ -82,7 +86,12 @@ describe("resource alarms", () => {
 
 describe("alarms on from start-up hold every publisher whenever it connects", () => {
   it("AMQP: a new connection is blocked at its first publish (not routed, not confirmed) and goes on when the alarm clears", async () => {
-    broker = await startBroker({ amqp: { port: 0 }, logLevel: "silent", resourceCheckInterval: 3_600_000, diskFreeLimit: Number.MAX_SAFE_INTEGER });
+    broker = await startBroker({
+      amqp: { port: 0 },
+      logLevel: "silent",
+      resourceCheckInterval: 3_600_000,
+      diskFreeLimit: Number.MAX_SAFE_INTEGER,
+    });
     expect(broker.core.alarms.blocked).toBe(true);
     const url = `amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`;
     const pub = await amqp.connect(url);
@@ -118,9 +127,14 @@ describe("alarms on from start-up hold every publisher whenever it connects", ()
 });
 
 describe("alarms on from start-up, MQTT and STOMP", () => {
-  const alarmed = () => startBroker({
-    mqtt: { port: 0 }, stomp: { port: 0 }, logLevel: "silent", resourceCheckInterval: 3_600_000, diskFreeLimit: Number.MAX_SAFE_INTEGER,
-  });
+  const alarmed = () =>
+    startBroker({
+      mqtt: { port: 0 },
+      stomp: { port: 0 },
+      logLevel: "silent",
+      resourceCheckInterval: 3_600_000,
+      diskFreeLimit: Number.MAX_SAFE_INTEGER,
+    });
   const clear = async () => {
     broker!.resources.limits.diskFreeLimit = 0;
     await broker!.resources.check();
@@ -208,9 +222,13 @@ describe("the memory alarm clears once the broker is drained", () => {
 
     let drained = 0;
     await new Promise<void>((resolve) => {
-      void cch.consume("big", () => {
-        if (++drained === published) resolve();
-      }, { noAck: true });
+      void cch.consume(
+        "big",
+        () => {
+          if (++drained === published) resolve();
+        },
+        { noAck: true },
+      );
     });
     const unblocked = once(pub, "unblocked");
     for (let i = 0; i < 10 && broker.core.alarms.isSet("memory"); i++) await resources.check();

@@ -25,7 +25,9 @@ afterEach(() => {
 async function spawnBroker(): Promise<Child> {
   // only AMQP, on a free port: the CLI's other default listeners (1883, 61613, 15672, …) would
   // clash with other test files and brokers running in parallel
-  const off = ["--mqtt-port", "--web-mqtt-port", "--stomp-port", "--web-stomp-port", "--management-port", "--prometheus-port"].flatMap((f) => [f, "off"]);
+  const off = ["--mqtt-port", "--web-mqtt-port", "--stomp-port", "--web-stomp-port", "--management-port", "--prometheus-port"].flatMap(
+    (f) => [f, "off"],
+  );
   const proc = spawn(process.execPath, ["dist/cli/main.js", "--amqp-port", "0", ...off, "--data-dir", dir, "--log-level", "info"], {
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -60,10 +62,12 @@ async function publishUntilKilled(port: number, p: number, next: { n: number }, 
   await ch.assertQueue("crash", { durable: true });
   ready();
   let alive = true;
-  const dead = new Promise<void>((resolve) => conn.once("close", () => {
-    alive = false;
-    resolve();
-  }));
+  const dead = new Promise<void>((resolve) =>
+    conn.once("close", () => {
+      alive = false;
+      resolve();
+    }),
+  );
   // a bounded window of unconfirmed messages, as a well-behaved publisher keeps
   let outstanding = 0;
   let wake: (() => void) | null = null;
@@ -175,7 +179,13 @@ describe("crash safety", () => {
       back.push([m.content.toString(), m.fields.redelivered]);
     }
     expect(back).toEqual([
-      ["0:4", true], ["0:5", true], ["0:6", false], ["0:7", false], ["0:8", false], ["0:9", false], ["0:10", false],
+      ["0:4", true],
+      ["0:5", true],
+      ["0:6", false],
+      ["0:7", false],
+      ["0:8", false],
+      ["0:9", false],
+      ["0:10", false],
     ]);
     await kill9(again);
   });
@@ -258,7 +268,13 @@ describe("crash safety", () => {
     await conn.close();
     await kill9(b);
     const qdir = join(dir, "queues", readdirSync(join(dir, "queues"))[0]!);
-    const seg = join(qdir, readdirSync(qdir).filter((f) => f.endsWith(".seg")).sort().at(-1)!);
+    const seg = join(
+      qdir,
+      readdirSync(qdir)
+        .filter((f) => f.endsWith(".seg"))
+        .sort()
+        .at(-1)!,
+    );
     const data = readFileSync(seg);
     data.writeUInt8(data.readUInt8(data.length - 1) ^ 0x55, data.length - 1); // the last record's payload no longer matches its CRC
     writeFileSync(seg, Buffer.concat([data, Buffer.from([0, 0, 0, 9, 1, 2])])); // plus half a record

@@ -69,7 +69,10 @@ describe("file descriptors", () => {
     await conn.close();
     await broker.close();
     broker = null;
-    const segments = readdirSync(join(dir, "queues")).reduce((n, d) => n + readdirSync(join(dir, "queues", d)).filter((f) => f.endsWith(".seg")).length, 0);
+    const segments = readdirSync(join(dir, "queues")).reduce(
+      (n, d) => n + readdirSync(join(dir, "queues", d)).filter((f) => f.endsWith(".seg")).length,
+      0,
+    );
     expect(segments).toBeGreaterThan(350);
 
     // before, each segment was opened at recovery and kept open: EMFILE … .seg, and the broker exited
@@ -93,7 +96,9 @@ describe("file descriptors", () => {
     // and closes files for a moment after the drain (acks, fsyncs), so compare a reading taken
     // while the count outside held still.
     const nodes = async () => {
-      const res = await fetch(`http://127.0.0.1:${b.management}/api/nodes`, { headers: { authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}` } });
+      const res = await fetch(`http://127.0.0.1:${b.management}/api/nodes`, {
+        headers: { authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}` },
+      });
       return ((await res.json()) as { fd_used: number; fd_total: number }[])[0]!;
     };
     const node = await eventually(async () => {
@@ -110,7 +115,12 @@ describe("file descriptors", () => {
     dir = mkdtempSync(join(tmpdir(), "warren-fds-"));
     const cap = 16;
     broker = await startBroker({
-      amqp: { port: 0 }, dataDir: dir, logLevel: "silent", segmentSize: 4096, pageOutBytes: 4096, maxOpenFiles: cap,
+      amqp: { port: 0 },
+      dataDir: dir,
+      logLevel: "silent",
+      segmentSize: 4096,
+      pageOutBytes: 4096,
+      maxOpenFiles: cap,
     });
     const base = openFds();
     const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
@@ -124,7 +134,7 @@ describe("file descriptors", () => {
     // page files are written behind the confirms: watch the descriptors while they are
     const pages = () => readdirSync(join(dir, "paging")).reduce((k, d) => k + readdirSync(join(dir, "paging", d)).length, 0);
     let most = 0;
-    for (const until = Date.now() + 15_000; pages() < 1500 && Date.now() < until;) {
+    for (const until = Date.now() + 15_000; pages() < 1500 && Date.now() < until; ) {
       most = Math.max(most, openFds() - base);
       await new Promise((r) => setTimeout(r, 5));
     }

@@ -31,12 +31,16 @@ async function drainInOrder(n: number, noAck = false): Promise<void> {
   await ch.prefetch(200);
   let next = 0;
   await new Promise<void>((resolve, reject) => {
-    void ch.consume("deep", (m) => {
-      if (!m!.content.equals(body(next))) reject(new Error(`message ${next} came back wrong`));
-      next++;
-      if (!noAck) ch.ack(m!);
-      if (next === n) resolve();
-    }, { noAck });
+    void ch.consume(
+      "deep",
+      (m) => {
+        if (!m!.content.equals(body(next))) reject(new Error(`message ${next} came back wrong`));
+        next++;
+        if (!noAck) ch.ack(m!);
+        if (next === n) resolve();
+      },
+      { noAck },
+    );
   });
   await ch.close(); // after the acks on the same channel
   await conn.close();
@@ -236,4 +240,3 @@ describe("deleting queues and vhosts removes their files", () => {
     expect(broker!.core.listVhosts().map((v) => v.name)).toEqual(["/"]);
   });
 });
-

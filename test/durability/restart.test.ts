@@ -100,7 +100,11 @@ describe("durability across a clean restart", () => {
     await cc.checkQueue("work");
     await restart(); // b was delivered and never acked
     const got = await drain("work");
-    expect(got.map((m) => [m.body, m.redelivered])).toEqual([["b", true], ["c", false], ["d", false]]);
+    expect(got.map((m) => [m.body, m.redelivered])).toEqual([
+      ["b", true],
+      ["c", false],
+      ["d", false],
+    ]);
     await restart(); // drained with no-ack: nothing comes back
     expect(await drain("work")).toEqual([]);
   });
@@ -152,11 +156,23 @@ describe("durability across a clean restart", () => {
     await conn.close().catch(() => {});
     const defs = JSON.parse(readFileSync(join(dir, "definitions.json"), "utf8"));
     expect(defs.users.find((u: { name: string }) => u.name === "alice")).toMatchObject({
-      hashing_algorithm: "rabbit_password_hashing_sha256", tags: ["monitoring"],
+      hashing_algorithm: "rabbit_password_hashing_sha256",
+      tags: ["monitoring"],
     });
-    expect(defs.queues).toContainEqual({ name: "audit", vhost: "shop", durable: true, auto_delete: false, arguments: { "x-max-length": 10 } });
+    expect(defs.queues).toContainEqual({
+      name: "audit",
+      vhost: "shop",
+      durable: true,
+      auto_delete: false,
+      arguments: { "x-max-length": 10 },
+    });
     expect(defs.bindings).toContainEqual({
-      source: "events", vhost: "shop", destination: "audit", destination_type: "queue", routing_key: "order.#", arguments: {},
+      source: "events",
+      vhost: "shop",
+      destination: "audit",
+      destination_type: "queue",
+      routing_key: "order.#",
+      arguments: {},
     });
     expect(defs.queues.map((q: { name: string }) => q.name)).not.toContain("tmp-q");
   });
@@ -200,9 +216,13 @@ describe("message TTL across a restart", () => {
     const c2 = await amqp.connect(url());
     const ch2 = await c2.createChannel();
     const dead: { body: string; reason: unknown }[] = [];
-    await ch2.consume("ttl-dead", (m) => {
-      if (m) dead.push({ body: m.content.toString(), reason: (m.properties.headers?.["x-death"] as { reason: string }[])[0]!.reason });
-    }, { noAck: true });
+    await ch2.consume(
+      "ttl-dead",
+      (m) => {
+        if (m) dead.push({ body: m.content.toString(), reason: (m.properties.headers?.["x-death"] as { reason: string }[])[0]!.reason });
+      },
+      { noAck: true },
+    );
     const until = async (n: number) => {
       const deadline = Date.now() + 10_000;
       while (dead.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -211,7 +231,10 @@ describe("message TTL across a restart", () => {
     expect(dead).toEqual([{ body: "short", reason: "expired" }]);
     if (Date.now() < publishedAt + 4000) expect((await ch2.checkQueue("ttl")).messageCount).toBe(1);
     await until(2);
-    expect(dead).toEqual([{ body: "short", reason: "expired" }, { body: "long", reason: "expired" }]);
+    expect(dead).toEqual([
+      { body: "short", reason: "expired" },
+      { body: "long", reason: "expired" },
+    ]);
     expect(Date.now()).toBeGreaterThanOrEqual(publishedAt + 4000);
     await c2.close();
   });
@@ -255,10 +278,10 @@ describe("transactions", () => {
     b.persistence.commit.markDirty({ flush: () => gate });
     // amqplib has no promise for tx.select/commit on a plain channel: use the raw RPC
     const rpc = (ch as unknown as { rpc: (m: number, f: object, e: number) => Promise<unknown> }).rpc.bind(ch);
-    await rpc(90 << 16 | 10, {}, 90 << 16 | 11); // tx.select
+    await rpc((90 << 16) | 10, {}, (90 << 16) | 11); // tx.select
     ch.sendToQueue("txq", Buffer.from("in-tx"), { persistent: true });
     let committed = false;
-    const commit = rpc(90 << 16 | 20, {}, 90 << 16 | 21).then(() => (committed = true)); // tx.commit
+    const commit = rpc((90 << 16) | 20, {}, (90 << 16) | 21).then(() => (committed = true)); // tx.commit
     const other = await conn.createChannel();
     for (let i = 0; i < 5; i++) await other.checkQueue("txq");
     expect(committed).toBe(false);
@@ -304,7 +327,9 @@ describe("the data dir", () => {
   it("that is read-only gives a startup error naming the path", async () => {
     dir = mkdtempSync(join(tmpdir(), "warren-dur-"));
     // sysfs refuses new files even to root, unlike a chmod-ed directory
-    await expect(startBroker({ amqp: false, dataDir: "/sys/kernel", logLevel: "silent" })).rejects.toThrow("data dir /sys/kernel is not writable");
+    await expect(startBroker({ amqp: false, dataDir: "/sys/kernel", logLevel: "silent" })).rejects.toThrow(
+      "data dir /sys/kernel is not writable",
+    );
   });
 
   it("whose parent cannot be created gives a startup error naming the path", async () => {
@@ -326,7 +351,9 @@ describe("the data dir", () => {
       flush: () => {
         if (!full) return Promise.resolve();
         b.persistence.commit.markDirty(disk);
-        return Promise.reject(Object.assign(new Error(`${dir}/queues/x/0000000001.seg: ENOSPC: no space left on device, write`), { code: "ENOSPC" }));
+        return Promise.reject(
+          Object.assign(new Error(`${dir}/queues/x/0000000001.seg: ENOSPC: no space left on device, write`), { code: "ENOSPC" }),
+        );
       },
     };
     b.persistence.commit.markDirty(disk);
@@ -342,4 +369,3 @@ describe("the data dir", () => {
     await conn.close();
   });
 });
-

@@ -22,7 +22,15 @@ afterEach(async () => {
 });
 
 async function start(): Promise<RunningBroker> {
-  broker = await startBroker({ amqp: false, stomp: { port: 0 }, webStomp: false, mqtt: false, webMqtt: false, dataDir: dir, logLevel: "silent" });
+  broker = await startBroker({
+    amqp: false,
+    stomp: { port: 0 },
+    webStomp: false,
+    mqtt: false,
+    webMqtt: false,
+    dataDir: dir,
+    logLevel: "silent",
+  });
   return broker;
 }
 

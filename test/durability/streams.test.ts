@@ -35,15 +35,19 @@ async function read(q: string, offset: unknown, n: number): Promise<{ body: stri
   const out: { body: string; offset: unknown }[] = [];
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`got ${out.length} of ${n}`)), 5000);
-    void ch.consume(q, (m) => {
-      if (!m) return;
-      out.push({ body: m.content.toString(), offset: m.properties.headers!["x-stream-offset"] });
-      ch.ack(m);
-      if (out.length === n) {
-        clearTimeout(timer);
-        resolve();
-      }
-    }, { arguments: { "x-stream-offset": offset } });
+    void ch.consume(
+      q,
+      (m) => {
+        if (!m) return;
+        out.push({ body: m.content.toString(), offset: m.properties.headers!["x-stream-offset"] });
+        ch.ack(m);
+        if (out.length === n) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+      { arguments: { "x-stream-offset": offset } },
+    );
   });
   await conn.close();
   return out;
@@ -72,11 +76,15 @@ describe("stream queues over AMQP, across restarts", () => {
     await start();
     const conn = await amqp.connect(url());
     await (await conn.createChannel()).assertQueue("capped", {
-      durable: true, arguments: { "x-queue-type": "stream", "x-max-length-bytes": 20_000, "x-stream-max-segment-size-bytes": 5_000 },
+      durable: true,
+      arguments: { "x-queue-type": "stream", "x-max-length-bytes": 20_000, "x-stream-max-segment-size-bytes": 5_000 },
     });
     await conn.close();
     const body = "x".repeat(500);
-    await publish("capped", Array.from({ length: 400 }, () => body));
+    await publish(
+      "capped",
+      Array.from({ length: 400 }, () => body),
+    );
     const queueDirs = readdirSync(join(dir, "queues"));
     expect(queueDirs.length).toBe(1);
     const segFiles = readdirSync(join(dir, "queues", queueDirs[0]!)).filter((f) => f.endsWith(".seg"));
@@ -97,11 +105,17 @@ describe("policies across restarts", () => {
   it("policies and operator policies are written to definitions.json and apply again after a restart", async () => {
     dir = mkdtempSync(join(tmpdir(), "warren-policy-"));
     const b = await start();
-    expect(b.core.setPolicy("/", { name: "cap", pattern: "^capped\\.", applyTo: "queues", priority: 3, definition: { "max-length": 2 } })).toMatchObject({ name: "cap" });
-    expect(b.core.setPolicy("/", { name: "op", pattern: ".*", definition: { "message-ttl": 60000 } }, "operator")).toMatchObject({ name: "op" });
+    expect(
+      b.core.setPolicy("/", { name: "cap", pattern: "^capped\\.", applyTo: "queues", priority: 3, definition: { "max-length": 2 } }),
+    ).toMatchObject({ name: "cap" });
+    expect(b.core.setPolicy("/", { name: "op", pattern: ".*", definition: { "message-ttl": 60000 } }, "operator")).toMatchObject({
+      name: "op",
+    });
     await b.close();
     const defs = JSON.parse((await import("node:fs")).readFileSync(join(dir, "definitions.json"), "utf8")) as { policies: unknown[] };
-    expect(defs.policies).toEqual([{ vhost: "/", name: "cap", pattern: "^capped\\.", "apply-to": "queues", definition: { "max-length": 2 }, priority: 3 }]);
+    expect(defs.policies).toEqual([
+      { vhost: "/", name: "cap", pattern: "^capped\\.", "apply-to": "queues", definition: { "max-length": 2 }, priority: 3 },
+    ]);
     await start();
     expect(broker!.core.listPolicies("operator")).toMatchObject([{ name: "op", definition: { "message-ttl": 60000 } }]);
     const conn = await amqp.connect(url());

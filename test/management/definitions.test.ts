@@ -7,7 +7,11 @@ import amqplib from "amqplib";
 import { startBroker, type RunningBroker } from "warren";
 import { api, startWithManagement } from "./helpers.js";
 
-interface Line { level: number; msg: string; [k: string]: unknown }
+interface Line {
+  level: number;
+  msg: string;
+  [k: string]: unknown;
+}
 function capture(): { write(s: string): void; lines: Line[] } {
   const lines: Line[] = [];
   return { write: (s: string) => void lines.push(JSON.parse(s) as Line), lines };
@@ -16,10 +20,16 @@ function capture(): { write(s: string): void; lines: Line[] } {
 /** RabbitMQ's stored format: base64(4-byte salt ‖ digest(salt ‖ password)). */
 function rabbitHash(digest: "sha256" | "sha512" | "md5", password: string): string {
   const salt = randomBytes(4);
-  return Buffer.concat([salt, createHash(digest).update(Buffer.concat([salt, Buffer.from(password)])).digest()]).toString("base64");
+  return Buffer.concat([
+    salt,
+    createHash(digest)
+      .update(Buffer.concat([salt, Buffer.from(password)]))
+      .digest(),
+  ]).toString("base64");
 }
 
-const fixture = async (name: string) => JSON.parse(await readFile(join(import.meta.dirname, "..", "fixtures", name), "utf8")) as Record<string, unknown>;
+const fixture = async (name: string) =>
+  JSON.parse(await readFile(join(import.meta.dirname, "..", "fixtures", name), "utf8")) as Record<string, unknown>;
 
 async function canLogIn(broker: RunningBroker, user: string, password: string, vhost = "/"): Promise<boolean> {
   try {
@@ -41,14 +51,32 @@ describe("importing RabbitMQ's definitions", () => {
       const r = await api(broker, "POST", "/api/definitions?report=true", d);
       expect(r.status).toBe(200);
       expect(r.json.refused).toEqual([]);
-      expect(r.json.imported).toMatchObject({ users: 7, vhosts: 4, permissions: 8, topic_permissions: 1, parameters: 2, global_parameters: 4, policies: 1, queues: 1, exchanges: 1, bindings: 1 });
-      expect(r.json.warnings).toContain("parameter vhost-limits/limits in vhost 'meta': vhost limits are kept and exported but not enforced");
+      expect(r.json.imported).toMatchObject({
+        users: 7,
+        vhosts: 4,
+        permissions: 8,
+        topic_permissions: 1,
+        parameters: 2,
+        global_parameters: 4,
+        policies: 1,
+        queues: 1,
+        exchanges: 1,
+        bindings: 1,
+      });
+      expect(r.json.warnings).toContain(
+        "parameter vhost-limits/limits in vhost 'meta': vhost limits are kept and exported but not enforced",
+      );
       expect(r.json.warnings).toContain("global parameter 'mykey' is kept and exported, Warren does not act on it");
       // one log line says what happened
       const line = log.lines.filter((l) => l.msg.startsWith("definitions imported: imported 7 users, 4 vhosts"));
       expect(line).toHaveLength(1);
       expect(line[0]!.msg).toContain("1 topic permissions");
-      for (const [user, password] of [["u256", "pw256"], ["u512", "pw512"], ["umd5", "pwmd5"], ["alice", "alicepw"]] as const) {
+      for (const [user, password] of [
+        ["u256", "pw256"],
+        ["u512", "pw512"],
+        ["umd5", "pwmd5"],
+        ["alice", "alicepw"],
+      ] as const) {
         expect(await canLogIn(broker, user, password), user).toBe(true);
         expect(await canLogIn(broker, user, `${password}x`), `${user} wrong password`).toBe(false);
       }
@@ -73,12 +101,27 @@ describe("importing RabbitMQ's definitions", () => {
     try {
       const r = await api(broker, "POST", "/api/definitions?report=true", d);
       expect(r.status).toBe(200);
-      expect(r.json.warnings).toContain("vhost 'meta': default_queue_type quorum is kept and exported, but queues declared there without x-queue-type are classic");
+      expect(r.json.warnings).toContain(
+        "vhost 'meta': default_queue_type quorum is kept and exported, but queues declared there without x-queue-type are classic",
+      );
       const meta = (await api(broker, "GET", "/api/vhosts")).json.find((v: { name: string }) => v.name === "meta");
-      expect(meta).toMatchObject({ description: "my desc", tags: ["t1", "t2"], default_queue_type: "quorum", metadata: { description: "my desc", tags: ["t1", "t2"], default_queue_type: "quorum" } });
+      expect(meta).toMatchObject({
+        description: "my desc",
+        tags: ["t1", "t2"],
+        default_queue_type: "quorum",
+        metadata: { description: "my desc", tags: ["t1", "t2"], default_queue_type: "quorum" },
+      });
       const out = (await api(broker, "GET", "/api/definitions")).json;
-      expect(out.vhosts).toContainEqual({ name: "meta", metadata: { description: "my desc", tags: ["t1", "t2"], default_queue_type: "quorum" } });
-      expect(out.parameters).toContainEqual({ vhost: "meta", component: "vhost-limits", name: "limits", value: { "max-connections": 10, "max-queues": 5 } });
+      expect(out.vhosts).toContainEqual({
+        name: "meta",
+        metadata: { description: "my desc", tags: ["t1", "t2"], default_queue_type: "quorum" },
+      });
+      expect(out.parameters).toContainEqual({
+        vhost: "meta",
+        component: "vhost-limits",
+        name: "limits",
+        value: { "max-connections": 10, "max-queues": 5 },
+      });
     } finally {
       await broker.close();
     }
@@ -87,11 +130,22 @@ describe("importing RabbitMQ's definitions", () => {
   it("PUT /api/vhosts takes description, tags and default_queue_type, shown and exported", async () => {
     const broker = await startWithManagement();
     try {
-      expect((await api(broker, "PUT", "/api/vhosts/putv", { description: "d1", tags: "a,b", default_queue_type: "quorum" })).status).toBe(201);
+      expect((await api(broker, "PUT", "/api/vhosts/putv", { description: "d1", tags: "a,b", default_queue_type: "quorum" })).status).toBe(
+        201,
+      );
       // RabbitMQ 3.10.8 keeps description and tags but drops default_queue_type here (shows "undefined"); Warren keeps it
       const v = (await api(broker, "GET", "/api/vhosts")).json.find((x: { name: string }) => x.name === "putv");
-      expect(v).toMatchObject({ name: "putv", description: "d1", tags: ["a", "b"], default_queue_type: "quorum", metadata: { description: "d1", tags: ["a", "b"], default_queue_type: "quorum" } });
-      expect((await api(broker, "GET", "/api/definitions")).json.vhosts).toContainEqual({ name: "putv", metadata: { description: "d1", tags: ["a", "b"], default_queue_type: "quorum" } });
+      expect(v).toMatchObject({
+        name: "putv",
+        description: "d1",
+        tags: ["a", "b"],
+        default_queue_type: "quorum",
+        metadata: { description: "d1", tags: ["a", "b"], default_queue_type: "quorum" },
+      });
+      expect((await api(broker, "GET", "/api/definitions")).json.vhosts).toContainEqual({
+        name: "putv",
+        metadata: { description: "d1", tags: ["a", "b"], default_queue_type: "quorum" },
+      });
     } finally {
       await broker.close();
     }
@@ -102,7 +156,12 @@ describe("importing RabbitMQ's definitions", () => {
     try {
       const parameters = [
         { vhost: "/", component: "federation-upstream", name: "up1", value: { uri: "amqp://remote", expires: 3600000 } },
-        { vhost: "/", component: "shovel", name: "sh1", value: { "src-uri": "amqp://a", "src-queue": "q", "dest-uri": "amqp://b", "dest-queue": "q" } },
+        {
+          vhost: "/",
+          component: "shovel",
+          name: "sh1",
+          value: { "src-uri": "amqp://a", "src-queue": "q", "dest-uri": "amqp://b", "dest-queue": "q" },
+        },
       ];
       const r = await api(broker, "POST", "/api/definitions?report=true", { parameters });
       expect(r.status).toBe(200);
@@ -142,7 +201,9 @@ describe("importing RabbitMQ's definitions", () => {
       expect(r.json.reason).toBe(r.json.refused.join("\n"));
       expect(r.json.imported.users).toBe(0);
       expect((await api(broker, "GET", "/api/users/ok-user")).status).toBe(404);
-      expect(log.lines.filter((l) => l.msg.startsWith("definitions refused: imported nothing; refused 4: user 'bcrypt-user'"))).toHaveLength(1);
+      expect(
+        log.lines.filter((l) => l.msg.startsWith("definitions refused: imported nothing; refused 4: user 'bcrypt-user'")),
+      ).toHaveLength(1);
     } finally {
       await broker.close();
     }
@@ -152,8 +213,12 @@ describe("importing RabbitMQ's definitions", () => {
     const broker = await startWithManagement();
     try {
       const put = (name: string, body: object) => api(broker, "PUT", `/api/users/${name}`, { tags: "", ...body });
-      expect((await put("h512", { password_hash: rabbitHash("sha512", "s"), hashing_algorithm: "rabbit_password_hashing_sha512" })).status).toBe(201);
-      expect((await put("hmd5", { password_hash: rabbitHash("md5", "m"), hashing_algorithm: "rabbit_password_hashing_md5" })).status).toBe(201);
+      expect(
+        (await put("h512", { password_hash: rabbitHash("sha512", "s"), hashing_algorithm: "rabbit_password_hashing_sha512" })).status,
+      ).toBe(201);
+      expect((await put("hmd5", { password_hash: rabbitHash("md5", "m"), hashing_algorithm: "rabbit_password_hashing_md5" })).status).toBe(
+        201,
+      );
       for (const u of ["h512", "hmd5"]) await api(broker, "PUT", `/api/permissions/%2F/${u}`, { configure: ".*", write: ".*", read: ".*" });
       expect(await canLogIn(broker, "h512", "s")).toBe(true);
       expect(await canLogIn(broker, "hmd5", "m")).toBe(true);
@@ -195,7 +260,13 @@ describe("definitions on disk and at start", () => {
       const good = join(dir, "good.json");
       await writeFile(good, JSON.stringify(await fixture("rabbitmq-3.10-http-export.json")));
       const log = capture();
-      const b = await startBroker({ amqp: { port: 0 }, dataDir: join(dir, "d1"), loadDefinitions: good, logLevel: "info", logDestination: log });
+      const b = await startBroker({
+        amqp: { port: 0 },
+        dataDir: join(dir, "d1"),
+        loadDefinitions: good,
+        logLevel: "info",
+        logDestination: log,
+      });
       try {
         expect(log.lines.filter((l) => l.msg.startsWith(`definitions loaded from ${good}: imported 7 users`))).toHaveLength(1);
         expect(await canLogIn(b, "umd5", "pwmd5")).toBe(true);
@@ -206,7 +277,10 @@ describe("definitions on disk and at start", () => {
       const defsDir = join(dir, "defs.d");
       await (await import("node:fs/promises")).mkdir(defsDir);
       await writeFile(join(defsDir, "1-vhosts.json"), JSON.stringify({ vhosts: [{ name: "dv" }] }));
-      await writeFile(join(defsDir, "2-queues.json"), JSON.stringify({ queues: [{ name: "dq", vhost: "dv", durable: true, auto_delete: false, arguments: {} }] }));
+      await writeFile(
+        join(defsDir, "2-queues.json"),
+        JSON.stringify({ queues: [{ name: "dq", vhost: "dv", durable: true, auto_delete: false, arguments: {} }] }),
+      );
       await writeFile(join(defsDir, "README.txt"), "not definitions");
       const bd = await startBroker({ amqp: { port: 0 }, dataDir: join(dir, "d3"), loadDefinitions: defsDir, logLevel: "silent" });
       try {
@@ -216,7 +290,10 @@ describe("definitions on disk and at start", () => {
         await bd.close();
       }
       const bad = join(dir, "bad.json");
-      await writeFile(bad, JSON.stringify({ users: [{ name: "x", password_hash: "", hashing_algorithm: "rabbit_password_hashing_scrypt", tags: [] }] }));
+      await writeFile(
+        bad,
+        JSON.stringify({ users: [{ name: "x", password_hash: "", hashing_algorithm: "rabbit_password_hashing_scrypt", tags: [] }] }),
+      );
       await expect(startBroker({ amqp: { port: 0 }, dataDir: join(dir, "d2"), loadDefinitions: bad, logLevel: "silent" })).rejects.toThrow(
         `load_definitions: ${bad}: definitions refused: user 'x': unsupported hashing_algorithm "rabbit_password_hashing_scrypt"`,
       );

@@ -12,10 +12,31 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 describe("the built broker", () => {
   it("serves the management UI and API from dist", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "warren-dist-"));
-    const child = spawn(process.execPath, [
-      "dist/cli/main.js", "--amqp-port", "off", "--mqtt-port", "off", "--web-mqtt-port", "off", "--stomp-port", "off",
-      "--web-stomp-port", "off", "--prometheus-port", "off", "--management-port", "0", "--host", "127.0.0.1", "--data-dir", dataDir,
-    ], { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [
+        "dist/cli/main.js",
+        "--amqp-port",
+        "off",
+        "--mqtt-port",
+        "off",
+        "--web-mqtt-port",
+        "off",
+        "--stomp-port",
+        "off",
+        "--web-stomp-port",
+        "off",
+        "--prometheus-port",
+        "off",
+        "--management-port",
+        "0",
+        "--host",
+        "127.0.0.1",
+        "--data-dir",
+        dataDir,
+      ],
+      { cwd: root, stdio: ["ignore", "ignore", "pipe"] },
+    );
     try {
       const port = await new Promise<number>((resolve, reject) => {
         let log = "";
@@ -31,7 +52,9 @@ describe("the built broker", () => {
       expect(page.headers.get("content-type")).toMatch(/^text\/html/);
       expect(await page.text()).toContain("<title>Warren Management</title>");
       expect((await fetch(`http://127.0.0.1:${port}/app.js`)).status).toBe(200);
-      const who = await fetch(`http://127.0.0.1:${port}/api/whoami`, { headers: { authorization: "Basic " + Buffer.from("guest:guest").toString("base64") } });
+      const who = await fetch(`http://127.0.0.1:${port}/api/whoami`, {
+        headers: { authorization: "Basic " + Buffer.from("guest:guest").toString("base64") },
+      });
       expect(await who.json()).toEqual({ name: "guest", tags: ["administrator"] });
     } finally {
       if (child.exitCode === null) {

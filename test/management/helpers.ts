@@ -3,8 +3,12 @@ import { startBroker, type RunningBroker } from "warren";
 /** A broker with AMQP, MQTT, STOMP, management and Prometheus on free ports. */
 export async function startWithManagement(extra: Parameters<typeof startBroker>[0] = {}): Promise<RunningBroker> {
   return startBroker({
-    amqp: { port: 0 }, mqtt: { port: 0 }, stomp: { port: 0 },
-    management: { port: 0, sampleInterval: 50 }, prometheus: { port: 0 }, ...extra,
+    amqp: { port: 0 },
+    mqtt: { port: 0 },
+    stomp: { port: 0 },
+    management: { port: 0, sampleInterval: 50 },
+    prometheus: { port: 0 },
+    ...extra,
   });
 }
 

@@ -40,14 +40,21 @@ describe("request bodies RabbitMQ fails on or stores wrongly", () => {
   });
 
   it("still takes what RabbitMQ takes: strings for booleans and numbers, numbers in tags, no body, no exchange type", async () => {
-    expect((await api(broker, "PUT", "/api/queues/val/strings", { durable: "true", auto_delete: "false", arguments: {} })).status).toBe(201);
+    expect((await api(broker, "PUT", "/api/queues/val/strings", { durable: "true", auto_delete: "false", arguments: {} })).status).toBe(
+      201,
+    );
     expect((await api(broker, "GET", "/api/queues/val/strings")).json).toMatchObject({ durable: true, auto_delete: false });
     expect((await api(broker, "PUT", "/api/users/val-tags", { password: "pw", tags: ["management", 1] })).status).toBe(201);
     expect((await api(broker, "GET", "/api/users/val-tags")).json.tags).toEqual(["management", "1"]);
     expect((await api(broker, "PUT", "/api/vhosts/val-nobody")).status).toBe(201);
     expect((await api(broker, "PUT", "/api/exchanges/val/untyped", {})).status).toBe(201);
     expect((await api(broker, "GET", "/api/exchanges/val/untyped")).json.type).toBe("direct");
-    const got = await api(broker, "POST", "/api/queues/val/q/get", { count: "2", ackmode: "ack_requeue_true", encoding: "auto", truncate: "10" });
+    const got = await api(broker, "POST", "/api/queues/val/q/get", {
+      count: "2",
+      ackmode: "ack_requeue_true",
+      encoding: "auto",
+      truncate: "10",
+    });
     expect(got.status).toBe(200);
   });
 });
@@ -64,7 +71,8 @@ describe("warren ctl's client", () => {
 describe("schemas", () => {
   it("every route declares its params (exactly its path's), its query string, and a PUT's or POST's body, checked when read", async () => {
     const app = Fastify();
-    const routes: { route: string; schema: Record<string, { properties?: object; required?: string[] } | undefined>; attached: boolean }[] = [];
+    const routes: { route: string; schema: Record<string, { properties?: object; required?: string[] } | undefined>; attached: boolean }[] =
+      [];
     app.addHook("onRoute", (r) => {
       for (const m of [r.method].flat()) {
         if (m !== "HEAD") routes.push({ route: `${m} ${r.url}`, schema: (r.schema ?? {}) as never, attached: r.attachValidation === true });

@@ -122,11 +122,13 @@ describe("MQTT bad input", () => {
   it("survives structured but hostile packets (random types, flags and lengths)", async () => {
     const baseline = broker.connectionCount();
     let n = 0;
-    const packet = fc.record({
-      type: fc.integer({ min: 0, max: 15 }),
-      flags: fc.integer({ min: 0, max: 15 }),
-      body: fc.uint8Array({ maxLength: 60 }),
-    }).map(({ type, flags, body }) => Buffer.concat([Buffer.from([(type << 4) | flags, body.length]), Buffer.from(body)]));
+    const packet = fc
+      .record({
+        type: fc.integer({ min: 0, max: 15 }),
+        flags: fc.integer({ min: 0, max: 15 }),
+        body: fc.uint8Array({ maxLength: 60 }),
+      })
+      .map(({ type, flags, body }) => Buffer.concat([Buffer.from([(type << 4) | flags, body.length]), Buffer.from(body)]));
     await fc.assert(
       fc.asyncProperty(fc.array(packet, { minLength: 1, maxLength: 5 }), async (packets) => {
         const [c] = await RawClient.connected(broker.ports.mqtt!, { clientId: `hostile-${n++}`, protocolVersion: n % 2 ? 5 : 4 });

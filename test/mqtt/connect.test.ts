@@ -55,7 +55,12 @@ describe("MQTT CONNECT", () => {
     const [a, v4] = await RawClient.connected(broker.ports.mqtt!, { clientId: "bad4", username: "guest", password: Buffer.from("nope") });
     expect(v4.returnCode).toBe(4);
     await a.closed;
-    const [b, v5] = await RawClient.connected(broker.ports.mqtt!, { protocolVersion: 5, clientId: "bad5", username: "guest", password: Buffer.from("nope") });
+    const [b, v5] = await RawClient.connected(broker.ports.mqtt!, {
+      protocolVersion: 5,
+      clientId: "bad5",
+      username: "guest",
+      password: Buffer.from("nope"),
+    });
     expect(v5.reasonCode).toBe(0x86);
     await b.closed;
   });
@@ -63,7 +68,11 @@ describe("MQTT CONNECT", () => {
   it("logs in as vhost:user and refuses a vhost the user may not open with 5 / 0x87", async () => {
     const ok = await connectClient(broker, { clientId: "alice1", username: "site:alice", password: "secret" });
     await ok.endAsync();
-    const [c, refused] = await RawClient.connected(broker.ports.mqtt!, { clientId: "alice2", username: "alice", password: Buffer.from("secret") });
+    const [c, refused] = await RawClient.connected(broker.ports.mqtt!, {
+      clientId: "alice2",
+      username: "alice",
+      password: Buffer.from("secret"),
+    });
     expect(refused.returnCode).toBe(5);
     await c.closed;
   });
@@ -92,8 +101,11 @@ describe("MQTT CONNECT", () => {
   it("watches every client's keep-alive on one timer, not a timer per connection", async () => {
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
     const before = timers();
-    const clients = await Promise.all(Array.from({ length: 20 }, (_, i) =>
-      RawClient.connected(broker.ports.mqtt!, { clientId: `kept-${i}`, keepalive: 60 }).then(([c]) => c)));
+    const clients = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        RawClient.connected(broker.ports.mqtt!, { clientId: `kept-${i}`, keepalive: 60 }).then(([c]) => c),
+      ),
+    );
     // the sweeper is one unref'd timer; a timer per connection would show 20 (a little slack for other tests' timers)
     expect(timers() - before).toBeLessThan(5);
     for (const c of clients) c.close();

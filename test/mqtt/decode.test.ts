@@ -51,11 +51,18 @@ function normalise(p: Packet): Seen {
   switch (p.cmd) {
     case "publish":
       return {
-        cmd: "publish", topic: p.topic, payload: Buffer.from(p.payload).toString("hex"), qos: p.qos, retain: p.retain,
+        cmd: "publish",
+        topic: p.topic,
+        payload: Buffer.from(p.payload).toString("hex"),
+        qos: p.qos,
+        retain: p.retain,
         messageId: p.qos > 0 ? p.messageId : undefined,
         ...(p.properties && Object.keys(p.properties).length > 0 && { properties: p.properties }),
       };
-    case "puback": case "pubrec": case "pubrel": case "pubcomp":
+    case "puback":
+    case "pubrec":
+    case "pubrel":
+    case "pubcomp":
       return { cmd: p.cmd, messageId: p.messageId };
     default:
       return { cmd: p.cmd };
@@ -75,18 +82,35 @@ function reference(bytes: Buffer, version: number): Seen[] {
 const topic = fc.oneof(fc.string({ minLength: 1, maxLength: 30 }), fc.string({ unit: "grapheme", minLength: 1, maxLength: 10 }));
 const packetArb = (version: number): fc.Arbitrary<Packet> =>
   fc.oneof(
-    fc.record({
-      topic, qos: fc.constantFrom(0, 1, 2), retain: fc.boolean(), dup: fc.boolean(), id: fc.integer({ min: 1, max: 65535 }),
-      payload: fc.oneof(fc.uint8Array({ maxLength: 100 }), fc.constant(new Uint8Array(3000))),
-      props: version === 5 ? fc.option(fc.record({ contentType: fc.string({ maxLength: 10 }) }), { nil: undefined }) : fc.constant(undefined),
-    }).map(({ topic, qos, retain, dup, id, payload, props }): Packet => ({
-      cmd: "publish", topic, payload: Buffer.from(payload), qos: qos as 0 | 1 | 2, retain, dup: qos > 0 && dup,
-      ...(qos > 0 && { messageId: id }), ...(props && { properties: props }),
-    })),
-    fc.record({ cmd: fc.constantFrom("puback", "pubrec", "pubrel", "pubcomp"), id: fc.integer({ min: 1, max: 65535 }) })
+    fc
+      .record({
+        topic,
+        qos: fc.constantFrom(0, 1, 2),
+        retain: fc.boolean(),
+        dup: fc.boolean(),
+        id: fc.integer({ min: 1, max: 65535 }),
+        payload: fc.oneof(fc.uint8Array({ maxLength: 100 }), fc.constant(new Uint8Array(3000))),
+        props:
+          version === 5 ? fc.option(fc.record({ contentType: fc.string({ maxLength: 10 }) }), { nil: undefined }) : fc.constant(undefined),
+      })
+      .map(
+        ({ topic, qos, retain, dup, id, payload, props }): Packet => ({
+          cmd: "publish",
+          topic,
+          payload: Buffer.from(payload),
+          qos: qos as 0 | 1 | 2,
+          retain,
+          dup: qos > 0 && dup,
+          ...(qos > 0 && { messageId: id }),
+          ...(props && { properties: props }),
+        }),
+      ),
+    fc
+      .record({ cmd: fc.constantFrom("puback", "pubrec", "pubrel", "pubcomp"), id: fc.integer({ min: 1, max: 65535 }) })
       .map(({ cmd, id }) => ({ cmd, messageId: id }) as Packet),
     fc.constant({ cmd: "pingreq" } as Packet),
-    fc.record({ id: fc.integer({ min: 1, max: 65535 }), t: topic })
+    fc
+      .record({ id: fc.integer({ min: 1, max: 65535 }), t: topic })
       .map(({ id, t }) => ({ cmd: "subscribe", messageId: id, subscriptions: [{ topic: t, qos: 1 }] }) as Packet),
   );
 

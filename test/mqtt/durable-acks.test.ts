@@ -57,7 +57,11 @@ describe("MQTT acknowledgements and the disk", () => {
     expect(pub.buffered).toEqual([]);
     release();
     const acks: Packet[] = [await pub.next(), await pub.next(), await pub.next()];
-    expect(acks.map((p) => [p.cmd, (p as { messageId?: number }).messageId])).toEqual([["puback", 1], ["puback", 2], ["pubrec", 3]]);
+    expect(acks.map((p) => [p.cmd, (p as { messageId?: number }).messageId])).toEqual([
+      ["puback", 1],
+      ["puback", 2],
+      ["pubrec", 3],
+    ]);
   });
 
   it("acknowledges at once when the message reaches no durable queue, even while a commit is held", async () => {

@@ -10,7 +10,8 @@ describe("encodePublish", () => {
         fc.string({ unit: "grapheme", minLength: 1, maxLength: 40 }),
         fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.constant(new Uint8Array(20000))),
         fc.constantFrom(0, 1, 2),
-        fc.boolean(), fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
         fc.integer({ min: 1, max: 65535 }),
         fc.constantFrom(3, 4, 5),
         (topic, body, qos, retain, dup, id, version) => {

@@ -30,7 +30,9 @@ describe("MQTT packet handlers", () => {
     // private, read for this check only: the server's live connections
     const connections = [...server["connections"]] as object[];
     expect(connections).toHaveLength(1);
-    const own = Object.entries(connections[0]!).filter(([, v]) => typeof v === "function").map(([k]) => k);
+    const own = Object.entries(connections[0]!)
+      .filter(([, v]) => typeof v === "function")
+      .map(([k]) => k);
     expect(own).toEqual([]);
     await c.endAsync();
   });

@@ -14,7 +14,8 @@ export function connectClient(broker: RunningBroker, options: IClientOptions = {
 
 /** Resolves with the next `n` messages the client receives, in order. */
 export function nextMessages(
-  client: MqttClient, n: number,
+  client: MqttClient,
+  n: number,
 ): Promise<{ topic: string; payload: string; packet: mqttPacket.IPublishPacket }[]> {
   return new Promise((resolve) => {
     const got: { topic: string; payload: string; packet: mqttPacket.IPublishPacket }[] = [];
@@ -53,10 +54,12 @@ export class RawClient {
       } else this.packets.push(p);
     });
     socket.on("data", (d: Buffer) => this.parser.parse(d));
-    this.closed = new Promise((resolve) => socket.once("close", () => {
-      this.isClosed = true;
-      resolve();
-    }));
+    this.closed = new Promise((resolve) =>
+      socket.once("close", () => {
+        this.isClosed = true;
+        resolve();
+      }),
+    );
     socket.on("error", () => undefined);
   }
 
@@ -69,11 +72,21 @@ export class RawClient {
 
   /** Opens and sends CONNECT; resolves after the CONNACK. */
   static async connected(
-    port: number, connect: Partial<mqttPacket.IConnectPacket> = {}, host = "127.0.0.1",
+    port: number,
+    connect: Partial<mqttPacket.IConnectPacket> = {},
+    host = "127.0.0.1",
   ): Promise<[RawClient, mqttPacket.IConnackPacket]> {
     const version = (connect.protocolVersion ?? 4) as 3 | 4 | 5;
     const c = await RawClient.open(port, version, host);
-    c.send({ cmd: "connect", clientId: "", protocolVersion: version, protocolId: version === 3 ? "MQIsdp" : "MQTT", clean: true, keepalive: 0, ...connect } as mqttPacket.IConnectPacket);
+    c.send({
+      cmd: "connect",
+      clientId: "",
+      protocolVersion: version,
+      protocolId: version === 3 ? "MQIsdp" : "MQTT",
+      clean: true,
+      keepalive: 0,
+      ...connect,
+    } as mqttPacket.IConnectPacket);
     const ack = await c.next();
     if (ack.cmd !== "connack") throw new Error(`expected connack, got ${ack.cmd}`);
     return [c, ack];

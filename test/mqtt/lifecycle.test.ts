@@ -31,7 +31,12 @@ describe("MQTT 5 topic aliases towards the client", () => {
       const p = (await raw.next()) as IPublishPacket;
       seen.push([p.topic, p.properties?.topicAlias]);
     }
-    expect(seen).toEqual([["oa/a", 1], ["", 1], ["oa/b", 2], ["oa/c", undefined]]);
+    expect(seen).toEqual([
+      ["oa/a", 1],
+      ["", 1],
+      ["oa/b", 2],
+      ["oa/c", undefined],
+    ]);
     raw.close();
     await pub.endAsync();
   });
@@ -43,7 +48,10 @@ describe("MQTT 5 topic aliases towards the client", () => {
     const pub = await connectClient(broker, { clientId: "oajs-pub" });
     await pub.publishAsync("oajs/t", "1", { qos: 1 });
     await pub.publishAsync("oajs/t", "2", { qos: 1 });
-    expect((await got).map((m) => [m.topic, m.payload])).toEqual([["oajs/t", "1"], ["oajs/t", "2"]]);
+    expect((await got).map((m) => [m.topic, m.payload])).toEqual([
+      ["oajs/t", "1"],
+      ["oajs/t", "2"],
+    ]);
     await Promise.all([sub.endAsync(), pub.endAsync()]);
   });
 });
@@ -78,7 +86,15 @@ describe("MQTT session lifecycle", () => {
     await sub.subscribeAsync("in2/t", { qos: 2 });
     const got = nextMessages(sub, 2);
     const [raw] = await RawClient.connected(broker.ports.mqtt!, { clientId: "in2", clean: false });
-    const publish: IPublishPacket = { cmd: "publish", topic: "in2/t", payload: Buffer.from("one"), qos: 2, messageId: 9, dup: false, retain: false };
+    const publish: IPublishPacket = {
+      cmd: "publish",
+      topic: "in2/t",
+      payload: Buffer.from("one"),
+      qos: 2,
+      messageId: 9,
+      dup: false,
+      retain: false,
+    };
     raw.send(publish);
     expect((await raw.next()).cmd).toBe("pubrec");
     raw.close();
@@ -109,11 +125,27 @@ describe("MQTT session lifecycle", () => {
     await watcher.subscribeAsync("wd/#", { qos: 0 });
     const got = nextMessages(watcher, 2);
     const will = (topic: string, delay: number) => ({
-      topic, payload: Buffer.from(topic), qos: 0 as const, retain: false, properties: { willDelayInterval: delay },
+      topic,
+      payload: Buffer.from(topic),
+      qos: 0 as const,
+      retain: false,
+      properties: { willDelayInterval: delay },
     });
-    const back = await connectClient(broker, { ...v5, clientId: "wd-back", clean: false, properties: { sessionExpiryInterval: 60 }, will: will("wd/back", 1) });
+    const back = await connectClient(broker, {
+      ...v5,
+      clientId: "wd-back",
+      clean: false,
+      properties: { sessionExpiryInterval: 60 },
+      will: will("wd/back", 1),
+    });
     back.stream.destroy();
-    const late = await connectClient(broker, { ...v5, clientId: "wd-late", clean: false, properties: { sessionExpiryInterval: 60 }, will: will("wd/late", 1) });
+    const late = await connectClient(broker, {
+      ...v5,
+      clientId: "wd-late",
+      clean: false,
+      properties: { sessionExpiryInterval: 60 },
+      will: will("wd/late", 1),
+    });
     const started = Date.now();
     late.stream.destroy();
     const again = await connectClient(broker, { ...v5, clientId: "wd-back", clean: false, properties: { sessionExpiryInterval: 60 } });
@@ -136,7 +168,13 @@ describe("MQTT session lifecycle", () => {
     await pub.publishAsync("exq/t", "short-lived", { qos: 1, properties: { messageExpiryInterval: 1 } });
     await pub.publishAsync("exq/t", "lasting", { qos: 1 });
     await new Promise((r) => setTimeout(r, 1100)); // the subject here is time passing, not synchronisation
-    const again = mqtt.connect(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { ...v5, clientId: "exq", clean: false, reconnectPeriod: 0, properties: { sessionExpiryInterval: 0 } });
+    const again = mqtt.connect(`mqtt://127.0.0.1:${broker.ports.mqtt}`, {
+      ...v5,
+      clientId: "exq",
+      clean: false,
+      reconnectPeriod: 0,
+      properties: { sessionExpiryInterval: 0 },
+    });
     const got = nextMessages(again, 1);
     expect((await got)[0]!.payload).toBe("lasting");
     await Promise.all([again.endAsync(), pub.endAsync()]);

@@ -67,7 +67,13 @@ describe("MQTT 5 intervals past 2^31-1 ms", () => {
     await c.endAsync();
     await detached("long-present");
     clock.advance(2_999_999_000);
-    const back = mqtt.connect(`mqtt://127.0.0.1:${port}`, { ...v5, clientId: "long-present", clean: false, reconnectPeriod: 0, properties: { sessionExpiryInterval: 0 } });
+    const back = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+      ...v5,
+      clientId: "long-present",
+      clean: false,
+      reconnectPeriod: 0,
+      properties: { sessionExpiryInterval: 0 },
+    });
     const connack = await new Promise<{ sessionPresent: boolean }>((resolve) => back.once("connect", resolve));
     expect(connack.sessionPresent).toBe(true);
     await back.endAsync();
@@ -78,7 +84,10 @@ describe("MQTT 5 intervals past 2^31-1 ms", () => {
     await watcher.subscribeAsync("lw/#", { qos: 0 });
     const got = nextMessages(watcher, 2);
     const c = await connect({
-      ...v5, clientId: "long-will", clean: false, properties: { sessionExpiryInterval: FOREVER_ISH },
+      ...v5,
+      clientId: "long-will",
+      clean: false,
+      properties: { sessionExpiryInterval: FOREVER_ISH },
       will: { topic: "lw/will", payload: Buffer.from("gone"), qos: 0, retain: false, properties: { willDelayInterval: 3_000_000 } },
     });
     c.stream.destroy();
@@ -102,7 +111,13 @@ describe("MQTT 5 intervals past 2^31-1 ms", () => {
     await pub.publishAsync("lm/t", "kept", { qos: 1, properties: { messageExpiryInterval: 3_000_000 } });
     await pub.publishAsync("lm/t", "dropped", { qos: 1, properties: { messageExpiryInterval: 2_500_000 } });
     clock.advance(2_600_000_000);
-    const back = mqtt.connect(`mqtt://127.0.0.1:${port}`, { ...v5, clientId: "long-msg", clean: false, reconnectPeriod: 0, properties: { sessionExpiryInterval: FOREVER_ISH } });
+    const back = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+      ...v5,
+      clientId: "long-msg",
+      clean: false,
+      reconnectPeriod: 0,
+      properties: { sessionExpiryInterval: FOREVER_ISH },
+    });
     const [m] = await nextMessages(back, 1);
     expect(m!.payload).toBe("kept");
     // what is left of the interval [MQTT-3.3.2-6]
@@ -117,7 +132,11 @@ describe("MQTT 5 intervals past 2^31-1 ms on the system clock", () => {
     const p = await real.server.listen(0, "127.0.0.1");
     try {
       const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${p}`, {
-        ...v5, clientId: "real-long", clean: false, reconnectPeriod: 0, properties: { sessionExpiryInterval: FOREVER_ISH },
+        ...v5,
+        clientId: "real-long",
+        clean: false,
+        reconnectPeriod: 0,
+        properties: { sessionExpiryInterval: FOREVER_ISH },
         will: { topic: "rl/will", payload: Buffer.from("gone"), qos: 0, retain: false, properties: { willDelayInterval: 3_000_000 } },
       });
       c.stream.destroy();

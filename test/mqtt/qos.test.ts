@@ -34,7 +34,10 @@ describe("MQTT publish and subscribe", () => {
     await pub.publishAsync("min/a", "two-to-one", { qos: 2 });
     await pub.publishAsync("min/b", "zero", { qos: 0 });
     const ms = await got;
-    expect(ms.map((m) => [m.topic, m.packet.qos])).toEqual([["min/a", 1], ["min/b", 0]]);
+    expect(ms.map((m) => [m.topic, m.packet.qos])).toEqual([
+      ["min/a", 1],
+      ["min/b", 0],
+    ]);
     await Promise.all([sub.endAsync(), pub.endAsync()]);
   });
 
@@ -72,7 +75,15 @@ describe("MQTT publish and subscribe", () => {
     await sub.subscribeAsync("once", { qos: 2 });
     const got = nextMessages(sub, 2);
     const [raw] = await RawClient.connected(broker.ports.mqtt!, { clientId: "once-raw" });
-    const publish: IPublishPacket = { cmd: "publish", topic: "once", payload: Buffer.from("exactly"), qos: 2, messageId: 7, dup: false, retain: false };
+    const publish: IPublishPacket = {
+      cmd: "publish",
+      topic: "once",
+      payload: Buffer.from("exactly"),
+      qos: 2,
+      messageId: 7,
+      dup: false,
+      retain: false,
+    };
     raw.send(publish);
     expect(await raw.next()).toMatchObject({ cmd: "pubrec", messageId: 7 });
     raw.send({ ...publish, dup: true });
@@ -106,7 +117,11 @@ describe("MQTT publish and subscribe", () => {
   });
 
   it("keeps no more QoS 1 deliveries in flight than the v5 receive maximum", async () => {
-    const [raw] = await RawClient.connected(broker.ports.mqtt!, { protocolVersion: 5, clientId: "window", properties: { receiveMaximum: 2 } });
+    const [raw] = await RawClient.connected(broker.ports.mqtt!, {
+      protocolVersion: 5,
+      clientId: "window",
+      properties: { receiveMaximum: 2 },
+    });
     raw.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "win", qos: 1 }] });
     expect((await raw.next()).cmd).toBe("suback");
     const pub = await connectClient(broker, { clientId: "win-pub" });
@@ -137,7 +152,11 @@ describe("MQTT publish and subscribe", () => {
     const second = (await raw.next()) as IPublishPacket;
     raw.send({ cmd: "puback", messageId: second.messageId! });
     const third = (await raw.next()) as IPublishPacket;
-    expect([first, second, third].map((p) => [p.topic, p.retain])).toEqual([["rw/a", true], ["rw/b", true], ["rw/c", true]]);
+    expect([first, second, third].map((p) => [p.topic, p.retain])).toEqual([
+      ["rw/a", true],
+      ["rw/b", true],
+      ["rw/c", true],
+    ]);
     raw.close();
     for (const t of ["rw/a", "rw/b", "rw/c"]) await pub.publishAsync(t, "", { qos: 1, retain: true });
     await pub.endAsync();

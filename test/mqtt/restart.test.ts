@@ -49,7 +49,10 @@ describe("MQTT state across a broker restart on the same data dir", () => {
     const got = nextMessages(sub, 2);
     await sub.subscribeAsync("r/#", { qos: 1 });
     const msgs = (await got).map((m) => [m.topic, m.payload, m.packet.retain]).sort();
-    expect(msgs).toEqual([["r/kept", "kept", true], ["r/v5", "with props", true]]);
+    expect(msgs).toEqual([
+      ["r/kept", "kept", true],
+      ["r/v5", "with props", true],
+    ]);
     await sub.endAsync();
   });
 
@@ -57,7 +60,11 @@ describe("MQTT state across a broker restart on the same data dir", () => {
     dir = mkdtempSync(join(tmpdir(), "warren-mqtt-restart-"));
     const b = await start();
     const pub = await connectClient(b, { protocolVersion: 5 });
-    await pub.publishAsync("p/x", "x", { qos: 1, retain: true, properties: { contentType: "text/plain", correlationData: Buffer.from([1, 2, 3]), userProperties: { a: "b" } } });
+    await pub.publishAsync("p/x", "x", {
+      qos: 1,
+      retain: true,
+      properties: { contentType: "text/plain", correlationData: Buffer.from([1, 2, 3]), userProperties: { a: "b" } },
+    });
     await pub.endAsync();
     const b2 = await restart();
     const sub = await connectClient(b2, { protocolVersion: 5 });
@@ -103,7 +110,12 @@ describe("MQTT state across a broker restart on the same data dir", () => {
     const until = Date.now() + 1100;
     while (Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     const b2 = await start();
-    const { client: again, connack } = connectCollecting(b2, 1, { clientId: "short", protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 1 } });
+    const { client: again, connack } = connectCollecting(b2, 1, {
+      clientId: "short",
+      protocolVersion: 5,
+      clean: false,
+      properties: { sessionExpiryInterval: 1 },
+    });
     // the expired session left nothing: not present, and its queue is gone
     expect((await connack).sessionPresent).toBe(false);
     const vhost = b2.core.vhost("/") as { queues: Map<string, unknown> };

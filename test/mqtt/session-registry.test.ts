@@ -21,9 +21,17 @@ function setup() {
 /** A connection as a session sees it; counts the takeovers it is told about. */
 function link(broker: Broker): SessionLink & { takeovers: number } {
   return {
-    client: broker.newClient(), protocolVersion: 5, receiveMaximum: 10, backedUp: false, takeovers: 0,
-    sendPublish: () => true, sendPlainPublish: () => true, sendPubrel: () => undefined,
-    takenOver() { this.takeovers++; },
+    client: broker.newClient(),
+    protocolVersion: 5,
+    receiveMaximum: 10,
+    backedUp: false,
+    takeovers: 0,
+    sendPublish: () => true,
+    sendPlainPublish: () => true,
+    sendPubrel: () => undefined,
+    takenOver() {
+      this.takeovers++;
+    },
   };
 }
 

@@ -11,7 +11,11 @@ beforeAll(async () => {
 afterAll(() => broker.close());
 
 /** Connects with the message listener already attached: queued messages may follow CONNACK at once. */
-function connectCollecting(clientId: string, n: number, extra: mqtt.IClientOptions = {}): { client: MqttClient; messages: ReturnType<typeof nextMessages>; connack: Promise<mqtt.IConnackPacket> } {
+function connectCollecting(
+  clientId: string,
+  n: number,
+  extra: mqtt.IClientOptions = {},
+): { client: MqttClient; messages: ReturnType<typeof nextMessages>; connack: Promise<mqtt.IConnackPacket> } {
   const client = mqtt.connect(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { clientId, reconnectPeriod: 0, ...extra });
   const messages = nextMessages(client, n);
   const connack = new Promise<mqtt.IConnackPacket>((resolve, reject) => {
@@ -92,10 +96,20 @@ describe("MQTT sessions", () => {
     const [a2, ack0] = await RawClient.connected(broker.ports.mqtt!, { protocolVersion: 5, clientId: "exp0", clean: false });
     expect(ack0.sessionPresent).toBe(false);
     a2.close();
-    const [b] = await RawClient.connected(broker.ports.mqtt!, { protocolVersion: 5, clientId: "exp60", clean: false, properties: { sessionExpiryInterval: 60 } });
+    const [b] = await RawClient.connected(broker.ports.mqtt!, {
+      protocolVersion: 5,
+      clientId: "exp60",
+      clean: false,
+      properties: { sessionExpiryInterval: 60 },
+    });
     b.send({ cmd: "disconnect" });
     await b.closed;
-    const [b2, ack60] = await RawClient.connected(broker.ports.mqtt!, { protocolVersion: 5, clientId: "exp60", clean: false, properties: { sessionExpiryInterval: 60 } });
+    const [b2, ack60] = await RawClient.connected(broker.ports.mqtt!, {
+      protocolVersion: 5,
+      clientId: "exp60",
+      clean: false,
+      properties: { sessionExpiryInterval: 60 },
+    });
     expect(ack60.sessionPresent).toBe(true);
     b2.close();
   });
@@ -133,7 +147,10 @@ describe("MQTT wills", () => {
     const watcher = await connectClient(broker, { clientId: "will-watch" });
     await watcher.subscribeAsync("will/+", { qos: 1 });
     const got = nextMessages(watcher, 1);
-    const dying = await connectClient(broker, { clientId: "dying", will: { topic: "will/dying", payload: Buffer.from("gone"), qos: 1, retain: false } });
+    const dying = await connectClient(broker, {
+      clientId: "dying",
+      will: { topic: "will/dying", payload: Buffer.from("gone"), qos: 1, retain: false },
+    });
     dying.stream.destroy();
     const [m] = await got;
     expect(m).toMatchObject({ topic: "will/dying", payload: "gone" });
@@ -144,7 +161,10 @@ describe("MQTT wills", () => {
   it("discards the will on a clean DISCONNECT", async () => {
     const watcher = await connectClient(broker, { clientId: "will-watch2" });
     await watcher.subscribeAsync("will2/+", { qos: 1 });
-    const polite = await connectClient(broker, { clientId: "polite", will: { topic: "will2/polite", payload: Buffer.from("gone"), qos: 1, retain: false } });
+    const polite = await connectClient(broker, {
+      clientId: "polite",
+      will: { topic: "will2/polite", payload: Buffer.from("gone"), qos: 1, retain: false },
+    });
     await polite.endAsync();
     await expectNothingBefore(watcher, "will2/marker");
     await watcher.endAsync();
@@ -154,7 +174,10 @@ describe("MQTT wills", () => {
     const watcher = await connectClient(broker, { clientId: "will-watch3" });
     await watcher.subscribeAsync("will3/#", { qos: 1 });
     const got = nextMessages(watcher, 1);
-    const old = await connectClient(broker, { clientId: "taken", will: { topic: "will3/taken", payload: Buffer.from("bye"), qos: 0, retain: false } });
+    const old = await connectClient(broker, {
+      clientId: "taken",
+      will: { topic: "will3/taken", payload: Buffer.from("bye"), qos: 0, retain: false },
+    });
     const fresh = await connectClient(broker, { clientId: "taken" });
     expect((await got)[0]!.payload).toBe("bye");
     await Promise.all([watcher.endAsync(), fresh.endAsync()]);

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import {
-  filterToBindingKey, parseSharedFilter, routingKeyToTopic, topicFilterProblem, topicMatches, topicNameProblem,
+  filterToBindingKey,
+  parseSharedFilter,
+  routingKeyToTopic,
+  topicFilterProblem,
+  topicMatches,
+  topicNameProblem,
   topicToRoutingKey,
 } from "../../protocols/mqtt/topics.js";
 
@@ -40,10 +45,12 @@ describe("MQTT topic mapping (RabbitMQ's)", () => {
 
   it("a topic always matches itself and #", () => {
     const level = fc.stringMatching(/^[a-z0-9]{0,4}$/);
-    fc.assert(fc.property(fc.array(level, { minLength: 1, maxLength: 5 }), (levels) => {
-      const topic = levels.join("/");
-      return topicMatches(topic, topic) && topicMatches("#", topic);
-    }));
+    fc.assert(
+      fc.property(fc.array(level, { minLength: 1, maxLength: 5 }), (levels) => {
+        const topic = levels.join("/");
+        return topicMatches(topic, topic) && topicMatches("#", topic);
+      }),
+    );
   });
 
   it("parses shared subscriptions", () => {

@@ -71,7 +71,12 @@ describe("MQTT and AMQP in one core", () => {
     const pub = await connectClient(broker, { clientId: "x-pub", protocolVersion: 5 });
     await pub.publishAsync("a/b", "from mqtt", {
       qos: 1,
-      properties: { contentType: "text/plain", userProperties: { site: "north" }, correlationData: Buffer.from("c-1"), responseTopic: "reply/here" },
+      properties: {
+        contentType: "text/plain",
+        userProperties: { site: "north" },
+        correlationData: Buffer.from("c-1"),
+        responseTopic: "reply/here",
+      },
     });
     const m = await got;
     expect(m.content.toString()).toBe("from mqtt");
@@ -91,7 +96,11 @@ describe("MQTT and AMQP in one core", () => {
     const got = nextMessages(sub, 1);
     const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
     const ch = await conn.createChannel();
-    ch.publish("amq.topic", "a.b", Buffer.from("from amqp"), { contentType: "application/json", headers: { origin: "amqp" }, correlationId: "k" });
+    ch.publish("amq.topic", "a.b", Buffer.from("from amqp"), {
+      contentType: "application/json",
+      headers: { origin: "amqp" },
+      correlationId: "k",
+    });
     const [m] = await got;
     expect(m).toMatchObject({ topic: "a/b", payload: "from amqp" });
     expect(m!.packet.properties?.contentType).toBe("application/json");

@@ -18,8 +18,11 @@ describe("MQTT 5 features", () => {
     const got = nextMessages(sub, 1);
     const pub = await connectClient(broker, { ...v5, clientId: "props-pub" });
     const properties = {
-      userProperties: { a: "1", b: ["x", "y"] }, contentType: "application/cbor",
-      correlationData: Buffer.from([0, 1, 2]), responseTopic: "resp/props", payloadFormatIndicator: false,
+      userProperties: { a: "1", b: ["x", "y"] },
+      contentType: "application/cbor",
+      correlationData: Buffer.from([0, 1, 2]),
+      responseTopic: "resp/props",
+      payloadFormatIndicator: false,
     };
     await pub.publishAsync("props", "p", { qos: 1, properties });
     const p = (await got)[0]!.packet.properties!;
@@ -35,11 +38,30 @@ describe("MQTT 5 features", () => {
     await sub.subscribeAsync("alias/t", { qos: 0 });
     const got = nextMessages(sub, 2);
     const [raw] = await RawClient.connected(broker.ports.mqtt!, { ...v5, clientId: "alias-raw" });
-    raw.send({ cmd: "publish", topic: "alias/t", payload: Buffer.from("set"), qos: 0, dup: false, retain: false, properties: { topicAlias: 3 } });
+    raw.send({
+      cmd: "publish",
+      topic: "alias/t",
+      payload: Buffer.from("set"),
+      qos: 0,
+      dup: false,
+      retain: false,
+      properties: { topicAlias: 3 },
+    });
     raw.send({ cmd: "publish", topic: "", payload: Buffer.from("used"), qos: 0, dup: false, retain: false, properties: { topicAlias: 3 } });
-    expect((await got).map((m) => [m.topic, m.payload])).toEqual([["alias/t", "set"], ["alias/t", "used"]]);
+    expect((await got).map((m) => [m.topic, m.payload])).toEqual([
+      ["alias/t", "set"],
+      ["alias/t", "used"],
+    ]);
     // an alias beyond the advertised maximum is refused [MQTT-3.3.2-9]
-    raw.send({ cmd: "publish", topic: "alias/t", payload: Buffer.from("no"), qos: 0, dup: false, retain: false, properties: { topicAlias: 1000 } });
+    raw.send({
+      cmd: "publish",
+      topic: "alias/t",
+      payload: Buffer.from("no"),
+      qos: 0,
+      dup: false,
+      retain: false,
+      properties: { topicAlias: 1000 },
+    });
     expect(await raw.next()).toMatchObject({ cmd: "disconnect", reasonCode: 0x94 });
     await sub.endAsync();
   });
@@ -114,10 +136,12 @@ describe("MQTT 5 features", () => {
     await stayer.subscribeAsync("$share/leave/lv/t", { qos: 1 });
     const pub = await connectClient(broker, { ...v5, clientId: "share-leave-pub" });
     const got: string[] = [];
-    const both = new Promise<void>((resolve) => stayer.on("message", (_t, p: Buffer) => {
-      got.push(p.toString());
-      if (got.length === 2) resolve();
-    }));
+    const both = new Promise<void>((resolve) =>
+      stayer.on("message", (_t, p: Buffer) => {
+        got.push(p.toString());
+        if (got.length === 2) resolve();
+      }),
+    );
     // round-robin: of two messages, one goes to each member
     await pub.publishAsync("lv/t", "m1", { qos: 1 });
     await pub.publishAsync("lv/t", "m2", { qos: 1 });
@@ -152,7 +176,15 @@ describe("MQTT 5 features", () => {
     const sub = await connectClient(broker, { ...v5, clientId: "expiry-sub" });
     await sub.subscribeAsync("exp/t", { qos: 1 });
     const got = nextMessages(sub, 1);
-    raw.send({ cmd: "publish", topic: "exp/t", payload: Buffer.from("x"), qos: 0, dup: false, retain: false, properties: { messageExpiryInterval: 60 } });
+    raw.send({
+      cmd: "publish",
+      topic: "exp/t",
+      payload: Buffer.from("x"),
+      qos: 0,
+      dup: false,
+      retain: false,
+      properties: { messageExpiryInterval: 60 },
+    });
     const interval = (await got)[0]!.packet.properties?.messageExpiryInterval;
     expect(interval).toBeGreaterThan(0);
     expect(interval).toBeLessThanOrEqual(60);
@@ -161,7 +193,11 @@ describe("MQTT 5 features", () => {
   });
 
   it("drops publishes larger than the client's maximum packet size", async () => {
-    const [raw] = await RawClient.connected(broker.ports.mqtt!, { ...v5, clientId: "small", properties: { maximumPacketSize: 100, receiveMaximum: 1, topicAliasMaximum: 4 } });
+    const [raw] = await RawClient.connected(broker.ports.mqtt!, {
+      ...v5,
+      clientId: "small",
+      properties: { maximumPacketSize: 100, receiveMaximum: 1, topicAliasMaximum: 4 },
+    });
     raw.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "small/t", qos: 1 }] });
     expect((await raw.next()).cmd).toBe("suback");
     const pub = await connectClient(broker, { ...v5, clientId: "small-pub" });
@@ -191,7 +227,11 @@ describe("MQTT 5 features", () => {
   });
 
   it("answers a request for response information with a topic prefix for the client", async () => {
-    const [raw, ack] = await RawClient.connected(broker.ports.mqtt!, { ...v5, clientId: "asker", properties: { requestResponseInformation: true } });
+    const [raw, ack] = await RawClient.connected(broker.ports.mqtt!, {
+      ...v5,
+      clientId: "asker",
+      properties: { requestResponseInformation: true },
+    });
     expect(ack.properties?.responseInformation).toBe("response/asker/");
     raw.close();
     const [plain, ack2] = await RawClient.connected(broker.ports.mqtt!, { ...v5, clientId: "not-asking" });
@@ -200,7 +240,11 @@ describe("MQTT 5 features", () => {
   });
 
   it("refuses enhanced authentication with CONNACK 0x8C", async () => {
-    const [raw, ack] = await RawClient.connected(broker.ports.mqtt!, { ...v5, clientId: "scram", properties: { authenticationMethod: "SCRAM-SHA-1" } });
+    const [raw, ack] = await RawClient.connected(broker.ports.mqtt!, {
+      ...v5,
+      clientId: "scram",
+      properties: { authenticationMethod: "SCRAM-SHA-1" },
+    });
     expect(ack.reasonCode).toBe(0x8c);
     await raw.closed;
   });
@@ -217,7 +261,9 @@ describe("MQTT 5 features", () => {
     await watcher.subscribeAsync("w5/#", { qos: 0 });
     const got = nextMessages(watcher, 1);
     const [raw] = await RawClient.connected(broker.ports.mqtt!, {
-      ...v5, clientId: "w5", will: { topic: "w5/x", payload: Buffer.from("asked"), qos: 0, retain: false, properties: { contentType: "text/plain" } },
+      ...v5,
+      clientId: "w5",
+      will: { topic: "w5/x", payload: Buffer.from("asked"), qos: 0, retain: false, properties: { contentType: "text/plain" } },
     });
     raw.send({ cmd: "disconnect", reasonCode: 0x04 });
     const [m] = await got;

@@ -41,16 +41,37 @@ function pid1Of(p: Proc): number | null {
 
 /** The pid a process has in its own (innermost) PID namespace. */
 function innermostPid(hostPid: number): number {
-  const line = readFileSync(`/proc/${hostPid}/status`, "utf8").split("\n").find((l) => l.startsWith("NSpid:"))!;
+  const line = readFileSync(`/proc/${hostPid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("NSpid:"))!;
   return Number(line.trim().split(/\s+/).at(-1));
 }
 
 /** Starts dist/cli/main.js as PID 1 of a new PID namespace; resolves with the started line, or rejects with the log. */
 async function startAsPid1(): Promise<{ proc: Proc; started: { ports: { amqp: number } } }> {
-  const off = ["--mqtt-port", "--web-mqtt-port", "--stomp-port", "--web-stomp-port", "--management-port", "--prometheus-port"].flatMap((f) => [f, "off"]);
-  const proc = spawn("unshare", ["--pid", "--fork", "--mount-proc", process.execPath, "dist/cli/main.js", "--amqp-port", "0", ...off, "--data-dir", dir, "--log-level", "info"], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const off = ["--mqtt-port", "--web-mqtt-port", "--stomp-port", "--web-stomp-port", "--management-port", "--prometheus-port"].flatMap(
+    (f) => [f, "off"],
+  );
+  const proc = spawn(
+    "unshare",
+    [
+      "--pid",
+      "--fork",
+      "--mount-proc",
+      process.execPath,
+      "dist/cli/main.js",
+      "--amqp-port",
+      "0",
+      ...off,
+      "--data-dir",
+      dir,
+      "--log-level",
+      "info",
+    ],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
   running.push(proc);
   let log = "";
   const started = await new Promise<{ ports: { amqp: number } }>((resolve, reject) => {
@@ -86,7 +107,9 @@ describe("data dir lock in a PID namespace", () => {
     dir = mkdtempSync(join(tmpdir(), "warren-pidns-"));
     const live = await startAsPid1();
     await expect(startAsPid1()).rejects.toThrow(`data dir ${dir} is in use by another Warren (pid 1,`);
-    await expect(startBroker({ amqp: { port: 0 }, dataDir: dir, logLevel: "silent" })).rejects.toThrow(`data dir ${dir} is in use by another Warren (pid 1,`);
+    await expect(startBroker({ amqp: { port: 0 }, dataDir: dir, logLevel: "silent" })).rejects.toThrow(
+      `data dir ${dir} is in use by another Warren (pid 1,`,
+    );
     // and it is still the one serving
     expect(pid1Of(live.proc)).not.toBeNull();
   });

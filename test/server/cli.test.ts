@@ -9,9 +9,10 @@ import { formatLine, formatTime } from "../../src/server/log-format.js";
 function run(args: string[], opts: { tty?: boolean; env?: Record<string, string> } = {}): Promise<{ code: number | null; out: string }> {
   const cmd = [process.execPath, "dist/cli/main.js", ...args];
   const quoted = cmd.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
-  const child = opts.tty === true
-    ? spawn("script", ["-qec", quoted, "/dev/null"], { env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] })
-    : spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child =
+    opts.tty === true
+      ? spawn("script", ["-qec", quoted, "/dev/null"], { env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] })
+      : spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -19,8 +20,22 @@ function run(args: string[], opts: { tty?: boolean; env?: Record<string, string>
 }
 
 /** Flags that bind nothing but AMQP on a free loopback port. */
-const QUIET = ["--amqp-port", "127.0.0.1:0", "--mqtt-port", "off", "--stomp-port", "off", "--web-mqtt-port", "off", "--web-stomp-port", "off",
-  "--management-port", "off", "--prometheus-port", "off"];
+const QUIET = [
+  "--amqp-port",
+  "127.0.0.1:0",
+  "--mqtt-port",
+  "off",
+  "--stomp-port",
+  "off",
+  "--web-mqtt-port",
+  "off",
+  "--web-stomp-port",
+  "off",
+  "--management-port",
+  "off",
+  "--prometheus-port",
+  "off",
+];
 
 /** A start that logs an error line and exits 1 by itself: definitions with a refused user. */
 async function failingStart(dir: string): Promise<string[]> {
@@ -76,15 +91,27 @@ describe("the warren command", () => {
 describe("human log lines", () => {
   it("time with offset, RabbitMQ's level word, the message, then the fields worth reading", () => {
     const time = Date.UTC(2026, 0, 2, 3, 4, 5, 6);
-    const line = formatLine(JSON.stringify({
-      level: 40, time, app: "warren", pid: 1, hostname: "h", protocol: "amqp", peer: "127.0.0.1:5000", user: "bob",
-      reason: "user 'bob' - invalid credentials (wrong password)", msg: "PLAIN login refused: user 'bob' - invalid credentials (wrong password)",
-    }));
+    const line = formatLine(
+      JSON.stringify({
+        level: 40,
+        time,
+        app: "warren",
+        pid: 1,
+        hostname: "h",
+        protocol: "amqp",
+        peer: "127.0.0.1:5000",
+        user: "bob",
+        reason: "user 'bob' - invalid credentials (wrong password)",
+        msg: "PLAIN login refused: user 'bob' - invalid credentials (wrong password)",
+      }),
+    );
     expect(line).toBe(
       `${formatTime(time)} [warning] PLAIN login refused: user 'bob' - invalid credentials (wrong password) protocol=amqp peer=127.0.0.1:5000 user=bob reason="user 'bob' - invalid credentials (wrong password)"\n`,
     );
     expect(formatTime(time)).toMatch(/^2026-01-0[12] \d\d:04:05\.006[+-]\d\d:\d\d$/);
-    const err = formatLine(JSON.stringify({ level: 50, time, msg: "failed", err: { message: "boom", code: "EIO", stack: "Error: boom\n    at x (y.js:1:1)" } }));
+    const err = formatLine(
+      JSON.stringify({ level: 50, time, msg: "failed", err: { message: "boom", code: "EIO", stack: "Error: boom\n    at x (y.js:1:1)" } }),
+    );
     expect(err).toBe(`${formatTime(time)} [error] failed err=boom code=EIO\n    at x (y.js:1:1)\n`);
     expect(formatLine("not json")).toBe("not json\n");
   });

@@ -10,7 +10,10 @@ const conf = (text: string) => settingsToOptions(parseConf(text, "rabbitmq.conf"
 
 describe("rabbitmq.conf parsing", () => {
   it("reads key = value lines, skipping comments and blank lines, trimming whitespace", () => {
-    const s = parseConf("# a comment\n\n  listeners.tcp.default   =  5673  # trailing\ndefault_user=admin\n\tdefault_pass = \"p#ss word\"\n", "f.conf");
+    const s = parseConf(
+      '# a comment\n\n  listeners.tcp.default   =  5673  # trailing\ndefault_user=admin\n\tdefault_pass = "p#ss word"\n',
+      "f.conf",
+    );
     expect(s.get("listeners.tcp.default")).toEqual({ value: "5673", source: "f.conf:3" });
     expect(s.get("default_user")?.value).toBe("admin");
     expect(s.get("default_pass")?.value).toBe("p#ss word");
@@ -77,8 +80,14 @@ log.console.level = warning
       mqttTls: { port: 8883 },
       stompTls: { port: 61614 },
       tls: {
-        cacertfile: "/certs/ca.pem", certfile: "/certs/server.pem", keyfile: "/certs/server.key", verify: "verify_peer", failIfNoPeerCert: true,
-        versions: ["tlsv1.3", "tlsv1.2"], ciphers: ["TLS_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384"], honorCipherOrder: true,
+        cacertfile: "/certs/ca.pem",
+        certfile: "/certs/server.pem",
+        keyfile: "/certs/server.key",
+        verify: "verify_peer",
+        failIfNoPeerCert: true,
+        versions: ["tlsv1.3", "tlsv1.2"],
+        ciphers: ["TLS_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384"],
+        honorCipherOrder: true,
       },
       managementTls: { port: 15671, tls: { certfile: "/certs/mgmt.pem", versions: ["tlsv1.2"] } },
       loadDefinitions: "/etc/warren/definitions.json",
@@ -88,13 +97,21 @@ log.console.level = warning
   });
 
   it("log.file and log.file.level add a log file; log.file = false turns it off", () => {
-    expect(conf("log.file = /var/log/warren/warren.log\nlog.file.level = debug")).toMatchObject({ logFile: "/var/log/warren/warren.log", logFileLevel: "debug" });
+    expect(conf("log.file = /var/log/warren/warren.log\nlog.file.level = debug")).toMatchObject({
+      logFile: "/var/log/warren/warren.log",
+      logFileLevel: "debug",
+    });
     expect(conf("log.file = /var/log/warren/warren.log\nlog.file = false")).not.toHaveProperty("logFile");
   });
 
   it("reads the handshake timeouts in ms (handshake_timeout, mqtt/stomp.login_timeout, ssl_handshake_timeout)", () => {
-    expect(conf("handshake_timeout = 2000\nmqtt.login_timeout = 3000\nstomp.login_timeout = 0\nssl_handshake_timeout = 4000")).toMatchObject({
-      handshakeTimeout: 2000, mqttLoginTimeout: 3000, stompLoginTimeout: 0, sslHandshakeTimeout: 4000,
+    expect(
+      conf("handshake_timeout = 2000\nmqtt.login_timeout = 3000\nstomp.login_timeout = 0\nssl_handshake_timeout = 4000"),
+    ).toMatchObject({
+      handshakeTimeout: 2000,
+      mqttLoginTimeout: 3000,
+      stompLoginTimeout: 0,
+      sslHandshakeTimeout: 4000,
     });
     expect(() => conf("handshake_timeout = soon")).toThrow(/handshake_timeout/);
   });
@@ -121,11 +138,16 @@ log.console.level = warning
   });
 
   it("rejects bad values naming the key, where it was set and what was expected", () => {
-    const bad = () => conf("heartbeat = often\nlisteners.tcp.default = 99999\ndisk_free_limit.absolute = lots\nssl_options.verify = maybe\nlog.console.level = loud\nssl_options.versions.1 = sslv3\n");
+    const bad = () =>
+      conf(
+        "heartbeat = often\nlisteners.tcp.default = 99999\ndisk_free_limit.absolute = lots\nssl_options.verify = maybe\nlog.console.level = loud\nssl_options.versions.1 = sslv3\n",
+      );
     expect(bad).toThrow(ConfigError);
     expect(bad).toThrow('heartbeat = "often" (rabbitmq.conf:1): expected an integer 0-65535');
-    expect(bad).toThrow('listeners.tcp.default = "99999" (rabbitmq.conf:2): expected a port (5672), "host:port" (127.0.0.1:5672) or "none"');
-    expect(bad).toThrow("disk_free_limit.absolute = \"lots\" (rabbitmq.conf:3): expected a size in bytes");
+    expect(bad).toThrow(
+      'listeners.tcp.default = "99999" (rabbitmq.conf:2): expected a port (5672), "host:port" (127.0.0.1:5672) or "none"',
+    );
+    expect(bad).toThrow('disk_free_limit.absolute = "lots" (rabbitmq.conf:3): expected a size in bytes');
     expect(bad).toThrow('ssl_options.verify = "maybe" (rabbitmq.conf:4): expected verify_peer or verify_none');
     expect(bad).toThrow('ssl_options.versions.1 = "sslv3" (rabbitmq.conf:6): expected tlsv1.3, tlsv1.2, tlsv1.1 or tlsv1');
     expect(bad).toThrow('log.console.level = "loud" (rabbitmq.conf:5): expected debug, info, warning, error, critical or none');
@@ -133,7 +155,13 @@ log.console.level = warning
 
   it("accepts RabbitMQ keys Warren does not use with a one-line warning each", () => {
     const warnings: string[] = [];
-    const o = settingsToOptions(parseConf("heartbeat = 5\ncluster_name = x\ncluster_formation.peer_discovery_backend = classic_config\nlisteners.tcp.other = 5674\nstomp.listeners.tcp.2 = 61614\n", "r.conf"), (m) => warnings.push(m));
+    const o = settingsToOptions(
+      parseConf(
+        "heartbeat = 5\ncluster_name = x\ncluster_formation.peer_discovery_backend = classic_config\nlisteners.tcp.other = 5674\nstomp.listeners.tcp.2 = 61614\n",
+        "r.conf",
+      ),
+      (m) => warnings.push(m),
+    );
     expect(o.heartbeat).toBe(5);
     expect(warnings).toEqual([
       'configuration key "cluster_name" (r.conf:2) is RabbitMQ\'s; Warren does not use it, ignored',
@@ -147,23 +175,33 @@ log.console.level = warning
     const text = "heartbeat = 5\nlistners.tcp.default = 5673\nlisteners.tcp.defualt = 5674\nfancy.thing = 1\n";
     const bad = () => settingsToOptions(parseConf(text, "/etc/rabbitmq/rabbitmq.conf"));
     expect(bad).toThrow(ConfigError);
-    expect(bad).toThrow('/etc/rabbitmq/rabbitmq.conf:2: unknown configuration key "listners.tcp.default" (did you mean "listeners.tcp.default"?)');
+    expect(bad).toThrow(
+      '/etc/rabbitmq/rabbitmq.conf:2: unknown configuration key "listners.tcp.default" (did you mean "listeners.tcp.default"?)',
+    );
     // a wildcard RabbitMQ key (listeners.tcp.<name>) a letter or two from a real one is a typo too
-    expect(bad).toThrow('/etc/rabbitmq/rabbitmq.conf:3: unknown configuration key "listeners.tcp.defualt" (did you mean "listeners.tcp.default"?)');
+    expect(bad).toThrow(
+      '/etc/rabbitmq/rabbitmq.conf:3: unknown configuration key "listeners.tcp.defualt" (did you mean "listeners.tcp.default"?)',
+    );
     expect(bad).toThrow('/etc/rabbitmq/rabbitmq.conf:4: unknown configuration key "fancy.thing"\n');
     expect(bad).toThrow("set WARREN_CONFIG_LENIENT=true or pass --lenient-config");
   });
 
   it("lenient: unknown keys are warned about once each, and start-up carries on", async () => {
     const warnings: string[] = [];
-    const o = settingsToOptions(parseConf("heartbeat = 5\nlistners.tcp.default = 1\n", "r.conf"), (m) => warnings.push(m), { lenient: true });
+    const o = settingsToOptions(parseConf("heartbeat = 5\nlistners.tcp.default = 1\n", "r.conf"), (m) => warnings.push(m), {
+      lenient: true,
+    });
     expect(o.heartbeat).toBe(5);
-    expect(warnings).toEqual(['unknown configuration key "listners.tcp.default" (r.conf:2) ignored (did you mean "listeners.tcp.default"?)']);
+    expect(warnings).toEqual([
+      'unknown configuration key "listners.tcp.default" (r.conf:2) ignored (did you mean "listeners.tcp.default"?)',
+    ]);
     const dir = await mkdtemp(join(tmpdir(), "warren-conf-"));
     try {
       const file = join(dir, "rabbitmq.conf");
       await writeFile(file, "hearbeat = 10\n");
-      expect(() => resolveStartOptions({ config: file }, {})).toThrow(`${file}:1: unknown configuration key "hearbeat" (did you mean "heartbeat"?)`);
+      expect(() => resolveStartOptions({ config: file }, {})).toThrow(
+        `${file}:1: unknown configuration key "hearbeat" (did you mean "heartbeat"?)`,
+      );
       expect(resolveStartOptions({ config: file }, { WARREN_CONFIG_LENIENT: "true" }).warnings).toEqual([
         `unknown configuration key "hearbeat" (${file}:1) ignored (did you mean "heartbeat"?)`,
       ]);
@@ -185,7 +223,10 @@ describe("precedence: flags > environment > file > defaults", () => {
     const dir = await mkdtemp(join(tmpdir(), "warren-conf-"));
     try {
       const file = join(dir, "rabbitmq.conf");
-      await writeFile(file, "listeners.tcp.default = 6000\nmqtt.listeners.tcp.default = 6001\nstomp.listeners.tcp.1 = 6002\ndefault_user = fromfile\n");
+      await writeFile(
+        file,
+        "listeners.tcp.default = 6000\nmqtt.listeners.tcp.default = 6001\nstomp.listeners.tcp.1 = 6002\ndefault_user = fromfile\n",
+      );
       const env = { WARREN_MQTT_PORT: "7001", RABBITMQ_NODE_PORT: "7000", WARREN_AMQP_PORT: "7100", RABBITMQ_DEFAULT_USER: "fromenv" };
       const { options } = resolveStartOptions({ config: file, amqpPort: "8000", dataDir: dir }, env);
       expect(options.amqp).toEqual({ port: 8000 }); // flag over env over file
@@ -196,7 +237,9 @@ describe("precedence: flags > environment > file > defaults", () => {
       expect(options.logLevel).toBe("info");
       expect(resolveStartOptions({ config: file }, { WARREN_CONFIG_FILE: "/nope" }).options.amqp).toEqual({ port: 6000 });
       expect(resolveStartOptions({}, { RABBITMQ_CONFIG_FILE: file }).options.amqp).toEqual({ port: 6000 });
-      expect(() => resolveStartOptions({ config: file }, { WARREN_STOMP_PORT: "x" })).toThrow('stomp.listeners.tcp.1 = "x" (env WARREN_STOMP_PORT)');
+      expect(() => resolveStartOptions({ config: file }, { WARREN_STOMP_PORT: "x" })).toThrow(
+        'stomp.listeners.tcp.1 = "x" (env WARREN_STOMP_PORT)',
+      );
       expect(() => resolveStartOptions({ heartbeat: "-1" }, {})).toThrow('heartbeat = "-1" (--heartbeat): expected an integer 0-65535');
       expect(() => resolveStartOptions({ config: join(dir, "missing.conf") }, {})).toThrow("cannot be read");
       // "off" for a port-only key turns that listener off
@@ -207,9 +250,15 @@ describe("precedence: flags > environment > file > defaults", () => {
   });
 
   it("every listener flag takes host:port, the port-only ones (web, management, Prometheus) included", () => {
-    const { options } = resolveStartOptions({
-      webMqttPort: "127.0.0.1:15676", webStompPort: "[::1]:15677", managementPort: "0.0.0.0:15673", prometheusPort: "localhost:15693",
-    }, {});
+    const { options } = resolveStartOptions(
+      {
+        webMqttPort: "127.0.0.1:15676",
+        webStompPort: "[::1]:15677",
+        managementPort: "0.0.0.0:15673",
+        prometheusPort: "localhost:15693",
+      },
+      {},
+    );
     expect(options).toMatchObject({
       webMqtt: { port: 15676, host: "127.0.0.1" },
       webStomp: { port: 15677, host: "::1" },
@@ -217,11 +266,17 @@ describe("precedence: flags > environment > file > defaults", () => {
       prometheus: { port: 15693, host: "localhost" },
     });
     // the environment too; a flag's address wins over the file's and the environment's
-    expect(resolveStartOptions({}, { WARREN_MANAGEMENT_PORT: "127.0.0.2:15680" }).options.management).toEqual({ port: 15680, host: "127.0.0.2" });
-    expect(resolveStartOptions({ managementPort: "127.0.0.3:15681" }, { WARREN_MANAGEMENT_PORT: "127.0.0.2:15680" }).options.management)
-      .toEqual({ port: 15681, host: "127.0.0.3" });
+    expect(resolveStartOptions({}, { WARREN_MANAGEMENT_PORT: "127.0.0.2:15680" }).options.management).toEqual({
+      port: 15680,
+      host: "127.0.0.2",
+    });
+    expect(
+      resolveStartOptions({ managementPort: "127.0.0.3:15681" }, { WARREN_MANAGEMENT_PORT: "127.0.0.2:15680" }).options.management,
+    ).toEqual({ port: 15681, host: "127.0.0.3" });
     expect(resolveStartOptions({ managementPort: "15682" }, {}).options.management).toEqual({ port: 15682 });
-    expect(() => resolveStartOptions({ prometheusPort: "host:99999" }, {})).toThrow('prometheus.tcp.port = "host:99999" (--prometheus-port)');
+    expect(() => resolveStartOptions({ prometheusPort: "host:99999" }, {})).toThrow(
+      'prometheus.tcp.port = "host:99999" (--prometheus-port)',
+    );
   });
 
   it("WARREN_* wins over RABBITMQ_* in the environment", () => {
@@ -232,7 +287,10 @@ describe("precedence: flags > environment > file > defaults", () => {
     const dir = await mkdtemp(join(tmpdir(), "warren-conf-"));
     try {
       const file = join(dir, "rabbitmq.conf");
-      await writeFile(file, "listeners.tcp.default = 127.0.0.1:0\nmqtt.listeners.tcp.default = none\nstomp.listeners.tcp.1 = none\nweb_mqtt.tcp.port = off\nweb_stomp.tcp.port = off\nmanagement.tcp.port = off\nprometheus.tcp.port = off\ndefault_user = admin\ndefault_pass = s3cret\ndefault_vhost = prod\nlog.console.level = none\n");
+      await writeFile(
+        file,
+        "listeners.tcp.default = 127.0.0.1:0\nmqtt.listeners.tcp.default = none\nstomp.listeners.tcp.1 = none\nweb_mqtt.tcp.port = off\nweb_stomp.tcp.port = off\nmanagement.tcp.port = off\nprometheus.tcp.port = off\ndefault_user = admin\ndefault_pass = s3cret\ndefault_vhost = prod\nlog.console.level = none\n",
+      );
       const { options } = resolveStartOptions({ config: file, dataDir: join(dir, "data") }, {});
       const broker = await startBroker(options);
       try {
@@ -255,14 +313,23 @@ describe("precedence: flags > environment > file > defaults", () => {
       // the hash is RabbitMQ's sha256 scheme for password "pw" with salt 00000000
       const { createHash } = await import("node:crypto");
       const salt = Buffer.alloc(4);
-      const hash = Buffer.concat([salt, createHash("sha256").update(Buffer.concat([salt, Buffer.from("pw")])).digest()]).toString("base64");
-      await writeFile(defs, JSON.stringify({
-        users: [{ name: "app", password_hash: hash, hashing_algorithm: "rabbit_password_hashing_sha256", tags: "" }],
-        vhosts: [{ name: "v1" }],
-        permissions: [{ user: "app", vhost: "v1", configure: ".*", write: ".*", read: ".*" }],
-        queues: [{ name: "orders", vhost: "v1", durable: true, auto_delete: false, arguments: {} }],
-        exchanges: [], bindings: [],
-      }));
+      const hash = Buffer.concat([
+        salt,
+        createHash("sha256")
+          .update(Buffer.concat([salt, Buffer.from("pw")]))
+          .digest(),
+      ]).toString("base64");
+      await writeFile(
+        defs,
+        JSON.stringify({
+          users: [{ name: "app", password_hash: hash, hashing_algorithm: "rabbit_password_hashing_sha256", tags: "" }],
+          vhosts: [{ name: "v1" }],
+          permissions: [{ user: "app", vhost: "v1", configure: ".*", write: ".*", read: ".*" }],
+          queues: [{ name: "orders", vhost: "v1", durable: true, auto_delete: false, arguments: {} }],
+          exchanges: [],
+          bindings: [],
+        }),
+      );
       const broker = await startBroker({ amqp: { port: 0 }, dataDir: join(dir, "data"), loadDefinitions: defs });
       try {
         const c = await amqp.connect(`amqp://app:pw@127.0.0.1:${broker.ports.amqp}/v1`);
@@ -281,8 +348,15 @@ describe("precedence: flags > environment > file > defaults", () => {
 
 describe("cluster settings", () => {
   it("cluster.* keys and the --cluster-etcd, --node-name, --replication-port flags set the cluster options", () => {
-    expect(conf("cluster.etcd = http://h1:2379,http://h2:2379\ncluster.node_name = n1\ncluster.replication_port = 25800\ncluster.lease_ttl = 3\n").cluster).toEqual({
-      etcd: ["http://h1:2379", "http://h2:2379"], nodeName: "n1", replicationPort: 25800, leaseTtl: 3,
+    expect(
+      conf(
+        "cluster.etcd = http://h1:2379,http://h2:2379\ncluster.node_name = n1\ncluster.replication_port = 25800\ncluster.lease_ttl = 3\n",
+      ).cluster,
+    ).toEqual({
+      etcd: ["http://h1:2379", "http://h2:2379"],
+      nodeName: "n1",
+      replicationPort: 25800,
+      leaseTtl: 3,
     });
     const { options } = resolveStartOptions({ clusterEtcd: "http://127.0.0.1:2379", nodeName: "n2", replicationPort: "25701" }, {});
     expect(options.cluster).toEqual({ etcd: ["http://127.0.0.1:2379"], nodeName: "n2", replicationPort: 25701 });
@@ -290,18 +364,29 @@ describe("cluster settings", () => {
 
   it("only etcd is required: the node name defaults to the host name, the port to 25700; no key, no cluster", async () => {
     const { hostname } = await import("node:os");
-    expect(conf("cluster.etcd = http://e:2379\n").cluster).toEqual({ etcd: ["http://e:2379"], nodeName: hostname(), replicationPort: 25700 });
+    expect(conf("cluster.etcd = http://e:2379\n").cluster).toEqual({
+      etcd: ["http://e:2379"],
+      nodeName: hostname(),
+      replicationPort: 25700,
+    });
     expect(conf("heartbeat = 5\n").cluster).toBeUndefined();
   });
 
   it("refuses what is not a cluster setting, naming key, source and expectation", () => {
-    expect(() => conf("cluster.etcd = h1:2379\n")).toThrow('cluster.etcd = "h1:2379" (rabbitmq.conf:1): expected comma-separated etcd URLs, e.g. http://h1:2379,http://h2:2379');
-    expect(() => resolveStartOptions({ clusterEtcd: "http://e:2379", replicationPort: "x" }, {})).toThrow('cluster.replication_port = "x" (--replication-port): expected a port number 0-65535');
-    expect(() => conf("cluster.node_name = n1\n")).toThrow("cluster.node_name, cluster.replication_port and cluster.lease_ttl need cluster.etcd");
+    expect(() => conf("cluster.etcd = h1:2379\n")).toThrow(
+      'cluster.etcd = "h1:2379" (rabbitmq.conf:1): expected comma-separated etcd URLs, e.g. http://h1:2379,http://h2:2379',
+    );
+    expect(() => resolveStartOptions({ clusterEtcd: "http://e:2379", replicationPort: "x" }, {})).toThrow(
+      'cluster.replication_port = "x" (--replication-port): expected a port number 0-65535',
+    );
+    expect(() => conf("cluster.node_name = n1\n")).toThrow(
+      "cluster.node_name, cluster.replication_port and cluster.lease_ttl need cluster.etcd",
+    );
   });
 
   it("startBroker refuses cluster options: a node leads only once etcd elects it", async () => {
-    await expect(startBroker({ amqp: false, logLevel: "silent", cluster: { etcd: ["http://e:2379"], nodeName: "n1", replicationPort: 0 } }))
-      .rejects.toThrow("cluster options are for startClusterNode");
+    await expect(
+      startBroker({ amqp: false, logLevel: "silent", cluster: { etcd: ["http://e:2379"], nodeName: "n1", replicationPort: 0 } }),
+    ).rejects.toThrow("cluster options are for startClusterNode");
   });
 });

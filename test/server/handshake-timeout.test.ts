@@ -19,9 +19,19 @@ beforeAll(async () => {
   const pems = await generate([{ name: "commonName", value: "localhost" }], { algorithm: "sha256", keySize: 2048 });
   const tls = { tls: { cert: pems.cert, key: pems.private } };
   broker = await startBroker({
-    amqp: { port: 0 }, mqtt: { port: 0 }, stomp: { port: 0 }, webMqtt: { port: 0 }, webStomp: { port: 0 }, prometheus: { port: 0 },
-    amqpTls: { port: 0, ...tls }, stompTls: { port: 0, ...tls }, mqttTls: { port: 0, ...tls },
-    handshakeTimeout: TIMEOUT, mqttLoginTimeout: TIMEOUT, stompLoginTimeout: TIMEOUT, sslHandshakeTimeout: TLS_TIMEOUT,
+    amqp: { port: 0 },
+    mqtt: { port: 0 },
+    stomp: { port: 0 },
+    webMqtt: { port: 0 },
+    webStomp: { port: 0 },
+    prometheus: { port: 0 },
+    amqpTls: { port: 0, ...tls },
+    stompTls: { port: 0, ...tls },
+    mqttTls: { port: 0, ...tls },
+    handshakeTimeout: TIMEOUT,
+    mqttLoginTimeout: TIMEOUT,
+    stompLoginTimeout: TIMEOUT,
+    sslHandshakeTimeout: TLS_TIMEOUT,
     logLevel: "silent",
   });
 }, 60_000);

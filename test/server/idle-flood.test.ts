@@ -35,8 +35,17 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Ports { amqp: number; mqtt: number; stomp: number }
-interface LogLine { level: number; msg: string; port?: number; err?: { message?: string } }
+interface Ports {
+  amqp: number;
+  mqtt: number;
+  stomp: number;
+}
+interface LogLine {
+  level: number;
+  msg: string;
+  port?: number;
+  err?: { message?: string };
+}
 
 /** The CLI under `ulimit -n FD_LIMIT`, AMQP, MQTT and STOMP on free ports, every login timeout LOGIN_MS. */
 async function spawnLimited(): Promise<{ ports: Ports; pid: number; log: () => LogLine[] }> {
@@ -45,15 +54,36 @@ async function spawnLimited(): Promise<{ ports: Ports; pid: number; log: () => L
   writeFileSync(conf, ["handshake_timeout", "mqtt.login_timeout", "stomp.login_timeout"].map((k) => `${k} = ${LOGIN_MS}\n`).join(""));
   const off = ["--web-mqtt-port", "--web-stomp-port", "--management-port", "--prometheus-port"].flatMap((f) => [f, "off"]);
   const args = [
-    "dist/cli/main.js", "--config", conf, "--host", "127.0.0.1", "--amqp-port", "0", "--mqtt-port", "0", "--stomp-port", "0", ...off,
-    "--data-dir", join(dir, "data"), "--log-level", "info", "--log-format", "json",
+    "dist/cli/main.js",
+    "--config",
+    conf,
+    "--host",
+    "127.0.0.1",
+    "--amqp-port",
+    "0",
+    "--mqtt-port",
+    "0",
+    "--stomp-port",
+    "0",
+    ...off,
+    "--data-dir",
+    join(dir, "data"),
+    "--log-level",
+    "info",
+    "--log-format",
+    "json",
   ];
   const quoted = [process.execPath, ...args].map((a) => `'${a}'`).join(" ");
   const proc = spawn("bash", ["-c", `ulimit -n ${FD_LIMIT} && exec ${quoted}`], { stdio: ["ignore", "ignore", "pipe"] });
   child = proc;
   let text = "";
   // complete JSON lines only: a pipe read may end mid-line
-  const log = () => text.slice(0, text.lastIndexOf("\n")).split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as LogLine);
+  const log = () =>
+    text
+      .slice(0, text.lastIndexOf("\n"))
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as LogLine);
   const ports = await new Promise<Ports>((resolve, reject) => {
     proc.stderr.on("data", (d: Buffer) => {
       text += d.toString();
@@ -76,7 +106,7 @@ function idleSocket(port: number, since: number): Promise<number> {
 const openFds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
 async function until<T>(check: () => T | undefined | false, what: string, ms = BOUND): Promise<T> {
-  for (const end = Date.now() + ms; ;) {
+  for (const end = Date.now() + ms; ; ) {
     const v = check();
     if (v !== undefined && v !== false) return v;
     if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
@@ -105,7 +135,11 @@ async function amqpRoundTrip(port: number): Promise<string> {
 }
 
 async function mqttRoundTrip(port: number): Promise<string> {
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: "after-flood", reconnectPeriod: 0, connectTimeout: BOUND });
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+    clientId: "after-flood",
+    reconnectPeriod: 0,
+    connectTimeout: BOUND,
+  });
   try {
     const got = new Promise<string>((resolve) => client.on("message", (_t, payload) => resolve(payload.toString())));
     await client.subscribeAsync("flood/t", { qos: 1 });

@@ -7,7 +7,11 @@ import amqplib from "amqplib";
 import mqtt from "mqtt";
 import { startBroker } from "warren";
 
-interface Line { level: number; msg: string; [k: string]: unknown }
+interface Line {
+  level: number;
+  msg: string;
+  [k: string]: unknown;
+}
 
 /** A pino destination that keeps every line, parsed. */
 function capture(): { write(s: string): void; lines: Line[]; find(msg: string, fields?: Record<string, unknown>): Line[] } {
@@ -32,15 +36,26 @@ describe("log file (log.file)", () => {
     const dir = await mkdtemp(join(tmpdir(), "warren-logfile-"));
     const console = capture();
     const file = join(dir, "logs", "warren.log");
-    const broker = await startBroker({ amqp: { port: 0 }, logLevel: "error", logDestination: console, logFile: file, logFileLevel: "info" });
+    const broker = await startBroker({
+      amqp: { port: 0 },
+      logLevel: "error",
+      logDestination: console,
+      logFile: file,
+      logFileLevel: "info",
+    });
     try {
       const conn = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
       await conn.close();
       await broker.close();
-      const lines = (await readFile(file, "utf8")).trimEnd().split("\n").map((l) => JSON.parse(l) as Line);
+      const lines = (await readFile(file, "utf8"))
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Line);
       expect(lines.filter((l) => l.msg === "connection opened" && l.user === "guest")).toHaveLength(1);
       expect(console.find("connection opened")).toEqual([]);
-      await expect(startBroker({ amqp: { port: 0 }, logFile: join(file, "not-a-dir", "x.log") })).rejects.toThrow(`log.file: cannot open ${join(file, "not-a-dir", "x.log")}`);
+      await expect(startBroker({ amqp: { port: 0 }, logFile: join(file, "not-a-dir", "x.log") })).rejects.toThrow(
+        `log.file: cannot open ${join(file, "not-a-dir", "x.log")}`,
+      );
     } finally {
       await broker.close();
       await rm(dir, { recursive: true, force: true });
@@ -53,11 +68,20 @@ describe("log.file.formatter", () => {
     const dir = await mkdtemp(join(tmpdir(), "warren-logfile-"));
     const console = capture();
     const file = join(dir, "warren.log");
-    const broker = await startBroker({ amqp: { port: 0 }, logLevel: "info", logDestination: console, logFile: file, logFileLevel: "info", logFileFormat: "plaintext" });
+    const broker = await startBroker({
+      amqp: { port: 0 },
+      logLevel: "info",
+      logDestination: console,
+      logFile: file,
+      logFileLevel: "info",
+      logFileFormat: "plaintext",
+    });
     try {
       await broker.close();
       const text = await readFile(file, "utf8");
-      expect(text).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d \[info\] AMQP 0-9-1 listening on port \d+ protocol=amqp port=\d+$/m);
+      expect(text).toMatch(
+        /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d \[info\] AMQP 0-9-1 listening on port \d+ protocol=amqp port=\d+$/m,
+      );
       expect(text).not.toContain('{"level"');
       expect(console.find(`AMQP 0-9-1 listening on port ${broker.ports.amqp}`)).toHaveLength(1);
     } finally {
@@ -89,13 +113,23 @@ describe("log lines for operational events", () => {
       await waitFor(() => log.find("connection closed", { protocol: "amqp", user: "guest" }).length === 1, "AMQP close line");
 
       await expect(amqplib.connect(`amqp://guest:wrong@127.0.0.1:${broker.ports.amqp}`)).rejects.toThrow();
-      expect(log.find("PLAIN login refused: user 'guest' - invalid credentials (wrong password)", { user: "guest", protocol: "amqp" })).toHaveLength(1);
+      expect(
+        log.find("PLAIN login refused: user 'guest' - invalid credentials (wrong password)", { user: "guest", protocol: "amqp" }),
+      ).toHaveLength(1);
 
-      const m = await mqtt.connectAsync({ host: "127.0.0.1", port: broker.ports.mqtt!, username: "guest", password: "guest", clientId: "logger" });
+      const m = await mqtt.connectAsync({
+        host: "127.0.0.1",
+        port: broker.ports.mqtt!,
+        username: "guest",
+        password: "guest",
+        clientId: "logger",
+      });
       await waitFor(() => log.find("connection opened", { protocol: "mqtt", user: "guest" }).length === 1, "MQTT open line");
       await m.endAsync();
       await waitFor(() => log.find("connection closed", { protocol: "mqtt", user: "guest" }).length === 1, "MQTT close line");
-      const bad = await mqtt.connectAsync({ host: "127.0.0.1", port: broker.ports.mqtt!, username: "guest", password: "nope", reconnectPeriod: 0 }).catch((e: Error) => e);
+      const bad = await mqtt
+        .connectAsync({ host: "127.0.0.1", port: broker.ports.mqtt!, username: "guest", password: "nope", reconnectPeriod: 0 })
+        .catch((e: Error) => e);
       expect(bad).toBeInstanceOf(Error);
       expect(log.find("MQTT connection refused", { protocol: "mqtt" }).length).toBeGreaterThan(0);
 
@@ -143,7 +177,13 @@ describe("refused logins say why, on every protocol", () => {
   it("unknown user, wrong password and no access to the vhost, over AMQP, MQTT, STOMP and management HTTP", async () => {
     const log = capture();
     const broker = await startBroker({
-      amqp: { port: 0 }, mqtt: { port: 0 }, stomp: { port: 0 }, management: { port: 0 }, prometheus: false, logLevel: "info", logDestination: log,
+      amqp: { port: 0 },
+      mqtt: { port: 0 },
+      stomp: { port: 0 },
+      management: { port: 0 },
+      prometheus: false,
+      logLevel: "info",
+      logDestination: log,
     });
     try {
       broker.core.users.add("nov", "novpw", ["management"]); // no permissions anywhere
@@ -152,25 +192,44 @@ describe("refused logins say why, on every protocol", () => {
         wrong: "user 'guest' - invalid credentials (wrong password)",
         vhost: "access to vhost '/' refused for user 'nov'",
       };
-      const refusedLines = (protocol: string) => log.lines.filter((l) => l.protocol === protocol && typeof l.reason === "string").map((l) => l.msg);
+      const refusedLines = (protocol: string) =>
+        log.lines.filter((l) => l.protocol === protocol && typeof l.reason === "string").map((l) => l.msg);
 
       // AMQP (RabbitMQ: "PLAIN login refused: user 'nobody' - invalid credentials")
-      for (const [u, p] of [["nobody", "x"], ["guest", "nope"], ["nov", "novpw"]]) {
+      for (const [u, p] of [
+        ["nobody", "x"],
+        ["guest", "nope"],
+        ["nov", "novpw"],
+      ]) {
         await expect(amqplib.connect(`amqp://${u}:${p}@127.0.0.1:${broker.ports.amqp}`)).rejects.toThrow();
       }
       await waitFor(() => refusedLines("amqp").length === 3, "AMQP refusal lines");
-      expect(refusedLines("amqp")).toEqual([`PLAIN login refused: ${reasons.unknown}`, `PLAIN login refused: ${reasons.wrong}`, `login refused: ${reasons.vhost}`]);
+      expect(refusedLines("amqp")).toEqual([
+        `PLAIN login refused: ${reasons.unknown}`,
+        `PLAIN login refused: ${reasons.wrong}`,
+        `login refused: ${reasons.vhost}`,
+      ]);
 
       // MQTT (RabbitMQ: "MQTT login failed for user 'nov': virtual host access not allowed")
-      for (const [u, p] of [["nobody", "x"], ["guest", "nope"], ["nov", "novpw"]]) {
-        const e = await mqtt.connectAsync({ host: "127.0.0.1", port: broker.ports.mqtt!, username: u, password: p, reconnectPeriod: 0 }).catch((err: Error) => err);
+      for (const [u, p] of [
+        ["nobody", "x"],
+        ["guest", "nope"],
+        ["nov", "novpw"],
+      ]) {
+        const e = await mqtt
+          .connectAsync({ host: "127.0.0.1", port: broker.ports.mqtt!, username: u, password: p, reconnectPeriod: 0 })
+          .catch((err: Error) => err);
         expect(e).toBeInstanceOf(Error);
       }
       await waitFor(() => refusedLines("mqtt").length === 3, "MQTT refusal lines");
       expect(refusedLines("mqtt")).toEqual([reasons.unknown, reasons.wrong, reasons.vhost].map((r) => `MQTT login refused: ${r}`));
 
       // STOMP (RabbitMQ: "STOMP login failed for user 'nobody': authentication failed")
-      for (const [u, p] of [["nobody", "x"], ["guest", "nope"], ["nov", "novpw"]]) {
+      for (const [u, p] of [
+        ["nobody", "x"],
+        ["guest", "nope"],
+        ["nov", "novpw"],
+      ]) {
         const s = tcpConnect(broker.ports.stomp!, "127.0.0.1");
         let text = "";
         s.on("data", (d) => (text += d.toString()));
@@ -182,13 +241,18 @@ describe("refused logins say why, on every protocol", () => {
       expect(refusedLines("stomp")).toEqual([reasons.unknown, reasons.wrong, reasons.vhost].map((r) => `STOMP login refused: ${r}`));
 
       // management HTTP (RabbitMQ: "HTTP access denied: user 'nobody' - invalid credentials")
-      const get = (creds: string) => fetch(`http://127.0.0.1:${broker.ports.management}/api/whoami`, { headers: { authorization: `Basic ${Buffer.from(creds).toString("base64")}` } });
+      const get = (creds: string) =>
+        fetch(`http://127.0.0.1:${broker.ports.management}/api/whoami`, {
+          headers: { authorization: `Basic ${Buffer.from(creds).toString("base64")}` },
+        });
       expect((await get("nobody:x")).status).toBe(401);
       expect((await get("guest:nope")).status).toBe(401);
       broker.core.users.add("plain", "pw"); // no management tag
       expect((await get("plain:pw")).status).toBe(401);
       expect(refusedLines("http")).toEqual([
-        `HTTP access denied: ${reasons.unknown}`, `HTTP access denied: ${reasons.wrong}`, "HTTP access denied: user 'plain' - Not management user",
+        `HTTP access denied: ${reasons.unknown}`,
+        `HTTP access denied: ${reasons.wrong}`,
+        "HTTP access denied: user 'plain' - Not management user",
       ]);
     } finally {
       await broker.close();

@@ -61,8 +61,10 @@ describe("MQTT permissions", () => {
   it("5.0: a refused filter gets SUBACK 0x87 beside granted ones; topic patterns expand {username}", async () => {
     const { client } = await mqttConnect({ username: "topical", password: "pw", clientId: "c2", protocolVersion: 5 });
     // mqtt.js rejects when any filter is refused; the SUBACK rides on the error
-    const err = await client.subscribeAsync({ "dev/topical/#": { qos: 1 }, "dev/other/#": { qos: 1 } })
-      .then(() => null, (e: { packet?: { granted: number[] } }) => e);
+    const err = await client.subscribeAsync({ "dev/topical/#": { qos: 1 }, "dev/other/#": { qos: 1 } }).then(
+      () => null,
+      (e: { packet?: { granted: number[] } }) => e,
+    );
     expect(err?.packet?.granted).toEqual([1, 0x87]);
     await client.endAsync();
   });
@@ -87,7 +89,13 @@ describe("MQTT permissions", () => {
     const got: string[] = [];
     await ch.consume(queue, (m) => m && got.push(`${m.fields.routingKey} ${m.content.toString()}`), { noAck: true });
     const will = (clientId: string, topic: string) =>
-      mqttConnect({ username: "topical", password: "pw", clientId, protocolVersion: 4, will: { topic, payload: Buffer.from("gone"), qos: 0, retain: false } });
+      mqttConnect({
+        username: "topical",
+        password: "pw",
+        clientId,
+        protocolVersion: 4,
+        will: { topic, payload: Buffer.from("gone"), qos: 0, retain: false },
+      });
     const before = broker.connectionCount();
     const { client: refused } = await will("dev5", "dev/dev6/status");
     const { client: allowed } = await will("dev7", "dev/dev7/status");
@@ -106,7 +114,10 @@ describe("MQTT permissions", () => {
   it("without read on amq.topic a subscription is refused; without write a publish is", async () => {
     const { client } = await mqttConnect({ username: "limited", password: "pw", clientId: "l1", protocolVersion: 5 });
     // mqtt.js rejects when every filter is refused; the SUBACK rides on the error
-    const err = await client.subscribeAsync("a/b", { qos: 0 }).then(() => null, (e: { packet?: { granted: number[] } }) => e);
+    const err = await client.subscribeAsync("a/b", { qos: 0 }).then(
+      () => null,
+      (e: { packet?: { granted: number[] } }) => e,
+    );
     expect(err?.packet?.granted).toEqual([0x87]);
     await client.publishAsync("a/b", "x", { qos: 1 }); // write on amq.topic is granted
     await client.endAsync();
@@ -167,7 +178,9 @@ describe("STOMP permissions", () => {
     const c = await stomp(broker.ports.stomp!, "topical");
     c.socket.write("SEND\ndestination:/topic/dev.x.y\nreceipt:r1\n\nhi\0");
     await c.closed;
-    expect(c.frames()).toContain("ACCESS_REFUSED - access to topic 'dev.x.y' in exchange 'amq.topic' in vhost '/' refused for user 'topical'");
+    expect(c.frames()).toContain(
+      "ACCESS_REFUSED - access to topic 'dev.x.y' in exchange 'amq.topic' in vhost '/' refused for user 'topical'",
+    );
   });
 });
 

@@ -68,7 +68,9 @@ describe("pre-authentication limits", () => {
   it("Web STOMP: a WebSocket message over the limit before CONNECT closes with 1009; after CONNECT 1 MiB goes", async () => {
     const early = await openWs(broker.ports.webStomp!, "v12.stomp");
     const closed = closeCode(early);
-    early.send(Buffer.concat([Buffer.from("CONNECT\nlogin:guest\npasscode:guest\n\n"), Buffer.alloc(LIMIT + 1024, 0x61), Buffer.from([0])]));
+    early.send(
+      Buffer.concat([Buffer.from("CONNECT\nlogin:guest\npasscode:guest\n\n"), Buffer.alloc(LIMIT + 1024, 0x61), Buffer.from([0])]),
+    );
     expect(await closed).toBe(1009);
 
     const ws = await openWs(broker.ports.webStomp!, "v12.stomp");
@@ -99,9 +101,13 @@ describe("pre-authentication limits", () => {
     const next = async (cmd: string) => {
       while (!packets.includes(cmd)) await new Promise<void>((r) => (wake = r));
     };
-    ws.send(mqttPacket.generate({ cmd: "connect", clientId: "preauth-ws", protocolVersion: 4, protocolId: "MQTT", clean: true, keepalive: 0 }));
+    ws.send(
+      mqttPacket.generate({ cmd: "connect", clientId: "preauth-ws", protocolVersion: 4, protocolId: "MQTT", clean: true, keepalive: 0 }),
+    );
     await next("connack");
-    ws.send(mqttPacket.generate({ cmd: "publish", topic: "big", payload: Buffer.alloc(BIG, 1), qos: 1, messageId: 5, retain: false, dup: false }));
+    ws.send(
+      mqttPacket.generate({ cmd: "publish", topic: "big", payload: Buffer.alloc(BIG, 1), qos: 1, messageId: 5, retain: false, dup: false }),
+    );
     await next("puback");
     ws.terminate();
   });

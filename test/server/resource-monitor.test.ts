@@ -22,9 +22,18 @@ function monitor(memory: MemoryReader, collectIntervalMs = 60_000) {
   const alarms = new ResourceAlarms();
   const changes: string[] = [];
   alarms.subscribe((blocked, reason) => changes.push(blocked ? `blocked ${reason}` : "unblocked"));
-  const m = new ResourceMonitor(alarms, tmpdir(), {
-    ...DEFAULT_LIMITS, memoryHighWatermarkBytes: 100, diskFreeLimit: 0, collectIntervalMs,
-  }, createLogger("silent"), memory);
+  const m = new ResourceMonitor(
+    alarms,
+    tmpdir(),
+    {
+      ...DEFAULT_LIMITS,
+      memoryHighWatermarkBytes: 100,
+      diskFreeLimit: 0,
+      collectIntervalMs,
+    },
+    createLogger("silent"),
+    memory,
+  );
   return { alarms, changes, m };
 }
 
@@ -81,7 +90,12 @@ describe("the memory alarm", () => {
 describe("a resource check that fails", () => {
   it("is logged once while it keeps failing (EMFILE under an fd flood), and its recovery once", async () => {
     const lines: { level: number; msg: string }[] = [];
-    const logger = createLogger("info", { write: (l: string) => lines.push(JSON.parse(l) as { level: number; msg: string }) }, undefined, "json");
+    const logger = createLogger(
+      "info",
+      { write: (l: string) => lines.push(JSON.parse(l) as { level: number; msg: string }) },
+      undefined,
+      "json",
+    );
     let failing = true;
     const memory: MemoryReader = {
       used: () => {
@@ -91,7 +105,13 @@ describe("a resource check that fails", () => {
       },
       collect: () => undefined,
     };
-    const m = new ResourceMonitor(new ResourceAlarms(), tmpdir(), { ...DEFAULT_LIMITS, memoryHighWatermarkBytes: 100, diskFreeLimit: 0 }, logger, memory);
+    const m = new ResourceMonitor(
+      new ResourceAlarms(),
+      tmpdir(),
+      { ...DEFAULT_LIMITS, memoryHighWatermarkBytes: 100, diskFreeLimit: 0 },
+      logger,
+      memory,
+    );
     for (let i = 0; i < 5; i++) await m.check();
     expect(lines.map((l) => l.msg)).toEqual(["resource check failed; alarms keep their state until a check works again"]);
     failing = false;

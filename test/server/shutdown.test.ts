@@ -7,15 +7,39 @@ import { join } from "node:path";
 import amqplib from "amqplib";
 import mqtt from "mqtt";
 
-interface Started { child: ChildProcess; ports: { amqp: number; mqtt: number; stomp: number }; exited: Promise<number | null> }
+interface Started {
+  child: ChildProcess;
+  ports: { amqp: number; mqtt: number; stomp: number };
+  exited: Promise<number | null>;
+}
 
 /** Runs the built `warren` CLI and resolves once its "Warren started" line names the ports. */
 function startCli(dataDir: string): Promise<Started> {
-  const child = spawn(process.execPath, [
-    "dist/cli/main.js", "--amqp-port", "127.0.0.1:0", "--mqtt-port", "127.0.0.1:0", "--stomp-port", "127.0.0.1:0",
-    "--web-mqtt-port", "off", "--web-stomp-port", "off", "--management-port", "off", "--prometheus-port", "off",
-    "--data-dir", dataDir, "--log-level", "info",
-  ], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    [
+      "dist/cli/main.js",
+      "--amqp-port",
+      "127.0.0.1:0",
+      "--mqtt-port",
+      "127.0.0.1:0",
+      "--stomp-port",
+      "127.0.0.1:0",
+      "--web-mqtt-port",
+      "off",
+      "--web-stomp-port",
+      "off",
+      "--management-port",
+      "off",
+      "--prometheus-port",
+      "off",
+      "--data-dir",
+      dataDir,
+      "--log-level",
+      "info",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     let log = "";
@@ -62,7 +86,9 @@ describe("graceful shutdown of the warren command", () => {
       });
 
       w.child.kill("SIGTERM");
-      expect(await amqpClosed).toContain("320 (CONNECTION-FORCED) with message \"CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'\"");
+      expect(await amqpClosed).toContain(
+        "320 (CONNECTION-FORCED) with message \"CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'\"",
+      );
       expect(await v5Disconnect).toBe(0x8b);
       await v3Closed;
       await stompClosed;
@@ -96,11 +122,30 @@ describe("warren --help", () => {
       child.once("exit", (code) => (code === 0 ? resolve(text) : reject(new Error(`exit ${code}`))));
     });
     for (const flag of [
-      "--config", "--data-dir", "--host", "--amqp-port", "--amqps-port", "--mqtt-port", "--mqtts-port", "--stomp-port",
-      "--stomps-port", "--web-mqtt-port", "--web-stomp-port", "--management-port", "--prometheus-port", "--log-level",
-      "--heartbeat", "--default-user", "--default-pass", "--default-vhost", "--loopback-users", "--disk-free-limit",
-      "--memory-high-watermark", "--load-definitions",
-    ]) expect(out).toContain(flag);
+      "--config",
+      "--data-dir",
+      "--host",
+      "--amqp-port",
+      "--amqps-port",
+      "--mqtt-port",
+      "--mqtts-port",
+      "--stomp-port",
+      "--stomps-port",
+      "--web-mqtt-port",
+      "--web-stomp-port",
+      "--management-port",
+      "--prometheus-port",
+      "--log-level",
+      "--heartbeat",
+      "--default-user",
+      "--default-pass",
+      "--default-vhost",
+      "--loopback-users",
+      "--disk-free-limit",
+      "--memory-high-watermark",
+      "--load-definitions",
+    ])
+      expect(out).toContain(flag);
     expect(out).toContain("ctl");
   });
 

@@ -77,7 +77,9 @@ describe("startBroker", () => {
   it("fails clearly when the port is taken", async () => {
     const a = await startBroker({ amqp: { port: 0 }, stomp: false, webStomp: false, mqtt: false, webMqtt: false });
     try {
-      await expect(startBroker({ amqp: { port: a.ports.amqp! }, stomp: false, webStomp: false, mqtt: false, webMqtt: false })).rejects.toThrow(/EADDRINUSE/);
+      await expect(
+        startBroker({ amqp: { port: a.ports.amqp! }, stomp: false, webStomp: false, mqtt: false, webMqtt: false }),
+      ).rejects.toThrow(/EADDRINUSE/);
     } finally {
       await a.close();
     }
@@ -87,9 +89,31 @@ describe("startBroker", () => {
 describe("the warren command", () => {
   it("logs where it listens and stops cleanly on SIGTERM", async () => {
     const dir = await mkdtemp(join(tmpdir(), "warren-cli-"));
-    const child = spawn(process.execPath, ["dist/cli/main.js", "--amqp-port", "0", "--stomp-port", "0", "--web-stomp-port", "0", "--mqtt-port", "0", "--web-mqtt-port", "0", "--management-port", "off", "--prometheus-port", "off", "--data-dir", dir], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        "dist/cli/main.js",
+        "--amqp-port",
+        "0",
+        "--stomp-port",
+        "0",
+        "--web-stomp-port",
+        "0",
+        "--mqtt-port",
+        "0",
+        "--web-mqtt-port",
+        "0",
+        "--management-port",
+        "off",
+        "--prometheus-port",
+        "off",
+        "--data-dir",
+        dir,
+      ],
+      {
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     let log = "";
     const started = await new Promise<Record<string, unknown>>((resolve, reject) => {
       child.stderr.on("data", (d: Buffer) => {

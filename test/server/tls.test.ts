@@ -9,29 +9,48 @@ import mqtt from "mqtt";
 import { generate } from "selfsigned";
 import { startBroker, type RunningBroker } from "warren";
 
-interface Pems { cert: string; key: string }
+interface Pems {
+  cert: string;
+  key: string;
+}
 
 /** A throwaway CA, a server certificate for localhost/127.0.0.1 and client certificates, made per run. */
 async function makePki() {
   const ca = await generate([{ name: "commonName", value: "Warren Test CA" }], {
-    algorithm: "sha256", keySize: 2048,
-    extensions: [{ name: "basicConstraints", cA: true, critical: true }, { name: "keyUsage", keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true }],
+    algorithm: "sha256",
+    keySize: 2048,
+    extensions: [
+      { name: "basicConstraints", cA: true, critical: true },
+      { name: "keyUsage", keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    ],
   });
   const leaf = async (cn: string, signer: { private: string; cert: string }, usage: "server" | "client"): Promise<Pems> => {
     const r = await generate([{ name: "commonName", value: cn }], {
-      algorithm: "sha256", keySize: 2048, ca: { key: signer.private, cert: signer.cert },
+      algorithm: "sha256",
+      keySize: 2048,
+      ca: { key: signer.private, cert: signer.cert },
       extensions: [
         { name: "basicConstraints", cA: false },
         { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
         { name: "extKeyUsage", serverAuth: usage === "server", clientAuth: usage === "client" },
-        { name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }] },
+        {
+          name: "subjectAltName",
+          altNames: [
+            { type: 2, value: "localhost" },
+            { type: 7, ip: "127.0.0.1" },
+          ],
+        },
       ],
     });
     return { cert: r.cert, key: r.private };
   };
   const rogueCa = await generate([{ name: "commonName", value: "Rogue CA" }], {
-    algorithm: "sha256", keySize: 2048,
-    extensions: [{ name: "basicConstraints", cA: true, critical: true }, { name: "keyUsage", keyCertSign: true, digitalSignature: true }],
+    algorithm: "sha256",
+    keySize: 2048,
+    extensions: [
+      { name: "basicConstraints", cA: true, critical: true },
+      { name: "keyUsage", keyCertSign: true, digitalSignature: true },
+    ],
   });
   return {
     ca: ca.cert,
@@ -54,7 +73,10 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** ssl_options as rabbitmq.conf gives them: file paths. */
 const sslOptions = (extra: object = {}) => ({
-  cacertfile: join(dir, "ca.pem"), certfile: join(dir, "server.pem"), keyfile: join(dir, "server.key"), ...extra,
+  cacertfile: join(dir, "ca.pem"),
+  certfile: join(dir, "server.pem"),
+  keyfile: join(dir, "server.key"),
+  ...extra,
 });
 
 function stompOverTls(port: number, extra: ConnectionOptions = {}): Promise<string> {
@@ -92,7 +114,10 @@ describe("TLS listeners", () => {
   beforeAll(async () => {
     broker = await startBroker({
       tls: sslOptions(),
-      amqpTls: { port: 0 }, mqttTls: { port: 0 }, stompTls: { port: 0 }, managementTls: { port: 0 },
+      amqpTls: { port: 0 },
+      mqttTls: { port: 0 },
+      stompTls: { port: 0 },
+      managementTls: { port: 0 },
     });
   });
   afterAll(() => broker.close());
@@ -132,13 +157,20 @@ describe("TLS listeners", () => {
   });
 
   it("a client that does not trust the CA is refused by its own TLS check", async () => {
-    await expect(amqplib.connect(`amqps://guest:guest@localhost:${broker.ports.amqpTls}`)).rejects.toThrow(/self.signed|unable to verify|certificate/i);
+    await expect(amqplib.connect(`amqps://guest:guest@localhost:${broker.ports.amqpTls}`)).rejects.toThrow(
+      /self.signed|unable to verify|certificate/i,
+    );
   });
 });
 
 describe("client certificate verification", () => {
   it("verify_peer + fail_if_no_peer_cert: a client needs a certificate signed by the CA", async () => {
-    const broker = await startBroker({ tls: sslOptions({ verify: "verify_peer", failIfNoPeerCert: true }), amqpTls: { port: 0 }, stompTls: { port: 0 }, mqttTls: { port: 0 } });
+    const broker = await startBroker({
+      tls: sslOptions({ verify: "verify_peer", failIfNoPeerCert: true }),
+      amqpTls: { port: 0 },
+      stompTls: { port: 0 },
+      mqttTls: { port: 0 },
+    });
     try {
       const url = `amqps://guest:guest@localhost:${broker.ports.amqpTls}`;
       await expect(amqplib.connect(url, { ca: [pki.ca] })).rejects.toThrow();
@@ -147,9 +179,23 @@ describe("client certificate verification", () => {
       await ok.close();
       await expect(stompOverTls(broker.ports.stompTls!)).rejects.toThrow(/certificate required/);
       expect(await stompOverTls(broker.ports.stompTls!, { cert: pki.client.cert, key: pki.client.key })).toMatch(/^CONNECTED\n/);
-      const m = await mqtt.connectAsync(`mqtts://localhost:${broker.ports.mqttTls}`, { ca: pki.ca, cert: pki.client.cert, key: pki.client.key, username: "guest", password: "guest" });
+      const m = await mqtt.connectAsync(`mqtts://localhost:${broker.ports.mqttTls}`, {
+        ca: pki.ca,
+        cert: pki.client.cert,
+        key: pki.client.key,
+        username: "guest",
+        password: "guest",
+      });
       await m.endAsync();
-      await expect(mqtt.connectAsync(`mqtts://localhost:${broker.ports.mqttTls}`, { ca: pki.ca, username: "guest", password: "guest", reconnectPeriod: 0, connectTimeout: 3000 })).rejects.toThrow();
+      await expect(
+        mqtt.connectAsync(`mqtts://localhost:${broker.ports.mqttTls}`, {
+          ca: pki.ca,
+          username: "guest",
+          password: "guest",
+          reconnectPeriod: 0,
+          connectTimeout: 3000,
+        }),
+      ).rejects.toThrow();
     } finally {
       await broker.close();
     }
@@ -175,18 +221,27 @@ describe("client certificate verification", () => {
     } finally {
       await broker.close();
     }
-    const tls12 = await startBroker({ tls: sslOptions({ versions: ["tlsv1.2"], ciphers: ["ECDHE-RSA-AES128-GCM-SHA256"] }), stompTls: { port: 0 } });
+    const tls12 = await startBroker({
+      tls: sslOptions({ versions: ["tlsv1.2"], ciphers: ["ECDHE-RSA-AES128-GCM-SHA256"] }),
+      stompTls: { port: 0 },
+    });
     try {
       expect(await stompOverTls(tls12.ports.stompTls!, { ciphers: "ECDHE-RSA-AES128-GCM-SHA256" })).toMatch(/^CONNECTED\n/);
-      await expect(stompOverTls(tls12.ports.stompTls!, { ciphers: "ECDHE-RSA-AES256-GCM-SHA384" })).rejects.toThrow(/handshake failure|alert/i);
+      await expect(stompOverTls(tls12.ports.stompTls!, { ciphers: "ECDHE-RSA-AES256-GCM-SHA384" })).rejects.toThrow(
+        /handshake failure|alert/i,
+      );
     } finally {
       await tls12.close();
     }
   });
 
   it("a TLS listener without a certificate is a startup error naming what is missing", async () => {
-    await expect(startBroker({ amqpTls: { port: 0 } })).rejects.toThrow("listeners.ssl.default is set but no certificate is: set ssl_options.certfile and ssl_options.keyfile");
-    await expect(startBroker({ tls: { certfile: join(dir, "nope.pem"), keyfile: join(dir, "server.key") }, amqpTls: { port: 0 } })).rejects.toThrow(/ssl_options.certfile: cannot read the certificate .*nope.pem/);
+    await expect(startBroker({ amqpTls: { port: 0 } })).rejects.toThrow(
+      "listeners.ssl.default is set but no certificate is: set ssl_options.certfile and ssl_options.keyfile",
+    );
+    await expect(
+      startBroker({ tls: { certfile: join(dir, "nope.pem"), keyfile: join(dir, "server.key") }, amqpTls: { port: 0 } }),
+    ).rejects.toThrow(/ssl_options.certfile: cannot read the certificate .*nope.pem/);
   });
 });
 
@@ -205,42 +260,74 @@ describe("TLS connections in the management API", () => {
   it("/api/connections shows ssl, protocol, cipher and the peer certificate as RabbitMQ 3.10 does; plain TCP shows ssl false", async () => {
     const broker = await startBroker({
       tls: sslOptions({ verify: "verify_peer" }),
-      amqp: { port: 0 }, amqpTls: { port: 0 }, mqttTls: { port: 0 }, stompTls: { port: 0 }, management: { port: 0 },
+      amqp: { port: 0 },
+      amqpTls: { port: 0 },
+      mqttTls: { port: 0 },
+      stompTls: { port: 0 },
+      management: { port: 0 },
     });
     const closers: (() => Promise<unknown> | void)[] = [];
     try {
-      const withCert = await amqplib.connect(`amqps://guest:guest@localhost:${broker.ports.amqpTls}`, { ca: [pki.ca], cert: pki.client.cert, key: pki.client.key });
+      const withCert = await amqplib.connect(`amqps://guest:guest@localhost:${broker.ports.amqpTls}`, {
+        ca: [pki.ca],
+        cert: pki.client.cert,
+        key: pki.client.key,
+      });
       closers.push(() => withCert.close());
       const plain = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
       closers.push(() => plain.close());
       const m = await mqtt.connectAsync(`mqtts://localhost:${broker.ports.mqttTls}`, { ca: pki.ca, username: "guest", password: "guest" });
       closers.push(() => m.endAsync());
-      const st = await openStomp(broker.ports.stompTls!, { cert: pki.client.cert, key: pki.client.key, maxVersion: "TLSv1.2", ciphers: "ECDHE-RSA-AES128-SHA256" });
+      const st = await openStomp(broker.ports.stompTls!, {
+        cert: pki.client.cert,
+        key: pki.client.key,
+        maxVersion: "TLSv1.2",
+        ciphers: "ECDHE-RSA-AES128-SHA256",
+      });
       closers.push(() => st.end());
 
       type Listed = Record<string, unknown> & { port: number };
       let list: Listed[] = [];
-      for (const deadline = Date.now() + 5000; list.length < 4 && Date.now() < deadline;) {
-        const res = await fetch(`http://127.0.0.1:${broker.ports.management}/api/connections`, { headers: { authorization: "Basic " + Buffer.from("guest:guest").toString("base64") } });
+      for (const deadline = Date.now() + 5000; list.length < 4 && Date.now() < deadline; ) {
+        const res = await fetch(`http://127.0.0.1:${broker.ports.management}/api/connections`, {
+          headers: { authorization: "Basic " + Buffer.from("guest:guest").toString("base64") },
+        });
         list = (await res.json()) as Listed[];
       }
       const byPort = (port: number | undefined) => list.find((c) => c.port === port)!;
       const tls13 = { ssl: true, ssl_protocol: "tlsv1.3", ssl_cipher: "aes_256_gcm", ssl_hash: "aead", ssl_key_exchange: "any" };
       const validity = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ - \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
       expect(byPort(broker.ports.amqpTls)).toMatchObject({
-        protocol: "AMQP 0-9-1", ...tls13,
-        peer_cert_subject: "CN=app-client", peer_cert_issuer: "CN=Warren Test CA", peer_cert_validity: expect.stringMatching(validity),
+        protocol: "AMQP 0-9-1",
+        ...tls13,
+        peer_cert_subject: "CN=app-client",
+        peer_cert_issuer: "CN=Warren Test CA",
+        peer_cert_validity: expect.stringMatching(validity),
       });
       expect(byPort(broker.ports.mqttTls)).toMatchObject({
-        protocol: "MQTT 3.1.1", ...tls13, peer_cert_subject: null, peer_cert_issuer: null, peer_cert_validity: null,
+        protocol: "MQTT 3.1.1",
+        ...tls13,
+        peer_cert_subject: null,
+        peer_cert_issuer: null,
+        peer_cert_validity: null,
       });
       // TLS 1.2 with a CBC suite: the key exchange and the MAC hash are named (3.10.8: ecdhe_rsa, aes_128_cbc, sha256)
       expect(byPort(broker.ports.stompTls)).toMatchObject({
-        protocol: "STOMP 1.2", ssl: true, ssl_protocol: "tlsv1.2", ssl_cipher: "aes_128_cbc", ssl_hash: "sha256",
-        ssl_key_exchange: "ecdhe_rsa", peer_cert_subject: "CN=app-client",
+        protocol: "STOMP 1.2",
+        ssl: true,
+        ssl_protocol: "tlsv1.2",
+        ssl_cipher: "aes_128_cbc",
+        ssl_hash: "sha256",
+        ssl_key_exchange: "ecdhe_rsa",
+        peer_cert_subject: "CN=app-client",
       });
       expect(byPort(broker.ports.amqp)).toMatchObject({
-        ssl: false, ssl_protocol: null, ssl_cipher: null, ssl_hash: null, ssl_key_exchange: null, peer_cert_subject: null,
+        ssl: false,
+        ssl_protocol: null,
+        ssl_cipher: null,
+        ssl_hash: null,
+        ssl_key_exchange: null,
+        peer_cert_subject: null,
       });
     } finally {
       for (const close of closers) await close();

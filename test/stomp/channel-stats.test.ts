@@ -16,13 +16,20 @@ beforeAll(async () => {
 });
 afterAll(() => broker.close());
 
-interface ChannelRow { consumer_count: number; messages_unacknowledged: number }
+interface ChannelRow {
+  consumer_count: number;
+  messages_unacknowledged: number;
+}
 
 async function channelOnce(want: (c: ChannelRow) => boolean, what: string): Promise<ChannelRow> {
-  return until(async () => {
-    const rows = (await api(broker, "GET", "/api/channels")).json as ChannelRow[];
-    return rows.length === 1 && want(rows[0]!) ? rows[0]! : undefined;
-  }, 5000, what);
+  return until(
+    async () => {
+      const rows = (await api(broker, "GET", "/api/channels")).json as ChannelRow[];
+      return rows.length === 1 && want(rows[0]!) ? rows[0]! : undefined;
+    },
+    5000,
+    what,
+  );
 }
 
 describe("a STOMP session's channel in the management API", () => {

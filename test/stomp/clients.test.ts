@@ -287,7 +287,11 @@ describe("STOMP destinations", () => {
   it("x-queue-name and x- arguments on SUBSCRIBE name and configure the queue", async () => {
     const { c } = await RawStomp.connected(broker.ports.stomp!);
     c.send("SUBSCRIBE", {
-      destination: "/topic/named", id: "n", "x-queue-name": "my-named-sub", "x-max-length": "5", receipt: "r",
+      destination: "/topic/named",
+      id: "n",
+      "x-queue-name": "my-named-sub",
+      "x-max-length": "5",
+      receipt: "r",
     });
     await c.next();
     const v = broker.core.vhost("/") as { queues: Map<string, { options: { args: Record<string, unknown> } }> };

@@ -41,29 +41,57 @@ describe("STOMP destinations", () => {
 describe("STOMP header mapping", () => {
   it("maps SEND headers to AMQP properties, the rest to the headers table", () => {
     const h = Object.assign(Object.create(null) as Record<string, string>, {
-      destination: "/queue/q", receipt: "r", "content-type": "text/plain", persistent: "true", priority: "3",
-      "amqp-message-id": "m", timestamp: "12", custom: "v", transaction: "t", "content-length": "5",
+      destination: "/queue/q",
+      receipt: "r",
+      "content-type": "text/plain",
+      persistent: "true",
+      priority: "3",
+      "amqp-message-id": "m",
+      timestamp: "12",
+      custom: "v",
+      transaction: "t",
+      "content-length": "5",
     });
     expect(propertiesFromSend(h)).toEqual({
-      contentType: "text/plain", deliveryMode: 2, priority: 3, messageId: "m", timestamp: 12,
+      contentType: "text/plain",
+      deliveryMode: 2,
+      priority: 3,
+      messageId: "m",
+      timestamp: 12,
       headers: { custom: "v", receipt: "r", transaction: "t" },
     });
   });
 
   it("maps AMQP properties back to MESSAGE headers, table scalars as text", () => {
     const out: [string, string][] = [];
-    headersFromProperties({
-      contentType: "a/b", deliveryMode: 2, correlationId: "c", messageId: "m",
-      headers: { s: "x", n: 7, b: true, l: new TypedField("l", 5n), nested: { a: 1 } },
-    }, out);
+    headersFromProperties(
+      {
+        contentType: "a/b",
+        deliveryMode: 2,
+        correlationId: "c",
+        messageId: "m",
+        headers: { s: "x", n: 7, b: true, l: new TypedField("l", 5n), nested: { a: 1 } },
+      },
+      out,
+    );
     expect(Object.fromEntries(out)).toEqual({
-      "content-type": "a/b", persistent: "true", "correlation-id": "c", "amqp-message-id": "m", s: "x", n: "7", b: "true", l: "5",
+      "content-type": "a/b",
+      persistent: "true",
+      "correlation-id": "c",
+      "amqp-message-id": "m",
+      s: "x",
+      n: "7",
+      b: "true",
+      l: "5",
     });
   });
 
   it("turns x- SUBSCRIBE headers into queue arguments, numbers where RabbitMQ expects them", () => {
     const h = Object.assign(Object.create(null) as Record<string, string>, {
-      "x-max-length": "10", "x-queue-name": "n", "x-overflow": "reject-publish", id: "1",
+      "x-max-length": "10",
+      "x-queue-name": "n",
+      "x-overflow": "reject-publish",
+      id: "1",
     });
     expect(queueArguments(h)).toEqual({ "x-max-length": 10, "x-overflow": "reject-publish" });
   });

@@ -17,7 +17,12 @@ function parseAll(chunks: Buffer[], version: StompVersion = "1.2", limits?: Cons
 
 const bytewise = (b: Buffer) => [...b].map((x) => Buffer.from([x]));
 
-const FIXTURES: { name: string; wire: Buffer; version?: StompVersion; frames: { command: string; headers: Record<string, string>; body: string }[] }[] = [
+const FIXTURES: {
+  name: string;
+  wire: Buffer;
+  version?: StompVersion;
+  frames: { command: string; headers: Record<string, string>; body: string }[];
+}[] = [
   {
     name: "a CONNECT without body",
     wire: Buffer.from("CONNECT\naccept-version:1.2\nhost:/\n\n\0"),
@@ -145,7 +150,11 @@ describe("STOMP frame parser", () => {
   it("never throws on random bytes and stops after its first error (fuzz)", () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 8 }), (chunks) => {
-        const out = parseAll(chunks.map((c) => Buffer.from(c)), "1.2", { maxBodyLength: 100, maxLineLength: 50, maxHeaders: 5 });
+        const out = parseAll(
+          chunks.map((c) => Buffer.from(c)),
+          "1.2",
+          { maxBodyLength: 100, maxLineLength: 50, maxHeaders: 5 },
+        );
         const firstError = out.findIndex((f) => f instanceof FrameError);
         if (firstError !== -1) expect(firstError).toBe(out.length - 1);
       }),

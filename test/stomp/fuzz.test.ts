@@ -14,10 +14,44 @@ beforeAll(async () => {
 afterAll(() => broker.close());
 
 const COMMANDS = ["SEND", "SUBSCRIBE", "UNSUBSCRIBE", "ACK", "NACK", "BEGIN", "COMMIT", "ABORT", "FROB", "CONNECT"];
-const HEADER_NAMES = ["destination", "id", "ack", "transaction", "receipt", "message-id", "persistent", "prefetch-count",
-  "content-length", "reply-to", "x-queue-name", "x-max-length", "requeue", "auto-delete", "durable"];
-const HEADER_VALUES = ["/queue/fz", "/topic/fz.*", "/topic/fz.>", "/exchange/amq.topic/fz", "/temp-queue/fz", "/amq/queue/fz",
-  "/reply-queue/fz", "/queue/", "/bogus", "client", "client-individual", "auto", "true", "false", "1", "-1", "x", "T_1@@s@@1", ""];
+const HEADER_NAMES = [
+  "destination",
+  "id",
+  "ack",
+  "transaction",
+  "receipt",
+  "message-id",
+  "persistent",
+  "prefetch-count",
+  "content-length",
+  "reply-to",
+  "x-queue-name",
+  "x-max-length",
+  "requeue",
+  "auto-delete",
+  "durable",
+];
+const HEADER_VALUES = [
+  "/queue/fz",
+  "/topic/fz.*",
+  "/topic/fz.>",
+  "/exchange/amq.topic/fz",
+  "/temp-queue/fz",
+  "/amq/queue/fz",
+  "/reply-queue/fz",
+  "/queue/",
+  "/bogus",
+  "client",
+  "client-individual",
+  "auto",
+  "true",
+  "false",
+  "1",
+  "-1",
+  "x",
+  "T_1@@s@@1",
+  "",
+];
 
 const frame = fc.record({
   command: fc.constantFrom(...COMMANDS),

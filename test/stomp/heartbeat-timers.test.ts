@@ -15,7 +15,9 @@ it("holds no timer per connection: 300 idle STOMP connections with heart-beats s
   try {
     const before = timers.count();
     for (let i = 0; i < 300; i += 100) {
-      const batch = await Promise.all(Array.from({ length: 100 }, () => RawStomp.connected(broker.ports.stomp!, { "heart-beat": "0,1000" })));
+      const batch = await Promise.all(
+        Array.from({ length: 100 }, () => RawStomp.connected(broker.ports.stomp!, { "heart-beat": "0,1000" })),
+      );
       for (const { c, connected } of batch) {
         expect(connected.headers["heart-beat"]).toBe("1000,0");
         clients.push(c);

@@ -104,7 +104,6 @@ describe("STOMP handshake", () => {
     c.close();
   });
 
-
   it("refuses frames before CONNECT", async () => {
     const c = await RawStomp.open(port);
     c.send("SEND", { destination: "/queue/x" }, "hi");
@@ -147,15 +146,37 @@ describe("STOMP frames", () => {
     const { c } = await RawStomp.connected(port);
     c.send("SUBSCRIBE", { destination: "/queue/raw-headers", id: "s1", receipt: "sub" });
     await c.next();
-    c.send("SEND", {
-      destination: "/queue/raw-headers", persistent: "true", priority: "5", "correlation-id": "c1", "reply-to": "/queue/r",
-      expiration: "60000", "amqp-message-id": "m1", timestamp: "1700000000", type: "t", "app-id": "a", "x-custom": "v",
-      "content-encoding": "gzip",
-    }, "x");
+    c.send(
+      "SEND",
+      {
+        destination: "/queue/raw-headers",
+        persistent: "true",
+        priority: "5",
+        "correlation-id": "c1",
+        "reply-to": "/queue/r",
+        expiration: "60000",
+        "amqp-message-id": "m1",
+        timestamp: "1700000000",
+        type: "t",
+        "app-id": "a",
+        "x-custom": "v",
+        "content-encoding": "gzip",
+      },
+      "x",
+    );
     const m = await c.next();
     expect(m.headers).toMatchObject({
-      persistent: "true", priority: "5", "correlation-id": "c1", "reply-to": "/queue/r", expiration: "60000",
-      "amqp-message-id": "m1", timestamp: "1700000000", type: "t", "app-id": "a", "x-custom": "v", "content-encoding": "gzip",
+      persistent: "true",
+      priority: "5",
+      "correlation-id": "c1",
+      "reply-to": "/queue/r",
+      expiration: "60000",
+      "amqp-message-id": "m1",
+      timestamp: "1700000000",
+      type: "t",
+      "app-id": "a",
+      "x-custom": "v",
+      "content-encoding": "gzip",
     });
     c.close();
   });

@@ -29,7 +29,13 @@ describe("startBroker with STOMP listeners", () => {
   });
 
   it("logs anonymous STOMP clients in as the configured default user", async () => {
-    const broker = await startBroker({ amqp: false, stomp: { port: 0 }, webStomp: false, stompDefaultUser: "guest", stompDefaultPass: "wrong" });
+    const broker = await startBroker({
+      amqp: false,
+      stomp: { port: 0 },
+      webStomp: false,
+      stompDefaultUser: "guest",
+      stompDefaultPass: "wrong",
+    });
     try {
       const c = await RawStomp.open(broker.ports.stomp!);
       c.send("CONNECT", { "accept-version": "1.2" });
@@ -45,7 +51,25 @@ describe("startBroker with STOMP listeners", () => {
     const dir = await mkdtemp(join(tmpdir(), "warren-cli-stomp-"));
     const child = spawn(
       process.execPath,
-      ["dist/cli/main.js", "--amqp-port", "off", "--stomp-port", "0", "--web-stomp-port", "off", "--mqtt-port", "off", "--web-mqtt-port", "off", "--management-port", "off", "--prometheus-port", "off", "--data-dir", dir],
+      [
+        "dist/cli/main.js",
+        "--amqp-port",
+        "off",
+        "--stomp-port",
+        "0",
+        "--web-stomp-port",
+        "off",
+        "--mqtt-port",
+        "off",
+        "--web-mqtt-port",
+        "off",
+        "--management-port",
+        "off",
+        "--prometheus-port",
+        "off",
+        "--data-dir",
+        dir,
+      ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     let log = "";

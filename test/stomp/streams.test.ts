@@ -15,7 +15,11 @@ beforeAll(async () => {
 });
 afterAll(() => broker.close());
 
-async function subscribe(destination: string, headers: Record<string, string>, n: number): Promise<{ bodies: string[]; offsets: string[]; c: RawStomp }> {
+async function subscribe(
+  destination: string,
+  headers: Record<string, string>,
+  n: number,
+): Promise<{ bodies: string[]; offsets: string[]; c: RawStomp }> {
   const { c } = await RawStomp.connected(broker.ports.stomp!, { login: "guest", passcode: "guest" });
   c.send("SUBSCRIBE", { destination, id: "s", ack: "client", ...headers });
   const bodies: string[] = [];

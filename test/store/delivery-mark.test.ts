@@ -21,9 +21,12 @@ describe("delivery mark", () => {
     dir = mkdtempSync(join(tmpdir(), "warren-mark-"));
     // once "killed", the first store's commits write nothing more
     let killed = false;
-    const commit = new GroupCommit(() => {}, () => {
-      if (killed) throw new Error("killed");
-    });
+    const commit = new GroupCommit(
+      () => {},
+      () => {
+        if (killed) throw new Error("killed");
+      },
+    );
     const s = new DiskMessageStore({ dir, commit });
     const ps = Array.from({ length: 30 }, (_, i) => s.append(Buffer.alloc(300, i)));
     await commit.drain();
@@ -44,7 +47,12 @@ describe("delivery mark", () => {
     // recorded in the ack files too: the flag survives a later clean restart
     await r.close();
     const again = new DiskMessageStore({ dir, commit: new GroupCommit(), cleanShutdown: true });
-    expect(again.recovered().filter((x) => x.delivered).map((x) => x.position)).toEqual(ps.slice(0, 13));
+    expect(
+      again
+        .recovered()
+        .filter((x) => x.delivered)
+        .map((x) => x.position),
+    ).toEqual(ps.slice(0, 13));
     await again.close();
   });
 

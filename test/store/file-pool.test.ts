@@ -64,9 +64,11 @@ describe("FilePool", () => {
     expect(v).toBe(42);
     expect(h.fd).toBe(-1);
     // nothing left to free: the error goes to the caller
-    expect(() => pool.retrying(() => {
-      throw Object.assign(new Error("too many open files"), { code: "EMFILE" });
-    })).toThrow(/too many open files/);
+    expect(() =>
+      pool.retrying(() => {
+        throw Object.assign(new Error("too many open files"), { code: "EMFILE" });
+      }),
+    ).toThrow(/too many open files/);
   });
 
   it("the default cap is a quarter of the process's soft limit, between 8 and 4096", () => {
@@ -83,7 +85,8 @@ describe("DiskMessageStore descriptors", () => {
     dir = mkdtempSync(join(tmpdir(), "warren-fds-"));
     const cap = 6;
     const commit = new GroupCommit();
-    const open = (files: FilePool) => [0, 1, 2].map((i) => new DiskMessageStore({ dir: join(dir, `q${i}`), commit, segmentSize: 4096, files }));
+    const open = (files: FilePool) =>
+      [0, 1, 2].map((i) => new DiskMessageStore({ dir: join(dir, `q${i}`), commit, segmentSize: 4096, files }));
     const before = openFds();
     let pool = new FilePool(cap);
     let stores = open(pool);

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { Message } from "../../src/core/index.js";
 import {
-  decodeMessageRecord, encodeMessageRecord, MessageRecordWriter, messageRecordBodySize, messageRecordExpiry, type RecordPropertiesCodec,
+  decodeMessageRecord,
+  encodeMessageRecord,
+  MessageRecordWriter,
+  messageRecordBodySize,
+  messageRecordExpiry,
+  type RecordPropertiesCodec,
 } from "../../src/store/message-record.js";
 import { amqpPropertiesCodec, encodeProperties } from "../../protocols/amqp/codec/properties.js";
 

@@ -143,7 +143,12 @@ for (const make of [memory, disk]) {
       await h.open().close();
       const r = h.open();
       if (h.durable) {
-        expect(r.recovered().map((x) => [x.position, x.delivered])).toEqual([[ps[1], true], [ps[2], false], [ps[3], false], [ps[4], false]]);
+        expect(r.recovered().map((x) => [x.position, x.delivered])).toEqual([
+          [ps[1], true],
+          [ps[2], false],
+          [ps[3], false],
+          [ps[4], false],
+        ]);
       } else expect(r.recovered()).toEqual([]);
       await r.close();
     });

@@ -8,11 +8,16 @@ import { type DroppedTail, IncompatibleStoreError, SEGMENT_HEADER, SegmentLog } 
 let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const fresh = () => (dir = mkdtempSync(join(tmpdir(), "warren-seg-")));
-const segFiles = () => readdirSync(dir).filter((f) => f.endsWith(".seg")).sort();
+const segFiles = () =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith(".seg"))
+    .sort();
 
 function reopen(dropped: DroppedTail[] = [], segmentSize = 1 << 20) {
   const got: Buffer[] = [];
-  const log = SegmentLog.open({ dir, commit: new GroupCommit(), segmentSize, onDropped: (d) => dropped.push(d) }, (_p, b) => got.push(Buffer.from(b)));
+  const log = SegmentLog.open({ dir, commit: new GroupCommit(), segmentSize, onDropped: (d) => dropped.push(d) }, (_p, b) =>
+    got.push(Buffer.from(b)),
+  );
   return { log, got };
 }
 

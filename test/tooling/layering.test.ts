@@ -56,9 +56,7 @@ const tree: Record<string, Array<[string, Rule]>> = {
     ['import { frames } from "../amqp/codec/frames.js";', "noRestrictedImports"],
     ['import { parse } from "../stomp/frame-parser.js";', "noRestrictedImports"],
   ],
-  "protocols/stomp/s.ts": [
-    ['import { topics } from "../mqtt/topics.js";', "noRestrictedImports"],
-  ],
+  "protocols/stomp/s.ts": [['import { topics } from "../mqtt/topics.js";', "noRestrictedImports"]],
   // a runtime cycle fails; one closed by `import type` does not
   "src/server/p.ts": [['import { q } from "./q.js";', "noImportCycles"]],
   "src/server/q.ts": [['import { p } from "./p.js";', "noImportCycles"]],
@@ -85,16 +83,19 @@ interface Diagnostic {
 
 describe("biome.jsonc's layering rules", () => {
   it("report exactly the forbidden imports and the runtime cycle", () => {
-    const run = spawnSync(
-      biome,
-      ["lint", "--reporter=json", "--max-diagnostics=none", "--vcs-enabled=false", "."],
-      { cwd: dir, encoding: "utf8" },
-    );
+    const run = spawnSync(biome, ["lint", "--reporter=json", "--max-diagnostics=none", "--vcs-enabled=false", "."], {
+      cwd: dir,
+      encoding: "utf8",
+    });
     expect(run.error).toBeUndefined();
     const report = JSON.parse(run.stdout) as { diagnostics: Diagnostic[] };
     const found = report.diagnostics.map((d) => `${d.location.path}:${d.location.start.line} ${d.category}`).sort();
     const expected = Object.entries(tree)
-      .flatMap(([file, lines]) => lines.map(([, rule], i) => (rule === null ? null : `${file}:${i + 1} lint/${rule === "noImportCycles" ? "suspicious" : "style"}/${rule}`)))
+      .flatMap(([file, lines]) =>
+        lines.map(([, rule], i) =>
+          rule === null ? null : `${file}:${i + 1} lint/${rule === "noImportCycles" ? "suspicious" : "style"}/${rule}`,
+        ),
+      )
       .filter((e): e is string => e !== null)
       .sort();
     expect(found).toEqual(expected);

@@ -99,20 +99,47 @@ export class Writer {
     this.octet(v.type.charCodeAt(0));
     this.ensure(9);
     switch (v.type) {
-      case "t": return this.octet(v.value ? 1 : 0);
-      case "b": this.buf.writeInt8(v.value, this.pos); this.pos += 1; return this;
-      case "B": return this.octet(v.value);
-      case "s": this.buf.writeInt16BE(v.value, this.pos); this.pos += 2; return this;
-      case "u": return this.short(v.value);
-      case "I": this.buf.writeInt32BE(v.value, this.pos); this.pos += 4; return this;
-      case "i": return this.long(v.value);
-      case "l": this.buf.writeBigInt64BE(v.value, this.pos); this.pos += 8; return this;
-      case "T": return this.longlong(v.value);
-      case "f": this.buf.writeFloatBE(v.value, this.pos); this.pos += 4; return this;
-      case "d": this.buf.writeDoubleBE(v.value, this.pos); this.pos += 8; return this;
-      case "D": this.octet(v.value.scale); return this.long(v.value.digits);
-      case "S": return this.longstr(v.value);
-      case "x": return this.longstr(v.value);
+      case "t":
+        return this.octet(v.value ? 1 : 0);
+      case "b":
+        this.buf.writeInt8(v.value, this.pos);
+        this.pos += 1;
+        return this;
+      case "B":
+        return this.octet(v.value);
+      case "s":
+        this.buf.writeInt16BE(v.value, this.pos);
+        this.pos += 2;
+        return this;
+      case "u":
+        return this.short(v.value);
+      case "I":
+        this.buf.writeInt32BE(v.value, this.pos);
+        this.pos += 4;
+        return this;
+      case "i":
+        return this.long(v.value);
+      case "l":
+        this.buf.writeBigInt64BE(v.value, this.pos);
+        this.pos += 8;
+        return this;
+      case "T":
+        return this.longlong(v.value);
+      case "f":
+        this.buf.writeFloatBE(v.value, this.pos);
+        this.pos += 4;
+        return this;
+      case "d":
+        this.buf.writeDoubleBE(v.value, this.pos);
+        this.pos += 8;
+        return this;
+      case "D":
+        this.octet(v.value.scale);
+        return this.long(v.value.digits);
+      case "S":
+        return this.longstr(v.value);
+      case "x":
+        return this.longstr(v.value);
       case "A": {
         const inner = new Writer();
         for (const e of v.value) inner.value(e);
@@ -120,8 +147,10 @@ export class Writer {
         this.long(b.length);
         return this.bytes(b);
       }
-      case "F": return this.table(v.value);
-      case "V": return this;
+      case "F":
+        return this.table(v.value);
+      case "V":
+        return this;
     }
   }
   done(): Buffer {
@@ -187,31 +216,46 @@ export class Reader {
       return v;
     };
     switch (tag) {
-      case "t": return { type: "t", value: this.octet() !== 0 };
-      case "b": return { type: "b", value: take(1, b.readInt8(this.pos)) };
-      case "B": return { type: "B", value: this.octet() };
-      case "s": return { type: "s", value: take(2, b.readInt16BE(this.pos)) };
-      case "u": return { type: "u", value: this.short() };
-      case "I": return { type: "I", value: take(4, b.readInt32BE(this.pos)) };
-      case "i": return { type: "i", value: this.long() };
-      case "l": return { type: "l", value: take(8, b.readBigInt64BE(this.pos)) };
-      case "T": return { type: "T", value: this.longlong() };
-      case "f": return { type: "f", value: take(4, b.readFloatBE(this.pos)) };
-      case "d": return { type: "d", value: take(8, b.readDoubleBE(this.pos)) };
+      case "t":
+        return { type: "t", value: this.octet() !== 0 };
+      case "b":
+        return { type: "b", value: take(1, b.readInt8(this.pos)) };
+      case "B":
+        return { type: "B", value: this.octet() };
+      case "s":
+        return { type: "s", value: take(2, b.readInt16BE(this.pos)) };
+      case "u":
+        return { type: "u", value: this.short() };
+      case "I":
+        return { type: "I", value: take(4, b.readInt32BE(this.pos)) };
+      case "i":
+        return { type: "i", value: this.long() };
+      case "l":
+        return { type: "l", value: take(8, b.readBigInt64BE(this.pos)) };
+      case "T":
+        return { type: "T", value: this.longlong() };
+      case "f":
+        return { type: "f", value: take(4, b.readFloatBE(this.pos)) };
+      case "d":
+        return { type: "d", value: take(8, b.readDoubleBE(this.pos)) };
       case "D": {
         const scale = this.octet();
         return { type: "D", value: { scale, digits: this.long() } };
       }
-      case "S": return { type: "S", value: this.longstr() };
-      case "x": return { type: "x", value: Buffer.from(this.longbytes()) };
+      case "S":
+        return { type: "S", value: this.longstr() };
+      case "x":
+        return { type: "x", value: Buffer.from(this.longbytes()) };
       case "A": {
         const r = new Reader(this.longbytes());
         const arr: Typed[] = [];
         while (r.pos < r.buf.length) arr.push(r.value());
         return { type: "A", value: arr };
       }
-      case "F": return { type: "F", value: this.table() };
-      case "V": return { type: "V", value: null };
+      case "F":
+        return { type: "F", value: this.table() };
+      case "V":
+        return { type: "V", value: null };
       default:
         throw new Error(`unknown field type tag ${JSON.stringify(tag)}`);
     }
@@ -396,19 +440,19 @@ export function writeBasicProperties(p: RawProperties): { flags: number; bytes: 
   const w = new Writer();
   let flags = 0;
   const set = (bit: number) => (flags |= 1 << bit);
-  if (p.contentType !== undefined) (set(15), w.shortstr(p.contentType));
-  if (p.contentEncoding !== undefined) (set(14), w.shortstr(p.contentEncoding));
-  if (p.headers !== undefined) (set(13), w.table(p.headers));
-  if (p.deliveryMode !== undefined) (set(12), w.octet(p.deliveryMode));
-  if (p.priority !== undefined) (set(11), w.octet(p.priority));
-  if (p.correlationId !== undefined) (set(10), w.shortstr(p.correlationId));
-  if (p.replyTo !== undefined) (set(9), w.shortstr(p.replyTo));
-  if (p.expiration !== undefined) (set(8), w.shortstr(p.expiration));
-  if (p.messageId !== undefined) (set(7), w.shortstr(p.messageId));
-  if (p.timestamp !== undefined) (set(6), w.longlong(p.timestamp));
-  if (p.type !== undefined) (set(5), w.shortstr(p.type));
-  if (p.userId !== undefined) (set(4), w.shortstr(p.userId));
-  if (p.appId !== undefined) (set(3), w.shortstr(p.appId));
-  if (p.clusterId !== undefined) (set(2), w.shortstr(p.clusterId));
+  if (p.contentType !== undefined) set(15), w.shortstr(p.contentType);
+  if (p.contentEncoding !== undefined) set(14), w.shortstr(p.contentEncoding);
+  if (p.headers !== undefined) set(13), w.table(p.headers);
+  if (p.deliveryMode !== undefined) set(12), w.octet(p.deliveryMode);
+  if (p.priority !== undefined) set(11), w.octet(p.priority);
+  if (p.correlationId !== undefined) set(10), w.shortstr(p.correlationId);
+  if (p.replyTo !== undefined) set(9), w.shortstr(p.replyTo);
+  if (p.expiration !== undefined) set(8), w.shortstr(p.expiration);
+  if (p.messageId !== undefined) set(7), w.shortstr(p.messageId);
+  if (p.timestamp !== undefined) set(6), w.longlong(p.timestamp);
+  if (p.type !== undefined) set(5), w.shortstr(p.type);
+  if (p.userId !== undefined) set(4), w.shortstr(p.userId);
+  if (p.appId !== undefined) set(3), w.shortstr(p.appId);
+  if (p.clusterId !== undefined) set(2), w.shortstr(p.clusterId);
   return { flags, bytes: w.done() };
 }

@@ -275,7 +275,15 @@ export class RawConnection {
         .done(),
     );
     if (!opts.skipOpen) {
-      this.sendMethod(0, M.connectionOpen, new Writer().shortstr(opts.vhost ?? this.target.vhost).shortstr("").bits(false).done());
+      this.sendMethod(
+        0,
+        M.connectionOpen,
+        new Writer()
+          .shortstr(opts.vhost ?? this.target.vhost)
+          .shortstr("")
+          .bits(false)
+          .done(),
+      );
       await this.expectMethod(M.connectionOpenOk);
       this.open = true;
     }
@@ -339,7 +347,11 @@ export interface RawDelivery {
 
 /** Consumes `queue` (no-ack) on `channel` and returns the first delivery, frames decoded by hand. */
 export async function consumeOneRaw(raw: RawConnection, channel: number, queue: string, timeoutMs = 10_000): Promise<RawDelivery> {
-  raw.sendMethod(channel, M.basicConsume, new Writer().short(0).shortstr(queue).shortstr("").bits(false, true, false, false).table({}).done());
+  raw.sendMethod(
+    channel,
+    M.basicConsume,
+    new Writer().short(0).shortstr(queue).shortstr("").bits(false, true, false, false).table({}).done(),
+  );
   await raw.expectMethod(M.basicConsumeOk);
   const deliver = await raw.expectMethod(M.basicDeliver, timeoutMs);
   const consumerTag = deliver.shortstr();

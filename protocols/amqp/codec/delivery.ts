@@ -10,7 +10,13 @@
 import { FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEADER_SIZE, FRAME_METHOD, FRAME_OVERHEAD } from "./frames.js";
 import { METHOD_IDS } from "./methods.js";
 import {
-  replyTextLength, shortStringLength, writeReplyText, writeShortString, writeUint16, writeUint32, writeUint64,
+  replyTextLength,
+  shortStringLength,
+  writeReplyText,
+  writeShortString,
+  writeUint16,
+  writeUint32,
+  writeUint64,
 } from "./primitives.js";
 
 const ids = (kind: "basic.deliver" | "basic.get-ok" | "basic.return"): number => {

@@ -110,7 +110,8 @@ function readValue(buf: Buffer, end: number, depth: number): FieldValue {
   const tag = buf[pos++]!;
   const p = pos;
   switch (tag) {
-    case 0x53: { // S longstr
+    case 0x53: {
+      // S longstr
       need(4, end);
       const start = p + 4;
       const stop = start + buf.readUInt32BE(p);
@@ -122,21 +123,24 @@ function readValue(buf: Buffer, end: number, depth: number): FieldValue {
       need(4, end);
       pos = p + 4;
       return buf.readInt32BE(p);
-    case 0x74: { // t boolean
+    case 0x74: {
+      // t boolean
       need(1, end);
       const b = buf[p]!;
       if (b > 1) throw syntaxError(`boolean field value ${b} (must be 0 or 1)`);
       pos = p + 1;
       return b === 1;
     }
-    case 0x46: { // F table
+    case 0x46: {
+      // F table
       need(4, end);
       const stop = p + 4 + buf.readUInt32BE(p);
       if (stop > end) throw frameError("nested field table runs past the end of its table");
       pos = p + 4;
       return readPairs(buf, stop, depth + 1);
     }
-    case 0x41: { // A array
+    case 0x41: {
+      // A array
       need(4, end);
       const stop = p + 4 + buf.readUInt32BE(p);
       if (stop > end) throw frameError("field array runs past the end of its table");
@@ -145,7 +149,8 @@ function readValue(buf: Buffer, end: number, depth: number): FieldValue {
     }
     case 0x56: // V void
       return null;
-    case 0x78: { // x byte array
+    case 0x78: {
+      // x byte array
       need(4, end);
       const start = p + 4;
       const stop = start + buf.readUInt32BE(p);
@@ -154,14 +159,16 @@ function readValue(buf: Buffer, end: number, depth: number): FieldValue {
       // A copy: decoded headers can outlive the frame whose read buffer they came from
       return Buffer.from(buf.subarray(start, stop));
     }
-    case 0x6c: { // l int64
+    case 0x6c: {
+      // l int64
       need(8, end);
       pos = p + 8;
       const hi = buf.readInt32BE(p);
       const v = hi * TWO_32 + buf.readUInt32BE(p + 4);
       return new TypedField("l", Number.isSafeInteger(v) ? v : buf.readBigInt64BE(p));
     }
-    case 0x64: { // d float64
+    case 0x64: {
+      // d float64
       need(8, end);
       pos = p + 8;
       const v = buf.readDoubleBE(p);
@@ -171,7 +178,8 @@ function readValue(buf: Buffer, end: number, depth: number): FieldValue {
       // An integer-valued double would come back as I or l from a plain number
       return Number.isInteger(v) ? new TypedField("d", v) : v;
     }
-    case 0x54: { // T timestamp, uint64 seconds
+    case 0x54: {
+      // T timestamp, uint64 seconds
       need(8, end);
       pos = p + 8;
       const seconds = readUint64(buf, p);
@@ -198,7 +206,8 @@ function readValue(buf: Buffer, end: number, depth: number): FieldValue {
       need(4, end);
       pos = p + 4;
       return new TypedField("i", buf.readUInt32BE(p));
-    case 0x66: { // f float32
+    case 0x66: {
+      // f float32
       need(4, end);
       pos = p + 4;
       const bits = buf.readUInt32BE(p);
@@ -207,7 +216,8 @@ function readValue(buf: Buffer, end: number, depth: number): FieldValue {
       }
       return new TypedField("f", buf.readFloatBE(p));
     }
-    case 0x44: { // D decimal: scale octet, digits uint32 (RabbitMQ: unsigned)
+    case 0x44: {
+      // D decimal: scale octet, digits uint32 (RabbitMQ: unsigned)
       need(5, end);
       pos = p + 5;
       const decimal: Decimal = { scale: buf[p]!, digits: buf.readUInt32BE(p + 1) };
@@ -321,23 +331,38 @@ function tagOf(v: FieldValue | undefined): number {
 function valueSize(v: FieldValue | undefined, depth: number): number {
   const tag = tagOf(v);
   switch (tag) {
-    case 0x53: return 5 + utf8Length(v as string);
-    case 0x78: return 5 + (v as Uint8Array).length;
+    case 0x53:
+      return 5 + utf8Length(v as string);
+    case 0x78:
+      return 5 + (v as Uint8Array).length;
     case 0x41: {
       checkDepth(depth + 1);
       let size = 5;
       for (const item of v as FieldValue[]) size += valueSize(item, depth + 1);
       return size;
     }
-    case 0x46: return 5 + pairsSize(v as FieldTable, depth + 1);
-    default: return 1 + FIXED_SIZE[tag]!;
+    case 0x46:
+      return 5 + pairsSize(v as FieldTable, depth + 1);
+    default:
+      return 1 + FIXED_SIZE[tag]!;
   }
 }
 
 /** Payload bytes of the fixed-size tags. */
 const FIXED_SIZE: Record<number, number> = {
-  0x74: 1, 0x62: 1, 0x42: 1, 0x73: 2, 0x75: 2, 0x49: 4, 0x69: 4, 0x6c: 8,
-  0x66: 4, 0x64: 8, 0x44: 5, 0x54: 8, 0x56: 0,
+  0x74: 1,
+  0x62: 1,
+  0x42: 1,
+  0x73: 2,
+  0x75: 2,
+  0x49: 4,
+  0x69: 4,
+  0x6c: 8,
+  0x66: 4,
+  0x64: 8,
+  0x44: 5,
+  0x54: 8,
+  0x56: 0,
 };
 
 function writeValue(buf: Buffer, offset: number, v: FieldValue | undefined, depth: number): number {
@@ -351,9 +376,13 @@ function writeValue(buf: Buffer, offset: number, v: FieldValue | undefined, dept
       buf.writeUInt32BE(n, offset);
       return writeText(buf, offset + 4, s, n);
     }
-    case 0x49: return buf.writeInt32BE(asNumber(raw), offset);
-    case 0x74: buf[offset] = v ? 1 : 0; return offset + 1;
-    case 0x56: return offset;
+    case 0x49:
+      return buf.writeInt32BE(asNumber(raw), offset);
+    case 0x74:
+      buf[offset] = v ? 1 : 0;
+      return offset + 1;
+    case 0x56:
+      return offset;
     case 0x78: {
       const bytes = v as Uint8Array;
       buf.writeUInt32BE(bytes.length, offset);
@@ -373,15 +402,24 @@ function writeValue(buf: Buffer, offset: number, v: FieldValue | undefined, dept
       buf.writeUInt32BE(p - start, offset);
       return p;
     }
-    case 0x64: return buf.writeDoubleBE(asNumber(raw), offset);
-    case 0x6c: return writeInt64(buf, offset, raw);
-    case 0x54: return writeTimestamp(buf, offset, raw);
-    case 0x62: return buf.writeInt8(asNumber(raw), offset);
-    case 0x42: return buf.writeUInt8(asNumber(raw), offset);
-    case 0x73: return buf.writeInt16BE(asNumber(raw), offset);
-    case 0x75: return buf.writeUInt16BE(asNumber(raw), offset);
-    case 0x69: return buf.writeUInt32BE(asNumber(raw), offset);
-    case 0x66: return buf.writeFloatBE(asNumber(raw), offset);
+    case 0x64:
+      return buf.writeDoubleBE(asNumber(raw), offset);
+    case 0x6c:
+      return writeInt64(buf, offset, raw);
+    case 0x54:
+      return writeTimestamp(buf, offset, raw);
+    case 0x62:
+      return buf.writeInt8(asNumber(raw), offset);
+    case 0x42:
+      return buf.writeUInt8(asNumber(raw), offset);
+    case 0x73:
+      return buf.writeInt16BE(asNumber(raw), offset);
+    case 0x75:
+      return buf.writeUInt16BE(asNumber(raw), offset);
+    case 0x69:
+      return buf.writeUInt32BE(asNumber(raw), offset);
+    case 0x66:
+      return buf.writeFloatBE(asNumber(raw), offset);
     case 0x44: {
       const d = raw as Decimal;
       buf.writeUInt8(d.scale, offset);

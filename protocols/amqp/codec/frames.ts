@@ -50,14 +50,19 @@ export function identifyProtocolHeader(buf: Buffer, offset = 0): ProtocolHeaderK
   }
   const version = buf.readUInt32BE(offset + 4);
   switch (version) {
-    case 0x00000901: return "amqp-0-9-1";
-    case 0x01010009: return "amqp-0-9";
+    case 0x00000901:
+      return "amqp-0-9-1";
+    case 0x01010009:
+      return "amqp-0-9";
     case 0x01010800:
-    case 0x01010901: return "amqp-0-8";
+    case 0x01010901:
+      return "amqp-0-8";
     case 0x00010000:
     case 0x02010000:
-    case 0x03010000: return "amqp-1.0";
-    default: return "amqp-other";
+    case 0x03010000:
+      return "amqp-1.0";
+    default:
+      return "amqp-other";
   }
 }
 
@@ -259,18 +264,28 @@ function checkFrame(buf: Buffer, p: number, payloadEnd: number): void {
   const type = buf[p]!;
   const end = buf[payloadEnd]!;
   if (end !== FRAME_END) {
-    throw new CodecError(FRAME_ERROR, `FRAME_ERROR - ${describeFrame(type, buf.subarray(p + FRAME_HEADER_SIZE, payloadEnd))}: {invalid_frame_end_marker,${end}}`);
+    throw new CodecError(
+      FRAME_ERROR,
+      `FRAME_ERROR - ${describeFrame(type, buf.subarray(p + FRAME_HEADER_SIZE, payloadEnd))}: {invalid_frame_end_marker,${end}}`,
+    );
   }
   const size = payloadEnd - p - FRAME_HEADER_SIZE;
   // rabbit_command_assembler:analyze_frame's shapes: anything else is an "unknown_frame"
   const known =
-    type === FRAME_METHOD ? size >= 4
-    : type === FRAME_BODY ? true
-    : type === FRAME_HEADER ? size >= CONTENT_HEADER_FIXED
-    : type === FRAME_HEARTBEAT ? size === 0
-    : false;
+    type === FRAME_METHOD
+      ? size >= 4
+      : type === FRAME_BODY
+        ? true
+        : type === FRAME_HEADER
+          ? size >= CONTENT_HEADER_FIXED
+          : type === FRAME_HEARTBEAT
+            ? size === 0
+            : false;
   if (!known) {
-    throw new CodecError(FRAME_ERROR, `FRAME_ERROR - ${describeFrame(type, buf.subarray(p + FRAME_HEADER_SIZE, payloadEnd))}: unknown_frame`);
+    throw new CodecError(
+      FRAME_ERROR,
+      `FRAME_ERROR - ${describeFrame(type, buf.subarray(p + FRAME_HEADER_SIZE, payloadEnd))}: unknown_frame`,
+    );
   }
 }
 
@@ -300,7 +315,8 @@ export function decodeContentHeader(payload: Buffer, start = 0, end = payload.le
   // Sizes past 2^53 are not real bodies and would lose precision as numbers
   if (hi > 0x1fffff) throw frameError("content body size over 2^53 bytes");
   const bodySize = hi * 4294967296 + payload.readUInt32BE(start + 8);
-  const noProperties = length === CONTENT_HEADER_FIXED || (length === CONTENT_HEADER_FIXED + 2 && payload[start + 12] === 0 && payload[start + 13] === 0);
+  const noProperties =
+    length === CONTENT_HEADER_FIXED || (length === CONTENT_HEADER_FIXED + 2 && payload[start + 12] === 0 && payload[start + 13] === 0);
   return {
     classId: payload.readUInt16BE(start),
     weight: payload.readUInt16BE(start + 2),

@@ -166,4 +166,3 @@ export function writeUint16(buf: Buffer, offset: number, value: number): void {
   buf[offset] = value >>> 8;
   buf[offset + 1] = value;
 }
-

@@ -53,7 +53,11 @@ export function start(conn: ConnectionScope, serverProperties: FieldTable): void
 }
 
 const STATE_NAMES: { readonly [state: string]: string } = {
-  "start-ok": "starting", "secure-ok": "securing", "tune-ok": "tuning", open: "opening", opened: "running",
+  "start-ok": "starting",
+  "secure-ok": "securing",
+  "tune-ok": "tuning",
+  open: "opening",
+  opened: "running",
 };
 
 /** RabbitMQ's answer to a connection method out of sequence, naming its own state. */
@@ -67,9 +71,10 @@ function unexpected(conn: ConnectionScope, m: AmqpMethod): void {
 function startOk(conn: ConnectionScope, clientProperties: FieldTable, mechanism: string, response: Buffer): void {
   conn.clientProperties = clientProperties;
   const caps = clientProperties["capabilities"];
-  conn.capabilities = caps && typeof caps === "object" && !Array.isArray(caps) && !Buffer.isBuffer(caps) && !(caps instanceof Date)
-    ? (caps as FieldTable)
-    : {};
+  conn.capabilities =
+    caps && typeof caps === "object" && !Array.isArray(caps) && !Buffer.isBuffer(caps) && !(caps instanceof Date)
+      ? (caps as FieldTable)
+      : {};
   conn.authMechanism = mechanism;
   const creds = parseCredentials(mechanism, response);
   if (creds instanceof BrokerError) {

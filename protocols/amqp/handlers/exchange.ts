@@ -10,7 +10,12 @@ export function exchangeDeclare(ch: ChannelScope, m: MethodOf<"exchange.declare"
   const denied = m.passive || name === "" ? null : ch.ctx.access.check("exchange", name, "configure");
   if (denied) return denied;
   const r = ch.ctx.vhost.declareExchange(name, {
-    type: m.type, passive: m.passive, durable: m.durable, autoDelete: m.autoDelete, internal: m.internal, args: m.arguments,
+    type: m.type,
+    passive: m.passive,
+    durable: m.durable,
+    autoDelete: m.autoDelete,
+    internal: m.internal,
+    args: m.arguments,
   });
   if (r instanceof BrokerError) return r;
   if (!m.nowait) ch.send({ kind: "exchange.declare-ok" });

@@ -13,9 +13,17 @@ export function queueDeclare(ch: ChannelScope, m: MethodOf<"queue.declare">): Br
     const denied = ch.ctx.access.check("queue", checked, "configure") ?? deadLetterDenied(ch, checked, m.arguments);
     if (denied) return denied;
   }
-  const r = ch.ctx.vhost.declareQueue(name, {
-    passive: m.passive, durable: m.durable, exclusive: m.exclusive, autoDelete: m.autoDelete, args: m.arguments,
-  }, ch.ctx.client);
+  const r = ch.ctx.vhost.declareQueue(
+    name,
+    {
+      passive: m.passive,
+      durable: m.durable,
+      exclusive: m.exclusive,
+      autoDelete: m.autoDelete,
+      args: m.arguments,
+    },
+    ch.ctx.client,
+  );
   if (r instanceof BrokerError) return r;
   ch.lastQueue = r.queue;
   if (!m.nowait) ch.send({ kind: "queue.declare-ok", queue: r.queue, messageCount: r.messageCount, consumerCount: r.consumerCount });

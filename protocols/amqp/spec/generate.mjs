@@ -22,7 +22,11 @@ const spec = JSON.parse(readFileSync(specPath, "utf8"));
 /** "reply-code" → "replyCode", "reserved-1" → "reserved1", "nowait" → "nowait". */
 const camel = (name) => name.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
 /** "basic" + "get-ok" → "BasicGetOk". */
-const pascal = (...parts) => parts.map((p) => camel(p)).map((p) => p[0].toUpperCase() + p.slice(1)).join("");
+const pascal = (...parts) =>
+  parts
+    .map((p) => camel(p))
+    .map((p) => p[0].toUpperCase() + p.slice(1))
+    .join("");
 const constName = (name) => name.replace(/-/g, "_").toUpperCase();
 const hex = (n, width) => `0x${n.toString(16).padStart(width, "0")}`;
 
@@ -74,11 +78,20 @@ const properties = basic.properties.map((p) => ({ ...p, prop: camel(p.name), typ
 
 function tsType(f) {
   switch (f.type) {
-    case "bit": return "boolean";
-    case "octet": case "short": case "long": case "longlong": case "timestamp": return "number";
-    case "shortstr": return "string";
-    case "longstr": return f.binary ? "Buffer" : "string";
-    case "table": return "FieldTable";
+    case "bit":
+      return "boolean";
+    case "octet":
+    case "short":
+    case "long":
+    case "longlong":
+    case "timestamp":
+      return "number";
+    case "shortstr":
+      return "string";
+    case "longstr":
+      return f.binary ? "Buffer" : "string";
+    case "table":
+      return "FieldTable";
   }
   throw new Error(f.type);
 }
@@ -128,15 +141,18 @@ function readOps(m) {
         break;
       case "shortstr":
         ops.push({ kind: "fixed", size: 1, code: ["n = payload[p]!;", "p += 1;"] });
-        ops.push({ kind: "body", code: [`const ${v} = readText(payload, p, p + n, ${JSON.stringify(`${m.kind} ${f.name}`)});`, "p += n;"] });
+        ops.push({
+          kind: "body",
+          code: [`const ${v} = readText(payload, p, p + n, ${JSON.stringify(`${m.kind} ${f.name}`)});`, "p += n;"],
+        });
         break;
       case "longstr":
         ops.push({ kind: "fixed", size: 4, code: ["n = payload.readUInt32BE(p);", "p += 4;"] });
         ops.push({
           kind: "body",
           code: f.binary
-            // A copy: these (credentials, locales) outlive the read buffer they arrived in
-            ? [`const ${v} = Buffer.from(payload.subarray(p, p + n));`, "p += n;"]
+            ? // A copy: these (credentials, locales) outlive the read buffer they arrived in
+              [`const ${v} = Buffer.from(payload.subarray(p, p + n));`, "p += n;"]
             : [`const ${v} = readText(payload, p, p + n, ${JSON.stringify(`${m.kind} ${f.name}`)});`, "p += n;"],
         });
         break;
@@ -171,11 +187,7 @@ function decoderCase(m) {
   lines.push(`if (p !== end) throw overlong(${JSON.stringify(m.kind)}, end - p);`);
   const props = [`kind: ${JSON.stringify(m.kind)}`, ...m.fields.map((f) => `${f.prop}: ${f.valueExpr}`)];
   lines.push(`return { ${props.join(", ")} };`);
-  return [
-    `case ${hex(m.id, 8)}: { // ${m.kind} (${m.classId}/${m.methodId})`,
-    ...lines.map((l) => `  ${l}`),
-    "}",
-  ];
+  return [`case ${hex(m.id, 8)}: { // ${m.kind} (${m.classId}/${m.methodId})`, ...lines.map((l) => `  ${l}`), "}"];
 }
 
 // ---- encoder ----------------------------------------------------------------------------------
@@ -276,9 +288,9 @@ function encoderCase(m) {
 function propertiesDecoder() {
   const lines = [
     "export function decodeBasicProperties(buf: Buffer, start: number, end: number): MessageProperties {",
-    "  if (start + 2 > end) throw frameError(\"content header properties shorter than their flags\");",
+    '  if (start + 2 > end) throw frameError("content header properties shorter than their flags");',
     // every octet read below by index (with `!`) is behind a check against `end`, so `end` must be inside buf
-    "  if (end > buf.length) throw truncated(\"basic properties\");",
+    '  if (end > buf.length) throw truncated("basic properties");',
     "  const flags = (buf[start]! << 8) | buf[start + 1]!;",
     `  if ((flags & ${hex(unusedFlagBits(), 4)}) !== 0) throw syntaxError(\`unknown basic property flags 0x\${flags.toString(16)}\`);`,
     "  const props: MessageProperties = {};",
@@ -292,29 +304,29 @@ function propertiesDecoder() {
     switch (pr.type) {
       case "shortstr":
         lines.push(
-          "    if (p >= end) throw truncated(\"basic properties\");",
+          '    if (p >= end) throw truncated("basic properties");',
           "    n = buf[p]!;",
-          "    if (p + 1 + n > end) throw truncated(\"basic properties\");",
+          '    if (p + 1 + n > end) throw truncated("basic properties");',
           `    props.${pr.prop} = readText(buf, p + 1, p + 1 + n, ${label});`,
           "    p += 1 + n;",
         );
         break;
       case "octet":
-        lines.push("    if (p >= end) throw truncated(\"basic properties\");", `    props.${pr.prop} = buf[p]!;`, "    p += 1;");
+        lines.push('    if (p >= end) throw truncated("basic properties");', `    props.${pr.prop} = buf[p]!;`, "    p += 1;");
         break;
       case "timestamp":
         // Any 64-bit value, as RabbitMQ: a number up to 2^53, a bigint past it (re-encoded exactly)
         lines.push(
-          "    if (p + 8 > end) throw truncated(\"basic properties\");",
+          '    if (p + 8 > end) throw truncated("basic properties");',
           `    props.${pr.prop} = readUint64Exact(buf, p);`,
           "    p += 8;",
         );
         break;
       case "table":
         lines.push(
-          "    if (p + 4 > end) throw truncated(\"basic properties\");",
+          '    if (p + 4 > end) throw truncated("basic properties");',
           "    n = buf.readUInt32BE(p);",
-          "    if (p + 4 + n > end) throw truncated(\"basic properties\");",
+          '    if (p + 4 + n > end) throw truncated("basic properties");',
           `    props.${pr.prop} = decodeTableBody(buf, p + 4, p + 4 + n);`,
           "    p += 4 + n;",
         );
@@ -324,7 +336,7 @@ function propertiesDecoder() {
     }
     lines.push("  }");
   }
-  lines.push("  if (p !== end) throw overlong(\"basic properties\", end - p);", "  return props;", "}");
+  lines.push('  if (p !== end) throw overlong("basic properties", end - p);', "  return props;", "}");
   return lines;
 }
 
@@ -401,10 +413,7 @@ emit(
 );
 
 // Reply codes: the table lives in the core (see replyCodesFile below); the codec re-exports it
-emit(
-  "export { REPLY_CODE, REPLY_CODE_INFO, type ReplyCodeInfo, isHardError } from \"../../../src/core/index.js\";",
-  "",
-);
+emit('export { REPLY_CODE, REPLY_CODE_INFO, type ReplyCodeInfo, isHardError } from "../../../src/core/index.js";', "");
 
 // Class ids
 emit("export const CLASS_ID = {");
@@ -425,13 +434,13 @@ for (const m of methods) {
   }
   emit("}", "");
 }
-emit("/** Every AMQP 0-9-1 method, discriminated by `kind` (\"class.method\"). */", "export type AmqpMethod =");
+emit('/** Every AMQP 0-9-1 method, discriminated by `kind` ("class.method"). */', "export type AmqpMethod =");
 methods.forEach((m, i) => emit(`  | ${m.iface}${i === methods.length - 1 ? ";" : ""}`));
 emit(
   "",
-  "export type MethodKind = AmqpMethod[\"kind\"];",
+  'export type MethodKind = AmqpMethod["kind"];',
   "",
-  "/** The method interface for a kind: MethodOf<\"basic.publish\"> is BasicPublish. */",
+  '/** The method interface for a kind: MethodOf<"basic.publish"> is BasicPublish. */',
   "export type MethodOf<K extends MethodKind> = Extract<AmqpMethod, { kind: K }>;",
   "",
 );
@@ -494,7 +503,7 @@ emit(
   "/**",
   " * Decodes a method frame's payload, bytes [start, end) of `payload`: class-id, method-id, fields.",
   " * Throws CodecError carrying the method's class and method ids: 501 when the fields are truncated",
-  " * or too long (\"FRAME_ERROR - cannot decode <<...>>\", as RabbitMQ says it), 502 for illegal",
+  ' * or too long ("FRAME_ERROR - cannot decode <<...>>", as RabbitMQ says it), 502 for illegal',
   " * values, 540 for ids AMQP 0-9-1 does not have.",
   " */",
   "export function decodeMethod(payload: Buffer, start: number, end: number): AmqpMethod {",
@@ -514,7 +523,7 @@ emit(
   "  if (!(err instanceof CodecError) || err.classId !== 0) return err;",
   "  const classId = payload.readUInt16BE(start);",
   "  const methodId = payload.readUInt16BE(start + 2);",
-  "  const text = err.replyCode === FRAME_ERROR ? `FRAME_ERROR - cannot decode ${erlangBinary(payload.subarray(start + 4, end), \"w\")}` : err.text;",
+  '  const text = err.replyCode === FRAME_ERROR ? `FRAME_ERROR - cannot decode ${erlangBinary(payload.subarray(start + 4, end), "w")}` : err.text;',
   "  return new CodecError(err.replyCode, text, classId, methodId);",
   "}",
   "",
@@ -566,10 +575,7 @@ emit(
 );
 
 // Properties
-emit(
-  "/** Basic-class property flags (§4.2.6.1), bit 15 for the first property. */",
-  "export const BASIC_PROPERTY_FLAGS = {",
-);
+emit("/** Basic-class property flags (§4.2.6.1), bit 15 for the first property. */", "export const BASIC_PROPERTY_FLAGS = {");
 for (const pr of properties) emit(`  ${pr.prop}: ${hex(1 << pr.flag, 4)},`);
 emit(
   "} as const;",
@@ -616,7 +622,8 @@ function replyCodesFile() {
     "",
     "export const REPLY_CODE_INFO: Readonly<Record<number, ReplyCodeInfo>> = {",
   );
-  for (const r of spec.replyCodes) lines.push(`  ${r.code}: { name: ${JSON.stringify(constName(r.name))}, kind: ${JSON.stringify(r.kind)} },`);
+  for (const r of spec.replyCodes)
+    lines.push(`  ${r.code}: { name: ${JSON.stringify(constName(r.name))}, kind: ${JSON.stringify(r.kind)} },`);
   lines.push(
     "};",
     "",

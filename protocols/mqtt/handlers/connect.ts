@@ -104,11 +104,26 @@ export function handleConnect(conn: ConnectionContext, p: IConnectPacket): void 
   // session takeover [MQTT-3.1.4-3]: the same client id closes the existing connection
   const sessionKey = SessionRegistry.key(vhost.name, clientId);
   const { session, present } = conn.ctx.sessions.claim(
-    sessionKey, vhost, clientId, clean, persistent, version === 5 ? sessionExpiry : NEVER,
+    sessionKey,
+    vhost,
+    clientId,
+    clean,
+    persistent,
+    version === 5 ? sessionExpiry : NEVER,
   );
   conn.establish({
-    user, vhost, access, will, receiveMaximum, clientMaxPacket, outboundAliases, sessionExpiry,
-    session, sessionKey, clientId, sessionWasPersistent: persistent || present,
+    user,
+    vhost,
+    access,
+    will,
+    receiveMaximum,
+    clientMaxPacket,
+    outboundAliases,
+    sessionExpiry,
+    session,
+    sessionKey,
+    clientId,
+    sessionWasPersistent: persistent || present,
     keepAliveMs: (p.keepalive ?? 0) * 1000,
   });
   // asked first: `conn.log` makes a pino child per call, wasted when the level drops the line
@@ -126,7 +141,8 @@ export function handleConnect(conn: ConnectionContext, p: IConnectPacket): void 
         receiveMaximum: opts.inboundReceiveMaximum,
         // request/response (MQTT 5 §4.10): a topic prefix this client may use for responses
         ...(props.requestResponseInformation === true || (props.requestResponseInformation as unknown) === 1
-          ? { responseInformation: `response/${clientId}/` } : {}),
+          ? { responseInformation: `response/${clientId}/` }
+          : {}),
         maximumPacketSize: opts.maxPacketSize,
         retainAvailable: true,
         wildcardSubscriptionAvailable: true,

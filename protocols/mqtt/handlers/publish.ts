@@ -22,7 +22,12 @@ export function handlePublishPacket(conn: ConnectionContext, p: IPublishPacket):
 
 /** One PUBLISH, from the in-place decoder (no properties) or mqtt-packet. `id` is 0 at QoS 0. */
 export function handlePublish(
-  conn: ConnectionContext, topic: string, payload: Buffer, qos: QoS, retain: boolean, id: number,
+  conn: ConnectionContext,
+  topic: string,
+  payload: Buffer,
+  qos: QoS,
+  retain: boolean,
+  id: number,
   props: IPublishPacket["properties"],
 ): void {
   if (props?.topicAlias !== undefined) {
@@ -87,7 +92,12 @@ function ackPublish(conn: ConnectionContext, firstByte: number, id: number, reas
 
 /** Routes one message through amq.topic; where it went, or null on failure. */
 function route(
-  conn: ConnectionContext, topic: string, payload: Buffer, qos: QoS, retain: boolean, props: IPublishPacket["properties"],
+  conn: ConnectionContext,
+  topic: string,
+  payload: Buffer,
+  qos: QoS,
+  retain: boolean,
+  props: IPublishPacket["properties"],
 ): PublishResult | null {
   const vhost = conn.vhost!;
   // a retained message may stay for days: it must not pin the whole socket read it came in

@@ -34,7 +34,7 @@ export function handleSubscribe(conn: ConnectionContext, p: ISubscribePacket): v
       qos: Math.min(s.qos, 2) as QoS,
       noLocal: v5 && !!s.nl,
       retainAsPublished: v5 && !!s.rap,
-      retainHandling: (v5 ? s.rh ?? 0 : 0) as 0 | 1 | 2,
+      retainHandling: (v5 ? (s.rh ?? 0) : 0) as 0 | 1 | 2,
       id,
     };
     const denied = subscribeDenied(conn, session, s.topic, options.qos);

@@ -42,7 +42,7 @@ function publishTarget(s: SendState, d: Destination, f: StompFrame): [string, st
   switch (d.kind) {
     case "queue": {
       const e = s.queues.ensure(d.name, f.headers);
-      if (e instanceof BrokerError) return brokerFail(s.ctx, e, f), null;
+      if (e instanceof BrokerError) return (brokerFail(s.ctx, e, f), null);
       return ["", d.name];
     }
     case "topic":
@@ -54,7 +54,7 @@ function publishTarget(s: SendState, d: Destination, f: StompFrame): [string, st
       return ["", d.name];
     case "temp-queue": {
       const q = s.tempQueues.queueFor(d.name, `/temp-queue/${d.name}`);
-      if (q instanceof BrokerError) return brokerFail(s.ctx, q, f), null;
+      if (q instanceof BrokerError) return (brokerFail(s.ctx, q, f), null);
       return ["", q];
     }
   }

@@ -31,10 +31,23 @@ export function subscribe(s: SubscribeState, f: StompFrame): Outcome {
   if (q === null) return "failed";
   const denied = ctx.access.check("queue", q.name, "read");
   if (denied) return brokerFail(ctx, denied, f);
-  const sub = new StompSubscription(s.subscriptions, id, h["destination"]!, ackMode, Number.isSafeInteger(prefetch) && prefetch > 0 ? prefetch : 0);
+  const sub = new StompSubscription(
+    s.subscriptions,
+    id,
+    h["destination"]!,
+    ackMode,
+    Number.isSafeInteger(prefetch) && prefetch > 0 ? prefetch : 0,
+  );
   const consumeArgs = streamOffsetArgument(h["x-stream-offset"]);
   if (consumeArgs === null) return fail(ctx, "Processing error", "Processing error", f);
-  const consumer = q.consume(sub, { tag: `T_${id}`, noAck: ackMode === "auto", exclusive: false, priority: 0, prefetch: sub.prefetch, args: consumeArgs });
+  const consumer = q.consume(sub, {
+    tag: `T_${id}`,
+    noAck: ackMode === "auto",
+    exclusive: false,
+    priority: 0,
+    prefetch: sub.prefetch,
+    args: consumeArgs,
+  });
   if (consumer instanceof BrokerError) return brokerFail(ctx, consumer, f);
   sub.subscription = consumer;
   // the queue delivers once this frame is done: a RECEIPT for the SUBSCRIBE goes first
@@ -64,19 +77,19 @@ function sourceQueue(s: SubscribeState, d: Destination, f: StompFrame, id: strin
       const exchange = d.kind === "topic" ? "amq.topic" : d.exchange;
       const key = d.kind === "topic" ? topicBindingKey(d.name) : d.key;
       const x = v.exchange(exchange);
-      if (x instanceof BrokerError) return brokerFail(ctx, x, f), null;
+      if (x instanceof BrokerError) return (brokerFail(ctx, x, f), null);
       const { name, declare } = subscriptionQueue(h, id, ctx.clientId, durable, queueArguments(h));
       const denied = ctx.access.checkSubscribe(name, exchange, key);
-      if (denied) return brokerFail(ctx, denied, f), null;
+      if (denied) return (brokerFail(ctx, denied, f), null);
       const ok = v.declareQueue(name, declare, client);
-      if (ok instanceof BrokerError) return brokerFail(ctx, ok, f), null;
+      if (ok instanceof BrokerError) return (brokerFail(ctx, ok, f), null);
       const b = v.bindQueue(ok.queue, exchange, key, {}, client);
-      if (b instanceof BrokerError) return brokerFail(ctx, b, f), null;
+      if (b instanceof BrokerError) return (brokerFail(ctx, b, f), null);
       const q = v.queue(ok.queue, client);
       return q instanceof BrokerError ? (brokerFail(ctx, q, f), null) : q;
     }
     case "temp-queue":
-      return fail(ctx, "Invalid destination", `'${h["destination"]}' is not a valid destination for 'SUBSCRIBE'\n`, f), null;
+      return (fail(ctx, "Invalid destination", `'${h["destination"]}' is not a valid destination for 'SUBSCRIBE'\n`, f), null);
   }
 }
 

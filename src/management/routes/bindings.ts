@@ -20,7 +20,10 @@ export const bindingsRoutes: RoutePlugin = async (app, { api }) => {
   app.get<Listing>("/api/bindings", { schema: routeSchema({}) }, list);
   app.get<Listing>("/api/bindings/:vhost", { schema: routeSchema({ params: ["vhost"] }) }, list);
 
-  for (const [letter, kind] of [["q", "queue"], ["e", "exchange"]] as const) {
+  for (const [letter, kind] of [
+    ["q", "queue"],
+    ["e", "exchange"],
+  ] as const) {
     type Between = Route<"vhost" | "source" | "dest">;
     const between = (v: VirtualHost, params: Between["Params"]) => {
       const source = exchangeName(params.source);
@@ -35,28 +38,38 @@ export const bindingsRoutes: RoutePlugin = async (app, { api }) => {
       const v = api.vhostOf(req.params.vhost, api.who(req));
       return between(v, req.params).map((b) => bindingJson(b, v.name));
     });
-    app.post<Between>(base, { schema: routeSchema({ params: baseParams, body: BINDING_BODY }), attachValidation: true }, async (req, reply) => {
-      const p = api.who(req);
-      const v = api.vhostOf(req.params.vhost, p);
-      const body = api.body(req);
-      const source = exchangeName(req.params.source);
-      const dest = req.params.dest;
-      // binding: write on the destination, read on the source (AMQP 0-9-1 as RabbitMQ checks it)
-      p.requireAccess(v.name, kind, dest, "write");
-      p.requireAccess(v.name, "exchange", source, "read");
-      const key = str(body.routing_key);
-      const args = jsonFieldTable(body.arguments as Record<string, unknown>);
-      if (source === "") throw notAuthorised("Access refused.");
-      if (kind === "queue") {
-        const q = v.queues.get(dest);
-        if (!q) throw notFound();
-        check(v.bindQueue(dest, source, key, args, q.options.owner));
-      } else {
-        check(v.bindExchange(dest, source, key, args));
-      }
-      const pk = propertiesKey(key, body.arguments && typeof body.arguments === "object" ? (body.arguments as Record<string, unknown>) : {});
-      return reply.code(201).header("location", `${encodeURIComponent(dest)}/${pk}`).send();
-    });
+    app.post<Between>(
+      base,
+      { schema: routeSchema({ params: baseParams, body: BINDING_BODY }), attachValidation: true },
+      async (req, reply) => {
+        const p = api.who(req);
+        const v = api.vhostOf(req.params.vhost, p);
+        const body = api.body(req);
+        const source = exchangeName(req.params.source);
+        const dest = req.params.dest;
+        // binding: write on the destination, read on the source (AMQP 0-9-1 as RabbitMQ checks it)
+        p.requireAccess(v.name, kind, dest, "write");
+        p.requireAccess(v.name, "exchange", source, "read");
+        const key = str(body.routing_key);
+        const args = jsonFieldTable(body.arguments as Record<string, unknown>);
+        if (source === "") throw notAuthorised("Access refused.");
+        if (kind === "queue") {
+          const q = v.queues.get(dest);
+          if (!q) throw notFound();
+          check(v.bindQueue(dest, source, key, args, q.options.owner));
+        } else {
+          check(v.bindExchange(dest, source, key, args));
+        }
+        const pk = propertiesKey(
+          key,
+          body.arguments && typeof body.arguments === "object" ? (body.arguments as Record<string, unknown>) : {},
+        );
+        return reply
+          .code(201)
+          .header("location", `${encodeURIComponent(dest)}/${pk}`)
+          .send();
+      },
+    );
 
     type One = Route<"vhost" | "source" | "dest" | "props">;
     const oneParams = [...baseParams, "props"];
@@ -85,21 +98,31 @@ export const bindingsRoutes: RoutePlugin = async (app, { api }) => {
   }
 
   for (const side of ["source", "destination"] as const) {
-    app.get<Route<"vhost" | "name">>(`/api/exchanges/:vhost/:name/bindings/${side}`, { schema: routeSchema({ params: ["vhost", "name"] }) }, async (req) => {
-      const v = api.vhostOf(req.params.vhost, api.who(req));
-      const name = exchangeName(req.params.name);
-      if (!v.exchanges.has(name)) throw notFound();
-      return vhostBindings(v)
-        .filter((b) => (side === "source" ? b.source === name : b.destinationType === "exchange" && b.destination === name))
-        .map((b) => bindingJson(b, v.name));
-    });
+    app.get<Route<"vhost" | "name">>(
+      `/api/exchanges/:vhost/:name/bindings/${side}`,
+      { schema: routeSchema({ params: ["vhost", "name"] }) },
+      async (req) => {
+        const v = api.vhostOf(req.params.vhost, api.who(req));
+        const name = exchangeName(req.params.name);
+        if (!v.exchanges.has(name)) throw notFound();
+        return vhostBindings(v)
+          .filter((b) => (side === "source" ? b.source === name : b.destinationType === "exchange" && b.destination === name))
+          .map((b) => bindingJson(b, v.name));
+      },
+    );
   }
 
-  app.get<Route<"vhost" | "name">>("/api/queues/:vhost/:name/bindings", { schema: routeSchema({ params: ["vhost", "name"] }) }, async (req) => {
-    const v = api.vhostOf(req.params.vhost, api.who(req));
-    const q = api.queueOf(v, req.params.name);
-    return vhostBindings(v).filter((b) => b.destinationType === "queue" && b.destination === q.name).map((b) => bindingJson(b, v.name));
-  });
+  app.get<Route<"vhost" | "name">>(
+    "/api/queues/:vhost/:name/bindings",
+    { schema: routeSchema({ params: ["vhost", "name"] }) },
+    async (req) => {
+      const v = api.vhostOf(req.params.vhost, api.who(req));
+      const q = api.queueOf(v, req.params.name);
+      return vhostBindings(v)
+        .filter((b) => b.destinationType === "queue" && b.destination === q.name)
+        .map((b) => bindingJson(b, v.name));
+    },
+  );
 };
 
 /** The router hands path parameters over decoded: compare with the decoded properties_key. */

@@ -19,7 +19,9 @@ export const channelsRoutes: RoutePlugin = async (app, { api }) => {
   app.get<Route<"vhost">>("/api/vhosts/:vhost/channels", { schema: routeSchema({ params: ["vhost"] }) }, async (req) => {
     const p = api.who(req);
     api.vhostOf(req.params.vhost, p);
-    return visibleConnections(p).filter((c) => c.details.vhost === req.params.vhost).flatMap(channelsOf);
+    return visibleConnections(p)
+      .filter((c) => c.details.vhost === req.params.vhost)
+      .flatMap(channelsOf);
   });
   app.get<Route<"name">>("/api/connections/:name/channels", { schema: routeSchema({ params: ["name"] }) }, async (req) => {
     const p = api.who(req);

@@ -13,12 +13,19 @@ export const connectionsRoutes: RoutePlugin = async (app, { api }) => {
 
   app.get<Route<never, PageQuery>>("/api/connections", { schema: routeSchema({ query: PAGE_QUERY }) }, async (req) => {
     const p = api.who(req);
-    return paginate(broker.connections.list().filter((c) => p.seesConnectionsOf(c.details.user)).map((c) => connectionJson(c, node)), req.query);
+    return paginate(
+      broker.connections
+        .list()
+        .filter((c) => p.seesConnectionsOf(c.details.user))
+        .map((c) => connectionJson(c, node)),
+      req.query,
+    );
   });
   app.get<Route<"vhost">>("/api/vhosts/:vhost/connections", { schema: routeSchema({ params: ["vhost"] }) }, async (req) => {
     const p = api.who(req);
     api.vhostOf(req.params.vhost, p);
-    return broker.connections.list()
+    return broker.connections
+      .list()
       .filter((c) => c.details.vhost === req.params.vhost && p.seesConnectionsOf(c.details.user))
       .map((c) => connectionJson(c, node));
   });

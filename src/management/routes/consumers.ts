@@ -17,7 +17,8 @@ export const consumersRoutes: RoutePlugin = async (app, { api }) => {
       if (v instanceof BrokerError) throw notFound();
       vhosts = [v];
     }
-    return vhosts.flatMap((v) => vhostConsumers(broker, v, node))
+    return vhosts
+      .flatMap((v) => vhostConsumers(broker, v, node))
       .filter((c) => p.seesConnectionsOf(String((c.channel_details as JsonObject).user ?? "")));
   };
   app.get("/api/consumers", { schema: routeSchema({}) }, async (req) => consumers(undefined, api.who(req)));

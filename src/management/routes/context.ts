@@ -114,7 +114,12 @@ export const str = (v: unknown, dflt = ""): string => (v === undefined || v === 
 
 /** A `tags` field, a list or a comma-separated text, as a list. */
 export const tagList = (tags: unknown): string[] =>
-  Array.isArray(tags) ? tags.map(String) : str(tags).split(",").map((t) => t.trim()).filter(Boolean);
+  Array.isArray(tags)
+    ? tags.map(String)
+    : str(tags)
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean);
 
 /** The default exchange's name in URLs. */
 export const exchangeName = (name: string): string => (name === "amq.default" ? "" : name);

@@ -57,11 +57,15 @@ export const definitionsRoutes: RoutePlugin = async (app, { api }) => {
     };
   };
 
-  app.get<Route<never, { download?: string }>>("/api/definitions", { schema: routeSchema({ query: { download: flag } }) }, async (req, reply) => {
-    api.who(req).require("administrator");
-    if (req.query.download) reply.header("content-disposition", `attachment; filename="${req.query.download}"`);
-    return definitions();
-  });
+  app.get<Route<never, { download?: string }>>(
+    "/api/definitions",
+    { schema: routeSchema({ query: { download: flag } }) },
+    async (req, reply) => {
+      api.who(req).require("administrator");
+      if (req.query.download) reply.header("content-disposition", `attachment; filename="${req.query.download}"`);
+      return definitions();
+    },
+  );
   app.get<Route<"vhost">>("/api/definitions/:vhost", { schema: routeSchema({ params: ["vhost"] }) }, async (req) => {
     const p = api.who(req);
     p.require("administrator");
@@ -74,11 +78,23 @@ export const definitionsRoutes: RoutePlugin = async (app, { api }) => {
     if (vhost === undefined) return body;
     // objects of a vhost's file name no vhost: they go into the one in the path
     const withVhost = (xs: unknown) => (Array.isArray(xs) ? xs.map((x: unknown) => ({ ...(x as object), vhost })) : xs);
-    const { users: _u, vhosts: _v, permissions: _p, topic_permissions: _t, global_parameters: _g, operator_policies: _o, ...rest } = body as Body;
+    const {
+      users: _u,
+      vhosts: _v,
+      permissions: _p,
+      topic_permissions: _t,
+      global_parameters: _g,
+      operator_policies: _o,
+      ...rest
+    } = body as Body;
     const b = body as Body;
     return {
-      ...rest, parameters: withVhost(b.parameters),
-      policies: withVhost(b.policies), queues: withVhost(b.queues), exchanges: withVhost(b.exchanges), bindings: withVhost(b.bindings),
+      ...rest,
+      parameters: withVhost(b.parameters),
+      policies: withVhost(b.policies),
+      queues: withVhost(b.queues),
+      exchanges: withVhost(b.exchanges),
+      bindings: withVhost(b.bindings),
     };
   };
   /**
@@ -99,20 +115,28 @@ export const definitionsRoutes: RoutePlugin = async (app, { api }) => {
     }
   };
   type Import<P extends string> = Route<P, { report?: string }>;
-  app.post<Import<never>>("/api/definitions", {
-    schema: routeSchema({ query: { report: flag }, body: DEFINITIONS_BODY }),
-    attachValidation: true,
-  }, async (req, reply) => {
-    api.who(req).require("administrator");
-    return doImport(req.query.report, reply, importBody(api.body(req)));
-  });
-  app.post<Import<"vhost">>("/api/definitions/:vhost", {
-    schema: routeSchema({ params: ["vhost"], query: { report: flag }, body: DEFINITIONS_BODY }),
-    attachValidation: true,
-  }, async (req, reply) => {
-    const p = api.who(req);
-    p.require("administrator");
-    api.vhostOf(req.params.vhost, p);
-    return doImport(req.query.report, reply, importBody(api.body(req), req.params.vhost));
-  });
+  app.post<Import<never>>(
+    "/api/definitions",
+    {
+      schema: routeSchema({ query: { report: flag }, body: DEFINITIONS_BODY }),
+      attachValidation: true,
+    },
+    async (req, reply) => {
+      api.who(req).require("administrator");
+      return doImport(req.query.report, reply, importBody(api.body(req)));
+    },
+  );
+  app.post<Import<"vhost">>(
+    "/api/definitions/:vhost",
+    {
+      schema: routeSchema({ params: ["vhost"], query: { report: flag }, body: DEFINITIONS_BODY }),
+      attachValidation: true,
+    },
+    async (req, reply) => {
+      const p = api.who(req);
+      p.require("administrator");
+      api.vhostOf(req.params.vhost, p);
+      return doImport(req.query.report, reply, importBody(api.body(req), req.params.vhost));
+    },
+  );
 };

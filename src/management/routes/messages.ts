@@ -10,7 +10,18 @@ import { exchangeName, type Route, type RoutePlugin, str } from "./context.js";
 
 /** AMQP message properties of a publish: RabbitMQ's `["not_int",key]` / `["not_string",key]`. */
 const INT_PROPERTIES = ["delivery_mode", "priority", "timestamp"];
-const STRING_PROPERTIES = ["content_type", "content_encoding", "correlation_id", "reply_to", "expiration", "message_id", "type", "user_id", "app_id", "cluster_id"];
+const STRING_PROPERTIES = [
+  "content_type",
+  "content_encoding",
+  "correlation_id",
+  "reply_to",
+  "expiration",
+  "message_id",
+  "type",
+  "user_id",
+  "app_id",
+  "cluster_id",
+];
 const MESSAGE_PROPERTIES: Schema = {
   type: "object",
   description: "properties must be a JSON object",
@@ -21,88 +32,102 @@ const MESSAGE_PROPERTIES: Schema = {
   },
 };
 
-const PUBLISH_BODY = body({
-  properties: MESSAGE_PROPERTIES,
-  routing_key: text("routing_key"),
-  payload: { type: "string", description: "payload_not_string" },
-  payload_encoding: { enum: ["string", "base64"], description: "unsupported_encoding" },
-}, ["properties", "routing_key", "payload", "payload_encoding"]);
+const PUBLISH_BODY = body(
+  {
+    properties: MESSAGE_PROPERTIES,
+    routing_key: text("routing_key"),
+    payload: { type: "string", description: "payload_not_string" },
+    payload_encoding: { enum: ["string", "base64"], description: "unsupported_encoding" },
+  },
+  ["properties", "routing_key", "payload", "payload_encoding"],
+);
 
 const ACK_MODES = ["ack_requeue_true", "ack_requeue_false", "reject_requeue_true", "reject_requeue_false"];
-const GET_BODY = body({
-  count: int,
-  ackmode: { enum: ACK_MODES, description: "ackmode" },
-  encoding: { enum: ["auto", "base64"], description: "Unsupported encoding. Please use auto or base64." },
-  truncate: int,
-}, ["count", "ackmode", "encoding"]);
+const GET_BODY = body(
+  {
+    count: int,
+    ackmode: { enum: ACK_MODES, description: "ackmode" },
+    encoding: { enum: ["auto", "base64"], description: "Unsupported encoding. Please use auto or base64." },
+    truncate: int,
+  },
+  ["count", "ackmode", "encoding"],
+);
 
 export const messagesRoutes: RoutePlugin = async (app, { api }) => {
-  app.post<Route<"vhost" | "name">>("/api/exchanges/:vhost/:name/publish", { schema: routeSchema({ params: ["vhost", "name"], body: PUBLISH_BODY }), attachValidation: true }, async (req) => {
-    const p = api.who(req);
-    const v = api.vhostOf(req.params.vhost, p);
-    // RabbitMQ reads the body before it looks for the exchange
-    const body = api.body(req);
-    const missing = ["properties", "routing_key", "payload", "payload_encoding"].filter((k) => body[k] === undefined);
-    if (missing.length > 0) throw badRequest(`[${missing.map((k) => `{key_missing,${k}}`).join(",")}]`);
-    const encoding = str(body.payload_encoding);
-    if (encoding !== "string" && encoding !== "base64") throw badRequest(`{bad_payload_encoding,${encoding}}`);
-    const payload = encoding === "base64" ? Buffer.from(str(body.payload), "base64") : Buffer.from(str(body.payload), "utf8");
-    const name = exchangeName(req.params.name);
-    const routingKey = str(body.routing_key);
-    const refused = p.check(v.name, "exchange", name, "write");
-    if (refused !== null) throw badRequest(refused.toString());
-    const props = messageProperties(body.properties);
-    const r = v.publish(name, routingKey, new Message(name, routingKey, payload, props, null));
-    if (r instanceof BrokerError) throw badRequest(r.toString());
-    return { routed: r.routed > 0 };
-  });
+  app.post<Route<"vhost" | "name">>(
+    "/api/exchanges/:vhost/:name/publish",
+    { schema: routeSchema({ params: ["vhost", "name"], body: PUBLISH_BODY }), attachValidation: true },
+    async (req) => {
+      const p = api.who(req);
+      const v = api.vhostOf(req.params.vhost, p);
+      // RabbitMQ reads the body before it looks for the exchange
+      const body = api.body(req);
+      const missing = ["properties", "routing_key", "payload", "payload_encoding"].filter((k) => body[k] === undefined);
+      if (missing.length > 0) throw badRequest(`[${missing.map((k) => `{key_missing,${k}}`).join(",")}]`);
+      const encoding = str(body.payload_encoding);
+      if (encoding !== "string" && encoding !== "base64") throw badRequest(`{bad_payload_encoding,${encoding}}`);
+      const payload = encoding === "base64" ? Buffer.from(str(body.payload), "base64") : Buffer.from(str(body.payload), "utf8");
+      const name = exchangeName(req.params.name);
+      const routingKey = str(body.routing_key);
+      const refused = p.check(v.name, "exchange", name, "write");
+      if (refused !== null) throw badRequest(refused.toString());
+      const props = messageProperties(body.properties);
+      const r = v.publish(name, routingKey, new Message(name, routingKey, payload, props, null));
+      if (r instanceof BrokerError) throw badRequest(r.toString());
+      return { routed: r.routed > 0 };
+    },
+  );
 
-  app.post<Route<"vhost" | "name">>("/api/queues/:vhost/:name/get", { schema: routeSchema({ params: ["vhost", "name"], body: GET_BODY }), attachValidation: true }, async (req) => {
-    const p = api.who(req);
-    const v = api.vhostOf(req.params.vhost, p);
-    // RabbitMQ reads the body before it looks for the queue
-    const body = api.body(req);
-    const q = api.queueOf(v, req.params.name);
-    // RabbitMQ's get runs on an AMQP channel: the refusal carries the channel's reply text
-    const refused = p.check(v.name, "queue", q.name, "read");
-    if (refused !== null) throw notAuthorised(refused.text);
-    const ackmode = str(body.ackmode, "ack_requeue_true");
-    if (!ACK_MODES.includes(ackmode)) throw badRequest(`Unknown ackmode: ${ackmode}`);
-    const encoding = str(body.encoding, "auto");
-    if (encoding !== "auto" && encoding !== "base64") throw badRequest(`Unsupported encoding: ${encoding}`);
-    // a number or a string of digits (the body schema); RabbitMQ takes 1.5 as 1 and 0 as none
-    const count = Math.trunc(Number(str(body.count, "1")));
-    const truncate = body.truncate === undefined || body.truncate === null || body.truncate === "" ? Infinity : Number(body.truncate);
-    const requeue = ackmode.endsWith("requeue_true");
-    // take them all first (as RabbitMQ's get on one channel), then settle: requeued ones come back redelivered
-    const taken = [];
-    const out: JsonObject[] = [];
-    for (let i = 0; i < count; i++) {
-      const e = q.get(false);
-      if (e === null) break;
-      taken.push(e);
-      const m = e.message;
-      const body = Number.isFinite(truncate) ? m.body.subarray(0, truncate) : m.body;
-      const asText = encoding === "auto" && isUtf8(body);
-      out.push({
-        payload_bytes: m.bodySize,
-        redelivered: e.redelivered,
-        exchange: m.exchange,
-        routing_key: m.routingKey,
-        message_count: q.messageCount,
-        properties: propertiesJson(m.properties),
-        payload: asText ? body.toString("utf8") : body.toString("base64"),
-        payload_encoding: asText ? "string" : "base64",
-      });
-    }
-    // requeued messages go to the queue's consumers once they are all back (the queue dispatches)
-    for (const e of taken) {
-      if (requeue) q.requeue(e);
-      else if (ackmode.startsWith("ack")) q.ack(e);
-      else q.discard(e);
-    }
-    return out;
-  });
+  app.post<Route<"vhost" | "name">>(
+    "/api/queues/:vhost/:name/get",
+    { schema: routeSchema({ params: ["vhost", "name"], body: GET_BODY }), attachValidation: true },
+    async (req) => {
+      const p = api.who(req);
+      const v = api.vhostOf(req.params.vhost, p);
+      // RabbitMQ reads the body before it looks for the queue
+      const body = api.body(req);
+      const q = api.queueOf(v, req.params.name);
+      // RabbitMQ's get runs on an AMQP channel: the refusal carries the channel's reply text
+      const refused = p.check(v.name, "queue", q.name, "read");
+      if (refused !== null) throw notAuthorised(refused.text);
+      const ackmode = str(body.ackmode, "ack_requeue_true");
+      if (!ACK_MODES.includes(ackmode)) throw badRequest(`Unknown ackmode: ${ackmode}`);
+      const encoding = str(body.encoding, "auto");
+      if (encoding !== "auto" && encoding !== "base64") throw badRequest(`Unsupported encoding: ${encoding}`);
+      // a number or a string of digits (the body schema); RabbitMQ takes 1.5 as 1 and 0 as none
+      const count = Math.trunc(Number(str(body.count, "1")));
+      const truncate = body.truncate === undefined || body.truncate === null || body.truncate === "" ? Infinity : Number(body.truncate);
+      const requeue = ackmode.endsWith("requeue_true");
+      // take them all first (as RabbitMQ's get on one channel), then settle: requeued ones come back redelivered
+      const taken = [];
+      const out: JsonObject[] = [];
+      for (let i = 0; i < count; i++) {
+        const e = q.get(false);
+        if (e === null) break;
+        taken.push(e);
+        const m = e.message;
+        const body = Number.isFinite(truncate) ? m.body.subarray(0, truncate) : m.body;
+        const asText = encoding === "auto" && isUtf8(body);
+        out.push({
+          payload_bytes: m.bodySize,
+          redelivered: e.redelivered,
+          exchange: m.exchange,
+          routing_key: m.routingKey,
+          message_count: q.messageCount,
+          properties: propertiesJson(m.properties),
+          payload: asText ? body.toString("utf8") : body.toString("base64"),
+          payload_encoding: asText ? "string" : "base64",
+        });
+      }
+      // requeued messages go to the queue's consumers once they are all back (the queue dispatches)
+      for (const e of taken) {
+        if (requeue) q.requeue(e);
+        else if (ackmode.startsWith("ack")) q.ack(e);
+        else q.discard(e);
+      }
+      return out;
+    },
+  );
 };
 
 function isUtf8(b: Buffer): boolean {

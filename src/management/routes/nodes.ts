@@ -49,7 +49,14 @@ export const nodesRoutes: RoutePlugin = async (app, { api }) => {
       partitions: [],
       applications: [],
       contexts: [],
-      enabled_plugins: ["rabbitmq_management", "rabbitmq_mqtt", "rabbitmq_stomp", "rabbitmq_web_mqtt", "rabbitmq_web_stomp", "rabbitmq_prometheus"],
+      enabled_plugins: [
+        "rabbitmq_management",
+        "rabbitmq_mqtt",
+        "rabbitmq_stomp",
+        "rabbitmq_web_mqtt",
+        "rabbitmq_web_stomp",
+        "rabbitmq_prometheus",
+      ],
       connection_created: broker.connections.created,
       connection_closed: broker.connections.closed,
     };

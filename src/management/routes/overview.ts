@@ -8,7 +8,9 @@ export const overviewRoutes: RoutePlugin = async (app, { api }) => {
   const { broker, node, ctx, rates } = api;
 
   const objectTotals = (p: Principal) => {
-    let queues = 0, exchanges = 0, consumers = 0;
+    let queues = 0,
+      exchanges = 0,
+      consumers = 0;
     for (const v of api.visibleVhosts(p)) {
       queues += v.queues.size;
       exchanges += v.exchanges.size;
@@ -17,12 +19,15 @@ export const overviewRoutes: RoutePlugin = async (app, { api }) => {
     const conns = broker.connections.list().filter((c) => p.seesConnectionsOf(c.details.user));
     const channels = conns.reduce((n, c) => n + c.details.channels().length, 0);
     // as RabbitMQ: only users who see every connection get the consumer total
-    return p.isMonitor ? { channels, connections: conns.length, consumers, exchanges, queues } : { channels, connections: conns.length, exchanges, queues };
+    return p.isMonitor
+      ? { channels, connections: conns.length, consumers, exchanges, queues }
+      : { channels, connections: conns.length, exchanges, queues };
   };
 
   app.get("/api/overview", { schema: routeSchema({}) }, async (req) => {
     const p = api.who(req);
-    let ready = 0, unacked = 0;
+    let ready = 0,
+      unacked = 0;
     for (const v of api.visibleVhosts(p)) {
       for (const q of v.queues.values()) {
         ready += q.messageCount;
@@ -37,7 +42,8 @@ export const overviewRoutes: RoutePlugin = async (app, { api }) => {
       product_name: "Warren",
       rabbitmq_version: MANAGEMENT_VERSION,
       // set by an imported global parameter, as `rabbitmqctl set_cluster_name`
-      cluster_name: typeof broker.parameters.global("cluster_name") === "string" ? (broker.parameters.global("cluster_name") as string) : node,
+      cluster_name:
+        typeof broker.parameters.global("cluster_name") === "string" ? (broker.parameters.global("cluster_name") as string) : node,
       node_version: process.version,
       disable_stats: false,
       enable_queue_totals: false,

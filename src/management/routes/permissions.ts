@@ -12,8 +12,7 @@ const PERMISSION_BODY = body(permission("configure", "write", "read"), ["configu
 
 export const permissionsRoutes: RoutePlugin = async (app, { api }) => {
   const { broker } = api;
-  const permissionsList = (): JsonObject[] =>
-    [...broker.users.allPermissions()].map(([vhost, user, perm]) => ({ user, vhost, ...perm }));
+  const permissionsList = (): JsonObject[] => [...broker.users.allPermissions()].map(([vhost, user, perm]) => ({ user, vhost, ...perm }));
 
   app.get("/api/permissions", { schema: routeSchema({}) }, async (req) => {
     api.who(req).require("administrator");
@@ -37,22 +36,30 @@ export const permissionsRoutes: RoutePlugin = async (app, { api }) => {
     if (!perm) throw notFound();
     return { user: req.params.user, vhost: req.params.vhost, ...perm };
   });
-  app.put<Route<"vhost" | "user">>("/api/permissions/:vhost/:user", { schema: routeSchema({ params: ["vhost", "user"], body: PERMISSION_BODY }), attachValidation: true }, async (req, reply) => {
-    api.who(req).require("administrator");
-    const { vhost, user } = req.params;
-    if (broker.vhost(vhost) instanceof BrokerError || !broker.users.get(user)) throw badRequest("vhost_or_user_not_found");
-    // RabbitMQ looks for the vhost and the user before it reads the body
-    const body = api.body(req);
-    const perm = { configure: str(body.configure), write: str(body.write), read: str(body.read) };
-    requireRegexps(perm.configure, perm.write, perm.read);
-    const existed = broker.users.permission(user, vhost) !== undefined;
-    broker.users.setPermission(user, vhost, perm);
-    return reply.code(existed ? 204 : 201).send();
-  });
-  app.delete<Route<"vhost" | "user">>("/api/permissions/:vhost/:user", { schema: routeSchema({ params: ["vhost", "user"] }) }, async (req, reply) => {
-    api.who(req).require("administrator");
-    const { vhost, user } = req.params;
-    if (!broker.users.clearPermission(user, vhost)) throw notFound();
-    return reply.code(204).send();
-  });
+  app.put<Route<"vhost" | "user">>(
+    "/api/permissions/:vhost/:user",
+    { schema: routeSchema({ params: ["vhost", "user"], body: PERMISSION_BODY }), attachValidation: true },
+    async (req, reply) => {
+      api.who(req).require("administrator");
+      const { vhost, user } = req.params;
+      if (broker.vhost(vhost) instanceof BrokerError || !broker.users.get(user)) throw badRequest("vhost_or_user_not_found");
+      // RabbitMQ looks for the vhost and the user before it reads the body
+      const body = api.body(req);
+      const perm = { configure: str(body.configure), write: str(body.write), read: str(body.read) };
+      requireRegexps(perm.configure, perm.write, perm.read);
+      const existed = broker.users.permission(user, vhost) !== undefined;
+      broker.users.setPermission(user, vhost, perm);
+      return reply.code(existed ? 204 : 201).send();
+    },
+  );
+  app.delete<Route<"vhost" | "user">>(
+    "/api/permissions/:vhost/:user",
+    { schema: routeSchema({ params: ["vhost", "user"] }) },
+    async (req, reply) => {
+      api.who(req).require("administrator");
+      const { vhost, user } = req.params;
+      if (!broker.users.clearPermission(user, vhost)) throw notFound();
+      return reply.code(204).send();
+    },
+  );
 };

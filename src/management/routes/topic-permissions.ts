@@ -13,7 +13,13 @@ const TOPIC_PERMISSION_BODY = body(permission("exchange", "write", "read"), ["ex
 export const topicPermissionsRoutes: RoutePlugin = async (app, { api }) => {
   const { broker } = api;
   const topicPermissionsList = (): JsonObject[] =>
-    [...broker.users.allTopicPermissions()].map(([vhost, user, p]) => ({ user, vhost, exchange: p.exchange, write: p.write, read: p.read }));
+    [...broker.users.allTopicPermissions()].map(([vhost, user, p]) => ({
+      user,
+      vhost,
+      exchange: p.exchange,
+      write: p.write,
+      read: p.read,
+    }));
   const topicPermissionsOf = (user: string, vhost: string): JsonObject[] =>
     topicPermissionsList().filter((x) => x.user === user && x.vhost === vhost);
 
@@ -33,33 +39,45 @@ export const topicPermissionsRoutes: RoutePlugin = async (app, { api }) => {
     return topicPermissionsList().filter((x) => x.vhost === req.params.vhost);
   });
 
-  app.get<Route<"vhost" | "user">>("/api/topic-permissions/:vhost/:user", { schema: routeSchema({ params: ["vhost", "user"] }) }, async (req) => {
-    api.who(req).require("administrator");
-    const list = topicPermissionsOf(req.params.user, req.params.vhost);
-    if (list.length === 0) throw notFound();
-    return list;
-  });
-  app.put<Route<"vhost" | "user">>("/api/topic-permissions/:vhost/:user", { schema: routeSchema({ params: ["vhost", "user"], body: TOPIC_PERMISSION_BODY }), attachValidation: true }, async (req, reply) => {
-    api.who(req).require("administrator");
-    const { vhost, user } = req.params;
-    // RabbitMQ looks for the vhost and the user before it reads the body
-    if (broker.vhost(vhost) instanceof BrokerError || !broker.users.get(user)) throw badRequest("vhost_or_user_not_found");
-    const body = api.body(req);
-    for (const key of ["exchange", "write", "read"]) {
-      if (body[key] === undefined) throw badRequest(`[{key_missing,${key}}]`);
-    }
-    const perm = { exchange: str(body.exchange), write: str(body.write), read: str(body.read) };
-    requireRegexps(perm.write, perm.read);
-    // RabbitMQ answers 201 for a user's first topic permission in the vhost, 204 after that
-    const existed = topicPermissionsOf(user, vhost).length > 0;
-    broker.users.setTopicPermission(user, vhost, perm);
-    return reply.code(existed ? 204 : 201).send();
-  });
-  app.delete<Route<"vhost" | "user">>("/api/topic-permissions/:vhost/:user", { schema: routeSchema({ params: ["vhost", "user"] }) }, async (req, reply) => {
-    api.who(req).require("administrator");
-    const { vhost, user } = req.params;
-    if (topicPermissionsOf(user, vhost).length === 0) throw notFound();
-    broker.users.clearTopicPermission(user, vhost);
-    return reply.code(204).send();
-  });
+  app.get<Route<"vhost" | "user">>(
+    "/api/topic-permissions/:vhost/:user",
+    { schema: routeSchema({ params: ["vhost", "user"] }) },
+    async (req) => {
+      api.who(req).require("administrator");
+      const list = topicPermissionsOf(req.params.user, req.params.vhost);
+      if (list.length === 0) throw notFound();
+      return list;
+    },
+  );
+  app.put<Route<"vhost" | "user">>(
+    "/api/topic-permissions/:vhost/:user",
+    { schema: routeSchema({ params: ["vhost", "user"], body: TOPIC_PERMISSION_BODY }), attachValidation: true },
+    async (req, reply) => {
+      api.who(req).require("administrator");
+      const { vhost, user } = req.params;
+      // RabbitMQ looks for the vhost and the user before it reads the body
+      if (broker.vhost(vhost) instanceof BrokerError || !broker.users.get(user)) throw badRequest("vhost_or_user_not_found");
+      const body = api.body(req);
+      for (const key of ["exchange", "write", "read"]) {
+        if (body[key] === undefined) throw badRequest(`[{key_missing,${key}}]`);
+      }
+      const perm = { exchange: str(body.exchange), write: str(body.write), read: str(body.read) };
+      requireRegexps(perm.write, perm.read);
+      // RabbitMQ answers 201 for a user's first topic permission in the vhost, 204 after that
+      const existed = topicPermissionsOf(user, vhost).length > 0;
+      broker.users.setTopicPermission(user, vhost, perm);
+      return reply.code(existed ? 204 : 201).send();
+    },
+  );
+  app.delete<Route<"vhost" | "user">>(
+    "/api/topic-permissions/:vhost/:user",
+    { schema: routeSchema({ params: ["vhost", "user"] }) },
+    async (req, reply) => {
+      api.who(req).require("administrator");
+      const { vhost, user } = req.params;
+      if (topicPermissionsOf(user, vhost).length === 0) throw notFound();
+      broker.users.clearTopicPermission(user, vhost);
+      return reply.code(204).send();
+    },
+  );
 };

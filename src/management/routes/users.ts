@@ -33,30 +33,36 @@ export const usersRoutes: RoutePlugin = async (app, { api }) => {
     if (!u) throw notFound();
     return userJson(u);
   });
-  app.put<Route<"user">>("/api/users/:user", { schema: routeSchema({ params: ["user"], body: USER_BODY }), attachValidation: true }, async (req, reply) => {
-    api.who(req).require("administrator");
-    const body = api.body(req);
-    const name = req.params.user;
-    if (body.tags === undefined) throw badRequest("tags_not_present");
-    const tags = tagList(body.tags);
-    const existing = broker.users.get(name);
-    if (typeof body.password === "string") broker.users.add(name, body.password, tags);
-    else if (typeof body.password_hash === "string") {
-      const algorithm = body.hashing_algorithm ?? DEFAULT_HASHING;
-      if (!isHashingAlgorithm(algorithm)) {
-        throw badRequest(`unsupported hashing_algorithm ${JSON.stringify(algorithm)}: expected one of ${Object.keys(HASHING_ALGORITHMS).join(", ")}`);
+  app.put<Route<"user">>(
+    "/api/users/:user",
+    { schema: routeSchema({ params: ["user"], body: USER_BODY }), attachValidation: true },
+    async (req, reply) => {
+      api.who(req).require("administrator");
+      const body = api.body(req);
+      const name = req.params.user;
+      if (body.tags === undefined) throw badRequest("tags_not_present");
+      const tags = tagList(body.tags);
+      const existing = broker.users.get(name);
+      if (typeof body.password === "string") broker.users.add(name, body.password, tags);
+      else if (typeof body.password_hash === "string") {
+        const algorithm = body.hashing_algorithm ?? DEFAULT_HASHING;
+        if (!isHashingAlgorithm(algorithm)) {
+          throw badRequest(
+            `unsupported hashing_algorithm ${JSON.stringify(algorithm)}: expected one of ${Object.keys(HASHING_ALGORITHMS).join(", ")}`,
+          );
+        }
+        const problem = hashProblem(body.password_hash, algorithm);
+        if (problem !== null) throw badRequest(`${problem}`);
+        broker.users.addHashed(name, body.password_hash, tags, algorithm);
+      } else if (existing) {
+        broker.users.addHashed(name, existing.passwordHash, tags, existing.hashingAlgorithm, existing.limits);
+      } else {
+        // RabbitMQ creates a user without a password: it can only log in by other means (none in Warren)
+        broker.users.addHashed(name, "", tags);
       }
-      const problem = hashProblem(body.password_hash, algorithm);
-      if (problem !== null) throw badRequest(`${problem}`);
-      broker.users.addHashed(name, body.password_hash, tags, algorithm);
-    } else if (existing) {
-      broker.users.addHashed(name, existing.passwordHash, tags, existing.hashingAlgorithm, existing.limits);
-    } else {
-      // RabbitMQ creates a user without a password: it can only log in by other means (none in Warren)
-      broker.users.addHashed(name, "", tags);
-    }
-    return reply.code(existing ? 204 : 201).send();
-  });
+      return reply.code(existing ? 204 : 201).send();
+    },
+  );
   app.delete<Route<"user">>("/api/users/:user", { schema: routeSchema({ params: ["user"] }) }, async (req, reply) => {
     api.who(req).require("administrator");
     const name = req.params.user;

@@ -12,7 +12,8 @@ export const vhostsRoutes: RoutePlugin = async (app, { api }) => {
   const { broker, node } = api;
 
   const vhostJson = (v: VirtualHost): JsonObject => {
-    let ready = 0, unacked = 0;
+    let ready = 0,
+      unacked = 0;
     for (const q of v.queues.values()) {
       ready += q.messageCount;
       unacked += q.unackedMessageCount;
@@ -42,22 +43,30 @@ export const vhostsRoutes: RoutePlugin = async (app, { api }) => {
     p.require("administrator");
     return vhostJson(api.vhostOf(req.params.vhost, p));
   });
-  app.put<Route<"vhost">>("/api/vhosts/:vhost", { schema: routeSchema({ params: ["vhost"], body: VHOST_BODY }), attachValidation: true }, async (req, reply) => {
-    api.who(req).require("administrator");
-    const body = api.body(req);
-    const name = req.params.vhost;
-    const existed = !(broker.vhost(name) instanceof BrokerError);
-    const v = broker.addVhost(name);
-    // rabbitmqctl add_vhost --description --tags --default-queue-type, over HTTP
-    if (body.description !== undefined || body.tags !== undefined || body.default_queue_type !== undefined) {
-      const m = v.metadata;
-      const tags = body.tags === undefined ? m.tags : tagList(body.tags);
-      const description = body.description === undefined ? m.description : str(body.description);
-      const dqt = body.default_queue_type === undefined ? m.defaultQueueType : str(body.default_queue_type);
-      broker.setVhostMetadata(v, { tags, ...(description !== undefined && { description }), ...(dqt !== undefined && { defaultQueueType: dqt }) });
-    }
-    return reply.code(existed ? 204 : 201).send();
-  });
+  app.put<Route<"vhost">>(
+    "/api/vhosts/:vhost",
+    { schema: routeSchema({ params: ["vhost"], body: VHOST_BODY }), attachValidation: true },
+    async (req, reply) => {
+      api.who(req).require("administrator");
+      const body = api.body(req);
+      const name = req.params.vhost;
+      const existed = !(broker.vhost(name) instanceof BrokerError);
+      const v = broker.addVhost(name);
+      // rabbitmqctl add_vhost --description --tags --default-queue-type, over HTTP
+      if (body.description !== undefined || body.tags !== undefined || body.default_queue_type !== undefined) {
+        const m = v.metadata;
+        const tags = body.tags === undefined ? m.tags : tagList(body.tags);
+        const description = body.description === undefined ? m.description : str(body.description);
+        const dqt = body.default_queue_type === undefined ? m.defaultQueueType : str(body.default_queue_type);
+        broker.setVhostMetadata(v, {
+          tags,
+          ...(description !== undefined && { description }),
+          ...(dqt !== undefined && { defaultQueueType: dqt }),
+        });
+      }
+      return reply.code(existed ? 204 : 201).send();
+    },
+  );
   app.delete<Route<"vhost">>("/api/vhosts/:vhost", { schema: routeSchema({ params: ["vhost"] }) }, async (req, reply) => {
     api.who(req).require("administrator");
     const name = req.params.vhost;

@@ -47,7 +47,14 @@ describe("encodeDelivery", () => {
     const body = Buffer.from("0123456789abcdef");
     const buf = encodeDelivery(7, "amq.ctag-1", 42, true, "amq.direct", "orders.é", props, body, 131072);
     const d = readDelivery(buf, 131072);
-    expect(d.method).toEqual({ kind: "basic.deliver", consumerTag: "amq.ctag-1", deliveryTag: 42, redelivered: true, exchange: "amq.direct", routingKey: "orders.é" });
+    expect(d.method).toEqual({
+      kind: "basic.deliver",
+      consumerTag: "amq.ctag-1",
+      deliveryTag: 42,
+      redelivered: true,
+      exchange: "amq.direct",
+      routingKey: "orders.é",
+    });
     expect(d.channels).toEqual([7, 7, 7]);
     expect(d.classId).toBe(60);
     expect(d.bodySize).toBe(16);
@@ -77,7 +84,8 @@ describe("encodeDelivery", () => {
 
   it("splits the body at frame-max minus 8 and sends no body frame for an empty body", () => {
     const frameMax = 4096;
-    const sizes = (n: number) => readDelivery(encodeDelivery(1, "t", 1, false, "", "q", props, Buffer.alloc(n, 1), frameMax), frameMax).bodyFrameSizes;
+    const sizes = (n: number) =>
+      readDelivery(encodeDelivery(1, "t", 1, false, "", "q", props, Buffer.alloc(n, 1), frameMax), frameMax).bodyFrameSizes;
     expect(sizes(0)).toEqual([]);
     expect(sizes(1)).toEqual([1]);
     expect(sizes(4088)).toEqual([4088]);
@@ -90,8 +98,14 @@ describe("encodeDelivery", () => {
     const name = fc.string({ unit: "grapheme", maxLength: 40 }).filter((s) => Buffer.byteLength(s) <= 255);
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 65535 }), name, fc.maxSafeNat(), fc.boolean(), name, name,
-        fc.uint8Array({ maxLength: 3000 }), fc.integer({ min: 9, max: 1024 }),
+        fc.integer({ min: 0, max: 65535 }),
+        name,
+        fc.maxSafeNat(),
+        fc.boolean(),
+        name,
+        name,
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.integer({ min: 9, max: 1024 }),
         (channel, tag, deliveryTag, redelivered, exchange, routingKey, body, frameMax) => {
           const buf = encodeDelivery(channel, tag, deliveryTag, redelivered, exchange, routingKey, props, Buffer.from(body), frameMax);
           const d = readDelivery(buf, Math.max(frameMax, 4096));
@@ -116,7 +130,14 @@ describe("encodeGetOk and encodeReturn", () => {
     const body = Buffer.from("body");
     const buf = encodeGetOk(2, 9, true, "ex", "rk", 123456, props, body, 4096);
     const d = readDelivery(buf, 4096);
-    expect(d.method).toEqual({ kind: "basic.get-ok", deliveryTag: 9, redelivered: true, exchange: "ex", routingKey: "rk", messageCount: 123456 });
+    expect(d.method).toEqual({
+      kind: "basic.get-ok",
+      deliveryTag: 9,
+      redelivered: true,
+      exchange: "ex",
+      routingKey: "rk",
+      messageCount: 123456,
+    });
     expect(d.body.equals(body)).toBe(true);
     const expected = Buffer.concat([
       amqplibDefs.encodeMethod(0x3c0047, 2, { deliveryTag: 9, redelivered: true, exchange: "ex", routingKey: "rk", messageCount: 123456 }),
@@ -139,7 +160,7 @@ describe("encodeGetOk and encodeReturn", () => {
     expect(buf.equals(expected)).toBe(true);
   });
 
-  it("cuts a reply text over 255 bytes as RabbitMQ does: 252 bytes and \"...\"", () => {
+  it('cuts a reply text over 255 bytes as RabbitMQ does: 252 bytes and "..."', () => {
     const d = readDelivery(encodeReturn(1, 312, "x".repeat(300), "", "", EMPTY_PROPERTIES_PAYLOAD, Buffer.alloc(0), 4096), 4096);
     expect((d.method as { replyText: string }).replyText).toBe(`${"x".repeat(252)}...`);
   });

@@ -2,12 +2,18 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { TypedField, type FieldTable, type FieldValue } from "../../../src/core/message.js";
 import { CodecError } from "../../../protocols/amqp/codec/errors.js";
+import { decodeTable, decodeTableBody, encodeTable, encodeTableToBuffer, tableSize } from "../../../protocols/amqp/codec/field-table.js";
 import {
-  decodeTable, decodeTableBody, encodeTable, encodeTableToBuffer, tableSize,
-} from "../../../protocols/amqp/codec/field-table.js";
-import {
-  amqpClientDecodeTable, amqpClientEncodeTable, amqplibDecodeTable, amqplibEncodeTable, bytes,
-  canonAmqpClient, canonAmqplib, canonOurs, decimalsToNumbers, u32,
+  amqpClientDecodeTable,
+  amqpClientEncodeTable,
+  amqplibDecodeTable,
+  amqplibEncodeTable,
+  bytes,
+  canonAmqpClient,
+  canonAmqplib,
+  canonOurs,
+  decimalsToNumbers,
+  u32,
 } from "./helpers.js";
 
 const decode = (buf: Buffer): FieldTable => decodeTable(buf, 0, buf.length);
@@ -29,11 +35,13 @@ const isNonCanonicalNaN32 = (bits: number) => (bits & 0x7f800000) === 0x7f800000
 const isNonCanonicalNaN64 = (bits: bigint) =>
   (bits & 0x7ff0000000000000n) === 0x7ff0000000000000n && (bits & 0xfffffffffffffn) !== 0n && bits !== 0x7ff8000000000000n;
 
-const key = fc.oneof(
-  fc.string({ unit: "grapheme", maxLength: 12 }),
-  fc.nat({ max: 5000 }).map(String), // integer-like keys: JS would reorder them
-  fc.constantFrom("__proto__", "constructor", "toString", "x-match", ""),
-).filter((k) => utf8(k).length <= 255);
+const key = fc
+  .oneof(
+    fc.string({ unit: "grapheme", maxLength: 12 }),
+    fc.nat({ max: 5000 }).map(String), // integer-like keys: JS would reorder them
+    fc.constantFrom("__proto__", "constructor", "toString", "x-match", ""),
+  )
+  .filter((k) => utf8(k).length <= 255);
 
 const u64 = (hi: number, lo: number) => bytes(u32(hi), u32(lo));
 
@@ -53,25 +61,34 @@ const { value: wireValue, table: wireTable } = fc.letrec<{ value: Buffer; table:
       b.writeBigInt64BE(v, 1);
       return b;
     }),
-    fc.integer({ min: 0, max: 0xffffffff }).filter((bits) => !isNonCanonicalNaN32(bits)).map((bits) => bytes("f", u32(bits))),
-    fc.oneof(
-      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).filter((bits) => !isNonCanonicalNaN64(bits)),
-      fc.double().map((d) => {
-        const b = Buffer.alloc(8);
-        b.writeDoubleBE(d);
-        return b.readBigUInt64BE();
+    fc
+      .integer({ min: 0, max: 0xffffffff })
+      .filter((bits) => !isNonCanonicalNaN32(bits))
+      .map((bits) => bytes("f", u32(bits))),
+    fc
+      .oneof(
+        fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).filter((bits) => !isNonCanonicalNaN64(bits)),
+        fc.double().map((d) => {
+          const b = Buffer.alloc(8);
+          b.writeDoubleBE(d);
+          return b.readBigUInt64BE();
+        }),
+      )
+      .map((bits) => {
+        const b = Buffer.alloc(9);
+        b.write("d", "latin1");
+        b.writeBigUInt64BE(bits, 1);
+        return b;
       }),
-    ).map((bits) => {
-      const b = Buffer.alloc(9);
-      b.write("d", "latin1");
-      b.writeBigUInt64BE(bits, 1);
-      return b;
-    }),
-    fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 0xffffffff })).map(([scale, digits]) => bytes("D", scale, u32(digits))),
-    fc.oneof(
-      fc.integer({ min: 0, max: 8.64e12 }).map((s) => u64(Math.floor(s / 2 ** 32), s % 2 ** 32)),
-      fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff })).map(([hi, lo]) => u64(hi, lo)),
-    ).map((b) => bytes("T", b)),
+    fc
+      .tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 0xffffffff }))
+      .map(([scale, digits]) => bytes("D", scale, u32(digits))),
+    fc
+      .oneof(
+        fc.integer({ min: 0, max: 8.64e12 }).map((s) => u64(Math.floor(s / 2 ** 32), s % 2 ** 32)),
+        fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff })).map(([hi, lo]) => u64(hi, lo)),
+      )
+      .map((b) => bytes("T", b)),
     fc.string({ unit: "grapheme", maxLength: 40 }).map((s) => bytes("S", withLength(utf8(s)))),
     fc.uint8Array({ maxLength: 16 }).map((a) => bytes("x", withLength(Buffer.from(a)))),
     fc.constant(bytes("V")),
@@ -147,20 +164,52 @@ describe("field tables: byte-exact round trip", () => {
     const wire = bytes(
       withLength(
         bytes(
-          shortstr("S"), "S", withLength(utf8("héllo")),
-          shortstr("I"), "I", u32(0xffffffff),
-          shortstr("t"), "t", 1,
-          shortstr("d"), "d", Buffer.from([0x3f, 0xf8, 0, 0, 0, 0, 0, 0]), // 1.5
-          shortstr("d1"), "d", Buffer.from([0x3f, 0xf0, 0, 0, 0, 0, 0, 0]), // 1.0: integer-valued
-          shortstr("i"), "i", u32(0xffffffff),
-          shortstr("l"), "l", u32(0), u32(7),
-          shortstr("lbig"), "l", u32(0x7fffffff), u32(0xffffffff),
-          shortstr("T"), "T", u32(0), u32(1700000000),
-          shortstr("Tbig"), "T", u32(0xffffffff), u32(0),
-          shortstr("D"), "D", 2, u32(12345),
-          shortstr("x"), "x", withLength(Buffer.from([1, 2])),
-          shortstr("V"), "V",
-          shortstr("A"), "A", withLength(bytes("b", 0xff, "V")),
+          shortstr("S"),
+          "S",
+          withLength(utf8("héllo")),
+          shortstr("I"),
+          "I",
+          u32(0xffffffff),
+          shortstr("t"),
+          "t",
+          1,
+          shortstr("d"),
+          "d",
+          Buffer.from([0x3f, 0xf8, 0, 0, 0, 0, 0, 0]), // 1.5
+          shortstr("d1"),
+          "d",
+          Buffer.from([0x3f, 0xf0, 0, 0, 0, 0, 0, 0]), // 1.0: integer-valued
+          shortstr("i"),
+          "i",
+          u32(0xffffffff),
+          shortstr("l"),
+          "l",
+          u32(0),
+          u32(7),
+          shortstr("lbig"),
+          "l",
+          u32(0x7fffffff),
+          u32(0xffffffff),
+          shortstr("T"),
+          "T",
+          u32(0),
+          u32(1700000000),
+          shortstr("Tbig"),
+          "T",
+          u32(0xffffffff),
+          u32(0),
+          shortstr("D"),
+          "D",
+          2,
+          u32(12345),
+          shortstr("x"),
+          "x",
+          withLength(Buffer.from([1, 2])),
+          shortstr("V"),
+          "V",
+          shortstr("A"),
+          "A",
+          withLength(bytes("b", 0xff, "V")),
         ),
       ),
     );

@@ -3,8 +3,19 @@ import { describe, expect, it } from "vitest";
 import { CodecError, describeFrame, erlangBinary } from "../../../protocols/amqp/codec/errors.js";
 import { encodeContent, encodeDelivery } from "../../../protocols/amqp/codec/delivery.js";
 import {
-  FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_MIN_SIZE, type Frame, FrameReader, HEARTBEAT_FRAME,
-  PROTOCOL_HEADER, checkProtocolHeader, decodeContentHeader, identifyProtocolHeader,
+  FRAME_BODY,
+  FRAME_END,
+  FRAME_HEADER,
+  FRAME_HEARTBEAT,
+  FRAME_METHOD,
+  FRAME_MIN_SIZE,
+  type Frame,
+  FrameReader,
+  HEARTBEAT_FRAME,
+  PROTOCOL_HEADER,
+  checkProtocolHeader,
+  decodeContentHeader,
+  identifyProtocolHeader,
 } from "../../../protocols/amqp/codec/frames.js";
 import { decodeMethod, encodeMethodFrame } from "../../../protocols/amqp/codec/methods.js";
 import { EMPTY_PROPERTIES_PAYLOAD, encodeProperties } from "../../../protocols/amqp/codec/properties.js";
@@ -42,7 +53,14 @@ function readAll(reader: FrameReader, chunks: Buffer[]): SeenFrame[] {
 const FRAME_MAX = 4096;
 
 const fixture = Buffer.concat([
-  encodeMethodFrame(1, { kind: "basic.publish", reserved1: 0, exchange: "amq.topic", routingKey: "a.b.c", mandatory: true, immediate: false }),
+  encodeMethodFrame(1, {
+    kind: "basic.publish",
+    reserved1: 0,
+    exchange: "amq.topic",
+    routingKey: "a.b.c",
+    mandatory: true,
+    immediate: false,
+  }),
   encodeContent(1, encodeProperties({ contentType: "text/plain", headers: { k: "v" } }), Buffer.alloc(10000, 7), FRAME_MAX),
   HEARTBEAT_FRAME,
   encodeMethodFrame(0, { kind: "connection.close-ok" }),
@@ -158,7 +176,11 @@ describe("FrameReader", () => {
 
     it("refuses a payload larger than frame-max as soon as the header is read", () => {
       const header = bytes(FRAME_BODY, u16(1), u32(FRAME_MAX + 1));
-      const expected = { code: 501, text: `FRAME_ERROR - type 3, all octets = <<>>: {frame_too_large,${FRAME_MAX + 1},${FRAME_MAX - 8}}`, afterBytes: 7 };
+      const expected = {
+        code: 501,
+        text: `FRAME_ERROR - type 3, all octets = <<>>: {frame_too_large,${FRAME_MAX + 1},${FRAME_MAX - 8}}`,
+        afterBytes: 7,
+      };
       expect(failure([header])).toEqual(expected);
       expect(failure(oneByOne(header))).toEqual(expected);
     });
@@ -209,9 +231,13 @@ describe("FrameReader", () => {
     });
 
     it("refuses frames no AMQP frame can be: short method or header payloads, heartbeats with a payload", () => {
-      expect(failure([bytes(FRAME_METHOD, u16(1), u32(3), 0, 60, 0, FRAME_END)])?.text).toBe("FRAME_ERROR - type 1, all octets = <<0,60,0>>: unknown_frame");
+      expect(failure([bytes(FRAME_METHOD, u16(1), u32(3), 0, 60, 0, FRAME_END)])?.text).toBe(
+        "FRAME_ERROR - type 1, all octets = <<0,60,0>>: unknown_frame",
+      );
       expect(failure([bytes(FRAME_HEADER, u16(1), u32(11), Buffer.alloc(11), FRAME_END)])?.code).toBe(501);
-      expect(failure([bytes(FRAME_HEARTBEAT, u16(0), u32(2), "hi", FRAME_END)])?.text).toBe('FRAME_ERROR - type 8, all octets = <<"hi">>: unknown_frame');
+      expect(failure([bytes(FRAME_HEARTBEAT, u16(0), u32(2), "hi", FRAME_END)])?.text).toBe(
+        'FRAME_ERROR - type 8, all octets = <<"hi">>: unknown_frame',
+      );
       expect(failure([bytes(FRAME_HEADER, u16(1), u32(12), Buffer.alloc(12), FRAME_END)])).toBeNull();
       expect(failure([bytes(FRAME_BODY, u16(1), u32(0), FRAME_END)])).toBeNull();
     });
@@ -219,7 +245,10 @@ describe("FrameReader", () => {
     it("throws nothing but CodecError for random byte streams", () => {
       fc.assert(
         fc.property(fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 5 }), (chunks) => {
-          failure(chunks.map((c) => Buffer.from(c)), 64);
+          failure(
+            chunks.map((c) => Buffer.from(c)),
+            64,
+          );
         }),
         { numRuns: 5000 },
       );

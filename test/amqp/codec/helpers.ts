@@ -109,7 +109,15 @@ export const u32 = (n: number): Buffer => {
 // ---- normalising decoded values for comparison across libraries ------------------------------
 
 /** A library-neutral form: numbers for every numeric type, seconds for timestamps, hex for bytes. */
-export type Canonical = string | number | boolean | null | { decimal: [number, number] } | { bytes: string } | Canonical[] | { [k: string]: Canonical };
+export type Canonical =
+  | string
+  | number
+  | boolean
+  | null
+  | { decimal: [number, number] }
+  | { bytes: string }
+  | Canonical[]
+  | { [k: string]: Canonical };
 
 const decimal = (scale: number, digits: number): Canonical => ({ decimal: [scale, digits] });
 

@@ -5,12 +5,19 @@ import { describe, expect, it } from "vitest";
 import type { FieldTable } from "../../../src/core/message.js";
 import { CodecError } from "../../../protocols/amqp/codec/errors.js";
 import {
-  type AmqpMethod, CLASS_ID, METHOD_IDS, METHOD_INFO, type MethodKind, REPLY_CODE, REPLY_CODE_INFO, decodeMethod,
-  encodeMethodFrame, isHardError, methodInfoById,
+  type AmqpMethod,
+  CLASS_ID,
+  METHOD_IDS,
+  METHOD_INFO,
+  type MethodKind,
+  REPLY_CODE,
+  REPLY_CODE_INFO,
+  decodeMethod,
+  encodeMethodFrame,
+  isHardError,
+  methodInfoById,
 } from "../../../protocols/amqp/codec/methods.js";
-import {
-  type SpecField, amqplibDefs, amqplibMethods, bytes, camel, canonAmqplib, canonOurs, spec, specMethods, u16,
-} from "./helpers.js";
+import { type SpecField, amqplibDefs, amqplibMethods, bytes, camel, canonAmqplib, canonOurs, spec, specMethods, u16 } from "./helpers.js";
 
 const typeOf = (f: SpecField): string => spec.domains[f.domain]!;
 
@@ -23,15 +30,24 @@ const SAMPLE_TABLE: FieldTable = { "x-match": "all", flag: true, nested: { list:
 /** Values that exercise each type: multi-byte UTF-8, high bits, both halves of a uint64. */
 function sampleValue(f: SpecField, i: number, bits: "all" | "none" | "alternate"): unknown {
   switch (typeOf(f)) {
-    case "bit": return bits === "all" ? true : bits === "none" ? false : i % 2 === 0;
-    case "octet": return 200 + (i % 50);
-    case "short": return 0xbeef - i;
-    case "long": return 0xdeadbeef - i;
-    case "longlong": return 2 ** 53 - 1 - i * 2 ** 33;
-    case "shortstr": return `${f.name}-héllo-✓-${i}`;
-    case "longstr": return f.binary ? Buffer.from([0, 1, 254, 255, i]) : `${f.name}-text`;
-    case "table": return SAMPLE_TABLE;
-    default: throw new Error(typeOf(f));
+    case "bit":
+      return bits === "all" ? true : bits === "none" ? false : i % 2 === 0;
+    case "octet":
+      return 200 + (i % 50);
+    case "short":
+      return 0xbeef - i;
+    case "long":
+      return 0xdeadbeef - i;
+    case "longlong":
+      return 2 ** 53 - 1 - i * 2 ** 33;
+    case "shortstr":
+      return `${f.name}-héllo-✓-${i}`;
+    case "longstr":
+      return f.binary ? Buffer.from([0, 1, 254, 255, i]) : `${f.name}-text`;
+    case "table":
+      return SAMPLE_TABLE;
+    default:
+      throw new Error(typeOf(f));
   }
 }
 
@@ -46,15 +62,24 @@ const table = fc.dictionary(shortstr, fc.oneof(shortstr, fc.integer(), fc.boolea
 
 function fieldArbitrary(f: SpecField): fc.Arbitrary<unknown> {
   switch (typeOf(f)) {
-    case "bit": return fc.boolean();
-    case "octet": return fc.integer({ min: 0, max: 255 });
-    case "short": return fc.integer({ min: 0, max: 65535 });
-    case "long": return fc.integer({ min: 0, max: 0xffffffff });
-    case "longlong": return fc.maxSafeNat();
-    case "shortstr": return shortstr;
-    case "longstr": return f.binary ? fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)) : fc.string();
-    case "table": return table;
-    default: throw new Error(typeOf(f));
+    case "bit":
+      return fc.boolean();
+    case "octet":
+      return fc.integer({ min: 0, max: 255 });
+    case "short":
+      return fc.integer({ min: 0, max: 65535 });
+    case "long":
+      return fc.integer({ min: 0, max: 0xffffffff });
+    case "longlong":
+      return fc.maxSafeNat();
+    case "shortstr":
+      return shortstr;
+    case "longstr":
+      return f.binary ? fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)) : fc.string();
+    case "table":
+      return table;
+    default:
+      throw new Error(typeOf(f));
   }
 }
 
@@ -64,7 +89,15 @@ describe("methods: every method in the spec table", () => {
   it("covers the 66 methods of AMQP 0-9-1 with RabbitMQ's extensions", () => {
     expect(all).toHaveLength(66);
     expect(Object.keys(METHOD_INFO)).toHaveLength(66);
-    for (const kind of ["confirm.select", "basic.nack", "exchange.bind", "exchange.unbind", "connection.blocked", "connection.unblocked", "connection.update-secret"]) {
+    for (const kind of [
+      "confirm.select",
+      "basic.nack",
+      "exchange.bind",
+      "exchange.unbind",
+      "connection.blocked",
+      "connection.unblocked",
+      "connection.update-secret",
+    ]) {
       expect(METHOD_INFO[kind as MethodKind], kind).toBeDefined();
     }
   });
@@ -106,13 +139,21 @@ describe("methods: every method in the spec table", () => {
 
   it("packs consecutive bits into octets, low bit first (§4.2.5.2)", () => {
     const frame = encodeMethodFrame(1, {
-      kind: "queue.declare", reserved1: 0, queue: "q", passive: true, durable: false, exclusive: true, autoDelete: false, nowait: true, arguments: {},
+      kind: "queue.declare",
+      reserved1: 0,
+      queue: "q",
+      passive: true,
+      durable: false,
+      exclusive: true,
+      autoDelete: false,
+      nowait: true,
+      arguments: {},
     });
     // ids(4) reserved-1(2) "q"(2) → the bit octet
     expect(frame[7 + 8]).toBe(0b10101);
   });
 
-  it("cuts a reply-text over 255 bytes as RabbitMQ 3.10 does: its first 252 bytes, even mid-character, and \"...\"", () => {
+  it('cuts a reply-text over 255 bytes as RabbitMQ 3.10 does: its first 252 bytes, even mid-character, and "..."', () => {
     const text = "NOT_FOUND - no queue 'a" + "é".repeat(200) + "'";
     const frame = encodeMethodFrame(0, { kind: "connection.close", replyCode: 404, replyText: text, classId: 50, methodId: 10 });
     // header 7, class/method 4, reply-code 2, then the shortstr
@@ -141,10 +182,17 @@ describe("methods: agreement with amqplib (generated from RabbitMQ's table indep
       const mine = methodInfoById(info.classId, info.methodId);
       expect(mine, info.name).toBeDefined();
       const entry = ours.find((o) => o.kind === mine!.kind)!;
-      expect(entry.method.fields.map((f) => typeOf(f)), info.name).toEqual(info.args.map((a) => a.type));
-      expect(entry.method.fields.map((f) => camel(f.rabbitmqName ?? f.name)), info.name).toEqual(info.args.map((a) => a.name));
+      expect(
+        entry.method.fields.map((f) => typeOf(f)),
+        info.name,
+      ).toEqual(info.args.map((a) => a.type));
+      expect(
+        entry.method.fields.map((f) => camel(f.rabbitmqName ?? f.name)),
+        info.name,
+      ).toEqual(info.args.map((a) => a.name));
       entry.method.fields.forEach((f, i) => {
-        if (f.default !== undefined && info.args[i]!.default !== undefined) expect(f.default, `${info.name} ${f.name}`).toEqual(info.args[i]!.default);
+        if (f.default !== undefined && info.args[i]!.default !== undefined)
+          expect(f.default, `${info.name} ${f.name}`).toEqual(info.args[i]!.default);
       });
     }
   });
@@ -152,7 +200,9 @@ describe("methods: agreement with amqplib (generated from RabbitMQ's table indep
   /** Our method as amqplib's field object: RabbitMQ's names for the reserved fields. */
   function asAmqplibFields(kind: string, m: AmqpMethod): Record<string, unknown> {
     const fields = ours.find((o) => o.kind === kind)!.method.fields;
-    return Object.fromEntries(fields.map((f) => [camel(f.rabbitmqName ?? f.name), (m as unknown as Record<string, unknown>)[camel(f.name)]]));
+    return Object.fromEntries(
+      fields.map((f) => [camel(f.rabbitmqName ?? f.name), (m as unknown as Record<string, unknown>)[camel(f.name)]]),
+    );
   }
 
   for (const { kind, method } of ours) {
@@ -181,9 +231,16 @@ describe("methods: agreement with amqplib (generated from RabbitMQ's table indep
 describe("methods: tables derived from the spec", () => {
   it("flags synchronous methods, their responses and content", () => {
     expect(METHOD_INFO["basic.get"].responses).toEqual(["basic.get-ok", "basic.get-empty"]);
-    expect(METHOD_INFO["queue.declare"]).toMatchObject({ synchronous: true, content: false, responses: ["queue.declare-ok"], hasNowait: true });
+    expect(METHOD_INFO["queue.declare"]).toMatchObject({
+      synchronous: true,
+      content: false,
+      responses: ["queue.declare-ok"],
+      hasNowait: true,
+    });
     expect(METHOD_INFO["basic.publish"]).toMatchObject({ synchronous: false, content: true, responses: [] });
-    const content = Object.values(METHOD_INFO).filter((i) => i.content).map((i) => i.kind);
+    const content = Object.values(METHOD_INFO)
+      .filter((i) => i.content)
+      .map((i) => i.kind);
     expect(content.sort()).toEqual(["basic.deliver", "basic.get-ok", "basic.publish", "basic.return"]);
     for (const info of Object.values(METHOD_INFO)) {
       expect(info.synchronous).toBe(info.responses.length > 0);
@@ -281,12 +338,16 @@ describe("methods: malformed payloads", () => {
   it("throws nothing but CodecError for mutated valid methods", () => {
     const samples = specMethods().map(({ kind, method }) => payloadOf(sampleMethod(kind, method.fields, "alternate")));
     fc.assert(
-      fc.property(fc.constantFrom(...samples), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }), (payload, edits) => {
-        const mutated = Buffer.from(payload);
-        for (const [at, value] of edits) mutated[4 + (at % Math.max(1, mutated.length - 4))] = value;
-        const result = outcome(mutated);
-        expect(typeof result === "number" || result === "accepted", String(result)).toBe(true);
-      }),
+      fc.property(
+        fc.constantFrom(...samples),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }),
+        (payload, edits) => {
+          const mutated = Buffer.from(payload);
+          for (const [at, value] of edits) mutated[4 + (at % Math.max(1, mutated.length - 4))] = value;
+          const result = outcome(mutated);
+          expect(typeof result === "number" || result === "accepted", String(result)).toBe(true);
+        },
+      ),
       { numRuns: 20000 },
     );
   });

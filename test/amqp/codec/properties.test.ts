@@ -3,7 +3,11 @@ import { describe, expect, it } from "vitest";
 import { Message, type FieldTable, type MessageProperties } from "../../../src/core/message.js";
 import { CodecError } from "../../../protocols/amqp/codec/errors.js";
 import {
-  BASIC_PROPERTY_FLAGS, EMPTY_PROPERTIES_PAYLOAD, amqpPropertiesCodec, decodeProperties, encodeProperties,
+  BASIC_PROPERTY_FLAGS,
+  EMPTY_PROPERTIES_PAYLOAD,
+  amqpPropertiesCodec,
+  decodeProperties,
+  encodeProperties,
 } from "../../../protocols/amqp/codec/properties.js";
 import { AMQPView, amqplibDefs, bytes, camel, canonAmqpClient, canonAmqplib, canonOurs, spec, u32 } from "./helpers.js";
 
@@ -11,7 +15,11 @@ const decode = (b: Buffer): MessageProperties => decodeProperties(b, 0, b.length
 
 const shortstr = fc.string({ unit: "grapheme", maxLength: 30 }).filter((s) => Buffer.byteLength(s) <= 255);
 const headerValue = fc.oneof(shortstr, fc.integer(), fc.boolean(), fc.constant(null), fc.array(shortstr, { maxLength: 3 }));
-const headers = fc.dictionary(shortstr.filter((k) => k !== "__proto__"), headerValue, { maxKeys: 4 }) as fc.Arbitrary<FieldTable>;
+const headers = fc.dictionary(
+  shortstr.filter((k) => k !== "__proto__"),
+  headerValue,
+  { maxKeys: 4 },
+) as fc.Arbitrary<FieldTable>;
 
 const properties: fc.Arbitrary<MessageProperties> = fc.record(
   {
@@ -174,7 +182,10 @@ describe("basic properties: interoperability", () => {
     },
     { requiredKeys: [] },
   );
-  const toClient = (p: MessageProperties) => ({ ...p, timestamp: p.timestamp === undefined ? undefined : new Date(Number(p.timestamp) * 1000) });
+  const toClient = (p: MessageProperties) => ({
+    ...p,
+    timestamp: p.timestamp === undefined ? undefined : new Date(Number(p.timestamp) * 1000),
+  });
   const fromClient = (p: Record<string, unknown>) => {
     const out: Record<string, unknown> = { ...p };
     if (p["timestamp"] instanceof Date) out["timestamp"] = p["timestamp"].getTime() / 1000;
