@@ -23,7 +23,9 @@ export default function ensurePythonClients(): void {
   if (spawnSync("etcd", ["--version"], { stdio: "ignore" }).status !== 0) packages.push("etcd-server");
   if (packages.length === 0) return;
   if (process.getuid?.() !== 0 || !existsSync("/usr/bin/apt-get")) {
-    throw new Error(`the Python conformance scenarios and the cluster tests need ${packages.join(" ")}: apt-get install -y ${packages.join(" ")}`);
+    throw new Error(
+      `the Python conformance scenarios and the cluster tests need ${packages.join(" ")}: apt-get install -y ${packages.join(" ")}`,
+    );
   }
   console.error(`installing ${packages.join(" ")} for the Python conformance scenarios and the cluster tests`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
