@@ -118,7 +118,13 @@ describe("management endpoints by user tag", () => {
       const got = {} as Record<TagKey, string>;
       for (const t of TAGS) {
         await c.setup?.(admin, fixture, t);
-        const r = await call(c.route.split(" ")[0]!, c.path(fixture, t), c.body?.(fixture, t), userOf(t), "pw");
+        const method = c.route.split(" ")[0]!;
+        let r = await call(method, c.path(fixture, t), c.body?.(fixture, t), userOf(t), "pw");
+        // RabbitMQ 3.10 once answered a listing with 500 in CI while other scenarios were deleting
+        // queues beside it (1 run in 3); a read is asked again, never a write. Warren gives no 500 here.
+        for (let retry = 0; retry < 2 && r.status === 500 && method === "GET"; retry++) {
+          r = await call(method, c.path(fixture, t), c.body?.(fixture, t), userOf(t), "pw");
+        }
         const reason = (r.json as { reason?: string } | null)?.reason;
         got[t] =
           r.status < 300
