@@ -6,6 +6,7 @@ import { startBroker, type RunningBroker } from "warren";
 import { ReplicationFollower } from "../../src/cluster/follower.js";
 import { ReplicationLeader } from "../../src/cluster/leader.js";
 import { eventually } from "./etcd.js";
+import { clusterPort } from "./ports.js";
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -33,7 +34,7 @@ function onLeaderDisk(dataDir: string, text: string): boolean {
 describe("confirms wait for a majority", () => {
   it("in a cluster of three with both followers down a confirm waits, and arrives once one follower has caught up", async () => {
     const ldir = tmp("leader");
-    const [p2, p3] = [26410, 26411];
+    const [p2, p3] = [clusterPort(10), clusterPort(11)];
     const leader = new ReplicationLeader({
       dataDir: ldir,
       clusterId: "c1",
@@ -83,7 +84,7 @@ describe("confirms wait for a majority", () => {
     const ldir = tmp("leader");
     const fdir2 = tmp("follower2");
     const fdir3 = tmp("follower3");
-    const [p2, p3] = [26412, 26413];
+    const [p2, p3] = [clusterPort(12), clusterPort(13)];
     let release: () => void = () => {};
     let gate: Promise<void> | null = null;
     const writes: string[][] = [];

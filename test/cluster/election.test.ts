@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Etcd3 } from "etcd3";
 import { Candidate, currentTerm, LeaderObserver, LeadershipLost, type Term } from "../../src/cluster/election.js";
 import { type EtcdProcess, eventually, startEtcd } from "./etcd.js";
+import { clusterPort } from "./ports.js";
 
 const quiet = { info: () => {}, warn: () => {} };
 let etcd: EtcdProcess;
@@ -10,7 +11,7 @@ const candidates: Candidate[] = [];
 let prefixSeq = 0;
 
 beforeAll(async () => {
-  etcd = await startEtcd(26400, 26401);
+  etcd = await startEtcd(clusterPort(0), clusterPort(1));
 }, 30_000);
 afterAll(async () => {
   await etcd?.stop();

@@ -12,6 +12,7 @@ import amqp from "amqplib";
 import { Etcd3 } from "etcd3";
 import { startClusterNode } from "../../src/cluster/node.js";
 import { type EtcdProcess, eventually, startEtcd } from "./etcd.js";
+import { clusterPort } from "./ports.js";
 
 const CLI = join(import.meta.dirname, "../../dist/cli/main.js");
 let etcd: EtcdProcess;
@@ -19,7 +20,7 @@ const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
 beforeAll(async () => {
-  etcd = await startEtcd(26402, 26403);
+  etcd = await startEtcd(clusterPort(2), clusterPort(3));
 }, 30_000);
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
@@ -120,7 +121,7 @@ describe("failover", () => {
     writeFileSync(conf, "cluster.lease_ttl = 2\nloopback_users = none\n");
     const ports = [await freePort(), await freePort(), await freePort()];
     const nodes = new Map<number, NodeProc>();
-    const n1 = startNode("n1", ports[0]!, 26414, conf);
+    const n1 = startNode("n1", ports[0]!, clusterPort(14), conf);
     nodes.set(ports[0]!, n1);
     const logs = () => [...nodes.values()].map((n) => `--- ${n.name}\n${n.log()}`).join("\n");
     // n1 first, so it leads; then the followers
@@ -129,8 +130,8 @@ describe("failover", () => {
         throw new Error(`${err.message}\n${logs()}`);
       },
     );
-    nodes.set(ports[1]!, startNode("n2", ports[1]!, 26415, conf));
-    nodes.set(ports[2]!, startNode("n3", ports[2]!, 26416, conf));
+    nodes.set(ports[1]!, startNode("n2", ports[1]!, clusterPort(15), conf));
+    nodes.set(ports[2]!, startNode("n3", ports[2]!, clusterPort(16), conf));
     const client = new Etcd3({ hosts: etcd.url });
     try {
       await eventually(async () => (await inSync(client)).join() === "n1,n2,n3", "every node in sync", 20_000).catch((err: Error) => {
@@ -233,7 +234,7 @@ describe("a leader cut off from etcd", () => {
     const client = new Etcd3({ hosts: etcd.url });
     await client.delete().prefix("/warren/");
     // a second member that never answers: confirms need it (a majority of two)
-    await client.put("/warren/members/n2").value(JSON.stringify({ replication: { host: "127.0.0.1", port: 26417 } }));
+    await client.put("/warren/members/n2").value(JSON.stringify({ replication: { host: "127.0.0.1", port: clusterPort(17) } }));
     client.close();
     const dir = mkdtempSync("/tmp/cluster-alone-");
     dirs.push(dir);
@@ -245,7 +246,7 @@ describe("a leader cut off from etcd", () => {
       logLevel: "info",
       logFormat: "json",
       logDestination: { write: (l: string) => lines.push(l) },
-      cluster: { etcd: [etcd.url], nodeName: "n1", replicationPort: 26418, leaseTtl: 2 },
+      cluster: { etcd: [etcd.url], nodeName: "n1", replicationPort: clusterPort(18), leaseTtl: 2 },
     });
     try {
       const broker = await node.leading;
@@ -283,12 +284,12 @@ describe("fencing", () => {
     dirs.push(join(conf, ".."));
     writeFileSync(conf, "cluster.lease_ttl = 2\nloopback_users = none\n");
     const ports = [await freePort(), await freePort(), await freePort()];
-    const n1 = startNode("n1", ports[0]!, 26414, conf);
+    const n1 = startNode("n1", ports[0]!, clusterPort(14), conf);
     const nodes = [n1];
     const logs = () => nodes.map((n) => `--- ${n.name}\n${n.log()}`).join("\n");
     try {
       await eventually(async () => (await connectAny([ports[0]!])).conn.close().then(() => true), "n1 leading", 20_000);
-      nodes.push(startNode("n2", ports[1]!, 26415, conf), startNode("n3", ports[2]!, 26416, conf));
+      nodes.push(startNode("n2", ports[1]!, clusterPort(15), conf), startNode("n3", ports[2]!, clusterPort(16), conf));
       await eventually(async () => (await inSync(client)).join() === "n1,n2,n3", "every node in sync", 20_000).catch((err: Error) => {
         throw new Error(`${err.message}\n${logs()}`);
       });
@@ -360,12 +361,12 @@ describe("planned stop", () => {
     // a long lease: a handover that waited for it would take 10 s
     writeFileSync(conf, "cluster.lease_ttl = 10\nloopback_users = none\n");
     const ports = [await freePort(), await freePort(), await freePort()];
-    const n1 = startNode("n1", ports[0]!, 26414, conf);
+    const n1 = startNode("n1", ports[0]!, clusterPort(14), conf);
     const nodes = [n1];
     const logs = () => nodes.map((n) => `--- ${n.name}\n${n.log()}`).join("\n");
     try {
       await eventually(async () => (await connectAny([ports[0]!])).conn.close().then(() => true), "n1 leading", 20_000);
-      nodes.push(startNode("n2", ports[1]!, 26415, conf), startNode("n3", ports[2]!, 26416, conf));
+      nodes.push(startNode("n2", ports[1]!, clusterPort(15), conf), startNode("n3", ports[2]!, clusterPort(16), conf));
       await eventually(async () => (await inSync(client)).join() === "n1,n2,n3", "every node in sync", 20_000).catch((err: Error) => {
         throw new Error(`${err.message}\n${logs()}`);
       });

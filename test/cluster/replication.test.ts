@@ -10,6 +10,7 @@ import { ReplicationFollower } from "../../src/cluster/follower.js";
 import { ReplicationLeader } from "../../src/cluster/leader.js";
 import { encodeFrame, frames, FrameType, PROTOCOL_HEADER } from "../../src/cluster/protocol.js";
 import { eventually } from "./etcd.js";
+import { clusterPort } from "./ports.js";
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -167,7 +168,7 @@ describe("replicating the store", () => {
     });
     cleanup.push(() => n3.close());
     const inSync: string[][] = [];
-    const port = 26419; // known before n2 listens (a port from 0 could be taken meanwhile)
+    const port = clusterPort(19); // known before n2 listens (a port from 0 could be taken meanwhile)
     const leader = new ReplicationLeader({
       dataDir: ldir,
       clusterId: "c1",
