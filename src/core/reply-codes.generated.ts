@@ -28,27 +28,9 @@ export const REPLY_CODE = {
   INTERNAL_ERROR: 541,
 } as const;
 
-/** The error codes (all but REPLY_SUCCESS): what a BrokerError carries. */
-export const ReplyCode = {
-  CONTENT_TOO_LARGE: 311,
-  NO_ROUTE: 312,
-  NO_CONSUMERS: 313,
-  CONNECTION_FORCED: 320,
-  INVALID_PATH: 402,
-  ACCESS_REFUSED: 403,
-  NOT_FOUND: 404,
-  RESOURCE_LOCKED: 405,
-  PRECONDITION_FAILED: 406,
-  FRAME_ERROR: 501,
-  SYNTAX_ERROR: 502,
-  COMMAND_INVALID: 503,
-  CHANNEL_ERROR: 504,
-  UNEXPECTED_FRAME: 505,
-  RESOURCE_ERROR: 506,
-  NOT_ALLOWED: 530,
-  NOT_IMPLEMENTED: 540,
-  INTERNAL_ERROR: 541,
-} as const;
+/** The error codes (all but the success code): what a BrokerError carries. */
+const { REPLY_SUCCESS: _success, ...errorCodes } = REPLY_CODE;
+export const ReplyCode = errorCodes;
 
 export type ReplyCodeName = keyof typeof ReplyCode;
 export type ReplyCodeValue = (typeof ReplyCode)[ReplyCodeName];

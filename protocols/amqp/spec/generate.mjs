@@ -601,15 +601,13 @@ function replyCodesFile() {
     "export const REPLY_CODE = {",
   ];
   for (const r of spec.replyCodes) lines.push(`  ${constName(r.name)}: ${r.code},`);
+  const successName = constName(spec.replyCodes.find((r) => r.kind === "success").name);
   lines.push(
     "} as const;",
     "",
-    "/** The error codes (all but REPLY_SUCCESS): what a BrokerError carries. */",
-    "export const ReplyCode = {",
-  );
-  for (const r of spec.replyCodes) if (r.kind !== "success") lines.push(`  ${constName(r.name)}: ${r.code},`);
-  lines.push(
-    "} as const;",
+    "/** The error codes (all but the success code): what a BrokerError carries. */",
+    `const { ${successName}: _success, ...errorCodes } = REPLY_CODE;`,
+    "export const ReplyCode = errorCodes;",
     "",
     "export type ReplyCodeName = keyof typeof ReplyCode;",
     "export type ReplyCodeValue = (typeof ReplyCode)[ReplyCodeName];",
