@@ -3,12 +3,13 @@
 // RabbitMQ is for the conformance suite: conformance/rabbitmq.sh deps installs it, and without it
 // this test fails rather than skips. It runs under `npm run test:browser` (vitest.browser.config.ts),
 // which .ci/run runs; `npm test` leaves it out. Pages refresh every 300 ms here (?refresh=300).
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import amqp from "amqplib";
 import { type Browser, chromium, type Dialog, type Page } from "playwright-core";
+import { generate } from "selfsigned";
 import type { RunningBroker } from "warren";
 import { api, startWithManagement } from "../management/helpers.js";
 
@@ -18,11 +19,18 @@ let broker: RunningBroker;
 let browser: Browser;
 let base: string;
 let amqpUrl: string;
+let pki: { dir: string; cert: string };
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} not found: install Debian's chromium (bash conformance/rabbitmq.sh deps) or set WARREN_CHROMIUM`);
   }
+  // a self-signed certificate for the AMQPS listener, whose connections show their TLS details
+  const self = await generate([{ name: "commonName", value: "localhost" }], { algorithm: "sha256", keySize: 2048 });
+  const dir = mkdtempSync(join(tmpdir(), "warren-ui-tls-"));
+  writeFileSync(join(dir, "cert.pem"), self.cert);
+  writeFileSync(join(dir, "key.pem"), self.private);
+  pki = { dir, cert: self.cert };
   // rates sampled every second, so a steady publisher shows on the charts between two refreshes
   broker = await startWithManagement({
     logLevel: "silent",
@@ -30,6 +38,8 @@ beforeAll(async () => {
     stomp: false,
     prometheus: false,
     management: { port: 0, sampleInterval: 1000 },
+    tls: { certfile: join(dir, "cert.pem"), keyfile: join(dir, "key.pem") },
+    amqpTls: { port: 0 },
   });
   base = `http://127.0.0.1:${broker.ports.management}`;
   amqpUrl = `amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`;
@@ -43,6 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await broker?.close();
+  if (pki) rmSync(pki.dir, { recursive: true, force: true });
 });
 
 /**
@@ -391,6 +402,25 @@ describe("management web UI: pages", () => {
     }
   });
 
+  it("connection page: a TLS connection's protocol, cipher and certificates", async () => {
+    const conn = await amqp.connect(`amqps://guest:guest@localhost:${broker.ports.amqpTls}`, {
+      ca: [pki.cert],
+      clientProperties: { connection_name: "over-tls" },
+    });
+    const page = await open("#/connections");
+    try {
+      const listed = page.locator("#connections-table tr", { hasText: "over-tls" });
+      await listed.waitFor({ timeout: 10_000 });
+      expect(await listed.textContent()).toContain("●");
+      await listed.locator("a").first().click();
+      await expect.poll(() => page.textContent("#tls-details")).toMatch(/^TLSyesProtocoltlsv1\.[23]Key exchange.+Cipher.+Hash.+/);
+      expect(await page.textContent("#tls-details")).toContain("Peer certificate subjectnone");
+    } finally {
+      await page.close();
+      await conn.close();
+    }
+  });
+
   it("node page: memory breakdown, descriptors, alarms, listeners", async () => {
     const node = (await get("/api/overview")).node as string;
     const page = await open("#/");
@@ -403,6 +433,13 @@ describe("management web UI: pages", () => {
       expect(await page.textContent("#node-details")).toMatch(/File descriptors\d+ \/ \d+/);
       expect(await page.textContent("#node-alarms")).toBe("No alarms");
       await expect.poll(() => page.textContent("#node-listeners")).toContain(String(broker.ports.amqp));
+      // an alarm on: the page says publishers are blocked (the node's answer stubbed with it set)
+      const real = await get(`/api/nodes/${encodeURIComponent(node)}?memory=true`);
+      await page.route(
+        (url) => url.pathname.startsWith("/api/nodes/"),
+        (r) => r.fulfill({ contentType: "application/json", body: JSON.stringify({ ...real, mem_alarm: true }) }),
+      );
+      await expect.poll(() => page.textContent("#node-alarms"), { timeout: 10_000 }).toBe("Memory alarm: publishers are blocked");
     } finally {
       await page.close();
     }
@@ -523,6 +560,14 @@ describe("management web UI: forms", () => {
       // the access works: the new user logs in to the vhost over AMQP
       const c = await amqp.connect(`amqp://ui-deployer:s3cret@127.0.0.1:${broker.ports.amqp}/ui-staging`);
       await c.close();
+      // new tags, the password kept: it still logs in
+      const upd = page.locator("#update-user-form");
+      await expect.poll(() => upd.locator('input[name="tags"]').inputValue()).toBe("management");
+      await upd.locator('input[name="tags"]').fill("monitoring");
+      await upd.locator('button[type="submit"]').click();
+      await expect.poll(() => page.textContent("#update-user-result")).toBe("User updated.");
+      await expect.poll(() => page.textContent("#user-details")).toContain("Tagsmonitoring");
+      await (await amqp.connect(`amqp://ui-deployer:s3cret@127.0.0.1:${broker.ports.amqp}/ui-staging`)).close();
 
       // the vhost's page lists the user; deleting the vhost asks first
       await page.goto(`${base}/?refresh=300#/vhosts/ui-staging`);
