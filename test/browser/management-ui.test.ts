@@ -60,9 +60,9 @@ afterAll(async () => {
  * A page logged in as guest on `hash`: the credentials go where the login form keeps them (the
  * tab's sessionStorage), so only the first test spends time on the form itself.
  */
-async function open(hash: string, width = 1280): Promise<Page> {
+async function open(hash: string, width = 1280, credentials = "guest:guest"): Promise<Page> {
   const page = await browser.newPage({ viewport: { width, height: 900 } });
-  await page.addInitScript(() => sessionStorage.setItem("warren-auth", btoa("guest:guest")));
+  await page.addInitScript((c) => sessionStorage.setItem("warren-auth", btoa(c)), credentials);
   await page.goto(`${base}/?refresh=300${hash}`);
   await page.locator("#tabs").waitFor();
   return page;
@@ -99,6 +99,26 @@ describe("management web UI: fixes", () => {
       await page.click("#logout");
       await page.locator("#login-form").waitFor();
       expect(await page.locator("#tabs").isVisible()).toBe(false);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("keeps a user without the monitoring or administrator tag logged in, saying what it may not see", async () => {
+    await api(broker, "PUT", "/api/users/ui-manager", { password: "pw", tags: "management" });
+    await api(broker, "PUT", "/api/permissions/%2F/ui-manager", { configure: ".*", write: ".*", read: ".*" });
+    const page = await open("#/", 1280, "ui-manager:pw");
+    try {
+      await expect.poll(() => page.textContent("#nodes-table")).toBe("Not monitor user");
+      await page.locator("#totals .total").first().waitFor();
+      await page.click('nav a[data-tab="users"]');
+      await expect.poll(() => page.textContent("#refreshed")).toBe("refresh failed: Not administrator user");
+      expect(await page.locator("#tabs").isVisible()).toBe(true);
+      expect(await page.locator("#login").isVisible()).toBe(false);
+      // what it may see still shows
+      await page.click('nav a[data-tab="queues"]');
+      await page.locator("#queues-table tr").first().waitFor();
+      expect(await page.textContent("#whoami")).toBe("ui-manager (management)");
     } finally {
       await page.close();
     }
@@ -216,6 +236,9 @@ describe("management web UI: pages", () => {
         }),
       );
       const follower = row(stubbed, "#nodes-table", "warren@b");
+      await follower.waitFor({ timeout: 10_000 });
+      // the same columns on the nodes page
+      await stubbed.goto(`${base}/?refresh=300#/nodes`);
       await follower.waitFor({ timeout: 10_000 });
       expect(await stubbed.locator("#nodes-table thead th").allTextContents()).toEqual(
         expect.arrayContaining(["Role", "Epoch", "In sync", "Lag"]),

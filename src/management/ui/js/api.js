@@ -44,7 +44,9 @@ export async function api(method, path, body, headers = {}) {
   } catch {
     json = { reason: text };
   }
-  if (res.status === 401 && path !== "whoami") {
+  // only refused credentials end the session: a 401 for a missing tag (`Not administrator user`,
+  // `Not monitor user`) or a vhost the user may not see is an answer the page shows
+  if (res.status === 401 && path !== "whoami" && (json === null || json.reason === "Login failed")) {
     auth.set(null);
     auth.onExpired();
     throw new ApiError(401, json?.reason ?? "Login failed");

@@ -10,7 +10,7 @@ const REFRESH_MS = Math.max(200, Number(params.get("refresh")) || 5000);
 /** First segment of the hash → the page module and the nav tab it belongs to. */
 const PAGES = {
   overview: ["overview", "overview"],
-  nodes: ["node", "overview"],
+  nodes: ["nodes", "overview", "node"],
   connections: ["connections", "connections", "connection"],
   channels: ["channels", "channels", "channel"],
   exchanges: ["exchanges", "exchanges", "exchange"],

@@ -64,7 +64,8 @@ export async function mount(el, _args, ctx) {
   const keep = Math.ceil(300000 / ctx.refreshMs);
   return {
     async update() {
-      const [o, nodes] = await Promise.all([api("GET", "overview"), api("GET", "nodes").catch(() => [])]);
+      // /api/nodes needs the monitoring tag; without it the card says so and the rest shows
+      const [o, nodes] = await Promise.all([api("GET", "overview"), api("GET", "nodes").catch((err) => err)]);
       const t = o.object_totals;
       $("#totals").innerHTML = totals([
         ["Connections", t.connections],
@@ -87,7 +88,8 @@ export async function mount(el, _args, ctx) {
         ([k, label, color]) => `<span style="--c:${color}">${label}: ${rate(ms[`${k}_details`])} (${num(ms[k])} total)</span>`,
       ).join("");
       $("#node-summary").innerHTML = `<p>${esc(o.product_name)} ${esc(o.product_version)}${o.cluster_name ? ` · cluster ${esc(o.cluster_name)}` : ""}</p>`;
-      nodesTable($("#nodes-table"), nodes);
+      if (nodes instanceof Error) $("#nodes-table").innerHTML = `<tbody><tr><td class="empty">${esc(nodes.message)}</td></tr></tbody>`;
+      else nodesTable($("#nodes-table"), nodes);
       table(
         $("#listeners"),
         [
