@@ -381,6 +381,16 @@ describe("management web UI: pages", () => {
       await bound.locator("button[data-unbind]").click();
       await bound.waitFor({ state: "detached" });
       expect(await get("/api/exchanges/%2F/ui.events/bindings/source")).toEqual([]);
+
+      // the default exchange's page (amq.default in its URL, as RabbitMQ's) publishes by queue name
+      await page.goto(`${base}/?refresh=300#/exchanges`);
+      await row(page, "#exchanges-table", "/|").locator("a").click();
+      await expect.poll(() => page.textContent("#exchange-title")).toBe("(AMQP default)");
+      await expect.poll(() => page.textContent("#exchange-details")).toContain("Typedirect");
+      await page.fill('#publish-form input[name="routing_key"]', "ui.audit");
+      await page.click('#publish-form button[type="submit"]');
+      await expect.poll(() => page.textContent("#publish-result")).toBe("Message published.");
+      expect((await get("/api/queues/%2F/ui.audit")).messages).toBe(2);
     } finally {
       await page.close();
       await conn.close();
@@ -596,6 +606,12 @@ describe("management web UI: forms", () => {
       await page.goto(`${base}/?refresh=300#/vhosts/ui-staging`);
       await row(page, "#permissions-table", "ui-staging|ui-deployer").waitFor({ timeout: 10_000 });
       expect(await page.textContent("#vhost-details")).toContain("Default queue typequorum");
+      // access given from the vhost's side: pick the user
+      const vp = page.locator("#permission-form");
+      await vp.locator('select[name="user"]').selectOption("guest");
+      await vp.locator('button[type="submit"]').click();
+      await row(page, "#permissions-table", "ui-staging|guest").waitFor({ timeout: 10_000 });
+      expect(await get("/api/permissions/ui-staging/guest")).toMatchObject({ configure: ".*", write: ".*", read: ".*" });
       await page.locator("#delete-vhost").click();
       await page.waitForURL(/#\/vhosts$/);
       expect(asked).toContain("Are you sure? This object cannot be recovered after deletion.");
