@@ -69,7 +69,7 @@ export function renderBindings(tableEl, rows, side) {
           : `<button type="button" class="small danger" data-unbind="${esc(JSON.stringify([b.vhost, b.source, b.destination_type, b.destination, b.properties_key]))}">Unbind</button>`,
     },
   ];
-  table(tableEl, columns, rows, side === "queue" ? "No bindings" : "No bindings", (b) => `${b.source}|${b.destination}|${b.routing_key}`);
+  table(tableEl, columns, rows, "No bindings", (b) => `${b.source}|${b.destination}|${b.routing_key}`);
 }
 
 /** Handles the Unbind buttons under `el`. */

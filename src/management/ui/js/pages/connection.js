@@ -1,6 +1,6 @@
 // One connection: details, client properties, TLS, its channels, and closing it with a reason.
 import { api, seg } from "../api.js";
-import { $, attempt, bytes, esc, fieldTable, href, kv, num, table } from "../dom.js";
+import { $, attempt, bytes, esc, fieldTable, kv, num, table } from "../dom.js";
 import { channelColumns } from "./channels.js";
 import { clientName } from "./connections.js";
 

@@ -54,7 +54,7 @@ export async function mount(el, _args, ctx) {
     }
     try {
       const report = await api("POST", `${f.get("vhost") ? `definitions/${seg(f.get("vhost"))}` : "definitions"}?report=true`, body);
-      out.innerHTML = summary(report, true);
+      out.innerHTML = summary(report);
     } catch (err) {
       out.innerHTML = `<p class="error">Import refused.</p><pre class="error">${esc(err.message)}</pre>`;
     }
