@@ -11,7 +11,7 @@ export function publishForm(fixed) {
       ${fixed === undefined ? '<label>Routing key <input name="routing_key"></label>' : `<p class="muted">Published to the default exchange with routing key <b>${esc(fixed)}</b>, routing it to this queue.</p>`}
       <label>Delivery mode <select name="delivery_mode"><option value="1">1 - Non-persistent</option><option value="2">2 - Persistent</option></select></label>
       <fieldset><legend>Headers</legend>${argsEditor()}</fieldset>
-      <label>Properties <input name="properties" placeholder='{"content_type": "text/plain"}'></label>
+      <label>Properties <input name="properties" size="40" placeholder='{"content_type": "text/plain"}'></label>
       <label class="wide">Payload <textarea name="payload" rows="3"></textarea></label>
       <label>Payload encoding <select name="payload_encoding"><option value="string">String (default)</option><option value="base64">Base64</option></select></label>
       <button type="submit">Publish message</button>

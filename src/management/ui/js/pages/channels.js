@@ -1,6 +1,6 @@
 // Channels: every channel of every connection; a name opens the channel's page.
 import { api } from "../api.js";
-import { $, badge, esc, href, table } from "../dom.js";
+import { $, badge, esc, href, num, table } from "../dom.js";
 
 /** The channel columns, shared with the connection page (which leaves out the connection's own fields). */
 export function channelColumns(withOwner = true) {
@@ -9,9 +9,9 @@ export function channelColumns(withOwner = true) {
     ...(withOwner ? [{ title: "User", value: (c) => c.user }, { title: "Virtual host", value: (c) => c.vhost }] : []),
     { title: "Mode", html: (c) => `${badge("C", c.confirm)}${badge("T", c.transactional)}` },
     { title: "Prefetch", num: true, value: (c) => c.prefetch_count || c.global_prefetch_count || "" },
-    { title: "Consumers", num: true, value: (c) => c.consumer_count },
-    { title: "Unacked", num: true, value: (c) => c.messages_unacknowledged },
-    { title: "Published", num: true, value: (c) => c.message_stats?.publish ?? 0 },
+    { title: "Consumers", num: true, value: (c) => num(c.consumer_count) },
+    { title: "Unacked", num: true, value: (c) => num(c.messages_unacknowledged) },
+    { title: "Published", num: true, value: (c) => num(c.message_stats?.publish ?? 0) },
   ];
 }
 

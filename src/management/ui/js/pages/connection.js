@@ -14,7 +14,7 @@ export async function mount(el, [name], ctx) {
     <div class="card"><h2>Security</h2><div id="tls-details"></div></div>
     <div class="card danger-zone"><h2>Close this connection</h2>
       <form id="close-form" class="grid">
-        <label>Reason <input name="reason" value="Closed via management plugin"></label>
+        <label>Reason <input name="reason" value="Closed via management plugin" size="40"></label>
         <button type="submit" class="danger">Force close</button>
         <p class="result" id="close-result" role="status"></p>
       </form></div>`;
