@@ -259,6 +259,13 @@ add({
   path: (f, t) => `/api/connections/${e(f.other(t))}/channels`,
   expect: monitorOnly("200", NOT_OBJECT),
 });
+add({ note: "own channel", route: "GET /api/channels/:name", path: (f, t) => `/api/channels/${e(`${f.own(t)} (1)`)}`, expect: all("200") });
+add({
+  note: "the admin's channel",
+  route: "GET /api/channels/:name",
+  path: (f, t) => `/api/channels/${e(`${f.other(t)} (1)`)}`,
+  expect: monitorOnly("200", NOT_OBJECT),
+});
 add({
   note: "own connection",
   route: "DELETE /api/connections/:name",

@@ -69,9 +69,14 @@ beforeAll(async () => {
   await (await connect(broker.user, broker.password, V)).conn.createChannel();
   // for each tag, a connection of the caller's own and one of the admin's (DELETE closes them)
   const ports = new Map<string, number>();
+  // each with one channel, for GET /api/channels/:name
   for (const t of TAGS) {
-    ports.set(`own ${t}`, (await connect(userOf(t), "pw", V)).port);
-    ports.set(`other ${t}`, (await connect(broker.user, broker.password, V)).port);
+    const own = await connect(userOf(t), "pw", V);
+    await own.conn.createChannel();
+    ports.set(`own ${t}`, own.port);
+    const other = await connect(broker.user, broker.password, V);
+    await other.conn.createChannel();
+    ports.set(`other ${t}`, other.port);
   }
   // RabbitMQ lists connections only once its statistics have been emitted
   const byPort = await eventually(
@@ -82,6 +87,16 @@ beforeAll(async () => {
     },
     30_000,
     "the connections to be listed",
+  );
+  // and their channels too
+  await eventually(
+    async () => {
+      const r = await call("GET", "/api/channels");
+      const names = new Set((r.json as { name: string }[]).map((c) => c.name));
+      return [...byPort.values()].every((n) => names.has(`${n} (1)`)) ? true : null;
+    },
+    30_000,
+    "the channels to be listed",
   );
   const overview = await call("GET", "/api/overview");
   fixture = {

@@ -48,6 +48,13 @@ describe("authentication and user tags", () => {
       reason: "Not monitor user",
     });
     expect((await api(broker, "GET", "/api/nodes", undefined, "mon:pw")).status).toBe(200);
+    // ?memory=true adds the breakdown RabbitMQ's node page shows; the plain answer leaves it out
+    const nodeName = (await api(broker, "GET", "/api/overview")).json.node as string;
+    const plain = (await api(broker, "GET", `/api/nodes/${encodeURIComponent(nodeName)}`, undefined, "mon:pw")).json;
+    expect(plain.memory).toBeUndefined();
+    const detailed = (await api(broker, "GET", `/api/nodes/${encodeURIComponent(nodeName)}?memory=true`, undefined, "mon:pw")).json;
+    expect(detailed.memory).toMatchObject({ strategy: "rss", total: { rss: expect.any(Number), allocated: expect.any(Number) } });
+    expect(detailed.memory.heap_used).toBeGreaterThan(0);
     // monitoring users see no vhost's queues without permissions there
     const q = await api(broker, "GET", "/api/queues/%2F", undefined, "mon:pw");
     expect(q.status).toBe(401);
@@ -288,6 +295,13 @@ describe("connections, channels and consumers", () => {
 
     const channels = (await api(broker, "GET", "/api/channels")).json as { name: string; consumer_count: number; prefetch_count: number }[];
     expect(channels).toContainEqual(expect.objectContaining({ name: `${name} (1)`, consumer_count: 1, prefetch_count: 7, number: 1 }));
+    // one channel with its consumers, as RabbitMQ's GET /api/channels/:name (the UI's channel page)
+    const one = (await api(broker, "GET", `/api/channels/${encodeURIComponent(`${name} (1)`)}`)).json;
+    expect(one).toMatchObject({ name: `${name} (1)`, prefetch_count: 7, confirm: false, connection_details: { name } });
+    expect(one.consumer_details).toEqual([
+      expect.objectContaining({ consumer_tag: "ctag-1", queue: { name: "consumed-q", vhost: "/" }, prefetch_count: 7 }),
+    ]);
+    expect((await api(broker, "GET", `/api/channels/${encodeURIComponent(`${name} (2)`)}`)).status).toBe(404);
     const consumers = (await api(broker, "GET", "/api/consumers/%2F")).json as unknown[];
     expect(consumers).toContainEqual(
       expect.objectContaining({

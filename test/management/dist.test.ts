@@ -51,7 +51,13 @@ describe("the built broker", () => {
       expect(page.status).toBe(200);
       expect(page.headers.get("content-type")).toMatch(/^text\/html/);
       expect(await page.text()).toContain("<title>Warren Management</title>");
-      expect((await fetch(`http://127.0.0.1:${port}/app.js`)).status).toBe(200);
+      // the UI's ES modules, the page modules in their own folder, as JavaScript (browsers refuse
+      // a module of another type)
+      for (const file of ["js/main.js", "js/pages/queue.js"]) {
+        const js = await fetch(`http://127.0.0.1:${port}/${file}`);
+        expect(js.status).toBe(200);
+        expect(js.headers.get("content-type")).toMatch(/^text\/javascript/);
+      }
       const who = await fetch(`http://127.0.0.1:${port}/api/whoami`, {
         headers: { authorization: "Basic " + Buffer.from("guest:guest").toString("base64") },
       });

@@ -1,9 +1,9 @@
 /** Channels: GET /api/channels, /api/vhosts/:vhost/channels and /api/connections/:name/channels. */
-import type { RegisteredConnection } from "../../core/index.js";
+import { BrokerError, type RegisteredConnection } from "../../core/index.js";
 import type { Principal } from "../auth.js";
 import { notFound } from "../errors.js";
 import { routeSchema } from "../schemas.js";
-import { channelJson, type JsonObject } from "../views.js";
+import { channelJson, consumerJson, type JsonObject } from "../views.js";
 import { type PageQuery, PAGE_QUERY, paginate } from "../pagination.js";
 import type { Route, RoutePlugin } from "./context.js";
 
@@ -29,5 +29,30 @@ export const channelsRoutes: RoutePlugin = async (app, { api }) => {
     if (!c) throw notFound();
     p.requireSeesConnectionOf(c.details.user);
     return channelsOf(c);
+  });
+  // one channel, with its consumers (RabbitMQ's consumer_details), for the UI's channel page
+  app.get<Route<"name">>("/api/channels/:name", { schema: routeSchema({ params: ["name"] }) }, async (req) => {
+    const p = api.who(req);
+    for (const c of broker.connections.list()) {
+      for (const ch of c.details.channels()) {
+        const out = channelJson(c, ch, node);
+        if (out.name !== req.params.name) continue;
+        // another user's channel: RabbitMQ's refusal for the object, as for its connection
+        p.requireSeesConnectionOf(c.details.user);
+        const v = broker.vhost(c.details.vhost);
+        const consumers: JsonObject[] = [];
+        if (!(v instanceof BrokerError)) {
+          for (const q of v.queues.values()) {
+            for (const s of q.subscriptions) {
+              if (s.consumer.client.id === c.client.id && (s.consumer.channelNumber ?? 1) === ch.number)
+                consumers.push(consumerJson(s, v.name, c, node));
+            }
+          }
+        }
+        out.consumer_details = consumers;
+        return out;
+      }
+    }
+    throw notFound();
   });
 };

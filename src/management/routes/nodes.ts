@@ -2,8 +2,8 @@
 import { availableParallelism } from "node:os";
 import { statfs } from "node:fs/promises";
 import { notFound } from "../errors.js";
-import { maxFds, openFds } from "../process-stats.js";
-import { routeSchema } from "../schemas.js";
+import { maxFds, memoryBreakdown, openFds } from "../process-stats.js";
+import { flag, routeSchema } from "../schemas.js";
 import { EXCHANGE_TYPES, type JsonObject } from "../views.js";
 import type { Route, RoutePlugin } from "./context.js";
 
@@ -66,9 +66,16 @@ export const nodesRoutes: RoutePlugin = async (app, { api }) => {
     api.who(req).require("monitoring");
     return [await nodeJson()];
   });
-  app.get<Route<"node">>("/api/nodes/:node", { schema: routeSchema({ params: ["node"] }) }, async (req) => {
-    api.who(req).require("monitoring");
-    if (req.params.node !== node) throw notFound();
-    return nodeJson();
-  });
+  app.get<Route<"node", { memory?: string }>>(
+    "/api/nodes/:node",
+    { schema: routeSchema({ params: ["node"], query: { memory: flag } }) },
+    async (req) => {
+      api.who(req).require("monitoring");
+      if (req.params.node !== node) throw notFound();
+      const out = await nodeJson();
+      // RabbitMQ adds the memory breakdown only when asked (its UI's node page asks)
+      if (req.query.memory === "true") out.memory = memoryBreakdown();
+      return out;
+    },
+  );
 };
