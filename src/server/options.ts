@@ -77,6 +77,8 @@ export const brokerOptionsSchema = z.object({
   ),
   /** Prometheus metrics on /metrics (RabbitMQ's 15692). */
   prometheus: z.optional(listener),
+  /** `/metrics` serves one sample per queue, channel… instead of sums (prometheus.return_per_object_metrics). */
+  prometheusPerObject: z.optional(z.boolean()),
   /** Address listeners bind to when one does not say; default all interfaces. */
   host: z.optional(z.string()),
   logLevel: z.optional(z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])),

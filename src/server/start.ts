@@ -278,7 +278,11 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
               prometheus:
                 options.prometheus === false || options.prometheus === undefined
                   ? false
-                  : { port: options.prometheus.port, host: options.prometheus.host ?? options.host },
+                  : {
+                      port: options.prometheus.port,
+                      host: options.prometheus.host ?? options.host,
+                      ...(options.prometheusPerObject === true && { perObject: true }),
+                    },
             },
           ),
       );

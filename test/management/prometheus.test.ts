@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import amqp from "amqplib";
-import type { RunningBroker } from "warren";
+import { startBroker, type RunningBroker } from "warren";
 import { startWithManagement } from "./helpers.js";
 
 let broker: RunningBroker;
@@ -188,6 +188,23 @@ describe("Prometheus values", () => {
     // no family: identity only
     const bare = await (await get("/metrics/detailed")).text();
     expect(bare.split("\n").filter((l) => l !== "" && !l.startsWith("#"))).toHaveLength(2);
+  });
+});
+
+describe("prometheus.return_per_object_metrics", () => {
+  it("makes /metrics serve one sample per object, as RabbitMQ does with it set", async () => {
+    const b = await startBroker({ amqp: { port: 0 }, prometheus: { port: 0 }, prometheusPerObject: true, logLevel: "silent" });
+    try {
+      const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${b.ports.amqp}`);
+      await (await conn.createChannel()).assertQueue("per-object-q");
+      const text = await (await fetch(`http://127.0.0.1:${b.ports.prometheus}/metrics`)).text();
+      expect(text).toMatch(/^rabbitmq_queue_messages_ready\{vhost="\/",queue="per-object-q"\} 0$/m);
+      expect(text).toMatch(/^rabbitmq_channel_consumers\{channel="<0\.\d+\.1>"\} 0$/m);
+      expect(text).toMatch(/^rabbitmq_alarms_memory_used_watermark 0$/m);
+      await conn.close();
+    } finally {
+      await b.close();
+    }
   });
 });
 
