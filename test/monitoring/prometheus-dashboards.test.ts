@@ -10,6 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import amqp from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "warren";
@@ -112,6 +113,17 @@ async function checkDashboard(file: string): Promise<void> {
 }
 
 describe("Grafana dashboards against a real Prometheus scraping Warren", () => {
+  it("the compose profile's prometheus.yml passes promtool's check", () => {
+    const r = spawnSync(
+      "promtool",
+      ["check", "config", fileURLToPath(new URL("../../docker/monitoring/prometheus.yml", import.meta.url))],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(r.error).toBeUndefined();
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+  });
   it("every query of RabbitMQ 3.10.8's RabbitMQ-Overview dashboard returns series", async () => {
     await checkDashboard("rabbitmq-overview-3.10.8.json");
   });
