@@ -328,6 +328,7 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   "stomp.default_pass": key(text, (o, v) => (o.stompDefaultPass = v)),
   "vm_memory_high_watermark.relative": key(fraction, (o, v) => (o.memoryHighWatermark = v)),
   "vm_memory_high_watermark.absolute": key(bytes, (o, v) => (o.memoryHighWatermarkBytes = v)),
+  total_memory_available_override_value: key(bytes, (o, v) => (o.totalMemoryOverride = v)),
   "disk_free_limit.absolute": key(bytes, (o, v) => (o.diskFreeLimit = v)),
   "disk_free_limit.relative": key(
     z.pipe(z.string().check(z.refine((s) => /^\d*\.?\d+$/.test(s), "expected a multiple of total RAM, e.g. 1.0")), z.transform(Number)),
@@ -461,7 +462,6 @@ export const IGNORED_KEYS: readonly string[] = [
   // memory and statistics tuning
   "vm_memory_calculation_strategy",
   "vm_memory_high_watermark_paging_ratio",
-  "total_memory_available_override_value",
   "memory_monitor_interval",
   "background_gc_enabled",
   "background_gc_target_interval",

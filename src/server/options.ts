@@ -110,6 +110,8 @@ export const brokerOptionsSchema = z.object({
   memoryHighWatermark: z.optional(z.number().check(z.gt(0), z.maximum(1))),
   /** Memory alarm as an absolute RSS in bytes; wins over the fraction. */
   memoryHighWatermarkBytes: z.optional(z.number().check(z.int(), z.minimum(1))),
+  /** The total memory the watermark is taken of, instead of the container's limit or the RAM (total_memory_available_override_value). */
+  totalMemoryOverride: z.optional(z.number().check(z.int(), z.minimum(1))),
   /** Disk alarm: free bytes the data dir's filesystem must keep (default 50 MB, RabbitMQ's disk_free_limit). */
   diskFreeLimit: z.optional(z.number().check(z.int(), z.minimum(0))),
   /**
