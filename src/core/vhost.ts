@@ -44,6 +44,8 @@ export interface ExchangeDeclare {
 
 export interface QueueDeclare {
   passive?: boolean;
+  /** Not a client's declare (definitions import, recovery): left out of the churn counters, as RabbitMQ counts channel declares only. */
+  imported?: boolean;
   durable?: boolean;
   exclusive?: boolean;
   autoDelete?: boolean;
@@ -301,7 +303,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
     // RabbitMQ checks the name before the lookup, so even an existing amq.gen- queue can't be redeclared
     if (name.startsWith("amq.") && requested !== "") return errors.reservedName("queue", name);
     // counted before the equivalence check, as rabbit_channel counts queue_declared
-    this.counters.queueDeclared++;
+    if (d.imported !== true) this.counters.queueDeclared++;
     const args = d.args ?? {};
     if (requested === "") {
       const t = args["x-queue-type"];
@@ -355,7 +357,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
       q.destroy();
       return errors.cannotDeclareQueue(name, this.name, err instanceof Error ? err.message : String(err));
     }
-    this.counters.queueCreated++;
+    if (d.imported !== true) this.counters.queueCreated++;
     // every queue is bound to the default exchange by its own name (AMQP 0-9-1 §3.1.3.1)
     return { queue: name, messageCount: q.messageCount, consumerCount: 0 };
   }

@@ -3,7 +3,7 @@ import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import amqp from "amqplib";
 import { startBroker, type RunningBroker } from "warren";
-import { startWithManagement } from "./helpers.js";
+import { api, startWithManagement } from "./helpers.js";
 
 let broker: RunningBroker;
 
@@ -188,6 +188,20 @@ describe("Prometheus values", () => {
     // no family: identity only
     const bare = await (await get("/metrics/detailed")).text();
     expect(bare.split("\n").filter((l) => l !== "" && !l.startsWith("#"))).toHaveLength(2);
+  });
+});
+
+describe("queue churn", () => {
+  it("counts clients' declares, not queues a definitions import creates (RabbitMQ counts channel declares)", async () => {
+    const before = await scrape();
+    const res = await api(broker, "POST", "/api/definitions", {
+      queues: [{ name: "imported-q", vhost: "/", durable: true, auto_delete: false, arguments: {} }],
+    });
+    expect(res.status).toBeLessThan(300);
+    const after = await scrape();
+    expect(after.get("rabbitmq_queues")).toBe(before.get("rabbitmq_queues")! + 1);
+    expect(after.get("rabbitmq_queues_created_total")).toBe(before.get("rabbitmq_queues_created_total"));
+    expect(after.get("rabbitmq_queues_declared_total")).toBe(before.get("rabbitmq_queues_declared_total"));
   });
 });
 
