@@ -1,4 +1,4 @@
-import type { BrokerError, Queue } from "../../src/core/index.js";
+import type { BrokerError, ChannelFlows, Queue } from "../../src/core/index.js";
 import type { AmqpMethod } from "./codec/methods.js";
 import type { PublisherConfirms } from "./confirms.js";
 import type { ConnectionContext } from "./connection-context.js";
@@ -34,6 +34,8 @@ export interface ChannelScope extends ConsumerHost {
   replyQueue: Queue | null;
   /** Messages published on this channel, for the management API. */
   publishCount: number;
+  /** Per-exchange and per-queue message counts, for per-channel metrics. */
+  readonly flows: ChannelFlows;
   /** Set by routePublish when a publish went to disk (tx.commit-ok then waits for the commit). */
   routedPersistent: boolean;
   send(m: AmqpMethod): void;

@@ -1,4 +1,4 @@
-import { BrokerError, type ChannelInfo, type Queue, ReplyCode } from "../../src/core/index.js";
+import { BrokerError, ChannelFlows, type ChannelInfo, type Queue, ReplyCode } from "../../src/core/index.js";
 import type { AmqpMethod } from "./codec/methods.js";
 import { encodeMethodFrame, METHOD_IDS } from "./codec/methods.js";
 import type { ChannelScope, ChannelState } from "./channel-scope.js";
@@ -39,6 +39,7 @@ export class Channel implements ChannelScope, ContentHost {
   lastQueue = "";
   replyQueue: Queue | null = null;
   publishCount = 0;
+  readonly flows = new ChannelFlows();
   routedPersistent = false;
 
   constructor(
@@ -191,6 +192,10 @@ export class Channel implements ChannelScope, ContentHost {
       transactional: this.tx !== null,
       publish: this.publishCount,
       confirmed: this.confirms.count,
+      unconfirmed: this.confirms.unconfirmed,
+      uncommitted: this.tx?.publishes.length ?? 0,
+      acksUncommitted: this.tx?.settles.length ?? 0,
+      flows: this.flows,
     };
   }
 

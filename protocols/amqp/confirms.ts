@@ -1,4 +1,4 @@
-import { OrderedCommits, type PublishResult } from "../../src/core/index.js";
+import { type ChannelFlows, OrderedCommits, type PublishResult } from "../../src/core/index.js";
 import type { AmqpMethod } from "./codec/methods.js";
 import type { ConnectionContext } from "./connection-context.js";
 
@@ -6,6 +6,8 @@ import type { ConnectionContext } from "./connection-context.js";
 export interface ConfirmingChannel {
   readonly state: "open" | "closing" | "closed";
   readonly ctx: ConnectionContext;
+  /** Where confirms are counted per exchange, in publish order. */
+  readonly flows: ChannelFlows;
   send(m: AmqpMethod): void;
 }
 
@@ -48,7 +50,7 @@ export class PublisherConfirms {
       // acks before a nack must go out first so `multiple` never covers the nacked one
       this.flush(seq - 1);
       this.channel.send({ kind: "basic.nack", deliveryTag: seq, multiple: false, requeue: false });
-      this.confirmedUpTo = seq;
+      this.nacked(seq);
       return;
     }
     if (r.persisted > 0) {
@@ -79,7 +81,12 @@ export class PublisherConfirms {
     const tag = seq < 0 ? -seq : seq;
     this.ackUpTo(tag - 1);
     this.channel.send({ kind: "basic.nack", deliveryTag: tag, multiple: false, requeue: false });
-    this.confirmedUpTo = tag;
+    this.nacked(tag);
+  }
+
+  /** Publishes not yet acked or nacked. */
+  get unconfirmed(): number {
+    return this.lastSeq - this.confirmedUpTo;
   }
 
   private ackUpTo(upTo: number): void {
@@ -87,7 +94,14 @@ export class PublisherConfirms {
     const multiple = upTo - this.confirmedUpTo > 1;
     this.count += upTo - this.confirmedUpTo;
     this.channel.ctx.vhost.counters.confirm += upTo - this.confirmedUpTo;
+    this.channel.flows.confirmed(upTo - this.confirmedUpTo);
     this.channel.send({ kind: "basic.ack", deliveryTag: upTo, multiple });
     this.confirmedUpTo = upTo;
+  }
+
+  /** Publish `tag` was nacked (every one before it is settled already). */
+  private nacked(tag: number): void {
+    this.channel.flows.confirmed(tag - this.confirmedUpTo, false);
+    this.confirmedUpTo = tag;
   }
 }

@@ -228,6 +228,7 @@ export class AmqpConnection
         }
         channel = new Channel(frame.channel, this);
         this.channels.set(frame.channel, channel);
+        this.broker.connections.channelsOpened++;
       }
       channel.onMethod(m);
     } else if (frame.type === FRAME_HEADER || frame.type === FRAME_BODY) {
@@ -358,7 +359,7 @@ export class AmqpConnection
   }
 
   channelClosed(id: number): void {
-    this.channels.delete(id);
+    if (this.channels.delete(id)) this.broker.connections.channelsClosed++;
   }
 
   /** The socket caught up (DrainListener). */
@@ -404,6 +405,7 @@ export class AmqpConnection
     this.broker.connections.unregister(this.client);
     heartbeats.unwatch(this);
     for (const ch of this.channels.values()) ch.release();
+    this.broker.connections.channelsClosed += this.channels.size;
     this.channels.clear();
     if (this.vhost) {
       this.vhost.clientClosed(this.client);

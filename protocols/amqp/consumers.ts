@@ -1,4 +1,4 @@
-import type { ClientRef, Consumer, QueueEntry, Subscription } from "../../src/core/index.js";
+import type { ChannelFlows, ClientRef, Consumer, QueueEntry, QueueFlow, Subscription } from "../../src/core/index.js";
 import { encodeDelivery } from "./codec/delivery.js";
 import { propertiesBytes } from "./codec/properties.js";
 import type { ConnectionContext } from "./connection-context.js";
@@ -12,12 +12,16 @@ export interface ConsumerHost {
   readonly ctx: ConnectionContext;
   readonly limiter: PrefetchLimiter;
   readonly unacked: UnackedDeliveries;
+  /** Per-queue delivery counts for the channel's metrics. */
+  readonly flows: ChannelFlows;
   consumerCancelledByBroker(c: ChannelConsumer): void;
 }
 
 /** A basic.consume on a channel; the queue calls it while it has credit. */
 export class ChannelConsumer implements Consumer {
   subscription!: Subscription;
+  /** This consumer's queue's flow on its channel, found at the first delivery. */
+  private flow: QueueFlow | null = null;
 
   constructor(
     readonly channel: ConsumerHost,
@@ -53,6 +57,10 @@ export class ChannelConsumer implements Consumer {
       ch.unacked.track(tag, entry, sub.queue, this);
       if (ch.limiter.global !== 0) ch.limiter.volume++;
     } else sub.queue.ack(entry);
+    const flow = (this.flow ??= ch.flows.queue(sub.queue.name));
+    if (this.noAck) flow.deliverNoAck++;
+    else flow.deliver++;
+    if (entry.redelivered) flow.redeliver++;
     const m = entry.message;
     ch.ctx.writer.write(
       encodeDelivery(ch.id, this.tag, tag, entry.redelivered, m.exchange, m.routingKey, propertiesBytes(m), m.body, ch.ctx.frameMax),

@@ -78,7 +78,13 @@ export function routePublish(ch: ChannelScope, exchange: string, routingKey: str
   const r = ch.ctx.vhost.publish(exchange, routingKey, message);
   if (r instanceof BrokerError) return ch.fail(r, BASIC_PUBLISH);
   ch.publishCount++;
+  if (seq !== 0) ch.ctx.vhost.counters.receivedConfirm++;
+  const flow = ch.flows.exchange(exchange);
+  flow.publish++;
+  if (seq !== 0) ch.flows.awaitConfirm(flow);
+  if (r.routed === 0 && r.refused === 0 && !mandatory) flow.dropped++;
   if (r.routed === 0 && r.refused === 0 && mandatory) {
+    flow.returned++;
     ch.ctx.vhost.counters.returnUnroutable++;
     ch.ctx.writer.write(
       encodeReturn(ch.id, ReplyCode.NO_ROUTE, "NO_ROUTE", exchange, routingKey, propertiesBytes(message), message.body, ch.ctx.frameMax),

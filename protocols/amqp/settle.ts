@@ -5,7 +5,11 @@ import type { SettleHow, Unacked } from "./unacked.js";
 export function applySettle(ch: ChannelScope, picked: readonly Unacked[], how: SettleHow, requeue: boolean): void {
   ch.limiter.settled(picked);
   if (how === "ack") {
-    for (let i = 0; i < picked.length; i++) picked[i]!.queue.ack(picked[i]!.entry);
+    for (let i = 0; i < picked.length; i++) {
+      const u = picked[i]!;
+      u.queue.ack(u.entry);
+      ch.flows.queue(u.queue.name).ack++;
+    }
   } else {
     // a requeue makes its queue dispatch once this turn's requeues are all back
     for (const u of picked) {

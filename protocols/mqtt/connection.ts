@@ -86,6 +86,8 @@ export class MqttConnection implements ConnectionContext, PacketSink, DrainListe
   private unblock: (() => void) | null = null;
 
   readonly connectedAt = Date.now();
+  /** RabbitMQ 3.10 runs an MQTT connection over one internal channel. */
+  readonly implicitChannel = true;
 
   // An idle connection should cost little more than its socket: no copies of the peer's addresses
   // (read from `socket` when asked), two listener closures, everything else made on first use.

@@ -76,6 +76,8 @@ export class StompConnection implements SessionContext, ConnectionSource {
   /** While a resource alarm stops reading: ends the alarm subscription. */
   private unblock: (() => void) | null = null;
   readonly connectedAt = Date.now();
+  /** RabbitMQ 3.10 runs a STOMP connection over one internal channel. */
+  readonly implicitChannel = true;
 
   constructor(
     readonly transport: StompTransport,
@@ -162,7 +164,7 @@ export class StompConnection implements SessionContext, ConnectionSource {
     }
     const { version, username, password, vhost: vhostName } = request;
     const loopback = isLoopback(this.transport.remoteAddress);
-    const granted = this.broker.login({ username, password, loopback, vhost: vhostName });
+    const granted = this.broker.login({ username, password, loopback, vhost: vhostName, protocol: "stomp" });
     if (granted instanceof LoginRefused) {
       this.log.warn({ user: username, vhost: vhostName, reason: granted.reason }, `STOMP login refused: ${granted.reason}`);
       // RabbitMQ 3.10 leaves the connection open after a refused CONNECT; the client may try again

@@ -25,6 +25,8 @@ export interface AuthRequest {
   password: string;
   /** Whether the client connected from a loopback address. */
   loopback: boolean;
+  /** The protocol, as RabbitMQ's auth attempt metrics name it (amqp091, mqtt, stomp); counted when given. */
+  protocol?: string;
 }
 
 /** A reply text without its "NAME - " prefix: RabbitMQ's log words for the refusal. */
@@ -182,6 +184,12 @@ export class Broker {
    * loopback-only user; the refusal's `reason` says which, for the log.
    */
   authenticate(req: AuthRequest): User | LoginRefused {
+    const user = this.checkCredentials(req);
+    if (req.protocol !== undefined) this.connections.authAttempt(req.protocol, !(user instanceof LoginRefused));
+    return user;
+  }
+
+  private checkCredentials(req: AuthRequest): User | LoginRefused {
     const user = this.users.check(req.username, req.password);
     if (typeof user === "string") {
       return new LoginRefused(req.username, `user '${req.username}' - invalid credentials (${user})`);

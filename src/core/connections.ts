@@ -1,4 +1,5 @@
 import type { ClientRef } from "./consumer.js";
+import type { ChannelFlows } from "./stats.js";
 
 /** What a front-end reports about one of its channels (AMQP channels; one per MQTT/STOMP connection). */
 export interface ChannelInfo {
@@ -14,6 +15,13 @@ export interface ChannelInfo {
   /** Messages published on this channel, and confirms sent for them. */
   readonly publish: number;
   readonly confirmed: number;
+  /** Publishes still waiting for their confirm. */
+  readonly unconfirmed?: number;
+  /** Messages and acks held by an open transaction. */
+  readonly uncommitted?: number;
+  readonly acksUncommitted?: number;
+  /** Counts by exchange published into and by queue consumed from (front-ends that keep them). */
+  readonly flows?: ChannelFlows;
 }
 
 /** Plain values describing a client connection, for listings; supplied by the front-end at login. */
@@ -70,6 +78,8 @@ export interface ConnectionSource {
   readonly client: ClientRef;
   /** When the connection was accepted, ms since the epoch. */
   readonly connectedAt: number;
+  /** The connection runs on one channel it never opens or closes itself (MQTT, STOMP): counted as one. */
+  readonly implicitChannel?: boolean;
   /** Its details as of now; called for listings and operator actions only, never on the hot path. */
   connectionDetails(): ConnectionDetails;
 }
@@ -91,6 +101,22 @@ export class ConnectionRegistry {
   /** Connections ever opened and closed, for RabbitMQ's churn counters. */
   created = 0;
   closed = 0;
+  /**
+   * Channels ever opened and closed (RabbitMQ's channel churn). MQTT and STOMP connections count
+   * one each, as RabbitMQ 3.10 runs each over one internal channel.
+   */
+  channelsOpened = 0;
+  channelsClosed = 0;
+  /** Login attempts by protocol name (amqp091, mqtt, stomp): [attempts, succeeded, failed]. */
+  readonly authAttempts = new Map<string, [number, number, number]>();
+
+  /** A login was tried on a connection of `protocol`. */
+  authAttempt(protocol: string, ok: boolean): void {
+    let a = this.authAttempts.get(protocol);
+    if (a === undefined) this.authAttempts.set(protocol, (a = [0, 0, 0]));
+    a[0]++;
+    a[ok ? 1 : 2]++;
+  }
   /** Sockets closed for not finishing their handshake in time, by protocol (the front-ends' names). */
   readonly handshakeTimeouts = new Map<string, number>();
 
@@ -103,11 +129,16 @@ export class ConnectionRegistry {
     this.unregister(source.client);
     this.byClient.set(source.client.id, source);
     this.created++;
+    if (source.implicitChannel === true) this.channelsOpened++;
   }
 
   /** The connection went away; a no-op for one that never registered. */
   unregister(client: ClientRef): void {
-    if (this.byClient.delete(client.id)) this.closed++;
+    const source = this.byClient.get(client.id);
+    if (source === undefined) return;
+    this.byClient.delete(client.id);
+    this.closed++;
+    if (source.implicitChannel === true) this.channelsClosed++;
   }
 
   get size(): number {

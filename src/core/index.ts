@@ -82,7 +82,7 @@ export {
   type PolicyValue,
 } from "./policies.js";
 export { DelayedExchange, DELAYED_TYPE } from "./delayed-exchange.js";
-export { MessageCounters, QueueCounters } from "./stats.js";
+export { ChannelFlows, ExchangeFlow, MessageCounters, QueueCounters, QueueFlow } from "./stats.js";
 export {
   ConnectionRegistry,
   type ConnectionDetails,

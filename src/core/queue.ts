@@ -247,7 +247,10 @@ export class Queue implements Destination, ReadyOwner {
     const limited = s.maxLength !== undefined || s.maxLengthBytes !== undefined;
     if (limited && s.overflow !== undefined && s.overflow !== "drop-head" && this.wouldOverflow(message.bodySize)) {
       // RabbitMQ checks reject-publish before trying any consumer (will_overflow)
-      if (s.overflow === "reject-publish-dlx" && s.deadLetterExchange !== undefined) this.host.deadLetter(this, message, "maxlen");
+      if (s.overflow === "reject-publish-dlx") {
+        this.global.countDeadLetter(this.type, "maxlen", s.deadLetterExchange === undefined ? "disabled" : "at_most_once");
+        if (s.deadLetterExchange !== undefined) this.host.deadLetter(this, message, "maxlen");
+      }
       return Enqueued.Refused;
     }
     const entry = new QueueEntry(this.nextSeq++, message);
@@ -299,7 +302,9 @@ export class Queue implements Destination, ReadyOwner {
 
   /** A ready entry leaves the queue without delivery: dead-lettered if the queue has a DLX. */
   private drop(entry: QueueEntry, reason: DeadLetterReason): void {
-    if (this.current.deadLetterExchange !== undefined) this.host.deadLetter(this, entry.message, reason);
+    const dlx = this.current.deadLetterExchange !== undefined;
+    this.global.countDeadLetter(this.type, reason, dlx ? "at_most_once" : "disabled");
+    if (dlx) this.host.deadLetter(this, entry.message, reason);
     this.forget(entry);
   }
 

@@ -44,6 +44,8 @@ export interface ExchangeDeclare {
 
 export interface QueueDeclare {
   passive?: boolean;
+  /** Not a client's declare (definitions import, recovery): left out of the churn counters, as RabbitMQ counts channel declares only. */
+  imported?: boolean;
   durable?: boolean;
   exclusive?: boolean;
   autoDelete?: boolean;
@@ -300,6 +302,8 @@ export class VirtualHost implements QueueHost, DelayedHost {
     }
     // RabbitMQ checks the name before the lookup, so even an existing amq.gen- queue can't be redeclared
     if (name.startsWith("amq.") && requested !== "") return errors.reservedName("queue", name);
+    // counted before the equivalence check, as rabbit_channel counts queue_declared
+    if (d.imported !== true) this.counters.queueDeclared++;
     const args = d.args ?? {};
     if (requested === "") {
       const t = args["x-queue-type"];
@@ -353,6 +357,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
       q.destroy();
       return errors.cannotDeclareQueue(name, this.name, err instanceof Error ? err.message : String(err));
     }
+    if (d.imported !== true) this.counters.queueCreated++;
     // every queue is bound to the default exchange by its own name (AMQP 0-9-1 §3.1.3.1)
     return { queue: name, messageCount: q.messageCount, consumerCount: 0 };
   }
@@ -443,6 +448,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
 
   private removeQueue(q: Queue): number {
     this.queues.delete(q.name);
+    this.counters.queueDeleted++;
     for (const b of [...q.boundBy]) this.dropBinding(b);
     const n = q.destroy();
     if (q.durable) this.definitionsChanged();

@@ -12,7 +12,7 @@ import { startPrometheus } from "./prometheus.js";
 
 export interface OperatorListenerOptions {
   management: { port: number; host?: string | undefined; tls?: ManagementTlsOptions; sampleIntervalMs?: number } | false;
-  prometheus: { port: number; host?: string | undefined } | false;
+  prometheus: { port: number; host?: string | undefined; perObject?: boolean } | false;
 }
 
 export interface OperatorListenerContext {
@@ -73,7 +73,7 @@ export async function startOperatorListeners(
     if (options.prometheus !== false) {
       const p = options.prometheus;
       const prom = await startPrometheus(
-        { core: ctx.core, nodeName, productVersion: ctx.productVersion, dataDir: ctx.dataDir, limits },
+        { core: ctx.core, nodeName, productVersion: ctx.productVersion, dataDir: ctx.dataDir, limits, perObject: p.perObject === true },
         p,
         ctx.log,
       );

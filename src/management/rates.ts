@@ -16,6 +16,9 @@ export interface QueueRates {
   unacked: number;
 }
 
+/** The plain counters of MessageCounters (not its dead-letter breakdown). */
+export type CounterName = { [K in keyof MessageCounters]: MessageCounters[K] extends number ? K : never }[keyof MessageCounters];
+
 const copyCounters = <T extends object>(c: T, into: T): T => Object.assign(into, c);
 
 /**
@@ -80,7 +83,7 @@ export class RateSampler {
   }
 
   /** Broker-wide rates, by counter name. */
-  globalRate(key: keyof MessageCounters): number {
+  globalRate(key: CounterName): number {
     return this.rate(this.lastGlobal[key], this.prevGlobal[key]);
   }
 

@@ -17,7 +17,7 @@ import {
   type Subscription,
   type VirtualHost,
 } from "../core/index.js";
-import type { RateSampler } from "./rates.js";
+import type { CounterName, RateSampler } from "./rates.js";
 import { policyValue } from "../core/policies.js";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -44,7 +44,7 @@ function stats(pairs: [string, number, number][]): JsonObject {
 }
 
 export function globalMessageStats(c: MessageCounters, rates: RateSampler): JsonObject {
-  const r = (k: keyof MessageCounters) => rates.globalRate(k);
+  const r = (k: CounterName) => rates.globalRate(k);
   const deliverGet = c.deliver + c.deliverNoAck + c.get + c.getNoAck;
   const deliverGetRate = r("deliver") + r("deliverNoAck") + r("get") + r("getNoAck");
   return stats([

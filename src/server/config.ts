@@ -313,6 +313,7 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   "management.ssl.ip": key(text, listenIp("managementTls")),
   "prometheus.tcp.port": key(port, listenPort("prometheus")),
   "prometheus.tcp.ip": key(text, listenIp("prometheus")),
+  "prometheus.return_per_object_metrics": key(bool, (o, v) => (o.prometheusPerObject = v)),
   ...tlsKeys("ssl_options", "tls"),
   ...tlsKeys("management.ssl", "managementTls"),
   default_user: key(text, (o, v) => (o.defaultUser = v)),
@@ -327,6 +328,7 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   "stomp.default_pass": key(text, (o, v) => (o.stompDefaultPass = v)),
   "vm_memory_high_watermark.relative": key(fraction, (o, v) => (o.memoryHighWatermark = v)),
   "vm_memory_high_watermark.absolute": key(bytes, (o, v) => (o.memoryHighWatermarkBytes = v)),
+  total_memory_available_override_value: key(bytes, (o, v) => (o.totalMemoryOverride = v)),
   "disk_free_limit.absolute": key(bytes, (o, v) => (o.diskFreeLimit = v)),
   "disk_free_limit.relative": key(
     z.pipe(z.string().check(z.refine((s) => /^\d*\.?\d+$/.test(s), "expected a multiple of total RAM, e.g. 1.0")), z.transform(Number)),
@@ -460,7 +462,6 @@ export const IGNORED_KEYS: readonly string[] = [
   // memory and statistics tuning
   "vm_memory_calculation_strategy",
   "vm_memory_high_watermark_paging_ratio",
-  "total_memory_available_override_value",
   "memory_monitor_interval",
   "background_gc_enabled",
   "background_gc_target_interval",
@@ -501,7 +502,6 @@ export const IGNORED_KEYS: readonly string[] = [
   "management.tcp.inactivity_timeout",
   "management.tcp.request_timeout",
   "management_agent.**",
-  "prometheus.return_per_object_metrics",
   "prometheus.path",
   "mqtt.subscription_ttl",
   "mqtt.prefetch",

@@ -77,6 +77,8 @@ export const brokerOptionsSchema = z.object({
   ),
   /** Prometheus metrics on /metrics (RabbitMQ's 15692). */
   prometheus: z.optional(listener),
+  /** `/metrics` serves one sample per queue, channel… instead of sums (prometheus.return_per_object_metrics). */
+  prometheusPerObject: z.optional(z.boolean()),
   /** Address listeners bind to when one does not say; default all interfaces. */
   host: z.optional(z.string()),
   logLevel: z.optional(z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])),
@@ -108,6 +110,8 @@ export const brokerOptionsSchema = z.object({
   memoryHighWatermark: z.optional(z.number().check(z.gt(0), z.maximum(1))),
   /** Memory alarm as an absolute RSS in bytes; wins over the fraction. */
   memoryHighWatermarkBytes: z.optional(z.number().check(z.int(), z.minimum(1))),
+  /** The total memory the watermark is taken of, instead of the container's limit or the RAM (total_memory_available_override_value). */
+  totalMemoryOverride: z.optional(z.number().check(z.int(), z.minimum(1))),
   /** Disk alarm: free bytes the data dir's filesystem must keep (default 50 MB, RabbitMQ's disk_free_limit). */
   diskFreeLimit: z.optional(z.number().check(z.int(), z.minimum(0))),
   /**

@@ -1,15 +1,20 @@
 import { statfs } from "node:fs/promises";
-import { totalmem } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { ResourceAlarms } from "../core/index.js";
 import type { Logger } from "./logger.js";
+import { type TotalMemory, totalMemory } from "./memory-limit.js";
 
 export interface ResourceLimits {
   /** Fraction of total RAM (RabbitMQ's vm_memory_high_watermark, default 0.4)… */
   memoryHighWatermark: number;
-  /** …or an absolute limit in bytes, which wins when set (compared with `allocatedMemory()`). */
+  /**
+   * …or an absolute limit in bytes, which wins when set (compared with `allocatedMemory()`); as
+   * RabbitMQ does, never more than the total memory.
+   */
   memoryHighWatermarkBytes?: number;
+  /** RabbitMQ's total_memory_available_override_value: the total memory, instead of the container's limit or the RAM. */
+  totalMemoryOverride?: number;
   /** Free bytes the data dir's filesystem must keep (RabbitMQ's disk_free_limit, default 50 MB). */
   diskFreeLimit: number;
   /** How often usage is sampled, in ms (one timer for the whole broker). */
@@ -78,6 +83,8 @@ export class ResourceMonitor {
   private failures = 0;
   /** What `check()` last measured, for the management API's mem_used. */
   memoryUsed = 0;
+  /** What the watermark is a fraction of: the override, the container's limit or the RAM (read once). */
+  readonly totalMemory: TotalMemory;
 
   constructor(
     private readonly alarms: ResourceAlarms,
@@ -85,14 +92,26 @@ export class ResourceMonitor {
     public limits: ResourceLimits,
     private readonly log: Logger,
     private readonly memory: MemoryReader = PROCESS_MEMORY,
-  ) {}
+    /** Where /proc and /sys/fs/cgroup are read from ("/"; tests give a fake tree). */
+    root = "/",
+  ) {
+    this.totalMemory = totalMemory(limits.totalMemoryOverride, root);
+  }
 
-  /** The memory high watermark in bytes. */
+  /** The memory high watermark in bytes (RabbitMQ's interpret_limit: a fraction of the total, or an absolute capped at it). */
   get memoryLimit(): number {
-    return this.limits.memoryHighWatermarkBytes ?? this.limits.memoryHighWatermark * totalmem();
+    const total = this.totalMemory.bytes;
+    const abs = this.limits.memoryHighWatermarkBytes;
+    return abs !== undefined ? Math.min(abs, total) : Math.trunc(this.limits.memoryHighWatermark * total);
   }
 
   start(): void {
+    const t = this.totalMemory;
+    const mib = (n: number) => Math.trunc(n / 1048576);
+    this.log.info(
+      { memoryLimit: this.memoryLimit, totalMemory: t.bytes, source: t.source },
+      `memory high watermark set to ${mib(this.memoryLimit)} MiB (${this.memoryLimit} bytes) of ${mib(t.bytes)} MiB (${t.bytes} bytes) total (${t.source === "cgroup" ? "the container's memory limit" : t.source === "override" ? "total_memory_available_override_value" : "the machine's RAM"})`,
+    );
     this.timer = setInterval(() => void this.check(), this.limits.checkIntervalMs);
     this.timer.unref();
   }

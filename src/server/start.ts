@@ -138,6 +138,7 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
     {
       memoryHighWatermark: options.memoryHighWatermark ?? DEFAULT_RESOURCE_LIMITS.memoryHighWatermark,
       ...(options.memoryHighWatermarkBytes !== undefined && { memoryHighWatermarkBytes: options.memoryHighWatermarkBytes }),
+      ...(options.totalMemoryOverride !== undefined && { totalMemoryOverride: options.totalMemoryOverride }),
       diskFreeLimit: options.diskFreeLimit ?? DEFAULT_RESOURCE_LIMITS.diskFreeLimit,
       checkIntervalMs: options.resourceCheckInterval ?? DEFAULT_RESOURCE_LIMITS.checkIntervalMs,
       collectIntervalMs: DEFAULT_RESOURCE_LIMITS.collectIntervalMs,
@@ -278,7 +279,11 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
               prometheus:
                 options.prometheus === false || options.prometheus === undefined
                   ? false
-                  : { port: options.prometheus.port, host: options.prometheus.host ?? options.host },
+                  : {
+                      port: options.prometheus.port,
+                      host: options.prometheus.host ?? options.host,
+                      ...(options.prometheusPerObject === true && { perObject: true }),
+                    },
             },
           ),
       );

@@ -505,6 +505,7 @@ export function importDefinitions(broker: Broker, input: unknown, source: string
         durable: q.durable !== false,
         autoDelete: q.auto_delete === true,
         args: (q.arguments ?? {}) as FieldTable,
+        imported: true,
       },
       null,
     );

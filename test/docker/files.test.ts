@@ -4,7 +4,7 @@
 // a running Warren's management API.
 import { describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { startBroker } from "warren";
 import { DEFAULT_PORTS, DEFAULT_TLS_PORTS } from "../../src/server/options.js";
@@ -92,6 +92,82 @@ describe("docker-compose.yml", () => {
       ]);
     } finally {
       await broker.close();
+    }
+  });
+});
+
+/** The compose file's services, each with the text of its block (no YAML parser in the dependencies). */
+function services(text: string): Map<string, string> {
+  const body = text.slice(text.indexOf("\nservices:\n") + 11, text.indexOf("\nvolumes:\n"));
+  const out = new Map<string, string>();
+  for (const block of body.split(/^(?= {2}[\w-]+:$)/m)) {
+    const m = /^ {2}([\w-]+):$/m.exec(block);
+    if (m) out.set(m[1]!, block);
+  }
+  return out;
+}
+
+/** `- ./source:/target[:ro]` volume lines of a block. */
+const binds = (block: string) =>
+  [...block.matchAll(/^\s+- \.\/([^:]+):([^:\s]+)(?::ro)?\s*$/gm)].map((m) => ({ source: m[1]!, target: m[2]! }));
+
+const repoFile = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
+
+describe("docker-compose.yml monitoring profile", () => {
+  const all = services(compose);
+
+  it("leaves the default `docker compose up` as it was: only warren has no profile", () => {
+    expect([...all.keys()]).toEqual(["warren", "prometheus", "grafana"]);
+    expect(all.get("warren")).not.toMatch(/profiles:/);
+    for (const name of ["prometheus", "grafana"]) expect(all.get(name)).toMatch(/^\s+profiles: \["monitoring"\]$/m);
+  });
+
+  it("mounts files that exist, where Prometheus and Grafana read them", () => {
+    for (const block of [all.get("prometheus")!, all.get("grafana")!]) {
+      for (const { source } of binds(block)) expect(existsSync(new URL(`../../${source}`, import.meta.url)), source).toBe(true);
+    }
+    expect(binds(all.get("prometheus")!)).toEqual([
+      { source: "docker/monitoring/prometheus.yml", target: "/etc/prometheus/prometheus.yml" },
+    ]);
+    const grafana = binds(all.get("grafana")!);
+    expect(grafana.map((b) => b.target)).toEqual([
+      "/etc/grafana/provisioning/datasources/warren.yml",
+      "/etc/grafana/provisioning/dashboards/warren.yml",
+      "/var/lib/grafana/dashboards/warren",
+    ]);
+  });
+
+  it("points Prometheus at Warren's metrics port and Grafana at Prometheus, and provisions both dashboards", () => {
+    const prometheusYml = repoFile("docker/monitoring/prometheus.yml");
+    expect(prometheusYml).toMatch(/^\s+metrics_path: \/metrics$/m);
+    expect(prometheusYml).toContain(`- targets: ['warren:${DEFAULT_PORTS.prometheus}']`);
+    const datasources = repoFile("docker/monitoring/grafana/datasources.yml");
+    expect(datasources).toMatch(/^\s+- name: prometheus$/m);
+    expect(datasources).toMatch(/^\s+type: prometheus$/m);
+    expect(datasources).toMatch(/^\s+url: http:\/\/prometheus:9090$/m);
+    expect(all.get("prometheus")).toContain('"127.0.0.1:9090:9090"');
+    const dashboards = repoFile("docker/monitoring/grafana/dashboards.yml");
+    const path = /^\s+path: (\S+)$/m.exec(dashboards)?.[1];
+    const mounted = binds(all.get("grafana")!).find((b) => b.target === path);
+    expect(mounted?.source).toBe("docs/grafana");
+  });
+
+  it("ships dashboards that use the provisioned datasource through DS_PROMETHEUS", () => {
+    const uids = new Set<string>();
+    for (const file of ["warren-overview.json", "rabbitmq-overview-3.10.8.json"]) {
+      const d = JSON.parse(repoFile(`docs/grafana/${file}`)) as {
+        uid: string;
+        title: string;
+        panels: { datasource?: unknown; panels?: { datasource?: unknown }[]; targets?: { expr?: string }[] }[];
+        templating: { list: { name: string; type: string; query?: unknown }[] };
+      };
+      expect(uids.has(d.uid)).toBe(false);
+      uids.add(d.uid);
+      const ds = d.templating.list.find((v) => v.name === "DS_PROMETHEUS");
+      expect(ds, file).toMatchObject({ type: "datasource", query: "prometheus" });
+      const refs = JSON.stringify(d.panels).match(/"datasource":\{[^}]*\}|"datasource":"[^"]*"/g) ?? [];
+      expect(refs.length).toBeGreaterThan(0);
+      for (const r of refs) expect(r, `${file}: ${r}`).toContain("${DS_PROMETHEUS}");
     }
   });
 });

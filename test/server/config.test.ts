@@ -126,6 +126,17 @@ log.console.level = warning
     expect(conf("vm_memory_high_watermark.absolute = 2GB")).toMatchObject({ memoryHighWatermarkBytes: 2_000_000_000 });
   });
 
+  it("reads total_memory_available_override_value as a size", () => {
+    expect(conf("total_memory_available_override_value = 2GB")).toMatchObject({ totalMemoryOverride: 2_000_000_000 });
+    expect(conf("total_memory_available_override_value = 1073741824")).toMatchObject({ totalMemoryOverride: 1073741824 });
+    expect(() => conf("total_memory_available_override_value = lots")).toThrow(/total_memory_available_override_value/);
+  });
+
+  it("reads prometheus.return_per_object_metrics", () => {
+    expect(conf("prometheus.return_per_object_metrics = true")).toMatchObject({ prometheusPerObject: true });
+    expect(conf("prometheus.return_per_object_metrics = false")).toMatchObject({ prometheusPerObject: false });
+  });
+
   it("accepts both forms of lifting guest's loopback restriction", () => {
     expect(conf("loopback_users = none").loopbackUsers).toEqual([]);
     expect(conf("loopback_users.guest = false").loopbackUsers).toEqual([]);

@@ -84,7 +84,14 @@ export function basicGet(ch: ChannelScope, m: MethodOf<"basic.get">): BrokerErro
   if (q instanceof BrokerError) return q;
   if (q.type === "stream") return streamUnsupported("basic.get", q.name, ctx.vhost.name);
   const entry = q.get(m.noAck);
-  if (entry === null) return ch.send({ kind: "basic.get-empty", reserved1: "" });
+  const flow = ch.flows.queue(q.name);
+  if (entry === null) {
+    flow.getEmpty++;
+    return ch.send({ kind: "basic.get-empty", reserved1: "" });
+  }
+  if (m.noAck) flow.getNoAck++;
+  else flow.get++;
+  if (entry.redelivered) flow.redeliver++;
   const tag = ch.unacked.nextTag();
   if (m.noAck) q.ack(entry);
   else ch.unacked.track(tag, entry, q, null);

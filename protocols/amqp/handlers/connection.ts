@@ -80,7 +80,12 @@ function startOk(conn: ConnectionScope, clientProperties: FieldTable, mechanism:
   if (creds instanceof BrokerError) {
     return conn.connectionError(creds.code, creds.text, 10, 11);
   }
-  const user = conn.broker.authenticate({ username: creds.username, password: creds.password, loopback: conn.fromLoopback });
+  const user = conn.broker.authenticate({
+    username: creds.username,
+    password: creds.password,
+    loopback: conn.fromLoopback,
+    protocol: "amqp091",
+  });
   if (user instanceof LoginRefused) {
     // RabbitMQ's log line: "PLAIN login refused: user 'bob' - invalid credentials"
     conn.log.warn({ user: creds.username, mechanism, reason: user.reason }, `${mechanism} login refused: ${user.reason}`);

@@ -73,7 +73,14 @@ export function handleConnect(conn: ConnectionContext, p: IConnectPacket): void 
     vhostName = username.slice(0, colon);
     username = username.slice(colon + 1);
   }
-  const granted = broker.login({ username, password, loopback: isLoopback(conn.remoteAddress), vhost: vhostName, clientId });
+  const granted = broker.login({
+    username,
+    password,
+    loopback: isLoopback(conn.remoteAddress),
+    vhost: vhostName,
+    clientId,
+    protocol: "mqtt",
+  });
   if (granted instanceof LoginRefused) {
     // RabbitMQ: "MQTT login failed for user 'bob', authentication failed: Refused"; Warren says why
     conn.log.warn({ user: username, vhost: vhostName, reason: granted.reason }, `MQTT login refused: ${granted.reason}`);
