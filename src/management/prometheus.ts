@@ -10,6 +10,8 @@ import type { Broker, MessageCounters } from "../core/index.js";
 import { listenOn } from "../transport/listen.js";
 import { createLogger, type Logger } from "../server/logger.js";
 import { maxFds, openFds } from "./process-stats.js";
+import type { ClusterView } from "./cluster-view.js";
+import { registerClusterMetrics } from "./cluster-metrics.js";
 
 export interface PrometheusContext {
   readonly core: Broker;
@@ -17,6 +19,7 @@ export interface PrometheusContext {
   readonly productVersion: string;
   readonly dataDir: string;
   limits(): { memLimit: number; diskFreeLimit: number };
+  readonly cluster?: ClusterView;
 }
 
 /**
@@ -179,6 +182,7 @@ export function createRegistry(ctx: PrometheusContext): Registry {
       this.set({ rabbitmq_version: "3.10.8", product_version: ctx.productVersion, node_version: process.version }, 1);
     },
   });
+  if (ctx.cluster !== undefined) registerClusterMetrics(registry, ctx.cluster);
   return registry;
 }
 
