@@ -332,7 +332,9 @@ class Node implements ClusterNode, ClusterView {
     const r = this.replication;
     if (this.state !== "leader" || this.handingOver || r === null)
       throw new HandoverRefused(`node ${this.name} is not leading the cluster`);
-    const inSync = r.status().inSync;
+    // in sync as this leader counts it and as etcd lists it (what a winner re-reads before leading)
+    const recorded = (await this.inSync())?.nodes ?? [];
+    const inSync = r.status().inSync.filter((n) => recorded.includes(n));
     // the next in line that may lead: etcd's election queue, oldest key first
     const range = await this.client.getAll().prefix(`${CLUSTER_PREFIX}election/`).sort("Create", "Ascend").exec();
     const successor = range.kvs.map((kv) => kv.value.toString()).find((n) => n !== this.name && inSync.includes(n));
