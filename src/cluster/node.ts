@@ -387,9 +387,16 @@ class Node implements ClusterNode, ClusterView {
       return this.stepDown(`handover: ${failure.message}`);
     }
     this.handedOver++;
+    if (this.closed) {
+      // closed while handing over: close() found no follower side yet
+      await this.followerSide?.close();
+      await this.observer?.stop();
+      this.lock.release();
+      return;
+    }
     this.newTerm();
     this.log.warn({ node: this.name, successor, epoch }, `handed over (epoch ${epoch}); following`);
-    if (!this.closed) void this.run();
+    void this.run();
   }
 
   /** Listens for a leader's replication again and follows the election. */
