@@ -6,7 +6,7 @@
  */
 import { badRequest } from "../errors.js";
 import { HandoverRefused } from "../cluster-view.js";
-import { routeSchema } from "../schemas.js";
+import { body, routeSchema } from "../schemas.js";
 import type { JsonObject } from "../views.js";
 import type { RoutePlugin } from "./context.js";
 
@@ -37,8 +37,10 @@ export const clusterRoutes: RoutePlugin = async (app, { api }) => {
     } satisfies JsonObject;
   });
 
-  app.post("/api/cluster/transfer-leadership", { schema: routeSchema({}) }, async (req, reply) => {
+  // the body takes nothing yet (an empty object or none); checked after the caller's tags
+  app.post("/api/cluster/transfer-leadership", { schema: routeSchema({ body: body({}) }), attachValidation: true }, async (req, reply) => {
     api.who(req).require("administrator");
+    api.body(req);
     if (ctx.cluster === undefined) throw badRequest(NOT_CLUSTERED);
     let handover: { successor: string; begin(): void };
     try {
