@@ -47,8 +47,9 @@ export interface RunningBroker {
   /** Client connections currently open, across protocols. */
   connectionCount(): number;
   /**
-   * Stops the broker. `handover`: a cluster leader handing over (docs/clustering.md), so MQTT 5
-   * clients hear DISCONNECT 0x9C (use another server) instead of 0x8B (server shutting down).
+   * Stops the broker. `handover`: a cluster leader stops serving while the cluster goes on
+   * (a planned handover, SIGTERM, a lost lease; docs/clustering.md), so MQTT 5 clients hear
+   * DISCONNECT 0x9C (use another server) instead of 0x8B (server shutting down).
    */
   close(how?: { handover?: boolean }): Promise<void>;
 }
