@@ -386,8 +386,8 @@ export class MqttConnection implements ConnectionContext, PacketSink, DrainListe
     this.teardown(false);
   }
 
-  serverShutdown(): void {
-    this.disconnect(REASON.SERVER_SHUTTING_DOWN);
+  serverShutdown(handover = false): void {
+    this.disconnect(handover ? REASON.USE_ANOTHER_SERVER : REASON.SERVER_SHUTTING_DOWN);
   }
 
   /** Server-side DISCONNECT with a reason code (v5 only; earlier levels just close). */

@@ -32,8 +32,8 @@ export interface MqttContext {
 
 /** What the server does with the connections it accepted. */
 export interface ServerConnection {
-  /** v5 clients hear DISCONNECT 0x8B, then the connection closes. */
-  serverShutdown(): void;
+  /** v5 clients hear DISCONNECT 0x8B (0x9C, use another server, on a cluster handover), then the connection closes. */
+  serverShutdown(handover?: boolean): void;
   /** Drops the connection without a word. */
   destroy(): void;
 }

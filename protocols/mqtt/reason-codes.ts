@@ -23,6 +23,8 @@ export const REASON = {
   NOT_AUTHORIZED: 0x87,
   BAD_AUTHENTICATION_METHOD: 0x8c,
   SERVER_SHUTTING_DOWN: 0x8b,
+  /** A cluster leader handed over (docs/clustering.md): the client should reconnect to another host. */
+  USE_ANOTHER_SERVER: 0x9c,
   /** An operator closed the connection (management API / warren ctl close_connection). */
   ADMINISTRATIVE_ACTION: 0x98,
   KEEP_ALIVE_TIMEOUT: 0x8d,

@@ -116,14 +116,17 @@ export class MqttServer implements MqttContext {
     return this.connections.size;
   }
 
-  /** Stops accepting, tells v5 clients the server is shutting down, then drops what is left. */
-  async close(): Promise<void> {
+  /**
+   * Stops accepting, tells v5 clients the server is shutting down (0x8B) or, when a cluster leader
+   * hands over, to use another server (0x9C), then drops what is left.
+   */
+  async close(handover = false): Promise<void> {
     const closed = Promise.all(
       [this.server, this.tlsServer].map((server) =>
         server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve(),
       ),
     );
-    for (const c of [...this.connections]) c.serverShutdown();
+    for (const c of [...this.connections]) c.serverShutdown(handover);
     // a moment for the DISCONNECTs to leave before the sockets go
     await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));
     for (const d of this.deadlines) d.stop();

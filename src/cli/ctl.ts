@@ -5,6 +5,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { Command, InvalidArgumentError } from "commander";
 import { apiPath, type Json, ManagementClient, ManagementError } from "./management-client.js";
+import { registerClusterCommands } from "./ctl-cluster.js";
 
 interface GlobalOptions {
   url: string;
@@ -385,6 +386,7 @@ export function ctlCommand(io: CtlIo = processIo): Command {
       }),
     );
 
+  registerClusterCommands(ctl, { client, run, info, io });
   return ctl;
 }
 

@@ -69,7 +69,51 @@ class FollowerLink {
   caughtUpBatch = Infinity;
   retries = 0;
   timer: NodeJS.Timeout | null = null;
+  // replication lag (docs/clustering.md, "Operations"): bytes of this connection's stream given to
+  // the socket, those covered by the last acknowledged COMMIT, and [batch, sent bytes] at each
+  // COMMIT sent live (flat pairs, consumed from `markAt`)
+  sentBytes = 0;
+  ackedBytes = 0;
+  marks: number[] = [];
+  markAt = 0;
+  queuedBytes = 0;
+  copyLeft = 0;
+  /** The leader's emitted bytes when this link was last live (its lag while it is not). */
+  emittedWhenLive = 0;
   constructor(readonly member: Member) {}
+
+  /** A COMMIT of `batch` has just been given to the socket. */
+  mark(batch: number): void {
+    this.marks.push(batch, this.sentBytes);
+  }
+
+  /** The follower acknowledged `batch`: the bytes sent up to its COMMIT are acknowledged. */
+  acked(batch: number): void {
+    const m = this.marks;
+    while (this.markAt < m.length && m[this.markAt]! <= batch) {
+      this.ackedBytes = m[this.markAt + 1]!;
+      this.markAt += 2;
+    }
+    if (this.markAt > 64 && this.markAt * 2 > m.length) {
+      this.marks = m.slice(this.markAt);
+      this.markAt = 0;
+    }
+  }
+}
+
+/** A follower's replication lag, as /api/nodes and Prometheus show it. */
+export interface FollowerLag {
+  readonly name: string;
+  readonly state: LinkState;
+  readonly ackedBatch: number;
+  /** Batches sealed this term that it has not acknowledged. */
+  readonly lagBatches: number;
+  /**
+   * Bytes sent or owed to it that it has not acknowledged: on a live link, those sent after its
+   * last acknowledged COMMIT; while copying, also the copy's remaining bytes and the writes queued
+   * behind it; while down, at least the bytes the leader has emitted since it was last live.
+   */
+  readonly lagBytes: number;
 }
 
 interface PendingBatch {
@@ -88,6 +132,8 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
   private closed = false;
   private clusterSize: number;
   private commit: GroupCommit | null = null;
+  /** Bytes of every operation emitted this term (a down follower's lag is counted from it). */
+  private emitted = 0;
 
   constructor(private readonly options: ReplicationLeaderOptions) {
     this.links = options.followers.map((m) => new FollowerLink(m));
@@ -117,12 +163,23 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
     if (this.commit !== null && !this.closed) this.dial(l);
   }
 
-  /** Per follower: state, last acknowledged batch; and the batches sealed so far. */
-  status(): { sealed: number; inSync: string[]; followers: { name: string; state: LinkState; ackedBatch: number }[] } {
+  /** Per follower: state, last acknowledged batch, lag; and the batches sealed so far. */
+  status(): { sealed: number; inSync: string[]; followers: FollowerLag[] } {
     return {
       sealed: this.sealed,
       inSync: [...this.inSyncNodes],
-      followers: this.links.map((l) => ({ name: l.member.name, state: l.state, ackedBatch: l.ackedBatch })),
+      followers: this.links.map((l) => ({
+        name: l.member.name,
+        state: l.state,
+        ackedBatch: l.ackedBatch,
+        lagBatches: Math.max(0, this.sealed - l.ackedBatch),
+        lagBytes:
+          l.state === "live"
+            ? l.sentBytes - l.ackedBytes
+            : l.state === "copying"
+              ? l.sentBytes + l.copyLeft + l.queuedBytes - l.ackedBytes
+              : this.emitted - l.emittedWhenLive,
+      })),
     };
   }
 
@@ -159,9 +216,14 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
   }
 
   private emit(bufs: Buffer[]): void {
+    for (const b of bufs) this.emitted += b.length;
     for (const l of this.links) {
       if (l.state === "live") this.send(l, bufs);
-      else if (l.state === "copying") for (const b of bufs) l.queue.push(b);
+      else if (l.state === "copying")
+        for (const b of bufs) {
+          l.queue.push(b);
+          l.queuedBytes += b.length;
+        }
       // other states get the whole store once connected
     }
   }
@@ -169,7 +231,10 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
   private send(l: FollowerLink, bufs: Buffer[]): void {
     const s = l.socket;
     if (s === null) return;
-    for (const b of bufs) s.write(b);
+    for (const b of bufs) {
+      s.write(b);
+      l.sentBytes += b.length;
+    }
     if (s.writableLength > MAX_BACKLOG) {
       this.options.log.warn({ follower: l.member.name }, `follower ${l.member.name} is too far behind; it will catch up again`);
       s.destroy();
@@ -184,6 +249,15 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
     const files = this.listFiles();
     l.state = "copying";
     l.queue = [];
+    l.queuedBytes = 0;
+    l.copyLeft = 0;
+    for (const f of files) {
+      try {
+        l.copyLeft += fs.statSync(join(this.options.dataDir, f)).size;
+      } catch {
+        // removed since the listing: its REMOVE is queued
+      }
+    }
     this.send(l, frames.reset(this.options.epoch));
     void this.copy(l, l.socket, files);
   }
@@ -191,6 +265,7 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
   seal(done: (ok: boolean) => void): void {
     const batch = ++this.sealed;
     this.emit(frames.commit(this.options.epoch, batch));
+    for (const l of this.links) if (l.state === "live") l.mark(batch);
     if (this.closed) return done(false);
     this.pending.push({ batch, done });
     this.evaluate();
@@ -268,6 +343,10 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
     l.decoder = new FrameDecoder(false);
     l.ackedBatch = 0;
     l.caughtUpBatch = Infinity;
+    l.sentBytes = 0;
+    l.ackedBytes = 0;
+    l.marks = [];
+    l.markAt = 0;
     const s = net.connect(l.member.port, l.member.host);
     l.socket = s;
     s.setNoDelay(true);
@@ -306,6 +385,7 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
         this.commit?.whenQuiet(() => this.startCopy(l));
       } else if (f.type === FrameType.Ack && l.state === "live") {
         l.ackedBatch = f.batch;
+        l.acked(f.batch);
         if (f.batch >= l.caughtUpBatch) this.addInSync(l.member.name);
         this.evaluate();
       } else if (f.type !== FrameType.Ack) {
@@ -319,8 +399,10 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
   private linkDown(l: FollowerLink, s: net.Socket): void {
     if (l.socket !== s) return;
     l.socket = null;
+    if (l.state === "live") l.emittedWhenLive = this.emitted;
     l.state = "down";
     l.queue = [];
+    l.queuedBytes = 0;
     l.ackedBatch = 0;
     this.dropInSync(l.member.name);
     if (this.closed) return;
@@ -374,8 +456,9 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
             const { bytesRead } = await fh.read(buf, 0, COPY_CHUNK, offset);
             if (l.socket !== s) return;
             if (bytesRead === 0 && offset > 0) break;
-            const ok = this.writeAll(s, frames.write(epoch, rel, offset, buf.subarray(0, bytesRead)));
+            const ok = this.writeAll(l, s, frames.write(epoch, rel, offset, buf.subarray(0, bytesRead)));
             offset += bytesRead;
+            l.copyLeft = Math.max(0, l.copyLeft - bytesRead);
             if (!ok) await new Promise((resolve) => s.once("drain", resolve));
             if (bytesRead < COPY_CHUNK) break;
           }
@@ -391,18 +474,24 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
     if (l.socket !== s || l.state !== "copying") return;
     const queued = l.queue;
     l.queue = [];
+    l.queuedBytes = 0;
+    l.copyLeft = 0;
     l.state = "live";
     l.caughtUpBatch = this.sealed;
     this.send(l, queued);
     // the copy and the queue hold every batch sealed so far (a batch sealed before the copy
     // began, still waiting for its acknowledgements, had its COMMIT sent to no one here)
     this.send(l, frames.commit(epoch, this.sealed));
+    l.mark(this.sealed);
     this.options.log.info({ follower: l.member.name, files: files.length }, `store copied to ${l.member.name}; streaming`);
   }
 
-  private writeAll(s: net.Socket, bufs: Buffer[]): boolean {
+  private writeAll(l: FollowerLink, s: net.Socket, bufs: Buffer[]): boolean {
     let ok = true;
-    for (const b of bufs) ok = s.write(b) && ok;
+    for (const b of bufs) {
+      ok = s.write(b) && ok;
+      l.sentBytes += b.length;
+    }
     return ok;
   }
 

@@ -4,7 +4,9 @@
  * ports), campaigns while it is eligible, and when etcd elects it, opens its data dir as a store
  * and starts the broker with replication to the others. A leader that loses its lease stops at
  * once: its pending confirms fail and its listeners close (`steppedDown`; the CLI then exits so a
- * supervisor restarts it as a follower).
+ * supervisor restarts it as a follower). A planned handover (`warren ctl cluster
+ * transfer_leadership`) closes the clients, lets the last batches reach the followers, resigns,
+ * and the node stays up as a follower.
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
@@ -14,6 +16,7 @@ import { createLogger, type Logger } from "../server/logger.js";
 import { type BrokerOptions, parseOptions } from "../server/options.js";
 import { prepareDataDir } from "../server/open-store.js";
 import { type RunningBroker, startBroker } from "../server/start.js";
+import { HandoverRefused, type ClusterMemberStatus, type ClusterStatus, type ClusterView } from "../management/cluster-view.js";
 import { Candidate, LeaderObserver, type Term } from "./election.js";
 import { ReplicationFollower } from "./follower.js";
 import { type Member, ReplicationLeader } from "./leader.js";
@@ -31,8 +34,15 @@ export interface ClusterNode {
   role(): NodeRole;
   /** The replicating side while this node follows (null once it leads). */
   follower(): ReplicationFollower | null;
-  /** Resolves with the running broker once this node leads. */
+  /** Resolves with the running broker once this node leads (its next term, after a handover). */
   readonly leading: Promise<RunningBroker>;
+  /** Terms this node handed over (`transferLeadership`) and then went on as a follower. */
+  handovers(): number;
+  /**
+   * Planned handover: refused (HandoverRefused) unless this node leads and an in-sync follower
+   * stands for election; otherwise resolves, once the node follows again, with the successor.
+   */
+  transferLeadership(): Promise<string>;
   /** Resolves with the reason once this node, having led, stopped (its lease lost). */
   readonly steppedDown: Promise<string>;
   /** The term it leads, once it does. */
@@ -84,7 +94,8 @@ export async function startClusterNode(input: BrokerOptions): Promise<ClusterNod
       if (t !== null) f.raiseEpoch(t.epoch);
     });
     log.info({ node: nodeName, clusterId, replicationPort }, `cluster node ${nodeName} started as a follower`);
-    return new Node(input, client, log, nodeName, clusterId, ttl, lock, follower, observer);
+    const listen = { port: replicationPort, ...(bind !== undefined && { host: bind }) };
+    return new Node(input, client, log, nodeName, clusterId, ttl, lock, follower, observer, listen);
   } catch (err) {
     await follower?.close();
     await observer?.stop();
@@ -94,15 +105,17 @@ export async function startClusterNode(input: BrokerOptions): Promise<ClusterNod
   }
 }
 
-class Node implements ClusterNode {
+class Node implements ClusterNode, ClusterView {
   private state: NodeRole = "follower";
+  private handingOver = false;
+  private handedOver = 0;
   private candidate: Candidate | null = null;
   private broker: RunningBroker | null = null;
   private current: Term | null = null;
   private membersWatch: Watcher | null = null;
   private replication: ReplicationLeader | null = null;
   private closed = false;
-  readonly leading: Promise<RunningBroker>;
+  leading!: Promise<RunningBroker>;
   readonly steppedDown: Promise<string>;
   private resolveLeading!: (b: RunningBroker) => void;
   private rejectLeading!: (e: Error) => void;
@@ -115,21 +128,32 @@ class Node implements ClusterNode {
     readonly name: string,
     readonly clusterId: string,
     private readonly ttl: number,
-    private readonly lock: DataDirLock,
+    private lock: DataDirLock,
     private followerSide: ReplicationFollower | null,
     private observer: LeaderObserver | null,
+    /** The replication port's address (to follow again after a handover). */
+    private readonly listen: { readonly port: number; readonly host?: string },
   ) {
+    this.newTerm();
+    this.steppedDown = new Promise((resolve) => (this.resolveStepped = resolve));
+    void this.run();
+  }
+
+  /** A fresh `leading` promise, for the next time this node leads. */
+  private newTerm(): void {
     this.leading = new Promise((resolve, reject) => {
       this.resolveLeading = resolve;
       this.rejectLeading = reject;
     });
     this.leading.catch(() => {});
-    this.steppedDown = new Promise((resolve) => (this.resolveStepped = resolve));
-    void this.run();
   }
 
   role(): NodeRole {
     return this.state;
+  }
+
+  handovers(): number {
+    return this.handedOver;
   }
 
   follower(): ReplicationFollower | null {
@@ -248,7 +272,7 @@ class Node implements ClusterNode {
     const leaderSide = replication;
     let broker: RunningBroker;
     try {
-      broker = await startBroker(single, { replication: leaderSide, lock: this.lock });
+      broker = await startBroker(single, { replication: leaderSide, lock: this.lock, cluster: this });
     } catch (err) {
       leaderSide.close();
       this.rejectLeading(err as Error);
@@ -267,15 +291,128 @@ class Node implements ClusterNode {
 
   /** The lease is gone (or may be): nothing more is confirmed, clients are disconnected. */
   private async stepDown(reason: string): Promise<void> {
-    if (this.state === "stopped") return;
+    // a handover under way already stops confirming and closes the broker; it resigns next
+    if (this.state === "stopped" || this.handingOver) return;
     this.state = "stopped";
     // first: batches still waiting are nacked now, before anything else can happen
     this.replication?.failPending();
     this.log.error({ node: this.name, reason }, `no longer leader: ${reason}; stopping`);
     // not awaited: etcd may be what is unreachable
     void this.membersWatch?.cancel().catch(() => {});
-    await this.broker?.close().catch(() => {});
+    await this.broker?.close({ handover: true }).catch(() => {});
     this.resolveStepped(reason);
+  }
+
+  // ---- ClusterView: what /api/nodes, /api/cluster and Prometheus show; the planned handover ----
+
+  status(): ClusterStatus {
+    const st = this.replication?.status();
+    const members: ClusterMemberStatus[] = [{ name: this.name, role: "leader", running: true, inSync: true, lagBatches: 0, lagBytes: 0 }];
+    const followers = [...(st?.followers ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const f of followers) {
+      members.push({
+        name: f.name,
+        role: "follower",
+        running: f.state !== "down" && f.state !== "connecting",
+        inSync: st!.inSync.includes(f.name),
+        lagBatches: f.lagBatches,
+        lagBytes: f.lagBytes,
+      });
+    }
+    return {
+      clusterId: this.clusterId,
+      node: this.name,
+      leader: this.name,
+      epoch: this.current?.epoch ?? this.candidate?.epoch ?? 0,
+      members,
+    };
+  }
+
+  async prepareHandover(): Promise<{ successor: string; begin(): void }> {
+    const r = this.replication;
+    if (this.state !== "leader" || this.handingOver || r === null)
+      throw new HandoverRefused(`node ${this.name} is not leading the cluster`);
+    // in sync as this leader counts it and as etcd lists it (what a winner re-reads before leading)
+    const recorded = (await this.inSync())?.nodes ?? [];
+    const inSync = r.status().inSync.filter((n) => recorded.includes(n));
+    // the next in line that may lead: etcd's election queue, oldest key first
+    const range = await this.client.getAll().prefix(`${CLUSTER_PREFIX}election/`).sort("Create", "Ascend").exec();
+    const successor = range.kvs.map((kv) => kv.value.toString()).find((n) => n !== this.name && inSync.includes(n));
+    if (successor === undefined) {
+      throw new HandoverRefused(
+        `no in-sync follower stands for election (in sync: ${inSync.join(", ")}); handing over now would leave the cluster without a leader`,
+      );
+    }
+    return { successor, begin: () => void this.handOver(successor) };
+  }
+
+  async transferLeadership(): Promise<string> {
+    const h = await this.prepareHandover();
+    await this.handOver(h.successor);
+    return h.successor;
+  }
+
+  /**
+   * Clients are closed (AMQP 320, MQTT 5 0x9C, MQTT 3.1.1 sockets, STOMP ERROR), the batches they
+   * left reach the followers (bounded), the store closes; then this node follows again and only
+   * then resigns, so the successor leads at once and dials it: nothing this term confirmed is
+   * missing from an in-sync node, and nothing is confirmed here once another term exists.
+   */
+  private async handOver(successor: string): Promise<void> {
+    const c = this.candidate;
+    if (this.handingOver || this.state !== "leader" || c === null) return;
+    this.handingOver = true;
+    const epoch = this.current?.epoch;
+    this.log.warn({ node: this.name, successor, epoch }, `handing the leadership over to ${successor}`);
+    let failure: Error | null = null;
+    try {
+      await this.broker?.close({ handover: true });
+      void this.membersWatch?.cancel().catch(() => {});
+      this.membersWatch = null;
+      this.broker = null;
+      this.replication = null;
+      this.current = null;
+      // the store gave the data dir's lock back when it closed
+      this.lock = await acquireDataDirLock(this.input.dataDir!);
+      await this.follow();
+      this.state = "follower";
+    } catch (err) {
+      failure = err as Error;
+    }
+    await c.resign();
+    this.candidate = null;
+    this.handingOver = false;
+    if (failure !== null) {
+      this.log.error({ err: failure, node: this.name }, "could not go on as a follower after the handover");
+      return this.stepDown(`handover: ${failure.message}`);
+    }
+    this.handedOver++;
+    if (this.closed) {
+      // closed while handing over: close() found no follower side yet
+      await this.followerSide?.close();
+      await this.observer?.stop();
+      this.lock.release();
+      return;
+    }
+    this.newTerm();
+    this.log.warn({ node: this.name, successor, epoch }, `handed over (epoch ${epoch}); following`);
+    void this.run();
+  }
+
+  /** Listens for a leader's replication again and follows the election. */
+  private async follow(): Promise<void> {
+    const follower = await ReplicationFollower.listen({
+      dataDir: this.input.dataDir!,
+      nodeName: this.name,
+      clusterId: this.clusterId,
+      port: this.listen.port,
+      ...(this.listen.host !== undefined && { host: this.listen.host }),
+      log: this.log,
+    });
+    this.followerSide = follower;
+    this.observer = await LeaderObserver.start(this.client, CLUSTER_PREFIX, (t) => {
+      if (t !== null) follower.raiseEpoch(t.epoch);
+    });
   }
 
   async close(): Promise<void> {
@@ -287,7 +424,7 @@ class Node implements ClusterNode {
     await this.followerSide?.close();
     await this.observer?.stop();
     // a leader's broker gives the data dir's lock back when its store closes
-    if (wasLeader) await this.broker?.close();
+    if (wasLeader) await this.broker?.close({ handover: true });
     else this.lock.release();
     // revoking the lease hands leadership over now rather than after the TTL
     await this.candidate?.resign();

@@ -10,6 +10,7 @@ import { shapeListing } from "./listing.js";
 import type { RateSampler } from "./rates.js";
 import { bindingsRoutes } from "./routes/bindings.js";
 import { channelsRoutes } from "./routes/channels.js";
+import { clusterRoutes } from "./routes/cluster.js";
 import { connectionsRoutes } from "./routes/connections.js";
 import { consumersRoutes } from "./routes/consumers.js";
 import { type ManagementContext, RouteContext, type RoutePlugin } from "./routes/context.js";
@@ -48,6 +49,7 @@ export const ROUTE_PLUGINS: readonly RoutePlugin[] = [
   bindingsRoutes,
   policiesRoutes,
   definitionsRoutes,
+  clusterRoutes,
 ];
 
 /** Registers every /api route on the server. */

@@ -7,6 +7,7 @@ import { hostname } from "node:os";
 import type { Broker } from "../core/index.js";
 import type { Logger } from "../server/logger.js";
 import type { ResourceMonitor } from "../server/resource-monitor.js";
+import type { ClusterView } from "./cluster-view.js";
 import { startManagement, type ManagementTlsOptions } from "./server.js";
 import { startPrometheus } from "./prometheus.js";
 
@@ -23,6 +24,8 @@ export interface OperatorListenerContext {
   productVersion: string;
   /** The protocol listeners' ports, for the overview's listener list. */
   ports: { readonly [listener: string]: number | undefined } | object;
+  /** Set on a cluster's leader: /api/nodes lists the members, Prometheus adds warren_cluster_*. */
+  cluster?: ClusterView;
 }
 
 const PROTOCOL_NAMES: Record<string, string> = {
@@ -40,7 +43,9 @@ export async function startOperatorListeners(
   ctx: OperatorListenerContext,
   options: OperatorListenerOptions,
 ): Promise<{ management?: number; prometheus?: number; close(): Promise<void> }> {
-  const nodeName = `warren@${process.env.HOSTNAME ?? hostname()}`;
+  // a cluster member is named by its --node-name, so each member's name is distinct and stable
+  const nodeName = `warren@${ctx.cluster?.status().node ?? process.env.HOSTNAME ?? hostname()}`;
+  const cluster = ctx.cluster !== undefined ? { cluster: ctx.cluster } : {};
   const limits = () => ({
     memLimit: ctx.resources.memoryLimit,
     memUsed: ctx.resources.memoryUsed,
@@ -62,6 +67,7 @@ export async function startOperatorListeners(
             Object.entries(ctx.ports as Record<string, number | undefined>)
               .filter((e): e is [string, number] => e[1] !== undefined)
               .map(([k, port]) => ({ protocol: PROTOCOL_NAMES[k] ?? k, port, ip_address: m.host ?? "::" })),
+          ...cluster,
         },
         { port: m.port, host: m.host },
         { log: ctx.log, ...(m.tls && { tls: m.tls }), ...(m.sampleIntervalMs !== undefined && { sampleIntervalMs: m.sampleIntervalMs }) },
@@ -73,7 +79,15 @@ export async function startOperatorListeners(
     if (options.prometheus !== false) {
       const p = options.prometheus;
       const prom = await startPrometheus(
-        { core: ctx.core, nodeName, productVersion: ctx.productVersion, dataDir: ctx.dataDir, limits, perObject: p.perObject === true },
+        {
+          core: ctx.core,
+          nodeName,
+          productVersion: ctx.productVersion,
+          dataDir: ctx.dataDir,
+          limits,
+          perObject: p.perObject === true,
+          ...cluster,
+        },
         p,
         ctx.log,
       );

@@ -16,6 +16,8 @@ import { createLogger, type Logger } from "../server/logger.js";
 import { maxFds, openFds } from "./process-stats.js";
 import type { NodeReadings } from "./prometheus/collect.js";
 import { type Endpoint, render } from "./prometheus/endpoints.js";
+import type { ClusterView } from "./cluster-view.js";
+import { registerClusterMetrics } from "./cluster-metrics.js";
 
 export interface PrometheusContext {
   readonly core: Broker;
@@ -26,6 +28,7 @@ export interface PrometheusContext {
   limits(): { memLimit: number; diskFreeLimit: number; memUsed?: number };
   /** `prometheus.return_per_object_metrics`: `/metrics` serves one sample per object. */
   readonly perObject?: boolean;
+  readonly cluster?: ClusterView;
 }
 
 const CONTENT_TYPE = "text/plain; version=0.0.4";
@@ -49,6 +52,7 @@ export function createRegistry(ctx: PrometheusContext): Registry {
       for (const [protocol, n] of broker.connections.handshakeTimeouts) this.inc({ protocol }, n);
     },
   });
+  if (ctx.cluster !== undefined) registerClusterMetrics(registry, ctx.cluster);
   return registry;
 }
 

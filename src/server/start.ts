@@ -17,6 +17,7 @@ import { openStore, prepareDataDir } from "./open-store.js";
 import { acquireDataDirLock, type DataDirLock } from "../store/lock.js";
 import { DEFAULT_LIMITS as DEFAULT_RESOURCE_LIMITS, ResourceMonitor } from "./resource-monitor.js";
 import { DEFAULT_IDENTITY, PRODUCT_VERSION } from "../../protocols/amqp/server-properties.js";
+import type { ClusterView } from "../management/cluster-view.js";
 
 export interface BrokerPorts {
   amqp?: number;
@@ -45,7 +46,12 @@ export interface RunningBroker {
   readonly resources: ResourceMonitor;
   /** Client connections currently open, across protocols. */
   connectionCount(): number;
-  close(): Promise<void>;
+  /**
+   * Stops the broker. `handover`: a cluster leader stops serving while the cluster goes on
+   * (a planned handover, SIGTERM, a lost lease; docs/clustering.md), so MQTT 5 clients hear
+   * DISCONNECT 0x9C (use another server) instead of 0x8B (server shutting down).
+   */
+  close(how?: { handover?: boolean }): Promise<void>;
 }
 
 /** A listener that could not bind: which listener, which port, and the setting that moves it. */
@@ -99,7 +105,12 @@ export interface LeaderInternals {
   readonly replication: LeaderReplication;
   /** The data dir's lock, held by the node since it started as a follower. */
   readonly lock?: DataDirLock;
+  /** The cluster as the management API and Prometheus show it (/api/nodes, warren_cluster_*). */
+  readonly cluster?: ClusterView;
 }
+
+/** How long a cluster leader's close waits for its last batches to reach the followers. */
+const HANDOVER_DRAIN_MS = 5000;
 
 /** Starts Warren in this process: the one call an embedding test needs. */
 export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInternals): Promise<RunningBroker> {
@@ -158,6 +169,7 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
     const tls = tlsServerOptions(merged);
     return options.sslHandshakeTimeout === undefined ? tls : { ...tls, handshakeTimeout: options.sslHandshakeTimeout };
   };
+  let handover = false;
   const closers: (() => Promise<void>)[] = [];
   const counters: (() => number)[] = [];
   try {
@@ -213,7 +225,7 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
         stateDir: join(dataDir, "mqtt"),
         ...(replication !== undefined && { onStateWritten: (path: string, bytes: Buffer) => replication.replace(path, bytes) }),
       });
-      closers.push(() => mqtt.close());
+      closers.push(() => mqtt.close(handover));
       counters.push(() => mqtt.connectionCount);
       if (options.mqtt !== false) {
         const l = options.mqtt ?? { port: DEFAULT_PORTS.mqtt };
@@ -266,7 +278,15 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
         undefined,
         () =>
           startOperatorListeners(
-            { core, log, dataDir, resources: monitor, productVersion: PRODUCT_VERSION, ports },
+            {
+              core,
+              log,
+              dataDir,
+              resources: monitor,
+              productVersion: PRODUCT_VERSION,
+              ports,
+              ...(leader?.cluster && { cluster: leader.cluster }),
+            },
             {
               management:
                 m === false || m === undefined
@@ -297,7 +317,15 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
       const { startOperatorListeners } = await import("../management/listeners.js");
       const https = await bind("management over TLS", "management.ssl.port", managementTls.port, () =>
         startOperatorListeners(
-          { core, log, dataDir, resources: monitor, productVersion: PRODUCT_VERSION, ports },
+          {
+            core,
+            log,
+            dataDir,
+            resources: monitor,
+            productVersion: PRODUCT_VERSION,
+            ports,
+            ...(leader?.cluster && { cluster: leader.cluster }),
+          },
           {
             management: {
               port: managementTls.port,
@@ -329,12 +357,20 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
     persistence,
     resources: monitor,
     connectionCount: () => counters.reduce((n, c) => n + c(), 0),
-    async close() {
+    async close(how) {
       if (closed) return;
       closed = true;
+      handover = how?.handover === true;
       monitor.stop();
       core.stopTimers();
       await Promise.all(closers.map((c) => c()));
+      if (replication !== undefined) {
+        // the clients are gone: what they published last reaches the followers before replication
+        // stops (bounded: followers that are down cannot hold a shutdown up)
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([persistence.commit.drain(), new Promise<void>((resolve) => (timer = setTimeout(resolve, HANDOVER_DRAIN_MS)))]);
+        clearTimeout(timer);
+      }
       replication?.close();
       await persistence.close();
       if (tempDir) await rm(dataDir, { recursive: true, force: true });

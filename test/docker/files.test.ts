@@ -8,10 +8,43 @@ import { existsSync, readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { startBroker } from "warren";
 import { DEFAULT_PORTS, DEFAULT_TLS_PORTS } from "../../src/server/options.js";
+import { resolveStartOptions, type StartFlags } from "../../src/server/config.js";
 
 const dockerfile = readFileSync(new URL("../../Dockerfile", import.meta.url), "utf8");
 const compose = readFileSync(new URL("../../docker-compose.yml", import.meta.url), "utf8");
 const everyPort = [...Object.values(DEFAULT_PORTS), ...Object.values(DEFAULT_TLS_PORTS)].sort((a, b) => a - b);
+
+/** The compose file's services, each as the text of its block (a two-space key under `services:`). */
+function composeServices(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let inServices = false;
+  let name: string | null = null;
+  let block: string[] = [];
+  const flush = () => {
+    if (name !== null) out.set(name, block.join("\n"));
+    name = null;
+    block = [];
+  };
+  for (const line of text.split("\n")) {
+    if (/^\S/.test(line)) {
+      flush();
+      inServices = line === "services:";
+      continue;
+    }
+    const key = /^ {2}([\w-]+):$/.exec(line);
+    if (inServices && key !== null) {
+      flush();
+      name = key[1]!;
+    } else if (name !== null) block.push(line);
+  }
+  flush();
+  return out;
+}
+
+/** `- "host:container"` lines of a block. */
+const publishedPorts = (block: string): (readonly [number, number])[] =>
+  [...block.matchAll(/^\s+- "(\d+):(\d+)"/gm)].map((m) => [Number(m[1]), Number(m[2])] as const);
+const services = composeServices(compose);
 
 describe("Dockerfile", () => {
   const lines = dockerfile.split("\n").filter((l) => !l.trimStart().startsWith("#"));
@@ -49,7 +82,7 @@ describe("Dockerfile", () => {
 
 describe("docker-compose.yml", () => {
   it("publishes every exposed port on the same host port", () => {
-    const published = [...compose.matchAll(/^\s+- "(\d+):(\d+)"/gm)].map((m) => [Number(m[1]), Number(m[2])] as const);
+    const published = publishedPorts(services.get("warren")!);
     expect(published.every(([h, c]) => h === c)).toBe(true);
     expect(published.map(([, c]) => c).sort((a, b) => a - b)).toEqual(everyPort);
   });
@@ -96,17 +129,6 @@ describe("docker-compose.yml", () => {
   });
 });
 
-/** The compose file's services, each with the text of its block (no YAML parser in the dependencies). */
-function services(text: string): Map<string, string> {
-  const body = text.slice(text.indexOf("\nservices:\n") + 11, text.indexOf("\nvolumes:\n"));
-  const out = new Map<string, string>();
-  for (const block of body.split(/^(?= {2}[\w-]+:$)/m)) {
-    const m = /^ {2}([\w-]+):$/m.exec(block);
-    if (m) out.set(m[1]!, block);
-  }
-  return out;
-}
-
 /** `- ./source:/target[:ro]` volume lines of a block. */
 const binds = (block: string) =>
   [...block.matchAll(/^\s+- \.\/([^:]+):([^:\s]+)(?::ro)?\s*$/gm)].map((m) => ({ source: m[1]!, target: m[2]! }));
@@ -114,10 +136,10 @@ const binds = (block: string) =>
 const repoFile = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
 
 describe("docker-compose.yml monitoring profile", () => {
-  const all = services(compose);
+  const all = services;
 
   it("leaves the default `docker compose up` as it was: only warren has no profile", () => {
-    expect([...all.keys()]).toEqual(["warren", "prometheus", "grafana"]);
+    expect([...all.keys()]).toEqual(["warren", "prometheus", "grafana", "etcd", "warren-n1", "warren-n2", "warren-n3"]);
     expect(all.get("warren")).not.toMatch(/profiles:/);
     for (const name of ["prometheus", "grafana"]) expect(all.get(name)).toMatch(/^\s+profiles: \["monitoring"\]$/m);
   });
@@ -169,5 +191,74 @@ describe("docker-compose.yml monitoring profile", () => {
       expect(refs.length).toBeGreaterThan(0);
       for (const r of refs) expect(r, `${file}: ${r}`).toContain("${DS_PROMETHEUS}");
     }
+  });
+});
+
+describe("docker-compose.yml's cluster profile", () => {
+  const nodes = ["n1", "n2", "n3"].map((n) => ({ n, block: services.get(`warren-${n}`) }));
+  /** A JSON-style flow list, as the nodes' `command:` is written. */
+  const commandOf = (block: string): string[] => JSON.parse(/^\s+command: (\[.*\])$/m.exec(block)![1]!) as string[];
+
+  it("leaves `docker compose up` as it was: only the warren service has no profile, the rest are in `cluster`", () => {
+    expect([...services.keys()]).toEqual(["warren", "prometheus", "grafana", "etcd", "warren-n1", "warren-n2", "warren-n3"]);
+    expect(services.get("warren")).not.toMatch(/profiles:/);
+    for (const name of ["etcd", "warren-n1", "warren-n2", "warren-n3"]) expect(services.get(name)).toMatch(/^\s+profiles: \["cluster"\]$/m);
+  });
+
+  it("runs one etcd from its upstream image, with its data in a named volume, reachable as etcd:2379", () => {
+    const etcd = services.get("etcd")!;
+    expect(etcd).toMatch(/^\s+image: quay\.io\/coreos\/etcd:v3\.5\.\d+$/m);
+    expect(etcd).toContain("--advertise-client-urls=http://etcd:2379");
+    expect(etcd).toContain("--listen-client-urls=http://0.0.0.0:2379");
+    expect(etcd).toMatch(/^\s+- etcd-data:\/etcd-data$/m);
+    expect(compose).toMatch(/^volumes:\n(\s+[\w-]+:\n)*\s+etcd-data:/m);
+  });
+
+  it("runs three Warren nodes whose commands parse into distinct cluster settings against that etcd", () => {
+    const seen = { names: new Set<string>(), ports: new Set<number>() };
+    for (const { n, block } of nodes) {
+      expect(block).toBeDefined();
+      const argv = commandOf(block!);
+      // the flags as `warren` reads them: each --flag value pair becomes its StartFlags entry
+      const flags: Record<string, string> = {};
+      for (let i = 0; i < argv.length; i += 2) {
+        expect(argv[i]).toMatch(/^--[a-z-]+$/);
+        flags[argv[i]!.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = argv[i + 1]!;
+      }
+      const { options } = resolveStartOptions(flags as StartFlags, {});
+      expect(options.cluster).toMatchObject({ etcd: ["http://etcd:2379"], nodeName: n });
+      seen.names.add(options.cluster!.nodeName);
+      seen.ports.add(options.cluster!.replicationPort);
+      // no --host: the node advertises its host name, which is the service's name on the network
+      expect(flags.host).toBeUndefined();
+      expect(block).toMatch(new RegExp(`^\\s+hostname: warren-${n}$`, "m"));
+      expect(block).toMatch(/^\s+build: \.$/m);
+      expect(block).toMatch(/^\s+depends_on:\n\s+- etcd$/m);
+      // a leader that loses its lease exits 75 and must come back as a follower
+      expect(block).toMatch(/^\s+restart: unless-stopped$/m);
+      expect(block).toMatch(new RegExp(`^\\s+- warren-${n}-data:/var/lib/warren$`, "m"));
+      expect(compose).toMatch(new RegExp(`^volumes:\\n(\\s+[\\w-]+:\\n)*\\s+warren-${n}-data:`, "m"));
+    }
+    expect(seen.names.size).toBe(3);
+    expect(seen.ports.size).toBe(3);
+  });
+
+  it("publishes each node's client, management and Prometheus ports on host ports of their own, clashing with nothing", () => {
+    const wanted = [DEFAULT_PORTS.amqp, DEFAULT_PORTS.mqtt, DEFAULT_PORTS.stomp, DEFAULT_PORTS.management, DEFAULT_PORTS.prometheus].sort(
+      (a, b) => a - b,
+    );
+    for (const { block } of nodes) {
+      expect(
+        publishedPorts(block!)
+          .map(([, c]) => c)
+          .sort((a, b) => a - b),
+      ).toEqual(wanted);
+    }
+    // every host port in the file once: the cluster and the single node can run side by side
+    const hostPorts = [...services.values()].flatMap((b) => publishedPorts(b).map(([h]) => h));
+    expect(new Set(hostPorts).size).toBe(hostPorts.length);
+    // the host list the header comment gives for AMQP is what is published
+    const amqpHosts = nodes.map(({ block }) => publishedPorts(block!).find(([, c]) => c === DEFAULT_PORTS.amqp)![0]);
+    expect(compose).toContain(`AMQP localhost:${amqpHosts.join(",")}`);
   });
 });

@@ -20,9 +20,15 @@ async function registeredRoutes(): Promise<string[]> {
   return routes;
 }
 
+/**
+ * Warren's own endpoints, which RabbitMQ does not have (the table runs against RabbitMQ too): their
+ * tag rules are tested where they are built (test/cluster/operations.test.ts).
+ */
+const WARREN_ONLY = ["GET /api/cluster", "POST /api/cluster/transfer-leadership"];
+
 describe("management authorization table", () => {
   it("has a row for every /api route, and no row for a route that does not exist", async () => {
-    const routes = await registeredRoutes();
+    const routes = (await registeredRoutes()).filter((r) => !WARREN_ONLY.includes(r));
     const covered = new Set(AUTHZ_CASES.map((c) => c.route));
     expect(routes.filter((r) => !covered.has(r))).toEqual([]);
     expect([...covered].filter((r) => !routes.includes(r))).toEqual([]);

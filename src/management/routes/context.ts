@@ -12,6 +12,7 @@ import { authenticate, type Principal } from "../auth.js";
 import { ApiError, badRequest, notAuthorised, notFound } from "../errors.js";
 import type { ListingQuery } from "../listing.js";
 import type { RateSampler } from "../rates.js";
+import type { ClusterView } from "../cluster-view.js";
 
 /** What the management API needs from the running broker besides its core. */
 export interface ManagementContext {
@@ -24,6 +25,8 @@ export interface ManagementContext {
   listeners(): { protocol: string; port: number; ip_address: string }[];
   /** Memory high watermark and disk free limit, in bytes. */
   limits(): { memLimit: number; memUsed: number; diskFreeLimit: number };
+  /** Set on a cluster's leader (src/management/cluster-view.ts). */
+  readonly cluster?: ClusterView;
 }
 
 /** RabbitMQ's management API version this API follows. */

@@ -1,4 +1,9 @@
-/** GET /api/nodes and /api/nodes/:node: the one node, as RabbitMQ describes a cluster member. */
+/**
+ * GET /api/nodes and /api/nodes/:node: the node, as RabbitMQ describes a cluster member. On a
+ * cluster's leader every member is listed (docs/clustering.md, "Operations"): the leader with the
+ * full node object, followers with RabbitMQ's fields for a node this one does not host, and each
+ * with the cluster_* and replication_lag_* fields (never present on a single node).
+ */
 import { availableParallelism } from "node:os";
 import { statfs } from "node:fs/promises";
 import { notFound } from "../errors.js";
@@ -6,6 +11,18 @@ import { maxFds, memoryBreakdown, openFds } from "../process-stats.js";
 import { flag, routeSchema } from "../schemas.js";
 import { EXCHANGE_TYPES, type JsonObject } from "../views.js";
 import type { Route, RoutePlugin } from "./context.js";
+import type { ClusterMemberStatus, ClusterStatus } from "../cluster-view.js";
+
+/** The cluster fields of one member (the names the management UI reads). */
+function clusterFields(s: ClusterStatus, m: ClusterMemberStatus): JsonObject {
+  return {
+    cluster_role: m.role,
+    cluster_epoch: s.epoch,
+    cluster_in_sync: m.inSync,
+    replication_lag_batches: m.lagBatches,
+    replication_lag_bytes: m.lagBytes,
+  };
+}
 
 export const nodesRoutes: RoutePlugin = async (app, { api }) => {
   const { broker, node, ctx } = api;
@@ -62,20 +79,39 @@ export const nodesRoutes: RoutePlugin = async (app, { api }) => {
     };
   };
 
+  /** Every node: this one alone, or each member of the cluster, the leader (this node) first. */
+  const nodesJson = async (): Promise<JsonObject[]> => {
+    const cluster = ctx.cluster;
+    if (cluster === undefined) return [await nodeJson()];
+    const s = cluster.status();
+    const out: JsonObject[] = [];
+    for (const m of s.members) {
+      if (m.role === "leader") out.push({ ...(await nodeJson()), ...clusterFields(s, m) });
+      else out.push({ name: `warren@${m.name}`, type: "disc", running: m.running, ...clusterFields(s, m) });
+    }
+    return out;
+  };
+
   app.get("/api/nodes", { schema: routeSchema({}) }, async (req) => {
     api.who(req).require("monitoring");
-    return [await nodeJson()];
+    return nodesJson();
   });
   app.get<Route<"node", { memory?: string }>>(
     "/api/nodes/:node",
     { schema: routeSchema({ params: ["node"], query: { memory: flag } }) },
     async (req) => {
       api.who(req).require("monitoring");
-      if (req.params.node !== node) throw notFound();
-      const out = await nodeJson();
-      // RabbitMQ adds the memory breakdown only when asked (its UI's node page asks)
-      if (req.query.memory === "true") out.memory = memoryBreakdown();
-      return out;
+      const found =
+        ctx.cluster === undefined
+          ? req.params.node === node
+            ? await nodeJson()
+            : undefined
+          : (await nodesJson()).find((n) => n.name === req.params.node);
+      if (found === undefined) throw notFound();
+      // RabbitMQ adds the memory breakdown only when asked (its UI's node page asks); only this
+      // node's process can be measured
+      if (req.query.memory === "true" && found.name === node) found.memory = memoryBreakdown();
+      return found;
     },
   );
 };
