@@ -15,16 +15,20 @@ interface Run {
   stderr: string;
 }
 
-function warrenCtl(url: string, ...args: string[]): { done: Promise<Run> } {
+function warrenCtl(url: string, ...args: string[]): { done: Promise<Run>; stdin: NodeJS.WritableStream } {
   const child = spawn(process.execPath, ["dist/cli/main.js", "ctl", "--url", url, ...args], { cwd: root });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  return { done: new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr }))) };
+  return { stdin: child.stdin, done: new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr }))) };
 }
 
-const ctl = (url: string, ...args: string[]): Promise<Run> => warrenCtl(url, ...args).done;
+const ctl = (url: string, ...args: string[]): Promise<Run> => {
+  const run = warrenCtl(url, ...args);
+  run.stdin.end();
+  return run.done;
+};
 
 /** A port nothing listens on (taken from the kernel, then let go). */
 async function freePort(): Promise<number> {
@@ -93,5 +97,24 @@ describe("the built warren ctl", { timeout: 60_000 }, () => {
     } finally {
       await late.close();
     }
+  });
+
+  it("export_definitions - writes to stdout, import_definitions - reads stdin", async () => {
+    const exported = await ctl(url, "export_definitions", "-");
+    expect(exported.code).toBe(0);
+    expect(JSON.parse(exported.stdout)).toMatchObject({ vhosts: [{ name: "/" }] });
+
+    const importing = warrenCtl(url, "import_definitions", "-");
+    importing.stdin.end(JSON.stringify({ vhosts: [{ name: "from-stdin" }] }));
+    const r = await importing.done;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("Importing definitions in JSON from standard input ...\n");
+    expect(broker.core.listVhosts().map((v) => v.name)).toContain("from-stdin");
+
+    const bad = warrenCtl(url, "import_definitions", "-");
+    bad.stdin.end("not json");
+    const refused = await bad.done;
+    expect(refused.code).toBe(65);
+    expect(refused.stderr).toMatch(/^Error:\nFailed to deserialise input \(format: JSON\)/);
   });
 });
