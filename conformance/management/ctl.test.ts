@@ -134,7 +134,9 @@ describe("warren ctl", { timeout: 60_000 }, () => {
       20_000,
       "depth 0 after the purge",
     );
-    await ok("-p", vhost, "delete_queue", q);
+    expect((await ok("-p", vhost, "delete_queue", q)).stdout).toBe(
+      `Deleting queue '${q}' on vhost '${vhost}' ...\nQueue was successfully deleted with 0 ready messages\n`,
+    );
     // as rabbitmqctl: no rows, no header
     expect((await ok("-p", vhost, "list_queues")).stdout).toBe(`Timeout: 60.0 seconds ...\nListing queues for vhost ${vhost} ...\n`);
 
@@ -389,6 +391,10 @@ describe("warren ctl", { timeout: 60_000 }, () => {
       );
       expect((await ok("-p", vhost, "--formatter", "json", "list_consumers")).stdout).toBe("[\n]\n");
       expect((await ok("-p", vhost, "--formatter", "json", "list_topic_permissions")).stdout).toBe("[]\n");
+      // a command that changes something answers rabbitmqctl's result object in JSON
+      const other = unique("ctl-json");
+      expect((await ok("--formatter", "json", "add_vhost", other)).stdout).toMatch(/^\{"node":"[^"]+","result":"ok"\}\n$/);
+      expect((await ok("--formatter", "json", "delete_vhost", other)).stdout).toMatch(/^\{"node":"[^"]+","result":"ok"\}\n$/);
       // a vhost that does not exist has nothing to list, as rabbitmqctl says
       const none = unique("no-such-vhost");
       expect((await ok("-p", none, "list_queues")).stdout).toBe(`Timeout: 60.0 seconds ...\nListing queues for vhost ${none} ...\n`);

@@ -48,7 +48,7 @@ export const accessCommands: CommandFamily = (ctl, kit) => {
     .command("add_user <username> <password>")
     .description("create a user with no tags")
     .action(
-      kit.run(async (username: string, password: string) => {
+      kit.change(async (username: string, password: string) => {
         kit.info(`Adding user "${username}" ...`);
         // the API's PUT would replace an existing user: rabbitmqctl refuses that
         if (await exists(kit, apiPath("users", username))) {
@@ -64,7 +64,7 @@ export const accessCommands: CommandFamily = (ctl, kit) => {
     .command("delete_user <username>")
     .description("delete a user")
     .action(
-      kit.run(async (username: string) => {
+      kit.change(async (username: string) => {
         kit.info(`Deleting user "${username}" ...`);
         await notFoundAs(kit.client().delete(apiPath("users", username)), noSuchUser(username));
       }),
@@ -73,7 +73,7 @@ export const accessCommands: CommandFamily = (ctl, kit) => {
     .command("change_password <username> <password>")
     .description("change a user's password, keeping its tags")
     .action(
-      kit.run(async (username: string, password: string) => {
+      kit.change(async (username: string, password: string) => {
         kit.info(`Changing password for user "${username}" ...`);
         const c = kit.client();
         const user = await notFoundAs(c.get<Row>(apiPath("users", username)), noSuchUser(username));
@@ -84,7 +84,7 @@ export const accessCommands: CommandFamily = (ctl, kit) => {
     .command("set_user_tags <username> [tags...]")
     .description("replace a user's tags (administrator, monitoring, management, policymaker)")
     .action(
-      kit.run(async (username: string, tags: string[]) => {
+      kit.change(async (username: string, tags: string[]) => {
         kit.info(`Setting tags for user "${username}" to [${tags.join(", ")}] ...`);
         const c = kit.client();
         const user = await notFoundAs(c.get<Row>(apiPath("users", username)), noSuchUser(username));
@@ -95,7 +95,7 @@ export const accessCommands: CommandFamily = (ctl, kit) => {
     .command("set_permissions <username> <conf> <write> <read>")
     .description("set a user's configure, write and read patterns in the vhost (-p)")
     .action(
-      kit.run(async (username: string, configure: string, write: string, read: string) => {
+      kit.change(async (username: string, configure: string, write: string, read: string) => {
         const vhost = kit.globals().vhost;
         kit.info(`Setting permissions for user "${username}" in vhost "${vhost}" ...`);
         await naming(kit, kit.client().put(apiPath("permissions", vhost, username), { configure, write, read }), {
@@ -108,7 +108,7 @@ export const accessCommands: CommandFamily = (ctl, kit) => {
     .command("clear_permissions <username>")
     .description("remove a user's permissions in the vhost (-p)")
     .action(
-      kit.run(async (username: string) => {
+      kit.change(async (username: string) => {
         const vhost = kit.globals().vhost;
         kit.info(`Clearing permissions for user "${username}" in vhost "${vhost}" ...`);
         await clearing(kit, kit.client().delete(apiPath("permissions", vhost, username)), username);
@@ -118,7 +118,7 @@ export const accessCommands: CommandFamily = (ctl, kit) => {
     .command("set_topic_permissions <username> <exchange> <write> <read>")
     .description("set a user's write and read routing-key patterns on a topic exchange in the vhost (-p)")
     .action(
-      kit.run(async (username: string, exchange: string, write: string, read: string) => {
+      kit.change(async (username: string, exchange: string, write: string, read: string) => {
         const vhost = kit.globals().vhost;
         kit.info(`Setting topic permissions on "${exchange}" for user "${username}" in vhost "${vhost}" ...`);
         await naming(kit, kit.client().put(apiPath("topic-permissions", vhost, username), { exchange, write, read }), {
@@ -131,7 +131,7 @@ export const accessCommands: CommandFamily = (ctl, kit) => {
     .command("clear_topic_permissions <username> [exchange]")
     .description("remove a user's topic permissions in the vhost (-p), on every exchange or on one")
     .action(
-      kit.run(async (username: string, exchange: string | undefined) => {
+      kit.change(async (username: string, exchange: string | undefined) => {
         const vhost = kit.globals().vhost;
         const c = kit.client();
         const path = apiPath("topic-permissions", vhost, username);
@@ -156,7 +156,7 @@ export const accessCommands: CommandFamily = (ctl, kit) => {
     .option("--tags <tags>", "comma-separated tags")
     .option("--default-queue-type <type>", "classic, quorum or stream")
     .action(
-      kit.run(async (vhost: string, opts: { description?: string; tags?: string; defaultQueueType?: string }) => {
+      kit.change(async (vhost: string, opts: { description?: string; tags?: string; defaultQueueType?: string }) => {
         kit.info(`Adding vhost "${vhost}" ...`);
         const body: Row = {};
         if (opts.description !== undefined) body.description = opts.description;
@@ -169,7 +169,7 @@ export const accessCommands: CommandFamily = (ctl, kit) => {
     .command("delete_vhost <vhost>")
     .description("delete a virtual host and everything in it")
     .action(
-      kit.run(async (vhost: string) => {
+      kit.change(async (vhost: string) => {
         kit.info(`Deleting vhost "${vhost}" ...`);
         await notFoundAs(kit.client().delete(apiPath("vhosts", vhost)), noSuchVhost(vhost));
       }),

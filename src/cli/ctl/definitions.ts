@@ -44,7 +44,7 @@ export const definitionCommands: CommandFamily = (ctl, kit) => {
     .description('import definitions from a JSON file ("-" for stdin), in batches with a progress line')
     .option("--batch-size <n>", "objects per request", positive, 500)
     .action(
-      kit.run(async (path: string, opts: { batchSize: number }) => {
+      kit.change(async (path: string, opts: { batchSize: number }) => {
         if (path !== "-" && !existsSync(path)) throw badArgument(`File ${path} does not exist`);
         kit.info(
           path === "-"

@@ -72,6 +72,8 @@ export interface CtlKit {
   info(text: string): void;
   /** Prints rows in the chosen format; `empty` is what rabbitmqctl prints for no rows in table format. */
   rows(rows: Row[], columns: readonly string[], table: Record<string, Column>, empty?: "nothing" | "blank line"): void;
+  /** run() for a command that changes something: with --formatter json it ends as rabbitmqctl's {"node":…,"result":"ok"}. */
+  change<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args: A) => Promise<void>;
   /** Wraps a command's action: a CtlFailure or API error becomes rabbitmqctl's message and exit code. */
   run<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args: A) => Promise<void>;
 }
@@ -113,6 +115,13 @@ export function createKit(ctl: Command, io: CtlIo): CtlKit {
       for (const r of cells) out.push(r.map((cell) => cell.table).join("\t"));
       io.out(out.join("\n") + "\n");
     },
+    change: <A extends unknown[]>(body: (...args: A) => Promise<void>) =>
+      kit.run(async (...args: A) => {
+        await body(...args);
+        if (globals().formatter !== "json") return;
+        const overview = await kit.client().get<Row>("/api/overview");
+        io.out(`${JSON.stringify({ node: overview.node ?? null, result: "ok" })}\n`);
+      }),
     run:
       <A extends unknown[]>(body: (...args: A) => Promise<void>) =>
       async (...args: A): Promise<void> => {

@@ -51,7 +51,7 @@ function policyFamily(kind: "policy" | "operator"): CommandFamily {
       .option("--priority <n>", "policy priority", integer, 0)
       .option("--apply-to <kind>", "queues, exchanges or all", "all")
       .action(
-        kit.run(async (name: string, pattern: string, definition: string, opts: { priority: number; applyTo: string }) => {
+        kit.change(async (name: string, pattern: string, definition: string, opts: { priority: number; applyTo: string }) => {
           const vhost = kit.globals().vhost;
           kit.info(
             `Setting ${setWords} "${name}" for pattern "${pattern}" to "${definition}" with priority "${opts.priority}" for vhost "${vhost}" ...`,
@@ -70,7 +70,7 @@ function policyFamily(kind: "policy" | "operator"): CommandFamily {
       .command(`${clear} <name>`)
       .description(`remove ${kind === "policy" ? "a policy" : "an operator policy"} from the vhost (-p)`)
       .action(
-        kit.run(async (name: string) => {
+        kit.change(async (name: string) => {
           const vhost = kit.globals().vhost;
           kit.info(`Clearing ${clearWords} "${name}" on vhost "${vhost}" ...`);
           await refusalsAsRabbitmqctl(kit, vhost, kit.client().delete(apiPath(resource, vhost, name)), "Parameter does not exist");
