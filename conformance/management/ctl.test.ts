@@ -307,6 +307,7 @@ describe("warren ctl", { timeout: 60_000 }, () => {
         "Listing channels ...",
         "pid\tuser\tconsumer_count\tmessages_unacknowledged",
       ]);
+      await confirming.deleteQueue(q);
     } finally {
       await conn.close();
     }
@@ -376,6 +377,9 @@ describe("warren ctl", { timeout: 60_000 }, () => {
       expect((await ok("-p", vhost, "list_queues", "-s", "name", "arguments", "durable")).stdout).toBe(line);
       expect((await ok("-p", vhost, "--no-table-headers", "list_queues", "name", "arguments", "durable")).stdout).toBe(`${banner}${line}`);
       expect((await ok("-p", vhost, "--formatter", "table", "list_queues", "name")).stdout).toBe(`${banner}name\n${q}\n`);
+      // rabbitmqctl's cluster filters, on one node
+      expect((await ok("-p", vhost, "list_queues", "--online", "--local", "name")).stdout).toBe(`${banner}name\n${q}\n`);
+      expect((await ok("-p", vhost, "list_queues", "--offline", "name")).stdout).toBe(banner);
       expect((await ok("-p", vhost, "--formatter", "json", "list_queues", "name", "arguments", "durable")).stdout).toBe(
         `[\n${JSON.stringify({
           name: q,

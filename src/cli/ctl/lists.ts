@@ -158,6 +158,13 @@ export const listCommands: CommandFamily = (ctl, kit) => {
           ? `list ${spec.name.slice(5).replaceAll("_", " ")} (default columns: ${spec.defaults.join(" ")}; any of ${keys})`
           : `list ${spec.name.slice(5).replaceAll("_", " ")} (columns: ${spec.defaults.join(" ")})`,
       );
+    if (spec.name === "list_queues") {
+      // rabbitmqctl's cluster filters: on one node every queue is online and local, none offline
+      command
+        .option("--online", "only queues on running nodes (all of them)")
+        .option("--offline", "only queues on stopped nodes (none)")
+        .option("--local", "only queues on this node (all of them)");
+    }
     command.action(
       kit.run(async (...args: unknown[]) => {
         const requested = spec.selectable && Array.isArray(args[0]) ? (args[0] as string[]) : [];
@@ -174,6 +181,7 @@ export const listCommands: CommandFamily = (ctl, kit) => {
           if (!(err instanceof ManagementError && err.status === 404 && spec.empty === "nothing")) throw err;
           rows = [];
         }
+        if (command.opts<{ offline?: boolean }>().offline === true) rows = [];
         kit.rows(spec.keep ? rows.filter(spec.keep) : rows, columns, spec.columns, spec.empty);
       }),
     );
