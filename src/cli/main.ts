@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
-import { ctlCommand } from "./ctl.js";
+import { CommanderError, ctlCommand } from "./ctl.js";
 import type { StartFlags } from "../server/config.js";
 import type { BrokerOptions } from "../server/options.js";
 
@@ -121,6 +121,8 @@ async function runClusterNode(options: BrokerOptions, warnings: string[], starte
 program.addCommand(ctlCommand());
 
 program.parseAsync().catch((err: unknown) => {
+  // `warren ctl` printed its usage error and set its exit code (64) already
+  if (err instanceof CommanderError) process.exit(process.exitCode ?? err.exitCode);
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

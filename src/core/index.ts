@@ -54,7 +54,7 @@ export {
   type Decimal,
 } from "./message.js";
 export type { User, Permission, TopicPermission, HashingAlgorithm, LoginRefusal } from "./users.js";
-export { HASHING_ALGORITHMS, DEFAULT_HASHING, isHashingAlgorithm, hashProblem } from "./users.js";
+export { HASHING_ALGORITHMS, DEFAULT_HASHING, isHashingAlgorithm, hashProblem, NOT_BASE64 } from "./users.js";
 export {
   AccessControl,
   permits,

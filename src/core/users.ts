@@ -30,13 +30,16 @@ export function isHashingAlgorithm(s: unknown): s is HashingAlgorithm {
   return typeof s === "string" && Object.hasOwn(HASHING_ALGORITHMS, s);
 }
 
+/** hashProblem's answer for a hash that is not base64 at all. */
+export const NOT_BASE64 = "password_hash is not base64";
+
 /**
  * Why a stored hash cannot be used with an algorithm, or null when it can. An empty hash is a
  * user without a password (it cannot log in with one), as RabbitMQ allows.
  */
 export function hashProblem(hash: string, algorithm: HashingAlgorithm): string | null {
   if (hash === "") return null;
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(hash) || hash.length % 4 !== 0) return "password_hash is not base64";
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(hash) || hash.length % 4 !== 0) return NOT_BASE64;
   const want = 4 + HASHING_ALGORITHMS[algorithm].bytes;
   const got = Buffer.from(hash, "base64").length;
   return got === want ? null : `password_hash is ${got} bytes, a ${algorithm} hash is ${want} (4-byte salt and the digest)`;

@@ -114,7 +114,7 @@ export const messagesRoutes: RoutePlugin = async (app, { api }) => {
           exchange: m.exchange,
           routing_key: m.routingKey,
           message_count: q.messageCount,
-          properties: propertiesJson(m.properties),
+          properties: propertiesOrEmpty(propertiesJson(m.properties)),
           payload: asText ? body.toString("utf8") : body.toString("base64"),
           payload_encoding: asText ? "string" : "base64",
         });
@@ -166,6 +166,9 @@ function messageProperties(raw: unknown): MessageProperties {
 }
 
 /** A message's properties as RabbitMQ's get answer shows them: only those that are set. */
+/** RabbitMQ answers a message without properties with `[]` (Erlang's empty proplist), not `{}`. */
+const propertiesOrEmpty = (props: JsonObject): JsonObject | [] => (Object.keys(props).length === 0 ? [] : props);
+
 function propertiesJson(p: MessageProperties): JsonObject {
   const out: JsonObject = {};
   const put = (k: string, v: unknown) => {

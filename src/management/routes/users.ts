@@ -1,5 +1,5 @@
 /** Users: GET /api/users, and GET, PUT, DELETE /api/users/:user. */
-import { DEFAULT_HASHING, HASHING_ALGORITHMS, hashProblem, isHashingAlgorithm, type User } from "../../core/index.js";
+import { DEFAULT_HASHING, HASHING_ALGORITHMS, hashProblem, isHashingAlgorithm, NOT_BASE64, type User } from "../../core/index.js";
 import { badRequest, notFound } from "../errors.js";
 import { body, routeSchema, tags, text } from "../schemas.js";
 import type { JsonObject } from "../views.js";
@@ -52,6 +52,8 @@ export const usersRoutes: RoutePlugin = async (app, { api }) => {
           );
         }
         const problem = hashProblem(body.password_hash, algorithm);
+        // RabbitMQ's own reason for a hash that is not base64 (rabbitmqadmin prints it)
+        if (problem === NOT_BASE64) throw badRequest(["not_base64", body.password_hash]);
         if (problem !== null) throw badRequest(`${problem}`);
         broker.users.addHashed(name, body.password_hash, tags, algorithm);
       } else if (existing) {

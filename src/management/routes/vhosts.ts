@@ -64,6 +64,11 @@ export const vhostsRoutes: RoutePlugin = async (app, { api }) => {
           ...(dqt !== undefined && { defaultQueueType: dqt }),
         });
       }
+      // as RabbitMQ (rabbit_vhost:put_vhost): whoever creates a vhost over HTTP gets full permissions in it
+      if (!existed) {
+        const creator = api.who(req).user.name;
+        if (broker.users.get(creator)) broker.users.setPermission(creator, name, { configure: ".*", write: ".*", read: ".*" });
+      }
       return reply.code(existed ? 204 : 201).send();
     },
   );

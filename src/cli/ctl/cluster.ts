@@ -3,18 +3,8 @@
  * endpoints (RabbitMQ has none of them): `cluster_status`, laid out as rabbitmqctl's, and
  * `cluster transfer_leadership`, the planned handover.
  */
-import { type Command, InvalidArgumentError } from "commander";
-import type { CtlIo } from "./ctl.js";
-import { apiPath, type Json, type ManagementClient } from "./management-client.js";
-
-/** What the commands need from `warren ctl`: its API client, error handling and output. */
-export interface CtlCommandKit {
-  client(): ManagementClient;
-  run<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args: A) => Promise<void>;
-  /** An informational line on stderr (suppressed by --quiet). */
-  info(text: string): void;
-  readonly io: CtlIo;
-}
+import type { CommandFamily } from "./kit.js";
+import { apiPath, type Json } from "../management-client.js";
 
 /** GET /api/cluster's answer. */
 interface ClusterAnswer {
@@ -31,11 +21,6 @@ interface ClusterAnswer {
     replication_lag_bytes: number;
   }[];
 }
-
-const formatter = (v: string): "string" | "json" => {
-  if (v === "json" || v === "string") return v;
-  throw new InvalidArgumentError('expected "json" or "string"');
-};
 
 /** rabbitmqctl cluster_status's sections (and its JSON keys), with the cluster's own added. */
 export function clusterStatusText(c: ClusterAnswer): string {
@@ -83,15 +68,14 @@ export function clusterStatusJson(c: ClusterAnswer): Json {
   };
 }
 
-export function registerClusterCommands(ctl: Command, kit: CtlCommandKit): void {
+export const clusterCommands: CommandFamily = (ctl, kit) => {
   ctl
     .command("cluster_status")
     .description("show the cluster's members, running nodes, leader and epoch, in-sync set and replication lag")
-    .option("--formatter <format>", "string (rabbitmqctl's layout) or json", formatter, "string")
     .action(
-      kit.run(async (opts: { formatter: "string" | "json" }) => {
+      kit.run(async () => {
         const c = (await kit.client().get(apiPath("cluster"))) as unknown as ClusterAnswer;
-        if (opts.formatter === "json") {
+        if (kit.globals().formatter === "json") {
           kit.io.out(JSON.stringify(clusterStatusJson(c)) + "\n");
           return;
         }
@@ -112,4 +96,4 @@ export function registerClusterCommands(ctl: Command, kit: CtlCommandKit): void 
         kit.io.out(`Transferring the leadership from ${answer.leader ?? "?"} to ${answer.successor ?? "?"}\n`);
       }),
     );
-}
+};
