@@ -27,6 +27,8 @@ export interface RoundsOptions {
   readonly log?: (line: string) => void;
   /** Messages each publisher has confirmed since the last kill before the next one (default 20). */
   readonly perRound?: number;
+  /** How long a round may wait for a new leader, or for the cluster to be in sync (default 30 s). */
+  readonly roundTimeoutMs?: number;
 }
 
 export interface RoundsResult {
@@ -91,6 +93,7 @@ function accepts(port: number): Promise<boolean> {
 export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult> {
   const log = o.log ?? (() => {});
   const perRound = o.perRound ?? 20;
+  const roundTimeout = o.roundTimeoutMs ?? 30_000;
   const base = mkdtempSync("/tmp/cluster-rounds-");
   const conf = join(base, "warren.conf");
   writeFileSync(conf, `cluster.lease_ttl = ${o.leaseTtlSeconds}\nloopback_users = none\n`);
@@ -392,7 +395,7 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
 
     const total = () => confirmed.amqp.size + confirmed.mqtt.size + confirmed.stomp.size;
     for (let round = 1; round <= o.rounds; round++) {
-      await until(async () => (await inSync()) === "n1,n2,n3", `round ${round}: every node in sync`, 60_000).catch(fail);
+      await until(async () => (await inSync()) === "n1,n2,n3", `round ${round}: every node in sync`, 2 * roundTimeout).catch(fail);
       const at = { amqp: confirmed.amqp.size, mqtt: confirmed.mqtt.size, stomp: confirmed.stomp.size };
       await until(
         () =>
@@ -400,7 +403,7 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
           confirmed.mqtt.size >= at.mqtt + perRound &&
           confirmed.stomp.size >= at.stomp + perRound,
         `round ${round}: every publisher confirming`,
-        60_000,
+        2 * roundTimeout,
       ).catch(fail);
       // a random moment: mid-window, mid-commit, mid-delivery
       await pause(Math.random() * 300);
@@ -418,7 +421,7 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
           return null;
         },
         `round ${round}: a new leader accepting connections`,
-        30_000,
+        roundTimeout,
       ).catch(fail);
       const ms = Date.now() - killedAt;
       failoversMs.push(ms);
