@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import { open as openFile } from "node:fs/promises";
 import * as net from "node:net";
 import { join, relative } from "node:path";
+import { type MarkReplication, type MarkWaiter, replicateDeliveryMarks } from "../core/index.js";
 import type { GroupCommit } from "../store/group-commit.js";
 import type { CommitReplication, StoreTap } from "../store/tap.js";
 import { FrameDecoder, frames, FrameType, isStorePath, MAX_CHUNK, PROTOCOL_HEADER, ProtocolError } from "./protocol.js";
@@ -57,6 +58,8 @@ type LinkState = "connecting" | "handshake" | "waiting-copy" | "copying" | "live
 /** A follower whose socket holds this much unsent is dropped (it catches up by a copy later). */
 const MAX_BACKLOG = 256 * 1024 * 1024;
 const COPY_CHUNK = 1024 * 1024;
+/** The store's per-queue delivery mark (see DiskMessageStore): its writes are sealed at once. */
+const MARK_FILE = "/delivered.mark";
 
 class FollowerLink {
   state: LinkState = "down";
@@ -121,7 +124,7 @@ interface PendingBatch {
   readonly done: (ok: boolean) => void;
 }
 
-export class ReplicationLeader implements StoreTap, CommitReplication {
+export class ReplicationLeader implements StoreTap, CommitReplication, MarkReplication {
   private readonly links: FollowerLink[];
   private sealed = 0;
   private readonly pending: PendingBatch[] = [];
@@ -134,6 +137,18 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
   private commit: GroupCommit | null = null;
   /** Bytes of every operation emitted this term (a down follower's lag is counted from it). */
   private emitted = 0;
+  /** A delivery mark was written since the last `sealMarks`. */
+  private marksDirty = false;
+  /** The last batch number that carried delivery marks. */
+  private markSeq = 0;
+  /** Every node that could lead next holds the marks of batches up to this (only grows). */
+  private marksHeld = 0;
+  /** Writers waiting for marks (parallel arrays, in registration order, from `markHead` on). */
+  private markWaiters: MarkWaiter[] = [];
+  private markWaiterSeqs: number[] = [];
+  private markHead = 0;
+  /** Failed or closed: marks not replicated by now never will be. */
+  private termOver = false;
 
   constructor(private readonly options: ReplicationLeaderOptions) {
     this.links = options.followers.map((m) => new FollowerLink(m));
@@ -150,6 +165,7 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
   start(commit: GroupCommit): void {
     this.commit = commit;
     commit.replication = this;
+    replicateDeliveryMarks(this);
     void this.persistInSync();
     for (const l of this.links) this.dial(l);
   }
@@ -193,6 +209,7 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
   write(path: string, offset: number, bytes: Buffer): void {
     const r = this.rel(path);
     if (r === null) return;
+    if (r.endsWith(MARK_FILE)) this.marksDirty = true;
     const epoch = this.options.epoch;
     if (bytes.length <= MAX_CHUNK) return this.emit(frames.write(epoch, r, offset, bytes));
     for (let at = 0; at < bytes.length; at += MAX_CHUNK) {
@@ -293,6 +310,83 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
   failPending(): void {
     const p = this.pending.splice(0);
     for (const b of p) b.done(false);
+    this.endMarks();
+  }
+
+  // ---- MarkReplication: deliveries wait until the next leader would flag them ----
+
+  /**
+   * The marks written since the last call get a COMMIT of their own (a batch number with no
+   * confirm waiting on it), so followers' ACKs say when they hold them.
+   */
+  sealMarks(): number {
+    if (this.marksDirty) {
+      this.marksDirty = false;
+      this.markSeq = ++this.sealed;
+      this.emit(frames.commit(this.options.epoch, this.markSeq));
+      this.updateMarks();
+    }
+    if (this.markSeq <= this.marksHeld) return 0;
+    return this.termOver ? -1 : this.markSeq;
+  }
+
+  whenMarksReplicated(seq: number, w: MarkWaiter): void {
+    if (this.termOver) return w.marksReplicated(seq <= this.marksHeld ? this.marksHeld : -1);
+    if (seq <= this.marksHeld) return w.marksReplicated(this.marksHeld);
+    this.markWaiters.push(w);
+    this.markWaiterSeqs.push(seq);
+  }
+
+  /**
+   * How far a follower holds the marks, as far as a next leader is concerned. Only a node of
+   * `in-sync` can lead, and a follower joins it by acknowledging a batch sealed after its copy
+   * (`caughtUpBatch`): so a streaming follower counts with its ACKs (or that batch, which it must
+   * acknowledge before it can lead), a follower of `in-sync` that is not streaming holds back
+   * every mark until etcd no longer lists it, and any other one never leads with older marks.
+   */
+  private marksHeldBy(l: FollowerLink): number {
+    if (l.state === "live") return Math.max(l.ackedBatch, l.caughtUpBatch === Infinity ? 0 : l.caughtUpBatch);
+    return this.required.has(l.member.name) ? 0 : Infinity;
+  }
+
+  /** Recomputes how far every possible next leader holds the marks, and releases their waiters. */
+  private updateMarks(): void {
+    if (this.termOver) return;
+    const leading = this.options.leading;
+    if (leading !== undefined && !leading()) return this.endMarks();
+    let held = this.sealed;
+    for (const l of this.links) held = Math.min(held, this.marksHeldBy(l));
+    if (held <= this.marksHeld) return;
+    this.marksHeld = held;
+    const seqs = this.markWaiterSeqs;
+    let i = this.markHead;
+    while (i < seqs.length && seqs[i]! <= held) i++;
+    if (i === this.markHead) return;
+    const release = this.markWaiters.slice(this.markHead, i);
+    if (i === seqs.length) {
+      this.markWaiters = [];
+      this.markWaiterSeqs = [];
+      this.markHead = 0;
+    } else {
+      this.markHead = i;
+      if (i >= 1024 && i * 2 >= seqs.length) {
+        this.markWaiters = this.markWaiters.slice(i);
+        this.markWaiterSeqs = seqs.slice(i);
+        this.markHead = 0;
+      }
+    }
+    for (const w of release) w.marksReplicated(held);
+  }
+
+  /** The term is over: output waiting for marks never leaves. */
+  private endMarks(): void {
+    if (this.termOver) return;
+    this.termOver = true;
+    const waiters = this.markWaiters.slice(this.markHead);
+    this.markWaiters = [];
+    this.markWaiterSeqs = [];
+    this.markHead = 0;
+    for (const w of waiters) w.marksReplicated(-1);
   }
 
   // ---- the in-sync set ----
@@ -324,6 +418,7 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
           this.required.delete(name);
           this.options.log.warn({ follower: name }, `follower ${name} is out of sync`);
           this.evaluate();
+          this.updateMarks();
         },
         (err: unknown) => {
           this.options.log.warn({ err, follower: name }, "could not record the in-sync set; confirms wait");
@@ -388,6 +483,7 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
         l.acked(f.batch);
         if (f.batch >= l.caughtUpBatch) this.addInSync(l.member.name);
         this.evaluate();
+        this.updateMarks();
       } else if (f.type !== FrameType.Ack) {
         this.options.log.warn({ follower: l.member.name, type: f.type }, `follower ${l.member.name} sent an unexpected frame`);
         s.destroy();
@@ -405,6 +501,7 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
     l.queuedBytes = 0;
     l.ackedBatch = 0;
     this.dropInSync(l.member.name);
+    this.updateMarks();
     if (this.closed) return;
     const delay = (this.options.retryMs ?? 200) * Math.min(8, 2 ** l.retries++);
     l.timer = setTimeout(() => {
@@ -483,6 +580,7 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
     // began, still waiting for its acknowledgements, had its COMMIT sent to no one here)
     this.send(l, frames.commit(epoch, this.sealed));
     l.mark(this.sealed);
+    this.updateMarks();
     this.options.log.info({ follower: l.member.name, files: files.length }, `store copied to ${l.member.name}; streaming`);
   }
 
@@ -499,6 +597,7 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
   close(): void {
     this.closed = true;
     if (this.commit?.replication === this) this.commit.replication = null;
+    replicateDeliveryMarks(null, this);
     this.failPending();
     for (const l of this.links) {
       if (l.timer !== null) clearTimeout(l.timer);

@@ -45,11 +45,50 @@ function settleScheduledMarks(): void {
   settleDeliveryMarks();
 }
 
-/** Writes every pending delivery mark: called before bytes that may carry a delivery leave. */
-export function settleDeliveryMarks(): void {
-  if (pendingMarks.length === 0) return;
-  for (let i = 0; i < pendingMarks.length; i++) pendingMarks[i]!.settleMark();
-  pendingMarks.length = 0;
+/**
+ * Writes every pending delivery mark: called before bytes that may carry a delivery leave. Returns
+ * 0 when those bytes may leave now; on a cluster's leader, the mark sequence they must wait for
+ * (`waitForMarks`), or -1 when they must never leave (the term is over with marks unreplicated).
+ */
+export function settleDeliveryMarks(): number {
+  if (pendingMarks.length > 0) {
+    for (let i = 0; i < pendingMarks.length; i++) pendingMarks[i]!.settleMark();
+    pendingMarks.length = 0;
+  }
+  return markReplication === null ? 0 : markReplication.sealMarks();
+}
+
+/** Told once the delivery marks up to a sequence are held by every node that could lead next. */
+export interface MarkWaiter {
+  /** `upTo`: the marks replicated so far; -1: they never will be (the term is over). */
+  marksReplicated(upTo: number): void;
+}
+
+/**
+ * A cluster's leader (docs/clustering.md, "Delivery marks"): the marks written so far are shipped
+ * to the followers, and bytes that may carry the deliveries they cover wait until every node that
+ * could become leader holds them, so a message delivered before a failover comes back flagged.
+ */
+export interface MarkReplication {
+  /** Seals the marks written since the last call; the sequence output sent now waits for (0: none, -1: never). */
+  sealMarks(): number;
+  /** Calls `w.marksReplicated` once the marks up to `seq` are replicated, or the term ends. */
+  whenMarksReplicated(seq: number, w: MarkWaiter): void;
+}
+
+/** Null on a single node: deliveries wait for nothing but the local mark write. */
+let markReplication: MarkReplication | null = null;
+
+/** Set by a cluster's leader when it starts serving; `null` (by the same one) when it stops. */
+export function replicateDeliveryMarks(r: MarkReplication | null, current?: MarkReplication): void {
+  if (r === null && current !== undefined && markReplication !== current) return;
+  markReplication = r;
+}
+
+/** Output held for `seq` (from `settleDeliveryMarks`) is released through `w`. */
+export function waitForMarks(seq: number, w: MarkWaiter): void {
+  if (markReplication === null) w.marksReplicated(-1);
+  else markReplication.whenMarksReplicated(seq, w);
 }
 
 /** One durable queue's storage: positions are opaque numbers, ordered by append. */

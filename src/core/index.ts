@@ -32,7 +32,15 @@ export type {
   RecoveredStreamRecord,
   StreamStore,
 } from "./durability.js";
-export { type DeliveryMark, deferDeliveryMark, settleDeliveryMarks } from "./durability.js";
+export {
+  type DeliveryMark,
+  deferDeliveryMark,
+  type MarkReplication,
+  type MarkWaiter,
+  replicateDeliveryMarks,
+  settleDeliveryMarks,
+  waitForMarks,
+} from "./durability.js";
 export { OrderedCommits, type OrderedReleaser } from "./ordered-commits.js";
 export { QueueEntry } from "./queue-entry.js";
 export { Subscription, type Consumer, type ConsumeOptions, type ClientRef } from "./consumer.js";

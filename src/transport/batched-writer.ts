@@ -1,4 +1,4 @@
-import { settleDeliveryMarks } from "../core/index.js";
+import { type MarkWaiter, settleDeliveryMarks, waitForMarks } from "../core/index.js";
 
 /** Bytes buffered beyond which a connection's consumers lose credit until the stream drains. */
 const HIGH_WATER = 1 << 20;
@@ -34,7 +34,7 @@ function drainWriter(w: BatchedWriter): void {
  * event loop produces is gathered and written once (nats-server's deferred flush), so a burst of
  * deliveries costs one syscall per receiver rather than one per message.
  */
-export class BatchedWriter {
+export class BatchedWriter implements MarkWaiter {
   private chunks: Buffer[] = [];
   private bytes = 0;
   /**
@@ -51,6 +51,16 @@ export class BatchedWriter {
   lastWrite = Date.now();
   /** The stream's 'drain' is listened to from the first write it could not take at once. */
   private watchingDrain = false;
+  /**
+   * Cluster mode only: turns' output waiting until the delivery marks it may carry are replicated,
+   * oldest first, each with the mark sequence it waits for (0: only behind the ones before it).
+   * Null whenever nothing is held, so a single node pays one null check per write.
+   */
+  private held: Buffer[] | null = null;
+  private heldSeqs: number[] = [];
+  private heldBytes = 0;
+  /** end() was called while output was held: the stream ends once it is written. */
+  private endAfterHeld = false;
 
   constructor(
     private readonly stream: WritableStream,
@@ -102,7 +112,7 @@ export class BatchedWriter {
 
   /** Whether the peer reads slower than we write: deliveries should pause. */
   get backedUp(): boolean {
-    return this.stream.writableLength + this.bytes > HIGH_WATER;
+    return this.stream.writableLength + this.bytes + this.heldBytes > HIGH_WATER;
   }
 
   flush(): void {
@@ -135,8 +145,14 @@ export class BatchedWriter {
   }
 
   private send(out: Buffer, wasBackedUp: boolean): void {
-    // a queue's "delivered up to here" mark reaches the OS before the deliveries it covers (kill -9)
-    settleDeliveryMarks();
+    // a queue's "delivered up to here" mark reaches the OS before the deliveries it covers (kill -9),
+    // and on a cluster's leader every node that could lead next (a failover)
+    const wait = settleDeliveryMarks();
+    if (wait !== 0 || this.held !== null) return this.hold(out, wait);
+    this.write0(out, wasBackedUp);
+  }
+
+  private write0(out: Buffer, wasBackedUp: boolean): void {
     this.lastWrite = Date.now();
     if (this.stream.write(out)) {
       // a write the stream takes at once emits no 'drain': give the credit back ourselves
@@ -147,11 +163,60 @@ export class BatchedWriter {
     }
   }
 
-  /** Flushes what is pending, then ends the stream. */
+  /** Cluster mode: a turn's output waits for the delivery marks sealed with it (one waiter per writer). */
+  private hold(out: Buffer, wait: number): void {
+    if (wait < 0) return this.lose();
+    if (this.held === null) {
+      this.held = [out];
+      this.heldSeqs = [wait];
+      this.heldBytes = out.length;
+      waitForMarks(wait, this);
+      return;
+    }
+    this.held.push(out);
+    this.heldSeqs.push(wait);
+    this.heldBytes += out.length;
+  }
+
+  /** MarkWaiter: writes, in order, the held output whose marks every eligible follower now holds. */
+  marksReplicated(upTo: number): void {
+    const held = this.held;
+    if (held === null) return;
+    if (upTo < 0) return this.lose();
+    const seqs = this.heldSeqs;
+    let n = 0;
+    while (n < held.length && seqs[n]! <= upTo) n++;
+    if (n === 0) return waitForMarks(seqs[0]!, this);
+    const wasBackedUp = this.backedUp;
+    const out = n === 1 ? held[0]! : Buffer.concat(held.slice(0, n));
+    const rest = n === held.length ? null : held.slice(n);
+    this.held = rest;
+    this.heldSeqs = rest === null ? [] : seqs.slice(n);
+    this.heldBytes -= out.length;
+    if (!this.stream.destroyed) this.write0(out, wasBackedUp);
+    // registered after the write: a waiter may be called back at once, and order must hold
+    if (rest !== null) waitForMarks(this.heldSeqs[0]!, this);
+    else if (this.endAfterHeld && !this.stream.destroyed) this.stream.end();
+  }
+
+  /**
+   * The marks this output waits for will never be replicated (the leader's term is over): it must
+   * not leave, and the connection cannot go on without it, so the stream ends.
+   */
+  private lose(): void {
+    this.held = null;
+    this.heldSeqs = [];
+    this.heldBytes = 0;
+    this.discard();
+    if (!this.stream.destroyed) this.stream.end();
+  }
+
+  /** Flushes what is pending, then ends the stream (after the held output, in cluster mode). */
   end(): void {
     this.flush();
     this.closed = true;
-    if (!this.stream.destroyed) this.stream.end();
+    if (this.held !== null) this.endAfterHeld = true;
+    else if (!this.stream.destroyed) this.stream.end();
   }
 
   /** Drops what is pending: the connection is gone. */
@@ -161,5 +226,8 @@ export class BatchedWriter {
     this.bytes = 0;
     this.slab = NO_SLAB;
     this.slabStart = this.slabPos = 0;
+    this.held = null;
+    this.heldSeqs = [];
+    this.heldBytes = 0;
   }
 }

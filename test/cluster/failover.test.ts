@@ -301,8 +301,26 @@ describe("fencing", () => {
       await oldCh.assertQueue("fenced", { durable: true });
       for (let i = 0; i < 50; i++) oldCh.sendToQueue("fenced", Buffer.from(`before-${i}`), { persistent: true });
       await oldCh.waitForConfirms();
+      // a consumer holds ten of them unacked when the leader stops: they must come back flagged
+      const seenOnOld = new Set<string>();
+      const holder = await old.createChannel();
+      holder.on("error", () => {});
+      await holder.prefetch(10);
+      await holder.consume("fenced", (m) => {
+        if (m !== null) seenOnOld.add(m.content.toString());
+      });
+      await eventually(() => seenOnOld.size === 10, "ten deliveries on the old leader");
+      const late = await old.createChannel();
+      late.on("error", () => {});
 
       n1.child.kill("SIGSTOP");
+      // asked of the paused leader: when it resumes it must deliver nothing (a new leader has the
+      // queue by then, and would deliver the same messages without the flag)
+      late
+        .consume("fenced", (m) => {
+          if (m !== null) seenOnOld.add(`late:${m.content.toString()}`);
+        })
+        .catch(() => {});
       // sent to the paused leader: the bytes wait in its socket
       const outcomes: Promise<string>[] = [];
       for (let i = 0; i < 10; i++) {
@@ -333,12 +351,18 @@ describe("fencing", () => {
       expect(got).not.toContain("ack");
 
       const bodies = new Set<string>();
+      const unflagged: string[] = [];
       const reader = await conn.createChannel();
       for (;;) {
         const m = await reader.get("fenced", { noAck: true });
         if (m === false) break;
-        bodies.add(m.content.toString());
+        const body = m.content.toString();
+        bodies.add(body);
+        if (seenOnOld.has(body) && !m.fields.redelivered) unflagged.push(body);
       }
+      // seen on the old leader and again here: flagged; nothing delivered by it after it resumed
+      expect(unflagged).toEqual([]);
+      expect([...seenOnOld].filter((b) => b.startsWith("late:"))).toEqual([]);
       for (let i = 0; i < 50; i++) expect(bodies.has(`before-${i}`)).toBe(true);
       for (let i = 0; i < 20; i++) expect(bodies.has(`after-${i}`)).toBe(true);
       expect([...bodies].filter((b) => b.startsWith("during-"))).toEqual([]);

@@ -12,7 +12,8 @@ import { encodeFrame, frames, FrameType, PROTOCOL_HEADER } from "../../src/clust
 import { eventually } from "./etcd.js";
 import { clusterPort } from "./ports.js";
 
-const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+type FollowerLog = { info(o: object, msg: string): void; warn(o: object, msg: string): void; error(o: object, msg: string): void };
+const quiet: FollowerLog = { info: () => {}, warn: () => {}, error: () => {} };
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
@@ -24,14 +25,17 @@ function tmp(name: string): string {
   return d;
 }
 
-async function follower(dataDir: string, extra: { epoch?: number; clusterId?: string } = {}): Promise<ReplicationFollower> {
+async function follower(
+  dataDir: string,
+  extra: { epoch?: number; clusterId?: string; log?: FollowerLog } = {},
+): Promise<ReplicationFollower> {
   const f = await ReplicationFollower.listen({
     dataDir,
     nodeName: "n2",
     clusterId: extra.clusterId ?? "c1",
     port: 0,
     host: "127.0.0.1",
-    log: quiet,
+    log: extra.log ?? quiet,
     ...(extra.epoch !== undefined && { epoch: extra.epoch }),
   });
   cleanup.push(() => f.close());
@@ -279,10 +283,11 @@ describe("bad input on the replication port", () => {
     return out;
   }
 
-  it("garbage, a stranger's cluster id, an old epoch and paths outside the store are refused and change nothing", async () => {
+  it("garbage, a stranger's cluster id, an old epoch and paths outside the store are refused, logged once each, and change nothing", async () => {
     const ldir = tmp("leader");
     const fdir = tmp("follower");
-    const f = await follower(fdir, { epoch: 5 });
+    const warnings: string[] = [];
+    const f = await follower(fdir, { epoch: 5, log: { ...quiet, warn: (_o: object, msg: string) => void warnings.push(msg) } });
     const leader = leaderFor(ldir, f, 2);
     const b = await start(ldir, leader);
     await workload(b, "x");
@@ -316,9 +321,47 @@ describe("bad input on the replication port", () => {
     expect(await refusal(f.port, [PROTOCOL_HEADER, ...frames.reset(9)])).toMatch(/expected HELLO/);
     expect(f.stats.refused).toBe(8);
     expect(tree(fdir)).toEqual(before);
-    // and the data dir still opens as a store with the leader's queues
+    // each refusal is logged once, with its reason
+    const refusals = warnings.filter((w) => w.startsWith("replication connection from "));
+    expect(refusals.length).toBe(8);
+    for (const reason of [
+      "bad header",
+      "checksum",
+      "out of bounds",
+      "someone-else",
+      "epoch 3 is older",
+      "not a store path",
+      "frame epoch 10",
+      "expected HELLO",
+    ]) {
+      expect(refusals.filter((w) => w.includes(reason)).length).toBe(1);
+    }
+
+    // the follower is unharmed: the next legitimate leader (a newer term) replicates into it
+    const next = new ReplicationLeader({
+      dataDir: ldir,
+      clusterId: "c1",
+      nodeName: "n1",
+      epoch: 11,
+      clusterSize: 2,
+      log: quiet,
+      retryMs: 50,
+      followers: [{ name: "n2", host: "127.0.0.1", port: f.port }],
+      inSync: { write: async () => {} },
+    });
+    const b2 = await start(ldir, next);
+    await eventually(() => next.status().followers[0]!.state === "live", "the follower streaming from the new term");
+    const conn = await amqp.connect(url(b2));
+    const ch = await conn.createConfirmChannel();
+    ch.sendToQueue("keep", Buffer.from("after-the-garbage"), { persistent: true });
+    await ch.waitForConfirms();
+    await conn.close();
+    await b2.close();
+    await f.close();
+    // and the data dir still opens as a store with the leader's queues and the new message
     const replica = await start(fdir);
     expect(durableQueues(replica)).toEqual(["acked-x", "keep"]);
+    expect((await contents(replica, ["keep"]))["keep"]).toContain("after-the-garbage");
   });
 });
 

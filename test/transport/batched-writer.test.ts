@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
+import { type MarkReplication, type MarkWaiter, replicateDeliveryMarks } from "../../src/core/index.js";
 import { BatchedWriter } from "../../src/transport/batched-writer.js";
 
 /** A stream that records what it was given and takes or refuses writes as told. */
@@ -63,3 +64,99 @@ describe("BatchedWriter", () => {
     expect(w.backedUp).toBe(false);
   });
 });
+
+/** A cluster leader's mark replication as the writer sees it: marks sealed and released by hand. */
+class FakeMarks implements MarkReplication {
+  seq = 0;
+  held = 0;
+  over = false;
+  waiters: { seq: number; w: MarkWaiter }[] = [];
+  sealMarks(): number {
+    if (this.seq <= this.held) return 0;
+    return this.over ? -1 : this.seq;
+  }
+  whenMarksReplicated(seq: number, w: MarkWaiter): void {
+    if (seq <= this.held) w.marksReplicated(this.held);
+    else this.waiters.push({ seq, w });
+  }
+  release(upTo: number): void {
+    this.held = upTo;
+    const ready = this.waiters.filter((x) => x.seq <= upTo);
+    this.waiters = this.waiters.filter((x) => x.seq > upTo);
+    for (const x of ready) x.w.marksReplicated(upTo);
+  }
+  end(): void {
+    this.over = true;
+    for (const x of this.waiters.splice(0)) x.w.marksReplicated(-1);
+  }
+}
+
+describe("BatchedWriter on a cluster's leader", () => {
+  const withMarks = async (f: (marks: FakeMarks) => Promise<void>): Promise<void> => {
+    const marks = new FakeMarks();
+    replicateDeliveryMarks(marks);
+    try {
+      await f(marks);
+    } finally {
+      replicateDeliveryMarks(null, marks);
+    }
+  };
+
+  it("holds a turn's output until its marks are replicated; later output queues behind it, in order", () =>
+    withMarks(async (marks) => {
+      const stream = new EndingStream();
+      const w = new BatchedWriter(stream, { streamDrained: () => undefined });
+      marks.seq = 1;
+      w.write(Buffer.from("deliver-1 "));
+      await turn();
+      expect(stream.writes).toEqual([]);
+      expect(w.backedUp).toBe(false);
+      // later output of the same connection waits behind it, whatever it carries
+      w.write(Buffer.from("ack "));
+      await turn();
+      marks.seq = 2;
+      w.write(Buffer.from("deliver-2 "));
+      await turn();
+      expect(stream.writes).toEqual([]);
+      marks.release(1);
+      expect(stream.writes.map(String)).toEqual(["deliver-1 ack "]);
+      w.end();
+      expect(stream.ended).toBe(false);
+      marks.release(2);
+      expect(stream.writes.map(String)).toEqual(["deliver-1 ack ", "deliver-2 "]);
+      expect(stream.ended).toBe(true);
+    }));
+
+  it("writes at once when the marks are already replicated", () =>
+    withMarks(async (marks) => {
+      const stream = new EndingStream();
+      const w = new BatchedWriter(stream, { streamDrained: () => undefined });
+      marks.seq = 3;
+      marks.held = 3;
+      w.write(Buffer.from("x"));
+      await turn();
+      expect(stream.writes.map(String)).toEqual(["x"]);
+    }));
+
+  it("never writes held output once the term is over, and ends the stream", () =>
+    withMarks(async (marks) => {
+      const stream = new EndingStream();
+      const w = new BatchedWriter(stream, { streamDrained: () => undefined });
+      marks.seq = 1;
+      w.write(Buffer.from("deliver"));
+      await turn();
+      marks.end();
+      expect(stream.writes).toEqual([]);
+      expect(stream.ended).toBe(true);
+      w.write(Buffer.from("more"));
+      await turn();
+      expect(stream.writes).toEqual([]);
+    }));
+});
+
+class EndingStream extends RecordingStream {
+  ended = false;
+  override end(): void {
+    this.ended = true;
+  }
+}
