@@ -9,7 +9,8 @@
  */
 import { crc32c } from "../store/crc32c.js";
 
-export const PROTOCOL_HEADER = Buffer.from("WRNREPL\x01", "latin1");
+/** Version 2: a follower answers HELLO with what it holds (HAVE … HAVE-END) for a delta catch-up. */
+export const PROTOCOL_HEADER = Buffer.from("WRNREPL\x02", "latin1");
 /** Frame header after the length field: crc u32, type u8, epoch u64. */
 const AFTER_LENGTH = 13;
 const FRAME_HEADER = 4 + AFTER_LENGTH;
@@ -17,11 +18,17 @@ const FRAME_HEADER = 4 + AFTER_LENGTH;
 export const MAX_CHUNK = 4 * 1024 * 1024;
 /** Longest frame accepted: a chunk plus its path and header. */
 const MAX_FRAME = MAX_CHUNK + 64 * 1024;
+/** A follower describes each file it holds by the hash of every chunk of this many bytes. */
+export const HASH_CHUNK = 1024 * 1024;
+/** Bytes of one chunk's hash (SHA-256, cut). */
+export const HASH_BYTES = 16;
 
 export const enum FrameType {
   Hello = 1,
   Welcome = 2,
   Refuse = 3,
+  Have = 4,
+  HaveEnd = 5,
   Reset = 10,
   Write = 11,
   Replace = 12,
@@ -35,6 +42,8 @@ export type Frame =
   | { type: FrameType.Hello; epoch: number; clusterId: string; leader: string }
   | { type: FrameType.Welcome; epoch: number; node: string }
   | { type: FrameType.Refuse; epoch: number; reason: string }
+  | { type: FrameType.Have; epoch: number; path: string; size: number; hashes: Buffer }
+  | { type: FrameType.HaveEnd; epoch: number }
   | { type: FrameType.Reset; epoch: number }
   | { type: FrameType.Write; epoch: number; path: string; offset: number; bytes: Buffer }
   | { type: FrameType.Replace; epoch: number; path: string; bytes: Buffer }
@@ -104,6 +113,9 @@ export const frames = {
     encodeFrame(FrameType.Hello, epoch, Buffer.concat([str(clusterId), str(leader)])),
   welcome: (epoch: number, node: string) => encodeFrame(FrameType.Welcome, epoch, str(node)),
   refuse: (epoch: number, reason: string) => encodeFrame(FrameType.Refuse, epoch, str(reason.slice(0, 1000))),
+  have: (epoch: number, path: string, size: number, hashes: Buffer) =>
+    encodeFrame(FrameType.Have, epoch, Buffer.concat([str(path), num(size)]), hashes),
+  haveEnd: (epoch: number) => encodeFrame(FrameType.HaveEnd, epoch, Buffer.alloc(0)),
   reset: (epoch: number) => encodeFrame(FrameType.Reset, epoch, Buffer.alloc(0)),
   write: (epoch: number, path: string, offset: number, bytes: Buffer) =>
     encodeFrame(FrameType.Write, epoch, Buffer.concat([str(path), num(offset)]), bytes),
@@ -161,6 +173,18 @@ function decodeBody(type: number, epoch: number, body: Buffer): Frame {
       break;
     case FrameType.Refuse:
       f = { type, epoch, reason: r.string("reason") };
+      break;
+    case FrameType.Have: {
+      const path = r.path();
+      const size = r.u64("size");
+      const hashes = r.rest();
+      if (hashes.length !== Math.ceil(size / HASH_CHUNK) * HASH_BYTES)
+        throw new ProtocolError(`HAVE ${path}: ${hashes.length} hash bytes for ${size} bytes`);
+      f = { type, epoch, path, size, hashes };
+      break;
+    }
+    case FrameType.HaveEnd:
+      f = { type, epoch };
       break;
     case FrameType.Reset:
       f = { type, epoch };
