@@ -541,8 +541,15 @@ export class ReplicationLeader implements StoreTap, CommitReplication {
     // began, still waiting for its acknowledgements, had its COMMIT sent to no one here)
     this.send(l, frames.commit(epoch, this.sealed));
     this.options.log.info(
-      { follower: l.member.name, files: files.size, bytes: sent, diverged, ms: l.catchUp.lastCopyMs },
-      `caught ${l.member.name} up (${sent} bytes copied); streaming`,
+      {
+        follower: l.member.name,
+        files: files.size,
+        bytes: sent,
+        diverged,
+        ms: l.catchUp.lastCopyMs,
+        maxQueuedBytes: l.catchUp.maxQueuedBytes,
+      },
+      `caught ${l.member.name} up: ${sent} bytes of ${files.size} files copied in ${l.catchUp.lastCopyMs} ms (${diverged} diverged, at most ${l.catchUp.maxQueuedBytes} bytes queued); streaming`,
     );
   }
 

@@ -201,7 +201,7 @@ describe("delta catch-up", () => {
     expect(got["q2"]!.length).toBe(4500);
     expect(got["q1"]![0]).toBe("a-100");
     expect(got["q2"]!.at(-1)).toBe("b-1499");
-  });
+  }, 90_000);
 
   it("a follower's files that diverged from the leader's are repaired; its data dir opens with every confirmed message", async () => {
     const c = await cluster(clusterPort(61));
@@ -250,7 +250,7 @@ describe("delta catch-up", () => {
     expect(got["q1"]!.length).toBe(2700);
     expect(got["q2"]!.length).toBe(2500);
     expect(got["q1"]!.at(-1)).toBe("b-199");
-  });
+  }, 90_000);
 });
 
 describe("the writes queued for a follower during its copy", () => {
@@ -287,5 +287,5 @@ describe("the writes queued for a follower during its copy", () => {
     const replica = await start(c.fdir);
     const got = await summary(replica, ["q1"]);
     expect(got["q1"]!.length).toBe(12_000 + sent);
-  });
+  }, 90_000);
 });
