@@ -5,7 +5,10 @@
  */
 const base = Number(process.env.WARREN_CLUSTER_TEST_PORT_BASE ?? 26400);
 
-/** The port `offset` above the base (0..19). */
+/**
+ * The port `offset` above the base: 0..19 for the first tests; 60..79 for the catch-up tests
+ * (catch-up.test.ts 60..62, catch-up-backlog.test.ts 63..67).
+ */
 export function clusterPort(offset: number): number {
   return base + offset;
 }
