@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import amqp from "amqplib";
 import { Etcd3 } from "etcd3";
+import { ConfirmPublisher } from "./lib/amqp-confirm.mjs";
 import { CLK_TCK, cpuTicks } from "./lib/proc.mjs";
 
 const args = Object.fromEntries(
@@ -286,94 +287,77 @@ function cpuSum(pids) {
 
 /** Publishers with a window of unconfirmed messages for `seconds`: confirmed msg/s, CPU/msg. */
 async function throughput(t, queue) {
-  const url = t.urls[0];
-  let confirmed = 0;
-  let running = true;
-  const conns = [];
   const pubs = [];
-  for (let p = 0; p < PUBLISHERS; p++) {
-    const c = await amqp.connect(url);
-    conns.push(c);
-    const ch = await c.createConfirmChannel();
-    pubs.push(
-      new Promise((resolve) => {
-        let inflight = 0;
-        const onConfirm = (err) => {
-          inflight--;
-          if (!err) confirmed++;
-          pump();
-        };
-        const pump = () => {
-          if (!running) {
-            if (inflight === 0) resolve();
-            return;
-          }
-          while (inflight < WINDOW) {
-            inflight++;
-            ch.sendToQueue(queue, BODY, { persistent: true }, onConfirm);
-          }
-        };
-        pump();
-      }),
-    );
+  for (let p = 0; p < PUBLISHERS; p++) pubs.push(await ConfirmPublisher.open(t.urls[0], queue, BODY));
+  let running = true;
+  for (const pub of pubs) {
+    const pump = () => {
+      if (!running) return;
+      const n = WINDOW - pub.unconfirmed;
+      // refill in slices of a quarter window: one write per slice
+      if (n >= WINDOW / 4) pub.publish(n);
+    };
+    pub.onProgress = pump;
+    pump();
   }
+  const confirmed = () => pubs.reduce((a, p) => a + p.acked, 0);
   await sleep(1000); // warm-up
-  const c0 = confirmed;
+  const c0 = confirmed();
   const cpu0 = cpuSum(t.pids());
   const other0 = cpuSum(t.otherPids?.() ?? []);
   const t0 = process.hrtime.bigint();
   await sleep(SECONDS * 1000);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  const n = confirmed - c0;
+  const n = confirmed() - c0;
   const cpu = (cpuSum(t.pids()) - cpu0) / CLK_TCK;
   const other = (cpuSum(t.otherPids?.() ?? []) - other0) / CLK_TCK;
   running = false;
-  await Promise.all(pubs);
-  for (const c of conns) await c.close();
+  await eventually(() => pubs.every((p) => p.unconfirmed === 0), "the last confirms", 60_000);
+  const nacked = pubs.reduce((a, p) => a + p.nacked, 0);
+  for (const p of pubs) await p.close();
   await purge(t, queue);
   return {
     msgPerSec: Math.round(n / s),
     cpuSeconds: +cpu.toFixed(2),
     cpuUsPerMsg: +((cpu / n) * 1e6).toFixed(1),
+    nacked,
     ...(t.otherPids && { etcdCpuSeconds: +other.toFixed(2) }),
   };
 }
 
 /** One publisher at RATE msg/s: each message's publish → confirm time. */
 async function latency(t, queue) {
-  const c = await amqp.connect(t.urls[0]);
-  const ch = await c.createConfirmChannel();
+  const pub = await ConfirmPublisher.open(t.urls[0], queue, BODY);
+  const total = Math.round(RATE * LATENCY_SECONDS);
+  const sentAt = new Float64Array(total + 1);
   const lat = [];
-  const tick = 10;
-  const per = Math.max(1, Math.round((RATE * tick) / 1000));
-  const end = Date.now() + LATENCY_SECONDS * 1000;
-  let sent = 0;
-  const started = Date.now();
+  pub.onSettle = (tag, ok) => {
+    if (ok && tag <= total) lat.push(performance.now() - sentAt[tag]);
+  };
+  const tick = 5;
+  const started = performance.now();
   await new Promise((resolve) => {
     const timer = setInterval(() => {
-      if (Date.now() >= end) {
+      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * RATE));
+      const n = due - pub.published;
+      if (n > 0) {
+        const now = performance.now();
+        for (let i = 1; i <= n; i++) sentAt[pub.published + i] = now;
+        pub.publish(n);
+      }
+      if (pub.published >= total) {
         clearInterval(timer);
         resolve();
-        return;
       }
-      // catch up with the schedule if a tick was late
-      const due = Math.floor(((Date.now() - started) / 1000) * RATE);
-      const n = Math.min(due - sent, per * 5);
-      for (let i = 0; i < n; i++) {
-        const at = process.hrtime.bigint();
-        ch.sendToQueue(queue, BODY, { persistent: true }, (err) => {
-          if (!err) lat.push(Number(process.hrtime.bigint() - at) / 1e6);
-        });
-      }
-      sent += n;
     }, tick);
   });
-  await ch.waitForConfirms();
-  await c.close();
+  const seconds = (performance.now() - started) / 1000;
+  await eventually(() => pub.unconfirmed === 0, "the last confirms", 60_000);
+  await pub.close();
   await purge(t, queue);
   lat.sort((a, b) => a - b);
   return {
-    rate: Math.round(sent / LATENCY_SECONDS),
+    rate: Math.round(total / seconds),
     p50Ms: +percentile(lat, 50).toFixed(2),
     p99Ms: +percentile(lat, 99).toFixed(2),
     maxMs: +lat.at(-1).toFixed(2),
