@@ -174,6 +174,7 @@ async function warrenCluster() {
     queueArgs: {},
     pids: () => nodes.map((n) => n.child.pid),
     otherPids: () => [etcd.pid],
+    logs: () => nodes.map((n) => `--- ${n.name}\n${n.child.lastLog()}`).join("\n"),
     /** The leader: the node whose AMQP port accepts. */
     leader: async () => {
       for (const n of nodes) {
@@ -312,7 +313,17 @@ async function throughput(t, queue) {
   const cpu = (cpuSum(t.pids()) - cpu0) / CLK_TCK;
   const other = (cpuSum(t.otherPids?.() ?? []) - other0) / CLK_TCK;
   running = false;
-  await eventually(() => pubs.every((p) => p.unconfirmed === 0), "the last confirms", 60_000);
+  await eventually(() => pubs.every((p) => p.unconfirmed === 0), "the last confirms", 60_000).catch((err) => {
+    const state = pubs.map((p) => ({
+      published: p.published,
+      acked: p.acked,
+      nacked: p.nacked,
+      lowest: p.lowest,
+      early: p.early.size,
+      error: p.conn.error?.message,
+    }));
+    throw new Error(`${err.message} ${JSON.stringify(state)}`);
+  });
   const nacked = pubs.reduce((a, p) => a + p.nacked, 0);
   for (const p of pubs) await p.close();
   await purge(t, queue);
@@ -437,6 +448,7 @@ for (const name of TARGETS) {
     results.targets[name] = r;
   } catch (err) {
     log(`${name} failed: ${err.stack}`);
+    if (t.logs) log(t.logs());
     results.targets[name] = { error: String(err.message) };
   } finally {
     await t.stop();
