@@ -85,7 +85,8 @@ function warrenProcess(dir, amqpPort, cluster) {
       String(cluster.replicationPort),
     );
   }
-  const child = spawn(process.execPath, argv, { stdio: ["ignore", "ignore", "pipe"] });
+  const prof = process.env.WARREN_BENCH_CPU_PROF;
+  const child = spawn(process.execPath, [...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []), ...argv], { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   child.stderr.on("data", (d) => {
     err = (err + d.toString()).slice(-4000);
@@ -192,7 +193,9 @@ async function warrenCluster() {
       await eventually(async () => (await inSync()).join() === "n1,n2,n3", `${n.name} back in sync`, 120_000);
     },
     stop: async () => {
-      for (const n of nodes) n.child?.kill("SIGKILL");
+      // SIGTERM: a node profiled (WARREN_BENCH_CPU_PROF) writes its profile as it exits
+      for (const n of nodes) n.child?.kill(process.env.WARREN_BENCH_CPU_PROF ? "SIGTERM" : "SIGKILL");
+      await sleep(process.env.WARREN_BENCH_CPU_PROF ? 3000 : 0);
       client.close();
       etcd.kill("SIGKILL");
       await sleep(200);
@@ -305,12 +308,14 @@ async function throughput(t, queue) {
   await sleep(1000); // warm-up
   const c0 = confirmed();
   const cpu0 = cpuSum(t.pids());
+  const each0 = t.pids().map((p) => cpuTicks(p) ?? 0);
   const other0 = cpuSum(t.otherPids?.() ?? []);
   const t0 = process.hrtime.bigint();
   await sleep(SECONDS * 1000);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   const n = confirmed() - c0;
   const cpu = (cpuSum(t.pids()) - cpu0) / CLK_TCK;
+  const perNode = t.pids().map((p, i) => +(((cpuTicks(p) ?? 0) - each0[i]) / CLK_TCK).toFixed(2));
   const other = (cpuSum(t.otherPids?.() ?? []) - other0) / CLK_TCK;
   running = false;
   await eventually(() => pubs.every((p) => p.unconfirmed === 0), "the last confirms", 60_000).catch((err) => {
@@ -331,6 +336,7 @@ async function throughput(t, queue) {
     msgPerSec: Math.round(n / s),
     cpuSeconds: +cpu.toFixed(2),
     cpuUsPerMsg: +((cpu / n) * 1e6).toFixed(1),
+    cpuSecondsPerNode: perNode,
     nacked,
     ...(t.otherPids && { etcdCpuSeconds: +other.toFixed(2) }),
   };

@@ -220,7 +220,13 @@ function decodeBody(type: number, epoch: number, body: Buffer): Frame {
  * connection is to be dropped: the decoder accepts nothing more).
  */
 export class FrameDecoder {
-  private buf: Buffer = Buffer.alloc(0);
+  /**
+   * The start of an incomplete frame: the chunks it arrived in, joined once the frame is whole
+   * (`need` bytes), not at every read (a 4 MiB frame arrives in dozens of socket reads).
+   */
+  private held: Buffer[] = [];
+  private heldLen = 0;
+  private need = 0;
   private headerSeen: boolean;
   private failed = false;
 
@@ -231,36 +237,56 @@ export class FrameDecoder {
 
   push(chunk: Buffer): Frame[] | ProtocolError {
     if (this.failed) return new ProtocolError("input after an error");
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
     const out: Frame[] = [];
+    let buf = chunk;
+    if (this.heldLen > 0) {
+      this.held.push(chunk);
+      this.heldLen += chunk.length;
+      if (this.heldLen < this.need) return out;
+      buf = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldLen);
+      this.held = [];
+      this.heldLen = 0;
+    }
     try {
+      let at = 0;
       if (!this.headerSeen) {
-        const n = Math.min(this.buf.length, PROTOCOL_HEADER.length);
-        if (!this.buf.subarray(0, n).equals(PROTOCOL_HEADER.subarray(0, n)))
+        const n = Math.min(buf.length, PROTOCOL_HEADER.length);
+        if (!buf.subarray(0, n).equals(PROTOCOL_HEADER.subarray(0, n)))
           throw new ProtocolError("not the Warren replication protocol (bad header)");
-        if (this.buf.length < PROTOCOL_HEADER.length) return out;
-        this.buf = this.buf.subarray(PROTOCOL_HEADER.length);
+        if (buf.length < PROTOCOL_HEADER.length) {
+          this.hold(buf, PROTOCOL_HEADER.length);
+          return out;
+        }
+        at = PROTOCOL_HEADER.length;
         this.headerSeen = true;
       }
-      let at = 0;
-      while (this.buf.length - at >= 4) {
-        const len = this.buf.readUInt32BE(at);
+      let need = 4;
+      while (buf.length - at >= 4) {
+        const len = buf.readUInt32BE(at);
         if (len < AFTER_LENGTH || len > MAX_FRAME) throw new ProtocolError(`frame length ${len} out of bounds`);
-        if (this.buf.length - at < 4 + len) break;
-        const end = at + 4 + len;
-        const crc = this.buf.readUInt32BE(at + 4);
-        if (crc32c(this.buf, at + 8, end) !== crc) throw new ProtocolError("frame checksum mismatch");
-        const type = this.buf[at + 8]!;
-        const epoch = u64(this.buf, at + 9);
-        out.push(decodeBody(type, epoch, this.buf.subarray(at + FRAME_HEADER, end)));
+        need = 4 + len;
+        if (buf.length - at < need) break;
+        const end = at + need;
+        const crc = buf.readUInt32BE(at + 4);
+        if (crc32c(buf, at + 8, end) !== crc) throw new ProtocolError("frame checksum mismatch");
+        const type = buf[at + 8]!;
+        const epoch = u64(buf, at + 9);
+        out.push(decodeBody(type, epoch, buf.subarray(at + FRAME_HEADER, end)));
         at = end;
+        need = 4;
       }
-      this.buf = at === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(at);
+      if (at < buf.length) this.hold(buf.subarray(at), need);
       return out;
     } catch (err) {
       this.failed = true;
       if (err instanceof ProtocolError) return err;
       throw err;
     }
+  }
+
+  private hold(rest: Buffer, need: number): void {
+    this.held = [rest];
+    this.heldLen = rest.length;
+    this.need = need;
   }
 }
