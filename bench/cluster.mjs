@@ -86,7 +86,9 @@ function warrenProcess(dir, amqpPort, cluster) {
     );
   }
   const prof = process.env.WARREN_BENCH_CPU_PROF;
-  const child = spawn(process.execPath, [...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []), ...argv], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []), ...argv], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let err = "";
   child.stderr.on("data", (d) => {
     err = (err + d.toString()).slice(-4000);
