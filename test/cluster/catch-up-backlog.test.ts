@@ -19,7 +19,7 @@ import { clusterPort } from "./ports.js";
 const CLI = join(import.meta.dirname, "../../dist/cli/main.js");
 const MESSAGES = Number(process.env.WARREN_CATCHUP_MESSAGES ?? 100_000);
 /** Above the new leader's store recovery time on a loaded machine (see the conf below). */
-const LEASE_TTL_S = MESSAGES > 200_000 ? 15 : 5;
+const LEASE_TTL_S = MESSAGES > 200_000 ? 15 : 10;
 /** Generous: the 1,000,000 run publishes and reads a million messages on a loaded machine. */
 const TIMEOUT_MS = 120_000 + MESSAGES * 0.6;
 let etcd: EtcdProcess;
