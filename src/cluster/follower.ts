@@ -10,10 +10,12 @@
  * before it is acknowledged.
  */
 import * as fs from "node:fs";
+import { open as openFile } from "node:fs/promises";
 import * as net from "node:net";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../store/definitions.js";
-import { type Frame, FrameDecoder, frames, FrameType, ProtocolError } from "./protocol.js";
+import { fileHashes } from "./chunk-hashes.js";
+import { type Frame, FrameDecoder, frames, FrameType, isStorePath, ProtocolError } from "./protocol.js";
 
 export interface FollowerLogger {
   info(obj: object, msg: string): void;
@@ -36,6 +38,8 @@ export interface FollowerOptions {
 const KEEP_ON_RESET = new Set(["warren.lock"]);
 /** A queue's delivery mark (see DiskMessageStore): written, never fsynced. */
 const MARK_SUFFIX = "/delivered.mark";
+/** Top-level entries of a data dir that hold durable store files (the rest is not replicated). */
+const STORE_ENTRIES = new Set(["warren-store.json", "definitions.json", "mqtt", "queues"]);
 
 class LeaderConnection {
   readonly decoder = new FrameDecoder(true);
@@ -54,7 +58,7 @@ export class ReplicationFollower {
   private readonly open = new Map<string, number>();
   private readonly dirsToSync = new Set<string>();
   /** Batches acknowledged, refusals made: what tests and /api/nodes look at. */
-  readonly stats = { ackedBatch: 0, refused: 0, resets: 0, frames: 0 };
+  readonly stats = { ackedBatch: 0, refused: 0, resets: 0, frames: 0, bytesWritten: 0, manifests: 0 };
   /** The last refusal's reason. */
   lastRefusal = "";
 
@@ -136,7 +140,14 @@ export class ReplicationFollower {
     }
     if (f.epoch !== c.epoch) return `frame epoch ${f.epoch} differs from the connection's ${c.epoch}`;
     if (f.epoch < this.highestEpoch) return `epoch ${f.epoch} is older than the current ${this.highestEpoch}`;
-    if (f.type === FrameType.Hello || f.type === FrameType.Welcome || f.type === FrameType.Ack) return `unexpected frame type ${f.type}`;
+    if (
+      f.type === FrameType.Hello ||
+      f.type === FrameType.Welcome ||
+      f.type === FrameType.Ack ||
+      f.type === FrameType.Have ||
+      f.type === FrameType.HaveEnd
+    )
+      return `unexpected frame type ${f.type}`;
     if (this.active !== c) return "not the active leader connection";
     return null;
   }
@@ -153,7 +164,13 @@ export class ReplicationFollower {
         this.closeFiles();
         this.active = c;
         this.options.log.info({ leader: f.leader, epoch: f.epoch }, `replicating from ${f.leader} (epoch ${f.epoch})`);
+        this.removeNonStoreEntries();
         this.send(c, frames.welcome(f.epoch, this.options.nodeName));
+        // the leader copies only what differs from what this node holds (delta catch-up)
+        void this.sendManifest(c).catch((err: unknown) => {
+          this.options.log.error({ err }, "replication: listing this node's files failed");
+          this.refuse(c, `listing files failed: ${(err as Error).message}`);
+        });
         return;
       }
       case FrameType.Refuse:
@@ -213,7 +230,67 @@ export class ReplicationFollower {
     return fd;
   }
 
+  /**
+   * What is not durable store state goes before a leader streams here: a clean-shutdown marker
+   * from when this node led (the store would trust its files without checking them), page files.
+   */
+  private removeNonStoreEntries(): void {
+    for (const name of fs.readdirSync(this.options.dataDir)) {
+      if (KEEP_ON_RESET.has(name) || STORE_ENTRIES.has(name)) continue;
+      fs.rmSync(join(this.options.dataDir, name), { recursive: true, force: true });
+      this.dirsToSync.add(this.options.dataDir);
+    }
+  }
+
+  /** The store's files held here now, relative to the data dir. */
+  private storeFiles(): string[] {
+    const root = this.options.dataDir;
+    const out: string[] = [];
+    for (const name of ["warren-store.json", "definitions.json", "mqtt/state.json"]) if (fs.existsSync(join(root, name))) out.push(name);
+    let queues: string[] = [];
+    try {
+      queues = fs.readdirSync(join(root, "queues"));
+    } catch {
+      // no queue yet
+    }
+    for (const q of queues.sort()) {
+      const rq = `queues/${q}`;
+      if (!isStorePath(rq)) continue;
+      let names: string[];
+      try {
+        names = fs.readdirSync(join(root, rq));
+      } catch {
+        continue;
+      }
+      for (const n of names.sort()) if (isStorePath(`${rq}/${n}`)) out.push(`${rq}/${n}`);
+    }
+    return out;
+  }
+
+  /** HAVE for every store file (its size and chunk hashes), then HAVE-END. */
+  private async sendManifest(c: LeaderConnection): Promise<void> {
+    this.stats.manifests++;
+    for (const rel of this.storeFiles()) {
+      let fh;
+      try {
+        fh = await openFile(this.abs(rel), "r");
+      } catch {
+        continue;
+      }
+      try {
+        const { size } = await fh.stat();
+        const hashes = await fileHashes(fh, size);
+        if (c.closed || this.active !== c) return;
+        this.send(c, frames.have(c.epoch, rel, size, hashes));
+      } finally {
+        await fh.close();
+      }
+    }
+    if (!c.closed && this.active === c) this.send(c, frames.haveEnd(c.epoch));
+  }
+
   private write(path: string, offset: number, bytes: Buffer): void {
+    this.stats.bytesWritten += bytes.length;
     const fd = this.fileFor(this.abs(path));
     // every file the store writes is written from offset 0 when it is created
     if (offset === 0) fs.ftruncateSync(fd, 0);

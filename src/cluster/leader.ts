@@ -3,17 +3,31 @@
  * replication hook. Every durable write becomes a frame sent to each follower over one TCP
  * connection the leader opens; each commit batch ends with a COMMIT, and the batch counts as
  * committed (confirms go out) only once followers' ACKs make a majority with the leader and every
- * member of the in-sync set has it. A follower that connects gets the whole store first (RESET,
- * a copy of every file from a consistent point, then the writes made meanwhile).
+ * member of the in-sync set has it. A follower that connects first says what it holds (each file's
+ * size and chunk hashes); the leader copies, from a consistent point, only what differs (files it
+ * lacks, tails of files that grew, files that diverged from the first chunk that differs), then
+ * the writes made meanwhile. Those are queued in memory up to a bound; past it the follower's
+ * session is dropped and its next catch-up copies what it still lacks.
  */
 import * as fs from "node:fs";
-import { open as openFile } from "node:fs/promises";
+import { type FileHandle, open as openFile } from "node:fs/promises";
 import * as net from "node:net";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { type MarkReplication, type MarkWaiter, replicateDeliveryMarks } from "../core/index.js";
 import type { GroupCommit } from "../store/group-commit.js";
 import type { CommitReplication, StoreTap } from "../store/tap.js";
-import { FrameDecoder, frames, FrameType, isStorePath, MAX_CHUNK, PROTOCOL_HEADER, ProtocolError } from "./protocol.js";
+import { chunkHash, readAt } from "./chunk-hashes.js";
+import {
+  FrameDecoder,
+  frames,
+  FrameType,
+  HASH_BYTES,
+  HASH_CHUNK,
+  isStorePath,
+  MAX_CHUNK,
+  PROTOCOL_HEADER,
+  ProtocolError,
+} from "./protocol.js";
 
 export interface Member {
   readonly name: string;
@@ -51,13 +65,41 @@ export interface ReplicationLeaderOptions {
   readonly leading?: () => boolean;
   /** Delay before dialling a follower again (grows to 8 × this). */
   readonly retryMs?: number;
+  /**
+   * Bytes of writes queued for one follower while its catch-up copy runs; past this its session
+   * is dropped (it copies what it still lacks when it reconnects). Default 64 MiB.
+   */
+  readonly maxCopyQueueBytes?: number;
 }
 
-type LinkState = "connecting" | "handshake" | "waiting-copy" | "copying" | "live" | "down";
+type LinkState = "connecting" | "handshake" | "manifest" | "waiting-copy" | "copying" | "live" | "down";
+
+/** What a follower holds of one file: its size and the hash of each HASH_CHUNK from offset 0. */
+interface HeldFile {
+  readonly size: number;
+  readonly hashes: Buffer;
+}
+
+/** A follower's catch-up figures (status()): what its copies sent and what waited in memory. */
+export interface CatchUpStats {
+  /** Copies started (one per session that reached the copy). */
+  copies: number;
+  /** Bytes of file contents the last copy sent (WRITE payloads). */
+  lastCopyBytes: number;
+  /** Milliseconds the last completed copy took, from the listing to streaming live. */
+  lastCopyMs: number;
+  /** Files the last copy found diverged on the follower (copied from the first differing chunk). */
+  lastDiverged: number;
+  /** Most bytes of writes queued for this follower during a copy. */
+  maxQueuedBytes: number;
+  /** Sessions dropped because the writes queued during a copy passed the bound. */
+  overflows: number;
+}
 
 /** A follower whose socket holds this much unsent is dropped (it catches up by a copy later). */
 const MAX_BACKLOG = 256 * 1024 * 1024;
-const COPY_CHUNK = 1024 * 1024;
+const COPY_CHUNK = HASH_CHUNK;
+const DEFAULT_MAX_COPY_QUEUE = 64 * 1024 * 1024;
 /** The store's per-queue delivery mark (see DiskMessageStore): its writes are sealed at once. */
 const MARK_FILE = "/delivered.mark";
 
@@ -67,6 +109,10 @@ class FollowerLink {
   decoder = new FrameDecoder(false);
   /** Writes made while the store is being copied, sent after it. */
   queue: Buffer[] = [];
+  queuedBytes = 0;
+  /** What the follower said it holds (HAVE frames of this session). */
+  held = new Map<string, HeldFile>();
+  readonly catchUp: CatchUpStats = { copies: 0, lastCopyBytes: 0, lastCopyMs: 0, lastDiverged: 0, maxQueuedBytes: 0, overflows: 0 };
   ackedBatch = 0;
   /** Acknowledging this batch makes the follower caught up. */
   caughtUpBatch = Infinity;
@@ -79,8 +125,6 @@ class FollowerLink {
   ackedBytes = 0;
   marks: number[] = [];
   markAt = 0;
-  queuedBytes = 0;
-  copyLeft = 0;
   /** The leader's emitted bytes when this link was last live (its lag while it is not). */
   emittedWhenLive = 0;
   constructor(readonly member: Member) {}
@@ -113,10 +157,12 @@ export interface FollowerLag {
   readonly lagBatches: number;
   /**
    * Bytes sent or owed to it that it has not acknowledged: on a live link, those sent after its
-   * last acknowledged COMMIT; while copying, also the copy's remaining bytes and the writes queued
-   * behind it; while down, at least the bytes the leader has emitted since it was last live.
+   * last acknowledged COMMIT; while copying, also the writes queued behind the copy (not what the
+   * copy has still to send: a delta copy learns that only file by file); while down, at least the
+   * bytes the leader has emitted since it was last live.
    */
   readonly lagBytes: number;
+  readonly catchUp: CatchUpStats;
 }
 
 interface PendingBatch {
@@ -188,12 +234,13 @@ export class ReplicationLeader implements StoreTap, CommitReplication, MarkRepli
         name: l.member.name,
         state: l.state,
         ackedBatch: l.ackedBatch,
+        catchUp: { ...l.catchUp },
         lagBatches: Math.max(0, this.sealed - l.ackedBatch),
         lagBytes:
           l.state === "live"
             ? l.sentBytes - l.ackedBytes
             : l.state === "copying"
-              ? l.sentBytes + l.copyLeft + l.queuedBytes - l.ackedBytes
+              ? l.sentBytes + l.queuedBytes - l.ackedBytes
               : this.emitted - l.emittedWhenLive,
       })),
     };
@@ -236,12 +283,27 @@ export class ReplicationLeader implements StoreTap, CommitReplication, MarkRepli
     for (const b of bufs) this.emitted += b.length;
     for (const l of this.links) {
       if (l.state === "live") this.send(l, bufs);
-      else if (l.state === "copying")
-        for (const b of bufs) {
-          l.queue.push(b);
-          l.queuedBytes += b.length;
-        }
-      // other states get the whole store once connected
+      else if (l.state === "copying") this.enqueue(l, bufs);
+      // other states get what they lack by their copy once connected
+    }
+  }
+
+  /** Keeps a write for a follower being copied to; past the bound its session goes. */
+  private enqueue(l: FollowerLink, bufs: Buffer[]): void {
+    for (const b of bufs) {
+      l.queue.push(b);
+      l.queuedBytes += b.length;
+    }
+    if (l.queuedBytes > l.catchUp.maxQueuedBytes) l.catchUp.maxQueuedBytes = l.queuedBytes;
+    if (l.queuedBytes > (this.options.maxCopyQueueBytes ?? DEFAULT_MAX_COPY_QUEUE)) {
+      l.catchUp.overflows++;
+      this.options.log.warn(
+        { follower: l.member.name, queuedBytes: l.queuedBytes },
+        `writes queued for ${l.member.name} during its catch-up passed the bound; it will catch up again`,
+      );
+      l.queue = [];
+      l.queuedBytes = 0;
+      l.socket?.destroy();
     }
   }
 
@@ -267,15 +329,7 @@ export class ReplicationLeader implements StoreTap, CommitReplication, MarkRepli
     l.state = "copying";
     l.queue = [];
     l.queuedBytes = 0;
-    l.copyLeft = 0;
-    for (const f of files) {
-      try {
-        l.copyLeft += fs.statSync(join(this.options.dataDir, f)).size;
-      } catch {
-        // removed since the listing: its REMOVE is queued
-      }
-    }
-    this.send(l, frames.reset(this.options.epoch));
+    l.catchUp.copies++;
     void this.copy(l, l.socket, files);
   }
 
@@ -474,8 +528,13 @@ export class ReplicationLeader implements StoreTap, CommitReplication, MarkRepli
         return;
       }
       if (f.type === FrameType.Welcome && l.state === "handshake") {
-        l.state = "waiting-copy";
+        l.state = "manifest";
+        l.held = new Map();
         l.retries = 0;
+      } else if (f.type === FrameType.Have && l.state === "manifest") {
+        l.held.set(f.path, { size: f.size, hashes: f.hashes });
+      } else if (f.type === FrameType.HaveEnd && l.state === "manifest") {
+        l.state = "waiting-copy";
         // the copy starts when no write is in flight (now, or when the commit's writes are done)
         this.commit?.whenQuiet(() => this.startCopy(l));
       } else if (f.type === FrameType.Ack && l.state === "live") {
@@ -499,6 +558,7 @@ export class ReplicationLeader implements StoreTap, CommitReplication, MarkRepli
     l.state = "down";
     l.queue = [];
     l.queuedBytes = 0;
+    l.held = new Map();
     l.ackedBatch = 0;
     this.dropInSync(l.member.name);
     this.updateMarks();
@@ -511,16 +571,21 @@ export class ReplicationLeader implements StoreTap, CommitReplication, MarkRepli
     l.timer.unref();
   }
 
-  /** The store's durable files now (every write told so far has completed). */
-  private listFiles(): string[] {
+  /** The store's durable files now (every write told so far has completed), with their sizes. */
+  private listFiles(): Map<string, number> {
     const root = this.options.dataDir;
-    const out: string[] = [];
-    for (const name of ["warren-store.json", "definitions.json", "mqtt/state.json"]) {
-      if (fs.existsSync(join(root, name))) out.push(name);
-    }
+    const out = new Map<string, number>();
+    const add = (rel: string): void => {
+      try {
+        out.set(rel, fs.statSync(join(root, rel)).size);
+      } catch {
+        // gone meanwhile
+      }
+    };
+    for (const name of ["warren-store.json", "definitions.json", "mqtt/state.json"]) add(name);
     const queues = join(root, "queues");
     if (fs.existsSync(queues)) {
-      for (const q of fs.readdirSync(queues)) {
+      for (const q of fs.readdirSync(queues).sort()) {
         const rq = `queues/${q}`;
         if (!isStorePath(rq)) continue;
         let names: string[];
@@ -529,35 +594,91 @@ export class ReplicationLeader implements StoreTap, CommitReplication, MarkRepli
         } catch {
           continue;
         }
-        for (const n of names.sort()) if (isStorePath(`${rq}/${n}`)) out.push(`${rq}/${n}`);
+        for (const n of names.sort()) if (isStorePath(`${rq}/${n}`)) add(`${rq}/${n}`);
       }
     }
     return out;
   }
 
-  /** Sends every listed file, then what was written meanwhile; then the follower is live. */
-  private async copy(l: FollowerLink, s: net.Socket, files: string[]): Promise<void> {
+  /**
+   * Where the follower's copy of a file stops agreeing with the leader's: the start of the first
+   * chunk whose hash differs, or that reaches past the leader's size; the follower's size when
+   * every chunk it holds agrees.
+   */
+  private async agreedPrefix(fh: FileHandle, held: HeldFile, size: number, buf: Buffer): Promise<number> {
+    const n = held.hashes.length / HASH_BYTES;
+    for (let i = 0; i < n; i++) {
+      const start = i * HASH_CHUNK;
+      const end = Math.min(start + HASH_CHUNK, held.size);
+      if (end > size) return start;
+      const got = await readAt(fh, buf, start, end - start);
+      if (got !== end - start) return start;
+      if (!chunkHash(buf.subarray(0, got)).equals(held.hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES))) return start;
+    }
+    return held.size;
+  }
+
+  /**
+   * Brings the follower to the listing: removes what it holds that the leader does not, and sends
+   * of each listed file what the follower lacks; then the writes made meanwhile, and the follower
+   * is live. Every operation is absolute, so the queued writes replayed over bytes read later than
+   * the listing converge to the leader's files.
+   */
+  private async copy(l: FollowerLink, s: net.Socket, files: Map<string, number>): Promise<void> {
     const epoch = this.options.epoch;
+    const started = Date.now();
+    let sent = 0;
+    let diverged = 0;
     try {
-      for (const rel of files) {
-        let fh;
+      // what the leader no longer has: a deleted queue's directory at once, else the file
+      const dirs = new Set<string>();
+      for (const rel of files.keys()) if (rel.startsWith("queues/")) dirs.add(dirname(rel));
+      const removedDirs = new Set<string>();
+      for (const rel of l.held.keys()) {
+        if (files.has(rel)) continue;
+        const dir = dirname(rel);
+        if (rel.startsWith("queues/") && !dirs.has(dir)) {
+          if (removedDirs.has(dir)) continue;
+          removedDirs.add(dir);
+          this.writeAll(l, s, frames.remove(epoch, dir));
+        } else {
+          this.writeAll(l, s, frames.remove(epoch, rel));
+        }
+      }
+      const buf = Buffer.allocUnsafe(COPY_CHUNK);
+      for (const [rel, size] of files) {
+        let fh: FileHandle;
         try {
           fh = await openFile(join(this.options.dataDir, rel), "r");
         } catch {
           continue; // removed since the listing: its REMOVE is in the queue
         }
         try {
+          const held = l.held.get(rel);
           let offset = 0;
-          for (;;) {
-            const buf = Buffer.allocUnsafe(COPY_CHUNK);
-            const { bytesRead } = await fh.read(buf, 0, COPY_CHUNK, offset);
+          if (held !== undefined) {
+            offset = await this.agreedPrefix(fh, held, size, buf);
             if (l.socket !== s) return;
-            if (bytesRead === 0 && offset > 0) break;
-            const ok = this.writeAll(l, s, frames.write(epoch, rel, offset, buf.subarray(0, bytesRead)));
-            offset += bytesRead;
-            l.copyLeft = Math.max(0, l.copyLeft - bytesRead);
+            if (offset < held.size) {
+              diverged++;
+              // the follower's bytes past the agreed prefix go
+              this.writeAll(l, s, frames.truncate(epoch, rel, offset));
+            } else if (offset === size) {
+              continue; // the follower has it all
+            }
+          }
+          for (;;) {
+            const want = Math.min(COPY_CHUNK, size - offset);
+            const got = want > 0 ? await readAt(fh, buf, offset, want) : 0;
+            if (l.socket !== s) return;
+            // a file empty at the listing is still created (a write at 0 of nothing)
+            if (got === 0 && (offset > 0 || held !== undefined)) break;
+            // the frame keeps its bytes until written: a copy of the chunk, not the read buffer
+            const ok = this.writeAll(l, s, frames.write(epoch, rel, offset, Buffer.from(buf.subarray(0, got))));
+            sent += got;
+            offset += got;
             if (!ok) await new Promise((resolve) => s.once("drain", resolve));
-            if (bytesRead < COPY_CHUNK) break;
+            if (got < want || offset >= size) break;
           }
         } finally {
           await fh.close();
@@ -572,16 +693,28 @@ export class ReplicationLeader implements StoreTap, CommitReplication, MarkRepli
     const queued = l.queue;
     l.queue = [];
     l.queuedBytes = 0;
-    l.copyLeft = 0;
     l.state = "live";
     l.caughtUpBatch = this.sealed;
+    l.catchUp.lastCopyBytes = sent;
+    l.catchUp.lastCopyMs = Date.now() - started;
+    l.catchUp.lastDiverged = diverged;
     this.send(l, queued);
     // the copy and the queue hold every batch sealed so far (a batch sealed before the copy
     // began, still waiting for its acknowledgements, had its COMMIT sent to no one here)
     this.send(l, frames.commit(epoch, this.sealed));
     l.mark(this.sealed);
     this.updateMarks();
-    this.options.log.info({ follower: l.member.name, files: files.length }, `store copied to ${l.member.name}; streaming`);
+    this.options.log.info(
+      {
+        follower: l.member.name,
+        files: files.size,
+        bytes: sent,
+        diverged,
+        ms: l.catchUp.lastCopyMs,
+        maxQueuedBytes: l.catchUp.maxQueuedBytes,
+      },
+      `caught ${l.member.name} up: ${sent} bytes of ${files.size} files copied in ${l.catchUp.lastCopyMs} ms (${diverged} diverged, at most ${l.catchUp.maxQueuedBytes} bytes queued); streaming`,
+    );
   }
 
   private writeAll(l: FollowerLink, s: net.Socket, bufs: Buffer[]): boolean {

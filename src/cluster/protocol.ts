@@ -9,7 +9,8 @@
  */
 import { crc32c } from "../store/crc32c.js";
 
-export const PROTOCOL_HEADER = Buffer.from("WRNREPL\x01", "latin1");
+/** Version 2: a follower answers HELLO with what it holds (HAVE … HAVE-END) for a delta catch-up. */
+export const PROTOCOL_HEADER = Buffer.from("WRNREPL\x02", "latin1");
 /** Frame header after the length field: crc u32, type u8, epoch u64. */
 const AFTER_LENGTH = 13;
 const FRAME_HEADER = 4 + AFTER_LENGTH;
@@ -17,11 +18,17 @@ const FRAME_HEADER = 4 + AFTER_LENGTH;
 export const MAX_CHUNK = 4 * 1024 * 1024;
 /** Longest frame accepted: a chunk plus its path and header. */
 const MAX_FRAME = MAX_CHUNK + 64 * 1024;
+/** A follower describes each file it holds by the hash of every chunk of this many bytes. */
+export const HASH_CHUNK = 1024 * 1024;
+/** Bytes of one chunk's hash (SHA-256, cut). */
+export const HASH_BYTES = 16;
 
 export const enum FrameType {
   Hello = 1,
   Welcome = 2,
   Refuse = 3,
+  Have = 4,
+  HaveEnd = 5,
   Reset = 10,
   Write = 11,
   Replace = 12,
@@ -35,6 +42,8 @@ export type Frame =
   | { type: FrameType.Hello; epoch: number; clusterId: string; leader: string }
   | { type: FrameType.Welcome; epoch: number; node: string }
   | { type: FrameType.Refuse; epoch: number; reason: string }
+  | { type: FrameType.Have; epoch: number; path: string; size: number; hashes: Buffer }
+  | { type: FrameType.HaveEnd; epoch: number }
   | { type: FrameType.Reset; epoch: number }
   | { type: FrameType.Write; epoch: number; path: string; offset: number; bytes: Buffer }
   | { type: FrameType.Replace; epoch: number; path: string; bytes: Buffer }
@@ -104,6 +113,9 @@ export const frames = {
     encodeFrame(FrameType.Hello, epoch, Buffer.concat([str(clusterId), str(leader)])),
   welcome: (epoch: number, node: string) => encodeFrame(FrameType.Welcome, epoch, str(node)),
   refuse: (epoch: number, reason: string) => encodeFrame(FrameType.Refuse, epoch, str(reason.slice(0, 1000))),
+  have: (epoch: number, path: string, size: number, hashes: Buffer) =>
+    encodeFrame(FrameType.Have, epoch, Buffer.concat([str(path), num(size)]), hashes),
+  haveEnd: (epoch: number) => encodeFrame(FrameType.HaveEnd, epoch, Buffer.alloc(0)),
   reset: (epoch: number) => encodeFrame(FrameType.Reset, epoch, Buffer.alloc(0)),
   write: (epoch: number, path: string, offset: number, bytes: Buffer) =>
     encodeFrame(FrameType.Write, epoch, Buffer.concat([str(path), num(offset)]), bytes),
@@ -162,6 +174,18 @@ function decodeBody(type: number, epoch: number, body: Buffer): Frame {
     case FrameType.Refuse:
       f = { type, epoch, reason: r.string("reason") };
       break;
+    case FrameType.Have: {
+      const path = r.path();
+      const size = r.u64("size");
+      const hashes = r.rest();
+      if (hashes.length !== Math.ceil(size / HASH_CHUNK) * HASH_BYTES)
+        throw new ProtocolError(`HAVE ${path}: ${hashes.length} hash bytes for ${size} bytes`);
+      f = { type, epoch, path, size, hashes };
+      break;
+    }
+    case FrameType.HaveEnd:
+      f = { type, epoch };
+      break;
     case FrameType.Reset:
       f = { type, epoch };
       break;
@@ -196,7 +220,13 @@ function decodeBody(type: number, epoch: number, body: Buffer): Frame {
  * connection is to be dropped: the decoder accepts nothing more).
  */
 export class FrameDecoder {
-  private buf: Buffer = Buffer.alloc(0);
+  /**
+   * The start of an incomplete frame: the chunks it arrived in, joined once the frame is whole
+   * (`need` bytes), not at every read (a 4 MiB frame arrives in dozens of socket reads).
+   */
+  private held: Buffer[] = [];
+  private heldLen = 0;
+  private need = 0;
   private headerSeen: boolean;
   private failed = false;
 
@@ -207,36 +237,56 @@ export class FrameDecoder {
 
   push(chunk: Buffer): Frame[] | ProtocolError {
     if (this.failed) return new ProtocolError("input after an error");
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
     const out: Frame[] = [];
+    let buf = chunk;
+    if (this.heldLen > 0) {
+      this.held.push(chunk);
+      this.heldLen += chunk.length;
+      if (this.heldLen < this.need) return out;
+      buf = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldLen);
+      this.held = [];
+      this.heldLen = 0;
+    }
     try {
+      let at = 0;
       if (!this.headerSeen) {
-        const n = Math.min(this.buf.length, PROTOCOL_HEADER.length);
-        if (!this.buf.subarray(0, n).equals(PROTOCOL_HEADER.subarray(0, n)))
+        const n = Math.min(buf.length, PROTOCOL_HEADER.length);
+        if (!buf.subarray(0, n).equals(PROTOCOL_HEADER.subarray(0, n)))
           throw new ProtocolError("not the Warren replication protocol (bad header)");
-        if (this.buf.length < PROTOCOL_HEADER.length) return out;
-        this.buf = this.buf.subarray(PROTOCOL_HEADER.length);
+        if (buf.length < PROTOCOL_HEADER.length) {
+          this.hold(buf, PROTOCOL_HEADER.length);
+          return out;
+        }
+        at = PROTOCOL_HEADER.length;
         this.headerSeen = true;
       }
-      let at = 0;
-      while (this.buf.length - at >= 4) {
-        const len = this.buf.readUInt32BE(at);
+      let need = 4;
+      while (buf.length - at >= 4) {
+        const len = buf.readUInt32BE(at);
         if (len < AFTER_LENGTH || len > MAX_FRAME) throw new ProtocolError(`frame length ${len} out of bounds`);
-        if (this.buf.length - at < 4 + len) break;
-        const end = at + 4 + len;
-        const crc = this.buf.readUInt32BE(at + 4);
-        if (crc32c(this.buf, at + 8, end) !== crc) throw new ProtocolError("frame checksum mismatch");
-        const type = this.buf[at + 8]!;
-        const epoch = u64(this.buf, at + 9);
-        out.push(decodeBody(type, epoch, this.buf.subarray(at + FRAME_HEADER, end)));
+        need = 4 + len;
+        if (buf.length - at < need) break;
+        const end = at + need;
+        const crc = buf.readUInt32BE(at + 4);
+        if (crc32c(buf, at + 8, end) !== crc) throw new ProtocolError("frame checksum mismatch");
+        const type = buf[at + 8]!;
+        const epoch = u64(buf, at + 9);
+        out.push(decodeBody(type, epoch, buf.subarray(at + FRAME_HEADER, end)));
         at = end;
+        need = 4;
       }
-      this.buf = at === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(at);
+      if (at < buf.length) this.hold(buf.subarray(at), need);
       return out;
     } catch (err) {
       this.failed = true;
       if (err instanceof ProtocolError) return err;
       throw err;
     }
+  }
+
+  private hold(rest: Buffer, need: number): void {
+    this.held = [rest];
+    this.heldLen = rest.length;
+    this.need = need;
   }
 }
