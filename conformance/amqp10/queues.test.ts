@@ -180,7 +180,7 @@ describe("AMQP 1.0 queues", () => {
     r.receiver.drain_credit();
     await drained;
     expect(r.messages.map((m) => bodyText(m.message))).toEqual(["one"]);
-    expect(r.receiver.credit).toBe(0);
+    expect((r.receiver as unknown as { credit: number }).credit).toBe(0);
   });
 
   it("/queue/NAME and a bare name declare the queue on attach; queue:// and /queues/ are Warren's (ActiveMQ, RabbitMQ 4)", async () => {
