@@ -181,6 +181,7 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
       if (options.amqp10 === false) return () => {};
       const amqp10 = new Amqp10Server(core, log, amqp10Options, amqp.handshake);
       amqp.share(amqp10);
+      counters.push(() => amqp10.connectionCount);
       return () => amqp10.close();
     };
     if (options.amqp !== false) {
