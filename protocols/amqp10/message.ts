@@ -288,7 +288,7 @@ function propertyValue(v: FieldValue): AmqpValue | undefined {
  */
 export function writeConvertedMessage(w: Writer, msg: Message, redelivered: boolean): void {
   const p = msg.properties;
-  writeDescriptor(w, Descriptor.header);
+  // header and properties are composites: their writers put the descriptor
   const ttl = msg.expirationMs;
   writeHeader(w, {
     durable: p.deliveryMode === 2,
@@ -313,7 +313,6 @@ export function writeConvertedMessage(w: Writer, msg: Message, redelivered: bool
   if (p.contentEncoding !== undefined) props.contentEncoding = p.contentEncoding;
   if (p.timestamp !== undefined) props.creationTime = Number(p.timestamp) * 1000;
   props.subject = msg.routingKey;
-  writeDescriptor(w, Descriptor.properties);
   writeProperties(w, props);
   if (p.headers !== undefined) {
     const entries: Array<[AmqpValue, AmqpValue]> = [];

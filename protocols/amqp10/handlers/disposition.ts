@@ -23,25 +23,29 @@ function settle(u: Unsettled, state: State): void {
   }
 }
 
+/** Settles one delivery the disposition covers (no closure per disposition: a module function). */
+function settleOne(s: Session, f: Disposition, id: number): void {
+  const u = s.unsettled.get(id);
+  if (u === undefined) return;
+  // unsettled and without a state: the client has not decided yet
+  if (!f.settled && f.state === undefined) return;
+  s.unsettled.delete(id);
+  settle(u, f.state);
+}
+
 /** disposition from the receiver: settles the range first..last of our deliveries. */
 export function handleDisposition(s: Session, f: Disposition): void {
   // dispositions for deliveries the client sent us (role sender) have nothing to settle here:
-  // ours go out settled
+  // we settle those ourselves when we answer them
   if (f.role !== true) return;
   const first = f.first;
   const last = f.last ?? first;
   const count = ((last - first) >>> 0) + 1;
-  const settleOne = (id: number): void => {
-    const u = s.unsettled.get(id);
-    if (u === undefined) return;
-    if (!f.settled && f.state === undefined) return;
-    s.unsettled.delete(id);
-    settle(u, f.state);
-  };
   if (count <= s.unsettled.size) {
-    for (let i = 0; i < count; i++) settleOne((first + i) >>> 0);
+    for (let i = 0; i < count; i++) settleOne(s, f, (first + i) >>> 0);
   } else {
-    for (const id of [...s.unsettled.keys()]) if ((id - first) >>> 0 < count) settleOne(id);
+    // a range wider than what is outstanding: walk the outstanding instead
+    for (const id of [...s.unsettled.keys()]) if ((id - first) >>> 0 < count) settleOne(s, f, id);
   }
   // rcv-settle-mode second: the client waits for us to settle what it decided
   if (!f.settled && f.state !== undefined) {
