@@ -206,7 +206,7 @@ describe("AMQP 1.0 queues", () => {
     }
   });
 
-  it("a receiver on a queue that does not exist is refused with amqp:not-found", async () => {
+  it("a receiver on a queue that does not exist is refused with amqp:not-found; the session goes on", async () => {
     const conn = await suite.connect();
     const r = conn.open_receiver({ source: { address: `/amq/queue/${suite.name("a10-missing")}` } });
     const condition = await new Promise<string>((resolve) => {
@@ -216,5 +216,11 @@ describe("AMQP 1.0 queues", () => {
       conn.once("session_error", (ctx) => resolve(String((ctx.session?.error as { condition?: string })?.condition)));
     });
     expect(condition).toBe("amqp:not-found");
+    // rhea answers the detach; the session goes on: a link attached after it works
+    const q = suite.name("a10-after-refusal");
+    await declare(q);
+    const s = await openSender(conn, `/amq/queue/${q}`);
+    expect(await send(s, { body: "still here" })).toBe("accepted");
+    expect(await depth(q)).toBe(1);
   });
 });

@@ -22,6 +22,8 @@ export interface ConnectionScope {
   /** The peer's max-frame-size: no frame we send is larger. */
   remoteMaxFrameSize: number;
   readonly sessions: Map<number, Session>;
+  /** Channels whose session we ended with an error, until the client's end answers. */
+  readonly ending: Set<number>;
   /** Starts a frame of `type` on `channel` in `out`; the performative and payload follow. */
   beginFrame(channel: number): number;
   /** Finishes the frame begun at `start` and hands it to the writer. */

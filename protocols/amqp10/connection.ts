@@ -15,7 +15,14 @@ import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines
 import { heartbeats } from "../../src/transport/heartbeats.js";
 import { isLoopback } from "../../src/transport/listen.js";
 import { Cursor, DecodeError, Writer } from "./codec/primitives.js";
-import { ConnectionError, decodePerformative, decodeSaslFrame, type ErrorDetailsInit, writeClose } from "./codec/types.generated.js";
+import {
+  ConnectionError,
+  decodePerformative,
+  decodeSaslFrame,
+  type ErrorDetailsInit,
+  type Performative,
+  writeClose,
+} from "./codec/types.generated.js";
 import type { ConnectionScope } from "./connection-scope.js";
 import { Amqp10Error } from "./errors.js";
 import { FRAME_AMQP, FRAME_SASL, FrameReader } from "./frame-reader.js";
@@ -56,6 +63,8 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
   readonly writer: BatchedWriter;
   readonly out = new Writer(1024);
   readonly sessions = new Map<number, Session>();
+  /** Channels whose session we ended with an error: frames are dropped until the client's end answers. */
+  readonly ending = new Set<number>();
   readonly client: ClientRef;
   readonly log: Logger;
   readonly connectedAt = Date.now();
@@ -137,35 +146,50 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
         handleOpen(this, p);
         continue;
       }
-      // the payload of a transfer is what follows the performative in the frame
-      switch (p.kind) {
-        case "begin":
-          handleBegin(this, f.channel, p);
-          break;
-        case "attach":
-          handleAttach(this, this.session(f.channel), p);
-          break;
-        case "flow":
-          handleFlow(this.session(f.channel), p);
-          break;
-        case "transfer":
-          handleTransfer(this.session(f.channel), p, f.buf, c.pos, f.end);
-          break;
-        case "disposition":
-          handleDisposition(this.session(f.channel), p);
-          break;
-        case "detach":
-          handleDetach(this.session(f.channel), p);
-          break;
-        case "end":
-          handleEnd(this, f.channel, p);
-          break;
-        case "close":
-          handleClose(this, p);
-          break;
-        case "open":
-          throw new Amqp10Error("amqp:not-allowed", "open received twice");
+      if (this.ending.has(f.channel)) {
+        if (p.kind === "end") this.ending.delete(f.channel);
+        continue;
       }
+      try {
+        this.performative(f.channel, p, f.buf, c.pos, f.end);
+      } catch (err) {
+        // an error of one session (or one of its links) ends that session, not the connection
+        const session = this.sessions.get(f.channel);
+        if (!(err instanceof Amqp10Error) || err.scope === "connection" || session === undefined) throw err;
+        session.fail(err);
+      }
+    }
+  }
+
+  /** One performative after open, to its handler; a transfer's payload is `buf[start, end)`. */
+  private performative(channel: number, p: Performative, buf: Buffer, start: number, end: number): void {
+    switch (p.kind) {
+      case "begin":
+        handleBegin(this, channel, p);
+        break;
+      case "attach":
+        handleAttach(this, this.session(channel), p);
+        break;
+      case "flow":
+        handleFlow(this.session(channel), p);
+        break;
+      case "transfer":
+        handleTransfer(this.session(channel), p, buf, start, end);
+        break;
+      case "disposition":
+        handleDisposition(this.session(channel), p);
+        break;
+      case "detach":
+        handleDetach(this.session(channel), p);
+        break;
+      case "end":
+        handleEnd(this, channel, p);
+        break;
+      case "close":
+        handleClose(this, p);
+        break;
+      case "open":
+        throw new Amqp10Error("amqp:not-allowed", "open received twice");
     }
   }
 

@@ -32,6 +32,8 @@ export class Session {
   /** Link names attached in this session (a name is attached once per direction). */
   readonly names = new Set<string>();
   readonly unsettled = new Map<number, Unsettled>();
+  /** Handles we detached first: the client's detach answers ours, and frames on them meanwhile are dropped. */
+  readonly detaching = new Set<number>();
   nextIncomingId: number;
   /** Transfers the client may still send before our next flow. */
   incomingWindow = INCOMING_WINDOW;
@@ -91,8 +93,12 @@ export class Session {
     c.endFrame(start);
   }
 
-  /** Sends detach for `handle` (closed), with an error if any, and forgets the link. */
-  detach(handle: number, error?: ErrorDetailsInit): void {
+  /**
+   * Sends detach for `handle` (closed), with an error if any, and forgets the link. `answering`:
+   * the client detached first; otherwise its detach is still to come and answers ours.
+   */
+  detach(handle: number, error?: ErrorDetailsInit, answering = false): void {
+    if (!answering) this.detaching.add(handle);
     const link = this.links.get(handle);
     if (link !== undefined) {
       this.links.delete(handle);
@@ -119,6 +125,7 @@ export class Session {
     }
     this.conn.log.warn({ condition: err.condition }, `AMQP 1.0 session error: ${err.condition} - ${err.description}`);
     this.conn.sessions.delete(this.channel);
+    this.conn.ending.add(this.channel);
     this.ended();
     this.endSent = true;
     const c = this.conn;

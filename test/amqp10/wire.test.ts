@@ -1,7 +1,15 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "warren";
-import { writeAttach, writeBegin, writeClose, writeFlow, writeOpen, writeTransfer } from "../../protocols/amqp10/codec/types.generated.js";
+import {
+  writeAttach,
+  writeBegin,
+  writeClose,
+  writeEnd,
+  writeFlow,
+  writeOpen,
+  writeTransfer,
+} from "../../protocols/amqp10/codec/types.generated.js";
 import { AMQP10_HEADER, expectHeader, frameBytes, RawPeer } from "./raw.js";
 
 let broker: RunningBroker;
@@ -143,6 +151,21 @@ describe("AMQP 1.0 on the AMQP port", () => {
     while (q.messageCount < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(q.messageCount).toBe(1);
     expect(q.get(true)?.message.body.toString()).toBe("whole");
+    p.destroy();
+  });
+
+  it("a session we end with an error drops the client's frames until its end answers; the channel can begin again", async () => {
+    const p = await RawPeer.opened(port, open());
+    const begin = (w: Parameters<typeof writeBegin>[0]) => writeBegin(w, { nextOutgoingId: 0, incomingWindow: 100, outgoingWindow: 100 });
+    p.frame(0, begin);
+    expect((await p.next())?.kind).toBe("begin");
+    p.frame(0, (w) => writeTransfer(w, { handle: 9, deliveryId: 0, deliveryTag: Buffer.from([1]) }));
+    expect(await p.next()).toMatchObject({ kind: "end", error: { condition: "amqp:session:unattached-handle" } });
+    // sent before the client saw our end: dropped, not a connection error
+    p.frame(0, (w) => writeFlow(w, { incomingWindow: 1, nextOutgoingId: 0, outgoingWindow: 1, handle: 9, linkCredit: 1 }));
+    p.frame(0, (w) => writeEnd(w, {}));
+    p.frame(0, begin);
+    expect(await p.next()).toMatchObject({ kind: "begin", remoteChannel: 0 });
     p.destroy();
   });
 });

@@ -16,6 +16,8 @@ const OUTCOMES = ["amqp:accepted:list", "amqp:rejected:list", "amqp:released:lis
  * spec asks: an attach with no terminus, then detach (closed) with the error.
  */
 export function handleAttach(c: ConnectionScope, s: Session, a: Attach): void {
+  // a client that reuses a handle we detached has had our detach, whatever it answered
+  s.detaching.delete(a.handle);
   if (s.links.has(a.handle)) throw new Amqp10Error("amqp:session:handle-in-use", `handle ${a.handle} is in use`, "session");
   const key = `${a.role ? "sender" : "receiver"}:${a.name}`;
   if (s.names.has(key)) throw new Amqp10Error("amqp:session:handle-in-use", `link '${a.name}' is already attached`, "session");

@@ -12,6 +12,7 @@ export function handleFlow(s: Session, f: Flow): void {
     return;
   }
   const link = s.links.get(f.handle);
+  if (link === undefined && s.detaching.has(f.handle)) return;
   if (link === undefined) throw new Amqp10Error("amqp:session:unattached-handle", `no link attached on handle ${f.handle}`, "session");
   if (link.role === "sender") {
     link.flow(f);

@@ -8,6 +8,8 @@ export function handleTransfer(s: Session, t: Transfer, buf: Buffer, start: numb
     throw new Amqp10Error("amqp:session:window-violation", "transfer beyond the session's incoming window", "session");
   s.transferReceived();
   const link = s.links.get(t.handle);
+  // transfers on a link we detached, sent before the client saw our detach
+  if (link === undefined && s.detaching.has(t.handle)) return;
   if (link === undefined) throw new Amqp10Error("amqp:session:unattached-handle", `no link attached on handle ${t.handle}`, "session");
   if (link.role !== "receiver") throw new Amqp10Error("amqp:not-allowed", `handle ${t.handle} is a link we send on`, "session");
   try {
