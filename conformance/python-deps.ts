@@ -1,4 +1,4 @@
-// vitest globalSetup: the Python scenarios (pika, Celery, stomp.py, paho-mqtt) and mosquitto-clients run under Debian's /usr/bin/python3,
+// vitest globalSetup: the Python scenarios (pika, Celery, stomp.py, paho-mqtt, Qpid Proton) and mosquitto-clients run under Debian's /usr/bin/python3,
 // and the cluster tests (test/cluster) start Debian's etcd. On a fresh machine the tests install what they need themselves, as they do
 // their ports and brokers.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -10,6 +10,7 @@ const PACKAGES: Record<string, string> = {
   celery: "python3-celery",
   stomp: "python3-stomp",
   "paho.mqtt.client": "python3-paho-mqtt",
+  proton: "python3-qpid-proton",
 };
 
 const canImport = (module: string) => spawnSync(PYTHON, ["-c", `import ${module}`], { stdio: "ignore" }).status === 0;

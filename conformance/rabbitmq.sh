@@ -10,7 +10,7 @@
 #   bash conformance/rabbitmq.sh deps     # only install the packages (RabbitMQ, pika, Celery, Go and amqp091-go)
 #
 # The node has its own name, data and log directories under one temporary directory, the MQTT,
-# STOMP and management plugins, and side ports that clash with no default RabbitMQ port:
+# STOMP, management and AMQP 1.0 plugins (AMQP 1.0 shares the AMQP port), and side ports that clash with no default RabbitMQ port:
 #   AMQP          $WARREN_RABBITMQ_PORT       (default 25699; default RabbitMQ: 5672)
 #   MQTT          $WARREN_RABBITMQ_MQTT_PORT  (default 25883; default RabbitMQ: 1883)
 #   STOMP         $WARREN_RABBITMQ_STOMP_PORT (default 25613; default RabbitMQ: 61613)
@@ -21,7 +21,7 @@
 # rabbitmq user and its cookie.
 #
 # It also makes sure the Python clients the scenarios use (python3-pika, python3-celery for
-# /usr/bin/python3) are installed.
+# /usr/bin/python3, python3-qpid-proton) are installed.
 set -euo pipefail
 
 NODE="${WARREN_RABBITMQ_NODE:-warren-conf@localhost}"
@@ -43,6 +43,8 @@ ensure_packages() {
   /usr/bin/python3 -c 'import pika' 2>/dev/null || missing+=(python3-pika)
   /usr/bin/python3 -c 'import celery' 2>/dev/null || missing+=(python3-celery)
   /usr/bin/python3 -c 'import stomp' 2>/dev/null || missing+=(python3-stomp)
+  # the AMQP 1.0 scenarios (conformance/amqp10) drive Qpid Proton's Python binding
+  /usr/bin/python3 -c 'import proton' 2>/dev/null || missing+=(python3-qpid-proton)
   # the management UI test drives Debian's chromium with playwright-core
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   # the Go client scenarios (conformance/go) build against Debian's Go and amqp091-go, offline
@@ -107,7 +109,7 @@ start() {
   rm -rf "$BASE"
   mkdir -p "$BASE/home" "$BASE/mnesia" "$BASE/log"
   chmod 700 "$BASE/home"
-  echo '[rabbitmq_mqtt,rabbitmq_stomp,rabbitmq_management].' >"$BASE/enabled_plugins"
+  echo '[rabbitmq_mqtt,rabbitmq_stomp,rabbitmq_management,rabbitmq_amqp1_0].' >"$BASE/enabled_plugins"
   : >"$BASE/rabbitmq-env.conf"
   echo '[].' >"$BASE/advanced.config"
   cat >"$BASE/rabbitmq.conf" <<EOF

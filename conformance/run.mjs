@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npm run conformance -- --amqp amqp://guest:guest@HOST:PORT [--mqtt mqtt://guest:guest@HOST:PORT]
+// npm run conformance -- --amqp amqp://guest:guest@HOST:PORT [--amqp10 amqp://guest:guest@HOST:PORT]
+//   [--mqtt mqtt://guest:guest@HOST:PORT]
 //   [--stomp HOST:PORT] [--stomp-activemq HOST:PORT]
 //   [--management http://guest:guest@HOST:PORT] [extra vitest args]
 //
@@ -52,6 +53,15 @@ for (let i = 0; i < args.length; i++) {
     }
     process.env.WARREN_CONFORMANCE_MANAGEMENT = url;
     console.log(`conformance: management scenarios against ${url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")}`);
+  } else if (a === "--amqp10" || a.startsWith("--amqp10=")) {
+    // the AMQP 1.0 scenarios (conformance/amqp10) against this broker: AMQP 1.0 and 0-9-1 on one port
+    const url = a === "--amqp10" ? args[++i] : a.slice("--amqp10=".length);
+    if (!url || !url.startsWith("amqp://")) {
+      console.error("--amqp10 needs a URL, e.g. --amqp10 amqp://guest:guest@127.0.0.1:5672");
+      process.exit(2);
+    }
+    process.env.WARREN_CONFORMANCE_AMQP10 = url;
+    console.log(`conformance: AMQP 1.0 scenarios against ${url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")}`);
   } else if (a === "--stomp") {
     process.env.WARREN_CONFORMANCE_STOMP = hostPort(a, args[++i]);
   } else if (a === "--stomp-activemq") {
@@ -72,7 +82,7 @@ for (let i = 0; i < args.length; i++) {
     mqtt = a.slice("--mqtt=".length);
   } else if (a === "-h" || a === "--help") {
     console.log(
-      "usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--mqtt mqtt://user:pass@host:port [--mqtt-v5] [--mqtt-only-broker]] [--stomp host:port] [--stomp-activemq host:port] [--management http://user:pass@host:port] [vitest args...]",
+      "usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--amqp10 amqp://user:pass@host:port] [--mqtt mqtt://user:pass@host:port [--mqtt-v5] [--mqtt-only-broker]] [--stomp host:port] [--stomp-activemq host:port] [--management http://user:pass@host:port] [vitest args...]",
     );
     process.exit(0);
   } else {

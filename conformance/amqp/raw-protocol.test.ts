@@ -14,7 +14,8 @@ const publishArgs = (routingKey = "x") => new Writer().short(0).shortstr("").sho
 describe("protocol header", () => {
   it.each([
     ["a newer 0-9-x revision", Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 2])],
-    ["AMQP 1.0", Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 1, 0, 0])],
+    // AMQP 1.0's headers (0 1 0 0, SASL 3 1 0 0) go to the AMQP 1.0 front-end on this port, as in
+    // RabbitMQ with rabbitmq_amqp1_0: conformance/amqp10/connection.test.ts
     ["AMQP 0-10", Buffer.from([0x41, 0x4d, 0x51, 0x50, 1, 1, 0, 10])],
     ["an HTTP request", Buffer.from("GET / HTTP/1.1\r\nHost: x\r\n\r\n")],
     ["garbage", Buffer.from("XXXXXXXX")],

@@ -3,6 +3,7 @@ import type { Broker, FieldTable } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { listenOn } from "../../src/transport/listen.js";
 import { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
+import { type SniffedProtocol, sniffProtocol } from "../../src/transport/protocol-sniff.js";
 import { createTlsServer, type TlsServerOptions } from "../../src/transport/tls.js";
 import { AmqpConnection } from "./connection.js";
 import { type AmqpLimits, DEFAULT_LIMITS } from "./limits.js";
@@ -22,7 +23,9 @@ export class AmqpServer {
   private readonly limits: AmqpLimits;
   /** connection.start's server-properties, the same for every connection of this listener. */
   private readonly serverProperties: FieldTable;
-  private readonly handshake: HandshakeDeadlines;
+  readonly handshake: HandshakeDeadlines;
+  /** Other protocols on this port, picked by their header (AMQP 1.0); 0-9-1 takes the rest. */
+  private readonly shared: SniffedProtocol[] = [];
 
   constructor(
     private readonly broker: Broker,
@@ -45,9 +48,24 @@ export class AmqpServer {
       : createServer((socket) => this.accept(socket));
   }
 
+  /** Lets another protocol share this port: sockets whose header is one of its headers go to it. */
+  share(protocol: SniffedProtocol): void {
+    this.shared.push(protocol);
+  }
+
   private accept(socket: Socket): void {
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
+    if (this.shared.length === 0) return this.open(socket);
+    // the handshake deadline runs from accept, whichever protocol the header turns out to be
+    this.handshake.track(socket);
+    sniffProtocol(socket, this.shared, (s) => {
+      this.open(s);
+      s.resume();
+    });
+  }
+
+  private open(socket: Socket): void {
     const conn = new AmqpConnection(
       socket,
       this.broker,

@@ -60,6 +60,11 @@ export const brokerOptionsSchema = z.object({
   /** Who a STOMP CONNECT without `login` logs in as (RabbitMQ's stomp.default_user); default guest/guest. */
   stompDefaultUser: z.optional(z.string()),
   stompDefaultPass: z.optional(z.string()),
+  /** AMQP 1.0 on the AMQP listeners, picked by the protocol header (default on). */
+  amqp10: z.optional(z.boolean()),
+  /** Who AMQP 1.0 ANONYMOUS logins (and clients without SASL) log in as (RabbitMQ's amqp1_0.default_user); default guest/guest. */
+  amqp10DefaultUser: z.optional(z.string()),
+  amqp10DefaultPass: z.optional(z.string()),
   mqtt: z.optional(mqttListener),
   /** MQTT over WebSocket on path /ws; shares the MQTT settings above. */
   webMqtt: z.optional(listener),

@@ -7,6 +7,7 @@ import type { DiskPersistence } from "../store/persistence.js";
 import type { GroupCommit } from "../store/group-commit.js";
 import type { StoreTap } from "../store/tap.js";
 import { AmqpServer } from "../../protocols/amqp/server.js";
+import { Amqp10Server } from "../../protocols/amqp10/server.js";
 import { MqttServer } from "../../protocols/mqtt/server.js";
 import { WebMqttServer } from "../../protocols/mqtt/websocket.js";
 import { defaultStompOptions, StompServer, WebStompServer } from "../../protocols/stomp/server.js";
@@ -181,11 +182,30 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
       ...(options.handshakeTimeout !== undefined && { handshakeTimeout: options.handshakeTimeout }),
     };
     const identity = { ...DEFAULT_IDENTITY, ...options.serverProperties };
+    // AMQP 1.0 shares the AMQP listeners: the protocol header picks the front-end
+    const amqp10Options = {
+      defaultUser: options.amqp10DefaultUser ?? options.defaultUser ?? "guest",
+      defaultPass: options.amqp10DefaultPass ?? options.defaultPass ?? "guest",
+      ...(options.heartbeat !== undefined && { idleTimeoutMs: options.heartbeat * 1000 }),
+      ...(options.frameMax !== undefined && { maxFrameSize: options.frameMax }),
+      ...(options.maxMessageSize !== undefined && { maxMessageSize: options.maxMessageSize }),
+    };
+    const withAmqp10 = (amqp: AmqpServer): (() => void) => {
+      if (options.amqp10 === false) return () => {};
+      const amqp10 = new Amqp10Server(core, log, amqp10Options, amqp.handshake);
+      amqp.share(amqp10);
+      counters.push(() => amqp10.connectionCount);
+      return () => amqp10.close();
+    };
     if (options.amqp !== false) {
       const amqp = new AmqpServer(core, log, amqpLimits, undefined, identity);
+      const closeAmqp10 = withAmqp10(amqp);
       const l = options.amqp ?? { port: DEFAULT_PORTS.amqp };
       ports.amqp = await bind("AMQP 0-9-1", "listeners.tcp.default", l.port, () => amqp.listen(l.port, l.host ?? options.host));
-      closers.push(() => amqp.close());
+      closers.push(() => {
+        closeAmqp10();
+        return amqp.close();
+      });
       counters.push(() => amqp.connectionCount);
       log.info({ protocol: "amqp", port: ports.amqp }, `AMQP 0-9-1 listening on port ${ports.amqp}`);
     }
@@ -250,10 +270,14 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
     const amqpTls = options.amqpTls ?? false;
     if (amqpTls !== false) {
       const amqps = new AmqpServer(core, log, amqpLimits, tlsFor(amqpTls.tls, "listeners.ssl.default"), identity);
+      const closeAmqps10 = withAmqp10(amqps);
       ports.amqpTls = await bind("AMQP 0-9-1 over TLS", "listeners.ssl.default", amqpTls.port, () =>
         amqps.listen(amqpTls.port, amqpTls.host ?? options.host),
       );
-      closers.push(() => amqps.close());
+      closers.push(() => {
+        closeAmqps10();
+        return amqps.close();
+      });
       counters.push(() => amqps.connectionCount);
       log.info({ protocol: "amqp/ssl", port: ports.amqpTls }, `AMQP 0-9-1 over TLS listening on port ${ports.amqpTls}`);
     }

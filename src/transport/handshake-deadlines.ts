@@ -39,6 +39,8 @@ export class HandshakeDeadlines {
 
   /** A socket was accepted: it has `timeoutMs` to finish its handshake. */
   track(socket: Socket): void {
+    // a listener that sniffs the protocol tracks the socket from accept; its front-end then asks again
+    if (this.pending.has(socket)) return;
     if (this.timeoutMs <= 0) {
       // no timeout, but a WebSocket listener still wants to hear of the login (a rare setting: the
       // closure per socket is acceptable here)

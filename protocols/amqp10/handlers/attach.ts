@@ -1,0 +1,178 @@
+import { BrokerError, type Queue } from "../../../src/core/index.js";
+import { type Address, parseAddress } from "../addresses.js";
+import { type Attach, SenderSettleMode, type SourceInit, type TargetInit, writeAttach } from "../codec/types.generated.js";
+import type { ConnectionScope } from "../connection-scope.js";
+import { Amqp10Error, fromBrokerError } from "../errors.js";
+import { INCOMING_CREDIT, IncomingLink } from "../incoming-link.js";
+import { OutgoingLink } from "../outgoing-link.js";
+import type { Session } from "../session.js";
+
+/** The outcomes a source supports (RabbitMQ's), and its default when a delivery is settled without one. */
+const OUTCOMES = ["amqp:accepted:list", "amqp:rejected:list", "amqp:released:list", "amqp:modified:list"];
+
+/**
+ * attach: the client's sender becomes an IncomingLink publishing to the target address, its
+ * receiver an OutgoingLink consuming from the source's queue. Refused attaches are answered as the
+ * spec asks: an attach with no terminus, then detach (closed) with the error.
+ */
+export function handleAttach(c: ConnectionScope, s: Session, a: Attach): void {
+  // a client that reuses a handle we detached has had our detach, whatever it answered
+  s.detaching.delete(a.handle);
+  if (s.links.has(a.handle)) throw new Amqp10Error("amqp:session:handle-in-use", `handle ${a.handle} is in use`, "session");
+  const key = `${a.role ? "sender" : "receiver"}:${a.name}`;
+  if (s.names.has(key)) throw new Amqp10Error("amqp:session:handle-in-use", `link '${a.name}' is already attached`, "session");
+  const result = a.role ? attachSender(c, s, a) : attachReceiver(c, s, a);
+  if (result instanceof Amqp10Error) {
+    refuse(c, s, a, result);
+    return;
+  }
+  s.names.add(key);
+}
+
+/** The client receives: we send from a queue. */
+function attachSender(c: ConnectionScope, s: Session, a: Attach): Amqp10Error | null {
+  const source = a.source;
+  if (source === undefined) return new Amqp10Error("amqp:invalid-field", "a receiving link needs a source", "link");
+  if (source.dynamic) return new Amqp10Error("amqp:not-implemented", "dynamic sources are not supported yet", "link");
+  if (typeof source.address !== "string") return new Amqp10Error("amqp:invalid-field", "the source needs an address", "link");
+  const address = parseAddress(source.address);
+  if ("description" in address) return new Amqp10Error("amqp:invalid-field", address.description, "link");
+  const found = sourceQueue(c, address, source.durable > 0);
+  if (found instanceof Amqp10Error) return found;
+  const { queue, owned } = found;
+  const denied = c.access.check("queue", queue.name, "read");
+  if (denied !== null) {
+    if (owned) c.vhost.deleteQueue(queue.name, {}, c.client);
+    return fromBrokerError(denied, "link");
+  }
+  const presettled = a.sndSettleMode === SenderSettleMode.settled;
+  const link = new OutgoingLink(s, a.name, a.handle, queue, presettled, owned);
+  const sub = queue.consume(link, { tag: `ctag-${a.handle}`, noAck: presettled, exclusive: false, priority: 0 });
+  if (sub instanceof BrokerError) {
+    if (owned) c.vhost.deleteQueue(queue.name, {}, c.client);
+    return fromBrokerError(sub, "link");
+  }
+  link.subscription = sub;
+  s.links.set(a.handle, link);
+  const replySource: SourceInit & { kind: "source" } = {
+    kind: "source",
+    address: source.address,
+    durable: source.durable,
+    expiryPolicy: source.expiryPolicy,
+    defaultOutcome: { kind: "released" },
+    outcomes: OUTCOMES,
+  };
+  const start = c.beginFrame(s.channel);
+  writeAttach(c.out, {
+    name: a.name,
+    handle: a.handle,
+    role: false,
+    sndSettleMode: presettled ? SenderSettleMode.settled : SenderSettleMode.unsettled,
+    rcvSettleMode: a.rcvSettleMode,
+    source: replySource,
+    ...(a.target?.kind === "target" && { target: a.target }),
+    initialDeliveryCount: 0,
+  });
+  c.endFrame(start);
+  return null;
+}
+
+/** The queue a source address reads: declared (3.x /queue/, ActiveMQ), existing, or private and bound (exchanges). */
+function sourceQueue(c: ConnectionScope, address: Address, durable: boolean): { queue: Queue; owned: boolean } | Amqp10Error {
+  const v = c.vhost;
+  if (address.kind === "queue") {
+    if (address.declare) {
+      const denied = c.access.check("queue", address.name, "configure");
+      if (denied !== null) return fromBrokerError(denied, "link");
+      const ok = v.declareQueue(address.name, { durable, autoDelete: false, exclusive: false }, c.client);
+      if (ok instanceof BrokerError) return fromBrokerError(ok, "link");
+    }
+    const q = v.queue(address.name, c.client);
+    return q instanceof BrokerError ? fromBrokerError(q, "link") : { queue: q, owned: false };
+  }
+  const x = v.exchange(address.exchange);
+  if (x instanceof BrokerError) return fromBrokerError(x, "link");
+  const bindingKey = address.key ?? "";
+  const denied = c.access.checkSubscribe(null, address.exchange, bindingKey);
+  if (denied !== null) return fromBrokerError(denied, "link");
+  const ok = v.declareQueue("", { durable: false, autoDelete: true, exclusive: true }, c.client);
+  if (ok instanceof BrokerError) return fromBrokerError(ok, "link");
+  const bound = v.bindQueue(ok.queue, address.exchange, bindingKey, {}, c.client);
+  if (bound instanceof BrokerError) {
+    v.deleteQueue(ok.queue, {}, c.client);
+    return fromBrokerError(bound, "link");
+  }
+  const q = v.queue(ok.queue, c.client);
+  return q instanceof BrokerError ? fromBrokerError(q, "link") : { queue: q, owned: true };
+}
+
+/** The client sends: we publish what arrives to the target. */
+function attachReceiver(c: ConnectionScope, s: Session, a: Attach): Amqp10Error | null {
+  const target = a.target;
+  if (target === undefined) return new Amqp10Error("amqp:invalid-field", "a sending link needs a target", "link");
+  if (target.kind === "coordinator") return new Amqp10Error("amqp:not-implemented", "transactions are not supported yet", "link");
+  if (target.dynamic) return new Amqp10Error("amqp:not-implemented", "dynamic targets are not supported yet", "link");
+  let address: Address | null = null;
+  if (typeof target.address === "string") {
+    const parsed = parseAddress(target.address);
+    if ("description" in parsed) return new Amqp10Error("amqp:invalid-field", parsed.description, "link");
+    address = parsed;
+    const problem = checkTarget(c, parsed, target.durable > 0);
+    if (problem !== null) return problem;
+  }
+  if (a.initialDeliveryCount === undefined)
+    return new Amqp10Error("amqp:invalid-field", "a sender's attach needs an initial-delivery-count", "link");
+  const link = new IncomingLink(s, a.name, a.handle, address, a.initialDeliveryCount);
+  s.links.set(a.handle, link);
+  const replyTarget: TargetInit & { kind: "target" } = {
+    kind: "target",
+    ...(typeof target.address === "string" && { address: target.address }),
+    durable: target.durable,
+    expiryPolicy: target.expiryPolicy,
+  };
+  const start = c.beginFrame(s.channel);
+  writeAttach(c.out, {
+    name: a.name,
+    handle: a.handle,
+    role: true,
+    sndSettleMode: a.sndSettleMode,
+    rcvSettleMode: 0,
+    ...(a.source !== undefined && { source: a.source }),
+    target: replyTarget,
+  });
+  c.endFrame(start);
+  s.sendFlow({ handle: a.handle, deliveryCount: link.deliveryCount, credit: INCOMING_CREDIT, drain: false });
+  return null;
+}
+
+/** A target must exist (a /queue/ or ActiveMQ queue is declared), and be writable. */
+function checkTarget(c: ConnectionScope, address: Address, durable: boolean): Amqp10Error | null {
+  const v = c.vhost;
+  if (address.kind === "queue") {
+    if (address.declare) {
+      const denied = c.access.check("queue", address.name, "configure");
+      if (denied !== null) return fromBrokerError(denied, "link");
+      const ok = v.declareQueue(address.name, { durable, autoDelete: false, exclusive: false }, c.client);
+      return ok instanceof BrokerError ? fromBrokerError(ok, "link") : null;
+    }
+    const q = v.queue(address.name, c.client);
+    return q instanceof BrokerError ? fromBrokerError(q, "link") : null;
+  }
+  const x = v.exchange(address.exchange);
+  if (x instanceof BrokerError) return fromBrokerError(x, "link");
+  const denied = c.access.check("exchange", address.exchange, "write");
+  return denied !== null ? fromBrokerError(denied, "link") : null;
+}
+
+/** §2.6.3: a refused link is attached with no terminus, then detached with the error. */
+function refuse(c: ConnectionScope, s: Session, a: Attach, err: Amqp10Error): void {
+  if (err.scope !== "link") {
+    s.fail(err);
+    return;
+  }
+  c.log.warn({ condition: err.condition, link: a.name }, `AMQP 1.0 attach refused: ${err.condition} - ${err.description}`);
+  const start = c.beginFrame(s.channel);
+  writeAttach(c.out, { name: a.name, handle: a.handle, role: !a.role, ...(a.role ? { initialDeliveryCount: 0 } : {}) });
+  c.endFrame(start);
+  s.detach(a.handle, { condition: err.condition, description: err.description });
+}

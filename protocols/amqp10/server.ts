@@ -1,0 +1,42 @@
+import type { Socket } from "node:net";
+import type { Broker } from "../../src/core/index.js";
+import type { Logger } from "../../src/server/logger.js";
+import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
+import type { SniffedProtocol } from "../../src/transport/protocol-sniff.js";
+import { AMQP_HEADER, Amqp10Connection, SASL_HEADER } from "./connection.js";
+import { type Amqp10Options, DEFAULT_AMQP10_OPTIONS } from "./options.js";
+
+/**
+ * The AMQP 1.0 front-end. It has no listener: it shares the AMQP port, whose listener hands it
+ * the sockets that open with `AMQP 3 1 0 0` (SASL) or `AMQP 0 1 0 0` (src/transport/protocol-sniff.ts).
+ */
+export class Amqp10Server implements SniffedProtocol {
+  readonly headers = [SASL_HEADER, AMQP_HEADER];
+  private readonly connections = new Set<Amqp10Connection>();
+  readonly options: Amqp10Options;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly log: Logger,
+    options: Partial<Amqp10Options> = {},
+    /** The sharing listener's handshake deadlines (the socket is tracked from accept). */
+    private readonly handshake: HandshakeDeadlines | null = null,
+  ) {
+    this.options = { ...DEFAULT_AMQP10_OPTIONS, defaultVhost: broker.defaultVhost, ...options };
+  }
+
+  accept(socket: Socket): void {
+    const conn = new Amqp10Connection(socket, this.broker, this.options, this.log, (c) => this.connections.delete(c), this.handshake);
+    this.connections.add(conn);
+    socket.resume();
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** The broker is stopping: every connection is closed with amqp:connection:forced. */
+  close(): void {
+    for (const c of this.connections) c.forceClose();
+  }
+}

@@ -1,0 +1,151 @@
+import type { QueueEntry } from "../../src/core/index.js";
+import { type Begin, type ErrorDetailsInit, writeDetach, writeEnd, writeFlow } from "./codec/types.generated.js";
+import type { ConnectionScope } from "./connection-scope.js";
+import type { Amqp10Error } from "./errors.js";
+import type { IncomingLink } from "./incoming-link.js";
+import type { OutgoingLink } from "./outgoing-link.js";
+
+/** Transfers we take before the client must wait for a flow (re-opened when half is used). */
+export const INCOMING_WINDOW = 65536;
+/** We never hold transfers back by our outgoing window: the peer's incoming window rules. */
+const OUTGOING_WINDOW = 0x7fff_ffff;
+
+/** A delivery sent and not settled yet: who took it and from where. */
+export interface Unsettled {
+  readonly link: OutgoingLink;
+  readonly entry: QueueEntry;
+}
+
+export type Link = IncomingLink | OutgoingLink;
+
+/** Sequence numbers are 32-bit and wrap (RFC 1982 serial arithmetic). */
+export function seqAdd(a: number, n: number): number {
+  return (a + n) >>> 0;
+}
+
+/**
+ * One session (a begun channel): its links by the client's handle, the transfer windows both
+ * ways, and the deliveries sent and not settled (delivery ids are per session).
+ */
+export class Session {
+  readonly links = new Map<number, Link>();
+  /** Link names attached in this session (a name is attached once per direction). */
+  readonly names = new Set<string>();
+  readonly unsettled = new Map<number, Unsettled>();
+  /** Handles we detached first: the client's detach answers ours, and frames on them meanwhile are dropped. */
+  readonly detaching = new Set<number>();
+  nextIncomingId: number;
+  /** Transfers the client may still send before our next flow. */
+  incomingWindow = INCOMING_WINDOW;
+  nextOutgoingId = 0;
+  readonly outgoingWindow = OUTGOING_WINDOW;
+  /** Transfers the client will still take from us. */
+  remoteIncomingWindow: number;
+  readonly handleMax = 0xffff_ffff;
+  endSent = false;
+  private isEnded = false;
+
+  constructor(
+    readonly conn: ConnectionScope,
+    readonly channel: number,
+    begin: Begin,
+  ) {
+    this.nextIncomingId = begin.nextOutgoingId;
+    this.remoteIncomingWindow = begin.incomingWindow;
+  }
+
+  get consumerCount(): number {
+    let n = 0;
+    for (const l of this.links.values()) if (l.role === "sender") n++;
+    return n;
+  }
+
+  get unsettledCount(): number {
+    return this.unsettled.size;
+  }
+
+  get active(): boolean {
+    return !this.isEnded;
+  }
+
+  /** A transfer frame arrived: the window closes by one, and re-opens by a flow at half. */
+  transferReceived(): void {
+    this.nextIncomingId = seqAdd(this.nextIncomingId, 1);
+    this.incomingWindow--;
+    if (this.incomingWindow < INCOMING_WINDOW / 2) {
+      this.incomingWindow = INCOMING_WINDOW;
+      this.sendFlow(null);
+    }
+  }
+
+  /** The session's flow state, with one link's if given. */
+  sendFlow(link: { handle: number; deliveryCount: number; credit: number; drain: boolean } | null, echo = false): void {
+    const c = this.conn;
+    const start = c.beginFrame(this.channel);
+    writeFlow(c.out, {
+      nextIncomingId: this.nextIncomingId,
+      incomingWindow: this.incomingWindow,
+      nextOutgoingId: this.nextOutgoingId,
+      outgoingWindow: this.outgoingWindow,
+      ...(link !== null && { handle: link.handle, deliveryCount: link.deliveryCount, linkCredit: link.credit, drain: link.drain }),
+      ...(echo && { echo: true }),
+    });
+    c.endFrame(start);
+  }
+
+  /**
+   * Sends detach for `handle` (closed), with an error if any, and forgets the link. `answering`:
+   * the client detached first; otherwise its detach is still to come and answers ours.
+   */
+  detach(handle: number, error?: ErrorDetailsInit, answering = false): void {
+    if (!answering) this.detaching.add(handle);
+    const link = this.links.get(handle);
+    if (link !== undefined) {
+      this.links.delete(handle);
+      this.names.delete(`${link.role}:${link.name}`);
+      link.detached();
+    }
+    const c = this.conn;
+    const start = c.beginFrame(this.channel);
+    writeDetach(c.out, { handle, closed: true, ...(error !== undefined && { error }) });
+    c.endFrame(start);
+  }
+
+  /** An error of a link (detach), the session (end) or the connection (close). */
+  fail(err: Amqp10Error, handle?: number): void {
+    const error = { condition: err.condition, description: err.description };
+    if (err.scope === "link" && handle !== undefined) {
+      this.conn.log.warn({ condition: err.condition, handle }, `AMQP 1.0 link error: ${err.condition} - ${err.description}`);
+      this.detach(handle, error);
+      return;
+    }
+    if (err.scope === "connection") {
+      this.conn.fail(err);
+      return;
+    }
+    this.conn.log.warn({ condition: err.condition }, `AMQP 1.0 session error: ${err.condition} - ${err.description}`);
+    this.conn.sessions.delete(this.channel);
+    this.conn.ending.add(this.channel);
+    this.ended();
+    this.endSent = true;
+    const c = this.conn;
+    const start = c.beginFrame(this.channel);
+    writeEnd(c.out, { error });
+    c.endFrame(start);
+  }
+
+  /** The peer caught up or a window opened: links with credit may deliver again. */
+  resumeLinks(): void {
+    for (const l of this.links.values()) if (l.role === "sender") l.resume();
+  }
+
+  /** The session is over: its links go and what they held unsettled goes back to the queues. */
+  ended(): void {
+    if (this.isEnded) return;
+    this.isEnded = true;
+    for (const l of this.links.values()) l.detached();
+    this.links.clear();
+    for (const u of this.unsettled.values()) u.link.queue.requeue(u.entry);
+    this.unsettled.clear();
+  }
+}
