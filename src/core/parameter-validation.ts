@@ -47,6 +47,8 @@ type Constraint = [key: string, check: Check, needed: "mandatory" | "optional"];
  * then the keys no constraint names. RabbitMQ reports them last first; so does this.
  */
 function proplist(name: string, constraints: Constraint[], value: ParameterValue): string[] {
+  // an empty list is an empty proplist (what clearing the last vhost limit leaves)
+  if (Array.isArray(value) && value.length === 0) value = {};
   if (value === null || typeof value !== "object" || Array.isArray(value)) return [`${name} not a list ${erlangTerm(value)}`];
   const rest = new Map(Object.entries(value));
   const out: string[] = [];
