@@ -171,6 +171,11 @@ describe("max-queues", () => {
       expect((await closed).message).toContain(
         `PRECONDITION_FAILED - cannot declare queue 'q2': queue limit in vhost '${vhost}' (1) is reached`,
       );
+      // the management API's declare meets the same limit
+      expect(await call("PUT", `/api/queues/${v}/q3`, { durable: false })).toEqual({
+        status: 400,
+        json: { error: "bad_request", reason: `cannot declare queue 'q3': queue limit in vhost '${vhost}' (1) is reached` },
+      });
       // the connection is fine: a new channel may still redeclare the existing queue
       const ch2 = await conn.createChannel();
       expect((await ch2.assertQueue("q1", { durable: false })).queue).toBe("q1");
