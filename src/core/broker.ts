@@ -8,7 +8,7 @@ import { type Clock, systemClock } from "./clock.js";
 import { MessageCounters } from "./stats.js";
 import { ConnectionRegistry } from "./connections.js";
 import { type ParameterValue, type RuntimeParameter, RuntimeParameters } from "./parameters.js";
-import { parameterProblem, vhostLimitsOf } from "./parameter-validation.js";
+import { fromProplist, parameterProblem, vhostLimitsOf } from "./parameter-validation.js";
 import { AccessControl } from "./permissions.js";
 
 export interface BrokerCoreOptions {
@@ -290,7 +290,7 @@ export class Broker {
     if (value === null || typeof value !== "object" || Array.isArray(value)) return `Validation failed\n\n${name} not a list\n`;
     const missing = ["pattern", "definition", "priority"].filter((k) => value[k] === undefined);
     if (missing.length > 0) return `Validation failed\n\n${missing.map((k) => `Key "${k}" not found in ${name}`).join("\n")}\n`;
-    const def = value.definition;
+    const def = fromProplist(value.definition ?? null);
     const existed = v.listPolicies("operator").some((x) => x.name === name);
     const r = v.setPolicy(
       {

@@ -181,6 +181,16 @@ export function parameterProblem(component: string, name: string, value: Paramet
   return problems.length === 0 ? null : `Validation failed\n\n${problems.join("\n")}\n`;
 }
 
+/**
+ * An object written as Erlang proplist pairs (`[["max-length", 1]]`, as rabbitmqctl's export
+ * writes nested values) as the JSON object it stands for; anything else unchanged.
+ */
+export function fromProplist(v: ParameterValue): ParameterValue {
+  if (!Array.isArray(v) || v.length === 0) return v;
+  if (!v.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === "string")) return v;
+  return Object.fromEntries((v as [string, ParameterValue][]).map(([k, x]) => [k, x]));
+}
+
 /** A vhost's limits as RabbitMQ reads them: a negative value (or none) means no limit. */
 export interface VhostLimits {
   readonly maxConnections?: number;

@@ -29,7 +29,7 @@ import {
   type VhostMetadata,
 } from "../core/index.js";
 import { validatePolicy } from "../core/policies.js";
-import { KEPT_ONLY, parameterProblem } from "../core/parameter-validation.js";
+import { fromProplist, KEPT_ONLY, parameterProblem } from "../core/parameter-validation.js";
 import { fieldTableJson } from "../core/field-json.js";
 
 interface VhostJson {
@@ -240,6 +240,7 @@ const KNOWN_GLOBALS = new Set(["cluster_name", "internal_cluster_id"]);
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
+const asObj = (v: unknown): Obj | null => (isObj(v) ? v : null);
 const tagList = (t: unknown): string[] =>
   Array.isArray(t)
     ? t.map(String)
@@ -540,7 +541,10 @@ function policyInput(p: Obj): { name: string; pattern: string; applyTo?: string;
     pattern: String(p.pattern ?? ""),
     ...(p["apply-to"] !== undefined && p["apply-to"] !== null && { applyTo: String(p["apply-to"]) }),
     priority: p.priority === undefined || p.priority === null || p.priority === "" ? 0 : Number(p.priority),
-    definition: (isObj(p.definition) ? p.definition : {}) as PolicyDefinition,
+    // rabbitmqctl's export writes an operator policy's definition as [key, value] pairs
+    definition: (isObj(p.definition)
+      ? p.definition
+      : (asObj(fromProplist((p.definition ?? null) as ParameterValue)) ?? {})) as PolicyDefinition,
   };
 }
 
