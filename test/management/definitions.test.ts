@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import amqplib from "amqplib";
 import { startBroker, type RunningBroker } from "warren";
+import { resolveStartOptions } from "../../src/server/config.js";
 import { api, startWithManagement } from "./helpers.js";
 
 interface Line {
@@ -362,6 +363,30 @@ describe("definitions on disk and at start", () => {
         expect("queues" in dv && dv.queues.has("dq")).toBe(true);
       } finally {
         await bd.close();
+      }
+      // rabbitmq.conf's load_definitions and management.load_definitions are both loaded, in that order
+      await writeFile(join(dir, "core.json"), JSON.stringify({ vhosts: [{ name: "from-core" }] }));
+      await writeFile(
+        join(dir, "mgmt.json"),
+        JSON.stringify({ queues: [{ name: "from-mgmt", vhost: "from-core", durable: true, auto_delete: false, arguments: {} }] }),
+      );
+      await writeFile(
+        join(dir, "rabbitmq.conf"),
+        `load_definitions = ${join(dir, "core.json")}\nmanagement.load_definitions = ${join(dir, "mgmt.json")}\n`,
+      );
+      const { loadDefinitions, managementLoadDefinitions } = resolveStartOptions({ config: join(dir, "rabbitmq.conf") }, {}).options;
+      const both = await startBroker({
+        ...(loadDefinitions !== undefined && { loadDefinitions }),
+        ...(managementLoadDefinitions !== undefined && { managementLoadDefinitions }),
+        amqp: { port: 0 },
+        dataDir: join(dir, "d4"),
+        logLevel: "silent",
+      });
+      try {
+        const v = both.core.vhost("from-core");
+        expect("queues" in v && v.queues.has("from-mgmt")).toBe(true);
+      } finally {
+        await both.close();
       }
       const bad = join(dir, "bad.json");
       await writeFile(
