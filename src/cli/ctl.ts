@@ -5,6 +5,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { Command, InvalidArgumentError } from "commander";
 import { apiPath, type Json, ManagementClient, ManagementError } from "./management-client.js";
+import { registerParameterCommands } from "./ctl-parameters.js";
 
 interface GlobalOptions {
   url: string;
@@ -117,6 +118,14 @@ export function ctlCommand(io: CtlIo = processIo): Command {
       );
   };
 
+  registerParameterCommands(ctl, {
+    client,
+    vhost: () => globals().vhost,
+    tableHeaders: () => globals().tableHeaders,
+    info,
+    out: io.out,
+    run,
+  });
   list("list_queues", "queues", (v) => apiPath("queues", v), ["name", "messages"]);
   list("list_exchanges", "exchanges", (v) => apiPath("exchanges", v), ["name", "type"]);
   list("list_bindings", "bindings", (v) => apiPath("bindings", v), [
