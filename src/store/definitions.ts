@@ -27,6 +27,7 @@ import {
   isHashingAlgorithm,
   type HashingAlgorithm,
   type VhostMetadata,
+  type VirtualHost,
 } from "../core/index.js";
 import { validatePolicy } from "../core/policies.js";
 import { fromProplist, KEPT_ONLY, parameterProblem } from "../core/parameter-validation.js";
@@ -424,6 +425,23 @@ export function importDefinitions(broker: Broker, input: unknown, source: string
   for (const q of queues) {
     const what = `queue '${String(q.name)}' in vhost '${String(q.vhost)}'`;
     if (inVhost(q, what)) str(q, "name", what);
+  }
+  // rabbit_definitions:validate_limits: new queues must fit under each vhost's max-queues as it is
+  // before the import (a limit the file itself sets is not applied to its own queues)
+  const newQueues = new Map<string, number>();
+  for (const q of queues) {
+    if (typeof q.vhost !== "string" || typeof q.name !== "string") continue;
+    const v = broker.vhost(q.vhost);
+    if (!(v instanceof BrokerError) && !v.queues.has(q.name)) newQueues.set(q.vhost, (newQueues.get(q.vhost) ?? 0) + 1);
+  }
+  for (const [name, adding] of newQueues) {
+    const v = broker.vhost(name) as VirtualHost;
+    const limit = v.limits.maxQueues;
+    if (limit !== undefined && v.queues.size + adding > limit) {
+      refuse(
+        `Adding ${adding} queue(s) to virtual host "${name}" would exceed the limit of ${limit} queue(s). This virtual host currently has ${v.queues.size} queue(s) defined. Import aborted!`,
+      );
+    }
   }
   for (const b of bindings) {
     const what = `binding ${String(b.source)} → ${String(b.destination)} in vhost '${String(b.vhost)}'`;

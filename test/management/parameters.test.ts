@@ -64,6 +64,29 @@ describe("federation and shovel parameters", () => {
   });
 });
 
+describe("vhost limits and definitions imports", () => {
+  it("an import whose new queues would go past a vhost's max-queues is refused whole, as rabbit_definitions does", async () => {
+    const broker = await startWithManagement({ logLevel: "silent" });
+    try {
+      expect((await api(broker, "PUT", "/api/vhost-limits/%2F/max-queues", { value: 1 })).status).toBe(204);
+      const queue = (name: string) => ({ name, vhost: "/", durable: true, auto_delete: false, arguments: {} });
+      const exchange = { name: "ex-before", vhost: "/", type: "direct", durable: true, auto_delete: false, internal: false, arguments: {} };
+      const r = await api(broker, "POST", "/api/definitions", { exchanges: [exchange], queues: [queue("a"), queue("b")] });
+      // RabbitMQ 3.10.8 answers 400 {"reason":["vhost_limit_exceeded",<the text as a list of character codes>]}
+      expect(r.status).toBe(400);
+      expect(r.json.reason).toBe(
+        'Adding 2 queue(s) to virtual host "/" would exceed the limit of 1 queue(s). This virtual host currently has 0 queue(s) defined. Import aborted!',
+      );
+      expect((await api(broker, "GET", "/api/exchanges/%2F/ex-before")).status).toBe(404);
+      // one new queue fits; importing it again adds none
+      expect((await api(broker, "POST", "/api/definitions", { queues: [queue("a")] })).status).toBe(204);
+      expect((await api(broker, "POST", "/api/definitions", { queues: [queue("a")] })).status).toBe(204);
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
 describe("parameters on disk", () => {
   it("parameters, vhost limits and global parameters set over the API survive a restart, and the limits still hold", async () => {
     const dir = await mkdtemp(join(tmpdir(), "warren-params-"));
