@@ -458,3 +458,108 @@ add({
   body: () => ({ queues: [] }),
   expect: adminOnly("204"),
 });
+
+// ---- runtime parameters, global parameters, vhost limits ----------------------------------------
+// parameters are policymakers' (rabbit_mgmt_util:is_authorized_policies), global parameters any
+// policymaker's, vhost limits visible to whoever sees the vhost and set by administrators
+const limitIn = (v: string) => async (a: Admin) => void (await a.call("PUT", `/api/vhost-limits/${e(v)}/max-queues`, { value: 1000 }));
+const limitsEverywhere = async (a: Admin, f: Fixture) => {
+  await limitIn(f.V)(a);
+  await limitIn(f.W)(a);
+};
+const policyListing = (admin: string, others: string): Record<TagKey, string> => ({
+  ...policyMakers(`200 ${admin}`),
+  policymaker: `200 ${others}`,
+});
+add({
+  route: "GET /api/parameters",
+  path: () => "/api/parameters",
+  setup: limitsEverywhere,
+  seen: hasVhost,
+  expect: policyListing("all", "own"),
+});
+add({
+  route: "GET /api/parameters/:component",
+  path: () => "/api/parameters/vhost-limits",
+  setup: limitsEverywhere,
+  seen: hasVhost,
+  expect: policyListing("all", "own"),
+});
+add({ route: "GET /api/parameters/:component/:vhost", path: (f) => `/api/parameters/vhost-limits/${e(f.V)}`, expect: policyMakers("200") });
+add({
+  note: "vhost without permissions",
+  route: "GET /api/parameters/:component/:vhost",
+  path: (f) => `/api/parameters/vhost-limits/${e(f.W)}`,
+  expect: policyMakers("200", NOT_OBJECT),
+});
+add({
+  route: "GET /api/parameters/:component/:vhost/:name",
+  path: (f) => `/api/parameters/vhost-limits/${e(f.V)}/limits`,
+  setup: (a, f) => limitIn(f.V)(a),
+  expect: policyMakers("200"),
+});
+add({
+  route: "PUT /api/parameters/:component/:vhost/:name",
+  path: (f) => `/api/parameters/vhost-limits/${e(f.V)}/limits`,
+  setup: (a, f) => limitIn(f.V)(a),
+  body: () => ({ value: { "max-queues": 1000 } }),
+  expect: policyMakers("204"),
+});
+add({
+  note: "vhost without permissions",
+  route: "PUT /api/parameters/:component/:vhost/:name",
+  path: (f) => `/api/parameters/vhost-limits/${e(f.W)}/limits`,
+  setup: (a, f) => limitIn(f.W)(a),
+  body: () => ({ value: { "max-queues": 1000 } }),
+  expect: policyMakers("204", NOT_OBJECT),
+});
+add({
+  route: "DELETE /api/parameters/:component/:vhost/:name",
+  path: (f) => `/api/parameters/vhost-limits/${e(f.V)}/limits`,
+  setup: (a, f) => limitIn(f.V)(a),
+  expect: policyMakers("204"),
+});
+add({ route: "GET /api/global-parameters", path: () => "/api/global-parameters", expect: policyMakers("200") });
+add({
+  route: "GET /api/global-parameters/:name",
+  path: (f) => `/api/global-parameters/${e(f.prefix)}-g`,
+  setup: async (a, f) => void (await a.call("PUT", `/api/global-parameters/${e(f.prefix)}-g`, { value: "v" })),
+  expect: policyMakers("200"),
+});
+add({
+  route: "PUT /api/global-parameters/:name",
+  path: (f, t) => `/api/global-parameters/${e(f.prefix)}-g-${t}`,
+  body: () => ({ value: "v" }),
+  expect: policyMakers("201"),
+});
+add({
+  route: "DELETE /api/global-parameters/:name",
+  path: (f, t) => `/api/global-parameters/${e(f.prefix)}-gd-${t}`,
+  setup: async (a, f, t) => void (await a.call("PUT", `/api/global-parameters/${e(f.prefix)}-gd-${t}`, { value: "v" })),
+  expect: policyMakers("204"),
+});
+add({
+  route: "GET /api/vhost-limits",
+  path: () => "/api/vhost-limits",
+  setup: limitsEverywhere,
+  seen: hasVhost,
+  expect: listing("all", "all", "own"),
+});
+add({ route: "GET /api/vhost-limits/:vhost", path: (f) => `/api/vhost-limits/${e(f.V)}`, expect: all("200") });
+add({
+  note: "vhost without permissions",
+  route: "GET /api/vhost-limits/:vhost",
+  path: (f) => `/api/vhost-limits/${e(f.W)}`,
+  expect: { ...noVhost("200"), monitoring: "200" },
+});
+add({
+  route: "PUT /api/vhost-limits/:vhost/:name",
+  path: (f) => `/api/vhost-limits/${e(f.V)}/max-connections`,
+  body: () => ({ value: 1000 }),
+  expect: adminOnly("204"),
+});
+add({
+  route: "DELETE /api/vhost-limits/:vhost/:name",
+  path: (f) => `/api/vhost-limits/${e(f.V)}/max-connections`,
+  expect: adminOnly("204"),
+});

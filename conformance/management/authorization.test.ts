@@ -121,7 +121,9 @@ afterAll(async () => {
       await call("DELETE", `/api/users/${e(`${prefix}-n-${t}`)}`);
       await call("DELETE", `/api/users/${e(`${prefix}-d-${t}`)}`);
       await call("DELETE", `/api/users/${e(userOf(t))}`);
+      await call("DELETE", `/api/global-parameters/${e(`${prefix}-g-${t}`)}`);
     }
+    await call("DELETE", `/api/global-parameters/${e(`${prefix}-g`)}`);
     await call("DELETE", `/api/users/${e(`${prefix}-target`)}`);
     await broker.close();
   }

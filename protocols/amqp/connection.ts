@@ -272,7 +272,7 @@ export class AmqpConnection
     this.send(0, { kind: "connection.open-ok", reserved1: "" });
     this.handshake?.settle(this.socket);
     // listed by the management API from now on, closable by name
-    this.broker.connections.register(this);
+    this.broker.connections.register(this, vhost.name);
     // like RabbitMQ, a connection opened under an alarm hears connection.blocked when it first publishes
     this.unsubscribeAlarms = this.broker.alarms.subscribe((blocked, reason) => this.blocking.alarmChanged(blocked, reason));
   }

@@ -247,7 +247,7 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
     this.channelMax = channelMax;
     this.reader.maxFrameSize = this.options.maxFrameSize;
     this.handshake?.settle(this.socket);
-    this.broker.connections.register(this);
+    this.broker.connections.register(this, this.vhost?.name ?? "");
     this.registered = true;
     this.heartbeatSendMs = remoteIdleTimeoutMs > 0 ? Math.max(1, Math.floor(remoteIdleTimeoutMs / 2)) : 0;
     this.heartbeatTimeoutMs = this.options.idleTimeoutMs > 0 ? this.options.idleTimeoutMs * 2 : 0;

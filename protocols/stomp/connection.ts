@@ -191,7 +191,7 @@ export class StompConnection implements SessionContext, ConnectionSource {
     this.login?.deadlines.settle(this.login.socket);
     this.session = new Session(this);
     // listed by the management API from now on, closable by name
-    this.broker.connections.register(this);
+    this.broker.connections.register(this, vhost.name);
     this.log.info({ user: user.name, vhost: vhost.name, version }, "connection opened");
     this.send(
       "CONNECTED",

@@ -12,6 +12,7 @@ import { type CommandFamily, type CtlIo, createKit, ExitCode } from "./ctl/kit.j
 import { listCommands } from "./ctl/lists.js";
 import { nodeCommands } from "./ctl/node.js";
 import { operationCommands } from "./ctl/operations.js";
+import { parameterCommands } from "./ctl/parameters.js";
 import { policyCommands } from "./ctl/policies.js";
 
 export type { CtlIo } from "./ctl/kit.js";

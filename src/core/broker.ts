@@ -1,13 +1,14 @@
 import { BrokerError, errors, ReplyCode } from "./errors.js";
 import { type User, UserStore } from "./users.js";
 import { VirtualHost, type VhostMetadata } from "./vhost.js";
-import type { Policy, PolicyError, PolicyInput, PolicyKind } from "./policies.js";
+import { type Policy, type PolicyDefinition, PolicyError, type PolicyInput, type PolicyKind } from "./policies.js";
 import type { Persistence } from "./durability.js";
 import { ResourceAlarms } from "./alarms.js";
 import { type Clock, systemClock } from "./clock.js";
 import { MessageCounters } from "./stats.js";
 import { ConnectionRegistry } from "./connections.js";
-import { RuntimeParameters } from "./parameters.js";
+import { type ParameterValue, type RuntimeParameter, RuntimeParameters } from "./parameters.js";
+import { fromProplist, parameterProblem, vhostLimitsOf } from "./parameter-validation.js";
 import { AccessControl } from "./permissions.js";
 
 export interface BrokerCoreOptions {
@@ -97,6 +98,11 @@ export class Broker {
     this.defaultVhost = options.defaultVhost ?? "/";
     this.clock = options.clock ?? systemClock;
     this.loopbackUsers = new Set(options.loopbackUsers ?? ["guest"]);
+    // a vhost's limits are its `vhost-limits` parameter named `limits` (RabbitMQ reads no other name)
+    this.parameters.onParameter = (vhost, component, name, value) => {
+      const v = this.vhosts.get(vhost);
+      if (v !== undefined && component === "vhost-limits" && name === "limits") v.limits = vhostLimitsOf(value);
+    };
     if (options.seedDefaults === false) return;
     const user = options.defaultUser ?? "guest";
     this.users.add(user, options.defaultPass ?? "guest", ["administrator"]);
@@ -122,6 +128,7 @@ export class Broker {
     if (!v) {
       this.vhosts.set(name, (v = new VirtualHost(name, this.counters, this.clock)));
       v.persistence = this.persistence;
+      v.limits = vhostLimitsOf(this.parameters.get(name, "vhost-limits", "limits")?.value);
       this.persistence?.definitionsChanged();
     }
     return v;
@@ -217,11 +224,93 @@ export class Broker {
     return { user, vhost, access };
   }
 
-  /** The vhost a user may open, or 530 NOT_ALLOWED as RabbitMQ answers connection.open. */
+  /**
+   * The vhost a user may open, or 530 NOT_ALLOWED as RabbitMQ answers connection.open: the vhost
+   * must exist, have room under its max-connections limit (checked before the user's access, as
+   * rabbit_reader does), and the user must have access to it.
+   */
   openVhost(user: User, name: string): VirtualHost | BrokerError {
     const v = this.vhosts.get(name);
     if (!v) return errors.vhostNotFound(name);
+    const max = v.limits.maxConnections;
+    if (max !== undefined && this.connections.countIn(name) >= max) return errors.connectionLimit(user.name, name, max);
     if (!this.users.permission(user.name, name)) return errors.noAccessToVhost(user.name, name);
     return v;
+  }
+
+  /**
+   * Sets a vhost's runtime parameter as `rabbitmqctl set_parameter` and PUT /api/parameters do:
+   * true when it is new, false when it replaced one, RabbitMQ's refusal text when the component
+   * or value is refused, or the vhost's 530 when there is no such vhost. `operator_policy` (how
+   * RabbitMQ's definitions carry operator policies) sets an operator policy.
+   */
+  setParameter(p: RuntimeParameter): boolean | string | BrokerError {
+    const v = this.vhost(p.vhost);
+    if (v instanceof BrokerError) return v;
+    if (p.component === "operator_policy") return this.setOperatorPolicyParameter(v, p.name, p.value);
+    const problem = parameterProblem(p.component, p.name, p.value);
+    if (problem !== null) return problem;
+    return this.parameters.set(p);
+  }
+
+  /** Clears a vhost's runtime parameter; false when there was none. */
+  clearParameter(vhost: string, component: string, name: string): boolean {
+    if (component === "operator_policy") {
+      const v = this.vhosts.get(vhost);
+      return v !== undefined && !(v.clearPolicy(name, "operator") instanceof PolicyError);
+    }
+    return this.parameters.clear(vhost, component, name);
+  }
+
+  /**
+   * Every runtime parameter as RabbitMQ lists them (/api/parameters, definitions' `parameters`):
+   * the stored ones, then each vhost's operator policies as `operator_policy` parameters, and its
+   * user policies as `policy` ones only when asked for by that component (RabbitMQ lists those
+   * only then).
+   */
+  listParameters(opts: { vhost?: string; component?: string } = {}): RuntimeParameter[] {
+    const { vhost, component } = opts;
+    const out = this.parameters
+      .list()
+      .filter((p) => (vhost === undefined || p.vhost === vhost) && (component === undefined || p.component === component));
+    for (const v of vhost === undefined ? this.vhosts.values() : [this.vhosts.get(vhost)]) {
+      if (v === undefined) continue;
+      for (const [kind, comp] of [
+        ["operator", "operator_policy"],
+        ["policy", "policy"],
+      ] as const) {
+        if (component === undefined ? comp === "policy" : component !== comp) continue;
+        for (const pol of v.listPolicies(kind)) {
+          out.push({
+            vhost: v.name,
+            component: comp,
+            name: pol.name,
+            value: { pattern: pol.pattern, definition: pol.definition, priority: pol.priority, "apply-to": pol.applyTo },
+          });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** RabbitMQ's operator policy parameter: pattern, definition and priority are required, apply-to is not. */
+  private setOperatorPolicyParameter(v: VirtualHost, name: string, value: ParameterValue): boolean | string {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return `Validation failed\n\n${name} not a list\n`;
+    const missing = ["pattern", "definition", "priority"].filter((k) => value[k] === undefined);
+    if (missing.length > 0) return `Validation failed\n\n${missing.map((k) => `Key "${k}" not found in ${name}`).join("\n")}\n`;
+    const def = fromProplist(value.definition ?? null);
+    const existed = v.listPolicies("operator").some((x) => x.name === name);
+    const r = v.setPolicy(
+      {
+        name,
+        pattern: String(value.pattern),
+        definition: (def !== null && typeof def === "object" && !Array.isArray(def) ? def : {}) as PolicyDefinition,
+        ...(value["apply-to"] !== undefined && { applyTo: String(value["apply-to"]) }),
+        priority: Number(value.priority),
+      },
+      "operator",
+    );
+    if (r instanceof PolicyError) return `Validation failed\n\n${r.reason}\n`;
+    return !existed;
   }
 }

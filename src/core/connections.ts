@@ -98,6 +98,9 @@ export interface RegisteredConnection {
  */
 export class ConnectionRegistry {
   private readonly byClient = new Map<number, ConnectionSource>();
+  /** Each connection's vhost, and how many each vhost has: its max-connections limit counts them at login. */
+  private readonly vhostOf = new Map<number, string>();
+  private readonly perVhost = new Map<string, number>();
   /** Connections ever opened and closed, for RabbitMQ's churn counters. */
   created = 0;
   closed = 0;
@@ -124,10 +127,12 @@ export class ConnectionRegistry {
     this.handshakeTimeouts.set(protocol, (this.handshakeTimeouts.get(protocol) ?? 0) + 1);
   }
 
-  /** Registers a connection once it has logged in. */
-  register(source: ConnectionSource): void {
+  /** Registers a connection to a vhost once it has logged in (in the same turn as the login, so limits hold). */
+  register(source: ConnectionSource, vhost: string): void {
     this.unregister(source.client);
     this.byClient.set(source.client.id, source);
+    this.vhostOf.set(source.client.id, vhost);
+    this.perVhost.set(vhost, (this.perVhost.get(vhost) ?? 0) + 1);
     this.created++;
     if (source.implicitChannel === true) this.channelsOpened++;
   }
@@ -139,6 +144,16 @@ export class ConnectionRegistry {
     this.byClient.delete(client.id);
     this.closed++;
     if (source.implicitChannel === true) this.channelsClosed++;
+    const vhost = this.vhostOf.get(client.id)!;
+    this.vhostOf.delete(client.id);
+    const n = this.perVhost.get(vhost)! - 1;
+    if (n === 0) this.perVhost.delete(vhost);
+    else this.perVhost.set(vhost, n);
+  }
+
+  /** How many connections are open to a vhost. */
+  countIn(vhost: string): number {
+    return this.perVhost.get(vhost) ?? 0;
   }
 
   get size(): number {

@@ -71,6 +71,12 @@ export const errors = {
   vhostNotFound: (vhost: string) => new BrokerError(ReplyCode.NOT_ALLOWED, `vhost ${vhost} not found`),
   noAccessToVhost: (user: string, vhost: string) =>
     new BrokerError(ReplyCode.NOT_ALLOWED, `access to vhost '${vhost}' refused for user '${user}'`),
+  /** The vhost's max-connections limit is reached (rabbit_reader's is_over_vhost_connection_limit). */
+  connectionLimit: (user: string, vhost: string, limit: number) =>
+    new BrokerError(ReplyCode.NOT_ALLOWED, `access to vhost '${vhost}' refused for user '${user}': connection limit (${limit}) is reached`),
+  /** The vhost's max-queues limit is reached (rabbit_channel's check_vhost_queue_limit). */
+  queueLimit: (name: string, vhost: string, limit: number) =>
+    new BrokerError(ReplyCode.PRECONDITION_FAILED, `cannot declare queue '${name}': queue limit in vhost '${vhost}' (${limit}) is reached`),
   /** The queue's storage could not be opened (out of file descriptors, disk error): RabbitMQ's internal_error. */
   cannotDeclareQueue: (name: string, vhost: string, reason: string) =>
     new BrokerError(ReplyCode.INTERNAL_ERROR, `Cannot declare a queue '${describe("queue", name, vhost)}': ${reason}`),

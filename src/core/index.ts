@@ -1,6 +1,7 @@
 /** The core's public interface: the only thing front-ends import. */
 export { Broker, LoginRefused, type BrokerCoreOptions, type AuthRequest, type LoginRequest, type LoginGranted } from "./broker.js";
 export { RuntimeParameters, type RuntimeParameter, type ParameterValue } from "./parameters.js";
+export { KEPT_ONLY, parameterProblem, vhostLimitsOf, type VhostLimits } from "./parameter-validation.js";
 export {
   VirtualHost,
   type VhostMetadata,

@@ -32,6 +32,7 @@ import {
 } from "./policies.js";
 import { checkDelayedType, DELAYED_TYPE, DelayedExchange, type DelayedHost } from "./delayed-exchange.js";
 import { MessageCounters } from "./stats.js";
+import { NO_LIMITS, type VhostLimits } from "./parameter-validation.js";
 
 export interface ExchangeDeclare {
   type: string;
@@ -112,6 +113,8 @@ export class VirtualHost implements QueueHost, DelayedHost {
   clock: () => number;
   /** Set by the Broker when a store is attached; null keeps everything in memory. */
   persistence: Persistence | null = null;
+  /** max-connections and max-queues, from the vhost's `vhost-limits` parameter (the Broker keeps them current). */
+  limits: VhostLimits = NO_LIMITS;
   /** RabbitMQ's vhost metadata; set through `Broker.setVhostMetadata`, which persists it. */
   metadata: VhostMetadata = { tags: [] };
   /** Dead-letters produced while a publish is routing; published once it returns (publish is not re-entrant). */
@@ -322,6 +325,9 @@ export class VirtualHost implements QueueHost, DelayedHost {
       existing.touch();
       return { queue: name, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
     }
+    // the limit counts every queue of the vhost and holds new ones only, before their arguments are looked at
+    const maxQueues = this.limits.maxQueues;
+    if (maxQueues !== undefined && this.queues.size >= maxQueues) return errors.queueLimit(name, this.name, maxQueues);
     const parsed = parseQueueArguments(args, name, this.name);
     if (parsed instanceof BrokerError) return parsed;
     const type = parsed.queueType ?? "classic";

@@ -20,6 +20,7 @@ import { healthRoutes } from "./routes/health.js";
 import { messagesRoutes } from "./routes/messages.js";
 import { nodesRoutes } from "./routes/nodes.js";
 import { overviewRoutes } from "./routes/overview.js";
+import { parametersRoutes } from "./routes/parameters.js";
 import { permissionsRoutes } from "./routes/permissions.js";
 import { policiesRoutes } from "./routes/policies.js";
 import { queuesRoutes } from "./routes/queues.js";
@@ -48,6 +49,7 @@ export const ROUTE_PLUGINS: readonly RoutePlugin[] = [
   messagesRoutes,
   bindingsRoutes,
   policiesRoutes,
+  parametersRoutes,
   definitionsRoutes,
   clusterRoutes,
 ];

@@ -364,8 +364,9 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   // RabbitMQ's rabbit.server_properties (advanced.config) as conf keys: what connection.start advertises
   "server_properties.product": key(text, (o, v) => (o.serverProperties = { ...o.serverProperties, product: v })),
   "server_properties.version": key(text, (o, v) => (o.serverProperties = { ...o.serverProperties, version: v })),
-  // the management plugin's older key and 3.10's definitions.* keys name the same file (or directory)
-  "management.load_definitions": key(text, (o, v) => (o.loadDefinitions = v)),
+  // the management plugin's own file, loaded after the core's (RabbitMQ loads both when both are set);
+  // 3.10's definitions.* keys name the core's file (or directory)
+  "management.load_definitions": key(text, (o, v) => (o.managementLoadDefinitions = v)),
   "definitions.local.path": key(text, (o, v) => (o.loadDefinitions = v)),
   "definitions.import_backend": key(
     z

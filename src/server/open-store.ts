@@ -70,13 +70,22 @@ export function openStore(
     }
     log.info({ dataDir, vhosts: core.listVhosts().length, queues, messages, ms: Date.now() - started }, "store recovered");
   }
-  if (options.loadDefinitions !== undefined) {
-    // RabbitMQ's load_definitions: imported at every start, over what the data dir restored; a
-    // file with anything refused stops the start, naming what and why
+  // RabbitMQ's load_definitions, then the management plugin's management.load_definitions
+  const toLoad = [
+    ...(options.loadDefinitions !== undefined ? [["load_definitions", options.loadDefinitions] as const] : []),
+    ...(options.managementLoadDefinitions !== undefined
+      ? [["management.load_definitions", options.managementLoadDefinitions] as const]
+      : []),
+  ];
+  if (toLoad.length > 0) {
+    // imported at every start, over what the data dir restored; a file with anything refused stops
+    // the start, naming what and why
+    let key: string = toLoad[0]![0];
     try {
-      for (const file of definitionsFiles(options.loadDefinitions)) {
+      for (const [k, file] of toLoad.flatMap(([k, path]) => definitionsFiles(path).map((f) => [k, f] as const))) {
+        key = k;
         const d = readDefinitions(file);
-        if (d === null) throw new Error(`load_definitions: ${file} does not exist`);
+        if (d === null) throw new Error(`${key}: ${file} does not exist`);
         const report = importDefinitions(core, d, file);
         log.info({ file, ...report }, `definitions loaded from ${file}: ${describeImport(report)}`);
       }
@@ -84,7 +93,7 @@ export function openStore(
       persistence.releaseLock();
       if (err instanceof DefinitionsRefused) {
         log.error({ file: err.source, ...err.report }, `definitions refused: ${describeImport(err.report)}`);
-        throw new Error(`load_definitions: ${err.message}`);
+        throw new Error(`${key}: ${err.message}`);
       }
       throw err;
     }

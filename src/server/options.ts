@@ -160,6 +160,11 @@ export const brokerOptionsSchema = z.object({
   /** A definitions file (RabbitMQ's format) imported at every start (RabbitMQ's load_definitions). */
   loadDefinitions: z.optional(z.string()),
   /**
+   * The management plugin's own definitions file (rabbitmq.conf's management.load_definitions),
+   * imported after `loadDefinitions` at every start, as RabbitMQ's plugin loads it after the core's.
+   */
+  managementLoadDefinitions: z.optional(z.string()),
+  /**
    * Cluster mode (docs/clustering.md): leader election through etcd, the store replicated to the
    * other members. Absent: a single node, exactly as without it. Run by `startClusterNode`.
    */

@@ -27,8 +27,10 @@ import {
   isHashingAlgorithm,
   type HashingAlgorithm,
   type VhostMetadata,
+  type VirtualHost,
 } from "../core/index.js";
 import { validatePolicy } from "../core/policies.js";
+import { fromProplist, KEPT_ONLY, parameterProblem } from "../core/parameter-validation.js";
 import { fieldTableJson } from "../core/field-json.js";
 
 interface VhostJson {
@@ -76,7 +78,10 @@ export interface Definitions {
     arguments: Record<string, unknown>;
   }[];
   policies?: PolicyJson[];
-  /** Not in RabbitMQ's export (it keeps operator policies apart); same shape as `policies`. */
+  /**
+   * Read from data dirs written by earlier Warren versions (same shape as `policies`); exports
+   * carry operator policies as RabbitMQ does, as `operator_policy` parameters.
+   */
   operator_policies?: PolicyJson[];
 }
 
@@ -122,7 +127,6 @@ export function exportDefinitions(broker: Broker, opts: { includeTransient?: boo
     exchanges: [],
     bindings: [],
     policies: [],
-    operator_policies: [],
   };
   for (const u of broker.users.list()) {
     d.users.push({
@@ -135,25 +139,21 @@ export function exportDefinitions(broker: Broker, opts: { includeTransient?: boo
   }
   for (const [vhost, user, p] of broker.users.allPermissions()) d.permissions.push({ user, vhost, ...p });
   for (const [vhost, user, p] of broker.users.allTopicPermissions()) d.topic_permissions!.push({ user, vhost, ...p });
-  for (const p of broker.parameters.list()) d.parameters!.push({ value: p.value, vhost: p.vhost, component: p.component, name: p.name });
+  // operator policies go out as RabbitMQ writes them: `operator_policy` parameters
+  for (const p of broker.listParameters()) d.parameters!.push({ value: p.value, vhost: p.vhost, component: p.component, name: p.name });
   d.global_parameters!.push(...broker.parameters.listGlobal());
   for (const v of broker.listVhosts()) {
     const metadata = metadataJson(v.metadata);
     d.vhosts.push({ name: v.name, ...(metadata !== undefined && { metadata }) });
-    for (const [kind, list] of [
-      ["policy", d.policies!],
-      ["operator", d.operator_policies!],
-    ] as const) {
-      for (const p of v.listPolicies(kind)) {
-        list.push({
-          vhost: v.name,
-          name: p.name,
-          pattern: p.pattern,
-          "apply-to": p.applyTo,
-          definition: p.definition,
-          priority: p.priority,
-        });
-      }
+    for (const p of v.listPolicies("policy")) {
+      d.policies!.push({
+        vhost: v.name,
+        name: p.name,
+        pattern: p.pattern,
+        "apply-to": p.applyTo,
+        definition: p.definition,
+        priority: p.priority,
+      });
     }
     for (const x of v.exchanges.values()) {
       if ((!x.durable && !all) || x.name === "" || x.name.startsWith("amq.")) continue;
@@ -236,19 +236,12 @@ export function describeImport(r: ImportReport): string {
   return line;
 }
 
-/** Components of runtime parameters Warren keeps (and exports) but does not act on, and why. */
-const KEPT_COMPONENTS: Record<string, string> = {
-  "vhost-limits": "vhost limits are kept and exported but not enforced",
-  "federation-upstream": "federation is not implemented: the upstream is kept and exported, not connected to",
-  "federation-upstream-set": "federation is not implemented: the upstream set is kept and exported, not used",
-  shovel: "shovels are not implemented: the shovel is kept and exported, not started",
-};
-
 /** Global parameters Warren uses or that carry no behaviour; any other is kept with a warning. */
 const KNOWN_GLOBALS = new Set(["cluster_name", "internal_cluster_id"]);
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
+const asObj = (v: unknown): Obj | null => (isObj(v) ? v : null);
 const tagList = (t: unknown): string[] =>
   Array.isArray(t)
     ? t.map(String)
@@ -375,7 +368,8 @@ export function importDefinitions(broker: Broker, input: unknown, source: string
     let limits: Obj | null = null;
     if (Array.isArray(v.limits) && v.limits.length > 0) limits = Object.fromEntries(v.limits as [string, unknown][]);
     else if (isObj(v.limits) && Object.keys(v.limits).length > 0) limits = v.limits;
-    if (limits !== null) warn(`${what}: ${KEPT_COMPONENTS["vhost-limits"]}`);
+    const problem = limits === null ? null : parameterProblem("vhost-limits", "limits", limits as ParameterValue);
+    if (problem !== null) refuse(`${what}: limits: ${oneLine(problem)}`);
     vhostPlans.push({ name, metadata, limits });
   }
 
@@ -395,10 +389,18 @@ export function importDefinitions(broker: Broker, input: unknown, source: string
   for (const p of parameters) {
     const what = `parameter ${String(p.component)}/${String(p.name)} in vhost '${String(p.vhost)}'`;
     if (!inVhost(p, what) || str(p, "component", what) === null || str(p, "name", what) === null) continue;
-    const why = KEPT_COMPONENTS[p.component as string];
-    // RabbitMQ's own answer for a component no plugin provides
-    if (why === undefined) refuse(`${what}: Validation failed: component ${String(p.component)} not found`);
-    else warn(`${what}: ${why}`);
+    const component = p.component as string;
+    const value = (p.value ?? null) as ParameterValue;
+    if (component === "operator_policy") {
+      // RabbitMQ's definitions carry operator policies as parameters
+      const r = validatePolicy(policyInput({ ...(isObj(value) ? value : {}), name: p.name }), "operator");
+      if (r instanceof PolicyError) refuse(`${what}: ${r.reason}`);
+      continue;
+    }
+    // RabbitMQ's own answer for a component no plugin provides, or a value its validation refuses
+    const problem = parameterProblem(component, p.name as string, value);
+    if (problem !== null) refuse(`${what}: ${oneLine(problem)}`);
+    else if (KEPT_ONLY[component] !== undefined) warn(`${what}: ${KEPT_ONLY[component]}`);
   }
   for (const g of globals) {
     const name = str(g, "name", "global parameter");
@@ -424,6 +426,23 @@ export function importDefinitions(broker: Broker, input: unknown, source: string
     const what = `queue '${String(q.name)}' in vhost '${String(q.vhost)}'`;
     if (inVhost(q, what)) str(q, "name", what);
   }
+  // rabbit_definitions:validate_limits: new queues must fit under each vhost's max-queues as it is
+  // before the import (a limit the file itself sets is not applied to its own queues)
+  const newQueues = new Map<string, number>();
+  for (const q of queues) {
+    if (typeof q.vhost !== "string" || typeof q.name !== "string") continue;
+    const v = broker.vhost(q.vhost);
+    if (!(v instanceof BrokerError) && !v.queues.has(q.name)) newQueues.set(q.vhost, (newQueues.get(q.vhost) ?? 0) + 1);
+  }
+  for (const [name, adding] of newQueues) {
+    const v = broker.vhost(name) as VirtualHost;
+    const limit = v.limits.maxQueues;
+    if (limit !== undefined && v.queues.size + adding > limit) {
+      refuse(
+        `Adding ${adding} queue(s) to virtual host "${name}" would exceed the limit of ${limit} queue(s). This virtual host currently has ${v.queues.size} queue(s) defined. Import aborted!`,
+      );
+    }
+  }
   for (const b of bindings) {
     const what = `binding ${String(b.source)} → ${String(b.destination)} in vhost '${String(b.vhost)}'`;
     if (!inVhost(b, what)) continue;
@@ -443,9 +462,8 @@ export function importDefinitions(broker: Broker, input: unknown, source: string
   for (const v of vhostPlans) {
     const vh = broker.addVhost(v.name);
     if (v.metadata !== null) broker.setVhostMetadata(vh, v.metadata);
-    if (v.limits !== null) {
-      broker.parameters.set({ vhost: v.name, component: "vhost-limits", name: "limits", value: v.limits as ParameterValue });
-    }
+    if (v.limits !== null)
+      broker.setParameter({ vhost: v.name, component: "vhost-limits", name: "limits", value: v.limits as ParameterValue });
     report.imported.vhosts++;
   }
   for (const p of permissions) {
@@ -465,13 +483,15 @@ export function importDefinitions(broker: Broker, input: unknown, source: string
     report.imported.topic_permissions++;
   }
   for (const p of parameters) {
-    broker.parameters.set({
+    const r = broker.setParameter({
       vhost: p.vhost as string,
       component: p.component as string,
       name: p.name as string,
       value: (p.value ?? null) as ParameterValue,
     });
-    report.imported.parameters++;
+    if (typeof r === "string") refuse(`parameter ${String(p.component)}/${String(p.name)} in vhost '${String(p.vhost)}': ${oneLine(r)}`);
+    else if (r instanceof BrokerError) failed(`parameter ${String(p.component)}/${String(p.name)} in vhost '${String(p.vhost)}'`, r);
+    else report.imported.parameters++;
   }
   for (const g of globals) {
     broker.parameters.setGlobal(g.name as string, (g.value ?? null) as ParameterValue);
@@ -527,13 +547,23 @@ export function importDefinitions(broker: Broker, input: unknown, source: string
   return report;
 }
 
+/** RabbitMQ's multi-line validation answer on one line, for the report and the log. */
+const oneLine = (text: string): string =>
+  text
+    .trim()
+    .replace(/\n+/g, ": ")
+    .replace(/^Validation failed: /, "Validation failed: ");
+
 function policyInput(p: Obj): { name: string; pattern: string; applyTo?: string; priority: number; definition: PolicyDefinition } {
   return {
     name: String(p.name),
     pattern: String(p.pattern ?? ""),
     ...(p["apply-to"] !== undefined && p["apply-to"] !== null && { applyTo: String(p["apply-to"]) }),
     priority: p.priority === undefined || p.priority === null || p.priority === "" ? 0 : Number(p.priority),
-    definition: (isObj(p.definition) ? p.definition : {}) as PolicyDefinition,
+    // rabbitmqctl's export writes an operator policy's definition as [key, value] pairs
+    definition: (isObj(p.definition)
+      ? p.definition
+      : (asObj(fromProplist((p.definition ?? null) as ParameterValue)) ?? {})) as PolicyDefinition,
   };
 }
 

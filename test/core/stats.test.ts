@@ -93,8 +93,9 @@ describe("connection registry", () => {
   it("names connections as RabbitMQ does and closes them by name through the front-end's callback", () => {
     const r = new ConnectionRegistry();
     const closed: string[] = [];
-    r.register(source(1, closed));
-    r.register(source(2, closed));
+    r.register(source(1, closed), "/");
+    r.register(source(2, closed), "v2");
+    expect([r.countIn("/"), r.countIn("v2"), r.countIn("v3")]).toEqual([1, 1, 0]);
     const a = r.of({ id: 1 })!;
     expect(a.name).toBe("127.0.0.1:5001 -> 127.0.0.1:5672");
     expect(a.details.peerHost).toBe("127.0.0.1");
@@ -106,6 +107,7 @@ describe("connection registry", () => {
     r.unregister({ id: 1 });
     r.unregister({ id: 1 });
     expect(r.size).toBe(1);
+    expect([r.countIn("/"), r.countIn("v2")]).toEqual([0, 1]);
     expect(r.named(a.name)).toBeUndefined();
     expect([r.created, r.closed]).toEqual([2, 1]);
   });
@@ -113,7 +115,7 @@ describe("connection registry", () => {
   it("asks the front-end for details only when listing, never keeping a copy", () => {
     const r = new ConnectionRegistry();
     const asked = { n: 0 };
-    r.register(source(1, [], asked));
+    r.register(source(1, [], asked), "/");
     expect(asked.n).toBe(0);
     expect(r.list().map((c) => c.details.port)).toEqual([5672]);
     expect(asked.n).toBe(1);

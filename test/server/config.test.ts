@@ -222,8 +222,12 @@ log.console.level = warning
     }
   });
 
-  it("management.load_definitions and definitions.local.path name the definitions to load, as load_definitions", () => {
-    expect(conf("management.load_definitions = /etc/rabbitmq/defs.json\n").loadDefinitions).toBe("/etc/rabbitmq/defs.json");
+  it("management.load_definitions names the management plugin's file beside load_definitions; definitions.local.path is load_definitions", () => {
+    expect(conf("management.load_definitions = /etc/rabbitmq/defs.json\n").managementLoadDefinitions).toBe("/etc/rabbitmq/defs.json");
+    expect(conf("load_definitions = /a.json\nmanagement.load_definitions = /b.json\n")).toMatchObject({
+      loadDefinitions: "/a.json",
+      managementLoadDefinitions: "/b.json",
+    });
     expect(conf("definitions.import_backend = local_filesystem\ndefinitions.local.path = /defs\n").loadDefinitions).toBe("/defs");
     expect(() => conf("definitions.import_backend = https\n")).toThrow("expected local_filesystem");
   });

@@ -162,5 +162,5 @@ export function handleConnect(conn: ConnectionContext, p: IConnectPacket): void 
     conn.send({ cmd: "connack", returnCode: CONNACK_V3.ACCEPTED, sessionPresent: version === 4 && present });
   }
   session.attach(conn);
-  broker.connections.register(conn);
+  broker.connections.register(conn, vhost.name);
 }
