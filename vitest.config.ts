@@ -9,8 +9,9 @@ export default defineConfig({
     include: ["test/**/*.test.ts", "conformance/**/*.test.ts"],
     // not in `npm test`, each with its own command that .ci/run runs: conformance/go needs Go
     // (npm run conformance -- conformance/go), test/browser a Chromium (npm run test:browser),
-    // test/root root and unshare (npm run test:root)
-    exclude: [...configDefaults.exclude, "conformance/go/**", "test/browser/**", "test/root/**"],
+    // test/root root and unshare (npm run test:root), test/monitoring a Prometheus (npm run
+    // test:monitoring)
+    exclude: [...configDefaults.exclude, "conformance/go/**", "test/browser/**", "test/root/**", "test/monitoring/**"],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: "forks",

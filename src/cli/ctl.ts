@@ -25,6 +25,7 @@ const families: CommandFamily[] = [
   policyCommands,
   operationCommands,
   definitionCommands,
+  parameterCommands,
   clusterCommands,
 ];
 

@@ -176,7 +176,7 @@ describe("docker-compose.yml monitoring profile", () => {
 
   it("ships dashboards that use the provisioned datasource through DS_PROMETHEUS", () => {
     const uids = new Set<string>();
-    for (const file of ["warren-overview.json", "rabbitmq-overview-3.10.8.json"]) {
+    for (const file of ["warren-overview.json"]) {
       const d = JSON.parse(repoFile(`docs/grafana/${file}`)) as {
         uid: string;
         title: string;
