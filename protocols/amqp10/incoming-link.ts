@@ -1,4 +1,4 @@
-import { BrokerError, publishPropertiesProblem } from "../../src/core/index.js";
+import { BrokerError, OrderedCommits, type PublishResult, publishPropertiesProblem } from "../../src/core/index.js";
 import { type Address, parseAddress } from "./addresses.js";
 import { DecodeError } from "./codec/primitives.js";
 import { type Transfer, writeDisposition } from "./codec/types.generated.js";
@@ -12,7 +12,9 @@ export const INCOMING_CREDIT = 65536;
 /**
  * A link on which we receive: the client attached a sender to a queue or exchange address (or to
  * none, naming each message's destination in its `to`). Each whole message is published to the
- * core; unsettled ones get their outcome back in a disposition.
+ * core; unsettled ones get their outcome back in a disposition. `accepted` means what a publisher
+ * confirm means: a message that reached a durable queue is accepted only once the group commit
+ * holding it is on disk (the core's OrderedCommits, one waiter per link per batch).
  */
 export class IncomingLink {
   readonly role = "receiver";
@@ -23,6 +25,8 @@ export class IncomingLink {
   private parts: Buffer[] = [];
   private partsSize = 0;
   private partial: { deliveryId: number; settled: boolean } | null = null;
+  /** Delivery ids whose `accepted` waits for the disk, in arrival order. */
+  private readonly held = new OrderedCommits<number>({ release: (id, ok) => this.released(id, ok) });
 
   constructor(
     readonly session: Session,
@@ -91,9 +95,25 @@ export class IncomingLink {
   private complete(deliveryId: number, settled: boolean, bytes: Buffer): void {
     const outcome = this.publish(bytes);
     if (settled) {
-      if (outcome !== null) throw outcome;
+      if (outcome instanceof Amqp10Error) throw outcome;
       return;
     }
+    if (outcome instanceof Amqp10Error) {
+      this.dispose(deliveryId, outcome);
+      return;
+    }
+    const durability = outcome.persisted > 0 ? this.session.conn.vhost.durability : null;
+    if (!this.held.hold(deliveryId, durability)) this.dispose(deliveryId, null);
+  }
+
+  /** A held delivery's batch is on disk (ok) or the store failed it. */
+  private released(deliveryId: number, ok: boolean): void {
+    if (!this.session.active) return;
+    this.dispose(deliveryId, ok ? null : new Amqp10Error("amqp:internal-error", "the message could not be written to disk", "link"));
+  }
+
+  /** Settles one delivery with its outcome: accepted (null) or rejected with the error. */
+  private dispose(deliveryId: number, error: Amqp10Error | null): void {
     const c = this.session.conn;
     const start = c.beginFrame(this.session.channel);
     writeDisposition(c.out, {
@@ -101,15 +121,13 @@ export class IncomingLink {
       first: deliveryId,
       settled: true,
       state:
-        outcome === null
-          ? { kind: "accepted" }
-          : { kind: "rejected", error: { condition: outcome.condition, description: outcome.description } },
+        error === null ? { kind: "accepted" } : { kind: "rejected", error: { condition: error.condition, description: error.description } },
     });
     c.endFrame(start);
   }
 
-  /** Routes one message; null when it went, else why not (link-scoped). */
-  private publish(bytes: Buffer): Amqp10Error | null {
+  /** Routes one message: what the core did with it, or why it did not go (link-scoped). */
+  private publish(bytes: Buffer): Amqp10Error | PublishResult {
     const c = this.session.conn;
     let m: ReturnType<typeof parseMessage>;
     try {
@@ -145,10 +163,12 @@ export class IncomingLink {
     }
     const result = c.vhost.publish(exchange, key, msg);
     if (result instanceof BrokerError) return fromBrokerError(result, "link");
-    return null;
+    return result;
   }
 
   detached(): void {
     this.dropPartial();
+    // the link is gone: its deliveries can no longer be settled (links are not resumed)
+    this.held.clear();
   }
 }
