@@ -688,6 +688,8 @@ describe("management web UI: forms", () => {
             { name: "ui.in.2", vhost: "ui-imported-vhost", durable: true, auto_delete: false, arguments: {} },
           ],
           parameters: [{ vhost: "ui-imported-vhost", component: "vhost-limits", name: "limits", value: { "max-connections": 10 } }],
+          // kept and exported but not acted on: the import warns about it
+          global_parameters: [{ name: "ui-note", value: "kept" }],
         }),
       );
       await page.setInputFiles('#import-form input[name="file"]', file);
@@ -697,7 +699,7 @@ describe("management web UI: forms", () => {
         (await page.locator("#import-summary tr").allTextContents()).map((t) => [t.replace(/\d+$/, ""), Number(t.match(/\d+$/)![0])]),
       );
       expect(summary).toMatchObject({ users: 1, vhosts: 1, permissions: 1, queues: 2 });
-      expect(await page.textContent("#import-result .warnings")).toContain("vhost limits");
+      expect(await page.textContent("#import-result .warnings")).toContain("global parameter 'ui-note' is kept");
       expect((await get("/api/queues/ui-imported-vhost")).length).toBe(2);
 
       // a file that is refused says why
