@@ -15,8 +15,8 @@ import amqp from "amqplib";
 import { Etcd3 } from "etcd3";
 import { type EtcdProcess, eventually, startEtcd } from "./etcd.js";
 import { clusterPort } from "./ports.js";
+import { connectAny, freePort, spawnCliNode } from "./cli-node.js";
 
-const CLI = join(import.meta.dirname, "../../dist/cli/main.js");
 const MESSAGES = Number(process.env.WARREN_CATCHUP_MESSAGES ?? 100_000);
 /** Above the new leader's store recovery time on a loaded machine (see the conf below). */
 const LEASE_TTL_S = MESSAGES > 200_000 ? 15 : 10;
@@ -35,14 +35,6 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", () => resolve()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
 interface NodeProc {
   name: string;
   amqpPort: number;
@@ -57,41 +49,9 @@ function startNode(name: string, amqpPort: number, replicationPort: number, conf
     dir = mkdtempSync(`/tmp/cluster-${name}-`);
     dirs.push(dir);
   }
-  const off = ["--mqtt-port", "--stomp-port", "--web-mqtt-port", "--web-stomp-port", "--management-port", "--prometheus-port"].flatMap(
-    (f) => [f, "off"],
-  );
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      "-c",
-      conf,
-      "--data-dir",
-      dir,
-      "--host",
-      "127.0.0.1",
-      "--cluster-etcd",
-      etcd.url,
-      "--node-name",
-      name,
-      "--replication-port",
-      String(replicationPort),
-      "--amqp-port",
-      String(amqpPort),
-      ...off,
-      "--log-level",
-      "info",
-      "--log-format",
-      "plaintext",
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  let out = "";
-  child.stderr!.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
+  const { child, log } = spawnCliNode({ name, etcdUrl: etcd.url, conf, dir, replicationPort, ports: { "--amqp-port": amqpPort } });
   children.push(child);
-  return { name, amqpPort, replicationPort, dir, child, log: () => out };
+  return { name, amqpPort, replicationPort, dir, child, log };
 }
 
 async function inSync(client: Etcd3): Promise<string[]> {

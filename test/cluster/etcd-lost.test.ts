@@ -13,8 +13,8 @@ import amqp from "amqplib";
 import { Etcd3 } from "etcd3";
 import { type EtcdProcess, eventually, startEtcd } from "./etcd.js";
 import { clusterPort } from "./ports.js";
+import { connectAny, freePort, spawnCliNode } from "./cli-node.js";
 
-const CLI = join(import.meta.dirname, "../../dist/cli/main.js");
 let etcd: EtcdProcess;
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -28,14 +28,6 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", () => resolve()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
 interface NodeProc {
   name: string;
   amqpPort: number;
@@ -46,51 +38,20 @@ interface NodeProc {
 }
 
 function spawnNode(n: NodeProc, conf: string): void {
-  n.child = spawn(
-    process.execPath,
-    [
-      CLI,
-      "-c",
-      conf,
-      "--data-dir",
-      n.dir,
-      "--host",
-      "127.0.0.1",
-      "--cluster-etcd",
-      etcd.url,
-      "--node-name",
-      n.name,
-      "--replication-port",
-      String(n.replicationPort),
-      "--amqp-port",
-      String(n.amqpPort),
-      ...["--mqtt-port", "--stomp-port", "--web-mqtt-port", "--web-stomp-port", "--management-port", "--prometheus-port"].flatMap((f) => [
-        f,
-        "off",
-      ]),
-      "--log-level",
-      "info",
-      "--log-format",
-      "plaintext",
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  n.child.stderr!.on("data", (d: Buffer) => {
+  const p = spawnCliNode({
+    name: n.name,
+    etcdUrl: etcd.url,
+    conf,
+    dir: n.dir,
+    replicationPort: n.replicationPort,
+    ports: { "--amqp-port": n.amqpPort },
+  });
+  n.child = p.child;
+  // the log of every run of this node, restarts included
+  p.child.stderr!.on("data", (d: Buffer) => {
     n.out += d.toString();
   });
   children.push(n.child);
-}
-
-async function connectAny(ports: number[]): Promise<{ conn: amqp.ChannelModel; port: number }> {
-  let last: unknown;
-  for (const port of ports) {
-    try {
-      return { conn: await amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`), port };
-    } catch (err) {
-      last = err;
-    }
-  }
-  throw last;
 }
 
 describe("etcd lost", () => {

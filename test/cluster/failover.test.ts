@@ -13,8 +13,8 @@ import { Etcd3 } from "etcd3";
 import { startClusterNode } from "../../src/cluster/node.js";
 import { type EtcdProcess, eventually, startEtcd } from "./etcd.js";
 import { clusterPort } from "./ports.js";
+import { connectAny, freePort, spawnCliNode } from "./cli-node.js";
 
-const CLI = join(import.meta.dirname, "../../dist/cli/main.js");
 let etcd: EtcdProcess;
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -27,14 +27,6 @@ afterAll(async () => {
   await etcd?.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", () => resolve()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 interface NodeProc {
   name: string;
@@ -51,62 +43,9 @@ function startNode(name: string, amqpPort: number, replicationPort: number, conf
     dir = mkdtempSync(`/tmp/cluster-${name}-`);
     dirs.push(dir);
   }
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      "-c",
-      conf,
-      "--data-dir",
-      dir,
-      "--host",
-      "127.0.0.1",
-      "--cluster-etcd",
-      etcd.url,
-      "--node-name",
-      name,
-      "--replication-port",
-      String(replicationPort),
-      "--amqp-port",
-      String(amqpPort),
-      "--mqtt-port",
-      "off",
-      "--stomp-port",
-      "off",
-      "--web-mqtt-port",
-      "off",
-      "--web-stomp-port",
-      "off",
-      "--management-port",
-      "off",
-      "--prometheus-port",
-      "off",
-      "--log-level",
-      "info",
-      "--log-format",
-      "plaintext",
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  let out = "";
-  child.stderr!.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
+  const { child, log } = spawnCliNode({ name, etcdUrl: etcd.url, conf, dir, replicationPort, ports: { "--amqp-port": amqpPort } });
   children.push(child);
-  return { name, amqpPort, replicationPort, dir, child, log: () => out };
-}
-
-/** Connects to the first host of the list that accepts, as a client with a broker list does. */
-async function connectAny(ports: number[]): Promise<{ conn: amqp.ChannelModel; port: number }> {
-  let last: unknown;
-  for (const port of ports) {
-    try {
-      return { conn: await amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`), port };
-    } catch (err) {
-      last = err;
-    }
-  }
-  throw last;
+  return { name, amqpPort, replicationPort, dir, child, log };
 }
 
 async function inSync(client: Etcd3): Promise<string[]> {

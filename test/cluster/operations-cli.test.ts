@@ -13,8 +13,8 @@ import { promisify } from "node:util";
 import mqtt from "mqtt";
 import { type EtcdProcess, eventually, startEtcd } from "./etcd.js";
 import { clusterPort } from "./ports.js";
+import { CLI, freePort, spawnCliNode } from "./cli-node.js";
 
-const CLI = join(import.meta.dirname, "../../dist/cli/main.js");
 const AUTH = { authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}` };
 let etcd: EtcdProcess;
 const children: ChildProcess[] = [];
@@ -28,14 +28,6 @@ afterAll(async () => {
   await etcd?.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", () => resolve()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 interface NodeProc {
   name: string;
@@ -51,25 +43,16 @@ async function startNode(name: string, replicationPort: number, conf: string): P
   dirs.push(dir);
   const [mqttPort, management] = [await freePort(), await freePort()];
   // a leader runs every listener it is given: those the test does not use are off
-  const off = ["--amqp-port", "--stomp-port", "--web-mqtt-port", "--web-stomp-port", "--prometheus-port"].flatMap((f) => [f, "off"]);
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      ...["-c", conf, "--data-dir", dir, "--host", "127.0.0.1", "--cluster-etcd", etcd.url, "--node-name", name],
-      ...["--replication-port", String(replicationPort), "--mqtt-port", String(mqttPort), "--management-port", String(management)],
-      ...off,
-      ...["--log-level", "info", "--log-format", "plaintext"],
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  let out = "";
-  child.stderr!.on("data", (d: Buffer) => {
-    out += d.toString();
+  const { child, exited, log } = spawnCliNode({
+    name,
+    etcdUrl: etcd.url,
+    conf,
+    dir,
+    replicationPort,
+    ports: { "--mqtt-port": mqttPort, "--management-port": management },
   });
   children.push(child);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { name, mqtt: mqttPort, management, child, exited, log: () => out };
+  return { name, mqtt: mqttPort, management, child, exited, log };
 }
 
 /** /api/nodes of a node that leads (throws while it does not listen). */
