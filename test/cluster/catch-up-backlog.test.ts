@@ -7,9 +7,8 @@
  * leader's RSS during the copy and the most bytes queued for the follower meanwhile.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import * as net from "node:net";
 import { join } from "node:path";
 import amqp from "amqplib";
 import { Etcd3 } from "etcd3";

@@ -22,6 +22,8 @@ const CLIENT_LISTENERS = [
 ] as const;
 
 export interface CliNodeSpec {
+  /** The `warren` command to run (default: this checkout's build). */
+  cli?: string;
   name: string;
   etcdUrl: string;
   /** A rabbitmq.conf-style file (lease TTL and the like). */
@@ -45,7 +47,7 @@ export function spawnCliNode(spec: CliNodeSpec): CliProcess {
   const child = spawn(
     process.execPath,
     [
-      CLI,
+      spec.cli ?? CLI,
       ...["-c", spec.conf, "--data-dir", spec.dir, "--host", "127.0.0.1", "--cluster-etcd", spec.etcdUrl, "--node-name", spec.name],
       ...["--replication-port", String(spec.replicationPort), ...listeners],
       ...["--log-level", "info", "--log-format", "plaintext"],

@@ -5,11 +5,9 @@
  * moments, while the lease still held — is there.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import * as net from "node:net";
 import { join } from "node:path";
-import amqp from "amqplib";
 import { Etcd3 } from "etcd3";
 import { type EtcdProcess, eventually, startEtcd } from "./etcd.js";
 import { clusterPort } from "./ports.js";

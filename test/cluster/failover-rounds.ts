@@ -7,13 +7,14 @@
  * restarts the killed node on its data dir (a follower again). Used by
  * test/cluster/failover-protocols.test.ts and bench/cluster-soak.ts.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { join } from "node:path";
 import amqp from "amqplib";
 import { Etcd3 } from "etcd3";
 import mqtt from "mqtt";
+import { spawnCliNode } from "./cli-node.js";
 
 export interface RoundsOptions {
   readonly rounds: number;
@@ -109,43 +110,15 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
   });
   const spawnNode = (n: Node): void => {
     n.killed = false;
-    const child = spawn(
-      process.execPath,
-      [
-        o.cli,
-        "-c",
-        conf,
-        "--data-dir",
-        n.dir,
-        "--host",
-        "127.0.0.1",
-        "--cluster-etcd",
-        o.etcdUrl,
-        "--node-name",
-        n.name,
-        "--replication-port",
-        String(n.ports.replication),
-        "--amqp-port",
-        String(n.ports.amqp),
-        "--mqtt-port",
-        String(n.ports.mqtt),
-        "--stomp-port",
-        String(n.ports.stomp),
-        "--web-mqtt-port",
-        "off",
-        "--web-stomp-port",
-        "off",
-        "--management-port",
-        "off",
-        "--prometheus-port",
-        "off",
-        "--log-level",
-        "info",
-        "--log-format",
-        "plaintext",
-      ],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
+    const { child } = spawnCliNode({
+      cli: o.cli,
+      name: n.name,
+      etcdUrl: o.etcdUrl,
+      conf,
+      dir: n.dir,
+      replicationPort: n.ports.replication,
+      ports: { "--amqp-port": n.ports.amqp, "--mqtt-port": n.ports.mqtt, "--stomp-port": n.ports.stomp },
+    });
     n.child = child;
     child.stderr!.on("data", (d: Buffer) => {
       // the last 64 KiB are enough to tell what happened

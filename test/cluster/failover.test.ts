@@ -4,9 +4,8 @@
  * that was confirmed is there. Needs `npm run build` (npm test does it) and etcd (Debian's).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import * as net from "node:net";
 import { join } from "node:path";
 import amqp from "amqplib";
 import { Etcd3 } from "etcd3";

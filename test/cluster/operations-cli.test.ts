@@ -5,9 +5,8 @@
  * client observes each close. Ports at offsets 34..37 of WARREN_CLUSTER_TEST_PORT_BASE.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import * as net from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import mqtt from "mqtt";
