@@ -106,9 +106,40 @@ const SCENARIOS = [
   },
   { id: "stomp-latency", protocol: "stomp", kind: "latency", title: "STOMP latency (ack auto)", size: 16 },
 
+  // AMQP 1.0: pre-settled both ways, or unsettled both ways (the sender keeps ≤ --amqp10-window
+  // deliveries the broker has not settled; the receiver accepts each and keeps a credit of 200)
+  { id: "a10-settled-16", protocol: "amqp10", kind: "throughput", title: "AMQP 1.0 1→1, 16 B, pre-settled", size: 16, settled: true },
+  {
+    id: "a10-unsettled-16",
+    protocol: "amqp10",
+    kind: "throughput",
+    title: "AMQP 1.0 1→1, 16 B, unsettled (credit 200)",
+    size: 16,
+    settled: false,
+  },
+  { id: "a10-settled-1k", protocol: "amqp10", kind: "throughput", title: "AMQP 1.0 1→1, 1 KiB, pre-settled", size: 1024, settled: true },
+  {
+    id: "a10-unsettled-1k",
+    protocol: "amqp10",
+    kind: "throughput",
+    title: "AMQP 1.0 1→1, 1 KiB, unsettled (credit 200)",
+    size: 1024,
+    settled: false,
+  },
+  {
+    id: "a10-fanout",
+    protocol: "amqp10",
+    kind: "throughput",
+    title: "AMQP 1.0 fan-out ×10, 16 B, pre-settled",
+    size: 16,
+    settled: true,
+    fanout: true,
+  },
+  { id: "a10-latency", protocol: "amqp10", kind: "latency", title: "AMQP 1.0 latency (pre-settled)", size: 16 },
+
   { id: "startup", protocol: "any", kind: "startup", title: "start-up" },
 ];
-const PROTOCOLS = ["amqp", "mqtt", "stomp"];
+const PROTOCOLS = ["amqp", "mqtt", "stomp", "amqp10"];
 const ALIASES = {
   // `all` is every scenario of the run's protocol (start-up only for AMQP; name it to add it to the others)
   all: (p) => SCENARIOS.filter((s) => s.protocol === p || (p === "amqp" && s.protocol === "any")).map((s) => s.id),
@@ -122,14 +153,16 @@ const ALIASES = {
 const USAGE = `usage: npm run bench -- --target NAME=amqp://user:pass@host:port[/vhost][,pid=N|,cmd="..."][,ports=P+P][,cwd=DIR] [...]
        npm run bench -- --protocol mqtt --target NAME=mqtt://[user:pass@]host:port[,…] [...]
        npm run bench -- --protocol stomp --target NAME=stomp://[user:pass@]host:port[,amqp=URL][,…] [...]
+       npm run bench -- --protocol amqp10 --target NAME=amqp10://user:pass@host:port[/vhost],amqp=URL[,…] [...]
 
   --target SPEC         a broker to measure (repeatable; columns in this order; ratios = 1st ÷ each other)
                           pid=N     broker process for CPU/RSS; default (or pid=auto): the local process
                                     listening on the URL's port
                           cmd="..." start the broker; measures start-up and idle RSS, kills it at the end
                           ports=A+B ports that must all accept before start-up is complete (default: the URL's)
-                          amqp=URL  (stomp targets) the broker's AMQP URL, to delete the scenarios' queues
-  --protocol P          amqp, mqtt or stomp: which scenarios run (default: the first target's URL scheme);
+                          amqp=URL  (stomp targets) the broker's AMQP URL, to delete the scenarios' queues;
+                                    (amqp10 targets, required) to declare and delete them
+  --protocol P          amqp, mqtt, stomp or amqp10: which scenarios run (default: the first target's URL scheme);
                         every target's URL must use that scheme
   --scenarios LIST      comma-separated ids or aliases (default all of the protocol):
                           ${SCENARIOS.map((s) => s.id).join(", ")}
@@ -148,6 +181,7 @@ const USAGE = `usage: npm run bench -- --target NAME=amqp://user:pass@host:port[
                         (strings, integers and booleans), to compare a queue feature's cost with a plain queue
   --latency-rate N      msg/s for the latency scenarios (default 5000)
   --mqtt-window N       MQTT QoS 1 publisher: PUBLISHes in flight without PUBACK (default 1000)
+  --amqp10-window N     AMQP 1.0 unsettled sender: deliveries the broker has not settled yet (default 1000)
   --idle-connections N  mqtt-idle: idle MQTT connections to open (default 10000; ulimit -n is raised if it can be)
   --startup-timeout MS  give up on a cmd= target's start-up after this long (default 30000)
   --idle MS             idle time before reading idle RSS (default 2000)
@@ -180,6 +214,7 @@ function parseArgs(argv) {
     json: null,
     quick: false,
     mqttWindow: 1000,
+    amqp10Window: 1000,
     idleConnections: 10000,
     idleSettleS: 90,
     idleKeepalive: 0,
@@ -216,6 +251,9 @@ function parseArgs(argv) {
         break;
       case "--mqtt-window":
         o.mqttWindow = num(a, val(), 1);
+        break;
+      case "--amqp10-window":
+        o.amqp10Window = num(a, val(), 1);
         break;
       case "--idle-connections":
         o.idleConnections = num(a, val(), 1);
@@ -298,6 +336,7 @@ function parseArgs(argv) {
   if (!PROTOCOLS.includes(o.protocol)) throw new Error(`--protocol must be one of ${PROTOCOLS.join(", ")}`);
   for (const t of o.targets) {
     if (t.protocol !== o.protocol) throw new Error(`target ${t.name}: a ${o.protocol} run needs ${o.protocol}:// URLs, got ${t.url}`);
+    if (t.protocol === "amqp10" && !t.amqpUrl) throw new Error(`target ${t.name}: amqp10 targets need amqp=URL (to declare the queues)`);
   }
   const ids = [];
   for (const x of o.scenarioSpec
@@ -365,16 +404,16 @@ function otherLoadPct(m0, m1, secs, clientCpu) {
 }
 
 async function openControl(ctx, target) {
-  const c = await AmqpConnection.open(target.url, { name: "warren-bench control" });
+  const c = await AmqpConnection.open(target.protocol === "amqp10" ? target.amqpUrl : target.url, { name: "warren-bench control" });
   c.onError = () => {};
   ctx.conns.push(c);
   return c;
 }
 
-/** AMQP: the scenario's queues. STOMP: the queue behind the /queue/ destination. MQTT: none (clean sessions). */
+/** AMQP (both): the scenario's queues. STOMP: the queue behind the /queue/ destination. MQTT: none (clean sessions). */
 function queueNames(sc, o) {
   if (sc.protocol === "stomp") return [stompQueue(sc)];
-  if (sc.protocol !== "amqp") return [];
+  if (sc.protocol !== "amqp" && sc.protocol !== "amqp10") return [];
   if (sc.fanout) return Array.from({ length: o.fanoutQueues }, (_, i) => `${Q_PREFIX}-fanout-${i}`);
   return [`${Q_PREFIX}-${sc.id}`];
 }
@@ -393,7 +432,7 @@ async function cleanup(target, sc, o) {
   const c = await AmqpConnection.open(url, { name: "warren-bench cleanup", timeoutMs: 5000 });
   try {
     for (const q of queues) await c.queueDelete(q);
-    if (sc.fanout && sc.protocol === "amqp") await c.exchangeDelete(`${Q_PREFIX}-fanout`);
+    if (sc.fanout && sc.protocol !== "stomp") await c.exchangeDelete(`${Q_PREFIX}-fanout`);
   } finally {
     await c.close(2000);
   }
@@ -435,6 +474,22 @@ async function throughputSetup(ctx, target, sc, o, perPublisherLimit) {
   for (const q of queues) {
     await ctl.queueDeclare(q, { args: o.queueArgs ?? {} });
     if (sc.fanout) await ctl.queueBind(q, exchange, "");
+  }
+  if (sc.protocol === "amqp10") {
+    // RabbitMQ 3.x addresses, which Warren also takes: the queues exist, so /amq/queue/ names them as they are
+    return {
+      streams: queues.length,
+      consumerKind: "amqp10-consumer",
+      consumerCfg: (idx) => ({ url: target.url, addresses: idx.map((i) => `/amq/queue/${queues[i]}`), settled: sc.settled }),
+      publisherKind: "amqp10-publisher",
+      publisherCfg: {
+        ...pubCommon,
+        address: sc.fanout ? `/exchange/${exchange}/bench` : `/amq/queue/${queues[0]}`,
+        settled: sc.settled,
+        window: o.amqp10Window,
+      },
+      close: () => ctl.close(2000),
+    };
   }
   return {
     streams: queues.length,
@@ -551,6 +606,15 @@ async function latencyRun(ctx, target, sc, o) {
       "mqtt-latency",
       { url: target.url, topic: mqttTopic(sc), qos: sc.qos, rate: o.latencyRate, bodySize: sc.size },
       "latency pub+sub",
+    );
+  } else if (sc.protocol === "amqp10") {
+    const queue = queueNames(sc, o)[0];
+    ctl = await openControl(ctx, target);
+    await ctl.queueDeclare(queue, { args: o.queueArgs ?? {} });
+    w = ctx.worker(
+      "amqp10-latency",
+      { url: target.url, address: `/amq/queue/${queue}`, rate: o.latencyRate, bodySize: sc.size },
+      "latency pub+con",
     );
   } else if (sc.protocol === "stomp") {
     w = ctx.worker(

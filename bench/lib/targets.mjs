@@ -8,13 +8,14 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { parseAmqpUrl } from "./amqp-raw.mjs";
+import { parseAmqp10Url } from "./amqp10-raw.mjs";
 import { parseMqttUrl } from "./mqtt-raw.mjs";
 import { parseStompUrl } from "./stomp-raw.mjs";
 import { rssBytes, processAlive, pidListeningOn } from "./proc.mjs";
 import { sleep } from "./stats.mjs";
 
 const KEYS = ["pid", "cmd", "ports", "cwd", "amqp"];
-const URL_PARSERS = { amqp: parseAmqpUrl, mqtt: parseMqttUrl, stomp: parseStompUrl };
+const URL_PARSERS = { amqp: parseAmqpUrl, mqtt: parseMqttUrl, stomp: parseStompUrl, amqp10: parseAmqp10Url };
 
 /**
  * "name=amqp://host:port[,pid=N][,cmd=...][,ports=5679+1884][,cwd=dir]", or an
@@ -46,8 +47,8 @@ export function parseTarget(spec) {
     else if (key === "cwd") t.cwd = value;
     else if (key === "amqp") t.amqpUrl = value;
   }
-  const scheme = /^([a-z]+):\/\//.exec(url)?.[1];
-  if (!URL_PARSERS[scheme]) throw new Error(`target ${name}: URL must start with amqp://, mqtt:// or stomp://, got ${url}`);
+  const scheme = /^([a-z0-9]+):\/\//.exec(url)?.[1];
+  if (!URL_PARSERS[scheme]) throw new Error(`target ${name}: URL must start with amqp://, amqp10://, mqtt:// or stomp://, got ${url}`);
   t.protocol = scheme;
   const s = URL_PARSERS[scheme](url); // validates the URL
   if (t.amqpUrl) parseAmqpUrl(t.amqpUrl);

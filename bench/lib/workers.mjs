@@ -19,6 +19,9 @@ export const WORKER_SCRIPTS = {
   "stomp-publisher": path.join(here, "..", "workers", "stomp-publisher.mjs"),
   "stomp-consumer": path.join(here, "..", "workers", "stomp-consumer.mjs"),
   "stomp-latency": path.join(here, "..", "workers", "stomp-latency.mjs"),
+  "amqp10-publisher": path.join(here, "..", "workers", "amqp10-publisher.mjs"),
+  "amqp10-consumer": path.join(here, "..", "workers", "amqp10-consumer.mjs"),
+  "amqp10-latency": path.join(here, "..", "workers", "amqp10-latency.mjs"),
 };
 
 let nextId = 1;
