@@ -40,7 +40,8 @@ const RATE = Number(args.rate ?? 2000);
 const LATENCY_SECONDS = Number(args["latency-seconds"] ?? 10);
 const ROUNDS = Number(args.rounds ?? 5);
 const PORT_BASE = Number(process.env.WARREN_BENCH_PORT_BASE ?? 27268);
-const CLI = join(import.meta.dirname, "../dist/cli/main.js");
+// WARREN_BENCH_CLI: another build's CLI (an A/B against a base commit's dist, same harness)
+const CLI = process.env.WARREN_BENCH_CLI ?? join(import.meta.dirname, "../dist/cli/main.js");
 const RQ_SCRIPT = join(import.meta.dirname, "rabbitmq-cluster.sh");
 
 const log = (...a) => console.error(`[cluster-bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
