@@ -74,7 +74,9 @@ describe("FrameDecoder", () => {
     bad[bad.length - 2]! ^= 1;
     expect(new FrameDecoder(true).push(bad)).toMatchObject({ reason: "frame checksum mismatch" });
     // a version-2 peer (CRC-32C) is not taken for this protocol
-    expect(new FrameDecoder(true).push(Buffer.from("WRNREPL\x02", "latin1"))).toMatchObject({ reason: expect.stringMatching(/bad header/) });
+    expect(new FrameDecoder(true).push(Buffer.from("WRNREPL\x02", "latin1"))).toMatchObject({
+      reason: expect.stringMatching(/bad header/),
+    });
   });
 
   it("computes the same CRC-32 without zlib's (older Node 20), continued across pieces", () => {
