@@ -357,6 +357,7 @@ async function latency(t, queue) {
   const tick = 5;
   const started = performance.now();
   const cpu0 = cpuSum(t.pids());
+  const each0 = t.pids().map((p) => cpuTicks(p) ?? 0);
   await new Promise((resolve) => {
     const timer = setInterval(() => {
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * RATE));
@@ -376,6 +377,7 @@ async function latency(t, queue) {
   await eventually(() => pub.unconfirmed === 0, "the last confirms", 60_000);
   // at a fixed rate the brokers' work per message depends little on how busy the machine is
   const cpu = (cpuSum(t.pids()) - cpu0) / CLK_TCK;
+  const perNode = t.pids().map((p, i) => +(((cpuTicks(p) ?? 0) - each0[i]) / CLK_TCK).toFixed(2));
   await pub.close();
   await purge(t, queue);
   lat.sort((a, b) => a - b);
@@ -385,6 +387,7 @@ async function latency(t, queue) {
     p99Ms: +percentile(lat, 99).toFixed(2),
     maxMs: +lat.at(-1).toFixed(2),
     cpuUsPerMsg: +((cpu / total) * 1e6).toFixed(1),
+    cpuSecondsPerNode: perNode,
   };
 }
 
