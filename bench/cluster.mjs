@@ -40,7 +40,8 @@ const RATE = Number(args.rate ?? 2000);
 const LATENCY_SECONDS = Number(args["latency-seconds"] ?? 10);
 const ROUNDS = Number(args.rounds ?? 5);
 const PORT_BASE = Number(process.env.WARREN_BENCH_PORT_BASE ?? 27268);
-const CLI = join(import.meta.dirname, "../dist/cli/main.js");
+// WARREN_BENCH_CLI: another build's CLI (an A/B against a base commit's dist, same harness)
+const CLI = process.env.WARREN_BENCH_CLI ?? join(import.meta.dirname, "../dist/cli/main.js");
 const RQ_SCRIPT = join(import.meta.dirname, "rabbitmq-cluster.sh");
 
 const log = (...a) => console.error(`[cluster-bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
@@ -355,6 +356,8 @@ async function latency(t, queue) {
   };
   const tick = 5;
   const started = performance.now();
+  const cpu0 = cpuSum(t.pids());
+  const each0 = t.pids().map((p) => cpuTicks(p) ?? 0);
   await new Promise((resolve) => {
     const timer = setInterval(() => {
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * RATE));
@@ -372,6 +375,9 @@ async function latency(t, queue) {
   });
   const seconds = (performance.now() - started) / 1000;
   await eventually(() => pub.unconfirmed === 0, "the last confirms", 60_000);
+  // at a fixed rate the brokers' work per message depends little on how busy the machine is
+  const cpu = (cpuSum(t.pids()) - cpu0) / CLK_TCK;
+  const perNode = t.pids().map((p, i) => +(((cpuTicks(p) ?? 0) - each0[i]) / CLK_TCK).toFixed(2));
   await pub.close();
   await purge(t, queue);
   lat.sort((a, b) => a - b);
@@ -380,6 +386,8 @@ async function latency(t, queue) {
     p50Ms: +percentile(lat, 50).toFixed(2),
     p99Ms: +percentile(lat, 99).toFixed(2),
     maxMs: +lat.at(-1).toFixed(2),
+    cpuUsPerMsg: +((cpu / total) * 1e6).toFixed(1),
+    cpuSecondsPerNode: perNode,
   };
 }
 

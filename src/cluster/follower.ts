@@ -6,8 +6,10 @@
  * the highest seen is refused, logged once and the connection closed.
  *
  * Writes are synchronous and in arrival order: a follower serves no clients, and order is what
- * keeps its files equal to the leader's. Each COMMIT fsyncs what was written since the last one
- * before it is acknowledged.
+ * keeps its files equal to the leader's. A COMMIT is acknowledged once what was written up to it
+ * is fsynced: a group commit of its own, one fsync round in flight (on the thread pool, so writes
+ * of the next batches are applied meanwhile), and the COMMITs that arrive during it are all
+ * acknowledged by the next round with one ACK of the highest.
  */
 import * as fs from "node:fs";
 import { open as openFile } from "node:fs/promises";
@@ -32,6 +34,8 @@ export interface FollowerOptions {
   readonly log: FollowerLogger;
   /** The highest epoch known so far (from etcd): older leaders are refused. */
   readonly epoch?: number;
+  /** How a file's data is made durable (node:fs's fdatasync; tests hold it to watch the ACKs). */
+  readonly fdatasync?: (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void;
 }
 
 /** Files the follower never touches: the data dir's lock is the running node's. */
@@ -46,6 +50,10 @@ class LeaderConnection {
   epoch = -1;
   leader = "";
   closed = false;
+  /** The highest COMMIT applied on this connection (acknowledged once a sync round covers it). */
+  committed = -1;
+  /** The highest COMMIT acknowledged on this connection. */
+  acked = -1;
   constructor(readonly socket: net.Socket) {}
 }
 
@@ -57,6 +65,8 @@ export class ReplicationFollower {
   /** Files written since the last COMMIT, open until it fsyncs them. */
   private readonly open = new Map<string, number>();
   private readonly dirsToSync = new Set<string>();
+  /** A sync round is under way (its files left `open`; it closes them when done). */
+  private syncing = false;
   /** Batches acknowledged, refusals made: what tests and /api/nodes look at. */
   readonly stats = { ackedBatch: 0, refused: 0, resets: 0, frames: 0, bytesWritten: 0, manifests: 0 };
   /** The last refusal's reason. */
@@ -200,9 +210,8 @@ export class ReplicationFollower {
         return;
       }
       case FrameType.Commit: {
-        this.sync();
-        this.stats.ackedBatch = f.batch;
-        this.send(c, frames.ack(c.epoch, f.batch));
+        c.committed = f.batch;
+        this.sync(c);
         return;
       }
       default:
@@ -309,26 +318,55 @@ export class ReplicationFollower {
     this.dirsToSync.add(this.options.dataDir);
   }
 
-  /** Makes everything applied so far durable: file data, then the directory entries. */
-  private sync(): void {
+  /**
+   * Starts a sync round for `c`'s COMMITs unless one is under way (it starts the next when done):
+   * it makes everything applied so far durable, file data then directory entries, and then
+   * acknowledges the highest COMMIT applied when it started. Writes applied during the round go
+   * to files opened afresh, for the next round.
+   */
+  private sync(c: LeaderConnection): void {
+    if (this.syncing || c.closed || this.active !== c || c.committed <= c.acked) return;
+    this.syncing = true;
+    const batch = c.committed;
+    const files = [...this.open];
+    this.open.clear();
+    const dirs = [...this.dirsToSync];
+    this.dirsToSync.clear();
+    const datasync = this.options.fdatasync ?? fs.fdatasync;
+    let waiting = 1;
+    let failed: Error | null = null;
+    const fileSynced = (err: NodeJS.ErrnoException | null): void => {
+      if (err !== null && failed === null) failed = err;
+      if (--waiting > 0) return;
+      for (const [, fd] of files) fs.closeSync(fd);
+      if (failed === null) {
+        try {
+          syncDirs(dirs);
+        } catch (e) {
+          failed = e as Error;
+        }
+      }
+      this.syncing = false;
+      if (failed !== null) {
+        this.options.log.error({ err: failed }, "replication: fsync failed");
+        return this.refuse(c, `fsync failed: ${failed.message}`);
+      }
+      if (!c.closed && this.active === c) {
+        c.acked = batch;
+        this.stats.ackedBatch = batch;
+        this.send(c, frames.ack(c.epoch, batch));
+      }
+      // COMMITs that arrived meanwhile (or a newer leader's)
+      if (this.active !== null) this.sync(this.active);
+    };
     // a delivery mark is not fsynced, here as on the leader (it matters after kill -9 of the
     // leader, when this process and its page cache live on): a COMMIT of marks alone costs no fsync
-    for (const [abs, fd] of this.open) if (!abs.endsWith(MARK_SUFFIX)) fs.fdatasyncSync(fd);
-    this.closeFiles();
-    for (const dir of this.dirsToSync) {
-      let dfd: number;
-      try {
-        dfd = fs.openSync(dir, "r");
-      } catch {
-        continue; // removed since
-      }
-      try {
-        fs.fsyncSync(dfd);
-      } finally {
-        fs.closeSync(dfd);
-      }
+    for (const [abs, fd] of files) {
+      if (abs.endsWith(MARK_SUFFIX)) continue;
+      waiting++;
+      datasync(fd, fileSynced);
     }
-    this.dirsToSync.clear();
+    fileSynced(null);
   }
 
   private closeFile(abs: string): void {
@@ -379,5 +417,22 @@ export class ReplicationFollower {
     this.active = null;
     this.closeFiles();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** fsyncs directories whose entries changed (a file created or removed in them). */
+function syncDirs(dirs: readonly string[]): void {
+  for (const dir of dirs) {
+    let dfd: number;
+    try {
+      dfd = fs.openSync(dir, "r");
+    } catch {
+      continue; // removed since
+    }
+    try {
+      fs.fsyncSync(dfd);
+    } finally {
+      fs.closeSync(dfd);
+    }
   }
 }

@@ -118,6 +118,8 @@ class FollowerLink {
   caughtUpBatch = Infinity;
   retries = 0;
   timer: NodeJS.Timeout | null = null;
+  /** The socket corked by this turn's first send (uncorked at the end of the turn). */
+  corked: net.Socket | null = null;
   // replication lag (docs/clustering.md, "Operations"): bytes of this connection's stream given to
   // the socket, those covered by the last acknowledged COMMIT, and [batch, sent bytes] at each
   // COMMIT sent live (flat pairs, consumed from `markAt`)
@@ -195,6 +197,8 @@ export class ReplicationLeader implements StoreTap, CommitReplication, MarkRepli
   private markHead = 0;
   /** Failed or closed: marks not replicated by now never will be. */
   private termOver = false;
+  /** A turn's sends are corked: `uncork` runs once at the end of the turn. */
+  private uncorkScheduled = false;
 
   constructor(private readonly options: ReplicationLeaderOptions) {
     this.links = options.followers.map((m) => new FollowerLink(m));
@@ -310,6 +314,17 @@ export class ReplicationLeader implements StoreTap, CommitReplication, MarkRepli
   private send(l: FollowerLink, bufs: Buffer[]): void {
     const s = l.socket;
     if (s === null) return;
+    // a turn's frames (a batch's writes and its COMMIT: several frames of two buffers each) leave
+    // in one writev at the end of the turn, not one write syscall per buffer
+    if (l.corked !== s) {
+      l.corked?.uncork();
+      s.cork();
+      l.corked = s;
+      if (!this.uncorkScheduled) {
+        this.uncorkScheduled = true;
+        process.nextTick(this.uncork);
+      }
+    }
     for (const b of bufs) {
       s.write(b);
       l.sentBytes += b.length;
@@ -319,6 +334,16 @@ export class ReplicationLeader implements StoreTap, CommitReplication, MarkRepli
       s.destroy();
     }
   }
+
+  private readonly uncork = (): void => {
+    this.uncorkScheduled = false;
+    for (const l of this.links) {
+      const s = l.corked;
+      if (s === null) continue;
+      l.corked = null;
+      s.uncork();
+    }
+  };
 
   // ---- CommitReplication ----
 

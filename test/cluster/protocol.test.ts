@@ -4,7 +4,9 @@
  * read (a 4 MiB WRITE in 1 KiB reads would otherwise copy gigabytes).
  */
 import { describe, expect, it } from "vitest";
-import { type Frame, FrameDecoder, frames, HASH_BYTES, PROTOCOL_HEADER } from "../../src/cluster/protocol.js";
+import { randomBytes } from "node:crypto";
+import * as zlib from "node:zlib";
+import { type Frame, FrameDecoder, frames, HASH_BYTES, PROTOCOL_HEADER, tableCrc32 } from "../../src/cluster/protocol.js";
 
 function stream(): { bytes: Buffer; expected: Frame[] } {
   const bufs = [
@@ -61,5 +63,26 @@ describe("FrameDecoder", () => {
     const d = new FrameDecoder(false);
     expect(d.push(Buffer.from([0, 0]))).toEqual([]);
     expect(d.push(Buffer.from([0, 1]))).toMatchObject({ reason: "frame length 1 out of bounds" });
+  });
+
+  it("checks every byte of a frame with CRC-32 (version 3): a flipped payload byte is refused", () => {
+    const bytes = Buffer.concat([PROTOCOL_HEADER, ...frames.write(7, "definitions.json", 0, Buffer.from('{"a":1}'))]);
+    // the checksum is zlib's CRC-32 of everything after the checksum field
+    expect(bytes.readUInt32BE(PROTOCOL_HEADER.length + 4)).toBe(zlib.crc32(bytes.subarray(PROTOCOL_HEADER.length + 8)));
+    expect(new FrameDecoder(true).push(bytes)).toHaveLength(1);
+    const bad = Buffer.from(bytes);
+    bad[bad.length - 2]! ^= 1;
+    expect(new FrameDecoder(true).push(bad)).toMatchObject({ reason: "frame checksum mismatch" });
+    // a version-2 peer (CRC-32C) is not taken for this protocol
+    expect(new FrameDecoder(true).push(Buffer.from("WRNREPL\x02", "latin1"))).toMatchObject({
+      reason: expect.stringMatching(/bad header/),
+    });
+  });
+
+  it("computes the same CRC-32 without zlib's (older Node 20), continued across pieces", () => {
+    const b = randomBytes(10_000);
+    expect(tableCrc32(b, 0, b.length)).toBe(zlib.crc32(b));
+    expect(tableCrc32(b, 4321, b.length, tableCrc32(b, 0, 4321))).toBe(zlib.crc32(b));
+    expect(tableCrc32(b, 100, 200)).toBe(zlib.crc32(b.subarray(100, 200)));
   });
 });
