@@ -176,8 +176,9 @@ export class Parser {
   private ordered(ordering: Ordering, left: Node, right: Node): Node {
     const a = this.numeric(left, "a comparison");
     const b = this.numeric(right, "a comparison");
+    const la = left.exact;
     const rb = right.exact;
-    return { type: T.Bool, ev: (s) => compare(ordering, a(s), b(s), rb), exact: undefined, column: left.column };
+    return { type: T.Bool, ev: (s) => compare(ordering, a(s), b(s), la, rb), exact: undefined, column: left.column };
   }
 
   /** An operand of <, >, arithmetic…: no string literal, no condition. */

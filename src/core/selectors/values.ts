@@ -6,8 +6,8 @@
  * - Equality converts a string to the other side's type (STOMP and AMQP headers carry numbers as
  *   text): `n = 20` holds for the string "20", `b = TRUE` for "true". A string that does not
  *   convert is simply unequal (false, not unknown), as a number and a boolean are.
- * - Ordering (<, >, <=, >=, BETWEEN) converts only a string on the left: `n > 10` holds for "20",
- *   `10 < n` does not (ActiveMQ converts the left operand only).
+ * - Ordering (<, >, <=, >=, BETWEEN) converts a string the same way: `n > 10` and `10 < n` hold
+ *   for "20"; "2.5" does not convert to compare with the exact 2 (false), it does with 2.0.
  * - Two unknowns are equal (ActiveMQ: `missing = missing` selects every message).
  * - Arithmetic takes numbers only (a string operand gives unknown); `/` divides as doubles (5/2
  *   is 2.5 in ActiveMQ).
@@ -68,7 +68,7 @@ function order(op: Ordering, l: number | string | boolean, r: number | string | 
   }
 }
 
-export function compare(op: Ordering, l: Value, r: Value, rExact: Exactness): boolean | null {
+export function compare(op: Ordering, l: Value, r: Value, lExact: Exactness, rExact: Exactness): boolean | null {
   if (l === null || r === null) return null;
   const lt = typeof l;
   const rt = typeof r;
@@ -76,6 +76,10 @@ export function compare(op: Ordering, l: Value, r: Value, rExact: Exactness): bo
   if (lt === "string" && rt === "number") {
     const n = stringToNumber(l as string, rExact ?? Number.isInteger(r));
     return n === null ? false : order(op, n, r);
+  }
+  if (lt === "number" && rt === "string") {
+    const n = stringToNumber(r as string, lExact ?? Number.isInteger(l));
+    return n === null ? false : order(op, l, n);
   }
   return false;
 }
