@@ -184,8 +184,8 @@ describe("invalid selectors", () => {
   const refused: [string, RegExp][] = [
     ["", /empty/],
     ["   ", /empty/],
-    ["a =", /unexpected the end of the selector/],
-    ["a = 1 AND", /unexpected the end/],
+    ["a =", /unexpected end of the selector/],
+    ["a = 1 AND", /unexpected end of the selector/],
     ["'abc'", /not a condition/],
     ["1", /not a condition/],
     ["n + 1", /not a condition/],

@@ -339,7 +339,7 @@ function arith(l: Value, r: Value, op: number): number | null {
 function describe(t: Token): string {
   switch (t.kind) {
     case Tok.End:
-      return "the end of the selector";
+      return "end of the selector";
     case Tok.String:
       return `'${t.text}'`;
     default:
