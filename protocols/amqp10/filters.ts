@@ -31,7 +31,8 @@ export function sourceFilters(filter: AmqpMap | undefined): SourceFilters | Amqp
     const value = entry[1];
     if (!(value instanceof Described) || !isSelectorDescriptor(value.descriptor)) continue;
     if (selector !== null) return new Amqp10Error(AmqpError.invalidField, "more than one selector filter", "link");
-    if (typeof value.value !== "string") return new Amqp10Error(AmqpError.invalidField, "a selector filter's value must be a string", "link");
+    if (typeof value.value !== "string")
+      return new Amqp10Error(AmqpError.invalidField, "a selector filter's value must be a string", "link");
     const compiled = compileSelector(value.value);
     if (compiled instanceof InvalidSelector) return new Amqp10Error(AmqpError.invalidField, compiled.description, "link");
     selector = compiled;
