@@ -230,6 +230,31 @@ describe("invalid selectors", () => {
     expect((compileSelector("a = 1 AND b >") as InvalidSelector).column).toBe(14);
   });
 
+  it("long AND / OR chains are flat: thousands of terms compile and evaluate", () => {
+    const ors = Array.from({ length: 3000 }, (_, i) => `s = 'v${i}'`).join(" OR ");
+    expect(evaluate(`${ors} OR s = 'abc'`)).toBe(true);
+    expect(evaluate(ors)).toBe(false);
+    const ands = Array.from({ length: 3000 }, () => "i = 20").join(" AND ");
+    expect(evaluate(ands)).toBe(true);
+    expect(truth(`${ands} AND missing = 1`)).toBe("unknown");
+    expect(truth(`missing = 1 OR ${ors}`)).toBe("unknown");
+  });
+
+  it("refuses nesting past MAX_DEPTH, so no selector can exhaust the stack when evaluated", () => {
+    const deep = (n: number, open: string, inner: string, close: string) => `${open.repeat(n)}${inner}${close.repeat(n)}`;
+    expect(evaluate(deep(200, "(", "TRUE", ")"))).toBe(true);
+    for (const text of [
+      deep(300, "(", "TRUE", ")"),
+      deep(300, "NOT ", "TRUE", ""),
+      `i = ${deep(300, "-", "1", "")}`,
+      `i = ${Array.from({ length: 300 }, () => "1").join(" + ")}`,
+    ]) {
+      const r = compileSelector(text);
+      expect(r).toBeInstanceOf(InvalidSelector);
+      expect((r as InvalidSelector).reason).toMatch(/nested more than 256 deep/);
+    }
+  });
+
   it("refuses absurd nesting and length as values, never throwing", () => {
     expect(compileSelector(`${"(".repeat(100_000)}TRUE${")".repeat(100_000)}`)).toBeInstanceOf(InvalidSelector);
     expect(compileSelector(`a = '${"x".repeat(70_000)}'`)).toBeInstanceOf(InvalidSelector);

@@ -27,12 +27,29 @@ interface Node {
   readonly column: number;
   /** Set on numeric literals (and negated ones). */
   readonly literal?: number;
+  /** How deep evaluating it nests calls: bounded, so no selector can exhaust the stack per message. */
+  readonly depth: number;
+}
+
+/**
+ * The deepest expression tree accepted. Chains of AND / OR are flat (one node however long), so
+ * this bounds only real nesting (parentheses, NOT, arithmetic chains), far past any real selector.
+ */
+export const MAX_DEPTH = 256;
+
+function deeper(...nodes: Node[]): number {
+  let d = 0;
+  for (const n of nodes) if (n.depth > d) d = n.depth;
+  if (d >= MAX_DEPTH) throw new SelectorSyntaxError(`nested more than ${MAX_DEPTH} deep`, nodes[0]!.column);
+  return d + 1;
 }
 
 const ORDERINGS: Record<string, Ordering> = { "<": LT, ">": GT, "<=": LE, ">=": GE };
 
 export class Parser {
   private pos = 0;
+  /** Open parentheses, NOTs and signs being parsed: refused past MAX_DEPTH before the stack runs out. */
+  private nesting = 0;
 
   constructor(private readonly tokens: readonly Token[]) {}
 
@@ -43,6 +60,10 @@ export class Parser {
     if (t.kind !== Tok.End) throw new SelectorSyntaxError(`unexpected ${describe(t)}`, t.column);
     if (node.type !== T.Bool && node.type !== T.Any) throw new SelectorSyntaxError("the selector is not a condition", 1);
     return node.ev;
+  }
+
+  private enter(t: Token): void {
+    if (++this.nesting > MAX_DEPTH) throw new SelectorSyntaxError(`nested more than ${MAX_DEPTH} deep`, t.column);
   }
 
   private peek(): Token {
@@ -82,39 +103,53 @@ export class Parser {
   }
 
   private orExpr(): Node {
-    let left = this.andExpr();
-    while (this.keyword("OR")) {
-      const a = this.condition(left, "OR");
-      const b = this.condition(this.andExpr(), "OR");
-      left = { type: T.Bool, ev: (s) => or(a(s), b(s)), exact: undefined, column: left.column };
-    }
-    return left;
+    const first = this.andExpr();
+    if (!this.keyword("OR")) return first;
+    // one flat node for a chain: `a OR b OR c …` (often long generated lists) nests no deeper
+    const nodes = [first, this.andExpr()];
+    while (this.keyword("OR")) nodes.push(this.andExpr());
+    const evs = nodes.map((n) => this.condition(n, "OR"));
+    const depth = deeper(...nodes);
+    const ev: Evaluator = (s) => {
+      let r: Value = false;
+      for (let i = 0; i < evs.length; i++) {
+        const v = evs[i]!(s);
+        if (v === true) return true;
+        if (v !== false) r = null;
+      }
+      return r;
+    };
+    return { type: T.Bool, ev, exact: undefined, column: first.column, depth };
   }
 
   private andExpr(): Node {
-    let left = this.notExpr();
-    while (this.keyword("AND")) {
-      const a = this.condition(left, "AND");
-      const b = this.condition(this.notExpr(), "AND");
-      // b only when a does not decide: a false left side never reads the right side's properties
-      left = {
-        type: T.Bool,
-        ev: (s) => {
-          const l = a(s);
-          return l === false ? false : and(l, b(s));
-        },
-        exact: undefined,
-        column: left.column,
-      };
-    }
-    return left;
+    const first = this.notExpr();
+    if (!this.keyword("AND")) return first;
+    const nodes = [first, this.notExpr()];
+    while (this.keyword("AND")) nodes.push(this.notExpr());
+    const evs = nodes.map((n) => this.condition(n, "AND"));
+    const depth = deeper(...nodes);
+    // stops at the first false: later operands' properties are not read
+    const ev: Evaluator = (s) => {
+      let r: Value = true;
+      for (let i = 0; i < evs.length; i++) {
+        const v = evs[i]!(s);
+        if (v === false) return false;
+        if (v !== true) r = null;
+      }
+      return r;
+    };
+    return { type: T.Bool, ev, exact: undefined, column: first.column, depth };
   }
 
   private notExpr(): Node {
     const t = this.peek();
     if (this.keyword("NOT")) {
-      const a = this.condition(this.notExpr(), "NOT");
-      return { type: T.Bool, ev: (s) => not(a(s)), exact: undefined, column: t.column };
+      this.enter(t);
+      const n = this.notExpr();
+      this.nesting--;
+      const a = this.condition(n, "NOT");
+      return { type: T.Bool, ev: (s) => not(a(s)), exact: undefined, column: t.column, depth: deeper(n) };
     }
     return this.comparison();
   }
@@ -131,7 +166,7 @@ export class Parser {
         const la = left.exact;
         const rb = right.exact;
         const ev: Evaluator = t.text === "=" ? (s) => equals(a(s), b(s), la, rb) : (s) => not(equals(a(s), b(s), la, rb));
-        return { type: T.Bool, ev, exact: undefined, column: left.column };
+        return { type: T.Bool, ev, exact: undefined, column: left.column, depth: deeper(left, right) };
       }
       const ordering = ORDERINGS[t.text];
       if (ordering !== undefined) {
@@ -155,11 +190,11 @@ export class Parser {
       if (negated) {
         const a = this.ordered(LT, left, low).ev;
         const b = this.ordered(GT, left, high).ev;
-        return { type: T.Bool, ev: (s) => or(a(s), b(s)), exact: undefined, column: left.column };
+        return { type: T.Bool, ev: (s) => or(a(s), b(s)), exact: undefined, column: left.column, depth: deeper(left, low, high) + 1 };
       }
       const a = this.ordered(GE, left, low).ev;
       const b = this.ordered(LE, left, high).ev;
-      return { type: T.Bool, ev: (s) => and(a(s), b(s)), exact: undefined, column: left.column };
+      return { type: T.Bool, ev: (s) => and(a(s), b(s)), exact: undefined, column: left.column, depth: deeper(left, low, high) + 1 };
     }
     if (this.keyword("LIKE")) return this.like(left, negated);
     if (this.keyword("IN")) return this.in(left, negated);
@@ -167,7 +202,13 @@ export class Parser {
       const isNot = this.keyword("NOT");
       this.expectKeyword("NULL");
       const a = this.value(left, "IS NULL");
-      return { type: T.Bool, ev: isNot ? (s) => a(s) !== null : (s) => a(s) === null, exact: undefined, column: left.column };
+      return {
+        type: T.Bool,
+        ev: isNot ? (s) => a(s) !== null : (s) => a(s) === null,
+        exact: undefined,
+        column: left.column,
+        depth: deeper(left),
+      };
     }
     if (negated) throw new SelectorSyntaxError(`unexpected ${describe(this.peek())}`, this.peek().column);
     return left;
@@ -178,7 +219,13 @@ export class Parser {
     const b = this.numeric(right, "a comparison");
     const la = left.exact;
     const rb = right.exact;
-    return { type: T.Bool, ev: (s) => compare(ordering, a(s), b(s), la, rb), exact: undefined, column: left.column };
+    return {
+      type: T.Bool,
+      ev: (s) => compare(ordering, a(s), b(s), la, rb),
+      exact: undefined,
+      column: left.column,
+      depth: deeper(left, right),
+    };
   }
 
   /** An operand of <, >, arithmetic…: no string literal, no condition. */
@@ -216,7 +263,7 @@ export class Parser {
       const v = a(s);
       return v === null ? null : typeof v === "string" && p.matches(v);
     };
-    return { type: T.Bool, ev: negated ? (s) => not(matches(s)) : matches, exact: undefined, column: left.column };
+    return { type: T.Bool, ev: negated ? (s) => not(matches(s)) : matches, exact: undefined, column: left.column, depth: deeper(left) + 1 };
   }
 
   private in(left: Node, negated: boolean): Node {
@@ -233,7 +280,7 @@ export class Parser {
       const v = a(s);
       return v === null ? null : typeof v === "string" && set.has(v);
     };
-    return { type: T.Bool, ev: negated ? (s) => not(member(s)) : member, exact: undefined, column: left.column };
+    return { type: T.Bool, ev: negated ? (s) => not(member(s)) : member, exact: undefined, column: left.column, depth: deeper(left) + 1 };
   }
 
   private additive(): Node {
@@ -241,10 +288,11 @@ export class Parser {
     for (;;) {
       const plus = this.op("+");
       if (!plus && !this.op("-")) return left;
+      const right = this.multiplicative();
       const a = this.numeric(left, plus ? "+" : "-");
-      const b = this.numeric(this.multiplicative(), plus ? "+" : "-");
+      const b = this.numeric(right, plus ? "+" : "-");
       const ev: Evaluator = plus ? (s) => arith(a(s), b(s), PLUS) : (s) => arith(a(s), b(s), MINUS);
-      left = { type: T.Num, ev, exact: undefined, column: left.column };
+      left = { type: T.Num, ev, exact: undefined, column: left.column, depth: deeper(left, right) };
     }
   }
 
@@ -253,27 +301,32 @@ export class Parser {
     for (;;) {
       const times = this.op("*");
       if (!times && !this.op("/")) return left;
+      const right = this.unary();
       const a = this.numeric(left, times ? "*" : "/");
-      const b = this.numeric(this.unary(), times ? "*" : "/");
+      const b = this.numeric(right, times ? "*" : "/");
       const ev: Evaluator = times ? (s) => arith(a(s), b(s), TIMES) : (s) => arith(a(s), b(s), DIVIDE);
-      left = { type: T.Num, ev, exact: undefined, column: left.column };
+      left = { type: T.Num, ev, exact: undefined, column: left.column, depth: deeper(left, right) };
     }
   }
 
   private unary(): Node {
     const t = this.peek();
     if (this.op("+")) {
+      this.enter(t);
       const n = this.unary();
+      this.nesting--;
       this.numeric(n, "unary +");
       return n;
     }
     if (this.op("-")) {
+      this.enter(t);
       const n = this.unary();
+      this.nesting--;
       const a = this.numeric(n, "unary -");
       // a negative literal stays a literal (its exactness matters when a string is converted)
       if (n.literal !== undefined) {
         const v = -n.literal;
-        return { type: T.Num, ev: () => v, exact: n.exact, column: t.column, literal: v };
+        return { type: T.Num, ev: () => v, exact: n.exact, column: t.column, literal: v, depth: 1 };
       }
       return {
         type: T.Num,
@@ -283,6 +336,7 @@ export class Parser {
         },
         exact: undefined,
         column: t.column,
+        depth: deeper(n),
       };
     }
     return this.primary();
@@ -294,20 +348,22 @@ export class Parser {
       case Tok.Exact:
       case Tok.Approx: {
         const v = t.value;
-        return { type: T.Num, ev: () => v, exact: t.kind === Tok.Exact, column: t.column, literal: v };
+        return { type: T.Num, ev: () => v, exact: t.kind === Tok.Exact, column: t.column, literal: v, depth: 1 };
       }
       case Tok.String: {
         const v = t.text;
-        return { type: T.Str, ev: () => v, exact: undefined, column: t.column };
+        return { type: T.Str, ev: () => v, exact: undefined, column: t.column, depth: 1 };
       }
       case Tok.Ident:
-        return { type: T.Any, ev: identifier(t.text), exact: undefined, column: t.column };
+        return { type: T.Any, ev: identifier(t.text), exact: undefined, column: t.column, depth: 1 };
       case Tok.Keyword:
-        if (t.text === "TRUE") return { type: T.Bool, ev: () => true, exact: undefined, column: t.column };
-        if (t.text === "FALSE") return { type: T.Bool, ev: () => false, exact: undefined, column: t.column };
+        if (t.text === "TRUE") return { type: T.Bool, ev: () => true, exact: undefined, column: t.column, depth: 1 };
+        if (t.text === "FALSE") return { type: T.Bool, ev: () => false, exact: undefined, column: t.column, depth: 1 };
         break;
       case Tok.LParen: {
+        this.enter(t);
         const n = this.orExpr();
+        this.nesting--;
         const close = this.next();
         if (close.kind !== Tok.RParen) throw new SelectorSyntaxError(`expected ) but found ${describe(close)}`, close.column);
         return n;
