@@ -41,9 +41,11 @@ export interface ConsumeOptions {
    * in order, for other consumers (ActiveMQ's queue semantics), unless `discardUnselected`.
    */
   selector?: Selector;
+  /** Not the messages its own connection published (`Message.publisher`); they stay for others. */
+  noLocal?: boolean;
   /**
-   * The queue is this consumer's own (a topic subscriber's): a message its selector does not
-   * match is dropped at dispatch instead of kept (ActiveMQ never gives it to the subscription).
+   * The queue is this consumer's own (a topic subscriber's): a message its selector (or no-local)
+   * excludes is dropped at dispatch instead of kept (ActiveMQ never gives it to the subscription).
    */
   discardUnselected?: boolean;
 }

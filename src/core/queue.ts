@@ -65,10 +65,16 @@ export interface QueueHost {
  * priority queues keep one FIFO per priority level. Each FIFO is a ReadyMessages container, which
  * pages a deep backlog out to disk (see ready-messages.ts and docs/architecture.md).
  */
-/** Whether a consumer takes this message: no selector, or its selector matches. */
+/** A consumer that does not take every message: dispatch takes the selective path for it. */
+function isSelective(o: ConsumeOptions): boolean {
+  return o.selector !== undefined || o.noLocal === true;
+}
+
+/** Whether a consumer takes this message: not its own when no-local, and its selector (if any) matches. */
 function selects(sub: Subscription, entry: QueueEntry): boolean {
-  const selector = sub.options.selector;
-  return selector === undefined || selector.matches(entry);
+  const o = sub.options;
+  if (o.noLocal === true && entry.message.publisher === sub.consumer.client) return false;
+  return o.selector === undefined || o.selector.matches(entry);
 }
 
 /** The tick after a queue asked for it: one module function, not a closure per call. */
@@ -452,7 +458,7 @@ export class Queue implements Destination, ReadyOwner {
     }
     const sub = new Subscription(this, consumer, options);
     this.consumers.push(sub);
-    if (options.selector !== undefined) {
+    if (isSelective(options)) {
       this.selective++;
       if (options.discardUnselected === true) this.discarding++;
     }
@@ -473,7 +479,7 @@ export class Queue implements Destination, ReadyOwner {
     sub.active = false;
     const i = this.consumers.indexOf(sub);
     if (i >= 0) this.consumers.splice(i, 1);
-    if (sub.options.selector !== undefined) {
+    if (isSelective(sub.options)) {
       this.selective--;
       if (sub.options.discardUnselected === true) this.discarding--;
     }

@@ -10,11 +10,11 @@ const legacy = new Described(new Sym("apache.org:legacy-amqp-direct-binding:stri
 
 describe("AMQP 1.0 source filters", () => {
   it("no filter-set, or an empty one: nothing applied", () => {
-    expect(sourceFilters(undefined)).toEqual({ selector: null, applied: undefined });
-    expect(sourceFilters(new AmqpMap())).toEqual({ selector: null, applied: undefined });
+    expect(sourceFilters(undefined)).toEqual({ selector: null, noLocal: false, applied: undefined });
+    expect(sourceFilters(new AmqpMap())).toEqual({ selector: null, noLocal: false, applied: undefined });
   });
 
-  it("takes the selector by symbol or by code, and applies only it", () => {
+  it("takes the selector by symbol or by code, and no-local; echoes only those", () => {
     for (const described of [selectorBySymbol("a = 1"), selectorByCode("a = 1")]) {
       const f = sourceFilters(
         new AmqpMap([
@@ -25,13 +25,23 @@ describe("AMQP 1.0 source filters", () => {
       );
       if (f instanceof Amqp10Error) throw f;
       expect(f.selector?.text).toBe("a = 1");
-      expect(f.applied?.entries).toEqual([[new Sym("jms-selector"), described]]);
+      expect(f.noLocal).toBe(true);
+      expect(f.applied?.entries).toEqual([
+        [new Sym("jms-selector"), described],
+        [new Sym("no-local"), noLocal],
+      ]);
     }
   });
 
+  it("no-local alone, by code", () => {
+    const byCode = new Described(new Typed("ulong", 0x0000468c00000003n), []);
+    const f = sourceFilters(new AmqpMap([[new Sym("nl"), byCode]]));
+    expect(f).toEqual({ selector: null, noLocal: true, applied: new AmqpMap([[new Sym("nl"), byCode]]) });
+  });
+
   it("filters it does not apply are not echoed", () => {
-    const f = sourceFilters(new AmqpMap([[new Sym("no-local"), noLocal]]));
-    expect(f).toEqual({ selector: null, applied: undefined });
+    const f = sourceFilters(new AmqpMap([[new Sym("direct"), legacy]]));
+    expect(f).toEqual({ selector: null, noLocal: false, applied: undefined });
   });
 
   it("refuses an invalid selector, a non-string one and two selectors with amqp:invalid-field", () => {

@@ -206,6 +206,25 @@ describe("queue dispatch with selectors", () => {
     expect(q.messageCount).toBe(0);
   });
 
+  it("a no-local consumer does not get its own connection's messages; they stay for others", () => {
+    const { v, q } = setup();
+    const mine = new FakeConsumer();
+    ok(q.consume(mine, { tag: "nl", noAck: false, exclusive: false, priority: 0, noLocal: true }));
+    const publishFrom = (body: string, client: { id: number } | null) => {
+      const m = new Message("", "q", Buffer.from(body), {});
+      m.publisher = client;
+      ok(v.publish("", "q", m));
+    };
+    publishFrom("own1", mine.client);
+    publishFrom("other1", { id: 2 });
+    publishFrom("anon1", null);
+    expect(mine.bodies).toEqual(["other1", "anon1"]);
+    expect(q.messageCount).toBe(1);
+    const plain = new FakeConsumer();
+    consume(q, plain, null);
+    expect(plain.bodies).toEqual(["own1"]);
+  });
+
   it("a stream queue refuses a selector", () => {
     const v = new VirtualHost("/");
     ok(v.declareQueue("s", { durable: true, args: { "x-queue-type": "stream" } }, null));

@@ -55,8 +55,10 @@ function attachSender(c: ConnectionScope, s: Session, a: Attach): Amqp10Error | 
     noAck: presettled,
     exclusive: false,
     priority: 0,
+    ...(filters.selector !== null && { selector: filters.selector }),
+    ...(filters.noLocal && { noLocal: true }),
     // a private queue bound to an exchange is a topic subscription: it drops what is not selected
-    ...(filters.selector !== null && { selector: filters.selector, discardUnselected: owned }),
+    ...(filters.applied !== undefined && { discardUnselected: owned }),
   });
   if (sub instanceof BrokerError) {
     if (owned) c.vhost.deleteQueue(queue.name, {}, c.client);
