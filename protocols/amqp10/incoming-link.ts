@@ -157,6 +157,7 @@ export class IncomingLink {
     const denied = c.access.checkPublish(exchange, key);
     if (denied !== null) return fromBrokerError(denied, "link");
     const msg = coreMessage(exchange, key, m);
+    msg.publisher = c.client; // for no-local receivers
     if (m.properties?.userId !== undefined) {
       const problem = publishPropertiesProblem(msg.properties, c.user.name);
       if (problem !== null) return fromBrokerError(problem, "link");

@@ -1,6 +1,7 @@
 import type { QueueEntry } from "./queue-entry.js";
 import type { Queue } from "./queue.js";
 import type { FieldTable } from "./message.js";
+import type { Selector } from "./selectors/index.js";
 
 /** Who owns an exclusive queue or a consumer: one client connection, whatever its protocol. */
 export interface ClientRef {
@@ -35,6 +36,18 @@ export interface ConsumeOptions {
   prefetch?: number;
   /** basic.consume arguments (x-stream-offset for streams), checked by the queue. */
   args?: FieldTable;
+  /**
+   * A JMS selector: the consumer gets only the messages it matches. The others stay in the queue,
+   * in order, for other consumers (ActiveMQ's queue semantics), unless `discardUnselected`.
+   */
+  selector?: Selector;
+  /** Not the messages its own connection published (`Message.publisher`); they stay for others. */
+  noLocal?: boolean;
+  /**
+   * The queue is this consumer's own (a topic subscriber's): a message its selector (or no-local)
+   * excludes is dropped at dispatch instead of kept (ActiveMQ never gives it to the subscription).
+   */
+  discardUnselected?: boolean;
 }
 
 export class Subscription {

@@ -102,3 +102,4 @@ export {
 } from "./connections.js";
 export { fieldTableJson, fieldValueJson, jsonFieldTable, jsonFieldValue } from "./field-json.js";
 export { compilePattern, type NamePattern, PatternError } from "./patterns.js";
+export { compileSelector, InvalidSelector, MAX_SELECTOR_LENGTH, Selector, type SelectorSubject } from "./selectors/index.js";

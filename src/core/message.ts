@@ -3,6 +3,7 @@
  * The body is one Buffer shared by every queue the message reaches; it is never copied per queue.
  */
 import { BrokerError, ReplyCode } from "./errors.js";
+import type { ClientRef } from "./consumer.js";
 
 /** AMQP field-value type tags (AMQP 0-9-1 §4.2.5.5 as RabbitMQ implements it). */
 export type FieldTypeTag = "t" | "b" | "B" | "s" | "u" | "I" | "i" | "l" | "f" | "d" | "D" | "S" | "x" | "A" | "T" | "F" | "V";
@@ -115,6 +116,11 @@ export function expirationMs(expiration: string | undefined): number {
 const UNKNOWN = -2;
 
 export class Message {
+  /**
+   * The connection that published it, for no-local consumers; set by the front-ends that offer
+   * no-local (AMQP 1.0), null otherwise. Copies the broker makes (dead-letters) have none.
+   */
+  publisher: ClientRef | null = null;
   private decoded: MessageProperties | null;
   private ttl = UNKNOWN;
   private prio = UNKNOWN;

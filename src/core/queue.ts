@@ -11,6 +11,14 @@ import type { QueueType } from "./queue-arguments.js";
 import type { Policy } from "./policies.js";
 import { type MessageCounters, QueueCounters } from "./stats.js";
 
+/**
+ * How many ready messages a dispatch to consumers with selectors passes over, at most, looking for
+ * ones they select. ActiveMQ considers only the messages it has paged in (maxPageSize, 200 by
+ * default), so selector consumers behind that many unmatched messages wait there too; the bound
+ * keeps a dispatch's cost bounded whatever the backlog.
+ */
+export const SELECTOR_SCAN_WINDOW = 200;
+
 /** What Queue.enqueue did with a message. */
 export const Enqueued = {
   Refused: 0,
@@ -57,6 +65,18 @@ export interface QueueHost {
  * priority queues keep one FIFO per priority level. Each FIFO is a ReadyMessages container, which
  * pages a deep backlog out to disk (see ready-messages.ts and docs/architecture.md).
  */
+/** A consumer that does not take every message: dispatch takes the selective path for it. */
+function isSelective(o: ConsumeOptions): boolean {
+  return o.selector !== undefined || o.noLocal === true;
+}
+
+/** Whether a consumer takes this message: not its own when no-local, and its selector (if any) matches. */
+function selects(sub: Subscription, entry: QueueEntry): boolean {
+  const o = sub.options;
+  if (o.noLocal === true && entry.message.publisher === sub.consumer.client) return false;
+  return o.selector === undefined || o.selector.matches(entry);
+}
+
 /** The tick after a queue asked for it: one module function, not a closure per call. */
 function runScheduledDispatch(q: Queue): void {
   q.scheduledDispatch();
@@ -79,6 +99,12 @@ export class Queue implements Destination, ReadyOwner {
   private redispatch = false;
   private dispatchScheduled = false;
   private mixedPriorities = false;
+  /** Consumers with a selector: while there is one, dispatch takes the selective path. */
+  private selective = 0;
+  /** Consumers that drop what their selector does not match (a topic subscriber's own queue). */
+  private discarding = 0;
+  /** Entries a selective dispatch passed over, put back when it ends (reused). */
+  private readonly passed: QueueEntry[] = [];
   /** Requeues took a length-limited queue over its limit: the next dispatch trims first. */
   private trimPending = false;
   /** Body bytes of the ready messages, for x-max-length-bytes. */
@@ -432,6 +458,10 @@ export class Queue implements Destination, ReadyOwner {
     }
     const sub = new Subscription(this, consumer, options);
     this.consumers.push(sub);
+    if (isSelective(options)) {
+      this.selective++;
+      if (options.discardUnselected === true) this.discarding++;
+    }
     // a single-active-consumer queue keeps registration order: the next one takes over (3.10 ignores x-priority there)
     if (!this.singleActive) {
       this.mixedPriorities = this.consumers.some((s) => s.options.priority !== this.consumers[0]!.options.priority);
@@ -449,6 +479,10 @@ export class Queue implements Destination, ReadyOwner {
     sub.active = false;
     const i = this.consumers.indexOf(sub);
     if (i >= 0) this.consumers.splice(i, 1);
+    if (isSelective(sub.options)) {
+      this.selective--;
+      if (sub.options.discardUnselected === true) this.discarding--;
+    }
     if (this.rr > i) this.rr--;
     if (this.consumers.length === 0 && this.autoDelete && this.hadConsumer && !this.deleted) {
       this.host.queueUnused(this);
@@ -496,6 +530,10 @@ export class Queue implements Destination, ReadyOwner {
       do {
         this.redispatch = false;
         const now = this.expiring ? (knownNow > 0 ? knownNow : this.host.timers.now()) : 0;
+        if (this.selective > 0) {
+          this.dispatchSelected(now);
+          continue;
+        }
         while (this.readyCount > 0) {
           const sub = this.pickConsumer();
           if (sub === null) break;
@@ -512,6 +550,76 @@ export class Queue implements Destination, ReadyOwner {
     } finally {
       this.dispatching = false;
     }
+  }
+
+  /**
+   * Dispatch while some consumer has a selector: each ready message goes to a consumer with credit
+   * that selects it; the ones no such consumer selects are passed over and put back in front, in
+   * their order, for consumers to come (ActiveMQ's queue semantics). Looks at most
+   * SELECTOR_SCAN_WINDOW passed-over messages deep.
+   */
+  private dispatchSelected(now: number): void {
+    const passed = this.passed;
+    try {
+      while (this.readyCount > 0 && passed.length < SELECTOR_SCAN_WINDOW && this.someCredit()) {
+        const entry = this.shiftReady()!;
+        if (entry.expiresAt <= now && (entry.expiresAt < now || entry.redelivered)) {
+          this.drop(entry, "expired");
+          continue;
+        }
+        const sub = this.pickSelecting(entry);
+        if (sub !== null) this.handOut(entry, sub);
+        else if (this.discarding > 0 && this.discardable(entry)) this.forget(entry);
+        else passed.push(entry);
+      }
+    } finally {
+      // back in front of what is left, newest first, so each level keeps its order
+      for (let i = passed.length - 1; i >= 0; i--) {
+        const e = passed[i]!;
+        this.levels[e.level]!.unshift(e);
+        this.readyCount++;
+        this.readyBytes += e.bodySize;
+      }
+      passed.length = 0;
+    }
+  }
+
+  private someCredit(): boolean {
+    const subs = this.consumers;
+    for (let i = 0; i < subs.length; i++) if (subs[i]!.consumer.hasCredit()) return true;
+    return false;
+  }
+
+  /** pickConsumer for one message: the consumers with credit whose selector (if any) matches it. */
+  private pickSelecting(entry: QueueEntry): Subscription | null {
+    const subs = this.consumers;
+    const n = subs.length;
+    if (n === 0) return null;
+    if (this.singleActive) {
+      const active = subs[0]!;
+      return active.consumer.hasCredit() && selects(active, entry) ? active : null;
+    }
+    let best: Subscription | null = null;
+    let bestIndex = 0;
+    for (let k = 0; k < n; k++) {
+      const i = (this.rr + k) % n;
+      const s = subs[i]!;
+      if (!s.consumer.hasCredit()) continue;
+      if (best !== null && s.options.priority <= best.options.priority) continue;
+      if (!selects(s, entry)) continue;
+      best = s;
+      bestIndex = i;
+      if (!this.mixedPriorities) break;
+    }
+    if (best !== null) this.rr = (bestIndex + 1) % n;
+    return best;
+  }
+
+  /** No consumer would ever take it and one of them drops what it does not select. */
+  private discardable(entry: QueueEntry): boolean {
+    const subs = this.consumers;
+    for (let i = 0; i < subs.length; i++) if (selects(subs[i]!, entry)) return false;
+    return true;
   }
 
   private handOut(entry: QueueEntry, sub: Subscription): void {

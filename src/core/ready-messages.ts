@@ -189,6 +189,15 @@ export class ReadyMessages {
     this.headBytes += entry.bodySize;
   }
 
+  /**
+   * Puts back an entry `shift` just gave (a selective dispatch passed over it), in front of the
+   * rest: no search, since it was the oldest.
+   */
+  unshift(entry: QueueEntry): void {
+    this.head.unshift(entry);
+    this.headBytes += entry.bodySize;
+  }
+
   /** Reads a batch from the tail into the head, in order. */
   private pageIn(): void {
     const store = this.owner.store;

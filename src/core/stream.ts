@@ -255,6 +255,9 @@ export class StreamQueue extends Queue {
     if (!options.prefetch) {
       return new BrokerError(ReplyCode.PRECONDITION_FAILED, `consumer prefetch count is not set for '${what}'`);
     }
+    // every stream consumer reads every record at its own offset: nothing to leave for others
+    if (options.selector !== undefined)
+      return new BrokerError(ReplyCode.NOT_IMPLEMENTED, `selectors not supported by stream queues ${what}`);
     const start = parseStreamOffset(options.args?.["x-stream-offset"], this.now());
     if (start instanceof BrokerError) return start;
     const sub = new StreamSubscription(this, consumer, options);

@@ -3,6 +3,7 @@ import { type Address, parseAddress } from "../addresses.js";
 import { type Attach, SenderSettleMode, type SourceInit, type TargetInit, writeAttach } from "../codec/types.generated.js";
 import type { ConnectionScope } from "../connection-scope.js";
 import { Amqp10Error, fromBrokerError } from "../errors.js";
+import { sourceFilters } from "../filters.js";
 import { INCOMING_CREDIT, IncomingLink } from "../incoming-link.js";
 import { OutgoingLink } from "../outgoing-link.js";
 import type { Session } from "../session.js";
@@ -37,6 +38,8 @@ function attachSender(c: ConnectionScope, s: Session, a: Attach): Amqp10Error | 
   if (typeof source.address !== "string") return new Amqp10Error("amqp:invalid-field", "the source needs an address", "link");
   const address = parseAddress(source.address);
   if ("description" in address) return new Amqp10Error("amqp:invalid-field", address.description, "link");
+  const filters = sourceFilters(source.filter);
+  if (filters instanceof Amqp10Error) return filters;
   const found = sourceQueue(c, address, source.durable > 0);
   if (found instanceof Amqp10Error) return found;
   const { queue, owned } = found;
@@ -47,7 +50,16 @@ function attachSender(c: ConnectionScope, s: Session, a: Attach): Amqp10Error | 
   }
   const presettled = a.sndSettleMode === SenderSettleMode.settled;
   const link = new OutgoingLink(s, a.name, a.handle, queue, presettled, owned);
-  const sub = queue.consume(link, { tag: `ctag-${a.handle}`, noAck: presettled, exclusive: false, priority: 0 });
+  const sub = queue.consume(link, {
+    tag: `ctag-${a.handle}`,
+    noAck: presettled,
+    exclusive: false,
+    priority: 0,
+    ...(filters.selector !== null && { selector: filters.selector }),
+    ...(filters.noLocal && { noLocal: true }),
+    // a private queue bound to an exchange is a topic subscription: it drops what is not selected
+    ...(filters.applied !== undefined && { discardUnselected: owned }),
+  });
   if (sub instanceof BrokerError) {
     if (owned) c.vhost.deleteQueue(queue.name, {}, c.client);
     return fromBrokerError(sub, "link");
@@ -59,6 +71,7 @@ function attachSender(c: ConnectionScope, s: Session, a: Attach): Amqp10Error | 
     address: source.address,
     durable: source.durable,
     expiryPolicy: source.expiryPolicy,
+    ...(filters.applied !== undefined && { filter: filters.applied }),
     defaultOutcome: { kind: "released" },
     outcomes: OUTCOMES,
   };

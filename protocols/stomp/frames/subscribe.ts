@@ -1,4 +1,12 @@
-import { BrokerError, type FieldTable, type Queue, TypedField } from "../../../src/core/index.js";
+import {
+  BrokerError,
+  compileSelector,
+  type FieldTable,
+  InvalidSelector,
+  type Queue,
+  type Selector,
+  TypedField,
+} from "../../../src/core/index.js";
 import { type Destination, topicBindingKey } from "../destinations.js";
 import { isDurable, subscriptionQueue } from "../durable-subscriptions.js";
 import type { StompFrame } from "../frame-parser.js";
@@ -27,6 +35,9 @@ export function subscribe(s: SubscribeState, f: StompFrame): Outcome {
   const ackHeader = h["ack"];
   const ackMode: AckMode = ackHeader === "client" || ackHeader === "client-individual" ? ackHeader : "auto";
   const prefetch = Number(h["prefetch-count"] ?? "0");
+  // ActiveMQ's JMS selector header, checked before anything is declared
+  const selector = selectorOf(h["selector"]);
+  if (selector instanceof InvalidSelector) return fail(ctx, selector.description, `${selector.description}\n`, f);
   const q = sourceQueue(s, d, f, id, durable);
   if (q === null) return "failed";
   const denied = ctx.access.check("queue", q.name, "read");
@@ -47,12 +58,22 @@ export function subscribe(s: SubscribeState, f: StompFrame): Outcome {
     priority: 0,
     prefetch: sub.prefetch,
     args: consumeArgs,
+    ...(selector === null ? {} : { selector, discardUnselected: d.kind === "topic" || d.kind === "exchange" }),
   });
   if (consumer instanceof BrokerError) return brokerFail(ctx, consumer, f);
   sub.subscription = consumer;
   // the queue delivers once this frame is done: a RECEIPT for the SUBSCRIBE goes first
   s.subscriptions.add(sub);
   return "done";
+}
+
+/**
+ * The `selector` header (ActiveMQ's STOMP): a compiled selector, null without one, or why it is
+ * invalid (an empty one too, as ActiveMQ refuses it). On a topic the subscriber's own queue drops
+ * what the selector does not match; on a queue the rest stays for other consumers.
+ */
+function selectorOf(text: string | undefined): Selector | InvalidSelector | null {
+  return text === undefined ? null : compileSelector(text);
 }
 
 /** The queue a SUBSCRIBE consumes from, declared and bound as RabbitMQ does for each destination kind. */
