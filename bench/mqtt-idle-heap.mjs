@@ -78,7 +78,8 @@ if (process.env.WARREN_IDLE_CHILD === "1") {
       if (t !== null) child.send({ t, ...extra });
     });
   const { port } = await ask(null, "ready");
-  const snapshot = async (name) => (await ask("snapshot", "snapshot", { file: join(tmpdir(), `warren-idle-${name}-${process.pid}.heapsnapshot`) })).file;
+  const snapshot = async (name) =>
+    (await ask("snapshot", "snapshot", { file: join(tmpdir(), `warren-idle-${name}-${process.pid}.heapsnapshot`) })).file;
 
   const connectPacket = (clientId) => {
     const id = Buffer.from(clientId);
@@ -110,11 +111,15 @@ if (process.env.WARREN_IDLE_CHILD === "1") {
   await new Promise((r) => setTimeout(r, holdS * 1000));
   const held = await ask("rss", "rss");
   const kib = (b) => (b / 1024 / N).toFixed(2);
-  const load = loadavg().map((l) => l.toFixed(2)).join(" ");
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
   console.log(`${serverKind}, ${N} idle connections (${new Date().toISOString().slice(0, 16)} UTC, load average ${load}):`);
   console.log(`  heap used after GC: ${kib(after.heapUsed - before.heapUsed)} KiB/connection`);
   console.log(`  external (Buffers): ${kib(after.external - before.external)} KiB/connection`);
-  console.log(`  RSS right after opening: ${kib(after.rss - before.rss)} KiB/connection; after ${holdS} s more: ${kib(held.rss - before.rss)} KiB/connection`);
+  console.log(
+    `  RSS right after opening: ${kib(after.rss - before.rss)} KiB/connection; after ${holdS} s more: ${kib(held.rss - before.rss)} KiB/connection`,
+  );
 
   if (snapshots) {
     const byCtor = (file) => {
@@ -140,7 +145,8 @@ if (process.env.WARREN_IDLE_CHILD === "1") {
     const rows = [...b].map(([k, v]) => ({ k, count: (v.count - (a.get(k)?.count ?? 0)) / N, size: (v.size - (a.get(k)?.size ?? 0)) / N }));
     rows.sort((x, y) => y.size - x.size);
     console.log("  heap snapshot diff, per connection (constructor or (type): count, bytes):");
-    for (const r of rows.slice(0, 30)) if (r.size >= 4) console.log(`    ${r.k.slice(0, 60).padEnd(60)} ${r.count.toFixed(2).padStart(6)} ${r.size.toFixed(0).padStart(6)}`);
+    for (const r of rows.slice(0, 30))
+      if (r.size >= 4) console.log(`    ${r.k.slice(0, 60).padEnd(60)} ${r.count.toFixed(2).padStart(6)} ${r.size.toFixed(0).padStart(6)}`);
     console.log(`    total ${rows.reduce((n, r) => n + r.size, 0).toFixed(0)} B`);
   }
   for (const s of sockets) s.destroy();
