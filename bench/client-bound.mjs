@@ -60,6 +60,10 @@ function spawnWorker(config) {
     onReady = resolve;
     child.once("exit", (code) => reject(new Error(`${config.role} exited ${code}`)));
   });
+  child.once("exit", () => {
+    for (const reject of failing.values()) reject(new Error(`${config.role} process exited`));
+  });
+  const failing = new Map();
   child.on("message", (m) => {
     if (m.t === "ready") onReady();
     else if (m.t === "error") console.error(`[${config.role}] ${m.message}`);
@@ -68,12 +72,16 @@ function spawnWorker(config) {
   child.send(config);
   return {
     ready,
-    send: (m) => child.connected && child.send(m),
+    send: (m) => {
+      if (child.connected) child.send(m);
+    },
     /** t: "mark" (counters, and the latencies since the last mark) or "count" (delivered only). */
     ask: (t) =>
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
+        if (!child.connected) return reject(new Error(`${config.role} process is gone`));
         const id = ++seq;
         pending.set(id, resolve);
+        failing.set(id, reject);
         child.send({ t, id });
       }),
     stop: async () => {
