@@ -84,6 +84,7 @@ function spawnWorker(config) {
         failing.set(id, reject);
         child.send({ t, id });
       }),
+    kill: () => child.kill("SIGKILL"),
     stop: async () => {
       if (child.connected) child.send({ t: "stop" });
       await Promise.race([new Promise((r) => child.once("exit", r)), sleep(3000)]);
@@ -96,8 +97,13 @@ async function runOnce(target, mode, rate, run) {
   const dest = `cb-${protocol}-${mode}-${rate}-${run}-${target.name}-${process.pid}`.replace(/[^a-zA-Z0-9-]/g, "");
   const base = { protocol, mode, url: target.url, dest: protocol === "mqtt" ? `cb/${dest}` : dest, rate, cap };
   const con = spawnWorker({ ...base, role: "con" });
-  await con.ready;
   const pub = spawnWorker({ ...base, role: "pub" });
+  // nothing hangs: a run that outlasts its time loses its client processes, which fails it
+  const deadline = setTimeout(() => {
+    con.kill();
+    pub.kill();
+  }, warmupMs + windowMs + 30_000);
+  await con.ready;
   await pub.ready;
   // the publisher's view of the backlog: the consumer's count, passed on every 50 ms
   let feeding = true;
@@ -129,6 +135,7 @@ async function runOnce(target, mode, rate, run) {
       conCpu: (c1.cpu - c0.cpu) / 1e6 / seconds,
     };
   } finally {
+    clearTimeout(deadline);
     feeding = false;
     await Promise.all([pub.stop(), con.stop()]);
   }
