@@ -58,7 +58,7 @@ function spawnWorker(config) {
   let onReady;
   const ready = new Promise((resolve, reject) => {
     onReady = resolve;
-    child.once("exit", (code) => reject(new Error(`${config.role} exited ${code}`)));
+    child.once("exit", (code, signal) => reject(new Error(`${config.role} exited ${code ?? signal}`)));
   });
   child.once("exit", () => {
     for (const reject of failing.values()) reject(new Error(`${config.role} process exited`));
@@ -108,8 +108,10 @@ async function runOnce(target, mode, rate, run) {
   // the publisher's view of the backlog: the consumer's count, passed on every 50 ms
   let feeding = true;
   const feed = (async () => {
+    // a client that dies fails the run through the marks below, not here
     while (feeding) {
-      const m = await con.ask("count");
+      const m = await con.ask("count").catch(() => null);
+      if (m === null) break;
       pub.send({ t: "credit", delivered: m.delivered });
       await sleep(50);
     }
