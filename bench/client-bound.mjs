@@ -99,10 +99,13 @@ async function runOnce(target, mode, rate, run) {
   const con = spawnWorker({ ...base, role: "con" });
   const pub = spawnWorker({ ...base, role: "pub" });
   // nothing hangs: a run that outlasts its time loses its client processes, which fails it
-  const deadline = setTimeout(() => {
-    con.kill();
-    pub.kill();
-  }, warmupMs + windowMs + 30_000);
+  const deadline = setTimeout(
+    () => {
+      con.kill();
+      pub.kill();
+    },
+    warmupMs + windowMs + 30_000,
+  );
   await con.ready;
   await pub.ready;
   // the publisher's view of the backlog: the consumer's count, passed on every 50 ms
