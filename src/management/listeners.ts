@@ -1,15 +1,19 @@
 /**
  * Starts the operator-facing listeners — management (API + UI) and Prometheus — beside the
- * protocol listeners. Loaded only when one of them is on, so an embedded broker without them
- * never loads fastify or prom-client.
+ * protocol listeners. Each binds its port at start but loads what serves it (fastify, the API's
+ * routes and schemas, the UI; prom-client and the metric families) only when its first request
+ * arrives (lazy-http.ts): most brokers are never browsed, and those that are pay it once. Only
+ * the rate sampler runs from the start, so the first request sees rates as if it had all along.
  */
 import { hostname } from "node:os";
 import type { Broker } from "../core/index.js";
 import type { Logger } from "../server/logger.js";
 import type { ResourceMonitor } from "../server/resource-monitor.js";
+import { listenOn } from "../transport/listen.js";
 import type { ClusterView } from "./cluster-view.js";
-import { startManagement, type ManagementTlsOptions } from "./server.js";
-import { startPrometheus } from "./prometheus.js";
+import { lazyHttpServer } from "./lazy-http.js";
+import { DEFAULT_SAMPLE_INTERVAL_MS, RateSampler } from "./rates.js";
+import type { ManagementContext, ManagementTlsOptions } from "./server.js";
 
 export interface OperatorListenerOptions {
   management: { port: number; host?: string | undefined; tls?: ManagementTlsOptions; sampleIntervalMs?: number } | false;
@@ -56,44 +60,68 @@ export async function startOperatorListeners(
   try {
     if (options.management !== false) {
       const m = options.management;
-      const mgmt = await startManagement(
-        {
-          core: ctx.core,
-          nodeName,
-          productVersion: ctx.productVersion,
-          dataDir: ctx.dataDir,
-          limits,
-          listeners: () =>
-            Object.entries(ctx.ports as Record<string, number | undefined>)
-              .filter((e): e is [string, number] => e[1] !== undefined)
-              .map(([k, port]) => ({ protocol: PROTOCOL_NAMES[k] ?? k, port, ip_address: m.host ?? "::" })),
-          ...cluster,
+      const log = ctx.log;
+      const mctx: ManagementContext = {
+        core: ctx.core,
+        nodeName,
+        productVersion: ctx.productVersion,
+        dataDir: ctx.dataDir,
+        limits,
+        listeners: () =>
+          Object.entries(ctx.ports as Record<string, number | undefined>)
+            .filter((e): e is [string, number] => e[1] !== undefined)
+            .map(([k, port]) => ({ protocol: PROTOCOL_NAMES[k] ?? k, port, ip_address: m.host ?? "::" })),
+        ...cluster,
+      };
+      const rates = new RateSampler(ctx.core, m.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS);
+      const lazy = lazyHttpServer(
+        "management API",
+        async (server) => {
+          const { createManagementServer } = await import("./server.js");
+          const { app, handler } = createManagementServer(mctx, server, { log, rates });
+          await app.ready();
+          return { handle: handler, close: () => app.close() };
         },
-        { port: m.port, host: m.host },
-        { log: ctx.log, ...(m.tls && { tls: m.tls }), ...(m.sampleIntervalMs !== undefined && { sampleIntervalMs: m.sampleIntervalMs }) },
+        log,
+        m.tls,
       );
-      closers.push(() => mgmt.close());
-      out.management = mgmt.port;
-      ctx.log.info({ protocol: "http", port: mgmt.port }, `management API and UI listening on port ${mgmt.port}`);
+      // fastify's defaults, which its own server would have had: keep-alive 72 s, no request timeout
+      lazy.server.keepAliveTimeout = 72_000;
+      lazy.server.requestTimeout = 0;
+      closers.push(async () => {
+        rates.stop();
+        await lazy.close();
+      });
+      // bound like every other listener (all interfaces unless a host is given)
+      out.management = await listenOn(lazy.server, m.port, m.host, log);
+      rates.start();
+      ctx.log.info({ protocol: "http", port: out.management }, `management API and UI listening on port ${out.management}`);
     }
     if (options.prometheus !== false) {
       const p = options.prometheus;
-      const prom = await startPrometheus(
-        {
-          core: ctx.core,
-          nodeName,
-          productVersion: ctx.productVersion,
-          dataDir: ctx.dataDir,
-          limits,
-          perObject: p.perObject === true,
-          ...cluster,
+      const pctx = {
+        core: ctx.core,
+        nodeName,
+        productVersion: ctx.productVersion,
+        dataDir: ctx.dataDir,
+        limits,
+        perObject: p.perObject === true,
+        ...cluster,
+      };
+      const lazy = lazyHttpServer(
+        "Prometheus metrics",
+        async () => {
+          const { prometheusHandler } = await import("./prometheus.js");
+          return { handle: prometheusHandler(pctx, ctx.log), close: async () => {} };
         },
-        p,
         ctx.log,
       );
-      closers.push(() => prom.close());
-      out.prometheus = prom.port;
-      ctx.log.info({ protocol: "prometheus", port: prom.port }, `Prometheus metrics listening on port ${prom.port}, path /metrics`);
+      closers.push(() => lazy.close());
+      out.prometheus = await listenOn(lazy.server, p.port, p.host, ctx.log);
+      ctx.log.info(
+        { protocol: "prometheus", port: out.prometheus },
+        `Prometheus metrics listening on port ${out.prometheus}, path /metrics`,
+      );
     }
   } catch (err) {
     await Promise.all(closers.map((c) => c()));

@@ -5,14 +5,13 @@
  * unchanged. Values are read from the core when scraped, never on the hot path. Warren's own
  * metrics (`warren_*`) come from a prom-client registry appended to `/metrics`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { statfs } from "node:fs/promises";
 import { gzip } from "node:zlib";
 import { promisify } from "node:util";
 import { Counter, Registry } from "prom-client";
 import type { Broker } from "../core/index.js";
-import { listenOn } from "../transport/listen.js";
-import { createLogger, type Logger } from "../server/logger.js";
+import type { Logger } from "../server/logger.js";
 import { maxFds, openFds } from "./process-stats.js";
 import type { NodeReadings } from "./prometheus/collect.js";
 import { type Endpoint, render } from "./prometheus/endpoints.js";
@@ -104,17 +103,11 @@ function accepts(req: IncomingMessage, encoding: string): boolean {
   return typeof h === "string" && h.split(",").some((p) => p.trim().split(";")[0] === encoding && !/;\s*q=0(\.0*)?\s*$/.test(p));
 }
 
-export interface RunningPrometheus {
-  readonly port: number;
-  close(): Promise<void>;
-}
-
-/** Serves the three endpoints on their own port (0 = any free one), with RabbitMQ's answers to other requests. */
-export async function startPrometheus(
-  ctx: PrometheusContext,
-  listen: { port: number; host?: string | undefined },
-  log: Logger = createLogger("silent"),
-): Promise<RunningPrometheus> {
+/**
+ * The request handler for the Prometheus port: the three endpoints, with RabbitMQ's answers to
+ * other requests. Loaded by the port's lazy listener (listeners.ts) at the first scrape.
+ */
+export function prometheusHandler(ctx: PrometheusContext, log: Logger): (req: IncomingMessage, res: ServerResponse) => void {
   const registry = createRegistry(ctx);
   const scrape = { ...ctx, readings: () => readings(ctx), perObjectByDefault: ctx.perObject === true };
   const answer = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -138,20 +131,11 @@ export async function startPrometheus(
     res.writeHead(200, { "content-type": CONTENT_TYPE, "content-encoding": zipped ? "gzip" : "identity", "content-length": body.length });
     res.end(req.method === "HEAD" ? undefined : body);
   };
-  const server: Server = createServer((req, res) => {
+  return (req, res) => {
     answer(req, res).catch((err: unknown) => {
       log.error({ err }, "Prometheus scrape failed");
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
       res.end(String(err));
     });
-  });
-  const port = await listenOn(server, listen.port, listen.host, log);
-  return {
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
   };
 }

@@ -1,20 +1,22 @@
 /**
  * The management listener (RabbitMQ's 15672): the HTTP API under /api and the web UI beside it,
- * served by one fastify instance. `createManagementServer` is the one place the server is built,
- * so TLS (HTTPS management) is a matter of passing `tls`.
+ * served by one fastify instance. `createManagementServer` is the one place the app is built; it
+ * adopts the HTTP or HTTPS server the lazy listener (listeners.ts, lazy-http.ts) bound at start,
+ * and is loaded only when that server's first request arrives.
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import type { Server } from "node:http";
 import type { SecureContextOptions } from "node:tls";
 import { dirname, extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import Fastify, { type FastifyInstance } from "fastify";
-import { createLogger, type Logger } from "../server/logger.js";
-import { listenOn } from "../transport/listen.js";
+import type { Logger } from "../server/logger.js";
 import { type ManagementContext, registerApi } from "./api.js";
 import { ApiError } from "./errors.js";
 import { type ValidationFailure, validationReason } from "./schemas.js";
 import { DEFAULT_SAMPLE_INTERVAL_MS, RateSampler } from "./rates.js";
+import type { RequestListener } from "./lazy-http.js";
 
 export type { ManagementContext } from "./api.js";
 
@@ -22,11 +24,11 @@ export type { ManagementContext } from "./api.js";
 export type ManagementTlsOptions = SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean };
 
 export interface ManagementServerOptions {
-  /** Serve HTTPS instead of HTTP. */
-  tls?: ManagementTlsOptions;
   /** How often rates are sampled (RabbitMQ's collect_statistics_interval, 5000 ms). */
   sampleIntervalMs?: number;
   log?: Logger;
+  /** A sampler already running (the lazy listener's, started with the broker); else one is made. */
+  rates?: RateSampler;
 }
 
 /** Definitions uploads can be large: RabbitMQ accepts files of tens of megabytes. */
@@ -73,16 +75,27 @@ export function uiDirectory(): string | null {
   return null;
 }
 
-/** Builds the management server (API, UI, rate sampler) without binding it. */
+/** Builds the management app (API, UI) on `server`, which it does not bind or close. */
 export function createManagementServer(
   ctx: ManagementContext,
+  server: Server,
   options: ManagementServerOptions = {},
 ): {
   app: FastifyInstance;
   rates: RateSampler;
+  /** fastify's request handler: what `server` hands its requests to. */
+  handler: RequestListener;
 } {
-  const app = (options.tls ? Fastify({ ...FASTIFY_OPTIONS, https: options.tls }) : Fastify(FASTIFY_OPTIONS)) as unknown as FastifyInstance;
-  const rates = new RateSampler(ctx.core, options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS);
+  let handler: RequestListener | undefined;
+  // fastify adopts the listener's server (already bound, HTTP or HTTPS) instead of making one
+  const app = Fastify({
+    ...FASTIFY_OPTIONS,
+    serverFactory: (h: RequestListener) => {
+      handler = h;
+      return server;
+    },
+  }) as unknown as FastifyInstance;
+  const rates = options.rates ?? new RateSampler(ctx.core, options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS);
   const log = options.log;
 
   // RabbitMQ takes an empty body as "no fields" (PUT /api/vhosts/v) and any content type as JSON
@@ -143,34 +156,5 @@ export function createManagementServer(
   };
 
   app.addHook("onClose", async () => rates.stop());
-  return { app, rates };
-}
-
-export interface RunningManagement {
-  readonly port: number;
-  readonly app: FastifyInstance;
-  readonly rates: RateSampler;
-  close(): Promise<void>;
-}
-
-/** Starts the management listener on a port (0 = any free one). */
-export async function startManagement(
-  ctx: ManagementContext,
-  listen: { port: number; host?: string | undefined },
-  options: ManagementServerOptions = {},
-): Promise<RunningManagement> {
-  const { app, rates } = createManagementServer(ctx, options);
-  await app.ready();
-  // bound like every other listener (all interfaces unless a host is given), not fastify's localhost default
-  const port = await listenOn(app.server, listen.port, listen.host, options.log ?? createLogger("silent"));
-  rates.start();
-  return {
-    port,
-    app,
-    rates,
-    close: async () => {
-      app.server.closeAllConnections();
-      await app.close();
-    },
-  };
+  return { app, rates, handler: handler as RequestListener };
 }

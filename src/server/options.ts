@@ -17,6 +17,11 @@ const mqttListener = z.union([
     defaultPass: z.optional(z.string()),
     /** Vhost for MQTT usernames without a `vhost:` prefix. */
     vhost: z.optional(z.string()),
+    /**
+     * QoS 1 and 2 deliveries in flight to a subscriber before its acks (RabbitMQ's mqtt.prefetch,
+     * 10; 0 = no limit). A v5 client's receive maximum replaces it.
+     */
+    prefetch: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(65535))),
   }),
 ]);
 

@@ -236,6 +236,8 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
       // anonymous MQTT clients log in as the broker's default user unless told otherwise
       const mqtt = new MqttServer(core, log, {
         ...(m?.maxPacketSize !== undefined && { maxPacketSize: m.maxPacketSize }),
+        // 0 is RabbitMQ's "no limit" (basic.qos 0): as many as a v5 receive maximum can say
+        ...(m?.prefetch !== undefined && { receiveMaximum: m.prefetch === 0 ? 65535 : m.prefetch }),
         ...(m?.allowAnonymous !== undefined && { allowAnonymous: m.allowAnonymous }),
         defaultUser: m?.defaultUser ?? options.defaultUser ?? "guest",
         defaultPass: m?.defaultPass ?? options.defaultPass ?? "guest",

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IPublishPacket } from "mqtt-packet";
 import type { RunningBroker } from "warren";
+import { parseConf, settingsToOptions } from "../../src/server/config.js";
 import { connectClient, nextMessages, RawClient, startMqttBroker } from "./helpers.js";
 
 let broker: RunningBroker;
@@ -137,6 +138,33 @@ describe("MQTT publish and subscribe", () => {
     expect(c.payload.toString()).toBe("2");
     raw.close();
     await pub.endAsync();
+  });
+
+  it("keeps mqtt.prefetch QoS 1 deliveries in flight to a 3.1.1 subscriber (RabbitMQ's default 10)", async () => {
+    // rabbitmq.conf's key, read as the CLI reads it; RabbitMQ applies it as the basic.qos of the
+    // connection's channel (rabbit_mqtt_processor), so every subscriber of 3.1.1 gets that window
+    const options = settingsToOptions(parseConf("mqtt.prefetch = 2\n", "rabbitmq.conf"));
+    const own = await startMqttBroker({ mqtt: { ...(options.mqtt || {}), port: 0 } });
+    try {
+      const [raw] = await RawClient.connected(own.ports.mqtt!, { protocolVersion: 4, clientId: "prefetch" });
+      raw.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "pf", qos: 1 }] });
+      expect((await raw.next()).cmd).toBe("suback");
+      const pub = await connectClient(own, { clientId: "pf-pub" });
+      for (let i = 0; i < 5; i++) await pub.publishAsync("pf", String(i), { qos: 1 });
+      const a = (await raw.next()) as IPublishPacket;
+      const b = (await raw.next()) as IPublishPacket;
+      raw.send({ cmd: "pingreq" });
+      expect((await raw.next()).cmd).toBe("pingresp");
+      expect([a.payload.toString(), b.payload.toString()]).toEqual(["0", "1"]);
+      raw.send({ cmd: "puback", messageId: a.messageId! });
+      expect(((await raw.next()) as IPublishPacket).payload.toString()).toBe("2");
+      raw.close();
+      await pub.endAsync();
+    } finally {
+      await own.close();
+    }
+    expect(settingsToOptions(parseConf("mqtt.prefetch = 0\n", "rabbitmq.conf")).mqtt).toEqual({ prefetch: 0 });
+    expect(() => settingsToOptions(parseConf("mqtt.prefetch = -1\n", "rabbitmq.conf"))).toThrow(/mqtt.prefetch/);
   });
 
   it("sends retained QoS 1 messages within the receive maximum too", async () => {
