@@ -166,7 +166,7 @@ export class IncomingLink {
     return result;
   }
 
-  detached(): void {
+  detached(_closed: boolean): void {
     this.dropPartial();
     // the link is gone: its deliveries can no longer be settled (links are not resumed)
     this.held.clear();

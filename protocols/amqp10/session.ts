@@ -94,20 +94,21 @@ export class Session {
   }
 
   /**
-   * Sends detach for `handle` (closed), with an error if any, and forgets the link. `answering`:
-   * the client detached first; otherwise its detach is still to come and answers ours.
+   * Sends detach for `handle`, with an error if any, and forgets the link. `answering`: the
+   * client detached first, `closed` or not (our answer says the same); otherwise its detach is
+   * still to come and answers ours, and we close the link.
    */
-  detach(handle: number, error?: ErrorDetailsInit, answering = false): void {
+  detach(handle: number, error?: ErrorDetailsInit, answering = false, closed = true): void {
     if (!answering) this.detaching.add(handle);
     const link = this.links.get(handle);
     if (link !== undefined) {
       this.links.delete(handle);
       this.names.delete(`${link.role}:${link.name}`);
-      link.detached();
+      link.detached(closed);
     }
     const c = this.conn;
     const start = c.beginFrame(this.channel);
-    writeDetach(c.out, { handle, closed: true, ...(error !== undefined && { error }) });
+    writeDetach(c.out, { handle, closed, ...(error !== undefined && { error }) });
     c.endFrame(start);
   }
 
@@ -143,7 +144,8 @@ export class Session {
   ended(): void {
     if (this.isEnded) return;
     this.isEnded = true;
-    for (const l of this.links.values()) l.detached();
+    // links end with their session without being closed (a durable subscription stays)
+    for (const l of this.links.values()) l.detached(false);
     this.links.clear();
     for (const u of this.unsettled.values()) u.link.queue.requeue(u.entry);
     this.unsettled.clear();

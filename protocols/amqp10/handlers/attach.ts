@@ -1,4 +1,4 @@
-import { BrokerError, type Queue } from "../../../src/core/index.js";
+import { BrokerError, errors } from "../../../src/core/index.js";
 import { type Address, parseAddress } from "../addresses.js";
 import { type Attach, SenderSettleMode, type SourceInit, type TargetInit, writeAttach } from "../codec/types.generated.js";
 import type { ConnectionScope } from "../connection-scope.js";
@@ -6,6 +6,14 @@ import { Amqp10Error, fromBrokerError } from "../errors.js";
 import { INCOMING_CREDIT, IncomingLink } from "../incoming-link.js";
 import { OutgoingLink } from "../outgoing-link.js";
 import type { Session } from "../session.js";
+import {
+  durableSubscription,
+  dynamicAddress,
+  dynamicNode,
+  dynamicNodeProperties,
+  isDurableSubscription,
+  type SourceNode,
+} from "../source-nodes.js";
 
 /** The outcomes a source supports (RabbitMQ's), and its default when a delivery is settled without one. */
 const OUTCOMES = ["amqp:accepted:list", "amqp:rejected:list", "amqp:released:list", "amqp:modified:list"];
@@ -33,35 +41,54 @@ export function handleAttach(c: ConnectionScope, s: Session, a: Attach): void {
 function attachSender(c: ConnectionScope, s: Session, a: Attach): Amqp10Error | null {
   const source = a.source;
   if (source === undefined) return new Amqp10Error("amqp:invalid-field", "a receiving link needs a source", "link");
-  if (source.dynamic) return new Amqp10Error("amqp:not-implemented", "dynamic sources are not supported yet", "link");
-  if (typeof source.address !== "string") return new Amqp10Error("amqp:invalid-field", "the source needs an address", "link");
-  const address = parseAddress(source.address);
-  if ("description" in address) return new Amqp10Error("amqp:invalid-field", address.description, "link");
-  const found = sourceQueue(c, address, source.durable > 0);
+  let found: SourceNode | Amqp10Error;
+  if (source.dynamic) {
+    found = dynamicNode(c);
+  } else {
+    if (typeof source.address !== "string") return new Amqp10Error("amqp:invalid-field", "the source needs an address", "link");
+    const address = parseAddress(source.address);
+    if ("description" in address) return new Amqp10Error("amqp:invalid-field", address.description, "link");
+    found =
+      address.kind === "exchange" && isDurableSubscription(source, address)
+        ? durableSubscription(c, a.name, address)
+        : sourceQueue(c, address, source.durable > 0);
+  }
   if (found instanceof Amqp10Error) return found;
-  const { queue, owned } = found;
+  const { queue, lifetime } = found;
   const denied = c.access.check("queue", queue.name, "read");
   if (denied !== null) {
-    if (owned) c.vhost.deleteQueue(queue.name, {}, c.client);
+    if (lifetime === "link") c.vhost.deleteQueue(queue.name, {}, c.client);
     return fromBrokerError(denied, "link");
   }
   const presettled = a.sndSettleMode === SenderSettleMode.settled;
-  const link = new OutgoingLink(s, a.name, a.handle, queue, presettled, owned);
+  const link = new OutgoingLink(s, a.name, a.handle, queue, presettled, lifetime);
   const sub = queue.consume(link, { tag: `ctag-${a.handle}`, noAck: presettled, exclusive: false, priority: 0 });
   if (sub instanceof BrokerError) {
-    if (owned) c.vhost.deleteQueue(queue.name, {}, c.client);
+    if (lifetime === "link") c.vhost.deleteQueue(queue.name, {}, c.client);
     return fromBrokerError(sub, "link");
   }
   link.subscription = sub;
   s.links.set(a.handle, link);
-  const replySource: SourceInit & { kind: "source" } = {
-    kind: "source",
-    address: source.address,
-    durable: source.durable,
-    expiryPolicy: source.expiryPolicy,
-    defaultOutcome: { kind: "released" },
-    outcomes: OUTCOMES,
-  };
+  const replySource: SourceInit & { kind: "source" } = source.dynamic
+    ? {
+        kind: "source",
+        address: dynamicAddress(queue.name),
+        durable: 0,
+        expiryPolicy: "link-detach",
+        timeout: 0,
+        dynamic: true,
+        dynamicNodeProperties: dynamicNodeProperties(),
+        defaultOutcome: { kind: "released" },
+        outcomes: OUTCOMES,
+      }
+    : {
+        kind: "source",
+        address: source.address,
+        durable: source.durable,
+        expiryPolicy: source.expiryPolicy,
+        defaultOutcome: { kind: "released" },
+        outcomes: OUTCOMES,
+      };
   const start = c.beginFrame(s.channel);
   writeAttach(c.out, {
     name: a.name,
@@ -78,7 +105,7 @@ function attachSender(c: ConnectionScope, s: Session, a: Attach): Amqp10Error | 
 }
 
 /** The queue a source address reads: declared (3.x /queue/, ActiveMQ), existing, or private and bound (exchanges). */
-function sourceQueue(c: ConnectionScope, address: Address, durable: boolean): { queue: Queue; owned: boolean } | Amqp10Error {
+function sourceQueue(c: ConnectionScope, address: Address, durable: boolean): SourceNode | Amqp10Error {
   const v = c.vhost;
   if (address.kind === "queue") {
     if (address.declare) {
@@ -88,7 +115,7 @@ function sourceQueue(c: ConnectionScope, address: Address, durable: boolean): { 
       if (ok instanceof BrokerError) return fromBrokerError(ok, "link");
     }
     const q = v.queue(address.name, c.client);
-    return q instanceof BrokerError ? fromBrokerError(q, "link") : { queue: q, owned: false };
+    return q instanceof BrokerError ? fromBrokerError(q, "link") : { queue: q, lifetime: "kept" };
   }
   const x = v.exchange(address.exchange);
   if (x instanceof BrokerError) return fromBrokerError(x, "link");
@@ -103,7 +130,7 @@ function sourceQueue(c: ConnectionScope, address: Address, durable: boolean): { 
     return fromBrokerError(bound, "link");
   }
   const q = v.queue(ok.queue, c.client);
-  return q instanceof BrokerError ? fromBrokerError(q, "link") : { queue: q, owned: true };
+  return q instanceof BrokerError ? fromBrokerError(q, "link") : { queue: q, lifetime: "link" };
 }
 
 /** The client sends: we publish what arrives to the target. */
@@ -155,8 +182,8 @@ function checkTarget(c: ConnectionScope, address: Address, durable: boolean): Am
       const ok = v.declareQueue(address.name, { durable, autoDelete: false, exclusive: false }, c.client);
       return ok instanceof BrokerError ? fromBrokerError(ok, "link") : null;
     }
-    const q = v.queue(address.name, c.client);
-    return q instanceof BrokerError ? fromBrokerError(q, "link") : null;
+    // anyone may send to a connection's exclusive queue (a dynamic node's replies): only existence counts
+    return v.queues.has(address.name) ? null : fromBrokerError(errors.noQueue(address.name, v.name), "link");
   }
   const x = v.exchange(address.exchange);
   if (x instanceof BrokerError) return fromBrokerError(x, "link");
