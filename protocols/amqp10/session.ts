@@ -4,6 +4,7 @@ import type { ConnectionScope } from "./connection-scope.js";
 import type { Amqp10Error } from "./errors.js";
 import type { IncomingLink } from "./incoming-link.js";
 import type { OutgoingLink } from "./outgoing-link.js";
+import { type CoordinatorLink, Transactions } from "./transactions.js";
 
 /** Transfers we take before the client must wait for a flow (re-opened when half is used). */
 export const INCOMING_WINDOW = 65536;
@@ -16,7 +17,7 @@ export interface Unsettled {
   readonly entry: QueueEntry;
 }
 
-export type Link = IncomingLink | OutgoingLink;
+export type Link = IncomingLink | OutgoingLink | CoordinatorLink;
 
 /** Sequence numbers are 32-bit and wrap (RFC 1982 serial arithmetic). */
 export function seqAdd(a: number, n: number): number {
@@ -32,6 +33,8 @@ export class Session {
   /** Link names attached in this session (a name is attached once per direction). */
   readonly names = new Set<string>();
   readonly unsettled = new Map<number, Unsettled>();
+  /** Transactions declared through a coordinator link of this session. */
+  readonly transactions = new Transactions();
   /** Handles we detached first: the client's detach answers ours, and frames on them meanwhile are dropped. */
   readonly detaching = new Set<number>();
   nextIncomingId: number;
@@ -147,6 +150,8 @@ export class Session {
     // links end with their session without being closed (a durable subscription stays)
     for (const l of this.links.values()) l.detached(false);
     this.links.clear();
+    // outcomes given in a transaction never committed were not given: the deliveries go back too
+    if (this.transactions.size > 0) this.transactions.rollbackAll(this);
     for (const u of this.unsettled.values()) u.link.queue.requeue(u.entry);
     this.unsettled.clear();
   }

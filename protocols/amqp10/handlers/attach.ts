@@ -1,10 +1,12 @@
 import { BrokerError, errors } from "../../../src/core/index.js";
 import { type Address, parseAddress } from "../addresses.js";
-import { type Attach, SenderSettleMode, type SourceInit, type TargetInit, writeAttach } from "../codec/types.generated.js";
+import { type Attach, SenderSettleMode, type SourceInit, type TargetInit, TxnCapability, writeAttach } from "../codec/types.generated.js";
 import type { ConnectionScope } from "../connection-scope.js";
 import { Amqp10Error, fromBrokerError } from "../errors.js";
 import { INCOMING_CREDIT, IncomingLink } from "../incoming-link.js";
 import { OutgoingLink } from "../outgoing-link.js";
+import { CoordinatorLink } from "../transactions.js";
+import { settle } from "./disposition.js";
 import type { Session } from "../session.js";
 import {
   durableSubscription,
@@ -15,7 +17,11 @@ import {
   type SourceNode,
 } from "../source-nodes.js";
 
+/** Control messages a client may send before we top its credit up. */
+const COORDINATOR_CREDIT = 100;
+
 /** The outcomes a source supports (RabbitMQ's), and its default when a delivery is settled without one. */
+
 const OUTCOMES = ["amqp:accepted:list", "amqp:rejected:list", "amqp:released:list", "amqp:modified:list"];
 
 /**
@@ -137,7 +143,7 @@ function sourceQueue(c: ConnectionScope, address: Address, durable: boolean): So
 function attachReceiver(c: ConnectionScope, s: Session, a: Attach): Amqp10Error | null {
   const target = a.target;
   if (target === undefined) return new Amqp10Error("amqp:invalid-field", "a sending link needs a target", "link");
-  if (target.kind === "coordinator") return new Amqp10Error("amqp:not-implemented", "transactions are not supported yet", "link");
+  if (target.kind === "coordinator") return attachCoordinator(c, s, a);
   if (target.dynamic) return new Amqp10Error("amqp:not-implemented", "dynamic targets are not supported yet", "link");
   let address: Address | null = null;
   if (typeof target.address === "string") {
@@ -169,6 +175,27 @@ function attachReceiver(c: ConnectionScope, s: Session, a: Attach): Amqp10Error 
   });
   c.endFrame(start);
   s.sendFlow({ handle: a.handle, deliveryCount: link.deliveryCount, credit: INCOMING_CREDIT, drain: false });
+  return null;
+}
+
+/** A transaction controller: the coordinator takes declares and discharges (transactions.ts). */
+function attachCoordinator(c: ConnectionScope, s: Session, a: Attach): Amqp10Error | null {
+  if (a.initialDeliveryCount === undefined)
+    return new Amqp10Error("amqp:invalid-field", "a sender's attach needs an initial-delivery-count", "link");
+  const link = new CoordinatorLink(s, a.name, a.handle, a.initialDeliveryCount, COORDINATOR_CREDIT, settle);
+  s.links.set(a.handle, link);
+  const start = c.beginFrame(s.channel);
+  writeAttach(c.out, {
+    name: a.name,
+    handle: a.handle,
+    role: true,
+    sndSettleMode: a.sndSettleMode,
+    rcvSettleMode: 0,
+    ...(a.source !== undefined && { source: a.source }),
+    target: { kind: "coordinator", capabilities: [TxnCapability.localTransactions] },
+  });
+  c.endFrame(start);
+  s.sendFlow({ handle: a.handle, deliveryCount: link.deliveryCount, credit: link.credit, drain: false });
   return null;
 }
 
