@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import {
   type AccessControl,
   type Broker,
@@ -85,6 +86,9 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
   private registered = false;
 
   constructor(
+    /** What frames are read from and written to: the TCP socket, or a WebSocket's byte stream. */
+    private readonly stream: Duplex,
+    /** The TCP socket under it (addresses, the handshake deadline, the end). */
     private readonly socket: Socket,
     readonly broker: Broker,
     readonly options: Amqp10Options,
@@ -95,11 +99,11 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
     handshake?.track(socket);
     this.client = broker.newClient();
     this.log = log.child({ conn: this.client.id, protocol: "amqp10", peer: `${socket.remoteAddress}:${socket.remotePort}` });
-    this.writer = new BatchedWriter(socket, this);
+    this.writer = new BatchedWriter(stream, this);
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
-    socket.on("error", (err) => this.log.debug({ err: err.message }, "socket error"));
-    socket.on("close", () => this.teardown());
+    stream.on("data", (chunk: Buffer) => this.onData(chunk));
+    stream.on("error", (err) => this.log.debug({ err: err.message }, "socket error"));
+    stream.on("close", () => this.teardown());
   }
 
   get fromLoopback(): boolean {
@@ -323,7 +327,10 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
     this.releaseSessions();
     this.writer.end();
     // a peer that never closes its side is not waited for
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    setTimeout(() => {
+      this.stream.destroy();
+      this.socket.destroy();
+    }, 1000).unref();
   }
 
   private releaseSessions(): void {
