@@ -84,6 +84,7 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
   heartbeatTimeoutMs = 0;
   lastRead = Date.now();
   private registered = false;
+  private unsubscribeAlarms: (() => void) | null = null;
 
   constructor(
     /** What frames are read from and written to: the TCP socket, or a WebSocket's byte stream. */
@@ -256,6 +257,9 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
     this.heartbeatSendMs = remoteIdleTimeoutMs > 0 ? Math.max(1, Math.floor(remoteIdleTimeoutMs / 2)) : 0;
     this.heartbeatTimeoutMs = this.options.idleTimeoutMs > 0 ? this.options.idleTimeoutMs * 2 : 0;
     if (this.heartbeatSendMs > 0 || this.heartbeatTimeoutMs > 0) heartbeats.watch(this);
+    this.unsubscribeAlarms = this.broker.alarms.subscribe((blocked) => {
+      for (const s of this.sessions.values()) s.alarmChanged(blocked);
+    });
   }
 
   sendHeartbeat(): void {
@@ -345,6 +349,8 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
   private teardown(): void {
     this.state = "closed";
     heartbeats.unwatch(this);
+    this.unsubscribeAlarms?.();
+    this.unsubscribeAlarms = null;
     this.releaseSessions();
     this.writer.discard();
     this.handshake?.settle(this.socket);

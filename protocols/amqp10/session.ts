@@ -40,6 +40,10 @@ export class Session {
   nextIncomingId: number;
   /** Transfers the client may still send before our next flow. */
   incomingWindow = INCOMING_WINDOW;
+  /** A resource alarm closed the window (RabbitMQ 4's way of stopping publishers). */
+  private blocked = false;
+  /** Transfers still taken past a window the alarm closed: those the client sent before it heard. */
+  private excess = 0;
   nextOutgoingId = 0;
   readonly outgoingWindow = OUTGOING_WINDOW;
   /** Transfers the client will still take from us. */
@@ -55,6 +59,37 @@ export class Session {
   ) {
     this.nextIncomingId = begin.nextOutgoingId;
     this.remoteIncomingWindow = begin.incomingWindow;
+    if (conn.broker.alarms.blocked) this.block();
+  }
+
+  /**
+   * A memory or disk alarm came or went: while one is on, the session's incoming window is 0, so
+   * clients send no transfers (the links keep their credit), as RabbitMQ 4 stops AMQP 1.0
+   * publishers; transfers already in flight are still taken, up to one window's worth.
+   */
+  alarmChanged(blocked: boolean): void {
+    if (blocked === this.blocked || !this.active) return;
+    if (blocked) this.block();
+    else {
+      this.blocked = false;
+      this.excess = 0;
+      this.incomingWindow = INCOMING_WINDOW;
+    }
+    this.sendFlow(null);
+  }
+
+  private block(): void {
+    this.blocked = true;
+    this.incomingWindow = 0;
+    this.excess = INCOMING_WINDOW;
+  }
+
+  /** Whether a transfer may come now: the window is open, or it was in flight when an alarm closed it. */
+  mayReceive(): boolean {
+    if (this.incomingWindow > 0) return true;
+    if (this.excess <= 0) return false;
+    this.excess--;
+    return true;
   }
 
   get consumerCount(): number {
@@ -74,6 +109,8 @@ export class Session {
   /** A transfer frame arrived: the window closes by one, and re-opens by a flow at half. */
   transferReceived(): void {
     this.nextIncomingId = seqAdd(this.nextIncomingId, 1);
+    // closed by an alarm: it stays closed until the alarm clears
+    if (this.blocked) return;
     this.incomingWindow--;
     if (this.incomingWindow < INCOMING_WINDOW / 2) {
       this.incomingWindow = INCOMING_WINDOW;
