@@ -61,3 +61,29 @@ describe("Qpid Proton (Python)", () => {
     });
   });
 });
+
+const TRANSACTIONS = join(dirname(fileURLToPath(import.meta.url)), "python", "proton_transactions.py");
+
+// A transaction committed and one rolled back, over the coordinator. RabbitMQ 3.10's plugin has no
+// coordinator: it ends the session with amqp:not-implemented "Transactions not supported".
+describe("Qpid Proton transactions", () => {
+  it("a transaction committed and one rolled back, sending and accepting", async () => {
+    const q = suite.name("a10-tx");
+    const ch = await suite.channel();
+    await ch.assertQueue(q, { durable: false, autoDelete: false });
+    const got = JSON.parse((await python(TRANSACTIONS, suite.broker.host, String(suite.broker.port), `/amq/queue/${q}`)).trim());
+    if (suite.broker.kind === "rabbitmq") {
+      expect(got).toEqual({ events: [], received: [], error: "amqp:not-implemented" });
+      expect((await ch.checkQueue(q)).messageCount).toBe(0);
+      return;
+    }
+    expect(got).toEqual({
+      // send c1, c2 and commit; send r1 and roll back; accept c1, c2 and roll back; accept them again and commit
+      events: ["declared", "committed", "declared", "aborted", "declared", "aborted", "declared", "committed"],
+      // r1 never reached the queue; c1 and c2 came back after the rolled-back accept
+      received: ["c1", "c2", "c1", "c2"],
+      error: null,
+    });
+    expect((await ch.checkQueue(q)).messageCount).toBe(0);
+  });
+});

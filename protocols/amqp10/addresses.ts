@@ -76,7 +76,8 @@ export function parseAddress(address: string): Address | AddressError {
 /** A reply-to address as AMQP 0-9-1 consumers expect it (RabbitMQ strips `/queue/`). */
 export function replyToQueueName(address: string): string {
   if (address.startsWith("/queue/")) return address.slice("/queue/".length);
-  if (address.startsWith("/queues/")) return address.slice("/queues/".length);
+  // RabbitMQ 4's form, which a dynamic node's address takes, is percent-encoded
+  if (address.startsWith("/queues/")) return decode(address.slice("/queues/".length));
   if (address.startsWith("queue://")) return address.slice("queue://".length);
   return address;
 }

@@ -12,6 +12,8 @@ export interface ConnectionScope {
   readonly broker: Broker;
   readonly options: Amqp10Options;
   readonly client: ClientRef;
+  /** The peer's container-id (from its open): with a link name, it names a durable subscription. */
+  readonly containerId: string;
   readonly log: Logger;
   readonly writer: BatchedWriter;
   /** The frame encoder's scratch space: a frame is built from `beginFrame` to `endFrame`. */

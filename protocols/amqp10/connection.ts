@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import {
   type AccessControl,
   type Broker,
@@ -83,8 +84,12 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
   heartbeatTimeoutMs = 0;
   lastRead = Date.now();
   private registered = false;
+  private unsubscribeAlarms: (() => void) | null = null;
 
   constructor(
+    /** What frames are read from and written to: the TCP socket, or a WebSocket's byte stream. */
+    private readonly stream: Duplex,
+    /** The TCP socket under it (addresses, the handshake deadline, the end). */
     private readonly socket: Socket,
     readonly broker: Broker,
     readonly options: Amqp10Options,
@@ -95,11 +100,11 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
     handshake?.track(socket);
     this.client = broker.newClient();
     this.log = log.child({ conn: this.client.id, protocol: "amqp10", peer: `${socket.remoteAddress}:${socket.remotePort}` });
-    this.writer = new BatchedWriter(socket, this);
+    this.writer = new BatchedWriter(stream, this);
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
-    socket.on("error", (err) => this.log.debug({ err: err.message }, "socket error"));
-    socket.on("close", () => this.teardown());
+    stream.on("data", (chunk: Buffer) => this.onData(chunk));
+    stream.on("error", (err) => this.log.debug({ err: err.message }, "socket error"));
+    stream.on("close", () => this.teardown());
   }
 
   get fromLoopback(): boolean {
@@ -252,6 +257,9 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
     this.heartbeatSendMs = remoteIdleTimeoutMs > 0 ? Math.max(1, Math.floor(remoteIdleTimeoutMs / 2)) : 0;
     this.heartbeatTimeoutMs = this.options.idleTimeoutMs > 0 ? this.options.idleTimeoutMs * 2 : 0;
     if (this.heartbeatSendMs > 0 || this.heartbeatTimeoutMs > 0) heartbeats.watch(this);
+    this.unsubscribeAlarms = this.broker.alarms.subscribe((blocked) => {
+      for (const s of this.sessions.values()) s.alarmChanged(blocked);
+    });
   }
 
   sendHeartbeat(): void {
@@ -323,7 +331,10 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
     this.releaseSessions();
     this.writer.end();
     // a peer that never closes its side is not waited for
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    setTimeout(() => {
+      this.stream.destroy();
+      this.socket.destroy();
+    }, 1000).unref();
   }
 
   private releaseSessions(): void {
@@ -338,6 +349,8 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
   private teardown(): void {
     this.state = "closed";
     heartbeats.unwatch(this);
+    this.unsubscribeAlarms?.();
+    this.unsubscribeAlarms = null;
     this.releaseSessions();
     this.writer.discard();
     this.handshake?.settle(this.socket);

@@ -1,12 +1,13 @@
 import { type BrokerError, ReplyCode } from "../../src/core/index.js";
-import { AmqpError, ConnectionError, LinkError, SessionError } from "./codec/types.generated.js";
+import { AmqpError, ConnectionError, LinkError, SessionError, TransactionError } from "./codec/types.generated.js";
 
 /** Every error condition Warren sends (the spec's choices, generated). */
 export type Condition =
   | (typeof AmqpError)[keyof typeof AmqpError]
   | (typeof ConnectionError)[keyof typeof ConnectionError]
   | (typeof SessionError)[keyof typeof SessionError]
-  | (typeof LinkError)[keyof typeof LinkError];
+  | (typeof LinkError)[keyof typeof LinkError]
+  | (typeof TransactionError)[keyof typeof TransactionError];
 
 /** Where an error ends things: the connection (close), the session (end) or one link (detach). */
 export type ErrorScope = "connection" | "session" | "link";

@@ -1,10 +1,11 @@
-import { BrokerError, OrderedCommits, type PublishResult, publishPropertiesProblem } from "../../src/core/index.js";
+import { BrokerError, type Message, OrderedCommits, type PublishResult, publishPropertiesProblem } from "../../src/core/index.js";
 import { type Address, parseAddress } from "./addresses.js";
-import { DecodeError } from "./codec/primitives.js";
-import { type Transfer, writeDisposition } from "./codec/types.generated.js";
+import { type AmqpValue, DecodeError } from "./codec/primitives.js";
+import { TransactionError, type Transfer, writeDisposition } from "./codec/types.generated.js";
 import { Amqp10Error, fromBrokerError } from "./errors.js";
 import { coreMessage, parseMessage } from "./message.js";
 import { seqAdd, type Session } from "./session.js";
+import { txnIdOf } from "./transactions.js";
 
 /** Link credit we give a sender, topped up when half is used (RabbitMQ 3.10's INCOMING_CREDIT). */
 export const INCOMING_CREDIT = 65536;
@@ -24,7 +25,7 @@ export class IncomingLink {
   /** A delivery arriving in several transfers: its frames so far and its first transfer's fields. */
   private parts: Buffer[] = [];
   private partsSize = 0;
-  private partial: { deliveryId: number; settled: boolean } | null = null;
+  private partial: { deliveryId: number; settled: boolean; txnId: AmqpValue | undefined } | null = null;
   /** Delivery ids whose `accepted` waits for the disk, in arrival order. */
   private readonly held = new OrderedCommits<number>({ release: (id, ok) => this.released(id, ok) });
 
@@ -48,11 +49,11 @@ export class IncomingLink {
       this.credit--;
       this.deliveryCount = seqAdd(this.deliveryCount, 1);
       if (!t.more && !t.aborted) {
-        this.complete(t.deliveryId, t.settled === true, buf.subarray(start, end));
+        this.complete(t.deliveryId, t.settled === true, buf.subarray(start, end), txnIdOf(t.state));
         this.topUp();
         return;
       }
-      this.partial = { deliveryId: t.deliveryId, settled: t.settled === true };
+      this.partial = { deliveryId: t.deliveryId, settled: t.settled === true, txnId: txnIdOf(t.state) };
     } else if (t.settled === true) {
       this.partial.settled = true;
     }
@@ -71,10 +72,10 @@ export class IncomingLink {
     this.parts.push(Buffer.from(buf.subarray(start, end)));
     this.partsSize += size;
     if (t.more) return;
-    const { deliveryId, settled } = this.partial!;
+    const { deliveryId, settled, txnId } = this.partial!;
     const bytes = Buffer.concat(this.parts, this.partsSize);
     this.dropPartial();
-    this.complete(deliveryId, settled, bytes);
+    this.complete(deliveryId, settled, bytes, txnId);
     this.topUp();
   }
 
@@ -91,8 +92,12 @@ export class IncomingLink {
     this.session.sendFlow(this);
   }
 
-  /** A whole message: published; an unsettled one is answered with its outcome. */
-  private complete(deliveryId: number, settled: boolean, bytes: Buffer): void {
+  /** A whole message: published (or held by its transaction); an unsettled one is answered with its outcome. */
+  private complete(deliveryId: number, settled: boolean, bytes: Buffer, txnId: AmqpValue | undefined): void {
+    if (txnId !== undefined) {
+      this.completeInTransaction(deliveryId, settled, bytes, txnId);
+      return;
+    }
     const outcome = this.publish(bytes);
     if (settled) {
       if (outcome instanceof Amqp10Error) throw outcome;
@@ -126,8 +131,45 @@ export class IncomingLink {
     c.endFrame(start);
   }
 
+  /**
+   * A message sent in a transaction: checked now (address, permission, user-id) and held until the
+   * discharge; its outcome is accepted within the transaction (transactional-state).
+   */
+  private completeInTransaction(deliveryId: number, settled: boolean, bytes: Buffer, txnId: AmqpValue): void {
+    const tx = this.session.transactions.get(txnId);
+    const held =
+      tx === undefined
+        ? new Amqp10Error(TransactionError.unknownId, "no transaction with this txn-id is open in the session", "link")
+        : this.resolve(bytes);
+    if (held instanceof Amqp10Error) {
+      if (settled) throw held;
+      this.dispose(deliveryId, held);
+      return;
+    }
+    tx!.publish(held.exchange, held.routingKey, held.message);
+    if (settled) return;
+    const c = this.session.conn;
+    const start = c.beginFrame(this.session.channel);
+    writeDisposition(c.out, {
+      role: true,
+      first: deliveryId,
+      settled: true,
+      state: { kind: "transactional-state", txnId: tx!.id, outcome: { kind: "accepted" } },
+    });
+    c.endFrame(start);
+  }
+
   /** Routes one message: what the core did with it, or why it did not go (link-scoped). */
   private publish(bytes: Buffer): Amqp10Error | PublishResult {
+    const m = this.resolve(bytes);
+    if (m instanceof Amqp10Error) return m;
+    const result = this.session.conn.vhost.publish(m.exchange, m.routingKey, m.message);
+    if (result instanceof BrokerError) return fromBrokerError(result, "link");
+    return result;
+  }
+
+  /** Where a message goes and the core message, once its address and the permissions are checked. */
+  private resolve(bytes: Buffer): Amqp10Error | { exchange: string; routingKey: string; message: Message } {
     const c = this.session.conn;
     let m: ReturnType<typeof parseMessage>;
     try {
@@ -162,12 +204,10 @@ export class IncomingLink {
       const problem = publishPropertiesProblem(msg.properties, c.user.name);
       if (problem !== null) return fromBrokerError(problem, "link");
     }
-    const result = c.vhost.publish(exchange, key, msg);
-    if (result instanceof BrokerError) return fromBrokerError(result, "link");
-    return result;
+    return { exchange, routingKey: key, message: msg };
   }
 
-  detached(): void {
+  detached(_closed: boolean): void {
     this.dropPartial();
     // the link is gone: its deliveries can no longer be settled (links are not resumed)
     this.held.clear();

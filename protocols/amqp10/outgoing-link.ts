@@ -2,6 +2,7 @@ import type { ClientRef, Consumer, Queue, QueueEntry, Subscription } from "../..
 import { type Flow, writeTransfer } from "./codec/types.generated.js";
 import { writeMessage } from "./message.js";
 import { seqAdd, type Session } from "./session.js";
+import type { QueueLifetime } from "./source-nodes.js";
 
 /** Frame header + the largest transfer performative we write (handle, id, 4-octet tag, format, flags). */
 const TRANSFER_OVERHEAD = 8 + 64;
@@ -27,8 +28,8 @@ export class OutgoingLink implements Consumer {
     readonly queue: Queue,
     /** Pre-settled (snd-settle-mode settled): the queue forgets a message once sent. */
     readonly presettled: boolean,
-    /** A private queue (exchange source) to delete when the link goes. */
-    readonly ownsQueue: boolean,
+    /** When the link's queue goes with it: a private or dynamic queue with the link, a durable subscription's when closed. */
+    readonly lifetime: QueueLifetime,
   ) {}
 
   get client(): ClientRef {
@@ -118,14 +119,18 @@ export class OutgoingLink implements Consumer {
     this.session.detach(this.handle, { condition: "amqp:resource-deleted", description: `queue '${this.queue.name}' was deleted` });
   }
 
-  /** The link is gone: no more deliveries; a private queue goes with it. */
-  detached(): void {
+  /**
+   * The link is gone: no more deliveries; a private queue goes with it, a durable subscription's
+   * only when the client `closed` the link (a detach without closing leaves the subscription).
+   */
+  detached(closed: boolean): void {
     if (this.closed) return;
     this.closed = true;
     const sub = this.subscription;
     this.subscription = null;
     // messages it holds unsettled stay with the session: a disposition may still settle them
     if (sub !== null && sub.active) sub.cancel();
-    if (this.ownsQueue) this.session.conn.vhost.deleteQueue(this.queue.name, {}, this.client);
+    if (this.lifetime === "link" || (this.lifetime === "subscription" && closed))
+      this.session.conn.vhost.deleteQueue(this.queue.name, {}, this.client);
   }
 }

@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { Broker } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
@@ -16,8 +17,8 @@ export class Amqp10Server implements SniffedProtocol {
   readonly options: Amqp10Options;
 
   constructor(
-    private readonly broker: Broker,
-    private readonly log: Logger,
+    readonly broker: Broker,
+    readonly log: Logger,
     options: Partial<Amqp10Options> = {},
     /** The sharing listener's handshake deadlines (the socket is tracked from accept). */
     private readonly handshake: HandshakeDeadlines | null = null,
@@ -26,9 +27,14 @@ export class Amqp10Server implements SniffedProtocol {
   }
 
   accept(socket: Socket): void {
-    const conn = new Amqp10Connection(socket, this.broker, this.options, this.log, (c) => this.connections.delete(c), this.handshake);
-    this.connections.add(conn);
+    this.acceptStream(socket, socket, this.handshake);
     socket.resume();
+  }
+
+  /** A connection over `stream` (the socket itself, or a WebSocket's bytes over it: websocket.ts). */
+  acceptStream(stream: Duplex, socket: Socket, handshake: HandshakeDeadlines | null): void {
+    const conn = new Amqp10Connection(stream, socket, this.broker, this.options, this.log, (c) => this.connections.delete(c), handshake);
+    this.connections.add(conn);
   }
 
   get connectionCount(): number {

@@ -4,6 +4,7 @@ import type { ConnectionScope } from "./connection-scope.js";
 import type { Amqp10Error } from "./errors.js";
 import type { IncomingLink } from "./incoming-link.js";
 import type { OutgoingLink } from "./outgoing-link.js";
+import { type CoordinatorLink, Transactions } from "./transactions.js";
 
 /** Transfers we take before the client must wait for a flow (re-opened when half is used). */
 export const INCOMING_WINDOW = 65536;
@@ -16,7 +17,7 @@ export interface Unsettled {
   readonly entry: QueueEntry;
 }
 
-export type Link = IncomingLink | OutgoingLink;
+export type Link = IncomingLink | OutgoingLink | CoordinatorLink;
 
 /** Sequence numbers are 32-bit and wrap (RFC 1982 serial arithmetic). */
 export function seqAdd(a: number, n: number): number {
@@ -32,11 +33,17 @@ export class Session {
   /** Link names attached in this session (a name is attached once per direction). */
   readonly names = new Set<string>();
   readonly unsettled = new Map<number, Unsettled>();
+  /** Transactions declared through a coordinator link of this session. */
+  readonly transactions = new Transactions();
   /** Handles we detached first: the client's detach answers ours, and frames on them meanwhile are dropped. */
   readonly detaching = new Set<number>();
   nextIncomingId: number;
   /** Transfers the client may still send before our next flow. */
   incomingWindow = INCOMING_WINDOW;
+  /** A resource alarm closed the window (RabbitMQ 4's way of stopping publishers). */
+  private blocked = false;
+  /** Transfers still taken past a window the alarm closed: those the client sent before it heard. */
+  private excess = 0;
   nextOutgoingId = 0;
   readonly outgoingWindow = OUTGOING_WINDOW;
   /** Transfers the client will still take from us. */
@@ -52,6 +59,37 @@ export class Session {
   ) {
     this.nextIncomingId = begin.nextOutgoingId;
     this.remoteIncomingWindow = begin.incomingWindow;
+    if (conn.broker.alarms.blocked) this.block();
+  }
+
+  /**
+   * A memory or disk alarm came or went: while one is on, the session's incoming window is 0, so
+   * clients send no transfers (the links keep their credit), as RabbitMQ 4 stops AMQP 1.0
+   * publishers; transfers already in flight are still taken, up to one window's worth.
+   */
+  alarmChanged(blocked: boolean): void {
+    if (blocked === this.blocked || !this.active) return;
+    if (blocked) this.block();
+    else {
+      this.blocked = false;
+      this.excess = 0;
+      this.incomingWindow = INCOMING_WINDOW;
+    }
+    this.sendFlow(null);
+  }
+
+  private block(): void {
+    this.blocked = true;
+    this.incomingWindow = 0;
+    this.excess = INCOMING_WINDOW;
+  }
+
+  /** Whether a transfer may come now: the window is open, or it was in flight when an alarm closed it. */
+  mayReceive(): boolean {
+    if (this.incomingWindow > 0) return true;
+    if (this.excess <= 0) return false;
+    this.excess--;
+    return true;
   }
 
   get consumerCount(): number {
@@ -71,6 +109,8 @@ export class Session {
   /** A transfer frame arrived: the window closes by one, and re-opens by a flow at half. */
   transferReceived(): void {
     this.nextIncomingId = seqAdd(this.nextIncomingId, 1);
+    // closed by an alarm: it stays closed until the alarm clears
+    if (this.blocked) return;
     this.incomingWindow--;
     if (this.incomingWindow < INCOMING_WINDOW / 2) {
       this.incomingWindow = INCOMING_WINDOW;
@@ -94,20 +134,21 @@ export class Session {
   }
 
   /**
-   * Sends detach for `handle` (closed), with an error if any, and forgets the link. `answering`:
-   * the client detached first; otherwise its detach is still to come and answers ours.
+   * Sends detach for `handle`, with an error if any, and forgets the link. `answering`: the
+   * client detached first, `closed` or not (our answer says the same); otherwise its detach is
+   * still to come and answers ours, and we close the link.
    */
-  detach(handle: number, error?: ErrorDetailsInit, answering = false): void {
+  detach(handle: number, error?: ErrorDetailsInit, answering = false, closed = true): void {
     if (!answering) this.detaching.add(handle);
     const link = this.links.get(handle);
     if (link !== undefined) {
       this.links.delete(handle);
       this.names.delete(`${link.role}:${link.name}`);
-      link.detached();
+      link.detached(closed);
     }
     const c = this.conn;
     const start = c.beginFrame(this.channel);
-    writeDetach(c.out, { handle, closed: true, ...(error !== undefined && { error }) });
+    writeDetach(c.out, { handle, closed, ...(error !== undefined && { error }) });
     c.endFrame(start);
   }
 
@@ -143,8 +184,11 @@ export class Session {
   ended(): void {
     if (this.isEnded) return;
     this.isEnded = true;
-    for (const l of this.links.values()) l.detached();
+    // links end with their session without being closed (a durable subscription stays)
+    for (const l of this.links.values()) l.detached(false);
     this.links.clear();
+    // outcomes given in a transaction never committed were not given: the deliveries go back too
+    if (this.transactions.size > 0) this.transactions.rollbackAll(this);
     for (const u of this.unsettled.values()) u.link.queue.requeue(u.entry);
     this.unsettled.clear();
   }

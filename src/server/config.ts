@@ -305,6 +305,8 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   "stomp.listeners.ssl.1": key(listenerValue, listen("stompTls")),
   "web_mqtt.tcp.port": key(port, listenPort("webMqtt")),
   "web_mqtt.tcp.ip": key(text, listenIp("webMqtt")),
+  "web_amqp10.tcp.port": key(port, listenPort("webAmqp10")),
+  "web_amqp10.tcp.ip": key(text, listenIp("webAmqp10")),
   "web_stomp.tcp.port": key(port, listenPort("webStomp")),
   "web_stomp.tcp.ip": key(text, listenIp("webStomp")),
   "management.tcp.port": key(port, listenPort("management")),
@@ -325,6 +327,8 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   "mqtt.vhost": key(text, mqttSetting("vhost")),
   "mqtt.max_packet_size": key(int(64, 268435455), mqttSetting("maxPacketSize")),
   "mqtt.prefetch": key(int(0, 65535), mqttSetting("prefetch")),
+  // the plugin's schema: a user name, or none (no ANONYMOUS logins, no clients without SASL)
+  "amqp1_0.default_user": key(text, (o, v) => (o.amqp10DefaultUser = v === "none" ? null : v)),
   "stomp.default_user": key(text, (o, v) => (o.stompDefaultUser = v)),
   "stomp.default_pass": key(text, (o, v) => (o.stompDefaultPass = v)),
   "vm_memory_high_watermark.relative": key(fraction, (o, v) => (o.memoryHighWatermark = v)),

@@ -67,9 +67,14 @@ export const brokerOptionsSchema = z.object({
   stompDefaultPass: z.optional(z.string()),
   /** AMQP 1.0 on the AMQP listeners, picked by the protocol header (default on). */
   amqp10: z.optional(z.boolean()),
-  /** Who AMQP 1.0 ANONYMOUS logins (and clients without SASL) log in as (RabbitMQ's amqp1_0.default_user); default guest/guest. */
-  amqp10DefaultUser: z.optional(z.string()),
+  /**
+   * Who AMQP 1.0 ANONYMOUS logins (and clients without SASL) log in as (RabbitMQ's
+   * amqp1_0.default_user); default the broker's default user; null refuses them.
+   */
+  amqp10DefaultUser: z.optional(z.nullable(z.string())),
   amqp10DefaultPass: z.optional(z.string()),
+  /** AMQP 1.0 over WebSocket (subprotocol amqp, any path), as ActiveMQ's ws transport; off unless given. */
+  webAmqp10: z.optional(listener),
   mqtt: z.optional(mqttListener),
   /** MQTT over WebSocket on path /ws; shares the MQTT settings above. */
   webMqtt: z.optional(listener),
@@ -215,7 +220,7 @@ const TLS_LISTENERS = ["amqpTls", "mqttTls", "stompTls", "managementTls"] as con
  */
 function withListenerDefaults(o: z.output<typeof brokerOptionsSchema>): z.output<typeof brokerOptionsSchema> {
   // a TLS listener counts: an embedder asking for just amqps gets just amqps
-  const named = [...LISTENERS, ...TLS_LISTENERS].some((k) => o[k] !== undefined);
+  const named = [...LISTENERS, ...TLS_LISTENERS, "webAmqp10" as const].some((k) => o[k] !== undefined);
   const out = { ...o };
   for (const k of LISTENERS) {
     if (out[k] === undefined) (out as Record<string, unknown>)[k] = named ? false : { port: DEFAULT_PORTS[k] };

@@ -8,6 +8,7 @@ import type { GroupCommit } from "../store/group-commit.js";
 import type { StoreTap } from "../store/tap.js";
 import { AmqpServer } from "../../protocols/amqp/server.js";
 import { Amqp10Server } from "../../protocols/amqp10/server.js";
+import { WebAmqp10Server } from "../../protocols/amqp10/websocket.js";
 import { MqttServer } from "../../protocols/mqtt/server.js";
 import { WebMqttServer } from "../../protocols/mqtt/websocket.js";
 import { defaultStompOptions, StompServer, WebStompServer } from "../../protocols/stomp/server.js";
@@ -24,6 +25,8 @@ export interface BrokerPorts {
   amqp?: number;
   mqtt?: number;
   webMqtt?: number;
+  /** AMQP 1.0 over WebSocket, when configured. */
+  webAmqp10?: number;
   stomp?: number;
   webStomp?: number;
   management?: number;
@@ -184,7 +187,7 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
     const identity = { ...DEFAULT_IDENTITY, ...options.serverProperties };
     // AMQP 1.0 shares the AMQP listeners: the protocol header picks the front-end
     const amqp10Options = {
-      defaultUser: options.amqp10DefaultUser ?? options.defaultUser ?? "guest",
+      defaultUser: options.amqp10DefaultUser !== undefined ? options.amqp10DefaultUser : (options.defaultUser ?? "guest"),
       defaultPass: options.amqp10DefaultPass ?? options.defaultPass ?? "guest",
       ...(options.heartbeat !== undefined && { idleTimeoutMs: options.heartbeat * 1000 }),
       ...(options.frameMax !== undefined && { maxFrameSize: options.frameMax }),
@@ -208,6 +211,21 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
       });
       counters.push(() => amqp.connectionCount);
       log.info({ protocol: "amqp", port: ports.amqp }, `AMQP 0-9-1 listening on port ${ports.amqp}`);
+    }
+    // AMQP 1.0 over WebSocket (subprotocol amqp, as ActiveMQ's ws transport): only when configured
+    const webAmqp10 = options.webAmqp10 ?? false;
+    if (webAmqp10 !== false && options.amqp10 !== false) {
+      const amqp10 = new Amqp10Server(core, log, amqp10Options);
+      const web = new WebAmqp10Server(amqp10);
+      ports.webAmqp10 = await bind("AMQP 1.0 over WebSocket", "web_amqp10.tcp.port", webAmqp10.port, () =>
+        web.listen(webAmqp10.port, webAmqp10.host ?? options.host),
+      );
+      closers.push(() => {
+        amqp10.close();
+        return web.close();
+      });
+      counters.push(() => amqp10.connectionCount);
+      log.info({ protocol: "web-amqp10", port: ports.webAmqp10 }, `AMQP 1.0 over WebSocket listening on port ${ports.webAmqp10}`);
     }
     const stompOptions = defaultStompOptions(core, {
       ...(options.stompDefaultUser !== undefined && { defaultUser: options.stompDefaultUser }),

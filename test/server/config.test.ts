@@ -96,6 +96,14 @@ log.console.level = warning
     expect((o as Record<string, unknown>).management).toEqual({ port: 15673 });
   });
 
+  it("amqp1_0.default_user names the AMQP 1.0 anonymous user (none: no anonymous logins); web_amqp10 its WebSocket listener", () => {
+    expect(conf("amqp1_0.default_user = anon\n")).toMatchObject({ amqp10DefaultUser: "anon" });
+    expect(conf("amqp1_0.default_user = none\n")).toMatchObject({ amqp10DefaultUser: null });
+    expect(conf("web_amqp10.tcp.port = 15678\nweb_amqp10.tcp.ip = 127.0.0.1\n")).toMatchObject({
+      webAmqp10: { port: 15678, host: "127.0.0.1" },
+    });
+  });
+
   it("log.file and log.file.level add a log file; log.file = false turns it off", () => {
     expect(conf("log.file = /var/log/warren/warren.log\nlog.file.level = debug")).toMatchObject({
       logFile: "/var/log/warren/warren.log",

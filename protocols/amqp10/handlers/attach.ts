@@ -1,14 +1,28 @@
-import { BrokerError, type Queue } from "../../../src/core/index.js";
+import { BrokerError, errors } from "../../../src/core/index.js";
 import { type Address, parseAddress } from "../addresses.js";
-import { type Attach, SenderSettleMode, type SourceInit, type TargetInit, writeAttach } from "../codec/types.generated.js";
+import { type Attach, SenderSettleMode, type SourceInit, type TargetInit, TxnCapability, writeAttach } from "../codec/types.generated.js";
 import type { ConnectionScope } from "../connection-scope.js";
 import { Amqp10Error, fromBrokerError } from "../errors.js";
 import { sourceFilters } from "../filters.js";
 import { INCOMING_CREDIT, IncomingLink } from "../incoming-link.js";
 import { OutgoingLink } from "../outgoing-link.js";
+import { CoordinatorLink } from "../transactions.js";
+import { settle } from "./disposition.js";
 import type { Session } from "../session.js";
+import {
+  durableSubscription,
+  dynamicAddress,
+  dynamicNode,
+  dynamicNodeProperties,
+  isDurableSubscription,
+  type SourceNode,
+} from "../source-nodes.js";
+
+/** Control messages a client may send before we top its credit up. */
+const COORDINATOR_CREDIT = 100;
 
 /** The outcomes a source supports (RabbitMQ's), and its default when a delivery is settled without one. */
+
 const OUTCOMES = ["amqp:accepted:list", "amqp:rejected:list", "amqp:released:list", "amqp:modified:list"];
 
 /**
@@ -34,22 +48,32 @@ export function handleAttach(c: ConnectionScope, s: Session, a: Attach): void {
 function attachSender(c: ConnectionScope, s: Session, a: Attach): Amqp10Error | null {
   const source = a.source;
   if (source === undefined) return new Amqp10Error("amqp:invalid-field", "a receiving link needs a source", "link");
-  if (source.dynamic) return new Amqp10Error("amqp:not-implemented", "dynamic sources are not supported yet", "link");
-  if (typeof source.address !== "string") return new Amqp10Error("amqp:invalid-field", "the source needs an address", "link");
-  const address = parseAddress(source.address);
-  if ("description" in address) return new Amqp10Error("amqp:invalid-field", address.description, "link");
+  let found: SourceNode | Amqp10Error;
+  if (source.dynamic) {
+    found = dynamicNode(c);
+  } else {
+    if (typeof source.address !== "string") return new Amqp10Error("amqp:invalid-field", "the source needs an address", "link");
+    const address = parseAddress(source.address);
+    if ("description" in address) return new Amqp10Error("amqp:invalid-field", address.description, "link");
+    found =
+      address.kind === "exchange" && isDurableSubscription(source, address)
+        ? durableSubscription(c, a.name, address)
+        : sourceQueue(c, address, source.durable > 0);
+  }
   const filters = sourceFilters(source.filter);
-  if (filters instanceof Amqp10Error) return filters;
-  const found = sourceQueue(c, address, source.durable > 0);
+  if (filters instanceof Amqp10Error) {
+    if (!(found instanceof Amqp10Error) && found.lifetime === "link") c.vhost.deleteQueue(found.queue.name, {}, c.client);
+    return filters;
+  }
   if (found instanceof Amqp10Error) return found;
-  const { queue, owned } = found;
+  const { queue, lifetime } = found;
   const denied = c.access.check("queue", queue.name, "read");
   if (denied !== null) {
-    if (owned) c.vhost.deleteQueue(queue.name, {}, c.client);
+    if (lifetime === "link") c.vhost.deleteQueue(queue.name, {}, c.client);
     return fromBrokerError(denied, "link");
   }
   const presettled = a.sndSettleMode === SenderSettleMode.settled;
-  const link = new OutgoingLink(s, a.name, a.handle, queue, presettled, owned);
+  const link = new OutgoingLink(s, a.name, a.handle, queue, presettled, lifetime);
   const sub = queue.consume(link, {
     tag: `ctag-${a.handle}`,
     noAck: presettled,
@@ -57,24 +81,37 @@ function attachSender(c: ConnectionScope, s: Session, a: Attach): Amqp10Error | 
     priority: 0,
     ...(filters.selector !== null && { selector: filters.selector }),
     ...(filters.noLocal && { noLocal: true }),
-    // a private queue bound to an exchange is a topic subscription: it drops what is not selected
-    ...(filters.applied !== undefined && { discardUnselected: owned }),
+    // a queue bound to an exchange for this receiver is a topic subscription: it drops what is not selected
+    ...(filters.applied !== undefined && { discardUnselected: !source.dynamic && lifetime !== "kept" }),
   });
   if (sub instanceof BrokerError) {
-    if (owned) c.vhost.deleteQueue(queue.name, {}, c.client);
+    if (lifetime === "link") c.vhost.deleteQueue(queue.name, {}, c.client);
     return fromBrokerError(sub, "link");
   }
   link.subscription = sub;
   s.links.set(a.handle, link);
-  const replySource: SourceInit & { kind: "source" } = {
-    kind: "source",
-    address: source.address,
-    durable: source.durable,
-    expiryPolicy: source.expiryPolicy,
-    ...(filters.applied !== undefined && { filter: filters.applied }),
-    defaultOutcome: { kind: "released" },
-    outcomes: OUTCOMES,
-  };
+  const replySource: SourceInit & { kind: "source" } = source.dynamic
+    ? {
+        kind: "source",
+        address: dynamicAddress(queue.name),
+        durable: 0,
+        expiryPolicy: "link-detach",
+        timeout: 0,
+        dynamic: true,
+        dynamicNodeProperties: dynamicNodeProperties(),
+        ...(filters.applied !== undefined && { filter: filters.applied }),
+        defaultOutcome: { kind: "released" },
+        outcomes: OUTCOMES,
+      }
+    : {
+        kind: "source",
+        address: source.address,
+        durable: source.durable,
+        expiryPolicy: source.expiryPolicy,
+        ...(filters.applied !== undefined && { filter: filters.applied }),
+        defaultOutcome: { kind: "released" },
+        outcomes: OUTCOMES,
+      };
   const start = c.beginFrame(s.channel);
   writeAttach(c.out, {
     name: a.name,
@@ -91,7 +128,7 @@ function attachSender(c: ConnectionScope, s: Session, a: Attach): Amqp10Error | 
 }
 
 /** The queue a source address reads: declared (3.x /queue/, ActiveMQ), existing, or private and bound (exchanges). */
-function sourceQueue(c: ConnectionScope, address: Address, durable: boolean): { queue: Queue; owned: boolean } | Amqp10Error {
+function sourceQueue(c: ConnectionScope, address: Address, durable: boolean): SourceNode | Amqp10Error {
   const v = c.vhost;
   if (address.kind === "queue") {
     if (address.declare) {
@@ -101,7 +138,7 @@ function sourceQueue(c: ConnectionScope, address: Address, durable: boolean): { 
       if (ok instanceof BrokerError) return fromBrokerError(ok, "link");
     }
     const q = v.queue(address.name, c.client);
-    return q instanceof BrokerError ? fromBrokerError(q, "link") : { queue: q, owned: false };
+    return q instanceof BrokerError ? fromBrokerError(q, "link") : { queue: q, lifetime: "kept" };
   }
   const x = v.exchange(address.exchange);
   if (x instanceof BrokerError) return fromBrokerError(x, "link");
@@ -116,14 +153,14 @@ function sourceQueue(c: ConnectionScope, address: Address, durable: boolean): { 
     return fromBrokerError(bound, "link");
   }
   const q = v.queue(ok.queue, c.client);
-  return q instanceof BrokerError ? fromBrokerError(q, "link") : { queue: q, owned: true };
+  return q instanceof BrokerError ? fromBrokerError(q, "link") : { queue: q, lifetime: "link" };
 }
 
 /** The client sends: we publish what arrives to the target. */
 function attachReceiver(c: ConnectionScope, s: Session, a: Attach): Amqp10Error | null {
   const target = a.target;
   if (target === undefined) return new Amqp10Error("amqp:invalid-field", "a sending link needs a target", "link");
-  if (target.kind === "coordinator") return new Amqp10Error("amqp:not-implemented", "transactions are not supported yet", "link");
+  if (target.kind === "coordinator") return attachCoordinator(c, s, a);
   if (target.dynamic) return new Amqp10Error("amqp:not-implemented", "dynamic targets are not supported yet", "link");
   let address: Address | null = null;
   if (typeof target.address === "string") {
@@ -158,6 +195,27 @@ function attachReceiver(c: ConnectionScope, s: Session, a: Attach): Amqp10Error 
   return null;
 }
 
+/** A transaction controller: the coordinator takes declares and discharges (transactions.ts). */
+function attachCoordinator(c: ConnectionScope, s: Session, a: Attach): Amqp10Error | null {
+  if (a.initialDeliveryCount === undefined)
+    return new Amqp10Error("amqp:invalid-field", "a sender's attach needs an initial-delivery-count", "link");
+  const link = new CoordinatorLink(s, a.name, a.handle, a.initialDeliveryCount, COORDINATOR_CREDIT, settle);
+  s.links.set(a.handle, link);
+  const start = c.beginFrame(s.channel);
+  writeAttach(c.out, {
+    name: a.name,
+    handle: a.handle,
+    role: true,
+    sndSettleMode: a.sndSettleMode,
+    rcvSettleMode: 0,
+    ...(a.source !== undefined && { source: a.source }),
+    target: { kind: "coordinator", capabilities: [TxnCapability.localTransactions] },
+  });
+  c.endFrame(start);
+  s.sendFlow({ handle: a.handle, deliveryCount: link.deliveryCount, credit: link.credit, drain: false });
+  return null;
+}
+
 /** A target must exist (a /queue/ or ActiveMQ queue is declared), and be writable. */
 function checkTarget(c: ConnectionScope, address: Address, durable: boolean): Amqp10Error | null {
   const v = c.vhost;
@@ -168,8 +226,8 @@ function checkTarget(c: ConnectionScope, address: Address, durable: boolean): Am
       const ok = v.declareQueue(address.name, { durable, autoDelete: false, exclusive: false }, c.client);
       return ok instanceof BrokerError ? fromBrokerError(ok, "link") : null;
     }
-    const q = v.queue(address.name, c.client);
-    return q instanceof BrokerError ? fromBrokerError(q, "link") : null;
+    // anyone may send to a connection's exclusive queue (a dynamic node's replies): only existence counts
+    return v.queues.has(address.name) ? null : fromBrokerError(errors.noQueue(address.name, v.name), "link");
   }
   const x = v.exchange(address.exchange);
   if (x instanceof BrokerError) return fromBrokerError(x, "link");

@@ -1,4 +1,5 @@
-import { type Disposition, writeDisposition } from "../codec/types.generated.js";
+import { type Disposition, TransactionError, writeDisposition } from "../codec/types.generated.js";
+import { Amqp10Error } from "../errors.js";
 import type { Session, Unsettled } from "../session.js";
 
 type State = Disposition["state"];
@@ -8,7 +9,7 @@ type State = Disposition["state"];
  * accepted = ack, released = requeue, modified = requeue (redelivered), rejected = dead-letter
  * (or drop). Settled without an outcome: the source's default outcome, released.
  */
-function settle(u: Unsettled, state: State): void {
+export function settle(u: Unsettled, state: State): void {
   const q = u.link.queue;
   switch (state?.kind) {
     case "accepted":
@@ -23,12 +24,23 @@ function settle(u: Unsettled, state: State): void {
   }
 }
 
-/** Settles one delivery the disposition covers (no closure per disposition: a module function). */
+/**
+ * Settles one delivery the disposition covers (no closure per disposition: a module function);
+ * an outcome given in a transaction is held by it until the discharge.
+ */
 function settleOne(s: Session, f: Disposition, id: number): void {
   const u = s.unsettled.get(id);
   if (u === undefined) return;
   // unsettled and without a state: the client has not decided yet
   if (!f.settled && f.state === undefined) return;
+  if (f.state?.kind === "transactional-state") {
+    const tx = s.transactions.get(f.state.txnId);
+    if (tx === undefined)
+      throw new Amqp10Error(TransactionError.unknownId, "no transaction with this txn-id is open in the session", "session");
+    s.unsettled.delete(id);
+    tx.settle(id, u, f.state.outcome);
+    return;
+  }
   s.unsettled.delete(id);
   settle(u, f.state);
 }
@@ -47,8 +59,9 @@ export function handleDisposition(s: Session, f: Disposition): void {
     // a range wider than what is outstanding: walk the outstanding instead
     for (const id of [...s.unsettled.keys()]) if ((id - first) >>> 0 < count) settleOne(s, f, id);
   }
-  // rcv-settle-mode second: the client waits for us to settle what it decided
-  if (!f.settled && f.state !== undefined) {
+  // rcv-settle-mode second: the client waits for us to settle what it decided (a transaction's
+  // outcomes are settled by its discharge, not here)
+  if (!f.settled && f.state !== undefined && f.state.kind !== "transactional-state") {
     const c = s.conn;
     const start = c.beginFrame(s.channel);
     writeDisposition(c.out, { role: false, first, last, settled: true, state: f.state });

@@ -4,8 +4,7 @@ import type { Session } from "../session.js";
 
 /** transfer: counted against the session window, then handed to its receiving link. */
 export function handleTransfer(s: Session, t: Transfer, buf: Buffer, start: number, end: number): void {
-  if (s.incomingWindow <= 0)
-    throw new Amqp10Error("amqp:session:window-violation", "transfer beyond the session's incoming window", "session");
+  if (!s.mayReceive()) throw new Amqp10Error("amqp:session:window-violation", "transfer beyond the session's incoming window", "session");
   s.transferReceived();
   const link = s.links.get(t.handle);
   // transfers on a link we detached, sent before the client saw our detach
