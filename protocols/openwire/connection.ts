@@ -179,8 +179,9 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
       }),
     );
     if (w.maxInactivityMs > 0) {
-      // a peer silent past the agreed inactivity limit is gone; we write at least every third of it
-      this.heartbeatTimeoutMs = w.maxInactivityMs + w.maxInactivityInitialDelayMs;
+      // ActiveMQ checks for input once per inactivity period, so a peer is gone after one to two
+      // periods of silence; we allow two, and write at least every third of one, as its client does
+      this.heartbeatTimeoutMs = 2 * w.maxInactivityMs;
       this.heartbeatSendMs = Math.max(1, Math.floor(w.maxInactivityMs / 3));
       heartbeats.watch(this);
     }
