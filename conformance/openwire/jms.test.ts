@@ -61,6 +61,20 @@ describe("OpenWire with ActiveMQ's JMS client", () => {
     });
   });
 
+  it("a MapMessage's typed entries arrive as sent", async () => {
+    const r = await runJms<unknown>(broker.url, "map-message", prefix());
+    expect(r).toEqual({
+      received: {
+        big: { class: "Long", value: "1099511627776" },
+        count: { class: "Integer", value: "3" },
+        name: { class: "String", value: "widget" },
+        ok: { class: "Boolean", value: "true" },
+        price: { class: "Double", value: "9.99" },
+        raw: { class: "byte[]", value: "[1, 2, 3]" },
+      },
+    });
+  });
+
   it("two consumers on a topic each get every message, in order", async () => {
     const r = await runJms<{ a: string[]; b: string[] }>(broker.url, "topic-fanout", prefix());
     expect(r).toEqual({ a: ["m0", "m1", "m2"], b: ["m0", "m1", "m2"] });

@@ -11,6 +11,7 @@ import javax.jms.Connection;
 import javax.jms.DeliveryMode;
 import javax.jms.Destination;
 import javax.jms.JMSException;
+import javax.jms.MapMessage;
 import javax.jms.Message;
 import javax.jms.MessageConsumer;
 import javax.jms.MessageProducer;
@@ -30,6 +31,7 @@ public final class Jms {
     switch (scenario) {
       case "queue-text-bytes": out = queueTextBytes(factory, prefix); break;
       case "topic-fanout": out = topicFanout(factory, prefix); break;
+      case "map-message": out = mapMessage(factory, prefix); break;
       case "client-ack": out = clientAck(factory, prefix); break;
       case "duplicate-client-id": out = duplicateClientId(factory, prefix); break;
       default: throw new IllegalArgumentException("unknown scenario " + scenario);
@@ -73,6 +75,41 @@ public final class Jms {
       }
       sb.append("],\"sentId\":").append(quote(t.getJMSMessageID())).append('}');
       return sb.toString();
+    } finally {
+      c.close();
+    }
+  }
+
+  /** A MapMessage's typed entries arrive as sent. */
+  static String mapMessage(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    Connection c = f.createConnection("guest", "guest");
+    try {
+      c.start();
+      Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      Destination q = s.createQueue(prefix + ".map");
+      MessageProducer p = s.createProducer(q);
+      MapMessage m = s.createMapMessage();
+      m.setString("name", "widget");
+      m.setInt("count", 3);
+      m.setLong("big", 1L << 40);
+      m.setDouble("price", 9.99);
+      m.setBoolean("ok", true);
+      m.setBytes("raw", new byte[] {1, 2, 3});
+      p.send(m);
+      MapMessage got = (MapMessage) s.createConsumer(q).receive(WAIT_MS);
+      if (got == null) return "{\"received\":null}";
+      List<String> names = new ArrayList<>();
+      Enumeration<?> e = got.getMapNames();
+      while (e.hasMoreElements()) names.add((String) e.nextElement());
+      java.util.Collections.sort(names);
+      StringBuilder sb = new StringBuilder("{\"received\":{");
+      for (int i = 0; i < names.size(); i++) {
+        Object v = got.getObject(names.get(i));
+        String text = v instanceof byte[] ? java.util.Arrays.toString((byte[]) v) : String.valueOf(v);
+        sb.append(i > 0 ? "," : "").append(quote(names.get(i))).append(":{\"class\":").append(quote(v.getClass().getSimpleName()))
+            .append(",\"value\":").append(quote(text)).append('}');
+      }
+      return sb.append("}}").toString();
     } finally {
       c.close();
     }
