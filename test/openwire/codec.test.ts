@@ -167,3 +167,20 @@ describe("OpenWire spec table", () => {
     expect(() => execFileSync(process.execPath, [generator, "--check"], { stdio: "pipe" })).not.toThrow();
   });
 });
+
+describe("OpenWire frame reader", () => {
+  it("gives the same frames whatever the split of the input into reads", async () => {
+    const { FrameReader } = await import("../../protocols/openwire/frame-reader.js");
+    const input = Buffer.concat([CLIENT_WIRE_FORMAT, CLIENT_CONNECTION_INFO, CLIENT_CONSUMER_INFO]);
+    for (const step of [1, 2, 3, 5, 7, 64, 1000]) {
+      const r = new FrameReader(1 << 20);
+      const frames: Buffer[] = [];
+      for (let i = 0; i < input.length; i += step) {
+        r.push(input.subarray(i, i + step));
+        for (let f = r.next(); f !== null; f = r.next()) frames.push(Buffer.from(f));
+      }
+      expect(frames.map((f) => f[0])).toEqual([DataType.WireFormatInfo, DataType.ConnectionInfo, DataType.ConsumerInfo]);
+      expect(frames[1]!.equals(CLIENT_CONNECTION_INFO.subarray(4))).toBe(true);
+    }
+  });
+});
