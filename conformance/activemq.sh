@@ -6,6 +6,7 @@
 #   bash conformance/activemq.sh start       # install if missing, start, wait until STOMP answers
 #   bash conformance/activemq.sh stop        # stop the broker and remove its directory
 #   bash conformance/activemq.sh stomp-addr  # print the broker's STOMP host:port
+#   bash conformance/activemq.sh openwire-url  # print the broker's OpenWire URL (tcp://host:port)
 #
 # The broker gets its own configuration, data and temp directories under one directory and side
 # ports that clash with no default ActiveMQ port:
@@ -24,8 +25,9 @@ START_TIMEOUT="${WARREN_ACTIVEMQ_START_TIMEOUT:-90}"
 log() { echo "activemq.sh: $*" >&2; }
 
 ensure_packages() {
-  [ -f "$HOME_DIR/bin/activemq.jar" ] && command -v java >/dev/null && return 0
-  log "installing activemq"
+  # javac compiles the OpenWire scenarios (conformance/openwire) against the broker's own client jars
+  [ -f "$HOME_DIR/bin/activemq.jar" ] && command -v java >/dev/null && command -v javac >/dev/null && return 0
+  log "installing activemq and a JDK"
   export DEBIAN_FRONTEND=noninteractive
   # Keep the package's postinst from starting the default instance: this script starts its own.
   local policy_added=""
@@ -35,7 +37,7 @@ ensure_packages() {
     policy_added=1
   fi
   local rc=0
-  { apt-get update -q && apt-get install -y -q activemq; } || rc=$?
+  { apt-get update -q && apt-get install -y -q activemq openjdk-17-jdk-headless; } || rc=$?
   [ -n "$policy_added" ] && rm -f /usr/sbin/policy-rc.d
   [ $rc -eq 0 ] || { log "apt-get failed ($rc)"; return $rc; }
 }
@@ -127,14 +129,17 @@ version() { dpkg-query -W -f '${Version}' activemq 2>/dev/null || echo unknown; 
 
 stomp_addr() { echo "127.0.0.1:$STOMP_PORT"; }
 
+openwire_url() { echo "tcp://127.0.0.1:$OPENWIRE_PORT"; }
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
   stomp-addr) stomp_addr ;;
+  openwire-url) openwire_url ;;
   deps) ensure_packages ;;
   version) version ;;
   *)
-    echo "usage: $0 start|stop|stomp-addr|deps|version" >&2
+    echo "usage: $0 start|stop|stomp-addr|openwire-url|deps|version" >&2
     exit 2
     ;;
 esac

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run conformance -- --amqp amqp://guest:guest@HOST:PORT [--amqp10 amqp://guest:guest@HOST:PORT]
 //   [--mqtt mqtt://guest:guest@HOST:PORT]
-//   [--stomp HOST:PORT] [--stomp-activemq HOST:PORT]
+//   [--stomp HOST:PORT] [--stomp-activemq HOST:PORT] [--openwire tcp://HOST:PORT]
 //   [--management http://guest:guest@HOST:PORT] [extra vitest args]
 //
 // --stomp is a broker with RabbitMQ's STOMP conventions (RabbitMQ's rabbitmq_stomp), --stomp-activemq
@@ -62,6 +62,15 @@ for (let i = 0; i < args.length; i++) {
     }
     process.env.WARREN_CONFORMANCE_AMQP10 = url;
     console.log(`conformance: AMQP 1.0 scenarios against ${url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")}`);
+  } else if (a === "--openwire" || a.startsWith("--openwire=")) {
+    // the OpenWire scenarios (conformance/openwire) against this broker, e.g. ActiveMQ 5.17's OpenWire port
+    const url = a === "--openwire" ? args[++i] : a.slice("--openwire=".length);
+    if (!url || !/^tcp:\/\/[^:]+:\d+$/.test(url)) {
+      console.error("--openwire needs a URL, e.g. --openwire tcp://127.0.0.1:61616");
+      process.exit(2);
+    }
+    process.env.WARREN_CONFORMANCE_OPENWIRE = url;
+    console.log(`conformance: OpenWire scenarios against ${url}`);
   } else if (a === "--stomp") {
     process.env.WARREN_CONFORMANCE_STOMP = hostPort(a, args[++i]);
   } else if (a === "--stomp-activemq") {
@@ -82,7 +91,7 @@ for (let i = 0; i < args.length; i++) {
     mqtt = a.slice("--mqtt=".length);
   } else if (a === "-h" || a === "--help") {
     console.log(
-      "usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--amqp10 amqp://user:pass@host:port] [--mqtt mqtt://user:pass@host:port [--mqtt-v5] [--mqtt-only-broker]] [--stomp host:port] [--stomp-activemq host:port] [--management http://user:pass@host:port] [vitest args...]",
+      "usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--amqp10 amqp://user:pass@host:port] [--mqtt mqtt://user:pass@host:port [--mqtt-v5] [--mqtt-only-broker]] [--stomp host:port] [--stomp-activemq host:port] [--openwire tcp://host:port] [--management http://user:pass@host:port] [vitest args...]",
     );
     process.exit(0);
   } else {

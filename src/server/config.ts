@@ -81,6 +81,7 @@ export const ENV_KEYS: readonly (readonly [env: string, key: string])[] = [
   ["WARREN_MQTTS_PORT", "mqtt.listeners.ssl.default"],
   ["WARREN_STOMP_PORT", "stomp.listeners.tcp.1"],
   ["WARREN_STOMPS_PORT", "stomp.listeners.ssl.1"],
+  ["WARREN_OPENWIRE_PORT", "openwire.listeners.tcp.default"],
   ["WARREN_WEB_MQTT_PORT", "web_mqtt.tcp.port"],
   ["WARREN_WEB_STOMP_PORT", "web_stomp.tcp.port"],
   ["WARREN_MANAGEMENT_PORT", "management.tcp.port"],
@@ -303,6 +304,7 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   "mqtt.listeners.ssl.default": key(listenerValue, listen("mqttTls")),
   "stomp.listeners.tcp.1": key(listenerValue, listen("stomp")),
   "stomp.listeners.ssl.1": key(listenerValue, listen("stompTls")),
+  "openwire.listeners.tcp.default": key(listenerValue, listen("openwire")),
   "web_mqtt.tcp.port": key(port, listenPort("webMqtt")),
   "web_mqtt.tcp.ip": key(text, listenIp("webMqtt")),
   "web_amqp10.tcp.port": key(port, listenPort("webAmqp10")),
@@ -677,6 +679,7 @@ export interface StartFlags {
   mqttsPort?: string;
   stompPort?: string;
   stompsPort?: string;
+  openwirePort?: string;
   webMqttPort?: string;
   webStompPort?: string;
   managementPort?: string;
@@ -707,6 +710,7 @@ export const FLAG_KEYS: readonly (readonly [flag: Exclude<keyof StartFlags, "len
   ["mqttsPort", "--mqtts-port", "mqtt.listeners.ssl.default"],
   ["stompPort", "--stomp-port", "stomp.listeners.tcp.1"],
   ["stompsPort", "--stomps-port", "stomp.listeners.ssl.1"],
+  ["openwirePort", "--openwire-port", "openwire.listeners.tcp.default"],
   ["webMqttPort", "--web-mqtt-port", "web_mqtt.tcp.port"],
   ["webStompPort", "--web-stomp-port", "web_stomp.tcp.port"],
   ["managementPort", "--management-port", "management.tcp.port"],

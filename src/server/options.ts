@@ -60,6 +60,8 @@ export const brokerOptionsSchema = z.object({
   dataDir: z.optional(z.string()),
   amqp: z.optional(listener),
   stomp: z.optional(listener),
+  /** OpenWire (ActiveMQ's JMS client protocol), ActiveMQ's port 61616. */
+  openwire: z.optional(listener),
   /** STOMP over WebSocket, path /ws. */
   webStomp: z.optional(listener),
   /** Who a STOMP CONNECT without `login` logs in as (RabbitMQ's stomp.default_user); default guest/guest. */
@@ -196,6 +198,7 @@ export const DEFAULT_PORTS = {
   amqp: 5672,
   stomp: 61613,
   webStomp: 15674,
+  openwire: 61616,
   mqtt: 1883,
   webMqtt: 15675,
   management: 15672,
@@ -210,7 +213,7 @@ export const DEFAULT_TLS_PORTS = {
   managementTls: 15671,
 } as const;
 
-const LISTENERS = ["amqp", "mqtt", "webMqtt", "stomp", "webStomp", "management", "prometheus"] as const;
+const LISTENERS = ["amqp", "mqtt", "webMqtt", "stomp", "webStomp", "openwire", "management", "prometheus"] as const;
 const TLS_LISTENERS = ["amqpTls", "mqttTls", "stompTls", "managementTls"] as const;
 
 /**

@@ -12,6 +12,7 @@ import { WebAmqp10Server } from "../../protocols/amqp10/websocket.js";
 import { MqttServer } from "../../protocols/mqtt/server.js";
 import { WebMqttServer } from "../../protocols/mqtt/websocket.js";
 import { defaultStompOptions, StompServer, WebStompServer } from "../../protocols/stomp/server.js";
+import { OpenWireServer } from "../../protocols/openwire/server.js";
 import { createLogger, type Logger, openLogFile } from "./logger.js";
 import { type BrokerOptions, DEFAULT_PORTS, parseOptions, type TlsOptions } from "./options.js";
 import { type TlsServerOptions, tlsServerOptions } from "../transport/tls.js";
@@ -29,6 +30,7 @@ export interface BrokerPorts {
   webAmqp10?: number;
   stomp?: number;
   webStomp?: number;
+  openwire?: number;
   management?: number;
   prometheus?: number;
   /** TLS listeners (RabbitMQ's 5671, 8883, 61614, 15671), when configured. */
@@ -247,6 +249,16 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
       closers.push(() => web.close());
       counters.push(() => web.connectionCount);
       log.info({ protocol: "web-stomp", port: ports.webStomp }, `STOMP over WebSocket listening on port ${ports.webStomp}, path /ws`);
+    }
+    if (options.openwire !== false) {
+      const openwire = new OpenWireServer(core, log);
+      const l = options.openwire ?? { port: DEFAULT_PORTS.openwire };
+      ports.openwire = await bind("OpenWire", "openwire.listeners.tcp.default", l.port, () =>
+        openwire.listen(l.port, l.host ?? options.host),
+      );
+      closers.push(() => openwire.close());
+      counters.push(() => openwire.connectionCount);
+      log.info({ protocol: "openwire", port: ports.openwire }, `OpenWire listening on port ${ports.openwire}`);
     }
     const mqttTls = options.mqttTls ?? false;
     if (options.mqtt !== false || options.webMqtt !== false || mqttTls !== false) {

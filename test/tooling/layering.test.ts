@@ -56,7 +56,16 @@ const tree: Record<string, Array<[string, Rule]>> = {
     ['import { frames } from "../amqp/codec/frames.js";', "noRestrictedImports"],
     ['import { parse } from "../stomp/frame-parser.js";', "noRestrictedImports"],
   ],
-  "protocols/stomp/s.ts": [['import { topics } from "../mqtt/topics.js";', "noRestrictedImports"]],
+  "protocols/stomp/s.ts": [
+    ['import { topics } from "../mqtt/topics.js";', "noRestrictedImports"],
+    ['import { x } from "../openwire/destinations.js";', "noRestrictedImports"],
+  ],
+  "protocols/openwire/o.ts": [
+    ['import { parseDestination } from "../stomp/destinations.js";', "noRestrictedImports"],
+    ['import { Cursor } from "../amqp10/codec/primitives.js";', "noRestrictedImports"],
+    ['import { startBroker } from "../../src/server/start.js";', "noRestrictedImports"],
+    ['import { Broker } from "../../src/core/index.js";', null],
+  ],
   // a runtime cycle fails; one closed by `import type` does not
   "src/server/p.ts": [['import { q } from "./q.js";', "noImportCycles"]],
   "src/server/q.ts": [['import { p } from "./p.js";', "noImportCycles"]],

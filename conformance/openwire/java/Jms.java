@@ -1,0 +1,267 @@
+// JMS scenarios for the OpenWire conformance suite, run by conformance/openwire/*.test.ts with
+// ActiveMQ 5.17's own Java client (Debian libactivemq-java). Each scenario prints one JSON line of
+// what it observed; the test file asserts on it, for Warren and ActiveMQ alike.
+//
+//   java -cp ... Jms <broker-url> <scenario> <name-prefix>
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.List;
+import javax.jms.BytesMessage;
+import javax.jms.Connection;
+import javax.jms.DeliveryMode;
+import javax.jms.Destination;
+import javax.jms.JMSException;
+import javax.jms.MapMessage;
+import javax.jms.Message;
+import javax.jms.MessageConsumer;
+import javax.jms.MessageProducer;
+import javax.jms.Session;
+import javax.jms.TextMessage;
+import org.apache.activemq.ActiveMQConnectionFactory;
+
+public final class Jms {
+  private static final long WAIT_MS = 5000;
+
+  public static void main(String[] args) throws Exception {
+    String url = args[0];
+    String scenario = args[1];
+    String prefix = args[2];
+    ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory(url);
+    String out;
+    switch (scenario) {
+      case "queue-text-bytes": out = queueTextBytes(factory, prefix); break;
+      case "topic-fanout": out = topicFanout(factory, prefix); break;
+      case "map-message": out = mapMessage(factory, prefix); break;
+      case "client-ack": out = clientAck(factory, prefix); break;
+      case "duplicate-client-id": out = duplicateClientId(factory, prefix); break;
+      default: throw new IllegalArgumentException("unknown scenario " + scenario);
+    }
+    System.out.println(out);
+    System.exit(0);
+  }
+
+  /** A text and a bytes message with typed properties and JMS headers, sent and received on a queue. */
+  static String queueTextBytes(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    Connection c = f.createConnection("guest", "guest");
+    try {
+      c.start();
+      Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      Destination q = s.createQueue(prefix + ".q");
+      Destination replyTo = s.createQueue(prefix + ".reply");
+      MessageConsumer consumer = s.createConsumer(q);
+      MessageProducer p = s.createProducer(q);
+      TextMessage t = s.createTextMessage("héllo wörld");
+      t.setStringProperty("str", "a string");
+      t.setIntProperty("int", 42);
+      t.setLongProperty("long", 1L << 40);
+      t.setBooleanProperty("bool", true);
+      t.setDoubleProperty("double", 2.5);
+      t.setByteProperty("byte", (byte) -3);
+      t.setShortProperty("short", (short) 300);
+      t.setFloatProperty("float", 1.5f);
+      t.setJMSCorrelationID("corr-1");
+      t.setJMSType("my-type");
+      t.setJMSReplyTo(replyTo);
+      p.send(t, DeliveryMode.PERSISTENT, 7, 0);
+      BytesMessage b = s.createBytesMessage();
+      b.writeBytes(new byte[] {0, 1, 2, (byte) 0xff, 10});
+      b.setStringProperty("kind", "bytes");
+      p.send(b, DeliveryMode.NON_PERSISTENT, 4, 60000);
+      StringBuilder sb = new StringBuilder("{\"messages\":[");
+      for (int i = 0; i < 2; i++) {
+        Message m = consumer.receive(WAIT_MS);
+        if (i > 0) sb.append(',');
+        sb.append(describe(m));
+      }
+      sb.append("],\"sentId\":").append(quote(t.getJMSMessageID())).append('}');
+      return sb.toString();
+    } finally {
+      c.close();
+    }
+  }
+
+  /** A MapMessage's typed entries arrive as sent. */
+  static String mapMessage(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    Connection c = f.createConnection("guest", "guest");
+    try {
+      c.start();
+      Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      Destination q = s.createQueue(prefix + ".map");
+      MessageProducer p = s.createProducer(q);
+      MapMessage m = s.createMapMessage();
+      m.setString("name", "widget");
+      m.setInt("count", 3);
+      m.setLong("big", 1L << 40);
+      m.setDouble("price", 9.99);
+      m.setBoolean("ok", true);
+      m.setBytes("raw", new byte[] {1, 2, 3});
+      p.send(m);
+      MapMessage got = (MapMessage) s.createConsumer(q).receive(WAIT_MS);
+      if (got == null) return "{\"received\":null}";
+      List<String> names = new ArrayList<>();
+      Enumeration<?> e = got.getMapNames();
+      while (e.hasMoreElements()) names.add((String) e.nextElement());
+      java.util.Collections.sort(names);
+      StringBuilder sb = new StringBuilder("{\"received\":{");
+      for (int i = 0; i < names.size(); i++) {
+        Object v = got.getObject(names.get(i));
+        String text = v instanceof byte[] ? java.util.Arrays.toString((byte[]) v) : String.valueOf(v);
+        sb.append(i > 0 ? "," : "").append(quote(names.get(i))).append(":{\"class\":").append(quote(v.getClass().getSimpleName()))
+            .append(",\"value\":").append(quote(text)).append('}');
+      }
+      return sb.append("}}").toString();
+    } finally {
+      c.close();
+    }
+  }
+
+  /** Two consumers on one topic each receive every message. */
+  static String topicFanout(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    Connection c = f.createConnection("guest", "guest");
+    try {
+      c.start();
+      Session s1 = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      Session s2 = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      Destination topic = s1.createTopic(prefix + ".t");
+      MessageConsumer a = s1.createConsumer(topic);
+      MessageConsumer b = s2.createConsumer(s2.createTopic(prefix + ".t"));
+      MessageProducer p = s1.createProducer(topic);
+      for (int i = 0; i < 3; i++) p.send(s1.createTextMessage("m" + i));
+      return "{\"a\":" + texts(a, 3) + ",\"b\":" + texts(b, 3) + "}";
+    } finally {
+      c.close();
+    }
+  }
+
+  /**
+   * CLIENT_ACKNOWLEDGE: two messages received and not acknowledged come back, redelivered, to the
+   * next consumer once the session closes; acknowledged ones do not.
+   */
+  static String clientAck(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    Connection c = f.createConnection("guest", "guest");
+    try {
+      c.start();
+      Session s = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
+      Destination q = s.createQueue(prefix + ".ack");
+      MessageProducer p = s.createProducer(q);
+      for (int i = 0; i < 2; i++) p.send(s.createTextMessage("m" + i));
+      MessageConsumer first = s.createConsumer(q);
+      String unacked = texts(first, 2);
+      s.close();
+      Session s2 = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
+      MessageConsumer second = s2.createConsumer(s2.createQueue(prefix + ".ack"));
+      List<String> again = new ArrayList<>();
+      List<Boolean> redelivered = new ArrayList<>();
+      Message last = null;
+      for (int i = 0; i < 2; i++) {
+        Message m = second.receive(WAIT_MS);
+        if (m == null) break;
+        again.add(((TextMessage) m).getText());
+        redelivered.add(m.getJMSRedelivered());
+        last = m;
+      }
+      if (last != null) last.acknowledge();
+      s2.close();
+      Session s3 = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
+      Message left = s3.createConsumer(s3.createQueue(prefix + ".ack")).receive(1000);
+      return "{\"first\":" + unacked + ",\"again\":" + strings(again) + ",\"redelivered\":" + redelivered
+          + ",\"afterAck\":" + (left == null ? "null" : quote(((TextMessage) left).getText())) + "}";
+    } finally {
+      c.close();
+    }
+  }
+
+  /** A second connection with the same clientID is refused. */
+  static String duplicateClientId(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    Connection a = f.createConnection("guest", "guest");
+    a.setClientID(prefix + "-client");
+    a.start();
+    try {
+      Connection b = f.createConnection("guest", "guest");
+      try {
+        // setClientID sends the ConnectionInfo at once
+        b.setClientID(prefix + "-client");
+        b.start();
+        return "{\"refused\":null}";
+      } catch (JMSException e) {
+        return "{\"refused\":" + quote(e.getClass().getName()) + ",\"message\":" + quote(String.valueOf(e.getMessage())) + "}";
+      } finally {
+        try { b.close(); } catch (JMSException ignored) { }
+      }
+    } finally {
+      a.close();
+    }
+  }
+
+  static String texts(MessageConsumer consumer, int n) throws JMSException {
+    List<String> got = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Message m = consumer.receive(WAIT_MS);
+      if (m == null) break;
+      got.add(((TextMessage) m).getText());
+    }
+    return strings(got);
+  }
+
+  static String strings(List<String> l) {
+    StringBuilder sb = new StringBuilder("[");
+    for (int i = 0; i < l.size(); i++) {
+      if (i > 0) sb.append(',');
+      sb.append(quote(l.get(i)));
+    }
+    return sb.append(']').toString();
+  }
+
+  static String describe(Message m) throws JMSException {
+    if (m == null) return "null";
+    StringBuilder sb = new StringBuilder("{");
+    if (m instanceof TextMessage) {
+      sb.append("\"type\":\"text\",\"text\":").append(quote(((TextMessage) m).getText()));
+    } else if (m instanceof BytesMessage) {
+      BytesMessage b = (BytesMessage) m;
+      byte[] body = new byte[(int) b.getBodyLength()];
+      b.readBytes(body);
+      sb.append("\"type\":\"bytes\",\"bytes\":[");
+      for (int i = 0; i < body.length; i++) sb.append(i > 0 ? "," : "").append(body[i] & 0xff);
+      sb.append(']');
+    } else {
+      sb.append("\"type\":").append(quote(m.getClass().getSimpleName()));
+    }
+    sb.append(",\"headers\":{");
+    sb.append("\"JMSMessageID\":").append(quote(m.getJMSMessageID()));
+    sb.append(",\"JMSCorrelationID\":").append(quote(m.getJMSCorrelationID()));
+    sb.append(",\"JMSType\":").append(quote(m.getJMSType()));
+    sb.append(",\"JMSDeliveryMode\":").append(m.getJMSDeliveryMode());
+    sb.append(",\"JMSPriority\":").append(m.getJMSPriority());
+    sb.append(",\"JMSExpirationSet\":").append(m.getJMSExpiration() != 0);
+    sb.append(",\"JMSTimestampSet\":").append(m.getJMSTimestamp() != 0);
+    sb.append(",\"JMSRedelivered\":").append(m.getJMSRedelivered());
+    sb.append(",\"JMSReplyTo\":").append(quote(m.getJMSReplyTo() == null ? null : m.getJMSReplyTo().toString()));
+    sb.append(",\"JMSDestination\":").append(quote(m.getJMSDestination() == null ? null : m.getJMSDestination().toString()));
+    sb.append("},\"properties\":{");
+    Enumeration<?> names = m.getPropertyNames();
+    List<String> sorted = new ArrayList<>();
+    while (names.hasMoreElements()) sorted.add((String) names.nextElement());
+    java.util.Collections.sort(sorted);
+    boolean first = true;
+    for (String name : sorted) {
+      if (name.startsWith("JMSX")) continue;
+      Object v = m.getObjectProperty(name);
+      sb.append(first ? "" : ",").append(quote(name)).append(":{\"class\":").append(quote(v.getClass().getSimpleName()))
+          .append(",\"value\":").append(quote(String.valueOf(v))).append('}');
+      first = false;
+    }
+    return sb.append("}}").toString();
+  }
+
+  static String quote(String s) {
+    if (s == null) return "null";
+    StringBuilder sb = new StringBuilder("\"");
+    for (char ch : s.toCharArray()) {
+      if (ch == '"' || ch == '\\') sb.append('\\').append(ch);
+      else if (ch < 0x20) sb.append(String.format("\\u%04x", (int) ch));
+      else sb.append(ch);
+    }
+    return sb.append('"').toString();
+  }
+}

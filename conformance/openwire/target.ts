@@ -1,0 +1,22 @@
+// Which broker the OpenWire scenarios talk to.
+//
+// WARREN_CONFORMANCE_OPENWIRE=tcp://host:port points them at an external broker (ActiveMQ 5.17
+// from conformance/activemq.sh, whose OpenWire port is WARREN_ACTIVEMQ_OPENWIRE_PORT; `npm run
+// conformance -- --openwire tcp://127.0.0.1:PORT`). Without it, each file starts its own embedded
+// Warren with only the OpenWire listener, on a free port.
+
+export const OPENWIRE_TARGET_ENV = "WARREN_CONFORMANCE_OPENWIRE";
+
+export interface OpenWireBroker {
+  url: string;
+  kind: "warren" | "external";
+  close(): Promise<void>;
+}
+
+export async function useOpenWireBroker(): Promise<OpenWireBroker> {
+  const external = process.env[OPENWIRE_TARGET_ENV]?.trim();
+  if (external) return { url: external, kind: "external", close: async () => undefined };
+  const { startBroker } = await import("warren");
+  const broker = await startBroker({ openwire: { port: 0 }, logLevel: "silent" });
+  return { url: `tcp://127.0.0.1:${broker.ports.openwire}`, kind: "warren", close: () => broker.close() };
+}

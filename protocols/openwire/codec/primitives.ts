@@ -1,0 +1,305 @@
+/**
+ * OpenWire's primitives, loose encoding: big-endian integers, booleans as one octet, strings as
+ * Java's DataOutput.writeUTF (u16 length, modified UTF-8) behind a "not null" boolean, byte arrays
+ * as an i32 length behind one. Nothing here knows a command; the generated code builds on it.
+ */
+
+/** Input that cannot be a command: the connection closes, logging the message once. */
+export class DecodeError extends Error {
+  override readonly name = "DecodeError";
+}
+
+const TWO_32 = 4294967296;
+
+/** Reads one frame's bytes, bounds-checked; strings and byte arrays are read in place. */
+export class Reader {
+  pos: number;
+
+  constructor(
+    readonly buf: Buffer,
+    start: number,
+    readonly end: number,
+    /** The negotiated OpenWire version: fields newer than it are not on the wire. */
+    readonly version: number,
+    /** Whether throwables carry stack traces (the negotiated StackTraceEnabled). */
+    readonly stackTraces: boolean,
+  ) {
+    this.pos = start;
+  }
+
+  need(n: number): void {
+    if (n < 0 || this.pos + n > this.end) throw new DecodeError(`command truncated: ${n} more bytes needed at offset ${this.pos}`);
+  }
+
+  byte(): number {
+    this.need(1);
+    return this.buf.readInt8(this.pos++);
+  }
+
+  boolean(): boolean {
+    this.need(1);
+    return this.buf[this.pos++] !== 0;
+  }
+
+  short(): number {
+    this.need(2);
+    const v = this.buf.readInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  int(): number {
+    this.need(4);
+    const v = this.buf.readInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  /** A Java long as a number: exact for |v| < 2^53, which ids, times and sizes stay within. */
+  long(): number {
+    this.need(8);
+    const hi = this.buf.readInt32BE(this.pos);
+    const lo = this.buf.readUInt32BE(this.pos + 4);
+    this.pos += 8;
+    return hi * TWO_32 + lo;
+  }
+
+  double(): number {
+    this.need(8);
+    const v = this.buf.readDoubleBE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  float(): number {
+    this.need(4);
+    const v = this.buf.readFloatBE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  /** n raw bytes, a view of the frame. */
+  raw(n: number): Buffer {
+    this.need(n);
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+
+  /** writeUTF's form: u16 length, then modified UTF-8. */
+  utf(): string {
+    this.need(2);
+    const n = this.buf.readUInt16BE(this.pos);
+    this.pos += 2;
+    return decodeModifiedUtf8(this.raw(n));
+  }
+
+  /** A string behind its "not null" boolean. */
+  string(): string | null {
+    return this.boolean() ? this.utf() : null;
+  }
+
+  /** A byte array (or byte sequence) behind its "not null" boolean: i32 length, then the bytes. */
+  bytes(): Buffer | null {
+    if (!this.boolean()) return null;
+    const n = this.int();
+    if (n < 0) throw new DecodeError(`negative byte array length ${n}`);
+    return this.raw(n);
+  }
+}
+
+/** A growable output buffer; `take` hands out what was written since a mark. */
+export class Writer {
+  buf: Buffer;
+  pos = 0;
+  /** The negotiated version: fields newer than it are not written. */
+  version = 1;
+  /** Whether throwables carry stack traces (the negotiated StackTraceEnabled). */
+  stackTraces = false;
+
+  constructor(size = 1024) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  byte(v: number): void {
+    this.ensure(1);
+    this.buf.writeInt8(v, this.pos++);
+  }
+
+  boolean(v: boolean): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v ? 1 : 0;
+  }
+
+  short(v: number): void {
+    this.ensure(2);
+    this.buf.writeInt16BE(v, this.pos);
+    this.pos += 2;
+  }
+
+  int(v: number): void {
+    this.ensure(4);
+    this.buf.writeInt32BE(v | 0, this.pos);
+    this.pos += 4;
+  }
+
+  long(v: number): void {
+    this.ensure(8);
+    const hi = Math.floor(v / TWO_32);
+    this.buf.writeInt32BE(hi | 0, this.pos);
+    this.buf.writeUInt32BE(v - hi * TWO_32, this.pos + 4);
+    this.pos += 8;
+  }
+
+  double(v: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleBE(v, this.pos);
+    this.pos += 8;
+  }
+
+  float(v: number): void {
+    this.ensure(4);
+    this.buf.writeFloatBE(v, this.pos);
+    this.pos += 4;
+  }
+
+  raw(b: Buffer): void {
+    this.ensure(b.length);
+    b.copy(this.buf, this.pos);
+    this.pos += b.length;
+  }
+
+  utf(s: string): void {
+    const n = modifiedUtf8Length(s);
+    if (n > 0xffff) throw new RangeError(`string of ${n} bytes is too long for writeUTF`);
+    this.ensure(2 + n);
+    this.buf.writeUInt16BE(n, this.pos);
+    this.pos = writeModifiedUtf8(s, this.buf, this.pos + 2);
+  }
+
+  string(s: string | null): void {
+    this.boolean(s !== null);
+    if (s !== null) this.utf(s);
+  }
+
+  bytes(b: Buffer | null): void {
+    this.boolean(b !== null);
+    if (b === null) return;
+    this.int(b.length);
+    this.raw(b);
+  }
+
+  /** The bytes written since `start`, copied out; the writer rewinds to `start`. */
+  take(start: number): Buffer {
+    const out = Buffer.from(this.buf.subarray(start, this.pos));
+    this.pos = start;
+    return out;
+  }
+}
+
+/** Java's modified UTF-8: NUL as two bytes, characters outside the BMP as two 3-byte surrogates. */
+export function modifiedUtf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    n += c !== 0 && c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+  }
+  return n;
+}
+
+export function writeModifiedUtf8(s: string, buf: Buffer, pos: number): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 0 && c < 0x80) buf[pos++] = c;
+    else if (c < 0x800) {
+      buf[pos++] = 0xc0 | (c >> 6);
+      buf[pos++] = 0x80 | (c & 0x3f);
+    } else {
+      buf[pos++] = 0xe0 | (c >> 12);
+      buf[pos++] = 0x80 | ((c >> 6) & 0x3f);
+      buf[pos++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return pos;
+}
+
+export function decodeModifiedUtf8(b: Buffer): string {
+  // the common case, ASCII without NUL, is plain latin1
+  let ascii = true;
+  for (let i = 0; i < b.length; i++) {
+    if (b[i]! >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return b.toString("latin1");
+  const codes: number[] = [];
+  for (let i = 0; i < b.length; ) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      codes.push(c);
+      i++;
+    } else if ((c & 0xe0) === 0xc0 && i + 1 < b.length) {
+      codes.push(((c & 0x1f) << 6) | (b[i + 1]! & 0x3f));
+      i += 2;
+    } else if ((c & 0xf0) === 0xe0 && i + 2 < b.length) {
+      codes.push(((c & 0x0f) << 12) | ((b[i + 1]! & 0x3f) << 6) | (b[i + 2]! & 0x3f));
+      i += 3;
+    } else {
+      throw new DecodeError("malformed modified UTF-8 string");
+    }
+  }
+  let s = "";
+  for (let i = 0; i < codes.length; i += 4096) s += String.fromCharCode(...codes.slice(i, i + 4096));
+  return s;
+}
+
+/** A Java exception as OpenWire carries it (ExceptionResponse, ConnectionError, a poison ack's cause). */
+export interface JavaThrowable {
+  className: string | null;
+  message: string | null;
+  /** Present only when stack traces were negotiated: class, method, file, line per frame. */
+  stack: { className: string | null; method: string | null; file: string | null; line: number }[];
+  cause: JavaThrowable | null;
+}
+
+/** At most this many causes deep: a cycle of causes in the input cannot recurse without end. */
+const MAX_CAUSE_DEPTH = 32;
+
+export function readThrowable(r: Reader, depth = 0): JavaThrowable | null {
+  if (!r.boolean()) return null;
+  if (depth > MAX_CAUSE_DEPTH) throw new DecodeError("exception causes nested too deep");
+  const t: JavaThrowable = { className: r.string(), message: r.string(), stack: [], cause: null };
+  if (!r.stackTraces) return t;
+  const n = r.short();
+  // every frame takes at least its three not-null octets and a line number
+  r.need(n * 7);
+  for (let i = 0; i < n; i++) t.stack.push({ className: r.string(), method: r.string(), file: r.string(), line: r.int() });
+  t.cause = readThrowable(r, depth + 1);
+  return t;
+}
+
+export function writeThrowable(w: Writer, t: JavaThrowable | null): void {
+  w.boolean(t !== null);
+  if (t === null) return;
+  w.string(t.className);
+  w.string(t.message);
+  if (!w.stackTraces) return;
+  w.short(t.stack.length);
+  for (const f of t.stack) {
+    w.string(f.className);
+    w.string(f.method);
+    w.string(f.file);
+    w.int(f.line);
+  }
+  writeThrowable(w, t.cause);
+}

@@ -1,0 +1,231 @@
+/**
+ * JMS messages ↔ the core's neutral Message. A message published over OpenWire keeps its command
+ * bytes as its publisher encoding (`OpenWireOrigin`), so OpenWire consumers get it back with every
+ * JMS header exactly as sent; other protocols read the neutral properties, mapped as ActiveMQ maps
+ * JMS headers for STOMP (docs/compatibility.md has the table). Messages from other protocols reach
+ * OpenWire consumers as a TextMessage when their content-type is text/*, a BytesMessage otherwise.
+ */
+import {
+  type FieldTable,
+  type FieldValue,
+  Message,
+  type MessageProperties,
+  type PropertiesCodec,
+  TypedField,
+} from "../../src/core/index.js";
+import {
+  type AnyMessage as AnyActiveMQMessage,
+  DataType,
+  decodeBody,
+  makeActiveMQBytesMessage,
+  makeActiveMQTextMessage,
+  makeMessageId,
+  makeProducerId,
+} from "./codec/commands.generated.js";
+import { DecodeError, modifiedUtf8Length, Reader, Writer, writeModifiedUtf8, decodeModifiedUtf8 } from "./codec/primitives.js";
+import { destinationOf, replyToDestination, replyToText } from "./destinations.js";
+import { type PrimitiveMap, type PrimitiveValue, readPrimitiveMap, writePrimitiveMap } from "./primitive-map.js";
+
+/** The publisher encoding of an OpenWire message: its command bytes (type octet first), read with `version`. */
+class OpenWireCodec implements PropertiesCodec {
+  readonly format = "openwire";
+  constructor(readonly version: number) {}
+
+  decode(bytes: Buffer): MessageProperties {
+    return propertiesOf(decodeStoredMessage(bytes, this.version));
+  }
+}
+
+const CODECS = new Map<number, OpenWireCodec>();
+function codecFor(version: number): OpenWireCodec {
+  let c = CODECS.get(version);
+  if (c === undefined) CODECS.set(version, (c = new OpenWireCodec(version)));
+  return c;
+}
+
+export function isMessageType(t: number): boolean {
+  return t >= DataType.ActiveMQMessage && t <= DataType.ActiveMQTextMessage;
+}
+
+function decodeStoredMessage(bytes: Buffer, version: number): AnyActiveMQMessage {
+  const r = new Reader(bytes, 1, bytes.length, version, false);
+  return decodeBody(bytes[0]!, r) as AnyActiveMQMessage;
+}
+
+/** A TextMessage's content: i32 length (-1: null), then modified UTF-8. */
+function textOf(content: Buffer | null): string | null {
+  if (content === null || content.length < 4) return null;
+  const n = content.readInt32BE(0);
+  if (n < 0) return null;
+  if (n > content.length - 4) throw new DecodeError("text message content shorter than its length");
+  return decodeModifiedUtf8(content.subarray(4, 4 + n));
+}
+
+function textContent(s: string): Buffer {
+  const n = modifiedUtf8Length(s);
+  const b = Buffer.allocUnsafe(4 + n);
+  b.writeInt32BE(n, 0);
+  writeModifiedUtf8(s, b, 4);
+  return b;
+}
+
+/** The core body of a JMS message: a text as UTF-8, anything else its content bytes as they are. */
+function bodyOf(m: AnyActiveMQMessage): Buffer {
+  if (m.dataType === DataType.ActiveMQTextMessage) {
+    const t = textOf(m.content);
+    return t === null ? Buffer.alloc(0) : Buffer.from(t, "utf8");
+  }
+  return m.content ?? Buffer.alloc(0);
+}
+
+/** Why a published message is refused (its text), or null. */
+export function messageProblem(m: AnyActiveMQMessage): string | null {
+  if (m.compressed) return "compressed messages are not supported";
+  return null;
+}
+
+/** The core Message for a published JMS message, keeping `command` (its bytes, type octet first) as its encoding. */
+export function coreMessage(exchange: string, routingKey: string, m: AnyActiveMQMessage, command: Buffer, version: number): Message {
+  const props = propertiesOf(m);
+  const msg = new Message(exchange, routingKey, bodyOf(m), props, { codec: codecFor(version), bytes: Buffer.from(command) });
+  msg.noteProperties(props);
+  return msg;
+}
+
+/** JMS headers and properties as the neutral MessageProperties (the table in docs/compatibility.md). */
+export function propertiesOf(m: AnyActiveMQMessage): MessageProperties {
+  const p: MessageProperties = { deliveryMode: m.persistent ? 2 : 1, priority: m.priority };
+  if (m.correlationId !== null) p.correlationId = m.correlationId;
+  if (m.replyTo !== null) p.replyTo = replyToText(m.replyTo);
+  if (m.expiration > 0) p.expiration = String(Math.max(0, m.expiration - (m.timestamp > 0 ? m.timestamp : Date.now())));
+  if (m.messageId !== null) p.messageId = messageIdText(m.messageId);
+  if (m.timestamp > 0) p.timestamp = Math.floor(m.timestamp / 1000);
+  if (m.type !== null) p.type = m.type;
+  if (m.userID !== null) p.userId = m.userID;
+  let h: FieldTable | undefined;
+  if (m.marshalledProperties !== null && m.marshalledProperties.length > 0) {
+    const map = readPrimitiveMap(new Reader(m.marshalledProperties, 0, m.marshalledProperties.length, 1, false));
+    for (const [k, v] of map) (h ??= {})[k] = fieldOf(v);
+  }
+  if (m.groupID !== null) {
+    (h ??= {}).JMSXGroupID = m.groupID;
+    h.JMSXGroupSeq = m.groupSequence;
+  }
+  if (h !== undefined) p.headers = h;
+  return p;
+}
+
+function messageIdText(id: {
+  textView: string | null;
+  producerId: { connectionId: string | null; sessionId: number; value: number } | null;
+  producerSequenceId: number;
+}): string {
+  if (id.textView !== null) return id.textView;
+  const p = id.producerId;
+  return p === null ? `ID:${id.producerSequenceId}` : `${p.connectionId}:${p.sessionId}:${p.value}:${id.producerSequenceId}`;
+}
+
+/** A JMS property value as an AMQP header value of the same Java type. */
+function fieldOf(v: PrimitiveValue): FieldValue {
+  if (v === null || typeof v === "boolean" || typeof v === "string") return v;
+  if (typeof v === "number") return new TypedField("d", v);
+  if (Buffer.isBuffer(v)) return v;
+  if (v instanceof Map) {
+    const t: FieldTable = {};
+    for (const [k, e] of v) t[k] = fieldOf(e);
+    return t;
+  }
+  if (Array.isArray(v)) return v.map(fieldOf);
+  if ("byte" in v) return new TypedField("b", v.byte);
+  if ("short" in v) return new TypedField("s", v.short);
+  if ("int" in v) return v.int;
+  if ("long" in v) return new TypedField("l", v.long);
+  if ("float" in v) return new TypedField("f", v.float);
+  return String.fromCharCode(v.char);
+}
+
+/** An AMQP header value as a JMS property value. */
+function primitiveOf(v: FieldValue): PrimitiveValue {
+  if (v === null || typeof v === "boolean" || typeof v === "string") return v;
+  if (typeof v === "number") return Number.isInteger(v) && v >= -2147483648 && v <= 2147483647 ? { int: v } : v;
+  if (Buffer.isBuffer(v)) return v;
+  if (v instanceof Date) return { long: v.getTime() };
+  if (Array.isArray(v)) return v.map(primitiveOf);
+  if (v instanceof TypedField) {
+    const x = v.value;
+    if (typeof x === "bigint") return { long: Number(x) };
+    if (x instanceof Date) return { long: x.getTime() };
+    if (typeof x !== "number") return String(x.digits / 10 ** x.scale);
+    switch (v.type) {
+      case "b":
+      case "B":
+        return { byte: x };
+      case "s":
+      case "u":
+        return { short: x };
+      case "I":
+      case "i":
+        return { int: x };
+      case "f":
+        return { float: x };
+      case "d":
+        return x;
+      default:
+        return { long: x };
+    }
+  }
+  const m: PrimitiveMap = new Map();
+  for (const k in v) m.set(k, primitiveOf(v[k]!));
+  return m;
+}
+
+/** Sequence numbers for the JMSMessageID of messages from other protocols. */
+let foreignSequence = 0;
+const FOREIGN_PRODUCER = makeProducerId({ connectionId: "ID:warren-foreign", sessionId: 0, value: 0 });
+
+/**
+ * The JMS message a consumer gets for `msg`: the publisher's own command when it came over
+ * OpenWire, otherwise one built from the neutral properties. `tag` goes into the message id's
+ * broker sequence, where acks name it.
+ */
+export function dispatchMessage(msg: Message, tag: number, redeliveryCounter: number): AnyActiveMQMessage {
+  const enc = msg.encoded;
+  let m: AnyActiveMQMessage;
+  if (enc !== null && enc.codec instanceof OpenWireCodec) {
+    m = decodeStoredMessage(enc.bytes, enc.codec.version);
+  } else {
+    m = foreignMessage(msg);
+  }
+  m.redeliveryCounter = redeliveryCounter;
+  if (m.messageId !== null) m.messageId.brokerSequenceId = tag;
+  m.commandId = 0;
+  m.responseRequired = false;
+  return m;
+}
+
+function foreignMessage(msg: Message): AnyActiveMQMessage {
+  const p = msg.properties;
+  const text = p.contentType !== undefined && p.contentType.startsWith("text/");
+  const m = text
+    ? makeActiveMQTextMessage({ content: textContent(msg.body.toString("utf8")) })
+    : makeActiveMQBytesMessage({ content: msg.body });
+  m.destination = destinationOf(msg.exchange, msg.routingKey);
+  m.persistent = p.deliveryMode === 2;
+  m.priority = p.priority ?? 4;
+  m.correlationId = p.correlationId ?? null;
+  m.type = p.type ?? null;
+  m.userID = p.userId ?? null;
+  const ts = p.timestamp === undefined ? Date.now() : Number(p.timestamp) * 1000;
+  m.timestamp = ts;
+  if (p.expiration !== undefined && /^\d+$/.test(p.expiration)) m.expiration = ts + Number(p.expiration);
+  if (p.replyTo !== undefined) m.replyTo = replyToDestination(p.replyTo);
+  m.messageId = makeMessageId({ producerId: FOREIGN_PRODUCER, producerSequenceId: ++foreignSequence, textView: p.messageId ?? null });
+  if (p.headers !== undefined) {
+    const map: PrimitiveMap = new Map();
+    for (const k in p.headers) map.set(k, primitiveOf(p.headers[k]!));
+    const w = new Writer(256);
+    writePrimitiveMap(w, map);
+    m.marshalledProperties = w.take(0);
+  }
+  return m;
+}

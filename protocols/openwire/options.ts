@@ -1,0 +1,23 @@
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "../../src/transport/handshake-deadlines.js";
+
+/** Settings of the OpenWire front-end. */
+export interface OpenWireOptions {
+  /** The vhost every OpenWire connection uses (ActiveMQ has none; RabbitMQ's default_vhost). */
+  defaultVhost: string;
+  /** Largest frame taken (ActiveMQ's wireFormat.maxFrameSize, 100 MiB). */
+  maxFrameSize: number;
+  /** Our MaxInactivityDuration (ms): a peer silent this long is closed; keep-alives go at a third of it. 0: none. */
+  maxInactivityMs: number;
+  /** ms from accept to ConnectionInfo before the socket is closed; 0: none. */
+  handshakeTimeoutMs: number;
+  /** The name in BrokerInfo and in InvalidClientIDException's text. */
+  brokerName: string;
+}
+
+export const DEFAULT_OPENWIRE_OPTIONS: OpenWireOptions = {
+  defaultVhost: "/",
+  maxFrameSize: 100 * 1024 * 1024,
+  maxInactivityMs: 30_000,
+  handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  brokerName: "warren",
+};

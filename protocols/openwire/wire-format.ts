@@ -1,0 +1,72 @@
+/**
+ * WireFormatInfo: the first command each side sends. Its properties are a marshalled primitive
+ * map; the options in force are the AND of both sides' (the lower version). Warren offers loose
+ * encoding without the marshal cache, so every client marshals loose and uncached.
+ */
+import { DecodeError, Reader, Writer } from "./codec/primitives.js";
+import { makeWireFormatInfo, OPENWIRE_MAX_VERSION, type WireFormatInfo } from "./codec/commands.generated.js";
+import { type PrimitiveMap, readPrimitiveMap, writePrimitiveMap } from "./primitive-map.js";
+
+export const MAGIC = Buffer.from("ActiveMQ", "latin1");
+
+export interface WireFormat {
+  version: number;
+  tightEncoding: boolean;
+  cache: boolean;
+  stackTraces: boolean;
+  sizePrefixDisabled: boolean;
+  /** The peer's inactivity limit (ms), 0 for none. */
+  maxInactivityMs: number;
+  maxInactivityInitialDelayMs: number;
+}
+
+/** What Warren offers, as a WireFormatInfo (properties in the order ActiveMQ sends them). */
+export function ourWireFormatInfo(maxInactivityMs: number, maxFrameSize: number): WireFormatInfo {
+  const props: PrimitiveMap = new Map<string, import("./primitive-map.js").PrimitiveValue>([
+    ["StackTraceEnabled", true],
+    ["PlatformDetails", "Warren (Node.js)"],
+    ["CacheEnabled", false],
+    ["TcpNoDelayEnabled", true],
+    ["SizePrefixDisabled", false],
+    ["CacheSize", { int: 1024 }],
+    ["ProviderName", "Warren"],
+    ["TightEncodingEnabled", false],
+    ["MaxFrameSize", { long: maxFrameSize }],
+    ["MaxInactivityDuration", { long: maxInactivityMs }],
+    ["MaxInactivityDurationInitalDelay", { long: 10_000 }],
+    ["MaxFrameSizeEnabled", true],
+    ["ProviderVersion", "5.17.2"],
+  ]);
+  const w = new Writer(512);
+  writePrimitiveMap(w, props);
+  return makeWireFormatInfo({ magic: MAGIC, version: OPENWIRE_MAX_VERSION, marshalledProperties: w.take(0) });
+}
+
+function bool(v: unknown, dflt: boolean): boolean {
+  return typeof v === "boolean" ? v : dflt;
+}
+function long(v: unknown, dflt: number): number {
+  if (typeof v === "number") return v;
+  if (typeof v === "object" && v !== null && "long" in v) return (v as { long: number }).long;
+  if (typeof v === "object" && v !== null && "int" in v) return (v as { int: number }).int;
+  return dflt;
+}
+
+/** The options in force after the client's WireFormatInfo; a DecodeError for a bad magic or map. */
+export function negotiate(info: WireFormatInfo, ours: { maxInactivityMs: number }): WireFormat {
+  if (!info.magic.equals(MAGIC)) throw new DecodeError("WireFormatInfo without the ActiveMQ magic");
+  if (info.version < 1) throw new DecodeError(`OpenWire version ${info.version} is not supported`);
+  const p =
+    info.marshalledProperties === null
+      ? new Map()
+      : readPrimitiveMap(new Reader(info.marshalledProperties, 0, info.marshalledProperties.length, 1, false));
+  return {
+    version: Math.min(info.version, OPENWIRE_MAX_VERSION),
+    tightEncoding: false,
+    cache: false,
+    stackTraces: bool(p.get("StackTraceEnabled"), false),
+    sizePrefixDisabled: bool(p.get("SizePrefixDisabled"), false),
+    maxInactivityMs: Math.min(long(p.get("MaxInactivityDuration"), 30_000), ours.maxInactivityMs > 0 ? ours.maxInactivityMs : Infinity),
+    maxInactivityInitialDelayMs: long(p.get("MaxInactivityDurationInitalDelay"), 10_000),
+  };
+}

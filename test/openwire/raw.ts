@@ -1,0 +1,104 @@
+// A raw OpenWire peer for wire-level tests: writes commands with Warren's codec and reads back
+// every frame the broker sends, decoded at version 12.
+import { connect, type Socket } from "node:net";
+import {
+  type DataStructure,
+  decodeBody,
+  encodeBody,
+  type WireFormatInfo,
+  makeWireFormatInfo,
+} from "../../protocols/openwire/codec/commands.generated.js";
+import { Reader, Writer } from "../../protocols/openwire/codec/primitives.js";
+import { type PrimitiveMap, type PrimitiveValue, writePrimitiveMap } from "../../protocols/openwire/primitive-map.js";
+
+export function frameOf(d: DataStructure, version = 12): Buffer {
+  const w = new Writer(64);
+  w.version = version;
+  w.stackTraces = true;
+  w.int(0);
+  w.byte(d.dataType);
+  encodeBody(w, d);
+  w.buf.writeInt32BE(w.pos - 4, 0);
+  return w.take(0);
+}
+
+/** A client WireFormatInfo with these options (loose, uncached, as the Java client's keys). */
+export function clientWireFormat(opts: Record<string, PrimitiveValue>): WireFormatInfo {
+  const m: PrimitiveMap = new Map(Object.entries({ StackTraceEnabled: true, TightEncodingEnabled: false, CacheEnabled: false, ...opts }));
+  const w = new Writer(256);
+  writePrimitiveMap(w, m);
+  return makeWireFormatInfo({ magic: Buffer.from("ActiveMQ", "latin1"), version: 12, marshalledProperties: w.take(0) });
+}
+
+export class RawPeer {
+  readonly received: DataStructure[] = [];
+  closed = false;
+  private buf = Buffer.alloc(0);
+  private waiters: (() => void)[] = [];
+
+  private constructor(readonly socket: Socket) {
+    socket.on("data", (c: Buffer) => {
+      this.buf = Buffer.concat([this.buf, c]);
+      while (this.buf.length >= 4 && this.buf.length >= 4 + this.buf.readInt32BE(0)) {
+        const n = this.buf.readInt32BE(0);
+        const f = this.buf.subarray(4, 4 + n);
+        this.received.push(decodeBody(f[0]!, new Reader(f, 1, f.length, 12, true)));
+        this.buf = this.buf.subarray(4 + n);
+      }
+      this.wake();
+    });
+    socket.on("error", () => undefined);
+    socket.on("close", () => {
+      this.closed = true;
+      this.wake();
+    });
+  }
+
+  static open(port: number): Promise<RawPeer> {
+    return new Promise((resolve) => {
+      const s = connect(port, "127.0.0.1", () => resolve(new RawPeer(s)));
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  send(...ds: DataStructure[]): void {
+    this.socket.write(Buffer.concat(ds.map((d) => frameOf(d))));
+  }
+
+  /** Resolves with the first received structure of `dataType` (after `from`), or rejects after `ms`. */
+  async next<T extends DataStructure>(dataType: number, from = 0, ms = 5000): Promise<T> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const found = this.received.slice(from).find((d) => d.dataType === dataType);
+      if (found) return found as T;
+      if (this.closed) throw new Error(`closed before a structure of type ${dataType} arrived`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no structure of type ${dataType} within ${ms} ms`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => (clearTimeout(t), r()));
+      });
+    }
+  }
+
+  async closedWithin(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!this.closed) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`still open after ${ms} ms`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => (clearTimeout(t), r()));
+      });
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
