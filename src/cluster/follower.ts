@@ -61,6 +61,8 @@ export class ReplicationFollower {
   readonly stats = { ackedBatch: 0, refused: 0, resets: 0, frames: 0, bytesWritten: 0, manifests: 0 };
   /** The last refusal's reason. */
   lastRefusal = "";
+  /** Told when the active leader's connection closes from its side (not refused or closed here). */
+  onLeaderGone: ((leader: { name: string; epoch: number }) => void) | null = null;
 
   private constructor(private readonly options: FollowerOptions) {
     this.highestEpoch = options.epoch ?? 0;
@@ -108,7 +110,10 @@ export class ReplicationFollower {
     socket.on("close", () => {
       c.closed = true;
       this.conns.delete(c);
-      if (this.active === c) this.active = null;
+      if (this.active === c) {
+        this.active = null;
+        this.onLeaderGone?.({ name: c.leader, epoch: c.epoch });
+      }
     });
   }
 
