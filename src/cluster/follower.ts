@@ -61,6 +61,11 @@ export class ReplicationFollower {
   readonly stats = { ackedBatch: 0, refused: 0, resets: 0, frames: 0, bytesWritten: 0, manifests: 0 };
   /** The last refusal's reason. */
   lastRefusal = "";
+  /**
+   * True once the latest leader session acknowledged a COMMIT (its catch-up done): every store
+   * file here then holds the leader's bytes, compared by hash, or bytes from CRC-checked frames.
+   */
+  caughtUp = false;
   /** Told when the active leader's connection closes from its side (not refused or closed here). */
   onLeaderGone: ((leader: { name: string; epoch: number }) => void) | null = null;
 
@@ -167,6 +172,7 @@ export class ReplicationFollower {
         for (const o of this.conns)
           if (o !== c && !o.closed) this.refuse(o, `replaced by ${f.leader}'s connection (epoch ${f.epoch})`, false);
         this.closeFiles();
+        this.caughtUp = false;
         this.active = c;
         this.options.log.info({ leader: f.leader, epoch: f.epoch }, `replicating from ${f.leader} (epoch ${f.epoch})`);
         this.removeNonStoreEntries();
@@ -206,6 +212,7 @@ export class ReplicationFollower {
       }
       case FrameType.Commit: {
         this.sync();
+        this.caughtUp = true;
         this.stats.ackedBatch = f.batch;
         this.send(c, frames.ack(c.epoch, f.batch));
         return;

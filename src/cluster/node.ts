@@ -259,6 +259,7 @@ class Node implements ClusterNode, ClusterView {
   private async lead(c: Candidate, term: Term): Promise<void> {
     const started = Date.now();
     // the data dir is this node's alone from here on: no more replication into it
+    const checksumsVerified = this.followerSide?.caughtUp === true;
     await this.followerSide?.close();
     this.followerSide = null;
     try {
@@ -312,7 +313,7 @@ class Node implements ClusterNode, ClusterView {
     const leaderSide = replication;
     let broker: RunningBroker;
     try {
-      broker = await startBroker(single, { replication: leaderSide, lock: this.lock, cluster: this });
+      broker = await startBroker(single, { replication: leaderSide, lock: this.lock, cluster: this, checksumsVerified });
     } catch (err) {
       leaderSide.close();
       this.rejectLeading(err as Error);
@@ -322,7 +323,7 @@ class Node implements ClusterNode, ClusterView {
     this.current = term;
     this.state = "leader";
     this.log.info(
-      { node: this.name, epoch: term.epoch, ms: Date.now() - started, followers: followers.map((f) => f.name) },
+      { node: this.name, epoch: term.epoch, ms: Date.now() - started, checksumsVerified, followers: followers.map((f) => f.name) },
       `leading the cluster (epoch ${term.epoch})`,
     );
     this.resolveLeading(broker);

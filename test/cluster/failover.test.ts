@@ -401,6 +401,8 @@ describe("fast detection of a dead leader", () => {
       console.log(`failover with fast detection (kill -9 → new leader accepting AMQP connections, lease TTL 10 s): ${failoverMs} ms`);
       expect(failoverMs).toBeLessThan(5_000);
       expect(nodes[1]!.log() + nodes[2]!.log()).toMatch(/leader n1 \(epoch \d+\) is gone \(its replication port refuses connections\)/);
+      // the new leader had caught up as a follower: its recovery did not verify every checksum again
+      expect(nodes[1]!.log() + nodes[2]!.log()).toMatch(/leading the cluster .*checksumsVerified=true/);
       const reader = await conn.createChannel();
       const got: string[] = [];
       for (;;) {
