@@ -50,6 +50,8 @@ export interface RoundsResult {
   /** Deliveries per consumer's protocol, and of them those flagged redelivered. */
   readonly consumed: { amqp: number; mqtt: number; stomp: number };
   readonly flagged: { amqp: number; mqtt: number; stomp: number };
+  /** Reconnects of the MQTT consumer whose CONNACK said its persistent session was not there. */
+  readonly lostSessions: number;
   /** Nodes that stopped by themselves (lost their lease) and were restarted. */
   readonly selfStops: number;
 }
@@ -197,7 +199,8 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
       if (n.child !== child || n.killed || consumersStopping) return;
       // a leader that lost its lease exits 75 for its supervisor: this is the supervisor
       selfStops++;
-      log(`${n.name} stopped by itself (${code ?? signal}); restarting it`);
+      const why = [...n.out.matchAll(/no longer leader: ([^\n]*)|could not take over[^\n]*/g)].at(-1);
+      log(`${n.name} stopped by itself (${code ?? signal}${why ? `: ${why[1] ?? why[0]}` : ""}); restarting it`);
       spawnNode(n);
     });
   };
@@ -235,6 +238,8 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
   const consumers: Promise<void>[] = [];
 
   const failoversMs: number[] = [];
+  /** Reconnects of the MQTT consumer that found its persistent session gone (CONNACK session present 0). */
+  let lostSessions = 0;
 
   try {
     spawnNode(nodes[0]!);
@@ -326,17 +331,24 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
       client.handleMessage = (packet, callback) => {
         if (packet.cmd !== "publish" || packet.qos === 0) return callback();
         saw("mqtt", packet.payload.toString(), packet.dup);
-        setTimeout(() => callback(), ackDelay());
+        // mqtt.js handles the next PUBLISH only after this one's PUBACK: a short wait keeps the
+        // consumer ahead of the publisher, and the broker's in-flight window stays unacked anyway
+        setTimeout(() => callback(), Math.random() * 2);
       };
       client.on("error", () => {});
       const connected = await new Promise<boolean>((resolve) => {
-        client.once("connect", () => resolve(true));
+        client.once("connect", (connack) => {
+          sessionPresent = connack.sessionPresent;
+          resolve(true);
+        });
         client.once("close", () => resolve(false));
       });
       if (connected) return client;
       client.end(true);
       return null;
     };
+    /** Whether the MQTT consumer's last CONNACK said its session was there. */
+    let sessionPresent = false;
     {
       // the session and its queue exist before anything is published to the topic
       const first = await until(() => mqttConsumerConnect(nodes[0]!.ports.mqtt), "the MQTT consumer's session", 30_000).catch(fail);
@@ -352,6 +364,8 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
                 if (attempt % nodes.length === 0) await pause(50);
                 continue;
               }
+              // a persistent session outlives a failover: its queue and subscription are on the new leader
+              if (!sessionPresent) lostSessions++;
             }
             const c = client;
             await Promise.race([closedOf(c), until(() => consumersStopping, "stop", 3_600_000)]);
@@ -529,7 +543,7 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
       const ms = Date.now() - killedAt;
       failoversMs.push(ms);
       log(
-        `round ${round}: killed ${victim.name} (leader), ${leader.name} accepted connections after ${ms} ms; confirmed so far ${total()}`,
+        `round ${round}: killed ${victim.name} (leader), ${leader.name} accepted connections after ${ms} ms; confirmed so far ${total()}, consumed ${JSON.stringify(consumed)}, MQTT sessions lost ${lostSessions}`,
       );
       await exited;
       spawnNode(victim);
@@ -561,6 +575,7 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
       selfStops,
       consumed,
       flagged,
+      lostSessions,
     };
   } finally {
     stopping = true;
