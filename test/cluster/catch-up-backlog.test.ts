@@ -199,7 +199,13 @@ describe("catch-up with a backlog", () => {
         ).catch(fail);
         conns.push(leader);
         // how long n3 took from its election to serving (its store's recovery, mostly)
-        console.log(n3.log().split("\n").filter((l) => /leading the cluster|is gone/.test(l)).join("\n"));
+        console.log(
+          n3
+            .log()
+            .split("\n")
+            .filter((l) => /leading the cluster|is gone/.test(l))
+            .join("\n"),
+        );
         const rch = await leader.createChannel();
         await rch.prefetch(2000);
         const seen = new Uint8Array(MESSAGES);
