@@ -38,6 +38,7 @@ try {
   console.log(`confirmed and lost: ${r.lost.length}${r.lost.length > 0 ? ` (${r.lost.slice(0, 20).join(", ")})` : ""}`);
   console.log(`seen twice without the redelivered flag: ${r.unflagged.length}${r.unflagged.length > 0 ? ` (${r.unflagged.slice(0, 20).join(", ")})` : ""}`);
   console.log(`nodes that stopped by themselves (lease lost under load) and were restarted: ${r.selfStops}`);
+  console.log(`MQTT consumer reconnects that found its persistent session gone: ${r.lostSessions}`);
   process.exitCode = r.lost.length > 0 || r.unflagged.length > 0 ? 1 : 0;
 } finally {
   await etcd.stop();

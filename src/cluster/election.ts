@@ -198,6 +198,24 @@ export async function currentTerm(client: Etcd3, prefix: string): Promise<Term |
 }
 
 /**
+ * Ends the term of a leader found dead (liveness.ts: its replication port refused a connection):
+ * deletes its election key, only while that key still leads and is the same term (a transaction
+ * comparing the key's create revision with the epoch), then revokes the key's lease so that, were
+ * the process alive after all, its next keep-alive fails and it steps down. The next candidate,
+ * watching the key, leads at once instead of after the TTL. True if this call ended the term.
+ */
+export async function endDeadTerm(client: Etcd3, prefix: string, dead: Term): Promise<boolean> {
+  const range = await client.getAll().prefix(electionPrefix(prefix)).sort("Create", "Ascend").limit(1).exec();
+  const kv: IKeyValue | undefined = range.kvs[0];
+  if (kv === undefined || kv.value.toString() !== dead.leader || Number(kv.create_revision) !== dead.epoch) return false;
+  const key = kv.key.toString();
+  const res = await client.if(key, "Create", "==", dead.epoch).then(client.delete().key(key)).commit();
+  if (!res.succeeded) return false;
+  if (kv.lease !== "0") await client.leaseClient.leaseRevoke({ ID: kv.lease }).catch(() => {});
+  return true;
+}
+
+/**
  * Follows the election: `onChange` hears the term whenever the leader changes (null: none).
  * Every change of the election keys is re-read whole, so a missed event cannot leave it stale.
  */

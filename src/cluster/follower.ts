@@ -71,6 +71,13 @@ export class ReplicationFollower {
   readonly stats = { ackedBatch: 0, refused: 0, resets: 0, frames: 0, bytesWritten: 0, manifests: 0 };
   /** The last refusal's reason. */
   lastRefusal = "";
+  /**
+   * True once the latest leader session acknowledged a COMMIT (its catch-up done): every store
+   * file here then holds the leader's bytes, compared by hash, or bytes from CRC-checked frames.
+   */
+  caughtUp = false;
+  /** Told when the active leader's connection closes from its side (not refused or closed here). */
+  onLeaderGone: ((leader: { name: string; epoch: number }) => void) | null = null;
 
   private constructor(private readonly options: FollowerOptions) {
     this.highestEpoch = options.epoch ?? 0;
@@ -118,7 +125,10 @@ export class ReplicationFollower {
     socket.on("close", () => {
       c.closed = true;
       this.conns.delete(c);
-      if (this.active === c) this.active = null;
+      if (this.active === c) {
+        this.active = null;
+        this.onLeaderGone?.({ name: c.leader, epoch: c.epoch });
+      }
     });
   }
 
@@ -172,6 +182,7 @@ export class ReplicationFollower {
         for (const o of this.conns)
           if (o !== c && !o.closed) this.refuse(o, `replaced by ${f.leader}'s connection (epoch ${f.epoch})`, false);
         this.closeFiles();
+        this.caughtUp = false;
         this.active = c;
         this.options.log.info({ leader: f.leader, epoch: f.epoch }, `replicating from ${f.leader} (epoch ${f.epoch})`);
         this.removeNonStoreEntries();
@@ -353,6 +364,7 @@ export class ReplicationFollower {
       }
       if (!c.closed && this.active === c) {
         c.acked = batch;
+        this.caughtUp = true;
         this.stats.ackedBatch = batch;
         this.send(c, frames.ack(c.epoch, batch));
       }

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import type { Server } from "node:net";
 import type { Etcd3, Watcher } from "etcd3";
 import { acquireDataDirLock, type DataDirLock } from "../store/lock.js";
 import { createLogger, type Logger } from "../server/logger.js";
@@ -17,14 +18,17 @@ import { type BrokerOptions, parseOptions } from "../server/options.js";
 import { prepareDataDir } from "../server/open-store.js";
 import { type RunningBroker, startBroker } from "../server/start.js";
 import { HandoverRefused, type ClusterMemberStatus, type ClusterStatus, type ClusterView } from "../management/cluster-view.js";
-import { Candidate, LeaderObserver, type Term } from "./election.js";
+import { Candidate, endDeadTerm, LeaderObserver, type Term } from "./election.js";
 import { ReplicationFollower } from "./follower.js";
 import { type Member, ReplicationLeader } from "./leader.js";
+import { closeServer, listenLiveness, probeDead } from "./liveness.js";
 
 export const CLUSTER_PREFIX = "/warren/";
 export const DEFAULT_LEASE_TTL_S = 5;
 const IN_SYNC_KEY = `${CLUSTER_PREFIX}in-sync`;
 const MEMBERS = `${CLUSTER_PREFIX}members/`;
+/** How long a probe of a gone leader's replication port may take; longer proves nothing (a partition). */
+const PROBE_TIMEOUT_MS = 500;
 
 export type NodeRole = "follower" | "leader" | "stopped";
 
@@ -114,6 +118,8 @@ class Node implements ClusterNode, ClusterView {
   private current: Term | null = null;
   private membersWatch: Watcher | null = null;
   private replication: ReplicationLeader | null = null;
+  /** While leading: the replication port, held to prove this process lives (liveness.ts). */
+  private liveness: Server | null = null;
   private closed = false;
   leading!: Promise<RunningBroker>;
   readonly steppedDown: Promise<string>;
@@ -136,6 +142,7 @@ class Node implements ClusterNode, ClusterView {
   ) {
     this.newTerm();
     this.steppedDown = new Promise((resolve) => (this.resolveStepped = resolve));
+    if (followerSide !== null) this.watchLeader(followerSide);
     void this.run();
   }
 
@@ -162,6 +169,33 @@ class Node implements ClusterNode, ClusterView {
 
   term(): Term | null {
     return this.current;
+  }
+
+  /** A leader's connection that drops makes this follower check whether its process is gone. */
+  private watchLeader(f: ReplicationFollower): void {
+    f.onLeaderGone = (l) =>
+      void this.leaderGone({ leader: l.name, epoch: l.epoch }).catch((err: unknown) => this.log.warn({ err }, "probing the leader failed"));
+  }
+
+  /**
+   * The leader's connection dropped: if its replication port refuses a connection its process is
+   * gone, and its term is ended now (endDeadTerm) rather than when its lease runs out. A probe
+   * that is accepted or times out (a partition) changes nothing: the lease decides, as before.
+   */
+  private async leaderGone(leader: Term): Promise<void> {
+    if (this.closed || this.state !== "follower") return;
+    const m = (await this.client.get(`${MEMBERS}${leader.leader}`).json()) as { replication: { host: string; port: number } } | null;
+    if (m === null) return;
+    const r = await probeDead(m.replication.host, m.replication.port, PROBE_TIMEOUT_MS);
+    if (r !== "refused" || this.closed || this.state !== "follower") {
+      this.log.info({ leader: leader.leader, epoch: leader.epoch, probe: r }, `the leader's connection dropped; probe: ${r}`);
+      return;
+    }
+    if (await endDeadTerm(this.client, CLUSTER_PREFIX, leader))
+      this.log.warn(
+        { leader: leader.leader, epoch: leader.epoch },
+        `leader ${leader.leader} (epoch ${leader.epoch}) is gone (its replication port refuses connections): its lease was revoked`,
+      );
   }
 
   /** The in-sync set as etcd has it (null: a new cluster, where every node is eligible). */
@@ -225,8 +259,15 @@ class Node implements ClusterNode, ClusterView {
   private async lead(c: Candidate, term: Term): Promise<void> {
     const started = Date.now();
     // the data dir is this node's alone from here on: no more replication into it
+    const checksumsVerified = this.followerSide?.caughtUp === true;
     await this.followerSide?.close();
     this.followerSide = null;
+    try {
+      this.liveness = await listenLiveness(this.listen.port, this.listen.host);
+    } catch (err) {
+      // followers then wait for the lease to run out when this node dies, as without it
+      this.log.warn({ err, port: this.listen.port }, "could not hold the replication port while leading");
+    }
     await this.observer?.stop();
     this.observer = null;
     await this.writeInSync(c, term.epoch, [this.name]);
@@ -272,7 +313,7 @@ class Node implements ClusterNode, ClusterView {
     const leaderSide = replication;
     let broker: RunningBroker;
     try {
-      broker = await startBroker(single, { replication: leaderSide, lock: this.lock, cluster: this });
+      broker = await startBroker(single, { replication: leaderSide, lock: this.lock, cluster: this, checksumsVerified });
     } catch (err) {
       leaderSide.close();
       this.rejectLeading(err as Error);
@@ -282,7 +323,7 @@ class Node implements ClusterNode, ClusterView {
     this.current = term;
     this.state = "leader";
     this.log.info(
-      { node: this.name, epoch: term.epoch, ms: Date.now() - started, followers: followers.map((f) => f.name) },
+      { node: this.name, epoch: term.epoch, ms: Date.now() - started, checksumsVerified, followers: followers.map((f) => f.name) },
       `leading the cluster (epoch ${term.epoch})`,
     );
     this.resolveLeading(broker);
@@ -297,6 +338,10 @@ class Node implements ClusterNode, ClusterView {
     // first: batches still waiting are nacked now, before anything else can happen
     this.replication?.failPending();
     this.log.error({ node: this.name, reason }, `no longer leader: ${reason}; stopping`);
+    // followers probing this node now find it gone and end its term without waiting for the TTL
+    const liveness = this.liveness;
+    this.liveness = null;
+    void closeServer(liveness);
     // not awaited: etcd may be what is unreachable
     void this.membersWatch?.cancel().catch(() => {});
     await this.broker?.close({ handover: true }).catch(() => {});
@@ -374,6 +419,8 @@ class Node implements ClusterNode, ClusterView {
       this.current = null;
       // the store gave the data dir's lock back when it closed
       this.lock = await acquireDataDirLock(this.input.dataDir!);
+      await closeServer(this.liveness);
+      this.liveness = null;
       await this.follow();
       this.state = "follower";
     } catch (err) {
@@ -410,6 +457,7 @@ class Node implements ClusterNode, ClusterView {
       log: this.log,
     });
     this.followerSide = follower;
+    this.watchLeader(follower);
     this.observer = await LeaderObserver.start(this.client, CLUSTER_PREFIX, (t) => {
       if (t !== null) follower.raiseEpoch(t.epoch);
     });
@@ -422,6 +470,8 @@ class Node implements ClusterNode, ClusterView {
     this.state = "stopped";
     await this.membersWatch?.cancel().catch(() => {});
     await this.followerSide?.close();
+    await closeServer(this.liveness);
+    this.liveness = null;
     await this.observer?.stop();
     // a leader's broker gives the data dir's lock back when its store closes
     if (wasLeader) await this.broker?.close({ handover: true });

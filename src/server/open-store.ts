@@ -25,6 +25,8 @@ export function openStore(
   lock: DataDirLock,
   /** A cluster leader's replication: told every durable write (none on a single node). */
   tap?: StoreTap,
+  /** A promoted follower's records were CRC-checked as they arrived (DiskPersistenceOptions). */
+  checksumsVerified?: boolean,
 ): { core: Broker; persistence: DiskPersistence } {
   let persistence: DiskPersistence;
   try {
@@ -34,6 +36,7 @@ export function openStore(
       log,
       lock,
       ...(tap !== undefined && { tap }),
+      ...(checksumsVerified === true && { checksumsVerified }),
       ...(options.segmentSize !== undefined && { segmentSize: options.segmentSize }),
       ...(options.pageOutBytes !== undefined && { pageOutBytes: options.pageOutBytes }),
       ...(options.maxOpenFiles !== undefined && { maxOpenFiles: options.maxOpenFiles }),

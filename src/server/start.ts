@@ -113,6 +113,8 @@ export interface LeaderInternals {
   readonly lock?: DataDirLock;
   /** The cluster as the management API and Prometheus show it (/api/nodes, warren_cluster_*). */
   readonly cluster?: ClusterView;
+  /** The node, as a follower, CRC-checked every record it holds: recovery need not again. */
+  readonly checksumsVerified?: boolean;
 }
 
 /** How long a cluster leader's close waits for its last batches to reach the followers. */
@@ -147,7 +149,7 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
     closeLogFile();
     throw err;
   }
-  const { core, persistence } = openStore(dataDir, options, log, lock, replication);
+  const { core, persistence } = openStore(dataDir, options, log, lock, replication, leader?.checksumsVerified);
   replication?.start(persistence.commit);
   const monitor = new ResourceMonitor(
     core.alarms,

@@ -113,6 +113,8 @@ export interface DiskMessageStoreOptions {
   onDropped?: (d: DroppedTail) => void;
   /** The last shutdown was clean: older segments' checksums need not be verified again. */
   cleanShutdown?: boolean;
+  /** Older segments' checksums were verified already (DiskPersistenceOptions.checksumsVerified); the mark still counts. */
+  checksumsVerified?: boolean;
   /**
    * Told about each record that survived, in order, while the store opens; its payload is valid
    * only during the call. Given this, the store keeps no recovered records (recovered() is empty).
@@ -211,7 +213,7 @@ export class DiskMessageStore implements MessageStore, Flushable, DeliveryMark {
         commit: options.commit,
         ...(options.segmentSize !== undefined && { segmentSize: options.segmentSize }),
         ...(options.onDropped && { onDropped: options.onDropped }),
-        ...(options.cleanShutdown !== undefined && { cleanShutdown: options.cleanShutdown }),
+        ...((options.cleanShutdown === true || options.checksumsVerified === true) && { cleanShutdown: true }),
         ...(options.tap !== undefined && { tap: options.tap }),
         onSegmentDeleted: (id) => this.segmentDeleted(id),
         files: this.files,

@@ -66,6 +66,13 @@ export interface DiskPersistenceOptions {
    * Page files, the lock and the clean-shutdown marker are not durable state and are not told.
    */
   tap?: StoreTap;
+  /**
+   * Every record was checked already by this process (a cluster follower promoted to leader: it
+   * wrote only bytes that came in CRC-checked frames over a session that caught up): as after a
+   * clean shutdown only the last two segments of each log are verified, but the delivery marks
+   * still count as after a crash.
+   */
+  checksumsVerified?: boolean;
 }
 
 const CLEAN_SHUTDOWN = "clean-shutdown";
@@ -387,6 +394,7 @@ export class DiskPersistence implements Persistence, Flushable {
       files: this.files,
       ...(onRecovered !== undefined && { onRecovered }),
       cleanShutdown: this.cleanShutdown,
+      ...(this.options.checksumsVerified === true && { checksumsVerified: true }),
       ...(this.options.tap !== undefined && { tap: this.options.tap }),
       ...(this.options.segmentSize !== undefined && { segmentSize: this.options.segmentSize }),
       onDropped: (d) => {

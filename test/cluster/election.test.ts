@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Etcd3 } from "etcd3";
-import { Candidate, currentTerm, LeaderObserver, LeadershipLost, type Term } from "../../src/cluster/election.js";
+import { Candidate, currentTerm, endDeadTerm, LeaderObserver, LeadershipLost, type Term } from "../../src/cluster/election.js";
 import { type EtcdProcess, eventually, startEtcd } from "./etcd.js";
 import { clusterPort } from "./ports.js";
 
@@ -84,6 +84,32 @@ describe("leader election through etcd", () => {
     const e = await lost;
     expect(e.reason).toMatch(/lease/);
     expect(a.leading).toBe(false);
+  });
+
+  it("endDeadTerm ends only the term it names: the key goes, the lease is revoked, the next candidate leads", async () => {
+    const prefix = `/test-${++prefixSeq}/`;
+    const a = candidate(prefix, "n1", 10);
+    const t1 = await a.campaign();
+    const lost = new Promise<LeadershipLost>((resolve) => a.onLost(resolve));
+    const b = candidate(prefix, "n2", 10);
+    const bCampaign = b.campaign();
+    await eventually(async () => (await client().getAll().prefix(`${prefix}election/`).keys()).length === 2, "n2's key");
+    // another term's epoch, or another leader's name: nothing happens
+    expect(await endDeadTerm(client(), prefix, { leader: "n1", epoch: t1.epoch + 1 })).toBe(false);
+    expect(await endDeadTerm(client(), prefix, { leader: "n2", epoch: t1.epoch })).toBe(false);
+    expect(await currentTerm(client(), prefix)).toEqual(t1);
+    expect(a.leading).toBe(true);
+    const at = Date.now();
+    expect(await endDeadTerm(client(), prefix, t1)).toBe(true);
+    const t2 = await bCampaign;
+    expect(t2.leader).toBe("n2");
+    // not after n1's 10 s lease
+    expect(Date.now() - at).toBeLessThan(3_000);
+    // were n1 alive after all, it learns at its next keep-alive that it no longer leads
+    expect((await lost).reason).toMatch(/lease/);
+    expect(a.leading).toBe(false);
+    // the same term cannot be ended twice
+    expect(await endDeadTerm(client(), prefix, t1)).toBe(false);
   });
 
   it("with etcd unreachable the leader stops leading once its TTL has run out since the last renewal", async () => {

@@ -1,8 +1,10 @@
 /**
  * Failover with every protocol (the built CLI, dist/; etcd): ten kill -9 rounds of the leader under
- * AMQP, MQTT and STOMP publishers with confirms and an AMQP consumer with manual acks, all going
- * through host lists (test/cluster/failover-rounds.ts). Afterwards every confirmed message has been
- * delivered, and a message delivered twice carried the redelivered flag the second time.
+ * AMQP, MQTT and STOMP publishers with confirms and AMQP, MQTT (QoS 1, persistent session) and
+ * STOMP (client-individual) consumers with manual acks, all going through host lists
+ * (test/cluster/failover-rounds.ts). Afterwards every confirmed message has been delivered, and a
+ * message delivered twice carried its protocol's redelivered flag (AMQP redelivered, MQTT DUP,
+ * STOMP `redelivered:true`) every time after the first.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
@@ -38,7 +40,7 @@ describe("failover with AMQP, MQTT and STOMP clients", () => {
       `failover (kill -9 → new leader accepting AMQP connections, lease TTL 2 s), ${f.length} rounds: ` +
         `median ${percentile(f, 50)} ms, p99 ${percentile(f, 99)} ms (${f.join(", ")}); ` +
         `confirmed ${JSON.stringify(r.confirmed)}, ${r.deliveries} deliveries, ${r.seenTwice} messages seen twice, ` +
-        `${r.selfStops} self-stops`,
+        `${r.selfStops} self-stops; consumed ${JSON.stringify(r.consumed)}, of them flagged redelivered ${JSON.stringify(r.flagged)}`,
     );
     expect(r.lost).toEqual([]);
     expect(r.unflagged).toEqual([]);
@@ -47,5 +49,10 @@ describe("failover with AMQP, MQTT and STOMP clients", () => {
     expect(r.confirmed.amqp).toBeGreaterThanOrEqual(200);
     expect(r.confirmed.mqtt).toBeGreaterThanOrEqual(200);
     expect(r.confirmed.stomp).toBeGreaterThanOrEqual(200);
+    // every consumer took part, and each saw redeliveries (its unacked messages at a kill)
+    for (const p of ["amqp", "mqtt", "stomp"] as const) {
+      expect(r.consumed[p]).toBeGreaterThanOrEqual(r.confirmed[p]);
+      expect(r.flagged[p]).toBeGreaterThan(0);
+    }
   }, 240_000);
 });

@@ -1,8 +1,9 @@
 /**
  * Failover rounds with every protocol (docs/clustering.md, "Failover tests"): three CLI nodes
  * (dist/), publishers with confirms on durable queues — AMQP (confirm channel), MQTT QoS 1 (PUBACK)
- * and STOMP (persistent SEND with a receipt) — and an AMQP consumer with manual acks, each client
- * going through the host list whenever its connection drops. Each round kills the leader with
+ * and STOMP (persistent SEND with a receipt) — and a consumer with manual acks for each, over its
+ * own protocol: AMQP (basic.ack), MQTT QoS 1 in a persistent session (PUBACK) and STOMP
+ * (client-individual ACK), each client going through the host list whenever its connection drops. Each round kills the leader with
  * SIGKILL at a random moment, measures how long until a new leader accepts connections, and
  * restarts the killed node on its data dir (a follower again). Used by
  * test/cluster/failover-protocols.test.ts and bench/cluster-soak.ts.
@@ -38,18 +39,86 @@ export interface RoundsResult {
   readonly confirmed: { amqp: number; mqtt: number; stomp: number };
   /** Confirmed (ack, PUBACK, RECEIPT) and never delivered. */
   readonly lost: string[];
-  /** Delivered more than once, and a later delivery came without the redelivered flag. */
+  /**
+   * Delivered more than once, and a later delivery came without the redelivered flag (AMQP's
+   * redelivered bit, MQTT's DUP, STOMP's `redelivered:true` header).
+   */
   readonly unflagged: string[];
   readonly deliveries: number;
   /** Bodies delivered more than once (each later time flagged, unless listed in `unflagged`). */
   readonly seenTwice: number;
+  /** Deliveries per consumer's protocol, and of them those flagged redelivered. */
+  readonly consumed: { amqp: number; mqtt: number; stomp: number };
+  readonly flagged: { amqp: number; mqtt: number; stomp: number };
+  /** Reconnects of the MQTT consumer whose CONNACK said its persistent session was not there. */
+  readonly lostSessions: number;
   /** Nodes that stopped by themselves (lost their lease) and were restarted. */
   readonly selfStops: number;
 }
 
-const QUEUES = { amqp: "fo-amqp", mqtt: "fo-mqtt", stomp: "fo-stomp" } as const;
-/** MQTT's topic for fo-mqtt (bound to amq.topic as fo.mqtt). */
+/**
+ * The durable queues: AMQP's and STOMP's declared; MQTT's is the consumer's persistent session
+ * queue (mqtt-subscription-fo-subqos1), which MQTT_TOPIC reaches through amq.topic.
+ */
+const QUEUES = { amqp: "fo-amqp", stomp: "fo-stomp" } as const;
 const MQTT_TOPIC = "fo/mqtt";
+const MQTT_CONSUMER = "fo-sub";
+
+type Proto = "amqp" | "mqtt" | "stomp";
+
+/** A raw STOMP 1.2 connection: frames split at NUL, `next()` waits for one (null once closed). */
+interface StompSocket {
+  readonly socket: net.Socket;
+  next(): Promise<string | null>;
+}
+
+/** Connects and logs in, or null (refused, or no CONNECTED). */
+async function stompConnect(port: number): Promise<StompSocket | null> {
+  const s = net.connect(port, "127.0.0.1");
+  s.on("error", () => {});
+  let buffered = "";
+  const frames: string[] = [];
+  let wake: (() => void) | null = null;
+  s.on("data", (d: Buffer) => {
+    buffered += d.toString();
+    let at: number;
+    while ((at = buffered.indexOf("\0")) >= 0) {
+      frames.push(buffered.slice(0, at).replace(/^\n+/, ""));
+      buffered = buffered.slice(at + 1);
+    }
+    wake?.();
+  });
+  s.once("close", () => wake?.());
+  const next = async (): Promise<string | null> => {
+    for (;;) {
+      if (frames.length > 0) return frames.shift()!;
+      if (s.destroyed || s.readyState === "closed") return null;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = null;
+    }
+  };
+  const up = await new Promise<boolean>((resolve) => {
+    s.once("connect", () => resolve(true));
+    s.once("close", () => resolve(false));
+  });
+  if (!up) return null;
+  s.write("CONNECT\naccept-version:1.2\nhost:/\nlogin:guest\npasscode:guest\n\n\0");
+  const hello = await next();
+  if (hello === null || !hello.startsWith("CONNECTED")) {
+    s.destroy();
+    return null;
+  }
+  return { socket: s, next };
+}
+
+/** A STOMP frame's header, or undefined. */
+function stompHeader(frame: string, name: string): string | undefined {
+  const head = frame.slice(0, frame.indexOf("\n\n") >>> 0);
+  for (const line of head.split("\n")) if (line.startsWith(`${name}:`)) return line.slice(name.length + 1);
+  return undefined;
+}
 
 interface Node {
   readonly name: string;
@@ -100,7 +169,9 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
   writeFileSync(conf, `cluster.lease_ttl = ${o.leaseTtlSeconds}\nloopback_users = none\n`);
   const etcd = new Etcd3({ hosts: o.etcdUrl });
   await etcd.delete().prefix("/warren/");
+  /** The publishers stop (then the consumers, once every confirmed message came). */
   let stopping = false;
+  let consumersStopping = false;
   let selfStops = 0;
 
   const nodes: Node[] = o.nodes.map((ports, i) => {
@@ -125,10 +196,11 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
       n.out = (n.out + d.toString()).slice(-65536);
     });
     child.once("exit", (code, signal) => {
-      if (n.child !== child || n.killed || stopping) return;
+      if (n.child !== child || n.killed || consumersStopping) return;
       // a leader that lost its lease exits 75 for its supervisor: this is the supervisor
       selfStops++;
-      log(`${n.name} stopped by itself (${code ?? signal}); restarting it`);
+      const why = [...n.out.matchAll(/no longer leader: ([^\n]*)|could not take over[^\n]*/g)].at(-1);
+      log(`${n.name} stopped by itself (${code ?? signal}${why ? `: ${why[1] ?? why[0]}` : ""}); restarting it`);
       spawnNode(n);
     });
   };
@@ -149,8 +221,25 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
   const confirmed = { amqp: new Set<string>(), mqtt: new Set<string>(), stomp: new Set<string>() };
   const seen = new Map<string, boolean[]>();
   let deliveries = 0;
+  const consumed = { amqp: 0, mqtt: 0, stomp: 0 };
+  const flagged = { amqp: 0, mqtt: 0, stomp: 0 };
+  /** One delivery of `body` to the consumer of `proto`, with its redelivered flag. */
+  const saw = (proto: Proto, body: string, redelivered: boolean): void => {
+    deliveries++;
+    consumed[proto]++;
+    if (redelivered) flagged[proto]++;
+    const flags = seen.get(body);
+    if (flags === undefined) seen.set(body, [redelivered]);
+    else flags.push(redelivered);
+  };
+  /** Publishers. */
   const clients: Promise<void>[] = [];
+  /** Consumers: they stop after the publishers, once every confirmed message came. */
+  const consumers: Promise<void>[] = [];
+
   const failoversMs: number[] = [];
+  /** Reconnects of the MQTT consumer that found its persistent session gone (CONNACK session present 0). */
+  let lostSessions = 0;
 
   try {
     spawnNode(nodes[0]!);
@@ -162,15 +251,14 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
       const c = await amqp.connect(`amqp://guest:guest@127.0.0.1:${nodes[0]!.ports.amqp}`);
       const ch = await c.createChannel();
       for (const q of Object.values(QUEUES)) await ch.assertQueue(q, { durable: true });
-      await ch.bindQueue(QUEUES.mqtt, "amq.topic", MQTT_TOPIC.replace("/", "."));
       await c.close();
     }
 
     /** An AMQP connection to the first host of the list that accepts. */
-    const connectAmqp = async (): Promise<amqp.ChannelModel> => {
+    const connectAmqp = async (halted: () => boolean = () => stopping): Promise<amqp.ChannelModel> => {
       for (;;) {
         for (const port of amqpHosts) {
-          if (stopping) throw new Error("stopping");
+          if (halted()) throw new Error("stopping");
           try {
             const c = await amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`);
             c.on("error", () => {});
@@ -185,6 +273,135 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
     /** Resolves when `c` closes (the leader it talks to died). */
     const closedOf = (c: { once(e: "close", f: () => void): unknown }) =>
       new Promise<"closed">((resolve) => c.once("close", () => resolve("closed")));
+
+    // ---- consumers, one per protocol, each acking every message after a random moment: there are
+    // always unacked deliveries at a kill, and they must come back flagged ----
+    const ackDelay = () => Math.random() * 40;
+
+    // AMQP: basic.consume with manual acks on fo-amqp
+    consumers.push(
+      (async () => {
+        while (!consumersStopping) {
+          let c: amqp.ChannelModel;
+          try {
+            c = await connectAmqp(() => consumersStopping);
+          } catch {
+            return;
+          }
+          const closed = closedOf(c);
+          try {
+            const ch = await c.createChannel();
+            ch.on("error", () => {});
+            await ch.prefetch(200);
+            await ch.consume(QUEUES.amqp, (m) => {
+              if (m === null) return;
+              saw("amqp", m.content.toString(), m.fields.redelivered);
+              setTimeout(() => {
+                try {
+                  ch.ack(m);
+                } catch {
+                  // the channel went: the message comes back
+                }
+              }, ackDelay());
+            });
+            await Promise.race([closed, until(() => consumersStopping, "stop", 3_600_000)]);
+          } catch {
+            // reconnect
+          }
+          await c.close().catch(() => {});
+        }
+      })(),
+    );
+
+    // MQTT 3.1.1: QoS 1 in a persistent session (clean session off, one client id throughout),
+    // each PUBACK sent a random moment after the PUBLISH; a message the session's queue hands out
+    // again comes with DUP set
+    const mqttConsumerConnect = async (port: number): Promise<mqtt.MqttClient | null> => {
+      const client = mqtt.connect({
+        host: "127.0.0.1",
+        port,
+        clientId: MQTT_CONSUMER,
+        username: "guest",
+        password: "guest",
+        clean: false,
+        reconnectPeriod: 0,
+        connectTimeout: 3000,
+      });
+      // the PUBACK goes when handleMessage calls back (mqtt.js's hook for it; customHandleAcks is MQTT 5's)
+      client.handleMessage = (packet, callback) => {
+        if (packet.cmd !== "publish" || packet.qos === 0) return callback();
+        saw("mqtt", packet.payload.toString(), packet.dup);
+        // mqtt.js handles the next PUBLISH only after this one's PUBACK: a short wait keeps the
+        // consumer ahead of the publisher, and the broker's in-flight window stays unacked anyway
+        setTimeout(() => callback(), Math.random() * 2);
+      };
+      client.on("error", () => {});
+      const connected = await new Promise<boolean>((resolve) => {
+        client.once("connect", (connack) => {
+          sessionPresent = connack.sessionPresent;
+          resolve(true);
+        });
+        client.once("close", () => resolve(false));
+      });
+      if (connected) return client;
+      client.end(true);
+      return null;
+    };
+    /** Whether the MQTT consumer's last CONNACK said its session was there. */
+    let sessionPresent = false;
+    {
+      // the session and its queue exist before anything is published to the topic
+      const first = await until(() => mqttConsumerConnect(nodes[0]!.ports.mqtt), "the MQTT consumer's session", 30_000).catch(fail);
+      await first.subscribeAsync(MQTT_TOPIC, { qos: 1 });
+      consumers.push(
+        (async () => {
+          let client: mqtt.MqttClient | null = first;
+          let attempt = 0;
+          while (!consumersStopping) {
+            if (client === null) {
+              client = await mqttConsumerConnect(nodes[attempt++ % nodes.length]!.ports.mqtt);
+              if (client === null) {
+                if (attempt % nodes.length === 0) await pause(50);
+                continue;
+              }
+              // a persistent session outlives a failover: its queue and subscription are on the new leader
+              if (!sessionPresent) lostSessions++;
+            }
+            const c = client;
+            await Promise.race([closedOf(c), until(() => consumersStopping, "stop", 3_600_000)]);
+            c.end(true);
+            client = null;
+          }
+        })(),
+      );
+    }
+
+    // STOMP: SUBSCRIBE with ack:client-individual on fo-stomp, each ACK after a random moment
+    consumers.push(
+      (async () => {
+        let attempt = 0;
+        while (!consumersStopping) {
+          const c = await stompConnect(nodes[attempt++ % nodes.length]!.ports.stomp);
+          if (c === null) {
+            if (attempt % nodes.length === 0) await pause(50);
+            continue;
+          }
+          c.socket.write(`SUBSCRIBE\nid:0\ndestination:/amq/queue/${QUEUES.stomp}\nack:client-individual\nprefetch-count:200\n\n\0`);
+          const stop = until(() => consumersStopping, "stop", 3_600_000).then(() => null);
+          for (;;) {
+            const f = await Promise.race([c.next(), stop]);
+            if (f === null || !f.startsWith("MESSAGE")) break;
+            const body = f.slice(f.indexOf("\n\n") + 2);
+            saw("stomp", body, stompHeader(f, "redelivered") === "true");
+            const ack = stompHeader(f, "ack");
+            setTimeout(() => {
+              if (!c.socket.destroyed) c.socket.write(`ACK\nid:${ack}\n\n\0`);
+            }, ackDelay());
+          }
+          c.socket.destroy();
+        }
+      })(),
+    );
 
     // ---- AMQP publisher: windows of 10 with confirms ----
     clients.push(
@@ -266,102 +483,29 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
         let attempt = 0;
         while (!stopping) {
           const port = nodes[attempt++ % nodes.length]!.ports.stomp;
-          const s = net.connect(port, "127.0.0.1");
-          s.on("error", () => {});
-          let buffered = "";
-          const frames: string[] = [];
-          let wake: (() => void) | null = null;
-          s.on("data", (d: Buffer) => {
-            buffered += d.toString();
-            let at: number;
-            while ((at = buffered.indexOf("\0")) >= 0) {
-              frames.push(buffered.slice(0, at).replace(/^\n+/, ""));
-              buffered = buffered.slice(at + 1);
-            }
-            wake?.();
-          });
-          const closed = closedOf(s);
-          s.once("close", () => wake?.());
-          /** The next frame, or null once the socket closed. */
-          const next = async (): Promise<string | null> => {
-            for (;;) {
-              if (frames.length > 0) return frames.shift()!;
-              if (s.destroyed || s.readyState === "closed") return null;
-              await new Promise<void>((resolve) => {
-                wake = resolve;
-              });
-              wake = null;
-            }
-          };
-          const up = await Promise.race([new Promise<"up">((resolve) => s.once("connect", () => resolve("up"))), closed]);
-          if (up !== "up") {
+          const c = await stompConnect(port);
+          if (c === null) {
             if (attempt % nodes.length === 0) await pause(50);
-            continue;
-          }
-          s.write("CONNECT\naccept-version:1.2\nhost:/\nlogin:guest\npasscode:guest\n\n\0");
-          const hello = await next();
-          if (hello === null || !hello.startsWith("CONNECTED")) {
-            s.destroy();
             continue;
           }
           while (!stopping) {
             const bodies = Array.from({ length: 10 }, () => `stomp-${n++}`);
             for (const b of bodies) {
-              s.write(`SEND\ndestination:/amq/queue/${QUEUES.stomp}\npersistent:true\nreceipt:${b}\ncontent-length:${b.length}\n\n${b}\0`);
+              c.socket.write(
+                `SEND\ndestination:/amq/queue/${QUEUES.stomp}\npersistent:true\nreceipt:${b}\ncontent-length:${b.length}\n\n${b}\0`,
+              );
             }
             let got = 0;
             for (;;) {
-              const f = await next();
+              const f = await c.next();
               if (f === null || !f.startsWith("RECEIPT")) break;
-              const id = /receipt-id:(.*)/.exec(f)?.[1];
+              const id = stompHeader(f, "receipt-id");
               if (id !== undefined) confirmed.stomp.add(id);
               if (++got === bodies.length) break;
             }
             if (got < bodies.length) break;
           }
-          s.destroy();
-        }
-      })(),
-    );
-
-    // ---- AMQP consumer: manual acks, each after a random moment, on the three queues ----
-    clients.push(
-      (async () => {
-        while (!stopping) {
-          let c: amqp.ChannelModel;
-          try {
-            c = await connectAmqp();
-          } catch {
-            return;
-          }
-          const closed = closedOf(c);
-          try {
-            const ch = await c.createChannel();
-            ch.on("error", () => {});
-            await ch.prefetch(200);
-            for (const q of Object.values(QUEUES)) {
-              await ch.consume(q, (m) => {
-                if (m === null) return;
-                deliveries++;
-                const body = m.content.toString();
-                const flags = seen.get(body);
-                if (flags === undefined) seen.set(body, [m.fields.redelivered]);
-                else flags.push(m.fields.redelivered);
-                // unacked messages are there at every kill: they must come back flagged
-                setTimeout(() => {
-                  try {
-                    ch.ack(m);
-                  } catch {
-                    // the channel went: the message comes back
-                  }
-                }, Math.random() * 40);
-              });
-            }
-            await Promise.race([closed, until(() => stopping, "stop", 3_600_000)]);
-          } catch {
-            // reconnect
-          }
-          await c.close().catch(() => {});
+          c.socket.destroy();
         }
       })(),
     );
@@ -399,34 +543,20 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
       const ms = Date.now() - killedAt;
       failoversMs.push(ms);
       log(
-        `round ${round}: killed ${victim.name} (leader), ${leader.name} accepted connections after ${ms} ms; confirmed so far ${total()}`,
+        `round ${round}: killed ${victim.name} (leader), ${leader.name} accepted connections after ${ms} ms; confirmed so far ${total()}, consumed ${JSON.stringify(consumed)}, MQTT sessions lost ${lostSessions}`,
       );
       await exited;
       spawnNode(victim);
     }
 
-    // every confirmed message reaches the consumer (some unconfirmed ones may too)
+    // every confirmed message reaches its consumer (some unconfirmed ones may too): the publishers
+    // stop, the consumers go on until they have seen every confirmed message (or a minute passed)
     stopping = true;
     await Promise.all(clients.splice(0));
-    stopping = false;
     const all = [...confirmed.amqp, ...confirmed.mqtt, ...confirmed.stomp];
-    // a consumer of its own drains what the stopped one left
-    const reader = await connectAmqp();
-    const ch = await reader.createChannel();
-    await ch.prefetch(500);
-    for (const q of Object.values(QUEUES)) {
-      await ch.consume(q, (m) => {
-        if (m === null) return;
-        deliveries++;
-        const body = m.content.toString();
-        const flags = seen.get(body);
-        if (flags === undefined) seen.set(body, [m.fields.redelivered]);
-        else flags.push(m.fields.redelivered);
-        ch.ack(m);
-      });
-    }
-    await until(() => all.every((b) => seen.has(b)), "every confirmed message delivered", 30_000).catch(() => {});
-    await reader.close().catch(() => {});
+    await until(() => all.every((b) => seen.has(b)), "every confirmed message delivered", 60_000).catch(() => {});
+    consumersStopping = true;
+    await Promise.all(consumers.splice(0));
     const lost = all.filter((b) => !seen.has(b));
     const unflagged: string[] = [];
     let seenTwice = 0;
@@ -443,10 +573,14 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
       deliveries,
       seenTwice,
       selfStops,
+      consumed,
+      flagged,
+      lostSessions,
     };
   } finally {
     stopping = true;
-    await Promise.allSettled(clients);
+    consumersStopping = true;
+    await Promise.allSettled([...clients, ...consumers]);
     for (const n of nodes) {
       n.killed = true;
       n.child?.kill("SIGKILL");

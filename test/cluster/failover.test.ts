@@ -367,3 +367,54 @@ describe("planned stop", () => {
     }
   }, 120_000);
 });
+
+describe("fast detection of a dead leader", () => {
+  it("kill -9 of the leader: a follower finds its replication port refused and ends its term, well before the lease TTL", async () => {
+    const client = new Etcd3({ hosts: etcd.url });
+    await client.delete().prefix("/warren/");
+    const conf = join(mkdtempSync("/tmp/cluster-conf-"), "warren.conf");
+    dirs.push(join(conf, ".."));
+    // a long lease: a failover that waited for it would take 6.7-10 s (the last keep-alive went
+    // at most TTL/3 before the kill)
+    writeFileSync(conf, "cluster.lease_ttl = 10\nloopback_users = none\n");
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const n1 = startNode("n1", ports[0]!, clusterPort(14), conf);
+    const nodes = [n1];
+    const logs = () => nodes.map((n) => `--- ${n.name}\n${n.log()}`).join("\n");
+    try {
+      await eventually(async () => (await connectAny([ports[0]!])).conn.close().then(() => true), "n1 leading", 20_000);
+      nodes.push(startNode("n2", ports[1]!, clusterPort(15), conf), startNode("n3", ports[2]!, clusterPort(16), conf));
+      await eventually(async () => (await inSync(client)).join() === "n1,n2,n3", "every node in sync", 20_000).catch((err: Error) => {
+        throw new Error(`${err.message}\n${logs()}`);
+      });
+      const before = await amqp.connect(`amqp://guest:guest@127.0.0.1:${ports[0]}`);
+      before.on("error", () => {});
+      const ch = await before.createConfirmChannel();
+      await ch.assertQueue("fast", { durable: true });
+      for (let i = 0; i < 30; i++) ch.sendToQueue("fast", Buffer.from(`f-${i}`), { persistent: true });
+      await ch.waitForConfirms();
+
+      const killedAt = Date.now();
+      n1.child.kill("SIGKILL");
+      const { conn } = await eventually(async () => connectAny([ports[1]!, ports[2]!]), "a new leader", 30_000);
+      const failoverMs = Date.now() - killedAt;
+      console.log(`failover with fast detection (kill -9 → new leader accepting AMQP connections, lease TTL 10 s): ${failoverMs} ms`);
+      expect(failoverMs).toBeLessThan(5_000);
+      expect(nodes[1]!.log() + nodes[2]!.log()).toMatch(/leader n1 \(epoch \d+\) is gone \(its replication port refuses connections\)/);
+      // the new leader had caught up as a follower: its recovery did not verify every checksum again
+      expect(nodes[1]!.log() + nodes[2]!.log()).toMatch(/leading the cluster .*checksumsVerified=true/);
+      const reader = await conn.createChannel();
+      const got: string[] = [];
+      for (;;) {
+        const m = await reader.get("fast", { noAck: true });
+        if (m === false) break;
+        got.push(m.content.toString());
+      }
+      expect(got).toEqual(Array.from({ length: 30 }, (_, i) => `f-${i}`));
+      await conn.close();
+    } finally {
+      for (const n of nodes) n.child.kill("SIGKILL");
+      client.close();
+    }
+  }, 120_000);
+});
