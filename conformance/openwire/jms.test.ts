@@ -90,4 +90,9 @@ describe("OpenWire with ActiveMQ's JMS client", () => {
     expect(r.refused).toBe("javax.jms.InvalidClientIDException");
     expect(r.message).toMatch(/^Broker: \S+ - Client: conf\.\w+-client already connected from tcp:\/\//);
   });
+
+  it("a queue consumer's selector takes only what it selects; the rest stays queued in order", async () => {
+    const r = await runJms<unknown>(broker.url, "selectors", prefix());
+    expect(r).toEqual({ selected: ["red-2"], extra: false, left: ["blue-0", "red-1", "green-3"] });
+  });
 });

@@ -4,7 +4,9 @@ import {
   type Broker,
   BrokerError,
   type ClientRef,
+  compileSelector,
   type ConnectionDetails,
+  InvalidSelector,
   type ConnectionSource,
   LoginRefused,
   OrderedCommits,
@@ -365,9 +367,9 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     if (id === null || dest === null) return new OpenWireRefusal(INVALID_DESTINATION, "a consumer needs a destination");
     // Warren sends no advisories: the Java client's advisory consumer is accepted and stays idle
     if (isAdvisory(dest)) return null;
-    if (info.selector !== null && info.selector !== "") {
-      return new OpenWireRefusal(INVALID_SELECTOR, `selectors are not supported yet: ${info.selector}`);
-    }
+    // compiled before anything is declared, so a bad selector leaves nothing behind
+    const selector = info.selector !== null && info.selector !== "" ? compileSelector(info.selector) : undefined;
+    if (selector instanceof InvalidSelector) return new OpenWireRefusal(INVALID_SELECTOR, selector.description);
     if (info.subscriptionName !== null) return new OpenWireRefusal(UNSUPPORTED, "durable subscriptions are not supported yet");
     if (info.browser) return new OpenWireRefusal(UNSUPPORTED, "queue browsers are not supported yet");
     if (info.prefetchSize <= 0) return new OpenWireRefusal(UNSUPPORTED, "prefetch 0 (MessagePull) is not supported yet");
@@ -395,7 +397,17 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     }
     if (q instanceof OpenWireRefusal) return q;
     const c = new OpenWireConsumer(this, id, key, sessionKey(id.connectionId, id.sessionId), dest, info.prefetchSize);
-    const sub = q.consume(c, { tag: key, noAck: false, exclusive: info.exclusive, priority: info.priority, prefetch: info.prefetchSize });
+    const sub = q.consume(c, {
+      tag: key,
+      noAck: false,
+      exclusive: info.exclusive,
+      priority: info.priority,
+      prefetch: info.prefetchSize,
+      ...(selector !== undefined && { selector }),
+      // a topic consumer's own queue drops what it does not select; a queue keeps it for others
+      ...(selector !== undefined && t.kind !== "queue" && { discardUnselected: true }),
+      ...(info.noLocal && { noLocal: true }),
+    });
     if (sub instanceof BrokerError) return refusalOf(sub);
     c.subscription = sub;
     this.consumers.set(key, c);
@@ -417,6 +429,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     const denied = this.access!.checkPublish(exchange, key);
     if (denied) return refusalOf(denied);
     const msg = coreMessage(exchange, key, m, frame, this.wire!.version);
+    msg.publisher = this.client; // for noLocal consumers
     const r = this.vhost!.publish(exchange, key, msg);
     if (r instanceof BrokerError) return refusalOf(r);
     return r.persisted > 0;

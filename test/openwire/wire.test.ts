@@ -101,7 +101,7 @@ describe("OpenWire refusals as Java exceptions", () => {
     await p.closedWithin(3000);
   });
 
-  it("a consumer with a selector is refused with InvalidSelectorException until selectors land", async () => {
+  it("a consumer with an invalid selector is refused with InvalidSelectorException, the connection kept", async () => {
     const p = await RawPeer.open(broker.ports.openwire!);
     try {
       const sessionId = makeSessionId({ connectionId: "ID:raw-1", value: 1 });
@@ -115,12 +115,13 @@ describe("OpenWire refusals as Java exceptions", () => {
           consumerId: makeConsumerId({ connectionId: "ID:raw-1", sessionId: 1, value: 1 }),
           destination: makeActiveMQQueue({ physicalName: "wire.selector" }),
           prefetchSize: 10,
-          selector: "color = 'red'",
+          selector: "color = ",
         }),
       );
       const r = await p.next<ExceptionResponse>(DataType.ExceptionResponse);
       expect(r.correlationId).toBe(3);
       expect(r.exception?.className).toBe("javax.jms.InvalidSelectorException");
+      expect(r.exception?.message).toContain("Invalid selector 'color = '");
       expect(p.closed).toBe(false);
     } finally {
       p.close();

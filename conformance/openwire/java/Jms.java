@@ -34,6 +34,7 @@ public final class Jms {
       case "map-message": out = mapMessage(factory, prefix); break;
       case "client-ack": out = clientAck(factory, prefix); break;
       case "duplicate-client-id": out = duplicateClientId(factory, prefix); break;
+      case "selectors": out = selectors(factory, prefix); break;
       default: throw new IllegalArgumentException("unknown scenario " + scenario);
     }
     System.out.println(out);
@@ -190,6 +191,36 @@ public final class Jms {
       }
     } finally {
       a.close();
+    }
+  }
+
+  /**
+   * A queue consumer with a selector gets only what it selects; what it passes over stays queued,
+   * in order, for a plain consumer afterwards.
+   */
+  static String selectors(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    Connection c = f.createConnection("guest", "guest");
+    try {
+      c.start();
+      Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      Destination q = s.createQueue(prefix + ".sel");
+      MessageProducer p = s.createProducer(q);
+      String[] colors = {"blue", "red", "red", "green"};
+      for (int i = 0; i < colors.length; i++) {
+        TextMessage m = s.createTextMessage(colors[i] + "-" + i);
+        m.setStringProperty("color", colors[i]);
+        m.setIntProperty("n", i);
+        p.send(m);
+      }
+      MessageConsumer selected = s.createConsumer(q, "color = 'red' AND n > 1");
+      String got = texts(selected, 1);
+      Message extra = selected.receive(500);
+      selected.close();
+      MessageConsumer rest = s.createConsumer(q);
+      String left = texts(rest, 3);
+      return "{\"selected\":" + got + ",\"extra\":" + (extra != null) + ",\"left\":" + left + "}";
+    } finally {
+      c.close();
     }
   }
 
