@@ -72,7 +72,15 @@ function percentile(sorted, p) {
 /** A Warren node of the CLI; `cluster` adds the cluster flags. */
 function warrenProcess(dir, amqpPort, cluster) {
   const argv = [CLI, "--data-dir", dir, "--host", "127.0.0.1", "--amqp-port", String(amqpPort), "--log-level", "warn"];
-  for (const f of ["--mqtt-port", "--stomp-port", "--web-mqtt-port", "--web-stomp-port", "--management-port", "--prometheus-port"])
+  for (const f of [
+    "--mqtt-port",
+    "--stomp-port",
+    "--web-mqtt-port",
+    "--web-stomp-port",
+    "--openwire-port",
+    "--management-port",
+    "--prometheus-port",
+  ])
     argv.push(f, "off");
   if (cluster) {
     argv.push(

@@ -22,6 +22,8 @@ const child = spawn(
     "off",
     "--stomp-port",
     "off",
+    "--openwire-port",
+    "off",
     "--web-stomp-port",
     "off",
     "--data-dir",

@@ -126,6 +126,8 @@ const child = spawn(
     "off",
     "--stomp-port",
     "off",
+    "--openwire-port",
+    "off",
     "--web-stomp-port",
     "off",
     "--data-dir",

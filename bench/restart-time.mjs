@@ -40,6 +40,8 @@ for (let r = 0; r < RUNS; r++) {
       "off",
       "--stomp-port",
       "off",
+      "--openwire-port",
+      "off",
       "--web-stomp-port",
       "off",
       "--data-dir",

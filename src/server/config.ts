@@ -739,6 +739,7 @@ export const CLI_DEFAULTS: Settings = new Map(
       ["listeners.tcp.default", "5672"],
       ["mqtt.listeners.tcp.default", "1883"],
       ["stomp.listeners.tcp.1", "61613"],
+      ["openwire.listeners.tcp.default", "61616"],
       ["web_mqtt.tcp.port", "15675"],
       ["web_stomp.tcp.port", "15674"],
       ["management.tcp.port", "15672"],

@@ -16,6 +16,7 @@ const CLIENT_LISTENERS = [
   "--mqtt-port",
   "--stomp-port",
   "--web-mqtt-port",
+  "--openwire-port",
   "--web-stomp-port",
   "--management-port",
   "--prometheus-port",

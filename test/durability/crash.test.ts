@@ -25,9 +25,15 @@ afterEach(() => {
 async function spawnBroker(): Promise<Child> {
   // only AMQP, on a free port: the CLI's other default listeners (1883, 61613, 15672, …) would
   // clash with other test files and brokers running in parallel
-  const off = ["--mqtt-port", "--web-mqtt-port", "--stomp-port", "--web-stomp-port", "--management-port", "--prometheus-port"].flatMap(
-    (f) => [f, "off"],
-  );
+  const off = [
+    "--mqtt-port",
+    "--web-mqtt-port",
+    "--stomp-port",
+    "--web-stomp-port",
+    "--openwire-port",
+    "--management-port",
+    "--prometheus-port",
+  ].flatMap((f) => [f, "off"]);
   const proc = spawn(process.execPath, ["dist/cli/main.js", "--amqp-port", "0", ...off, "--data-dir", dir, "--log-level", "info"], {
     stdio: ["ignore", "ignore", "pipe"],
   });

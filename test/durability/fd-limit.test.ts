@@ -29,7 +29,9 @@ const openFds = (pid: number | "self" = "self") => readdirSync(`/proc/${pid}/fd`
 
 /** The CLI on `dir` under `ulimit -n limit`: AMQP and management on free ports, nothing else. */
 async function spawnLimited(limit: number): Promise<{ amqp: number; management: number; pid: number }> {
-  const off = ["--mqtt-port", "--web-mqtt-port", "--stomp-port", "--web-stomp-port", "--prometheus-port"].flatMap((f) => [f, "off"]);
+  const off = ["--mqtt-port", "--web-mqtt-port", "--stomp-port", "--web-stomp-port", "--openwire-port", "--prometheus-port"].flatMap(
+    (f) => [f, "off"],
+  );
   const args = ["dist/cli/main.js", "--amqp-port", "0", "--management-port", "0", ...off, "--data-dir", dir, "--log-level", "info"];
   const quoted = [process.execPath, ...args].map((a) => `'${a}'`).join(" ");
   const proc = spawn("bash", ["-c", `ulimit -n ${limit} && exec ${quoted}`], { stdio: ["ignore", "ignore", "pipe"] });

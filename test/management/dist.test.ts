@@ -24,6 +24,8 @@ describe("the built broker", () => {
         "off",
         "--stomp-port",
         "off",
+        "--openwire-port",
+        "off",
         "--web-stomp-port",
         "off",
         "--prometheus-port",

@@ -64,6 +64,8 @@ describe("MQTT listeners in startBroker and the CLI", () => {
         "off",
         "--stomp-port",
         "off",
+        "--openwire-port",
+        "off",
         "--web-stomp-port",
         "off",
         "--management-port",

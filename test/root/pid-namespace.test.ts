@@ -49,9 +49,15 @@ function innermostPid(hostPid: number): number {
 
 /** Starts dist/cli/main.js as PID 1 of a new PID namespace; resolves with the started line, or rejects with the log. */
 async function startAsPid1(): Promise<{ proc: Proc; started: { ports: { amqp: number } } }> {
-  const off = ["--mqtt-port", "--web-mqtt-port", "--stomp-port", "--web-stomp-port", "--management-port", "--prometheus-port"].flatMap(
-    (f) => [f, "off"],
-  );
+  const off = [
+    "--mqtt-port",
+    "--web-mqtt-port",
+    "--stomp-port",
+    "--web-stomp-port",
+    "--openwire-port",
+    "--management-port",
+    "--prometheus-port",
+  ].flatMap((f) => [f, "off"]);
   const proc = spawn(
     "unshare",
     [

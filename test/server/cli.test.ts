@@ -29,6 +29,8 @@ const QUIET = [
   "off",
   "--web-mqtt-port",
   "off",
+  "--openwire-port",
+  "off",
   "--web-stomp-port",
   "off",
   "--management-port",

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import amqp from "amqplib";
 import { startBroker } from "warren";
 import { ConfigError, parseBytes, parseConf, resolveStartOptions, settingsFromEnv, settingsToOptions } from "../../src/server/config.js";
+import { DEFAULT_PORTS } from "../../src/server/options.js";
 
 const conf = (text: string) => settingsToOptions(parseConf(text, "rabbitmq.conf"));
 
@@ -242,6 +243,13 @@ log.console.level = warning
 });
 
 describe("precedence: flags > environment > file > defaults", () => {
+  it("with nothing given, `warren` starts every plain listener on its default port", () => {
+    const { options } = resolveStartOptions({}, {});
+    for (const [name, port] of Object.entries(DEFAULT_PORTS)) {
+      expect(options[name as keyof typeof DEFAULT_PORTS], name).toEqual({ port });
+    }
+  });
+
   it("layers the sources and names the source of a bad value", async () => {
     const dir = await mkdtemp(join(tmpdir(), "warren-conf-"));
     try {
@@ -312,7 +320,7 @@ describe("precedence: flags > environment > file > defaults", () => {
       const file = join(dir, "rabbitmq.conf");
       await writeFile(
         file,
-        "listeners.tcp.default = 127.0.0.1:0\nmqtt.listeners.tcp.default = none\nstomp.listeners.tcp.1 = none\nweb_mqtt.tcp.port = off\nweb_stomp.tcp.port = off\nmanagement.tcp.port = off\nprometheus.tcp.port = off\ndefault_user = admin\ndefault_pass = s3cret\ndefault_vhost = prod\nlog.console.level = none\n",
+        "listeners.tcp.default = 127.0.0.1:0\nmqtt.listeners.tcp.default = none\nstomp.listeners.tcp.1 = none\nweb_mqtt.tcp.port = off\nweb_stomp.tcp.port = off\nmanagement.tcp.port = off\nprometheus.tcp.port = off\nopenwire.listeners.tcp.default = none\ndefault_user = admin\ndefault_pass = s3cret\ndefault_vhost = prod\nlog.console.level = none\n",
       );
       const { options } = resolveStartOptions({ config: file, dataDir: join(dir, "data") }, {});
       const broker = await startBroker(options);

@@ -52,7 +52,10 @@ async function spawnLimited(): Promise<{ ports: Ports; pid: number; log: () => L
   dir = mkdtempSync(join(tmpdir(), "warren-flood-"));
   const conf = join(dir, "warren.conf");
   writeFileSync(conf, ["handshake_timeout", "mqtt.login_timeout", "stomp.login_timeout"].map((k) => `${k} = ${LOGIN_MS}\n`).join(""));
-  const off = ["--web-mqtt-port", "--web-stomp-port", "--management-port", "--prometheus-port"].flatMap((f) => [f, "off"]);
+  const off = ["--web-mqtt-port", "--web-stomp-port", "--openwire-port", "--management-port", "--prometheus-port"].flatMap((f) => [
+    f,
+    "off",
+  ]);
   const args = [
     "dist/cli/main.js",
     "--config",

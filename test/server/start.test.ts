@@ -97,6 +97,8 @@ describe("the warren command", () => {
         "0",
         "--stomp-port",
         "0",
+        "--openwire-port",
+        "off",
         "--web-stomp-port",
         "0",
         "--mqtt-port",

@@ -57,6 +57,8 @@ describe("startBroker with STOMP listeners", () => {
         "off",
         "--stomp-port",
         "0",
+        "--openwire-port",
+        "off",
         "--web-stomp-port",
         "off",
         "--mqtt-port",
