@@ -52,6 +52,28 @@ async function inSync(client: Etcd3): Promise<string[]> {
   return v === null ? [] : (JSON.parse(v) as { nodes: string[] }).nodes.sort();
 }
 
+/** A fresh three-node cluster's processes (n1 started first, so it leads), with the lease TTL given. */
+async function threeNodes(leaseTtl: number) {
+  const client = new Etcd3({ hosts: etcd.url });
+  await client.delete().prefix("/warren/");
+  const conf = join(mkdtempSync("/tmp/cluster-conf-"), "warren.conf");
+  dirs.push(join(conf, ".."));
+  writeFileSync(conf, `cluster.lease_ttl = ${leaseTtl}\nloopback_users = none\n`);
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const n1 = startNode("n1", ports[0]!, clusterPort(14), conf);
+  const nodes = [n1];
+  const logs = () => nodes.map((n) => `--- ${n.name}\n${n.log()}`).join("\n");
+  /** Waits for n1 to lead, starts n2 and n3, and waits until all three are in sync. */
+  const allInSync = async () => {
+    await eventually(async () => (await connectAny([ports[0]!])).conn.close().then(() => true), "n1 leading", 20_000);
+    nodes.push(startNode("n2", ports[1]!, clusterPort(15), conf), startNode("n3", ports[2]!, clusterPort(16), conf));
+    await eventually(async () => (await inSync(client)).join() === "n1,n2,n3", "every node in sync", 20_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${logs()}`);
+    });
+  };
+  return { client, ports, n1, nodes, logs, allInSync };
+}
+
 describe("failover", () => {
   it("kill -9 of the leader, three rounds: a client with a host list reconnects to the new leader and every confirmed message is there", async () => {
     const conf = join(mkdtempSync("/tmp/cluster-conf-"), "warren.conf");
@@ -216,21 +238,9 @@ describe("a leader cut off from etcd", () => {
 
 describe("fencing", () => {
   it("a leader paused past its lease confirms nothing it is sent after a new leader took over, and stops when it resumes", async () => {
-    const client = new Etcd3({ hosts: etcd.url });
-    await client.delete().prefix("/warren/");
-    const conf = join(mkdtempSync("/tmp/cluster-conf-"), "warren.conf");
-    dirs.push(join(conf, ".."));
-    writeFileSync(conf, "cluster.lease_ttl = 2\nloopback_users = none\n");
-    const ports = [await freePort(), await freePort(), await freePort()];
-    const n1 = startNode("n1", ports[0]!, clusterPort(14), conf);
-    const nodes = [n1];
-    const logs = () => nodes.map((n) => `--- ${n.name}\n${n.log()}`).join("\n");
+    const { client, ports, n1, nodes, logs, allInSync } = await threeNodes(2);
     try {
-      await eventually(async () => (await connectAny([ports[0]!])).conn.close().then(() => true), "n1 leading", 20_000);
-      nodes.push(startNode("n2", ports[1]!, clusterPort(15), conf), startNode("n3", ports[2]!, clusterPort(16), conf));
-      await eventually(async () => (await inSync(client)).join() === "n1,n2,n3", "every node in sync", 20_000).catch((err: Error) => {
-        throw new Error(`${err.message}\n${logs()}`);
-      });
+      await allInSync();
 
       const old = await amqp.connect(`amqp://guest:guest@127.0.0.1:${ports[0]}`);
       old.on("error", () => {});
@@ -316,22 +326,10 @@ describe("fencing", () => {
 
 describe("planned stop", () => {
   it("SIGTERM to the leader hands over at once (its lease is revoked), not after the lease TTL", async () => {
-    const client = new Etcd3({ hosts: etcd.url });
-    await client.delete().prefix("/warren/");
-    const conf = join(mkdtempSync("/tmp/cluster-conf-"), "warren.conf");
-    dirs.push(join(conf, ".."));
     // a long lease: a handover that waited for it would take 10 s
-    writeFileSync(conf, "cluster.lease_ttl = 10\nloopback_users = none\n");
-    const ports = [await freePort(), await freePort(), await freePort()];
-    const n1 = startNode("n1", ports[0]!, clusterPort(14), conf);
-    const nodes = [n1];
-    const logs = () => nodes.map((n) => `--- ${n.name}\n${n.log()}`).join("\n");
+    const { client, ports, n1, nodes, allInSync } = await threeNodes(10);
     try {
-      await eventually(async () => (await connectAny([ports[0]!])).conn.close().then(() => true), "n1 leading", 20_000);
-      nodes.push(startNode("n2", ports[1]!, clusterPort(15), conf), startNode("n3", ports[2]!, clusterPort(16), conf));
-      await eventually(async () => (await inSync(client)).join() === "n1,n2,n3", "every node in sync", 20_000).catch((err: Error) => {
-        throw new Error(`${err.message}\n${logs()}`);
-      });
+      await allInSync();
       const before = await amqp.connect(`amqp://guest:guest@127.0.0.1:${ports[0]}`);
       const closed = new Promise<string>((resolve) => before.on("close", (err: Error | undefined) => resolve(String(err?.message))));
       before.on("error", () => {});
@@ -370,23 +368,11 @@ describe("planned stop", () => {
 
 describe("fast detection of a dead leader", () => {
   it("kill -9 of the leader: a follower finds its replication port refused and ends its term, well before the lease TTL", async () => {
-    const client = new Etcd3({ hosts: etcd.url });
-    await client.delete().prefix("/warren/");
-    const conf = join(mkdtempSync("/tmp/cluster-conf-"), "warren.conf");
-    dirs.push(join(conf, ".."));
     // a long lease: a failover that waited for it would take 6.7-10 s (the last keep-alive went
     // at most TTL/3 before the kill)
-    writeFileSync(conf, "cluster.lease_ttl = 10\nloopback_users = none\n");
-    const ports = [await freePort(), await freePort(), await freePort()];
-    const n1 = startNode("n1", ports[0]!, clusterPort(14), conf);
-    const nodes = [n1];
-    const logs = () => nodes.map((n) => `--- ${n.name}\n${n.log()}`).join("\n");
+    const { client, ports, n1, nodes, allInSync } = await threeNodes(10);
     try {
-      await eventually(async () => (await connectAny([ports[0]!])).conn.close().then(() => true), "n1 leading", 20_000);
-      nodes.push(startNode("n2", ports[1]!, clusterPort(15), conf), startNode("n3", ports[2]!, clusterPort(16), conf));
-      await eventually(async () => (await inSync(client)).join() === "n1,n2,n3", "every node in sync", 20_000).catch((err: Error) => {
-        throw new Error(`${err.message}\n${logs()}`);
-      });
+      await allInSync();
       const before = await amqp.connect(`amqp://guest:guest@127.0.0.1:${ports[0]}`);
       before.on("error", () => {});
       const ch = await before.createConfirmChannel();
