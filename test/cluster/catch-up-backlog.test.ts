@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import amqp from "amqplib";
 import { Etcd3 } from "etcd3";
-import { type EtcdProcess, eventually, startEtcd } from "./etcd.js";
+import { type EtcdProcess, eventually, startEtcd, inSync } from "./etcd.js";
 import { clusterPort } from "./ports.js";
 import { connectAny, freePort, spawnCliNode } from "./cli-node.js";
 
@@ -51,11 +51,6 @@ function startNode(name: string, amqpPort: number, replicationPort: number, conf
   const { child, log } = spawnCliNode({ name, etcdUrl: etcd.url, conf, dir, replicationPort, ports: { "--amqp-port": amqpPort } });
   children.push(child);
   return { name, amqpPort, replicationPort, dir, child, log };
-}
-
-async function inSync(client: Etcd3): Promise<string[]> {
-  const v = await client.get("/warren/in-sync").string();
-  return v === null ? [] : (JSON.parse(v) as { nodes: string[] }).nodes.sort();
 }
 
 function rssBytes(pid: number): number {

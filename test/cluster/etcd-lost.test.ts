@@ -9,7 +9,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Etcd3 } from "etcd3";
-import { type EtcdProcess, eventually, startEtcd } from "./etcd.js";
+import { type EtcdProcess, eventually, startEtcd, inSync } from "./etcd.js";
 import { clusterPort } from "./ports.js";
 import { connectAny, freePort, spawnCliNode } from "./cli-node.js";
 
@@ -81,14 +81,7 @@ describe("etcd lost", () => {
       await eventually(async () => (await connectAny([ports[0]!])).conn.close().then(() => true), "n1 leading", 20_000).catch(explain);
       spawnNode(nodes[1]!, conf);
       spawnNode(nodes[2]!, conf);
-      await eventually(
-        async () => {
-          const v = await client.get("/warren/in-sync").string();
-          return v !== null && (JSON.parse(v) as { nodes: string[] }).nodes.length === 3;
-        },
-        "every node in sync",
-        20_000,
-      ).catch(explain);
+      await eventually(async () => (await inSync(client)).length === 3, "every node in sync", 20_000).catch(explain);
 
       const { conn } = await connectAny([ports[0]!]);
       conn.on("error", () => {});

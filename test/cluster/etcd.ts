@@ -97,3 +97,9 @@ export async function eventually<T>(check: () => T | Promise<T>, what: string, m
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** The cluster's in-sync set as etcd holds it, sorted (empty before a leader wrote it). */
+export async function inSync(client: Etcd3): Promise<string[]> {
+  const v = await client.get("/warren/in-sync").string();
+  return v === null ? [] : (JSON.parse(v) as { nodes: string[] }).nodes.sort();
+}

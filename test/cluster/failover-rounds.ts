@@ -16,6 +16,7 @@ import amqp from "amqplib";
 import { Etcd3 } from "etcd3";
 import mqtt from "mqtt";
 import { spawnCliNode } from "./cli-node.js";
+import { inSync } from "./etcd.js";
 
 export interface RoundsOptions {
   readonly rounds: number;
@@ -208,10 +209,7 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
   const fail = (err: Error): never => {
     throw new Error(`${err.message}\n${logs()}`);
   };
-  const inSync = async (): Promise<string> => {
-    const v = await etcd.get("/warren/in-sync").string();
-    return v === null ? "" : (JSON.parse(v) as { nodes: string[] }).nodes.sort().join();
-  };
+  const inSyncNames = async (): Promise<string> => (await inSync(etcd)).join();
   const leaderName = async (): Promise<string | null> => {
     const kvs = await etcd.getAll().prefix("/warren/election/").sort("Create", "Ascend").limit(1).strings();
     return Object.values(kvs)[0] ?? null;
@@ -246,7 +244,7 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
     await until(() => accepts(nodes[0]!.ports.amqp), "n1 leading", 30_000).catch(fail);
     spawnNode(nodes[1]!);
     spawnNode(nodes[2]!);
-    await until(async () => (await inSync()) === "n1,n2,n3", "every node in sync", 30_000).catch(fail);
+    await until(async () => (await inSyncNames()) === "n1,n2,n3", "every node in sync", 30_000).catch(fail);
     {
       const c = await amqp.connect(`amqp://guest:guest@127.0.0.1:${nodes[0]!.ports.amqp}`);
       const ch = await c.createChannel();
@@ -512,7 +510,7 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
 
     const total = () => confirmed.amqp.size + confirmed.mqtt.size + confirmed.stomp.size;
     for (let round = 1; round <= o.rounds; round++) {
-      await until(async () => (await inSync()) === "n1,n2,n3", `round ${round}: every node in sync`, 2 * roundTimeout).catch(fail);
+      await until(async () => (await inSyncNames()) === "n1,n2,n3", `round ${round}: every node in sync`, 2 * roundTimeout).catch(fail);
       const at = { amqp: confirmed.amqp.size, mqtt: confirmed.mqtt.size, stomp: confirmed.stomp.size };
       await until(
         () =>
