@@ -16,6 +16,7 @@ import { open as openFile } from "node:fs/promises";
 import * as net from "node:net";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../store/definitions.js";
+import { TRASH_DIR, Trash } from "../store/trash.js";
 import { fileHashes } from "./chunk-hashes.js";
 import { type Frame, FrameDecoder, frames, FrameType, isStorePath, ProtocolError } from "./protocol.js";
 
@@ -36,10 +37,12 @@ export interface FollowerOptions {
   readonly epoch?: number;
   /** How a file's data is made durable (node:fs's fdatasync; tests hold it to watch the ACKs). */
   readonly fdatasync?: (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void;
+  /** Where removed files go (default: the data dir's own trash; tests hold its unlinks). */
+  readonly trash?: Trash;
 }
 
 /** Files the follower never touches: the data dir's lock is the running node's. */
-const KEEP_ON_RESET = new Set(["warren.lock"]);
+const KEEP_ON_RESET = new Set(["warren.lock", TRASH_DIR]);
 /** A queue's delivery mark (see DiskMessageStore): written, never fsynced. */
 const MARK_SUFFIX = "/delivered.mark";
 /** Top-level entries of a data dir that hold durable store files (the rest is not replicated). */
@@ -59,6 +62,7 @@ class LeaderConnection {
 
 export class ReplicationFollower {
   private readonly server: net.Server;
+  private readonly trash: Trash;
   private highestEpoch: number;
   private active: LeaderConnection | null = null;
   private readonly conns = new Set<LeaderConnection>();
@@ -81,6 +85,7 @@ export class ReplicationFollower {
 
   private constructor(private readonly options: FollowerOptions) {
     this.highestEpoch = options.epoch ?? 0;
+    this.trash = options.trash ?? new Trash(options.dataDir);
     this.server = net.createServer((s) => this.accept(s));
   }
 
@@ -211,7 +216,9 @@ export class ReplicationFollower {
       case FrameType.Remove: {
         const abs = this.abs(f.path);
         for (const p of [...this.open.keys()]) if (p === abs || p.startsWith(`${abs}/`)) this.closeFile(p);
-        fs.rmSync(abs, { recursive: true, force: true });
+        // a purge or a drained backlog removes dozens of segments: unlinked inline they would
+        // hold back the ACK every confirm waits for (the name is free at once all the same)
+        this.trash.discard(abs);
         this.dirsToSync.add(dirname(abs));
         return;
       }
@@ -257,7 +264,7 @@ export class ReplicationFollower {
   private removeNonStoreEntries(): void {
     for (const name of fs.readdirSync(this.options.dataDir)) {
       if (KEEP_ON_RESET.has(name) || STORE_ENTRIES.has(name)) continue;
-      fs.rmSync(join(this.options.dataDir, name), { recursive: true, force: true });
+      this.trash.discard(join(this.options.dataDir, name));
       this.dirsToSync.add(this.options.dataDir);
     }
   }
@@ -324,7 +331,7 @@ export class ReplicationFollower {
     this.stats.resets++;
     for (const name of fs.readdirSync(this.options.dataDir)) {
       if (KEEP_ON_RESET.has(name)) continue;
-      fs.rmSync(join(this.options.dataDir, name), { recursive: true, force: true });
+      this.trash.discard(join(this.options.dataDir, name));
     }
     this.dirsToSync.add(this.options.dataDir);
   }

@@ -11,6 +11,7 @@ import { deferDeliveryMark, type DeliveryMark } from "../core/durability.js";
 import { defaultFileCap, type FileHandle, FilePool } from "./file-pool.js";
 import type { Flushable, GroupCommit } from "./group-commit.js";
 import type { StoreTap } from "./tap.js";
+import type { Trash } from "./trash.js";
 import { type DroppedTail, type RecordWriter, SegmentLog, segmentOf } from "./segment-log.js";
 
 export interface StoredRecord {
@@ -124,6 +125,8 @@ export interface DiskMessageStoreOptions {
   files?: FilePool;
   /** Told every durable write (segments, ack files, the delivery mark), for replication. */
   tap?: StoreTap;
+  /** Where deleted files go (off the event loop); deleted inline without one. */
+  trash?: Trash;
 }
 
 const APPEND = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND;
@@ -215,6 +218,7 @@ export class DiskMessageStore implements MessageStore, Flushable, DeliveryMark {
         ...(options.onDropped && { onDropped: options.onDropped }),
         ...((options.cleanShutdown === true || options.checksumsVerified === true) && { cleanShutdown: true }),
         ...(options.tap !== undefined && { tap: options.tap }),
+        ...(options.trash !== undefined && { trash: options.trash }),
         onSegmentDeleted: (id) => this.segmentDeleted(id),
         files: this.files,
         transientPayloads: options.onRecovered !== undefined,
@@ -243,7 +247,8 @@ export class DiskMessageStore implements MessageStore, Flushable, DeliveryMark {
   }
 
   private removeAckFile(path: string): void {
-    fs.rmSync(path, { force: true });
+    if (this.options.trash !== undefined) this.options.trash.discard(path);
+    else fs.rmSync(path, { force: true });
     this.options.tap?.remove(path);
   }
 
@@ -411,7 +416,8 @@ export class DiskMessageStore implements MessageStore, Flushable, DeliveryMark {
 
   async destroy(): Promise<void> {
     await this.close();
-    fs.rmSync(this.options.dir, { recursive: true, force: true });
+    if (this.options.trash !== undefined) this.options.trash.discard(this.options.dir);
+    else fs.rmSync(this.options.dir, { recursive: true, force: true });
   }
 }
 

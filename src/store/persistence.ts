@@ -7,6 +7,7 @@
  *   <dataDir>/clean-shutdown         present only while no broker runs after a clean close: the next start
  *                                    verifies checksums of the last segments only (all after a crash)
  *   <dataDir>/paging/<id>/           page files of deep queues (messages no restart keeps); emptied on start
+ *   <dataDir>/trash/                 deleted segments, ack files and queue dirs, unlinked off the event loop
  *
  * Every write goes through one GroupCommit, so one event-loop turn's messages, acks and
  * definitions changes share one round of fsyncs.
@@ -40,6 +41,7 @@ import {
 } from "./message-record.js";
 import { type DroppedTail, IncompatibleStoreError, type RecordWriter, SegmentLog, STORE_VERSION } from "./segment-log.js";
 import type { StoreTap } from "./tap.js";
+import { Trash } from "./trash.js";
 
 export interface StoreLogger {
   warn(obj: object, msg: string): void;
@@ -108,7 +110,7 @@ class DiskQueueStore implements QueueStore {
   }
   deleted(): void {
     this.owner.queueDeleted(this);
-    removeStoreDir(this.store, this.dir, this.owner.options);
+    removeStoreDir(this.store, this.dir, this.owner.trash, this.owner.options);
   }
 }
 
@@ -131,6 +133,7 @@ class DiskPageFile implements PageFile {
       commit,
       fsync: false,
       files: owner.files,
+      trash: owner.trash,
       ...(owner.options.segmentSize !== undefined && { segmentSize: owner.options.segmentSize }),
     });
   }
@@ -152,7 +155,7 @@ class DiskPageFile implements PageFile {
   close(): void {
     this.owner.pageFileClosed(this);
     this.log.close();
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    this.owner.trash.discard(this.dir);
   }
 }
 
@@ -206,7 +209,7 @@ class DiskStreamStore implements StreamStore {
 
   deleted(): void {
     this.owner.queueDeleted(this);
-    removeStoreDir(this.store, this.dir, this.owner.options);
+    removeStoreDir(this.store, this.dir, this.owner.trash, this.owner.options);
   }
 }
 
@@ -258,21 +261,17 @@ class RecoveredSummaries {
   }
 }
 
-/** Renames a deleted queue's directory away at once (a queue declared again starts empty), then removes it. */
-function removeStoreDir(store: DiskMessageStore, dir: string, { log, tap }: DiskPersistenceOptions): void {
+/** Moves a deleted queue's directory to the trash at once: a queue declared again starts empty. */
+function removeStoreDir(store: DiskMessageStore, dir: string, trash: Trash, { log, tap }: DiskPersistenceOptions): void {
+  // closed first, with nothing still buffered written: a late write must not follow the files
   store.abandon();
-  const trash = `${dir}.deleted-${process.pid}-${Date.now()}`;
   try {
-    fs.renameSync(dir, trash);
+    trash.discard(dir);
   } catch (err) {
     log.error({ err, dir }, "could not remove a deleted queue's store");
     return;
   }
   tap?.remove(dir);
-  store.close().then(
-    () => fs.rmSync(trash, { recursive: true, force: true }),
-    (err: unknown) => log.error({ err, dir: trash }, "could not remove a deleted queue's store"),
-  );
 }
 
 export class DiskPersistence implements Persistence, Flushable {
@@ -290,9 +289,12 @@ export class DiskPersistence implements Persistence, Flushable {
   readonly dropped: DroppedTail[] = [];
   /** Every file of the store is opened through this bounded descriptor cache. */
   readonly files: FilePool;
+  /** Deleted files and directories go here, to be unlinked off the event loop. */
+  readonly trash: Trash;
 
   constructor(readonly options: DiskPersistenceOptions) {
     this.files = new FilePool(options.maxOpenFiles ?? defaultFileCap());
+    this.trash = new Trash(options.dataDir);
     this.codec = options.codec;
     this.recordWriter = new MessageRecordWriter(options.codec);
     this.streamWriter = new StreamRecordWriter(new MessageRecordWriter(options.codec));
@@ -310,7 +312,7 @@ export class DiskPersistence implements Persistence, Flushable {
     this.cleanShutdown = fs.existsSync(marker);
     fs.rmSync(marker, { force: true });
     // page files hold nothing a restart keeps
-    fs.rmSync(join(options.dataDir, "paging"), { recursive: true, force: true });
+    this.trash.discard(join(options.dataDir, "paging"));
   }
 
   openPageFile(vhost: string, queue: string): PageFile {
@@ -396,6 +398,7 @@ export class DiskPersistence implements Persistence, Flushable {
       cleanShutdown: this.cleanShutdown,
       ...(this.options.checksumsVerified === true && { checksumsVerified: true }),
       ...(this.options.tap !== undefined && { tap: this.options.tap }),
+      trash: this.trash,
       ...(this.options.segmentSize !== undefined && { segmentSize: this.options.segmentSize }),
       onDropped: (d) => {
         this.dropped.push(d);
@@ -417,7 +420,7 @@ export class DiskPersistence implements Persistence, Flushable {
     for (const name of fs.readdirSync(root)) {
       const dir = join(root, name);
       if (live.has(dir)) continue;
-      fs.rmSync(dir, { recursive: true, force: true });
+      this.trash.discard(dir);
       this.options.tap?.remove(dir);
     }
   }

@@ -14,6 +14,7 @@ import { crc32c } from "./crc32c.js";
 import { defaultFileCap, type FileHandle, FilePool } from "./file-pool.js";
 import type { Flushable, GroupCommit } from "./group-commit.js";
 import type { StoreTap } from "./tap.js";
+import type { Trash } from "./trash.js";
 
 export const STORE_VERSION = 1;
 export const SEGMENT_MAGIC = Buffer.from("WRNSEG\r\n", "latin1");
@@ -73,6 +74,8 @@ export interface SegmentLogOptions {
   files?: FilePool;
   /** Told every write, truncation and deletion of a segment file (replication; durable logs only). */
   tap?: StoreTap;
+  /** Where deleted segments go (off the event loop); deleted inline without one. */
+  trash?: Trash;
 }
 
 /** Bytes read at once when a read misses the read-ahead (paged-out queues are read back in order). */
@@ -557,7 +560,8 @@ export class SegmentLog implements Flushable {
     this.segments.delete(seg.id);
     this.dirty.delete(seg);
     seg.close();
-    fs.rmSync(seg.path, { force: true });
+    if (this.options.trash !== undefined) this.options.trash.discard(seg.path);
+    else fs.rmSync(seg.path, { force: true });
     this.options.tap?.remove(seg.path);
     this.options.onSegmentDeleted?.(seg.id);
   }

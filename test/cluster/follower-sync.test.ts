@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as net from "node:net";
 import { join } from "node:path";
 import { ReplicationFollower } from "../../src/cluster/follower.js";
 import { type Frame, FrameDecoder, frames, FrameType, PROTOCOL_HEADER } from "../../src/cluster/protocol.js";
+import { Trash, type TrashOps } from "../../src/store/trash.js";
 import { eventually } from "./etcd.js";
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
@@ -112,5 +113,45 @@ describe("a follower's acknowledgements", () => {
     const refuse = got.find((x) => x.type === FrameType.Refuse);
     expect(refuse?.type === FrameType.Refuse && refuse.reason).toMatch(/fsync failed: EIO/);
     expect(f.stats.ackedBatch).toBe(0);
+  });
+
+  it("a removed segment does not hold back the ACK: its name goes at once, its data is unlinked later", async () => {
+    const dir = mkdtempSync("/tmp/cluster-follower-trash-");
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    // the trash's unlinks wait until the test lets them run
+    const unlinks: (() => void)[] = [];
+    const ops: TrashOps = {
+      unlink: (path, done) =>
+        void unlinks.push(() => {
+          rmSync(path, { force: true });
+          done(null);
+        }),
+      rmdir: (path, done) => done(null),
+      readdir: (path, done) => done(null, []),
+    };
+    const f = await ReplicationFollower.listen({
+      dataDir: dir,
+      nodeName: "n2",
+      clusterId: "c1",
+      port: 0,
+      host: "127.0.0.1",
+      log: quiet,
+      trash: new Trash(dir, ops),
+    });
+    cleanup.push(() => f.close());
+    const { s, got } = await leaderSocket(f.port);
+
+    send(s, frames.write(7, SEG, 0, Buffer.alloc(64 * 1024, 1)), frames.commit(7, 1));
+    await eventually(() => acks(got).length === 1, "ACK 1");
+    send(s, frames.remove(7, SEG), frames.write(7, MARK, 0, Buffer.alloc(8)), frames.commit(7, 2));
+    await eventually(() => acks(got).length === 2, "ACK 2");
+    expect(existsSync(join(dir, SEG))).toBe(false);
+    expect(unlinks.length).toBe(1); // acknowledged while the unlink still waits
+
+    // the path is free: a file written under the same name is a new one
+    send(s, frames.write(7, SEG, 0, Buffer.from("new")), frames.commit(7, 3));
+    await eventually(() => acks(got).length === 3, "ACK 3");
+    unlinks[0]!();
+    expect(readFileSync(join(dir, SEG), "utf8")).toBe("new");
   });
 });

@@ -207,6 +207,8 @@ describe("deleting queues and vhosts removes their files", () => {
     await ch.deleteQueue("deep");
     await conn.close();
     await until(() => readdirSync(join(dir, "queues")).length === 1, "the deleted queue's directory to go");
+    // its files were moved to the trash at once and are unlinked off the event loop
+    await until(() => readdirSync(join(dir, "trash")).length === 0, "the trash emptied");
   });
 
   it("deleting a vhost closes and removes its queues' stores and page files at once", async () => {
