@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as net from "node:net";
 import { join } from "node:path";
-import { ReplicationFollower } from "../../src/cluster/follower.js";
+import { type FollowerOptions, ReplicationFollower } from "../../src/cluster/follower.js";
 import { type Frame, FrameDecoder, frames, FrameType, PROTOCOL_HEADER } from "../../src/cluster/protocol.js";
 import { Trash, type TrashOps } from "../../src/store/trash.js";
 import { eventually } from "./etcd.js";
@@ -16,15 +16,10 @@ afterEach(async () => {
 const SEG = `queues/${"ab".repeat(16)}/0000000001.seg`;
 const MARK = `queues/${"ab".repeat(16)}/delivered.mark`;
 
-/** A follower whose fdatasyncs wait until the test lets them complete (or fail). */
-async function heldFollower(): Promise<{
-  f: ReplicationFollower;
-  dir: string;
-  held: ((err: NodeJS.ErrnoException | null) => void)[];
-}> {
+/** A follower on a fresh data dir; `options` may hold its fsyncs or its trash's unlinks. */
+async function follower(options: (dir: string) => Partial<FollowerOptions>): Promise<{ f: ReplicationFollower; dir: string }> {
   const dir = mkdtempSync("/tmp/cluster-follower-sync-");
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  const held: ((err: NodeJS.ErrnoException | null) => void)[] = [];
   const f = await ReplicationFollower.listen({
     dataDir: dir,
     nodeName: "n2",
@@ -32,9 +27,20 @@ async function heldFollower(): Promise<{
     port: 0,
     host: "127.0.0.1",
     log: quiet,
-    fdatasync: (_fd, done) => void held.push(done),
+    ...options(dir),
   });
   cleanup.push(() => f.close());
+  return { f, dir };
+}
+
+/** A follower whose fdatasyncs wait until the test lets them complete (or fail). */
+async function heldFollower(): Promise<{
+  f: ReplicationFollower;
+  dir: string;
+  held: ((err: NodeJS.ErrnoException | null) => void)[];
+}> {
+  const held: ((err: NodeJS.ErrnoException | null) => void)[] = [];
+  const { f, dir } = await follower(() => ({ fdatasync: (_fd, done) => void held.push(done) }));
   return { f, dir, held };
 }
 
@@ -116,8 +122,6 @@ describe("a follower's acknowledgements", () => {
   });
 
   it("a removed segment does not hold back the ACK: its name goes at once, its data is unlinked later", async () => {
-    const dir = mkdtempSync("/tmp/cluster-follower-trash-");
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     // the trash's unlinks wait until the test lets them run
     const unlinks: (() => void)[] = [];
     const ops: TrashOps = {
@@ -129,16 +133,7 @@ describe("a follower's acknowledgements", () => {
       rmdir: (path, done) => done(null),
       readdir: (path, done) => done(null, []),
     };
-    const f = await ReplicationFollower.listen({
-      dataDir: dir,
-      nodeName: "n2",
-      clusterId: "c1",
-      port: 0,
-      host: "127.0.0.1",
-      log: quiet,
-      trash: new Trash(dir, ops),
-    });
-    cleanup.push(() => f.close());
+    const { f, dir } = await follower((d) => ({ trash: new Trash(d, ops) }));
     const { s, got } = await leaderSocket(f.port);
 
     send(s, frames.write(7, SEG, 0, Buffer.alloc(64 * 1024, 1)), frames.commit(7, 1));
