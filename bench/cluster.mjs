@@ -22,6 +22,7 @@ import amqp from "amqplib";
 import { Etcd3 } from "etcd3";
 import { ConfirmPublisher } from "./lib/amqp-confirm.mjs";
 import { CLK_TCK, cpuTicks } from "./lib/proc.mjs";
+import { listenerArgs } from "./lib/cli-listeners.mjs";
 
 const args = Object.fromEntries(
   process.argv
@@ -71,17 +72,7 @@ function percentile(sorted, p) {
 
 /** A Warren node of the CLI; `cluster` adds the cluster flags. */
 function warrenProcess(dir, amqpPort, cluster) {
-  const argv = [CLI, "--data-dir", dir, "--host", "127.0.0.1", "--amqp-port", String(amqpPort), "--log-level", "warn"];
-  for (const f of [
-    "--mqtt-port",
-    "--stomp-port",
-    "--web-mqtt-port",
-    "--web-stomp-port",
-    "--openwire-port",
-    "--management-port",
-    "--prometheus-port",
-  ])
-    argv.push(f, "off");
+  const argv = [CLI, "--data-dir", dir, "--host", "127.0.0.1", ...listenerArgs({ amqp: amqpPort }), "--log-level", "warn"];
   if (cluster) {
     argv.push(
       "-c",

@@ -6,33 +6,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { listenerArgs } from "./lib/cli-listeners.mjs";
 
 const [N = 2_000_000, SIZE = 1024] = process.argv.slice(2).map(Number);
 const dir = mkdtempSync(join(tmpdir(), "warren-paging-"));
 // the broker runs as its own process so its RSS is measured alone
-const child = spawn(
-  process.execPath,
-  [
-    "dist/cli/main.js",
-    "--amqp-port",
-    "0",
-    "--mqtt-port",
-    "off",
-    "--web-mqtt-port",
-    "off",
-    "--stomp-port",
-    "off",
-    "--openwire-port",
-    "off",
-    "--web-stomp-port",
-    "off",
-    "--data-dir",
-    dir,
-    "--log-level",
-    "info",
-  ],
-  { stdio: ["ignore", "ignore", "pipe"] },
-);
+const child = spawn(process.execPath, ["dist/cli/main.js", ...listenerArgs({ amqp: 0 }), "--data-dir", dir, "--log-level", "info"], {
+  stdio: ["ignore", "ignore", "pipe"],
+});
 const port = await new Promise((resolve, reject) => {
   let log = "";
   child.stderr.on("data", (d) => {

@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { listenerArgs } from "./lib/cli-listeners.mjs";
 
 const [SECONDS = 8, RUNS = 3] = process.argv.slice(2, 4).map(Number);
 // messages per throughput run: about SECONDS of RabbitMQ's persistent rate on this machine
@@ -115,26 +116,7 @@ const dir = mkdtempSync(join(tmpdir(), "warren-pc-"));
 const nodeArgs = (process.env.WARREN_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
 const child = spawn(
   process.execPath,
-  [
-    ...nodeArgs,
-    "dist/cli/main.js",
-    "--amqp-port",
-    "0",
-    "--mqtt-port",
-    "off",
-    "--web-mqtt-port",
-    "off",
-    "--stomp-port",
-    "off",
-    "--openwire-port",
-    "off",
-    "--web-stomp-port",
-    "off",
-    "--data-dir",
-    dir,
-    "--log-level",
-    "info",
-  ],
+  [...nodeArgs, "dist/cli/main.js", ...listenerArgs({ amqp: 0 }), "--data-dir", dir, "--log-level", "info"],
   { stdio: ["ignore", "ignore", "pipe"] },
 );
 const port = await new Promise((resolve) => {

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Message, startBroker } from "../dist/index.js";
+import { listenerArgs } from "./lib/cli-listeners.mjs";
 
 const [N = 1_000_000, SIZE = 1024, RUNS = 3] = process.argv.slice(2).map(Number);
 const dir = mkdtempSync(join(tmpdir(), "warren-restart-"));
@@ -28,29 +29,9 @@ const logged = [];
 const cpu = [];
 for (let r = 0; r < RUNS; r++) {
   const t0 = process.hrtime.bigint();
-  const child = spawn(
-    process.execPath,
-    [
-      "dist/cli/main.js",
-      "--amqp-port",
-      "0",
-      "--mqtt-port",
-      "off",
-      "--web-mqtt-port",
-      "off",
-      "--stomp-port",
-      "off",
-      "--openwire-port",
-      "off",
-      "--web-stomp-port",
-      "off",
-      "--data-dir",
-      dir,
-      "--log-level",
-      "info",
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
+  const child = spawn(process.execPath, ["dist/cli/main.js", ...listenerArgs({ amqp: 0 }), "--data-dir", dir, "--log-level", "info"], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   const { port, startupMs } = await new Promise((resolve, reject) => {
     let log = "";
     child.stderr.on("data", (d) => {

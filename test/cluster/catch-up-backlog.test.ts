@@ -48,7 +48,7 @@ function startNode(name: string, amqpPort: number, replicationPort: number, conf
     dir = mkdtempSync(`/tmp/cluster-${name}-`);
     dirs.push(dir);
   }
-  const { child, log } = spawnCliNode({ name, etcdUrl: etcd.url, conf, dir, replicationPort, ports: { "--amqp-port": amqpPort } });
+  const { child, log } = spawnCliNode({ name, etcdUrl: etcd.url, conf, dir, replicationPort, ports: { amqp: amqpPort } });
   children.push(child);
   return { name, amqpPort, replicationPort, dir, child, log };
 }

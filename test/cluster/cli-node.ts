@@ -7,20 +7,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
 import { join } from "node:path";
 import amqp from "amqplib";
+import { listenerArgs, type ListenerName } from "../../bench/lib/cli-listeners.mjs";
 
 /** The built `warren` command. */
 export const CLI = join(import.meta.dirname, "../../dist/cli/main.js");
-
-const CLIENT_LISTENERS = [
-  "--amqp-port",
-  "--mqtt-port",
-  "--stomp-port",
-  "--web-mqtt-port",
-  "--openwire-port",
-  "--web-stomp-port",
-  "--management-port",
-  "--prometheus-port",
-] as const;
 
 export interface CliNodeSpec {
   /** The `warren` command to run (default: this checkout's build). */
@@ -32,7 +22,7 @@ export interface CliNodeSpec {
   dir: string;
   replicationPort: number;
   /** The client listeners this node opens when it leads; every other one is off. */
-  ports: Partial<Record<(typeof CLIENT_LISTENERS)[number], number>>;
+  ports: Partial<Record<ListenerName, number>>;
 }
 
 export interface CliProcess {
@@ -44,7 +34,7 @@ export interface CliProcess {
 }
 
 export function spawnCliNode(spec: CliNodeSpec): CliProcess {
-  const listeners = CLIENT_LISTENERS.flatMap((f) => [f, spec.ports[f] === undefined ? "off" : String(spec.ports[f])]);
+  const listeners = listenerArgs(spec.ports);
   const child = spawn(
     process.execPath,
     [

@@ -42,7 +42,7 @@ function spawnNode(n: NodeProc, conf: string): void {
     conf,
     dir: n.dir,
     replicationPort: n.replicationPort,
-    ports: { "--amqp-port": n.amqpPort },
+    ports: { amqp: n.amqpPort },
   });
   n.child = p.child;
   // the log of every run of this node, restarts included

@@ -189,7 +189,7 @@ export async function runFailoverRounds(o: RoundsOptions): Promise<RoundsResult>
       conf,
       dir: n.dir,
       replicationPort: n.ports.replication,
-      ports: { "--amqp-port": n.ports.amqp, "--mqtt-port": n.ports.mqtt, "--stomp-port": n.ports.stomp },
+      ports: { amqp: n.ports.amqp, mqtt: n.ports.mqtt, stomp: n.ports.stomp },
     });
     n.child = child;
     child.stderr!.on("data", (d: Buffer) => {

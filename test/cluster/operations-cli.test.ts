@@ -48,7 +48,7 @@ async function startNode(name: string, replicationPort: number, conf: string): P
     conf,
     dir,
     replicationPort,
-    ports: { "--mqtt-port": mqttPort, "--management-port": management },
+    ports: { mqtt: mqttPort, management },
   });
   children.push(child);
   return { name, mqtt: mqttPort, management, child, exited, log };

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import amqp from "amqplib";
+import { listenerArgs } from "../../bench/lib/cli-listeners.mjs";
 
 interface Child {
   proc: ChildProcessByStdio<null, null, Readable>;
@@ -25,16 +26,7 @@ afterEach(() => {
 async function spawnBroker(): Promise<Child> {
   // only AMQP, on a free port: the CLI's other default listeners (1883, 61613, 15672, …) would
   // clash with other test files and brokers running in parallel
-  const off = [
-    "--mqtt-port",
-    "--web-mqtt-port",
-    "--stomp-port",
-    "--web-stomp-port",
-    "--openwire-port",
-    "--management-port",
-    "--prometheus-port",
-  ].flatMap((f) => [f, "off"]);
-  const proc = spawn(process.execPath, ["dist/cli/main.js", "--amqp-port", "0", ...off, "--data-dir", dir, "--log-level", "info"], {
+  const proc = spawn(process.execPath, ["dist/cli/main.js", ...listenerArgs({ amqp: 0 }), "--data-dir", dir, "--log-level", "info"], {
     stdio: ["ignore", "ignore", "pipe"],
   });
   let log = "";

@@ -13,6 +13,7 @@ import type { Readable } from "node:stream";
 import amqp from "amqplib";
 import { startBroker, type RunningBroker } from "warren";
 import { eventually } from "../../conformance/amqp/helpers.js";
+import { listenerArgs } from "../../bench/lib/cli-listeners.mjs";
 
 let dir: string;
 let broker: RunningBroker | null = null;
@@ -29,10 +30,7 @@ const openFds = (pid: number | "self" = "self") => readdirSync(`/proc/${pid}/fd`
 
 /** The CLI on `dir` under `ulimit -n limit`: AMQP and management on free ports, nothing else. */
 async function spawnLimited(limit: number): Promise<{ amqp: number; management: number; pid: number }> {
-  const off = ["--mqtt-port", "--web-mqtt-port", "--stomp-port", "--web-stomp-port", "--openwire-port", "--prometheus-port"].flatMap(
-    (f) => [f, "off"],
-  );
-  const args = ["dist/cli/main.js", "--amqp-port", "0", "--management-port", "0", ...off, "--data-dir", dir, "--log-level", "info"];
+  const args = ["dist/cli/main.js", ...listenerArgs({ amqp: 0, management: 0 }), "--data-dir", dir, "--log-level", "info"];
   const quoted = [process.execPath, ...args].map((a) => `'${a}'`).join(" ");
   const proc = spawn("bash", ["-c", `ulimit -n ${limit} && exec ${quoted}`], { stdio: ["ignore", "ignore", "pipe"] });
   child = proc;

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { listenerArgs } from "../../bench/lib/cli-listeners.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -14,29 +15,7 @@ describe("the built broker", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "warren-dist-"));
     const child = spawn(
       process.execPath,
-      [
-        "dist/cli/main.js",
-        "--amqp-port",
-        "off",
-        "--mqtt-port",
-        "off",
-        "--web-mqtt-port",
-        "off",
-        "--stomp-port",
-        "off",
-        "--openwire-port",
-        "off",
-        "--web-stomp-port",
-        "off",
-        "--prometheus-port",
-        "off",
-        "--management-port",
-        "0",
-        "--host",
-        "127.0.0.1",
-        "--data-dir",
-        dataDir,
-      ],
+      ["dist/cli/main.js", ...listenerArgs({ management: 0 }), "--host", "127.0.0.1", "--data-dir", dataDir],
       { cwd: root, stdio: ["ignore", "ignore", "pipe"] },
     );
     try {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { startBroker } from "warren";
+import { listenerArgs } from "../../bench/lib/cli-listeners.mjs";
 
 describe("MQTT listeners in startBroker and the CLI", () => {
   it("binds MQTT and Web MQTT on free ports when asked for port 0", async () => {
@@ -52,33 +53,9 @@ describe("MQTT listeners in startBroker and the CLI", () => {
 
   it("takes --mqtt-port and --web-mqtt-port off on the command line", async () => {
     const dir = await mkdtemp(join(tmpdir(), "warren-cli-mqtt-"));
-    const child = spawn(
-      process.execPath,
-      [
-        "dist/cli/main.js",
-        "--amqp-port",
-        "off",
-        "--mqtt-port",
-        "0",
-        "--web-mqtt-port",
-        "off",
-        "--stomp-port",
-        "off",
-        "--openwire-port",
-        "off",
-        "--web-stomp-port",
-        "off",
-        "--management-port",
-        "off",
-        "--prometheus-port",
-        "off",
-        "--data-dir",
-        dir,
-      ],
-      {
-        stdio: ["ignore", "ignore", "pipe"],
-      },
-    );
+    const child = spawn(process.execPath, ["dist/cli/main.js", ...listenerArgs({ mqtt: 0 }), "--data-dir", dir], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let log = "";
     const started = await new Promise<Record<string, unknown>>((resolve, reject) => {
       child.stderr.on("data", (d: Buffer) => {

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { startBroker } from "warren";
+import { listenerArgs } from "../../bench/lib/cli-listeners.mjs";
 
 beforeAll(() => {
   if (process.getuid?.() !== 0) throw new Error("test/root needs root (unshare --pid): run it as root, as .ci/run does");
@@ -49,15 +50,6 @@ function innermostPid(hostPid: number): number {
 
 /** Starts dist/cli/main.js as PID 1 of a new PID namespace; resolves with the started line, or rejects with the log. */
 async function startAsPid1(): Promise<{ proc: Proc; started: { ports: { amqp: number } } }> {
-  const off = [
-    "--mqtt-port",
-    "--web-mqtt-port",
-    "--stomp-port",
-    "--web-stomp-port",
-    "--openwire-port",
-    "--management-port",
-    "--prometheus-port",
-  ].flatMap((f) => [f, "off"]);
   const proc = spawn(
     "unshare",
     [
@@ -66,9 +58,7 @@ async function startAsPid1(): Promise<{ proc: Proc; started: { ports: { amqp: nu
       "--mount-proc",
       process.execPath,
       "dist/cli/main.js",
-      "--amqp-port",
-      "0",
-      ...off,
+      ...listenerArgs({ amqp: 0 }),
       "--data-dir",
       dir,
       "--log-level",

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatLine, formatTime } from "../../src/server/log-format.js";
+import { listenerArgs } from "../../bench/lib/cli-listeners.mjs";
 
 /** Runs the built CLI to its end (these runs stop by themselves), with stderr a pipe or, through script(1), a terminal. */
 function run(args: string[], opts: { tty?: boolean; env?: Record<string, string> } = {}): Promise<{ code: number | null; out: string }> {
@@ -20,24 +21,7 @@ function run(args: string[], opts: { tty?: boolean; env?: Record<string, string>
 }
 
 /** Flags that bind nothing but AMQP on a free loopback port. */
-const QUIET = [
-  "--amqp-port",
-  "127.0.0.1:0",
-  "--mqtt-port",
-  "off",
-  "--stomp-port",
-  "off",
-  "--web-mqtt-port",
-  "off",
-  "--openwire-port",
-  "off",
-  "--web-stomp-port",
-  "off",
-  "--management-port",
-  "off",
-  "--prometheus-port",
-  "off",
-];
+const QUIET = listenerArgs({ amqp: "127.0.0.1:0" });
 
 /** A start that logs an error line and exits 1 by itself: definitions with a refused user. */
 async function failingStart(dir: string): Promise<string[]> {

@@ -17,6 +17,7 @@ import type { Readable } from "node:stream";
 import amqp from "amqplib";
 import mqtt from "mqtt";
 import stompit from "stompit";
+import { listenerArgs } from "../../bench/lib/cli-listeners.mjs";
 
 const FD_LIMIT = 256;
 /** The login timeout of every listener: the behaviour under test is a timeout, so the test is timed. */
@@ -52,23 +53,13 @@ async function spawnLimited(): Promise<{ ports: Ports; pid: number; log: () => L
   dir = mkdtempSync(join(tmpdir(), "warren-flood-"));
   const conf = join(dir, "warren.conf");
   writeFileSync(conf, ["handshake_timeout", "mqtt.login_timeout", "stomp.login_timeout"].map((k) => `${k} = ${LOGIN_MS}\n`).join(""));
-  const off = ["--web-mqtt-port", "--web-stomp-port", "--openwire-port", "--management-port", "--prometheus-port"].flatMap((f) => [
-    f,
-    "off",
-  ]);
   const args = [
     "dist/cli/main.js",
     "--config",
     conf,
     "--host",
     "127.0.0.1",
-    "--amqp-port",
-    "0",
-    "--mqtt-port",
-    "0",
-    "--stomp-port",
-    "0",
-    ...off,
+    ...listenerArgs({ amqp: 0, mqtt: 0, stomp: 0 }),
     "--data-dir",
     join(dir, "data"),
     "--log-level",

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import amqplib from "amqplib";
 import mqtt from "mqtt";
+import { listenerArgs } from "../../bench/lib/cli-listeners.mjs";
 
 interface Started {
   child: ChildProcess;
@@ -19,22 +20,7 @@ function startCli(dataDir: string): Promise<Started> {
     process.execPath,
     [
       "dist/cli/main.js",
-      "--amqp-port",
-      "127.0.0.1:0",
-      "--mqtt-port",
-      "127.0.0.1:0",
-      "--stomp-port",
-      "127.0.0.1:0",
-      "--web-mqtt-port",
-      "off",
-      "--openwire-port",
-      "off",
-      "--web-stomp-port",
-      "off",
-      "--management-port",
-      "off",
-      "--prometheus-port",
-      "off",
+      ...listenerArgs({ amqp: "127.0.0.1:0", mqtt: "127.0.0.1:0", stomp: "127.0.0.1:0" }),
       "--data-dir",
       dataDir,
       "--log-level",
@@ -135,7 +121,6 @@ describe("warren --help", () => {
       "--stomps-port",
       "--web-mqtt-port",
       "--openwire-port",
-      "off",
       "--web-stomp-port",
       "--management-port",
       "--prometheus-port",

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import amqp from "amqplib";
 import { startBroker } from "warren";
+import { listenerArgs } from "../../bench/lib/cli-listeners.mjs";
 
 const canConnect = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -91,27 +92,7 @@ describe("the warren command", () => {
     const dir = await mkdtemp(join(tmpdir(), "warren-cli-"));
     const child = spawn(
       process.execPath,
-      [
-        "dist/cli/main.js",
-        "--amqp-port",
-        "0",
-        "--stomp-port",
-        "0",
-        "--openwire-port",
-        "off",
-        "--web-stomp-port",
-        "0",
-        "--mqtt-port",
-        "0",
-        "--web-mqtt-port",
-        "0",
-        "--management-port",
-        "off",
-        "--prometheus-port",
-        "off",
-        "--data-dir",
-        dir,
-      ],
+      ["dist/cli/main.js", ...listenerArgs({ amqp: 0, stomp: 0, webStomp: 0, mqtt: 0, webMqtt: 0 }), "--data-dir", dir],
       {
         stdio: ["ignore", "ignore", "pipe"],
       },

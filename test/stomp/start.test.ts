@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startBroker } from "warren";
 import { RawStomp } from "../../conformance/stomp/raw-client.js";
+import { listenerArgs } from "../../bench/lib/cli-listeners.mjs";
 
 describe("startBroker with STOMP listeners", () => {
   it("binds STOMP and Web STOMP on free ports when asked for port 0 and counts their connections", async () => {
@@ -49,31 +50,9 @@ describe("startBroker with STOMP listeners", () => {
 
   it("the warren command takes --stomp-port and --web-stomp-port, and off", async () => {
     const dir = await mkdtemp(join(tmpdir(), "warren-cli-stomp-"));
-    const child = spawn(
-      process.execPath,
-      [
-        "dist/cli/main.js",
-        "--amqp-port",
-        "off",
-        "--stomp-port",
-        "0",
-        "--openwire-port",
-        "off",
-        "--web-stomp-port",
-        "off",
-        "--mqtt-port",
-        "off",
-        "--web-mqtt-port",
-        "off",
-        "--management-port",
-        "off",
-        "--prometheus-port",
-        "off",
-        "--data-dir",
-        dir,
-      ],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
+    const child = spawn(process.execPath, ["dist/cli/main.js", ...listenerArgs({ stomp: 0 }), "--data-dir", dir], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let log = "";
     const started = await new Promise<Record<string, unknown>>((resolve, reject) => {
       child.stderr.on("data", (d: Buffer) => {
