@@ -135,7 +135,8 @@ export class Trash {
   private readonly done = (): void => {
     const took = performance.now() - this.startedAt;
     if (took >= SLOW_CALL_MS) {
-      setTimeout(this.resume, took * PAUSE_FACTOR);
+      // a process with nothing else to do need not stay for the trash: the next start empties it
+      setTimeout(this.resume, took * PAUSE_FACTOR).unref();
       return;
     }
     this.resume();
