@@ -15,6 +15,7 @@ import { BatchedWriter, type DrainListener } from "../../src/transport/batched-w
 import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import { heartbeats } from "../../src/transport/heartbeats.js";
 import { isLoopback } from "../../src/transport/listen.js";
+import { peerCertLoginName } from "../../src/transport/tls.js";
 import { Cursor, DecodeError, Writer } from "./codec/primitives.js";
 import {
   ConnectionError,
@@ -109,6 +110,11 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
 
   get fromLoopback(): boolean {
     return isLoopback(this.socket.remoteAddress);
+  }
+
+  /** The user a verified TLS client certificate names (SASL EXTERNAL), or null: no TLS, no certificate. */
+  peerCertName(): string | null {
+    return peerCertLoginName(this.socket, this.options.certLoginFrom);
   }
 
   get lastWrite(): number {
