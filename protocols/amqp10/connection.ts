@@ -297,8 +297,14 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
 
   endFrame(start: number): void {
     const w = this.out;
-    w.buf.writeUInt32BE(w.pos - start, start);
-    this.writer.write(w.take(start));
+    const size = w.pos - start;
+    w.buf.writeUInt32BE(size, start);
+    // copied once into the writer's slab, in order with its other output: no Buffer per frame
+    // (a transfer and a disposition per message would each be one) and no second copy when the
+    // turn's output is gathered
+    const at = this.writer.reserve(size);
+    w.buf.copy(this.writer.slab, at, start, w.pos);
+    w.pos = start;
   }
 
   /** Input we cannot go on from: a DecodeError or Amqp10Error closes with its condition. */
