@@ -94,14 +94,13 @@ describe("AMQP 1.0 queues", () => {
     second.messages[0]!.delivery.accept();
   });
 
-  it("modified (delivery-failed): Warren requeues as RabbitMQ 4 does; RabbitMQ 3.10 refuses the outcome", async () => {
-    const q = suite.name("a10-modified");
-    await declare(q);
+  /** Delivers one message to a fresh receiver and settles it `modified` with `fields`; on RabbitMQ 3.10 expects the refusal. */
+  async function modifiedOnce(q: string, body: string, fields: { delivery_failed?: boolean; undeliverable_here?: boolean }) {
     const conn = await suite.connect();
     const s = await openSender(conn, `/amq/queue/${q}`);
-    expect(await send(s, { body: "retry" })).toBe("accepted");
+    expect(await send(s, { body, durable: true, priority: 7 })).toBe("accepted");
     const r = await openReceiver(conn, `/amq/queue/${q}`);
-    r.receiver.add_credit(2);
+    r.receiver.add_credit(10);
     await eventually(() => r.messages.length === 1);
     if (suite.broker.kind === "rabbitmq") {
       // rabbit_amqp1_0_session_process: any state but accepted/rejected/released is invalid-field
@@ -110,14 +109,73 @@ describe("AMQP 1.0 queues", () => {
         conn.once("session_error", (ctx) => resolve(String((ctx.session?.error as { condition?: string })?.condition)));
         conn.once("disconnected", () => resolve("disconnected"));
       });
-      r.messages[0]!.delivery.modified({ delivery_failed: true });
+      r.messages[0]!.delivery.modified(fields);
       expect(await error).toMatch(/invalid-field|internal-error|disconnected/);
+      return null;
+    }
+    expect(r.messages[0]!.message.delivery_count ?? 0).toBe(0);
+    r.messages[0]!.delivery.modified(fields);
+    return r;
+  }
+
+  it("modified (delivery-failed): Warren requeues and counts the failure in header.delivery-count as RabbitMQ 4 does; RabbitMQ 3.10 refuses the outcome", async () => {
+    const q = suite.name("a10-modified");
+    await declare(q);
+    const r = await modifiedOnce(q, "retry", { delivery_failed: true });
+    if (r === null) return;
+    await eventually(() => r.messages.length === 2);
+    const again = r.messages[1]!.message;
+    expect(bodyText(again)).toBe("retry");
+    expect(again.delivery_count).toBe(1);
+    expect(again.first_acquirer).toBe(false);
+    // the rest of the header is the publisher's
+    expect(again.durable).toBe(true);
+    expect(again.priority).toBe(7);
+    // a second failure counts again; modified without delivery-failed does not
+    r.messages[1]!.delivery.modified({ delivery_failed: true });
+    await eventually(() => r.messages.length === 3);
+    expect(r.messages[2]!.message.delivery_count).toBe(2);
+    r.messages[2]!.delivery.modified({ delivery_failed: false });
+    await eventually(() => r.messages.length === 4);
+    expect(r.messages[3]!.message.delivery_count).toBe(2);
+    r.messages[3]!.delivery.accept();
+    await eventually(async () => (await depth(q)) === 0 || undefined);
+  });
+
+  it("modified (undeliverable-here): Warren dead-letters the message as RabbitMQ 4 does; RabbitMQ 3.10 refuses the outcome", async () => {
+    const q = suite.name("a10-undeliverable");
+    const dlq = suite.name("a10-undeliverable-dlq");
+    await declare(dlq);
+    await declare(q, { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": dlq });
+    const r = await modifiedOnce(q, "not-here", { delivery_failed: true, undeliverable_here: true });
+    if (r === null) return;
+    const conn = await suite.connect();
+    const dead = await openReceiver(conn, `/amq/queue/${dlq}`, { autoaccept: true });
+    dead.receiver.add_credit(1);
+    await eventually(() => dead.messages.length === 1);
+    expect(bodyText(dead.messages[0]!.message)).toBe("not-here");
+    expect(await depth(q)).toBe(0);
+    // it never came back to the receiver that refused it, though that one still has credit
+    expect(r.messages.length).toBe(1);
+  });
+
+  it("a queue full with overflow reject-publish: Warren answers rejected as RabbitMQ 4 does; RabbitMQ 3.10 never settles the transfer", async () => {
+    const q = suite.name("a10-full");
+    await declare(q, { "x-max-length": 1, "x-overflow": "reject-publish" });
+    const conn = await suite.connect();
+    const s = await openSender(conn, `/amq/queue/${q}`);
+    expect(await send(s, { body: "fits" })).toBe("accepted");
+    if (suite.broker.kind === "rabbitmq") {
+      // the plugin's backing channel gets basic.nack and drops it: no disposition comes, and the
+      // session settles nothing after it either (observed: a later transfer on another link of
+      // the session stays unsettled too), so there is no answer to wait for
+      const over = s.send({ body: "over" });
+      expect(await depth(q)).toBe(1);
+      expect(over.remote_settled).toBe(false);
       return;
     }
-    r.messages[0]!.delivery.modified({ delivery_failed: true });
-    await eventually(() => r.messages.length === 2);
-    expect(bodyText(r.messages[1]!.message)).toBe("retry");
-    r.messages[1]!.delivery.accept();
+    expect(await send(s, { body: "over" })).toBe("rejected");
+    expect(await depth(q)).toBe(1);
   });
 
   it("rejected dead-letters the message through the queue's dead-letter exchange", async () => {

@@ -15,6 +15,7 @@ import { BatchedWriter, type DrainListener } from "../../src/transport/batched-w
 import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import { heartbeats } from "../../src/transport/heartbeats.js";
 import { isLoopback } from "../../src/transport/listen.js";
+import { peerCertLoginName } from "../../src/transport/tls.js";
 import { Cursor, DecodeError, Writer } from "./codec/primitives.js";
 import {
   ConnectionError,
@@ -109,6 +110,11 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
 
   get fromLoopback(): boolean {
     return isLoopback(this.socket.remoteAddress);
+  }
+
+  /** The user a verified TLS client certificate names (SASL EXTERNAL), or null: no TLS, no certificate. */
+  peerCertName(): string | null {
+    return peerCertLoginName(this.socket, this.options.certLoginFrom);
   }
 
   get lastWrite(): number {
@@ -291,8 +297,14 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
 
   endFrame(start: number): void {
     const w = this.out;
-    w.buf.writeUInt32BE(w.pos - start, start);
-    this.writer.write(w.take(start));
+    const size = w.pos - start;
+    w.buf.writeUInt32BE(size, start);
+    // copied once into the writer's slab, in order with its other output: no Buffer per frame
+    // (a transfer and a disposition per message would each be one) and no second copy when the
+    // turn's output is gathered
+    const at = this.writer.reserve(size);
+    w.buf.copy(this.writer.slab, at, start, w.pos);
+    w.pos = start;
   }
 
   /** Input we cannot go on from: a DecodeError or Amqp10Error closes with its condition. */

@@ -7,15 +7,25 @@ import { coreMessage, parseMessage } from "./message.js";
 import { seqAdd, type Session } from "./session.js";
 import { txnIdOf } from "./transactions.js";
 
-/** Link credit we give a sender, topped up when half is used (RabbitMQ 3.10's INCOMING_CREDIT). */
+/**
+ * Link credit we give a sender, topped up when half is used (RabbitMQ 3.10's INCOMING_CREDIT).
+ * It also bounds what a sender can have waiting for the disk: credit + held ≤ this.
+ */
 export const INCOMING_CREDIT = 65536;
+/** A held item for a pre-settled transfer: counted against the credit, answered with nothing. */
+const SETTLED = -1;
+/** The outcome of a transfer a queue refused (overflow reject-publish): rejected, as RabbitMQ 4 answers. */
+const REFUSED = { kind: "rejected" } as const;
 
 /**
  * A link on which we receive: the client attached a sender to a queue or exchange address (or to
  * none, naming each message's destination in its `to`). Each whole message is published to the
  * core; unsettled ones get their outcome back in a disposition. `accepted` means what a publisher
  * confirm means: a message that reached a durable queue is accepted only once the group commit
- * holding it is on disk (the core's OrderedCommits, one waiter per link per batch).
+ * holding it is on disk (the core's OrderedCommits, one waiter per link per batch); a queue that
+ * refuses it (reject-publish) makes it `rejected`. Credit comes back only as the disk keeps up:
+ * the credit given plus the transfers still waiting for the disk never exceed INCOMING_CREDIT,
+ * so a fast sender and a slow disk cannot pile messages up in memory without bound.
  */
 export class IncomingLink {
   readonly role = "receiver";
@@ -27,7 +37,11 @@ export class IncomingLink {
   private partsSize = 0;
   private partial: { deliveryId: number; settled: boolean; txnId: AmqpValue | undefined } | null = null;
   /** Delivery ids whose `accepted` waits for the disk, in arrival order. */
-  private readonly held = new OrderedCommits<number>({ release: (id, ok) => this.released(id, ok) });
+  private readonly held = new OrderedCommits<number>({
+    release: (id, ok) => this.released(id, ok),
+    released: () => this.topUp(),
+  });
+  private gone = false;
 
   constructor(
     readonly session: Session,
@@ -85,10 +99,17 @@ export class IncomingLink {
     this.partial = null;
   }
 
-  /** Half the credit used: top it up again. */
+  /**
+   * Half the credit used: top it up again, to INCOMING_CREDIT less what still waits for the disk;
+   * while more than half waits, nothing (the releases call this again as commits land).
+   */
   private topUp(): void {
-    if (this.credit > INCOMING_CREDIT / 2) return;
-    this.credit = INCOMING_CREDIT;
+    if (this.credit > INCOMING_CREDIT / 2 || this.gone || !this.session.active) return;
+    const held = this.held.size;
+    if (held > INCOMING_CREDIT / 2) return;
+    const credit = INCOMING_CREDIT - held;
+    if (credit <= this.credit) return;
+    this.credit = credit;
     this.session.sendFlow(this);
   }
 
@@ -101,10 +122,16 @@ export class IncomingLink {
     const outcome = this.publish(bytes);
     if (settled) {
       if (outcome instanceof Amqp10Error) throw outcome;
+      // nothing to answer, but it counts against the credit until it is on disk
+      if (outcome.persisted > 0) this.held.hold(SETTLED, this.session.conn.vhost.durability);
       return;
     }
     if (outcome instanceof Amqp10Error) {
       this.dispose(deliveryId, outcome);
+      return;
+    }
+    if (outcome.refused > 0) {
+      this.dispose(deliveryId, REFUSED);
       return;
     }
     const durability = outcome.persisted > 0 ? this.session.conn.vhost.durability : null;
@@ -113,12 +140,12 @@ export class IncomingLink {
 
   /** A held delivery's batch is on disk (ok) or the store failed it. */
   private released(deliveryId: number, ok: boolean): void {
-    if (!this.session.active) return;
+    if (!this.session.active || deliveryId === SETTLED) return;
     this.dispose(deliveryId, ok ? null : new Amqp10Error("amqp:internal-error", "the message could not be written to disk", "link"));
   }
 
-  /** Settles one delivery with its outcome: accepted (null) or rejected with the error. */
-  private dispose(deliveryId: number, error: Amqp10Error | null): void {
+  /** Settles one delivery with its outcome: accepted (null), rejected with the error, or `REFUSED`. */
+  private dispose(deliveryId: number, error: Amqp10Error | typeof REFUSED | null): void {
     const c = this.session.conn;
     const start = c.beginFrame(this.session.channel);
     writeDisposition(c.out, {
@@ -126,7 +153,11 @@ export class IncomingLink {
       first: deliveryId,
       settled: true,
       state:
-        error === null ? { kind: "accepted" } : { kind: "rejected", error: { condition: error.condition, description: error.description } },
+        error === null
+          ? { kind: "accepted" }
+          : error instanceof Amqp10Error
+            ? { kind: "rejected", error: { condition: error.condition, description: error.description } }
+            : error,
     });
     c.endFrame(start);
   }
@@ -208,6 +239,7 @@ export class IncomingLink {
   }
 
   detached(_closed: boolean): void {
+    this.gone = true;
     this.dropPartial();
     // the link is gone: its deliveries can no longer be settled (links are not resumed)
     this.held.clear();

@@ -286,7 +286,7 @@ function propertyValue(v: FieldValue): AmqpValue | undefined {
  * message-annotations (x-exchange, x-routing-key), properties, application-properties (the
  * headers), then the body as one data section (or as is, for a body of AMQP 1.0 sections).
  */
-export function writeConvertedMessage(w: Writer, msg: Message, redelivered: boolean): void {
+export function writeConvertedMessage(w: Writer, msg: Message, redelivered: boolean, failedDeliveries = 0): void {
   const p = msg.properties;
   // header and properties are composites: their writers put the descriptor
   const ttl = msg.expirationMs;
@@ -295,6 +295,7 @@ export function writeConvertedMessage(w: Writer, msg: Message, redelivered: bool
     ...(p.priority !== undefined && { priority: p.priority }),
     ...(ttl >= 0 && { ttl }),
     firstAcquirer: !redelivered,
+    ...(failedDeliveries > 0 && { deliveryCount: failedDeliveries }),
   });
   writeDescriptor(w, Descriptor.messageAnnotations);
   writeMap(
@@ -333,12 +334,39 @@ export function writeConvertedMessage(w: Writer, msg: Message, redelivered: bool
   writeBinary(w, msg.body);
 }
 
-/** The AMQP 1.0 bytes of a message, the publisher's own when it came over AMQP 1.0. */
-export function writeMessage(w: Writer, msg: Message, redelivered: boolean): void {
+/**
+ * The AMQP 1.0 bytes of a message, the publisher's own when it came over AMQP 1.0 — except the
+ * header once a consumer said a delivery failed (`failedDeliveries`, from modified outcomes).
+ */
+export function writeMessage(w: Writer, msg: Message, redelivered: boolean, failedDeliveries = 0): void {
   const enc = msg.encoded;
   if (enc !== null && enc.codec === AMQP10_PROPERTIES) {
-    w.bytes(enc.bytes);
+    if (failedDeliveries > 0) writeCountedSections(w, enc.bytes, failedDeliveries);
+    else w.bytes(enc.bytes);
     return;
   }
-  writeConvertedMessage(w, msg, redelivered);
+  writeConvertedMessage(w, msg, redelivered, failedDeliveries);
+}
+
+/**
+ * A stored AMQP 1.0 message with its header rewritten: delivery-count raised by the failed
+ * deliveries (§3.2.1: the unsuccessful attempts so far), first-acquirer false; the other
+ * sections as the publisher sent them.
+ */
+function writeCountedSections(w: Writer, bytes: Buffer, failedDeliveries: number): void {
+  let header: Header | undefined;
+  let rest = 0;
+  if (bytes.length > 0 && bytes[0] === 0x00) {
+    const c = new Cursor(bytes, 1, bytes.length);
+    if (readDescriptorCode(c) === Descriptor.header) {
+      header = decodeHeaderFields(c);
+      rest = c.pos;
+    }
+  }
+  writeHeader(w, {
+    ...(header !== undefined && { durable: header.durable, priority: header.priority, ttl: header.ttl }),
+    firstAcquirer: false,
+    deliveryCount: ((header?.deliveryCount ?? 0) + failedDeliveries) >>> 0,
+  });
+  w.bytes(rest === 0 ? bytes : bytes.subarray(rest));
 }

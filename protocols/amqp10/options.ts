@@ -1,4 +1,5 @@
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "../../src/transport/handshake-deadlines.js";
+import type { CertLoginFrom } from "../../src/transport/tls.js";
 
 /** Settings of the AMQP 1.0 front-end (it shares the AMQP listener, so it has no port of its own). */
 export interface Amqp10Options {
@@ -19,6 +20,8 @@ export interface Amqp10Options {
   /** Messages larger than this are refused (RabbitMQ's max_message_size, 128 MiB). */
   maxMessageSize: number;
   handshakeTimeoutMs: number;
+  /** What names the user of a SASL EXTERNAL login: the client certificate's subject or its CN (ssl_cert_login_from). */
+  certLoginFrom: CertLoginFrom;
 }
 
 export const DEFAULT_AMQP10_OPTIONS: Amqp10Options = {
@@ -30,4 +33,5 @@ export const DEFAULT_AMQP10_OPTIONS: Amqp10Options = {
   idleTimeoutMs: 60_000,
   maxMessageSize: 128 * 1024 * 1024,
   handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  certLoginFrom: "distinguished_name",
 };

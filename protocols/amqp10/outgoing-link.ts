@@ -54,7 +54,7 @@ export class OutgoingLink implements Consumer {
     const start = c.beginFrame(s.channel);
     writeTransfer(w, { handle: this.handle, deliveryId, deliveryTag: tag, messageFormat: 0, settled: this.presettled });
     const payloadAt = w.pos;
-    writeMessage(w, entry.message, entry.redelivered);
+    writeMessage(w, entry.message, entry.redelivered, entry.failedDeliveries);
     if (w.pos - start <= c.remoteMaxFrameSize) {
       c.endFrame(start);
       s.nextOutgoingId = seqAdd(s.nextOutgoingId, 1);

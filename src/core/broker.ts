@@ -207,6 +207,22 @@ export class Broker {
     return user;
   }
 
+  /**
+   * A login whose credentials something else established (SASL EXTERNAL: the verified TLS client
+   * certificate named the user): the user must exist, and the loopback restriction still holds.
+   * What RabbitMQ's check_user_login(Name, []) does with the internal back-end.
+   */
+  authenticateExternal(req: Omit<AuthRequest, "password">): User | LoginRefused {
+    const user = this.users.get(req.username);
+    let result: User | LoginRefused;
+    if (user === undefined) result = new LoginRefused(req.username, `user '${req.username}' - invalid credentials (unknown user)`);
+    else if (this.loopbackUsers.has(user.name) && !req.loopback)
+      result = new LoginRefused(req.username, `user '${req.username}' can only connect via localhost`, "loopback");
+    else result = user;
+    if (req.protocol !== undefined) this.connections.authAttempt(req.protocol, !(result instanceof LoginRefused));
+    return result;
+  }
+
   /** Credentials, then the vhost: the whole login of a protocol that asks for both at once (MQTT, STOMP). */
   login(req: LoginRequest): LoginGranted | LoginRefused {
     const user = this.authenticate(req);

@@ -20,6 +20,11 @@ export class QueueEntry {
   level = 0;
   /** Quorum queues: times it was returned to the queue (the x-delivery-count header). */
   returns = 0;
+  /**
+   * Times a consumer gave it back saying the delivery failed (AMQP 1.0's modified with
+   * delivery-failed): the header's delivery-count on its next delivery.
+   */
+  failedDeliveries = 0;
   /** Where a durable queue's store keeps it; -1 when not persisted. */
   position = -1;
   private msg: Message;

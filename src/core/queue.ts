@@ -722,10 +722,11 @@ export class Queue implements Destination, ReadyOwner {
    * Puts an entry back at its original position, flagged redelivered. Quorum queues count the
    * return (x-delivery-count on the next delivery) and dead-letter it past x-delivery-limit.
    * The queue dispatches once the caller's requeues are all done (dispatchSoon), which also trims
-   * a length limit.
+   * a length limit. `deliveryFailed`: the consumer says its delivery failed (counted on the entry).
    */
-  requeue(entry: QueueEntry): void {
+  requeue(entry: QueueEntry, deliveryFailed = false): void {
     this.release(entry);
+    if (deliveryFailed) entry.failedDeliveries++;
     entry.redelivered = true;
     if (this.deleted) return;
     if (this.quorum) {

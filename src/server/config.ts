@@ -331,6 +331,10 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   "mqtt.prefetch": key(int(0, 65535), mqttSetting("prefetch")),
   // the plugin's schema: a user name, or none (no ANONYMOUS logins, no clients without SASL)
   "amqp1_0.default_user": key(text, (o, v) => (o.amqp10DefaultUser = v === "none" ? null : v)),
+  ssl_cert_login_from: key(
+    z.enum(["distinguished_name", "common_name"], "expected distinguished_name or common_name"),
+    (o, v) => (o.sslCertLoginFrom = v),
+  ),
   "stomp.default_user": key(text, (o, v) => (o.stompDefaultUser = v)),
   "stomp.default_pass": key(text, (o, v) => (o.stompDefaultPass = v)),
   "vm_memory_high_watermark.relative": key(fraction, (o, v) => (o.memoryHighWatermark = v)),
@@ -457,7 +461,6 @@ export const IGNORED_KEYS: readonly string[] = [
   "ssl_options.secure_renegotiate",
   "ssl_options.reuse_sessions",
   "ssl_options.client_renegotiation",
-  "ssl_cert_login_from",
   // authentication back-ends and defaults Warren does not have
   "auth_backends.*",
   "auth_mechanisms.*",

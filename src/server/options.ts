@@ -75,6 +75,11 @@ export const brokerOptionsSchema = z.object({
    */
   amqp10DefaultUser: z.optional(z.nullable(z.string())),
   amqp10DefaultPass: z.optional(z.string()),
+  /**
+   * Which part of a verified TLS client certificate names the user of an AMQP 1.0 SASL EXTERNAL
+   * login (RabbitMQ's ssl_cert_login_from): the subject ("O=Org,CN=name", the default) or the CN.
+   */
+  sslCertLoginFrom: z.optional(z.enum(["distinguished_name", "common_name"])),
   /** AMQP 1.0 over WebSocket (subprotocol amqp, any path), as ActiveMQ's ws transport; off unless given. */
   webAmqp10: z.optional(listener),
   mqtt: z.optional(mqttListener),

@@ -193,6 +193,7 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
     const amqp10Options = {
       defaultUser: options.amqp10DefaultUser !== undefined ? options.amqp10DefaultUser : (options.defaultUser ?? "guest"),
       defaultPass: options.amqp10DefaultPass ?? options.defaultPass ?? "guest",
+      ...(options.sslCertLoginFrom !== undefined && { certLoginFrom: options.sslCertLoginFrom }),
       ...(options.heartbeat !== undefined && { idleTimeoutMs: options.heartbeat * 1000 }),
       ...(options.frameMax !== undefined && { maxFrameSize: options.frameMax }),
       ...(options.maxMessageSize !== undefined && { maxMessageSize: options.maxMessageSize }),

@@ -109,6 +109,24 @@ export function tlsInfo(socket: Socket | undefined): TlsInfo | null {
   };
 }
 
+/** Which part of a client certificate names the user (RabbitMQ's ssl_cert_login_from). */
+export type CertLoginFrom = "distinguished_name" | "common_name";
+
+/**
+ * The user name a verified client certificate gives (SASL EXTERNAL): its subject in RFC 4514
+ * order ("O=Warren,CN=client", RabbitMQ's default distinguished_name) or its first CN
+ * (common_name). Null when the socket is not TLS or presented no certificate that verified.
+ */
+export function peerCertLoginName(socket: Socket, from: CertLoginFrom): string | null {
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return null;
+  const cert = socket.getPeerCertificate();
+  if (cert === null || cert.subject === undefined || Object.keys(cert).length === 0) return null;
+  if (from === "distinguished_name") return distinguishedName(cert.subject);
+  const cn = (cert.subject as Readonly<Record<string, string | string[] | undefined>>).CN;
+  const first = Array.isArray(cn) ? cn[0] : cn;
+  return first === undefined || first === "" ? null : first;
+}
+
 /** An IANA suite name ("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", "TLS_AES_256_GCM_SHA384") as Erlang's ssl names its parts. */
 function cipherSuite(name: string): { cipher: string; keyExchange: string; hash: string } {
   const m = /^TLS_(?:(.+)_WITH_)?(.+)_(SHA\d*|MD5)$/.exec(name);

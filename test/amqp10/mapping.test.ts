@@ -87,6 +87,25 @@ describe("AMQP 1.0 message mapping", () => {
     expect(w.take().equals(bytes)).toBe(true);
   });
 
+  it("after failed deliveries rewrites only the header: delivery-count raised, first-acquirer false", () => {
+    const bytes = sample();
+    const msg = coreMessage("", "q", parseMessage(bytes));
+    const w = new Writer();
+    writeMessage(w, msg, true, 2);
+    const out = w.take();
+    const m = parseMessage(out);
+    expect(m.header).toMatchObject({ durable: true, priority: 6, ttl: 5000, firstAcquirer: false, deliveryCount: 2 });
+    // everything after the header is the publisher's bytes
+    const hw = new Writer();
+    writeHeader(hw, { durable: true, priority: 6, ttl: 5000 });
+    const rest = bytes.subarray(hw.take().length);
+    expect(out.subarray(out.length - rest.length).equals(rest)).toBe(true);
+    // a converted message carries the count in its header too
+    const w2 = new Writer();
+    writeMessage(w2, new Message("", "q", Buffer.from("x"), {}), true, 3);
+    expect(parseMessage(w2.take()).header).toMatchObject({ firstAcquirer: false, deliveryCount: 3 });
+  });
+
   it("drops delivery annotations (one hop only) from what it keeps", () => {
     const m = parseMessage(sample(true));
     expect(m.bytes.equals(sample())).toBe(true);

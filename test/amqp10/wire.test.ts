@@ -11,6 +11,7 @@ import {
   writeTransfer,
 } from "../../protocols/amqp10/codec/types.generated.js";
 import { AMQP10_HEADER, expectHeader, frameBytes, RawPeer } from "./raw.js";
+import { AmqpMap } from "../../protocols/amqp10/codec/primitives.js";
 
 let broker: RunningBroker;
 let port: number;
@@ -167,5 +168,35 @@ describe("AMQP 1.0 on the AMQP port", () => {
     p.frame(0, begin);
     expect(await p.next()).toMatchObject({ kind: "begin", remoteChannel: 0 });
     p.destroy();
+  });
+
+  describe("link recovery and dynamic targets are refused as RabbitMQ refuses them: the session ends with amqp:not-implemented", () => {
+    const source = { kind: "source" as const, address: "/queue/wire-resume" };
+    const target = { kind: "target" as const, address: "/queue/wire-resume" };
+    const unsettled = new AmqpMap([[Buffer.from("tag-1"), null]]);
+    it.each([
+      ["a receiver with an unsettled map", { role: true, source, unsettled }, "Link recovery not supported"],
+      ["a sender with an unsettled map", { role: false, target, initialDeliveryCount: 0, unsettled }, "Link recovery not supported"],
+      ["incomplete-unsettled", { role: true, source, incompleteUnsettled: true }, "Link recovery not supported"],
+      [
+        "a dynamic target",
+        { role: false, target: { kind: "target" as const, dynamic: true }, initialDeliveryCount: 0 },
+        "Dynamic targets not supported",
+      ],
+    ])("%s", async (_label, fields, description) => {
+      const p = await RawPeer.opened(port, open());
+      const begin = (w: Parameters<typeof writeBegin>[0]) => writeBegin(w, { nextOutgoingId: 0, incomingWindow: 100, outgoingWindow: 100 });
+      p.frame(0, begin);
+      expect((await p.next())?.kind).toBe("begin");
+      p.frame(0, (w) => writeAttach(w, { name: "resumed", handle: 0, ...fields }));
+      expect(await p.next()).toMatchObject({ kind: "end", error: { condition: "amqp:not-implemented", description } });
+      // the connection goes on: the same link attached afresh (an empty unsettled map is no recovery) works
+      p.frame(0, (w) => writeEnd(w, {}));
+      p.frame(0, begin);
+      expect((await p.next())?.kind).toBe("begin");
+      p.frame(0, (w) => writeAttach(w, { name: "resumed", handle: 0, role: true, source, unsettled: new AmqpMap([]) }));
+      expect(await p.next()).toMatchObject({ kind: "attach", source: { address: "/queue/wire-resume" } });
+      p.destroy();
+    });
   });
 });

@@ -105,6 +105,12 @@ log.console.level = warning
     });
   });
 
+  it("ssl_cert_login_from picks what names an EXTERNAL login's user: distinguished_name or common_name", () => {
+    expect(conf("ssl_cert_login_from = common_name\n")).toMatchObject({ sslCertLoginFrom: "common_name" });
+    expect(conf("ssl_cert_login_from = distinguished_name\n")).toMatchObject({ sslCertLoginFrom: "distinguished_name" });
+    expect(() => conf("ssl_cert_login_from = subject_alternative_name\n")).toThrow(/expected distinguished_name or common_name/);
+  });
+
   it("log.file and log.file.level add a log file; log.file = false turns it off", () => {
     expect(conf("log.file = /var/log/warren/warren.log\nlog.file.level = debug")).toMatchObject({
       logFile: "/var/log/warren/warren.log",

@@ -33,6 +33,8 @@ const OUTCOMES = ["amqp:accepted:list", "amqp:rejected:list", "amqp:released:lis
 export function handleAttach(c: ConnectionScope, s: Session, a: Attach): void {
   // a client that reuses a handle we detached has had our detach, whatever it answered
   s.detaching.delete(a.handle);
+  const unsupported = unsupportedAttach(a);
+  if (unsupported !== null) throw unsupported;
   if (s.links.has(a.handle)) throw new Amqp10Error("amqp:session:handle-in-use", `handle ${a.handle} is in use`, "session");
   const key = `${a.role ? "sender" : "receiver"}:${a.name}`;
   if (s.names.has(key)) throw new Amqp10Error("amqp:session:handle-in-use", `link '${a.name}' is already attached`, "session");
@@ -156,12 +158,25 @@ function sourceQueue(c: ConnectionScope, address: Address, durable: boolean): So
   return q instanceof BrokerError ? fromBrokerError(q, "link") : { queue: q, lifetime: "link" };
 }
 
+/**
+ * What we do not do, refused as RabbitMQ 3.10 and 4 refuse it: the session ends with
+ * amqp:not-implemented. Resuming a link (§2.6.13: an unsettled map, or incomplete-unsettled)
+ * would need delivery state kept across attaches; a dynamic target would be a node made for one
+ * sender (a dynamic source, for request/reply, we do make).
+ */
+function unsupportedAttach(a: Attach): Amqp10Error | null {
+  if ((a.unsettled !== undefined && a.unsettled.size > 0) || a.incompleteUnsettled)
+    return new Amqp10Error("amqp:not-implemented", "Link recovery not supported", "session");
+  if (!a.role && a.target?.kind === "target" && a.target.dynamic)
+    return new Amqp10Error("amqp:not-implemented", "Dynamic targets not supported", "session");
+  return null;
+}
+
 /** The client sends: we publish what arrives to the target. */
 function attachReceiver(c: ConnectionScope, s: Session, a: Attach): Amqp10Error | null {
   const target = a.target;
   if (target === undefined) return new Amqp10Error("amqp:invalid-field", "a sending link needs a target", "link");
   if (target.kind === "coordinator") return attachCoordinator(c, s, a);
-  if (target.dynamic) return new Amqp10Error("amqp:not-implemented", "dynamic targets are not supported yet", "link");
   let address: Address | null = null;
   if (typeof target.address === "string") {
     const parsed = parseAddress(target.address);

@@ -6,8 +6,11 @@ type State = Disposition["state"];
 
 /**
  * The client's outcome for deliveries we sent, as RabbitMQ 4 maps them onto the queue:
- * accepted = ack, released = requeue, modified = requeue (redelivered), rejected = dead-letter
- * (or drop). Settled without an outcome: the source's default outcome, released.
+ * accepted = ack, released = requeue, rejected = dead-letter (or drop), modified = requeue, with
+ * the delivery counted as failed when delivery-failed (the header's delivery-count on the next
+ * transfer), or dead-letter when undeliverable-here (RabbitMQ 4 cannot keep a message from one
+ * consumer, so it never requeues those: rabbit_classic_queue and rabbit_fifo discard them).
+ * Settled without an outcome: the source's default outcome, released.
  */
 export function settle(u: Unsettled, state: State): void {
   const q = u.link.queue;
@@ -18,8 +21,12 @@ export function settle(u: Unsettled, state: State): void {
     case "rejected":
       q.discard(u.entry);
       return;
+    case "modified":
+      if (state.undeliverableHere === true) q.discard(u.entry);
+      else q.requeue(u.entry, state.deliveryFailed === true);
+      return;
     default:
-      // released, modified, none (the default outcome is released)
+      // released, none (the default outcome is released)
       q.requeue(u.entry);
   }
 }

@@ -2,9 +2,14 @@ import { LoginRefused } from "../../../src/core/index.js";
 import { type SaslFrame, SaslCode, writeSaslMechanisms, writeSaslOutcome } from "../codec/types.generated.js";
 import type { Amqp10Connection } from "../connection.js";
 
-/** sasl-mechanisms: ANONYMOUS when a default user is configured, and PLAIN (RabbitMQ 3.10 also offers AMQPLAIN). */
+/**
+ * sasl-mechanisms: EXTERNAL when the client presented a TLS certificate that verified (the
+ * listener's verify_peer), ANONYMOUS when a default user is configured, and PLAIN (RabbitMQ 3.10
+ * also offers AMQPLAIN).
+ */
 export function saslMechanisms(c: Amqp10Connection): void {
   const mechanisms = c.options.defaultUser !== null ? ["ANONYMOUS", "PLAIN"] : ["PLAIN"];
+  if (c.peerCertName() !== null) mechanisms.unshift("EXTERNAL");
   const start = c.beginSaslFrame();
   writeSaslMechanisms(c.out, { saslServerMechanisms: mechanisms });
   c.endFrame(start);
@@ -36,6 +41,14 @@ export function handleSaslFrame(c: Amqp10Connection, f: SaslFrame): void {
   if (f.mechanism === "ANONYMOUS" && c.options.defaultUser !== null) {
     const refused = c.loginDefaultUser();
     if (refused !== null) return refuse(c, SaslCode.auth, refused);
+  } else if (f.mechanism === "EXTERNAL") {
+    // the certificate is the credential (its initial response, an authorization id, is not used)
+    const name = c.peerCertName();
+    if (name === null) return refuse(c, SaslCode.auth, "connection peer presented no TLS (x.509) certificate");
+    const user = c.broker.authenticateExternal({ username: name, loopback: c.fromLoopback });
+    if (user instanceof LoginRefused) return refuse(c, SaslCode.auth, user.reason);
+    c.authenticated = user;
+    c.authMechanism = "EXTERNAL";
   } else if (f.mechanism === "PLAIN") {
     const creds = f.initialResponse === undefined ? null : parsePlain(f.initialResponse);
     if (creds === null) return refuse(c, SaslCode.auth, "PLAIN response is not [authzid] NUL user NUL password");
