@@ -29,7 +29,7 @@ const base = Number(opt("port-base", 27430));
 const settleMs = Number(opt("settle-ms", 3000));
 const only = opt("only", undefined)?.split(",");
 
-const LISTENERS = ["amqp", "mqtt", "stomp", "web-mqtt", "web-stomp", "management", "prometheus"];
+const LISTENERS = ["amqp", "mqtt", "stomp", "web-mqtt", "web-stomp", "openwire", "management", "prometheus"];
 const portOf = (l) => base + LISTENERS.indexOf(l);
 
 /** CLI flags turning on exactly `on` (every other listener off). */
@@ -52,8 +52,8 @@ const CONFIGS = [
     ports: [floorPort],
   },
   ...LISTENERS.map((l) => ({ name: `warren: ${l} only`, on: [l] })),
-  { name: "warren: 5 protocol listeners (no management, no Prometheus)", on: LISTENERS.slice(0, 5) },
-  { name: "warren: all 7 listeners", on: LISTENERS },
+  { name: "warren: 6 protocol listeners (no management, no Prometheus)", on: LISTENERS.slice(0, 6) },
+  { name: "warren: all 8 listeners", on: LISTENERS },
 ].filter((c) => only === undefined || only.some((o) => c.name.includes(o)));
 
 function accepts(port) {
