@@ -4,8 +4,10 @@
 //   npm run build && node bench/footprint.mjs [--runs 3] [--port-base 27430] [--settle-ms 3000] [--only a,b]
 //
 // For each configuration a fresh process is spawned (`node dist/cli/main.js …`, a fresh data dir,
-// --log-level warn): the time from spawn until every one of its ports accepts a TCP connection
-// (polled every 2 ms from this process, i.e. timed from outside), the broker's CPU time at that
+// --log-level warn): the time from spawn until every one of its ports listens, i.e. a TCP connect
+// would succeed (polled every 2 ms from this process, i.e. timed from outside, in /proc/net/tcp and
+// tcp6 rather than by connecting: a connection is a client, and the broker loads a front-end's code
+// at its first client — the probe would measure that load, not an idle broker), the broker's CPU time at that
 // moment (utime + stime from /proc, not disturbed by other load the way wall time is), and its RSS
 // `--settle-ms` after start. Medians of `--runs`. Two floors for comparison: a bare `node` with a
 // net.Server listening, and the same after importing dist/index.js (the library bundle).
@@ -14,7 +16,7 @@
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect } from "node:net";
+import { readFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLK_TCK, cpuTicks, rssBytes } from "./lib/proc.mjs";
@@ -29,7 +31,7 @@ const base = Number(opt("port-base", 27430));
 const settleMs = Number(opt("settle-ms", 3000));
 const only = opt("only", undefined)?.split(",");
 
-const LISTENERS = ["amqp", "mqtt", "stomp", "web-mqtt", "web-stomp", "management", "prometheus"];
+const LISTENERS = ["amqp", "mqtt", "stomp", "web-mqtt", "web-stomp", "openwire", "management", "prometheus"];
 const portOf = (l) => base + LISTENERS.indexOf(l);
 
 /** CLI flags turning on exactly `on` (every other listener off). */
@@ -52,20 +54,28 @@ const CONFIGS = [
     ports: [floorPort],
   },
   ...LISTENERS.map((l) => ({ name: `warren: ${l} only`, on: [l] })),
-  { name: "warren: 5 protocol listeners (no management, no Prometheus)", on: LISTENERS.slice(0, 5) },
-  { name: "warren: all 7 listeners", on: LISTENERS },
+  { name: "warren: 6 protocol listeners (no management, no Prometheus)", on: LISTENERS.slice(0, 6) },
+  { name: "warren: all 8 listeners", on: LISTENERS },
 ].filter((c) => only === undefined || only.some((o) => c.name.includes(o)));
 
-function accepts(port) {
-  return new Promise((resolve) => {
-    const s = connect({ port, host: "127.0.0.1" });
-    s.once("connect", () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once("error", () => resolve(false));
-  });
+/** The local ports in LISTEN state (st 0A) in /proc/net/tcp and tcp6: where a connect would be accepted. */
+function listening() {
+  const ports = new Set();
+  for (const f of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(f, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[3] === "0A") ports.add(Number.parseInt(cols[1].split(":").pop(), 16));
+    }
+  }
+  return ports;
 }
+const accepts = (port) => listening().has(port);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -73,7 +83,7 @@ async function measure(config) {
   const dataDir = mkdtempSync(join(tmpdir(), "warren-footprint-"));
   const argv = config.argv ? config.argv() : cliArgs(config.on, dataDir);
   const ports = config.ports ?? config.on.map(portOf);
-  for (const p of ports) if (await accepts(p)) throw new Error(`port ${p} accepts before start: something else runs there`);
+  for (const p of ports) if (accepts(p)) throw new Error(`port ${p} accepts before start: something else runs there`);
   const t0 = performance.now();
   const child = spawn(process.execPath, argv, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
@@ -82,7 +92,8 @@ async function measure(config) {
   while (pending.size > 0) {
     if (child.exitCode !== null) throw new Error(`${config.name}: exited ${child.exitCode}: ${stderr}`);
     if (performance.now() - t0 > 30_000) throw new Error(`${config.name}: not accepting after 30 s`);
-    for (const p of [...pending]) if (await accepts(p)) pending.delete(p);
+    const now = listening();
+    for (const p of [...pending]) if (now.has(p)) pending.delete(p);
     if (pending.size > 0) await sleep(2);
   }
   const startupMs = performance.now() - t0;

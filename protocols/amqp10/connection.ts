@@ -28,6 +28,7 @@ import {
 import type { ConnectionScope } from "./connection-scope.js";
 import { Amqp10Error } from "./errors.js";
 import { FRAME_AMQP, FRAME_SASL, FrameReader } from "./frame-reader.js";
+import { AMQP_HEADER, SASL_HEADER } from "./headers.js";
 import { handleAttach } from "./handlers/attach.js";
 import { handleBegin } from "./handlers/begin.js";
 import { handleClose } from "./handlers/close.js";
@@ -41,8 +42,6 @@ import { handleTransfer } from "./handlers/transfer.js";
 import type { Amqp10Options } from "./options.js";
 import type { Session } from "./session.js";
 
-export const AMQP_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 1, 0, 0]);
-export const SASL_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 3, 1, 0, 0]);
 /** An empty frame: the heartbeat (§2.4.5). */
 const HEARTBEAT = Buffer.from([0, 0, 0, 8, 2, 0, 0, 0]);
 /** Frames before open is agreed may be this large (the spec's floor is 512; clients' opens can exceed it). */

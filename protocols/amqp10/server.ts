@@ -4,8 +4,13 @@ import type { Broker } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import type { SniffedProtocol } from "../../src/transport/protocol-sniff.js";
-import { AMQP_HEADER, Amqp10Connection, SASL_HEADER } from "./connection.js";
+import { lazyModule, whenLoaded } from "../../src/transport/lazy-module.js";
+import type { Amqp10Connection } from "./connection.js";
+import { AMQP_HEADER, SASL_HEADER } from "./headers.js";
 import { type Amqp10Options, DEFAULT_AMQP10_OPTIONS } from "./options.js";
+
+/** The codec (types.generated.ts and the rest) and the handlers: imported at the first client's accept. */
+const connectionCode = lazyModule(() => import("./connection.js"));
 
 /**
  * The AMQP 1.0 front-end. It has no listener: it shares the AMQP port, whose listener hands it
@@ -15,6 +20,7 @@ export class Amqp10Server implements SniffedProtocol {
   readonly headers = [SASL_HEADER, AMQP_HEADER];
   private readonly connections = new Set<Amqp10Connection>();
   readonly options: Amqp10Options;
+  private closing = false;
 
   constructor(
     readonly broker: Broker,
@@ -27,14 +33,32 @@ export class Amqp10Server implements SniffedProtocol {
   }
 
   accept(socket: Socket): void {
-    this.acceptStream(socket, socket, this.handshake);
-    socket.resume();
+    // the sniff hands the socket over paused: it reads again once the connection listens
+    this.acceptStream(socket, socket, this.handshake, () => socket.resume());
   }
 
   /** A connection over `stream` (the socket itself, or a WebSocket's bytes over it: websocket.ts). */
-  acceptStream(stream: Duplex, socket: Socket, handshake: HandshakeDeadlines | null): void {
-    const conn = new Amqp10Connection(stream, socket, this.broker, this.options, this.log, (c) => this.connections.delete(c), handshake);
-    this.connections.add(conn);
+  acceptStream(stream: Duplex, socket: Socket, handshake: HandshakeDeadlines | null, opened?: () => void): void {
+    whenLoaded(
+      connectionCode,
+      stream,
+      ({ Amqp10Connection }) => {
+        const conn = new Amqp10Connection(
+          stream,
+          socket,
+          this.broker,
+          this.options,
+          this.log,
+          (c) => this.connections.delete(c),
+          handshake,
+        );
+        this.connections.add(conn);
+        opened?.();
+      },
+      this.log,
+      "AMQP 1.0",
+      () => !this.closing,
+    );
   }
 
   get connectionCount(): number {
@@ -43,6 +67,7 @@ export class Amqp10Server implements SniffedProtocol {
 
   /** The broker is stopping: every connection is closed with amqp:connection:forced. */
   close(): void {
+    this.closing = true;
     for (const c of this.connections) c.forceClose();
   }
 }

@@ -1,7 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { Socket } from "node:net";
-import { createWebSocketStream, type WebSocket, WebSocketServer } from "ws";
+import type { WebSocket } from "ws";
 import { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
+import { LazyWebSocketServer } from "../../src/transport/lazy-websocket.js";
 import { listenOn } from "../../src/transport/listen.js";
 import { setMaxPayload, WS_MAX_PAYLOAD } from "../../src/transport/ws-payload.js";
 import type { Amqp10Server } from "./server.js";
@@ -22,24 +23,13 @@ const PRE_OPEN_PAYLOAD = 16 * 1024;
  */
 export class WebAmqp10Server {
   private readonly http: Server;
-  private readonly wss: WebSocketServer;
+  private readonly wss: LazyWebSocketServer;
   private readonly handshake: HandshakeDeadlines;
 
   constructor(private readonly amqp10: Amqp10Server) {
     this.http = createServer((_req, res) => {
       res.writeHead(426, { "content-type": "text/plain" }).end("AMQP 1.0 over WebSocket only\n");
     });
-    this.wss = new WebSocketServer({
-      server: this.http,
-      perMessageDeflate: false,
-      maxPayload: WS_MAX_PAYLOAD,
-      handleProtocols: (offered) => {
-        for (const p of SUBPROTOCOLS) if (offered.has(p)) return p;
-        return false;
-      },
-    });
-    // ws re-emits the HTTP server's errors (EADDRINUSE on listen): listen() reports those
-    this.wss.on("error", () => undefined);
     // the login deadline runs from the TCP accept; once open, messages may be as large as ws allows
     const sockets = new WeakMap<Socket, WebSocket>();
     this.handshake = new HandshakeDeadlines(
@@ -53,13 +43,25 @@ export class WebAmqp10Server {
       },
     );
     this.http.on("connection", (socket: Socket) => this.handshake.track(socket));
-    this.wss.on("connection", (ws, req) => {
-      sockets.set(req.socket, ws);
-      setMaxPayload(ws, PRE_OPEN_PAYLOAD);
-      const stream = createWebSocketStream(ws);
-      stream.on("error", () => stream.destroy());
-      amqp10.acceptStream(stream, req.socket, this.handshake);
-    });
+    this.wss = new LazyWebSocketServer(
+      this.http,
+      {
+        perMessageDeflate: false,
+        maxPayload: WS_MAX_PAYLOAD,
+        handleProtocols: (offered) => {
+          for (const p of SUBPROTOCOLS) if (offered.has(p)) return p;
+          return false;
+        },
+      },
+      (ws, req, { createWebSocketStream }) => {
+        sockets.set(req.socket, ws);
+        setMaxPayload(ws, PRE_OPEN_PAYLOAD);
+        const stream = createWebSocketStream(ws);
+        stream.on("error", () => stream.destroy());
+        amqp10.acceptStream(stream, req.socket, this.handshake);
+      },
+      amqp10.log,
+    );
   }
 
   listen(port: number, host?: string): Promise<number> {
@@ -69,7 +71,7 @@ export class WebAmqp10Server {
   async close(): Promise<void> {
     this.handshake.stop();
     for (const c of this.wss.clients) c.terminate();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.wss.close();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
 }

@@ -10,7 +10,7 @@ import type { Logger } from "../../src/server/logger.js";
 import { listenOn } from "../../src/transport/listen.js";
 import { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import { createTlsServer, type TlsServerOptions } from "../../src/transport/tls.js";
-import { MqttConnection } from "./connection.js";
+import { lazyModule, whenLoaded } from "../../src/transport/lazy-module.js";
 import type { MqttContext, ServerConnection } from "./context.js";
 import { DEFAULT_MQTT_OPTIONS, type MqttOptions } from "./options.js";
 import { RetainedStore } from "./retained.js";
@@ -19,6 +19,9 @@ import { type MqttState, MqttStateFile } from "./state-file.js";
 
 export { DEFAULT_MQTT_OPTIONS, type MqttOptions } from "./options.js";
 export { NEVER } from "./session.js";
+
+/** The packet codec (mqtt-packet and the streams it brings) and the handlers: imported at the first client's accept. */
+const connectionCode = lazyModule(() => import("./connection.js"));
 
 export class MqttServer implements MqttContext {
   private server: Server | null = null;
@@ -32,6 +35,7 @@ export class MqttServer implements MqttContext {
   private readonly deadlines: HandshakeDeadlines[] = [];
   /** The publisher of messages recovered from the state file. */
   private readonly restoredPublisher: ClientRef;
+  private closing = false;
 
   constructor(
     readonly broker: Broker,
@@ -70,7 +74,14 @@ export class MqttServer implements MqttContext {
    * socket under it (its addresses are the peer's).
    */
   accept(stream: Duplex, socket: Socket, webSocket = false, handshake: HandshakeDeadlines | null = null): void {
-    this.connections.add(new MqttConnection(stream, socket, webSocket, this, handshake));
+    whenLoaded(
+      connectionCode,
+      stream,
+      ({ MqttConnection }) => this.connections.add(new MqttConnection(stream, socket, webSocket, this, handshake)),
+      this.log,
+      "MQTT",
+      () => !this.closing,
+    );
   }
 
   /** Login deadlines of one listener ("mqtt", "mqtt/ssl", "web-mqtt"). */
@@ -121,6 +132,7 @@ export class MqttServer implements MqttContext {
    * hands over, to use another server (0x9C), then drops what is left.
    */
   async close(handover = false): Promise<void> {
+    this.closing = true;
     const closed = Promise.all(
       [this.server, this.tlsServer].map((server) =>
         server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve(),

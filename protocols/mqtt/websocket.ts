@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { Socket } from "node:net";
-import { createWebSocketStream, type WebSocket, WebSocketServer } from "ws";
+import type { WebSocket } from "ws";
+import { LazyWebSocketServer } from "../../src/transport/lazy-websocket.js";
 import { setMaxPayload, WS_MAX_PAYLOAD } from "../../src/transport/ws-payload.js";
 import { MAX_PACKET_UNAUTHENTICATED } from "./options.js";
 import { listenOn } from "../../src/transport/listen.js";
@@ -18,7 +19,7 @@ const PACKET_HEADER_MAX = 5;
  */
 export class WebMqttServer {
   private readonly http: Server;
-  private readonly wss: WebSocketServer;
+  private readonly wss: LazyWebSocketServer;
 
   constructor(
     private readonly mqtt: MqttServer,
@@ -27,18 +28,6 @@ export class WebMqttServer {
     this.http = createServer((_req, res) => {
       res.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n");
     });
-    this.wss = new WebSocketServer({
-      server: this.http,
-      path,
-      // MQTT packets may span WebSocket frames and vice versa; the parser reassembles them
-      perMessageDeflate: false,
-      handleProtocols: (offered) => {
-        for (const p of SUBPROTOCOLS) if (offered.has(p)) return p;
-        return false;
-      },
-    });
-    // ws re-emits the HTTP server's errors (EADDRINUSE on listen): listen() reports those
-    this.wss.on("error", () => undefined);
     // the login deadline runs from the TCP accept: a socket that never upgrades is closed too;
     // logged in, a client's WebSocket messages may be as large as ws allows
     const sockets = new WeakMap<Socket, WebSocket>();
@@ -47,14 +36,27 @@ export class WebMqttServer {
       if (ws !== undefined) setMaxPayload(ws, WS_MAX_PAYLOAD);
     });
     this.http.on("connection", (socket: Socket) => handshake.track(socket));
-    this.wss.on("connection", (ws, req) => {
-      // before CONNECT a WebSocket message is at most the largest unauthenticated packet
-      sockets.set(req.socket, ws);
-      setMaxPayload(ws, MAX_PACKET_UNAUTHENTICATED + PACKET_HEADER_MAX);
-      const stream = createWebSocketStream(ws);
-      stream.on("error", () => stream.destroy());
-      mqtt.accept(stream, req.socket, true, handshake);
-    });
+    this.wss = new LazyWebSocketServer(
+      this.http,
+      {
+        path,
+        // MQTT packets may span WebSocket frames and vice versa; the parser reassembles them
+        perMessageDeflate: false,
+        handleProtocols: (offered) => {
+          for (const p of SUBPROTOCOLS) if (offered.has(p)) return p;
+          return false;
+        },
+      },
+      (ws, req, { createWebSocketStream }) => {
+        // before CONNECT a WebSocket message is at most the largest unauthenticated packet
+        sockets.set(req.socket, ws);
+        setMaxPayload(ws, MAX_PACKET_UNAUTHENTICATED + PACKET_HEADER_MAX);
+        const stream = createWebSocketStream(ws);
+        stream.on("error", () => stream.destroy());
+        mqtt.accept(stream, req.socket, true, handshake);
+      },
+      mqtt.log,
+    );
   }
 
   listen(port: number, host?: string): Promise<number> {
@@ -63,7 +65,7 @@ export class WebMqttServer {
 
   async close(): Promise<void> {
     for (const c of this.wss.clients) c.terminate();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.wss.close();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
 }

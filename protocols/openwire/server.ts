@@ -2,9 +2,13 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { Broker } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
+import { lazyModule, whenLoaded } from "../../src/transport/lazy-module.js";
 import { listenOn } from "../../src/transport/listen.js";
-import { OpenWireConnection } from "./connection.js";
+import type { OpenWireConnection } from "./connection.js";
 import { DEFAULT_OPENWIRE_OPTIONS, type OpenWireOptions } from "./options.js";
+
+/** The codec's marshallers and the connection's handlers: imported at the first client's accept. */
+const connectionCode = lazyModule(() => import("./connection.js"));
 
 /** Accepts OpenWire over TCP (ActiveMQ's port 61616). */
 export class OpenWireServer {
@@ -14,6 +18,7 @@ export class OpenWireServer {
   readonly clientIds = new Map<string, OpenWireConnection>();
   readonly options: OpenWireOptions;
   private readonly handshake: HandshakeDeadlines;
+  private closing = false;
 
   constructor(
     private readonly broker: Broker,
@@ -24,8 +29,14 @@ export class OpenWireServer {
     this.handshake = new HandshakeDeadlines(this.options.handshakeTimeoutMs, "openwire", broker.connections, log);
     this.server = createServer((socket: Socket) => {
       this.handshake.track(socket);
-      const conn = new OpenWireConnection(socket, broker, this, this.log, this.handshake);
-      this.connections.add(conn);
+      whenLoaded(
+        connectionCode,
+        socket,
+        ({ OpenWireConnection }) => this.connections.add(new OpenWireConnection(socket, broker, this, this.log, this.handshake)),
+        log,
+        "OpenWire",
+        () => !this.closing,
+      );
     });
   }
 
@@ -43,6 +54,7 @@ export class OpenWireServer {
 
   /** Stops accepting and closes every connection (ConnectionError, then the socket). */
   async close(): Promise<void> {
+    this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.handshake.stop();
     for (const c of this.connections) c.forceClose("broker shutting down");

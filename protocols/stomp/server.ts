@@ -1,6 +1,7 @@
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
-import { type WebSocket, WebSocketServer } from "ws";
+import type { WebSocket } from "ws";
+import { LazyWebSocketServer } from "../../src/transport/lazy-websocket.js";
 import { setMaxPayload, WS_MAX_PAYLOAD } from "../../src/transport/ws-payload.js";
 import type { Broker } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
@@ -93,7 +94,7 @@ export class StompServer extends StompListener {
 /** Accepts STOMP over WebSocket on path /ws (RabbitMQ's web-stomp, port 15674). */
 export class WebStompServer extends StompListener {
   private readonly http: HttpServer;
-  private readonly wss: WebSocketServer;
+  private readonly wss: LazyWebSocketServer;
   private readonly sockets = new WeakMap<Socket, WebSocket>();
 
   /** Logged in: the client's WebSocket messages may be as large as ws allows. */
@@ -109,20 +110,20 @@ export class WebStompServer extends StompListener {
     });
     // the login deadline runs from the TCP accept: a socket that never upgrades is closed too
     this.http.on("connection", (socket: Socket) => this.handshake.track(socket));
-    this.wss = new WebSocketServer({
-      server: this.http,
-      path,
-      handleProtocols: (offered) => SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
-    });
-    this.wss.on("connection", (ws, req) => {
-      // before CONNECT a WebSocket message is at most the largest unauthenticated frame
-      this.sockets.set(req.socket, ws);
-      setMaxPayload(ws, MAX_FRAME_UNAUTHENTICATED);
-      this.accept(
-        new WebSocketTransport(ws, req.socket.remoteAddress, req.socket.remotePort, req.socket.localAddress, req.socket.localPort),
-        req.socket,
-      );
-    });
+    this.wss = new LazyWebSocketServer(
+      this.http,
+      { path, handleProtocols: (offered) => SUBPROTOCOLS.find((p) => offered.has(p)) ?? false },
+      (ws, req) => {
+        // before CONNECT a WebSocket message is at most the largest unauthenticated frame
+        this.sockets.set(req.socket, ws);
+        setMaxPayload(ws, MAX_FRAME_UNAUTHENTICATED);
+        this.accept(
+          new WebSocketTransport(ws, req.socket.remoteAddress, req.socket.remotePort, req.socket.localAddress, req.socket.localPort),
+          req.socket,
+        );
+      },
+      log,
+    );
   }
 
   listen(port: number, host?: string): Promise<number> {
@@ -134,7 +135,7 @@ export class WebStompServer extends StompListener {
     for (const c of this.connections) c.forceClose();
     await new Promise((r) => setTimeout(r, this.connections.size > 0 ? 50 : 0));
     for (const ws of this.wss.clients) ws.terminate();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.wss.close();
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }

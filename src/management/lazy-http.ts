@@ -7,8 +7,12 @@
  * while the handler loads waits for it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from "node:https";
+import type { ServerOptions as HttpsServerOptions } from "node:https";
+import { createRequire } from "node:module";
 import type { Logger } from "../server/logger.js";
+
+/** node:https (and node:tls under it) only for an HTTPS listener: ~10 ms of start-up CPU otherwise spent for nothing. */
+const nodeRequire = createRequire(import.meta.url);
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -63,7 +67,10 @@ export function lazyHttpServer(
       },
     );
   };
-  const server: Server = tls === undefined ? createServer(onRequest) : (createHttpsServer(tls, onRequest) as unknown as Server);
+  const server: Server =
+    tls === undefined
+      ? createServer(onRequest)
+      : ((nodeRequire("node:https") as typeof import("node:https")).createServer(tls, onRequest) as unknown as Server);
   return {
     server,
     get loaded() {

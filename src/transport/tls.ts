@@ -6,12 +6,21 @@
  */
 import { DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from "./handshake-deadlines.js";
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import type { Socket } from "node:net";
-import { createServer, type SecureContextOptions, type Server, TLSSocket } from "node:tls";
+import type { SecureContextOptions, Server, TLSSocket } from "node:tls";
 import type { TlsInfo } from "../core/connections.js";
 import type { TlsOptions } from "../server/options.js";
 
 export type { TlsOptions };
+
+/**
+ * node:tls is required when a TLS listener is created, not imported at start: it and the crypto
+ * modules it loads cost a broker without TLS listeners ~10 ms of start-up CPU and ~1.5 MiB
+ * (bench/README.md, "Start-up").
+ */
+const nodeRequire = createRequire(import.meta.url);
+const nodeTls = (): typeof import("node:tls") => nodeRequire("node:tls") as typeof import("node:tls");
 
 /** node's TLS server options for one listener. */
 export interface TlsServerOptions extends SecureContextOptions {
@@ -71,7 +80,7 @@ export function createTlsServer(
 ): Server {
   // RabbitMQ's ssl_handshake_timeout (5 s) rather than node's 120 s; the protocol's own handshake
   // timeout starts once TLS is up
-  const server = createServer({ handshakeTimeout: DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, ...options }, (socket) => {
+  const server = nodeTls().createServer({ handshakeTimeout: DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, ...options }, (socket) => {
     if (options.requestCert && !socket.authorized && Object.keys(socket.getPeerCertificate()).length > 0) {
       socket.destroy();
       return;
@@ -96,12 +105,14 @@ export function createTlsServer(
  * listing asks, never kept per connection.
  */
 export function tlsInfo(socket: Socket | undefined): TlsInfo | null {
-  if (!(socket instanceof TLSSocket)) return null;
-  const suite = cipherSuite(socket.getCipher()?.standardName ?? "");
-  const cert = socket.getPeerCertificate();
+  // a TLSSocket says so (`encrypted`); asking never loads node:tls for a plain socket
+  if (socket === undefined || (socket as Partial<TLSSocket>).encrypted !== true) return null;
+  const tls = socket as TLSSocket;
+  const suite = cipherSuite(tls.getCipher()?.standardName ?? "");
+  const cert = tls.getPeerCertificate();
   const hasCert = cert !== null && Object.keys(cert).length > 0;
   return {
-    protocol: (socket.getProtocol() ?? "").toLowerCase(),
+    protocol: (tls.getProtocol() ?? "").toLowerCase(),
     ...suite,
     peerCertSubject: hasCert ? distinguishedName(cert.subject) : null,
     peerCertIssuer: hasCert ? distinguishedName(cert.issuer) : null,
