@@ -129,8 +129,10 @@ export type CertLoginFrom = "distinguished_name" | "common_name";
  * (common_name). Null when the socket is not TLS or presented no certificate that verified.
  */
 export function peerCertLoginName(socket: Socket, from: CertLoginFrom): string | null {
-  if (!(socket instanceof TLSSocket) || !socket.authorized) return null;
-  const cert = socket.getPeerCertificate();
+  // node:tls's class is not loaded without a TLS listener: a TLS socket is told by `encrypted`
+  const tlsSocket = socket as Socket & Partial<TLSSocket>;
+  if (tlsSocket.encrypted !== true || tlsSocket.authorized !== true || tlsSocket.getPeerCertificate === undefined) return null;
+  const cert = tlsSocket.getPeerCertificate();
   if (cert === null || cert.subject === undefined || Object.keys(cert).length === 0) return null;
   if (from === "distinguished_name") return distinguishedName(cert.subject);
   const cn = (cert.subject as Readonly<Record<string, string | string[] | undefined>>).CN;
