@@ -1,0 +1,66 @@
+import { BrokerError, compileSelector, InvalidSelector, type Queue } from "../../../src/core/index.js";
+import type { ConsumerInfo } from "../codec/commands.generated.js";
+import type { OpenWireConnection } from "../connection.js";
+import { OpenWireConsumer } from "../consumer.js";
+import { isAdvisory, targetOf, topicBindingKey } from "../destinations.js";
+import { INVALID_DESTINATION, INVALID_SELECTOR, JMS_EXCEPTION, OpenWireRefusal, refusalOf, UNSUPPORTED } from "../exceptions.js";
+import { idKey, sessionKey } from "../ids.js";
+import { queueFor } from "./queues.js";
+
+/**
+ * ConsumerInfo: a consumer on queue://x consumes the queue x; one on topic://x gets its own
+ * exclusive auto-delete queue bound to amq.topic. Selector and noLocal ride on the core's consume.
+ */
+export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): OpenWireRefusal | null {
+  const id = info.consumerId;
+  const dest = info.destination;
+  if (id === null || dest === null) return new OpenWireRefusal(INVALID_DESTINATION, "a consumer needs a destination");
+  // Warren sends no advisories: the Java client's advisory consumer is accepted and stays idle
+  if (isAdvisory(dest)) return null;
+  // compiled before anything is declared, so a bad selector leaves nothing behind
+  const selector = info.selector !== null && info.selector !== "" ? compileSelector(info.selector) : undefined;
+  if (selector instanceof InvalidSelector) return new OpenWireRefusal(INVALID_SELECTOR, selector.description);
+  if (info.subscriptionName !== null) return new OpenWireRefusal(UNSUPPORTED, "durable subscriptions are not supported yet");
+  if (info.browser) return new OpenWireRefusal(UNSUPPORTED, "queue browsers are not supported yet");
+  if (info.prefetchSize <= 0) return new OpenWireRefusal(UNSUPPORTED, "prefetch 0 (MessagePull) is not supported yet");
+  const t = targetOf(dest);
+  if (typeof t === "string") return new OpenWireRefusal(INVALID_DESTINATION, t);
+  const key = idKey(id);
+  if (conn.consumers.has(key)) return new OpenWireRefusal(JMS_EXCEPTION, `consumer ${key} already exists`);
+  const v = conn.vhost!;
+  let q: Queue | OpenWireRefusal;
+  if (t.kind === "queue") {
+    const denied = conn.access!.check("queue", t.name, "read");
+    if (denied) return refusalOf(denied);
+    q = queueFor(conn, t.name);
+  } else {
+    const name = `openwire.sub.${conn.client.id}.${id.sessionId}.${id.value}`;
+    const bindingKey = topicBindingKey(t.name);
+    const denied = conn.access!.checkSubscribe(name, "amq.topic", bindingKey);
+    if (denied) return refusalOf(denied);
+    const ok = v.declareQueue(name, { durable: false, autoDelete: true, exclusive: true, args: {} }, conn.client);
+    if (ok instanceof BrokerError) return refusalOf(ok);
+    const b = v.bindQueue(ok.queue, "amq.topic", bindingKey, {}, conn.client);
+    if (b instanceof BrokerError) return refusalOf(b);
+    const found = v.queue(ok.queue, conn.client);
+    q = found instanceof BrokerError ? refusalOf(found) : found;
+  }
+  if (q instanceof OpenWireRefusal) return q;
+  const c = new OpenWireConsumer(conn, id, key, sessionKey(id.connectionId, id.sessionId), dest, info.prefetchSize);
+  const sub = q.consume(c, {
+    tag: key,
+    noAck: false,
+    exclusive: info.exclusive,
+    priority: info.priority,
+    prefetch: info.prefetchSize,
+    ...(selector !== undefined && { selector }),
+    // a topic consumer's own queue drops what it does not select; a queue keeps it for others
+    ...(selector !== undefined && t.kind !== "queue" && { discardUnselected: true }),
+    ...(info.noLocal && { noLocal: true }),
+  });
+  if (sub instanceof BrokerError) return refusalOf(sub);
+  c.subscription = sub;
+  conn.consumers.set(key, c);
+  conn.sessions.get(c.sessionKey)?.add(key);
+  return null;
+}

@@ -1,0 +1,40 @@
+import type { MessageAck } from "../codec/commands.generated.js";
+import type { OpenWireConnection } from "../connection.js";
+import type { OpenWireRefusal } from "../exceptions.js";
+import { idKey } from "../ids.js";
+
+/** MessageAck types (ActiveMQ's MessageAck constants). */
+export const ACK_DELIVERED = 0;
+export const ACK_POISON = 1;
+export const ACK_STANDARD = 2;
+export const ACK_REDELIVERED = 3;
+export const ACK_INDIVIDUAL = 4;
+export const ACK_UNMATCHED = 5;
+export const ACK_EXPIRED = 6;
+
+/** MessageAck: settles the consumer's deliveries up to (or just) the message it names. */
+export function messageAck(conn: OpenWireConnection, ack: MessageAck): OpenWireRefusal | null {
+  if (ack.consumerId === null) return null;
+  const c = conn.consumers.get(idKey(ack.consumerId));
+  const tag = ack.lastMessageId?.brokerSequenceId ?? 0;
+  if (c === undefined) return null;
+  switch (ack.ackType) {
+    case ACK_DELIVERED:
+      c.markDelivered(tag);
+      break;
+    case ACK_STANDARD:
+    case ACK_UNMATCHED:
+    case ACK_EXPIRED:
+      c.ack(tag, false);
+      break;
+    case ACK_INDIVIDUAL:
+      c.ack(tag, true);
+      break;
+    case ACK_POISON:
+      c.discard(tag);
+      break;
+    case ACK_REDELIVERED:
+      break;
+  }
+  return null;
+}
