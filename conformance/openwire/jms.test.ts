@@ -95,4 +95,48 @@ describe("OpenWire with ActiveMQ's JMS client", () => {
     const r = await runJms<unknown>(broker.url, "selectors", prefix());
     expect(r).toEqual({ selected: ["red-2"], extra: false, left: ["blue-0", "red-1", "green-3"] });
   });
+
+  it("CLIENT_ACKNOWLEDGE: one acknowledge covers every delivery of the session, on all its consumers", async () => {
+    const r = await runJms<unknown>(broker.url, "session-client-ack", prefix());
+    expect(r).toEqual({ a: ["a0", "a1"], b: "b0", leftA: false, leftB: false });
+  });
+
+  it("INDIVIDUAL_ACKNOWLEDGE: only the acknowledged messages go; the rest come back redelivered in order", async () => {
+    const r = await runJms<unknown>(broker.url, "individual-ack", prefix());
+    expect(r).toEqual({ got: ["m0", "m1", "m2", "m3"], left: ["m0", "m3"], redelivered: [true, true] });
+  });
+
+  it("DUPS_OK_ACKNOWLEDGE: what was received is acknowledged by the time the session closes", async () => {
+    const r = await runJms<unknown>(broker.url, "dups-ok", prefix());
+    expect(r).toEqual({ got: ["m0", "m1", "m2", "m3", "m4"], left: false });
+  });
+
+  it("Session.recover redelivers 6 times, then the poison ack sends a persistent message to ActiveMQ.DLQ", async () => {
+    const p = prefix();
+    const r = await runJms<{ deliveries: string[]; left: boolean; dlq: Record<string, unknown>[] }>(broker.url, "recover-to-dlq", p);
+    const rounds = (text: string) => [1, 2, 3, 4, 5, 6, 7].map((n) => `${text}:${n > 1}:${n}`);
+    expect(r.deliveries).toEqual([...rounds("poison"), ...rounds("poison-np")]);
+    expect(r.left).toBe(false);
+    // the non-persistent one is dropped, as ActiveMQ's default dead-letter strategy does
+    expect(r.dlq).toHaveLength(1);
+    expect(r.dlq[0]).toEqual({
+      text: "poison",
+      cause: expect.stringMatching(
+        /^java\.lang\.Throwable: Delivery\[7\] exceeds redelivery policy limit:RedeliveryPolicy \{.*maximumRedeliveries = 6,/,
+      ),
+      redelivered: false,
+      deliveryCount: 1,
+      persistent: true,
+      destination: "queue://ActiveMQ.DLQ",
+      originalDestination: `queue://${p}.poison`,
+      sameId: true,
+      originalExpiration: "0",
+      originalExpirationClass: "Long",
+    });
+  });
+
+  it("redeliveries by Session.recover are the client's: the next session sees the broker's own count", async () => {
+    const r = await runJms<unknown>(broker.url, "recover-then-close", prefix());
+    expect(r).toEqual({ counts: [1, 2, 3, 4], afterClose: 2, redelivered: true });
+  });
 });

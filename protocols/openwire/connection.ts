@@ -33,6 +33,7 @@ import {
 } from "./codec/commands.generated.js";
 import { DecodeError, Reader, Writer } from "./codec/primitives.js";
 import type { ConsumerHost, OpenWireConsumer } from "./consumer.js";
+import { deadLetter } from "./dead-letter.js";
 import { OpenWireRefusal, UNSUPPORTED } from "./exceptions.js";
 import { FrameReader } from "./frame-reader.js";
 import { connectionInfo } from "./handlers/connection-info.js";
@@ -296,6 +297,10 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   dispatch(c: OpenWireConsumer, entry: QueueEntry, tag: number): void {
     const m = dispatchMessage(entry.message, tag, entry.redelivered ? Math.max(1, entry.deliveryCount - 1) : 0);
     this.send(makeMessageDispatch({ consumerId: c.id, destination: c.destination, message: m, redeliveryCounter: m.redeliveryCounter }));
+  }
+
+  deadLetter(entry: QueueEntry, cause: string | null): void {
+    deadLetter(this, entry, cause);
   }
 
   consumerCancelled(c: OpenWireConsumer): void {

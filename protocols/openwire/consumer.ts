@@ -6,6 +6,8 @@ export interface ConsumerHost {
   readonly client: import("../../src/core/index.js").ClientRef;
   readonly backedUp: boolean;
   dispatch(c: OpenWireConsumer, entry: QueueEntry, tag: number): void;
+  /** A poisoned message's copy goes to the dead-letter queue (before the entry is settled). */
+  deadLetter(entry: QueueEntry, cause: string | null): void;
   consumerCancelled(c: OpenWireConsumer): void;
 }
 
@@ -88,12 +90,19 @@ export class OpenWireConsumer implements Consumer {
     this.subscription.resume();
   }
 
-  /** Poison acks: the message is dropped (dead-lettered when its queue has a DLX). */
-  discard(tag: number): void {
-    const e = this.unacked.get(tag);
-    if (e === undefined) return;
-    this.unacked.delete(tag);
-    this.subscription.queue.discard(e);
+  /**
+   * A poison ack for the deliveries from `firstTag` to `lastTag`: the client gave up on them after
+   * its redelivery policy. Each is dead-lettered (ActiveMQ.DLQ) and settled.
+   */
+  poison(firstTag: number, lastTag: number, cause: string | null): void {
+    const q = this.subscription.queue;
+    for (const [t, e] of this.unacked) {
+      if (t > lastTag) break;
+      if (t < firstTag) continue;
+      this.unacked.delete(t);
+      this.host.deadLetter(e, cause);
+      q.ack(e);
+    }
     this.recount();
     this.subscription.resume();
   }

@@ -35,6 +35,11 @@ public final class Jms {
       case "client-ack": out = clientAck(factory, prefix); break;
       case "duplicate-client-id": out = duplicateClientId(factory, prefix); break;
       case "selectors": out = selectors(factory, prefix); break;
+      case "session-client-ack": out = sessionClientAck(factory, prefix); break;
+      case "individual-ack": out = individualAck(factory, prefix); break;
+      case "dups-ok": out = dupsOk(factory, prefix); break;
+      case "recover-to-dlq": out = recoverToDlq(factory, prefix); break;
+      case "recover-then-close": out = recoverThenClose(factory, prefix); break;
       default: throw new IllegalArgumentException("unknown scenario " + scenario);
     }
     System.out.println(out);
@@ -219,6 +224,178 @@ public final class Jms {
       MessageConsumer rest = s.createConsumer(q);
       String left = texts(rest, 3);
       return "{\"selected\":" + got + ",\"extra\":" + (extra != null) + ",\"left\":" + left + "}";
+    } finally {
+      c.close();
+    }
+  }
+
+  /**
+   * CLIENT_ACKNOWLEDGE: acknowledging one message acknowledges every message the session has
+   * delivered, on all its consumers; nothing is left once the session closes.
+   */
+  static String sessionClientAck(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    Connection c = f.createConnection("guest", "guest");
+    try {
+      c.start();
+      Session s = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
+      Destination qa = s.createQueue(prefix + ".a");
+      Destination qb = s.createQueue(prefix + ".b");
+      MessageProducer p = s.createProducer(null);
+      for (int i = 0; i < 2; i++) p.send(qa, s.createTextMessage("a" + i));
+      p.send(qb, s.createTextMessage("b0"));
+      MessageConsumer a = s.createConsumer(qa);
+      MessageConsumer b = s.createConsumer(qb);
+      String gotA = texts(a, 2);
+      Message mb = b.receive(WAIT_MS);
+      mb.acknowledge();
+      s.close();
+      Session s2 = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      Message leftA = s2.createConsumer(qa).receive(1000);
+      Message leftB = s2.createConsumer(qb).receive(200);
+      return "{\"a\":" + gotA + ",\"b\":" + quote(((TextMessage) mb).getText()) + ",\"leftA\":" + (leftA != null)
+          + ",\"leftB\":" + (leftB != null) + "}";
+    } finally {
+      c.close();
+    }
+  }
+
+  /** INDIVIDUAL_ACKNOWLEDGE: only the acknowledged message goes; the others come back redelivered, in order. */
+  static String individualAck(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    Connection c = f.createConnection("guest", "guest");
+    try {
+      c.start();
+      Session s = c.createSession(false, org.apache.activemq.ActiveMQSession.INDIVIDUAL_ACKNOWLEDGE);
+      Destination q = s.createQueue(prefix + ".ind");
+      MessageProducer p = s.createProducer(q);
+      for (int i = 0; i < 4; i++) p.send(s.createTextMessage("m" + i));
+      MessageConsumer consumer = s.createConsumer(q);
+      List<String> got = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        Message m = consumer.receive(WAIT_MS);
+        got.add(((TextMessage) m).getText());
+        if (i == 1 || i == 2) m.acknowledge();
+      }
+      s.close();
+      Session s2 = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      MessageConsumer again = s2.createConsumer(q);
+      List<String> left = new ArrayList<>();
+      List<Boolean> redelivered = new ArrayList<>();
+      for (;;) {
+        Message m = again.receive(1000);
+        if (m == null) break;
+        left.add(((TextMessage) m).getText());
+        redelivered.add(m.getJMSRedelivered());
+      }
+      return "{\"got\":" + strings(got) + ",\"left\":" + strings(left) + ",\"redelivered\":" + redelivered + "}";
+    } finally {
+      c.close();
+    }
+  }
+
+  /** DUPS_OK_ACKNOWLEDGE: everything received is acknowledged (lazily) by the time the session closes. */
+  static String dupsOk(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    Connection c = f.createConnection("guest", "guest");
+    try {
+      c.start();
+      Session s = c.createSession(false, Session.DUPS_OK_ACKNOWLEDGE);
+      Destination q = s.createQueue(prefix + ".dups");
+      MessageProducer p = s.createProducer(q);
+      for (int i = 0; i < 5; i++) p.send(s.createTextMessage("m" + i));
+      String got = texts(s.createConsumer(q), 5);
+      s.close();
+      Session s2 = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      Message left = s2.createConsumer(q).receive(1000);
+      return "{\"got\":" + got + ",\"left\":" + (left != null) + "}";
+    } finally {
+      c.close();
+    }
+  }
+
+  /**
+   * Session.recover redelivers with JMSRedelivered and a growing JMSXDeliveryCount; past the
+   * redelivery policy (6 redeliveries by default) the client sends a poison ack and the broker
+   * moves the message to ActiveMQ.DLQ with the failure cause as a property.
+   */
+  static String recoverToDlq(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    // no delay between redeliveries, so the scenario runs in well under a second per round
+    f.getRedeliveryPolicy().setInitialRedeliveryDelay(0);
+    f.getRedeliveryPolicy().setRedeliveryDelay(0);
+    Connection c = f.createConnection("guest", "guest");
+    try {
+      c.start();
+      Session s = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
+      Destination q = s.createQueue(prefix + ".poison");
+      MessageProducer p = s.createProducer(q);
+      TextMessage t = s.createTextMessage("poison");
+      t.setStringProperty("origin", prefix);
+      p.send(t);
+      String sentId = t.getJMSMessageID();
+      TextMessage np = s.createTextMessage("poison-np");
+      np.setStringProperty("origin", prefix);
+      p.send(np, DeliveryMode.NON_PERSISTENT, 4, 0);
+      MessageConsumer consumer = s.createConsumer(q);
+      List<String> deliveries = new ArrayList<>();
+      for (;;) {
+        Message m = consumer.receive(1000);
+        if (m == null) break;
+        deliveries.add(((TextMessage) m).getText() + ":" + m.getJMSRedelivered() + ":" + m.getIntProperty("JMSXDeliveryCount"));
+        s.recover();
+      }
+      consumer.close();
+      Message left = s.createConsumer(q).receive(500);
+      MessageConsumer dlq = s.createConsumer(s.createQueue("ActiveMQ.DLQ"), "origin = '" + prefix + "'");
+      StringBuilder sb = new StringBuilder("{\"deliveries\":" + strings(deliveries) + ",\"left\":" + (left != null) + ",\"dlq\":[");
+      for (int i = 0;; i++) {
+        Message m = dlq.receive(i == 0 ? WAIT_MS : 500);
+        if (m == null) break;
+        m.acknowledge();
+        org.apache.activemq.command.ActiveMQMessage am = (org.apache.activemq.command.ActiveMQMessage) m;
+        sb.append(i > 0 ? "," : "").append("{\"text\":").append(quote(((TextMessage) m).getText()))
+            .append(",\"cause\":").append(quote(m.getStringProperty("dlqDeliveryFailureCause")))
+            .append(",\"redelivered\":").append(m.getJMSRedelivered())
+            .append(",\"deliveryCount\":").append(m.getIntProperty("JMSXDeliveryCount"))
+            .append(",\"persistent\":").append(m.getJMSDeliveryMode() == DeliveryMode.PERSISTENT)
+            .append(",\"destination\":").append(quote(String.valueOf(m.getJMSDestination())))
+            .append(",\"originalDestination\":").append(quote(String.valueOf(am.getOriginalDestination())))
+            .append(",\"sameId\":").append(sentId.equals(m.getJMSMessageID()))
+            .append(",\"originalExpiration\":").append(quote(String.valueOf(m.getObjectProperty("originalExpiration"))))
+            .append(",\"originalExpirationClass\":").append(quote(m.getObjectProperty("originalExpiration") == null ? null : m.getObjectProperty("originalExpiration").getClass().getSimpleName()))
+            .append('}');
+      }
+      return sb.append("]}").toString();
+    } finally {
+      c.close();
+    }
+  }
+
+  /**
+   * Redeliveries after Session.recover count for the broker too: a consumer on a new session
+   * gets the message with the delivery count the old one had reached, plus its own.
+   */
+  static String recoverThenClose(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    f.getRedeliveryPolicy().setInitialRedeliveryDelay(0);
+    f.getRedeliveryPolicy().setRedeliveryDelay(0);
+    Connection c = f.createConnection("guest", "guest");
+    try {
+      c.start();
+      Session s = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
+      Destination q = s.createQueue(prefix + ".rc");
+      s.createProducer(q).send(s.createTextMessage("m"));
+      MessageConsumer consumer = s.createConsumer(q);
+      List<Integer> counts = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        Message m = consumer.receive(WAIT_MS);
+        counts.add(m.getIntProperty("JMSXDeliveryCount"));
+        s.recover();
+      }
+      Message m = consumer.receive(WAIT_MS);
+      counts.add(m.getIntProperty("JMSXDeliveryCount"));
+      s.close();
+      Session s2 = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
+      Message again = s2.createConsumer(q).receive(WAIT_MS);
+      again.acknowledge();
+      return "{\"counts\":" + counts + ",\"afterClose\":" + again.getIntProperty("JMSXDeliveryCount") + ",\"redelivered\":"
+          + again.getJMSRedelivered() + "}";
     } finally {
       c.close();
     }

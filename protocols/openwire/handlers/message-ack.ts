@@ -30,10 +30,16 @@ export function messageAck(conn: OpenWireConnection, ack: MessageAck): OpenWireR
     case ACK_INDIVIDUAL:
       c.ack(tag, true);
       break;
-    case ACK_POISON:
-      c.discard(tag);
+    case ACK_POISON: {
+      const cause = ack.poisonCause;
+      // Throwable.toString(), as ActiveMQ writes it into dlqDeliveryFailureCause
+      const text = cause === null ? null : cause.message === null ? cause.className : `${cause.className}: ${cause.message}`;
+      c.poison(ack.firstMessageId?.brokerSequenceId ?? tag, tag, text);
       break;
+    }
     case ACK_REDELIVERED:
+      // the client redelivers by itself (Session.recover); ActiveMQ's broker does not count these
+      // either: a later consumer sees the count of the broker's own deliveries
       break;
   }
   return null;
