@@ -139,4 +139,18 @@ describe("OpenWire with ActiveMQ's JMS client", () => {
     const r = await runJms<unknown>(broker.url, "recover-then-close", prefix());
     expect(r).toEqual({ counts: [1, 2, 3, 4], afterClose: 2, redelivered: true });
   });
+
+  it("a transacted session: sends appear at commit, vanish on rollback; a rolled-back receive comes again", async () => {
+    const r = await runJms<unknown>(broker.url, "transactions", prefix());
+    expect(r).toEqual({
+      early: false,
+      committed: ["m0", "m1"],
+      afterRollback: false,
+      first: "x0",
+      again: "x0",
+      againRedelivered: true,
+      againCount: 2,
+      left: false,
+    });
+  });
 });

@@ -17,6 +17,7 @@ import { heartbeats } from "../../src/transport/heartbeats.js";
 import {
   type AnyBaseCommand,
   type AnyMessage,
+  type AnyTransactionId,
   type ConnectionInfo,
   DataType,
   type DataStructure,
@@ -34,7 +35,7 @@ import {
 import { DecodeError, Reader, Writer } from "./codec/primitives.js";
 import type { ConsumerHost, OpenWireConsumer } from "./consumer.js";
 import { deadLetter } from "./dead-letter.js";
-import { OpenWireRefusal, UNSUPPORTED } from "./exceptions.js";
+import { JMS_EXCEPTION, OpenWireRefusal, UNSUPPORTED } from "./exceptions.js";
 import { FrameReader } from "./frame-reader.js";
 import { connectionInfo } from "./handlers/connection-info.js";
 import { consumerInfo } from "./handlers/consumer-info.js";
@@ -47,6 +48,7 @@ import { sessionInfo } from "./handlers/session-info.js";
 import { transactionInfo } from "./handlers/transaction-info.js";
 import { dispatchMessage, isMessageType } from "./message.js";
 import type { OpenWireServer } from "./server.js";
+import { localTxKey, type OpenWireTransaction, txText } from "./transactions.js";
 import { negotiate, ourWireFormatInfo, type WireFormat } from "./wire-format.js";
 
 /** Before the client's WireFormatInfo, before its ConnectionInfo, logged in, or closed. */
@@ -73,10 +75,12 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   /** Sessions by SessionId key → the consumers' keys in it. */
   readonly sessions = new Map<string, Set<string>>();
   readonly consumers = new Map<string, OpenWireConsumer>();
+  /** Open local transactions by LocalTransactionId key (transactions.ts). */
+  readonly transactions = new Map<string, OpenWireTransaction>();
   /** Queues this connection declared already (queue://x is declared durable on first use). */
   readonly declared = new Set<string>();
   /** Responses to persistent sends wait here until the store has the message. */
-  private readonly held = new OrderedCommits<number>({ release: (id, ok) => this.released(id, ok) });
+  private readonly commits = new OrderedCommits<number>({ release: (id, ok) => this.released(id, ok) });
   private registered = false;
   heartbeatTimeoutMs = 0;
   heartbeatSendMs = 0;
@@ -222,9 +226,12 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
       case DataType.DestinationInfo:
         refused = destinationInfo(this, c);
         break;
-      case DataType.TransactionInfo:
-        refused = transactionInfo(this, c);
+      case DataType.TransactionInfo: {
+        const r = transactionInfo(this, c);
+        if (r instanceof OpenWireRefusal) refused = r;
+        else if (this.held(c, r)) return;
         break;
+      }
       case DataType.MessagePull:
         refused = new OpenWireRefusal(UNSUPPORTED, "MessagePull (prefetch 0) is not supported yet");
         break;
@@ -235,10 +242,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
         if (isMessageType(c.dataType)) {
           const persisted = messageSend(this, c as AnyMessage, frame);
           if (persisted instanceof OpenWireRefusal) refused = persisted;
-          else if (persisted && c.responseRequired && this.vhost?.durability) {
-            this.held.hold(c.commandId, this.vhost.durability);
-            return;
-          } else if (c.responseRequired && this.held.holdBehind(c.commandId)) return;
+          else if (this.held(c, persisted)) return;
           break;
         }
         refused = new OpenWireRefusal(UNSUPPORTED, `command type ${c.dataType} is not supported`);
@@ -246,6 +250,26 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     this.answer(c, refused);
     // ActiveMQ drops the connection after refusing its ConnectionInfo
     if (refused !== null && c.dataType === DataType.ConnectionInfo) this.shutdown();
+  }
+
+  /**
+   * Whether the Response to `c` waits: for the disk when it put a persistent message on a durable
+   * queue, or behind an earlier answer that does.
+   */
+  private held(c: AnyBaseCommand, persisted: boolean): boolean {
+    if (!c.responseRequired) return false;
+    if (persisted && this.vhost?.durability) {
+      this.commits.hold(c.commandId, this.vhost.durability);
+      return true;
+    }
+    return this.commits.holdBehind(c.commandId);
+  }
+
+  /** The open local transaction `id` names, or why there is none. */
+  transaction(id: AnyTransactionId): OpenWireTransaction | OpenWireRefusal {
+    const key = localTxKey(id);
+    const tx = key === null ? undefined : this.transactions.get(key);
+    return tx ?? new OpenWireRefusal(JMS_EXCEPTION, `Transaction '${txText(id)}' has not been started.`);
   }
 
   private answer(c: AnyBaseCommand, refused: OpenWireRefusal | null): void {
@@ -351,7 +375,8 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   private teardown(): void {
     this.state = "closed";
     heartbeats.unwatch(this);
-    this.held.clear();
+    this.commits.clear();
+    this.transactions.clear();
     this.releaseConsumers();
     this.writer.discard();
     this.handshake.settle(this.socket);

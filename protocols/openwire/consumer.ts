@@ -22,6 +22,8 @@ export class OpenWireConsumer implements Consumer {
   /** Unacked deliveries up to this tag no longer count against the prefetch (delivered acks). */
   deliveredUpTo = 0;
   private delivered = 0;
+  /** Closed: a transaction's acks for it are void at commit. */
+  closed = false;
   private nextTag = 0;
 
   constructor(
@@ -109,6 +111,7 @@ export class OpenWireConsumer implements Consumer {
 
   /** The consumer goes: unacked messages back to the queue, redelivered, in their order. */
   close(): void {
+    this.closed = true;
     const q = this.subscription.queue;
     for (const e of this.unacked.values()) q.requeue(e);
     this.unacked.clear();

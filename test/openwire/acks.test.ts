@@ -7,16 +7,11 @@ import {
   DataType,
   type MessageDispatch,
   makeActiveMQQueue,
-  makeConnectionId,
-  makeConnectionInfo,
   makeConsumerId,
   makeConsumerInfo,
   makeMessageAck,
-  makeSessionId,
-  makeSessionInfo,
-  type Response,
 } from "../../protocols/openwire/codec/commands.generated.js";
-import { clientWireFormat, RawPeer } from "./raw.js";
+import { openSession, type RawPeer } from "./raw.js";
 
 let broker: RunningBroker;
 beforeAll(async () => {
@@ -26,19 +21,10 @@ afterAll(async () => {
   await broker?.close();
 });
 
-/** Opens a raw OpenWire connection with one consumer (prefetch 10) on `queue`, answered. */
+/** A raw OpenWire connection with one consumer (prefetch 10) on `queue`, registered. */
 async function consumerOn(queue: string, connection: string): Promise<RawPeer> {
-  const p = await RawPeer.open(broker.ports.openwire!);
+  const p = await openSession(broker.ports.openwire!, connection);
   p.send(
-    clientWireFormat({}),
-    makeConnectionInfo({
-      commandId: 1,
-      responseRequired: true,
-      connectionId: makeConnectionId({ value: connection }),
-      userName: "guest",
-      password: "guest",
-    }),
-    makeSessionInfo({ commandId: 2, responseRequired: true, sessionId: makeSessionId({ connectionId: connection, value: 1 }) }),
     makeConsumerInfo({
       commandId: 3,
       responseRequired: true,
@@ -47,12 +33,8 @@ async function consumerOn(queue: string, connection: string): Promise<RawPeer> {
       prefetchSize: 10,
     }),
   );
-  let at = 0;
-  for (;;) {
-    const r = await p.next<Response>(DataType.Response, at);
-    at = p.received.indexOf(r) + 1;
-    if (r.correlationId === 3) return p;
-  }
+  await p.answerTo(3);
+  return p;
 }
 
 describe("OpenWire acks", () => {

@@ -40,6 +40,7 @@ public final class Jms {
       case "dups-ok": out = dupsOk(factory, prefix); break;
       case "recover-to-dlq": out = recoverToDlq(factory, prefix); break;
       case "recover-then-close": out = recoverThenClose(factory, prefix); break;
+      case "transactions": out = transactions(factory, prefix); break;
       default: throw new IllegalArgumentException("unknown scenario " + scenario);
     }
     System.out.println(out);
@@ -396,6 +397,47 @@ public final class Jms {
       again.acknowledge();
       return "{\"counts\":" + counts + ",\"afterClose\":" + again.getIntProperty("JMSXDeliveryCount") + ",\"redelivered\":"
           + again.getJMSRedelivered() + "}";
+    } finally {
+      c.close();
+    }
+  }
+
+  /**
+   * A transacted session: sends are invisible until commit and gone on rollback; a received
+   * message rolled back comes again, redelivered, and a committed receive takes it for good.
+   */
+  static String transactions(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    f.getRedeliveryPolicy().setInitialRedeliveryDelay(0);
+    f.getRedeliveryPolicy().setRedeliveryDelay(0);
+    Connection c = f.createConnection("guest", "guest");
+    try {
+      c.start();
+      Session tx = c.createSession(true, Session.SESSION_TRANSACTED);
+      Session auto = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      Destination q = tx.createQueue(prefix + ".tx");
+      Destination in = tx.createQueue(prefix + ".in");
+      MessageProducer p = tx.createProducer(q);
+      MessageConsumer watcher = auto.createConsumer(q);
+      p.send(tx.createTextMessage("m0"));
+      p.send(tx.createTextMessage("m1"));
+      Message early = watcher.receive(500);
+      tx.commit();
+      String committed = texts(watcher, 2);
+      p.send(tx.createTextMessage("m2"));
+      tx.rollback();
+      Message afterRollback = watcher.receive(500);
+      auto.createProducer(in).send(auto.createTextMessage("x0"));
+      MessageConsumer txc = tx.createConsumer(in);
+      Message first = txc.receive(WAIT_MS);
+      tx.rollback();
+      Message again = txc.receive(WAIT_MS);
+      tx.commit();
+      txc.close();
+      Message left = auto.createConsumer(in).receive(500);
+      return "{\"early\":" + (early != null) + ",\"committed\":" + committed + ",\"afterRollback\":" + (afterRollback != null)
+          + ",\"first\":" + quote(((TextMessage) first).getText()) + ",\"again\":" + quote(((TextMessage) again).getText())
+          + ",\"againRedelivered\":" + again.getJMSRedelivered() + ",\"againCount\":" + again.getIntProperty("JMSXDeliveryCount")
+          + ",\"left\":" + (left != null) + "}";
     } finally {
       c.close();
     }

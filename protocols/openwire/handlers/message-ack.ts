@@ -1,6 +1,6 @@
 import type { MessageAck } from "../codec/commands.generated.js";
 import type { OpenWireConnection } from "../connection.js";
-import type { OpenWireRefusal } from "../exceptions.js";
+import { OpenWireRefusal } from "../exceptions.js";
 import { idKey } from "../ids.js";
 
 /** MessageAck types (ActiveMQ's MessageAck constants). */
@@ -18,6 +18,13 @@ export function messageAck(conn: OpenWireConnection, ack: MessageAck): OpenWireR
   const c = conn.consumers.get(idKey(ack.consumerId));
   const tag = ack.lastMessageId?.brokerSequenceId ?? 0;
   if (c === undefined) return null;
+  // a transacted session's acks take effect at commit (delivered acks, which only free prefetch, at once)
+  if (ack.transactionId !== null && (ack.ackType === ACK_STANDARD || ack.ackType === ACK_INDIVIDUAL)) {
+    const tx = conn.transaction(ack.transactionId);
+    if (tx instanceof OpenWireRefusal) return tx;
+    tx.ack(c, tag, ack.ackType === ACK_INDIVIDUAL);
+    return null;
+  }
   switch (ack.ackType) {
     case ACK_DELIVERED:
       c.markDelivered(tag);

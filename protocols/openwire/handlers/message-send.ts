@@ -9,6 +9,7 @@ import { queueFor } from "./queues.js";
 /**
  * A JMS message from a producer, published on the core with its command bytes (`frame`) as its
  * encoding. True when a durable queue took it persistently (its Response then waits for the disk).
+ * One sent in a transaction waits in it for the commit.
  */
 export function messageSend(conn: OpenWireConnection, m: AnyMessage, frame: Buffer): boolean | OpenWireRefusal {
   if (m.destination === null) return new OpenWireRefusal(INVALID_DESTINATION, "a message needs a destination");
@@ -25,6 +26,12 @@ export function messageSend(conn: OpenWireConnection, m: AnyMessage, frame: Buff
   if (denied) return refusalOf(denied);
   const msg = coreMessage(exchange, key, m, frame, conn.wire!.version);
   msg.publisher = conn.client; // for noLocal consumers
+  if (m.transactionId !== null) {
+    const tx = conn.transaction(m.transactionId);
+    if (tx instanceof OpenWireRefusal) return tx;
+    tx.send(exchange, key, msg); // routed at commit
+    return false;
+  }
   const r = conn.vhost!.publish(exchange, key, msg);
   if (r instanceof BrokerError) return refusalOf(r);
   return r.persisted > 0;
