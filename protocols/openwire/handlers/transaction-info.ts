@@ -2,16 +2,7 @@ import { BrokerError } from "../../../src/core/index.js";
 import type { TransactionInfo } from "../codec/commands.generated.js";
 import type { OpenWireConnection } from "../connection.js";
 import { JMS_EXCEPTION, OpenWireRefusal, refusalOf, UNSUPPORTED } from "../exceptions.js";
-import {
-  localTxKey,
-  OpenWireTransaction,
-  TX_BEGIN,
-  TX_COMMIT_ONE_PHASE,
-  TX_END,
-  TX_FORGET,
-  TX_ROLLBACK,
-  txText,
-} from "../transactions.js";
+import { localTxKey, OpenWireTransaction, TX_BEGIN, TX_COMMIT_ONE_PHASE, TX_END, TX_FORGET, TX_ROLLBACK, txText } from "../transactions.js";
 
 /**
  * TransactionInfo for local transactions: BEGIN opens one, COMMIT_ONE_PHASE routes its sends and
@@ -23,7 +14,11 @@ export function transactionInfo(conn: OpenWireConnection, info: TransactionInfo)
   const id = info.transactionId;
   if (id === null) return new OpenWireRefusal(JMS_EXCEPTION, "TransactionInfo without a transaction id");
   const key = localTxKey(id);
-  if (key === null) return new OpenWireRefusal(UNSUPPORTED, "XA transactions are not supported by this broker; use local (transacted session) transactions");
+  if (key === null)
+    return new OpenWireRefusal(
+      UNSUPPORTED,
+      "XA transactions are not supported by this broker; use local (transacted session) transactions",
+    );
   switch (info.type) {
     case TX_BEGIN:
       if (conn.transactions.has(key)) return new OpenWireRefusal(JMS_EXCEPTION, `Transaction '${txText(id)}' has already been started.`);
@@ -43,7 +38,10 @@ export function transactionInfo(conn: OpenWireConnection, info: TransactionInfo)
     case TX_FORGET:
       return false;
     default:
-      return new OpenWireRefusal(UNSUPPORTED, `TransactionInfo type ${info.type} is for XA transactions, which this broker does not support`);
+      return new OpenWireRefusal(
+        UNSUPPORTED,
+        `TransactionInfo type ${info.type} is for XA transactions, which this broker does not support`,
+      );
   }
 }
 
