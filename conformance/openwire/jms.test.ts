@@ -153,4 +153,15 @@ describe("OpenWire with ActiveMQ's JMS client", () => {
       left: false,
     });
   });
+
+  it("request/reply over a temporary queue and topic; foreign consumers refused; gone with their connection", async () => {
+    const r = await runJms<unknown>(broker.url, "temp-request-reply", prefix());
+    expect(r).toEqual({
+      answers: ["answer to q0/c0/temp-queue://ID:…", "answer to q1/c1/temp-topic://ID:…"],
+      tempQueue: "temp-queue://ID:…",
+      foreignConsumer: "javax.jms.InvalidDestinationException",
+      // the responder's client heard of the deletion through the advisory topic
+      afterClose: "javax.jms.InvalidDestinationException",
+    });
+  });
 });

@@ -18,6 +18,7 @@ import {
   type AnyBaseCommand,
   type AnyMessage,
   type AnyTransactionId,
+  type ConnectionId,
   type ConnectionInfo,
   DataType,
   type DataStructure,
@@ -308,6 +309,11 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     this.registered = true;
   }
 
+  /** The ConnectionId of the client's ConnectionInfo (null before it). */
+  get connectionId(): ConnectionId | null {
+    return this.connectionInfo?.connectionId ?? null;
+  }
+
   get remote(): string {
     return `tcp://${this.socket.remoteAddress}:${this.socket.remotePort}`;
   }
@@ -377,6 +383,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     heartbeats.unwatch(this);
     this.commits.clear();
     this.transactions.clear();
+    this.dropTemporaries();
     this.releaseConsumers();
     this.writer.discard();
     this.handshake.settle(this.socket);
@@ -390,6 +397,17 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     }
     this.vhost?.clientClosed(this.client);
     this.server.forget(this);
+  }
+
+  /** This connection's temporary destinations go with it, announced as removed. */
+  dropTemporaries(): void {
+    const temps = this.server.temps;
+    temps.unsubscribe(this, null);
+    if (this.vhost === null) return;
+    for (const d of temps.ownedBy(this)) {
+      if (d.dataType === DataType.ActiveMQTempQueue) this.vhost.deleteQueue(d.physicalName ?? "", {}, this.client);
+      temps.remove(this.vhost.name, d);
+    }
   }
 
   /** The broker is stopping, or an operator closed the connection: a ConnectionError, then close. */

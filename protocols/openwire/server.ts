@@ -4,6 +4,7 @@ import type { Logger } from "../../src/server/logger.js";
 import { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import { listenOn } from "../../src/transport/listen.js";
 import { OpenWireConnection } from "./connection.js";
+import { TempDestinations } from "./temp-destinations.js";
 import { DEFAULT_OPENWIRE_OPTIONS, type OpenWireOptions } from "./options.js";
 
 /** Accepts OpenWire over TCP (ActiveMQ's port 61616). */
@@ -12,6 +13,8 @@ export class OpenWireServer {
   private readonly connections = new Set<OpenWireConnection>();
   /** Connections by JMS clientID in each vhost: a second one with the same id is refused. */
   readonly clientIds = new Map<string, OpenWireConnection>();
+  /** Temporary destinations and their advisory subscribers. */
+  readonly temps = new TempDestinations();
   readonly options: OpenWireOptions;
   private readonly handshake: HandshakeDeadlines;
 

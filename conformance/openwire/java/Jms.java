@@ -41,6 +41,7 @@ public final class Jms {
       case "recover-to-dlq": out = recoverToDlq(factory, prefix); break;
       case "recover-then-close": out = recoverThenClose(factory, prefix); break;
       case "transactions": out = transactions(factory, prefix); break;
+      case "temp-request-reply": out = tempRequestReply(factory, prefix); break;
       default: throw new IllegalArgumentException("unknown scenario " + scenario);
     }
     System.out.println(out);
@@ -440,6 +441,67 @@ public final class Jms {
           + ",\"left\":" + (left != null) + "}";
     } finally {
       c.close();
+    }
+  }
+
+  /**
+   * Request/reply over temporary destinations: a requester's temporary queue (and topic) as
+   * JMSReplyTo, answered by a responder on another connection; a consumer from another
+   * connection is refused; once the requester's connection closes, its temporary queue is gone.
+   */
+  static String tempRequestReply(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    Connection responder = f.createConnection("guest", "guest");
+    Connection requester = f.createConnection("guest", "guest");
+    try {
+      responder.start();
+      requester.start();
+      Session rs = responder.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      MessageConsumer requests = rs.createConsumer(rs.createQueue(prefix + ".requests"));
+      MessageProducer replier = rs.createProducer(null);
+      Session qs = requester.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      javax.jms.TemporaryQueue tq = qs.createTemporaryQueue();
+      javax.jms.TemporaryTopic tt = qs.createTemporaryTopic();
+      MessageConsumer replies = qs.createConsumer(tq);
+      MessageConsumer topicReplies = qs.createConsumer(tt);
+      MessageProducer asker = qs.createProducer(qs.createQueue(prefix + ".requests"));
+      List<String> answers = new ArrayList<>();
+      Destination[] replyTos = {tq, tt};
+      for (int i = 0; i < 2; i++) {
+        TextMessage req = qs.createTextMessage("q" + i);
+        req.setJMSReplyTo(replyTos[i]);
+        req.setJMSCorrelationID("c" + i);
+        asker.send(req);
+        Message got = requests.receive(WAIT_MS);
+        TextMessage answer = rs.createTextMessage("answer to " + ((TextMessage) got).getText());
+        answer.setJMSCorrelationID(got.getJMSCorrelationID());
+        replier.send(got.getJMSReplyTo(), answer);
+        Message reply = (i == 0 ? replies : topicReplies).receive(WAIT_MS);
+        answers.add(reply == null ? "none" : ((TextMessage) reply).getText() + "/" + reply.getJMSCorrelationID() + "/" + String.valueOf(reply.getJMSDestination()).replaceAll("ID:.*", "ID:…"));
+      }
+      String foreignConsumer;
+      try {
+        rs.createConsumer(tq);
+        foreignConsumer = "accepted";
+      } catch (JMSException e) {
+        foreignConsumer = e.getClass().getName();
+      }
+      String tqName = tq.toString().startsWith("temp-queue://ID:") ? "temp-queue://ID:…" : tq.toString();
+      requester.close();
+      // the responder hears of the deletion (advisory), so sending there now fails
+      String afterClose = "sent";
+      for (int i = 0; i < 50 && afterClose.equals("sent"); i++) {
+        try {
+          replier.send(tq, rs.createTextMessage("late"));
+          Thread.sleep(100);
+        } catch (JMSException e) {
+          afterClose = e.getClass().getName();
+        }
+      }
+      return "{\"answers\":" + strings(answers) + ",\"tempQueue\":" + quote(tqName) + ",\"foreignConsumer\":" + quote(foreignConsumer)
+          + ",\"afterClose\":" + quote(afterClose) + "}";
+    } finally {
+      responder.close();
+      try { requester.close(); } catch (JMSException ignored) { }
     }
   }
 

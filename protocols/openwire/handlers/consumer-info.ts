@@ -15,8 +15,11 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
   const id = info.consumerId;
   const dest = info.destination;
   if (id === null || dest === null) return new OpenWireRefusal(INVALID_DESTINATION, "a consumer needs a destination");
-  // Warren sends no advisories: the Java client's advisory consumer is accepted and stays idle
-  if (isAdvisory(dest)) return null;
+  // advisories: only those of temporary destinations are sent; other advisory consumers stay idle
+  if (isAdvisory(dest)) {
+    conn.server.temps.subscribe(conn, id, dest);
+    return null;
+  }
   // compiled before anything is declared, so a bad selector leaves nothing behind
   const selector = info.selector !== null && info.selector !== "" ? compileSelector(info.selector) : undefined;
   if (selector instanceof InvalidSelector) return new OpenWireRefusal(INVALID_SELECTOR, selector.description);
@@ -29,7 +32,16 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
   if (conn.consumers.has(key)) return new OpenWireRefusal(JMS_EXCEPTION, `consumer ${key} already exists`);
   const v = conn.vhost!;
   let q: Queue | OpenWireRefusal;
-  if (t.kind === "queue") {
+  if (t.temp) {
+    // ActiveMQ's client refuses both itself; its broker would accept a consumer from elsewhere
+    const owned = conn.server.temps.get(v.name, dest);
+    if (owned === undefined) return new OpenWireRefusal(INVALID_DESTINATION, "Cannot use a Temporary destination that has been deleted");
+    if (owned.owner !== conn) return new OpenWireRefusal(INVALID_DESTINATION, "Cannot use a Temporary destination from another Connection");
+  }
+  if (t.kind === "queue" && t.temp) {
+    const found = v.queue(t.name, conn.client);
+    q = found instanceof BrokerError ? refusalOf(found) : found;
+  } else if (t.kind === "queue") {
     const denied = conn.access!.check("queue", t.name, "read");
     if (denied) return refusalOf(denied);
     q = queueFor(conn, t.name);

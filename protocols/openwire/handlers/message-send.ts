@@ -1,7 +1,7 @@
 import { BrokerError } from "../../../src/core/index.js";
 import type { AnyMessage } from "../codec/commands.generated.js";
 import type { OpenWireConnection } from "../connection.js";
-import { publishTarget, targetOf } from "../destinations.js";
+import { destinationText, publishTarget, targetOf } from "../destinations.js";
 import { INVALID_DESTINATION, OpenWireRefusal, refusalOf, UNSUPPORTED } from "../exceptions.js";
 import { coreMessage, messageProblem } from "../message.js";
 import { queueFor } from "./queues.js";
@@ -17,7 +17,12 @@ export function messageSend(conn: OpenWireConnection, m: AnyMessage, frame: Buff
   if (problem !== null) return new OpenWireRefusal(UNSUPPORTED, problem);
   const t = targetOf(m.destination);
   if (typeof t === "string") return new OpenWireRefusal(INVALID_DESTINATION, t);
-  if (t.kind === "queue") {
+  if (t.temp) {
+    // ActiveMQ's client refuses this itself once it has the deletion's advisory
+    if (conn.server.temps.get(conn.vhost!.name, m.destination) === undefined) {
+      return new OpenWireRefusal(INVALID_DESTINATION, `Cannot publish to a deleted Destination: ${destinationText(m.destination)}`);
+    }
+  } else if (t.kind === "queue") {
     const q = queueFor(conn, t.name);
     if (q instanceof OpenWireRefusal) return q;
   }

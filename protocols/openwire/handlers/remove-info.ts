@@ -11,6 +11,7 @@ export function removeInfo(conn: OpenWireConnection, info: RemoveInfo): OpenWire
     case DataType.ConsumerId: {
       const c = conn.consumers.get(idKey(id));
       if (c !== undefined) conn.removeConsumer(c);
+      else conn.server.temps.unsubscribe(conn, id);
       break;
     }
     case DataType.SessionId: {
@@ -25,6 +26,7 @@ export function removeInfo(conn: OpenWireConnection, info: RemoveInfo): OpenWire
     }
     case DataType.ConnectionId:
       conn.releaseConsumers();
+      conn.dropTemporaries();
       break;
   }
   return null;
