@@ -164,4 +164,21 @@ describe("OpenWire with ActiveMQ's JMS client", () => {
       afterClose: "javax.jms.InvalidDestinationException",
     });
   });
+
+  it("a durable subscriber keeps messages across a reconnect; duplicates and active unsubscribes refused", async () => {
+    const p = prefix();
+    const r = await runJms<unknown>(broker.url, "durable-subscriber", p);
+    expect(r).toEqual({
+      online: ["m0"],
+      duplicate: "javax.jms.JMSException",
+      duplicateMessage: `Durable consumer is in use for client: ${p}-durable and subscriptionName: sub`,
+      unsubscribeActive: "javax.jms.JMSException",
+      unsubscribeActiveMessage: "Durable consumer is in use",
+      afterReconnect: ["m1", "m2"],
+      extra: false,
+      afterUnsubscribe: false,
+      unsubscribeMissing: "javax.jms.InvalidDestinationException",
+      unsubscribeMissingMessage: `No durable subscription exists for clientID: ${p}-durable and subscriptionName: sub`,
+    });
+  });
 });

@@ -45,6 +45,7 @@ import { messageAck } from "./handlers/message-ack.js";
 import { messageSend } from "./handlers/message-send.js";
 import { producerInfo } from "./handlers/producer-info.js";
 import { removeInfo } from "./handlers/remove-info.js";
+import { removeSubscriptionInfo } from "./handlers/remove-subscription-info.js";
 import { sessionInfo } from "./handlers/session-info.js";
 import { transactionInfo } from "./handlers/transaction-info.js";
 import { dispatchMessage, isMessageType } from "./message.js";
@@ -237,7 +238,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
         refused = new OpenWireRefusal(UNSUPPORTED, "MessagePull (prefetch 0) is not supported yet");
         break;
       case DataType.RemoveSubscriptionInfo:
-        refused = new OpenWireRefusal(UNSUPPORTED, "durable subscriptions are not supported yet");
+        refused = removeSubscriptionInfo(this, c);
         break;
       default:
         if (isMessageType(c.dataType)) {

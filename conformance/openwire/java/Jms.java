@@ -42,6 +42,7 @@ public final class Jms {
       case "recover-then-close": out = recoverThenClose(factory, prefix); break;
       case "transactions": out = transactions(factory, prefix); break;
       case "temp-request-reply": out = tempRequestReply(factory, prefix); break;
+      case "durable-subscriber": out = durableSubscriber(factory, prefix); break;
       default: throw new IllegalArgumentException("unknown scenario " + scenario);
     }
     System.out.println(out);
@@ -502,6 +503,72 @@ public final class Jms {
     } finally {
       responder.close();
       try { requester.close(); } catch (JMSException ignored) { }
+    }
+  }
+
+  /**
+   * A durable topic subscriber (clientID + subscription name) keeps messages while its connection
+   * is gone; a second active one with the same name is refused; unsubscribe is refused while it
+   * is active, and afterwards the subscription and what it held are gone.
+   */
+  static String durableSubscriber(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    String clientId = prefix + "-durable";
+    Connection producerConn = f.createConnection("guest", "guest");
+    producerConn.start();
+    Session ps = producerConn.createSession(false, Session.AUTO_ACKNOWLEDGE);
+    javax.jms.Topic topic = ps.createTopic(prefix + ".news");
+    MessageProducer p = ps.createProducer(topic);
+    StringBuilder sb = new StringBuilder("{");
+    try {
+      Connection c = f.createConnection("guest", "guest");
+      c.setClientID(clientId);
+      c.start();
+      Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      javax.jms.TopicSubscriber sub = s.createDurableSubscriber(topic, "sub");
+      p.send(ps.createTextMessage("m0"));
+      sb.append("\"online\":").append(texts(sub, 1));
+      Session s2 = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      try {
+        s2.createDurableSubscriber(topic, "sub");
+        sb.append(",\"duplicate\":null");
+      } catch (JMSException e) {
+        sb.append(",\"duplicate\":").append(quote(e.getClass().getName())).append(",\"duplicateMessage\":").append(quote(e.getMessage()));
+      }
+      try {
+        s.unsubscribe("sub");
+        sb.append(",\"unsubscribeActive\":null");
+      } catch (JMSException e) {
+        sb.append(",\"unsubscribeActive\":").append(quote(e.getClass().getName())).append(",\"unsubscribeActiveMessage\":").append(quote(e.getMessage()));
+      }
+      c.close();
+      p.send(ps.createTextMessage("m1"));
+      p.send(ps.createTextMessage("m2"));
+      Connection c2 = f.createConnection("guest", "guest");
+      c2.setClientID(clientId);
+      c2.start();
+      Session s3 = c2.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      javax.jms.TopicSubscriber again = s3.createDurableSubscriber(topic, "sub");
+      sb.append(",\"afterReconnect\":").append(texts(again, 2));
+      Message extra = again.receive(300);
+      sb.append(",\"extra\":").append(extra != null);
+      again.close();
+      p.send(ps.createTextMessage("m3"));
+      s3.unsubscribe("sub");
+      javax.jms.TopicSubscriber fresh = s3.createDurableSubscriber(topic, "sub");
+      Message afterUnsubscribe = fresh.receive(500);
+      sb.append(",\"afterUnsubscribe\":").append(afterUnsubscribe != null);
+      fresh.close();
+      s3.unsubscribe("sub");
+      try {
+        s3.unsubscribe("sub");
+        sb.append(",\"unsubscribeMissing\":null");
+      } catch (JMSException e) {
+        sb.append(",\"unsubscribeMissing\":").append(quote(e.getClass().getName())).append(",\"unsubscribeMissingMessage\":").append(quote(e.getMessage()));
+      }
+      c2.close();
+      return sb.append("}").toString();
+    } finally {
+      producerConn.close();
     }
   }
 

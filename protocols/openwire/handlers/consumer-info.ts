@@ -4,6 +4,7 @@ import type { OpenWireConnection } from "../connection.js";
 import { OpenWireConsumer } from "../consumer.js";
 import { isAdvisory, targetOf, topicBindingKey } from "../destinations.js";
 import { INVALID_DESTINATION, INVALID_SELECTOR, JMS_EXCEPTION, OpenWireRefusal, refusalOf, UNSUPPORTED } from "../exceptions.js";
+import { durableQueueName, inUseText } from "../durable-subscriptions.js";
 import { idKey, sessionKey } from "../ids.js";
 import { queueFor } from "./queues.js";
 
@@ -23,7 +24,6 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
   // compiled before anything is declared, so a bad selector leaves nothing behind
   const selector = info.selector !== null && info.selector !== "" ? compileSelector(info.selector) : undefined;
   if (selector instanceof InvalidSelector) return new OpenWireRefusal(INVALID_SELECTOR, selector.description);
-  if (info.subscriptionName !== null) return new OpenWireRefusal(UNSUPPORTED, "durable subscriptions are not supported yet");
   if (info.browser) return new OpenWireRefusal(UNSUPPORTED, "queue browsers are not supported yet");
   if (info.prefetchSize <= 0) return new OpenWireRefusal(UNSUPPORTED, "prefetch 0 (MessagePull) is not supported yet");
   const t = targetOf(dest);
@@ -46,11 +46,26 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
     if (denied) return refusalOf(denied);
     q = queueFor(conn, t.name);
   } else {
-    const name = `openwire.sub.${conn.client.id}.${id.sessionId}.${id.value}`;
+    const durable = info.subscriptionName !== null && info.subscriptionName !== "";
+    if (durable && t.temp) return new OpenWireRefusal(JMS_EXCEPTION, "A durable subscription cannot be created for a temporary topic.");
+    const clientId = conn.clientId ?? "";
+    const name = durable
+      ? durableQueueName(clientId, info.subscriptionName!)
+      : `openwire.sub.${conn.client.id}.${id.sessionId}.${id.value}`;
+    if (durable) {
+      const existing = v.queue(name, conn.client);
+      if (!(existing instanceof BrokerError) && existing.consumerCount > 0) {
+        return new OpenWireRefusal(JMS_EXCEPTION, inUseText(clientId, info.subscriptionName!));
+      }
+    }
     const bindingKey = topicBindingKey(t.name);
     const denied = conn.access!.checkSubscribe(name, "amq.topic", bindingKey);
     if (denied) return refusalOf(denied);
-    const ok = v.declareQueue(name, { durable: false, autoDelete: true, exclusive: true, args: {} }, conn.client);
+    // a durable subscription's queue outlives the connection and keeps messages while offline
+    const declare = durable
+      ? { durable: true, autoDelete: false, exclusive: false }
+      : { durable: false, autoDelete: true, exclusive: true };
+    const ok = v.declareQueue(name, { ...declare, args: {} }, conn.client);
     if (ok instanceof BrokerError) return refusalOf(ok);
     const b = v.bindQueue(ok.queue, "amq.topic", bindingKey, {}, conn.client);
     if (b instanceof BrokerError) return refusalOf(b);
