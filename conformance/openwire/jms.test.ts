@@ -181,4 +181,9 @@ describe("OpenWire with ActiveMQ's JMS client", () => {
       unsubscribeMissingMessage: `No durable subscription exists for clientID: ${p}-durable and subscriptionName: sub`,
     });
   });
+
+  it("a queue browser sees the messages its selector picks and leaves them in the queue", async () => {
+    const r = await runJms<unknown>(broker.url, "browser", prefix());
+    expect(r).toEqual({ all: ["red-0", "blue-1", "red-2"], red: ["red-0", "red-2"], empty: [], consumed: ["red-0", "blue-1", "red-2"] });
+  });
 });

@@ -242,6 +242,17 @@ export class Queue implements Destination, ReadyOwner {
     this.readyBytes += entry.bodySize;
   }
 
+  /**
+   * Up to `limit` ready messages in delivery order, left where they are (a JMS queue browser):
+   * those in memory only, as paging is for queues far longer than a browser shows (ActiveMQ's
+   * browsers stop at 400 by default).
+   */
+  browse(limit: number): QueueEntry[] {
+    const out: QueueEntry[] = [];
+    for (let i = this.levels.length - 1; i >= 0 && out.length < limit; i--) this.levels[i]!.inMemory(limit, out);
+    return out;
+  }
+
   /** The next entry to deliver: oldest of the highest priority level that has one. */
   private peekReady(): QueueEntry | undefined {
     const ls = this.levels;

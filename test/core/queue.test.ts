@@ -597,3 +597,27 @@ describe("basic.get", () => {
     expect(q.unackedMessageCount).toBe(0);
   });
 });
+
+describe("Queue.browse", () => {
+  it("lists ready messages in delivery order, up to a limit, and leaves them ready", () => {
+    const { q, publish } = setup();
+    publish("a", "b", "c");
+    expect(q.browse(2).map((e) => e.message.body.toString())).toEqual(["a", "b"]);
+    expect(q.browse(10).map((e) => e.message.body.toString())).toEqual(["a", "b", "c"]);
+    expect(q.messageCount).toBe(3);
+  });
+
+  it("lists a priority queue's highest level first", () => {
+    const v = new VirtualHost("/");
+    ok(v.declareQueue("p", { args: { "x-max-priority": 9 } }, null));
+    const q = v.queues.get("p")!;
+    for (const [body, priority] of [
+      ["low", 1],
+      ["high", 8],
+    ] as const) {
+      const m = new Message("", "p", Buffer.from(body), { priority });
+      ok(v.publish("", "p", m));
+    }
+    expect(q.browse(10).map((e) => e.message.body.toString())).toEqual(["high", "low"]);
+  });
+});

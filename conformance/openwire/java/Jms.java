@@ -43,6 +43,7 @@ public final class Jms {
       case "transactions": out = transactions(factory, prefix); break;
       case "temp-request-reply": out = tempRequestReply(factory, prefix); break;
       case "durable-subscriber": out = durableSubscriber(factory, prefix); break;
+      case "browser": out = browser(factory, prefix); break;
       default: throw new IllegalArgumentException("unknown scenario " + scenario);
     }
     System.out.println(out);
@@ -570,6 +571,38 @@ public final class Jms {
     } finally {
       producerConn.close();
     }
+  }
+
+  /** A queue browser sees the queue's messages (those its selector picks) and leaves them there. */
+  static String browser(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    Connection c = f.createConnection("guest", "guest");
+    try {
+      c.start();
+      Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      javax.jms.Queue q = s.createQueue(prefix + ".browse");
+      MessageProducer p = s.createProducer(q);
+      String[] colors = {"red", "blue", "red"};
+      for (int i = 0; i < colors.length; i++) {
+        TextMessage m = s.createTextMessage(colors[i] + "-" + i);
+        m.setStringProperty("color", colors[i]);
+        p.send(m);
+      }
+      List<String> all = browse(s.createBrowser(q));
+      List<String> red = browse(s.createBrowser(q, "color = 'red'"));
+      List<String> empty = browse(s.createBrowser(s.createQueue(prefix + ".empty")));
+      String consumed = texts(s.createConsumer(q), 3);
+      return "{\"all\":" + strings(all) + ",\"red\":" + strings(red) + ",\"empty\":" + strings(empty) + ",\"consumed\":" + consumed + "}";
+    } finally {
+      c.close();
+    }
+  }
+
+  static List<String> browse(javax.jms.QueueBrowser b) throws JMSException {
+    List<String> got = new ArrayList<>();
+    Enumeration<?> e = b.getEnumeration();
+    while (e.hasMoreElements()) got.add(((TextMessage) e.nextElement()).getText());
+    b.close();
+    return got;
   }
 
   static String texts(MessageConsumer consumer, int n) throws JMSException {

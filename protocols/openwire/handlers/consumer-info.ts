@@ -1,11 +1,12 @@
-import { BrokerError, compileSelector, InvalidSelector, type Queue } from "../../../src/core/index.js";
-import type { ConsumerInfo } from "../codec/commands.generated.js";
+import { BrokerError, compileSelector, InvalidSelector, type Queue, type Selector } from "../../../src/core/index.js";
+import { type AnyActiveMQDestination, type ConsumerId, type ConsumerInfo, makeMessageDispatch } from "../codec/commands.generated.js";
 import type { OpenWireConnection } from "../connection.js";
 import { OpenWireConsumer } from "../consumer.js";
 import { isAdvisory, targetOf, topicBindingKey } from "../destinations.js";
 import { INVALID_DESTINATION, INVALID_SELECTOR, JMS_EXCEPTION, OpenWireRefusal, refusalOf, UNSUPPORTED } from "../exceptions.js";
 import { durableQueueName, inUseText } from "../durable-subscriptions.js";
 import { idKey, sessionKey } from "../ids.js";
+import { dispatchMessage } from "../message.js";
 import { queueFor } from "./queues.js";
 
 /**
@@ -24,8 +25,7 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
   // compiled before anything is declared, so a bad selector leaves nothing behind
   const selector = info.selector !== null && info.selector !== "" ? compileSelector(info.selector) : undefined;
   if (selector instanceof InvalidSelector) return new OpenWireRefusal(INVALID_SELECTOR, selector.description);
-  if (info.browser) return new OpenWireRefusal(UNSUPPORTED, "queue browsers are not supported yet");
-  if (info.prefetchSize <= 0) return new OpenWireRefusal(UNSUPPORTED, "prefetch 0 (MessagePull) is not supported yet");
+  if (info.prefetchSize <= 0 && !info.browser) return new OpenWireRefusal(UNSUPPORTED, "prefetch 0 (MessagePull) is not supported yet");
   const t = targetOf(dest);
   if (typeof t === "string") return new OpenWireRefusal(INVALID_DESTINATION, t);
   const key = idKey(id);
@@ -73,6 +73,11 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
     q = found instanceof BrokerError ? refusalOf(found) : found;
   }
   if (q instanceof OpenWireRefusal) return q;
+  if (info.browser) {
+    if (t.kind !== "queue") return new OpenWireRefusal(INVALID_DESTINATION, "only queues can be browsed");
+    browse(conn, q, id, dest, selector);
+    return null;
+  }
   const c = new OpenWireConsumer(conn, id, key, sessionKey(id.connectionId, id.sessionId), dest, info.prefetchSize);
   const sub = q.consume(c, {
     tag: key,
@@ -90,4 +95,28 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
   conn.consumers.set(key, c);
   conn.sessions.get(c.sessionKey)?.add(key);
   return null;
+}
+
+/** ActiveMQ's default maxBrowsePageSize: a browser sees at most this many messages. */
+const BROWSE_LIMIT = 400;
+
+/**
+ * A queue browser (QueueBrowser): the queue's ready messages it selects, in order, left in the
+ * queue, then a dispatch with no message, which ends the browse for the client. Its acks and its
+ * RemoveInfo name no consumer of ours and are ignored.
+ */
+function browse(
+  conn: OpenWireConnection,
+  q: Queue,
+  id: ConsumerId,
+  destination: AnyActiveMQDestination,
+  selector: Selector | undefined,
+): void {
+  let tag = 0;
+  for (const e of q.browse(BROWSE_LIMIT)) {
+    if (selector !== undefined && !selector.matches(e)) continue;
+    const m = dispatchMessage(e.message, ++tag, e.redelivered ? Math.max(1, e.deliveryCount) : 0);
+    conn.send(makeMessageDispatch({ consumerId: id, destination, message: m, redeliveryCounter: m.redeliveryCounter }));
+  }
+  conn.send(makeMessageDispatch({ consumerId: id, destination, message: null }));
 }
