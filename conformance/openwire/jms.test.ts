@@ -186,4 +186,15 @@ describe("OpenWire with ActiveMQ's JMS client", () => {
     const r = await runJms<unknown>(broker.url, "browser", prefix());
     expect(r).toEqual({ all: ["red-0", "blue-1", "red-2"], red: ["red-0", "red-2"], empty: [], consumed: ["red-0", "blue-1", "red-2"] });
   });
+
+  it("consumer.exclusive: one consumer takes everything, the next takes over; consumer.priority: the higher one first", async () => {
+    const r = await runJms<unknown>(broker.url, "exclusive-priority", prefix());
+    expect(r).toEqual({
+      toExclusive: ["e0", "e1", "e2", "e3"],
+      toStandby: false,
+      afterClose: ["e4"],
+      toHigh: ["p0", "p1", "p2"],
+      toLow: false,
+    });
+  });
 });

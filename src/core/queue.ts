@@ -103,6 +103,8 @@ export class Queue implements Destination, ReadyOwner {
   private selective = 0;
   /** Consumers that drop what their selector does not match (a topic subscriber's own queue). */
   private discarding = 0;
+  /** Subscriptions with jmsExclusive: while any, the first of them is the only one served. */
+  private jmsExclusives = 0;
   /** Entries a selective dispatch passed over, put back when it ends (reused). */
   private readonly passed: QueueEntry[] = [];
   /** Requeues took a length-limited queue over its limit: the next dispatch trims first. */
@@ -469,6 +471,7 @@ export class Queue implements Destination, ReadyOwner {
     }
     const sub = new Subscription(this, consumer, options);
     this.consumers.push(sub);
+    if (options.jmsExclusive === true) this.jmsExclusives++;
     if (isSelective(options)) {
       this.selective++;
       if (options.discardUnselected === true) this.discarding++;
@@ -490,6 +493,7 @@ export class Queue implements Destination, ReadyOwner {
     sub.active = false;
     const i = this.consumers.indexOf(sub);
     if (i >= 0) this.consumers.splice(i, 1);
+    if (sub.options.jmsExclusive === true) this.jmsExclusives--;
     if (isSelective(sub.options)) {
       this.selective--;
       if (sub.options.discardUnselected === true) this.discarding--;
@@ -596,6 +600,7 @@ export class Queue implements Destination, ReadyOwner {
   }
 
   private someCredit(): boolean {
+    if (this.jmsExclusives > 0) return this.jmsExclusiveActive()!.consumer.hasCredit();
     const subs = this.consumers;
     for (let i = 0; i < subs.length; i++) if (subs[i]!.consumer.hasCredit()) return true;
     return false;
@@ -608,6 +613,10 @@ export class Queue implements Destination, ReadyOwner {
     if (n === 0) return null;
     if (this.singleActive) {
       const active = subs[0]!;
+      return active.consumer.hasCredit() && selects(active, entry) ? active : null;
+    }
+    if (this.jmsExclusives > 0) {
+      const active = this.jmsExclusiveActive()!;
       return active.consumer.hasCredit() && selects(active, entry) ? active : null;
     }
     let best: Subscription | null = null;
@@ -624,6 +633,11 @@ export class Queue implements Destination, ReadyOwner {
     }
     if (best !== null) this.rr = (bestIndex + 1) % n;
     return best;
+  }
+
+  /** The JMS exclusive consumer served now: the first subscribed of them (highest priority first). */
+  private jmsExclusiveActive(): Subscription | undefined {
+    return this.consumers.find((s) => s.options.jmsExclusive === true);
   }
 
   /** No consumer would ever take it and one of them drops what it does not select. */
@@ -661,6 +675,10 @@ export class Queue implements Destination, ReadyOwner {
     if (n === 0) return null;
     if (this.singleActive) {
       const active = subs[0]!;
+      return active.consumer.hasCredit() ? active : null;
+    }
+    if (this.jmsExclusives > 0) {
+      const active = this.jmsExclusiveActive()!;
       return active.consumer.hasCredit() ? active : null;
     }
     let best: Subscription | null = null;

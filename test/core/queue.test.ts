@@ -621,3 +621,25 @@ describe("Queue.browse", () => {
     expect(q.browse(10).map((e) => e.message.body.toString())).toEqual(["high", "low"]);
   });
 });
+
+describe("JMS exclusive consumers (jmsExclusive)", () => {
+  it("the first gets every message while the others wait, without being refused; the next takes over when it goes", () => {
+    const { q, publish } = setup();
+    const plain = new FakeConsumer(c1);
+    const first = new FakeConsumer(c1, 2);
+    const second = new FakeConsumer(c2);
+    consume(q, plain, { tag: "plain" });
+    const a = ok(q.consume(first, { ...opts({ tag: "a" }), jmsExclusive: true }));
+    ok(q.consume(second, { ...opts({ tag: "b" }), jmsExclusive: true }));
+    publish(1, 2, 3);
+    q.dispatch();
+    // the active one is full after two; the third waits for it rather than going elsewhere
+    expect(first.bodies).toEqual(["1", "2"]);
+    expect(plain.bodies).toEqual([]);
+    expect(second.bodies).toEqual([]);
+    q.cancel(a);
+    q.dispatch();
+    expect(second.bodies).toEqual(["3"]);
+    expect(plain.bodies).toEqual([]);
+  });
+});

@@ -44,6 +44,7 @@ public final class Jms {
       case "temp-request-reply": out = tempRequestReply(factory, prefix); break;
       case "durable-subscriber": out = durableSubscriber(factory, prefix); break;
       case "browser": out = browser(factory, prefix); break;
+      case "exclusive-priority": out = exclusivePriority(factory, prefix); break;
       default: throw new IllegalArgumentException("unknown scenario " + scenario);
     }
     System.out.println(out);
@@ -603,6 +604,37 @@ public final class Jms {
     while (e.hasMoreElements()) got.add(((TextMessage) e.nextElement()).getText());
     b.close();
     return got;
+  }
+
+  /**
+   * consumer.exclusive: one consumer gets everything while the others wait, and they take over
+   * when it goes; consumer.priority: the higher one gets the messages while it has room.
+   */
+  static String exclusivePriority(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    Connection c = f.createConnection("guest", "guest");
+    try {
+      c.start();
+      Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      MessageConsumer exclusive = s.createConsumer(s.createQueue(prefix + ".ex?consumer.exclusive=true"));
+      MessageConsumer standby = s.createConsumer(s.createQueue(prefix + ".ex"));
+      MessageProducer p = s.createProducer(s.createQueue(prefix + ".ex"));
+      for (int i = 0; i < 4; i++) p.send(s.createTextMessage("e" + i));
+      String toExclusive = texts(exclusive, 4);
+      Message toStandby = standby.receive(300);
+      exclusive.close();
+      p.send(s.createTextMessage("e4"));
+      String afterClose = texts(standby, 1);
+      MessageConsumer low = s.createConsumer(s.createQueue(prefix + ".prio?consumer.priority=1"));
+      MessageConsumer high = s.createConsumer(s.createQueue(prefix + ".prio?consumer.priority=9"));
+      MessageProducer pp = s.createProducer(s.createQueue(prefix + ".prio"));
+      for (int i = 0; i < 3; i++) pp.send(s.createTextMessage("p" + i));
+      String toHigh = texts(high, 3);
+      Message toLow = low.receive(300);
+      return "{\"toExclusive\":" + toExclusive + ",\"toStandby\":" + (toStandby != null) + ",\"afterClose\":" + afterClose
+          + ",\"toHigh\":" + toHigh + ",\"toLow\":" + (toLow != null) + "}";
+    } finally {
+      c.close();
+    }
   }
 
   static String texts(MessageConsumer consumer, int n) throws JMSException {

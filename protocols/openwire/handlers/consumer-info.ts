@@ -82,7 +82,9 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
   const sub = q.consume(c, {
     tag: key,
     noAck: false,
-    exclusive: info.exclusive,
+    // JMS exclusive consumers take over one after the other; they do not lock the queue
+    exclusive: false,
+    ...(info.exclusive && t.kind === "queue" && { jmsExclusive: true }),
     priority: info.priority,
     prefetch: info.prefetchSize,
     ...(selector !== undefined && { selector }),
