@@ -197,4 +197,9 @@ describe("OpenWire with ActiveMQ's JMS client", () => {
       toLow: false,
     });
   });
+
+  it("prefetch 0: each receive pulls one message; an empty pull ends at once or after its timeout", async () => {
+    const r = await runJms<unknown>(broker.url, "prefetch-zero", prefix());
+    expect(r).toEqual({ a: ["m0"], b: ["m1"], noWait: false, timedOut: false, waitedAtLeastTimeout: true, later: ["m2"] });
+  });
 });

@@ -42,6 +42,7 @@ import { connectionInfo } from "./handlers/connection-info.js";
 import { consumerInfo } from "./handlers/consumer-info.js";
 import { destinationInfo } from "./handlers/destination-info.js";
 import { messageAck } from "./handlers/message-ack.js";
+import { messagePull } from "./handlers/message-pull.js";
 import { messageSend } from "./handlers/message-send.js";
 import { producerInfo } from "./handlers/producer-info.js";
 import { removeInfo } from "./handlers/remove-info.js";
@@ -235,7 +236,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
         break;
       }
       case DataType.MessagePull:
-        refused = new OpenWireRefusal(UNSUPPORTED, "MessagePull (prefetch 0) is not supported yet");
+        refused = messagePull(this, c);
         break;
       case DataType.RemoveSubscriptionInfo:
         refused = removeSubscriptionInfo(this, c);
@@ -328,6 +329,10 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   dispatch(c: OpenWireConsumer, entry: QueueEntry, tag: number): void {
     const m = dispatchMessage(entry.message, tag, entry.redelivered ? Math.max(1, entry.deliveryCount - 1) : 0);
     this.send(makeMessageDispatch({ consumerId: c.id, destination: c.destination, message: m, redeliveryCounter: m.redeliveryCounter }));
+  }
+
+  pullEnded(c: OpenWireConsumer): void {
+    this.send(makeMessageDispatch({ consumerId: c.id, destination: c.destination, message: null }));
   }
 
   deadLetter(entry: QueueEntry, cause: string | null): void {

@@ -6,6 +6,8 @@ export interface ConsumerHost {
   readonly client: import("../../src/core/index.js").ClientRef;
   readonly backedUp: boolean;
   dispatch(c: OpenWireConsumer, entry: QueueEntry, tag: number): void;
+  /** A MessagePull found nothing: an empty MessageDispatch ends it. */
+  pullEnded(c: OpenWireConsumer): void;
   /** A poisoned message's copy goes to the dead-letter queue (before the entry is settled). */
   deadLetter(entry: QueueEntry, cause: string | null): void;
   consumerCancelled(c: OpenWireConsumer): void;
@@ -22,6 +24,9 @@ export class OpenWireConsumer implements Consumer {
   /** Unacked deliveries up to this tag no longer count against the prefetch (delivered acks). */
   deliveredUpTo = 0;
   private delivered = 0;
+  /** Prefetch 0: an outstanding MessagePull lets one message through. */
+  private pulls = 0;
+  private pullTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** Closed: a transaction's acks for it are void at commit. */
   closed = false;
   private nextTag = 0;
@@ -44,10 +49,12 @@ export class OpenWireConsumer implements Consumer {
   }
 
   hasCredit(): boolean {
+    if (this.prefetch === 0) return this.pulls > 0 && !this.host.backedUp;
     return !this.host.backedUp && this.unacked.size - this.delivered < this.prefetch;
   }
 
   deliver(entry: QueueEntry): void {
+    if (this.prefetch === 0) this.pulled();
     const tag = ++this.nextTag;
     this.unacked.set(tag, entry);
     this.host.dispatch(this, entry, tag);
@@ -55,6 +62,37 @@ export class OpenWireConsumer implements Consumer {
 
   cancelledByBroker(): void {
     this.host.consumerCancelled(this);
+  }
+
+  /**
+   * MessagePull (a prefetch-0 consumer's receive): one message if the queue has one for it; if
+   * not, the pull ends with an empty dispatch at once (`timeoutMs` -1, receiveNoWait), after
+   * `timeoutMs`, or never (0: it waits for the next message).
+   */
+  pull(timeoutMs: number): void {
+    if (this.prefetch !== 0 || this.closed) return;
+    this.pulls = 1;
+    this.subscription.resume();
+    if (this.pulls === 0) return;
+    if (timeoutMs < 0) this.endPull();
+    else if (timeoutMs > 0) {
+      clearTimeout(this.pullTimer);
+      this.pullTimer = setTimeout(endPullOf, timeoutMs, this);
+      this.pullTimer.unref?.();
+    }
+  }
+
+  /** The pull found nothing: an empty dispatch tells the client receive() returns null. */
+  endPull(): void {
+    if (this.pulls === 0) return;
+    this.pulled();
+    this.host.pullEnded(this);
+  }
+
+  private pulled(): void {
+    this.pulls = 0;
+    clearTimeout(this.pullTimer);
+    this.pullTimer = undefined;
   }
 
   /** A delivered ack up to `tag`: those deliveries leave the prefetch window but stay unacked. */
@@ -112,9 +150,15 @@ export class OpenWireConsumer implements Consumer {
   /** The consumer goes: unacked messages back to the queue, redelivered, in their order. */
   close(): void {
     this.closed = true;
+    this.pulled();
     const q = this.subscription.queue;
     for (const e of this.unacked.values()) q.requeue(e);
     this.unacked.clear();
     this.subscription.cancel();
   }
+}
+
+/** A pull's timer: a module function, not a closure per pull. */
+function endPullOf(c: OpenWireConsumer): void {
+  c.endPull();
 }

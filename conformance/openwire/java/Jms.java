@@ -45,6 +45,7 @@ public final class Jms {
       case "durable-subscriber": out = durableSubscriber(factory, prefix); break;
       case "browser": out = browser(factory, prefix); break;
       case "exclusive-priority": out = exclusivePriority(factory, prefix); break;
+      case "prefetch-zero": out = prefetchZero(factory, prefix); break;
       default: throw new IllegalArgumentException("unknown scenario " + scenario);
     }
     System.out.println(out);
@@ -632,6 +633,37 @@ public final class Jms {
       Message toLow = low.receive(300);
       return "{\"toExclusive\":" + toExclusive + ",\"toStandby\":" + (toStandby != null) + ",\"afterClose\":" + afterClose
           + ",\"toHigh\":" + toHigh + ",\"toLow\":" + (toLow != null) + "}";
+    } finally {
+      c.close();
+    }
+  }
+
+  /**
+   * Prefetch 0: consumers pull one message per receive (MessagePull), so none hoards; a pull that
+   * finds nothing ends empty, at once for receiveNoWait and after the timeout for receive(ms).
+   */
+  static String prefetchZero(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    f.getPrefetchPolicy().setQueuePrefetch(0);
+    Connection c = f.createConnection("guest", "guest");
+    try {
+      c.start();
+      Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      Destination q = s.createQueue(prefix + ".pull");
+      MessageProducer p = s.createProducer(q);
+      MessageConsumer a = s.createConsumer(q);
+      MessageConsumer b = s.createConsumer(q);
+      p.send(s.createTextMessage("m0"));
+      p.send(s.createTextMessage("m1"));
+      String fromA = texts(a, 1);
+      String fromB = texts(b, 1);
+      long t0 = System.currentTimeMillis();
+      Message noWait = a.receiveNoWait();
+      Message timedOut = a.receive(300);
+      long waited = System.currentTimeMillis() - t0;
+      p.send(s.createTextMessage("m2"));
+      String later = texts(b, 1);
+      return "{\"a\":" + fromA + ",\"b\":" + fromB + ",\"noWait\":" + (noWait != null) + ",\"timedOut\":" + (timedOut != null)
+          + ",\"waitedAtLeastTimeout\":" + (waited >= 300) + ",\"later\":" + later + "}";
     } finally {
       c.close();
     }

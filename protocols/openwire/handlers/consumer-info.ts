@@ -3,7 +3,7 @@ import { type AnyActiveMQDestination, type ConsumerId, type ConsumerInfo, makeMe
 import type { OpenWireConnection } from "../connection.js";
 import { OpenWireConsumer } from "../consumer.js";
 import { isAdvisory, targetOf, topicBindingKey } from "../destinations.js";
-import { INVALID_DESTINATION, INVALID_SELECTOR, JMS_EXCEPTION, OpenWireRefusal, refusalOf, UNSUPPORTED } from "../exceptions.js";
+import { INVALID_DESTINATION, INVALID_SELECTOR, JMS_EXCEPTION, OpenWireRefusal, refusalOf } from "../exceptions.js";
 import { durableQueueName, inUseText } from "../durable-subscriptions.js";
 import { idKey, sessionKey } from "../ids.js";
 import { dispatchMessage } from "../message.js";
@@ -25,7 +25,6 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
   // compiled before anything is declared, so a bad selector leaves nothing behind
   const selector = info.selector !== null && info.selector !== "" ? compileSelector(info.selector) : undefined;
   if (selector instanceof InvalidSelector) return new OpenWireRefusal(INVALID_SELECTOR, selector.description);
-  if (info.prefetchSize <= 0 && !info.browser) return new OpenWireRefusal(UNSUPPORTED, "prefetch 0 (MessagePull) is not supported yet");
   const t = targetOf(dest);
   if (typeof t === "string") return new OpenWireRefusal(INVALID_DESTINATION, t);
   const key = idKey(id);
@@ -78,7 +77,8 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
     browse(conn, q, id, dest, selector);
     return null;
   }
-  const c = new OpenWireConsumer(conn, id, key, sessionKey(id.connectionId, id.sessionId), dest, info.prefetchSize);
+  // prefetch 0: messages only on MessagePull (consumer.ts)
+  const c = new OpenWireConsumer(conn, id, key, sessionKey(id.connectionId, id.sessionId), dest, Math.max(0, info.prefetchSize));
   const sub = q.consume(c, {
     tag: key,
     noAck: false,
@@ -86,7 +86,7 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
     exclusive: false,
     ...(info.exclusive && t.kind === "queue" && { jmsExclusive: true }),
     priority: info.priority,
-    prefetch: info.prefetchSize,
+    prefetch: Math.max(0, info.prefetchSize),
     ...(selector !== undefined && { selector }),
     // a topic consumer's own queue drops what it does not select; a queue keeps it for others
     ...(selector !== undefined && t.kind !== "queue" && { discardUnselected: true }),
