@@ -202,4 +202,20 @@ describe("OpenWire with ActiveMQ's JMS client", () => {
     const r = await runJms<unknown>(broker.url, "prefetch-zero", prefix());
     expect(r).toEqual({ a: ["m0"], b: ["m1"], noWait: false, timedOut: false, waitedAtLeastTimeout: true, later: ["m2"] });
   });
+
+  it("a persistent message that expires in its queue moves to ActiveMQ.DLQ; a non-persistent one is dropped", async () => {
+    const r = await runJms<unknown>(broker.url, "expiry-to-dlq", prefix());
+    expect(r).toEqual({
+      got: ["kept"],
+      dlq: [
+        {
+          text: "persistent",
+          cause: expect.stringMatching(/^java\.lang\.Throwable: Message Expired\. Expiration:\d+$/),
+          expirationSet: false,
+          originalExpirationSet: true,
+          originalDestination: "queue://P.expiring",
+        },
+      ],
+    });
+  });
 });

@@ -1,5 +1,6 @@
 import type { Consumer, QueueEntry, Subscription } from "../../src/core/index.js";
 import type { AnyActiveMQDestination, ConsumerId } from "./codec/commands.generated.js";
+import { expiredCause } from "./message.js";
 
 /** What a consumer needs of its connection. */
 export interface ConsumerHost {
@@ -143,6 +144,17 @@ export class OpenWireConsumer implements Consumer {
       this.host.deadLetter(e, cause);
       q.ack(e);
     }
+    this.recount();
+    this.subscription.resume();
+  }
+
+  /** An expired ack: the client found the message expired; it is dead-lettered as one. */
+  expire(tag: number): void {
+    const e = this.unacked.get(tag);
+    if (e === undefined) return;
+    this.unacked.delete(tag);
+    this.host.deadLetter(e, expiredCause(e.message));
+    this.subscription.queue.ack(e);
     this.recount();
     this.subscription.resume();
   }

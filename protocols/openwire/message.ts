@@ -36,6 +36,12 @@ class OpenWireCodec implements PropertiesCodec {
   decode(bytes: Buffer): MessageProperties {
     return propertiesOf(decodeStoredMessage(bytes, this.version));
   }
+
+  /** A persistent JMS message that expires in a queue goes to ActiveMQ.DLQ, as ActiveMQ sends it. */
+  expired(message: Message): { message: Message; queue: string } | null {
+    const copy = deadLetterCopy(message, expiredCause(message), this.version);
+    return copy === null ? null : { message: copy, queue: DLQ_NAME };
+  }
 }
 
 const CODECS = new Map<number, OpenWireCodec>();
@@ -269,4 +275,11 @@ export function deadLetterCopy(msg: Message, cause: string | null, version: numb
   encodeBody(w, m);
   const bytes = w.take(0);
   return coreMessage("", DLQ_NAME, m, bytes, v);
+}
+
+/** ActiveMQ's dlqDeliveryFailureCause for an expired message. */
+export function expiredCause(msg: Message): string {
+  const enc = msg.encoded;
+  const expiration = enc !== null && enc.codec instanceof OpenWireCodec ? decodeStoredMessage(enc.bytes, enc.codec.version).expiration : 0;
+  return `java.lang.Throwable: Message Expired. Expiration:${expiration}`;
 }

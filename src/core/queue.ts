@@ -54,6 +54,8 @@ export interface QueueHost {
   queueExpired(queue: Queue): void;
   /** Re-publishes `message` to the queue's dead-letter exchange (the queue has one set). */
   deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void;
+  /** `message` expired in `queue`, which has no dead-letter exchange (its protocol may keep it elsewhere). */
+  messageExpired?(queue: Queue, message: Message): void;
 }
 
 /**
@@ -344,6 +346,7 @@ export class Queue implements Destination, ReadyOwner {
     const dlx = this.current.deadLetterExchange !== undefined;
     this.global.countDeadLetter(this.type, reason, dlx ? "at_most_once" : "disabled");
     if (dlx) this.host.deadLetter(this, entry.message, reason);
+    else if (reason === "expired") this.host.messageExpired?.(this, entry.message);
     this.forget(entry);
   }
 

@@ -46,6 +46,7 @@ public final class Jms {
       case "browser": out = browser(factory, prefix); break;
       case "exclusive-priority": out = exclusivePriority(factory, prefix); break;
       case "prefetch-zero": out = prefetchZero(factory, prefix); break;
+      case "expiry-to-dlq": out = expiryToDlq(factory, prefix); break;
       default: throw new IllegalArgumentException("unknown scenario " + scenario);
     }
     System.out.println(out);
@@ -664,6 +665,44 @@ public final class Jms {
       String later = texts(b, 1);
       return "{\"a\":" + fromA + ",\"b\":" + fromB + ",\"noWait\":" + (noWait != null) + ",\"timedOut\":" + (timedOut != null)
           + ",\"waitedAtLeastTimeout\":" + (waited >= 300) + ",\"later\":" + later + "}";
+    } finally {
+      c.close();
+    }
+  }
+
+  /**
+   * A message whose JMSExpiration passes in the queue is not delivered; a persistent one goes to
+   * ActiveMQ.DLQ, a non-persistent one is dropped.
+   */
+  static String expiryToDlq(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    Connection c = f.createConnection("guest", "guest");
+    try {
+      c.start();
+      Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      Destination q = s.createQueue(prefix + ".expiring");
+      MessageProducer p = s.createProducer(q);
+      for (int persistent = 0; persistent < 2; persistent++) {
+        TextMessage m = s.createTextMessage(persistent == 1 ? "persistent" : "non-persistent");
+        m.setStringProperty("origin", prefix);
+        p.send(m, persistent == 1 ? DeliveryMode.PERSISTENT : DeliveryMode.NON_PERSISTENT, 4, 200);
+      }
+      TextMessage keep = s.createTextMessage("kept");
+      p.send(keep, DeliveryMode.PERSISTENT, 4, 0);
+      Thread.sleep(600); // the TTL passes while the messages wait in the queue
+      String got = texts(s.createConsumer(q), 2);
+      MessageConsumer dlq = s.createConsumer(s.createQueue("ActiveMQ.DLQ"), "origin = '" + prefix + "'");
+      StringBuilder sb = new StringBuilder("{\"got\":" + got + ",\"dlq\":[");
+      for (int i = 0;; i++) {
+        Message m = dlq.receive(i == 0 ? WAIT_MS : 500);
+        if (m == null) break;
+        sb.append(i > 0 ? "," : "").append("{\"text\":").append(quote(((TextMessage) m).getText()))
+            .append(",\"cause\":").append(quote(m.getStringProperty("dlqDeliveryFailureCause")))
+            .append(",\"expirationSet\":").append(m.getJMSExpiration() != 0)
+            .append(",\"originalExpirationSet\":").append(m.getObjectProperty("originalExpiration") != null && m.getLongProperty("originalExpiration") != 0)
+            .append(",\"originalDestination\":").append(quote(String.valueOf(((org.apache.activemq.command.ActiveMQMessage) m).getOriginalDestination()).replace(prefix, "P")))
+            .append('}');
+      }
+      return sb.append("]}").toString();
     } finally {
       c.close();
     }

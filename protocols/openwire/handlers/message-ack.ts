@@ -31,8 +31,10 @@ export function messageAck(conn: OpenWireConnection, ack: MessageAck): OpenWireR
       break;
     case ACK_STANDARD:
     case ACK_UNMATCHED:
-    case ACK_EXPIRED:
       c.ack(tag, false);
+      break;
+    case ACK_EXPIRED:
+      c.expire(tag);
       break;
     case ACK_INDIVIDUAL:
       c.ack(tag, true);
