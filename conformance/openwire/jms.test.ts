@@ -218,4 +218,9 @@ describe("OpenWire with ActiveMQ's JMS client", () => {
       ],
     });
   });
+
+  it("a durable subscription re-created on another topic replaces the old one and what it kept", async () => {
+    const r = await runJms<unknown>(broker.url, "durable-topic-change", prefix());
+    expect(r).toEqual({ kept: null, got: ["b0"], extra: null });
+  });
 });

@@ -51,13 +51,13 @@ async function withClientId(connection: string, clientId: string): Promise<RawPe
   return p;
 }
 
-function subscribe(p: RawPeer, connection: string, commandId: number, value: number) {
+function subscribe(p: RawPeer, connection: string, commandId: number, value: number, topic = "ow.durable.news") {
   p.send(
     makeConsumerInfo({
       commandId,
       responseRequired: true,
       consumerId: makeConsumerId({ connectionId: connection, sessionId: 1, value }),
-      destination: makeActiveMQTopic({ physicalName: "ow.durable.news" }),
+      destination: makeActiveMQTopic({ physicalName: topic }),
       subscriptionName: "sub",
       prefetchSize: 10,
     }),
@@ -114,6 +114,30 @@ describe("OpenWire durable topic subscriptions", () => {
       });
     } finally {
       b?.close();
+    }
+  });
+
+  it("re-subscribing under the same name to another topic replaces the subscription and what it kept", async () => {
+    const p = await withClientId("ID:dur-3", "dur-client-3");
+    try {
+      await subscribe(p, "ID:dur-3", 3, 1, "ow.durable.a");
+      p.send(
+        makeRemoveInfo({
+          commandId: 4,
+          responseRequired: true,
+          objectId: makeConsumerId({ connectionId: "ID:dur-3", sessionId: 1, value: 1 }),
+        }),
+      );
+      await p.answerTo(4);
+      ch.publish("amq.topic", "ow.durable.a", Buffer.from("a0"), { persistent: true });
+      await ch.checkExchange("amq.topic"); // the publish is in
+      expect((await subscribe(p, "ID:dur-3", 5, 2, "ow.durable.b")).dataType).toBe(DataType.Response);
+      ch.publish("amq.topic", "ow.durable.a", Buffer.from("a1"), { persistent: true });
+      ch.publish("amq.topic", "ow.durable.b", Buffer.from("b0"), { persistent: true });
+      const d = await p.next<MessageDispatch>(DataType.MessageDispatch);
+      expect(Buffer.from(d.message!.content!).toString()).toBe("b0");
+    } finally {
+      p.close();
     }
   });
 });

@@ -47,6 +47,7 @@ public final class Jms {
       case "exclusive-priority": out = exclusivePriority(factory, prefix); break;
       case "prefetch-zero": out = prefetchZero(factory, prefix); break;
       case "expiry-to-dlq": out = expiryToDlq(factory, prefix); break;
+      case "durable-topic-change": out = durableTopicChange(factory, prefix); break;
       default: throw new IllegalArgumentException("unknown scenario " + scenario);
     }
     System.out.println(out);
@@ -703,6 +704,33 @@ public final class Jms {
             .append('}');
       }
       return sb.append("]}").toString();
+    } finally {
+      c.close();
+    }
+  }
+
+  /** A durable subscription re-created on another topic replaces the old one and what it kept. */
+  static String durableTopicChange(ActiveMQConnectionFactory f, String prefix) throws Exception {
+    Connection c = f.createConnection("guest", "guest");
+    c.setClientID(prefix + "-change");
+    try {
+      c.start();
+      Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      javax.jms.Topic a = s.createTopic(prefix + ".a");
+      javax.jms.Topic b = s.createTopic(prefix + ".b");
+      MessageProducer p = s.createProducer(null);
+      s.createDurableSubscriber(a, "sub").close();
+      p.send(a, s.createTextMessage("a0"));
+      javax.jms.TopicSubscriber onB = s.createDurableSubscriber(b, "sub");
+      Message kept = onB.receive(500);
+      p.send(a, s.createTextMessage("a1"));
+      p.send(b, s.createTextMessage("b0"));
+      String got = texts(onB, 1);
+      Message extra = onB.receive(300);
+      onB.close();
+      s.unsubscribe("sub");
+      return "{\"kept\":" + (kept == null ? "null" : quote(((TextMessage) kept).getText())) + ",\"got\":" + got + ",\"extra\":"
+          + (extra == null ? "null" : quote(((TextMessage) extra).getText())) + "}";
     } finally {
       c.close();
     }

@@ -51,13 +51,19 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
     const name = durable
       ? durableQueueName(clientId, info.subscriptionName!)
       : `openwire.sub.${conn.client.id}.${id.sessionId}.${id.value}`;
+    const bindingKey = topicBindingKey(t.name);
     if (durable) {
       const existing = v.queue(name, conn.client);
-      if (!(existing instanceof BrokerError) && existing.consumerCount > 0) {
-        return new OpenWireRefusal(JMS_EXCEPTION, inUseText(clientId, info.subscriptionName!));
+      if (!(existing instanceof BrokerError)) {
+        if (existing.consumerCount > 0) return new OpenWireRefusal(JMS_EXCEPTION, inUseText(clientId, info.subscriptionName!));
+        // re-subscribing to another topic replaces the subscription and what it kept, as ActiveMQ does
+        if (!subscribesTo(existing, bindingKey)) {
+          const denied = conn.access!.check("queue", name, "configure");
+          if (denied) return refusalOf(denied);
+          v.deleteQueue(name, {}, conn.client);
+        }
       }
     }
-    const bindingKey = topicBindingKey(t.name);
     const denied = conn.access!.checkSubscribe(name, "amq.topic", bindingKey);
     if (denied) return refusalOf(denied);
     // a durable subscription's queue outlives the connection and keeps messages while offline
@@ -121,4 +127,14 @@ function browse(
     conn.send(makeMessageDispatch({ consumerId: id, destination, message: m, redeliveryCounter: m.redeliveryCounter }));
   }
   conn.send(makeMessageDispatch({ consumerId: id, destination, message: null }));
+}
+
+/** Whether a durable subscription's queue is bound to amq.topic with `bindingKey` and nothing else. */
+function subscribesTo(q: Queue, bindingKey: string): boolean {
+  let found = false;
+  for (const b of q.boundBy) {
+    if (b.source.name !== "amq.topic" || b.routingKey !== bindingKey) return false;
+    found = true;
+  }
+  return found;
 }
