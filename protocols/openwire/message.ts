@@ -38,7 +38,9 @@ class OpenWireCodec implements PropertiesCodec {
   }
 
   /** A persistent JMS message that expires in a queue goes to ActiveMQ.DLQ, as ActiveMQ sends it. */
-  expired(message: Message): { message: Message; queue: string } | null {
+  expired(message: Message, queue: string): { message: Message; queue: string } | null {
+    // one that expires in the DLQ itself (a TTL policy on it) goes, rather than round again
+    if (queue === DLQ_NAME) return null;
     const copy = deadLetterCopy(message, expiredCause(message), this.version);
     return copy === null ? null : { message: copy, queue: DLQ_NAME };
   }

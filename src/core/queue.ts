@@ -640,7 +640,9 @@ export class Queue implements Destination, ReadyOwner {
 
   /** The JMS exclusive consumer served now: the first subscribed of them (highest priority first). */
   private jmsExclusiveActive(): Subscription | undefined {
-    return this.consumers.find((s) => s.options.jmsExclusive === true);
+    const subs = this.consumers;
+    for (let i = 0; i < subs.length; i++) if (subs[i]!.options.jmsExclusive === true) return subs[i];
+    return undefined;
   }
 
   /** No consumer would ever take it and one of them drops what it does not select. */
