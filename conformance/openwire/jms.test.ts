@@ -95,4 +95,132 @@ describe("OpenWire with ActiveMQ's JMS client", () => {
     const r = await runJms<unknown>(broker.url, "selectors", prefix());
     expect(r).toEqual({ selected: ["red-2"], extra: false, left: ["blue-0", "red-1", "green-3"] });
   });
+
+  it("CLIENT_ACKNOWLEDGE: one acknowledge covers every delivery of the session, on all its consumers", async () => {
+    const r = await runJms<unknown>(broker.url, "session-client-ack", prefix());
+    expect(r).toEqual({ a: ["a0", "a1"], b: "b0", leftA: false, leftB: false });
+  });
+
+  it("INDIVIDUAL_ACKNOWLEDGE: only the acknowledged messages go; the rest come back redelivered in order", async () => {
+    const r = await runJms<unknown>(broker.url, "individual-ack", prefix());
+    expect(r).toEqual({ got: ["m0", "m1", "m2", "m3"], left: ["m0", "m3"], redelivered: [true, true] });
+  });
+
+  it("DUPS_OK_ACKNOWLEDGE: what was received is acknowledged by the time the session closes", async () => {
+    const r = await runJms<unknown>(broker.url, "dups-ok", prefix());
+    expect(r).toEqual({ got: ["m0", "m1", "m2", "m3", "m4"], left: false });
+  });
+
+  it("Session.recover redelivers 6 times, then the poison ack sends a persistent message to ActiveMQ.DLQ", async () => {
+    const p = prefix();
+    const r = await runJms<{ deliveries: string[]; left: boolean; dlq: Record<string, unknown>[] }>(broker.url, "recover-to-dlq", p);
+    const rounds = (text: string) => [1, 2, 3, 4, 5, 6, 7].map((n) => `${text}:${n > 1}:${n}`);
+    expect(r.deliveries).toEqual([...rounds("poison"), ...rounds("poison-np")]);
+    expect(r.left).toBe(false);
+    // the non-persistent one is dropped, as ActiveMQ's default dead-letter strategy does
+    expect(r.dlq).toHaveLength(1);
+    expect(r.dlq[0]).toEqual({
+      text: "poison",
+      cause: expect.stringMatching(
+        /^java\.lang\.Throwable: Delivery\[7\] exceeds redelivery policy limit:RedeliveryPolicy \{.*maximumRedeliveries = 6,/,
+      ),
+      redelivered: false,
+      deliveryCount: 1,
+      persistent: true,
+      destination: "queue://ActiveMQ.DLQ",
+      originalDestination: `queue://${p}.poison`,
+      sameId: true,
+      originalExpiration: "0",
+      originalExpirationClass: "Long",
+    });
+  });
+
+  it("redeliveries by Session.recover are the client's: the next session sees the broker's own count", async () => {
+    const r = await runJms<unknown>(broker.url, "recover-then-close", prefix());
+    expect(r).toEqual({ counts: [1, 2, 3, 4], afterClose: 2, redelivered: true });
+  });
+
+  it("a transacted session: sends appear at commit, vanish on rollback; a rolled-back receive comes again", async () => {
+    const r = await runJms<unknown>(broker.url, "transactions", prefix());
+    expect(r).toEqual({
+      early: false,
+      committed: ["m0", "m1"],
+      afterRollback: false,
+      first: "x0",
+      again: "x0",
+      againRedelivered: true,
+      againCount: 2,
+      left: false,
+    });
+  });
+
+  it("request/reply over a temporary queue and topic; foreign consumers refused; gone with their connection", async () => {
+    const r = await runJms<unknown>(broker.url, "temp-request-reply", prefix());
+    expect(r).toEqual({
+      answers: ["answer to q0/c0/temp-queue://ID:…", "answer to q1/c1/temp-topic://ID:…"],
+      tempQueue: "temp-queue://ID:…",
+      foreignConsumer: "javax.jms.InvalidDestinationException",
+      // the responder's client heard of the deletion through the advisory topic
+      afterClose: "javax.jms.InvalidDestinationException",
+    });
+  });
+
+  it("a durable subscriber keeps messages across a reconnect; duplicates and active unsubscribes refused", async () => {
+    const p = prefix();
+    const r = await runJms<unknown>(broker.url, "durable-subscriber", p);
+    expect(r).toEqual({
+      online: ["m0"],
+      duplicate: "javax.jms.JMSException",
+      duplicateMessage: `Durable consumer is in use for client: ${p}-durable and subscriptionName: sub`,
+      unsubscribeActive: "javax.jms.JMSException",
+      unsubscribeActiveMessage: "Durable consumer is in use",
+      afterReconnect: ["m1", "m2"],
+      extra: false,
+      afterUnsubscribe: false,
+      unsubscribeMissing: "javax.jms.InvalidDestinationException",
+      unsubscribeMissingMessage: `No durable subscription exists for clientID: ${p}-durable and subscriptionName: sub`,
+    });
+  });
+
+  it("a queue browser sees the messages its selector picks and leaves them in the queue", async () => {
+    const r = await runJms<unknown>(broker.url, "browser", prefix());
+    expect(r).toEqual({ all: ["red-0", "blue-1", "red-2"], red: ["red-0", "red-2"], empty: [], consumed: ["red-0", "blue-1", "red-2"] });
+  });
+
+  it("consumer.exclusive: one consumer takes everything, the next takes over; consumer.priority: the higher one first", async () => {
+    const r = await runJms<unknown>(broker.url, "exclusive-priority", prefix());
+    expect(r).toEqual({
+      toExclusive: ["e0", "e1", "e2", "e3"],
+      toStandby: false,
+      afterClose: ["e4"],
+      toHigh: ["p0", "p1", "p2"],
+      toLow: false,
+    });
+  });
+
+  it("prefetch 0: each receive pulls one message; an empty pull ends at once or after its timeout", async () => {
+    const r = await runJms<unknown>(broker.url, "prefetch-zero", prefix());
+    expect(r).toEqual({ a: ["m0"], b: ["m1"], noWait: false, timedOut: false, waitedAtLeastTimeout: true, later: ["m2"] });
+  });
+
+  it("a persistent message that expires in its queue moves to ActiveMQ.DLQ; a non-persistent one is dropped", async () => {
+    const r = await runJms<unknown>(broker.url, "expiry-to-dlq", prefix());
+    expect(r).toEqual({
+      got: ["kept"],
+      dlq: [
+        {
+          text: "persistent",
+          cause: expect.stringMatching(/^java\.lang\.Throwable: Message Expired\. Expiration:\d+$/),
+          expirationSet: false,
+          originalExpirationSet: true,
+          originalDestination: "queue://P.expiring",
+        },
+      ],
+    });
+  });
+
+  it("a durable subscription re-created on another topic replaces the old one and what it kept", async () => {
+    const r = await runJms<unknown>(broker.url, "durable-topic-change", prefix());
+    expect(r).toEqual({ kept: null, got: ["b0"], extra: null });
+  });
 });

@@ -1,29 +1,25 @@
 import type { Socket } from "node:net";
-import {
-  type AccessControl,
-  type Broker,
-  BrokerError,
-  type ClientRef,
-  compileSelector,
-  type ConnectionDetails,
-  InvalidSelector,
-  type ConnectionSource,
-  LoginRefused,
-  OrderedCommits,
-  type Queue,
-  type QueueEntry,
-  type User,
-  type VirtualHost,
+import type {
+  AccessControl,
+  Broker,
+  ClientRef,
+  ConnectionDetails,
+  ConnectionSource,
+  QueueEntry,
+  User,
+  VirtualHost,
 } from "../../src/core/index.js";
+import { OrderedCommits } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { BatchedWriter, type DrainListener } from "../../src/transport/batched-writer.js";
 import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import { heartbeats } from "../../src/transport/heartbeats.js";
-import { isLoopback } from "../../src/transport/listen.js";
 import {
   type AnyBaseCommand,
+  type AnyMessage,
+  type AnyTransactionId,
+  type ConnectionId,
   type ConnectionInfo,
-  type ConsumerInfo,
   DataType,
   type DataStructure,
   decodeBody,
@@ -35,51 +31,37 @@ import {
   makeKeepAliveInfo,
   makeMessageDispatch,
   makeResponse,
-  type MessageAck,
-  type ProducerInfo,
-  type RemoveInfo,
-  type SessionInfo,
   type WireFormatInfo,
-  type AnyMessage,
 } from "./codec/commands.generated.js";
 import { DecodeError, Reader, Writer } from "./codec/primitives.js";
-import { OpenWireConsumer, type ConsumerHost } from "./consumer.js";
-import { isAdvisory, publishTarget, targetOf, topicBindingKey } from "./destinations.js";
-import {
-  INVALID_CLIENT_ID,
-  INVALID_DESTINATION,
-  INVALID_SELECTOR,
-  OpenWireRefusal,
-  refusalOf,
-  SECURITY,
-  UNSUPPORTED,
-} from "./exceptions.js";
+import type { ConsumerHost, OpenWireConsumer } from "./consumer.js";
+import { deadLetter } from "./dead-letter.js";
+import { JMS_EXCEPTION, OpenWireRefusal, UNSUPPORTED } from "./exceptions.js";
 import { FrameReader } from "./frame-reader.js";
-import { coreMessage, dispatchMessage, isMessageType, messageProblem } from "./message.js";
+import { connectionInfo } from "./handlers/connection-info.js";
+import { consumerInfo } from "./handlers/consumer-info.js";
+import { destinationInfo } from "./handlers/destination-info.js";
+import { messageAck } from "./handlers/message-ack.js";
+import { messagePull } from "./handlers/message-pull.js";
+import { messageSend } from "./handlers/message-send.js";
+import { producerInfo } from "./handlers/producer-info.js";
+import { removeInfo } from "./handlers/remove-info.js";
+import { removeSubscriptionInfo } from "./handlers/remove-subscription-info.js";
+import { sessionInfo } from "./handlers/session-info.js";
+import { transactionInfo } from "./handlers/transaction-info.js";
+import { dispatchMessage, isMessageType } from "./message.js";
 import type { OpenWireServer } from "./server.js";
+import { localTxKey, type OpenWireTransaction, txText } from "./transactions.js";
 import { negotiate, ourWireFormatInfo, type WireFormat } from "./wire-format.js";
+import { tempsOf } from "./temp-destinations.js";
 
 /** Before the client's WireFormatInfo, before its ConnectionInfo, logged in, or closed. */
 export type OpenWireState = "wire-format" | "connection-info" | "open" | "closed";
 
-/** MessageAck types (ActiveMQ's MessageAck constants). */
-const ACK_DELIVERED = 0;
-const ACK_POISON = 1;
-const ACK_STANDARD = 2;
-const ACK_REDELIVERED = 3;
-const ACK_INDIVIDUAL = 4;
-const ACK_UNMATCHED = 5;
-const ACK_EXPIRED = 6;
-
-/** The map key of a connection, session, consumer or producer id. */
-const idKey = (id: { connectionId: string | null; sessionId: number; value: number }) => `${id.connectionId}:${id.sessionId}:${id.value}`;
-/** The map key of a session, from its SessionId or from a ConsumerId's session part. */
-const sessionKey = (connectionId: string | null, session: number) => `${connectionId}:${session}`;
-
 /**
  * One OpenWire connection: frames from the socket (frame-reader.ts), the WireFormatInfo exchange,
- * then one switch on each command's type. Login is ConnectionInfo's user name and password through
- * the broker's login (vhost: the front-end's default); consumers are OpenWireConsumers on queues.
+ * then one switch on each command's type to its handler (handlers/, one file per command class),
+ * and the state they share: sessions, consumers, the login, the writer.
  */
 export class OpenWireConnection implements ConnectionSource, DrainListener, ConsumerHost {
   state: OpenWireState = "wire-format";
@@ -95,12 +77,14 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   clientId: string | null = null;
   private connectionInfo: ConnectionInfo | null = null;
   /** Sessions by SessionId key → the consumers' keys in it. */
-  private readonly sessions = new Map<string, Set<string>>();
-  private readonly consumers = new Map<string, OpenWireConsumer>();
+  readonly sessions = new Map<string, Set<string>>();
+  readonly consumers = new Map<string, OpenWireConsumer>();
+  /** Open local transactions by LocalTransactionId key (transactions.ts). */
+  readonly transactions = new Map<string, OpenWireTransaction>();
   /** Queues this connection declared already (queue://x is declared durable on first use). */
-  private readonly declared = new Set<string>();
+  readonly declared = new Set<string>();
   /** Responses to persistent sends wait here until the store has the message. */
-  private readonly held = new OrderedCommits<number>({ release: (id, ok) => this.released(id, ok) });
+  private readonly commits = new OrderedCommits<number>({ release: (id, ok) => this.released(id, ok) });
   private registered = false;
   heartbeatTimeoutMs = 0;
   heartbeatSendMs = 0;
@@ -108,9 +92,9 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   readonly connectedAt = Date.now();
 
   constructor(
-    private readonly socket: Socket,
+    readonly socket: Socket,
     readonly broker: Broker,
-    private readonly server: OpenWireServer,
+    readonly server: OpenWireServer,
     log: Logger,
     private readonly handshake: HandshakeDeadlines,
   ) {
@@ -216,22 +200,22 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     let refused: OpenWireRefusal | null = null;
     switch (c.dataType) {
       case DataType.ConnectionInfo:
-        refused = this.connectionInfoCommand(c);
+        refused = connectionInfo(this, c);
         break;
       case DataType.SessionInfo:
-        refused = this.sessionInfo(c);
+        refused = sessionInfo(this, c);
         break;
       case DataType.ProducerInfo:
-        refused = this.producerInfo(c);
+        refused = producerInfo(this, c);
         break;
       case DataType.ConsumerInfo:
-        refused = this.consumerInfo(c);
+        refused = consumerInfo(this, c);
         break;
       case DataType.RemoveInfo:
-        refused = this.removeInfo(c);
+        refused = removeInfo(this, c);
         break;
       case DataType.MessageAck:
-        refused = this.messageAck(c);
+        refused = messageAck(this, c);
         break;
       case DataType.KeepAliveInfo:
         // a keep-alive asking for an answer gets one of its own kind
@@ -244,25 +228,25 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
       case DataType.FlushCommand:
         break;
       case DataType.DestinationInfo:
-        refused = new OpenWireRefusal(UNSUPPORTED, "temporary destinations are not supported yet");
+        refused = destinationInfo(this, c);
         break;
-      case DataType.TransactionInfo:
-        refused = new OpenWireRefusal(UNSUPPORTED, "transactions are not supported yet");
+      case DataType.TransactionInfo: {
+        const r = transactionInfo(this, c);
+        if (r instanceof OpenWireRefusal) refused = r;
+        else if (this.held(c, r)) return;
         break;
+      }
       case DataType.MessagePull:
-        refused = new OpenWireRefusal(UNSUPPORTED, "MessagePull (prefetch 0) is not supported yet");
+        refused = messagePull(this, c);
         break;
       case DataType.RemoveSubscriptionInfo:
-        refused = new OpenWireRefusal(UNSUPPORTED, "durable subscriptions are not supported yet");
+        refused = removeSubscriptionInfo(this, c);
         break;
       default:
         if (isMessageType(c.dataType)) {
-          const persisted = this.publish(c as AnyMessage, frame);
+          const persisted = messageSend(this, c as AnyMessage, frame);
           if (persisted instanceof OpenWireRefusal) refused = persisted;
-          else if (persisted && c.responseRequired && this.vhost?.durability) {
-            this.held.hold(c.commandId, this.vhost.durability);
-            return;
-          } else if (c.responseRequired && this.held.holdBehind(c.commandId)) return;
+          else if (this.held(c, persisted)) return;
           break;
         }
         refused = new OpenWireRefusal(UNSUPPORTED, `command type ${c.dataType} is not supported`);
@@ -270,6 +254,26 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     this.answer(c, refused);
     // ActiveMQ drops the connection after refusing its ConnectionInfo
     if (refused !== null && c.dataType === DataType.ConnectionInfo) this.shutdown();
+  }
+
+  /**
+   * Whether the Response to `c` waits: for the disk when it put a persistent message on a durable
+   * queue, or behind an earlier answer that does.
+   */
+  private held(c: AnyBaseCommand, persisted: boolean): boolean {
+    if (!c.responseRequired) return false;
+    if (persisted && this.vhost?.durability) {
+      this.commits.hold(c.commandId, this.vhost.durability);
+      return true;
+    }
+    return this.commits.holdBehind(c.commandId);
+  }
+
+  /** The open local transaction `id` names, or why there is none. */
+  transaction(id: AnyTransactionId): OpenWireTransaction | OpenWireRefusal {
+    const key = localTxKey(id);
+    const tx = key === null ? undefined : this.transactions.get(key);
+    return tx ?? new OpenWireRefusal(JMS_EXCEPTION, `Transaction '${txText(id)}' has not been started.`);
   }
 
   private answer(c: AnyBaseCommand, refused: OpenWireRefusal | null): void {
@@ -295,200 +299,29 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
       );
   }
 
-  private connectionInfoCommand(info: ConnectionInfo): OpenWireRefusal | null {
-    if (this.state === "open") return null; // a repeated ConnectionInfo (the client's reconnect path) changes nothing
-    const o = this.server.options;
-    const username = info.userName ?? "guest";
-    const password = info.password ?? (info.userName === null ? "guest" : "");
-    const granted = this.broker.login({
-      username,
-      password,
-      loopback: isLoopback(this.socket.remoteAddress),
-      vhost: o.defaultVhost,
-      protocol: "openwire",
-    });
-    if (granted instanceof LoginRefused) {
-      this.log.warn({ user: username, reason: granted.reason }, `OpenWire login refused: ${granted.reason}`);
-      return new OpenWireRefusal(SECURITY, `User name [${username}] or password is invalid.`);
-    }
-    const clientId = info.clientId ?? "";
-    const key = `${granted.vhost.name}\u0000${clientId}`;
-    if (clientId !== "" && this.server.clientIds.has(key)) {
-      const other = this.server.clientIds.get(key)!;
-      return new OpenWireRefusal(INVALID_CLIENT_ID, `Broker: ${o.brokerName} - Client: ${clientId} already connected from ${other.remote}`);
-    }
-    if (clientId !== "") this.server.clientIds.set(key, this);
+  /** ConnectionInfo accepted (handlers/connection-info.ts): the connection is open and registered. */
+  opened(info: ConnectionInfo, clientId: string, user: User, vhost: VirtualHost, access: AccessControl): void {
     this.clientId = clientId;
-    this.user = granted.user;
-    this.vhost = granted.vhost;
-    this.access = granted.access;
+    this.user = user;
+    this.vhost = vhost;
+    this.access = access;
     this.connectionInfo = info;
     this.state = "open";
     this.handshake.settle(this.socket);
-    this.broker.connections.register(this, granted.vhost.name);
+    this.broker.connections.register(this, vhost.name);
     this.registered = true;
-    return null;
+  }
+
+  /** The ConnectionId of the client's ConnectionInfo (null before it). */
+  get connectionId(): ConnectionId | null {
+    return this.connectionInfo?.connectionId ?? null;
   }
 
   get remote(): string {
     return `tcp://${this.socket.remoteAddress}:${this.socket.remotePort}`;
   }
 
-  private sessionInfo(info: SessionInfo): OpenWireRefusal | null {
-    if (info.sessionId === null) return new OpenWireRefusal(UNSUPPORTED, "SessionInfo without a session id");
-    const k = sessionKey(info.sessionId.connectionId, info.sessionId.value);
-    if (!this.sessions.has(k)) this.sessions.set(k, new Set());
-    return null;
-  }
-
-  private producerInfo(info: ProducerInfo): OpenWireRefusal | null {
-    if (info.destination === null) return null;
-    const t = targetOf(info.destination);
-    return typeof t === "string" ? new OpenWireRefusal(INVALID_DESTINATION, t) : null;
-  }
-
-  /** queue://x is declared (durable, as STOMP's /queue/x) on first use in this connection. */
-  private queueFor(name: string): Queue | OpenWireRefusal {
-    const v = this.vhost!;
-    if (!this.declared.has(name)) {
-      const denied = this.access!.check("queue", name, "configure");
-      if (denied) return refusalOf(denied);
-      const ok = v.declareQueue(name, { durable: true, autoDelete: false, exclusive: false, args: {} }, this.client);
-      if (ok instanceof BrokerError) return refusalOf(ok);
-      this.declared.add(name);
-    }
-    const q = v.queue(name, this.client);
-    return q instanceof BrokerError ? refusalOf(q) : q;
-  }
-
-  private consumerInfo(info: ConsumerInfo): OpenWireRefusal | null {
-    const id = info.consumerId;
-    const dest = info.destination;
-    if (id === null || dest === null) return new OpenWireRefusal(INVALID_DESTINATION, "a consumer needs a destination");
-    // Warren sends no advisories: the Java client's advisory consumer is accepted and stays idle
-    if (isAdvisory(dest)) return null;
-    // compiled before anything is declared, so a bad selector leaves nothing behind
-    const selector = info.selector !== null && info.selector !== "" ? compileSelector(info.selector) : undefined;
-    if (selector instanceof InvalidSelector) return new OpenWireRefusal(INVALID_SELECTOR, selector.description);
-    if (info.subscriptionName !== null) return new OpenWireRefusal(UNSUPPORTED, "durable subscriptions are not supported yet");
-    if (info.browser) return new OpenWireRefusal(UNSUPPORTED, "queue browsers are not supported yet");
-    if (info.prefetchSize <= 0) return new OpenWireRefusal(UNSUPPORTED, "prefetch 0 (MessagePull) is not supported yet");
-    const t = targetOf(dest);
-    if (typeof t === "string") return new OpenWireRefusal(INVALID_DESTINATION, t);
-    const key = idKey(id);
-    if (this.consumers.has(key)) return new OpenWireRefusal("javax.jms.JMSException", `consumer ${key} already exists`);
-    const v = this.vhost!;
-    let q: Queue | OpenWireRefusal;
-    if (t.kind === "queue") {
-      const denied = this.access!.check("queue", t.name, "read");
-      if (denied) return refusalOf(denied);
-      q = this.queueFor(t.name);
-    } else {
-      const name = `openwire.sub.${this.client.id}.${id.sessionId}.${id.value}`;
-      const bindingKey = topicBindingKey(t.name);
-      const denied = this.access!.checkSubscribe(name, "amq.topic", bindingKey);
-      if (denied) return refusalOf(denied);
-      const ok = v.declareQueue(name, { durable: false, autoDelete: true, exclusive: true, args: {} }, this.client);
-      if (ok instanceof BrokerError) return refusalOf(ok);
-      const b = v.bindQueue(ok.queue, "amq.topic", bindingKey, {}, this.client);
-      if (b instanceof BrokerError) return refusalOf(b);
-      const found = v.queue(ok.queue, this.client);
-      q = found instanceof BrokerError ? refusalOf(found) : found;
-    }
-    if (q instanceof OpenWireRefusal) return q;
-    const c = new OpenWireConsumer(this, id, key, sessionKey(id.connectionId, id.sessionId), dest, info.prefetchSize);
-    const sub = q.consume(c, {
-      tag: key,
-      noAck: false,
-      exclusive: info.exclusive,
-      priority: info.priority,
-      prefetch: info.prefetchSize,
-      ...(selector !== undefined && { selector }),
-      // a topic consumer's own queue drops what it does not select; a queue keeps it for others
-      ...(selector !== undefined && t.kind !== "queue" && { discardUnselected: true }),
-      ...(info.noLocal && { noLocal: true }),
-    });
-    if (sub instanceof BrokerError) return refusalOf(sub);
-    c.subscription = sub;
-    this.consumers.set(key, c);
-    this.sessions.get(c.sessionKey)?.add(key);
-    return null;
-  }
-
-  private publish(m: AnyMessage, frame: Buffer): boolean | OpenWireRefusal {
-    if (m.destination === null) return new OpenWireRefusal(INVALID_DESTINATION, "a message needs a destination");
-    const problem = messageProblem(m);
-    if (problem !== null) return new OpenWireRefusal(UNSUPPORTED, problem);
-    const t = targetOf(m.destination);
-    if (typeof t === "string") return new OpenWireRefusal(INVALID_DESTINATION, t);
-    if (t.kind === "queue") {
-      const q = this.queueFor(t.name);
-      if (q instanceof OpenWireRefusal) return q;
-    }
-    const [exchange, key] = publishTarget(t);
-    const denied = this.access!.checkPublish(exchange, key);
-    if (denied) return refusalOf(denied);
-    const msg = coreMessage(exchange, key, m, frame, this.wire!.version);
-    msg.publisher = this.client; // for noLocal consumers
-    const r = this.vhost!.publish(exchange, key, msg);
-    if (r instanceof BrokerError) return refusalOf(r);
-    return r.persisted > 0;
-  }
-
-  private messageAck(ack: MessageAck): OpenWireRefusal | null {
-    if (ack.consumerId === null) return null;
-    const c = this.consumers.get(idKey(ack.consumerId));
-    const tag = ack.lastMessageId?.brokerSequenceId ?? 0;
-    if (c === undefined) return null;
-    switch (ack.ackType) {
-      case ACK_DELIVERED:
-        c.markDelivered(tag);
-        break;
-      case ACK_STANDARD:
-      case ACK_UNMATCHED:
-      case ACK_EXPIRED:
-        c.ack(tag, false);
-        break;
-      case ACK_INDIVIDUAL:
-        c.ack(tag, true);
-        break;
-      case ACK_POISON:
-        c.discard(tag);
-        break;
-      case ACK_REDELIVERED:
-        break;
-    }
-    return null;
-  }
-
-  private removeInfo(info: RemoveInfo): OpenWireRefusal | null {
-    const id = info.objectId;
-    if (id === null) return null;
-    switch (id.dataType) {
-      case DataType.ConsumerId: {
-        const key = idKey(id);
-        const c = this.consumers.get(key);
-        if (c !== undefined) this.removeConsumer(c);
-        break;
-      }
-      case DataType.SessionId: {
-        const k = sessionKey(id.connectionId, id.value);
-        const keys = this.sessions.get(k);
-        this.sessions.delete(k);
-        for (const k of keys ?? []) {
-          const c = this.consumers.get(k);
-          if (c !== undefined) this.removeConsumer(c);
-        }
-        break;
-      }
-      case DataType.ConnectionId:
-        this.releaseConsumers();
-        break;
-    }
-    return null;
-  }
-
-  private removeConsumer(c: OpenWireConsumer): void {
+  removeConsumer(c: OpenWireConsumer): void {
     this.consumers.delete(c.key);
     this.sessions.get(c.sessionKey)?.delete(c.key);
     c.close();
@@ -497,6 +330,14 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   dispatch(c: OpenWireConsumer, entry: QueueEntry, tag: number): void {
     const m = dispatchMessage(entry.message, tag, entry.redelivered ? Math.max(1, entry.deliveryCount - 1) : 0);
     this.send(makeMessageDispatch({ consumerId: c.id, destination: c.destination, message: m, redeliveryCounter: m.redeliveryCounter }));
+  }
+
+  pullEnded(c: OpenWireConsumer): void {
+    this.send(makeMessageDispatch({ consumerId: c.id, destination: c.destination, message: null }));
+  }
+
+  deadLetter(entry: QueueEntry, cause: string | null): void {
+    deadLetter(this, entry, cause);
   }
 
   consumerCancelled(c: OpenWireConsumer): void {
@@ -538,7 +379,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
-  private releaseConsumers(): void {
+  releaseConsumers(): void {
     const all = [...this.consumers.values()];
     this.consumers.clear();
     for (const c of all) c.close();
@@ -547,7 +388,9 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   private teardown(): void {
     this.state = "closed";
     heartbeats.unwatch(this);
-    this.held.clear();
+    this.commits.clear();
+    this.transactions.clear();
+    this.dropTemporaries();
     this.releaseConsumers();
     this.writer.discard();
     this.handshake.settle(this.socket);
@@ -561,6 +404,17 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     }
     this.vhost?.clientClosed(this.client);
     this.server.forget(this);
+  }
+
+  /** This connection's temporary destinations go with it, announced as removed. */
+  dropTemporaries(): void {
+    const temps = tempsOf(this.server);
+    temps.unsubscribe(this, null);
+    if (this.vhost === null) return;
+    for (const d of temps.ownedBy(this)) {
+      if (d.dataType === DataType.ActiveMQTempQueue) this.vhost.deleteQueue(d.physicalName ?? "", {}, this.client);
+      temps.remove(this.vhost.name, d);
+    }
   }
 
   /** The broker is stopping, or an operator closed the connection: a ConnectionError, then close. */

@@ -1,11 +1,16 @@
 import type { Consumer, QueueEntry, Subscription } from "../../src/core/index.js";
 import type { AnyActiveMQDestination, ConsumerId } from "./codec/commands.generated.js";
+import { expiredCause } from "./message.js";
 
 /** What a consumer needs of its connection. */
 export interface ConsumerHost {
   readonly client: import("../../src/core/index.js").ClientRef;
   readonly backedUp: boolean;
   dispatch(c: OpenWireConsumer, entry: QueueEntry, tag: number): void;
+  /** A MessagePull found nothing: an empty MessageDispatch ends it. */
+  pullEnded(c: OpenWireConsumer): void;
+  /** A poisoned message's copy goes to the dead-letter queue (before the entry is settled). */
+  deadLetter(entry: QueueEntry, cause: string | null): void;
   consumerCancelled(c: OpenWireConsumer): void;
 }
 
@@ -20,6 +25,11 @@ export class OpenWireConsumer implements Consumer {
   /** Unacked deliveries up to this tag no longer count against the prefetch (delivered acks). */
   deliveredUpTo = 0;
   private delivered = 0;
+  /** Prefetch 0: an outstanding MessagePull lets one message through. */
+  private pulls = 0;
+  private pullTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Closed: a transaction's acks for it are void at commit. */
+  closed = false;
   private nextTag = 0;
 
   constructor(
@@ -40,10 +50,12 @@ export class OpenWireConsumer implements Consumer {
   }
 
   hasCredit(): boolean {
+    if (this.prefetch === 0) return this.pulls > 0 && !this.host.backedUp;
     return !this.host.backedUp && this.unacked.size - this.delivered < this.prefetch;
   }
 
   deliver(entry: QueueEntry): void {
+    if (this.prefetch === 0) this.pulled();
     const tag = ++this.nextTag;
     this.unacked.set(tag, entry);
     this.host.dispatch(this, entry, tag);
@@ -51,6 +63,37 @@ export class OpenWireConsumer implements Consumer {
 
   cancelledByBroker(): void {
     this.host.consumerCancelled(this);
+  }
+
+  /**
+   * MessagePull (a prefetch-0 consumer's receive): one message if the queue has one for it; if
+   * not, the pull ends with an empty dispatch at once (`timeoutMs` -1, receiveNoWait), after
+   * `timeoutMs`, or never (0: it waits for the next message).
+   */
+  pull(timeoutMs: number): void {
+    if (this.prefetch !== 0 || this.closed) return;
+    this.pulls = 1;
+    this.subscription.resume();
+    if (this.pulls === 0) return;
+    if (timeoutMs < 0) this.endPull();
+    else if (timeoutMs > 0) {
+      clearTimeout(this.pullTimer);
+      this.pullTimer = setTimeout(endPullOf, timeoutMs, this);
+      this.pullTimer.unref?.();
+    }
+  }
+
+  /** The pull found nothing: an empty dispatch tells the client receive() returns null. */
+  endPull(): void {
+    if (this.pulls === 0) return;
+    this.pulled();
+    this.host.pullEnded(this);
+  }
+
+  private pulled(): void {
+    this.pulls = 0;
+    clearTimeout(this.pullTimer);
+    this.pullTimer = undefined;
   }
 
   /** A delivered ack up to `tag`: those deliveries leave the prefetch window but stay unacked. */
@@ -88,21 +131,46 @@ export class OpenWireConsumer implements Consumer {
     this.subscription.resume();
   }
 
-  /** Poison acks: the message is dropped (dead-lettered when its queue has a DLX). */
-  discard(tag: number): void {
+  /**
+   * A poison ack for the deliveries from `firstTag` to `lastTag`: the client gave up on them after
+   * its redelivery policy. Each is dead-lettered (ActiveMQ.DLQ) and settled.
+   */
+  poison(firstTag: number, lastTag: number, cause: string | null): void {
+    const q = this.subscription.queue;
+    for (const [t, e] of this.unacked) {
+      if (t > lastTag) break;
+      if (t < firstTag) continue;
+      this.unacked.delete(t);
+      this.host.deadLetter(e, cause);
+      q.ack(e);
+    }
+    this.recount();
+    this.subscription.resume();
+  }
+
+  /** An expired ack: the client found the message expired; it is dead-lettered as one. */
+  expire(tag: number): void {
     const e = this.unacked.get(tag);
     if (e === undefined) return;
     this.unacked.delete(tag);
-    this.subscription.queue.discard(e);
+    this.host.deadLetter(e, expiredCause(e.message));
+    this.subscription.queue.ack(e);
     this.recount();
     this.subscription.resume();
   }
 
   /** The consumer goes: unacked messages back to the queue, redelivered, in their order. */
   close(): void {
+    this.closed = true;
+    this.pulled();
     const q = this.subscription.queue;
     for (const e of this.unacked.values()) q.requeue(e);
     this.unacked.clear();
     this.subscription.cancel();
   }
+}
+
+/** A pull's timer: a module function, not a closure per pull. */
+function endPullOf(c: OpenWireConsumer): void {
+  c.endPull();
 }

@@ -6,7 +6,8 @@
  */
 import { type AnyActiveMQDestination, DataType, makeActiveMQQueue, makeActiveMQTopic } from "./codec/commands.generated.js";
 
-export type Target = { kind: "queue"; name: string } | { kind: "topic"; name: string };
+/** `temp`: a temporary queue or topic (temp-destinations.ts), owned by one connection. */
+export type Target = { kind: "queue"; name: string; temp: boolean } | { kind: "topic"; name: string; temp: boolean };
 
 /** A destination the front-end serves, or the reason it does not (an InvalidDestinationException's text). */
 export function targetOf(d: AnyActiveMQDestination): Target | string {
@@ -15,15 +16,17 @@ export function targetOf(d: AnyActiveMQDestination): Target | string {
   if (name.includes(",")) return `composite destinations (${name}) are not supported`;
   switch (d.dataType) {
     case DataType.ActiveMQQueue:
-      return { kind: "queue", name };
+      return { kind: "queue", name, temp: false };
     case DataType.ActiveMQTopic:
-      return { kind: "topic", name };
+      return { kind: "topic", name, temp: false };
+    case DataType.ActiveMQTempQueue:
+      return { kind: "queue", name, temp: true };
     default:
-      return `temporary destinations (${name}) are not supported`;
+      return { kind: "topic", name, temp: true };
   }
 }
 
-/** ActiveMQ's advisory topics: consumers on them are accepted and get nothing (Warren sends no advisories). */
+/** ActiveMQ's advisory topics: only the temporary-destination ones carry anything (temp-destinations.ts). */
 export function isAdvisory(d: AnyActiveMQDestination): boolean {
   return d.dataType === DataType.ActiveMQTopic && (d.physicalName ?? "").startsWith("ActiveMQ.Advisory.");
 }
@@ -68,4 +71,19 @@ export function replyToDestination(s: string): AnyActiveMQDestination | null {
   if (s.startsWith("/topic/")) return makeActiveMQTopic({ physicalName: s.slice(7) });
   if (s.startsWith("/reply-queue/")) return makeActiveMQQueue({ physicalName: s.slice(13) });
   return null;
+}
+
+/** A destination as ActiveMQ prints it: queue://x, topic://x, temp-queue://x, temp-topic://x. */
+export function destinationText(d: AnyActiveMQDestination): string {
+  const name = d.physicalName ?? "";
+  switch (d.dataType) {
+    case DataType.ActiveMQQueue:
+      return `queue://${name}`;
+    case DataType.ActiveMQTopic:
+      return `topic://${name}`;
+    case DataType.ActiveMQTempQueue:
+      return `temp-queue://${name}`;
+    default:
+      return `temp-topic://${name}`;
+  }
 }

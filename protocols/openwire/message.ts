@@ -17,7 +17,9 @@ import {
   type AnyMessage as AnyActiveMQMessage,
   DataType,
   decodeBody,
+  encodeBody,
   makeActiveMQBytesMessage,
+  makeActiveMQQueue,
   makeActiveMQTextMessage,
   makeMessageId,
   makeProducerId,
@@ -33,6 +35,14 @@ class OpenWireCodec implements PropertiesCodec {
 
   decode(bytes: Buffer): MessageProperties {
     return propertiesOf(decodeStoredMessage(bytes, this.version));
+  }
+
+  /** A persistent JMS message that expires in a queue goes to ActiveMQ.DLQ, as ActiveMQ sends it. */
+  expired(message: Message, queue: string): { message: Message; queue: string } | null {
+    // one that expires in the DLQ itself (a TTL policy on it) goes, rather than round again
+    if (queue === DLQ_NAME) return null;
+    const copy = deadLetterCopy(message, expiredCause(message), this.version);
+    return copy === null ? null : { message: copy, queue: DLQ_NAME };
   }
 }
 
@@ -228,4 +238,50 @@ function foreignMessage(msg: Message): AnyActiveMQMessage {
     m.marshalledProperties = w.take(0);
   }
   return m;
+}
+
+/** ActiveMQ's shared dead-letter queue (its default SharedDeadLetterStrategy). */
+export const DLQ_NAME = "ActiveMQ.DLQ";
+
+/**
+ * The copy of `msg` that goes to ActiveMQ.DLQ after a poison ack, as ActiveMQ 5.17 makes it: the
+ * original destination kept as originalDestination, the redelivery counter back to 0, the
+ * expiration cleared and kept in the Long property `originalExpiration`, and the failure cause
+ * (Throwable.toString of the poison ack's cause) in the String property `dlqDeliveryFailureCause`. Null for a non-persistent message, which
+ * ActiveMQ drops (processNonPersistent is off by default).
+ */
+export function deadLetterCopy(msg: Message, cause: string | null, version: number): Message | null {
+  if (msg.properties.deliveryMode !== 2) return null;
+  const enc = msg.encoded;
+  const m = enc !== null && enc.codec instanceof OpenWireCodec ? decodeStoredMessage(enc.bytes, enc.codec.version) : foreignMessage(msg);
+  const v = enc !== null && enc.codec instanceof OpenWireCodec ? enc.codec.version : version;
+  const props: PrimitiveMap =
+    m.marshalledProperties !== null && m.marshalledProperties.length > 0
+      ? readPrimitiveMap(new Reader(m.marshalledProperties, 0, m.marshalledProperties.length, 1, false))
+      : new Map();
+  if (!props.has("originalExpiration")) props.set("originalExpiration", { long: m.expiration });
+  // ActiveMQ sets it only when the poison ack carries a cause (clients before version 7 send none)
+  if (cause !== null) props.set("dlqDeliveryFailureCause", cause);
+  const pw = new Writer(256);
+  writePrimitiveMap(pw, props);
+  m.marshalledProperties = pw.take(0);
+  m.originalDestination = m.destination;
+  m.destination = makeActiveMQQueue({ physicalName: DLQ_NAME });
+  m.expiration = 0;
+  m.redeliveryCounter = 0;
+  m.commandId = 0;
+  m.responseRequired = false;
+  const w = new Writer(512);
+  w.version = v;
+  w.byte(m.dataType);
+  encodeBody(w, m);
+  const bytes = w.take(0);
+  return coreMessage("", DLQ_NAME, m, bytes, v);
+}
+
+/** ActiveMQ's dlqDeliveryFailureCause for an expired message. */
+export function expiredCause(msg: Message): string {
+  const enc = msg.encoded;
+  const expiration = enc !== null && enc.codec instanceof OpenWireCodec ? decodeStoredMessage(enc.bytes, enc.codec.version).expiration : 0;
+  return `java.lang.Throwable: Message Expired. Expiration:${expiration}`;
 }

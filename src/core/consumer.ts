@@ -48,6 +48,12 @@ export interface ConsumeOptions {
    * excludes is dropped at dispatch instead of kept (ActiveMQ never gives it to the subscription).
    */
   discardUnselected?: boolean;
+  /**
+   * ActiveMQ's exclusive consumer (JMS `consumer.exclusive`): while one is subscribed, the first
+   * such gets every message and the other consumers wait; when it goes, the next takes over.
+   * Unlike `exclusive`, other consumers are not refused.
+   */
+  jmsExclusive?: boolean;
 }
 
 export class Subscription {

@@ -99,6 +99,13 @@ export interface EncodedProperties {
 export interface PropertiesCodec {
   readonly format: string;
   decode(bytes: Buffer): MessageProperties;
+  /**
+   * What the publisher's protocol does with its message when it expires in a queue that has no
+   * dead-letter exchange: null drops it (RabbitMQ's way); otherwise `message` is stored on the
+   * durable queue `queue`, declared if missing (ActiveMQ moves expired persistent JMS messages to
+   * ActiveMQ.DLQ). Called at most once per expiry, off the publish path.
+   */
+  expired?(message: Message, queue: string, now: number): { message: Message; queue: string } | null;
 }
 
 const EMPTY_PROPERTIES: MessageProperties = Object.freeze({}) as MessageProperties;

@@ -54,6 +54,8 @@ export interface QueueHost {
   queueExpired(queue: Queue): void;
   /** Re-publishes `message` to the queue's dead-letter exchange (the queue has one set). */
   deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void;
+  /** `message` expired in `queue`, which has no dead-letter exchange (its protocol may keep it elsewhere). */
+  messageExpired?(queue: Queue, message: Message): void;
 }
 
 /**
@@ -103,6 +105,8 @@ export class Queue implements Destination, ReadyOwner {
   private selective = 0;
   /** Consumers that drop what their selector does not match (a topic subscriber's own queue). */
   private discarding = 0;
+  /** Subscriptions with jmsExclusive: while any, the first of them is the only one served. */
+  private jmsExclusives = 0;
   /** Entries a selective dispatch passed over, put back when it ends (reused). */
   private readonly passed: QueueEntry[] = [];
   /** Requeues took a length-limited queue over its limit: the next dispatch trims first. */
@@ -242,6 +246,17 @@ export class Queue implements Destination, ReadyOwner {
     this.readyBytes += entry.bodySize;
   }
 
+  /**
+   * Up to `limit` ready messages in delivery order, left where they are (a JMS queue browser):
+   * those in memory only, as paging is for queues far longer than a browser shows (ActiveMQ's
+   * browsers stop at 400 by default).
+   */
+  browse(limit: number): QueueEntry[] {
+    const out: QueueEntry[] = [];
+    for (let i = this.levels.length - 1; i >= 0 && out.length < limit; i--) this.levels[i]!.inMemory(limit, out);
+    return out;
+  }
+
   /** The next entry to deliver: oldest of the highest priority level that has one. */
   private peekReady(): QueueEntry | undefined {
     const ls = this.levels;
@@ -331,6 +346,7 @@ export class Queue implements Destination, ReadyOwner {
     const dlx = this.current.deadLetterExchange !== undefined;
     this.global.countDeadLetter(this.type, reason, dlx ? "at_most_once" : "disabled");
     if (dlx) this.host.deadLetter(this, entry.message, reason);
+    else if (reason === "expired") this.host.messageExpired?.(this, entry.message);
     this.forget(entry);
   }
 
@@ -458,6 +474,7 @@ export class Queue implements Destination, ReadyOwner {
     }
     const sub = new Subscription(this, consumer, options);
     this.consumers.push(sub);
+    if (options.jmsExclusive === true) this.jmsExclusives++;
     if (isSelective(options)) {
       this.selective++;
       if (options.discardUnselected === true) this.discarding++;
@@ -479,6 +496,7 @@ export class Queue implements Destination, ReadyOwner {
     sub.active = false;
     const i = this.consumers.indexOf(sub);
     if (i >= 0) this.consumers.splice(i, 1);
+    if (sub.options.jmsExclusive === true) this.jmsExclusives--;
     if (isSelective(sub.options)) {
       this.selective--;
       if (sub.options.discardUnselected === true) this.discarding--;
@@ -585,6 +603,7 @@ export class Queue implements Destination, ReadyOwner {
   }
 
   private someCredit(): boolean {
+    if (this.jmsExclusives > 0) return this.jmsExclusiveActive()!.consumer.hasCredit();
     const subs = this.consumers;
     for (let i = 0; i < subs.length; i++) if (subs[i]!.consumer.hasCredit()) return true;
     return false;
@@ -597,6 +616,10 @@ export class Queue implements Destination, ReadyOwner {
     if (n === 0) return null;
     if (this.singleActive) {
       const active = subs[0]!;
+      return active.consumer.hasCredit() && selects(active, entry) ? active : null;
+    }
+    if (this.jmsExclusives > 0) {
+      const active = this.jmsExclusiveActive()!;
       return active.consumer.hasCredit() && selects(active, entry) ? active : null;
     }
     let best: Subscription | null = null;
@@ -613,6 +636,13 @@ export class Queue implements Destination, ReadyOwner {
     }
     if (best !== null) this.rr = (bestIndex + 1) % n;
     return best;
+  }
+
+  /** The JMS exclusive consumer served now: the first subscribed of them (highest priority first). */
+  private jmsExclusiveActive(): Subscription | undefined {
+    const subs = this.consumers;
+    for (let i = 0; i < subs.length; i++) if (subs[i]!.options.jmsExclusive === true) return subs[i];
+    return undefined;
   }
 
   /** No consumer would ever take it and one of them drops what it does not select. */
@@ -650,6 +680,10 @@ export class Queue implements Destination, ReadyOwner {
     if (n === 0) return null;
     if (this.singleActive) {
       const active = subs[0]!;
+      return active.consumer.hasCredit() ? active : null;
+    }
+    if (this.jmsExclusives > 0) {
+      const active = this.jmsExclusiveActive()!;
       return active.consumer.hasCredit() ? active : null;
     }
     let best: Subscription | null = null;

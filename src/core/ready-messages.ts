@@ -163,6 +163,12 @@ export class ReadyMessages {
     this.tailBytes += size;
   }
 
+  /** The ready entries held in memory, in order, up to `limit` (paged-out ones are not read back). */
+  inMemory(limit: number, into: QueueEntry[]): void {
+    const h = this.head;
+    for (let i = 0; i < h.length && into.length < limit; i++) into.push(h.at(i)!);
+  }
+
   /** The oldest ready entry, taken out (read back from disk if it was paged out). */
   shift(): QueueEntry | undefined {
     if (this.head.length === 0) {

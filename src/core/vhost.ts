@@ -438,6 +438,23 @@ export class VirtualHost implements QueueHost, DelayedHost {
     if (!this.publishing) this.publishDeadLetters();
   }
 
+  /**
+   * QueueHost: a message expired in a queue without a dead-letter exchange. Its publisher's codec
+   * may name a queue to keep it on (PropertiesCodec.expired: ActiveMQ.DLQ for persistent JMS
+   * messages); it is published there as dead-letters are, after the current publish.
+   */
+  messageExpired(q: Queue, message: Message): void {
+    const moved = message.encoded?.codec.expired?.(message, q.name, this.timers.now()) ?? null;
+    if (moved === null) return;
+    if (!this.queues.has(moved.queue)) {
+      const ok = this.declareQueue(moved.queue, { durable: true, autoDelete: false, exclusive: false, args: {} }, null);
+      if (ok instanceof BrokerError) return;
+    }
+    this.pendingDeadLetters.push(moved.message);
+    this.pendingDeadLetterDeaths.push([]);
+    if (!this.publishing) this.publishDeadLetters();
+  }
+
   private publishDeadLetters(): void {
     const pending = this.pendingDeadLetters;
     const deaths = this.pendingDeadLetterDeaths;

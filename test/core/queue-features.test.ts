@@ -340,3 +340,24 @@ describe("routing extras", () => {
     }
   });
 });
+
+describe("expiry without a dead-letter exchange", () => {
+  it("moves a message to the queue its publisher's codec names (declared if missing), and drops the others", () => {
+    const { clock, v, drain } = world({ "x-message-ttl": 1000 });
+    const codec = {
+      format: "test",
+      decode: () => ({}),
+      expired: (m: Message) => ({
+        message: new Message("", "kept.expired", Buffer.from(`moved ${m.body.toString()}`), {}),
+        queue: "kept.expired",
+      }),
+    };
+    const kept = new Message("", "q", Buffer.from("a"), null, { codec, bytes: Buffer.alloc(0) });
+    ok(v.publish("", "q", kept));
+    ok(v.publish("", "q", msg("b")));
+    clock.advance(1000);
+    expect(drain("q")).toEqual([]);
+    expect(drain("kept.expired").map((m) => m.body.toString())).toEqual(["moved a"]);
+    expect(v.queues.get("kept.expired")!.durable).toBe(true);
+  });
+});

@@ -597,3 +597,49 @@ describe("basic.get", () => {
     expect(q.unackedMessageCount).toBe(0);
   });
 });
+
+describe("Queue.browse", () => {
+  it("lists ready messages in delivery order, up to a limit, and leaves them ready", () => {
+    const { q, publish } = setup();
+    publish("a", "b", "c");
+    expect(q.browse(2).map((e) => e.message.body.toString())).toEqual(["a", "b"]);
+    expect(q.browse(10).map((e) => e.message.body.toString())).toEqual(["a", "b", "c"]);
+    expect(q.messageCount).toBe(3);
+  });
+
+  it("lists a priority queue's highest level first", () => {
+    const v = new VirtualHost("/");
+    ok(v.declareQueue("p", { args: { "x-max-priority": 9 } }, null));
+    const q = v.queues.get("p")!;
+    for (const [body, priority] of [
+      ["low", 1],
+      ["high", 8],
+    ] as const) {
+      const m = new Message("", "p", Buffer.from(body), { priority });
+      ok(v.publish("", "p", m));
+    }
+    expect(q.browse(10).map((e) => e.message.body.toString())).toEqual(["high", "low"]);
+  });
+});
+
+describe("JMS exclusive consumers (jmsExclusive)", () => {
+  it("the first gets every message while the others wait, without being refused; the next takes over when it goes", () => {
+    const { q, publish } = setup();
+    const plain = new FakeConsumer(c1);
+    const first = new FakeConsumer(c1, 2);
+    const second = new FakeConsumer(c2);
+    consume(q, plain, { tag: "plain" });
+    const a = ok(q.consume(first, { ...opts({ tag: "a" }), jmsExclusive: true }));
+    ok(q.consume(second, { ...opts({ tag: "b" }), jmsExclusive: true }));
+    publish(1, 2, 3);
+    q.dispatch();
+    // the active one is full after two; the third waits for it rather than going elsewhere
+    expect(first.bodies).toEqual(["1", "2"]);
+    expect(plain.bodies).toEqual([]);
+    expect(second.bodies).toEqual([]);
+    q.cancel(a);
+    q.dispatch();
+    expect(second.bodies).toEqual(["3"]);
+    expect(plain.bodies).toEqual([]);
+  });
+});

@@ -2,8 +2,15 @@
 // every frame the broker sends, decoded at version 12.
 import { connect, type Socket } from "node:net";
 import {
+  DataType,
   type DataStructure,
   decodeBody,
+  type ExceptionResponse,
+  makeConnectionId,
+  makeConnectionInfo,
+  makeSessionId,
+  makeSessionInfo,
+  type Response,
   encodeBody,
   type WireFormatInfo,
   makeWireFormatInfo,
@@ -98,7 +105,45 @@ export class RawPeer {
     }
   }
 
+  /** The Response or ExceptionResponse to command `commandId`. */
+  async answerTo(commandId: number, ms = 5000): Promise<Response | ExceptionResponse> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const found = this.received.find(
+        (d): d is Response | ExceptionResponse =>
+          (d.dataType === DataType.Response || d.dataType === DataType.ExceptionResponse) && (d as Response).correlationId === commandId,
+      );
+      if (found) return found;
+      if (this.closed) throw new Error(`closed before the answer to command ${commandId}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no answer to command ${commandId} within ${ms} ms`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => (clearTimeout(t), r()));
+      });
+    }
+  }
+
   close(): void {
     this.socket.destroy();
   }
+}
+
+/** A logged-in connection `connection` (guest) with session 1 open; commands 1 and 2 are used. */
+export async function openSession(port: number, connection: string): Promise<RawPeer> {
+  const p = await RawPeer.open(port);
+  p.send(
+    clientWireFormat({}),
+    makeConnectionInfo({
+      commandId: 1,
+      responseRequired: true,
+      connectionId: makeConnectionId({ value: connection }),
+      userName: "guest",
+      password: "guest",
+    }),
+    makeSessionInfo({ commandId: 2, responseRequired: true, sessionId: makeSessionId({ connectionId: connection, value: 1 }) }),
+  );
+  const r = await p.answerTo(2);
+  if (r.dataType !== DataType.Response) throw new Error("session refused");
+  return p;
 }

@@ -1,0 +1,16 @@
+/**
+ * Durable topic subscriptions: clientID + subscription name name a durable queue bound to the
+ * topic, which keeps the topic's messages while no subscriber is active. The queue is named as
+ * STOMP's ActiveMQ-mode durable subscriptions name theirs (protocols/stomp/durable-subscriptions.ts),
+ * so a JMS and a STOMP subscriber with the same client id and name share one subscription, as
+ * they do on ActiveMQ. Texts are ActiveMQ 5.17's.
+ */
+export function durableQueueName(clientId: string, subscriptionName: string): string {
+  return `stomp-subscription-${clientId}-${subscriptionName}`;
+}
+
+export const inUseText = (clientId: string, name: string): string =>
+  `Durable consumer is in use for client: ${clientId} and subscriptionName: ${name}`;
+
+export const missingText = (clientId: string, name: string): string =>
+  `No durable subscription exists for clientID: ${clientId} and subscriptionName: ${name}`;

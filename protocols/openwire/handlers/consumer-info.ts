@@ -1,0 +1,141 @@
+import { BrokerError, compileSelector, InvalidSelector, type Queue, type Selector } from "../../../src/core/index.js";
+import { type AnyActiveMQDestination, type ConsumerId, type ConsumerInfo, makeMessageDispatch } from "../codec/commands.generated.js";
+import type { OpenWireConnection } from "../connection.js";
+import { OpenWireConsumer } from "../consumer.js";
+import { isAdvisory, targetOf, topicBindingKey } from "../destinations.js";
+import { INVALID_DESTINATION, INVALID_SELECTOR, JMS_EXCEPTION, OpenWireRefusal, refusalOf } from "../exceptions.js";
+import { durableQueueName, inUseText } from "../durable-subscriptions.js";
+import { idKey, sessionKey } from "../ids.js";
+import { dispatchMessage } from "../message.js";
+import { queueFor } from "./queues.js";
+import { tempsOf } from "../temp-destinations.js";
+
+/**
+ * ConsumerInfo: a consumer on queue://x consumes the queue x; one on topic://x gets its own
+ * exclusive auto-delete queue bound to amq.topic. Selector and noLocal ride on the core's consume.
+ */
+export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): OpenWireRefusal | null {
+  const id = info.consumerId;
+  const dest = info.destination;
+  if (id === null || dest === null) return new OpenWireRefusal(INVALID_DESTINATION, "a consumer needs a destination");
+  // advisories: only those of temporary destinations are sent; other advisory consumers stay idle
+  if (isAdvisory(dest)) {
+    tempsOf(conn.server).subscribe(conn, id, dest);
+    return null;
+  }
+  // compiled before anything is declared, so a bad selector leaves nothing behind
+  const selector = info.selector !== null && info.selector !== "" ? compileSelector(info.selector) : undefined;
+  if (selector instanceof InvalidSelector) return new OpenWireRefusal(INVALID_SELECTOR, selector.description);
+  const t = targetOf(dest);
+  if (typeof t === "string") return new OpenWireRefusal(INVALID_DESTINATION, t);
+  const key = idKey(id);
+  if (conn.consumers.has(key)) return new OpenWireRefusal(JMS_EXCEPTION, `consumer ${key} already exists`);
+  const v = conn.vhost!;
+  let q: Queue | OpenWireRefusal;
+  if (t.temp) {
+    // ActiveMQ's client refuses both itself; its broker would accept a consumer from elsewhere
+    const owned = tempsOf(conn.server).get(v.name, dest);
+    if (owned === undefined) return new OpenWireRefusal(INVALID_DESTINATION, "Cannot use a Temporary destination that has been deleted");
+    if (owned.owner !== conn) return new OpenWireRefusal(INVALID_DESTINATION, "Cannot use a Temporary destination from another Connection");
+  }
+  if (t.kind === "queue" && t.temp) {
+    const found = v.queue(t.name, conn.client);
+    q = found instanceof BrokerError ? refusalOf(found) : found;
+  } else if (t.kind === "queue") {
+    const denied = conn.access!.check("queue", t.name, "read");
+    if (denied) return refusalOf(denied);
+    q = queueFor(conn, t.name);
+  } else {
+    const durable = info.subscriptionName !== null && info.subscriptionName !== "";
+    if (durable && t.temp) return new OpenWireRefusal(JMS_EXCEPTION, "A durable subscription cannot be created for a temporary topic.");
+    const clientId = conn.clientId ?? "";
+    const name = durable
+      ? durableQueueName(clientId, info.subscriptionName!)
+      : `openwire.sub.${conn.client.id}.${id.sessionId}.${id.value}`;
+    const bindingKey = topicBindingKey(t.name);
+    if (durable) {
+      const existing = v.queue(name, conn.client);
+      if (!(existing instanceof BrokerError)) {
+        if (existing.consumerCount > 0) return new OpenWireRefusal(JMS_EXCEPTION, inUseText(clientId, info.subscriptionName!));
+        // re-subscribing to another topic replaces the subscription and what it kept, as ActiveMQ does
+        if (!subscribesTo(existing, bindingKey)) {
+          const denied = conn.access!.check("queue", name, "configure");
+          if (denied) return refusalOf(denied);
+          v.deleteQueue(name, {}, conn.client);
+        }
+      }
+    }
+    const denied = conn.access!.checkSubscribe(name, "amq.topic", bindingKey);
+    if (denied) return refusalOf(denied);
+    // a durable subscription's queue outlives the connection and keeps messages while offline
+    const declare = durable
+      ? { durable: true, autoDelete: false, exclusive: false }
+      : { durable: false, autoDelete: true, exclusive: true };
+    const ok = v.declareQueue(name, { ...declare, args: {} }, conn.client);
+    if (ok instanceof BrokerError) return refusalOf(ok);
+    const b = v.bindQueue(ok.queue, "amq.topic", bindingKey, {}, conn.client);
+    if (b instanceof BrokerError) return refusalOf(b);
+    const found = v.queue(ok.queue, conn.client);
+    q = found instanceof BrokerError ? refusalOf(found) : found;
+  }
+  if (q instanceof OpenWireRefusal) return q;
+  if (info.browser) {
+    if (t.kind !== "queue") return new OpenWireRefusal(INVALID_DESTINATION, "only queues can be browsed");
+    browse(conn, q, id, dest, selector);
+    return null;
+  }
+  // prefetch 0: messages only on MessagePull (consumer.ts)
+  const c = new OpenWireConsumer(conn, id, key, sessionKey(id.connectionId, id.sessionId), dest, Math.max(0, info.prefetchSize));
+  const sub = q.consume(c, {
+    tag: key,
+    noAck: false,
+    // JMS exclusive consumers take over one after the other; they do not lock the queue
+    exclusive: false,
+    ...(info.exclusive && t.kind === "queue" && { jmsExclusive: true }),
+    priority: info.priority,
+    prefetch: Math.max(0, info.prefetchSize),
+    ...(selector !== undefined && { selector }),
+    // a topic consumer's own queue drops what it does not select; a queue keeps it for others
+    ...(selector !== undefined && t.kind !== "queue" && { discardUnselected: true }),
+    ...(info.noLocal && { noLocal: true }),
+  });
+  if (sub instanceof BrokerError) return refusalOf(sub);
+  c.subscription = sub;
+  conn.consumers.set(key, c);
+  conn.sessions.get(c.sessionKey)?.add(key);
+  return null;
+}
+
+/** ActiveMQ's default maxBrowsePageSize: a browser sees at most this many messages. */
+const BROWSE_LIMIT = 400;
+
+/**
+ * A queue browser (QueueBrowser): the queue's ready messages it selects, in order, left in the
+ * queue, then a dispatch with no message, which ends the browse for the client. Its acks and its
+ * RemoveInfo name no consumer of ours and are ignored.
+ */
+function browse(
+  conn: OpenWireConnection,
+  q: Queue,
+  id: ConsumerId,
+  destination: AnyActiveMQDestination,
+  selector: Selector | undefined,
+): void {
+  let tag = 0;
+  for (const e of q.browse(BROWSE_LIMIT)) {
+    if (selector !== undefined && !selector.matches(e)) continue;
+    const m = dispatchMessage(e.message, ++tag, e.redelivered ? Math.max(1, e.deliveryCount) : 0);
+    conn.send(makeMessageDispatch({ consumerId: id, destination, message: m, redeliveryCounter: m.redeliveryCounter }));
+  }
+  conn.send(makeMessageDispatch({ consumerId: id, destination, message: null }));
+}
+
+/** Whether a durable subscription's queue is bound to amq.topic with `bindingKey` and nothing else. */
+function subscribesTo(q: Queue, bindingKey: string): boolean {
+  let found = false;
+  for (const b of q.boundBy) {
+    if (b.source.name !== "amq.topic" || b.routingKey !== bindingKey) return false;
+    found = true;
+  }
+  return found;
+}

@@ -1,0 +1,11 @@
+import type { MessagePull } from "../codec/commands.generated.js";
+import type { OpenWireConnection } from "../connection.js";
+import type { OpenWireRefusal } from "../exceptions.js";
+import { idKey } from "../ids.js";
+
+/** MessagePull: a prefetch-0 consumer asks for one message (consumer.ts `pull`). */
+export function messagePull(conn: OpenWireConnection, pull: MessagePull): OpenWireRefusal | null {
+  if (pull.consumerId === null) return null;
+  conn.consumers.get(idKey(pull.consumerId))?.pull(pull.timeout);
+  return null;
+}
