@@ -26,8 +26,9 @@ log() { echo "activemq.sh: $*" >&2; }
 
 ensure_packages() {
   # javac compiles the OpenWire scenarios (conformance/openwire) against the broker's own client jars
-  [ -f "$HOME_DIR/bin/activemq.jar" ] && command -v java >/dev/null && command -v javac >/dev/null && return 0
-  log "installing activemq and a JDK"
+  # and Spring JMS (JmsTemplate, DefaultMessageListenerContainer: Debian names its jars spring3-*)
+  [ -f "$HOME_DIR/bin/activemq.jar" ] && [ -f /usr/share/java/spring3-jms.jar ] && command -v java >/dev/null && command -v javac >/dev/null && return 0
+  log "installing activemq, Spring JMS and a JDK"
   export DEBIAN_FRONTEND=noninteractive
   # Keep the package's postinst from starting the default instance: this script starts its own.
   local policy_added=""
@@ -37,7 +38,7 @@ ensure_packages() {
     policy_added=1
   fi
   local rc=0
-  { apt-get update -q && apt-get install -y -q activemq openjdk-17-jdk-headless; } || rc=$?
+  { apt-get update -q && apt-get install -y -q activemq libspring-jms-java openjdk-17-jdk-headless; } || rc=$?
   [ -n "$policy_added" ] && rm -f /usr/sbin/policy-rc.d
   [ $rc -eq 0 ] || { log "apt-get failed ($rc)"; return $rc; }
 }
