@@ -5,6 +5,7 @@
 #   bash conformance/activemq.sh deps        # only install the package
 #   bash conformance/activemq.sh start       # install if missing, start, wait until STOMP answers
 #   bash conformance/activemq.sh stop        # stop the broker and remove its directory
+#   bash conformance/activemq.sh restart     # stop it and start it again, keeping its data
 #   bash conformance/activemq.sh stomp-addr  # print the broker's STOMP host:port
 #   bash conformance/activemq.sh openwire-url  # print the broker's OpenWire URL (tcp://host:port)
 #
@@ -80,12 +81,17 @@ start() {
   </broker>
 </beans>
 EOF
+  launch
+}
+
+# Starts the JVM on the configuration and data in $BASE and waits until STOMP answers.
+launch() {
   (
     cd "$BASE"
     nohup java -Xms64M -Xmx256M \
       -Dactivemq.home="$HOME_DIR" -Dactivemq.base="$BASE" -Dactivemq.conf="$BASE/conf" \
       -Dactivemq.data="$BASE/data" -Djava.io.tmpdir="$BASE/tmp" \
-      -jar "$HOME_DIR/bin/activemq.jar" start "xbean:file:$BASE/conf/activemq.xml" >"$BASE/out.log" 2>&1 &
+      -jar "$HOME_DIR/bin/activemq.jar" start "xbean:file:$BASE/conf/activemq.xml" >>"$BASE/out.log" 2>&1 &
     echo $! >"$BASE/pid"
   )
   log "starting ActiveMQ $(version) (STOMP 127.0.0.1:$STOMP_PORT, dir $BASE)"
@@ -108,11 +114,8 @@ EOF
   stomp_addr
 }
 
-stop() {
-  if [ ! -d "$BASE" ]; then
-    log "nothing to stop ($BASE does not exist)"
-    return 0
-  fi
+# Ends the JVM (SIGTERM: ActiveMQ closes its store; SIGKILL after 15 s).
+halt() {
   if [ -f "$BASE/pid" ]; then
     local pid
     pid="$(cat "$BASE/pid")"
@@ -122,8 +125,28 @@ stop() {
       kill -9 "$pid" 2>/dev/null || true
     fi
   fi
+}
+
+stop() {
+  if [ ! -d "$BASE" ]; then
+    log "nothing to stop ($BASE does not exist)"
+    return 0
+  fi
+  halt
   rm -rf "$BASE"
   log "stopped"
+}
+
+# Stops the broker and starts it again on the same ports, configuration and data (KahaDB), as
+# an operator's restart: the failover scenario (conformance/openwire/failover.test.ts) uses it.
+restart() {
+  if ! running; then
+    log "not running (no live broker in $BASE)"
+    return 1
+  fi
+  halt
+  log "stopped for a restart"
+  launch
 }
 
 version() { dpkg-query -W -f '${Version}' activemq 2>/dev/null || echo unknown; }
@@ -135,12 +158,13 @@ openwire_url() { echo "tcp://127.0.0.1:$OPENWIRE_PORT"; }
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  restart) restart ;;
   stomp-addr) stomp_addr ;;
   openwire-url) openwire_url ;;
   deps) ensure_packages ;;
   version) version ;;
   *)
-    echo "usage: $0 start|stop|stomp-addr|openwire-url|deps|version" >&2
+    echo "usage: $0 start|stop|restart|stomp-addr|openwire-url|deps|version" >&2
     exit 2
     ;;
 esac
