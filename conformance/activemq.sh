@@ -8,17 +8,20 @@
 #   bash conformance/activemq.sh restart     # stop it and start it again, keeping its data
 #   bash conformance/activemq.sh stomp-addr  # print the broker's STOMP host:port
 #   bash conformance/activemq.sh openwire-url  # print the broker's OpenWire URL (tcp://host:port)
+#   bash conformance/activemq.sh mqtt-url    # print the broker's MQTT URL (mqtt://host:port)
 #
 # The broker gets its own configuration, data and temp directories under one directory and side
 # ports that clash with no default ActiveMQ port:
 #   STOMP     $WARREN_ACTIVEMQ_STOMP_PORT    (default 26611; default ActiveMQ: 61613)
 #   OpenWire  $WARREN_ACTIVEMQ_OPENWIRE_PORT (default 26612; default ActiveMQ: 61616)
+#   MQTT      $WARREN_ACTIVEMQ_MQTT_PORT     (default 26614; default ActiveMQ: 1883)
 # The JVM is started directly (not through /etc/init.d or /usr/bin/activemq, which want the
 # activemq user, /var/lib/activemq and /run), in the background, as the invoking user.
 set -euo pipefail
 
 STOMP_PORT="${WARREN_ACTIVEMQ_STOMP_PORT:-26611}"
 OPENWIRE_PORT="${WARREN_ACTIVEMQ_OPENWIRE_PORT:-26612}"
+MQTT_PORT="${WARREN_ACTIVEMQ_MQTT_PORT:-26614}"
 BASE="${WARREN_ACTIVEMQ_DIR:-${TMPDIR:-/tmp}/warren-conf-activemq}"
 HOME_DIR=/usr/share/activemq
 START_TIMEOUT="${WARREN_ACTIVEMQ_START_TIMEOUT:-90}"
@@ -28,7 +31,9 @@ log() { echo "activemq.sh: $*" >&2; }
 ensure_packages() {
   # javac compiles the OpenWire scenarios (conformance/openwire) against the broker's own client jars
   # and Spring JMS (JmsTemplate, DefaultMessageListenerContainer: Debian names its jars spring3-*)
-  [ -f "$HOME_DIR/bin/activemq.jar" ] && [ -f /usr/share/java/spring3-jms.jar ] && command -v java >/dev/null && command -v javac >/dev/null && return 0
+  # libmqtt-client-java: the MQTT codec (and hawtdispatch) the broker's MQTT connector loads, which
+  # the activemq package does not pull in
+  [ -f "$HOME_DIR/bin/activemq.jar" ] && [ -f /usr/share/java/spring3-jms.jar ] && [ -f /usr/share/java/mqtt-client.jar ] && command -v java >/dev/null && command -v javac >/dev/null && return 0
   log "installing activemq, Spring JMS and a JDK"
   export DEBIAN_FRONTEND=noninteractive
   # Keep the package's postinst from starting the default instance: this script starts its own.
@@ -39,7 +44,7 @@ ensure_packages() {
     policy_added=1
   fi
   local rc=0
-  { apt-get update -q && apt-get install -y -q activemq libspring-jms-java openjdk-17-jdk-headless; } || rc=$?
+  { apt-get update -q && apt-get install -y -q activemq libspring-jms-java libmqtt-client-java openjdk-17-jdk-headless; } || rc=$?
   [ -n "$policy_added" ] && rm -f /usr/sbin/policy-rc.d
   [ $rc -eq 0 ] || { log "apt-get failed ($rc)"; return $rc; }
 }
@@ -65,8 +70,10 @@ start() {
     return 1
   fi
   rm -rf "$BASE"
-  mkdir -p "$BASE/conf" "$BASE/data" "$BASE/tmp"
-  # No JMX, no web console: only the two connectors on loopback.
+  mkdir -p "$BASE/conf" "$BASE/data" "$BASE/tmp" "$BASE/lib"
+  # the MQTT connector's codec: ActiveMQ's launcher puts $BASE/lib's jars on its class path
+  ln -s /usr/share/java/mqtt-client.jar /usr/share/java/hawtdispatch.jar /usr/share/java/hawtdispatch-transport.jar "$BASE/lib/"
+  # No JMX, no web console: only the three connectors on loopback.
   cat >"$BASE/conf/activemq.xml" <<EOF
 <beans xmlns="http://www.springframework.org/schema/beans"
   xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
@@ -77,6 +84,7 @@ start() {
     <transportConnectors>
       <transportConnector name="openwire" uri="tcp://127.0.0.1:$OPENWIRE_PORT"/>
       <transportConnector name="stomp" uri="stomp://127.0.0.1:$STOMP_PORT"/>
+      <transportConnector name="mqtt" uri="mqtt://127.0.0.1:$MQTT_PORT"/>
     </transportConnectors>
   </broker>
 </beans>
@@ -155,16 +163,19 @@ stomp_addr() { echo "127.0.0.1:$STOMP_PORT"; }
 
 openwire_url() { echo "tcp://127.0.0.1:$OPENWIRE_PORT"; }
 
+mqtt_url() { echo "mqtt://127.0.0.1:$MQTT_PORT"; }
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
   restart) restart ;;
   stomp-addr) stomp_addr ;;
   openwire-url) openwire_url ;;
+  mqtt-url) mqtt_url ;;
   deps) ensure_packages ;;
   version) version ;;
   *)
-    echo "usage: $0 start|stop|restart|stomp-addr|openwire-url|deps|version" >&2
+    echo "usage: $0 start|stop|restart|stomp-addr|openwire-url|mqtt-url|deps|version" >&2
     exit 2
     ;;
 esac

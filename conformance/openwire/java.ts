@@ -2,7 +2,7 @@
 // Spring JMS from Debian (libactivemq-java, libspring-jms-java; compiled with
 // openjdk-17-jdk-headless's javac, offline). Without them the scenarios fail, naming the packages:
 // they never skip. `bash conformance/activemq.sh deps` installs them.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -69,4 +69,44 @@ export async function runJava<T>(program: string, url: string, scenario: string,
 /** Runs one scenario of java/Jms.java against `url`. */
 export function runJms<T>(url: string, scenario: string, prefix: string): Promise<T> {
   return runJava<T>("Jms", url, scenario, prefix);
+}
+
+/** A scenario program that prints READY once subscribed, then its JSON result line. */
+export interface JavaRun<T> {
+  /** Resolves when the program has printed READY. */
+  ready: Promise<void>;
+  /** Its last output line, parsed; rejects if it fails or takes over `ms`. */
+  result: Promise<T>;
+}
+
+/** Starts `program` with `args`, for scenarios that act while it waits (publishing to its consumer). */
+export function spawnJava<T>(program: string, args: string[], ms = 60_000): JavaRun<T> {
+  let readySeen = false;
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    onReady = resolve;
+  });
+  const result = (async () => {
+    const classes = await buildJms();
+    const java = spawn("/usr/bin/java", ["-cp", [classes, ...JMS_JARS].join(":"), program, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    java.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (!readySeen && out.includes("READY\n")) {
+        readySeen = true;
+        onReady();
+      }
+    });
+    java.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    const killer = setTimeout(() => java.kill("SIGKILL"), ms);
+    const code = await new Promise<number | null>((resolve) => java.once("close", (c) => resolve(c)));
+    clearTimeout(killer);
+    if (code !== 0) throw new Error(`${program} ${args.join(" ")} exited ${code}: ${out}${err}`);
+    return JSON.parse(out.trim().split("\n").pop() ?? "") as T;
+  })();
+  // a program that fails before READY must not leave the caller waiting on `ready`
+  return { ready: Promise.race([ready, result.then(() => undefined)]), result };
 }
