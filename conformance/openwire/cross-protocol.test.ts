@@ -1,5 +1,5 @@
-// STOMP → JMS and MQTT → JMS: what a JMS consumer (ActiveMQ 5.17's client) gets for a message
-// published over another protocol. They pass against an embedded Warren and against ActiveMQ 5.17
+// JMS → STOMP, STOMP → JMS and MQTT → JMS: what a STOMP consumer gets for a JMS message, and what
+// a JMS consumer (ActiveMQ 5.17's client) gets for a message published over another protocol. They pass against an embedded Warren and against ActiveMQ 5.17
 // with its STOMP and MQTT connectors (conformance/activemq.sh): `npm run conformance --
 // --openwire tcp://HOST:P --stomp-activemq HOST:S --mqtt-activemq mqtt://HOST:M`, all three the
 // same broker's. JMS → AMQP 0-9-1 is in cross-amqp.test.ts (Warren only).
@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RawStomp } from "../stomp/raw-client.js";
-import { buildJms, spawnJava } from "./java.js";
+import { buildJms, runJava, spawnJava } from "./java.js";
 import { OPENWIRE_TARGET_ENV } from "./target.js";
 
 interface Target {
@@ -63,6 +63,39 @@ interface Described {
   headers: Record<string, string | number | boolean | null>;
   properties: Record<string, { class: string; value: string }>;
 }
+
+describe("a JMS producer → a STOMP consumer", () => {
+  it("JMS headers and properties arrive as STOMP headers, the properties as text", async () => {
+    const q = `${prefix()}.to-stomp`;
+    const sent = await runJava<{ messageId: string; timestamp: number }>("Cross", target.openwire, "send", q);
+    const stomp = await RawStomp.connected(target.stomp.port, {}, target.stomp.host);
+    try {
+      stomp.c.send("SUBSCRIBE", { destination: `/queue/${q}`, id: "s1", ack: "auto" });
+      const m = await stomp.c.next(10_000);
+      expect(m.command).toBe("MESSAGE");
+      expect(m.body.toString()).toBe("from jms");
+      // what both brokers send alike; docs/compatibility.md lists the headers that differ
+      // (message-id, timestamp, content-type, content-length, expires, redelivered)
+      expect(m.headers).toMatchObject({
+        destination: `/queue/${q}`,
+        subscription: "s1",
+        persistent: "true",
+        priority: "6",
+        "correlation-id": "corr-9",
+        type: "order",
+        "reply-to": `/queue/${q}.reply`,
+        str: "a string",
+        int: "42",
+        long: "1099511627776",
+        bool: "true",
+        double: "2.5",
+      });
+      expect([m.headers["message-id"], m.headers["amqp-message-id"]]).toContain(sent.messageId);
+    } finally {
+      stomp.c.close();
+    }
+  });
+});
 
 describe("other protocols → a JMS consumer", () => {
   it("STOMP → JMS: a text/plain frame without content-length is a TextMessage, a binary one with it a BytesMessage; headers become JMS headers and String properties", async () => {
