@@ -6,6 +6,7 @@
 //   npm run build
 //   node bench/openwire-jms.mjs [--runs 3] [--quick] [--scenarios a,b] [--warren-port 26621]
 //     [--activemq-port 26622] [--out bench/results/FILE.json] [--only warren|activemq]
+//     [--warren-cpu-prof DIR]   (the measured Warren under node --cpu-prof: bench/profile-top.mjs reads it)
 //
 // Both brokers are started by the harness on loopback with OpenWire only: Warren's CLI
 // (dist/cli/main.js) and ActiveMQ 5.17 (Debian's `activemq`, the JVM started directly as
@@ -55,7 +56,7 @@ const SCENARIOS = [
 ];
 
 function parseArgs(argv) {
-  const o = { runs: 3, quick: false, scenarios: null, warrenPort: 26621, activemqPort: 26622, out: null, only: null };
+  const o = { runs: 3, quick: false, scenarios: null, warrenPort: 26621, activemqPort: 26622, out: null, only: null, warrenCpuProf: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -70,6 +71,7 @@ function parseArgs(argv) {
     else if (a === "--activemq-port") o.activemqPort = Number(next());
     else if (a === "--out") o.out = next();
     else if (a === "--only") o.only = next();
+    else if (a === "--warren-cpu-prof") o.warrenCpuProf = next();
     else throw new Error(`unknown option ${a}`);
   }
   if (o.quick && !argv.includes("--runs")) o.runs = 1;
@@ -100,7 +102,7 @@ function accepts(port) {
 }
 
 /** The broker process for `target`, on a fresh data dir; resolves once OpenWire accepts, with the time it took. */
-async function startBroker(target, port) {
+async function startBroker(target, port, cpuProfDir = null) {
   const dir = mkdtempSync(join(tmpdir(), `warren-jmsbench-${target}-`));
   let proc;
   const t0 = process.hrtime.bigint();
@@ -117,6 +119,7 @@ async function startBroker(target, port) {
     proc = spawn(
       process.execPath,
       [
+        ...(cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : []),
         join(ROOT, "dist/cli/main.js"),
         "--openwire-port",
         `127.0.0.1:${port}`,
@@ -272,7 +275,7 @@ async function main() {
     }
   }
   const brokers = {};
-  for (const t of targets) brokers[t] = await startBroker(t, ports[t]);
+  for (const t of targets) brokers[t] = await startBroker(t, ports[t], t === "warren" ? o.warrenCpuProf : null);
   try {
     for (let r = 0; r < o.runs; r++) {
       for (const s of scenarios) {
