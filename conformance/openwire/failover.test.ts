@@ -111,11 +111,13 @@ async function warren(): Promise<RestartableBroker> {
 }
 
 async function activemq(): Promise<RestartableBroker> {
-  const [port, stomp] = [await freePort(), await freePort()];
+  // every connector on a port of its own: the defaults may be a shared ActiveMQ's (CI runs one)
+  const [port, stomp, mqtt] = [await freePort(), await freePort(), await freePort()];
   const env = {
     ...process.env,
     WARREN_ACTIVEMQ_OPENWIRE_PORT: String(port),
     WARREN_ACTIVEMQ_STOMP_PORT: String(stomp),
+    WARREN_ACTIVEMQ_MQTT_PORT: String(mqtt),
     WARREN_ACTIVEMQ_DIR: mkdtempSync(join(tmpdir(), "warren-failover-activemq-")),
   };
   const script = join(ROOT, "conformance/activemq.sh");
