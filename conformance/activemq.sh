@@ -5,19 +5,23 @@
 #   bash conformance/activemq.sh deps        # only install the package
 #   bash conformance/activemq.sh start       # install if missing, start, wait until STOMP answers
 #   bash conformance/activemq.sh stop        # stop the broker and remove its directory
+#   bash conformance/activemq.sh restart     # stop it and start it again, keeping its data
 #   bash conformance/activemq.sh stomp-addr  # print the broker's STOMP host:port
 #   bash conformance/activemq.sh openwire-url  # print the broker's OpenWire URL (tcp://host:port)
+#   bash conformance/activemq.sh mqtt-url    # print the broker's MQTT URL (mqtt://host:port)
 #
 # The broker gets its own configuration, data and temp directories under one directory and side
 # ports that clash with no default ActiveMQ port:
 #   STOMP     $WARREN_ACTIVEMQ_STOMP_PORT    (default 26611; default ActiveMQ: 61613)
 #   OpenWire  $WARREN_ACTIVEMQ_OPENWIRE_PORT (default 26612; default ActiveMQ: 61616)
+#   MQTT      $WARREN_ACTIVEMQ_MQTT_PORT     (default 26614; default ActiveMQ: 1883)
 # The JVM is started directly (not through /etc/init.d or /usr/bin/activemq, which want the
 # activemq user, /var/lib/activemq and /run), in the background, as the invoking user.
 set -euo pipefail
 
 STOMP_PORT="${WARREN_ACTIVEMQ_STOMP_PORT:-26611}"
 OPENWIRE_PORT="${WARREN_ACTIVEMQ_OPENWIRE_PORT:-26612}"
+MQTT_PORT="${WARREN_ACTIVEMQ_MQTT_PORT:-26614}"
 BASE="${WARREN_ACTIVEMQ_DIR:-${TMPDIR:-/tmp}/warren-conf-activemq}"
 HOME_DIR=/usr/share/activemq
 START_TIMEOUT="${WARREN_ACTIVEMQ_START_TIMEOUT:-90}"
@@ -26,8 +30,11 @@ log() { echo "activemq.sh: $*" >&2; }
 
 ensure_packages() {
   # javac compiles the OpenWire scenarios (conformance/openwire) against the broker's own client jars
-  [ -f "$HOME_DIR/bin/activemq.jar" ] && command -v java >/dev/null && command -v javac >/dev/null && return 0
-  log "installing activemq and a JDK"
+  # and Spring JMS (JmsTemplate, DefaultMessageListenerContainer: Debian names its jars spring3-*)
+  # libmqtt-client-java: the MQTT codec (and hawtdispatch) the broker's MQTT connector loads, which
+  # the activemq package does not pull in
+  [ -f "$HOME_DIR/bin/activemq.jar" ] && [ -f /usr/share/java/spring3-jms.jar ] && [ -f /usr/share/java/mqtt-client.jar ] && command -v java >/dev/null && command -v javac >/dev/null && return 0
+  log "installing activemq, Spring JMS and a JDK"
   export DEBIAN_FRONTEND=noninteractive
   # Keep the package's postinst from starting the default instance: this script starts its own.
   local policy_added=""
@@ -37,7 +44,7 @@ ensure_packages() {
     policy_added=1
   fi
   local rc=0
-  { apt-get update -q && apt-get install -y -q activemq openjdk-17-jdk-headless; } || rc=$?
+  { apt-get update -q && apt-get install -y -q activemq libspring-jms-java libmqtt-client-java openjdk-17-jdk-headless; } || rc=$?
   [ -n "$policy_added" ] && rm -f /usr/sbin/policy-rc.d
   [ $rc -eq 0 ] || { log "apt-get failed ($rc)"; return $rc; }
 }
@@ -63,8 +70,10 @@ start() {
     return 1
   fi
   rm -rf "$BASE"
-  mkdir -p "$BASE/conf" "$BASE/data" "$BASE/tmp"
-  # No JMX, no web console: only the two connectors on loopback.
+  mkdir -p "$BASE/conf" "$BASE/data" "$BASE/tmp" "$BASE/lib"
+  # the MQTT connector's codec: ActiveMQ's launcher puts $BASE/lib's jars on its class path
+  ln -s /usr/share/java/mqtt-client.jar /usr/share/java/hawtdispatch.jar /usr/share/java/hawtdispatch-transport.jar "$BASE/lib/"
+  # No JMX, no web console: only the three connectors on loopback.
   cat >"$BASE/conf/activemq.xml" <<EOF
 <beans xmlns="http://www.springframework.org/schema/beans"
   xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
@@ -75,16 +84,22 @@ start() {
     <transportConnectors>
       <transportConnector name="openwire" uri="tcp://127.0.0.1:$OPENWIRE_PORT"/>
       <transportConnector name="stomp" uri="stomp://127.0.0.1:$STOMP_PORT"/>
+      <transportConnector name="mqtt" uri="mqtt://127.0.0.1:$MQTT_PORT"/>
     </transportConnectors>
   </broker>
 </beans>
 EOF
+  launch
+}
+
+# Starts the JVM on the configuration and data in $BASE and waits until STOMP answers.
+launch() {
   (
     cd "$BASE"
     nohup java -Xms64M -Xmx256M \
       -Dactivemq.home="$HOME_DIR" -Dactivemq.base="$BASE" -Dactivemq.conf="$BASE/conf" \
       -Dactivemq.data="$BASE/data" -Djava.io.tmpdir="$BASE/tmp" \
-      -jar "$HOME_DIR/bin/activemq.jar" start "xbean:file:$BASE/conf/activemq.xml" >"$BASE/out.log" 2>&1 &
+      -jar "$HOME_DIR/bin/activemq.jar" start "xbean:file:$BASE/conf/activemq.xml" >>"$BASE/out.log" 2>&1 &
     echo $! >"$BASE/pid"
   )
   log "starting ActiveMQ $(version) (STOMP 127.0.0.1:$STOMP_PORT, dir $BASE)"
@@ -107,11 +122,8 @@ EOF
   stomp_addr
 }
 
-stop() {
-  if [ ! -d "$BASE" ]; then
-    log "nothing to stop ($BASE does not exist)"
-    return 0
-  fi
+# Ends the JVM (SIGTERM: ActiveMQ closes its store; SIGKILL after 15 s).
+halt() {
   if [ -f "$BASE/pid" ]; then
     local pid
     pid="$(cat "$BASE/pid")"
@@ -121,8 +133,28 @@ stop() {
       kill -9 "$pid" 2>/dev/null || true
     fi
   fi
+}
+
+stop() {
+  if [ ! -d "$BASE" ]; then
+    log "nothing to stop ($BASE does not exist)"
+    return 0
+  fi
+  halt
   rm -rf "$BASE"
   log "stopped"
+}
+
+# Stops the broker and starts it again on the same ports, configuration and data (KahaDB), as
+# an operator's restart: the failover scenario (conformance/openwire/failover.test.ts) uses it.
+restart() {
+  if ! running; then
+    log "not running (no live broker in $BASE)"
+    return 1
+  fi
+  halt
+  log "stopped for a restart"
+  launch
 }
 
 version() { dpkg-query -W -f '${Version}' activemq 2>/dev/null || echo unknown; }
@@ -131,15 +163,19 @@ stomp_addr() { echo "127.0.0.1:$STOMP_PORT"; }
 
 openwire_url() { echo "tcp://127.0.0.1:$OPENWIRE_PORT"; }
 
+mqtt_url() { echo "mqtt://127.0.0.1:$MQTT_PORT"; }
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  restart) restart ;;
   stomp-addr) stomp_addr ;;
   openwire-url) openwire_url ;;
+  mqtt-url) mqtt_url ;;
   deps) ensure_packages ;;
   version) version ;;
   *)
-    echo "usage: $0 start|stop|stomp-addr|openwire-url|deps|version" >&2
+    echo "usage: $0 start|stop|restart|stomp-addr|openwire-url|mqtt-url|deps|version" >&2
     exit 2
     ;;
 esac

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run conformance -- --amqp amqp://guest:guest@HOST:PORT [--amqp10 amqp://guest:guest@HOST:PORT]
 //   [--mqtt mqtt://guest:guest@HOST:PORT]
-//   [--stomp HOST:PORT] [--stomp-activemq HOST:PORT] [--openwire tcp://HOST:PORT]
+//   [--stomp HOST:PORT] [--stomp-activemq HOST:PORT] [--openwire tcp://HOST:PORT [--mqtt-activemq mqtt://HOST:PORT]]
 //   [--management http://guest:guest@HOST:PORT] [extra vitest args]
 //
 // --stomp is a broker with RabbitMQ's STOMP conventions (RabbitMQ's rabbitmq_stomp), --stomp-activemq
@@ -71,6 +71,15 @@ for (let i = 0; i < args.length; i++) {
     }
     process.env.WARREN_CONFORMANCE_OPENWIRE = url;
     console.log(`conformance: OpenWire scenarios against ${url}`);
+  } else if (a === "--mqtt-activemq" || a.startsWith("--mqtt-activemq=")) {
+    // ActiveMQ's MQTT connector, for the OpenWire cross-protocol scenarios (MQTT → JMS): the same
+    // broker as --openwire's
+    const url = a === "--mqtt-activemq" ? args[++i] : a.slice("--mqtt-activemq=".length);
+    if (!url || !url.startsWith("mqtt://")) {
+      console.error("--mqtt-activemq needs a URL, e.g. --mqtt-activemq mqtt://127.0.0.1:1883");
+      process.exit(2);
+    }
+    process.env.WARREN_CONFORMANCE_MQTT_ACTIVEMQ = url;
   } else if (a === "--stomp") {
     process.env.WARREN_CONFORMANCE_STOMP = hostPort(a, args[++i]);
   } else if (a === "--stomp-activemq") {
@@ -91,7 +100,7 @@ for (let i = 0; i < args.length; i++) {
     mqtt = a.slice("--mqtt=".length);
   } else if (a === "-h" || a === "--help") {
     console.log(
-      "usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--amqp10 amqp://user:pass@host:port] [--mqtt mqtt://user:pass@host:port [--mqtt-v5] [--mqtt-only-broker]] [--stomp host:port] [--stomp-activemq host:port] [--openwire tcp://host:port] [--management http://user:pass@host:port] [vitest args...]",
+      "usage: npm run conformance -- [--amqp amqp://user:pass@host:port] [--amqp10 amqp://user:pass@host:port] [--mqtt mqtt://user:pass@host:port [--mqtt-v5] [--mqtt-only-broker]] [--stomp host:port] [--stomp-activemq host:port] [--openwire tcp://host:port [--mqtt-activemq mqtt://host:port]] [--management http://user:pass@host:port] [vitest args...]",
     );
     process.exit(0);
   } else {

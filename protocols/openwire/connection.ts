@@ -193,7 +193,14 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
         },
         "OpenWire command",
       );
-    if (this.state === "connection-info" && c.dataType !== DataType.ConnectionInfo && c.dataType !== DataType.KeepAliveInfo) {
+    // the failover transport opens a reconnection with ConnectionControl (faultTolerant), then
+    // replays its ConnectionInfo; ActiveMQ takes it at any time
+    if (
+      this.state === "connection-info" &&
+      c.dataType !== DataType.ConnectionInfo &&
+      c.dataType !== DataType.KeepAliveInfo &&
+      c.dataType !== DataType.ConnectionControl
+    ) {
       if (c.dataType === DataType.ShutdownInfo) return this.shutdown();
       throw new DecodeError(`command of type ${c.dataType} before ConnectionInfo`);
     }

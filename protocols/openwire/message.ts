@@ -105,6 +105,9 @@ export function coreMessage(exchange: string, routingKey: string, m: AnyActiveMQ
 /** JMS headers and properties as the neutral MessageProperties (the table in docs/compatibility.md). */
 export function propertiesOf(m: AnyActiveMQMessage): MessageProperties {
   const p: MessageProperties = { deliveryMode: m.persistent ? 2 : 1, priority: m.priority };
+  // what marks it a TextMessage once only the neutral properties are left: for other protocols'
+  // consumers, and for JMS ones after a restart (the store keeps no OpenWire encoding)
+  if (m.dataType === DataType.ActiveMQTextMessage) p.contentType = "text/plain";
   if (m.correlationId !== null) p.correlationId = m.correlationId;
   if (m.replyTo !== null) p.replyTo = replyToText(m.replyTo);
   if (m.expiration > 0) p.expiration = String(Math.max(0, m.expiration - (m.timestamp > 0 ? m.timestamp : Date.now())));

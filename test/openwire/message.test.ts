@@ -50,6 +50,7 @@ describe("JMS message → neutral properties", () => {
       ]),
     });
     expect(propertiesOf(m)).toEqual({
+      contentType: "text/plain",
       messageId: "ID:host-1-2-1:1:1:1:5",
       correlationId: "c-1",
       replyTo: "/topic/replies",
