@@ -24,6 +24,10 @@ export class OpenWireConsumer implements Consumer {
   readonly unacked = new Map<number, QueueEntry>();
   /** Unacked deliveries up to this tag no longer count against the prefetch (delivered acks). */
   deliveredUpTo = 0;
+  /**
+   * How many of `unacked` have tags up to `deliveredUpTo`: kept as deliveries, acks and delivered
+   * acks happen (tags are consecutive), not counted again over the window at every ack.
+   */
   private delivered = 0;
   /** Prefetch 0: an outstanding MessagePull lets one message through. */
   private pulls = 0;
@@ -58,6 +62,7 @@ export class OpenWireConsumer implements Consumer {
     if (this.prefetch === 0) this.pulled();
     const tag = ++this.nextTag;
     this.unacked.set(tag, entry);
+    if (tag <= this.deliveredUpTo) this.delivered++;
     this.host.dispatch(this, entry, tag);
   }
 
@@ -98,17 +103,14 @@ export class OpenWireConsumer implements Consumer {
 
   /** A delivered ack up to `tag`: those deliveries leave the prefetch window but stay unacked. */
   markDelivered(tag: number): void {
+    const upTo = Math.min(tag, this.nextTag);
+    for (let t = this.deliveredUpTo + 1; t <= upTo; t++) if (this.unacked.has(t)) this.delivered++;
     if (tag > this.deliveredUpTo) this.deliveredUpTo = tag;
-    this.recount();
   }
 
-  private recount(): void {
-    let n = 0;
-    for (const t of this.unacked.keys()) {
-      if (t > this.deliveredUpTo) break;
-      n++;
-    }
-    this.delivered = n;
+  /** Settled or handed elsewhere: it leaves the window (and the delivered count, if it was in it). */
+  private forget(tag: number): void {
+    if (this.unacked.delete(tag) && tag <= this.deliveredUpTo) this.delivered--;
   }
 
   /** Acknowledges every delivery up to `tag` (a standard ack), or just `tag` (individual). */
@@ -117,17 +119,16 @@ export class OpenWireConsumer implements Consumer {
     if (individual) {
       const e = this.unacked.get(tag);
       if (e !== undefined) {
-        this.unacked.delete(tag);
+        this.forget(tag);
         q.ack(e);
       }
     } else {
       for (const [t, e] of this.unacked) {
         if (t > tag) break;
-        this.unacked.delete(t);
+        this.forget(t);
         q.ack(e);
       }
     }
-    this.recount();
     this.subscription.resume();
   }
 
@@ -140,11 +141,10 @@ export class OpenWireConsumer implements Consumer {
     for (const [t, e] of this.unacked) {
       if (t > lastTag) break;
       if (t < firstTag) continue;
-      this.unacked.delete(t);
+      this.forget(t);
       this.host.deadLetter(e, cause);
       q.ack(e);
     }
-    this.recount();
     this.subscription.resume();
   }
 
@@ -152,10 +152,9 @@ export class OpenWireConsumer implements Consumer {
   expire(tag: number): void {
     const e = this.unacked.get(tag);
     if (e === undefined) return;
-    this.unacked.delete(tag);
+    this.forget(tag);
     this.host.deadLetter(e, expiredCause(e.message));
     this.subscription.queue.ack(e);
-    this.recount();
     this.subscription.resume();
   }
 
