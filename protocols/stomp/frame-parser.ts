@@ -42,6 +42,14 @@ const CR = 0x0d;
 const NUL = 0x00;
 const COLON = 0x3a;
 
+/**
+ * Frames that never carry a body, taken as soon as their headers end: a client whose Nagle holds
+ * back the NUL that closes an ACK (stompit without heart-beats writes the frame and its NUL
+ * separately) would otherwise wait for this broker's delayed TCP ACK, ~40 ms, with nothing else
+ * to send while its consumer's prefetch window is full. Their NUL (or any stray body) is skipped.
+ */
+const BODILESS_COMMANDS = new Set(["ACK", "NACK"]);
+
 /** CONNECT and CONNECTED headers are never escaped (STOMP 1.2 §"Value Encoding"), nor STOMP. */
 const UNESCAPED_COMMANDS = new Set(["CONNECT", "STOMP", "CONNECTED"]);
 
@@ -56,6 +64,8 @@ export class FrameParser {
   /** While scanning for a body's NUL: where the body starts, so chunks without NUL can just queue up. */
   private scanning = false;
   private bodyStart = 0;
+  /** A bodiless frame was taken before its NUL: bytes up to and including that NUL are skipped. */
+  private owedNul = false;
   private failed: FrameError | null = null;
 
   constructor(private readonly limits: ParserLimits = DEFAULT_PARSER_LIMITS) {}
@@ -108,6 +118,16 @@ export class FrameParser {
   private parse(): StompFrame | FrameError | null {
     const b = this.buf;
     const len = b.length;
+    if (this.owedNul) {
+      const nul = b.indexOf(NUL);
+      if (nul === -1) {
+        this.buf = b.subarray(len);
+        return this.needMore(1);
+      }
+      this.owedNul = false;
+      this.buf = b.subarray(nul + 1);
+      return this.parse();
+    }
     let i = 0;
     // heart-beats: EOLs between frames (STOMP 1.2 §"Heart-beating")
     while (i < len && (b[i] === LF || b[i] === CR)) {
@@ -170,6 +190,13 @@ export class FrameParser {
       return this.take(command, headers, p, p + n);
     }
     const nul = b.indexOf(NUL, p);
+    if (nul === -1 && p === len && BODILESS_COMMANDS.has(command)) {
+      this.owedNul = true;
+      this.buf = b.subarray(len);
+      this.need = 0;
+      this.scanning = false;
+      return { command, headers, body: b.subarray(len) };
+    }
     if (nul === -1) {
       if (len - p > this.limits.maxBodyLength) return bodyTooLarge(this.limits);
       this.scanning = true;

@@ -102,6 +102,24 @@ describe("STOMP frame parser", () => {
     expect((r12[0] as FrameError).message).toBe("Invalid frame");
   });
 
+  it("takes an ACK or NACK when its headers end, before its NUL; the NUL, or a stray body, is then skipped", () => {
+    const p = new FrameParser();
+    p.version = "1.2";
+    p.push(Buffer.from("ACK\nid:1\n\n"));
+    const ack = p.next();
+    expect(ack).toMatchObject({ command: "ACK", headers: { id: "1" } });
+    expect((ack as StompFrame).body.length).toBe(0);
+    expect(p.next()).toBeNull();
+    p.push(Buffer.from("\0NACK\nid:2\n\n"));
+    expect(p.next()).toMatchObject({ command: "NACK", headers: { id: "2" } });
+    p.push(Buffer.from("stray"));
+    expect(p.next()).toBeNull();
+    p.push(Buffer.from(" body\0\nSEND\ndestination:/queue/q\n\nhi\0"));
+    const send = p.next() as StompFrame;
+    expect(send.command).toBe("SEND");
+    expect(send.body.toString()).toBe("hi");
+  });
+
   it("refuses a content-length body not followed by NUL", () => {
     const r = parseAll([Buffer.from("SEND\ncontent-length:2\n\nabc\0")]);
     expect(r[0]).toBeInstanceOf(FrameError);

@@ -288,3 +288,24 @@ describe("STOMP bad input", () => {
     c.close();
   });
 });
+
+describe("STOMP acknowledgements from a client that holds back each frame's NUL", () => {
+  // stompit without heart-beats keeps Nagle on and writes an ACK and its NUL separately: the NUL
+  // leaves only once this side answers. With the prefetch window full, the next MESSAGE is that
+  // answer, so the ACK has to count before its NUL arrives.
+  it("an ACK counts as soon as its headers end: the next MESSAGE comes before the NUL is sent", async () => {
+    const { c } = await RawStomp.connected(port, {});
+    c.send("SUBSCRIBE", { id: "s", destination: "/queue/nagle", ack: "client-individual", "prefetch-count": "1" });
+    for (const body of ["one", "two"]) c.send("SEND", { destination: "/queue/nagle" }, body);
+    const first = await c.take((f) => f.command === "MESSAGE", "the first MESSAGE");
+    expect(first.body.toString()).toBe("one");
+    c.write(`ACK\nid:${first.headers["ack"]}\n\n`);
+    const second = await c.take((f) => f.command === "MESSAGE", "the second MESSAGE, before the first ACK's NUL", 2000);
+    expect(second.body.toString()).toBe("two");
+    c.write("\0");
+    c.send("ACK", { id: second.headers["ack"]! });
+    c.send("DISCONNECT", { receipt: "bye" });
+    expect((await c.take((f) => f.command === "RECEIPT", "the receipt")).headers["receipt-id"]).toBe("bye");
+    c.close();
+  });
+});
