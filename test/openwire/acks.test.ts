@@ -1,8 +1,7 @@
 // MessageAck on the broker side: a poison ack (the client's redelivery policy exhausted) moves a
 // persistent message to ActiveMQ.DLQ with ActiveMQ's properties and drops a non-persistent one.
 import amqp from "amqplib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningBroker, startBroker } from "warren";
+import { describe, expect, it } from "vitest";
 import {
   DataType,
   type MessageDispatch,
@@ -11,19 +10,13 @@ import {
   makeConsumerInfo,
   makeMessageAck,
 } from "../../protocols/openwire/codec/commands.generated.js";
-import { openSession, type RawPeer } from "./raw.js";
+import { openSession, type RawPeer, useOpenWireBroker } from "./raw.js";
 
-let broker: RunningBroker;
-beforeAll(async () => {
-  broker = await startBroker({ openwire: { port: 0 }, amqp: { port: 0 }, logLevel: "silent" });
-});
-afterAll(async () => {
-  await broker?.close();
-});
+const broker = useOpenWireBroker();
 
 /** A raw OpenWire connection with one consumer (prefetch 10) on `queue`, registered. */
 async function consumerOn(queue: string, connection: string): Promise<RawPeer> {
-  const p = await openSession(broker.ports.openwire!, connection);
+  const p = await openSession(broker().ports.openwire!, connection);
   p.send(
     makeConsumerInfo({
       commandId: 3,
@@ -39,7 +32,7 @@ async function consumerOn(queue: string, connection: string): Promise<RawPeer> {
 
 describe("OpenWire acks", () => {
   it("a poison ack dead-letters persistent messages to ActiveMQ.DLQ with the cause, and drops non-persistent ones", async () => {
-    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker().ports.amqp}`);
     const p = await consumerOn("ow.poisoned", "ID:poison-1");
     try {
       const ch = await conn.createChannel();

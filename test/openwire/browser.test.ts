@@ -1,7 +1,6 @@
 // Queue browsers (ConsumerInfo.browser): the queue's messages, left in place, then an empty dispatch.
 import amqp from "amqplib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningBroker, startBroker } from "warren";
+import { describe, expect, it } from "vitest";
 import {
   DataType,
   type MessageDispatch,
@@ -9,20 +8,14 @@ import {
   makeConsumerId,
   makeConsumerInfo,
 } from "../../protocols/openwire/codec/commands.generated.js";
-import { openSession } from "./raw.js";
+import { openSession, useOpenWireBroker } from "./raw.js";
 
-let broker: RunningBroker;
-beforeAll(async () => {
-  broker = await startBroker({ openwire: { port: 0 }, amqp: { port: 0 }, logLevel: "silent" });
-});
-afterAll(async () => {
-  await broker?.close();
-});
+const broker = useOpenWireBroker();
 
 describe("OpenWire queue browsers", () => {
   it("see the messages their selector picks, in order, end with a message-less dispatch, and consume nothing", async () => {
-    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
-    const p = await openSession(broker.ports.openwire!, "ID:browse-1");
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker().ports.amqp}`);
+    const p = await openSession(broker().ports.openwire!, "ID:browse-1");
     try {
       const ch = await conn.createChannel();
       await ch.assertQueue("ow.browsed", { durable: true });

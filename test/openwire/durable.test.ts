@@ -2,7 +2,7 @@
 // subscriber is active; RemoveSubscriptionInfo ends them.
 import amqp from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningBroker, startBroker } from "warren";
+import type { RunningBroker } from "warren";
 import {
   DataType,
   type ExceptionResponse,
@@ -17,13 +17,13 @@ import {
   makeSessionInfo,
   type MessageDispatch,
 } from "../../protocols/openwire/codec/commands.generated.js";
-import { clientWireFormat, RawPeer } from "./raw.js";
+import { clientWireFormat, RawPeer, startOpenWireBroker } from "./raw.js";
 
 let broker: RunningBroker;
 let amqpConn: amqp.ChannelModel;
 let ch: amqp.Channel;
 beforeAll(async () => {
-  broker = await startBroker({ openwire: { port: 0 }, amqp: { port: 0 }, logLevel: "silent" });
+  broker = await startOpenWireBroker();
   amqpConn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
   ch = await amqpConn.createChannel();
 });

@@ -1,8 +1,7 @@
 // Prefetch 0: a consumer gets a message only for a MessagePull, and a pull that finds nothing
 // ends with an empty dispatch (at once, after its timeout, or never for timeout 0).
 import amqp from "amqplib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningBroker, startBroker } from "warren";
+import { describe, expect, it } from "vitest";
 import {
   DataType,
   type MessageDispatch,
@@ -11,20 +10,14 @@ import {
   makeConsumerInfo,
   makeMessagePull,
 } from "../../protocols/openwire/codec/commands.generated.js";
-import { openSession } from "./raw.js";
+import { openSession, useOpenWireBroker } from "./raw.js";
 
-let broker: RunningBroker;
-beforeAll(async () => {
-  broker = await startBroker({ openwire: { port: 0 }, amqp: { port: 0 }, logLevel: "silent" });
-});
-afterAll(async () => {
-  await broker?.close();
-});
+const broker = useOpenWireBroker();
 
 describe("OpenWire MessagePull (prefetch 0)", () => {
   it("delivers one message per pull and ends an empty pull with a message-less dispatch", async () => {
-    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
-    const p = await openSession(broker.ports.openwire!, "ID:pull-1");
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker().ports.amqp}`);
+    const p = await openSession(broker().ports.openwire!, "ID:pull-1");
     try {
       const ch = await conn.createChannel();
       await ch.assertQueue("ow.pulled", { durable: true });

@@ -1,6 +1,8 @@
 // A raw OpenWire peer for wire-level tests: writes commands with Warren's codec and reads back
 // every frame the broker sends, decoded at version 12.
 import { connect, type Socket } from "node:net";
+import { afterAll, beforeAll } from "vitest";
+import { type RunningBroker, startBroker } from "warren";
 import {
   DataType,
   type DataStructure,
@@ -146,4 +148,21 @@ export async function openSession(port: number, connection: string): Promise<Raw
   const r = await p.answerTo(2);
   if (r.dataType !== DataType.Response) throw new Error("session refused");
   return p;
+}
+
+/** A broker for OpenWire tests: OpenWire and AMQP 0-9-1 (to publish and inspect) on free ports. */
+export function startOpenWireBroker(): Promise<RunningBroker> {
+  return startBroker({ openwire: { port: 0 }, amqp: { port: 0 }, logLevel: "silent" });
+}
+
+/** The test file's broker, started before its tests and closed after them. */
+export function useOpenWireBroker(): () => RunningBroker {
+  let broker: RunningBroker | undefined;
+  beforeAll(async () => {
+    broker = await startOpenWireBroker();
+  });
+  afterAll(async () => {
+    await broker?.close();
+  });
+  return () => broker!;
 }

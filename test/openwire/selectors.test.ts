@@ -1,8 +1,7 @@
 // A JMS consumer's selector and noLocal, on the core's selector engine: a queue consumer gets only
 // what it selects and the rest stays queued for others (ActiveMQ's queue semantics).
 import amqp from "amqplib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningBroker, startBroker } from "warren";
+import { describe, expect, it } from "vitest";
 import {
   DataType,
   type MessageDispatch,
@@ -15,20 +14,14 @@ import {
   makeSessionInfo,
   type Response,
 } from "../../protocols/openwire/codec/commands.generated.js";
-import { clientWireFormat, RawPeer } from "./raw.js";
+import { clientWireFormat, RawPeer, useOpenWireBroker } from "./raw.js";
 
-let broker: RunningBroker;
-beforeAll(async () => {
-  broker = await startBroker({ openwire: { port: 0 }, amqp: { port: 0 }, logLevel: "silent" });
-});
-afterAll(async () => {
-  await broker?.close();
-});
+const broker = useOpenWireBroker();
 
 describe("OpenWire selectors", () => {
   it("a queue consumer with a selector gets only what it selects; the rest stays queued", async () => {
-    const p = await RawPeer.open(broker.ports.openwire!);
-    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+    const p = await RawPeer.open(broker().ports.openwire!);
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker().ports.amqp}`);
     try {
       const ch = await conn.createChannel();
       await ch.assertQueue("ow.selected", { durable: true });

@@ -1,8 +1,7 @@
 // Temporary queues and topics (DestinationInfo): owned by the connection that adds them, gone
 // when it closes, announced on ActiveMQ.Advisory.TempQueue/TempTopic to advisory consumers.
 import amqp from "amqplib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningBroker, startBroker } from "warren";
+import { describe, expect, it } from "vitest";
 import {
   type ActiveMQMessage,
   DataType,
@@ -18,15 +17,9 @@ import {
   makeDestinationInfo,
   makeRemoveInfo,
 } from "../../protocols/openwire/codec/commands.generated.js";
-import { openSession, type RawPeer } from "./raw.js";
+import { openSession, type RawPeer, useOpenWireBroker } from "./raw.js";
 
-let broker: RunningBroker;
-beforeAll(async () => {
-  broker = await startBroker({ openwire: { port: 0 }, amqp: { port: 0 }, logLevel: "silent" });
-});
-afterAll(async () => {
-  await broker?.close();
-});
+const broker = useOpenWireBroker();
 
 const ADVISORIES = "ActiveMQ.Advisory.TempQueue,ActiveMQ.Advisory.TempTopic";
 
@@ -42,7 +35,7 @@ function announced(d: MessageDispatch): { op: number; type: number; name: string
 }
 
 async function advisoryWatcher(connection: string): Promise<RawPeer> {
-  const p = await openSession(broker.ports.openwire!, connection);
+  const p = await openSession(broker().ports.openwire!, connection);
   p.send(
     makeConsumerInfo({
       commandId: 3,
@@ -63,10 +56,10 @@ function dispatches(p: RawPeer): MessageDispatch[] {
 describe("OpenWire temporary destinations", () => {
   it("are announced to advisory consumers when added and when their connection closes, and replayed to new ones", async () => {
     const watcher = await advisoryWatcher("ID:watch-1");
-    const owner = await openSession(broker.ports.openwire!, "ID:owner-1");
+    const owner = await openSession(broker().ports.openwire!, "ID:owner-1");
     const tq = makeActiveMQTempQueue({ physicalName: "ID:owner-1:1" });
     const tt = makeActiveMQTempTopic({ physicalName: "ID:owner-1:2" });
-    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker().ports.amqp}`);
     try {
       owner.send(
         makeDestinationInfo({
@@ -121,8 +114,8 @@ describe("OpenWire temporary destinations", () => {
   });
 
   it("a consumer from another connection is refused; a removed temporary queue takes no more messages", async () => {
-    const owner = await openSession(broker.ports.openwire!, "ID:owner-2");
-    const other = await openSession(broker.ports.openwire!, "ID:other-2");
+    const owner = await openSession(broker().ports.openwire!, "ID:owner-2");
+    const other = await openSession(broker().ports.openwire!, "ID:other-2");
     const tq = makeActiveMQTempQueue({ physicalName: "ID:owner-2:1" });
     try {
       owner.send(makeDestinationInfo({ commandId: 3, responseRequired: true, destination: tq, operationType: 0 }));

@@ -2,7 +2,7 @@
 // sends and leaves the deliveries unacknowledged; XA is refused.
 import amqp from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningBroker, startBroker } from "warren";
+import type { RunningBroker } from "warren";
 import {
   DataType,
   type ExceptionResponse,
@@ -20,13 +20,13 @@ import {
   makeTransactionInfo,
   makeXATransactionId,
 } from "../../protocols/openwire/codec/commands.generated.js";
-import { openSession, type RawPeer } from "./raw.js";
+import { openSession, type RawPeer, startOpenWireBroker } from "./raw.js";
 
 let broker: RunningBroker;
 let amqpConn: amqp.ChannelModel;
 let ch: amqp.Channel;
 beforeAll(async () => {
-  broker = await startBroker({ openwire: { port: 0 }, amqp: { port: 0 }, logLevel: "silent" });
+  broker = await startOpenWireBroker();
   amqpConn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
   ch = await amqpConn.createChannel();
 });
