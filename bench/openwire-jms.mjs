@@ -24,6 +24,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { listenerArgs } from "./lib/cli-listeners.mjs";
 import { CLK_TCK, cpuTicks, rssBytes } from "./lib/proc.mjs";
 import { median, sleep } from "./lib/stats.mjs";
 
@@ -107,23 +108,12 @@ async function startBroker(target, port, cpuProfDir = null) {
   let proc;
   const t0 = process.hrtime.bigint();
   if (target === "warren") {
-    const off = [
-      "--amqp-port",
-      "--mqtt-port",
-      "--web-mqtt-port",
-      "--stomp-port",
-      "--web-stomp-port",
-      "--management-port",
-      "--prometheus-port",
-    ].flatMap((f) => [f, "off"]);
     proc = spawn(
       process.execPath,
       [
         ...(cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : []),
         join(ROOT, "dist/cli/main.js"),
-        "--openwire-port",
-        `127.0.0.1:${port}`,
-        ...off,
+        ...listenerArgs({ openwire: `127.0.0.1:${port}` }),
         "--data-dir",
         join(dir, "data"),
         "--log-level",

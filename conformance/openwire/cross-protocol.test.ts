@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RawStomp } from "../stomp/raw-client.js";
-import { buildJms, runJava, spawnJava } from "./java.js";
+import { buildJms, runJava, spawnJava, type Described } from "./java.js";
 import { OPENWIRE_TARGET_ENV } from "./target.js";
 
 interface Target {
@@ -55,14 +55,6 @@ beforeAll(async () => {
 afterAll(() => target?.close());
 
 const prefix = () => `conf.${randomUUID().slice(0, 8)}`;
-
-interface Described {
-  type: string;
-  text?: string;
-  bytes?: number[];
-  headers: Record<string, string | number | boolean | null>;
-  properties: Record<string, { class: string; value: string }>;
-}
 
 describe("a JMS producer → a STOMP consumer", () => {
   it("JMS headers and properties arrive as STOMP headers, the properties as text", async () => {

@@ -17,6 +17,7 @@ import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listenerArgs } from "../../bench/lib/cli-listeners.mjs";
 import { buildJms, JMS_JARS } from "./java.js";
 import { OPENWIRE_TARGET_ENV } from "./target.js";
 
@@ -45,18 +46,9 @@ function freePort(): Promise<number> {
 
 /** Warren's CLI with only the OpenWire listener, on `port` and `dataDir`; resolves once it listens. */
 function startWarren(port: number, dataDir: string): Promise<ChildProcessByStdio<null, null, Readable>> {
-  const off = [
-    "--amqp-port",
-    "--mqtt-port",
-    "--web-mqtt-port",
-    "--stomp-port",
-    "--web-stomp-port",
-    "--management-port",
-    "--prometheus-port",
-  ].flatMap((f) => [f, "off"]);
   const proc = spawn(
     process.execPath,
-    [join(ROOT, "dist/cli/main.js"), "--openwire-port", `127.0.0.1:${port}`, ...off, "--data-dir", dataDir, "--log-level", "info"],
+    [join(ROOT, "dist/cli/main.js"), ...listenerArgs({ openwire: `127.0.0.1:${port}` }), "--data-dir", dataDir, "--log-level", "info"],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   return new Promise((resolve, reject) => {

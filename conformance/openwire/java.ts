@@ -38,6 +38,15 @@ const PACKAGES =
 
 let built: Promise<string> | null = null;
 
+/** A JMS message as the scenario programs print it: its type, body, JMS headers and typed properties. */
+export interface Described {
+  type: string;
+  text?: string;
+  bytes?: number[];
+  headers: Record<string, string | number | boolean | null>;
+  properties: Record<string, { class: string; value: string }>;
+}
+
 /** Compiles the scenario programs once per process; the directory of their classes. */
 export function buildJms(): Promise<string> {
   built ??= (async () => {

@@ -2,7 +2,7 @@
 // ActiveMQ 5.17 (npm run conformance -- --openwire tcp://127.0.0.1:<WARREN_ACTIVEMQ_OPENWIRE_PORT>).
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildJms, runJms } from "./java.js";
+import { buildJms, runJms, type Described } from "./java.js";
 import { type OpenWireBroker, useOpenWireBroker } from "./target.js";
 
 let broker: OpenWireBroker;
@@ -13,14 +13,6 @@ beforeAll(async () => {
 afterAll(() => broker?.close());
 
 const prefix = () => `conf.${randomUUID().slice(0, 8)}`;
-
-interface Described {
-  type: string;
-  text?: string;
-  bytes?: number[];
-  headers: Record<string, string | number | boolean | null>;
-  properties: Record<string, { class: string; value: string }>;
-}
 
 describe("OpenWire with ActiveMQ's JMS client", () => {
   it("a text and a bytes message keep their typed properties and JMS headers through a queue", async () => {
