@@ -39,7 +39,11 @@ export class IncomingLink {
   /** Delivery ids whose `accepted` waits for the disk, in arrival order. */
   private readonly held = new OrderedCommits<number>({
     release: (id, ok) => this.released(id, ok),
-    released: () => this.topUp(),
+    released: () => {
+      // a commit landed outside any read: its run of accepts goes now, not at the next read
+      this.session.flushAccepted();
+      this.topUp();
+    },
   });
   private gone = false;
 
@@ -144,8 +148,17 @@ export class IncomingLink {
     this.dispose(deliveryId, ok ? null : new Amqp10Error("amqp:internal-error", "the message could not be written to disk", "link"));
   }
 
-  /** Settles one delivery with its outcome: accepted (null), rejected with the error, or `REFUSED`. */
+  /**
+   * Settles one delivery with its outcome: accepted (null: joins the session's run of accepts),
+   * rejected with the error, or `REFUSED`.
+   */
   private dispose(deliveryId: number, error: Amqp10Error | typeof REFUSED | null): void {
+    if (error === null) {
+      this.session.accepted(deliveryId);
+      return;
+    }
+    // outcomes leave in the order the transfers came: the accepted run before this one goes first
+    this.session.flushAccepted();
     const c = this.session.conn;
     const start = c.beginFrame(this.session.channel);
     writeDisposition(c.out, {
@@ -153,11 +166,7 @@ export class IncomingLink {
       first: deliveryId,
       settled: true,
       state:
-        error === null
-          ? { kind: "accepted" }
-          : error instanceof Amqp10Error
-            ? { kind: "rejected", error: { condition: error.condition, description: error.description } }
-            : error,
+        error instanceof Amqp10Error ? { kind: "rejected", error: { condition: error.condition, description: error.description } } : error,
     });
     c.endFrame(start);
   }
@@ -179,6 +188,7 @@ export class IncomingLink {
     }
     tx!.publish(held.exchange, held.routingKey, held.message);
     if (settled) return;
+    this.session.flushAccepted();
     const c = this.session.conn;
     const start = c.beginFrame(this.session.channel);
     writeDisposition(c.out, {

@@ -1,5 +1,5 @@
 import type { QueueEntry } from "../../src/core/index.js";
-import { type Begin, type ErrorDetailsInit, writeDetach, writeEnd, writeFlow } from "./codec/types.generated.js";
+import { type Begin, type ErrorDetailsInit, writeDetach, writeDisposition, writeEnd, writeFlow } from "./codec/types.generated.js";
 import type { ConnectionScope } from "./connection-scope.js";
 import type { Amqp10Error } from "./errors.js";
 import type { IncomingLink } from "./incoming-link.js";
@@ -10,6 +10,9 @@ import { type CoordinatorLink, Transactions } from "./transactions.js";
 export const INCOMING_WINDOW = 65536;
 /** We never hold transfers back by our outgoing window: the peer's incoming window rules. */
 const OUTGOING_WINDOW = 0x7fff_ffff;
+
+/** The outcome every coalesced disposition carries (one object, not one per disposition). */
+const ACCEPTED = { kind: "accepted" } as const;
 
 /** A delivery sent and not settled yet: who took it and from where. */
 export interface Unsettled {
@@ -51,6 +54,15 @@ export class Session {
   readonly handleMax = 0xffff_ffff;
   endSent = false;
   private isEnded = false;
+  /**
+   * Deliveries the client sent us, accepted this turn and not answered yet: the run
+   * acceptFirst..acceptLast (-1: none). A publisher with many transfers in flight gets one
+   * disposition per run instead of one per message, as it gets one basic.ack multiple in 0-9-1.
+   */
+  private acceptFirst = -1;
+  private acceptLast = 0;
+  /** This session is in its connection's list of sessions with accepts to send at the turn's end. */
+  acceptQueued = false;
 
   constructor(
     readonly conn: ConnectionScope,
@@ -118,6 +130,45 @@ export class Session {
     }
   }
 
+  /**
+   * Settles delivery `deliveryId` (one the client sent) as accepted: joins the run being gathered
+   * when it follows it, otherwise the run goes out and a new one starts. The connection sends what
+   * is gathered at the end of the read (`flushAccepted`), before any other outcome on this session,
+   * and before a detach, end or close.
+   */
+  accepted(deliveryId: number): void {
+    if (this.acceptFirst >= 0) {
+      if (deliveryId === seqAdd(this.acceptLast, 1)) {
+        this.acceptLast = deliveryId;
+        return;
+      }
+      this.flushAccepted();
+    }
+    if (!this.acceptQueued) {
+      this.acceptQueued = true;
+      this.conn.acceptsPending(this);
+    }
+    this.acceptFirst = deliveryId;
+    this.acceptLast = deliveryId;
+  }
+
+  /** Sends the gathered run of accepted deliveries, if any, as one settled disposition. */
+  flushAccepted(): void {
+    const first = this.acceptFirst;
+    if (first < 0) return;
+    this.acceptFirst = -1;
+    const c = this.conn;
+    const start = c.beginFrame(this.channel);
+    writeDisposition(c.out, {
+      role: true,
+      first,
+      ...(this.acceptLast !== first && { last: this.acceptLast }),
+      settled: true,
+      state: ACCEPTED,
+    });
+    c.endFrame(start);
+  }
+
   /** The session's flow state, with one link's if given. */
   sendFlow(link: { handle: number; deliveryCount: number; credit: number; drain: boolean } | null, echo = false): void {
     const c = this.conn;
@@ -146,6 +197,7 @@ export class Session {
       this.names.delete(`${link.role}:${link.name}`);
       link.detached(closed);
     }
+    this.flushAccepted();
     const c = this.conn;
     const start = c.beginFrame(this.channel);
     writeDetach(c.out, { handle, closed, ...(error !== undefined && { error }) });
@@ -183,6 +235,8 @@ export class Session {
   /** The session is over: its links go and what they held unsettled goes back to the queues. */
   ended(): void {
     if (this.isEnded) return;
+    // what was accepted before the end is still answered, ahead of our end
+    this.flushAccepted();
     this.isEnded = true;
     // links end with their session without being closed (a durable subscription stays)
     for (const l of this.links.values()) l.detached(false);

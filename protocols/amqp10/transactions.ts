@@ -194,6 +194,7 @@ export class CoordinatorLink {
 
   private answer(deliveryId: number, state: NonNullable<Parameters<typeof writeDisposition>[1]>["state"]): void {
     const s = this.session;
+    s.flushAccepted();
     const c = s.conn;
     const start = c.beginFrame(s.channel);
     writeDisposition(c.out, { role: true, first: deliveryId, settled: true, state });

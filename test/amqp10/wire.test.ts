@@ -8,10 +8,11 @@ import {
   writeEnd,
   writeFlow,
   writeOpen,
+  writeProperties,
   writeTransfer,
 } from "../../protocols/amqp10/codec/types.generated.js";
 import { AMQP10_HEADER, expectHeader, frameBytes, RawPeer } from "./raw.js";
-import { AmqpMap } from "../../protocols/amqp10/codec/primitives.js";
+import { AmqpMap, Writer } from "../../protocols/amqp10/codec/primitives.js";
 
 let broker: RunningBroker;
 let port: number;
@@ -152,6 +153,44 @@ describe("AMQP 1.0 on the AMQP port", () => {
     while (q.messageCount < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(q.messageCount).toBe(1);
     expect(q.get(true)?.message.body.toString()).toBe("whole");
+    p.destroy();
+  });
+
+  it("answers the unsettled transfers of one read with one disposition per run of accepted ids, in order", async () => {
+    const vhost = broker.core.vhost("/");
+    if (!("declareQueue" in vhost)) throw vhost;
+    vhost.declareQueue("raw-runs", { durable: false }, null);
+    const p = await RawPeer.opened(port, open());
+    p.frame(0, (w) => writeBegin(w, { nextOutgoingId: 0, incomingWindow: 100, outgoingWindow: 100 }));
+    expect((await p.next())?.kind).toBe("begin");
+    // an anonymous target: each message's `to` names its queue, so one can name none
+    p.frame(0, (w) => writeAttach(w, { name: "s", handle: 0, role: false, target: { kind: "target" }, initialDeliveryCount: 0 }));
+    expect((await p.next())?.kind).toBe("attach");
+    expect((await p.next())?.kind).toBe("flow");
+    const message = (to: string) => {
+      const w = new Writer();
+      writeProperties(w, { to });
+      return Buffer.concat([w.take(), Buffer.from([0x00, 0x53, 0x75, 0xa0, 1, 0x78])]);
+    };
+    // ids 0-2 and 4-6 reach the queue, 3 names an exchange that does not exist: all in one write
+    const frames: Buffer[] = [];
+    for (let id = 0; id < 7; id++) {
+      const to = id === 3 ? "/exchange/raw-runs-missing/k" : "/amq/queue/raw-runs";
+      frames.push(frameBytes(0, (w) => writeTransfer(w, { handle: 0, deliveryId: id, deliveryTag: Buffer.from([id]) }), message(to)));
+    }
+    p.write(Buffer.concat(frames));
+    const got: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const f = await p.next();
+      if (f?.kind !== "disposition") throw new Error(`expected a disposition, got ${JSON.stringify(f)}`);
+      expect(f.role).toBe(true);
+      expect(f.settled).toBe(true);
+      got.push(`${f.first}-${f.last ?? f.first} ${f.state?.kind}`);
+    }
+    expect(got).toEqual(["0-2 accepted", "3-3 rejected", "4-6 accepted"]);
+    const q = vhost.queue("raw-runs", null);
+    if (!("messageCount" in q)) throw q;
+    expect(q.messageCount).toBe(6);
     p.destroy();
   });
 
