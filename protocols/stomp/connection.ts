@@ -115,6 +115,11 @@ export class StompConnection implements SessionContext, ConnectionSource {
         if ((this.state as string) === "closed") return;
       }
       if (sent && this.broker.alarms.blocked) this.block();
+      if (this.parser.owedNulSkipped) {
+        this.parser.owedNulSkipped = false;
+        // EOLs between frames are heart-beats from 1.1 on; 1.0 has no such thing
+        if (this.parser.version !== "1.0") this.transport.acknowledgeRead();
+      }
       if (this.state === "connecting" && this.parser.buffered > MAX_FRAME_UNAUTHENTICATED) {
         this.log.info({ buffered: this.parser.buffered }, "frame before CONNECT larger than the unauthenticated limit; closing");
         this.error("Invalid frame", `Could not parse frame: frame larger than ${MAX_FRAME_UNAUTHENTICATED} bytes before login`, true);

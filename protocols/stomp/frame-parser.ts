@@ -66,6 +66,11 @@ export class FrameParser {
   private bodyStart = 0;
   /** A bodiless frame was taken before its NUL: bytes up to and including that NUL are skipped. */
   private owedNul = false;
+  /**
+   * Set when parsing skipped the NUL owed by a frame already taken; the connection reads and
+   * clears it (a read that carried only that NUL is one the client expects no answer to).
+   */
+  owedNulSkipped = false;
   private failed: FrameError | null = null;
 
   constructor(private readonly limits: ParserLimits = DEFAULT_PARSER_LIMITS) {}
@@ -125,6 +130,7 @@ export class FrameParser {
         return this.needMore(1);
       }
       this.owedNul = false;
+      this.owedNulSkipped = true;
       this.buf = b.subarray(nul + 1);
       return this.parse();
     }

@@ -5,6 +5,8 @@ import { BatchedWriter, type DrainListener } from "../../src/transport/batched-w
 import type { TlsInfo } from "../../src/core/index.js";
 import { tlsInfo } from "../../src/transport/tls.js";
 
+const EOL = Buffer.from("\n");
+
 /** Bytes buffered beyond which this connection's subscriptions lose credit until the peer drains. */
 const HIGH_WATER = 1 << 20;
 
@@ -23,6 +25,14 @@ export interface StompTransport {
   tls(): TlsInfo | null;
   /** Queues a frame; frames of one event-loop turn go out together where the transport can. */
   write(frame: Buffer): void;
+  /**
+   * We read a segment that asked for no answer: on TCP, an EOL (a heart-beat) goes out unless
+   * something else does this turn, so the client's kernel hears its segment acknowledged now.
+   * Otherwise ours would delay that ACK (~40 ms) and a client writing with Nagle's algorithm
+   * (stompit sends an ACK frame's headers and its NUL in two writes) would hold its next frames
+   * behind it. WebSocket messages arrive whole: nothing to do.
+   */
+  acknowledgeRead(): void;
   readonly backedUp: boolean;
   /** Milliseconds since the epoch of the last write, for heart-beats. */
   readonly lastWrite: number;
@@ -83,6 +93,10 @@ export class TcpTransport implements StompTransport, DrainListener {
 
   write(frame: Buffer): void {
     this.writer.write(frame);
+  }
+
+  acknowledgeRead(): void {
+    if (!this.writer.pending) this.writer.write(EOL);
   }
 
   get backedUp(): boolean {
@@ -149,6 +163,8 @@ export class WebSocketTransport implements StompTransport {
       if (!this.closed) h.drain();
     });
   }
+
+  acknowledgeRead(): void {}
 
   write(frame: Buffer): void {
     if (this.closed) return;

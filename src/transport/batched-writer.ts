@@ -110,6 +110,11 @@ export class BatchedWriter implements MarkWaiter {
     this.slabStart = this.slabPos;
   }
 
+  /** Whether output is gathered for this turn's write. */
+  get pending(): boolean {
+    return this.bytes > 0;
+  }
+
   /** Whether the peer reads slower than we write: deliveries should pause. */
   get backedUp(): boolean {
     return this.stream.writableLength + this.bytes + this.heldBytes > HIGH_WATER;

@@ -308,4 +308,34 @@ describe("STOMP acknowledgements from a client that holds back each frame's NUL"
     expect((await c.take((f) => f.command === "RECEIPT", "the receipt")).headers["receipt-id"]).toBe("bye");
     c.close();
   });
+
+  // That NUL then travels alone, and nothing answers it: this side's kernel would delay its TCP
+  // ACK by ~40 ms, holding the client's next (Nagle-buffered) ACK frames behind it.
+  it("a read that carries only an ACK's NUL is answered with a heart-beat EOL (1.1 and later)", async () => {
+    const { c } = await RawStomp.connected(port, {});
+    c.send("SUBSCRIBE", { id: "s", destination: "/queue/nagle-eol", ack: "client-individual", "prefetch-count": "1" });
+    for (const body of ["one", "two"]) c.send("SEND", { destination: "/queue/nagle-eol" }, body);
+    const first = await c.take((f) => f.command === "MESSAGE", "the first MESSAGE");
+    c.write(`ACK\nid:${first.headers["ack"]}\n\n`);
+    // the second MESSAGE answers the ACK's headers; nothing is left to answer the NUL with
+    await c.take((f) => f.command === "MESSAGE", "the second MESSAGE");
+    c.write("\0");
+    await c.waitBytes(1, 2000);
+    c.close();
+  });
+
+  it("STOMP 1.0 has no heart-beats: the lone NUL gets no EOL", async () => {
+    const { c } = await RawStomp.connected(port, { "accept-version": "1.0" });
+    c.send("SUBSCRIBE", { id: "s", destination: "/queue/nagle-10", ack: "client" }, null, "1.0");
+    c.send("SEND", { destination: "/queue/nagle-10" }, "one", "1.0");
+    const first = await c.take((f) => f.command === "MESSAGE", "the MESSAGE");
+    c.write(`ACK\nmessage-id:${first.headers["message-id"]}\n\n`);
+    c.write("\0");
+    const before = c.bytesIn;
+    c.send("DISCONNECT", { receipt: "bye" }, null, "1.0");
+    const receipt = await c.take((f) => f.command === "RECEIPT", "the receipt");
+    expect(receipt.headers["receipt-id"]).toBe("bye");
+    expect(c.bytesIn - before).toBe("RECEIPT\nreceipt-id:bye\n\n\0".length);
+    c.close();
+  });
 });
