@@ -336,6 +336,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
 
   dispatch(c: OpenWireConsumer, entry: QueueEntry, tag: number): void {
     const m = dispatchMessage(entry.message, tag, entry.redelivered ? Math.max(1, entry.deliveryCount - 1) : 0);
+    if (entry.groupFirst) m.jmsxGroupFirstForConsumer = true;
     this.send(makeMessageDispatch({ consumerId: c.id, destination: c.destination, message: m, redeliveryCounter: m.redeliveryCounter }));
   }
 

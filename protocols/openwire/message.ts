@@ -99,6 +99,10 @@ export function coreMessage(exchange: string, routingKey: string, m: AnyActiveMQ
   const props = propertiesOf(m);
   const msg = new Message(exchange, routingKey, bodyOf(m), props, { codec: codecFor(version), bytes: Buffer.from(command) });
   msg.noteProperties(props);
+  if (m.groupID !== null) {
+    msg.group = m.groupID;
+    msg.groupSeq = m.groupSequence;
+  }
   return msg;
 }
 

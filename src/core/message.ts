@@ -128,6 +128,14 @@ export class Message {
    * no-local (AMQP 1.0), null otherwise. Copies the broker makes (dead-letters) have none.
    */
   publisher: ClientRef | null = null;
+  /**
+   * The JMS message group (JMSXGroupID) a queue keeps on one consumer, set by the front-ends that
+   * offer ActiveMQ's message groups (OpenWire, STOMP); null for the rest, which queues dispatch
+   * as RabbitMQ does whatever their headers say.
+   */
+  group: string | null = null;
+  /** JMSXGroupSeq with `group`: 1 (re)assigns the group, a negative one closes it after delivery. */
+  groupSeq = 0;
   private decoded: MessageProperties | null;
   private ttl = UNKNOWN;
   private prio = UNKNOWN;
@@ -232,6 +240,21 @@ export class Message {
     const bytes = encode(this.properties);
     this.reencoded = { codec, bytes };
     return bytes;
+  }
+
+  /**
+   * Sets `group` and `groupSeq` from the JMSXGroupID and JMSXGroupSeq headers, where a front-end
+   * that offers message groups put them: for a grouped message read back from disk (paged out),
+   * which comes back with neutral properties only.
+   */
+  restoreGroup(): void {
+    const h = this.properties.headers;
+    const g = h?.["JMSXGroupID"];
+    if (typeof g !== "string") return;
+    this.group = g;
+    const seq = h!["JMSXGroupSeq"];
+    const n = seq instanceof TypedField ? Number(seq.value) : typeof seq === "string" ? Number.parseInt(seq, 10) : seq;
+    this.groupSeq = typeof n === "number" && Number.isFinite(n) ? n : 0;
   }
 
   /** A copy with other properties (the body stays shared); used when the broker rewrites headers. */

@@ -30,6 +30,8 @@ const CHUNK = 4096;
 const REDELIVERED = 1;
 /** The message is in the page file, not in the queue's store. */
 const IN_PAGE_FILE = 2;
+/** Its message has a message group: set again from its headers on page-in. */
+const GROUPED = 4;
 /** Messages and bytes read back per page-in. */
 const PAGE_IN_ENTRIES = 1024;
 const PAGE_IN_BYTES = 1024 * 1024;
@@ -105,7 +107,7 @@ export class ReadyMessages {
   push(entry: QueueEntry): void {
     const limits = this.owner.paging;
     if (limits !== null && (this.tailCount > 0 || this.overLimit(limits, entry.position >= 0))) {
-      const flags = entry.redelivered ? REDELIVERED : 0;
+      const flags = (entry.redelivered ? REDELIVERED : 0) | (entry.message.group !== null ? GROUPED : 0);
       if (entry.position >= 0) {
         this.pushTail(entry.seq, entry.position, entry.bodySize, flags, entry.expiresAt);
         return;
@@ -231,6 +233,7 @@ export class ReadyMessages {
         entry.position = position;
       }
       if (flags & REDELIVERED) entry.redelivered = true;
+      if (flags & GROUPED) entry.message.restoreGroup();
       entry.level = this.level;
       entry.expiresAt = expiresAt;
       this.head.push(entry);
