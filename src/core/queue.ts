@@ -253,13 +253,12 @@ export class Queue implements Destination, ReadyOwner {
   }
 
   /**
-   * Up to `limit` ready messages in delivery order, left where they are (a JMS queue browser):
-   * those in memory only, as paging is for queues far longer than a browser shows (ActiveMQ's
-   * browsers stop at 400 by default).
+   * Up to `limit` ready messages in delivery order, left where they are (a JMS queue browser),
+   * paged-out ones included (read from disk, not paged in).
    */
   browse(limit: number): QueueEntry[] {
     const out: QueueEntry[] = [];
-    for (let i = this.levels.length - 1; i >= 0 && out.length < limit; i--) this.levels[i]!.inMemory(limit, out);
+    for (let i = this.levels.length - 1; i >= 0 && out.length < limit; i--) this.levels[i]!.browse(limit, out);
     return out;
   }
 
