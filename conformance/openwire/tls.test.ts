@@ -59,7 +59,20 @@ async function activemq(certFile: string, keyFile: string): Promise<TlsBroker> {
   const sh = (cmd: string) => run("bash", [join(ROOT, "conformance/activemq.sh"), cmd], { env, timeout: 150_000 });
   await sh("start");
   const keystore = join(dir, "broker.p12");
-  await run("openssl", ["pkcs12", "-export", "-in", certFile, "-inkey", keyFile, "-out", keystore, "-passout", `pass:${PASSWORD}`, "-name", "broker"]);
+  await run("openssl", [
+    "pkcs12",
+    "-export",
+    "-in",
+    certFile,
+    "-inkey",
+    keyFile,
+    "-out",
+    keystore,
+    "-passout",
+    `pass:${PASSWORD}`,
+    "-name",
+    "broker",
+  ]);
   const conf = join(base, "conf/activemq.xml");
   const xml = readFileSync(conf, "utf8")
     .replace(

@@ -261,9 +261,7 @@ function foreignMessage(msg: Message): AnyActiveMQMessage {
   const p = msg.properties;
   const text = p.contentType !== undefined && p.contentType.startsWith("text/");
   const jmsType = p.headers?.[JMS_MSG_TYPE];
-  const m = text
-    ? makeActiveMQTextMessage({ content: textContent(msg.body.toString("utf8")) })
-    : messageOfType(jmsType, msg.body);
+  const m = text ? makeActiveMQTextMessage({ content: textContent(msg.body.toString("utf8")) }) : messageOfType(jmsType, msg.body);
   m.destination = destinationOf(msg.exchange, msg.routingKey);
   m.persistent = p.deliveryMode === 2;
   m.priority = p.priority ?? 4;

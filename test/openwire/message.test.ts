@@ -131,7 +131,10 @@ describe("a message from another protocol → the JMS message a consumer gets", 
       const p = propertiesOf(t);
       // what the store keeps: the body and the neutral properties, no OpenWire bytes
       const m = dispatchMessage(new Message("", "q", t.content ?? Buffer.alloc(0), p), 1, 0);
-      const props = m.marshalledProperties === null ? new Map() : readPrimitiveMap(new Reader(m.marshalledProperties, 0, m.marshalledProperties.length, 12, false));
+      const props =
+        m.marshalledProperties === null
+          ? new Map()
+          : readPrimitiveMap(new Reader(m.marshalledProperties, 0, m.marshalledProperties.length, 12, false));
       return [p.headers?.[JMS_MSG_TYPE] ?? null, m.dataType, m.content === null ? null : [...m.content], Object.fromEntries(props)];
     });
     expect(back).toEqual([

@@ -54,13 +54,27 @@ describe("OpenWire over TLS", () => {
     const first = await RawPeer.openTls(broker.ports.openwireTls!, ca);
     first.send(
       clientWireFormat({}),
-      makeConnectionInfo({ commandId: 1, responseRequired: true, connectionId: makeConnectionId({ value: "ID:a" }), clientId: "shared", userName: "guest", password: "guest" }),
+      makeConnectionInfo({
+        commandId: 1,
+        responseRequired: true,
+        connectionId: makeConnectionId({ value: "ID:a" }),
+        clientId: "shared",
+        userName: "guest",
+        password: "guest",
+      }),
     );
     expect((await first.answerTo(1)).dataType).toBe(DataType.Response);
     const second = await RawPeer.open(broker.ports.openwire!);
     second.send(
       clientWireFormat({}),
-      makeConnectionInfo({ commandId: 1, responseRequired: true, connectionId: makeConnectionId({ value: "ID:b" }), clientId: "shared", userName: "guest", password: "guest" }),
+      makeConnectionInfo({
+        commandId: 1,
+        responseRequired: true,
+        connectionId: makeConnectionId({ value: "ID:b" }),
+        clientId: "shared",
+        userName: "guest",
+        password: "guest",
+      }),
     );
     const r = (await second.answerTo(1)) as ExceptionResponse;
     expect(r.dataType).toBe(DataType.ExceptionResponse);

@@ -59,7 +59,10 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
         if (existing.consumerCount > 0) return new OpenWireRefusal(JMS_EXCEPTION, inUseText(clientId, info.subscriptionName!));
         // re-subscribing to another topic or with another selector replaces the subscription and
         // what it kept, as ActiveMQ does (TopicRegion's hasDurableSubChanged)
-        if (!subscribesTo(existing, bindingKey) || existing.options.args[SELECTOR_ARG] !== (selector === undefined ? undefined : info.selector)) {
+        if (
+          !subscribesTo(existing, bindingKey) ||
+          existing.options.args[SELECTOR_ARG] !== (selector === undefined ? undefined : info.selector)
+        ) {
           const denied = conn.access!.check("queue", name, "configure");
           if (denied) return refusalOf(denied);
           v.deleteQueue(name, {}, conn.client);
