@@ -259,6 +259,12 @@ export class Message {
 
   /** A copy with other properties (the body stays shared); used when the broker rewrites headers. */
   withProperties(properties: MessageProperties, exchange = this.exchange, routingKey = this.routingKey): Message {
-    return new Message(exchange, routingKey, this.body, properties, null);
+    const m = new Message(exchange, routingKey, this.body, properties, null);
+    // still the same message: a quorum queue's redelivery (x-delivery-count) stays in its group
+    if (this.group !== null) {
+      m.group = this.group;
+      m.groupSeq = this.groupSeq;
+    }
+    return m;
   }
 }

@@ -115,6 +115,25 @@ describe("message groups (JMSXGroupID)", () => {
     expect(b.delivered[1]!.redelivered).toBe(true);
   });
 
+  it("a quorum queue's redelivery (its message rewritten with x-delivery-count) stays in its group", () => {
+    const v = new VirtualHost("/");
+    ok(v.declareQueue("q", { durable: true, args: { "x-queue-type": "quorum" } }, null));
+    const q = v.queues.get("q")!;
+    const a = new FakeConsumer();
+    const b = new FakeConsumer();
+    const subA = consume(q, a, "a");
+    consume(q, b, "b");
+    ok(v.publish("", "q", grouped("g1-0")));
+    ok(v.publish("", "q", grouped("-0")));
+    q.cancel(subA);
+    q.requeue(a.delivered[0]!);
+    q.dispatch();
+    ok(v.publish("", "q", grouped("-1")));
+    ok(v.publish("", "q", grouped("g1-1")));
+    expect(b.got).toEqual(["-0", "g1-0*", "-1", "g1-1"]);
+    expect(b.delivered[1]!.message.group).toBe("g1");
+  });
+
   it("JMSXGroupSeq -1 closes the group once its owner got it; the next message assigns the group again", () => {
     const { v, q } = setup();
     const a = new FakeConsumer();
