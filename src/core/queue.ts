@@ -19,6 +19,13 @@ import { type MessageCounters, QueueCounters } from "./stats.js";
  */
 export const SELECTOR_SCAN_WINDOW = 200;
 
+/**
+ * How many message groups a queue remembers the owner of: ActiveMQ's default group map
+ * (CachedMessageGroupMap) is an LRU map of 1024 groups; the least recently used owner is
+ * forgotten, and that group's next message is assigned anew.
+ */
+export const GROUP_CACHE_SIZE = 1024;
+
 /** What Queue.enqueue did with a message. */
 export const Enqueued = {
   Refused: 0,
@@ -629,11 +636,17 @@ export class Queue implements Destination, ReadyOwner {
    * ActiveMQ's message groups (Queue.assignMessageGroup): a group without a live owner, or a
    * message with JMSXGroupSeq 1, goes to whichever consumer would take it, which then owns the
    * group (the entry marked JMSXGroupFirstForConsumer); the rest of the group waits for its
-   * owner. A negative sequence delivered to the owner closes the group. O(1) per message.
+   * owner. A negative sequence delivered to the owner closes the group. At most GROUP_CACHE_SIZE
+   * owners are kept, least recently used forgotten first. O(1) per message.
    */
   private pickForGroup(entry: QueueEntry, group: string, groups: Map<string, Subscription>): Subscription | null {
     const seq = entry.message.groupSeq;
     const owner = groups.get(group);
+    if (owner !== undefined) {
+      // looked up: the most recently used now (the Map's order is the LRU order)
+      groups.delete(group);
+      groups.set(group, owner);
+    }
     if (owner !== undefined && seq !== 1) {
       if (!owner.consumer.hasCredit() || !selects(owner, entry) || !this.serves(owner)) return null;
       if (seq < 0) {
@@ -645,6 +658,11 @@ export class Queue implements Destination, ReadyOwner {
     const sub = this.pickAny(entry);
     if (sub === null) return null;
     if (owner !== undefined) owner.groups--;
+    else if (groups.size >= GROUP_CACHE_SIZE) {
+      const [oldest, was] = groups.entries().next().value!;
+      groups.delete(oldest);
+      was.groups--;
+    }
     groups.set(group, sub);
     sub.groups++;
     entry.groupFirst = true;

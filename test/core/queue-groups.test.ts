@@ -6,7 +6,7 @@ import { BrokerError } from "../../src/core/errors.js";
 import { Message, TypedField } from "../../src/core/message.js";
 import type { ClientRef, Consumer, Subscription } from "../../src/core/consumer.js";
 import type { QueueEntry } from "../../src/core/queue-entry.js";
-import type { Queue } from "../../src/core/queue.js";
+import { GROUP_CACHE_SIZE, type Queue } from "../../src/core/queue.js";
 import type { PageFile, Persistence } from "../../src/core/durability.js";
 
 function ok<T>(r: T | BrokerError): T {
@@ -132,6 +132,25 @@ describe("message groups (JMSXGroupID)", () => {
     ok(v.publish("", "q", grouped("g1-1")));
     expect(b.got).toEqual(["-0", "g1-0*", "-1", "g1-1"]);
     expect(b.delivered[1]!.message.group).toBe("g1");
+  });
+
+  it("the queue remembers the owners of 1024 groups (ActiveMQ's LRU group map): the least recently used is forgotten", () => {
+    const { q, publish } = setup();
+    const a = new FakeConsumer();
+    const b = new FakeConsumer();
+    consume(q, a, "a");
+    consume(q, b, "b");
+    expect(GROUP_CACHE_SIZE).toBe(1024);
+    for (let i = 0; i < 1024; i++) publish(`g${i}-0`);
+    // the map is full; g0 is used again, so g1 is now the least recently used
+    publish("g0-1");
+    // a new group makes room by forgetting g1, whose next message is assigned anew
+    publish("g1024-0", "g1-1", "g0-2");
+    const got = [...a.got, ...b.got];
+    expect(got).toContain("g1024-0*");
+    expect(got).toContain("g1-1*");
+    expect(got).toContain("g0-1");
+    expect(got).toContain("g0-2");
   });
 
   it("JMSXGroupSeq -1 closes the group once its owner got it; the next message assigns the group again", () => {
