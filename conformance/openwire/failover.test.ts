@@ -127,11 +127,11 @@ interface Observed {
 }
 
 /** Runs java/Failover.java, restarting the broker when it says READY; its JSON result. */
-async function runFailover(broker: RestartableBroker, url: string, queue: string): Promise<Observed> {
+async function runFailover<T = Observed>(broker: RestartableBroker, url: string, queue: string, ...extra: string[]): Promise<T> {
   const classes = await buildJms();
   const java: ChildProcessByStdio<Writable, Readable, Readable> = spawn(
     "/usr/bin/java",
-    ["-cp", [classes, ...JMS_JARS].join(":"), "Failover", url, queue],
+    ["-cp", [classes, ...JMS_JARS].join(":"), "Failover", url, queue, ...extra],
     { stdio: ["pipe", "pipe", "pipe"] },
   );
   let out = "";
@@ -154,7 +154,7 @@ async function runFailover(broker: RestartableBroker, url: string, queue: string
     java.stdin.end("restarted\n");
     const code = await exited;
     if (code !== 0) throw new Error(`Failover exited ${code}: ${out}${err}`);
-    return JSON.parse(out.trim().split("\n").pop() ?? "") as Observed;
+    return JSON.parse(out.trim().split("\n").pop() ?? "") as T;
   } finally {
     clearTimeout(killer);
     java.kill("SIGKILL");
@@ -185,5 +185,16 @@ describe("the failover transport across a broker restart", () => {
     expect(r.extra).toBeNull();
     expect(r.interrupted).toBeGreaterThanOrEqual(1);
     expect(r.resumed).toBeGreaterThanOrEqual(1);
+  }, 240_000);
+
+  it("Map, Object, Stream and plain messages keep their JMS type and content across the restart", async () => {
+    const url = `failover:(tcp://127.0.0.1:${broker.port})?maxReconnectAttempts=200&initialReconnectDelay=100&maxReconnectDelay=500&useExponentialBackOff=false`;
+    const r = await runFailover<{ after: (string | null)[] }>(broker, url, `conf.${randomUUID().slice(0, 8)}.types`, "types");
+    expect(r.after).toEqual([
+      "Map name=widget count=Integer:3 kind=map persistent=true",
+      "Object Long:1099511627776 kind=object persistent=true",
+      "Stream s 7 true kind=stream persistent=true",
+      "Message kind=plain persistent=true",
+    ]);
   }, 240_000);
 });

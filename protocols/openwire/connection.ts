@@ -54,6 +54,7 @@ import type { OpenWireServer } from "./server.js";
 import { localTxKey, type OpenWireTransaction, txText } from "./transactions.js";
 import { negotiate, ourWireFormatInfo, type WireFormat } from "./wire-format.js";
 import { tempsOf } from "./temp-destinations.js";
+import { tlsInfo } from "../../src/transport/tls.js";
 
 /** Before the client's WireFormatInfo, before its ConnectionInfo, logged in, or closed. */
 export type OpenWireState = "wire-format" | "connection-info" | "open" | "closed";
@@ -325,7 +326,9 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   }
 
   get remote(): string {
-    return `tcp://${this.socket.remoteAddress}:${this.socket.remotePort}`;
+    // ActiveMQ names the connector's scheme: ssl:// for the TLS listener
+    const scheme = (this.socket as Socket & { encrypted?: boolean }).encrypted === true ? "ssl" : "tcp";
+    return `${scheme}://${this.socket.remoteAddress}:${this.socket.remotePort}`;
   }
 
   removeConsumer(c: OpenWireConsumer): void {
@@ -336,6 +339,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
 
   dispatch(c: OpenWireConsumer, entry: QueueEntry, tag: number): void {
     const m = dispatchMessage(entry.message, tag, entry.redelivered ? Math.max(1, entry.deliveryCount - 1) : 0);
+    if (entry.groupFirst) m.jmsxGroupFirstForConsumer = true;
     this.send(makeMessageDispatch({ consumerId: c.id, destination: c.destination, message: m, redeliveryCounter: m.redeliveryCounter }));
   }
 
@@ -449,7 +453,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
       vhost: this.vhost?.name ?? "",
       clientProperties: { client_id: this.clientId ?? "", openwire_version: this.wire?.version ?? 0 },
       authMechanism: "PLAIN",
-      tls: null,
+      tls: tlsInfo(s),
       frameMax: this.server.options.maxFrameSize,
       channelMax: 0,
       timeout: Math.round((this.wire?.maxInactivityMs ?? 0) / 1000),

@@ -9,6 +9,13 @@ export function durableQueueName(clientId: string, subscriptionName: string): st
   return `stomp-subscription-${clientId}-${subscriptionName}`;
 }
 
+/**
+ * The queue argument that keeps a durable subscription's selector (its text as the subscriber
+ * gave it), so a subscriber coming back with another one replaces the subscription, as ActiveMQ
+ * does; RabbitMQ-style equivalence checks ignore it, like any argument they do not know.
+ */
+export const SELECTOR_ARG = "x-jms-selector";
+
 export const inUseText = (clientId: string, name: string): string =>
   `Durable consumer is in use for client: ${clientId} and subscriptionName: ${name}`;
 

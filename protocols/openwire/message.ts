@@ -19,7 +19,11 @@ import {
   decodeBody,
   encodeBody,
   makeActiveMQBytesMessage,
+  makeActiveMQMapMessage,
+  makeActiveMQMessage,
+  makeActiveMQObjectMessage,
   makeActiveMQQueue,
+  makeActiveMQStreamMessage,
   makeActiveMQTextMessage,
   makeMessageId,
   makeProducerId,
@@ -88,6 +92,37 @@ function bodyOf(m: AnyActiveMQMessage): Buffer {
   return m.content ?? Buffer.alloc(0);
 }
 
+/**
+ * The neutral header that keeps a Map, Object, Stream or plain Message's JMS type where only the
+ * neutral properties are left (the store, other protocols): the name and values of the AMQP JMS
+ * mapping, which ActiveMQ's own AMQP transport uses for the same purpose (a byte: 0 Message,
+ * 1 Object, 2 Map, 4 Stream). Text is content-type text/plain; Bytes is the default.
+ */
+export const JMS_MSG_TYPE = "x-opt-jms-msg-type";
+const JMS_MSG_TYPES: ReadonlyMap<number, number> = new Map([
+  [DataType.ActiveMQMessage, 0],
+  [DataType.ActiveMQObjectMessage, 1],
+  [DataType.ActiveMQMapMessage, 2],
+  [DataType.ActiveMQStreamMessage, 4],
+]);
+
+/** The JMS message (empty) of the type a JMS_MSG_TYPE header names; a BytesMessage for anything else. */
+function messageOfType(type: FieldValue | undefined, body: Buffer): AnyActiveMQMessage {
+  const n = type instanceof TypedField ? Number(type.value) : type;
+  switch (n) {
+    case 0:
+      return makeActiveMQMessage();
+    case 1:
+      return makeActiveMQObjectMessage({ content: body });
+    case 2:
+      return makeActiveMQMapMessage({ content: body });
+    case 4:
+      return makeActiveMQStreamMessage({ content: body });
+    default:
+      return makeActiveMQBytesMessage({ content: body });
+  }
+}
+
 /** Why a published message is refused (its text), or null. */
 export function messageProblem(m: AnyActiveMQMessage): string | null {
   if (m.compressed) return "compressed messages are not supported";
@@ -99,6 +134,10 @@ export function coreMessage(exchange: string, routingKey: string, m: AnyActiveMQ
   const props = propertiesOf(m);
   const msg = new Message(exchange, routingKey, bodyOf(m), props, { codec: codecFor(version), bytes: Buffer.from(command) });
   msg.noteProperties(props);
+  if (m.groupID !== null) {
+    msg.group = m.groupID;
+    msg.groupSeq = m.groupSequence;
+  }
   return msg;
 }
 
@@ -124,6 +163,8 @@ export function propertiesOf(m: AnyActiveMQMessage): MessageProperties {
     (h ??= {}).JMSXGroupID = m.groupID;
     h.JMSXGroupSeq = m.groupSequence;
   }
+  const jmsType = JMS_MSG_TYPES.get(m.dataType);
+  if (jmsType !== undefined) (h ??= {})[JMS_MSG_TYPE] = new TypedField("b", jmsType);
   if (h !== undefined) p.headers = h;
   return p;
 }
@@ -219,9 +260,8 @@ export function dispatchMessage(msg: Message, tag: number, redeliveryCounter: nu
 function foreignMessage(msg: Message): AnyActiveMQMessage {
   const p = msg.properties;
   const text = p.contentType !== undefined && p.contentType.startsWith("text/");
-  const m = text
-    ? makeActiveMQTextMessage({ content: textContent(msg.body.toString("utf8")) })
-    : makeActiveMQBytesMessage({ content: msg.body });
+  const jmsType = p.headers?.[JMS_MSG_TYPE];
+  const m = text ? makeActiveMQTextMessage({ content: textContent(msg.body.toString("utf8")) }) : messageOfType(jmsType, msg.body);
   m.destination = destinationOf(msg.exchange, msg.routingKey);
   m.persistent = p.deliveryMode === 2;
   m.priority = p.priority ?? 4;
@@ -235,7 +275,7 @@ function foreignMessage(msg: Message): AnyActiveMQMessage {
   m.messageId = makeMessageId({ producerId: FOREIGN_PRODUCER, producerSequenceId: ++foreignSequence, textView: p.messageId ?? null });
   if (p.headers !== undefined) {
     const map: PrimitiveMap = new Map();
-    for (const k in p.headers) map.set(k, primitiveOf(p.headers[k]!));
+    for (const k in p.headers) if (k !== JMS_MSG_TYPE) map.set(k, primitiveOf(p.headers[k]!));
     const w = new Writer(256);
     writePrimitiveMap(w, map);
     m.marshalledProperties = w.take(0);

@@ -31,6 +31,10 @@ const program = new Command()
   .option("--mqtts-port <port>", "MQTT over TLS port (off unless set; RabbitMQ uses 8883)")
   .option("--stomp-port <port>", "STOMP port or host:port, or off (default 61613)")
   .option("--openwire-port <port>", "OpenWire (ActiveMQ JMS) port or host:port, or off (default 61616)")
+  .option(
+    "--openwire-tls-port <port>",
+    "OpenWire over TLS port, needs ssl_options in the config file (off unless set; ActiveMQ uses 61617)",
+  )
   .option("--stomps-port <port>", "STOMP over TLS port (off unless set; RabbitMQ uses 61614)")
   .option("--web-mqtt-port <port>", "MQTT over WebSocket port or host:port (path /ws), or off (default 15675)")
   .option("--web-stomp-port <port>", "STOMP over WebSocket port or host:port (path /ws), or off (default 15674)")

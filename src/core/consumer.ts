@@ -60,6 +60,8 @@ export class Subscription {
   active = true;
   /** Messages delivered to this consumer and not yet settled. */
   unacked = 0;
+  /** Message groups the queue has assigned to this consumer (freed when it leaves). */
+  groups = 0;
 
   constructor(
     readonly queue: Queue,

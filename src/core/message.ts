@@ -128,6 +128,14 @@ export class Message {
    * no-local (AMQP 1.0), null otherwise. Copies the broker makes (dead-letters) have none.
    */
   publisher: ClientRef | null = null;
+  /**
+   * The JMS message group (JMSXGroupID) a queue keeps on one consumer, set by the front-ends that
+   * offer ActiveMQ's message groups (OpenWire, STOMP); null for the rest, which queues dispatch
+   * as RabbitMQ does whatever their headers say.
+   */
+  group: string | null = null;
+  /** JMSXGroupSeq with `group`: 1 (re)assigns the group, a negative one closes it after delivery. */
+  groupSeq = 0;
   private decoded: MessageProperties | null;
   private ttl = UNKNOWN;
   private prio = UNKNOWN;
@@ -234,8 +242,29 @@ export class Message {
     return bytes;
   }
 
+  /**
+   * Sets `group` and `groupSeq` from the JMSXGroupID and JMSXGroupSeq headers, where a front-end
+   * that offers message groups put them: for a grouped message read back from disk (paged out),
+   * which comes back with neutral properties only.
+   */
+  restoreGroup(): void {
+    const h = this.properties.headers;
+    const g = h?.["JMSXGroupID"];
+    if (typeof g !== "string") return;
+    this.group = g;
+    const seq = h!["JMSXGroupSeq"];
+    const n = seq instanceof TypedField ? Number(seq.value) : typeof seq === "string" ? Number.parseInt(seq, 10) : seq;
+    this.groupSeq = typeof n === "number" && Number.isFinite(n) ? n : 0;
+  }
+
   /** A copy with other properties (the body stays shared); used when the broker rewrites headers. */
   withProperties(properties: MessageProperties, exchange = this.exchange, routingKey = this.routingKey): Message {
-    return new Message(exchange, routingKey, this.body, properties, null);
+    const m = new Message(exchange, routingKey, this.body, properties, null);
+    // still the same message: a quorum queue's redelivery (x-delivery-count) stays in its group
+    if (this.group !== null) {
+      m.group = this.group;
+      m.groupSeq = this.groupSeq;
+    }
+    return m;
   }
 }

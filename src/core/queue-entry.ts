@@ -25,6 +25,11 @@ export class QueueEntry {
    * delivery-failed): the header's delivery-count on its next delivery.
    */
   failedDeliveries = 0;
+  /**
+   * Its delivery assigned its message group to the consumer (ActiveMQ's JMSXGroupFirstForConsumer,
+   * kept on redeliveries as ActiveMQ keeps it on the message).
+   */
+  groupFirst = false;
   /** Where a durable queue's store keeps it; -1 when not persisted. */
   position = -1;
   private msg: Message;

@@ -19,6 +19,13 @@ import { type MessageCounters, QueueCounters } from "./stats.js";
  */
 export const SELECTOR_SCAN_WINDOW = 200;
 
+/**
+ * How many message groups a queue remembers the owner of: ActiveMQ's default group map
+ * (CachedMessageGroupMap) is an LRU map of 1024 groups; the least recently used owner is
+ * forgotten, and that group's next message is assigned anew.
+ */
+export const GROUP_CACHE_SIZE = 1024;
+
 /** What Queue.enqueue did with a message. */
 export const Enqueued = {
   Refused: 0,
@@ -107,6 +114,12 @@ export class Queue implements Destination, ReadyOwner {
   private discarding = 0;
   /** Subscriptions with jmsExclusive: while any, the first of them is the only one served. */
   private jmsExclusives = 0;
+  /**
+   * ActiveMQ's message groups: which consumer owns each open group. Made at the first grouped
+   * message; from then on dispatch takes the selective path (a group's messages wait for their
+   * owner), so queues that never see a group pay nothing.
+   */
+  private groups: Map<string, Subscription> | null = null;
   /** Entries a selective dispatch passed over, put back when it ends (reused). */
   private readonly passed: QueueEntry[] = [];
   /** Requeues took a length-limited queue over its limit: the next dispatch trims first. */
@@ -247,13 +260,12 @@ export class Queue implements Destination, ReadyOwner {
   }
 
   /**
-   * Up to `limit` ready messages in delivery order, left where they are (a JMS queue browser):
-   * those in memory only, as paging is for queues far longer than a browser shows (ActiveMQ's
-   * browsers stop at 400 by default).
+   * Up to `limit` ready messages in delivery order, left where they are (a JMS queue browser),
+   * paged-out ones included (read from disk, not paged in).
    */
   browse(limit: number): QueueEntry[] {
     const out: QueueEntry[] = [];
-    for (let i = this.levels.length - 1; i >= 0 && out.length < limit; i--) this.levels[i]!.inMemory(limit, out);
+    for (let i = this.levels.length - 1; i >= 0 && out.length < limit; i--) this.levels[i]!.browse(limit, out);
     return out;
   }
 
@@ -296,6 +308,7 @@ export class Queue implements Destination, ReadyOwner {
     }
     const entry = new QueueEntry(this.nextSeq++, message);
     this.counters.publish++;
+    if (message.group !== null) this.groups ??= new Map();
     if (this.levels.length > 1) entry.level = Math.min(message.priority, this.levels.length - 1);
     // per-queue TTL and per-message expiration: the smaller wins (RabbitMQ's ttl.html)
     const ttl = s.messageTtl;
@@ -502,6 +515,7 @@ export class Queue implements Destination, ReadyOwner {
       if (sub.options.discardUnselected === true) this.discarding--;
     }
     if (this.rr > i) this.rr--;
+    if (sub.groups > 0) this.freeGroups(sub);
     if (this.consumers.length === 0 && this.autoDelete && this.hadConsumer && !this.deleted) {
       this.host.queueUnused(this);
       return;
@@ -548,7 +562,7 @@ export class Queue implements Destination, ReadyOwner {
       do {
         this.redispatch = false;
         const now = this.expiring ? (knownNow > 0 ? knownNow : this.host.timers.now()) : 0;
-        if (this.selective > 0) {
+        if (this.selective > 0 || this.groups !== null) {
           this.dispatchSelected(now);
           continue;
         }
@@ -609,8 +623,67 @@ export class Queue implements Destination, ReadyOwner {
     return false;
   }
 
-  /** pickConsumer for one message: the consumers with credit whose selector (if any) matches it. */
+  /**
+   * pickConsumer for one message: the consumers with credit whose selector (if any) matches it;
+   * for a grouped message, its group's owner only.
+   */
   private pickSelecting(entry: QueueEntry): Subscription | null {
+    if (entry.message.group !== null && this.groups !== null) return this.pickForGroup(entry, entry.message.group, this.groups);
+    return this.pickAny(entry);
+  }
+
+  /**
+   * ActiveMQ's message groups (Queue.assignMessageGroup): a group without a live owner, or a
+   * message with JMSXGroupSeq 1, goes to whichever consumer would take it, which then owns the
+   * group (the entry marked JMSXGroupFirstForConsumer); the rest of the group waits for its
+   * owner. A negative sequence delivered to the owner closes the group. At most GROUP_CACHE_SIZE
+   * owners are kept, least recently used forgotten first. O(1) per message.
+   */
+  private pickForGroup(entry: QueueEntry, group: string, groups: Map<string, Subscription>): Subscription | null {
+    const seq = entry.message.groupSeq;
+    const owner = groups.get(group);
+    if (owner !== undefined) {
+      // looked up: the most recently used now (the Map's order is the LRU order)
+      groups.delete(group);
+      groups.set(group, owner);
+    }
+    if (owner !== undefined && seq !== 1) {
+      if (!owner.consumer.hasCredit() || !selects(owner, entry) || !this.serves(owner)) return null;
+      if (seq < 0) {
+        groups.delete(group);
+        owner.groups--;
+      }
+      return owner;
+    }
+    const sub = this.pickAny(entry);
+    if (sub === null) return null;
+    if (owner !== undefined) owner.groups--;
+    else if (groups.size >= GROUP_CACHE_SIZE) {
+      const [oldest, was] = groups.entries().next().value!;
+      groups.delete(oldest);
+      was.groups--;
+    }
+    groups.set(group, sub);
+    sub.groups++;
+    entry.groupFirst = true;
+    return sub;
+  }
+
+  /** Whether the queue delivers to `sub` at all now (a single active or JMS exclusive consumer is served alone). */
+  private serves(sub: Subscription): boolean {
+    if (this.singleActive) return this.consumers[0] === sub;
+    if (this.jmsExclusives > 0) return this.jmsExclusiveActive() === sub;
+    return true;
+  }
+
+  /** A consumer left: the groups it owned go to whichever consumer gets their next message. */
+  private freeGroups(sub: Subscription): void {
+    const groups = this.groups!;
+    for (const [g, owner] of groups) if (owner === sub) groups.delete(g);
+    sub.groups = 0;
+  }
+
+  private pickAny(entry: QueueEntry): Subscription | null {
     const subs = this.consumers;
     const n = subs.length;
     if (n === 0) return null;
@@ -826,6 +899,7 @@ export class Queue implements Destination, ReadyOwner {
     for (const l of this.levels) l.destroy();
     this.readyCount = 0;
     this.readyBytes = 0;
+    this.groups = null;
     const subs = this.consumers.splice(0);
     for (const s of subs) {
       s.active = false;

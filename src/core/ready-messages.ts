@@ -30,6 +30,8 @@ const CHUNK = 4096;
 const REDELIVERED = 1;
 /** The message is in the page file, not in the queue's store. */
 const IN_PAGE_FILE = 2;
+/** Its message has a message group: set again from its headers on page-in. */
+const GROUPED = 4;
 /** Messages and bytes read back per page-in. */
 const PAGE_IN_ENTRIES = 1024;
 const PAGE_IN_BYTES = 1024 * 1024;
@@ -105,7 +107,7 @@ export class ReadyMessages {
   push(entry: QueueEntry): void {
     const limits = this.owner.paging;
     if (limits !== null && (this.tailCount > 0 || this.overLimit(limits, entry.position >= 0))) {
-      const flags = entry.redelivered ? REDELIVERED : 0;
+      const flags = (entry.redelivered ? REDELIVERED : 0) | (entry.message.group !== null ? GROUPED : 0);
       if (entry.position >= 0) {
         this.pushTail(entry.seq, entry.position, entry.bodySize, flags, entry.expiresAt);
         return;
@@ -163,10 +165,30 @@ export class ReadyMessages {
     this.tailBytes += size;
   }
 
-  /** The ready entries held in memory, in order, up to `limit` (paged-out ones are not read back). */
-  inMemory(limit: number, into: QueueEntry[]): void {
+  /**
+   * The ready entries in order until `into` holds `limit` (a queue browser), left in place: the
+   * head's own entries, then copies of paged-out ones read from disk (entries of their own, not
+   * the ones page-in will make; nothing is released).
+   */
+  browse(limit: number, into: QueueEntry[]): void {
     const h = this.head;
     for (let i = 0; i < h.length && into.length < limit; i++) into.push(h.at(i)!);
+    if (into.length >= limit || this.tailCount === 0) return;
+    const store = this.owner.store;
+    let seq = this.tailSeq;
+    for (let k = 0; k < this.chunks.length && into.length < limit; k++) {
+      const c = this.chunks.at(k)!;
+      for (let i = c.start; i < c.end && into.length < limit; i++, seq++) {
+        const flags = c.flags[i]!;
+        const position = c.positions[i]!;
+        const message = flags & IN_PAGE_FILE ? this.pageFile!.read(position) : store!.load(position);
+        if (flags & GROUPED) message.restoreGroup();
+        const entry = new QueueEntry(c.seqs !== null ? c.seqs[i]! : seq, message, c.sizes[i]!);
+        if (flags & REDELIVERED) entry.redelivered = true;
+        entry.level = this.level;
+        into.push(entry);
+      }
+    }
   }
 
   /** The oldest ready entry, taken out (read back from disk if it was paged out). */
@@ -231,6 +253,7 @@ export class ReadyMessages {
         entry.position = position;
       }
       if (flags & REDELIVERED) entry.redelivered = true;
+      if (flags & GROUPED) entry.message.restoreGroup();
       entry.level = this.level;
       entry.expiresAt = expiresAt;
       this.head.push(entry);

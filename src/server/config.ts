@@ -82,6 +82,7 @@ export const ENV_KEYS: readonly (readonly [env: string, key: string])[] = [
   ["WARREN_STOMP_PORT", "stomp.listeners.tcp.1"],
   ["WARREN_STOMPS_PORT", "stomp.listeners.ssl.1"],
   ["WARREN_OPENWIRE_PORT", "openwire.listeners.tcp.default"],
+  ["WARREN_OPENWIRE_TLS_PORT", "openwire.listeners.ssl.default"],
   ["WARREN_WEB_MQTT_PORT", "web_mqtt.tcp.port"],
   ["WARREN_WEB_STOMP_PORT", "web_stomp.tcp.port"],
   ["WARREN_MANAGEMENT_PORT", "management.tcp.port"],
@@ -305,6 +306,7 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   "stomp.listeners.tcp.1": key(listenerValue, listen("stomp")),
   "stomp.listeners.ssl.1": key(listenerValue, listen("stompTls")),
   "openwire.listeners.tcp.default": key(listenerValue, listen("openwire")),
+  "openwire.listeners.ssl.default": key(listenerValue, listen("openwireTls")),
   "web_mqtt.tcp.port": key(port, listenPort("webMqtt")),
   "web_mqtt.tcp.ip": key(text, listenIp("webMqtt")),
   "web_amqp10.tcp.port": key(port, listenPort("webAmqp10")),
@@ -683,6 +685,7 @@ export interface StartFlags {
   stompPort?: string;
   stompsPort?: string;
   openwirePort?: string;
+  openwireTlsPort?: string;
   webMqttPort?: string;
   webStompPort?: string;
   managementPort?: string;
@@ -714,6 +717,7 @@ export const FLAG_KEYS: readonly (readonly [flag: Exclude<keyof StartFlags, "len
   ["stompPort", "--stomp-port", "stomp.listeners.tcp.1"],
   ["stompsPort", "--stomps-port", "stomp.listeners.ssl.1"],
   ["openwirePort", "--openwire-port", "openwire.listeners.tcp.default"],
+  ["openwireTlsPort", "--openwire-tls-port", "openwire.listeners.ssl.default"],
   ["webMqttPort", "--web-mqtt-port", "web_mqtt.tcp.port"],
   ["webStompPort", "--web-stomp-port", "web_stomp.tcp.port"],
   ["managementPort", "--management-port", "management.tcp.port"],

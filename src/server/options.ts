@@ -172,6 +172,8 @@ export const brokerOptionsSchema = z.object({
   amqpTls: z.optional(tlsListener),
   mqttTls: z.optional(tlsListener),
   stompTls: z.optional(tlsListener),
+  /** OpenWire over TLS (ActiveMQ's ssl:// transport on 61617), off unless named. */
+  openwireTls: z.optional(tlsListener),
   /** HTTPS management API and UI (RabbitMQ's management.ssl.port, 15671), with management.ssl.* as its `tls`. */
   managementTls: z.optional(tlsListener),
   /** A definitions file (RabbitMQ's format) imported at every start (RabbitMQ's load_definitions). */
@@ -215,11 +217,12 @@ export const DEFAULT_TLS_PORTS = {
   amqpTls: 5671,
   mqttTls: 8883,
   stompTls: 61614,
+  openwireTls: 61617,
   managementTls: 15671,
 } as const;
 
 const LISTENERS = ["amqp", "mqtt", "webMqtt", "stomp", "webStomp", "openwire", "management", "prometheus"] as const;
-const TLS_LISTENERS = ["amqpTls", "mqttTls", "stompTls", "managementTls"] as const;
+const TLS_LISTENERS = ["amqpTls", "mqttTls", "stompTls", "openwireTls", "managementTls"] as const;
 
 /**
  * Name no listener and every protocol listens on RabbitMQ's default port; name some and only

@@ -37,6 +37,8 @@ export interface BrokerPorts {
   amqpTls?: number;
   mqttTls?: number;
   stompTls?: number;
+  /** OpenWire over TLS (ActiveMQ's 61617), when configured. */
+  openwireTls?: number;
   managementTls?: number;
 }
 
@@ -253,15 +255,25 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
       counters.push(() => web.connectionCount);
       log.info({ protocol: "web-stomp", port: ports.webStomp }, `STOMP over WebSocket listening on port ${ports.webStomp}, path /ws`);
     }
-    if (options.openwire !== false) {
+    const openwireTls = options.openwireTls ?? false;
+    if (options.openwire !== false || openwireTls !== false) {
+      // one server for both listeners: clientIDs and temporary destinations are shared
       const openwire = new OpenWireServer(core, log);
-      const l = options.openwire ?? { port: DEFAULT_PORTS.openwire };
-      ports.openwire = await bind("OpenWire", "openwire.listeners.tcp.default", l.port, () =>
-        openwire.listen(l.port, l.host ?? options.host),
-      );
       closers.push(() => openwire.close());
       counters.push(() => openwire.connectionCount);
-      log.info({ protocol: "openwire", port: ports.openwire }, `OpenWire listening on port ${ports.openwire}`);
+      if (options.openwire !== false) {
+        const l = options.openwire ?? { port: DEFAULT_PORTS.openwire };
+        ports.openwire = await bind("OpenWire", "openwire.listeners.tcp.default", l.port, () =>
+          openwire.listen(l.port, l.host ?? options.host),
+        );
+        log.info({ protocol: "openwire", port: ports.openwire }, `OpenWire listening on port ${ports.openwire}`);
+      }
+      if (openwireTls !== false) {
+        ports.openwireTls = await bind("OpenWire over TLS", "openwire.listeners.ssl.default", openwireTls.port, () =>
+          openwire.listenTls(openwireTls.port, openwireTls.host ?? options.host, tlsFor(openwireTls.tls, "openwire.listeners.ssl.default")),
+        );
+        log.info({ protocol: "openwire/ssl", port: ports.openwireTls }, `OpenWire over TLS listening on port ${ports.openwireTls}`);
+      }
     }
     const mqttTls = options.mqttTls ?? false;
     if (options.mqtt !== false || options.webMqtt !== false || mqttTls !== false) {

@@ -100,6 +100,19 @@ describe("queue features on a paged-out queue", () => {
     expect(pages.size).toBe(0);
   });
 
+  it("a browse (JMS queue browser) sees paged-out messages in order and leaves them paged out", () => {
+    const { v, q, pages, drain } = world();
+    for (let i = 0; i < 20; i++) ok(v.publish("", "q", msg(String(i))));
+    expect(q.pagedOutCount).toBe(16);
+    expect(q.browse(10).map((e) => e.message.body.toString())).toEqual(range(10));
+    const all = q.browse(400);
+    expect(all.map((e) => e.message.body.toString())).toEqual(range(20));
+    expect(all.map((e) => e.seq)).toEqual(range(20, (i) => String(i + 1)).map(Number));
+    expect(q.pagedOutCount).toBe(16);
+    expect(pages.size).toBe(16);
+    expect(drain("q")).toEqual(range(20));
+  });
+
   it("x-message-ttl expires paged-out messages at the head when the sweep fires, dead-lettered as expired", () => {
     const { clock, v, q, drain } = world({ "x-message-ttl": 1000, "x-dead-letter-exchange": "dlx" });
     for (let i = 0; i < 10; i++) ok(v.publish("", "q", msg(`a${i}`)));

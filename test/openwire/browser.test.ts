@@ -1,5 +1,9 @@
 // Queue browsers (ConsumerInfo.browser): the queue's messages, left in place, then an empty dispatch.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import amqp from "amqplib";
+import { type Queue, startBroker } from "warren";
 import { describe, expect, it } from "vitest";
 import {
   DataType,
@@ -41,6 +45,50 @@ describe("OpenWire queue browsers", () => {
     } finally {
       p.close();
       await conn.close();
+    }
+  });
+
+  it("see the messages of a queue paged out to disk, in order, up to 400, leaving them paged out", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "warren-ow-browse-"));
+    const paged = await startBroker({
+      openwire: { port: 0 },
+      amqp: { port: 0 },
+      dataDir: dir,
+      logLevel: "silent",
+      pageOutBytes: 16 * 1024,
+    });
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${paged.ports.amqp}`);
+    const p = await openSession(paged.ports.openwire!, "ID:browse-paged");
+    try {
+      const ch = await conn.createConfirmChannel();
+      await ch.assertQueue("ow.deep", { durable: true });
+      for (let i = 0; i < 500; i++)
+        ch.sendToQueue("ow.deep", Buffer.concat([Buffer.from(`m${i}:`), Buffer.alloc(512)]), { persistent: true });
+      await ch.waitForConfirms();
+      const q = (paged.core.vhost("/") as { queues: Map<string, Queue> }).queues.get("ow.deep")!;
+      expect(q.pagedOutCount).toBeGreaterThan(400);
+      const before = q.pagedOutCount;
+      p.send(
+        makeConsumerInfo({
+          commandId: 3,
+          responseRequired: true,
+          consumerId: makeConsumerId({ connectionId: "ID:browse-paged", sessionId: 1, value: 1 }),
+          destination: makeActiveMQQueue({ physicalName: "ow.deep" }),
+          prefetchSize: 500,
+          browser: true,
+        }),
+      );
+      expect((await p.answerTo(3)).dataType).toBe(DataType.Response);
+      const ds = p.received.filter((d): d is MessageDispatch => d.dataType === DataType.MessageDispatch);
+      const texts = ds.map((d) => (d.message === null ? null : Buffer.from(d.message.content!).toString().split(":")[0]));
+      expect(texts).toEqual([...Array.from({ length: 400 }, (_, i) => `m${i}`), null]);
+      expect(q.pagedOutCount).toBe(before);
+      expect(q.messageCount).toBe(500);
+    } finally {
+      p.close();
+      await conn.close();
+      await paged.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -3,7 +3,12 @@ import { describe, expect, it } from "vitest";
 import { Message, TypedField } from "warren";
 import {
   DataType,
+  makeActiveMQBytesMessage,
+  makeActiveMQMapMessage,
+  makeActiveMQMessage,
+  makeActiveMQObjectMessage,
   makeActiveMQQueue,
+  makeActiveMQStreamMessage,
   makeActiveMQTextMessage,
   makeActiveMQTopic,
   makeMessageId,
@@ -12,7 +17,7 @@ import {
   type ActiveMQBytesMessage,
 } from "../../protocols/openwire/codec/commands.generated.js";
 import { Reader, Writer } from "../../protocols/openwire/codec/primitives.js";
-import { dispatchMessage, propertiesOf } from "../../protocols/openwire/message.js";
+import { dispatchMessage, JMS_MSG_TYPE, propertiesOf } from "../../protocols/openwire/message.js";
 import { readPrimitiveMap, writePrimitiveMap } from "../../protocols/openwire/primitive-map.js";
 
 function props(entries: [string, import("../../protocols/openwire/primitive-map.js").PrimitiveValue][]): Buffer {
@@ -112,5 +117,32 @@ describe("a message from another protocol → the JMS message a consumer gets", 
     expect([...m.content!]).toEqual([1, 2]);
     expect(m.destination).toEqual({ dataType: DataType.ActiveMQTopic, physicalName: "a.b" });
     expect(m.redeliveryCounter).toBe(1);
+  });
+
+  it("Map, Object, Stream and plain Messages keep their JMS type through the neutral properties (a restart)", () => {
+    const types = [
+      makeActiveMQMapMessage({ content: Buffer.from([1]) }),
+      makeActiveMQObjectMessage({ content: Buffer.from([2]) }),
+      makeActiveMQStreamMessage({ content: Buffer.from([3]) }),
+      makeActiveMQMessage({ marshalledProperties: props([["kind", "plain"]]) }),
+      makeActiveMQBytesMessage({ content: Buffer.from([4]) }),
+    ];
+    const back = types.map((t) => {
+      const p = propertiesOf(t);
+      // what the store keeps: the body and the neutral properties, no OpenWire bytes
+      const m = dispatchMessage(new Message("", "q", t.content ?? Buffer.alloc(0), p), 1, 0);
+      const props =
+        m.marshalledProperties === null
+          ? new Map()
+          : readPrimitiveMap(new Reader(m.marshalledProperties, 0, m.marshalledProperties.length, 12, false));
+      return [p.headers?.[JMS_MSG_TYPE] ?? null, m.dataType, m.content === null ? null : [...m.content], Object.fromEntries(props)];
+    });
+    expect(back).toEqual([
+      [new TypedField("b", 2), DataType.ActiveMQMapMessage, [1], {}],
+      [new TypedField("b", 1), DataType.ActiveMQObjectMessage, [2], {}],
+      [new TypedField("b", 4), DataType.ActiveMQStreamMessage, [3], {}],
+      [new TypedField("b", 0), DataType.ActiveMQMessage, null, { kind: "plain" }],
+      [null, DataType.ActiveMQBytesMessage, [4], {}],
+    ]);
   });
 });

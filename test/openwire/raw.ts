@@ -1,6 +1,7 @@
 // A raw OpenWire peer for wire-level tests: writes commands with Warren's codec and reads back
 // every frame the broker sends, decoded at version 12.
 import { connect, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import { afterAll, beforeAll } from "vitest";
 import { type RunningBroker, startBroker } from "warren";
 import {
@@ -69,6 +70,14 @@ export class RawPeer {
     });
   }
 
+  /** Over TLS, trusting `ca`. */
+  static openTls(port: number, ca: string): Promise<RawPeer> {
+    return new Promise((resolve, reject) => {
+      const s = tlsConnect({ port, host: "127.0.0.1", ca, servername: "localhost" }, () => resolve(new RawPeer(s)));
+      s.once("error", reject);
+    });
+  }
+
   private wake(): void {
     const w = this.waiters;
     this.waiters = [];
@@ -132,8 +141,8 @@ export class RawPeer {
 }
 
 /** A logged-in connection `connection` (guest) with session 1 open; commands 1 and 2 are used. */
-export async function openSession(port: number, connection: string): Promise<RawPeer> {
-  const p = await RawPeer.open(port);
+export async function openSession(port: number, connection: string, peer?: RawPeer): Promise<RawPeer> {
+  const p = peer ?? (await RawPeer.open(port));
   p.send(
     clientWireFormat({}),
     makeConnectionInfo({

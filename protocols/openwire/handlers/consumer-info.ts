@@ -1,10 +1,10 @@
-import { BrokerError, compileSelector, InvalidSelector, type Queue, type Selector } from "../../../src/core/index.js";
+import { BrokerError, compileSelector, type FieldTable, InvalidSelector, type Queue, type Selector } from "../../../src/core/index.js";
 import { type AnyActiveMQDestination, type ConsumerId, type ConsumerInfo, makeMessageDispatch } from "../codec/commands.generated.js";
 import type { OpenWireConnection } from "../connection.js";
 import { OpenWireConsumer } from "../consumer.js";
 import { isAdvisory, targetOf, topicBindingKey } from "../destinations.js";
 import { INVALID_DESTINATION, INVALID_SELECTOR, JMS_EXCEPTION, OpenWireRefusal, refusalOf } from "../exceptions.js";
-import { durableQueueName, inUseText } from "../durable-subscriptions.js";
+import { durableQueueName, inUseText, SELECTOR_ARG } from "../durable-subscriptions.js";
 import { idKey, sessionKey } from "../ids.js";
 import { dispatchMessage } from "../message.js";
 import { queueFor } from "./queues.js";
@@ -57,8 +57,12 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
       const existing = v.queue(name, conn.client);
       if (!(existing instanceof BrokerError)) {
         if (existing.consumerCount > 0) return new OpenWireRefusal(JMS_EXCEPTION, inUseText(clientId, info.subscriptionName!));
-        // re-subscribing to another topic replaces the subscription and what it kept, as ActiveMQ does
-        if (!subscribesTo(existing, bindingKey)) {
+        // re-subscribing to another topic or with another selector replaces the subscription and
+        // what it kept, as ActiveMQ does (TopicRegion's hasDurableSubChanged)
+        if (
+          !subscribesTo(existing, bindingKey) ||
+          existing.options.args[SELECTOR_ARG] !== (selector === undefined ? undefined : info.selector)
+        ) {
           const denied = conn.access!.check("queue", name, "configure");
           if (denied) return refusalOf(denied);
           v.deleteQueue(name, {}, conn.client);
@@ -71,7 +75,9 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
     const declare = durable
       ? { durable: true, autoDelete: false, exclusive: false }
       : { durable: false, autoDelete: true, exclusive: true };
-    const ok = v.declareQueue(name, { ...declare, args: {} }, conn.client);
+    // the durable subscription's selector is kept with its queue, to tell a changed one
+    const args: FieldTable = durable && selector !== undefined ? { [SELECTOR_ARG]: info.selector! } : {};
+    const ok = v.declareQueue(name, { ...declare, args }, conn.client);
     if (ok instanceof BrokerError) return refusalOf(ok);
     const b = v.bindQueue(ok.queue, "amq.topic", bindingKey, {}, conn.client);
     if (b instanceof BrokerError) return refusalOf(b);

@@ -32,6 +32,12 @@ export function send(s: SendState, f: StompFrame): Outcome {
   const denied = ctx.access.checkPublish(target[0], target[1]);
   if (denied) return brokerFail(ctx, denied, f);
   const m = new Message(target[0], target[1], f.body, props);
+  // ActiveMQ's message groups: the queue keeps a group on one consumer
+  const group = f.headers["JMSXGroupID"];
+  if (group !== undefined) {
+    m.group = group;
+    m.groupSeq = Number.parseInt(f.headers["JMSXGroupSeq"] ?? "0", 10) || 0;
+  }
   const r = ctx.vhost.publish(target[0], target[1], m);
   if (r instanceof BrokerError) return brokerFail(ctx, r, f);
   return r.persisted > 0 ? "persisted" : "done";
