@@ -354,7 +354,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   }
 
   streamDrained(): void {
-    for (const c of this.consumers.values()) c.subscription.resume();
+    for (const c of this.consumers.values()) c.resume();
   }
 
   /** One command, size-prefixed, to the socket (batched with the rest of this turn's). */

@@ -14,6 +14,7 @@ import {
   TypedField,
 } from "../../src/core/index.js";
 import {
+  type AnyActiveMQDestination,
   type AnyMessage as AnyActiveMQMessage,
   DataType,
   decodeBody,
@@ -280,6 +281,31 @@ export function deadLetterCopy(msg: Message, cause: string | null, version: numb
   encodeBody(w, m);
   const bytes = w.take(0);
   return coreMessage("", DLQ_NAME, m, bytes, v);
+}
+
+/**
+ * The copy of a message sent to a composite destination that goes to one of its members, as
+ * ActiveMQ makes it: the member as its destination, the composite as its originalDestination.
+ * `m` is the decoded send, restored before returning.
+ */
+export function memberCopy(
+  exchange: string,
+  routingKey: string,
+  m: AnyActiveMQMessage,
+  member: AnyActiveMQDestination,
+  version: number,
+): Message {
+  const { destination, originalDestination } = m;
+  m.originalDestination = destination;
+  m.destination = member;
+  const w = new Writer(512);
+  w.version = version;
+  w.byte(m.dataType);
+  encodeBody(w, m);
+  const msg = coreMessage(exchange, routingKey, m, w.take(0), version);
+  m.destination = destination;
+  m.originalDestination = originalDestination;
+  return msg;
 }
 
 /** ActiveMQ's dlqDeliveryFailureCause for an expired message. */

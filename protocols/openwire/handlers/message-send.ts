@@ -1,9 +1,9 @@
 import { BrokerError } from "../../../src/core/index.js";
-import type { AnyMessage } from "../codec/commands.generated.js";
+import { type AnyMessage, makeActiveMQQueue, makeActiveMQTopic } from "../codec/commands.generated.js";
 import type { OpenWireConnection } from "../connection.js";
-import { destinationText, publishTarget, targetOf } from "../destinations.js";
+import { type Composite, destinationText, publishTarget, targetOf } from "../destinations.js";
 import { INVALID_DESTINATION, OpenWireRefusal, refusalOf, UNSUPPORTED } from "../exceptions.js";
-import { coreMessage, messageProblem } from "../message.js";
+import { coreMessage, memberCopy, messageProblem } from "../message.js";
 import { queueFor } from "./queues.js";
 import { tempsOf } from "../temp-destinations.js";
 
@@ -18,6 +18,7 @@ export function messageSend(conn: OpenWireConnection, m: AnyMessage, frame: Buff
   if (problem !== null) return new OpenWireRefusal(UNSUPPORTED, problem);
   const t = targetOf(m.destination);
   if (typeof t === "string") return new OpenWireRefusal(INVALID_DESTINATION, t);
+  if (t.kind === "composite") return compositeSend(conn, m, t);
   if (t.temp) {
     // ActiveMQ's client refuses this itself once it has the deletion's advisory
     if (tempsOf(conn.server).get(conn.vhost!.name, m.destination) === undefined) {
@@ -41,4 +42,40 @@ export function messageSend(conn: OpenWireConnection, m: AnyMessage, frame: Buff
   const r = conn.vhost!.publish(exchange, key, msg);
   if (r instanceof BrokerError) return refusalOf(r);
   return r.persisted > 0;
+}
+
+/**
+ * A send to a composite destination: a copy to every member (its destination the member, its
+ * originalDestination the composite), each member checked before any is sent to.
+ */
+function compositeSend(conn: OpenWireConnection, m: AnyMessage, c: Composite): boolean | OpenWireRefusal {
+  const routes: [string, string][] = [];
+  for (const t of c.members) {
+    if (t.kind === "queue") {
+      const q = queueFor(conn, t.name);
+      if (q instanceof OpenWireRefusal) return q;
+    }
+    const route = publishTarget(t);
+    const denied = conn.access!.checkPublish(route[0], route[1]);
+    if (denied) return refusalOf(denied);
+    routes.push(route);
+  }
+  const tx = m.transactionId === null ? null : conn.transaction(m.transactionId);
+  if (tx instanceof OpenWireRefusal) return tx;
+  let persisted = false;
+  for (let i = 0; i < routes.length; i++) {
+    const t = c.members[i]!;
+    const [exchange, key] = routes[i]!;
+    const member = t.kind === "queue" ? makeActiveMQQueue({ physicalName: t.name }) : makeActiveMQTopic({ physicalName: t.name });
+    const msg = memberCopy(exchange, key, m, member, conn.wire!.version);
+    msg.publisher = conn.client;
+    if (tx !== null) {
+      tx.send(exchange, key, msg);
+      continue;
+    }
+    const r = conn.vhost!.publish(exchange, key, msg);
+    if (r instanceof BrokerError) return refusalOf(r);
+    if (r.persisted > 0) persisted = true;
+  }
+  return persisted;
 }

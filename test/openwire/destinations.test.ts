@@ -1,0 +1,180 @@
+// ActiveMQ's destination features on the wire: composite destinations (a send goes to each
+// member; a consumer consumes the members of its own kind).
+import amqp from "amqplib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type AnyActiveMQDestination,
+  DataType,
+  type MessageDispatch,
+  makeActiveMQBytesMessage,
+  makeActiveMQQueue,
+  makeActiveMQTopic,
+  makeConsumerId,
+  makeConsumerInfo,
+  makeMessageAck,
+  makeMessageId,
+  makeProducerId,
+  makeRemoveInfo,
+} from "../../protocols/openwire/codec/commands.generated.js";
+import { openSession, type RawPeer, useOpenWireBroker } from "./raw.js";
+
+const broker = useOpenWireBroker();
+let conn: amqp.ChannelModel;
+let ch: amqp.Channel;
+beforeAll(async () => {
+  conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker().ports.amqp}`);
+  ch = await conn.createChannel();
+});
+afterAll(() => conn?.close());
+
+let seq = 0;
+/** A persistent BytesMessage `body` to `destination`, sent with responseRequired as command `commandId`. */
+function send(p: RawPeer, connection: string, commandId: number, destination: AnyActiveMQDestination, body: string): void {
+  p.send(
+    makeActiveMQBytesMessage({
+      commandId,
+      responseRequired: true,
+      destination,
+      producerId: makeProducerId({ connectionId: connection, sessionId: 1, value: 1 }),
+      messageId: makeMessageId({
+        producerId: makeProducerId({ connectionId: connection, sessionId: 1, value: 1 }),
+        producerSequenceId: ++seq,
+      }),
+      persistent: true,
+      priority: 4,
+      content: Buffer.from(body),
+    }),
+  );
+}
+
+/** Polls `queue` (AMQP basic.get, no-ack) until it has a message, or gives up after ~2 s. */
+async function getFrom(queue: string): Promise<amqp.GetMessage | false> {
+  for (let i = 0; i < 100; i++) {
+    const m = await ch.get(queue, { noAck: true });
+    if (m !== false) return m;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}
+
+describe("OpenWire composite destinations", () => {
+  it("a send to queue://a,queue://b,topic://t reaches both queues and the topic's subscribers", async () => {
+    const p = await openSession(broker().ports.openwire!, "ID:composite-send");
+    try {
+      const { queue: sub } = await ch.assertQueue("", { exclusive: true });
+      await ch.bindQueue(sub, "amq.topic", "cs.t");
+      send(p, "ID:composite-send", 3, makeActiveMQQueue({ physicalName: "cs.a, cs.b,topic://cs.t" }), "one");
+      expect((await p.answerTo(3)).dataType).toBe(DataType.Response);
+      for (const q of ["cs.a", "cs.b", sub]) {
+        const m = await getFrom(q);
+        expect(m && m.content.toString()).toBe("one");
+        expect(m && m.fields.exchange).toBe(q === sub ? "amq.topic" : "");
+      }
+    } finally {
+      p.close();
+    }
+  });
+
+  it("each member's copy names the member as its destination and the composite as the original", async () => {
+    const p = await openSession(broker().ports.openwire!, "ID:composite-copy");
+    try {
+      p.send(
+        makeConsumerInfo({
+          commandId: 3,
+          responseRequired: true,
+          consumerId: makeConsumerId({ connectionId: "ID:composite-copy", sessionId: 1, value: 1 }),
+          destination: makeActiveMQQueue({ physicalName: "cc.b" }),
+          prefetchSize: 10,
+        }),
+      );
+      await p.answerTo(3);
+      send(p, "ID:composite-copy", 4, makeActiveMQQueue({ physicalName: "cc.a,cc.b" }), "two");
+      const d = await p.next<MessageDispatch>(DataType.MessageDispatch);
+      expect(d.message!.destination).toMatchObject({ dataType: DataType.ActiveMQQueue, physicalName: "cc.b" });
+      expect(d.message!.originalDestination).toMatchObject({ dataType: DataType.ActiveMQQueue, physicalName: "cc.a,cc.b" });
+    } finally {
+      p.close();
+    }
+  });
+
+  it("a consumer on queue://a,queue://b gets and acknowledges both queues' messages", async () => {
+    const p = await openSession(broker().ports.openwire!, "ID:composite-consume");
+    try {
+      await ch.assertQueue("cq.a", { durable: true });
+      await ch.assertQueue("cq.b", { durable: true });
+      const consumerId = makeConsumerId({ connectionId: "ID:composite-consume", sessionId: 1, value: 1 });
+      p.send(
+        makeConsumerInfo({
+          commandId: 3,
+          responseRequired: true,
+          consumerId,
+          destination: makeActiveMQQueue({ physicalName: "cq.a,cq.b" }),
+          prefetchSize: 10,
+        }),
+      );
+      expect((await p.answerTo(3)).dataType).toBe(DataType.Response);
+      ch.sendToQueue("cq.a", Buffer.from("to a"));
+      ch.sendToQueue("cq.b", Buffer.from("to b"));
+      const first = await p.next<MessageDispatch>(DataType.MessageDispatch);
+      const second = await p.next<MessageDispatch>(DataType.MessageDispatch, p.received.indexOf(first) + 1);
+      expect([first, second].map((d) => Buffer.from(d.message!.content!).toString()).sort()).toEqual(["to a", "to b"]);
+      p.send(
+        makeMessageAck({
+          consumerId,
+          destination: first.destination,
+          ackType: 2,
+          firstMessageId: first.message!.messageId,
+          lastMessageId: second.message!.messageId,
+          messageCount: 2,
+        }),
+        makeRemoveInfo({ commandId: 4, responseRequired: true, objectId: consumerId }),
+      );
+      await p.answerTo(4);
+      // acked, not requeued when the consumer went
+      expect((await ch.checkQueue("cq.a")).messageCount).toBe(0);
+      expect((await ch.checkQueue("cq.b")).messageCount).toBe(0);
+    } finally {
+      p.close();
+    }
+  });
+
+  it("a consumer on topic://a,topic://b gets both topics; one on queue://q,topic://t only the queue", async () => {
+    const p = await openSession(broker().ports.openwire!, "ID:composite-kinds");
+    try {
+      await ch.assertQueue("ck.q", { durable: true });
+      p.send(
+        makeConsumerInfo({
+          commandId: 3,
+          responseRequired: true,
+          consumerId: makeConsumerId({ connectionId: "ID:composite-kinds", sessionId: 1, value: 1 }),
+          destination: makeActiveMQTopic({ physicalName: "ck.a,ck.b" }),
+          prefetchSize: 10,
+        }),
+        makeConsumerInfo({
+          commandId: 4,
+          responseRequired: true,
+          consumerId: makeConsumerId({ connectionId: "ID:composite-kinds", sessionId: 1, value: 2 }),
+          destination: makeActiveMQQueue({ physicalName: "ck.q,topic://ck.t" }),
+          prefetchSize: 10,
+        }),
+      );
+      await p.answerTo(4);
+      for (const key of ["ck.a", "ck.b", "ck.t"]) ch.publish("amq.topic", key, Buffer.from(key));
+      ch.sendToQueue("ck.q", Buffer.from("ck.q"));
+      await ch.checkQueue("ck.q"); // after the publishes
+      const got = async (n: number) => {
+        for (let i = 0; i < 100 && p.received.filter((d) => d.dataType === DataType.MessageDispatch).length < n; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return p.received
+          .filter((d): d is MessageDispatch => d.dataType === DataType.MessageDispatch)
+          .map((d) => `${d.consumerId!.value}:${Buffer.from(d.message!.content!).toString()}`)
+          .sort();
+      };
+      expect(await got(3)).toEqual(["1:ck.a", "1:ck.b", "2:ck.q"]);
+      expect(await ch.checkQueue("ck.q")).toMatchObject({ messageCount: 0 });
+    } finally {
+      p.close();
+    }
+  });
+});
