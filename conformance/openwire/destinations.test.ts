@@ -42,3 +42,22 @@ describe("composite destinations", () => {
     });
   });
 });
+
+describe("virtual topics", () => {
+  it("VirtualTopic.X fans out to each existing Consumer.<name>.VirtualTopic.X queue, which keeps it while away", async () => {
+    // names print without the scenario's prefix: VirtualTopic.orders is VirtualTopic.<prefix>.orders
+    const topic = "topic://VirtualTopic.orders";
+    const queue = (c: string) => `queue://Consumer.${c}.VirtualTopic.orders`;
+    expect(await run("virtual-topic")).toEqual({
+      // "early", sent before the queues existed, is in none of them
+      a: [got("red", queue("A"), topic), got("blue", queue("A"), topic)],
+      plain: [got("red", topic, null), got("blue", topic, null)],
+      // Consumer.X.Y.VirtualTopic.X: a consumer name is one word, so this is a plain queue
+      twoWords: [],
+      // not selector-aware: the queue takes both, its consumer's selector leaves blue queued
+      red: [got("red", queue("S"), topic)],
+      unselected: [got("blue", queue("S"), topic)],
+      bWhileAway: [got("red", queue("B"), topic), got("blue", queue("B"), topic)],
+    });
+  });
+});

@@ -24,6 +24,7 @@ import {
   type DataStructure,
   decodeBody,
   encodeBody,
+  makeActiveMQQueue,
   makeBrokerId,
   makeBrokerInfo,
   makeConnectionError,
@@ -336,6 +337,11 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
 
   dispatch(c: OpenWireConsumer, entry: QueueEntry, tag: number): void {
     const m = dispatchMessage(entry.message, tag, entry.redelivered ? Math.max(1, entry.deliveryCount - 1) : 0);
+    // a virtual topic's copy names its consumer queue, and the topic as where it was sent
+    if (c.virtual && entry.message.exchange === "amq.topic") {
+      m.originalDestination = m.destination;
+      m.destination = makeActiveMQQueue({ physicalName: (entry.holder ?? c.subscription).queue.name });
+    }
     this.send(makeMessageDispatch({ consumerId: c.id, destination: c.destination, message: m, redeliveryCounter: m.redeliveryCounter }));
   }
 

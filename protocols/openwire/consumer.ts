@@ -23,6 +23,8 @@ export class OpenWireConsumer implements Consumer {
   subscription!: Subscription;
   /** A consumer on a composite of queues: its subscriptions to the other queues, sharing its window. */
   readonly others: Subscription[] = [];
+  /** It consumes a virtual topic's consumer queue: copies from the topic name the queue as their destination. */
+  virtual = false;
   /** Delivered and not yet acknowledged, by delivery tag; Map order is delivery order. */
   readonly unacked = new Map<number, QueueEntry>();
   /** Unacked deliveries up to this tag no longer count against the prefetch (delivered acks). */

@@ -178,3 +178,63 @@ describe("OpenWire composite destinations", () => {
     }
   });
 });
+
+describe("OpenWire virtual topics", () => {
+  it("Consumer.A.VirtualTopic.X gets what reaches topic VirtualTopic.X once it exists, named as its own", async () => {
+    const p = await openSession(broker().ports.openwire!, "ID:virtual-1");
+    try {
+      ch.publish("amq.topic", "VirtualTopic.vt1", Buffer.from("before")); // no consumer queue yet
+      await ch.checkExchange("amq.topic"); // after the publish
+      const consumerId = makeConsumerId({ connectionId: "ID:virtual-1", sessionId: 1, value: 1 });
+      p.send(
+        makeConsumerInfo({
+          commandId: 3,
+          responseRequired: true,
+          consumerId,
+          destination: makeActiveMQQueue({ physicalName: "Consumer.A.VirtualTopic.vt1" }),
+          prefetchSize: 10,
+        }),
+        // a two-word consumer name is a plain queue
+        makeConsumerInfo({
+          commandId: 4,
+          responseRequired: true,
+          consumerId: makeConsumerId({ connectionId: "ID:virtual-1", sessionId: 1, value: 2 }),
+          destination: makeActiveMQQueue({ physicalName: "Consumer.A.B.VirtualTopic.vt1" }),
+          prefetchSize: 10,
+        }),
+      );
+      await p.answerTo(4);
+      ch.publish("amq.topic", "VirtualTopic.vt1", Buffer.from("after"), { persistent: true });
+      const d = await p.next<MessageDispatch>(DataType.MessageDispatch);
+      expect(Buffer.from(d.message!.content!).toString()).toBe("after");
+      expect(d.consumerId!.value).toBe(1);
+      expect(d.message!.destination).toMatchObject({ dataType: DataType.ActiveMQQueue, physicalName: "Consumer.A.VirtualTopic.vt1" });
+      expect(d.message!.originalDestination).toMatchObject({ dataType: DataType.ActiveMQTopic, physicalName: "VirtualTopic.vt1" });
+      expect(p.received.filter((r) => r.dataType === DataType.MessageDispatch)).toHaveLength(1);
+    } finally {
+      p.close();
+    }
+  });
+
+  it("the consumer queue is durable and keeps the topic's messages while its consumers are away", async () => {
+    const p = await openSession(broker().ports.openwire!, "ID:virtual-2");
+    try {
+      send(p, "ID:virtual-2", 3, makeActiveMQQueue({ physicalName: "Consumer.B.VirtualTopic.vt2" }), "direct");
+      await p.answerTo(3);
+    } finally {
+      p.close();
+    }
+    const sender = await openSession(broker().ports.openwire!, "ID:virtual-3");
+    try {
+      send(sender, "ID:virtual-3", 3, makeActiveMQTopic({ physicalName: "VirtualTopic.vt2" }), "via the topic");
+      await sender.answerTo(3);
+      const first = await getFrom("Consumer.B.VirtualTopic.vt2");
+      expect(first && first.content.toString()).toBe("direct");
+      const second = await getFrom("Consumer.B.VirtualTopic.vt2");
+      expect(second && second.content.toString()).toBe("via the topic");
+      expect(await ch.checkQueue("Consumer.B.VirtualTopic.vt2")).toMatchObject({ messageCount: 0 });
+    } finally {
+      sender.close();
+    }
+  });
+});

@@ -29,6 +29,7 @@ public final class Destinations {
     switch (scenario) {
       case "composite-send": out = compositeSend(factory, prefix); break;
       case "composite-consume": out = compositeConsume(factory, prefix); break;
+      case "virtual-topic": out = virtualTopic(factory, prefix); break;
       default: throw new IllegalArgumentException("unknown scenario " + scenario);
     }
     System.out.println(out);
@@ -87,6 +88,45 @@ public final class Destinations {
       send(s, s.createQueue(p + ".mq2"), "to mq2");
       return "{\"queues\":" + drain(queues, p) + ",\"topics\":" + drain(topics, p) + ",\"mixed\":" + drain(mixed, p)
           + ",\"mixedTopic\":" + drain(mixedTopic, p) + "}";
+    } finally {
+      c.close();
+    }
+  }
+
+  /**
+   * Virtual topics: a send to topic VirtualTopic.X also goes to every existing queue
+   * Consumer.<name>.VirtualTopic.X, which keeps it while its consumer is away; one sent before a
+   * queue existed is not in it; plain topic subscribers still get it; Consumer.a.b.VirtualTopic.X
+   * is no consumer queue; a selector on a consumer queue leaves the rest queued.
+   */
+  static String virtualTopic(ActiveMQConnectionFactory f, String p) throws Exception {
+    Connection c = f.createConnection("guest", "guest");
+    try {
+      c.start();
+      Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      String topic = "VirtualTopic." + p + ".orders";
+      MessageProducer producer = s.createProducer(s.createTopic(topic));
+      TextMessage early = s.createTextMessage("early");
+      early.setStringProperty("color", "red");
+      producer.send(early);
+      MessageConsumer a = s.createConsumer(s.createQueue("Consumer.A." + topic));
+      MessageConsumer b = s.createConsumer(s.createQueue("Consumer.B." + topic));
+      MessageConsumer twoWords = s.createConsumer(s.createQueue("Consumer.X.Y." + topic));
+      MessageConsumer red = s.createConsumer(s.createQueue("Consumer.S." + topic), "color = 'red'");
+      MessageConsumer plain = s.createConsumer(s.createTopic(topic));
+      b.close();
+      for (String color : new String[] {"red", "blue"}) {
+        TextMessage m = s.createTextMessage(color);
+        m.setStringProperty("color", color);
+        producer.send(m);
+      }
+      String out = "{\"a\":" + drain(a, p) + ",\"plain\":" + drain(plain, p) + ",\"twoWords\":" + drain(twoWords, p)
+          + ",\"red\":" + drain(red, p);
+      red.close();
+      MessageConsumer rest = s.createConsumer(s.createQueue("Consumer.S." + topic));
+      out += ",\"unselected\":" + drain(rest, p);
+      MessageConsumer bAgain = s.createConsumer(s.createQueue("Consumer.B." + topic));
+      return out + ",\"bWhileAway\":" + drain(bAgain, p) + "}";
     } finally {
       c.close();
     }

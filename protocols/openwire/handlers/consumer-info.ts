@@ -1,4 +1,12 @@
-import { BrokerError, compileSelector, type ConsumeOptions, InvalidSelector, type Queue, type Selector } from "../../../src/core/index.js";
+import {
+  BrokerError,
+  compileSelector,
+  type ConsumeOptions,
+  InvalidSelector,
+  type Queue,
+  type Selector,
+  virtualTopicOf,
+} from "../../../src/core/index.js";
 import { type AnyActiveMQDestination, type ConsumerId, type ConsumerInfo, makeMessageDispatch } from "../codec/commands.generated.js";
 import type { OpenWireConnection } from "../connection.js";
 import { OpenWireConsumer } from "../consumer.js";
@@ -123,6 +131,7 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
     }
     if (i === 0) c.subscription = sub;
     else c.others.push(sub);
+    if (kind === "queue" && !temp && virtualTopicOf(queues[i]!.name) !== null) c.virtual = true;
   }
   conn.consumers.set(key, c);
   conn.sessions.get(c.sessionKey)?.add(key);
