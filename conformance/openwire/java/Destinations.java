@@ -30,6 +30,7 @@ public final class Destinations {
       case "composite-send": out = compositeSend(factory, prefix); break;
       case "composite-consume": out = compositeConsume(factory, prefix); break;
       case "virtual-topic": out = virtualTopic(factory, prefix); break;
+      case "scheduled": out = scheduled(factory, prefix); break;
       default: throw new IllegalArgumentException("unknown scenario " + scenario);
     }
     System.out.println(out);
@@ -130,6 +131,60 @@ public final class Destinations {
     } finally {
       c.close();
     }
+  }
+
+  /**
+   * Scheduled delivery (AMQ_SCHEDULED_DELAY, _PERIOD, _REPEAT): a delayed message is not there
+   * before its delay and is after; a repeated one comes 1 + repeat times; what the delivered
+   * copies carry. Times are reported in coarse steps so both brokers print the same.
+   */
+  static String scheduled(ActiveMQConnectionFactory f, String p) throws Exception {
+    Connection c = f.createConnection("guest", "guest");
+    try {
+      c.start();
+      Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      Destination q = s.createQueue(p + ".scheduled");
+      MessageConsumer consumer = s.createConsumer(q);
+      MessageProducer producer = s.createProducer(q);
+      TextMessage delayed = s.createTextMessage("delayed");
+      delayed.setLongProperty("AMQ_SCHEDULED_DELAY", 1500);
+      producer.setDeliveryMode(javax.jms.DeliveryMode.PERSISTENT);
+      long sent = System.currentTimeMillis();
+      producer.send(delayed);
+      Message early = consumer.receive(700);
+      Message m = consumer.receive(WAIT_MS);
+      long after = System.currentTimeMillis() - sent;
+      StringBuilder sb = new StringBuilder("{\"early\":" + (early != null));
+      sb.append(",\"delayed\":").append(scheduledCopy(m, delayed.getJMSMessageID()));
+      sb.append(",\"waitedAtLeastDelay\":").append(after >= 1500);
+      TextMessage repeated = s.createTextMessage("repeated");
+      repeated.setLongProperty("AMQ_SCHEDULED_DELAY", 200);
+      repeated.setLongProperty("AMQ_SCHEDULED_PERIOD", 300);
+      repeated.setIntProperty("AMQ_SCHEDULED_REPEAT", 2);
+      producer.setDeliveryMode(javax.jms.DeliveryMode.NON_PERSISTENT);
+      producer.send(repeated);
+      List<String> copies = new ArrayList<>();
+      for (Message r = consumer.receive(WAIT_MS); r != null; r = consumer.receive(1500)) {
+        copies.add(scheduledCopy(r, repeated.getJMSMessageID()));
+      }
+      sb.append(",\"repeated\":[").append(String.join(",", copies)).append(']');
+      return sb.append('}').toString();
+    } finally {
+      c.close();
+    }
+  }
+
+  /** A scheduled message as delivered: its text, whether it kept the sent JMSMessageID, its AMQ_SCHEDULED_* properties. */
+  static String scheduledCopy(Message m, String sentId) throws Exception {
+    if (m == null) return "null";
+    StringBuilder sb = new StringBuilder("{\"text\":" + quote(((TextMessage) m).getText()));
+    sb.append(",\"sameId\":").append(sentId.equals(m.getJMSMessageID()));
+    sb.append(",\"persistent\":").append(m.getJMSDeliveryMode() == javax.jms.DeliveryMode.PERSISTENT);
+    for (String name : new String[] {"AMQ_SCHEDULED_DELAY", "AMQ_SCHEDULED_PERIOD", "AMQ_SCHEDULED_REPEAT", "scheduledJobId"}) {
+      Object v = m.getObjectProperty(name);
+      sb.append(",").append(quote(name)).append(':').append(v == null ? "null" : quote(v.getClass().getSimpleName() + ":" + v));
+    }
+    return sb.append('}').toString();
   }
 
   static void send(Session s, Destination d, String text) throws Exception {
