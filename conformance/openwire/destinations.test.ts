@@ -61,3 +61,25 @@ describe("virtual topics", () => {
     });
   });
 });
+
+describe("scheduled delivery (ActiveMQ with schedulerSupport, as conformance/activemq.sh starts it)", () => {
+  it("AMQ_SCHEDULED_DELAY delays a message; _PERIOD and _REPEAT deliver 1 + repeat copies", async () => {
+    const copy = (text: string, sameId: boolean, persistent: boolean) => ({
+      text,
+      sameId,
+      persistent,
+      // the copies carry a scheduledJobId (the broker's) and none of the AMQ_SCHEDULED_* properties
+      hasJobId: true,
+      AMQ_SCHEDULED_DELAY: null,
+      AMQ_SCHEDULED_PERIOD: null,
+      AMQ_SCHEDULED_REPEAT: null,
+    });
+    expect(await run("scheduled")).toEqual({
+      early: false,
+      delayed: copy("delayed", true, true),
+      waitedAtLeastDelay: true,
+      // each repeated copy has a JMSMessageID of its own; a non-persistent message is scheduled too
+      repeated: [copy("repeated", false, false), copy("repeated", false, false), copy("repeated", false, false)],
+    });
+  });
+});

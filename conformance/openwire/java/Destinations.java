@@ -174,13 +174,17 @@ public final class Destinations {
     }
   }
 
-  /** A scheduled message as delivered: its text, whether it kept the sent JMSMessageID, its AMQ_SCHEDULED_* properties. */
+  /**
+   * A scheduled message as delivered: its text, whether it kept the sent JMSMessageID, whether it
+   * has a scheduledJobId, its AMQ_SCHEDULED_* properties.
+   */
   static String scheduledCopy(Message m, String sentId) throws Exception {
     if (m == null) return "null";
     StringBuilder sb = new StringBuilder("{\"text\":" + quote(((TextMessage) m).getText()));
     sb.append(",\"sameId\":").append(sentId.equals(m.getJMSMessageID()));
     sb.append(",\"persistent\":").append(m.getJMSDeliveryMode() == javax.jms.DeliveryMode.PERSISTENT);
-    for (String name : new String[] {"AMQ_SCHEDULED_DELAY", "AMQ_SCHEDULED_PERIOD", "AMQ_SCHEDULED_REPEAT", "scheduledJobId"}) {
+    sb.append(",\"hasJobId\":").append(m.getStringProperty("scheduledJobId") != null);
+    for (String name : new String[] {"AMQ_SCHEDULED_DELAY", "AMQ_SCHEDULED_PERIOD", "AMQ_SCHEDULED_REPEAT"}) {
       Object v = m.getObjectProperty(name);
       sb.append(",").append(quote(name)).append(':').append(v == null ? "null" : quote(v.getClass().getSimpleName() + ":" + v));
     }

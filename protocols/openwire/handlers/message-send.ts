@@ -3,7 +3,8 @@ import { type AnyMessage, makeActiveMQQueue, makeActiveMQTopic } from "../codec/
 import type { OpenWireConnection } from "../connection.js";
 import { type Composite, destinationText, publishTarget, targetOf } from "../destinations.js";
 import { INVALID_DESTINATION, OpenWireRefusal, refusalOf, UNSUPPORTED } from "../exceptions.js";
-import { coreMessage, memberCopy, messageProblem } from "../message.js";
+import { coreMessage, memberCopy, messageProblem, propertiesOf } from "../message.js";
+import { type Schedule, scheduledCopies, scheduleOf } from "../scheduled.js";
 import { queueFor } from "./queues.js";
 import { tempsOf } from "../temp-destinations.js";
 
@@ -33,6 +34,9 @@ export function messageSend(conn: OpenWireConnection, m: AnyMessage, frame: Buff
   if (denied) return refusalOf(denied);
   const msg = coreMessage(exchange, key, m, frame, conn.wire!.version);
   msg.publisher = conn.client; // for noLocal consumers
+  // ActiveMQ's scheduled delivery: one lookup in the properties decoded anyway
+  const schedule = scheduleOf(msg.properties.headers);
+  if (schedule !== null) return scheduledSend(conn, m, exchange, key, schedule);
   if (m.transactionId !== null) {
     const tx = conn.transaction(m.transactionId);
     if (tx instanceof OpenWireRefusal) return tx;
@@ -62,6 +66,9 @@ function compositeSend(conn: OpenWireConnection, m: AnyMessage, c: Composite): b
   }
   const tx = m.transactionId === null ? null : conn.transaction(m.transactionId);
   if (tx instanceof OpenWireRefusal) return tx;
+  if (m.marshalledProperties !== null && scheduleOf(propertiesOf(m).headers) !== null) {
+    return new OpenWireRefusal(UNSUPPORTED, "scheduled delivery to a composite destination is not supported by this broker");
+  }
   let persisted = false;
   for (let i = 0; i < routes.length; i++) {
     const t = c.members[i]!;
@@ -78,4 +85,28 @@ function compositeSend(conn: OpenWireConnection, m: AnyMessage, c: Composite): b
     if (r.persisted > 0) persisted = true;
   }
   return persisted;
+}
+
+/**
+ * A scheduled send (AMQ_SCHEDULED_DELAY/PERIOD/REPEAT): its copies wait in the core until due
+ * (in a transaction, from its commit). Refused for a schedule this broker does not serve.
+ */
+function scheduledSend(
+  conn: OpenWireConnection,
+  m: AnyMessage,
+  exchange: string,
+  key: string,
+  schedule: Schedule | string,
+): boolean | OpenWireRefusal {
+  if (typeof schedule === "string") return new OpenWireRefusal(UNSUPPORTED, schedule);
+  const v = conn.vhost!;
+  const tx = m.transactionId === null ? null : conn.transaction(m.transactionId);
+  if (tx instanceof OpenWireRefusal) return tx;
+  const now = v.timers.now();
+  for (const c of scheduledCopies(exchange, key, m, schedule, now, conn.wire!.version)) {
+    c.message.publisher = conn.client;
+    if (tx !== null) tx.send(exchange, key, c.message, c.due - now);
+    else v.publishLater(c.message, c.due);
+  }
+  return false;
 }
