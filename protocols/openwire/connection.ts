@@ -84,6 +84,10 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   readonly transactions = new Map<string, OpenWireTransaction>();
   /** Queues this connection declared already (queue://x is declared durable on first use). */
   readonly declared = new Set<string>();
+  /** Dead letters go to one DLQ per destination (options.ts `deadLetterStrategy`). */
+  get individualDlq(): boolean {
+    return this.server.options.deadLetterStrategy === "individual";
+  }
   /** Responses to persistent sends wait here until the store has the message. */
   private readonly commits = new OrderedCommits<number>({ release: (id, ok) => this.released(id, ok) });
   private registered = false;

@@ -68,6 +68,7 @@ export function scheduledCopies(
   s: Schedule,
   now: number,
   version: number,
+  individualDlq: boolean,
 ): { due: number; message: Message }[] {
   const { marshalledProperties, messageId } = m;
   const props =
@@ -87,7 +88,7 @@ export function scheduledCopies(
     w.version = version;
     w.byte(m.dataType);
     encodeBody(w, m);
-    out.push({ due: now + s.delay + i * s.period, message: coreMessage(exchange, routingKey, m, w.take(0), version) });
+    out.push({ due: now + s.delay + i * s.period, message: coreMessage(exchange, routingKey, m, w.take(0), version, individualDlq) });
   }
   m.marshalledProperties = marshalledProperties;
   m.messageId = messageId;

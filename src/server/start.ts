@@ -254,7 +254,9 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
       log.info({ protocol: "web-stomp", port: ports.webStomp }, `STOMP over WebSocket listening on port ${ports.webStomp}, path /ws`);
     }
     if (options.openwire !== false) {
-      const openwire = new OpenWireServer(core, log);
+      const openwire = new OpenWireServer(core, log, {
+        ...(options.openwireDeadLetterStrategy !== undefined && { deadLetterStrategy: options.openwireDeadLetterStrategy }),
+      });
       const l = options.openwire ?? { port: DEFAULT_PORTS.openwire };
       ports.openwire = await bind("OpenWire", "openwire.listeners.tcp.default", l.port, () =>
         openwire.listen(l.port, l.host ?? options.host),

@@ -32,7 +32,7 @@ export function messageSend(conn: OpenWireConnection, m: AnyMessage, frame: Buff
   const [exchange, key] = publishTarget(t);
   const denied = conn.access!.checkPublish(exchange, key);
   if (denied) return refusalOf(denied);
-  const msg = coreMessage(exchange, key, m, frame, conn.wire!.version);
+  const msg = coreMessage(exchange, key, m, frame, conn.wire!.version, conn.individualDlq);
   msg.publisher = conn.client; // for noLocal consumers
   // ActiveMQ's scheduled delivery: one lookup in the properties decoded anyway
   const schedule = scheduleOf(msg.properties.headers);
@@ -74,7 +74,7 @@ function compositeSend(conn: OpenWireConnection, m: AnyMessage, c: Composite): b
     const t = c.members[i]!;
     const [exchange, key] = routes[i]!;
     const member = t.kind === "queue" ? makeActiveMQQueue({ physicalName: t.name }) : makeActiveMQTopic({ physicalName: t.name });
-    const msg = memberCopy(exchange, key, m, member, conn.wire!.version);
+    const msg = memberCopy(exchange, key, m, member, conn.wire!.version, conn.individualDlq);
     msg.publisher = conn.client;
     if (tx !== null) {
       tx.send(exchange, key, msg);
@@ -103,7 +103,7 @@ function scheduledSend(
   const tx = m.transactionId === null ? null : conn.transaction(m.transactionId);
   if (tx instanceof OpenWireRefusal) return tx;
   const now = v.timers.now();
-  for (const c of scheduledCopies(exchange, key, m, schedule, now, conn.wire!.version)) {
+  for (const c of scheduledCopies(exchange, key, m, schedule, now, conn.wire!.version, conn.individualDlq)) {
     c.message.publisher = conn.client;
     if (tx !== null) tx.send(exchange, key, c.message, c.due - now);
     else v.publishLater(c.message, c.due);
