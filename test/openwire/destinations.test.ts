@@ -1,7 +1,11 @@
 // ActiveMQ's destination features on the wire: composite destinations (a send goes to each
 // member; a consumer consumes the members of its own kind).
 import amqp from "amqplib";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBroker } from "warren";
 import {
   type AnyActiveMQDestination,
   DataType,
@@ -235,6 +239,34 @@ describe("OpenWire virtual topics", () => {
       expect(await ch.checkQueue("Consumer.B.VirtualTopic.vt2")).toMatchObject({ messageCount: 0 });
     } finally {
       sender.close();
+    }
+  });
+});
+
+describe("OpenWire virtual topics across a restart", () => {
+  it("the consumer queue's binding to its topic is kept: it fills after a restart with no client touching it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "warren-vt-"));
+    const start = () => startBroker({ openwire: { port: 0 }, amqp: { port: 0 }, logLevel: "silent", dataDir: dir });
+    try {
+      let b = await start();
+      const p = await openSession(b.ports.openwire!, "ID:virtual-restart");
+      send(p, "ID:virtual-restart", 3, makeActiveMQQueue({ physicalName: "Consumer.R.VirtualTopic.vtr" }), "first");
+      await p.answerTo(3);
+      p.close();
+      await b.close();
+      b = await start();
+      const c = await amqp.connect(`amqp://guest:guest@127.0.0.1:${b.ports.amqp}`);
+      try {
+        const rch = await c.createChannel();
+        rch.publish("amq.topic", "VirtualTopic.vtr", Buffer.from("after the restart"), { persistent: true });
+        await rch.checkExchange("amq.topic"); // after the publish
+        expect((await rch.checkQueue("Consumer.R.VirtualTopic.vtr")).messageCount).toBe(2);
+      } finally {
+        await c.close();
+        await b.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
