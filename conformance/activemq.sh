@@ -73,13 +73,14 @@ start() {
   mkdir -p "$BASE/conf" "$BASE/data" "$BASE/tmp" "$BASE/lib"
   # the MQTT connector's codec: ActiveMQ's launcher puts $BASE/lib's jars on its class path
   ln -s /usr/share/java/mqtt-client.jar /usr/share/java/hawtdispatch.jar /usr/share/java/hawtdispatch-transport.jar "$BASE/lib/"
-  # No JMX, no web console: only the three connectors on loopback.
+  # No JMX, no web console: only the three connectors on loopback. schedulerSupport: the
+  # AMQ_SCHEDULED_* message properties (scheduled delivery), off by default in ActiveMQ.
   cat >"$BASE/conf/activemq.xml" <<EOF
 <beans xmlns="http://www.springframework.org/schema/beans"
   xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
   xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans-2.0.xsd
   http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
-  <broker xmlns="http://activemq.apache.org/schema/core" useJmx="false" brokerName="warren-conformance" dataDirectory="$BASE/data">
+  <broker xmlns="http://activemq.apache.org/schema/core" useJmx="false" brokerName="warren-conformance" dataDirectory="$BASE/data" schedulerSupport="true">
     <persistenceAdapter><kahaDB directory="$BASE/data/kahadb"/></persistenceAdapter>
     <transportConnectors>
       <transportConnector name="openwire" uri="tcp://127.0.0.1:$OPENWIRE_PORT"/>

@@ -229,6 +229,31 @@ describe("STOMP conformance, ActiveMQ conventions", () => {
     await send(d, q, "three");
     expect((await d.next()).body.toString()).toBe("three");
   });
+
+  it("virtual topics: a SEND to /topic/VirtualTopic.X reaches each existing /queue/Consumer.<name>.VirtualTopic.X, kept while away", async () => {
+    const name = unique("orders");
+    const topic = `/topic/VirtualTopic.${name}`;
+    const qa = `/queue/Consumer.A.VirtualTopic.${name}`;
+    const qb = `/queue/Consumer.B.VirtualTopic.${name}`;
+    const c = await client();
+    await send(c, topic, "early"); // before any consumer queue: kept by none
+    await subscribe(c, { destination: qa, id: "a" });
+    await subscribe(c, { destination: qb, id: "b" });
+    await subscribe(c, { destination: topic, id: "t" });
+    c.send("UNSUBSCRIBE", { id: "b", receipt: "unsub-b" });
+    expect((await receiptFor(c, "unsub-b")).command).toBe("RECEIPT");
+    await send(c, topic, "v1");
+    const got = [await c.next(), await c.next()].sort((x, y) => x.headers["subscription"]!.localeCompare(y.headers["subscription"]!));
+    // the queue's copy names the queue, and the topic as where it was sent (ActiveMQ's header)
+    expect(got.map((m) => [m.headers["subscription"], m.body.toString(), m.headers["destination"]])).toEqual([
+      ["a", "v1", qa],
+      ["t", "v1", topic],
+    ]);
+    expect(got[0]!.headers["original-destination"]).toBe(topic);
+    await subscribe(c, { destination: qb, id: "b2" });
+    const kept = await c.next();
+    expect([kept.headers["subscription"], kept.body.toString()]).toEqual(["b2", "v1"]);
+  });
 });
 
 describe("stomp.py, ActiveMQ conventions", () => {

@@ -24,6 +24,7 @@ import {
   type DataStructure,
   decodeBody,
   encodeBody,
+  makeActiveMQQueue,
   makeBrokerId,
   makeBrokerInfo,
   makeConnectionError,
@@ -84,6 +85,10 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   readonly transactions = new Map<string, OpenWireTransaction>();
   /** Queues this connection declared already (queue://x is declared durable on first use). */
   readonly declared = new Set<string>();
+  /** Dead letters go to one DLQ per destination (options.ts `deadLetterStrategy`). */
+  get individualDlq(): boolean {
+    return this.server.options.deadLetterStrategy === "individual";
+  }
   /** Responses to persistent sends wait here until the store has the message. */
   private readonly commits = new OrderedCommits<number>({ release: (id, ok) => this.released(id, ok) });
   private registered = false;
@@ -340,6 +345,11 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   dispatch(c: OpenWireConsumer, entry: QueueEntry, tag: number): void {
     const m = dispatchMessage(entry.message, tag, entry.redelivered ? Math.max(1, entry.deliveryCount - 1) : 0);
     if (entry.groupFirst) m.jmsxGroupFirstForConsumer = true;
+    // a virtual topic's copy names its consumer queue, and the topic as where it was sent
+    if (c.virtual && entry.message.exchange === "amq.topic") {
+      m.originalDestination = m.destination;
+      m.destination = makeActiveMQQueue({ physicalName: (entry.holder ?? c.subscription).queue.name });
+    }
     this.send(makeMessageDispatch({ consumerId: c.id, destination: c.destination, message: m, redeliveryCounter: m.redeliveryCounter }));
   }
 
@@ -358,7 +368,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   }
 
   streamDrained(): void {
-    for (const c of this.consumers.values()) c.subscription.resume();
+    for (const c of this.consumers.values()) c.resume();
   }
 
   /** One command, size-prefixed, to the socket (batched with the rest of this turn's). */

@@ -15,11 +15,16 @@ export interface ConsumerHost {
 }
 
 /**
- * One JMS consumer (ConsumerInfo): the core's Consumer on one queue. Its credit is the prefetch
+ * One JMS consumer (ConsumerInfo): the core's Consumer on one queue (several for a composite
+ * destination's queues). Its credit is the prefetch
  * window: deliveries not yet acknowledged, less those a delivered-ack has moved out of it.
  */
 export class OpenWireConsumer implements Consumer {
   subscription!: Subscription;
+  /** A consumer on a composite of queues: its subscriptions to the other queues, sharing its window. */
+  readonly others: Subscription[] = [];
+  /** It consumes a virtual topic's consumer queue: copies from the topic name the queue as their destination. */
+  virtual = false;
   /** Delivered and not yet acknowledged, by delivery tag; Map order is delivery order. */
   readonly unacked = new Map<number, QueueEntry>();
   /** Unacked deliveries up to this tag no longer count against the prefetch (delivered acks). */
@@ -78,7 +83,7 @@ export class OpenWireConsumer implements Consumer {
   pull(timeoutMs: number): void {
     if (this.prefetch !== 0 || this.closed) return;
     this.pulls = 1;
-    this.subscription.resume();
+    this.resume();
     if (this.pulls === 0) return;
     if (timeoutMs < 0) this.endPull();
     else if (timeoutMs > 0) {
@@ -113,23 +118,33 @@ export class OpenWireConsumer implements Consumer {
     if (this.unacked.delete(tag) && tag <= this.deliveredUpTo) this.delivered--;
   }
 
+  /** Credit came back: every queue it consumes may deliver again. */
+  resume(): void {
+    this.subscription.resume();
+    for (let i = 0; i < this.others.length; i++) this.others[i]!.resume();
+  }
+
+  /** The queue a delivery came from (one of several for a composite consumer). */
+  private queueOf(e: QueueEntry) {
+    return this.others.length === 0 ? this.subscription.queue : (e.holder?.queue ?? this.subscription.queue);
+  }
+
   /** Acknowledges every delivery up to `tag` (a standard ack), or just `tag` (individual). */
   ack(tag: number, individual: boolean): void {
-    const q = this.subscription.queue;
     if (individual) {
       const e = this.unacked.get(tag);
       if (e !== undefined) {
         this.forget(tag);
-        q.ack(e);
+        this.queueOf(e).ack(e);
       }
     } else {
       for (const [t, e] of this.unacked) {
         if (t > tag) break;
         this.forget(t);
-        q.ack(e);
+        this.queueOf(e).ack(e);
       }
     }
-    this.subscription.resume();
+    this.resume();
   }
 
   /**
@@ -137,15 +152,14 @@ export class OpenWireConsumer implements Consumer {
    * its redelivery policy. Each is dead-lettered (ActiveMQ.DLQ) and settled.
    */
   poison(firstTag: number, lastTag: number, cause: string | null): void {
-    const q = this.subscription.queue;
     for (const [t, e] of this.unacked) {
       if (t > lastTag) break;
       if (t < firstTag) continue;
       this.forget(t);
       this.host.deadLetter(e, cause);
-      q.ack(e);
+      this.queueOf(e).ack(e);
     }
-    this.subscription.resume();
+    this.resume();
   }
 
   /** An expired ack: the client found the message expired; it is dead-lettered as one. */
@@ -154,18 +168,18 @@ export class OpenWireConsumer implements Consumer {
     if (e === undefined) return;
     this.forget(tag);
     this.host.deadLetter(e, expiredCause(e.message));
-    this.subscription.queue.ack(e);
-    this.subscription.resume();
+    this.queueOf(e).ack(e);
+    this.resume();
   }
 
   /** The consumer goes: unacked messages back to the queue, redelivered, in their order. */
   close(): void {
     this.closed = true;
     this.pulled();
-    const q = this.subscription.queue;
-    for (const e of this.unacked.values()) q.requeue(e);
+    for (const e of this.unacked.values()) this.queueOf(e).requeue(e);
     this.unacked.clear();
     this.subscription.cancel();
+    for (let i = 0; i < this.others.length; i++) this.others[i]!.cancel();
   }
 }
 

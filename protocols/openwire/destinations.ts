@@ -9,11 +9,26 @@ import { type AnyActiveMQDestination, DataType, makeActiveMQQueue, makeActiveMQT
 /** `temp`: a temporary queue or topic (temp-destinations.ts), owned by one connection. */
 export type Target = { kind: "queue"; name: string; temp: boolean } | { kind: "topic"; name: string; temp: boolean };
 
+/**
+ * A composite destination (`queue://a,queue://b`, physical name "a,b"): a send goes to every
+ * member; a consumer consumes the members of its own kind (`of`), as ActiveMQ's does (a consumer
+ * on queue://a,topic://b gets only a's messages).
+ */
+export interface Composite {
+  kind: "composite";
+  of: "queue" | "topic";
+  members: readonly Target[];
+}
+
+/** Parsed composites by type and physical name: a producer's sends parse its name once. */
+const composites = new Map<string, Composite | string>();
+const COMPOSITES_KEPT = 1024;
+
 /** A destination the front-end serves, or the reason it does not (an InvalidDestinationException's text). */
-export function targetOf(d: AnyActiveMQDestination): Target | string {
+export function targetOf(d: AnyActiveMQDestination): Target | Composite | string {
   const name = d.physicalName ?? "";
   if (name === "") return "a destination needs a name";
-  if (name.includes(",")) return `composite destinations (${name}) are not supported`;
+  if (name.includes(",")) return compositeOf(d.dataType, name);
   switch (d.dataType) {
     case DataType.ActiveMQQueue:
       return { kind: "queue", name, temp: false };
@@ -24,6 +39,39 @@ export function targetOf(d: AnyActiveMQDestination): Target | string {
     default:
       return { kind: "topic", name, temp: true };
   }
+}
+
+function compositeOf(type: number, name: string): Composite | string {
+  const key = `${type}:${name}`;
+  let c = composites.get(key);
+  if (c === undefined) {
+    c = parseComposite(type, name);
+    if (composites.size >= COMPOSITES_KEPT) composites.clear();
+    composites.set(key, c);
+  }
+  return c;
+}
+
+/**
+ * ActiveMQ's composite names: members separated by commas (blank ones skipped), each of the
+ * composite's own kind unless it says `queue://` or `topic://`.
+ */
+function parseComposite(type: number, name: string): Composite | string {
+  if (type !== DataType.ActiveMQQueue && type !== DataType.ActiveMQTopic) {
+    return `composite temporary destinations (${name}) are not supported`;
+  }
+  const of = type === DataType.ActiveMQQueue ? "queue" : "topic";
+  const members: Target[] = [];
+  for (const part of name.split(",")) {
+    const m = part.trim();
+    let t: Target;
+    if (m.startsWith("queue://")) t = { kind: "queue", name: m.slice(8), temp: false };
+    else if (m.startsWith("topic://")) t = { kind: "topic", name: m.slice(8), temp: false };
+    else t = { kind: of, name: m, temp: false };
+    if (t.name !== "") members.push(t);
+  }
+  if (members.length === 0) return `the composite destination ${name} names no destination`;
+  return { kind: "composite", of, members };
 }
 
 /** ActiveMQ's advisory topics: only the temporary-destination ones carry anything (temp-destinations.ts). */

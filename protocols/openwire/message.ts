@@ -14,6 +14,7 @@ import {
   TypedField,
 } from "../../src/core/index.js";
 import {
+  type AnyActiveMQDestination,
   type AnyMessage as AnyActiveMQMessage,
   DataType,
   decodeBody,
@@ -32,28 +33,35 @@ import { DecodeError, modifiedUtf8Length, Reader, Writer, writeModifiedUtf8, dec
 import { destinationOf, replyToDestination, replyToText } from "./destinations.js";
 import { type PrimitiveMap, type PrimitiveValue, readPrimitiveMap, writePrimitiveMap } from "./primitive-map.js";
 
-/** The publisher encoding of an OpenWire message: its command bytes (type octet first), read with `version`. */
+/**
+ * The publisher encoding of an OpenWire message: its command bytes (type octet first), read with
+ * `version`; `individualDlq`: the publishing front-end's dead-letter strategy (options.ts).
+ */
 class OpenWireCodec implements PropertiesCodec {
   readonly format = "openwire";
-  constructor(readonly version: number) {}
+  constructor(
+    readonly version: number,
+    readonly individualDlq: boolean,
+  ) {}
 
   decode(bytes: Buffer): MessageProperties {
     return propertiesOf(decodeStoredMessage(bytes, this.version));
   }
 
-  /** A persistent JMS message that expires in a queue goes to ActiveMQ.DLQ, as ActiveMQ sends it. */
+  /** A persistent JMS message that expires in a queue goes to its dead-letter queue, as ActiveMQ sends it. */
   expired(message: Message, queue: string): { message: Message; queue: string } | null {
-    // one that expires in the DLQ itself (a TTL policy on it) goes, rather than round again
-    if (queue === DLQ_NAME) return null;
-    const copy = deadLetterCopy(message, expiredCause(message), this.version);
-    return copy === null ? null : { message: copy, queue: DLQ_NAME };
+    // one that expires in a DLQ itself (a TTL policy on it) goes, rather than round again
+    if (isDeadLetterQueue(queue)) return null;
+    const copy = deadLetterCopy(message, expiredCause(message), this.version, this.individualDlq);
+    return copy === null ? null : { message: copy, queue: copy.routingKey };
   }
 }
 
 const CODECS = new Map<number, OpenWireCodec>();
-function codecFor(version: number): OpenWireCodec {
-  let c = CODECS.get(version);
-  if (c === undefined) CODECS.set(version, (c = new OpenWireCodec(version)));
+function codecFor(version: number, individualDlq: boolean): OpenWireCodec {
+  const key = individualDlq ? -version : version;
+  let c = CODECS.get(key);
+  if (c === undefined) CODECS.set(key, (c = new OpenWireCodec(version, individualDlq)));
   return c;
 }
 
@@ -130,9 +138,16 @@ export function messageProblem(m: AnyActiveMQMessage): string | null {
 }
 
 /** The core Message for a published JMS message, keeping `command` (its bytes, type octet first) as its encoding. */
-export function coreMessage(exchange: string, routingKey: string, m: AnyActiveMQMessage, command: Buffer, version: number): Message {
+export function coreMessage(
+  exchange: string,
+  routingKey: string,
+  m: AnyActiveMQMessage,
+  command: Buffer,
+  version: number,
+  individualDlq = false,
+): Message {
   const props = propertiesOf(m);
-  const msg = new Message(exchange, routingKey, bodyOf(m), props, { codec: codecFor(version), bytes: Buffer.from(command) });
+  const msg = new Message(exchange, routingKey, bodyOf(m), props, { codec: codecFor(version, individualDlq), bytes: Buffer.from(command) });
   msg.noteProperties(props);
   if (m.groupID !== null) {
     msg.group = m.groupID;
@@ -286,6 +301,18 @@ function foreignMessage(msg: Message): AnyActiveMQMessage {
 /** ActiveMQ's shared dead-letter queue (its default SharedDeadLetterStrategy). */
 export const DLQ_NAME = "ActiveMQ.DLQ";
 
+/** ActiveMQ's individualDeadLetterStrategy (default prefixes): one DLQ per queue or topic. */
+function individualDlqName(d: AnyActiveMQDestination | null): string {
+  if (d === null) return DLQ_NAME;
+  const topic = d.dataType === DataType.ActiveMQTopic || d.dataType === DataType.ActiveMQTempTopic;
+  return `${topic ? "ActiveMQ.DLQ.Topic." : "ActiveMQ.DLQ.Queue."}${d.physicalName ?? ""}`;
+}
+
+/** ActiveMQ.DLQ or an individual DLQ: what expires there is dropped, not dead-lettered again. */
+export function isDeadLetterQueue(queue: string): boolean {
+  return queue === DLQ_NAME || queue.startsWith("ActiveMQ.DLQ.");
+}
+
 /**
  * The copy of `msg` that goes to ActiveMQ.DLQ after a poison ack, as ActiveMQ 5.17 makes it: the
  * original destination kept as originalDestination, the redelivery counter back to 0, the
@@ -293,7 +320,7 @@ export const DLQ_NAME = "ActiveMQ.DLQ";
  * (Throwable.toString of the poison ack's cause) in the String property `dlqDeliveryFailureCause`. Null for a non-persistent message, which
  * ActiveMQ drops (processNonPersistent is off by default).
  */
-export function deadLetterCopy(msg: Message, cause: string | null, version: number): Message | null {
+export function deadLetterCopy(msg: Message, cause: string | null, version: number, individualDlq = false): Message | null {
   if (msg.properties.deliveryMode !== 2) return null;
   const enc = msg.encoded;
   const m = enc !== null && enc.codec instanceof OpenWireCodec ? decodeStoredMessage(enc.bytes, enc.codec.version) : foreignMessage(msg);
@@ -308,8 +335,9 @@ export function deadLetterCopy(msg: Message, cause: string | null, version: numb
   const pw = new Writer(256);
   writePrimitiveMap(pw, props);
   m.marshalledProperties = pw.take(0);
+  const dlq = individualDlq ? individualDlqName(m.destination) : DLQ_NAME;
   m.originalDestination = m.destination;
-  m.destination = makeActiveMQQueue({ physicalName: DLQ_NAME });
+  m.destination = makeActiveMQQueue({ physicalName: dlq });
   m.expiration = 0;
   m.redeliveryCounter = 0;
   m.commandId = 0;
@@ -319,7 +347,33 @@ export function deadLetterCopy(msg: Message, cause: string | null, version: numb
   w.byte(m.dataType);
   encodeBody(w, m);
   const bytes = w.take(0);
-  return coreMessage("", DLQ_NAME, m, bytes, v);
+  return coreMessage("", dlq, m, bytes, v, individualDlq);
+}
+
+/**
+ * The copy of a message sent to a composite destination that goes to one of its members, as
+ * ActiveMQ makes it: the member as its destination, the composite as its originalDestination.
+ * `m` is the decoded send, restored before returning.
+ */
+export function memberCopy(
+  exchange: string,
+  routingKey: string,
+  m: AnyActiveMQMessage,
+  member: AnyActiveMQDestination,
+  version: number,
+  individualDlq: boolean,
+): Message {
+  const { destination, originalDestination } = m;
+  m.originalDestination = destination;
+  m.destination = member;
+  const w = new Writer(512);
+  w.version = version;
+  w.byte(m.dataType);
+  encodeBody(w, m);
+  const msg = coreMessage(exchange, routingKey, m, w.take(0), version, individualDlq);
+  m.destination = destination;
+  m.originalDestination = originalDestination;
+  return msg;
 }
 
 /** ActiveMQ's dlqDeliveryFailureCause for an expired message. */

@@ -12,6 +12,12 @@ export interface OpenWireOptions {
   handshakeTimeoutMs: number;
   /** The name in BrokerInfo and in InvalidClientIDException's text. */
   brokerName: string;
+  /**
+   * Where dead letters (poisoned or expired persistent messages) go: `shared`, ActiveMQ.DLQ
+   * (ActiveMQ's default); `individual`, ActiveMQ.DLQ.Queue.<queue> or ActiveMQ.DLQ.Topic.<topic>
+   * (its individualDeadLetterStrategy with the default prefixes).
+   */
+  deadLetterStrategy: "shared" | "individual";
 }
 
 export const DEFAULT_OPENWIRE_OPTIONS: OpenWireOptions = {
@@ -20,4 +26,5 @@ export const DEFAULT_OPENWIRE_OPTIONS: OpenWireOptions = {
   maxInactivityMs: 30_000,
   handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
   brokerName: "warren",
+  deadLetterStrategy: "shared",
 };

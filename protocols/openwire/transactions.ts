@@ -25,6 +25,8 @@ interface HeldSend {
   readonly exchange: string;
   readonly routingKey: string;
   readonly message: Message;
+  /** A scheduled message's delay (ms) from the commit; undefined to route at the commit. */
+  readonly delay: number | undefined;
 }
 
 interface HeldAck {
@@ -38,8 +40,8 @@ export class OpenWireTransaction {
   readonly sends: HeldSend[] = [];
   readonly acks: HeldAck[] = [];
 
-  send(exchange: string, routingKey: string, message: Message): void {
-    this.sends.push({ exchange, routingKey, message });
+  send(exchange: string, routingKey: string, message: Message, delay?: number): void {
+    this.sends.push({ exchange, routingKey, message, delay });
   }
 
   ack(consumer: OpenWireConsumer, tag: number, individual: boolean): void {

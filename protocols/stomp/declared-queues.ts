@@ -1,4 +1,4 @@
-import { BrokerError, type Queue } from "../../src/core/index.js";
+import { BrokerError, type Queue, virtualTopicOf } from "../../src/core/index.js";
 import type { StompHeaders } from "./frame-parser.js";
 import { boolHeader, queueArguments } from "./message-headers.js";
 import type { SessionContext } from "./session-context.js";
@@ -6,7 +6,8 @@ import type { SessionContext } from "./session-context.js";
 /**
  * /queue/x destinations: shared queues declared durable on every use, as RabbitMQ does, so
  * declaring one with other properties elsewhere earns the same precondition_failed. Like
- * RabbitMQ's route state, a session declares a queue once and then just uses it.
+ * RabbitMQ's route state, a session declares a queue once and then just uses it. A virtual
+ * topic's consumer queue (ActiveMQ's Consumer.A.VirtualTopic.X) is bound to its topic then.
  */
 export class DeclaredQueues {
   /** /queue/ names this session has declared already. */
@@ -34,6 +35,14 @@ export class DeclaredQueues {
       client,
     );
     if (ok instanceof BrokerError) return ok;
+    // ActiveMQ's virtual topics: Consumer.A.VirtualTopic.X gets what is sent to topic VirtualTopic.X
+    const topic = virtualTopicOf(ok.queue);
+    if (topic !== null) {
+      const refused = this.ctx.access.checkSubscribe(ok.queue, "amq.topic", topic);
+      if (refused) return refused;
+      const b = v.bindQueue(ok.queue, "amq.topic", topic, {}, client);
+      if (b instanceof BrokerError) return b;
+    }
     this.declared.add(name);
     return v.queue(ok.queue, client);
   }

@@ -8,6 +8,12 @@ export type AckMode = "auto" | "client" | "client-individual";
 /** One SUBSCRIBE: a consumer on one queue; the queue calls it while it has credit. */
 export class StompSubscription implements Consumer {
   subscription!: Subscription;
+  /**
+   * It consumes an ActiveMQ virtual topic's consumer queue (/queue/Consumer.A.VirtualTopic.X):
+   * copies from the topic name the queue as their destination and the topic as
+   * original-destination, as ActiveMQ's do.
+   */
+  virtual = false;
   /** Delivered and not yet acked, by delivery tag; Map order is delivery order. */
   readonly unacked = new Map<number, QueueEntry>();
 
@@ -88,6 +94,10 @@ export class Subscriptions {
       ["message-id", messageId],
       ["redelivered", entry.redelivered ? "true" : "false"],
     ];
+    if (s.virtual && m.exchange === "amq.topic") {
+      headers.push(["original-destination", headers[1]![1]]);
+      headers[1] = ["destination", s.destinationHeader];
+    }
     // STOMP 1.2 names the delivery to ACK in its own header (§"MESSAGE")
     if (s.ackMode !== "auto" && ctx.version === "1.2") headers.push(["ack", messageId]);
     headersFromProperties(m.properties, headers);

@@ -20,7 +20,8 @@ import {
 import { integerValue, stringValue } from "./field-types.js";
 import type { FieldTable, Message } from "./message.js";
 import type { RecoveredStreamRecord, StreamStore } from "./durability.js";
-import type { Clock, ClockTimer } from "./clock.js";
+import type { Clock } from "./clock.js";
+import { HeldMessages } from "./held-messages.js";
 
 export const DELAYED_TYPE = "x-delayed-message";
 
@@ -35,14 +36,6 @@ const MAX_DELAY = 4294967295;
 export interface DelayedHost {
   readonly timers: Clock;
   releaseDelayed(exchange: DelayedExchange, routingKey: string, message: Message): void;
-}
-
-interface Held {
-  readonly due: number;
-  readonly seq: number;
-  readonly routingKey: string;
-  readonly message: Message;
-  readonly position: number;
 }
 
 /** The plugin's argument check: x-delayed-type must name another exchange type. */
@@ -77,14 +70,8 @@ export function delayOf(message: Message): number {
 export class DelayedExchange extends Exchange {
   /** Routes for the delayed type; it holds the same bindings. */
   readonly inner: Exchange;
-  private readonly heap: Held[] = [];
-  private seq = 0;
-  private timer: ClockTimer | null = null;
-  private readonly releaseBound = (): void => this.release();
-  private timerDue = Infinity;
+  private readonly held: HeldMessages;
   private releasing = false;
-  /** Where a durable exchange keeps its held messages (offset = sequence, timestamp = due time). */
-  store: StreamStore | null = null;
 
   constructor(
     name: string,
@@ -94,6 +81,15 @@ export class DelayedExchange extends Exchange {
   ) {
     super(name, DELAYED_TYPE, options);
     this.inner = createExchange(name, delayedType, options);
+    this.held = new HeldMessages(host.timers, (routingKey, message) => this.release(routingKey, message));
+  }
+
+  /** Where a durable exchange keeps its held messages (offset = sequence, timestamp = due time). */
+  get store(): StreamStore | null {
+    return this.held.store;
+  }
+  set store(s: StreamStore | null) {
+    this.held.store = s;
   }
 
   override validateBinding(args: FieldTable): BrokerError | null {
@@ -102,14 +98,14 @@ export class DelayedExchange extends Exchange {
 
   /** Messages held for later. */
   get delayedCount(): number {
-    return this.heap.length;
+    return this.held.count;
   }
 
   match(routingKey: string, message: Message, out: Destination[]): void {
     if (!this.releasing) {
       const delay = delayOf(message);
       if (delay > 0) {
-        this.hold(this.host.timers.now() + delay, routingKey, message, -1);
+        this.held.hold(this.host.timers.now() + delay, routingKey, message);
         return;
       }
     }
@@ -126,96 +122,28 @@ export class DelayedExchange extends Exchange {
 
   /** Takes back a message the store held at shutdown. */
   restoreHeld(r: RecoveredStreamRecord): void {
-    this.seq = Math.max(this.seq, r.offset + 1);
-    const message = r.message();
-    this.push({ due: r.timestamp, seq: r.offset, routingKey: message.routingKey, message, position: r.position });
-    this.schedule();
+    this.held.restore(r);
   }
 
-  private hold(due: number, routingKey: string, message: Message, position: number): void {
-    const seq = this.seq++;
-    const p = position >= 0 ? position : this.store !== null ? this.store.append(seq, due, message) : -1;
-    this.push({ due, seq, routingKey, message, position: p });
-    this.schedule();
-  }
-
-  /** One timer, for the earliest due message. */
-  private schedule(): void {
-    const head = this.heap[0];
-    if (head === undefined) return this.stop();
-    if (this.timer !== null && this.timerDue <= head.due) return;
-    this.timer?.cancel();
-    this.timerDue = head.due;
-    this.timer = this.host.timers.schedule(this.releaseBound, head.due - this.host.timers.now());
-  }
-
-  private release(): void {
-    this.timer = null;
-    this.timerDue = Infinity;
-    const now = this.host.timers.now();
-    while (this.heap.length > 0 && this.heap[0]!.due <= now) {
-      const h = this.pop();
-      const p = h.message.properties;
-      const released = h.message.withProperties({ ...p, headers: { ...p.headers, "x-delay": -delayOf(h.message) } });
-      this.releasing = true;
-      try {
-        this.host.releaseDelayed(this, h.routingKey, released);
-      } finally {
-        this.releasing = false;
-      }
-      if (h.position >= 0) this.store?.ack(h.position);
+  /** A held message is due: routed with its x-delay negated, as the plugin does. */
+  private release(routingKey: string, message: Message): void {
+    const p = message.properties;
+    const released = message.withProperties({ ...p, headers: { ...p.headers, "x-delay": -delayOf(message) } });
+    this.releasing = true;
+    try {
+      this.host.releaseDelayed(this, routingKey, released);
+    } finally {
+      this.releasing = false;
     }
-    this.schedule();
   }
 
   /** Stops the timer (the exchange was deleted or the broker is closing); held messages stay stored. */
   stop(): void {
-    this.timer?.cancel();
-    this.timer = null;
-    this.timerDue = Infinity;
+    this.held.stop();
   }
 
   /** The exchange was deleted: held messages go, and their storage. */
   destroy(): void {
-    this.stop();
-    this.heap.length = 0;
-    this.store?.deleted();
-    this.store = null;
-  }
-
-  // a binary min-heap on (due, seq): equal due times keep publish order
-  private push(h: Held): void {
-    const a = this.heap;
-    a.push(h);
-    let i = a.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(a[i]!, a[parent]!)) break;
-      [a[i], a[parent]] = [a[parent]!, a[i]!];
-      i = parent;
-    }
-  }
-
-  private pop(): Held {
-    const a = this.heap;
-    const top = a[0]!;
-    const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && before(a[l]!, a[m]!)) m = l;
-        if (r < a.length && before(a[r]!, a[m]!)) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m]!, a[i]!];
-        i = m;
-      }
-    }
-    return top;
+    this.held.destroy();
   }
 }
-
-const before = (x: Held, y: Held): boolean => x.due < y.due || (x.due === y.due && x.seq < y.seq);

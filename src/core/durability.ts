@@ -188,6 +188,8 @@ export interface Persistence {
   readonly paging: PagingLimits;
   /** Opens a stream's log; the records it held before a restart are given to `restore` in order. */
   openStream?(vhost: string, queue: string, restore: (recovered: RecoveredStreamRecord) => void): StreamStore;
+  /** Whether a stream's log exists (opened before a restart and not deleted). */
+  hasStream?(vhost: string, queue: string): boolean;
   /** Vhosts, users, permissions, durable exchanges, queues or bindings changed. */
   definitionsChanged(): void;
 }

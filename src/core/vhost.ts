@@ -31,6 +31,10 @@ import {
   validatePolicy,
 } from "./policies.js";
 import { checkDelayedType, DELAYED_TYPE, DelayedExchange, type DelayedHost } from "./delayed-exchange.js";
+import { HeldMessages } from "./held-messages.js";
+
+/** The log of scheduled messages ("\0" keeps the name apart from any queue's). */
+const SCHEDULED_LOG = "\0scheduled";
 import { MessageCounters } from "./stats.js";
 import { NO_LIMITS, type VhostLimits } from "./parameter-validation.js";
 
@@ -111,8 +115,22 @@ export class VirtualHost implements QueueHost, DelayedHost {
   readonly operatorPolicies = new PolicySet();
   /** Milliseconds since the epoch, for streams' timestamps and retention by age; tests replace it. */
   clock: () => number;
+  private store: Persistence | null = null;
+  /**
+   * Messages a front-end scheduled for later (OpenWire's AMQ_SCHEDULED_DELAY), published to their
+   * own exchange and routing key when due; created on first use, or at start when its log exists.
+   */
+  private scheduled: HeldMessages | null = null;
+
   /** Set by the Broker when a store is attached; null keeps everything in memory. */
-  persistence: Persistence | null = null;
+  get persistence(): Persistence | null {
+    return this.store;
+  }
+  set persistence(p: Persistence | null) {
+    this.store = p;
+    // scheduled messages kept before a restart come back (and their log is not an orphan)
+    if (p !== null && this.scheduled === null && p.hasStream?.(this.name, SCHEDULED_LOG)) this.scheduler();
+  }
   /** max-connections and max-queues, from the vhost's `vhost-limits` parameter (the Broker keeps them current). */
   limits: VhostLimits = NO_LIMITS;
   /** RabbitMQ's vhost metadata; set through `Broker.setVhostMetadata`, which persists it. */
@@ -284,8 +302,33 @@ export class VirtualHost implements QueueHost, DelayedHost {
     this.publish(x.name, routingKey, message);
   }
 
+  /**
+   * Publishes `message` to its own exchange and routing key at `due` (clock ms) instead of now:
+   * OpenWire's scheduled delivery. A persistent one is kept across a restart when there is a store.
+   */
+  publishLater(message: Message, due: number): void {
+    this.scheduler().hold(due, message.routingKey, message, message.properties.deliveryMode === 2);
+  }
+
+  /** Messages waiting for publishLater's due time. */
+  get scheduledCount(): number {
+    return this.scheduled?.count ?? 0;
+  }
+
+  private scheduler(): HeldMessages {
+    if (this.scheduled !== null) return this.scheduled;
+    const held = new HeldMessages(this.timers, (routingKey, message) => {
+      this.publish(message.exchange, routingKey, message);
+    });
+    this.scheduled = held;
+    const p = this.store;
+    if (p?.openStream) held.store = p.openStream(this.name, SCHEDULED_LOG, (r) => held.restore(r));
+    return held;
+  }
+
   /** Stops the vhost's timers (the broker is closing); what they guard stays stored. */
   stopTimers(): void {
+    this.scheduled?.stop();
     for (const x of this.exchanges.values()) if (x instanceof DelayedExchange) x.stop();
     for (const q of this.queues.values()) q.stopTimers();
   }
@@ -482,6 +525,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
   /** The vhost was deleted: every queue goes (consumers are told; stores and page files are removed). */
   destroy(): void {
     for (const q of [...this.queues.values()]) this.removeQueue(q);
+    this.scheduled?.destroy();
   }
 
   onQueueEvent(listener: (event: "deleted", queue: Queue) => void): () => void {

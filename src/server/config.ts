@@ -222,6 +222,7 @@ const logLevel = z.pipe(
 const logFormat = z.enum(["plaintext", "json"], "expected plaintext or json");
 
 const verify = z.enum(["verify_peer", "verify_none"], "expected verify_peer or verify_none");
+const deadLetterStrategy = z.enum(["shared", "individual"], "expected shared or individual");
 
 /** Options being assembled from settings; listener/TLS objects are filled in piece by piece. */
 type Draft = Record<string, unknown> & {
@@ -307,6 +308,7 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   "stomp.listeners.ssl.1": key(listenerValue, listen("stompTls")),
   "openwire.listeners.tcp.default": key(listenerValue, listen("openwire")),
   "openwire.listeners.ssl.default": key(listenerValue, listen("openwireTls")),
+  "openwire.dead_letter_strategy": key(deadLetterStrategy, (o, v) => (o.openwireDeadLetterStrategy = v)),
   "web_mqtt.tcp.port": key(port, listenPort("webMqtt")),
   "web_mqtt.tcp.ip": key(text, listenIp("webMqtt")),
   "web_amqp10.tcp.port": key(port, listenPort("webAmqp10")),

@@ -62,6 +62,12 @@ export const brokerOptionsSchema = z.object({
   stomp: z.optional(listener),
   /** OpenWire (ActiveMQ's JMS client protocol), ActiveMQ's port 61616. */
   openwire: z.optional(listener),
+  /**
+   * Where OpenWire's dead letters go: `shared` (default) ActiveMQ.DLQ, `individual` one queue per
+   * destination, ActiveMQ.DLQ.Queue.<name> / ActiveMQ.DLQ.Topic.<name> (ActiveMQ's
+   * individualDeadLetterStrategy).
+   */
+  openwireDeadLetterStrategy: z.optional(z.enum(["shared", "individual"])),
   /** STOMP over WebSocket, path /ws. */
   webStomp: z.optional(listener),
   /** Who a STOMP CONNECT without `login` logs in as (RabbitMQ's stomp.default_user); default guest/guest. */

@@ -258,7 +258,9 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
     const openwireTls = options.openwireTls ?? false;
     if (options.openwire !== false || openwireTls !== false) {
       // one server for both listeners: clientIDs and temporary destinations are shared
-      const openwire = new OpenWireServer(core, log);
+      const openwire = new OpenWireServer(core, log, {
+        ...(options.openwireDeadLetterStrategy !== undefined && { deadLetterStrategy: options.openwireDeadLetterStrategy }),
+      });
       closers.push(() => openwire.close());
       counters.push(() => openwire.connectionCount);
       if (options.openwire !== false) {

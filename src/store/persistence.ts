@@ -371,6 +371,10 @@ export class DiskPersistence implements Persistence, Flushable {
     return ss;
   }
 
+  hasStream(vhost: string, queue: string): boolean {
+    return fs.existsSync(join(this.options.dataDir, "queues", queueId(vhost, queue)));
+  }
+
   openQueue(vhost: string, queue: string, restore: (r: RecoveredMessage, store: QueueStore) => void): QueueStore {
     // the scan keeps what the queue needs of each record in flat arrays, not the records: the
     // messages it keeps in memory are read back through the store's read-ahead

@@ -123,3 +123,31 @@ describe("the delayed-message exchange past 2^31-1 ms", () => {
     expect(overflows()).toEqual([]);
   });
 });
+
+describe("scheduled publishes (OpenWire's AMQ_SCHEDULED_DELAY) past 2^31-1 ms", () => {
+  it("publish to their own exchange and routing key at their due time, in due order, on the injected clock", () => {
+    const { clock, v } = world();
+    ok(v.declareQueue("q", {}, null));
+    const count = () => v.queues.get("q")!.messageCount;
+    const now = clock.now();
+    v.publishLater(msg("second"), now + 30 * DAY + 5);
+    v.publishLater(msg("first"), now + 30 * DAY);
+    expect(v.scheduledCount).toBe(2);
+    clock.advance(MAX_TIMER_MS + 1);
+    expect(count()).toBe(0);
+    clock.advance(30 * DAY - MAX_TIMER_MS - 2);
+    expect(count()).toBe(0);
+    clock.advance(1);
+    expect(count()).toBe(1);
+    clock.advance(5);
+    expect(count()).toBe(2);
+    expect(
+      v.queues
+        .get("q")!
+        .browse(2)
+        .map((e) => e.message.body.toString()),
+    ).toEqual(["first", "second"]);
+    expect(v.scheduledCount).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
+  });
+});

@@ -152,6 +152,14 @@ log.console.level = warning
     expect(conf("prometheus.return_per_object_metrics = false")).toMatchObject({ prometheusPerObject: false });
   });
 
+  it("reads openwire.dead_letter_strategy: shared or individual", () => {
+    expect(conf("openwire.dead_letter_strategy = individual")).toMatchObject({ openwireDeadLetterStrategy: "individual" });
+    expect(conf("openwire.dead_letter_strategy = shared")).toMatchObject({ openwireDeadLetterStrategy: "shared" });
+    expect(() => conf("openwire.dead_letter_strategy = each")).toThrow(
+      'openwire.dead_letter_strategy = "each" (rabbitmq.conf:1): expected shared or individual',
+    );
+  });
+
   it("accepts both forms of lifting guest's loopback restriction", () => {
     expect(conf("loopback_users = none").loopbackUsers).toEqual([]);
     expect(conf("loopback_users.guest = false").loopbackUsers).toEqual([]);

@@ -1,8 +1,17 @@
-import { BrokerError, compileSelector, type FieldTable, InvalidSelector, type Queue, type Selector } from "../../../src/core/index.js";
+import {
+  BrokerError,
+  compileSelector,
+  type ConsumeOptions,
+  type FieldTable,
+  InvalidSelector,
+  type Queue,
+  type Selector,
+  virtualTopicOf,
+} from "../../../src/core/index.js";
 import { type AnyActiveMQDestination, type ConsumerId, type ConsumerInfo, makeMessageDispatch } from "../codec/commands.generated.js";
 import type { OpenWireConnection } from "../connection.js";
 import { OpenWireConsumer } from "../consumer.js";
-import { isAdvisory, targetOf, topicBindingKey } from "../destinations.js";
+import { destinationText, isAdvisory, targetOf, topicBindingKey } from "../destinations.js";
 import { INVALID_DESTINATION, INVALID_SELECTOR, JMS_EXCEPTION, OpenWireRefusal, refusalOf } from "../exceptions.js";
 import { durableQueueName, inUseText, SELECTOR_ARG } from "../durable-subscriptions.js";
 import { idKey, sessionKey } from "../ids.js";
@@ -12,7 +21,8 @@ import { tempsOf } from "../temp-destinations.js";
 
 /**
  * ConsumerInfo: a consumer on queue://x consumes the queue x; one on topic://x gets its own
- * exclusive auto-delete queue bound to amq.topic. Selector and noLocal ride on the core's consume.
+ * exclusive auto-delete queue bound to amq.topic. On a composite, it consumes each of its queues,
+ * or gets one queue bound to each of its topics. Selector and noLocal ride on the core's consume.
  */
 export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): OpenWireRefusal | null {
   const id = info.consumerId;
@@ -28,31 +38,42 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
   if (selector instanceof InvalidSelector) return new OpenWireRefusal(INVALID_SELECTOR, selector.description);
   const t = targetOf(dest);
   if (typeof t === "string") return new OpenWireRefusal(INVALID_DESTINATION, t);
+  // a consumer on a composite consumes the members of the composite's own kind, as ActiveMQ's does
+  const kind = t.kind === "composite" ? t.of : t.kind;
+  const members = t.kind === "composite" ? t.members.filter((m) => m.kind === kind) : [t];
+  if (members.length === 0) return new OpenWireRefusal(INVALID_DESTINATION, `${destinationText(dest)} names no ${kind} to consume from`);
+  const temp = t.kind !== "composite" && t.temp;
   const key = idKey(id);
   if (conn.consumers.has(key)) return new OpenWireRefusal(JMS_EXCEPTION, `consumer ${key} already exists`);
   const v = conn.vhost!;
-  let q: Queue | OpenWireRefusal;
-  if (t.temp) {
+  const queues: Queue[] = [];
+  if (temp) {
     // ActiveMQ's client refuses both itself; its broker would accept a consumer from elsewhere
     const owned = tempsOf(conn.server).get(v.name, dest);
     if (owned === undefined) return new OpenWireRefusal(INVALID_DESTINATION, "Cannot use a Temporary destination that has been deleted");
     if (owned.owner !== conn) return new OpenWireRefusal(INVALID_DESTINATION, "Cannot use a Temporary destination from another Connection");
   }
-  if (t.kind === "queue" && t.temp) {
-    const found = v.queue(t.name, conn.client);
-    q = found instanceof BrokerError ? refusalOf(found) : found;
-  } else if (t.kind === "queue") {
-    const denied = conn.access!.check("queue", t.name, "read");
-    if (denied) return refusalOf(denied);
-    q = queueFor(conn, t.name);
+  if (kind === "queue" && temp) {
+    const found = v.queue(members[0]!.name, conn.client);
+    if (found instanceof BrokerError) return refusalOf(found);
+    queues.push(found);
+  } else if (kind === "queue") {
+    for (const m of members) {
+      const denied = conn.access!.check("queue", m.name, "read");
+      if (denied) return refusalOf(denied);
+      const q = queueFor(conn, m.name);
+      if (q instanceof OpenWireRefusal) return q;
+      queues.push(q);
+    }
   } else {
     const durable = info.subscriptionName !== null && info.subscriptionName !== "";
-    if (durable && t.temp) return new OpenWireRefusal(JMS_EXCEPTION, "A durable subscription cannot be created for a temporary topic.");
+    if (durable && temp) return new OpenWireRefusal(JMS_EXCEPTION, "A durable subscription cannot be created for a temporary topic.");
     const clientId = conn.clientId ?? "";
     const name = durable
       ? durableQueueName(clientId, info.subscriptionName!)
       : `openwire.sub.${conn.client.id}.${id.sessionId}.${id.value}`;
-    const bindingKey = topicBindingKey(t.name);
+    // one queue for the subscription, bound to each topic of a composite
+    const bindingKeys = members.map((m) => topicBindingKey(m.name));
     if (durable) {
       const existing = v.queue(name, conn.client);
       if (!(existing instanceof BrokerError)) {
@@ -60,7 +81,7 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
         // re-subscribing to another topic or with another selector replaces the subscription and
         // what it kept, as ActiveMQ does (TopicRegion's hasDurableSubChanged)
         if (
-          !subscribesTo(existing, bindingKey) ||
+          !subscribesTo(existing, bindingKeys) ||
           existing.options.args[SELECTOR_ARG] !== (selector === undefined ? undefined : info.selector)
         ) {
           const denied = conn.access!.check("queue", name, "configure");
@@ -69,8 +90,10 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
         }
       }
     }
-    const denied = conn.access!.checkSubscribe(name, "amq.topic", bindingKey);
-    if (denied) return refusalOf(denied);
+    for (const bindingKey of bindingKeys) {
+      const denied = conn.access!.checkSubscribe(name, "amq.topic", bindingKey);
+      if (denied) return refusalOf(denied);
+    }
     // a durable subscription's queue outlives the connection and keeps messages while offline
     const declare = durable
       ? { durable: true, autoDelete: false, exclusive: false }
@@ -79,34 +102,44 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
     const args: FieldTable = durable && selector !== undefined ? { [SELECTOR_ARG]: info.selector! } : {};
     const ok = v.declareQueue(name, { ...declare, args }, conn.client);
     if (ok instanceof BrokerError) return refusalOf(ok);
-    const b = v.bindQueue(ok.queue, "amq.topic", bindingKey, {}, conn.client);
-    if (b instanceof BrokerError) return refusalOf(b);
+    for (const bindingKey of bindingKeys) {
+      const b = v.bindQueue(ok.queue, "amq.topic", bindingKey, {}, conn.client);
+      if (b instanceof BrokerError) return refusalOf(b);
+    }
     const found = v.queue(ok.queue, conn.client);
-    q = found instanceof BrokerError ? refusalOf(found) : found;
+    if (found instanceof BrokerError) return refusalOf(found);
+    queues.push(found);
   }
-  if (q instanceof OpenWireRefusal) return q;
   if (info.browser) {
-    if (t.kind !== "queue") return new OpenWireRefusal(INVALID_DESTINATION, "only queues can be browsed");
-    browse(conn, q, id, dest, selector);
+    if (kind !== "queue") return new OpenWireRefusal(INVALID_DESTINATION, "only queues can be browsed");
+    browse(conn, queues, id, dest, selector);
     return null;
   }
   // prefetch 0: messages only on MessagePull (consumer.ts)
   const c = new OpenWireConsumer(conn, id, key, sessionKey(id.connectionId, id.sessionId), dest, Math.max(0, info.prefetchSize));
-  const sub = q.consume(c, {
+  const options: ConsumeOptions = {
     tag: key,
     noAck: false,
     // JMS exclusive consumers take over one after the other; they do not lock the queue
     exclusive: false,
-    ...(info.exclusive && t.kind === "queue" && { jmsExclusive: true }),
+    ...(info.exclusive && kind === "queue" && { jmsExclusive: true }),
     priority: info.priority,
     prefetch: Math.max(0, info.prefetchSize),
     ...(selector !== undefined && { selector }),
     // a topic consumer's own queue drops what it does not select; a queue keeps it for others
-    ...(selector !== undefined && t.kind !== "queue" && { discardUnselected: true }),
+    ...(selector !== undefined && kind !== "queue" && { discardUnselected: true }),
     ...(info.noLocal && { noLocal: true }),
-  });
-  if (sub instanceof BrokerError) return refusalOf(sub);
-  c.subscription = sub;
+  };
+  for (let i = 0; i < queues.length; i++) {
+    const sub = queues[i]!.consume(c, options);
+    if (sub instanceof BrokerError) {
+      if (i > 0) c.close();
+      return refusalOf(sub);
+    }
+    if (i === 0) c.subscription = sub;
+    else c.others.push(sub);
+    if (kind === "queue" && !temp && virtualTopicOf(queues[i]!.name) !== null) c.virtual = true;
+  }
   conn.consumers.set(key, c);
   conn.sessions.get(c.sessionKey)?.add(key);
   return null;
@@ -122,26 +155,29 @@ const BROWSE_LIMIT = 400;
  */
 function browse(
   conn: OpenWireConnection,
-  q: Queue,
+  queues: readonly Queue[],
   id: ConsumerId,
   destination: AnyActiveMQDestination,
   selector: Selector | undefined,
 ): void {
   let tag = 0;
-  for (const e of q.browse(BROWSE_LIMIT)) {
-    if (selector !== undefined && !selector.matches(e)) continue;
-    const m = dispatchMessage(e.message, ++tag, e.redelivered ? Math.max(1, e.deliveryCount) : 0);
-    conn.send(makeMessageDispatch({ consumerId: id, destination, message: m, redeliveryCounter: m.redeliveryCounter }));
+  for (const q of queues) {
+    for (const e of q.browse(BROWSE_LIMIT)) {
+      if (selector !== undefined && !selector.matches(e)) continue;
+      if (tag === BROWSE_LIMIT) break;
+      const m = dispatchMessage(e.message, ++tag, e.redelivered ? Math.max(1, e.deliveryCount) : 0);
+      conn.send(makeMessageDispatch({ consumerId: id, destination, message: m, redeliveryCounter: m.redeliveryCounter }));
+    }
   }
   conn.send(makeMessageDispatch({ consumerId: id, destination, message: null }));
 }
 
-/** Whether a durable subscription's queue is bound to amq.topic with `bindingKey` and nothing else. */
-function subscribesTo(q: Queue, bindingKey: string): boolean {
-  let found = false;
+/** Whether a durable subscription's queue is bound to amq.topic with exactly `bindingKeys`. */
+function subscribesTo(q: Queue, bindingKeys: readonly string[]): boolean {
+  const found = new Set<string>();
   for (const b of q.boundBy) {
-    if (b.source.name !== "amq.topic" || b.routingKey !== bindingKey) return false;
-    found = true;
+    if (b.source.name !== "amq.topic" || !bindingKeys.includes(b.routingKey)) return false;
+    found.add(b.routingKey);
   }
-  return found;
+  return found.size === new Set(bindingKeys).size;
 }

@@ -17,6 +17,15 @@ export function destinationInfo(conn: OpenWireConnection, info: DestinationInfo)
   if (d === null) return new OpenWireRefusal(INVALID_DESTINATION, "DestinationInfo without a destination");
   const t = targetOf(d);
   if (typeof t === "string") return new OpenWireRefusal(INVALID_DESTINATION, t);
+  if (t.kind === "composite") {
+    // adding a composite adds its queues; removing one leaves them, as removing a queue does
+    if (info.operationType !== DEST_ADD) return null;
+    for (const m of t.members) {
+      const q = m.kind === "queue" ? queueFor(conn, m.name) : null;
+      if (q instanceof OpenWireRefusal) return q;
+    }
+    return null;
+  }
   const v = conn.vhost!;
   switch (info.operationType) {
     case DEST_ADD:

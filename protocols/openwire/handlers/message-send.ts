@@ -1,9 +1,10 @@
 import { BrokerError } from "../../../src/core/index.js";
-import type { AnyMessage } from "../codec/commands.generated.js";
+import { type AnyMessage, makeActiveMQQueue, makeActiveMQTopic } from "../codec/commands.generated.js";
 import type { OpenWireConnection } from "../connection.js";
-import { destinationText, publishTarget, targetOf } from "../destinations.js";
+import { type Composite, destinationText, publishTarget, targetOf } from "../destinations.js";
 import { INVALID_DESTINATION, OpenWireRefusal, refusalOf, UNSUPPORTED } from "../exceptions.js";
-import { coreMessage, messageProblem } from "../message.js";
+import { coreMessage, memberCopy, messageProblem, propertiesOf } from "../message.js";
+import { type Schedule, scheduledCopies, scheduleOf } from "../scheduled.js";
 import { queueFor } from "./queues.js";
 import { tempsOf } from "../temp-destinations.js";
 
@@ -18,6 +19,7 @@ export function messageSend(conn: OpenWireConnection, m: AnyMessage, frame: Buff
   if (problem !== null) return new OpenWireRefusal(UNSUPPORTED, problem);
   const t = targetOf(m.destination);
   if (typeof t === "string") return new OpenWireRefusal(INVALID_DESTINATION, t);
+  if (t.kind === "composite") return compositeSend(conn, m, t);
   if (t.temp) {
     // ActiveMQ's client refuses this itself once it has the deletion's advisory
     if (tempsOf(conn.server).get(conn.vhost!.name, m.destination) === undefined) {
@@ -30,8 +32,11 @@ export function messageSend(conn: OpenWireConnection, m: AnyMessage, frame: Buff
   const [exchange, key] = publishTarget(t);
   const denied = conn.access!.checkPublish(exchange, key);
   if (denied) return refusalOf(denied);
-  const msg = coreMessage(exchange, key, m, frame, conn.wire!.version);
+  const msg = coreMessage(exchange, key, m, frame, conn.wire!.version, conn.individualDlq);
   msg.publisher = conn.client; // for noLocal consumers
+  // ActiveMQ's scheduled delivery: one lookup in the properties decoded anyway
+  const schedule = scheduleOf(msg.properties.headers);
+  if (schedule !== null) return scheduledSend(conn, m, exchange, key, schedule);
   if (m.transactionId !== null) {
     const tx = conn.transaction(m.transactionId);
     if (tx instanceof OpenWireRefusal) return tx;
@@ -41,4 +46,67 @@ export function messageSend(conn: OpenWireConnection, m: AnyMessage, frame: Buff
   const r = conn.vhost!.publish(exchange, key, msg);
   if (r instanceof BrokerError) return refusalOf(r);
   return r.persisted > 0;
+}
+
+/**
+ * A send to a composite destination: a copy to every member (its destination the member, its
+ * originalDestination the composite), each member checked before any is sent to.
+ */
+function compositeSend(conn: OpenWireConnection, m: AnyMessage, c: Composite): boolean | OpenWireRefusal {
+  const routes: [string, string][] = [];
+  for (const t of c.members) {
+    if (t.kind === "queue") {
+      const q = queueFor(conn, t.name);
+      if (q instanceof OpenWireRefusal) return q;
+    }
+    const route = publishTarget(t);
+    const denied = conn.access!.checkPublish(route[0], route[1]);
+    if (denied) return refusalOf(denied);
+    routes.push(route);
+  }
+  const tx = m.transactionId === null ? null : conn.transaction(m.transactionId);
+  if (tx instanceof OpenWireRefusal) return tx;
+  if (m.marshalledProperties !== null && scheduleOf(propertiesOf(m).headers) !== null) {
+    return new OpenWireRefusal(UNSUPPORTED, "scheduled delivery to a composite destination is not supported by this broker");
+  }
+  let persisted = false;
+  for (let i = 0; i < routes.length; i++) {
+    const t = c.members[i]!;
+    const [exchange, key] = routes[i]!;
+    const member = t.kind === "queue" ? makeActiveMQQueue({ physicalName: t.name }) : makeActiveMQTopic({ physicalName: t.name });
+    const msg = memberCopy(exchange, key, m, member, conn.wire!.version, conn.individualDlq);
+    msg.publisher = conn.client;
+    if (tx !== null) {
+      tx.send(exchange, key, msg);
+      continue;
+    }
+    const r = conn.vhost!.publish(exchange, key, msg);
+    if (r instanceof BrokerError) return refusalOf(r);
+    if (r.persisted > 0) persisted = true;
+  }
+  return persisted;
+}
+
+/**
+ * A scheduled send (AMQ_SCHEDULED_DELAY/PERIOD/REPEAT): its copies wait in the core until due
+ * (in a transaction, from its commit). Refused for a schedule this broker does not serve.
+ */
+function scheduledSend(
+  conn: OpenWireConnection,
+  m: AnyMessage,
+  exchange: string,
+  key: string,
+  schedule: Schedule | string,
+): boolean | OpenWireRefusal {
+  if (typeof schedule === "string") return new OpenWireRefusal(UNSUPPORTED, schedule);
+  const v = conn.vhost!;
+  const tx = m.transactionId === null ? null : conn.transaction(m.transactionId);
+  if (tx instanceof OpenWireRefusal) return tx;
+  const now = v.timers.now();
+  for (const c of scheduledCopies(exchange, key, m, schedule, now, conn.wire!.version, conn.individualDlq)) {
+    c.message.publisher = conn.client;
+    if (tx !== null) tx.send(exchange, key, c.message, c.due - now);
+    else v.publishLater(c.message, c.due);
+  }
+  return false;
 }

@@ -1,8 +1,11 @@
-import { BrokerError, type Queue } from "../../../src/core/index.js";
+import { BrokerError, type Queue, virtualTopicOf } from "../../../src/core/index.js";
 import type { OpenWireConnection } from "../connection.js";
 import { type OpenWireRefusal, refusalOf } from "../exceptions.js";
 
-/** queue://x is declared (durable, as STOMP's /queue/x) on first use in this connection. */
+/**
+ * queue://x is declared (durable, as STOMP's /queue/x) on first use in this connection. A virtual
+ * topic's consumer queue (Consumer.A.VirtualTopic.X) is bound to its topic then (src/core/virtual-topics.ts).
+ */
 export function queueFor(conn: OpenWireConnection, name: string): Queue | OpenWireRefusal {
   const v = conn.vhost!;
   if (!conn.declared.has(name)) {
@@ -10,6 +13,13 @@ export function queueFor(conn: OpenWireConnection, name: string): Queue | OpenWi
     if (denied) return refusalOf(denied);
     const ok = v.declareQueue(name, { durable: true, autoDelete: false, exclusive: false, args: {} }, conn.client);
     if (ok instanceof BrokerError) return refusalOf(ok);
+    const topic = virtualTopicOf(name);
+    if (topic !== null) {
+      const refused = conn.access!.checkSubscribe(name, "amq.topic", topic);
+      if (refused) return refusalOf(refused);
+      const b = v.bindQueue(name, "amq.topic", topic, {}, conn.client);
+      if (b instanceof BrokerError) return refusalOf(b);
+    }
     conn.declared.add(name);
   }
   const q = v.queue(name, conn.client);

@@ -49,8 +49,13 @@ export function transactionInfo(conn: OpenWireConnection, info: TransactionInfo)
 function commit(conn: OpenWireConnection, tx: OpenWireTransaction): OpenWireRefusal | boolean {
   let persisted = false;
   let refused: OpenWireRefusal | null = null;
+  const v = conn.vhost!;
   for (const s of tx.sends) {
-    const r = conn.vhost!.publish(s.exchange, s.routingKey, s.message);
+    if (s.delay !== undefined) {
+      v.publishLater(s.message, v.timers.now() + s.delay);
+      continue;
+    }
+    const r = v.publish(s.exchange, s.routingKey, s.message);
     if (r instanceof BrokerError) refused ??= refusalOf(r);
     else if (r.persisted > 0) persisted = true;
   }

@@ -6,6 +6,7 @@ import {
   type Queue,
   type Selector,
   TypedField,
+  virtualTopicOf,
 } from "../../../src/core/index.js";
 import { type Destination, topicBindingKey } from "../destinations.js";
 import { isDurable, subscriptionQueue } from "../durable-subscriptions.js";
@@ -62,6 +63,7 @@ export function subscribe(s: SubscribeState, f: StompFrame): Outcome {
   });
   if (consumer instanceof BrokerError) return brokerFail(ctx, consumer, f);
   sub.subscription = consumer;
+  if (d.kind === "queue" && virtualTopicOf(q.name) !== null) sub.virtual = true;
   // the queue delivers once this frame is done: a RECEIPT for the SUBSCRIBE goes first
   s.subscriptions.add(sub);
   return "done";

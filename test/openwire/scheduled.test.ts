@@ -1,0 +1,186 @@
+// ActiveMQ's scheduled delivery over OpenWire: AMQ_SCHEDULED_DELAY, _PERIOD and _REPEAT hold a
+// send in the core until due; the copies lose those properties and gain scheduledJobId.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import amqp from "amqplib";
+import { afterAll, describe, expect, it } from "vitest";
+import { type RunningBroker, startBroker } from "warren";
+import { BrokerError } from "../../src/core/index.js";
+import {
+  DataType,
+  makeActiveMQBytesMessage,
+  makeActiveMQQueue,
+  makeMessageId,
+  makeProducerId,
+} from "../../protocols/openwire/codec/commands.generated.js";
+import { Writer } from "../../protocols/openwire/codec/primitives.js";
+import { type PrimitiveValue, writePrimitiveMap } from "../../protocols/openwire/primitive-map.js";
+import { openSession, type RawPeer } from "./raw.js";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function start(dataDir?: string): Promise<RunningBroker> {
+  return startBroker({ openwire: { port: 0 }, amqp: { port: 0 }, logLevel: "silent", ...(dataDir && { dataDir }) });
+}
+
+/** Messages the default vhost holds for later. */
+function scheduled(b: RunningBroker): number {
+  const v = b.core.vhost("/");
+  if (v instanceof BrokerError) throw v;
+  return v.scheduledCount;
+}
+
+let seq = 0;
+/** A BytesMessage `body` to queue `queue` with typed properties `props`, sent as command `commandId`. */
+function send(
+  p: RawPeer,
+  connection: string,
+  commandId: number,
+  queue: string,
+  body: string,
+  props: [string, PrimitiveValue][],
+  persistent = true,
+) {
+  const w = new Writer(64);
+  writePrimitiveMap(w, new Map(props));
+  const producerId = makeProducerId({ connectionId: connection, sessionId: 1, value: 1 });
+  p.send(
+    makeActiveMQBytesMessage({
+      commandId,
+      responseRequired: true,
+      destination: makeActiveMQQueue({ physicalName: queue }),
+      producerId,
+      messageId: makeMessageId({ producerId, producerSequenceId: ++seq }),
+      persistent,
+      priority: 4,
+      content: Buffer.from(body),
+      marshalledProperties: w.take(0),
+    }),
+  );
+}
+
+/** Polls until `queue` holds `n` ready messages, or fails after `ms`. */
+async function waitForCount(ch: amqp.Channel, queue: string, n: number, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const { messageCount } = await ch.checkQueue(queue);
+    if (messageCount >= n) return;
+    if (Date.now() > deadline) throw new Error(`${queue} has ${messageCount} of ${n} messages after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("OpenWire scheduled delivery", () => {
+  it("AMQ_SCHEDULED_DELAY holds the message until due; the copy has scheduledJobId and no AMQ_SCHEDULED_*", async () => {
+    const broker = await start();
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+    const p = await openSession(broker.ports.openwire!, "ID:sched-1");
+    try {
+      const ch = await conn.createChannel();
+      await ch.assertQueue("sched.q", { durable: true });
+      const sentAt = Date.now();
+      send(p, "ID:sched-1", 3, "sched.q", "later", [
+        ["AMQ_SCHEDULED_DELAY", { long: 400 }],
+        ["kept", "yes"],
+      ]);
+      expect((await p.answerTo(3)).dataType).toBe(DataType.Response);
+      expect((await ch.checkQueue("sched.q")).messageCount).toBe(0);
+      await waitForCount(ch, "sched.q", 1);
+      expect(Date.now() - sentAt).toBeGreaterThanOrEqual(390);
+      const m = await ch.get("sched.q", { noAck: true });
+      expect(m && m.content.toString()).toBe("later");
+      expect(m && m.properties.headers).toEqual({ kept: "yes", scheduledJobId: expect.stringMatching(/^ID:warren-scheduler:\d+$/) });
+    } finally {
+      p.close();
+      await conn.close();
+      await broker.close();
+    }
+  });
+
+  it("AMQ_SCHEDULED_PERIOD and _REPEAT deliver 1 + repeat copies, each with its own message id", async () => {
+    const broker = await start();
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+    const p = await openSession(broker.ports.openwire!, "ID:sched-2");
+    try {
+      const ch = await conn.createChannel();
+      await ch.assertQueue("sched.rep", { durable: true });
+      send(
+        p,
+        "ID:sched-2",
+        3,
+        "sched.rep",
+        "again",
+        [
+          ["AMQ_SCHEDULED_DELAY", { long: 50 }],
+          ["AMQ_SCHEDULED_PERIOD", { long: 100 }],
+          ["AMQ_SCHEDULED_REPEAT", { int: 2 }],
+        ],
+        false,
+      );
+      await p.answerTo(3);
+      await waitForCount(ch, "sched.rep", 3);
+      const ids = new Set<string>();
+      const jobs = new Set<unknown>();
+      for (let i = 0; i < 3; i++) {
+        const m = await ch.get("sched.rep", { noAck: true });
+        expect(m && m.content.toString()).toBe("again");
+        ids.add(m ? String(m.properties.messageId) : "");
+        jobs.add(m && m.properties.headers?.scheduledJobId);
+      }
+      expect(ids.size).toBe(3);
+      expect(jobs.size).toBe(1); // one job
+      expect(scheduled(broker)).toBe(0);
+    } finally {
+      p.close();
+      await conn.close();
+      await broker.close();
+    }
+  });
+
+  it("AMQ_SCHEDULED_CRON is refused with an ExceptionResponse", async () => {
+    const broker = await start();
+    const p = await openSession(broker.ports.openwire!, "ID:sched-3");
+    try {
+      send(p, "ID:sched-3", 3, "sched.cron", "x", [["AMQ_SCHEDULED_CRON", "* * * * *"]]);
+      const r = await p.answerTo(3);
+      expect(r.dataType).toBe(DataType.ExceptionResponse);
+    } finally {
+      p.close();
+      await broker.close();
+    }
+  });
+
+  it("a persistent scheduled message survives a restart and is delivered once due", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "warren-sched-"));
+    dirs.push(dir);
+    let broker = await start(dir);
+    const p = await openSession(broker.ports.openwire!, "ID:sched-4");
+    send(p, "ID:sched-4", 3, "sched.durable", "kept", [["AMQ_SCHEDULED_DELAY", { long: 1500 }]]);
+    await p.answerTo(3);
+    p.close();
+    await broker.close();
+    broker = await start(dir);
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+    try {
+      const ch = await conn.createChannel();
+      expect(scheduled(broker)).toBe(1);
+      await waitForCount(ch, "sched.durable", 1);
+      const m = await ch.get("sched.durable", { noAck: true });
+      expect(m && m.content.toString()).toBe("kept");
+    } finally {
+      await conn.close();
+      await broker.close();
+    }
+    // released: not held again after another restart
+    broker = await start(dir);
+    try {
+      expect(scheduled(broker)).toBe(0);
+    } finally {
+      await broker.close();
+    }
+  });
+});
