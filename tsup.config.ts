@@ -1,5 +1,6 @@
 import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import type { Plugin } from "esbuild";
 import { defineConfig } from "tsup";
 
 export default defineConfig({
@@ -12,6 +13,7 @@ export default defineConfig({
   clean: true,
   splitting: true,
   noExternal: ["zod", "ws", "mqtt-packet", "pino", "commander", "fastify", "prom-client"],
+  esbuildPlugins: [lazyPinoTransport()],
   // the management web UI is plain files: served from dist/ui next to the bundle
   onSuccess: async () => {
     cpSync("src/management/ui", "dist/ui", { recursive: true });
@@ -19,6 +21,32 @@ export default defineConfig({
   },
   banner: { js: 'import { createRequire as __warrenCreateRequire } from "node:module"; const require = __warrenCreateRequire(import.meta.url);' },
 });
+
+/**
+ * pino requires its transport module (thread-stream, a worker thread's plumbing) when it is
+ * loaded, for `pino.transport()` and the `transport` option, neither of which Warren uses: its logs
+ * go to stderr and a file through sonic-boom. esbuild evaluates a bundled CommonJS module at its
+ * first `require`, so pino gets a stand-in whose function requires the real module when called:
+ * the code stays in the bundle, and is evaluated only if an embedder's pino ever asks for a transport.
+ */
+function lazyPinoTransport(): Plugin {
+  return {
+    name: "lazy-pino-transport",
+    setup(build) {
+      build.onResolve({ filter: /^\.\/(lib\/)?transport$/ }, (args) => {
+        if (!/[\\/]pino[\\/](lib[\\/])?[^\\/]+\.js$/.test(args.importer)) return undefined;
+        const real = join(dirname(args.importer), args.path.startsWith("./lib/") ? "lib/transport.js" : "transport.js");
+        // one stand-in for both requirers, named without this machine's paths
+        return { path: "pino/lib/transport.js", namespace: "lazy-pino-transport", pluginData: real };
+      });
+      build.onLoad({ filter: /.*/, namespace: "lazy-pino-transport" }, (args) => ({
+        contents: `module.exports = function transport(...args) { return require(${JSON.stringify(args.pluginData)})(...args); };`,
+        loader: "js",
+        resolveDir: dirname(args.pluginData as string),
+      }));
+    },
+  };
+}
 
 /**
  * V8 keeps a module's source text as long as the module lives, and a single character outside

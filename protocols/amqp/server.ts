@@ -4,8 +4,9 @@ import type { Logger } from "../../src/server/logger.js";
 import { listenOn } from "../../src/transport/listen.js";
 import { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import { type SniffedProtocol, sniffProtocol } from "../../src/transport/protocol-sniff.js";
+import { lazyModule, whenLoaded } from "../../src/transport/lazy-module.js";
 import { createTlsServer, type TlsServerOptions } from "../../src/transport/tls.js";
-import { AmqpConnection } from "./connection.js";
+import type { AmqpConnection } from "./connection.js";
 import { type AmqpLimits, DEFAULT_LIMITS } from "./limits.js";
 import { DEFAULT_IDENTITY, type ServerIdentity, serverProperties } from "./server-properties.js";
 
@@ -14,6 +15,13 @@ export interface AmqpListenerOptions {
   host?: string;
   limits?: Partial<AmqpLimits>;
 }
+
+/**
+ * The connection, its channels, codec and handlers (the bulk of the front-end): imported at the
+ * first client's accept, as the other front-ends' are (src/transport/lazy-module.ts). Once loaded
+ * every connection is built synchronously from it; the per-message path does not see the load.
+ */
+const connectionCode = lazyModule(() => import("./connection.js"));
 
 /** Accepts AMQP 0-9-1 connections on a TCP port and hands each socket to an AmqpConnection. */
 export class AmqpServer {
@@ -26,6 +34,7 @@ export class AmqpServer {
   readonly handshake: HandshakeDeadlines;
   /** Other protocols on this port, picked by their header (AMQP 1.0); 0-9-1 takes the rest. */
   private readonly shared: SniffedProtocol[] = [];
+  private closing = false;
 
   constructor(
     private readonly broker: Broker,
@@ -56,26 +65,34 @@ export class AmqpServer {
   private accept(socket: Socket): void {
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
-    if (this.shared.length === 0) return this.open(socket);
+    if (this.shared.length === 0) return this.open(socket, false);
     // the handshake deadline runs from accept, whichever protocol the header turns out to be
     this.handshake.track(socket);
-    sniffProtocol(socket, this.shared, (s) => {
-      this.open(s);
-      s.resume();
-    });
+    sniffProtocol(socket, this.shared, (s) => this.open(s, true));
   }
 
-  private open(socket: Socket): void {
-    const conn = new AmqpConnection(
+  /** `paused`: the sniffer paused the socket and put its bytes back; resumed once a connection reads it. */
+  private open(socket: Socket, paused: boolean): void {
+    whenLoaded(
+      connectionCode,
       socket,
-      this.broker,
-      this.limits,
-      this.serverProperties,
+      ({ AmqpConnection }) => {
+        const conn = new AmqpConnection(
+          socket,
+          this.broker,
+          this.limits,
+          this.serverProperties,
+          this.log,
+          (c) => this.connections.delete(c),
+          this.handshake,
+        );
+        this.connections.add(conn);
+        if (paused) socket.resume();
+      },
       this.log,
-      (c) => this.connections.delete(c),
-      this.handshake,
+      "AMQP 0-9-1",
+      () => !this.closing,
     );
-    this.connections.add(conn);
   }
 
   /** Binds the port; resolves with the port actually bound (useful with port 0). */
@@ -93,6 +110,7 @@ export class AmqpServer {
 
   /** Stops accepting, tells clients with 320 CONNECTION_FORCED, then drops what is left. */
   async close(): Promise<void> {
+    this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.handshake.stop();
     for (const c of this.connections) c.forceClose();

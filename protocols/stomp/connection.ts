@@ -20,6 +20,7 @@ import { isLoopback } from "../../src/transport/listen.js";
 import { encodeFrame, type HeaderList } from "./frame-encoder.js";
 import { readConnect, VERSIONS_HEADER } from "./connect-request.js";
 import { FrameError, FrameParser, type ParserLimits, type StompFrame, type StompVersion } from "./frame-parser.js";
+import { MAX_FRAME_UNAUTHENTICATED } from "./limits.js";
 import { Session } from "./session.js";
 import type { SessionContext } from "./session-context.js";
 import type { StompTransport } from "./transport.js";
@@ -45,13 +46,7 @@ const SERVER = "Warren/0.1.0";
 
 const EOL = Buffer.from("\n");
 
-/**
- * Before CONNECTED a client may make the broker hold at most this much of a frame (RabbitMQ 3.10's
- * STOMP reader buffers a frame of any size; its MQTT sets the same 64 KiB for unauthenticated
- * packets, mqtt.max_packet_size_unauthenticated). CONNECT frames are small; this leaves room for
- * long passcodes such as OAuth 2 tokens.
- */
-export const MAX_FRAME_UNAUTHENTICATED = 65536;
+export { MAX_FRAME_UNAUTHENTICATED };
 
 /**
  * One STOMP connection over any transport: CONNECT/STOMP and version negotiation, login, heart-beats

@@ -3,6 +3,9 @@
  * a frame's body is a slice of the buffer it arrived in, and chunks are concatenated only when a
  * frame spans reads. No I/O: the connection pushes chunks and pulls frames.
  */
+import { DEFAULT_PARSER_LIMITS, type ParserLimits } from "./limits.js";
+
+export { DEFAULT_PARSER_LIMITS, type ParserLimits };
 
 export type StompVersion = "1.0" | "1.1" | "1.2";
 
@@ -22,20 +25,6 @@ export class FrameError {
     readonly detail: string,
   ) {}
 }
-
-export interface ParserLimits {
-  /** Longest command or header line, in bytes. */
-  maxLineLength: number;
-  maxHeaders: number;
-  maxBodyLength: number;
-}
-
-/** RabbitMQ's STOMP defaults: 100 KiB header lines, 1000 headers; bodies as AMQP's 128 MiB max_message_size. */
-export const DEFAULT_PARSER_LIMITS: ParserLimits = {
-  maxLineLength: 102_400,
-  maxHeaders: 1000,
-  maxBodyLength: 134_217_728,
-};
 
 const LF = 0x0a;
 const CR = 0x0d;

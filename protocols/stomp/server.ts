@@ -7,10 +7,11 @@ import type { Broker } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { listenOn } from "../../src/transport/listen.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
+import { lazyModule, whenLoaded } from "../../src/transport/lazy-module.js";
 import { createTlsServer, type TlsServerOptions } from "../../src/transport/tls.js";
-import { MAX_FRAME_UNAUTHENTICATED, StompConnection, type StompConnectionOptions } from "./connection.js";
-import { DEFAULT_PARSER_LIMITS } from "./frame-parser.js";
-import { TcpTransport, type StompTransport, WebSocketTransport } from "./transport.js";
+import type { StompConnection, StompConnectionOptions } from "./connection.js";
+import { DEFAULT_PARSER_LIMITS, MAX_FRAME_UNAUTHENTICATED } from "./limits.js";
+import type { StompTransport } from "./transport.js";
 
 export type StompServerOptions = StompConnectionOptions;
 
@@ -23,6 +24,19 @@ export function defaultStompOptions(broker: Broker, o: Partial<StompServerOption
     loginTimeout: o.loginTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
   };
 }
+
+/**
+ * The connection, session, parser and transports (the bulk of the front-end): imported at the first
+ * client's accept (src/transport/lazy-module.ts); every connection after that is built synchronously.
+ */
+const connectionCode = lazyModule(async () => {
+  const [{ StompConnection }, { TcpTransport, WebSocketTransport }] = await Promise.all([
+    import("./connection.js"),
+    import("./transport.js"),
+  ]);
+  return { StompConnection, TcpTransport, WebSocketTransport };
+});
+type ConnectionCode = Awaited<ReturnType<typeof connectionCode.load>>;
 
 /** Web-STOMP's subprotocols (RabbitMQ's web-stomp accepts these; a client offering none still gets in). */
 const SUBPROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp", "stomp"];
@@ -46,7 +60,7 @@ abstract class StompListener {
   protected loggedIn(_socket: Socket): void {}
 
   /** `socket` is the TCP socket under the transport, tracked from its accept until CONNECTED. */
-  protected accept(transport: StompTransport, socket: Socket): void {
+  protected accept({ StompConnection }: ConnectionCode, transport: StompTransport, socket: Socket): void {
     const login = { deadlines: this.handshake, socket };
     const conn = new StompConnection(transport, this.broker, this.options, this.log, (c) => this.connections.delete(c), login);
     this.connections.add(conn);
@@ -61,6 +75,7 @@ abstract class StompListener {
 export class StompServer extends StompListener {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  private closing = false;
 
   /** With TLS options this is a STOMP-over-TLS listener (RabbitMQ's 61614). */
   constructor(broker: Broker, log: Logger, options: StompServerOptions, tls?: TlsServerOptions) {
@@ -69,7 +84,14 @@ export class StompServer extends StompListener {
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
       this.handshake.track(socket);
-      this.accept(new TcpTransport(socket), socket);
+      whenLoaded(
+        connectionCode,
+        socket,
+        (code) => this.accept(code, new code.TcpTransport(socket), socket),
+        log,
+        "STOMP",
+        () => !this.closing,
+      );
     };
     this.server = tls
       ? createTlsServer(tls, onSocket, () => broker.connections.handshakeTimedOut(this.protocol))
@@ -82,6 +104,7 @@ export class StompServer extends StompListener {
 
   /** Stops accepting, tells clients with an ERROR, then drops what is left. */
   async close(): Promise<void> {
+    this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.handshake.stop();
     for (const c of this.connections) c.forceClose();
@@ -117,12 +140,17 @@ export class WebStompServer extends StompListener {
         // before CONNECT a WebSocket message is at most the largest unauthenticated frame
         this.sockets.set(req.socket, ws);
         setMaxPayload(ws, MAX_FRAME_UNAUTHENTICATED);
+        const code = connectionCode.current as ConnectionCode; // loaded before the upgrade (below)
         this.accept(
-          new WebSocketTransport(ws, req.socket.remoteAddress, req.socket.remotePort, req.socket.localAddress, req.socket.localPort),
+          code,
+          new code.WebSocketTransport(ws, req.socket.remoteAddress, req.socket.remotePort, req.socket.localAddress, req.socket.localPort),
           req.socket,
         );
       },
       log,
+      // a WebSocket's first messages are events, not buffered bytes: the transport must be there to
+      // hear them, so the first upgrade waits for the connection code as well as for ws
+      () => connectionCode.load(),
     );
   }
 

@@ -123,15 +123,25 @@ export function mergeSettings(...layers: Settings[]): Settings {
 
 // ---- value types: each a zod schema from the conf text, with the expectation as its message ----
 
-const port = z.pipe(
-  z.string().check(z.refine((s) => /^\d{1,5}$/.test(s) && Number(s) <= 65535, "expected a port number 0-65535")),
-  z.transform(Number),
+/** A schema shared by several keys, built once, at the first use of any of them (see `key`). */
+function once<T>(build: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= build());
+}
+
+const port = once(() =>
+  z.pipe(
+    z.string().check(z.refine((s) => /^\d{1,5}$/.test(s) && Number(s) <= 65535, "expected a port number 0-65535")),
+    z.transform(Number),
+  ),
 );
 
 /** A listener: `5672`, `127.0.0.1:5672`, `::1:5672` or `[::1]:5672`; `none`/`off` turns it off. */
-const listenerValue = z.pipe(
-  z.string().check(z.refine((s) => parseListener(s) !== null, 'expected a port (5672), "host:port" (127.0.0.1:5672) or "none"')),
-  z.transform((s) => parseListener(s)!),
+const listenerValue = once(() =>
+  z.pipe(
+    z.string().check(z.refine((s) => parseListener(s) !== null, 'expected a port (5672), "host:port" (127.0.0.1:5672) or "none"')),
+    z.transform((s) => parseListener(s)!),
+  ),
 );
 
 function parseListener(s: string): { port: number; host?: string } | false | null {
@@ -141,26 +151,30 @@ function parseListener(s: string): { port: number; host?: string } | false | nul
   return m[1] !== undefined ? { port: Number(m[2]), host: m[1] } : { port: Number(m[2]) };
 }
 
-const int = (min: number, max: number) =>
+const int = (min: number, max: number) => () =>
   z.pipe(
     z.string().check(z.refine((s) => /^\d+$/.test(s) && Number(s) >= min && Number(s) <= max, `expected an integer ${min}-${max}`)),
     z.transform(Number),
   );
 
-const bool = z.pipe(
-  z.string().check(z.refine((s) => s === "true" || s === "false", "expected true or false")),
-  z.transform((s) => s === "true"),
+const bool = once(() =>
+  z.pipe(
+    z.string().check(z.refine((s) => s === "true" || s === "false", "expected true or false")),
+    z.transform((s) => s === "true"),
+  ),
 );
 
-const text = z.string().check(z.minLength(1, "expected a non-empty value"));
+const text = once(() => z.string().check(z.minLength(1, "expected a non-empty value")));
 
-const fraction = z.pipe(
-  z
-    .string()
-    .check(
-      z.refine((s) => /^\d*\.?\d+$/.test(s) && Number(s) > 0 && Number(s) <= 1, "expected a fraction of RAM between 0 and 1, e.g. 0.4"),
-    ),
-  z.transform(Number),
+const fraction = once(() =>
+  z.pipe(
+    z
+      .string()
+      .check(
+        z.refine((s) => /^\d*\.?\d+$/.test(s) && Number(s) > 0 && Number(s) <= 1, "expected a fraction of RAM between 0 and 1, e.g. 0.4"),
+      ),
+    z.transform(Number),
+  ),
 );
 
 /**
@@ -191,11 +205,13 @@ export function parseBytes(s: string): number | null {
   const unit = UNITS[m[2]!];
   return unit === undefined ? null : Math.round(Number(m[1]) * unit);
 }
-const bytes = z.pipe(
-  z
-    .string()
-    .check(z.refine((s) => parseBytes(s) !== null, "expected a size in bytes, optionally with a unit: 50000000, 50MB, 1GB, 512MiB")),
-  z.transform((s) => parseBytes(s)!),
+const bytes = once(() =>
+  z.pipe(
+    z
+      .string()
+      .check(z.refine((s) => parseBytes(s) !== null, "expected a size in bytes, optionally with a unit: 50000000, 50MB, 1GB, 512MiB")),
+    z.transform((s) => parseBytes(s)!),
+  ),
 );
 
 /** RabbitMQ's log levels, and Warren's (pino's) names for them. */
@@ -214,15 +230,17 @@ const LOG_LEVELS: Record<string, LogLevel> = {
   fatal: "fatal",
   silent: "silent",
 };
-const logLevel = z.pipe(
-  z.string().check(z.refine((s) => s in LOG_LEVELS, "expected debug, info, warning, error, critical or none")),
-  z.transform((s) => LOG_LEVELS[s]!),
+const logLevel = once(() =>
+  z.pipe(
+    z.string().check(z.refine((s) => s in LOG_LEVELS, "expected debug, info, warning, error, critical or none")),
+    z.transform((s) => LOG_LEVELS[s]!),
+  ),
 );
 
-const logFormat = z.enum(["plaintext", "json"], "expected plaintext or json");
+const logFormat = once(() => z.enum(["plaintext", "json"], "expected plaintext or json"));
 
-const verify = z.enum(["verify_peer", "verify_none"], "expected verify_peer or verify_none");
-const deadLetterStrategy = z.enum(["shared", "individual"], "expected shared or individual");
+const verify = once(() => z.enum(["verify_peer", "verify_none"], "expected verify_peer or verify_none"));
+const deadLetterStrategy = once(() => z.enum(["shared", "individual"], "expected shared or individual"));
 
 /** Options being assembled from settings; listener/TLS objects are filled in piece by piece. */
 type Draft = Record<string, unknown> & {
@@ -244,10 +262,23 @@ export const DEFAULT_REPLICATION_PORT = 25700;
 
 type Apply<T> = (o: Draft, v: T) => void;
 interface KeySpec<T> {
-  schema: z.ZodMiniType<T, string>;
+  readonly schema: z.ZodMiniType<T, string>;
   apply: Apply<T>;
 }
-const key = <T>(schema: z.ZodMiniType<T, string>, apply: Apply<T>): KeySpec<unknown> => ({ schema, apply: apply as Apply<unknown> });
+/**
+ * A key's schema is built at its first use: building every key's at import was ~10 % of the
+ * instructions a broker's start adds over node's (bench/README.md, "Start-up"), and a start
+ * reads a handful of keys.
+ */
+const key = <T>(build: () => z.ZodMiniType<T, string>, apply: Apply<T>): KeySpec<unknown> => {
+  let schema: z.ZodMiniType<T, string> | undefined;
+  return {
+    get schema() {
+      return (schema ??= build()) as z.ZodMiniType<unknown, string>;
+    },
+    apply: apply as Apply<unknown>,
+  };
+};
 
 /** Sets a listener option, keeping protocol-specific settings (mqtt.*) already on it. */
 const listen = (name: string) => (o: Draft, l: { port: number; host?: string } | false) => {
@@ -277,7 +308,7 @@ const tlsSetting = (field: keyof TlsOptions, on: "tls" | "managementTls") => (o:
   }
 };
 
-const tlsVersion = z.enum(["tlsv1", "tlsv1.1", "tlsv1.2", "tlsv1.3"], "expected tlsv1.3, tlsv1.2, tlsv1.1 or tlsv1");
+const tlsVersion = once(() => z.enum(["tlsv1", "tlsv1.1", "tlsv1.2", "tlsv1.3"], "expected tlsv1.3, tlsv1.2, tlsv1.1 or tlsv1"));
 
 /** ssl_options.versions.N and .ciphers.N (and management.ssl.*) each add one entry to a list. */
 function appendTlsSetting(o: Draft, on: "tls" | "managementTls", field: "versions" | "ciphers", v: string): void {
@@ -336,7 +367,7 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   // the plugin's schema: a user name, or none (no ANONYMOUS logins, no clients without SASL)
   "amqp1_0.default_user": key(text, (o, v) => (o.amqp10DefaultUser = v === "none" ? null : v)),
   ssl_cert_login_from: key(
-    z.enum(["distinguished_name", "common_name"], "expected distinguished_name or common_name"),
+    () => z.enum(["distinguished_name", "common_name"], "expected distinguished_name or common_name"),
     (o, v) => (o.sslCertLoginFrom = v),
   ),
   "stomp.default_user": key(text, (o, v) => (o.stompDefaultUser = v)),
@@ -346,7 +377,8 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   total_memory_available_override_value: key(bytes, (o, v) => (o.totalMemoryOverride = v)),
   "disk_free_limit.absolute": key(bytes, (o, v) => (o.diskFreeLimit = v)),
   "disk_free_limit.relative": key(
-    z.pipe(z.string().check(z.refine((s) => /^\d*\.?\d+$/.test(s), "expected a multiple of total RAM, e.g. 1.0")), z.transform(Number)),
+    () =>
+      z.pipe(z.string().check(z.refine((s) => /^\d*\.?\d+$/.test(s), "expected a multiple of total RAM, e.g. 1.0")), z.transform(Number)),
     (o, v) => (o.diskFreeLimit = Math.round(v * totalmem())),
   ),
   max_message_size: key(int(1, 536870912), (o, v) => (o.maxMessageSize = v)),
@@ -360,17 +392,18 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   load_definitions: key(text, (o, v) => (o.loadDefinitions = v)),
   // Warren's cluster (docs/clustering.md): etcd's client URLs, this node's name, its replication port
   "cluster.etcd": key(
-    z.pipe(
-      z
-        .string()
-        .check(
-          z.refine(
-            (s) => s.split(",").every((u) => /^https?:\/\/[^\s,]+$/.test(u)),
-            "expected comma-separated etcd URLs, e.g. http://h1:2379,http://h2:2379",
+    () =>
+      z.pipe(
+        z
+          .string()
+          .check(
+            z.refine(
+              (s) => s.split(",").every((u) => /^https?:\/\/[^\s,]+$/.test(u)),
+              "expected comma-separated etcd URLs, e.g. http://h1:2379,http://h2:2379",
+            ),
           ),
-        ),
-      z.transform((s) => s.split(",")),
-    ),
+        z.transform((s) => s.split(",")),
+      ),
     (o, v) => (o.cluster = { ...clusterOf(o), etcd: v }),
   ),
   "cluster.node_name": key(text, (o, v) => (o.cluster = { ...clusterOf(o), nodeName: v })),
@@ -384,14 +417,15 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   "management.load_definitions": key(text, (o, v) => (o.managementLoadDefinitions = v)),
   "definitions.local.path": key(text, (o, v) => (o.loadDefinitions = v)),
   "definitions.import_backend": key(
-    z
-      .string()
-      .check(
-        z.refine(
-          (s) => s === "local_filesystem" || s === "rabbit_definitions_import_local_filesystem",
-          "expected local_filesystem (Warren cannot import definitions over HTTPS)",
+    () =>
+      z
+        .string()
+        .check(
+          z.refine(
+            (s) => s === "local_filesystem" || s === "rabbit_definitions_import_local_filesystem",
+            "expected local_filesystem (Warren cannot import definitions over HTTPS)",
+          ),
         ),
-      ),
     () => {},
   ),
   "definitions.skip_if_unchanged": key(bool, () => {}),
@@ -412,10 +446,11 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   // `loopback_users = none` (the documented way to let guest in from anywhere); a list is Warren's
   // extension, as `--loopback-users guest,admin`
   loopback_users: key(
-    z.pipe(
-      z.string().check(z.refine((s) => /^[^\s]+$/.test(s), 'expected "none" or comma-separated user names')),
-      z.transform((s) => (s === "none" ? [] : s.split(",").filter(Boolean))),
-    ),
+    () =>
+      z.pipe(
+        z.string().check(z.refine((s) => /^[^\s]+$/.test(s), 'expected "none" or comma-separated user names')),
+        z.transform((s) => (s === "none" ? [] : s.split(",").filter(Boolean))),
+      ),
     (o, v) => (o.loopbackUsers = v),
   ),
 };
@@ -619,7 +654,7 @@ export function settingsToOptions(
   for (const [k, s] of settings) {
     const lb = /^loopback_users\.(.+)$/.exec(k);
     if (lb) {
-      const r = bool.safeParse(s.value);
+      const r = bool().safeParse(s.value);
       if (!r.success) problems.push(`${k} = "${s.value}" (${s.source}): expected true or false`);
       else (r.data ? loopback.add : loopback.remove).push(lb[1]!);
       continue;
@@ -628,7 +663,7 @@ export function settingsToOptions(
     if (list) {
       const on = list[1] === "ssl_options" ? "tls" : "managementTls";
       if (list[2] === "versions") {
-        const r = tlsVersion.safeParse(s.value);
+        const r = tlsVersion().safeParse(s.value);
         if (!r.success) problems.push(`${k} = "${s.value}" (${s.source}): ${r.error.issues[0]?.message ?? "invalid value"}`);
         else appendTlsSetting(o, on, "versions", r.data);
       } else appendTlsSetting(o, on, "ciphers", s.value);

@@ -41,19 +41,21 @@ export class LazyWebSocketServer {
     private readonly options: LazyWebSocketOptions,
     private readonly onConnection: WebSocketListener,
     private readonly log: Logger,
+    /** What else the first upgrade waits for besides ws (a front-end's own lazily loaded code). */
+    ready?: () => Promise<unknown>,
   ) {
     http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (this.wss !== undefined) return this.upgrade(this.wss, req, socket, head);
       // nobody else listens on the socket until ws takes it: its errors must not end the process
       socket.on("error", ignoreError);
-      loadWs().then(
+      (ready === undefined ? loadWs() : Promise.all([loadWs(), ready()]).then(([mod]) => mod)).then(
         (mod) => {
           socket.removeListener("error", ignoreError);
           if (this.closed) return void socket.destroy();
           this.upgrade(this.server(mod), req, socket, head);
         },
         (err: unknown) => {
-          this.log.error({ err }, "loading the WebSocket library failed");
+          this.log.error({ err }, "loading the WebSocket library or the connection code failed");
           socket.destroy();
         },
       );
