@@ -30,7 +30,7 @@ VOLUME /var/lib/warren
 # AMQP 0-9-1 and 1.0 5672, AMQPS 5671, MQTT 1883, MQTTS 8883, STOMP 61613, STOMPS 61614, OpenWire 61616,
 # Web MQTT 15675, Web STOMP 15674, management HTTP 15672 (HTTPS 15671), Prometheus 15692.
 # The TLS listeners start only when configured (ssl_options.* and listeners.ssl.* in a config file).
-EXPOSE 5672 5671 1883 8883 61613 61614 61616 15675 15674 15672 15671 15692
+EXPOSE 5672 5671 1883 8883 61613 61614 61616 61617 15675 15674 15672 15671 15692
 # SIGTERM (docker stop) shuts down gracefully: clients are told, the store is flushed, exit 0
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "dist/cli/main.js"]
