@@ -35,6 +35,8 @@ export class OpenWireConsumer implements Consumer {
   /** Closed: a transaction's acks for it are void at commit. */
   closed = false;
   private nextTag = 0;
+  /** Its MessageDispatch up to the message, encoded at its first delivery (connection.ts). */
+  dispatchHead: Buffer | null = null;
 
   constructor(
     private readonly host: ConsumerHost,

@@ -6,6 +6,7 @@
  * OpenWire consumers as a TextMessage when their content-type is text/*, a BytesMessage otherwise.
  */
 import {
+  type EncodedProperties,
   type FieldTable,
   type FieldValue,
   Message,
@@ -24,8 +25,9 @@ import {
   makeMessageId,
   makeProducerId,
 } from "./codec/commands.generated.js";
-import { DecodeError, modifiedUtf8Length, Reader, Writer, writeModifiedUtf8, decodeModifiedUtf8 } from "./codec/primitives.js";
+import { DecodeError, decodeModifiedUtf8, modifiedUtf8Length, Reader, Writer, writeModifiedUtf8 } from "./codec/primitives.js";
 import { destinationOf, replyToDestination, replyToText } from "./destinations.js";
+import { type MessageType, scanMessage, type ScannedMessage } from "./message-scan.js";
 import { type PrimitiveMap, type PrimitiveValue, readPrimitiveMap, writePrimitiveMap } from "./primitive-map.js";
 
 /** The publisher encoding of an OpenWire message: its command bytes (type octet first), read with `version`. */
@@ -53,22 +55,13 @@ function codecFor(version: number): OpenWireCodec {
   return c;
 }
 
-export function isMessageType(t: number): boolean {
+export function isMessageType(t: number): t is MessageType {
   return t >= DataType.ActiveMQMessage && t <= DataType.ActiveMQTextMessage;
 }
 
 function decodeStoredMessage(bytes: Buffer, version: number): AnyActiveMQMessage {
   const r = new Reader(bytes, 1, bytes.length, version, false);
   return decodeBody(bytes[0]!, r) as AnyActiveMQMessage;
-}
-
-/** A TextMessage's content: i32 length (-1: null), then modified UTF-8. */
-function textOf(content: Buffer | null): string | null {
-  if (content === null || content.length < 4) return null;
-  const n = content.readInt32BE(0);
-  if (n < 0) return null;
-  if (n > content.length - 4) throw new DecodeError("text message content shorter than its length");
-  return decodeModifiedUtf8(content.subarray(4, 4 + n));
 }
 
 function textContent(s: string): Buffer {
@@ -79,27 +72,75 @@ function textContent(s: string): Buffer {
   return b;
 }
 
-/** The core body of a JMS message: a text as UTF-8, anything else its content bytes as they are. */
-function bodyOf(m: AnyActiveMQMessage): Buffer {
-  if (m.dataType === DataType.ActiveMQTextMessage) {
-    const t = textOf(m.content);
-    return t === null ? Buffer.alloc(0) : Buffer.from(t, "utf8");
-  }
-  return m.content ?? Buffer.alloc(0);
+const NO_BODY = Buffer.alloc(0);
+
+/**
+ * The core body of a published JMS message, a view of its bytes where it can be: a text as UTF-8
+ * (modified UTF-8 is UTF-8 unless it has a NUL, C0 80, or a character outside the BMP, ED ..),
+ * anything else its content bytes as they are.
+ */
+function bodyOf(s: ScannedMessage, bytes: Buffer): Buffer {
+  if (s.contentLength < 0) return NO_BODY;
+  const content = bytes.subarray(s.contentAt, s.contentAt + s.contentLength);
+  if (s.dataType !== DataType.ActiveMQTextMessage) return content;
+  if (content.length < 4) return NO_BODY;
+  const n = content.readInt32BE(0);
+  if (n < 0) return NO_BODY;
+  if (n > content.length - 4) throw new DecodeError("text message content shorter than its length");
+  const text = content.subarray(4, 4 + n);
+  if (text.indexOf(0xc0) === -1 && text.indexOf(0xed) === -1) return text;
+  return Buffer.from(decodeModifiedUtf8(text), "utf8");
 }
 
 /** Why a published message is refused (its text), or null. */
-export function messageProblem(m: AnyActiveMQMessage): string | null {
+export function messageProblem(m: ScannedMessage): string | null {
   if (m.compressed) return "compressed messages are not supported";
   return null;
 }
 
-/** The core Message for a published JMS message, keeping `command` (its bytes, type octet first) as its encoding. */
-export function coreMessage(exchange: string, routingKey: string, m: AnyActiveMQMessage, command: Buffer, version: number): Message {
-  const props = propertiesOf(m);
-  const msg = new Message(exchange, routingKey, bodyOf(m), props, { codec: codecFor(version), bytes: Buffer.from(command) });
-  msg.noteProperties(props);
+/**
+ * A message published over OpenWire as it rests on the core: its command bytes (type octet first,
+ * in the publisher's wire format), and where a delivery patches them, so that a consumer speaking
+ * the same version gets these bytes back inside its MessageDispatch without a decode.
+ */
+export class OpenWireEncoding implements EncodedProperties {
+  constructor(
+    readonly codec: PropertiesCodec & { readonly version: number },
+    readonly bytes: Buffer,
+    /** Offset of the message id's brokerSequenceId, -1 without a message id. */
+    readonly sequenceAt: number,
+    readonly redeliveryAt: number,
+  ) {}
+}
+
+/**
+ * The core Message for a published JMS message (`command`: its bytes, type octet first, a view
+ * of the socket's chunk, copied once here). Routing needs only what the scan read; the neutral
+ * properties are decoded from the bytes when someone asks for them.
+ */
+export function coreMessage(exchange: string, routingKey: string, s: ScannedMessage, command: Buffer, version: number): Message {
+  const bytes = Buffer.from(command);
+  const msg = new Message(
+    exchange,
+    routingKey,
+    bodyOf(s, bytes),
+    null,
+    new OpenWireEncoding(codecFor(version), bytes, s.sequenceAt, s.redeliveryAt),
+  );
+  // what queues look at (TTL, priority, CC/BCC), so they never decode the properties for it
+  msg.noteProperties({
+    priority: s.priority,
+    expiration: s.expiration > 0 ? String(Math.max(0, s.expiration - (s.timestamp > 0 ? s.timestamp : Date.now()))) : undefined,
+    headers: s.propertiesLength > 0 ? headersOf(bytes.subarray(s.propertiesAt, s.propertiesAt + s.propertiesLength)) : undefined,
+  });
   return msg;
+}
+
+function headersOf(marshalled: Buffer): FieldTable | undefined {
+  const map = readPrimitiveMap(new Reader(marshalled, 0, marshalled.length, 1, false));
+  let h: FieldTable | undefined;
+  for (const [k, v] of map) (h ??= {})[k] = fieldOf(v);
+  return h;
 }
 
 /** JMS headers and properties as the neutral MessageProperties (the table in docs/compatibility.md). */
@@ -279,7 +320,7 @@ export function deadLetterCopy(msg: Message, cause: string | null, version: numb
   w.byte(m.dataType);
   encodeBody(w, m);
   const bytes = w.take(0);
-  return coreMessage("", DLQ_NAME, m, bytes, v);
+  return coreMessage("", DLQ_NAME, scanMessage(m.dataType, new Reader(bytes, 1, bytes.length, v, false)), bytes, v);
 }
 
 /** ActiveMQ's dlqDeliveryFailureCause for an expired message. */

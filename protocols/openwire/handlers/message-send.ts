@@ -1,9 +1,9 @@
 import { BrokerError } from "../../../src/core/index.js";
-import type { AnyMessage } from "../codec/commands.generated.js";
 import type { OpenWireConnection } from "../connection.js";
 import { destinationText, publishTarget, targetOf } from "../destinations.js";
 import { INVALID_DESTINATION, OpenWireRefusal, refusalOf, UNSUPPORTED } from "../exceptions.js";
 import { coreMessage, messageProblem } from "../message.js";
+import type { ScannedMessage } from "../message-scan.js";
 import { queueFor } from "./queues.js";
 import { tempsOf } from "../temp-destinations.js";
 
@@ -12,7 +12,7 @@ import { tempsOf } from "../temp-destinations.js";
  * encoding. True when a durable queue took it persistently (its Response then waits for the disk).
  * One sent in a transaction waits in it for the commit.
  */
-export function messageSend(conn: OpenWireConnection, m: AnyMessage, frame: Buffer): boolean | OpenWireRefusal {
+export function messageSend(conn: OpenWireConnection, m: ScannedMessage, frame: Buffer): boolean | OpenWireRefusal {
   if (m.destination === null) return new OpenWireRefusal(INVALID_DESTINATION, "a message needs a destination");
   const problem = messageProblem(m);
   if (problem !== null) return new OpenWireRefusal(UNSUPPORTED, problem);
