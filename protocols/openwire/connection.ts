@@ -42,7 +42,7 @@ import { FrameReader } from "./frame-reader.js";
 import { connectionInfo } from "./handlers/connection-info.js";
 import { consumerInfo } from "./handlers/consumer-info.js";
 import { destinationInfo } from "./handlers/destination-info.js";
-import { messageAck } from "./handlers/message-ack.js";
+import { messageAck, quickAck } from "./handlers/message-ack.js";
 import { messagePull } from "./handlers/message-pull.js";
 import { messageSend } from "./handlers/message-send.js";
 import { producerInfo } from "./handlers/producer-info.js";
@@ -93,6 +93,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   /** Responses to persistent sends wait here until the store has the message. */
   private readonly commits = new OrderedCommits<number>({ release: (id, ok) => this.released(id, ok) });
   private registered = false;
+  private lastAcked: OpenWireConsumer | undefined = undefined;
   heartbeatTimeoutMs = 0;
   heartbeatSendMs = 0;
   lastRead = Date.now();
@@ -152,6 +153,8 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
       this.wireFormat(decodeBody(type, r) as WireFormatInfo);
       return;
     }
+    if (type === DataType.MessageAck && this.state === "open" && !this.traced && quickAck(this, r)) return;
+    r.pos = 1;
     // a message is only scanned: its bytes are what it is stored and delivered as
     const cmd = isMessageType(type) ? scanMessage(type, r) : decodeBody(type, r);
     if (r.pos !== r.end) throw new DecodeError(`${r.end - r.pos} bytes left over after a command of type ${type}`);
@@ -187,6 +190,27 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
 
   heartbeatTimedOut(): void {
     this.fail(`no data from the client for ${this.heartbeatTimeoutMs} ms (MaxInactivityDuration)`);
+  }
+
+  /** Whether commands are logged (trace): the quick ack path would skip that. */
+  private get traced(): boolean {
+    return this.log.isLevelEnabled("trace");
+  }
+
+  /**
+   * The consumer whose ConsumerId, encoded as we encode it, is `buf[start, end)` (an ack's bytes),
+   * without decoding it: the last one found first.
+   */
+  consumerByIdBytes(buf: Buffer, start: number, end: number): OpenWireConsumer | undefined {
+    const last = this.lastAcked;
+    if (last !== undefined && this.consumers.get(last.key) === last && last.idBytes.compare(buf, start, end) === 0) return last;
+    for (const c of this.consumers.values()) {
+      if (c.idBytes.compare(buf, start, end) === 0) {
+        this.lastAcked = c;
+        return c;
+      }
+    }
+    return undefined;
   }
 
   /** One command after the wire format is agreed (a message scanned, anything else decoded). */

@@ -1,5 +1,6 @@
 import type { Consumer, QueueEntry, Subscription } from "../../src/core/index.js";
-import type { AnyActiveMQDestination, ConsumerId } from "./codec/commands.generated.js";
+import { type AnyActiveMQDestination, type ConsumerId, writeNested } from "./codec/commands.generated.js";
+import { Writer } from "./codec/primitives.js";
 import { expiredCause } from "./message.js";
 
 /** What a consumer needs of its connection. */
@@ -37,6 +38,8 @@ export class OpenWireConsumer implements Consumer {
   private nextTag = 0;
   /** Its MessageDispatch up to the message, encoded at its first delivery (connection.ts). */
   dispatchHead: Buffer | null = null;
+  /** Its ConsumerId as a nested structure (the same in every version), which acks carry. */
+  readonly idBytes: Buffer;
 
   constructor(
     private readonly host: ConsumerHost,
@@ -45,7 +48,11 @@ export class OpenWireConsumer implements Consumer {
     readonly sessionKey: string,
     readonly destination: AnyActiveMQDestination,
     readonly prefetch: number,
-  ) {}
+  ) {
+    const w = new Writer(64);
+    writeNested(w, id);
+    this.idBytes = w.take(0);
+  }
 
   get client() {
     return this.host.client;
