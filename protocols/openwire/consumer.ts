@@ -16,13 +16,94 @@ export interface ConsumerHost {
 }
 
 /**
+ * Unacknowledged deliveries by tag. Tags are consecutive, so they are an array's slots from the
+ * oldest held one: an ack up to a tag walks only what it settles. (A Map walked from its start
+ * steps over every entry deleted since it last rehashed: each cumulative ack cost the window.)
+ */
+export class DeliveryWindow {
+  private slots: (QueueEntry | undefined)[] = [];
+  /** The index of the oldest slot kept, and its tag. */
+  private start = 0;
+  private startTag = 1;
+  size = 0;
+
+  /** The lowest tag that may be held; `highest` the last added (lowest - 1 when none). */
+  get lowest(): number {
+    return this.startTag;
+  }
+
+  get highest(): number {
+    return this.startTag + this.slots.length - this.start - 1;
+  }
+
+  /** `tag` is the one after `highest`. */
+  add(tag: number, e: QueueEntry): void {
+    if (tag !== this.highest + 1) throw new RangeError(`delivery tag ${tag} out of order`);
+    this.slots.push(e);
+    this.size++;
+  }
+
+  get(tag: number): QueueEntry | undefined {
+    if (tag < this.startTag) return undefined;
+    return this.slots[this.start + tag - this.startTag];
+  }
+
+  /** Removes and returns the entry of `tag`, if held. */
+  take(tag: number): QueueEntry | undefined {
+    if (tag < this.startTag) return undefined;
+    const i = this.start + tag - this.startTag;
+    const e = this.slots[i];
+    if (e === undefined) return undefined;
+    this.slots[i] = undefined;
+    this.size--;
+    if (i === this.start) this.trim();
+    return e;
+  }
+
+  has(tag: number): boolean {
+    return this.get(tag) !== undefined;
+  }
+
+  /** The held entries in tag order. */
+  *values(): IterableIterator<QueueEntry> {
+    for (let i = this.start; i < this.slots.length; i++) {
+      const e = this.slots[i];
+      if (e !== undefined) yield e;
+    }
+  }
+
+  /** Forgets every entry; tags go on from where they were. */
+  clear(): void {
+    this.startTag = this.highest + 1;
+    this.slots = [];
+    this.start = 0;
+    this.size = 0;
+  }
+
+  private trim(): void {
+    const slots = this.slots;
+    let i = this.start;
+    while (i < slots.length && slots[i] === undefined) i++;
+    this.startTag += i - this.start;
+    if (i === slots.length) {
+      slots.length = 0;
+      this.start = 0;
+    } else if (i >= 1024 && i * 2 >= slots.length) {
+      // the settled front is dropped once it is most of the array, so it never grows without end
+      this.slots = slots.slice(i);
+      this.start = 0;
+    } else this.start = i;
+  }
+}
+
+/**
  * One JMS consumer (ConsumerInfo): the core's Consumer on one queue. Its credit is the prefetch
  * window: deliveries not yet acknowledged, less those a delivered-ack has moved out of it.
  */
 export class OpenWireConsumer implements Consumer {
   subscription!: Subscription;
-  /** Delivered and not yet acknowledged, by delivery tag; Map order is delivery order. */
-  readonly unacked = new Map<number, QueueEntry>();
+  /** Delivered and not yet acknowledged, by delivery tag. */
+  readonly unacked = new DeliveryWindow();
   /** Unacked deliveries up to this tag no longer count against the prefetch (delivered acks). */
   deliveredUpTo = 0;
   /**
@@ -70,7 +151,7 @@ export class OpenWireConsumer implements Consumer {
   deliver(entry: QueueEntry): void {
     if (this.prefetch === 0) this.pulled();
     const tag = ++this.nextTag;
-    this.unacked.set(tag, entry);
+    this.unacked.add(tag, entry);
     if (tag <= this.deliveredUpTo) this.delivered++;
     this.host.dispatch(this, entry, tag);
   }
@@ -118,24 +199,23 @@ export class OpenWireConsumer implements Consumer {
   }
 
   /** Settled or handed elsewhere: it leaves the window (and the delivered count, if it was in it). */
-  private forget(tag: number): void {
-    if (this.unacked.delete(tag) && tag <= this.deliveredUpTo) this.delivered--;
+  private forget(tag: number): QueueEntry | undefined {
+    const e = this.unacked.take(tag);
+    if (e !== undefined && tag <= this.deliveredUpTo) this.delivered--;
+    return e;
   }
 
   /** Acknowledges every delivery up to `tag` (a standard ack), or just `tag` (individual). */
   ack(tag: number, individual: boolean): void {
     const q = this.subscription.queue;
     if (individual) {
-      const e = this.unacked.get(tag);
-      if (e !== undefined) {
-        this.forget(tag);
-        q.ack(e);
-      }
+      const e = this.forget(tag);
+      if (e !== undefined) q.ack(e);
     } else {
-      for (const [t, e] of this.unacked) {
-        if (t > tag) break;
-        this.forget(t);
-        q.ack(e);
+      const last = Math.min(tag, this.unacked.highest);
+      for (let t = this.unacked.lowest; t <= last; t++) {
+        const e = this.forget(t);
+        if (e !== undefined) q.ack(e);
       }
     }
     this.subscription.resume();
@@ -147,10 +227,10 @@ export class OpenWireConsumer implements Consumer {
    */
   poison(firstTag: number, lastTag: number, cause: string | null): void {
     const q = this.subscription.queue;
-    for (const [t, e] of this.unacked) {
-      if (t > lastTag) break;
-      if (t < firstTag) continue;
-      this.forget(t);
+    const last = Math.min(lastTag, this.unacked.highest);
+    for (let t = Math.max(firstTag, this.unacked.lowest); t <= last; t++) {
+      const e = this.forget(t);
+      if (e === undefined) continue;
       this.host.deadLetter(e, cause);
       q.ack(e);
     }
@@ -159,9 +239,8 @@ export class OpenWireConsumer implements Consumer {
 
   /** An expired ack: the client found the message expired; it is dead-lettered as one. */
   expire(tag: number): void {
-    const e = this.unacked.get(tag);
+    const e = this.forget(tag);
     if (e === undefined) return;
-    this.forget(tag);
     this.host.deadLetter(e, expiredCause(e.message));
     this.subscription.queue.ack(e);
     this.subscription.resume();

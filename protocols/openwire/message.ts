@@ -129,6 +129,7 @@ export function coreMessage(exchange: string, routingKey: string, s: ScannedMess
   );
   // what queues look at (TTL, priority, CC/BCC), so they never decode the properties for it
   msg.noteProperties({
+    deliveryMode: s.persistent ? 2 : 1,
     priority: s.priority,
     expiration: s.expiration > 0 ? String(Math.max(0, s.expiration - (s.timestamp > 0 ? s.timestamp : Date.now()))) : undefined,
     headers: s.propertiesLength > 0 ? headersOf(bytes.subarray(s.propertiesAt, s.propertiesAt + s.propertiesLength)) : undefined,
