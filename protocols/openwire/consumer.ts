@@ -16,47 +16,54 @@ export interface ConsumerHost {
 }
 
 /**
- * Unacknowledged deliveries by tag. Tags are consecutive, so they are an array's slots from the
- * oldest held one: an ack up to a tag walks only what it settles. (A Map walked from its start
+ * Unacknowledged deliveries by tag. Tags are consecutive, so they are slots of a ring from the
+ * oldest held one: an ack up to a tag walks only what it settles, and no array is reallocated. (A Map walked from its start
  * steps over every entry deleted since it last rehashed: each cumulative ack cost the window.)
  */
 export class DeliveryWindow {
-  private slots: (QueueEntry | undefined)[] = [];
-  /** The index of the oldest slot kept, and its tag. */
-  private start = 0;
-  private startTag = 1;
+  /** A ring: tag t is at t % ring.length; the held tags span at most its length. */
+  private ring: (QueueEntry | undefined)[] = new Array<QueueEntry | undefined>(16).fill(undefined);
+  /** The lowest tag that may be held, and the last added (lowest - 1 when none was). */
+  private low = 1;
+  private high = 0;
   size = 0;
 
-  /** The lowest tag that may be held; `highest` the last added (lowest - 1 when none). */
   get lowest(): number {
-    return this.startTag;
+    return this.low;
   }
 
   get highest(): number {
-    return this.startTag + this.slots.length - this.start - 1;
+    return this.high;
   }
 
   /** `tag` is the one after `highest`. */
   add(tag: number, e: QueueEntry): void {
-    if (tag !== this.highest + 1) throw new RangeError(`delivery tag ${tag} out of order`);
-    this.slots.push(e);
+    if (tag !== this.high + 1) throw new RangeError(`delivery tag ${tag} out of order`);
+    if (tag - this.low >= this.ring.length) this.grow();
+    this.ring[tag % this.ring.length] = e;
+    this.high = tag;
     this.size++;
   }
 
   get(tag: number): QueueEntry | undefined {
-    if (tag < this.startTag) return undefined;
-    return this.slots[this.start + tag - this.startTag];
+    if (tag < this.low || tag > this.high) return undefined;
+    return this.ring[tag % this.ring.length];
   }
 
   /** Removes and returns the entry of `tag`, if held. */
   take(tag: number): QueueEntry | undefined {
-    if (tag < this.startTag) return undefined;
-    const i = this.start + tag - this.startTag;
-    const e = this.slots[i];
+    if (tag < this.low || tag > this.high) return undefined;
+    const ring = this.ring;
+    const i = tag % ring.length;
+    const e = ring[i];
     if (e === undefined) return undefined;
-    this.slots[i] = undefined;
+    ring[i] = undefined;
     this.size--;
-    if (i === this.start) this.trim();
+    if (tag === this.low) {
+      // the oldest went: the window starts at the next one still held
+      if (this.size === 0) this.low = this.high + 1;
+      else while (ring[this.low % ring.length] === undefined) this.low++;
+    }
     return e;
   }
 
@@ -66,33 +73,24 @@ export class DeliveryWindow {
 
   /** The held entries in tag order. */
   *values(): IterableIterator<QueueEntry> {
-    for (let i = this.start; i < this.slots.length; i++) {
-      const e = this.slots[i];
+    for (let t = this.low; t <= this.high; t++) {
+      const e = this.ring[t % this.ring.length];
       if (e !== undefined) yield e;
     }
   }
 
   /** Forgets every entry; tags go on from where they were. */
   clear(): void {
-    this.startTag = this.highest + 1;
-    this.slots = [];
-    this.start = 0;
+    this.ring.fill(undefined);
+    this.low = this.high + 1;
     this.size = 0;
   }
 
-  private trim(): void {
-    const slots = this.slots;
-    let i = this.start;
-    while (i < slots.length && slots[i] === undefined) i++;
-    this.startTag += i - this.start;
-    if (i === slots.length) {
-      slots.length = 0;
-      this.start = 0;
-    } else if (i >= 1024 && i * 2 >= slots.length) {
-      // the settled front is dropped once it is most of the array, so it never grows without end
-      this.slots = slots.slice(i);
-      this.start = 0;
-    } else this.start = i;
+  private grow(): void {
+    const old = this.ring;
+    const ring = new Array<QueueEntry | undefined>(old.length * 2).fill(undefined);
+    for (let t = this.low; t <= this.high; t++) ring[t % ring.length] = old[t % old.length];
+    this.ring = ring;
   }
 }
 
