@@ -16,7 +16,6 @@ import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines
 import { heartbeats } from "../../src/transport/heartbeats.js";
 import {
   type AnyBaseCommand,
-  type AnyMessage,
   type AnyTransactionId,
   type ConnectionId,
   type ConnectionInfo,

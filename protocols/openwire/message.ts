@@ -127,21 +127,17 @@ export function coreMessage(exchange: string, routingKey: string, s: ScannedMess
     null,
     new OpenWireEncoding(codecFor(version), bytes, s.sequenceAt, s.redeliveryAt),
   );
-  // what queues look at (TTL, priority, CC/BCC), so they never decode the properties for it
+  // a property map is read once here all the same, so a malformed one is refused with its message
+  // (the decode that needs it may come in another protocol's delivery, which could not refuse it)
+  if (s.propertiesLength > 0) readPrimitiveMap(new Reader(bytes, s.propertiesAt, s.propertiesAt + s.propertiesLength, 1, false));
+  // what queues and routing look at, so they never decode the properties for it; no headers: a
+  // JMS property named CC or BCC is a property, not sender-selected distribution (ActiveMQ has none)
   msg.noteProperties({
     deliveryMode: s.persistent ? 2 : 1,
     priority: s.priority,
     expiration: s.expiration > 0 ? String(Math.max(0, s.expiration - (s.timestamp > 0 ? s.timestamp : Date.now()))) : undefined,
-    headers: s.propertiesLength > 0 ? headersOf(bytes.subarray(s.propertiesAt, s.propertiesAt + s.propertiesLength)) : undefined,
   });
   return msg;
-}
-
-function headersOf(marshalled: Buffer): FieldTable | undefined {
-  const map = readPrimitiveMap(new Reader(marshalled, 0, marshalled.length, 1, false));
-  let h: FieldTable | undefined;
-  for (const [k, v] of map) (h ??= {})[k] = fieldOf(v);
-  return h;
 }
 
 /** JMS headers and properties as the neutral MessageProperties (the table in docs/compatibility.md). */

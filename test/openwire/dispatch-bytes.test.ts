@@ -1,6 +1,7 @@
 // A message published over OpenWire reaches an OpenWire consumer of the same version as the bytes it
 // was sent in, inside the MessageDispatch: only the command id, the response flag, the message id's
 // broker sequence (the delivery tag acks name) and the redelivery counter differ.
+import amqp from "amqplib";
 import { describe, expect, it } from "vitest";
 import {
   type AnyMessage,
@@ -203,6 +204,38 @@ describe("OpenWire deliveries from the published bytes", () => {
       );
       c.close(); // no ack: the message goes back to the queue
       await new Promise<void>((r) => c.socket.once("close", () => r()));
+    }
+  });
+
+  it("a JMS property named CC is only a property: no sender-selected distribution, as ActiveMQ has none", async () => {
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker().ports.amqp}`);
+    const p = await openSession(broker().ports.openwire!, "ID:cc-p");
+    try {
+      const ch = await conn.createChannel();
+      await ch.assertQueue("ow.cc.other", { durable: true });
+      const w = new Writer(64);
+      // a List property (ActiveMQ takes one through setObjectProperty), the form CC has in AMQP
+      writePrimitiveMap(w, new Map([["CC", ["ow.cc.other"]]]));
+      const m = makeActiveMQTextMessage({
+        commandId: 5,
+        responseRequired: true,
+        destination: makeActiveMQQueue({ physicalName: "ow.cc.to" }),
+        messageId: makeMessageId({
+          producerId: makeProducerId({ connectionId: "ID:cc-p", sessionId: 1, value: 1 }),
+          producerSequenceId: 1,
+        }),
+        content: textContent("hello"),
+        marshalledProperties: w.take(0),
+      });
+      p.send(m);
+      expect((await p.answerTo(5)).dataType).toBe(DataType.Response);
+      const got = await ch.get("ow.cc.to", { noAck: true });
+      expect(got && got.content.toString()).toBe("hello");
+      expect(got && got.properties.headers).toMatchObject({ CC: ["ow.cc.other"] });
+      expect((await ch.checkQueue("ow.cc.other")).messageCount).toBe(0);
+    } finally {
+      p.close();
+      await conn.close();
     }
   });
 });
