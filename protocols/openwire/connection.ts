@@ -16,7 +16,6 @@ import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines
 import { heartbeats } from "../../src/transport/heartbeats.js";
 import {
   type AnyBaseCommand,
-  type AnyMessage,
   type AnyTransactionId,
   type ConnectionId,
   type ConnectionInfo,
@@ -33,6 +32,7 @@ import {
   makeMessageDispatch,
   makeResponse,
   type WireFormatInfo,
+  writeNested,
 } from "./codec/commands.generated.js";
 import { DecodeError, Reader, Writer } from "./codec/primitives.js";
 import type { ConsumerHost, OpenWireConsumer } from "./consumer.js";
@@ -42,7 +42,7 @@ import { FrameReader } from "./frame-reader.js";
 import { connectionInfo } from "./handlers/connection-info.js";
 import { consumerInfo } from "./handlers/consumer-info.js";
 import { destinationInfo } from "./handlers/destination-info.js";
-import { messageAck } from "./handlers/message-ack.js";
+import { messageAck, quickAck } from "./handlers/message-ack.js";
 import { messagePull } from "./handlers/message-pull.js";
 import { messageSend } from "./handlers/message-send.js";
 import { producerInfo } from "./handlers/producer-info.js";
@@ -50,12 +50,18 @@ import { removeInfo } from "./handlers/remove-info.js";
 import { removeSubscriptionInfo } from "./handlers/remove-subscription-info.js";
 import { sessionInfo } from "./handlers/session-info.js";
 import { transactionInfo } from "./handlers/transaction-info.js";
-import { dispatchMessage, isMessageType } from "./message.js";
+import { dispatchMessage, isMessageType, OpenWireEncoding } from "./message.js";
+import { scanMessage, type ScannedMessage } from "./message-scan.js";
 import type { OpenWireServer } from "./server.js";
 import { localTxKey, type OpenWireTransaction, txText } from "./transactions.js";
 import { negotiate, ourWireFormatInfo, type WireFormat } from "./wire-format.js";
 import { tempsOf } from "./temp-destinations.js";
 import { tlsInfo } from "../../src/transport/tls.js";
+
+const TWO_32 = 4294967296;
+
+/** What answering a command needs of it. */
+type CommandHead = Pick<AnyBaseCommand, "dataType" | "commandId" | "responseRequired">;
 
 /** Before the client's WireFormatInfo, before its ConnectionInfo, logged in, or closed. */
 export type OpenWireState = "wire-format" | "connection-info" | "open" | "closed";
@@ -92,6 +98,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   /** Responses to persistent sends wait here until the store has the message. */
   private readonly commits = new OrderedCommits<number>({ release: (id, ok) => this.released(id, ok) });
   private registered = false;
+  private lastAcked: OpenWireConsumer | undefined = undefined;
   heartbeatTimeoutMs = 0;
   heartbeatSendMs = 0;
   lastRead = Date.now();
@@ -151,7 +158,10 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
       this.wireFormat(decodeBody(type, r) as WireFormatInfo);
       return;
     }
-    const cmd = decodeBody(type, r);
+    if (type === DataType.MessageAck && this.state === "open" && !this.traced && quickAck(this, r)) return;
+    r.pos = 1;
+    // a message is only scanned: its bytes are what it is stored and delivered as
+    const cmd = isMessageType(type) ? scanMessage(type, r) : decodeBody(type, r);
     if (r.pos !== r.end) throw new DecodeError(`${r.end - r.pos} bytes left over after a command of type ${type}`);
     this.command(cmd, frame);
   }
@@ -187,10 +197,31 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     this.fail(`no data from the client for ${this.heartbeatTimeoutMs} ms (MaxInactivityDuration)`);
   }
 
-  /** One command after the wire format is agreed. */
-  private command(cmd: DataStructure, frame: Buffer): void {
+  /** Whether commands are logged (trace): the quick ack path would skip that. */
+  private get traced(): boolean {
+    return this.log.isLevelEnabled("trace");
+  }
+
+  /**
+   * The consumer whose ConsumerId, encoded as we encode it, is `buf[start, end)` (an ack's bytes),
+   * without decoding it: the last one found first.
+   */
+  consumerByIdBytes(buf: Buffer, start: number, end: number): OpenWireConsumer | undefined {
+    const last = this.lastAcked;
+    if (last !== undefined && this.consumers.get(last.key) === last && last.idBytes.compare(buf, start, end) === 0) return last;
+    for (const c of this.consumers.values()) {
+      if (c.idBytes.compare(buf, start, end) === 0) {
+        this.lastAcked = c;
+        return c;
+      }
+    }
+    return undefined;
+  }
+
+  /** One command after the wire format is agreed (a message scanned, anything else decoded). */
+  private command(cmd: DataStructure | ScannedMessage, frame: Buffer): void {
     if (!("commandId" in cmd)) throw new DecodeError(`data structure of type ${cmd.dataType} sent as a command`);
-    const c = cmd as AnyBaseCommand;
+    const c = cmd as AnyBaseCommand | ScannedMessage;
     if (this.log.isLevelEnabled("trace"))
       this.log.trace(
         {
@@ -257,7 +288,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
         break;
       default:
         if (isMessageType(c.dataType)) {
-          const persisted = messageSend(this, c as AnyMessage, frame);
+          const persisted = messageSend(this, c as ScannedMessage, frame);
           if (persisted instanceof OpenWireRefusal) refused = persisted;
           else if (this.held(c, persisted)) return;
           break;
@@ -273,7 +304,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
    * Whether the Response to `c` waits: for the disk when it put a persistent message on a durable
    * queue, or behind an earlier answer that does.
    */
-  private held(c: AnyBaseCommand, persisted: boolean): boolean {
+  private held(c: CommandHead, persisted: boolean): boolean {
     if (!c.responseRequired) return false;
     if (persisted && this.vhost?.durability) {
       this.commits.hold(c.commandId, this.vhost.durability);
@@ -289,7 +320,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     return tx ?? new OpenWireRefusal(JMS_EXCEPTION, `Transaction '${txText(id)}' has not been started.`);
   }
 
-  private answer(c: AnyBaseCommand, refused: OpenWireRefusal | null): void {
+  private answer(c: CommandHead, refused: OpenWireRefusal | null): void {
     if (refused !== null) {
       this.log.warn({ exception: refused.className }, `OpenWire command refused: ${refused.message}`);
       if (c.responseRequired) this.send(makeExceptionResponse({ correlationId: c.commandId, exception: refused.toThrowable() }));
@@ -343,14 +374,64 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   }
 
   dispatch(c: OpenWireConsumer, entry: QueueEntry, tag: number): void {
-    const m = dispatchMessage(entry.message, tag, entry.redelivered ? Math.max(1, entry.deliveryCount - 1) : 0);
-    if (entry.groupFirst) m.jmsxGroupFirstForConsumer = true;
+    const redeliveries = entry.redelivered ? Math.max(1, entry.deliveryCount - 1) : 0;
     // a virtual topic's copy names its consumer queue, and the topic as where it was sent
-    if (c.virtual && entry.message.exchange === "amq.topic") {
+    const virtual = c.virtual && entry.message.exchange === "amq.topic";
+    const enc = entry.message.encoded;
+    // the publisher's bytes as they are, unless this delivery changes more than the counters
+    if (enc instanceof OpenWireEncoding && enc.codec.version === this.wire!.version && !virtual) {
+      return this.splice(c, enc, tag, redeliveries, entry.groupFirst);
+    }
+    const m = dispatchMessage(entry.message, tag, redeliveries);
+    if (entry.groupFirst) m.jmsxGroupFirstForConsumer = true;
+    if (virtual) {
       m.originalDestination = m.destination;
       m.destination = makeActiveMQQueue({ physicalName: (entry.holder ?? c.subscription).queue.name });
     }
     this.send(makeMessageDispatch({ consumerId: c.id, destination: c.destination, message: m, redeliveryCounter: m.redeliveryCounter }));
+  }
+
+  /**
+   * A MessageDispatch around the publisher's own bytes, written straight into the writer's slab:
+   * the consumer's head (type, command id, consumer id, destination) encoded once per consumer,
+   * the message as it came, with its command id, response flag, broker sequence (the delivery
+   * tag acks name), redelivery counter and JMSXGroupFirstForConsumer flag patched, then the
+   * dispatch's redelivery counter.
+   */
+  private splice(c: OpenWireConsumer, enc: OpenWireEncoding, tag: number, redeliveries: number, groupFirst: boolean): void {
+    if (this.state === "closed") return;
+    const head = c.dispatchHead ?? (c.dispatchHead = this.dispatchHeadOf(c));
+    const bytes = enc.bytes;
+    const size = head.length + 1 + bytes.length + 4;
+    const at = this.writer.reserve(4 + size);
+    const b = this.writer.slab;
+    b.writeInt32BE(size, at);
+    head.copy(b, at + 4);
+    const m = at + 4 + head.length + 1;
+    b[m - 1] = 1; // the message is not null
+    bytes.copy(b, m);
+    b.writeInt32BE(0, m + 1); // commandId
+    b[m + 5] = 0; // responseRequired
+    if (enc.sequenceAt >= 0) {
+      b.writeInt32BE(Math.floor(tag / TWO_32), m + enc.sequenceAt);
+      b.writeUInt32BE(tag % TWO_32, m + enc.sequenceAt + 4);
+    }
+    b.writeInt32BE(redeliveries, m + enc.redeliveryAt);
+    // ActiveMQ's JMSXGroupFirstForConsumer: this delivery gave the message's group to the consumer
+    if (enc.groupFirstAt >= 0) b[m + enc.groupFirstAt] = groupFirst ? 1 : 0;
+    b.writeInt32BE(redeliveries, m + bytes.length);
+  }
+
+  /** A MessageDispatch to `c` up to its message: type, commandId 0, no response, consumer id, destination. */
+  private dispatchHeadOf(c: OpenWireConsumer): Buffer {
+    const w = new Writer(64);
+    w.version = this.wire!.version;
+    w.byte(DataType.MessageDispatch);
+    w.int(0);
+    w.boolean(false);
+    writeNested(w, c.id);
+    writeNested(w, c.destination);
+    return w.take(0);
   }
 
   pullEnded(c: OpenWireConsumer): void {
@@ -375,12 +456,17 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   send(cmd: DataStructure): void {
     if (this.state === "closed") return;
     const w = this.out;
+    w.pos = 0;
     w.ensure(5);
     w.pos = 4;
     w.byte(cmd.dataType);
     encodeBody(w, cmd);
-    w.buf.writeInt32BE(w.pos - 4, 0);
-    this.writer.write(w.take(0));
+    const n = w.pos;
+    w.buf.writeInt32BE(n - 4, 0);
+    // copied into the writer's slab: no Buffer per command
+    const at = this.writer.reserve(n);
+    w.buf.copy(this.writer.slab, at, 0, n);
+    w.pos = 0;
   }
 
   /** Input we cannot go on from: logged once, then the socket closes. */

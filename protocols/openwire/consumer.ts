@@ -1,5 +1,6 @@
 import type { Consumer, QueueEntry, Subscription } from "../../src/core/index.js";
-import type { AnyActiveMQDestination, ConsumerId } from "./codec/commands.generated.js";
+import { type AnyActiveMQDestination, type ConsumerId, writeNested } from "./codec/commands.generated.js";
+import { Writer } from "./codec/primitives.js";
 import { expiredCause } from "./message.js";
 
 /** What a consumer needs of its connection. */
@@ -15,6 +16,85 @@ export interface ConsumerHost {
 }
 
 /**
+ * Unacknowledged deliveries by tag. Tags are consecutive, so they are slots of a ring from the
+ * oldest held one: an ack up to a tag walks only what it settles, and no array is reallocated. (A Map walked from its start
+ * steps over every entry deleted since it last rehashed: each cumulative ack cost the window.)
+ */
+export class DeliveryWindow {
+  /** A ring: tag t is at t % ring.length; the held tags span at most its length. */
+  private ring: (QueueEntry | undefined)[] = new Array<QueueEntry | undefined>(16).fill(undefined);
+  /** The lowest tag that may be held, and the last added (lowest - 1 when none was). */
+  private low = 1;
+  private high = 0;
+  size = 0;
+
+  get lowest(): number {
+    return this.low;
+  }
+
+  get highest(): number {
+    return this.high;
+  }
+
+  /** `tag` is the one after `highest`. */
+  add(tag: number, e: QueueEntry): void {
+    if (tag !== this.high + 1) throw new RangeError(`delivery tag ${tag} out of order`);
+    if (tag - this.low >= this.ring.length) this.grow();
+    this.ring[tag % this.ring.length] = e;
+    this.high = tag;
+    this.size++;
+  }
+
+  get(tag: number): QueueEntry | undefined {
+    if (tag < this.low || tag > this.high) return undefined;
+    return this.ring[tag % this.ring.length];
+  }
+
+  /** Removes and returns the entry of `tag`, if held. */
+  take(tag: number): QueueEntry | undefined {
+    if (tag < this.low || tag > this.high) return undefined;
+    const ring = this.ring;
+    const i = tag % ring.length;
+    const e = ring[i];
+    if (e === undefined) return undefined;
+    ring[i] = undefined;
+    this.size--;
+    if (tag === this.low) {
+      // the oldest went: the window starts at the next one still held
+      if (this.size === 0) this.low = this.high + 1;
+      else while (ring[this.low % ring.length] === undefined) this.low++;
+    }
+    return e;
+  }
+
+  has(tag: number): boolean {
+    return this.get(tag) !== undefined;
+  }
+
+  /** The held entries in tag order. */
+  *values(): IterableIterator<QueueEntry> {
+    for (let t = this.low; t <= this.high; t++) {
+      const e = this.ring[t % this.ring.length];
+      if (e !== undefined) yield e;
+    }
+  }
+
+  /** Forgets every entry; tags go on from where they were. */
+  clear(): void {
+    this.ring.fill(undefined);
+    this.low = this.high + 1;
+    this.size = 0;
+  }
+
+  private grow(): void {
+    const old = this.ring;
+    const ring = new Array<QueueEntry | undefined>(old.length * 2).fill(undefined);
+    for (let t = this.low; t <= this.high; t++) ring[t % ring.length] = old[t % old.length];
+    this.ring = ring;
+  }
+}
+
+/**
  * One JMS consumer (ConsumerInfo): the core's Consumer on one queue (several for a composite
  * destination's queues). Its credit is the prefetch
  * window: deliveries not yet acknowledged, less those a delivered-ack has moved out of it.
@@ -25,8 +105,8 @@ export class OpenWireConsumer implements Consumer {
   readonly others: Subscription[] = [];
   /** It consumes a virtual topic's consumer queue: copies from the topic name the queue as their destination. */
   virtual = false;
-  /** Delivered and not yet acknowledged, by delivery tag; Map order is delivery order. */
-  readonly unacked = new Map<number, QueueEntry>();
+  /** Delivered and not yet acknowledged, by delivery tag. */
+  readonly unacked = new DeliveryWindow();
   /** Unacked deliveries up to this tag no longer count against the prefetch (delivered acks). */
   deliveredUpTo = 0;
   /**
@@ -40,6 +120,10 @@ export class OpenWireConsumer implements Consumer {
   /** Closed: a transaction's acks for it are void at commit. */
   closed = false;
   private nextTag = 0;
+  /** Its MessageDispatch up to the message, encoded at its first delivery (connection.ts). */
+  dispatchHead: Buffer | null = null;
+  /** Its ConsumerId as a nested structure (the same in every version), which acks carry. */
+  readonly idBytes: Buffer;
 
   constructor(
     private readonly host: ConsumerHost,
@@ -48,7 +132,11 @@ export class OpenWireConsumer implements Consumer {
     readonly sessionKey: string,
     readonly destination: AnyActiveMQDestination,
     readonly prefetch: number,
-  ) {}
+  ) {
+    const w = new Writer(64);
+    writeNested(w, id);
+    this.idBytes = w.take(0);
+  }
 
   get client() {
     return this.host.client;
@@ -66,7 +154,7 @@ export class OpenWireConsumer implements Consumer {
   deliver(entry: QueueEntry): void {
     if (this.prefetch === 0) this.pulled();
     const tag = ++this.nextTag;
-    this.unacked.set(tag, entry);
+    this.unacked.add(tag, entry);
     if (tag <= this.deliveredUpTo) this.delivered++;
     this.host.dispatch(this, entry, tag);
   }
@@ -114,8 +202,10 @@ export class OpenWireConsumer implements Consumer {
   }
 
   /** Settled or handed elsewhere: it leaves the window (and the delivered count, if it was in it). */
-  private forget(tag: number): void {
-    if (this.unacked.delete(tag) && tag <= this.deliveredUpTo) this.delivered--;
+  private forget(tag: number): QueueEntry | undefined {
+    const e = this.unacked.take(tag);
+    if (e !== undefined && tag <= this.deliveredUpTo) this.delivered--;
+    return e;
   }
 
   /** Credit came back: every queue it consumes may deliver again. */
@@ -132,16 +222,13 @@ export class OpenWireConsumer implements Consumer {
   /** Acknowledges every delivery up to `tag` (a standard ack), or just `tag` (individual). */
   ack(tag: number, individual: boolean): void {
     if (individual) {
-      const e = this.unacked.get(tag);
-      if (e !== undefined) {
-        this.forget(tag);
-        this.queueOf(e).ack(e);
-      }
+      const e = this.forget(tag);
+      if (e !== undefined) this.queueOf(e).ack(e);
     } else {
-      for (const [t, e] of this.unacked) {
-        if (t > tag) break;
-        this.forget(t);
-        this.queueOf(e).ack(e);
+      const last = Math.min(tag, this.unacked.highest);
+      for (let t = this.unacked.lowest; t <= last; t++) {
+        const e = this.forget(t);
+        if (e !== undefined) this.queueOf(e).ack(e);
       }
     }
     this.resume();
@@ -152,10 +239,10 @@ export class OpenWireConsumer implements Consumer {
    * its redelivery policy. Each is dead-lettered (ActiveMQ.DLQ) and settled.
    */
   poison(firstTag: number, lastTag: number, cause: string | null): void {
-    for (const [t, e] of this.unacked) {
-      if (t > lastTag) break;
-      if (t < firstTag) continue;
-      this.forget(t);
+    const last = Math.min(lastTag, this.unacked.highest);
+    for (let t = Math.max(firstTag, this.unacked.lowest); t <= last; t++) {
+      const e = this.forget(t);
+      if (e === undefined) continue;
       this.host.deadLetter(e, cause);
       this.queueOf(e).ack(e);
     }
@@ -164,9 +251,8 @@ export class OpenWireConsumer implements Consumer {
 
   /** An expired ack: the client found the message expired; it is dead-lettered as one. */
   expire(tag: number): void {
-    const e = this.unacked.get(tag);
+    const e = this.forget(tag);
     if (e === undefined) return;
-    this.forget(tag);
     this.host.deadLetter(e, expiredCause(e.message));
     this.queueOf(e).ack(e);
     this.resume();

@@ -6,6 +6,7 @@
  * OpenWire consumers as a TextMessage when their content-type is text/*, a BytesMessage otherwise.
  */
 import {
+  type EncodedProperties,
   type FieldTable,
   type FieldValue,
   Message,
@@ -29,8 +30,9 @@ import {
   makeMessageId,
   makeProducerId,
 } from "./codec/commands.generated.js";
-import { DecodeError, modifiedUtf8Length, Reader, Writer, writeModifiedUtf8, decodeModifiedUtf8 } from "./codec/primitives.js";
+import { DecodeError, decodeModifiedUtf8, modifiedUtf8Length, Reader, Writer, writeModifiedUtf8 } from "./codec/primitives.js";
 import { destinationOf, replyToDestination, replyToText } from "./destinations.js";
+import { type MessageType, scanMessage, type ScannedMessage } from "./message-scan.js";
 import { type PrimitiveMap, type PrimitiveValue, readPrimitiveMap, writePrimitiveMap } from "./primitive-map.js";
 
 /**
@@ -65,22 +67,13 @@ function codecFor(version: number, individualDlq: boolean): OpenWireCodec {
   return c;
 }
 
-export function isMessageType(t: number): boolean {
+export function isMessageType(t: number): t is MessageType {
   return t >= DataType.ActiveMQMessage && t <= DataType.ActiveMQTextMessage;
 }
 
-function decodeStoredMessage(bytes: Buffer, version: number): AnyActiveMQMessage {
+export function decodeStoredMessage(bytes: Buffer, version: number): AnyActiveMQMessage {
   const r = new Reader(bytes, 1, bytes.length, version, false);
   return decodeBody(bytes[0]!, r) as AnyActiveMQMessage;
-}
-
-/** A TextMessage's content: i32 length (-1: null), then modified UTF-8. */
-function textOf(content: Buffer | null): string | null {
-  if (content === null || content.length < 4) return null;
-  const n = content.readInt32BE(0);
-  if (n < 0) return null;
-  if (n > content.length - 4) throw new DecodeError("text message content shorter than its length");
-  return decodeModifiedUtf8(content.subarray(4, 4 + n));
 }
 
 function textContent(s: string): Buffer {
@@ -91,13 +84,24 @@ function textContent(s: string): Buffer {
   return b;
 }
 
-/** The core body of a JMS message: a text as UTF-8, anything else its content bytes as they are. */
-function bodyOf(m: AnyActiveMQMessage): Buffer {
-  if (m.dataType === DataType.ActiveMQTextMessage) {
-    const t = textOf(m.content);
-    return t === null ? Buffer.alloc(0) : Buffer.from(t, "utf8");
-  }
-  return m.content ?? Buffer.alloc(0);
+const NO_BODY = Buffer.alloc(0);
+
+/**
+ * The core body of a published JMS message, a view of its bytes where it can be: a text as UTF-8
+ * (modified UTF-8 is UTF-8 unless it has a NUL, C0 80, or a character outside the BMP, ED ..),
+ * anything else its content bytes as they are.
+ */
+function bodyOf(s: ScannedMessage, bytes: Buffer): Buffer {
+  if (s.contentLength < 0) return NO_BODY;
+  const content = bytes.subarray(s.contentAt, s.contentAt + s.contentLength);
+  if (s.dataType !== DataType.ActiveMQTextMessage) return content;
+  if (content.length < 4) return NO_BODY;
+  const n = content.readInt32BE(0);
+  if (n < 0) return NO_BODY;
+  if (n > content.length - 4) throw new DecodeError("text message content shorter than its length");
+  const text = content.subarray(4, 4 + n);
+  if (text.indexOf(0xc0) === -1 && text.indexOf(0xed) === -1) return text;
+  return Buffer.from(decodeModifiedUtf8(text), "utf8");
 }
 
 /**
@@ -132,28 +136,77 @@ function messageOfType(type: FieldValue | undefined, body: Buffer): AnyActiveMQM
 }
 
 /** Why a published message is refused (its text), or null. */
-export function messageProblem(m: AnyActiveMQMessage): string | null {
+export function messageProblem(m: ScannedMessage): string | null {
   if (m.compressed) return "compressed messages are not supported";
   return null;
 }
 
-/** The core Message for a published JMS message, keeping `command` (its bytes, type octet first) as its encoding. */
+/**
+ * A message published over OpenWire as it rests on the core: its command bytes (type octet first,
+ * in the publisher's wire format), and where a delivery patches them, so that a consumer speaking
+ * the same version gets these bytes back inside its MessageDispatch without a decode.
+ */
+export class OpenWireEncoding implements EncodedProperties {
+  constructor(
+    readonly codec: PropertiesCodec & { readonly version: number },
+    readonly bytes: Buffer,
+    /** Offset of the message id's brokerSequenceId, -1 without a message id. */
+    readonly sequenceAt: number,
+    readonly redeliveryAt: number,
+    /** Offset of the jmsxGroupFirstForConsumer flag, -1 in versions without it. */
+    readonly groupFirstAt: number,
+  ) {}
+}
+
+/**
+ * The core Message for a published JMS message (`command`: its bytes, type octet first, a view
+ * of the socket's chunk, copied once here). Routing needs only what the scan read; the neutral
+ * properties are decoded from the bytes when someone asks for them.
+ */
 export function coreMessage(
   exchange: string,
   routingKey: string,
-  m: AnyActiveMQMessage,
+  s: ScannedMessage,
   command: Buffer,
   version: number,
-  individualDlq = false,
+  individualDlq: boolean,
 ): Message {
-  const props = propertiesOf(m);
-  const msg = new Message(exchange, routingKey, bodyOf(m), props, { codec: codecFor(version, individualDlq), bytes: Buffer.from(command) });
-  msg.noteProperties(props);
-  if (m.groupID !== null) {
-    msg.group = m.groupID;
-    msg.groupSeq = m.groupSequence;
+  const bytes = Buffer.from(command);
+  const msg = new Message(
+    exchange,
+    routingKey,
+    bodyOf(s, bytes),
+    null,
+    new OpenWireEncoding(codecFor(version, individualDlq), bytes, s.sequenceAt, s.redeliveryAt, s.groupFirstAt),
+  );
+  if (s.groupID !== null) {
+    msg.group = s.groupID;
+    msg.groupSeq = s.groupSequence;
   }
+  // what queues and routing look at, so they never decode the properties for it; no headers: a
+  // JMS property named CC or BCC is a property, not sender-selected distribution (ActiveMQ has none)
+  msg.noteProperties({
+    deliveryMode: s.persistent ? 2 : 1,
+    priority: s.priority,
+    expiration: s.expiration > 0 ? String(Math.max(0, s.expiration - (s.timestamp > 0 ? s.timestamp : Date.now()))) : undefined,
+  });
   return msg;
+}
+
+/**
+ * A published message's property map (offsets from the scan), read once so that a malformed one
+ * is refused with its message: the decode that needs it may come in another protocol's delivery,
+ * which could not refuse it. Null without properties.
+ */
+export function scannedProperties(s: ScannedMessage, command: Buffer): PrimitiveMap | null {
+  if (s.propertiesLength <= 0) return null;
+  return readPrimitiveMap(new Reader(command, s.propertiesAt, s.propertiesAt + s.propertiesLength, 1, false));
+}
+
+/** The core Message for a JMS message the broker built or rewrote (`bytes`: its command, type octet first). */
+export function coreMessageOf(exchange: string, routingKey: string, bytes: Buffer, version: number, individualDlq: boolean): Message {
+  const s = scanMessage(bytes[0] as MessageType, new Reader(bytes, 1, bytes.length, version, false));
+  return coreMessage(exchange, routingKey, s, bytes, version, individualDlq);
 }
 
 /** JMS headers and properties as the neutral MessageProperties (the table in docs/compatibility.md). */
@@ -346,8 +399,7 @@ export function deadLetterCopy(msg: Message, cause: string | null, version: numb
   w.version = v;
   w.byte(m.dataType);
   encodeBody(w, m);
-  const bytes = w.take(0);
-  return coreMessage("", dlq, m, bytes, v, individualDlq);
+  return coreMessageOf("", dlq, w.take(0), v, individualDlq);
 }
 
 /**
@@ -370,7 +422,7 @@ export function memberCopy(
   w.version = version;
   w.byte(m.dataType);
   encodeBody(w, m);
-  const msg = coreMessage(exchange, routingKey, m, w.take(0), version, individualDlq);
+  const msg = coreMessageOf(exchange, routingKey, w.take(0), version, individualDlq);
   m.destination = destination;
   m.originalDestination = originalDestination;
   return msg;

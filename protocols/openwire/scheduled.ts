@@ -10,7 +10,7 @@
 import { integerValue, type Message, stringValue, type FieldTable, type FieldValue } from "../../src/core/index.js";
 import { type AnyMessage, encodeBody, makeMessageId, makeProducerId } from "./codec/commands.generated.js";
 import { Reader, Writer } from "./codec/primitives.js";
-import { coreMessage } from "./message.js";
+import { coreMessageOf } from "./message.js";
 import { readPrimitiveMap, writePrimitiveMap } from "./primitive-map.js";
 
 export const SCHEDULED_DELAY = "AMQ_SCHEDULED_DELAY";
@@ -42,6 +42,13 @@ export function scheduleOf(h: FieldTable | undefined): Schedule | string | null 
   const repeat = longOf(h[SCHEDULED_REPEAT]);
   if (repeat < 0 || repeat > MAX_REPEAT) return `AMQ_SCHEDULED_REPEAT must be between 0 and ${MAX_REPEAT} on this broker`;
   return { delay: Math.max(0, delay), period: Math.max(0, period), repeat: period > 0 ? repeat : 0 };
+}
+
+/** Whether a published message's property map holds any AMQ_SCHEDULED_* key (then its schedule is read). */
+export function mayBeScheduled(props: ReadonlyMap<string, unknown> | null): boolean {
+  if (props === null) return false;
+  for (const k of props.keys()) if (k.startsWith("AMQ_SCHEDULED_")) return true;
+  return false;
 }
 
 /** A Long, Integer or numeric String property as ActiveMQ converts it; 0 when absent or not a number. */
@@ -88,7 +95,7 @@ export function scheduledCopies(
     w.version = version;
     w.byte(m.dataType);
     encodeBody(w, m);
-    out.push({ due: now + s.delay + i * s.period, message: coreMessage(exchange, routingKey, m, w.take(0), version, individualDlq) });
+    out.push({ due: now + s.delay + i * s.period, message: coreMessageOf(exchange, routingKey, w.take(0), version, individualDlq) });
   }
   m.marshalledProperties = marshalledProperties;
   m.messageId = messageId;

@@ -139,6 +139,7 @@ export class Message {
   private decoded: MessageProperties | null;
   private ttl = UNKNOWN;
   private prio = UNKNOWN;
+  private mode = UNKNOWN;
   /** CC/BCC routing keys: undefined until looked at, null when there are none. */
   private ccKeys: string[] | null | undefined = undefined;
   private bcc = false;
@@ -178,6 +179,7 @@ export class Message {
   noteProperties(p: MessageProperties): void {
     this.ttl = expirationMs(p.expiration);
     this.prio = p.priority ?? 0;
+    this.mode = p.deliveryMode ?? 0;
     this.noteHeaders(p.headers);
   }
 
@@ -208,6 +210,12 @@ export class Message {
   get expirationMs(): number {
     if (this.ttl === UNKNOWN) this.ttl = expirationMs(this.properties.expiration);
     return this.ttl;
+  }
+
+  /** Whether `delivery-mode` is 2: a durable queue keeps it on disk. Noted or decoded once. */
+  get persistent(): boolean {
+    if (this.mode === UNKNOWN) this.mode = this.properties.deliveryMode ?? 0;
+    return this.mode === 2;
   }
 
   /** The `priority` property, 0 when absent. */

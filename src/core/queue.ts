@@ -322,7 +322,7 @@ export class Queue implements Destination, ReadyOwner {
     let result: Enqueued = Enqueued.Accepted;
     // delivery-mode 2 in a durable queue (AMQP 0-9-1 §4.2.6.1 basic.properties delivery-mode)
     const store = this.store;
-    if (store !== null && message.properties.deliveryMode === 2) {
+    if (store !== null && message.persistent) {
       entry.position = store.persist(message, entry.expiresAt);
       result = Enqueued.Persisted;
     }

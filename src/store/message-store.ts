@@ -340,6 +340,9 @@ export class DiskMessageStore implements MessageStore, Flushable, DeliveryMark {
       // O_APPEND: the bytes land at the file's end, which is the size this store has tracked
       this.options.tap?.write(f.path, f.size, buf);
       f.size += buf.length;
+      // a write without fsync only copies into the page cache: done here, it costs a syscall of
+      // a few µs instead of a threadpool round trip (two thread wake-ups) per commit
+      if (!sync && writeAppendNow(f, buf)) continue;
       jobs.push(writeAppend(f, buf, sync));
     }
     this.dirtyAcks.clear();
@@ -419,6 +422,20 @@ export class DiskMessageStore implements MessageStore, Flushable, DeliveryMark {
     if (this.options.trash !== undefined) this.options.trash.discard(this.options.dir);
     else fs.rmSync(this.options.dir, { recursive: true, force: true });
   }
+}
+
+/** Appends `buf` synchronously when its file's descriptor is open; false (nothing written) when not. */
+function writeAppendNow(f: AckFile, buf: Buffer): boolean {
+  if (f.closed || f.inflight > 0 || f.file.fd < 0) return false;
+  const fd = f.file.pin();
+  try {
+    let done = 0;
+    while (done < buf.length) done += fs.writeSync(fd, buf, done, buf.length - done, null);
+    f.unsynced = true;
+  } finally {
+    f.file.unpin();
+  }
+  return true;
 }
 
 async function writeAppend(f: AckFile, buf: Buffer, sync: boolean): Promise<void> {

@@ -2,8 +2,10 @@ import { type MarkWaiter, settleDeliveryMarks, waitForMarks } from "../core/inde
 
 /** Bytes buffered beyond which a connection's consumers lose credit until the stream drains. */
 const HIGH_WATER = 1 << 20;
-/** Size of the slabs small packets are encoded into (see `reserve`). */
+/** Size of the slabs small packets are encoded into (see `reserve`)... */
 const SLAB_SIZE = 16 * 1024;
+/** ...and the most a slab grows to for a connection whose turns write more than that. */
+const MAX_SLAB_SIZE = 256 * 1024;
 const NO_SLAB = Buffer.alloc(0);
 
 /** The part of a socket or stream a BatchedWriter needs. */
@@ -45,6 +47,11 @@ export class BatchedWriter implements MarkWaiter {
   slab: Buffer = NO_SLAB;
   private slabStart = 0;
   private slabPos = 0;
+  /**
+   * What the last turn wrote: a new slab is made large enough for a turn like it, so a busy
+   * turn's packets are one chunk and flush writes them without concatenating slabs.
+   */
+  private lastTurnBytes = 0;
   private scheduled = false;
   private closed = false;
   /** Milliseconds since the epoch of the last write, for heartbeat scheduling. */
@@ -90,7 +97,7 @@ export class BatchedWriter implements MarkWaiter {
   reserve(size: number): number {
     if (this.slabPos + size > this.slab.length) {
       if (this.slabPos > this.slabStart) this.sealSlab();
-      this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_SIZE, size));
+      this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_SIZE, size, Math.min(MAX_SLAB_SIZE, 2 * this.lastTurnBytes)));
       this.slabStart = 0;
       this.slabPos = 0;
     }
@@ -125,12 +132,14 @@ export class BatchedWriter implements MarkWaiter {
     if (this.slabPos > this.slabStart) this.sealSlab();
     if (this.bytes === 0 || this.closed || this.stream.destroyed) return;
     const out = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.bytes);
+    this.lastTurnBytes = this.bytes;
     // consumers may have lost credit to the bytes gathered this turn, not to the stream
     const wasBackedUp = this.backedUp;
     this.chunks = [];
     this.bytes = 0;
-    // a nearly full slab is let go now rather than kept for a connection that may stay idle
-    if (this.slab.length - this.slabPos < 256) {
+    // a slab without room for a turn like this one is let go now (the next turn gets one it fits
+    // in), and so is a grown one: an idle connection holds at most a small slab
+    if (this.slab.length - this.slabPos < Math.max(256, this.lastTurnBytes) || this.slab.length > SLAB_SIZE) {
       this.slab = NO_SLAB;
       this.slabStart = this.slabPos = 0;
     }

@@ -1,5 +1,5 @@
 // A raw OpenWire peer for wire-level tests: writes commands with Warren's codec and reads back
-// every frame the broker sends, decoded at version 12.
+// every frame the broker sends, decoded at its version (12 unless opened with another).
 import { connect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { afterAll, beforeAll } from "vitest";
@@ -33,26 +33,33 @@ export function frameOf(d: DataStructure, version = 12): Buffer {
 }
 
 /** A client WireFormatInfo with these options (loose, uncached, as the Java client's keys). */
-export function clientWireFormat(opts: Record<string, PrimitiveValue>): WireFormatInfo {
+export function clientWireFormat(opts: Record<string, PrimitiveValue>, version = 12): WireFormatInfo {
   const m: PrimitiveMap = new Map(Object.entries({ StackTraceEnabled: true, TightEncodingEnabled: false, CacheEnabled: false, ...opts }));
   const w = new Writer(256);
   writePrimitiveMap(w, m);
-  return makeWireFormatInfo({ magic: Buffer.from("ActiveMQ", "latin1"), version: 12, marshalledProperties: w.take(0) });
+  return makeWireFormatInfo({ magic: Buffer.from("ActiveMQ", "latin1"), version, marshalledProperties: w.take(0) });
 }
 
 export class RawPeer {
   readonly received: DataStructure[] = [];
+  /** Each received frame's bytes (type octet first), in step with `received`. */
+  readonly frames: Buffer[] = [];
   closed = false;
   private buf = Buffer.alloc(0);
   private waiters: (() => void)[] = [];
 
-  private constructor(readonly socket: Socket) {
+  private constructor(
+    readonly socket: Socket,
+    /** The OpenWire version it reads and writes (its WireFormatInfo must offer it). */
+    readonly version: number,
+  ) {
     socket.on("data", (c: Buffer) => {
       this.buf = Buffer.concat([this.buf, c]);
       while (this.buf.length >= 4 && this.buf.length >= 4 + this.buf.readInt32BE(0)) {
         const n = this.buf.readInt32BE(0);
         const f = this.buf.subarray(4, 4 + n);
-        this.received.push(decodeBody(f[0]!, new Reader(f, 1, f.length, 12, true)));
+        this.received.push(decodeBody(f[0]!, new Reader(f, 1, f.length, this.version, true)));
+        this.frames.push(f);
         this.buf = this.buf.subarray(4 + n);
       }
       this.wake();
@@ -64,16 +71,16 @@ export class RawPeer {
     });
   }
 
-  static open(port: number): Promise<RawPeer> {
+  static open(port: number, version = 12): Promise<RawPeer> {
     return new Promise((resolve) => {
-      const s = connect(port, "127.0.0.1", () => resolve(new RawPeer(s)));
+      const s = connect(port, "127.0.0.1", () => resolve(new RawPeer(s, version)));
     });
   }
 
   /** Over TLS, trusting `ca`. */
   static openTls(port: number, ca: string): Promise<RawPeer> {
     return new Promise((resolve, reject) => {
-      const s = tlsConnect({ port, host: "127.0.0.1", ca, servername: "localhost" }, () => resolve(new RawPeer(s)));
+      const s = tlsConnect({ port, host: "127.0.0.1", ca, servername: "localhost" }, () => resolve(new RawPeer(s, 12)));
       s.once("error", reject);
     });
   }
@@ -85,7 +92,7 @@ export class RawPeer {
   }
 
   send(...ds: DataStructure[]): void {
-    this.socket.write(Buffer.concat(ds.map((d) => frameOf(d))));
+    this.socket.write(Buffer.concat(ds.map((d) => frameOf(d, this.version))));
   }
 
   /** Resolves with the first received structure of `dataType` (after `from`), or rejects after `ms`. */
@@ -141,10 +148,12 @@ export class RawPeer {
 }
 
 /** A logged-in connection `connection` (guest) with session 1 open; commands 1 and 2 are used. */
-export async function openSession(port: number, connection: string, peer?: RawPeer): Promise<RawPeer> {
-  const p = peer ?? (await RawPeer.open(port));
+export async function openSession(port: number, connection: string, via: RawPeer | number = 12): Promise<RawPeer> {
+  // a peer already connected (over TLS, say), or a new one speaking that OpenWire version
+  const p = typeof via === "number" ? await RawPeer.open(port, via) : via;
+  const version = p.version;
   p.send(
-    clientWireFormat({}),
+    clientWireFormat({}, version),
     makeConnectionInfo({
       commandId: 1,
       responseRequired: true,

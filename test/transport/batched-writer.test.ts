@@ -34,6 +34,32 @@ describe("BatchedWriter", () => {
     expect(stream.writes.map(String)).toEqual(["abcdef"]);
   });
 
+  it("sizes its slab for turns like the last one, so a busy turn is written without joining slabs, and keeps none that grew", async () => {
+    const writes: Buffer[] = [];
+    const stream = Object.assign(new RecordingStream(), {
+      write(chunk: Buffer): boolean {
+        writes.push(chunk);
+        return true;
+      },
+    });
+    const w = new BatchedWriter(stream, { streamDrained: () => undefined });
+    const busyTurn = () => {
+      for (let i = 0; i < 400; i++) {
+        const at = w.reserve(100);
+        w.slab.fill(i & 0xff, at, at + 100);
+      }
+    };
+    busyTurn(); // 40,000 bytes: more than one 16 KiB slab, joined
+    await turn();
+    busyTurn(); // the slab made for it holds the whole turn
+    const slab = w.slab;
+    await turn();
+    expect(writes.map((b) => b.length)).toEqual([40_000, 40_000]);
+    expect(writes[1]!.buffer === slab.buffer).toBe(true);
+    // the grown slab is let go after its turn: an idle connection keeps none
+    expect(w.slab.length).toBe(0);
+  });
+
   it("writes a lone packet at once, and in turn behind what the turn already gathered", async () => {
     const stream = new RecordingStream();
     const w = new BatchedWriter(stream, { streamDrained: () => undefined });

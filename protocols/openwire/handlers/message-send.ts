@@ -3,27 +3,32 @@ import { type AnyMessage, makeActiveMQQueue, makeActiveMQTopic } from "../codec/
 import type { OpenWireConnection } from "../connection.js";
 import { type Composite, destinationText, publishTarget, targetOf } from "../destinations.js";
 import { INVALID_DESTINATION, OpenWireRefusal, refusalOf, UNSUPPORTED } from "../exceptions.js";
-import { coreMessage, memberCopy, messageProblem, propertiesOf } from "../message.js";
-import { type Schedule, scheduledCopies, scheduleOf } from "../scheduled.js";
+import { coreMessage, decodeStoredMessage, memberCopy, messageProblem, propertiesOf, scannedProperties } from "../message.js";
+import type { ScannedMessage } from "../message-scan.js";
+import type { PrimitiveMap } from "../primitive-map.js";
+import { mayBeScheduled, type Schedule, scheduledCopies, scheduleOf } from "../scheduled.js";
 import { queueFor } from "./queues.js";
 import { tempsOf } from "../temp-destinations.js";
 
 /**
- * A JMS message from a producer, published on the core with its command bytes (`frame`) as its
- * encoding. True when a durable queue took it persistently (its Response then waits for the disk).
- * One sent in a transaction waits in it for the commit.
+ * A JMS message from a producer (`s`: what the scan read of `frame`, its command bytes), published
+ * on the core with those bytes as its encoding. True when a durable queue took it persistently (its
+ * Response then waits for the disk). One sent in a transaction waits in it for the commit. A send
+ * to a composite destination or with a schedule is decoded in full: the broker rewrites its copies.
  */
-export function messageSend(conn: OpenWireConnection, m: AnyMessage, frame: Buffer): boolean | OpenWireRefusal {
-  if (m.destination === null) return new OpenWireRefusal(INVALID_DESTINATION, "a message needs a destination");
-  const problem = messageProblem(m);
+export function messageSend(conn: OpenWireConnection, s: ScannedMessage, frame: Buffer): boolean | OpenWireRefusal {
+  if (s.destination === null) return new OpenWireRefusal(INVALID_DESTINATION, "a message needs a destination");
+  const problem = messageProblem(s);
   if (problem !== null) return new OpenWireRefusal(UNSUPPORTED, problem);
-  const t = targetOf(m.destination);
+  const t = targetOf(s.destination);
   if (typeof t === "string") return new OpenWireRefusal(INVALID_DESTINATION, t);
-  if (t.kind === "composite") return compositeSend(conn, m, t);
+  // read here so that a malformed map is refused with its message, and to see a schedule
+  const props: PrimitiveMap | null = scannedProperties(s, frame);
+  if (t.kind === "composite") return compositeSend(conn, decodeStoredMessage(frame, conn.wire!.version), t);
   if (t.temp) {
     // ActiveMQ's client refuses this itself once it has the deletion's advisory
-    if (tempsOf(conn.server).get(conn.vhost!.name, m.destination) === undefined) {
-      return new OpenWireRefusal(INVALID_DESTINATION, `Cannot publish to a deleted Destination: ${destinationText(m.destination)}`);
+    if (tempsOf(conn.server).get(conn.vhost!.name, s.destination) === undefined) {
+      return new OpenWireRefusal(INVALID_DESTINATION, `Cannot publish to a deleted Destination: ${destinationText(s.destination)}`);
     }
   } else if (t.kind === "queue") {
     const q = queueFor(conn, t.name);
@@ -32,13 +37,16 @@ export function messageSend(conn: OpenWireConnection, m: AnyMessage, frame: Buff
   const [exchange, key] = publishTarget(t);
   const denied = conn.access!.checkPublish(exchange, key);
   if (denied) return refusalOf(denied);
-  const msg = coreMessage(exchange, key, m, frame, conn.wire!.version, conn.individualDlq);
+  // ActiveMQ's scheduled delivery
+  if (mayBeScheduled(props)) {
+    const m = decodeStoredMessage(frame, conn.wire!.version);
+    const schedule = scheduleOf(propertiesOf(m).headers);
+    if (schedule !== null) return scheduledSend(conn, m, exchange, key, schedule);
+  }
+  const msg = coreMessage(exchange, key, s, frame, conn.wire!.version, conn.individualDlq);
   msg.publisher = conn.client; // for noLocal consumers
-  // ActiveMQ's scheduled delivery: one lookup in the properties decoded anyway
-  const schedule = scheduleOf(msg.properties.headers);
-  if (schedule !== null) return scheduledSend(conn, m, exchange, key, schedule);
-  if (m.transactionId !== null) {
-    const tx = conn.transaction(m.transactionId);
+  if (s.transactionId !== null) {
+    const tx = conn.transaction(s.transactionId);
     if (tx instanceof OpenWireRefusal) return tx;
     tx.send(exchange, key, msg); // routed at commit
     return false;

@@ -1,0 +1,183 @@
+/**
+ * A published JMS message read only as far as the broker needs it (loose encoding): where it goes,
+ * its transaction, the few headers the core routes and expires by, where its content and
+ * properties lie, and where the two fields a delivery changes (the message id's broker sequence,
+ * the redelivery counter) sit in its bytes. Everything else is stepped over, strings checked as
+ * the full decoder would check them but not built; the full decode happens only if someone asks
+ * for the neutral properties (another protocol, a selector, the store).
+ */
+import {
+  type AnyActiveMQDestination,
+  type AnyMessage,
+  type AnyTransactionId,
+  DataType,
+  readAnyActiveMQDestination,
+  readAnyTransactionId,
+  readConsumerId,
+  readDataStructure,
+} from "./codec/commands.generated.js";
+import { DecodeError, type Reader } from "./codec/primitives.js";
+
+/** The message types' codes (ActiveMQMessage to ActiveMQBlobMessage). */
+export type MessageType = AnyMessage["dataType"];
+
+export interface ScannedMessage {
+  readonly dataType: MessageType;
+  readonly commandId: number;
+  readonly responseRequired: boolean;
+  readonly destination: AnyActiveMQDestination | null;
+  readonly transactionId: AnyTransactionId | null;
+  readonly persistent: boolean;
+  readonly expiration: number;
+  readonly priority: number;
+  readonly timestamp: number;
+  /** JMSXGroupID (null for most messages, which belong to no group) and JMSXGroupSeq. */
+  readonly groupID: string | null;
+  readonly groupSequence: number;
+  /** Offsets in the command's bytes (type octet at 0); length -1 for a null content/properties. */
+  readonly contentAt: number;
+  readonly contentLength: number;
+  readonly propertiesAt: number;
+  readonly propertiesLength: number;
+  readonly compressed: boolean;
+  /** Offset of the message id's brokerSequenceId (a long), -1 without a message id. */
+  readonly sequenceAt: number;
+  /** Offset of the redeliveryCounter (an int). */
+  readonly redeliveryAt: number;
+  /** Offset of the jmsxGroupFirstForConsumer flag (a boolean), -1 before version 10. */
+  readonly groupFirstAt: number;
+}
+
+/** Checks `n` bytes of modified UTF-8 at the reader's position as decodeModifiedUtf8 would, and steps over them. */
+function skipModifiedUtf8(r: Reader, n: number): void {
+  r.need(n);
+  const b = r.buf;
+  const end = r.pos + n;
+  for (let i = r.pos; i < end; ) {
+    const c = b[i]!;
+    if (c < 0x80) i++;
+    else if ((c & 0xe0) === 0xc0 && i + 1 < end) i += 2;
+    else if ((c & 0xf0) === 0xe0 && i + 2 < end) i += 3;
+    else throw new DecodeError("malformed modified UTF-8 string");
+  }
+  r.pos = end;
+}
+
+function skipString(r: Reader): void {
+  if (!r.boolean()) return;
+  r.need(2);
+  const n = r.buf.readUInt16BE(r.pos);
+  r.pos += 2;
+  skipModifiedUtf8(r, n);
+}
+
+function skip(r: Reader, n: number): void {
+  r.need(n);
+  r.pos += n;
+}
+
+function skipBytes(r: Reader): number {
+  if (!r.boolean()) return -1;
+  const n = r.int();
+  if (n < 0) throw new DecodeError(`negative byte array length ${n}`);
+  skip(r, n);
+  return n;
+}
+
+function skipProducerId(r: Reader): void {
+  if (!r.boolean()) return;
+  const t = r.byte();
+  if (t !== DataType.ProducerId) throw new DecodeError(`type ${t} where a ProducerId belongs`);
+  skipString(r); // connectionId
+  skip(r, 16); // value, sessionId
+}
+
+function skipBrokerIds(r: Reader): void {
+  if (!r.boolean()) return;
+  const n = r.short();
+  if (n < 0) throw new DecodeError(`negative array length ${n}`);
+  for (let i = 0; i < n; i++) {
+    if (!r.boolean()) throw new DecodeError("null array element");
+    const t = r.byte();
+    if (t !== DataType.BrokerId) throw new DecodeError(`type ${t} where a BrokerId belongs`);
+    skipString(r);
+  }
+}
+
+/** The message command of type `dataType` from `r` (positioned after the type octet, at offset 1 of the command). */
+export function scanMessage(dataType: MessageType, r: Reader): ScannedMessage {
+  const v = r.version;
+  const commandId = r.int();
+  const responseRequired = r.boolean();
+  skipProducerId(r);
+  const destination = readAnyActiveMQDestination(r);
+  const transactionId = readAnyTransactionId(r);
+  readAnyActiveMQDestination(r); // originalDestination
+  let sequenceAt = -1;
+  if (r.boolean()) {
+    const t = r.byte();
+    if (t !== DataType.MessageId) throw new DecodeError(`type ${t} where a MessageId belongs`);
+    if (v >= 10) skipString(r); // textView
+    skipProducerId(r);
+    skip(r, 8); // producerSequenceId
+    sequenceAt = r.pos;
+    skip(r, 8);
+  }
+  readAnyTransactionId(r); // originalTransactionId
+  // built only for the grouped messages that carry one: the queue keeps groups by it
+  const groupID = r.string();
+  const groupSequence = r.int();
+  skipString(r); // correlationId
+  const persistent = r.boolean();
+  const expiration = r.long();
+  const priority = r.byte();
+  readAnyActiveMQDestination(r); // replyTo
+  const timestamp = r.long();
+  skipString(r); // type
+  const contentLength = skipBytes(r);
+  const contentAt = r.pos - Math.max(0, contentLength);
+  const propertiesLength = skipBytes(r);
+  const propertiesAt = r.pos - Math.max(0, propertiesLength);
+  readDataStructure(r);
+  readConsumerId(r); // targetConsumerId
+  const compressed = r.boolean();
+  const redeliveryAt = r.pos;
+  skip(r, 4);
+  skipBrokerIds(r); // brokerPath
+  skip(r, 8); // arrival
+  skipString(r); // userID
+  skip(r, 1); // recievedByDFBridge
+  if (v >= 2) skip(r, 1); // droppable
+  if (v >= 3) {
+    skipBrokerIds(r); // cluster
+    skip(r, 16); // brokerInTime, brokerOutTime
+  }
+  const groupFirstAt = v >= 10 ? r.pos : -1;
+  if (v >= 10) skip(r, 1); // jmsxGroupFirstForConsumer
+  if (dataType === DataType.ActiveMQBlobMessage) {
+    skipString(r); // remoteBlobUrl
+    skipString(r); // mimeType
+    skip(r, 1); // deletedByBroker
+  }
+  return {
+    dataType,
+    commandId,
+    responseRequired,
+    destination,
+    transactionId,
+    persistent,
+    expiration,
+    priority,
+    timestamp,
+    groupID,
+    groupSequence,
+    contentAt,
+    contentLength,
+    propertiesAt,
+    propertiesLength,
+    compressed,
+    sequenceAt,
+    redeliveryAt,
+    groupFirstAt,
+  };
+}
