@@ -1,18 +1,11 @@
 // ActiveMQ's message groups (JMSXGroupID) with its Java client: each scenario passes against Warren
 // and against ActiveMQ 5.17 (npm run conformance -- --openwire tcp://127.0.0.1:<port>).
-import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildJms, runJava } from "./java.js";
-import { type OpenWireBroker, useOpenWireBroker } from "./target.js";
+import { describe, expect, it } from "vitest";
+import { runJava } from "./java.js";
+import { uniquePrefix, useJmsScenarios } from "./scenarios.js";
 
-let broker: OpenWireBroker;
-beforeAll(async () => {
-  broker = await useOpenWireBroker();
-  await buildJms();
-}, 120_000);
-afterAll(() => broker?.close());
-
-const prefix = () => `conf.${randomUUID().slice(0, 8)}`;
+const broker = useJmsScenarios();
+const prefix = uniquePrefix;
 
 describe("message groups over OpenWire", () => {
   it("interleaved groups stick to one consumer each; a leaving consumer's group moves; seq -1 closes a group", async () => {

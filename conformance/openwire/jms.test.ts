@@ -1,18 +1,11 @@
 // ActiveMQ 5.17's Java client over OpenWire: each scenario passes against Warren and against
 // ActiveMQ 5.17 (npm run conformance -- --openwire tcp://127.0.0.1:<WARREN_ACTIVEMQ_OPENWIRE_PORT>).
-import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildJms, runJms, type Described } from "./java.js";
-import { type OpenWireBroker, useOpenWireBroker } from "./target.js";
+import { describe, expect, it } from "vitest";
+import { runJms, type Described } from "./java.js";
+import { uniquePrefix, useJmsScenarios } from "./scenarios.js";
 
-let broker: OpenWireBroker;
-beforeAll(async () => {
-  broker = await useOpenWireBroker();
-  await buildJms();
-}, 120_000);
-afterAll(() => broker?.close());
-
-const prefix = () => `conf.${randomUUID().slice(0, 8)}`;
+const broker = useJmsScenarios();
+const prefix = uniquePrefix;
 
 describe("OpenWire with ActiveMQ's JMS client", () => {
   it("a text and a bytes message keep their typed properties and JMS headers through a queue", async () => {

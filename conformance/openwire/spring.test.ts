@@ -1,19 +1,12 @@
 // Spring JMS (JmsTemplate, DefaultMessageListenerContainer) over ActiveMQ 5.17's Java client: each
 // scenario passes against Warren and against ActiveMQ 5.17
 // (npm run conformance -- --openwire tcp://127.0.0.1:<WARREN_ACTIVEMQ_OPENWIRE_PORT>).
-import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildJms, runJava } from "./java.js";
-import { type OpenWireBroker, useOpenWireBroker } from "./target.js";
+import { describe, expect, it } from "vitest";
+import { runJava } from "./java.js";
+import { uniquePrefix, useJmsScenarios } from "./scenarios.js";
 
-let broker: OpenWireBroker;
-beforeAll(async () => {
-  broker = await useOpenWireBroker();
-  await buildJms();
-}, 120_000);
-afterAll(() => broker?.close());
-
-const prefix = () => `conf.${randomUUID().slice(0, 8)}`;
+const broker = useJmsScenarios();
+const prefix = uniquePrefix;
 
 describe("Spring JMS over OpenWire", () => {
   it("JmsTemplate: convertAndSend a String and a Map, receive and receiveAndConvert them back", async () => {
