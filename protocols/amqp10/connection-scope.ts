@@ -26,8 +26,6 @@ export interface ConnectionScope {
   readonly sessions: Map<number, Session>;
   /** Channels whose session we ended with an error, until the client's end answers. */
   readonly ending: Set<number>;
-  /** `session` has accepts gathered: they go out at the end of this read (Session.flushAccepted). */
-  acceptsPending(session: Session): void;
   /** Starts a frame of `type` on `channel` in `out`; the performative and payload follow. */
   beginFrame(channel: number): number;
   /** Finishes the frame begun at `start` and hands it to the writer. */

@@ -84,8 +84,6 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
   heartbeatTimeoutMs = 0;
   lastRead = Date.now();
   private registered = false;
-  /** Sessions with accepted deliveries gathered during this read, answered when it ends. */
-  private readonly acceptingSessions: Session[] = [];
   private unsubscribeAlarms: (() => void) | null = null;
 
   constructor(
@@ -128,25 +126,15 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
     try {
       this.reader.push(chunk);
       this.readFrames();
-      if (this.acceptingSessions.length > 0) this.flushAccepts();
+      this.flushAccepts();
     } catch (err) {
       this.failed(err);
     }
   }
 
-  acceptsPending(session: Session): void {
-    this.acceptingSessions.push(session);
-  }
-
-  /** One disposition per session for the runs of transfers this read accepted. */
+  /** One disposition per session for the runs of transfers this read accepted (a connection has few sessions). */
   private flushAccepts(): void {
-    const list = this.acceptingSessions;
-    for (let i = 0; i < list.length; i++) {
-      const s = list[i]!;
-      s.acceptQueued = false;
-      s.flushAccepted();
-    }
-    list.length = 0;
+    for (const s of this.sessions.values()) s.flushAccepted();
   }
 
   private readFrames(): void {
@@ -349,7 +337,7 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
   close(error?: ErrorDetailsInit): void {
     if (this.state === "closed") return;
     // what this read accepted is answered before the close
-    if (this.acceptingSessions.length > 0) this.flushAccepts();
+    this.flushAccepts();
     const start = this.beginFrame(0);
     writeClose(this.out, error === undefined ? {} : { error });
     this.endFrame(start);

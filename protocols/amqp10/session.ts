@@ -61,8 +61,6 @@ export class Session {
    */
   private acceptFirst = -1;
   private acceptLast = 0;
-  /** This session is in its connection's list of sessions with accepts to send at the turn's end. */
-  acceptQueued = false;
 
   constructor(
     readonly conn: ConnectionScope,
@@ -143,10 +141,6 @@ export class Session {
         return;
       }
       this.flushAccepted();
-    }
-    if (!this.acceptQueued) {
-      this.acceptQueued = true;
-      this.conn.acceptsPending(this);
     }
     this.acceptFirst = deliveryId;
     this.acceptLast = deliveryId;

@@ -171,7 +171,39 @@ export function coreMessage(
   version: number,
   individualDlq: boolean,
 ): Message {
-  const bytes = Buffer.from(command);
+  return messageOfBytes(exchange, routingKey, s, Buffer.from(command), version, individualDlq);
+}
+
+/**
+ * The core Message for a JMS message the broker built or rewrote (a dead letter, a composite's
+ * member copy, a scheduled copy): encoded at `version`, then scanned as a published one is, so
+ * that it is delivered from its bytes too.
+ */
+export function coreMessageOf(
+  exchange: string,
+  routingKey: string,
+  m: AnyActiveMQMessage,
+  version: number,
+  individualDlq: boolean,
+): Message {
+  const w = new Writer(512);
+  w.version = version;
+  w.byte(m.dataType);
+  encodeBody(w, m);
+  const bytes = w.take(0);
+  const s = scanMessage(m.dataType, new Reader(bytes, 1, bytes.length, version, false));
+  return messageOfBytes(exchange, routingKey, s, bytes, version, individualDlq);
+}
+
+/** The core Message on `bytes` (its own: kept as the message's encoding). */
+function messageOfBytes(
+  exchange: string,
+  routingKey: string,
+  s: ScannedMessage,
+  bytes: Buffer,
+  version: number,
+  individualDlq: boolean,
+): Message {
   const msg = new Message(
     exchange,
     routingKey,
@@ -201,12 +233,6 @@ export function coreMessage(
 export function scannedProperties(s: ScannedMessage, command: Buffer): PrimitiveMap | null {
   if (s.propertiesLength <= 0) return null;
   return readPrimitiveMap(new Reader(command, s.propertiesAt, s.propertiesAt + s.propertiesLength, 1, false));
-}
-
-/** The core Message for a JMS message the broker built or rewrote (`bytes`: its command, type octet first). */
-export function coreMessageOf(exchange: string, routingKey: string, bytes: Buffer, version: number, individualDlq: boolean): Message {
-  const s = scanMessage(bytes[0] as MessageType, new Reader(bytes, 1, bytes.length, version, false));
-  return coreMessage(exchange, routingKey, s, bytes, version, individualDlq);
 }
 
 /** JMS headers and properties as the neutral MessageProperties (the table in docs/compatibility.md). */
@@ -395,11 +421,7 @@ export function deadLetterCopy(msg: Message, cause: string | null, version: numb
   m.redeliveryCounter = 0;
   m.commandId = 0;
   m.responseRequired = false;
-  const w = new Writer(512);
-  w.version = v;
-  w.byte(m.dataType);
-  encodeBody(w, m);
-  return coreMessageOf("", dlq, w.take(0), v, individualDlq);
+  return coreMessageOf("", dlq, m, v, individualDlq);
 }
 
 /**
@@ -418,11 +440,7 @@ export function memberCopy(
   const { destination, originalDestination } = m;
   m.originalDestination = destination;
   m.destination = member;
-  const w = new Writer(512);
-  w.version = version;
-  w.byte(m.dataType);
-  encodeBody(w, m);
-  const msg = coreMessageOf(exchange, routingKey, w.take(0), version, individualDlq);
+  const msg = coreMessageOf(exchange, routingKey, m, version, individualDlq);
   m.destination = destination;
   m.originalDestination = originalDestination;
   return msg;

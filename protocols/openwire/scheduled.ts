@@ -8,7 +8,7 @@
  * injected clock; persistent ones in the store across a restart).
  */
 import { integerValue, type Message, stringValue, type FieldTable, type FieldValue } from "../../src/core/index.js";
-import { type AnyMessage, encodeBody, makeMessageId, makeProducerId } from "./codec/commands.generated.js";
+import { type AnyMessage, makeMessageId, makeProducerId } from "./codec/commands.generated.js";
 import { Reader, Writer } from "./codec/primitives.js";
 import { coreMessageOf } from "./message.js";
 import { readPrimitiveMap, writePrimitiveMap } from "./primitive-map.js";
@@ -91,11 +91,7 @@ export function scheduledCopies(
   const out: { due: number; message: Message }[] = [];
   for (let i = 0; i <= s.repeat; i++) {
     if (s.repeat > 0) m.messageId = makeMessageId({ producerId: SCHEDULER, producerSequenceId: ++scheduledSequence });
-    const w = new Writer(512);
-    w.version = version;
-    w.byte(m.dataType);
-    encodeBody(w, m);
-    out.push({ due: now + s.delay + i * s.period, message: coreMessageOf(exchange, routingKey, w.take(0), version, individualDlq) });
+    out.push({ due: now + s.delay + i * s.period, message: coreMessageOf(exchange, routingKey, m, version, individualDlq) });
   }
   m.marshalledProperties = marshalledProperties;
   m.messageId = messageId;

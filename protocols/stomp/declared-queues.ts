@@ -1,4 +1,4 @@
-import { BrokerError, type Queue, virtualTopicOf } from "../../src/core/index.js";
+import { BrokerError, bindVirtualTopic, type Queue } from "../../src/core/index.js";
 import type { StompHeaders } from "./frame-parser.js";
 import { boolHeader, queueArguments } from "./message-headers.js";
 import type { SessionContext } from "./session-context.js";
@@ -36,13 +36,8 @@ export class DeclaredQueues {
     );
     if (ok instanceof BrokerError) return ok;
     // ActiveMQ's virtual topics: Consumer.A.VirtualTopic.X gets what is sent to topic VirtualTopic.X
-    const topic = virtualTopicOf(ok.queue);
-    if (topic !== null) {
-      const refused = this.ctx.access.checkSubscribe(ok.queue, "amq.topic", topic);
-      if (refused) return refused;
-      const b = v.bindQueue(ok.queue, "amq.topic", topic, {}, client);
-      if (b instanceof BrokerError) return b;
-    }
+    const unbound = bindVirtualTopic(v, this.ctx.access, ok.queue, client);
+    if (unbound !== null) return unbound;
     this.declared.add(name);
     return v.queue(ok.queue, client);
   }

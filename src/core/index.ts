@@ -44,7 +44,7 @@ export {
 } from "./durability.js";
 export { OrderedCommits, type OrderedReleaser } from "./ordered-commits.js";
 export { QueueEntry } from "./queue-entry.js";
-export { virtualTopicOf } from "./virtual-topics.js";
+export { bindVirtualTopic, virtualTopicOf } from "./virtual-topics.js";
 export { Subscription, type Consumer, type ConsumeOptions, type ClientRef } from "./consumer.js";
 export { Exchange, type ExchangeType, type Binding } from "./exchange.js";
 export { BrokerError, ReplyCode, errors, isBrokerError, type ReplyCodeName, type ReplyCodeValue } from "./errors.js";

@@ -32,11 +32,11 @@ import {
 } from "./policies.js";
 import { checkDelayedType, DELAYED_TYPE, DelayedExchange, type DelayedHost } from "./delayed-exchange.js";
 import { HeldMessages } from "./held-messages.js";
+import { MessageCounters } from "./stats.js";
+import { NO_LIMITS, type VhostLimits } from "./parameter-validation.js";
 
 /** The log of scheduled messages ("\0" keeps the name apart from any queue's). */
 const SCHEDULED_LOG = "\0scheduled";
-import { MessageCounters } from "./stats.js";
-import { NO_LIMITS, type VhostLimits } from "./parameter-validation.js";
 
 export interface ExchangeDeclare {
   type: string;
@@ -307,7 +307,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
    * OpenWire's scheduled delivery. A persistent one is kept across a restart when there is a store.
    */
   publishLater(message: Message, due: number): void {
-    this.scheduler().hold(due, message.routingKey, message, message.properties.deliveryMode === 2);
+    this.scheduler().hold(due, message.routingKey, message, message.persistent);
   }
 
   /** Messages waiting for publishLater's due time. */
@@ -476,9 +476,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
     const s = q.settings;
     if (s.deadLetterExchange === undefined) return;
     const dl = buildDeadLetter(message, reason, q.name, s.deadLetterExchange, s.deadLetterRoutingKey, this.timers.now());
-    this.pendingDeadLetters.push(dl.message);
-    this.pendingDeadLetterDeaths.push(reason === "rejected" ? [] : dl.deaths);
-    if (!this.publishing) this.publishDeadLetters();
+    this.republish(dl.message, reason === "rejected" ? [] : dl.deaths);
   }
 
   /**
@@ -493,8 +491,13 @@ export class VirtualHost implements QueueHost, DelayedHost {
       const ok = this.declareQueue(moved.queue, { durable: true, autoDelete: false, exclusive: false, args: {} }, null);
       if (ok instanceof BrokerError) return;
     }
-    this.pendingDeadLetters.push(moved.message);
-    this.pendingDeadLetterDeaths.push([]);
+    this.republish(moved.message, []);
+  }
+
+  /** Publishes a message the broker moves (a dead letter) after the publish under way, if any. */
+  private republish(message: Message, deaths: FieldValue[]): void {
+    this.pendingDeadLetters.push(message);
+    this.pendingDeadLetterDeaths.push(deaths);
     if (!this.publishing) this.publishDeadLetters();
   }
 

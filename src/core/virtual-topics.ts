@@ -8,6 +8,11 @@
  * work per message.
  */
 
+import type { ClientRef } from "./consumer.js";
+import { BrokerError } from "./errors.js";
+import type { AccessControl } from "./permissions.js";
+import type { VirtualHost } from "./vhost.js";
+
 const PREFIX = "Consumer.";
 const TOPIC = "VirtualTopic.";
 
@@ -24,4 +29,17 @@ export function virtualTopicOf(queue: string): string | null {
   if (!topic.startsWith(TOPIC) || topic.length === TOPIC.length) return null;
   if (/[*>#]/.test(topic)) return null;
   return topic;
+}
+
+/**
+ * When `queue` is a virtual topic's consumer queue, binds it to amq.topic with the topic's name
+ * (the subscriber must be allowed to read the topic); the refusal, or null (also for any other queue).
+ */
+export function bindVirtualTopic(vhost: VirtualHost, access: AccessControl, queue: string, client: ClientRef | null): BrokerError | null {
+  const topic = virtualTopicOf(queue);
+  if (topic === null) return null;
+  const refused = access.checkSubscribe(queue, "amq.topic", topic);
+  if (refused) return refused;
+  const b = vhost.bindQueue(queue, "amq.topic", topic, {}, client);
+  return b instanceof BrokerError ? b : null;
 }

@@ -2,31 +2,14 @@
 // OpenWire and STOMP front-ends from JMSXGroupID) goes to its group's owner.
 import { describe, expect, it } from "vitest";
 import { VirtualHost } from "../../src/core/vhost.js";
-import { BrokerError } from "../../src/core/errors.js";
 import { Message, TypedField } from "../../src/core/message.js";
-import type { ClientRef, Consumer, Subscription } from "../../src/core/consumer.js";
-import type { QueueEntry } from "../../src/core/queue-entry.js";
+import type { Subscription } from "../../src/core/consumer.js";
 import { GROUP_CACHE_SIZE, type Queue } from "../../src/core/queue.js";
 import type { PageFile, Persistence } from "../../src/core/durability.js";
+import { FakeConsumer as RecordingConsumer, ok } from "./fake-consumer.js";
 
-function ok<T>(r: T | BrokerError): T {
-  if (r instanceof BrokerError) throw new Error(`unexpected ${r.toString()}`);
-  return r;
-}
-
-class FakeConsumer implements Consumer {
-  readonly delivered: QueueEntry[] = [];
-  readonly client: ClientRef = { id: 1 };
-  constructor(public credit = Infinity) {}
-  hasCredit(): boolean {
-    return this.credit > 0;
-  }
-  deliver(entry: QueueEntry): void {
-    this.credit--;
-    this.delivered.push(entry);
-  }
-  cancelledByBroker(): void {}
-  /** Bodies delivered, "*" marking the ones that assigned their group (JMSXGroupFirstForConsumer). */
+class FakeConsumer extends RecordingConsumer {
+  /** Bodies delivered, "*" marking the ones that assigned their group. */
   get got(): string[] {
     return this.delivered.map((e) => e.message.body.toString() + (e.groupFirst ? "*" : ""));
   }

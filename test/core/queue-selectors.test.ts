@@ -2,32 +2,10 @@ import { describe, expect, it } from "vitest";
 import { VirtualHost } from "../../src/core/vhost.js";
 import { BrokerError } from "../../src/core/errors.js";
 import { type FieldTable, Message } from "../../src/core/message.js";
-import type { ClientRef, ConsumeOptions, Consumer, Subscription } from "../../src/core/consumer.js";
-import type { QueueEntry } from "../../src/core/queue-entry.js";
+import type { ConsumeOptions, Subscription } from "../../src/core/consumer.js";
 import { type Queue, SELECTOR_SCAN_WINDOW } from "../../src/core/queue.js";
 import { compileSelector, Selector } from "../../src/core/selectors/index.js";
-
-function ok<T>(r: T | BrokerError): T {
-  if (r instanceof BrokerError) throw new Error(`unexpected ${r.toString()}`);
-  return r;
-}
-
-class FakeConsumer implements Consumer {
-  readonly delivered: QueueEntry[] = [];
-  readonly client: ClientRef = { id: 1 };
-  constructor(public credit = Infinity) {}
-  hasCredit(): boolean {
-    return this.credit > 0;
-  }
-  deliver(entry: QueueEntry): void {
-    this.credit--;
-    this.delivered.push(entry);
-  }
-  cancelledByBroker(): void {}
-  get bodies(): string[] {
-    return this.delivered.map((e) => e.message.body.toString());
-  }
-}
+import { FakeConsumer, ok } from "./fake-consumer.js";
 
 function setup(args: FieldTable = {}) {
   const v = new VirtualHost("/");

@@ -59,7 +59,7 @@ public final class Destinations {
       String[] names = {"qa", "qb", "ta", "tb", "mq", "mt"};
       MessageConsumer[] consumers = {qa, qb, ta, tb, mq, mt};
       for (int i = 0; i < names.length; i++) {
-        sb.append(i > 0 ? "," : "").append(quote(names[i])).append(':').append(drain(consumers[i], p));
+        sb.append(i > 0 ? "," : "").append(Jms.quote(names[i])).append(':').append(drain(consumers[i], p));
       }
       return sb.append('}').toString();
     } finally {
@@ -180,13 +180,13 @@ public final class Destinations {
    */
   static String scheduledCopy(Message m, String sentId) throws Exception {
     if (m == null) return "null";
-    StringBuilder sb = new StringBuilder("{\"text\":" + quote(((TextMessage) m).getText()));
+    StringBuilder sb = new StringBuilder("{\"text\":" + Jms.quote(((TextMessage) m).getText()));
     sb.append(",\"sameId\":").append(sentId.equals(m.getJMSMessageID()));
     sb.append(",\"persistent\":").append(m.getJMSDeliveryMode() == javax.jms.DeliveryMode.PERSISTENT);
     sb.append(",\"hasJobId\":").append(m.getStringProperty("scheduledJobId") != null);
     for (String name : new String[] {"AMQ_SCHEDULED_DELAY", "AMQ_SCHEDULED_PERIOD", "AMQ_SCHEDULED_REPEAT"}) {
       Object v = m.getObjectProperty(name);
-      sb.append(",").append(quote(name)).append(':').append(v == null ? "null" : quote(v.getClass().getSimpleName() + ":" + v));
+      sb.append(",").append(Jms.quote(name)).append(':').append(v == null ? "null" : Jms.quote(v.getClass().getSimpleName() + ":" + v));
     }
     return sb.append('}').toString();
   }
@@ -206,8 +206,8 @@ public final class Destinations {
     Message m = consumer.receive(WAIT_MS);
     while (m != null) {
       Destination orig = ((ActiveMQMessage) m).getOriginalDestination();
-      got.add("{\"text\":" + quote(((TextMessage) m).getText()) + ",\"destination\":" + quote(strip(String.valueOf(m.getJMSDestination()), p))
-          + ",\"original\":" + (orig == null ? "null" : quote(strip(String.valueOf(orig), p))) + "}");
+      got.add("{\"text\":" + Jms.quote(((TextMessage) m).getText()) + ",\"destination\":" + Jms.quote(strip(String.valueOf(m.getJMSDestination()), p))
+          + ",\"original\":" + (orig == null ? "null" : Jms.quote(strip(String.valueOf(orig), p))) + "}");
       m = consumer.receive(QUIET_MS);
     }
     return "[" + String.join(",", got) + "]";
@@ -215,16 +215,5 @@ public final class Destinations {
 
   static String strip(String s, String p) {
     return s.replace(p + ".", "");
-  }
-
-  static String quote(String s) {
-    if (s == null) return "null";
-    StringBuilder sb = new StringBuilder("\"");
-    for (char ch : s.toCharArray()) {
-      if (ch == '"' || ch == '\\') sb.append('\\').append(ch);
-      else if (ch < 0x20) sb.append(String.format("\\u%04x", (int) ch));
-      else sb.append(ch);
-    }
-    return sb.append('"').toString();
   }
 }

@@ -24,7 +24,7 @@ export function messageSend(conn: OpenWireConnection, s: ScannedMessage, frame: 
   if (typeof t === "string") return new OpenWireRefusal(INVALID_DESTINATION, t);
   // read here so that a malformed map is refused with its message, and to see a schedule
   const props: PrimitiveMap | null = scannedProperties(s, frame);
-  if (t.kind === "composite") return compositeSend(conn, decodeStoredMessage(frame, conn.wire!.version), t);
+  if (t.kind === "composite") return compositeSend(conn, decodeStoredMessage(frame, conn.wire!.version), t, mayBeScheduled(props));
   if (t.temp) {
     // ActiveMQ's client refuses this itself once it has the deletion's advisory
     if (tempsOf(conn.server).get(conn.vhost!.name, s.destination) === undefined) {
@@ -58,9 +58,10 @@ export function messageSend(conn: OpenWireConnection, s: ScannedMessage, frame: 
 
 /**
  * A send to a composite destination: a copy to every member (its destination the member, its
- * originalDestination the composite), each member checked before any is sent to.
+ * originalDestination the composite), each member checked before any is sent to. `scheduled`:
+ * its properties name an AMQ_SCHEDULED_* key (a schedule is refused here).
  */
-function compositeSend(conn: OpenWireConnection, m: AnyMessage, c: Composite): boolean | OpenWireRefusal {
+function compositeSend(conn: OpenWireConnection, m: AnyMessage, c: Composite, scheduled: boolean): boolean | OpenWireRefusal {
   const routes: [string, string][] = [];
   for (const t of c.members) {
     if (t.kind === "queue") {
@@ -74,7 +75,7 @@ function compositeSend(conn: OpenWireConnection, m: AnyMessage, c: Composite): b
   }
   const tx = m.transactionId === null ? null : conn.transaction(m.transactionId);
   if (tx instanceof OpenWireRefusal) return tx;
-  if (m.marshalledProperties !== null && scheduleOf(propertiesOf(m).headers) !== null) {
+  if (scheduled && scheduleOf(propertiesOf(m).headers) !== null) {
     return new OpenWireRefusal(UNSUPPORTED, "scheduled delivery to a composite destination is not supported by this broker");
   }
   let persisted = false;

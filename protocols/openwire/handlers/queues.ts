@@ -1,4 +1,4 @@
-import { BrokerError, type Queue, virtualTopicOf } from "../../../src/core/index.js";
+import { BrokerError, bindVirtualTopic, type Queue } from "../../../src/core/index.js";
 import type { OpenWireConnection } from "../connection.js";
 import { type OpenWireRefusal, refusalOf } from "../exceptions.js";
 
@@ -13,13 +13,8 @@ export function queueFor(conn: OpenWireConnection, name: string): Queue | OpenWi
     if (denied) return refusalOf(denied);
     const ok = v.declareQueue(name, { durable: true, autoDelete: false, exclusive: false, args: {} }, conn.client);
     if (ok instanceof BrokerError) return refusalOf(ok);
-    const topic = virtualTopicOf(name);
-    if (topic !== null) {
-      const refused = conn.access!.checkSubscribe(name, "amq.topic", topic);
-      if (refused) return refusalOf(refused);
-      const b = v.bindQueue(name, "amq.topic", topic, {}, conn.client);
-      if (b instanceof BrokerError) return refusalOf(b);
-    }
+    const unbound = bindVirtualTopic(v, conn.access!, name, conn.client);
+    if (unbound !== null) return refusalOf(unbound);
     conn.declared.add(name);
   }
   const q = v.queue(name, conn.client);
