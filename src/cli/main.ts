@@ -124,6 +124,7 @@ async function runClusterNode(options: BrokerOptions, warnings: string[], starte
     { ports: broker.ports, dataDir: broker.dataDir, node: node.name, epoch: node.term()?.epoch, startupMs: Math.round(ms) },
     "Warren started (cluster leader)",
   );
+  (process as EventEmitter).emit(STARTED_EVENT);
 }
 
 // `warren ctl`'s ~60 subcommands take ~18 ms of CPU to build, a tenth of a broker's start-up:
