@@ -1,6 +1,7 @@
-#!/usr/bin/env node
+import type { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { STARTED_EVENT } from "./code-cache.js";
 import { CommanderError, ctlCommand } from "./ctl.js";
 import type { StartFlags } from "../server/config.js";
 import type { BrokerOptions } from "../server/options.js";
@@ -73,6 +74,8 @@ const program = new Command()
     for (const w of warnings) broker.log.warn(w);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     broker.log.info({ ports: broker.ports, dataDir: broker.dataDir, configFile, startupMs: Math.round(ms) }, "Warren started");
+    // the launcher (bin.ts) writes the code cache now, when the start's code has been compiled
+    (process as EventEmitter).emit(STARTED_EVENT);
     let stopping = false;
     // Graceful: listeners stop accepting, clients are told (AMQP 320 CONNECTION_FORCED, MQTT 5
     // DISCONNECT 0x8B, STOMP ERROR), the store is flushed, exit 0. A second signal, or a close that
@@ -121,6 +124,7 @@ async function runClusterNode(options: BrokerOptions, warnings: string[], starte
     { ports: broker.ports, dataDir: broker.dataDir, node: node.name, epoch: node.term()?.epoch, startupMs: Math.round(ms) },
     "Warren started (cluster leader)",
   );
+  (process as EventEmitter).emit(STARTED_EVENT);
 }
 
 // `warren ctl`'s ~60 subcommands take ~18 ms of CPU to build, a tenth of a broker's start-up:
