@@ -461,7 +461,10 @@ export class Queue implements Destination, ReadyOwner {
       m.noteProperties(m.properties);
       level = Math.min(m.priority, this.levels.length - 1);
     }
-    this.levels[level]!.pushRecovered(this.nextSeq++, r.position, r.bodySize, r.redelivered, r.expiresAt, m);
+    // a grouped message is grouped again (ActiveMQ's store keeps the group id): dispatch goes
+    // selective, and the group's owner is assigned anew, as the owners were in memory only
+    if (r.grouped) this.groups ??= new Map();
+    this.levels[level]!.pushRecovered(this.nextSeq++, r.position, r.bodySize, r.redelivered, r.expiresAt, r.grouped, m);
     this.readyCount++;
     this.readyBytes += r.bodySize;
     // a TTL keeps running across a restart, as RabbitMQ's does: messages due while the broker was

@@ -130,14 +130,24 @@ export class ReadyMessages {
   }
 
   /** Appends a message recovered from the queue's store; decoded only if it stays in memory. */
-  pushRecovered(seq: number, position: number, bodySize: number, redelivered: boolean, expiresAt: number, message: Message | null): void {
+  pushRecovered(
+    seq: number,
+    position: number,
+    bodySize: number,
+    redelivered: boolean,
+    expiresAt: number,
+    grouped: boolean,
+    message: Message | null,
+  ): void {
     const limits = this.owner.paging;
     if (limits !== null && (this.tailCount > 0 || this.overLimit(limits, true))) {
-      this.pushTail(seq, position, bodySize, redelivered ? REDELIVERED : 0, expiresAt);
+      this.pushTail(seq, position, bodySize, (redelivered ? REDELIVERED : 0) | (grouped ? GROUPED : 0), expiresAt);
       return;
     }
     // kept in memory: read back now (sequential reads share the store's read-ahead)
-    const entry = new QueueEntry(seq, message ?? this.owner.store!.load(position), bodySize);
+    const m = message ?? this.owner.store!.load(position);
+    if (grouped) m.restoreGroup();
+    const entry = new QueueEntry(seq, m, bodySize);
     entry.level = this.level;
     entry.position = position;
     entry.redelivered = redelivered;
