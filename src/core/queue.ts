@@ -26,6 +26,13 @@ export const SELECTOR_SCAN_WINDOW = 200;
  */
 export const GROUP_CACHE_SIZE = 1024;
 
+/** A paced browse's place in a queue (Queue.browseCursor). */
+export interface BrowseCursor {
+  level: number;
+  after: number;
+  readonly before: number;
+}
+
 /** What Queue.enqueue did with a message. */
 export const Enqueued = {
   Refused: 0,
@@ -267,6 +274,31 @@ export class Queue implements Destination, ReadyOwner {
     const out: QueueEntry[] = [];
     for (let i = this.levels.length - 1; i >= 0 && out.length < limit; i--) this.levels[i]!.browse(limit, out);
     return out;
+  }
+
+  /**
+   * Where a paced browser is (browseNext): the priority level it reads and the last sequence
+   * number it saw there; messages that arrive after it was made are not part of its browse.
+   */
+  browseCursor(): BrowseCursor {
+    return { level: this.levels.length - 1, after: -1, before: this.nextSeq };
+  }
+
+  /**
+   * The next ready messages of `cursor`'s browse, in delivery order, until `into` holds `limit`;
+   * the cursor moves past them. Only the batch is in memory (paged-out messages are read as it
+   * goes). Returns false once the browse has nothing more.
+   */
+  browseNext(cursor: BrowseCursor, limit: number, into: QueueEntry[]): boolean {
+    while (cursor.level >= 0) {
+      const from = into.length;
+      this.levels[cursor.level]!.browseAfter(cursor.after, cursor.before, limit, into);
+      if (into.length > from) cursor.after = into[into.length - 1]!.seq;
+      if (into.length >= limit) return true;
+      cursor.level--;
+      cursor.after = -1;
+    }
+    return false;
   }
 
   /** The next entry to deliver: oldest of the highest priority level that has one. */
