@@ -11,7 +11,7 @@ export {
   type QueueDeclareOk,
   type PublishResult,
 } from "./vhost.js";
-export { Queue, Enqueued, type BrowseCursor, type DeadLetterReason } from "./queue.js";
+export { Queue, Enqueued, ROUTE_SELECTOR_ARG, type BrowseCursor, type DeadLetterReason } from "./queue.js";
 export { type Clock, type ClockTimer, ManualClock, MAX_TIMER_MS, systemClock } from "./clock.js";
 export {
   parseQueueArguments,

@@ -3,6 +3,7 @@ import type { FieldTable, Message } from "./message.js";
 import { QueueEntry } from "./queue-entry.js";
 import { type ClientRef, type Consumer, type ConsumeOptions, Subscription } from "./consumer.js";
 import { BrokerError, errors } from "./errors.js";
+import { compileSelector, InvalidSelector, type Selector } from "./selectors/index.js";
 import { type QueueArguments, type QueueSettings, settingsFromArguments } from "./queue-arguments.js";
 import type { PageFile, PagingLimits, Persistence, QueueStore, RecoveredMessage } from "./durability.js";
 import { ReadyMessages, type ReadyOwner } from "./ready-messages.js";
@@ -39,7 +40,16 @@ export const Enqueued = {
   Accepted: 1,
   /** Accepted and written to the queue's store: durable after the next group commit. */
   Persisted: 2,
+  /** Not for this queue: its x-jms-selector does not select it (not routed here). */
+  Filtered: 3,
 } as const;
+
+/**
+ * The queue argument holding a JMS selector that filters what is routed to the queue: an
+ * ActiveMQ durable subscription's (OpenWire sets it), so an offline subscription keeps only
+ * what it selects, as ActiveMQ's does.
+ */
+export const ROUTE_SELECTOR_ARG = "x-jms-selector";
 export type Enqueued = (typeof Enqueued)[keyof typeof Enqueued];
 
 /** Why a message left a queue for its dead-letter exchange (the x-death `reason`). */
@@ -154,6 +164,10 @@ export class Queue implements Destination, ReadyOwner {
   private lastUsed = 0;
   private readonly singleActive: boolean;
   private readonly quorum: boolean;
+  /** ROUTE_SELECTOR_ARG compiled; null for every other queue (no cost per message for those). */
+  private readonly routeSelector: Selector | null = null;
+  /** What routeSelector is asked about: reused, one routed message at a time. */
+  private routeSubject: { message: Message; deliveryCount: number; redelivered: boolean } | null = null;
 
   constructor(
     readonly name: string,
@@ -165,6 +179,12 @@ export class Queue implements Destination, ReadyOwner {
     this.quorum = options.parsedArgs.queueType === "quorum";
     this.current = {};
     this.applySettings(settingsFromArguments(options.parsedArgs));
+    const sel = options.args[ROUTE_SELECTOR_ARG];
+    if (typeof sel === "string" && sel !== "") {
+      const compiled = compileSelector(sel);
+      // one that no longer compiles (a stored definition) filters nothing, as before
+      if (!(compiled instanceof InvalidSelector)) this.routeSelector = compiled;
+    }
   }
 
   /** ReadyOwner: when to page (from the broker's store). */
@@ -328,6 +348,7 @@ export class Queue implements Destination, ReadyOwner {
 
   /** Takes a routed message; Refused when the queue refuses it (overflow reject-publish). */
   enqueue(message: Message): Enqueued {
+    if (this.routeSelector !== null && !this.selectsRouted(message)) return Enqueued.Filtered;
     const s = this.current;
     const limited = s.maxLength !== undefined || s.maxLengthBytes !== undefined;
     if (limited && s.overflow !== undefined && s.overflow !== "drop-head" && this.wouldOverflow(message.bodySize)) {
@@ -478,6 +499,13 @@ export class Queue implements Destination, ReadyOwner {
       return;
     }
     this.host.queueExpired(this);
+  }
+
+  /** Whether the queue's x-jms-selector selects a message being routed to it. */
+  private selectsRouted(message: Message): boolean {
+    const subject = (this.routeSubject ??= { message, deliveryCount: 0, redelivered: false });
+    subject.message = message;
+    return this.routeSelector!.matches(subject);
   }
 
   // ---- recovery --------------------------------------------------------------------------
