@@ -197,4 +197,11 @@ describe("the failover transport across a broker restart", () => {
       "Message kind=plain persistent=true",
     ]);
   }, 240_000);
+
+  it("stored messages keep their message group: after the restart each group goes to one consumer", async () => {
+    const url = `failover:(tcp://127.0.0.1:${broker.port})?maxReconnectAttempts=200&initialReconnectDelay=100&maxReconnectDelay=500&useExponentialBackOff=false`;
+    const r = await runFailover<{ g1Owner: string[]; g2Owner: string[] }>(broker, url, `conf.${randomUUID().slice(0, 8)}.groups`, "groups");
+    // "*": JMSXGroupFirstForConsumer (the group owners were in memory: each group is assigned anew)
+    expect(r).toEqual({ g1Owner: ["g1-0*", "g1-1", "g1-2"], g2Owner: ["g2-0*", "g2-1", "g2-2"] });
+  }, 240_000);
 });

@@ -2,17 +2,17 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll } from "vitest";
 import { buildJms } from "./java.js";
-import { type OpenWireBroker, useOpenWireBroker } from "./target.js";
+import { type EmbeddedOptions, type OpenWireBroker, useOpenWireBroker } from "./target.js";
 
 /**
  * The broker a file's scenarios run against (an embedded Warren, or the one the conformance runner
  * names), opened before the file's tests with the Java programs compiled, closed after them. Call
  * it at the top level; read `url` inside the tests.
  */
-export function useJmsScenarios(): { readonly url: string } {
+export function useJmsScenarios(options: EmbeddedOptions = {}): { readonly url: string } {
   let broker: OpenWireBroker | undefined;
   beforeAll(async () => {
-    broker = await useOpenWireBroker();
+    broker = await useOpenWireBroker(options);
     await buildJms();
   }, 120_000);
   afterAll(() => broker?.close());

@@ -13,10 +13,30 @@ export interface OpenWireBroker {
   close(): Promise<void>;
 }
 
-export async function useOpenWireBroker(): Promise<OpenWireBroker> {
+/** How an embedded Warren is started: `pageOutBytes` gives it a data dir of its own, paging past that many bytes. */
+export interface EmbeddedOptions {
+  pageOutBytes?: number;
+}
+
+export async function useOpenWireBroker(options: EmbeddedOptions = {}): Promise<OpenWireBroker> {
   const external = process.env[OPENWIRE_TARGET_ENV]?.trim();
   if (external) return { url: external, kind: "external", close: async () => undefined };
   const { startBroker } = await import("warren");
-  const broker = await startBroker({ openwire: { port: 0 }, logLevel: "silent" });
-  return { url: `tcp://127.0.0.1:${broker.ports.openwire}`, kind: "warren", close: () => broker.close() };
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dataDir = options.pageOutBytes === undefined ? undefined : mkdtempSync(join(tmpdir(), "warren-openwire-"));
+  const broker = await startBroker({
+    openwire: { port: 0 },
+    logLevel: "silent",
+    ...(dataDir !== undefined && { dataDir, pageOutBytes: options.pageOutBytes }),
+  });
+  return {
+    url: `tcp://127.0.0.1:${broker.ports.openwire}`,
+    kind: "warren",
+    close: async () => {
+      await broker.close();
+      if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import type { QueueBrowsing } from "./browser.js";
 import type { Socket } from "node:net";
 import type {
   AccessControl,
@@ -87,6 +88,8 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   /** Sessions by SessionId key → the consumers' keys in it. */
   readonly sessions = new Map<string, Set<string>>();
   readonly consumers = new Map<string, OpenWireConsumer>();
+  /** Queue browsers by ConsumerId key (browser.ts): paced by their acks, not core consumers. */
+  readonly browsers = new Map<string, QueueBrowsing>();
   /** Open local transactions by LocalTransactionId key (transactions.ts). */
   readonly transactions = new Map<string, OpenWireTransaction>();
   /** Queues this connection declared already (queue://x is declared durable on first use). */
@@ -487,6 +490,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   }
 
   releaseConsumers(): void {
+    this.browsers.clear();
     const all = [...this.consumers.values()];
     this.consumers.clear();
     for (const c of all) c.close();

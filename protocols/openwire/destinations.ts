@@ -4,6 +4,7 @@
  * /topic/x (amq.topic, routing key x, ActiveMQ's `>` wildcard as AMQP's `#`; each consumer gets
  * its own exclusive queue bound to it).
  */
+import { ACTIVEMQ_MEMBER_PREFIXES, parseCompositeDestination } from "../../src/core/index.js";
 import { type AnyActiveMQDestination, DataType, makeActiveMQQueue, makeActiveMQTopic } from "./codec/commands.generated.js";
 
 /** `temp`: a temporary queue or topic (temp-destinations.ts), owned by one connection. */
@@ -52,26 +53,14 @@ function compositeOf(type: number, name: string): Composite | string {
   return c;
 }
 
-/**
- * ActiveMQ's composite names: members separated by commas (blank ones skipped), each of the
- * composite's own kind unless it says `queue://` or `topic://`.
- */
+/** ActiveMQ's composite names (the core's parser): a member says `queue://` or `topic://`, or is of the composite's kind. */
 function parseComposite(type: number, name: string): Composite | string {
   if (type !== DataType.ActiveMQQueue && type !== DataType.ActiveMQTopic) {
     return `composite temporary destinations (${name}) are not supported`;
   }
-  const of = type === DataType.ActiveMQQueue ? "queue" : "topic";
-  const members: Target[] = [];
-  for (const part of name.split(",")) {
-    const m = part.trim();
-    let t: Target;
-    if (m.startsWith("queue://")) t = { kind: "queue", name: m.slice(8), temp: false };
-    else if (m.startsWith("topic://")) t = { kind: "topic", name: m.slice(8), temp: false };
-    else t = { kind: of, name: m, temp: false };
-    if (t.name !== "") members.push(t);
-  }
-  if (members.length === 0) return `the composite destination ${name} names no destination`;
-  return { kind: "composite", of, members };
+  const c = parseCompositeDestination(type === DataType.ActiveMQQueue ? "queue" : "topic", name, ACTIVEMQ_MEMBER_PREFIXES);
+  if (c === null) return `the composite destination ${name} names no destination`;
+  return { kind: "composite", of: c.of, members: c.members.map((m): Target => ({ kind: m.kind, name: m.name, temp: false })) };
 }
 
 /** ActiveMQ's advisory topics: only the temporary-destination ones carry anything (temp-destinations.ts). */

@@ -5,6 +5,8 @@
  * so a JMS and a STOMP subscriber with the same client id and name share one subscription, as
  * they do on ActiveMQ. Texts are ActiveMQ 5.17's.
  */
+import { ROUTE_SELECTOR_ARG } from "../../src/core/index.js";
+
 export function durableQueueName(clientId: string, subscriptionName: string): string {
   return `stomp-subscription-${clientId}-${subscriptionName}`;
 }
@@ -12,9 +14,11 @@ export function durableQueueName(clientId: string, subscriptionName: string): st
 /**
  * The queue argument that keeps a durable subscription's selector (its text as the subscriber
  * gave it), so a subscriber coming back with another one replaces the subscription, as ActiveMQ
- * does; RabbitMQ-style equivalence checks ignore it, like any argument they do not know.
+ * does; RabbitMQ-style equivalence checks ignore it, like any argument they do not know. The
+ * core's queue filters what is routed to it by this selector (ROUTE_SELECTOR_ARG), so an offline
+ * subscription keeps only what it selects.
  */
-export const SELECTOR_ARG = "x-jms-selector";
+export const SELECTOR_ARG = ROUTE_SELECTOR_ARG;
 
 export const inUseText = (clientId: string, name: string): string =>
   `Durable consumer is in use for client: ${clientId} and subscriptionName: ${name}`;

@@ -1,15 +1,32 @@
 /**
  * STOMP destinations as RabbitMQ's STOMP plugin reads them (rabbit_routing_util:parse_endpoint),
- * with ActiveMQ's topic wildcards on top. Each becomes an exchange + routing key to publish to and,
- * for SUBSCRIBE, a queue to consume from.
+ * with ActiveMQ's topic wildcards and composites on top. Each becomes an exchange + routing key to
+ * publish to and, for SUBSCRIBE, a queue to consume from.
  */
+import { type CompositeMember, compositePhysicalName, type DestinationKind, parseCompositeDestination } from "../../src/core/index.js";
+
 export type Destination =
   | { kind: "queue"; name: string }
   | { kind: "topic"; name: string }
   | { kind: "exchange"; exchange: string; key: string }
   | { kind: "amqqueue"; name: string }
   | { kind: "temp-queue"; name: string }
-  | { kind: "reply-queue"; name: string };
+  | { kind: "reply-queue"; name: string }
+  | Composite;
+
+/**
+ * ActiveMQ's composite (`/queue/a,/queue/b`, `/queue/a,/topic/b`): a SEND goes to every member, a
+ * SUBSCRIBE consumes the members of the composite's own kind (`of`, its first member's).
+ * `original` is the original-destination header of the copies, as ActiveMQ 5.17 writes it.
+ */
+export interface Composite {
+  kind: "composite";
+  of: DestinationKind;
+  members: readonly CompositeMember[];
+  original: string;
+}
+
+const STOMP_MEMBER_PREFIXES = { queue: "/queue/", topic: "/topic/" } as const;
 
 export interface DestinationError {
   readonly message: string;
@@ -40,6 +57,10 @@ export function parseDestination(d: string): Destination | DestinationError {
     return decode(rest);
   };
   let r: string | DestinationError;
+  if (d.indexOf(",") !== -1) {
+    const c = compositeOf(d);
+    if (c !== null) return c;
+  }
   if (d.startsWith("/queue/")) {
     r = single("/queue/", "queue");
     return typeof r === "string" ? { kind: "queue", name: r } : r;
@@ -72,6 +93,32 @@ export function parseDestination(d: string): Destination | DestinationError {
     message: "Unknown destination",
     detail: `'${d}' is not a valid destination.\nValid destination types are: ${PREFIXES}.\n`,
   };
+}
+
+/**
+ * `/queue/a,/topic/b` as ActiveMQ's composite, when a member after the first names its kind
+ * (`/queue/` or `/topic/`) and no member has another slash: RabbitMQ refuses exactly those names,
+ * so the ones it accepts keep its meaning (`/queue/a,b` is the queue "a,b", where ActiveMQ would
+ * read a composite).
+ */
+function compositeOf(d: string): Composite | null {
+  const of: DestinationKind | null = d.startsWith("/queue/") ? "queue" : d.startsWith("/topic/") ? "topic" : null;
+  if (of === null) return null;
+  const body = d.slice(7);
+  const parts = body.split(",");
+  let prefixed = false;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (i > 0 && (p.startsWith("/queue/") || p.startsWith("/topic/"))) {
+      prefixed = true;
+      if (p.indexOf("/", 7) !== -1) return null;
+    } else if (p.indexOf("/") !== -1) return null;
+  }
+  if (!prefixed) return null;
+  const c = parseCompositeDestination(of, body, STOMP_MEMBER_PREFIXES);
+  if (c === null) return null;
+  const members = c.members.map((m) => ({ kind: m.kind, name: decode(m.name) }));
+  return { kind: "composite", of, members, original: `/${of}/${compositePhysicalName({ of, members })}` };
 }
 
 export const isDestinationError = (d: Destination | DestinationError): d is DestinationError => "message" in d;

@@ -16,6 +16,38 @@ export class StompSubscription implements Consumer {
   virtual = false;
   /** Delivered and not yet acked, by delivery tag; Map order is delivery order. */
   readonly unacked = new Map<number, QueueEntry>();
+  /**
+   * An ActiveMQ composite of queues: the consumers on its further queues (`subscription` is the
+   * first's), and the queue of each unacked delivery (kept only for such subscriptions).
+   */
+  readonly others: Subscription[] = [];
+  unackedQueues: Map<number, Queue> | null = null;
+
+  /** Also consumes `sub` (a further queue of a composite). */
+  addOther(sub: Subscription): void {
+    this.others.push(sub);
+    if (this.ackMode !== "auto") this.unackedQueues ??= new Map();
+  }
+
+  /** The queue unacked delivery `tag` came from (forgotten). */
+  takeQueueOf(tag: number): Queue {
+    const qs = this.unackedQueues;
+    if (qs === null) return this.subscription.queue;
+    const q = qs.get(tag)!;
+    qs.delete(tag);
+    return q;
+  }
+
+  /** Every unacked delivery back to its queue, in delivery order. */
+  requeueUnacked(): void {
+    for (const [tag, entry] of this.unacked) this.takeQueueOf(tag).requeue(entry);
+    this.unacked.clear();
+  }
+
+  cancelAll(): void {
+    this.subscription.cancel();
+    for (const o of this.others) o.cancel();
+  }
 
   constructor(
     readonly subscriptions: Subscriptions,
@@ -84,7 +116,10 @@ export class Subscriptions {
   deliver(s: StompSubscription, entry: QueueEntry, queue: Queue): void {
     const tag = ++this.deliveryTag;
     if (s.ackMode === "auto") queue.ack(entry);
-    else s.unacked.set(tag, entry);
+    else {
+      s.unacked.set(tag, entry);
+      if (s.unackedQueues !== null) s.unackedQueues.set(tag, queue);
+    }
     const ctx = this.ctx;
     const m = entry.message;
     const messageId = messageIdFor(s.id, ctx.sessionId, tag);
@@ -109,7 +144,6 @@ export class Subscriptions {
    * (cumulative), client-individual just it.
    */
   settle(s: StompSubscription, tag: number, how: "ack" | "nack", requeue: boolean): void {
-    const q = s.subscription.queue;
     const picked: [number, QueueEntry][] = [];
     if (s.ackMode === "client") {
       for (const e of s.unacked) {
@@ -122,25 +156,30 @@ export class Subscriptions {
     }
     for (const [t, entry] of picked) {
       s.unacked.delete(t);
+      const q = s.takeQueueOf(t);
       if (how === "ack") q.ack(entry);
       else if (requeue) q.requeue(entry);
       else q.discard(entry);
     }
     s.subscription.resume();
+    for (const o of s.others) o.resume();
   }
 
   /** UNSUBSCRIBE: the consumer is cancelled and its unacked messages go back to the queue. */
   cancel(s: StompSubscription): void {
-    s.subscription.cancel();
+    s.cancelAll();
     this.byId.delete(s.id);
-    const q = s.subscription.queue;
-    for (const entry of s.unacked.values()) q.requeue(entry);
-    s.unacked.clear();
+    s.requeueUnacked();
   }
 
   /** The queue went (deleted, or its stream ended): tell the client, as RabbitMQ does. */
   cancelledByBroker(s: StompSubscription): void {
-    this.byId.delete(s.id);
+    if (!this.byId.delete(s.id)) return; // another queue of its composite went first
+    if (s.others.length > 0) {
+      // one queue of a composite went: the subscription ends on the others too
+      s.requeueUnacked();
+      s.cancelAll();
+    }
     s.unacked.clear();
     this.ctx.error(
       "Server cancelled subscription",
@@ -153,7 +192,10 @@ export class Subscriptions {
 
   /** Credit may be back (socket drained): let the queues deliver again. */
   resume(): void {
-    for (const s of this.byId.values()) s.subscription.resume();
+    for (const s of this.byId.values()) {
+      s.subscription.resume();
+      for (const o of s.others) o.resume();
+    }
   }
 
   /** Subscriptions and unacknowledged messages, for the management API's channel listing. */
@@ -170,12 +212,8 @@ export class Subscriptions {
     const subs = [...this.byId.values()];
     this.byId.clear();
     // requeue in delivery order so messages keep their places
-    for (const s of subs) {
-      const q = s.subscription.queue;
-      for (const entry of s.unacked.values()) q.requeue(entry);
-      s.unacked.clear();
-    }
+    for (const s of subs) s.requeueUnacked();
     // each queue dispatches to its other consumers once the requeues are all back
-    for (const s of subs) s.subscription.cancel();
+    for (const s of subs) s.cancelAll();
   }
 }

@@ -147,6 +147,8 @@ export interface RecoveredMessage {
   readonly bodySize: number;
   /** When it expires, as persisted (ms since the epoch; Infinity: never). */
   readonly expiresAt: number;
+  /** It belongs to a message group: the queue sets its group from its headers when it reads it. */
+  readonly grouped: boolean;
 }
 
 /** A stream's storage: an append-only log read back in order at startup. */

@@ -11,7 +11,7 @@ export {
   type QueueDeclareOk,
   type PublishResult,
 } from "./vhost.js";
-export { Queue, Enqueued, type DeadLetterReason } from "./queue.js";
+export { Queue, Enqueued, ROUTE_SELECTOR_ARG, type BrowseCursor, type DeadLetterReason } from "./queue.js";
 export { type Clock, type ClockTimer, ManualClock, MAX_TIMER_MS, systemClock } from "./clock.js";
 export {
   parseQueueArguments,
@@ -45,6 +45,16 @@ export {
 export { OrderedCommits, type OrderedReleaser } from "./ordered-commits.js";
 export { QueueEntry } from "./queue-entry.js";
 export { bindVirtualTopic, virtualTopicOf } from "./virtual-topics.js";
+export {
+  ACTIVEMQ_MEMBER_PREFIXES,
+  type CompositeDestination,
+  type CompositeMember,
+  compositePhysicalName,
+  consumedMembers,
+  type DestinationKind,
+  type MemberPrefixes,
+  parseCompositeDestination,
+} from "./composite-destinations.js";
 export { Subscription, type Consumer, type ConsumeOptions, type ClientRef } from "./consumer.js";
 export { Exchange, type ExchangeType, type Binding } from "./exchange.js";
 export { BrokerError, ReplyCode, errors, isBrokerError, type ReplyCodeName, type ReplyCodeValue } from "./errors.js";

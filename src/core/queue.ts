@@ -3,6 +3,7 @@ import type { FieldTable, Message } from "./message.js";
 import { QueueEntry } from "./queue-entry.js";
 import { type ClientRef, type Consumer, type ConsumeOptions, Subscription } from "./consumer.js";
 import { BrokerError, errors } from "./errors.js";
+import { compileSelector, InvalidSelector, type Selector } from "./selectors/index.js";
 import { type QueueArguments, type QueueSettings, settingsFromArguments } from "./queue-arguments.js";
 import type { PageFile, PagingLimits, Persistence, QueueStore, RecoveredMessage } from "./durability.js";
 import { ReadyMessages, type ReadyOwner } from "./ready-messages.js";
@@ -26,13 +27,29 @@ export const SELECTOR_SCAN_WINDOW = 200;
  */
 export const GROUP_CACHE_SIZE = 1024;
 
+/** A paced browse's place in a queue (Queue.browseCursor). */
+export interface BrowseCursor {
+  level: number;
+  after: number;
+  readonly before: number;
+}
+
 /** What Queue.enqueue did with a message. */
 export const Enqueued = {
   Refused: 0,
   Accepted: 1,
   /** Accepted and written to the queue's store: durable after the next group commit. */
   Persisted: 2,
+  /** Not for this queue: its x-jms-selector does not select it (not routed here). */
+  Filtered: 3,
 } as const;
+
+/**
+ * The queue argument holding a JMS selector that filters what is routed to the queue: an
+ * ActiveMQ durable subscription's (OpenWire sets it), so an offline subscription keeps only
+ * what it selects, as ActiveMQ's does.
+ */
+export const ROUTE_SELECTOR_ARG = "x-jms-selector";
 export type Enqueued = (typeof Enqueued)[keyof typeof Enqueued];
 
 /** Why a message left a queue for its dead-letter exchange (the x-death `reason`). */
@@ -147,6 +164,10 @@ export class Queue implements Destination, ReadyOwner {
   private lastUsed = 0;
   private readonly singleActive: boolean;
   private readonly quorum: boolean;
+  /** ROUTE_SELECTOR_ARG compiled; null for every other queue (no cost per message for those). */
+  private readonly routeSelector: Selector | null = null;
+  /** What routeSelector is asked about: reused, one routed message at a time. */
+  private routeSubject: { message: Message; deliveryCount: number; redelivered: boolean } | null = null;
 
   constructor(
     readonly name: string,
@@ -158,6 +179,12 @@ export class Queue implements Destination, ReadyOwner {
     this.quorum = options.parsedArgs.queueType === "quorum";
     this.current = {};
     this.applySettings(settingsFromArguments(options.parsedArgs));
+    const sel = options.args[ROUTE_SELECTOR_ARG];
+    if (typeof sel === "string" && sel !== "") {
+      const compiled = compileSelector(sel);
+      // one that no longer compiles (a stored definition) filters nothing, as before
+      if (!(compiled instanceof InvalidSelector)) this.routeSelector = compiled;
+    }
   }
 
   /** ReadyOwner: when to page (from the broker's store). */
@@ -269,6 +296,31 @@ export class Queue implements Destination, ReadyOwner {
     return out;
   }
 
+  /**
+   * Where a paced browser is (browseNext): the priority level it reads and the last sequence
+   * number it saw there; messages that arrive after it was made are not part of its browse.
+   */
+  browseCursor(): BrowseCursor {
+    return { level: this.levels.length - 1, after: -1, before: this.nextSeq };
+  }
+
+  /**
+   * The next ready messages of `cursor`'s browse, in delivery order, until `into` holds `limit`;
+   * the cursor moves past them. Only the batch is in memory (paged-out messages are read as it
+   * goes). Returns false once the browse has nothing more.
+   */
+  browseNext(cursor: BrowseCursor, limit: number, into: QueueEntry[]): boolean {
+    while (cursor.level >= 0) {
+      const from = into.length;
+      this.levels[cursor.level]!.browseAfter(cursor.after, cursor.before, limit, into);
+      if (into.length > from) cursor.after = into[into.length - 1]!.seq;
+      if (into.length >= limit) return true;
+      cursor.level--;
+      cursor.after = -1;
+    }
+    return false;
+  }
+
   /** The next entry to deliver: oldest of the highest priority level that has one. */
   private peekReady(): QueueEntry | undefined {
     const ls = this.levels;
@@ -296,6 +348,7 @@ export class Queue implements Destination, ReadyOwner {
 
   /** Takes a routed message; Refused when the queue refuses it (overflow reject-publish). */
   enqueue(message: Message): Enqueued {
+    if (this.routeSelector !== null && !this.selectsRouted(message)) return Enqueued.Filtered;
     const s = this.current;
     const limited = s.maxLength !== undefined || s.maxLengthBytes !== undefined;
     if (limited && s.overflow !== undefined && s.overflow !== "drop-head" && this.wouldOverflow(message.bodySize)) {
@@ -448,6 +501,13 @@ export class Queue implements Destination, ReadyOwner {
     this.host.queueExpired(this);
   }
 
+  /** Whether the queue's x-jms-selector selects a message being routed to it. */
+  private selectsRouted(message: Message): boolean {
+    const subject = (this.routeSubject ??= { message, deliveryCount: 0, redelivered: false });
+    subject.message = message;
+    return this.routeSelector!.matches(subject);
+  }
+
   // ---- recovery --------------------------------------------------------------------------
 
   /** Puts back a message recovered from the store after a restart (not written again). */
@@ -461,7 +521,10 @@ export class Queue implements Destination, ReadyOwner {
       m.noteProperties(m.properties);
       level = Math.min(m.priority, this.levels.length - 1);
     }
-    this.levels[level]!.pushRecovered(this.nextSeq++, r.position, r.bodySize, r.redelivered, r.expiresAt, m);
+    // a grouped message is grouped again (ActiveMQ's store keeps the group id): dispatch goes
+    // selective, and the group's owner is assigned anew, as the owners were in memory only
+    if (r.grouped) this.groups ??= new Map();
+    this.levels[level]!.pushRecovered(this.nextSeq++, r.position, r.bodySize, r.redelivered, r.expiresAt, r.grouped, m);
     this.readyCount++;
     this.readyBytes += r.bodySize;
     // a TTL keeps running across a restart, as RabbitMQ's does: messages due while the broker was

@@ -130,14 +130,24 @@ export class ReadyMessages {
   }
 
   /** Appends a message recovered from the queue's store; decoded only if it stays in memory. */
-  pushRecovered(seq: number, position: number, bodySize: number, redelivered: boolean, expiresAt: number, message: Message | null): void {
+  pushRecovered(
+    seq: number,
+    position: number,
+    bodySize: number,
+    redelivered: boolean,
+    expiresAt: number,
+    grouped: boolean,
+    message: Message | null,
+  ): void {
     const limits = this.owner.paging;
     if (limits !== null && (this.tailCount > 0 || this.overLimit(limits, true))) {
-      this.pushTail(seq, position, bodySize, redelivered ? REDELIVERED : 0, expiresAt);
+      this.pushTail(seq, position, bodySize, (redelivered ? REDELIVERED : 0) | (grouped ? GROUPED : 0), expiresAt);
       return;
     }
     // kept in memory: read back now (sequential reads share the store's read-ahead)
-    const entry = new QueueEntry(seq, message ?? this.owner.store!.load(position), bodySize);
+    const m = message ?? this.owner.store!.load(position);
+    if (grouped) m.restoreGroup();
+    const entry = new QueueEntry(seq, m, bodySize);
     entry.level = this.level;
     entry.position = position;
     entry.redelivered = redelivered;
@@ -184,6 +194,54 @@ export class ReadyMessages {
         const message = flags & IN_PAGE_FILE ? this.pageFile!.read(position) : store!.load(position);
         if (flags & GROUPED) message.restoreGroup();
         const entry = new QueueEntry(c.seqs !== null ? c.seqs[i]! : seq, message, c.sizes[i]!);
+        if (flags & REDELIVERED) entry.redelivered = true;
+        entry.level = this.level;
+        into.push(entry);
+      }
+    }
+  }
+
+  /**
+   * The ready entries with a sequence number in (`after`, `before`), in order, until `into` holds
+   * `limit`, left in place: a paced browser's next batch (a cursor is just the last number it
+   * saw). The head is found by binary search, the tail by skipping whole chunks; paged-out
+   * entries are read from disk as copies, as `browse` does.
+   */
+  browseAfter(after: number, before: number, limit: number, into: QueueEntry[]): void {
+    const h = this.head;
+    // the head is in sequence order (requeues go back to their place)
+    let lo = 0;
+    let hi = h.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (h.at(mid)!.seq <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < h.length && into.length < limit; i++) {
+      const e = h.at(i)!;
+      if (e.seq >= before) return;
+      into.push(e);
+    }
+    if (into.length >= limit || this.tailCount === 0) return;
+    const store = this.owner.store;
+    let seq = this.tailSeq;
+    for (let k = 0; k < this.chunks.length && into.length < limit; k++) {
+      const c = this.chunks.at(k)!;
+      const n = c.end - c.start;
+      const lastSeq = c.seqs !== null ? c.seqs[c.end - 1]! : seq + n - 1;
+      if (lastSeq <= after) {
+        seq += n;
+        continue;
+      }
+      for (let i = c.start; i < c.end && into.length < limit; i++, seq++) {
+        const s = c.seqs !== null ? c.seqs[i]! : seq;
+        if (s <= after) continue;
+        if (s >= before) return;
+        const flags = c.flags[i]!;
+        const position = c.positions[i]!;
+        const message = flags & IN_PAGE_FILE ? this.pageFile!.read(position) : store!.load(position);
+        if (flags & GROUPED) message.restoreGroup();
+        const entry = new QueueEntry(s, message, c.sizes[i]!);
         if (flags & REDELIVERED) entry.redelivered = true;
         entry.level = this.level;
         into.push(entry);

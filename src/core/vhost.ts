@@ -659,7 +659,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
       if (q !== undefined) {
         const r = q.enqueue(message);
         if (r === Enqueued.Refused) refused = 1;
-        else {
+        else if (r !== Enqueued.Filtered) {
           routed = 1;
           if (r === Enqueued.Persisted) persisted = 1;
         }
@@ -684,7 +684,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
         if (deaths !== null && isDeadLetterCycle(q.name, deaths)) continue;
         const r = q.enqueue(message);
         if (r === Enqueued.Refused) refused++;
-        else {
+        else if (r !== Enqueued.Filtered) {
           routed++;
           if (r === Enqueued.Persisted) persisted++;
         }

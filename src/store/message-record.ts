@@ -7,6 +7,10 @@
  *   kind u8 (1) | exchange length u32 | exchange | routing key length u32 | routing key
  *   | properties length u32 | properties (AMQP basic flags + list) | body (the rest)
  *   kind u8 (2) | expires at f64 (ms since the epoch) | then as kind 1
+ *
+ * The kind's GROUPED bit (0x80) marks a message of an ActiveMQ message group (Message.group, whose
+ * JMSXGroupID/JMSXGroupSeq headers are in the properties): recovery reads the bit without decoding
+ * the record, so a restarted queue groups the message again and ungrouped ones cost nothing.
  */
 import { Message, type MessageProperties, type PropertiesCodec } from "../core/index.js";
 import type { RecordWriter } from "./segment-log.js";
@@ -14,11 +18,14 @@ import type { RecordWriter } from "./segment-log.js";
 const KIND_MESSAGE = 1;
 const KIND_EXPIRING_MESSAGE = 2;
 const EXPIRY_BYTES = 8;
+/** A flag on the kind byte: the message belongs to a message group (see above). */
+const GROUPED = 0x80;
 
 /** Bytes before the exchange length: the kind, and the expiry of an expiring message. */
 const headerBytes = (buf: Buffer): number => {
-  if (buf[0] === KIND_MESSAGE) return 1;
-  if (buf[0] === KIND_EXPIRING_MESSAGE) return 1 + EXPIRY_BYTES;
+  const kind = buf[0]! & ~GROUPED;
+  if (kind === KIND_MESSAGE) return 1;
+  if (kind === KIND_EXPIRING_MESSAGE) return 1 + EXPIRY_BYTES;
   throw new Error(`unknown record kind ${buf[0]}`);
 };
 
@@ -51,9 +58,10 @@ export class MessageRecordWriter implements RecordWriter<Message> {
     const props = this.props;
     this.props = EMPTY;
     let o = at;
-    if (this.expiresAt === Infinity) buf[o++] = KIND_MESSAGE;
+    const grouped = m.group !== null ? GROUPED : 0;
+    if (this.expiresAt === Infinity) buf[o++] = KIND_MESSAGE | grouped;
     else {
-      buf[o++] = KIND_EXPIRING_MESSAGE;
+      buf[o++] = KIND_EXPIRING_MESSAGE | grouped;
       buf.writeDoubleBE(this.expiresAt, o);
       o += EXPIRY_BYTES;
       this.expiresAt = Infinity;
@@ -109,5 +117,10 @@ export function messageRecordBodySize(buf: Buffer): number {
 
 /** When the recorded message expires (ms since the epoch), without decoding it; Infinity: never. */
 export function messageRecordExpiry(buf: Buffer): number {
-  return buf[0] === KIND_EXPIRING_MESSAGE ? buf.readDoubleBE(1) : Infinity;
+  return (buf[0]! & ~GROUPED) === KIND_EXPIRING_MESSAGE ? buf.readDoubleBE(1) : Infinity;
+}
+
+/** Whether the recorded message belongs to a message group, without decoding it. */
+export function messageRecordGrouped(buf: Buffer): boolean {
+  return (buf[0]! & GROUPED) !== 0;
 }

@@ -37,6 +37,7 @@ import {
   MessageRecordWriter,
   messageRecordBodySize,
   messageRecordExpiry,
+  messageRecordGrouped,
   type RecordPropertiesCodec,
 } from "./message-record.js";
 import { type DroppedTail, IncompatibleStoreError, type RecordWriter, SegmentLog, STORE_VERSION } from "./segment-log.js";
@@ -234,26 +235,32 @@ class StreamRecordWriter implements RecordWriter<Message> {
   }
 }
 
+const DELIVERED = 1;
+const GROUPED_RECORD = 2;
+
 /** What recovery found of a queue's records, in flat arrays (no object or buffer per record). */
 class RecoveredSummaries {
   private readonly positions: number[] = [];
   private readonly sizes: number[] = [];
   private readonly expiries: number[] = [];
-  private readonly delivered: boolean[] = [];
+  /** DELIVERED | GROUPED_RECORD per record. */
+  private readonly flags: number[] = [];
 
-  add(position: number, delivered: boolean, bodySize: number, expiresAt: number): void {
+  add(position: number, delivered: boolean, bodySize: number, expiresAt: number, grouped: boolean): void {
     this.positions.push(position);
-    this.delivered.push(delivered);
+    this.flags.push((delivered ? DELIVERED : 0) | (grouped ? GROUPED_RECORD : 0));
     this.sizes.push(bodySize);
     this.expiries.push(expiresAt);
   }
 
   /** Hands out one reused RecoveredMessage per record, in order. */
   each(visit: (r: RecoveredMessage) => void): void {
-    const r = { position: 0, redelivered: false, bodySize: 0, expiresAt: Infinity };
+    const r = { position: 0, redelivered: false, bodySize: 0, expiresAt: Infinity, grouped: false };
     for (let i = 0; i < this.positions.length; i++) {
+      const f = this.flags[i]!;
       r.position = this.positions[i]!;
-      r.redelivered = this.delivered[i]!;
+      r.redelivered = (f & DELIVERED) !== 0;
+      r.grouped = (f & GROUPED_RECORD) !== 0;
       r.bodySize = this.sizes[i]!;
       r.expiresAt = this.expiries[i]!;
       visit(r);
@@ -380,7 +387,7 @@ export class DiskPersistence implements Persistence, Flushable {
     // messages it keeps in memory are read back through the store's read-ahead
     const found = new RecoveredSummaries();
     const { dir, store } = this.openDir(vhost, queue, (position, payload, delivered) =>
-      found.add(position, delivered, messageRecordBodySize(payload), messageRecordExpiry(payload)),
+      found.add(position, delivered, messageRecordBodySize(payload), messageRecordExpiry(payload), messageRecordGrouped(payload)),
     );
     const qs = new DiskQueueStore(store, this, dir);
     found.each((r) => restore(r, qs));

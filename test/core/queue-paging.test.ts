@@ -113,6 +113,35 @@ describe("queue features on a paged-out queue", () => {
     expect(drain("q")).toEqual(range(20));
   });
 
+  it("a paced browse (browseCursor/browseNext) walks head and paged-out tail batch by batch, past a consumed head", () => {
+    const { v, q, pages, drain } = world();
+    for (let i = 0; i < 20; i++) ok(v.publish("", "q", msg(String(i))));
+    const cursor = q.browseCursor();
+    const batch: QueueEntry[] = [];
+    const seen: string[] = [];
+    expect(q.browseNext(cursor, 3, batch)).toBe(true);
+    seen.push(...batch.map((e) => e.message.body.toString()));
+    // the first two are consumed meanwhile: the browse goes on from where it was
+    expect(q.get(true)!.message.body.toString()).toBe("0");
+    expect(q.get(true)!.message.body.toString()).toBe("1");
+    for (;;) {
+      batch.length = 0;
+      const more = q.browseNext(cursor, 5, batch);
+      expect(batch.length).toBeLessThanOrEqual(5);
+      seen.push(...batch.map((e) => e.message.body.toString()));
+      if (!more) break;
+    }
+    expect(seen).toEqual(range(20));
+    // messages published after the cursor was made are not part of its browse
+    ok(v.publish("", "q", msg("late")));
+    batch.length = 0;
+    expect(q.browseNext(cursor, 5, batch)).toBe(false);
+    expect(batch).toEqual([]);
+    expect(q.pagedOutCount).toBeGreaterThan(0);
+    expect(pages.size).toBe(q.pagedOutCount);
+    expect(drain("q")).toEqual([...range(20).slice(2), "late"]);
+  });
+
   it("x-message-ttl expires paged-out messages at the head when the sweep fires, dead-lettered as expired", () => {
     const { clock, v, q, drain } = world({ "x-message-ttl": 1000, "x-dead-letter-exchange": "dlx" });
     for (let i = 0; i < 10; i++) ok(v.publish("", "q", msg(`a${i}`)));

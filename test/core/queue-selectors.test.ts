@@ -213,3 +213,33 @@ describe("queue dispatch with selectors", () => {
     expect((r as BrokerError).text).toMatch(/selectors not supported by stream queues/);
   });
 });
+
+describe("a queue's own selector (x-jms-selector: an offline durable subscription's)", () => {
+  it("keeps only what it selects: the rest is not routed to it at all", () => {
+    const v = new VirtualHost("/");
+    ok(v.declareQueue("sub", { durable: true, args: { "x-jms-selector": "color = 'red'" } }, null));
+    ok(v.declareQueue("all", { durable: true }, null));
+    ok(v.bindQueue("sub", "amq.topic", "t", {}, null));
+    ok(v.bindQueue("all", "amq.topic", "t", {}, null));
+    const send = (color: string) =>
+      ok(v.publish("amq.topic", "t", new Message("amq.topic", "t", Buffer.from(color), { headers: { color } })));
+    expect(send("red").routed).toBe(2);
+    expect(send("blue").routed).toBe(1);
+    expect(send("red").routed).toBe(2);
+    // the depth is what the subscriber will get, as ActiveMQ's offline subscription keeps it
+    expect(v.queues.get("sub")!.messageCount).toBe(2);
+    expect(v.queues.get("all")!.messageCount).toBe(3);
+    const c = new FakeConsumer();
+    ok(v.queues.get("sub")!.consume(c, { tag: "c", noAck: true, exclusive: false, priority: 0 }));
+    v.queues.get("sub")!.dispatch();
+    expect(c.bodies).toEqual(["red", "red"]);
+  });
+
+  it("a message only its queue would take and it does not select is unroutable", () => {
+    const v = new VirtualHost("/");
+    ok(v.declareQueue("sub", { args: { "x-jms-selector": "n > 1" } }, null));
+    const r = ok(v.publish("", "sub", new Message("", "sub", Buffer.from("x"), { headers: { n: 1 } })));
+    expect([r.routed, r.refused]).toEqual([0, 0]);
+    expect(v.queues.get("sub")!.messageCount).toBe(0);
+  });
+});

@@ -619,6 +619,15 @@ describe("Queue.browse", () => {
       ok(v.publish("", "p", m));
     }
     expect(q.browse(10).map((e) => e.message.body.toString())).toEqual(["high", "low"]);
+    // a paced browse goes level by level too, highest first
+    const cursor = q.browseCursor();
+    const seen: string[] = [];
+    for (let more = true; more; ) {
+      const batch: QueueEntry[] = [];
+      more = q.browseNext(cursor, 1, batch);
+      seen.push(...batch.map((e) => e.message.body.toString()));
+    }
+    expect(seen).toEqual(["high", "low"]);
   });
 });
 

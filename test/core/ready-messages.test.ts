@@ -87,7 +87,7 @@ describe("ReadyMessages (a queue's message container)", () => {
     };
     for (let i = 0; i < 40; i++) {
       const p = store.persist(msg(i), Infinity);
-      r.pushRecovered(i + 1, p, 10, i === 30, Infinity, null);
+      r.pushRecovered(i + 1, p, 10, i === 30, Infinity, false, null);
     }
     expect(decoded).toBeLessThan(15);
     const got = [];

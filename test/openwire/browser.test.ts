@@ -11,6 +11,7 @@ import {
   makeActiveMQQueue,
   makeConsumerId,
   makeConsumerInfo,
+  makeMessageAck,
 } from "../../protocols/openwire/codec/commands.generated.js";
 import { openSession, useOpenWireBroker } from "./raw.js";
 
@@ -48,7 +49,7 @@ describe("OpenWire queue browsers", () => {
     }
   });
 
-  it("see the messages of a queue paged out to disk, in order, up to 400, leaving them paged out", async () => {
+  it("see every message of a queue paged out to disk, in order, paced by prefetch and acks, leaving them paged out", async () => {
     const dir = mkdtempSync(join(tmpdir(), "warren-ow-browse-"));
     const paged = await startBroker({
       openwire: { port: 0 },
@@ -74,14 +75,33 @@ describe("OpenWire queue browsers", () => {
           responseRequired: true,
           consumerId: makeConsumerId({ connectionId: "ID:browse-paged", sessionId: 1, value: 1 }),
           destination: makeActiveMQQueue({ physicalName: "ow.deep" }),
-          prefetchSize: 500,
+          prefetchSize: 100,
           browser: true,
         }),
       );
       expect((await p.answerTo(3)).dataType).toBe(DataType.Response);
-      const ds = p.received.filter((d): d is MessageDispatch => d.dataType === DataType.MessageDispatch);
-      const texts = ds.map((d) => (d.message === null ? null : Buffer.from(d.message.content!).toString().split(":")[0]));
-      expect(texts).toEqual([...Array.from({ length: 400 }, (_, i) => `m${i}`), null]);
+      const dispatches = () => p.received.filter((d): d is MessageDispatch => d.dataType === DataType.MessageDispatch);
+      // one window, then as much more as each ack frees (the Java client acks as it enumerates)
+      expect(dispatches().length).toBe(100);
+      for (let acked = 0; dispatches().at(-1)!.message !== null; ) {
+        const ds = dispatches();
+        const last = ds.at(-1)!;
+        p.send(
+          makeMessageAck({
+            consumerId: last.consumerId,
+            destination: last.destination,
+            ackType: 2,
+            lastMessageId: last.message!.messageId,
+            messageCount: ds.length - acked,
+          }),
+        );
+        acked = ds.length;
+        await p.next(DataType.MessageDispatch, p.received.indexOf(last) + 1);
+        for (let i = 0; i < 100 && dispatches().length < Math.min(acked + 100, 501); i++) await new Promise((r) => setTimeout(r, 10));
+        expect(dispatches().length).toBe(Math.min(acked + 100, 501));
+      }
+      const texts = dispatches().map((d) => (d.message === null ? null : Buffer.from(d.message.content!).toString().split(":")[0]));
+      expect(texts).toEqual([...Array.from({ length: 500 }, (_, i) => `m${i}`), null]);
       expect(q.pagedOutCount).toBe(before);
       expect(q.messageCount).toBe(500);
     } finally {

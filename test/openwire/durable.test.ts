@@ -2,7 +2,7 @@
 // subscriber is active; RemoveSubscriptionInfo ends them.
 import amqp from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningBroker } from "warren";
+import type { Queue, RunningBroker } from "warren";
 import {
   DataType,
   type ExceptionResponse,
@@ -136,6 +136,37 @@ describe("OpenWire durable topic subscriptions", () => {
       ch.publish("amq.topic", "ow.durable.b", Buffer.from("b0"), { persistent: true });
       const d = await p.next<MessageDispatch>(DataType.MessageDispatch);
       expect(Buffer.from(d.message!.content!).toString()).toBe("b0");
+    } finally {
+      p.close();
+    }
+  });
+
+  it("an offline subscription with a selector keeps only what it selects (its queue's depth, as ActiveMQ's)", async () => {
+    const p = await withClientId("ID:dur-4", "dur-client-4");
+    try {
+      p.send(
+        makeConsumerInfo({
+          commandId: 3,
+          responseRequired: true,
+          consumerId: makeConsumerId({ connectionId: "ID:dur-4", sessionId: 1, value: 1 }),
+          destination: makeActiveMQTopic({ physicalName: "ow.durable.sel" }),
+          subscriptionName: "sub",
+          selector: "color = 'red'",
+          prefetchSize: 10,
+        }),
+        makeRemoveInfo({
+          commandId: 4,
+          responseRequired: true,
+          objectId: makeConsumerId({ connectionId: "ID:dur-4", sessionId: 1, value: 1 }),
+        }),
+      );
+      expect((await p.answerTo(4)).dataType).toBe(DataType.Response);
+      for (const color of ["red", "blue", "blue", "red"]) {
+        ch.publish("amq.topic", "ow.durable.sel", Buffer.from(color), { persistent: true, headers: { color } });
+      }
+      await ch.checkExchange("amq.topic"); // the publishes are in
+      const q = (broker.core.vhost("/") as { queues: Map<string, Queue> }).queues.get("stomp-subscription-dur-client-4-sub")!;
+      expect(q.messageCount).toBe(2);
     } finally {
       p.close();
     }

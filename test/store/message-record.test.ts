@@ -6,6 +6,7 @@ import {
   MessageRecordWriter,
   messageRecordBodySize,
   messageRecordExpiry,
+  messageRecordGrouped,
   type RecordPropertiesCodec,
 } from "../../src/store/message-record.js";
 import { amqpPropertiesCodec, encodeProperties } from "../../protocols/amqp/codec/properties.js";
@@ -41,5 +42,19 @@ describe("message records", () => {
     const next = written(writer, message());
     expect(messageRecordExpiry(next)).toBe(Infinity);
     expect(next).toEqual(encodeMessageRecord(message(), codec));
+  });
+
+  it("a grouped message's record says so without decoding, with or without an expiry; others do not", () => {
+    const writer = new MessageRecordWriter(codec);
+    const g = message();
+    g.group = "g1";
+    const plain = written(writer, message());
+    const grouped = written(writer, g);
+    writer.expiresAt = 1_800_000_000_123;
+    const expiring = written(writer, g);
+    expect([plain, grouped, expiring].map(messageRecordGrouped)).toEqual([false, true, true]);
+    expect(messageRecordExpiry(expiring)).toBe(1_800_000_000_123);
+    expect([messageRecordBodySize(grouped), messageRecordBodySize(expiring)]).toEqual([5, 5]);
+    expect(decodeMessageRecord(expiring, codec).body.toString()).toBe("hello");
   });
 });

@@ -12,6 +12,11 @@
 // With a third argument `types`: sends a Map, an Object, a Stream and a plain Message (persistent,
 // with a property each) before the restart and receives them after it, printing each one's JMS
 // type and content: the message types survive the broker's store.
+//
+// With `groups`: sends two interleaved message groups (JMSXGroupID g1, g2; persistent) with no
+// consumer before the restart; after it, two consumers with a prefetch of 1 take turns receiving
+// until the queue is empty; prints what each got ("*": JMSXGroupFirstForConsumer, "+":
+// redelivered): the stored messages keep their group, so each group goes to one consumer.
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.IOException;
@@ -44,6 +49,10 @@ public final class Failover {
   static void run(String[] args) throws Exception {
     if (args.length > 2 && args[2].equals("types")) {
       types(args);
+      return;
+    }
+    if (args.length > 2 && args[2].equals("groups")) {
+      groups(args);
       return;
     }
     ActiveMQConnectionFactory f = new ActiveMQConnectionFactory(args[0]);
@@ -147,6 +156,47 @@ public final class Failover {
     }
     c.close();
     System.out.println(sb.append("]}").toString());
+    System.exit(0);
+  }
+
+  static void groups(String[] args) throws Exception {
+    ActiveMQConnectionFactory f = new ActiveMQConnectionFactory(args[0]);
+    // one message at a time each: a group's next message must wait for its owner
+    f.getPrefetchPolicy().setQueuePrefetch(1);
+    Connection c = f.createConnection("guest", "guest");
+    c.start();
+    Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+    Queue q = s.createQueue(args[1]);
+    MessageProducer p = s.createProducer(q);
+    p.setDeliveryMode(DeliveryMode.PERSISTENT);
+    String[] order = {"g1-0", "g1-1", "g2-0", "g2-1", "g1-2", "g2-2"};
+    for (String body : order) {
+      TextMessage m = s.createTextMessage(body);
+      m.setStringProperty("JMSXGroupID", body.substring(0, 2));
+      p.send(m);
+    }
+    System.out.println("READY");
+    System.out.flush();
+    new BufferedReader(new InputStreamReader(System.in)).readLine();
+    Session sa = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+    Session sb = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+    MessageConsumer a = sa.createConsumer(q);
+    MessageConsumer b = sb.createConsumer(q);
+    List<Message> gotA = new ArrayList<>();
+    List<Message> gotB = new ArrayList<>();
+    // turns until both have been idle for a while (each turn acknowledges what it received)
+    for (int idle = 0; idle < 2 && gotA.size() + gotB.size() < 10; ) {
+      Message ma = a.receive(2000);
+      Message mb = b.receive(2000);
+      if (ma != null) gotA.add(ma);
+      if (mb != null) gotB.add(mb);
+      idle = ma == null && mb == null ? idle + 1 : 0;
+    }
+    // which consumer got g1 depends on which the broker served first; name them by what they got
+    boolean aHasG1 = !gotA.isEmpty() && ((TextMessage) gotA.get(0)).getText().startsWith("g1");
+    String out = "{\"g1Owner\":" + Groups.texts(aHasG1 ? gotA : gotB) + ",\"g2Owner\":" + Groups.texts(aHasG1 ? gotB : gotA) + "}";
+    c.close();
+    System.out.println(out);
     System.exit(0);
   }
 }

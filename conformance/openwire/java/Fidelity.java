@@ -21,7 +21,7 @@ public final class Fidelity {
     String out;
     switch (scenario) {
       case "durable-selector-change": out = durableSelectorChange(factory, prefix); break;
-      case "browse-limit": out = browseLimit(factory, prefix); break;
+      case "browse-limit": out = browseLimit(factory, prefix, args.length > 3 ? Integer.parseInt(args[3]) : 300); break;
       default: throw new IllegalArgumentException("unknown scenario " + scenario);
     }
     System.out.println(out);
@@ -64,23 +64,27 @@ public final class Fidelity {
     }
   }
 
-  /** A queue of 300 messages (-Dbrowse.total=n for another size) browsed: how many the browser sees, in order, all left. */
-  static String browseLimit(ActiveMQConnectionFactory f, String prefix) throws Exception {
+  /**
+   * A queue of `total` persistent messages (m0, m1…) browsed: how many the browser sees, whether
+   * in order, and how many are left for a consumer after it.
+   */
+  static String browseLimit(ActiveMQConnectionFactory f, String prefix, int total) throws Exception {
     Connection c = f.createConnection("guest", "guest");
     try {
       c.start();
       Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
       javax.jms.Queue q = s.createQueue(prefix + ".browse");
       MessageProducer p = s.createProducer(q);
-      int total = Integer.parseInt(System.getProperty("browse.total", "300"));
       for (int i = 0; i < total; i++) p.send(s.createTextMessage("m" + i));
       javax.jms.QueueBrowser b = s.createBrowser(q);
       Enumeration<?> e = b.getEnumeration();
       int n = 0;
+      boolean inOrder = true;
       String first = null;
       String last = null;
       while (e.hasMoreElements()) {
         String t = ((TextMessage) e.nextElement()).getText();
+        if (!t.equals("m" + n)) inOrder = false;
         if (first == null) first = t;
         last = t;
         n++;
@@ -89,7 +93,8 @@ public final class Fidelity {
       javax.jms.MessageConsumer consumer = s.createConsumer(q);
       int left = 0;
       while (consumer.receive(left == 0 ? 5000 : 1000) != null) left++;
-      return "{\"browsed\":" + n + ",\"first\":" + Jms.quote(first) + ",\"last\":" + Jms.quote(last) + ",\"left\":" + left + "}";
+      return "{\"browsed\":" + n + ",\"inOrder\":" + inOrder + ",\"first\":" + Jms.quote(first) + ",\"last\":" + Jms.quote(last)
+          + ",\"left\":" + left + "}";
     } finally {
       c.close();
     }

@@ -10,6 +10,7 @@ import {
 } from "../../../src/core/index.js";
 import { type AnyActiveMQDestination, type ConsumerId, type ConsumerInfo, makeMessageDispatch } from "../codec/commands.generated.js";
 import type { OpenWireConnection } from "../connection.js";
+import { QueueBrowsing } from "../browser.js";
 import { OpenWireConsumer } from "../consumer.js";
 import { destinationText, isAdvisory, targetOf, topicBindingKey } from "../destinations.js";
 import { INVALID_DESTINATION, INVALID_SELECTOR, JMS_EXCEPTION, OpenWireRefusal, refusalOf } from "../exceptions.js";
@@ -112,7 +113,11 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
   }
   if (info.browser) {
     if (kind !== "queue") return new OpenWireRefusal(INVALID_DESTINATION, "only queues can be browsed");
-    browse(conn, queues, id, dest, selector);
+    if (conn.browsers.has(key)) return new OpenWireRefusal(JMS_EXCEPTION, `consumer ${key} already exists`);
+    const b = new QueueBrowsing(conn, id, dest, queues, selector, Math.max(0, info.prefetchSize));
+    conn.browsers.set(key, b);
+    conn.sessions.get(sessionKey(id.connectionId, id.sessionId))?.add(key);
+    b.start();
     return null;
   }
   // prefetch 0: messages only on MessagePull (consumer.ts)
@@ -143,33 +148,6 @@ export function consumerInfo(conn: OpenWireConnection, info: ConsumerInfo): Open
   conn.consumers.set(key, c);
   conn.sessions.get(c.sessionKey)?.add(key);
   return null;
-}
-
-/** ActiveMQ's default maxBrowsePageSize: a browser sees at most this many messages. */
-const BROWSE_LIMIT = 400;
-
-/**
- * A queue browser (QueueBrowser): the queue's ready messages it selects, in order, left in the
- * queue, then a dispatch with no message, which ends the browse for the client. Its acks and its
- * RemoveInfo name no consumer of ours and are ignored.
- */
-function browse(
-  conn: OpenWireConnection,
-  queues: readonly Queue[],
-  id: ConsumerId,
-  destination: AnyActiveMQDestination,
-  selector: Selector | undefined,
-): void {
-  let tag = 0;
-  for (const q of queues) {
-    for (const e of q.browse(BROWSE_LIMIT)) {
-      if (selector !== undefined && !selector.matches(e)) continue;
-      if (tag === BROWSE_LIMIT) break;
-      const m = dispatchMessage(e.message, ++tag, e.redelivered ? Math.max(1, e.deliveryCount) : 0);
-      conn.send(makeMessageDispatch({ consumerId: id, destination, message: m, redeliveryCounter: m.redeliveryCounter }));
-    }
-  }
-  conn.send(makeMessageDispatch({ consumerId: id, destination, message: null }));
 }
 
 /** Whether a durable subscription's queue is bound to amq.topic with exactly `bindingKeys`. */

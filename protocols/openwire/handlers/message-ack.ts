@@ -19,7 +19,11 @@ export function messageAck(conn: OpenWireConnection, ack: MessageAck): OpenWireR
   if (ack.consumerId === null) return null;
   const c = conn.consumers.get(idKey(ack.consumerId));
   const tag = ack.lastMessageId?.brokerSequenceId ?? 0;
-  if (c === undefined) return null;
+  if (c === undefined) {
+    // a browser's acks only pace it (whatever their type: the messages stay in the queue)
+    if (ack.ackType !== ACK_REDELIVERED) conn.browsers.get(idKey(ack.consumerId))?.ack(tag);
+    return null;
+  }
   // a transacted session's acks take effect at commit (delivered acks, which only free prefetch, at once)
   if (ack.transactionId !== null && (ack.ackType === ACK_STANDARD || ack.ackType === ACK_INDIVIDUAL)) {
     const tx = conn.transaction(ack.transactionId);

@@ -6,6 +6,9 @@ import { idKey } from "../ids.js";
 /** MessagePull: a prefetch-0 consumer asks for one message (consumer.ts `pull`). */
 export function messagePull(conn: OpenWireConnection, pull: MessagePull): OpenWireRefusal | null {
   if (pull.consumerId === null) return null;
-  conn.consumers.get(idKey(pull.consumerId))?.pull(pull.timeout);
+  const key = idKey(pull.consumerId);
+  const c = conn.consumers.get(key);
+  if (c !== undefined) c.pull(pull.timeout);
+  else conn.browsers.get(key)?.pull();
   return null;
 }

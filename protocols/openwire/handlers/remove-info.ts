@@ -10,9 +10,10 @@ export function removeInfo(conn: OpenWireConnection, info: RemoveInfo): OpenWire
   if (id === null) return null;
   switch (id.dataType) {
     case DataType.ConsumerId: {
-      const c = conn.consumers.get(idKey(id));
+      const key = idKey(id);
+      const c = conn.consumers.get(key);
       if (c !== undefined) conn.removeConsumer(c);
-      else tempsOf(conn.server).unsubscribe(conn, id);
+      else if (!conn.browsers.delete(key)) tempsOf(conn.server).unsubscribe(conn, id);
       break;
     }
     case DataType.SessionId: {
@@ -22,6 +23,7 @@ export function removeInfo(conn: OpenWireConnection, info: RemoveInfo): OpenWire
       for (const key of keys ?? []) {
         const c = conn.consumers.get(key);
         if (c !== undefined) conn.removeConsumer(c);
+        else conn.browsers.delete(key);
       }
       break;
     }

@@ -6,9 +6,10 @@ import {
   type Queue,
   type Selector,
   TypedField,
+  consumedMembers,
   virtualTopicOf,
 } from "../../../src/core/index.js";
-import { type Destination, topicBindingKey } from "../destinations.js";
+import { type Composite, type Destination, topicBindingKey } from "../destinations.js";
 import { isDurable, subscriptionQueue } from "../durable-subscriptions.js";
 import type { StompFrame } from "../frame-parser.js";
 import { queueArguments } from "../message-headers.js";
@@ -39,10 +40,12 @@ export function subscribe(s: SubscribeState, f: StompFrame): Outcome {
   // ActiveMQ's JMS selector header, checked before anything is declared
   const selector = selectorOf(h["selector"]);
   if (selector instanceof InvalidSelector) return fail(ctx, selector.description, `${selector.description}\n`, f);
-  const q = sourceQueue(s, d, f, id, durable);
-  if (q === null) return "failed";
-  const denied = ctx.access.check("queue", q.name, "read");
-  if (denied) return brokerFail(ctx, denied, f);
+  const queues = sourceQueues(s, d, f, id, durable);
+  if (queues === null) return "failed";
+  for (const q of queues) {
+    const denied = ctx.access.check("queue", q.name, "read");
+    if (denied) return brokerFail(ctx, denied, f);
+  }
   const sub = new StompSubscription(
     s.subscriptions,
     id,
@@ -52,18 +55,28 @@ export function subscribe(s: SubscribeState, f: StompFrame): Outcome {
   );
   const consumeArgs = streamOffsetArgument(h["x-stream-offset"]);
   if (consumeArgs === null) return fail(ctx, "Processing error", "Processing error", f);
-  const consumer = q.consume(sub, {
+  const options = {
     tag: `T_${id}`,
     noAck: ackMode === "auto",
     exclusive: false,
     priority: 0,
     prefetch: sub.prefetch,
     args: consumeArgs,
-    ...(selector === null ? {} : { selector, discardUnselected: d.kind === "topic" || d.kind === "exchange" }),
-  });
-  if (consumer instanceof BrokerError) return brokerFail(ctx, consumer, f);
-  sub.subscription = consumer;
-  if (d.kind === "queue" && virtualTopicOf(q.name) !== null) sub.virtual = true;
+    ...(selector === null
+      ? {}
+      : { selector, discardUnselected: d.kind === "topic" || d.kind === "exchange" || (d.kind === "composite" && d.of === "topic") }),
+  };
+  // a composite of queues: one consumer on each, sharing the subscription's prefetch window
+  for (let i = 0; i < queues.length; i++) {
+    const consumer = queues[i]!.consume(sub, options);
+    if (consumer instanceof BrokerError) {
+      if (i > 0) sub.cancelAll();
+      return brokerFail(ctx, consumer, f);
+    }
+    if (i === 0) sub.subscription = consumer;
+    else sub.addOther(consumer);
+  }
+  if (d.kind === "queue" && virtualTopicOf(queues[0]!.name) !== null) sub.virtual = true;
   // the queue delivers once this frame is done: a RECEIPT for the SUBSCRIBE goes first
   s.subscriptions.add(sub);
   return "done";
@@ -78,8 +91,41 @@ function selectorOf(text: string | undefined): Selector | InvalidSelector | null
   return text === undefined ? null : compileSelector(text);
 }
 
+/**
+ * The queues a SUBSCRIBE consumes from: its destination's one, declared and bound as RabbitMQ does
+ * for each kind; for an ActiveMQ composite, the members of its own kind (as ActiveMQ 5.17's
+ * consumers do): each queue of a queue composite, or one subscription queue bound to each topic
+ * of a topic composite.
+ */
+function sourceQueues(s: SubscribeState, d: Destination, f: StompFrame, id: string, durable: boolean): Queue[] | null {
+  if (d.kind !== "composite") {
+    const q = sourceQueue(s, d, f, id, durable);
+    return q === null ? null : [q];
+  }
+  const members = consumedMembers(d);
+  if (d.of === "topic") {
+    const q = sourceQueue(s, { kind: "topic", name: members[0]!.name }, f, id, durable);
+    if (q === null) return null;
+    for (let i = 1; i < members.length; i++) {
+      const key = topicBindingKey(members[i]!.name);
+      const denied = s.ctx.access.checkSubscribe(q.name, "amq.topic", key);
+      if (denied) return (brokerFail(s.ctx, denied, f), null);
+      const b = s.ctx.vhost.bindQueue(q.name, "amq.topic", key, {}, s.ctx.client);
+      if (b instanceof BrokerError) return (brokerFail(s.ctx, b, f), null);
+    }
+    return [q];
+  }
+  const queues: Queue[] = [];
+  for (const m of members) {
+    const q = sourceQueue(s, { kind: "queue", name: m.name }, f, id, durable);
+    if (q === null) return null;
+    queues.push(q);
+  }
+  return queues;
+}
+
 /** The queue a SUBSCRIBE consumes from, declared and bound as RabbitMQ does for each destination kind. */
-function sourceQueue(s: SubscribeState, d: Destination, f: StompFrame, id: string, durable: boolean): Queue | null {
+function sourceQueue(s: SubscribeState, d: Exclude<Destination, Composite>, f: StompFrame, id: string, durable: boolean): Queue | null {
   const ctx = s.ctx;
   const v = ctx.vhost;
   const h = f.headers;
