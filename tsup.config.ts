@@ -1,4 +1,5 @@
-import { chmodSync, cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { appendFileSync, chmodSync, cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { build, type Plugin } from "esbuild";
 import { defineConfig } from "tsup";
@@ -29,6 +30,7 @@ export default defineConfig({
     cpSync("src/management/ui", "dist/ui", { recursive: true });
     await cliBundle();
     for (const dir of ["dist", "dist/cli"]) asciiComments(dir);
+    stampBuildId("dist/cli/warren.cjs");
   },
   banner: { js: 'import { createRequire as __warrenCreateRequire } from "node:module"; const require = __warrenCreateRequire(import.meta.url);' },
 });
@@ -75,6 +77,16 @@ async function cliBundle(): Promise<void> {
   });
   chmodSync("dist/cli/main.js", 0o755);
   writeFileSync("dist/cli/package.json", `${JSON.stringify({ type: "commonjs" })}\n`);
+}
+
+/**
+ * Ends the CLI's bundle with a hash of its content, which names the bundle in its code cache
+ * (src/cli/code-cache.ts): a rebuild that produces the same script, as `npm start` does at every
+ * start, keeps its cache, and one that changes it does not.
+ */
+function stampBuildId(file: string): void {
+  const id = createHash("sha256").update(readFileSync(file)).digest("hex").slice(0, 32);
+  appendFileSync(file, `\n//# warren-build-id=${id}\n`);
 }
 
 /**

@@ -8,9 +8,11 @@
  * event), and only when none was usable.
  *
  * The cache file begins with one line naming what it was made from: node's version and
- * architecture, and the bundle's size and modification time. V8 checks its own version, flags and
- * the source's length, but not the source's content, so a rebuilt bundle of the same length would
- * otherwise run stale code. Any mismatch, a damaged file or V8's rejection means the script is
+ * architecture, and the bundle's build id (a hash of its content that the build appends as its
+ * last line; a bundle without one is named by its size and modification time instead). V8 checks
+ * its own version, flags and the source's length, but not the source's content, so a rebuilt
+ * bundle of the same length would otherwise run stale code; and `npm start` rebuilds the bundle at
+ * every start, so a stamp of the file's time alone would never match there. Any mismatch, a damaged file or V8's rejection means the script is
  * compiled from source as without a cache; nothing here fails a start: a cache that cannot be
  * read is ignored, one that cannot be written (a read-only install) is not written.
  */
@@ -42,10 +44,17 @@ type ModuleFunction = (exports: unknown, require: NodeJS.Require, module: { expo
 
 const MAGIC = "warren-code-cache 1";
 
+/** The line the build ends the bundle with (tsup.config.ts, `stampBuildId`). */
+const BUILD_ID = /\/\/# warren-build-id=([0-9a-f]{16,64})\s*$/;
+
+/** The bundle's build id, from its last line, if it has one. */
+function buildIdOf(source: string): string | undefined {
+  return BUILD_ID.exec(source.slice(-100))?.[1];
+}
+
 /** The cache file's first line for this node and this build of the bundle. */
-function stampOf(file: string): string {
-  const st = statSync(file);
-  return `${MAGIC} ${process.version} ${process.arch} ${st.size} ${st.mtimeMs}\n`;
+function stampOf(buildId: string | undefined, fileStamp: string): string {
+  return `${MAGIC} ${process.version} ${process.arch} ${buildId === undefined ? fileStamp : `build ${buildId}`}\n`;
 }
 
 /** The cached data in `cacheFile` if its first line is `stamp`, else undefined. */
@@ -68,9 +77,10 @@ function readCache(cacheFile: string, stamp: string): Buffer | undefined {
  */
 export function compileCached(file: string, cacheFile: string, useCache = true): CachedScript {
   // stat before reading: a bundle rebuilt in between is then newer than its stamp, never older
-  const stamp = stampOf(file);
+  const st = statSync(file);
   // the build leaves only ASCII in the bundle (tsup.config.ts): latin1 reads it without decoding UTF-8
   const source = readFileSync(file, "latin1");
+  const stamp = stampOf(buildIdOf(source), `${st.size} ${st.mtimeMs}`);
   const cachedData = useCache ? readCache(cacheFile, stamp) : undefined;
   const script = new Script(source, { filename: file, ...(cachedData !== undefined && { cachedData }) });
   const state: CacheState = cachedData === undefined ? "absent" : script.cachedDataRejected === true ? "rejected" : "used";

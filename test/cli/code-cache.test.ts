@@ -17,15 +17,18 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A bundle as the build writes one: a function expression taking CommonJS's module arguments. */
-function writeBundle(file: string, value: string): void {
+/**
+ * A bundle as the build writes one: a function expression taking CommonJS's module arguments,
+ * ended by its build id when given one.
+ */
+function writeBundle(file: string, value: string, buildId?: string): void {
   writeFileSync(
     file,
     `(function (exports, require, module, __filename, __dirname) { "use strict";
   function answer() { return ${JSON.stringify(value)}; }
   module.exports = answer();
   globalThis.__codeCacheTest = { value: module.exports, file: __filename, sep: require("node:path").sep };
-})`,
+})${buildId === undefined ? "" : `\n//# warren-build-id=${buildId}\n`}`,
   );
 }
 
@@ -96,6 +99,31 @@ describe("the CLI's code cache", () => {
     writeBundle(file, "new");
     const later = new Date(Date.now() + 5000);
     utimesSync(file, later, later);
+    const rebuilt = start(file, cache);
+    expect(rebuilt.seen?.value).toBe("new");
+    expect(rebuilt.script.state).toBe("absent");
+  });
+
+  it("keeps the cache of a bundle rebuilt with the same build id, as npm start rebuilds it", () => {
+    const file = join(dir, "bundle.cjs");
+    const cache = `${file}.cache`;
+    writeBundle(file, "one", "a".repeat(32));
+    start(file, cache).script.save();
+    expect(readFileSync(cache, "latin1")).toMatch(/^warren-code-cache 1 \S+ \S+ build a{32}\n/);
+    writeBundle(file, "one", "a".repeat(32));
+    const later = new Date(Date.now() + 5000);
+    utimesSync(file, later, later);
+    const rebuilt = start(file, cache);
+    expect(rebuilt.script.state).toBe("used");
+    expect(rebuilt.seen?.value).toBe("one");
+  });
+
+  it("runs a rebuilt bundle's code when its build id differs, even at the same length", () => {
+    const file = join(dir, "bundle.cjs");
+    const cache = `${file}.cache`;
+    writeBundle(file, "old", "a".repeat(32));
+    start(file, cache).script.save();
+    writeBundle(file, "new", "b".repeat(32));
     const rebuilt = start(file, cache);
     expect(rebuilt.seen?.value).toBe("new");
     expect(rebuilt.script.state).toBe("absent");
