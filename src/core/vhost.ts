@@ -73,6 +73,11 @@ export interface PublishResult {
    * `vhost.durability` to report the current batch committed.
    */
   persisted: number;
+  /**
+   * The first queue that took it and is backed up (consumers, and more than BACKLOG_HIGH_MARK
+   * ready), or null: a publisher that can wait (AMQP 1.0 link credit) waits for it to drain.
+   */
+  backedUp: Queue | null;
 }
 
 /** Exchanges every vhost has from birth, as RabbitMQ declares them. */
@@ -646,6 +651,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
     let routed = 0;
     let refused = 0;
     let persisted = 0;
+    let backedUp: Queue | null = null;
     const extra = message.routingHeaderKeys;
     if (extra !== null && message.hasBcc) {
       // BCC keys route the message but the header never reaches a consumer
@@ -662,10 +668,11 @@ export class VirtualHost implements QueueHost, DelayedHost {
         else {
           routed = 1;
           if (r === Enqueued.Persisted) persisted = 1;
+          if (q.backedUp) backedUp = q;
         }
       }
       this.publishing = wasPublishing;
-      return { routed, refused, persisted };
+      return { routed, refused, persisted, backedUp };
     }
     const epoch = ++this.routeEpoch;
     const found = wasPublishing ? [] : this.routeScratch;
@@ -687,12 +694,13 @@ export class VirtualHost implements QueueHost, DelayedHost {
         else {
           routed++;
           if (r === Enqueued.Persisted) persisted++;
+          if (backedUp === null && q.backedUp) backedUp = q;
         }
       }
     }
     found.length = 0;
     this.publishing = wasPublishing;
-    return { routed, refused, persisted };
+    return { routed, refused, persisted, backedUp };
   }
 
   /** One exchange's matches for every routing key; its alternate exchange when nothing matched. */
