@@ -32,6 +32,14 @@ const REFUSED = { kind: "rejected" } as const;
  * wait for that queue again until it has delivered something.
  */
 export const BACKLOG_STALL_MS = 1000;
+/**
+ * The credit window while a queue the link's messages go to has a backlog (`Queue.backlogged`):
+ * what the sender can still have in flight when the queue backs up, so the backlog overshoots
+ * BACKLOG_HIGH_MARK by at most this much (with 65536, the transfers in flight when the credit was
+ * withdrawn kept queues 3-4 times over the mark). It doubles back towards INCOMING_CREDIT at each
+ * top-up with no backlog met since the one before.
+ */
+export const THROTTLED_CREDIT = 2000;
 
 /**
  * A link on which we receive: the client attached a sender to a queue or exchange address (or to
@@ -44,12 +52,13 @@ export const BACKLOG_STALL_MS = 1000;
  * so a fast sender and a slow disk cannot pile messages up in memory without bound.
  *
  * Credit also waits for consumers (publisher flow control, as RabbitMQ 4 withholds credit from a
- * sender whose target queue cannot keep up): when a message goes to a queue that is backed up
- * (its consumers take less than comes in; Queue.backedUp, BACKLOG_HIGH_MARK), the credit the
- * sender still has is withdrawn (a flow with link-credit 0; transfers it sent before hearing are
- * still taken, §2.6.7) and nothing is granted until the queue calls back (BacklogWatcher): drained
- * to BACKLOG_LOW_MARK, its last consumer gone, or deleted. A queue whose consumers deliver nothing
- * for BACKLOG_STALL_MS releases the link too.
+ * sender whose target queue cannot keep up): while the messages go to a queue with a backlog
+ * (`PublishResult.backlogged`) the window is THROTTLED_CREDIT; when the queue is backed up (its
+ * consumers take less than comes in; Queue.backedUp, BACKLOG_HIGH_MARK), the credit the sender
+ * still has is withdrawn (a flow with link-credit 0; transfers it sent before hearing are still
+ * taken, §2.6.7) and nothing is granted until the queue calls back (BacklogWatcher): drained to
+ * BACKLOG_LOW_MARK, its last consumer gone, or deleted. A queue whose consumers deliver nothing
+ * for BACKLOG_STALL_MS releases the link too, and counts as having no backlog while they stay so.
  */
 export class IncomingLink implements BacklogWatcher {
   readonly role = "receiver";
@@ -70,6 +79,10 @@ export class IncomingLink implements BacklogWatcher {
     },
   });
   private gone = false;
+  /** The credit granted at a top-up (less what waits for the disk): INCOMING_CREDIT, or less while queues have a backlog. */
+  private window = INCOMING_CREDIT;
+  /** Since the last top-up, a message went to a queue with a backlog. */
+  private warm = false;
   /** The backed-up queue the link waits for (no credit meanwhile), or null. */
   private waitingOn: Queue | null = null;
   /** Transfers the sender may still have had in flight when its credit was withdrawn. */
@@ -140,14 +153,19 @@ export class IncomingLink implements BacklogWatcher {
   }
 
   /**
-   * Half the credit used: top it up again, to INCOMING_CREDIT less what still waits for the disk;
-   * while more than half waits, nothing (the releases call this again as commits land).
+   * Half the window used: top it up again, to the window less what still waits for the disk;
+   * while more than half waits, nothing (the releases call this again as commits land). The
+   * window is THROTTLED_CREDIT when a message since the last top-up went to a queue with a
+   * backlog, otherwise it doubles back towards INCOMING_CREDIT.
    */
   private topUp(): void {
-    if (this.credit > INCOMING_CREDIT / 2 || this.waitingOn !== null || this.gone || !this.session.active) return;
+    if (this.credit > this.window / 2 || this.waitingOn !== null || this.gone || !this.session.active) return;
+    const window = this.warm ? THROTTLED_CREDIT : Math.min(INCOMING_CREDIT, this.window * 2);
+    this.window = window;
+    this.warm = false;
     const held = this.held.size;
-    if (held > INCOMING_CREDIT / 2) return;
-    const credit = INCOMING_CREDIT - held;
+    if (held > window / 2) return;
+    const credit = window - held;
     if (credit <= this.credit) return;
     this.credit = credit;
     // what was still in flight when the credit was withdrawn counts against this grant, as the sender counts it
@@ -156,13 +174,17 @@ export class IncomingLink implements BacklogWatcher {
   }
 
   /**
-   * A message went to `q`, which is backed up: the sender's credit is withdrawn until `q` calls
-   * back, unless its consumers stalled the last time and have delivered nothing since.
+   * A message went to `q`, which has a backlog: the window shrinks at the next top-up; if `q` is
+   * backed up, the sender's credit is withdrawn until `q` calls back. Neither when `q`'s consumers
+   * stalled the last time and have delivered nothing since.
    */
-  private waitFor(q: Queue): void {
-    if (this.waitingOn !== null || this.gone || !this.session.active) return;
-    if (q === this.stalled && q.handedOut === this.stalledAt) return;
-    this.stalled = null;
+  private backlog(q: Queue): void {
+    if (this.stalled !== null) {
+      if (q === this.stalled && q.handedOut === this.stalledAt) return;
+      this.stalled = null;
+    }
+    this.warm = true;
+    if (this.waitingOn !== null || !q.backedUp || this.gone || !this.session.active) return;
     if (!q.watchBacklog(this)) return;
     this.waitingOn = q;
     this.excess += this.credit;
@@ -213,7 +235,7 @@ export class IncomingLink implements BacklogWatcher {
       return;
     }
     const outcome = this.publish(bytes);
-    if (!(outcome instanceof Amqp10Error) && outcome.backedUp !== null) this.waitFor(outcome.backedUp);
+    if (!(outcome instanceof Amqp10Error) && outcome.backlogged !== null) this.backlog(outcome.backlogged);
     if (settled) {
       if (outcome instanceof Amqp10Error) throw outcome;
       // nothing to answer, but it counts against the credit until it is on disk

@@ -213,6 +213,11 @@ export class Queue implements Destination, ReadyOwner {
     return this.readyCount > BACKLOG_HIGH_MARK && this.consumers.length > 0;
   }
 
+  /** Whether the queue has consumers and more than BACKLOG_LOW_MARK ready: a backlog, backed up or on its way. */
+  get backlogged(): boolean {
+    return this.readyCount > BACKLOG_LOW_MARK && this.consumers.length > 0;
+  }
+
   /**
    * `w` waits for the backlog to clear: called back once (see BacklogWatcher). False, and nothing
    * registered, when the queue is not backed up (any more).

@@ -74,10 +74,11 @@ export interface PublishResult {
    */
   persisted: number;
   /**
-   * The first queue that took it and is backed up (consumers, and more than BACKLOG_HIGH_MARK
-   * ready), or null: a publisher that can wait (AMQP 1.0 link credit) waits for it to drain.
+   * The deepest queue that took it and has a backlog (consumers, and more than BACKLOG_LOW_MARK
+   * ready; `Queue.backlogged`), or null: a publisher that can be slowed (AMQP 1.0 link credit) is
+   * given less credit, and waits while that queue is `backedUp`.
    */
-  backedUp: Queue | null;
+  backlogged: Queue | null;
 }
 
 /** Exchanges every vhost has from birth, as RabbitMQ declares them. */
@@ -651,7 +652,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
     let routed = 0;
     let refused = 0;
     let persisted = 0;
-    let backedUp: Queue | null = null;
+    let backlogged: Queue | null = null;
     const extra = message.routingHeaderKeys;
     if (extra !== null && message.hasBcc) {
       // BCC keys route the message but the header never reaches a consumer
@@ -668,11 +669,11 @@ export class VirtualHost implements QueueHost, DelayedHost {
         else {
           routed = 1;
           if (r === Enqueued.Persisted) persisted = 1;
-          if (q.backedUp) backedUp = q;
+          if (q.backlogged) backlogged = q;
         }
       }
       this.publishing = wasPublishing;
-      return { routed, refused, persisted, backedUp };
+      return { routed, refused, persisted, backlogged };
     }
     const epoch = ++this.routeEpoch;
     const found = wasPublishing ? [] : this.routeScratch;
@@ -694,13 +695,14 @@ export class VirtualHost implements QueueHost, DelayedHost {
         else {
           routed++;
           if (r === Enqueued.Persisted) persisted++;
-          if (backedUp === null && q.backedUp) backedUp = q;
+          // the deepest: once it drains, the others (draining alongside) are likely below the mark too
+          if (q.backlogged && (backlogged === null || q.messageCount > backlogged.messageCount)) backlogged = q;
         }
       }
     }
     found.length = 0;
     this.publishing = wasPublishing;
-    return { routed, refused, persisted, backedUp };
+    return { routed, refused, persisted, backlogged };
   }
 
   /** One exchange's matches for every routing key; its alternate exchange when nothing matched. */

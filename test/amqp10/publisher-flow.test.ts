@@ -1,12 +1,13 @@
 // Publisher flow control: an AMQP 1.0 sender whose queue is backed up (consumers, and more than
 // BACKLOG_HIGH_MARK ready messages) has its link credit withdrawn until the queue drains to
-// BACKLOG_LOW_MARK, loses its consumers or is deleted; a queue without consumers never holds its
-// publishers back, and consumers that deliver nothing for BACKLOG_STALL_MS release them too. The
-// broker runs on a ManualClock, so the stall guard fires only when the test says.
+// BACKLOG_LOW_MARK, loses its consumers or is deleted, and then gets THROTTLED_CREDIT windows
+// while the queue has a backlog; a queue without consumers never holds its publishers back, and
+// consumers that deliver nothing for BACKLOG_STALL_MS release them too. The broker runs on a
+// ManualClock, so the stall guard fires only when the test says.
 import { createServer, type Server } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Amqp10Server } from "../../protocols/amqp10/server.js";
-import { BACKLOG_STALL_MS, INCOMING_CREDIT } from "../../protocols/amqp10/incoming-link.js";
+import { BACKLOG_STALL_MS, INCOMING_CREDIT, THROTTLED_CREDIT } from "../../protocols/amqp10/incoming-link.js";
 import {
   type Performative,
   writeAttach,
@@ -186,12 +187,20 @@ describe("AMQP 1.0 publisher flow control", () => {
     c.grant(BACKLOG_HIGH_MARK + 6 - BACKLOG_LOW_MARK - 1);
     expect(queue().messageCount).toBe(BACKLOG_LOW_MARK + 1);
     expect(await creditNow(p)).toMatchObject({ linkCredit: 0 });
-    // down to the low mark: the withheld credit is granted
+    // down to the low mark: the withheld credit is granted, a small window while the backlog lasts
     c.grant(1);
-    expect(await linkFlow(p)).toMatchObject({ linkCredit: INCOMING_CREDIT, deliveryCount: BACKLOG_HIGH_MARK + 6 });
-    // and the sender is taken at full speed again
+    expect(await linkFlow(p)).toMatchObject({ linkCredit: THROTTLED_CREDIT, deliveryCount: BACKLOG_HIGH_MARK + 6 });
     send(p, 10);
-    expect(await creditNow(p)).toMatchObject({ linkCredit: INCOMING_CREDIT - 10 });
+    expect(await creditNow(p)).toMatchObject({ linkCredit: THROTTLED_CREDIT - 10 });
+    // the consumer keeps up: the window doubles back at each top-up that met no backlog since the last
+    c.grant(1_000_000);
+    expect(queue().messageCount).toBe(0);
+    send(p, THROTTLED_CREDIT / 2 - 10);
+    expect(await linkFlow(p)).toMatchObject({ linkCredit: THROTTLED_CREDIT });
+    send(p, THROTTLED_CREDIT / 2);
+    expect(await linkFlow(p)).toMatchObject({ linkCredit: 2 * THROTTLED_CREDIT });
+    send(p, THROTTLED_CREDIT);
+    expect(await linkFlow(p)).toMatchObject({ linkCredit: 4 * THROTTLED_CREDIT });
   });
 
   it("keeps granting to a sender whose queue has no consumer (filled now, consumed later)", async () => {
@@ -214,13 +223,12 @@ describe("AMQP 1.0 publisher flow control", () => {
     send(p, BACKLOG_HIGH_MARK + 1);
     expect(await linkFlow(p)).toMatchObject({ linkCredit: 0 });
     p.frame(0, (w) => writeDetach(w, { handle: 1, closed: true }));
-    const others: Performative[] = [];
-    expect(await linkFlow(p, others)).toMatchObject({ linkCredit: INCOMING_CREDIT, deliveryCount: BACKLOG_HIGH_MARK + 1 });
+    expect(await linkFlow(p)).toMatchObject({ linkCredit: THROTTLED_CREDIT, deliveryCount: BACKLOG_HIGH_MARK + 1 });
+    expect((await p.next())?.kind).toBe("detach");
     expect(queue().consumerCount).toBe(0);
-    // with nobody consuming, more messages do not withdraw it again
-    send(p, 10);
-    const f = await creditNow(p);
-    expect(f).toMatchObject({ linkCredit: INCOMING_CREDIT - 10 });
+    // with nobody consuming, more messages do not withdraw it again, and the window grows back
+    send(p, THROTTLED_CREDIT / 2);
+    expect(await linkFlow(p)).toMatchObject({ linkCredit: 2 * THROTTLED_CREDIT });
   });
 
   it("grants the withheld credit when the queue is deleted", async () => {
@@ -229,7 +237,7 @@ describe("AMQP 1.0 publisher flow control", () => {
     send(p, BACKLOG_HIGH_MARK + 1);
     expect(await linkFlow(p)).toMatchObject({ linkCredit: 0 });
     vhost.deleteQueue(qname, {}, null);
-    expect(await linkFlow(p)).toMatchObject({ linkCredit: INCOMING_CREDIT, deliveryCount: BACKLOG_HIGH_MARK + 1 });
+    expect(await linkFlow(p)).toMatchObject({ linkCredit: THROTTLED_CREDIT, deliveryCount: BACKLOG_HIGH_MARK + 1 });
   });
 
   it("does not hold a sender back for good when the consumers take nothing at all", async () => {
@@ -243,11 +251,11 @@ describe("AMQP 1.0 publisher flow control", () => {
     expect(await creditNow(p)).toMatchObject({ linkCredit: 0 });
     // a whole stall time without a delivery: the consumers are stopped, not slow
     clock.advance(BACKLOG_STALL_MS);
-    expect(await linkFlow(p)).toMatchObject({ linkCredit: INCOMING_CREDIT });
-    // while they stay stopped, the queue does not hold the sender back again
-    send(p, 10);
-    expect(await creditNow(p)).toMatchObject({ linkCredit: INCOMING_CREDIT - 10 });
-    expect(queue().messageCount).toBe(BACKLOG_HIGH_MARK + 10);
+    expect(await linkFlow(p)).toMatchObject({ linkCredit: THROTTLED_CREDIT });
+    // while they stay stopped, the queue does not hold the sender back again, nor shrink its window
+    send(p, THROTTLED_CREDIT / 2);
+    expect(await linkFlow(p)).toMatchObject({ linkCredit: 2 * THROTTLED_CREDIT });
+    expect(queue().messageCount).toBe(BACKLOG_HIGH_MARK + THROTTLED_CREDIT / 2);
     // once they move again, it does
     c.grant(1);
     send(p, 1);
