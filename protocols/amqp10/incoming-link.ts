@@ -161,12 +161,12 @@ export class IncomingLink implements BacklogWatcher {
   private topUp(): void {
     if (this.credit > this.window / 2 || this.waitingOn !== null || this.gone || !this.session.active) return;
     const window = this.warm ? THROTTLED_CREDIT : Math.min(INCOMING_CREDIT, this.window * 2);
-    this.window = window;
-    this.warm = false;
     const held = this.held.size;
     if (held > window / 2) return;
     const credit = window - held;
     if (credit <= this.credit) return;
+    this.window = window;
+    this.warm = false;
     this.credit = credit;
     // what was still in flight when the credit was withdrawn counts against this grant, as the sender counts it
     this.excess = 0;
