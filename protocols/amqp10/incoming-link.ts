@@ -85,7 +85,11 @@ export class IncomingLink implements BacklogWatcher {
   private warm = false;
   /** The backed-up queue the link waits for (no credit meanwhile), or null. */
   private waitingOn: Queue | null = null;
-  /** Transfers the sender may still have had in flight when its credit was withdrawn. */
+  /**
+   * Transfers taken past the credit: what a sender may still send under an earlier grant it had
+   * not seen withdrawn or replaced by a smaller one (credit + excess = what the largest grant
+   * still allows).
+   */
   private excess = 0;
   /** The waited-for queue's `handedOut` when the stall timer was armed. */
   private progressMark = 0;
@@ -167,9 +171,10 @@ export class IncomingLink implements BacklogWatcher {
     if (credit <= this.credit) return;
     this.window = window;
     this.warm = false;
+    // transfers in flight under an earlier grant count against this one, as the sender counts
+    // them; what that grant allowed beyond this one may still come
+    this.excess = Math.max(0, this.credit + this.excess - credit);
     this.credit = credit;
-    // what was still in flight when the credit was withdrawn counts against this grant, as the sender counts it
-    this.excess = 0;
     this.session.sendFlow(this);
   }
 
@@ -188,7 +193,6 @@ export class IncomingLink implements BacklogWatcher {
     if (!q.watchBacklog(this)) return;
     this.waitingOn = q;
     this.excess += this.credit;
-    if (this.excess > INCOMING_CREDIT) this.excess = INCOMING_CREDIT;
     this.credit = 0;
     this.session.sendFlow(this);
     this.armStallTimer(q);
