@@ -1,4 +1,13 @@
-import { BrokerError, type Message, OrderedCommits, type PublishResult, publishPropertiesProblem } from "../../src/core/index.js";
+import {
+  type BacklogWatcher,
+  BrokerError,
+  type ClockTimer,
+  type Message,
+  OrderedCommits,
+  type PublishResult,
+  publishPropertiesProblem,
+  type Queue,
+} from "../../src/core/index.js";
 import { type Address, parseAddress } from "./addresses.js";
 import { type AmqpValue, DecodeError } from "./codec/primitives.js";
 import { TransactionError, type Transfer, writeDisposition } from "./codec/types.generated.js";
@@ -16,6 +25,21 @@ export const INCOMING_CREDIT = 65536;
 const SETTLED = -1;
 /** The outcome of a transfer a queue refused (overflow reject-publish): rejected, as RabbitMQ 4 answers. */
 const REFUSED = { kind: "rejected" } as const;
+/**
+ * How long a link waits for a backed-up queue whose consumers take nothing at all: consumers that
+ * stopped (no credit given, a paused client) are not slow, and their queue must not hold its
+ * publishers back for good. After this long without a delivery the link goes on, and does not
+ * wait for that queue again until it has delivered something.
+ */
+export const BACKLOG_STALL_MS = 1000;
+/**
+ * The credit window while a queue the link's messages go to has a backlog (`Queue.backlogged`):
+ * what the sender can still have in flight when the queue backs up, so the backlog overshoots
+ * BACKLOG_HIGH_MARK by at most this much (with 65536, the transfers in flight when the credit was
+ * withdrawn kept queues 3-4 times over the mark). It doubles back towards INCOMING_CREDIT at each
+ * top-up with no backlog met since the one before.
+ */
+export const THROTTLED_CREDIT = 2000;
 
 /**
  * A link on which we receive: the client attached a sender to a queue or exchange address (or to
@@ -26,8 +50,17 @@ const REFUSED = { kind: "rejected" } as const;
  * refuses it (reject-publish) makes it `rejected`. Credit comes back only as the disk keeps up:
  * the credit given plus the transfers still waiting for the disk never exceed INCOMING_CREDIT,
  * so a fast sender and a slow disk cannot pile messages up in memory without bound.
+ *
+ * Credit also waits for consumers (publisher flow control, as RabbitMQ 4 withholds credit from a
+ * sender whose target queue cannot keep up): while the messages go to a queue with a backlog
+ * (`PublishResult.backlogged`) the window is THROTTLED_CREDIT; when the queue is backed up (its
+ * consumers take less than comes in; Queue.backedUp, BACKLOG_HIGH_MARK), the credit the sender
+ * still has is withdrawn (a flow with link-credit 0; transfers it sent before hearing are still
+ * taken, §2.6.7) and nothing is granted until the queue calls back (BacklogWatcher): drained to
+ * BACKLOG_LOW_MARK, its last consumer gone, or deleted. A queue whose consumers deliver nothing
+ * for BACKLOG_STALL_MS releases the link too, and counts as having no backlog while they stay so.
  */
-export class IncomingLink {
+export class IncomingLink implements BacklogWatcher {
   readonly role = "receiver";
   credit = INCOMING_CREDIT;
   deliveryCount: number;
@@ -46,6 +79,25 @@ export class IncomingLink {
     },
   });
   private gone = false;
+  /** The credit granted at a top-up (less what waits for the disk): INCOMING_CREDIT, or less while queues have a backlog. */
+  private window = INCOMING_CREDIT;
+  /** Since the last top-up, a message went to a queue with a backlog. */
+  private warm = false;
+  /** The backed-up queue the link waits for (no credit meanwhile), or null. */
+  private waitingOn: Queue | null = null;
+  /**
+   * Transfers taken past the credit: what a sender may still send under an earlier grant it had
+   * not seen withdrawn or replaced by a smaller one (credit + excess = what the largest grant
+   * still allows).
+   */
+  private excess = 0;
+  /** The waited-for queue's `handedOut` when the stall timer was armed. */
+  private progressMark = 0;
+  private stallTimer: ClockTimer | null = null;
+  private readonly stallCheckBound = (): void => this.stallCheck();
+  /** A queue whose consumers stalled while the link waited, and its `handedOut` then: not waited for again until it moves. */
+  private stalled: Queue | null = null;
+  private stalledAt = 0;
 
   constructor(
     readonly session: Session,
@@ -63,8 +115,9 @@ export class IncomingLink {
     const s = this.session;
     if (this.partial === null) {
       if (t.deliveryId === undefined) throw new Amqp10Error("amqp:decode-error", "the first transfer of a delivery needs a delivery-id");
-      if (this.credit <= 0) throw new Amqp10Error("amqp:link:transfer-limit-exceeded", "transfer without link credit", "link");
-      this.credit--;
+      if (this.credit > 0) this.credit--;
+      else if (this.excess > 0) this.excess--;
+      else throw new Amqp10Error("amqp:link:transfer-limit-exceeded", "transfer without link credit", "link");
       this.deliveryCount = seqAdd(this.deliveryCount, 1);
       if (!t.more && !t.aborted) {
         this.complete(t.deliveryId, t.settled === true, buf.subarray(start, end), txnIdOf(t.state));
@@ -104,17 +157,79 @@ export class IncomingLink {
   }
 
   /**
-   * Half the credit used: top it up again, to INCOMING_CREDIT less what still waits for the disk;
-   * while more than half waits, nothing (the releases call this again as commits land).
+   * Half the window used: top it up again, to the window less what still waits for the disk;
+   * while more than half waits, nothing (the releases call this again as commits land). The
+   * window is THROTTLED_CREDIT when a message since the last top-up went to a queue with a
+   * backlog, otherwise it doubles back towards INCOMING_CREDIT.
    */
   private topUp(): void {
-    if (this.credit > INCOMING_CREDIT / 2 || this.gone || !this.session.active) return;
+    if (this.credit > this.window / 2 || this.waitingOn !== null || this.gone || !this.session.active) return;
+    const window = this.warm ? THROTTLED_CREDIT : Math.min(INCOMING_CREDIT, this.window * 2);
     const held = this.held.size;
-    if (held > INCOMING_CREDIT / 2) return;
-    const credit = INCOMING_CREDIT - held;
+    if (held > window / 2) return;
+    const credit = window - held;
     if (credit <= this.credit) return;
+    this.window = window;
+    this.warm = false;
+    // transfers in flight under an earlier grant count against this one, as the sender counts
+    // them; what that grant allowed beyond this one may still come
+    this.excess = Math.max(0, this.credit + this.excess - credit);
     this.credit = credit;
     this.session.sendFlow(this);
+  }
+
+  /**
+   * A message went to `q`, which has a backlog: the window shrinks at the next top-up; if `q` is
+   * backed up, the sender's credit is withdrawn until `q` calls back. Neither when `q`'s consumers
+   * stalled the last time and have delivered nothing since.
+   */
+  private backlog(q: Queue): void {
+    if (this.stalled !== null) {
+      if (q === this.stalled && q.handedOut === this.stalledAt) return;
+      this.stalled = null;
+    }
+    this.warm = true;
+    if (this.waitingOn !== null || !q.backedUp || this.gone || !this.session.active) return;
+    if (!q.watchBacklog(this)) return;
+    this.waitingOn = q;
+    this.excess += this.credit;
+    this.credit = 0;
+    this.session.sendFlow(this);
+    this.armStallTimer(q);
+  }
+
+  private armStallTimer(q: Queue): void {
+    this.progressMark = q.handedOut;
+    this.stallTimer = this.session.conn.vhost.timers.schedule(this.stallCheckBound, BACKLOG_STALL_MS);
+  }
+
+  /** BACKLOG_STALL_MS went by while waiting: consumers that delivered nothing are not slow but stopped. */
+  private stallCheck(): void {
+    this.stallTimer = null;
+    const q = this.waitingOn;
+    if (q === null) return;
+    const now = q.handedOut;
+    if (now !== this.progressMark) {
+      this.armStallTimer(q);
+      return;
+    }
+    q.unwatchBacklog(this);
+    this.stalled = q;
+    this.stalledAt = now;
+    this.stopWaiting();
+  }
+
+  /** BacklogWatcher: the queue drained, lost its consumers or was deleted. */
+  backlogCleared(q: Queue): void {
+    if (q === this.waitingOn) this.stopWaiting();
+  }
+
+  /** The credit withheld while waiting is granted (as far as the disk allows). */
+  private stopWaiting(): void {
+    this.waitingOn = null;
+    this.stallTimer?.cancel();
+    this.stallTimer = null;
+    this.topUp();
   }
 
   /** A whole message: published (or held by its transaction); an unsettled one is answered with its outcome. */
@@ -124,6 +239,7 @@ export class IncomingLink {
       return;
     }
     const outcome = this.publish(bytes);
+    if (!(outcome instanceof Amqp10Error) && outcome.backlogged !== null) this.backlog(outcome.backlogged);
     if (settled) {
       if (outcome instanceof Amqp10Error) throw outcome;
       // nothing to answer, but it counts against the credit until it is on disk
@@ -250,6 +366,10 @@ export class IncomingLink {
 
   detached(_closed: boolean): void {
     this.gone = true;
+    this.waitingOn?.unwatchBacklog(this);
+    this.waitingOn = null;
+    this.stallTimer?.cancel();
+    this.stallTimer = null;
     this.dropPartial();
     // the link is gone: its deliveries can no longer be settled (links are not resumed)
     this.held.clear();

@@ -6,6 +6,11 @@ import type { QueueLifetime } from "./source-nodes.js";
 
 /** Frame header + the largest transfer performative we write (handle, id, 4-octet tag, format, flags). */
 const TRANSFER_OVERHEAD = 8 + 64;
+/**
+ * The delivery tag being written (the delivery id, 4 octets): the transfer copies it into the
+ * output at once, so one buffer serves every delivery instead of a Buffer object per message.
+ */
+const TAG = Buffer.allocUnsafe(4);
 
 /**
  * A link on which we send: the client attached a receiver to a queue (or to a private queue bound
@@ -46,7 +51,7 @@ export class OutgoingLink implements Consumer {
     const deliveryId = s.nextOutgoingId;
     this.credit--;
     this.deliveryCount = seqAdd(this.deliveryCount, 1);
-    const tag = Buffer.allocUnsafe(4);
+    const tag = TAG;
     tag.writeUInt32BE(deliveryId);
     // the message is encoded after a single-frame transfer; if it turns out larger than the
     // peer's frames, the bytes already written are cut into frames instead

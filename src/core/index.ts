@@ -12,6 +12,7 @@ export {
   type PublishResult,
 } from "./vhost.js";
 export { Queue, Enqueued, ROUTE_SELECTOR_ARG, type BrowseCursor, type DeadLetterReason } from "./queue.js";
+export { BACKLOG_HIGH_MARK, BACKLOG_LOW_MARK, type BacklogWatcher } from "./backlog.js";
 export { type Clock, type ClockTimer, ManualClock, MAX_TIMER_MS, systemClock } from "./clock.js";
 export {
   parseQueueArguments,

@@ -11,6 +11,7 @@ import type { Clock, ClockTimer } from "./clock.js";
 import type { QueueType } from "./queue-arguments.js";
 import type { Policy } from "./policies.js";
 import { type MessageCounters, QueueCounters } from "./stats.js";
+import { BACKLOG_HIGH_MARK, BACKLOG_LOW_MARK, type BacklogWatcher } from "./backlog.js";
 
 /**
  * How many ready messages a dispatch to consumers with selectors passes over, at most, looking for
@@ -143,6 +144,8 @@ export class Queue implements Destination, ReadyOwner {
   private trimPending = false;
   /** Body bytes of the ready messages, for x-max-length-bytes. */
   private readyBytes = 0;
+  /** Publishers waiting for this queue's backlog to clear (null: nobody, the usual case). */
+  private backlogWatchers: BacklogWatcher[] | null = null;
   deleted = false;
   /** The user policy and operator policy applying to this queue now (the vhost sets them). */
   policy: Policy | null = null;
@@ -222,6 +225,51 @@ export class Queue implements Destination, ReadyOwner {
   }
   get consumerCount(): number {
     return this.consumers.length;
+  }
+  /** Messages handed to consumers or basic.get since the queue began (progress, for publishers that wait). */
+  get handedOut(): number {
+    const c = this.counters;
+    return c.deliver + c.deliverNoAck + c.get + c.getNoAck;
+  }
+
+  /**
+   * Whether publishers that can wait should: the queue has consumers and more than
+   * BACKLOG_HIGH_MARK ready messages (one without consumers fills now to be consumed later).
+   */
+  get backedUp(): boolean {
+    return this.readyCount > BACKLOG_HIGH_MARK && this.consumers.length > 0;
+  }
+
+  /** Whether the queue has consumers and more than BACKLOG_LOW_MARK ready: a backlog, backed up or on its way. */
+  get backlogged(): boolean {
+    return this.readyCount > BACKLOG_LOW_MARK && this.consumers.length > 0;
+  }
+
+  /**
+   * `w` waits for the backlog to clear: called back once (see BacklogWatcher). False, and nothing
+   * registered, when the queue is not backed up (any more).
+   */
+  watchBacklog(w: BacklogWatcher): boolean {
+    if (!this.backedUp || this.deleted) return false;
+    (this.backlogWatchers ??= []).push(w);
+    return true;
+  }
+
+  /** `w` stopped waiting (its link went). */
+  unwatchBacklog(w: BacklogWatcher): void {
+    const ws = this.backlogWatchers;
+    if (ws === null) return;
+    const i = ws.indexOf(w);
+    if (i >= 0) ws.splice(i, 1);
+    if (ws.length === 0) this.backlogWatchers = null;
+  }
+
+  /** The backlog is gone (drained, no consumers, queue deleted): every waiting publisher goes on. */
+  private backlogCleared(): void {
+    const ws = this.backlogWatchers;
+    if (ws === null) return;
+    this.backlogWatchers = null;
+    for (let i = 0; i < ws.length; i++) ws[i]!.backlogCleared(this);
   }
   get subscriptions(): readonly Subscription[] {
     return this.consumers;
@@ -338,6 +386,7 @@ export class Queue implements Destination, ReadyOwner {
       if (e !== undefined) {
         this.readyCount--;
         this.readyBytes -= e.bodySize;
+        if (this.backlogWatchers !== null && this.readyCount <= BACKLOG_LOW_MARK) this.backlogCleared();
         return e;
       }
     }
@@ -475,6 +524,7 @@ export class Queue implements Destination, ReadyOwner {
         this.drop(head, "expired");
       }
     }
+    if (this.backlogWatchers !== null && this.readyCount <= BACKLOG_LOW_MARK) this.backlogCleared();
   }
 
   // ---- queue TTL (x-expires) -------------------------------------------------------------
@@ -579,6 +629,8 @@ export class Queue implements Destination, ReadyOwner {
     }
     if (this.rr > i) this.rr--;
     if (sub.groups > 0) this.freeGroups(sub);
+    // publishers waited for these consumers to catch up: with none left, nothing holds them back
+    if (this.consumers.length === 0) this.backlogCleared();
     if (this.consumers.length === 0 && this.autoDelete && this.hadConsumer && !this.deleted) {
       this.host.queueUnused(this);
       return;
@@ -946,6 +998,7 @@ export class Queue implements Destination, ReadyOwner {
     for (const l of this.levels) l.clear((e) => this.forget(e));
     this.readyCount = 0;
     this.readyBytes = 0;
+    this.backlogCleared();
     return n;
   }
 
@@ -968,6 +1021,7 @@ export class Queue implements Destination, ReadyOwner {
       s.active = false;
       s.consumer.cancelledByBroker(s);
     }
+    this.backlogCleared();
     return n;
   }
 }

@@ -73,6 +73,12 @@ export interface PublishResult {
    * `vhost.durability` to report the current batch committed.
    */
   persisted: number;
+  /**
+   * The deepest queue that took it and has a backlog (consumers, and more than BACKLOG_LOW_MARK
+   * ready; `Queue.backlogged`), or null: a publisher that can be slowed (AMQP 1.0 link credit) is
+   * given less credit, and waits while that queue is `backedUp`.
+   */
+  backlogged: Queue | null;
 }
 
 /** Exchanges every vhost has from birth, as RabbitMQ declares them. */
@@ -646,6 +652,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
     let routed = 0;
     let refused = 0;
     let persisted = 0;
+    let backlogged: Queue | null = null;
     const extra = message.routingHeaderKeys;
     if (extra !== null && message.hasBcc) {
       // BCC keys route the message but the header never reaches a consumer
@@ -662,10 +669,11 @@ export class VirtualHost implements QueueHost, DelayedHost {
         else if (r !== Enqueued.Filtered) {
           routed = 1;
           if (r === Enqueued.Persisted) persisted = 1;
+          if (q.backlogged) backlogged = q;
         }
       }
       this.publishing = wasPublishing;
-      return { routed, refused, persisted };
+      return { routed, refused, persisted, backlogged };
     }
     const epoch = ++this.routeEpoch;
     const found = wasPublishing ? [] : this.routeScratch;
@@ -687,12 +695,14 @@ export class VirtualHost implements QueueHost, DelayedHost {
         else if (r !== Enqueued.Filtered) {
           routed++;
           if (r === Enqueued.Persisted) persisted++;
+          // the deepest: once it drains, the others (draining alongside) are likely below the mark too
+          if (q.backlogged && (backlogged === null || q.messageCount > backlogged.messageCount)) backlogged = q;
         }
       }
     }
     found.length = 0;
     this.publishing = wasPublishing;
-    return { routed, refused, persisted };
+    return { routed, refused, persisted, backlogged };
   }
 
   /** One exchange's matches for every routing key; its alternate exchange when nothing matched. */

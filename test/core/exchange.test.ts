@@ -31,13 +31,13 @@ const depths = (v: VirtualHost, ...qs: string[]) => qs.map((q) => depth(v, q));
 describe("default exchange", () => {
   it("routes a message to the queue named by the routing key", () => {
     const v = vhostWith("q1", "q2");
-    expect(ok(v.publish("", "q1", msg()))).toEqual({ routed: 1, refused: 0, persisted: 0 });
+    expect(ok(v.publish("", "q1", msg()))).toEqual({ routed: 1, refused: 0, persisted: 0, backlogged: null });
     expect(depths(v, "q1", "q2")).toEqual([1, 0]);
   });
 
   it("reports a message for a queue that does not exist as unroutable", () => {
     const v = vhostWith("q1");
-    expect(ok(v.publish("", "nope", msg()))).toEqual({ routed: 0, refused: 0, persisted: 0 });
+    expect(ok(v.publish("", "nope", msg()))).toEqual({ routed: 0, refused: 0, persisted: 0, backlogged: null });
   });
 
   it("refuses to be declared, deleted or bound (403)", () => {
