@@ -303,3 +303,205 @@ export function writeThrowable(w: Writer, t: JavaThrowable | null): void {
   }
   writeThrowable(w, t.cause);
 }
+
+/**
+ * Tight encoding's input: the command's booleans come first, packed eight to an octet (ActiveMQ's
+ * BooleanStream: a length of one octet under 64, else 0xC0 and one octet, else 0x80 and a short,
+ * then the bits, least significant first), and the fields read them in their order: booleans
+ * themselves, the not-null flags of strings, byte arrays and structures, whether a string is
+ * plain ASCII, and the two bits that say how many octets a long takes.
+ */
+export class TightReader extends Reader {
+  private bitsAt = 0;
+  private bitsEnd = 0;
+  private bitPos = 0;
+
+  /** Reads the boolean stream at the reader's position; the fields' data follow it. */
+  booleanStream(): void {
+    let n = this.byte() & 0xff;
+    if (n === 0xc0) {
+      this.need(1);
+      n = this.buf[this.pos++]!;
+    } else if (n === 0x80) {
+      n = this.short();
+      if (n < 0) throw new DecodeError(`negative boolean stream length ${n}`);
+    }
+    this.need(n);
+    this.bitsAt = this.pos;
+    this.bitsEnd = this.pos + n;
+    this.bitPos = 0;
+    this.pos += n;
+  }
+
+  /** The next boolean of the stream. */
+  bit(): boolean {
+    const at = this.bitsAt + (this.bitPos >> 3);
+    if (at >= this.bitsEnd) throw new DecodeError("boolean stream exhausted");
+    const v = (this.buf[at]! >> (this.bitPos & 7)) & 1;
+    this.bitPos++;
+    return v !== 0;
+  }
+
+  /** A long in 0, 2, 4 or 8 octets (the shorter forms unsigned), as its two bits say. */
+  tlong(): number {
+    if (this.bit()) {
+      if (this.bit()) return this.long();
+      this.need(4);
+      const v = this.buf.readUInt32BE(this.pos);
+      this.pos += 4;
+      return v;
+    }
+    if (!this.bit()) return 0;
+    this.need(2);
+    const v = this.buf.readUInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  /** Not null, then ASCII (a short length and one octet a character) or writeUTF's form. */
+  tstring(): string | null {
+    if (!this.bit()) return null;
+    if (!this.bit()) return this.utf();
+    const n = this.short();
+    if (n < 0) throw new DecodeError(`negative string length ${n}`);
+    return this.raw(n).toString("latin1");
+  }
+
+  tbytes(): Buffer | null {
+    if (!this.bit()) return null;
+    const n = this.int();
+    if (n < 0) throw new DecodeError(`negative byte array length ${n}`);
+    return this.raw(n);
+  }
+}
+
+/**
+ * Tight encoding's output: the fields' data go to the writer, their booleans to `bits` (one pass:
+ * ActiveMQ sizes the command in a first pass and writes it in a second, which gives the same
+ * octets). `frame` puts the boolean stream before the data.
+ */
+export class TightWriter extends Writer {
+  bits: Buffer = Buffer.alloc(64);
+  bitCount = 0;
+
+  /** Starts a command: no booleans yet. */
+  resetBits(): void {
+    this.bitCount = 0;
+  }
+
+  bit(v: boolean): void {
+    const i = this.bitCount >> 3;
+    if ((this.bitCount & 7) === 0) {
+      if (i >= this.bits.length) {
+        const next = Buffer.alloc(this.bits.length * 2);
+        this.bits.copy(next);
+        this.bits = next;
+      }
+      this.bits[i] = 0;
+    }
+    if (v) this.bits[i]! |= 1 << (this.bitCount & 7);
+    this.bitCount++;
+  }
+
+  /** The boolean stream's size on the wire: its length's one to three octets, then its octets. */
+  booleanStreamSize(): number {
+    const n = (this.bitCount + 7) >> 3;
+    return n < 64 ? 1 + n : n < 256 ? 2 + n : 3 + n;
+  }
+
+  /** Writes the boolean stream at `out[at]`, returning the position after it. */
+  writeBooleanStream(out: Buffer, at: number): number {
+    const n = (this.bitCount + 7) >> 3;
+    if (n < 64) out[at++] = n;
+    else if (n < 256) {
+      out[at++] = 0xc0;
+      out[at++] = n;
+    } else {
+      out[at++] = 0x80;
+      out.writeInt16BE(n, at);
+      at += 2;
+    }
+    this.bits.copy(out, at, 0, n);
+    return at + n;
+  }
+
+  tlong(v: number): void {
+    if (v === 0) {
+      this.bit(false);
+      this.bit(false);
+    } else if (v > 0 && v < 0x10000) {
+      this.bit(false);
+      this.bit(true);
+      this.ensure(2);
+      this.buf.writeUInt16BE(v, this.pos);
+      this.pos += 2;
+    } else if (v > 0 && v < TWO_32) {
+      this.bit(true);
+      this.bit(false);
+      this.ensure(4);
+      this.buf.writeUInt32BE(v, this.pos);
+      this.pos += 4;
+    } else {
+      this.bit(true);
+      this.bit(true);
+      this.long(v);
+    }
+  }
+
+  tstring(s: string | null): void {
+    this.bit(s !== null);
+    if (s === null) return;
+    let ascii = true;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 0 || c >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    // ActiveMQ refuses what writeUTF could still take: 32767 octets or more
+    if ((ascii ? s.length : modifiedUtf8Length(s)) >= 0x7fff) throw new RangeError("a string value too long to encode");
+    this.bit(ascii);
+    if (!ascii) return this.utf(s);
+    this.ensure(2 + s.length);
+    this.buf.writeUInt16BE(s.length, this.pos);
+    this.pos += 2;
+    this.pos += this.buf.write(s, this.pos, "latin1");
+  }
+
+  tbytes(b: Buffer | null): void {
+    this.bit(b !== null);
+    if (b === null) return;
+    this.int(b.length);
+    this.raw(b);
+  }
+}
+
+export function readThrowableTight(r: TightReader, depth = 0): JavaThrowable | null {
+  if (!r.bit()) return null;
+  if (depth > MAX_CAUSE_DEPTH) throw new DecodeError("exception causes nested too deep");
+  const t: JavaThrowable = { className: r.tstring(), message: r.tstring(), stack: [], cause: null };
+  if (!r.stackTraces) return t;
+  const n = r.short();
+  // every frame takes at least its line number
+  r.need(n * 4);
+  for (let i = 0; i < n; i++) t.stack.push({ className: r.tstring(), method: r.tstring(), file: r.tstring(), line: r.int() });
+  t.cause = readThrowableTight(r, depth + 1);
+  return t;
+}
+
+export function writeThrowableTight(w: TightWriter, t: JavaThrowable | null): void {
+  w.bit(t !== null);
+  if (t === null) return;
+  w.tstring(t.className);
+  w.tstring(t.message);
+  if (!w.stackTraces) return;
+  w.short(t.stack.length);
+  for (const f of t.stack) {
+    w.tstring(f.className);
+    w.tstring(f.method);
+    w.tstring(f.file);
+    w.int(f.line);
+  }
+  writeThrowableTight(w, t.cause);
+}
