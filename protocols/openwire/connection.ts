@@ -23,6 +23,8 @@ import {
   type DataStructure,
   decodeBody,
   encodeBody,
+  tightDecodeBody,
+  tightEncodeBody,
   makeActiveMQQueue,
   makeBrokerId,
   makeBrokerInfo,
@@ -34,7 +36,7 @@ import {
   type WireFormatInfo,
   writeNested,
 } from "./codec/commands.generated.js";
-import { DecodeError, Reader, Writer } from "./codec/primitives.js";
+import { DecodeError, Reader, TightReader, TightWriter, Writer } from "./codec/primitives.js";
 import type { ConsumerHost, OpenWireConsumer } from "./consumer.js";
 import { deadLetter } from "./dead-letter.js";
 import { JMS_EXCEPTION, OpenWireRefusal, UNSUPPORTED } from "./exceptions.js";
@@ -59,6 +61,8 @@ import { tempsOf } from "./temp-destinations.js";
 import { tlsInfo } from "../../src/transport/tls.js";
 
 const TWO_32 = 4294967296;
+/** Where a tight connection's messages are re-encoded loose (then copied out as their stored bytes). */
+const looseScratch = new Writer(1024);
 
 /** What answering a command needs of it. */
 type CommandHead = Pick<AnyBaseCommand, "dataType" | "commandId" | "responseRequired">;
@@ -75,7 +79,8 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   state: OpenWireState = "wire-format";
   private readonly reader: FrameReader;
   readonly writer: BatchedWriter;
-  private readonly out = new Writer(1024);
+  /** Every command but a spliced dispatch is encoded here (tight or loose, as negotiated). */
+  private readonly out = new TightWriter(1024);
   readonly client: ClientRef;
   readonly log: Logger;
   wire: WireFormat | null = null;
@@ -158,12 +163,33 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
       this.wireFormat(decodeBody(type, r) as WireFormatInfo);
       return;
     }
+    if (this.wire!.tightEncoding) return this.tightFrame(frame, type);
     if (type === DataType.MessageAck && this.state === "open" && !this.traced && quickAck(this, r)) return;
     r.pos = 1;
     // a message is only scanned: its bytes are what it is stored and delivered as
     const cmd = isMessageType(type) ? scanMessage(type, r) : decodeBody(type, r);
     if (r.pos !== r.end) throw new DecodeError(`${r.end - r.pos} bytes left over after a command of type ${type}`);
     this.command(cmd, frame);
+  }
+
+  /**
+   * A command in tight encoding, decoded in full. A message becomes the loose bytes the core keeps
+   * (what a loose sender's would be), scanned as those are: one stored form whatever the encoding.
+   */
+  private tightFrame(frame: Buffer, type: number): void {
+    const { version, stackTraces } = this.wire!;
+    const r = new TightReader(frame, 1, frame.length, version, stackTraces);
+    r.booleanStream();
+    const cmd = tightDecodeBody(type, r);
+    if (r.pos !== r.end) throw new DecodeError(`${r.end - r.pos} bytes left over after a command of type ${type}`);
+    if (!isMessageType(type)) return this.command(cmd, frame);
+    const w = looseScratch;
+    w.version = version;
+    w.pos = 0;
+    w.byte(type);
+    encodeBody(w, cmd);
+    const bytes = w.take(0);
+    this.command(scanMessage(type, new Reader(bytes, 1, bytes.length, version, false)), bytes);
   }
 
   private wireFormat(info: WireFormatInfo): void {
@@ -379,7 +405,8 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     const virtual = c.virtual && entry.message.exchange === "amq.topic";
     const enc = entry.message.encoded;
     // the publisher's bytes as they are, unless this delivery changes more than the counters
-    if (enc instanceof OpenWireEncoding && enc.codec.version === this.wire!.version && !virtual) {
+    // (a tight consumer gets the message decoded and encoded tight: the stored bytes are loose)
+    if (enc instanceof OpenWireEncoding && enc.codec.version === this.wire!.version && !virtual && !this.wire!.tightEncoding) {
       return this.splice(c, enc, tag, redeliveries, entry.groupFirst);
     }
     const m = dispatchMessage(entry.message, tag, redeliveries);
@@ -455,6 +482,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   /** One command, size-prefixed, to the socket (batched with the rest of this turn's). */
   send(cmd: DataStructure): void {
     if (this.state === "closed") return;
+    if (this.wire?.tightEncoding === true) return this.sendTight(cmd);
     const w = this.out;
     w.pos = 0;
     w.ensure(5);
@@ -466,6 +494,22 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     // copied into the writer's slab: no Buffer per command
     const at = this.writer.reserve(n);
     w.buf.copy(this.writer.slab, at, 0, n);
+    w.pos = 0;
+  }
+
+  /** One command in tight encoding: size, type, the boolean stream, then the data, into the slab. */
+  private sendTight(cmd: DataStructure): void {
+    const w = this.out;
+    w.pos = 0;
+    w.resetBits();
+    tightEncodeBody(w, cmd);
+    const n = w.pos;
+    const size = 1 + w.booleanStreamSize() + n;
+    const at = this.writer.reserve(4 + size);
+    const b = this.writer.slab;
+    b.writeInt32BE(size, at);
+    b[at + 4] = cmd.dataType;
+    w.buf.copy(b, w.writeBooleanStream(b, at + 5), 0, n);
     w.pos = 0;
   }
 

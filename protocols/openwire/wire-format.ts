@@ -1,7 +1,8 @@
 /**
  * WireFormatInfo: the first command each side sends. Its properties are a marshalled primitive
- * map; the options in force are the AND of both sides' (the lower version). Warren offers loose
- * encoding without the marshal cache, so every client marshals loose and uncached.
+ * map; the options in force are the AND of both sides' (the lower version). Warren offers tight
+ * encoding (the Java client's default; loose when the client turns it off) without the marshal
+ * cache, so every client marshals uncached.
  */
 import { DecodeError, Reader, Writer } from "./codec/primitives.js";
 import { makeWireFormatInfo, OPENWIRE_MAX_VERSION, type WireFormatInfo } from "./codec/commands.generated.js";
@@ -30,7 +31,7 @@ export function ourWireFormatInfo(maxInactivityMs: number, maxFrameSize: number)
     ["SizePrefixDisabled", false],
     ["CacheSize", { int: 1024 }],
     ["ProviderName", "Warren"],
-    ["TightEncodingEnabled", false],
+    ["TightEncodingEnabled", true],
     ["MaxFrameSize", { long: maxFrameSize }],
     ["MaxInactivityDuration", { long: maxInactivityMs }],
     ["MaxInactivityDurationInitalDelay", { long: 10_000 }],
@@ -62,7 +63,8 @@ export function negotiate(info: WireFormatInfo, ours: { maxInactivityMs: number 
       : readPrimitiveMap(new Reader(info.marshalledProperties, 0, info.marshalledProperties.length, 1, false));
   return {
     version: Math.min(info.version, OPENWIRE_MAX_VERSION),
-    tightEncoding: false,
+    // ActiveMQ's rule: an option is on when both sides ask for it (ours is on)
+    tightEncoding: bool(p.get("TightEncodingEnabled"), false),
     cache: false,
     stackTraces: bool(p.get("StackTraceEnabled"), false),
     sizePrefixDisabled: bool(p.get("SizePrefixDisabled"), false),

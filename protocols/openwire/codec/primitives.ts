@@ -10,6 +10,7 @@ export class DecodeError extends Error {
 }
 
 const TWO_32 = 4294967296;
+const EMPTY = Buffer.alloc(0);
 
 /** Reads one frame's bytes, bounds-checked; strings and byte arrays are read in place. */
 export class Reader {
@@ -381,7 +382,8 @@ export class TightReader extends Reader {
  * octets). `frame` puts the boolean stream before the data.
  */
 export class TightWriter extends Writer {
-  bits: Buffer = Buffer.alloc(64);
+  /** Allocated at the first tight command: a loose connection never needs it. */
+  bits: Buffer = EMPTY;
   bitCount = 0;
 
   /** Starts a command: no booleans yet. */
@@ -393,7 +395,7 @@ export class TightWriter extends Writer {
     const i = this.bitCount >> 3;
     if ((this.bitCount & 7) === 0) {
       if (i >= this.bits.length) {
-        const next = Buffer.alloc(this.bits.length * 2);
+        const next = Buffer.alloc(Math.max(64, this.bits.length * 2));
         this.bits.copy(next);
         this.bits = next;
       }
