@@ -8,9 +8,24 @@ const broker = useJmsScenarios();
 const prefix = uniquePrefix;
 
 describe("OpenWire with ActiveMQ's JMS client", () => {
-  it("a text and a bytes message keep their typed properties and JMS headers through a queue", async () => {
-    const p = prefix();
-    const r = await runJms<{ messages: Described[]; sentId: string }>(broker.url, "queue-text-bytes", p);
+  // the client's default wire format is tight encoding; the URL can turn it off (loose)
+  for (const [encoding, options, tight] of [
+    ["tight encoding, the client's default", "", true],
+    ["loose encoding (wireFormat.tightEncodingEnabled=false)", "?wireFormat.tightEncodingEnabled=false", false],
+  ] as const) {
+    it(`${encoding}: a text and a bytes message keep their typed properties and JMS headers through a queue`, async () => {
+      const p = prefix();
+      const r = await runJms<{ messages: Described[]; sentId: string; wireFormat: { tight: boolean; version: number } }>(
+        broker.url + options,
+        "queue-text-bytes",
+        p,
+      );
+      expect(r.wireFormat).toMatchObject({ tight, version: 12 });
+      textAndBytes(r, p);
+    });
+  }
+
+  function textAndBytes(r: { messages: Described[]; sentId: string }, p: string): void {
     const [text, bytes] = r.messages;
     expect(text).toMatchObject({
       type: "text",
@@ -44,7 +59,7 @@ describe("OpenWire with ActiveMQ's JMS client", () => {
       headers: { JMSDeliveryMode: 1, JMSPriority: 4, JMSExpirationSet: true, JMSCorrelationID: null, JMSReplyTo: null },
       properties: { kind: { class: "String", value: "bytes" } },
     });
-  });
+  }
 
   it("a MapMessage's typed entries arrive as sent", async () => {
     const r = await runJms<unknown>(broker.url, "map-message", prefix());
