@@ -8,19 +8,22 @@ const broker = useJmsScenarios();
 const prefix = uniquePrefix;
 
 describe("OpenWire with ActiveMQ's JMS client", () => {
-  // the client's default wire format is tight encoding; the URL can turn it off (loose)
-  for (const [encoding, options, tight] of [
-    ["tight encoding, the client's default", "", true],
-    ["loose encoding (wireFormat.tightEncodingEnabled=false)", "?wireFormat.tightEncodingEnabled=false", false],
+  // the client's default wire format is tight encoding with the marshal cache; the URL can turn
+  // either off
+  for (const [encoding, options, tight, cache] of [
+    ["tight encoding and the marshal cache, the client's defaults", "", true, true],
+    ["loose encoding (wireFormat.tightEncodingEnabled=false)", "?wireFormat.tightEncodingEnabled=false", false, true],
+    ["no marshal cache (wireFormat.cacheEnabled=false)", "?wireFormat.cacheEnabled=false", true, false],
+    ["loose encoding without the cache", "?wireFormat.tightEncodingEnabled=false&wireFormat.cacheEnabled=false", false, false],
   ] as const) {
     it(`${encoding}: a text and a bytes message keep their typed properties and JMS headers through a queue`, async () => {
       const p = prefix();
-      const r = await runJms<{ messages: Described[]; sentId: string; wireFormat: { tight: boolean; version: number } }>(
+      const r = await runJms<{ messages: Described[]; sentId: string; wireFormat: { tight: boolean; cache: boolean; version: number } }>(
         broker.url + options,
         "queue-text-bytes",
         p,
       );
-      expect(r.wireFormat).toMatchObject({ tight, version: 12 });
+      expect(r.wireFormat).toEqual({ tight, cache, version: 12 });
       textAndBytes(r, p);
     });
   }

@@ -36,7 +36,7 @@ import {
   type WireFormatInfo,
   writeNested,
 } from "./codec/commands.generated.js";
-import { DecodeError, Reader, TightReader, TightWriter, Writer } from "./codec/primitives.js";
+import { DecodeError, MarshalCache, Reader, TightReader, TightWriter, Writer } from "./codec/primitives.js";
 import type { ConsumerHost, OpenWireConsumer } from "./consumer.js";
 import { deadLetter } from "./dead-letter.js";
 import { JMS_EXCEPTION, OpenWireRefusal, UNSUPPORTED } from "./exceptions.js";
@@ -81,6 +81,8 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   readonly writer: BatchedWriter;
   /** Every command but a spliced dispatch is encoded here (tight or loose, as negotiated). */
   private readonly out = new TightWriter(1024);
+  /** What the peer's cached fields refer to, when the marshal cache was negotiated. */
+  private unmarshalCache: MarshalCache | null = null;
   readonly client: ClientRef;
   readonly log: Logger;
   wire: WireFormat | null = null;
@@ -163,7 +165,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
       this.wireFormat(decodeBody(type, r) as WireFormatInfo);
       return;
     }
-    if (this.wire!.tightEncoding) return this.tightFrame(frame, type);
+    if (this.unmarshalCache !== null || this.wire!.tightEncoding) return this.decodedFrame(frame, type);
     if (type === DataType.MessageAck && this.state === "open" && !this.traced && quickAck(this, r)) return;
     r.pos = 1;
     // a message is only scanned: its bytes are what it is stored and delivered as
@@ -173,14 +175,25 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   }
 
   /**
-   * A command in tight encoding, decoded in full. A message becomes the loose bytes the core keeps
-   * (what a loose sender's would be), scanned as those are: one stored form whatever the encoding.
+   * A command in tight encoding or with the marshal cache, decoded in full. A message becomes the
+   * loose uncached bytes the core keeps (what a loose sender's would be), scanned as those are:
+   * one stored form whatever the wire format.
    */
-  private tightFrame(frame: Buffer, type: number): void {
-    const { version, stackTraces } = this.wire!;
-    const r = new TightReader(frame, 1, frame.length, version, stackTraces);
-    r.booleanStream();
-    const cmd = tightDecodeBody(type, r);
+  private decodedFrame(frame: Buffer, type: number): void {
+    const { version, stackTraces, tightEncoding } = this.wire!;
+    let cmd: DataStructure;
+    let r: Reader;
+    if (tightEncoding) {
+      const t = new TightReader(frame, 1, frame.length, version, stackTraces);
+      t.cache = this.unmarshalCache;
+      t.booleanStream();
+      cmd = tightDecodeBody(type, t);
+      r = t;
+    } else {
+      r = new Reader(frame, 1, frame.length, version, stackTraces);
+      r.cache = this.unmarshalCache;
+      cmd = decodeBody(type, r);
+    }
     if (r.pos !== r.end) throw new DecodeError(`${r.end - r.pos} bytes left over after a command of type ${type}`);
     if (!isMessageType(type)) return this.command(cmd, frame);
     const w = looseScratch;
@@ -198,6 +211,10 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     this.wire = w;
     this.out.version = w.version;
     this.out.stackTraces = w.stackTraces;
+    if (w.cache) {
+      this.out.cache = new MarshalCache(w.cacheSize);
+      this.unmarshalCache = new MarshalCache(w.cacheSize);
+    }
     this.state = "connection-info";
     this.send(
       makeBrokerInfo({
@@ -221,6 +238,11 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
 
   heartbeatTimedOut(): void {
     this.fail(`no data from the client for ${this.heartbeatTimeoutMs} ms (MaxInactivityDuration)`);
+  }
+
+  /** Whether the stored bytes go out as they are: loose encoding without the marshal cache. */
+  private get spliceable(): boolean {
+    return !this.wire!.tightEncoding && this.out.cache === null;
   }
 
   /** Whether commands are logged (trace): the quick ack path would skip that. */
@@ -405,8 +427,9 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     const virtual = c.virtual && entry.message.exchange === "amq.topic";
     const enc = entry.message.encoded;
     // the publisher's bytes as they are, unless this delivery changes more than the counters
-    // (a tight consumer gets the message decoded and encoded tight: the stored bytes are loose)
-    if (enc instanceof OpenWireEncoding && enc.codec.version === this.wire!.version && !virtual && !this.wire!.tightEncoding) {
+    // (a consumer speaking tight or with the cache gets the message decoded and encoded again:
+    // the stored bytes are loose and uncached)
+    if (enc instanceof OpenWireEncoding && enc.codec.version === this.wire!.version && !virtual && this.spliceable) {
       return this.splice(c, enc, tag, redeliveries, entry.groupFirst);
     }
     const m = dispatchMessage(entry.message, tag, redeliveries);

@@ -68,12 +68,13 @@ describe("OpenWire codec (loose encoding) against the Java client's bytes", () =
     expect(props.get("MaxInactivityDuration")).toEqual({ long: 30000 });
     expect(props.get("MaxFrameSize")).toEqual({ long: 2 ** 63 - 1 });
     expect(props.get("ProviderVersion")).toBe("5.17.2");
-    // the AND of both sides: the client would have tight encoding and the cache, Warren offers tight only
+    // the AND of both sides: the client would have tight encoding and the cache, as Warren offers
     const w = negotiate(info, { maxInactivityMs: 30000 });
     expect(w).toMatchObject({
       version: 12,
       tightEncoding: true,
-      cache: false,
+      cache: true,
+      cacheSize: 1024,
       stackTraces: true,
       sizePrefixDisabled: false,
       maxInactivityMs: 30000,
@@ -82,7 +83,7 @@ describe("OpenWire codec (loose encoding) against the Java client's bytes", () =
     const ours = decodeFrame(encodeFrame(ourWireFormatInfo(30000, 1 << 20))) as WireFormatInfo;
     const mine = readPrimitiveMap(new Reader(ours.marshalledProperties!, 0, ours.marshalledProperties!.length, 12, false));
     expect(mine.get("TightEncodingEnabled")).toBe(true);
-    expect(mine.get("CacheEnabled")).toBe(false);
+    expect(mine.get("CacheEnabled")).toBe(true);
     expect(mine.get("SizePrefixDisabled")).toBe(false);
   });
 

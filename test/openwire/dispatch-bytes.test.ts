@@ -110,9 +110,10 @@ async function consumer(
   queue: string,
   version = 12,
   tight = false,
+  cached = false,
 ): Promise<{ peer: RawPeer; info: ReturnType<typeof makeConsumerInfo> }> {
   const port = broker().ports.openwire!;
-  const peer = await openSession(port, connection, await RawPeer.open(port, version, tight));
+  const peer = await openSession(port, connection, await RawPeer.open(port, version, tight, cached));
   const info = makeConsumerInfo({
     commandId: 3,
     responseRequired: true,
@@ -211,16 +212,24 @@ describe("OpenWire deliveries from the published bytes", () => {
     }
   });
 
+  // each wire format: tight or loose, with the marshal cache or without
   for (const [from, to] of [
     ["tight", "loose"],
     ["loose", "tight"],
     ["tight", "tight"],
+    ["tight+cache", "loose"],
+    ["loose+cache", "tight+cache"],
+    ["loose", "loose+cache"],
   ] as const) {
     it(`every message type sent ${from} reaches a ${to} consumer as it was sent, only the per-delivery fields changed`, async () => {
       const queue = `ow.bytes.${from}.${to}`;
-      const { peer: c, info } = await consumer(`ID:${from}-${to}-c`, queue, 12, to === "tight");
+      const { peer: c, info } = await consumer(`ID:${from}-${to}-c`, queue, 12, to.startsWith("tight"), to.endsWith("cache"));
       const port = broker().ports.openwire!;
-      const p = await openSession(port, `ID:${from}-${to}-p`, await RawPeer.open(port, 12, from === "tight"));
+      const p = await openSession(
+        port,
+        `ID:${from}-${to}-p`,
+        await RawPeer.open(port, 12, from.startsWith("tight"), from.endsWith("cache")),
+      );
       try {
         // no long past 2^53 here: a tight message is decoded, and a JS number cannot hold one
         const sent = messages(queue).map((m) => ({ ...m, arrival: 1_700_000_000_000 }));

@@ -1,12 +1,12 @@
 // Bad input on the OpenWire port: garbage, an unknown command type, an absurd frame size, a
-// command before WireFormatInfo and random bytes after a good one (loose or tight encoding) each
+// command before WireFormatInfo and random bytes after a good one (loose, or tight with the cache) each
 // close that connection with one log line, and the broker goes on serving the next client.
 import { connect, type Socket } from "node:net";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "warren";
 import { encodeBody, makeConnectionInfo, makeConnectionId, type DataStructure } from "../../protocols/openwire/codec/commands.generated.js";
-import { Writer } from "../../protocols/openwire/codec/primitives.js";
+import { MarshalCache, TightWriter, Writer } from "../../protocols/openwire/codec/primitives.js";
 import { clientWireFormat, tightFrameOf } from "./raw.js";
 
 interface Line {
@@ -34,7 +34,8 @@ function frame(d: DataStructure): Buffer {
 }
 
 const WIRE_FORMAT = frame(clientWireFormat({ TightEncodingEnabled: false }));
-const TIGHT_WIRE_FORMAT = frame(clientWireFormat({ TightEncodingEnabled: true }));
+// tight with the marshal cache: the Java client's defaults
+const TIGHT_WIRE_FORMAT = frame(clientWireFormat({ TightEncodingEnabled: true, CacheEnabled: true }));
 const login = makeConnectionInfo({
   commandId: 1,
   responseRequired: true,
@@ -43,7 +44,22 @@ const login = makeConnectionInfo({
   password: "guest",
 });
 const CONNECTION_INFO = frame(login);
-const TIGHT_CONNECTION_INFO = tightFrameOf(login);
+const TIGHT_CONNECTION_INFO = tightFrameOf(login, 12, new MarshalCache(1024));
+
+/** A tight ConnectionInfo whose connection id is a reference to cache index `i`, and nothing more. */
+function cacheReference(i: number): Buffer {
+  const w = new TightWriter(16);
+  w.resetBits();
+  w.int(1); // commandId
+  w.bit(true); // responseRequired
+  w.bit(false); // connectionId: not a new entry
+  w.short(i);
+  const out = Buffer.alloc(5 + w.booleanStreamSize() + w.pos);
+  out.writeInt32BE(out.length - 4, 0);
+  out[4] = 3;
+  w.buf.copy(out, w.writeBooleanStream(out, 5), 0, w.pos);
+  return out;
+}
 
 /** Sends `bytes` on a fresh connection and resolves once the broker has closed it. */
 function closedAfter(bytes: Buffer[]): Promise<void> {
@@ -89,7 +105,7 @@ describe("OpenWire bad input", () => {
     ["an unknown command type", [WIRE_FORMAT, Buffer.from([0, 0, 0, 5, 0x7f, 0, 0, 0, 0])], /unknown data structure type 127/],
     ["a data structure that is not a command", [WIRE_FORMAT, frame(makeConnectionId({ value: "x" }))], /sent as a command/],
     ["a command before ConnectionInfo", [WIRE_FORMAT, Buffer.from([0, 0, 0, 7, 4, 0, 0, 0, 1, 0, 0])], /before ConnectionInfo/],
-    // tight: a SessionInfo whose boolean stream is empty, and a ConnectionInfo cut short
+    // tight: a SessionInfo whose boolean stream is empty, a ConnectionInfo cut short, a reference out of the cache
     ["a tight command without its booleans", [TIGHT_WIRE_FORMAT, Buffer.from([0, 0, 0, 6, 4, 0, 0, 0, 0, 1])], /boolean stream exhausted/],
     [
       "a tight command cut short",
@@ -104,6 +120,7 @@ describe("OpenWire bad input", () => {
       ],
       /command truncated/,
     ],
+    ["a cache reference out of range", [TIGHT_WIRE_FORMAT, cacheReference(5000)], /marshal cache index 5000 out of range/],
   ];
   for (const [what, bytes, reason] of cases) {
     it(`${what}: closed, logged once, the broker serves on`, async () => {

@@ -14,7 +14,7 @@ import {
   tightDecodeBody,
   tightEncodeBody,
 } from "../../protocols/openwire/codec/commands.generated.js";
-import { DecodeError, Reader, TightReader, TightWriter, Writer } from "../../protocols/openwire/codec/primitives.js";
+import { DecodeError, MarshalCache, Reader, TightReader, TightWriter, Writer } from "../../protocols/openwire/codec/primitives.js";
 
 interface Field {
   name: string;
@@ -104,10 +104,11 @@ function sample(t: TypeSpec, seed: number, depth: number): DataStructure {
 }
 
 /** A size-prefixed tight frame, as ActiveMQ writes one: size, type, boolean stream, data. */
-function tightFrame(d: DataStructure, version = 12, stackTraces = true): Buffer {
+function tightFrame(d: DataStructure, version = 12, stackTraces = true, cache: MarshalCache | null = null): Buffer {
   const w = new TightWriter(16);
   w.version = version;
   w.stackTraces = stackTraces;
+  w.cache = cache;
   w.resetBits();
   tightEncodeBody(w, d);
   const size = 1 + w.booleanStreamSize() + w.pos;
@@ -120,21 +121,24 @@ function tightFrame(d: DataStructure, version = 12, stackTraces = true): Buffer 
   return out;
 }
 
-function readTight(frame: Buffer, version = 12, stackTraces = true): DataStructure {
+function readTight(frame: Buffer, version = 12, stackTraces = true, cache: MarshalCache | null = null): DataStructure {
   expect(frame.readInt32BE(0)).toBe(frame.length - 4);
   const r = new TightReader(frame, 5, frame.length, version, stackTraces);
+  r.cache = cache;
   r.booleanStream();
   const d = tightDecodeBody(frame[4]!, r);
   expect(r.pos).toBe(frame.length);
   return d;
 }
 
-function looseRoundTrip(d: DataStructure, version = 12): DataStructure {
+function looseRoundTrip(d: DataStructure, version = 12, caches: [MarshalCache, MarshalCache] | null = null): DataStructure {
   const w = new Writer(16);
   w.version = version;
   w.stackTraces = true;
+  w.cache = caches?.[0] ?? null;
   encodeBody(w, d);
   const r = new Reader(w.buf, 0, w.pos, version, true);
+  r.cache = caches?.[1] ?? null;
   const back = decodeBody(d.dataType, r);
   expect(r.pos).toBe(w.pos);
   return back;
@@ -238,5 +242,75 @@ describe("OpenWire tight encoding round trips", () => {
     const cut = frame.subarray(0, frame.length - 3);
     cut.writeInt32BE(cut.length - 4, 0);
     expect(() => readTight(cut)).toThrow(DecodeError);
+  });
+});
+
+const cached = JSON.parse(readFileSync(new URL("fixtures/cached-frames.json", import.meta.url), "utf8")) as {
+  connections: { encoding: "tight" | "loose"; frames: { dir: string; type: number; hex: string }[] }[];
+};
+
+describe("OpenWire marshal cache against ActiveMQ 5.17's bytes", () => {
+  for (const { encoding, frames } of cached.connections) {
+    it(`${encoding}: every frame of both directions read whole, cached fields resolved from earlier frames`, () => {
+      const caches = { client: new MarshalCache(1024), broker: new MarshalCache(1024) };
+      const read = frames.map((f) => {
+        const b = Buffer.from(f.hex, "hex");
+        const cache = caches[f.dir as "client" | "broker"];
+        if (encoding === "tight") return readTight(b, 12, true, cache);
+        const r = new Reader(b, 5, b.length, 12, true);
+        r.cache = cache;
+        const d = decodeBody(b[4]!, r);
+        expect(r.pos).toBe(b.length);
+        return d;
+      });
+      const of = <T>(type: number, dir: string) => read.filter((_, i) => frames[i]!.type === type && frames[i]!.dir === dir) as T[];
+      // the queue consumer (the second ConsumerInfo; the first is the advisory one) and what names it
+      const [, consumer] = of<{ consumerId: unknown; destination: unknown }>(DataType.ConsumerInfo, "client");
+      const dispatches = of<{ consumerId: unknown; destination: unknown; message: { producerId: unknown } }>(
+        DataType.MessageDispatch,
+        "broker",
+      );
+      const acks = of<{ consumerId: unknown; destination: unknown }>(DataType.MessageAck, "client");
+      const sends = of<{ producerId: unknown; destination: unknown }>(DataType.ActiveMQBytesMessage, "client");
+      expect(consumer!.destination).toMatchObject({ physicalName: expect.stringMatching(/\.q$/) });
+      for (const a of acks) expect(a).toMatchObject({ consumerId: consumer!.consumerId, destination: consumer!.destination });
+      expect(dispatches).toHaveLength(2);
+      for (const d of dispatches) expect(d.consumerId).toEqual(consumer!.consumerId);
+      // the second message's producer id and destination are references to the first's
+      expect(sends[0]!.producerId).toEqual(dispatches[0]!.message.producerId);
+      expect(sends[0]!.destination).toEqual(consumer!.destination);
+      // Warren writes every cached field as a new entry; its reader on the other side agrees
+      const ours: [MarshalCache, MarshalCache] = [new MarshalCache(1024), new MarshalCache(1024)];
+      for (const d of read) {
+        if (encoding === "tight") expect(readTight(tightFrame(d, 12, true, ours[0]), 12, true, ours[1])).toEqual(d);
+        else expect(looseRoundTrip(d, 12, ours)).toEqual(d);
+      }
+    });
+  }
+
+  it("a reference to an index never filled reads as null, one out of range or to the wrong type is refused", () => {
+    const c = new MarshalCache(4);
+    expect(c.get(3)).toBeNull();
+    expect(() => c.get(4)).toThrow(DecodeError);
+    expect(() => c.set(-2, null)).toThrow(DecodeError);
+    c.set(-1, makeBrokerId({ value: "ignored" })); // ActiveMQ's "not cached"
+    // a MessageDispatch whose consumerId (cached) refers to index 0, which holds a BrokerId
+    c.set(0, makeBrokerId({ value: "b" }));
+    const w = new TightWriter(16);
+    w.resetBits();
+    w.int(0);
+    w.bit(false); // responseRequired
+    w.bit(false); // consumerId: not new
+    w.short(0);
+    const frame = Buffer.alloc(4 + 1 + w.booleanStreamSize() + w.pos + 4);
+    frame.writeInt32BE(frame.length - 4, 0);
+    frame[4] = DataType.MessageDispatch;
+    w.buf.copy(frame, w.writeBooleanStream(frame, 5), 0, w.pos);
+    expect(() => readTight(frame, 12, true, c)).toThrow(/cache index 0 holds a type/);
+  });
+
+  it("Warren's cache indexes go round: new entries, each index in turn", () => {
+    const c = new MarshalCache(3);
+    expect([c.nextIndex(), c.nextIndex(), c.nextIndex(), c.nextIndex()]).toEqual([0, 1, 2, 0]);
   });
 });

@@ -2,6 +2,7 @@
 // Loose and tight encoding, no marshal cache: see the generator's header.
 import {
   DecodeError,
+  type MarshalCache,
   type JavaThrowable,
   type Reader,
   readThrowable,
@@ -943,7 +944,7 @@ function decodeBrokerInfo(r: Reader): BrokerInfo {
     dataType: 2,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    brokerId: readBrokerId(r),
+    brokerId: readCachedBrokerId(r),
     brokerURL: r.string(),
     peerBrokerInfos: readArray(r, readBrokerInfoBody),
     brokerName: r.string(),
@@ -962,7 +963,7 @@ function encodeBrokerInfo(w: Writer, o: BrokerInfo): void {
   const v = w.version;
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.brokerId);
+  writeCached(w, o.brokerId);
   w.string(o.brokerURL);
   writeArray(w, o.peerBrokerInfos);
   w.string(o.brokerName);
@@ -982,7 +983,7 @@ function decodeConnectionInfo(r: Reader): ConnectionInfo {
     dataType: 3,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    connectionId: readConnectionId(r),
+    connectionId: readCachedConnectionId(r),
     clientId: r.string(),
     password: r.string(),
     userName: r.string(),
@@ -1000,7 +1001,7 @@ function encodeConnectionInfo(w: Writer, o: ConnectionInfo): void {
   const v = w.version;
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.connectionId);
+  writeCached(w, o.connectionId);
   w.string(o.clientId);
   w.string(o.password);
   w.string(o.userName);
@@ -1018,14 +1019,14 @@ function decodeSessionInfo(r: Reader): SessionInfo {
     dataType: 4,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    sessionId: readSessionId(r),
+    sessionId: readCachedSessionId(r),
   };
 }
 
 function encodeSessionInfo(w: Writer, o: SessionInfo): void {
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.sessionId);
+  writeCached(w, o.sessionId);
 }
 
 function decodeConsumerInfo(r: Reader): ConsumerInfo {
@@ -1034,9 +1035,9 @@ function decodeConsumerInfo(r: Reader): ConsumerInfo {
     dataType: 5,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    consumerId: readConsumerId(r),
+    consumerId: readCachedConsumerId(r),
     browser: r.boolean(),
-    destination: readAnyActiveMQDestination(r),
+    destination: readCachedAnyActiveMQDestination(r),
     prefetchSize: r.int(),
     maximumPendingMessageLimit: r.int(),
     dispatchAsync: r.boolean(),
@@ -1060,9 +1061,9 @@ function encodeConsumerInfo(w: Writer, o: ConsumerInfo): void {
   const v = w.version;
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.consumerId);
+  writeCached(w, o.consumerId);
   w.boolean(o.browser);
-  writeNested(w, o.destination);
+  writeCached(w, o.destination);
   w.int(o.prefetchSize);
   w.int(o.maximumPendingMessageLimit);
   w.boolean(o.dispatchAsync);
@@ -1087,8 +1088,8 @@ function decodeProducerInfo(r: Reader): ProducerInfo {
     dataType: 6,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    producerId: readProducerId(r),
-    destination: readAnyActiveMQDestination(r),
+    producerId: readCachedProducerId(r),
+    destination: readCachedAnyActiveMQDestination(r),
     brokerPath: readArray(r, readBrokerIdBody),
     dispatchAsync: v >= 2 ? r.boolean() : false,
     windowSize: v >= 3 ? r.int() : 0,
@@ -1099,8 +1100,8 @@ function encodeProducerInfo(w: Writer, o: ProducerInfo): void {
   const v = w.version;
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.producerId);
-  writeNested(w, o.destination);
+  writeCached(w, o.producerId);
+  writeCached(w, o.destination);
   writeArray(w, o.brokerPath);
   if (v >= 2) w.boolean(o.dispatchAsync);
   if (v >= 3) w.int(o.windowSize);
@@ -1111,8 +1112,8 @@ function decodeTransactionInfo(r: Reader): TransactionInfo {
     dataType: 7,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    connectionId: readConnectionId(r),
-    transactionId: readAnyTransactionId(r),
+    connectionId: readCachedConnectionId(r),
+    transactionId: readCachedAnyTransactionId(r),
     type: r.byte(),
   };
 }
@@ -1120,8 +1121,8 @@ function decodeTransactionInfo(r: Reader): TransactionInfo {
 function encodeTransactionInfo(w: Writer, o: TransactionInfo): void {
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.connectionId);
-  writeNested(w, o.transactionId);
+  writeCached(w, o.connectionId);
+  writeCached(w, o.transactionId);
   w.byte(o.type);
 }
 
@@ -1130,8 +1131,8 @@ function decodeDestinationInfo(r: Reader): DestinationInfo {
     dataType: 8,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    connectionId: readConnectionId(r),
-    destination: readAnyActiveMQDestination(r),
+    connectionId: readCachedConnectionId(r),
+    destination: readCachedAnyActiveMQDestination(r),
     operationType: r.byte(),
     timeout: r.long(),
     brokerPath: readArray(r, readBrokerIdBody),
@@ -1141,8 +1142,8 @@ function decodeDestinationInfo(r: Reader): DestinationInfo {
 function encodeDestinationInfo(w: Writer, o: DestinationInfo): void {
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.connectionId);
-  writeNested(w, o.destination);
+  writeCached(w, o.connectionId);
+  writeCached(w, o.destination);
   w.byte(o.operationType);
   w.long(o.timeout);
   writeArray(w, o.brokerPath);
@@ -1154,7 +1155,7 @@ function decodeRemoveSubscriptionInfo(r: Reader): RemoveSubscriptionInfo {
     dataType: 9,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    connectionId: readConnectionId(r),
+    connectionId: readCachedConnectionId(r),
     subcriptionName: v >= 6 ? r.string() : null,
     clientId: r.string(),
   };
@@ -1164,7 +1165,7 @@ function encodeRemoveSubscriptionInfo(w: Writer, o: RemoveSubscriptionInfo): voi
   const v = w.version;
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.connectionId);
+  writeCached(w, o.connectionId);
   if (v >= 6) w.string(o.subcriptionName);
   w.string(o.clientId);
 }
@@ -1201,7 +1202,7 @@ function decodeRemoveInfo(r: Reader): RemoveInfo {
     dataType: 12,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    objectId: readDataStructure(r),
+    objectId: readCachedDataStructure(r),
     lastDeliveredSequenceId: v >= 5 ? r.long() : 0,
   };
 }
@@ -1210,7 +1211,7 @@ function encodeRemoveInfo(w: Writer, o: RemoveInfo): void {
   const v = w.version;
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.objectId);
+  writeCached(w, o.objectId);
   if (v >= 5) w.long(o.lastDeliveredSequenceId);
 }
 
@@ -1344,8 +1345,8 @@ function decodeMessagePull(r: Reader): MessagePull {
     dataType: 20,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    consumerId: readConsumerId(r),
-    destination: readAnyActiveMQDestination(r),
+    consumerId: readCachedConsumerId(r),
+    destination: readCachedAnyActiveMQDestination(r),
     timeout: r.long(),
     correlationId: v >= 3 ? r.string() : null,
     messageId: v >= 3 ? readMessageId(r) : null,
@@ -1356,8 +1357,8 @@ function encodeMessagePull(w: Writer, o: MessagePull): void {
   const v = w.version;
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.consumerId);
-  writeNested(w, o.destination);
+  writeCached(w, o.consumerId);
+  writeCached(w, o.destination);
   w.long(o.timeout);
   if (v >= 3) w.string(o.correlationId);
   if (v >= 3) writeNested(w, o.messageId);
@@ -1368,8 +1369,8 @@ function decodeMessageDispatch(r: Reader): MessageDispatch {
     dataType: 21,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    consumerId: readConsumerId(r),
-    destination: readAnyActiveMQDestination(r),
+    consumerId: readCachedConsumerId(r),
+    destination: readCachedAnyActiveMQDestination(r),
     message: readAnyMessage(r),
     redeliveryCounter: r.int(),
   };
@@ -1378,8 +1379,8 @@ function decodeMessageDispatch(r: Reader): MessageDispatch {
 function encodeMessageDispatch(w: Writer, o: MessageDispatch): void {
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.consumerId);
-  writeNested(w, o.destination);
+  writeCached(w, o.consumerId);
+  writeCached(w, o.destination);
   writeNested(w, o.message);
   w.int(o.redeliveryCounter);
 }
@@ -1390,9 +1391,9 @@ function decodeMessageAck(r: Reader): MessageAck {
     dataType: 22,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    destination: readAnyActiveMQDestination(r),
-    transactionId: readAnyTransactionId(r),
-    consumerId: readConsumerId(r),
+    destination: readCachedAnyActiveMQDestination(r),
+    transactionId: readCachedAnyTransactionId(r),
+    consumerId: readCachedConsumerId(r),
     ackType: r.byte(),
     firstMessageId: readMessageId(r),
     lastMessageId: readMessageId(r),
@@ -1405,9 +1406,9 @@ function encodeMessageAck(w: Writer, o: MessageAck): void {
   const v = w.version;
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.destination);
-  writeNested(w, o.transactionId);
-  writeNested(w, o.consumerId);
+  writeCached(w, o.destination);
+  writeCached(w, o.transactionId);
+  writeCached(w, o.consumerId);
   w.byte(o.ackType);
   writeNested(w, o.firstMessageId);
   writeNested(w, o.lastMessageId);
@@ -1421,12 +1422,12 @@ function decodeActiveMQMessage(r: Reader): ActiveMQMessage {
     dataType: 23,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    producerId: readProducerId(r),
-    destination: readAnyActiveMQDestination(r),
-    transactionId: readAnyTransactionId(r),
-    originalDestination: readAnyActiveMQDestination(r),
+    producerId: readCachedProducerId(r),
+    destination: readCachedAnyActiveMQDestination(r),
+    transactionId: readCachedAnyTransactionId(r),
+    originalDestination: readCachedAnyActiveMQDestination(r),
     messageId: readMessageId(r),
-    originalTransactionId: readAnyTransactionId(r),
+    originalTransactionId: readCachedAnyTransactionId(r),
     groupID: r.string(),
     groupSequence: r.int(),
     correlationId: r.string(),
@@ -1439,7 +1440,7 @@ function decodeActiveMQMessage(r: Reader): ActiveMQMessage {
     content: r.bytes(),
     marshalledProperties: r.bytes(),
     dataStructure: readDataStructure(r),
-    targetConsumerId: readConsumerId(r),
+    targetConsumerId: readCachedConsumerId(r),
     compressed: r.boolean(),
     redeliveryCounter: r.int(),
     brokerPath: readArray(r, readBrokerIdBody),
@@ -1458,12 +1459,12 @@ function encodeActiveMQMessage(w: Writer, o: ActiveMQMessage): void {
   const v = w.version;
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.producerId);
-  writeNested(w, o.destination);
-  writeNested(w, o.transactionId);
-  writeNested(w, o.originalDestination);
+  writeCached(w, o.producerId);
+  writeCached(w, o.destination);
+  writeCached(w, o.transactionId);
+  writeCached(w, o.originalDestination);
   writeNested(w, o.messageId);
-  writeNested(w, o.originalTransactionId);
+  writeCached(w, o.originalTransactionId);
   w.string(o.groupID);
   w.int(o.groupSequence);
   w.string(o.correlationId);
@@ -1476,7 +1477,7 @@ function encodeActiveMQMessage(w: Writer, o: ActiveMQMessage): void {
   w.bytes(o.content);
   w.bytes(o.marshalledProperties);
   writeNested(w, o.dataStructure);
-  writeNested(w, o.targetConsumerId);
+  writeCached(w, o.targetConsumerId);
   w.boolean(o.compressed);
   w.int(o.redeliveryCounter);
   writeArray(w, o.brokerPath);
@@ -1496,12 +1497,12 @@ function decodeActiveMQBytesMessage(r: Reader): ActiveMQBytesMessage {
     dataType: 24,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    producerId: readProducerId(r),
-    destination: readAnyActiveMQDestination(r),
-    transactionId: readAnyTransactionId(r),
-    originalDestination: readAnyActiveMQDestination(r),
+    producerId: readCachedProducerId(r),
+    destination: readCachedAnyActiveMQDestination(r),
+    transactionId: readCachedAnyTransactionId(r),
+    originalDestination: readCachedAnyActiveMQDestination(r),
     messageId: readMessageId(r),
-    originalTransactionId: readAnyTransactionId(r),
+    originalTransactionId: readCachedAnyTransactionId(r),
     groupID: r.string(),
     groupSequence: r.int(),
     correlationId: r.string(),
@@ -1514,7 +1515,7 @@ function decodeActiveMQBytesMessage(r: Reader): ActiveMQBytesMessage {
     content: r.bytes(),
     marshalledProperties: r.bytes(),
     dataStructure: readDataStructure(r),
-    targetConsumerId: readConsumerId(r),
+    targetConsumerId: readCachedConsumerId(r),
     compressed: r.boolean(),
     redeliveryCounter: r.int(),
     brokerPath: readArray(r, readBrokerIdBody),
@@ -1533,12 +1534,12 @@ function encodeActiveMQBytesMessage(w: Writer, o: ActiveMQBytesMessage): void {
   const v = w.version;
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.producerId);
-  writeNested(w, o.destination);
-  writeNested(w, o.transactionId);
-  writeNested(w, o.originalDestination);
+  writeCached(w, o.producerId);
+  writeCached(w, o.destination);
+  writeCached(w, o.transactionId);
+  writeCached(w, o.originalDestination);
   writeNested(w, o.messageId);
-  writeNested(w, o.originalTransactionId);
+  writeCached(w, o.originalTransactionId);
   w.string(o.groupID);
   w.int(o.groupSequence);
   w.string(o.correlationId);
@@ -1551,7 +1552,7 @@ function encodeActiveMQBytesMessage(w: Writer, o: ActiveMQBytesMessage): void {
   w.bytes(o.content);
   w.bytes(o.marshalledProperties);
   writeNested(w, o.dataStructure);
-  writeNested(w, o.targetConsumerId);
+  writeCached(w, o.targetConsumerId);
   w.boolean(o.compressed);
   w.int(o.redeliveryCounter);
   writeArray(w, o.brokerPath);
@@ -1571,12 +1572,12 @@ function decodeActiveMQMapMessage(r: Reader): ActiveMQMapMessage {
     dataType: 25,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    producerId: readProducerId(r),
-    destination: readAnyActiveMQDestination(r),
-    transactionId: readAnyTransactionId(r),
-    originalDestination: readAnyActiveMQDestination(r),
+    producerId: readCachedProducerId(r),
+    destination: readCachedAnyActiveMQDestination(r),
+    transactionId: readCachedAnyTransactionId(r),
+    originalDestination: readCachedAnyActiveMQDestination(r),
     messageId: readMessageId(r),
-    originalTransactionId: readAnyTransactionId(r),
+    originalTransactionId: readCachedAnyTransactionId(r),
     groupID: r.string(),
     groupSequence: r.int(),
     correlationId: r.string(),
@@ -1589,7 +1590,7 @@ function decodeActiveMQMapMessage(r: Reader): ActiveMQMapMessage {
     content: r.bytes(),
     marshalledProperties: r.bytes(),
     dataStructure: readDataStructure(r),
-    targetConsumerId: readConsumerId(r),
+    targetConsumerId: readCachedConsumerId(r),
     compressed: r.boolean(),
     redeliveryCounter: r.int(),
     brokerPath: readArray(r, readBrokerIdBody),
@@ -1608,12 +1609,12 @@ function encodeActiveMQMapMessage(w: Writer, o: ActiveMQMapMessage): void {
   const v = w.version;
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.producerId);
-  writeNested(w, o.destination);
-  writeNested(w, o.transactionId);
-  writeNested(w, o.originalDestination);
+  writeCached(w, o.producerId);
+  writeCached(w, o.destination);
+  writeCached(w, o.transactionId);
+  writeCached(w, o.originalDestination);
   writeNested(w, o.messageId);
-  writeNested(w, o.originalTransactionId);
+  writeCached(w, o.originalTransactionId);
   w.string(o.groupID);
   w.int(o.groupSequence);
   w.string(o.correlationId);
@@ -1626,7 +1627,7 @@ function encodeActiveMQMapMessage(w: Writer, o: ActiveMQMapMessage): void {
   w.bytes(o.content);
   w.bytes(o.marshalledProperties);
   writeNested(w, o.dataStructure);
-  writeNested(w, o.targetConsumerId);
+  writeCached(w, o.targetConsumerId);
   w.boolean(o.compressed);
   w.int(o.redeliveryCounter);
   writeArray(w, o.brokerPath);
@@ -1646,12 +1647,12 @@ function decodeActiveMQObjectMessage(r: Reader): ActiveMQObjectMessage {
     dataType: 26,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    producerId: readProducerId(r),
-    destination: readAnyActiveMQDestination(r),
-    transactionId: readAnyTransactionId(r),
-    originalDestination: readAnyActiveMQDestination(r),
+    producerId: readCachedProducerId(r),
+    destination: readCachedAnyActiveMQDestination(r),
+    transactionId: readCachedAnyTransactionId(r),
+    originalDestination: readCachedAnyActiveMQDestination(r),
     messageId: readMessageId(r),
-    originalTransactionId: readAnyTransactionId(r),
+    originalTransactionId: readCachedAnyTransactionId(r),
     groupID: r.string(),
     groupSequence: r.int(),
     correlationId: r.string(),
@@ -1664,7 +1665,7 @@ function decodeActiveMQObjectMessage(r: Reader): ActiveMQObjectMessage {
     content: r.bytes(),
     marshalledProperties: r.bytes(),
     dataStructure: readDataStructure(r),
-    targetConsumerId: readConsumerId(r),
+    targetConsumerId: readCachedConsumerId(r),
     compressed: r.boolean(),
     redeliveryCounter: r.int(),
     brokerPath: readArray(r, readBrokerIdBody),
@@ -1683,12 +1684,12 @@ function encodeActiveMQObjectMessage(w: Writer, o: ActiveMQObjectMessage): void 
   const v = w.version;
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.producerId);
-  writeNested(w, o.destination);
-  writeNested(w, o.transactionId);
-  writeNested(w, o.originalDestination);
+  writeCached(w, o.producerId);
+  writeCached(w, o.destination);
+  writeCached(w, o.transactionId);
+  writeCached(w, o.originalDestination);
   writeNested(w, o.messageId);
-  writeNested(w, o.originalTransactionId);
+  writeCached(w, o.originalTransactionId);
   w.string(o.groupID);
   w.int(o.groupSequence);
   w.string(o.correlationId);
@@ -1701,7 +1702,7 @@ function encodeActiveMQObjectMessage(w: Writer, o: ActiveMQObjectMessage): void 
   w.bytes(o.content);
   w.bytes(o.marshalledProperties);
   writeNested(w, o.dataStructure);
-  writeNested(w, o.targetConsumerId);
+  writeCached(w, o.targetConsumerId);
   w.boolean(o.compressed);
   w.int(o.redeliveryCounter);
   writeArray(w, o.brokerPath);
@@ -1721,12 +1722,12 @@ function decodeActiveMQStreamMessage(r: Reader): ActiveMQStreamMessage {
     dataType: 27,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    producerId: readProducerId(r),
-    destination: readAnyActiveMQDestination(r),
-    transactionId: readAnyTransactionId(r),
-    originalDestination: readAnyActiveMQDestination(r),
+    producerId: readCachedProducerId(r),
+    destination: readCachedAnyActiveMQDestination(r),
+    transactionId: readCachedAnyTransactionId(r),
+    originalDestination: readCachedAnyActiveMQDestination(r),
     messageId: readMessageId(r),
-    originalTransactionId: readAnyTransactionId(r),
+    originalTransactionId: readCachedAnyTransactionId(r),
     groupID: r.string(),
     groupSequence: r.int(),
     correlationId: r.string(),
@@ -1739,7 +1740,7 @@ function decodeActiveMQStreamMessage(r: Reader): ActiveMQStreamMessage {
     content: r.bytes(),
     marshalledProperties: r.bytes(),
     dataStructure: readDataStructure(r),
-    targetConsumerId: readConsumerId(r),
+    targetConsumerId: readCachedConsumerId(r),
     compressed: r.boolean(),
     redeliveryCounter: r.int(),
     brokerPath: readArray(r, readBrokerIdBody),
@@ -1758,12 +1759,12 @@ function encodeActiveMQStreamMessage(w: Writer, o: ActiveMQStreamMessage): void 
   const v = w.version;
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.producerId);
-  writeNested(w, o.destination);
-  writeNested(w, o.transactionId);
-  writeNested(w, o.originalDestination);
+  writeCached(w, o.producerId);
+  writeCached(w, o.destination);
+  writeCached(w, o.transactionId);
+  writeCached(w, o.originalDestination);
   writeNested(w, o.messageId);
-  writeNested(w, o.originalTransactionId);
+  writeCached(w, o.originalTransactionId);
   w.string(o.groupID);
   w.int(o.groupSequence);
   w.string(o.correlationId);
@@ -1776,7 +1777,7 @@ function encodeActiveMQStreamMessage(w: Writer, o: ActiveMQStreamMessage): void 
   w.bytes(o.content);
   w.bytes(o.marshalledProperties);
   writeNested(w, o.dataStructure);
-  writeNested(w, o.targetConsumerId);
+  writeCached(w, o.targetConsumerId);
   w.boolean(o.compressed);
   w.int(o.redeliveryCounter);
   writeArray(w, o.brokerPath);
@@ -1796,12 +1797,12 @@ function decodeActiveMQTextMessage(r: Reader): ActiveMQTextMessage {
     dataType: 28,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    producerId: readProducerId(r),
-    destination: readAnyActiveMQDestination(r),
-    transactionId: readAnyTransactionId(r),
-    originalDestination: readAnyActiveMQDestination(r),
+    producerId: readCachedProducerId(r),
+    destination: readCachedAnyActiveMQDestination(r),
+    transactionId: readCachedAnyTransactionId(r),
+    originalDestination: readCachedAnyActiveMQDestination(r),
     messageId: readMessageId(r),
-    originalTransactionId: readAnyTransactionId(r),
+    originalTransactionId: readCachedAnyTransactionId(r),
     groupID: r.string(),
     groupSequence: r.int(),
     correlationId: r.string(),
@@ -1814,7 +1815,7 @@ function decodeActiveMQTextMessage(r: Reader): ActiveMQTextMessage {
     content: r.bytes(),
     marshalledProperties: r.bytes(),
     dataStructure: readDataStructure(r),
-    targetConsumerId: readConsumerId(r),
+    targetConsumerId: readCachedConsumerId(r),
     compressed: r.boolean(),
     redeliveryCounter: r.int(),
     brokerPath: readArray(r, readBrokerIdBody),
@@ -1833,12 +1834,12 @@ function encodeActiveMQTextMessage(w: Writer, o: ActiveMQTextMessage): void {
   const v = w.version;
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.producerId);
-  writeNested(w, o.destination);
-  writeNested(w, o.transactionId);
-  writeNested(w, o.originalDestination);
+  writeCached(w, o.producerId);
+  writeCached(w, o.destination);
+  writeCached(w, o.transactionId);
+  writeCached(w, o.originalDestination);
   writeNested(w, o.messageId);
-  writeNested(w, o.originalTransactionId);
+  writeCached(w, o.originalTransactionId);
   w.string(o.groupID);
   w.int(o.groupSequence);
   w.string(o.correlationId);
@@ -1851,7 +1852,7 @@ function encodeActiveMQTextMessage(w: Writer, o: ActiveMQTextMessage): void {
   w.bytes(o.content);
   w.bytes(o.marshalledProperties);
   writeNested(w, o.dataStructure);
-  writeNested(w, o.targetConsumerId);
+  writeCached(w, o.targetConsumerId);
   w.boolean(o.compressed);
   w.int(o.redeliveryCounter);
   writeArray(w, o.brokerPath);
@@ -1871,12 +1872,12 @@ function decodeActiveMQBlobMessage(r: Reader): ActiveMQBlobMessage {
     dataType: 29,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    producerId: readProducerId(r),
-    destination: readAnyActiveMQDestination(r),
-    transactionId: readAnyTransactionId(r),
-    originalDestination: readAnyActiveMQDestination(r),
+    producerId: readCachedProducerId(r),
+    destination: readCachedAnyActiveMQDestination(r),
+    transactionId: readCachedAnyTransactionId(r),
+    originalDestination: readCachedAnyActiveMQDestination(r),
     messageId: readMessageId(r),
-    originalTransactionId: readAnyTransactionId(r),
+    originalTransactionId: readCachedAnyTransactionId(r),
     groupID: r.string(),
     groupSequence: r.int(),
     correlationId: r.string(),
@@ -1889,7 +1890,7 @@ function decodeActiveMQBlobMessage(r: Reader): ActiveMQBlobMessage {
     content: r.bytes(),
     marshalledProperties: r.bytes(),
     dataStructure: readDataStructure(r),
-    targetConsumerId: readConsumerId(r),
+    targetConsumerId: readCachedConsumerId(r),
     compressed: r.boolean(),
     redeliveryCounter: r.int(),
     brokerPath: readArray(r, readBrokerIdBody),
@@ -1911,12 +1912,12 @@ function encodeActiveMQBlobMessage(w: Writer, o: ActiveMQBlobMessage): void {
   const v = w.version;
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.producerId);
-  writeNested(w, o.destination);
-  writeNested(w, o.transactionId);
-  writeNested(w, o.originalDestination);
+  writeCached(w, o.producerId);
+  writeCached(w, o.destination);
+  writeCached(w, o.transactionId);
+  writeCached(w, o.originalDestination);
   writeNested(w, o.messageId);
-  writeNested(w, o.originalTransactionId);
+  writeCached(w, o.originalTransactionId);
   w.string(o.groupID);
   w.int(o.groupSequence);
   w.string(o.correlationId);
@@ -1929,7 +1930,7 @@ function encodeActiveMQBlobMessage(w: Writer, o: ActiveMQBlobMessage): void {
   w.bytes(o.content);
   w.bytes(o.marshalledProperties);
   writeNested(w, o.dataStructure);
-  writeNested(w, o.targetConsumerId);
+  writeCached(w, o.targetConsumerId);
   w.boolean(o.compressed);
   w.int(o.redeliveryCounter);
   writeArray(w, o.brokerPath);
@@ -2107,7 +2108,7 @@ function decodeSubscriptionInfo(r: Reader): SubscriptionInfo {
   return {
     dataType: 55,
     clientId: r.string(),
-    destination: readAnyActiveMQDestination(r),
+    destination: readCachedAnyActiveMQDestination(r),
     selector: r.string(),
     subcriptionName: v >= 6 ? r.string() : null,
     subscribedDestination: v >= 3 ? readAnyActiveMQDestination(r) : null,
@@ -2118,7 +2119,7 @@ function decodeSubscriptionInfo(r: Reader): SubscriptionInfo {
 function encodeSubscriptionInfo(w: Writer, o: SubscriptionInfo): void {
   const v = w.version;
   w.string(o.clientId);
-  writeNested(w, o.destination);
+  writeCached(w, o.destination);
   w.string(o.selector);
   if (v >= 6) w.string(o.subcriptionName);
   if (v >= 3) writeNested(w, o.subscribedDestination);
@@ -2173,8 +2174,8 @@ function decodeMessageDispatchNotification(r: Reader): MessageDispatchNotificati
     dataType: 90,
     commandId: r.int(),
     responseRequired: r.boolean(),
-    consumerId: readConsumerId(r),
-    destination: readAnyActiveMQDestination(r),
+    consumerId: readCachedConsumerId(r),
+    destination: readCachedAnyActiveMQDestination(r),
     deliverySequenceId: r.long(),
     messageId: readMessageId(r),
   };
@@ -2183,8 +2184,8 @@ function decodeMessageDispatchNotification(r: Reader): MessageDispatchNotificati
 function encodeMessageDispatchNotification(w: Writer, o: MessageDispatchNotification): void {
   w.int(o.commandId);
   w.boolean(o.responseRequired);
-  writeNested(w, o.consumerId);
-  writeNested(w, o.destination);
+  writeCached(w, o.consumerId);
+  writeCached(w, o.destination);
   w.long(o.deliverySequenceId);
   writeNested(w, o.messageId);
 }
@@ -2193,7 +2194,7 @@ function decodeNetworkBridgeFilter(r: Reader): NetworkBridgeFilter {
   const v = r.version;
   return {
     dataType: 91,
-    networkBrokerId: readBrokerId(r),
+    networkBrokerId: readCachedBrokerId(r),
     messageTTL: v >= 10 ? r.int() : 0,
     consumerTTL: v >= 10 ? r.int() : 0,
   };
@@ -2201,7 +2202,7 @@ function decodeNetworkBridgeFilter(r: Reader): NetworkBridgeFilter {
 
 function encodeNetworkBridgeFilter(w: Writer, o: NetworkBridgeFilter): void {
   const v = w.version;
-  writeNested(w, o.networkBrokerId);
+  writeCached(w, o.networkBrokerId);
   if (v >= 10) w.int(o.messageTTL);
   if (v >= 10) w.int(o.consumerTTL);
 }
@@ -2274,7 +2275,7 @@ function decodeMessageId(r: Reader): MessageId {
   return {
     dataType: 110,
     textView: v >= 10 ? r.string() : null,
-    producerId: readProducerId(r),
+    producerId: readCachedProducerId(r),
     producerSequenceId: r.long(),
     brokerSequenceId: r.long(),
   };
@@ -2283,7 +2284,7 @@ function decodeMessageId(r: Reader): MessageId {
 function encodeMessageId(w: Writer, o: MessageId): void {
   const v = w.version;
   if (v >= 10) w.string(o.textView);
-  writeNested(w, o.producerId);
+  writeCached(w, o.producerId);
   w.long(o.producerSequenceId);
   w.long(o.brokerSequenceId);
 }
@@ -2292,13 +2293,13 @@ function decodeLocalTransactionId(r: Reader): LocalTransactionId {
   return {
     dataType: 111,
     value: r.long(),
-    connectionId: readConnectionId(r),
+    connectionId: readCachedConnectionId(r),
   };
 }
 
 function encodeLocalTransactionId(w: Writer, o: LocalTransactionId): void {
   w.long(o.value);
-  writeNested(w, o.connectionId);
+  writeCached(w, o.connectionId);
 }
 
 function decodeXATransactionId(r: Reader): XATransactionId {
@@ -2808,7 +2809,7 @@ function tightDecodeBrokerInfo(r: TightReader): BrokerInfo {
     dataType: 2,
     commandId: r.int(),
     responseRequired: r.bit(),
-    brokerId: tightReadBrokerId(r),
+    brokerId: tightReadCachedBrokerId(r),
     brokerURL: r.tstring(),
     peerBrokerInfos: tightReadArray(r, tightReadBrokerInfo),
     brokerName: r.tstring(),
@@ -2827,7 +2828,7 @@ function tightEncodeBrokerInfo(w: TightWriter, o: BrokerInfo): void {
   const v = w.version;
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.brokerId);
+  tightWriteCached(w, o.brokerId);
   w.tstring(o.brokerURL);
   tightWriteArray(w, o.peerBrokerInfos);
   w.tstring(o.brokerName);
@@ -2847,7 +2848,7 @@ function tightDecodeConnectionInfo(r: TightReader): ConnectionInfo {
     dataType: 3,
     commandId: r.int(),
     responseRequired: r.bit(),
-    connectionId: tightReadConnectionId(r),
+    connectionId: tightReadCachedConnectionId(r),
     clientId: r.tstring(),
     password: r.tstring(),
     userName: r.tstring(),
@@ -2865,7 +2866,7 @@ function tightEncodeConnectionInfo(w: TightWriter, o: ConnectionInfo): void {
   const v = w.version;
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.connectionId);
+  tightWriteCached(w, o.connectionId);
   w.tstring(o.clientId);
   w.tstring(o.password);
   w.tstring(o.userName);
@@ -2883,14 +2884,14 @@ function tightDecodeSessionInfo(r: TightReader): SessionInfo {
     dataType: 4,
     commandId: r.int(),
     responseRequired: r.bit(),
-    sessionId: tightReadSessionId(r),
+    sessionId: tightReadCachedSessionId(r),
   };
 }
 
 function tightEncodeSessionInfo(w: TightWriter, o: SessionInfo): void {
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.sessionId);
+  tightWriteCached(w, o.sessionId);
 }
 
 function tightDecodeConsumerInfo(r: TightReader): ConsumerInfo {
@@ -2899,9 +2900,9 @@ function tightDecodeConsumerInfo(r: TightReader): ConsumerInfo {
     dataType: 5,
     commandId: r.int(),
     responseRequired: r.bit(),
-    consumerId: tightReadConsumerId(r),
+    consumerId: tightReadCachedConsumerId(r),
     browser: r.bit(),
-    destination: tightReadAnyActiveMQDestination(r),
+    destination: tightReadCachedAnyActiveMQDestination(r),
     prefetchSize: r.int(),
     maximumPendingMessageLimit: r.int(),
     dispatchAsync: r.bit(),
@@ -2925,9 +2926,9 @@ function tightEncodeConsumerInfo(w: TightWriter, o: ConsumerInfo): void {
   const v = w.version;
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.consumerId);
+  tightWriteCached(w, o.consumerId);
   w.bit(o.browser);
-  tightWriteNested(w, o.destination);
+  tightWriteCached(w, o.destination);
   w.int(o.prefetchSize);
   w.int(o.maximumPendingMessageLimit);
   w.bit(o.dispatchAsync);
@@ -2952,8 +2953,8 @@ function tightDecodeProducerInfo(r: TightReader): ProducerInfo {
     dataType: 6,
     commandId: r.int(),
     responseRequired: r.bit(),
-    producerId: tightReadProducerId(r),
-    destination: tightReadAnyActiveMQDestination(r),
+    producerId: tightReadCachedProducerId(r),
+    destination: tightReadCachedAnyActiveMQDestination(r),
     brokerPath: tightReadArray(r, tightReadBrokerId),
     dispatchAsync: v >= 2 ? r.bit() : false,
     windowSize: v >= 3 ? r.int() : 0,
@@ -2964,8 +2965,8 @@ function tightEncodeProducerInfo(w: TightWriter, o: ProducerInfo): void {
   const v = w.version;
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.producerId);
-  tightWriteNested(w, o.destination);
+  tightWriteCached(w, o.producerId);
+  tightWriteCached(w, o.destination);
   tightWriteArray(w, o.brokerPath);
   if (v >= 2) w.bit(o.dispatchAsync);
   if (v >= 3) w.int(o.windowSize);
@@ -2976,8 +2977,8 @@ function tightDecodeTransactionInfo(r: TightReader): TransactionInfo {
     dataType: 7,
     commandId: r.int(),
     responseRequired: r.bit(),
-    connectionId: tightReadConnectionId(r),
-    transactionId: tightReadAnyTransactionId(r),
+    connectionId: tightReadCachedConnectionId(r),
+    transactionId: tightReadCachedAnyTransactionId(r),
     type: r.byte(),
   };
 }
@@ -2985,8 +2986,8 @@ function tightDecodeTransactionInfo(r: TightReader): TransactionInfo {
 function tightEncodeTransactionInfo(w: TightWriter, o: TransactionInfo): void {
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.connectionId);
-  tightWriteNested(w, o.transactionId);
+  tightWriteCached(w, o.connectionId);
+  tightWriteCached(w, o.transactionId);
   w.byte(o.type);
 }
 
@@ -2995,8 +2996,8 @@ function tightDecodeDestinationInfo(r: TightReader): DestinationInfo {
     dataType: 8,
     commandId: r.int(),
     responseRequired: r.bit(),
-    connectionId: tightReadConnectionId(r),
-    destination: tightReadAnyActiveMQDestination(r),
+    connectionId: tightReadCachedConnectionId(r),
+    destination: tightReadCachedAnyActiveMQDestination(r),
     operationType: r.byte(),
     timeout: r.tlong(),
     brokerPath: tightReadArray(r, tightReadBrokerId),
@@ -3006,8 +3007,8 @@ function tightDecodeDestinationInfo(r: TightReader): DestinationInfo {
 function tightEncodeDestinationInfo(w: TightWriter, o: DestinationInfo): void {
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.connectionId);
-  tightWriteNested(w, o.destination);
+  tightWriteCached(w, o.connectionId);
+  tightWriteCached(w, o.destination);
   w.byte(o.operationType);
   w.tlong(o.timeout);
   tightWriteArray(w, o.brokerPath);
@@ -3019,7 +3020,7 @@ function tightDecodeRemoveSubscriptionInfo(r: TightReader): RemoveSubscriptionIn
     dataType: 9,
     commandId: r.int(),
     responseRequired: r.bit(),
-    connectionId: tightReadConnectionId(r),
+    connectionId: tightReadCachedConnectionId(r),
     subcriptionName: v >= 6 ? r.tstring() : null,
     clientId: r.tstring(),
   };
@@ -3029,7 +3030,7 @@ function tightEncodeRemoveSubscriptionInfo(w: TightWriter, o: RemoveSubscription
   const v = w.version;
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.connectionId);
+  tightWriteCached(w, o.connectionId);
   if (v >= 6) w.tstring(o.subcriptionName);
   w.tstring(o.clientId);
 }
@@ -3066,7 +3067,7 @@ function tightDecodeRemoveInfo(r: TightReader): RemoveInfo {
     dataType: 12,
     commandId: r.int(),
     responseRequired: r.bit(),
-    objectId: tightReadDataStructure(r),
+    objectId: tightReadCachedDataStructure(r),
     lastDeliveredSequenceId: v >= 5 ? r.tlong() : 0,
   };
 }
@@ -3075,7 +3076,7 @@ function tightEncodeRemoveInfo(w: TightWriter, o: RemoveInfo): void {
   const v = w.version;
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.objectId);
+  tightWriteCached(w, o.objectId);
   if (v >= 5) w.tlong(o.lastDeliveredSequenceId);
 }
 
@@ -3209,8 +3210,8 @@ function tightDecodeMessagePull(r: TightReader): MessagePull {
     dataType: 20,
     commandId: r.int(),
     responseRequired: r.bit(),
-    consumerId: tightReadConsumerId(r),
-    destination: tightReadAnyActiveMQDestination(r),
+    consumerId: tightReadCachedConsumerId(r),
+    destination: tightReadCachedAnyActiveMQDestination(r),
     timeout: r.tlong(),
     correlationId: v >= 3 ? r.tstring() : null,
     messageId: v >= 3 ? tightReadMessageId(r) : null,
@@ -3221,8 +3222,8 @@ function tightEncodeMessagePull(w: TightWriter, o: MessagePull): void {
   const v = w.version;
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.consumerId);
-  tightWriteNested(w, o.destination);
+  tightWriteCached(w, o.consumerId);
+  tightWriteCached(w, o.destination);
   w.tlong(o.timeout);
   if (v >= 3) w.tstring(o.correlationId);
   if (v >= 3) tightWriteNested(w, o.messageId);
@@ -3233,8 +3234,8 @@ function tightDecodeMessageDispatch(r: TightReader): MessageDispatch {
     dataType: 21,
     commandId: r.int(),
     responseRequired: r.bit(),
-    consumerId: tightReadConsumerId(r),
-    destination: tightReadAnyActiveMQDestination(r),
+    consumerId: tightReadCachedConsumerId(r),
+    destination: tightReadCachedAnyActiveMQDestination(r),
     message: tightReadAnyMessage(r),
     redeliveryCounter: r.int(),
   };
@@ -3243,8 +3244,8 @@ function tightDecodeMessageDispatch(r: TightReader): MessageDispatch {
 function tightEncodeMessageDispatch(w: TightWriter, o: MessageDispatch): void {
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.consumerId);
-  tightWriteNested(w, o.destination);
+  tightWriteCached(w, o.consumerId);
+  tightWriteCached(w, o.destination);
   tightWriteNested(w, o.message);
   w.int(o.redeliveryCounter);
 }
@@ -3255,9 +3256,9 @@ function tightDecodeMessageAck(r: TightReader): MessageAck {
     dataType: 22,
     commandId: r.int(),
     responseRequired: r.bit(),
-    destination: tightReadAnyActiveMQDestination(r),
-    transactionId: tightReadAnyTransactionId(r),
-    consumerId: tightReadConsumerId(r),
+    destination: tightReadCachedAnyActiveMQDestination(r),
+    transactionId: tightReadCachedAnyTransactionId(r),
+    consumerId: tightReadCachedConsumerId(r),
     ackType: r.byte(),
     firstMessageId: tightReadMessageId(r),
     lastMessageId: tightReadMessageId(r),
@@ -3270,9 +3271,9 @@ function tightEncodeMessageAck(w: TightWriter, o: MessageAck): void {
   const v = w.version;
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.destination);
-  tightWriteNested(w, o.transactionId);
-  tightWriteNested(w, o.consumerId);
+  tightWriteCached(w, o.destination);
+  tightWriteCached(w, o.transactionId);
+  tightWriteCached(w, o.consumerId);
   w.byte(o.ackType);
   tightWriteNested(w, o.firstMessageId);
   tightWriteNested(w, o.lastMessageId);
@@ -3286,12 +3287,12 @@ function tightDecodeActiveMQMessage(r: TightReader): ActiveMQMessage {
     dataType: 23,
     commandId: r.int(),
     responseRequired: r.bit(),
-    producerId: tightReadProducerId(r),
-    destination: tightReadAnyActiveMQDestination(r),
-    transactionId: tightReadAnyTransactionId(r),
-    originalDestination: tightReadAnyActiveMQDestination(r),
+    producerId: tightReadCachedProducerId(r),
+    destination: tightReadCachedAnyActiveMQDestination(r),
+    transactionId: tightReadCachedAnyTransactionId(r),
+    originalDestination: tightReadCachedAnyActiveMQDestination(r),
     messageId: tightReadMessageId(r),
-    originalTransactionId: tightReadAnyTransactionId(r),
+    originalTransactionId: tightReadCachedAnyTransactionId(r),
     groupID: r.tstring(),
     groupSequence: r.int(),
     correlationId: r.tstring(),
@@ -3304,7 +3305,7 @@ function tightDecodeActiveMQMessage(r: TightReader): ActiveMQMessage {
     content: r.tbytes(),
     marshalledProperties: r.tbytes(),
     dataStructure: tightReadDataStructure(r),
-    targetConsumerId: tightReadConsumerId(r),
+    targetConsumerId: tightReadCachedConsumerId(r),
     compressed: r.bit(),
     redeliveryCounter: r.int(),
     brokerPath: tightReadArray(r, tightReadBrokerId),
@@ -3323,12 +3324,12 @@ function tightEncodeActiveMQMessage(w: TightWriter, o: ActiveMQMessage): void {
   const v = w.version;
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.producerId);
-  tightWriteNested(w, o.destination);
-  tightWriteNested(w, o.transactionId);
-  tightWriteNested(w, o.originalDestination);
+  tightWriteCached(w, o.producerId);
+  tightWriteCached(w, o.destination);
+  tightWriteCached(w, o.transactionId);
+  tightWriteCached(w, o.originalDestination);
   tightWriteNested(w, o.messageId);
-  tightWriteNested(w, o.originalTransactionId);
+  tightWriteCached(w, o.originalTransactionId);
   w.tstring(o.groupID);
   w.int(o.groupSequence);
   w.tstring(o.correlationId);
@@ -3341,7 +3342,7 @@ function tightEncodeActiveMQMessage(w: TightWriter, o: ActiveMQMessage): void {
   w.tbytes(o.content);
   w.tbytes(o.marshalledProperties);
   tightWriteNested(w, o.dataStructure);
-  tightWriteNested(w, o.targetConsumerId);
+  tightWriteCached(w, o.targetConsumerId);
   w.bit(o.compressed);
   w.int(o.redeliveryCounter);
   tightWriteArray(w, o.brokerPath);
@@ -3361,12 +3362,12 @@ function tightDecodeActiveMQBytesMessage(r: TightReader): ActiveMQBytesMessage {
     dataType: 24,
     commandId: r.int(),
     responseRequired: r.bit(),
-    producerId: tightReadProducerId(r),
-    destination: tightReadAnyActiveMQDestination(r),
-    transactionId: tightReadAnyTransactionId(r),
-    originalDestination: tightReadAnyActiveMQDestination(r),
+    producerId: tightReadCachedProducerId(r),
+    destination: tightReadCachedAnyActiveMQDestination(r),
+    transactionId: tightReadCachedAnyTransactionId(r),
+    originalDestination: tightReadCachedAnyActiveMQDestination(r),
     messageId: tightReadMessageId(r),
-    originalTransactionId: tightReadAnyTransactionId(r),
+    originalTransactionId: tightReadCachedAnyTransactionId(r),
     groupID: r.tstring(),
     groupSequence: r.int(),
     correlationId: r.tstring(),
@@ -3379,7 +3380,7 @@ function tightDecodeActiveMQBytesMessage(r: TightReader): ActiveMQBytesMessage {
     content: r.tbytes(),
     marshalledProperties: r.tbytes(),
     dataStructure: tightReadDataStructure(r),
-    targetConsumerId: tightReadConsumerId(r),
+    targetConsumerId: tightReadCachedConsumerId(r),
     compressed: r.bit(),
     redeliveryCounter: r.int(),
     brokerPath: tightReadArray(r, tightReadBrokerId),
@@ -3398,12 +3399,12 @@ function tightEncodeActiveMQBytesMessage(w: TightWriter, o: ActiveMQBytesMessage
   const v = w.version;
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.producerId);
-  tightWriteNested(w, o.destination);
-  tightWriteNested(w, o.transactionId);
-  tightWriteNested(w, o.originalDestination);
+  tightWriteCached(w, o.producerId);
+  tightWriteCached(w, o.destination);
+  tightWriteCached(w, o.transactionId);
+  tightWriteCached(w, o.originalDestination);
   tightWriteNested(w, o.messageId);
-  tightWriteNested(w, o.originalTransactionId);
+  tightWriteCached(w, o.originalTransactionId);
   w.tstring(o.groupID);
   w.int(o.groupSequence);
   w.tstring(o.correlationId);
@@ -3416,7 +3417,7 @@ function tightEncodeActiveMQBytesMessage(w: TightWriter, o: ActiveMQBytesMessage
   w.tbytes(o.content);
   w.tbytes(o.marshalledProperties);
   tightWriteNested(w, o.dataStructure);
-  tightWriteNested(w, o.targetConsumerId);
+  tightWriteCached(w, o.targetConsumerId);
   w.bit(o.compressed);
   w.int(o.redeliveryCounter);
   tightWriteArray(w, o.brokerPath);
@@ -3436,12 +3437,12 @@ function tightDecodeActiveMQMapMessage(r: TightReader): ActiveMQMapMessage {
     dataType: 25,
     commandId: r.int(),
     responseRequired: r.bit(),
-    producerId: tightReadProducerId(r),
-    destination: tightReadAnyActiveMQDestination(r),
-    transactionId: tightReadAnyTransactionId(r),
-    originalDestination: tightReadAnyActiveMQDestination(r),
+    producerId: tightReadCachedProducerId(r),
+    destination: tightReadCachedAnyActiveMQDestination(r),
+    transactionId: tightReadCachedAnyTransactionId(r),
+    originalDestination: tightReadCachedAnyActiveMQDestination(r),
     messageId: tightReadMessageId(r),
-    originalTransactionId: tightReadAnyTransactionId(r),
+    originalTransactionId: tightReadCachedAnyTransactionId(r),
     groupID: r.tstring(),
     groupSequence: r.int(),
     correlationId: r.tstring(),
@@ -3454,7 +3455,7 @@ function tightDecodeActiveMQMapMessage(r: TightReader): ActiveMQMapMessage {
     content: r.tbytes(),
     marshalledProperties: r.tbytes(),
     dataStructure: tightReadDataStructure(r),
-    targetConsumerId: tightReadConsumerId(r),
+    targetConsumerId: tightReadCachedConsumerId(r),
     compressed: r.bit(),
     redeliveryCounter: r.int(),
     brokerPath: tightReadArray(r, tightReadBrokerId),
@@ -3473,12 +3474,12 @@ function tightEncodeActiveMQMapMessage(w: TightWriter, o: ActiveMQMapMessage): v
   const v = w.version;
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.producerId);
-  tightWriteNested(w, o.destination);
-  tightWriteNested(w, o.transactionId);
-  tightWriteNested(w, o.originalDestination);
+  tightWriteCached(w, o.producerId);
+  tightWriteCached(w, o.destination);
+  tightWriteCached(w, o.transactionId);
+  tightWriteCached(w, o.originalDestination);
   tightWriteNested(w, o.messageId);
-  tightWriteNested(w, o.originalTransactionId);
+  tightWriteCached(w, o.originalTransactionId);
   w.tstring(o.groupID);
   w.int(o.groupSequence);
   w.tstring(o.correlationId);
@@ -3491,7 +3492,7 @@ function tightEncodeActiveMQMapMessage(w: TightWriter, o: ActiveMQMapMessage): v
   w.tbytes(o.content);
   w.tbytes(o.marshalledProperties);
   tightWriteNested(w, o.dataStructure);
-  tightWriteNested(w, o.targetConsumerId);
+  tightWriteCached(w, o.targetConsumerId);
   w.bit(o.compressed);
   w.int(o.redeliveryCounter);
   tightWriteArray(w, o.brokerPath);
@@ -3511,12 +3512,12 @@ function tightDecodeActiveMQObjectMessage(r: TightReader): ActiveMQObjectMessage
     dataType: 26,
     commandId: r.int(),
     responseRequired: r.bit(),
-    producerId: tightReadProducerId(r),
-    destination: tightReadAnyActiveMQDestination(r),
-    transactionId: tightReadAnyTransactionId(r),
-    originalDestination: tightReadAnyActiveMQDestination(r),
+    producerId: tightReadCachedProducerId(r),
+    destination: tightReadCachedAnyActiveMQDestination(r),
+    transactionId: tightReadCachedAnyTransactionId(r),
+    originalDestination: tightReadCachedAnyActiveMQDestination(r),
     messageId: tightReadMessageId(r),
-    originalTransactionId: tightReadAnyTransactionId(r),
+    originalTransactionId: tightReadCachedAnyTransactionId(r),
     groupID: r.tstring(),
     groupSequence: r.int(),
     correlationId: r.tstring(),
@@ -3529,7 +3530,7 @@ function tightDecodeActiveMQObjectMessage(r: TightReader): ActiveMQObjectMessage
     content: r.tbytes(),
     marshalledProperties: r.tbytes(),
     dataStructure: tightReadDataStructure(r),
-    targetConsumerId: tightReadConsumerId(r),
+    targetConsumerId: tightReadCachedConsumerId(r),
     compressed: r.bit(),
     redeliveryCounter: r.int(),
     brokerPath: tightReadArray(r, tightReadBrokerId),
@@ -3548,12 +3549,12 @@ function tightEncodeActiveMQObjectMessage(w: TightWriter, o: ActiveMQObjectMessa
   const v = w.version;
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.producerId);
-  tightWriteNested(w, o.destination);
-  tightWriteNested(w, o.transactionId);
-  tightWriteNested(w, o.originalDestination);
+  tightWriteCached(w, o.producerId);
+  tightWriteCached(w, o.destination);
+  tightWriteCached(w, o.transactionId);
+  tightWriteCached(w, o.originalDestination);
   tightWriteNested(w, o.messageId);
-  tightWriteNested(w, o.originalTransactionId);
+  tightWriteCached(w, o.originalTransactionId);
   w.tstring(o.groupID);
   w.int(o.groupSequence);
   w.tstring(o.correlationId);
@@ -3566,7 +3567,7 @@ function tightEncodeActiveMQObjectMessage(w: TightWriter, o: ActiveMQObjectMessa
   w.tbytes(o.content);
   w.tbytes(o.marshalledProperties);
   tightWriteNested(w, o.dataStructure);
-  tightWriteNested(w, o.targetConsumerId);
+  tightWriteCached(w, o.targetConsumerId);
   w.bit(o.compressed);
   w.int(o.redeliveryCounter);
   tightWriteArray(w, o.brokerPath);
@@ -3586,12 +3587,12 @@ function tightDecodeActiveMQStreamMessage(r: TightReader): ActiveMQStreamMessage
     dataType: 27,
     commandId: r.int(),
     responseRequired: r.bit(),
-    producerId: tightReadProducerId(r),
-    destination: tightReadAnyActiveMQDestination(r),
-    transactionId: tightReadAnyTransactionId(r),
-    originalDestination: tightReadAnyActiveMQDestination(r),
+    producerId: tightReadCachedProducerId(r),
+    destination: tightReadCachedAnyActiveMQDestination(r),
+    transactionId: tightReadCachedAnyTransactionId(r),
+    originalDestination: tightReadCachedAnyActiveMQDestination(r),
     messageId: tightReadMessageId(r),
-    originalTransactionId: tightReadAnyTransactionId(r),
+    originalTransactionId: tightReadCachedAnyTransactionId(r),
     groupID: r.tstring(),
     groupSequence: r.int(),
     correlationId: r.tstring(),
@@ -3604,7 +3605,7 @@ function tightDecodeActiveMQStreamMessage(r: TightReader): ActiveMQStreamMessage
     content: r.tbytes(),
     marshalledProperties: r.tbytes(),
     dataStructure: tightReadDataStructure(r),
-    targetConsumerId: tightReadConsumerId(r),
+    targetConsumerId: tightReadCachedConsumerId(r),
     compressed: r.bit(),
     redeliveryCounter: r.int(),
     brokerPath: tightReadArray(r, tightReadBrokerId),
@@ -3623,12 +3624,12 @@ function tightEncodeActiveMQStreamMessage(w: TightWriter, o: ActiveMQStreamMessa
   const v = w.version;
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.producerId);
-  tightWriteNested(w, o.destination);
-  tightWriteNested(w, o.transactionId);
-  tightWriteNested(w, o.originalDestination);
+  tightWriteCached(w, o.producerId);
+  tightWriteCached(w, o.destination);
+  tightWriteCached(w, o.transactionId);
+  tightWriteCached(w, o.originalDestination);
   tightWriteNested(w, o.messageId);
-  tightWriteNested(w, o.originalTransactionId);
+  tightWriteCached(w, o.originalTransactionId);
   w.tstring(o.groupID);
   w.int(o.groupSequence);
   w.tstring(o.correlationId);
@@ -3641,7 +3642,7 @@ function tightEncodeActiveMQStreamMessage(w: TightWriter, o: ActiveMQStreamMessa
   w.tbytes(o.content);
   w.tbytes(o.marshalledProperties);
   tightWriteNested(w, o.dataStructure);
-  tightWriteNested(w, o.targetConsumerId);
+  tightWriteCached(w, o.targetConsumerId);
   w.bit(o.compressed);
   w.int(o.redeliveryCounter);
   tightWriteArray(w, o.brokerPath);
@@ -3661,12 +3662,12 @@ function tightDecodeActiveMQTextMessage(r: TightReader): ActiveMQTextMessage {
     dataType: 28,
     commandId: r.int(),
     responseRequired: r.bit(),
-    producerId: tightReadProducerId(r),
-    destination: tightReadAnyActiveMQDestination(r),
-    transactionId: tightReadAnyTransactionId(r),
-    originalDestination: tightReadAnyActiveMQDestination(r),
+    producerId: tightReadCachedProducerId(r),
+    destination: tightReadCachedAnyActiveMQDestination(r),
+    transactionId: tightReadCachedAnyTransactionId(r),
+    originalDestination: tightReadCachedAnyActiveMQDestination(r),
     messageId: tightReadMessageId(r),
-    originalTransactionId: tightReadAnyTransactionId(r),
+    originalTransactionId: tightReadCachedAnyTransactionId(r),
     groupID: r.tstring(),
     groupSequence: r.int(),
     correlationId: r.tstring(),
@@ -3679,7 +3680,7 @@ function tightDecodeActiveMQTextMessage(r: TightReader): ActiveMQTextMessage {
     content: r.tbytes(),
     marshalledProperties: r.tbytes(),
     dataStructure: tightReadDataStructure(r),
-    targetConsumerId: tightReadConsumerId(r),
+    targetConsumerId: tightReadCachedConsumerId(r),
     compressed: r.bit(),
     redeliveryCounter: r.int(),
     brokerPath: tightReadArray(r, tightReadBrokerId),
@@ -3698,12 +3699,12 @@ function tightEncodeActiveMQTextMessage(w: TightWriter, o: ActiveMQTextMessage):
   const v = w.version;
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.producerId);
-  tightWriteNested(w, o.destination);
-  tightWriteNested(w, o.transactionId);
-  tightWriteNested(w, o.originalDestination);
+  tightWriteCached(w, o.producerId);
+  tightWriteCached(w, o.destination);
+  tightWriteCached(w, o.transactionId);
+  tightWriteCached(w, o.originalDestination);
   tightWriteNested(w, o.messageId);
-  tightWriteNested(w, o.originalTransactionId);
+  tightWriteCached(w, o.originalTransactionId);
   w.tstring(o.groupID);
   w.int(o.groupSequence);
   w.tstring(o.correlationId);
@@ -3716,7 +3717,7 @@ function tightEncodeActiveMQTextMessage(w: TightWriter, o: ActiveMQTextMessage):
   w.tbytes(o.content);
   w.tbytes(o.marshalledProperties);
   tightWriteNested(w, o.dataStructure);
-  tightWriteNested(w, o.targetConsumerId);
+  tightWriteCached(w, o.targetConsumerId);
   w.bit(o.compressed);
   w.int(o.redeliveryCounter);
   tightWriteArray(w, o.brokerPath);
@@ -3736,12 +3737,12 @@ function tightDecodeActiveMQBlobMessage(r: TightReader): ActiveMQBlobMessage {
     dataType: 29,
     commandId: r.int(),
     responseRequired: r.bit(),
-    producerId: tightReadProducerId(r),
-    destination: tightReadAnyActiveMQDestination(r),
-    transactionId: tightReadAnyTransactionId(r),
-    originalDestination: tightReadAnyActiveMQDestination(r),
+    producerId: tightReadCachedProducerId(r),
+    destination: tightReadCachedAnyActiveMQDestination(r),
+    transactionId: tightReadCachedAnyTransactionId(r),
+    originalDestination: tightReadCachedAnyActiveMQDestination(r),
     messageId: tightReadMessageId(r),
-    originalTransactionId: tightReadAnyTransactionId(r),
+    originalTransactionId: tightReadCachedAnyTransactionId(r),
     groupID: r.tstring(),
     groupSequence: r.int(),
     correlationId: r.tstring(),
@@ -3754,7 +3755,7 @@ function tightDecodeActiveMQBlobMessage(r: TightReader): ActiveMQBlobMessage {
     content: r.tbytes(),
     marshalledProperties: r.tbytes(),
     dataStructure: tightReadDataStructure(r),
-    targetConsumerId: tightReadConsumerId(r),
+    targetConsumerId: tightReadCachedConsumerId(r),
     compressed: r.bit(),
     redeliveryCounter: r.int(),
     brokerPath: tightReadArray(r, tightReadBrokerId),
@@ -3776,12 +3777,12 @@ function tightEncodeActiveMQBlobMessage(w: TightWriter, o: ActiveMQBlobMessage):
   const v = w.version;
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.producerId);
-  tightWriteNested(w, o.destination);
-  tightWriteNested(w, o.transactionId);
-  tightWriteNested(w, o.originalDestination);
+  tightWriteCached(w, o.producerId);
+  tightWriteCached(w, o.destination);
+  tightWriteCached(w, o.transactionId);
+  tightWriteCached(w, o.originalDestination);
   tightWriteNested(w, o.messageId);
-  tightWriteNested(w, o.originalTransactionId);
+  tightWriteCached(w, o.originalTransactionId);
   w.tstring(o.groupID);
   w.int(o.groupSequence);
   w.tstring(o.correlationId);
@@ -3794,7 +3795,7 @@ function tightEncodeActiveMQBlobMessage(w: TightWriter, o: ActiveMQBlobMessage):
   w.tbytes(o.content);
   w.tbytes(o.marshalledProperties);
   tightWriteNested(w, o.dataStructure);
-  tightWriteNested(w, o.targetConsumerId);
+  tightWriteCached(w, o.targetConsumerId);
   w.bit(o.compressed);
   w.int(o.redeliveryCounter);
   tightWriteArray(w, o.brokerPath);
@@ -3972,7 +3973,7 @@ function tightDecodeSubscriptionInfo(r: TightReader): SubscriptionInfo {
   return {
     dataType: 55,
     clientId: r.tstring(),
-    destination: tightReadAnyActiveMQDestination(r),
+    destination: tightReadCachedAnyActiveMQDestination(r),
     selector: r.tstring(),
     subcriptionName: v >= 6 ? r.tstring() : null,
     subscribedDestination: v >= 3 ? tightReadAnyActiveMQDestination(r) : null,
@@ -3983,7 +3984,7 @@ function tightDecodeSubscriptionInfo(r: TightReader): SubscriptionInfo {
 function tightEncodeSubscriptionInfo(w: TightWriter, o: SubscriptionInfo): void {
   const v = w.version;
   w.tstring(o.clientId);
-  tightWriteNested(w, o.destination);
+  tightWriteCached(w, o.destination);
   w.tstring(o.selector);
   if (v >= 6) w.tstring(o.subcriptionName);
   if (v >= 3) tightWriteNested(w, o.subscribedDestination);
@@ -4038,8 +4039,8 @@ function tightDecodeMessageDispatchNotification(r: TightReader): MessageDispatch
     dataType: 90,
     commandId: r.int(),
     responseRequired: r.bit(),
-    consumerId: tightReadConsumerId(r),
-    destination: tightReadAnyActiveMQDestination(r),
+    consumerId: tightReadCachedConsumerId(r),
+    destination: tightReadCachedAnyActiveMQDestination(r),
     deliverySequenceId: r.tlong(),
     messageId: tightReadMessageId(r),
   };
@@ -4048,8 +4049,8 @@ function tightDecodeMessageDispatchNotification(r: TightReader): MessageDispatch
 function tightEncodeMessageDispatchNotification(w: TightWriter, o: MessageDispatchNotification): void {
   w.int(o.commandId);
   w.bit(o.responseRequired);
-  tightWriteNested(w, o.consumerId);
-  tightWriteNested(w, o.destination);
+  tightWriteCached(w, o.consumerId);
+  tightWriteCached(w, o.destination);
   w.tlong(o.deliverySequenceId);
   tightWriteNested(w, o.messageId);
 }
@@ -4058,7 +4059,7 @@ function tightDecodeNetworkBridgeFilter(r: TightReader): NetworkBridgeFilter {
   const v = r.version;
   return {
     dataType: 91,
-    networkBrokerId: tightReadBrokerId(r),
+    networkBrokerId: tightReadCachedBrokerId(r),
     messageTTL: v >= 10 ? r.int() : 0,
     consumerTTL: v >= 10 ? r.int() : 0,
   };
@@ -4066,7 +4067,7 @@ function tightDecodeNetworkBridgeFilter(r: TightReader): NetworkBridgeFilter {
 
 function tightEncodeNetworkBridgeFilter(w: TightWriter, o: NetworkBridgeFilter): void {
   const v = w.version;
-  tightWriteNested(w, o.networkBrokerId);
+  tightWriteCached(w, o.networkBrokerId);
   if (v >= 10) w.int(o.messageTTL);
   if (v >= 10) w.int(o.consumerTTL);
 }
@@ -4139,7 +4140,7 @@ function tightDecodeMessageId(r: TightReader): MessageId {
   return {
     dataType: 110,
     textView: v >= 10 ? r.tstring() : null,
-    producerId: tightReadProducerId(r),
+    producerId: tightReadCachedProducerId(r),
     producerSequenceId: r.tlong(),
     brokerSequenceId: r.tlong(),
   };
@@ -4148,7 +4149,7 @@ function tightDecodeMessageId(r: TightReader): MessageId {
 function tightEncodeMessageId(w: TightWriter, o: MessageId): void {
   const v = w.version;
   if (v >= 10) w.tstring(o.textView);
-  tightWriteNested(w, o.producerId);
+  tightWriteCached(w, o.producerId);
   w.tlong(o.producerSequenceId);
   w.tlong(o.brokerSequenceId);
 }
@@ -4157,13 +4158,13 @@ function tightDecodeLocalTransactionId(r: TightReader): LocalTransactionId {
   return {
     dataType: 111,
     value: r.tlong(),
-    connectionId: tightReadConnectionId(r),
+    connectionId: tightReadCachedConnectionId(r),
   };
 }
 
 function tightEncodeLocalTransactionId(w: TightWriter, o: LocalTransactionId): void {
   w.tlong(o.value);
-  tightWriteNested(w, o.connectionId);
+  tightWriteCached(w, o.connectionId);
 }
 
 function tightDecodeXATransactionId(r: TightReader): XATransactionId {
@@ -4629,4 +4630,236 @@ export function tightReadAnyTransactionId(r: TightReader): AnyTransactionId | nu
   const t = r.byte();
   if (t !== 111 && t !== 112) throw new DecodeError(`type ${t} where a TransactionId belongs`);
   return tightDecodeBody(t, r) as AnyTransactionId;
+}
+
+/** A cached field, loose: with the cache, a new flag and an index first, the structure only when new. */
+function writeCached(w: Writer, o: DataStructure | null): void {
+  const c = w.cache;
+  if (c === null) return writeNested(w, o);
+  w.boolean(true);
+  w.short(c.nextIndex());
+  writeNested(w, o);
+}
+
+function tightWriteCached(w: TightWriter, o: DataStructure | null): void {
+  const c = w.cache;
+  if (c === null) return tightWriteNested(w, o);
+  w.bit(true);
+  w.short(c.nextIndex());
+  tightWriteNested(w, o);
+}
+
+/** What a cache index holds, if it is a ActiveMQDestination (or null). */
+function cachedAnyActiveMQDestination(c: MarshalCache, i: number): AnyActiveMQDestination | null {
+  const o = c.get(i) as DataStructure | null;
+  if (o !== null && o.dataType !== 100 && o.dataType !== 101 && o.dataType !== 102 && o.dataType !== 103) throw new DecodeError(`cache index ${i} holds a type ${o.dataType} where a ActiveMQDestination belongs`);
+  return o as AnyActiveMQDestination | null;
+}
+
+function readCachedAnyActiveMQDestination(r: Reader): AnyActiveMQDestination | null {
+  const c = r.cache;
+  if (c === null) return readAnyActiveMQDestination(r);
+  if (!r.boolean()) return cachedAnyActiveMQDestination(c, r.short());
+  const i = r.short();
+  const o = readAnyActiveMQDestination(r);
+  c.set(i, o);
+  return o;
+}
+
+function tightReadCachedAnyActiveMQDestination(r: TightReader): AnyActiveMQDestination | null {
+  const c = r.cache;
+  if (c === null) return tightReadAnyActiveMQDestination(r);
+  if (!r.bit()) return cachedAnyActiveMQDestination(c, r.short());
+  const i = r.short();
+  const o = tightReadAnyActiveMQDestination(r);
+  c.set(i, o);
+  return o;
+}
+
+/** What a cache index holds, if it is a BrokerId (or null). */
+function cachedBrokerId(c: MarshalCache, i: number): BrokerId | null {
+  const o = c.get(i) as DataStructure | null;
+  if (o !== null && o.dataType !== 124) throw new DecodeError(`cache index ${i} holds a type ${o.dataType} where a BrokerId belongs`);
+  return o as BrokerId | null;
+}
+
+function readCachedBrokerId(r: Reader): BrokerId | null {
+  const c = r.cache;
+  if (c === null) return readBrokerId(r);
+  if (!r.boolean()) return cachedBrokerId(c, r.short());
+  const i = r.short();
+  const o = readBrokerId(r);
+  c.set(i, o);
+  return o;
+}
+
+function tightReadCachedBrokerId(r: TightReader): BrokerId | null {
+  const c = r.cache;
+  if (c === null) return tightReadBrokerId(r);
+  if (!r.bit()) return cachedBrokerId(c, r.short());
+  const i = r.short();
+  const o = tightReadBrokerId(r);
+  c.set(i, o);
+  return o;
+}
+
+/** What a cache index holds, if it is a ConnectionId (or null). */
+function cachedConnectionId(c: MarshalCache, i: number): ConnectionId | null {
+  const o = c.get(i) as DataStructure | null;
+  if (o !== null && o.dataType !== 120) throw new DecodeError(`cache index ${i} holds a type ${o.dataType} where a ConnectionId belongs`);
+  return o as ConnectionId | null;
+}
+
+function readCachedConnectionId(r: Reader): ConnectionId | null {
+  const c = r.cache;
+  if (c === null) return readConnectionId(r);
+  if (!r.boolean()) return cachedConnectionId(c, r.short());
+  const i = r.short();
+  const o = readConnectionId(r);
+  c.set(i, o);
+  return o;
+}
+
+function tightReadCachedConnectionId(r: TightReader): ConnectionId | null {
+  const c = r.cache;
+  if (c === null) return tightReadConnectionId(r);
+  if (!r.bit()) return cachedConnectionId(c, r.short());
+  const i = r.short();
+  const o = tightReadConnectionId(r);
+  c.set(i, o);
+  return o;
+}
+
+/** What a cache index holds, if it is a ConsumerId (or null). */
+function cachedConsumerId(c: MarshalCache, i: number): ConsumerId | null {
+  const o = c.get(i) as DataStructure | null;
+  if (o !== null && o.dataType !== 122) throw new DecodeError(`cache index ${i} holds a type ${o.dataType} where a ConsumerId belongs`);
+  return o as ConsumerId | null;
+}
+
+function readCachedConsumerId(r: Reader): ConsumerId | null {
+  const c = r.cache;
+  if (c === null) return readConsumerId(r);
+  if (!r.boolean()) return cachedConsumerId(c, r.short());
+  const i = r.short();
+  const o = readConsumerId(r);
+  c.set(i, o);
+  return o;
+}
+
+function tightReadCachedConsumerId(r: TightReader): ConsumerId | null {
+  const c = r.cache;
+  if (c === null) return tightReadConsumerId(r);
+  if (!r.bit()) return cachedConsumerId(c, r.short());
+  const i = r.short();
+  const o = tightReadConsumerId(r);
+  c.set(i, o);
+  return o;
+}
+
+/** What a cache index holds, if it is a DataStructure (or null). */
+function cachedDataStructure(c: MarshalCache, i: number): DataStructure | null {
+  const o = c.get(i) as DataStructure | null;
+  return o as DataStructure | null;
+}
+
+function readCachedDataStructure(r: Reader): DataStructure | null {
+  const c = r.cache;
+  if (c === null) return readDataStructure(r);
+  if (!r.boolean()) return cachedDataStructure(c, r.short());
+  const i = r.short();
+  const o = readDataStructure(r);
+  c.set(i, o);
+  return o;
+}
+
+function tightReadCachedDataStructure(r: TightReader): DataStructure | null {
+  const c = r.cache;
+  if (c === null) return tightReadDataStructure(r);
+  if (!r.bit()) return cachedDataStructure(c, r.short());
+  const i = r.short();
+  const o = tightReadDataStructure(r);
+  c.set(i, o);
+  return o;
+}
+
+/** What a cache index holds, if it is a ProducerId (or null). */
+function cachedProducerId(c: MarshalCache, i: number): ProducerId | null {
+  const o = c.get(i) as DataStructure | null;
+  if (o !== null && o.dataType !== 123) throw new DecodeError(`cache index ${i} holds a type ${o.dataType} where a ProducerId belongs`);
+  return o as ProducerId | null;
+}
+
+function readCachedProducerId(r: Reader): ProducerId | null {
+  const c = r.cache;
+  if (c === null) return readProducerId(r);
+  if (!r.boolean()) return cachedProducerId(c, r.short());
+  const i = r.short();
+  const o = readProducerId(r);
+  c.set(i, o);
+  return o;
+}
+
+function tightReadCachedProducerId(r: TightReader): ProducerId | null {
+  const c = r.cache;
+  if (c === null) return tightReadProducerId(r);
+  if (!r.bit()) return cachedProducerId(c, r.short());
+  const i = r.short();
+  const o = tightReadProducerId(r);
+  c.set(i, o);
+  return o;
+}
+
+/** What a cache index holds, if it is a SessionId (or null). */
+function cachedSessionId(c: MarshalCache, i: number): SessionId | null {
+  const o = c.get(i) as DataStructure | null;
+  if (o !== null && o.dataType !== 121) throw new DecodeError(`cache index ${i} holds a type ${o.dataType} where a SessionId belongs`);
+  return o as SessionId | null;
+}
+
+function readCachedSessionId(r: Reader): SessionId | null {
+  const c = r.cache;
+  if (c === null) return readSessionId(r);
+  if (!r.boolean()) return cachedSessionId(c, r.short());
+  const i = r.short();
+  const o = readSessionId(r);
+  c.set(i, o);
+  return o;
+}
+
+function tightReadCachedSessionId(r: TightReader): SessionId | null {
+  const c = r.cache;
+  if (c === null) return tightReadSessionId(r);
+  if (!r.bit()) return cachedSessionId(c, r.short());
+  const i = r.short();
+  const o = tightReadSessionId(r);
+  c.set(i, o);
+  return o;
+}
+
+/** What a cache index holds, if it is a TransactionId (or null). */
+function cachedAnyTransactionId(c: MarshalCache, i: number): AnyTransactionId | null {
+  const o = c.get(i) as DataStructure | null;
+  if (o !== null && o.dataType !== 111 && o.dataType !== 112) throw new DecodeError(`cache index ${i} holds a type ${o.dataType} where a TransactionId belongs`);
+  return o as AnyTransactionId | null;
+}
+
+function readCachedAnyTransactionId(r: Reader): AnyTransactionId | null {
+  const c = r.cache;
+  if (c === null) return readAnyTransactionId(r);
+  if (!r.boolean()) return cachedAnyTransactionId(c, r.short());
+  const i = r.short();
+  const o = readAnyTransactionId(r);
+  c.set(i, o);
+  return o;
+}
+
+function tightReadCachedAnyTransactionId(r: TightReader): AnyTransactionId | null {
+  const c = r.cache;
+  if (c === null) return tightReadAnyTransactionId(r);
+  if (!r.bit()) return cachedAnyTransactionId(c, r.short());
+  const i = r.short();
+  const o = tightReadAnyTransactionId(r);
+  c.set(i, o);
+  return o;
 }

@@ -12,9 +12,46 @@ export class DecodeError extends Error {
 const TWO_32 = 4294967296;
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * The marshal cache of one direction of a connection (CacheEnabled, CacheSize): a cached field
+ * (a destination, a producer or consumer id...) is a "new" flag and an index, then the structure
+ * only when new; the reader keeps what each index last held. Writing, Warren sends every cached
+ * field as new, under the next index in turn (ActiveMQ's readers store it, and it is always right).
+ */
+export class MarshalCache {
+  private readonly entries: unknown[];
+  private next = 0;
+
+  constructor(readonly size: number) {
+    this.entries = new Array<unknown>(size).fill(null);
+  }
+
+  /** What index `i` holds (null if nothing yet, as ActiveMQ's array would). */
+  get(i: number): unknown {
+    if (i < 0 || i >= this.size) throw new DecodeError(`marshal cache index ${i} out of range`);
+    return this.entries[i];
+  }
+
+  /** Index -1 is ActiveMQ's "not cached". */
+  set(i: number, o: unknown): void {
+    if (i === -1) return;
+    if (i < 0 || i >= this.size) throw new DecodeError(`marshal cache index ${i} out of range`);
+    this.entries[i] = o;
+  }
+
+  /** The index a new entry goes to: each in turn. */
+  nextIndex(): number {
+    const i = this.next;
+    this.next = i + 1 === this.size ? 0 : i + 1;
+    return i;
+  }
+}
+
 /** Reads one frame's bytes, bounds-checked; strings and byte arrays are read in place. */
 export class Reader {
   pos: number;
+  /** The connection's unmarshal cache when the marshal cache was negotiated. */
+  cache: MarshalCache | null = null;
 
   constructor(
     readonly buf: Buffer,
@@ -117,6 +154,8 @@ export class Writer {
   version = 1;
   /** Whether throwables carry stack traces (the negotiated StackTraceEnabled). */
   stackTraces = false;
+  /** The connection's marshal cache when it was negotiated. */
+  cache: MarshalCache | null = null;
 
   constructor(size = 1024) {
     this.buf = Buffer.allocUnsafe(size);

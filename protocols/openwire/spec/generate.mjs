@@ -11,8 +11,9 @@
 // and encoder (fields newer than the negotiated version skipped), unions of each type's concrete
 // descendants (`AnyActiveMQDestination`, `AnyBaseCommand`, `DataStructure`) and the dispatch by
 // type code; and the same again for tight encoding (`tightDecodeBody`, `tightEncodeBody`: the
-// booleans into the writer's bit stream, the data into its buffer; see primitives.ts). The marshal
-// cache is not generated: a cached field is marshalled as a nested one, as with the cache off.
+// booleans into the writer's bit stream, the data into its buffer; see primitives.ts). A cached
+// field is a nested one unless the Reader or Writer has a MarshalCache (CacheEnabled): then a
+// "new" flag and an index come first, and the structure only when new.
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -112,6 +113,7 @@ function readExpr(f) {
     case "throwable":
       return "readThrowable(r)";
     case "cached":
+      return `readCached${anyName(f.of)}(r)`;
     case "nested":
       return `read${anyName(f.of)}(r)`;
     case "array":
@@ -135,6 +137,7 @@ function writeStmt(f) {
     case "throwable":
       return `writeThrowable(w, ${v});`;
     case "cached":
+      return `writeCached(w, ${v});`;
     case "nested":
       return `writeNested(w, ${v});`;
     case "array":
@@ -167,6 +170,7 @@ function tightReadExpr(f) {
     case "throwable":
       return "readThrowableTight(r)";
     case "cached":
+      return `tightReadCached${anyName(f.of)}(r)`;
     case "nested":
       return `tightRead${anyName(f.of)}(r)`;
     case "array":
@@ -192,6 +196,7 @@ function tightWriteStmt(f) {
     case "throwable":
       return `writeThrowableTight(w, ${v});`;
     case "cached":
+      return `tightWriteCached(w, ${v});`;
     case "nested":
       return `tightWriteNested(w, ${v});`;
     case "array":
@@ -206,6 +211,7 @@ out.push(
   "// Loose and tight encoding, no marshal cache: see the generator's header.",
   "import {",
   "  DecodeError,",
+  "  type MarshalCache,",
   "  type JavaThrowable,",
   "  type Reader,",
   "  readThrowable,",
@@ -413,6 +419,59 @@ for (const n of ["DataStructure", ...[...unions].sort()]) {
     out.push('  if (marshallAware(t) && r.bit()) throw new DecodeError("a nested structure in its cached marshalled form");');
   }
   out.push(`  return tightDecodeBody(t, r) as ${name};`, "}", "");
+}
+// the marshal cache: cached fields of each type, both encodings
+const cachedOf = new Set();
+for (const t of spec.types) for (const f of t.fields) if (f.kind === "cached") cachedOf.add(f.of);
+out.push(
+  "/** A cached field, loose: with the cache, a new flag and an index first, the structure only when new. */",
+  "function writeCached(w: Writer, o: DataStructure | null): void {",
+  "  const c = w.cache;",
+  "  if (c === null) return writeNested(w, o);",
+  "  w.boolean(true);",
+  "  w.short(c.nextIndex());",
+  "  writeNested(w, o);",
+  "}",
+  "",
+  "function tightWriteCached(w: TightWriter, o: DataStructure | null): void {",
+  "  const c = w.cache;",
+  "  if (c === null) return tightWriteNested(w, o);",
+  "  w.bit(true);",
+  "  w.short(c.nextIndex());",
+  "  tightWriteNested(w, o);",
+  "}",
+  "",
+);
+for (const n of [...cachedOf].sort()) {
+  const name = anyName(n);
+  const cs = concreteOf(n);
+  out.push(
+    `/** What a cache index holds, if it is a ${n} (or null). */`,
+    `function cached${name}(c: MarshalCache, i: number): ${name} | null {`,
+  );
+  out.push("  const o = c.get(i) as DataStructure | null;");
+  if (n !== "DataStructure") {
+    const cond = cs.map((c) => `o.dataType !== ${c.dataType}`).join(" && ");
+    out.push(`  if (o !== null && ${cond}) throw new DecodeError(\`cache index \${i} holds a type \${o.dataType} where a ${n} belongs\`);`);
+  }
+  out.push(`  return o as ${name} | null;`, "}", "");
+  for (const [prefix, R, bool] of [
+    ["read", "Reader", "r.boolean()"],
+    ["tightRead", "TightReader", "r.bit()"],
+  ]) {
+    out.push(
+      `function ${prefix}Cached${name}(r: ${R}): ${name} | null {`,
+      "  const c = r.cache;",
+      `  if (c === null) return ${prefix}${name}(r);`,
+      `  if (!${bool}) return cached${name}(c, r.short());`,
+      "  const i = r.short();",
+      `  const o = ${prefix}${name}(r);`,
+      "  c.set(i, o);",
+      "  return o;",
+      "}",
+      "",
+    );
+  }
 }
 const text = `${out.join("\n")}`;
 
