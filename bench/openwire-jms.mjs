@@ -5,7 +5,7 @@
 //
 //   npm run build
 //   node bench/openwire-jms.mjs [--runs 3] [--quick] [--scenarios a,b] [--warren-port 26621]
-//     [--activemq-port 26622] [--out bench/results/FILE.json] [--only warren|activemq|warren-loose,...]
+//     [--activemq-port 26622] [--out bench/results/FILE.json] [--only warren|activemq|warren-loose|warren-loose-uncached,...]
 //     [--warren-cpu-prof DIR]   (the measured Warren under node --cpu-prof: bench/profile-top.mjs reads it)
 //
 // Both brokers are started by the harness on loopback with OpenWire only: Warren's CLI
@@ -17,10 +17,11 @@
 //   - per scenario (median of --runs): msg/s as the consumers saw it (first to last message) and
 //     the broker's CPU time (utime+stime from /proc) per delivered message, from the consumers'
 //     READY to the last message.
-// The table goes to stdout, progress to stderr, every run's figures to --out. The target
-// `warren-loose` is the same Warren with the client's `wireFormat.tightEncodingEnabled=false`
-// (loose encoding; the client's default, `warren`, is tight): `--only warren,warren-loose`
-// compares the two encodings in the same minutes.
+// The table goes to stdout, progress to stderr, every run's figures to --out. The targets
+// `warren-loose` (the client's `wireFormat.tightEncodingEnabled=false`) and `warren-loose-uncached`
+// (also `wireFormat.cacheEnabled=false`) are the same Warren, the client asking for another wire
+// format than its default (tight with the marshal cache, `warren`): `--only
+// warren,warren-loose,warren-loose-uncached` compares them in the same minutes.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
@@ -217,8 +218,11 @@ function jvm(classes, args, onReady) {
 }
 
 /** The broker process a target runs on: warren-loose is Warren, its client asking for loose encoding. */
-const brokerOf = (t) => (t === "warren-loose" ? "warren" : t);
-const URL_OPTIONS = { "warren-loose": "?wireFormat.tightEncodingEnabled=false" };
+const URL_OPTIONS = {
+  "warren-loose": "?wireFormat.tightEncodingEnabled=false",
+  "warren-loose-uncached": "?wireFormat.tightEncodingEnabled=false&wireFormat.cacheEnabled=false",
+};
+const brokerOf = (t) => (t in URL_OPTIONS ? "warren" : t);
 
 async function runScenario(classes, broker, s, count, run, urlOptions = "") {
   const url = `tcp://127.0.0.1:${broker.port}${urlOptions}`;
@@ -299,7 +303,8 @@ function table(result, targets) {
   const f0 = (n) => (n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(1));
   const ratio = (x, y) => (y ? `${(x / y).toFixed(2)}×` : "");
   const lines = [];
-  const head = b ? `| | ${a} | ${b} | ${a} ÷ ${b} |\n|---|---:|---:|---:|` : `| | ${a} |\n|---|---:|`;
+  // every target's column, then the first ÷ the second
+  const head = `| | ${targets.join(" | ")} |${b ? ` ${a} ÷ ${b} |` : ""}\n|---|${targets.map(() => "---:|").join("")}${b ? "---:|" : ""}`;
   lines.push(head);
   for (const [name, per] of Object.entries(result.scenarios)) {
     const rate = targets.map((t) => median(per[t].map((m) => m.msgPerSec)));
