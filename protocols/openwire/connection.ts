@@ -23,8 +23,11 @@ import {
   type DataStructure,
   decodeBody,
   encodeBody,
+  looseToTightBody,
   tightDecodeBody,
   tightEncodeBody,
+  tightToLooseBody,
+  tightWriteCached,
   makeActiveMQQueue,
   makeBrokerId,
   makeBrokerInfo,
@@ -53,7 +56,7 @@ import { removeSubscriptionInfo } from "./handlers/remove-subscription-info.js";
 import { sessionInfo } from "./handlers/session-info.js";
 import { transactionInfo } from "./handlers/transaction-info.js";
 import { dispatchMessage, isMessageType, OpenWireEncoding } from "./message.js";
-import { scanMessage, type ScannedMessage } from "./message-scan.js";
+import { type MessageType, scanMessage, type ScannedMessage } from "./message-scan.js";
 import type { OpenWireServer } from "./server.js";
 import { localTxKey, type OpenWireTransaction, txText } from "./transactions.js";
 import { negotiate, ourWireFormatInfo, type WireFormat } from "./wire-format.js";
@@ -63,6 +66,8 @@ import { tlsInfo } from "../../src/transport/tls.js";
 const TWO_32 = 4294967296;
 /** Where a tight connection's messages are re-encoded loose (then copied out as their stored bytes). */
 const looseScratch = new Writer(1024);
+/** Where a stored message is copied to have its per-delivery fields patched before it is transcoded. */
+let patchScratch = Buffer.allocUnsafe(1024);
 
 /** What answering a command needs of it. */
 type CommandHead = Pick<AnyBaseCommand, "dataType" | "commandId" | "responseRequired">;
@@ -181,6 +186,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
    */
   private decodedFrame(frame: Buffer, type: number): void {
     const { version, stackTraces, tightEncoding } = this.wire!;
+    if (tightEncoding && isMessageType(type)) return this.tightMessage(frame, type);
     let cmd: DataStructure;
     let r: Reader;
     if (tightEncoding) {
@@ -201,6 +207,25 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     w.pos = 0;
     w.byte(type);
     encodeBody(w, cmd);
+    const bytes = w.take(0);
+    this.command(scanMessage(type, new Reader(bytes, 1, bytes.length, version, false)), bytes);
+  }
+
+  /**
+   * A message in tight encoding, transcoded field by field into the loose bytes the core keeps
+   * (no values built but the small ids, which the marshal cache needs), then scanned.
+   */
+  private tightMessage(frame: Buffer, type: MessageType): void {
+    const { version, stackTraces } = this.wire!;
+    const r = new TightReader(frame, 1, frame.length, version, stackTraces);
+    r.cache = this.unmarshalCache;
+    r.booleanStream();
+    const w = looseScratch;
+    w.version = version;
+    w.pos = 0;
+    w.byte(type);
+    tightToLooseBody(type, r, w);
+    if (r.pos !== r.end) throw new DecodeError(`${r.end - r.pos} bytes left over after a command of type ${type}`);
     const bytes = w.take(0);
     this.command(scanMessage(type, new Reader(bytes, 1, bytes.length, version, false)), bytes);
   }
@@ -429,8 +454,9 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     // the publisher's bytes as they are, unless this delivery changes more than the counters
     // (a consumer speaking tight or with the cache gets the message decoded and encoded again:
     // the stored bytes are loose and uncached)
-    if (enc instanceof OpenWireEncoding && enc.codec.version === this.wire!.version && !virtual && this.spliceable) {
-      return this.splice(c, enc, tag, redeliveries, entry.groupFirst);
+    if (enc instanceof OpenWireEncoding && enc.codec.version === this.wire!.version && !virtual) {
+      if (this.spliceable) return this.splice(c, enc, tag, redeliveries, entry.groupFirst);
+      if (this.wire!.tightEncoding) return this.tightSplice(c, enc, tag, redeliveries, entry.groupFirst);
     }
     const m = dispatchMessage(entry.message, tag, redeliveries);
     if (entry.groupFirst) m.jmsxGroupFirstForConsumer = true;
@@ -470,6 +496,40 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     // ActiveMQ's JMSXGroupFirstForConsumer: this delivery gave the message's group to the consumer
     if (enc.groupFirstAt >= 0) b[m + enc.groupFirstAt] = groupFirst ? 1 : 0;
     b.writeInt32BE(redeliveries, m + bytes.length);
+  }
+
+  /**
+   * A tight MessageDispatch from the stored bytes: they are copied aside with the per-delivery
+   * fields patched as `splice` patches them, then transcoded to tight behind the dispatch's head
+   * (the consumer id and destination cached if the cache is on), without decoding the message.
+   */
+  private tightSplice(c: OpenWireConsumer, enc: OpenWireEncoding, tag: number, redeliveries: number, groupFirst: boolean): void {
+    if (this.state === "closed") return;
+    const bytes = enc.bytes;
+    if (patchScratch.length < bytes.length) patchScratch = Buffer.allocUnsafe(Math.max(bytes.length, 2 * patchScratch.length));
+    const m = patchScratch;
+    bytes.copy(m, 0);
+    m.writeInt32BE(0, 1); // commandId
+    m[5] = 0; // responseRequired
+    if (enc.sequenceAt >= 0) {
+      m.writeInt32BE(Math.floor(tag / TWO_32), enc.sequenceAt);
+      m.writeUInt32BE(tag % TWO_32, enc.sequenceAt + 4);
+    }
+    m.writeInt32BE(redeliveries, enc.redeliveryAt);
+    if (enc.groupFirstAt >= 0) m[enc.groupFirstAt] = groupFirst ? 1 : 0;
+    const w = this.out;
+    w.pos = 0;
+    w.resetBits();
+    w.int(0); // the dispatch's commandId
+    w.bit(false); // responseRequired
+    tightWriteCached(w, c.id);
+    tightWriteCached(w, c.destination);
+    w.bit(true); // the message: not null,
+    w.bit(false); // not in a cached marshalled form
+    w.byte(bytes[0]!);
+    looseToTightBody(bytes[0]!, new Reader(m, 1, bytes.length, this.wire!.version, false), w);
+    w.int(redeliveries);
+    this.writeTight(DataType.MessageDispatch);
   }
 
   /** A MessageDispatch to `c` up to its message: type, commandId 0, no response, consumer id, destination. */
@@ -526,12 +586,18 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     w.pos = 0;
     w.resetBits();
     tightEncodeBody(w, cmd);
+    this.writeTight(cmd.dataType);
+  }
+
+  /** The command of `dataType` whose body `out` holds (bits and data), framed into the slab. */
+  private writeTight(dataType: number): void {
+    const w = this.out;
     const n = w.pos;
     const size = 1 + w.booleanStreamSize() + n;
     const at = this.writer.reserve(4 + size);
     const b = this.writer.slab;
     b.writeInt32BE(size, at);
-    b[at + 4] = cmd.dataType;
+    b[at + 4] = dataType;
     w.buf.copy(b, w.writeBooleanStream(b, at + 5), 0, n);
     w.pos = 0;
   }

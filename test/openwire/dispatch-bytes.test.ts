@@ -24,7 +24,7 @@ import {
 } from "../../protocols/openwire/codec/commands.generated.js";
 import { modifiedUtf8Length, Writer, writeModifiedUtf8 } from "../../protocols/openwire/codec/primitives.js";
 import { writePrimitiveMap } from "../../protocols/openwire/primitive-map.js";
-import { frameOf, openSession, RawPeer, useOpenWireBroker } from "./raw.js";
+import { frameOf, openSession, RawPeer, tightFrameOf, useOpenWireBroker } from "./raw.js";
 
 const broker = useOpenWireBroker();
 
@@ -254,6 +254,8 @@ describe("OpenWire deliveries from the published bytes", () => {
           expect(c.received[at[i]!], `message type ${m.dataType}`).toEqual(expected);
           // a loose consumer gets the loose bytes a loose sender's message would have
           if (to === "loose") expect(c.frames[at[i]!]!.equals(frameOf(expected).subarray(4)), `message type ${m.dataType}`).toBe(true);
+          // a tight one the octets Warren's tight encoder gives the same dispatch
+          if (to === "tight") expect(c.frames[at[i]!]!.equals(tightFrameOf(expected).subarray(4)), `message type ${m.dataType}`).toBe(true);
         });
       } finally {
         c.close();

@@ -5,6 +5,8 @@ import {
   type DataStructure,
   decodeBody,
   encodeBody,
+  looseToTightBody,
+  tightToLooseBody,
   makeActiveMQTextMessage,
   makeBrokerId,
   makeBrokerInfo,
@@ -174,6 +176,44 @@ describe("OpenWire tight encoding against ActiveMQ 5.17's bytes", () => {
   });
 });
 
+/** `d`'s loose body (no type octet). */
+function looseBody(d: DataStructure, version = 12): Buffer {
+  const w = new Writer(16);
+  w.version = version;
+  w.stackTraces = true;
+  encodeBody(w, d);
+  return w.take(0);
+}
+
+/** A frame made by transcoding a loose body to tight. */
+function transcodedTight(dataType: number, loose: Buffer, version = 12): Buffer {
+  const w = new TightWriter(16);
+  w.version = version;
+  w.stackTraces = true;
+  w.resetBits();
+  const r = new Reader(loose, 0, loose.length, version, true);
+  looseToTightBody(dataType, r, w);
+  expect(r.pos).toBe(loose.length);
+  const size = 1 + w.booleanStreamSize() + w.pos;
+  const out = Buffer.alloc(4 + size);
+  out.writeInt32BE(size, 0);
+  out[4] = dataType;
+  w.buf.copy(out, w.writeBooleanStream(out, 5), 0, w.pos);
+  return out;
+}
+
+/** A tight frame's body transcoded to loose. */
+function transcodedLoose(frame: Buffer, version = 12): Buffer {
+  const r = new TightReader(frame, 5, frame.length, version, true);
+  r.booleanStream();
+  const w = new Writer(16);
+  w.version = version;
+  w.stackTraces = true;
+  tightToLooseBody(frame[4]!, r, w);
+  expect(r.pos).toBe(frame.length);
+  return w.take(0);
+}
+
 describe("OpenWire tight encoding round trips", () => {
   for (const t of concrete) {
     it(`${t.name} at versions 1, 6 and 12: tight gives back what it was given, as loose does`, () => {
@@ -183,10 +223,25 @@ describe("OpenWire tight encoding round trips", () => {
           // what this version carries: loose encoding's answer, checked against the Java client's bytes
           const expected = looseRoundTrip(d, version);
           expect(readTight(tightFrame(d, version), version)).toEqual(expected);
+          // the transcoders give the octets the encoders do, both ways
+          const loose = looseBody(d, version);
+          const tight = tightFrame(d, version);
+          expect(transcodedTight(d.dataType, loose, version).toString("hex")).toBe(tight.toString("hex"));
+          expect(transcodedLoose(tight, version).toString("hex")).toBe(loose.toString("hex"));
         }
       }
     });
   }
+
+  it("transcodes a long past 2^53 exactly (a number could not hold it)", () => {
+    const m = makeActiveMQTextMessage({ arrival: 0x1234_5678_9abc });
+    const loose = looseBody(m);
+    const at = loose.indexOf(Buffer.from("0000123456789abc", "hex"));
+    Buffer.from("7fffffffffffffff", "hex").copy(loose, at);
+    const tight = transcodedTight(m.dataType, loose);
+    expect(tight.includes(Buffer.from("7fffffffffffffff", "hex"))).toBe(true);
+    expect(transcodedLoose(tight).equals(loose)).toBe(true);
+  });
 
   it("writes a long in 0, 2, 4 or 8 octets, the shorter ones unsigned, as ActiveMQ's tightMarshalLong", () => {
     const sizes = LONGS.map((v) => {

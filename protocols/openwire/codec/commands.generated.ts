@@ -2,11 +2,17 @@
 // Loose and tight encoding, no marshal cache: see the generator's header.
 import {
   DecodeError,
+  looseBytesToTight,
+  looseLongToTight,
+  looseStringToTight,
   type MarshalCache,
   type JavaThrowable,
   type Reader,
   readThrowable,
   readThrowableTight,
+  tightBytesToLoose,
+  tightLongToLoose,
+  tightStringToLoose,
   type TightReader,
   type TightWriter,
   type Writer,
@@ -4632,6 +4638,1538 @@ export function tightReadAnyTransactionId(r: TightReader): AnyTransactionId | nu
   return tightDecodeBody(t, r) as AnyTransactionId;
 }
 
+function looseToTightWireFormatInfo(r: Reader, w: TightWriter): void {
+  w.raw(r.raw(8));
+  w.int(r.int());
+  looseBytesToTight(r, w);
+}
+
+function looseToTightBrokerInfo(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedBrokerId(r));
+  looseStringToTight(r, w);
+  tightWriteArray(w, readArray(r, readBrokerInfoBody));
+  looseStringToTight(r, w);
+  w.bit(r.boolean());
+  w.bit(r.boolean());
+  w.bit(r.boolean());
+  if (v >= 2) w.bit(r.boolean());
+  if (v >= 2) w.bit(r.boolean());
+  if (v >= 2) looseLongToTight(r, w);
+  if (v >= 3) looseStringToTight(r, w);
+  if (v >= 3) looseStringToTight(r, w);
+}
+
+function looseToTightConnectionInfo(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedConnectionId(r));
+  looseStringToTight(r, w);
+  looseStringToTight(r, w);
+  looseStringToTight(r, w);
+  tightWriteArray(w, readArray(r, readBrokerIdBody));
+  w.bit(r.boolean());
+  w.bit(r.boolean());
+  if (v >= 2) w.bit(r.boolean());
+  if (v >= 6) w.bit(r.boolean());
+  if (v >= 6) w.bit(r.boolean());
+  if (v >= 8) looseStringToTight(r, w);
+}
+
+function looseToTightSessionInfo(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedSessionId(r));
+}
+
+function looseToTightConsumerInfo(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedConsumerId(r));
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  w.int(r.int());
+  w.int(r.int());
+  w.bit(r.boolean());
+  looseStringToTight(r, w);
+  if (v >= 10) looseStringToTight(r, w);
+  looseStringToTight(r, w);
+  w.bit(r.boolean());
+  w.bit(r.boolean());
+  w.bit(r.boolean());
+  w.byte(r.byte());
+  tightWriteArray(w, readArray(r, readBrokerIdBody));
+  tightWriteNested(w, readDataStructure(r));
+  w.bit(r.boolean());
+  w.bit(r.boolean());
+  w.bit(r.boolean());
+  if (v >= 4) tightWriteArray(w, readArray(r, readConsumerIdBody));
+}
+
+function looseToTightProducerInfo(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedProducerId(r));
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  tightWriteArray(w, readArray(r, readBrokerIdBody));
+  if (v >= 2) w.bit(r.boolean());
+  if (v >= 3) w.int(r.int());
+}
+
+function looseToTightTransactionInfo(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedConnectionId(r));
+  tightWriteCached(w, readCachedAnyTransactionId(r));
+  w.byte(r.byte());
+}
+
+function looseToTightDestinationInfo(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedConnectionId(r));
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  w.byte(r.byte());
+  looseLongToTight(r, w);
+  tightWriteArray(w, readArray(r, readBrokerIdBody));
+}
+
+function looseToTightRemoveSubscriptionInfo(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedConnectionId(r));
+  if (v >= 6) looseStringToTight(r, w);
+  looseStringToTight(r, w);
+}
+
+function looseToTightKeepAliveInfo(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  w.bit(r.boolean());
+}
+
+function looseToTightShutdownInfo(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  w.bit(r.boolean());
+}
+
+function looseToTightRemoveInfo(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedDataStructure(r));
+  if (v >= 5) looseLongToTight(r, w);
+}
+
+function looseToTightControlCommand(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  w.bit(r.boolean());
+  looseStringToTight(r, w);
+}
+
+function looseToTightFlushCommand(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  w.bit(r.boolean());
+}
+
+function looseToTightConnectionError(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  w.bit(r.boolean());
+  writeThrowableTight(w, readThrowable(r));
+  tightWriteNested(w, readConnectionId(r));
+}
+
+function looseToTightConsumerControl(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  w.int(r.int());
+  w.bit(r.boolean());
+  if (v >= 6) tightWriteNested(w, readAnyActiveMQDestination(r));
+  w.bit(r.boolean());
+  tightWriteNested(w, readConsumerId(r));
+  w.int(r.int());
+  if (v >= 2) w.bit(r.boolean());
+  if (v >= 2) w.bit(r.boolean());
+  if (v >= 2) w.bit(r.boolean());
+}
+
+function looseToTightConnectionControl(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  w.int(r.int());
+  w.bit(r.boolean());
+  w.bit(r.boolean());
+  w.bit(r.boolean());
+  w.bit(r.boolean());
+  w.bit(r.boolean());
+  w.bit(r.boolean());
+  if (v >= 6) looseStringToTight(r, w);
+  if (v >= 6) looseStringToTight(r, w);
+  if (v >= 6) w.bit(r.boolean());
+  if (v >= 8) looseBytesToTight(r, w);
+}
+
+function looseToTightProducerAck(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteNested(w, readProducerId(r));
+  w.int(r.int());
+}
+
+function looseToTightMessagePull(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedConsumerId(r));
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  looseLongToTight(r, w);
+  if (v >= 3) looseStringToTight(r, w);
+  if (v >= 3) tightWriteNested(w, readMessageId(r));
+}
+
+function looseToTightMessageDispatch(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedConsumerId(r));
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  tightWriteNested(w, readAnyMessage(r));
+  w.int(r.int());
+}
+
+function looseToTightMessageAck(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  tightWriteCached(w, readCachedAnyTransactionId(r));
+  tightWriteCached(w, readCachedConsumerId(r));
+  w.byte(r.byte());
+  tightWriteNested(w, readMessageId(r));
+  tightWriteNested(w, readMessageId(r));
+  w.int(r.int());
+  if (v >= 7) writeThrowableTight(w, readThrowable(r));
+}
+
+function looseToTightActiveMQMessage(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedProducerId(r));
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  tightWriteCached(w, readCachedAnyTransactionId(r));
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  tightWriteNested(w, readMessageId(r));
+  tightWriteCached(w, readCachedAnyTransactionId(r));
+  looseStringToTight(r, w);
+  w.int(r.int());
+  looseStringToTight(r, w);
+  w.bit(r.boolean());
+  looseLongToTight(r, w);
+  w.byte(r.byte());
+  tightWriteNested(w, readAnyActiveMQDestination(r));
+  looseLongToTight(r, w);
+  looseStringToTight(r, w);
+  looseBytesToTight(r, w);
+  looseBytesToTight(r, w);
+  tightWriteNested(w, readDataStructure(r));
+  tightWriteCached(w, readCachedConsumerId(r));
+  w.bit(r.boolean());
+  w.int(r.int());
+  tightWriteArray(w, readArray(r, readBrokerIdBody));
+  looseLongToTight(r, w);
+  looseStringToTight(r, w);
+  w.bit(r.boolean());
+  if (v >= 2) w.bit(r.boolean());
+  if (v >= 3) tightWriteArray(w, readArray(r, readBrokerIdBody));
+  if (v >= 3) looseLongToTight(r, w);
+  if (v >= 3) looseLongToTight(r, w);
+  if (v >= 10) w.bit(r.boolean());
+}
+
+function looseToTightActiveMQBytesMessage(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedProducerId(r));
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  tightWriteCached(w, readCachedAnyTransactionId(r));
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  tightWriteNested(w, readMessageId(r));
+  tightWriteCached(w, readCachedAnyTransactionId(r));
+  looseStringToTight(r, w);
+  w.int(r.int());
+  looseStringToTight(r, w);
+  w.bit(r.boolean());
+  looseLongToTight(r, w);
+  w.byte(r.byte());
+  tightWriteNested(w, readAnyActiveMQDestination(r));
+  looseLongToTight(r, w);
+  looseStringToTight(r, w);
+  looseBytesToTight(r, w);
+  looseBytesToTight(r, w);
+  tightWriteNested(w, readDataStructure(r));
+  tightWriteCached(w, readCachedConsumerId(r));
+  w.bit(r.boolean());
+  w.int(r.int());
+  tightWriteArray(w, readArray(r, readBrokerIdBody));
+  looseLongToTight(r, w);
+  looseStringToTight(r, w);
+  w.bit(r.boolean());
+  if (v >= 2) w.bit(r.boolean());
+  if (v >= 3) tightWriteArray(w, readArray(r, readBrokerIdBody));
+  if (v >= 3) looseLongToTight(r, w);
+  if (v >= 3) looseLongToTight(r, w);
+  if (v >= 10) w.bit(r.boolean());
+}
+
+function looseToTightActiveMQMapMessage(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedProducerId(r));
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  tightWriteCached(w, readCachedAnyTransactionId(r));
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  tightWriteNested(w, readMessageId(r));
+  tightWriteCached(w, readCachedAnyTransactionId(r));
+  looseStringToTight(r, w);
+  w.int(r.int());
+  looseStringToTight(r, w);
+  w.bit(r.boolean());
+  looseLongToTight(r, w);
+  w.byte(r.byte());
+  tightWriteNested(w, readAnyActiveMQDestination(r));
+  looseLongToTight(r, w);
+  looseStringToTight(r, w);
+  looseBytesToTight(r, w);
+  looseBytesToTight(r, w);
+  tightWriteNested(w, readDataStructure(r));
+  tightWriteCached(w, readCachedConsumerId(r));
+  w.bit(r.boolean());
+  w.int(r.int());
+  tightWriteArray(w, readArray(r, readBrokerIdBody));
+  looseLongToTight(r, w);
+  looseStringToTight(r, w);
+  w.bit(r.boolean());
+  if (v >= 2) w.bit(r.boolean());
+  if (v >= 3) tightWriteArray(w, readArray(r, readBrokerIdBody));
+  if (v >= 3) looseLongToTight(r, w);
+  if (v >= 3) looseLongToTight(r, w);
+  if (v >= 10) w.bit(r.boolean());
+}
+
+function looseToTightActiveMQObjectMessage(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedProducerId(r));
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  tightWriteCached(w, readCachedAnyTransactionId(r));
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  tightWriteNested(w, readMessageId(r));
+  tightWriteCached(w, readCachedAnyTransactionId(r));
+  looseStringToTight(r, w);
+  w.int(r.int());
+  looseStringToTight(r, w);
+  w.bit(r.boolean());
+  looseLongToTight(r, w);
+  w.byte(r.byte());
+  tightWriteNested(w, readAnyActiveMQDestination(r));
+  looseLongToTight(r, w);
+  looseStringToTight(r, w);
+  looseBytesToTight(r, w);
+  looseBytesToTight(r, w);
+  tightWriteNested(w, readDataStructure(r));
+  tightWriteCached(w, readCachedConsumerId(r));
+  w.bit(r.boolean());
+  w.int(r.int());
+  tightWriteArray(w, readArray(r, readBrokerIdBody));
+  looseLongToTight(r, w);
+  looseStringToTight(r, w);
+  w.bit(r.boolean());
+  if (v >= 2) w.bit(r.boolean());
+  if (v >= 3) tightWriteArray(w, readArray(r, readBrokerIdBody));
+  if (v >= 3) looseLongToTight(r, w);
+  if (v >= 3) looseLongToTight(r, w);
+  if (v >= 10) w.bit(r.boolean());
+}
+
+function looseToTightActiveMQStreamMessage(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedProducerId(r));
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  tightWriteCached(w, readCachedAnyTransactionId(r));
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  tightWriteNested(w, readMessageId(r));
+  tightWriteCached(w, readCachedAnyTransactionId(r));
+  looseStringToTight(r, w);
+  w.int(r.int());
+  looseStringToTight(r, w);
+  w.bit(r.boolean());
+  looseLongToTight(r, w);
+  w.byte(r.byte());
+  tightWriteNested(w, readAnyActiveMQDestination(r));
+  looseLongToTight(r, w);
+  looseStringToTight(r, w);
+  looseBytesToTight(r, w);
+  looseBytesToTight(r, w);
+  tightWriteNested(w, readDataStructure(r));
+  tightWriteCached(w, readCachedConsumerId(r));
+  w.bit(r.boolean());
+  w.int(r.int());
+  tightWriteArray(w, readArray(r, readBrokerIdBody));
+  looseLongToTight(r, w);
+  looseStringToTight(r, w);
+  w.bit(r.boolean());
+  if (v >= 2) w.bit(r.boolean());
+  if (v >= 3) tightWriteArray(w, readArray(r, readBrokerIdBody));
+  if (v >= 3) looseLongToTight(r, w);
+  if (v >= 3) looseLongToTight(r, w);
+  if (v >= 10) w.bit(r.boolean());
+}
+
+function looseToTightActiveMQTextMessage(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedProducerId(r));
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  tightWriteCached(w, readCachedAnyTransactionId(r));
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  tightWriteNested(w, readMessageId(r));
+  tightWriteCached(w, readCachedAnyTransactionId(r));
+  looseStringToTight(r, w);
+  w.int(r.int());
+  looseStringToTight(r, w);
+  w.bit(r.boolean());
+  looseLongToTight(r, w);
+  w.byte(r.byte());
+  tightWriteNested(w, readAnyActiveMQDestination(r));
+  looseLongToTight(r, w);
+  looseStringToTight(r, w);
+  looseBytesToTight(r, w);
+  looseBytesToTight(r, w);
+  tightWriteNested(w, readDataStructure(r));
+  tightWriteCached(w, readCachedConsumerId(r));
+  w.bit(r.boolean());
+  w.int(r.int());
+  tightWriteArray(w, readArray(r, readBrokerIdBody));
+  looseLongToTight(r, w);
+  looseStringToTight(r, w);
+  w.bit(r.boolean());
+  if (v >= 2) w.bit(r.boolean());
+  if (v >= 3) tightWriteArray(w, readArray(r, readBrokerIdBody));
+  if (v >= 3) looseLongToTight(r, w);
+  if (v >= 3) looseLongToTight(r, w);
+  if (v >= 10) w.bit(r.boolean());
+}
+
+function looseToTightActiveMQBlobMessage(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedProducerId(r));
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  tightWriteCached(w, readCachedAnyTransactionId(r));
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  tightWriteNested(w, readMessageId(r));
+  tightWriteCached(w, readCachedAnyTransactionId(r));
+  looseStringToTight(r, w);
+  w.int(r.int());
+  looseStringToTight(r, w);
+  w.bit(r.boolean());
+  looseLongToTight(r, w);
+  w.byte(r.byte());
+  tightWriteNested(w, readAnyActiveMQDestination(r));
+  looseLongToTight(r, w);
+  looseStringToTight(r, w);
+  looseBytesToTight(r, w);
+  looseBytesToTight(r, w);
+  tightWriteNested(w, readDataStructure(r));
+  tightWriteCached(w, readCachedConsumerId(r));
+  w.bit(r.boolean());
+  w.int(r.int());
+  tightWriteArray(w, readArray(r, readBrokerIdBody));
+  looseLongToTight(r, w);
+  looseStringToTight(r, w);
+  w.bit(r.boolean());
+  if (v >= 2) w.bit(r.boolean());
+  if (v >= 3) tightWriteArray(w, readArray(r, readBrokerIdBody));
+  if (v >= 3) looseLongToTight(r, w);
+  if (v >= 3) looseLongToTight(r, w);
+  if (v >= 10) w.bit(r.boolean());
+  looseStringToTight(r, w);
+  looseStringToTight(r, w);
+  w.bit(r.boolean());
+}
+
+function looseToTightResponse(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  w.bit(r.boolean());
+  w.int(r.int());
+}
+
+function looseToTightExceptionResponse(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  w.bit(r.boolean());
+  w.int(r.int());
+  writeThrowableTight(w, readThrowable(r));
+}
+
+function looseToTightDataResponse(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  w.bit(r.boolean());
+  w.int(r.int());
+  tightWriteNested(w, readDataStructure(r));
+}
+
+function looseToTightDataArrayResponse(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  w.bit(r.boolean());
+  w.int(r.int());
+  tightWriteArray(w, readArray(r, readDataStructureBody));
+}
+
+function looseToTightIntegerResponse(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  w.bit(r.boolean());
+  w.int(r.int());
+  w.int(r.int());
+}
+
+function looseToTightDiscoveryEvent(r: Reader, w: TightWriter): void {
+  looseStringToTight(r, w);
+  looseStringToTight(r, w);
+}
+
+function looseToTightJournalTopicAck(r: Reader, w: TightWriter): void {
+  tightWriteNested(w, readAnyActiveMQDestination(r));
+  tightWriteNested(w, readMessageId(r));
+  looseLongToTight(r, w);
+  looseStringToTight(r, w);
+  looseStringToTight(r, w);
+  tightWriteNested(w, readAnyTransactionId(r));
+}
+
+function looseToTightJournalQueueAck(r: Reader, w: TightWriter): void {
+  tightWriteNested(w, readAnyActiveMQDestination(r));
+  tightWriteNested(w, readMessageAck(r));
+}
+
+function looseToTightJournalTrace(r: Reader, w: TightWriter): void {
+  looseStringToTight(r, w);
+}
+
+function looseToTightJournalTransaction(r: Reader, w: TightWriter): void {
+  tightWriteNested(w, readAnyTransactionId(r));
+  w.byte(r.byte());
+  w.bit(r.boolean());
+}
+
+function looseToTightSubscriptionInfo(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  looseStringToTight(r, w);
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  looseStringToTight(r, w);
+  if (v >= 6) looseStringToTight(r, w);
+  if (v >= 3) tightWriteNested(w, readAnyActiveMQDestination(r));
+  if (v >= 11) w.bit(r.boolean());
+}
+
+function looseToTightPartialCommand(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  looseBytesToTight(r, w);
+}
+
+function looseToTightLastPartialCommand(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  looseBytesToTight(r, w);
+}
+
+function looseToTightReplayCommand(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  w.bit(r.boolean());
+  w.int(r.int());
+  w.int(r.int());
+}
+
+function looseToTightMessageDispatchNotification(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteCached(w, readCachedConsumerId(r));
+  tightWriteCached(w, readCachedAnyActiveMQDestination(r));
+  looseLongToTight(r, w);
+  tightWriteNested(w, readMessageId(r));
+}
+
+function looseToTightNetworkBridgeFilter(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  tightWriteCached(w, readCachedBrokerId(r));
+  if (v >= 10) w.int(r.int());
+  if (v >= 10) w.int(r.int());
+}
+
+function looseToTightBrokerSubscriptionInfo(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  w.bit(r.boolean());
+  tightWriteNested(w, readBrokerId(r));
+  looseStringToTight(r, w);
+  tightWriteArray(w, readArray(r, readConsumerInfoBody));
+}
+
+function looseToTightActiveMQQueue(r: Reader, w: TightWriter): void {
+  looseStringToTight(r, w);
+}
+
+function looseToTightActiveMQTopic(r: Reader, w: TightWriter): void {
+  looseStringToTight(r, w);
+}
+
+function looseToTightActiveMQTempQueue(r: Reader, w: TightWriter): void {
+  looseStringToTight(r, w);
+}
+
+function looseToTightActiveMQTempTopic(r: Reader, w: TightWriter): void {
+  looseStringToTight(r, w);
+}
+
+function looseToTightMessageId(r: Reader, w: TightWriter): void {
+  const v = r.version;
+  if (v >= 10) looseStringToTight(r, w);
+  tightWriteCached(w, readCachedProducerId(r));
+  looseLongToTight(r, w);
+  looseLongToTight(r, w);
+}
+
+function looseToTightLocalTransactionId(r: Reader, w: TightWriter): void {
+  looseLongToTight(r, w);
+  tightWriteCached(w, readCachedConnectionId(r));
+}
+
+function looseToTightXATransactionId(r: Reader, w: TightWriter): void {
+  w.int(r.int());
+  looseBytesToTight(r, w);
+  looseBytesToTight(r, w);
+}
+
+function looseToTightConnectionId(r: Reader, w: TightWriter): void {
+  looseStringToTight(r, w);
+}
+
+function looseToTightSessionId(r: Reader, w: TightWriter): void {
+  looseStringToTight(r, w);
+  looseLongToTight(r, w);
+}
+
+function looseToTightConsumerId(r: Reader, w: TightWriter): void {
+  looseStringToTight(r, w);
+  looseLongToTight(r, w);
+  looseLongToTight(r, w);
+}
+
+function looseToTightProducerId(r: Reader, w: TightWriter): void {
+  looseStringToTight(r, w);
+  looseLongToTight(r, w);
+  looseLongToTight(r, w);
+}
+
+function looseToTightBrokerId(r: Reader, w: TightWriter): void {
+  looseStringToTight(r, w);
+}
+
+/** The body of a structure of type `dataType` at `r` written to `w` in the other encoding (same version). */
+export function looseToTightBody(dataType: number, r: Reader, w: TightWriter): void {
+  switch (dataType) {
+    case 1:
+      return looseToTightWireFormatInfo(r, w);
+    case 2:
+      return looseToTightBrokerInfo(r, w);
+    case 3:
+      return looseToTightConnectionInfo(r, w);
+    case 4:
+      return looseToTightSessionInfo(r, w);
+    case 5:
+      return looseToTightConsumerInfo(r, w);
+    case 6:
+      return looseToTightProducerInfo(r, w);
+    case 7:
+      return looseToTightTransactionInfo(r, w);
+    case 8:
+      return looseToTightDestinationInfo(r, w);
+    case 9:
+      return looseToTightRemoveSubscriptionInfo(r, w);
+    case 10:
+      return looseToTightKeepAliveInfo(r, w);
+    case 11:
+      return looseToTightShutdownInfo(r, w);
+    case 12:
+      return looseToTightRemoveInfo(r, w);
+    case 14:
+      return looseToTightControlCommand(r, w);
+    case 15:
+      return looseToTightFlushCommand(r, w);
+    case 16:
+      return looseToTightConnectionError(r, w);
+    case 17:
+      return looseToTightConsumerControl(r, w);
+    case 18:
+      return looseToTightConnectionControl(r, w);
+    case 19:
+      return looseToTightProducerAck(r, w);
+    case 20:
+      return looseToTightMessagePull(r, w);
+    case 21:
+      return looseToTightMessageDispatch(r, w);
+    case 22:
+      return looseToTightMessageAck(r, w);
+    case 23:
+      return looseToTightActiveMQMessage(r, w);
+    case 24:
+      return looseToTightActiveMQBytesMessage(r, w);
+    case 25:
+      return looseToTightActiveMQMapMessage(r, w);
+    case 26:
+      return looseToTightActiveMQObjectMessage(r, w);
+    case 27:
+      return looseToTightActiveMQStreamMessage(r, w);
+    case 28:
+      return looseToTightActiveMQTextMessage(r, w);
+    case 29:
+      return looseToTightActiveMQBlobMessage(r, w);
+    case 30:
+      return looseToTightResponse(r, w);
+    case 31:
+      return looseToTightExceptionResponse(r, w);
+    case 32:
+      return looseToTightDataResponse(r, w);
+    case 33:
+      return looseToTightDataArrayResponse(r, w);
+    case 34:
+      return looseToTightIntegerResponse(r, w);
+    case 40:
+      return looseToTightDiscoveryEvent(r, w);
+    case 50:
+      return looseToTightJournalTopicAck(r, w);
+    case 52:
+      return looseToTightJournalQueueAck(r, w);
+    case 53:
+      return looseToTightJournalTrace(r, w);
+    case 54:
+      return looseToTightJournalTransaction(r, w);
+    case 55:
+      return looseToTightSubscriptionInfo(r, w);
+    case 60:
+      return looseToTightPartialCommand(r, w);
+    case 61:
+      return looseToTightLastPartialCommand(r, w);
+    case 65:
+      return looseToTightReplayCommand(r, w);
+    case 90:
+      return looseToTightMessageDispatchNotification(r, w);
+    case 91:
+      return looseToTightNetworkBridgeFilter(r, w);
+    case 92:
+      return looseToTightBrokerSubscriptionInfo(r, w);
+    case 100:
+      return looseToTightActiveMQQueue(r, w);
+    case 101:
+      return looseToTightActiveMQTopic(r, w);
+    case 102:
+      return looseToTightActiveMQTempQueue(r, w);
+    case 103:
+      return looseToTightActiveMQTempTopic(r, w);
+    case 110:
+      return looseToTightMessageId(r, w);
+    case 111:
+      return looseToTightLocalTransactionId(r, w);
+    case 112:
+      return looseToTightXATransactionId(r, w);
+    case 120:
+      return looseToTightConnectionId(r, w);
+    case 121:
+      return looseToTightSessionId(r, w);
+    case 122:
+      return looseToTightConsumerId(r, w);
+    case 123:
+      return looseToTightProducerId(r, w);
+    case 124:
+      return looseToTightBrokerId(r, w);
+    default:
+      throw new DecodeError(`unknown data structure type ${dataType}`);
+  }
+}
+
+function tightToLooseWireFormatInfo(r: TightReader, w: Writer): void {
+  w.raw(r.raw(8));
+  w.int(r.int());
+  tightBytesToLoose(r, w);
+}
+
+function tightToLooseBrokerInfo(r: TightReader, w: Writer): void {
+  const v = r.version;
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedBrokerId(r));
+  tightStringToLoose(r, w);
+  writeArray(w, tightReadArray(r, tightReadBrokerInfo));
+  tightStringToLoose(r, w);
+  w.boolean(r.bit());
+  w.boolean(r.bit());
+  w.boolean(r.bit());
+  if (v >= 2) w.boolean(r.bit());
+  if (v >= 2) w.boolean(r.bit());
+  if (v >= 2) tightLongToLoose(r, w);
+  if (v >= 3) tightStringToLoose(r, w);
+  if (v >= 3) tightStringToLoose(r, w);
+}
+
+function tightToLooseConnectionInfo(r: TightReader, w: Writer): void {
+  const v = r.version;
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedConnectionId(r));
+  tightStringToLoose(r, w);
+  tightStringToLoose(r, w);
+  tightStringToLoose(r, w);
+  writeArray(w, tightReadArray(r, tightReadBrokerId));
+  w.boolean(r.bit());
+  w.boolean(r.bit());
+  if (v >= 2) w.boolean(r.bit());
+  if (v >= 6) w.boolean(r.bit());
+  if (v >= 6) w.boolean(r.bit());
+  if (v >= 8) tightStringToLoose(r, w);
+}
+
+function tightToLooseSessionInfo(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedSessionId(r));
+}
+
+function tightToLooseConsumerInfo(r: TightReader, w: Writer): void {
+  const v = r.version;
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedConsumerId(r));
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  w.int(r.int());
+  w.int(r.int());
+  w.boolean(r.bit());
+  tightStringToLoose(r, w);
+  if (v >= 10) tightStringToLoose(r, w);
+  tightStringToLoose(r, w);
+  w.boolean(r.bit());
+  w.boolean(r.bit());
+  w.boolean(r.bit());
+  w.byte(r.byte());
+  writeArray(w, tightReadArray(r, tightReadBrokerId));
+  writeNested(w, tightReadDataStructure(r));
+  w.boolean(r.bit());
+  w.boolean(r.bit());
+  w.boolean(r.bit());
+  if (v >= 4) writeArray(w, tightReadArray(r, tightReadConsumerId));
+}
+
+function tightToLooseProducerInfo(r: TightReader, w: Writer): void {
+  const v = r.version;
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedProducerId(r));
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  writeArray(w, tightReadArray(r, tightReadBrokerId));
+  if (v >= 2) w.boolean(r.bit());
+  if (v >= 3) w.int(r.int());
+}
+
+function tightToLooseTransactionInfo(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedConnectionId(r));
+  writeCached(w, tightReadCachedAnyTransactionId(r));
+  w.byte(r.byte());
+}
+
+function tightToLooseDestinationInfo(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedConnectionId(r));
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  w.byte(r.byte());
+  tightLongToLoose(r, w);
+  writeArray(w, tightReadArray(r, tightReadBrokerId));
+}
+
+function tightToLooseRemoveSubscriptionInfo(r: TightReader, w: Writer): void {
+  const v = r.version;
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedConnectionId(r));
+  if (v >= 6) tightStringToLoose(r, w);
+  tightStringToLoose(r, w);
+}
+
+function tightToLooseKeepAliveInfo(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  w.boolean(r.bit());
+}
+
+function tightToLooseShutdownInfo(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  w.boolean(r.bit());
+}
+
+function tightToLooseRemoveInfo(r: TightReader, w: Writer): void {
+  const v = r.version;
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedDataStructure(r));
+  if (v >= 5) tightLongToLoose(r, w);
+}
+
+function tightToLooseControlCommand(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  w.boolean(r.bit());
+  tightStringToLoose(r, w);
+}
+
+function tightToLooseFlushCommand(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  w.boolean(r.bit());
+}
+
+function tightToLooseConnectionError(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeThrowable(w, readThrowableTight(r));
+  writeNested(w, tightReadConnectionId(r));
+}
+
+function tightToLooseConsumerControl(r: TightReader, w: Writer): void {
+  const v = r.version;
+  w.int(r.int());
+  w.boolean(r.bit());
+  if (v >= 6) writeNested(w, tightReadAnyActiveMQDestination(r));
+  w.boolean(r.bit());
+  writeNested(w, tightReadConsumerId(r));
+  w.int(r.int());
+  if (v >= 2) w.boolean(r.bit());
+  if (v >= 2) w.boolean(r.bit());
+  if (v >= 2) w.boolean(r.bit());
+}
+
+function tightToLooseConnectionControl(r: TightReader, w: Writer): void {
+  const v = r.version;
+  w.int(r.int());
+  w.boolean(r.bit());
+  w.boolean(r.bit());
+  w.boolean(r.bit());
+  w.boolean(r.bit());
+  w.boolean(r.bit());
+  w.boolean(r.bit());
+  if (v >= 6) tightStringToLoose(r, w);
+  if (v >= 6) tightStringToLoose(r, w);
+  if (v >= 6) w.boolean(r.bit());
+  if (v >= 8) tightBytesToLoose(r, w);
+}
+
+function tightToLooseProducerAck(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeNested(w, tightReadProducerId(r));
+  w.int(r.int());
+}
+
+function tightToLooseMessagePull(r: TightReader, w: Writer): void {
+  const v = r.version;
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedConsumerId(r));
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  tightLongToLoose(r, w);
+  if (v >= 3) tightStringToLoose(r, w);
+  if (v >= 3) writeNested(w, tightReadMessageId(r));
+}
+
+function tightToLooseMessageDispatch(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedConsumerId(r));
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  writeNested(w, tightReadAnyMessage(r));
+  w.int(r.int());
+}
+
+function tightToLooseMessageAck(r: TightReader, w: Writer): void {
+  const v = r.version;
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  writeCached(w, tightReadCachedAnyTransactionId(r));
+  writeCached(w, tightReadCachedConsumerId(r));
+  w.byte(r.byte());
+  writeNested(w, tightReadMessageId(r));
+  writeNested(w, tightReadMessageId(r));
+  w.int(r.int());
+  if (v >= 7) writeThrowable(w, readThrowableTight(r));
+}
+
+function tightToLooseActiveMQMessage(r: TightReader, w: Writer): void {
+  const v = r.version;
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedProducerId(r));
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  writeCached(w, tightReadCachedAnyTransactionId(r));
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  writeNested(w, tightReadMessageId(r));
+  writeCached(w, tightReadCachedAnyTransactionId(r));
+  tightStringToLoose(r, w);
+  w.int(r.int());
+  tightStringToLoose(r, w);
+  w.boolean(r.bit());
+  tightLongToLoose(r, w);
+  w.byte(r.byte());
+  writeNested(w, tightReadAnyActiveMQDestination(r));
+  tightLongToLoose(r, w);
+  tightStringToLoose(r, w);
+  tightBytesToLoose(r, w);
+  tightBytesToLoose(r, w);
+  writeNested(w, tightReadDataStructure(r));
+  writeCached(w, tightReadCachedConsumerId(r));
+  w.boolean(r.bit());
+  w.int(r.int());
+  writeArray(w, tightReadArray(r, tightReadBrokerId));
+  tightLongToLoose(r, w);
+  tightStringToLoose(r, w);
+  w.boolean(r.bit());
+  if (v >= 2) w.boolean(r.bit());
+  if (v >= 3) writeArray(w, tightReadArray(r, tightReadBrokerId));
+  if (v >= 3) tightLongToLoose(r, w);
+  if (v >= 3) tightLongToLoose(r, w);
+  if (v >= 10) w.boolean(r.bit());
+}
+
+function tightToLooseActiveMQBytesMessage(r: TightReader, w: Writer): void {
+  const v = r.version;
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedProducerId(r));
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  writeCached(w, tightReadCachedAnyTransactionId(r));
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  writeNested(w, tightReadMessageId(r));
+  writeCached(w, tightReadCachedAnyTransactionId(r));
+  tightStringToLoose(r, w);
+  w.int(r.int());
+  tightStringToLoose(r, w);
+  w.boolean(r.bit());
+  tightLongToLoose(r, w);
+  w.byte(r.byte());
+  writeNested(w, tightReadAnyActiveMQDestination(r));
+  tightLongToLoose(r, w);
+  tightStringToLoose(r, w);
+  tightBytesToLoose(r, w);
+  tightBytesToLoose(r, w);
+  writeNested(w, tightReadDataStructure(r));
+  writeCached(w, tightReadCachedConsumerId(r));
+  w.boolean(r.bit());
+  w.int(r.int());
+  writeArray(w, tightReadArray(r, tightReadBrokerId));
+  tightLongToLoose(r, w);
+  tightStringToLoose(r, w);
+  w.boolean(r.bit());
+  if (v >= 2) w.boolean(r.bit());
+  if (v >= 3) writeArray(w, tightReadArray(r, tightReadBrokerId));
+  if (v >= 3) tightLongToLoose(r, w);
+  if (v >= 3) tightLongToLoose(r, w);
+  if (v >= 10) w.boolean(r.bit());
+}
+
+function tightToLooseActiveMQMapMessage(r: TightReader, w: Writer): void {
+  const v = r.version;
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedProducerId(r));
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  writeCached(w, tightReadCachedAnyTransactionId(r));
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  writeNested(w, tightReadMessageId(r));
+  writeCached(w, tightReadCachedAnyTransactionId(r));
+  tightStringToLoose(r, w);
+  w.int(r.int());
+  tightStringToLoose(r, w);
+  w.boolean(r.bit());
+  tightLongToLoose(r, w);
+  w.byte(r.byte());
+  writeNested(w, tightReadAnyActiveMQDestination(r));
+  tightLongToLoose(r, w);
+  tightStringToLoose(r, w);
+  tightBytesToLoose(r, w);
+  tightBytesToLoose(r, w);
+  writeNested(w, tightReadDataStructure(r));
+  writeCached(w, tightReadCachedConsumerId(r));
+  w.boolean(r.bit());
+  w.int(r.int());
+  writeArray(w, tightReadArray(r, tightReadBrokerId));
+  tightLongToLoose(r, w);
+  tightStringToLoose(r, w);
+  w.boolean(r.bit());
+  if (v >= 2) w.boolean(r.bit());
+  if (v >= 3) writeArray(w, tightReadArray(r, tightReadBrokerId));
+  if (v >= 3) tightLongToLoose(r, w);
+  if (v >= 3) tightLongToLoose(r, w);
+  if (v >= 10) w.boolean(r.bit());
+}
+
+function tightToLooseActiveMQObjectMessage(r: TightReader, w: Writer): void {
+  const v = r.version;
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedProducerId(r));
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  writeCached(w, tightReadCachedAnyTransactionId(r));
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  writeNested(w, tightReadMessageId(r));
+  writeCached(w, tightReadCachedAnyTransactionId(r));
+  tightStringToLoose(r, w);
+  w.int(r.int());
+  tightStringToLoose(r, w);
+  w.boolean(r.bit());
+  tightLongToLoose(r, w);
+  w.byte(r.byte());
+  writeNested(w, tightReadAnyActiveMQDestination(r));
+  tightLongToLoose(r, w);
+  tightStringToLoose(r, w);
+  tightBytesToLoose(r, w);
+  tightBytesToLoose(r, w);
+  writeNested(w, tightReadDataStructure(r));
+  writeCached(w, tightReadCachedConsumerId(r));
+  w.boolean(r.bit());
+  w.int(r.int());
+  writeArray(w, tightReadArray(r, tightReadBrokerId));
+  tightLongToLoose(r, w);
+  tightStringToLoose(r, w);
+  w.boolean(r.bit());
+  if (v >= 2) w.boolean(r.bit());
+  if (v >= 3) writeArray(w, tightReadArray(r, tightReadBrokerId));
+  if (v >= 3) tightLongToLoose(r, w);
+  if (v >= 3) tightLongToLoose(r, w);
+  if (v >= 10) w.boolean(r.bit());
+}
+
+function tightToLooseActiveMQStreamMessage(r: TightReader, w: Writer): void {
+  const v = r.version;
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedProducerId(r));
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  writeCached(w, tightReadCachedAnyTransactionId(r));
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  writeNested(w, tightReadMessageId(r));
+  writeCached(w, tightReadCachedAnyTransactionId(r));
+  tightStringToLoose(r, w);
+  w.int(r.int());
+  tightStringToLoose(r, w);
+  w.boolean(r.bit());
+  tightLongToLoose(r, w);
+  w.byte(r.byte());
+  writeNested(w, tightReadAnyActiveMQDestination(r));
+  tightLongToLoose(r, w);
+  tightStringToLoose(r, w);
+  tightBytesToLoose(r, w);
+  tightBytesToLoose(r, w);
+  writeNested(w, tightReadDataStructure(r));
+  writeCached(w, tightReadCachedConsumerId(r));
+  w.boolean(r.bit());
+  w.int(r.int());
+  writeArray(w, tightReadArray(r, tightReadBrokerId));
+  tightLongToLoose(r, w);
+  tightStringToLoose(r, w);
+  w.boolean(r.bit());
+  if (v >= 2) w.boolean(r.bit());
+  if (v >= 3) writeArray(w, tightReadArray(r, tightReadBrokerId));
+  if (v >= 3) tightLongToLoose(r, w);
+  if (v >= 3) tightLongToLoose(r, w);
+  if (v >= 10) w.boolean(r.bit());
+}
+
+function tightToLooseActiveMQTextMessage(r: TightReader, w: Writer): void {
+  const v = r.version;
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedProducerId(r));
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  writeCached(w, tightReadCachedAnyTransactionId(r));
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  writeNested(w, tightReadMessageId(r));
+  writeCached(w, tightReadCachedAnyTransactionId(r));
+  tightStringToLoose(r, w);
+  w.int(r.int());
+  tightStringToLoose(r, w);
+  w.boolean(r.bit());
+  tightLongToLoose(r, w);
+  w.byte(r.byte());
+  writeNested(w, tightReadAnyActiveMQDestination(r));
+  tightLongToLoose(r, w);
+  tightStringToLoose(r, w);
+  tightBytesToLoose(r, w);
+  tightBytesToLoose(r, w);
+  writeNested(w, tightReadDataStructure(r));
+  writeCached(w, tightReadCachedConsumerId(r));
+  w.boolean(r.bit());
+  w.int(r.int());
+  writeArray(w, tightReadArray(r, tightReadBrokerId));
+  tightLongToLoose(r, w);
+  tightStringToLoose(r, w);
+  w.boolean(r.bit());
+  if (v >= 2) w.boolean(r.bit());
+  if (v >= 3) writeArray(w, tightReadArray(r, tightReadBrokerId));
+  if (v >= 3) tightLongToLoose(r, w);
+  if (v >= 3) tightLongToLoose(r, w);
+  if (v >= 10) w.boolean(r.bit());
+}
+
+function tightToLooseActiveMQBlobMessage(r: TightReader, w: Writer): void {
+  const v = r.version;
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedProducerId(r));
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  writeCached(w, tightReadCachedAnyTransactionId(r));
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  writeNested(w, tightReadMessageId(r));
+  writeCached(w, tightReadCachedAnyTransactionId(r));
+  tightStringToLoose(r, w);
+  w.int(r.int());
+  tightStringToLoose(r, w);
+  w.boolean(r.bit());
+  tightLongToLoose(r, w);
+  w.byte(r.byte());
+  writeNested(w, tightReadAnyActiveMQDestination(r));
+  tightLongToLoose(r, w);
+  tightStringToLoose(r, w);
+  tightBytesToLoose(r, w);
+  tightBytesToLoose(r, w);
+  writeNested(w, tightReadDataStructure(r));
+  writeCached(w, tightReadCachedConsumerId(r));
+  w.boolean(r.bit());
+  w.int(r.int());
+  writeArray(w, tightReadArray(r, tightReadBrokerId));
+  tightLongToLoose(r, w);
+  tightStringToLoose(r, w);
+  w.boolean(r.bit());
+  if (v >= 2) w.boolean(r.bit());
+  if (v >= 3) writeArray(w, tightReadArray(r, tightReadBrokerId));
+  if (v >= 3) tightLongToLoose(r, w);
+  if (v >= 3) tightLongToLoose(r, w);
+  if (v >= 10) w.boolean(r.bit());
+  tightStringToLoose(r, w);
+  tightStringToLoose(r, w);
+  w.boolean(r.bit());
+}
+
+function tightToLooseResponse(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  w.boolean(r.bit());
+  w.int(r.int());
+}
+
+function tightToLooseExceptionResponse(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  w.boolean(r.bit());
+  w.int(r.int());
+  writeThrowable(w, readThrowableTight(r));
+}
+
+function tightToLooseDataResponse(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  w.boolean(r.bit());
+  w.int(r.int());
+  writeNested(w, tightReadDataStructure(r));
+}
+
+function tightToLooseDataArrayResponse(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  w.boolean(r.bit());
+  w.int(r.int());
+  writeArray(w, tightReadArray(r, tightReadDataStructure));
+}
+
+function tightToLooseIntegerResponse(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  w.boolean(r.bit());
+  w.int(r.int());
+  w.int(r.int());
+}
+
+function tightToLooseDiscoveryEvent(r: TightReader, w: Writer): void {
+  tightStringToLoose(r, w);
+  tightStringToLoose(r, w);
+}
+
+function tightToLooseJournalTopicAck(r: TightReader, w: Writer): void {
+  writeNested(w, tightReadAnyActiveMQDestination(r));
+  writeNested(w, tightReadMessageId(r));
+  tightLongToLoose(r, w);
+  tightStringToLoose(r, w);
+  tightStringToLoose(r, w);
+  writeNested(w, tightReadAnyTransactionId(r));
+}
+
+function tightToLooseJournalQueueAck(r: TightReader, w: Writer): void {
+  writeNested(w, tightReadAnyActiveMQDestination(r));
+  writeNested(w, tightReadMessageAck(r));
+}
+
+function tightToLooseJournalTrace(r: TightReader, w: Writer): void {
+  tightStringToLoose(r, w);
+}
+
+function tightToLooseJournalTransaction(r: TightReader, w: Writer): void {
+  writeNested(w, tightReadAnyTransactionId(r));
+  w.byte(r.byte());
+  w.boolean(r.bit());
+}
+
+function tightToLooseSubscriptionInfo(r: TightReader, w: Writer): void {
+  const v = r.version;
+  tightStringToLoose(r, w);
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  tightStringToLoose(r, w);
+  if (v >= 6) tightStringToLoose(r, w);
+  if (v >= 3) writeNested(w, tightReadAnyActiveMQDestination(r));
+  if (v >= 11) w.boolean(r.bit());
+}
+
+function tightToLoosePartialCommand(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  tightBytesToLoose(r, w);
+}
+
+function tightToLooseLastPartialCommand(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  tightBytesToLoose(r, w);
+}
+
+function tightToLooseReplayCommand(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  w.boolean(r.bit());
+  w.int(r.int());
+  w.int(r.int());
+}
+
+function tightToLooseMessageDispatchNotification(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeCached(w, tightReadCachedConsumerId(r));
+  writeCached(w, tightReadCachedAnyActiveMQDestination(r));
+  tightLongToLoose(r, w);
+  writeNested(w, tightReadMessageId(r));
+}
+
+function tightToLooseNetworkBridgeFilter(r: TightReader, w: Writer): void {
+  const v = r.version;
+  writeCached(w, tightReadCachedBrokerId(r));
+  if (v >= 10) w.int(r.int());
+  if (v >= 10) w.int(r.int());
+}
+
+function tightToLooseBrokerSubscriptionInfo(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  w.boolean(r.bit());
+  writeNested(w, tightReadBrokerId(r));
+  tightStringToLoose(r, w);
+  writeArray(w, tightReadArray(r, tightReadConsumerInfo));
+}
+
+function tightToLooseActiveMQQueue(r: TightReader, w: Writer): void {
+  tightStringToLoose(r, w);
+}
+
+function tightToLooseActiveMQTopic(r: TightReader, w: Writer): void {
+  tightStringToLoose(r, w);
+}
+
+function tightToLooseActiveMQTempQueue(r: TightReader, w: Writer): void {
+  tightStringToLoose(r, w);
+}
+
+function tightToLooseActiveMQTempTopic(r: TightReader, w: Writer): void {
+  tightStringToLoose(r, w);
+}
+
+function tightToLooseMessageId(r: TightReader, w: Writer): void {
+  const v = r.version;
+  if (v >= 10) tightStringToLoose(r, w);
+  writeCached(w, tightReadCachedProducerId(r));
+  tightLongToLoose(r, w);
+  tightLongToLoose(r, w);
+}
+
+function tightToLooseLocalTransactionId(r: TightReader, w: Writer): void {
+  tightLongToLoose(r, w);
+  writeCached(w, tightReadCachedConnectionId(r));
+}
+
+function tightToLooseXATransactionId(r: TightReader, w: Writer): void {
+  w.int(r.int());
+  tightBytesToLoose(r, w);
+  tightBytesToLoose(r, w);
+}
+
+function tightToLooseConnectionId(r: TightReader, w: Writer): void {
+  tightStringToLoose(r, w);
+}
+
+function tightToLooseSessionId(r: TightReader, w: Writer): void {
+  tightStringToLoose(r, w);
+  tightLongToLoose(r, w);
+}
+
+function tightToLooseConsumerId(r: TightReader, w: Writer): void {
+  tightStringToLoose(r, w);
+  tightLongToLoose(r, w);
+  tightLongToLoose(r, w);
+}
+
+function tightToLooseProducerId(r: TightReader, w: Writer): void {
+  tightStringToLoose(r, w);
+  tightLongToLoose(r, w);
+  tightLongToLoose(r, w);
+}
+
+function tightToLooseBrokerId(r: TightReader, w: Writer): void {
+  tightStringToLoose(r, w);
+}
+
+/** The body of a structure of type `dataType` at `r` written to `w` in the other encoding (same version). */
+export function tightToLooseBody(dataType: number, r: TightReader, w: Writer): void {
+  switch (dataType) {
+    case 1:
+      return tightToLooseWireFormatInfo(r, w);
+    case 2:
+      return tightToLooseBrokerInfo(r, w);
+    case 3:
+      return tightToLooseConnectionInfo(r, w);
+    case 4:
+      return tightToLooseSessionInfo(r, w);
+    case 5:
+      return tightToLooseConsumerInfo(r, w);
+    case 6:
+      return tightToLooseProducerInfo(r, w);
+    case 7:
+      return tightToLooseTransactionInfo(r, w);
+    case 8:
+      return tightToLooseDestinationInfo(r, w);
+    case 9:
+      return tightToLooseRemoveSubscriptionInfo(r, w);
+    case 10:
+      return tightToLooseKeepAliveInfo(r, w);
+    case 11:
+      return tightToLooseShutdownInfo(r, w);
+    case 12:
+      return tightToLooseRemoveInfo(r, w);
+    case 14:
+      return tightToLooseControlCommand(r, w);
+    case 15:
+      return tightToLooseFlushCommand(r, w);
+    case 16:
+      return tightToLooseConnectionError(r, w);
+    case 17:
+      return tightToLooseConsumerControl(r, w);
+    case 18:
+      return tightToLooseConnectionControl(r, w);
+    case 19:
+      return tightToLooseProducerAck(r, w);
+    case 20:
+      return tightToLooseMessagePull(r, w);
+    case 21:
+      return tightToLooseMessageDispatch(r, w);
+    case 22:
+      return tightToLooseMessageAck(r, w);
+    case 23:
+      return tightToLooseActiveMQMessage(r, w);
+    case 24:
+      return tightToLooseActiveMQBytesMessage(r, w);
+    case 25:
+      return tightToLooseActiveMQMapMessage(r, w);
+    case 26:
+      return tightToLooseActiveMQObjectMessage(r, w);
+    case 27:
+      return tightToLooseActiveMQStreamMessage(r, w);
+    case 28:
+      return tightToLooseActiveMQTextMessage(r, w);
+    case 29:
+      return tightToLooseActiveMQBlobMessage(r, w);
+    case 30:
+      return tightToLooseResponse(r, w);
+    case 31:
+      return tightToLooseExceptionResponse(r, w);
+    case 32:
+      return tightToLooseDataResponse(r, w);
+    case 33:
+      return tightToLooseDataArrayResponse(r, w);
+    case 34:
+      return tightToLooseIntegerResponse(r, w);
+    case 40:
+      return tightToLooseDiscoveryEvent(r, w);
+    case 50:
+      return tightToLooseJournalTopicAck(r, w);
+    case 52:
+      return tightToLooseJournalQueueAck(r, w);
+    case 53:
+      return tightToLooseJournalTrace(r, w);
+    case 54:
+      return tightToLooseJournalTransaction(r, w);
+    case 55:
+      return tightToLooseSubscriptionInfo(r, w);
+    case 60:
+      return tightToLoosePartialCommand(r, w);
+    case 61:
+      return tightToLooseLastPartialCommand(r, w);
+    case 65:
+      return tightToLooseReplayCommand(r, w);
+    case 90:
+      return tightToLooseMessageDispatchNotification(r, w);
+    case 91:
+      return tightToLooseNetworkBridgeFilter(r, w);
+    case 92:
+      return tightToLooseBrokerSubscriptionInfo(r, w);
+    case 100:
+      return tightToLooseActiveMQQueue(r, w);
+    case 101:
+      return tightToLooseActiveMQTopic(r, w);
+    case 102:
+      return tightToLooseActiveMQTempQueue(r, w);
+    case 103:
+      return tightToLooseActiveMQTempTopic(r, w);
+    case 110:
+      return tightToLooseMessageId(r, w);
+    case 111:
+      return tightToLooseLocalTransactionId(r, w);
+    case 112:
+      return tightToLooseXATransactionId(r, w);
+    case 120:
+      return tightToLooseConnectionId(r, w);
+    case 121:
+      return tightToLooseSessionId(r, w);
+    case 122:
+      return tightToLooseConsumerId(r, w);
+    case 123:
+      return tightToLooseProducerId(r, w);
+    case 124:
+      return tightToLooseBrokerId(r, w);
+    default:
+      throw new DecodeError(`unknown data structure type ${dataType}`);
+  }
+}
+
 /** A cached field, loose: with the cache, a new flag and an index first, the structure only when new. */
 function writeCached(w: Writer, o: DataStructure | null): void {
   const c = w.cache;
@@ -4641,7 +6179,7 @@ function writeCached(w: Writer, o: DataStructure | null): void {
   writeNested(w, o);
 }
 
-function tightWriteCached(w: TightWriter, o: DataStructure | null): void {
+export function tightWriteCached(w: TightWriter, o: DataStructure | null): void {
   const c = w.cache;
   if (c === null) return tightWriteNested(w, o);
   w.bit(true);

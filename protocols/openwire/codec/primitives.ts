@@ -546,3 +546,149 @@ export function writeThrowableTight(w: TightWriter, t: JavaThrowable | null): vo
   }
   writeThrowableTight(w, t.cause);
 }
+
+// Transcoding between loose and tight without building the values: a stored (loose) message goes
+// out tight, a tight one comes in as the loose bytes the core keeps. Longs move exactly (all 64
+// bits), strings as their octets.
+
+/** A loose long at `r` written tight: the shortest form its value allows, as tightMarshalLong. */
+export function looseLongToTight(r: Reader, w: TightWriter): void {
+  r.need(8);
+  const hi = r.buf.readUInt32BE(r.pos);
+  const lo = r.buf.readUInt32BE(r.pos + 4);
+  if (hi === 0 && lo === 0) {
+    w.bit(false);
+    w.bit(false);
+  } else if (hi === 0 && lo < 0x10000) {
+    w.bit(false);
+    w.bit(true);
+    w.ensure(2);
+    w.buf.writeUInt16BE(lo, w.pos);
+    w.pos += 2;
+  } else if (hi === 0) {
+    w.bit(true);
+    w.bit(false);
+    w.ensure(4);
+    w.buf.writeUInt32BE(lo, w.pos);
+    w.pos += 4;
+  } else {
+    w.bit(true);
+    w.bit(true);
+    w.raw(r.buf.subarray(r.pos, r.pos + 8));
+  }
+  r.pos += 8;
+}
+
+/** A tight long at `r` written loose (8 octets). */
+export function tightLongToLoose(r: TightReader, w: Writer): void {
+  w.ensure(8);
+  if (r.bit()) {
+    if (r.bit()) {
+      r.need(8);
+      r.buf.copy(w.buf, w.pos, r.pos, r.pos + 8);
+      r.pos += 8;
+    } else {
+      r.need(4);
+      w.buf.writeUInt32BE(0, w.pos);
+      w.buf.writeUInt32BE(r.buf.readUInt32BE(r.pos), w.pos + 4);
+      r.pos += 4;
+    }
+  } else if (r.bit()) {
+    r.need(2);
+    w.buf.writeUInt32BE(0, w.pos);
+    w.buf.writeUInt32BE(r.buf.readUInt16BE(r.pos), w.pos + 4);
+    r.pos += 2;
+  } else {
+    w.buf.writeUInt32BE(0, w.pos);
+    w.buf.writeUInt32BE(0, w.pos + 4);
+  }
+  w.pos += 8;
+}
+
+/**
+ * A loose string at `r` written tight: the same octets either way (ASCII is its own modified
+ * UTF-8), flagged ASCII when every octet is 1 to 0x7f, as ActiveMQ flags a string's characters.
+ */
+export function looseStringToTight(r: Reader, w: TightWriter): void {
+  if (!r.boolean()) return w.bit(false);
+  r.need(2);
+  const n = r.buf.readUInt16BE(r.pos);
+  r.pos += 2;
+  r.need(n);
+  // ActiveMQ refuses 32767 octets or more in tight encoding
+  if (n >= 0x7fff) throw new RangeError("a string value too long to encode");
+  let ascii = true;
+  for (let i = r.pos; i < r.pos + n; i++) {
+    const c = r.buf[i]!;
+    if (c === 0 || c >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  w.bit(true);
+  w.bit(ascii);
+  w.ensure(2 + n);
+  w.buf.writeUInt16BE(n, w.pos);
+  r.buf.copy(w.buf, w.pos + 2, r.pos, r.pos + n);
+  w.pos += 2 + n;
+  r.pos += n;
+}
+
+/**
+ * A tight string at `r` written loose. Modified UTF-8 octets are copied (the scan of the loose
+ * bytes checks them); an "ASCII" one with an octet 0 or over 0x7f (Java reads those as Latin-1
+ * characters) is re-encoded.
+ */
+export function tightStringToLoose(r: TightReader, w: Writer): void {
+  if (!r.bit()) return w.boolean(false);
+  const ascii = r.bit();
+  r.need(2);
+  const n = ascii ? r.buf.readInt16BE(r.pos) : r.buf.readUInt16BE(r.pos);
+  if (n < 0) throw new DecodeError(`negative string length ${n}`);
+  r.pos += 2;
+  r.need(n);
+  if (ascii) {
+    for (let i = r.pos; i < r.pos + n; i++) {
+      const c = r.buf[i]!;
+      if (c === 0 || c >= 0x80) {
+        w.boolean(true);
+        w.utf(r.raw(n).toString("latin1"));
+        return;
+      }
+    }
+  }
+  w.boolean(true);
+  w.ensure(2 + n);
+  w.buf.writeUInt16BE(n, w.pos);
+  r.buf.copy(w.buf, w.pos + 2, r.pos, r.pos + n);
+  w.pos += 2 + n;
+  r.pos += n;
+}
+
+/** A byte array, loose to tight. */
+export function looseBytesToTight(r: Reader, w: TightWriter): void {
+  if (!r.boolean()) return w.bit(false);
+  const n = r.int();
+  if (n < 0) throw new DecodeError(`negative byte array length ${n}`);
+  r.need(n);
+  w.bit(true);
+  w.int(n);
+  w.ensure(n);
+  r.buf.copy(w.buf, w.pos, r.pos, r.pos + n);
+  w.pos += n;
+  r.pos += n;
+}
+
+/** A byte array, tight to loose. */
+export function tightBytesToLoose(r: TightReader, w: Writer): void {
+  if (!r.bit()) return w.boolean(false);
+  const n = r.int();
+  if (n < 0) throw new DecodeError(`negative byte array length ${n}`);
+  r.need(n);
+  w.boolean(true);
+  w.int(n);
+  w.ensure(n);
+  r.buf.copy(w.buf, w.pos, r.pos, r.pos + n);
+  w.pos += n;
+  r.pos += n;
+}

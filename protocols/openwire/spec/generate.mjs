@@ -211,11 +211,17 @@ out.push(
   "// Loose and tight encoding, no marshal cache: see the generator's header.",
   "import {",
   "  DecodeError,",
+  "  looseBytesToTight,",
+  "  looseLongToTight,",
+  "  looseStringToTight,",
   "  type MarshalCache,",
   "  type JavaThrowable,",
   "  type Reader,",
   "  readThrowable,",
   "  readThrowableTight,",
+  "  tightBytesToLoose,",
+  "  tightLongToLoose,",
+  "  tightStringToLoose,",
   "  type TightReader,",
   "  type TightWriter,",
   "  type Writer,",
@@ -420,6 +426,86 @@ for (const n of ["DataStructure", ...[...unions].sort()]) {
   }
   out.push(`  return tightDecodeBody(t, r) as ${name};`, "}", "");
 }
+// transcoders, loose to tight and back, field by field without building the values (structures
+// nested in a command, small ids mostly, are decoded and encoded)
+function looseToTightStmt(f) {
+  switch (f.kind) {
+    case "boolean":
+      return "w.bit(r.boolean());";
+    case "byte":
+    case "short":
+    case "int":
+      return `w.${f.kind}(r.${f.kind}());`;
+    case "long":
+      return "looseLongToTight(r, w);";
+    case "string":
+      return "looseStringToTight(r, w);";
+    case "bytes":
+      return "looseBytesToTight(r, w);";
+    case "magic":
+      return "w.raw(r.raw(8));";
+    case "throwable":
+      return "writeThrowableTight(w, readThrowable(r));";
+    case "cached":
+      return `tightWriteCached(w, readCached${anyName(f.of)}(r));`;
+    case "nested":
+      return `tightWriteNested(w, read${anyName(f.of)}(r));`;
+    case "array":
+      return `tightWriteArray(w, readArray(r, read${anyName(f.of)}Body));`;
+  }
+  throw new Error(`unknown kind ${f.kind}`);
+}
+function tightToLooseStmt(f) {
+  switch (f.kind) {
+    case "boolean":
+      return "w.boolean(r.bit());";
+    case "byte":
+    case "short":
+    case "int":
+      return `w.${f.kind}(r.${f.kind}());`;
+    case "long":
+      return "tightLongToLoose(r, w);";
+    case "string":
+      return "tightStringToLoose(r, w);";
+    case "bytes":
+      return "tightBytesToLoose(r, w);";
+    case "magic":
+      return "w.raw(r.raw(8));";
+    case "throwable":
+      return "writeThrowable(w, readThrowableTight(r));";
+    case "cached":
+      return `writeCached(w, tightReadCached${anyName(f.of)}(r));`;
+    case "nested":
+      return `writeNested(w, tightRead${anyName(f.of)}(r));`;
+    case "array":
+      return `writeArray(w, tightReadArray(r, tightRead${anyName(f.of)}));`;
+  }
+  throw new Error(`unknown kind ${f.kind}`);
+}
+for (const [name, R, W, stmt] of [
+  ["looseToTight", "Reader", "TightWriter", looseToTightStmt],
+  ["tightToLoose", "TightReader", "Writer", tightToLooseStmt],
+]) {
+  for (const t of concrete) {
+    const fs = allFields(t);
+    out.push(`function ${name}${t.name}(${fs.length ? "r" : "_r"}: ${R}, ${fs.length ? "w" : "_w"}: ${W}): void {`);
+    if (fs.some(gate)) out.push("  const v = r.version;");
+    for (const f of fs) out.push(gate(f) ? `  if (v >= ${f.since}) ${stmt(f)}` : `  ${stmt(f)}`);
+    out.push("}", "");
+  }
+  out.push(
+    `/** The body of a structure of type \`dataType\` at \`r\` written to \`w\` in the other encoding (same version). */`,
+    `export function ${name}Body(dataType: number, r: ${R}, w: ${W}): void {`,
+    "  switch (dataType) {",
+    ...concrete.map((t) => `    case ${t.dataType}:\n      return ${name}${t.name}(r, w);`),
+    "    default:",
+    "      throw new DecodeError(`unknown data structure type ${dataType}`);",
+    "  }",
+    "}",
+    "",
+  );
+}
+
 // the marshal cache: cached fields of each type, both encodings
 const cachedOf = new Set();
 for (const t of spec.types) for (const f of t.fields) if (f.kind === "cached") cachedOf.add(f.of);
@@ -433,7 +519,7 @@ out.push(
   "  writeNested(w, o);",
   "}",
   "",
-  "function tightWriteCached(w: TightWriter, o: DataStructure | null): void {",
+  "export function tightWriteCached(w: TightWriter, o: DataStructure | null): void {",
   "  const c = w.cache;",
   "  if (c === null) return tightWriteNested(w, o);",
   "  w.bit(true);",
