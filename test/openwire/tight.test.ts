@@ -8,8 +8,10 @@ import {
   looseToTightBody,
   tightToLooseBody,
   makeActiveMQTextMessage,
+  makeActiveMQQueue,
   makeBrokerId,
   makeBrokerInfo,
+  makeConsumerId,
   makeDataArrayResponse,
   makeMessageDispatch,
   makeProducerId,
@@ -334,7 +336,7 @@ describe("OpenWire marshal cache against ActiveMQ 5.17's bytes", () => {
       // the second message's producer id and destination are references to the first's
       expect(sends[0]!.producerId).toEqual(dispatches[0]!.message.producerId);
       expect(sends[0]!.destination).toEqual(consumer!.destination);
-      // Warren writes every cached field as a new entry; its reader on the other side agrees
+      // what Warren writes (new entries, references to the same objects) its reader resolves
       const ours: [MarshalCache, MarshalCache] = [new MarshalCache(1024), new MarshalCache(1024)];
       for (const d of read) {
         if (encoding === "tight") expect(readTight(tightFrame(d, 12, true, ours[0]), 12, true, ours[1])).toEqual(d);
@@ -364,8 +366,29 @@ describe("OpenWire marshal cache against ActiveMQ 5.17's bytes", () => {
     expect(() => readTight(frame, 12, true, c)).toThrow(/cache index 0 holds a type/);
   });
 
-  it("Warren's cache indexes go round: new entries, each index in turn", () => {
+  it("Warren's cache indexes go round; it refers to an object it sent only while its index holds it", () => {
     const c = new MarshalCache(3);
-    expect([c.nextIndex(), c.nextIndex(), c.nextIndex(), c.nextIndex()]).toEqual([0, 1, 2, 0]);
+    const a = makeBrokerId({ value: "a" });
+    expect(c.indexOf(a)).toBe(-1);
+    expect(c.add(a)).toBe(0);
+    expect(c.indexOf(a)).toBe(0);
+    // an equal object is not the same one: it goes new
+    expect(c.indexOf(makeBrokerId({ value: "a" }))).toBe(-1);
+    expect([c.add(null), c.add(makeBrokerId({}))]).toEqual([1, 2]);
+    expect(c.indexOf(a)).toBe(0);
+    c.add(makeBrokerId({ value: "b" })); // index 0 again
+    expect(c.indexOf(a)).toBe(-1);
+  });
+
+  it("a dispatch's consumer id and destination, sent again, are references the reader resolves", () => {
+    const out = new MarshalCache(1024);
+    const into = new MarshalCache(1024);
+    const consumerId = makeConsumerId({ connectionId: "ID:c", sessionId: 1, value: 1 });
+    const destination = makeActiveMQQueue({ physicalName: "q" });
+    const first = tightFrame(makeMessageDispatch({ consumerId, destination }), 12, true, out);
+    const second = tightFrame(makeMessageDispatch({ consumerId, destination }), 12, true, out);
+    expect(second.length).toBeLessThan(first.length);
+    expect(readTight(first, 12, true, into)).toEqual(makeMessageDispatch({ consumerId, destination }));
+    expect(readTight(second, 12, true, into)).toEqual(makeMessageDispatch({ consumerId, destination }));
   });
 });

@@ -6174,16 +6174,20 @@ export function tightToLooseBody(dataType: number, r: TightReader, w: Writer): v
 function writeCached(w: Writer, o: DataStructure | null): void {
   const c = w.cache;
   if (c === null) return writeNested(w, o);
-  w.boolean(true);
-  w.short(c.nextIndex());
+  const i = c.indexOf(o);
+  w.boolean(i < 0);
+  if (i >= 0) return w.short(i);
+  w.short(c.add(o));
   writeNested(w, o);
 }
 
 export function tightWriteCached(w: TightWriter, o: DataStructure | null): void {
   const c = w.cache;
   if (c === null) return tightWriteNested(w, o);
-  w.bit(true);
-  w.short(c.nextIndex());
+  const i = c.indexOf(o);
+  w.bit(i < 0);
+  if (i >= 0) return w.short(i);
+  w.short(c.add(o));
   tightWriteNested(w, o);
 }
 

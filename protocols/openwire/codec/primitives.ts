@@ -15,12 +15,16 @@ const EMPTY = Buffer.alloc(0);
 /**
  * The marshal cache of one direction of a connection (CacheEnabled, CacheSize): a cached field
  * (a destination, a producer or consumer id...) is a "new" flag and an index, then the structure
- * only when new; the reader keeps what each index last held. Writing, Warren sends every cached
- * field as new, under the next index in turn (ActiveMQ's readers store it, and it is always right).
+ * only when new; the reader keeps what each index last held. Writing, Warren sends a cached field
+ * as a reference only when it is the very object it sent before and its index has not been
+ * reused since (a consumer's id and destination, in every dispatch to it); anything else goes as
+ * a new entry under the next index in turn.
  */
 export class MarshalCache {
   private readonly entries: unknown[];
   private next = 0;
+  /** Writing: the index each object last went under (checked against `entries`). */
+  private readonly sent = new Map<object, number>();
 
   constructor(readonly size: number) {
     this.entries = new Array<unknown>(size).fill(null);
@@ -43,6 +47,23 @@ export class MarshalCache {
   nextIndex(): number {
     const i = this.next;
     this.next = i + 1 === this.size ? 0 : i + 1;
+    return i;
+  }
+
+  /** Writing: the index `o` can be referred to by, or -1 (then it goes new, under `add`'s index). */
+  indexOf(o: object | null): number {
+    if (o === null) return -1;
+    const i = this.sent.get(o);
+    return i !== undefined && this.entries[i] === o ? i : -1;
+  }
+
+  /** Writing: `o` goes as a new entry; the index it goes under. */
+  add(o: object | null): number {
+    const i = this.nextIndex();
+    const old = this.entries[i];
+    if (old !== null && typeof old === "object") this.sent.delete(old);
+    this.entries[i] = o;
+    if (o !== null) this.sent.set(o, i);
     return i;
   }
 }

@@ -13,7 +13,8 @@
 // type code; and the same again for tight encoding (`tightDecodeBody`, `tightEncodeBody`: the
 // booleans into the writer's bit stream, the data into its buffer; see primitives.ts). A cached
 // field is a nested one unless the Reader or Writer has a MarshalCache (CacheEnabled): then a
-// "new" flag and an index come first, and the structure only when new.
+// "new" flag and an index come first, and the structure only when new (Warren refers to what it
+// sent before only for the same object, see MarshalCache).
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -514,16 +515,20 @@ out.push(
   "function writeCached(w: Writer, o: DataStructure | null): void {",
   "  const c = w.cache;",
   "  if (c === null) return writeNested(w, o);",
-  "  w.boolean(true);",
-  "  w.short(c.nextIndex());",
+  "  const i = c.indexOf(o);",
+  "  w.boolean(i < 0);",
+  "  if (i >= 0) return w.short(i);",
+  "  w.short(c.add(o));",
   "  writeNested(w, o);",
   "}",
   "",
   "export function tightWriteCached(w: TightWriter, o: DataStructure | null): void {",
   "  const c = w.cache;",
   "  if (c === null) return tightWriteNested(w, o);",
-  "  w.bit(true);",
-  "  w.short(c.nextIndex());",
+  "  const i = c.indexOf(o);",
+  "  w.bit(i < 0);",
+  "  if (i >= 0) return w.short(i);",
+  "  w.short(c.add(o));",
   "  tightWriteNested(w, o);",
   "}",
   "",
