@@ -27,7 +27,7 @@ import {
   tightDecodeBody,
   tightEncodeBody,
   tightToLooseBody,
-  tightWriteCached,
+  tightWriteKept,
   makeActiveMQQueue,
   makeBrokerId,
   makeBrokerInfo,
@@ -522,8 +522,9 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     w.resetBits();
     w.int(0); // the dispatch's commandId
     w.bit(false); // responseRequired
-    tightWriteCached(w, c.id);
-    tightWriteCached(w, c.destination);
+    // the same two objects in every dispatch to this consumer: kept, then referred to
+    tightWriteKept(w, c.id);
+    tightWriteKept(w, c.destination);
     w.bit(true); // the message: not null,
     w.bit(false); // not in a cached marshalled form
     w.byte(bytes[0]!);

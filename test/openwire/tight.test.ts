@@ -17,6 +17,7 @@ import {
   makeProducerId,
   tightDecodeBody,
   tightEncodeBody,
+  tightWriteKept,
 } from "../../protocols/openwire/codec/commands.generated.js";
 import { DecodeError, MarshalCache, Reader, TightReader, TightWriter, Writer } from "../../protocols/openwire/codec/primitives.js";
 
@@ -380,15 +381,40 @@ describe("OpenWire marshal cache against ActiveMQ 5.17's bytes", () => {
     expect(c.indexOf(a)).toBe(-1);
   });
 
-  it("a dispatch's consumer id and destination, sent again, are references the reader resolves", () => {
+  it("a dispatch's consumer id and destination, kept, are references after the first; other cached fields go under -1, not stored", () => {
     const out = new MarshalCache(1024);
     const into = new MarshalCache(1024);
     const consumerId = makeConsumerId({ connectionId: "ID:c", sessionId: 1, value: 1 });
     const destination = makeActiveMQQueue({ physicalName: "q" });
-    const first = tightFrame(makeMessageDispatch({ consumerId, destination }), 12, true, out);
-    const second = tightFrame(makeMessageDispatch({ consumerId, destination }), 12, true, out);
+    const dispatchHead = () => {
+      const w = new TightWriter(16);
+      w.cache = out;
+      w.resetBits();
+      w.int(0);
+      w.bit(false);
+      tightWriteKept(w, consumerId);
+      tightWriteKept(w, destination);
+      w.bit(false); // no message
+      w.int(0);
+      const frame = Buffer.alloc(5 + w.booleanStreamSize() + w.pos);
+      frame.writeInt32BE(frame.length - 4, 0);
+      frame[4] = DataType.MessageDispatch;
+      w.buf.copy(frame, w.writeBooleanStream(frame, 5), 0, w.pos);
+      return frame;
+    };
+    const first = dispatchHead();
+    const second = dispatchHead();
     expect(second.length).toBeLessThan(first.length);
     expect(readTight(first, 12, true, into)).toEqual(makeMessageDispatch({ consumerId, destination }));
     expect(readTight(second, 12, true, into)).toEqual(makeMessageDispatch({ consumerId, destination }));
+    // the generic writer refers to kept objects too; an equal object that was not kept goes as a
+    // new entry under index -1 each time, which the reader does not store
+    expect(tightFrame(makeMessageDispatch({ consumerId, destination }), 12, true, out).length).toBe(second.length);
+    const plain = tightFrame(makeMessageDispatch({ consumerId: { ...consumerId }, destination: { ...destination } }), 12, true, out);
+    expect(plain.length).toBe(first.length);
+    expect(plain.includes(Buffer.from("ffff", "hex"))).toBe(true);
+    const fresh = new MarshalCache(1024);
+    expect(readTight(plain, 12, true, fresh)).toEqual(makeMessageDispatch({ consumerId, destination }));
+    expect([...Array(1024).keys()].every((i) => fresh.get(i) === null)).toBe(true);
   });
 });

@@ -6170,15 +6170,30 @@ export function tightToLooseBody(dataType: number, r: TightReader, w: Writer): v
   }
 }
 
-/** A cached field, loose: with the cache, a new flag and an index first, the structure only when new. */
+/**
+ * A cached field, loose: with the cache, a new flag and an index first, the structure only when
+ * new. Warren's new entries go under index -1, which ActiveMQ's reader does not store: only what
+ * tightWriteKept put in the cache is referred to.
+ */
 function writeCached(w: Writer, o: DataStructure | null): void {
   const c = w.cache;
   if (c === null) return writeNested(w, o);
   const i = c.indexOf(o);
   w.boolean(i < 0);
   if (i >= 0) return w.short(i);
-  w.short(c.add(o));
+  w.short(-1);
   writeNested(w, o);
+}
+
+/** A cached field whose object will go again (a consumer's id): kept in the cache, referred to after. */
+export function tightWriteKept(w: TightWriter, o: DataStructure): void {
+  const c = w.cache;
+  if (c === null) return tightWriteNested(w, o);
+  const i = c.indexOf(o);
+  w.bit(i < 0);
+  if (i >= 0) return w.short(i);
+  w.short(c.add(o));
+  tightWriteNested(w, o);
 }
 
 export function tightWriteCached(w: TightWriter, o: DataStructure | null): void {
@@ -6187,7 +6202,7 @@ export function tightWriteCached(w: TightWriter, o: DataStructure | null): void 
   const i = c.indexOf(o);
   w.bit(i < 0);
   if (i >= 0) return w.short(i);
-  w.short(c.add(o));
+  w.short(-1);
   tightWriteNested(w, o);
 }
 

@@ -15,10 +15,10 @@ const EMPTY = Buffer.alloc(0);
 /**
  * The marshal cache of one direction of a connection (CacheEnabled, CacheSize): a cached field
  * (a destination, a producer or consumer id...) is a "new" flag and an index, then the structure
- * only when new; the reader keeps what each index last held. Writing, Warren sends a cached field
- * as a reference only when it is the very object it sent before and its index has not been
- * reused since (a consumer's id and destination, in every dispatch to it); anything else goes as
- * a new entry under the next index in turn.
+ * only when new; the reader keeps what each index last held (index -1: not kept, as in ActiveMQ).
+ * Writing, Warren keeps only the objects it will send again (a consumer's id and destination,
+ * in every dispatch to it: `add`, under the next index in turn) and refers to them while their
+ * index still holds them; anything else goes new under index -1, costing no cache entry.
  */
 export class MarshalCache {
   private readonly entries: unknown[];
