@@ -5,7 +5,7 @@
 //
 //   npm run build
 //   node bench/openwire-jms.mjs [--runs 3] [--quick] [--scenarios a,b] [--warren-port 26621]
-//     [--activemq-port 26622] [--out bench/results/FILE.json] [--only warren|activemq]
+//     [--activemq-port 26622] [--out bench/results/FILE.json] [--only warren|activemq|warren-loose|warren-loose-uncached,...]
 //     [--warren-cpu-prof DIR]   (the measured Warren under node --cpu-prof: bench/profile-top.mjs reads it)
 //
 // Both brokers are started by the harness on loopback with OpenWire only: Warren's CLI
@@ -17,7 +17,11 @@
 //   - per scenario (median of --runs): msg/s as the consumers saw it (first to last message) and
 //     the broker's CPU time (utime+stime from /proc) per delivered message, from the consumers'
 //     READY to the last message.
-// The table goes to stdout, progress to stderr, every run's figures to --out.
+// The table goes to stdout, progress to stderr, every run's figures to --out. The targets
+// `warren-loose` (the client's `wireFormat.tightEncodingEnabled=false`) and `warren-loose-uncached`
+// (also `wireFormat.cacheEnabled=false`) are the same Warren, the client asking for another wire
+// format than its default (tight with the marshal cache, `warren`): `--only
+// warren,warren-loose,warren-loose-uncached` compares them in the same minutes.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
@@ -213,8 +217,15 @@ function jvm(classes, args, onReady) {
   });
 }
 
-async function runScenario(classes, broker, s, count, run) {
-  const url = `tcp://127.0.0.1:${broker.port}`;
+/** The broker process a target runs on: warren-loose is Warren, its client asking for loose encoding. */
+const URL_OPTIONS = {
+  "warren-loose": "?wireFormat.tightEncodingEnabled=false",
+  "warren-loose-uncached": "?wireFormat.tightEncodingEnabled=false&wireFormat.cacheEnabled=false",
+};
+const brokerOf = (t) => (t in URL_OPTIONS ? "warren" : t);
+
+async function runScenario(classes, broker, s, count, run, urlOptions = "") {
+  const url = `tcp://127.0.0.1:${broker.port}${urlOptions}`;
   const name = `bench.${s.name}.${run}.${Date.now()}`;
   const deliveries = count * (s.kind === "topic" ? s.consumers : 1);
   let cpu0 = null;
@@ -239,7 +250,8 @@ async function runScenario(classes, broker, s, count, run) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
-  const targets = o.only ? [o.only] : ["warren", "activemq"];
+  const targets = o.only ? o.only.split(",") : ["warren", "activemq"];
+  const processes = [...new Set(targets.map(brokerOf))];
   const ports = { warren: o.warrenPort, activemq: o.activemqPort };
   const scenarios = o.scenarios ? SCENARIOS.filter((s) => o.scenarios.includes(s.name)) : SCENARIOS;
   if (!existsSync(join(ROOT, "dist/cli/main.js"))) throw new Error("dist/cli/main.js is missing: npm run build");
@@ -254,7 +266,7 @@ async function main() {
     scenarios: {},
   };
   // start-up and idle RSS: --runs fresh starts of each broker
-  for (const t of targets) {
+  for (const t of processes) {
     result.startup[t] = [];
     for (let r = 0; r < o.runs; r++) {
       const b = await startBroker(t, ports[t]);
@@ -265,20 +277,20 @@ async function main() {
     }
   }
   const brokers = {};
-  for (const t of targets) brokers[t] = await startBroker(t, ports[t], t === "warren" ? o.warrenCpuProf : null);
+  for (const t of processes) brokers[t] = await startBroker(t, ports[t], t === "warren" ? o.warrenCpuProf : null);
   try {
     for (let r = 0; r < o.runs; r++) {
       for (const s of scenarios) {
         const count = o.quick ? s.quick : s.count;
         for (const t of targets) {
-          const m = await runScenario(classes, brokers[t], s, count, r);
+          const m = await runScenario(classes, brokers[brokerOf(t)], s, count, r, URL_OPTIONS[t] ?? "");
           ((result.scenarios[s.name] ??= {})[t] ??= []).push(m);
           log(`run ${r + 1} ${s.name} ${t}: ${m.msgPerSec.toFixed(0)} msg/s, broker CPU ${m.cpuUsPerMsg.toFixed(1)} µs/msg`);
         }
       }
     }
   } finally {
-    for (const t of targets) await brokers[t].stop();
+    for (const t of processes) await brokers[t].stop();
     rmSync(classes, { recursive: true, force: true });
   }
   result.loadAverageAtEnd = execFileSync("cat", ["/proc/loadavg"], { encoding: "utf8" }).trim();
@@ -291,7 +303,8 @@ function table(result, targets) {
   const f0 = (n) => (n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(1));
   const ratio = (x, y) => (y ? `${(x / y).toFixed(2)}×` : "");
   const lines = [];
-  const head = b ? `| | ${a} | ${b} | ${a} ÷ ${b} |\n|---|---:|---:|---:|` : `| | ${a} |\n|---|---:|`;
+  // every target's column, then the first ÷ the second
+  const head = `| | ${targets.join(" | ")} |${b ? ` ${a} ÷ ${b} |` : ""}\n|---|${targets.map(() => "---:|").join("")}${b ? "---:|" : ""}`;
   lines.push(head);
   for (const [name, per] of Object.entries(result.scenarios)) {
     const rate = targets.map((t) => median(per[t].map((m) => m.msgPerSec)));
@@ -299,8 +312,8 @@ function table(result, targets) {
     lines.push(`| ${name}: msg/s | ${rate.map(f0).join(" | ")}${b ? ` | ${ratio(rate[0], rate[1])}` : ""} |`);
     lines.push(`| ${name}: broker CPU µs/msg | ${cpu.map(f0).join(" | ")}${b ? ` | ${ratio(cpu[0], cpu[1])}` : ""} |`);
   }
-  const st = targets.map((t) => median(result.startup[t].map((s) => s.startupMs)));
-  const rss = targets.map((t) => median(result.startup[t].map((s) => s.idleRssBytes)) / 2 ** 20);
+  const st = targets.map((t) => median(result.startup[brokerOf(t)].map((s) => s.startupMs)));
+  const rss = targets.map((t) => median(result.startup[brokerOf(t)].map((s) => s.idleRssBytes)) / 2 ** 20);
   lines.push(`| start-up to OpenWire accepting, ms | ${st.map(f0).join(" | ")}${b ? ` | ${ratio(st[0], st[1])}` : ""} |`);
   lines.push(`| idle RSS, MiB | ${rss.map(f0).join(" | ")}${b ? ` | ${ratio(rss[0], rss[1])}` : ""} |`);
   return lines.join("\n");

@@ -8,9 +8,27 @@ const broker = useJmsScenarios();
 const prefix = uniquePrefix;
 
 describe("OpenWire with ActiveMQ's JMS client", () => {
-  it("a text and a bytes message keep their typed properties and JMS headers through a queue", async () => {
-    const p = prefix();
-    const r = await runJms<{ messages: Described[]; sentId: string }>(broker.url, "queue-text-bytes", p);
+  // the client's default wire format is tight encoding with the marshal cache; the URL can turn
+  // either off
+  for (const [encoding, options, tight, cache] of [
+    ["tight encoding and the marshal cache, the client's defaults", "", true, true],
+    ["loose encoding (wireFormat.tightEncodingEnabled=false)", "?wireFormat.tightEncodingEnabled=false", false, true],
+    ["no marshal cache (wireFormat.cacheEnabled=false)", "?wireFormat.cacheEnabled=false", true, false],
+    ["loose encoding without the cache", "?wireFormat.tightEncodingEnabled=false&wireFormat.cacheEnabled=false", false, false],
+  ] as const) {
+    it(`${encoding}: a text and a bytes message keep their typed properties and JMS headers through a queue`, async () => {
+      const p = prefix();
+      const r = await runJms<{ messages: Described[]; sentId: string; wireFormat: { tight: boolean; cache: boolean; version: number } }>(
+        broker.url + options,
+        "queue-text-bytes",
+        p,
+      );
+      expect(r.wireFormat).toEqual({ tight, cache, version: 12 });
+      textAndBytes(r, p);
+    });
+  }
+
+  function textAndBytes(r: { messages: Described[]; sentId: string }, p: string): void {
     const [text, bytes] = r.messages;
     expect(text).toMatchObject({
       type: "text",
@@ -44,7 +62,7 @@ describe("OpenWire with ActiveMQ's JMS client", () => {
       headers: { JMSDeliveryMode: 1, JMSPriority: 4, JMSExpirationSet: true, JMSCorrelationID: null, JMSReplyTo: null },
       properties: { kind: { class: "String", value: "bytes" } },
     });
-  });
+  }
 
   it("a MapMessage's typed entries arrive as sent", async () => {
     const r = await runJms<unknown>(broker.url, "map-message", prefix());

@@ -24,6 +24,11 @@ import {
   type DataStructure,
   decodeBody,
   encodeBody,
+  looseToTightBody,
+  tightDecodeBody,
+  tightEncodeBody,
+  tightToLooseBody,
+  tightWriteKept,
   makeActiveMQQueue,
   makeBrokerId,
   makeBrokerInfo,
@@ -35,7 +40,7 @@ import {
   type WireFormatInfo,
   writeNested,
 } from "./codec/commands.generated.js";
-import { DecodeError, Reader, Writer } from "./codec/primitives.js";
+import { DecodeError, MarshalCache, Reader, TightReader, TightWriter, Writer } from "./codec/primitives.js";
 import type { ConsumerHost, OpenWireConsumer } from "./consumer.js";
 import { deadLetter } from "./dead-letter.js";
 import { JMS_EXCEPTION, OpenWireRefusal, UNSUPPORTED } from "./exceptions.js";
@@ -52,7 +57,7 @@ import { removeSubscriptionInfo } from "./handlers/remove-subscription-info.js";
 import { sessionInfo } from "./handlers/session-info.js";
 import { transactionInfo } from "./handlers/transaction-info.js";
 import { dispatchMessage, isMessageType, OpenWireEncoding } from "./message.js";
-import { scanMessage, type ScannedMessage } from "./message-scan.js";
+import { type MessageType, scanMessage, type ScannedMessage } from "./message-scan.js";
 import type { OpenWireServer } from "./server.js";
 import { localTxKey, type OpenWireTransaction, txText } from "./transactions.js";
 import { negotiate, ourWireFormatInfo, type WireFormat } from "./wire-format.js";
@@ -60,6 +65,10 @@ import { tempsOf } from "./temp-destinations.js";
 import { tlsInfo } from "../../src/transport/tls.js";
 
 const TWO_32 = 4294967296;
+/** Where a tight connection's messages are re-encoded loose (then copied out as their stored bytes). */
+const looseScratch = new Writer(1024);
+/** Where a stored message is copied to have its per-delivery fields patched before it is transcoded. */
+let patchScratch = Buffer.allocUnsafe(1024);
 
 /** What answering a command needs of it. */
 type CommandHead = Pick<AnyBaseCommand, "dataType" | "commandId" | "responseRequired">;
@@ -76,7 +85,10 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   state: OpenWireState = "wire-format";
   private readonly reader: FrameReader;
   readonly writer: BatchedWriter;
-  private readonly out = new Writer(1024);
+  /** Every command but a spliced dispatch is encoded here (tight or loose, as negotiated). */
+  private readonly out = new TightWriter(1024);
+  /** What the peer's cached fields refer to, when the marshal cache was negotiated. */
+  private unmarshalCache: MarshalCache | null = null;
   readonly client: ClientRef;
   readonly log: Logger;
   wire: WireFormat | null = null;
@@ -161,6 +173,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
       this.wireFormat(decodeBody(type, r) as WireFormatInfo);
       return;
     }
+    if (this.unmarshalCache !== null || this.wire!.tightEncoding) return this.decodedFrame(frame, type);
     if (type === DataType.MessageAck && this.state === "open" && !this.traced && quickAck(this, r)) return;
     r.pos = 1;
     // a message is only scanned: its bytes are what it is stored and delivered as
@@ -169,12 +182,67 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     this.command(cmd, frame);
   }
 
+  /**
+   * A command in tight encoding or with the marshal cache, decoded in full. A message becomes the
+   * loose uncached bytes the core keeps (what a loose sender's would be), scanned as those are:
+   * one stored form whatever the wire format.
+   */
+  private decodedFrame(frame: Buffer, type: number): void {
+    const { version, stackTraces, tightEncoding } = this.wire!;
+    if (tightEncoding && isMessageType(type)) return this.tightMessage(frame, type);
+    let cmd: DataStructure;
+    let r: Reader;
+    if (tightEncoding) {
+      const t = new TightReader(frame, 1, frame.length, version, stackTraces);
+      t.cache = this.unmarshalCache;
+      t.booleanStream();
+      cmd = tightDecodeBody(type, t);
+      r = t;
+    } else {
+      r = new Reader(frame, 1, frame.length, version, stackTraces);
+      r.cache = this.unmarshalCache;
+      cmd = decodeBody(type, r);
+    }
+    if (r.pos !== r.end) throw new DecodeError(`${r.end - r.pos} bytes left over after a command of type ${type}`);
+    if (!isMessageType(type)) return this.command(cmd, frame);
+    const w = looseScratch;
+    w.version = version;
+    w.pos = 0;
+    w.byte(type);
+    encodeBody(w, cmd);
+    const bytes = w.take(0);
+    this.command(scanMessage(type, new Reader(bytes, 1, bytes.length, version, false)), bytes);
+  }
+
+  /**
+   * A message in tight encoding, transcoded field by field into the loose bytes the core keeps
+   * (no values built but the small ids, which the marshal cache needs), then scanned.
+   */
+  private tightMessage(frame: Buffer, type: MessageType): void {
+    const { version, stackTraces } = this.wire!;
+    const r = new TightReader(frame, 1, frame.length, version, stackTraces);
+    r.cache = this.unmarshalCache;
+    r.booleanStream();
+    const w = looseScratch;
+    w.version = version;
+    w.pos = 0;
+    w.byte(type);
+    tightToLooseBody(type, r, w);
+    if (r.pos !== r.end) throw new DecodeError(`${r.end - r.pos} bytes left over after a command of type ${type}`);
+    const bytes = w.take(0);
+    this.command(scanMessage(type, new Reader(bytes, 1, bytes.length, version, false)), bytes);
+  }
+
   private wireFormat(info: WireFormatInfo): void {
     const o = this.server.options;
     const w = negotiate(info, { maxInactivityMs: o.maxInactivityMs });
     this.wire = w;
     this.out.version = w.version;
     this.out.stackTraces = w.stackTraces;
+    if (w.cache) {
+      this.out.cache = new MarshalCache(w.cacheSize);
+      this.unmarshalCache = new MarshalCache(w.cacheSize);
+    }
     this.state = "connection-info";
     this.send(
       makeBrokerInfo({
@@ -198,6 +266,11 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
 
   heartbeatTimedOut(): void {
     this.fail(`no data from the client for ${this.heartbeatTimeoutMs} ms (MaxInactivityDuration)`);
+  }
+
+  /** Whether the stored bytes go out as they are: loose encoding without the marshal cache. */
+  private get spliceable(): boolean {
+    return !this.wire!.tightEncoding && this.out.cache === null;
   }
 
   /** Whether commands are logged (trace): the quick ack path would skip that. */
@@ -382,8 +455,11 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     const virtual = c.virtual && entry.message.exchange === "amq.topic";
     const enc = entry.message.encoded;
     // the publisher's bytes as they are, unless this delivery changes more than the counters
+    // (a consumer speaking tight or with the cache gets the message decoded and encoded again:
+    // the stored bytes are loose and uncached)
     if (enc instanceof OpenWireEncoding && enc.codec.version === this.wire!.version && !virtual) {
-      return this.splice(c, enc, tag, redeliveries, entry.groupFirst);
+      if (this.spliceable) return this.splice(c, enc, tag, redeliveries, entry.groupFirst);
+      if (this.wire!.tightEncoding) return this.tightSplice(c, enc, tag, redeliveries, entry.groupFirst);
     }
     const m = dispatchMessage(entry.message, tag, redeliveries);
     if (entry.groupFirst) m.jmsxGroupFirstForConsumer = true;
@@ -425,6 +501,41 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     b.writeInt32BE(redeliveries, m + bytes.length);
   }
 
+  /**
+   * A tight MessageDispatch from the stored bytes: they are copied aside with the per-delivery
+   * fields patched as `splice` patches them, then transcoded to tight behind the dispatch's head
+   * (the consumer id and destination cached if the cache is on), without decoding the message.
+   */
+  private tightSplice(c: OpenWireConsumer, enc: OpenWireEncoding, tag: number, redeliveries: number, groupFirst: boolean): void {
+    if (this.state === "closed") return;
+    const bytes = enc.bytes;
+    if (patchScratch.length < bytes.length) patchScratch = Buffer.allocUnsafe(Math.max(bytes.length, 2 * patchScratch.length));
+    const m = patchScratch;
+    bytes.copy(m, 0);
+    m.writeInt32BE(0, 1); // commandId
+    m[5] = 0; // responseRequired
+    if (enc.sequenceAt >= 0) {
+      m.writeInt32BE(Math.floor(tag / TWO_32), enc.sequenceAt);
+      m.writeUInt32BE(tag % TWO_32, enc.sequenceAt + 4);
+    }
+    m.writeInt32BE(redeliveries, enc.redeliveryAt);
+    if (enc.groupFirstAt >= 0) m[enc.groupFirstAt] = groupFirst ? 1 : 0;
+    const w = this.out;
+    w.pos = 0;
+    w.resetBits();
+    w.int(0); // the dispatch's commandId
+    w.bit(false); // responseRequired
+    // the same two objects in every dispatch to this consumer: kept, then referred to
+    tightWriteKept(w, c.id);
+    tightWriteKept(w, c.destination);
+    w.bit(true); // the message: not null,
+    w.bit(false); // not in a cached marshalled form
+    w.byte(bytes[0]!);
+    looseToTightBody(bytes[0]!, new Reader(m, 1, bytes.length, this.wire!.version, false), w);
+    w.int(redeliveries);
+    this.writeTight(DataType.MessageDispatch);
+  }
+
   /** A MessageDispatch to `c` up to its message: type, commandId 0, no response, consumer id, destination. */
   private dispatchHeadOf(c: OpenWireConsumer): Buffer {
     const w = new Writer(64);
@@ -458,6 +569,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   /** One command, size-prefixed, to the socket (batched with the rest of this turn's). */
   send(cmd: DataStructure): void {
     if (this.state === "closed") return;
+    if (this.wire?.tightEncoding === true) return this.sendTight(cmd);
     const w = this.out;
     w.pos = 0;
     w.ensure(5);
@@ -469,6 +581,28 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     // copied into the writer's slab: no Buffer per command
     const at = this.writer.reserve(n);
     w.buf.copy(this.writer.slab, at, 0, n);
+    w.pos = 0;
+  }
+
+  /** One command in tight encoding: size, type, the boolean stream, then the data, into the slab. */
+  private sendTight(cmd: DataStructure): void {
+    const w = this.out;
+    w.pos = 0;
+    w.resetBits();
+    tightEncodeBody(w, cmd);
+    this.writeTight(cmd.dataType);
+  }
+
+  /** The command of `dataType` whose body `out` holds (bits and data), framed into the slab. */
+  private writeTight(dataType: number): void {
+    const w = this.out;
+    const n = w.pos;
+    const size = 1 + w.booleanStreamSize() + n;
+    const at = this.writer.reserve(4 + size);
+    const b = this.writer.slab;
+    b.writeInt32BE(size, at);
+    b[at + 4] = dataType;
+    w.buf.copy(b, w.writeBooleanStream(b, at + 5), 0, n);
     w.pos = 0;
   }
 

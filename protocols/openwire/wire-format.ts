@@ -1,18 +1,22 @@
 /**
  * WireFormatInfo: the first command each side sends. Its properties are a marshalled primitive
- * map; the options in force are the AND of both sides' (the lower version). Warren offers loose
- * encoding without the marshal cache, so every client marshals loose and uncached.
+ * map; the options in force are the AND of both sides' (the lower version). Warren offers tight
+ * encoding and the marshal cache (the Java client's defaults), so a client gets what it asks for.
  */
 import { DecodeError, Reader, Writer } from "./codec/primitives.js";
 import { makeWireFormatInfo, OPENWIRE_MAX_VERSION, type WireFormatInfo } from "./codec/commands.generated.js";
 import { type PrimitiveMap, readPrimitiveMap, writePrimitiveMap } from "./primitive-map.js";
 
 export const MAGIC = Buffer.from("ActiveMQ", "latin1");
+/** The marshal cache's entries we offer (ActiveMQ's default). */
+const CACHE_SIZE = 1024;
 
 export interface WireFormat {
   version: number;
   tightEncoding: boolean;
   cache: boolean;
+  /** Entries of the marshal cache (each direction), the lower of both sides' CacheSize. */
+  cacheSize: number;
   stackTraces: boolean;
   sizePrefixDisabled: boolean;
   /** The peer's inactivity limit (ms), 0 for none. */
@@ -25,12 +29,12 @@ export function ourWireFormatInfo(maxInactivityMs: number, maxFrameSize: number)
   const props: PrimitiveMap = new Map<string, import("./primitive-map.js").PrimitiveValue>([
     ["StackTraceEnabled", true],
     ["PlatformDetails", "Warren (Node.js)"],
-    ["CacheEnabled", false],
+    ["CacheEnabled", true],
     ["TcpNoDelayEnabled", true],
     ["SizePrefixDisabled", false],
-    ["CacheSize", { int: 1024 }],
+    ["CacheSize", { int: CACHE_SIZE }],
     ["ProviderName", "Warren"],
-    ["TightEncodingEnabled", false],
+    ["TightEncodingEnabled", true],
     ["MaxFrameSize", { long: maxFrameSize }],
     ["MaxInactivityDuration", { long: maxInactivityMs }],
     ["MaxInactivityDurationInitalDelay", { long: 10_000 }],
@@ -62,8 +66,11 @@ export function negotiate(info: WireFormatInfo, ours: { maxInactivityMs: number 
       : readPrimitiveMap(new Reader(info.marshalledProperties, 0, info.marshalledProperties.length, 1, false));
   return {
     version: Math.min(info.version, OPENWIRE_MAX_VERSION),
-    tightEncoding: false,
-    cache: false,
+    // ActiveMQ's rule: an option is on when both sides ask for it (ours is on)
+    tightEncoding: bool(p.get("TightEncodingEnabled"), false),
+    cache: bool(p.get("CacheEnabled"), false),
+    // ActiveMQ takes the lower of both sizes
+    cacheSize: Math.max(1, Math.min(long(p.get("CacheSize"), CACHE_SIZE), CACHE_SIZE)),
     stackTraces: bool(p.get("StackTraceEnabled"), false),
     sizePrefixDisabled: bool(p.get("SizePrefixDisabled"), false),
     maxInactivityMs: Math.min(long(p.get("MaxInactivityDuration"), 30_000), ours.maxInactivityMs > 0 ? ours.maxInactivityMs : Infinity),

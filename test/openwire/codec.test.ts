@@ -21,7 +21,7 @@ import { negotiate, ourWireFormatInfo } from "../../protocols/openwire/wire-form
 import { readPrimitiveMap } from "../../protocols/openwire/primitive-map.js";
 
 // Frames ActiveMQ 5.17's Java client sent to Warren (captured through a proxy, size prefix first):
-// its WireFormatInfo, then, once Warren offered loose encoding without the marshal cache, its
+// its WireFormatInfo, then (captured when Warren offered loose encoding without the marshal cache) its
 // ConnectionInfo and the advisory ConsumerInfo, marshalled loose and uncached.
 const CLIENT_WIRE_FORMAT = Buffer.from(
   "00000164014163746976654d510000000c01000001520000000e0011537461636b5472616365456e61626c65640101000f506c6174666f726d44657461696c730900044a617661000c4361636865456e61626c656401010004486f73740900093132372e302e302e3100115463704e6f44656c6179456e61626c65640101001253697a6550726566697844697361626c656401000009436163686553697a650500000400000c50726f76696465724e616d650900084163746976654d5100145469676874456e636f64696e67456e61626c65640101000c4d61784672616d6553697a65067fffffffffffffff00154d6178496e61637469766974794475726174696f6e06000000000000753000204d6178496e61637469766974794475726174696f6e496e6974616c44656c617906000000000000271000134d61784672616d6553697a65456e61626c65640101000f50726f766964657256657273696f6e090006352e31372e32",
@@ -68,12 +68,13 @@ describe("OpenWire codec (loose encoding) against the Java client's bytes", () =
     expect(props.get("MaxInactivityDuration")).toEqual({ long: 30000 });
     expect(props.get("MaxFrameSize")).toEqual({ long: 2 ** 63 - 1 });
     expect(props.get("ProviderVersion")).toBe("5.17.2");
-    // the AND of both sides: the client would have tight encoding and the cache, Warren offers neither
+    // the AND of both sides: the client would have tight encoding and the cache, as Warren offers
     const w = negotiate(info, { maxInactivityMs: 30000 });
     expect(w).toMatchObject({
       version: 12,
-      tightEncoding: false,
-      cache: false,
+      tightEncoding: true,
+      cache: true,
+      cacheSize: 1024,
       stackTraces: true,
       sizePrefixDisabled: false,
       maxInactivityMs: 30000,
@@ -81,8 +82,8 @@ describe("OpenWire codec (loose encoding) against the Java client's bytes", () =
     // and ours round-trips, saying so
     const ours = decodeFrame(encodeFrame(ourWireFormatInfo(30000, 1 << 20))) as WireFormatInfo;
     const mine = readPrimitiveMap(new Reader(ours.marshalledProperties!, 0, ours.marshalledProperties!.length, 12, false));
-    expect(mine.get("TightEncodingEnabled")).toBe(false);
-    expect(mine.get("CacheEnabled")).toBe(false);
+    expect(mine.get("TightEncodingEnabled")).toBe(true);
+    expect(mine.get("CacheEnabled")).toBe(true);
     expect(mine.get("SizePrefixDisabled")).toBe(false);
   });
 

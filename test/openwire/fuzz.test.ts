@@ -1,13 +1,13 @@
 // Bad input on the OpenWire port: garbage, an unknown command type, an absurd frame size, a
-// command before WireFormatInfo and random bytes after a good one each close that connection
-// with one log line, and the broker goes on serving the next client.
+// command before WireFormatInfo and random bytes after a good one (loose, or tight with the cache) each
+// close that connection with one log line, and the broker goes on serving the next client.
 import { connect, type Socket } from "node:net";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "warren";
 import { encodeBody, makeConnectionInfo, makeConnectionId, type DataStructure } from "../../protocols/openwire/codec/commands.generated.js";
-import { Writer } from "../../protocols/openwire/codec/primitives.js";
-import { ourWireFormatInfo } from "../../protocols/openwire/wire-format.js";
+import { MarshalCache, TightWriter, Writer } from "../../protocols/openwire/codec/primitives.js";
+import { clientWireFormat, tightFrameOf } from "./raw.js";
 
 interface Line {
   msg: string;
@@ -33,16 +33,33 @@ function frame(d: DataStructure): Buffer {
   return w.take(0);
 }
 
-const WIRE_FORMAT = frame(ourWireFormatInfo(0, 1 << 20));
-const CONNECTION_INFO = frame(
-  makeConnectionInfo({
-    commandId: 1,
-    responseRequired: true,
-    connectionId: makeConnectionId({ value: "ID:fuzz" }),
-    userName: "guest",
-    password: "guest",
-  }),
-);
+const WIRE_FORMAT = frame(clientWireFormat({ TightEncodingEnabled: false }));
+// tight with the marshal cache: the Java client's defaults
+const TIGHT_WIRE_FORMAT = frame(clientWireFormat({ TightEncodingEnabled: true, CacheEnabled: true }));
+const login = makeConnectionInfo({
+  commandId: 1,
+  responseRequired: true,
+  connectionId: makeConnectionId({ value: "ID:fuzz" }),
+  userName: "guest",
+  password: "guest",
+});
+const CONNECTION_INFO = frame(login);
+const TIGHT_CONNECTION_INFO = tightFrameOf(login, 12, new MarshalCache(1024));
+
+/** A tight ConnectionInfo whose connection id is a reference to cache index `i`, and nothing more. */
+function cacheReference(i: number): Buffer {
+  const w = new TightWriter(16);
+  w.resetBits();
+  w.int(1); // commandId
+  w.bit(true); // responseRequired
+  w.bit(false); // connectionId: not a new entry
+  w.short(i);
+  const out = Buffer.alloc(5 + w.booleanStreamSize() + w.pos);
+  out.writeInt32BE(out.length - 4, 0);
+  out[4] = 3;
+  w.buf.copy(out, w.writeBooleanStream(out, 5), 0, w.pos);
+  return out;
+}
 
 /** Sends `bytes` on a fresh connection and resolves once the broker has closed it. */
 function closedAfter(bytes: Buffer[]): Promise<void> {
@@ -88,6 +105,22 @@ describe("OpenWire bad input", () => {
     ["an unknown command type", [WIRE_FORMAT, Buffer.from([0, 0, 0, 5, 0x7f, 0, 0, 0, 0])], /unknown data structure type 127/],
     ["a data structure that is not a command", [WIRE_FORMAT, frame(makeConnectionId({ value: "x" }))], /sent as a command/],
     ["a command before ConnectionInfo", [WIRE_FORMAT, Buffer.from([0, 0, 0, 7, 4, 0, 0, 0, 1, 0, 0])], /before ConnectionInfo/],
+    // tight: a SessionInfo whose boolean stream is empty, a ConnectionInfo cut short, a reference out of the cache
+    ["a tight command without its booleans", [TIGHT_WIRE_FORMAT, Buffer.from([0, 0, 0, 6, 4, 0, 0, 0, 0, 1])], /boolean stream exhausted/],
+    [
+      "a tight command cut short",
+      [
+        TIGHT_WIRE_FORMAT,
+        (() => {
+          const f = TIGHT_CONNECTION_INFO.subarray(0, TIGHT_CONNECTION_INFO.length - 6);
+          const out = Buffer.from(f);
+          out.writeInt32BE(out.length - 4, 0);
+          return out;
+        })(),
+      ],
+      /command truncated/,
+    ],
+    ["a cache reference out of range", [TIGHT_WIRE_FORMAT, cacheReference(5000)], /marshal cache index 5000 out of range/],
   ];
   for (const [what, bytes, reason] of cases) {
     it(`${what}: closed, logged once, the broker serves on`, async () => {
@@ -99,16 +132,17 @@ describe("OpenWire bad input", () => {
     });
   }
 
-  it("random bytes after a good handshake never crash the broker", async () => {
+  it("random bytes after a good handshake, loose or tight, never crash the broker", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 200 }), async (junk) => {
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 200 }), fc.boolean(), async (junk, tight) => {
         const before = closes();
         const s = connect(broker.ports.openwire!, "127.0.0.1");
         await new Promise<void>((r) => s.on("connect", () => r()));
         s.on("error", () => undefined);
         // read what the broker sends, or its close never arrives
         s.resume();
-        s.write(Buffer.concat([WIRE_FORMAT, CONNECTION_INFO, Buffer.from(junk)]));
+        const handshake = tight ? [TIGHT_WIRE_FORMAT, TIGHT_CONNECTION_INFO] : [WIRE_FORMAT, CONNECTION_INFO];
+        s.write(Buffer.concat([...handshake, Buffer.from(junk)]));
         s.end();
         await new Promise<void>((r) => s.on("close", () => r()));
         // at most one log line per connection, whatever the input

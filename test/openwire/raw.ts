@@ -15,21 +15,54 @@ import {
   makeSessionInfo,
   type Response,
   encodeBody,
+  tightDecodeBody,
+  tightEncodeBody,
   type WireFormatInfo,
   makeWireFormatInfo,
 } from "../../protocols/openwire/codec/commands.generated.js";
-import { Reader, Writer } from "../../protocols/openwire/codec/primitives.js";
+import { MarshalCache, Reader, TightReader, TightWriter, Writer } from "../../protocols/openwire/codec/primitives.js";
 import { type PrimitiveMap, type PrimitiveValue, writePrimitiveMap } from "../../protocols/openwire/primitive-map.js";
 
-export function frameOf(d: DataStructure, version = 12): Buffer {
+export function frameOf(d: DataStructure, version = 12, cache: MarshalCache | null = null): Buffer {
   const w = new Writer(64);
   w.version = version;
+  w.cache = cache;
   w.stackTraces = true;
   w.int(0);
   w.byte(d.dataType);
   encodeBody(w, d);
   w.buf.writeInt32BE(w.pos - 4, 0);
   return w.take(0);
+}
+
+/** `d`'s frame in tight encoding: size, type, the boolean stream, the data. */
+export function tightFrameOf(d: DataStructure, version = 12, cache: MarshalCache | null = null): Buffer {
+  const w = new TightWriter(64);
+  w.version = version;
+  w.cache = cache;
+  w.stackTraces = true;
+  w.resetBits();
+  tightEncodeBody(w, d);
+  const size = 1 + w.booleanStreamSize() + w.pos;
+  const out = Buffer.alloc(4 + size);
+  out.writeInt32BE(size, 0);
+  out[4] = d.dataType;
+  w.buf.copy(out, w.writeBooleanStream(out, 5), 0, w.pos);
+  return out;
+}
+
+/** One frame (type octet first) read as `tight` and `cache` say; a WireFormatInfo is always loose and uncached. */
+export function decodeFrame(f: Buffer, version: number, tight: boolean, cache: MarshalCache | null = null): DataStructure {
+  if (f[0] === DataType.WireFormatInfo) return decodeBody(f[0]!, new Reader(f, 1, f.length, version, true));
+  if (!tight) {
+    const r = new Reader(f, 1, f.length, version, true);
+    r.cache = cache;
+    return decodeBody(f[0]!, r);
+  }
+  const r = new TightReader(f, 1, f.length, version, true);
+  r.cache = cache;
+  r.booleanStream();
+  return tightDecodeBody(f[0]!, r);
 }
 
 /** A client WireFormatInfo with these options (loose, uncached, as the Java client's keys). */
@@ -47,18 +80,26 @@ export class RawPeer {
   closed = false;
   private buf = Buffer.alloc(0);
   private waiters: (() => void)[] = [];
+  private readonly cacheIn: MarshalCache | null;
+  private readonly cacheOut: MarshalCache | null;
 
   private constructor(
     readonly socket: Socket,
     /** The OpenWire version it reads and writes (its WireFormatInfo must offer it). */
     readonly version: number,
+    /** Whether it speaks tight encoding after the WireFormatInfo (its own must ask for it). */
+    readonly tight = false,
+    /** Whether it uses the marshal cache (1024 entries each way, as it offers). */
+    readonly cached = false,
   ) {
+    this.cacheIn = cached ? new MarshalCache(1024) : null;
+    this.cacheOut = cached ? new MarshalCache(1024) : null;
     socket.on("data", (c: Buffer) => {
       this.buf = Buffer.concat([this.buf, c]);
       while (this.buf.length >= 4 && this.buf.length >= 4 + this.buf.readInt32BE(0)) {
         const n = this.buf.readInt32BE(0);
         const f = this.buf.subarray(4, 4 + n);
-        this.received.push(decodeBody(f[0]!, new Reader(f, 1, f.length, this.version, true)));
+        this.received.push(decodeFrame(f, this.version, this.tight, this.cacheIn));
         this.frames.push(f);
         this.buf = this.buf.subarray(4 + n);
       }
@@ -71,9 +112,9 @@ export class RawPeer {
     });
   }
 
-  static open(port: number, version = 12): Promise<RawPeer> {
+  static open(port: number, version = 12, tight = false, cached = false): Promise<RawPeer> {
     return new Promise((resolve) => {
-      const s = connect(port, "127.0.0.1", () => resolve(new RawPeer(s, version)));
+      const s = connect(port, "127.0.0.1", () => resolve(new RawPeer(s, version, tight, cached)));
     });
   }
 
@@ -92,7 +133,17 @@ export class RawPeer {
   }
 
   send(...ds: DataStructure[]): void {
-    this.socket.write(Buffer.concat(ds.map((d) => frameOf(d, this.version))));
+    this.socket.write(
+      Buffer.concat(
+        ds.map((d) =>
+          d.dataType === DataType.WireFormatInfo
+            ? frameOf(d, this.version)
+            : this.tight
+              ? tightFrameOf(d, this.version, this.cacheOut)
+              : frameOf(d, this.version, this.cacheOut),
+        ),
+      ),
+    );
   }
 
   /** Resolves with the first received structure of `dataType` (after `from`), or rejects after `ms`. */
@@ -153,7 +204,7 @@ export async function openSession(port: number, connection: string, via: RawPeer
   const p = typeof via === "number" ? await RawPeer.open(port, via) : via;
   const version = p.version;
   p.send(
-    clientWireFormat({}, version),
+    clientWireFormat({ TightEncodingEnabled: p.tight, CacheEnabled: p.cached }, version),
     makeConnectionInfo({
       commandId: 1,
       responseRequired: true,

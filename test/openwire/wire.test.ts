@@ -43,14 +43,15 @@ const login = (password = "guest", clientId: string | null = null) =>
   makeConnectionInfo({ commandId: 1, responseRequired: true, connectionId, userName: "guest", password, clientId });
 
 describe("OpenWire negotiation and keep-alive", () => {
-  it("the broker offers version 12, loose encoding, no cache, size prefix on, then sends BrokerInfo", async () => {
+  it("the broker offers version 12, tight encoding, the marshal cache, size prefix on, then sends BrokerInfo", async () => {
     const p = await RawPeer.open(broker.ports.openwire!);
     try {
       const wf = await p.next<WireFormatInfo>(DataType.WireFormatInfo);
       expect(wf.version).toBe(12);
       const props = readPrimitiveMap(new Reader(wf.marshalledProperties!, 0, wf.marshalledProperties!.length, 12, false));
-      expect(props.get("TightEncodingEnabled")).toBe(false);
-      expect(props.get("CacheEnabled")).toBe(false);
+      expect(props.get("TightEncodingEnabled")).toBe(true);
+      expect(props.get("CacheEnabled")).toBe(true);
+      expect(props.get("CacheSize")).toEqual({ int: 1024 });
       expect(props.get("SizePrefixDisabled")).toBe(false);
       expect(props.get("MaxInactivityDuration")).toEqual({ long: 30000 });
       p.send(clientWireFormat({ MaxInactivityDuration: { long: 30000 } }));

@@ -87,11 +87,21 @@ public final class Jms {
         if (i > 0) sb.append(',');
         sb.append(describe(m));
       }
-      sb.append("],\"sentId\":").append(quote(t.getJMSMessageID())).append('}');
+      sb.append("],\"sentId\":").append(quote(t.getJMSMessageID()));
+      sb.append(",\"wireFormat\":").append(wireFormat(c)).append('}');
       return sb.toString();
     } finally {
       c.close();
     }
+  }
+
+  /** The wire format the connection negotiated (the AND of both sides' WireFormatInfo). */
+  static String wireFormat(Connection c) {
+    org.apache.activemq.transport.tcp.TcpTransport t =
+        ((org.apache.activemq.ActiveMQConnection) c).getTransport().narrow(org.apache.activemq.transport.tcp.TcpTransport.class);
+    if (t == null) return "null";
+    org.apache.activemq.openwire.OpenWireFormat w = (org.apache.activemq.openwire.OpenWireFormat) t.getWireFormat();
+    return "{\"tight\":" + w.isTightEncodingEnabled() + ",\"cache\":" + w.isCacheEnabled() + ",\"version\":" + w.getVersion() + "}";
   }
 
   /** A MapMessage's typed entries arrive as sent. */
