@@ -5,21 +5,24 @@ import { runJms, type Described } from "./java.js";
 import { uniquePrefix, useJmsScenarios } from "./scenarios.js";
 
 const broker = useJmsScenarios();
+// An embedded Warren offers tight encoding and the marshal cache only when configured to
+// (openwire.tight_encoding, openwire.cache); ActiveMQ's broker offers both.
+const offering = useJmsScenarios({ offerTightAndCache: true });
 const prefix = uniquePrefix;
 
 describe("OpenWire with ActiveMQ's JMS client", () => {
   // the client's default wire format is tight encoding with the marshal cache; the URL can turn
-  // either off
+  // either off. The options in force are what both sides ask for.
   for (const [encoding, options, tight, cache] of [
     ["tight encoding and the marshal cache, the client's defaults", "", true, true],
     ["loose encoding (wireFormat.tightEncodingEnabled=false)", "?wireFormat.tightEncodingEnabled=false", false, true],
     ["no marshal cache (wireFormat.cacheEnabled=false)", "?wireFormat.cacheEnabled=false", true, false],
     ["loose encoding without the cache", "?wireFormat.tightEncodingEnabled=false&wireFormat.cacheEnabled=false", false, false],
   ] as const) {
-    it(`${encoding}: a text and a bytes message keep their typed properties and JMS headers through a queue`, async () => {
+    it(`${encoding}, broker offering both: a text and a bytes message keep their typed properties and JMS headers through a queue`, async () => {
       const p = prefix();
       const r = await runJms<{ messages: Described[]; sentId: string; wireFormat: { tight: boolean; cache: boolean; version: number } }>(
-        broker.url + options,
+        offering.url + options,
         "queue-text-bytes",
         p,
       );
@@ -27,6 +30,18 @@ describe("OpenWire with ActiveMQ's JMS client", () => {
       textAndBytes(r, p);
     });
   }
+
+  it("the client's defaults against the broker's default offer: Warren's is loose without the cache, ActiveMQ's tight with it", async () => {
+    const p = prefix();
+    const r = await runJms<{ messages: Described[]; sentId: string; wireFormat: { tight: boolean; cache: boolean; version: number } }>(
+      broker.url,
+      "queue-text-bytes",
+      p,
+    );
+    const both = broker.kind === "external";
+    expect(r.wireFormat).toEqual({ tight: both, cache: both, version: 12 });
+    textAndBytes(r, p);
+  });
 
   function textAndBytes(r: { messages: Described[]; sentId: string }, p: string): void {
     const [text, bytes] = r.messages;

@@ -9,17 +9,23 @@ import { type EmbeddedOptions, type OpenWireBroker, useOpenWireBroker } from "./
  * names), opened before the file's tests with the Java programs compiled, closed after them. Call
  * it at the top level; read `url` inside the tests.
  */
-export function useJmsScenarios(options: EmbeddedOptions = {}): { readonly url: string } {
+export function useJmsScenarios(options: EmbeddedOptions = {}): { readonly url: string; readonly kind: OpenWireBroker["kind"] } {
   let broker: OpenWireBroker | undefined;
   beforeAll(async () => {
     broker = await useOpenWireBroker(options);
     await buildJms();
   }, 120_000);
   afterAll(() => broker?.close());
+  const open = (): OpenWireBroker => {
+    if (broker === undefined) throw new Error("the broker under test is not open yet");
+    return broker;
+  };
   return {
     get url(): string {
-      if (broker === undefined) throw new Error("the broker under test is not open yet");
-      return broker.url;
+      return open().url;
+    },
+    get kind(): OpenWireBroker["kind"] {
+      return open().kind;
     },
   };
 }

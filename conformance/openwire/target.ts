@@ -16,6 +16,8 @@ export interface OpenWireBroker {
 /** How an embedded Warren is started: `pageOutBytes` gives it a data dir of its own, paging past that many bytes. */
 export interface EmbeddedOptions {
   pageOutBytes?: number;
+  /** Offer tight encoding and the marshal cache, as ActiveMQ's broker does (Warren's default offers neither). */
+  offerTightAndCache?: boolean;
 }
 
 export async function useOpenWireBroker(options: EmbeddedOptions = {}): Promise<OpenWireBroker> {
@@ -30,6 +32,7 @@ export async function useOpenWireBroker(options: EmbeddedOptions = {}): Promise<
     openwire: { port: 0 },
     logLevel: "silent",
     ...(dataDir !== undefined && { dataDir, pageOutBytes: options.pageOutBytes }),
+    ...(options.offerTightAndCache === true && { openwireTightEncoding: true, openwireCache: true }),
   });
   return {
     url: `tcp://127.0.0.1:${broker.ports.openwire}`,

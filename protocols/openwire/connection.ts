@@ -135,7 +135,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     socket.on("error", (err) => this.log.debug({ err: err.message }, "socket error"));
     socket.on("close", () => this.teardown());
     // both sides send their WireFormatInfo at once (ActiveMQ's broker does not wait for the client's)
-    this.send(ourWireFormatInfo(server.options.maxInactivityMs, server.options.maxFrameSize));
+    this.send(ourWireFormatInfo(server.options));
   }
 
   get backedUp(): boolean {
@@ -235,7 +235,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
 
   private wireFormat(info: WireFormatInfo): void {
     const o = this.server.options;
-    const w = negotiate(info, { maxInactivityMs: o.maxInactivityMs });
+    const w = negotiate(info, o);
     this.wire = w;
     this.out.version = w.version;
     this.out.stackTraces = w.stackTraces;

@@ -1,7 +1,8 @@
 /**
  * WireFormatInfo: the first command each side sends. Its properties are a marshalled primitive
- * map; the options in force are the AND of both sides' (the lower version). Warren offers tight
- * encoding and the marshal cache (the Java client's defaults), so a client gets what it asks for.
+ * map; the options in force are the AND of both sides' (the lower version). Whether Warren offers
+ * tight encoding and the marshal cache (the Java client's defaults) is a setting, off by default
+ * (OpenWireOptions.tightEncoding, .cache).
  */
 import { DecodeError, Reader, Writer } from "./codec/primitives.js";
 import { makeWireFormatInfo, OPENWIRE_MAX_VERSION, type WireFormatInfo } from "./codec/commands.generated.js";
@@ -24,17 +25,26 @@ export interface WireFormat {
   maxInactivityInitialDelayMs: number;
 }
 
+/** What Warren offers besides the fixed properties. */
+export interface WireFormatOffer {
+  maxInactivityMs: number;
+  maxFrameSize: number;
+  tightEncoding: boolean;
+  cache: boolean;
+}
+
 /** What Warren offers, as a WireFormatInfo (properties in the order ActiveMQ sends them). */
-export function ourWireFormatInfo(maxInactivityMs: number, maxFrameSize: number): WireFormatInfo {
+export function ourWireFormatInfo(offer: WireFormatOffer): WireFormatInfo {
+  const { maxInactivityMs, maxFrameSize } = offer;
   const props: PrimitiveMap = new Map<string, import("./primitive-map.js").PrimitiveValue>([
     ["StackTraceEnabled", true],
     ["PlatformDetails", "Warren (Node.js)"],
-    ["CacheEnabled", true],
+    ["CacheEnabled", offer.cache],
     ["TcpNoDelayEnabled", true],
     ["SizePrefixDisabled", false],
     ["CacheSize", { int: CACHE_SIZE }],
     ["ProviderName", "Warren"],
-    ["TightEncodingEnabled", true],
+    ["TightEncodingEnabled", offer.tightEncoding],
     ["MaxFrameSize", { long: maxFrameSize }],
     ["MaxInactivityDuration", { long: maxInactivityMs }],
     ["MaxInactivityDurationInitalDelay", { long: 10_000 }],
@@ -57,7 +67,7 @@ function long(v: unknown, dflt: number): number {
 }
 
 /** The options in force after the client's WireFormatInfo; a DecodeError for a bad magic or map. */
-export function negotiate(info: WireFormatInfo, ours: { maxInactivityMs: number }): WireFormat {
+export function negotiate(info: WireFormatInfo, ours: WireFormatOffer): WireFormat {
   if (!info.magic.equals(MAGIC)) throw new DecodeError("WireFormatInfo without the ActiveMQ magic");
   if (info.version < 1) throw new DecodeError(`OpenWire version ${info.version} is not supported`);
   const p =
@@ -66,9 +76,9 @@ export function negotiate(info: WireFormatInfo, ours: { maxInactivityMs: number 
       : readPrimitiveMap(new Reader(info.marshalledProperties, 0, info.marshalledProperties.length, 1, false));
   return {
     version: Math.min(info.version, OPENWIRE_MAX_VERSION),
-    // ActiveMQ's rule: an option is on when both sides ask for it (ours is on)
-    tightEncoding: bool(p.get("TightEncodingEnabled"), false),
-    cache: bool(p.get("CacheEnabled"), false),
+    // ActiveMQ's rule: an option is on when both sides ask for it
+    tightEncoding: ours.tightEncoding && bool(p.get("TightEncodingEnabled"), false),
+    cache: ours.cache && bool(p.get("CacheEnabled"), false),
     // ActiveMQ takes the lower of both sizes
     cacheSize: Math.max(1, Math.min(long(p.get("CacheSize"), CACHE_SIZE), CACHE_SIZE)),
     stackTraces: bool(p.get("StackTraceEnabled"), false),

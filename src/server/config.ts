@@ -340,6 +340,8 @@ export const CONF_KEYS: Record<string, KeySpec<unknown>> = {
   "openwire.listeners.tcp.default": key(listenerValue, listen("openwire")),
   "openwire.listeners.ssl.default": key(listenerValue, listen("openwireTls")),
   "openwire.dead_letter_strategy": key(deadLetterStrategy, (o, v) => (o.openwireDeadLetterStrategy = v)),
+  "openwire.tight_encoding": key(bool, (o, v) => (o.openwireTightEncoding = v)),
+  "openwire.cache": key(bool, (o, v) => (o.openwireCache = v)),
   "web_mqtt.tcp.port": key(port, listenPort("webMqtt")),
   "web_mqtt.tcp.ip": key(text, listenIp("webMqtt")),
   "web_amqp10.tcp.port": key(port, listenPort("webAmqp10")),

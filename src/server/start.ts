@@ -260,6 +260,8 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
       // one server for both listeners: clientIDs and temporary destinations are shared
       const openwire = new OpenWireServer(core, log, {
         ...(options.openwireDeadLetterStrategy !== undefined && { deadLetterStrategy: options.openwireDeadLetterStrategy }),
+        ...(options.openwireTightEncoding !== undefined && { tightEncoding: options.openwireTightEncoding }),
+        ...(options.openwireCache !== undefined && { cache: options.openwireCache }),
       });
       closers.push(() => openwire.close());
       counters.push(() => openwire.connectionCount);

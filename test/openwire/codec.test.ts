@@ -68,8 +68,11 @@ describe("OpenWire codec (loose encoding) against the Java client's bytes", () =
     expect(props.get("MaxInactivityDuration")).toEqual({ long: 30000 });
     expect(props.get("MaxFrameSize")).toEqual({ long: 2 ** 63 - 1 });
     expect(props.get("ProviderVersion")).toBe("5.17.2");
-    // the AND of both sides: the client would have tight encoding and the cache, as Warren offers
-    const w = negotiate(info, { maxInactivityMs: 30000 });
+    // the AND of both sides: the client gets tight encoding and the cache where Warren offers them
+    const offer = { maxInactivityMs: 30000, maxFrameSize: 1 << 20, tightEncoding: true, cache: true };
+    expect(negotiate(info, { ...offer, tightEncoding: false, cache: false })).toMatchObject({ tightEncoding: false, cache: false });
+    expect(negotiate(info, { ...offer, cache: false })).toMatchObject({ tightEncoding: true, cache: false });
+    const w = negotiate(info, offer);
     expect(w).toMatchObject({
       version: 12,
       tightEncoding: true,
@@ -79,12 +82,16 @@ describe("OpenWire codec (loose encoding) against the Java client's bytes", () =
       sizePrefixDisabled: false,
       maxInactivityMs: 30000,
     });
-    // and ours round-trips, saying so
-    const ours = decodeFrame(encodeFrame(ourWireFormatInfo(30000, 1 << 20))) as WireFormatInfo;
+    // and ours round-trips, saying what it offers
+    const ours = decodeFrame(encodeFrame(ourWireFormatInfo(offer))) as WireFormatInfo;
     const mine = readPrimitiveMap(new Reader(ours.marshalledProperties!, 0, ours.marshalledProperties!.length, 12, false));
     expect(mine.get("TightEncodingEnabled")).toBe(true);
     expect(mine.get("CacheEnabled")).toBe(true);
     expect(mine.get("SizePrefixDisabled")).toBe(false);
+    const plain = decodeFrame(encodeFrame(ourWireFormatInfo({ ...offer, tightEncoding: false, cache: false }))) as WireFormatInfo;
+    const loose = readPrimitiveMap(new Reader(plain.marshalledProperties!, 0, plain.marshalledProperties!.length, 12, false));
+    expect(loose.get("TightEncodingEnabled")).toBe(false);
+    expect(loose.get("CacheEnabled")).toBe(false);
   });
 
   it("reads the client's loose ConnectionInfo and writes exactly the same bytes back", () => {

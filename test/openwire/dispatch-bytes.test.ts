@@ -24,9 +24,10 @@ import {
 } from "../../protocols/openwire/codec/commands.generated.js";
 import { modifiedUtf8Length, Writer, writeModifiedUtf8 } from "../../protocols/openwire/codec/primitives.js";
 import { writePrimitiveMap } from "../../protocols/openwire/primitive-map.js";
-import { frameOf, openSession, RawPeer, tightFrameOf, useOpenWireBroker } from "./raw.js";
+import { frameOf, OFFERS_TIGHT_AND_CACHE, openSession, RawPeer, tightFrameOf, useOpenWireBroker } from "./raw.js";
 
-const broker = useOpenWireBroker();
+// tight and cached connections need a broker that offers them
+const broker = useOpenWireBroker(OFFERS_TIGHT_AND_CACHE);
 
 /** A marker `arrival` replaced on the wire by Long.MAX_VALUE, which a JS number cannot hold. */
 const ARRIVAL_MARKER = 0x1234_5678_9abc;

@@ -19,7 +19,14 @@ const log = { write: (s: string) => void lines.push(JSON.parse(s) as Line) };
 let broker: RunningBroker;
 
 beforeAll(async () => {
-  broker = await startBroker({ openwire: { port: 0 }, logLevel: "info", logDestination: log });
+  // offering tight encoding and the cache, so that bad tight and cached input reaches their decoders
+  broker = await startBroker({
+    openwire: { port: 0 },
+    logLevel: "info",
+    logDestination: log,
+    openwireTightEncoding: true,
+    openwireCache: true,
+  });
 });
 afterAll(() => broker?.close());
 

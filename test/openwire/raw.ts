@@ -3,7 +3,7 @@
 import { connect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { afterAll, beforeAll } from "vitest";
-import { type RunningBroker, startBroker } from "warren";
+import { type BrokerOptions, type RunningBroker, startBroker } from "warren";
 import {
   DataType,
   type DataStructure,
@@ -219,16 +219,22 @@ export async function openSession(port: number, connection: string, via: RawPeer
   return p;
 }
 
+/** What a test broker is started with besides its listeners. */
+export type TestBrokerOptions = Pick<BrokerOptions, "openwireTightEncoding" | "openwireCache">;
+
+/** Offering tight encoding and the marshal cache, as ActiveMQ's broker does (Warren's default offers neither). */
+export const OFFERS_TIGHT_AND_CACHE: TestBrokerOptions = { openwireTightEncoding: true, openwireCache: true };
+
 /** A broker for OpenWire tests: OpenWire and AMQP 0-9-1 (to publish and inspect) on free ports. */
-export function startOpenWireBroker(): Promise<RunningBroker> {
-  return startBroker({ openwire: { port: 0 }, amqp: { port: 0 }, logLevel: "silent" });
+export function startOpenWireBroker(options: TestBrokerOptions = {}): Promise<RunningBroker> {
+  return startBroker({ openwire: { port: 0 }, amqp: { port: 0 }, logLevel: "silent", ...options });
 }
 
 /** The test file's broker, started before its tests and closed after them. */
-export function useOpenWireBroker(): () => RunningBroker {
+export function useOpenWireBroker(options: TestBrokerOptions = {}): () => RunningBroker {
   let broker: RunningBroker | undefined;
   beforeAll(async () => {
-    broker = await startOpenWireBroker();
+    broker = await startOpenWireBroker(options);
   });
   afterAll(async () => {
     await broker?.close();

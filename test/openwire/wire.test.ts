@@ -27,14 +27,20 @@ import { clientWireFormat, RawPeer } from "./raw.js";
 let broker: RunningBroker;
 let fast: OpenWireServer;
 let fastPort: number;
+let offering: OpenWireServer;
+let offeringPort: number;
 beforeAll(async () => {
   broker = await startBroker({ openwire: { port: 0 }, logLevel: "silent" });
   // a second listener on the same core with a 300 ms inactivity limit, for the keep-alive tests
   fast = new OpenWireServer(broker.core, broker.log, { maxInactivityMs: 300 });
   fastPort = await fast.listen(0, "127.0.0.1");
+  // and one offering tight encoding and the marshal cache, as ActiveMQ's broker does
+  offering = new OpenWireServer(broker.core, broker.log, { tightEncoding: true, cache: true });
+  offeringPort = await offering.listen(0, "127.0.0.1");
 });
 afterAll(async () => {
   await fast?.close();
+  await offering?.close();
   await broker?.close();
 });
 
@@ -43,20 +49,33 @@ const login = (password = "guest", clientId: string | null = null) =>
   makeConnectionInfo({ commandId: 1, responseRequired: true, connectionId, userName: "guest", password, clientId });
 
 describe("OpenWire negotiation and keep-alive", () => {
-  it("the broker offers version 12, tight encoding, the marshal cache, size prefix on, then sends BrokerInfo", async () => {
+  it("by default the broker offers version 12, loose encoding without the marshal cache, size prefix on, then sends BrokerInfo", async () => {
     const p = await RawPeer.open(broker.ports.openwire!);
     try {
       const wf = await p.next<WireFormatInfo>(DataType.WireFormatInfo);
       expect(wf.version).toBe(12);
       const props = readPrimitiveMap(new Reader(wf.marshalledProperties!, 0, wf.marshalledProperties!.length, 12, false));
-      expect(props.get("TightEncodingEnabled")).toBe(true);
-      expect(props.get("CacheEnabled")).toBe(true);
+      expect(props.get("TightEncodingEnabled")).toBe(false);
+      expect(props.get("CacheEnabled")).toBe(false);
       expect(props.get("CacheSize")).toEqual({ int: 1024 });
       expect(props.get("SizePrefixDisabled")).toBe(false);
       expect(props.get("MaxInactivityDuration")).toEqual({ long: 30000 });
       p.send(clientWireFormat({ MaxInactivityDuration: { long: 30000 } }));
       const info = await p.next<BrokerInfo>(DataType.BrokerInfo);
       expect(info.brokerName).toBe("warren");
+    } finally {
+      p.close();
+    }
+  });
+
+  it("offers tight encoding and the marshal cache when configured to, as ActiveMQ's broker does", async () => {
+    const p = await RawPeer.open(offeringPort);
+    try {
+      const wf = await p.next<WireFormatInfo>(DataType.WireFormatInfo);
+      const props = readPrimitiveMap(new Reader(wf.marshalledProperties!, 0, wf.marshalledProperties!.length, 12, false));
+      expect(props.get("TightEncodingEnabled")).toBe(true);
+      expect(props.get("CacheEnabled")).toBe(true);
+      expect(props.get("CacheSize")).toEqual({ int: 1024 });
     } finally {
       p.close();
     }

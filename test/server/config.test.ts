@@ -160,6 +160,15 @@ log.console.level = warning
     );
   });
 
+  it("reads openwire.tight_encoding and openwire.cache: what the OpenWire listener offers", () => {
+    expect(conf("openwire.tight_encoding = true\nopenwire.cache = true")).toMatchObject({
+      openwireTightEncoding: true,
+      openwireCache: true,
+    });
+    expect(conf("openwire.tight_encoding = false")).toMatchObject({ openwireTightEncoding: false });
+    expect(() => conf("openwire.cache = yes")).toThrow('openwire.cache = "yes" (rabbitmq.conf:1): expected true or false');
+  });
+
   it("accepts both forms of lifting guest's loopback restriction", () => {
     expect(conf("loopback_users = none").loopbackUsers).toEqual([]);
     expect(conf("loopback_users.guest = false").loopbackUsers).toEqual([]);
