@@ -35,19 +35,22 @@ export function frameOf(d: DataStructure, version = 12, cache: MarshalCache | nu
   return w.take(0);
 }
 
-/** `d`'s frame in tight encoding: size, type, the boolean stream, the data. */
-export function tightFrameOf(d: DataStructure, version = 12, cache: MarshalCache | null = null): Buffer {
+/** `d`'s frame in tight encoding, as ActiveMQ writes one: size, type, the boolean stream, the data. */
+export function tightFrameOf(d: DataStructure, version = 12, cache: MarshalCache | null = null, stackTraces = true): Buffer {
   const w = new TightWriter(64);
   w.version = version;
   w.cache = cache;
-  w.stackTraces = true;
+  w.stackTraces = stackTraces;
   w.resetBits();
   tightEncodeBody(w, d);
   const size = 1 + w.booleanStreamSize() + w.pos;
   const out = Buffer.alloc(4 + size);
   out.writeInt32BE(size, 0);
   out[4] = d.dataType;
-  w.buf.copy(out, w.writeBooleanStream(out, 5), 0, w.pos);
+  const at = w.writeBooleanStream(out, 5);
+  w.buf.copy(out, at, 0, w.pos);
+  // the size written first must be what the boolean stream and the data then took
+  if (at + w.pos !== out.length) throw new Error(`tight frame of ${out.length} octets filled to ${at + w.pos}`);
   return out;
 }
 

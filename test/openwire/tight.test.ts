@@ -20,6 +20,7 @@ import {
   tightWriteKept,
 } from "../../protocols/openwire/codec/commands.generated.js";
 import { DecodeError, MarshalCache, Reader, TightReader, TightWriter, Writer } from "../../protocols/openwire/codec/primitives.js";
+import { tightFrameOf } from "./raw.js";
 
 interface Field {
   name: string;
@@ -110,20 +111,7 @@ function sample(t: TypeSpec, seed: number, depth: number): DataStructure {
 
 /** A size-prefixed tight frame, as ActiveMQ writes one: size, type, boolean stream, data. */
 function tightFrame(d: DataStructure, version = 12, stackTraces = true, cache: MarshalCache | null = null): Buffer {
-  const w = new TightWriter(16);
-  w.version = version;
-  w.stackTraces = stackTraces;
-  w.cache = cache;
-  w.resetBits();
-  tightEncodeBody(w, d);
-  const size = 1 + w.booleanStreamSize() + w.pos;
-  const out = Buffer.alloc(4 + size);
-  out.writeInt32BE(size, 0);
-  out[4] = d.dataType;
-  const at = w.writeBooleanStream(out, 5);
-  w.buf.copy(out, at, 0, w.pos);
-  expect(at + w.pos).toBe(out.length);
-  return out;
+  return tightFrameOf(d, version, cache, stackTraces);
 }
 
 function readTight(frame: Buffer, version = 12, stackTraces = true, cache: MarshalCache | null = null): DataStructure {
