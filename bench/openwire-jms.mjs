@@ -5,7 +5,7 @@
 //
 //   npm run build
 //   node bench/openwire-jms.mjs [--runs 3] [--quick] [--scenarios a,b] [--warren-port 26621]
-//     [--activemq-port 26622] [--out bench/results/FILE.json] [--only warren|activemq|warren-loose|warren-loose-uncached,...]
+//     [--activemq-port 26622] [--out bench/results/FILE.json] [--only warren|activemq|warren-tight,...]
 //     [--warren-cpu-prof DIR]   (the measured Warren under node --cpu-prof: bench/profile-top.mjs reads it)
 //
 // Both brokers are started by the harness on loopback with OpenWire only: Warren's CLI
@@ -17,11 +17,11 @@
 //   - per scenario (median of --runs): msg/s as the consumers saw it (first to last message) and
 //     the broker's CPU time (utime+stime from /proc) per delivered message, from the consumers'
 //     READY to the last message.
-// The table goes to stdout, progress to stderr, every run's figures to --out. The targets
-// `warren-loose` (the client's `wireFormat.tightEncodingEnabled=false`) and `warren-loose-uncached`
-// (also `wireFormat.cacheEnabled=false`) are the same Warren, the client asking for another wire
-// format than its default (tight with the marshal cache, `warren`): `--only
-// warren,warren-loose,warren-loose-uncached` compares them in the same minutes.
+// The table goes to stdout, progress to stderr, every run's figures to --out. `warren` offers
+// loose encoding without the marshal cache (its default), so the client's defaults (tight with
+// the cache) negotiate loose and uncached; `warren-tight` is a second Warren configured to offer
+// both as ActiveMQ does (openwire.tight_encoding, openwire.cache), so they negotiate tight with the
+// cache: `--only warren,activemq,warren-tight` compares all three in the same minutes.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
@@ -111,7 +111,9 @@ async function startBroker(target, port, cpuProfDir = null) {
   const dir = mkdtempSync(join(tmpdir(), `warren-jmsbench-${target}-`));
   let proc;
   const t0 = process.hrtime.bigint();
-  if (target === "warren") {
+  if (target === "warren" || target === "warren-tight") {
+    const conf = join(dir, "warren.conf");
+    writeFileSync(conf, target === "warren-tight" ? "openwire.tight_encoding = true\nopenwire.cache = true\n" : "");
     proc = spawn(
       process.execPath,
       [
@@ -122,6 +124,8 @@ async function startBroker(target, port, cpuProfDir = null) {
         join(dir, "data"),
         "--log-level",
         "warning",
+        "--config",
+        conf,
       ],
       { stdio: ["ignore", "ignore", "inherit"] },
     );
@@ -217,15 +221,8 @@ function jvm(classes, args, onReady) {
   });
 }
 
-/** The broker process a target runs on: warren-loose is Warren, its client asking for loose encoding. */
-const URL_OPTIONS = {
-  "warren-loose": "?wireFormat.tightEncodingEnabled=false",
-  "warren-loose-uncached": "?wireFormat.tightEncodingEnabled=false&wireFormat.cacheEnabled=false",
-};
-const brokerOf = (t) => (t in URL_OPTIONS ? "warren" : t);
-
-async function runScenario(classes, broker, s, count, run, urlOptions = "") {
-  const url = `tcp://127.0.0.1:${broker.port}${urlOptions}`;
+async function runScenario(classes, broker, s, count, run) {
+  const url = `tcp://127.0.0.1:${broker.port}`;
   const name = `bench.${s.name}.${run}.${Date.now()}`;
   const deliveries = count * (s.kind === "topic" ? s.consumers : 1);
   let cpu0 = null;
@@ -251,8 +248,8 @@ async function runScenario(classes, broker, s, count, run, urlOptions = "") {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const targets = o.only ? o.only.split(",") : ["warren", "activemq"];
-  const processes = [...new Set(targets.map(brokerOf))];
-  const ports = { warren: o.warrenPort, activemq: o.activemqPort };
+  const processes = targets;
+  const ports = { warren: o.warrenPort, activemq: o.activemqPort, "warren-tight": o.warrenPort + 2 };
   const scenarios = o.scenarios ? SCENARIOS.filter((s) => o.scenarios.includes(s.name)) : SCENARIOS;
   if (!existsSync(join(ROOT, "dist/cli/main.js"))) throw new Error("dist/cli/main.js is missing: npm run build");
   const classes = compile();
@@ -283,7 +280,7 @@ async function main() {
       for (const s of scenarios) {
         const count = o.quick ? s.quick : s.count;
         for (const t of targets) {
-          const m = await runScenario(classes, brokers[brokerOf(t)], s, count, r, URL_OPTIONS[t] ?? "");
+          const m = await runScenario(classes, brokers[t], s, count, r);
           ((result.scenarios[s.name] ??= {})[t] ??= []).push(m);
           log(`run ${r + 1} ${s.name} ${t}: ${m.msgPerSec.toFixed(0)} msg/s, broker CPU ${m.cpuUsPerMsg.toFixed(1)} µs/msg`);
         }
@@ -312,8 +309,8 @@ function table(result, targets) {
     lines.push(`| ${name}: msg/s | ${rate.map(f0).join(" | ")}${b ? ` | ${ratio(rate[0], rate[1])}` : ""} |`);
     lines.push(`| ${name}: broker CPU µs/msg | ${cpu.map(f0).join(" | ")}${b ? ` | ${ratio(cpu[0], cpu[1])}` : ""} |`);
   }
-  const st = targets.map((t) => median(result.startup[brokerOf(t)].map((s) => s.startupMs)));
-  const rss = targets.map((t) => median(result.startup[brokerOf(t)].map((s) => s.idleRssBytes)) / 2 ** 20);
+  const st = targets.map((t) => median(result.startup[t].map((s) => s.startupMs)));
+  const rss = targets.map((t) => median(result.startup[t].map((s) => s.idleRssBytes)) / 2 ** 20);
   lines.push(`| start-up to OpenWire accepting, ms | ${st.map(f0).join(" | ")}${b ? ` | ${ratio(st[0], st[1])}` : ""} |`);
   lines.push(`| idle RSS, MiB | ${rss.map(f0).join(" | ")}${b ? ` | ${ratio(rss[0], rss[1])}` : ""} |`);
   return lines.join("\n");
