@@ -70,6 +70,31 @@ const looseScratch = new Writer(1024);
 /** Where a stored message is copied to have its per-delivery fields patched before it is transcoded. */
 let patchScratch = Buffer.allocUnsafe(1024);
 
+/** `looseScratch`, emptied and started on a message of `type` at the negotiated `version`. */
+function startLoose(type: MessageType, version: number): Writer {
+  const w = looseScratch;
+  w.version = version;
+  w.pos = 0;
+  w.byte(type);
+  return w;
+}
+
+/**
+ * Patches a copy of a stored message, starting at `b[m]`, for one delivery: command id 0, no
+ * response, the broker sequence (the delivery tag acks name), the redelivery counter and
+ * ActiveMQ's JMSXGroupFirstForConsumer (this delivery gave the message's group to the consumer).
+ */
+function patchDelivery(b: Buffer, m: number, enc: OpenWireEncoding, tag: number, redeliveries: number, groupFirst: boolean): void {
+  b.writeInt32BE(0, m + 1); // commandId
+  b[m + 5] = 0; // responseRequired
+  if (enc.sequenceAt >= 0) {
+    b.writeInt32BE(Math.floor(tag / TWO_32), m + enc.sequenceAt);
+    b.writeUInt32BE(tag % TWO_32, m + enc.sequenceAt + 4);
+  }
+  b.writeInt32BE(redeliveries, m + enc.redeliveryAt);
+  if (enc.groupFirstAt >= 0) b[m + enc.groupFirstAt] = groupFirst ? 1 : 0;
+}
+
 /** What answering a command needs of it. */
 type CommandHead = Pick<AnyBaseCommand, "dataType" | "commandId" | "responseRequired">;
 
@@ -205,13 +230,8 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     }
     if (r.pos !== r.end) throw new DecodeError(`${r.end - r.pos} bytes left over after a command of type ${type}`);
     if (!isMessageType(type)) return this.command(cmd, frame);
-    const w = looseScratch;
-    w.version = version;
-    w.pos = 0;
-    w.byte(type);
-    encodeBody(w, cmd);
-    const bytes = w.take(0);
-    this.command(scanMessage(type, new Reader(bytes, 1, bytes.length, version, false)), bytes);
+    encodeBody(startLoose(type, version), cmd);
+    this.storedMessage(type);
   }
 
   /**
@@ -223,14 +243,15 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     const r = new TightReader(frame, 1, frame.length, version, stackTraces);
     r.cache = this.unmarshalCache;
     r.booleanStream();
-    const w = looseScratch;
-    w.version = version;
-    w.pos = 0;
-    w.byte(type);
-    tightToLooseBody(type, r, w);
+    tightToLooseBody(type, r, startLoose(type, version));
     if (r.pos !== r.end) throw new DecodeError(`${r.end - r.pos} bytes left over after a command of type ${type}`);
-    const bytes = w.take(0);
-    this.command(scanMessage(type, new Reader(bytes, 1, bytes.length, version, false)), bytes);
+    this.storedMessage(type);
+  }
+
+  /** The message `looseScratch` now holds, copied out as the bytes the core keeps, scanned and handled. */
+  private storedMessage(type: MessageType): void {
+    const bytes = looseScratch.take(0);
+    this.command(scanMessage(type, new Reader(bytes, 1, bytes.length, this.wire!.version, false)), bytes);
   }
 
   private wireFormat(info: WireFormatInfo): void {
@@ -489,15 +510,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     const m = at + 4 + head.length + 1;
     b[m - 1] = 1; // the message is not null
     bytes.copy(b, m);
-    b.writeInt32BE(0, m + 1); // commandId
-    b[m + 5] = 0; // responseRequired
-    if (enc.sequenceAt >= 0) {
-      b.writeInt32BE(Math.floor(tag / TWO_32), m + enc.sequenceAt);
-      b.writeUInt32BE(tag % TWO_32, m + enc.sequenceAt + 4);
-    }
-    b.writeInt32BE(redeliveries, m + enc.redeliveryAt);
-    // ActiveMQ's JMSXGroupFirstForConsumer: this delivery gave the message's group to the consumer
-    if (enc.groupFirstAt >= 0) b[m + enc.groupFirstAt] = groupFirst ? 1 : 0;
+    patchDelivery(b, m, enc, tag, redeliveries, groupFirst);
     b.writeInt32BE(redeliveries, m + bytes.length);
   }
 
@@ -512,14 +525,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     if (patchScratch.length < bytes.length) patchScratch = Buffer.allocUnsafe(Math.max(bytes.length, 2 * patchScratch.length));
     const m = patchScratch;
     bytes.copy(m, 0);
-    m.writeInt32BE(0, 1); // commandId
-    m[5] = 0; // responseRequired
-    if (enc.sequenceAt >= 0) {
-      m.writeInt32BE(Math.floor(tag / TWO_32), enc.sequenceAt);
-      m.writeUInt32BE(tag % TWO_32, enc.sequenceAt + 4);
-    }
-    m.writeInt32BE(redeliveries, enc.redeliveryAt);
-    if (enc.groupFirstAt >= 0) m[enc.groupFirstAt] = groupFirst ? 1 : 0;
+    patchDelivery(m, 0, enc, tag, redeliveries, groupFirst);
     const w = this.out;
     w.pos = 0;
     w.resetBits();

@@ -340,7 +340,7 @@ export class Queue implements Destination, ReadyOwner {
    */
   browse(limit: number): QueueEntry[] {
     const out: QueueEntry[] = [];
-    for (let i = this.levels.length - 1; i >= 0 && out.length < limit; i--) this.levels[i]!.browse(limit, out);
+    this.browseNext(this.browseCursor(), limit, out);
     return out;
   }
 

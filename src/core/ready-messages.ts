@@ -176,36 +176,11 @@ export class ReadyMessages {
   }
 
   /**
-   * The ready entries in order until `into` holds `limit` (a queue browser), left in place: the
-   * head's own entries, then copies of paged-out ones read from disk (entries of their own, not
-   * the ones page-in will make; nothing is released).
-   */
-  browse(limit: number, into: QueueEntry[]): void {
-    const h = this.head;
-    for (let i = 0; i < h.length && into.length < limit; i++) into.push(h.at(i)!);
-    if (into.length >= limit || this.tailCount === 0) return;
-    const store = this.owner.store;
-    let seq = this.tailSeq;
-    for (let k = 0; k < this.chunks.length && into.length < limit; k++) {
-      const c = this.chunks.at(k)!;
-      for (let i = c.start; i < c.end && into.length < limit; i++, seq++) {
-        const flags = c.flags[i]!;
-        const position = c.positions[i]!;
-        const message = flags & IN_PAGE_FILE ? this.pageFile!.read(position) : store!.load(position);
-        if (flags & GROUPED) message.restoreGroup();
-        const entry = new QueueEntry(c.seqs !== null ? c.seqs[i]! : seq, message, c.sizes[i]!);
-        if (flags & REDELIVERED) entry.redelivered = true;
-        entry.level = this.level;
-        into.push(entry);
-      }
-    }
-  }
-
-  /**
    * The ready entries with a sequence number in (`after`, `before`), in order, until `into` holds
    * `limit`, left in place: a paced browser's next batch (a cursor is just the last number it
    * saw). The head is found by binary search, the tail by skipping whole chunks; paged-out
-   * entries are read from disk as copies, as `browse` does.
+   * entries are read from disk as copies (entries of their own, not the ones page-in will make;
+   * nothing is released).
    */
   browseAfter(after: number, before: number, limit: number, into: QueueEntry[]): void {
     const h = this.head;
