@@ -288,7 +288,7 @@ describe("warren ctl", { timeout: 60_000 }, () => {
       // the pid column shows the channel's name, "peer -> host (n)": other scenario files run
       // against the same broker at once, so only this connection's channels count
       const localPort = (conn.connection as unknown as { stream: { localPort: number } }).stream.localPort;
-      const mine = (r: Run) => rows(r.stdout).filter((row) => row[0].includes(`:${localPort} -> `));
+      const mine = (r: Run) => rows(r.stdout).filter((row) => row[0]?.includes(`:${localPort} -> `));
       // RabbitMQ lists a channel once its statistics are emitted
       const listed = await eventually(
         async () => {
