@@ -163,22 +163,17 @@ export class Subscriptions {
    * (cumulative), client-individual just it.
    */
   settle(s: StompSubscription, tag: number, how: "ack" | "nack", requeue: boolean): void {
-    const picked: [number, QueueEntry][] = [];
     if (s.ackMode === "client") {
+      const picked: [number, QueueEntry][] = [];
       for (const e of s.unacked) {
         if (e[0] > tag) break;
         picked.push(e);
       }
+      for (const [t, entry] of picked) settleOne(s, t, entry, how, requeue);
     } else {
+      // client-individual: just this delivery, without a list of one
       const entry = s.unacked.get(tag);
-      if (entry !== undefined) picked.push([tag, entry]);
-    }
-    for (const [t, entry] of picked) {
-      s.unacked.delete(t);
-      const q = s.takeQueueOf(t);
-      if (how === "ack") q.ack(entry);
-      else if (requeue) q.requeue(entry);
-      else q.discard(entry);
+      if (entry !== undefined) settleOne(s, tag, entry, how, requeue);
     }
     s.subscription.resume();
     for (const o of s.others) o.resume();
@@ -235,4 +230,13 @@ export class Subscriptions {
     // each queue dispatches to its other consumers once the requeues are all back
     for (const s of subs) s.cancelAll();
   }
+}
+
+/** Delivery `tag` of `s` leaves its unacked set: acked, requeued or discarded on its queue. */
+function settleOne(s: StompSubscription, tag: number, entry: QueueEntry, how: "ack" | "nack", requeue: boolean): void {
+  s.unacked.delete(tag);
+  const q = s.takeQueueOf(tag);
+  if (how === "ack") q.ack(entry);
+  else if (requeue) q.requeue(entry);
+  else q.discard(entry);
 }
