@@ -47,20 +47,26 @@ const NO_BODY = Buffer.alloc(0);
  * a SEND's two): a table by length of [bytes, string].
  */
 class Interned {
-  private readonly byLength: [Buffer, string][][] = [];
+  /** By length: the known words' bytes, and the words at the same indexes. */
+  private readonly bytes: Buffer[][] = [];
+  private readonly words: string[][] = [];
 
   constructor(words: readonly string[]) {
-    for (const w of words) (this.byLength[w.length] ??= []).push([Buffer.from(w, "latin1"), w]);
+    for (const w of words) {
+      (this.bytes[w.length] ??= []).push(Buffer.from(w, "latin1"));
+      (this.words[w.length] ??= []).push(w);
+    }
   }
 
   /** The string of bytes `start`..`end` of `b` when they are a known word, else null. */
   find(b: Buffer, start: number, end: number): string | null {
-    const candidates = this.byLength[end - start];
+    const n = end - start;
+    const candidates = this.bytes[n];
     if (candidates === undefined) return null;
     outer: for (let c = 0; c < candidates.length; c++) {
-      const [bytes, word] = candidates[c]!;
-      for (let i = 0; i < bytes.length; i++) if (b[start + i] !== bytes[i]) continue outer;
-      return word;
+      const bytes = candidates[c]!;
+      for (let i = 0; i < n; i++) if (b[start + i] !== bytes[i]) continue outer;
+      return this.words[n]![c]!;
     }
     return null;
   }
