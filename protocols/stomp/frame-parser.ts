@@ -39,13 +39,90 @@ const COLON = 0x3a;
  */
 const BODILESS_COMMANDS = new Set(["ACK", "NACK"]);
 
+/** A zero-length body, shared: frames without one allocate no Buffer for it. */
+const NO_BODY = Buffer.alloc(0);
+
+/**
+ * Names read as these bytes become these strings without decoding (an ACK's three header names,
+ * a SEND's two): a table by length of [bytes, string].
+ */
+class Interned {
+  /** By length: the known words' bytes, and the words at the same indexes. */
+  private readonly bytes: Buffer[][] = [];
+  private readonly words: string[][] = [];
+
+  constructor(words: readonly string[]) {
+    for (const w of words) {
+      (this.bytes[w.length] ??= []).push(Buffer.from(w, "latin1"));
+      (this.words[w.length] ??= []).push(w);
+    }
+  }
+
+  /** The string of bytes `start`..`end` of `b` when they are a known word, else null. */
+  find(b: Buffer, start: number, end: number): string | null {
+    const n = end - start;
+    const candidates = this.bytes[n];
+    if (candidates === undefined) return null;
+    outer: for (let c = 0; c < candidates.length; c++) {
+      const bytes = candidates[c]!;
+      for (let i = 0; i < n; i++) if (b[start + i] !== bytes[i]) continue outer;
+      return this.words[n]![c]!;
+    }
+    return null;
+  }
+}
+
+const COMMANDS = new Interned([
+  "SEND",
+  "ACK",
+  "NACK",
+  "SUBSCRIBE",
+  "UNSUBSCRIBE",
+  "BEGIN",
+  "COMMIT",
+  "ABORT",
+  "DISCONNECT",
+  "CONNECT",
+  "STOMP",
+  "MESSAGE",
+  "RECEIPT",
+  "ERROR",
+  "CONNECTED",
+]);
+
+const HEADER_NAMES = new Interned([
+  "destination",
+  "content-length",
+  "content-type",
+  "id",
+  "ack",
+  "subscription",
+  "message-id",
+  "receipt",
+  "transaction",
+  "persistent",
+  "requeue",
+  "prefetch-count",
+  "reply-to",
+  "correlation-id",
+  "expiration",
+  "priority",
+  "host",
+  "login",
+  "passcode",
+  "accept-version",
+  "heart-beat",
+]);
+
 /** CONNECT and CONNECTED headers are never escaped (STOMP 1.2 §"Value Encoding"), nor STOMP. */
 const UNESCAPED_COMMANDS = new Set(["CONNECT", "STOMP", "CONNECTED"]);
 
 export class FrameParser {
   /** Negotiated version: decides header unescaping. Set by the connection after CONNECT. */
   version: StompVersion = "1.0";
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = NO_BODY;
+  /** Bytes of `buf` already parsed: frames advance it instead of slicing `buf` again. */
+  private pos = 0;
   private readonly pending: Buffer[] = [];
   private pendingBytes = 0;
   /** Bytes needed before parsing again is worth it. */
@@ -66,33 +143,35 @@ export class FrameParser {
 
   push(chunk: Buffer): void {
     if (this.failed !== null || chunk.length === 0) return;
-    if (this.buf.length === 0 && this.pendingBytes === 0) {
+    if (this.buf.length === this.pos && this.pendingBytes === 0) {
       this.buf = chunk;
+      this.pos = 0;
       return;
     }
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     // a body without content-length: nothing to do until a NUL arrives or the limit is passed
     if (this.scanning && chunk.indexOf(NUL) === -1) {
-      this.need = this.buf.length + this.pendingBytes + 1;
+      this.need = this.buf.length - this.pos + this.pendingBytes + 1;
     }
   }
 
   /** Bytes held for a frame not yet complete. */
   get buffered(): number {
-    return this.buf.length + this.pendingBytes;
+    return this.buf.length - this.pos + this.pendingBytes;
   }
 
   /** The next complete frame, an error (after which the parser yields nothing more), or null for "need more bytes". */
   next(): StompFrame | FrameError | null {
     if (this.failed !== null) return null;
-    const total = this.buf.length + this.pendingBytes;
+    const total = this.buf.length - this.pos + this.pendingBytes;
     if (total < this.need) {
       if (this.scanning && total - this.bodyStart > this.limits.maxBodyLength + 1) return this.fail(bodyTooLarge(this.limits));
       return null;
     }
     if (this.pendingBytes > 0) {
-      this.buf = Buffer.concat([this.buf, ...this.pending], total);
+      this.buf = Buffer.concat([this.pos === 0 ? this.buf : this.buf.subarray(this.pos), ...this.pending], total);
+      this.pos = 0;
       this.pending.length = 0;
       this.pendingBytes = 0;
     }
@@ -103,7 +182,8 @@ export class FrameParser {
 
   private fail(e: FrameError): FrameError {
     this.failed = e;
-    this.buf = Buffer.alloc(0);
+    this.buf = NO_BODY;
+    this.pos = 0;
     this.pending.length = 0;
     this.pendingBytes = 0;
     return e;
@@ -112,18 +192,20 @@ export class FrameParser {
   private parse(): StompFrame | FrameError | null {
     const b = this.buf;
     const len = b.length;
+    // the frame starts at o; positions below are offsets in b, sizes handed to needMore are from o
+    const o = this.pos;
     if (this.owedNul) {
-      const nul = b.indexOf(NUL);
+      const nul = b.indexOf(NUL, o);
       if (nul === -1) {
-        this.buf = b.subarray(len);
+        this.release();
         return this.needMore(1);
       }
       this.owedNul = false;
       this.owedNulSkipped = true;
-      this.buf = b.subarray(nul + 1);
+      this.pos = nul + 1;
       return this.parse();
     }
-    let i = 0;
+    let i = o;
     // heart-beats: EOLs between frames (STOMP 1.2 §"Heart-beating")
     while (i < len && (b[i] === LF || b[i] === CR)) {
       if (b[i] === CR) {
@@ -132,23 +214,25 @@ export class FrameParser {
       }
       i++;
     }
-    if (i > 0) {
-      this.buf = b.subarray(i);
+    if (i > o) {
+      this.pos = i;
       return this.parse();
     }
-    if (len === 0 || (len === 1 && b[0] === CR)) return this.needMore(len + 1);
+    const avail = len - o;
+    if (avail === 0 || (avail === 1 && b[o] === CR)) return this.needMore(avail + 1);
 
-    const cmdEnd = b.indexOf(LF, 0);
-    if (cmdEnd === -1) return this.lineTooLong(len) ?? this.needMore(len + 1);
-    const command = b.toString("utf8", 0, stripCR(b, 0, cmdEnd));
-    if (cmdEnd > this.limits.maxLineLength) return this.lineTooLong(cmdEnd)!;
+    const cmdEnd = b.indexOf(LF, o);
+    if (cmdEnd === -1) return this.lineTooLong(avail) ?? this.needMore(avail + 1);
+    const cmdStop = stripCR(b, o, cmdEnd);
+    const command = COMMANDS.find(b, o, cmdStop) ?? b.toString("utf8", o, cmdStop);
+    if (cmdEnd - o > this.limits.maxLineLength) return this.lineTooLong(cmdEnd - o)!;
     const escaped = this.version !== "1.0" && !UNESCAPED_COMMANDS.has(command);
     const headers: StompHeaders = Object.create(null) as StompHeaders;
     let count = 0;
     let p = cmdEnd + 1;
     for (;;) {
       const eol = b.indexOf(LF, p);
-      if (eol === -1) return this.lineTooLong(len - p) ?? this.needMore(len + 1);
+      if (eol === -1) return this.lineTooLong(len - p) ?? this.needMore(avail + 1);
       if (eol - p > this.limits.maxLineLength) return this.lineTooLong(eol - p)!;
       const end = stripCR(b, p, eol);
       if (end === p) {
@@ -162,10 +246,12 @@ export class FrameParser {
       if (colon === -1 || colon >= end) {
         return new FrameError("Invalid frame", "Could not parse frame: header line without a colon");
       }
-      let name = b.toString("utf8", p, colon);
+      const known = HEADER_NAMES.find(b, p, colon);
+      let name = known ?? b.toString("utf8", p, colon);
       let value = b.toString("utf8", colon + 1, end);
       if (escaped) {
-        const n = unescape(name, this.version);
+        // a known name has no backslash: unescaping leaves it as it is
+        const n = known ?? unescape(name, this.version);
         const v = unescape(value, this.version);
         if (n === null || v === null) return new FrameError("Invalid frame", "Could not parse frame: bad header escape sequence");
         name = n;
@@ -180,34 +266,41 @@ export class FrameParser {
       const n = /^\s*\d+\s*$/.test(cl) ? Number(cl) : NaN;
       if (!Number.isSafeInteger(n)) return new FrameError("Invalid frame", `Could not parse frame: invalid content-length '${cl}'`);
       if (n > this.limits.maxBodyLength) return bodyTooLarge(this.limits);
-      if (len < p + n + 1) return this.needMore(p + n + 1);
+      if (len < p + n + 1) return this.needMore(p + n + 1 - o);
       if (b[p + n] !== NUL) return new FrameError("Invalid frame", "Could not parse frame: missing NUL after content-length body");
       return this.take(command, headers, p, p + n);
     }
     const nul = b.indexOf(NUL, p);
     if (nul === -1 && p === len && BODILESS_COMMANDS.has(command)) {
       this.owedNul = true;
-      this.buf = b.subarray(len);
+      this.release();
       this.need = 0;
       this.scanning = false;
-      return { command, headers, body: b.subarray(len) };
+      return { command, headers, body: NO_BODY };
     }
     if (nul === -1) {
       if (len - p > this.limits.maxBodyLength) return bodyTooLarge(this.limits);
       this.scanning = true;
-      this.bodyStart = p;
-      return this.needMore(len + 1);
+      this.bodyStart = p - o;
+      return this.needMore(avail + 1);
     }
     if (nul - p > this.limits.maxBodyLength) return bodyTooLarge(this.limits);
     return this.take(command, headers, p, nul);
   }
 
   private take(command: string, headers: StompHeaders, start: number, end: number): StompFrame {
-    const body = this.buf.subarray(start, end);
-    this.buf = this.buf.subarray(end + 1);
+    const body = start === end ? NO_BODY : this.buf.subarray(start, end);
+    this.pos = end + 1;
+    if (this.pos === this.buf.length) this.release();
     this.need = 0;
     this.scanning = false;
     return { command, headers, body };
+  }
+
+  /** Everything read is parsed: the read buffer is let go (an idle connection holds none). */
+  private release(): void {
+    this.buf = NO_BODY;
+    this.pos = 0;
   }
 
   private needMore(bytes: number): null {

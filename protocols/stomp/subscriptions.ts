@@ -1,6 +1,7 @@
 import type { Consumer, Queue, QueueEntry, Subscription } from "../../src/core/index.js";
 import { destinationFor } from "./destinations.js";
 import { headersFromProperties } from "./message-headers.js";
+import { MessageFrames } from "./message-frame.js";
 import type { SessionContext } from "./session-context.js";
 
 export type AckMode = "auto" | "client" | "client-individual";
@@ -22,6 +23,8 @@ export class StompSubscription implements Consumer {
    */
   readonly others: Subscription[] = [];
   unackedQueues: Map<number, Queue> | null = null;
+  /** Its MESSAGE frames' constant bytes, encoded once (created at the first delivery). */
+  frames: MessageFrames | null = null;
 
   /** Also consumes `sub` (a further queue of a composite). */
   addOther(sub: Subscription): void {
@@ -84,8 +87,17 @@ export function parseMessageId(messageId: string): { subId: string; tag: number 
   const first = messageId.indexOf("@@");
   const last = messageId.lastIndexOf("@@");
   if (!messageId.startsWith("T_") || first === -1 || first === last) return null;
-  const t = messageId.slice(last + 2);
-  return /^\d+$/.test(t) ? { subId: messageId.slice(2, first), tag: Number(t) } : null;
+  const n = messageId.length;
+  if (last + 2 === n) return null;
+  // the tag's digits read in place; a tag too long to be exact is left to Number, as before
+  let tag = 0;
+  for (let i = last + 2; i < n; i++) {
+    const d = messageId.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return null;
+    tag = tag * 10 + d;
+  }
+  if (n - last - 2 > 15) tag = Number(messageId.slice(last + 2));
+  return { subId: messageId.slice(2, first), tag };
 }
 
 /**
@@ -122,6 +134,13 @@ export class Subscriptions {
     }
     const ctx = this.ctx;
     const m = entry.message;
+    if (!s.virtual || m.exchange !== "amq.topic") {
+      // STOMP 1.2 names the delivery to ACK in its own header (§"MESSAGE")
+      s.frames ??= new MessageFrames(s.id, ctx.sessionId, ctx.version, s.ackMode !== "auto" && ctx.version === "1.2");
+      s.frames.write(ctx.transport, tag, m, entry.redelivered);
+      return;
+    }
+    // a virtual topic's copy names the topic as original-destination: the general encoder
     const messageId = messageIdFor(s.id, ctx.sessionId, tag);
     const headers: [string, string][] = [
       ["subscription", s.id],
@@ -144,22 +163,17 @@ export class Subscriptions {
    * (cumulative), client-individual just it.
    */
   settle(s: StompSubscription, tag: number, how: "ack" | "nack", requeue: boolean): void {
-    const picked: [number, QueueEntry][] = [];
     if (s.ackMode === "client") {
+      const picked: [number, QueueEntry][] = [];
       for (const e of s.unacked) {
         if (e[0] > tag) break;
         picked.push(e);
       }
+      for (const [t, entry] of picked) settleOne(s, t, entry, how, requeue);
     } else {
+      // client-individual: just this delivery, without a list of one
       const entry = s.unacked.get(tag);
-      if (entry !== undefined) picked.push([tag, entry]);
-    }
-    for (const [t, entry] of picked) {
-      s.unacked.delete(t);
-      const q = s.takeQueueOf(t);
-      if (how === "ack") q.ack(entry);
-      else if (requeue) q.requeue(entry);
-      else q.discard(entry);
+      if (entry !== undefined) settleOne(s, tag, entry, how, requeue);
     }
     s.subscription.resume();
     for (const o of s.others) o.resume();
@@ -216,4 +230,13 @@ export class Subscriptions {
     // each queue dispatches to its other consumers once the requeues are all back
     for (const s of subs) s.cancelAll();
   }
+}
+
+/** Delivery `tag` of `s` leaves its unacked set: acked, requeued or discarded on its queue. */
+function settleOne(s: StompSubscription, tag: number, entry: QueueEntry, how: "ack" | "nack", requeue: boolean): void {
+  s.unacked.delete(tag);
+  const q = s.takeQueueOf(tag);
+  if (how === "ack") q.ack(entry);
+  else if (requeue) q.requeue(entry);
+  else q.discard(entry);
 }

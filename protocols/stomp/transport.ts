@@ -6,6 +6,7 @@ import type { TlsInfo } from "../../src/core/index.js";
 import { tlsInfo } from "../../src/transport/tls.js";
 
 const EOL = Buffer.from("\n");
+const NO_FRAME = Buffer.alloc(0);
 
 /** Bytes buffered beyond which this connection's subscriptions lose credit until the peer drains. */
 const HIGH_WATER = 1 << 20;
@@ -25,6 +26,14 @@ export interface StompTransport {
   tls(): TlsInfo | null;
   /** Queues a frame; frames of one event-loop turn go out together where the transport can. */
   write(frame: Buffer): void;
+  /**
+   * Room for a frame of `size` bytes, encoded by the caller into `slab` from the returned offset,
+   * then `commit()`: a MESSAGE costs no Buffer of its own on TCP (it goes into the turn's slab).
+   */
+  reserve(size: number): number;
+  readonly slab: Buffer;
+  /** The frame last reserved is complete. */
+  commit(): void;
   /**
    * We read a segment that asked for no answer: on TCP, an EOL (a heart-beat) goes out unless
    * something else does this turn, so the client's kernel hears its segment acknowledged now.
@@ -94,6 +103,16 @@ export class TcpTransport implements StompTransport, DrainListener {
   write(frame: Buffer): void {
     this.writer.write(frame);
   }
+
+  reserve(size: number): number {
+    return this.writer.reserve(size);
+  }
+
+  get slab(): Buffer {
+    return this.writer.slab;
+  }
+
+  commit(): void {}
 
   acknowledgeRead(): void {
     if (!this.writer.pending) this.writer.write(EOL);
@@ -170,6 +189,20 @@ export class WebSocketTransport implements StompTransport {
     if (this.closed) return;
     this.lastWrite = Date.now();
     this.ws.send(frame, { binary: !isUtf8(frame) });
+  }
+
+  /** A WebSocket message per frame: the reserved frame is a Buffer of its own, sent on commit. */
+  slab: Buffer = NO_FRAME;
+
+  reserve(size: number): number {
+    this.slab = Buffer.allocUnsafe(size);
+    return 0;
+  }
+
+  commit(): void {
+    const frame = this.slab;
+    this.slab = NO_FRAME;
+    this.write(frame);
   }
 
   get backedUp(): boolean {
