@@ -6,7 +6,15 @@ import { INVALID_DESTINATION, OpenWireRefusal, refusalOf, UNSUPPORTED } from "..
 import { coreMessage, decodeStoredMessage, memberCopy, messageProblem, propertiesOf, scannedProperties } from "../message.js";
 import type { ScannedMessage } from "../message-scan.js";
 import type { PrimitiveMap } from "../primitive-map.js";
-import { mayBeScheduled, type Schedule, scheduledCopies, scheduleOf } from "../scheduled.js";
+import {
+  isManagementDestination,
+  managementAction,
+  mayBeScheduled,
+  type ScheduleRefusal,
+  scheduledTemplate,
+  scheduleOf,
+} from "../scheduled.js";
+import type { JobSpec } from "../../../src/core/index.js";
 import { queueFor } from "./queues.js";
 import { tempsOf } from "../temp-destinations.js";
 
@@ -37,6 +45,8 @@ export function messageSend(conn: OpenWireConnection, s: ScannedMessage, frame: 
   const [exchange, key] = publishTarget(t);
   const denied = conn.access!.checkPublish(exchange, key);
   if (denied) return refusalOf(denied);
+  // the scheduler's management destination: an action on the vhost's jobs, never delivered
+  if (isManagementDestination(s.destination.physicalName ?? "")) return management(conn, frame);
   // ActiveMQ's scheduled delivery
   if (mayBeScheduled(props)) {
     const m = decodeStoredMessage(frame, conn.wire!.version);
@@ -75,7 +85,7 @@ function compositeSend(conn: OpenWireConnection, m: AnyMessage, c: Composite, sc
   }
   const tx = m.transactionId === null ? null : conn.transaction(m.transactionId);
   if (tx instanceof OpenWireRefusal) return tx;
-  if (scheduled && scheduleOf(propertiesOf(m).headers) !== null) {
+  if ((scheduled && scheduleOf(propertiesOf(m).headers) !== null) || c.members.some((t) => isManagementDestination(t.name))) {
     return new OpenWireRefusal(UNSUPPORTED, "scheduled delivery to a composite destination is not supported by this broker");
   }
   let persisted = false;
@@ -97,25 +107,33 @@ function compositeSend(conn: OpenWireConnection, m: AnyMessage, c: Composite, sc
 }
 
 /**
- * A scheduled send (AMQ_SCHEDULED_DELAY/PERIOD/REPEAT): its copies wait in the core until due
- * (in a transaction, from its commit). Refused for a schedule this broker does not serve.
+ * A scheduled send (AMQ_SCHEDULED_DELAY/PERIOD/REPEAT/CRON): a job in the core (in a transaction,
+ * from its commit). Refused for a schedule ActiveMQ refuses, or this broker does not serve.
  */
 function scheduledSend(
   conn: OpenWireConnection,
   m: AnyMessage,
   exchange: string,
   key: string,
-  schedule: Schedule | string,
+  schedule: JobSpec | ScheduleRefusal,
 ): boolean | OpenWireRefusal {
-  if (typeof schedule === "string") return new OpenWireRefusal(UNSUPPORTED, schedule);
+  if ("exceptionClass" in schedule) return new OpenWireRefusal(schedule.exceptionClass, schedule.message);
   const v = conn.vhost!;
   const tx = m.transactionId === null ? null : conn.transaction(m.transactionId);
   if (tx instanceof OpenWireRefusal) return tx;
-  const now = v.timers.now();
-  for (const c of scheduledCopies(exchange, key, m, schedule, now, conn.wire!.version, conn.individualDlq)) {
-    c.message.publisher = conn.client;
-    if (tx !== null) tx.send(exchange, key, c.message, c.due - now);
-    else v.publishLater(c.message, c.due);
-  }
+  const jobId = v.newJobId();
+  const message = scheduledTemplate(exchange, key, m, jobId, conn.wire!.version, conn.individualDlq);
+  message.publisher = conn.client;
+  if (tx !== null) tx.send(exchange, key, message, { id: jobId, spec: schedule });
+  else v.scheduleJob(message, jobId, schedule);
+  return false;
+}
+
+/** A message to ActiveMQ.Scheduler.Management: REMOVE one job, REMOVEALL (in a window of next times). */
+function management(conn: OpenWireConnection, frame: Buffer): false {
+  const action = managementAction(propertiesOf(decodeStoredMessage(frame, conn.wire!.version)).headers);
+  const v = conn.vhost!;
+  if (action?.action === "REMOVE") v.removeScheduledJob(action.jobId);
+  else if (action?.action === "REMOVEALL") v.removeScheduledJobs(action.start, action.end);
   return false;
 }
