@@ -141,8 +141,9 @@ export function scheduledTemplate(
 
 /** Whether a destination's physical name is the scheduler's management destination (ActiveMQ: any case, as a prefix). */
 export function isManagementDestination(physicalName: string): boolean {
-  return physicalName.slice(0, MANAGEMENT_DESTINATION.length).toLowerCase() === MANAGEMENT_DESTINATION.toLowerCase();
+  return MANAGEMENT_PREFIX.test(physicalName); // per send: fails at the first character, allocates nothing
 }
+const MANAGEMENT_PREFIX = /^activemq\.scheduler\.management/i;
 
 /** What a message to the management destination asks: AMQ_SCHEDULER_ACTION REMOVE or REMOVEALL. */
 export type ManagementAction = { action: "REMOVE"; jobId: string } | { action: "REMOVEALL"; start: number; end: number } | null;

@@ -33,6 +33,11 @@ export function messageSend(conn: OpenWireConnection, s: ScannedMessage, frame: 
   // read here so that a malformed map is refused with its message, and to see a schedule
   const props: PrimitiveMap | null = scannedProperties(s, frame);
   if (t.kind === "composite") return compositeSend(conn, decodeStoredMessage(frame, conn.wire!.version), t, mayBeScheduled(props));
+  // the scheduler's management destination: an action on the vhost's jobs, never delivered (nor declared)
+  if (isManagementDestination(t.name)) {
+    const denied = conn.access!.checkPublish(...publishTarget(t));
+    return denied ? refusalOf(denied) : management(conn, frame);
+  }
   if (t.temp) {
     // ActiveMQ's client refuses this itself once it has the deletion's advisory
     if (tempsOf(conn.server).get(conn.vhost!.name, s.destination) === undefined) {
@@ -45,8 +50,6 @@ export function messageSend(conn: OpenWireConnection, s: ScannedMessage, frame: 
   const [exchange, key] = publishTarget(t);
   const denied = conn.access!.checkPublish(exchange, key);
   if (denied) return refusalOf(denied);
-  // the scheduler's management destination: an action on the vhost's jobs, never delivered
-  if (isManagementDestination(s.destination.physicalName ?? "")) return management(conn, frame);
   // ActiveMQ's scheduled delivery
   if (mayBeScheduled(props)) {
     const m = decodeStoredMessage(frame, conn.wire!.version);
