@@ -88,7 +88,7 @@ function compositeSend(conn: OpenWireConnection, m: AnyMessage, c: Composite, sc
   }
   const tx = m.transactionId === null ? null : conn.transaction(m.transactionId);
   if (tx instanceof OpenWireRefusal) return tx;
-  if ((scheduled && scheduleOf(propertiesOf(m).headers) !== null) || c.members.some((t) => isManagementDestination(t.name))) {
+  if (scheduled && scheduleOf(propertiesOf(m).headers) !== null) {
     return new OpenWireRefusal(UNSUPPORTED, "scheduled delivery to a composite destination is not supported by this broker");
   }
   let persisted = false;
