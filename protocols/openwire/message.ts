@@ -57,7 +57,31 @@ class OpenWireCodec implements PropertiesCodec {
     const copy = deadLetterCopy(message, expiredCause(message), this.version, this.individualDlq);
     return copy === null ? null : { message: copy, queue: copy.routingKey };
   }
+
+  /** A scheduled job's next copy: a JMSMessageID of the broker's, scheduledJobId the job's (as ActiveMQ's copies). */
+  renewed(message: Message, jobId: string): Message {
+    const enc = message.encoded as OpenWireEncoding;
+    const m = decodeStoredMessage(enc.bytes, this.version);
+    const { marshalledProperties } = m;
+    const props =
+      marshalledProperties !== null && marshalledProperties.length > 0
+        ? readPrimitiveMap(new Reader(marshalledProperties, 0, marshalledProperties.length, 1, false))
+        : new Map<string, PrimitiveValue>();
+    props.set("scheduledJobId", jobId);
+    const w = new Writer(256);
+    writePrimitiveMap(w, props);
+    m.marshalledProperties = w.take(0);
+    m.messageId = makeMessageId({ producerId: SCHEDULER, producerSequenceId: ++scheduledCopies });
+    const copy = coreMessageOf(message.exchange, message.routingKey, m, this.version, this.individualDlq);
+    copy.publisher = message.publisher;
+    return copy;
+  }
 }
+
+/** The producer of the copies scheduled jobs deliver again (ActiveMQ's scheduler has its own too). */
+// started at this process's start, so that ids stay unique across a restart
+const SCHEDULER = makeProducerId({ connectionId: `ID:warren-scheduler-${Date.now().toString(36)}`, sessionId: 0, value: 0 });
+let scheduledCopies = 0;
 
 const CODECS = new Map<number, OpenWireCodec>();
 function codecFor(version: number, individualDlq: boolean): OpenWireCodec {

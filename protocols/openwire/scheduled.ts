@@ -1,14 +1,26 @@
 /**
- * ActiveMQ's scheduled delivery (a broker with schedulerSupport): a message whose
- * AMQ_SCHEDULED_DELAY (ms) or AMQ_SCHEDULED_PERIOD (ms) is positive is delivered after the delay,
- * then AMQ_SCHEDULED_REPEAT more times, a period apart. As ActiveMQ 5.17 delivers them, the copies
- * lose the AMQ_SCHEDULED_* properties and gain `scheduledJobId` (an id of the broker's, one per send); a
- * repeated message's copies each get a new JMSMessageID (the client would drop repeats of one id
- * as duplicates). The copies wait in the core (VirtualHost.publishLater: one heap, one timer on the
- * injected clock; persistent ones in the store across a restart).
+ * ActiveMQ's scheduled delivery (a broker with schedulerSupport). A send naming AMQ_SCHEDULED_CRON
+ * (a cron expression, src/core/cron.ts), or a positive AMQ_SCHEDULED_DELAY or _PERIOD (ms),
+ * becomes a job in the core (VirtualHost.scheduleJob: one heap, one timer per vhost on the injected
+ * clock; persistent ones in the store across a restart), which delivers after the delay, then
+ * AMQ_SCHEDULED_REPEAT more times a period apart (-1: until removed), or at each cron time
+ * (src/core/scheduled-jobs.ts has how cron combines with the rest). As ActiveMQ 5.17 delivers
+ * them, the copies lose the AMQ_SCHEDULED_* properties and gain `scheduledJobId`; the copies of a
+ * cron or repeating job each get a new JMSMessageID (the client would drop repeats of one id as
+ * duplicates). Sends to ActiveMQ.Scheduler.Management remove jobs (`managementAction`).
  */
-import { integerValue, type Message, stringValue, type FieldTable, type FieldValue } from "../../src/core/index.js";
-import { type AnyMessage, makeMessageId, makeProducerId } from "./codec/commands.generated.js";
+import {
+  CronError,
+  integerValue,
+  nextCronTime,
+  parseCron,
+  stringValue,
+  type FieldTable,
+  type FieldValue,
+  type JobSpec,
+  type Message,
+} from "../../src/core/index.js";
+import type { AnyMessage } from "./codec/commands.generated.js";
 import { Reader, Writer } from "./codec/primitives.js";
 import { coreMessageOf } from "./message.js";
 import { readPrimitiveMap, writePrimitiveMap } from "./primitive-map.js";
@@ -17,31 +29,63 @@ export const SCHEDULED_DELAY = "AMQ_SCHEDULED_DELAY";
 export const SCHEDULED_PERIOD = "AMQ_SCHEDULED_PERIOD";
 export const SCHEDULED_REPEAT = "AMQ_SCHEDULED_REPEAT";
 export const SCHEDULED_CRON = "AMQ_SCHEDULED_CRON";
-/** More copies than this from one send are refused: each is held in memory until due. */
+/** The property naming a job: on each copy, and in a REMOVE sent to the management destination. */
+export const SCHEDULED_ID = "scheduledJobId";
+/** ActiveMQ's cap (SchedulerBroker's maxRepeatAllowed): a larger repeat is refused. */
 export const MAX_REPEAT = 1000;
+export const MANAGEMENT_DESTINATION = "ActiveMQ.Scheduler.Management";
 
-export interface Schedule {
-  delay: number;
-  period: number;
-  repeat: number;
+/** A schedule refused: the Java exception class ActiveMQ (or its client) gives, and its text. */
+export interface ScheduleRefusal {
+  readonly exceptionClass: string;
+  readonly message: string;
 }
 
+const MESSAGE_FORMAT = "javax.jms.MessageFormatException";
+/** The Java exception each cron rejection is in ActiveMQ's CronParser. */
+const CRON_EXCEPTIONS: Record<CronError["code"], string> = {
+  tokens: "java.lang.IllegalArgumentException",
+  number: "java.lang.NumberFormatException",
+  "zero-step": "java.lang.ArithmeticException",
+  range: MESSAGE_FORMAT,
+};
+
 /**
- * The schedule a message's properties ask for; null for none (also when delay and period are not
- * positive, as ActiveMQ then delivers at once); a string: why it is refused.
+ * The job a message's properties ask for; null for none (also when there is no cron and delay and
+ * period are not positive, as ActiveMQ then delivers at once); a ScheduleRefusal: why it is refused.
  */
-export function scheduleOf(h: FieldTable | undefined): Schedule | string | null {
+export function scheduleOf(h: FieldTable | undefined): JobSpec | ScheduleRefusal | null {
   if (h === undefined) return null;
+  const c = h[SCHEDULED_CRON];
   const d = h[SCHEDULED_DELAY];
   const p = h[SCHEDULED_PERIOD];
-  if (h[SCHEDULED_CRON] !== undefined) return "AMQ_SCHEDULED_CRON is not supported by this broker";
-  if (d === undefined && p === undefined) return null;
+  // ActiveMQ takes the property's text, whatever its type; an empty one is no cron
+  const cronText = c === undefined ? "" : textOf(c);
+  if (cronText === "" && d === undefined && p === undefined) return null;
   const delay = longOf(d);
   const period = longOf(p);
-  if (delay <= 0 && period <= 0) return null;
   const repeat = longOf(h[SCHEDULED_REPEAT]);
-  if (repeat < 0 || repeat > MAX_REPEAT) return `AMQ_SCHEDULED_REPEAT must be between 0 and ${MAX_REPEAT} on this broker`;
-  return { delay: Math.max(0, delay), period: Math.max(0, period), repeat: period > 0 ? repeat : 0 };
+  if (repeat > MAX_REPEAT) return { exceptionClass: MESSAGE_FORMAT, message: "The scheduled repeat value is too large" };
+  if (cronText !== "") {
+    const parsed = parseCron(cronText);
+    if (parsed instanceof CronError) return { exceptionClass: CRON_EXCEPTIONS[parsed.code], message: parsed.message };
+    // one that matches no time (`0 0 31 2 *`): ActiveMQ's parser fails to compute a time for it too
+    if (nextCronTime(parsed, Date.now()) === null) {
+      return { exceptionClass: "java.lang.ArithmeticException", message: "Unable to compute next scheduled exection time." };
+    }
+    if (repeat < 0) {
+      // ActiveMQ would start another never-ending job at every cron time: a client could make the
+      // broker hold without bound, so Warren refuses it
+      return {
+        exceptionClass: "java.lang.UnsupportedOperationException",
+        message: "an unlimited AMQ_SCHEDULED_REPEAT with AMQ_SCHEDULED_CRON is not supported by this broker",
+      };
+    }
+    return { cron: cronText, delay: Math.max(0, delay), period: Math.max(0, period), repeat };
+  }
+  if (delay <= 0 && period <= 0) return null;
+  // a repeat needs a period: without one ActiveMQ would deliver every copy at once (or, unlimited, loop)
+  return { cron: null, delay: Math.max(0, delay), period: Math.max(0, period), repeat: period > 0 ? repeat : 0 };
 }
 
 /** Whether a published message's property map holds any AMQ_SCHEDULED_* key (then its schedule is read). */
@@ -60,40 +104,65 @@ function longOf(v: FieldValue | undefined): number {
   return s !== undefined && /^-?\d+$/.test(s) ? Number(s) : 0;
 }
 
-let scheduledSequence = 0;
-let scheduledJobs = 0;
-const SCHEDULER = makeProducerId({ connectionId: "ID:warren-scheduler", sessionId: 0, value: 0 });
+/** A property's text (Java's toString of its value). */
+function textOf(v: FieldValue): string {
+  const s = stringValue(v);
+  if (s !== undefined) return s;
+  const n = integerValue(v);
+  return n !== undefined ? String(n) : String(v);
+}
 
 /**
- * The copies of `m` a schedule delivers, each with its due time (clock ms from `now`), published
- * to (exchange, routingKey). `m` is the decoded send, restored before returning.
+ * The message job `jobId` delivers, published to (exchange, routingKey): `m` (the decoded send,
+ * restored before returning) without its AMQ_SCHEDULED_* properties, with scheduledJobId.
  */
-export function scheduledCopies(
+export function scheduledTemplate(
   exchange: string,
   routingKey: string,
   m: AnyMessage,
-  s: Schedule,
-  now: number,
+  jobId: string,
   version: number,
   individualDlq: boolean,
-): { due: number; message: Message }[] {
-  const { marshalledProperties, messageId } = m;
+): Message {
+  const { marshalledProperties } = m;
   const props =
     marshalledProperties !== null && marshalledProperties.length > 0
       ? readPrimitiveMap(new Reader(marshalledProperties, 0, marshalledProperties.length, 1, false))
       : new Map();
-  for (const k of [SCHEDULED_DELAY, SCHEDULED_PERIOD, SCHEDULED_REPEAT]) props.delete(k);
-  // one job id for all of a send's copies, made by the broker as ActiveMQ's scheduler makes one
-  props.set("scheduledJobId", `ID:warren-scheduler:${++scheduledJobs}`);
+  for (const k of [SCHEDULED_DELAY, SCHEDULED_PERIOD, SCHEDULED_REPEAT, SCHEDULED_CRON]) props.delete(k);
+  props.set(SCHEDULED_ID, jobId);
   const pw = new Writer(256);
   writePrimitiveMap(pw, props);
   m.marshalledProperties = pw.take(0);
-  const out: { due: number; message: Message }[] = [];
-  for (let i = 0; i <= s.repeat; i++) {
-    if (s.repeat > 0) m.messageId = makeMessageId({ producerId: SCHEDULER, producerSequenceId: ++scheduledSequence });
-    out.push({ due: now + s.delay + i * s.period, message: coreMessageOf(exchange, routingKey, m, version, individualDlq) });
-  }
+  const msg = coreMessageOf(exchange, routingKey, m, version, individualDlq);
   m.marshalledProperties = marshalledProperties;
-  m.messageId = messageId;
-  return out;
+  return msg;
+}
+
+/** Whether a destination's physical name is the scheduler's management destination (ActiveMQ: any case, as a prefix). */
+export function isManagementDestination(physicalName: string): boolean {
+  return MANAGEMENT_PREFIX.test(physicalName); // per send: fails at the first character, allocates nothing
+}
+const MANAGEMENT_PREFIX = /^activemq\.scheduler\.management/i;
+
+/** What a message to the management destination asks: AMQ_SCHEDULER_ACTION REMOVE or REMOVEALL. */
+export type ManagementAction = { action: "REMOVE"; jobId: string } | { action: "REMOVEALL"; start: number; end: number } | null;
+
+export function managementAction(h: FieldTable | undefined): ManagementAction {
+  if (h === undefined) return null;
+  const action = h.AMQ_SCHEDULER_ACTION;
+  const a = action === undefined ? undefined : stringValue(action);
+  if (a === "REMOVE") {
+    const id = h[SCHEDULED_ID];
+    const jobId = id === undefined ? undefined : stringValue(id);
+    return jobId === undefined ? null : { action: "REMOVE", jobId };
+  }
+  if (a === "REMOVEALL") {
+    const s = h.ACTION_START_TIME;
+    const e = h.ACTION_END_TIME;
+    // ActiveMQ: a window on the jobs' next times only when both ends are given
+    if (s !== undefined && e !== undefined) return { action: "REMOVEALL", start: longOf(s), end: longOf(e) };
+    return { action: "REMOVEALL", start: -Infinity, end: Infinity };
+  }
+  return null;
 }

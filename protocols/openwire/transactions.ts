@@ -6,7 +6,7 @@
  * the deliveries it leaves unacknowledged stay with the consumer, whose client redelivers them
  * itself (as against ActiveMQ). The core has no transaction of its own to share.
  */
-import type { Message } from "../../src/core/index.js";
+import type { JobSpec, Message } from "../../src/core/index.js";
 import type { AnyTransactionId } from "./codec/commands.generated.js";
 import { DataType } from "./codec/commands.generated.js";
 import type { OpenWireConsumer } from "./consumer.js";
@@ -25,8 +25,8 @@ interface HeldSend {
   readonly exchange: string;
   readonly routingKey: string;
   readonly message: Message;
-  /** A scheduled message's delay (ms) from the commit; undefined to route at the commit. */
-  readonly delay: number | undefined;
+  /** A scheduled send's job, started at the commit; undefined to route at the commit. */
+  readonly job: { readonly id: string; readonly spec: JobSpec } | undefined;
 }
 
 interface HeldAck {
@@ -40,8 +40,8 @@ export class OpenWireTransaction {
   readonly sends: HeldSend[] = [];
   readonly acks: HeldAck[] = [];
 
-  send(exchange: string, routingKey: string, message: Message, delay?: number): void {
-    this.sends.push({ exchange, routingKey, message, delay });
+  send(exchange: string, routingKey: string, message: Message, job?: { id: string; spec: JobSpec }): void {
+    this.sends.push({ exchange, routingKey, message, job });
   }
 
   ack(consumer: OpenWireConsumer, tag: number, individual: boolean): void {

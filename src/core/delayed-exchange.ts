@@ -81,7 +81,10 @@ export class DelayedExchange extends Exchange {
   ) {
     super(name, DELAYED_TYPE, options);
     this.inner = createExchange(name, delayedType, options);
-    this.held = new HeldMessages(host.timers, (routingKey, message) => this.release(routingKey, message));
+    this.held = new HeldMessages(host.timers, (routingKey, message) => {
+      this.release(routingKey, message);
+      return null;
+    });
   }
 
   /** Where a durable exchange keeps its held messages (offset = sequence, timestamp = due time). */

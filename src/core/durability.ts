@@ -153,8 +153,11 @@ export interface RecoveredMessage {
 
 /** A stream's storage: an append-only log read back in order at startup. */
 export interface StreamStore {
-  /** Writes a record (buffered; durable at the next commit) and returns its position. */
-  append(offset: number, timestamp: number, message: Message): number;
+  /**
+   * Writes a record (buffered; durable at the next commit) and returns its position. `job`: a
+   * scheduled job's state kept with the message (held messages only), given back at recovery.
+   */
+  append(offset: number, timestamp: number, message: Message, job?: string): number;
   /**
    * Reads records back from `position` on (streams keep only positions of what they paged out):
    * at least that record, and those after it that one block read brings.
@@ -177,6 +180,8 @@ export interface RecoveredStreamRecord {
   /** Milliseconds since the epoch when the stream took it. */
   readonly timestamp: number;
   readonly bodySize: number;
+  /** The scheduled job stored with the message, null for none. */
+  readonly job: string | null;
   message(): Message;
 }
 

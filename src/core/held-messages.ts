@@ -4,10 +4,15 @@
  * setTimeout's 24.8-day limit, so long delays are exact). The delayed exchange holds its delayed
  * messages here, OpenWire its scheduled ones (AMQ_SCHEDULED_DELAY). With a store, each held
  * message is appended to it (offset = arrival, timestamp = due time) and acked once released.
+ *
+ * An entry may carry a scheduled job (scheduled-jobs.ts: OpenWire's repeats and cron): the owner's
+ * callback then says when the job fires next, and the entry is held again at that time (stored
+ * anew before the old record is acked, so a crash between the two at worst fires it once more).
  */
 import type { Clock, ClockTimer } from "./clock.js";
 import type { RecoveredStreamRecord, StreamStore } from "./durability.js";
 import type { Message } from "./message.js";
+import { decodeJob, encodeJob, type Job } from "./scheduled-jobs.js";
 
 interface Held {
   readonly due: number;
@@ -15,7 +20,14 @@ interface Held {
   readonly routingKey: string;
   readonly message: Message;
   readonly position: number;
+  readonly job: Job | null;
 }
+
+/**
+ * A message is due (in due order; equal due times in arrival order). For an entry with a job:
+ * the job's next time (the entry is held again then), or null when it is done.
+ */
+export type Release = (routingKey: string, message: Message, job: Job | null, now: number) => number | null;
 
 export class HeldMessages {
   private readonly heap: Held[] = [];
@@ -28,8 +40,7 @@ export class HeldMessages {
 
   constructor(
     private readonly timers: Clock,
-    /** A message is due (in due order; equal due times in arrival order). */
-    private readonly due: (routingKey: string, message: Message) => void,
+    private readonly due: Release,
   ) {}
 
   get count(): number {
@@ -37,19 +48,42 @@ export class HeldMessages {
   }
 
   /** Holds `message` until `due` (clock ms); `persist`: kept in the store, if there is one. */
-  hold(due: number, routingKey: string, message: Message, persist = true): void {
+  hold(due: number, routingKey: string, message: Message, persist = true, job: Job | null = null): void {
     const seq = this.seq++;
-    const position = persist && this.store !== null ? this.store.append(seq, due, message) : -1;
-    this.push({ due, seq, routingKey, message, position });
+    const position = persist && this.store !== null ? this.store.append(seq, due, message, job === null ? undefined : encodeJob(job)) : -1;
+    this.push({ due, seq, routingKey, message, position, job });
     this.schedule();
   }
 
-  /** Takes back a message the store held at shutdown. */
+  /** Takes back a message the store held at shutdown (a job's past due time fires once, at once). */
   restore(r: RecoveredStreamRecord): void {
     this.seq = Math.max(this.seq, r.offset + 1);
     const message = r.message();
-    this.push({ due: r.timestamp, seq: r.offset, routingKey: message.routingKey, message, position: r.position });
+    const job = r.job === null ? null : decodeJob(r.job);
+    this.push({ due: r.timestamp, seq: r.offset, routingKey: message.routingKey, message, position: r.position, job });
     this.schedule();
+  }
+
+  /**
+   * Drops the entries `drop` picks (scheduled jobs removed by a client), and their records.
+   * Returns how many went.
+   */
+  remove(drop: (job: Job | null, due: number) => boolean): number {
+    const kept: Held[] = [];
+    let removed = 0;
+    for (const h of this.heap) {
+      if (!drop(h.job, h.due)) kept.push(h);
+      else {
+        removed++;
+        if (h.position >= 0) this.store?.ack(h.position);
+      }
+    }
+    if (removed === 0) return 0;
+    this.heap.length = 0;
+    for (const h of kept) this.push(h);
+    this.stop();
+    this.schedule();
+    return removed;
   }
 
   /** One timer, for the earliest due message. */
@@ -68,7 +102,9 @@ export class HeldMessages {
     const now = this.timers.now();
     while (this.heap.length > 0 && this.heap[0]!.due <= now) {
       const h = this.pop();
-      this.due(h.routingKey, h.message);
+      const next = this.due(h.routingKey, h.message, h.job, now);
+      // a job goes on: stored at its next time before its old record goes
+      if (h.job !== null && typeof next === "number") this.hold(Math.max(next, now + 1), h.routingKey, h.message, h.position >= 0, h.job);
       if (h.position >= 0) this.store?.ack(h.position);
     }
     this.schedule();

@@ -103,6 +103,8 @@ export {
   type PolicyValue,
 } from "./policies.js";
 export { DelayedExchange, DELAYED_TYPE } from "./delayed-exchange.js";
+export { CronError, type CronSchedule, nextCronTime, parseCron } from "./cron.js";
+export type { Job, JobSpec } from "./scheduled-jobs.js";
 export { ChannelFlows, ExchangeFlow, MessageCounters, QueueCounters, QueueFlow } from "./stats.js";
 export {
   ConnectionRegistry,

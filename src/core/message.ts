@@ -106,6 +106,11 @@ export interface PropertiesCodec {
    * ActiveMQ.DLQ). Called at most once per expiry, off the publish path.
    */
   expired?(message: Message, queue: string, now: number): { message: Message; queue: string } | null;
+  /**
+   * A copy of `message` that scheduled job `jobId` delivers again (a repeat, a cron time): the
+   * publisher's protocol gives it a message id of its own. Off the publish path.
+   */
+  renewed?(message: Message, jobId: string): Message;
 }
 
 const EMPTY_PROPERTIES: MessageProperties = Object.freeze({}) as MessageProperties;

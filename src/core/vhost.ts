@@ -10,7 +10,7 @@ import {
 } from "./exchange.js";
 import { rabbitType, stringValue } from "./field-types.js";
 import type { ClientRef } from "./consumer.js";
-import { type FieldTable, type FieldValue, type Message, TypedField } from "./message.js";
+import { type FieldTable, type FieldValue, Message, TypedField } from "./message.js";
 import { type DeadLetterReason, Enqueued, Queue, type QueueHost } from "./queue.js";
 import { type Clock, systemClock } from "./clock.js";
 import { buildDeadLetter, isDeadLetterCycle } from "./dead-letter.js";
@@ -32,6 +32,7 @@ import {
 } from "./policies.js";
 import { checkDelayedType, DELAYED_TYPE, DelayedExchange, type DelayedHost } from "./delayed-exchange.js";
 import { HeldMessages } from "./held-messages.js";
+import { fire, firstDue, type Job, type JobSpec, renewsIds } from "./scheduled-jobs.js";
 import { MessageCounters } from "./stats.js";
 import { NO_LIMITS, type VhostLimits } from "./parameter-validation.js";
 
@@ -316,21 +317,79 @@ export class VirtualHost implements QueueHost, DelayedHost {
     this.scheduler().hold(due, message.routingKey, message, message.persistent);
   }
 
-  /** Messages waiting for publishLater's due time. */
+  /**
+   * A scheduled job (scheduled-jobs.ts): `message` is published to its own exchange and routing
+   * key each time the job fires, from now on; kept across a restart when persistent and there is
+   * a store. False when its cron expression never matches (nothing is held).
+   */
+  scheduleJob(message: Message, id: string, spec: JobSpec): boolean {
+    const due = firstDue(spec, this.timers.now());
+    if (due === null) return false;
+    const job: Job = { id, cron: spec.cron, delay: spec.delay, period: spec.period, repeat: spec.repeat, left: spec.repeat };
+    this.scheduler().hold(due, message.routingKey, message, message.persistent, job);
+    return true;
+  }
+
+  /** A job id no other job of this broker's data dir has: the clock at first use, then a count. */
+  newJobId(): string {
+    this.jobIdBase ??= `ID:warren-job-${this.timers.now().toString(36)}`;
+    return `${this.jobIdBase}:${++this.jobIds}`;
+  }
+  private jobIdBase: string | null = null;
+  private jobIds = 0;
+
+  /** Removes the scheduled job `id` (ActiveMQ.Scheduler.Management's REMOVE); how many entries went. */
+  removeScheduledJob(id: string): number {
+    return this.scheduled?.remove((job) => job?.id === id) ?? 0;
+  }
+
+  /** Removes every scheduled job, or those next due within [start, end] (REMOVEALL). */
+  removeScheduledJobs(start = -Infinity, end = Infinity): number {
+    return this.scheduled?.remove((job, due) => job !== null && due >= start && due <= end) ?? 0;
+  }
+
+  /** Messages waiting for publishLater's due time, and scheduled jobs. */
   get scheduledCount(): number {
     return this.scheduled?.count ?? 0;
   }
 
   private scheduler(): HeldMessages {
     if (this.scheduled !== null) return this.scheduled;
-    const held = new HeldMessages(this.timers, (routingKey, message) => {
-      this.publish(message.exchange, routingKey, message);
+    const held = new HeldMessages(this.timers, (routingKey, message, job, now) => {
+      if (job === null) {
+        this.publish(message.exchange, routingKey, message);
+        return null;
+      }
+      const step = fire(job, now, () => this.newJobId());
+      if (step.deliver) this.publish(message.exchange, routingKey, renewsIds(job) ? this.jobCopy(message, job.id) : message);
+      if (step.spawn !== null) {
+        const s = step.spawn;
+        held.hold(s.due, routingKey, message, message.persistent && held.store !== null, s.job);
+      }
+      return step.next;
     });
     this.scheduled = held;
     const p = this.store;
     if (p?.openStream) held.store = p.openStream(this.name, SCHEDULED_LOG, (r) => held.restore(r));
     return held;
   }
+
+  /**
+   * A repeating job's copy: the publisher's protocol gives it a message id of its own (and names
+   * the job); a message without such a codec (one read back from the store) gets a new messageId.
+   */
+  private jobCopy(message: Message, jobId: string): Message {
+    const renewed = message.encoded?.codec.renewed?.(message, jobId);
+    if (renewed) return renewed;
+    const copy = new Message(message.exchange, message.routingKey, message.body, {
+      ...message.properties,
+      messageId: `${jobId}:${++this.jobCopies}`,
+    });
+    copy.group = message.group;
+    copy.groupSeq = message.groupSeq;
+    return copy;
+  }
+  private jobCopies = 0;
 
   /** Stops the vhost's timers (the broker is closing); what they guard stays stored. */
   stopTimers(): void {

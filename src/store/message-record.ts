@@ -11,6 +11,11 @@
  * The kind's GROUPED bit (0x80) marks a message of an ActiveMQ message group (Message.group, whose
  * JMSXGroupID/JMSXGroupSeq headers are in the properties): recovery reads the bit without decoding
  * the record, so a restarted queue groups the message again and ungrouped ones cost nothing.
+ *
+ * The kind's JOB bit (0x40) marks a held message of a scheduled job (OpenWire's repeats and cron,
+ * src/core/scheduled-jobs.ts): right after the kind (and the expiry) come the job's state, job
+ * length u32 | job (UTF-8 text), then the rest as above. Records written before the bit existed
+ * have it clear, so older data dirs read unchanged; a broker older than the bit refuses such a record.
  */
 import { Message, type MessageProperties, type PropertiesCodec } from "../core/index.js";
 import type { RecordWriter } from "./segment-log.js";
@@ -20,13 +25,22 @@ const KIND_EXPIRING_MESSAGE = 2;
 const EXPIRY_BYTES = 8;
 /** A flag on the kind byte: the message belongs to a message group (see above). */
 const GROUPED = 0x80;
+/** A flag on the kind byte: a scheduled job's state follows the kind (see above). */
+const JOB = 0x40;
+const FLAGS = GROUPED | JOB;
 
-/** Bytes before the exchange length: the kind, and the expiry of an expiring message. */
-const headerBytes = (buf: Buffer): number => {
-  const kind = buf[0]! & ~GROUPED;
+/** Bytes before the job or the exchange length: the kind, and the expiry of an expiring message. */
+const kindBytes = (buf: Buffer): number => {
+  const kind = buf[0]! & ~FLAGS;
   if (kind === KIND_MESSAGE) return 1;
   if (kind === KIND_EXPIRING_MESSAGE) return 1 + EXPIRY_BYTES;
   throw new Error(`unknown record kind ${buf[0]}`);
+};
+
+/** Bytes before the exchange length: the kind, the expiry, a job's state. */
+const headerBytes = (buf: Buffer): number => {
+  const o = kindBytes(buf);
+  return (buf[0]! & JOB) === 0 ? o : o + 4 + buf.readUInt32BE(o);
 };
 
 /** The property encoding records use: AMQP 0-9-1 basic properties, injected to keep protocols out of the store. */
@@ -44,6 +58,8 @@ export class MessageRecordWriter implements RecordWriter<Message> {
   private props: Buffer = EMPTY;
   /** The next record's expiry (ms since the epoch); set just before appending, reset after. */
   expiresAt = Infinity;
+  /** The next record's scheduled job (UTF-8); set just before appending, reset after. */
+  job: Buffer | null = null;
 
   constructor(private readonly codec: RecordPropertiesCodec) {}
 
@@ -51,20 +67,28 @@ export class MessageRecordWriter implements RecordWriter<Message> {
     const enc = m.encoded;
     this.props = enc !== null && enc.codec === this.codec.properties ? enc.bytes : this.codec.encode(m.properties);
     const expiry = this.expiresAt === Infinity ? 0 : EXPIRY_BYTES;
-    return 1 + expiry + 4 + Buffer.byteLength(m.exchange) + 4 + Buffer.byteLength(m.routingKey) + 4 + this.props.length + m.body.length;
+    const job = this.job === null ? 0 : 4 + this.job.length;
+    return (
+      1 + expiry + job + 4 + Buffer.byteLength(m.exchange) + 4 + Buffer.byteLength(m.routingKey) + 4 + this.props.length + m.body.length
+    );
   }
 
   write(m: Message, buf: Buffer, at: number): void {
     const props = this.props;
     this.props = EMPTY;
     let o = at;
-    const grouped = m.group !== null ? GROUPED : 0;
-    if (this.expiresAt === Infinity) buf[o++] = KIND_MESSAGE | grouped;
+    const flags = (m.group !== null ? GROUPED : 0) | (this.job !== null ? JOB : 0);
+    if (this.expiresAt === Infinity) buf[o++] = KIND_MESSAGE | flags;
     else {
-      buf[o++] = KIND_EXPIRING_MESSAGE | grouped;
+      buf[o++] = KIND_EXPIRING_MESSAGE | flags;
       buf.writeDoubleBE(this.expiresAt, o);
       o += EXPIRY_BYTES;
       this.expiresAt = Infinity;
+    }
+    if (this.job !== null) {
+      buf.writeUInt32BE(this.job.length, o);
+      o += 4 + this.job.copy(buf, o + 4);
+      this.job = null;
     }
     const ex = buf.write(m.exchange, o + 4);
     buf.writeUInt32BE(ex, o);
@@ -117,7 +141,14 @@ export function messageRecordBodySize(buf: Buffer): number {
 
 /** When the recorded message expires (ms since the epoch), without decoding it; Infinity: never. */
 export function messageRecordExpiry(buf: Buffer): number {
-  return (buf[0]! & ~GROUPED) === KIND_EXPIRING_MESSAGE ? buf.readDoubleBE(1) : Infinity;
+  return (buf[0]! & ~FLAGS) === KIND_EXPIRING_MESSAGE ? buf.readDoubleBE(1) : Infinity;
+}
+
+/** The scheduled job stored with a held message (UTF-8 text), null for none. */
+export function messageRecordJob(buf: Buffer): string | null {
+  if ((buf[0]! & JOB) === 0) return null;
+  const o = kindBytes(buf);
+  return buf.toString("utf8", o + 4, o + 4 + buf.readUInt32BE(o));
 }
 
 /** Whether the recorded message belongs to a message group, without decoding it. */

@@ -36,6 +36,7 @@ import {
   decodeMessageRecord,
   MessageRecordWriter,
   messageRecordBodySize,
+  messageRecordJob,
   messageRecordExpiry,
   messageRecordGrouped,
   type RecordPropertiesCodec,
@@ -174,10 +175,11 @@ class DiskStreamStore implements StreamStore {
     readonly dir: string,
   ) {}
 
-  append(offset: number, timestamp: number, message: Message): number {
+  append(offset: number, timestamp: number, message: Message, job?: string): number {
     const writer = this.owner.streamWriter;
     writer.offset = offset;
     writer.timestamp = timestamp;
+    if (job !== undefined) writer.records.job = Buffer.from(job);
     return this.store.appendWith(writer, message);
   }
 
@@ -222,7 +224,7 @@ class StreamRecordWriter implements RecordWriter<Message> {
   offset = 0;
   timestamp = 0;
 
-  constructor(private readonly records: MessageRecordWriter) {}
+  constructor(readonly records: MessageRecordWriter) {}
 
   size(m: Message): number {
     return STREAM_PREFIX + this.records.size(m);
@@ -370,6 +372,7 @@ export class DiskPersistence implements Persistence, Flushable {
         offset: p.readDoubleBE(0),
         timestamp: p.readDoubleBE(8),
         bodySize: messageRecordBodySize(record),
+        job: messageRecordJob(record),
         message: () => decodeMessageRecord(record, codec),
       });
     }

@@ -9,6 +9,7 @@ import { type RunningBroker, startBroker } from "warren";
 import { BrokerError } from "../../src/core/index.js";
 import {
   DataType,
+  type ExceptionResponse,
   makeActiveMQBytesMessage,
   makeActiveMQQueue,
   makeMessageId,
@@ -93,7 +94,7 @@ describe("OpenWire scheduled delivery", () => {
       expect(Date.now() - sentAt).toBeGreaterThanOrEqual(390);
       const m = await ch.get("sched.q", { noAck: true });
       expect(m && m.content.toString()).toBe("later");
-      expect(m && m.properties.headers).toEqual({ kept: "yes", scheduledJobId: expect.stringMatching(/^ID:warren-scheduler:\d+$/) });
+      expect(m && m.properties.headers).toEqual({ kept: "yes", scheduledJobId: expect.stringMatching(/^ID:warren-job-[0-9a-z]+:\d+$/) });
     } finally {
       p.close();
       await conn.close();
@@ -141,15 +142,93 @@ describe("OpenWire scheduled delivery", () => {
     }
   });
 
-  it("AMQ_SCHEDULED_CRON is refused with an ExceptionResponse", async () => {
+  it("a bad AMQ_SCHEDULED_CRON, a repeat over 1000 and an unlimited repeat with cron are refused with ActiveMQ's exceptions", async () => {
     const broker = await start();
     const p = await openSession(broker.ports.openwire!, "ID:sched-3");
     try {
-      send(p, "ID:sched-3", 3, "sched.cron", "x", [["AMQ_SCHEDULED_CRON", "* * * * *"]]);
-      const r = await p.answerTo(3);
-      expect(r.dataType).toBe(DataType.ExceptionResponse);
+      const refused = async (commandId: number, props: [string, PrimitiveValue][]) => {
+        send(p, "ID:sched-3", commandId, "sched.cron", "x", props);
+        const r = (await p.answerTo(commandId)) as ExceptionResponse;
+        expect(r.dataType).toBe(DataType.ExceptionResponse);
+        return { className: r.exception?.className, message: r.exception?.message };
+      };
+      // the texts ActiveMQ 5.17.2 gives (its broker for the first three, its client's check for the range)
+      expect(await refused(3, [["AMQ_SCHEDULED_CRON", "* * *"]])).toEqual({
+        className: "java.lang.IllegalArgumentException",
+        message: "Not a valid cron entry - wrong number of tokens(3): * * *",
+      });
+      expect(await refused(4, [["AMQ_SCHEDULED_CRON", "x * * * *"]])).toEqual({
+        className: "java.lang.NumberFormatException",
+        message: 'For input string: "x"',
+      });
+      expect(await refused(5, [["AMQ_SCHEDULED_CRON", "*/0 * * * *"]])).toEqual({
+        className: "java.lang.ArithmeticException",
+        message: "/ by zero",
+      });
+      expect(await refused(6, [["AMQ_SCHEDULED_CRON", "70 * * * *"]])).toEqual({
+        className: "javax.jms.MessageFormatException",
+        message: "Invalid token: Minutes:70",
+      });
+      expect(
+        await refused(7, [
+          ["AMQ_SCHEDULED_PERIOD", { long: 100 }],
+          ["AMQ_SCHEDULED_REPEAT", { int: 1001 }],
+        ]),
+      ).toEqual({ className: "javax.jms.MessageFormatException", message: "The scheduled repeat value is too large" });
+      expect(
+        await refused(8, [
+          ["AMQ_SCHEDULED_CRON", "* * * * *"],
+          ["AMQ_SCHEDULED_REPEAT", { int: -1 }],
+        ]),
+      ).toMatchObject({ className: "java.lang.UnsupportedOperationException" });
+      expect(scheduled(broker)).toBe(0);
+      // a good one is held as one job
+      send(p, "ID:sched-3", 9, "sched.cron", "x", [["AMQ_SCHEDULED_CRON", "*/5 * * * *"]]);
+      expect((await p.answerTo(9)).dataType).toBe(DataType.Response);
+      expect(scheduled(broker)).toBe(1);
     } finally {
       p.close();
+      await broker.close();
+    }
+  });
+
+  it("an unlimited repeat goes on until ActiveMQ.Scheduler.Management's REMOVE names its scheduledJobId; REMOVEALL removes the rest", async () => {
+    const broker = await start();
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+    const p = await openSession(broker.ports.openwire!, "ID:sched-5");
+    try {
+      const ch = await conn.createChannel();
+      await ch.assertQueue("sched.forever", { durable: true });
+      send(p, "ID:sched-5", 3, "sched.forever", "again", [
+        ["AMQ_SCHEDULED_PERIOD", { long: 20 }],
+        ["AMQ_SCHEDULED_REPEAT", { int: -1 }],
+      ]);
+      expect((await p.answerTo(3)).dataType).toBe(DataType.Response);
+      send(p, "ID:sched-5", 4, "sched.other", "cron", [["AMQ_SCHEDULED_CRON", "0 0 1 1 *"]]);
+      await p.answerTo(4);
+      expect(scheduled(broker)).toBe(2);
+      await waitForCount(ch, "sched.forever", 5); // past 1 + repeat of any bounded job
+      const m = await ch.get("sched.forever", { noAck: true });
+      const jobId = m && m.properties.headers?.scheduledJobId;
+      expect(jobId).toEqual(expect.any(String));
+      send(p, "ID:sched-5", 5, "ActiveMQ.Scheduler.Management", "", [
+        ["AMQ_SCHEDULER_ACTION", "REMOVE"],
+        ["scheduledJobId", String(jobId)],
+      ]);
+      expect((await p.answerTo(5)).dataType).toBe(DataType.Response);
+      expect(scheduled(broker)).toBe(1);
+      await ch.purgeQueue("sched.forever");
+      const { messageCount } = await ch.checkQueue("sched.forever");
+      expect(messageCount).toBe(0);
+      // the management destination is an action, not a queue
+      await expect(broker.core.vhost("/")).not.toBeInstanceOf(BrokerError);
+      expect((broker.core.vhost("/") as { queues: Map<string, unknown> }).queues.has("ActiveMQ.Scheduler.Management")).toBe(false);
+      send(p, "ID:sched-5", 6, "ActiveMQ.Scheduler.Management", "", [["AMQ_SCHEDULER_ACTION", "REMOVEALL"]]);
+      await p.answerTo(6);
+      expect(scheduled(broker)).toBe(0);
+    } finally {
+      p.close();
+      await conn.close();
       await broker.close();
     }
   });

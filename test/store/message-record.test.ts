@@ -7,6 +7,7 @@ import {
   messageRecordBodySize,
   messageRecordExpiry,
   messageRecordGrouped,
+  messageRecordJob,
   type RecordPropertiesCodec,
 } from "../../src/store/message-record.js";
 import { amqpPropertiesCodec, encodeProperties } from "../../protocols/amqp/codec/properties.js";
@@ -56,5 +57,23 @@ describe("message records", () => {
     expect(messageRecordExpiry(expiring)).toBe(1_800_000_000_123);
     expect([messageRecordBodySize(grouped), messageRecordBodySize(expiring)]).toEqual([5, 5]);
     expect(decodeMessageRecord(expiring, codec).body.toString()).toBe("hello");
+  });
+
+  it("a held message's scheduled job rides under the JOB bit, with an expiry and a group too; plain records have none", () => {
+    const writer = new MessageRecordWriter(codec);
+    expect(messageRecordJob(written(writer, message()))).toBeNull();
+    const grouped = message();
+    grouped.group = "g";
+    writer.expiresAt = 1_800_000_000_123;
+    writer.job = Buffer.from('["id",null,0,1000,-1,-1]');
+    const record = written(writer, grouped);
+    expect(messageRecordJob(record)).toBe('["id",null,0,1000,-1,-1]');
+    expect(messageRecordExpiry(record)).toBe(1_800_000_000_123);
+    expect(messageRecordGrouped(record)).toBe(true);
+    expect(messageRecordBodySize(record)).toBe(5);
+    const back = decodeMessageRecord(record, codec);
+    expect([back.exchange, back.routingKey, back.body.toString()]).toEqual(["amq.topic", "a.b", "hello"]);
+    // the writer forgets the job for the next record
+    expect(messageRecordJob(written(writer, message()))).toBeNull();
   });
 });

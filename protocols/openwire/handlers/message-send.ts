@@ -6,7 +6,15 @@ import { INVALID_DESTINATION, OpenWireRefusal, refusalOf, UNSUPPORTED } from "..
 import { coreMessage, decodeStoredMessage, memberCopy, messageProblem, propertiesOf, scannedProperties } from "../message.js";
 import type { ScannedMessage } from "../message-scan.js";
 import type { PrimitiveMap } from "../primitive-map.js";
-import { mayBeScheduled, type Schedule, scheduledCopies, scheduleOf } from "../scheduled.js";
+import {
+  isManagementDestination,
+  managementAction,
+  mayBeScheduled,
+  type ScheduleRefusal,
+  scheduledTemplate,
+  scheduleOf,
+} from "../scheduled.js";
+import type { JobSpec } from "../../../src/core/index.js";
 import { queueFor } from "./queues.js";
 import { tempsOf } from "../temp-destinations.js";
 
@@ -25,6 +33,11 @@ export function messageSend(conn: OpenWireConnection, s: ScannedMessage, frame: 
   // read here so that a malformed map is refused with its message, and to see a schedule
   const props: PrimitiveMap | null = scannedProperties(s, frame);
   if (t.kind === "composite") return compositeSend(conn, decodeStoredMessage(frame, conn.wire!.version), t, mayBeScheduled(props));
+  // the scheduler's management destination: an action on the vhost's jobs, never delivered (nor declared)
+  if (isManagementDestination(t.name)) {
+    const denied = conn.access!.checkPublish(...publishTarget(t));
+    return denied ? refusalOf(denied) : management(conn, frame);
+  }
   if (t.temp) {
     // ActiveMQ's client refuses this itself once it has the deletion's advisory
     if (tempsOf(conn.server).get(conn.vhost!.name, s.destination) === undefined) {
@@ -97,25 +110,33 @@ function compositeSend(conn: OpenWireConnection, m: AnyMessage, c: Composite, sc
 }
 
 /**
- * A scheduled send (AMQ_SCHEDULED_DELAY/PERIOD/REPEAT): its copies wait in the core until due
- * (in a transaction, from its commit). Refused for a schedule this broker does not serve.
+ * A scheduled send (AMQ_SCHEDULED_DELAY/PERIOD/REPEAT/CRON): a job in the core (in a transaction,
+ * from its commit). Refused for a schedule ActiveMQ refuses, or this broker does not serve.
  */
 function scheduledSend(
   conn: OpenWireConnection,
   m: AnyMessage,
   exchange: string,
   key: string,
-  schedule: Schedule | string,
+  schedule: JobSpec | ScheduleRefusal,
 ): boolean | OpenWireRefusal {
-  if (typeof schedule === "string") return new OpenWireRefusal(UNSUPPORTED, schedule);
+  if ("exceptionClass" in schedule) return new OpenWireRefusal(schedule.exceptionClass, schedule.message);
   const v = conn.vhost!;
   const tx = m.transactionId === null ? null : conn.transaction(m.transactionId);
   if (tx instanceof OpenWireRefusal) return tx;
-  const now = v.timers.now();
-  for (const c of scheduledCopies(exchange, key, m, schedule, now, conn.wire!.version, conn.individualDlq)) {
-    c.message.publisher = conn.client;
-    if (tx !== null) tx.send(exchange, key, c.message, c.due - now);
-    else v.publishLater(c.message, c.due);
-  }
+  const jobId = v.newJobId();
+  const message = scheduledTemplate(exchange, key, m, jobId, conn.wire!.version, conn.individualDlq);
+  message.publisher = conn.client;
+  if (tx !== null) tx.send(exchange, key, message, { id: jobId, spec: schedule });
+  else v.scheduleJob(message, jobId, schedule);
+  return false;
+}
+
+/** A message to ActiveMQ.Scheduler.Management: REMOVE one job, REMOVEALL (in a window of next times). */
+function management(conn: OpenWireConnection, frame: Buffer): false {
+  const action = managementAction(propertiesOf(decodeStoredMessage(frame, conn.wire!.version)).headers);
+  const v = conn.vhost!;
+  if (action?.action === "REMOVE") v.removeScheduledJob(action.jobId);
+  else if (action?.action === "REMOVEALL") v.removeScheduledJobs(action.start, action.end);
   return false;
 }

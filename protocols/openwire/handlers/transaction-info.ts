@@ -51,8 +51,9 @@ function commit(conn: OpenWireConnection, tx: OpenWireTransaction): OpenWireRefu
   let refused: OpenWireRefusal | null = null;
   const v = conn.vhost!;
   for (const s of tx.sends) {
-    if (s.delay !== undefined) {
-      v.publishLater(s.message, v.timers.now() + s.delay);
+    if (s.job !== undefined) {
+      // the cron expression was checked to match some time when it was sent
+      v.scheduleJob(s.message, s.job.id, s.job.spec);
       continue;
     }
     const r = v.publish(s.exchange, s.routingKey, s.message);
