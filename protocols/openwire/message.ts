@@ -159,9 +159,9 @@ export class OpenWireEncoding implements EncodedProperties {
 }
 
 /**
- * The core Message for a published JMS message (`command`: its bytes, type octet first, a view
- * of the socket's chunk, copied once here). Routing needs only what the scan read; the neutral
- * properties are decoded from the bytes when someone asks for them.
+ * The core Message for a published JMS message (`command`: its bytes, type octet first, its own
+ * copy, kept as they are). Routing needs only what the scan read; the neutral properties are
+ * decoded from the bytes when someone asks for them.
  */
 export function coreMessage(
   exchange: string,
@@ -171,7 +171,7 @@ export function coreMessage(
   version: number,
   individualDlq: boolean,
 ): Message {
-  return messageOfBytes(exchange, routingKey, s, Buffer.from(command), version, individualDlq);
+  return messageOfBytes(exchange, routingKey, s, command, version, individualDlq);
 }
 
 /**
