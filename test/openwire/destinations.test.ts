@@ -183,6 +183,42 @@ describe("OpenWire composite destinations", () => {
   });
 });
 
+describe("OpenWire sends naming their destinations", () => {
+  it("every message reaches the queue it names when one connection alternates between look-alike names", async () => {
+    const p = await openSession(broker().ports.openwire!, "ID:lookalike-send");
+    try {
+      // the same length, different only inside the name, then a third one and back: what the
+      // broker remembers of the last destination must never route a message to another one
+      const names = ["la.x1y", "la.x2y", "la.x1y", "la.x1y", "la.x2y", "la.z1y", "la.x1y"];
+      const frames = names.map((n, i) =>
+        makeActiveMQBytesMessage({
+          commandId: 10 + i,
+          responseRequired: true,
+          destination: makeActiveMQQueue({ physicalName: n }),
+          producerId: makeProducerId({ connectionId: "ID:lookalike-send", sessionId: 1, value: 1 }),
+          messageId: makeMessageId({
+            producerId: makeProducerId({ connectionId: "ID:lookalike-send", sessionId: 1, value: 1 }),
+            producerSequenceId: ++seq,
+          }),
+          persistent: true,
+          priority: 4,
+          content: Buffer.from(`${n}#${i}`),
+        }),
+      );
+      // several frames in one write: read one after another from the same chunk
+      p.send(...frames);
+      for (let i = 0; i < names.length; i++) expect((await p.answerTo(10 + i)).dataType).toBe(DataType.Response);
+      for (const q of ["la.x1y", "la.x2y", "la.z1y"]) {
+        const got: string[] = [];
+        for (let m = await getFrom(q); m !== false; m = await ch.get(q, { noAck: true })) got.push(m.content.toString());
+        expect(got).toEqual(names.flatMap((n, i) => (n === q ? [`${n}#${i}`] : [])));
+      }
+    } finally {
+      p.close();
+    }
+  });
+});
+
 describe("OpenWire virtual topics", () => {
   it("Consumer.A.VirtualTopic.X gets what reaches topic VirtualTopic.X once it exists, named as its own", async () => {
     const p = await openSession(broker().ports.openwire!, "ID:virtual-1");
