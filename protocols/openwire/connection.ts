@@ -209,10 +209,13 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     const r = this.in.reset(buf, start + 1, end);
     if (type === DataType.MessageAck && this.state === "open" && !this.traced && quickAck(this, r)) return;
     if (isMessageType(type)) {
-      // a message is only scanned: its bytes, copied out of the chunk once, are what it is stored
-      // and delivered as
-      const bytes = Buffer.allocUnsafe(end - start);
-      buf.copy(bytes, 0, start, end);
+      // a message is only scanned: its bytes, copied out of the chunk once (a frame split across
+      // reads is a copy already), are what it is stored and delivered as
+      let bytes = buf;
+      if (!this.reader.owned) {
+        bytes = Buffer.allocUnsafe(end - start);
+        buf.copy(bytes, 0, start, end);
+      }
       r.reset(bytes, 1, bytes.length);
       const s = scanMessage(type, r, this.sentTo);
       if (r.pos !== r.end) throw new DecodeError(`${r.end - r.pos} bytes left over after a command of type ${type}`);

@@ -20,7 +20,7 @@ import {
   makeProducerId,
   makeRemoveInfo,
 } from "../../protocols/openwire/codec/commands.generated.js";
-import { openSession, type RawPeer, useOpenWireBroker } from "./raw.js";
+import { frameOf, openSession, type RawPeer, useOpenWireBroker } from "./raw.js";
 
 const broker = useOpenWireBroker();
 let conn: amqp.ChannelModel;
@@ -205,9 +205,13 @@ describe("OpenWire sends naming their destinations", () => {
           content: Buffer.from(`${n}#${i}`),
         }),
       );
-      // several frames in one write: read one after another from the same chunk
-      p.send(...frames);
-      for (let i = 0; i < names.length; i++) expect((await p.answerTo(10 + i)).dataType).toBe(DataType.Response);
+      // several frames in one write: read one after another from the same chunk; then the same
+      // again in writes of 7 octets, so that frames (and their size prefixes) straddle reads
+      p.send(...frames.slice(0, 4));
+      for (let i = 0; i < 4; i++) expect((await p.answerTo(10 + i)).dataType).toBe(DataType.Response);
+      const rest = Buffer.concat(frames.slice(4).map((f) => frameOf(f)));
+      for (let i = 0; i < rest.length; i += 7) await new Promise<void>((done) => p.socket.write(rest.subarray(i, i + 7), () => done()));
+      for (let i = 4; i < names.length; i++) expect((await p.answerTo(10 + i)).dataType).toBe(DataType.Response);
       for (const q of ["la.x1y", "la.x2y", "la.z1y"]) {
         const got: string[] = [];
         for (let m = await getFrom(q); m !== false; m = await ch.get(q, { noAck: true })) got.push(m.content.toString());
