@@ -7,6 +7,8 @@
 //   node bench/openwire-jms.mjs [--runs 3] [--quick] [--scenarios a,b] [--warren-port 26621]
 //     [--activemq-port 26622] [--out bench/results/FILE.json] [--only warren|activemq|warren-tight,...]
 //     [--warren-cpu-prof DIR]   (the measured Warren under node --cpu-prof: bench/profile-top.mjs reads it)
+//     [--warren-base DIR]       (target `warren-base`: the Warren built in DIR, e.g. an earlier commit's
+//                                tree with its dist/, for a before/after in the same minutes)
 //
 // Both brokers are started by the harness on loopback with OpenWire only: Warren's CLI
 // (dist/cli/main.js) and ActiveMQ 5.17 (Debian's `activemq`, the JVM started directly as
@@ -61,7 +63,17 @@ const SCENARIOS = [
 ];
 
 function parseArgs(argv) {
-  const o = { runs: 3, quick: false, scenarios: null, warrenPort: 26621, activemqPort: 26622, out: null, only: null, warrenCpuProf: null };
+  const o = {
+    runs: 3,
+    quick: false,
+    scenarios: null,
+    warrenPort: 26621,
+    activemqPort: 26622,
+    out: null,
+    only: null,
+    warrenCpuProf: null,
+    warrenBase: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -77,6 +89,7 @@ function parseArgs(argv) {
     else if (a === "--out") o.out = next();
     else if (a === "--only") o.only = next();
     else if (a === "--warren-cpu-prof") o.warrenCpuProf = next();
+    else if (a === "--warren-base") o.warrenBase = next();
     else throw new Error(`unknown option ${a}`);
   }
   if (o.quick && !argv.includes("--runs")) o.runs = 1;
@@ -107,18 +120,18 @@ function accepts(port) {
 }
 
 /** The broker process for `target`, on a fresh data dir; resolves once OpenWire accepts, with the time it took. */
-async function startBroker(target, port, cpuProfDir = null) {
+async function startBroker(target, port, cpuProfDir = null, warrenBase = null) {
   const dir = mkdtempSync(join(tmpdir(), `warren-jmsbench-${target}-`));
   let proc;
   const t0 = process.hrtime.bigint();
-  if (target === "warren" || target === "warren-tight") {
+  if (target === "warren" || target === "warren-tight" || target === "warren-base") {
     const conf = join(dir, "warren.conf");
     writeFileSync(conf, target === "warren-tight" ? "openwire.tight_encoding = true\nopenwire.cache = true\n" : "");
     proc = spawn(
       process.execPath,
       [
         ...(cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : []),
-        join(ROOT, "dist/cli/main.js"),
+        target === "warren-base" ? join(warrenBase ?? "", "dist/cli/main.js") : join(ROOT, "dist/cli/main.js"),
         ...listenerArgs({ openwire: `127.0.0.1:${port}` }),
         "--data-dir",
         join(dir, "data"),
@@ -249,9 +262,12 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   const targets = o.only ? o.only.split(",") : ["warren", "activemq"];
   const processes = targets;
-  const ports = { warren: o.warrenPort, activemq: o.activemqPort, "warren-tight": o.warrenPort + 2 };
+  const ports = { warren: o.warrenPort, activemq: o.activemqPort, "warren-tight": o.warrenPort + 2, "warren-base": o.warrenPort + 4 };
   const scenarios = o.scenarios ? SCENARIOS.filter((s) => o.scenarios.includes(s.name)) : SCENARIOS;
   if (!existsSync(join(ROOT, "dist/cli/main.js"))) throw new Error("dist/cli/main.js is missing: npm run build");
+  if (targets.includes("warren-base") && (o.warrenBase === null || !existsSync(join(o.warrenBase, "dist/cli/main.js")))) {
+    throw new Error("the warren-base target needs --warren-base DIR with a built dist/cli/main.js");
+  }
   const classes = compile();
   const result = {
     date: new Date().toISOString(),
@@ -266,7 +282,7 @@ async function main() {
   for (const t of processes) {
     result.startup[t] = [];
     for (let r = 0; r < o.runs; r++) {
-      const b = await startBroker(t, ports[t]);
+      const b = await startBroker(t, ports[t], null, o.warrenBase);
       await sleep(3000);
       result.startup[t].push({ startupMs: b.startupMs, idleRssBytes: rssBytes(b.pid) });
       log(`${t} start ${r + 1}: ${b.startupMs.toFixed(0)} ms, idle RSS ${(rssBytes(b.pid) / 2 ** 20).toFixed(1)} MiB`);
@@ -274,7 +290,7 @@ async function main() {
     }
   }
   const brokers = {};
-  for (const t of processes) brokers[t] = await startBroker(t, ports[t], t === "warren" ? o.warrenCpuProf : null);
+  for (const t of processes) brokers[t] = await startBroker(t, ports[t], t === "warren" ? o.warrenCpuProf : null, o.warrenBase);
   try {
     for (let r = 0; r < o.runs; r++) {
       for (const s of scenarios) {

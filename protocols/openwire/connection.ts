@@ -50,14 +50,14 @@ import { consumerInfo } from "./handlers/consumer-info.js";
 import { destinationInfo } from "./handlers/destination-info.js";
 import { messageAck, quickAck } from "./handlers/message-ack.js";
 import { messagePull } from "./handlers/message-pull.js";
-import { messageSend } from "./handlers/message-send.js";
+import { messageSend, type SendTarget } from "./handlers/message-send.js";
 import { producerInfo } from "./handlers/producer-info.js";
 import { removeInfo } from "./handlers/remove-info.js";
 import { removeSubscriptionInfo } from "./handlers/remove-subscription-info.js";
 import { sessionInfo } from "./handlers/session-info.js";
 import { transactionInfo } from "./handlers/transaction-info.js";
 import { dispatchMessage, isMessageType, OpenWireEncoding } from "./message.js";
-import { type MessageType, scanMessage, type ScannedMessage } from "./message-scan.js";
+import { DestinationMemo, type MessageType, sameBytes, scanMessage, type ScannedMessage } from "./message-scan.js";
 import type { OpenWireServer } from "./server.js";
 import { localTxKey, type OpenWireTransaction, txText } from "./transactions.js";
 import { negotiate, ourWireFormatInfo, type WireFormat } from "./wire-format.js";
@@ -65,6 +65,7 @@ import { tempsOf } from "./temp-destinations.js";
 import { tlsInfo } from "../../src/transport/tls.js";
 
 const TWO_32 = 4294967296;
+const NO_BYTES = Buffer.alloc(0);
 /** Where a tight connection's messages are re-encoded loose (then copied out as their stored bytes). */
 const looseScratch = new Writer(1024);
 /** Where a stored message is copied to have its per-delivery fields patched before it is transcoded. */
@@ -112,6 +113,12 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   readonly writer: BatchedWriter;
   /** Every command but a spliced dispatch is encoded here (tight or loose, as negotiated). */
   private readonly out = new TightWriter(1024);
+  /** Every loose uncached frame is read with this one reader, pointed at it (no Reader per command). */
+  private readonly in = new Reader(NO_BYTES, 0, 0, 1, false);
+  /** The destination of the last message sent on this connection, decoded once for a run of sends to it. */
+  readonly sentTo = new DestinationMemo();
+  /** What handlers/message-send.ts made of that destination object: its target and route, kept with it. */
+  sendTarget: SendTarget | null = null;
   /** What the peer's cached fields refer to, when the marshal cache was negotiated. */
   private unmarshalCache: MarshalCache | null = null;
   readonly client: ClientRef;
@@ -176,11 +183,12 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     if (this.state === "closed") return;
     try {
       this.reader.push(chunk);
+      const reader = this.reader;
       for (;;) {
         if ((this.state as OpenWireState) === "closed") return;
-        const frame = this.reader.next();
-        if (frame === null) return;
-        this.frame(frame);
+        const buf = reader.advance();
+        if (buf === null) return;
+        this.frame(buf, reader.start, reader.end);
       }
     } catch (err) {
       if (err instanceof DecodeError || err instanceof RangeError) return this.fail(err.message);
@@ -189,22 +197,34 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     }
   }
 
-  private frame(frame: Buffer): void {
-    const version = this.wire?.version ?? 1;
-    const r = new Reader(frame, 1, frame.length, version, this.wire?.stackTraces ?? false);
-    const type = frame[0]!;
+  /** One frame: `buf[start, end)`, type octet first (`buf` is the socket's chunk, read in place). */
+  private frame(buf: Buffer, start: number, end: number): void {
+    const type = buf[start]!;
     if (this.state === "wire-format") {
       if (type !== DataType.WireFormatInfo) throw new DecodeError(`command of type ${type} before WireFormatInfo`);
-      this.wireFormat(decodeBody(type, r) as WireFormatInfo);
+      this.wireFormat(decodeBody(type, new Reader(buf, start + 1, end, 1, false)) as WireFormatInfo);
       return;
     }
-    if (this.unmarshalCache !== null || this.wire!.tightEncoding) return this.decodedFrame(frame, type);
+    if (this.unmarshalCache !== null || this.wire!.tightEncoding) return this.decodedFrame(buf.subarray(start, end), type);
+    const r = this.in.reset(buf, start + 1, end);
     if (type === DataType.MessageAck && this.state === "open" && !this.traced && quickAck(this, r)) return;
-    r.pos = 1;
-    // a message is only scanned: its bytes are what it is stored and delivered as
-    const cmd = isMessageType(type) ? scanMessage(type, r) : decodeBody(type, r);
+    if (isMessageType(type)) {
+      // a message is only scanned: its bytes, copied out of the chunk once (a frame split across
+      // reads is a copy already), are what it is stored and delivered as
+      let bytes = buf;
+      if (!this.reader.owned) {
+        bytes = Buffer.allocUnsafe(end - start);
+        buf.copy(bytes, 0, start, end);
+      }
+      r.reset(bytes, 1, bytes.length);
+      const s = scanMessage(type, r, this.sentTo);
+      if (r.pos !== r.end) throw new DecodeError(`${r.end - r.pos} bytes left over after a command of type ${type}`);
+      return this.command(s, bytes);
+    }
+    r.pos = start + 1;
+    const cmd = decodeBody(type, r);
     if (r.pos !== r.end) throw new DecodeError(`${r.end - r.pos} bytes left over after a command of type ${type}`);
-    this.command(cmd, frame);
+    this.command(cmd, NO_BYTES);
   }
 
   /**
@@ -258,6 +278,8 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     const o = this.server.options;
     const w = negotiate(info, o);
     this.wire = w;
+    this.in.version = w.version;
+    this.in.stackTraces = w.stackTraces;
     this.out.version = w.version;
     this.out.stackTraces = w.stackTraces;
     if (w.cache) {
@@ -305,9 +327,12 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
    */
   consumerByIdBytes(buf: Buffer, start: number, end: number): OpenWireConsumer | undefined {
     const last = this.lastAcked;
-    if (last !== undefined && this.consumers.get(last.key) === last && last.idBytes.compare(buf, start, end) === 0) return last;
+    const n = end - start;
+    if (last !== undefined && last.idBytes.length === n && sameBytes(last.idBytes, buf, start) && this.consumers.get(last.key) === last) {
+      return last;
+    }
     for (const c of this.consumers.values()) {
-      if (c.idBytes.compare(buf, start, end) === 0) {
+      if (c.idBytes.length === n && sameBytes(c.idBytes, buf, start)) {
         this.lastAcked = c;
         return c;
       }
@@ -315,7 +340,10 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     return undefined;
   }
 
-  /** One command after the wire format is agreed (a message scanned, anything else decoded). */
+  /**
+   * One command after the wire format is agreed (a message scanned, anything else decoded);
+   * `frame`: a message's own bytes, type octet first (empty for other commands).
+   */
   private command(cmd: DataStructure | ScannedMessage, frame: Buffer): void {
     if (!("commandId" in cmd)) throw new DecodeError(`data structure of type ${cmd.dataType} sent as a command`);
     const c = cmd as AnyBaseCommand | ScannedMessage;

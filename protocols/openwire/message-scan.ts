@@ -104,13 +104,47 @@ function skipBrokerIds(r: Reader): void {
   }
 }
 
-/** The message command of type `dataType` from `r` (positioned after the type octet, at offset 1 of the command). */
-export function scanMessage(dataType: MessageType, r: Reader): ScannedMessage {
+/** Whether `buf[at, at + a.length)` holds `a`'s bytes (compared from the end, where ids and names differ most). */
+export function sameBytes(a: Buffer, buf: Buffer, at: number): boolean {
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== buf[at + i]) return false;
+  return true;
+}
+
+/**
+ * The destination a connection's last message named, with its bytes as sent: a producer sends
+ * one destination over and over, decoded once (the name's string, the object) while the bytes
+ * stay the same. The object is shared by those messages' scans: nobody changes it.
+ */
+export class DestinationMemo {
+  /** A view of the message that named it (stored bytes never change). */
+  bytes: Buffer | null = null;
+  value: AnyActiveMQDestination | null = null;
+}
+
+function readDestination(r: Reader, memo: DestinationMemo | null): AnyActiveMQDestination | null {
+  if (memo === null) return readAnyActiveMQDestination(r);
+  const at = r.pos;
+  const b = memo.bytes;
+  if (b !== null && at + b.length <= r.end && sameBytes(b, r.buf, at)) {
+    r.pos = at + b.length;
+    return memo.value;
+  }
+  const d = readAnyActiveMQDestination(r);
+  memo.bytes = r.buf.subarray(at, r.pos);
+  memo.value = d;
+  return d;
+}
+
+/**
+ * The message command of type `dataType` from `r` (positioned after the type octet, at offset 1 of
+ * the command; `r.buf` the message's own bytes when a `memo` is given, since it keeps a view).
+ */
+export function scanMessage(dataType: MessageType, r: Reader, memo: DestinationMemo | null = null): ScannedMessage {
   const v = r.version;
   const commandId = r.int();
   const responseRequired = r.boolean();
   skipProducerId(r);
-  const destination = readAnyActiveMQDestination(r);
+  const destination = readDestination(r, memo);
   const transactionId = readAnyTransactionId(r);
   readAnyActiveMQDestination(r); // originalDestination
   let sequenceAt = -1;

@@ -117,15 +117,27 @@ const NO_BODY = Buffer.alloc(0);
  */
 function bodyOf(s: ScannedMessage, bytes: Buffer): Buffer {
   if (s.contentLength < 0) return NO_BODY;
-  const content = bytes.subarray(s.contentAt, s.contentAt + s.contentLength);
-  if (s.dataType !== DataType.ActiveMQTextMessage) return content;
-  if (content.length < 4) return NO_BODY;
-  const n = content.readInt32BE(0);
+  const at = s.contentAt;
+  if (s.dataType !== DataType.ActiveMQTextMessage) return bytes.subarray(at, at + s.contentLength);
+  if (s.contentLength < 4) return NO_BODY;
+  const n = bytes.readInt32BE(at);
   if (n < 0) return NO_BODY;
-  if (n > content.length - 4) throw new DecodeError("text message content shorter than its length");
-  const text = content.subarray(4, 4 + n);
-  if (text.indexOf(0xc0) === -1 && text.indexOf(0xed) === -1) return text;
+  if (n > s.contentLength - 4) throw new DecodeError("text message content shorter than its length");
+  // one view per message: the text's, straight from the bytes
+  const text = bytes.subarray(at + 4, at + 4 + n);
+  if (plainUtf8(text)) return text;
   return Buffer.from(decodeModifiedUtf8(text), "utf8");
+}
+
+/** Whether modified UTF-8 `b` is UTF-8 as it is: no C0 (NUL as two bytes) and no ED (surrogates). */
+function plainUtf8(b: Buffer): boolean {
+  // a short text is checked in JS: two native searches cost more than its bytes
+  if (b.length > 64) return b.indexOf(0xc0) === -1 && b.indexOf(0xed) === -1;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c === 0xc0 || c === 0xed) return false;
+  }
+  return true;
 }
 
 /**
@@ -183,9 +195,9 @@ export class OpenWireEncoding implements EncodedProperties {
 }
 
 /**
- * The core Message for a published JMS message (`command`: its bytes, type octet first, a view
- * of the socket's chunk, copied once here). Routing needs only what the scan read; the neutral
- * properties are decoded from the bytes when someone asks for them.
+ * The core Message for a published JMS message (`command`: its bytes, type octet first, its own
+ * copy, kept as they are). Routing needs only what the scan read; the neutral properties are
+ * decoded from the bytes when someone asks for them.
  */
 export function coreMessage(
   exchange: string,
@@ -195,7 +207,7 @@ export function coreMessage(
   version: number,
   individualDlq: boolean,
 ): Message {
-  return messageOfBytes(exchange, routingKey, s, Buffer.from(command), version, individualDlq);
+  return messageOfBytes(exchange, routingKey, s, command, version, individualDlq);
 }
 
 /**

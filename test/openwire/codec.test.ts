@@ -191,4 +191,20 @@ describe("OpenWire frame reader", () => {
       expect(frames[1]!.equals(CLIENT_CONNECTION_INFO.subarray(4))).toBe(true);
     }
   });
+
+  it("gives each frame's bounds in the chunk holding it, whatever the split", async () => {
+    const { FrameReader } = await import("../../protocols/openwire/frame-reader.js");
+    const input = Buffer.concat([CLIENT_WIRE_FORMAT, CLIENT_CONNECTION_INFO, CLIENT_CONSUMER_INFO, CLIENT_CONNECTION_INFO]);
+    const expected = [CLIENT_WIRE_FORMAT, CLIENT_CONNECTION_INFO, CLIENT_CONSUMER_INFO, CLIENT_CONNECTION_INFO].map((f) => f.subarray(4));
+    for (const step of [1, 3, 4, 5, 9, 64, 1000, input.length]) {
+      const r = new FrameReader(1 << 20);
+      const frames: Buffer[] = [];
+      for (let i = 0; i < input.length; i += step) {
+        r.push(input.subarray(i, i + step));
+        for (let b = r.advance(); b !== null; b = r.advance()) frames.push(Buffer.from(b.subarray(r.start, r.end)));
+      }
+      expect(frames.length).toBe(expected.length);
+      for (let i = 0; i < expected.length; i++) expect(frames[i]!.equals(expected[i]!)).toBe(true);
+    }
+  });
 });

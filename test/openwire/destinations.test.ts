@@ -20,7 +20,7 @@ import {
   makeProducerId,
   makeRemoveInfo,
 } from "../../protocols/openwire/codec/commands.generated.js";
-import { openSession, type RawPeer, useOpenWireBroker } from "./raw.js";
+import { frameOf, openSession, type RawPeer, useOpenWireBroker } from "./raw.js";
 
 const broker = useOpenWireBroker();
 let conn: amqp.ChannelModel;
@@ -177,6 +177,46 @@ describe("OpenWire composite destinations", () => {
       };
       expect(await got(3)).toEqual(["1:ck.a", "1:ck.b", "2:ck.q"]);
       expect(await ch.checkQueue("ck.q")).toMatchObject({ messageCount: 0 });
+    } finally {
+      p.close();
+    }
+  });
+});
+
+describe("OpenWire sends naming their destinations", () => {
+  it("every message reaches the queue it names when one connection alternates between look-alike names", async () => {
+    const p = await openSession(broker().ports.openwire!, "ID:lookalike-send");
+    try {
+      // the same length, different only inside the name, then a third one and back: what the
+      // broker remembers of the last destination must never route a message to another one
+      const names = ["la.x1y", "la.x2y", "la.x1y", "la.x1y", "la.x2y", "la.z1y", "la.x1y"];
+      const frames = names.map((n, i) =>
+        makeActiveMQBytesMessage({
+          commandId: 10 + i,
+          responseRequired: true,
+          destination: makeActiveMQQueue({ physicalName: n }),
+          producerId: makeProducerId({ connectionId: "ID:lookalike-send", sessionId: 1, value: 1 }),
+          messageId: makeMessageId({
+            producerId: makeProducerId({ connectionId: "ID:lookalike-send", sessionId: 1, value: 1 }),
+            producerSequenceId: ++seq,
+          }),
+          persistent: true,
+          priority: 4,
+          content: Buffer.from(`${n}#${i}`),
+        }),
+      );
+      // several frames in one write: read one after another from the same chunk; then the same
+      // again in writes of 7 octets, so that frames (and their size prefixes) straddle reads
+      p.send(...frames.slice(0, 4));
+      for (let i = 0; i < 4; i++) expect((await p.answerTo(10 + i)).dataType).toBe(DataType.Response);
+      const rest = Buffer.concat(frames.slice(4).map((f) => frameOf(f)));
+      for (let i = 0; i < rest.length; i += 7) await new Promise<void>((done) => p.socket.write(rest.subarray(i, i + 7), () => done()));
+      for (let i = 4; i < names.length; i++) expect((await p.answerTo(10 + i)).dataType).toBe(DataType.Response);
+      for (const q of ["la.x1y", "la.x2y", "la.z1y"]) {
+        const got: string[] = [];
+        for (let m = await getFrom(q); m !== false; m = await ch.get(q, { noAck: true })) got.push(m.content.toString());
+        expect(got).toEqual(names.flatMap((n, i) => (n === q ? [`${n}#${i}`] : [])));
+      }
     } finally {
       p.close();
     }

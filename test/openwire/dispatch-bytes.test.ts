@@ -265,6 +265,37 @@ describe("OpenWire deliveries from the published bytes", () => {
     });
   }
 
+  it("a text reaches AMQP as UTF-8: NULs and characters outside the BMP converted from modified UTF-8, short or long", async () => {
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker().ports.amqp}`);
+    const p = await openSession(broker().ports.openwire!, "ID:utf-p");
+    const texts = ["plain", "a\u0000b", "clef \ud834\udd1e", "é".repeat(40), `${"x".repeat(80)}\u0000`, `${"y".repeat(80)}\u{1f600}`];
+    try {
+      const ch = await conn.createChannel();
+      for (let i = 0; i < texts.length; i++) {
+        p.send(
+          makeActiveMQTextMessage({
+            commandId: 20 + i,
+            responseRequired: true,
+            destination: makeActiveMQQueue({ physicalName: "ow.utf" }),
+            messageId: makeMessageId({
+              producerId: makeProducerId({ connectionId: "ID:utf-p", sessionId: 1, value: 1 }),
+              producerSequenceId: i + 1,
+            }),
+            content: textContent(texts[i]!),
+          }),
+        );
+        expect((await p.answerTo(20 + i)).dataType).toBe(DataType.Response);
+      }
+      for (const t of texts) {
+        const got = await ch.get("ow.utf", { noAck: true });
+        expect(got && got.content.equals(Buffer.from(t, "utf8"))).toBe(true);
+      }
+    } finally {
+      p.close();
+      await conn.close();
+    }
+  });
+
   it("a JMS property named CC is only a property: no sender-selected distribution, as ActiveMQ has none", async () => {
     const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker().ports.amqp}`);
     const p = await openSession(broker().ports.openwire!, "ID:cc-p");

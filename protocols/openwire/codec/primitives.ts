@@ -75,15 +75,23 @@ export class Reader {
   cache: MarshalCache | null = null;
 
   constructor(
-    readonly buf: Buffer,
+    public buf: Buffer,
     start: number,
-    readonly end: number,
+    public end: number,
     /** The negotiated OpenWire version: fields newer than it are not on the wire. */
-    readonly version: number,
+    public version: number,
     /** Whether throwables carry stack traces (the negotiated StackTraceEnabled). */
-    readonly stackTraces: boolean,
+    public stackTraces: boolean,
   ) {
     this.pos = start;
+  }
+
+  /** Points this reader at `buf[start, end)`: a connection reads every frame with one reader. */
+  reset(buf: Buffer, start: number, end: number): this {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+    return this;
   }
 
   need(n: number): void {

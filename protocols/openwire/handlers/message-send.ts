@@ -1,7 +1,7 @@
 import { BrokerError } from "../../../src/core/index.js";
-import { type AnyMessage, makeActiveMQQueue, makeActiveMQTopic } from "../codec/commands.generated.js";
+import { type AnyActiveMQDestination, type AnyMessage, makeActiveMQQueue, makeActiveMQTopic } from "../codec/commands.generated.js";
 import type { OpenWireConnection } from "../connection.js";
-import { type Composite, destinationText, publishTarget, targetOf } from "../destinations.js";
+import { type Composite, destinationText, publishTarget, type Target, targetOf } from "../destinations.js";
 import { INVALID_DESTINATION, OpenWireRefusal, refusalOf, UNSUPPORTED } from "../exceptions.js";
 import { coreMessage, decodeStoredMessage, memberCopy, messageProblem, propertiesOf, scannedProperties } from "../message.js";
 import type { ScannedMessage } from "../message-scan.js";
@@ -19,6 +19,25 @@ import { queueFor } from "./queues.js";
 import { tempsOf } from "../temp-destinations.js";
 
 /**
+ * What a destination object stands for on the core: kept on the connection with the object (the
+ * scan hands the same one to a run of sends to a destination), so such a run works it out once.
+ * `exchange` and `key` are empty for a composite or a refused destination.
+ */
+export interface SendTarget {
+  readonly destination: AnyActiveMQDestination;
+  readonly target: Target | Composite | string;
+  readonly exchange: string;
+  readonly key: string;
+}
+
+function sendTargetOf(destination: AnyActiveMQDestination): SendTarget {
+  const target = targetOf(destination);
+  if (typeof target === "string" || target.kind === "composite") return { destination, target, exchange: "", key: "" };
+  const [exchange, key] = publishTarget(target);
+  return { destination, target, exchange, key };
+}
+
+/**
  * A JMS message from a producer (`s`: what the scan read of `frame`, its command bytes), published
  * on the core with those bytes as its encoding. True when a durable queue took it persistently (its
  * Response then waits for the disk). One sent in a transaction waits in it for the commit. A send
@@ -28,7 +47,9 @@ export function messageSend(conn: OpenWireConnection, s: ScannedMessage, frame: 
   if (s.destination === null) return new OpenWireRefusal(INVALID_DESTINATION, "a message needs a destination");
   const problem = messageProblem(s);
   if (problem !== null) return new OpenWireRefusal(UNSUPPORTED, problem);
-  const t = targetOf(s.destination);
+  let st = conn.sendTarget;
+  if (st === null || st.destination !== s.destination) st = conn.sendTarget = sendTargetOf(s.destination);
+  const t = st.target;
   if (typeof t === "string") return new OpenWireRefusal(INVALID_DESTINATION, t);
   // read here so that a malformed map is refused with its message, and to see a schedule
   const props: PrimitiveMap | null = scannedProperties(s, frame);
@@ -47,7 +68,7 @@ export function messageSend(conn: OpenWireConnection, s: ScannedMessage, frame: 
     const q = queueFor(conn, t.name);
     if (q instanceof OpenWireRefusal) return q;
   }
-  const [exchange, key] = publishTarget(t);
+  const { exchange, key } = st;
   const denied = conn.access!.checkPublish(exchange, key);
   if (denied) return refusalOf(denied);
   // ActiveMQ's scheduled delivery
