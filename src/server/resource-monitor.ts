@@ -1,5 +1,7 @@
-import { statfs } from "node:fs/promises";
+// the callback statfs: node:fs/promises would be loaded at start for this one call (~2 ms)
+import { statfs as statfsCallback } from "node:fs";
 import { createRequire } from "node:module";
+import { promisify } from "node:util";
 import { runInNewContext } from "node:vm";
 import type { ResourceAlarms } from "../core/index.js";
 import type { Logger } from "./logger.js";
@@ -58,6 +60,8 @@ let fullCollection: (() => void) | null = null;
 
 /** node:v8 (with its heap-utils and promise-hooks internals, ~1 ms of start-up CPU) only once an alarm needs a collection. */
 const nodeRequire = createRequire(import.meta.url);
+
+const statfs = promisify(statfsCallback);
 
 /**
  * A full V8 collection. Garbage is only found by a collection, and a broker whose publishers are

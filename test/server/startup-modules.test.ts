@@ -3,7 +3,8 @@
 // "Start-up") and no plain listener needs them — node:tls comes with the first TLS listener,
 // node:https with HTTPS management, zlib (ws) with the first WebSocket upgrade. node:assert
 // (sonic-boom, when a destination closes) is never needed by a start (tsup.config.ts,
-// lazyBuiltins), nor node:v8 (the resource monitor, for its first forced collection). Needs `npm run build`.
+// lazyBuiltins), nor node:v8 (the resource monitor, for its first forced collection), nor
+// node:fs/promises (with readline's internals: the start uses node:fs's callbacks). Needs `npm run build`.
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -40,10 +41,10 @@ async function loadedAtStart(): Promise<string[]> {
 }
 
 describe("the CLI broker at start", () => {
-  it("has every listener up without node:tls, node:https, node:zlib, node:assert or node:v8 loaded", async () => {
+  it("has every listener up without node:tls, node:https, node:zlib, node:assert, node:v8 or node:fs/promises loaded", async () => {
     const loaded = await loadedAtStart();
     expect(loaded).toContain("NativeModule net");
     expect(loaded).toContain("NativeModule http");
-    expect(loaded.filter((m) => /^NativeModule (tls|_tls_wrap|https|zlib|assert|v8)$/.test(m))).toEqual([]);
+    expect(loaded.filter((m) => /^NativeModule (tls|_tls_wrap|https|zlib|assert|v8|fs\/promises)$/.test(m))).toEqual([]);
   });
 });
