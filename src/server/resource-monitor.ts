@@ -1,5 +1,7 @@
-import { statfs } from "node:fs/promises";
-import { setFlagsFromString } from "node:v8";
+// the callback statfs: node:fs/promises would be loaded at start for this one call (~2 ms)
+import { statfs as statfsCallback } from "node:fs";
+import { createRequire } from "node:module";
+import { promisify } from "node:util";
 import { runInNewContext } from "node:vm";
 import type { ResourceAlarms } from "../core/index.js";
 import type { Logger } from "./logger.js";
@@ -56,6 +58,11 @@ export function allocatedMemory(): number {
 
 let fullCollection: (() => void) | null = null;
 
+/** node:v8 (with its heap-utils and promise-hooks internals, ~1 ms of start-up CPU) only once an alarm needs a collection. */
+const nodeRequire = createRequire(import.meta.url);
+
+const statfs = promisify(statfsCallback);
+
 /**
  * A full V8 collection. Garbage is only found by a collection, and a broker whose publishers are
  * blocked allocates little, so without one a drained heap would still count its dead messages and
@@ -63,7 +70,7 @@ let fullCollection: (() => void) | null = null;
  */
 function collectGarbage(): void {
   if (fullCollection === null) {
-    setFlagsFromString("--expose-gc");
+    (nodeRequire("node:v8") as typeof import("node:v8")).setFlagsFromString("--expose-gc");
     fullCollection = runInNewContext("gc") as () => void;
   }
   // measured: one collection left 50 of 64 dropped 1 MiB Buffers counted (their backing stores are

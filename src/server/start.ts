@@ -1,5 +1,7 @@
-import { closeSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+// node:fs rather than node:fs/promises, which a start would load only for these two (it brings
+// readline's internals: ~2 ms of start-up CPU; bench/README.md, "Start-up: built-ins…")
+import { closeSync, mkdtemp, rm } from "node:fs";
+import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Broker } from "../core/index.js";
@@ -142,7 +144,7 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
     if (logFd !== undefined) closeSync(logFd);
   };
   const tempDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "warren-")));
+  const dataDir = options.dataDir ?? (await promisify(mkdtemp)(join(tmpdir(), "warren-")));
   let lock: DataDirLock;
   try {
     prepareDataDir(dataDir);
@@ -448,7 +450,7 @@ export async function startBroker(input: BrokerOptions = {}, leader?: LeaderInte
       }
       replication?.close();
       await persistence.close();
-      if (tempDir) await rm(dataDir, { recursive: true, force: true });
+      if (tempDir) await promisify(rm)(dataDir, { recursive: true, force: true });
       log.flush?.();
       closeLogFile();
     },

@@ -3,8 +3,9 @@
  * (exit 65 for a file that is missing or not JSON, or definitions the broker refuses). An import
  * goes in batches with a progress line, so a large file shows progress and no request is huge.
  */
-import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+// synchronous file I/O (a one-shot command): node:fs/promises would be loaded at every broker
+// start, which imports this module with the rest of the CLI
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { InvalidArgumentError } from "commander";
 import { apiPath, type Json, type ManagementClient, ManagementError } from "../management-client.js";
@@ -36,7 +37,7 @@ export const definitionCommands: CommandFamily = (ctl, kit) => {
         const definitions = await kit.client().get(apiPath("definitions"));
         const text = JSON.stringify(definitions, null, 2) + "\n";
         if (path === "-") kit.io.out(text);
-        else await writeFile(path, text);
+        else writeFileSync(path, text);
       }),
     );
   ctl
@@ -51,7 +52,7 @@ export const definitionCommands: CommandFamily = (ctl, kit) => {
             ? "Importing definitions in JSON from standard input ..."
             : `Importing definitions in JSON from a file at "${path}" ...`,
         );
-        const text = path === "-" ? await readStdin() : await readFile(path, "utf8");
+        const text = path === "-" ? await readStdin() : readFileSync(path, "utf8");
         let file: Json;
         try {
           file = JSON.parse(text) as Json;
