@@ -1,5 +1,5 @@
 // ActiveMQ's job scheduler with its own Java client (java/Scheduler.java): AMQ_SCHEDULED_CRON,
-// the schedules a broker refuses, and removing a job through ActiveMQ.Scheduler.Management. Each
+// the schedules a broker refuses, and removing and browsing jobs through ActiveMQ.Scheduler.Management. Each
 // passes against an embedded Warren and against ActiveMQ 5.17 with schedulerSupport
 // (npm run conformance -- --openwire tcp://127.0.0.1:<WARREN_ACTIVEMQ_OPENWIRE_PORT>). A file of
 // its own: the cron scenario waits for a minute boundary, beside the other files.
@@ -35,5 +35,22 @@ describe("the job scheduler (ActiveMQ with schedulerSupport, as conformance/acti
 
   it.concurrent("ActiveMQ.Scheduler.Management's REMOVE with a copy's scheduledJobId stops its job", { timeout: 40_000 }, async () => {
     expect(await run("remove")).toEqual({ twoCopies: true, sameJob: true, stopped: true });
+  });
+
+  it.concurrent("BROWSE sends a copy of each job's message to the JMSReplyTo, in a window of next times too; REMOVE then takes them", {
+    timeout: 40_000,
+  }, async () => {
+    // as ActiveMQ's SchedulerBroker sends them: the message as sent, its schedule included, with
+    // the job's id, a JMSMessageID of the scheduler's, JMSType "Advisory", non-persistent
+    const copy = { hasJobId: true, newId: true, persistent: false, toReplies: true, type: "Advisory" };
+    expect(await run("browse")).toEqual({
+      all: [
+        { ...copy, text: "in a minute", delay: "Long 60000", app: "x" },
+        { ...copy, text: "in an hour", delay: "Long 3600000", app: null },
+      ],
+      window: ["in a minute"],
+      afterRemove: false,
+      delivered: false,
+    });
   });
 });

@@ -29,6 +29,7 @@ import {
   makeActiveMQTextMessage,
   makeMessageId,
   makeProducerId,
+  type MessageId,
 } from "./codec/commands.generated.js";
 import { DecodeError, decodeModifiedUtf8, modifiedUtf8Length, Reader, Writer, writeModifiedUtf8 } from "./codec/primitives.js";
 import { destinationOf, replyToDestination, replyToText } from "./destinations.js";
@@ -71,7 +72,7 @@ class OpenWireCodec implements PropertiesCodec {
     const w = new Writer(256);
     writePrimitiveMap(w, props);
     m.marshalledProperties = w.take(0);
-    m.messageId = makeMessageId({ producerId: SCHEDULER, producerSequenceId: ++scheduledCopies });
+    m.messageId = schedulerMessageId();
     const copy = coreMessageOf(message.exchange, message.routingKey, m, this.version, this.individualDlq);
     copy.publisher = message.publisher;
     return copy;
@@ -82,6 +83,11 @@ class OpenWireCodec implements PropertiesCodec {
 // started at this process's start, so that ids stay unique across a restart
 const SCHEDULER = makeProducerId({ connectionId: `ID:warren-scheduler-${Date.now().toString(36)}`, sessionId: 0, value: 0 });
 let scheduledCopies = 0;
+
+/** A JMSMessageID of the broker's scheduler, for a message it sends itself. */
+export function schedulerMessageId(): MessageId {
+  return makeMessageId({ producerId: SCHEDULER, producerSequenceId: ++scheduledCopies });
+}
 
 const CODECS = new Map<number, OpenWireCodec>();
 function codecFor(version: number, individualDlq: boolean): OpenWireCodec {
@@ -373,18 +379,18 @@ const FOREIGN_PRODUCER = makeProducerId({ connectionId: "ID:warren-foreign", ses
  * broker sequence, where acks name it.
  */
 export function dispatchMessage(msg: Message, tag: number, redeliveryCounter: number): AnyActiveMQMessage {
-  const enc = msg.encoded;
-  let m: AnyActiveMQMessage;
-  if (enc !== null && enc.codec instanceof OpenWireCodec) {
-    m = decodeStoredMessage(enc.bytes, enc.codec.version);
-  } else {
-    m = foreignMessage(msg);
-  }
+  const m = jmsMessageOf(msg);
   m.redeliveryCounter = redeliveryCounter;
   if (m.messageId !== null) m.messageId.brokerSequenceId = tag;
   m.commandId = 0;
   m.responseRequired = false;
   return m;
+}
+
+/** `msg` as a JMS message of its own: the publisher's command decoded, or one built from the neutral properties. */
+export function jmsMessageOf(msg: Message): AnyActiveMQMessage {
+  const enc = msg.encoded;
+  return enc !== null && enc.codec instanceof OpenWireCodec ? decodeStoredMessage(enc.bytes, enc.codec.version) : foreignMessage(msg);
 }
 
 function foreignMessage(msg: Message): AnyActiveMQMessage {

@@ -7,7 +7,7 @@
  * (src/core/scheduled-jobs.ts has how cron combines with the rest). As ActiveMQ 5.17 delivers
  * them, the copies lose the AMQ_SCHEDULED_* properties and gain `scheduledJobId`; the copies of a
  * cron or repeating job each get a new JMSMessageID (the client would drop repeats of one id as
- * duplicates). Sends to ActiveMQ.Scheduler.Management remove jobs (`managementAction`).
+ * duplicates). Sends to ActiveMQ.Scheduler.Management remove and browse jobs (`managementAction`).
  */
 import {
   CronError,
@@ -19,11 +19,12 @@ import {
   type FieldValue,
   type JobSpec,
   type Message,
+  type ScheduledJobEntry,
 } from "../../src/core/index.js";
-import type { AnyMessage } from "./codec/commands.generated.js";
+import type { AnyActiveMQDestination, AnyMessage } from "./codec/commands.generated.js";
 import { Reader, Writer } from "./codec/primitives.js";
-import { coreMessageOf } from "./message.js";
-import { readPrimitiveMap, writePrimitiveMap } from "./primitive-map.js";
+import { coreMessageOf, jmsMessageOf, schedulerMessageId } from "./message.js";
+import { type PrimitiveValue, readPrimitiveMap, writePrimitiveMap } from "./primitive-map.js";
 
 export const SCHEDULED_DELAY = "AMQ_SCHEDULED_DELAY";
 export const SCHEDULED_PERIOD = "AMQ_SCHEDULED_PERIOD";
@@ -145,8 +146,8 @@ export function isManagementDestination(physicalName: string): boolean {
 }
 const MANAGEMENT_PREFIX = /^activemq\.scheduler\.management/i;
 
-/** What a message to the management destination asks: AMQ_SCHEDULER_ACTION REMOVE or REMOVEALL. */
-export type ManagementAction = { action: "REMOVE"; jobId: string } | { action: "REMOVEALL"; start: number; end: number } | null;
+/** What a message to the management destination asks: AMQ_SCHEDULER_ACTION REMOVE, REMOVEALL or BROWSE. */
+export type ManagementAction = { action: "REMOVE"; jobId: string } | { action: "REMOVEALL" | "BROWSE"; start: number; end: number } | null;
 
 export function managementAction(h: FieldTable | undefined): ManagementAction {
   if (h === undefined) return null;
@@ -157,12 +158,49 @@ export function managementAction(h: FieldTable | undefined): ManagementAction {
     const jobId = id === undefined ? undefined : stringValue(id);
     return jobId === undefined ? null : { action: "REMOVE", jobId };
   }
-  if (a === "REMOVEALL") {
+  if (a === "REMOVEALL" || a === "BROWSE") {
     const s = h.ACTION_START_TIME;
     const e = h.ACTION_END_TIME;
     // ActiveMQ: a window on the jobs' next times only when both ends are given
-    if (s !== undefined && e !== undefined) return { action: "REMOVEALL", start: longOf(s), end: longOf(e) };
-    return { action: "REMOVEALL", start: -Infinity, end: Infinity };
+    if (s !== undefined && e !== undefined) return { action: a, start: longOf(s), end: longOf(e) };
+    return { action: a, start: -Infinity, end: Infinity };
   }
   return null;
+}
+
+/**
+ * What BROWSE sends for a job, as ActiveMQ's scheduler does: the job's message as it was sent
+ * (its AMQ_SCHEDULED_* properties again, from the job), with `scheduledJobId`, a JMSMessageID of
+ * the scheduler's, JMSType "Advisory", non-persistent, to `replyTo` (published on exchange and
+ * routingKey), its own destination kept as the original one.
+ */
+export function browsedJobCopy(
+  entry: ScheduledJobEntry,
+  replyTo: AnyActiveMQDestination,
+  exchange: string,
+  routingKey: string,
+  version: number,
+  individualDlq: boolean,
+): Message {
+  const { job } = entry;
+  const m = jmsMessageOf(entry.message);
+  const mp = m.marshalledProperties;
+  const props = mp !== null && mp.length > 0 ? readPrimitiveMap(new Reader(mp, 0, mp.length, 1, false)) : new Map<string, PrimitiveValue>();
+  if (job.delay > 0) props.set(SCHEDULED_DELAY, { long: job.delay });
+  if (job.period > 0) props.set(SCHEDULED_PERIOD, { long: job.period });
+  if (job.repeat !== 0) props.set(SCHEDULED_REPEAT, { int: job.repeat });
+  if (job.cron !== null) props.set(SCHEDULED_CRON, job.cron);
+  props.set(SCHEDULED_ID, job.id);
+  const w = new Writer(256);
+  writePrimitiveMap(w, props);
+  m.marshalledProperties = w.take(0);
+  m.messageId = schedulerMessageId();
+  m.type = "Advisory";
+  m.persistent = false;
+  m.originalDestination = m.destination;
+  m.destination = replyTo;
+  m.transactionId = null;
+  m.originalTransactionId = null;
+  m.responseRequired = false;
+  return coreMessageOf(exchange, routingKey, m, version, individualDlq);
 }

@@ -27,6 +27,13 @@ interface Held {
  * A message is due (in due order; equal due times in arrival order). For an entry with a job:
  * the job's next time (the entry is held again then), or null when it is done.
  */
+/** A scheduled job as a client browsing the scheduler sees it: its message, its state, its next time. */
+export interface ScheduledJobEntry {
+  readonly message: Message;
+  readonly job: Job;
+  readonly due: number;
+}
+
 export type Release = (routingKey: string, message: Message, job: Job | null, now: number) => number | null;
 
 export class HeldMessages {
@@ -84,6 +91,13 @@ export class HeldMessages {
     this.stop();
     this.schedule();
     return removed;
+  }
+
+  /** The scheduled jobs next due within [start, end], earliest first (each held entry with a job). */
+  jobs(start: number, end: number): ScheduledJobEntry[] {
+    const found = this.heap.filter((h) => h.job !== null && h.due >= start && h.due <= end);
+    found.sort((a, b) => a.due - b.due || a.seq - b.seq);
+    return found.map((h) => ({ message: h.message, job: h.job!, due: h.due }));
   }
 
   /** One timer, for the earliest due message. */

@@ -31,7 +31,7 @@ import {
   validatePolicy,
 } from "./policies.js";
 import { checkDelayedType, DELAYED_TYPE, DelayedExchange, type DelayedHost } from "./delayed-exchange.js";
-import { HeldMessages } from "./held-messages.js";
+import { HeldMessages, type ScheduledJobEntry } from "./held-messages.js";
 import { fire, firstDue, type Job, type JobSpec, renewsIds } from "./scheduled-jobs.js";
 import { MessageCounters } from "./stats.js";
 import { NO_LIMITS, type VhostLimits } from "./parameter-validation.js";
@@ -346,6 +346,11 @@ export class VirtualHost implements QueueHost, DelayedHost {
   /** Removes every scheduled job, or those next due within [start, end] (REMOVEALL). */
   removeScheduledJobs(start = -Infinity, end = Infinity): number {
     return this.scheduled?.remove((job, due) => job !== null && due >= start && due <= end) ?? 0;
+  }
+
+  /** The scheduled jobs, or those next due within [start, end], earliest first (BROWSE). */
+  scheduledJobs(start = -Infinity, end = Infinity): ScheduledJobEntry[] {
+    return this.scheduled?.jobs(start, end) ?? [];
   }
 
   /** Messages waiting for publishLater's due time, and scheduled jobs. */

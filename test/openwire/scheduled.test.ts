@@ -45,6 +45,7 @@ function send(
   body: string,
   props: [string, PrimitiveValue][],
   persistent = true,
+  replyTo: string | null = null,
 ) {
   const w = new Writer(64);
   writePrimitiveMap(w, new Map(props));
@@ -60,6 +61,7 @@ function send(
       priority: 4,
       content: Buffer.from(body),
       marshalledProperties: w.take(0),
+      replyTo: replyTo === null ? null : makeActiveMQQueue({ physicalName: replyTo }),
     }),
   );
 }
@@ -226,6 +228,61 @@ describe("OpenWire scheduled delivery", () => {
       send(p, "ID:sched-5", 6, "ActiveMQ.Scheduler.Management", "", [["AMQ_SCHEDULER_ACTION", "REMOVEALL"]]);
       await p.answerTo(6);
       expect(scheduled(broker)).toBe(0);
+    } finally {
+      p.close();
+      await conn.close();
+      await broker.close();
+    }
+  });
+
+  it("BROWSE sends each job's message to the JMSReplyTo, also for a job read back from the store, and the jobs go on", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "warren-sched-"));
+    dirs.push(dir);
+    let broker = await start(dir);
+    let p = await openSession(broker.ports.openwire!, "ID:sched-6");
+    send(p, "ID:sched-6", 3, "sched.browsed", "later", [
+      ["AMQ_SCHEDULED_DELAY", { long: 3_600_000 }],
+      ["app", "x"],
+    ]);
+    await p.answerTo(3);
+    p.close();
+    await broker.close();
+    // read back from the store: the message has no OpenWire encoding any more
+    broker = await start(dir);
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+    p = await openSession(broker.ports.openwire!, "ID:sched-7");
+    try {
+      const ch = await conn.createChannel();
+      await ch.assertQueue("sched.replies", { durable: true });
+      // no JMSReplyTo: nothing to answer (ActiveMQ ignores it too)
+      send(p, "ID:sched-7", 3, "ActiveMQ.Scheduler.Management", "", [["AMQ_SCHEDULER_ACTION", "BROWSE"]]);
+      expect((await p.answerTo(3)).dataType).toBe(DataType.Response);
+      send(p, "ID:sched-7", 4, "ActiveMQ.Scheduler.Management", "", [["AMQ_SCHEDULER_ACTION", "BROWSE"]], false, "sched.replies");
+      expect((await p.answerTo(4)).dataType).toBe(DataType.Response);
+      await waitForCount(ch, "sched.replies", 1);
+      const m = await ch.get("sched.replies", { noAck: true });
+      expect(m && m.content.toString()).toBe("later");
+      expect(m && m.properties.type).toBe("Advisory");
+      expect(m && m.properties.deliveryMode).not.toBe(2);
+      expect(m && m.properties.headers).toMatchObject({ app: "x", AMQ_SCHEDULED_DELAY: 3_600_000, scheduledJobId: expect.any(String) });
+      // a window of next times that holds no job sends nothing
+      send(
+        p,
+        "ID:sched-7",
+        5,
+        "ActiveMQ.Scheduler.Management",
+        "",
+        [
+          ["AMQ_SCHEDULER_ACTION", "BROWSE"],
+          ["ACTION_START_TIME", { long: 0 }],
+          ["ACTION_END_TIME", { long: 1 }],
+        ],
+        false,
+        "sched.replies",
+      );
+      await p.answerTo(5);
+      expect((await ch.checkQueue("sched.replies")).messageCount).toBe(0);
+      expect(scheduled(broker)).toBe(1);
     } finally {
       p.close();
       await conn.close();

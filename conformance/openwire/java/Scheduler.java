@@ -1,6 +1,6 @@
 // ActiveMQ's job scheduler for the OpenWire conformance suite (scheduler.test.ts), with ActiveMQ
-// 5.17's own Java client: AMQ_SCHEDULED_CRON, what a broker refuses, and removing a job through
-// ActiveMQ.Scheduler.Management. Each scenario prints one JSON line of what it observed.
+// 5.17's own Java client: AMQ_SCHEDULED_CRON, what a broker refuses, and removing and browsing jobs
+// through ActiveMQ.Scheduler.Management. Each scenario prints one JSON line of what it observed.
 //
 //   java -cp ... Scheduler <broker-url> <scenario> <name-prefix>
 import java.util.ArrayList;
@@ -29,6 +29,7 @@ public final class Scheduler {
       case "cron": out = cron(factory, args[2]); break;
       case "refused": out = refused(factory, args[2]); break;
       case "remove": out = remove(factory, args[2]); break;
+      case "browse": out = browse(factory, args[2]); break;
       default: throw new IllegalArgumentException("unknown scenario " + args[1]);
     }
     System.out.println(out);
@@ -127,6 +128,85 @@ public final class Scheduler {
       int after = 0;
       while (consumer.receive(1000) != null) after++;
       sb.append(",\"stopped\":").append(after < 20);
+      return sb.append('}').toString();
+    } finally {
+      c.close();
+    }
+  }
+
+  /**
+   * AMQ_SCHEDULER_ACTION BROWSE with a JMSReplyTo: a copy of each job's message comes to the
+   * reply queue (all jobs, then only those next due in ACTION_START_TIME..ACTION_END_TIME), and
+   * the jobs themselves go on; REMOVE then takes them. Jobs are the broker's, so other scenarios'
+   * jobs come too: only those carrying this scenario's `scenario` property count.
+   */
+  static String browse(ActiveMQConnectionFactory f, String p) throws Exception {
+    Connection c = f.createConnection("guest", "guest");
+    try {
+      c.start();
+      Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+      Destination q = s.createQueue(p + ".browse");
+      MessageProducer producer = s.createProducer(q);
+      producer.setDeliveryMode(DeliveryMode.PERSISTENT);
+      TextMessage soon = s.createTextMessage("in a minute");
+      soon.setLongProperty("AMQ_SCHEDULED_DELAY", 60_000);
+      soon.setStringProperty("app", "x");
+      soon.setStringProperty("scenario", p);
+      producer.send(soon);
+      TextMessage later = s.createTextMessage("in an hour");
+      later.setLongProperty("AMQ_SCHEDULED_DELAY", 3_600_000);
+      later.setStringProperty("scenario", p);
+      producer.send(later);
+      long sentAt = System.currentTimeMillis();
+      Destination replies = s.createTemporaryQueue();
+      MessageConsumer consumer = s.createConsumer(replies);
+      MessageProducer admin = s.createProducer(s.createTopic("ActiveMQ.Scheduler.Management"));
+      Message all = s.createMessage();
+      all.setStringProperty("AMQ_SCHEDULER_ACTION", "BROWSE");
+      all.setJMSReplyTo(replies);
+      admin.send(all);
+      StringBuilder sb = new StringBuilder("{\"all\":[");
+      List<String> jobs = new ArrayList<>();
+      for (Message m; (m = consumer.receive(2000)) != null; ) {
+        if (!p.equals(m.getStringProperty("scenario"))) continue;
+        if (!jobs.isEmpty()) sb.append(',');
+        jobs.add(m.getStringProperty("scheduledJobId"));
+        TextMessage t = (TextMessage) m;
+        Object delay = m.getObjectProperty("AMQ_SCHEDULED_DELAY");
+        sb.append("{\"text\":").append(Jms.quote(t.getText()));
+        sb.append(",\"delay\":").append(delay == null ? "null" : Jms.quote(delay.getClass().getSimpleName() + " " + delay));
+        sb.append(",\"app\":").append(m.getStringProperty("app") == null ? "null" : Jms.quote(m.getStringProperty("app")));
+        sb.append(",\"hasJobId\":").append(m.getStringProperty("scheduledJobId") != null);
+        sb.append(",\"newId\":").append(!soon.getJMSMessageID().equals(m.getJMSMessageID()) && !later.getJMSMessageID().equals(m.getJMSMessageID()));
+        sb.append(",\"type\":").append(m.getJMSType() == null ? "null" : Jms.quote(m.getJMSType()));
+        sb.append(",\"persistent\":").append(m.getJMSDeliveryMode() == DeliveryMode.PERSISTENT);
+        sb.append(",\"toReplies\":").append(replies.equals(m.getJMSDestination()));
+        sb.append('}');
+      }
+      sb.append("],\"window\":[");
+      Message window = s.createMessage();
+      window.setStringProperty("AMQ_SCHEDULER_ACTION", "BROWSE");
+      window.setLongProperty("ACTION_START_TIME", sentAt);
+      window.setLongProperty("ACTION_END_TIME", sentAt + 600_000);
+      window.setJMSReplyTo(replies);
+      admin.send(window);
+      boolean first = true;
+      for (Message m; (m = consumer.receive(2000)) != null; ) {
+        if (!p.equals(m.getStringProperty("scenario"))) continue;
+        if (!first) sb.append(',');
+        first = false;
+        sb.append(Jms.quote(((TextMessage) m).getText()));
+      }
+      // browsing took nothing away: both jobs are still there to remove
+      for (String job : jobs) {
+        if (job != null) removeJob(s, job);
+      }
+      admin.send(all);
+      boolean left = false;
+      for (Message m; (m = consumer.receive(2000)) != null; ) left |= p.equals(m.getStringProperty("scenario"));
+      sb.append("],\"afterRemove\":").append(left);
+      MessageConsumer target = s.createConsumer(q);
+      sb.append(",\"delivered\":").append(target.receive(QUIET_MS) != null);
       return sb.append('}').toString();
     } finally {
       c.close();

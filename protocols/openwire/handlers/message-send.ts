@@ -7,6 +7,7 @@ import { coreMessage, decodeStoredMessage, memberCopy, messageProblem, propertie
 import type { ScannedMessage } from "../message-scan.js";
 import type { PrimitiveMap } from "../primitive-map.js";
 import {
+  browsedJobCopy,
   isManagementDestination,
   managementAction,
   mayBeScheduled,
@@ -153,11 +154,38 @@ function scheduledSend(
   return false;
 }
 
-/** A message to ActiveMQ.Scheduler.Management: REMOVE one job, REMOVEALL (in a window of next times). */
-function management(conn: OpenWireConnection, frame: Buffer): false {
-  const action = managementAction(propertiesOf(decodeStoredMessage(frame, conn.wire!.version)).headers);
+/**
+ * A message to ActiveMQ.Scheduler.Management: REMOVE one job, REMOVEALL (in a window of next
+ * times), BROWSE them (to its JMSReplyTo; ActiveMQ ignores a BROWSE without one).
+ */
+function management(conn: OpenWireConnection, frame: Buffer): false | OpenWireRefusal {
+  const m = decodeStoredMessage(frame, conn.wire!.version);
+  const action = managementAction(propertiesOf(m).headers);
   const v = conn.vhost!;
   if (action?.action === "REMOVE") v.removeScheduledJob(action.jobId);
   else if (action?.action === "REMOVEALL") v.removeScheduledJobs(action.start, action.end);
+  else if (action?.action === "BROWSE" && m.replyTo !== null) return browseJobs(conn, m.replyTo, action.start, action.end);
+  return false;
+}
+
+/** BROWSE: a copy of each job next due in [start, end] goes to `replyTo`, earliest first; the jobs go on. */
+function browseJobs(conn: OpenWireConnection, replyTo: AnyActiveMQDestination, start: number, end: number): false | OpenWireRefusal {
+  const { target: t, exchange, key } = sendTargetOf(replyTo);
+  if (typeof t === "string") return new OpenWireRefusal(INVALID_DESTINATION, t);
+  if (t.kind === "composite") return new OpenWireRefusal(INVALID_DESTINATION, "a scheduler BROWSE replies to one destination");
+  if (t.temp) {
+    if (tempsOf(conn.server).get(conn.vhost!.name, replyTo) === undefined) {
+      return new OpenWireRefusal(INVALID_DESTINATION, `Cannot publish to a deleted Destination: ${destinationText(replyTo)}`);
+    }
+  } else if (t.kind === "queue") {
+    const q = queueFor(conn, t.name);
+    if (q instanceof OpenWireRefusal) return q;
+  }
+  const denied = conn.access!.checkPublish(exchange, key);
+  if (denied) return refusalOf(denied);
+  const v = conn.vhost!;
+  for (const job of v.scheduledJobs(start, end)) {
+    v.publish(exchange, key, browsedJobCopy(job, replyTo, exchange, key, conn.wire!.version, conn.individualDlq));
+  }
   return false;
 }
