@@ -310,14 +310,6 @@ export class VirtualHost implements QueueHost, DelayedHost {
   }
 
   /**
-   * Publishes `message` to its own exchange and routing key at `due` (clock ms) instead of now:
-   * OpenWire's scheduled delivery. A persistent one is kept across a restart when there is a store.
-   */
-  publishLater(message: Message, due: number): void {
-    this.scheduler().hold(due, message.routingKey, message, message.persistent);
-  }
-
-  /**
    * A scheduled job (scheduled-jobs.ts): `message` is published to its own exchange and routing
    * key each time the job fires, from now on; kept across a restart when persistent and there is
    * a store. False when its cron expression never matches (nothing is held).
@@ -353,7 +345,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
     return this.scheduled?.jobs(start, end) ?? [];
   }
 
-  /** Messages waiting for publishLater's due time, and scheduled jobs. */
+  /** Scheduled jobs, and messages held without a job (read back from a store an older Warren wrote). */
   get scheduledCount(): number {
     return this.scheduled?.count ?? 0;
   }
@@ -361,6 +353,7 @@ export class VirtualHost implements QueueHost, DelayedHost {
   private scheduler(): HeldMessages {
     if (this.scheduled !== null) return this.scheduled;
     const held = new HeldMessages(this.timers, (routingKey, message, job, now) => {
+      // no job: a message an older Warren held in the store before jobs were stored with it
       if (job === null) {
         this.publish(message.exchange, routingKey, message);
         return null;

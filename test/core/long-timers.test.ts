@@ -130,8 +130,9 @@ describe("scheduled publishes (OpenWire's AMQ_SCHEDULED_DELAY) past 2^31-1 ms", 
     ok(v.declareQueue("q", {}, null));
     const count = () => v.queues.get("q")!.messageCount;
     const now = clock.now();
-    v.publishLater(msg("second"), now + 30 * DAY + 5);
-    v.publishLater(msg("first"), now + 30 * DAY);
+    const delayed = (delay: number) => ({ cron: null, delay, period: 0, repeat: 0 });
+    v.scheduleJob(msg("second"), "second", delayed(30 * DAY + 5));
+    v.scheduleJob(msg("first"), "first", delayed(30 * DAY));
     expect(v.scheduledCount).toBe(2);
     clock.advance(MAX_TIMER_MS + 1);
     expect(count()).toBe(0);

@@ -29,13 +29,32 @@ export interface SendTarget {
   readonly target: Target | Composite | string;
   readonly exchange: string;
   readonly key: string;
+  /** The scheduler's management destination: a send there is an action, never delivered. */
+  readonly management: boolean;
 }
 
 function sendTargetOf(destination: AnyActiveMQDestination): SendTarget {
   const target = targetOf(destination);
-  if (typeof target === "string" || target.kind === "composite") return { destination, target, exchange: "", key: "" };
+  if (typeof target === "string" || target.kind === "composite") return { destination, target, exchange: "", key: "", management: false };
   const [exchange, key] = publishTarget(target);
-  return { destination, target, exchange, key };
+  return { destination, target, exchange, key, management: isManagementDestination(target.name) };
+}
+
+/**
+ * Refused when `t` cannot take a send now: a deleted temporary destination, or a queue this
+ * connection may not declare (declared on first use).
+ */
+function unavailable(conn: OpenWireConnection, t: Target, destination: AnyActiveMQDestination): OpenWireRefusal | null {
+  if (t.temp) {
+    // ActiveMQ's client refuses this itself once it has the deletion's advisory
+    if (tempsOf(conn.server).get(conn.vhost!.name, destination) === undefined) {
+      return new OpenWireRefusal(INVALID_DESTINATION, `Cannot publish to a deleted Destination: ${destinationText(destination)}`);
+    }
+  } else if (t.kind === "queue") {
+    const q = queueFor(conn, t.name);
+    if (q instanceof OpenWireRefusal) return q;
+  }
+  return null;
 }
 
 /**
@@ -55,21 +74,14 @@ export function messageSend(conn: OpenWireConnection, s: ScannedMessage, frame: 
   // read here so that a malformed map is refused with its message, and to see a schedule
   const props: PrimitiveMap | null = scannedProperties(s, frame);
   if (t.kind === "composite") return compositeSend(conn, decodeStoredMessage(frame, conn.wire!.version), t, mayBeScheduled(props));
+  const { exchange, key } = st;
   // the scheduler's management destination: an action on the vhost's jobs, never delivered (nor declared)
-  if (isManagementDestination(t.name)) {
-    const denied = conn.access!.checkPublish(...publishTarget(t));
+  if (st.management) {
+    const denied = conn.access!.checkPublish(exchange, key);
     return denied ? refusalOf(denied) : management(conn, frame);
   }
-  if (t.temp) {
-    // ActiveMQ's client refuses this itself once it has the deletion's advisory
-    if (tempsOf(conn.server).get(conn.vhost!.name, s.destination) === undefined) {
-      return new OpenWireRefusal(INVALID_DESTINATION, `Cannot publish to a deleted Destination: ${destinationText(s.destination)}`);
-    }
-  } else if (t.kind === "queue") {
-    const q = queueFor(conn, t.name);
-    if (q instanceof OpenWireRefusal) return q;
-  }
-  const { exchange, key } = st;
+  const missing = unavailable(conn, t, s.destination);
+  if (missing !== null) return missing;
   const denied = conn.access!.checkPublish(exchange, key);
   if (denied) return refusalOf(denied);
   // ActiveMQ's scheduled delivery
@@ -173,14 +185,8 @@ function browseJobs(conn: OpenWireConnection, replyTo: AnyActiveMQDestination, s
   const { target: t, exchange, key } = sendTargetOf(replyTo);
   if (typeof t === "string") return new OpenWireRefusal(INVALID_DESTINATION, t);
   if (t.kind === "composite") return new OpenWireRefusal(INVALID_DESTINATION, "a scheduler BROWSE replies to one destination");
-  if (t.temp) {
-    if (tempsOf(conn.server).get(conn.vhost!.name, replyTo) === undefined) {
-      return new OpenWireRefusal(INVALID_DESTINATION, `Cannot publish to a deleted Destination: ${destinationText(replyTo)}`);
-    }
-  } else if (t.kind === "queue") {
-    const q = queueFor(conn, t.name);
-    if (q instanceof OpenWireRefusal) return q;
-  }
+  const missing = unavailable(conn, t, replyTo);
+  if (missing !== null) return missing;
   const denied = conn.access!.checkPublish(exchange, key);
   if (denied) return refusalOf(denied);
   const v = conn.vhost!;
