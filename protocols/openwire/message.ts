@@ -9,6 +9,7 @@ import {
   type EncodedProperties,
   type FieldTable,
   type FieldValue,
+  JOB_ID_HEADER,
   Message,
   type MessageProperties,
   type PropertiesCodec,
@@ -68,7 +69,7 @@ class OpenWireCodec implements PropertiesCodec {
       marshalledProperties !== null && marshalledProperties.length > 0
         ? readPrimitiveMap(new Reader(marshalledProperties, 0, marshalledProperties.length, 1, false))
         : new Map<string, PrimitiveValue>();
-    props.set("scheduledJobId", jobId);
+    props.set(JOB_ID_HEADER, jobId);
     const w = new Writer(256);
     writePrimitiveMap(w, props);
     m.marshalledProperties = w.take(0);

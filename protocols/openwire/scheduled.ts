@@ -12,6 +12,7 @@
 import {
   CronError,
   integerValue,
+  JOB_ID_HEADER,
   nextCronTime,
   parseCron,
   stringValue,
@@ -31,7 +32,7 @@ export const SCHEDULED_PERIOD = "AMQ_SCHEDULED_PERIOD";
 export const SCHEDULED_REPEAT = "AMQ_SCHEDULED_REPEAT";
 export const SCHEDULED_CRON = "AMQ_SCHEDULED_CRON";
 /** The property naming a job: on each copy, and in a REMOVE sent to the management destination. */
-export const SCHEDULED_ID = "scheduledJobId";
+export const SCHEDULED_ID = JOB_ID_HEADER;
 /** ActiveMQ's cap (SchedulerBroker's maxRepeatAllowed): a larger repeat is refused. */
 export const MAX_REPEAT = 1000;
 export const MANAGEMENT_DESTINATION = "ActiveMQ.Scheduler.Management";

@@ -105,6 +105,7 @@ export {
 export { DelayedExchange, DELAYED_TYPE } from "./delayed-exchange.js";
 export { CronError, type CronSchedule, nextCronTime, parseCron } from "./cron.js";
 export type { Job, JobSpec } from "./scheduled-jobs.js";
+export { JOB_ID_HEADER } from "./scheduled-jobs.js";
 export type { ScheduledJobEntry } from "./held-messages.js";
 export { ChannelFlows, ExchangeFlow, MessageCounters, QueueCounters, QueueFlow } from "./stats.js";
 export {

@@ -77,6 +77,13 @@ export function fire(job: Job, now: number, newId: () => string): JobStep {
   return { deliver: false, next, spawn: { job: sub, due: firstDue(sub, now)! } };
 }
 
+/**
+ * The header naming the job on each copy (ActiveMQ's `scheduledJobId`). A front-end's codec sets
+ * it on the copies it renews; a template read back from the store is in neutral form, so the core
+ * renames the job in it itself.
+ */
+export const JOB_ID_HEADER = "scheduledJobId";
+
 /** Whether a job's copies each get a message id of their own (ActiveMQ: a cron job or a repeat). */
 export const renewsIds = (job: Job): boolean => job.cron !== null || job.repeat !== 0;
 

@@ -32,7 +32,7 @@ import {
 } from "./policies.js";
 import { checkDelayedType, DELAYED_TYPE, DelayedExchange, type DelayedHost } from "./delayed-exchange.js";
 import { HeldMessages, type ScheduledJobEntry } from "./held-messages.js";
-import { fire, firstDue, type Job, type JobSpec, renewsIds } from "./scheduled-jobs.js";
+import { fire, firstDue, JOB_ID_HEADER, type Job, type JobSpec, renewsIds } from "./scheduled-jobs.js";
 import { MessageCounters } from "./stats.js";
 import { NO_LIMITS, type VhostLimits } from "./parameter-validation.js";
 
@@ -374,14 +374,19 @@ export class VirtualHost implements QueueHost, DelayedHost {
 
   /**
    * A repeating job's copy: the publisher's protocol gives it a message id of its own (and names
-   * the job); a message without such a codec (one read back from the store) gets a new messageId.
+   * the job); a message without such a codec (one read back from the store) gets a new messageId,
+   * and the job header, where it has one, names the job that fires: a run a cron job started
+   * has an id of its own, and its copies carry that one, as they do before a restart.
    */
   private jobCopy(message: Message, jobId: string): Message {
     const renewed = message.encoded?.codec.renewed?.(message, jobId);
     if (renewed) return renewed;
+    const p = message.properties;
+    const h = p.headers;
     const copy = new Message(message.exchange, message.routingKey, message.body, {
-      ...message.properties,
+      ...p,
       messageId: `${jobId}:${++this.jobCopies}`,
+      ...(h?.[JOB_ID_HEADER] !== undefined ? { headers: { ...h, [JOB_ID_HEADER]: jobId } } : {}),
     });
     copy.group = message.group;
     copy.groupSeq = message.groupSeq;

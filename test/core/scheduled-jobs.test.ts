@@ -173,6 +173,33 @@ describe("a persistent scheduled job across a restart (the store, the injected c
     await s.persistence.close();
   });
 
+  it("after a restart, each run a cron job starts names its own job in the copies, each with its own message id", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "warren-jobs-"));
+    dirs.push(dir);
+    const clock = new ManualClock(START);
+    let s = await open(dir, clock);
+    // as the OpenWire front-end makes a template: the job header names the cron job
+    const template = new Message("", "q", Buffer.from("run"), { deliveryMode: 2, messageId: "sent", headers: { scheduledJobId: "job-c" } });
+    s.v.scheduleJob(template, "job-c", job({ cron: "*/5 * * * *", delay: 1000, period: 1000, repeat: 1 }));
+    s.v.stopTimers();
+    await s.persistence.close();
+    s = await open(dir, clock);
+    // the cron job fires at 12:05:01 (cron time + delay) and starts a run, a job of its own: copies
+    // at 12:05:02 and 12:05:03
+    clock.advance(Date.parse("2026-12-07T12:05:03Z") - clock.now());
+    const q = s.v.queues.get("q")!;
+    expect(q.messageCount).toBe(2);
+    const copies = [q.get(true)!.message.properties, q.get(true)!.message.properties];
+    const jobIds = copies.map((p) => p.headers?.scheduledJobId);
+    expect(jobIds[0]).toBe(jobIds[1]);
+    expect(jobIds[0]).not.toBe("job-c");
+    expect(typeof jobIds[0]).toBe("string");
+    expect(new Set(copies.map((p) => p.messageId)).size).toBe(2);
+    expect(copies.map((p) => p.messageId)).not.toContain("sent");
+    s.v.stopTimers();
+    await s.persistence.close();
+  });
+
   it("a repeating job keeps its remaining copies across a restart", async () => {
     const dir = mkdtempSync(join(tmpdir(), "warren-jobs-"));
     dirs.push(dir);
