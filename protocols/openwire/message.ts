@@ -372,7 +372,9 @@ function primitiveOf(v: FieldValue): PrimitiveValue {
 
 /** Sequence numbers for the JMSMessageID of messages from other protocols. */
 let foreignSequence = 0;
-const FOREIGN_PRODUCER = makeProducerId({ connectionId: "ID:warren-foreign", sessionId: 0, value: 0 });
+// The JMS client's duplicate audit (kept by a failover connection across reconnects) is keyed by
+// producer id and sequence: the sequence starts again at a restart, so the producer id must not.
+const FOREIGN_PRODUCER = makeProducerId({ connectionId: `ID:warren-foreign-${Date.now().toString(36)}`, sessionId: 0, value: 0 });
 
 /**
  * The JMS message a consumer gets for `msg`: the publisher's own command when it came over
