@@ -285,9 +285,7 @@ export class FrameParser {
       if (known === null || !cached) value = b.toString("utf8", colon + 1, end);
       else {
         value =
-          sameAscii(b, colon + 1, end, last.get(known)) ??
-          sameAscii(b, colon + 1, end, previous) ??
-          b.toString("utf8", colon + 1, end);
+          sameAscii(b, colon + 1, end, last.get(known)) ?? sameAscii(b, colon + 1, end, previous) ?? b.toString("utf8", colon + 1, end);
         last.set(known, value);
       }
       previous = value;
