@@ -72,10 +72,21 @@ export const ANSWER_DELAY_MS = 1;
 
 /** Connections whose last read is owed an answer, all answered by one timer (none per read). */
 const owing: TcpTransport[] = [];
+/** Made once and refreshed each time it is armed: no Timeout object per millisecond. */
 let answerTimer: NodeJS.Timeout | null = null;
+let answerArmed = false;
+
+function armAnswerTimer(): void {
+  if (answerArmed) return;
+  answerArmed = true;
+  if (answerTimer === null) {
+    answerTimer = setTimeout(answerOwedReads, ANSWER_DELAY_MS);
+    answerTimer.unref();
+  } else answerTimer.refresh();
+}
 
 function answerOwedReads(): void {
-  answerTimer = null;
+  answerArmed = false;
   // an answer's write may not add to the list: it goes out on a later turn (the writer's flush)
   for (let i = 0; i < owing.length; i++) owing[i]!.answerOwed();
   owing.length = 0;
@@ -148,10 +159,7 @@ export class TcpTransport implements StompTransport, DrainListener {
     if (this.owesAnswer) return;
     this.owesAnswer = true;
     owing.push(this);
-    if (answerTimer === null) {
-      answerTimer = setTimeout(answerOwedReads, ANSWER_DELAY_MS);
-      answerTimer.unref();
-    }
+    armAnswerTimer();
   }
 
   /** The delay is over: the EOL, unless a frame went out meanwhile. */

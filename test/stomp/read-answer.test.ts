@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ANSWER_DELAY_MS, TcpTransport } from "../../protocols/stomp/transport.js";
 
 /** What the transport writes to its socket, write by write (the socket's side of the wire). */
@@ -30,10 +30,11 @@ const nextTurn = () => new Promise<void>((resolve) => process.nextTick(resolve))
 // acknowledged (stompit, Nagle on, holds its next frames until then). A frame going out does
 // that as well: the EOL waits a little for one, and is not written when one went.
 describe("answering a read that asked for no frame (STOMP over TCP)", () => {
-  beforeEach(() => {
+  // one fake clock for the file: the transport module keeps its one timer from test to test
+  beforeAll(() => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
   });
-  afterEach(() => {
+  afterAll(() => {
     vi.useRealTimers();
   });
 
@@ -58,6 +59,11 @@ describe("answering a read that asked for no frame (STOMP over TCP)", () => {
     vi.advanceTimersByTime(ANSWER_DELAY_MS);
     await nextTurn();
     expect(s.writes).toEqual(["MESSAGE\n\n\0"]);
+    // the next read with nothing after it is answered again
+    t.acknowledgeRead(false);
+    vi.advanceTimersByTime(ANSWER_DELAY_MS);
+    await nextTurn();
+    expect(s.writes).toEqual(["MESSAGE\n\n\0", "\n"]);
   });
 
   it("answers in this turn when a subscription waits for the client's ACKs", async () => {
@@ -82,10 +88,14 @@ describe("answering a read that asked for no frame (STOMP over TCP)", () => {
   it("writes nothing for a connection gone before the delay is over", async () => {
     const s = fakeSocket();
     const t = new TcpTransport(s as unknown as Socket);
+    const other = fakeSocket();
+    const u = new TcpTransport(other as unknown as Socket);
     t.acknowledgeRead(false);
+    u.acknowledgeRead(false);
     t.destroy();
     vi.advanceTimersByTime(ANSWER_DELAY_MS);
     await nextTurn();
     expect(s.writes).toEqual([]);
+    expect(other.writes).toEqual(["\n"]);
   });
 });
