@@ -16,7 +16,7 @@ import { fork } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import { CLK_TCK, cpuTicks, pidListeningOn } from "./lib/proc.mjs";
+import { CLK_TCK, cpuTicks, pidListeningOn, syscallCounts } from "./lib/proc.mjs";
 import { median } from "./lib/stats.mjs";
 
 const argv = process.argv.slice(2);
@@ -123,8 +123,10 @@ async function runOnce(target, mode, rate, run) {
   try {
     await sleep(warmupMs);
     const [c0, p0, t0, at0] = [await con.ask("mark"), await pub.ask("mark"), cpuTicks(target.pid), performance.now()];
+    const io0 = syscallCounts(target.pid);
     await sleep(windowMs);
     const [c1, p1, t1, at1] = [await con.ask("mark"), await pub.ask("mark"), cpuTicks(target.pid), performance.now()];
+    const io1 = syscallCounts(target.pid);
     feeding = false;
     await feed;
     const n = c1.delivered - c0.delivered;
@@ -138,6 +140,9 @@ async function runOnce(target, mode, rate, run) {
       p99: c1.p99,
       pubCpu: (p1.cpu - p0.cpu) / 1e6 / seconds,
       conCpu: (c1.cpu - c0.cpu) / 1e6 / seconds,
+      // the broker's read and write syscalls per delivered message (null: /proc/PID/io not readable)
+      readsPerMsg: io0 && io1 ? (io1.reads - io0.reads) / n : null,
+      writesPerMsg: io0 && io1 ? (io1.writes - io0.writes) / n : null,
     };
   } finally {
     clearTimeout(deadline);
@@ -159,6 +164,7 @@ for (const mode of modes) {
           console.error(
             `${protocol} ${mode} @ ${rate || "max"} ${t.name} run ${run + 1}: ${r.rate.toFixed(0)} msg/s (published ${r.published.toFixed(0)}), ` +
               `${r.cpuUs.toFixed(2)} µs/msg (${(r.brokerCores * 100).toFixed(0)} % of a core), p50 ${r.p50?.toFixed(3)} p99 ${r.p99?.toFixed(3)} ms; ` +
+              `${r.readsPerMsg === null ? "" : `syscalls/msg r ${r.readsPerMsg.toFixed(2)} w ${r.writesPerMsg.toFixed(2)}; `}` +
               `clients pub ${(r.pubCpu * 100).toFixed(0)} % con ${(r.conCpu * 100).toFixed(0)} %; load ${loadavg()[0].toFixed(1)}`,
           );
         } catch (err) {

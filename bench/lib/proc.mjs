@@ -28,6 +28,21 @@ export function cpuTicks(pid) {
   }
 }
 
+/**
+ * read and write syscalls the process has made so far, all threads (/proc/PID/io's syscr and
+ * syscw), or null when that file cannot be read (gone, or another user's process).
+ */
+export function syscallCounts(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/io`, "utf8");
+    const r = /^syscr:\s+(\d+)/m.exec(s);
+    const w = /^syscw:\s+(\d+)/m.exec(s);
+    return r && w ? { reads: Number(r[1]), writes: Number(w[1]) } : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Resident set size in bytes (VmRSS), or null if the process is gone. */
 export function rssBytes(pid) {
   try {

@@ -114,6 +114,28 @@ const HEADER_NAMES = new Interned([
   "heart-beat",
 ]);
 
+/**
+ * A frame's headers: an object of its own hidden class (fast properties, unlike
+ * `Object.create(null)`, which V8 keeps as a dictionary), whose prototype chain has no
+ * properties, so a header named `constructor` or `__proto__` is just a header.
+ */
+const HeaderTable = function HeaderTable() {} as unknown as new () => StompHeaders;
+HeaderTable.prototype = Object.create(null) as StompHeaders;
+
+/**
+ * `s` when bytes `start`..`end` of `b` are its characters and all ASCII (as UTF-8 they decode
+ * to `s`), else null: a header value seen before is used again instead of decoded anew.
+ */
+function sameAscii(b: Buffer, start: number, end: number, s: string | undefined): string | null {
+  if (s === undefined || s.length !== end - start) return null;
+  // from the end: values that differ (message-ids, counters) usually differ there
+  for (let i = end - 1, j = s.length - 1; i >= start; i--, j--) {
+    const c = b[i]!;
+    if (c >= 0x80 || c !== s.charCodeAt(j)) return null;
+  }
+  return s;
+}
+
 /** CONNECT and CONNECTED headers are never escaped (STOMP 1.2 §"Value Encoding"), nor STOMP. */
 const UNESCAPED_COMMANDS = new Set(["CONNECT", "STOMP", "CONNECTED"]);
 
@@ -138,6 +160,11 @@ export class FrameParser {
    */
   owedNulSkipped = false;
   private failed: FrameError | null = null;
+  /**
+   * The last value (as read, before unescaping) of each known header name, by the name: a SEND
+   * names the same destination each time, and stompit's ACK repeats its message-id as its id.
+   */
+  private readonly lastValues = new Map<string, string>();
 
   constructor(private readonly limits: ParserLimits = DEFAULT_PARSER_LIMITS) {}
 
@@ -226,8 +253,13 @@ export class FrameParser {
     const cmdStop = stripCR(b, o, cmdEnd);
     const command = COMMANDS.find(b, o, cmdStop) ?? b.toString("utf8", o, cmdStop);
     if (cmdEnd - o > this.limits.maxLineLength) return this.lineTooLong(cmdEnd - o)!;
-    const escaped = this.version !== "1.0" && !UNESCAPED_COMMANDS.has(command);
-    const headers: StompHeaders = Object.create(null) as StompHeaders;
+    const connect = UNESCAPED_COMMANDS.has(command);
+    const escaped = this.version !== "1.0" && !connect;
+    const cached = !connect;
+    const headers = new HeaderTable();
+    const last = this.lastValues;
+    /** The value of this frame's header before, as read: `id` repeats `message-id`. */
+    let previous: string | undefined;
     let count = 0;
     let p = cmdEnd + 1;
     for (;;) {
@@ -248,7 +280,15 @@ export class FrameParser {
       }
       const known = HEADER_NAMES.find(b, p, colon);
       let name = known ?? b.toString("utf8", p, colon);
-      let value = b.toString("utf8", colon + 1, end);
+      let value: string;
+      // CONNECT's values (a passcode among them) are not kept
+      if (known === null || !cached) value = b.toString("utf8", colon + 1, end);
+      else {
+        value =
+          sameAscii(b, colon + 1, end, last.get(known)) ?? sameAscii(b, colon + 1, end, previous) ?? b.toString("utf8", colon + 1, end);
+        last.set(known, value);
+      }
+      previous = value;
       if (escaped) {
         // a known name has no backslash: unescaping leaves it as it is
         const n = known ?? unescape(name, this.version);

@@ -120,6 +120,37 @@ describe("STOMP frame parser", () => {
     expect(send.body.toString()).toBe("hi");
   });
 
+  it("decodes each frame's values afresh although it reuses the ones that repeat", () => {
+    const wire = [
+      "SEND\ndestination:/queue/ab\n\n\0",
+      "SEND\ndestination:/queue/ac\n\n\0",
+      "SEND\ndestination:/queue/\u00e9\n\n\0",
+      "SEND\ndestination:/queue/ac\n\n\0",
+      "ACK\nsubscription:1\nmessage-id:T_1@@s@@9\nid:T_1@@s@@9\n\n\0",
+      "ACK\nsubscription:1\nmessage-id:T_1@@s@@10\nid:T_1@@s@@11\n\n\0",
+      "ACK\nsubscription:2\nmessage-id:T_2@@s@@12\nid:T_2@@s@@12\nreceipt:T_2@@s@@13\n\n\0",
+    ].join("");
+    const frames = parseAll([Buffer.from(wire)]) as StompFrame[];
+    expect(frames.map((f) => ({ ...f.headers }))).toEqual([
+      { destination: "/queue/ab" },
+      { destination: "/queue/ac" },
+      { destination: "/queue/\u00e9" },
+      { destination: "/queue/ac" },
+      { subscription: "1", "message-id": "T_1@@s@@9", id: "T_1@@s@@9" },
+      { subscription: "1", "message-id": "T_1@@s@@10", id: "T_1@@s@@11" },
+      { subscription: "2", "message-id": "T_2@@s@@12", id: "T_2@@s@@12", receipt: "T_2@@s@@13" },
+    ]);
+  });
+
+  it("keeps headers named after Object's properties as headers, and no inherited ones", () => {
+    const [f] = parseAll([Buffer.from("SEND\n__proto__:x\nconstructor:y\n\n\0SEND\n\n\0")]) as StompFrame[];
+    expect(Object.keys(f!.headers)).toEqual(["__proto__", "constructor"]);
+    expect(f!.headers["__proto__"]).toBe("x");
+    expect(f!.headers["constructor"]).toBe("y");
+    const [, bare] = parseAll([Buffer.from("SEND\n\n\0SEND\n\n\0")]) as StompFrame[];
+    for (const k of ["constructor", "__proto__", "toString", "hasOwnProperty"]) expect(k in bare!.headers).toBe(false);
+  });
+
   it("refuses a content-length body not followed by NUL", () => {
     const r = parseAll([Buffer.from("SEND\ncontent-length:2\n\nabc\0")]);
     expect(r[0]).toBeInstanceOf(FrameError);

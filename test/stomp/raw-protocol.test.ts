@@ -324,6 +324,21 @@ describe("STOMP acknowledgements from a client that holds back each frame's NUL"
     c.close();
   });
 
+  // With room left in the window the answer may wait a millisecond for a MESSAGE to carry the
+  // TCP ACK instead; with none coming, the EOL still goes.
+  it("a lone NUL is answered with an EOL when the window has room and no MESSAGE follows", async () => {
+    const { c } = await RawStomp.connected(port, {});
+    c.send("SUBSCRIBE", { id: "s", destination: "/queue/nagle-eol-room", ack: "client-individual", "prefetch-count": "100" });
+    c.send("SEND", { destination: "/queue/nagle-eol-room" }, "one");
+    const first = await c.take((f) => f.command === "MESSAGE", "the MESSAGE");
+    // the RECEIPT answers the ACK's headers (and shows they were read apart from the NUL)
+    c.write(`ACK\nid:${first.headers["ack"]}\nreceipt:r\n\n`);
+    await c.take((f) => f.command === "RECEIPT", "the ACK's receipt");
+    c.write("\0");
+    await c.waitBytes(1, 2000);
+    c.close();
+  });
+
   it("STOMP 1.0 has no heart-beats: the lone NUL gets no EOL", async () => {
     const { c } = await RawStomp.connected(port, { "accept-version": "1.0" });
     c.send("SUBSCRIBE", { id: "s", destination: "/queue/nagle-10", ack: "client" }, null, "1.0");
