@@ -1,3 +1,4 @@
+import { Socket } from "node:net";
 import { type MarkWaiter, settleDeliveryMarks, waitForMarks } from "../core/index.js";
 
 /** Bytes buffered beyond which a connection's consumers lose credit until the stream drains. */
@@ -15,6 +16,17 @@ export interface WritableStream {
   readonly writableLength: number;
   readonly destroyed: boolean;
   on(event: "drain", listener: () => void): unknown;
+}
+
+/**
+ * Whether a chunk `stream` took at once (`write()` true, nothing left in its buffer) is done with,
+ * so its memory may be written again: true of a plain TCP socket, whose write went to the kernel
+ * in the call (libuv keeps a buffer only for a write it could not finish). A TLS socket may hold
+ * cleartext (before its handshake, for one) and a WebSocket keeps the frames it builds, so a
+ * writer on anything else never reuses what it wrote.
+ */
+export function releasesTakenWrites(stream: WritableStream): boolean {
+  return stream instanceof Socket && (stream as Socket & { encrypted?: boolean }).encrypted !== true;
 }
 
 /** Who hears that the peer has caught up, so consumers may get credit back. */
@@ -40,13 +52,20 @@ export class BatchedWriter implements MarkWaiter {
   private chunks: Buffer[] = [];
   private bytes = 0;
   /**
-   * Packets encoded in place by `reserve` go into this slab from `slabStart`; the part already
-   * handed to the stream is never written again, and a full slab is replaced, not reused.
-   * Allocated on first use, so an idle connection holds none.
+   * Packets encoded in place by `reserve` go into this slab from `slabStart`. A part handed to the
+   * stream is not written again while the stream may still hold it (`slabLent`), and a full slab
+   * is then replaced; once every part handed over was taken at once (a plain TCP socket's write
+   * the kernel took in the call, see `releasesTakenWrites`), the slab is written again from its
+   * start: a busy connection reuses one slab instead of touching fresh memory (page faults) every
+   * turn. Allocated on first use, so an idle connection holds none.
    */
   slab: Buffer = NO_SLAB;
   private slabStart = 0;
   private slabPos = 0;
+  /** A part of the slab went to the stream (or is held for it) and may not have left yet. */
+  private slabLent = false;
+  /** The stream is done with a chunk it took at once (fixed at construction). */
+  private readonly reuses: boolean;
   /**
    * What the last turn wrote: a new slab is made large enough for a turn like it, so a busy
    * turn's packets are one chunk and flush writes them without concatenating slabs.
@@ -72,7 +91,9 @@ export class BatchedWriter implements MarkWaiter {
   constructor(
     private readonly stream: WritableStream,
     private readonly listener: DrainListener,
-  ) {}
+  ) {
+    this.reuses = releasesTakenWrites(stream);
+  }
 
   /** The peer has caught up. */
   drained(): void {
@@ -100,6 +121,7 @@ export class BatchedWriter implements MarkWaiter {
       this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_SIZE, size, Math.min(MAX_SLAB_SIZE, 2 * this.lastTurnBytes)));
       this.slabStart = 0;
       this.slabPos = 0;
+      this.slabLent = false;
     }
     const at = this.slabPos;
     this.slabPos += size;
@@ -131,19 +153,32 @@ export class BatchedWriter implements MarkWaiter {
     this.scheduled = false;
     if (this.slabPos > this.slabStart) this.sealSlab();
     if (this.bytes === 0 || this.closed || this.stream.destroyed) return;
-    const out = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.bytes);
+    const chunks = this.chunks;
+    const single = chunks.length === 1;
+    const out = single ? chunks[0]! : Buffer.concat(chunks, this.bytes);
     this.lastTurnBytes = this.bytes;
     // consumers may have lost credit to the bytes gathered this turn, not to the stream
     const wasBackedUp = this.backedUp;
-    this.chunks = [];
+    chunks.length = 0;
     this.bytes = 0;
+    // several chunks were copied into `out`: only a lone chunk can be the slab itself
+    const slabOut = single && this.slabPos > 0 && out.buffer === this.slab.buffer;
+    const taken = this.send(out, wasBackedUp);
+    if (slabOut && !taken) this.slabLent = true;
+    const size = this.slab.length;
+    if (!this.slabLent && this.slabPos > 0 && size >= this.lastTurnBytes && size <= Math.max(SLAB_SIZE, 4 * this.lastTurnBytes)) {
+      // nothing written from the slab is held by anyone: the next turn encodes from its start, if
+      // a turn like this one fits (one that grew is kept only while turns are near its size)
+      this.slabStart = this.slabPos = 0;
+      return;
+    }
     // a slab without room for a turn like this one is let go now (the next turn gets one it fits
     // in), and so is a grown one: an idle connection holds at most a small slab
     if (this.slab.length - this.slabPos < Math.max(256, this.lastTurnBytes) || this.slab.length > SLAB_SIZE) {
       this.slab = NO_SLAB;
       this.slabStart = this.slabPos = 0;
+      this.slabLent = false;
     }
-    this.send(out, wasBackedUp);
   }
 
   /**
@@ -158,23 +193,31 @@ export class BatchedWriter implements MarkWaiter {
     this.send(chunk, false);
   }
 
-  private send(out: Buffer, wasBackedUp: boolean): void {
+  /** Writes `out` (or holds it, in cluster mode); true when the stream is done with it already. */
+  private send(out: Buffer, wasBackedUp: boolean): boolean {
     // a queue's "delivered up to here" mark reaches the OS before the deliveries it covers (kill -9),
     // and on a cluster's leader every node that could lead next (a failover)
     const wait = settleDeliveryMarks();
-    if (wait !== 0 || this.held !== null) return this.hold(out, wait);
-    this.write0(out, wasBackedUp);
+    if (wait !== 0 || this.held !== null) {
+      this.hold(out, wait);
+      return false;
+    }
+    return this.write0(out, wasBackedUp);
   }
 
-  private write0(out: Buffer, wasBackedUp: boolean): void {
+  /** True when the stream took `out` at once and keeps nothing of it (`releasesTakenWrites`). */
+  private write0(out: Buffer, wasBackedUp: boolean): boolean {
     this.lastWrite = Date.now();
     if (this.stream.write(out)) {
       // a write the stream takes at once emits no 'drain': give the credit back ourselves
       if (wasBackedUp) process.nextTick(drainWriter, this);
-    } else if (!this.watchingDrain) {
+      return this.reuses && this.stream.writableLength === 0;
+    }
+    if (!this.watchingDrain) {
       this.watchingDrain = true;
       this.stream.on("drain", () => this.drained());
     }
+    return false;
   }
 
   /** Cluster mode: a turn's output waits for the delivery marks sealed with it (one waiter per writer). */
@@ -240,6 +283,7 @@ export class BatchedWriter implements MarkWaiter {
     this.bytes = 0;
     this.slab = NO_SLAB;
     this.slabStart = this.slabPos = 0;
+    this.slabLent = false;
     this.held = null;
     this.heldSeqs = [];
     this.heldBytes = 0;

@@ -1,7 +1,10 @@
-import { EventEmitter } from "node:events";
+import { EventEmitter, once } from "node:events";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from "node:tls";
+import { generate } from "selfsigned";
 import { describe, expect, it } from "vitest";
 import { type MarkReplication, type MarkWaiter, replicateDeliveryMarks } from "../../src/core/index.js";
-import { BatchedWriter } from "../../src/transport/batched-writer.js";
+import { BatchedWriter, releasesTakenWrites } from "../../src/transport/batched-writer.js";
 
 /** A stream that records what it was given and takes or refuses writes as told. */
 class RecordingStream extends EventEmitter {
@@ -88,6 +91,131 @@ describe("BatchedWriter", () => {
     stream.emit("drain");
     expect(drained).toBe(1);
     expect(w.backedUp).toBe(false);
+  });
+});
+
+/** A connected pair on loopback: `out` the accepted side (the broker's), `peer` the client's. */
+async function tcpPair(): Promise<{ server: Server; out: Socket; peer: Socket }> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const accepted = once(server, "connection");
+  const { port } = server.address() as { port: number };
+  const peer = connect(port, "127.0.0.1");
+  const [[out]] = (await Promise.all([accepted, once(peer, "connect")])) as [[Socket], unknown];
+  return { server, out, peer };
+}
+
+async function tlsPair(): Promise<{ server: Server; out: TLSSocket; peer: TLSSocket }> {
+  const pems = await generate([{ name: "commonName", value: "localhost" }], { algorithm: "sha256", keySize: 2048 });
+  const server = createTlsServer({ cert: pems.cert, key: pems.private });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const accepted = once(server, "secureConnection");
+  const { port } = server.address() as { port: number };
+  const peer = tlsConnect({ port, host: "127.0.0.1", ca: pems.cert, servername: "localhost" });
+  const [[out]] = (await Promise.all([accepted, once(peer, "secureConnect")])) as [[TLSSocket], unknown];
+  return { server, out, peer };
+}
+
+/** The next `n` bytes the peer reads. */
+function readBytes(peer: Socket, n: number): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const got: Buffer[] = [];
+    let have = 0;
+    const onData = (b: Buffer) => {
+      got.push(b);
+      have += b.length;
+      if (have >= n) {
+        peer.off("data", onData);
+        resolve(Buffer.concat(got).subarray(0, n));
+      }
+    };
+    peer.on("data", onData);
+    peer.resume();
+  });
+}
+
+/** One turn's packet of `text`, encoded into the writer's slab; where in the slab it went. */
+function encode(w: BatchedWriter, text: string): number {
+  const at = w.reserve(text.length);
+  w.slab.write(text, at, "latin1");
+  return at;
+}
+
+describe("BatchedWriter's slab on a socket", () => {
+  it("on a plain TCP socket, encodes the next turn from the slab's start once the kernel took a turn in the call", async () => {
+    const { server, out, peer } = await tcpPair();
+    try {
+      expect(releasesTakenWrites(out)).toBe(true);
+      const w = new BatchedWriter(out, { streamDrained: () => undefined });
+      const received = readBytes(peer, 10);
+      expect(encode(w, "hello")).toBe(0);
+      const slab = w.slab;
+      await turn();
+      expect(out.writableLength).toBe(0);
+      expect(encode(w, "world")).toBe(0);
+      expect(w.slab).toBe(slab);
+      await turn();
+      expect((await received).toString()).toBe("helloworld");
+    } finally {
+      peer.destroy();
+      out.destroy();
+      server.close();
+    }
+  });
+
+  it("on a plain TCP socket, leaves what the kernel did not take yet alone, and the peer gets every byte as written", async () => {
+    const { server, out, peer } = await tcpPair();
+    try {
+      peer.pause();
+      const w = new BatchedWriter(out, { streamDrained: () => undefined });
+      // turns below the socket's high-water mark, so write() says true, until the kernel (its
+      // buffers full, the peer reading nothing) takes one only in part; then two more turns
+      const size = 8 * 1024;
+      let turns = 0;
+      const oneTurn = async () => {
+        const at = w.reserve(size);
+        w.slab.fill(turns++ & 0xff, at, at + size);
+        await turn();
+      };
+      while (out.writableLength === 0) await oneTurn();
+      expect(out.writableLength).toBeLessThan(out.writableHighWaterMark);
+      await oneTurn();
+      await oneTurn();
+      const all = await readBytes(peer, turns * size);
+      for (let t = 0; t < turns; t++) {
+        expect(all.subarray(t * size, (t + 1) * size).every((x) => x === (t & 0xff))).toBe(true);
+      }
+    } finally {
+      peer.destroy();
+      out.destroy();
+      server.close();
+    }
+  });
+
+  it("on a TLS socket, never writes into a part of the slab it handed over", async () => {
+    const { server, out, peer } = await tlsPair();
+    try {
+      expect(releasesTakenWrites(out)).toBe(false);
+      const w = new BatchedWriter(out, { streamDrained: () => undefined });
+      const received = readBytes(peer, 10);
+      expect(encode(w, "hello")).toBe(0);
+      const slab = w.slab;
+      await turn();
+      expect(encode(w, "world")).toBe(5);
+      expect(w.slab).toBe(slab);
+      await turn();
+      expect((await received).toString()).toBe("helloworld");
+    } finally {
+      peer.destroy();
+      out.destroy();
+      server.close();
+    }
+  });
+
+  it("never reuses the slab of a stream that is not a socket", () => {
+    expect(releasesTakenWrites(new RecordingStream())).toBe(false);
   });
 });
 
