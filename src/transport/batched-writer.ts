@@ -118,7 +118,7 @@ export class BatchedWriter implements MarkWaiter {
   reserve(size: number): number {
     if (this.slabPos + size > this.slab.length) {
       if (this.slabPos > this.slabStart) this.sealSlab();
-      this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_SIZE, size, Math.min(MAX_SLAB_SIZE, 2 * this.lastTurnBytes)));
+      this.slab = Buffer.allocUnsafeSlow(this.nextSlabSize(size));
       this.slabStart = 0;
       this.slabPos = 0;
       this.slabLent = false;
@@ -131,6 +131,11 @@ export class BatchedWriter implements MarkWaiter {
       process.nextTick(flushWriter, this);
     }
     return at;
+  }
+
+  /** A new slab's size: room for a packet of `size` and for a turn twice the last one (up to a limit). */
+  private nextSlabSize(size: number): number {
+    return Math.max(SLAB_SIZE, size, Math.min(MAX_SLAB_SIZE, 2 * this.lastTurnBytes));
   }
 
   /** The slab's bytes encoded since the last seal become one chunk, in order with `write`'s. */
@@ -166,9 +171,10 @@ export class BatchedWriter implements MarkWaiter {
     const taken = this.send(out, wasBackedUp);
     if (slabOut && !taken) this.slabLent = true;
     const size = this.slab.length;
-    if (!this.slabLent && this.slabPos > 0 && size >= this.lastTurnBytes && size <= Math.max(SLAB_SIZE, 4 * this.lastTurnBytes)) {
+    if (!this.slabLent && this.slabPos > 0 && size >= this.nextSlabSize(0) && size <= Math.max(SLAB_SIZE, 4 * this.lastTurnBytes)) {
       // nothing written from the slab is held by anyone: the next turn encodes from its start, if
-      // a turn like this one fits (one that grew is kept only while turns are near its size)
+      // the slab is as large as a new one would be (room for a turn twice this one, so a busy turn
+      // is still one chunk), and one that grew only while turns stay near its size
       this.slabStart = this.slabPos = 0;
       return;
     }
