@@ -33,7 +33,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { listenerArgs } from "./lib/cli-listeners.mjs";
-import { CLK_TCK, cpuTicks, rssBytes } from "./lib/proc.mjs";
+import { CLK_TCK, cpuTicks, minorFaults, rssBytes } from "./lib/proc.mjs";
 import { median, sleep } from "./lib/stats.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -247,13 +247,16 @@ async function runScenario(classes, broker, s, count, run) {
   const name = `bench.${s.name}.${run}.${Date.now()}`;
   const deliveries = count * (s.kind === "topic" ? s.consumers : 1);
   let cpu0 = null;
+  let faults0 = null;
   let producer = null;
   const consumer = jvm(classes, ["consume", url, s.kind, name, String(s.consumers), s.ack, String(deliveries)], () => {
     cpu0 = cpuTicks(broker.pid);
+    faults0 = minorFaults(broker.pid);
     producer = jvm(classes, ["produce", url, s.kind, name, s.persistent ? "persistent" : "non-persistent", String(s.bytes), String(count)]);
   });
   const c = await consumer;
   const cpu1 = cpuTicks(broker.pid);
+  const faults1 = minorFaults(broker.pid);
   const p = await producer;
   const cpuSeconds = (cpu1 - cpu0) / CLK_TCK;
   return {
@@ -263,6 +266,8 @@ async function runScenario(classes, broker, s, count, run) {
     consumerSeconds: c.seconds,
     brokerCpuSeconds: cpuSeconds,
     cpuUsPerMsg: (cpuSeconds * 1e6) / c.received,
+    // the broker's minor page faults per delivered message (fresh memory touched), same window
+    minorFaultsPerMsg: (faults1 - faults0) / c.received,
   };
 }
 
