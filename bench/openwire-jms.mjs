@@ -9,6 +9,8 @@
 //     [--warren-cpu-prof DIR]   (the measured Warren under node --cpu-prof: bench/profile-top.mjs reads it)
 //     [--warren-base DIR]       (target `warren-base`: the Warren built in DIR, e.g. an earlier commit's
 //                                tree with its dist/, for a before/after in the same minutes)
+//     [--warren-node-arg ARG]…  (a node flag for every Warren started, e.g. --trace-gc-nvp)
+//     [--warren-stdout-dir DIR] (each Warren's stdout to DIR/<target>-<pid>.log, for what such a flag prints)
 //
 // Both brokers are started by the harness on loopback with OpenWire only: Warren's CLI
 // (dist/cli/main.js) and ActiveMQ 5.17 (Debian's `activemq`, the JVM started directly as
@@ -25,13 +27,13 @@
 // both as ActiveMQ does (openwire.tight_encoding, openwire.cache), so they negotiate tight with the
 // cache: `--only warren,activemq,warren-tight` compares all three in the same minutes.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { listenerArgs } from "./lib/cli-listeners.mjs";
-import { CLK_TCK, cpuTicks, rssBytes } from "./lib/proc.mjs";
+import { CLK_TCK, cpuTicks, minorFaults, rssBytes } from "./lib/proc.mjs";
 import { median, sleep } from "./lib/stats.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -73,6 +75,8 @@ function parseArgs(argv) {
     only: null,
     warrenCpuProf: null,
     warrenBase: null,
+    warrenNodeArgs: [],
+    warrenStdoutDir: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -90,6 +94,8 @@ function parseArgs(argv) {
     else if (a === "--only") o.only = next();
     else if (a === "--warren-cpu-prof") o.warrenCpuProf = next();
     else if (a === "--warren-base") o.warrenBase = next();
+    else if (a === "--warren-node-arg") o.warrenNodeArgs.push(next());
+    else if (a === "--warren-stdout-dir") o.warrenStdoutDir = next();
     else throw new Error(`unknown option ${a}`);
   }
   if (o.quick && !argv.includes("--runs")) o.runs = 1;
@@ -120,7 +126,7 @@ function accepts(port) {
 }
 
 /** The broker process for `target`, on a fresh data dir; resolves once OpenWire accepts, with the time it took. */
-async function startBroker(target, port, cpuProfDir = null, warrenBase = null) {
+async function startBroker(target, port, cpuProfDir = null, warrenBase = null, nodeArgs = [], stdoutDir = null) {
   const dir = mkdtempSync(join(tmpdir(), `warren-jmsbench-${target}-`));
   let proc;
   const t0 = process.hrtime.bigint();
@@ -130,6 +136,7 @@ async function startBroker(target, port, cpuProfDir = null, warrenBase = null) {
     proc = spawn(
       process.execPath,
       [
+        ...nodeArgs,
         ...(cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : []),
         target === "warren-base" ? join(warrenBase ?? "", "dist/cli/main.js") : join(ROOT, "dist/cli/main.js"),
         ...listenerArgs({ openwire: `127.0.0.1:${port}` }),
@@ -140,8 +147,9 @@ async function startBroker(target, port, cpuProfDir = null, warrenBase = null) {
         "--config",
         conf,
       ],
-      { stdio: ["ignore", "ignore", "inherit"] },
+      { stdio: ["ignore", stdoutDir ? "pipe" : "ignore", "inherit"] },
     );
+    if (stdoutDir) proc.stdout.pipe(createWriteStream(join(stdoutDir, `${target}-${proc.pid}.log`)));
   } else {
     mkdirSync(join(dir, "conf"));
     mkdirSync(join(dir, "data"));
@@ -239,13 +247,16 @@ async function runScenario(classes, broker, s, count, run) {
   const name = `bench.${s.name}.${run}.${Date.now()}`;
   const deliveries = count * (s.kind === "topic" ? s.consumers : 1);
   let cpu0 = null;
+  let faults0 = null;
   let producer = null;
   const consumer = jvm(classes, ["consume", url, s.kind, name, String(s.consumers), s.ack, String(deliveries)], () => {
     cpu0 = cpuTicks(broker.pid);
+    faults0 = minorFaults(broker.pid);
     producer = jvm(classes, ["produce", url, s.kind, name, s.persistent ? "persistent" : "non-persistent", String(s.bytes), String(count)]);
   });
   const c = await consumer;
   const cpu1 = cpuTicks(broker.pid);
+  const faults1 = minorFaults(broker.pid);
   const p = await producer;
   const cpuSeconds = (cpu1 - cpu0) / CLK_TCK;
   return {
@@ -255,6 +266,8 @@ async function runScenario(classes, broker, s, count, run) {
     consumerSeconds: c.seconds,
     brokerCpuSeconds: cpuSeconds,
     cpuUsPerMsg: (cpuSeconds * 1e6) / c.received,
+    // the broker's minor page faults per delivered message (fresh memory touched), same window
+    minorFaultsPerMsg: (faults1 - faults0) / c.received,
   };
 }
 
@@ -282,7 +295,7 @@ async function main() {
   for (const t of processes) {
     result.startup[t] = [];
     for (let r = 0; r < o.runs; r++) {
-      const b = await startBroker(t, ports[t], null, o.warrenBase);
+      const b = await startBroker(t, ports[t], null, o.warrenBase, o.warrenNodeArgs);
       await sleep(3000);
       result.startup[t].push({ startupMs: b.startupMs, idleRssBytes: rssBytes(b.pid) });
       log(`${t} start ${r + 1}: ${b.startupMs.toFixed(0)} ms, idle RSS ${(rssBytes(b.pid) / 2 ** 20).toFixed(1)} MiB`);
@@ -290,7 +303,9 @@ async function main() {
     }
   }
   const brokers = {};
-  for (const t of processes) brokers[t] = await startBroker(t, ports[t], t === "warren" ? o.warrenCpuProf : null, o.warrenBase);
+  for (const t of processes) {
+    brokers[t] = await startBroker(t, ports[t], t === "warren" ? o.warrenCpuProf : null, o.warrenBase, o.warrenNodeArgs, o.warrenStdoutDir);
+  }
   try {
     for (let r = 0; r < o.runs; r++) {
       for (const s of scenarios) {

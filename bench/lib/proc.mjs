@@ -43,6 +43,16 @@ export function syscallCounts(pid) {
   }
 }
 
+/** Minor page faults of the process so far (field 10 of /proc/PID/stat, minflt), or null if it is gone. */
+export function minorFaults(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[10 - 3]);
+  } catch {
+    return null;
+  }
+}
+
 /** Resident set size in bytes (VmRSS), or null if the process is gone. */
 export function rssBytes(pid) {
   try {

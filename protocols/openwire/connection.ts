@@ -57,7 +57,7 @@ import { removeSubscriptionInfo } from "./handlers/remove-subscription-info.js";
 import { sessionInfo } from "./handlers/session-info.js";
 import { transactionInfo } from "./handlers/transaction-info.js";
 import { dispatchMessage, isMessageType, OpenWireEncoding } from "./message.js";
-import { DestinationMemo, type MessageType, sameBytes, scanMessage, type ScannedMessage } from "./message-scan.js";
+import { DestinationMemo, type MessageType, ScanResult, sameBytes, scanMessage, type ScannedMessage } from "./message-scan.js";
 import type { OpenWireServer } from "./server.js";
 import { localTxKey, type OpenWireTransaction, txText } from "./transactions.js";
 import { negotiate, ourWireFormatInfo, type WireFormat } from "./wire-format.js";
@@ -117,6 +117,8 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   private readonly in = new Reader(NO_BYTES, 0, 0, 1, false);
   /** The destination of the last message sent on this connection, decoded once for a run of sends to it. */
   readonly sentTo = new DestinationMemo();
+  /** What the scan of the message being handled read (one object, refilled by every loose send). */
+  private readonly scanned = new ScanResult();
   /** What handlers/message-send.ts made of that destination object: its target and route, kept with it. */
   sendTarget: SendTarget | null = null;
   /** What the peer's cached fields refer to, when the marshal cache was negotiated. */
@@ -217,7 +219,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
         buf.copy(bytes, 0, start, end);
       }
       r.reset(bytes, 1, bytes.length);
-      const s = scanMessage(type, r, this.sentTo);
+      const s = scanMessage(type, r, this.sentTo, this.scanned);
       if (r.pos !== r.end) throw new DecodeError(`${r.end - r.pos} bytes left over after a command of type ${type}`);
       return this.command(s, bytes);
     }

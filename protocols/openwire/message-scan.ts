@@ -136,16 +136,50 @@ function readDestination(r: Reader, memo: DestinationMemo | null): AnyActiveMQDe
 }
 
 /**
- * The message command of type `dataType` from `r` (positioned after the type octet, at offset 1 of
- * the command; `r.buf` the message's own bytes when a `memo` is given, since it keeps a view).
+ * A `ScannedMessage` whose fields the next scan overwrites: a connection keeps one for the messages
+ * it reads (nothing keeps a scan past its command's handling), so a send allocates no scan object.
  */
-export function scanMessage(dataType: MessageType, r: Reader, memo: DestinationMemo | null = null): ScannedMessage {
+export class ScanResult implements ScannedMessage {
+  dataType: MessageType = DataType.ActiveMQMessage;
+  commandId = 0;
+  responseRequired = false;
+  destination: AnyActiveMQDestination | null = null;
+  transactionId: AnyTransactionId | null = null;
+  persistent = false;
+  expiration = 0;
+  priority = 0;
+  timestamp = 0;
+  groupID: string | null = null;
+  groupSequence = 0;
+  contentAt = 0;
+  contentLength = -1;
+  propertiesAt = 0;
+  propertiesLength = -1;
+  compressed = false;
+  sequenceAt = -1;
+  redeliveryAt = 0;
+  groupFirstAt = -1;
+}
+
+/**
+ * The message command of type `dataType` from `r` (positioned after the type octet, at offset 1 of
+ * the command; `r.buf` the message's own bytes when a `memo` is given, since it keeps a view),
+ * read into `into` (a new result unless given).
+ */
+export function scanMessage(
+  dataType: MessageType,
+  r: Reader,
+  memo: DestinationMemo | null = null,
+  into: ScanResult = new ScanResult(),
+): ScannedMessage {
   const v = r.version;
-  const commandId = r.int();
-  const responseRequired = r.boolean();
+  const o = into;
+  o.dataType = dataType;
+  o.commandId = r.int();
+  o.responseRequired = r.boolean();
   skipProducerId(r);
-  const destination = readDestination(r, memo);
-  const transactionId = readAnyTransactionId(r);
+  o.destination = readDestination(r, memo);
+  o.transactionId = readAnyTransactionId(r);
   readAnyActiveMQDestination(r); // originalDestination
   let sequenceAt = -1;
   if (r.boolean()) {
@@ -157,25 +191,28 @@ export function scanMessage(dataType: MessageType, r: Reader, memo: DestinationM
     sequenceAt = r.pos;
     skip(r, 8);
   }
+  o.sequenceAt = sequenceAt;
   readAnyTransactionId(r); // originalTransactionId
   // built only for the grouped messages that carry one: the queue keeps groups by it
-  const groupID = r.string();
-  const groupSequence = r.int();
+  o.groupID = r.string();
+  o.groupSequence = r.int();
   skipString(r); // correlationId
-  const persistent = r.boolean();
-  const expiration = r.long();
-  const priority = r.byte();
+  o.persistent = r.boolean();
+  o.expiration = r.long();
+  o.priority = r.byte();
   readAnyActiveMQDestination(r); // replyTo
-  const timestamp = r.long();
+  o.timestamp = r.long();
   skipString(r); // type
   const contentLength = skipBytes(r);
-  const contentAt = r.pos - Math.max(0, contentLength);
+  o.contentLength = contentLength;
+  o.contentAt = r.pos - Math.max(0, contentLength);
   const propertiesLength = skipBytes(r);
-  const propertiesAt = r.pos - Math.max(0, propertiesLength);
+  o.propertiesLength = propertiesLength;
+  o.propertiesAt = r.pos - Math.max(0, propertiesLength);
   readDataStructure(r);
   readConsumerId(r); // targetConsumerId
-  const compressed = r.boolean();
-  const redeliveryAt = r.pos;
+  o.compressed = r.boolean();
+  o.redeliveryAt = r.pos;
   skip(r, 4);
   skipBrokerIds(r); // brokerPath
   skip(r, 8); // arrival
@@ -186,32 +223,12 @@ export function scanMessage(dataType: MessageType, r: Reader, memo: DestinationM
     skipBrokerIds(r); // cluster
     skip(r, 16); // brokerInTime, brokerOutTime
   }
-  const groupFirstAt = v >= 10 ? r.pos : -1;
+  o.groupFirstAt = v >= 10 ? r.pos : -1;
   if (v >= 10) skip(r, 1); // jmsxGroupFirstForConsumer
   if (dataType === DataType.ActiveMQBlobMessage) {
     skipString(r); // remoteBlobUrl
     skipString(r); // mimeType
     skip(r, 1); // deletedByBroker
   }
-  return {
-    dataType,
-    commandId,
-    responseRequired,
-    destination,
-    transactionId,
-    persistent,
-    expiration,
-    priority,
-    timestamp,
-    groupID,
-    groupSequence,
-    contentAt,
-    contentLength,
-    propertiesAt,
-    propertiesLength,
-    compressed,
-    sequenceAt,
-    redeliveryAt,
-    groupFirstAt,
-  };
+  return o;
 }
