@@ -75,7 +75,8 @@ describe("an HTTP listener with node:http at first use", () => {
     server = new DeferredHttpServer((http) => {
       http.headersTimeout = 300;
       http.requestTimeout = 400;
-      http.connectionsCheckingInterval = 50;
+      // a constructor option in node:http; read when the server starts tracking its connections
+      (http as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval = 50;
       http.on("request", (_req, res) => res.end("ok"));
     });
     const port = await listenOn(server.listener, 0, "127.0.0.1", log);
