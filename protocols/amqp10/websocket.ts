@@ -1,6 +1,6 @@
-import { createServer, type Server } from "node:http";
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
+import { DeferredHttpServer } from "../../src/transport/deferred-http.js";
 import { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import { LazyWebSocketServer } from "../../src/transport/lazy-websocket.js";
 import { listenOn } from "../../src/transport/listen.js";
@@ -22,14 +22,17 @@ const PRE_OPEN_PAYLOAD = 16 * 1024;
  * transport does.
  */
 export class WebAmqp10Server {
-  private readonly http: Server;
+  private readonly http: DeferredHttpServer;
   private readonly wss: LazyWebSocketServer;
   private readonly handshake: HandshakeDeadlines;
 
   constructor(private readonly amqp10: Amqp10Server) {
-    this.http = createServer((_req, res) => {
-      res.writeHead(426, { "content-type": "text/plain" }).end("AMQP 1.0 over WebSocket only\n");
-    });
+    // node:http is loaded at the first connection
+    this.http = new DeferredHttpServer((http) =>
+      http.on("request", (_req, res) => {
+        res.writeHead(426, { "content-type": "text/plain" }).end("AMQP 1.0 over WebSocket only\n");
+      }),
+    );
     // the login deadline runs from the TCP accept; once open, messages may be as large as ws allows
     const sockets = new WeakMap<Socket, WebSocket>();
     this.handshake = new HandshakeDeadlines(
@@ -42,7 +45,7 @@ export class WebAmqp10Server {
         if (ws !== undefined) setMaxPayload(ws, WS_MAX_PAYLOAD);
       },
     );
-    this.http.on("connection", (socket: Socket) => this.handshake.track(socket));
+    this.http.listener.on("connection", (socket: Socket) => this.handshake.track(socket));
     this.wss = new LazyWebSocketServer(
       this.http,
       {
@@ -65,13 +68,13 @@ export class WebAmqp10Server {
   }
 
   listen(port: number, host?: string): Promise<number> {
-    return listenOn(this.http, port, host, this.amqp10.log);
+    return listenOn(this.http.listener, port, host, this.amqp10.log);
   }
 
   async close(): Promise<void> {
     this.handshake.stop();
     for (const c of this.wss.clients) c.terminate();
     await this.wss.close();
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await this.http.close();
   }
 }

@@ -1,6 +1,6 @@
-import { createServer, type Server } from "node:http";
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
+import { DeferredHttpServer } from "../../src/transport/deferred-http.js";
 import { LazyWebSocketServer } from "../../src/transport/lazy-websocket.js";
 import { setMaxPayload, WS_MAX_PAYLOAD } from "../../src/transport/ws-payload.js";
 import { MAX_PACKET_UNAUTHENTICATED } from "./options.js";
@@ -18,16 +18,19 @@ const PACKET_HEADER_MAX = 5;
  * the TCP listener feeds, so sessions, retained messages and takeover span both transports.
  */
 export class WebMqttServer {
-  private readonly http: Server;
+  private readonly http: DeferredHttpServer;
   private readonly wss: LazyWebSocketServer;
 
   constructor(
     private readonly mqtt: MqttServer,
     path = WEB_MQTT_PATH,
   ) {
-    this.http = createServer((_req, res) => {
-      res.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n");
-    });
+    // node:http is loaded at the first connection
+    this.http = new DeferredHttpServer((http) =>
+      http.on("request", (_req, res) => {
+        res.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n");
+      }),
+    );
     // the login deadline runs from the TCP accept: a socket that never upgrades is closed too;
     // logged in, a client's WebSocket messages may be as large as ws allows
     const sockets = new WeakMap<Socket, WebSocket>();
@@ -35,7 +38,7 @@ export class WebMqttServer {
       const ws = sockets.get(socket);
       if (ws !== undefined) setMaxPayload(ws, WS_MAX_PAYLOAD);
     });
-    this.http.on("connection", (socket: Socket) => handshake.track(socket));
+    this.http.listener.on("connection", (socket: Socket) => handshake.track(socket));
     this.wss = new LazyWebSocketServer(
       this.http,
       {
@@ -60,12 +63,12 @@ export class WebMqttServer {
   }
 
   listen(port: number, host?: string): Promise<number> {
-    return listenOn(this.http, port, host, this.mqtt.log);
+    return listenOn(this.http.listener, port, host, this.mqtt.log);
   }
 
   async close(): Promise<void> {
     for (const c of this.wss.clients) c.terminate();
     await this.wss.close();
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await this.http.close();
   }
 }

@@ -1,6 +1,6 @@
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
-import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import type { WebSocket } from "ws";
+import { DeferredHttpServer } from "../../src/transport/deferred-http.js";
 import { LazyWebSocketServer } from "../../src/transport/lazy-websocket.js";
 import { setMaxPayload, WS_MAX_PAYLOAD } from "../../src/transport/ws-payload.js";
 import type { Broker } from "../../src/core/index.js";
@@ -116,7 +116,7 @@ export class StompServer extends StompListener {
 
 /** Accepts STOMP over WebSocket on path /ws (RabbitMQ's web-stomp, port 15674). */
 export class WebStompServer extends StompListener {
-  private readonly http: HttpServer;
+  private readonly http: DeferredHttpServer;
   private readonly wss: LazyWebSocketServer;
   private readonly sockets = new WeakMap<Socket, WebSocket>();
 
@@ -128,11 +128,10 @@ export class WebStompServer extends StompListener {
 
   constructor(broker: Broker, log: Logger, options: StompServerOptions, path = "/ws") {
     super(broker, log, options, "web-stomp");
-    this.http = createHttpServer((_req, res) => {
-      res.writeHead(404).end();
-    });
+    // node:http is loaded at the first connection
+    this.http = new DeferredHttpServer((http) => http.on("request", (_req, res) => void res.writeHead(404).end()));
     // the login deadline runs from the TCP accept: a socket that never upgrades is closed too
-    this.http.on("connection", (socket: Socket) => this.handshake.track(socket));
+    this.http.listener.on("connection", (socket: Socket) => this.handshake.track(socket));
     this.wss = new LazyWebSocketServer(
       this.http,
       { path, handleProtocols: (offered) => SUBPROTOCOLS.find((p) => offered.has(p)) ?? false },
@@ -155,7 +154,7 @@ export class WebStompServer extends StompListener {
   }
 
   listen(port: number, host?: string): Promise<number> {
-    return listenOn(this.http, port, host, this.log);
+    return listenOn(this.http.listener, port, host, this.log);
   }
 
   async close(): Promise<void> {
@@ -165,6 +164,6 @@ export class WebStompServer extends StompListener {
     for (const ws of this.wss.clients) ws.terminate();
     await this.wss.close();
     this.http.closeAllConnections();
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await this.http.close();
   }
 }

@@ -2,17 +2,15 @@
  * An HTTP(S) listener whose request handling is loaded when the first request arrives. The
  * management API (fastify, its schemas, the UI) and the Prometheus endpoint (prom-client) cost
  * tens of megabytes and most of a second of CPU to load; a broker nobody has browsed or scraped
- * yet should pay neither. The listener itself is a plain node:http server, bound at start like
- * every other, so its port is taken (and a bind failure reported) at once; a request that arrives
- * while the handler loads waits for it.
+ * yet should pay neither. The listener is bound at start like every other, so its port is taken
+ * (and a bind failure reported) at once; node:http itself is loaded at its first connection
+ * (transport/deferred-http.ts), and a request that arrives while the handler loads waits for it.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { ServerOptions as HttpsServerOptions } from "node:https";
-import { createRequire } from "node:module";
+import type { Server as NetServer } from "node:net";
 import type { Logger } from "../server/logger.js";
-
-/** node:https (and node:tls under it) only for an HTTPS listener: ~10 ms of start-up CPU otherwise spent for nothing. */
-const nodeRequire = createRequire(import.meta.url);
+import { DeferredHttpServer, type HttpSetup } from "../transport/deferred-http.js";
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -23,8 +21,8 @@ export interface LoadedHandler {
 }
 
 export interface LazyHttpServer {
-  /** The listening server; the loader gets it too (fastify adopts it through serverFactory). */
-  readonly server: Server;
+  /** What to bind (a net.Server until its first connection creates the http.Server; HTTPS: the https.Server). */
+  readonly listener: NetServer;
   /** Whether the handler has been loaded (a request has arrived). */
   readonly loaded: boolean;
   /** Stops accepting, closes every connection and the loaded handler (waiting for one being loaded). */
@@ -32,8 +30,9 @@ export interface LazyHttpServer {
 }
 
 /**
- * A server that answers its first request by calling `load(server)` once, then hands that request
- * and every later one to the loaded handler. A failed load answers 500 to the requests waiting for
+ * A server that answers its first request by calling `load(server)` once (`server` is the
+ * http.Server, which fastify adopts through its serverFactory), then hands that request and every
+ * later one to the loaded handler. A failed load answers 500 to the requests waiting for
  * it, is logged, and is tried again at the next request.
  */
 export function lazyHttpServer(
@@ -41,10 +40,14 @@ export function lazyHttpServer(
   load: (server: Server) => Promise<LoadedHandler>,
   log: Logger,
   tls?: HttpsServerOptions,
+  /** Settings for the http.Server once it exists (timeouts). */
+  setup?: HttpSetup,
 ): LazyHttpServer {
   let loaded: LoadedHandler | undefined;
   let loading: Promise<LoadedHandler> | undefined;
   const onRequest: RequestListener = (req, res) => {
+    // a request came through it, so the http.Server exists
+    const server = deferred.server();
     loading ??= load(server).then(
       (handler) => {
         loaded = handler;
@@ -67,22 +70,22 @@ export function lazyHttpServer(
       },
     );
   };
-  const server: Server =
-    tls === undefined
-      ? createServer(onRequest)
-      : ((nodeRequire("node:https") as typeof import("node:https")).createServer(tls, onRequest) as unknown as Server);
+  const deferred = new DeferredHttpServer((http) => {
+    setup?.(http);
+    http.on("request", onRequest);
+  }, tls);
   return {
-    server,
+    listener: deferred.listener,
     get loaded() {
       return loaded !== undefined;
     },
     async close() {
       const pending = loading;
-      server.closeAllConnections();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      deferred.closeAllConnections();
+      const closed = deferred.close();
       const handler = pending === undefined ? undefined : await pending.catch(() => undefined);
       await handler?.close();
-      server.closeAllConnections();
+      deferred.closeAllConnections();
       await closed;
     },
   };

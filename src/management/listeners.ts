@@ -84,16 +84,18 @@ export async function startOperatorListeners(
         },
         log,
         m.tls,
+        (server) => {
+          // fastify's defaults, which its own server would have had: keep-alive 72 s, no request timeout
+          server.keepAliveTimeout = 72_000;
+          server.requestTimeout = 0;
+        },
       );
-      // fastify's defaults, which its own server would have had: keep-alive 72 s, no request timeout
-      lazy.server.keepAliveTimeout = 72_000;
-      lazy.server.requestTimeout = 0;
       closers.push(async () => {
         rates.stop();
         await lazy.close();
       });
       // bound like every other listener (all interfaces unless a host is given)
-      out.management = await listenOn(lazy.server, m.port, m.host, log);
+      out.management = await listenOn(lazy.listener, m.port, m.host, log);
       rates.start();
       ctx.log.info({ protocol: "http", port: out.management }, `management API and UI listening on port ${out.management}`);
     }
@@ -117,7 +119,7 @@ export async function startOperatorListeners(
         ctx.log,
       );
       closers.push(() => lazy.close());
-      out.prometheus = await listenOn(lazy.server, p.port, p.host, ctx.log);
+      out.prometheus = await listenOn(lazy.listener, p.port, p.host, ctx.log);
       ctx.log.info(
         { protocol: "prometheus", port: out.prometheus },
         `Prometheus metrics listening on port ${out.prometheus}, path /metrics`,

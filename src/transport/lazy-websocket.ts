@@ -1,14 +1,15 @@
 /**
- * A WebSocket endpoint on a plain node:http listener whose `ws` library is imported at the first
- * upgrade, not at start. ws requires node:https, node:tls and node:zlib at its top (its client
+ * A WebSocket endpoint on an HTTP listener (deferred-http.ts: node:http itself is loaded at the
+ * first connection) whose `ws` library is imported at the first upgrade, not at start. ws requires node:https, node:tls and node:zlib at its top (its client
  * side), so importing it costs a broker ~10 ms of CPU and a few MiB whether or not a WebSocket
  * client ever comes (bench/README.md, "Start-up"). The listener itself is bound at start like any
  * other; an upgrade that arrives while ws loads waits for it, later ones go straight to ws.
  */
-import type { IncomingMessage, Server } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { ServerOptions, WebSocket, WebSocketServer } from "ws";
 import type { Logger } from "../server/logger.js";
+import type { DeferredHttpServer } from "./deferred-http.js";
 
 export type WsModule = typeof import("ws");
 
@@ -37,14 +38,14 @@ export class LazyWebSocketServer {
   private closed = false;
 
   constructor(
-    http: Server,
+    http: DeferredHttpServer,
     private readonly options: LazyWebSocketOptions,
     private readonly onConnection: WebSocketListener,
     private readonly log: Logger,
     /** What else the first upgrade waits for besides ws (a front-end's own lazily loaded code). */
     ready?: () => Promise<unknown>,
   ) {
-    http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
       if (this.wss !== undefined) return this.upgrade(this.wss, req, socket, head);
       // nobody else listens on the socket until ws takes it: its errors must not end the process
       socket.on("error", ignoreError);
@@ -59,7 +60,8 @@ export class LazyWebSocketServer {
           socket.destroy();
         },
       );
-    });
+    };
+    http.onServer((server) => server.on("upgrade", onUpgrade));
   }
 
   /** Whether ws has been loaded for this listener (a client has upgraded). */

@@ -38,8 +38,19 @@ export class SelectorSyntaxError {
   ) {}
 }
 
-const IDENT_START = /[\p{L}\p{Nl}\p{Sc}\p{Pc}]/u;
-const IDENT_PART = /[\p{L}\p{Nl}\p{Sc}\p{Pc}\p{Nd}\p{Mn}\p{Mc}]/u;
+/**
+ * Java's identifier classes, built at the first selector: V8 parses a regex literal when it is
+ * evaluated, and these Unicode property classes cost ~7 M instructions (~2 ms) at every start of a
+ * broker that may never see a selector (bench/README.md, "Start-up: node:http at first use").
+ */
+let identClasses: { start: RegExp; part: RegExp } | undefined;
+function ident(): { start: RegExp; part: RegExp } {
+  identClasses ??= {
+    start: /[\p{L}\p{Nl}\p{Sc}\p{Pc}]/u,
+    part: /[\p{L}\p{Nl}\p{Sc}\p{Pc}\p{Nd}\p{Mn}\p{Mc}]/u,
+  };
+  return identClasses;
+}
 const EXPONENT = /^[eE][+-]?\d+/;
 
 function isDigit(c: string | undefined): boolean {
@@ -91,11 +102,12 @@ export function tokenize(src: string): Token[] | SelectorSyntaxError {
     }
     const cp = src.codePointAt(i)!;
     const ch = String.fromCodePoint(cp);
-    if (IDENT_START.test(ch)) {
+    const classes = ident();
+    if (classes.start.test(ch)) {
       let j = i + ch.length;
       while (j < n) {
         const p = String.fromCodePoint(src.codePointAt(j)!);
-        if (!IDENT_PART.test(p)) break;
+        if (!classes.part.test(p)) break;
         j += p.length;
       }
       const word = src.slice(i, j);
