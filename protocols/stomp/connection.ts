@@ -112,9 +112,8 @@ export class StompConnection implements SessionContext, ConnectionSource {
       if (sent && this.broker.alarms.blocked) this.block();
       if (this.parser.owedNulSkipped) {
         this.parser.owedNulSkipped = false;
-        // EOLs between frames are heart-beats from 1.1 on; 1.0 has no such thing. A subscription
-        // whose window is full waits for the ACKs the client may hold back: answer at once
-        if (this.parser.version !== "1.0") this.transport.acknowledgeRead(this.session?.windowFull() ?? false);
+        // EOLs between frames are heart-beats from 1.1 on; 1.0 has no such thing
+        if (this.parser.version !== "1.0") this.transport.acknowledgeRead();
       }
       if (this.state === "connecting" && this.parser.buffered > MAX_FRAME_UNAUTHENTICATED) {
         this.log.info({ buffered: this.parser.buffered }, "frame before CONNECT larger than the unauthenticated limit; closing");

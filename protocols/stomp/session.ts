@@ -73,11 +73,6 @@ export class Session implements SessionState {
     this.subscriptions.resume();
   }
 
-  /** A subscription waits for the client's next ACK or NACK before it gets another MESSAGE. */
-  windowFull(): boolean {
-    return this.subscriptions.windowFull();
-  }
-
   /** Subscriptions and unacknowledged messages, for the management API's channel listing. */
   stats(): { consumers: number; unacked: number } {
     return this.subscriptions.stats();

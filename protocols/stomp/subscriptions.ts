@@ -212,17 +212,6 @@ export class Subscriptions {
     }
   }
 
-  /**
-   * Whether a subscription holds as many unacked deliveries as its prefetch-count allows: it gets
-   * nothing more until the client's next ACK or NACK arrives.
-   */
-  windowFull(): boolean {
-    for (const s of this.byId.values()) {
-      if (s.ackMode !== "auto" && s.prefetch > 0 && s.unacked.size >= s.prefetch) return true;
-    }
-    return false;
-  }
-
   /** Subscriptions and unacknowledged messages, for the management API's channel listing. */
   stats(): { consumers: number; unacked: number } {
     // counted when asked, so a delivery and its ack keep no session-wide index

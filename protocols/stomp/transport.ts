@@ -36,14 +36,12 @@ export interface StompTransport {
   commit(): void;
   /**
    * We read a segment that asked for no answer: on TCP, an EOL (a heart-beat) goes out unless
-   * something else does, so the client's kernel hears its segment acknowledged. Otherwise ours
-   * would delay that ACK (~40 ms) and a client writing with Nagle's algorithm (stompit sends an
-   * ACK frame's headers and its NUL in two writes) would hold its next frames behind it.
-   * `now`: at the end of this turn (a subscription waits for those frames); otherwise within
-   * ANSWER_DELAY_MS, and only if no frame has gone out by then (a frame carries the TCP ACK too).
-   * WebSocket messages arrive whole: nothing to do.
+   * something else does this turn, so the client's kernel hears its segment acknowledged now.
+   * Otherwise ours would delay that ACK (~40 ms) and a client writing with Nagle's algorithm
+   * (stompit sends an ACK frame's headers and its NUL in two writes) would hold its next frames
+   * behind it. WebSocket messages arrive whole: nothing to do.
    */
-  acknowledgeRead(now: boolean): void;
+  acknowledgeRead(): void;
   readonly backedUp: boolean;
   /** Milliseconds since the epoch of the last write, for heart-beats. */
   readonly lastWrite: number;
@@ -62,42 +60,10 @@ export interface TransportHandlers {
   drain(): void;
 }
 
-/**
- * How long (ms) an answer to a read may wait for a frame to carry the TCP ACK instead. A consumer
- * at a steady rate gets its next MESSAGE within about that time, and an EOL of its own would be
- * a write syscall (and a wake-up of the client) that carries nothing; the client's kernel would
- * otherwise wait ~40 ms for our delayed ACK.
- */
-export const ANSWER_DELAY_MS = 1;
-
-/** Connections whose last read is owed an answer, all answered by one timer (none per read). */
-const owing: TcpTransport[] = [];
-/** Made once and refreshed each time it is armed: no Timeout object per millisecond. */
-let answerTimer: NodeJS.Timeout | null = null;
-let answerArmed = false;
-
-function armAnswerTimer(): void {
-  if (answerArmed) return;
-  answerArmed = true;
-  if (answerTimer === null) {
-    answerTimer = setTimeout(answerOwedReads, ANSWER_DELAY_MS);
-    answerTimer.unref();
-  } else answerTimer.refresh();
-}
-
-function answerOwedReads(): void {
-  answerArmed = false;
-  // an answer's write may not add to the list: it goes out on a later turn (the writer's flush)
-  for (let i = 0; i < owing.length; i++) owing[i]!.answerOwed();
-  owing.length = 0;
-}
-
 /** TCP: frames of one turn are written in one syscall (the shared BatchedWriter). */
 export class TcpTransport implements StompTransport, DrainListener {
   private handlers: TransportHandlers | null = null;
   private readonly writer: BatchedWriter;
-  /** A read waits for an answer (acknowledgeRead): no frame has gone out since. */
-  private owesAnswer = false;
 
   constructor(private readonly socket: Socket) {
     socket.setNoDelay(true);
@@ -135,12 +101,10 @@ export class TcpTransport implements StompTransport, DrainListener {
   }
 
   write(frame: Buffer): void {
-    this.owesAnswer = false;
     this.writer.write(frame);
   }
 
   reserve(size: number): number {
-    this.owesAnswer = false;
     return this.writer.reserve(size);
   }
 
@@ -150,23 +114,8 @@ export class TcpTransport implements StompTransport, DrainListener {
 
   commit(): void {}
 
-  acknowledgeRead(now: boolean): void {
-    if (this.writer.pending) return;
-    if (now) {
-      this.write(EOL);
-      return;
-    }
-    if (this.owesAnswer) return;
-    this.owesAnswer = true;
-    owing.push(this);
-    armAnswerTimer();
-  }
-
-  /** The delay is over: the EOL, unless a frame went out meanwhile. */
-  answerOwed(): void {
-    if (!this.owesAnswer) return;
-    this.owesAnswer = false;
-    this.writer.write(EOL);
+  acknowledgeRead(): void {
+    if (!this.writer.pending) this.writer.write(EOL);
   }
 
   get backedUp(): boolean {
@@ -184,7 +133,6 @@ export class TcpTransport implements StompTransport, DrainListener {
   }
 
   destroy(): void {
-    this.owesAnswer = false;
     this.writer.discard();
     if (!this.socket.destroyed) this.socket.destroy();
   }
@@ -235,7 +183,7 @@ export class WebSocketTransport implements StompTransport {
     });
   }
 
-  acknowledgeRead(_now: boolean): void {}
+  acknowledgeRead(): void {}
 
   write(frame: Buffer): void {
     if (this.closed) return;

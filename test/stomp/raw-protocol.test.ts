@@ -324,8 +324,7 @@ describe("STOMP acknowledgements from a client that holds back each frame's NUL"
     c.close();
   });
 
-  // With room left in the window the answer may wait a millisecond for a MESSAGE to carry the
-  // TCP ACK instead; with none coming, the EOL still goes.
+  // With room left in the window, no MESSAGE is waiting on the client's ACKs: the EOL goes anyway.
   it("a lone NUL is answered with an EOL when the window has room and no MESSAGE follows", async () => {
     const { c } = await RawStomp.connected(port, {});
     c.send("SUBSCRIBE", { id: "s", destination: "/queue/nagle-eol-room", ack: "client-individual", "prefetch-count": "100" });
