@@ -23,10 +23,6 @@ interface Held {
   readonly job: Job | null;
 }
 
-/**
- * A message is due (in due order; equal due times in arrival order). For an entry with a job:
- * the job's next time (the entry is held again then), or null when it is done.
- */
 /** A scheduled job as a client browsing the scheduler sees it: its message, its state, its next time. */
 export interface ScheduledJobEntry {
   readonly message: Message;
@@ -34,6 +30,10 @@ export interface ScheduledJobEntry {
   readonly due: number;
 }
 
+/**
+ * A message is due (in due order; equal due times in arrival order). For an entry with a job:
+ * the job's next time (the entry is held again then), or null when it is done.
+ */
 export type Release = (routingKey: string, message: Message, job: Job | null, now: number) => number | null;
 
 export class HeldMessages {

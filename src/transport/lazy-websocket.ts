@@ -1,9 +1,10 @@
 /**
  * A WebSocket endpoint on an HTTP listener (deferred-http.ts: node:http itself is loaded at the
- * first connection) whose `ws` library is imported at the first upgrade, not at start. ws requires node:https, node:tls and node:zlib at its top (its client
- * side), so importing it costs a broker ~10 ms of CPU and a few MiB whether or not a WebSocket
- * client ever comes (bench/README.md, "Start-up"). The listener itself is bound at start like any
- * other; an upgrade that arrives while ws loads waits for it, later ones go straight to ws.
+ * first connection) whose `ws` library is imported at the first upgrade, not at start. ws
+ * requires node:https, node:tls and node:zlib at its top (its client side), so importing it costs
+ * a broker ~10 ms of CPU and a few MiB whether or not a WebSocket client ever comes
+ * (bench/README.md, "Start-up"). The listener itself is bound at start like any other; an upgrade
+ * that arrives while ws loads waits for it, later ones go straight to ws.
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
