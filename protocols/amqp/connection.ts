@@ -36,7 +36,7 @@ import type { ConnectionScope, ConnectionState } from "./connection-scope.js";
 import { connectionMethod, FRAME_MIN_SIZE, start } from "./handlers/connection.js";
 import type { AmqpLimits } from "./limits.js";
 import { ProtocolHeaderReader } from "./protocol-header.js";
-import { BatchedWriter, type DrainListener } from "../../src/transport/batched-writer.js";
+import { BatchedWriter, type DrainListener, readArrived } from "../../src/transport/batched-writer.js";
 
 /**
  * One AMQP 0-9-1 connection: reads frames from the socket and routes them — channel 0 to the
@@ -123,6 +123,7 @@ export class AmqpConnection
   private onData(chunk: Buffer): void {
     this.lastRead = Date.now();
     if (this.ignoreInput) return;
+    readArrived(chunk.length);
     try {
       if (this.state === "header") {
         const rest = this.readProtocolHeader(chunk);

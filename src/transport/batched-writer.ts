@@ -24,17 +24,66 @@ export interface DrainListener {
 
 // Module-level callbacks with the writer as argument: a bound closure per writer would cost every
 // connection, idle ones included, for what only a busy one uses.
-function flushWriter(w: BatchedWriter): void {
-  w.flush();
-}
 function drainWriter(w: BatchedWriter): void {
   w.drained();
 }
 
 /**
+ * Writers that gathered output in this turn of the event loop. They are flushed together once the
+ * turn's I/O callbacks have all run (`setImmediate`), not after each callback: when a hundred
+ * devices' publishes are read in one turn, their subscriber gets one write, not a hundred. Two
+ * lists swapped each flush, so a turn allocates nothing but its one Immediate.
+ */
+let dueWriters: BatchedWriter[] = [];
+let spareWriters: BatchedWriter[] = [];
+let flushScheduled = false;
+/** Reads, and their bytes, handled since the due writers were last flushed (see `readArrived`). */
+let readsSinceFlush = 0;
+let bytesReadSinceFlush = 0;
+const MAX_READS_BEFORE_FLUSH = 64;
+const MAX_BYTES_READ_BEFORE_FLUSH = 16 * 1024;
+
+function flushDueWriters(): void {
+  const writers = dueWriters;
+  dueWriters = spareWriters;
+  readsSinceFlush = 0;
+  bytesReadSinceFlush = 0;
+  // a flush may gather more (a drained consumer's credit): it joins the next list
+  for (let i = 0; i < writers.length; i++) writers[i]!.flushTurn();
+  writers.length = 0;
+  spareWriters = writers;
+}
+
+function endOfTurn(): void {
+  flushScheduled = false;
+  flushDueWriters();
+}
+
+/**
+ * Every protocol's read handler calls this before it handles `bytes` read from a client. A turn
+ * holds output for as long as its reads take, so output already gathered goes out first when this
+ * read is a large one (a fast publisher's socket is read up to 32 times in one turn, 64 KiB at a
+ * time, and a consumer must not wait for all of them) or when many reads came before it.
+ */
+export function readArrived(bytes: number): void {
+  if (dueWriters.length === 0) return;
+  bytesReadSinceFlush += bytes;
+  if (++readsSinceFlush >= MAX_READS_BEFORE_FLUSH || bytesReadSinceFlush >= MAX_BYTES_READ_BEFORE_FLUSH) flushDueWriters();
+}
+
+function scheduleFlush(w: BatchedWriter): void {
+  dueWriters.push(w);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(endOfTurn);
+  }
+}
+
+/**
  * The only thing that writes to a connection's stream, for every protocol. What one turn of the
- * event loop produces is gathered and written once (nats-server's deferred flush), so a burst of
- * deliveries costs one syscall per receiver rather than one per message.
+ * event loop produces, across all the reads of that turn, is gathered and written once
+ * (nats-server's deferred flush), so a burst of deliveries costs one syscall per receiver rather
+ * than one per message or per read.
  */
 export class BatchedWriter implements MarkWaiter {
   private chunks: Buffer[] = [];
@@ -52,7 +101,8 @@ export class BatchedWriter implements MarkWaiter {
    * turn's packets are one chunk and flush writes them without concatenating slabs.
    */
   private lastTurnBytes = 0;
-  private scheduled = false;
+  /** In this turn's list of writers to flush. */
+  private due = false;
   private closed = false;
   /** Milliseconds since the epoch of the last write, for heartbeat scheduling. */
   lastWrite = Date.now();
@@ -84,10 +134,7 @@ export class BatchedWriter implements MarkWaiter {
     if (this.slabPos > this.slabStart) this.sealSlab();
     this.chunks.push(chunk);
     this.bytes += chunk.length;
-    if (!this.scheduled) {
-      this.scheduled = true;
-      process.nextTick(flushWriter, this);
-    }
+    this.gathered();
   }
 
   /**
@@ -104,11 +151,21 @@ export class BatchedWriter implements MarkWaiter {
     const at = this.slabPos;
     this.slabPos += size;
     this.bytes += size;
-    if (!this.scheduled && !this.closed) {
-      this.scheduled = true;
-      process.nextTick(flushWriter, this);
-    }
+    if (!this.closed) this.gathered();
     return at;
+  }
+
+  private gathered(): void {
+    if (!this.due) {
+      this.due = true;
+      scheduleFlush(this);
+    }
+  }
+
+  /** The end of the turn: what every callback of it gathered goes out. */
+  flushTurn(): void {
+    this.due = false;
+    this.flush();
   }
 
   /** The slab's bytes encoded since the last seal become one chunk, in order with `write`'s. */
@@ -128,7 +185,6 @@ export class BatchedWriter implements MarkWaiter {
   }
 
   flush(): void {
-    this.scheduled = false;
     if (this.slabPos > this.slabStart) this.sealSlab();
     if (this.bytes === 0 || this.closed || this.stream.destroyed) return;
     const out = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.bytes);
@@ -151,7 +207,7 @@ export class BatchedWriter implements MarkWaiter {
    * gathered this turn, so an idle client's keep-alive costs no scheduled flush; otherwise in turn.
    */
   writeAlone(chunk: Buffer): void {
-    if (this.scheduled || this.bytes > 0 || this.closed || this.stream.destroyed) {
+    if (this.due || this.bytes > 0 || this.closed || this.stream.destroyed) {
       this.write(chunk);
       return;
     }

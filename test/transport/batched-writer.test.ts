@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { type MarkReplication, type MarkWaiter, replicateDeliveryMarks } from "../../src/core/index.js";
-import { BatchedWriter } from "../../src/transport/batched-writer.js";
+import { BatchedWriter, readArrived } from "../../src/transport/batched-writer.js";
 
 /** A stream that records what it was given and takes or refuses writes as told. */
 class RecordingStream extends EventEmitter {
@@ -19,7 +19,7 @@ class RecordingStream extends EventEmitter {
   end(): void {}
 }
 
-const turn = () => new Promise<void>((resolve) => process.nextTick(resolve));
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe("BatchedWriter", () => {
   it("gathers one turn's packets into one write to the stream", async () => {
@@ -32,6 +32,37 @@ describe("BatchedWriter", () => {
     expect(stream.writes).toEqual([]);
     await turn();
     expect(stream.writes.map(String)).toEqual(["abcdef"]);
+  });
+
+  it("writes what several callbacks of one turn gathered as one write, once the turn's I/O has run", async () => {
+    const stream = new RecordingStream();
+    const w = new BatchedWriter(stream, { streamDrained: () => undefined });
+    // two reads handled in the same turn, each followed by node's nextTick queue, as two sockets'
+    // 'data' callbacks are: the second read's output joins the first's
+    w.write(Buffer.from("deliveries "));
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    w.write(Buffer.from("released by an ack"));
+    expect(stream.writes).toEqual([]);
+    await turn();
+    expect(stream.writes.map(String)).toEqual(["deliveries released by an ack"]);
+  });
+
+  it("writes what the turn gathered before a large read, or the 64th read, is handled", async () => {
+    const stream = new RecordingStream();
+    const w = new BatchedWriter(stream, { streamDrained: () => undefined });
+    w.write(Buffer.from("released by an ack"));
+    readArrived(100);
+    expect(stream.writes).toEqual([]);
+    // a fast publisher's 64 KiB read: the consumer's deliveries must not wait for it
+    readArrived(64 * 1024);
+    expect(stream.writes.map(String)).toEqual(["released by an ack"]);
+    w.write(Buffer.from("after many small reads"));
+    for (let i = 0; i < 63; i++) readArrived(10);
+    expect(stream.writes.length).toBe(1);
+    readArrived(10);
+    expect(stream.writes.map(String).at(-1)).toBe("after many small reads");
+    await turn();
+    expect(stream.writes.length).toBe(2);
   });
 
   it("sizes its slab for turns like the last one, so a busy turn is written without joining slabs, and keeps none that grew", async () => {
