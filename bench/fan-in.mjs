@@ -59,6 +59,8 @@ async function runOnce(target, run) {
   const latencies = [];
   let received = 0;
   let recording = false;
+  let subscribed;
+  const suback = new Promise((r) => (subscribed = r));
   const parser = mqttPacket.parser();
   parser.on("packet", (p) => {
     if (p.cmd === "suback") subscribed();
@@ -66,8 +68,6 @@ async function runOnce(target, run) {
     received++;
     if (recording) latencies.push(Number(process.hrtime.bigint() - p.payload.readBigUInt64BE(0)) / 1e6);
   });
-  let subscribed;
-  const suback = new Promise((r) => (subscribed = r));
   sub.on("data", (d) => parser.parse(d));
   sub.write(mqttPacket.generate({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: `${prefix}/#`, qos: 0 }] }));
   await suback;

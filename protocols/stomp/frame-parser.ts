@@ -255,7 +255,6 @@ export class FrameParser {
     if (cmdEnd - o > this.limits.maxLineLength) return this.lineTooLong(cmdEnd - o)!;
     const connect = UNESCAPED_COMMANDS.has(command);
     const escaped = this.version !== "1.0" && !connect;
-    const cached = !connect;
     const headers = new HeaderTable();
     const last = this.lastValues;
     /** The value of this frame's header before, as read: `id` repeats `message-id`. */
@@ -282,7 +281,7 @@ export class FrameParser {
       let name = known ?? b.toString("utf8", p, colon);
       let value: string;
       // CONNECT's values (a passcode among them) are not kept
-      if (known === null || !cached) value = b.toString("utf8", colon + 1, end);
+      if (known === null || connect) value = b.toString("utf8", colon + 1, end);
       else {
         value =
           sameAscii(b, colon + 1, end, last.get(known)) ?? sameAscii(b, colon + 1, end, previous) ?? b.toString("utf8", colon + 1, end);

@@ -31,11 +31,10 @@ function drainWriter(w: BatchedWriter): void {
 /**
  * Writers that gathered output in this turn of the event loop. They are flushed together once the
  * turn's I/O callbacks have all run (`setImmediate`), not after each callback: when a hundred
- * devices' publishes are read in one turn, their subscriber gets one write, not a hundred. Two
- * lists swapped each flush, so a turn allocates nothing but its one Immediate.
+ * devices' publishes are read in one turn, their subscriber gets one write, not a hundred. The
+ * list is emptied in place, so a turn allocates nothing but its one Immediate.
  */
-let dueWriters: BatchedWriter[] = [];
-let spareWriters: BatchedWriter[] = [];
+const dueWriters: BatchedWriter[] = [];
 let flushScheduled = false;
 /** Reads, and their bytes, handled since the due writers were last flushed (see `readArrived`). */
 let readsSinceFlush = 0;
@@ -44,14 +43,11 @@ const MAX_READS_BEFORE_FLUSH = 64;
 const MAX_BYTES_READ_BEFORE_FLUSH = 16 * 1024;
 
 function flushDueWriters(): void {
-  const writers = dueWriters;
-  dueWriters = spareWriters;
   readsSinceFlush = 0;
   bytesReadSinceFlush = 0;
-  // a flush may gather more (a drained consumer's credit): it joins the next list
-  for (let i = 0; i < writers.length; i++) writers[i]!.flushTurn();
-  writers.length = 0;
-  spareWriters = writers;
+  // a writer that gathers more during the loop is appended, and flushed by this same loop
+  for (let i = 0; i < dueWriters.length; i++) dueWriters[i]!.flushTurn();
+  dueWriters.length = 0;
 }
 
 function endOfTurn(): void {
