@@ -1,5 +1,5 @@
-import type { Socket } from "node:net";
 import type { FieldTable } from "../../src/core/index.js";
+import type { SocketReads } from "../../src/transport/socket-reads.js";
 import type { Frame } from "./codec/frames.js";
 import type { AmqpMethod } from "./codec/methods.js";
 
@@ -32,7 +32,7 @@ export class PublisherBlocking {
   private toldBlocked = false;
 
   constructor(
-    private readonly socket: Socket,
+    private readonly reads: SocketReads,
     private readonly conn: BlockableConnection,
   ) {}
 
@@ -69,20 +69,20 @@ export class PublisherBlocking {
     this.held = null;
     const open = this.conn.resumeReading(held);
     if (this.paused || !open) return;
-    this.socket.resume();
+    this.reads.resume();
   }
 
   /** The connection is closing: a publisher paused by an alarm is read again, so that its close reaches us. */
   unpause(): void {
     if (!this.paused) return;
     this.paused = false;
-    this.socket.resume();
+    this.reads.resume();
   }
 
   private pause(): void {
     if (this.paused) return;
     this.paused = true;
-    this.socket.pause();
+    this.reads.pause();
   }
 
   /** connection.blocked once per blocking, for clients that announced the capability (RabbitMQ's extension). */

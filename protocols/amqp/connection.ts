@@ -37,6 +37,7 @@ import { connectionMethod, FRAME_MIN_SIZE, start } from "./handlers/connection.j
 import type { AmqpLimits } from "./limits.js";
 import { ProtocolHeaderReader } from "./protocol-header.js";
 import { BatchedWriter, type DrainListener, readArrived } from "../../src/transport/batched-writer.js";
+import { readSocket } from "../../src/transport/socket-reads.js";
 
 /**
  * One AMQP 0-9-1 connection: reads frames from the socket and routes them — channel 0 to the
@@ -95,10 +96,12 @@ export class AmqpConnection
     // until tune-ok settles frame-max, RabbitMQ reads frames of up to its minimum frame size only
     this.reader = new FrameReader(FRAME_MIN_SIZE);
     this.writer = new BatchedWriter(socket, this);
-    this.blocking = new PublisherBlocking(socket, this);
     this.closeTimer = new ClosingTimer(socket);
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    this.blocking = new PublisherBlocking(
+      readSocket(socket, (chunk: Buffer) => this.onData(chunk)),
+      this,
+    );
     socket.on("error", (err) => this.log.debug({ err: err.message }, "socket error"));
     socket.on("close", () => this.teardown());
   }

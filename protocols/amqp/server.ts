@@ -65,14 +65,14 @@ export class AmqpServer {
   private accept(socket: Socket): void {
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
-    if (this.shared.length === 0) return this.open(socket, false);
+    if (this.shared.length === 0) return this.open(socket);
     // the handshake deadline runs from accept, whichever protocol the header turns out to be
     this.handshake.track(socket);
-    sniffProtocol(socket, this.shared, (s) => this.open(s, true));
+    sniffProtocol(socket, this.shared, (s) => this.open(s));
   }
 
-  /** `paused`: the sniffer paused the socket and put its bytes back; resumed once a connection reads it. */
-  private open(socket: Socket, paused: boolean): void {
+  /** A socket the sniffer paused, its bytes put back, is read again by the connection (readSocket). */
+  private open(socket: Socket): void {
     whenLoaded(
       connectionCode,
       socket,
@@ -87,7 +87,6 @@ export class AmqpServer {
           this.handshake,
         );
         this.connections.add(conn);
-        if (paused) socket.resume();
       },
       this.log,
       "AMQP 0-9-1",

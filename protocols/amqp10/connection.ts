@@ -12,6 +12,7 @@ import {
 } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { BatchedWriter, type DrainListener, readArrived } from "../../src/transport/batched-writer.js";
+import { readSocket } from "../../src/transport/socket-reads.js";
 import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import { heartbeats } from "../../src/transport/heartbeats.js";
 import { isLoopback } from "../../src/transport/listen.js";
@@ -102,7 +103,7 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
     this.log = log.child({ conn: this.client.id, protocol: "amqp10", peer: `${socket.remoteAddress}:${socket.remotePort}` });
     this.writer = new BatchedWriter(stream, this);
     socket.setNoDelay(true);
-    stream.on("data", (chunk: Buffer) => this.onData(chunk));
+    readSocket(stream, (chunk: Buffer) => this.onData(chunk));
     stream.on("error", (err) => this.log.debug({ err: err.message }, "socket error"));
     stream.on("close", () => this.teardown());
   }

@@ -33,12 +33,12 @@ export class Amqp10Server implements SniffedProtocol {
   }
 
   accept(socket: Socket): void {
-    // the sniff hands the socket over paused: it reads again once the connection listens
-    this.acceptStream(socket, socket, this.handshake, () => socket.resume());
+    // the sniff hands the socket over paused: the connection reads it again (readSocket)
+    this.acceptStream(socket, socket, this.handshake);
   }
 
   /** A connection over `stream` (the socket itself, or a WebSocket's bytes over it: websocket.ts). */
-  acceptStream(stream: Duplex, socket: Socket, handshake: HandshakeDeadlines | null, opened?: () => void): void {
+  acceptStream(stream: Duplex, socket: Socket, handshake: HandshakeDeadlines | null): void {
     whenLoaded(
       connectionCode,
       stream,
@@ -53,7 +53,6 @@ export class Amqp10Server implements SniffedProtocol {
           handshake,
         );
         this.connections.add(conn);
-        opened?.();
       },
       this.log,
       "AMQP 1.0",

@@ -31,6 +31,7 @@ import { type MqttSession, NEVER } from "./session.js";
 import type { InboundAliases, OutboundAliases } from "./topic-alias.js";
 import { publishWill, type Will } from "./will.js";
 import { BatchedWriter, type DrainListener, readArrived } from "../../src/transport/batched-writer.js";
+import { readSocket, type SocketReads } from "../../src/transport/socket-reads.js";
 
 type State = "connect" | "open" | "closed";
 
@@ -49,6 +50,7 @@ export class MqttConnection implements ConnectionContext, PacketSink, DrainListe
   /** mqtt-packet's parser, made for a packet the fast path does not take and dropped after it. */
   private parser: ReturnType<typeof mqttPacket.parser> | null = null;
   readonly writer: BatchedWriter;
+  private readonly reads: SocketReads;
   readonly client: ClientRef;
   /** Made on first use: most connections log nothing, and a pino child costs about a KiB. */
   private logClientId: string | null = null;
@@ -106,7 +108,7 @@ export class MqttConnection implements ConnectionContext, PacketSink, DrainListe
     // the listeners are shared by every connection, which they find on the stream: two closures
     // and their context per connection would be a tenth of an idle connection's heap
     (stream as ConnectionStream)[CONNECTION] = this;
-    stream.on("data", MqttConnection.onStreamData);
+    this.reads = readSocket(stream as ConnectionStream, MqttConnection.onStreamData);
     // what an error means for the connection, 'close' says; the error itself is noise (resets)
     stream.on("error", ignoreStreamError);
     // the peer's FIN ends the session at once, as RabbitMQ does; a WebSocket stream may also end
@@ -219,7 +221,7 @@ export class MqttConnection implements ConnectionContext, PacketSink, DrainListe
     const alarms = this.ctx.broker.alarms;
     if (!alarms.blocked) return false;
     if (this.unblock === null) {
-      this.stream.pause();
+      this.reads.pause();
       this.unblock = alarms.subscribe((blocked) => {
         if (!blocked) this.alarmCleared();
       });
@@ -240,7 +242,7 @@ export class MqttConnection implements ConnectionContext, PacketSink, DrainListe
       this.disconnect(REASON.UNSPECIFIED);
       return;
     }
-    if (this.unblock === null && (this.state as State) !== "closed") this.stream.resume();
+    if (this.unblock === null && (this.state as State) !== "closed") this.reads.resume();
   }
 
   onMalformed(why: string): void {

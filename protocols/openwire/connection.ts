@@ -13,6 +13,7 @@ import type {
 import { OrderedCommits } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
 import { BatchedWriter, type DrainListener, readArrived } from "../../src/transport/batched-writer.js";
+import { readSocket } from "../../src/transport/socket-reads.js";
 import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import { heartbeats } from "../../src/transport/heartbeats.js";
 import {
@@ -165,7 +166,7 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
     this.reader = new FrameReader(server.options.maxFrameSize);
     this.writer = new BatchedWriter(socket, this);
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    readSocket(socket, (chunk: Buffer) => this.onData(chunk));
     socket.on("error", (err) => this.log.debug({ err: err.message }, "socket error"));
     socket.on("close", () => this.teardown());
     // both sides send their WireFormatInfo at once (ActiveMQ's broker does not wait for the client's)

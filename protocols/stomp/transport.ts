@@ -2,6 +2,7 @@ import type { Socket } from "node:net";
 import { isUtf8 } from "node:buffer";
 import type { WebSocket } from "ws";
 import { BatchedWriter, type DrainListener } from "../../src/transport/batched-writer.js";
+import { readSocket, type SocketReads } from "../../src/transport/socket-reads.js";
 import type { TlsInfo } from "../../src/core/index.js";
 import { tlsInfo } from "../../src/transport/tls.js";
 
@@ -63,6 +64,7 @@ export interface TransportHandlers {
 /** TCP: frames of one turn are written in one syscall (the shared BatchedWriter). */
 export class TcpTransport implements StompTransport, DrainListener {
   private handlers: TransportHandlers | null = null;
+  private reads: SocketReads | null = null;
   private readonly writer: BatchedWriter;
 
   constructor(private readonly socket: Socket) {
@@ -95,7 +97,7 @@ export class TcpTransport implements StompTransport, DrainListener {
 
   start(h: TransportHandlers): void {
     this.handlers = h;
-    this.socket.on("data", h.data);
+    this.reads = readSocket(this.socket, h.data);
     this.socket.on("error", () => undefined);
     this.socket.on("close", h.close);
   }
@@ -138,11 +140,11 @@ export class TcpTransport implements StompTransport, DrainListener {
   }
 
   pause(): void {
-    this.socket.pause();
+    this.reads?.pause();
   }
 
   resume(): void {
-    this.socket.resume();
+    this.reads?.resume();
   }
 }
 
