@@ -5,8 +5,8 @@
 //   e.g. node bench/startup-ab.mjs --rounds 11 base=/tmp/base/dist/cli/main.js new=dist/cli/main.js \
 //          new-off=dist/cli/main.js@WARREN_CODE_CACHE=off
 //
-// A script other than a Warren CLI gets no arguments (e.g. a floor that listens on the same eight
-// ports). Per process: wall time from spawn until every port is in LISTEN state (/proc/net/tcp,
+// A script other than a Warren CLI gets no arguments, and PORT_BASE in its environment (e.g. a
+// floor that listens on the same eight ports). Per process: wall time from spawn until every port is in LISTEN state (/proc/net/tcp,
 // tcp6; polled every 1 ms, no connection made), the CPU it has used by then (the sum of its
 // threads' /proc/PID/task/TID/schedstat run time, ns resolution, unlike /proc/PID/stat's 10 ms
 // ticks), and with --settle-ms > 0 its Anonymous memory (/proc/PID/smaps_rollup) that long after
@@ -72,11 +72,17 @@ async function once(b) {
   }
   if (ports.some((p) => listening().has(p))) throw new Error(`a port of ${base}-${base + 7} is in use`);
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, ...b.env } });
+  const child = spawn(process.execPath, args, {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, PORT_BASE: String(base), ...b.env },
+  });
   const pending = new Set(ports);
   while (pending.size > 0) {
     if (child.exitCode !== null) throw new Error(`${b.name} exited with ${child.exitCode}`);
-    if (performance.now() - t0 > 30_000) throw new Error(`${b.name}: not listening after 30 s`);
+    if (performance.now() - t0 > 30_000) {
+      child.kill("SIGKILL");
+      throw new Error(`${b.name}: not listening after 30 s`);
+    }
     const now = listening();
     for (const p of [...pending]) if (now.has(p)) pending.delete(p);
     if (pending.size > 0) await sleep(1);
