@@ -12,7 +12,7 @@ import { HeldAcks } from "../held-acks.js";
 import { fromPublish, type QoS } from "../message.js";
 import { REASON } from "../reason-codes.js";
 import { InboundAliases } from "../topic-alias.js";
-import { filterToBindingKey, MQTT_EXCHANGE, topicNameProblem, topicToRoutingKey } from "../topics.js";
+import { MQTT_EXCHANGE, topicNameProblem, topicToRoutingKey } from "../topics.js";
 
 /** A PUBLISH mqtt-packet decoded (v5 properties, or anything the fast path left to it). */
 export function handlePublishPacket(conn: ConnectionContext, p: IPublishPacket): void {
@@ -63,7 +63,9 @@ export function handlePublish(
     const { topicAlias: _a, subscriptionIdentifier: _s, ...rest } = props;
     outProps = rest;
   }
-  const denied = conn.access.checkPublish(MQTT_EXCHANGE, filterToBindingKey(topic));
+  // the topic's routing key, converted once above: a topic name has no wildcards, so it is the
+  // key RabbitMQ's topic permissions are checked against
+  const denied = conn.access.checkPublish(MQTT_EXCHANGE, conn.lastRoutingKey);
   if (denied) {
     // RabbitMQ 3.10 closes a 3.1/3.1.1 connection; v5 can say why in the acknowledgement
     conn.log.warn({ topic, err: denied.text }, "publish refused");
