@@ -36,7 +36,7 @@ import type { ConnectionScope, ConnectionState } from "./connection-scope.js";
 import { connectionMethod, FRAME_MIN_SIZE, start } from "./handlers/connection.js";
 import type { AmqpLimits } from "./limits.js";
 import { ProtocolHeaderReader } from "./protocol-header.js";
-import { BatchedWriter, type DrainListener, readArrived } from "../../src/transport/batched-writer.js";
+import { BatchedWriter, type DrainListener } from "../../src/transport/batched-writer.js";
 import { readSocket } from "../../src/transport/socket-reads.js";
 
 /**
@@ -126,7 +126,6 @@ export class AmqpConnection
   private onData(chunk: Buffer): void {
     this.lastRead = Date.now();
     if (this.ignoreInput) return;
-    readArrived(chunk.length);
     try {
       if (this.state === "header") {
         const rest = this.readProtocolHeader(chunk);

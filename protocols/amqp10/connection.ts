@@ -11,7 +11,7 @@ import {
   type VirtualHost,
 } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
-import { BatchedWriter, type DrainListener, readArrived } from "../../src/transport/batched-writer.js";
+import { BatchedWriter, type DrainListener } from "../../src/transport/batched-writer.js";
 import { readSocket } from "../../src/transport/socket-reads.js";
 import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import { heartbeats } from "../../src/transport/heartbeats.js";
@@ -124,7 +124,6 @@ export class Amqp10Connection implements ConnectionScope, ConnectionSource, Drai
   private onData(chunk: Buffer): void {
     this.lastRead = Date.now();
     if (this.state === "closed") return;
-    readArrived(chunk.length);
     try {
       this.reader.push(chunk);
       this.readFrames();

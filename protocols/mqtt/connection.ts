@@ -30,7 +30,7 @@ import { CONNACK_V3, REASON } from "./reason-codes.js";
 import { type MqttSession, NEVER } from "./session.js";
 import type { InboundAliases, OutboundAliases } from "./topic-alias.js";
 import { publishWill, type Will } from "./will.js";
-import { BatchedWriter, type DrainListener, readArrived } from "../../src/transport/batched-writer.js";
+import { BatchedWriter, type DrainListener } from "../../src/transport/batched-writer.js";
 import { readSocket, type SocketReads } from "../../src/transport/socket-reads.js";
 
 type State = "connect" | "open" | "closed";
@@ -167,7 +167,6 @@ export class MqttConnection implements ConnectionContext, PacketSink, DrainListe
   private onData(chunk: Buffer): void {
     if (this.state === "closed") return;
     this.lastRead = Date.now();
-    readArrived(chunk.length);
     try {
       this.framer.push(chunk);
     } catch (err) {

@@ -12,7 +12,7 @@ import type {
 } from "../../src/core/index.js";
 import { OrderedCommits } from "../../src/core/index.js";
 import type { Logger } from "../../src/server/logger.js";
-import { BatchedWriter, type DrainListener, readArrived } from "../../src/transport/batched-writer.js";
+import { BatchedWriter, type DrainListener } from "../../src/transport/batched-writer.js";
 import { readSocket } from "../../src/transport/socket-reads.js";
 import type { HandshakeDeadlines } from "../../src/transport/handshake-deadlines.js";
 import { heartbeats } from "../../src/transport/heartbeats.js";
@@ -184,7 +184,6 @@ export class OpenWireConnection implements ConnectionSource, DrainListener, Cons
   private onData(chunk: Buffer): void {
     this.lastRead = Date.now();
     if (this.state === "closed") return;
-    readArrived(chunk.length);
     try {
       this.reader.push(chunk);
       const reader = this.reader;

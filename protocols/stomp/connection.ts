@@ -24,7 +24,6 @@ import { MAX_FRAME_UNAUTHENTICATED } from "./limits.js";
 import { Session } from "./session.js";
 import type { SessionContext } from "./session-context.js";
 import type { StompTransport } from "./transport.js";
-import { readArrived } from "../../src/transport/batched-writer.js";
 
 export interface StompConnectionOptions {
   limits: ParserLimits;
@@ -96,7 +95,6 @@ export class StompConnection implements SessionContext, ConnectionSource {
   private onData(chunk: Buffer): void {
     this.lastRead = Date.now();
     if (this.state === "closed") return;
-    readArrived(chunk.length);
     try {
       this.parser.push(chunk);
       let sent = false;

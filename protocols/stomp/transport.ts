@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import { isUtf8 } from "node:buffer";
 import type { WebSocket } from "ws";
-import { BatchedWriter, type DrainListener } from "../../src/transport/batched-writer.js";
+import { BatchedWriter, type DrainListener, readArrived } from "../../src/transport/batched-writer.js";
 import { readSocket, type SocketReads } from "../../src/transport/socket-reads.js";
 import type { TlsInfo } from "../../src/core/index.js";
 import { tlsInfo } from "../../src/transport/tls.js";
@@ -172,9 +172,10 @@ export class WebSocketTransport implements StompTransport {
 
   start(h: TransportHandlers): void {
     this.ws.on("message", (data: Buffer | ArrayBuffer | Buffer[]) => {
-      if (Buffer.isBuffer(data)) h.data(data);
-      else if (Array.isArray(data)) h.data(Buffer.concat(data));
-      else h.data(Buffer.from(data));
+      const chunk = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+      // a read, as readSocket counts the TCP transport's (the shared writer's turn flush)
+      readArrived(chunk.length);
+      h.data(chunk);
     });
     this.ws.on("error", () => undefined);
     this.ws.on("close", h.close);

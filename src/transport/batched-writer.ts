@@ -56,7 +56,8 @@ function endOfTurn(): void {
 }
 
 /**
- * Every protocol's read handler calls this before it handles `bytes` read from a client. A turn
+ * Called for every read from a client before it is handled (`readSocket` does, and Web-STOMP's
+ * transport for each WebSocket message). A turn
  * holds output for as long as its reads take, so output already gathered goes out first when this
  * read is a large one (a fast publisher's socket is read up to 32 times in one turn, 64 KiB at a
  * time, and a consumer must not wait for all of them) or when many reads came before it.

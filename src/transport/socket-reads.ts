@@ -1,5 +1,6 @@
 import { Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { readArrived } from "./batched-writer.js";
 
 /**
  * A connection's reads. Front-ends stop them while the broker holds a client back (a resource
@@ -24,6 +25,9 @@ export interface SocketReads {
  * sockets it connects, not for the ones a server accepts, so the accepted socket is given the
  * same state `onread` would have given it. Where that state is not there to set (another Node,
  * TLS, a WebSocket's stream) the stream's `data` events are used as before.
+ *
+ * Either way each chunk is counted with `readArrived` before `onData` sees it, so the shared
+ * writer's turn flush knows of every read without each front-end telling it.
  */
 export function readSocket<S extends Duplex>(stream: S, onData: (this: S, chunk: Buffer) => void): SocketReads {
   const listener = onData as (this: Duplex, chunk: Buffer) => void;
@@ -74,11 +78,17 @@ function sharedBufferReadable(stream: Duplex): boolean {
   return s !== null && (stream as unknown as Record<symbol, unknown>)[s.buffer] === null;
 }
 
+/** The first `data` listener of a stream read the plain way: one function for every stream. */
+function countRead(chunk: Buffer): void {
+  readArrived(chunk.length);
+}
+
 class StreamReads implements SocketReads {
   constructor(
     private readonly stream: Duplex,
     onData: (this: Duplex, chunk: Buffer) => void,
   ) {
+    stream.on("data", countRead);
     stream.on("data", onData);
     // a `data` listener does not restart a stream paused before (the protocol sniff pauses it)
     stream.resume();
@@ -100,6 +110,7 @@ function handOver(this: ReadSocket, n: number, buf: Buffer): boolean {
   const reads = this[READS];
   const chunk = Buffer.allocUnsafe(n);
   buf.copy(chunk, 0, 0, n);
+  readArrived(n);
   reads.onData.call(this, chunk);
   // false stops the handle's reads: the callee paused
   return !reads.paused;
@@ -151,6 +162,7 @@ class SharedBufferReads implements SocketReads {
     while (!this.paused && socket.readableLength > 0) {
       const chunk = socket.read() as Buffer | null;
       if (chunk === null) break;
+      readArrived(chunk.length);
       this.onData.call(socket, chunk);
     }
     const handle = socket._handle;
