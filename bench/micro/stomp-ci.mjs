@@ -3,7 +3,11 @@
 // are fed to two StompConnections over in-memory transports, five messages a turn, and the CPU
 // time (process.cpuUsage: JavaScript, GC and allocation, no syscalls) per message is reported.
 //
-//   npx tsx bench/micro/stomp-ci.mjs [--root DIR] [--messages 400000] [--rounds 5]
+//   npx tsx bench/micro/stomp-ci.mjs [--root DIR] [--messages 400000] [--rounds 5] [--backlog N]
+//
+// --backlog N publishes N messages first, so every message waits behind N others as it does when
+// a client publishes faster than its consumer acks ("max" in client-bound.mjs, up to 20,000): each
+// then outlives young-generation collections, and GC's share is what that rate pays.
 //
 // --root runs another checkout's sources (e.g. a `git archive` of the base commit, with a
 // node_modules link), for an A/B in one machine state: run both alternately.
@@ -18,6 +22,7 @@ const opt = (name, dflt) => {
 const root = resolve(opt("root", new URL("../..", import.meta.url).pathname));
 const messages = Number(opt("messages", 400_000));
 const rounds = Number(opt("rounds", 5));
+const backlog = Number(opt("backlog", 0));
 const perTurn = 5;
 
 const load = (p) => import(pathToFileURL(`${root}/${p}`).href);
@@ -109,6 +114,7 @@ function harness() {
 }
 
 let sink = 0;
+for (let i = 0; i < backlog; i += perTurn) pub.t.handlers.data(Buffer.from(send.repeat(perTurn), "latin1"));
 for (let i = 0; i < 20_000; i++) {
   turn();
   sink += harness();

@@ -50,6 +50,13 @@ function timestampHeader(v: string | undefined): number | bigint | undefined {
 }
 
 /**
+ * The properties of a SEND whose headers stand for none, shared: a queued message then holds no
+ * object of its own for them (a SEND usually has only a destination and a length). Frozen, so a
+ * change meant for one message fails loudly instead of reaching every other.
+ */
+const NO_PROPERTIES: MessageProperties = Object.freeze({});
+
+/**
  * The properties a SEND frame's headers stand for; unknown headers become the AMQP headers table.
  * One pass over the headers (a SEND usually has two or three), then the properties in a fixed order.
  * The names the switch takes out of the table are FRAME_HEADERS.
@@ -115,23 +122,23 @@ export function propertiesFromSend(h: StompHeaders): MessageProperties {
         (table ??= {})[k] = v;
     }
   }
-  const p: MessageProperties = {};
-  if (contentType !== undefined) p.contentType = contentType;
-  if (contentEncoding !== undefined) p.contentEncoding = contentEncoding;
-  if (persistent !== undefined && persistent.toLowerCase() === "true") p.deliveryMode = 2;
+  let p: MessageProperties | null = null;
+  if (contentType !== undefined) (p ??= {}).contentType = contentType;
+  if (contentEncoding !== undefined) (p ??= {}).contentEncoding = contentEncoding;
+  if (persistent !== undefined && persistent.toLowerCase() === "true") (p ??= {}).deliveryMode = 2;
   const prio = intHeader(priority);
-  if (prio !== undefined) p.priority = prio;
-  if (correlationId !== undefined) p.correlationId = correlationId;
-  if (replyTo !== undefined) p.replyTo = replyTo;
-  if (expiration !== undefined) p.expiration = expiration;
-  if (messageId !== undefined) p.messageId = messageId;
+  if (prio !== undefined) (p ??= {}).priority = prio;
+  if (correlationId !== undefined) (p ??= {}).correlationId = correlationId;
+  if (replyTo !== undefined) (p ??= {}).replyTo = replyTo;
+  if (expiration !== undefined) (p ??= {}).expiration = expiration;
+  if (messageId !== undefined) (p ??= {}).messageId = messageId;
   const ts = timestampHeader(timestamp);
-  if (ts !== undefined) p.timestamp = ts;
-  if (type !== undefined) p.type = type;
-  if (userId !== undefined) p.userId = userId;
-  if (appId !== undefined) p.appId = appId;
-  if (table !== undefined) p.headers = table;
-  return p;
+  if (ts !== undefined) (p ??= {}).timestamp = ts;
+  if (type !== undefined) (p ??= {}).type = type;
+  if (userId !== undefined) (p ??= {}).userId = userId;
+  if (appId !== undefined) (p ??= {}).appId = appId;
+  if (table !== undefined) (p ??= {}).headers = table;
+  return p ?? NO_PROPERTIES;
 }
 
 /** A header table value as text, or null for values STOMP cannot carry (tables, arrays, binary). */
