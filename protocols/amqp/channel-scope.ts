@@ -5,6 +5,7 @@ import type { ConnectionContext } from "./connection-context.js";
 import type { ChannelConsumers, ConsumerHost } from "./consumers.js";
 import type { ContentAssembler } from "./content-assembler.js";
 import type { PrefetchLimiter } from "./prefetch-limiter.js";
+import type { RepeatedProperties } from "./repeated-properties.js";
 import type { Transaction } from "./tx.js";
 import type { UnackedDeliveries } from "./unacked.js";
 
@@ -26,6 +27,8 @@ export interface ChannelScope extends ConsumerHost {
   readonly consumers: ChannelConsumers;
   readonly confirms: PublisherConfirms;
   readonly content: ContentAssembler;
+  /** The last publish's properties, decoded once for the publishes that repeat them. */
+  readonly properties: RepeatedProperties;
   /** Non-null once tx.select was seen: what the open transaction holds. */
   tx: Transaction | null;
   /** The last queue declared on this channel: an empty queue name in later methods means it. */

@@ -13,6 +13,7 @@ import { exchangeBind, exchangeDeclare, exchangeDelete, exchangeUnbind } from ".
 import { queueBind, queueDeclare, queueDelete, queuePurge, queueUnbind } from "./handlers/queue.js";
 import { rollback, txCommit, txRollback, txSelect } from "./handlers/tx.js";
 import { PrefetchLimiter } from "./prefetch-limiter.js";
+import { RepeatedProperties } from "./repeated-properties.js";
 import { publishAssembled } from "./publish.js";
 import { requeueAll } from "./settle.js";
 import type { Transaction } from "./tx.js";
@@ -35,6 +36,7 @@ export class Channel implements ChannelScope, ContentHost {
   readonly consumers = new ChannelConsumers();
   readonly confirms: PublisherConfirms = new PublisherConfirms(this);
   readonly content: ContentAssembler = new ContentAssembler(this);
+  readonly properties = new RepeatedProperties();
   tx: Transaction | null = null;
   lastQueue = "";
   replyQueue: Queue | null = null;

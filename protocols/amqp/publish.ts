@@ -10,7 +10,7 @@ import {
 import { encodeReturn } from "./codec/delivery.js";
 import { CodecError } from "./codec/errors.js";
 import { METHOD_IDS } from "./codec/methods.js";
-import { amqpPropertiesCodec, decodeProperties, propertiesBytes } from "./codec/properties.js";
+import { propertiesBytes } from "./codec/properties.js";
 import type { ChannelScope } from "./channel-scope.js";
 import type { AssembledPublish } from "./content-assembler.js";
 
@@ -23,10 +23,9 @@ const ROUTING_HEADERS = ["CC", "BCC"] as const;
  * open transaction.
  */
 export function publishAssembled(ch: ChannelScope, p: AssembledPublish): void {
-  const bytes = p.properties;
   let props: MessageProperties;
   try {
-    props = decodeProperties(bytes, 0, bytes.length);
+    props = ch.properties.decode(p.properties);
   } catch (err) {
     if (err instanceof CodecError) return ch.ctx.connectionError(err.replyCode, err.text, BASIC_PUBLISH[0], BASIC_PUBLISH[1]);
     throw err;
@@ -38,7 +37,7 @@ export function publishAssembled(ch: ChannelScope, p: AssembledPublish): void {
     // the responder answers to this channel's own reply queue
     message = new Message(p.exchange, p.routingKey, p.body, { ...props, replyTo: ch.replyQueue.name }, null);
   } else {
-    message = new Message(p.exchange, p.routingKey, p.body, props, { codec: amqpPropertiesCodec, bytes });
+    message = new Message(p.exchange, p.routingKey, p.body, props, ch.properties.encodedLast());
     // what queues look at (TTL, priority, CC/BCC), worked out once here
     message.noteProperties(props);
   }
