@@ -34,8 +34,12 @@ export class QueueEntry {
    * kept on redeliveries as ActiveMQ keeps it on the message).
    */
   groupFirst = false;
-  /** Where a durable queue's store keeps it; -1 when not persisted. */
-  position = -1;
+  /**
+   * Where a durable queue's store keeps it, null when not persisted: a store position is past
+   * 2^31 (a segment's id times 2^32), a double, and a field that ever held one would box every
+   * entry's value, persisted or not (see `expiry`).
+   */
+  private stored: number | null = null;
   private msg: Message;
   readonly bodySize: number;
 
@@ -56,6 +60,15 @@ export class QueueEntry {
 
   set expiresAt(at: number) {
     this.expiry = at === Infinity ? null : at;
+  }
+
+  /** Where a durable queue's store keeps it; -1 when not persisted. */
+  get position(): number {
+    return this.stored ?? -1;
+  }
+
+  set position(at: number) {
+    this.stored = at < 0 ? null : at;
   }
 
   get message(): Message {
