@@ -188,6 +188,23 @@ export class Message {
     this.noteHeaders(p.headers);
   }
 
+  /**
+   * A front-end passing only encoded properties records the delivery mode they stand for, so a
+   * durable queue knows whether to store the message without decoding them (`persistent`).
+   */
+  noteDeliveryMode(mode: number): void {
+    this.mode = mode;
+  }
+
+  /**
+   * The properties, decoded without keeping the result when they were not decoded yet: for a
+   * reader that needs them once (the store writing a record), so a message waiting in a queue
+   * does not hold a decoded copy that none of its consumers asked for.
+   */
+  readProperties(): MessageProperties {
+    return this.decoded ?? this.encoded!.codec.decode(this.encoded!.bytes);
+  }
+
   private noteHeaders(h: FieldTable | undefined): void {
     this.ccKeys = routingHeaderKeys(h);
     this.bcc = this.ccKeys !== null && h!["BCC"] !== undefined;

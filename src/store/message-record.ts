@@ -56,6 +56,13 @@ export interface RecordPropertiesCodec {
  */
 export class MessageRecordWriter implements RecordWriter<Message> {
   private props: Buffer = EMPTY;
+  /**
+   * The last message whose properties were encoded here, and their bytes: a message routed to
+   * several durable queues is stored by each in turn, and is decoded and encoded once for all of
+   * them without keeping the decoded form on the message (`Message.readProperties`).
+   */
+  private encodedFor: Message | null = null;
+  private encodedProps: Buffer = EMPTY;
   /** The next record's expiry (ms since the epoch); set just before appending, reset after. */
   expiresAt = Infinity;
   /** The next record's scheduled job (UTF-8); set just before appending, reset after. */
@@ -65,7 +72,14 @@ export class MessageRecordWriter implements RecordWriter<Message> {
 
   size(m: Message): number {
     const enc = m.encoded;
-    this.props = enc !== null && enc.codec === this.codec.properties ? enc.bytes : this.codec.encode(m.properties);
+    if (enc !== null && enc.codec === this.codec.properties) this.props = enc.bytes;
+    else {
+      if (m !== this.encodedFor) {
+        this.encodedProps = this.codec.encode(m.readProperties());
+        this.encodedFor = m;
+      }
+      this.props = this.encodedProps;
+    }
     const expiry = this.expiresAt === Infinity ? 0 : EXPIRY_BYTES;
     const job = this.job === null ? 0 : 4 + this.job.length;
     return (

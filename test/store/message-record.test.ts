@@ -76,4 +76,28 @@ describe("message records", () => {
     // the writer forgets the job for the next record
     expect(messageRecordJob(written(writer, message()))).toBeNull();
   });
+
+  it("a message in another protocol's encoding is decoded once for all its queues' records, and keeps no decoded copy", () => {
+    let decodes = 0;
+    const foreign = {
+      format: "test",
+      decode: () => {
+        decodes++;
+        return { deliveryMode: 2, headers: { n: 1 } };
+      },
+    };
+    const m = new Message("amq.topic", "a.b", Buffer.from("hello"), null, { codec: foreign, bytes: Buffer.alloc(0) });
+    const writer = new MessageRecordWriter(codec);
+    // routed to three durable queues, stored by each in turn
+    const records = [written(writer, m), written(writer, m), written(writer, m)];
+    expect(decodes).toBe(1);
+    for (const r of records) expect(decodeMessageRecord(r, codec).properties).toMatchObject({ deliveryMode: 2, headers: { n: 1 } });
+    // a consumer that asks decodes then: nothing was kept from the store's decode
+    expect(m.properties).toMatchObject({ deliveryMode: 2 });
+    expect(decodes).toBe(2);
+    // after another message, it is encoded anew, from the form the consumer's decode kept
+    written(writer, message());
+    written(writer, m);
+    expect(decodes).toBe(2);
+  });
 });
