@@ -29,9 +29,6 @@ const NO_BYTES = Buffer.alloc(0);
  * queue, a headers exchange). One object per publish, and nothing else.
  */
 export class MqttOrigin implements EncodedProperties, PropertiesCodec {
-  readonly format = "mqtt";
-  readonly bytes = NO_BYTES;
-
   constructor(
     readonly topic: string,
     readonly qos: QoS,
@@ -39,9 +36,22 @@ export class MqttOrigin implements EncodedProperties, PropertiesCodec {
     readonly retain: boolean,
     readonly properties: PublishProperties | undefined,
     readonly publisher: ClientRef,
-    /** ms since the epoch, for the remaining message expiry interval [MQTT-3.3.2-6]. */
-    readonly publishedAt: number,
+    /**
+     * ms since the epoch, for the remaining message expiry interval [MQTT-3.3.2-6]; null when the
+     * publish has no expiry interval, the common case, where a clock time would cost every queued
+     * message a heap number nobody reads.
+     */
+    readonly publishedAt: number | null,
   ) {}
+
+  // constants on the prototype, not fields: a queued message's origin is one object of six fields
+  get format(): string {
+    return "mqtt";
+  }
+
+  get bytes(): Buffer {
+    return NO_BYTES;
+  }
 
   get codec(): PropertiesCodec {
     return this;
@@ -86,8 +96,11 @@ export function fromPublish(
   now: number,
   routingKey = topicToRoutingKey(topic),
 ): Message {
-  const origin = new MqttOrigin(topic, qos, retain, properties, publisher, now);
-  return new Message(MQTT_EXCHANGE, routingKey, payload, null, origin);
+  const origin = new MqttOrigin(topic, qos, retain, properties, publisher, properties?.messageExpiryInterval === undefined ? null : now);
+  const m = new Message(MQTT_EXCHANGE, routingKey, payload, null, origin);
+  // what decode() would say: a durable queue then stores a QoS 1/2 message without decoding
+  m.noteDeliveryMode(qos > 0 ? 2 : 1);
+  return m;
 }
 
 /** The QoS a message was published with: MQTT's own, or the queue's for other protocols' messages. */
@@ -119,7 +132,7 @@ export function v5Properties(m: Message, now: number): PublishProperties | undef
     if (src.correlationData !== undefined) out.correlationData = src.correlationData;
     if (src.userProperties !== undefined) out.userProperties = src.userProperties;
     if (src.messageExpiryInterval !== undefined) {
-      const left = src.messageExpiryInterval - Math.floor((now - o.publishedAt) / 1000);
+      const left = src.messageExpiryInterval - Math.floor((now - (o.publishedAt ?? now)) / 1000);
       if (left <= 0) return null;
       out.messageExpiryInterval = left;
     }

@@ -47,6 +47,10 @@ export function handlePublish(
     }
     conn.lastTopic = topic;
     conn.lastRoutingKey = topicToRoutingKey(topic);
+  } else {
+    // the same text as the one kept: messages that wait in a queue share it instead of each
+    // holding the copy its packet was decoded into
+    topic = conn.lastTopic;
   }
   // `session!`: the connection hands packets here only once CONNECT made its session
   if (qos === 2 && conn.session!.inboundQos2.has(id)) {
