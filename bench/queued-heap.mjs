@@ -127,7 +127,19 @@ const heap = () => {
   return process.memoryUsage().heapUsed;
 };
 const publish = (protocol, from, count) =>
-  run(process.execPath, [here, "--role", protocol, "--root", root, "--url", urls[protocol], "--from", String(from), "--count", String(count)]);
+  run(process.execPath, [
+    here,
+    "--role",
+    protocol,
+    "--root",
+    root,
+    "--url",
+    urls[protocol],
+    "--from",
+    String(from),
+    "--count",
+    String(count),
+  ]);
 
 console.log(`queued-heap ${root}, ${n} messages per protocol, Node ${process.version}`);
 for (const protocol of only) {
