@@ -1,21 +1,11 @@
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { BrokerError } from "../../src/core/errors.js";
 import { Message } from "../../src/core/message.js";
 import { QueueEntry } from "../../src/core/queue-entry.js";
 import { VirtualHost } from "../../src/core/vhost.js";
-
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
+import { heapAfterGc } from "../helpers/heap.js";
 
 const N = 100_000;
-
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 /**
  * What a queue itself holds per ready message, over the messages it holds: measured with the

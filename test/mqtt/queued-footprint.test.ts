@@ -6,15 +6,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import mqttPacket from "mqtt-packet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningBroker } from "warren";
 import { RawClient, startMqttBroker } from "./helpers.js";
-
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
+import { heapAfterGc } from "../helpers/heap.js";
 
 let broker: RunningBroker;
 let dataDir: string;
@@ -27,12 +23,6 @@ afterAll(async () => {
   await broker.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 /** Publishes `n` QoS 1 messages to `topic` in one write and waits for every PUBACK. */
 async function publish(c: RawClient, topic: string, from: number, n: number): Promise<void> {

@@ -6,14 +6,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "warren";
 import { RawStomp } from "../../conformance/stomp/raw-client.js";
-
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
+import { heapAfterGc } from "../helpers/heap.js";
 
 let broker: RunningBroker;
 let dataDir: string;
@@ -26,12 +22,6 @@ afterAll(async () => {
   await broker.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 describe("a queued STOMP message", () => {
   it("holds its message, its queue entry and its body's view, and no properties object of its own", async () => {
