@@ -9,6 +9,7 @@
 //   node bench/client-bound.mjs --protocol amqp --modes noack,ack,confirm --rates max,5000,20000,50000 \
 //     --target warren=amqp://guest:guest@127.0.0.1:27410,pid=auto --target rabbitmq=amqp://guest:guest@127.0.0.1:27400
 //
+// --size N makes each body N bytes (default 16: the stamp alone).
 // pid=auto (the default) finds the process listening on the URL's port (/proc/net/tcp).
 // --json FILE keeps every run's numbers. Prints a markdown table and the load average.
 
@@ -34,6 +35,8 @@ const runs = Number(opt("runs", 3));
 const warmupMs = Number(opt("warmup", 1000));
 const windowMs = Number(opt("duration", 5000));
 const cap = Number(opt("cap", 20000));
+// body bytes: the publisher's 16-hex-digit clock stamp, then padding
+const size = Math.max(16, Number(opt("size", 16)));
 const jsonFile = opt("json", undefined);
 const targets = argv
   .flatMap((a, i) => (a === "--target" ? [argv[i + 1]] : []))
@@ -95,7 +98,7 @@ function spawnWorker(config) {
 
 async function runOnce(target, mode, rate, run) {
   const dest = `cb-${protocol}-${mode}-${rate}-${run}-${target.name}-${process.pid}`.replace(/[^a-zA-Z0-9-]/g, "");
-  const base = { protocol, mode, url: target.url, dest: protocol === "mqtt" ? `cb/${dest}` : dest, rate, cap };
+  const base = { protocol, mode, url: target.url, dest: protocol === "mqtt" ? `cb/${dest}` : dest, rate, cap, size };
   const con = spawnWorker({ ...base, role: "con" });
   const pub = spawnWorker({ ...base, role: "pub" });
   // nothing hangs: a run that outlasts its time loses its client processes, which fails it

@@ -23,7 +23,11 @@ let nLat = 0;
 let running = false;
 let client; // library handle, closed on stop
 
-const stamp = () => Buffer.from(process.hrtime.bigint().toString(16).padStart(16, "0"));
+let pad = null; // the body's bytes past the stamp (--size), set at init
+const stamp = () => {
+  const t = Buffer.from(process.hrtime.bigint().toString(16).padStart(16, "0"));
+  return pad === null ? t : Buffer.concat([t, pad]);
+};
 const received = (body) => {
   delivered++;
   const sent = BigInt(`0x${body.toString("latin1", 0, 16)}`);
@@ -190,6 +194,7 @@ let start;
 runWorker({
   async init(c) {
     cfg = c;
+    if ((cfg.size ?? 16) > 16) pad = Buffer.alloc(cfg.size - 16, 0x61);
     start = await { amqp, mqtt, stomp }[cfg.protocol]();
   },
   go() {
