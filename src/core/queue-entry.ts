@@ -6,12 +6,18 @@ import type { Subscription } from "./consumer.js";
  * An entry always holds its message: paged-out messages are not entries at all but compact
  * records in the queue's ReadyMessages tail (see ready-messages.ts), made entries again on page-in.
  */
+/**
+ * The bits of `QueueEntry.flags`: an entry is what a queue holds per waiting message, and three
+ * booleans as fields would take 8 B each.
+ */
+const REDELIVERED = 1;
+const AWAITING_ACK = 2;
+const GROUP_FIRST = 4;
+
 export class QueueEntry {
-  redelivered = false;
+  private flags = 0;
   /** Times handed to a consumer (quorum queues expose it as x-delivery-count). */
   deliveryCount = 0;
-  /** Handed out in a mode that needs an ack, and not settled yet. */
-  awaitingAck = false;
   /** The subscription holding it unacked, if any (null after basic.get). */
   holder: Subscription | null = null;
   /**
@@ -30,11 +36,6 @@ export class QueueEntry {
    */
   failedDeliveries = 0;
   /**
-   * Its delivery assigned its message group to the consumer (ActiveMQ's JMSXGroupFirstForConsumer,
-   * kept on redeliveries as ActiveMQ keeps it on the message).
-   */
-  groupFirst = false;
-  /**
    * Where a durable queue's store keeps it, null when not persisted: a store position is past
    * 2^31 (a segment's id times 2^32), a double, and a field that ever held one would box every
    * entry's value, persisted or not (see `expiry`).
@@ -51,6 +52,36 @@ export class QueueEntry {
   ) {
     this.msg = message;
     this.bodySize = bodySize;
+  }
+
+  /** Handed out before: its next delivery says it is a redelivery. */
+  get redelivered(): boolean {
+    return (this.flags & REDELIVERED) !== 0;
+  }
+
+  set redelivered(yes: boolean) {
+    this.flags = yes ? this.flags | REDELIVERED : this.flags & ~REDELIVERED;
+  }
+
+  /** Handed out in a mode that needs an ack, and not settled yet. */
+  get awaitingAck(): boolean {
+    return (this.flags & AWAITING_ACK) !== 0;
+  }
+
+  set awaitingAck(yes: boolean) {
+    this.flags = yes ? this.flags | AWAITING_ACK : this.flags & ~AWAITING_ACK;
+  }
+
+  /**
+   * Its delivery assigned its message group to the consumer (ActiveMQ's JMSXGroupFirstForConsumer,
+   * kept on redeliveries as ActiveMQ keeps it on the message).
+   */
+  get groupFirst(): boolean {
+    return (this.flags & GROUP_FIRST) !== 0;
+  }
+
+  set groupFirst(yes: boolean) {
+    this.flags = yes ? this.flags | GROUP_FIRST : this.flags & ~GROUP_FIRST;
   }
 
   /** When it expires (clock ms); Infinity for no TTL. */
