@@ -169,12 +169,8 @@ export class Message {
 
   /** Decoded lazily: most AMQP-to-AMQP traffic never needs it. */
   get properties(): MessageProperties {
-    let p = this.decoded;
-    if (p === null) {
-      p = this.encoded!.codec.decode(this.encoded!.bytes);
-      this.decoded = p;
-    }
-    return p;
+    this.decoded ??= this.readProperties();
+    return this.decoded;
   }
 
   /**

@@ -2,11 +2,6 @@ import type { Message } from "./message.js";
 import type { Subscription } from "./consumer.js";
 
 /**
- * One message's place in one queue; the message (and its body) is shared with other queues.
- * An entry always holds its message: paged-out messages are not entries at all but compact
- * records in the queue's ReadyMessages tail (see ready-messages.ts), made entries again on page-in.
- */
-/**
  * The bits of `QueueEntry.flags`: an entry is what a queue holds per waiting message, and three
  * booleans as fields would take 8 B each.
  */
@@ -14,6 +9,11 @@ const REDELIVERED = 1;
 const AWAITING_ACK = 2;
 const GROUP_FIRST = 4;
 
+/**
+ * One message's place in one queue; the message (and its body) is shared with other queues.
+ * An entry always holds its message: paged-out messages are not entries at all but compact
+ * records in the queue's ReadyMessages tail (see ready-messages.ts), made entries again on page-in.
+ */
 export class QueueEntry {
   private flags = 0;
   /** Times handed to a consumer (quorum queues expose it as x-delivery-count). */
@@ -60,7 +60,7 @@ export class QueueEntry {
   }
 
   set redelivered(yes: boolean) {
-    this.flags = yes ? this.flags | REDELIVERED : this.flags & ~REDELIVERED;
+    this.setFlag(REDELIVERED, yes);
   }
 
   /** Handed out in a mode that needs an ack, and not settled yet. */
@@ -69,7 +69,7 @@ export class QueueEntry {
   }
 
   set awaitingAck(yes: boolean) {
-    this.flags = yes ? this.flags | AWAITING_ACK : this.flags & ~AWAITING_ACK;
+    this.setFlag(AWAITING_ACK, yes);
   }
 
   /**
@@ -81,7 +81,11 @@ export class QueueEntry {
   }
 
   set groupFirst(yes: boolean) {
-    this.flags = yes ? this.flags | GROUP_FIRST : this.flags & ~GROUP_FIRST;
+    this.setFlag(GROUP_FIRST, yes);
+  }
+
+  private setFlag(bit: number, yes: boolean): void {
+    this.flags = yes ? this.flags | bit : this.flags & ~bit;
   }
 
   /** When it expires (clock ms); Infinity for no TTL. */

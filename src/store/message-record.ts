@@ -59,7 +59,8 @@ export class MessageRecordWriter implements RecordWriter<Message> {
   /**
    * The last message whose properties were encoded here, and their bytes: a message routed to
    * several durable queues is stored by each in turn, and is decoded and encoded once for all of
-   * them without keeping the decoded form on the message (`Message.readProperties`).
+   * them without keeping the decoded form on the message (`Message.readProperties`). It holds
+   * that one message until another is encoded here.
    */
   private encodedFor: Message | null = null;
   private encodedProps: Buffer = EMPTY;
